@@ -1,0 +1,123 @@
+"""The FastAPI application: every router, the error mapping, health checks, the worker.
+
+``create_app()`` reads the settings, applies migrations (unless told not to), opens storage
+and, on the embedded default, starts the in-process worker. Tests pass a ready
+:class:`AppContext` instead, so they control the database and storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from akte import __version__
+from akte.core.context import AppContext
+from akte.core.errors import AkteError
+from akte.core.handlers import install_exception_handlers
+from akte.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from akte.core.settings import Settings, get_settings
+from akte.features import feature_modules
+from akte.jobs.worker import BackgroundWorker
+
+log = logging.getLogger("akte")
+
+
+def _core_routers() -> list:
+    from akte.auth.router import router as auth_router
+    from akte.case_files.router import router as case_files_router
+    from akte.documents.router import router as documents_router
+    from akte.jobs.router import router as jobs_router
+    from akte.tenants.router import router as tenants_router
+    from akte.users.router import router as users_router
+
+    return [
+        auth_router,
+        tenants_router,
+        users_router,
+        case_files_router,
+        documents_router,
+        jobs_router,
+    ]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    ctx: AppContext | None = None,
+    migrate: bool = True,
+    start_worker: bool | None = None,
+) -> FastAPI:
+    settings = ctx.settings if ctx else (settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_ctx = ctx is None
+        if migrate and own_ctx:
+            from akte.core.migrations import upgrade
+
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            upgrade(settings.effective_database_url)
+        context = ctx or AppContext.from_settings(settings)
+        app.state.ctx = context
+        worker = None
+        run_worker = settings.run_inprocess_worker if start_worker is None else start_worker
+        if run_worker:
+            worker = BackgroundWorker(context)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+            if own_ctx:
+                context.close()
+
+    app = FastAPI(
+        title="akte",
+        version=__version__,
+        description="Elektronische Akte für Jobcenter und Sozialverwaltung.",
+        lifespan=lifespan,
+    )
+    if ctx is not None:
+        app.state.ctx = ctx
+    install_exception_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/healthz", tags=["Betrieb"])
+    def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["Betrieb"], responses={503: {"description": "not ready"}})
+    def readyz() -> JSONResponse:
+        """Database and object storage are reachable."""
+        context: AppContext = app.state.ctx
+        checks: dict[str, str] = {}
+        try:
+            with context.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, never raises
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        try:
+            context.storage.check()
+            checks["storage"] = "ok"
+        except AkteError as exc:
+            checks["storage"] = exc.detail
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    for router in _core_routers():
+        app.include_router(router)
+    for module in feature_modules("router"):
+        app.include_router(module.router)
+    return app

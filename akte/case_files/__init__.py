@@ -1,0 +1,1 @@
+"""Akten (case files): one per Bedarfsgemeinschaft or person, unique Aktenzeichen per tenant."""

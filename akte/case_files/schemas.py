@@ -1,0 +1,64 @@
+"""API shapes of Akten."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CaseFileStatus = Literal["open", "closed"]
+
+
+class CaseFileCreate(BaseModel):
+    aktenzeichen: str = Field(min_length=1, max_length=64, examples=["AZ-2024-000123"])
+    org_unit_id: uuid.UUID
+    bg_nummer: str | None = Field(default=None, max_length=64, examples=["12345BG0012345"])
+    kundennummer: str | None = Field(default=None, max_length=64)
+    betreff: str | None = Field(default=None, max_length=500)
+    person_name: str | None = Field(default=None, max_length=200)
+    address_lines: list[str] | None = Field(default=None, max_length=6)
+    status: CaseFileStatus = "open"
+
+    @field_validator("aktenzeichen")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Aktenzeichen must not be blank")
+        return value
+
+
+class CaseFileUpdate(BaseModel):
+    bg_nummer: str | None = Field(default=None, max_length=64)
+    kundennummer: str | None = Field(default=None, max_length=64)
+    betreff: str | None = Field(default=None, max_length=500)
+    person_name: str | None = Field(default=None, max_length=200)
+    address_lines: list[str] | None = Field(default=None, max_length=6)
+    status: CaseFileStatus | None = None
+    org_unit_id: uuid.UUID | None = None
+
+
+class CaseFileRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    aktenzeichen: str
+    org_unit_id: uuid.UUID
+    bg_nummer: str | None
+    kundennummer: str | None
+    betreff: str | None
+    person_name: str | None
+    address_lines: list[str] | None
+    status: CaseFileStatus
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("address_lines", mode="before")
+    @classmethod
+    def _split_lines(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.split("\n") if value else None
+        return value

@@ -1,0 +1,1 @@
+"""Shared plumbing: settings, database, errors, blob storage, pagination, security."""

@@ -1,0 +1,95 @@
+"""Settings from environment variables prefixed ``AKTE_`` (and an optional ``.env`` file).
+
+The defaults are the *embedded* deployment: SQLite, blobs in a local folder, a Whoosh index
+in a local folder and an in-process worker, all under ``AKTE_DATA_DIR``. Production sets
+``AKTE_ENV=production``, a PostgreSQL ``AKTE_DATABASE_URL`` and ``AKTE_STORAGE_BACKEND=s3``;
+there a placeholder secret key is refused at start-up.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "demo"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AKTE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    secret_key: str = ""
+
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = "akte"
+    s3_secure: bool = False
+    s3_region: str | None = None
+
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    inprocess_worker: bool | None = None
+    worker_poll_seconds: float = 1.0
+    job_max_attempts: int = 5
+    job_lease_seconds: int = 600
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+                raise ValueError("AKTE_SECRET_KEY must be a random value of 32+ characters")
+            if self.storage_backend == "s3" and self.s3_secret_key in PLACEHOLDER_SECRETS:
+                raise ValueError("AKTE_S3_SECRET_KEY must be set in production")
+        return self
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'akte.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def run_inprocess_worker(self) -> bool:
+        """The embedded default processes jobs inside the API process; production does not."""
+        if self.inprocess_worker is not None:
+            return self.inprocess_worker
+        return self.is_sqlite
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The signing key; outside production a random one is kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def get_settings() -> Settings:
+    return Settings()

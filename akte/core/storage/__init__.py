@@ -1,0 +1,28 @@
+"""Content-addressed blob storage behind one small interface.
+
+Every blob is addressed by the SHA-256 of its bytes (``sha256/ab/cd/abcd…``), so identical
+bytes are stored once and a key never changes meaning. Writes are verified (size and hash of
+what was written) and never overwrite. Two backends:
+
+* :class:`LocalBlobStore`: a folder, for the embedded default and small offices;
+* :class:`S3BlobStore`: any S3-compatible server through the ``minio`` client (MinIO in
+  docker-compose, SeaweedFS in the tests, AWS S3 or any other in production).
+
+Backend failures (server unreachable, timeouts) surface as
+:class:`akte.core.errors.ServiceUnavailable`, never as a bare client exception.
+"""
+
+from akte.core.storage.base import BlobInfo, BlobStore, blob_key, hash_file
+from akte.core.storage.factory import make_blob_store
+from akte.core.storage.local import LocalBlobStore
+from akte.core.storage.s3 import S3BlobStore
+
+__all__ = [
+    "BlobInfo",
+    "BlobStore",
+    "LocalBlobStore",
+    "S3BlobStore",
+    "blob_key",
+    "hash_file",
+    "make_blob_store",
+]

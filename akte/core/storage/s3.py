@@ -1,0 +1,155 @@
+"""Blobs in an S3-compatible bucket through the ``minio`` client.
+
+The bucket is created on start-up if missing. Uploads stream in 16 MiB parts, so a 200 MB
+scan never sits in memory. A write is verified: the bytes sent must hash to the expected
+SHA-256, the stored object must have the expected size, and a single-part upload's ETag
+must equal the MD5 of what was sent. Network failures become ``ServiceUnavailable`` (503)
+after a short, bounded retry, so an outage fails fast instead of hanging requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import urllib3
+from minio import Minio
+from minio.error import S3Error
+
+from akte.core.errors import ServiceUnavailable
+from akte.core.storage.base import (
+    CHUNK_SIZE,
+    BlobInfo,
+    BlobStoreBase,
+    HashingReader,
+    blob_key,
+    sha256_from_key,
+    verify,
+)
+
+PART_SIZE = 16 * 1024 * 1024
+_NETWORK_ERRORS = (urllib3.exceptions.HTTPError, OSError)
+
+
+def _unavailable(exc: Exception) -> ServiceUnavailable:
+    return ServiceUnavailable(f"object storage is not reachable: {type(exc).__name__}")
+
+
+class S3BlobStore(BlobStoreBase):
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        secure: bool = False,
+        region: str | None = None,
+    ) -> None:
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=3.0, read=60.0),
+            maxsize=16,
+            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[502, 503, 504]),
+        )
+        self.bucket = bucket
+        self.client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=http,
+        )
+
+    def ensure_bucket(self) -> None:
+        try:
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket)
+        except S3Error as exc:
+            if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise
+        except _NETWORK_ERRORS as exc:
+            raise _unavailable(exc) from exc
+
+    def put_file(self, fileobj: BinaryIO, *, sha256: str, size: int) -> bool:
+        key = blob_key(sha256)
+        if self.stat(sha256) is not None:
+            return False
+        reader = HashingReader(fileobj)
+        try:
+            result = self.client.put_object(
+                self.bucket,
+                key,
+                reader,  # type: ignore[arg-type]
+                length=size,
+                part_size=PART_SIZE,
+                metadata={"x-amz-meta-sha256": sha256},
+            )
+        except _NETWORK_ERRORS as exc:
+            raise _unavailable(exc) from exc
+        verify(reader, sha256=sha256, size=size)
+        stored = self.stat(sha256)
+        etag = (result.etag or "").strip('"')
+        single_part = size <= PART_SIZE
+        if (
+            stored is None
+            or stored.size != size
+            or (single_part and etag != reader.md5.hexdigest())
+        ):
+            self._delete_key(key)
+            raise ServiceUnavailable("object storage did not confirm the written blob")
+        return True
+
+    def exists(self, sha256: str) -> bool:
+        return self.stat(sha256) is not None
+
+    def stat(self, sha256: str) -> BlobInfo | None:
+        try:
+            obj = self.client.stat_object(self.bucket, blob_key(sha256))
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}:
+                return None
+            raise _unavailable(exc) from exc
+        except _NETWORK_ERRORS as exc:
+            raise _unavailable(exc) from exc
+        return BlobInfo(sha256, int(obj.size or 0))
+
+    def iter_range(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        length = 0 if end is None else end - start + 1
+        try:
+            response = self.client.get_object(
+                self.bucket, blob_key(sha256), offset=start, length=length
+            )
+        except _NETWORK_ERRORS as exc:
+            raise _unavailable(exc) from exc
+        try:
+            yield from response.stream(CHUNK_SIZE)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def read_bytes(self, sha256: str) -> bytes:
+        return b"".join(self.iter_range(sha256))
+
+    def _delete_key(self, key: str) -> None:
+        try:
+            self.client.remove_object(self.bucket, key)
+        except _NETWORK_ERRORS as exc:
+            raise _unavailable(exc) from exc
+
+    def delete(self, sha256: str) -> None:
+        self._delete_key(blob_key(sha256))
+
+    def iter_blobs(self) -> Iterator[str]:
+        try:
+            for obj in self.client.list_objects(self.bucket, prefix="sha256/", recursive=True):
+                if obj.object_name and (sha := sha256_from_key(obj.object_name)):
+                    yield sha
+        except _NETWORK_ERRORS as exc:
+            raise _unavailable(exc) from exc
+
+    def check(self) -> None:
+        try:
+            self.client.bucket_exists(self.bucket)
+        except (S3Error, *_NETWORK_ERRORS) as exc:
+            raise _unavailable(exc) from exc

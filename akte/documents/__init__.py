@@ -1,0 +1,1 @@
+"""Dokumente: logical documents in an Akte, each with one or more file versions."""

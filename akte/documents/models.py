@@ -1,0 +1,85 @@
+"""Documents, their versions (the original bytes as received) and recognised page texts.
+
+A document's versions are never changed or removed by uploading: a new file becomes a new
+version. Derived files (the searchable archive PDF, the thumbnail) hang off the version they
+were made from; all bytes live in blob storage under their SHA-256.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from akte.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+
+
+class DocumentSource(enum.StrEnum):
+    scan_import = "scan-import"
+    citizen_upload = "citizen-upload"
+    staff_upload = "staff-upload"
+    letter = "letter"
+
+
+class DocumentStatus(enum.StrEnum):
+    received = "received"
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+class Document(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_case_file", "case_file_id", "received_at"),
+        Index("ix_documents_tenant_status", "tenant_id", "status"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    case_file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    doc_type: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    document_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.received)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    #: ``False`` while a document waits in the Posteingang to be checked and filed.
+    filed: Mapped[bool] = mapped_column(default=True)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class DocumentVersion(UUIDPrimaryKey, Base):
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "version_no"),)
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    version_no: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(300))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    archive_sha256: Mapped[str | None] = mapped_column(String(64))
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class DocumentPage(Base):
+    """The recognised text of one page of one version (text layer or OCR)."""
+
+    __tablename__ = "document_pages"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("document_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    page_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: ``text-layer`` or ``ocr``.
+    method: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column()

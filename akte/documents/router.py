@@ -1,0 +1,163 @@
+"""HTTP API of documents: upload into an Akte, list, read metadata and text, download."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+
+from akte.auth.dependencies import CurrentUser
+from akte.core.dependencies import Context, DbSession, Storage
+from akte.core.errors import (
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unprocessable,
+    UnsupportedMediaType,
+    responses,
+)
+from akte.core.pagination import Page, Pagination, paginate
+from akte.core.ranges import ranged_response
+from akte.documents import service
+from akte.documents.schemas import DocumentDetail, DocumentRead, DocumentUpdate, PageRead, Rendition
+
+router = APIRouter(prefix="/api/v1", tags=["Dokumente"])
+COMMON = responses(NotAuthenticated, Forbidden, NotFound)
+UPLOAD_ERRORS = responses(PayloadTooLarge, UnsupportedMediaType, Unprocessable, ServiceUnavailable)
+
+
+@router.post(
+    "/case-files/{case_file_id}/documents",
+    status_code=status.HTTP_201_CREATED,
+    responses={**COMMON, **UPLOAD_ERRORS},
+)
+def upload_document(
+    case_file_id: uuid.UUID,
+    file: Annotated[UploadFile, File(description="PDF, TIFF, JPEG or PNG")],
+    session: DbSession,
+    storage: Storage,
+    ctx: Context,
+    user: CurrentUser,
+    title: Annotated[str | None, Form(max_length=300)] = None,
+    doc_type: Annotated[str | None, Form(max_length=100)] = None,
+) -> DocumentRead:
+    """Upload a document into an Akte. Returns once the bytes are stored; processing
+    (text extraction, OCR) follows asynchronously: watch ``status``."""
+    document = service.upload(
+        session,
+        storage,
+        user,
+        case_file_id,
+        fileobj=file.file,
+        filename=file.filename,
+        title=title,
+        doc_type=doc_type,
+        max_bytes=ctx.settings.max_upload_bytes,
+    )
+    return service.to_read(session, document)
+
+
+@router.get("/case-files/{case_file_id}/documents", responses=COMMON)
+def list_documents(
+    case_file_id: uuid.UUID, session: DbSession, user: CurrentUser, pagination: Pagination
+) -> Page[DocumentRead]:
+    """Documents of an Akte, newest first."""
+    rows, total = paginate(session, service.list_query(session, user, case_file_id), pagination)
+    return Page(
+        items=[service.to_read(session, d) for d in rows],
+        total=total,
+        page=pagination.page,
+        size=pagination.size,
+    )
+
+
+@router.get("/documents/{document_id}", responses=COMMON)
+def get_document(document_id: uuid.UUID, session: DbSession, user: CurrentUser) -> DocumentDetail:
+    """A document with all its versions."""
+    return service.to_detail(session, service.get_visible(session, user, document_id))
+
+
+@router.patch("/documents/{document_id}", responses=COMMON)
+def update_document(
+    document_id: uuid.UUID, body: DocumentUpdate, session: DbSession, user: CurrentUser
+) -> DocumentRead:
+    """Change title, Dokumentart or document date."""
+    return service.to_read(session, service.update(session, user, document_id, document_in=body))
+
+
+@router.post(
+    "/documents/{document_id}/versions",
+    status_code=status.HTTP_201_CREATED,
+    responses={**COMMON, **UPLOAD_ERRORS},
+)
+def upload_version(
+    document_id: uuid.UUID,
+    file: Annotated[UploadFile, File()],
+    session: DbSession,
+    storage: Storage,
+    ctx: Context,
+    user: CurrentUser,
+) -> DocumentDetail:
+    """Upload a new file for a document; earlier versions are kept."""
+    document = service.add_version(
+        session,
+        storage,
+        user,
+        document_id,
+        fileobj=file.file,
+        filename=file.filename,
+        max_bytes=ctx.settings.max_upload_bytes,
+    )
+    return service.to_detail(session, document)
+
+
+@router.get("/documents/{document_id}/pages", responses=COMMON)
+def get_pages(
+    document_id: uuid.UUID,
+    session: DbSession,
+    user: CurrentUser,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> list[PageRead]:
+    """The recognised text of each page (text layer or OCR)."""
+    return [PageRead.model_validate(p) for p in service.pages(session, user, document_id, version)]
+
+
+@router.get(
+    "/documents/{document_id}/content",
+    responses={
+        **COMMON,
+        **responses(ServiceUnavailable),
+        206: {"description": "partial content (Range)"},
+        304: {"description": "not modified"},
+        416: {"description": "range not satisfiable"},
+    },
+    response_class=Response,
+)
+def download_document(
+    document_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    storage: Storage,
+    user: CurrentUser,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    rendition: Rendition = "original",
+    inline: bool = False,
+) -> Response:
+    """Download a document's bytes, byte-identical to what was received (``original``), or
+    its searchable archive PDF or thumbnail. Supports ``Range`` for large scans."""
+    download = service.resolve_download(
+        session, storage, user, document_id, version_no=version, rendition=rendition
+    )
+    session.commit()  # the audit entry is durable before any byte leaves
+    return ranged_response(
+        request,
+        size=download.size,
+        etag=download.sha256,
+        media_type=download.mime_type,
+        filename=download.filename,
+        open_range=lambda start, end: storage.iter_range(download.sha256, start, end),
+        inline=inline,
+    )

@@ -1,0 +1,64 @@
+"""API shapes of documents and their versions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Rendition = Literal["original", "archive", "thumbnail"]
+
+
+class VersionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version_no: int
+    filename: str
+    mime_type: str
+    size: int
+    sha256: str
+    page_count: int | None
+    has_archive: bool = False
+    has_thumbnail: bool = False
+    created_at: datetime
+
+
+class DocumentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_file_id: uuid.UUID
+    title: str
+    doc_type: str | None
+    source: str
+    received_at: datetime
+    document_date: date | None
+    status: str
+    status_reason: str | None
+    filed: bool
+    current_version: int
+    size: int | None = None
+    mime_type: str | None = None
+    sha256: str | None = None
+    page_count: int | None = None
+
+
+class DocumentDetail(DocumentRead):
+    versions: list[VersionRead]
+
+
+class DocumentUpdate(BaseModel):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    doc_type: str | None = Field(default=None, max_length=100)
+    document_date: date | None = None
+
+
+class PageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    page_no: int
+    text: str
+    method: str
+    confidence: float | None

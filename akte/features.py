@@ -1,0 +1,47 @@
+"""The feature packages the core assembles at start-up, never at import time.
+
+Each package may provide ``models`` (tables), ``router`` (a FastAPI ``router``),
+``tasks`` (job handlers registered with :mod:`akte.jobs.registry`) and ``cli`` (a Typer
+``app`` mounted under its name). Dependencies point one way: features use the core.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+CORE_MODEL_MODULES = [
+    "akte.tenants.models",
+    "akte.users.models",
+    "akte.case_files.models",
+    "akte.documents.models",
+    "akte.jobs.models",
+    "akte.audit.models",
+]
+
+FEATURE_PACKAGES = ["ingest", "search", "outbox"]
+
+
+def _optional(module: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module or (exc.name and module.startswith(exc.name + ".")):
+            return None
+        raise
+
+
+def feature_modules(kind: str) -> list[ModuleType]:
+    """The ``kind`` module (``models``, ``router``, ``tasks``, ``cli``) of every feature."""
+    found = []
+    for package in FEATURE_PACKAGES:
+        module = _optional(f"{package}.{kind}")
+        if module is not None:
+            found.append(module)
+    return found
+
+
+def load_all_models() -> None:
+    for name in CORE_MODEL_MODULES:
+        importlib.import_module(name)
+    feature_modules("models")

@@ -1,0 +1,123 @@
+"""Queue operations. ``enqueue`` joins the caller's transaction; the rest are the worker's.
+
+Claiming uses ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of workers
+on any number of machines take distinct jobs without a broker. SQLite ignores the locking
+clause, but serialises writers, and the conditional ``UPDATE`` below makes a lost race
+harmless there too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from akte.core.database import utcnow
+from akte.jobs.models import Job
+
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 3600
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    max_attempts: int = 5,
+    delay_seconds: float = 0,
+) -> Job:
+    job = Job(
+        kind=kind,
+        payload=payload or {},
+        max_attempts=max_attempts,
+        run_after=utcnow() + timedelta(seconds=delay_seconds),
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def claim(
+    session: Session, *, worker_id: str, lease_seconds: int, kinds: list[str] | None = None
+) -> Job | None:
+    """Take the oldest runnable job (queued and due, or running with an expired lease)."""
+    now = utcnow()
+    runnable = or_(
+        (Job.status == "queued") & (Job.run_after <= now),
+        (Job.status == "running") & (Job.locked_until < now),
+    )
+    stmt = select(Job).where(runnable).order_by(Job.run_after, Job.id).limit(1)
+    if kinds:
+        stmt = stmt.where(Job.kind.in_(kinds))
+    job = session.scalar(stmt.with_for_update(skip_locked=True))
+    if job is None:
+        return None
+    taken = session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.status == job.status, Job.attempts == job.attempts)
+        .values(
+            status="running",
+            attempts=Job.attempts + 1,
+            locked_by=worker_id,
+            locked_until=now + timedelta(seconds=lease_seconds),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return None
+    session.refresh(job)
+    return job
+
+
+def complete(session: Session, job_id: int, worker_id: str) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.locked_by == worker_id)
+        .values(status="done", finished_at=utcnow(), locked_until=None, last_error=None)
+    )
+
+
+def fail(session: Session, job_id: int, worker_id: str, error: str, *, permanent: bool) -> str:
+    """Back off and retry, or park as ``dead`` after ``max_attempts``; returns the new status."""
+    job = session.get(Job, job_id)
+    if job is None or job.locked_by != worker_id:
+        return "lost"
+    if permanent or job.attempts >= job.max_attempts:
+        job.status = "dead"
+        job.finished_at = utcnow()
+    else:
+        delay = min(BACKOFF_BASE_SECONDS * 2 ** (job.attempts - 1), BACKOFF_MAX_SECONDS)
+        job.status = "queued"
+        job.run_after = utcnow() + timedelta(seconds=delay)
+    job.locked_until = None
+    job.last_error = error[:4000]
+    session.flush()
+    return job.status
+
+
+def retry(session: Session, job_id: int) -> Job | None:
+    job = session.get(Job, job_id)
+    if job is None:
+        return None
+    job.status = "queued"
+    job.attempts = 0
+    job.run_after = utcnow()
+    session.flush()
+    return job
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+    return {status: int(n) for status, n in rows}
+
+
+def list_jobs(session: Session, *, status: str | None = None, kind: str | None = None):
+    stmt = select(Job).order_by(Job.id.desc())
+    if status:
+        stmt = stmt.where(Job.status == status)
+    if kind:
+        stmt = stmt.where(Job.kind == kind)
+    return stmt

@@ -1,0 +1,103 @@
+"""The worker loop: claim a job, run its handler outside any transaction, record the outcome.
+
+A worker claims only kinds it has a handler for: a job of a feature this installation lacks
+stays queued and visible (``akte jobs``) instead of being dropped or failed.
+
+The same code runs as ``akte worker`` (one process per core, any number of machines) and,
+on the embedded default, as a thread inside the API process. A handler exception never
+ends the loop: the job is retried with backoff or parked as ``dead``; ``SIGTERM`` lets the
+current job finish, then the loop stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+
+from akte.core.context import AppContext
+from akte.core.database import session_scope
+from akte.jobs import repository
+from akte.jobs.registry import PermanentJobError, handler_for, registered_kinds
+
+log = logging.getLogger("akte.worker")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | None = None) -> bool:
+    """Claim and run one job; ``False`` when none was runnable."""
+    worker_id = worker_id or worker_name()
+    with session_scope(ctx.session_factory) as session:
+        job = repository.claim(
+            session,
+            worker_id=worker_id,
+            lease_seconds=ctx.settings.job_lease_seconds,
+            kinds=kinds or registered_kinds(),
+        )
+        if job is None:
+            return False
+        job_id, kind, payload = job.id, job.kind, dict(job.payload)
+    handler = handler_for(kind)
+    error: str | None = None
+    permanent = False
+    if handler is None:
+        error, permanent = f"no handler for job kind {kind!r}", True
+    else:
+        try:
+            handler(ctx, payload)
+        except PermanentJobError as exc:
+            error, permanent = str(exc), True
+        except Exception as exc:  # a job's failure must never end the worker
+            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    with session_scope(ctx.session_factory) as session:
+        if error is None:
+            repository.complete(session, job_id, worker_id)
+        else:
+            status = repository.fail(session, job_id, worker_id, error, permanent=permanent)
+            log.warning("job %s (%s) failed, now %s: %s", job_id, kind, status, error[:300])
+    return True
+
+
+def run_until_idle(ctx: AppContext, max_jobs: int = 100_000) -> int:
+    """Run jobs until none is runnable now; returns how many ran (used by tests and CLI)."""
+    ran = 0
+    while ran < max_jobs and run_one(ctx):
+        ran += 1
+    return ran
+
+
+def run_forever(ctx: AppContext, stop: threading.Event) -> None:
+    worker_id = worker_name()
+    log.info("worker %s started", worker_id)
+    while not stop.is_set():
+        try:
+            busy = run_one(ctx, worker_id)
+        except Exception:  # database briefly unreachable: wait, then try again
+            log.exception("worker %s could not reach the queue", worker_id)
+            busy = False
+        if not busy:
+            stop.wait(ctx.settings.worker_poll_seconds)
+    log.info("worker %s stopped", worker_id)
+
+
+class BackgroundWorker:
+    """The embedded default's in-process worker thread."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=run_forever, args=(ctx, self._stop), name="akte-worker", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stop.set()
+        self._thread.join(timeout)

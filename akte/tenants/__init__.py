@@ -1,0 +1,1 @@
+"""Mandanten (tenants) and their Organisationseinheiten (org units)."""

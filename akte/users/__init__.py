@@ -1,0 +1,1 @@
+"""People and service accounts, their roles, API keys and org-unit memberships."""

@@ -1,0 +1,65 @@
+"""Users (people and service accounts), API keys and org-unit memberships.
+
+A caseworker sees the Akten of the org units they are a member of (need-to-know, §35 SGB I);
+a membership may be limited in time (a deputy, Vertretung) and then expires by itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from akte.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey
+
+
+class Role(enum.StrEnum):
+    system_admin = "system_admin"
+    tenant_admin = "tenant_admin"
+    caseworker = "caseworker"
+    importer = "importer"
+    print_provider = "print_provider"
+
+
+SERVICE_ROLES = {Role.importer, Role.print_provider}
+
+
+class User(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "users"
+
+    #: ``None`` only for system administrators, who manage tenants but read no case data.
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ApiKey(UUIDPrimaryKey, Timestamps, Base):
+    """A service account's key: shown once, stored as a SHA-256 (keys are 256-bit random)."""
+
+    __tablename__ = "api_keys"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Membership(UUIDPrimaryKey, Timestamps, Base):
+    """A user's access to one org unit's Akten, optionally for a period only."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "org_unit_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    org_unit_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("org_units.id", ondelete="CASCADE"), index=True
+    )
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

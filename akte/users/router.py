@@ -1,0 +1,97 @@
+"""HTTP API of users, service accounts, API keys and memberships."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from akte.auth.dependencies import CurrentUser
+from akte.core.dependencies import DbSession
+from akte.core.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    Unprocessable,
+    responses,
+)
+from akte.core.pagination import Page, Pagination, paginate
+from akte.users import service
+from akte.users.schemas import (
+    ApiKeyCreated,
+    MembershipRead,
+    MembershipWrite,
+    UserCreate,
+    UserCreated,
+    UserRead,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["Administration"])
+COMMON = responses(NotAuthenticated, Forbidden, NotFound)
+
+
+@router.post(
+    "/tenants/{tenant_id}/users",
+    status_code=status.HTTP_201_CREATED,
+    responses={**COMMON, **responses(Conflict, Unprocessable)},
+)
+def create_user(
+    tenant_id: uuid.UUID, body: UserCreate, session: DbSession, user: CurrentUser
+) -> UserCreated:
+    """Create a caseworker, tenant admin or service account. A service account's API key is
+    in the response, once; only its hash is stored."""
+    created, api_key = service.create_user(session, user, tenant_id, user_in=body)
+    return UserCreated(**UserRead.model_validate(created).model_dump(), api_key=api_key)
+
+
+@router.get("/tenants/{tenant_id}/users", responses=COMMON)
+def list_users(
+    tenant_id: uuid.UUID, session: DbSession, user: CurrentUser, pagination: Pagination
+) -> Page[UserRead]:
+    """Users and service accounts of a tenant."""
+    rows, total = paginate(session, service.list_query(session, user, tenant_id), pagination)
+    return Page(
+        items=[UserRead.model_validate(u) for u in rows],
+        total=total,
+        page=pagination.page,
+        size=pagination.size,
+    )
+
+
+@router.post(
+    "/users/{user_id}/api-keys",
+    status_code=status.HTTP_201_CREATED,
+    responses={**COMMON, **responses(Unprocessable)},
+)
+def issue_api_key(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> ApiKeyCreated:
+    """Issue another API key for a service account (shown once)."""
+    return ApiKeyCreated(id=user_id, api_key=service.issue_api_key(session, user, user_id))
+
+
+@router.put("/users/{user_id}/memberships/{org_unit_id}", responses=COMMON)
+def grant_membership(
+    user_id: uuid.UUID,
+    org_unit_id: uuid.UUID,
+    body: MembershipWrite,
+    session: DbSession,
+    user: CurrentUser,
+) -> MembershipRead:
+    """Give a user access to an org unit's Akten, optionally until a date (Vertretung)."""
+    return MembershipRead.model_validate(
+        service.grant_membership(session, user, user_id, org_unit_id, membership_in=body)
+    )
+
+
+@router.delete(
+    "/users/{user_id}/memberships/{org_unit_id}",
+    status_code=204,
+    responses=COMMON,
+    response_class=Response,
+)
+def revoke_membership(
+    user_id: uuid.UUID, org_unit_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> Response:
+    """Withdraw a user's access to an org unit."""
+    service.revoke_membership(session, user, user_id, org_unit_id)
+    return Response(status_code=204)

@@ -1,0 +1,66 @@
+"""API shapes of users, service accounts, API keys and memberships."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from akte.users.models import SERVICE_ROLES, Role
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=2, max_length=120, pattern=r"^[A-Za-z0-9._@-]+$")
+    display_name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+    org_unit_ids: list[uuid.UUID] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _password_for_people(self) -> UserCreate:
+        if self.role not in SERVICE_ROLES and not self.password:
+            raise ValueError("people need a password (10+ characters)")
+        return self
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID | None
+    username: str
+    display_name: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+
+
+class UserCreated(UserRead):
+    #: Service accounts only: the API key, shown this once and never again.
+    api_key: str | None = None
+
+
+class ApiKeyCreated(BaseModel):
+    id: uuid.UUID
+    api_key: str
+
+
+class MembershipWrite(BaseModel):
+    valid_until: datetime | None = None
+
+
+class MembershipRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: uuid.UUID
+    org_unit_id: uuid.UUID
+    valid_until: datetime | None
+
+
+class Me(BaseModel):
+    id: uuid.UUID
+    username: str
+    role: Role
+    tenant_id: uuid.UUID | None
+    org_unit_ids: list[uuid.UUID]

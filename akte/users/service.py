@@ -1,0 +1,153 @@
+"""Users, service accounts, API keys and memberships; managed by the tenant's admins."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from akte.audit import service as audit
+from akte.auth.principal import Principal
+from akte.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from akte.core.security import hash_password, new_api_key
+from akte.tenants import service as tenants
+from akte.tenants.models import OrgUnit
+from akte.users.models import SERVICE_ROLES, ApiKey, Membership, Role, User
+from akte.users.schemas import MembershipWrite, UserCreate
+
+
+def create_user(
+    session: Session,
+    principal: Principal | None,
+    tenant_id: uuid.UUID | None,
+    *,
+    user_in: UserCreate,
+) -> tuple[User, str | None]:
+    """Create a person or service account; returns the one-time API key of the latter."""
+    if user_in.role is Role.system_admin:
+        if principal is not None:
+            principal.require_role(Role.system_admin)
+        tenant_id = None
+    else:
+        if tenant_id is None:
+            raise Unprocessable("a tenant is required for this role")
+        tenants.get_administered(session, principal, tenant_id)
+    if session.scalar(select(User).where(User.username == user_in.username)):
+        raise Conflict(f"username {user_in.username} is taken", code="duplicate_username")
+    user = User(
+        tenant_id=tenant_id,
+        username=user_in.username,
+        display_name=user_in.display_name,
+        role=user_in.role.value,
+        password_hash=hash_password(user_in.password) if user_in.password else None,
+    )
+    session.add(user)
+    session.flush()
+    for org_unit_id in user_in.org_unit_ids:
+        grant_membership(session, principal, user.id, org_unit_id, membership_in=MembershipWrite())
+    api_key = issue_api_key(session, principal, user.id) if user_in.role in SERVICE_ROLES else None
+    audit.record(
+        session,
+        principal,
+        "user.create",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=tenant_id,
+        detail={"role": user.role, "username": user.username},
+    )
+    return user, api_key
+
+
+def get_administered(session: Session, principal: Principal | None, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    if principal is not None:
+        if user.tenant_id is None:
+            principal.require_role(Role.system_admin)
+        else:
+            tenants.get_administered(session, principal, user.tenant_id)
+    return user
+
+
+def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.UUID) -> str:
+    user = get_administered(session, principal, user_id)
+    if Role(user.role) not in SERVICE_ROLES:
+        raise Unprocessable("API keys are for service accounts (importer, print provider)")
+    key = new_api_key()
+    session.add(ApiKey(user_id=user.id, prefix=key.prefix, key_hash=key.key_hash))
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "api_key.issue",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=user.tenant_id,
+        detail={"prefix": key.prefix},
+    )
+    return key.plaintext
+
+
+def grant_membership(
+    session: Session,
+    principal: Principal | None,
+    user_id: uuid.UUID,
+    org_unit_id: uuid.UUID,
+    *,
+    membership_in: MembershipWrite,
+) -> Membership:
+    user = get_administered(session, principal, user_id)
+    unit = session.get(OrgUnit, org_unit_id)
+    if unit is None or unit.tenant_id != user.tenant_id:
+        raise NotFound("org unit not found")
+    if Role(user.role) not in {Role.caseworker, Role.tenant_admin}:
+        raise Forbidden("only caseworkers and tenant admins can be members of an org unit")
+    membership = session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.org_unit_id == unit.id)
+    )
+    if membership is None:
+        membership = Membership(user_id=user.id, org_unit_id=unit.id)
+        session.add(membership)
+    membership.valid_until = membership_in.valid_until
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "membership.grant",
+        object_type="org_unit",
+        object_id=unit.id,
+        tenant_id=user.tenant_id,
+        detail={"user_id": str(user.id), "valid_until": str(membership_in.valid_until)},
+    )
+    return membership
+
+
+def revoke_membership(
+    session: Session, principal: Principal | None, user_id: uuid.UUID, org_unit_id: uuid.UUID
+) -> None:
+    user = get_administered(session, principal, user_id)
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.org_unit_id == org_unit_id
+        )
+    )
+    if membership is None:
+        raise NotFound("membership not found")
+    session.delete(membership)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "membership.revoke",
+        object_type="org_unit",
+        object_id=org_unit_id,
+        tenant_id=user.tenant_id,
+        detail={"user_id": str(user.id)},
+    )
+
+
+def list_query(session: Session, principal: Principal, tenant_id: uuid.UUID) -> Select[tuple[User]]:
+    tenants.get_administered(session, principal, tenant_id)
+    return select(User).where(User.tenant_id == tenant_id).order_by(User.username)
