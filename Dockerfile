@@ -1,0 +1,17 @@
+FROM python:3.11-slim-bookworm
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng \
+    poppler-utils fonts-dejavu-core curl \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md alembic.ini ./
+COPY akte ./akte
+COPY ingest ./ingest
+COPY search ./search
+COPY outbox ./outbox
+COPY migrations ./migrations
+RUN pip install --no-cache-dir -e . && useradd -r -u 10001 akte && mkdir -p /data && chown akte /data
+USER akte
+ENV AKTE_DATA_DIR=/data OMP_THREAD_LIMIT=1
+EXPOSE 8000
+CMD ["uvicorn", "akte.asgi:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]

@@ -1,0 +1,42 @@
+# akte — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install system-deps lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	./scripts/install-system-deps.sh
+
+## Serve akte on http://127.0.0.1:8000 with SQLite, local blobs and demo data.
+run: install system-deps
+	$(BIN)/akte serve --demo --host 127.0.0.1 --port 8000
+
+## Install everything, start what the tests need, run the whole suite.
+test: install
+	./scripts/install-system-deps.sh --test
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install system-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache

@@ -1,0 +1,1 @@
+"""Turning bytes into stored, text-bearing documents: processing, OCR, uploads, deliveries."""

@@ -1,0 +1,1 @@
+"""Outgoing letters, batches for the print-and-mail provider, and their status."""

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Debian packages akte needs at run time (OCR, PDF tools, fonts) and for its tests (Chromium,
+# PostgreSQL when none runs). Installs only what is missing; needs root (or sudo) for apt-get.
+set -euo pipefail
+
+want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng poppler-utils fonts-dejavu-core)
+if [[ "${1:-}" == "--test" ]]; then
+  want+=(chromium)
+  if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    want+=(postgresql)
+  fi
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+SUDO=""
+[[ $(id -u) -ne 0 ]] && SUDO="sudo"
+echo "installing Debian packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

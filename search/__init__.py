@@ -1,0 +1,1 @@
+"""The full-text index: German analysis, indexing, permission-filtered queries."""

