@@ -19,7 +19,16 @@ CORE_MODEL_MODULES = [
     "akte.audit.models",
 ]
 
-FEATURE_PACKAGES = ["ingest", "search", "outbox"]
+FEATURE_PACKAGES = [
+    "ingest",  # document processing: text extraction, OCR, archive PDF, thumbnails
+    "ingest.deliveries",  # bulk import of scanning contractors' deliveries
+    "search",  # full-text index
+    "outbox",  # letters and the print provider's API
+    "akte.web",  # caseworker pages and the citizen upload portal
+    "akte.retention",  # retention rules, legal holds, deletion
+    "akte.operations",  # fsck, metrics, structured logs
+    "akte.audit",  # audit log queries and export (the log itself is core)
+]
 
 
 def _optional(module: str) -> ModuleType | None:

@@ -15,6 +15,7 @@ from akte.case_files.models import CaseFile
 from akte.case_files.schemas import CaseFileCreate, CaseFileUpdate
 from akte.core.database import utcnow
 from akte.core.errors import Conflict, NotFound, Unprocessable
+from akte.documents import events
 from akte.tenants.models import OrgUnit
 from akte.users.models import Role
 
@@ -85,6 +86,7 @@ def update(
     for name, value in changes.items():
         setattr(case_file, name, value)
     session.flush()
+    events.case_file_changed(session, case_file.id)
     audit.record(
         session,
         principal,

@@ -1,0 +1,32 @@
+"""Jobs that keep derived state (the search index) in step with the database.
+
+They are queued in the caller's transaction, so the index learns of every committed change
+and of nothing that was rolled back. The handlers live in the ``search`` package; until a
+worker with that package runs, the jobs wait in the queue (nothing is dropped).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from akte.jobs import repository as jobs
+
+INDEX_DOCUMENT = "search.index_document"
+INDEX_CASE_FILE = "search.index_case_file"
+REMOVE_DOCUMENT = "search.remove_document"
+
+
+def document_changed(session: Session, document_id: uuid.UUID) -> None:
+    """A document became ready or its metadata changed: (re-)index it."""
+    jobs.enqueue(session, INDEX_DOCUMENT, {"document_id": str(document_id)})
+
+
+def case_file_changed(session: Session, case_file_id: uuid.UUID) -> None:
+    """An Akte's metadata (Aktenzeichen, names, status, org unit) changed: re-index it."""
+    jobs.enqueue(session, INDEX_CASE_FILE, {"case_file_id": str(case_file_id)})
+
+
+def document_removed(session: Session, document_id: uuid.UUID) -> None:
+    jobs.enqueue(session, REMOVE_DOCUMENT, {"document_id": str(document_id)})
