@@ -22,6 +22,8 @@ class Principal:
     role: Role
     tenant_id: uuid.UUID | None
     org_unit_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    #: Single Akten shared with the caller beyond their org units (unexpired grants).
+    granted_case_file_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     ip: str | None = None
 
     @property
@@ -39,15 +41,21 @@ class Principal:
         if self.tenant_id != tenant_id:
             raise NotFound("not found")
 
-    def can_read_case_data(self, tenant_id: uuid.UUID, org_unit_id: uuid.UUID) -> bool:
+    def can_read_case_data(
+        self, tenant_id: uuid.UUID, org_unit_id: uuid.UUID, case_file_id: uuid.UUID | None = None
+    ) -> bool:
         return (
             self.role in {Role.caseworker, Role.tenant_admin}
             and self.tenant_id == tenant_id
-            and org_unit_id in self.org_unit_ids
+            and (org_unit_id in self.org_unit_ids or case_file_id in self.granted_case_file_ids)
         )
 
     def require_case_access(
-        self, tenant_id: uuid.UUID, org_unit_id: uuid.UUID, what: str = "Akte"
+        self,
+        tenant_id: uuid.UUID,
+        org_unit_id: uuid.UUID,
+        case_file_id: uuid.UUID | None = None,
+        what: str = "Akte",
     ) -> None:
-        if not self.can_read_case_data(tenant_id, org_unit_id):
+        if not self.can_read_case_data(tenant_id, org_unit_id, case_file_id):
             raise NotFound(f"{what} not found")

@@ -38,15 +38,17 @@ def by_bg_nummer(session: Session, tenant_id: uuid.UUID, bg_nummer: str) -> list
 def visible_query(
     tenant_id: uuid.UUID,
     org_unit_ids: Collection[uuid.UUID],
+    granted_case_file_ids: Collection[uuid.UUID] = (),
     *,
     status: str | None = None,
     org_unit_id: uuid.UUID | None = None,
     q: str | None = None,
 ) -> Select[tuple[CaseFile]]:
-    """Akten of one tenant restricted to the given org units, newest first."""
-    stmt = select(CaseFile).where(
-        CaseFile.tenant_id == tenant_id, CaseFile.org_unit_id.in_(list(org_unit_ids))
-    )
+    """Akten of one tenant in the given org units or granted singly, newest first."""
+    visible = CaseFile.org_unit_id.in_(list(org_unit_ids))
+    if granted_case_file_ids:
+        visible = or_(visible, CaseFile.id.in_(list(granted_case_file_ids)))
+    stmt = select(CaseFile).where(CaseFile.tenant_id == tenant_id, visible)
     if status:
         stmt = stmt.where(CaseFile.status == status)
     if org_unit_id:

@@ -36,7 +36,7 @@ def get_visible(session: Session, principal: Principal, case_file_id: uuid.UUID)
     case_file = repository.get(session, case_file_id)
     if case_file is None:
         raise NotFound("Akte not found")
-    principal.require_case_access(case_file.tenant_id, case_file.org_unit_id)
+    principal.require_case_access(case_file.tenant_id, case_file.org_unit_id, case_file.id)
     return case_file
 
 
@@ -104,5 +104,10 @@ def list_query(
     principal.require_role(*CASE_ROLES)
     assert principal.tenant_id is not None
     return repository.visible_query(
-        principal.tenant_id, principal.org_unit_ids, status=status, org_unit_id=org_unit_id, q=q
+        principal.tenant_id,
+        principal.org_unit_ids,
+        principal.granted_case_file_ids,
+        status=status,
+        org_unit_id=org_unit_id,
+        q=q,
     )
