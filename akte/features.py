@@ -28,6 +28,7 @@ FEATURE_PACKAGES = [
     "akte.retention",  # retention rules, legal holds, deletion
     "akte.operations",  # fsck, metrics, structured logs
     "akte.audit",  # audit log queries and export (the log itself is core)
+    "akte.grants",  # single-Akte grants to org units
 ]
 
 

@@ -33,12 +33,16 @@ def active_org_unit_ids(session: Session, user_id: uuid.UUID) -> frozenset[uuid.
 
 
 def principal_for(session: Session, user: User, ip: str | None = None) -> Principal:
+    from akte.grants.service import granted_case_file_ids  # feature: imported at call time
+
+    org_unit_ids = active_org_unit_ids(session, user.id)
     return Principal(
         user_id=user.id,
         username=user.username,
         role=Role(user.role),
         tenant_id=user.tenant_id,
-        org_unit_ids=active_org_unit_ids(session, user.id),
+        org_unit_ids=org_unit_ids,
+        granted_case_file_ids=granted_case_file_ids(session, org_unit_ids),
         ip=ip,
     )
 

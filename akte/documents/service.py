@@ -36,7 +36,7 @@ def get_visible(session: Session, principal: Principal, document_id: uuid.UUID) 
         raise NotFound("document not found")
     case_file = session.get(CaseFile, document.case_file_id)
     if case_file is None or not principal.can_read_case_data(
-        case_file.tenant_id, case_file.org_unit_id
+        case_file.tenant_id, case_file.org_unit_id, case_file.id
     ):
         raise NotFound("document not found")
     return document

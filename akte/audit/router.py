@@ -1,0 +1,84 @@
+"""HTTP API of the audit log: query and CSV export for tenant admins."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from akte.audit import query
+from akte.audit import service as audit
+from akte.audit.schemas import AuditEntryRead
+from akte.auth.dependencies import CurrentUser
+from akte.core.database import session_scope
+from akte.core.dependencies import Context, DbSession
+from akte.core.errors import Forbidden, NotAuthenticated, responses
+from akte.core.pagination import Page, Pagination, paginate
+
+router = APIRouter(prefix="/api/v1/audit", tags=["Protokoll"])
+COMMON = responses(NotAuthenticated, Forbidden)
+
+
+def _filter(
+    object_type: Annotated[str | None, Query(max_length=32)] = None,
+    object_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_id: Annotated[uuid.UUID | None, Query()] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+) -> query.AuditFilter:
+    return query.AuditFilter(
+        object_type=object_type,
+        object_id=object_id,
+        actor_id=str(actor_id) if actor_id else None,
+        action=action,
+        since=_aware(since),
+        until=_aware(until),
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
+
+
+Filter = Annotated[query.AuditFilter, Depends(_filter)]
+
+
+@router.get("", responses=COMMON)
+def list_audit_entries(
+    flt: Filter, session: DbSession, user: CurrentUser, pagination: Pagination
+) -> Page[AuditEntryRead]:
+    """Audit entries of the caller's tenant, newest first, filtered by Akte/document
+    (``object_type``/``object_id``), person (``actor_id``), ``action`` and period
+    (``from`` inclusive, ``to`` exclusive). Tenant admins only."""
+    query.require_auditor(user)
+    rows, total = paginate(session, query.statement(user, flt), pagination)
+    audit.record(session, user, "audit.query", object_type="audit", detail=flt.as_detail())
+    return Page(
+        items=[AuditEntryRead.model_validate(r) for r in rows],
+        total=total,
+        page=pagination.page,
+        size=pagination.size,
+    )
+
+
+@router.get(
+    "/export.csv",
+    responses={**COMMON, 200: {"content": {"text/csv": {}}, "description": "CSV"}},
+    response_class=StreamingResponse,
+)
+def export_audit_entries(flt: Filter, ctx: Context, user: CurrentUser) -> StreamingResponse:
+    """The same entries as CSV, streamed (every match, not one page). Tenant admins only."""
+    query.require_auditor(user)
+    with session_scope(ctx.session_factory) as session:
+        audit.record(session, user, "audit.export", object_type="audit", detail=flt.as_detail())
+    return StreamingResponse(
+        query.csv_rows(ctx.session_factory, user, flt),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+    )

@@ -1,0 +1,1 @@
+"""Operations: consistency checks (fsck), metrics and structured logs."""

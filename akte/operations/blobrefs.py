@@ -1,0 +1,68 @@
+"""Which rows point at which blobs.
+
+Blobs are content-addressed and shared: two documents with the same bytes share one blob,
+and feature packages (letters, deliveries) may keep their own references. So every column
+named ``*sha256`` in any table of any loaded package counts as a reference: a blob is only
+deleted, or called orphaned, when no such column anywhere names it. That is deliberately
+conservative (a column holding some other hash can only keep a blob alive, never lose one).
+
+The blobs a row *requires* are narrower: the document versions' original, archive and
+thumbnail. Only those are reported as missing by ``akte fsck``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import Column, Table, select, union
+from sqlalchemy.orm import Session
+
+from akte.core.database import Base
+from akte.documents.models import DocumentVersion
+
+REQUIRED_COLUMNS = (
+    DocumentVersion.sha256,
+    DocumentVersion.archive_sha256,
+    DocumentVersion.thumbnail_sha256,
+)
+
+
+def reference_columns() -> list[Column]:
+    from akte.features import load_all_models
+
+    load_all_models()
+    found: list[Column] = []
+    for table in Base.metadata.sorted_tables:
+        if not isinstance(table, Table):
+            continue
+        found.extend(c for c in table.columns if c.name.endswith("sha256"))
+    return found
+
+
+def referenced(session: Session, digests: Iterable[str]) -> set[str]:
+    """Those of ``digests`` that any row still names."""
+    wanted = sorted(set(digests))
+    if not wanted:
+        return set()
+    hits: set[str] = set()
+    for column in reference_columns():
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            hits.update(session.scalars(select(column).where(column.in_(chunk)).distinct()))
+    return hits
+
+
+def all_referenced(session: Session) -> set[str]:
+    columns = reference_columns()
+    if not columns:
+        return set()
+    stmt = union(*[select(c.label("h")).where(c.is_not(None)) for c in columns])
+    return {row[0] for row in session.execute(stmt)}
+
+
+def required(session: Session) -> Iterator[tuple[str, str, str]]:
+    """``(sha256, what, version id)`` for every blob a document version needs."""
+    for column in REQUIRED_COLUMNS:
+        stmt = select(column, DocumentVersion.id).where(column.is_not(None))
+        for digest, version_id in session.execute(stmt):
+            yield digest, column.key, str(version_id)

@@ -1,0 +1,1 @@
+"""Retention (Aufbewahrungsfristen), legal holds and the deletion of case data."""
