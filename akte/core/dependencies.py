@@ -6,6 +6,7 @@ rolled back when it raises. Endpoints and services never commit themselves.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 from akte.core.context import AppContext
 from akte.core.errors import ServiceUnavailable
 from akte.core.storage import BlobStore
+
+log = logging.getLogger("akte.db")
 
 
 def get_context(request: Request) -> AppContext:
@@ -32,6 +35,7 @@ def get_db_session(request: Request) -> Iterator[Session]:
         session.commit()
     except OperationalError as exc:
         session.rollback()
+        log.warning("database error: %s", exc)
         raise ServiceUnavailable("the database is not reachable") from exc
     except BaseException:
         session.rollback()

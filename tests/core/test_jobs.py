@@ -1,0 +1,124 @@
+"""The database job queue: claiming, retries with backoff, dead jobs, expired leases."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+from akte.core.database import session_scope, utcnow
+from akte.jobs import repository
+from akte.jobs.models import Job
+from akte.jobs.registry import PermanentJobError, task
+from akte.jobs.worker import run_one
+
+CALLS: dict[str, list] = {}
+
+
+@task("test.record")
+def _record(ctx, payload):
+    CALLS.setdefault(payload["key"], []).append(payload)
+
+
+@task("test.flaky")
+def _flaky(ctx, payload):
+    CALLS.setdefault(payload["key"], []).append(payload)
+    raise RuntimeError("storage hiccup")
+
+
+@task("test.bad_input")
+def _bad_input(ctx, payload):
+    raise PermanentJobError("PDF is password-protected")
+
+
+def _enqueue(ctx, kind: str, **payload) -> int:
+    with session_scope(ctx.session_factory) as session:
+        return repository.enqueue(session, kind, payload, max_attempts=3).id
+
+
+def _job(ctx, job_id: int) -> Job:
+    with ctx.session_factory() as session:
+        return session.get(Job, job_id)
+
+
+def _run_only(ctx, kind: str) -> bool:
+    return run_one(ctx, kinds=[kind])
+
+
+def test_a_job_runs_once_and_is_done(ctx):
+    key = uuid.uuid4().hex
+    job_id = _enqueue(ctx, "test.record", key=key)
+    while _run_only(ctx, "test.record"):
+        pass
+    assert len(CALLS[key]) == 1
+    assert _job(ctx, job_id).status == "done"
+
+
+def test_failures_back_off_then_park_as_dead(ctx):
+    key = uuid.uuid4().hex
+    job_id = _enqueue(ctx, "test.flaky", key=key)
+    assert _run_only(ctx, "test.flaky")
+    job = _job(ctx, job_id)
+    assert job.status == "queued" and job.attempts == 1
+    assert job.run_after > utcnow() + timedelta(seconds=3)
+    assert "storage hiccup" in job.last_error
+    for _ in range(2):
+        with session_scope(ctx.session_factory) as session:
+            session.get(Job, job_id).run_after = utcnow()
+        assert _run_only(ctx, "test.flaky")
+    job = _job(ctx, job_id)
+    assert job.status == "dead" and job.attempts == 3
+    assert len(CALLS[key]) == 3
+
+
+def test_permanent_error_goes_dead_at_once(ctx):
+    job_id = _enqueue(ctx, "test.bad_input")
+    assert _run_only(ctx, "test.bad_input")
+    job = _job(ctx, job_id)
+    assert job.status == "dead" and job.attempts == 1
+    assert "password-protected" in job.last_error
+
+
+def test_a_dead_workers_job_is_claimed_again_after_its_lease(ctx):
+    key = uuid.uuid4().hex
+    job_id = _enqueue(ctx, "test.record", key=key)
+    with session_scope(ctx.session_factory) as session:
+        claimed = repository.claim(
+            session, worker_id="crashed", lease_seconds=600, kinds=["test.record"]
+        )
+        assert claimed.id == job_id
+    assert not _run_only(ctx, "test.record")  # still leased to the crashed worker
+    with session_scope(ctx.session_factory) as session:
+        session.get(Job, job_id).locked_until = utcnow() - timedelta(seconds=1)
+    assert _run_only(ctx, "test.record")
+    job = _job(ctx, job_id)
+    assert job.status == "done" and job.attempts == 2
+    assert len(CALLS[key]) == 1
+
+
+def test_concurrent_workers_never_take_the_same_job(ctx):
+    keys = [uuid.uuid4().hex for _ in range(30)]
+    for key in keys:
+        _enqueue(ctx, "test.record", key=key)
+    errors: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            while _run_only(ctx, "test.record"):
+                pass
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=drain) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert all(len(CALLS[key]) == 1 for key in keys)
+
+
+def test_jobs_of_unknown_kinds_wait_instead_of_failing(ctx):
+    job_id = _enqueue(ctx, "feature.not_installed")
+    run_one(ctx)
+    assert _job(ctx, job_id).status == "queued"
