@@ -1,0 +1,147 @@
+"""One page through Tesseract: deskew, recognise, and turn upright when needed.
+
+A single Tesseract call per page writes the text, a one-page searchable PDF (the page image
+with an invisible text layer) and word confidences (``txt pdf tsv``), so nothing is
+recognised twice. Each call is single-threaded (``OMP_THREAD_LIMIT=1``); parallelism comes
+from running one call per core (see :mod:`ingest.processor`), which is how Tesseract scales.
+
+Orientation: running orientation detection (``--psm 0``) on every page would cost about half
+as much again as the OCR itself. Upright pages, by far the most common, recognise with high
+confidence, so detection runs only when the first pass is poor (few words or low mean
+confidence). If it reports a quarter or half turn, the page is turned and recognised again;
+the turned result is kept only if it is better, so a wrong guess never makes things worse.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from ingest.images import deskew, rotate
+from ingest.limits import Limits, ProcessingFailed
+
+#: Below this mean word confidence (0–100) or word count, orientation is checked.
+LOW_CONFIDENCE = 60.0
+FEW_WORDS = 3
+#: Orientation detection results below this confidence are ignored.
+MIN_OSD_CONFIDENCE = 1.0
+
+
+@dataclass
+class OcrPage:
+    page_no: int
+    text: str
+    confidence: float | None
+    pdf_path: Path
+    rotated: int  # quarter turns applied (degrees counter-clockwise)
+    skew: float
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+
+def _save_input(image: Image.Image, base: Path, dpi: int) -> Path:
+    """Lossless PNM for bilevel/grey (fast to write; G4/Flate in the PDF), JPEG for colour."""
+    if image.mode == "RGB":
+        path = base.with_suffix(".jpg")
+        image.save(path, quality=90, dpi=(dpi, dpi))
+    else:
+        path = base.with_suffix(".pbm" if image.mode == "1" else ".pgm")
+        image.save(path)
+    return path
+
+
+def _run(args: list[str], page_no: int, limits: Limits) -> subprocess.CompletedProcess[str]:
+    try:
+        result = subprocess.run(
+            ["tesseract", *args],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            timeout=limits.page_timeout_seconds,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ProcessingFailed(
+            f"page {page_no} could not be recognised within {limits.page_timeout_seconds:.0f} s"
+        ) from exc
+    return result
+
+
+def _recognise(image: Image.Image, base: Path, dpi: int, page_no: int, limits: Limits):
+    source = _save_input(image, base, dpi)
+    result = _run(
+        [str(source), str(base), "-l", limits.languages, "--dpi", str(dpi), "--psm", "3",
+         "txt", "pdf", "tsv"],
+        page_no,
+        limits,
+    )
+    pdf_path = base.with_suffix(".pdf")
+    if result.returncode != 0 or not pdf_path.exists():
+        raise ProcessingFailed(f"page {page_no} could not be recognised (Tesseract failed)")
+    text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
+    confidences = _word_confidences(base.with_suffix(".tsv"))
+    source.unlink(missing_ok=True)
+    return text.replace("\f", "").strip(), confidences, pdf_path
+
+
+def _word_confidences(tsv: Path) -> list[float]:
+    values = []
+    with tsv.open(encoding="utf-8", errors="replace", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            try:
+                conf = float(row.get("conf") or -1)
+            except ValueError:
+                continue
+            if row.get("level") == "5" and conf >= 0 and (row.get("text") or "").strip():
+                values.append(conf)
+    return values
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def detect_rotation(image: Image.Image, base: Path, dpi: int, page_no: int,
+                    limits: Limits) -> int:
+    """Counter-clockwise degrees (0, 90, 180, 270) that turn the page upright; 0 if unsure."""
+    source = _save_input(image, base.with_name(base.name + "-osd"), dpi)
+    try:
+        result = _run([str(source), "-", "--psm", "0", "--dpi", str(dpi)], page_no, limits)
+    finally:
+        source.unlink(missing_ok=True)
+    rotate_by = re.search(r"Rotate:\s*(\d+)", result.stdout)
+    confidence = re.search(r"Orientation confidence:\s*([\d.]+)", result.stdout)
+    if not rotate_by or not confidence or float(confidence.group(1)) < MIN_OSD_CONFIDENCE:
+        return 0
+    # Tesseract reports the clockwise turn; Pillow rotates counter-clockwise.
+    return (360 - int(rotate_by.group(1))) % 360
+
+
+def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
+             limits: Limits) -> OcrPage:
+    """Recognise one page image; safe to call from several threads at once."""
+    base = workdir / f"page-{page_no:05d}"
+    image, skew = deskew(image)
+    text, confidences, pdf_path = _recognise(image, base, dpi, page_no, limits)
+    mean = _mean(confidences)
+    rotated = 0
+    if len(confidences) < FEW_WORDS or (mean or 0) < LOW_CONFIDENCE:
+        turn = detect_rotation(image, base, dpi, page_no, limits)
+        if turn:
+            turned, turned_skew = deskew(rotate(image, turn))
+            alt = workdir / f"page-{page_no:05d}-r{turn}"
+            alt_text, alt_conf, alt_pdf = _recognise(turned, alt, dpi, page_no, limits)
+            alt_mean = _mean(alt_conf)
+            if (alt_mean or 0) * len(alt_conf) > (mean or 0) * len(confidences):
+                text, confidences, pdf_path, mean = alt_text, alt_conf, alt_pdf, alt_mean
+                rotated, skew = turn, skew + turned_skew
+    return OcrPage(page_no, text, round(mean, 1) if mean is not None else None, pdf_path,
+                   rotated, skew)

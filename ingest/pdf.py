@@ -1,0 +1,108 @@
+"""PDF access through pdfium (pypdfium2): open, per-page text layer, bounded rendering.
+
+Why pdfium and not pdfplumber for the text layer: ``bench/extract`` measures pdfplumber
+(pdfminer.six, pure Python) at well over a hundred times slower than pdfium's native text
+extraction on the same pages, with the same words. pdfium also repairs mildly damaged files
+(broken cross-reference tables), which pdfminer refuses, and renders the pages we OCR, so
+one library opens each file once.
+
+pdfium is not thread-safe: a document is only ever touched by the thread that opened it
+(the processor's main thread); OCR threads get rendered bitmaps, never pdfium objects.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image
+
+from ingest.limits import Limits, ProcessingFailed
+
+#: A page whose text layer has fewer visible characters than this is OCR'd instead.
+MIN_TEXT_CHARS = 20
+#: Share of visible characters that must be ordinary letters, digits or punctuation.
+MIN_CLEAN_RATIO = 0.85
+
+
+def open_pdf(path: Path) -> pdfium.PdfDocument:
+    """Open a PDF or fail with the reason a person can act on."""
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise ProcessingFailed("PDF is password-protected") from exc
+        if "format" in message or "file" in message:
+            raise ProcessingFailed("PDF is damaged and cannot be read") from exc
+        raise ProcessingFailed(f"PDF cannot be opened ({exc})") from exc
+
+
+def page_text(page: pdfium.PdfPage) -> str:
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+    finally:
+        textpage.close()
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+def usable_text(text: str) -> bool:
+    """Whether a text layer is worth keeping instead of OCR.
+
+    Scanners and converters leave empty layers, a page number only, or glyphs without a
+    Unicode mapping (which come out as private-use or replacement characters); such pages
+    are OCR'd. Everything else is trusted: re-OCRing a born-digital page only loses quality.
+    """
+    visible = [ch for ch in text if not ch.isspace()]
+    if len(visible) < MIN_TEXT_CHARS:
+        return False
+    clean = sum(1 for ch in visible if unicodedata.category(ch)[0] in "LNPS" and ch != "\ufffd")
+    return clean / len(visible) >= MIN_CLEAN_RATIO
+
+
+def _largest_image_pixels(page: pdfium.PdfPage) -> int:
+    """Pixels of the largest embedded image: checked before pdfium decodes any of them."""
+    largest = 0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        try:
+            width, height = obj.get_px_size()
+        except pdfium.PdfiumError:
+            continue
+        largest = max(largest, int(width) * int(height))
+    return largest
+
+
+def render_dpi(page: pdfium.PdfPage, page_no: int, limits: Limits) -> int:
+    """The resolution to render at: ``limits.dpi`` unless that exceeds the pixel limit."""
+    width_pt, height_pt = page.get_size()
+    pixels_at = (width_pt / 72 * limits.dpi) * (height_pt / 72 * limits.dpi)
+    dpi = limits.dpi
+    if pixels_at > limits.max_pixels:
+        dpi = int(limits.dpi * (limits.max_pixels / pixels_at) ** 0.5)
+    if dpi < limits.min_dpi:
+        raise ProcessingFailed(
+            f"page {page_no} is too large to render "
+            f"({width_pt / 72 * 25.4:,.0f} × {height_pt / 72 * 25.4:,.0f} mm)"
+        )
+    image_pixels = _largest_image_pixels(page)
+    if image_pixels > limits.max_pixels:
+        raise ProcessingFailed(
+            f"page {page_no} contains an image of {image_pixels / 1e6:,.0f} megapixels "
+            f"(limit {limits.max_pixels / 1e6:,.0f})"
+        )
+    return dpi
+
+
+def render(page: pdfium.PdfPage, page_no: int, dpi: int, *, grayscale: bool = True) -> Image.Image:
+    try:
+        bitmap = page.render(scale=dpi / 72, grayscale=grayscale, may_draw_forms=True)
+        # A copy: the bitmap's buffer belongs to pdfium and is freed with the bitmap.
+        image = bitmap.to_pil().copy()
+        bitmap.close()
+    except pdfium.PdfiumError as exc:
+        raise ProcessingFailed(f"page {page_no} could not be rendered") from exc
+    image.info["dpi"] = (dpi, dpi)
+    return image

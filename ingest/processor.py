@@ -1,0 +1,184 @@
+"""From a file on disk to page texts, an archive PDF and a thumbnail; no database here.
+
+:func:`process_file` is the whole pipeline and is what ``bench/ocr`` measures. It never
+changes its input and writes only into ``workdir``. Deterministic bad input raises
+:class:`~ingest.limits.ProcessingFailed` with a reason for people; anything else that
+escapes is an environment problem (disk full, Tesseract missing) and worth a retry.
+
+Page by page: PDF pages with a usable text layer are read directly; every other page (and
+every page of a TIFF, JPEG or PNG) is rendered or decoded here, on the calling thread (pdfium
+is not thread-safe), and handed to a pool of ``limits.ocr_workers`` threads, each driving
+one single-threaded Tesseract process. At most two pages per OCR thread wait in memory, so
+a 2,000-page scan needs no more memory than a 4-page one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from PIL import Image
+
+from akte.documents.mediatypes import SNIFF_BYTES, is_accepted, sniff
+from ingest import archive, images, pdf
+from ingest.limits import Limits, ProcessingFailed
+from ingest.ocr import OcrPage, ocr_page
+
+
+@dataclass
+class PageResult:
+    page_no: int
+    text: str
+    method: str  # "text-layer" or "ocr"
+    confidence: float | None = None
+    rotated: int = 0
+    skew: float = 0.0
+
+
+@dataclass
+class Processed:
+    mime_type: str
+    pages: list[PageResult]
+    archive_path: Path
+    thumbnail_png: bytes
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+
+def detect(path: Path) -> str:
+    """The content type by the file's bytes (the upload sniffed it too; files get replaced)."""
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if not head:
+        raise ProcessingFailed("the file is empty (0 bytes)")
+    mime = sniff(head)
+    if not is_accepted(mime):
+        raise ProcessingFailed(f"not a supported file type: {mime}")
+    return mime
+
+
+@dataclass
+class _OcrPool:
+    workdir: Path
+    limits: Limits
+    futures: dict[int, Future[OcrPage]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.executor = ThreadPoolExecutor(max(1, self.limits.ocr_workers),
+                                           thread_name_prefix="akte-ocr")
+
+    def submit(self, image: Image.Image, page_no: int, dpi: int) -> None:
+        """Queue a page; blocks while enough pages are waiting (bounded memory)."""
+        self._raise_failures()
+        while sum(not f.done() for f in self.futures.values()) >= 2 * self.limits.ocr_workers:
+            wait([f for f in self.futures.values() if not f.done()], return_when=FIRST_COMPLETED)
+            self._raise_failures()
+        self.futures[page_no] = self.executor.submit(
+            ocr_page, image, page_no=page_no, dpi=dpi, workdir=self.workdir, limits=self.limits
+        )
+
+    def _raise_failures(self) -> None:
+        for future in self.futures.values():
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+
+    def results(self) -> dict[int, OcrPage]:
+        return {page_no: future.result() for page_no, future in self.futures.items()}
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def process_file(path: Path, workdir: Path, limits: Limits | None = None) -> Processed:
+    limits = limits or Limits()
+    workdir.mkdir(parents=True, exist_ok=True)
+    mime = detect(path)
+    pool = _OcrPool(workdir, limits)
+    try:
+        if mime == "application/pdf":
+            return _process_pdf(path, workdir, limits, pool)
+        return _process_image(path, mime, workdir, limits, pool)
+    finally:
+        pool.close()
+
+
+def _ocr_result(page: OcrPage) -> PageResult:
+    return PageResult(page.page_no, page.text, "ocr", page.confidence, page.rotated, page.skew)
+
+
+def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> Processed:
+    source = pdf.open_pdf(path)
+    opened: list[pdfium.PdfDocument] = []
+    try:
+        count = len(source)
+        if count == 0:
+            raise ProcessingFailed("PDF has no pages")
+        if count > limits.max_pages:
+            raise ProcessingFailed(
+                f"PDF has {count:,} pages, more than the limit of {limits.max_pages:,}"
+            )
+        text_pages: dict[int, PageResult] = {}
+        for index in range(count):
+            page_no = index + 1
+            try:
+                page = source[index]
+            except pdfium.PdfiumError as exc:
+                raise ProcessingFailed(f"page {page_no} could not be read") from exc
+            try:
+                text = pdf.page_text(page)
+                if pdf.usable_text(text):
+                    text_pages[page_no] = PageResult(page_no, text.strip(), "text-layer")
+                else:
+                    dpi = pdf.render_dpi(page, page_no, limits)
+                    pool.submit(pdf.render(page, page_no, dpi), page_no, dpi)
+            finally:
+                page.close()
+        ocr = pool.results()
+        sources: list[archive.SourcePage] = []
+        results: list[PageResult] = []
+        for page_no in range(1, count + 1):
+            if page_no in text_pages:
+                results.append(text_pages[page_no])
+                sources.append(archive.SourcePage(source, page_no - 1))
+            else:
+                results.append(_ocr_result(ocr[page_no]))
+                opened.append(pdfium.PdfDocument(str(ocr[page_no].pdf_path)))
+                sources.append(archive.SourcePage(opened[-1], 0))
+        return _finish("application/pdf", results, sources, workdir, limits)
+    finally:
+        for doc in opened:
+            doc.close()
+        source.close()
+
+
+def _process_image(path: Path, mime: str, workdir: Path, limits: Limits,
+                   pool: _OcrPool) -> Processed:
+    count = 0
+    for image, dpi in images.iter_pages(path, limits):
+        count += 1
+        pool.submit(image, count, dpi)
+    if count == 0:
+        raise ProcessingFailed("the image has no pages")
+    ocr = pool.results()
+    opened = [pdfium.PdfDocument(str(ocr[n].pdf_path)) for n in range(1, count + 1)]
+    try:
+        sources = [archive.SourcePage(doc, 0) for doc in opened]
+        results = [_ocr_result(ocr[n]) for n in range(1, count + 1)]
+        return _finish(mime, results, sources, workdir, limits)
+    finally:
+        for doc in opened:
+            doc.close()
+
+
+def _finish(mime: str, results: list[PageResult], sources: list[archive.SourcePage],
+            workdir: Path, limits: Limits) -> Processed:
+    out = workdir / "archive.pdf"
+    with contextlib.suppress(FileNotFoundError):
+        out.unlink()
+    archive.build(sources, out)
+    return Processed(mime, results, out, archive.thumbnail(out, limits.thumbnail_width))
