@@ -1,0 +1,184 @@
+"""The import step shared by the API and the CLI: one received file becomes documents.
+
+:func:`receive` takes a file that is already on local disk (an upload spooled to disk, a
+file in a delivery folder, an entry extracted from a ZIP) and the delivery item(s) it
+belongs to: one item, or every item of a separator-split file. It runs the checks, finds
+the Akte, stores the bytes and adds the document (through :mod:`akte.documents.intake`,
+which queues ``ingest.process_document``) in the caller's transaction, together with the
+item's outcome and the ledger row that forbids importing the same external id and hash a
+second time. A refused file never raises: its items get ``rejected`` with a reason.
+
+The caller commits. If the process dies before that, nothing but an orphan blob remains
+(content-addressed, so re-running the import stores nothing twice).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from akte.audit import service as audit
+from akte.auth.principal import Principal
+from akte.core.database import utcnow
+from akte.core.storage import BlobStore
+from akte.documents import intake
+from akte.documents.intake import ScannedFile
+from akte.documents.models import DocumentSource
+from akte.tenants.models import Tenant
+from ingest.deliveries import caseref, checks, separators
+from ingest.deliveries.checks import Rejection
+from ingest.deliveries.models import Delivery, DeliveryItem, ImportedDocument, Outcome
+from ingest.deliveries.transfervermerk import binding_hash
+
+
+@dataclass
+class Receiver:
+    """What every item of one delivery needs to be imported."""
+
+    session: Session
+    storage: BlobStore
+    delivery: Delivery
+    tenant: Tenant
+    principal: Principal | None
+    max_bytes: int
+    work_dir: Path
+
+    @property
+    def separator_codes(self) -> list[str]:
+        codes = (self.tenant.options or {}).get("import_separator_codes")
+        return list(codes) if codes else list(separators.DEFAULT_CODES)
+
+
+def reject(item: DeliveryItem, rejection: Rejection) -> None:
+    item.outcome = Outcome.rejected
+    item.reason_code = rejection.code
+    item.reason = rejection.message
+    item.updated_at = utcnow()
+
+
+def receive(rx: Receiver, items: list[DeliveryItem], path: Path) -> None:
+    """Import ``path`` for ``items`` (one, or all parts of a split file)."""
+    try:
+        scanned = checks.inspect(path, max_bytes=rx.max_bytes)
+    except Rejection as rejection:
+        for item in items:
+            reject(item, rejection)
+        return
+    for item in items:
+        item.sha256_actual, item.size = scanned.sha256, scanned.size
+    try:
+        for item in items:
+            checks.check_checksum(item.sha256_claimed, scanned.sha256)
+    except Rejection as rejection:
+        for item in items:
+            reject(item, rejection)
+        return
+    if items[0].part is None:
+        _import_one(rx, items[0], path, scanned, part=0)
+        return
+    with tempfile.TemporaryDirectory(dir=rx.work_dir) as tmp:
+        try:
+            parts = separators.split(path, scanned.mime_type, rx.separator_codes, Path(tmp))
+        except Rejection as rejection:
+            for item in items:
+                reject(item, rejection)
+            return
+        for item in items:
+            assert item.part is not None
+            if item.part > len(parts):
+                reject(item, Rejection(
+                    "part_missing",
+                    f"{item.filename} has {len(parts)} part(s) between separator sheets, "
+                    f"the manifest expects part {item.part}",
+                ))
+                continue
+            part_path = parts[item.part - 1]
+            try:
+                part_scan = checks.inspect(part_path, max_bytes=rx.max_bytes)
+            except Rejection as rejection:
+                reject(item, rejection)
+                continue
+            _import_one(rx, item, part_path, part_scan, part=item.part)
+
+
+def _document_filename(item: DeliveryItem) -> str:
+    name = (item.filename or "dokument").rsplit("/", 1)[-1]
+    if item.part is None:
+        return name
+    return f"{name.rsplit('.', 1)[0]}-{item.part}.pdf"
+
+
+def _import_one(
+    rx: Receiver, item: DeliveryItem, path: Path, scanned: ScannedFile, *, part: int
+) -> None:
+    session = rx.session
+    item.document_sha256 = scanned.sha256
+    try:
+        item.pages_actual = checks.count_pages(path, scanned.mime_type)
+        checks.check_pages(item.pages_claimed, item.pages_actual)
+        assert item.external_id is not None and item.sha256_actual is not None
+        ledger_key = (rx.tenant.id, item.external_id, item.sha256_actual, part)
+        earlier = session.get(ImportedDocument, ledger_key)
+        if earlier is not None:
+            item.document_id = earlier.document_id
+            raise Rejection(
+                "already_imported",
+                f"external id {item.external_id} with this content was imported before "
+                f"(delivery {earlier.delivery_id})",
+            )
+        case_file = caseref.resolve(
+            session, rx.tenant, rx.principal,
+            aktenzeichen=item.aktenzeichen, bg_nummer=item.bg_nummer,
+        )
+    except Rejection as rejection:
+        reject(item, rejection)
+        return
+    with path.open("rb") as fh:
+        intake.store(rx.storage, fh, scanned)
+    document = intake.add_document(
+        session,
+        tenant_id=rx.tenant.id,
+        case_file_id=case_file.id,
+        scanned=scanned,
+        filename=_document_filename(item),
+        title=item.title,
+        source=DocumentSource.scan_import,
+        doc_type=item.doc_type,
+        document_date=item.document_date,
+        created_by_id=rx.principal.user_id if rx.principal else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(ImportedDocument(
+                tenant_id=rx.tenant.id, external_id=item.external_id,
+                sha256=item.sha256_actual, part=part, delivery_id=rx.delivery.id,
+                document_id=document.id, imported_at=utcnow(),
+            ))
+    except IntegrityError:  # a concurrent upload of the same file won the race
+        session.delete(document)
+        reject(item, Rejection("already_imported", "imported concurrently by another upload"))
+        return
+    item.outcome = Outcome.accepted
+    item.reason_code = item.reason = None
+    item.case_file_id = case_file.id
+    item.document_id = document.id
+    item.binding_sha256 = binding_hash(rx.delivery.transfervermerk_sha256, scanned.sha256)
+    item.updated_at = utcnow()
+    audit.record(
+        session,
+        rx.principal,
+        "delivery.import_document",
+        object_type="document",
+        object_id=document.id,
+        tenant_id=rx.tenant.id,
+        detail={
+            "delivery_id": str(rx.delivery.id),
+            "external_id": item.external_id,
+            "sha256": scanned.sha256,
+            "binding_sha256": item.binding_sha256,
+        },
+    )
