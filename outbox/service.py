@@ -1,0 +1,253 @@
+"""Letters for caseworkers: create (uploaded or rendered), preview, list, read, cancel.
+
+A letter is an Akte's document (source ``letter``) plus a row in ``outbox_letters``: the
+PDF is stored and filed through :mod:`akte.documents.intake`, so it is processed and
+indexed like any other document, in the same transaction as the letter and its first
+history entry. Only Akten the caller may read are reachable (404 otherwise).
+
+The web UI calls :func:`create_letter`, :func:`preview`, :func:`list_letters`,
+:func:`get_letter` and :func:`cancel` directly.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from akte.audit import service as audit
+from akte.auth.principal import Principal
+from akte.case_files import service as case_files
+from akte.case_files.models import CaseFile
+from akte.core.errors import Conflict, NotFound
+from akte.core.storage import BlobStore
+from akte.documents import intake
+from akte.documents import service as documents
+from akte.documents.models import DocumentSource
+from akte.jobs import repository as jobs
+from akte.tenants.models import Tenant
+from outbox import lifecycle, repository, schedule
+from outbox import settings as outbox_settings
+from outbox.models import Letter, LetterStatus, Product
+from outbox.render import LetterContent, render_letter
+from outbox.schemas import LetterEventRead, LetterRead
+from outbox.validation import LetterInvalid, check_letter
+
+SEAL_TASK = "outbox.seal"
+
+
+@dataclass
+class LetterOptions:
+    product: Product = Product.standardbrief
+    color: bool = False
+    duplex: bool = False
+
+
+@dataclass
+class TemplateInput:
+    subject: str
+    body: str
+    recipient_lines: list[str] | None = None
+    letter_date: date | None = None
+
+
+def default_recipient(case_file: CaseFile) -> list[str]:
+    lines = [line.strip() for line in (case_file.address_lines or "").splitlines() if line.strip()]
+    if case_file.person_name and (not lines or lines[0] != case_file.person_name):
+        lines.insert(0, case_file.person_name)
+    return lines
+
+
+def _render(session: Session, case_file: CaseFile, template: TemplateInput, color: bool) -> bytes:
+    tenant = session.get(Tenant, case_file.tenant_id)
+    assert tenant is not None
+    rules = outbox_settings.get(session, tenant.id)
+    recipient = template.recipient_lines or default_recipient(case_file)
+    if not recipient:
+        raise LetterInvalid("address_zone: the Akte has no address; give recipient lines")
+    return render_letter(
+        LetterContent(
+            sender_name=tenant.name,
+            sender_lines=rules.letterhead_lines,
+            return_address=rules.return_address,
+            recipient_lines=recipient,
+            aktenzeichen=case_file.aktenzeichen,
+            subject=template.subject,
+            body=template.body,
+            letter_date=template.letter_date or date.today(),
+            color=color,
+        )
+    )
+
+
+def preview(
+    session: Session,
+    principal: Principal,
+    case_file_id: uuid.UUID,
+    *,
+    template: TemplateInput,
+    color: bool = False,
+) -> bytes:
+    """The rendered PDF, nothing stored or queued (for the web UI's preview)."""
+    case_file = case_files.get_visible(session, principal, case_file_id)
+    return _render(session, case_file, template, color)
+
+
+def create_letter(
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    case_file_id: uuid.UUID,
+    *,
+    options: LetterOptions,
+    upload: BinaryIO | None = None,
+    filename: str | None = None,
+    template: TemplateInput | None = None,
+    subject: str | None = None,
+    max_bytes: int,
+) -> Letter:
+    """Validate, store and file the PDF, queue the letter. Raises ``LetterInvalid`` (422)."""
+    case_file = case_files.get_visible(session, principal, case_file_id)
+    rules = outbox_settings.get(session, case_file.tenant_id)
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        if upload is not None:
+            fileobj: BinaryIO = upload
+            title = subject or (filename or "Schreiben").rsplit(".", 1)[0]
+        else:
+            if template is None:
+                raise LetterInvalid("pdf: send a PDF file or the template fields subject and body")
+            spool.write(_render(session, case_file, template, options.color))
+            fileobj = spool  # type: ignore[assignment]
+            title = template.subject
+        checked = check_letter(fileobj, max_pages=rules.max_pages)
+        scanned = intake.scan_file(fileobj, max_bytes=max_bytes)
+        intake.store(storage, fileobj, scanned)
+    document = intake.add_document(
+        session,
+        tenant_id=case_file.tenant_id,
+        case_file_id=case_file.id,
+        scanned=scanned,
+        filename=filename or "schreiben.pdf",
+        title=title,
+        doc_type="Ausgangsschreiben",
+        source=DocumentSource.letter,
+        document_date=date.today(),
+        created_by_id=principal.user_id,
+    )
+    pages = checked.page_count
+    letter = Letter(
+        tenant_id=case_file.tenant_id,
+        case_file_id=case_file.id,
+        document_id=document.id,
+        aktenzeichen=case_file.aktenzeichen,
+        subject=title[:300],
+        recipient="\n".join(checked.recipient_lines)[:500],
+        product=options.product.value,
+        color=options.color,
+        duplex=options.duplex,
+        page_count=pages,
+        sheet_count=math.ceil(pages / 2) if options.duplex else pages,
+        sha256=scanned.sha256,
+        size=scanned.size,
+        status=LetterStatus.queued.value,
+        created_by_id=principal.user_id,
+    )
+    session.add(letter)
+    session.flush()
+    lifecycle.add_event(session, letter, LetterStatus.queued, actor_id=principal.user_id)
+    audit.record(
+        session,
+        principal,
+        "letter.create",
+        object_type="letter",
+        object_id=letter.id,
+        detail={"case_file_id": str(case_file.id), "product": letter.product, "pages": pages},
+    )
+    if len(repository.queued_letter_ids(
+        session, letter.tenant_id, letter.product, rules.max_batch_size, lock=False
+    )) >= rules.max_batch_size:
+        jobs.enqueue(session, SEAL_TASK, {"tenant_id": str(letter.tenant_id),
+                                          "product": letter.product})
+    schedule.ensure_chain(session)
+    session.flush()
+    return letter
+
+
+def _visible_letter(session: Session, principal: Principal, letter_id: uuid.UUID) -> Letter:
+    letter = session.get(Letter, letter_id)
+    if letter is None:
+        raise NotFound("letter not found")
+    try:
+        case_files.get_visible(session, principal, letter.case_file_id)
+    except NotFound as exc:
+        raise NotFound("letter not found") from exc
+    return letter
+
+
+def to_read(session: Session, letters: list[Letter]) -> list[LetterRead]:
+    events = repository.history(session, [letter.id for letter in letters])
+    return [
+        LetterRead.model_validate(letter).model_copy(
+            update={"history": [LetterEventRead.model_validate(e) for e in events[letter.id]]}
+        )
+        for letter in letters
+    ]
+
+
+def list_query(session: Session, principal: Principal, case_file_id: uuid.UUID):
+    case_file = case_files.get_visible(session, principal, case_file_id)
+    audit.record(session, principal, "letter.list", object_type="case_file",
+                 object_id=case_file.id)
+    return repository.letters_of_case_file(case_file.id)
+
+
+def list_letters(session: Session, principal: Principal, case_file_id: uuid.UUID) -> list:
+    """Every letter of an Akte with its history, newest first (for the web UI)."""
+    stmt = list_query(session, principal, case_file_id)
+    return to_read(session, list(session.scalars(stmt)))
+
+
+def get_letter(session: Session, principal: Principal, letter_id: uuid.UUID) -> LetterRead:
+    letter = _visible_letter(session, principal, letter_id)
+    audit.record(session, principal, "letter.read", object_type="letter", object_id=letter.id)
+    return to_read(session, [letter])[0]
+
+
+def letter_of_document(session: Session, principal: Principal, document_id: uuid.UUID):
+    document = documents.get_visible(session, principal, document_id)
+    letter = repository.letter_by_document(session, document.id)
+    if letter is None:
+        raise NotFound("this document is not a letter", code="not_a_letter")
+    audit.record(session, principal, "letter.read", object_type="letter", object_id=letter.id)
+    return to_read(session, [letter])[0]
+
+
+def cancel(session: Session, principal: Principal, letter_id: uuid.UUID) -> Letter:
+    """Cancel a queued letter. The conditional update loses cleanly against a sealer:
+    once a letter is in a batch it cannot be cancelled (409)."""
+    letter = _visible_letter(session, principal, letter_id)
+    if letter.status == LetterStatus.cancelled:
+        return letter
+    done = session.execute(
+        update(Letter)
+        .where(Letter.id == letter.id, Letter.status == LetterStatus.queued,
+               Letter.batch_id.is_(None))
+        .values(status=LetterStatus.cancelled.value)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(letter)
+    if done.rowcount != 1:
+        raise Conflict(f"the letter is already {letter.status}; it can no longer be cancelled",
+                       code="letter_not_cancellable")
+    lifecycle.add_event(session, letter, LetterStatus.cancelled, actor_id=principal.user_id)
+    audit.record(session, principal, "letter.cancel", object_type="letter", object_id=letter.id)
+    session.flush()
+    return letter
+
+

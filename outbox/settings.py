@@ -1,0 +1,58 @@
+"""Per-tenant outbox settings: cut-off times, batch size, acknowledgement timeout, limits.
+
+Stored as one JSON row per tenant (``outbox_settings``) so a tenant admin can change them
+at run time without a deployment; missing keys fall back to :data:`DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.orm import Session
+
+from outbox.models import OutboxSettings
+
+
+class TenantOutboxSettings(BaseModel):
+    #: Local times at which queued letters are sealed into batches.
+    cutoff_times: list[str] = Field(default_factory=lambda: ["14:00"])
+    #: ISO weekdays on which the cut-offs apply (1 = Monday).
+    working_days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    timezone: str = "Europe/Berlin"
+    #: A batch is sealed as soon as this many letters of one product are queued.
+    max_batch_size: int = Field(default=2000, ge=1, le=100_000)
+    #: A downloaded batch not acknowledged within this time is offered again.
+    ack_timeout_seconds: int = Field(default=4 * 3600, ge=0)
+    max_pages: int = Field(default=20, ge=1, le=500)
+    #: Rücksendeangabe printed small in the lowest line of the Zusatz- und Vermerkzone.
+    return_address: str | None = None
+    #: Letterhead lines under the tenant name (address, phone, opening hours).
+    letterhead_lines: list[str] = Field(default_factory=list)
+    #: Regional public holidays (ISO dates) on top of the nationwide ones.
+    extra_holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("cutoff_times")
+    @classmethod
+    def _hhmm(cls, values: list[str]) -> list[str]:
+        from datetime import time
+
+        for value in values:
+            time.fromisoformat(value)
+        return values
+
+
+def get(session: Session, tenant_id: uuid.UUID) -> TenantOutboxSettings:
+    row = session.get(OutboxSettings, tenant_id)
+    return TenantOutboxSettings.model_validate(row.values if row else {})
+
+
+def put(session: Session, tenant_id: uuid.UUID, values: TenantOutboxSettings) -> None:
+    row = session.get(OutboxSettings, tenant_id)
+    data = values.model_dump(mode="json")
+    if row is None:
+        session.add(OutboxSettings(tenant_id=tenant_id, values=data))
+    else:
+        row.values = data
+    session.flush()
