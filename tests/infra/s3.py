@@ -100,7 +100,7 @@ def s3_server() -> Iterator[S3Server]:
         f"-master.port={free_port()}", f"-master.port.grpc={free_port()}",
         f"-volume.port={free_port()}", f"-volume.port.grpc={free_port()}",
         f"-filer.port={free_port()}", f"-filer.port.grpc={free_port()}",
-        "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={free_port()}", "-s3.port.iceberg=0",
+        "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={free_port()}", "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-s3.config={config}", "-master.telemetry=false",
         "-volume.max=50", "-master.volumeSizeLimitMB=256",
     ]
