@@ -86,3 +86,18 @@ class BatchAck(BaseModel):
     """Optional proof the provider received the bytes we sealed."""
 
     zip_sha256: str | None = None
+
+
+class ProviderLetterRead(BaseModel):
+    """What the provider sees of a letter: its state, never the Akte."""
+
+    id: uuid.UUID
+    batch_id: uuid.UUID | None
+    status: str
+    posted_on: date | None
+    legal_delivery_date: date | None
+    delivered_on: date | None
+    return_reason: str | None
+    history: list[LetterEventRead]
+    #: ``False`` when the report was a duplicate and nothing changed.
+    changed: bool = True

@@ -1,0 +1,226 @@
+"""What the print provider may do: list, read, download and acknowledge batches of the
+tenants it serves, and report each letter's status.
+
+A provider (role ``print_provider``) serves its own tenant plus tenants assigned to it
+(``outbox_provider_tenants``). A batch or letter of any other tenant does not exist for it
+(404); case data (Akten, documents, search) is refused by those modules (403).
+
+Every call is idempotent: downloads can be repeated and resumed, a repeated ``ack`` returns
+the same state, a repeated status report is a no-op (see :mod:`outbox.lifecycle`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import BinaryIO
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from akte.audit import service as audit
+from akte.auth.principal import Principal
+from akte.core.database import utcnow
+from akte.core.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from akte.core.storage import BlobStore
+from akte.documents import intake
+from akte.documents.models import DocumentSource
+from akte.users.models import Role
+from outbox import lifecycle, repository
+from outbox import settings as outbox_settings
+from outbox.calendar import legal_delivery_date
+from outbox.models import Batch, BatchItem, BatchStatus, Letter, LetterStatus, Product
+from outbox.schemas import BatchDetail, BatchRead, ManifestEntry
+
+
+def served(session: Session, principal: Principal) -> set[uuid.UUID]:
+    principal.require_role(Role.print_provider)
+    return repository.served_tenants(session, principal.user_id, principal.tenant_id)
+
+
+def batch_status(batch: Batch) -> str:
+    if batch.status == BatchStatus.handed_over:
+        return "handed_over"
+    if batch.offer_expires_at is not None and batch.offer_expires_at > utcnow():
+        return "awaiting_ack"
+    return "ready"
+
+
+def to_read(batch: Batch) -> BatchRead:
+    return BatchRead(
+        id=batch.id, tenant_id=batch.tenant_id, product=batch.product,
+        status=batch_status(batch), letter_count=batch.letter_count,
+        sheet_count=batch.sheet_count, zip_sha256=batch.zip_sha256, zip_size=batch.zip_size,
+        sealed_at=batch.sealed_at, offer_expires_at=batch.offer_expires_at,
+        download_count=batch.download_count, acknowledged_at=batch.acknowledged_at,
+    )
+
+
+def list_query(session: Session, principal: Principal, status: str | None) -> Select:
+    return repository.batches_query(served(session, principal), status, utcnow())
+
+
+def get_batch(session: Session, principal: Principal, batch_id: uuid.UUID) -> Batch:
+    tenants = served(session, principal)
+    batch = session.get(Batch, batch_id)
+    if batch is None or batch.tenant_id not in tenants or batch.status == BatchStatus.sealing:
+        raise NotFound("batch not found")
+    return batch
+
+
+def detail(session: Session, principal: Principal, batch_id: uuid.UUID) -> BatchDetail:
+    batch = get_batch(session, principal, batch_id)
+    rows = session.execute(
+        select(BatchItem.position, Letter)
+        .join(Letter, Letter.id == BatchItem.letter_id)
+        .where(BatchItem.batch_id == batch.id)
+        .order_by(BatchItem.position)
+    ).all()
+    audit.record(session, principal, "outbox.batch.read", object_type="batch",
+                 object_id=batch.id, tenant_id=batch.tenant_id)
+    return BatchDetail(
+        **to_read(batch).model_dump(),
+        letters=[
+            ManifestEntry(
+                position=position, letter_id=letter.id,
+                file=f"letters/{position:05d}_{letter.id}.pdf", aktenzeichen=letter.aktenzeichen,
+                recipient=letter.recipient, product=letter.product, color=letter.color,
+                duplex=letter.duplex, pages=letter.page_count, sheets=letter.sheet_count,
+                sha256=letter.sha256, size=letter.size,
+            )
+            for position, letter in rows
+        ],
+    )
+
+
+def start_download(
+    session: Session, storage: BlobStore, principal: Principal, batch_id: uuid.UUID
+) -> Batch:
+    """A fetch of a ready batch starts (or restarts) its acknowledgement timeout."""
+    batch = get_batch(session, principal, batch_id)
+    if batch.zip_sha256 is None or storage.stat(batch.zip_sha256) is None:
+        raise ServiceUnavailable("the batch file is missing; an administrator must run akte fsck")
+    if batch.status == BatchStatus.ready:
+        rules = outbox_settings.get(session, batch.tenant_id)
+        batch.offer_expires_at = utcnow() + timedelta(seconds=rules.ack_timeout_seconds)
+    batch.download_count += 1
+    audit.record(session, principal, "outbox.batch.download", object_type="batch",
+                 object_id=batch.id, tenant_id=batch.tenant_id)
+    session.flush()
+    return batch
+
+
+def acknowledge(
+    session: Session, principal: Principal, batch_id: uuid.UUID, zip_sha256: str | None
+) -> Batch:
+    batch = get_batch(session, principal, batch_id)
+    if zip_sha256 and zip_sha256.lower() != batch.zip_sha256:
+        raise Conflict("the checksum does not match the sealed batch: download it again",
+                       code="checksum_mismatch")
+    if batch.status == BatchStatus.handed_over:
+        return batch
+    now = utcnow()
+    done = session.execute(
+        update(Batch)
+        .where(Batch.id == batch.id, Batch.status == BatchStatus.ready)
+        .values(status=BatchStatus.handed_over.value, acknowledged_at=now,
+                acknowledged_by_id=principal.user_id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(batch)
+    if done.rowcount != 1:
+        return batch  # a concurrent ack won; same outcome
+    letters = list(session.scalars(
+        select(Letter).where(Letter.batch_id == batch.id,
+                             Letter.status == LetterStatus.batched)
+    ))
+    for letter in letters:
+        letter.status = LetterStatus.handed_over.value
+        lifecycle.add_event(session, letter, LetterStatus.handed_over,
+                            occurred_on=now.date(), actor_id=principal.user_id,
+                            detail={"batch_id": str(batch.id)})
+    audit.record(session, principal, "outbox.batch.ack", object_type="batch",
+                 object_id=batch.id, tenant_id=batch.tenant_id,
+                 detail={"letters": len(letters)})
+    session.flush()
+    return batch
+
+
+def _provider_letter(session: Session, principal: Principal, letter_id: uuid.UUID) -> Letter:
+    tenants = served(session, principal)
+    letter = session.get(Letter, letter_id)
+    if letter is None or letter.tenant_id not in tenants or letter.batch_id is None:
+        raise NotFound("letter not found")
+    return letter
+
+
+def report_status(
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    letter_id: uuid.UUID,
+    *,
+    status: LetterStatus,
+    on: date | None,
+    reason: str | None,
+    proof: BinaryIO | None,
+    proof_filename: str | None,
+    max_bytes: int,
+) -> tuple[Letter, bool]:
+    """Record a report; returns the letter and whether anything changed."""
+    letter = _provider_letter(session, principal, letter_id)
+    if status in {LetterStatus.posted, LetterStatus.delivered} and on is None:
+        raise Unprocessable(f"{status.value} needs the date", code="date_required")
+    if status == LetterStatus.returned and not reason:
+        raise Unprocessable("returned needs a reason", code="reason_required")
+    if on is not None and on > utcnow().date() + timedelta(days=1):
+        raise Unprocessable("the date lies in the future", code="date_in_future")
+    pzu = letter.product == Product.pzu
+    needs_proof = pzu and status == LetterStatus.delivered
+    detail: dict = {"reason": reason} if reason else {}
+    duplicate = lifecycle.existing_event(session, letter.id, status.value)
+    if needs_proof and proof is None and duplicate is None:
+        raise Unprocessable("a PZU delivery needs the Zustellungsurkunde scan (file)",
+                            code="proof_required")
+    try:
+        with session.begin_nested():
+            changed = lifecycle.apply(session, letter, status, occurred_on=on,
+                                      actor_id=principal.user_id, detail=detail)
+    except IntegrityError:
+        session.refresh(letter)
+        return letter, False  # the same report arrived twice at the same moment
+    if not changed:
+        return letter, False
+    rules = outbox_settings.get(session, letter.tenant_id)
+    if status == LetterStatus.posted and on is not None:
+        letter.posted_on = on
+        if not pzu:
+            letter.legal_delivery_date = legal_delivery_date(on, rules.extra_holidays)
+    elif status == LetterStatus.delivered and on is not None:
+        letter.delivered_on = on
+        if pzu:
+            letter.legal_delivery_date = on
+    elif status == LetterStatus.returned:
+        letter.return_reason = reason
+    if needs_proof and proof is not None:
+        letter.proof_document_id = _file_proof(session, storage, letter, principal, proof,
+                                               proof_filename, max_bytes)
+    audit.record(session, principal, "outbox.letter.status", object_type="letter",
+                 object_id=letter.id, tenant_id=letter.tenant_id,
+                 detail={"status": status.value, "on": on.isoformat() if on else None})
+    session.flush()
+    return letter, True
+
+
+def _file_proof(session: Session, storage: BlobStore, letter: Letter, principal: Principal,
+                proof: BinaryIO, filename: str | None, max_bytes: int) -> uuid.UUID:
+    scanned = intake.scan_file(proof, max_bytes=max_bytes)
+    intake.store(storage, proof, scanned)
+    document = intake.add_document(
+        session, tenant_id=letter.tenant_id, case_file_id=letter.case_file_id, scanned=scanned,
+        filename=filename or "zustellungsurkunde.pdf",
+        title=f"Zustellungsurkunde: {letter.subject}"[:300], doc_type="Zustellungsurkunde",
+        source=DocumentSource.letter, created_by_id=principal.user_id,
+    )
+    return document.id

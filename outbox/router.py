@@ -1,0 +1,240 @@
+"""HTTP API of the outbox: letters for caseworkers, batches and status for the provider."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, File, Form, Request, Response, UploadFile, status
+
+from akte.auth.dependencies import CurrentUser
+from akte.core.dependencies import Context, DbSession, Storage
+from akte.core.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unprocessable,
+    UnsupportedMediaType,
+    responses,
+)
+from akte.core.pagination import Page, Pagination, paginate
+from akte.core.ranges import ranged_response
+from akte.users.models import Role
+from outbox import provider, repository, service
+from outbox import settings as outbox_settings
+from outbox.models import LetterStatus, Product
+from outbox.schemas import (
+    BatchAck,
+    BatchDetail,
+    BatchRead,
+    LetterEventRead,
+    LetterRead,
+    ProviderLetterRead,
+    ReportedStatus,
+)
+from outbox.service import LetterOptions, TemplateInput
+from outbox.settings import TenantOutboxSettings
+from outbox.validation import LetterInvalid
+
+router = APIRouter(prefix="/api/v1", tags=["Postausgang"])
+COMMON = responses(NotAuthenticated, Forbidden, NotFound)
+CREATE_ERRORS = responses(LetterInvalid, PayloadTooLarge, UnsupportedMediaType,
+                          ServiceUnavailable)
+
+
+def _recipient(text: str | None) -> list[str] | None:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines or None
+
+
+@router.post("/case-files/{case_file_id}/letters", status_code=status.HTTP_201_CREATED,
+             responses={**COMMON, **CREATE_ERRORS})
+def create_letter(
+    case_file_id: uuid.UUID,
+    session: DbSession,
+    storage: Storage,
+    ctx: Context,
+    user: CurrentUser,
+    file: Annotated[UploadFile | None, File(description="the finished letter (PDF)")] = None,
+    subject: Annotated[str | None, Form(max_length=300)] = None,
+    body: Annotated[str | None, Form(max_length=100_000)] = None,
+    recipient: Annotated[str | None, Form(description="address lines, one per line; "
+                                          "default: the Akte's address")] = None,
+    letter_date: Annotated[date | None, Form()] = None,
+    product: Annotated[Product, Form()] = Product.standardbrief,
+    color: Annotated[bool, Form()] = False,
+    duplex: Annotated[bool, Form()] = False,
+) -> LetterRead:
+    """Queue a letter: upload a PDF (``file``) or have it rendered from the template
+    (``subject`` + ``body``). It is validated (PDF, A4 portrait, page limit, window
+    address, blank franking zone; a failure is 422 ``letter_invalid`` naming the check),
+    filed into the Akte as a document of source ``letter`` and queued for the next batch."""
+    template = None
+    if file is None and subject and body:
+        template = TemplateInput(subject=subject, body=body,
+                                 recipient_lines=_recipient(recipient), letter_date=letter_date)
+    letter = service.create_letter(
+        session, storage, user, case_file_id,
+        options=LetterOptions(product=product, color=color, duplex=duplex),
+        upload=file.file if file else None, filename=file.filename if file else None,
+        template=template, subject=subject, max_bytes=ctx.settings.max_upload_bytes,
+    )
+    return service.to_read(session, [letter])[0]
+
+
+@router.post("/case-files/{case_file_id}/letters/preview", response_class=Response,
+             responses={**COMMON, 200: {"content": {"application/pdf": {}}}})
+def preview_letter(
+    case_file_id: uuid.UUID,
+    session: DbSession,
+    user: CurrentUser,
+    subject: Annotated[str, Form(max_length=300)],
+    body: Annotated[str, Form(max_length=100_000)],
+    recipient: Annotated[str | None, Form()] = None,
+    letter_date: Annotated[date | None, Form()] = None,
+    color: Annotated[bool, Form()] = False,
+) -> Response:
+    """The rendered letter as PDF, nothing stored or queued."""
+    pdf = service.preview(
+        session, user, case_file_id, color=color,
+        template=TemplateInput(subject=subject, body=body,
+                               recipient_lines=_recipient(recipient), letter_date=letter_date),
+    )
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": 'inline; filename="vorschau.pdf"'})
+
+
+@router.get("/case-files/{case_file_id}/letters", responses=COMMON)
+def list_letters(case_file_id: uuid.UUID, session: DbSession, user: CurrentUser,
+                 pagination: Pagination) -> Page[LetterRead]:
+    """Letters of an Akte with their status history, newest first."""
+    rows, total = paginate(session, service.list_query(session, user, case_file_id), pagination)
+    return Page(items=service.to_read(session, rows), total=total, page=pagination.page,
+                size=pagination.size)
+
+
+@router.get("/letters/{letter_id}", responses=COMMON)
+def get_letter(letter_id: uuid.UUID, session: DbSession, user: CurrentUser) -> LetterRead:
+    """A letter with its status history."""
+    return service.get_letter(session, user, letter_id)
+
+
+@router.get("/documents/{document_id}/letter", responses=COMMON)
+def letter_of_document(document_id: uuid.UUID, session: DbSession,
+                       user: CurrentUser) -> LetterRead:
+    """The letter a document (source ``letter``) was sent as, with its status history."""
+    return service.letter_of_document(session, user, document_id)
+
+
+@router.post("/letters/{letter_id}/cancel", responses={**COMMON, **responses(Conflict)})
+def cancel_letter(letter_id: uuid.UUID, session: DbSession, user: CurrentUser) -> LetterRead:
+    """Cancel a queued letter; once sealed into a batch it is too late (409)."""
+    letter = service.cancel(session, user, letter_id)
+    return service.to_read(session, [letter])[0]
+
+
+@router.get("/outbox/settings", responses=responses(NotAuthenticated, Forbidden))
+def get_settings(session: DbSession, user: CurrentUser) -> TenantOutboxSettings:
+    """The tenant's outbox rules (cut-off times, batch size, acknowledgement timeout)."""
+    user.require_role(Role.tenant_admin)
+    assert user.tenant_id is not None
+    return outbox_settings.get(session, user.tenant_id)
+
+
+@router.put("/outbox/settings", responses=responses(NotAuthenticated, Forbidden))
+def put_settings(values: TenantOutboxSettings, session: DbSession,
+                 user: CurrentUser) -> TenantOutboxSettings:
+    """Replace the tenant's outbox rules."""
+    user.require_role(Role.tenant_admin)
+    assert user.tenant_id is not None
+    outbox_settings.put(session, user.tenant_id, values)
+    return values
+
+
+# --- the print provider ---------------------------------------------------------------
+
+
+@router.get("/outbox/batches", tags=["Druckdienstleister"],
+            responses=responses(NotAuthenticated, Forbidden))
+def list_batches(
+    session: DbSession, user: CurrentUser, pagination: Pagination,
+    status: Literal["ready", "awaiting_ack", "handed_over"] | None = None,
+) -> Page[BatchRead]:
+    """Sealed batches, oldest first. ``ready``: to fetch — new ones, and downloaded ones
+    whose acknowledgement timeout passed (offered again)."""
+    rows, total = paginate(session, provider.list_query(session, user, status), pagination)
+    return Page(items=[provider.to_read(b) for b in rows], total=total, page=pagination.page,
+                size=pagination.size)
+
+
+@router.get("/outbox/batches/{batch_id}", tags=["Druckdienstleister"], responses=COMMON)
+def get_batch(batch_id: uuid.UUID, session: DbSession, user: CurrentUser) -> BatchDetail:
+    """A batch with its manifest (one entry per letter, with the PDF's SHA-256)."""
+    return provider.detail(session, user, batch_id)
+
+
+@router.get("/outbox/batches/{batch_id}/download", tags=["Druckdienstleister"],
+            response_class=Response,
+            responses={**COMMON, **responses(ServiceUnavailable),
+                       206: {"description": "partial content (Range)"},
+                       416: {"description": "range not satisfiable"}})
+def download_batch(batch_id: uuid.UUID, request: Request, session: DbSession,
+                   storage: Storage, user: CurrentUser) -> Response:
+    """The batch ZIP (``manifest.json``, ``manifest.csv``, ``letters/*.pdf``), streamed.
+    Resume with ``Range`` + ``If-Range: <ETag>``; the ETag is the ZIP's SHA-256."""
+    batch = provider.start_download(session, storage, user, batch_id)
+    sha, size = batch.zip_sha256, batch.zip_size
+    assert sha is not None and size is not None
+    session.commit()
+    return ranged_response(
+        request, size=size, etag=sha, media_type="application/zip",
+        filename=f"batch-{batch.id}.zip",
+        open_range=lambda start, end: storage.iter_range(sha, start, end),
+    )
+
+
+@router.post("/outbox/batches/{batch_id}/ack", tags=["Druckdienstleister"],
+             responses={**COMMON, **responses(Conflict)})
+def ack_batch(batch_id: uuid.UUID, session: DbSession, user: CurrentUser,
+              body: Annotated[BatchAck | None, Body()] = None) -> BatchRead:
+    """Confirm receipt (optionally with the ZIP's SHA-256): the letters are handed over.
+    Repeating it changes nothing."""
+    batch = provider.acknowledge(session, user, batch_id, body.zip_sha256 if body else None)
+    return provider.to_read(batch)
+
+
+@router.post("/outbox/letters/{letter_id}/status", tags=["Druckdienstleister"],
+             responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge)})
+def report_status(
+    letter_id: uuid.UUID,
+    session: DbSession,
+    storage: Storage,
+    ctx: Context,
+    user: CurrentUser,
+    status: Annotated[ReportedStatus, Form()],
+    date_: Annotated[date | None, Form(alias="date", description="posted/delivered on")] = None,
+    reason: Annotated[str | None, Form(max_length=500)] = None,
+    file: Annotated[UploadFile | None, File(description="Zustellungsurkunde (PZU)")] = None,
+) -> ProviderLetterRead:
+    """Report ``printed``, ``posted`` (date), ``delivered`` (date; for a PZU with the
+    Zustellungsurkunde as ``file``) or ``returned`` (reason). Form fields (urlencoded or
+    multipart). A repeated report is a no-op (``changed: false``); a late report of an
+    earlier step is added to the history without moving the status back; contradicting
+    an earlier report is 409."""
+    letter, changed = provider.report_status(
+        session, storage, user, letter_id, status=LetterStatus(status), on=date_,
+        reason=reason, proof=file.file if file else None,
+        proof_filename=file.filename if file else None,
+        max_bytes=ctx.settings.max_upload_bytes,
+    )
+    history = repository.history(session, [letter.id])[letter.id]
+    return ProviderLetterRead(
+        id=letter.id, batch_id=letter.batch_id, status=letter.status,
+        posted_on=letter.posted_on, legal_delivery_date=letter.legal_delivery_date,
+        delivered_on=letter.delivered_on, return_reason=letter.return_reason,
+        history=[LetterEventRead.model_validate(e) for e in history], changed=changed,
+    )
