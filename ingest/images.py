@@ -114,7 +114,7 @@ def estimate_skew(image: Image.Image, *, max_angle: float = 5.0) -> float:
 
     def score(angle: float) -> float:
         rotated = ink.rotate(angle, resample=Image.Resampling.NEAREST)
-        rows = list(rotated.resize((1, rotated.height), Image.Resampling.BOX).getdata())
+        rows = rotated.resize((1, rotated.height), Image.Resampling.BOX).tobytes()
         return float(sum((a - b) ** 2 for a, b in itertools.pairwise(rows)))
 
     def best(candidates: list[float]) -> float:

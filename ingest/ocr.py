@@ -7,9 +7,11 @@ from running one call per core (see :mod:`ingest.processor`), which is how Tesse
 
 Orientation: running orientation detection (``--psm 0``) on every page would cost about half
 as much again as the OCR itself. Upright pages, by far the most common, recognise with high
-confidence, so detection runs only when the first pass is poor (few words or low mean
-confidence). If it reports a quarter or half turn, the page is turned and recognised again;
-the turned result is kept only if it is better, so a wrong guess never makes things worse.
+confidence, so detection runs only when the first pass looks wrong: few words, low mean
+confidence (upside-down pages read as garbage), or mostly *tall* word boxes (Tesseract reads
+sideways lines as vertical text, with good confidence, but the page image is still sideways).
+If detection reports a quarter or half turn, the page is turned and recognised again; the
+turned result is kept only if it is better, so a wrong guess never makes things worse.
 """
 
 from __future__ import annotations
@@ -87,26 +89,47 @@ def _recognise(image: Image.Image, base: Path, dpi: int, page_no: int, limits: L
     if result.returncode != 0 or not pdf_path.exists():
         raise ProcessingFailed(f"page {page_no} could not be recognised (Tesseract failed)")
     text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
-    confidences = _word_confidences(base.with_suffix(".tsv"))
+    words = _words(base.with_suffix(".tsv"))
     source.unlink(missing_ok=True)
-    return text.replace("\f", "").strip(), confidences, pdf_path
+    return text.replace("\f", "").strip(), words, pdf_path
 
 
-def _word_confidences(tsv: Path) -> list[float]:
-    values = []
+@dataclass
+class _Words:
+    confidences: list[float]
+    tall: int  # words of 3+ characters whose box is higher than wide: sideways text
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.confidences) / len(self.confidences) if self.confidences else None
+
+    @property
+    def score(self) -> float:
+        return (self.mean or 0) * len(self.confidences)
+
+    def looks_wrong(self) -> bool:
+        count = len(self.confidences)
+        return count < FEW_WORDS or (self.mean or 0) < LOW_CONFIDENCE or self.tall > count / 3
+
+
+def _words(tsv: Path) -> _Words:
+    values: list[float] = []
+    tall = 0
     with tsv.open(encoding="utf-8", errors="replace", newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
             try:
                 conf = float(row.get("conf") or -1)
             except ValueError:
                 continue
-            if row.get("level") == "5" and conf >= 0 and (row.get("text") or "").strip():
+            word = (row.get("text") or "").strip()
+            if row.get("level") == "5" and conf >= 0 and word:
                 values.append(conf)
-    return values
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+                try:
+                    if len(word) >= 3 and int(row["height"]) > int(row["width"]):
+                        tall += 1
+                except (KeyError, TypeError, ValueError):
+                    pass
+    return _Words(values, tall)
 
 
 def detect_rotation(image: Image.Image, base: Path, dpi: int, page_no: int,
@@ -130,18 +153,17 @@ def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
     """Recognise one page image; safe to call from several threads at once."""
     base = workdir / f"page-{page_no:05d}"
     image, skew = deskew(image)
-    text, confidences, pdf_path = _recognise(image, base, dpi, page_no, limits)
-    mean = _mean(confidences)
+    text, words, pdf_path = _recognise(image, base, dpi, page_no, limits)
     rotated = 0
-    if len(confidences) < FEW_WORDS or (mean or 0) < LOW_CONFIDENCE:
+    if words.looks_wrong():
         turn = detect_rotation(image, base, dpi, page_no, limits)
         if turn:
             turned, turned_skew = deskew(rotate(image, turn))
             alt = workdir / f"page-{page_no:05d}-r{turn}"
-            alt_text, alt_conf, alt_pdf = _recognise(turned, alt, dpi, page_no, limits)
-            alt_mean = _mean(alt_conf)
-            if (alt_mean or 0) * len(alt_conf) > (mean or 0) * len(confidences):
-                text, confidences, pdf_path, mean = alt_text, alt_conf, alt_pdf, alt_mean
+            alt_text, alt_words, alt_pdf = _recognise(turned, alt, dpi, page_no, limits)
+            if alt_words.score > words.score or (words.tall and not alt_words.tall):
+                text, words, pdf_path = alt_text, alt_words, alt_pdf
                 rotated, skew = turn, skew + turned_skew
+    mean = words.mean
     return OcrPage(page_no, text, round(mean, 1) if mean is not None else None, pdf_path,
                    rotated, skew)

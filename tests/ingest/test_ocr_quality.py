@@ -1,0 +1,125 @@
+"""OCR quality on generated pages whose text is known (the processor alone, no database).
+
+Tesseract's results do not depend on the storage backend, so these run once, not per
+backend. Every check is something a caseworker would notice: misread words, a page that
+comes out sideways, a searchable PDF that does not find the word.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from ingest.images import rotate
+from ingest.processor import Processed, process_file
+from tests.ingest import samples
+from tests.ingest.samples import LETTER, NOTICE, cer
+
+EXPECTED_LETTER = "\n".join(LETTER)
+
+
+def run(tmp_path: Path, data: bytes, name: str = "in") -> Processed:
+    source = tmp_path / name
+    source.write_bytes(data)
+    return process_file(source, tmp_path / f"work-{name}")
+
+
+def archive_pages(processed: Processed) -> list[tuple[str, tuple[float, float]]]:
+    """(text layer, page size) of each archive page, read back with pdfium."""
+    pdf = pdfium.PdfDocument(str(processed.archive_path))
+    try:
+        out = []
+        for page in pdf:
+            textpage = page.get_textpage()
+            out.append((textpage.get_text_range(), page.get_size()))
+        return out
+    finally:
+        pdf.close()
+
+
+def test_clean_render_has_character_error_rate_under_two_percent(tmp_path: Path) -> None:
+    page = samples.render_lines(LETTER)
+    processed = run(tmp_path, samples.png_bytes(page))
+    [result] = processed.pages
+    assert result.method == "ocr"
+    assert cer(EXPECTED_LETTER, result.text) < 0.02, result.text
+    assert result.rotated == 0
+    # The archive PDF is searchable: its text layer carries the recognised words.
+    [(layer, _)] = archive_pages(processed)
+    for word in ("Müller", "Lohnabrechnungen", "Größe", "Grüßen"):
+        assert word in layer
+    thumb = Image.open(__import__("io").BytesIO(processed.thumbnail_png))
+    assert thumb.width == 300
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_rotated_pages_come_out_upright(tmp_path: Path, turn: int) -> None:
+    upright = samples.render_lines(NOTICE, width=1800)
+    processed = run(tmp_path, samples.png_bytes(rotate(upright, turn)))
+    [result] = processed.pages
+    assert (turn + result.rotated) % 360 == 0
+    assert cer("\n".join(NOTICE), result.text) < 0.02, result.text
+    # The archive page has the upright page's proportions (wide strip: wider than high),
+    # and Tesseract (which does not turn pages by itself here) read its text layer from it.
+    [(layer, (width, height))] = archive_pages(processed)
+    assert width > height
+    assert "Lebensunterhalts" in layer
+
+
+def test_skewed_noisy_scan_is_deskewed_and_read(tmp_path: Path) -> None:
+    page = samples.add_noise(rotate(samples.render_lines(LETTER), 2.0), amount=0.01)
+    processed = run(tmp_path, samples.png_bytes(page))
+    [result] = processed.pages
+    assert abs(result.skew + 2.0) <= 0.3
+    assert cer(EXPECTED_LETTER, result.text) < 0.05, result.text
+
+
+def test_multi_page_g4_fax_tiff(tmp_path: Path) -> None:
+    pages = [samples.render_lines(NOTICE[:2]), samples.render_lines(NOTICE[2:])]
+    data = samples.fax_tiff(pages)
+    assert b"II*\x00" == data[:4]
+    processed = run(tmp_path, data)
+    assert processed.mime_type == "image/tiff"
+    assert [p.page_no for p in processed.pages] == [1, 2]
+    assert cer("\n".join(NOTICE[:2]), processed.pages[0].text) < 0.02
+    assert cer("\n".join(NOTICE[2:]), processed.pages[1].text) < 0.02
+    assert len(archive_pages(processed)) == 2
+
+
+def test_jpeg_exif_orientation_is_applied(tmp_path: Path) -> None:
+    upright = samples.render_lines(NOTICE[:2], width=1800)
+    processed = run(tmp_path, samples.jpeg_with_orientation(upright, 6))
+    [result] = processed.pages
+    assert result.rotated == 0  # EXIF turned it; no detection was needed
+    assert cer("\n".join(NOTICE[:2]), result.text) < 0.02, result.text
+
+
+def test_mixed_pdf_is_handled_page_by_page(tmp_path: Path) -> None:
+    data = samples.mixed_pdf(LETTER, samples.render_lines(NOTICE))
+    processed = run(tmp_path, data)
+    assert [p.method for p in processed.pages] == ["text-layer", "ocr"]
+    assert cer(EXPECTED_LETTER, processed.pages[0].text) < 0.005
+    assert cer("\n".join(NOTICE), processed.pages[1].text) < 0.02
+    (layer1, size1), (layer2, size2) = archive_pages(processed)
+    assert "Lohnabrechnungen" in layer1 and "Sozialgesetzbuch" in layer2
+    # The born-digital page is copied as it was (A4), not re-rendered.
+    assert [round(v) for v in size1] == [595, 842]
+
+
+def test_scan_only_pdf_pages_are_ocrd(tmp_path: Path) -> None:
+    data = samples.image_pdf([samples.render_lines(NOTICE), samples.render_lines(LETTER)])
+    processed = run(tmp_path, data)
+    assert [p.method for p in processed.pages] == ["ocr", "ocr"]
+    assert cer(EXPECTED_LETTER, processed.pages[1].text) < 0.02
+    assert all(p.confidence and p.confidence > 80 for p in processed.pages)
+
+
+def test_the_input_file_is_never_changed(tmp_path: Path) -> None:
+    data = samples.image_pdf([samples.render_lines(NOTICE[:1])])
+    source = tmp_path / "original.pdf"
+    source.write_bytes(data)
+    process_file(source, tmp_path / "work")
+    assert source.read_bytes() == data
