@@ -15,6 +15,8 @@ from akte.core.context import AppContext
 TaskHandler = Callable[[AppContext, dict[str, Any]], None]
 
 _HANDLERS: dict[str, TaskHandler] = {}
+#: Whether every feature's ``tasks`` module was imported (one imported early is not enough).
+_LOADED = False
 
 
 class PermanentJobError(Exception):
@@ -30,19 +32,21 @@ def task(name: str) -> Callable[[TaskHandler], TaskHandler]:
 
 
 def handler_for(name: str) -> TaskHandler | None:
-    if not _HANDLERS or name not in _HANDLERS:
+    if not _LOADED or name not in _HANDLERS:
         load_task_modules()
     return _HANDLERS.get(name)
 
 
 def load_task_modules() -> None:
+    global _LOADED
     import akte.jobs.builtin_tasks  # noqa: F401
     from akte.features import feature_modules
 
     feature_modules("tasks")
+    _LOADED = True
 
 
 def registered_kinds() -> list[str]:
-    if not _HANDLERS:
+    if not _LOADED:
         load_task_modules()
     return sorted(_HANDLERS)

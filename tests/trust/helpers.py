@@ -1,0 +1,60 @@
+"""Small helpers shared by the trust tests: unique files, uploads, row counts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from akte.core.context import AppContext
+from akte.core.database import session_scope
+from akte.documents.models import Document
+from tests.builders import World
+
+
+def unique_pdf(label: str = "") -> bytes:
+    """A small PDF whose bytes (and so its blob) belong to this call alone."""
+    marker = f"{label}-{uuid.uuid4().hex}".encode()
+    return b"%PDF-1.4\n% " + marker + b"\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 20 + b"%%EOF\n"
+
+
+def upload(client, world: World, data: bytes | None = None, *, who: str = "caseworker_a1",
+           case_file=None, **form) -> dict:
+    case_file = case_file or world.case_a1
+    response = client.post(
+        f"/api/v1/case-files/{case_file.id}/documents",
+        files={"file": ("scan.pdf", data or unique_pdf(), "application/pdf")},
+        data=form,
+        headers=world.headers[who],
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def document_count(ctx: AppContext, case_file_id: uuid.UUID) -> int:
+    with session_scope(ctx.session_factory) as session:
+        return int(session.scalar(
+            select(func.count()).where(Document.case_file_id == case_file_id)
+        ))
+
+
+def cli_env(ctx: AppContext) -> dict[str, str]:
+    """``AKTE_*`` variables that point a CLI command or subprocess at the test's backend."""
+    s = ctx.settings
+    env = {"AKTE_ENV": "test", "AKTE_DATA_DIR": str(s.data_dir),
+           "AKTE_SECRET_KEY": s.effective_secret_key, "AKTE_INPROCESS_WORKER": "false",
+           "AKTE_DATABASE_URL": s.effective_database_url}
+    if not s.is_sqlite:
+        env.update({"AKTE_STORAGE_BACKEND": "s3", "AKTE_S3_ENDPOINT": s.s3_endpoint,
+                    "AKTE_S3_ACCESS_KEY": s.s3_access_key, "AKTE_S3_SECRET_KEY": s.s3_secret_key,
+                    "AKTE_S3_BUCKET": s.s3_bucket})
+    return env
+
+
+def cli_app():
+    """The ``akte`` Typer app with every feature's sub-commands (as ``main()`` mounts them)."""
+    from akte.cli import _mount_feature_clis, app
+
+    if not any(g.name == "retention" for g in app.registered_groups):
+        _mount_feature_clis()
+    return app
