@@ -1,0 +1,61 @@
+"""``akte import PATH --tenant T``: import a delivery folder or ZIP on the server.
+
+Shows a progress bar, prints the counts and writes the report CSV at the end. Re-running
+after an interruption continues where the last run stopped and imports nothing twice.
+Exit status: 0 when every row was imported, 2 when some rows were rejected or failed,
+1 when the delivery could not be read at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from akte.core.settings import get_settings
+
+name = "import"
+app = typer.Typer(help="Import a scanning contractor's delivery (folder or ZIP)")
+
+
+@app.callback(invoke_without_command=True)
+def import_delivery(
+    path: Annotated[Path, typer.Argument(help="delivery folder or ZIP file", exists=True)],
+    tenant: Annotated[str, typer.Option("--tenant", help="tenant slug")],
+    delivery_id: Annotated[
+        str | None, typer.Option(help="delivery id (default: from the Transfervermerk)")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="where to write the report CSV")] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Import the delivery at PATH into tenant T."""
+    from akte.core.context import AppContext
+    from ingest.deliveries.runner import ImportFailed, run
+
+    ctx = AppContext.from_settings(get_settings())
+    columns = (TextColumn("Import"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns, disable=quiet, transient=False) as bar:
+            task = bar.add_task("import", total=None)
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = run(ctx, path, tenant, delivery_external_id=delivery_id,
+                         report_path=report, tick=tick)
+    except ImportFailed as exc:
+        typer.echo(f"import failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        ctx.close()
+    p = result.progress
+    typer.echo(
+        f"Lieferung {result.external_id} ({result.delivery_id}): {p.total} rows, "
+        f"{p.received} accepted ({p.processed} processed, {p.failed} failed), "
+        f"{p.rejected} rejected, {p.pending} pending"
+    )
+    typer.echo(f"report: {result.report_path}")
+    if p.rejected or p.failed:
+        raise typer.Exit(2)

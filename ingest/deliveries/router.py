@@ -1,0 +1,235 @@
+"""HTTP API of deliveries for the importer service account: ``/api/v1/deliveries``.
+
+Flow: ``POST /deliveries`` (manifest + Transfervermerk) → ``PUT
+/deliveries/{id}/items/{external_id}/file`` per file (resumable) → ``POST
+/deliveries/{id}/commit`` → ``GET /deliveries/{id}/progress`` until ``done`` → ``GET
+/deliveries/{id}/report`` (JSON pages or the whole report as CSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from akte.audit import service as audit
+from akte.auth.dependencies import CurrentUser
+from akte.core.database import session_scope
+from akte.core.dependencies import Context, DbSession, Storage
+from akte.core.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unprocessable,
+    UnsupportedMediaType,
+    responses,
+)
+from akte.core.pagination import Page, Pagination, paginate
+from akte.documents import service as documents
+from akte.tenants.models import Tenant
+from akte.users.models import Role
+from ingest.deliveries import repository, service
+from ingest.deliveries.models import Outcome
+from ingest.deliveries.schemas import REPORT_COLUMNS, DeliveryRead, ItemRead, Progress, Provenance
+
+router = APIRouter(prefix="/api/v1", tags=["Lieferungen"])
+COMMON = responses(NotAuthenticated, Forbidden, NotFound)
+
+
+def _read(session, delivery) -> DeliveryRead:  # type: ignore[no-untyped-def]
+    read = DeliveryRead.model_validate(delivery)
+    read.progress = service.progress(session, delivery)
+    return read
+
+
+@router.post(
+    "/deliveries",
+    status_code=status.HTTP_201_CREATED,
+    responses={**COMMON, **responses(Conflict, Unprocessable, ServiceUnavailable),
+               200: {"model": DeliveryRead, "description": "the delivery existed already"}},
+)
+def create_delivery(
+    session: DbSession,
+    storage: Storage,
+    ctx: Context,
+    user: CurrentUser,
+    external_id: Annotated[str, Form(min_length=1, max_length=200, description="Lieferungs-ID")],
+    manifest: Annotated[UploadFile, File(description="manifest, CSV or JSON")],
+    transfervermerk: Annotated[UploadFile, File(description="Transfervermerk (JSON)")],
+) -> JSONResponse:
+    """Create a delivery from its manifest and Transfervermerk. Sending the same external
+    id with the same manifest again returns the existing delivery (200); with a different
+    manifest it is a conflict (409)."""
+    user.require_role(Role.importer)
+    work_dir = ctx.settings.data_dir / "tmp" / "deliveries"
+    path, _ = service.spool(manifest.file, work_dir)
+    try:
+        tenant = session.get(Tenant, user.tenant_id)
+        if tenant is None:
+            raise NotFound("tenant not found")
+        tv_bytes = transfervermerk.file.read(5 * 1024 * 1024 + 1)
+        delivery, created = service.create(
+            session, storage, tenant=tenant, external_id=external_id, manifest_path=path,
+            transfervermerk_bytes=tv_bytes,
+            transfervermerk_filename=transfervermerk.filename or "transfervermerk.json",
+            principal=user,
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    body = _read(session, delivery).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.get("/deliveries", responses=COMMON)
+def list_deliveries(
+    session: DbSession, user: CurrentUser, pagination: Pagination
+) -> Page[DeliveryRead]:
+    """Deliveries of the caller's tenant, newest first."""
+    user.require_role(*service.READ_ROLES)
+    assert user.tenant_id is not None
+    rows, total = paginate(session, repository.of_tenant(user.tenant_id), pagination)
+    return Page(items=[DeliveryRead.model_validate(r) for r in rows], total=total,
+                page=pagination.page, size=pagination.size)
+
+
+@router.get("/deliveries/{delivery_id}", responses=COMMON)
+def get_delivery(delivery_id: uuid.UUID, session: DbSession, user: CurrentUser) -> DeliveryRead:
+    """A delivery with its Transfervermerk and progress."""
+    return _read(session, service.get_visible(session, user, delivery_id))
+
+
+@router.put(
+    "/deliveries/{delivery_id}/items/{external_id}/file",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **COMMON,
+        **responses(Conflict, Unprocessable, PayloadTooLarge, UnsupportedMediaType,
+                    ServiceUnavailable),
+        200: {"model": ItemRead, "description": "this file was received before"},
+    },
+)
+def upload_file(
+    delivery_id: uuid.UUID,
+    external_id: str,
+    file: Annotated[UploadFile, File(description="the scanned file (PDF, TIFF, JPEG, PNG)")],
+    session: DbSession,
+    storage: Storage,
+    ctx: Context,
+    user: CurrentUser,
+) -> JSONResponse:
+    """Upload the file of one manifest row. Safe to repeat: the same file again answers 200
+    with the item; a different file for an accepted row is 409. A file that fails a check
+    (checksum, page count, type, empty) is 422 with the reason; a corrected file may follow."""
+    item, created = service.upload(
+        session, storage, user, delivery_id, external_id, fileobj=file.file,
+        max_bytes=ctx.settings.max_upload_bytes,
+        work_dir=ctx.settings.data_dir / "tmp" / "deliveries",
+    )
+    if item.outcome == Outcome.rejected:
+        session.commit()  # the rejection is part of the report
+        raise Unprocessable(item.reason or "rejected", code=item.reason_code or "rejected")
+    body = ItemRead.model_validate(item).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.post("/deliveries/{delivery_id}/commit", responses=COMMON)
+def commit_delivery(
+    delivery_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> DeliveryRead:
+    """No more files will come: rows without a received file are rejected as missing."""
+    delivery = service.get_visible(session, user, delivery_id)
+    return _read(session, service.commit(session, user, delivery))
+
+
+@router.get("/deliveries/{delivery_id}/progress", responses=COMMON)
+def delivery_progress(delivery_id: uuid.UUID, session: DbSession, user: CurrentUser) -> Progress:
+    """Counts of received, processed, failed and rejected documents."""
+    return service.progress(session, service.get_visible(session, user, delivery_id))
+
+
+@router.get(
+    "/deliveries/{delivery_id}/report",
+    responses={**COMMON, 200: {"content": {"text/csv": {}}, "description": "JSON page or CSV"}},
+)
+def delivery_report(
+    delivery_id: uuid.UUID,
+    session: DbSession,
+    ctx: Context,
+    user: CurrentUser,
+    pagination: Pagination,
+    format: Annotated[Literal["json", "csv"], Query(description="csv: the whole report")] = "json",
+) -> Response:
+    """Every row of the delivery with its outcome and reason (JSON is paginated; CSV is the
+    whole report, streamed)."""
+    delivery = service.get_visible(session, user, delivery_id)
+    audit.record(session, user, "delivery.report", object_type="delivery", object_id=delivery.id)
+    if format == "csv":
+        session.commit()
+        return StreamingResponse(
+            _csv_stream(ctx, delivery.id), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="lieferung-{delivery.id}.csv"'},
+        )
+    items, total = paginate(session, service.report_page(delivery.id), pagination)
+    rows = [ItemRead.model_validate(item) for item in items]
+    service.fold_outcomes(session, rows)
+    page = Page(items=rows, total=total, page=pagination.page, size=pagination.size)
+    return JSONResponse(page.model_dump(mode="json"))
+
+
+def _csv_stream(ctx, delivery_id: uuid.UUID) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    buffer.write("\ufeff")
+    writer.writerow(REPORT_COLUMNS)
+    with session_scope(ctx.session_factory) as session:
+        for n, row in enumerate(service.iter_report(session, delivery_id)):
+            writer.writerow(["" if row[c] is None else row[c] for c in REPORT_COLUMNS])
+            if n % 200 == 0:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+@router.get(
+    "/deliveries/{delivery_id}/transfervermerk",
+    responses={**COMMON, **responses(ServiceUnavailable)},
+    response_class=Response,
+)
+def get_transfervermerk(
+    delivery_id: uuid.UUID, session: DbSession, storage: Storage, user: CurrentUser
+) -> Response:
+    """The Transfervermerk as it was delivered (its bytes hash to ``transfervermerk_sha256``)."""
+    delivery = service.get_visible(session, user, delivery_id)
+    return Response(storage.read_bytes(delivery.transfervermerk_sha256),
+                    media_type="application/json")
+
+
+@router.get("/documents/{document_id}/provenance", responses=COMMON, tags=["Dokumente"])
+def document_provenance(
+    document_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> Provenance:
+    """For an imported scan: its delivery, Transfervermerk and the hash binding them."""
+    document = documents.get_visible(session, user, document_id)
+    item = repository.item_of_document(session, document.id)
+    delivery = repository.get(session, item.delivery_id) if item else None
+    if item is None or delivery is None:
+        raise NotFound("the document did not come from a delivery", code="no_provenance")
+    audit.record(session, user, "document.provenance", object_type="document",
+                 object_id=document.id)
+    return Provenance(
+        document_id=document.id, delivery_id=delivery.id,
+        delivery_external_id=delivery.external_id, external_id=item.external_id,
+        filename=item.filename, part=item.part, scan_date=item.scan_date,
+        source_sha256=item.sha256_actual, document_sha256=item.document_sha256,
+        transfervermerk_sha256=delivery.transfervermerk_sha256,
+        binding_sha256=item.binding_sha256, transfervermerk=delivery.transfervermerk,
+    )

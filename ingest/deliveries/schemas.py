@@ -1,0 +1,88 @@
+"""API shapes of deliveries, their progress, report rows and a document's provenance."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Progress(BaseModel):
+    """Counts of the delivery's items. ``received`` = accepted + processed + failed."""
+
+    total: int = 0
+    pending: int = 0
+    received: int = 0
+    processing: int = 0
+    processed: int = 0
+    failed: int = 0
+    rejected: int = 0
+
+
+class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    external_id: str
+    status: str
+    channel: str
+    manifest_sha256: str
+    manifest_format: str
+    transfervermerk_sha256: str
+    transfervermerk: dict[str, Any]
+    item_count: int
+    created_at: datetime
+    committed_at: datetime | None
+    finished_at: datetime | None
+    progress: Progress | None = None
+
+
+class ItemRead(BaseModel):
+    """One row of the report: what was claimed, what was found, and the outcome."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    external_id: str | None
+    row_no: int | None
+    filename: str | None
+    part: int | None
+    aktenzeichen: str | None
+    bg_nummer: str | None
+    doc_type: str | None
+    title: str | None
+    document_date: date | None
+    scan_date: date | None
+    outcome: str
+    reason_code: str | None
+    reason: str | None
+    sha256_claimed: str | None
+    sha256_actual: str | None
+    document_sha256: str | None
+    pages_claimed: int | None
+    pages_actual: int | None
+    case_file_id: uuid.UUID | None
+    document_id: uuid.UUID | None
+    binding_sha256: str | None
+
+
+REPORT_COLUMNS = list(ItemRead.model_fields)
+
+
+class Provenance(BaseModel):
+    """Where a scanned document came from and the protocol it is bound to by hash."""
+
+    document_id: uuid.UUID
+    delivery_id: uuid.UUID
+    delivery_external_id: str
+    external_id: str | None
+    filename: str | None
+    part: int | None
+    scan_date: date | None
+    source_sha256: str | None
+    document_sha256: str | None
+    transfervermerk_sha256: str
+    binding_sha256: str | None
+    binding_formula: str = "sha256(transfervermerk_sha256 || document_sha256)"
+    transfervermerk: dict[str, Any]

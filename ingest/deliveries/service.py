@@ -1,0 +1,356 @@
+"""Business rules of deliveries: who may drive them, creating, uploading, committing,
+progress and the report.
+
+Access: the importer service account creates and feeds deliveries of its own tenant; it
+and the tenant's admins read their progress and reports. Nobody else sees them (404), and
+an importer still cannot read or search documents (the document services admit
+caseworkers and admins only). The operator's CLI acts without a principal.
+
+Idempotency: creating a delivery with an external id that exists returns it when the
+manifest is the same and is a conflict otherwise; a file re-sent for an accepted item is
+answered with the item when the hash is the same and is a conflict when it differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import Select, insert, select, update
+from sqlalchemy.orm import Session
+
+from akte.audit import service as audit
+from akte.auth.principal import Principal
+from akte.core.database import utcnow
+from akte.core.errors import Conflict, NotFound, Unprocessable
+from akte.core.storage import BlobStore
+from akte.core.storage.base import hash_file
+from akte.documents.models import Document
+from akte.tenants.models import Tenant
+from akte.users.models import Role
+from ingest.deliveries import repository, transfervermerk
+from ingest.deliveries.checks import FILE_CODES
+from ingest.deliveries.importer import Receiver, receive
+from ingest.deliveries.manifest import ManifestError, ManifestRow, iter_rows, manifest_format
+from ingest.deliveries.models import Delivery, DeliveryItem, DeliveryStatus, Outcome
+from ingest.deliveries.schemas import Progress
+from ingest.deliveries.sources import EntryError, safe_name
+
+READ_ROLES = (Role.importer, Role.tenant_admin)
+INSERT_BATCH = 1000
+CHUNK = 1024 * 1024
+
+
+def get_visible(session: Session, principal: Principal, delivery_id: uuid.UUID) -> Delivery:
+    principal.require_role(*READ_ROLES)
+    delivery = repository.get(session, delivery_id)
+    if delivery is None or delivery.tenant_id != principal.tenant_id:
+        raise NotFound("delivery not found")
+    return delivery
+
+
+def create(
+    session: Session,
+    storage: BlobStore,
+    *,
+    tenant: Tenant,
+    external_id: str,
+    manifest_path: Path,
+    transfervermerk_bytes: bytes,
+    transfervermerk_filename: str,
+    principal: Principal | None,
+    operator: str | None = None,
+) -> tuple[Delivery, bool]:
+    """The delivery with every manifest row as an item; ``False`` if it existed already."""
+    if principal is not None:
+        principal.require_role(Role.importer)
+    external_id = external_id.strip()
+    if not external_id or len(external_id) > 200:
+        raise Unprocessable("the delivery id must have 1 to 200 characters")
+    manifest_sha = hash_file(manifest_path).sha256
+    existing = repository.by_external_id(session, tenant.id, external_id)
+    if existing is not None:
+        if existing.manifest_sha256 != manifest_sha:
+            raise Conflict(
+                f"delivery {external_id} exists with a different manifest",
+                code="delivery_conflict",
+            )
+        return existing, False
+    try:
+        parsed = transfervermerk.parse(transfervermerk_bytes)
+    except transfervermerk.TransfervermerkError as exc:
+        raise Unprocessable(str(exc), code="invalid_transfervermerk") from None
+    tv_info = storage.put_bytes(transfervermerk_bytes)
+    delivery = Delivery(
+        tenant_id=tenant.id,
+        external_id=external_id,
+        created_by_id=principal.user_id if principal else None,
+        operator=operator,
+        channel="api" if principal else "cli",
+        status=DeliveryStatus.open,
+        manifest_sha256=manifest_sha,
+        manifest_format=manifest_format(manifest_path),
+        transfervermerk_sha256=tv_info.sha256,
+        transfervermerk_filename=transfervermerk_filename[:300],
+        transfervermerk=parsed,
+    )
+    session.add(delivery)
+    session.flush()
+    try:
+        delivery.item_count = _load_items(session, delivery.id, iter_rows(manifest_path))
+    except ManifestError as exc:
+        raise Unprocessable(str(exc), code="invalid_manifest") from None
+    audit.record(
+        session,
+        principal,
+        "delivery.create",
+        object_type="delivery",
+        object_id=delivery.id,
+        tenant_id=tenant.id,
+        detail={"external_id": external_id, "items": delivery.item_count,
+                "manifest_sha256": manifest_sha, "transfervermerk_sha256": tv_info.sha256},
+    )
+    return delivery, True
+
+
+def _item_values(delivery_id: uuid.UUID, row: ManifestRow) -> dict[str, Any]:
+    return {
+        "delivery_id": delivery_id, "key": row.external_id or f"#row{row.row_no}",
+        "row_no": row.row_no, "external_id": row.external_id, "filename": row.filename,
+        "part": row.part if (row.split or row.part) else None,
+        "aktenzeichen": (row.aktenzeichen or "")[:64] or None,
+        "bg_nummer": (row.bg_nummer or "")[:64] or None,
+        "doc_type": (row.doc_type or "")[:100] or None, "title": row.title,
+        "document_date": row.document_date, "scan_date": row.scan_date,
+        "sha256_claimed": row.sha256, "pages_claimed": row.page_count,
+        "outcome": Outcome.pending.value, "reason_code": None, "reason": None,
+        "updated_at": utcnow(),
+    }
+
+
+def _load_items(session: Session, delivery_id: uuid.UUID, rows: Iterator[ManifestRow]) -> int:
+    """Insert the rows in batches; rows that cannot be imported are rejected right away."""
+    seen_ids: dict[str, int] = {}
+    seen_files: dict[str, tuple[int, bool]] = {}
+    batch: list[dict[str, Any]] = []
+    count = 0
+    for row in rows:
+        values = _item_values(delivery_id, row)
+        problem: tuple[str, str] | None = None
+        if row.error:
+            problem = (row.error_code or "invalid_row", row.error)
+        else:
+            assert row.external_id and row.filename
+            try:
+                values["filename"] = safe_name(row.filename)
+            except EntryError as exc:
+                problem = (exc.code, exc.message)
+        if row.external_id and row.external_id in seen_ids:
+            values["key"] = f"#row{row.row_no}"
+            problem = ("duplicate_external_id",
+                       f"external id {row.external_id} is used by row {seen_ids[row.external_id]}")
+        elif problem is None and row.split and row.part is None:
+            problem = ("invalid_row", "a row of a separator-split file needs a part number")
+        if problem is None:
+            split = values["part"] is not None
+            earlier = seen_files.get(values["filename"])
+            if earlier is not None and (not split or not earlier[1]):
+                problem = ("duplicate_file",
+                           f"the file {row.filename} is named by row {earlier[0]} already")
+            else:
+                seen_files.setdefault(values["filename"], (row.row_no, split))
+        if row.external_id and row.external_id not in seen_ids:
+            seen_ids[row.external_id] = row.row_no
+        if problem is not None:
+            values.update(outcome=Outcome.rejected.value, reason_code=problem[0],
+                          reason=problem[1])
+        batch.append(values)
+        count += 1
+        if len(batch) >= INSERT_BATCH:
+            session.execute(insert(DeliveryItem), batch)
+            batch = []
+    if batch:
+        session.execute(insert(DeliveryItem), batch)
+    if count == 0:
+        raise ManifestError("the manifest lists no documents")
+    return count
+
+
+def spool(fileobj: BinaryIO, work_dir: Path) -> tuple[Path, str]:
+    """Copy an upload to a file on disk in chunks, hashing it; never whole in memory."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    fd, name = tempfile.mkstemp(dir=work_dir, suffix=".upload")
+    with open(fd, "wb") as out:
+        fileobj.seek(0)
+        while chunk := fileobj.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return Path(name), digest.hexdigest()
+
+
+def upload(
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    delivery_id: uuid.UUID,
+    external_id: str,
+    *,
+    fileobj: BinaryIO,
+    max_bytes: int,
+    work_dir: Path,
+) -> tuple[DeliveryItem, bool]:
+    """Receive the file of one manifest row; ``False`` when it had been received already.
+
+    Raises ``Conflict`` for a different file under an accepted external id or a committed
+    delivery, ``NotFound`` for an external id the manifest does not list, and
+    ``Unprocessable`` when the row itself was rejected (e.g. a duplicate external id).
+    File-level rejections (checksum, pages, type) are returned as the item's outcome: a
+    corrected file may be sent again.
+    """
+    principal.require_role(Role.importer)
+    delivery = get_visible(session, principal, delivery_id)
+    item = repository.item_by_key(session, delivery.id, external_id, for_update=True)
+    if item is None:
+        raise NotFound(f"the manifest lists no external id {external_id}", code="not_in_manifest")
+    path, sha = spool(fileobj, work_dir)
+    try:
+        group = (
+            [item] if item.part is None
+            else repository.items_of_file(session, delivery.id, item.filename or "")
+        )
+        received = [i for i in group if i.outcome == Outcome.accepted and i.sha256_actual]
+        if item.outcome == Outcome.accepted or received:
+            known = (item if item.outcome == Outcome.accepted else received[0]).sha256_actual
+            if known == sha:
+                return item, False
+            raise Conflict(
+                f"external id {external_id} was received with SHA-256 {known}; "
+                f"this file has {sha}",
+                code="hash_conflict",
+            )
+        if delivery.status != DeliveryStatus.open:
+            raise Conflict("the delivery is committed; no more files", code="delivery_committed")
+        if item.outcome == Outcome.rejected and item.reason_code not in FILE_CODES:
+            raise Unprocessable(item.reason or "row rejected", code=item.reason_code or "rejected")
+        todo = [i for i in group if i.outcome == Outcome.pending or i.reason_code in FILE_CODES]
+        tenant = session.get(Tenant, delivery.tenant_id)
+        assert tenant is not None
+        rx = Receiver(session, storage, delivery, tenant, principal, max_bytes, work_dir)
+        receive(rx, todo, path)
+        return item, True
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def commit(session: Session, principal: Principal | None, delivery: Delivery) -> Delivery:
+    """No more files: rows still waiting for theirs are rejected as ``missing_file``."""
+    if principal is not None:
+        principal.require_role(Role.importer)
+    if delivery.status != DeliveryStatus.open:
+        return delivery
+    session.execute(
+        update(DeliveryItem)
+        .where(DeliveryItem.delivery_id == delivery.id, DeliveryItem.outcome == Outcome.pending)
+        .values(
+            outcome=Outcome.rejected.value,
+            reason_code="missing_file",
+            reason="the manifest names this file but the delivery did not contain it",
+            updated_at=utcnow(),
+        )
+    )
+    delivery.status = DeliveryStatus.committed
+    delivery.committed_at = utcnow()
+    session.flush()
+    audit.record(session, principal, "delivery.commit", object_type="delivery",
+                 object_id=delivery.id, tenant_id=delivery.tenant_id)
+    progress(session, delivery)
+    return delivery
+
+
+def progress(session: Session, delivery: Delivery) -> Progress:
+    """Counts from the items and their documents' processing status; marks ``done``."""
+    counts = Progress()
+    for outcome, doc_status, n in repository.outcome_counts(session, delivery.id):
+        counts.total += n
+        if outcome == Outcome.pending:
+            counts.pending += n
+        elif outcome == Outcome.rejected:
+            counts.rejected += n
+        else:
+            counts.received += n
+            if doc_status == "ready":
+                counts.processed += n
+            elif doc_status == "failed":
+                counts.failed += n
+            else:
+                counts.processing += n
+    if delivery.status != DeliveryStatus.open:
+        settled = counts.pending == 0 and counts.processing == 0
+        wanted = DeliveryStatus.done if settled else DeliveryStatus.processing
+        if delivery.status != wanted:
+            delivery.status = wanted
+            delivery.finished_at = utcnow() if settled else None
+            session.flush()
+    return counts
+
+
+def report_outcome(row: Any) -> tuple[str, str | None, str | None]:
+    """An item's outcome as the report shows it (processing results folded in)."""
+    if row.outcome == Outcome.accepted:
+        if row.document_status == "ready":
+            return Outcome.processed.value, None, None
+        if row.document_status == "failed":
+            return Outcome.failed.value, "processing_failed", row.document_status_reason
+    return row.outcome, row.reason_code, row.reason
+
+
+def iter_report(session: Session, delivery_id: uuid.UUID) -> Iterator[dict[str, Any]]:
+    """Every item as a report row, read in keyset batches."""
+    last = 0
+    while True:
+        rows = repository.report_batch(session, delivery_id, last)
+        if not rows:
+            return
+        for row in rows:
+            last = row.id
+            data = dict(row._mapping)
+            data["outcome"], data["reason_code"], data["reason"] = report_outcome(row)
+            yield data
+
+
+def report_page(delivery_id: uuid.UUID) -> Select[tuple[DeliveryItem]]:
+    """Items of a delivery in manifest order, for a paginated JSON report."""
+    return (
+        select(DeliveryItem)
+        .where(DeliveryItem.delivery_id == delivery_id)
+        .order_by(DeliveryItem.id)
+    )
+
+
+def fold_outcomes(session: Session, rows: list[Any]) -> None:
+    """Replace ``accepted`` by the document's processing result (processed/failed)."""
+    ids = [r.document_id for r in rows if r.outcome == Outcome.accepted and r.document_id]
+    if not ids:
+        return
+    states = {
+        doc_id: (st, reason)
+        for doc_id, st, reason in session.execute(
+            select(Document.id, Document.status, Document.status_reason).where(
+                Document.id.in_(ids)
+            )
+        )
+    }
+    for row in rows:
+        if row.outcome == Outcome.accepted and row.document_id in states:
+            st, reason = states[row.document_id]
+            if st == "ready":
+                row.outcome = Outcome.processed.value
+            elif st == "failed":
+                row.outcome, row.reason_code, row.reason = (
+                    Outcome.failed.value, "processing_failed", reason,
+                )
