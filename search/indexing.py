@@ -1,0 +1,178 @@
+"""Keeping the index in step with the database: single documents, rebuilds, checks.
+
+The database is the source of truth; every function here reads it and makes the index
+agree. All of them are idempotent (a job that runs twice writes the same state).
+
+While ``akte search reindex`` builds new generations, index jobs still write the live
+generation *and* note the document ids in ``index_dir/rebuild.journal``; after each swap
+the rebuild replays the journal, so no change made during a long rebuild is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from akte.core.context import AppContext
+from akte.core.database import session_scope
+from search import loader
+from search.whoosh_backend import WhooshBackend
+
+Progress = Callable[[str, int], None]
+
+
+def _noop(_msg: str, _n: int) -> None:
+    return None
+
+
+class IndexService:
+    """The per-process index service (``ctx.extensions["search"]``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.backend = WhooshBackend(root)
+        self.root = Path(root)
+
+    @property
+    def _marker(self) -> Path:
+        return self.root / "REBUILDING"
+
+    @property
+    def _journal(self) -> Path:
+        return self.root / "rebuild.journal"
+
+    def bootstrap(self, ctx: AppContext) -> None:
+        """A new installation starts with an empty, healthy index; a *lost* index (the
+        folder is gone but the database has ready documents) stays degraded until
+        ``akte search reindex``, rather than silently answering with nothing."""
+        if self.backend.healthy() or (self.root / "tenants").exists():
+            return
+        with session_scope(ctx.session_factory) as session:
+            if not loader.any_ready(session):
+                self.backend.mark_healthy()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # -- incremental ---------------------------------------------------------------------
+    def _note(self, ids: Iterable[uuid.UUID]) -> None:
+        if self._marker.exists():
+            with open(self._journal, "a") as journal:
+                journal.write("".join(f"{i}\n" for i in ids))
+
+    def index_documents(self, ctx: AppContext, doc_ids: list[uuid.UUID]) -> int:
+        """(Re-)indexes ready documents and removes the others among ``doc_ids``."""
+        self._note(doc_ids)
+        with session_scope(ctx.session_factory) as session:
+            docs = loader.load(session, doc_ids)
+        if not self.backend.healthy():
+            return 0  # degraded: the rebuild that restores the index reads the database
+        written = self.backend.upsert(docs)
+        gone = set(doc_ids) - {d.doc_id for d in docs}
+        if gone:
+            self.backend.delete(gone)
+        return written
+
+    def index_case_file(self, ctx: AppContext, case_file_id: uuid.UUID) -> int:
+        with session_scope(ctx.session_factory) as session:
+            ids = loader.document_ids_of_case_file(session, case_file_id)
+        total = 0
+        for start in range(0, len(ids), loader.BATCH):
+            total += self.index_documents(ctx, ids[start : start + loader.BATCH])
+        return total
+
+    def remove_documents(self, doc_ids: list[uuid.UUID]) -> int:
+        self._note(doc_ids)
+        if not self.backend.healthy():
+            return 0
+        return self.backend.delete(doc_ids)
+
+    # -- whole index ---------------------------------------------------------------------
+    def reindex(self, ctx: AppContext, progress: Progress = _noop) -> int:
+        """Rebuilds every tenant's index from the database; search keeps working."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._marker.write_text(str(os.getpid()))
+        try:
+            with session_scope(ctx.session_factory) as session:
+                tenants = loader.tenant_ids(session)
+            total = 0
+            for tenant_id in tenants:
+
+                def counted(tenant_id: uuid.UUID = tenant_id, base: int = total):  # type: ignore[no-untyped-def]
+                    for n, doc in enumerate(loader.stream(ctx.session_factory, tenant_id), 1):
+                        if n % 1000 == 0:
+                            progress(f"tenant {tenant_id}", base + n)
+                        yield doc
+
+                total += self.backend.rebuild(tenant_id, counted())
+                progress(f"tenant {tenant_id} done", total)
+            for stale in set(self.backend.tenants()) - set(tenants):
+                self.backend.drop_tenant(stale)
+            self.backend.mark_healthy()
+            self._replay(ctx)
+        finally:
+            self._marker.unlink(missing_ok=True)
+        self._replay(ctx)
+        return total
+
+    def _replay(self, ctx: AppContext) -> None:
+        try:
+            lines = self._journal.read_text().split()
+        except FileNotFoundError:
+            return
+        tmp = self._journal.with_suffix(".replaying")
+        os.replace(self._journal, tmp)
+        ids = sorted({uuid.UUID(line) for line in lines if line})
+        for start in range(0, len(ids), loader.BATCH):
+            self.index_documents(ctx, ids[start : start + loader.BATCH])
+        tmp.unlink(missing_ok=True)
+
+    def check(self, ctx: AppContext, *, repair: bool = False,
+              progress: Progress = _noop) -> CheckReport:
+        """Compares the index with the database: missing, stale and orphaned documents."""
+        report = CheckReport()
+        with session_scope(ctx.session_factory) as session:
+            tenants = loader.tenant_ids(session)
+        for tenant_id in sorted(set(tenants) | set(self.backend.tenants())):
+            indexed = self.backend.stamps(tenant_id)
+            for doc_id, stamp in loader.stream_stamps(ctx.session_factory, tenant_id):
+                have = indexed.pop(doc_id, None)
+                if have is None:
+                    report.missing.append(doc_id)
+                elif have != stamp:
+                    report.stale.append(doc_id)
+                report.checked += 1
+            report.orphaned.extend(indexed)
+            progress(f"tenant {tenant_id}", report.checked)
+        if repair:
+            todo = report.missing + report.stale
+            for start in range(0, len(todo), loader.BATCH):
+                self.index_documents(ctx, todo[start : start + loader.BATCH])
+            if report.orphaned:
+                self.backend.delete(report.orphaned)
+            report.repaired = True
+        return report
+
+
+@dataclass
+class CheckReport:
+    checked: int = 0
+    missing: list[uuid.UUID] = field(default_factory=list)
+    stale: list[uuid.UUID] = field(default_factory=list)
+    orphaned: list[uuid.UUID] = field(default_factory=list)
+    repaired: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.stale or self.orphaned)
+
+
+def get(ctx: AppContext) -> IndexService:
+    """The context's index service, attached on first use if ``startup`` did not run."""
+    service = ctx.extensions.get("search")
+    if service is None:
+        service = IndexService(ctx.settings.index_dir)
+        ctx.extensions["search"] = service
+    return service

@@ -1,0 +1,176 @@
+"""Reading what the index should contain from the database (the source of truth).
+
+Everything streams in keyset-paginated batches (``id > last ORDER BY id LIMIT n``): a
+rebuild of a million documents holds one batch of rows and page texts in memory at a
+time, works the same on SQLite and PostgreSQL, and never keeps one long transaction open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from akte.case_files.models import CaseFile
+from akte.core.database import session_scope
+from akte.documents.models import Document, DocumentPage, DocumentStatus, DocumentVersion
+from search.backend import IndexDoc
+
+BATCH = 500
+
+_COLUMNS = (
+    Document.id,
+    Document.tenant_id,
+    Document.case_file_id,
+    Document.title,
+    Document.doc_type,
+    Document.source,
+    Document.document_date,
+    Document.received_at,
+    CaseFile.org_unit_id,
+    CaseFile.aktenzeichen,
+    CaseFile.bg_nummer,
+    CaseFile.kundennummer,
+    CaseFile.person_name,
+    CaseFile.status,
+    DocumentVersion.id.label("version_id"),
+)
+
+
+def _base():  # type: ignore[no-untyped-def]
+    return (
+        select(*_COLUMNS)
+        .join(CaseFile, CaseFile.id == Document.case_file_id)
+        .outerjoin(
+            DocumentVersion,
+            and_(
+                DocumentVersion.document_id == Document.id,
+                DocumentVersion.version_no == Document.current_version,
+            ),
+        )
+        .where(Document.status == DocumentStatus.ready)
+    )
+
+
+def stamp(row: Any, page_count: int, text_chars: int) -> str:
+    """A digest of everything indexed about a document (texts by count and length, so
+    ``akte search check`` can compute it in SQL without reading every page)."""
+    parts = [
+        row.title, row.doc_type, row.source, row.document_date, row.received_at.isoformat(),
+        row.org_unit_id, row.aktenzeichen, row.bg_nummer, row.kundennummer, row.person_name,
+        row.status, row.version_id, page_count, text_chars,
+    ]
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+def _to_docs(session: Session, rows: Sequence[Any]) -> list[IndexDoc]:
+    version_ids = [r.version_id for r in rows if r.version_id is not None]
+    texts: dict[uuid.UUID, list[str]] = {}
+    if version_ids:
+        pages = session.execute(
+            select(DocumentPage.version_id, DocumentPage.text)
+            .where(DocumentPage.version_id.in_(version_ids))
+            .order_by(DocumentPage.version_id, DocumentPage.page_no)
+        )
+        for version_id, text in pages:
+            texts.setdefault(version_id, []).append(text or "")
+    docs = []
+    for row in rows:
+        page_texts = texts.get(row.version_id, [])
+        docs.append(
+            IndexDoc(
+                doc_id=row.id,
+                tenant_id=row.tenant_id,
+                org_unit_id=row.org_unit_id,
+                case_file_id=row.case_file_id,
+                title=row.title,
+                doc_type=row.doc_type,
+                source=row.source,
+                aktenzeichen=row.aktenzeichen,
+                bg_nummer=row.bg_nummer,
+                kundennummer=row.kundennummer,
+                person_name=row.person_name,
+                case_status=row.status,
+                document_date=row.document_date,
+                received_at=row.received_at,
+                text="\n\n".join(page_texts),
+                stamp=stamp(row, len(page_texts), sum(len(t) for t in page_texts)),
+            )
+        )
+    return docs
+
+
+def load(session: Session, doc_ids: Sequence[uuid.UUID]) -> list[IndexDoc]:
+    """The indexable (``ready``) documents among ``doc_ids``; others are simply absent."""
+    if not doc_ids:
+        return []
+    rows = session.execute(_base().where(Document.id.in_(list(doc_ids)))).all()
+    return _to_docs(session, rows)
+
+
+def document_ids_of_case_file(session: Session, case_file_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(session.scalars(select(Document.id).where(Document.case_file_id == case_file_id)))
+
+
+def tenant_ids(session: Session) -> list[uuid.UUID]:
+    return list(session.scalars(select(Document.tenant_id).distinct()))
+
+
+def any_ready(session: Session) -> bool:
+    return session.scalar(
+        select(Document.id).where(Document.status == DocumentStatus.ready).limit(1)
+    ) is not None
+
+
+def stream(
+    factory: sessionmaker[Session], tenant_id: uuid.UUID, batch: int = BATCH
+) -> Iterator[IndexDoc]:
+    """Every ready document of a tenant, one short transaction per batch."""
+    last: uuid.UUID | None = None
+    while True:
+        with session_scope(factory) as session:
+            stmt = _base().where(Document.tenant_id == tenant_id).order_by(Document.id)
+            if last is not None:
+                stmt = stmt.where(Document.id > last)
+            rows = session.execute(stmt.limit(batch)).all()
+            if not rows:
+                return
+            docs = _to_docs(session, rows)
+            last = rows[-1].id
+        yield from docs
+
+
+def stream_stamps(
+    factory: sessionmaker[Session], tenant_id: uuid.UUID, batch: int = 2000
+) -> Iterator[tuple[uuid.UUID, str]]:
+    """``(document id, stamp)`` of every ready document, computed without page texts."""
+    last: uuid.UUID | None = None
+    while True:
+        with session_scope(factory) as session:
+            stmt = _base().where(Document.tenant_id == tenant_id).order_by(Document.id)
+            if last is not None:
+                stmt = stmt.where(Document.id > last)
+            rows = session.execute(stmt.limit(batch)).all()
+            if not rows:
+                return
+            last = rows[-1].id
+            version_ids = [r.version_id for r in rows if r.version_id is not None]
+            stats = {
+                version_id: (pages, chars)
+                for version_id, pages, chars in session.execute(
+                    select(
+                        DocumentPage.version_id,
+                        func.count(),
+                        func.coalesce(func.sum(func.length(DocumentPage.text)), 0),
+                    )
+                    .where(DocumentPage.version_id.in_(version_ids))
+                    .group_by(DocumentPage.version_id)
+                )
+            } if version_ids else {}
+        for row in rows:
+            pages, chars = stats.get(row.version_id, (0, 0))
+            yield row.id, stamp(row, int(pages), int(chars))

@@ -1,0 +1,90 @@
+"""The index schema: what one indexed document holds, and the query-language field names.
+
+One Whoosh document per Dokument (its current version). Fields split by purpose:
+
+* permission fields (``tenant_id``, ``org_unit_id``, ``case_file_id``) — exact ids the
+  permission filter of every query matches on;
+* searchable text (``content``, ``title``, ``doc_type``, ``name``, ``ident``) with the German
+  analyzers of :mod:`search.analysis`;
+* facet and sort columns (``f_*``, ``sort_date``), stored as Whoosh columns so counting
+  facets over a million matches reads a compact array instead of stored documents;
+* stored values for result lists (title, Aktenzeichen…) and the ``stamp`` that
+  ``akte search check`` compares with the database.
+
+Document text is *not* stored: snippets are cut from the page texts in the database for
+the hits on the page being shown. That keeps the index about half the size.
+"""
+
+from __future__ import annotations
+
+from whoosh import fields
+
+from search.analysis import ident_analyzer, ident_list_analyzer, name_analyzer, text_analyzer
+
+SCHEMA_VERSION = "1"
+
+
+def make_schema() -> fields.Schema:
+    text = text_analyzer()
+    return fields.Schema(
+        doc_id=fields.ID(unique=True, stored=True),
+        tenant_id=fields.ID,
+        org_unit_id=fields.ID,
+        case_file_id=fields.ID(stored=True),
+        content=fields.TEXT(analyzer=text, phrase=True),
+        title=fields.TEXT(analyzer=text, stored=True, field_boost=2.0),
+        doc_type=fields.TEXT(analyzer=text, field_boost=1.5),
+        name=fields.TEXT(analyzer=name_analyzer(), field_boost=3.0),
+        #: Identifiers as words too, so "az 2024/004711" (typed apart) finds AZ-2024-004711.
+        refs=fields.TEXT(analyzer=name_analyzer()),
+        ident=fields.TEXT(analyzer=ident_list_analyzer(), field_boost=5.0),
+        aktenzeichen=fields.TEXT(analyzer=ident_analyzer(), field_boost=5.0),
+        bg=fields.TEXT(analyzer=ident_analyzer(), field_boost=5.0),
+        kundennummer=fields.TEXT(analyzer=ident_analyzer(), field_boost=5.0),
+        datum=fields.DATETIME,
+        eingang=fields.DATETIME,
+        jahr=fields.NUMERIC(int),
+        f_art=fields.ID(sortable=True),
+        f_year=fields.ID(sortable=True),
+        f_source=fields.ID(sortable=True),
+        f_status=fields.ID(sortable=True),
+        sort_date=fields.DATETIME(sortable=True),
+        stored=fields.STORED,
+        stamp=fields.STORED,
+    )
+
+
+#: Query-language names (as users type them) → index fields.
+FIELD_ALIASES: dict[str, str] = {
+    "art": "doc_type",
+    "dokumentart": "doc_type",
+    "typ": "doc_type",
+    "titel": "title",
+    "title": "title",
+    "text": "content",
+    "inhalt": "content",
+    "az": "aktenzeichen",
+    "aktenzeichen": "aktenzeichen",
+    "bg": "bg",
+    "bgnummer": "bg",
+    "kundennummer": "kundennummer",
+    "kdnr": "kundennummer",
+    "iban": "ident",
+    "name": "name",
+    "person": "name",
+    "quelle": "f_source",
+    "source": "f_source",
+    "status": "f_status",
+    "datum": "datum",
+    "date": "datum",
+    "eingang": "eingang",
+    "received": "eingang",
+    "jahr": "jahr",
+    "year": "jahr",
+}
+
+#: Searched when a word names no field; boosts are set on the fields themselves.
+DEFAULT_FIELDS = ["content", "title", "doc_type", "name", "refs", "ident", "aktenzeichen", "bg",
+                  "kundennummer"]
+
+FACETS = {"doc_type": "f_art", "year": "f_year", "source": "f_source", "case_status": "f_status"}

@@ -1,0 +1,43 @@
+"""What a search returns, at the API edge and to the web pages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SortOrder = Literal["relevance", "date"]
+FacetName = Literal["doc_type", "year", "source", "case_status"]
+
+
+class CaseFileRef(BaseModel):
+    id: uuid.UUID
+    aktenzeichen: str
+    person_name: str | None = None
+    status: str | None = None
+
+
+class SearchHit(BaseModel):
+    document_id: uuid.UUID
+    title: str
+    doc_type: str | None
+    source: str
+    document_date: date | None
+    received_at: datetime
+    score: float
+    #: HTML: the document text escaped, matches wrapped in ``<mark>``…``</mark>``.
+    snippet: str
+    case_file: CaseFileRef
+
+
+class SearchResult(BaseModel):
+    query: str
+    total: int = Field(description="matches the caller may see (nothing else is counted)")
+    page: int
+    size: int
+    sort: SortOrder
+    hits: list[SearchHit]
+    #: facet name → value → count, over all matches the caller may see.
+    facets: dict[str, dict[str, int]]

@@ -1,0 +1,96 @@
+"""Searching on behalf of a caller: the one function the API and the web pages call.
+
+Permission filtering happens inside the query: the engine only ever matches documents of
+the caller's tenant in the org units they hold a membership in (or single Akten shared
+with them), so totals and facet counts describe exactly what the caller may open and
+reveal nothing about the rest.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from akte.audit import service as audit
+from akte.auth.principal import Principal
+from akte.core.context import AppContext
+from akte.core.errors import Unprocessable
+from akte.users.models import Role
+from search import indexing, loader
+from search.backend import QuerySpec, Scope
+from search.schema import FACETS
+from search.schemas import CaseFileRef, SearchHit, SearchResult, SortOrder
+
+SEARCH_ROLES = (Role.caseworker, Role.tenant_admin)
+MAX_RESULTS = 10_000
+
+
+def search(
+    ctx: AppContext,
+    session: Session,
+    principal: Principal,
+    *,
+    q: str,
+    page: int = 1,
+    size: int = 20,
+    sort: SortOrder = "relevance",
+    filters: dict[str, str] | None = None,
+) -> SearchResult:
+    """Ranked, permission-filtered, paginated search with snippets and facets.
+
+    ``q`` uses the query language of ``search/README.md``. ``filters`` are exact facet
+    values the user clicked (``{"doc_type": "Kontoauszug", "year": "2024"}``; keys as in
+    ``SearchResult.facets``). ``sort="date"`` orders by document date (received date when
+    the document has none), newest first.
+
+    Raises ``Forbidden`` (roles without case-data access), ``InvalidQuery`` (400,
+    ``invalid_query``: the detail says what to fix), ``SearchDegraded`` (503: the index
+    is missing; ``akte search reindex``). Every search is written to the audit log.
+    """
+    principal.require_role(*SEARCH_ROLES)
+    filters = dict(filters or {})
+    unknown = set(filters) - set(FACETS)
+    if unknown:
+        raise Unprocessable(f"unknown filter {sorted(unknown)}; use {sorted(FACETS)}")
+    if page * size > MAX_RESULTS:
+        raise Unprocessable(f"only the first {MAX_RESULTS} results can be paged through")
+    assert principal.tenant_id is not None  # caseworkers and tenant admins have one
+    scope = Scope(principal.tenant_id, principal.org_unit_ids, principal.granted_case_file_ids)
+    service = indexing.get(ctx)
+    spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters)
+    hits = service.backend.search(spec)
+    texts = {d.doc_id: d.text for d in loader.load(session, [h.doc_id for h in hits.hits])}
+    result = SearchResult(
+        query=q,
+        total=hits.total,
+        page=page,
+        size=size,
+        sort=sort,
+        facets=hits.facets,
+        hits=[
+            SearchHit(
+                document_id=h.doc_id,
+                title=h.stored["title"],
+                doc_type=h.stored.get("doc_type"),
+                source=h.stored["source"],
+                document_date=h.stored.get("document_date"),
+                received_at=h.stored["received_at"],
+                score=round(h.score, 4),
+                snippet=service.backend.snippet(hits, texts.get(h.doc_id, "")),
+                case_file=CaseFileRef(
+                    id=h.case_file_id,
+                    aktenzeichen=h.stored["aktenzeichen"],
+                    person_name=h.stored.get("person_name"),
+                    status=h.stored.get("case_status"),
+                ),
+            )
+            for h in hits.hits
+        ],
+    )
+    audit.record(
+        session,
+        principal,
+        "search.query",
+        object_type="search",
+        detail={"q": q[:500], "filters": filters, "page": page, "total": hits.total},
+    )
+    return result

@@ -1,0 +1,399 @@
+"""The Whoosh engine: one index per tenant, searchers reused, writes serialised by file locks.
+
+Layout under ``index_dir``::
+
+    FORMAT                      schema version; written by a rebuild (or a fresh, empty
+                                installation). Missing → the index is degraded (503).
+    tenants/<tenant>/CURRENT    name of the live generation, replaced atomically (os.replace)
+    tenants/<tenant>/<gen>/     a Whoosh index (segments + TOC)
+    tenants/<tenant>.lock       fcntl lock: one writer per tenant across processes
+
+Why per-tenant indexes: a tenant's queries never touch another tenant's postings (isolation
+by construction, not only by filter) and each query scans one seventeenth of the data.
+
+Why file locks and not a single indexing worker: ``akte worker`` runs one process per core
+and any of them may claim a ``search.*`` job. The tenant lock is an ``fcntl`` lock: the
+kernel releases it when a process dies, so a crashed writer leaves no stale lock. Whoosh
+writes new segment files and then commits by atomically replacing its TOC, so readers see
+the old or the new state, never a torn one; files of a crashed writer are cleaned up by
+the next commit. (Production with API processes on several machines needs the index on
+the machine that runs the search API, i.e. the ``search.*`` jobs must run there.)
+
+Searchers are kept open per tenant and refreshed when the TOC generation changed, which
+costs one directory listing per query instead of opening every segment again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from whoosh import highlight, index, query, sorting
+from whoosh.searching import Searcher
+
+from search.analysis import identifiers_in
+from search.backend import Hit, Hits, IndexDoc, InvalidQuery, QuerySpec, SearchDegraded
+from search.query import QueryParser
+from search.schema import FACETS, SCHEMA_VERSION, make_schema
+
+LOCK_TIMEOUT_SECONDS = 60.0
+
+
+def _as_datetime(value: date | datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return datetime(value.year, value.month, value.day)
+
+
+def to_fields(doc: IndexDoc) -> dict:
+    """The Whoosh document for one :class:`IndexDoc`."""
+    sort_date = _as_datetime(doc.document_date) or _as_datetime(doc.received_at)
+    year = (doc.document_date or doc.received_at.date()).year
+    idents = [doc.aktenzeichen, doc.bg_nummer, doc.kundennummer, *identifiers_in(doc.text)]
+    fields = {
+        "doc_id": str(doc.doc_id),
+        "tenant_id": str(doc.tenant_id),
+        "org_unit_id": str(doc.org_unit_id),
+        "case_file_id": str(doc.case_file_id),
+        "content": doc.text,
+        "title": doc.title,
+        "doc_type": doc.doc_type or "",
+        "name": doc.person_name or "",
+        "refs": " ".join(i for i in idents[:3] if i),
+        "ident": " ".join(i.replace(" ", "") for i in idents if i),
+        "aktenzeichen": doc.aktenzeichen,
+        "bg": doc.bg_nummer or "",
+        "kundennummer": doc.kundennummer or "",
+        "eingang": _as_datetime(doc.received_at),
+        "jahr": year,
+        "f_art": doc.doc_type or "",
+        "f_year": str(year),
+        "f_source": doc.source,
+        "f_status": doc.case_status,
+        "sort_date": sort_date,
+        "stored": {
+            "title": doc.title,
+            "doc_type": doc.doc_type,
+            "source": doc.source,
+            "aktenzeichen": doc.aktenzeichen,
+            "person_name": doc.person_name,
+            "case_status": doc.case_status,
+            "document_date": doc.document_date.isoformat() if doc.document_date else None,
+            "received_at": doc.received_at.isoformat(),
+        },
+        "stamp": doc.stamp,
+    }
+    if doc.document_date:
+        fields["datum"] = _as_datetime(doc.document_date)
+    return fields
+
+
+@dataclass
+class _Open:
+    generation: str
+    ix: index.Index
+    searcher: Searcher
+    lock: threading.Lock
+
+
+class WhooshBackend:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.schema = make_schema()
+        self.parser = QueryParser(self.schema)
+        self._open: dict[uuid.UUID, _Open] = {}
+        self._open_lock = threading.Lock()
+        self._formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+
+    # -- layout -------------------------------------------------------------------------
+    @property
+    def format_file(self) -> Path:
+        return self.root / "FORMAT"
+
+    def healthy(self) -> bool:
+        try:
+            return self.format_file.read_text().strip() == SCHEMA_VERSION
+        except OSError:
+            return False
+
+    def mark_healthy(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / "FORMAT.tmp"
+        tmp.write_text(SCHEMA_VERSION)
+        os.replace(tmp, self.format_file)
+
+    def _tenant_dir(self, tenant_id: uuid.UUID) -> Path:
+        return self.root / "tenants" / str(tenant_id)
+
+    def _generation(self, tenant_id: uuid.UUID) -> str | None:
+        try:
+            return (self._tenant_dir(tenant_id) / "CURRENT").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _set_generation(self, tenant_id: uuid.UUID, generation: str) -> None:
+        tmp = self._tenant_dir(tenant_id) / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(generation)
+        os.replace(tmp, self._tenant_dir(tenant_id) / "CURRENT")
+
+    def tenants(self) -> list[uuid.UUID]:
+        base = self.root / "tenants"
+        if not base.is_dir():
+            return []
+        found = []
+        for entry in base.iterdir():
+            if entry.is_dir() and (entry / "CURRENT").exists():
+                try:
+                    found.append(uuid.UUID(entry.name))
+                except ValueError:
+                    continue
+        return sorted(found)
+
+    @contextmanager
+    def _tenant_lock(self, tenant_id: uuid.UUID) -> Iterator[None]:
+        """Exclusive across processes; released by the kernel if this process dies."""
+        path = self.root / "tenants" / f"{tenant_id}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+") as handle:
+            deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"index of tenant {tenant_id} is locked") from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _writable_index(self, tenant_id: uuid.UUID) -> index.Index:
+        """The live index of a tenant, created on first use (call with the tenant lock)."""
+        generation = self._generation(tenant_id)
+        if generation is None:
+            generation = f"g{time.time_ns()}"
+            path = self._tenant_dir(tenant_id) / generation
+            path.mkdir(parents=True)
+            index.create_in(str(path), self.schema)
+            self._set_generation(tenant_id, generation)
+        return index.open_dir(str(self._tenant_dir(tenant_id) / generation), schema=self.schema)
+
+    # -- writing ------------------------------------------------------------------------
+    def upsert(self, docs: Iterable[IndexDoc]) -> int:
+        by_tenant: dict[uuid.UUID, list[IndexDoc]] = {}
+        for doc in docs:
+            by_tenant.setdefault(doc.tenant_id, []).append(doc)
+        for tenant_id, batch in by_tenant.items():
+            with self._tenant_lock(tenant_id):
+                ix = self._writable_index(tenant_id)
+                writer = ix.writer()
+                try:
+                    for doc in batch:
+                        writer.update_document(**to_fields(doc))
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
+                ix.close()
+        return sum(len(b) for b in by_tenant.values())
+
+    def delete(self, doc_ids: Iterable[uuid.UUID]) -> int:
+        """Removes documents from whichever tenant index holds them (the row is gone, so
+        the tenant is unknown: each tenant's searcher is asked first, which is cheap)."""
+        wanted = {str(d) for d in doc_ids}
+        removed = 0
+        for tenant_id in self.tenants():
+            with self._searcher(tenant_id) as searcher:
+                present = [d for d in wanted if searcher.document_number(doc_id=d) is not None]
+            if not present:
+                continue
+            with self._tenant_lock(tenant_id):
+                ix = self._writable_index(tenant_id)
+                writer = ix.writer()
+                for doc_id in present:
+                    removed += writer.delete_by_term("doc_id", doc_id)
+                writer.commit()
+                ix.close()
+        return removed
+
+    def rebuild(self, tenant_id: uuid.UUID, docs: Iterator[IndexDoc]) -> int:
+        """Builds a new generation beside the live one, then swaps it in atomically.
+
+        Searches keep using the live generation during the build; the swap is one
+        ``os.replace`` of ``CURRENT``. Memory stays bounded: Whoosh spills postings to
+        disk beyond ``limitmb`` and ``docs`` is a stream.
+        """
+        generation = f"g{time.time_ns()}"
+        path = self._tenant_dir(tenant_id) / generation
+        path.mkdir(parents=True)
+        ix = index.create_in(str(path), self.schema)
+        writer = ix.writer(limitmb=128)
+        count = 0
+        try:
+            for doc in docs:
+                writer.add_document(**to_fields(doc))
+                count += 1
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        writer.commit()
+        ix.close()
+        with self._tenant_lock(tenant_id):
+            old = self._generation(tenant_id)
+            self._set_generation(tenant_id, generation)
+        self._remove_stale_generations(tenant_id, keep={generation, old})
+        return count
+
+    def _remove_stale_generations(self, tenant_id: uuid.UUID, keep: set[str | None]) -> None:
+        """Drops generations left by earlier swaps or crashed rebuilds (the one just
+        replaced is kept until the next rebuild, in case a reader still has it open)."""
+        base = self._tenant_dir(tenant_id)
+        for entry in base.iterdir():
+            if entry.is_dir() and entry.name.startswith("g") and entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def drop_tenant(self, tenant_id: uuid.UUID) -> None:
+        with self._tenant_lock(tenant_id):
+            (self._tenant_dir(tenant_id) / "CURRENT").unlink(missing_ok=True)
+
+    # -- reading ------------------------------------------------------------------------
+    @contextmanager
+    def _searcher(self, tenant_id: uuid.UUID) -> Iterator[Searcher | None]:
+        """The tenant's up-to-date searcher, held exclusively while in use.
+
+        Whoosh's ``refresh()`` closes resources of the old searcher, so one searcher is
+        never shared between threads mid-query. Under the GIL a pure-Python engine gains
+        nothing from running two queries of one tenant at once anyway.
+        """
+        if not self.healthy():
+            raise SearchDegraded(
+                "the search index is missing or unreadable; an administrator must run "
+                "'akte search reindex'"
+            )
+        generation = self._generation(tenant_id)
+        if generation is None:
+            yield None
+            return
+        with self._open_lock:
+            entry = self._open.get(tenant_id)
+            if entry is None or entry.generation != generation:
+                try:
+                    ix = index.open_dir(
+                        str(self._tenant_dir(tenant_id) / generation), schema=self.schema
+                    )
+                except (OSError, index.EmptyIndexError) as exc:
+                    raise SearchDegraded(f"the search index cannot be read: {exc}") from exc
+                if entry is not None:
+                    entry.searcher.close()
+                entry = _Open(generation, ix, ix.searcher(), threading.Lock())
+                self._open[tenant_id] = entry
+        with entry.lock:
+            try:
+                if not entry.searcher.up_to_date():
+                    entry.searcher = entry.searcher.refresh()
+            except OSError as exc:
+                raise SearchDegraded(f"the search index cannot be read: {exc}") from exc
+            yield entry.searcher
+
+    def search(self, spec: QuerySpec) -> Hits:
+        user_query = self.parser.parse(spec.text)
+        scope = spec.scope
+        if scope.empty:
+            return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
+        allowed = [query.Term("org_unit_id", str(u)) for u in sorted(scope.org_unit_ids)]
+        allowed += [query.Term("case_file_id", str(c)) for c in sorted(scope.case_file_ids)]
+        clauses = [user_query, query.Term("tenant_id", str(scope.tenant_id)), query.Or(allowed)]
+        for name, value in spec.filters.items():
+            clauses.append(query.Term(FACETS[name], value))
+        final = query.And(clauses)
+        sortedby = (
+            sorting.FieldFacet("sort_date", reverse=True) if spec.sort == "date" else None
+        )
+        groupedby = (
+            {name: sorting.FieldFacet(field, maptype=sorting.Count)
+             for name, field in FACETS.items()}
+            if spec.facets
+            else None
+        )
+        with self._searcher(scope.tenant_id) as searcher:
+            if searcher is None:
+                return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
+            try:
+                page = searcher.search_page(
+                    final, spec.page, pagelen=spec.size, sortedby=sortedby,
+                    groupedby=groupedby, terms=True,
+                )
+            except query.QueryError as exc:  # e.g. a phrase on a field without positions
+                raise InvalidQuery(f"the query cannot be run: {exc}") from exc
+            results = page.results
+            hits = [
+                Hit(
+                    doc_id=uuid.UUID(hit["doc_id"]),
+                    case_file_id=uuid.UUID(hit["case_file_id"]),
+                    score=float(hit.score or 0.0),
+                    stored=dict(hit["stored"]),
+                )
+                for hit in page
+            ]
+            facets: dict[str, dict[str, int]] = {}
+            if spec.facets:
+                for name in FACETS:
+                    counts = results.groups(name)
+                    facets[name] = {
+                        str(k): int(v)
+                        for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                        if k not in (None, "")
+                    }
+            terms = set()
+            if results.has_matched_terms():
+                terms = {
+                    (f, t.decode("utf-8") if isinstance(t, bytes) else t)
+                    for f, t in results.matched_terms()
+                }
+            return Hits(total=page.total, hits=hits, facets=facets, terms=terms)
+
+    def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:
+        """An HTML snippet: the text is escaped, only the ``<mark>`` tags are markup."""
+        words = {t for f, t in hits.terms if f == "content"}
+        if words and text:
+            fragment = highlight.highlight(
+                text,
+                frozenset(words),
+                self.schema["content"].analyzer,
+                highlight.ContextFragmenter(maxchars=max_chars, surround=60),
+                self._formatter,
+                top=2,
+            )
+            if fragment:
+                return fragment
+        return highlight.htmlescape(" ".join(text.split())[:max_chars])
+
+    def stamps(self, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
+        with self._searcher(tenant_id) as searcher:
+            if searcher is None:
+                return {}
+            return {
+                uuid.UUID(fields["doc_id"]): fields.get("stamp", "")
+                for fields in searcher.all_stored_fields()
+            }
+
+    def close(self) -> None:
+        with self._open_lock:
+            for entry in self._open.values():
+                entry.searcher.close()
+                entry.ix.close()
+            self._open.clear()
