@@ -58,3 +58,36 @@ def cli_app():
     if not any(g.name == "retention" for g in app.registered_groups):
         _mount_feature_clis()
     return app
+
+
+def corrupt_blob(ctx: AppContext, sha256: str, data: bytes = b"bit rot") -> None:
+    """Overwrite a stored blob behind akte's back (disk or bucket), keeping its key."""
+    import io
+
+    from akte.core.storage.base import blob_key
+
+    store = ctx.storage
+    if hasattr(store, "client"):
+        store.client.put_object(store.bucket, blob_key(sha256), io.BytesIO(data), len(data))
+    else:
+        path = store._path(sha256)
+        path.chmod(0o644)
+        path.write_bytes(data)
+
+
+def fsck(ctx: AppContext, **kwargs):
+    from akte.operations.fsck import check
+
+    kwargs.setdefault("grace_seconds", 0)
+    return check(ctx, **kwargs)
+
+
+def assert_consistent(report, digests=(), document_ids=()) -> None:
+    """Nothing wrong with these blobs and documents (the shared test database may hold
+    other tests' deliberate breakage, so the whole report need not be empty)."""
+    digests, document_ids = set(digests), {str(d) for d in document_ids}
+    assert not digests & set(report.orphaned)
+    assert not digests & {m[0] for m in report.missing}
+    assert not digests & set(report.corrupt)
+    if report.index is not None:
+        assert not document_ids & {i for ids in report.index.values() for i in ids}

@@ -1,0 +1,59 @@
+"""``akte fsck``: compare database, object storage and search index (see :mod:`.fsck`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+name = "fsck"
+app = typer.Typer(help="Consistency of database, object storage and search index")
+
+
+@app.callback(invoke_without_command=True)
+def fsck(
+    repair: Annotated[bool, typer.Option("--repair", help="fix what can be fixed")] = False,
+    sample: Annotated[
+        int | None, typer.Option(help="re-hash only N random blobs (large stores)")
+    ] = None,
+    grace_seconds: Annotated[
+        float, typer.Option(help="wait before deleting orphans (uploads in flight)")
+    ] = 5.0,
+) -> None:
+    """Report blobs without rows, rows without blobs, checksum mismatches and index drift;
+    exit 1 if anything is wrong (and was not repaired)."""
+    from akte.core.context import AppContext
+    from akte.core.settings import get_settings
+    from akte.operations.fsck import check
+
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        report = check(
+            ctx, repair=repair, sample=sample, grace_seconds=grace_seconds, progress=typer.echo
+        )
+    finally:
+        ctx.close()
+    typer.echo(
+        f"blobs {report.blobs}, blob references of versions {report.rows}, "
+        f"re-hashed {report.hashed}"
+    )
+    typer.echo(f"orphaned blobs (no row): {len(report.orphaned)}")
+    for digest in report.orphaned[:20]:
+        typer.echo(f"  {digest}")
+    typer.echo(f"missing blobs (row without blob): {len(report.missing)}")
+    for digest, column, version in report.missing[:20]:
+        typer.echo(f"  {digest} ({column} of version {version})")
+    typer.echo(f"checksum mismatches: {len(report.corrupt)}")
+    for digest in report.corrupt[:20]:
+        typer.echo(f"  {digest}")
+    if report.index is None:
+        typer.echo("search index: not checked (search package not installed)")
+    else:
+        typer.echo("search index: " + ", ".join(f"{k} {len(v)}" for k, v in report.index.items()))
+    if report.clean:
+        typer.echo("consistent")
+    elif repair:
+        typer.echo(f"repaired {len(report.repaired)} problem(s); run akte fsck again to confirm")
+    else:
+        typer.echo("INCONSISTENT: run akte fsck --repair", err=True)
+        raise typer.Exit(1)
