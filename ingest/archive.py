@@ -16,7 +16,9 @@ non-embedded fonts; claiming conformance without a validator (veraPDF) would be 
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,32 @@ def build(pages: list[SourcePage], out: Path) -> None:
         archive.save(str(out))
     finally:
         archive.close()
+    _make_reproducible(out)
+
+
+_CREATION_DATE = re.compile(rb"/CreationDate\s*\(D:[^)]*\)")
+_FILE_ID = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]{32})>\s*<([0-9A-Fa-f]{32})>\s*\]")
+
+
+def _make_reproducible(path: Path) -> None:
+    """Same pages in, same bytes out: pdfium stamps the save time and a random file id.
+
+    A job that is killed after writing the archive blob and rerun must produce the *same*
+    blob (content-addressed, so nothing new is stored) rather than an orphaned near-copy.
+    The date is blanked and the id derived from the content, both in place with the same
+    length, so the cross-reference offsets stay valid.
+    """
+    data = path.read_bytes()
+    data = _CREATION_DATE.sub(lambda m: b" " * len(m.group(0)), data)
+    blank = _FILE_ID.sub(lambda m: b"/ID[<" + b"0" * 32 + b"><" + b"0" * 32 + b">]", data)
+    digest = hashlib.md5(blank, usedforsecurity=False).hexdigest().upper().encode()
+
+    def _stamp(match: re.Match[bytes]) -> bytes:
+        start, end = match.span(1)[0] - match.start(), match.span(2)[1] - match.start()
+        whole = match.group(0)
+        return whole[:start] + digest + b"><" + digest + whole[end:]
+
+    path.write_bytes(_FILE_ID.sub(_stamp, data))
 
 
 def thumbnail(archive_path: Path, width: int) -> bytes:

@@ -127,7 +127,7 @@ def many_pages_pdf(count: int) -> bytes:
     return buffer.getvalue()
 
 
-def encrypted_pdf(password: str = "geheim") -> bytes:
+def encrypted_pdf(password: str = "geheim") -> bytes:  # noqa: S107
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(text_pdf([LETTER]))))
     writer.encrypt(user_password=password, owner_password=password + "-owner")
     buffer = io.BytesIO()

@@ -7,6 +7,7 @@ comes out sideways, a searchable PDF that does not find the word.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -51,7 +52,7 @@ def test_clean_render_has_character_error_rate_under_two_percent(tmp_path: Path)
     [(layer, _)] = archive_pages(processed)
     for word in ("Müller", "Lohnabrechnungen", "Größe", "Grüßen"):
         assert word in layer
-    thumb = Image.open(__import__("io").BytesIO(processed.thumbnail_png))
+    thumb = Image.open(io.BytesIO(processed.thumbnail_png))
     assert thumb.width == 300
 
 
@@ -80,7 +81,7 @@ def test_skewed_noisy_scan_is_deskewed_and_read(tmp_path: Path) -> None:
 def test_multi_page_g4_fax_tiff(tmp_path: Path) -> None:
     pages = [samples.render_lines(NOTICE[:2]), samples.render_lines(NOTICE[2:])]
     data = samples.fax_tiff(pages)
-    assert b"II*\x00" == data[:4]
+    assert data[:4] == b"II*\x00"
     processed = run(tmp_path, data)
     assert processed.mime_type == "image/tiff"
     assert [p.page_no for p in processed.pages] == [1, 2]
@@ -103,7 +104,7 @@ def test_mixed_pdf_is_handled_page_by_page(tmp_path: Path) -> None:
     assert [p.method for p in processed.pages] == ["text-layer", "ocr"]
     assert cer(EXPECTED_LETTER, processed.pages[0].text) < 0.005
     assert cer("\n".join(NOTICE), processed.pages[1].text) < 0.02
-    (layer1, size1), (layer2, size2) = archive_pages(processed)
+    (layer1, size1), (layer2, _) = archive_pages(processed)
     assert "Lohnabrechnungen" in layer1 and "Sozialgesetzbuch" in layer2
     # The born-digital page is copied as it was (A4), not re-rendered.
     assert [round(v) for v in size1] == [595, 842]
