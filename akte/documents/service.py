@@ -19,7 +19,7 @@ from akte.case_files import service as case_files
 from akte.case_files.models import CaseFile
 from akte.core.errors import NotFound, ServiceUnavailable
 from akte.core.storage import BlobStore
-from akte.documents import intake, repository
+from akte.documents import events, intake, repository
 from akte.documents.models import Document, DocumentSource, DocumentVersion
 from akte.documents.schemas import (
     DocumentDetail,
@@ -137,6 +137,7 @@ def update(
     for name, value in changes.items():
         setattr(document, name, value)
     session.flush()
+    events.document_changed(session, document.id)
     audit.record(
         session,
         principal,
