@@ -1,0 +1,77 @@
+"""JSON API for upload codes: issue (the code is in the answer once), list, revoke."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from akte.auth.dependencies import CurrentUser
+from akte.core.dependencies import DbSession
+from akte.core.errors import Forbidden, NotAuthenticated, NotFound, responses
+from akte.web import codes
+
+router = APIRouter(prefix="/api/v1", tags=["Upload-Codes"])
+COMMON = responses(NotAuthenticated, Forbidden, NotFound)
+
+
+class UploadCodeCreate(BaseModel):
+    valid_days: int = Field(default=codes.DEFAULT_VALID_DAYS, ge=1, le=180)
+
+
+class UploadCodeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_file_id: uuid.UUID
+    prefix: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    files_uploaded: int
+
+
+class UploadCodeIssued(UploadCodeRead):
+    code: str = Field(description="the code itself; shown this once, only its hash is kept")
+    upload_url: str
+
+
+@router.post(
+    "/case-files/{case_file_id}/upload-codes",
+    status_code=status.HTTP_201_CREATED,
+    responses=COMMON,
+)
+def issue_upload_code(
+    case_file_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    body: UploadCodeCreate | None = None,
+) -> UploadCodeIssued:
+    """A new upload code for a citizen of this Akte, to print on a letter."""
+    issued = codes.issue(
+        session, user, case_file_id, valid_days=(body or UploadCodeCreate()).valid_days
+    )
+    read = UploadCodeRead.model_validate(issued.code)
+    url = str(request.base_url).rstrip("/") + f"/upload?code={issued.plaintext}"
+    return UploadCodeIssued(**read.model_dump(), code=issued.plaintext, upload_url=url)
+
+
+@router.get("/case-files/{case_file_id}/upload-codes", responses=COMMON)
+def list_upload_codes(
+    case_file_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> list[UploadCodeRead]:
+    """The Akte's codes, newest first (without the codes themselves)."""
+    return [
+        UploadCodeRead.model_validate(c)
+        for c in codes.list_for_case_file(session, user, case_file_id)
+    ]
+
+
+@router.post("/upload-codes/{code_id}/revoke", responses=COMMON)
+def revoke_upload_code(code_id: uuid.UUID, session: DbSession, user: CurrentUser) -> UploadCodeRead:
+    """Revoke a code at once; a citizen session on it ends with the next request."""
+    return UploadCodeRead.model_validate(codes.revoke(session, user, code_id))

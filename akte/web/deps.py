@@ -1,0 +1,65 @@
+"""Who is using a page: a staff member (session cookie) or a citizen (upload-code cookie).
+
+The API's ``CurrentUser`` reads bearer tokens only; pages authenticate with the staff
+session cookie instead, and build the same :class:`Principal` so every service applies the
+same permission checks. A page without a valid session redirects to the login page (303);
+a citizen cookie is never accepted here, so a citizen reaches no caseworker page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+
+from akte.auth.principal import Principal
+from akte.auth.service import principal_for
+from akte.core.dependencies import DbSession, client_ip, get_context
+from akte.users.models import SERVICE_ROLES, User
+from akte.web import codes, csrf, sessions
+from akte.web.models import UploadCode
+
+
+def _redirect(location: str) -> HTTPException:
+    return HTTPException(status_code=303, detail="see other", headers={"Location": location})
+
+
+def get_staff(request: Request, session: DbSession) -> Principal:
+    user_id = sessions.staff_user_id(session, request.cookies.get(sessions.STAFF_COOKIE))
+    user = session.get(User, user_id) if user_id else None
+    if user is None or not user.is_active or user.role in SERVICE_ROLES:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise _redirect(f"/login?next={quote(target, safe='')}")
+    principal = principal_for(session, user, client_ip(request))
+    request.state.principal = principal
+    request.state.display_name = user.display_name
+    return principal
+
+
+Staff = Annotated[Principal, Depends(get_staff)]
+
+
+def get_citizen(request: Request, session: DbSession) -> UploadCode:
+    secret = get_context(request).settings.effective_secret_key
+    code_id = sessions.citizen_code_id(secret, request.cookies.get(sessions.CITIZEN_COOKIE))
+    code = session.get(UploadCode, code_id) if code_id else None
+    if code is None or not codes.is_usable(code):
+        raise _redirect("/upload")
+    return code
+
+
+Citizen = Annotated[UploadCode, Depends(get_citizen)]
+
+
+async def check_csrf(request: Request) -> None:
+    """Every state-changing page request: the token from the form or the upload script."""
+    submitted = request.headers.get(csrf.HEADER)
+    if not submitted:
+        form = await request.form()
+        value = form.get(csrf.FIELD)
+        submitted = value if isinstance(value, str) else None
+    csrf.check(request, get_context(request).settings.effective_secret_key, submitted)
+
+
+CsrfChecked = Depends(check_csrf)

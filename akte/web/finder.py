@@ -1,0 +1,204 @@
+"""The search box: the full-text search service when installed, a database fallback if not.
+
+Results come as :class:`Hit` s with snippets split into plain and matching parts, so the
+template highlights matches with ``<mark>`` while everything stays autoescaped (no
+``|safe`` on user text anywhere). The fallback matches Akten by Aktenzeichen, BG-Nummer,
+Kundennummer, name or subject, and documents by title, Dokumentart or recognised text
+(``LIKE``: fine for a small office, not for millions of pages: that is what ``search`` is
+for).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from akte.audit import service as audit
+from akte.auth.principal import Principal
+from akte.case_files import service as case_files
+from akte.case_files.models import CaseFile
+from akte.core.context import AppContext
+from akte.documents.models import Document, DocumentPage, DocumentVersion
+
+SNIPPET_CHARS = 160
+
+
+@dataclass
+class Hit:
+    case_file_id: uuid.UUID
+    aktenzeichen: str
+    person_name: str | None
+    document_id: uuid.UUID | None = None
+    title: str | None = None
+    doc_type: str | None = None
+    source: str | None = None
+    snippet: list[tuple[str, bool]] = field(default_factory=list)
+
+
+@dataclass
+class Results:
+    hits: list[Hit]
+    total: int
+    facets: dict[str, list[tuple[str, int]]]
+    engine: str  # "search" or "database"
+
+
+def split_highlight(text: str, query: str) -> list[tuple[str, bool]]:
+    """``text`` cut into (part, is_match) for every query word, case-insensitively."""
+    words = [re.escape(w) for w in query.split() if len(w) > 1]
+    if not words or not text:
+        return [(text, False)] if text else []
+    pattern = re.compile("(" + "|".join(words) + ")", re.IGNORECASE)
+    parts: list[tuple[str, bool]] = []
+    for index, part in enumerate(pattern.split(text)):
+        if part:
+            parts.append((part, index % 2 == 1))
+    return parts
+
+
+def marked_to_parts(text: str, start: str, end: str) -> list[tuple[str, bool]]:
+    """Snippets from a search engine that marks matches with ``start``/``end`` strings."""
+    parts: list[tuple[str, bool]] = []
+    rest = text
+    while start in rest:
+        before, _, after = rest.partition(start)
+        match, _, rest = after.partition(end)
+        if before:
+            parts.append((before, False))
+        if match:
+            parts.append((match, True))
+    if rest:
+        parts.append((rest, False))
+    return parts
+
+
+def _excerpt(text: str, query: str) -> str:
+    lowered = text.lower()
+    positions = [lowered.find(w.lower()) for w in query.split() if w]
+    positions = [p for p in positions if p >= 0]
+    start = max(min(positions) - SNIPPET_CHARS // 3, 0) if positions else 0
+    excerpt = " ".join(text[start : start + SNIPPET_CHARS].split())
+    return ("… " if start else "") + excerpt + (" …" if start + SNIPPET_CHARS < len(text) else "")
+
+
+def search_service() -> Any | None:
+    try:
+        return importlib.import_module("search.service")
+    except ModuleNotFoundError:
+        return None
+
+
+def find(
+    session: Session,
+    ctx: AppContext,
+    principal: Principal,
+    q: str,
+    *,
+    doc_type: str | None = None,
+    source: str | None = None,
+    limit: int = 50,
+) -> Results:
+    service = search_service()
+    if service is not None and hasattr(service, "search"):
+        from akte.web.search_bridge import via_search_service
+
+        results = via_search_service(
+            service, session, ctx, principal, q, doc_type=doc_type, source=source, limit=limit
+        )
+        if results is not None:
+            return results
+    return _database(session, principal, q, doc_type=doc_type, source=source, limit=limit)
+
+
+def _database(
+    session: Session,
+    principal: Principal,
+    q: str,
+    *,
+    doc_type: str | None,
+    source: str | None,
+    limit: int,
+) -> Results:
+    hits: list[Hit] = []
+    akten = list(
+        session.scalars(
+            case_files.list_query(principal, status=None, org_unit_id=None, q=q).limit(20)
+        )
+    )
+    for case_file in akten:
+        label = " · ".join(x for x in (case_file.betreff, case_file.bg_nummer) if x)
+        hits.append(
+            Hit(
+                case_file.id,
+                case_file.aktenzeichen,
+                case_file.person_name,
+                snippet=split_highlight(label, q),
+            )
+        )
+    visible = case_files.list_query(principal, status=None, org_unit_id=None, q=None)
+    visible_ids = visible.with_only_columns(CaseFile.id).order_by(None).scalar_subquery()
+    like = f"%{q.strip()}%"
+    text_match = (
+        select(DocumentPage.text)
+        .join(DocumentVersion, DocumentVersion.id == DocumentPage.version_id)
+        .where(
+            DocumentVersion.document_id == Document.id,
+            DocumentVersion.version_no == Document.current_version,
+            DocumentPage.text.ilike(like),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Document, CaseFile, text_match)
+        .join(CaseFile, CaseFile.id == Document.case_file_id)
+        .where(
+            Document.case_file_id.in_(visible_ids),
+            or_(Document.title.ilike(like), Document.doc_type.ilike(like), text_match.is_not(None)),
+        )
+        .order_by(Document.received_at.desc())
+        .limit(500)
+    )
+    doc_hits: list[Hit] = []
+    type_counts: Counter[str] = Counter()
+    source_counts: Counter[str] = Counter()
+    for document, case_file, page_text in session.execute(stmt):
+        type_counts[document.doc_type or "ohne Dokumentart"] += 1
+        source_counts[document.source] += 1
+        if doc_type and (document.doc_type or "ohne Dokumentart") != doc_type:
+            continue
+        if source and document.source != source:
+            continue
+        snippet_text = _excerpt(page_text, q) if page_text else document.title
+        doc_hits.append(
+            Hit(
+                case_file.id,
+                case_file.aktenzeichen,
+                case_file.person_name,
+                document_id=document.id,
+                title=document.title,
+                doc_type=document.doc_type,
+                source=document.source,
+                snippet=split_highlight(snippet_text, q),
+            )
+        )
+    if doc_type or source:
+        hits = []
+    hits.extend(doc_hits[: max(limit - len(hits), 0)])
+    audit.record(session, principal, "search.query", detail={"q": q, "engine": "database"})
+    return Results(
+        hits=hits,
+        total=len(hits),
+        facets={
+            "doc_type": type_counts.most_common(),
+            "source": source_counts.most_common(),
+        },
+        engine="database",
+    )

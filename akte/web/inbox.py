@@ -1,0 +1,148 @@
+"""The Posteingang: documents not yet filed (citizen uploads first of all), per org unit.
+
+Filing sets Dokumentart and title and marks the document ``filed``; it then appears as a
+regular document of its Akte and is re-indexed. Rejecting keeps the document and its
+original bytes (what was received must be retained and stays auditable) but takes it out
+of the Posteingang with a reason: a row in ``web_inbox_rejections`` plus an audit entry.
+The Akte page shows rejected documents with that reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from akte.audit import service as audit
+from akte.auth.principal import Principal
+from akte.case_files.models import CaseFile
+from akte.case_files.service import CASE_ROLES
+from akte.core.errors import Conflict, Unprocessable
+from akte.documents import events
+from akte.documents import service as documents
+from akte.documents.models import Document
+from akte.tenants.models import OrgUnit
+from akte.web.models import InboxRejection
+
+#: Dokumentarten offered when filing; free text is accepted too (the API takes any).
+DOC_TYPES = [
+    "Antrag",
+    "Weiterbewilligungsantrag",
+    "Einkommensnachweis",
+    "Lohnabrechnung",
+    "Kontoauszug",
+    "Mietvertrag",
+    "Nebenkostenabrechnung",
+    "Bescheid",
+    "Widerspruch",
+    "Ärztliche Bescheinigung",
+    "Ausweisdokument",
+    "Schriftverkehr",
+    "Sonstiges",
+]
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    document: Document
+    case_file: CaseFile
+    org_unit_name: str
+
+
+def org_units(session: Session, principal: Principal) -> list[OrgUnit]:
+    if not principal.org_unit_ids:
+        return []
+    return list(
+        session.scalars(
+            select(OrgUnit)
+            .where(OrgUnit.id.in_(list(principal.org_unit_ids)))
+            .order_by(OrgUnit.name)
+        )
+    )
+
+
+def items(
+    session: Session,
+    principal: Principal,
+    *,
+    org_unit_id: uuid.UUID | None = None,
+    limit: int = 200,
+) -> list[InboxItem]:
+    """Unfiled, unrejected documents of the Akten the caller may read, oldest first."""
+    principal.require_role(*CASE_ROLES)
+    units = [u for u in principal.org_unit_ids if org_unit_id is None or u == org_unit_id]
+    if not units:
+        return []
+    rows = session.execute(
+        select(Document, CaseFile, OrgUnit.name)
+        .join(CaseFile, CaseFile.id == Document.case_file_id)
+        .join(OrgUnit, OrgUnit.id == CaseFile.org_unit_id)
+        .outerjoin(InboxRejection, InboxRejection.document_id == Document.id)
+        .where(
+            CaseFile.tenant_id == principal.tenant_id,
+            CaseFile.org_unit_id.in_(units),
+            Document.filed.is_(False),
+            InboxRejection.document_id.is_(None),
+        )
+        .order_by(Document.received_at, Document.id)
+        .limit(limit)
+    )
+    return [InboxItem(doc, case_file, unit_name) for doc, case_file, unit_name in rows]
+
+
+def file_document(
+    session: Session, principal: Principal, document_id: uuid.UUID, *, doc_type: str, title: str
+) -> Document:
+    document = documents.get_visible(session, principal, document_id)
+    doc_type, title = doc_type.strip()[:100], title.strip()[:300]
+    if not doc_type or not title:
+        raise Unprocessable("Dokumentart und Titel sind nötig", code="missing_fields")
+    if session.get(InboxRejection, document.id) is not None:
+        raise Conflict("das Dokument wurde abgelehnt", code="rejected")
+    document.doc_type, document.title, document.filed = doc_type, title, True
+    session.flush()
+    events.document_changed(session, document.id)
+    audit.record(
+        session,
+        principal,
+        "document.file",
+        object_type="document",
+        object_id=document.id,
+        detail={"doc_type": doc_type, "case_file_id": str(document.case_file_id)},
+    )
+    return document
+
+
+def reject(session: Session, principal: Principal, document_id: uuid.UUID, *, reason: str) -> None:
+    document = documents.get_visible(session, principal, document_id)
+    reason = reason.strip()[:1000]
+    if not reason:
+        raise Unprocessable("ein Grund ist nötig", code="missing_reason")
+    if document.filed:
+        raise Conflict("das Dokument ist schon abgelegt", code="already_filed")
+    if session.get(InboxRejection, document.id) is None:
+        session.add(
+            InboxRejection(document_id=document.id, reason=reason, rejected_by_id=principal.user_id)
+        )
+        session.flush()
+    audit.record(
+        session,
+        principal,
+        "document.reject",
+        object_type="document",
+        object_id=document.id,
+        detail={"reason": reason},
+    )
+
+
+def rejections(session: Session, document_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not document_ids:
+        return {}
+    rows = session.execute(
+        select(InboxRejection.document_id, InboxRejection.reason).where(
+            InboxRejection.document_id.in_(document_ids)
+        )
+    )
+    return dict(rows.tuples().all())

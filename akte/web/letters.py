@@ -1,0 +1,84 @@
+"""Letters from the Akte page, through the ``outbox`` feature when it is installed.
+
+The web layer only collects the form and shows status; rendering, validation, filing and
+queueing are ``outbox.service``'s. Without the outbox package the letter pages are hidden.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from akte.auth.principal import Principal
+from akte.features import _optional
+
+#: Text templates a caseworker starts from; ``{name}`` is the Akte's person.
+TEMPLATES: dict[str, tuple[str, str, str]] = {
+    "mitwirkung": (
+        "Aufforderung zur Mitwirkung",
+        "Aufforderung zur Mitwirkung (§§ 60 ff. SGB I)",
+        "Sehr geehrte Damen und Herren,\n\nfür die Bearbeitung Ihres Antrags benötigen wir "
+        "noch folgende Unterlagen:\n\n- \n\nBitte reichen Sie diese bis zum  ein. Sie können "
+        "sie auch über unser Upload-Portal senden.\n\nMit freundlichen Grüßen\nIhr Jobcenter",
+    ),
+    "eingang": (
+        "Eingangsbestätigung",
+        "Eingangsbestätigung Ihrer Unterlagen",
+        "Sehr geehrte Damen und Herren,\n\nwir bestätigen den Eingang Ihrer Unterlagen. Sie "
+        "werden geprüft; wir melden uns, falls etwas fehlt.\n\nMit freundlichen Grüßen\n"
+        "Ihr Jobcenter",
+    ),
+    "frei": (
+        "Freies Schreiben",
+        "",
+        "Sehr geehrte Damen und Herren,\n\n\n\nMit freundlichen Grüßen",
+    ),
+}
+STATUS_LABELS = {
+    "queued": "im Postausgang",
+    "batched": "im Versandstapel",
+    "handed_over": "an Druckdienstleister übergeben",
+    "printed": "gedruckt",
+    "posted": "eingeliefert",
+    "delivered": "zugestellt",
+    "returned": "zurückgekommen",
+    "cancelled": "storniert",
+}
+PRODUCT_LABELS = {
+    "standardbrief": "Standardbrief",
+    "einschreiben_einwurf": "Einschreiben Einwurf",
+    "einschreiben": "Einschreiben",
+    "einschreiben_rueckschein": "Einschreiben mit Rückschein",
+    "pzu": "Postzustellungsurkunde (PZU)",
+}
+
+
+def service() -> Any | None:
+    return _optional("outbox.service")
+
+
+def available() -> bool:
+    return service() is not None
+
+
+def for_case_file(session: Session, principal: Principal, case_file_id: uuid.UUID) -> list:
+    module = service()
+    return module.list_letters(session, principal, case_file_id) if module else []
+
+
+def template_input(subject: str, body: str, recipient: str) -> Any:
+    module = service()
+    assert module is not None
+    lines = [line.strip() for line in recipient.splitlines() if line.strip()]
+    return module.TemplateInput(subject=subject.strip(), body=body, recipient_lines=lines or None)
+
+
+def options(product: str, color: bool, duplex: bool) -> Any:
+    from outbox.models import Product
+
+    module = service()
+    assert module is not None
+    chosen = Product(product) if product in Product.__members__ else Product.standardbrief
+    return module.LetterOptions(product=chosen, color=color, duplex=duplex)

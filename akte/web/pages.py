@@ -1,0 +1,57 @@
+"""Shared bits of the caseworker pages: the page context and German labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from akte.auth.principal import Principal
+from akte.features import _optional
+from akte.users.models import Role
+from akte.web.templating import render
+
+SOURCE_LABELS = {
+    "scan-import": "Scan-Import",
+    "citizen-upload": "Bürger-Upload",
+    "staff-upload": "Upload Sachbearbeitung",
+    "letter": "Brief",
+}
+STATUS_LABELS = {
+    "received": "eingegangen",
+    "processing": "in Verarbeitung",
+    "ready": "bereit",
+    "failed": "fehlgeschlagen",
+}
+#: Fixed confirmations selected by ``?msg=``: never echo free text from the URL.
+MESSAGES = {
+    "filed": "Dokument abgelegt.",
+    "rejected": "Dokument abgelehnt; es bleibt mit Grund in der Akte.",
+    "uploaded": "Dateien hochgeladen; die Texterkennung läuft.",
+    "revoked": "Upload-Code widerrufen.",
+    "letter": "Brief in den Postausgang gestellt.",
+}
+ADMIN_ROLES = (Role.tenant_admin, Role.system_admin)
+
+
+def imports_available() -> bool:
+    return _optional("ingest.deliveries.service") is not None
+
+
+def page(
+    request: Request,
+    principal: Principal,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    values = {
+        "principal": principal,
+        "show_imports": principal.role in ADMIN_ROLES and imports_available(),
+        "source_labels": SOURCE_LABELS,
+        "status_labels": STATUS_LABELS,
+        "flash": [MESSAGES[m] for m in request.query_params.getlist("msg") if m in MESSAGES],
+        **(context or {}),
+    }
+    return render(request, template, values, status_code)

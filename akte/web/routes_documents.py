@@ -1,0 +1,210 @@
+"""Document pages for caseworkers: the viewer, downloads, upload into an Akte, letters.
+
+Downloads reuse the API's service (permission check, audit entry, stat) and streaming
+(``Range``, ``ETag``) but authenticate with the page session cookie, so ``<iframe>`` and
+``<img>`` can show a document inline without a bearer token in the URL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from akte.case_files import service as case_files
+from akte.core.dependencies import Context, DbSession
+from akte.core.errors import AkteError
+from akte.core.ranges import ranged_response
+from akte.documents import repository as document_repo
+from akte.documents import service as documents
+from akte.documents.schemas import Rendition
+from akte.web import inbox, letters
+from akte.web.deps import CsrfChecked, Staff
+from akte.web.pages import page
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+BROWSER_IMAGES = {"image/jpeg", "image/png"}
+
+
+@router.get("/documents/{document_id}")
+def viewer(
+    document_id: uuid.UUID, request: Request, session: DbSession, principal: Staff
+) -> Response:
+    """The archive PDF (or the original PDF or image) inline, the recognised text beside."""
+    document = documents.get_visible(session, principal, document_id)
+    case_file = case_files.get_visible(session, principal, document.case_file_id)
+    version = document_repo.version(session, document.id, document.current_version)
+    texts = documents.pages(session, principal, document.id, None)
+    base = f"/app/documents/{document.id}/content"
+    if version and version.archive_sha256:
+        show = ("frame", f"{base}?rendition=archive&inline=true")
+    elif version and version.mime_type == "application/pdf":
+        show = ("frame", f"{base}?rendition=original&inline=true")
+    elif version and version.mime_type in BROWSER_IMAGES:
+        show = ("image", f"{base}?rendition=original&inline=true")
+    elif version and version.thumbnail_sha256:
+        show = ("image", f"{base}?rendition=thumbnail&inline=true")
+    else:
+        show = ("none", "")
+    return page(
+        request,
+        principal,
+        "document.html",
+        {
+            "document": document,
+            "case_file": case_file,
+            "version": version,
+            "texts": texts,
+            "show": show,
+            "rejection": inbox.rejections(session, [document.id]).get(document.id),
+            "doc_types": inbox.DOC_TYPES,
+        },
+    )
+
+
+@router.get("/documents/{document_id}/content")
+def content(
+    document_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    ctx: Context,
+    principal: Staff,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    rendition: Rendition = "original",
+    inline: bool = False,
+) -> Response:
+    download = documents.resolve_download(
+        session, ctx.storage, principal, document_id, version_no=version, rendition=rendition
+    )
+    session.commit()  # the audit entry is durable before any byte leaves
+    return ranged_response(
+        request,
+        size=download.size,
+        etag=download.sha256,
+        media_type=download.mime_type,
+        filename=download.filename,
+        open_range=lambda start, end: ctx.storage.iter_range(download.sha256, start, end),
+        inline=inline,
+    )
+
+
+@router.post("/akten/{case_file_id}/upload", dependencies=[CsrfChecked])
+def upload(
+    case_file_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    ctx: Context,
+    principal: Staff,
+    files: Annotated[list[UploadFile] | None, File()] = None,
+    doc_type: Annotated[str | None, Form(max_length=100)] = None,
+) -> Response:
+    """Several files at once; each refused file is reported by name, the rest are stored."""
+    case_files.get_visible(session, principal, case_file_id)
+    stored, messages = 0, []
+    for item in [f for f in files or [] if f.filename or f.size]:
+        try:
+            with session.begin_nested():
+                documents.upload(
+                    session,
+                    ctx.storage,
+                    principal,
+                    case_file_id,
+                    fileobj=item.file,
+                    filename=item.filename,
+                    title=None,
+                    doc_type=doc_type or None,
+                    max_bytes=ctx.settings.max_upload_bytes,
+                )
+            stored += 1
+        except AkteError as exc:
+            messages.append(f"{item.filename}: {exc.detail}")
+    if not stored and not messages:
+        messages.append("Bitte mindestens eine Datei auswählen.")
+    target = f"/app/akten/{case_file_id}?msg=uploaded" if stored else f"/app/akten/{case_file_id}"
+    if "application/json" in request.headers.get("accept", ""):
+        body = {
+            "redirect": target if stored and not messages else None,
+            "stored": stored,
+            "messages": messages,
+        }
+        return JSONResponse(body, status_code=201 if stored else 400)
+    if messages:
+        context = {
+            "heading": "Nicht alle Dateien wurden angenommen",
+            "messages": messages,
+            "back": target,
+        }
+        return page(request, principal, "message.html", context, 207 if stored else 400)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/akten/{case_file_id}/brief")
+def letter_form(
+    case_file_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    principal: Staff,
+    vorlage: str = "mitwirkung",
+) -> Response:
+    case_file = case_files.get_visible(session, principal, case_file_id)
+    module = letters.service()
+    if module is None:
+        return page(request, principal, "letter_unavailable.html", {"case_file": case_file}, 404)
+    _, subject, body = letters.TEMPLATES.get(vorlage, letters.TEMPLATES["mitwirkung"])
+    return page(
+        request,
+        principal,
+        "letter.html",
+        {
+            "case_file": case_file,
+            "templates": letters.TEMPLATES,
+            "vorlage": vorlage,
+            "subject": subject,
+            "body": body,
+            "recipient": "\n".join(module.default_recipient(case_file)),
+            "products": letters.PRODUCT_LABELS,
+        },
+    )
+
+
+@router.post("/akten/{case_file_id}/brief", dependencies=[CsrfChecked])
+def letter_send(
+    case_file_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    ctx: Context,
+    principal: Staff,
+    subject: Annotated[str, Form(min_length=1, max_length=300)],
+    body: Annotated[str, Form(max_length=20_000)],
+    recipient: Annotated[str, Form(max_length=500)] = "",
+    product: Annotated[str, Form(max_length=40)] = "standardbrief",
+    action: Annotated[str, Form(max_length=20)] = "preview",
+) -> Response:
+    """``action=preview`` answers the rendered PDF inline; ``action=send`` queues it."""
+    module = letters.service()
+    if module is None:
+        case_file = case_files.get_visible(session, principal, case_file_id)
+        return page(request, principal, "letter_unavailable.html", {"case_file": case_file}, 404)
+    template = letters.template_input(subject, body, recipient)
+    if action == "send":
+        module.create_letter(
+            session,
+            ctx.storage,
+            principal,
+            case_file_id,
+            options=letters.options(product, False, False),
+            template=template,
+            max_bytes=ctx.settings.max_upload_bytes,
+        )
+        return RedirectResponse(f"/app/akten/{case_file_id}?msg=letter#briefe", status_code=303)
+    pdf = module.preview(session, principal, case_file_id, template=template)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": 'inline; filename="vorschau.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,177 @@
+"""Caseworker pages: Akten list, search, Akte, Posteingang and upload codes (``/app``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from akte.audit import service as audit
+from akte.case_files import service as case_files
+from akte.core.dependencies import Context, DbSession
+from akte.core.pagination import PageParams, paginate
+from akte.documents import repository as document_repo
+from akte.web import codes, finder, inbox, letters
+from akte.web.deps import CsrfChecked, Staff
+from akte.web.pages import page
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+PAGE_SIZE = 25
+
+
+@router.get("")
+def akten(
+    request: Request,
+    session: DbSession,
+    principal: Staff,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    """The Akten the caseworker may read, newest first; ``q`` filters like the API."""
+    stmt = case_files.list_query(principal, status=None, org_unit_id=None, q=q or None)
+    rows, total = paginate(session, stmt, PageParams(page_no, PAGE_SIZE))
+    audit.record(session, principal, "case_file.list", detail={"q": q, "total": total})
+    return page(
+        request,
+        principal,
+        "akten.html",
+        {
+            "nav": "akten",
+            "akten": rows,
+            "total": total,
+            "page_no": page_no,
+            "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            "filter": q or "",
+        },
+    )
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    session: DbSession,
+    ctx: Context,
+    principal: Staff,
+    q: Annotated[str, Query(max_length=200)] = "",
+    doc_type: Annotated[str | None, Query(max_length=100)] = None,
+    source: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    results = (
+        finder.find(session, ctx, principal, q, doc_type=doc_type, source=source)
+        if q.strip()
+        else None
+    )
+    return page(
+        request,
+        principal,
+        "search.html",
+        {"q": q, "results": results, "doc_type": doc_type, "source": source},
+    )
+
+
+@router.get("/akten/{case_file_id}")
+def akte(
+    case_file_id: uuid.UUID, request: Request, session: DbSession, principal: Staff
+) -> Response:
+    case_file = case_files.get_visible(session, principal, case_file_id)
+    documents = list(session.scalars(document_repo.in_case_file(session, case_file.id)))
+    audit.record(
+        session, principal, "case_file.open", object_type="case_file", object_id=case_file.id
+    )
+    return page(
+        request,
+        principal,
+        "akte.html",
+        {
+            "case_file": case_file,
+            "documents": documents,
+            "rejections": inbox.rejections(session, [d.id for d in documents]),
+            "upload_codes": codes.list_for_case_file(session, principal, case_file.id),
+            "now_usable": codes.is_usable,
+            "letters": letters.for_case_file(session, principal, case_file.id),
+            "letters_available": letters.available(),
+            "letter_status": letters.STATUS_LABELS,
+            "doc_types": inbox.DOC_TYPES,
+        },
+    )
+
+
+@router.post("/akten/{case_file_id}/upload-codes", dependencies=[CsrfChecked])
+def issue_code(
+    case_file_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    principal: Staff,
+    valid_days: Annotated[int, Form(ge=1, le=180)] = codes.DEFAULT_VALID_DAYS,
+) -> Response:
+    """Show the new code once: it is not stored and cannot be shown again."""
+    issued = codes.issue(session, principal, case_file_id, valid_days=valid_days)
+    case_file = case_files.get_visible(session, principal, case_file_id)
+    link = str(request.base_url).rstrip("/") + f"/upload?code={issued.plaintext}"
+    return page(
+        request,
+        principal,
+        "code_issued.html",
+        {"case_file": case_file, "issued": issued, "link": link},
+        201,
+    )
+
+
+@router.post("/upload-codes/{code_id}/revoke", dependencies=[CsrfChecked])
+def revoke_code(code_id: uuid.UUID, session: DbSession, principal: Staff) -> Response:
+    code = codes.revoke(session, principal, code_id)
+    return RedirectResponse(f"/app/akten/{code.case_file_id}?msg=revoked", status_code=303)
+
+
+@router.get("/posteingang")
+def posteingang(
+    request: Request,
+    session: DbSession,
+    principal: Staff,
+    org_unit: uuid.UUID | None = None,
+) -> Response:
+    items = inbox.items(session, principal, org_unit_id=org_unit)
+    audit.record(session, principal, "inbox.list", detail={"count": len(items)})
+    return page(
+        request,
+        principal,
+        "posteingang.html",
+        {
+            "nav": "inbox",
+            "items": items,
+            "units": inbox.org_units(session, principal),
+            "org_unit": org_unit,
+            "doc_types": inbox.DOC_TYPES,
+        },
+    )
+
+
+def _back(target: str | None, default: str) -> str:
+    return target if target and target.startswith("/app") else default
+
+
+@router.post("/documents/{document_id}/file", dependencies=[CsrfChecked])
+def file_document(
+    document_id: uuid.UUID,
+    session: DbSession,
+    principal: Staff,
+    doc_type: Annotated[str, Form(max_length=100)] = "",
+    title: Annotated[str, Form(max_length=300)] = "",
+    back: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
+    inbox.file_document(session, principal, document_id, doc_type=doc_type, title=title)
+    return RedirectResponse(_back(back, "/app/posteingang") + "?msg=filed", status_code=303)
+
+
+@router.post("/documents/{document_id}/reject", dependencies=[CsrfChecked])
+def reject_document(
+    document_id: uuid.UUID,
+    session: DbSession,
+    principal: Staff,
+    reason: Annotated[str, Form(max_length=1000)] = "",
+    back: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
+    inbox.reject(session, principal, document_id, reason=reason)
+    return RedirectResponse(_back(back, "/app/posteingang") + "?msg=rejected", status_code=303)

@@ -1,0 +1,79 @@
+"""Adapting ``search.service.search`` results to the search page's :class:`Hit` s.
+
+The search engine returns snippets as escaped HTML with ``<mark>`` around matches; they are
+split back into plain text parts here and escaped again by the template, so nothing from
+the index is ever inserted as markup. Akten themselves (by Aktenzeichen, name, BG-Nummer)
+come from the database as before, documents from the index. If the index is unavailable
+(``SearchDegraded``) the caller falls back to the database search.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from akte.auth.principal import Principal
+from akte.case_files import service as case_files
+from akte.core.context import AppContext
+from akte.core.errors import ServiceUnavailable
+from akte.web.finder import Hit, Results, marked_to_parts, split_highlight
+
+log = logging.getLogger("akte.web")
+AKTEN_LIMIT = 10
+
+
+def via_search_service(
+    service: Any,
+    session: Session,
+    ctx: AppContext,
+    principal: Principal,
+    q: str,
+    *,
+    doc_type: str | None,
+    source: str | None,
+    limit: int,
+) -> Results | None:
+    filters = {k: v for k, v in (("doc_type", doc_type), ("source", source)) if v}
+    try:
+        result = service.search(ctx, session, principal, q=q, page=1, size=limit, filters=filters)
+    except ServiceUnavailable as exc:
+        log.warning("search index unavailable, using the database: %s", exc.detail)
+        return None
+    hits: list[Hit] = []
+    if not filters:
+        stmt = case_files.list_query(principal, status=None, org_unit_id=None, q=q)
+        for case_file in session.scalars(stmt.limit(AKTEN_LIMIT)):
+            label = " · ".join(x for x in (case_file.betreff, case_file.bg_nummer) if x)
+            hits.append(
+                Hit(
+                    case_file.id,
+                    case_file.aktenzeichen,
+                    case_file.person_name,
+                    snippet=split_highlight(label, q),
+                )
+            )
+    for hit in result.hits:
+        parts = marked_to_parts(hit.snippet, "<mark>", "</mark>")
+        hits.append(
+            Hit(
+                hit.case_file.id,
+                hit.case_file.aktenzeichen,
+                hit.case_file.person_name,
+                document_id=hit.document_id,
+                title=hit.title,
+                doc_type=hit.doc_type,
+                source=hit.source,
+                snippet=[(html.unescape(text), match) for text, match in parts],
+            )
+        )
+    facets = {
+        name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+        for name, values in result.facets.items()
+        if name in ("doc_type", "source")
+    }
+    return Results(
+        hits=hits, total=result.total + len(hits) - len(result.hits), facets=facets, engine="search"
+    )

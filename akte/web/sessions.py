@@ -1,0 +1,96 @@
+"""Browser sessions: staff (server-side, revocable) and citizens (signed, code-bound).
+
+Staff cookie ``akte_web``: a 256-bit random token; the table keeps its SHA-256, so a stolen
+database does not yield live sessions and logout deletes the row. Citizen cookie
+``akte_citizen``: a signed token of kind ``citizen`` naming one upload code; every request
+reloads the code, so revoking or expiry ends the session at once. The two cookies are read
+by different dependencies, so neither opens the other's pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from fastapi import Request, Response
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from akte.core.database import utcnow
+from akte.core.security import issue_token, read_token
+from akte.web.models import WebSession
+
+STAFF_COOKIE = "akte_web"
+CITIZEN_COOKIE = "akte_citizen"
+CITIZEN_TTL_SECONDS = 2 * 3600
+CITIZEN_KIND = "citizen"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def is_https(request: Request) -> bool:
+    """True behind TLS, also when a proxy terminates it (uvicorn runs with proxy headers)."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+        path="/",
+    )
+
+
+def start_staff_session(
+    session: Session, user_id: uuid.UUID, *, ttl_seconds: int, ip: str | None
+) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            token_hash=_hash(token),
+            user_id=user_id,
+            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+            ip=ip,
+        )
+    )
+    session.flush()
+    return token
+
+
+def staff_user_id(session: Session, token: str | None) -> uuid.UUID | None:
+    if not token:
+        return None
+    row = session.get(WebSession, _hash(token))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return row.user_id
+
+
+def end_staff_session(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))
+
+
+def citizen_token(secret: str, code_id: uuid.UUID) -> str:
+    return issue_token(
+        secret, subject=str(code_id), ttl_seconds=CITIZEN_TTL_SECONDS, kind=CITIZEN_KIND
+    )
+
+
+def citizen_code_id(secret: str, token: str | None) -> uuid.UUID | None:
+    if not token:
+        return None
+    subject = read_token(secret, token, kind=CITIZEN_KIND)
+    try:
+        return uuid.UUID(subject) if subject else None
+    except ValueError:
+        return None

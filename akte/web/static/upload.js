@@ -1,0 +1,130 @@
+/* Per-file upload progress for forms marked data-upload. Without this script the form
+   posts normally; with it, one XHR sends all files and the bytes sent so far are mapped
+   onto the files in order (multipart sends them one after another), so each file shows
+   its own progress. The server answers JSON: {redirect, messages}. */
+(function () {
+  "use strict";
+
+  function fmt(size) {
+    if (size < 1024) return size + " B";
+    if (size < 1048576) return (size / 1024).toFixed(1) + " KB";
+    return (size / 1048576).toFixed(1) + " MB";
+  }
+
+  function setup(form) {
+    var input = form.querySelector("input[type=file]");
+    var list = form.querySelector("[data-progress]");
+    var errors = form.querySelector("[data-errors]");
+    var dropzone = form.querySelector("[data-dropzone]");
+    var picked = null;
+    var rows = [];
+
+    function files() {
+      return picked || Array.prototype.slice.call(input.files || []);
+    }
+
+    function show() {
+      list.textContent = "";
+      rows = files().map(function (file) {
+        var li = document.createElement("li");
+        var name = document.createElement("span");
+        name.className = "name";
+        name.textContent = file.name + " (" + fmt(file.size) + ")";
+        var bar = document.createElement("progress");
+        bar.max = 100;
+        bar.value = 0;
+        bar.setAttribute("aria-label", file.name);
+        var state = document.createElement("span");
+        state.className = "state";
+        li.appendChild(name);
+        li.appendChild(bar);
+        li.appendChild(state);
+        list.appendChild(li);
+        return { file: file, bar: bar, state: state };
+      });
+    }
+
+    input.addEventListener("change", function () {
+      picked = null;
+      show();
+    });
+
+    if (dropzone) {
+      ["dragenter", "dragover"].forEach(function (type) {
+        dropzone.addEventListener(type, function (event) {
+          event.preventDefault();
+          dropzone.classList.add("over");
+        });
+      });
+      ["dragleave", "drop"].forEach(function (type) {
+        dropzone.addEventListener(type, function () {
+          dropzone.classList.remove("over");
+        });
+      });
+      dropzone.addEventListener("drop", function (event) {
+        event.preventDefault();
+        picked = Array.prototype.slice.call(event.dataTransfer.files || []);
+        input.required = false;
+        show();
+      });
+    }
+
+    form.addEventListener("submit", function (event) {
+      var chosen = files();
+      if (!chosen.length || !window.FormData) return; /* let the browser validate / post */
+      event.preventDefault();
+      if (!rows.length) show();
+      var data = new FormData();
+      form.querySelectorAll("input[type=hidden], input[type=text], select, textarea").forEach(
+        function (field) { if (field.name) data.append(field.name, field.value); }
+      );
+      chosen.forEach(function (file) { data.append(input.name, file, file.name); });
+      var total = chosen.reduce(function (sum, f) { return sum + f.size; }, 0) || 1;
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      errors.hidden = true;
+      rows.forEach(function (row) { row.state.textContent = form.dataset.uploading; });
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = function (e) {
+        var sent = e.lengthComputable ? e.loaded * total / e.total : 0;
+        var before = 0;
+        rows.forEach(function (row) {
+          var part = Math.min(Math.max(sent - before, 0), row.file.size);
+          row.bar.value = row.file.size ? Math.round(100 * part / row.file.size) : 100;
+          before += row.file.size;
+        });
+      };
+      xhr.onload = function () {
+        var body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
+        var refused = (body.refused || []).map(function (r) { return r.filename; });
+        rows.forEach(function (row) {
+          var bad = xhr.status >= 400 || refused.indexOf(row.file.name) >= 0;
+          row.bar.value = bad ? 0 : 100;
+          row.state.textContent = bad ? form.dataset.failed : form.dataset.done;
+        });
+        if (body.messages && body.messages.length) {
+          errors.textContent = body.messages.join(" · ");
+          errors.hidden = false;
+        } else if (xhr.status >= 400) {
+          errors.textContent = body.detail || form.dataset.failed;
+          errors.hidden = false;
+        }
+        button.disabled = false;
+        if (body.redirect) window.location.assign(body.redirect);
+      };
+      xhr.onerror = function () {
+        errors.textContent = form.dataset.failed;
+        errors.hidden = false;
+        button.disabled = false;
+      };
+      xhr.send(data);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-upload]").forEach(setup);
+  });
+})();
