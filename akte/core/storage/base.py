@@ -97,10 +97,18 @@ class BlobStoreBase:
 
 
 class HashingReader:
-    """Wraps a binary file, hashing and counting what is read through it."""
+    """Wraps a binary file, hashing and counting what is read through it.
 
-    def __init__(self, fileobj: BinaryIO) -> None:
+    With an expected hash and size it refuses, *during* the read that reaches the expected
+    size, bytes that do not match: the backend is still reading its last part, so the
+    upload is abandoned before any object under the claimed key is completed.
+    """
+
+    def __init__(
+        self, fileobj: BinaryIO, *, sha256: str | None = None, size: int | None = None
+    ) -> None:
         self._fileobj = fileobj
+        self._expected = (sha256, size)
         self.sha256 = hashlib.sha256()
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
@@ -110,6 +118,9 @@ class HashingReader:
         self.sha256.update(data)
         self.md5.update(data)
         self.size += len(data)
+        expected_sha, expected_size = self._expected
+        if expected_size is not None and (self.size >= expected_size or not data):
+            verify(self, sha256=expected_sha or "", size=expected_size)
         return data
 
 

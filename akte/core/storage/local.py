@@ -40,7 +40,7 @@ class LocalBlobStore(BlobStoreBase):
         if target.exists():
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
-        reader = HashingReader(fileobj)
+        reader = HashingReader(fileobj, sha256=sha256, size=size)
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
         try:
             with os.fdopen(fd, "wb") as out:

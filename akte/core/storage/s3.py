@@ -75,7 +75,7 @@ class S3BlobStore(BlobStoreBase):
         key = blob_key(sha256)
         if self.stat(sha256) is not None:
             return False
-        reader = HashingReader(fileobj)
+        reader = HashingReader(fileobj, sha256=sha256, size=size)
         try:
             result = self.client.put_object(
                 self.bucket,
