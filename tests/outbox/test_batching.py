@@ -1,0 +1,159 @@
+"""Sealing: never a letter twice, never a cancelled one, safe when sealers race."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from akte.core.database import session_scope
+from akte.jobs.models import Job
+from akte.jobs.worker import run_one
+from outbox import batching, schedule
+from outbox import settings as outbox_settings
+from outbox.calendar import last_cutoff, legal_delivery_date
+from outbox.models import Batch, BatchItem, Letter, Schedule
+from tests.outbox.conftest import make_pdf, upload
+
+
+def _letters(client, world, n, **form):
+    return [upload(client, world.headers["caseworker_a1"], world.case_a1.id, make_pdf(),
+                   **form).json() for _ in range(n)]
+
+
+def test_cancelled_letter_never_goes_out(ctx, client, ow):
+    world = ow.world
+    keep, drop = _letters(client, world, 2)
+    cw = world.headers["caseworker_a1"]
+    cancelled = client.post(f"/api/v1/letters/{drop['id']}/cancel", headers=cw)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    (result,) = batching.seal(ctx, world.tenant_a.id)
+    detail = client.get(f"/api/v1/outbox/batches/{result.batch_id}",
+                        headers=world.headers["provider_a"]).json()
+    assert [e["letter_id"] for e in detail["letters"]] == [keep["id"]]
+    late = client.post(f"/api/v1/letters/{keep['id']}/cancel", headers=cw)
+    assert late.status_code == 409 and late.json()["error"] == "letter_not_cancellable"
+    assert client.get(f"/api/v1/letters/{drop['id']}", headers=cw).json()["batch_id"] is None
+
+
+def test_concurrent_sealers_never_share_a_letter(ctx, client, ow):
+    world = ow.world
+    letters = _letters(client, world, 12)
+    with session_scope(ctx.session_factory) as session:
+        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
+            working_days=[], max_batch_size=5))
+    errors: list[BaseException] = []
+
+    def sealer() -> None:
+        try:
+            batching.seal(ctx, world.tenant_a.id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sealer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with session_scope(ctx.session_factory) as session:
+        ids = [letter["id"] for letter in letters]
+        items = session.execute(select(BatchItem.letter_id, BatchItem.batch_id).join(
+            Batch, Batch.id == BatchItem.batch_id).where(Batch.tenant_id == world.tenant_a.id)
+        ).all()
+        assert sorted(str(i) for i, _ in items) == sorted(ids)  # each exactly once
+        sizes = session.execute(select(Batch.letter_count, Batch.status).where(
+            Batch.tenant_id == world.tenant_a.id)).all()
+        assert all(n <= 5 and status == "ready" for n, status in sizes)
+        assert sum(n for n, _ in sizes) == 12
+        # the database itself refuses a second batch for a letter
+        batch_id = items[0][1]
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.add(BatchItem(batch_id=batch_id, position=999, letter_id=items[1][0]))
+            session.flush()
+
+
+def test_size_limit_seals_without_waiting_for_the_cutoff(ctx, client, ow):
+    world = ow.world
+    with session_scope(ctx.session_factory) as session:
+        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
+            working_days=[], max_batch_size=2))
+    _letters(client, world, 2, product="einschreiben")
+    with session_scope(ctx.session_factory) as session:
+        jobs = session.scalars(select(Job).where(Job.kind == "outbox.seal")).all()
+        assert any(j.payload["tenant_id"] == str(world.tenant_a.id) for j in jobs)
+    while run_one(ctx, kinds=["outbox.seal"]):
+        pass
+    with session_scope(ctx.session_factory) as session:
+        batch = session.scalar(select(Batch).where(Batch.tenant_id == world.tenant_a.id))
+        assert batch.letter_count == 2 and batch.product == "einschreiben"
+
+
+def test_cutoff_seals_letters_queued_before_it(ctx, client, ow):
+    world = ow.world
+    with session_scope(ctx.session_factory) as session:
+        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
+            cutoff_times=["09:00", "14:00"], working_days=[1, 2, 3, 4, 5]))
+    _letters(client, world, 1)
+    now = datetime.now(UTC)
+    assert world.tenant_a.id not in batching.due_tenants(ctx, now)
+    next_week = now + timedelta(days=7)
+    assert world.tenant_a.id in batching.due_tenants(ctx, next_week)
+    results = [r for r in batching.seal_due(ctx, next_week)]
+    with session_scope(ctx.session_factory) as session:
+        count = session.scalar(select(func.count()).select_from(Letter).where(
+            Letter.tenant_id == world.tenant_a.id, Letter.status == "batched"))
+    assert count == 1 and results
+
+
+def test_exactly_one_seal_due_chain(ctx):
+    with session_scope(ctx.session_factory) as session:
+        schedule.ensure_chain(session)
+    with session_scope(ctx.session_factory) as session:
+        assert schedule.ensure_chain(session) is False  # a live chain exists
+        row = session.get(Schedule, schedule.CHAIN)
+        job = session.get(Job, row.job_id)
+        token = row.token
+        job.run_after = datetime.now(UTC) - timedelta(seconds=1)
+    assert run_one(ctx, kinds=[schedule.SEAL_DUE_TASK])
+    with session_scope(ctx.session_factory) as session:
+        row = session.get(Schedule, schedule.CHAIN)
+        assert row.token != token
+        live = session.scalars(select(Job).where(Job.kind == schedule.SEAL_DUE_TASK,
+                                                 Job.status == "queued")).all()
+        assert [j.id for j in live] == [row.job_id]
+        assert live[0].run_after > datetime.now(UTC)
+        # a job of a superseded chain ends without a successor
+        stale = Job(kind=schedule.SEAL_DUE_TASK, payload={"token": token},
+                    run_after=datetime.now(UTC) - timedelta(seconds=1))
+        session.add(stale)
+    assert run_one(ctx, kinds=[schedule.SEAL_DUE_TASK])
+    with session_scope(ctx.session_factory) as session:
+        live = session.scalars(select(Job).where(Job.kind == schedule.SEAL_DUE_TASK,
+                                                 Job.status == "queued")).all()
+        assert len(live) == 1
+        # a dead chain is restarted by the next ensure_chain
+        live[0].status = "dead"
+        session.flush()
+        assert schedule.ensure_chain(session) is True
+
+
+def test_legal_delivery_date_four_day_rule():
+    from datetime import date
+
+    assert legal_delivery_date(date(2025, 12, 15)) == date(2025, 12, 19)  # Mon → Fri
+    assert legal_delivery_date(date(2025, 12, 17)) == date(2025, 12, 22)  # Sun → Mon
+    assert legal_delivery_date(date(2025, 12, 22)) == date(2025, 12, 29)  # Christmas, weekend
+    assert legal_delivery_date(date(2026, 3, 30)) == date(2026, 4, 7)  # Good Fri, Easter
+    assert legal_delivery_date(date(2026, 9, 29), [date(2026, 10, 5)]) == date(2026, 10, 6)
+
+
+def test_last_cutoff_respects_working_days():
+    friday_evening = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    monday_morning = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+    cut = last_cutoff(monday_morning, ["14:00"], [1, 2, 3, 4, 5], "Europe/Berlin")
+    assert cut is not None and cut.date().isoformat() == "2026-11-20" and cut.hour == 14
+    assert last_cutoff(friday_evening, ["14:00"], [], "Europe/Berlin") is None
