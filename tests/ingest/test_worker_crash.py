@@ -1,0 +1,128 @@
+"""Fault test: a worker killed with SIGKILL in the middle of OCR loses nothing.
+
+A real ``akte worker`` process (the production entry point, configured through ``AKTE_*``
+environment variables against the test database and storage) is killed — together with its
+Tesseract children — while it OCRs a multi-page scan. The job's short lease expires, a new
+worker claims it again and finishes it: the document exists once, with one archive PDF and
+one set of page texts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from sqlalchemy import func, select
+
+from akte.core.context import AppContext
+from akte.core.database import session_scope
+from akte.documents.models import Document, DocumentPage
+from akte.jobs.models import Job
+from tests.builders import World
+from tests.ingest import samples
+from tests.ingest.conftest import add_document, load
+
+LEASE_SECONDS = 4
+PAGES = 6
+
+
+def worker_env(ctx: AppContext) -> dict[str, str]:
+    settings = ctx.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
+    env.update({
+        "AKTE_ENV": "test",
+        "AKTE_DATA_DIR": str(settings.data_dir.resolve()),
+        "AKTE_DATABASE_URL": settings.effective_database_url,
+        "AKTE_SECRET_KEY": settings.effective_secret_key,
+        "AKTE_STORAGE_BACKEND": settings.storage_backend,
+        "AKTE_S3_ENDPOINT": settings.s3_endpoint,
+        "AKTE_S3_ACCESS_KEY": settings.s3_access_key,
+        "AKTE_S3_SECRET_KEY": settings.s3_secret_key,
+        "AKTE_S3_BUCKET": settings.s3_bucket,
+        "AKTE_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+        "AKTE_WORKER_POLL_SECONDS": "0.2",
+        "AKTE_INPROCESS_WORKER": "false",
+    })
+    return env
+
+
+def start_worker(ctx: AppContext, cwd: Path) -> subprocess.Popen:
+    akte = Path(sys.executable).with_name("akte")
+    return subprocess.Popen(
+        [str(akte), "worker", "--processes", "1"],
+        env=worker_env(ctx), cwd=cwd, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def tesseract_running(worker: subprocess.Popen) -> bool:
+    try:
+        children = psutil.Process(worker.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return False
+    return any(child.name() == "tesseract" for child in children)
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.mark.timeout(180)
+def test_sigkilled_worker_leaves_the_job_to_the_next_one(
+    ctx: AppContext, world: World, tmp_path: Path
+) -> None:
+    scan = samples.image_pdf([samples.render_lines(samples.LETTER)] * PAGES)
+    document_id = add_document(ctx, world, scan, "akte-scan.pdf")
+
+    first = start_worker(ctx, tmp_path)
+    try:
+        wait_for(lambda: tesseract_running(first), 60, "the first worker to start OCR")
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+    document, current, pages = load(ctx, document_id)
+    assert document.status == "processing" and pages == []  # killed mid-job
+    assert current.archive_sha256 is None
+
+    second = start_worker(ctx, tmp_path)
+    try:
+        wait_for(lambda: load(ctx, document_id)[0].status in ("ready", "failed"), 120,
+                 "the second worker to finish the document")
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        try:
+            second.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(second.pid, signal.SIGKILL)
+            second.wait(10)
+
+    document, current, pages = load(ctx, document_id)
+    assert document.status == "ready", document.status_reason
+    assert current.page_count == PAGES
+    assert [p.page_no for p in pages] == list(range(1, PAGES + 1))
+    assert all("Lohnabrechnungen" in p.text for p in pages)
+    assert ctx.storage.stat(current.archive_sha256) is not None
+    with session_scope(ctx.session_factory) as session:
+        assert session.scalar(
+            select(func.count()).select_from(Document).where(
+                Document.case_file_id == world.case_a1.id)
+        ) == 1
+        assert session.scalar(
+            select(func.count()).select_from(DocumentPage).where(
+                DocumentPage.version_id == current.id)
+        ) == PAGES
+        job = next(j for j in session.scalars(
+            select(Job).where(Job.kind == "ingest.process_document"))
+            if j.payload.get("document_id") == str(document_id))
+        assert job.status == "done" and job.attempts == 2
