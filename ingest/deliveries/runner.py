@@ -56,7 +56,7 @@ class ImportFailed(Exception):
 
 @dataclass
 class Result:
-    delivery_id: str
+    delivery_id: uuid.UUID
     external_id: str
     progress: Progress
     report_path: Path
@@ -97,7 +97,7 @@ def run(
         external_id = delivery.external_id
     target = report_path or Path.cwd() / f"lieferung-{_safe(external_id)}-bericht.csv"
     write_report_csv(ctx, delivery_id, target)
-    return Result(str(delivery_id), external_id, counts, target)
+    return Result(delivery_id, external_id, counts, target)
 
 
 def _safe(text: str) -> str:
