@@ -100,7 +100,7 @@ def test_every_check_gives_its_own_outcome(ctx, tenant_env, tmp_path):
 
 
 def test_unknown_aktenzeichen_creates_the_akte_when_the_tenant_allows(ctx, tenant_env, tmp_path):
-    slug, tenant_id, unit, akte = tenant_env
+    slug, tenant_id, unit, _akte = tenant_env
     with session_scope(ctx.session_factory) as session:
         tenant = session.get(Tenant, tenant_id)
         tenant.options = {"import_creates_case_files": True, "import_org_unit": unit.code}
@@ -117,7 +117,7 @@ def test_unknown_aktenzeichen_creates_the_akte_when_the_tenant_allows(ctx, tenan
 
 
 def test_zip_delivery_with_escaping_paths_and_a_bomb(ctx, tenant_env, tmp_path):
-    slug, tenant_id, unit, akte = tenant_env
+    slug, _tenant_id, _unit, akte = tenant_env
     folder = tmp_path / "src"
     good = pdf_bytes(1, "zip")
     bomb = b"%PDF-1.4\n" + b"\0" * (40 * 1024 * 1024)
@@ -141,7 +141,7 @@ def test_zip_delivery_with_escaping_paths_and_a_bomb(ctx, tenant_env, tmp_path):
 
 
 def test_rerun_and_a_second_delivery_import_nothing_twice(ctx, tenant_env, tmp_path):
-    slug, tenant_id, unit, akte = tenant_env
+    slug, tenant_id, _unit, akte = tenant_env
     files = {f"{i}.pdf": pdf_bytes(1, f"r{i}") for i in range(3)}
     rows = [row_for(f"R-{i}", f"{i}.pdf", files[f"{i}.pdf"], 1, akte.aktenzeichen)
             for i in range(3)]
