@@ -86,6 +86,8 @@ def create_app(
     if ctx is not None:
         app.state.ctx = ctx
     install_exception_handlers(app)
+    for module in feature_modules("middleware"):  # innermost: sees the request id
+        module.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestIdMiddleware)
 

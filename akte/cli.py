@@ -6,7 +6,6 @@ Feature packages add their own sub-commands through a ``cli`` module exposing ``
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import signal
@@ -69,13 +68,19 @@ def serve(
         for username, password in logins.items():
             typer.echo(f"    {username:16s} {password}")
         typer.echo(f"\n  open http://{host}:{port}/ (API docs: http://{host}:{port}/docs)\n")
-    uvicorn.run("akte.asgi:app", host=host, port=port, workers=workers, proxy_headers=True)
+    from akte.operations.logging import setup_logging
+
+    setup_logging()
+    uvicorn.run(
+        "akte.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_config=None
+    )
 
 
 def _worker_process(poll: float) -> None:
     from akte.jobs.worker import run_forever
+    from akte.operations.logging import setup_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    setup_logging()
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     ctx = _context()
     stop = threading.Event()
