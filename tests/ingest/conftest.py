@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import uuid
 
 from akte.core.context import AppContext
@@ -48,3 +49,25 @@ def load(ctx: AppContext, document_id: uuid.UUID) -> tuple[Document, DocumentVer
         current = version(session, document_id, document.current_version)
         assert current is not None
         return document, current, pages(session, current.id)
+
+
+def worker_env(ctx: AppContext, lease_seconds: int = 600) -> dict[str, str]:
+    """Environment for a separate akte process (worker, CLI) on the test's database and
+    storage; no ``.env`` is read when it runs in a temporary folder."""
+    settings = ctx.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
+    env.update({
+        "AKTE_ENV": "test",
+        "AKTE_DATA_DIR": str(settings.data_dir.resolve()),
+        "AKTE_DATABASE_URL": settings.effective_database_url,
+        "AKTE_SECRET_KEY": settings.effective_secret_key,
+        "AKTE_STORAGE_BACKEND": settings.storage_backend,
+        "AKTE_S3_ENDPOINT": settings.s3_endpoint,
+        "AKTE_S3_ACCESS_KEY": settings.s3_access_key,
+        "AKTE_S3_SECRET_KEY": settings.s3_secret_key,
+        "AKTE_S3_BUCKET": settings.s3_bucket,
+        "AKTE_JOB_LEASE_SECONDS": str(lease_seconds),
+        "AKTE_WORKER_POLL_SECONDS": "0.2",
+        "AKTE_INPROCESS_WORKER": "false",
+    })
+    return env

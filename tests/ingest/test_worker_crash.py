@@ -26,37 +26,17 @@ from akte.documents.models import Document, DocumentPage
 from akte.jobs.models import Job
 from tests.builders import World
 from tests.ingest import samples
-from tests.ingest.conftest import add_document, load
+from tests.ingest.conftest import add_document, load, worker_env
 
 LEASE_SECONDS = 4
 PAGES = 6
-
-
-def worker_env(ctx: AppContext) -> dict[str, str]:
-    settings = ctx.settings
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
-    env.update({
-        "AKTE_ENV": "test",
-        "AKTE_DATA_DIR": str(settings.data_dir.resolve()),
-        "AKTE_DATABASE_URL": settings.effective_database_url,
-        "AKTE_SECRET_KEY": settings.effective_secret_key,
-        "AKTE_STORAGE_BACKEND": settings.storage_backend,
-        "AKTE_S3_ENDPOINT": settings.s3_endpoint,
-        "AKTE_S3_ACCESS_KEY": settings.s3_access_key,
-        "AKTE_S3_SECRET_KEY": settings.s3_secret_key,
-        "AKTE_S3_BUCKET": settings.s3_bucket,
-        "AKTE_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
-        "AKTE_WORKER_POLL_SECONDS": "0.2",
-        "AKTE_INPROCESS_WORKER": "false",
-    })
-    return env
 
 
 def start_worker(ctx: AppContext, cwd: Path) -> subprocess.Popen:
     akte = Path(sys.executable).with_name("akte")
     return subprocess.Popen(
         [str(akte), "worker", "--processes", "1"],
-        env=worker_env(ctx), cwd=cwd, start_new_session=True,
+        env=worker_env(ctx, LEASE_SECONDS), cwd=cwd, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 
