@@ -15,7 +15,7 @@ import uuid
 from datetime import date, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,15 @@ from akte.users.models import Role
 from outbox import lifecycle, repository
 from outbox import settings as outbox_settings
 from outbox.calendar import legal_delivery_date
-from outbox.models import Batch, BatchItem, BatchStatus, Letter, LetterStatus, Product
+from outbox.models import (
+    Batch,
+    BatchItem,
+    BatchStatus,
+    Letter,
+    LetterEvent,
+    LetterStatus,
+    Product,
+)
 from outbox.schemas import BatchDetail, BatchRead, ManifestEntry
 
 
@@ -131,18 +139,27 @@ def acknowledge(
     session.refresh(batch)
     if done.rowcount != 1:
         return batch  # a concurrent ack won; same outcome
-    letters = list(session.scalars(
-        select(Letter).where(Letter.batch_id == batch.id,
-                             Letter.status == LetterStatus.batched)
+    letter_ids = list(session.scalars(
+        select(Letter.id).where(Letter.batch_id == batch.id,
+                                Letter.status == LetterStatus.batched)
     ))
-    for letter in letters:
-        letter.status = LetterStatus.handed_over.value
-        lifecycle.add_event(session, letter, LetterStatus.handed_over,
-                            occurred_on=now.date(), actor_id=principal.user_id,
-                            detail={"batch_id": str(batch.id)})
+    for start in range(0, len(letter_ids), 500):
+        chunk = letter_ids[start : start + 500]
+        session.execute(
+            update(Letter)
+            .where(Letter.id.in_(chunk), Letter.status == LetterStatus.batched)
+            .values(status=LetterStatus.handed_over.value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(insert(LetterEvent), [
+            {"letter_id": letter_id, "status": LetterStatus.handed_over.value,
+             "occurred_on": now.date(), "recorded_at": now, "actor_id": principal.user_id,
+             "detail": {"batch_id": str(batch.id)}}
+            for letter_id in chunk
+        ])
     audit.record(session, principal, "outbox.batch.ack", object_type="batch",
                  object_id=batch.id, tenant_id=batch.tenant_id,
-                 detail={"letters": len(letters)})
+                 detail={"letters": len(letter_ids)})
     session.flush()
     return batch
 

@@ -1,0 +1,226 @@
+"""Outbox benchmark: seal 1,000 and 10,000 letters, stream the ZIP through the HTTP API.
+
+Prints, for each size: sealing throughput (letters/s) and the sealing process's peak RSS
+(it must stay flat: the ZIP is streamed to a temporary file, rows are read in chunks), and
+for the large batch the download rate through the real API (uvicorn on loopback, httpx
+streaming) against ``cat`` of the same ZIP file and of the same PDFs (the limit).
+
+Letters are inserted directly (documents and letter rows in bulk, small distinct PDFs in
+the local blob store): sealing is what is measured. Run: ``python -m bench.outbox``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+SIZES = (1_000, 10_000)
+
+
+def _settings(data_dir: Path):
+    from akte.core.settings import Settings
+
+    return Settings(env="test", data_dir=data_dir, secret_key=SECRET, inprocess_worker=False)
+
+
+def small_pdf(n: int) -> bytes:
+    """A valid one-page A4 PDF of ~16 KB with a unique address, built without reportlab."""
+    filler = "".join(f"BT /F1 9 Tf 72 {450 - (i % 40) * 10} Td (Zeile {i} Brief {n}) Tj ET\n"
+                     for i in range(420))
+    content = (f"BT /F1 10 Tf 71 620 Td (Erika Mustermann {n}) Tj ET\n"
+               f"BT /F1 10 Tf 71 608 Td (Hauptstrasse {n % 200 + 1}) Tj ET\n"
+               f"BT /F1 10 Tf 71 596 Td (12345 Musterstadt) Tj ET\n{filler}").encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def populate(ctx, n: int) -> tuple[uuid.UUID, list[str]]:
+    """A tenant with ``n`` queued letters; returns the tenant id and the PDFs' hashes."""
+    from sqlalchemy import insert
+
+    from akte.core.database import session_scope, utcnow
+    from akte.documents.models import Document
+    from outbox import settings as outbox_settings
+    from outbox.models import Letter
+    from tests.builders import make_case_file, make_org_unit, make_tenant
+
+    with session_scope(ctx.session_factory) as session:
+        tenant = make_tenant(session)
+        case = make_case_file(session, tenant, make_org_unit(session, tenant))
+        outbox_settings.put(session, tenant.id, outbox_settings.TenantOutboxSettings(
+            max_batch_size=100_000, working_days=[]))
+        tenant_id, case_id, az = tenant.id, case.id, case.aktenzeichen
+    hashes = []
+    for start in range(0, n, 1000):
+        docs, letters = [], []
+        for i in range(start, min(n, start + 1000)):
+            info = ctx.storage.put_bytes(small_pdf(i))
+            hashes.append(info.sha256)
+            doc_id = uuid.uuid4()
+            docs.append({"id": doc_id, "tenant_id": tenant_id, "case_file_id": case_id,
+                         "title": f"Brief {i}", "source": "letter", "status": "ready"})
+            letters.append({
+                "tenant_id": tenant_id, "case_file_id": case_id, "document_id": doc_id,
+                "aktenzeichen": az, "subject": f"Brief {i}",
+                "recipient": f"Erika Mustermann {i}\nHauptstrasse 1\n12345 Musterstadt",
+                "product": "standardbrief", "page_count": 1, "sheet_count": 1,
+                "sha256": info.sha256, "size": info.size, "status": "queued",
+                "created_at": utcnow(),
+            })
+        with session_scope(ctx.session_factory) as session:
+            session.execute(insert(Document), docs)
+            session.execute(insert(Letter), letters)
+    return tenant_id, hashes
+
+
+def _seal_child(data_dir: str, tenant_id: str, queue) -> None:
+    import psutil
+
+    from akte.core.context import AppContext
+    from outbox import batching
+
+    ctx = AppContext.from_settings(_settings(Path(data_dir)))
+    before = psutil.Process().memory_info().rss
+    started = time.perf_counter()
+    results = batching.seal(ctx, uuid.UUID(tenant_id))
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    queue.put((elapsed, [str(r.batch_id) for r in results], before, peak))
+    ctx.close()
+
+
+def seal_in_child(data_dir: Path, tenant_id: uuid.UUID):
+    mp = multiprocessing.get_context("spawn")
+    queue = mp.Queue()
+    proc = mp.Process(target=_seal_child, args=(str(data_dir), str(tenant_id), queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def download(ctx, batch_id: str, headers: dict[str, str]) -> tuple[float, int]:
+    import uvicorn
+
+    from akte.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx=ctx, start_worker=False),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/outbox/batches/{batch_id}/download"
+        started = time.perf_counter()
+        total = 0
+        with httpx.stream("GET", url, headers=headers, timeout=120) as response:
+            response.raise_for_status()
+            for chunk in response.iter_raw(1024 * 1024):
+                total += len(chunk)
+        return time.perf_counter() - started, total
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def cat_seconds(paths: list[Path]) -> float:
+    started = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        for start in range(0, len(paths), 2000):
+            subprocess.run(["cat", *map(str, paths[start : start + 2000])], stdout=sink,
+                           check=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.migrations import upgrade
+    from akte.core.storage import blob_key
+    from akte.users.models import Role
+    from outbox.models import Batch
+    from tests.builders import api_key_headers, make_user
+
+    with tempfile.TemporaryDirectory(prefix="akte-bench-outbox-") as tmp:
+        data_dir = Path(tmp)
+        settings = _settings(data_dir)
+        upgrade(settings.effective_database_url)
+        ctx = AppContext.from_settings(settings)
+        rows = []
+        for n in SIZES:
+            started = time.perf_counter()
+            tenant_id, hashes = populate(ctx, n)
+            print(f"prepared {n} letters in {time.perf_counter() - started:.1f} s")
+            elapsed, batches, before, peak = seal_in_child(data_dir, tenant_id)
+            rows.append((n, elapsed, before, peak, batches, tenant_id, hashes))
+            print(f"sealed {n:>6} letters: {n / elapsed:8.0f} letters/s ({elapsed:.1f} s), "
+                  f"RSS before {before / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB")
+        n, _, _, _, batches, tenant_id, hashes = rows[-1]
+        with session_scope(ctx.session_factory) as session:
+            batch = session.get(Batch, uuid.UUID(batches[0]))
+            zip_sha, zip_size = batch.zip_sha256, batch.zip_size
+            provider = make_user(session, _tenant(session, tenant_id), Role.print_provider,
+                                 password_hash=None)
+            headers = api_key_headers(session, provider)
+        seconds, total = download(ctx, batches[0], headers)
+        assert total == zip_size
+        blob_root = settings.blob_dir
+        cat_zip = cat_seconds([blob_root / blob_key(zip_sha)])
+        cat_pdfs = cat_seconds([blob_root / blob_key(h) for h in hashes])
+        mb = total / 1e6
+        print(f"\nbatch ZIP of {n} letters: {mb:.0f} MB")
+        print(f"download via HTTP API : {mb / seconds:8.0f} MB/s ({seconds:.2f} s)")
+        print(f"cat of the ZIP file   : {mb / cat_zip:8.0f} MB/s ({cat_zip:.2f} s)  "
+              f"→ API at {cat_zip / seconds:.0%} of the limit")
+        print(f"cat of the {n} PDFs : {mb / cat_pdfs:8.0f} MB/s ({cat_pdfs:.2f} s)")
+        small, large = rows[0][3], rows[-1][3]
+        print(f"\npeak RSS while sealing: {small / 2**20:.0f} MiB for {rows[0][0]}, "
+              f"{large / 2**20:.0f} MiB for {rows[-1][0]} letters "
+              f"(ratio {large / small:.2f})")
+        ctx.close()
+
+
+def _tenant(session, tenant_id):
+    from akte.tenants.models import Tenant
+
+    return session.get(Tenant, tenant_id)
+
+
+if __name__ == "__main__":
+    main()
