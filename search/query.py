@@ -30,7 +30,7 @@ from search.schema import DEFAULT_FIELDS, FIELD_ALIASES
 
 MAX_QUERY_CHARS = 1000
 _FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(\-]))([A-Za-zÄÖÜäöüß_]+):")
-_RANGE = re.compile(r"\b([A-Za-z]+):([0-9.\-]*)\.\.([0-9.\-]*)(?=$|[\s)])")
+_RANGE = re.compile(r"\b([A-Za-z]+):([^\s()]*?)\.\.([^\s()]*)(?=$|[\s)])")
 _DATE_FIELDS = {"datum", "date", "eingang", "received"}
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$|^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
@@ -72,7 +72,8 @@ def _rewrite_ranges(text: str) -> str:
             raise InvalidQuery(f"ranges (a..b) work on datum:, eingang: and jahr:, not {name}:")
         if not low and not high:
             raise InvalidQuery(f"{name}: needs at least one end of the range")
-        return f"{name}:[{low} TO {high}]"
+        inner = f"{low} TO {high}".strip()
+        return f"{name}:[{inner}]"
 
     return _RANGE.sub(repl, text)
 

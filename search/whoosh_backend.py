@@ -19,8 +19,8 @@ the old or the new state, never a torn one; files of a crashed writer are cleane
 the next commit. (Production with API processes on several machines needs the index on
 the machine that runs the search API, i.e. the ``search.*`` jobs must run there.)
 
-Searchers are kept open per tenant and refreshed when the TOC generation changed, which
-costs one directory listing per query instead of opening every segment again.
+Searchers are kept open per tenant and reopened only when the TOC generation changed,
+which costs one directory listing per query instead of opening every segment again.
 """
 
 from __future__ import annotations
@@ -99,6 +99,14 @@ def to_fields(doc: IndexDoc) -> dict:
     return fields
 
 
+class MarkFormatter(highlight.HtmlFormatter):
+    """Matches as plain ``<mark>…</mark>``; all other text HTML-escaped (the web page
+    inserts snippets as markup, so nothing from a document may become a tag)."""
+
+    def format_token(self, text, token, replace=False):  # type: ignore[no-untyped-def]
+        return f"<mark>{self._text(highlight.get_text(text, token, replace))}</mark>"
+
+
 @dataclass
 class _Open:
     generation: str
@@ -114,7 +122,7 @@ class WhooshBackend:
         self.parser = QueryParser(self.schema)
         self._open: dict[uuid.UUID, _Open] = {}
         self._open_lock = threading.Lock()
-        self._formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        self._formatter = MarkFormatter(between=" … ")
 
     # -- layout -------------------------------------------------------------------------
     @property
@@ -304,7 +312,10 @@ class WhooshBackend:
         with entry.lock:
             try:
                 if not entry.searcher.up_to_date():
-                    entry.searcher = entry.searcher.refresh()
+                    # Not ``refresh()``: it reuses segment readers and keeps their old
+                    # deletion sets, so an updated document would be found twice.
+                    entry.searcher.close()
+                    entry.searcher = entry.ix.searcher()
             except OSError as exc:
                 raise SearchDegraded(f"the search index cannot be read: {exc}") from exc
             yield entry.searcher
@@ -363,6 +374,7 @@ class WhooshBackend:
                 terms = {
                     (f, t.decode("utf-8") if isinstance(t, bytes) else t)
                     for f, t in results.matched_terms()
+                    if f == "content"  # numeric/date terms are not text
                 }
             return Hits(total=page.total, hits=hits, facets=facets, terms=terms)
 

@@ -1,0 +1,139 @@
+"""The index follows the database, survives losing its folder, and can be checked."""
+
+from __future__ import annotations
+
+import shutil
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from akte.case_files.models import CaseFile
+from akte.core.context import AppContext
+from akte.core.database import session_scope
+from akte.documents import events
+from akte.documents.models import Document
+from akte.jobs.worker import run_until_idle
+from tests.builders import World
+from tests.search.conftest import add_document
+
+
+def found(client: TestClient, world: World, q: str, who: str = "caseworker_a1") -> set[str]:
+    response = client.get("/api/v1/search", params={"q": q}, headers=world.headers[who])
+    assert response.status_code == 200, response.text
+    return {hit["document_id"] for hit in response.json()["hits"]}
+
+
+def test_index_follows_the_database(sctx: AppContext, sclient: TestClient, world: World) -> None:
+    with session_scope(sctx.session_factory) as session:
+        doc = add_document(session, world.case_a1, title="Mietbescheinigung",
+                           pages=["Vermieterin Quastenflosser bestätigt die Miete."],
+                           status="processing")
+        doc_id = str(doc.id)
+    run_until_idle(sctx)
+    assert found(sclient, world, "Quastenflosser") == set(), "not ready: not searchable"
+
+    with session_scope(sctx.session_factory) as session:  # what ingest does at the end
+        session.get(Document, doc.id).status = "ready"
+        events.document_changed(session, doc.id)
+    run_until_idle(sctx)
+    assert found(sclient, world, "Quastenflosser") == {doc_id}
+
+    # Akte metadata change (through the API): the document is found under the new name
+    patch = sclient.patch(f"/api/v1/case-files/{world.case_a1.id}",
+                          json={"person_name": "Wilhelmine Zwackelmann"},
+                          headers=world.headers["caseworker_a1"])
+    assert patch.status_code == 200, patch.text
+    run_until_idle(sctx)
+    assert found(sclient, world, "name:Zwackelmann") == {doc_id}
+
+    # document metadata change (through the API)
+    patch = sclient.patch(f"/api/v1/documents/{doc_id}", json={"title": "Untermietvertrag"},
+                          headers=world.headers["caseworker_a1"])
+    assert patch.status_code == 200, patch.text
+    run_until_idle(sctx)
+    assert found(sclient, world, "titel:Untermietvertrag") == {doc_id}
+    assert found(sclient, world, "titel:Mietbescheinigung") == set()
+
+    # moving the Akte to another org unit moves who may find it (as the service does it)
+    with session_scope(sctx.session_factory) as session:
+        session.get(CaseFile, world.case_a1.id).org_unit_id = world.unit_a2.id
+        events.case_file_changed(session, world.case_a1.id)
+    run_until_idle(sctx)
+    assert found(sclient, world, "Quastenflosser") == set()
+    assert found(sclient, world, "Quastenflosser", "caseworker_a2") == {doc_id}
+
+    with session_scope(sctx.session_factory) as session:
+        session.delete(session.get(Document, doc.id))
+        events.document_removed(session, doc.id)
+    run_until_idle(sctx)
+    assert found(sclient, world, "Quastenflosser", "caseworker_a2") == set()
+    assert found(sclient, world, "Quastenflosser") == set()
+
+
+def test_lost_index_is_503_until_reindex(sctx: AppContext, sclient: TestClient,
+                                         world: World) -> None:
+    with session_scope(sctx.session_factory) as session:
+        doc = add_document(session, world.case_a1, pages=["Ein Brief über Rübenzucker."])
+    run_until_idle(sctx)
+    assert found(sclient, world, "Rübenzucker") == {str(doc.id)}
+
+    service = sctx.extensions["search"]
+    shutil.rmtree(service.root)
+    response = sclient.get("/api/v1/search", params={"q": "Rübenzucker"},
+                           headers=world.headers["caseworker_a1"])
+    assert response.status_code == 503
+    assert response.json()["error"] == "search_degraded"
+    assert "reindex" in response.json()["detail"]
+
+    service.reindex(sctx)
+    assert found(sclient, world, "Rübenzucker") == {str(doc.id)}
+
+
+def test_check_reports_and_repairs(sctx: AppContext, sclient: TestClient, world: World) -> None:
+    with session_scope(sctx.session_factory) as session:
+        kept = add_document(session, world.case_a1, title="Alt", pages=["Eulenspiegelei"])
+        lost = add_document(session, world.case_a1, title="Weg", pages=["Eulenspiegelei"])
+    run_until_idle(sctx)
+    service = sctx.extensions["search"]
+    service.backend.delete([lost.id])  # as if a job had been lost
+    with session_scope(sctx.session_factory) as session:  # a change without an event
+        session.execute(update(Document).where(Document.id == kept.id)
+                        .values(title="Neu Kranichfeder"))
+
+    report = service.check(sctx)
+    assert lost.id in report.missing and kept.id in report.stale
+    assert found(sclient, world, "Kranichfeder") == set()
+
+    service.check(sctx, repair=True)
+    assert found(sclient, world, "Eulenspiegelei") == {str(kept.id), str(lost.id)}
+    assert found(sclient, world, "Kranichfeder") == {str(kept.id)}
+    after = service.check(sctx)
+    assert kept.id not in after.stale and lost.id not in after.missing
+
+
+def test_changes_during_a_rebuild_are_not_lost(sctx: AppContext, sclient: TestClient,
+                                               world: World) -> None:
+    """A job that runs while ``reindex`` streams the old state lands in the new index."""
+    service = sctx.extensions["search"]
+    with session_scope(sctx.session_factory) as session:
+        doc = add_document(session, world.case_a1, title="Vorher", pages=["Pfauenauge"])
+    run_until_idle(sctx)
+
+    real_rebuild = service.backend.rebuild
+
+    def rebuild_with_concurrent_edit(tenant_id, docs):  # type: ignore[no-untyped-def]
+        docs = list(docs)  # the rebuild has read the database ...
+        with session_scope(sctx.session_factory) as session:  # ... then a user edits
+            session.get(Document, doc.id).title = "Nachher Schillerfalter"
+            events.document_changed(session, doc.id)
+        run_until_idle(sctx)
+        # while the rebuild runs, search still answers from the live index
+        assert found(sclient, world, "Pfauenauge") == {str(doc.id)}
+        return real_rebuild(tenant_id, iter(docs))
+
+    service.backend.rebuild = rebuild_with_concurrent_edit
+    try:
+        service.reindex(sctx)
+    finally:
+        service.backend.rebuild = real_rebuild
+    assert found(sclient, world, "Schillerfalter") == {str(doc.id)}
