@@ -91,3 +91,46 @@ def assert_consistent(report, digests=(), document_ids=()) -> None:
     assert not digests & set(report.corrupt)
     if report.index is not None:
         assert not document_ids & {i for ids in report.index.values() for i in ids}
+
+
+def text_pdf(text: str) -> bytes:
+    """A real one-page PDF with a text layer (processing extracts it without OCR)."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf)
+    page.drawString(72, 720, text)
+    page.showPage()
+    page.save()
+    return buf.getvalue()
+
+
+def make_jobs_due(ctx: AppContext, document_ids) -> None:
+    """Time passes: the backoff of these documents' queued jobs is over."""
+    from sqlalchemy import update
+
+    from akte.core.database import utcnow
+    from akte.jobs.models import Job
+
+    ids = {str(d) for d in document_ids}
+    with session_scope(ctx.session_factory) as session:
+        for job in session.scalars(select(Job).where(Job.status == "queued")):
+            if str(job.payload.get("document_id")) in ids:
+                session.execute(update(Job).where(Job.id == job.id).values(run_after=utcnow()))
+
+
+def copies_of(ctx: AppContext, sha256: str) -> int:
+    """How many document versions hold these bytes (an accepted upload: exactly one)."""
+    from akte.documents.models import DocumentVersion
+
+    with session_scope(ctx.session_factory) as session:
+        return int(session.scalar(
+            select(func.count()).where(DocumentVersion.sha256 == sha256)
+        ))
+
+
+def status_of(ctx: AppContext, document_id) -> str:
+    with session_scope(ctx.session_factory) as session:
+        return session.get(Document, uuid.UUID(str(document_id))).status
