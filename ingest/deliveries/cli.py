@@ -2,8 +2,8 @@
 
 Shows a progress bar, prints the counts and writes the report CSV at the end. Re-running
 after an interruption continues where the last run stopped and imports nothing twice.
-Exit status: 0 when every row was imported, 2 when some rows were rejected or failed,
-1 when the delivery could not be read at all.
+Exit status: 0 when every row was imported, 3 when some rows were rejected or failed,
+1 when the delivery could not be read at all (2 is Click's usage error).
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from akte.core.settings import get_settings
 
 name = "import"
-app = typer.Typer(help="Import a scanning contractor's delivery (folder or ZIP)")
+#: A callback-only app (mounted as ``akte import``); interspersed arguments let options
+#: follow PATH, which a Click group would otherwise hand to a sub-command.
+app = typer.Typer(
+    help="Import a scanning contractor's delivery (folder or ZIP)",
+    context_settings={"allow_interspersed_args": True},
+)
 
 
 @app.callback(invoke_without_command=True)
@@ -58,4 +63,4 @@ def import_delivery(
     )
     typer.echo(f"report: {result.report_path}")
     if p.rejected or p.failed:
-        raise typer.Exit(2)
+        raise typer.Exit(3)

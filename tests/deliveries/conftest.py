@@ -41,7 +41,7 @@ TRANSFERVERMERK = {
 def pdf_bytes(pages: int = 1, label: str = "Dokument", separators: tuple[int, ...] = ()) -> bytes:
     """A born-digital PDF; pages listed in ``separators`` carry a PATCHT barcode."""
     buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=A4)
+    c = canvas.Canvas(buffer, pagesize=A4, invariant=1)
     c.setCreator("akte tests")
     for page in range(1, pages + 1):
         if page in separators:
