@@ -48,6 +48,8 @@ class Results:
     total: int
     facets: dict[str, list[tuple[str, int]]]
     engine: str  # "search" or "database"
+    #: Why the query could not run (e.g. unbalanced quotes), to show beside the box.
+    error: str | None = None
 
 
 def split_highlight(text: str, query: str) -> list[tuple[str, bool]]:

@@ -145,4 +145,4 @@ def rejections(session: Session, document_ids: list[uuid.UUID]) -> dict[uuid.UUI
             InboxRejection.document_id.in_(document_ids)
         )
     )
-    return dict(rows.tuples().all())
+    return {document_id: reason for document_id, reason in rows}

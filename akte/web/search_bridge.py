@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from akte.auth.principal import Principal
 from akte.case_files import service as case_files
 from akte.core.context import AppContext
-from akte.core.errors import ServiceUnavailable
+from akte.core.errors import AkteError, ServiceUnavailable
 from akte.web.finder import Hit, Results, marked_to_parts, split_highlight
 
 log = logging.getLogger("akte.web")
@@ -42,6 +42,10 @@ def via_search_service(
     except ServiceUnavailable as exc:
         log.warning("search index unavailable, using the database: %s", exc.detail)
         return None
+    except AkteError as exc:
+        if exc.status_code != 400:
+            raise
+        return Results(hits=[], total=0, facets={}, engine="search", error=exc.detail)
     hits: list[Hit] = []
     if not filters:
         stmt = case_files.list_query(principal, status=None, org_unit_id=None, q=q)
