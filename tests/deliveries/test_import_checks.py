@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -160,3 +161,20 @@ def test_rerun_and_a_second_delivery_import_nothing_twice(ctx, tenant_env, tmp_p
         count = session.scalar(select(func.count()).select_from(Document)
                                .where(Document.tenant_id == tenant_id))
     assert count == 3
+
+
+def test_the_documented_example_delivery_imports(ctx, tenant_env, tmp_path):
+    """docs/examples/delivery: a PDF, a TIFF and a box split at a separator sheet."""
+    slug, tenant_id, unit, _akte = tenant_env
+    with session_scope(ctx.session_factory) as session:
+        tenant = session.get(Tenant, tenant_id)
+        tenant.options = {"import_creates_case_files": True}
+        make_case_file(session, tenant, unit, aktenzeichen="AZ-2019-000123",
+                       bg_nummer="12345BG0012345", bg_nummer_norm="12345BG0012345")
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "delivery"
+    result = run(ctx, example, slug, report_path=tmp_path / "r.csv")
+    report = read_report(result.report_path)
+    assert [(r["external_id"], r["outcome"], r["pages_actual"]) for r in report["_all"]] == [
+        ("JC-2019-000001", "accepted", "2"), ("JC-2019-000002", "accepted", "3"),
+        ("JC-2019-000003", "accepted", "2"), ("JC-2019-000004", "accepted", "3")]
+    assert result.external_id == "LK-MUSTER-2026-0007"
