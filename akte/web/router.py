@@ -1,4 +1,9 @@
-"""Every web route: pages for staff and citizens, and the upload-code API."""
+"""Every web route: pages for staff and citizens, and the upload-code API.
+
+State-changing page routes call ``session.commit()`` themselves just before answering: the
+``DbSession`` dependency commits only after the response has been sent, and a browser
+follows a redirect (or the upload script's ``redirect``) at once, before that commit.
+"""
 
 from __future__ import annotations
 

@@ -99,6 +99,7 @@ def login(
         ip=ip,
         detail={"user_id": str(user.id)},
     )
+    session.commit()  # durable before the browser follows the answer
     response = RedirectResponse(_safe_next(next), status_code=303)
     sessions.set_cookie(
         request, response, sessions.STAFF_COOKIE, token, ctx.settings.token_ttl_seconds
@@ -109,6 +110,7 @@ def login(
 @router.post("/logout", dependencies=[CsrfChecked])
 def logout(request: Request, session: DbSession) -> Response:
     sessions.end_staff_session(session, request.cookies.get(sessions.STAFF_COOKIE))
+    session.commit()  # durable before the browser follows the answer
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(sessions.STAFF_COOKIE, path="/")
     return response

@@ -129,6 +129,7 @@ def upload(
             "stored": stored,
             "messages": messages,
         }
+        session.commit()  # durable before the browser follows the answer
         return JSONResponse(body, status_code=201 if stored else 400)
     if messages:
         context = {
@@ -137,6 +138,7 @@ def upload(
             "back": target,
         }
         return page(request, principal, "message.html", context, 207 if stored else 400)
+    session.commit()  # durable before the browser follows the answer
     return RedirectResponse(target, status_code=303)
 
 
@@ -198,8 +200,23 @@ def letter_send(
             template=template,
             max_bytes=ctx.settings.max_upload_bytes,
         )
+        session.commit()  # durable before the browser follows the answer
         return RedirectResponse(f"/app/akten/{case_file_id}?msg=letter#briefe", status_code=303)
-    pdf = module.preview(session, principal, case_file_id, template=template)
+    rendered = module.preview(session, principal, case_file_id, template=template)
+    pdf, check = rendered if isinstance(rendered, tuple) else (rendered, "ok")
+    if check != "ok":
+        case_file = case_files.get_visible(session, principal, case_file_id)
+        context = {
+            "case_file": case_file,
+            "templates": letters.TEMPLATES,
+            "vorlage": "",
+            "subject": subject,
+            "body": body,
+            "recipient": recipient,
+            "products": letters.PRODUCT_LABELS,
+            "problem": check,
+        }
+        return page(request, principal, "letter.html", context, 422)
     return Response(
         pdf,
         media_type="application/pdf",

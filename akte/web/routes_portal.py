@@ -76,6 +76,7 @@ def enter_code(
         return _page(request, "portal_start.html", language, 429, code=code, error="rate_limited")
     except codes.CodeRefused:
         return _page(request, "portal_start.html", language, 400, code=code, error="code_refused")
+    session.commit()  # durable before the browser follows the answer
     response = RedirectResponse(f"/upload/files?lang={language}", status_code=303)
     token = sessions.citizen_token(ctx.settings.effective_secret_key, redeemed.id)
     sessions.set_cookie(
@@ -140,8 +141,10 @@ def upload_files(
             "refused": [{"filename": r.filename, "reason": r.reason} for r in refused],
             "messages": messages,
         }
+        session.commit()  # durable before the browser follows the answer
         return JSONResponse(body, status_code=status_code)
     if receipt and not refused:
+        session.commit()  # durable before the browser follows the answer
         return RedirectResponse(f"/upload/receipts/{receipt.id}?lang={language}", status_code=303)
     return _page(
         request,

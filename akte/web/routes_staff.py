@@ -122,6 +122,7 @@ def issue_code(
 @router.post("/upload-codes/{code_id}/revoke", dependencies=[CsrfChecked])
 def revoke_code(code_id: uuid.UUID, session: DbSession, principal: Staff) -> Response:
     code = codes.revoke(session, principal, code_id)
+    session.commit()  # durable before the browser follows the answer
     return RedirectResponse(f"/app/akten/{code.case_file_id}?msg=revoked", status_code=303)
 
 
@@ -162,6 +163,7 @@ def file_document(
     back: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
     inbox.file_document(session, principal, document_id, doc_type=doc_type, title=title)
+    session.commit()  # durable before the browser follows the answer
     return RedirectResponse(_back(back, "/app/posteingang") + "?msg=filed", status_code=303)
 
 
@@ -174,4 +176,5 @@ def reject_document(
     back: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
     inbox.reject(session, principal, document_id, reason=reason)
+    session.commit()  # durable before the browser follows the answer
     return RedirectResponse(_back(back, "/app/posteingang") + "?msg=rejected", status_code=303)
