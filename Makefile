@@ -24,6 +24,7 @@ run: install system-deps
 ## Install everything, start what the tests need, run the whole suite.
 test: install
 	./scripts/install-system-deps.sh --test
+	test -f .cache/node/node_modules/axe-core/axe.min.js || npm install --silent --prefix .cache/node axe-core@4
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng poppler-utils fonts-dejavu-core)
 if [[ "${1:-}" == "--test" ]]; then
-  want+=(chromium)
+  want+=(chromium npm fonts-sil-abyssinica)
   if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     want+=(postgresql)
   fi
