@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Iterator
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from akte.case_files.models import CaseFile
@@ -79,6 +79,13 @@ def queued_letter_ids(
     if lock:
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
+
+
+def queued_count(session: Session, tenant_id: uuid.UUID, product: str) -> int:
+    return int(session.scalar(
+        select(func.count()).select_from(Letter).where(
+            Letter.tenant_id == tenant_id, Letter.product == product, Letter.status == "queued")
+    ) or 0)
 
 
 def iter_manifest_rows(session: Session, batch_id: uuid.UUID, chunk: int = 500) -> Iterator:

@@ -98,14 +98,16 @@ def preview_letter(
     letter_date: Annotated[date | None, Form()] = None,
     color: Annotated[bool, Form()] = False,
 ) -> Response:
-    """The rendered letter as PDF, nothing stored or queued."""
-    pdf = service.preview(
+    """The rendered letter as PDF, nothing stored or queued. ``X-Letter-Check`` says
+    whether it would pass validation (``ok``) or which check fails."""
+    pdf, check = service.preview(
         session, user, case_file_id, color=color,
         template=TemplateInput(subject=subject, body=body,
                                recipient_lines=_recipient(recipient), letter_date=letter_date),
     )
     return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": 'inline; filename="vorschau.pdf"'})
+                    headers={"Content-Disposition": 'inline; filename="vorschau.pdf"',
+                             "X-Letter-Check": check.encode("ascii", "replace").decode()})
 
 
 @router.get("/case-files/{case_file_id}/letters", responses=COMMON)

@@ -11,6 +11,7 @@ The web UI calls :func:`create_letter`, :func:`preview`, :func:`list_letters`,
 
 from __future__ import annotations
 
+import io
 import math
 import tempfile
 import uuid
@@ -37,7 +38,7 @@ from outbox import settings as outbox_settings
 from outbox.models import Letter, LetterStatus, Product
 from outbox.render import LetterContent, render_letter
 from outbox.schemas import LetterEventRead, LetterRead
-from outbox.validation import LetterInvalid, check_letter
+from outbox.validation import LetterInvalid, check_letter, require_pdf
 
 SEAL_TASK = "outbox.seal"
 
@@ -93,10 +94,17 @@ def preview(
     *,
     template: TemplateInput,
     color: bool = False,
-) -> bytes:
-    """The rendered PDF, nothing stored or queued (for the web UI's preview)."""
+) -> tuple[bytes, str]:
+    """The rendered PDF, nothing stored or queued (for the web UI's preview), and the
+    outcome of the checks queueing would apply (``"ok"`` or the failure)."""
     case_file = case_files.get_visible(session, principal, case_file_id)
-    return _render(session, case_file, template, color)
+    pdf = _render(session, case_file, template, color)
+    rules = outbox_settings.get(session, case_file.tenant_id)
+    try:
+        check_letter(io.BytesIO(pdf), max_pages=rules.max_pages)
+    except LetterInvalid as exc:
+        return pdf, exc.detail
+    return pdf, "ok"
 
 
 def create_letter(
@@ -125,8 +133,9 @@ def create_letter(
             spool.write(_render(session, case_file, template, options.color))
             fileobj = spool  # type: ignore[assignment]
             title = template.subject
-        checked = check_letter(fileobj, max_pages=rules.max_pages)
+        require_pdf(fileobj)
         scanned = intake.scan_file(fileobj, max_bytes=max_bytes)
+        checked = check_letter(fileobj, max_pages=rules.max_pages)
         intake.store(storage, fileobj, scanned)
     document = intake.add_document(
         session,
@@ -169,9 +178,7 @@ def create_letter(
         object_id=letter.id,
         detail={"case_file_id": str(case_file.id), "product": letter.product, "pages": pages},
     )
-    if len(repository.queued_letter_ids(
-        session, letter.tenant_id, letter.product, rules.max_batch_size, lock=False
-    )) >= rules.max_batch_size:
+    if repository.queued_count(session, letter.tenant_id, letter.product) >= rules.max_batch_size:
         jobs.enqueue(session, SEAL_TASK, {"tenant_id": str(letter.tenant_id),
                                           "product": letter.product})
     schedule.ensure_chain(session)

@@ -16,7 +16,6 @@ A failure raises :class:`LetterInvalid` (422, ``{"error": "letter_invalid", ...}
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -47,11 +46,17 @@ def _fail(check: str, why: str) -> LetterInvalid:
     return LetterInvalid(f"{check}: {why}", code="letter_invalid")
 
 
-def check_letter(fileobj: BinaryIO, *, max_pages: int) -> CheckedLetter:
+def require_pdf(fileobj: BinaryIO) -> None:
+    """Check 1 by content, before anything else reads the upload."""
     fileobj.seek(0)
-    if not fileobj.read(1024).lstrip().startswith(b"%PDF-"):
+    head = fileobj.read(1024).lstrip()
+    fileobj.seek(0)
+    if not head.startswith(b"%PDF-"):
         raise _fail("pdf", "the file is not a PDF")
-    fileobj.seek(0)
+
+
+def check_letter(fileobj: BinaryIO, *, max_pages: int) -> CheckedLetter:
+    require_pdf(fileobj)
     try:
         reader = PdfReader(fileobj)
         if reader.is_encrypted:
@@ -90,7 +95,7 @@ def _lines(page) -> list[str]:
 
 def _check_window(fileobj: BinaryIO) -> list[str]:
     try:
-        pdf = pdfplumber.open(io.BytesIO(fileobj.read()))
+        pdf = pdfplumber.open(fileobj)
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
         raise _fail("pdf", f"the PDF cannot be read ({type(exc).__name__})") from exc
     with pdf:
