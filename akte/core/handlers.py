@@ -37,7 +37,28 @@ def _describe(errors: list) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _document_validation_errors(app: FastAPI) -> None:
+    """Make the published schema of 422 answers what ``_validation`` really sends."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        schema = generate()
+        components = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in components:
+            components["HTTPValidationError"] = {
+                "title": "HTTPValidationError",
+                "type": "object",
+                "required": ["error", "detail"],
+                "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
+            }
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_exception_handlers(app: FastAPI) -> None:
+    _document_validation_errors(app)
+
     @app.exception_handler(AkteError)
     async def _akte_error(request: Request, exc: AkteError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None

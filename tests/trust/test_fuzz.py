@@ -1,0 +1,83 @@
+"""Schemathesis against the OpenAPI schema, as a caseworker and as the print provider.
+
+Every operation gets a few generated requests (valid and invalid ones); none may answer 5xx,
+and every JSON answer must match the schema the API publishes. Bounded so it stays a
+regular test: :data:`EXAMPLES` per operation and role, on the embedded backend (the logic
+under test is the same on both). Failures are collected over all operations, so one run
+lists every broken route, not just the first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from akte.app import create_app
+from akte.core.context import AppContext
+from akte.core.migrations import upgrade
+from tests.builders import World, make_world
+from tests.conftest import embedded_settings
+
+EXAMPLES = 5
+BUDGET_SECONDS = 150
+#: Routes that only stream bytes or never answer JSON; status codes are still checked.
+ROLES = ["caseworker_a1", "provider_a"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_env(tmp_path_factory) -> Iterator[tuple[object, World]]:
+    settings_ = embedded_settings(tmp_path_factory.mktemp("fuzz"))
+    upgrade(settings_.effective_database_url)
+    ctx = AppContext.from_settings(settings_)
+    world = make_world(ctx)
+    app = create_app(ctx=ctx, start_worker=False)
+    with TestClient(app):  # runs the lifespan (app.state.ctx)
+        yield app, world
+    ctx.close()
+
+
+def _run_operation(operation, headers: dict[str, str], failures: list[str],
+                   statuses: Counter) -> None:
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck), print_blob=False)
+    @given(case=operation.as_strategy())
+    def run(case) -> None:
+        try:
+            response = case.call_and_validate(
+                headers=headers, checks=[not_a_server_error, response_schema_conformance]
+            )
+            statuses[response.status_code // 100 * 100] += 1
+        except (Exception, BaseExceptionGroup) as exc:  # collected: report every operation, not the first only
+            failures.append(f"{operation.method.upper()} {operation.path}: "
+                            f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+            raise
+
+    # already recorded; hypothesis re-raises the minimal failing example
+    with contextlib.suppress(Exception, BaseExceptionGroup):
+        run()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_5xx_and_responses_match_schema(fuzz_env, role):
+    app, world = fuzz_env
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures: list[str] = []
+    statuses: Counter = Counter()
+    started = time.monotonic()
+    operations = [r.ok() for r in schema.get_all_operations()]
+    assert len(operations) > 20
+    for operation in operations:
+        if time.monotonic() - started > BUDGET_SECONDS:
+            pytest.fail(f"fuzzing ran out of time after {operation.path}")
+        _run_operation(operation, world.headers[role], failures, statuses)
+    assert not sorted(set(failures)), "\n".join(sorted(set(failures)))
+    print(f"fuzzed {len(operations)} operations as {role}: {dict(statuses)}")
+    assert statuses[200] >= 5 and sum(statuses.values()) > 2 * len(operations)
