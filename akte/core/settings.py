@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 1.0
     job_max_attempts: int = 5
     job_lease_seconds: int = 600
+    #: Search results kept per process (per tenant index generation); 0 disables the cache.
+    search_cache_size: int = Field(default=512, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
