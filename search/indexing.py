@@ -31,8 +31,8 @@ def _noop(_msg: str, _n: int) -> None:
 class IndexService:
     """The per-process index service (``ctx.extensions["search"]``)."""
 
-    def __init__(self, root: Path) -> None:
-        self.backend = WhooshBackend(root)
+    def __init__(self, root: Path, cache_size: int = 512) -> None:
+        self.backend = WhooshBackend(root, cache_size=cache_size)
         self.root = Path(root)
 
     @property
@@ -173,6 +173,6 @@ def get(ctx: AppContext) -> IndexService:
     """The context's index service, attached on first use if ``startup`` did not run."""
     service = ctx.extensions.get("search")
     if service is None:
-        service = IndexService(ctx.settings.index_dir)
+        service = IndexService(ctx.settings.index_dir, ctx.settings.search_cache_size)
         ctx.extensions["search"] = service
     return service

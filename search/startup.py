@@ -18,7 +18,7 @@ log = logging.getLogger("akte.search")
 
 
 def startup(ctx: AppContext) -> None:
-    service = IndexService(ctx.settings.index_dir)
+    service = IndexService(ctx.settings.index_dir, ctx.settings.search_cache_size)
     ctx.extensions["search"] = service
     try:
         service.bootstrap(ctx)

@@ -31,6 +31,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -116,8 +117,11 @@ class _Open:
 
 
 class WhooshBackend:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache_size: int = 512) -> None:
         self.root = Path(root)
+        self._cache: OrderedDict[tuple, Hits] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
         self.schema = make_schema()
         self.parser = QueryParser(self.schema)
         self._open: dict[uuid.UUID, _Open] = {}
@@ -321,16 +325,56 @@ class WhooshBackend:
             yield entry.searcher
 
     def search(self, spec: QuerySpec) -> Hits:
+        """Runs ``spec`` within its scope; results of an unchanged index are cached.
+
+        The permission filter is part of the query (an ``And`` with the caller's org units
+        and granted Akten), so totals and facets count only what the caller may open. The
+        tenant needs no clause: each tenant has its own index, and org-unit and Akte ids
+        belong to exactly one tenant.
+        """
         user_query = self.parser.parse(spec.text)
         scope = spec.scope
         if scope.empty:
             return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
         allowed = [query.Term("org_unit_id", str(u)) for u in sorted(scope.org_unit_ids)]
         allowed += [query.Term("case_file_id", str(c)) for c in sorted(scope.case_file_ids)]
-        clauses = [user_query, query.Term("tenant_id", str(scope.tenant_id)), query.Or(allowed)]
+        clauses = [user_query, query.Or(allowed) if len(allowed) > 1 else allowed[0]]
         for name, value in spec.filters.items():
             clauses.append(query.Term(FACETS[name], value))
         final = query.And(clauses)
+        with self._searcher(scope.tenant_id) as searcher:
+            if searcher is None:
+                return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
+            key = (
+                scope, self._generation(scope.tenant_id), searcher.reader().generation(),
+                spec.text, spec.page, spec.size, spec.sort, tuple(sorted(spec.filters.items())),
+                spec.facets,
+            )
+            cached = self._cached(key)
+            if cached is not None:
+                return cached
+            hits = self._run(searcher, final, spec)
+        self._remember(key, hits)
+        return hits
+
+    def _cached(self, key: tuple) -> Hits | None:
+        if not self._cache_size:
+            return None
+        with self._cache_lock:
+            hits = self._cache.get(key)
+            if hits is not None:
+                self._cache.move_to_end(key)
+            return hits
+
+    def _remember(self, key: tuple, hits: Hits) -> None:
+        if not self._cache_size:
+            return
+        with self._cache_lock:
+            self._cache[key] = hits
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _run(self, searcher: Searcher, final: query.Query, spec: QuerySpec) -> Hits:
         sortedby = (
             sorting.FieldFacet("sort_date", reverse=True) if spec.sort == "date" else None
         )
@@ -340,43 +384,40 @@ class WhooshBackend:
             if spec.facets
             else None
         )
-        with self._searcher(scope.tenant_id) as searcher:
-            if searcher is None:
-                return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
-            try:
-                page = searcher.search_page(
-                    final, spec.page, pagelen=spec.size, sortedby=sortedby,
-                    groupedby=groupedby, terms=True,
-                )
-            except query.QueryError as exc:  # e.g. a phrase on a field without positions
-                raise InvalidQuery(f"the query cannot be run: {exc}") from exc
-            results = page.results
-            hits = [
-                Hit(
-                    doc_id=uuid.UUID(hit["doc_id"]),
-                    case_file_id=uuid.UUID(hit["case_file_id"]),
-                    score=float(hit.score or 0.0),
-                    stored=dict(hit["stored"]),
-                )
-                for hit in page
-            ]
-            facets: dict[str, dict[str, int]] = {}
-            if spec.facets:
-                for name in FACETS:
-                    counts = results.groups(name)
-                    facets[name] = {
-                        str(k): int(v)
-                        for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                        if k not in (None, "")
-                    }
-            terms = set()
-            if results.has_matched_terms():
-                terms = {
-                    (f, t.decode("utf-8") if isinstance(t, bytes) else t)
-                    for f, t in results.matched_terms()
-                    if f == "content"  # numeric/date terms are not text
+        try:
+            page = searcher.search_page(
+                final, spec.page, pagelen=spec.size, sortedby=sortedby,
+                groupedby=groupedby, terms=True,
+            )
+        except query.QueryError as exc:  # e.g. a phrase on a field without positions
+            raise InvalidQuery(f"the query cannot be run: {exc}") from exc
+        results = page.results
+        hits = [
+            Hit(
+                doc_id=uuid.UUID(hit["doc_id"]),
+                case_file_id=uuid.UUID(hit["case_file_id"]),
+                score=float(hit.score or 0.0),
+                stored=dict(hit["stored"]),
+            )
+            for hit in page
+        ]
+        facets: dict[str, dict[str, int]] = {}
+        if spec.facets:
+            for name in FACETS:
+                counts = results.groups(name)
+                facets[name] = {
+                    str(k): int(v)
+                    for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                    if k not in (None, "")
                 }
-            return Hits(total=page.total, hits=hits, facets=facets, terms=terms)
+        terms = set()
+        if results.has_matched_terms():
+            terms = {
+                (f, t.decode("utf-8") if isinstance(t, bytes) else t)
+                for f, t in results.matched_terms()
+                if f == "content"  # numeric/date terms are not text
+            }
+        return Hits(total=page.total, hits=hits, facets=facets, terms=terms)
 
     def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:
         """An HTML snippet: the text is escaped, only the ``<mark>`` tags are markup."""

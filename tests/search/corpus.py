@@ -90,6 +90,21 @@ FILLER = [
     "Die Angaben wurden geprüft und sind vollständig.",
     "Rückfragen richten Sie bitte an Ihre Ansprechpartnerin im Team Leistung.",
     "Der Betrag wird auf das bekannte Konto überwiesen.",
+    "Bei Änderungen Ihrer Verhältnisse sind Sie verpflichtet, diese unverzüglich mitzuteilen.",
+    "Die Kosten der Unterkunft und Heizung werden in tatsächlicher Höhe anerkannt.",
+    "Einkommen aus Erwerbstätigkeit wird nach Abzug der Freibeträge angerechnet.",
+    "Der Regelbedarf für alleinstehende Personen ist gesetzlich festgelegt.",
+    "Für die Bedarfsgemeinschaft wurden alle Mitglieder berücksichtigt.",
+    "Die Unterlagen wurden am Empfang abgegeben und eingescannt.",
+    "Eine Kopie dieses Schreibens verbleibt in der Akte.",
+    "Die Mietbescheinigung des Vermieters liegt vor.",
+    "Bitte geben Sie bei Rückfragen immer Ihre BG-Nummer an.",
+    "Der Termin zur persönlichen Vorsprache findet im Jobcenter statt.",
+    "Die Eingliederungsvereinbarung wurde gemeinsam besprochen.",
+    "Nachweise über Vermögen, Sparbücher und Lebensversicherungen sind beizufügen.",
+    "Die Heizkostenabrechnung ergab ein Guthaben zugunsten der Mieter.",
+    "Sie haben das Recht, Ihre Unterlagen jederzeit einzusehen.",
+    "Der Antrag gilt ab dem Ersten des Monats der Antragstellung.",
 ]
 MONTHS = _words("Januar Februar März April Mai Juni Juli August September Oktober November "
                 "Dezember")
@@ -122,8 +137,10 @@ def _money(rng: random.Random, low: int, high: int) -> str:
     return f"{rng.randint(low, high)},{rng.randint(0, 99):02d}"
 
 
-def page_texts(rng: random.Random, who: Person, doc_type: str, pages: int) -> list[str]:
-    """1–3 pages of plausible text for one document of ``doc_type``."""
+def page_texts(rng: random.Random, who: Person, doc_type: str, pages: int,
+               filler: int = 3) -> list[str]:
+    """Pages of plausible text for one document of ``doc_type`` (``filler`` sentences of
+    boilerplate each; the benchmark uses 8–16, about 1–1.5 KB a page, like a letter)."""
     day = date(2019, 1, 1) + timedelta(days=rng.randint(0, 2000))
     values = {
         "name": who.name, "street": who.street, "no": who.no, "zip": who.zip,
@@ -137,7 +154,7 @@ def page_texts(rng: random.Random, who: Person, doc_type: str, pages: int) -> li
     texts = []
     for _ in range(pages):
         lines = [line.format(**values) for line in PHRASES[doc_type]]
-        lines += rng.sample(FILLER, k=3)
+        lines += rng.sample(FILLER, k=min(filler, len(FILLER)))
         rng.shuffle(lines)
         texts.append("\n".join(lines))
     return texts

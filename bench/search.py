@@ -1,0 +1,483 @@
+"""Search benchmark: Whoosh through the HTTP API against PostgreSQL full-text search.
+
+Builds a corpus in a fresh PostgreSQL database — Akten of 17 tenants (4 org units each),
+German documents of 1–3 pages (names, addresses, IBANs, amounts; ~1–1.5 KB a page) — then:
+
+1. indexes it with ``akte search reindex``'s code path (streamed from the database into a
+   new index generation per tenant): documents/s, index size, peak RSS;
+2. builds the PostgreSQL baseline on the same rows: one ``tsvector`` per document
+   (``german`` configuration: person name, title, page texts) with a GIN index;
+3. runs one fixed, seeded query mix — rare names, fuzzy names, common words, phrases,
+   prefixes, Dokumentart and date filters, Aktenzeichen — as caseworkers of every tenant
+   who each hold one of the four org units (every query is permission-filtered):
+   * through the API (``uvicorn`` on loopback, 2 worker processes, httpx) with 1 and 8
+     concurrent clients; each answer has total, facets and snippets, and is audited;
+   * directly in-process against the search service (no HTTP, no auth), 1 client;
+   * directly against PostgreSQL (psycopg): the same filter, ``ts_rank`` top 20, the total
+     and the same four facet counts, with 1 and 8 concurrent connections.
+
+Run: ``python -m bench.search --docs 100000`` (default). Prints p50/p95/p99 per mode and
+the ratio Whoosh-API p95 / PostgreSQL p95 measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+TENANTS = 17
+UNITS_PER_TENANT = 4
+DOCS_PER_AKTE = 3
+SYLLABLES = ["brz", "ko", "wa", "ni", "ecz", "ski", "tre", "mul", "hau", "ber", "sto", "lin", "gra", "fen", "wit", "zek", "pol", "dor", "quan", "vel", "mar", "tus", "ock", "ram", "sel", "ing", "hof"]
+
+
+def _rare_surname(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize() + rng.choice(
+        ["er", "ski", "mann", "ow", "ic"]
+    )
+
+
+@dataclass
+class Corpus:
+    tenants: list[uuid.UUID] = field(default_factory=list)
+    units: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
+    #: (tenant, unit) → rare surnames / Aktenzeichen in that org unit
+    rare: dict[tuple[uuid.UUID, uuid.UUID], list[str]] = field(default_factory=dict)
+    aktenzeichen: dict[tuple[uuid.UUID, uuid.UUID], list[str]] = field(default_factory=dict)
+    docs: int = 0
+    pages: int = 0
+    text_bytes: int = 0
+
+
+def _settings(data_dir: Path, url: str):  # type: ignore[no-untyped-def]
+    from akte.core.settings import Settings
+
+    return Settings(env="test", data_dir=data_dir, secret_key=SECRET, inprocess_worker=False,
+                    database_url=url)
+
+
+def build_corpus(url: str, n_docs: int, seed: int = 17) -> Corpus:
+    """Inserts tenants, org units, Akten, documents, versions and pages in bulk."""
+    from sqlalchemy import create_engine, insert
+
+    from akte.case_files.models import CaseFile
+    from akte.documents.models import Document, DocumentPage, DocumentVersion
+    from akte.tenants.models import OrgUnit, Tenant
+    from tests.search.corpus import DOC_TYPES, SOURCES, page_texts, person
+
+    rng = random.Random(seed)
+    corpus = Corpus()
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for t in range(TENANTS):
+            tid = uuid.uuid4()
+            conn.execute(insert(Tenant), [{"id": tid, "slug": f"jc-{t:02d}-{tid.hex[:6]}",
+                                           "name": f"Jobcenter {t}", "options": {}}])
+            units = [uuid.uuid4() for _ in range(UNITS_PER_TENANT)]
+            conn.execute(insert(OrgUnit), [{"id": u, "tenant_id": tid, "code": f"OE{i}",
+                                            "name": f"Team {i}"} for i, u in enumerate(units)])
+            corpus.tenants.append(tid)
+            corpus.units[tid] = units
+    n_akten = max(1, n_docs // DOCS_PER_AKTE)
+    batch_cf, batch_doc, batch_ver, batch_page = [], [], [], []
+
+    def flush() -> None:
+        with engine.begin() as conn:
+            for table, rows in ((CaseFile, batch_cf), (Document, batch_doc),
+                                (DocumentVersion, batch_ver), (DocumentPage, batch_page)):
+                if rows:
+                    conn.execute(insert(table), rows)
+                    rows.clear()
+
+    made = 0
+    for a in range(n_akten):
+        tid = corpus.tenants[a % TENANTS]
+        unit = corpus.units[tid][(a // TENANTS) % UNITS_PER_TENANT]
+        rare = rng.random() < 0.02
+        who = person(rng, _rare_surname(rng) if rare else None)
+        az = f"AZ-{2015 + a % 10}-{a:07d}"
+        cf_id = uuid.uuid4()
+        bg = f"{10000 + a % 90000}BG{a:07d}"
+        batch_cf.append({"id": cf_id, "tenant_id": tid, "org_unit_id": unit, "aktenzeichen": az,
+                         "bg_nummer": bg, "bg_nummer_norm": bg, "kundennummer": f"K{a:08d}",
+                         "person_name": who.name, "status": "open" if a % 5 else "closed",
+                         "created_at": now, "updated_at": now})
+        if rare:
+            corpus.rare.setdefault((tid, unit), []).append(who.name.split()[-1])
+        if a % 50 == 0:
+            corpus.aktenzeichen.setdefault((tid, unit), []).append(az)
+        for _ in range(DOCS_PER_AKTE if a < n_akten - 1 else n_docs - made):
+            if made >= n_docs:
+                break
+            doc_type = rng.choice(DOC_TYPES)
+            doc_id, ver_id = uuid.uuid4(), uuid.uuid4()
+            texts = page_texts(rng, who, doc_type, rng.randint(1, 3), filler=rng.randint(8, 16))
+            day = date(2015, 1, 1) + timedelta(days=rng.randint(0, 3650))
+            batch_doc.append({"id": doc_id, "tenant_id": tid, "case_file_id": cf_id,
+                              "title": f"{doc_type} {day.year}", "doc_type": doc_type,
+                              "source": rng.choice(SOURCES), "document_date": day,
+                              "received_at": now - timedelta(days=rng.randint(0, 3000)),
+                              "status": "ready", "filed": True, "current_version": 1,
+                              "created_at": now, "updated_at": now})
+            batch_ver.append({"id": ver_id, "document_id": doc_id, "version_no": 1,
+                              "filename": "scan.pdf", "mime_type": "application/pdf",
+                              "size": 50_000, "page_count": len(texts), "created_at": now,
+                              "sha256": hashlib.sha256(doc_id.bytes).hexdigest()})
+            for p, text in enumerate(texts, 1):
+                batch_page.append({"version_id": ver_id, "page_no": p, "text": text,
+                                   "method": "ocr", "confidence": 0.9})
+                corpus.text_bytes += len(text.encode())
+            corpus.pages += len(texts)
+            made += 1
+        if len(batch_doc) >= 5000:
+            flush()
+            print(f"  inserted {made:>9} documents", flush=True)
+    flush()
+    corpus.docs = made
+    engine.dispose()
+    return corpus
+
+
+def make_caseworkers(url: str, corpus: Corpus) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+    """One caseworker per tenant and org unit: ``(tenant, unit, bearer token)``."""
+    from sqlalchemy import create_engine, insert
+
+    from akte.core.security import issue_token
+    from akte.users.models import Membership, User
+
+    engine = create_engine(url)
+    people = []
+    with engine.begin() as conn:
+        for tid in corpus.tenants:
+            for unit in corpus.units[tid]:
+                uid = uuid.uuid4()
+                conn.execute(insert(User), [{"id": uid, "tenant_id": tid, "role": "caseworker",
+                                             "username": f"sb-{uid.hex[:10]}",
+                                             "display_name": "SB", "password_hash": None}])
+                conn.execute(insert(Membership), [{"user_id": uid, "org_unit_id": unit}])
+                token = issue_token(SECRET, subject=str(uid), ttl_seconds=6 * 3600)
+                people.append((tid, unit, token))
+    engine.dispose()
+    return people
+
+
+@dataclass
+class Q:
+    kind: str
+    text: str  # the Whoosh query language
+    #: PostgreSQL: (tsquery function, its argument, extra SQL condition, its parameters)
+    pg: tuple[str, str, str, tuple]
+    who: int
+
+
+def query_mix(corpus: Corpus, people: list, n: int, seed: int = 5) -> list[Q]:
+    rng = random.Random(seed)
+    mix: list[Q] = []
+    kinds = ["rare_name", "fuzzy_name", "full_name", "common_word", "two_words", "phrase",
+             "art_filter", "aktenzeichen", "prefix", "date_range"]
+    while len(mix) < n:
+        kind = kinds[len(mix) % len(kinds)]
+        who = rng.randrange(len(people))
+        tid, unit, _ = people[who]
+        rare = corpus.rare.get((tid, unit)) or ["Niemand"]
+        if kind == "rare_name":
+            name = rng.choice(rare)
+            q = Q(kind, name, ("plainto_tsquery", name, "", ()), who)
+        elif kind == "fuzzy_name":
+            name = rng.choice(rare)
+            typo = name[:-2] + name[-1]  # one deletion
+            q = Q(kind, f"{typo}~", ("plainto_tsquery", typo, "", ()), who)
+        elif kind == "full_name":
+            name = f"{rng.choice(['Anna', 'Thomas', 'Fatma'])} {rng.choice(['Müller', 'Weber'])}"
+            q = Q(kind, name, ("plainto_tsquery", name, "", ()), who)
+        elif kind == "common_word":
+            word = rng.choice(["Miete", "Jobcenter", "Unterlagen", "Konto"])
+            q = Q(kind, word, ("plainto_tsquery", word, "", ()), who)
+        elif kind == "two_words":
+            words = rng.choice(["Kontoauszug Sparkasse", "Lohnsteuer Auszahlungsbetrag",
+                                "Heizkosten Nachzahlung"])
+            q = Q(kind, words, ("plainto_tsquery", words, "", ()), who)
+        elif kind == "phrase":
+            phrase = rng.choice(["Kosten der Unterkunft", "Sicherung des Lebensunterhalts",
+                                 "Mit freundlichen Grüßen"])
+            q = Q(kind, f'"{phrase}"', ("phraseto_tsquery", phrase, "", ()), who)
+        elif kind == "art_filter":
+            q = Q(kind, "art:Lohnabrechnung Pflegedienst",
+                  ("plainto_tsquery", "Pflegedienst", "AND doc_type = %s", ("Lohnabrechnung",)),
+                  who)
+        elif kind == "aktenzeichen":
+            az = rng.choice(corpus.aktenzeichen.get((tid, unit)) or ["AZ-0000-0000000"])
+            q = Q(kind, az, ("", "", "AND aktenzeichen = %s", (az,)), who)
+        elif kind == "prefix":
+            q = Q(kind, "Nebenkost*", ("to_tsquery", "nebenkost:*", "", ()), who)
+        else:
+            q = Q(kind, "Bescheid datum:2018-01-01..2018-06-30",
+                  ("plainto_tsquery", "Bescheid",
+                   "AND document_date BETWEEN %s AND %s", (date(2018, 1, 1), date(2018, 6, 30))),
+                  who)
+        mix.append(q)
+    return mix
+
+
+def build_pg_fts(url: str) -> float:
+    """One tsvector per document (german), GIN index; returns seconds."""
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    start = time.monotonic()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        conn.execute("DROP TABLE IF EXISTS bench_fts")
+        conn.execute("""
+            CREATE TABLE bench_fts AS
+            SELECT d.id, d.tenant_id, cf.org_unit_id, d.doc_type, d.source, d.document_date,
+                   cf.aktenzeichen, cf.status,
+                   extract(year FROM d.document_date)::int AS year,
+                   setweight(to_tsvector('german', coalesce(cf.person_name, '')), 'A') ||
+                   setweight(to_tsvector('german', d.title), 'B') ||
+                   to_tsvector('german', coalesce(string_agg(p.text, ' ' ORDER BY p.page_no), ''))
+                   AS tsv
+            FROM documents d
+            JOIN case_files cf ON cf.id = d.case_file_id
+            JOIN document_versions v ON v.document_id = d.id AND v.version_no = d.current_version
+            LEFT JOIN document_pages p ON p.version_id = v.id
+            WHERE d.status = 'ready'
+            GROUP BY d.id, cf.id
+        """)
+        conn.execute("CREATE INDEX ON bench_fts USING gin (tsv)")
+        conn.execute("CREATE INDEX ON bench_fts (tenant_id, org_unit_id)")
+        conn.execute("CREATE INDEX ON bench_fts (aktenzeichen)")
+        conn.execute("ANALYZE bench_fts")
+    return time.monotonic() - start
+
+
+def pg_query(conn: psycopg.Connection, q: Q, tid: uuid.UUID, unit: uuid.UUID) -> int:
+    func, arg, extra, params = q.pg
+    if func:
+        match = f"tsv @@ {func}('german', %s)"
+        rank = f"ts_rank(tsv, {func}('german', %s))"
+        match_params: tuple = (arg,)
+    else:
+        match, rank, match_params = "TRUE", "1.0", ()
+    where = f"tenant_id = %s AND org_unit_id = %s AND {match} {extra}"
+    base = (tid, unit, *match_params, *params)
+    top = conn.execute(
+        f"SELECT id, {rank} AS r FROM bench_fts WHERE {where} ORDER BY r DESC LIMIT 20",
+        (*match_params, *base),
+    ).fetchall()
+    facets = conn.execute(
+        f"SELECT doc_type, year, source, status, count(*) FROM bench_fts WHERE {where} "
+        "GROUP BY GROUPING SETS ((doc_type), (year), (source), (status), ())",
+        base,
+    ).fetchall()
+    return len(top) + len(facets)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    qs = statistics.quantiles(samples, n=100, method="inclusive")
+    return qs[49] * 1000, qs[94] * 1000, qs[98] * 1000
+
+
+def run_clients(mix: list[Q], clients: int, fn) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
+    """Every client runs the whole mix (rotated); returns latencies and wall seconds."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(k: int) -> None:
+        state: dict = {}
+        local = []
+        rotated = mix[k * len(mix) // clients:] + mix[: k * len(mix) // clients]
+        for q in rotated:
+            start = time.perf_counter()
+            fn(state, q)
+            local.append(time.perf_counter() - start)
+        with lock:
+            latencies.extend(local)
+        if "close" in state:
+            state["close"]()
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    return latencies, time.monotonic() - start
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: Path, url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "AKTE_ENV": "test", "AKTE_DATA_DIR": str(data_dir),
+           "AKTE_DATABASE_URL": url, "AKTE_SECRET_KEY": SECRET, "AKTE_INPROCESS_WORKER": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "akte.asgi:app", "--host", "127.0.0.1", "--port",
+         str(port), "--workers", str(workers), "--log-level", "warning"],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError("uvicorn did not start")
+
+
+def du(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200, help="size of the query mix")
+    parser.add_argument("--server-workers", type=int, default=2)
+    parser.add_argument("--keep", action="store_true", help="keep the database and index")
+    args = parser.parse_args()
+
+    from akte.core.context import AppContext
+    from akte.core.migrations import upgrade
+    from tests.infra.postgres import fresh_database, postgres_server
+
+    print(f"search benchmark: {args.docs} documents, {TENANTS} tenants, "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    with postgres_server() as admin, fresh_database(admin) as url:
+        data_dir = Path(tempfile.mkdtemp(prefix="akte-bench-search-"))
+        try:
+            upgrade(url)
+            t0 = time.monotonic()
+            corpus = build_corpus(url, args.docs)
+            t_insert = time.monotonic() - t0
+            print(f"corpus: {corpus.docs} documents, {corpus.pages} pages, "
+                  f"{corpus.text_bytes / 1e6:.0f} MB text, inserted in {t_insert:.0f}s")
+            people = make_caseworkers(url, corpus)
+            mix = query_mix(corpus, people, args.queries)
+
+            settings = _settings(data_dir, url)
+            ctx = AppContext.from_settings(settings)
+            service = ctx.extensions["search"]
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            t0 = time.monotonic()
+            last = [t0]
+
+            def progress(msg: str, n: int) -> None:
+                if time.monotonic() - last[0] > 30:
+                    last[0] = time.monotonic()
+                    print(f"  indexed {n:>9} ({n / (last[0] - t0):.0f}/s)", flush=True)
+
+            indexed = service.reindex(ctx, progress)
+            t_index = time.monotonic() - t0
+            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            index_bytes = du(settings.index_dir)
+            print(f"whoosh index: {indexed} documents in {t_index:.0f}s = "
+                  f"{indexed / t_index:.0f} docs/s, size {index_bytes / 1e6:.0f} MB "
+                  f"({index_bytes / max(corpus.text_bytes, 1):.2f}x text), peak RSS "
+                  f"{rss_before / 1024:.0f} → {rss_after / 1024:.0f} MB")
+            t_pg = build_pg_fts(url)
+            dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(dsn) as conn:
+                pg_size = conn.execute(
+                    "SELECT pg_total_relation_size('bench_fts')").fetchone()[0]
+            print(f"postgres fts: built in {t_pg:.0f}s = {indexed / t_pg:.0f} docs/s, "
+                  f"table+GIN {pg_size / 1e6:.0f} MB")
+
+            results: dict[str, tuple[float, float, float, float]] = {}
+
+            # -- in-process, no HTTP ----------------------------------------------------
+            from akte.auth.principal import Principal
+            from akte.core.database import session_scope
+            from akte.users.models import Role
+            from search import service as search_service
+
+            def direct(state: dict, q: Q) -> None:
+                tid, unit, _ = people[q.who]
+                principal = Principal(uuid.uuid4(), "bench", Role.caseworker, tid,
+                                      frozenset({unit}))
+                with session_scope(ctx.session_factory) as session:
+                    search_service.search(ctx, session, principal, q=q.text, size=20)
+
+            run_clients(mix[:20], 1, direct)  # warm-up: open searchers, fill caches
+            lat, wall = run_clients(mix, 1, direct)
+            results["whoosh in-process, 1 client"] = (*percentiles(lat), len(lat) / wall)
+            ctx.close()
+
+            # -- through the API ------------------------------------------------------
+            proc, base = start_server(data_dir, url, args.server_workers)
+            try:
+                def api(state: dict, q: Q) -> None:
+                    if "client" not in state:
+                        state["client"] = httpx.Client(base_url=base, timeout=60)
+                        state["close"] = state["client"].close
+                    response = state["client"].get(
+                        "/api/v1/search", params={"q": q.text, "size": 20},
+                        headers={"Authorization": f"Bearer {people[q.who][2]}"})
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{q.text}: {response.status_code} {response.text}")
+
+                run_clients(mix, args.server_workers * 2, api)  # warm every worker
+                for clients in (1, 8):
+                    lat, wall = run_clients(mix, clients, api)
+                    results[f"whoosh via API, {clients} client(s)"] = (
+                        *percentiles(lat), len(lat) / wall)
+            finally:
+                proc.terminate()
+                proc.wait(30)
+
+            # -- PostgreSQL full-text search ------------------------------------------
+            def pg(state: dict, q: Q) -> None:
+                if "conn" not in state:
+                    state["conn"] = psycopg.connect(dsn, autocommit=True)
+                    state["close"] = state["conn"].close
+                tid, unit, _ = people[q.who]
+                pg_query(state["conn"], q, tid, unit)
+
+            run_clients(mix, 2, pg)  # warm the buffer cache
+            for clients in (1, 8):
+                lat, wall = run_clients(mix, clients, pg)
+                results[f"postgres fts direct, {clients} client(s)"] = (
+                    *percentiles(lat), len(lat) / wall)
+
+            print(f"\nquery mix: {len(mix)} queries ({len({q.kind for q in mix})} kinds), "
+                  "every one filtered to one org unit of one tenant; total + 4 facets + top 20")
+            print(f"{'mode':38s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'q/s':>7s}")
+            for mode, (p50, p95, p99, qps) in results.items():
+                print(f"{mode:38s} {p50:8.1f} {p95:8.1f} {p99:8.1f} {qps:7.1f}")
+            api8 = results["whoosh via API, 8 client(s)"][1]
+            pg8 = results["postgres fts direct, 8 client(s)"][1]
+            print(f"\nratio p95 whoosh-API / postgres-fts (8 clients): {api8 / pg8:.2f}x")
+            print(f"target p95 ≤ 100 ms through the API with 8 clients: "
+                  f"{'met' if api8 <= 100 else 'NOT met'} ({api8:.0f} ms at {corpus.docs} docs)")
+        finally:
+            if args.keep:
+                print(f"kept index in {data_dir}")
+            else:
+                shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
