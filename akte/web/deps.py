@@ -33,6 +33,7 @@ def get_staff(request: Request, session: DbSession) -> Principal:
         raise _redirect(f"/login?next={quote(target, safe='')}")
     principal = principal_for(session, user, client_ip(request))
     request.state.principal = principal
+    request.state.web_db = session  # for PageRoute's rollback on errors
     request.state.display_name = user.display_name
     return principal
 
@@ -43,6 +44,7 @@ Staff = Annotated[Principal, Depends(get_staff)]
 def get_citizen(request: Request, session: DbSession) -> UploadCode:
     secret = get_context(request).settings.effective_secret_key
     code_id = sessions.citizen_code_id(secret, request.cookies.get(sessions.CITIZEN_COOKIE))
+    request.state.web_db = session
     code = session.get(UploadCode, code_id) if code_id else None
     if code is None or not codes.is_usable(code):
         raise _redirect("/upload")

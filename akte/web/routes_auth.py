@@ -20,9 +20,10 @@ from akte.core.security import verify_password
 from akte.users.models import SERVICE_ROLES, User
 from akte.web import ratelimit, sessions
 from akte.web.deps import CsrfChecked
+from akte.web.errors import PageRoute
 from akte.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"akte.css": "text/css", "upload.js": "text/javascript"}
 LOGIN_LIMIT = 20

@@ -22,9 +22,10 @@ from akte.documents import service as documents
 from akte.documents.schemas import Rendition
 from akte.web import inbox, letters
 from akte.web.deps import CsrfChecked, Staff
+from akte.web.errors import PageRoute
 from akte.web.pages import page
 
-router = APIRouter(prefix="/app", include_in_schema=False)
+router = APIRouter(prefix="/app", include_in_schema=False, route_class=PageRoute)
 BROWSER_IMAGES = {"image/jpeg", "image/png"}
 
 

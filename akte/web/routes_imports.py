@@ -18,9 +18,10 @@ from akte.core.dependencies import DbSession
 from akte.features import _optional
 from akte.users.models import Role
 from akte.web.deps import Staff
+from akte.web.errors import PageRoute
 from akte.web.pages import page
 
-router = APIRouter(prefix="/app/imports", include_in_schema=False)
+router = APIRouter(prefix="/app/imports", include_in_schema=False, route_class=PageRoute)
 REPORT_ROWS = 500
 
 

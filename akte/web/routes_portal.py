@@ -22,10 +22,11 @@ from akte.core.ranges import content_disposition
 from akte.tenants.models import Tenant
 from akte.web import codes, i18n, portal, receipt_pdf, sessions
 from akte.web.deps import Citizen, CsrfChecked
+from akte.web.errors import PageRoute
 from akte.web.models import UploadCode, UploadReceipt
 from akte.web.templating import render
 
-router = APIRouter(prefix="/upload", include_in_schema=False)
+router = APIRouter(prefix="/upload", include_in_schema=False, route_class=PageRoute)
 LANG_COOKIE = "akte_lang"
 
 

@@ -15,9 +15,10 @@ from akte.core.pagination import PageParams, paginate
 from akte.documents import repository as document_repo
 from akte.web import codes, finder, inbox, letters
 from akte.web.deps import CsrfChecked, Staff
+from akte.web.errors import PageRoute
 from akte.web.pages import page
 
-router = APIRouter(prefix="/app", include_in_schema=False)
+router = APIRouter(prefix="/app", include_in_schema=False, route_class=PageRoute)
 PAGE_SIZE = 25
 
 

@@ -103,7 +103,9 @@ def test_akte_page_viewer_and_downloads(ctx, world):
     # Someone of another org unit: the Akte and its documents do not exist for them.
     other = browser(ctx)
     login(other, world.users["caseworker_a2"].username)
-    assert other.get(case_url).status_code == 404
+    hidden = other.get(case_url)
+    assert hidden.status_code == 404
+    assert "<h1>Nicht gefunden</h1>" in hidden.text  # a page in the layout, not JSON
     assert other.get(f"/app/documents/{document_id}").status_code == 404
     assert other.get(f"/app/documents/{document_id}/content").status_code == 404
 
