@@ -1,0 +1,344 @@
+"""Load: 20 simulated users against a real uvicorn server on loopback, then consistency.
+
+    .venv/bin/python -m bench.load [--seconds 60] [--users 20]
+
+Users (threads with their own HTTP connection): caseworkers search and open Akten and
+download documents, staff upload PDFs, citizens upload with an upload code, the print
+provider polls its batches. The server is ``akte.asgi:app`` (embedded default: SQLite,
+local blobs, in-process worker) in a subprocess on a free port.
+
+Printed: throughput and p50/p95 latency per action, the error count (anything but the
+expected status, and any exception: must be 0), a baseline of the same mix with ONE user
+measured in the same run (the ratio shows what concurrency costs), and afterwards: queue
+drained, every accepted upload present exactly once, and ``akte fsck`` (database, blobs,
+index) clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SECRET = "bench-load-secret-key-that-is-long-enough-0123456789"
+
+
+def _pdf(text: str) -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf)
+    page.drawString(72, 720, text)
+    page.showPage()
+    page.save()
+    return buf.getvalue()
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    uploaded: list[str] = field(default_factory=list)  # sha256 of every accepted upload
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, action: str, seconds: float) -> None:
+        with self.lock:
+            self.latencies[action].append(seconds)
+
+    def error(self, message: str) -> None:
+        with self.lock:
+            self.errors.append(message)
+
+
+@dataclass
+class Seed:
+    base: str
+    caseworker: dict[str, str]
+    case_file_ids: list[str]
+    provider: dict[str, str] | None
+    codes: list[str]
+    words: list[str]
+
+
+def _timed(stats: Stats, action: str, expected: set[int], call) -> httpx.Response | None:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    try:
+        response = call()
+    except httpx.HTTPError as exc:
+        stats.error(f"{action}: {type(exc).__name__}: {exc}")
+        return None
+    stats.add(action, time.perf_counter() - started)
+    if response.status_code not in expected:
+        stats.error(f"{action}: HTTP {response.status_code} {response.text[:200]}")
+        return None
+    return response
+
+
+def caseworker(seed: Seed, stats: Stats, stop: threading.Event, rng: random.Random) -> None:
+    with httpx.Client(base_url=seed.base, headers=seed.caseworker, timeout=60) as http:
+        while not stop.is_set():
+            word = rng.choice(seed.words)
+            _timed(stats, "search", {200}, lambda w=word: http.get("/api/v1/search",
+                                                                   params={"q": w}))
+            case_id = rng.choice(seed.case_file_ids)
+            _timed(stats, "open_akte", {200}, lambda c=case_id: http.get(f"/api/v1/case-files/{c}"))
+            docs = _timed(stats, "list_documents", {200},
+                          lambda c=case_id: http.get(f"/api/v1/case-files/{c}/documents"))
+            if docs is not None and docs.json()["items"]:
+                doc = rng.choice(docs.json()["items"])
+                _timed(stats, "download", {200},
+                       lambda d=doc: http.get(f"/api/v1/documents/{d['id']}/content"))
+
+
+def uploader(seed: Seed, stats: Stats, stop: threading.Event, rng: random.Random) -> None:
+    with httpx.Client(base_url=seed.base, headers=seed.caseworker, timeout=60) as http:
+        while not stop.is_set():
+            data = _pdf(f"Lohnabrechnung {rng.choice(seed.words)} {uuid.uuid4()}")
+            case_id = rng.choice(seed.case_file_ids)
+            r = _timed(stats, "upload", {201}, lambda data=data, case_id=case_id: http.post(
+                f"/api/v1/case-files/{case_id}/documents",
+                files={"file": ("lohn.pdf", data, "application/pdf")},
+                data={"doc_type": "Lohnabrechnung"}))
+            if r is not None:
+                with stats.lock:
+                    stats.uploaded.append(r.json()["sha256"])
+
+
+def citizen(seed: Seed, stats: Stats, stop: threading.Event, rng: random.Random) -> None:
+    code = seed.codes.pop()
+    with httpx.Client(base_url=seed.base, timeout=60, follow_redirects=False) as http:
+        page = http.get("/upload")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        if token is None:
+            stats.error("citizen: no CSRF token on the portal page")
+            return
+        csrf = token.group(1)
+        r = http.post("/upload", data={"code": code, "csrf_token": csrf})
+        if r.status_code != 303:
+            stats.error(f"citizen: code refused: HTTP {r.status_code}")
+            return
+        while not stop.is_set():
+            data = _pdf(f"Kontoauszug {uuid.uuid4()}")
+            r = _timed(stats, "citizen_upload", {201}, lambda data=data: http.post(
+                "/upload/files", files={"files": ("konto.pdf", data, "application/pdf")},
+                headers={"X-CSRF-Token": csrf, "Accept": "application/json"}))
+            if r is not None:
+                import hashlib
+
+                with stats.lock:
+                    stats.uploaded.append(hashlib.sha256(data).hexdigest())
+            stop.wait(1.0)  # a person picks the next file
+
+
+def provider(seed: Seed, stats: Stats, stop: threading.Event, rng: random.Random) -> None:
+    assert seed.provider is not None
+    with httpx.Client(base_url=seed.base, headers=seed.provider, timeout=60) as http:
+        while not stop.is_set():
+            _timed(stats, "provider_poll", {200}, lambda: http.get("/api/v1/outbox/batches"))
+            stop.wait(0.5)
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    return {**os.environ, "AKTE_DATA_DIR": str(data_dir), "AKTE_SECRET_KEY": SECRET,
+            "AKTE_ENV": "test", "OMP_THREAD_LIMIT": "1"}
+
+
+def seed_data(data_dir: Path, base: str) -> Seed:
+    os.environ.update(_env(data_dir))
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.migrations import upgrade
+    from akte.core.settings import get_settings
+    from tests.builders import make_case_file, make_world
+
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    ctx = AppContext.from_settings(settings)
+    world = make_world(ctx)
+    with session_scope(ctx.session_factory) as session:
+        extra = [make_case_file(session, world.tenant_a, world.unit_a1) for _ in range(8)]
+    ctx.close()
+    return Seed(base=base, caseworker=world.headers["caseworker_a1"],
+                case_file_ids=[str(world.case_a1.id)] + [str(c.id) for c in extra],
+                provider=world.headers["provider_a"], codes=[],
+                words=["Lohnabrechnung", "Kontoauszug", "Mietvertrag", "Bescheid"])
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+    with (data_dir / "server.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "akte.asgi:app", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning", "--no-access-log"],
+            env=_env(data_dir), stdout=subprocess.DEVNULL, stderr=log,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"server did not start; see {data_dir / 'server.log'}")
+
+
+def issue_codes(seed: Seed, n: int) -> None:
+    with httpx.Client(base_url=seed.base, headers=seed.caseworker, timeout=30) as http:
+        for _ in range(n):
+            r = http.post(f"/api/v1/case-files/{seed.case_file_ids[0]}/upload-codes", json={})
+            r.raise_for_status()
+            seed.codes.append(r.json()["code"])
+
+
+def run_phase(seed: Seed, users: int, seconds: float) -> tuple[Stats, float]:
+    mix = [caseworker] * 8 + [uploader] * 6 + [citizen] * 3 + [provider] * 3
+    roles = [mix[i % len(mix)] for i in range(users)] if users > 1 else [caseworker]
+    issue_codes(seed, sum(1 for r in roles if r is citizen))
+    stats, stop = Stats(), threading.Event()
+    threads = [threading.Thread(target=role, args=(seed, stats, stop, random.Random(i)))
+               for i, role in enumerate(roles)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join(120)
+    return stats, time.monotonic() - started
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else (values or [0])[0]
+
+
+def report(title: str, stats: Stats, elapsed: float) -> tuple[float, float]:
+    everything = [v for vs in stats.latencies.values() for v in vs]
+    rate = len(everything) / elapsed
+    print(f"\n{title}: {len(everything)} requests in {elapsed:.1f}s = {rate:.1f} req/s, "
+          f"p95 {p95(everything) * 1000:.0f} ms, errors {len(stats.errors)}")
+    for action, values in sorted(stats.latencies.items()):
+        print(f"  {action:15} n={len(values):6}  p50 {statistics.median(values) * 1000:7.1f} ms"
+              f"  p95 {p95(values) * 1000:7.1f} ms")
+    for message in stats.errors[:10]:
+        print(f"  ERROR {message}")
+    return rate, p95(everything)
+
+
+def wait_for_queue(data_dir: Path, timeout: float = 300) -> dict[str, int]:
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.settings import get_settings
+    from akte.jobs import repository
+    from akte.jobs.registry import registered_kinds
+
+    ctx = AppContext.from_settings(get_settings())
+    kinds = set(registered_kinds())
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with session_scope(ctx.session_factory) as session:
+                from sqlalchemy import func, select
+
+                from akte.jobs.models import Job
+
+                pending = session.scalar(select(func.count()).where(
+                    Job.status.in_(["queued", "running"]), Job.kind.in_(kinds),
+                    Job.kind != "audit.seal_periodic", Job.run_after <= _now()))
+                counts = repository.counts(session)
+            if not pending or time.monotonic() > deadline:
+                return counts
+            time.sleep(1)
+    finally:
+        ctx.close()
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from akte.core.database import utcnow
+
+    return utcnow()
+
+
+def consistency(uploaded: list[str]) -> bool:
+    from sqlalchemy import func, select
+
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.settings import get_settings
+    from akte.documents.models import DocumentVersion
+    from akte.operations.fsck import check
+
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with session_scope(ctx.session_factory) as session:
+            rows = {h: n for h, n in session.execute(
+                select(DocumentVersion.sha256, func.count()).group_by(DocumentVersion.sha256))}
+        not_once = [h for h in uploaded if rows.get(h) != 1]
+        fsck = check(ctx, grace_seconds=0)
+    finally:
+        ctx.close()
+    index = ("not checked" if fsck.index is None
+             else ", ".join(f"{k} {len(v)}" for k, v in fsck.index.items()))
+    print(f"\nconsistency: {len(uploaded)} accepted uploads, {len(not_once)} not present "
+          f"exactly once; fsck: blobs {fsck.blobs}, orphaned {len(fsck.orphaned)}, missing "
+          f"{len(fsck.missing)}, corrupt {len(fsck.corrupt)} (re-hashed {fsck.hashed}); "
+          f"index: {index} -> {'CLEAN' if fsck.clean and not not_once else 'INCONSISTENT'}")
+    return fsck.clean and not not_once
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--baseline-seconds", type=float, default=10)
+    args = parser.parse_args()
+    from tests.infra.ports import free_port
+
+    data_dir = Path(tempfile.mkdtemp(prefix="akte-bench-load-"))
+    port = free_port()
+    seed = seed_data(data_dir, f"http://127.0.0.1:{port}")
+    server = start_server(data_dir, port)
+    try:
+        with httpx.Client(base_url=seed.base, headers=seed.caseworker) as http:
+            for i in range(20):  # something to find and open
+                http.post(f"/api/v1/case-files/{seed.case_file_ids[i % 3]}/documents",
+                          files={"file": ("s.pdf", _pdf(f"{seed.words[i % 4]} {i}"),
+                                          "application/pdf")}).raise_for_status()
+        wait_for_queue(data_dir)
+        base_stats, base_elapsed = run_phase(seed, 1, args.baseline_seconds)
+        base_rate, base_p95 = report("baseline (1 caseworker)", base_stats, base_elapsed)
+        stats, elapsed = run_phase(seed, args.users, args.seconds)
+        rate, p95_all = report(f"load ({args.users} users)", stats, elapsed)
+        print(f"\nratio vs baseline: throughput x{rate / base_rate:.2f}, "
+              f"p95 x{p95_all / base_p95:.2f}")
+        counts = wait_for_queue(data_dir)
+        print(f"queue after draining: {counts}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    ok = consistency(stats.uploaded + base_stats.uploaded)
+    errors = len(stats.errors) + len(base_stats.errors)
+    print(f"errors: {errors}; server exit code after SIGTERM: {server.returncode}")
+    return 0 if ok and errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
