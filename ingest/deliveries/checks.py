@@ -43,7 +43,7 @@ def count_pages(path: Path, mime: str) -> int:
             with Image.open(path) as image:
                 return int(getattr(image, "n_frames", 1))
         return 1
-    except (pdfium.PdfiumError, UnidentifiedImageError, OSError) as exc:
+    except (pdfium.PdfiumError, UnidentifiedImageError, OSError, ValueError) as exc:
         raise Rejection("unreadable", f"the file cannot be read as {mime}: {exc}") from None
 
 

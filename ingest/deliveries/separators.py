@@ -19,6 +19,7 @@ import pypdfium2 as pdfium
 import zxingcpp
 from PIL import Image, ImageSequence
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
 
 from ingest.deliveries.checks import Rejection
 
@@ -74,7 +75,7 @@ def split(path: Path, mime: str, codes: Iterable[str], out_dir: Path) -> list[Pa
             runs = _runs(_is_separator(p, wanted) for p in _tiff_pages(path))
             return [_write_tiff_part(path, run, out_dir / f"part-{n}.pdf")
                     for n, run in enumerate(runs, start=1)]
-    except (pdfium.PdfiumError, OSError) as exc:
+    except (pdfium.PdfiumError, PyPdfError, OSError, ValueError) as exc:
         raise Rejection("unreadable", f"the file cannot be split: {exc}") from None
     raise Rejection("unsupported_type", f"only PDF and TIFF files can be split, not {mime}")
 

@@ -74,7 +74,7 @@ class FolderSource:
         self.prefix = ""
 
     def locate(self, name: str) -> Path | None:
-        path = self.root / safe_name(name)
+        path = self.root / safe_name(self.prefix + name)
         if not path.exists() and not path.is_symlink():
             return None
         resolved = path.resolve()
@@ -87,7 +87,9 @@ class FolderSource:
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames.sort()
             for filename in sorted(filenames):
-                yield (Path(dirpath) / filename).relative_to(self.root).as_posix()
+                name = (Path(dirpath) / filename).relative_to(self.root).as_posix()
+                if name.startswith(self.prefix):
+                    yield name[len(self.prefix):]
 
     def unsafe_names(self) -> Iterator[tuple[str, str]]:
         return iter(())
