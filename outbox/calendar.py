@@ -8,6 +8,10 @@ or public holiday, the date moves to the **next working day** (case law of BSG a
 old three-day rule, applied by § 26 Abs. 3 SGB X). Public holidays are the nine nationwide
 ones; a tenant may add regional ones (``extra_holidays`` in its outbox settings, ISO dates).
 
+The fiction does not hold when the letter did not arrive or arrived later (§ 37 Abs. 2
+Satz 3 SGB X): a ``returned`` letter has no legal delivery date, and a reported delivery
+after the fictional date replaces it (:func:`outbox.provider.legal_date`).
+
 A Postzustellungsurkunde (PZU) is different: the service date is the one written on the
 Urkunde (§ 3 VwZG with § 180 ZPO), i.e. the date the provider reports as ``delivered``.
 """

@@ -15,7 +15,7 @@ import uuid
 from datetime import date, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -139,9 +139,12 @@ def acknowledge(
     session.refresh(batch)
     if done.rowcount != 1:
         return batch  # a concurrent ack won; same outcome
+    # every letter of the batch gets its handed_over step, also one the provider already
+    # reported on before acknowledging (its status stays ahead; only the history fills in)
+    recorded = exists().where(LetterEvent.letter_id == Letter.id,
+                              LetterEvent.status == LetterStatus.handed_over.value)
     letter_ids = list(session.scalars(
-        select(Letter.id).where(Letter.batch_id == batch.id,
-                                Letter.status == LetterStatus.batched)
+        select(Letter.id).where(Letter.batch_id == batch.id, ~recorded)
     ))
     for start in range(0, len(letter_ids), 500):
         chunk = letter_ids[start : start + 500]
@@ -209,17 +212,14 @@ def report_status(
         return letter, False  # the same report arrived twice at the same moment
     if not changed:
         return letter, False
-    rules = outbox_settings.get(session, letter.tenant_id)
-    if status == LetterStatus.posted and on is not None:
+    if status == LetterStatus.posted:
         letter.posted_on = on
-        if not pzu:
-            letter.legal_delivery_date = legal_delivery_date(on, rules.extra_holidays)
-    elif status == LetterStatus.delivered and on is not None:
+    elif status == LetterStatus.delivered:
         letter.delivered_on = on
-        if pzu:
-            letter.legal_delivery_date = on
     elif status == LetterStatus.returned:
         letter.return_reason = reason
+    rules = outbox_settings.get(session, letter.tenant_id)
+    letter.legal_delivery_date = legal_date(letter, rules.extra_holidays)
     if needs_proof and proof is not None:
         letter.proof_document_id = _file_proof(session, storage, letter, principal, proof,
                                                proof_filename, max_bytes)
@@ -228,6 +228,24 @@ def report_status(
                  detail={"status": status.value, "on": on.isoformat() if on else None})
     session.flush()
     return letter, True
+
+
+def legal_date(letter: Letter, extra_holidays: list[date]) -> date | None:
+    """The date the letter counts as received (see :mod:`outbox.calendar`).
+
+    PZU: the delivery date of the Zustellungsurkunde. Otherwise the four-day fiction from
+    the posting date; it does not hold when the letter did not arrive (``returned``: no
+    date) or arrived later than the fiction (the reported later delivery date counts,
+    § 37 Abs. 2 Satz 3 SGB X).
+    """
+    if letter.product == Product.pzu:
+        return letter.delivered_on
+    if letter.status == LetterStatus.returned or letter.posted_on is None:
+        return None
+    fiction = legal_delivery_date(letter.posted_on, extra_holidays)
+    if letter.delivered_on is not None and letter.delivered_on > fiction:
+        return letter.delivered_on
+    return fiction
 
 
 def _file_proof(session: Session, storage: BlobStore, letter: Letter, principal: Principal,

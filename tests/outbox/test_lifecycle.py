@@ -126,6 +126,9 @@ def test_full_life_cycle(ctx, client, ow):
     conflicting = _report(client, provider, plain["id"], "posted", date="2025-12-18")
     assert conflicting.status_code == 409
 
+    # a delivery reported later than the fictional date is the legal date
+    late_delivery = _report(client, provider, plain["id"], "delivered", date="2025-12-23")
+    assert late_delivery.json()["legal_delivery_date"] == "2025-12-23"
     early = _report(client, provider, colour["id"], "delivered", date="2025-12-20").json()
     assert early["status"] == "delivered"
     late = _report(client, provider, colour["id"], "posted", date="2025-12-16").json()
@@ -140,6 +143,7 @@ def test_full_life_cycle(ctx, client, ow):
                        reason="Empfänger unbekannt verzogen").json()
     assert returned["status"] == "returned"
     assert returned["return_reason"] == "Empfänger unbekannt verzogen"
+    assert returned["legal_delivery_date"] is None  # not received: no Zugangsfiktion
     assert _report(client, provider, uploaded["id"], "delivered",
                    date="2025-12-20").status_code == 409
 
@@ -163,7 +167,7 @@ def test_full_life_cycle(ctx, client, ow):
     # the caseworker sees the whole history on the Akte
     letters = client.get(f"/api/v1/case-files/{case_id}/letters", headers=cw).json()
     states = {item["id"]: item["status"] for item in letters["items"]}
-    assert states == {plain["id"]: "posted", colour["id"]: "delivered",
+    assert states == {plain["id"]: "delivered", colour["id"]: "delivered",
                       uploaded["id"]: "returned", pzu["id"]: "delivered"}
     run_until_idle(ctx)
     doc = client.get(f"/api/v1/documents/{plain['document_id']}", headers=cw).json()
@@ -200,6 +204,20 @@ def test_unacknowledged_batch_is_offered_again(ctx, client, ow):
         session.execute(update(Batch).where(Batch.id == result.batch_id)
                         .values(offer_expires_at=None))
     assert batch_id not in {b["id"] for b in _ready(client, provider)["items"]}
+
+
+def test_report_before_ack_keeps_a_complete_history(ctx, client, ow):
+    world = ow.world
+    letter = _create_rendered(client, world.headers["caseworker_a1"], world.case_a1.id)
+    (result,) = batching.seal(ctx, world.tenant_a.id)
+    provider = world.headers["provider_a"]
+    assert _report(client, provider, letter["id"], "printed").json()["status"] == "printed"
+    client.post(f"{BASE}/batches/{result.batch_id}/ack", headers=provider)
+    state = client.get(f"/api/v1/letters/{letter['id']}",
+                       headers=world.headers["caseworker_a1"]).json()
+    assert state["status"] == "printed"
+    assert [e["status"] for e in state["history"]] == [
+        "queued", "batched", "handed_over", "printed"]
 
 
 def test_wrong_checksum_on_ack_is_refused(ctx, client, ow):
