@@ -11,7 +11,9 @@ only from ``queued``. Rules for reports (see :func:`apply`):
   it is recorded (the history is shown in life-cycle order) but the current status never
   moves backwards;
 * ``delivered`` and ``returned`` exclude each other, and a cancelled letter takes no
-  reports: 409.
+  reports: 409;
+* a report on a letter whose batch is not yet acknowledged is accepted (the provider
+  evidently has it); the later ``ack`` adds the ``handed_over`` step to its history.
 """
 
 from __future__ import annotations
