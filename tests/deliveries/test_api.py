@@ -142,3 +142,22 @@ def test_invalid_manifest_and_transfervermerk_are_refused(client, world):
     bad_tv = create(client, imp, "API-5", MANIFEST_HEADER + "X;AZ;;;1;;x.pdf\n",
                     tv={"contractor": "nur ein Feld"})
     assert bad_tv.status_code == 422 and bad_tv.json()["error"] == "invalid_transfervermerk"
+
+
+def test_a_separator_split_file_is_uploaded_once_for_all_its_rows(client, world):
+    imp = world.headers["importer_a"]
+    az = world.case_a1.aktenzeichen
+    box = pdf_bytes(5, "Karton", separators=(3,))
+    manifest = ("ID;Aktenzeichen;Seitenzahl;SHA256;Dateiname;Trennblatt;Teil\n"
+                f"K-1;{az};2;{sha(box)};box.pdf;patch;1\nK-2;{az};2;{sha(box)};box.pdf;patch;2\n")
+    did = create(client, imp, "API-SPLIT", manifest).json()["id"]
+    first = put(client, imp, did, "K-1", box)
+    assert first.status_code == 201 and first.json()["pages_actual"] == 2
+    again = put(client, imp, did, "K-2", box)  # the same file under the other row: known
+    assert again.status_code == 200 and again.json()["outcome"] == "accepted"
+    assert put(client, imp, did, "K-2", pdf_bytes(1, "x")).status_code == 409
+    items = client.get(f"/api/v1/deliveries/{did}/report", headers=imp).json()["items"]
+    assert [(i["external_id"], i["part"], i["outcome"]) for i in items] == [
+        ("K-1", 1, "accepted"), ("K-2", 2, "accepted")]
+    assert items[0]["document_id"] != items[1]["document_id"]
+    assert items[0]["document_sha256"] != items[1]["document_sha256"]
