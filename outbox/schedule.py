@@ -55,13 +55,25 @@ def _start(session: Session, old_token: str | None, delay: float) -> bool:
     return True
 
 
+def _live(session: Session, row: Schedule | None) -> bool:
+    if row is None or row.job_id is None:
+        return False
+    status = session.scalar(select(Job.status).where(Job.id == row.job_id))
+    return status in {"queued", "running"}
+
+
 def ensure_chain(session: Session) -> bool:
-    """Start the chain unless a live one exists; ``True`` if this call started it."""
-    row = session.scalar(select(Schedule).where(Schedule.name == CHAIN).with_for_update())
-    if row is not None and row.job_id is not None:
-        status = session.scalar(select(Job.status).where(Job.id == row.job_id))
-        if status in {"queued", "running"}:
-            return False
+    """Start the chain unless a live one exists; ``True`` if this call started it.
+
+    The common case (a live chain) reads without locking, so queueing letters does not
+    serialise on the schedule row; only a missing or dead chain takes the row lock.
+    """
+    stmt = select(Schedule).where(Schedule.name == CHAIN)
+    if _live(session, session.scalar(stmt)):
+        return False
+    row = session.scalar(stmt.with_for_update().execution_options(populate_existing=True))
+    if _live(session, row):
+        return False
     return _start(session, row.token if row else None, delay=0)
 
 
