@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from akte.audit import service as audit
 from akte.case_files.models import CaseFile
 from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import NotFound
@@ -181,10 +182,22 @@ def receipt_page(
 
 
 @router.get("/receipts/{receipt_id}/pdf")
-def receipt_download(receipt_id: uuid.UUID, session: DbSession, code: Citizen) -> Response:
+def receipt_download(
+    receipt_id: uuid.UUID, request: Request, session: DbSession, code: Citizen
+) -> Response:
     receipt = _receipt(session, code, receipt_id)
     case_file = _case_file(session, code)
     tenant = session.get(Tenant, code.tenant_id)
+    audit.record(
+        session,
+        None,
+        "upload_receipt.download",
+        tenant_id=code.tenant_id,
+        object_type="case_file",
+        object_id=code.case_file_id,
+        ip=client_ip(request),
+        detail={"receipt_id": str(receipt.id)},
+    )
     pdf = receipt_pdf.render(receipt, case_file, tenant.name if tenant else "Jobcenter")
     name = f"Eingangsbestaetigung-{case_file.aktenzeichen}.pdf"
     return Response(

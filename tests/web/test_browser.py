@@ -281,10 +281,14 @@ def test_citizen_uploads_two_files_with_a_code_and_downloads_the_receipt(
     buffer = io.BytesIO()
     image.save(buffer, "JPEG")
     second.write_bytes(buffer.getvalue())
-    page.get_by_label("Dokumente auswählen oder fotografieren").set_input_files(
-        [str(first), str(second)]
-    )
-    expect(page.locator(".progress-list li")).to_have_count(2)
+    note = tmp_path / "notiz.txt"
+    note.write_text("kein Dokument")
+    chooser = page.get_by_label("Dokumente auswählen oder fotografieren")
+    chooser.set_input_files([str(first), str(second), str(note)])
+    expect(page.locator(".progress-list li")).to_have_count(3)
+    # Refused before sending: the type is not one the portal takes.
+    refused = page.locator(".progress-list li", has_text="notiz.txt")
+    expect(refused).to_contain_text("nur PDF, JPEG oder PNG")
     shoot(page, "11-portal-files-mobile")
     page.get_by_role("button", name="Hochladen").click()
     expect(page.get_by_role("heading", name="Eingangsbestätigung")).to_be_visible()
@@ -349,6 +353,8 @@ def test_the_portal_speaks_six_languages_and_arabic_runs_right_to_left(scene, pa
         page.goto(f"{base}/upload?lang={lang}")
         expect(html).to_have_attribute("dir", direction)
         expect(html).to_have_attribute("lang", lang)
+        if lang in ("fa", "ti"):
+            shoot(page, f"17-portal-{lang}")
     # The choice is remembered for the next page.
     page.goto(f"{base}/upload?lang=fa")
     page.goto(f"{base}/upload")

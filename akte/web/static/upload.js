@@ -1,4 +1,6 @@
-/* Per-file upload progress for forms marked data-upload. Without this script the form
+/* Per-file upload progress for forms marked data-upload. Files over data-max-bytes or of
+   a type outside data-types are marked at once and not sent (saves a slow connection);
+   the server checks every file again anyway. Without this script the form
    posts normally; with it, one XHR sends all files and the bytes sent so far are mapped
    onto the files in order (multipart sends them one after another), so each file shows
    its own progress. The server answers JSON: {redirect, messages}. */
@@ -19,8 +21,17 @@
     var picked = null;
     var rows = [];
 
+    var maxBytes = parseInt(form.dataset.maxBytes || "0", 10);
+    var types = (form.dataset.types || "").split(",").filter(Boolean);
+
     function files() {
       return picked || Array.prototype.slice.call(input.files || []);
+    }
+
+    function problem(file) {
+      if (maxBytes && file.size > maxBytes) return form.dataset.tooLarge;
+      if (types.length && file.type && types.indexOf(file.type) < 0) return form.dataset.badType;
+      return "";
     }
 
     function show() {
@@ -36,11 +47,13 @@
         bar.setAttribute("aria-label", file.name);
         var state = document.createElement("span");
         state.className = "state";
+        var bad = problem(file);
+        state.textContent = bad;
         li.appendChild(name);
         li.appendChild(bar);
         li.appendChild(state);
         list.appendChild(li);
-        return { file: file, bar: bar, state: state };
+        return { file: file, bar: bar, state: state, bad: bad };
       });
     }
 
@@ -70,10 +83,16 @@
     }
 
     form.addEventListener("submit", function (event) {
-      var chosen = files();
-      if (!chosen.length || !window.FormData) return; /* let the browser validate / post */
+      if (!files().length || !window.FormData) return; /* let the browser validate / post */
       event.preventDefault();
       if (!rows.length) show();
+      var sending = rows.filter(function (row) { return !row.bad; });
+      var chosen = sending.map(function (row) { return row.file; });
+      if (!chosen.length) {
+        errors.textContent = form.dataset.failed;
+        errors.hidden = false;
+        return;
+      }
       var data = new FormData();
       form.querySelectorAll("input[type=hidden], input[type=text], select, textarea").forEach(
         function (field) { if (field.name) data.append(field.name, field.value); }
@@ -83,14 +102,14 @@
       var button = form.querySelector("button[type=submit]");
       button.disabled = true;
       errors.hidden = true;
-      rows.forEach(function (row) { row.state.textContent = form.dataset.uploading; });
+      sending.forEach(function (row) { row.state.textContent = form.dataset.uploading; });
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.onprogress = function (e) {
         var sent = e.lengthComputable ? e.loaded * total / e.total : 0;
         var before = 0;
-        rows.forEach(function (row) {
+        sending.forEach(function (row) {
           var part = Math.min(Math.max(sent - before, 0), row.file.size);
           row.bar.value = row.file.size ? Math.round(100 * part / row.file.size) : 100;
           before += row.file.size;
@@ -100,7 +119,7 @@
         var body = {};
         try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
         var refused = (body.refused || []).map(function (r) { return r.filename; });
-        rows.forEach(function (row) {
+        sending.forEach(function (row) {
           var bad = xhr.status >= 400 || refused.indexOf(row.file.name) >= 0;
           row.bar.value = bad ? 0 : 100;
           row.state.textContent = bad ? form.dataset.failed : form.dataset.done;
