@@ -240,3 +240,23 @@ def test_reports_need_dates_and_reasons(ctx, client, ow):
     future = date.today().replace(year=date.today().year + 1).isoformat()
     assert _report(client, provider, letter["id"], "posted", date=future).status_code == 422
     assert _report(client, provider, letter["id"], "lost").status_code == 422
+
+
+def test_simultaneous_duplicate_reports_count_once(ctx, client, ow):
+    from concurrent.futures import ThreadPoolExecutor
+
+    world = ow.world
+    letter = _create_rendered(client, world.headers["caseworker_a1"], world.case_a1.id)
+    (result,) = batching.seal(ctx, world.tenant_a.id)
+    provider = world.headers["provider_a"]
+    client.post(f"{BASE}/batches/{result.batch_id}/ack", headers=provider)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(
+            lambda _: _report(client, provider, letter["id"], "posted", date="2025-12-15"),
+            range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert sum(a.json()["changed"] for a in answers) == 1
+    state = client.get(f"/api/v1/letters/{letter['id']}",
+                       headers=world.headers["caseworker_a1"]).json()
+    assert [e["status"] for e in state["history"]].count("posted") == 1
+    assert state["legal_delivery_date"] == "2025-12-19"
