@@ -137,4 +137,13 @@ class QueryParser:
             raise InvalidQuery(f"the query could not be read: {exc}") from exc
         if parsed is query.NullQuery or isinstance(parsed, type(query.NullQuery)):
             raise InvalidQuery("the query has no searchable word (only very common words?)")
-        return parsed
+        return parsed.accept(_first_letter_fixed)
+
+
+def _first_letter_fixed(node: query.Query) -> query.Query:
+    """``Müler~`` keeps the first letter (``Müler~1/1``): misspellings rarely hit it, and
+    without a fixed prefix Whoosh compares the word with the field's whole vocabulary
+    (every amount and date of a million documents) — ten times slower."""
+    if isinstance(node, query.FuzzyTerm) and node.prefixlength == 0:
+        node.prefixlength = 1
+    return node
