@@ -21,6 +21,11 @@ from akte.core.errors import Forbidden
 COOKIE = "akte_csrf"
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
+COOKIE_MAX_AGE = 7 * 24 * 3600
+
+
+def new_seed() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def _sign(secret: str, seed: str) -> str:
@@ -31,7 +36,7 @@ def ensure_seed(request: Request) -> str:
     """The request's CSRF seed; a new one if the browser has none (set by :func:`persist`)."""
     seed = getattr(request.state, "csrf_seed", None) or request.cookies.get(COOKIE)
     if not seed or len(seed) > 100:
-        seed = secrets.token_urlsafe(24)
+        seed = new_seed()
         request.state.csrf_new_seed = seed
     request.state.csrf_seed = seed
     return seed
@@ -44,9 +49,9 @@ def token_for(request: Request, secret: str) -> str:
 def persist(request: Request, response: Response) -> None:
     from akte.web.sessions import set_cookie
 
-    new_seed = getattr(request.state, "csrf_new_seed", None)
-    if new_seed:
-        set_cookie(request, response, COOKIE, new_seed, max_age=7 * 24 * 3600)
+    seed = getattr(request.state, "csrf_new_seed", None)
+    if seed:
+        set_cookie(request, response, COOKIE, seed, max_age=COOKIE_MAX_AGE)
 
 
 def check(request: Request, secret: str, submitted: str | None) -> None:

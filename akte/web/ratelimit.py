@@ -7,8 +7,10 @@ Only failures count, so a citizen who types their code right is never slowed dow
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,8 @@ def record_failure(session: Session, key: str, *, window: timedelta = WINDOW) ->
     now = utcnow()
     row = session.get(RateCounter, key, with_for_update=True)
     if row is None:
+        if secrets.randbelow(100) == 0:  # now and then, forget counters of past windows
+            session.execute(delete(RateCounter).where(RateCounter.window_start < now - 4 * window))
         try:
             with session.begin_nested():
                 session.add(RateCounter(key=key, window_start=now, failures=1))

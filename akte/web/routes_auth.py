@@ -18,7 +18,7 @@ from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import NotFound
 from akte.core.security import verify_password
 from akte.users.models import SERVICE_ROLES, User
-from akte.web import ratelimit, sessions
+from akte.web import csrf, ratelimit, sessions
 from akte.web.deps import CsrfChecked
 from akte.web.errors import PageRoute
 from akte.web.templating import render
@@ -105,6 +105,8 @@ def login(
     sessions.set_cookie(
         request, response, sessions.STAFF_COOKIE, token, ctx.settings.token_ttl_seconds
     )
+    # A fresh CSRF seed: a token planted before login is worthless after it.
+    sessions.set_cookie(request, response, csrf.COOKIE, csrf.new_seed(), csrf.COOKIE_MAX_AGE)
     return response
 
 

@@ -54,6 +54,9 @@ def start_staff_session(
     session: Session, user_id: uuid.UUID, *, ttl_seconds: int, ip: str | None
 ) -> str:
     token = secrets.token_urlsafe(32)
+    session.execute(
+        delete(WebSession).where(WebSession.user_id == user_id, WebSession.expires_at <= utcnow())
+    )
     session.add(
         WebSession(
             token_hash=_hash(token),
