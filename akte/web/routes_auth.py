@@ -30,7 +30,9 @@ LOGIN_LIMIT = 20
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil" would be "//evil".
+    plain = all(ch.isprintable() and not ch.isspace() and ch != "\\" for ch in target or "")
+    if target and plain and target.startswith("/") and not target.startswith("//"):
         return target
     return "/app"
 

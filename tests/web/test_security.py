@@ -121,3 +121,26 @@ def test_a_citizen_sees_only_receipts_of_their_own_code(ctx, world):
     assert second.get(receipt_url).status_code == 404
     assert second.get(receipt_url.split("?")[0] + "/pdf").status_code == 404
     assert first.get(receipt_url).status_code == 200
+
+
+def test_login_follows_next_only_within_the_site(ctx, world):
+    username = world.users["caseworker_a1"].username
+    for target, expected in [
+        ("//evil.example/x", "/app"),
+        ("/\t/evil.example", "/app"),
+        ("https://evil.example", "/app"),
+        (f"/app/akten/{world.case_a1.id}", f"/app/akten/{world.case_a1.id}"),
+    ]:
+        client = browser(ctx)
+        page = client.get("/login")
+        response = client.post(
+            "/login",
+            data={
+                "username": username,
+                "password": "correct-horse-battery",
+                "next": target,
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == expected
