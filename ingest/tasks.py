@@ -12,6 +12,8 @@ transaction is held while the (slow) work runs:
 3. one transaction replaces the version's page rows, sets ``page_count``, the archive and
    thumbnail hashes and ``ready``, and queues indexing — or sets ``failed`` with the reason.
 
+While it runs, the job's lease is extended (:mod:`ingest.lease`), so a long scan is never
+taken over by a second worker; a killed worker's job is claimable once the lease runs out.
 Safe to run twice and safe to be killed at any point: nothing is visible until step 3
 commits, and step 3 replaces rather than appends. Bad input (``ProcessingFailed``) ends the
 job as done with the document ``failed``: retrying cannot fix it, ``akte reprocess`` can
@@ -38,6 +40,7 @@ from akte.core.errors import ServiceUnavailable
 from akte.documents import events, repository
 from akte.documents.models import Document, DocumentPage, DocumentStatus
 from akte.jobs.registry import PermanentJobError, task
+from ingest.lease import kept_alive
 from ingest.limits import Limits, ProcessingFailed
 from ingest.processor import Processed, process_file
 
@@ -45,6 +48,7 @@ log = logging.getLogger("akte.ingest")
 
 #: ``ctx.extensions`` key under which a deployment (or a test) may put its own :class:`Limits`.
 LIMITS_EXTENSION = "ingest.limits"
+TASK = "ingest.process_document"
 _TRANSIENT = (ServiceUnavailable, SQLAlchemyError, OSError)
 
 
@@ -52,7 +56,7 @@ def limits_for(ctx: AppContext) -> Limits:
     return ctx.extensions.get(LIMITS_EXTENSION) or Limits()
 
 
-@task("ingest.process_document")
+@task(TASK)
 def process_document(ctx: AppContext, payload: dict[str, Any]) -> None:
     document_id = uuid.UUID(str(payload["document_id"]))
     version_no = int(payload["version_no"])
@@ -65,7 +69,7 @@ def process_document(ctx: AppContext, payload: dict[str, Any]) -> None:
             document.status = DocumentStatus.processing
             document.status_reason = None
         sha256 = version.sha256
-    with tempfile.TemporaryDirectory(prefix="akte-ingest-") as tmp:
+    with kept_alive(ctx, TASK), tempfile.TemporaryDirectory(prefix="akte-ingest-") as tmp:
         workdir = Path(tmp)
         try:
             original = _fetch_original(ctx, sha256, workdir / "original")
