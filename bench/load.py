@@ -336,6 +336,7 @@ def main() -> int:
             server.kill()
     ok = consistency(stats.uploaded + base_stats.uploaded)
     errors = len(stats.errors) + len(base_stats.errors)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it: -15 is the normal exit
     print(f"errors: {errors}; server exit code after SIGTERM: {server.returncode}")
     return 0 if ok and errors == 0 else 1
 

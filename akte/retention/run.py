@@ -19,6 +19,7 @@ from akte.case_files.models import CaseFile
 from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
 from akte.core.errors import AkteError
+from akte.documents import events
 from akte.documents.models import Document
 from akte.retention import service
 from akte.retention.deletion import delete_document_rows, delete_unreferenced_blobs
@@ -105,4 +106,6 @@ def _delete_case_file_if_empty(ctx: AppContext, case_file_id: uuid.UUID, now: da
             },
         )
         session.delete(case_file)
+        session.flush()
+        events.case_file_changed(session, case_file_id)  # the index forgets it too
     return True
