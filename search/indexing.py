@@ -10,6 +10,7 @@ the rebuild replays the journal, so no change made during a long rebuild is lost
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
+from akte.core.errors import Conflict
 from search import loader
 from search.whoosh_backend import WhooshBackend
 
@@ -47,11 +49,25 @@ class IndexService:
         """A new installation starts with an empty, healthy index; a *lost* index (the
         folder is gone but the database has ready documents) stays degraded until
         ``akte search reindex``, rather than silently answering with nothing."""
+        self._recover_crashed_rebuild()
         if self.backend.healthy() or (self.root / "tenants").exists():
             return
         with session_scope(ctx.session_factory) as session:
             if not loader.any_ready(session):
                 self.backend.mark_healthy()
+
+    def _recover_crashed_rebuild(self) -> None:
+        """A rebuild that died left its marker: the live generations are intact (each swap
+        is atomic) and every journalled change was also written to them, so the marker
+        and journal are simply dropped; otherwise jobs would journal forever."""
+        try:
+            pid = int(self._marker.read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return
+        if pid and _alive(pid):
+            return
+        self._marker.unlink(missing_ok=True)
+        self._journal.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.backend.close()
@@ -91,8 +107,18 @@ class IndexService:
 
     # -- whole index ---------------------------------------------------------------------
     def reindex(self, ctx: AppContext, progress: Progress = _noop) -> int:
-        """Rebuilds every tenant's index from the database; search keeps working."""
+        """Rebuilds every tenant's index from the database; search keeps working.
+
+        One rebuild at a time per index folder (``Conflict`` otherwise)."""
         self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "rebuild.lock", "a+") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise Conflict("another 'akte search reindex' is running") from None
+            return self._reindex(ctx, progress)
+
+    def _reindex(self, ctx: AppContext, progress: Progress) -> int:
         self._marker.write_text(str(os.getpid()))
         try:
             with session_scope(ctx.session_factory) as session:
@@ -167,6 +193,16 @@ class CheckReport:
     @property
     def clean(self) -> bool:
         return not (self.missing or self.stale or self.orphaned)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def get(ctx: AppContext) -> IndexService:

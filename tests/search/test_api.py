@@ -153,3 +153,19 @@ def test_each_search_is_audited(sctx: AppContext, sclient: TestClient, world: Wo
                                      AuditEntry.actor_id == str(world.users["caseworker_a1"].id))
         ).all()
         assert any("audit-probe" in e.detail["q"] for e in entries)
+
+
+def test_single_akte_grant_widens_scope_by_that_akte_only(sctx: AppContext, world: World,
+                                                          docs) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    from akte.auth.principal import Principal
+    from akte.users.models import Role
+    from search import service
+
+    principal = Principal(uuid.uuid4(), "sb", Role.caseworker, world.tenant_a.id,
+                          frozenset({world.unit_a1.id}), frozenset({world.case_a2.id}))
+    with session_scope(sctx.session_factory) as session:
+        result = service.search(sctx, session, principal, q=WORD)
+    assert {str(h.document_id) for h in result.hits} == {docs["a1"], docs["a1_old"], docs["a2"]}
+    assert result.total == 3 and result.facets["doc_type"] == {"Rechnung": 2, "Kontoauszug": 1}

@@ -137,3 +137,13 @@ def test_changes_during_a_rebuild_are_not_lost(sctx: AppContext, sclient: TestCl
     finally:
         service.backend.rebuild = real_rebuild
     assert found(sclient, world, "Schillerfalter") == {str(doc.id)}
+
+
+def test_a_crashed_rebuild_is_forgotten_on_start(sctx: AppContext, world: World) -> None:
+    """The marker of a rebuild whose process is gone must not make jobs journal forever."""
+    service = sctx.extensions["search"]
+    (service.root / "REBUILDING").write_text("999999999")
+    (service.root / "rebuild.journal").write_text("")
+    service.bootstrap(sctx)
+    assert not (service.root / "REBUILDING").exists()
+    assert service.reindex(sctx) >= 0  # and a new rebuild can run

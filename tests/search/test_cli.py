@@ -1,0 +1,62 @@
+"""``akte search reindex`` and ``akte search check`` as an operator runs them (the Typer
+app that ``akte`` mounts under ``search``)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from akte.core.context import AppContext
+from akte.core.database import session_scope
+from akte.documents.models import Document
+from search.cli import app
+from tests.builders import World
+from tests.search.conftest import add_document, search_context
+from tests.search.test_index_lifecycle import found
+
+
+@pytest.fixture
+def operator_env(ctx: AppContext, tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The environment of an operator's shell: same database and storage, own data dir."""
+    s = ctx.settings
+    env = {"AKTE_ENV": "test", "AKTE_DATA_DIR": str(tmp_path), "AKTE_SECRET_KEY": s.secret_key,
+           "AKTE_DATABASE_URL": s.effective_database_url, "AKTE_STORAGE_BACKEND": s.storage_backend,
+           "AKTE_S3_ENDPOINT": s.s3_endpoint, "AKTE_S3_ACCESS_KEY": s.s3_access_key,
+           "AKTE_S3_SECRET_KEY": s.s3_secret_key, "AKTE_S3_BUCKET": s.s3_bucket,
+           "AKTE_INPROCESS_WORKER": "false"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return tmp_path
+
+
+def test_reindex_then_check_then_repair(ctx: AppContext, world: World, operator_env) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from akte.app import create_app
+
+    with session_scope(ctx.session_factory) as session:
+        doc = add_document(session, world.case_a1, title="Alt", pages=["Seidenschwanz"])
+    runner = CliRunner()
+    result = runner.invoke(app, ["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "indexed" in result.output
+
+    sctx = search_context(ctx, operator_env / "index")
+    try:
+        with TestClient(create_app(ctx=sctx, start_worker=False)) as client:
+            assert found(client, world, "Seidenschwanz") == {str(doc.id)}
+            result = runner.invoke(app, ["check"])
+            assert result.exit_code == 0, result.output
+            assert "missing 0, stale 0" in result.output
+
+            with session_scope(ctx.session_factory) as session:  # changed behind our back
+                session.execute(update(Document).where(Document.id == doc.id)
+                                .values(title="Neu Wasseramsel"))
+            result = runner.invoke(app, ["check"])
+            assert result.exit_code == 1 and "stale 1" in result.output, result.output
+            result = runner.invoke(app, ["check", "--repair"])
+            assert result.exit_code == 0 and "repaired" in result.output, result.output
+            assert found(client, world, "Wasseramsel") == {str(doc.id)}
+    finally:
+        sctx.extensions["search"].close()
