@@ -167,7 +167,7 @@ def acknowledge(
     return batch
 
 
-def _provider_letter(session: Session, principal: Principal, letter_id: uuid.UUID) -> Letter:
+def letter_for_provider(session: Session, principal: Principal, letter_id: uuid.UUID) -> Letter:
     tenants = served(session, principal)
     letter = session.get(Letter, letter_id)
     if letter is None or letter.tenant_id not in tenants or letter.batch_id is None:
@@ -189,7 +189,7 @@ def report_status(
     max_bytes: int,
 ) -> tuple[Letter, bool]:
     """Record a report; returns the letter and whether anything changed."""
-    letter = _provider_letter(session, principal, letter_id)
+    letter = letter_for_provider(session, principal, letter_id)
     if status in {LetterStatus.posted, LetterStatus.delivered} and on is None:
         raise Unprocessable(f"{status.value} needs the date", code="date_required")
     if status == LetterStatus.returned and not reason:

@@ -233,6 +233,18 @@ def report_status(
         proof_filename=file.filename if file else None,
         max_bytes=ctx.settings.max_upload_bytes,
     )
+    return _provider_view(session, letter, changed)
+
+
+@router.get("/outbox/letters/{letter_id}", tags=["Druckdienstleister"], responses=COMMON)
+def provider_letter(letter_id: uuid.UUID, session: DbSession,
+                    user: CurrentUser) -> ProviderLetterRead:
+    """What akte has recorded for a letter (to reconcile after a lost answer)."""
+    return _provider_view(session, provider.letter_for_provider(session, user, letter_id),
+                          changed=False)
+
+
+def _provider_view(session, letter, changed: bool) -> ProviderLetterRead:
     history = repository.history(session, [letter.id])[letter.id]
     return ProviderLetterRead(
         id=letter.id, batch_id=letter.batch_id, status=letter.status,

@@ -25,6 +25,7 @@ def test_provider_of_another_tenant_gets_404(ctx, client, ow):
     report = client.post(f"{BASE}/letters/{letter['id']}/status", headers=other,
                          data={"status": "printed"})
     assert report.status_code == 404
+    assert client.get(f"{BASE}/letters/{letter['id']}", headers=other).status_code == 404
     with session_scope(ctx.session_factory) as session:  # once assigned, B's provider serves A
         session.add(ProviderAssignment(provider_id=_user_id(client, other),
                                        tenant_id=world.tenant_a.id))

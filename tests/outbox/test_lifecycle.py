@@ -123,6 +123,8 @@ def test_full_life_cycle(ctx, client, ow):
     duplicate = _report(client, provider, plain["id"], "posted", date="2025-12-17")
     assert duplicate.status_code == 200 and duplicate.json()["changed"] is False
     assert duplicate.json()["history"] == posted["history"]
+    recorded = client.get(f"{BASE}/letters/{plain['id']}", headers=provider).json()
+    assert recorded["status"] == "posted" and recorded["history"] == posted["history"]
     conflicting = _report(client, provider, plain["id"], "posted", date="2025-12-18")
     assert conflicting.status_code == 409
 
