@@ -46,7 +46,14 @@ def page_text(page: pdfium.PdfPage) -> str:
         text = textpage.get_text_range()
     finally:
         textpage.close()
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return clean_text(text)
+
+
+def clean_text(text: str) -> str:
+    """Text the database accepts: no NUL (PostgreSQL refuses it), no lone surrogates
+    (broken ToUnicode maps produce them; they cannot be encoded as UTF-8)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def usable_text(text: str) -> bool:

@@ -3,7 +3,7 @@
 # PostgreSQL when none runs). Installs only what is missing; needs root (or sudo) for apt-get.
 set -euo pipefail
 
-want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng poppler-utils fonts-dejavu-core)
+want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-dejavu-core)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(chromium npm fonts-sil-abyssinica)
   if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
