@@ -22,7 +22,7 @@ from akte.case_files.service import CASE_ROLES
 from akte.core.errors import Conflict, Unprocessable
 from akte.documents import events
 from akte.documents import service as documents
-from akte.documents.models import Document
+from akte.documents.models import Document, DocumentPage, DocumentVersion
 from akte.tenants.models import OrgUnit
 from akte.web.models import InboxRejection
 
@@ -44,11 +44,37 @@ DOC_TYPES = [
 ]
 
 
+#: Words that give a Dokumentart away, checked in the title and the first page's text.
+#: A suggestion is pre-selected, so filing a recognised document is one click.
+KEYWORDS = [
+    ("lohnabrechnung", "Lohnabrechnung"),
+    ("entgeltabrechnung", "Lohnabrechnung"),
+    ("gehaltsabrechnung", "Lohnabrechnung"),
+    ("kontoauszug", "Kontoauszug"),
+    ("nebenkosten", "Nebenkostenabrechnung"),
+    ("betriebskosten", "Nebenkostenabrechnung"),
+    ("mietvertrag", "Mietvertrag"),
+    ("weiterbewilligung", "Weiterbewilligungsantrag"),
+    ("widerspruch", "Widerspruch"),
+    ("arbeitsunfähigkeit", "Ärztliche Bescheinigung"),
+    ("personalausweis", "Ausweisdokument"),
+    ("reisepass", "Ausweisdokument"),
+    ("bescheid", "Bescheid"),
+    ("antrag", "Antrag"),
+]
+
+
+def suggest_doc_type(*texts: str | None) -> str | None:
+    haystack = " ".join(t for t in texts if t).lower()
+    return next((doc_type for word, doc_type in KEYWORDS if word in haystack), None)
+
+
 @dataclass(frozen=True)
 class InboxItem:
     document: Document
     case_file: CaseFile
     org_unit_name: str
+    suggestion: str | None = None
 
 
 def org_units(session: Session, principal: Principal) -> list[OrgUnit]:
@@ -89,7 +115,33 @@ def items(
         .order_by(Document.received_at, Document.id)
         .limit(limit)
     )
-    return [InboxItem(doc, case_file, unit_name) for doc, case_file, unit_name in rows]
+    found = list(rows)
+    first_pages = _first_page_texts(session, [doc.id for doc, _, _ in found])
+    return [
+        InboxItem(
+            doc,
+            case_file,
+            unit_name,
+            doc.doc_type or suggest_doc_type(doc.title, first_pages.get(doc.id)),
+        )
+        for doc, case_file, unit_name in found
+    ]
+
+
+def _first_page_texts(session: Session, document_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not document_ids:
+        return {}
+    rows = session.execute(
+        select(Document.id, DocumentPage.text)
+        .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+        .join(DocumentPage, DocumentPage.version_id == DocumentVersion.id)
+        .where(
+            Document.id.in_(document_ids),
+            DocumentVersion.version_no == Document.current_version,
+            DocumentPage.page_no == 1,
+        )
+    )
+    return {document_id: text[:4000] for document_id, text in rows}
 
 
 def file_document(

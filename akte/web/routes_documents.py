@@ -61,6 +61,7 @@ def viewer(
             "show": show,
             "rejection": inbox.rejections(session, [document.id]).get(document.id),
             "doc_types": inbox.DOC_TYPES,
+            "suggestion": inbox.suggest_doc_type(document.title, texts[0].text if texts else None),
         },
     )
 
