@@ -57,6 +57,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "valid_until": "Code gültig bis",
         "session_ended": "Vielen Dank. Sie können das Fenster jetzt schließen.",
         "selected": "Ausgewählte Dateien",
+        "receipts": "Ihre Eingangsbestätigungen",
+        "files_count": "{n} Datei(en)",
     },
     "en": {
         "title": "Send documents to the Jobcenter",
@@ -94,6 +96,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "valid_until": "Code valid until",
         "session_ended": "Thank you. You can close this window now.",
         "selected": "Selected files",
+        "receipts": "Your receipts",
+        "files_count": "{n} file(s)",
     },
     "ar": {
         "title": "إرسال المستندات إلى مركز العمل (Jobcenter)",
@@ -131,6 +135,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "valid_until": "الرمز صالح حتى",
         "session_ended": "شكرًا لك. يمكنك إغلاق هذه النافذة الآن.",
         "selected": "الملفات المختارة",
+        "receipts": "إشعارات الاستلام الخاصة بك",
+        "files_count": "{n} ملف (ملفات)",
     },
     "fa": {
         "title": "ارسال مدارک به جاب‌سنتر (Jobcenter)",
@@ -168,6 +174,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "valid_until": "کد معتبر تا",
         "session_ended": "سپاس. اکنون می‌توانید این پنجره را ببندید.",
         "selected": "فایل‌های انتخاب‌شده",
+        "receipts": "رسیدهای شما",
+        "files_count": "{n} فایل",
     },
     "ti": {
         "title": "ሰነዳት ናብ ጆብሰንተር (Jobcenter) ስደዱ",
@@ -205,6 +213,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "valid_until": "ኮድ ክሳብ",
         "session_ended": "የቐንየልና። ሕጂ እዚ መስኮት ክትዓጽውዎ ትኽእሉ ኢኹም።",
         "selected": "ዝተመርጹ ፋይላት",
+        "receipts": "ናይ ምርካብ መረጋገጺታትኩም",
+        "files_count": "{n} ፋይል(ታት)",
     },
     "ur": {
         "title": "جاب سینٹر (Jobcenter) کو دستاویزات بھیجیں",
@@ -242,6 +252,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "valid_until": "کوڈ کی میعاد",
         "session_ended": "شکریہ۔ اب آپ یہ ونڈو بند کر سکتے ہیں۔",
         "selected": "منتخب فائلیں",
+        "receipts": "آپ کی رسیدیں",
+        "files_count": "{n} فائل(یں)",
     },
 }
 

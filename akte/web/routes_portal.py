@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from akte.audit import service as audit
 from akte.case_files.models import CaseFile
@@ -94,14 +95,26 @@ def _case_file(session: DbSession, code: UploadCode) -> CaseFile:
     return case_file
 
 
+def _receipts(session: DbSession, code: UploadCode) -> list[UploadReceipt]:
+    return list(
+        session.scalars(
+            select(UploadReceipt)
+            .where(UploadReceipt.upload_code_id == code.id)
+            .order_by(UploadReceipt.created_at.desc())
+        )
+    )
+
+
 @router.get("/files")
 def files_page(request: Request, session: DbSession, code: Citizen) -> Response:
+    """The upload form, and the receipts of earlier uploads with this code."""
     return _page(
         request,
         "portal_upload.html",
         _lang(request),
         case_file=_case_file(session, code),
         code=code,
+        receipts=_receipts(session, code),
     )
 
 

@@ -17,7 +17,7 @@ from akte.documents.models import Document
 from akte.jobs.models import Job
 from akte.web import codes
 from akte.web.models import UploadCode
-from tests.web.conftest import browser, csrf_of, issue_code
+from tests.web.conftest import browser, csrf_of, issue_code, login, post_form
 from tests.web.test_security import PDF, principal
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -92,6 +92,8 @@ def test_a_code_opens_the_upload_into_its_akte_and_the_posteingang(ctx, world):
         body = uploaded.json()
         assert body["stored"] == 2
         assert body["refused"] == [{"filename": "notes.txt", "reason": "bad_type"}]
+        listed = citizen.get("/upload/files").text
+        assert body["redirect"].split("?")[0] in listed and "2 Datei(en)" in listed
         receipt = citizen.get(body["redirect"])
         assert "Lohnabrechnung Mai.pdf" in receipt.text and "foto.png" in receipt.text
         pdf_url = receipt.text.split('href="/upload/receipts/')[1].split('"')[0]
@@ -158,3 +160,20 @@ def test_guessing_one_prefix_from_many_addresses_is_stopped(ctx, world):
             assert enter(guesser, f"{prefix}-AAAA-BBBB-{n:04d}").status_code == 400
     with browser(ctx) as last:
         assert enter(last, f"{prefix}-ZZZZ-ZZZZ-ZZZZ").status_code == 429
+
+
+def test_caseworker_revokes_a_code_on_the_akte_page(ctx, world):
+    staff = browser(ctx)
+    login(staff, world.users["caseworker_a1"].username)
+    case_url = f"/app/akten/{world.case_a1.id}"
+    issued = post_form(staff, case_url, f"{case_url}/upload-codes", {"valid_days": "2"})
+    assert issued.status_code == 201
+    code = issued.text.split('id="issued-code">')[1].split("<")[0]
+    page = staff.get(case_url).text
+    assert f"{code[:4]}-…" in page and code not in page  # the code itself is never shown again
+    revoke_url = page.split('action="/app/upload-codes/')[1].split('"')[0]
+    revoked = post_form(staff, case_url, f"/app/upload-codes/{revoke_url}", {})
+    assert revoked.status_code == 303
+    assert "widerrufen" in staff.get(case_url).text
+    with browser(ctx) as citizen:
+        assert enter(citizen, code).status_code == 400
