@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, File, Form, Request, Response, UploadFile, status
+from sqlalchemy.orm import Session
 
 from akte.auth.dependencies import CurrentUser
 from akte.core.dependencies import Context, DbSession, Storage
@@ -26,7 +27,7 @@ from akte.core.ranges import ranged_response
 from akte.users.models import Role
 from outbox import provider, repository, service
 from outbox import settings as outbox_settings
-from outbox.models import LetterStatus, Product
+from outbox.models import Letter, LetterStatus, Product
 from outbox.schemas import (
     BatchAck,
     BatchDetail,
@@ -244,7 +245,7 @@ def provider_letter(letter_id: uuid.UUID, session: DbSession,
                           changed=False)
 
 
-def _provider_view(session, letter, changed: bool) -> ProviderLetterRead:
+def _provider_view(session: Session, letter: Letter, changed: bool) -> ProviderLetterRead:
     history = repository.history(session, [letter.id])[letter.id]
     return ProviderLetterRead(
         id=letter.id, batch_id=letter.batch_id, status=letter.status,
