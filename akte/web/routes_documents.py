@@ -139,7 +139,8 @@ def upload(
             "messages": messages,
             "back": target,
         }
-        return page(request, principal, "message.html", context, 207 if stored else 400)
+        session.commit()  # what was stored stays, whatever the browser does next
+        return page(request, principal, "message.html", context, 200 if stored else 400)
     session.commit()  # durable before the browser follows the answer
     return RedirectResponse(target, status_code=303)
 
