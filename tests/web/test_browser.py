@@ -332,6 +332,26 @@ def test_expired_and_wrong_codes_are_refused(scene, page):
     expect(page).to_have_url(re.compile(r"/upload$"))
 
 
+def test_keyboard_only_skip_link_and_code_entry(scene, page):
+    """The first Tab reaches the skip link; a code is entered and sent with keys alone."""
+    page.goto(f"{scene.server.url}/upload")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Zum Inhalt springen")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))
+    field = page.get_by_label("Upload-Code")
+    for _ in range(30):  # Tab through the language links to the field
+        if field.evaluate("el => el === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(field).to_be_focused()
+    page.keyboard.type(new_code(scene))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Erlaubt: PDF, JPEG, PNG")).to_be_visible()
+
+
 def test_the_portal_speaks_six_languages_and_arabic_runs_right_to_left(scene, page, axe):
     base = scene.server.url
     page.goto(f"{base}/upload")
