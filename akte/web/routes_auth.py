@@ -72,7 +72,9 @@ def login(
     key = f"login-ip:{ip or 'unknown'}"
     if ratelimit.is_blocked(session, key, limit=LOGIN_LIMIT):
         context = {"next": _safe_next(next), "error": "Zu viele Fehlversuche. Bitte warten."}
-        return render(request, "login.html", context, 429)
+        response = render(request, "login.html", context, 429)
+        response.headers["Retry-After"] = str(int(ratelimit.WINDOW.total_seconds()))
+        return response
     user = session.scalar(select(User).where(User.username == username.strip()))
     if (
         user is None

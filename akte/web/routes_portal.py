@@ -22,7 +22,7 @@ from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import NotFound
 from akte.core.ranges import content_disposition
 from akte.tenants.models import Tenant
-from akte.web import codes, i18n, portal, receipt_pdf, sessions
+from akte.web import codes, i18n, portal, ratelimit, receipt_pdf, sessions
 from akte.web.deps import Citizen, CsrfChecked
 from akte.web.errors import PageRoute
 from akte.web.models import UploadCode, UploadReceipt
@@ -76,7 +76,11 @@ def enter_code(
     try:
         redeemed = codes.redeem(session, code, ip=client_ip(request))
     except codes.CodeRateLimited:
-        return _page(request, "portal_start.html", language, 429, code=code, error="rate_limited")
+        response = _page(
+            request, "portal_start.html", language, 429, code=code, error="rate_limited"
+        )
+        response.headers["Retry-After"] = str(int(ratelimit.WINDOW.total_seconds()))
+        return response
     except codes.CodeRefused:
         return _page(request, "portal_start.html", language, 400, code=code, error="code_refused")
     session.commit()  # durable before the browser follows the answer

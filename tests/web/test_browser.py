@@ -205,6 +205,7 @@ def test_caseworker_searches_opens_views_files_and_writes_a_letter(scene, page, 
     with page.expect_download() as download:
         page.get_by_role("link", name="Original herunterladen").click()
     assert download.value.suggested_filename == "kontoauszug.pdf"
+    page.wait_for_timeout(1500)  # let the PDF viewer paint for the screenshot
     shoot(page, "05-viewer")
 
     # Posteingang: set the Dokumentart and file it (select + one click).

@@ -148,6 +148,7 @@ def test_guessing_is_stopped_per_ip_address(ctx, world):
             assert enter(guesser, wrong).status_code == 400
         blocked = enter(guesser, code)  # even the right code: the address is blocked
         assert blocked.status_code == 429
+        assert blocked.headers["retry-after"] == "900"
         assert "Zu viele Fehlversuche" in blocked.text
     with browser(ctx) as someone_else:
         assert enter(someone_else, code).status_code == 303
