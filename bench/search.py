@@ -13,7 +13,8 @@ German documents of 1–3 pages (names, addresses, IBANs, amounts; ~1–1.5 KB a
    * through the API (``uvicorn`` on loopback, 2 worker processes, httpx) with 1 and 8
      concurrent clients; each answer has total, facets and snippets, and is audited; the
      result cache is off for these figures, and on for one more run of the repeated mix;
-   * directly in-process against the search service (no HTTP, no auth), 1 client;
+   * in-process: the engine alone (no database: the pure Whoosh cost) and the search
+     service (plus snippet texts from the database and the audit entry), 1 client;
    * directly against PostgreSQL (psycopg): the same filter, ``ts_rank`` top 20, the total
      and the same four facet counts, with 1 and 8 concurrent connections.
 
@@ -425,9 +426,17 @@ def main() -> None:
                 with session_scope(ctx.session_factory) as session:
                     search_service.search(ctx, session, principal, q=q.text, size=20)
 
-            run_clients(mix[:20], 1, direct)  # warm-up: open searchers, fill caches
+            from search.backend import QuerySpec, Scope
+
+            def engine(state: dict, q: Q) -> None:
+                tid, unit, _ = people[q.who]
+                service.backend.search(QuerySpec(q.text, Scope(tid, frozenset({unit}))))
+
+            run_clients(mix, 1, engine)  # warm-up: open searchers, OS page cache
+            lat, wall = run_clients(mix, 1, engine)
+            results["whoosh engine only (no DB), 1 client"] = (*percentiles(lat), len(lat) / wall)
             lat, wall = run_clients(mix, 1, direct)
-            results["whoosh in-process, 1 client"] = (*percentiles(lat), len(lat) / wall)
+            results["search.service in-process, 1 client"] = (*percentiles(lat), len(lat) / wall)
             ctx.close()
 
             # -- through the API ------------------------------------------------------
@@ -473,9 +482,9 @@ def main() -> None:
 
             print(f"\nquery mix: {len(mix)} queries ({len({q.kind for q in mix})} kinds), "
                   "every one filtered to one org unit of one tenant; total + 4 facets + top 20")
-            print(f"{'mode':38s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'q/s':>7s}")
+            print(f"{'mode':46s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'q/s':>7s}")
             for mode, (p50, p95, p99, qps) in results.items():
-                print(f"{mode:38s} {p50:8.1f} {p95:8.1f} {p99:8.1f} {qps:7.1f}")
+                print(f"{mode:46s} {p50:8.1f} {p95:8.1f} {p99:8.1f} {qps:7.1f}")
             api8 = results["whoosh via API, 8 client(s)"][1]
             pg8 = results["postgres fts direct, 8 client(s)"][1]
             print(f"\nratio p95 whoosh-API / postgres-fts (8 clients): {api8 / pg8:.2f}x")
