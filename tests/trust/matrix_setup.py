@@ -1,0 +1,275 @@
+"""Data and requests for the role × endpoint matrix (see ``test_role_matrix.py``).
+
+Every role gets one identity; the target of every route is an object of tenant A that the
+caseworker ``cw_access`` may read through their org unit and ``cw_granted`` through a
+single-Akte grant. Routes that destroy or use up their target get a fresh one per call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from akte.core.context import AppContext
+from akte.core.database import session_scope
+from akte.jobs import repository as jobs
+from akte.retention.models import LegalHold, RetentionRule
+from akte.users.models import Membership, Role
+from tests.builders import bearer, make_org_unit, make_user, make_world, unique
+from tests.deliveries.conftest import TRANSFERVERMERK
+from tests.trust.helpers import text_pdf, unique_pdf
+
+ROLES = [
+    "cw_access",  # caseworker of the Akte's org unit
+    "cw_granted",  # caseworker of another org unit, with a grant on this one Akte
+    "cw_no_grant",  # caseworker of the same tenant without access
+    "cw_other_tenant",  # caseworker of tenant B
+    "tenant_admin",
+    "admin_other_tenant",  # tenant admin of tenant B
+    "system_admin",
+    "importer",
+    "provider",
+    "citizen",  # a citizen's upload-code session (cookie), no API credentials
+    "anonymous",
+]
+
+
+@dataclass
+class Matrix:
+    ctx: AppContext
+    client: TestClient
+    world: Any
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
+    citizen_cookie: str = ""
+
+    def as_cw(self, method: str, url: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+        r = self.client.request(method, url, headers=self.headers["cw_access"], **kwargs)
+        assert r.status_code < 300, (url, r.status_code, r.text)
+        return r.json() if r.content and "json" in r.headers.get("content-type", "") else None
+
+    def as_admin(self, method: str, url: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+        r = self.client.request(method, url, headers=self.headers["tenant_admin"], **kwargs)
+        assert r.status_code < 300, (url, r.status_code, r.text)
+        return r.json() if r.content else None
+
+    # -- fresh targets ------------------------------------------------------------------
+
+    def new_document(self) -> str:
+        case = self.ids["case_file_id"]
+        return self.as_cw("POST", f"/api/v1/case-files/{case}/documents",
+                          files={"file": ("a.pdf", unique_pdf("matrix"), "application/pdf")})["id"]
+
+    def new_code(self) -> str:
+        case = self.ids["case_file_id"]
+        return self.as_cw("POST", f"/api/v1/case-files/{case}/upload-codes", json={})["id"]
+
+    def new_letter(self) -> dict:
+        case = self.ids["case_file_id"]
+        return self.as_cw("POST", f"/api/v1/case-files/{case}/letters", data=LETTER)
+
+    def new_grant_unit(self) -> str:
+        with session_scope(self.ctx.session_factory) as session:
+            unit = make_org_unit(session, self.world.tenant_a)
+            unit_id = str(unit.id)
+        case = self.ids["case_file_id"]
+        self.as_admin("PUT", f"/api/v1/case-files/{case}/grants/{unit_id}", json={})
+        return unit_id
+
+    def new_membership_user(self) -> str:
+        with session_scope(self.ctx.session_factory) as session:
+            user = make_user(session, self.world.tenant_a, Role.caseworker)
+            session.add(Membership(user_id=user.id, org_unit_id=self.world.unit_a2.id))
+            return str(user.id)
+
+    def new_rule(self) -> str:
+        with session_scope(self.ctx.session_factory) as session:
+            rule = RetentionRule(tenant_id=self.world.tenant_a.id, doc_type=unique("art"),
+                                 years=10, after="closed")
+            session.add(rule)
+            session.flush()
+            return str(rule.id)
+
+
+def build(ctx: AppContext, client: TestClient) -> Matrix:
+    world = make_world(ctx)
+    m = Matrix(ctx, client, world)
+    h = world.headers
+    with session_scope(ctx.session_factory) as session:
+        admin_b = make_user(session, world.tenant_b, Role.tenant_admin)
+        m.headers["admin_other_tenant"] = bearer(ctx, admin_b)
+    m.headers.update({
+        "cw_access": h["caseworker_a1"], "cw_granted": h["caseworker_a2"],
+        "cw_no_grant": h["caseworker_none"], "cw_other_tenant": h["caseworker_b"],
+        "tenant_admin": h["admin_a"], "system_admin": h["system_admin"],
+        "importer": h["importer_a"], "provider": h["provider_a"], "anonymous": {},
+    })
+    case = str(world.case_a1.id)
+    m.ids.update({
+        "case_file_id": case, "tenant_id": str(world.tenant_a.id),
+        "org_unit_id": str(world.unit_a2.id), "user_id": str(world.users["importer_a"].id),
+    })
+    m.as_admin("PUT", f"/api/v1/case-files/{case}/grants/{world.unit_a2.id}", json={})
+    m.ids["document_id"] = m.new_document()
+    m.ids["code_id"] = m.new_code()
+    m.ids["rule_id"] = m.new_rule()
+    letter = m.new_letter()
+    m.ids["letter_id"], m.ids["letter_document_id"] = letter["id"], letter["document_id"]
+    with session_scope(ctx.session_factory) as session:
+        # a hold on some other Akte: it must not block the routes under test
+        hold = LegalHold(tenant_id=world.tenant_a.id, case_file_id=uuid.uuid4(), reason="m")
+        session.add(hold)
+        session.flush()
+        m.ids["hold_id"] = str(hold.id)
+        m.ids["job_id"] = str(jobs.enqueue(session, "trust.matrix", {}, delay_seconds=3600).id)
+    _delivery(m)
+    # a sealed outbox batch needs the batching schedule: an unknown id (nobody reaches it)
+    m.ids["batch_id"] = str(uuid.uuid4())
+    m.citizen_cookie = _citizen_cookie(m)
+    return m
+
+
+MANIFEST_HEADER = "ID;Aktenzeichen;Dokumentart;Titel;Seitenzahl;SHA256;Dateiname\n"
+ITEM_B = text_pdf("Antrag B (Matrix)")
+
+
+def delivery_form(m: Matrix, items: dict[str, bytes]) -> dict[str, Any]:
+    az = m.world.case_a1.aktenzeichen
+    manifest = MANIFEST_HEADER + "".join(
+        f"{key};{az};Antrag;Titel {key};1;{hashlib.sha256(data).hexdigest()};{key}.pdf\n"
+        for key, data in items.items()
+    )
+    return {"data": {"external_id": unique("L")},
+            "files": {"manifest": ("manifest.csv", manifest.encode(), "text/csv"),
+                      "transfervermerk": ("transfervermerk.json",
+                                          json.dumps(TRANSFERVERMERK).encode(),
+                                          "application/json")}}
+
+
+def _delivery(m: Matrix) -> None:
+    """A scanning contractor's delivery with one imported document (A) and one pending
+    item (B), made through the importer's API like the real thing."""
+    item_a = text_pdf(f"Antrag A {uuid.uuid4()}")
+    headers = m.headers["importer"]
+    r = m.client.post("/api/v1/deliveries", headers=headers,
+                      **delivery_form(m, {"A": item_a, "B": ITEM_B}))
+    assert r.status_code == 201, r.text
+    m.ids["delivery_id"] = r.json()["id"]
+    r = m.client.put(f"/api/v1/deliveries/{m.ids['delivery_id']}/items/A/file", headers=headers,
+                     files={"file": ("A.pdf", item_a, "application/pdf")})
+    assert r.status_code == 201, r.text
+    m.ids["imported_document_id"] = r.json()["document_id"]
+    m.ids["external_id"] = "B"
+
+
+def _citizen_cookie(m: Matrix) -> str:
+    """A real citizen session: redeem an upload code through the portal."""
+    code = m.as_cw("POST", f"/api/v1/case-files/{m.ids['case_file_id']}/upload-codes",
+                   json={})["code"]
+    with TestClient(m.client.app) as browser:
+        page = browser.get("/upload")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, "the portal page carries a CSRF token"
+        r = browser.post("/upload", data={"code": code, "csrf_token": token.group(1)},
+                         follow_redirects=False)
+        assert r.status_code == 303, r.text
+        return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+
+
+# -- request bodies and per-call targets ---------------------------------------------------
+
+LETTER = {"subject": "Einladung", "body": "Bitte kommen Sie.",
+          "recipient": "Max Mustermann\nHauptstr. 1\n12345 Musterstadt"}
+Prepare = Callable[[Matrix], dict[str, Any]]
+
+
+def _pdf_file(_m: Matrix) -> dict[str, Any]:
+    return {"files": {"file": ("a.pdf", unique_pdf("m"), "application/pdf")}}
+
+
+BODIES: dict[tuple[str, str], Prepare] = {
+    ("POST", "/api/v1/auth/token"): lambda m: {"data": {
+        "username": m.world.users["caseworker_a1"].username,
+        "password": "correct-horse-battery"}},
+    ("POST", "/api/v1/tenants"): lambda m: {"json": {"slug": unique("t"), "name": "JC"}},
+    ("POST", "/api/v1/tenants/{tenant_id}/org-units"):
+        lambda m: {"json": {"code": unique("OE"), "name": "Team"}},
+    ("POST", "/api/v1/tenants/{tenant_id}/users"): lambda m: {"json": {
+        "username": unique("u"), "display_name": "X", "role": "caseworker",
+        "password": "a-long-password-123"}},
+    ("PUT", "/api/v1/users/{user_id}/memberships/{org_unit_id}"):
+        lambda m: {"json": {}, "path": {"user_id": m.new_membership_user()}},
+    ("DELETE", "/api/v1/users/{user_id}/memberships/{org_unit_id}"):
+        lambda m: {"path": {"user_id": m.new_membership_user()}},
+    ("POST", "/api/v1/case-files"): lambda m: {"json": {
+        "aktenzeichen": unique("AZ"), "org_unit_id": str(m.world.unit_a1.id)}},
+    ("PATCH", "/api/v1/case-files/{case_file_id}"): lambda m: {"json": {"betreff": "Betreff"}},
+    ("POST", "/api/v1/case-files/{case_file_id}/documents"): _pdf_file,
+    ("PATCH", "/api/v1/documents/{document_id}"): lambda m: {"json": {"title": "Titel"}},
+    ("DELETE", "/api/v1/documents/{document_id}"):
+        lambda m: {"json": {"reason": "Matrix-Test"}, "path": {"document_id": m.new_document()}},
+    ("POST", "/api/v1/documents/{document_id}/versions"): _pdf_file,
+    ("GET", "/api/v1/search"): lambda m: {"params": {"q": "Lohnabrechnung"}},
+    ("POST", "/api/v1/case-files/{case_file_id}/letters"): lambda m: {"data": LETTER},
+    ("POST", "/api/v1/case-files/{case_file_id}/letters/preview"): lambda m: {"data": LETTER},
+    # cancelling twice is a 409 (allowed to try): one letter serves every role
+    ("GET", "/api/v1/documents/{document_id}/letter"):
+        lambda m: {"path": {"document_id": m.ids["letter_document_id"]}},
+    ("PUT", "/api/v1/outbox/settings"): lambda m: {"json": {}},
+    ("POST", "/api/v1/outbox/batches/{batch_id}/ack"): lambda m: {"json": {}},
+    ("POST", "/api/v1/outbox/letters/{letter_id}/status"): lambda m: {"data": {
+        "status": "printed"}},
+    ("POST", "/api/v1/deliveries"):
+        lambda m: delivery_form(m, {"X": text_pdf(f"X {uuid.uuid4()}")}),
+    # sending the same file again is idempotent: one pending item serves every role
+    ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/file"):
+        lambda m: {"files": {"file": ("B.pdf", ITEM_B, "application/pdf")}},
+    ("GET", "/api/v1/documents/{document_id}/provenance"):
+        lambda m: {"path": {"document_id": m.ids["imported_document_id"]}},
+    ("POST", "/api/v1/case-files/{case_file_id}/upload-codes"): lambda m: {"json": {}},
+    ("POST", "/api/v1/upload-codes/{code_id}/revoke"):
+        lambda m: {"path": {"code_id": m.new_code()}},
+    ("PUT", "/api/v1/retention/rules"): lambda m: {"json": {"doc_type": unique("art"),
+                                                            "years": 10}},
+    ("DELETE", "/api/v1/retention/rules/{rule_id}"):
+        lambda m: {"path": {"rule_id": m.new_rule()}},
+    ("POST", "/api/v1/retention/holds"): lambda m: {"json": {
+        "case_file_id": str(m.world.case_a2.id), "reason": "Matrix-Test"}},
+    ("PUT", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"): lambda m: {"json": {}},
+    ("DELETE", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"):
+        lambda m: {"path": {"org_unit_id": m.new_grant_unit()}},
+}
+
+
+def request_for(m: Matrix, method: str, path: str) -> tuple[str, dict[str, Any]]:
+    prepared = dict(BODIES.get((method, path), lambda _m: {})(m))
+    ids = {**m.ids, **prepared.pop("path", {})}
+    url = re.sub(r"\{(\w+)\}", lambda g: ids[g.group(1)], path)
+    return url, prepared
+
+
+def api_routes(app) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Every (method, path template) under ``/api/v1``, however routers were included."""
+
+    def walk(routes):  # type: ignore[no-untyped-def]
+        for route in routes:
+            if hasattr(route, "effective_candidates"):
+                yield from walk(route.effective_candidates())
+            elif hasattr(route, "routes") and not hasattr(route, "methods"):
+                yield from walk(route.routes)
+            else:
+                yield route
+
+    for route in walk(app.routes):
+        path = getattr(route, "path", "")
+        if path.startswith("/api/v1"):
+            for method in sorted(getattr(route, "methods", None) or []):
+                if method != "HEAD":
+                    yield method, path

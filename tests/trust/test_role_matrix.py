@@ -1,0 +1,187 @@
+"""Every ``/api/v1`` route × every role: exactly the declared roles get through.
+
+"Gets through" means the answer is not 401/403/404 (a 2xx or a 409 means the caller was
+allowed to try; a 422 counts as refused, and is an error for a role that should pass,
+because the table's requests are valid). The table below is the access policy in one place; a route without an
+entry fails the test, so a new route cannot ship without deciding who may use it. Ids of
+another tenant's objects answer 404 (they do not exist for the caller), never 403.
+
+Set ``AKTE_MATRIX_DISCOVER=1`` to print what the app actually does, as a table to compare.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.trust.matrix_setup import ROLES, Matrix, api_routes, build, request_for
+
+ALL = frozenset(ROLES)
+LOGGED_IN = ALL - {"anonymous", "citizen"}
+#: may read Akte A and its documents
+READERS = frozenset({"cw_access", "cw_granted"})
+ADMIN = frozenset({"tenant_admin"})
+SYSTEM = frozenset({"system_admin"})
+NOBODY: frozenset[str] = frozenset()
+PROVIDER = frozenset({"provider"})
+TENANT_ADMINS = frozenset({"tenant_admin", "admin_other_tenant"})
+CASEWORKERS_A = frozenset({"cw_access", "cw_granted", "cw_no_grant"})
+SEARCHERS = CASEWORKERS_A | {"cw_other_tenant"} | TENANT_ADMINS
+
+POLICY: dict[tuple[str, str], frozenset[str]] = {
+    # -- sign-in and self ------------------------------------------------------------------
+    ("POST", "/api/v1/auth/token"): ALL,  # the login itself: credentials are in the form
+    ("GET", "/api/v1/auth/me"): LOGGED_IN,
+    # -- administration: system admins make tenants; tenant admins run their own ----------
+    ("POST", "/api/v1/tenants"): SYSTEM,
+    ("GET", "/api/v1/tenants"): SYSTEM | TENANT_ADMINS,  # a tenant admin sees their own
+    ("POST", "/api/v1/tenants/{tenant_id}/org-units"): SYSTEM | ADMIN,
+    # caseworkers pick an org unit when they create an Akte
+    ("GET", "/api/v1/tenants/{tenant_id}/org-units"): SYSTEM | ADMIN | CASEWORKERS_A,
+    ("POST", "/api/v1/tenants/{tenant_id}/users"): SYSTEM | ADMIN,
+    ("GET", "/api/v1/tenants/{tenant_id}/users"): SYSTEM | ADMIN,
+    ("POST", "/api/v1/users/{user_id}/api-keys"): SYSTEM | ADMIN,
+    ("PUT", "/api/v1/users/{user_id}/memberships/{org_unit_id}"): SYSTEM | ADMIN,
+    ("DELETE", "/api/v1/users/{user_id}/memberships/{org_unit_id}"): SYSTEM | ADMIN,
+    ("GET", "/api/v1/jobs"): SYSTEM,
+    ("GET", "/api/v1/jobs/counts"): SYSTEM,
+    ("POST", "/api/v1/jobs/{job_id}/retry"): SYSTEM,
+    # -- Akten and documents: need-to-know (org unit or single-Akte grant) ---------------
+    # lists and search answer everyone who may search at all, filtered to what they may see
+    ("GET", "/api/v1/case-files"): SEARCHERS,
+    ("GET", "/api/v1/search"): SEARCHERS,
+    ("POST", "/api/v1/case-files"): frozenset({"cw_access"}),  # into an own org unit only
+    ("GET", "/api/v1/case-files/{case_file_id}"): READERS,
+    ("PATCH", "/api/v1/case-files/{case_file_id}"): READERS,
+    ("GET", "/api/v1/case-files/{case_file_id}/documents"): READERS,
+    ("POST", "/api/v1/case-files/{case_file_id}/documents"): READERS,
+    ("GET", "/api/v1/documents/{document_id}"): READERS,
+    ("PATCH", "/api/v1/documents/{document_id}"): READERS,
+    ("POST", "/api/v1/documents/{document_id}/versions"): READERS,
+    ("GET", "/api/v1/documents/{document_id}/pages"): READERS,
+    ("GET", "/api/v1/documents/{document_id}/content"): READERS,
+    ("GET", "/api/v1/documents/{document_id}/provenance"): READERS,
+    # early deletion: who can read it, or the tenant admin (retention is theirs)
+    ("DELETE", "/api/v1/documents/{document_id}"): READERS | ADMIN,
+    # -- grants, retention, audit: tenant admins of the own tenant -----------------------
+    ("GET", "/api/v1/case-files/{case_file_id}/grants"): ADMIN,
+    ("PUT", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"): ADMIN,
+    ("DELETE", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"): ADMIN,
+    ("GET", "/api/v1/retention/rules"): TENANT_ADMINS,
+    ("PUT", "/api/v1/retention/rules"): TENANT_ADMINS,
+    ("DELETE", "/api/v1/retention/rules/{rule_id}"): ADMIN,
+    ("GET", "/api/v1/retention/holds"): TENANT_ADMINS,
+    ("POST", "/api/v1/retention/holds"): ADMIN,  # the hold names an Akte of tenant A
+    ("POST", "/api/v1/retention/holds/{hold_id}/release"): ADMIN,
+    ("GET", "/api/v1/retention/due"): TENANT_ADMINS,
+    ("GET", "/api/v1/audit"): TENANT_ADMINS,  # each their own tenant's log
+    ("GET", "/api/v1/audit/export.csv"): TENANT_ADMINS,
+    # -- citizen upload codes: issued by who may read the Akte ----------------------------
+    ("POST", "/api/v1/case-files/{case_file_id}/upload-codes"): READERS,
+    ("GET", "/api/v1/case-files/{case_file_id}/upload-codes"): READERS,
+    ("POST", "/api/v1/upload-codes/{code_id}/revoke"): READERS,
+    # -- scanning contractors' deliveries: the importer; tenant admins read them ----------
+    ("POST", "/api/v1/deliveries"): frozenset({"importer"}),
+    ("GET", "/api/v1/deliveries"): frozenset({"importer"}) | TENANT_ADMINS,
+    ("GET", "/api/v1/deliveries/{delivery_id}"): frozenset({"importer"}) | ADMIN,
+    ("GET", "/api/v1/deliveries/{delivery_id}/progress"): frozenset({"importer"}) | ADMIN,
+    ("GET", "/api/v1/deliveries/{delivery_id}/report"): frozenset({"importer"}) | ADMIN,
+    ("GET", "/api/v1/deliveries/{delivery_id}/transfervermerk"):
+        frozenset({"importer"}) | ADMIN,
+    ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/file"):
+        frozenset({"importer"}),
+    ("POST", "/api/v1/deliveries/{delivery_id}/commit"): frozenset({"importer"}),
+    # -- letters (caseworkers) and the print provider's pull API -------------------------
+    ("POST", "/api/v1/case-files/{case_file_id}/letters"): READERS,
+    ("POST", "/api/v1/case-files/{case_file_id}/letters/preview"): READERS,
+    ("GET", "/api/v1/case-files/{case_file_id}/letters"): READERS,
+    ("GET", "/api/v1/letters/{letter_id}"): READERS,
+    ("POST", "/api/v1/letters/{letter_id}/cancel"): READERS,
+    ("GET", "/api/v1/documents/{document_id}/letter"): READERS,
+    ("GET", "/api/v1/outbox/settings"): TENANT_ADMINS,
+    ("PUT", "/api/v1/outbox/settings"): TENANT_ADMINS,
+    ("GET", "/api/v1/outbox/batches"): PROVIDER,
+    # No sealed batch and no handed-over letter exist in this matrix (that needs the
+    # batching schedule): the provider gets 404 like everyone; only it gets past the role
+    # check, which ``ROLE_GATE`` below asserts.
+    ("GET", "/api/v1/outbox/batches/{batch_id}"): NOBODY,
+    ("GET", "/api/v1/outbox/batches/{batch_id}/download"): NOBODY,
+    ("POST", "/api/v1/outbox/batches/{batch_id}/ack"): NOBODY,
+    ("GET", "/api/v1/outbox/letters/{letter_id}"): NOBODY,
+    ("POST", "/api/v1/outbox/letters/{letter_id}/status"): NOBODY,
+}
+
+#: Routes whose target does not exist here: only these roles may get a 404, all else 401/403.
+ROLE_GATE: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/api/v1/outbox/batches/{batch_id}"): PROVIDER,
+    ("GET", "/api/v1/outbox/batches/{batch_id}/download"): PROVIDER,
+    ("POST", "/api/v1/outbox/batches/{batch_id}/ack"): PROVIDER,
+    ("GET", "/api/v1/outbox/letters/{letter_id}"): PROVIDER,
+    ("POST", "/api/v1/outbox/letters/{letter_id}/status"): PROVIDER,
+}
+
+#: Roles of the other tenant, who must get 404 (not 403) wherever their own-tenant
+#: counterpart may pass: another tenant's objects do not exist for them.
+COUNTERPART = {"cw_other_tenant": "cw_access", "admin_other_tenant": "tenant_admin"}
+DENIED = {401, 403, 404, 422}
+
+
+#: Access rules live above storage: one backend suffices (the embedded one is quicker).
+pytestmark = pytest.mark.parametrize("ctx", ["embedded"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def matrix(ctx, client) -> Matrix:
+    return build(ctx, client)
+
+
+def _call(m: Matrix, role: str, method: str, path: str) -> int:
+    url, kwargs = request_for(m, method, path)
+    headers = dict(m.headers.get(role, {}))
+    if role == "citizen":
+        headers["Cookie"] = m.citizen_cookie
+    return m.client.request(method, url, headers=headers, **kwargs).status_code
+
+
+def test_every_route_has_a_policy_and_every_policy_a_route(matrix):
+    routes = set(api_routes(matrix.client.app))
+    if os.environ.get("AKTE_MATRIX_DISCOVER"):
+        return
+    missing = sorted(routes - set(POLICY))
+    assert not missing, f"routes without an entry in POLICY: {missing}"
+    stale = sorted(set(POLICY) - routes)
+    assert not stale, f"POLICY entries for routes that no longer exist: {stale}"
+
+
+def test_role_matrix(matrix):
+    discover = bool(os.environ.get("AKTE_MATRIX_DISCOVER"))
+    problems: list[str] = []
+    for method, path in sorted(set(api_routes(matrix.client.app))):
+        statuses = {role: _call(matrix, role, method, path) for role in ROLES}
+        allowed = frozenset(r for r, s in statuses.items() if s not in DENIED)
+        errors = {r: s for r, s in statuses.items()
+                  if s >= 500 or (s in {400, 422} and r in POLICY.get((method, path), ()))}
+        if discover:
+            print(f"{method:6} {path:62} {sorted(allowed)}  {statuses}")
+            continue
+        expected = POLICY.get((method, path))
+        if expected is None:
+            continue  # reported by the test above
+        if errors:
+            problems.append(f"{method} {path}: bad request or server error {errors}")
+        if allowed != expected:
+            problems.append(
+                f"{method} {path}: allowed {sorted(allowed)}, expected {sorted(expected)} "
+                f"({statuses})"
+            )
+        gate = ROLE_GATE.get((method, path))
+        if gate is not None:
+            past_role_check = frozenset(r for r, code in statuses.items() if code == 404)
+            if past_role_check != gate:
+                problems.append(f"{method} {path}: 404 for {sorted(past_role_check)}, "
+                                f"expected {sorted(gate)} ({statuses})")
+        for other, own in COUNTERPART.items():
+            if "{" in path and own in expected and statuses[other] != 404:
+                problems.append(f"{method} {path}: {other} got {statuses[other]}, not 404")
+    assert not problems, "\n".join(problems)
