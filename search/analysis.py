@@ -78,6 +78,20 @@ class GermanStemFilter(Filter):
         self._cache: dict[str, str] = {}
         self._cachesize = cachesize
 
+    def __getstate__(self) -> dict:
+        # Whoosh pickles the schema (with its analyzers) into every index TOC: the memo
+        # must not travel along, or each commit would write megabytes of word forms.
+        return {"_cachesize": self._cachesize}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["_cachesize"])  # type: ignore[misc]
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
     def __call__(self, tokens):  # type: ignore[no-untyped-def]
         cache = self._cache
         for token in tokens:
