@@ -6,6 +6,8 @@ to guess passwords at speed. ``next`` is followed only to a path on this site.
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from akte.audit import service as audit
 from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import NotFound
-from akte.core.security import verify_password
+from akte.core.security import hash_password, verify_password
 from akte.users.models import SERVICE_ROLES, User
 from akte.web import csrf, ratelimit, sessions
 from akte.web.deps import CsrfChecked
@@ -27,6 +29,11 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"akte.css": "text/css", "upload.js": "text/javascript"}
 LOGIN_LIMIT = 20
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _safe_next(target: str | None) -> str:
@@ -76,6 +83,8 @@ def login(
         response.headers["Retry-After"] = str(int(ratelimit.WINDOW.total_seconds()))
         return response
     user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None or not user.password_hash:
+        verify_password(_dummy_hash(), password)  # same time as a real check: no user probing
     if (
         user is None
         or not user.is_active

@@ -178,3 +178,24 @@ def test_search_finds_akten_and_documents_the_caseworker_may_read(ctx, world):
     assert f'href="/app/akten/{world.case_a1.id}"' in found.text
     hidden = client.get("/app/search", params={"q": world.case_a2.aktenzeichen})
     assert f'href="/app/akten/{world.case_a2.id}"' not in hidden.text
+
+
+def test_password_guessing_is_stopped_per_ip_address(ctx, world, monkeypatch):
+    from akte.web import routes_auth
+
+    monkeypatch.setattr(routes_auth, "LOGIN_LIMIT", 3)  # each wrong try costs an argon2 check
+    LOGIN_LIMIT = routes_auth.LOGIN_LIMIT
+    username = world.users["caseworker_a1"].username
+    client = browser(ctx)
+    token = csrf_of(client.get("/login").text)
+    for _ in range(LOGIN_LIMIT):
+        wrong = client.post(
+            "/login", data={"username": username, "password": "nope", "csrf_token": token}
+        )
+        assert wrong.status_code == 401
+    blocked = client.post(
+        "/login",
+        data={"username": username, "password": "correct-horse-battery", "csrf_token": token},
+    )
+    assert blocked.status_code == 429 and "akte_web" not in blocked.cookies
+    login(browser(ctx), username)  # another address is not affected
