@@ -103,6 +103,8 @@ def validate(text: str) -> str:
                 f"unknown field '{name}:'; known fields: {known}. "
                 f'To search for the text itself, put it in quotes: "{name}:…"'
             )
+    if re.search(r"(?:^|[\s(:\-])[^\s(:\-*?]{0,1}[*?]", bare):
+        raise InvalidQuery("put at least two letters before * or ?, e.g. Lohn*")
     if re.search(r"(?:^|\s)(AND|OR)\s*$|^\s*(AND|OR)\s", text):
         raise InvalidQuery("AND/OR needs a word on both sides")
     return _rewrite_ranges(text)
@@ -144,6 +146,7 @@ def _first_letter_fixed(node: query.Query) -> query.Query:
     """``Müler~`` keeps the first letter (``Müler~1/1``): misspellings rarely hit it, and
     without a fixed prefix Whoosh compares the word with the field's whole vocabulary
     (every amount and date of a million documents) — ten times slower."""
-    if isinstance(node, query.FuzzyTerm) and node.prefixlength == 0:
-        node.prefixlength = 1
+    if isinstance(node, query.FuzzyTerm):
+        node.prefixlength = max(node.prefixlength, 1)
+        node.maxdist = min(node.maxdist, 2)
     return node

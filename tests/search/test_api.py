@@ -92,6 +92,7 @@ def test_anonymous_is_401(sclient: TestClient) -> None:
         ("OR Praxis", "AND/OR"),
         ("az:1..5", "ranges"),
         ("datum:[foo TO bar]", "could not be read"),
+        ("a*", "two letters"),
     ],
 )
 def test_syntax_errors_are_400_with_a_hint(sclient: TestClient, world: World, q: str,
