@@ -166,3 +166,18 @@ def test_periodic_seal_chains_new_entries_and_reschedules_itself(ctx, world):
         waiting = session.scalars(select(Job).where(Job.kind == PERIODIC,
                                                     Job.status == "queued")).all()
         assert waiting, "the periodic seal must queue its next run"
+
+
+def test_refused_access_is_on_the_record(client, world):
+    """Who tried to open an Akte they may not see is logged, with the outcome."""
+    r = client.get(f"/api/v1/case-files/{world.case_a1.id}",
+                   headers=world.headers["caseworker_a2"])
+    assert r.status_code == 404
+    r = client.get("/api/v1/audit", headers=world.headers["caseworker_a2"])
+    assert r.status_code == 403
+    log = client.get("/api/v1/audit", params={"actor_id": str(world.users["caseworker_a2"].id)},
+                     headers=world.headers["admin_a"]).json()["items"]
+    outcomes = {(e["action"], e["object_id"], e["outcome"]) for e in log}
+    assert ("GET /api/v1/case-files/{case_file_id}", str(world.case_a1.id),
+            "not_found") in outcomes
+    assert ("GET /api/v1/audit", None, "denied") in outcomes
