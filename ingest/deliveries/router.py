@@ -16,9 +16,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
+from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.core.dependencies import Context, DbSession, Storage
 from akte.core.errors import (
@@ -37,14 +39,14 @@ from akte.documents import service as documents
 from akte.tenants.models import Tenant
 from akte.users.models import Role
 from ingest.deliveries import repository, service
-from ingest.deliveries.models import Outcome
+from ingest.deliveries.models import Delivery, Outcome
 from ingest.deliveries.schemas import REPORT_COLUMNS, DeliveryRead, ItemRead, Progress, Provenance
 
 router = APIRouter(prefix="/api/v1", tags=["Lieferungen"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
 
 
-def _read(session, delivery) -> DeliveryRead:  # type: ignore[no-untyped-def]
+def _read(session: Session, delivery: Delivery) -> DeliveryRead:
     read = DeliveryRead.model_validate(delivery)
     read.progress = service.progress(session, delivery)
     return read
@@ -184,7 +186,8 @@ def delivery_report(
     return JSONResponse(page.model_dump(mode="json"))
 
 
-def _csv_stream(ctx, delivery_id: uuid.UUID) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
+def _csv_stream(ctx: AppContext, delivery_id: uuid.UUID) -> Iterator[bytes]:
+    """The report in chunks of 200 rows, read in its own session (the request's is closed)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     buffer.write("\ufeff")

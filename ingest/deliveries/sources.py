@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK = 1024 * 1024
 MANIFEST_NAMES = ("manifest.csv", "manifest.json", "index.csv", "index.json")
@@ -161,7 +162,7 @@ class ZipSource:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
 
-    def _extract(self, info: zipfile.ZipInfo, out) -> None:  # type: ignore[no-untyped-def]
+    def _extract(self, info: zipfile.ZipInfo, out: BinaryIO) -> None:
         limits = self.limits
         ratio_cap = max(
             limits.ratio_floor_bytes, int(limits.max_ratio * max(info.compress_size, 1))
