@@ -70,8 +70,10 @@ def _sleep(ctx, payload) -> None:
     time.sleep(float(payload.get("seconds", 0)) if payload.get("in_subprocess") else 0)
 
 
-def test_worker_sigkilled_mid_job_the_job_runs_again(ctx):
-    """The lease of a killed worker's job expires; another worker takes the job over."""
+def test_worker_sigkilled_mid_job_the_job_runs_again(ctx, client, world):
+    """The lease of a killed worker's job expires; another worker takes the job over, and
+    a document accepted meanwhile is processed all the same."""
+    doc = upload(client, world, text_pdf(f"Mietvertrag {uuid.uuid4()}"))
     with session_scope(ctx.session_factory) as session:
         job_id = jobs.enqueue(session, "trust.sleep", {"seconds": 30, "in_subprocess": True}).id
     env = {**os.environ, **cli_env(ctx), "AKTE_JOB_LEASE_SECONDS": "1",
@@ -102,6 +104,9 @@ def test_worker_sigkilled_mid_job_the_job_runs_again(ctx):
     with session_scope(ctx.session_factory) as session:
         job = session.get(Job, job_id)
         assert job.status == "done" and job.attempts == 2
+    assert status_of(ctx, doc["id"]) == "ready"
+    assert copies_of(ctx, doc["sha256"]) == 1
+    assert_consistent(fsck(ctx, sample=0), [doc["sha256"]], [doc["id"]])
 
 
 def test_search_index_deleted_reports_degraded_and_rebuild_restores(ctx, client, world):
