@@ -37,6 +37,8 @@ from tests.web.live import (
 )
 
 pytestmark = pytest.mark.slow
+#: The machine is shared and the worker OCRs in the background: allow for slow moments.
+expect.set_options(timeout=20_000)
 
 
 @dataclass
