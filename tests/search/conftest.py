@@ -30,7 +30,9 @@ def search_context(ctx: AppContext, index_dir) -> AppContext:  # type: ignore[no
     service.backend.mark_healthy()
     return AppContext(settings=ctx.settings, engine=ctx.engine,
                       session_factory=ctx.session_factory, storage=ctx.storage,
-                      extensions={"search": service})
+                      # other features' per-process services stay: jobs of other tests that
+                      # run_until_idle picks up on this context must find what they need
+                      extensions={**ctx.extensions, "search": service})
 
 
 @pytest.fixture
