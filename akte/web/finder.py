@@ -14,6 +14,7 @@ import importlib
 import re
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,25 @@ from akte.core.context import AppContext
 from akte.documents.models import Document, DocumentPage, DocumentVersion
 
 SNIPPET_CHARS = 160
+#: Facets offered beside the results, in this order (names as in ``search.service``).
+FACETS = ("doc_type", "year", "source")
+NO_TYPE = "ohne Dokumentart"
+
+
+def facet_values(document: Document) -> dict[str, str]:
+    when = document.document_date or document.received_at
+    return {
+        "doc_type": document.doc_type or NO_TYPE,
+        "year": str(when.year),
+        "source": document.source,
+    }
+
+
+def ordered(name: str, counts: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Years newest first, everything else by count."""
+    if name == "year":
+        return sorted(counts, key=lambda kv: kv[0], reverse=True)
+    return sorted(counts, key=lambda kv: (-kv[1], kv[0]))
 
 
 @dataclass
@@ -103,20 +123,21 @@ def find(
     principal: Principal,
     q: str,
     *,
-    doc_type: str | None = None,
-    source: str | None = None,
+    filters: dict[str, str] | None = None,
     limit: int = 50,
 ) -> Results:
+    """Akten and documents for ``q``; ``filters`` are clicked facet values (:data:`FACETS`)."""
+    filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     service = search_service()
     if service is not None and hasattr(service, "search"):
         from akte.web.search_bridge import via_search_service
 
         results = via_search_service(
-            service, session, ctx, principal, q, doc_type=doc_type, source=source, limit=limit
+            service, session, ctx, principal, q, filters=filters, limit=limit
         )
         if results is not None:
             return results
-    return _database(session, principal, q, doc_type=doc_type, source=source, limit=limit)
+    return _database(session, principal, q, filters=filters, limit=limit)
 
 
 def _database(
@@ -124,8 +145,7 @@ def _database(
     principal: Principal,
     q: str,
     *,
-    doc_type: str | None,
-    source: str | None,
+    filters: dict[str, str],
     limit: int,
 ) -> Results:
     hits: list[Hit] = []
@@ -169,14 +189,12 @@ def _database(
         .limit(500)
     )
     doc_hits: list[Hit] = []
-    type_counts: Counter[str] = Counter()
-    source_counts: Counter[str] = Counter()
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for document, case_file, page_text in session.execute(stmt):
-        type_counts[document.doc_type or "ohne Dokumentart"] += 1
-        source_counts[document.source] += 1
-        if doc_type and (document.doc_type or "ohne Dokumentart") != doc_type:
-            continue
-        if source and document.source != source:
+        values = facet_values(document)
+        for name, value in values.items():
+            counts[name][value] += 1
+        if any(values[name] != wanted for name, wanted in filters.items()):
             continue
         snippet_text = _excerpt(page_text, q) if page_text else document.title
         doc_hits.append(
@@ -191,16 +209,13 @@ def _database(
                 snippet=split_highlight(snippet_text, q),
             )
         )
-    if doc_type or source:
+    if filters:
         hits = []
     hits.extend(doc_hits[: max(limit - len(hits), 0)])
     audit.record(session, principal, "search.query", detail={"q": q, "engine": "database"})
     return Results(
         hits=hits,
         total=len(hits),
-        facets={
-            "doc_type": type_counts.most_common(),
-            "source": source_counts.most_common(),
-        },
+        facets={name: ordered(name, counts[name].items()) for name in FACETS},
         engine="database",
     )

@@ -20,6 +20,7 @@ from akte.web.pages import page
 
 router = APIRouter(prefix="/app", include_in_schema=False, route_class=PageRoute)
 PAGE_SIZE = 25
+FACET_LABELS = {"doc_type": "Dokumentart", "year": "Jahr", "source": "Quelle"}
 
 
 @router.get("")
@@ -57,18 +58,17 @@ def search(
     principal: Staff,
     q: Annotated[str, Query(max_length=200)] = "",
     doc_type: Annotated[str | None, Query(max_length=100)] = None,
+    year: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
     source: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    results = (
-        finder.find(session, ctx, principal, q, doc_type=doc_type, source=source)
-        if q.strip()
-        else None
-    )
+    """One search box: Akten and documents, facets (Dokumentart, Jahr, Quelle) to narrow."""
+    filters = {k: v for k, v in (("doc_type", doc_type), ("year", year), ("source", source)) if v}
+    results = finder.find(session, ctx, principal, q, filters=filters) if q.strip() else None
     return page(
         request,
         principal,
         "search.html",
-        {"q": q, "results": results, "doc_type": doc_type, "source": source},
+        {"q": q, "results": results, "filters": filters, "facet_names": FACET_LABELS},
     )
 
 

@@ -19,7 +19,7 @@ from akte.auth.principal import Principal
 from akte.case_files import service as case_files
 from akte.core.context import AppContext
 from akte.core.errors import AkteError, ServiceUnavailable
-from akte.web.finder import Hit, Results, marked_to_parts, split_highlight
+from akte.web.finder import FACETS, Hit, Results, marked_to_parts, ordered, split_highlight
 
 log = logging.getLogger("akte.web")
 AKTEN_LIMIT = 10
@@ -32,11 +32,9 @@ def via_search_service(
     principal: Principal,
     q: str,
     *,
-    doc_type: str | None,
-    source: str | None,
+    filters: dict[str, str],
     limit: int,
 ) -> Results | None:
-    filters = {k: v for k, v in (("doc_type", doc_type), ("source", source)) if v}
     try:
         result = service.search(ctx, session, principal, q=q, page=1, size=limit, filters=filters)
     except ServiceUnavailable as exc:
@@ -73,11 +71,7 @@ def via_search_service(
                 snippet=[(html.unescape(text), match) for text, match in parts],
             )
         )
-    facets = {
-        name: sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
-        for name, values in result.facets.items()
-        if name in ("doc_type", "source")
-    }
+    facets = {name: ordered(name, result.facets.get(name, {}).items()) for name in FACETS}
     return Results(
         hits=hits, total=result.total + len(hits) - len(result.hits), facets=facets, engine="search"
     )

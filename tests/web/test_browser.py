@@ -184,6 +184,11 @@ def test_caseworker_searches_opens_views_files_and_writes_a_letter(scene, page, 
 
     assert wait_until(search_hit, timeout=60, every=1), "no highlighted search hit for 'Miete'"
     expect(page.locator(".hits")).to_contain_text(scene.aktenzeichen)
+    # Facets narrow the hits; the active one can be removed again.
+    facets = page.get_by_role("complementary")
+    facets.get_by_role("link", name="Kontoauszug (1)").click()
+    expect(page.get_by_role("link", name="Dokumentart: Kontoauszug – entfernen")).to_be_visible()
+    expect(page.locator(".hits")).to_contain_text("Kontoauszug Juni")
     shoot(page, "03-search")
     assert_accessible(page, axe, "search")
 
