@@ -75,6 +75,8 @@ class InboxItem:
     case_file: CaseFile
     org_unit_name: str
     suggestion: str | None = None
+    #: The processing made a thumbnail: shown so the document can be checked at a glance.
+    has_thumbnail: bool = False
 
 
 def org_units(session: Session, principal: Principal) -> list[OrgUnit]:
@@ -116,13 +118,30 @@ def items(
         .limit(limit)
     )
     found = list(rows)
-    first_pages = _first_page_texts(session, [doc.id for doc, _, _ in found])
+    ids = [doc.id for doc, _, _ in found]
+    first_pages = _first_page_texts(session, ids)
+    thumbnails = (
+        set(
+            session.scalars(
+                select(DocumentVersion.document_id)
+                .join(Document, Document.id == DocumentVersion.document_id)
+                .where(
+                    DocumentVersion.document_id.in_(ids),
+                    DocumentVersion.version_no == Document.current_version,
+                    DocumentVersion.thumbnail_sha256.is_not(None),
+                )
+            )
+        )
+        if ids
+        else set()
+    )
     return [
         InboxItem(
             doc,
             case_file,
             unit_name,
             doc.doc_type or suggest_doc_type(doc.title, first_pages.get(doc.id)),
+            doc.id in thumbnails,
         )
         for doc, case_file, unit_name in found
     ]
