@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,9 +45,26 @@ class AuditFilter:
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    #: An Akte and every document in it (resolved by :func:`with_case_file`).
+    case_file_id: str | None = None
+    object_ids: tuple[str, ...] = ()
 
     def as_detail(self) -> dict[str, str]:
-        return {k: str(v) for k, v in self.__dict__.items() if v is not None}
+        return {k: str(v) for k, v in self.__dict__.items() if v is not None and k != "object_ids"}
+
+
+def with_case_file(session: Session, flt: AuditFilter) -> AuditFilter:
+    """The Akte's own id plus its documents' ids, so "the log of an Akte" includes every
+    document read or written in it (a deleted document's entries keep their id)."""
+    if not flt.case_file_id:
+        return flt
+    from dataclasses import replace
+
+    from akte.documents.models import Document
+
+    case_file_id = uuid.UUID(flt.case_file_id)
+    docs = session.scalars(select(Document.id).where(Document.case_file_id == case_file_id))
+    return replace(flt, object_ids=(flt.case_file_id, *(str(d) for d in docs)))
 
 
 def require_auditor(principal: Principal) -> None:
@@ -60,6 +78,8 @@ def statement(principal: Principal, flt: AuditFilter) -> Select[tuple[AuditEntry
         stmt = stmt.where(AuditEntry.object_type == flt.object_type)
     if flt.object_id:
         stmt = stmt.where(AuditEntry.object_id == flt.object_id)
+    if flt.case_file_id:
+        stmt = stmt.where(AuditEntry.object_id.in_(flt.object_ids or (flt.case_file_id,)))
     if flt.actor_id:
         stmt = stmt.where(AuditEntry.actor_id == flt.actor_id)
     if flt.action:

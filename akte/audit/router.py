@@ -29,6 +29,7 @@ def _filter(
     action: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
+    case_file_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> query.AuditFilter:
     return query.AuditFilter(
         object_type=object_type,
@@ -37,6 +38,7 @@ def _filter(
         action=action,
         since=_aware(since),
         until=_aware(until),
+        case_file_id=str(case_file_id) if case_file_id else None,
     )
 
 
@@ -54,9 +56,11 @@ def list_audit_entries(
     flt: Filter, session: DbSession, user: CurrentUser, pagination: Pagination
 ) -> Page[AuditEntryRead]:
     """Audit entries of the caller's tenant, newest first, filtered by Akte/document
-    (``object_type``/``object_id``), person (``actor_id``), ``action`` and period
-    (``from`` inclusive, ``to`` exclusive). Tenant admins only."""
+    (``object_type``/``object_id``), a whole Akte with its documents (``case_file_id``),
+    person (``actor_id``), ``action`` and period (``from`` inclusive, ``to`` exclusive).
+    Tenant admins only."""
     query.require_auditor(user)
+    flt = query.with_case_file(session, flt)
     rows, total = paginate(session, query.statement(user, flt), pagination)
     audit.record(session, user, "audit.query", object_type="audit", detail=flt.as_detail())
     return Page(
@@ -77,6 +81,7 @@ def export_audit_entries(flt: Filter, ctx: Context, user: CurrentUser) -> Stream
     query.require_auditor(user)
     with session_scope(ctx.session_factory) as session:
         audit.record(session, user, "audit.export", object_type="audit", detail=flt.as_detail())
+        flt = query.with_case_file(session, flt)
     return StreamingResponse(
         query.csv_rows(ctx.session_factory, user, flt),
         media_type="text/csv; charset=utf-8",

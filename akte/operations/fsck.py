@@ -28,6 +28,7 @@ from sqlalchemy import update
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
+from akte.core.errors import AkteError
 from akte.documents.intake import PROCESS_TASK
 from akte.documents.models import Document, DocumentVersion
 from akte.jobs import repository as jobs
@@ -105,7 +106,10 @@ def _check_index(ctx: AppContext, *, repair: bool) -> dict[str, list[str]] | Non
         from search import indexing
     except ImportError:
         return None
-    result = indexing.get(ctx).check(ctx, repair=repair)
+    try:
+        result = indexing.get(ctx).check(ctx, repair=repair)
+    except AkteError as exc:  # e.g. the index folder is gone: drift of everything
+        return {"unreadable": [exc.detail]}
     return {
         "missing": [str(i) for i in result.missing],
         "stale": [str(i) for i in result.stale],

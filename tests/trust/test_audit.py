@@ -181,3 +181,20 @@ def test_refused_access_is_on_the_record(client, world):
     assert ("GET /api/v1/case-files/{case_file_id}", str(world.case_a1.id),
             "not_found") in outcomes
     assert ("GET /api/v1/audit", None, "denied") in outcomes
+
+
+def test_log_of_an_akte_includes_its_documents(client, world):
+    doc = upload(client, world)
+    client.get(f"/api/v1/documents/{doc['id']}/content", headers=world.headers["caseworker_a1"])
+    client.patch(f"/api/v1/case-files/{world.case_a1.id}", json={"betreff": "neu"},
+                 headers=world.headers["caseworker_a1"])
+    params = {"case_file_id": str(world.case_a1.id), "size": 200}
+    items = client.get("/api/v1/audit", params=params,
+                       headers=world.headers["admin_a"]).json()["items"]
+    seen = {(e["action"], e["object_id"]) for e in items}
+    assert {("document.upload", doc["id"]), ("document.download", doc["id"]),
+            ("case_file.update", str(world.case_a1.id))} <= seen
+    assert all(e["object_id"] in {doc["id"], str(world.case_a1.id)} for e in items)
+    rows = client.get("/api/v1/audit/export.csv", params={"case_file_id": str(world.case_a1.id)},
+                      headers=world.headers["admin_a"]).text.splitlines()
+    assert len(rows) - 1 == len(items)
