@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from akte.audit import service as audit
 from akte.auth.principal import Principal
 from akte.core.database import utcnow
+from akte.core.errors import Conflict
 from akte.core.storage import BlobStore
 from akte.documents import intake
 from akte.documents.intake import ScannedFile
@@ -158,10 +159,13 @@ def _import_one(
                 sha256=item.sha256_actual, part=part, delivery_id=rx.delivery.id,
                 document_id=document.id, imported_at=utcnow(),
             ))
-    except IntegrityError:  # a concurrent upload of the same file won the race
-        session.delete(document)
-        reject(item, Rejection("already_imported", "imported concurrently by another upload"))
-        return
+    except IntegrityError:
+        # A concurrent upload of the same file won the race. Fail this transaction as a
+        # whole (the winner's item and document stand); a retry is answered 200.
+        raise Conflict(
+            "the same file is being imported by a concurrent request; send it again",
+            code="concurrent_import",
+        ) from None
     item.outcome = Outcome.accepted
     item.reason_code = item.reason = None
     item.case_file_id = case_file.id

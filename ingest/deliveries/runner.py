@@ -171,6 +171,10 @@ def _record_strays(ctx: AppContext, source: Source, delivery_id: uuid.UUID) -> N
         for name in source.names():
             if name not in named and name.lower() not in control:
                 strays.append((name, "not_in_manifest", "the manifest does not name this file"))
+        strays.extend(
+            ("/" + name, "not_in_manifest", "the file lies outside the manifest's folder")
+            for name in source.outside_names()
+        )
         for name, code, message in strays:
             key = f"#file:{name}"[:320]
             if key in known:

@@ -95,6 +95,15 @@ class FolderSource:
     def unsafe_names(self) -> Iterator[tuple[str, str]]:
         return iter(())
 
+    def outside_names(self) -> Iterator[str]:
+        """Files outside the manifest's folder (full paths): never imported, but reported."""
+        if self.prefix:
+            saved, self.prefix = self.prefix, ""
+            try:
+                yield from (n for n in self.names() if not n.startswith(saved))
+            finally:
+                self.prefix = saved
+
     @contextlib.contextmanager
     def open_local(self, name: str, work_dir: Path) -> Iterator[Path]:
         path = self.locate(name)
@@ -146,6 +155,10 @@ class ZipSource:
 
     def unsafe_names(self) -> Iterator[tuple[str, str]]:
         return iter(self._unsafe)
+
+    def outside_names(self) -> Iterator[str]:
+        """Entries outside the manifest's folder (full paths): never imported, but reported."""
+        return (n for n in self._by_name if not n.startswith(self.prefix))
 
     @contextlib.contextmanager
     def open_local(self, name: str, work_dir: Path) -> Iterator[Path]:

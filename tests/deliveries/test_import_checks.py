@@ -131,6 +131,7 @@ def test_zip_delivery_with_escaping_paths_and_a_bomb(ctx, tenant_env, tmp_path):
             zf.write(folder / name, f"L1/{name}")
         zf.writestr("L1/scans/bomb.pdf", bomb)
         zf.writestr("../../outside.pdf", good)
+        zf.writestr("elsewhere/x.pdf", good)
         zf.writestr("/etc/cron.d/evil", b"x")
     result = run(ctx, archive, slug, report_path=tmp_path / "r.csv")
     report = read_report(result.report_path)
@@ -139,6 +140,7 @@ def test_zip_delivery_with_escaping_paths_and_a_bomb(ctx, tenant_env, tmp_path):
     unsafe = [r for r in report["_all"] if r["reason_code"] == "unsafe_path"]
     assert sorted(r["filename"] for r in unsafe) == ["../../outside.pdf", "/etc/cron.d/evil"]
     assert not (tmp_path.parent / "outside.pdf").exists()
+    assert report["/elsewhere/x.pdf"]["reason_code"] == "not_in_manifest"
 
 
 def test_rerun_and_a_second_delivery_import_nothing_twice(ctx, tenant_env, tmp_path):
