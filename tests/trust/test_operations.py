@@ -103,3 +103,69 @@ def test_sigterm_lets_the_worker_finish_or_release_its_job(ctx, tmp_path):
         assert job.status == "done"  # this worker finishes the job it holds
     logs = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
     assert any("stopped" in entry["msg"] for entry in logs), "structured worker logs"
+
+
+def test_sigterm_lets_the_api_finish_a_running_download(tmp_path):
+    """``akte serve`` gets SIGTERM in the middle of a large download: the download still
+    completes byte for byte, new connections are refused, and the process exits."""
+    import hashlib
+
+    import httpx
+
+    from akte.core.context import AppContext
+    from akte.core.migrations import upgrade
+    from tests.builders import make_world
+    from tests.conftest import embedded_settings
+    from tests.infra.ports import free_port
+
+    settings = embedded_settings(tmp_path)
+    upgrade(settings.effective_database_url)
+    ctx = AppContext.from_settings(settings)
+    world = make_world(ctx)
+    big = b"%PDF-1.4\n" + os.urandom(24 * 1024 * 1024)
+    doc = ctx.storage.put_bytes(big)
+    ctx.close()
+    port = free_port()
+    env = {**os.environ, "AKTE_ENV": "test", "AKTE_DATA_DIR": str(tmp_path),
+           "AKTE_SECRET_KEY": settings.effective_secret_key, "AKTE_INPROCESS_WORKER": "false"}
+    proc = subprocess.Popen([sys.executable, "-c", "from akte.cli import main; main()", "serve",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        headers = world.headers["caseworker_a1"]
+        r = httpx.post(f"{base}/api/v1/case-files/{world.case_a1.id}/documents",
+                       headers=headers, files={"file": ("big.pdf", big, "application/pdf")},
+                       timeout=120)
+        assert r.status_code == 201, r.text
+        digest, received = hashlib.sha256(), 0
+        with httpx.stream("GET", f"{base}/api/v1/documents/{r.json()['id']}/content",
+                          headers=headers, timeout=60) as response:
+            for n, chunk in enumerate(response.iter_bytes(64 * 1024)):
+                if n == 2:
+                    proc.send_signal(signal.SIGTERM)
+                    time.sleep(0.5)  # the server is shutting down while we still read
+                    refused = False
+                    try:
+                        httpx.get(f"{base}/healthz", timeout=2)
+                    except httpx.HTTPError:
+                        refused = True
+                digest.update(chunk)
+                received += len(chunk)
+        assert received == len(big) and digest.hexdigest() == doc.sha256
+        assert refused, "a shutting-down server takes no new connections"
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [json.loads(x) for x in proc.stderr.read().decode().splitlines() if x.startswith("{")]
+    assert any("Finished server process" in line["msg"] for line in lines), lines[-5:]
+    request_lines = [line for line in lines if line["logger"] == "akte.request"]
+    assert request_lines and all(line.get("request_id") for line in request_lines)
+    assert {"route", "status", "duration_ms"} <= set(request_lines[0])
