@@ -5,7 +5,10 @@ set -euo pipefail
 
 want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-dejavu-core)
 if [[ "${1:-}" == "--test" ]]; then
-  want+=(chromium npm fonts-sil-abyssinica)
+  want+=(chromium fonts-sil-abyssinica)
+  # npm fetches axe-core for the accessibility checks; a Node.js install that bundles npm
+  # (e.g. from nodesource) conflicts with Debian's npm package, so only add it when absent.
+  command -v npm >/dev/null 2>&1 || want+=(npm)
   if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     want+=(postgresql)
   fi
