@@ -39,6 +39,13 @@ class CaseFileUpdate(BaseModel):
     status: CaseFileStatus | None = None
     org_unit_id: uuid.UUID | None = None
 
+    @field_validator("status", "org_unit_id")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:  # may be left out, but an Akte always has both
+            raise ValueError("may be omitted, not null")
+        return value
+
 
 class CaseFileRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)

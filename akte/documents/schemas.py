@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Rendition = Literal["original", "archive", "thumbnail"]
 
@@ -53,6 +53,13 @@ class DocumentUpdate(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=300)
     doc_type: str | None = Field(default=None, max_length=100)
     document_date: date | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_null(cls, value: str | None) -> str:
+        if value is None:  # may be left out, but a document always has a title
+            raise ValueError("title may be omitted, not null")
+        return value
 
 
 class PageRead(BaseModel):
