@@ -67,7 +67,9 @@ def test_sigkilled_worker_leaves_the_job_to_the_next_one(
 
     first = start_worker(ctx, tmp_path)
     try:
-        wait_for(lambda: tesseract_running(first), 60, "the first worker to start OCR")
+        # Other tests' queued jobs may come first: wait for *this* document's OCR.
+        wait_for(lambda: load(ctx, document_id)[0].status == "processing"
+                 and tesseract_running(first), 120, "the first worker to start OCR")
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
