@@ -27,7 +27,7 @@ from tests.builders import World, make_world
 from tests.conftest import embedded_settings
 from tests.trust.helpers import unique_pdf
 
-EXAMPLES = 5
+EXAMPLES = 6
 BUDGET_SECONDS = 150
 ROLES = ["caseworker_a1", "provider_a"]
 #: Half the generated requests use ids that exist (the caseworker's Akte, a document), so
