@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -43,8 +43,7 @@ def _filter(
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    from datetime import UTC
-
+    """Times without an offset are UTC (the log's own timezone)."""
     return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
 

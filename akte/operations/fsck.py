@@ -128,9 +128,9 @@ def _repair(
             if digest not in still:
                 ctx.storage.delete(digest)
                 report.repaired.append(f"deleted orphaned blob {digest}")
-    corrupt = set(report.corrupt)
-    broken = [(d, "sha256", v) for d, c, v in _uses(ctx, corrupt) if c == "sha256"]
-    derived = [(d, c, v) for d, c, v in _uses(ctx, corrupt) if c != "sha256"]
+    uses = _uses(ctx, set(report.corrupt))
+    broken = [u for u in uses if u[1] == "sha256"]
+    derived = [u for u in uses if u[1] != "sha256"]
     for digest in {d for d, _c, _v in derived}:
         ctx.storage.delete(digest)
     for digest, column, version_id in [*report.missing, *derived, *broken]:

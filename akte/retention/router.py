@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Response, status
+from sqlalchemy.orm import Session
 
 from akte.auth.dependencies import CurrentUser
 from akte.auth.principal import Principal
@@ -92,7 +93,7 @@ def list_due(session: DbSession, user: CurrentUser) -> list[DueRead]:
     return [DueRead.model_validate(d, from_attributes=True) for d in due]
 
 
-def _deletable(session: DbSession, user: Principal, document_id: uuid.UUID) -> Document:
+def _deletable(session: Session, user: Principal, document_id: uuid.UUID) -> Document:
     user.require_role(Role.caseworker, Role.tenant_admin)
     if user.role is Role.tenant_admin:
         document = session.get(Document, document_id)
