@@ -59,6 +59,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "selected": "Ausgewählte Dateien",
         "receipts": "Ihre Eingangsbestätigungen",
         "files_count": "{n} Datei(en)",
+        "code_used_up": "Mit diesem Code wurden schon zu viele Dateien gesendet. Bitte wenden Sie sich an Ihr Jobcenter.",
     },
     "en": {
         "title": "Send documents to the Jobcenter",
@@ -98,6 +99,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "selected": "Selected files",
         "receipts": "Your receipts",
         "files_count": "{n} file(s)",
+        "code_used_up": "Too many files have already been sent with this code. Please contact your Jobcenter.",
     },
     "ar": {
         "title": "إرسال المستندات إلى مركز العمل (Jobcenter)",
@@ -137,6 +139,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "selected": "الملفات المختارة",
         "receipts": "إشعارات الاستلام الخاصة بك",
         "files_count": "{n} ملف (ملفات)",
+        "code_used_up": "تم إرسال عدد كبير جدًا من الملفات بهذا الرمز. يرجى التواصل مع مركز العمل الخاص بك.",
     },
     "fa": {
         "title": "ارسال مدارک به جاب‌سنتر (Jobcenter)",
@@ -176,6 +179,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "selected": "فایل‌های انتخاب‌شده",
         "receipts": "رسیدهای شما",
         "files_count": "{n} فایل",
+        "code_used_up": "با این کد بیش از حد فایل ارسال شده است. لطفاً با جاب‌سنتر خود تماس بگیرید.",
     },
     "ti": {
         "title": "ሰነዳት ናብ ጆብሰንተር (Jobcenter) ስደዱ",
@@ -215,6 +219,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "selected": "ዝተመርጹ ፋይላት",
         "receipts": "ናይ ምርካብ መረጋገጺታትኩም",
         "files_count": "{n} ፋይል(ታት)",
+        "code_used_up": "ብዚ ኮድ ብዙሕ ፋይላት ተሰዲዶም ኣለዉ። በጃኹም ንጆብሰንተርኩም ተወከሱ።",
     },
     "ur": {
         "title": "جاب سینٹر (Jobcenter) کو دستاویزات بھیجیں",
@@ -254,6 +259,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "selected": "منتخب فائلیں",
         "receipts": "آپ کی رسیدیں",
         "files_count": "{n} فائل(یں)",
+        "code_used_up": "اس کوڈ سے پہلے ہی بہت زیادہ فائلیں بھیجی جا چکی ہیں۔ براہ کرم اپنے جاب سینٹر سے رابطہ کریں۔",
     },
 }
 

@@ -22,6 +22,8 @@ from akte.web.models import UploadCode, UploadReceipt
 
 #: Citizens send phone photos and scans; what the portal announces up front.
 MAX_FILES = 20
+#: All uploads with one code together: a code that leaked cannot fill the Posteingang.
+MAX_FILES_PER_CODE = 100
 MAX_FILE_MB = 25
 PORTAL_TYPES = {"application/pdf", "image/jpeg", "image/png"}
 ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"

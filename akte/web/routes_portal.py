@@ -139,6 +139,8 @@ def upload_files(
         error = "no_files"
     elif len(chosen) > portal.MAX_FILES:
         error = "too_many_files"
+    elif code.files_uploaded + len(chosen) > portal.MAX_FILES_PER_CODE:
+        error = "code_used_up"
     else:
         receipt, refused = portal.upload(
             session,

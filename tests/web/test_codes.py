@@ -178,3 +178,19 @@ def test_caseworker_revokes_a_code_on_the_akte_page(ctx, world):
     assert "widerrufen" in staff.get(case_url).text
     with browser(ctx) as citizen:
         assert enter(citizen, code).status_code == 400
+
+
+def test_one_code_takes_a_bounded_number_of_files(ctx, world):
+    from akte.web import portal
+
+    code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
+    set_code(ctx, code, files_uploaded=portal.MAX_FILES_PER_CODE - 1)
+    with browser(ctx) as citizen:
+        assert enter(citizen, code).status_code == 303
+        token = csrf_of(citizen.get("/upload/files").text)
+        files = [("files", (f"{n}.pdf", PDF + bytes([n]), "application/pdf")) for n in range(2)]
+        refused = citizen.post("/upload/files", data={"csrf_token": token}, files=files)
+        assert refused.status_code == 400
+        assert "schon zu viele Dateien" in refused.text
+        one = citizen.post("/upload/files", data={"csrf_token": token}, files=files[:1])
+        assert one.status_code == 303
