@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 
+from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
 from akte.core.dependencies import Context, DbSession, Storage
 from akte.core.errors import (
@@ -77,7 +78,9 @@ def list_documents(
 @router.get("/documents/{document_id}", responses=COMMON)
 def get_document(document_id: uuid.UUID, session: DbSession, user: CurrentUser) -> DocumentDetail:
     """A document with all its versions."""
-    return service.to_detail(session, service.get_visible(session, user, document_id))
+    document = service.get_visible(session, user, document_id)
+    audit.record(session, user, "document.read", object_type="document", object_id=document.id)
+    return service.to_detail(session, document)
 
 
 @router.patch("/documents/{document_id}", responses=COMMON)

@@ -151,6 +151,13 @@ def update(
 
 def list_query(session: Session, principal: Principal, case_file_id: uuid.UUID) -> Select:
     case_file = case_files.get_visible(session, principal, case_file_id)
+    audit.record(
+        session,
+        principal,
+        "case_file.list_documents",
+        object_type="case_file",
+        object_id=case_file.id,
+    )
     return repository.in_case_file(session, case_file.id)
 
 
