@@ -6,6 +6,11 @@ named ``*sha256`` in any table of any loaded package counts as a reference: a bl
 deleted, or called orphaned, when no such column anywhere names it. That is deliberately
 conservative (a column holding some other hash can only keep a blob alive, never lose one).
 
+Ledger columns that merely *record* a hash are not references: the import ledger keeps the
+hash of every imported file for ever (so a file is never imported twice), but that must not
+keep the bytes of a document deleted under retention rules alive. They are listed in
+:data:`LEDGER_COLUMNS`.
+
 The blobs a row *requires* are narrower: the document versions' original, archive and
 thumbnail. Only those are reported as missing by ``akte fsck``.
 """
@@ -27,6 +32,14 @@ REQUIRED_COLUMNS = (
 )
 
 
+#: ``(table, column)`` pairs that record a hash without owning the blob.
+LEDGER_COLUMNS = {
+    ("delivery_imports", "sha256"),  # ingest/deliveries: what was imported, once
+    ("delivery_items", "document_sha256"),  # the manifest's claim for an item
+    ("delivery_items", "binding_sha256"),  # hash over two hashes, never a stored file
+}
+
+
 def reference_columns() -> list[Column]:
     from akte.features import load_all_models
 
@@ -35,7 +48,11 @@ def reference_columns() -> list[Column]:
     for table in Base.metadata.sorted_tables:
         if not isinstance(table, Table):
             continue
-        found.extend(c for c in table.columns if c.name.endswith("sha256"))
+        found.extend(
+            c
+            for c in table.columns
+            if c.name.endswith("sha256") and (table.name, c.name) not in LEDGER_COLUMNS
+        )
     return found
 
 

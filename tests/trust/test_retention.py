@@ -149,3 +149,31 @@ def test_early_deletion_with_a_reason(ctx, client, world):
     log = client.get("/api/v1/audit", params={"object_id": doc["id"], "action": "document.delete"},
                      headers=world.headers["admin_a"]).json()["items"]
     assert log[0]["detail"]["reason"] == "Ausweiskopie darf nicht bleiben"
+
+
+def test_deleting_an_imported_document_removes_its_bytes(ctx, client, world):
+    """The import ledger keeps the file's hash for ever, but not its bytes."""
+    import hashlib
+    import json
+
+    from tests.deliveries.conftest import TRANSFERVERMERK
+    from tests.trust.helpers import text_pdf
+
+    data = text_pdf(f"Antrag {uuid.uuid4()}")
+    digest = hashlib.sha256(data).hexdigest()
+    manifest = ("ID;Aktenzeichen;Dokumentart;Titel;Seitenzahl;SHA256;Dateiname\n"
+                f"A;{world.case_a1.aktenzeichen};Antrag;Antrag;1;{digest};a.pdf\n")
+    imp = world.headers["importer_a"]
+    r = client.post("/api/v1/deliveries", headers=imp, data={"external_id": f"L-{uuid.uuid4()}"},
+                    files={"manifest": ("m.csv", manifest.encode(), "text/csv"),
+                           "transfervermerk": ("tv.json", json.dumps(TRANSFERVERMERK).encode(),
+                                               "application/json")})
+    assert r.status_code == 201, r.text
+    r = client.put(f"/api/v1/deliveries/{r.json()['id']}/items/A/file", headers=imp,
+                   files={"file": ("a.pdf", data, "application/pdf")})
+    assert r.status_code == 201, r.text
+    r = client.request("DELETE", f"/api/v1/documents/{r.json()['document_id']}",
+                       json={"reason": "falsche Akte"}, headers=world.headers["caseworker_a1"])
+    assert r.status_code == 204, r.text
+    run_until_idle(ctx)
+    assert not ctx.storage.exists(digest)
