@@ -12,7 +12,7 @@ pdfium is not thread-safe: a document is only ever touched by the thread that op
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -60,14 +60,19 @@ def usable_text(text: str) -> bool:
     """Whether a text layer is worth keeping instead of OCR.
 
     Scanners and converters leave empty layers, a page number only, or glyphs without a
-    Unicode mapping (which come out as private-use or replacement characters); such pages
-    are OCR'd. Everything else is trusted: re-OCRing a born-digital page only loses quality.
+    Unicode mapping (which come out as private-use, replacement or control characters); such
+    pages are OCR'd. Everything else is trusted: re-OCRing a born-digital page only loses
+    quality. Regular expressions keep this at C speed (``bench/extract``).
     """
-    visible = [ch for ch in text if not ch.isspace()]
-    if len(visible) < MIN_TEXT_CHARS:
+    visible = len(text) - sum(len(m) for m in _SPACE.findall(text))
+    if visible < MIN_TEXT_CHARS:
         return False
-    clean = sum(1 for ch in visible if unicodedata.category(ch)[0] in "LNPS" and ch != "\ufffd")
-    return clean / len(visible) >= MIN_CLEAN_RATIO
+    unclean = sum(len(m) for m in _UNCLEAN.findall(text))
+    return (visible - unclean) / visible >= MIN_CLEAN_RATIO
+
+
+_SPACE = re.compile(r"\s+")
+_UNCLEAN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffd]+")
 
 
 def _largest_image_pixels(page: pdfium.PdfPage) -> int:
