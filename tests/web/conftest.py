@@ -65,3 +65,12 @@ def code_row(ctx: AppContext, plaintext: str) -> UploadCode:
         row = session.query(UploadCode).filter_by(code_hash=codes.code_hash(normalized)).one()
         session.expunge(row)
         return row
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so the browser fixture can tell that a
+    test failed and leave a screenshot of the page it failed on."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

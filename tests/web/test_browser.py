@@ -137,11 +137,14 @@ def axe() -> str:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(bypass_csp=True, accept_downloads=True, locale="de-DE")
     tab = context.new_page()
     tab.set_default_timeout(20_000)
     yield tab
+    call = getattr(request.node, "rep_call", None)
+    if call is not None and call.failed:
+        shoot(tab, f"FAILED-{request.node.name}")
     context.close()
 
 
