@@ -1,7 +1,7 @@
 """PDF access through pdfium (pypdfium2): open, per-page text layer, bounded rendering.
 
 Why pdfium and not pdfplumber for the text layer: ``bench/extract`` measures pdfplumber
-(pdfminer.six, pure Python) at well over a hundred times slower than pdfium's native text
+(pdfminer.six, pure Python) at about a hundred times slower than pdfium's native text
 extraction on the same pages, with the same words. pdfium also repairs mildly damaged files
 (broken cross-reference tables), which pdfminer refuses, and renders the pages we OCR, so
 one library opens each file once.
