@@ -11,7 +11,11 @@ with text + searchable PDF output, orientation check where needed, archive assem
 thumbnail — the whole job minus the database and blob storage round trips. The same pages
 as a scanned PDF (rendered by pdfium) are measured too. The machine is shared, so the
 measurements alternate for ``--rounds`` rounds and the best time of each is used.
-Target: ratio ≥ 0.85.
+
+Because other processes may compete for the cores, the CPU time (this process and every
+Tesseract child) is measured as well: with both cores busy, throughput is
+``cores / CPU seconds per page``, so the CPU-based ratio is the figure that stays put
+when the machine is shared. Target: ratio ≥ 0.85.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import argparse
 import io
 import os
 import random
+import resource
 import subprocess
 import tempfile
 import time
@@ -62,6 +67,13 @@ def make_page(seed: int) -> Image.Image:
     return image
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process plus all finished child processes (Tesseract)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def baseline(paths: list[Path], workers: int, out: Path) -> float:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
@@ -77,7 +89,7 @@ def baseline(paths: list[Path], workers: int, out: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pages", type=int, default=16)
+    parser.add_argument("--pages", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
@@ -112,13 +124,24 @@ def main() -> None:
             return elapsed
 
         times: dict[str, list[float]] = {"plain": [], "tiff": [], "pdf": []}
+        cpu: dict[str, list[float]] = {"plain": [], "tiff": [], "pdf": []}
+
+        def measure(key: str, fn, *fn_args) -> None:
+            before = cpu_seconds()
+            times[key].append(fn(*fn_args))
+            cpu[key].append(cpu_seconds() - before)
+
         for run in range(args.rounds):
-            times["plain"].append(baseline(paths, args.workers, root / "base"))
-            times["tiff"].append(akte(tiff, run))
-            times["pdf"].append(akte(scan, run))
+            measure("plain", baseline, paths, args.workers, root / "base")
+            measure("tiff", akte, tiff, run)
+            measure("pdf", akte, scan, run)
 
         def rate(key: str) -> float:
             return args.pages / min(times[key]) * 60
+
+        def cpu_rate(key: str) -> float:
+            """Pages/min with ``workers`` cores fully ours: cores / CPU seconds per page."""
+            return args.workers * 60 * args.pages / min(cpu[key])
 
         print(f"{args.pages} A4 scans at 300 dpi; {args.workers} parallel Tesseract processes; "
               f"{os.cpu_count()} cores; best of {args.rounds} alternating rounds")
@@ -126,10 +149,13 @@ def main() -> None:
                            ("tiff", "akte pipeline, same pages as TIFF"),
                            ("pdf", "akte pipeline, same pages as scan PDF")]:
             runs = ", ".join(f"{t:.1f}" for t in times[key])
-            print(f"{label:38s} {rate(key):6.1f} pages/min  (runs: {runs} s)")
-        print(f"ratio akte (TIFF) / plain tesseract:     {rate('tiff') / rate('plain'):.2f}"
-              "  (target ≥ 0.85)")
-        print(f"ratio akte (scan PDF) / plain tesseract: {rate('pdf') / rate('plain'):.2f}")
+            print(f"{label:38s} {rate(key):6.1f} pages/min wall (runs: {runs} s); "
+                  f"{min(cpu[key]) / args.pages:.2f} CPU s/page → {cpu_rate(key):5.1f} pages/min "
+                  f"on {args.workers} free cores")
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} (1 min)")
+        for key, label in [("tiff", "akte (TIFF)"), ("pdf", "akte (scan PDF)")]:
+            print(f"ratio {label:16s} / plain tesseract: wall {rate(key) / rate('plain'):.2f}, "
+                  f"CPU-based {cpu_rate(key) / cpu_rate('plain'):.2f}  (target ≥ 0.85)")
 
 
 if __name__ == "__main__":
