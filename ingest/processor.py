@@ -26,6 +26,7 @@ from akte.documents.mediatypes import SNIFF_BYTES, is_accepted, sniff
 from ingest import archive, images, pdf
 from ingest.limits import Limits, ProcessingFailed
 from ingest.ocr import OcrPage, ocr_page
+from ingest.pdfium_lock import PDFIUM_LOCK
 
 
 @dataclass
@@ -100,9 +101,10 @@ def process_file(path: Path, workdir: Path, limits: Limits | None = None) -> Pro
     mime = detect(path)
     pool = _OcrPool(workdir, limits)
     try:
-        if mime == "application/pdf":
-            return _process_pdf(path, workdir, limits, pool)
-        return _process_image(path, mime, workdir, limits, pool)
+        with PDFIUM_LOCK:
+            if mime == "application/pdf":
+                return _process_pdf(path, workdir, limits, pool)
+            return _process_image(path, mime, workdir, limits, pool)
     finally:
         pool.close()
 

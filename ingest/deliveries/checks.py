@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from akte.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from akte.documents.intake import ScannedFile, scan_file
+from ingest.pdfium_lock import PDFIUM_LOCK
 
 #: Rejections a corrected re-upload of the same external id may replace.
 FILE_CODES = frozenset(
@@ -34,11 +35,12 @@ class Rejection(Exception):
 def count_pages(path: Path, mime: str) -> int:
     try:
         if mime == "application/pdf":
-            pdf = pdfium.PdfDocument(str(path))
-            try:
-                return len(pdf)
-            finally:
-                pdf.close()
+            with PDFIUM_LOCK:
+                pdf = pdfium.PdfDocument(str(path))
+                try:
+                    return len(pdf)
+                finally:
+                    pdf.close()
         if mime == "image/tiff":
             with Image.open(path) as image:
                 return int(getattr(image, "n_frames", 1))

@@ -22,6 +22,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 
 from ingest.deliveries.checks import Rejection
+from ingest.pdfium_lock import PDFIUM_LOCK
 
 DEFAULT_CODES = ("PATCHT",)
 RENDER_DPI = 100
@@ -68,7 +69,8 @@ def split(path: Path, mime: str, codes: Iterable[str], out_dir: Path) -> list[Pa
     wanted = frozenset(c.strip().upper() for c in codes)
     try:
         if mime == "application/pdf":
-            runs = _runs(_is_separator(p, wanted) for p in _pdf_pages(path))
+            with PDFIUM_LOCK:
+                runs = _runs(_is_separator(p, wanted) for p in _pdf_pages(path))
             return [_write_pdf_part(path, run, out_dir / f"part-{n}.pdf")
                     for n, run in enumerate(runs, start=1)]
         if mime == "image/tiff":
