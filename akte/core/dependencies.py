@@ -44,7 +44,10 @@ def get_db_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_db_session)]
+#: ``scope="function"``: the commit happens before the response is sent, so a client that
+#: acts on a 201 (or a browser following a redirect) always finds the data committed, and
+#: a failed commit becomes an error response instead of being lost after a success.
+DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
 
 
 def get_storage(request: Request) -> BlobStore:
