@@ -13,7 +13,6 @@ from akte.audit import query
 from akte.audit import service as audit
 from akte.audit.schemas import AuditEntryRead
 from akte.auth.dependencies import CurrentUser
-from akte.core.database import session_scope
 from akte.core.dependencies import Context, DbSession
 from akte.core.errors import Forbidden, NotAuthenticated, responses
 from akte.core.pagination import Page, Pagination, paginate
@@ -75,12 +74,14 @@ def list_audit_entries(
     responses={**COMMON, 200: {"content": {"text/csv": {}}, "description": "CSV"}},
     response_class=StreamingResponse,
 )
-def export_audit_entries(flt: Filter, ctx: Context, user: CurrentUser) -> StreamingResponse:
+def export_audit_entries(
+    flt: Filter, ctx: Context, session: DbSession, user: CurrentUser
+) -> StreamingResponse:
     """The same entries as CSV, streamed (every match, not one page). Tenant admins only."""
     query.require_auditor(user)
-    with session_scope(ctx.session_factory) as session:
-        audit.record(session, user, "audit.export", object_type="audit", detail=flt.as_detail())
-        flt = query.with_case_file(session, flt)
+    audit.record(session, user, "audit.export", object_type="audit", detail=flt.as_detail())
+    flt = query.with_case_file(session, flt)
+    session.commit()  # the export is on the record, and no write lock is held while streaming
     return StreamingResponse(
         query.csv_rows(ctx.session_factory, user, flt),
         media_type="text/csv; charset=utf-8",
