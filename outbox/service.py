@@ -98,6 +98,8 @@ def preview(
     """The rendered PDF, nothing stored or queued (for the web UI's preview), and the
     outcome of the checks queueing would apply (``"ok"`` or the failure)."""
     case_file = case_files.get_visible(session, principal, case_file_id)
+    audit.record(session, principal, "letter.preview", object_type="case_file",
+                 object_id=case_file.id)
     pdf = _render(session, case_file, template, color)
     rules = outbox_settings.get(session, case_file.tenant_id)
     try:

@@ -14,7 +14,7 @@ from akte.case_files.identifiers import normalize_identifier
 from akte.case_files.models import CaseFile
 from akte.case_files.schemas import CaseFileCreate, CaseFileUpdate
 from akte.core.database import utcnow
-from akte.core.errors import Conflict, NotFound, Unprocessable
+from akte.core.errors import Conflict, NotFound
 from akte.documents import events
 from akte.tenants.models import OrgUnit
 from akte.users.models import Role
@@ -24,9 +24,9 @@ CASE_ROLES = (Role.caseworker, Role.tenant_admin)
 
 def _check_org_unit(session: Session, principal: Principal, org_unit_id: uuid.UUID) -> None:
     unit = session.get(OrgUnit, org_unit_id)
-    if unit is None or unit.tenant_id != principal.tenant_id:
-        raise Unprocessable("unknown org unit", code="unknown_org_unit")
-    if org_unit_id not in principal.org_unit_ids:
+    if unit is None or unit.tenant_id != principal.tenant_id or (
+        org_unit_id not in principal.org_unit_ids
+    ):
         raise NotFound("org unit not found", code="unknown_org_unit")
 
 

@@ -59,7 +59,7 @@ def test_cannot_create_in_an_org_unit_without_membership(client, world):
     response = _create(client, world, org_unit_id=str(world.unit_a2.id))
     assert response.status_code == 404
     other_tenant_unit = _create(client, world, org_unit_id=str(world.unit_b1.id))
-    assert other_tenant_unit.status_code == 422
+    assert other_tenant_unit.status_code == 404
 
 
 def test_other_tenants_akte_is_404(client, world):
