@@ -6,7 +6,8 @@ import signal
 import time
 import zipfile
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.pool import NullPool
 
 from akte.core.database import session_scope
 from akte.documents.models import Document
@@ -65,15 +66,19 @@ def test_killed_import_resumes_and_imports_every_document_exactly_once(ctx, tena
                     str(tmp_path / "r.csv"))
     deadline = time.monotonic() + 90
     accepted = 0
+    # A plain engine: its reads never queue for SQLite's write lock (akte's engine begins
+    # with BEGIN IMMEDIATE), so the watcher sees progress while the import is running.
+    watcher = create_engine(ctx.settings.effective_database_url, poolclass=NullPool)
     while time.monotonic() < deadline and proc.poll() is None:
-        with session_scope(ctx.session_factory) as session:
-            accepted = session.scalar(
+        with watcher.connect() as conn:
+            accepted = conn.scalar(
                 select(func.count()).select_from(DeliveryItem).join(
                     Document, Document.id == DeliveryItem.document_id)
                 .where(Document.tenant_id == tenant_id))
         if accepted >= 5:
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
+    watcher.dispose()
     assert proc.poll() is None, "the import finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
