@@ -36,8 +36,9 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Benchmarks are run one by one, e.g. `make bench B=upload` (see README).
 bench: install system-deps
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.$(or $(B),upload)
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache
