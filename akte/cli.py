@@ -131,8 +131,6 @@ def jobs(
     retry: Annotated[int | None, typer.Option(help="re-queue this dead job")] = None,
 ) -> None:
     """Show queue counts and recent jobs (failed ones with their error)."""
-    from sqlalchemy import select
-
     from akte.core.database import session_scope
     from akte.jobs import repository
 
@@ -148,7 +146,6 @@ def jobs(
         for job in session.scalars(stmt):
             error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""
             typer.echo(f"{job.id:>8} {job.status:8} {job.kind:32} attempts={job.attempts} {error}")
-        _ = select
     ctx.close()
 
 
