@@ -21,8 +21,8 @@ from akte.core.errors import (
     responses,
 )
 from akte.core.pagination import Page, Pagination, paginate
-from akte.core.ranges import ranged_response
 from akte.documents import service
+from akte.documents.downloads import download_response
 from akte.documents.schemas import DocumentDetail, DocumentRead, DocumentUpdate, PageRead, Rendition
 
 router = APIRouter(prefix="/api/v1", tags=["Dokumente"])
@@ -151,16 +151,13 @@ def download_document(
 ) -> Response:
     """Download a document's bytes, byte-identical to what was received (``original``), or
     its searchable archive PDF or thumbnail. Supports ``Range`` for large scans."""
-    download = service.resolve_download(
-        session, storage, user, document_id, version_no=version, rendition=rendition
-    )
-    session.commit()  # the audit entry is durable before any byte leaves
-    return ranged_response(
+    return download_response(
         request,
-        size=download.size,
-        etag=download.sha256,
-        media_type=download.mime_type,
-        filename=download.filename,
-        open_range=lambda start, end: storage.iter_range(download.sha256, start, end),
+        session,
+        storage,
+        user,
+        document_id,
+        version_no=version,
+        rendition=rendition,
         inline=inline,
     )

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from akte.case_files import service as case_files
 from akte.core.dependencies import Context, DbSession
 from akte.core.errors import AkteError
-from akte.core.ranges import ranged_response
 from akte.documents import repository as document_repo
 from akte.documents import service as documents
+from akte.documents.downloads import download_response
 from akte.documents.schemas import Rendition
 from akte.web import inbox, letters
 from akte.web.deps import CsrfChecked, Staff
@@ -77,18 +77,9 @@ def content(
     rendition: Rendition = "original",
     inline: bool = False,
 ) -> Response:
-    download = documents.resolve_download(
-        session, ctx.storage, principal, document_id, version_no=version, rendition=rendition
-    )
-    session.commit()  # the audit entry is durable before any byte leaves
-    return ranged_response(
-        request,
-        size=download.size,
-        etag=download.sha256,
-        media_type=download.mime_type,
-        filename=download.filename,
-        open_range=lambda start, end: ctx.storage.iter_range(download.sha256, start, end),
-        inline=inline,
+    return download_response(
+        request, session, ctx.storage, principal, document_id,
+        version_no=version, rendition=rendition, inline=inline,
     )
 
 
