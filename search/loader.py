@@ -120,6 +120,16 @@ def tenant_ids(session: Session) -> list[uuid.UUID]:
     return list(session.scalars(select(Document.tenant_id).distinct()))
 
 
+def tenant_sizes(session: Session) -> dict[uuid.UUID, int]:
+    """Ready documents per tenant (to schedule the largest rebuilds first)."""
+    rows = session.execute(
+        select(Document.tenant_id, func.count())
+        .where(Document.status == DocumentStatus.ready)
+        .group_by(Document.tenant_id)
+    )
+    return {tenant_id: int(n) for tenant_id, n in rows}
+
+
 def any_ready(session: Session) -> bool:
     return session.scalar(
         select(Document.id).where(Document.status == DocumentStatus.ready).limit(1)

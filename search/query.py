@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import pairwise
 
 from whoosh import qparser, query
 from whoosh.fields import Schema
@@ -139,14 +140,30 @@ class QueryParser:
             raise InvalidQuery(f"the query could not be read: {exc}") from exc
         if parsed is query.NullQuery or isinstance(parsed, type(query.NullQuery)):
             raise InvalidQuery("the query has no searchable word (only very common words?)")
-        return parsed.accept(_first_letter_fixed)
+        return parsed.accept(_rewrite)
 
 
-def _first_letter_fixed(node: query.Query) -> query.Query:
-    """``Müler~`` keeps the first letter (``Müler~1/1``): misspellings rarely hit it, and
-    without a fixed prefix Whoosh compares the word with the field's whole vocabulary
-    (every amount and date of a million documents) — ten times slower."""
+def _rewrite(node: query.Query) -> query.Query:
+    """Turns the parsed query into the one the index can answer quickly.
+
+    * ``Müler~`` keeps the first letter (``Müler~1/1``): misspellings rarely hit it, and
+      without a fixed prefix Whoosh compares the word with the field's whole vocabulary
+      (every amount and date of a million documents) — ten times slower.
+    * A phrase in the document text becomes a conjunction of its word pairs in the
+      ``pairs`` field (the text is indexed without positions; see
+      :class:`search.analysis.WordPairFilter`).
+    """
     if isinstance(node, query.FuzzyTerm):
         node.prefixlength = max(node.prefixlength, 1)
         node.maxdist = min(node.maxdist, 2)
+    elif isinstance(node, query.Phrase) and node.fieldname == "content":
+        return phrase_as_pairs(node.words, node.boost)
     return node
+
+
+def phrase_as_pairs(words: list[str], boost: float = 1.0) -> query.Query:
+    """The pair-term query for analysed phrase ``words`` (one word: a plain term)."""
+    if len(words) == 1:
+        return query.Term("content", words[0], boost=boost)
+    pairs = [query.Term("pairs", f"{a} {b}") for a, b in pairwise(words)]
+    return query.And(pairs, boost=boost) if len(pairs) > 1 else pairs[0]

@@ -5,7 +5,8 @@ One Whoosh document per Dokument (its current version). Fields split by purpose:
 * permission fields (``tenant_id``, ``org_unit_id``, ``case_file_id``) — exact ids the
   permission filter of every query matches on;
 * searchable text (``content``, ``title``, ``doc_type``, ``name``, ``ident``) with the German
-  analyzers of :mod:`search.analysis`;
+  analyzers of :mod:`search.analysis`, and ``pairs`` (consecutive word pairs of the text)
+  that phrase queries on the text are answered from;
 * facet and sort columns (``f_*``, ``sort_date``), stored as Whoosh columns so counting
   facets over a million matches reads a compact array instead of stored documents;
 * stored values for result lists (title, Aktenzeichen…) and the ``stamp`` that
@@ -19,9 +20,15 @@ from __future__ import annotations
 
 from whoosh import fields
 
-from search.analysis import ident_analyzer, ident_list_analyzer, name_analyzer, text_analyzer
+from search.analysis import (
+    ident_analyzer,
+    ident_list_analyzer,
+    name_analyzer,
+    pair_analyzer,
+    text_analyzer,
+)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def make_schema() -> fields.Schema:
@@ -31,7 +38,10 @@ def make_schema() -> fields.Schema:
         tenant_id=fields.ID,
         org_unit_id=fields.ID,
         case_file_id=fields.ID(stored=True),
-        content=fields.TEXT(analyzer=text, phrase=True),
+        #: No positions: phrases in the text are matched through ``pairs`` (see
+        #: :class:`search.analysis.WordPairFilter`), which keeps the index smaller too.
+        content=fields.TEXT(analyzer=text, phrase=False),
+        pairs=fields.TEXT(analyzer=pair_analyzer(), phrase=False),
         title=fields.TEXT(analyzer=text, stored=True, field_boost=2.0),
         doc_type=fields.TEXT(analyzer=text, field_boost=1.5),
         name=fields.TEXT(analyzer=name_analyzer(), field_boost=3.0),

@@ -68,6 +68,7 @@ def to_fields(doc: IndexDoc) -> dict:
         "org_unit_id": str(doc.org_unit_id),
         "case_file_id": str(doc.case_file_id),
         "content": doc.text,
+        "pairs": doc.text,
         "title": doc.title,
         "doc_type": doc.doc_type or "",
         "name": doc.person_name or "",
@@ -410,13 +411,14 @@ class WhooshBackend:
                     for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
                     if k not in (None, "")
                 }
-        terms = set()
+        terms: set[tuple[str, str]] = set()
         if results.has_matched_terms():
-            terms = {
-                (f, t.decode("utf-8") if isinstance(t, bytes) else t)
-                for f, t in results.matched_terms()
-                if f == "content"  # numeric/date terms are not text
-            }
+            for f, t in results.matched_terms():
+                if f not in ("content", "pairs"):  # numeric/date terms are not text
+                    continue
+                text = t.decode("utf-8") if isinstance(t, bytes) else t
+                # a phrase matched as word pairs: highlight its words
+                terms.update(("content", word) for word in text.split())
         return Hits(total=page.total, hits=hits, facets=facets, terms=terms)
 
     def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     job_lease_seconds: int = 600
     #: Search results kept per process (per tenant index generation); 0 disables the cache.
     search_cache_size: int = Field(default=512, ge=0)
+    #: Processes ``akte search reindex`` builds tenant indexes in (0: one per core).
+    #: PostgreSQL only; on SQLite every reader would queue for the write lock.
+    search_reindex_workers: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

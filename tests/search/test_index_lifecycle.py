@@ -112,9 +112,11 @@ def test_check_reports_and_repairs(sctx: AppContext, sclient: TestClient, world:
 
 
 def test_changes_during_a_rebuild_are_not_lost(sctx: AppContext, sclient: TestClient,
-                                               world: World) -> None:
+                                               world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A job that runs while ``reindex`` streams the old state lands in the new index."""
     service = sctx.extensions["search"]
+    # in this process, so the edit can be slipped in between reading and swapping
+    monkeypatch.setattr(sctx.settings, "search_reindex_workers", 1)
     with session_scope(sctx.session_factory) as session:
         doc = add_document(session, world.case_a1, title="Vorher", pages=["Pfauenauge"])
     run_until_idle(sctx)
