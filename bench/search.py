@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
-import resource
 import shutil
 import socket
 import statistics
@@ -38,7 +38,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -357,144 +359,207 @@ def du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+@contextmanager
+def _database(admin: str, workdir: Path | None) -> Iterator[str]:
+    """A throw-away database, or with ``--workdir`` one that is kept for the next run."""
+    from tests.infra.postgres import fresh_database
+
+    if workdir is None:
+        with fresh_database(admin) as url:
+            yield url
+        return
+    name = f"akte_bench_{hashlib.sha256(str(workdir.resolve()).encode()).hexdigest()[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin.rsplit("/", 1)[0]
+    yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+
+
+def _saved_corpus(workdir: Path | None, docs: int) -> Corpus | None:
+    if workdir is None or not (workdir / "corpus.json").exists():
+        return None
+    saved = json.loads((workdir / "corpus.json").read_text())
+    if saved["docs"] != docs:
+        raise SystemExit(f"{workdir} holds a corpus of {saved['docs']} documents, not {docs}")
+    key = lambda k: tuple(uuid.UUID(x) for x in k.split("/"))  # noqa: E731
+    return Corpus(
+        tenants=[uuid.UUID(t) for t in saved["tenants"]],
+        units={uuid.UUID(t): [uuid.UUID(u) for u in us] for t, us in saved["units"].items()},
+        rare={key(k): v for k, v in saved["rare"].items()},
+        aktenzeichen={key(k): v for k, v in saved["aktenzeichen"].items()},
+        docs=saved["docs"], pages=saved["pages"], text_bytes=saved["text_bytes"],
+    )
+
+
+def _save_corpus(workdir: Path | None, corpus: Corpus) -> None:
+    if workdir is None:
+        return
+    key = lambda k: "/".join(str(x) for x in k)  # noqa: E731
+    (workdir / "corpus.json").write_text(json.dumps({
+        "tenants": [str(t) for t in corpus.tenants],
+        "units": {str(t): [str(u) for u in us] for t, us in corpus.units.items()},
+        "rare": {key(k): v for k, v in corpus.rare.items()},
+        "aktenzeichen": {key(k): v for k, v in corpus.aktenzeichen.items()},
+        "docs": corpus.docs, "pages": corpus.pages, "text_bytes": corpus.text_bytes,
+    }))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200, help="size of the query mix")
     parser.add_argument("--server-workers", type=int, default=2)
-    parser.add_argument("--keep", action="store_true", help="keep the database and index")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the corpus database, index and PostgreSQL baseline here and "
+                             "reuse them on the next run (a million documents take an hour)")
+    parser.add_argument("--reindex", action="store_true",
+                        help="with --workdir: rebuild the Whoosh index even if one is there")
     args = parser.parse_args()
 
     from akte.core.context import AppContext
     from akte.core.migrations import upgrade
-    from tests.infra.postgres import fresh_database, postgres_server
+    from tests.infra.postgres import postgres_server
 
     print(f"search benchmark: {args.docs} documents, {TENANTS} tenants, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-    with postgres_server() as admin, fresh_database(admin) as url:
-        data_dir = Path(tempfile.mkdtemp(prefix="akte-bench-search-"))
+    workdir = args.workdir.resolve() if args.workdir else None
+    if workdir:
+        workdir.mkdir(parents=True, exist_ok=True)
+    with postgres_server() as admin, _database(admin, workdir) as url:
+        data_dir = workdir / "data" if workdir else Path(tempfile.mkdtemp(prefix="akte-bench-"))
         try:
             upgrade(url)
-            t0 = time.monotonic()
-            corpus = build_corpus(url, args.docs)
-            t_insert = time.monotonic() - t0
+            corpus = _saved_corpus(workdir, args.docs)
+            if corpus is None:
+                t0 = time.monotonic()
+                corpus = build_corpus(url, args.docs)
+                print(f"corpus: inserted in {time.monotonic() - t0:.0f}s")
+                _save_corpus(workdir, corpus)
             print(f"corpus: {corpus.docs} documents, {corpus.pages} pages, "
-                  f"{corpus.text_bytes / 1e6:.0f} MB text, inserted in {t_insert:.0f}s")
+                  f"{corpus.text_bytes / 1e6:.0f} MB text")
             people = make_caseworkers(url, corpus)
             mix = query_mix(corpus, people, args.queries)
 
             settings = _settings(data_dir, url)
             ctx = AppContext.from_settings(settings)
             service = ctx.extensions["search"]
-            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            t0 = time.monotonic()
-            last = [t0]
+            if args.reindex or not service.backend.healthy() or not workdir:
+                t0 = time.monotonic()
 
-            def progress(msg: str, n: int) -> None:
-                if time.monotonic() - last[0] > 30:
-                    last[0] = time.monotonic()
-                    print(f"  indexed {n:>9} ({n / (last[0] - t0):.0f}/s)", flush=True)
+                def progress(msg: str, n: int) -> None:
+                    print(f"  indexed {n:>9} ({n / (time.monotonic() - t0):.0f}/s) {msg}",
+                          flush=True)
 
-            indexed = service.reindex(ctx, progress)
-            t_index = time.monotonic() - t0
-            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            index_bytes = du(settings.index_dir)
-            print(f"whoosh index: {indexed} documents in {t_index:.0f}s = "
-                  f"{indexed / t_index:.0f} docs/s, size {index_bytes / 1e6:.0f} MB "
-                  f"({index_bytes / max(corpus.text_bytes, 1):.2f}x text), peak RSS "
-                  f"{rss_before / 1024:.0f} → {rss_after / 1024:.0f} MB")
-            t_pg = build_pg_fts(url)
+                indexed = service.reindex(ctx, progress)
+                t_index = time.monotonic() - t0
+                index_bytes = du(settings.index_dir)
+                workers = settings.search_reindex_workers or os.cpu_count()
+                print(f"whoosh index: {indexed} documents in {t_index:.0f}s = "
+                      f"{indexed / t_index:.0f} docs/s ({workers} processes), "
+                      f"size {index_bytes / 1e6:.0f} MB "
+                      f"({index_bytes / max(corpus.text_bytes, 1):.2f}x text)")
+            else:
+                print(f"whoosh index: reused, size {du(settings.index_dir) / 1e6:.0f} MB")
             dsn = url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(dsn) as conn:
+                have_pg = conn.execute("SELECT to_regclass('bench_fts')").fetchone()[0]
+            if not have_pg or not workdir:
+                t_pg = build_pg_fts(url)
+                print(f"postgres fts: built in {t_pg:.0f}s = {corpus.docs / t_pg:.0f} docs/s")
             with psycopg.connect(dsn) as conn:
                 pg_size = conn.execute(
                     "SELECT pg_total_relation_size('bench_fts')").fetchone()[0]
-            print(f"postgres fts: built in {t_pg:.0f}s = {indexed / t_pg:.0f} docs/s, "
-                  f"table+GIN {pg_size / 1e6:.0f} MB")
-
-            results: dict[str, tuple[float, float, float, float]] = {}
-
-            # -- in-process, no HTTP ----------------------------------------------------
-            from akte.auth.principal import Principal
-            from akte.core.database import session_scope
-            from akte.users.models import Role
-            from search import service as search_service
-
-            def direct(state: dict, q: Q) -> None:
-                tid, unit, _ = people[q.who]
-                principal = Principal(uuid.uuid4(), "bench", Role.caseworker, tid,
-                                      frozenset({unit}))
-                with session_scope(ctx.session_factory) as session:
-                    search_service.search(ctx, session, principal, q=q.text, size=20)
-
-            from search.backend import QuerySpec, Scope
-
-            def engine(state: dict, q: Q) -> None:
-                tid, unit, _ = people[q.who]
-                service.backend.search(QuerySpec(q.text, Scope(tid, frozenset({unit}))))
-
-            run_clients(mix, 1, engine)  # warm-up: open searchers, OS page cache
-            lat, wall = run_clients(mix, 1, engine)
-            results["whoosh engine only (no DB), 1 client"] = (*percentiles(lat), len(lat) / wall)
-            lat, wall = run_clients(mix, 1, direct)
-            results["search.service in-process, 1 client"] = (*percentiles(lat), len(lat) / wall)
-            ctx.close()
-
-            # -- through the API ------------------------------------------------------
-            def api(state: dict, q: Q) -> None:
-                if "client" not in state:
-                    state["client"] = httpx.Client(base_url=state_base[0], timeout=60)
-                    state["close"] = state["client"].close
-                response = state["client"].get(
-                    "/api/v1/search", params={"q": q.text, "size": 20},
-                    headers={"Authorization": f"Bearer {people[q.who][2]}"})
-                if response.status_code != 200:
-                    raise RuntimeError(f"{q.text}: {response.status_code} {response.text}")
-
-            state_base = [""]
-            for cache, runs in ((0, (1, 8)), (512, (8,))):
-                proc, state_base[0] = start_server(data_dir, url, args.server_workers, cache)
-                try:
-                    # warm every worker: searchers open, OS page cache hot (and, with the
-                    # result cache on, every query of the mix seen once: "repeated mix")
-                    run_clients(mix, args.server_workers * 2, api)
-                    for clients in runs:
-                        lat, wall = run_clients(mix, clients, api)
-                        label = "via API" if not cache else "via API, cache, repeated"
-                        results[f"whoosh {label}, {clients} client(s)"] = (
-                            *percentiles(lat), len(lat) / wall)
-                finally:
-                    proc.terminate()
-                    proc.wait(30)
-
-            # -- PostgreSQL full-text search ------------------------------------------
-            def pg(state: dict, q: Q) -> None:
-                if "conn" not in state:
-                    state["conn"] = psycopg.connect(dsn, autocommit=True)
-                    state["close"] = state["conn"].close
-                tid, unit, _ = people[q.who]
-                pg_query(state["conn"], q, tid, unit)
-
-            run_clients(mix, 2, pg)  # warm the buffer cache
-            for clients in (1, 8):
-                lat, wall = run_clients(mix, clients, pg)
-                results[f"postgres fts direct, {clients} client(s)"] = (
-                    *percentiles(lat), len(lat) / wall)
-
-            print(f"\nquery mix: {len(mix)} queries ({len({q.kind for q in mix})} kinds), "
-                  "every one filtered to one org unit of one tenant; total + 4 facets + top 20")
-            print(f"{'mode':46s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'q/s':>7s}")
-            for mode, (p50, p95, p99, qps) in results.items():
-                print(f"{mode:46s} {p50:8.1f} {p95:8.1f} {p99:8.1f} {qps:7.1f}")
-            api8 = results["whoosh via API, 8 client(s)"][1]
-            pg8 = results["postgres fts direct, 8 client(s)"][1]
-            print(f"\nratio p95 whoosh-API / postgres-fts (8 clients): {api8 / pg8:.2f}x")
-            print(f"target p95 ≤ 100 ms through the API with 8 clients: "
-                  f"{'met' if api8 <= 100 else 'NOT met'} ({api8:.0f} ms at {corpus.docs} docs)")
+            print(f"postgres fts: table+GIN {pg_size / 1e6:.0f} MB")
+            measure(ctx, service, people, mix, corpus, data_dir, url, args)
         finally:
-            if args.keep:
-                print(f"kept index in {data_dir}")
+            if workdir:
+                print(f"kept corpus, index and baseline for the next run in {workdir}")
             else:
                 shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure(ctx, service, people, mix, corpus, data_dir, url, args) -> None:  # type: ignore[no-untyped-def]
+    """Runs the query mix in every mode and prints the table."""
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    results: dict[str, tuple[float, float, float, float]] = {}
+    # -- in-process, no HTTP ----------------------------------------------------
+    from akte.auth.principal import Principal
+    from akte.core.database import session_scope
+    from akte.users.models import Role
+    from search import service as search_service
+
+    def direct(state: dict, q: Q) -> None:
+        tid, unit, _ = people[q.who]
+        principal = Principal(uuid.uuid4(), "bench", Role.caseworker, tid,
+                              frozenset({unit}))
+        with session_scope(ctx.session_factory) as session:
+            search_service.search(ctx, session, principal, q=q.text, size=20)
+
+    from search.backend import QuerySpec, Scope
+
+    def engine(state: dict, q: Q) -> None:
+        tid, unit, _ = people[q.who]
+        service.backend.search(QuerySpec(q.text, Scope(tid, frozenset({unit}))))
+
+    run_clients(mix, 1, engine)  # warm-up: open searchers, OS page cache
+    lat, wall = run_clients(mix, 1, engine)
+    results["whoosh engine only (no DB), 1 client"] = (*percentiles(lat), len(lat) / wall)
+    lat, wall = run_clients(mix, 1, direct)
+    results["search.service in-process, 1 client"] = (*percentiles(lat), len(lat) / wall)
+    ctx.close()
+
+    # -- through the API ------------------------------------------------------
+    def api(state: dict, q: Q) -> None:
+        if "client" not in state:
+            state["client"] = httpx.Client(base_url=state_base[0], timeout=60)
+            state["close"] = state["client"].close
+        response = state["client"].get(
+            "/api/v1/search", params={"q": q.text, "size": 20},
+            headers={"Authorization": f"Bearer {people[q.who][2]}"})
+        if response.status_code != 200:
+            raise RuntimeError(f"{q.text}: {response.status_code} {response.text}")
+
+    state_base = [""]
+    for cache, runs in ((0, (1, 8)), (512, (8,))):
+        proc, state_base[0] = start_server(data_dir, url, args.server_workers, cache)
+        try:
+            # warm every worker: searchers open, OS page cache hot (and, with the
+            # result cache on, every query of the mix seen once: "repeated mix")
+            run_clients(mix, args.server_workers * 2, api)
+            for clients in runs:
+                lat, wall = run_clients(mix, clients, api)
+                label = "via API" if not cache else "via API, cache, repeated"
+                results[f"whoosh {label}, {clients} client(s)"] = (
+                    *percentiles(lat), len(lat) / wall)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+    # -- PostgreSQL full-text search ------------------------------------------
+    def pg(state: dict, q: Q) -> None:
+        if "conn" not in state:
+            state["conn"] = psycopg.connect(dsn, autocommit=True)
+            state["close"] = state["conn"].close
+        tid, unit, _ = people[q.who]
+        pg_query(state["conn"], q, tid, unit)
+
+    run_clients(mix, 2, pg)  # warm the buffer cache
+    for clients in (1, 8):
+        lat, wall = run_clients(mix, clients, pg)
+        results[f"postgres fts direct, {clients} client(s)"] = (
+            *percentiles(lat), len(lat) / wall)
+
+    print(f"\nquery mix: {len(mix)} queries ({len({q.kind for q in mix})} kinds), "
+          "every one filtered to one org unit of one tenant; total + 4 facets + top 20")
+    print(f"{'mode':46s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'q/s':>7s}")
+    for mode, (p50, p95, p99, qps) in results.items():
+        print(f"{mode:46s} {p50:8.1f} {p95:8.1f} {p99:8.1f} {qps:7.1f}")
+    api8 = results["whoosh via API, 8 client(s)"][1]
+    pg8 = results["postgres fts direct, 8 client(s)"][1]
+    print(f"\nratio p95 whoosh-API / postgres-fts (8 clients): {api8 / pg8:.2f}x")
+    print(f"target p95 ≤ 100 ms through the API with 8 clients: "
+          f"{'met' if api8 <= 100 else 'NOT met'} ({api8:.0f} ms at {corpus.docs} docs)")
 
 
 if __name__ == "__main__":
