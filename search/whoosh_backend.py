@@ -41,8 +41,17 @@ from pathlib import Path
 from whoosh import highlight, index, query, sorting
 from whoosh.searching import Searcher
 
+from search import vectorized
 from search.analysis import identifiers_in
-from search.backend import Hit, Hits, IndexDoc, InvalidQuery, QuerySpec, SearchDegraded
+from search.backend import (
+    Hit,
+    Hits,
+    IndexDoc,
+    InvalidQuery,
+    QuerySpec,
+    Scope,
+    SearchDegraded,
+)
 from search.query import QueryParser
 from search.schema import FACETS, SCHEMA_VERSION, make_schema
 
@@ -118,8 +127,11 @@ class _Open:
 
 
 class WhooshBackend:
-    def __init__(self, root: Path, cache_size: int = 512) -> None:
+    def __init__(self, root: Path, cache_size: int = 512, vectorized: bool = True) -> None:
         self.root = Path(root)
+        #: Answer queries with :mod:`search.vectorized` (False: Whoosh's own collector;
+        #: the tests compare the two).
+        self.vectorized = vectorized
         self._cache: OrderedDict[tuple, Hits] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
@@ -339,10 +351,7 @@ class WhooshBackend:
             return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
         allowed = [query.Term("org_unit_id", str(u)) for u in sorted(scope.org_unit_ids)]
         allowed += [query.Term("case_file_id", str(c)) for c in sorted(scope.case_file_ids)]
-        clauses = [user_query, query.Or(allowed) if len(allowed) > 1 else allowed[0]]
-        for name, value in spec.filters.items():
-            clauses.append(query.Term(FACETS[name], value))
-        final = query.And(clauses)
+        filters = [query.Term(FACETS[name], value) for name, value in spec.filters.items()]
         with self._searcher(scope.tenant_id) as searcher:
             if searcher is None:
                 return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
@@ -354,7 +363,11 @@ class WhooshBackend:
             cached = self._cached(key)
             if cached is not None:
                 return cached
-            hits = self._run(searcher, final, spec)
+            if self.vectorized:
+                hits = self._run_vectorized(searcher, user_query, scope, allowed, filters, spec)
+            else:
+                either = query.Or(allowed) if len(allowed) > 1 else allowed[0]
+                hits = self._run(searcher, query.And([user_query, either, *filters]), spec)
         self._remember(key, hits)
         return hits
 
@@ -374,6 +387,36 @@ class WhooshBackend:
             self._cache[key] = hits
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
+
+    def _run_vectorized(self, searcher: Searcher, user_query: query.Query, scope: Scope,
+                        allowed: list[query.Term], filters: list[query.Term],
+                        spec: QuerySpec) -> Hits:
+        views = getattr(searcher, "_akte_views", None)
+        if views is None:  # arrays live as long as this searcher (one index state)
+            views = vectorized.views_of(searcher)
+            searcher._akte_views = views  # type: ignore[attr-defined]
+        try:
+            result = vectorized.run(
+                views, user_query, (scope.org_unit_ids, scope.case_file_ids), allowed, filters,
+                page=spec.page, size=spec.size,
+                sort_field="sort_date" if spec.sort == "date" else None,
+                facet_fields=FACETS if spec.facets else None,
+            )
+        except query.QueryError as exc:
+            raise InvalidQuery(f"the query cannot be run: {exc}") from exc
+        hits = []
+        for docnum, score in result.page:
+            stored = searcher.stored_fields(docnum)
+            hits.append(Hit(doc_id=uuid.UUID(stored["doc_id"]),
+                            case_file_id=uuid.UUID(stored["case_file_id"]),
+                            score=score, stored=dict(stored["stored"])))
+        facets = {
+            name: {str(k): v for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                   if k not in (None, "")}
+            for name, counts in result.facets.items()
+        }
+        terms = {("content", word) for _field, text in result.terms for word in text.split()}
+        return Hits(total=result.total, hits=hits, facets=facets, terms=terms)
 
     def _run(self, searcher: Searcher, final: query.Query, spec: QuerySpec) -> Hits:
         sortedby = (
