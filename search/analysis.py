@@ -63,6 +63,8 @@ class IdentifierFilter(Filter):
 
 
 _WORDS = r"\w+(?:[.,]\w+)*"
+#: How the text analyzer cuts words (snippets cut the same way to find the matches).
+WORD_PATTERN = re.compile(_WORDS)
 
 
 class GermanStemFilter(Filter):
@@ -91,6 +93,16 @@ class GermanStemFilter(Filter):
 
     def __hash__(self) -> int:
         return hash(type(self))
+
+    def stem(self, word: str) -> str:
+        """The index term of one word as the tokenizer cut it (memoised)."""
+        stemmed = self._cache.get(word)
+        if stemmed is None:
+            stemmed = self._stem(fold(word))
+            if len(self._cache) >= self._cachesize:
+                self._cache.clear()
+            self._cache[word] = stemmed
+        return stemmed
 
     def __call__(self, tokens):  # type: ignore[no-untyped-def]
         cache = self._cache

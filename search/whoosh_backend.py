@@ -38,11 +38,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from whoosh import highlight, index, query, sorting
+from whoosh import index, query, sorting
 from whoosh.searching import Searcher
 
 from search import vectorized
-from search.analysis import identifiers_in
+from search.analysis import GermanStemFilter, identifiers_in
 from search.backend import (
     Hit,
     Hits,
@@ -54,6 +54,7 @@ from search.backend import (
 )
 from search.query import QueryParser
 from search.schema import FACETS, SCHEMA_VERSION, make_schema
+from search.snippets import make_snippet
 
 LOCK_TIMEOUT_SECONDS = 60.0
 
@@ -110,14 +111,6 @@ def to_fields(doc: IndexDoc) -> dict:
     return fields
 
 
-class MarkFormatter(highlight.HtmlFormatter):
-    """Matches as plain ``<mark>…</mark>``; all other text HTML-escaped (the web page
-    inserts snippets as markup, so nothing from a document may become a tag)."""
-
-    def format_token(self, text, token, replace=False):  # type: ignore[no-untyped-def]
-        return f"<mark>{self._text(highlight.get_text(text, token, replace))}</mark>"
-
-
 @dataclass
 class _Open:
     generation: str
@@ -139,7 +132,7 @@ class WhooshBackend:
         self.parser = QueryParser(self.schema)
         self._open: dict[uuid.UUID, _Open] = {}
         self._open_lock = threading.Lock()
-        self._formatter = MarkFormatter(between=" … ")
+        self._stemmer = GermanStemFilter()
 
     # -- layout -------------------------------------------------------------------------
     @property
@@ -467,18 +460,7 @@ class WhooshBackend:
     def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:
         """An HTML snippet: the text is escaped, only the ``<mark>`` tags are markup."""
         words = {t for f, t in hits.terms if f == "content"}
-        if words and text:
-            fragment = highlight.highlight(
-                text,
-                frozenset(words),
-                self.schema["content"].analyzer,
-                highlight.ContextFragmenter(maxchars=max_chars, surround=60),
-                self._formatter,
-                top=2,
-            )
-            if fragment:
-                return fragment
-        return highlight.htmlescape(" ".join(text.split())[:max_chars])
+        return make_snippet(text, words, self._stemmer.stem, max_chars)
 
     def stamps(self, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
         with self._searcher(tenant_id) as searcher:
