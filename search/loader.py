@@ -21,6 +21,8 @@ from akte.documents.models import Document, DocumentPage, DocumentStatus, Docume
 from search.backend import IndexDoc
 
 BATCH = 500
+#: Pages a snippet may come from (a match on page 300 is found, but not shown).
+SNIPPET_PAGES = 20
 
 _COLUMNS = (
     Document.id,
@@ -110,6 +112,29 @@ def load(session: Session, doc_ids: Sequence[uuid.UUID]) -> list[IndexDoc]:
         return []
     rows = session.execute(_base().where(Document.id.in_(list(doc_ids)))).all()
     return _to_docs(session, rows)
+
+
+def snippet_texts(session: Session, doc_ids: Sequence[uuid.UUID],
+                  max_chars: int) -> dict[uuid.UUID, str]:
+    """The current text of each document, at most ``max_chars`` of it (what a snippet
+    can be cut from), in one query; pages beyond that are not read."""
+    if not doc_ids:
+        return {}
+    rows = session.execute(
+        select(Document.id, func.substr(DocumentPage.text, 1, max_chars))
+        .join(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
+                                    DocumentVersion.version_no == Document.current_version))
+        .join(DocumentPage, DocumentPage.version_id == DocumentVersion.id)
+        .where(Document.id.in_(list(doc_ids)))
+        .where(DocumentPage.page_no <= SNIPPET_PAGES)
+        .order_by(Document.id, DocumentPage.page_no)
+    )
+    texts: dict[uuid.UUID, list[str]] = {}
+    for doc_id, text in rows:
+        parts = texts.setdefault(doc_id, [])
+        if sum(len(p) for p in parts) < max_chars:
+            parts.append(text or "")
+    return {doc_id: "\n\n".join(parts)[:max_chars] for doc_id, parts in texts.items()}
 
 
 def document_ids_of_case_file(session: Session, case_file_id: uuid.UUID) -> list[uuid.UUID]:

@@ -19,6 +19,7 @@ from search import indexing, loader
 from search.backend import QuerySpec, Scope
 from search.schema import FACETS
 from search.schemas import CaseFileRef, SearchHit, SearchResult, SortOrder
+from search.snippets import SCAN_CHARS
 
 SEARCH_ROLES = (Role.caseworker, Role.tenant_admin)
 MAX_RESULTS = 10_000
@@ -58,7 +59,7 @@ def search(
     service = indexing.get(ctx)
     spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters)
     hits = service.backend.search(spec)
-    texts = {d.doc_id: d.text for d in loader.load(session, [h.doc_id for h in hits.hits])}
+    texts = loader.snippet_texts(session, [h.doc_id for h in hits.hits], SCAN_CHARS)
     result = SearchResult(
         query=q,
         total=hits.total,
