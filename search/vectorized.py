@@ -107,6 +107,9 @@ class SegmentView:
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, tuple[np.ndarray, list]] = {}
         self._scopes: dict[object, np.ndarray] = {}
+        #: Document numbers a query may match at all (set per query from the caller's
+        #: scope): posting blocks wholly outside are not decoded.
+        self.window: tuple[int, int] = (0, self.size)
 
     # -- raw data -------------------------------------------------------------------------
     def postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +122,7 @@ class SegmentView:
         except (KeyError, TermNotFound):
             return _EMPTY_IDS, _EMPTY_SCORES
         if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
-            ids, weights = _read_blocks(matcher)
+            ids, weights = _read_blocks(matcher, *self.window)
         else:  # short posting lists stored inline in the term index
             id_list, weight_list = [], []
             while matcher.is_active():
@@ -277,10 +280,18 @@ class SegmentView:
                        np.array(scores, dtype=np.float64)[order])
 
 
-def _read_blocks(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
-    """Every block of an on-disk posting list: ids (delta-coded per block) and weights."""
+def _read_blocks(matcher: W3LeafMatcher, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """The blocks of an on-disk posting list that can hold ids in ``[low, high]``: ids
+    (delta-coded per block) and weights. A block's last id is in its small header, so
+    blocks before the window are passed over without being decompressed, and reading
+    stops after the block that reaches past it."""
     id_parts, weight_parts = [], []
     while True:
+        if matcher._maxid < low:
+            if matcher._lastblock:
+                break
+            matcher._next_block()
+            continue
         if matcher._data is None:
             matcher._read_data()
         raw_ids, raw_weights = matcher._data[0], matcher._data[1]
@@ -293,9 +304,11 @@ def _read_blocks(matcher: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
             weights = np.asarray(raw_weights, dtype=np.float64)
         id_parts.append(ids)
         weight_parts.append(weights)
-        if matcher._lastblock:
+        if matcher._lastblock or matcher._maxid >= high:
             break
         matcher._next_block()
+    if not id_parts:
+        return _EMPTY_IDS, _EMPTY_SCORES
     if len(id_parts) == 1:
         return id_parts[0], weight_parts[0]
     return np.concatenate(id_parts), np.concatenate(weight_parts)
@@ -322,9 +335,11 @@ def run(views: list[SegmentView], user_query: qcore.Query, scope_key: object,
     gids, scores, sort_keys = [], [], []
     facet_counts: dict[str, dict[str, int]] = {name: {} for name in facet_fields or {}}
     for view in views:
+        view.window = (0, view.size)  # the scope itself is read in full (and cached)
         allowed = view.scope(scope_key, scope_terms)
         if not len(allowed):
             continue
+        view.window = (int(allowed[0]), int(allowed[-1]))
         found = view.evaluate(user_query, terms)
         if not len(found):
             continue

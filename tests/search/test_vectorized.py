@@ -76,8 +76,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     fast = WhooshBackend(root, cache_size=0, vectorized=True)
     fast.mark_healthy()
     docs = _docs(rng, tenant, units, 240)
-    # three commits: several segments (Whoosh merges small ones, not all)
-    for part in (docs[:300], docs[300:450], docs[450:]):
+    # a rebuild (documents grouped by org unit, as akte search reindex streams them), then
+    # two more commits: several segments (Whoosh merges small ones, not all)
+    first = sorted(docs[:300], key=lambda d: units.index(d.org_unit_id))
+    fast.rebuild(tenant, iter(first))
+    for part in (docs[300:450], docs[450:]):
         fast.upsert(part)
     # updates (old versions deleted inside their segment) and deletions
     changed = rng.sample(docs, 40)
@@ -157,3 +160,35 @@ def test_nothing_outside_the_scope_is_counted(setup: Setup) -> None:
     nothing = setup.fast.search(QuerySpec("Jobcenter", stranger))
     assert nothing.total == 0
     assert all(not counts for counts in nothing.facets.values())
+
+
+def test_a_caseworker_query_decodes_only_their_units_blocks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a rebuilt index each org unit is one run of document numbers; a query of one
+    unit's caseworker leaves the other units' posting blocks compressed."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    rng = random.Random(3)
+    tenant, units = uuid.uuid4(), [uuid.uuid4() for _ in range(4)]
+    docs = sorted(_docs(rng, tenant, units, 400), key=lambda d: units.index(d.org_unit_id))
+    backend = WhooshBackend(tmp_path, cache_size=0)
+    backend.mark_healthy()
+    backend.rebuild(tenant, iter(docs))
+    decoded = []
+    real = W3LeafMatcher._read_data
+    monkeypatch.setattr(W3LeafMatcher, "_read_data",
+                        lambda self: (decoded.append(1), real(self))[1])
+
+    def blocks(scope: Scope) -> int:
+        decoded.clear()
+        backend._cache.clear()
+        backend.search(QuerySpec("Jobcenter", scope, facets=False))
+        return len(decoded)
+
+    one = Scope(tenant, frozenset({units[1]}), frozenset({uuid.uuid4()}))  # scope cached
+    blocks(one)
+    everyone = Scope(tenant, frozenset(units))
+    blocks(everyone)
+    mine, all_units = blocks(one), blocks(everyone)
+    assert mine * 2 < all_units
+    backend.close()
