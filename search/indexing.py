@@ -19,6 +19,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+
 from akte.core.context import AppContext
 from akte.core.database import make_engine, make_session_factory, session_scope
 from akte.core.errors import Conflict
@@ -52,11 +54,29 @@ class IndexService:
         folder is gone but the database has ready documents) stays degraded until
         ``akte search reindex``, rather than silently answering with nothing."""
         self._recover_crashed_rebuild()
+        if self.backend.outdated():
+            self._queue_rebuild(ctx)
+            return
         if self.backend.healthy() or (self.root / "tenants").exists():
             return
         with session_scope(ctx.session_factory) as session:
             if not loader.any_ready(session):
                 self.backend.mark_healthy()
+
+    def _queue_rebuild(self, ctx: AppContext) -> None:
+        """An index written by an earlier akte version (another ``FORMAT``) is rebuilt by
+        a ``search.reindex`` job; search answers 503 until it has run. Every process
+        starting sees the old format, so the job is queued only if none is waiting."""
+        from akte.jobs import repository as jobs
+        from akte.jobs.models import Job
+
+        with session_scope(ctx.session_factory) as session:
+            waiting = session.scalar(
+                select(Job.id).where(Job.kind == "search.reindex",
+                                     Job.status.in_(("queued", "running"))).limit(1)
+            )
+            if waiting is None:
+                jobs.enqueue(session, "search.reindex", {"reason": "index format changed"})
 
     def _recover_crashed_rebuild(self) -> None:
         """A rebuild that died left its marker: the live generations are intact (each swap

@@ -35,3 +35,11 @@ def index_case_file(ctx: AppContext, payload: dict[str, Any]) -> None:
 @task("search.remove_document")
 def remove_document(ctx: AppContext, payload: dict[str, Any]) -> None:
     indexing.get(ctx).remove_documents([_id(payload, "document_id")])
+
+
+@task("search.reindex")
+def reindex(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """Queued at start when the index has an earlier akte version's format."""
+    service = indexing.get(ctx)
+    if not service.backend.healthy():
+        service.reindex(ctx)

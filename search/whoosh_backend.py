@@ -139,11 +139,18 @@ class WhooshBackend:
     def format_file(self) -> Path:
         return self.root / "FORMAT"
 
-    def healthy(self) -> bool:
+    def format_version(self) -> str | None:
         try:
-            return self.format_file.read_text().strip() == SCHEMA_VERSION
+            return self.format_file.read_text().strip()
         except OSError:
-            return False
+            return None
+
+    def healthy(self) -> bool:
+        return self.format_version() == SCHEMA_VERSION
+
+    def outdated(self) -> bool:
+        """An index of an earlier akte version: readable, but not by this one."""
+        return self.format_version() not in (None, SCHEMA_VERSION)
 
     def mark_healthy(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -298,6 +305,11 @@ class WhooshBackend:
         nothing from running two queries of one tenant at once anyway.
         """
         if not self.healthy():
+            if self.outdated():
+                raise SearchDegraded(
+                    "the search index is being rebuilt for this version of akte "
+                    "(a 'search.reindex' job); try again in a few minutes"
+                )
             raise SearchDegraded(
                 "the search index is missing or unreadable; an administrator must run "
                 "'akte search reindex'"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import shutil
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from akte.case_files.models import CaseFile
 from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.documents import events
 from akte.documents.models import Document
+from akte.jobs.models import Job
 from akte.jobs.worker import run_until_idle
 from tests.builders import World
 from tests.search.conftest import add_document
@@ -87,6 +88,27 @@ def test_lost_index_is_503_until_reindex(sctx: AppContext, sclient: TestClient,
 
     service.reindex(sctx)
     assert found(sclient, world, "Rübenzucker") == {str(doc.id)}
+
+
+def test_an_index_of_an_earlier_version_is_rebuilt_by_a_job(
+        sctx: AppContext, sclient: TestClient, world: World) -> None:
+    with session_scope(sctx.session_factory) as session:
+        doc = add_document(session, world.case_a1, pages=["Ein Brief über Kandiszucker."])
+    run_until_idle(sctx)
+    service = sctx.extensions["search"]
+    service.backend.format_file.write_text("1")  # as left by the previous release
+    service.bootstrap(sctx)
+    service.bootstrap(sctx)  # a second process starting: still one job
+    with session_scope(sctx.session_factory) as session:
+        queued = session.scalars(select(Job).where(Job.kind == "search.reindex",
+                                                   Job.status == "queued")).all()
+        assert len(queued) == 1
+    response = sclient.get("/api/v1/search", params={"q": "Kandiszucker"},
+                           headers=world.headers["caseworker_a1"])
+    assert response.status_code == 503
+    assert "being rebuilt" in response.json()["detail"]
+    run_until_idle(sctx)
+    assert found(sclient, world, "Kandiszucker") == {str(doc.id)}
 
 
 def test_check_reports_and_repairs(sctx: AppContext, sclient: TestClient, world: World) -> None:
