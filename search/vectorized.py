@@ -23,6 +23,8 @@ Whoosh's own matcher for that node, so every query still runs and gives Whoosh's
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,14 +88,46 @@ def subtract(a: Matches, b: Matches) -> Matches:
     return a.keep(~np.isin(a.ids, b.ids, assume_unique=True))
 
 
+class SegmentArrays:
+    """What is decoded once per segment: field lengths, facet and sort columns, scope
+    arrays. A segment's files never change (only its deletion set does, and that is
+    applied per view), so these outlive the searcher: when a new document lands in a new
+    small segment, the big segment's arrays are reused instead of read again."""
+
+    def __init__(self) -> None:
+        self.lengths: dict[str, np.ndarray] = {}
+        self.columns: dict[str, tuple[np.ndarray, list]] = {}
+        self.sorts: dict[str, np.ndarray] = {}
+        #: caller scope → document numbers, deletions not yet applied
+        self.scopes: dict[object, np.ndarray] = {}
+
+
+class ArrayCache:
+    """:class:`SegmentArrays` by segment id, for the segments of recently used searchers."""
+
+    def __init__(self, max_segments: int = 256) -> None:
+        self._segments: OrderedDict[str, SegmentArrays] = OrderedDict()
+        self._max = max_segments
+        self._lock = threading.Lock()
+
+    def get(self, segment_id: str) -> SegmentArrays:
+        with self._lock:
+            found = self._segments.get(segment_id)
+            if found is None:
+                found = self._segments[segment_id] = SegmentArrays()
+                while len(self._segments) > self._max:
+                    self._segments.popitem(last=False)
+            else:
+                self._segments.move_to_end(segment_id)
+            return found
+
+
 class SegmentView:
-    """One segment's postings, lengths and facet columns as arrays.
+    """One segment of one searcher: its postings, and its cached arrays with this
+    searcher's deletions applied."""
 
-    Lives as long as the searcher it was made from (a reopened searcher gets new views),
-    so cached arrays never describe another state of the index.
-    """
-
-    def __init__(self, leaf: Searcher, offset: int, top: Searcher) -> None:
+    def __init__(self, leaf: Searcher, offset: int, top: Searcher,
+                 arrays: SegmentArrays | None = None) -> None:
         self.leaf = leaf
         self.reader = leaf.reader()
         self.offset = offset
@@ -104,15 +138,15 @@ class SegmentView:
         if deleted:
             self.live = np.ones(self.size, dtype=bool)
             self.live[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
-        self._lengths: dict[str, np.ndarray] = {}
-        self._columns: dict[str, tuple[np.ndarray, list]] = {}
+        self.arrays = arrays or SegmentArrays()
         self._scopes: dict[object, np.ndarray] = {}
         #: Document numbers a query may match at all (set per query from the caller's
         #: scope): posting blocks wholly outside are not decoded.
         self.window: tuple[int, int] = (0, self.size)
 
     # -- raw data -------------------------------------------------------------------------
-    def postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    def postings(self, fieldname: str, btext: bytes,
+                 with_deleted: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and weights of one term (deleted documents left out)."""
         reader = self.reader
         if (fieldname, btext) not in reader:
@@ -131,14 +165,14 @@ class SegmentView:
                 matcher.next()
             ids = np.array(id_list, dtype=np.int64)
             weights = np.array(weight_list, dtype=np.float64)
-        if self.live is not None and len(ids):
+        if self.live is not None and len(ids) and not with_deleted:
             keep = self.live[ids]
             ids, weights = ids[keep], weights[keep]
         return ids, weights
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Per-document token counts of a field, decoded as Whoosh decodes them."""
-        found = self._lengths.get(fieldname)
+        found = self.arrays.lengths.get(fieldname)
         if found is None:
             perdoc = self.reader._perdoc
             column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
@@ -147,12 +181,12 @@ class SegmentView:
             else:
                 raw = np.fromiter(iter(column), dtype=np.uint8, count=self.size)
                 found = _BYTE_TO_LENGTH[raw]
-            self._lengths[fieldname] = found
+            self.arrays.lengths[fieldname] = found
         return found
 
     def column(self, fieldname: str) -> tuple[np.ndarray, list]:
         """A sortable column as codes per document and the distinct values they index."""
-        found = self._columns.get(fieldname)
+        found = self.arrays.columns.get(fieldname)
         if found is None:
             fieldobj = self.reader.schema[fieldname]
             reader = self.reader.column_reader(fieldname, translate=False)
@@ -163,32 +197,36 @@ class SegmentView:
             )
             names = [fieldobj.from_column_value(v) for v in values]
             found = (codes, names)
-            self._columns[fieldname] = found
+            self.arrays.columns[fieldname] = found
         return found
 
     def sort_values(self, fieldname: str) -> np.ndarray:
         """Raw sortable values of a numeric/date column (for ordering only)."""
-        key = f"sort:{fieldname}"
-        found = self._lengths.get(key)
+        found = self.arrays.sorts.get(fieldname)
         if found is None:
             reader = self.reader.column_reader(fieldname, translate=False)
             found = np.fromiter((int(v or 0) for v in reader), dtype=np.float64,
                                 count=self.size)
-            self._lengths[key] = found
+            self.arrays.sorts[fieldname] = found
         return found
 
     def scope(self, key: object, terms: list[query.Term]) -> np.ndarray:
         """Document numbers any of ``terms`` matches (the caller's permission filter),
-        cached per searcher: a caseworker's next query reuses it."""
+        cached per segment: a caseworker's next query reuses it."""
         found = self._scopes.get(key)
-        if found is None:
-            parts = [self.postings(t.fieldname, self._bytes(t.fieldname, t.text))[0]
-                     for t in terms]
+        if found is not None:
+            return found
+        raw = self.arrays.scopes.get(key)
+        if raw is None:
+            parts = [self.postings(t.fieldname, self._bytes(t.fieldname, t.text),
+                                   with_deleted=True)[0] for t in terms]
             parts = [p for p in parts if len(p)]
-            found = np.unique(np.concatenate(parts)) if parts else _EMPTY_IDS
-            if len(self._scopes) > 256:
-                self._scopes.clear()
-            self._scopes[key] = found
+            raw = np.unique(np.concatenate(parts)) if parts else _EMPTY_IDS
+            if len(self.arrays.scopes) > 256:
+                self.arrays.scopes.clear()
+            self.arrays.scopes[key] = raw
+        found = raw[self.live[raw]] if self.live is not None and len(raw) else raw
+        self._scopes[key] = found
         return found
 
     def _bytes(self, fieldname: str, text: object) -> bytes:
@@ -323,8 +361,13 @@ class Result:
     terms: set[tuple[str, str]]
 
 
-def views_of(searcher: Searcher) -> list[SegmentView]:
-    return [SegmentView(leaf, offset, searcher) for leaf, offset in searcher.leaf_searchers()]
+def views_of(searcher: Searcher, cache: ArrayCache | None = None) -> list[SegmentView]:
+    views = []
+    for leaf, offset in searcher.leaf_searchers():
+        reader = leaf.reader()
+        arrays = cache.get(reader.segment().segment_id()) if cache is not None else None
+        views.append(SegmentView(leaf, offset, searcher, arrays))
+    return views
 
 
 def run(views: list[SegmentView], user_query: qcore.Query, scope_key: object,

@@ -55,6 +55,7 @@ from search.backend import (
 from search.query import QueryParser
 from search.schema import FACETS, SCHEMA_VERSION, make_schema
 from search.snippets import make_snippet
+from search.vectorized import ArrayCache
 
 LOCK_TIMEOUT_SECONDS = 60.0
 
@@ -133,6 +134,7 @@ class WhooshBackend:
         self._open: dict[uuid.UUID, _Open] = {}
         self._open_lock = threading.Lock()
         self._stemmer = GermanStemFilter()
+        self._arrays = ArrayCache()
 
     # -- layout -------------------------------------------------------------------------
     @property
@@ -398,7 +400,7 @@ class WhooshBackend:
                         spec: QuerySpec) -> Hits:
         views = getattr(searcher, "_akte_views", None)
         if views is None:  # arrays live as long as this searcher (one index state)
-            views = vectorized.views_of(searcher)
+            views = vectorized.views_of(searcher, self._arrays)
             searcher._akte_views = views  # type: ignore[attr-defined]
         try:
             result = vectorized.run(

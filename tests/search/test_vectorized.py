@@ -192,3 +192,27 @@ def test_a_caseworker_query_decodes_only_their_units_blocks(
     mine, all_units = blocks(one), blocks(everyone)
     assert mine * 2 < all_units
     backend.close()
+
+
+def test_cached_segment_arrays_follow_later_writes(tmp_path: Path) -> None:
+    """Arrays cached for a segment are reused after a write; the deletions and documents
+    of that write must still count (and be left out) exactly as Whoosh counts them."""
+    rng = random.Random(8)
+    tenant, units = uuid.uuid4(), [uuid.uuid4() for _ in range(2)]
+    docs = _docs(rng, tenant, units, 120)
+    fast = WhooshBackend(tmp_path, cache_size=0)
+    fast.mark_healthy()
+    fast.rebuild(tenant, iter(sorted(docs, key=lambda d: units.index(d.org_unit_id))))
+    slow = WhooshBackend(tmp_path, cache_size=0, vectorized=False)
+    setup = Setup(fast, slow, tenant, units, docs[0].case_file_id)
+    scope = Scope(tenant, frozenset({units[0]}), frozenset({docs[-1].case_file_id}))
+    for text in ("Jobcenter", "Miete OR Antrag"):
+        _same(setup, QuerySpec(text, scope, size=100))
+    fast.delete(d.doc_id for d in docs[:30])
+    fast.upsert(_docs(rng, tenant, units, 20))
+    for text in ("Jobcenter", "Miete OR Antrag", "art:Bescheid"):
+        _same(setup, QuerySpec(text, scope, size=100))
+    with fast._searcher(tenant) as searcher:
+        assert len(searcher.leaf_searchers()) == 2  # the rebuilt segment was reused
+    fast.close()
+    slow.close()
