@@ -13,13 +13,16 @@ German documents of 1–3 pages (names, addresses, IBANs, amounts; ~1–1.5 KB a
    * through the API (``uvicorn`` on loopback, 2 worker processes, httpx) with 1 and 8
      concurrent clients; each answer has total, facets and snippets, and is audited; the
      result cache is off for these figures, and on for one more run of the repeated mix;
-   * in-process: the engine alone (no database: the pure Whoosh cost) and the search
-     service (plus snippet texts from the database and the audit entry), 1 client;
+   * in-process: the engine alone (no database), the same engine with Whoosh's own
+     collector instead of :mod:`search.vectorized` (same index, same queries), and the
+     search service (plus snippet texts from the database and the audit entry), 1 client;
    * directly against PostgreSQL (psycopg): the same filter, ``ts_rank`` top 20, the total
      and the same four facet counts, with 1 and 8 concurrent connections.
 
-Run: ``python -m bench.search --docs 100000`` (default). Prints p50/p95/p99 per mode and
-the ratio Whoosh-API p95 / PostgreSQL p95 measured in the same run.
+Run: ``python -m bench.search --docs 100000`` (default); ``--workdir DIR`` keeps corpus,
+index and baseline for the next run (a million documents take about 45 minutes to build).
+Prints p50/p95/p99 per mode and the ratio Whoosh-API p95 / PostgreSQL p95 measured in the
+same run.
 """
 
 from __future__ import annotations
