@@ -14,10 +14,11 @@ import fcntl
 import multiprocessing
 import os
 import uuid
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -25,9 +26,13 @@ from akte.core.context import AppContext
 from akte.core.database import make_engine, make_session_factory, session_scope
 from akte.core.errors import Conflict
 from search import loader
+from search.backend import IndexDoc
 from search.whoosh_backend import WhooshBackend
 
 Progress = Callable[[str, int], None]
+#: A parallel rebuild reports every this many seconds (and whenever a tenant is done).
+PROGRESS_SECONDS = 10.0
+PROGRESS_EVERY = 1000
 
 
 def _noop(_msg: str, _n: int) -> None:
@@ -184,14 +189,23 @@ class IndexService:
         ordered = sorted(tenants, key=lambda t: -sizes.get(t, 0))
         total = 0
         spawn = multiprocessing.get_context("spawn")  # no inherited connections or locks
-        with ProcessPoolExecutor(min(workers, len(tenants)), mp_context=spawn) as pool:
+        streamed = spawn.Value("q", 0)  # documents handed to Whoosh, across the processes
+        with ProcessPoolExecutor(min(workers, len(tenants)), mp_context=spawn,
+                                 initializer=_count_into, initargs=(streamed,)) as pool:
             futures = {
-                pool.submit(_rebuild_tenant, str(self.root), ctx.settings.effective_database_url, t): t
+                pool.submit(_rebuild_tenant, str(self.root),
+                            ctx.settings.effective_database_url, t): t
                 for t in ordered
             }
-            for future in as_completed(futures):
-                total += future.result()
-                progress(f"tenant {futures[future]} done", total)
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=PROGRESS_SECONDS,
+                                     return_when=FIRST_COMPLETED)
+                for future in done:
+                    total += future.result()
+                    progress(f"tenant {futures[future]} done", streamed.value)
+                if not done:
+                    progress(f"{len(pending)} tenants to go", streamed.value)
         return total
 
     def _replay(self, ctx: AppContext) -> None:
@@ -250,12 +264,36 @@ def _is_sqlite(ctx: AppContext) -> bool:
     return ctx.engine.dialect.name == "sqlite"
 
 
+_streamed: Any = None
+
+
+def _count_into(counter: Any) -> None:
+    """Worker-process initializer: where :func:`_rebuild_tenant` reports progress."""
+    global _streamed
+    _streamed = counter
+
+
 def _rebuild_tenant(root: str, database_url: str, tenant_id: uuid.UUID) -> int:
     """One tenant's new generation, built in a worker process of :meth:`_reindex`."""
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
+
+    def counted(docs: Iterator[IndexDoc]) -> Iterator[IndexDoc]:
+        unreported = 0
+        for doc in docs:
+            unreported += 1
+            if unreported == PROGRESS_EVERY and _streamed is not None:
+                with _streamed.get_lock():
+                    _streamed.value += unreported
+                unreported = 0
+            yield doc
+        if _streamed is not None:
+            with _streamed.get_lock():
+                _streamed.value += unreported
+
     try:
         backend = WhooshBackend(Path(root), cache_size=0)
-        return backend.rebuild(tenant_id, loader.stream(make_session_factory(engine), tenant_id))
+        stream = loader.stream(make_session_factory(engine), tenant_id)
+        return backend.rebuild(tenant_id, counted(stream))
     finally:
         engine.dispose()
 

@@ -171,3 +171,18 @@ def test_a_crashed_rebuild_is_forgotten_on_start(sctx: AppContext, world: World)
     service.bootstrap(sctx)
     assert not (service.root / "REBUILDING").exists()
     assert service.reindex(sctx) >= 0  # and a new rebuild can run
+
+
+def test_reindex_reports_progress_per_tenant(sctx: AppContext, world: World) -> None:
+    """On PostgreSQL tenants are rebuilt in worker processes; the counts they report reach
+    the caller (the CLI prints them) and add up to what was indexed."""
+    with session_scope(sctx.session_factory) as session:
+        add_document(session, world.case_a1, pages=["Fortschritt A"])
+        add_document(session, world.case_b1, pages=["Fortschritt B"])
+    run_until_idle(sctx)
+    reported: list[tuple[str, int]] = []
+    total = sctx.extensions["search"].reindex(sctx, lambda msg, n: reported.append((msg, n)))
+    done = [(msg, n) for msg, n in reported if msg.endswith("done")]
+    assert {f"tenant {world.tenant_a.id} done", f"tenant {world.tenant_b.id} done"} <= {
+        msg for msg, _ in done}
+    assert done[-1][1] == total >= 2
