@@ -116,8 +116,7 @@ def list_letters(case_file_id: uuid.UUID, session: DbSession, user: CurrentUser,
                  pagination: Pagination) -> Page[LetterRead]:
     """Letters of an Akte with their status history, newest first."""
     rows, total = paginate(session, service.list_query(session, user, case_file_id), pagination)
-    return Page(items=service.to_read(session, rows), total=total, page=pagination.page,
-                size=pagination.size)
+    return Page.of(service.to_read(session, rows), total, pagination)
 
 
 @router.get("/letters/{letter_id}", responses=COMMON)
@@ -170,8 +169,7 @@ def list_batches(
     """Sealed batches, oldest first. ``ready``: to fetch — new ones, and downloaded ones
     whose acknowledgement timeout passed (offered again)."""
     rows, total = paginate(session, provider.list_query(session, user, status), pagination)
-    return Page(items=[provider.to_read(b) for b in rows], total=total, page=pagination.page,
-                size=pagination.size)
+    return Page.of([provider.to_read(b) for b in rows], total, pagination)
 
 
 @router.get("/outbox/batches/{batch_id}", tags=["Druckdienstleister"], responses=COMMON)

@@ -61,12 +61,7 @@ def list_audit_entries(
     flt = query.with_case_file(session, flt)
     rows, total = paginate(session, query.statement(user, flt), pagination)
     audit.record(session, user, "audit.query", object_type="audit", detail=flt.as_detail())
-    return Page(
-        items=[AuditEntryRead.model_validate(r) for r in rows],
-        total=total,
-        page=pagination.page,
-        size=pagination.size,
-    )
+    return Page.of([AuditEntryRead.model_validate(r) for r in rows], total, pagination)
 
 
 @router.get(

@@ -52,12 +52,7 @@ def list_case_files(
     stmt = service.list_query(user, status=status, org_unit_id=org_unit_id, q=q)
     rows, total = paginate(session, stmt, pagination)
     audit.record(session, user, "case_file.list", detail={"q": q, "total": total})
-    return Page(
-        items=[CaseFileRead.model_validate(r) for r in rows],
-        total=total,
-        page=pagination.page,
-        size=pagination.size,
-    )
+    return Page.of([CaseFileRead.model_validate(r) for r in rows], total, pagination)
 
 
 @router.get("/{case_file_id}", responses=COMMON)

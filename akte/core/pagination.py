@@ -39,6 +39,11 @@ class Page(BaseModel, Generic[T]):
     page: int
     size: int
 
+    @classmethod
+    def of(cls, items: list[T], total: int, params: PageParams) -> Page[T]:
+        """One page of ``items`` out of ``total``, as requested by ``params``."""
+        return cls(items=items, total=total, page=params.page, size=params.size)
+
 
 def paginate(session: Session, statement: Select, params: PageParams) -> tuple[list, int]:
     """Rows of one page and the total count of the unpaginated statement."""

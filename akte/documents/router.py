@@ -67,12 +67,7 @@ def list_documents(
 ) -> Page[DocumentRead]:
     """Documents of an Akte, newest first."""
     rows, total = paginate(session, service.list_query(session, user, case_file_id), pagination)
-    return Page(
-        items=[service.to_read(session, d) for d in rows],
-        total=total,
-        page=pagination.page,
-        size=pagination.size,
-    )
+    return Page.of([service.to_read(session, d) for d in rows], total, pagination)
 
 
 @router.get("/documents/{document_id}", responses=COMMON)

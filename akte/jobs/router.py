@@ -42,12 +42,7 @@ def list_jobs(
     """Jobs of the queue, newest first (system administrators only: jobs span tenants)."""
     user.require_role(Role.system_admin)
     rows, total = paginate(session, repository.list_jobs(session, status=status), pagination)
-    return Page(
-        items=[JobRead.model_validate(j) for j in rows],
-        total=total,
-        page=pagination.page,
-        size=pagination.size,
-    )
+    return Page.of([JobRead.model_validate(j) for j in rows], total, pagination)
 
 
 @router.get("/counts", responses=responses(NotAuthenticated, Forbidden))

@@ -27,12 +27,7 @@ def create_tenant(body: TenantCreate, session: DbSession, user: CurrentUser) -> 
 def list_tenants(session: DbSession, user: CurrentUser, pagination: Pagination) -> Page[TenantRead]:
     """All tenants for system administrators; a tenant admin sees their own."""
     rows, total = paginate(session, service.list_query(user), pagination)
-    return Page(
-        items=[TenantRead.model_validate(t) for t in rows],
-        total=total,
-        page=pagination.page,
-        size=pagination.size,
-    )
+    return Page.of([TenantRead.model_validate(t) for t in rows], total, pagination)
 
 
 @router.post(
@@ -55,9 +50,4 @@ def list_org_units(
 ) -> Page[OrgUnitRead]:
     """Org units of a tenant (its admins and caseworkers)."""
     rows, total = paginate(session, service.org_units_query(session, user, tenant_id), pagination)
-    return Page(
-        items=[OrgUnitRead.model_validate(u) for u in rows],
-        total=total,
-        page=pagination.page,
-        size=pagination.size,
-    )
+    return Page.of([OrgUnitRead.model_validate(u) for u in rows], total, pagination)

@@ -51,12 +51,7 @@ def list_users(
 ) -> Page[UserRead]:
     """Users and service accounts of a tenant."""
     rows, total = paginate(session, service.list_query(session, user, tenant_id), pagination)
-    return Page(
-        items=[UserRead.model_validate(u) for u in rows],
-        total=total,
-        page=pagination.page,
-        size=pagination.size,
-    )
+    return Page.of([UserRead.model_validate(u) for u in rows], total, pagination)
 
 
 @router.post(

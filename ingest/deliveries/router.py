@@ -98,8 +98,7 @@ def list_deliveries(
     user.require_role(*service.READ_ROLES)
     assert user.tenant_id is not None
     rows, total = paginate(session, repository.of_tenant(user.tenant_id), pagination)
-    return Page(items=[DeliveryRead.model_validate(r) for r in rows], total=total,
-                page=pagination.page, size=pagination.size)
+    return Page.of([DeliveryRead.model_validate(r) for r in rows], total, pagination)
 
 
 @router.get("/deliveries/{delivery_id}", responses=COMMON)
@@ -182,7 +181,7 @@ def delivery_report(
     items, total = paginate(session, service.report_page(delivery.id), pagination)
     rows = [ItemRead.model_validate(item) for item in items]
     service.fold_outcomes(session, rows)
-    page = Page(items=rows, total=total, page=pagination.page, size=pagination.size)
+    page = Page.of(rows, total, pagination)
     return JSONResponse(page.model_dump(mode="json"))
 
 
