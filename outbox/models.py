@@ -189,3 +189,8 @@ class Schedule(Base):
     token: Mapped[str] = mapped_column(String(64))
     job_id: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+#: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks): the
+#: letter PDF and a sealed batch's ZIP.
+REQUIRED_BLOBS = (Letter.sha256, Batch.zip_sha256)

@@ -12,7 +12,9 @@ keep the bytes of a document deleted under retention rules alive. They are liste
 :data:`LEDGER_COLUMNS`.
 
 The blobs a row *requires* are narrower: the document versions' original, archive and
-thumbnail. Only those are reported as missing by ``akte fsck``.
+thumbnail, and what feature packages declare in ``REQUIRED_BLOBS`` of their ``models``
+module (a letter's PDF, a batch's ZIP, a delivery's Transfervermerk). Only those are
+reported as missing by ``akte fsck``.
 """
 
 from __future__ import annotations
@@ -83,3 +85,22 @@ def required(session: Session) -> Iterator[tuple[str, str, str]]:
         stmt = select(column, DocumentVersion.id).where(column.is_not(None))
         for digest, version_id in session.execute(stmt):
             yield digest, column.key, str(version_id)
+
+
+def feature_required_columns() -> list[Column]:
+    """``REQUIRED_BLOBS`` of every installed feature's ``models`` module."""
+    from akte.features import feature_modules
+
+    columns: list[Column] = []
+    for module in feature_modules("models"):
+        columns.extend(getattr(module, "REQUIRED_BLOBS", ()))
+    return columns
+
+
+def required_by_features(session: Session) -> Iterator[tuple[str, str, str]]:
+    """``(sha256, "table.column", row id)`` for every blob a feature's row needs."""
+    for column in feature_required_columns():
+        table = column.class_.__table__
+        stmt = select(column, table.c.id).where(column.is_not(None))
+        for digest, row_id in session.execute(stmt):
+            yield digest, f"{table.name}.{column.key}", str(row_id)

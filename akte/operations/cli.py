@@ -43,6 +43,9 @@ def fsck(
     typer.echo(f"missing blobs (row without blob): {len(report.missing)}")
     for digest, column, version in report.missing[:20]:
         typer.echo(f"  {digest} ({column} of version {version})")
+    typer.echo(f"missing blobs of letters, batches, deliveries: {len(report.missing_elsewhere)}")
+    for digest, column, row in report.missing_elsewhere[:20]:
+        typer.echo(f"  {digest} ({column} of {row}; restore it from backup)")
     typer.echo(f"checksum mismatches: {len(report.corrupt)}")
     for digest in report.corrupt[:20]:
         typer.echo(f"  {digest}")

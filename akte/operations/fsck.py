@@ -9,6 +9,9 @@ Checks, each reported with what to do about it:
 * **missing blobs**: a document version names a blob storage does not have. An archive PDF
   or thumbnail is derived, so repair forgets it and re-queues processing; a missing
   *original* cannot be re-made: repair marks the document ``failed`` with the reason.
+* **missing feature blobs**: a letter's PDF, a sealed batch's ZIP or a delivery's
+  Transfervermerk that storage lacks. Nothing can re-make them: reported (restore them
+  from backup), never repaired.
 * **corrupt blobs**: bytes that no longer hash to their key (re-hashed; ``sample`` limits
   how many for large stores). Repair deletes a corrupt derived file and re-queues
   processing; a corrupt original is reported (restore it from backup).
@@ -45,6 +48,8 @@ class FsckReport:
     orphaned: list[str] = field(default_factory=list)
     #: ``(sha256, column, document version id)``
     missing: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``(sha256, "table.column", row id)`` of letters, batches, deliveries
+    missing_elsewhere: list[tuple[str, str, str]] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
     #: ``None``: the index was not checked (no search package); else its findings.
     index: dict[str, list[str]] | None = None
@@ -56,7 +61,8 @@ class FsckReport:
 
     @property
     def clean(self) -> bool:
-        return not (self.orphaned or self.missing or self.corrupt) and self.index_clean
+        return (not (self.orphaned or self.missing or self.missing_elsewhere or self.corrupt)
+                and self.index_clean)
 
 
 def _rehash(ctx: AppContext, sha256: str) -> bool:
@@ -82,9 +88,11 @@ def check(
     with session_scope(ctx.session_factory) as session:
         referenced = blobrefs.all_referenced(session)
         required = list(blobrefs.required(session))
+        elsewhere = list(blobrefs.required_by_features(session))
     report.rows = len(required)
     report.orphaned = sorted(stored - referenced)
     report.missing = sorted(r for r in required if r[0] not in stored)
+    report.missing_elsewhere = sorted(r for r in elsewhere if r[0] not in stored)
     to_hash = sorted(stored & referenced)
     if sample is not None and sample < len(to_hash):
         to_hash = random.sample(to_hash, sample)

@@ -133,3 +133,8 @@ class ImportedDocument(Base):
         ForeignKey("documents.id", ondelete="SET NULL")
     )
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+#: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks): the
+#: scan protocol as delivered. (``manifest_sha256`` only records the manifest's hash.)
+REQUIRED_BLOBS = (Delivery.transfervermerk_sha256,)
