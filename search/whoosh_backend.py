@@ -26,6 +26,7 @@ which costs one directory listing per query instead of opening every segment aga
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import threading
@@ -41,6 +42,7 @@ from pathlib import Path
 from whoosh import index, query, sorting
 from whoosh.searching import Searcher
 
+from akte.core.errors import AkteError
 from search import vectorized
 from search.analysis import GermanStemFilter, identifiers_in
 from search.backend import (
@@ -58,6 +60,7 @@ from search.snippets import make_snippet
 from search.vectorized import ArrayCache
 
 LOCK_TIMEOUT_SECONDS = 60.0
+log = logging.getLogger("akte.search")
 
 
 def _as_datetime(value: date | datetime | None) -> datetime | None:
@@ -110,6 +113,23 @@ def to_fields(doc: IndexDoc) -> dict:
     if doc.document_date:
         fields["datum"] = _as_datetime(doc.document_date)
     return fields
+
+
+@contextmanager
+def _unreadable_as_degraded(tenant_id: uuid.UUID) -> Iterator[None]:
+    """Damaged index files surface as whatever the decoder trips over (``zlib.error``,
+    ``EOFError``, a ``UnicodeDecodeError`` in a pickle, Whoosh's bare "Block tag error"):
+    the caller gets a 503 that says what to do, the log gets the traceback."""
+    try:
+        yield
+    except AkteError:
+        raise
+    except Exception as exc:
+        log.exception("search index of tenant %s unreadable", tenant_id)
+        raise SearchDegraded(
+            f"the search index cannot be read ({type(exc).__name__}: {exc}); an "
+            "administrator must run 'akte search reindex'"
+        ) from exc
 
 
 @dataclass
@@ -323,25 +343,22 @@ class WhooshBackend:
         with self._open_lock:
             entry = self._open.get(tenant_id)
             if entry is None or entry.generation != generation:
-                try:
+                with _unreadable_as_degraded(tenant_id):
                     ix = index.open_dir(
                         str(self._tenant_dir(tenant_id) / generation), schema=self.schema
                     )
-                except (OSError, index.EmptyIndexError) as exc:
-                    raise SearchDegraded(f"the search index cannot be read: {exc}") from exc
+                    opened = ix.searcher()
                 if entry is not None:
                     entry.searcher.close()
-                entry = _Open(generation, ix, ix.searcher(), threading.Lock())
+                entry = _Open(generation, ix, opened, threading.Lock())
                 self._open[tenant_id] = entry
         with entry.lock:
-            try:
+            with _unreadable_as_degraded(tenant_id):
                 if not entry.searcher.up_to_date():
                     # Not ``refresh()``: it reuses segment readers and keeps their old
                     # deletion sets, so an updated document would be found twice.
                     entry.searcher.close()
                     entry.searcher = entry.ix.searcher()
-            except OSError as exc:
-                raise SearchDegraded(f"the search index cannot be read: {exc}") from exc
             yield entry.searcher
 
     def search(self, spec: QuerySpec) -> Hits:
@@ -370,11 +387,13 @@ class WhooshBackend:
             cached = self._cached(key)
             if cached is not None:
                 return cached
-            if self.vectorized:
-                hits = self._run_vectorized(searcher, user_query, scope, allowed, filters, spec)
-            else:
-                either = query.Or(allowed) if len(allowed) > 1 else allowed[0]
-                hits = self._run(searcher, query.And([user_query, either, *filters]), spec)
+            with _unreadable_as_degraded(scope.tenant_id):
+                if self.vectorized:
+                    hits = self._run_vectorized(searcher, user_query, scope, allowed, filters,
+                                                spec)
+                else:
+                    either = query.Or(allowed) if len(allowed) > 1 else allowed[0]
+                    hits = self._run(searcher, query.And([user_query, either, *filters]), spec)
         self._remember(key, hits)
         return hits
 

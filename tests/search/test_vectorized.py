@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from search.backend import IndexDoc, QuerySpec, Scope
+from search.backend import IndexDoc, QuerySpec, Scope, SearchDegraded
 from search.whoosh_backend import WhooshBackend
 from tests.search.corpus import DOC_TYPES, SOURCES, page_texts, person
 
@@ -216,3 +216,33 @@ def test_cached_segment_arrays_follow_later_writes(tmp_path: Path) -> None:
         assert len(searcher.leaf_searchers()) == 2  # the rebuilt segment was reused
     fast.close()
     slow.close()
+
+
+def test_a_damaged_index_file_gives_503_not_500(tmp_path: Path) -> None:
+    """Part of a segment overwritten (a disk error): search says the index is unreadable
+    and how to fix it instead of failing with a 500; a rebuild restores it."""
+    rng = random.Random(5)
+    tenant, units = uuid.uuid4(), [uuid.uuid4()]
+    docs = _docs(rng, tenant, units, 150)
+    backend = WhooshBackend(tmp_path, cache_size=0)
+    backend.mark_healthy()
+    backend.rebuild(tenant, iter(docs))
+    generation = backend._generation(tenant)
+    (segment,) = (backend._tenant_dir(tenant) / generation).glob("*.seg")
+    data = bytearray(segment.read_bytes())
+    start, stop = len(data) // 4, len(data) // 2  # a quarter of the file overwritten
+    data[start:stop] = (bytes(range(256)) * ((stop - start) // 256 + 1))[: stop - start]
+    segment.write_bytes(bytes(data))
+    scope = Scope(tenant, frozenset(units))
+    degraded = []
+    for word in ("Jobcenter", "Miete", "Unterlagen", "Konto", '"Kosten der Unterkunft"',
+                 "Bescheid", "Antrag", "Sparkasse", "Lohnsteuer", "Nebenkost*"):
+        try:  # anything but SearchDegraded fails the test
+            backend.search(QuerySpec(word, scope))
+        except SearchDegraded as exc:
+            assert exc.status_code == 503 and "reindex" in exc.detail
+            degraded.append(word)
+    assert degraded  # what hit the damage says so (what did not is still answered)
+    backend.rebuild(tenant, iter(docs))
+    assert backend.search(QuerySpec("Jobcenter", scope)).total > 0
+    backend.close()
