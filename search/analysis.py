@@ -105,16 +105,9 @@ class GermanStemFilter(Filter):
         return stemmed
 
     def __call__(self, tokens):  # type: ignore[no-untyped-def]
-        cache = self._cache
+        stem = self.stem
         for token in tokens:
-            text = token.text
-            stemmed = cache.get(text)
-            if stemmed is None:
-                stemmed = self._stem(fold(text))
-                if len(cache) >= self._cachesize:
-                    cache.clear()
-                cache[text] = stemmed
-            token.text = stemmed
+            token.text = stem(token.text)
             yield token
 
 
