@@ -115,6 +115,32 @@ def to_fields(doc: IndexDoc) -> dict:
     return fields
 
 
+def _hit(fields: dict, score: float) -> Hit:
+    """A result row from a document's stored fields."""
+    return Hit(doc_id=uuid.UUID(fields["doc_id"]), case_file_id=uuid.UUID(fields["case_file_id"]),
+               score=score, stored=dict(fields["stored"]))
+
+
+def _facet_counts(counts: dict) -> dict[str, int]:
+    """Facet values by count (then name), documents without a value left out."""
+    return {
+        str(k): int(v)
+        for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        if k not in (None, "")
+    }
+
+
+def _highlight_terms(matched: Iterable[tuple[str, str | bytes]]) -> set[tuple[str, str]]:
+    """Index terms of the text to mark in snippets: matched words of ``content``, and the
+    words of matched ``pairs`` (a phrase). Numeric and date terms are not text."""
+    terms: set[tuple[str, str]] = set()
+    for fieldname, term in matched:
+        if fieldname in ("content", "pairs"):
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            terms.update(("content", word) for word in text.split())
+    return terms
+
+
 @contextmanager
 def _unreadable_as_degraded(tenant_id: uuid.UUID) -> Iterator[None]:
     """Damaged index files surface as whatever the decoder trips over (``zlib.error``,
@@ -418,7 +444,7 @@ class WhooshBackend:
                         allowed: list[query.Term], filters: list[query.Term],
                         spec: QuerySpec) -> Hits:
         views = getattr(searcher, "_akte_views", None)
-        if views is None:  # arrays live as long as this searcher (one index state)
+        if views is None:  # per searcher (its deletions); decoded arrays are per segment
             views = vectorized.views_of(searcher, self._arrays)
             searcher._akte_views = views  # type: ignore[attr-defined]
         try:
@@ -430,19 +456,10 @@ class WhooshBackend:
             )
         except query.QueryError as exc:
             raise InvalidQuery(f"the query cannot be run: {exc}") from exc
-        hits = []
-        for docnum, score in result.page:
-            stored = searcher.stored_fields(docnum)
-            hits.append(Hit(doc_id=uuid.UUID(stored["doc_id"]),
-                            case_file_id=uuid.UUID(stored["case_file_id"]),
-                            score=score, stored=dict(stored["stored"])))
-        facets = {
-            name: {str(k): v for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                   if k not in (None, "")}
-            for name, counts in result.facets.items()
-        }
-        terms = {("content", word) for _field, text in result.terms for word in text.split()}
-        return Hits(total=result.total, hits=hits, facets=facets, terms=terms)
+        hits = [_hit(searcher.stored_fields(docnum), score) for docnum, score in result.page]
+        facets = {name: _facet_counts(counts) for name, counts in result.facets.items()}
+        return Hits(total=result.total, hits=hits, facets=facets,
+                    terms=_highlight_terms(result.terms))
 
     def _run(self, searcher: Searcher, final: query.Query, spec: QuerySpec) -> Hits:
         sortedby = (
@@ -462,33 +479,13 @@ class WhooshBackend:
         except query.QueryError as exc:  # e.g. a phrase on a field without positions
             raise InvalidQuery(f"the query cannot be run: {exc}") from exc
         results = page.results
-        hits = [
-            Hit(
-                doc_id=uuid.UUID(hit["doc_id"]),
-                case_file_id=uuid.UUID(hit["case_file_id"]),
-                score=float(hit.score or 0.0),
-                stored=dict(hit["stored"]),
-            )
-            for hit in page
-        ]
-        facets: dict[str, dict[str, int]] = {}
-        if spec.facets:
-            for name in FACETS:
-                counts = results.groups(name)
-                facets[name] = {
-                    str(k): int(v)
-                    for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                    if k not in (None, "")
-                }
-        terms: set[tuple[str, str]] = set()
-        if results.has_matched_terms():
-            for f, t in results.matched_terms():
-                if f not in ("content", "pairs"):  # numeric/date terms are not text
-                    continue
-                text = t.decode("utf-8") if isinstance(t, bytes) else t
-                # a phrase matched as word pairs: highlight its words
-                terms.update(("content", word) for word in text.split())
-        return Hits(total=page.total, hits=hits, facets=facets, terms=terms)
+        hits = [_hit(hit.fields(), float(hit.score or 0.0)) for hit in page]
+        facets = (
+            {name: _facet_counts(results.groups(name)) for name in FACETS} if spec.facets else {}
+        )
+        matched = results.matched_terms() if results.has_matched_terms() else ()
+        return Hits(total=page.total, hits=hits, facets=facets,
+                    terms=_highlight_terms(matched))
 
     def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:
         """An HTML snippet: the text is escaped, only the ``<mark>`` tags are markup."""
