@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +19,8 @@ from akte.case_files.models import CaseFile
 from akte.core.database import session_scope
 from akte.documents.models import Document, DocumentPage, DocumentStatus, DocumentVersion
 from search.backend import IndexDoc
+
+T = TypeVar("T")
 
 BATCH = 500
 #: Pages a snippet may come from (a match on page 300 is found, but not shown).
@@ -161,6 +163,26 @@ def any_ready(session: Session) -> bool:
     ) is not None
 
 
+def _in_batches(
+    factory: sessionmaker[Session], stmt: Any, batch: int,
+    convert: Callable[[Session, Sequence[Any]], list[T]],
+) -> Iterator[T]:
+    """``stmt``'s rows in document-id order, ``batch`` at a time, each batch read and
+    converted in one short transaction (keyset pagination: ``id > last``)."""
+    last: uuid.UUID | None = None
+    while True:
+        with session_scope(factory) as session:
+            page = stmt.order_by(Document.id)
+            if last is not None:
+                page = page.where(Document.id > last)
+            rows = session.execute(page.limit(batch)).all()
+            if not rows:
+                return
+            converted = convert(session, rows)
+            last = rows[-1].id
+        yield from converted
+
+
 def stream(
     factory: sessionmaker[Session], tenant_id: uuid.UUID, batch: int = BATCH
 ) -> Iterator[IndexDoc]:
@@ -177,48 +199,34 @@ def stream(
             .order_by(CaseFile.org_unit_id)
         ))
     for unit in units:
-        last: uuid.UUID | None = None
-        while True:
-            with session_scope(factory) as session:
-                stmt = (_base().where(Document.tenant_id == tenant_id)
-                        .where(CaseFile.org_unit_id == unit).order_by(Document.id))
-                if last is not None:
-                    stmt = stmt.where(Document.id > last)
-                rows = session.execute(stmt.limit(batch)).all()
-                if not rows:
-                    break
-                docs = _to_docs(session, rows)
-                last = rows[-1].id
-            yield from docs
+        stmt = _base().where(Document.tenant_id == tenant_id, CaseFile.org_unit_id == unit)
+        yield from _in_batches(factory, stmt, batch, _to_docs)
+
+
+def _stamps(session: Session, rows: Sequence[Any]) -> list[tuple[uuid.UUID, str]]:
+    version_ids = [r.version_id for r in rows if r.version_id is not None]
+    stats = {
+        version_id: (pages, chars)
+        for version_id, pages, chars in session.execute(
+            select(
+                DocumentPage.version_id,
+                func.count(),
+                func.coalesce(func.sum(func.length(DocumentPage.text)), 0),
+            )
+            .where(DocumentPage.version_id.in_(version_ids))
+            .group_by(DocumentPage.version_id)
+        )
+    } if version_ids else {}
+    stamps = []
+    for row in rows:
+        pages, chars = stats.get(row.version_id, (0, 0))
+        stamps.append((row.id, stamp(row, int(pages), int(chars))))
+    return stamps
 
 
 def stream_stamps(
     factory: sessionmaker[Session], tenant_id: uuid.UUID, batch: int = 2000
 ) -> Iterator[tuple[uuid.UUID, str]]:
     """``(document id, stamp)`` of every ready document, computed without page texts."""
-    last: uuid.UUID | None = None
-    while True:
-        with session_scope(factory) as session:
-            stmt = _base().where(Document.tenant_id == tenant_id).order_by(Document.id)
-            if last is not None:
-                stmt = stmt.where(Document.id > last)
-            rows = session.execute(stmt.limit(batch)).all()
-            if not rows:
-                return
-            last = rows[-1].id
-            version_ids = [r.version_id for r in rows if r.version_id is not None]
-            stats = {
-                version_id: (pages, chars)
-                for version_id, pages, chars in session.execute(
-                    select(
-                        DocumentPage.version_id,
-                        func.count(),
-                        func.coalesce(func.sum(func.length(DocumentPage.text)), 0),
-                    )
-                    .where(DocumentPage.version_id.in_(version_ids))
-                    .group_by(DocumentPage.version_id)
-                )
-            } if version_ids else {}
-        for row in rows:
-            pages, chars = stats.get(row.version_id, (0, 0))
-            yield row.id, stamp(row, int(pages), int(chars))
+    yield from _in_batches(factory, _base().where(Document.tenant_id == tenant_id), batch,
+                           _stamps)
