@@ -20,6 +20,7 @@ reported as missing by ``akte fsck``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import Column, Table, select, union
 from sqlalchemy.orm import Session
@@ -79,12 +80,18 @@ def all_referenced(session: Session) -> set[str]:
     return {row[0] for row in session.execute(stmt)}
 
 
+def _named_by(session: Session, column: Any) -> Iterator[tuple[str, str]]:
+    """``(sha256, row id)`` of every row whose ``column`` names a blob."""
+    table = column.class_.__table__
+    for digest, row_id in session.execute(select(column, table.c.id).where(column.is_not(None))):
+        yield digest, str(row_id)
+
+
 def required(session: Session) -> Iterator[tuple[str, str, str]]:
     """``(sha256, what, version id)`` for every blob a document version needs."""
     for column in REQUIRED_COLUMNS:
-        stmt = select(column, DocumentVersion.id).where(column.is_not(None))
-        for digest, version_id in session.execute(stmt):
-            yield digest, column.key, str(version_id)
+        for digest, version_id in _named_by(session, column):
+            yield digest, column.key, version_id
 
 
 def feature_required_columns() -> list[Column]:
@@ -100,7 +107,6 @@ def feature_required_columns() -> list[Column]:
 def required_by_features(session: Session) -> Iterator[tuple[str, str, str]]:
     """``(sha256, "table.column", row id)`` for every blob a feature's row needs."""
     for column in feature_required_columns():
-        table = column.class_.__table__
-        stmt = select(column, table.c.id).where(column.is_not(None))
-        for digest, row_id in session.execute(stmt):
-            yield digest, f"{table.name}.{column.key}", str(row_id)
+        what = f"{column.class_.__tablename__}.{column.key}"
+        for digest, row_id in _named_by(session, column):
+            yield digest, what, row_id
