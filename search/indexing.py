@@ -312,6 +312,15 @@ def get(ctx: AppContext) -> IndexService:
     """The context's index service, attached on first use if ``startup`` did not run."""
     service = ctx.extensions.get("search")
     if service is None:
-        service = IndexService(ctx.settings.index_dir, ctx.settings.search_cache_size)
+        service = make_service(ctx)
         ctx.extensions["search"] = service
     return service
+
+
+def make_service(ctx: AppContext) -> IndexService:
+    """The index service of the configured engine (``AKTE_SEARCH_BACKEND``)."""
+    if ctx.settings.search_backend == "postgres":
+        from search.pg.service import PostgresIndexService
+
+        return PostgresIndexService(ctx)
+    return IndexService(ctx.settings.index_dir, ctx.settings.search_cache_size)

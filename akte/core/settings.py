@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     #: Processes ``akte search reindex`` builds tenant indexes in (0: one per core).
     #: PostgreSQL only; on SQLite every reader would queue for the write lock.
     search_reindex_workers: int = Field(default=0, ge=0)
+    #: The search engine: ``whoosh`` (an index folder under ``AKTE_DATA_DIR``: one host) or
+    #: ``postgres`` (full-text search in akte's PostgreSQL database: any number of hosts).
+    search_backend: Literal["whoosh", "postgres"] = "whoosh"
+    #: Optional PostgreSQL replica that search queries read from (``postgres`` backend).
+    search_database_url: str | None = None
+    #: Whoosh on PostgreSQL: make this host the owner of the search index (after moving it).
+    search_claim_index: bool = False
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

@@ -1,9 +1,15 @@
-"""Fixtures for search tests: an index of their own per test, documents made ``ready``.
+"""Fixtures for search tests: one suite, two engines; documents made ``ready``.
 
-The session-wide ``ctx`` keeps one index folder; tests here get a copy of the context
-whose index service lives under ``tmp_path``, so they never see (or break) each other's
-index. Jobs run with :func:`akte.jobs.worker.run_until_idle` on that copy, so the handlers
-write into the test's own index.
+Every test that takes ``sctx`` (or builds a context with :func:`search_context` and
+``search_engine``) runs once per engine: ``whoosh`` on both database pairs, ``postgres``
+on the PostgreSQL pair only (it is refused on SQLite). The session-wide ``ctx`` keeps one
+index folder; Whoosh tests get a copy of the context whose index lives under
+``tmp_path``. PostgreSQL tests share the session database's ``search_documents`` table;
+each test builds its own tenants, so scopes keep them apart. Jobs run with
+:func:`akte.jobs.worker.run_until_idle` on that copy, so the handlers write into the
+test's own index.
+
+Where the engines differ by design, :data:`DIFFERENCES` says so, and only there.
 """
 
 from __future__ import annotations
@@ -24,11 +30,59 @@ from akte.documents import events
 from akte.documents.models import Document, DocumentPage, DocumentVersion
 from search.indexing import IndexService
 
+ENGINES = ("whoosh", "postgres")
 
-def search_context(ctx: AppContext, index_dir) -> AppContext:  # type: ignore[no-untyped-def]
-    service = IndexService(index_dir)
-    service.backend.mark_healthy()
-    return AppContext(settings=ctx.settings, engine=ctx.engine,
+#: What one engine does differently from the other, on purpose (engine → feature → why).
+DIFFERENCES: dict[str, dict[str, str]] = {
+    "postgres": {
+        "fuzzy_text": "typo tolerance (~) covers person names only; Whoosh also expands "
+                      "misspelt words of the text, titles and Dokumentarten",
+        "result_cache": "no per-process result cache: another host may have written",
+    },
+    "whoosh": {
+        "several_hosts": "one host owns the index folder; other hosts are refused in "
+                         "production (search.placement)",
+    },
+}
+
+
+def differs(engine: str, feature: str) -> bool:
+    return feature in DIFFERENCES.get(engine, {})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``postgres`` on the SQLite pair is not a configuration akte runs: not collected."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("search_engine") == "postgres" and params.get("ctx") == "embedded":
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def search_engine(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def search_context(ctx: AppContext, index_dir, engine: str = "whoosh") -> AppContext:  # type: ignore[no-untyped-def]
+    """A copy of ``ctx`` whose search service is a fresh one of ``engine``."""
+    if engine == "postgres":
+        from search.pg.service import PostgresIndexService
+
+        settings = ctx.settings.model_copy(update={"search_backend": "postgres"})
+        base = AppContext(settings=settings, engine=ctx.engine,
+                          session_factory=ctx.session_factory, storage=ctx.storage)
+        service = PostgresIndexService(base)
+    else:
+        settings = ctx.settings
+        service = IndexService(index_dir)
+        service.backend.mark_healthy()
+    return AppContext(settings=settings, engine=ctx.engine,
                       session_factory=ctx.session_factory, storage=ctx.storage,
                       # other features' per-process services stay: jobs of other tests that
                       # run_until_idle picks up on this context must find what they need
@@ -36,8 +90,8 @@ def search_context(ctx: AppContext, index_dir) -> AppContext:  # type: ignore[no
 
 
 @pytest.fixture
-def sctx(ctx: AppContext, tmp_path) -> Iterator[AppContext]:  # type: ignore[no-untyped-def]
-    context = search_context(ctx, tmp_path / "index")
+def sctx(ctx: AppContext, search_engine: str, tmp_path) -> Iterator[AppContext]:  # type: ignore[no-untyped-def]
+    context = search_context(ctx, tmp_path / "index", search_engine)
     yield context
     context.extensions["search"].close()
 

@@ -45,8 +45,9 @@ TARGETS = {
 
 
 @pytest.fixture(scope="module")
-def corpus(ctx: AppContext, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
-    sctx = search_context(ctx, tmp_path_factory.mktemp("relevance") / "index")
+def corpus(ctx: AppContext, search_engine: str,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
+    sctx = search_context(ctx, tmp_path_factory.mktemp("relevance") / "index", search_engine)
     rng = random.Random(5)
     ids: list[uuid.UUID] = []
     targets: dict[str, uuid.UUID] = {}

@@ -1,0 +1,264 @@
+"""The PostgreSQL engine behind :class:`search.backend.SearchBackend`.
+
+A query is two statements on the read engine (the primary, or the replica named by
+``AKTE_SEARCH_DATABASE_URL``): one for the total and the four facets (``GROUPING SETS``
+over the matches), one for the page. Both carry the caller's scope in their ``WHERE``
+(tenant, then org units or granted Akten), so nothing outside it is ever counted.
+
+Writes take a connection from the caller when they belong to its transaction (an index
+job upserts in the transaction that read the document) or open their own. There is no
+per-process result cache: another host may have written a second ago, and PostgreSQL's
+buffer cache is shared by every host anyway.
+
+Exceptions: :class:`~search.backend.InvalidQuery` for queries the parser rejects,
+:class:`~search.backend.SearchDegraded` when the table is missing (migrations not run).
+"""
+
+# Statements are assembled from fixed fragments; every value from a query is a bound
+# parameter (``Compiled.param``), never formatted into the SQL text.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from search.backend import Hit, Hits, IndexDoc, QuerySpec, SearchDegraded
+from search.pg.compile import Compiler
+from search.pg.rows import COLUMNS, stem, to_row
+from search.query import QueryParser
+from search.schema import FACETS, make_schema
+from search.snippets import make_snippet
+
+#: ts_rank weights for D (text), C (Dokumentart), B (title), A (name) — Whoosh's boosts.
+RANK_WEIGHTS = "{0.1, 0.15, 0.2, 0.3}"
+#: An exact identifier hit (Aktenzeichen, BG-Nummer, IBAN) outranks any word match.
+IDENT_BONUS = 1.0
+FUZZY_BONUS = 0.3
+#: Rows written per COPY batch in a rebuild.
+COPY_BATCH = 2000
+_FACET_BITS = {"doc_type": 7, "year": 11, "source": 13, "case_status": 14}
+_FACET_COLUMNS = {"doc_type": "coalesce(d.doc_type, '')", "year": "d.year",
+                  "source": "d.source", "case_status": "d.case_status"}
+_RESULT = ("d.doc_id, d.case_file_id, d.title, d.doc_type, d.source, d.aktenzeichen, "
+           "d.person_name, d.case_status, d.document_date, d.received_at")
+_UPDATE = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "doc_id")
+_UPSERT = (f"INSERT INTO search_documents ({', '.join(COLUMNS)}) "
+           f"SELECT {', '.join(COLUMNS)} FROM search_load l "
+           "WHERE EXISTS (SELECT 1 FROM documents WHERE documents.id = l.doc_id) "
+           f"ON CONFLICT (doc_id) DO UPDATE SET {_UPDATE}, indexed_at = clock_timestamp()")
+
+
+class _Marks(frozenset):
+    """Snippet words: exact stems, and prefixes (``lohn*``) matching any longer stem."""
+
+    prefixes: tuple[str, ...] = ()
+
+    def __contains__(self, word: object) -> bool:
+        if frozenset.__contains__(self, word):
+            return True
+        return isinstance(word, str) and word.startswith(self.prefixes)
+
+
+class PostgresBackend:
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
+        self.engine = engine
+        self.read_engine = read_engine or engine
+        self.parser = QueryParser(make_schema())
+        self._extensions: set[str] | None = None
+
+    # -- health --------------------------------------------------------------------------
+    def extensions(self) -> set[str]:
+        if self._extensions is None:
+            with self.read_engine.connect() as conn:
+                table = conn.scalar(text("SELECT to_regclass('search_documents')"))
+                if table is None:
+                    raise SearchDegraded("the search table is missing; an administrator must "
+                                         "run 'akte db upgrade'")
+                self._extensions = set(conn.scalars(text("SELECT extname FROM pg_extension")))
+        return self._extensions
+
+    def healthy(self) -> bool:
+        try:
+            self.extensions()
+        except SearchDegraded:
+            return False
+        return True
+
+    def outdated(self) -> bool:
+        return False
+
+    def mark_healthy(self) -> None:
+        """The table is made by the migration; nothing to mark."""
+
+    # -- writing -------------------------------------------------------------------------
+    def upsert(self, docs: Iterable[IndexDoc], conn: Connection | None = None) -> int:
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.upsert(docs, own)
+        rows = [to_row(doc) for doc in docs]
+        if rows:
+            self._copy(conn, rows)
+        return len(rows)
+
+    def _copy(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Rows through a temporary table: ``COPY`` in, then one upserting ``INSERT``
+        (documents deleted meanwhile are skipped; their rows went with them)."""
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS search_load "
+                        "(LIKE search_documents INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+            cur.execute("TRUNCATE search_load")
+            with cur.copy(f"COPY search_load ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(tuple(row[c] for c in COLUMNS))
+            cur.execute(_UPSERT)
+
+    def delete(self, doc_ids: Iterable[uuid.UUID], conn: Connection | None = None) -> int:
+        ids = list(doc_ids)
+        if not ids:
+            return 0
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.delete(ids, own)
+        result = conn.execute(text("DELETE FROM search_documents WHERE doc_id = ANY(:ids)"),
+                              {"ids": ids})
+        return int(result.rowcount or 0)
+
+    def rebuild(self, tenant_id: uuid.UUID, docs: Iterator[IndexDoc]) -> int:
+        """Rewrites every row of the tenant, then drops the rows no document wrote.
+
+        Searches keep answering throughout (each row is replaced in place); rows that
+        index jobs write during the rebuild are newer than its start and stay."""
+        with self.engine.connect() as conn:
+            started = conn.scalar(text("SELECT clock_timestamp()"))
+        count = 0
+        batch: list[IndexDoc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= COPY_BATCH:
+                count += self.upsert(batch)
+                batch = []
+        count += self.upsert(batch)
+        with self.engine.begin() as conn:
+            conn.execute(text("DELETE FROM search_documents WHERE tenant_id = :t "
+                              "AND indexed_at < :started"), {"t": tenant_id, "started": started})
+        return count
+
+    def drop_tenant(self, tenant_id: uuid.UUID) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text("DELETE FROM search_documents WHERE tenant_id = :t"),
+                         {"t": tenant_id})
+
+    # -- reading -------------------------------------------------------------------------
+    def tenants(self) -> list[uuid.UUID]:
+        with self.read_engine.connect() as conn:
+            return sorted(conn.scalars(text("SELECT DISTINCT tenant_id FROM search_documents")))
+
+    def stamps(self, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
+        with self.read_engine.connect() as conn:
+            rows = conn.execute(text("SELECT doc_id, stamp FROM search_documents "
+                                     "WHERE tenant_id = :t"), {"t": tenant_id})
+            return {doc_id: stamp for doc_id, stamp in rows}
+
+    def search(self, spec: QuerySpec) -> Hits:
+        tree = self.parser.parse(spec.text)
+        empty = Hits(total=0, hits=[], facets={name: {} for name in FACETS})
+        scope = spec.scope
+        if scope.empty:
+            return empty
+        available = self.extensions()
+        compiler = Compiler(fuzzy_available={"pg_trgm", "fuzzystrmatch"} <= available)
+        condition, out = compiler.compile(tree)
+        params = dict(out.params)
+        params.update(tenant=scope.tenant_id, units=sorted(scope.org_unit_ids),
+                      cases=sorted(scope.case_file_ids))
+        where = ["d.tenant_id = :tenant",
+                 "(d.org_unit_id = ANY(CAST(:units AS uuid[])) "
+                 "OR d.case_file_id = ANY(CAST(:cases AS uuid[])))",
+                 condition]
+        for n, (name, value) in enumerate(sorted(spec.filters.items())):
+            if name == "year":
+                if not value.isdigit():
+                    return empty
+                params[f"f{n}"] = int(value)
+            else:
+                params[f"f{n}"] = value
+            where.append(f"{_FACET_COLUMNS[name]} = :f{n}")
+        clause = " AND ".join(where)
+        with self.read_engine.connect() as conn, conn.begin():
+            if out.fuzzy:
+                conn.exec_driver_sql("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
+            total, facets = self._count(conn, clause, params, spec.facets)
+            hits = self._page(conn, clause, params, out, spec) if total else []
+        marks = _Marks(w for w in out.marks if not w.endswith("*"))
+        marks.prefixes = tuple(w[:-1] for w in out.marks if w.endswith("*"))
+        return Hits(total=total, hits=hits, facets=facets,
+                    terms={("content", w) for w in out.marks} | {("marks", marks)})  # type: ignore[arg-type]
+
+    def _count(self, conn: Connection, clause: str, params: dict[str, Any],
+               with_facets: bool) -> tuple[int, dict[str, dict[str, int]]]:
+        if not with_facets:
+            total = conn.scalar(text(f"SELECT count(*) FROM search_documents d WHERE {clause}"),
+                                params)
+            return int(total or 0), {}
+        sql = ("SELECT GROUPING(coalesce(d.doc_type, ''), d.year, d.source, d.case_status), "
+               "coalesce(d.doc_type, ''), d.year, d.source, d.case_status, count(*) "
+               f"FROM search_documents d WHERE {clause} GROUP BY GROUPING SETS "
+               "((coalesce(d.doc_type, '')), (d.year), (d.source), (d.case_status), ())")
+        counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        total = 0
+        for bits, doc_type, year, source, status, n in conn.execute(text(sql), params):
+            if bits == 15:
+                total = int(n)
+                continue
+            name = next(k for k, v in _FACET_BITS.items() if v == bits)
+            value = {"doc_type": doc_type, "year": year, "source": source,
+                     "case_status": status}[name]
+            if value not in (None, ""):
+                counts[name][str(value)] = int(n)
+        facets = {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+                  for name, c in counts.items()}
+        return total, facets
+
+    def _page(self, conn: Connection, clause: str, params: dict[str, Any], out: Any,
+              spec: QuerySpec) -> list[Hit]:
+        score = ["0"]
+        if out.ranked:
+            params["rank"] = " | ".join(out.ranked)
+            score.append(f"ts_rank('{RANK_WEIGHTS}', d.tsv, CAST(:rank AS tsquery), 1)")
+        if out.idents:
+            params["idents"] = out.idents
+            score.append(f"CASE WHEN d.idents && CAST(:idents AS text[]) THEN {IDENT_BONUS} "
+                         "ELSE 0 END")
+        for n, word in enumerate(out.fuzzy):
+            params[f"fz{n}"] = word
+            score.append(f"{FUZZY_BONUS} * word_similarity(:fz{n}, d.names)"
+                         if "pg_trgm" in self.extensions() else "0")
+        order = ("d.sort_date DESC, d.doc_id" if spec.sort == "date"
+                 else "score DESC, d.sort_date DESC, d.doc_id")
+        params.update(limit=spec.size, offset=(spec.page - 1) * spec.size)
+        sql = (f"SELECT {_RESULT}, ({' + '.join(score)}) AS score FROM search_documents d "
+               f"WHERE {clause} ORDER BY {order} LIMIT :limit OFFSET :offset")
+        hits = []
+        for row in conn.execute(text(sql), params):
+            hits.append(Hit(doc_id=row.doc_id, case_file_id=row.case_file_id,
+                            score=float(row.score), stored={
+                                "title": row.title, "doc_type": row.doc_type,
+                                "source": row.source, "aktenzeichen": row.aktenzeichen,
+                                "person_name": row.person_name,
+                                "case_status": row.case_status,
+                                "document_date": row.document_date,
+                                "received_at": row.received_at}))
+        return hits
+
+    def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:
+        marks = next((t for f, t in hits.terms if f == "marks"), frozenset())
+        return make_snippet(text, marks, stem, max_chars)
+
+    def close(self) -> None:
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

@@ -1,0 +1,270 @@
+"""A parsed query (:class:`search.query.QueryParser`'s Whoosh tree) as a SQL condition.
+
+Both engines share the parser, so the query language and its 400 ``invalid_query``
+answers are the same by construction. Text terms become one ``tsquery`` where the tree
+allows it (a GIN lookup per distinct word; the field is the lexeme's weight, see
+:mod:`search.pg.rows`); identifiers, facets and dates become plain column conditions.
+
+Where PostgreSQL differs by design (see ``tests/search/conftest.py``): typo tolerance
+(``~``) applies to person names only; Whoosh also expands misspelt words of the text.
+"""
+
+# Statements are assembled from fixed fragments; every value from a query is a bound
+# parameter (``Compiled.param``), never formatted into the SQL text.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from whoosh import query
+from whoosh.util.times import long_to_datetime
+
+from search.backend import InvalidQuery
+from search.pg.rows import quote
+
+#: Text fields → their weight in the tsvector.
+WEIGHTS = {"content": "D", "pairs": "D", "title": "B", "doc_type": "C", "name": "A",
+           "refs": "A"}
+#: Single-value fields → their column (identifiers normalised as in the index).
+COLUMNS = {"aktenzeichen": "d.az", "bg": "d.bg", "kundennummer": "d.kdnr",
+           "f_source": "d.source", "f_status": "d.case_status",
+           "f_art": "coalesce(d.doc_type, '')"}
+#: Searched for typos: person names (``names`` holds them folded).
+FUZZY_FIELDS = {"name"}
+
+
+@dataclass
+class Compiled:
+    """The condition and its parameters, plus what ranking and snippets need."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    #: positive tsquery parts (ranked with ``ts_rank``)
+    ranked: list[str] = field(default_factory=list)
+    #: positive identifier values (an exact identifier hit ranks first)
+    idents: list[str] = field(default_factory=list)
+    #: positive fuzzy name words
+    fuzzy: list[str] = field(default_factory=list)
+    #: stems of the text to mark in snippets; prefixes end with "*"
+    marks: set[str] = field(default_factory=set)
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+
+@dataclass
+class _Expr:
+    """Either a tsquery text (``ts``) or a SQL boolean (``sql``); ``None`` both: false."""
+
+    ts: str | None = None
+    sql: str | None = None
+
+    @property
+    def false(self) -> bool:
+        return self.ts is None and self.sql is None
+
+
+FALSE = _Expr()
+TRUE = _Expr(sql="true")
+
+
+def _as_sql(expr: _Expr, out: Compiled) -> str:
+    if expr.sql is not None:
+        return expr.sql
+    if expr.ts is None:
+        return "false"
+    return f"d.tsv @@ CAST({out.param(expr.ts)} AS tsquery)"
+
+
+class Compiler:
+    def __init__(self, fuzzy_available: bool = True) -> None:
+        self.fuzzy_available = fuzzy_available
+
+    def compile(self, tree: query.Query) -> tuple[str, Compiled]:
+        out = Compiled()
+        expr = self._node(tree, out, positive=True)
+        return _as_sql(expr, out), out
+
+    # -- tree ----------------------------------------------------------------------------
+    def _node(self, node: query.Query, out: Compiled, positive: bool) -> _Expr:
+        if isinstance(node, query.Not):
+            inner = self._node(node.query, out, positive=False)
+            if inner.false:
+                return TRUE
+            if inner.sql is None:
+                return _Expr(ts=f"!({inner.ts})")
+            return _Expr(sql=f"NOT ({_as_sql(inner, out)})")
+        if isinstance(node, query.AndNot):
+            return self._node(query.And([node.a, query.Not(node.b)]), out, positive)
+        if isinstance(node, (query.And, query.Or)):
+            return self._compound(node, out, positive)
+        if isinstance(node, query.Every):
+            return TRUE
+        if isinstance(node, query.NullQuery.__class__):
+            return FALSE
+        return self._leaf(node, out, positive)
+
+    def _compound(self, node: query.And | query.Or, out: Compiled, positive: bool) -> _Expr:
+        is_and = isinstance(node, query.And)
+        parts = [self._node(child, out, positive) for child in node.subqueries]
+        if is_and:
+            if any(p.false for p in parts):
+                return FALSE
+            parts = [p for p in parts if p.sql != "true"]
+            if not parts:
+                return TRUE
+        else:
+            if any(p.sql == "true" for p in parts):
+                return TRUE
+            parts = [p for p in parts if not p.false]
+            if not parts:
+                return FALSE
+        ts = [p.ts for p in parts if p.sql is None]
+        sql = [p.sql for p in parts if p.sql is not None]
+        joined_ts = None
+        if ts:
+            joined_ts = ts[0] if len(ts) == 1 else "(" + (" & " if is_and else " | ").join(ts) + ")"
+        if not sql:
+            return _Expr(ts=joined_ts)
+        if joined_ts is not None:
+            sql.insert(0, _as_sql(_Expr(ts=joined_ts), out))
+        return _Expr(sql="(" + (" AND " if is_and else " OR ").join(sql) + ")")
+
+    # -- leaves --------------------------------------------------------------------------
+    def _leaf(self, node: query.Query, out: Compiled, positive: bool) -> _Expr:
+        fieldname = getattr(node, "fieldname", None)
+        if isinstance(node, query.FuzzyTerm):
+            return self._fuzzy(node, out, positive)
+        if isinstance(node, query.Phrase):
+            return self._words(fieldname, [str(w) for w in node.words], out, positive)
+        if isinstance(node, query.Wildcard):
+            return self._wildcard(fieldname, str(node.text), out, positive)
+        if isinstance(node, query.Prefix):
+            return self._prefix(fieldname, str(node.text), out, positive)
+        if isinstance(node, query.NumericRange):
+            return self._range(node, out)
+        if isinstance(node, query.Term):
+            text = node.text
+            if fieldname == "jahr":
+                from search.schema import make_schema
+
+                year = make_schema()["jahr"].from_bytes(text)
+                return _Expr(sql=f"d.year = {out.param(int(year))}")
+            text = text.decode() if isinstance(text, bytes) else str(text)
+            if fieldname == "pairs":
+                return self._words("content", text.split(" "), out, positive)
+            return self._words(fieldname, [text], out, positive)
+        raise InvalidQuery(f"the query cannot be run: {type(node).__name__} is not supported")
+
+    def _words(self, fieldname: str | None, words: list[str], out: Compiled,
+               positive: bool) -> _Expr:
+        words = [w for w in words if w]
+        if not words:
+            return FALSE
+        if fieldname in WEIGHTS:
+            weight = WEIGHTS[fieldname]
+            ts = " <-> ".join(f"{quote(w)}:{weight}" for w in words)
+            if len(words) > 1:
+                ts = f"({ts})"
+            if positive:
+                out.ranked.append(ts)
+                if weight == "D":
+                    out.marks.update(words)
+            return _Expr(ts=ts)
+        value = "".join(words)
+        if fieldname == "ident":
+            if positive:
+                out.idents.append(value)
+            return _Expr(sql=f"d.idents @> ARRAY[CAST({out.param(value)} AS text)]")
+        if fieldname in COLUMNS:
+            column = COLUMNS[fieldname]
+            return _Expr(sql=f"coalesce({column} = {out.param(value)}, false)")
+        raise InvalidQuery(f"the field '{fieldname}' cannot be searched for words")
+
+    def _prefix(self, fieldname: str | None, text: str, out: Compiled, positive: bool) -> _Expr:
+        if fieldname in WEIGHTS:
+            ts = f"{quote(text)}:*{WEIGHTS[fieldname]}"
+            if positive:
+                out.ranked.append(ts)
+                if WEIGHTS[fieldname] == "D":
+                    out.marks.add(text + "*")
+            return _Expr(ts=ts)
+        pattern = _like_escape(text) + "%"
+        if fieldname == "ident":
+            return _Expr(sql="EXISTS (SELECT 1 FROM unnest(d.idents) AS i(v) "
+                             f"WHERE i.v LIKE {out.param(pattern)})")
+        if fieldname in COLUMNS:
+            return _Expr(sql=f"coalesce({COLUMNS[fieldname]} LIKE {out.param(pattern)}, false)")
+        raise InvalidQuery(f"the field '{fieldname}' cannot be searched by prefix")
+
+    def _wildcard(self, fieldname: str | None, text: str, out: Compiled,
+                  positive: bool) -> _Expr:
+        """``Lohn?bre*``: the GIN index narrows by the part before the first wildcard, the
+        lexemes of the remaining documents are compared with ``LIKE``."""
+        head = text
+        for char in "*?":
+            head = head.split(char, 1)[0]
+        pattern = _like_escape(text).replace("*", "%").replace("?", "_")
+        if fieldname in WEIGHTS:
+            weight = WEIGHTS[fieldname]
+            narrow = self._prefix(fieldname, head, out, positive)
+            check = (f"EXISTS (SELECT 1 FROM unnest(d.tsv) AS u WHERE u.lexeme LIKE "
+                     f"{out.param(pattern)} AND {out.param(weight)} = ANY(u.weights))")
+            return _Expr(sql=f"({_as_sql(narrow, out)} AND {check})")
+        if fieldname == "ident":
+            return _Expr(sql="EXISTS (SELECT 1 FROM unnest(d.idents) AS i(v) "
+                             f"WHERE i.v LIKE {out.param(pattern)})")
+        if fieldname in COLUMNS:
+            return _Expr(sql=f"coalesce({COLUMNS[fieldname]} LIKE {out.param(pattern)}, false)")
+        raise InvalidQuery(f"the field '{fieldname}' cannot be searched with wildcards")
+
+    def _fuzzy(self, node: query.FuzzyTerm, out: Compiled, positive: bool) -> _Expr:
+        if node.fieldname not in FUZZY_FIELDS:
+            return FALSE
+        word = str(node.text)
+        if positive:
+            out.fuzzy.append(word)
+        head = word[: max(1, node.prefixlength)]
+        names = "EXISTS (SELECT 1 FROM unnest(string_to_array(d.names, ' ')) AS n(w) WHERE "
+        if not self.fuzzy_available:  # without pg_trgm/fuzzystrmatch: the exact name only
+            return _Expr(sql=f"{names}n.w = {out.param(word)})")
+        check = (f"{names}left(n.w, {len(head)}) = {out.param(head)} "
+                 f"AND levenshtein(n.w, {out.param(word)}) <= {int(node.maxdist)})")
+        # the trigram index narrows to names sharing letters with the word first
+        return _Expr(sql=f"(d.names %> {out.param(word)} AND {check})")
+
+    def _range(self, node: query.NumericRange, out: Compiled) -> _Expr:
+        if node.fieldname == "jahr":
+            column, start, end = "d.year", node.start, node.end
+        elif node.fieldname in ("datum", "eingang"):
+            start = _when(node.start, node.fieldname)
+            end = _when(node.end, node.fieldname)
+            column = "d.document_date" if node.fieldname == "datum" else "d.received_at"
+        else:
+            raise InvalidQuery(f"ranges work on datum:, eingang: and jahr:, not {node.fieldname}:")
+        conds = []
+        if start is not None:
+            conds.append(f"{column} {'>' if node.startexcl else '>='} {out.param(start)}")
+        if end is not None:
+            conds.append(f"{column} {'<' if node.endexcl else '<='} {out.param(end)}")
+        if not conds:
+            return _Expr(sql=f"({column} IS NOT NULL)")
+        return _Expr(sql=f"coalesce({' AND '.join(conds)}, false)")
+
+
+def _when(value: int | None, fieldname: str) -> date | datetime | None:
+    """Whoosh's encoded datetime → a date (document date) or an aware datetime."""
+    if value is None:
+        return None
+    moment = long_to_datetime(value)
+    if fieldname == "datum":
+        return moment.date()
+    return moment.replace(tzinfo=UTC)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
