@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from akte.audit.models import AuditEntry
@@ -71,9 +71,17 @@ def require_auditor(principal: Principal) -> None:
     principal.require_role(Role.tenant_admin)
 
 
+def readable_statement(principal: Principal) -> Select[tuple[AuditEntry]]:
+    """Entries the caller may read: their own tenant's, for tenant admins only. The one
+    place the audit log's scope is written (list and CSV export)."""
+    if principal.role is not Role.tenant_admin or principal.tenant_id is None:
+        return select(AuditEntry).where(false())
+    return select(AuditEntry).where(AuditEntry.tenant_id == principal.tenant_id)
+
+
 def statement(principal: Principal, flt: AuditFilter) -> Select[tuple[AuditEntry]]:
     """Entries of the caller's tenant matching every given filter, newest first."""
-    stmt = select(AuditEntry).where(AuditEntry.tenant_id == principal.tenant_id)
+    stmt = readable_statement(principal)
     if flt.object_type:
         stmt = stmt.where(AuditEntry.object_type == flt.object_type)
     if flt.object_id:

@@ -4,6 +4,11 @@ Access to case data is need-to-know: a caseworker reads the Akten of the org uni
 hold an unexpired membership in, within their own tenant. Tenant admins administer their
 tenant but read case data only through such memberships too. A thing the caller may not
 see raises ``NotFound``: to them it does not exist.
+
+Which rows a principal may read or change is not decided here but by one statement per
+aggregate (``readable_statement``/``writable_statement`` in the repositories), built on
+the clauses of :mod:`akte.auth.permissions`, which also says what a grant or a deputy
+membership lends and what needs a permanent membership.
 """
 
 from __future__ import annotations
@@ -40,22 +45,3 @@ class Principal:
             return
         if self.tenant_id != tenant_id:
             raise NotFound("not found")
-
-    def can_read_case_data(
-        self, tenant_id: uuid.UUID, org_unit_id: uuid.UUID, case_file_id: uuid.UUID | None = None
-    ) -> bool:
-        return (
-            self.role in {Role.caseworker, Role.tenant_admin}
-            and self.tenant_id == tenant_id
-            and (org_unit_id in self.org_unit_ids or case_file_id in self.granted_case_file_ids)
-        )
-
-    def require_case_access(
-        self,
-        tenant_id: uuid.UUID,
-        org_unit_id: uuid.UUID,
-        case_file_id: uuid.UUID | None = None,
-        what: str = "Akte",
-    ) -> None:
-        if not self.can_read_case_data(tenant_id, org_unit_id, case_file_id):
-            raise NotFound(f"{what} not found")

@@ -1,13 +1,16 @@
-"""Queries on Akten. Every query is scoped to one tenant by its caller."""
+"""Queries on Akten. What a principal may read or change is built by
+:func:`readable_statement` and :func:`writable_statement` only; the lookups by Aktenzeichen
+or BG-Nummer serve internal callers (deliveries) that resolve within a known tenant."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
+from akte.auth import permissions
+from akte.auth.principal import Principal
 from akte.case_files.identifiers import normalize_identifier
 from akte.case_files.models import CaseFile
 
@@ -35,20 +38,35 @@ def by_bg_nummer(session: Session, tenant_id: uuid.UUID, bg_nummer: str) -> list
     )
 
 
-def visible_query(
-    tenant_id: uuid.UUID,
-    org_unit_ids: Collection[uuid.UUID],
-    granted_case_file_ids: Collection[uuid.UUID] = (),
+def readable_statement(principal: Principal) -> Select[tuple[CaseFile]]:
+    """Every Akte the caller may read (see :mod:`akte.auth.permissions`). The one place
+    the Akte's read scope is written: lists, lookups by id, the web pages, the database
+    search and the scopes of documents, letters and upload codes all start from it."""
+    return select(CaseFile).where(permissions.readable_case_file_clause(principal))
+
+
+def writable_statement(principal: Principal) -> Select[tuple[CaseFile]]:
+    """Every Akte the caller owns: may move, close, change, delete or version documents in,
+    and issue upload codes for. Borrowed access (grant, deputy) is not enough."""
+    return select(CaseFile).where(permissions.owned_case_file_clause(principal))
+
+
+def administered_statement(principal: Principal) -> Select[tuple[CaseFile]]:
+    """Every Akte the caller administers (grants): all of their tenant's, for tenant admins.
+    Administering is not reading: it opens no documents."""
+    if principal.role != "tenant_admin" or principal.tenant_id is None:
+        return select(CaseFile).where(false())
+    return select(CaseFile).where(CaseFile.tenant_id == principal.tenant_id)
+
+
+def filtered(
+    stmt: Select[tuple[CaseFile]],
     *,
     status: str | None = None,
     org_unit_id: uuid.UUID | None = None,
     q: str | None = None,
 ) -> Select[tuple[CaseFile]]:
-    """Akten of one tenant in the given org units or granted singly, newest first."""
-    visible = CaseFile.org_unit_id.in_(list(org_unit_ids))
-    if granted_case_file_ids:
-        visible = or_(visible, CaseFile.id.in_(list(granted_case_file_ids)))
-    stmt = select(CaseFile).where(CaseFile.tenant_id == tenant_id, visible)
+    """A scope statement narrowed by what the user asked for, newest first."""
     if status:
         stmt = stmt.where(CaseFile.status == status)
     if org_unit_id:

@@ -1,17 +1,44 @@
-"""Queries on documents, versions and pages."""
+"""Queries on documents, versions and pages.
+
+What a principal may read or change is built here once (:func:`readable_statement`,
+:func:`writable_statement`, :func:`retention_statement`); it follows the Akte the document
+is filed in (:mod:`akte.case_files.repository`).
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, false, select
 from sqlalchemy.orm import Session
 
+from akte.auth.principal import Principal
+from akte.case_files import repository as case_files
+from akte.case_files.models import CaseFile
 from akte.documents.models import Document, DocumentPage, DocumentVersion
 
 
 def get(session: Session, document_id: uuid.UUID) -> Document | None:
     return session.get(Document, document_id)
+
+
+def readable_statement(principal: Principal) -> Select[tuple[Document]]:
+    """Documents the caller may read: those filed in an Akte they may read."""
+    akten = case_files.readable_statement(principal).with_only_columns(CaseFile.id)
+    return select(Document).where(Document.case_file_id.in_(akten))
+
+
+def writable_statement(principal: Principal) -> Select[tuple[Document]]:
+    """Documents the caller may delete or add versions to: those of Akten they own."""
+    akten = case_files.writable_statement(principal).with_only_columns(CaseFile.id)
+    return select(Document).where(Document.case_file_id.in_(akten))
+
+
+def retention_statement(principal: Principal) -> Select[tuple[Document]]:
+    """Documents a tenant admin may delete early (retention is theirs): their tenant's."""
+    if principal.role != "tenant_admin" or principal.tenant_id is None:
+        return select(Document).where(false())
+    return select(Document).where(and_(Document.tenant_id == principal.tenant_id))
 
 
 def versions(session: Session, document_id: uuid.UUID) -> list[DocumentVersion]:

@@ -1,7 +1,8 @@
 """Business rules for documents: who may read, upload, change and download them.
 
 Access to a document is access to its Akte: the caller must be able to read the Akte the
-document is filed in (see :mod:`akte.auth.principal`). Everything else is 404.
+document is filed in, else 404. Adding versions and deleting need ownership of the Akte,
+not borrowed access (see :mod:`akte.auth.permissions`), else 403 ``lent_access``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
+from akte.auth import permissions
+from akte.auth.permissions import Action
 from akte.auth.principal import Principal
 from akte.case_files import service as case_files
-from akte.case_files.models import CaseFile
-from akte.core.errors import NotFound, ServiceUnavailable
+from akte.core.errors import Forbidden, NotFound, ServiceUnavailable
 from akte.core.storage import BlobStore
 from akte.documents import events, intake, repository
 from akte.documents.models import Document, DocumentSource, DocumentVersion
@@ -28,18 +30,51 @@ from akte.documents.schemas import (
     Rendition,
     VersionRead,
 )
+from akte.users.models import Role
 
 
 def get_visible(session: Session, principal: Principal, document_id: uuid.UUID) -> Document:
-    document = repository.get(session, document_id)
+    """The document, if the caller may read its Akte; otherwise it does not exist (404)."""
+    document = session.scalar(
+        repository.readable_statement(principal).where(Document.id == document_id)
+    )
     if document is None:
         raise NotFound("document not found")
-    case_file = session.get(CaseFile, document.case_file_id)
-    if case_file is None or not principal.can_read_case_data(
-        case_file.tenant_id, case_file.org_unit_id, case_file.id
-    ):
-        raise NotFound("document not found")
     return document
+
+
+def get_owned(
+    session: Session, principal: Principal, document_id: uuid.UUID, action: Action
+) -> Document:
+    """The document, if the caller may do ``action`` to it (see
+    :mod:`akte.auth.permissions`): 404 if they cannot read it, 403 ``lent_access`` if they
+    only borrow its Akte and ``action`` is not lent."""
+    document = get_visible(session, principal, document_id)
+    if permissions.is_lent(action):
+        return document
+    owned = session.scalar(
+        repository.writable_statement(principal).where(Document.id == document.id)
+    )
+    if owned is None:
+        raise Forbidden(
+            f"access to this Akte is lent (grant or deputy): {action.value} needs a permanent "
+            "membership of its org unit",
+            code="lent_access",
+        )
+    return owned
+
+
+def get_deletable(session: Session, principal: Principal, document_id: uuid.UUID) -> Document:
+    """Early deletion: a tenant admin for any document of their tenant (retention is
+    theirs), a caseworker only in an Akte they own."""
+    if principal.role is Role.tenant_admin:
+        document = session.scalar(
+            repository.retention_statement(principal).where(Document.id == document_id)
+        )
+        if document is None:
+            raise NotFound("document not found")
+        return document
+    return get_owned(session, principal, document_id, Action.delete_document)
 
 
 def to_read(session: Session, document: Document) -> DocumentRead:
@@ -77,7 +112,7 @@ def upload(
     doc_type: str | None,
     max_bytes: int,
 ) -> Document:
-    case_file = case_files.get_visible(session, principal, case_file_id)
+    case_file = case_files.get_owned(session, principal, case_file_id, Action.file)
     scanned = intake.scan_file(fileobj, max_bytes=max_bytes)
     intake.store(storage, fileobj, scanned)
     document = intake.add_document(
@@ -112,7 +147,7 @@ def add_version(
     filename: str | None,
     max_bytes: int,
 ) -> Document:
-    document = get_visible(session, principal, document_id)
+    document = get_owned(session, principal, document_id, Action.version_document)
     scanned = intake.scan_file(fileobj, max_bytes=max_bytes)
     intake.store(storage, fileobj, scanned)
     version = intake.add_version(
@@ -132,7 +167,7 @@ def add_version(
 def update(
     session: Session, principal: Principal, document_id: uuid.UUID, *, document_in: DocumentUpdate
 ) -> Document:
-    document = get_visible(session, principal, document_id)
+    document = get_owned(session, principal, document_id, Action.annotate)
     changes = document_in.model_dump(exclude_unset=True)
     for name, value in changes.items():
         setattr(document, name, value)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
 from akte.auth.principal import Principal
+from akte.case_files import repository as case_file_scope
 from akte.case_files.models import CaseFile
 from akte.core.database import utcnow
 from akte.core.errors import NotFound
@@ -39,10 +40,18 @@ def granted_case_file_ids(
     return frozenset(rows)
 
 
+def readable_statement(principal: Principal) -> Select[tuple[CaseFileGrant]]:
+    """Grants the caller may list and change: those on Akten they administer."""
+    akten = case_file_scope.administered_statement(principal).with_only_columns(CaseFile.id)
+    return select(CaseFileGrant).where(CaseFileGrant.case_file_id.in_(akten))
+
+
 def _administered(session: Session, principal: Principal, case_file_id: uuid.UUID) -> CaseFile:
     principal.require_role(Role.tenant_admin)
-    case_file = session.get(CaseFile, case_file_id)
-    if case_file is None or case_file.tenant_id != principal.tenant_id:
+    case_file = session.scalar(
+        case_file_scope.administered_statement(principal).where(CaseFile.id == case_file_id)
+    )
+    if case_file is None:
         raise NotFound("Akte not found")
     return case_file
 
@@ -59,7 +68,7 @@ def list_grants(
     case_file = _administered(session, principal, case_file_id)
     return list(
         session.scalars(
-            select(CaseFileGrant)
+            readable_statement(principal)
             .where(CaseFileGrant.case_file_id == case_file.id)
             .order_by(CaseFileGrant.created_at)
         )
@@ -111,7 +120,7 @@ def revoke(
 ) -> None:
     case_file = _administered(session, principal, case_file_id)
     row = session.scalar(
-        select(CaseFileGrant).where(
+        readable_statement(principal).where(
             CaseFileGrant.case_file_id == case_file.id, CaseFileGrant.org_unit_id == org_unit_id
         )
     )

@@ -95,12 +95,7 @@ def list_due(session: DbSession, user: CurrentUser) -> list[DueRead]:
 
 def _deletable(session: Session, user: Principal, document_id: uuid.UUID) -> Document:
     user.require_role(Role.caseworker, Role.tenant_admin)
-    if user.role is Role.tenant_admin:
-        document = session.get(Document, document_id)
-        if document is None or document.tenant_id != user.tenant_id:
-            raise NotFound("document not found")
-        return document
-    return documents.get_visible(session, user, document_id)
+    return documents.get_deletable(session, user, document_id)
 
 
 @router.delete(
@@ -113,8 +108,9 @@ def delete_document(
     document_id: uuid.UUID, body: DeleteRequest, session: DbSession, user: CurrentUser
 ) -> Response:
     """Delete a document before its retention period ends (e.g. an ID-card copy that must
-    not be kept), with every version, derived file and index entry. A caseworker who can
-    read the document or a tenant admin may do this; the ``reason`` is audited. A legal
+    not be kept), with every version, derived file and index entry. A caseworker of the
+    Akte's org unit (permanent member; a grant or deputy period is not enough: 403
+    ``lent_access``) or a tenant admin may do this; the ``reason`` is audited. A legal
     hold refuses it (409)."""
     document = _deletable(session, user, document_id)
     service.require_not_held(session, document)

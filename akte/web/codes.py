@@ -18,14 +18,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
+from akte.auth.permissions import Action
 from akte.auth.principal import Principal
+from akte.case_files import repository as case_file_scope
 from akte.case_files import service as case_files
+from akte.case_files.models import CaseFile
 from akte.core.database import utcnow
-from akte.core.errors import NotFound
+from akte.core.errors import Forbidden, NotFound
 from akte.web import ratelimit
 from akte.web.models import UploadCode
 
@@ -68,6 +71,18 @@ def _new_plaintext() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(GROUPS * GROUP_LEN))
 
 
+def readable_statement(principal: Principal) -> Select[tuple[UploadCode]]:
+    """Codes the caller may list: those of Akten they may read."""
+    akten = case_file_scope.readable_statement(principal).with_only_columns(CaseFile.id)
+    return select(UploadCode).where(UploadCode.case_file_id.in_(akten))
+
+
+def writable_statement(principal: Principal) -> Select[tuple[UploadCode]]:
+    """Codes the caller may revoke: those of Akten they own (issuing needs the same)."""
+    akten = case_file_scope.writable_statement(principal).with_only_columns(CaseFile.id)
+    return select(UploadCode).where(UploadCode.case_file_id.in_(akten))
+
+
 def issue(
     session: Session,
     principal: Principal,
@@ -75,7 +90,7 @@ def issue(
     *,
     valid_days: int = DEFAULT_VALID_DAYS,
 ) -> IssuedCode:
-    case_file = case_files.get_visible(session, principal, case_file_id)
+    case_file = case_files.get_owned(session, principal, case_file_id, Action.manage_upload_codes)
     plaintext = _new_plaintext()
     code = UploadCode(
         tenant_id=case_file.tenant_id,
@@ -107,7 +122,7 @@ def list_for_case_file(
                  object_id=case_file.id)
     return list(
         session.scalars(
-            select(UploadCode)
+            readable_statement(principal)
             .where(UploadCode.case_file_id == case_file.id)
             .order_by(UploadCode.created_at.desc())
         )
@@ -115,10 +130,17 @@ def list_for_case_file(
 
 
 def revoke(session: Session, principal: Principal, code_id: uuid.UUID) -> UploadCode:
-    code = session.get(UploadCode, code_id)
-    if code is None:
+    """Revoke a code: 404 unless the caller may read its Akte, 403 ``lent_access`` unless
+    they own it (as issuing does)."""
+    if session.scalar(readable_statement(principal).where(UploadCode.id == code_id)) is None:
         raise NotFound("upload code not found")
-    case_files.get_visible(session, principal, code.case_file_id)
+    code = session.scalar(writable_statement(principal).where(UploadCode.id == code_id))
+    if code is None:
+        raise Forbidden(
+            "access to this Akte is lent (grant or deputy): upload codes are managed by "
+            "permanent members of its org unit",
+            code="lent_access",
+        )
     if code.revoked_at is None:
         code.revoked_at = utcnow()
         session.flush()

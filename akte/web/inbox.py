@@ -12,15 +12,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
+from akte.auth.permissions import CASE_ROLES, Action
 from akte.auth.principal import Principal
 from akte.case_files.models import CaseFile
-from akte.case_files.service import CASE_ROLES
 from akte.core.errors import Conflict, Unprocessable
 from akte.documents import events
+from akte.documents import repository as document_scope
 from akte.documents import service as documents
 from akte.documents.models import Document, DocumentPage, DocumentVersion
 from akte.tenants.models import OrgUnit
@@ -79,16 +80,25 @@ class InboxItem:
     has_thumbnail: bool = False
 
 
-def org_units(session: Session, principal: Principal) -> list[OrgUnit]:
-    if not principal.org_unit_ids:
-        return []
-    return list(
-        session.scalars(
-            select(OrgUnit)
-            .where(OrgUnit.id.in_(list(principal.org_unit_ids)))
-            .order_by(OrgUnit.name)
-        )
+def readable_statement(principal: Principal) -> Select[tuple[Document]]:
+    """Posteingang items the caller sees: unfiled, unrejected documents of the Akten they
+    may read (their org units, deputy periods and grants alike: filing is lent work)."""
+    return (
+        document_scope.readable_statement(principal)
+        .outerjoin(InboxRejection, InboxRejection.document_id == Document.id)
+        .where(Document.filed.is_(False), InboxRejection.document_id.is_(None))
     )
+
+
+def org_units(session: Session, principal: Principal) -> list[OrgUnit]:
+    """The org units of the Akten in the caller's Posteingang, for the filter."""
+    units = (
+        readable_statement(principal)
+        .join(CaseFile, CaseFile.id == Document.case_file_id)
+        .with_only_columns(CaseFile.org_unit_id)
+        .distinct()
+    )
+    return list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(units)).order_by(OrgUnit.name)))
 
 
 def items(
@@ -100,23 +110,15 @@ def items(
 ) -> list[InboxItem]:
     """Unfiled, unrejected documents of the Akten the caller may read, oldest first."""
     principal.require_role(*CASE_ROLES)
-    units = [u for u in principal.org_unit_ids if org_unit_id is None or u == org_unit_id]
-    if not units:
-        return []
-    rows = session.execute(
-        select(Document, CaseFile, OrgUnit.name)
+    stmt = (
+        readable_statement(principal)
+        .add_columns(CaseFile, OrgUnit.name)
         .join(CaseFile, CaseFile.id == Document.case_file_id)
         .join(OrgUnit, OrgUnit.id == CaseFile.org_unit_id)
-        .outerjoin(InboxRejection, InboxRejection.document_id == Document.id)
-        .where(
-            CaseFile.tenant_id == principal.tenant_id,
-            CaseFile.org_unit_id.in_(units),
-            Document.filed.is_(False),
-            InboxRejection.document_id.is_(None),
-        )
-        .order_by(Document.received_at, Document.id)
-        .limit(limit)
     )
+    if org_unit_id is not None:
+        stmt = stmt.where(CaseFile.org_unit_id == org_unit_id)
+    rows = session.execute(stmt.order_by(Document.received_at, Document.id).limit(limit))
     found = list(rows)
     ids = [doc.id for doc, _, _ in found]
     first_pages = _first_page_texts(session, ids)
@@ -166,7 +168,7 @@ def _first_page_texts(session: Session, document_ids: list[uuid.UUID]) -> dict[u
 def file_document(
     session: Session, principal: Principal, document_id: uuid.UUID, *, doc_type: str, title: str
 ) -> Document:
-    document = documents.get_visible(session, principal, document_id)
+    document = documents.get_owned(session, principal, document_id, Action.file)
     doc_type, title = doc_type.strip()[:100], title.strip()[:300]
     if not doc_type or not title:
         raise Unprocessable("Dokumentart und Titel sind nötig", code="missing_fields")
@@ -187,7 +189,7 @@ def file_document(
 
 
 def reject(session: Session, principal: Principal, document_id: uuid.UUID, *, reason: str) -> None:
-    document = documents.get_visible(session, principal, document_id)
+    document = documents.get_owned(session, principal, document_id, Action.file)
     reason = reason.strip()[:1000]
     if not reason:
         raise Unprocessable("ein Grund ist nötig", code="missing_reason")

@@ -11,7 +11,6 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from akte.audit import service as audit
 from akte.core.dependencies import DbSession
@@ -31,14 +30,10 @@ def imports(request: Request, session: DbSession, principal: Staff) -> Response:
     service = _optional("ingest.deliveries.service")
     rows = []
     if service is not None:
-        from ingest.deliveries.models import Delivery
+        from ingest.deliveries import repository as deliveries_repository
 
-        deliveries = session.scalars(
-            select(Delivery)
-            .where(Delivery.tenant_id == principal.tenant_id)
-            .order_by(Delivery.created_at.desc())
-            .limit(100)
-        )
+        scope = deliveries_repository.readable_statement(principal)
+        deliveries = session.scalars(deliveries_repository.newest_first(scope).limit(100))
         rows = [(d, service.progress(session, d)) for d in deliveries]
     audit.record(session, principal, "delivery.list", detail={"count": len(rows)})
     return page(

@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
+from akte.auth.principal import Principal
 from akte.documents.models import Document
+from akte.users.models import Role
 from ingest.deliveries.models import Delivery, DeliveryItem, Outcome
 
 BATCH = 500
@@ -25,12 +27,27 @@ def by_external_id(session: Session, tenant_id: uuid.UUID, external_id: str) -> 
     )
 
 
-def of_tenant(tenant_id: uuid.UUID) -> Select[tuple[Delivery]]:
-    return (
-        select(Delivery)
-        .where(Delivery.tenant_id == tenant_id)
-        .order_by(Delivery.created_at.desc(), Delivery.id)
-    )
+#: Who reads deliveries: the tenant's importer service account and its tenant admins.
+READ_ROLES = (Role.importer, Role.tenant_admin)
+
+
+def readable_statement(principal: Principal) -> Select[tuple[Delivery]]:
+    """Deliveries the caller may read: their own tenant's, for importers and tenant admins.
+    The one place the delivery scope is written (API, web pages, CLI reports)."""
+    if principal.role not in READ_ROLES or principal.tenant_id is None:
+        return select(Delivery).where(false())
+    return select(Delivery).where(Delivery.tenant_id == principal.tenant_id)
+
+
+def writable_statement(principal: Principal) -> Select[tuple[Delivery]]:
+    """Deliveries the caller may feed and commit: their tenant's, for the importer only."""
+    if principal.role is not Role.importer or principal.tenant_id is None:
+        return select(Delivery).where(false())
+    return select(Delivery).where(Delivery.tenant_id == principal.tenant_id)
+
+
+def newest_first(stmt: Select[tuple[Delivery]]) -> Select[tuple[Delivery]]:
+    return stmt.order_by(Delivery.created_at.desc(), Delivery.id)
 
 
 def item_by_key(

@@ -96,8 +96,8 @@ def list_deliveries(
 ) -> Page[DeliveryRead]:
     """Deliveries of the caller's tenant, newest first."""
     user.require_role(*service.READ_ROLES)
-    assert user.tenant_id is not None
-    rows, total = paginate(session, repository.of_tenant(user.tenant_id), pagination)
+    stmt = repository.newest_first(repository.readable_statement(user))
+    rows, total = paginate(session, stmt, pagination)
     return Page.of([DeliveryRead.model_validate(r) for r in rows], total, pagination)
 
 
@@ -146,7 +146,7 @@ def commit_delivery(
     delivery_id: uuid.UUID, session: DbSession, user: CurrentUser
 ) -> DeliveryRead:
     """No more files will come: rows without a received file are rejected as missing."""
-    delivery = service.get_visible(session, user, delivery_id)
+    delivery = service.get_writable(session, user, delivery_id)
     return _read(session, service.commit(session, user, delivery))
 
 

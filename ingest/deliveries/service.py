@@ -40,15 +40,30 @@ from ingest.deliveries.models import Delivery, DeliveryItem, DeliveryStatus, Out
 from ingest.deliveries.schemas import Progress
 from ingest.deliveries.sources import EntryError, safe_name
 
-READ_ROLES = (Role.importer, Role.tenant_admin)
+READ_ROLES = repository.READ_ROLES
 INSERT_BATCH = 1000
 CHUNK = 1024 * 1024
 
 
 def get_visible(session: Session, principal: Principal, delivery_id: uuid.UUID) -> Delivery:
     principal.require_role(*READ_ROLES)
-    delivery = repository.get(session, delivery_id)
-    if delivery is None or delivery.tenant_id != principal.tenant_id:
+    delivery = session.scalar(
+        repository.readable_statement(principal).where(Delivery.id == delivery_id)
+    )
+    if delivery is None:
+        raise NotFound("delivery not found")
+    return delivery
+
+
+def get_writable(session: Session, principal: Principal, delivery_id: uuid.UUID) -> Delivery:
+    """The delivery, if the caller may feed it (the tenant's importer); 403 for a tenant
+    admin who may only read it, 404 for anyone who may not see it."""
+    get_visible(session, principal, delivery_id)
+    principal.require_role(Role.importer)
+    delivery = session.scalar(
+        repository.writable_statement(principal).where(Delivery.id == delivery_id)
+    )
+    if delivery is None:
         raise NotFound("delivery not found")
     return delivery
 
@@ -212,8 +227,7 @@ def upload(
     File-level rejections (checksum, pages, type) are returned as the item's outcome: a
     corrected file may be sent again.
     """
-    principal.require_role(Role.importer)
-    delivery = get_visible(session, principal, delivery_id)
+    delivery = get_writable(session, principal, delivery_id)
     item = repository.item_by_key(session, delivery.id, external_id, for_update=True)
     if item is None:
         raise NotFound(f"the manifest lists no external id {external_id}", code="not_in_manifest")

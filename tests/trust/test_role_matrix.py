@@ -21,6 +21,8 @@ ALL = frozenset(ROLES)
 LOGGED_IN = ALL - {"anonymous", "citizen"}
 #: may read Akte A and its documents
 READERS = frozenset({"cw_access", "cw_granted"})
+#: own Akte A (permanent membership of its org unit): a grant only lends (akte.auth.permissions)
+OWNERS = frozenset({"cw_access"})
 ADMIN = frozenset({"tenant_admin"})
 SYSTEM = frozenset({"system_admin"})
 NOBODY: frozenset[str] = frozenset()
@@ -53,17 +55,17 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/search"): SEARCHERS,
     ("POST", "/api/v1/case-files"): frozenset({"cw_access"}),  # into an own org unit only
     ("GET", "/api/v1/case-files/{case_file_id}"): READERS,
-    ("PATCH", "/api/v1/case-files/{case_file_id}"): READERS,
+    ("PATCH", "/api/v1/case-files/{case_file_id}"): OWNERS,
     ("GET", "/api/v1/case-files/{case_file_id}/documents"): READERS,
     ("POST", "/api/v1/case-files/{case_file_id}/documents"): READERS,
     ("GET", "/api/v1/documents/{document_id}"): READERS,
     ("PATCH", "/api/v1/documents/{document_id}"): READERS,
-    ("POST", "/api/v1/documents/{document_id}/versions"): READERS,
+    ("POST", "/api/v1/documents/{document_id}/versions"): OWNERS,
     ("GET", "/api/v1/documents/{document_id}/pages"): READERS,
     ("GET", "/api/v1/documents/{document_id}/content"): READERS,
     ("GET", "/api/v1/documents/{document_id}/provenance"): READERS,
-    # early deletion: who can read it, or the tenant admin (retention is theirs)
-    ("DELETE", "/api/v1/documents/{document_id}"): READERS | ADMIN,
+    # early deletion: who owns the Akte, or the tenant admin (retention is theirs)
+    ("DELETE", "/api/v1/documents/{document_id}"): OWNERS | ADMIN,
     # -- grants, retention, audit: tenant admins of the own tenant -----------------------
     ("GET", "/api/v1/case-files/{case_file_id}/grants"): ADMIN,
     ("PUT", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"): ADMIN,
@@ -77,10 +79,10 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/retention/due"): TENANT_ADMINS,
     ("GET", "/api/v1/audit"): TENANT_ADMINS,  # each their own tenant's log
     ("GET", "/api/v1/audit/export.csv"): TENANT_ADMINS,
-    # -- citizen upload codes: issued by who may read the Akte ----------------------------
-    ("POST", "/api/v1/case-files/{case_file_id}/upload-codes"): READERS,
+    # -- citizen upload codes: issued and revoked by who owns the Akte, listed by readers -
+    ("POST", "/api/v1/case-files/{case_file_id}/upload-codes"): OWNERS,
     ("GET", "/api/v1/case-files/{case_file_id}/upload-codes"): READERS,
-    ("POST", "/api/v1/upload-codes/{code_id}/revoke"): READERS,
+    ("POST", "/api/v1/upload-codes/{code_id}/revoke"): OWNERS,
     # -- scanning contractors' deliveries: the importer; tenant admins read them ----------
     ("POST", "/api/v1/deliveries"): frozenset({"importer"}),
     ("GET", "/api/v1/deliveries"): frozenset({"importer"}) | TENANT_ADMINS,
@@ -203,7 +205,7 @@ def test_every_use_of_case_data_is_audited(matrix):
 
     silent = []
     for method, path in sorted(set(api_routes(matrix.client.app))):
-        if not POLICY.get((method, path), NOBODY) >= READERS or (method, path) in NOT_CASE_DATA:
+        if not POLICY.get((method, path), NOBODY) >= OWNERS or (method, path) in NOT_CASE_DATA:
             continue
         if path == "/api/v1/letters/{letter_id}/cancel":  # the matrix cancelled the first one
             matrix.ids["letter_id"] = matrix.new_letter()["id"]
