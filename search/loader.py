@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from akte.case_files.models import CaseFile
 from akte.core.database import session_scope
-from akte.documents.models import Document, DocumentPage, DocumentStatus, DocumentVersion
+from akte.documents.models import (
+    Document,
+    DocumentPage,
+    DocumentStatus,
+    DocumentVersion,
+    page_digest,
+)
 from search.backend import IndexDoc
 
 T = TypeVar("T")
@@ -119,11 +125,13 @@ def load(session: Session, doc_ids: Sequence[uuid.UUID]) -> list[IndexDoc]:
 def snippet_texts(session: Session, doc_ids: Sequence[uuid.UUID],
                   max_chars: int) -> dict[uuid.UUID, str]:
     """The current text of each document, at most ``max_chars`` of it (what a snippet
-    can be cut from), in one query; pages beyond that are not read."""
+    can be cut from), in one query; pages beyond that are not read. A page whose text
+    does not match its digest contributes nothing (the whole page is read to check it)."""
     if not doc_ids:
         return {}
     rows = session.execute(
-        select(Document.id, func.substr(DocumentPage.text, 1, max_chars))
+        select(Document.id, DocumentPage.text, DocumentPage.version_id, DocumentPage.page_no,
+               DocumentPage.text_digest)
         .join(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
                                     DocumentVersion.version_no == Document.current_version))
         .join(DocumentPage, DocumentPage.version_id == DocumentVersion.id)
@@ -132,10 +140,12 @@ def snippet_texts(session: Session, doc_ids: Sequence[uuid.UUID],
         .order_by(Document.id, DocumentPage.page_no)
     )
     texts: dict[uuid.UUID, list[str]] = {}
-    for doc_id, text in rows:
+    for doc_id, text, version_id, page_no, digest in rows:
         parts = texts.setdefault(doc_id, [])
+        if digest is not None and digest != page_digest(version_id, page_no, text):
+            text = ""  # altered since it was written: never quoted as if right
         if sum(len(p) for p in parts) < max_chars:
-            parts.append(text or "")
+            parts.append((text or "")[:max_chars])
     return {doc_id: "\n\n".join(parts)[:max_chars] for doc_id, parts in texts.items()}
 
 

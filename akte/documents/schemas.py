@@ -69,3 +69,5 @@ class PageRead(BaseModel):
     text: str
     method: str
     confidence: float | None
+    #: The stored text no longer matches its digest: ``text`` is empty, not the altered text.
+    damaged: bool = False

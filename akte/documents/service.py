@@ -21,7 +21,7 @@ from akte.auth.principal import Principal
 from akte.case_files import service as case_files
 from akte.core.errors import Forbidden, NotFound, ServiceUnavailable
 from akte.core.storage import BlobStore
-from akte.documents import events, intake, repository
+from akte.documents import events, intake, pagetexts, repository
 from akte.documents.models import Document, DocumentSource, DocumentVersion
 from akte.documents.schemas import (
     DocumentDetail,
@@ -253,4 +253,4 @@ def pages(
     audit.record(
         session, principal, "document.read_text", object_type="document", object_id=document.id
     )
-    return repository.pages(session, version.id)
+    return pagetexts.verified(repository.pages(session, version.id))

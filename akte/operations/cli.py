@@ -53,6 +53,9 @@ def fsck(
         typer.echo("search index: not checked (search package not installed)")
     else:
         typer.echo("search index: " + ", ".join(f"{k} {len(v)}" for k, v in report.index.items()))
+    typer.echo(f"damaged page texts: {len(report.damaged_texts)}")
+    for item in report.damaged_texts[:20]:
+        typer.echo(f"  {item} (repair re-processes it from the original)")
     if report.clean:
         typer.echo("consistent")
     elif repair:

@@ -16,6 +16,8 @@ Checks, each reported with what to do about it:
   how many for large stores). Repair deletes a corrupt derived file and re-queues
   processing; a corrupt original is reported (restore it from backup).
 * **index drift**: delegated to the search package's own check when it is installed.
+* **damaged page texts**: text rows that no longer match their digest
+  (:mod:`akte.operations.pagecheck`); repair re-processes from the original.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from akte.core.errors import AkteError
 from akte.documents.intake import PROCESS_TASK
 from akte.documents.models import Document, DocumentVersion
 from akte.jobs import repository as jobs
-from akte.operations import blobrefs
+from akte.operations import blobrefs, pagecheck
 
 Progress = Callable[[str], None]
 
@@ -54,6 +56,8 @@ class FsckReport:
     #: ``None``: the index was not checked (no search package); else its findings.
     index: dict[str, list[str]] | None = None
     repaired: list[str] = field(default_factory=list)
+    #: versions whose page texts no longer match their digests (``pagecheck``)
+    damaged_texts: list = field(default_factory=list)
 
     @property
     def index_clean(self) -> bool:
@@ -62,7 +66,7 @@ class FsckReport:
     @property
     def clean(self) -> bool:
         return (not (self.orphaned or self.missing or self.missing_elsewhere or self.corrupt)
-                and self.index_clean)
+                and self.index_clean and not self.damaged_texts)
 
 
 def _rehash(ctx: AppContext, sha256: str) -> bool:
@@ -104,8 +108,10 @@ def check(
     report.hashed = len(to_hash)
     if check_index:
         report.index = _check_index(ctx, repair=repair)
+    report.damaged_texts = pagecheck.check(ctx, progress=progress)
     if repair:
         _repair(ctx, report, grace_seconds=grace_seconds, progress=progress)
+        report.repaired.extend(pagecheck.repair(ctx, report.damaged_texts))
     return report
 
 

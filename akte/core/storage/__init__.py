@@ -10,8 +10,12 @@ what was written) and never overwrite. Two backends:
 
 Backend failures (server unreachable, timeouts) surface as
 :class:`akte.core.errors.ServiceUnavailable`, never as a bare client exception.
+
+Reads that leave akte are verified chunk by chunk against digests recorded in the database
+when the blob was written (:mod:`.digests`, :mod:`.verified`); see ``README.md``.
 """
 
+from akte.core.storage import digests  # noqa: F401  (records chunk digests on flush)
 from akte.core.storage.base import BlobInfo, BlobStore, blob_key, hash_file
 from akte.core.storage.factory import make_blob_store
 from akte.core.storage.local import LocalBlobStore

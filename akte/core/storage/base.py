@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from akte.core.storage.chunks import ChunkHasher, remember
+
 CHUNK_SIZE = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -109,18 +111,20 @@ class HashingReader:
     ) -> None:
         self._fileobj = fileobj
         self._expected = (sha256, size)
-        self.sha256 = hashlib.sha256()
+        self._chunks = ChunkHasher()  # per-chunk digests for verified reads, same pass
+        self.sha256 = self._chunks.whole
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
 
     def read(self, n: int = -1) -> bytes:
         data = self._fileobj.read(n)
-        self.sha256.update(data)
+        self._chunks.update(data)
         self.md5.update(data)
         self.size += len(data)
         expected_sha, expected_size = self._expected
         if expected_size is not None and (self.size >= expected_size or not data):
             verify(self, sha256=expected_sha or "", size=expected_size)
+            remember(self._chunks.result())
         return data
 
 

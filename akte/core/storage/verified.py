@@ -1,0 +1,141 @@
+"""Reads that never hand out bytes other than the ones recorded when the blob was stored.
+
+:func:`open_verified` reads the chunks that cover a byte range, checks each against its
+recorded SHA-256 (:mod:`akte.core.storage.digests`) *before* yielding any of it, and slices
+the range out. The first chunk is read and checked when the iterator is created, so a
+damaged blob is refused before a response starts (:class:`BlobDamaged`, 503
+``blob_damaged``); damage found later raises inside the stream, which aborts the transfer:
+the client gets fewer bytes than ``Content-Length`` promised, a broken download, never a
+complete wrong file (:class:`TransferAborted`). A blob that ends early (truncated) is damage as well.
+
+A ``Range`` request reads whole covering chunks (at most two more MiB than asked for).
+:func:`measure` reads a whole blob once to compute its digests where none are recorded
+(blobs stored before digests existed); it trusts them only if the whole SHA-256 matches
+the blob's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from itertools import chain
+
+from minio.error import S3Error
+
+from akte.core.storage.base import BlobStore
+from akte.core.storage.chunks import ChunkDigests, ChunkHasher
+from akte.core.storage.digests import BlobDamaged, damaged_error
+
+#: Called with a reason once damage is found (mark the blob in the database).
+OnDamage = Callable[[str], None]
+
+
+def measure(storage: BlobStore, sha256: str) -> ChunkDigests:
+    """The digests of what storage holds under ``sha256`` (compare ``.sha256`` yourself)."""
+    hasher = ChunkHasher()
+    for piece in storage.iter_range(sha256):
+        hasher.update(piece)
+    return hasher.result()
+
+
+def _chunks(pieces: Iterator[bytes], lengths: list[int]) -> Iterator[bytes]:
+    """Re-cut ``pieces`` into chunks of ``lengths``; a short last chunk means storage ended."""
+    buffer = bytearray()
+    wanted = iter(lengths)
+    want = next(wanted, None)
+    for piece in pieces:
+        if want is None:
+            return
+        if not buffer and len(piece) == want:  # the common case: storage reads whole chunks
+            yield piece
+            want = next(wanted, None)
+            continue
+        buffer += piece
+        while want is not None and len(buffer) >= want:
+            yield bytes(buffer[:want])
+            del buffer[:want]
+            want = next(wanted, None)
+    if want is not None:
+        yield bytes(buffer)
+
+
+def _until_out_of_range(raw: Iterator[bytes]) -> Iterator[bytes]:
+    """A range that starts beyond a (truncated) object's end is no bytes, not an error."""
+    try:
+        yield from raw
+    except S3Error as exc:
+        if exc.code != "InvalidRange":
+            raise
+
+
+def open_verified(
+    storage: BlobStore,
+    digests: ChunkDigests,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    on_damage: OnDamage = lambda _reason: None,
+) -> Iterator[bytes]:
+    """The bytes ``start..end`` (inclusive, like HTTP ``Range``), each chunk verified.
+
+    Raises :class:`BlobDamaged` at once if the first covering chunk is wrong.
+    """
+    end = digests.size - 1 if end is None else min(end, digests.size - 1)
+    if digests.size == 0 or end < start:
+        return iter(())
+    size = digests.chunk_size
+    first, last = start // size, end // size
+    lengths = [digests.chunk_length(i) for i in range(first, last + 1)]
+    read_from, read_to = first * size, first * size + sum(lengths) - 1
+    stream = _verify(
+        storage, digests, storage.iter_range(digests.sha256, read_from, read_to),
+        first, lengths, start - read_from, end - read_from + 1, on_damage,
+    )
+    head = next(stream, None)
+    return iter(()) if head is None else chain((head,), _abort_on_damage(stream))
+
+
+class TransferAborted(Exception):
+    """Damage found after the response started: the stream is cut, the client's download
+    is incomplete. Deliberately not an ``AkteError``: no error body can be sent any more."""
+
+
+def _abort_on_damage(stream: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield from stream
+    except BlobDamaged as exc:
+        raise TransferAborted(exc.detail) from exc
+
+
+def _verify(
+    storage: BlobStore,
+    digests: ChunkDigests,
+    raw: Iterator[bytes],
+    first: int,
+    lengths: list[int],
+    skip: int,
+    stop: int,
+    on_damage: OnDamage,
+) -> Iterator[bytes]:
+    offset = 0  # of the current chunk, relative to ``read_from``
+    index = first
+    try:
+        for chunk in _chunks(_until_out_of_range(raw), lengths):
+            expected = lengths[index - first]
+            if len(chunk) != expected:
+                reason = (f"truncated: chunk {index} has {len(chunk)} of {expected} bytes "
+                          f"(the file should be {digests.size} bytes)")
+                on_damage(reason)
+                raise damaged_error(digests.sha256)
+            if hashlib.sha256(chunk).digest() != digests.digest(index):
+                on_damage(f"chunk {index} (bytes {index * digests.chunk_size}…) does not "
+                          "match its recorded SHA-256")
+                raise damaged_error(digests.sha256)
+            lo, hi = max(skip - offset, 0), min(stop - offset, len(chunk))
+            yield chunk if (lo, hi) == (0, len(chunk)) else chunk[lo:hi]
+            offset += len(chunk)
+            index += 1
+    finally:
+        close = getattr(raw, "close", None)
+        if close is not None:
+            close()
