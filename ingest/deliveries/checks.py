@@ -12,14 +12,16 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image, UnidentifiedImageError
 
+from akte.core.database import utcnow
 from akte.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from akte.documents.intake import ScannedFile, scan_file
+from ingest.deliveries.models import DeliveryItem, Outcome
 from ingest.pdfium_lock import PDFIUM_LOCK
 
 #: Rejections a corrected re-upload of the same external id may replace.
 FILE_CODES = frozenset(
     {"checksum_mismatch", "page_count_mismatch", "empty_file", "unsupported_type",
-     "unreadable", "too_large", "zip_bomb"}
+     "unreadable", "too_large", "zip_bomb", "box_split_mismatch"}
 )
 
 
@@ -30,6 +32,14 @@ class Rejection(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def reject(item: DeliveryItem, rejection: Rejection) -> None:
+    """Mark a delivery item rejected with the check's code and sentence."""
+    item.outcome = Outcome.rejected
+    item.reason_code = rejection.code
+    item.reason = rejection.message
+    item.updated_at = utcnow()
 
 
 def count_pages(path: Path, mime: str) -> int:

@@ -14,7 +14,6 @@ The caller commits. If the process dies before that, nothing but an orphan blob 
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +29,9 @@ from akte.documents import intake
 from akte.documents.intake import ScannedFile
 from akte.documents.models import DocumentSource
 from akte.tenants.models import Tenant
-from ingest.deliveries import caseref, checks, separators
-from ingest.deliveries.checks import Rejection
+from ingest.deliveries import boxes, caseref, checks, repository, separators
+from ingest.deliveries.checks import Rejection, reject
 from ingest.deliveries.models import Delivery, DeliveryItem, ImportedDocument, Outcome
-from ingest.deliveries.transfervermerk import binding_hash
 
 
 @dataclass
@@ -54,13 +52,6 @@ class Receiver:
         return list(codes) if codes else list(separators.DEFAULT_CODES)
 
 
-def reject(item: DeliveryItem, rejection: Rejection) -> None:
-    item.outcome = Outcome.rejected
-    item.reason_code = rejection.code
-    item.reason = rejection.message
-    item.updated_at = utcnow()
-
-
 def receive(rx: Receiver, items: list[DeliveryItem], path: Path) -> None:
     """Import ``path`` for ``items`` (one, or all parts of a split file)."""
     try:
@@ -79,31 +70,9 @@ def receive(rx: Receiver, items: list[DeliveryItem], path: Path) -> None:
             reject(item, rejection)
         return
     if items[0].part is None:
-        _import_one(rx, items[0], path, scanned, part=0)
+        boxes.receive_single(rx, items[0], path, scanned, _import_one)
         return
-    with tempfile.TemporaryDirectory(dir=rx.work_dir) as tmp:
-        try:
-            parts = separators.split(path, scanned.mime_type, rx.separator_codes, Path(tmp))
-        except Rejection as rejection:
-            for item in items:
-                reject(item, rejection)
-            return
-        for item in items:
-            assert item.part is not None
-            if item.part > len(parts):
-                reject(item, Rejection(
-                    "part_missing",
-                    f"{item.filename} has {len(parts)} part(s) between separator sheets, "
-                    f"the manifest expects part {item.part}",
-                ))
-                continue
-            part_path = parts[item.part - 1]
-            try:
-                part_scan = checks.inspect(part_path, max_bytes=rx.max_bytes)
-            except Rejection as rejection:
-                reject(item, rejection)
-                continue
-            _import_one(rx, item, part_path, part_scan, part=item.part)
+    boxes.receive_box(rx, items, path, scanned, _import_one)
 
 
 def _document_filename(item: DeliveryItem) -> str:
@@ -120,7 +89,8 @@ def _import_one(
     item.document_sha256 = scanned.sha256
     try:
         item.pages_actual = checks.count_pages(path, scanned.mime_type)
-        checks.check_pages(item.pages_claimed, item.pages_actual)
+        if item.box_sha256 is None:  # cut documents: boxes.plan checked the pages
+            checks.check_pages(item.pages_claimed, item.pages_actual)
         assert item.external_id is not None and item.sha256_actual is not None
         ledger_key = (rx.tenant.id, item.external_id, item.sha256_actual, part)
         earlier = session.get(ImportedDocument, ledger_key)
@@ -130,6 +100,13 @@ def _import_one(
                 "already_imported",
                 f"external id {item.external_id} with this content was imported before "
                 f"(delivery {earlier.delivery_id})",
+            )
+        twin = repository.accepted_with_content(session, rx.delivery.id, scanned.sha256)
+        if twin is not None and twin.id != item.id:
+            raise Rejection(
+                "duplicate_content",
+                f"the same content was imported for row {twin.row_no} ({twin.external_id}) "
+                "of this delivery",
             )
         case_file = caseref.resolve(
             session, rx.tenant, rx.principal,
@@ -170,7 +147,8 @@ def _import_one(
     item.reason_code = item.reason = None
     item.case_file_id = case_file.id
     item.document_id = document.id
-    item.binding_sha256 = binding_hash(rx.delivery.transfervermerk_sha256, scanned.sha256)
+    item.binding_sha256 = boxes.binding(
+        rx.delivery.transfervermerk_sha256, item.box_sha256, scanned.sha256)
     item.updated_at = utcnow()
     audit.record(
         session,

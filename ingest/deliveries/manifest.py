@@ -43,7 +43,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "filename": ("dateiname", "datei", "filename", "file", "path", "pfad"),
     "split": ("trennblatt", "trennung", "split", "separator"),
     "part": ("teil", "part", "teilnummer", "partnumber"),
+    "box": ("karton", "kartonnummer", "kartonnr", "box", "boxnumber", "boxnr", "boxid"),
+    "first_page": ("ersteseite", "startseite", "vonseite", "seitevon", "firstpage",
+                   "startpage", "pagefrom"),
+    "last_page": ("letzteseite", "endseite", "bisseite", "seitebis", "lastpage", "endpage",
+                  "pageto"),
 }
+MAX_EXTRA = 50  # unknown columns kept per row; more are a manifest error of their own
 _ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 DELIMITERS = (";", ",", "\t")
@@ -69,6 +75,11 @@ class ManifestRow:
     filename: str | None = None
     split: str | None = None
     part: int | None = None
+    box: str | None = None
+    first_page: int | None = None
+    last_page: int | None = None
+    #: Columns akte does not know, ``{header as written: value}``, kept as metadata.
+    extra: dict[str, str] | None = None
     error: str | None = None
     error_code: str | None = None
 
@@ -104,7 +115,7 @@ def build_row(row_no: int, values: dict[str, Any]) -> ManifestRow:
         try:
             if name in ("document_date", "scan_date"):
                 setattr(row, name, parse_date(text))
-            elif name in ("page_count", "part"):
+            elif name in ("page_count", "part", "first_page", "last_page"):
                 number = int(text)
                 if number < 1:
                     raise ValueError(f"{name} must be at least 1, got {number}")
@@ -124,6 +135,11 @@ def build_row(row_no: int, values: dict[str, Any]) -> ManifestRow:
         problems.append("the external id is longer than 200 characters")
     if row.filename is None:
         problems.append("the row names no file")
+    if (row.first_page is None) != (row.last_page is None):
+        problems.append("a page range needs both the first and the last page")
+    elif row.first_page is not None and row.last_page is not None \
+            and row.last_page < row.first_page:
+        problems.append(f"the page range {row.first_page}-{row.last_page} runs backwards")
     if problems:
         row.error, row.error_code = "; ".join(problems), "invalid_row"
     return row
@@ -183,6 +199,9 @@ def iter_csv(path: Path) -> Iterator[ManifestRow]:
             row_no += 1
             values = {f: c for f, c in zip(fields, cells, strict=False) if f is not None}
             row = build_row(row_no, values)
+            row.extra = _extra(
+                (h, c) for h, f, c in zip(header, fields, cells, strict=False) if f is None
+            )
             if len(cells) > len(header) and not row.error:
                 row.error = (
                     f"the row has {len(cells)} fields but the header {len(header)}; "
@@ -208,11 +227,27 @@ def iter_json(path: Path) -> Iterator[ManifestRow]:
             yield ManifestRow(row_no, error="the entry is not an object", error_code="invalid_row")
             continue
         values = {}
+        unknown = []
         for key, value in entry.items():
             name = _ALIASES.get(normalize_header(str(key)))
             if name is not None:
                 values[name] = value
-        yield build_row(row_no, values)
+            elif value is not None and not isinstance(value, dict | list):
+                unknown.append((str(key), str(value)))
+        row = build_row(row_no, values)
+        row.extra = _extra(iter(unknown))
+        yield row
+
+
+def _extra(pairs: Iterator[tuple[str, str]]) -> dict[str, str] | None:
+    """Unknown columns with a value, header and value trimmed (≤ 100 / 1,000 characters)."""
+    kept: dict[str, str] = {}
+    for header, value in pairs:
+        name = header.strip().strip("\ufeff")[:100]
+        text = value.strip()[:1000]
+        if name and text and len(kept) < MAX_EXTRA:
+            kept[name] = text
+    return kept or None
 
 
 def manifest_format(path: Path) -> str:

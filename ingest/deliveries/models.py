@@ -74,6 +74,8 @@ class DeliveryItem(Base):
         UniqueConstraint("delivery_id", "key"),
         Index("ix_delivery_items_delivery_outcome", "delivery_id", "outcome"),
         Index("ix_delivery_items_document", "document_id"),
+        Index("ix_delivery_items_delivery_document_sha256", "delivery_id", "document_sha256"),
+        Index("ix_delivery_items_box_sha256", "box_sha256"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -112,6 +114,22 @@ class DeliveryItem(Base):
     #: ``sha256(transfervermerk_sha256 || document_sha256)`` over the hex strings.
     binding_sha256: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The physical box (Karton) the manifest names, so operators find the sheets.
+    box: Mapped[str | None] = mapped_column(String(100))
+    #: Pages of a box file the manifest assigns to this row (instead of separator sheets).
+    first_page: Mapped[int | None] = mapped_column(Integer)
+    last_page: Mapped[int | None] = mapped_column(Integer)
+    #: The pages of the box (or file) this row's document was cut from, e.g. ``4-5``.
+    page_range: Mapped[str | None] = mapped_column(String(200))
+    #: Blank pages found (page numbers in the box/file) and what was done: flagged/removed.
+    blank_pages: Mapped[str | None] = mapped_column(String(500))
+    blank_action: Mapped[str | None] = mapped_column(String(8))
+    #: The box file kept as the scan product the document was cut from (a blob).
+    box_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: What the box held: its pages, separator sheets, parts found (for the report).
+    box_layout: Mapped[str | None] = mapped_column(Text)
+    #: Manifest columns akte does not know, kept as ``{header: value}``.
+    extra: Mapped[dict | None] = mapped_column(JSON)
 
 
 class ImportedDocument(Base):
@@ -136,5 +154,6 @@ class ImportedDocument(Base):
 
 
 #: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks): the
-#: scan protocol as delivered. (``manifest_sha256`` only records the manifest's hash.)
-REQUIRED_BLOBS = (Delivery.transfervermerk_sha256,)
+#: scan protocol as delivered and the box files split documents were cut from.
+#: (``manifest_sha256`` only records the manifest's hash.)
+REQUIRED_BLOBS = (Delivery.transfervermerk_sha256, DeliveryItem.box_sha256)

@@ -161,3 +161,19 @@ def item_of_document(session: Session, document_id: uuid.UUID) -> DeliveryItem |
         .where(DeliveryItem.document_id == document_id, DeliveryItem.outcome != Outcome.rejected)
         .limit(1)
     )
+
+
+def accepted_with_content(
+    session: Session, delivery_id: uuid.UUID, document_sha256: str
+) -> DeliveryItem | None:
+    """The delivery's first accepted item whose document has exactly this content."""
+    return session.scalar(
+        select(DeliveryItem)
+        .where(
+            DeliveryItem.delivery_id == delivery_id,
+            DeliveryItem.document_sha256 == document_sha256,
+            DeliveryItem.outcome == Outcome.accepted,
+        )
+        .order_by(DeliveryItem.id)
+        .limit(1)
+    )

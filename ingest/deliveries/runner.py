@@ -32,8 +32,8 @@ from akte.core.errors import AkteError
 from akte.tenants import service as tenants
 from akte.tenants.models import Tenant
 from ingest.deliveries import repository, service
-from ingest.deliveries.checks import Rejection
-from ingest.deliveries.importer import Receiver, receive, reject
+from ingest.deliveries.checks import Rejection, reject
+from ingest.deliveries.importer import Receiver, receive
 from ingest.deliveries.models import Delivery, DeliveryItem, Outcome
 from ingest.deliveries.schemas import REPORT_COLUMNS, Progress
 from ingest.deliveries.sources import (

@@ -136,7 +136,7 @@ def _item_values(delivery_id: uuid.UUID, row: ManifestRow) -> dict[str, Any]:
     return {
         "delivery_id": delivery_id, "key": row.external_id or f"#row{row.row_no}",
         "row_no": row.row_no, "external_id": row.external_id, "filename": row.filename,
-        "part": row.part if (row.split or row.part) else None,
+        "part": row.part if (row.split or row.part) else row.first_page,
         "aktenzeichen": (row.aktenzeichen or "")[:64] or None,
         "bg_nummer": (row.bg_nummer or "")[:64] or None,
         "doc_type": (row.doc_type or "")[:100] or None, "title": row.title,
@@ -144,6 +144,8 @@ def _item_values(delivery_id: uuid.UUID, row: ManifestRow) -> dict[str, Any]:
         "sha256_claimed": row.sha256, "pages_claimed": row.page_count,
         "outcome": Outcome.pending.value, "reason_code": None, "reason": None,
         "updated_at": utcnow(),
+        "box": (row.box or "")[:100] or None, "first_page": row.first_page,
+        "last_page": row.last_page, "extra": row.extra,
     }
 
 
@@ -168,8 +170,9 @@ def _load_items(session: Session, delivery_id: uuid.UUID, rows: Iterator[Manifes
             values["key"] = f"#row{row.row_no}"
             problem = ("duplicate_external_id",
                        f"external id {row.external_id} is used by row {seen_ids[row.external_id]}")
-        elif problem is None and row.split and row.part is None:
-            problem = ("invalid_row", "a row of a separator-split file needs a part number")
+        elif problem is None and row.split and row.part is None and row.first_page is None:
+            problem = ("invalid_row",
+                       "a row of a separator-split file needs a part number or a page range")
         if problem is None:
             split = values["part"] is not None
             earlier = seen_files.get(values["filename"])

@@ -80,24 +80,22 @@ def test_every_check_gives_its_own_outcome(ctx, tenant_env, tmp_path):
     assert len(dup_rows) == 1 and dup_rows[0]["row_no"] == "11"
     assert outcome["D-ESC"] == ("rejected", "unsafe_path")
     assert outcome["stray.pdf"] == ("rejected", "not_in_manifest")
-    assert [outcome[f"BOX-{n}"][0] for n in (1, 2, 3)] == ["accepted"] * 3
-    assert outcome["BOX-4"] == ("rejected", "part_missing")
-    assert "3 part(s)" in report["BOX-4"]["reason"]
+    # three parts for four rows: the whole box is refused, nothing of it is filed
+    assert {outcome[f"BOX-{n}"] for n in (1, 2, 3, 4)} == {("rejected", "box_split_mismatch")}
+    assert "3 part(s) found" in report["BOX-4"]["reason"]
     assert "anders" not in report["D-SUM"]["reason"] and sha(good) in report["D-SUM"]["reason"]
     with session_scope(ctx.session_factory) as session:
         items = {i.key: i for i in session.scalars(
             select(DeliveryItem).where(DeliveryItem.delivery_id == result.delivery_id))}
         docs = {d.id: d for d in session.scalars(
             select(Document).where(Document.tenant_id == tenant_id))}
-        assert len(docs) == 7  # OK, TIF, BG, DUP, BOX-1..3
+        assert len(docs) == 4  # OK, TIF, BG, DUP
         ok = docs[items["D-OK"].document_id]
         assert (ok.title, ok.source, ok.case_file_id) == ("Mietvertrag Größe", "scan-import",
                                                           akte.id)
         assert docs[items["D-BG"].document_id].case_file_id == other.id
-        box1 = items["BOX-1"]
-        assert (box1.pages_actual, box1.sha256_actual) == (2, sha(box))
-        assert box1.document_sha256 != sha(box)  # the part is a new PDF without separators
-    assert result.progress.received == 7 and result.progress.rejected == 11
+        assert all(items[f"BOX-{n}"].document_id is None for n in (1, 2, 3, 4))
+    assert result.progress.received == 4 and result.progress.rejected == 14
 
 
 def test_unknown_aktenzeichen_creates_the_akte_when_the_tenant_allows(ctx, tenant_env, tmp_path):
