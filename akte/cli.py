@@ -290,18 +290,38 @@ def grant(
     ctx.close()
 
 
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Chain new entries and anchor the head (HMAC + object storage, Object Lock on S3)."""
+    from akte.audit import anchors
+
+    ctx = _context()
+    try:
+        sealed, anchor = anchors.seal_and_anchor(ctx)
+    finally:
+        ctx.close()
+    typer.echo(f"sealed {sealed} new entries")
+    if anchor:
+        typer.echo(f"anchored seq {anchor.seq} hash {anchor.hash} at {anchor.at.isoformat()}")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Seal new entries, then recompute the whole chain; exit 1 if anything was altered."""
-    from akte.audit import service
+    """Seal new entries, then recompute the whole chain and compare it with every anchor;
+    exit 1 if anything was altered, removed or truncated. An intact chain's head is then
+    anchored."""
+    from akte.audit import anchors, service
     from akte.core.database import session_scope
 
     ctx = _context()
-    with session_scope(ctx.session_factory) as session:
-        sealed = service.seal(session)
-    with session_scope(ctx.session_factory) as session:
-        result = service.verify(session)
-    ctx.close()
+    try:
+        with session_scope(ctx.session_factory) as session:
+            sealed = service.seal(session)
+        result = anchors.verify(ctx)
+        if result.ok:
+            anchors.anchor_head(ctx)
+    finally:
+        ctx.close()
     typer.echo(f"sealed {sealed} new entries; checked {result.checked}")
     if not result.ok:
         typer.echo(f"AUDIT LOG BROKEN: {result.problem}", err=True)

@@ -17,6 +17,7 @@ CORE_MODEL_MODULES = [
     "akte.documents.models",
     "akte.jobs.models",
     "akte.audit.models",
+    "akte.auth.models",
 ]
 
 FEATURE_PACKAGES = [

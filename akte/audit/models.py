@@ -38,3 +38,20 @@ class AuditEntry(Base):
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditAnchor(Base):
+    """A copy of the chain head as sealed: ``seq``, ``hash``, ``at`` and their HMAC.
+
+    The HMAC key is a setting, never in the database, so a database writer can delete
+    these rows but not forge one; the same anchor also goes to object storage under
+    Object Lock (see :mod:`akte.audit.anchors`).
+    """
+
+    __tablename__ = "audit_anchors"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    mac: Mapped[str] = mapped_column(String(64))
+    location: Mapped[str | None] = mapped_column(String(500))

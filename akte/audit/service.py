@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,8 +116,16 @@ class VerifyResult:
     problem: str | None = None
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in ``seq`` order; any edit, gap or reordering breaks it."""
+def verify(
+    session: Session, batch: int = 5000, *, anchors: Mapping[int, set[str]] | None = None
+) -> VerifyResult:
+    """Walk the chain in ``seq`` order; any edit, gap or reordering breaks it.
+
+    With ``anchors`` (authentic heads by ``seq``, see :mod:`akte.audit.anchors`) the chain
+    must also pass through every anchored hash and reach the last anchored ``seq``: that
+    catches a chain recomputed after an edit and one whose last entries were deleted.
+    """
+    anchors = anchors or {}
     prev_hash, expected_seq, checked = GENESIS, 1, 0
     last_seq = 0
     while True:
@@ -137,9 +146,24 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
                 return VerifyResult(
                     False, checked, f"entry seq {entry.seq} (id {entry.id}) was altered"
                 )
+            anchored = anchors.get(entry.seq)
+            if anchored is not None and anchored != {entry.hash}:
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"entries up to seq {entry.seq} were rewritten: the chain's hash there "
+                    "differs from its anchor",
+                )
             prev_hash = entry.hash
             expected_seq += 1
             checked += 1
             last_seq = entry.seq
+    if anchors and max(anchors) > last_seq:
+        return VerifyResult(
+            False,
+            checked,
+            f"the chain ends at seq {last_seq} but was anchored at seq {max(anchors)}: "
+            "its last entries were deleted",
+        )
     unsealed = session.scalar(select(func.count()).where(AuditEntry.seq.is_(None)))
     return VerifyResult(True, checked, f"{unsealed} entries not yet sealed" if unsealed else None)

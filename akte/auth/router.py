@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
 from akte.auth.service import login
-from akte.core.dependencies import Context, DbSession
-from akte.core.errors import NotAuthenticated, responses
-from akte.users.schemas import Me
+from akte.core.dependencies import Context, DbSession, client_ip
+from akte.core.errors import (
+    Forbidden,
+    NotAuthenticated,
+    TooManyRequests,
+    Unprocessable,
+    responses,
+)
+from akte.users import service as users
+from akte.users.schemas import Me, PasswordChange
 
 router = APIRouter(prefix="/api/v1/auth", tags=["Anmeldung"])
 
@@ -23,16 +30,50 @@ class Token(BaseModel):
     expires_in: int
 
 
-@router.post("/token", responses=responses(NotAuthenticated))
+@router.post("/token", responses=responses(NotAuthenticated, TooManyRequests))
 def issue_token(
     username: Annotated[str, Form(max_length=120)],
     password: Annotated[str, Form(max_length=200)],
+    request: Request,
     session: DbSession,
     ctx: Context,
 ) -> Token:
-    """OAuth2 password flow (form fields ``username`` and ``password``)."""
-    token = login(session, ctx.settings, username=username, password=password)
+    """OAuth2 password flow (form fields ``username`` and ``password``) for people; service
+    accounts use their API key instead. Failed attempts back off per account and address
+    (429 with ``Retry-After``)."""
+    try:
+        token = login(session, ctx.settings, username=username, password=password,
+                      ip=client_ip(request))
+    except (NotAuthenticated, TooManyRequests):
+        session.commit()  # the failure count and its audit entry must outlive the refusal
+        raise
     return Token(access_token=token, expires_in=ctx.settings.token_ttl_seconds)
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    response_class=Response,
+    responses=responses(NotAuthenticated, Forbidden, Unprocessable),
+)
+def change_password(body: PasswordChange, user: CurrentUser, session: DbSession) -> Response:
+    """Change your own password. Every token and web session you hold ends, this one too:
+    log in again."""
+    users.change_password(session, user, current_password=body.current_password,
+                          new_password=body.new_password)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/logout-everywhere",
+    status_code=204,
+    response_class=Response,
+    responses=responses(NotAuthenticated),
+)
+def logout_everywhere(user: CurrentUser, session: DbSession) -> Response:
+    """End every token and web session of yours, this one included."""
+    users.log_out_everywhere(session, user, user.user_id)
+    return Response(status_code=204)
 
 
 @router.get("/me", responses=responses(NotAuthenticated))

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from functools import cache
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from akte.audit import service as audit
+from akte.auth import throttle
 from akte.auth.principal import Principal
 from akte.core.database import utcnow
 from akte.core.errors import NotAuthenticated
 from akte.core.security import (
     API_KEY_PREFIX,
     hash_api_key,
+    hash_password,
     issue_token,
-    read_token,
+    read_token_claims,
     verify_password,
 )
 from akte.core.settings import Settings
-from akte.users.models import ApiKey, Membership, Role, User
+from akte.users.models import SERVICE_ROLES, ApiKey, Membership, Role, User
 
 
 def active_org_unit_ids(session: Session, user_id: uuid.UUID) -> frozenset[uuid.UUID]:
@@ -47,19 +52,87 @@ def principal_for(session: Session, user: User, ip: str | None = None) -> Princi
     )
 
 
-def login(session: Session, settings: Settings, *, username: str, password: str) -> str:
+@cache
+def _dummy_hash() -> str:
+    """An argon2 hash of nothing anyone knows, with the same parameters as real ones."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def check_password(
+    session: Session, *, username: str, password: str, ip: str | None, channel: str
+) -> User:
+    """The user whose password this is, for the API token endpoint and the web login alike.
+
+    Throttled per account and address (:mod:`akte.auth.throttle`). An unknown name costs
+    one argon2 verification like a known one, so response times do not tell which names
+    exist. Service accounts never log in with a password: they use API keys. Every
+    failure is audited; the caller must commit even when this raises.
+    """
+    username = username.strip()
+    try:
+        throttle.check(session, username=username, ip=ip)
+    except throttle.LoginThrottled:
+        audit.record(session, None, f"{channel}.login", outcome="throttled", ip=ip,
+                     detail={"username": username[:120]})
+        raise
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    if user is None or not user.password_hash:
+        verify_password(_dummy_hash(), password)
+        valid = False
+    else:
+        valid = verify_password(user.password_hash, password)
+    reason = None
+    if not valid:
+        reason = "wrong username or password"
+    elif not user.is_active:
+        reason = "account disabled"
+    elif Role(user.role) in SERVICE_ROLES:
+        reason = "service accounts authenticate with API keys"
+    if reason is not None or user is None:
+        throttle.record_failure(session, username=username, ip=ip)
+        audit.record(
+            session,
+            None,
+            f"{channel}.login",
+            tenant_id=user.tenant_id if user else None,
+            outcome="refused",
+            ip=ip,
+            detail={"username": username[:120], "reason": reason},
+        )
         raise NotAuthenticated("wrong username or password", code="invalid_credentials")
+    throttle.record_success(session, username=username, ip=ip)
+    return user
+
+
+def login(
+    session: Session, settings: Settings, *, username: str, password: str, ip: str | None = None
+) -> str:
+    """A bearer token for a person's username and password (see :func:`check_password`)."""
+    user = check_password(session, username=username, password=password, ip=ip, channel="api")
+    audit.record(session, None, "api.login", tenant_id=user.tenant_id, ip=ip,
+                 detail={"user_id": str(user.id)})
     return issue_token(
-        settings.effective_secret_key, subject=str(user.id), ttl_seconds=settings.token_ttl_seconds
+        settings.effective_secret_key,
+        subject=str(user.id),
+        ttl_seconds=settings.token_ttl_seconds,
+        generation=user.token_generation,
     )
+
+
+def revoke_all_tokens(session: Session, user: User) -> None:
+    """End every bearer token and web session of ``user`` at once (their next request)."""
+    user.token_generation = (user.token_generation or 0) + 1
+    session.flush()
 
 
 def authenticate(
     session: Session, settings: Settings, credential: str, ip: str | None = None
 ) -> Principal:
-    """A principal for a bearer token or API key; ``NotAuthenticated`` for anything else."""
+    """A principal for a bearer token or API key; ``NotAuthenticated`` for anything else.
+
+    A token of an earlier token generation (password changed, logged out everywhere) is
+    refused; service accounts are admitted by API key only.
+    """
     user: User | None = None
     if credential.startswith(API_KEY_PREFIX):
         key = session.scalar(
@@ -70,11 +143,15 @@ def authenticate(
         if key is not None:
             user = session.get(User, key.user_id)
     else:
-        subject = read_token(settings.effective_secret_key, credential)
-        if subject:
+        claims = read_token_claims(settings.effective_secret_key, credential)
+        if claims:
             try:
-                user = session.get(User, uuid.UUID(subject))
+                user = session.get(User, uuid.UUID(claims.subject))
             except ValueError:
+                user = None
+            if user is not None and (
+                claims.generation != user.token_generation or Role(user.role) in SERVICE_ROLES
+            ):
                 user = None
     if user is None or not user.is_active:
         raise NotAuthenticated("invalid or expired credentials", code="invalid_token")

@@ -61,7 +61,8 @@ def install_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AkteError)
     async def _akte_error(request: Request, exc: AkteError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+        headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After of a 429
         return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

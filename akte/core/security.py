@@ -45,16 +45,30 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def issue_token(secret: str, *, subject: str, ttl_seconds: int, kind: str = "user") -> str:
+def issue_token(
+    secret: str, *, subject: str, ttl_seconds: int, kind: str = "user", generation: int = 0
+) -> str:
+    """A signed token for ``subject``; ``generation`` is the user's token generation at
+    issue, so raising it (password change, "log out everywhere") revokes the token."""
     payload = _b64(
-        json.dumps({"sub": subject, "exp": int(time.time()) + ttl_seconds, "k": kind}).encode()
+        json.dumps(
+            {"sub": subject, "exp": int(time.time()) + ttl_seconds, "k": kind, "g": generation}
+        ).encode()
     )
     signature = _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
     return f"v1.{payload}.{signature}"
 
 
-def read_token(secret: str, token: str, *, kind: str = "user") -> str | None:
-    """The token's subject, or ``None`` when it is malformed, forged, expired or of another kind."""
+@dataclass(frozen=True)
+class TokenClaims:
+    subject: str
+    generation: int
+
+
+def read_token_claims(secret: str, token: str, *, kind: str = "user") -> TokenClaims | None:
+    """The claims of a valid token; ``None`` when it is malformed, forged, expired or of
+    another kind. A correctly signed payload of the wrong shape is malformed too: the
+    signing key may have signed something else, and a caller gets 401, never 500."""
     try:
         version, payload, signature = token.split(".")
     except ValueError:
@@ -62,15 +76,26 @@ def read_token(secret: str, token: str, *, kind: str = "user") -> str | None:
     if version != "v1":
         return None
     expected = _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, signature):
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         return None
     try:
         data = json.loads(_unb64(payload))
-    except (ValueError, json.JSONDecodeError):
+    except (ValueError, UnicodeDecodeError):
         return None
-    if data.get("k") != kind or int(data.get("exp", 0)) < time.time():
+    if not isinstance(data, dict):
         return None
-    return str(data.get("sub"))
+    subject, exp, generation = data.get("sub"), data.get("exp"), data.get("g", 0)
+    if data.get("k") != kind or not isinstance(subject, str):
+        return None
+    if type(exp) is not int or type(generation) is not int or exp < time.time():
+        return None
+    return TokenClaims(subject, generation)
+
+
+def read_token(secret: str, token: str, *, kind: str = "user") -> str | None:
+    """The token's subject, or ``None`` when it is malformed, forged, expired or of another kind."""
+    claims = read_token_claims(secret, token, kind=kind)
+    return claims.subject if claims else None
 
 
 @dataclass(frozen=True)

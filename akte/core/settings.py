@@ -102,6 +102,43 @@ class Settings(BaseSettings):
         path.chmod(0o600)
         return key
 
+    # --- trust: audit anchors, proxies, public links -------------------------------------
+    #: HMAC key of the audit anchors; empty: derived from the secret key. Never stored in
+    #: the database, so a database writer cannot forge an anchor.
+    audit_anchor_key: str = ""
+    #: Bucket of the audit anchors on S3 (created with Object Lock); empty: ``<bucket>-audit``.
+    audit_anchor_bucket: str = ""
+    #: Object Lock retention (COMPLIANCE) of each anchor written to S3.
+    audit_anchor_retention_days: int = Field(default=3650, ge=1)
+    #: Comma-separated addresses/CIDRs whose ``X-Forwarded-*`` headers are believed.
+    trusted_proxies: str = ""
+    #: The address citizens and letters use (``https://akte.example.org``); required in
+    #: production, since links for outside use are never built from the Host header.
+    public_url: str = ""
+
+    @model_validator(mode="after")
+    def _production_needs_public_url(self) -> Settings:
+        if self.env == "production" and not self.public_url.strip():
+            raise ValueError(
+                "AKTE_PUBLIC_URL must be set in production (e.g. https://akte.example.org)"
+            )
+        return self
+
+    @cached_property
+    def effective_audit_anchor_key(self) -> bytes:
+        if self.audit_anchor_key:
+            return self.audit_anchor_key.encode()
+        import hashlib
+        import hmac
+
+        return hmac.new(self.effective_secret_key.encode(), b"akte-audit-anchor",
+                        hashlib.sha256).digest()
+
+    @property
+    def effective_public_url(self) -> str:
+        """Where outside links point: ``AKTE_PUBLIC_URL``, else the local ``akte serve``."""
+        return (self.public_url.strip() or "http://127.0.0.1:8000").rstrip("/")
+
 
 def get_settings() -> Settings:
     return Settings()

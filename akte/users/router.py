@@ -90,3 +90,15 @@ def revoke_membership(
     """Withdraw a user's access to an org unit."""
     service.revoke_membership(session, user, user_id, org_unit_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/users/{user_id}/logout-everywhere",
+    status_code=204,
+    responses=COMMON,
+    response_class=Response,
+)
+def log_out_everywhere(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> Response:
+    """End every bearer token and web session of a user (their own, or as their admin)."""
+    service.log_out_everywhere(session, user, user_id)
+    return Response(status_code=204)

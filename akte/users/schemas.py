@@ -21,7 +21,14 @@ class UserCreate(BaseModel):
     def _password_for_people(self) -> UserCreate:
         if self.role not in SERVICE_ROLES and not self.password:
             raise ValueError("people need a password (10+ characters)")
+        if self.role in SERVICE_ROLES and self.password:
+            raise ValueError("service accounts authenticate with API keys; give no password")
         return self
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=10, max_length=200)
 
 
 class UserRead(BaseModel):

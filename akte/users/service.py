@@ -151,3 +151,34 @@ def revoke_membership(
 def list_query(session: Session, principal: Principal, tenant_id: uuid.UUID) -> Select[tuple[User]]:
     tenants.get_administered(session, principal, tenant_id)
     return select(User).where(User.tenant_id == tenant_id).order_by(User.username)
+
+
+def change_password(
+    session: Session, principal: Principal, *, current_password: str, new_password: str
+) -> None:
+    """A person's new password; every token and web session they hold ends with it."""
+    from akte.auth.service import revoke_all_tokens
+    from akte.core.security import verify_password
+
+    user = session.get(User, principal.user_id)
+    if user is None or not verify_password(user.password_hash, current_password):
+        raise Forbidden("the current password is wrong", code="wrong_password")
+    if current_password == new_password:
+        raise Unprocessable("the new password must differ from the current one")
+    user.password_hash = hash_password(new_password)
+    revoke_all_tokens(session, user)
+    audit.record(session, principal, "user.password_change", object_type="user",
+                 object_id=user.id, tenant_id=user.tenant_id)
+
+
+def log_out_everywhere(session: Session, principal: Principal | None, user_id: uuid.UUID) -> None:
+    """End every bearer token and web session of a user: their own wish, or an admin's."""
+    from akte.auth.service import revoke_all_tokens
+
+    user = session.get(User, user_id) if principal and principal.user_id == user_id else \
+        get_administered(session, principal, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    revoke_all_tokens(session, user)
+    audit.record(session, principal, "user.logout_everywhere", object_type="user",
+                 object_id=user.id, tenant_id=user.tenant_id)

@@ -26,9 +26,14 @@ def _redirect(location: str) -> HTTPException:
 
 
 def get_staff(request: Request, session: DbSession) -> Principal:
-    user_id = sessions.staff_user_id(session, request.cookies.get(sessions.STAFF_COOKIE))
-    user = session.get(User, user_id) if user_id else None
-    if user is None or not user.is_active or user.role in SERVICE_ROLES:
+    row = sessions.staff_session(session, request.cookies.get(sessions.STAFF_COOKIE))
+    user = session.get(User, row.user_id) if row else None
+    if (
+        user is None
+        or not user.is_active
+        or user.role in SERVICE_ROLES
+        or row.token_generation != user.token_generation
+    ):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise _redirect(f"/login?next={quote(target, safe='')}")
     principal = principal_for(session, user, client_ip(request))

@@ -75,6 +75,9 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ip: Mapped[str | None] = mapped_column(String(64))
+    #: The user's token generation at login; a later one (password change, "log out
+    #: everywhere") ends this session.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class InboxRejection(Base):

@@ -1,26 +1,25 @@
 """Login, logout, the start page and the pages' static files.
 
-Login failures are counted per IP address like upload codes, so the form cannot be used
-to guess passwords at speed. ``next`` is followed only to a path on this site.
+Logins go through the same password check and throttle as the API's token endpoint
+(:func:`akte.auth.service.check_password`): back-off per account and address, failures
+audited. ``next`` is followed only to a path on this site.
 """
 
 from __future__ import annotations
 
-import secrets
-from functools import cache
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from akte.audit import service as audit
+from akte.auth.service import check_password, revoke_all_tokens
+from akte.auth.throttle import LoginThrottled
 from akte.core.dependencies import Context, DbSession, client_ip
-from akte.core.errors import NotFound
-from akte.core.security import hash_password, verify_password
-from akte.users.models import SERVICE_ROLES, User
-from akte.web import csrf, ratelimit, sessions
+from akte.core.errors import NotAuthenticated, NotFound
+from akte.users.models import User
+from akte.web import csrf, sessions
 from akte.web.deps import CsrfChecked
 from akte.web.errors import PageRoute
 from akte.web.templating import render
@@ -28,12 +27,6 @@ from akte.web.templating import render
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"akte.css": "text/css", "upload.js": "text/javascript"}
-LOGIN_LIMIT = 20
-
-
-@cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(16))
 
 
 def _safe_next(target: str | None) -> str:
@@ -76,34 +69,22 @@ def login(
     next: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     ip = client_ip(request)
-    key = f"login-ip:{ip or 'unknown'}"
-    if ratelimit.is_blocked(session, key, limit=LOGIN_LIMIT):
+    try:
+        user = check_password(session, username=username, password=password, ip=ip,
+                              channel="web")
+    except LoginThrottled as exc:
+        session.commit()
         context = {"next": _safe_next(next), "error": "Zu viele Fehlversuche. Bitte warten."}
         response = render(request, "login.html", context, 429)
-        response.headers["Retry-After"] = str(int(ratelimit.WINDOW.total_seconds()))
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.password_hash:
-        verify_password(_dummy_hash(), password)  # same time as a real check: no user probing
-    if (
-        user is None
-        or not user.is_active
-        or user.role in SERVICE_ROLES
-        or not verify_password(user.password_hash, password)
-    ):
-        ratelimit.record_failure(session, key)
-        audit.record(
-            session,
-            None,
-            "web.login",
-            outcome="refused",
-            ip=ip,
-            detail={"username": username[:120]},
-        )
+    except NotAuthenticated:
+        session.commit()  # the failure count and its audit entry are the point
         context = {"next": _safe_next(next), "error": "Benutzername oder Passwort ist falsch."}
         return render(request, "login.html", context, 401)
     token = sessions.start_staff_session(
-        session, user.id, ttl_seconds=ctx.settings.token_ttl_seconds, ip=ip
+        session, user.id, ttl_seconds=ctx.settings.token_ttl_seconds, ip=ip,
+        generation=user.token_generation,
     )
     audit.record(
         session,
@@ -124,8 +105,22 @@ def login(
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(request: Request, session: DbSession) -> Response:
-    sessions.end_staff_session(session, request.cookies.get(sessions.STAFF_COOKIE))
+def logout(
+    request: Request,
+    session: DbSession,
+    everywhere: Annotated[bool, Form()] = False,
+) -> Response:
+    """End this browser session; with ``everywhere`` also every other session and bearer
+    token of the user (a lost laptop, a shared computer)."""
+    token = request.cookies.get(sessions.STAFF_COOKIE)
+    if everywhere:
+        user_id = sessions.staff_user_id(session, token)
+        user = session.get(User, user_id) if user_id else None
+        if user is not None:
+            revoke_all_tokens(session, user)
+            audit.record(session, None, "user.logout_everywhere", object_type="user",
+                         object_id=user.id, tenant_id=user.tenant_id, ip=client_ip(request))
+    sessions.end_staff_session(session, token)
     session.commit()  # durable before the browser follows the answer
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(sessions.STAFF_COOKIE, path="/")

@@ -51,7 +51,8 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
 
 
 def start_staff_session(
-    session: Session, user_id: uuid.UUID, *, ttl_seconds: int, ip: str | None
+    session: Session, user_id: uuid.UUID, *, ttl_seconds: int, ip: str | None,
+    generation: int = 0,
 ) -> str:
     token = secrets.token_urlsafe(32)
     session.execute(
@@ -63,19 +64,26 @@ def start_staff_session(
             user_id=user_id,
             expires_at=utcnow() + timedelta(seconds=ttl_seconds),
             ip=ip,
+            token_generation=generation,
         )
     )
     session.flush()
     return token
 
 
-def staff_user_id(session: Session, token: str | None) -> uuid.UUID | None:
+def staff_session(session: Session, token: str | None) -> WebSession | None:
+    """The live session of this cookie (its user's token generation still to be checked)."""
     if not token:
         return None
     row = session.get(WebSession, _hash(token))
     if row is None or row.expires_at <= utcnow():
         return None
-    return row.user_id
+    return row
+
+
+def staff_user_id(session: Session, token: str | None) -> uuid.UUID | None:
+    row = staff_session(session, token)
+    return row.user_id if row else None
 
 
 def end_staff_session(session: Session, token: str | None) -> None:
