@@ -94,18 +94,20 @@ def write_delivery(
     *,
     transfervermerk: dict[str, Any] | None = None,
     delimiter: str = ";",
+    fields_extra: tuple[str, ...] = (),
 ) -> Path:
     """A delivery folder: files, ``manifest.csv`` and ``transfervermerk.json``."""
+    fields = FIELDS + list(fields_extra)
     root.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     with (root / "manifest.csv").open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FIELDS, delimiter=delimiter)
+        writer = csv.DictWriter(fh, fieldnames=fields, delimiter=delimiter)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: row.get(k, "") for k in FIELDS})
+            writer.writerow({k: row.get(k, "") for k in fields})
     tv = dict(transfervermerk or TRANSFERVERMERK)
     tv.setdefault("lieferung", unique("L"))
     (root / "transfervermerk.json").write_text(json.dumps(tv, ensure_ascii=False))
