@@ -9,10 +9,17 @@
    document added through ``akte.documents.intake`` and processed by the same worker, one
    at a time). The ratio shows the import's overhead; target ≥ 0.9.
 
+3. Boxes: a delivery of ``--boxes`` box files (default 1,000), each ``--box-docs``
+   documents of ``--box-pages`` pages between separator sheets (printed ``PATCHT`` barcodes
+   and Kodak patch codes, alternating), imported by ``akte import``: rows/s, pages/s (box
+   pages, separator sheets included) and peak RSS, against a baseline measured in the same
+   run: the same documents delivered as single files.
+
 Every measurement runs on its own fresh embedded installation (SQLite + local blobs), so
 content-addressed storage never lets one run profit from another's files.
 
-Run: ``python -m bench.importer [--sizes 1000,10000] [--pdfs 100] [--scans 10] [--no-server]``
+Run: ``python -m bench.importer [--sizes 1000,10000] [--pdfs 100] [--scans 10] [--no-server]
+[--boxes 1000] [--box-docs 3] [--box-pages 2] [--skip-boxes]``
 """
 
 from __future__ import annotations
@@ -31,8 +38,10 @@ import time
 from pathlib import Path
 
 import httpx
+import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from akte.core.context import AppContext
@@ -317,6 +326,103 @@ def _intake_all(ctx: AppContext, delivery: Path) -> None:
                                     source=DocumentSource.scan_import)
 
 
+def _draw_separator(c: canvas.Canvas, n: int) -> None:
+    """A printed PATCHT barcode (even n) or a Kodak Patch T sheet (odd n)."""
+    if n % 2:
+        x = 200.0
+        for wide in (0, 1, 0, 1):  # Patch T: narrow, wide, narrow, wide
+            c.rect(x, 350, 14.4 if wide else 5.76, 216, stroke=0, fill=1)
+            x += (14.4 if wide else 5.76) + 14.4
+        return
+    code = zxingcpp.create_barcode("PATCHT", zxingcpp.BarcodeFormat.Code128).to_image(scale=4)
+    view = memoryview(code)
+    image = Image.frombytes("L", (view.shape[1], view.shape[0]), view.tobytes())
+    c.drawImage(ImageReader(image), 100, 500, width=380, height=160)
+
+
+def _doc_page(c: canvas.Canvas, box: int, doc: int, page: int) -> None:
+    for line in range(20):
+        c.drawString(60, 780 - line * 22,
+                     f"Karton {box} Dokument {doc} Seite {page}: Bescheid Zeile {line}")
+    c.showPage()
+
+
+def box_files(count: int, docs: int, pages: int):  # type: ignore[no-untyped-def]
+    """``(name, bytes, box pages)`` of each box: documents between separator sheets."""
+    for box in range(count):
+        buffer = io.BytesIO()
+        c = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+        for doc in range(docs):
+            if doc:
+                _draw_separator(c, box + doc)
+                c.showPage()
+            for page in range(pages):
+                _doc_page(c, box, doc, page)
+        c.save()
+        yield f"karton{box:05d}.pdf", buffer.getvalue(), docs * pages + docs - 1
+
+
+def single_files(count: int, docs: int, pages: int):  # type: ignore[no-untyped-def]
+    """The boxes' documents as single files (the baseline)."""
+    for box in range(count):
+        for doc in range(docs):
+            buffer = io.BytesIO()
+            c = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+            for page in range(pages):
+                _doc_page(c, box, doc, page)
+            c.save()
+            yield f"{box:05d}-{doc}.pdf", buffer.getvalue(), pages
+
+
+def write_box_delivery(root: Path, boxes, docs: int, pages: int) -> int:  # type: ignore[no-untyped-def]
+    """A delivery of box files (rows with Trennblatt/Teil/Karton); returns the box pages."""
+    (root / "scans").mkdir(parents=True)
+    total = 0
+    with (root / "manifest.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, delimiter=";")
+        writer.writerow([*FIELDS, "Trennblatt", "Teil", "Karton"])
+        for n, (name, data, box_pages) in enumerate(boxes):
+            (root / "scans" / name).write_bytes(data)
+            total += box_pages
+            digest = hashlib.sha256(data).hexdigest()
+            for part in range(1, docs + 1):
+                writer.writerow([f"K-{n:05d}-{part}", AZ, "Nachweis", f"Karton {n} Teil {part}",
+                                 pages, digest, f"scans/{name}", "patch", part, f"K{n:05d}"])
+    (root / "transfervermerk.json").write_text(json.dumps(TV))
+    return total
+
+
+def _accepted(report: Path) -> tuple[int, int]:
+    with report.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    return sum(r["outcome"] == "accepted" for r in rows), len(rows)
+
+
+def boxes_bench(work: Path, count: int, docs: int, pages: int) -> None:
+    print(f"\n== boxes: {count} box files x {docs} documents x {pages} pages, separator "
+          "sheets between (akte import, no worker) ==")
+    rows = count * docs
+    delivery = work / "boxes"
+    box_pages = write_box_delivery(delivery, box_files(count, docs, pages), docs, pages)
+    _data, env, _key = _install(work, "boxes-install")
+    seconds, peak = run_cli_import(env, delivery)
+    ok, listed = _accepted(work / "boxes.csv")
+    print(f"boxes    : {rows} rows ({ok}/{listed} accepted), {box_pages} box pages in "
+          f"{seconds:7.1f} s: {rows / seconds:6.2f} rows/s, {box_pages / seconds:6.2f} pages/s, "
+          f"peak RSS {peak:6.1f} MB")
+    single = work / "singles"
+    write_delivery(single, single_files(count, docs, pages))
+    _data, env, _key = _install(work, "singles-install")
+    base_seconds, base_peak = run_cli_import(env, single)
+    ok, listed = _accepted(work / "singles.csv")
+    doc_pages = rows * pages
+    print(f"baseline : the same {rows} documents as single files ({ok}/{listed} accepted), "
+          f"{doc_pages} pages in {base_seconds:7.1f} s: {rows / base_seconds:6.2f} rows/s, "
+          f"{doc_pages / base_seconds:6.2f} pages/s, peak RSS {base_peak:6.1f} MB")
+    print(f"ratio    : boxes/baseline rows/s {base_seconds / seconds:.2f}, "
+          f"peak RSS {peak - base_peak:+.1f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
@@ -325,6 +431,10 @@ def main() -> None:
     parser.add_argument("--no-server", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--boxes", type=int, default=1000)
+    parser.add_argument("--box-docs", type=int, default=3)
+    parser.add_argument("--box-pages", type=int, default=2)
+    parser.add_argument("--skip-boxes", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="akte-bench-import-") as tmp:
         work = Path(tmp)
@@ -334,6 +444,8 @@ def main() -> None:
             print("\n== throughput: import vs the pipeline's single-document rate ==")
             throughput(work, "born-digital", born_digital, args.pdfs)
             throughput(work, "scans", scans, args.scans)
+        if not args.skip_boxes:
+            boxes_bench(work, args.boxes, args.box_docs, args.box_pages)
 
 
 if __name__ == "__main__":

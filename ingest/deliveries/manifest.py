@@ -7,7 +7,8 @@ strict about the content:
   Windows-1252 (Excel's "CSV" on German Windows), so umlauts survive either way;
 * delimiter: ``;``, ``,`` or tab, whichever the header line uses most;
 * quoted fields may contain delimiters and newlines (RFC 4180);
-* header names in German or English, case, spaces, ``-`` and ``_`` ignored (:data:`COLUMNS`).
+* header names in German or English, case, spaces, ``-`` and ``_`` ignored (:data:`COLUMNS`);
+  columns it does not know are kept per row in ``extra`` (``{header: value}``), not dropped.
 
 Rows are yielded as :class:`ManifestRow`; a row whose values cannot be read (a bad date, a
 page count that is not a number, a malformed hash) still comes out, with ``error`` set, so

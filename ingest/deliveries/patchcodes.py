@@ -165,7 +165,16 @@ def _may_hold_bars(ink: np.ndarray) -> bool:
     """Cheap test before the angle search: a wide bar skewed by up to 15° still leaves an
     ink run of ~19 mm along or across the page; text pages have none."""
     need = PREFILTER_MM * MM
-    return bool(_longest_runs(ink)[0].max() >= need or _longest_runs(ink.T)[0].max() >= need)
+    return _max_run(ink) >= need or _max_run(ink.T) >= need
+
+
+def _max_run(ink: np.ndarray) -> int:
+    """The longest vertical ink run anywhere: the running ink count minus its value at the
+    last white pixel above (cheaper than listing every run)."""
+    counts = np.cumsum(ink, axis=0, dtype=np.int32)
+    last_white = np.where(ink == 0, counts, 0)
+    np.maximum.accumulate(last_white, axis=0, out=last_white)
+    return int((counts - last_white).max()) if ink.size else 0
 
 
 def detect(image: Image.Image, dpi: float) -> frozenset[str]:

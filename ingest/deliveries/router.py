@@ -38,12 +38,13 @@ from akte.core.pagination import Page, Pagination, paginate
 from akte.documents import service as documents
 from akte.tenants.models import Tenant
 from akte.users.models import Role
-from ingest.deliveries import repository, service
+from ingest.deliveries import report, repository, service
 from ingest.deliveries.models import Delivery, Outcome
-from ingest.deliveries.schemas import REPORT_COLUMNS, DeliveryRead, ItemRead, Progress, Provenance
+from ingest.deliveries.schemas import DeliveryRead, ItemRead, Progress, Provenance
 
 router = APIRouter(prefix="/api/v1", tags=["Lieferungen"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
+BOX_BINDING = "sha256(transfervermerk_sha256 || box_sha256 || document_sha256)"
 
 
 def _read(session: Session, delivery: Delivery) -> DeliveryRead:
@@ -181,6 +182,8 @@ def delivery_report(
     items, total = paginate(session, service.report_page(delivery.id), pagination)
     rows = [ItemRead.model_validate(item) for item in items]
     service.fold_outcomes(session, rows)
+    for row in rows:
+        row.fix = report.fix_for(row.reason_code)
     page = Page.of(rows, total, pagination)
     return JSONResponse(page.model_dump(mode="json"))
 
@@ -190,10 +193,10 @@ def _csv_stream(ctx: AppContext, delivery_id: uuid.UUID) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     buffer.write("\ufeff")
-    writer.writerow(REPORT_COLUMNS)
     with session_scope(ctx.session_factory) as session:
-        for n, row in enumerate(service.iter_report(session, delivery_id)):
-            writer.writerow(["" if row[c] is None else row[c] for c in REPORT_COLUMNS])
+        rows = report.csv_rows(service.iter_report(session, delivery_id))
+        for n, cells in enumerate(rows):
+            writer.writerow(cells)
             if n % 200 == 0:
                 yield buffer.getvalue().encode()
                 buffer.seek(0)
@@ -234,4 +237,6 @@ def document_provenance(
         source_sha256=item.sha256_actual, document_sha256=item.document_sha256,
         transfervermerk_sha256=delivery.transfervermerk_sha256,
         binding_sha256=item.binding_sha256, transfervermerk=delivery.transfervermerk,
+        box_sha256=item.box_sha256, page_range=item.page_range, blank_pages=item.blank_pages,
+        **({"binding_formula": BOX_BINDING} if item.box_sha256 else {}),
     )

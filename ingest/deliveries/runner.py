@@ -10,7 +10,7 @@ The run is resumable by construction:
    turned into its document(s) in its own transaction. A run killed at any point leaves
    every item either done (committed) or pending (untouched), so the next run continues
    where this one stopped, and the ledger forbids a second import of the same document.
-4. The delivery is committed and the report is written as CSV.
+4. The delivery is committed and the report is written (CSV, or JSON for ``*.json``).
 
 Memory stays flat: the manifest is read row by row, items are fetched in batches of
 :data:`repository.BATCH`, one file at a time is on local disk.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import getpass
+import json
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -31,11 +32,11 @@ from akte.core.database import session_scope
 from akte.core.errors import AkteError
 from akte.tenants import service as tenants
 from akte.tenants.models import Tenant
-from ingest.deliveries import repository, service
+from ingest.deliveries import report, repository, service
 from ingest.deliveries.checks import Rejection, reject
 from ingest.deliveries.importer import Receiver, receive
 from ingest.deliveries.models import Delivery, DeliveryItem, Outcome
-from ingest.deliveries.schemas import REPORT_COLUMNS, Progress
+from ingest.deliveries.schemas import Progress
 from ingest.deliveries.sources import (
     MANIFEST_NAMES,
     TRANSFERVERMERK_NAMES,
@@ -96,7 +97,7 @@ def run(
         counts = service.progress(session, delivery)
         external_id = delivery.external_id
     target = report_path or Path.cwd() / f"lieferung-{_safe(external_id)}-bericht.csv"
-    write_report_csv(ctx, delivery_id, target)
+    write_report(ctx, delivery_id, target)
     return Result(delivery_id, external_id, counts, target)
 
 
@@ -238,12 +239,21 @@ def _import_item(
         return len(items)
 
 
-def write_report_csv(ctx: AppContext, delivery_id: uuid.UUID, target: Path) -> None:
-    """The report as CSV (``;``, UTF-8 with BOM so spreadsheet programs show umlauts)."""
+def write_report(ctx: AppContext, delivery_id: uuid.UUID, target: Path) -> None:
+    """The report as JSON when ``target`` ends in ``.json``, else as CSV (``;``, UTF-8 with
+    BOM so spreadsheet programs show umlauts). Rows are streamed, never held at once."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, delimiter=";")
-        writer.writerow(REPORT_COLUMNS)
-        with session_scope(ctx.session_factory) as session:
-            for row in service.iter_report(session, delivery_id):
-                writer.writerow(["" if row[c] is None else row[c] for c in REPORT_COLUMNS])
+    with session_scope(ctx.session_factory) as session:
+        rows = service.iter_report(session, delivery_id)
+        if target.suffix.lower() == ".json":
+            with target.open("w", encoding="utf-8") as fh:
+                fh.write('{"delivery_id": ' + json.dumps(str(delivery_id)) + ', "items": [')
+                for n, row in enumerate(rows):
+                    fh.write(("," if n else "") + "\n" + json.dumps(
+                        report.json_row(row), ensure_ascii=False))
+                fh.write("\n]}\n")
+            return
+        with target.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh, delimiter=";")
+            for cells in report.csv_rows(rows):
+                writer.writerow(cells)

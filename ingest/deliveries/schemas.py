@@ -65,6 +65,16 @@ class ItemRead(BaseModel):
     case_file_id: uuid.UUID | None
     document_id: uuid.UUID | None
     binding_sha256: str | None
+    box: str | None = None
+    first_page: int | None = None
+    last_page: int | None = None
+    page_range: str | None = None
+    blank_pages: str | None = None
+    blank_action: str | None = None
+    box_sha256: str | None = None
+    box_layout: str | None = None
+    extra: dict[str, str] | None = None
+    fix: str | None = None
 
 
 REPORT_COLUMNS = list(ItemRead.model_fields)
@@ -81,6 +91,10 @@ class Provenance(BaseModel):
     part: int | None
     scan_date: date | None
     source_sha256: str | None
+    #: The box file (scan product) the document was cut from, kept in blob storage.
+    box_sha256: str | None = None
+    page_range: str | None = None
+    blank_pages: str | None = None
     document_sha256: str | None
     transfervermerk_sha256: str
     binding_sha256: str | None

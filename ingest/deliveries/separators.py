@@ -51,7 +51,9 @@ def _barcode_mark(gray: Image.Image, codes: frozenset[str]) -> str | None:
         return None
     if gray.width > 1400:  # bring high-resolution scans down to ~RENDER_DPI
         gray = gray.resize((gray.width // 3, gray.height // 3))
-    for barcode in zxingcpp.read_barcodes(gray):
+    # separator sheets are printed dark on light at ~RENDER_DPI: no inverted or
+    # downscaled passes (they triple the time on text pages and find nothing there)
+    for barcode in zxingcpp.read_barcodes(gray, try_invert=False, try_downscale=False):
         if barcode.text.strip().upper() in codes:
             return f"barcode {barcode.text.strip()}"
     return None
