@@ -193,3 +193,25 @@ def test_sheet_builder_marks_are_what_the_tests_think(tmp_path):
                               patch("3"), Sheet("text", "x")]))
     pages = separators.scan(path, "application/pdf", ["PATCHT"])
     assert [p.separator for p in pages] == [True, False, True, False, False, False]
+
+
+def test_a_refused_box_can_be_sent_again_over_the_api(client, world):
+    """The importer's PUT of a box with a lost separator sheet stores nothing (422); the
+    rescanned box sent under the same rows is cut and filed."""
+    from tests.deliveries.test_api import create, put
+
+    imp = world.headers["importer_a"]
+    az = world.case_a1.aktenzeichen
+    lost = box_pdf([text("A1"), text("B1"), text("B2")])
+    fixed = box_pdf([text("A1"), patch("T"), text("B1"), text("B2")])
+    manifest = ("ID;Aktenzeichen;Seitenzahl;Dateiname;Trennblatt;Teil\n"
+                f"A;{az};1;box.pdf;patch;1\nB;{az};2;box.pdf;patch;2\n")
+    did = create(client, imp, "API-BOX-AGAIN", manifest).json()["id"]
+    refused = put(client, imp, did, "A", lost)
+    assert refused.status_code == 422 and refused.json()["error"] == "box_split_mismatch"
+    report = client.get(f"/api/v1/deliveries/{did}/report", headers=imp).json()["items"]
+    assert [(i["outcome"], i["document_id"]) for i in report] == [("rejected", None)] * 2
+    assert put(client, imp, did, "B", fixed).status_code == 201
+    report = client.get(f"/api/v1/deliveries/{did}/report", headers=imp).json()["items"]
+    assert [(i["outcome"], i["page_range"]) for i in report] == [("accepted", "1"),
+                                                                  ("accepted", "3-4")]

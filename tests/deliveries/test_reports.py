@@ -88,3 +88,21 @@ def test_the_api_report_has_the_same_columns_in_json_and_csv(client, world):
     assert [(r["box"], r["page_range"], r["fix"]) for r in rows] == [("K-9", "1", ""),
                                                                       ("K-9", "3-4", "")]
     assert rows[0]["extra"] == '{"Farbe": "-rot"}'  # only a cell's first character matters
+
+
+def test_the_manifest_keeps_unknown_columns_and_reads_page_ranges(tmp_path):
+    from ingest.deliveries.manifest import iter_rows
+
+    csv_path = tmp_path / "manifest.csv"
+    csv_path.write_text("ID;Datei;Erste Seite;Letzte Seite;Karton;Sachbearbeiter;Leer\n"
+                        "A;box.pdf;1;3;K 4;Frau Weiß;\nB;box.pdf;5;4;K 4;;\n", encoding="utf-8")
+    a, b = iter_rows(csv_path)
+    assert (a.first_page, a.last_page, a.box, a.extra, a.error) == (
+        1, 3, "K 4", {"Sachbearbeiter": "Frau Weiß"}, None)
+    assert b.error_code == "invalid_row" and "runs backwards" in b.error and b.extra is None
+    json_path = tmp_path / "manifest.json"
+    json_path.write_text(json.dumps({"documents": [
+        {"id": "C", "file": "c.pdf", "first_page": 2, "last_page": 2, "Regal": 7,
+         "nested": {"x": 1}}]}), encoding="utf-8")
+    (c,) = iter_rows(json_path)
+    assert (c.first_page, c.last_page, c.extra) == (2, 2, {"Regal": "7"})
