@@ -33,6 +33,7 @@ import hashlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from akte.documents import intake
 from akte.documents.intake import ScannedFile
@@ -42,6 +43,9 @@ from ingest.deliveries.manifest import normalize_header
 from ingest.deliveries.models import Delivery, DeliveryItem
 from ingest.deliveries.separators import Page, ranges_text
 from ingest.deliveries.transfervermerk import binding_hash
+
+if TYPE_CHECKING:
+    from ingest.deliveries.importer import Receiver
 
 ImportOne = Callable[..., None]
 BLANK_KEYS = ("leerseiten", "blankpages", "blankpage", "leerseite")
@@ -148,7 +152,7 @@ def _blank_plan(run: list[int], pages: list[Page], mode: str) -> tuple[list[int]
     return (kept or run), blanks
 
 
-def receive_box(rx, items: list[DeliveryItem], path: Path, scanned: ScannedFile,
+def receive_box(rx: Receiver, items: list[DeliveryItem], path: Path, scanned: ScannedFile,
                 import_one: ImportOne) -> None:
     """Cut the box at ``path`` into the documents of ``items`` (see the module docstring)."""
     name = items[0].filename or "box"
@@ -194,7 +198,7 @@ def _record_blanks(item: DeliveryItem, blanks: list[int], kept: list[int], mode:
         item.blank_action = "removed" if any(n not in kept for n in blanks) else "flagged"
 
 
-def receive_single(rx, item: DeliveryItem, path: Path, scanned: ScannedFile,
+def receive_single(rx: Receiver, item: DeliveryItem, path: Path, scanned: ScannedFile,
                    import_one: ImportOne) -> None:
     """One file, one document: blank pages flagged, or removed (the file kept as scanned)."""
     if scanned.mime_type not in separators.SPLITTABLE:
