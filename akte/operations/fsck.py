@@ -34,12 +34,24 @@ from sqlalchemy import update
 from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.core.errors import AkteError
+from akte.core.storage import blob_key
 from akte.documents.intake import PROCESS_TASK
 from akte.documents.models import Document, DocumentVersion
 from akte.jobs import repository as jobs
 from akte.operations import blobrefs, pagecheck
 
 Progress = Callable[[str], None]
+
+#: Every reason given to a document whose original is missing or damaged contains this, so
+#: ``--repair`` can re-queue the document once the original is restored.
+RESTORE_HINT = "aus der Sicherung wiederherstellen"
+
+
+def original_lost_reason(sha256: str, *, missing: bool) -> str:
+    """The status reason of a document whose original cannot be read (and what to do)."""
+    state = "fehlt" if missing else "ist beschädigt"
+    return (f"Original {blob_key(sha256)} {state}: {RESTORE_HINT}, "
+            "dann `akte fsck --repair`")
 
 
 @dataclass

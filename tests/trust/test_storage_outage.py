@@ -1,0 +1,101 @@
+"""A storage outage during processing is waited out, never a document failure; one that
+outlasts the outage budget ends the job dead and the document ``failed`` with a reason
+that says so, and ``akte reprocess --failed`` brings it back once storage is.
+
+Faults are real (see :mod:`tests.trust.outage`): on the production pair the S3 server
+answers HTTP 500 through a proxy, on the embedded pair the blob folder (a tmpfs) is full
+while the archive PDF is written. Time is the only thing simulated: a job's
+``outage_since`` is set back instead of waiting two hours.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from typer.testing import CliRunner
+
+from akte.jobs.worker import run_until_idle
+from ingest.cli import app as reprocess_app
+from tests.ingest.conftest import worker_env
+from tests.trust.helpers import make_jobs_due, status_of, text_pdf, upload
+from tests.trust.outage import outage_lasted, process_jobs, storage_fault
+
+
+def _reason(ctx, document_id) -> str:
+    from akte.core.database import session_scope
+    from akte.documents.models import Document
+
+    with session_scope(ctx.session_factory) as session:
+        return session.get(Document, uuid.UUID(str(document_id))).status_reason or ""
+
+
+def test_outage_of_an_hour_is_waited_out_without_failing(ctx, client, world, monkeypatch,
+                                                         request):
+    s3 = request.getfixturevalue("s3") if not ctx.settings.is_sqlite else None
+    with storage_fault(ctx, monkeypatch, s3) as fault:
+        doc = upload(client, world, text_pdf(f"Lohnabrechnung {uuid.uuid4()}"))
+        fault.start()
+        try:
+            run_until_idle(ctx)
+            for minutes in (1, 20, 61):  # retries over more than an hour of outage
+                [job] = process_jobs(ctx, [doc["id"]])
+                assert job.status == "queued" and job.outage_since is not None
+                assert job.attempts == 0, "an outage must not use up attempts"
+                assert status_of(ctx, doc["id"]) == "processing"
+                outage_lasted(ctx, [doc["id"]], minutes * 60)
+                run_until_idle(ctx)
+            [job] = process_jobs(ctx, [doc["id"]])
+            assert job.status == "queued"
+            assert "Storage" in job.last_error or "storage" in job.last_error
+        finally:
+            fault.end()
+        make_jobs_due(ctx, [doc["id"]])
+        run_until_idle(ctx)
+        assert status_of(ctx, doc["id"]) == "ready"
+        [job] = process_jobs(ctx, [doc["id"]])
+        assert job.status == "done" and job.outage_since is None
+
+
+def test_outage_longer_than_the_budget_fails_the_document_with_a_way_forward(
+        ctx, client, world, monkeypatch, request):
+    s3 = request.getfixturevalue("s3") if not ctx.settings.is_sqlite else None
+    with storage_fault(ctx, monkeypatch, s3) as fault:
+        doc = upload(client, world, text_pdf(f"Kontoauszug {uuid.uuid4()}"))
+        fault.start()
+        try:
+            run_until_idle(ctx)
+            outage_lasted(ctx, [doc["id"]], 2 * 3600 + 5)
+            run_until_idle(ctx)
+            [job] = process_jobs(ctx, [doc["id"]])
+            assert job.status == "dead"
+            assert status_of(ctx, doc["id"]) == "failed"  # not "processing" for ever
+            reason = _reason(ctx, doc["id"])
+            what = "blob storage full" if ctx.settings.is_sqlite else "storage unavailable"
+            assert reason == (f"processing could not finish: {what} for 2 h — "
+                              "`akte reprocess` will retry"), reason
+        finally:
+            fault.end()
+        out = CliRunner().invoke(reprocess_app, ["--failed", "--tenant", world.tenant_a.slug],
+                                 env=worker_env(ctx), catch_exceptions=False)
+        assert out.exit_code == 0, out.output
+        assert status_of(ctx, doc["id"]) == "received"
+        run_until_idle(ctx)
+        assert status_of(ctx, doc["id"]) == "ready"
+
+
+def test_s3_slowdown_is_retried_like_any_outage(ctx, client, world, monkeypatch, request):
+    if ctx.settings.is_sqlite:
+        return  # SlowDown is an S3 answer; the embedded pair's disk is covered above
+    with storage_fault(ctx, monkeypatch, request.getfixturevalue("s3"), status=503) as fault:
+        doc = upload(client, world, text_pdf(f"Mietvertrag {uuid.uuid4()}"))
+        fault.start()
+        try:
+            run_until_idle(ctx)
+            [job] = process_jobs(ctx, [doc["id"]])
+            assert job.status == "queued" and job.attempts == 0
+            assert status_of(ctx, doc["id"]) == "processing"
+        finally:
+            fault.end()
+        make_jobs_due(ctx, [doc["id"]])
+        run_until_idle(ctx)
+        assert status_of(ctx, doc["id"]) == "ready"
