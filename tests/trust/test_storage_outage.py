@@ -99,3 +99,40 @@ def test_s3_slowdown_is_retried_like_any_outage(ctx, client, world, monkeypatch,
         make_jobs_due(ctx, [doc["id"]])
         run_until_idle(ctx)
         assert status_of(ctx, doc["id"]) == "ready"
+
+
+def test_job_that_dies_of_an_ordinary_error_fails_its_document(ctx, client, world,
+                                                               monkeypatch):
+    """Not an outage (Tesseract is missing): the attempts run out, the job is dead, and
+    the document says so instead of staying ``processing``."""
+    from sqlalchemy import update
+
+    from akte.core.database import session_scope
+    from akte.jobs.models import Job
+    from tests.ingest import samples
+
+    scan = samples.png_bytes(samples.render_lines(["Bewilligungsbescheid"]))
+    r = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
+                    files={"file": ("scan.png", scan, "image/png")},
+                    headers=world.headers["caseworker_a1"])
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    [job] = process_jobs(ctx, [doc["id"]])
+    with session_scope(ctx.session_factory) as session:
+        session.execute(update(Job).where(Job.id == job.id).values(max_attempts=2))
+    monkeypatch.setenv("PATH", "/nonexistent")  # no tesseract on this worker
+    for _ in range(2):
+        make_jobs_due(ctx, [doc["id"]])
+        run_until_idle(ctx)
+    [job] = process_jobs(ctx, [doc["id"]])
+    assert job.status == "dead" and job.outage_since is None
+    assert status_of(ctx, doc["id"]) == "failed"
+    reason = _reason(ctx, doc["id"])
+    assert reason.startswith("processing could not finish after 2 attempts ("), reason
+    assert reason.endswith("— `akte reprocess` will retry")
+    monkeypatch.undo()
+    out = CliRunner().invoke(reprocess_app, [doc["id"]], env=worker_env(ctx),
+                             catch_exceptions=False)
+    assert "queued 1 documents" in out.output
+    run_until_idle(ctx)
+    assert status_of(ctx, doc["id"]) == "ready"
