@@ -136,3 +136,41 @@ def test_job_that_dies_of_an_ordinary_error_fails_its_document(ctx, client, worl
     assert "queued 1 documents" in out.output
     run_until_idle(ctx)
     assert status_of(ctx, doc["id"]) == "ready"
+
+
+def test_web_and_portal_uploads_answer_the_outage_and_store_nothing(ctx, world, monkeypatch,
+                                                                    request):
+    """The caseworker's multi-file upload and the citizen portal refuse the whole request
+    with 503/507 and Retry-After (not "400, file refused"), and work once storage does."""
+    from tests.web.conftest import browser, csrf_of, login
+    from tests.web.test_security import citizen_with_upload
+
+    s3 = request.getfixturevalue("s3") if not ctx.settings.is_sqlite else None
+    expected = 507 if ctx.settings.is_sqlite else 503
+    with storage_fault(ctx, monkeypatch, s3) as fault:
+        staff = browser(ctx)
+        login(staff, world.users["caseworker_a1"].username)
+        case_url = f"/app/akten/{world.case_a1.id}"
+        citizen, _receipt = citizen_with_upload(ctx, world, f"vorher-{uuid.uuid4().hex}.pdf")
+        fault.start()
+        try:
+            data = text_pdf(f"Bescheinigung {uuid.uuid4()}")
+            name = f"ausfall-{uuid.uuid4().hex[:8]}.pdf"
+            refused = staff.post(f"{case_url}/upload",
+                                 data={"csrf_token": csrf_of(staff.get(case_url).text)},
+                                 files=[("files", (name, data, "application/pdf"))])
+            assert refused.status_code == expected, refused.text
+            assert "Retry-After" in refused.headers
+            portal = citizen.post("/upload/files",
+                                  data={"csrf_token": csrf_of(citizen.get("/upload/files").text)},
+                                  files=[("files", ("c.pdf", data, "application/pdf"))])
+            assert portal.status_code == expected, portal.text
+            assert "Retry-After" in portal.headers
+            assert name not in staff.get(case_url).text
+        finally:
+            fault.end()
+        stored = staff.post(f"{case_url}/upload",
+                            data={"csrf_token": csrf_of(staff.get(case_url).text)},
+                            files=[("files", (name, data, "application/pdf"))],
+                            headers={"Accept": "application/json"})
+        assert stored.status_code == 201 and stored.json()["stored"] == 1, stored.text
