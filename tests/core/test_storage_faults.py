@@ -31,6 +31,14 @@ def _post(client, world, data: bytes):
                        files={"file": ("a.pdf", data)}, headers=world.headers["caseworker_a1"])
 
 
+def _letter(client, world):
+    """A letter uploaded into the outbox: the same intake path, another feature's route."""
+    from tests.outbox.conftest import make_pdf, upload
+
+    return upload(client, world.headers["caseworker_a1"], world.case_a1.id,
+                  make_pdf(body=f"Bescheid {os.urandom(8).hex()}"))
+
+
 def proxied_store(ctx, proxy) -> S3BlobStore:
     s = ctx.settings
     return S3BlobStore(endpoint=proxy.endpoint, access_key=s.s3_access_key,
@@ -78,6 +86,8 @@ def test_s3_answering_5xx_is_an_outage_for_uploads_and_downloads(ctx, client, wo
         assert response.status_code == 503, response.text
         assert response.json()["error"] == "storage_unavailable"
         assert "Retry-After" in response.headers
+        letter = _letter(client, world)
+        assert letter.status_code == 503 and letter.json()["error"] == "storage_unavailable"
         assert _count(ctx, world.case_a1.id) == before
         download = client.get(f"/api/v1/documents/{stored['id']}/content", headers=headers)
         assert download.status_code == 503, download.text
@@ -95,7 +105,7 @@ def test_full_blob_folder_is_507_storage_full_and_recovers(ctx, client, world, m
     with full_disk(2048) as volume:
         store = LocalBlobStore(volume / "blobs")
         monkeypatch.setattr(ctx, "storage", store)
-        ballast = fill(volume, leave_bytes=64 * 1024)
+        ballast = fill(volume, leave_bytes=0)
         data = unique_pdf("full-disk") + b"%" + os.urandom(256 * 1024) + b"\n%%EOF\n"
         before = _count(ctx, world.case_a1.id)
         response = _post(client, world, data)
@@ -104,6 +114,8 @@ def test_full_blob_folder_is_507_storage_full_and_recovers(ctx, client, world, m
         assert body["error"] == "storage_full"
         assert "full" in body["detail"] and "Free space" in body["detail"]
         assert int(response.headers["Retry-After"]) > 0
+        letter = _letter(client, world)
+        assert letter.status_code == 507 and letter.json()["error"] == "storage_full"
         assert _count(ctx, world.case_a1.id) == before
         assert list((volume / "blobs" / ".tmp").iterdir()) == []  # no half-written file
         assert list(store.iter_blobs()) == []
