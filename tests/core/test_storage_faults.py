@@ -1,6 +1,7 @@
-"""Storage that says "not now" is an outage, never a bug: uploads and downloads answer 503
-(``storage_unavailable``, with ``Retry-After``) or, on a full disk, 507 (``storage_full``),
-leave no row and no temporary file, and work again once the fault is gone.
+"""Storage that says "not now" is an outage, never a bug: uploads (documents, letters,
+delivery items) and downloads answer 503 (``storage_unavailable``, with ``Retry-After``)
+or, on a full disk, 507 (``storage_full``), leave no row and no temporary file, and work
+again once the fault is gone.
 
 Faults are real: the S3 server stopped, an HTTP proxy in front of it answering 500 or 503
 ``SlowDown``, a tmpfs blob folder filled to the brim.
@@ -37,6 +38,26 @@ def _letter(client, world):
 
     return upload(client, world.headers["caseworker_a1"], world.case_a1.id,
                   make_pdf(body=f"Bescheid {os.urandom(8).hex()}"))
+
+
+def _open_delivery(client, world) -> tuple[str, bytes]:
+    """A scanning contractor's delivery with one manifest row, its file not yet sent."""
+    from tests.deliveries.conftest import pdf_bytes, sha
+    from tests.deliveries.test_api import MANIFEST_HEADER, create
+
+    data = pdf_bytes(1, f"Lieferung {os.urandom(6).hex()}")
+    manifest = (MANIFEST_HEADER
+                + f"X1;{world.case_a1.aktenzeichen};Antrag;Titel;1;{sha(data)};x1.pdf\n")
+    created = create(client, world.headers["importer_a"], f"FAULT-{os.urandom(6).hex()}",
+                     manifest)
+    assert created.status_code == 201, created.text
+    return created.json()["id"], data
+
+
+def _send_item(client, world, delivery_id: str, data: bytes):
+    from tests.deliveries.test_api import put
+
+    return put(client, world.headers["importer_a"], delivery_id, "X1", data)
 
 
 def proxied_store(ctx, proxy) -> S3BlobStore:
@@ -77,6 +98,7 @@ def test_s3_answering_5xx_is_an_outage_for_uploads_and_downloads(ctx, client, wo
     the same requests succeed once the server answers again."""
     headers = world.headers["caseworker_a1"]
     stored = _post(client, world, unique_pdf("before-fault")).json()
+    delivery_id, scan = _open_delivery(client, world)
     with faulty_s3(s3.endpoint) as proxy:
         monkeypatch.setattr(ctx, "storage", proxied_store(ctx, proxy))
         data = unique_pdf("during-fault")
@@ -88,6 +110,8 @@ def test_s3_answering_5xx_is_an_outage_for_uploads_and_downloads(ctx, client, wo
         assert "Retry-After" in response.headers
         letter = _letter(client, world)
         assert letter.status_code == 503 and letter.json()["error"] == "storage_unavailable"
+        item = _send_item(client, world, delivery_id, scan)
+        assert item.status_code == 503 and item.json()["error"] == "storage_unavailable"
         assert _count(ctx, world.case_a1.id) == before
         download = client.get(f"/api/v1/documents/{stored['id']}/content", headers=headers)
         assert download.status_code == 503, download.text
@@ -98,6 +122,8 @@ def test_s3_answering_5xx_is_an_outage_for_uploads_and_downloads(ctx, client, wo
         assert again.status_code == 201, again.text
         got = client.get(f"/api/v1/documents/{again.json()['id']}/content", headers=headers)
         assert got.status_code == 200 and got.content == data
+        item = _send_item(client, world, delivery_id, scan)  # the contractor sends again
+        assert item.status_code == 201 and item.json()["outcome"] == "accepted", item.text
 
 
 @pytest.mark.parametrize("ctx", ["embedded"], indirect=True)
@@ -105,6 +131,8 @@ def test_full_blob_folder_is_507_storage_full_and_recovers(ctx, client, world, m
     with full_disk(2048) as volume:
         store = LocalBlobStore(volume / "blobs")
         monkeypatch.setattr(ctx, "storage", store)
+        delivery_id, scan = _open_delivery(client, world)
+        before_blobs = set(store.iter_blobs())  # the delivery's Transfervermerk
         ballast = fill(volume, leave_bytes=0)
         data = unique_pdf("full-disk") + b"%" + os.urandom(256 * 1024) + b"\n%%EOF\n"
         before = _count(ctx, world.case_a1.id)
@@ -116,12 +144,16 @@ def test_full_blob_folder_is_507_storage_full_and_recovers(ctx, client, world, m
         assert int(response.headers["Retry-After"]) > 0
         letter = _letter(client, world)
         assert letter.status_code == 507 and letter.json()["error"] == "storage_full"
+        item = _send_item(client, world, delivery_id, scan)
+        assert item.status_code == 507 and item.json()["error"] == "storage_full"
         assert _count(ctx, world.case_a1.id) == before
         assert list((volume / "blobs" / ".tmp").iterdir()) == []  # no half-written file
-        assert list(store.iter_blobs()) == []
+        assert set(store.iter_blobs()) <= before_blobs
         ballast.unlink()  # an operator freed space
         again = _post(client, world, data)
         assert again.status_code == 201, again.text
+        item = _send_item(client, world, delivery_id, scan)
+        assert item.status_code == 201 and item.json()["outcome"] == "accepted", item.text
         got = client.get(f"/api/v1/documents/{again.json()['id']}/content",
                          headers=world.headers["caseworker_a1"])
         assert got.content == data
