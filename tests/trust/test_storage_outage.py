@@ -174,3 +174,25 @@ def test_web_and_portal_uploads_answer_the_outage_and_store_nothing(ctx, world, 
                             files=[("files", (name, data, "application/pdf"))],
                             headers={"Accept": "application/json"})
         assert stored.status_code == 201 and stored.json()["stored"] == 1, stored.text
+
+
+def test_full_work_folder_is_an_outage_not_a_failure(ctx, client, world, monkeypatch):
+    """The worker's temporary folder (a full tmpfs here) is storage too: processing waits
+    for space instead of failing the document."""
+    import tempfile
+
+    from tests.infra.fault_proxy import fill, full_disk
+
+    doc = upload(client, world, text_pdf(f"Heizkostenabrechnung {uuid.uuid4()}"))
+    with full_disk(1024) as volume:
+        ballast = fill(volume, leave_bytes=0)
+        monkeypatch.setattr(tempfile, "tempdir", str(volume))
+        run_until_idle(ctx)
+        [job] = process_jobs(ctx, [doc["id"]])
+        assert job.status == "queued" and job.outage_since is not None and job.attempts == 0
+        assert status_of(ctx, doc["id"]) == "processing"
+        ballast.unlink()  # space is back
+        make_jobs_due(ctx, [doc["id"]])
+        run_until_idle(ctx)
+        monkeypatch.undo()
+    assert status_of(ctx, doc["id"]) == "ready"
