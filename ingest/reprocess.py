@@ -2,8 +2,11 @@
 
 Used after a fix (a new Tesseract, a raised limit, a repaired file) and by operators after
 an outage. Re-queuing is always safe: the job replaces a version's pages and derived files
-rather than adding to them. A document that already has a queued processing job is
-skipped, so running the command twice does not double the work.
+rather than adding to them. A document that already has a queued or running processing
+job is skipped, so running the command twice does not double the work.
+
+"Everything failed" includes documents that wait without a future: ``received`` or
+``processing`` with no live processing job (see :mod:`akte.operations.document_states`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from sqlalchemy.orm import Session
 from akte.documents.intake import PROCESS_TASK
 from akte.documents.models import Document, DocumentStatus
 from akte.jobs import repository as jobs
-from akte.jobs.models import Job
+from akte.operations import document_states
 from akte.tenants.models import Tenant
 
 
@@ -26,12 +29,16 @@ class DeliveriesUnavailable(Exception):
 
 
 def failed_documents(session: Session, *, tenant_slug: str | None = None) -> list[uuid.UUID]:
+    """Failed documents, then those stuck in received/processing without a live job."""
     stmt = select(Document.id).where(Document.status == DocumentStatus.failed)
+    tenant_id = None
     if tenant_slug:
-        stmt = stmt.join(Tenant, Tenant.id == Document.tenant_id).where(
-            Tenant.slug == tenant_slug
-        )
-    return list(session.scalars(stmt.order_by(Document.received_at, Document.id)))
+        tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
+        if tenant_id is None:
+            return []
+        stmt = stmt.where(Document.tenant_id == tenant_id)
+    failed = list(session.scalars(stmt.order_by(Document.received_at, Document.id)))
+    return failed + [d for d, _status in document_states.stuck(session, tenant_id=tenant_id)]
 
 
 def delivery_documents(session: Session, delivery_id: uuid.UUID) -> list[uuid.UUID]:
@@ -48,11 +55,8 @@ def delivery_documents(session: Session, delivery_id: uuid.UUID) -> list[uuid.UU
 
 
 def queued_documents(session: Session) -> set[str]:
-    """Ids of documents whose processing job is already waiting."""
-    payloads = session.scalars(
-        select(Job.payload).where(Job.kind == PROCESS_TASK, Job.status == "queued")
-    )
-    return {str(p.get("document_id")) for p in payloads if isinstance(p, dict)}
+    """Ids of documents whose processing job is already waiting or running."""
+    return document_states.live_processing(session)
 
 
 def requeue(session: Session, document_ids: Iterable[uuid.UUID],

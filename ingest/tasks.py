@@ -17,15 +17,24 @@ taken over by a second worker; a killed worker's job is claimable once the lease
 Safe to run twice and safe to be killed at any point: nothing is visible until step 3
 commits, and step 3 replaces rather than appends. Bad input (``ProcessingFailed``) ends the
 job as done with the document ``failed``: retrying cannot fix it, ``akte reprocess`` can
-be used after a fix. Storage or database outages raise, so the queue retries with backoff.
-An unexpected error also marks the document ``failed`` and parks the job as dead
-(:class:`PermanentJobError`), so a bug never loops and never hides.
+be used after a fix. A missing or damaged original is bad data too; its reason says to
+restore the blob from backup and run ``akte fsck --repair``, which then re-queues it.
+
+Storage or database outages ("not now": S3 5xx or unreachable, a full blob folder or work
+folder) raise, so the queue retries with back-off for ``AKTE_JOB_OUTAGE_SECONDS`` without
+the document failing. A processing step that fails while the work folder's disk is full
+is such an outage too, not bad input. An unexpected error marks the document ``failed``
+and parks the job as dead (:class:`PermanentJobError`), so a bug never loops and never
+hides. Whenever the job is given up as dead, :func:`document_given_up` moves a document
+still ``received``/``processing`` to ``failed`` with a reason that says what happens next,
+so no document waits for a job that will never run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -33,13 +42,17 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
-from akte.core.errors import ServiceUnavailable
+from akte.core.errors import InsufficientStorage, ServiceUnavailable
+from akte.core.storage import blob_key
 from akte.documents import events, repository
 from akte.documents.models import Document, DocumentPage, DocumentStatus
-from akte.jobs.registry import PermanentJobError, task
+from akte.jobs.registry import JobDeath, PermanentJobError, on_dead, task
+from akte.jobs.transient import describe_outage, is_transient
+from akte.operations.fsck import original_lost_reason
 from ingest.lease import kept_alive
 from ingest.limits import Limits, ProcessingFailed
 from ingest.processor import Processed, process_file
@@ -50,6 +63,8 @@ log = logging.getLogger("akte.ingest")
 LIMITS_EXTENSION = "ingest.limits"
 TASK = "ingest.process_document"
 _TRANSIENT = (ServiceUnavailable, SQLAlchemyError, OSError)
+#: Less free space than this in the work folder after a failed step: the disk is to blame.
+WORKDIR_FULL_BYTES = 4 * 1024 * 1024
 
 
 def limits_for(ctx: AppContext) -> Limits:
@@ -77,11 +92,16 @@ def process_document(ctx: AppContext, payload: dict[str, Any]) -> None:
             archive = ctx.storage.put_path(processed.archive_path)
             thumbnail = ctx.storage.put_bytes(processed.thumbnail_png)
         except ProcessingFailed as exc:
+            if _disk_full(workdir):
+                raise InsufficientStorage(
+                    f"the work folder {workdir.parent} is full: {exc}") from exc
             _record_failure(ctx, document_id, version_no, str(exc))
             return
         except _TRANSIENT:
             raise
         except Exception as exc:
+            if is_transient(exc):
+                raise
             log.exception("processing document %s v%s failed unexpectedly", document_id,
                           version_no)
             _record_failure(ctx, document_id, version_no,
@@ -91,17 +111,31 @@ def process_document(ctx: AppContext, payload: dict[str, Any]) -> None:
                         thumbnail.sha256)
 
 
+def _disk_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path).free < WORKDIR_FULL_BYTES
+    except OSError:
+        return False
+
+
 def _fetch_original(ctx: AppContext, sha256: str, target: Path) -> Path:
-    """Copy the original out of storage (read-only access) and verify it is intact."""
+    """Copy the original out of storage (read-only access) and verify it is intact.
+
+    A missing or damaged original is bad data, not an outage: retrying cannot mend it.
+    """
     if ctx.storage.stat(sha256) is None:
-        raise ProcessingFailed("the original file is missing from storage")
+        raise ProcessingFailed(original_lost_reason(sha256, missing=True))
     digest = hashlib.sha256()
-    with target.open("wb") as out:
-        for chunk in ctx.storage.iter_range(sha256):
-            digest.update(chunk)
-            out.write(chunk)
+    try:
+        with target.open("wb") as out:
+            for chunk in ctx.storage.iter_range(sha256):
+                digest.update(chunk)
+                out.write(chunk)
+    except FileNotFoundError as exc:  # deleted between stat and read
+        raise ProcessingFailed(original_lost_reason(sha256, missing=True)) from exc
     if digest.hexdigest() != sha256:
-        raise ServiceUnavailable("the stored original did not match its SHA-256 on reading")
+        log.error("stored original %s does not match its SHA-256", blob_key(sha256))
+        raise ProcessingFailed(original_lost_reason(sha256, missing=False))
     return target
 
 
@@ -137,3 +171,33 @@ def _record_failure(ctx: AppContext, document_id: uuid.UUID, version_no: int,
         document.status = DocumentStatus.failed
         document.status_reason = reason
     log.info("document %s v%s failed: %s", document_id, version_no, reason)
+
+
+@on_dead(TASK)
+def document_given_up(session: Session, payload: dict[str, Any], death: JobDeath) -> None:
+    """The job will not run again: its document must not stay ``received``/``processing``."""
+    try:
+        document_id = uuid.UUID(str(payload["document_id"]))
+        version_no = int(payload["version_no"])
+    except (KeyError, ValueError):
+        return
+    document = session.get(Document, document_id)
+    if (document is None or document.current_version != version_no
+            or document.status not in (DocumentStatus.received, DocumentStatus.processing)):
+        return
+    document.status = DocumentStatus.failed
+    document.status_reason = given_up_reason(death)
+    session.flush()
+    events.document_changed(session, document_id)
+    log.warning("document %s v%s failed: %s", document_id, version_no, document.status_reason)
+
+
+def given_up_reason(death: JobDeath) -> str:
+    """What happened, and the way forward, in one line for the document's status."""
+    if death.outage_seconds is not None:
+        what = "blob storage full" if "InsufficientStorage" in death.error else (
+            "storage unavailable")
+        return (f"processing could not finish: {what} for "
+                f"{describe_outage(death.outage_seconds)} — `akte reprocess` will retry")
+    return (f"processing could not finish after {death.attempts} attempts "
+            f"({death.error[:200]}) — `akte reprocess` will retry")

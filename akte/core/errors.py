@@ -11,9 +11,12 @@
     ├── UnsupportedMediaType (415)
     ├── Unprocessable (422)
     ├── TooManyRequests (429)
-    └── ServiceUnavailable (503)   object storage or database unreachable
+    ├── ServiceUnavailable (503)   object storage or database unreachable
+    │   └── StorageUnavailable (503 storage_unavailable)  object store or disk: "not now"
+    │       └── InsufficientStorage (507 storage_full)    the blob folder or bucket is full
 
-The JSON body is always ``{"error": code, "detail": text}``.
+The JSON body is always ``{"error": code, "detail": text}``. An error with a
+``retry_after`` (seconds) is answered with a ``Retry-After`` header too.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class ErrorBody(BaseModel):
 class AkteError(Exception):
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
+    #: Seconds after which a client may try again (``Retry-After``); ``None``: no header.
+    retry_after: ClassVar[int | None] = None
 
     def __init__(self, detail: str, *, code: str | None = None) -> None:
         super().__init__(detail)
@@ -85,6 +90,24 @@ class TooManyRequests(AkteError):
 class ServiceUnavailable(AkteError):
     status_code = 503
     code = "service_unavailable"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """Object storage or the blob folder cannot serve the request *now*: connection refused,
+    timeouts, HTTP 5xx or ``SlowDown`` from S3, EIO. Nothing is wrong with the data; the
+    same request succeeds once storage is back, and jobs retry instead of failing."""
+
+    code = "storage_unavailable"
+    retry_after = 30
+
+
+class InsufficientStorage(StorageUnavailable):
+    """The blob folder's disk (or the bucket's quota) is full: ENOSPC, EDQUOT. Nothing was
+    stored; an operator must free or add space, then the same upload succeeds."""
+
+    status_code = 507
+    code = "storage_full"
+    retry_after = 300
 
 
 def responses(*errors: type[AkteError]) -> dict[int | str, dict[str, Any]]:

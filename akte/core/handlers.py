@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from akte.core.errors import AkteError
+from akte.core.errors import AkteError, StorageUnavailable
 
 log = logging.getLogger("akte.api")
 
@@ -63,7 +63,12 @@ def install_exception_handlers(app: FastAPI) -> None:
     async def _akte_error(request: Request, exc: AkteError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
         headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After of a 429
-        return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+        if exc.retry_after is not None:
+            headers.setdefault("Retry-After", str(exc.retry_after))
+        if isinstance(exc, StorageUnavailable):
+            log.warning("storage fault on %s %s: %s", request.method, request.url.path,
+                        exc.detail)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

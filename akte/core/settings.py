@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     search_database_url: str | None = None
     #: Whoosh on PostgreSQL: make this host the owner of the search index (after moving it).
     search_claim_index: bool = False
+    #: How long a job keeps retrying storage or database outages ("not now" errors) before it
+    #: is given up as dead; such retries do not use up ``job_max_attempts``.
+    job_outage_seconds: int = Field(default=2 * 3600, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

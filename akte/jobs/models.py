@@ -2,7 +2,10 @@
 
 States: ``queued`` → ``running`` → ``done``; a failure goes back to ``queued`` with a later
 ``run_after`` (exponential backoff) until ``max_attempts``, then ``dead``. A ``running`` job
-whose lease expired (its worker died) is claimable again.
+whose lease expired (its worker died) is claimable again. An outage ("not now": storage or
+database unreachable, disk full) does not use up attempts: ``outage_since`` records when the
+job first met it, and the job is retried until the outage has lasted longer than
+``AKTE_JOB_OUTAGE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -29,5 +32,6 @@ class Job(Base):
     locked_by: Mapped[str | None] = mapped_column(String(200))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    outage_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

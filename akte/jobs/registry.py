@@ -8,13 +8,33 @@ deleted, and is safe to run twice: a worker may die after the work and before ``
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from akte.core.context import AppContext
 
 TaskHandler = Callable[[AppContext, dict[str, Any]], None]
 
+
+@dataclass(frozen=True)
+class JobDeath:
+    """Why a job was given up: its last error, and how long an outage it waited out."""
+
+    kind: str
+    error: str
+    attempts: int
+    #: Seconds the job retried a storage or database outage; ``None``: not an outage.
+    outage_seconds: float | None
+
+
+#: Called in the transaction that marks a job ``dead``, so what the job was for (a
+#: document) never keeps a state that waits for it.
+DeadJobHook = Callable[[Session, dict[str, Any], JobDeath], None]
+
 _HANDLERS: dict[str, TaskHandler] = {}
+_DEAD_HOOKS: dict[str, DeadJobHook] = {}
 #: Whether every feature's ``tasks`` module was imported (one imported early is not enough).
 _LOADED = False
 
@@ -23,12 +43,33 @@ class PermanentJobError(Exception):
     """A failure that retrying cannot fix: the job goes straight to ``dead``."""
 
 
+class TransientJobError(Exception):
+    """An outage ("not now"): retried with back-off for ``AKTE_JOB_OUTAGE_SECONDS``
+    without using up attempts (see :func:`akte.jobs.transient.is_transient`)."""
+
+
 def task(name: str) -> Callable[[TaskHandler], TaskHandler]:
     def register(fn: TaskHandler) -> TaskHandler:
         _HANDLERS[name] = fn
         return fn
 
     return register
+
+
+def on_dead(name: str) -> Callable[[DeadJobHook], DeadJobHook]:
+    """Register what to do when a job of kind ``name`` is given up as ``dead``."""
+
+    def register(fn: DeadJobHook) -> DeadJobHook:
+        _DEAD_HOOKS[name] = fn
+        return fn
+
+    return register
+
+
+def dead_hook_for(name: str) -> DeadJobHook | None:
+    if not _LOADED:
+        load_task_modules()
+    return _DEAD_HOOKS.get(name)
 
 
 def handler_for(name: str) -> TaskHandler | None:

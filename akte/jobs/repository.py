@@ -19,6 +19,9 @@ from akte.jobs.models import Job
 
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
+#: Longest wait between two tries of a job that meets an outage: it resumes within five
+#: minutes of storage coming back.
+OUTAGE_MAX_DELAY_SECONDS = 300
 
 
 def enqueue(
@@ -76,26 +79,62 @@ def complete(session: Session, job_id: int, worker_id: str) -> None:
     session.execute(
         update(Job)
         .where(Job.id == job_id, Job.locked_by == worker_id)
-        .values(status="done", finished_at=utcnow(), locked_until=None, last_error=None)
+        .values(status="done", finished_at=utcnow(), locked_until=None, last_error=None,
+                outage_since=None)
     )
 
 
-def fail(session: Session, job_id: int, worker_id: str, error: str, *, permanent: bool) -> str:
-    """Back off and retry, or park as ``dead`` after ``max_attempts``; returns the new status."""
+def fail(
+    session: Session,
+    job_id: int,
+    worker_id: str,
+    error: str,
+    *,
+    permanent: bool,
+    transient: bool = False,
+    outage_seconds: float = 7200,
+) -> str:
+    """Back off and retry, or park as ``dead``; returns the new status.
+
+    An ordinary failure uses up one of ``max_attempts``. A ``transient`` one (an outage)
+    does not: the job is retried with back-off capped at :data:`OUTAGE_MAX_DELAY_SECONDS`
+    until the outage it first met at ``outage_since`` has lasted ``outage_seconds``.
+    """
     job = session.get(Job, job_id)
     if job is None or job.locked_by != worker_id:
         return "lost"
-    if permanent or job.attempts >= job.max_attempts:
-        job.status = "dead"
-        job.finished_at = utcnow()
+    now = utcnow()
+    if transient and not permanent:
+        job.attempts = max(job.attempts - 1, 0)  # an outage is not the job's fault
+        job.outage_since = job.outage_since or now
+        waited = (now - job.outage_since).total_seconds()
+        if waited >= outage_seconds:
+            job.status = "dead"
+            job.finished_at = now
+        else:
+            delay = min(max(BACKOFF_BASE_SECONDS, waited / 2), OUTAGE_MAX_DELAY_SECONDS)
+            job.status = "queued"
+            job.run_after = now + timedelta(seconds=delay)
     else:
-        delay = min(BACKOFF_BASE_SECONDS * 2 ** (job.attempts - 1), BACKOFF_MAX_SECONDS)
-        job.status = "queued"
-        job.run_after = utcnow() + timedelta(seconds=delay)
+        job.outage_since = None
+        if permanent or job.attempts >= job.max_attempts:
+            job.status = "dead"
+            job.finished_at = now
+        else:
+            delay = min(BACKOFF_BASE_SECONDS * 2 ** (job.attempts - 1), BACKOFF_MAX_SECONDS)
+            job.status = "queued"
+            job.run_after = now + timedelta(seconds=delay)
     job.locked_until = None
     job.last_error = error[:4000]
     session.flush()
     return job.status
+
+
+def outage_seconds_of(job: Job) -> float | None:
+    """How long the job has been meeting an outage, or ``None``."""
+    if job.outage_since is None:
+        return None
+    return (utcnow() - job.outage_since).total_seconds()
 
 
 def retry(session: Session, job_id: int) -> Job | None:
@@ -104,6 +143,7 @@ def retry(session: Session, job_id: int) -> Job | None:
         return None
     job.status = "queued"
     job.attempts = 0
+    job.outage_since = None
     job.run_after = utcnow()
     session.flush()
     return job

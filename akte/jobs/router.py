@@ -28,6 +28,8 @@ class JobRead(BaseModel):
     max_attempts: int
     run_after: datetime
     last_error: str | None
+    #: When the job first met the storage/database outage it is waiting out, if any.
+    outage_since: datetime | None = None
     created_at: datetime
     finished_at: datetime | None
 

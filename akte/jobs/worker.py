@@ -7,6 +7,11 @@ The same code runs as ``akte worker`` (one process per core, any number of machi
 on the embedded default, as a thread inside the API process. A handler exception never
 ends the loop: the job is retried with backoff or parked as ``dead``; ``SIGTERM`` lets the
 current job finish, then the loop stops.
+
+An outage (:func:`akte.jobs.transient.is_transient`) is retried for
+``AKTE_JOB_OUTAGE_SECONDS`` without using up attempts. When a job is given up as ``dead``,
+its kind's :func:`~akte.jobs.registry.on_dead` hook runs in the same transaction, so the
+document it was processing moves to ``failed`` with a reason instead of waiting for ever.
 """
 
 from __future__ import annotations
@@ -17,10 +22,20 @@ import socket
 import threading
 import traceback
 
+from sqlalchemy.orm import Session
+
 from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.jobs import repository
-from akte.jobs.registry import PermanentJobError, handler_for, registered_kinds
+from akte.jobs.models import Job
+from akte.jobs.registry import (
+    JobDeath,
+    PermanentJobError,
+    dead_hook_for,
+    handler_for,
+    registered_kinds,
+)
+from akte.jobs.transient import is_transient
 
 log = logging.getLogger("akte.worker")
 
@@ -44,7 +59,7 @@ def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | No
         job_id, kind, payload = job.id, job.kind, dict(job.payload)
     handler = handler_for(kind)
     error: str | None = None
-    permanent = False
+    permanent = transient = False
     if handler is None:
         error, permanent = f"no handler for job kind {kind!r}", True
     else:
@@ -53,14 +68,36 @@ def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | No
         except PermanentJobError as exc:
             error, permanent = str(exc), True
         except Exception as exc:  # a job's failure must never end the worker
+            transient = is_transient(exc)
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
     with session_scope(ctx.session_factory) as session:
         if error is None:
             repository.complete(session, job_id, worker_id)
         else:
-            status = repository.fail(session, job_id, worker_id, error, permanent=permanent)
-            log.warning("job %s (%s) failed, now %s: %s", job_id, kind, status, error[:300])
+            status = repository.fail(session, job_id, worker_id, error, permanent=permanent,
+                                     transient=transient,
+                                     outage_seconds=ctx.settings.job_outage_seconds)
+            log.warning("job %s (%s) failed%s, now %s: %s", job_id, kind,
+                        " (outage)" if transient else "", status, error[:300])
+            if status == "dead":
+                _after_death(session, job_id, kind, payload, error, transient)
     return True
+
+
+def _after_death(session: Session, job_id: int, kind: str, payload: dict, error: str,
+                 transient: bool) -> None:
+    """Run the kind's dead-job hook; a failing hook never undoes the job's ``dead``."""
+    hook = dead_hook_for(kind)
+    job = session.get(Job, job_id)
+    if hook is None or job is None:
+        return
+    death = JobDeath(kind=kind, error=error.split("\n", 1)[0], attempts=job.attempts,
+                     outage_seconds=repository.outage_seconds_of(job) if transient else None)
+    try:
+        with session.begin_nested():
+            hook(session, payload, death)
+    except Exception:  # the hook's trouble is logged; the job stays dead and visible
+        log.exception("dead-job hook of %s failed for job %s", kind, job_id)
 
 
 def run_until_idle(ctx: AppContext, max_jobs: int = 100_000) -> int:

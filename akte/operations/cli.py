@@ -20,8 +20,9 @@ def fsck(
         float, typer.Option(help="wait before deleting orphans (uploads in flight)")
     ] = 5.0,
 ) -> None:
-    """Report blobs without rows, rows without blobs, checksum mismatches and index drift;
-    exit 1 if anything is wrong (and was not repaired)."""
+    """Report blobs without rows, rows without blobs, checksum mismatches, documents whose
+    state waits for nothing, and index drift. Exit 1 if anything is wrong; with --repair,
+    exit 1 while something remains that only a person can fix (printed with what to do)."""
     from akte.core.context import AppContext
     from akte.core.settings import get_settings
     from akte.operations.fsck import check
@@ -49,6 +50,15 @@ def fsck(
     typer.echo(f"checksum mismatches: {len(report.corrupt)}")
     for digest in report.corrupt[:20]:
         typer.echo(f"  {digest}")
+    typer.echo(f"documents waiting without a processing job: {len(report.stuck)}")
+    for document_id, status in report.stuck[:20]:
+        typer.echo(f"  {document_id} ({status})")
+    typer.echo(f"ready documents without archive PDF or page texts: {len(report.incomplete)}")
+    for document_id in report.incomplete[:20]:
+        typer.echo(f"  {document_id}")
+    typer.echo(f"failed documents whose original is back: {len(report.restored)}")
+    for finding in report.findings[:50]:
+        typer.echo(f"{finding.check}: {finding.subject}: {finding.problem}")
     if report.index is None:
         typer.echo("search index: not checked (search package not installed)")
     else:
@@ -56,10 +66,20 @@ def fsck(
     typer.echo(f"damaged page texts: {len(report.damaged_texts)}")
     for item in report.damaged_texts[:20]:
         typer.echo(f"  {item} (repair re-processes it from the original)")
+    todo = report.needs_person
+    if todo:
+        typer.echo(f"needs a person ({len(todo)}):")
+        for problem, action in todo[:50]:
+            typer.echo(f"  {problem}: {action}")
+    if repair:
+        typer.echo(f"repaired {len(report.repaired)}")
+        if todo:
+            raise typer.Exit(1)
+        if report.repaired:
+            typer.echo("run akte fsck again to confirm")
+        return
     if report.clean:
         typer.echo("consistent")
-    elif repair:
-        typer.echo(f"repaired {len(report.repaired)} problem(s); run akte fsck again to confirm")
-    else:
-        typer.echo("INCONSISTENT: run akte fsck --repair", err=True)
-        raise typer.Exit(1)
+        return
+    typer.echo("INCONSISTENT: run akte fsck --repair", err=True)
+    raise typer.Exit(1)

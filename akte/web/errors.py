@@ -29,6 +29,7 @@ TITLES = {
     422: "Angaben unvollständig",
     429: "Zu viele Versuche",
     503: "Vorübergehend nicht verfügbar",
+    507: "Speicher voll",
 }
 
 
@@ -50,6 +51,9 @@ class PageRoute(APIRoute):
                     "heading": TITLES.get(exc.status_code, "Fehler"),
                     "detail": exc.detail,
                 }
-                return render(request, "error.html", context, exc.status_code)
+                response = render(request, "error.html", context, exc.status_code)
+                if exc.retry_after is not None:
+                    response.headers["Retry-After"] = str(exc.retry_after)
+                return response
 
         return handler

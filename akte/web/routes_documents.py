@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from akte.case_files import service as case_files
 from akte.core.dependencies import Context, DbSession
-from akte.core.errors import AkteError
+from akte.core.errors import AkteError, StorageUnavailable
 from akte.documents import repository as document_repo
 from akte.documents import service as documents
 from akte.documents.downloads import download_response
@@ -111,6 +111,8 @@ def upload(
                     max_bytes=ctx.settings.max_upload_bytes,
                 )
             stored += 1
+        except StorageUnavailable:
+            raise  # an outage refuses the request (503/507), not one file
         except AkteError as exc:
             messages.append(f"{item.filename}: {exc.detail}")
     if not stored and not messages:

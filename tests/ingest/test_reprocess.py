@@ -93,3 +93,28 @@ def test_exactly_one_selection_is_required(ctx: AppContext) -> None:
     assert reprocess(ctx).exit_code == 2
     assert reprocess(ctx, "--failed", str(uuid.uuid4())).exit_code == 2
     assert reprocess(ctx, "kein-uuid").exit_code == 2
+
+
+def test_failed_includes_documents_stuck_without_a_job(ctx: AppContext, world: World) -> None:
+    """A document left ``processing`` by a job that is dead (as jobs died before dead-job
+    hooks existed) has no future but ``reprocess --failed``; one whose job is still
+    queued is not touched."""
+    from sqlalchemy import update
+
+    from akte.documents.models import Document
+
+    stuck = add_document(ctx, world, samples.text_pdf([samples.NOTICE]))
+    waiting = add_document(ctx, world, samples.text_pdf([samples.LETTER]))
+    with session_scope(ctx.session_factory) as session:
+        for job in session.scalars(select(Job).where(Job.kind == "ingest.process_document",
+                                                     Job.status == "queued")):
+            if job.payload.get("document_id") == str(stuck):
+                job.status, job.last_error = "dead", "killed"
+        session.execute(update(Document).where(Document.id == stuck)
+                        .values(status="processing"))
+    result = reprocess(ctx, "--failed", "--tenant", world.tenant_a.slug)
+    assert result.exit_code == 0, result.output
+    assert queued_jobs_for(ctx, stuck) == 1 and queued_jobs_for(ctx, waiting) == 1
+    assert load(ctx, stuck)[0].status == "received"
+    process(ctx)
+    assert load(ctx, stuck)[0].status == "ready" and load(ctx, waiting)[0].status == "ready"

@@ -8,8 +8,10 @@ what was written) and never overwrite. Two backends:
 * :class:`S3BlobStore`: any S3-compatible server through the ``minio`` client (MinIO in
   docker-compose, SeaweedFS in the tests, AWS S3 or any other in production).
 
-Backend failures (server unreachable, timeouts) surface as
-:class:`akte.core.errors.ServiceUnavailable`, never as a bare client exception.
+Backend failures that mean "not now" (server unreachable, timeouts, HTTP 5xx, ``SlowDown``,
+EIO) surface as :class:`akte.core.errors.StorageUnavailable` (503), a full disk as
+:class:`akte.core.errors.InsufficientStorage` (507), never as a bare client exception
+(:mod:`akte.core.storage.faults`).
 
 Reads that leave akte are verified chunk by chunk against digests recorded in the database
 when the blob was written (:mod:`.digests`, :mod:`.verified`); see ``README.md``.

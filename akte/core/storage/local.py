@@ -2,6 +2,9 @@
 
 ``os.link`` fails if the target exists, so a write can never replace a stored blob, and a
 crash leaves at most a stray temporary file (cleaned on the next start), never a torn blob.
+A full disk (ENOSPC, EDQUOT) raises ``InsufficientStorage``, a failing one (EIO …)
+``StorageUnavailable``, with the temporary file removed; a missing blob stays
+``FileNotFoundError`` (see :mod:`.faults`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from akte.core.storage.base import (
     sha256_from_key,
     verify,
 )
+from akte.core.storage.faults import translated, translated_iter
 
 
 class LocalBlobStore(BlobStoreBase):
@@ -36,6 +40,10 @@ class LocalBlobStore(BlobStoreBase):
         return self.root / blob_key(sha256)
 
     def put_file(self, fileobj: BinaryIO, *, sha256: str, size: int) -> bool:
+        with translated():
+            return self._put_file(fileobj, sha256=sha256, size=size)
+
+    def _put_file(self, fileobj: BinaryIO, *, sha256: str, size: int) -> bool:
         target = self._path(sha256)
         if target.exists():
             return False
@@ -59,15 +67,19 @@ class LocalBlobStore(BlobStoreBase):
                 os.unlink(tmp_name)
 
     def exists(self, sha256: str) -> bool:
-        return self._path(sha256).exists()
+        return self.stat(sha256) is not None
 
     def stat(self, sha256: str) -> BlobInfo | None:
         try:
-            return BlobInfo(sha256, self._path(sha256).stat().st_size)
+            with translated():
+                return BlobInfo(sha256, self._path(sha256).stat().st_size)
         except FileNotFoundError:
             return None
 
     def iter_range(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        return translated_iter(self._iter_range(sha256, start, end))
+
+    def _iter_range(self, sha256: str, start: int, end: int | None) -> Iterator[bytes]:
         path = self._path(sha256)
         with path.open("rb") as fh:
             fh.seek(start)
@@ -82,10 +94,12 @@ class LocalBlobStore(BlobStoreBase):
                 yield chunk
 
     def read_bytes(self, sha256: str) -> bytes:
-        return self._path(sha256).read_bytes()
+        with translated():
+            return self._path(sha256).read_bytes()
 
     def delete(self, sha256: str) -> None:
-        self._path(sha256).unlink(missing_ok=True)
+        with translated():
+            self._path(sha256).unlink(missing_ok=True)
 
     def iter_blobs(self) -> Iterator[str]:
         base = self.root / "sha256"

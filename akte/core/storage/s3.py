@@ -3,8 +3,9 @@
 The bucket is created on start-up if missing. Uploads stream in 16 MiB parts, so a 200 MB
 scan never sits in memory. A write is verified: the bytes sent must hash to the expected
 SHA-256, the stored object must have the expected size, and a single-part upload's ETag
-must equal the MD5 of what was sent. Network failures become ``ServiceUnavailable`` (503)
-after a short, bounded retry, so an outage fails fast instead of hanging requests.
+must equal the MD5 of what was sent. Every "not now" answer — network failures, HTTP 5xx
+(``ServerError``), ``SlowDown`` — becomes ``StorageUnavailable`` (503) after a short, bounded
+retry, so an outage fails fast instead of hanging requests (see :mod:`.faults`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import BinaryIO
 
 import urllib3
 from minio import Minio
-from minio.error import S3Error
+from minio.error import InvalidResponseError, S3Error, ServerError
 
-from akte.core.errors import ServiceUnavailable
+from akte.core.errors import StorageUnavailable
 from akte.core.storage.base import (
     CHUNK_SIZE,
     BlobInfo,
@@ -26,13 +27,17 @@ from akte.core.storage.base import (
     sha256_from_key,
     verify,
 )
+from akte.core.storage.faults import classify, translated, translated_iter
 
 PART_SIZE = 16 * 1024 * 1024
-_NETWORK_ERRORS = (urllib3.exceptions.HTTPError, OSError)
+_NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}
 
 
-def _unavailable(exc: Exception) -> ServiceUnavailable:
-    return ServiceUnavailable(f"object storage is not reachable: {type(exc).__name__}")
+def _unavailable(exc: Exception) -> StorageUnavailable:
+    """Any error of a probe (stat, bucket check) that is not "missing" is an outage."""
+    return classify(exc) or StorageUnavailable(
+        f"object storage is not usable: {getattr(exc, 'code', None) or type(exc).__name__}"
+    )
 
 
 class S3BlobStore(BlobStoreBase):
@@ -63,20 +68,19 @@ class S3BlobStore(BlobStoreBase):
 
     def ensure_bucket(self) -> None:
         try:
-            if not self.client.bucket_exists(self.bucket):
-                self.client.make_bucket(self.bucket)
+            with translated():
+                if not self.client.bucket_exists(self.bucket):
+                    self.client.make_bucket(self.bucket)
         except S3Error as exc:
             if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
                 raise
-        except _NETWORK_ERRORS as exc:
-            raise _unavailable(exc) from exc
 
     def put_file(self, fileobj: BinaryIO, *, sha256: str, size: int) -> bool:
         key = blob_key(sha256)
         if self.stat(sha256) is not None:
             return False
         reader = HashingReader(fileobj, sha256=sha256, size=size)
-        try:
+        with translated():
             result = self.client.put_object(
                 self.bucket,
                 key,
@@ -85,8 +89,6 @@ class S3BlobStore(BlobStoreBase):
                 part_size=PART_SIZE,
                 metadata={"x-amz-meta-sha256": sha256},
             )
-        except _NETWORK_ERRORS as exc:
-            raise _unavailable(exc) from exc
         verify(reader, sha256=sha256, size=size)
         stored = self.stat(sha256)
         etag = (result.etag or "").strip('"')
@@ -97,7 +99,7 @@ class S3BlobStore(BlobStoreBase):
             or (single_part and etag != reader.md5.hexdigest())
         ):
             self._delete_key(key)
-            raise ServiceUnavailable("object storage did not confirm the written blob")
+            raise StorageUnavailable("object storage did not confirm the written blob")
         return True
 
     def exists(self, sha256: str) -> bool:
@@ -107,23 +109,22 @@ class S3BlobStore(BlobStoreBase):
         try:
             obj = self.client.stat_object(self.bucket, blob_key(sha256))
         except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}:
+            if exc.code in _NOT_FOUND:
                 return None
             raise _unavailable(exc) from exc
-        except _NETWORK_ERRORS as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ServerError,
+                InvalidResponseError) as exc:
             raise _unavailable(exc) from exc
         return BlobInfo(sha256, int(obj.size or 0))
 
     def iter_range(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         length = 0 if end is None else end - start + 1
-        try:
+        with translated():
             response = self.client.get_object(
                 self.bucket, blob_key(sha256), offset=start, length=length
             )
-        except _NETWORK_ERRORS as exc:
-            raise _unavailable(exc) from exc
         try:
-            yield from response.stream(CHUNK_SIZE)
+            yield from translated_iter(response.stream(CHUNK_SIZE))
         finally:
             response.close()
             response.release_conn()
@@ -132,24 +133,21 @@ class S3BlobStore(BlobStoreBase):
         return b"".join(self.iter_range(sha256))
 
     def _delete_key(self, key: str) -> None:
-        try:
+        with translated():
             self.client.remove_object(self.bucket, key)
-        except _NETWORK_ERRORS as exc:
-            raise _unavailable(exc) from exc
 
     def delete(self, sha256: str) -> None:
         self._delete_key(blob_key(sha256))
 
     def iter_blobs(self) -> Iterator[str]:
-        try:
+        with translated():
             for obj in self.client.list_objects(self.bucket, prefix="sha256/", recursive=True):
                 if obj.object_name and (sha := sha256_from_key(obj.object_name)):
                     yield sha
-        except _NETWORK_ERRORS as exc:
-            raise _unavailable(exc) from exc
 
     def check(self) -> None:
         try:
             self.client.bucket_exists(self.bucket)
-        except (S3Error, *_NETWORK_ERRORS) as exc:
+        except (S3Error, ServerError, InvalidResponseError, urllib3.exceptions.HTTPError,
+                OSError) as exc:
             raise _unavailable(exc) from exc
