@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from akte.audit import service as audit
 from akte.auth.principal import Principal
 from akte.core.database import utcnow
-from akte.core.errors import Conflict, NotFound, Unprocessable
+from akte.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from akte.core.storage import BlobStore
 from akte.core.storage.base import hash_file
 from akte.documents.models import Document
@@ -58,13 +58,13 @@ def get_visible(session: Session, principal: Principal, delivery_id: uuid.UUID) 
 def get_writable(session: Session, principal: Principal, delivery_id: uuid.UUID) -> Delivery:
     """The delivery, if the caller may feed it (the tenant's importer); 403 for a tenant
     admin who may only read it, 404 for anyone who may not see it."""
-    get_visible(session, principal, delivery_id)
-    principal.require_role(Role.importer)
+    principal.require_role(*READ_ROLES)
     delivery = session.scalar(
         repository.writable_statement(principal).where(Delivery.id == delivery_id)
     )
     if delivery is None:
-        raise NotFound("delivery not found")
+        get_visible(session, principal, delivery_id)  # 404 unless the caller may read it
+        raise Forbidden("only the importer feeds and commits a delivery")
     return delivery
 
 

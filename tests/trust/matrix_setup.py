@@ -22,9 +22,10 @@ from akte.core.database import session_scope
 from akte.jobs import repository as jobs
 from akte.retention.models import LegalHold, RetentionRule
 from akte.users.models import Membership, Role
-from tests.builders import bearer, make_org_unit, make_user, make_world, unique
+from tests.builders import api_key_headers, bearer, make_org_unit, make_user, make_world, unique
 from tests.deliveries.conftest import TRANSFERVERMERK
 from tests.trust.helpers import text_pdf, unique_pdf
+from tests.web.conftest import browser, login
 
 ROLES = [
     "cw_access",  # caseworker of the Akte's org unit
@@ -49,6 +50,8 @@ class Matrix:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
     citizen_cookie: str = ""
+    #: logged-in browsers of the web workspace, per role (see ``WEB_ROLES``)
+    web: dict[str, TestClient] = field(default_factory=dict)
 
     def as_cw(self, method: str, url: str, **kwargs: Any):  # type: ignore[no-untyped-def]
         r = self.client.request(method, url, headers=self.headers["cw_access"], **kwargs)
@@ -105,6 +108,7 @@ def build(ctx: AppContext, client: TestClient) -> Matrix:
     with session_scope(ctx.session_factory) as session:
         admin_b = make_user(session, world.tenant_b, Role.tenant_admin)
         m.headers["admin_other_tenant"] = bearer(ctx, admin_b)
+        world.users["admin_b"] = admin_b
     m.headers.update({
         "cw_access": h["caseworker_a1"], "cw_granted": h["caseworker_a2"],
         "cw_no_grant": h["caseworker_none"], "cw_other_tenant": h["caseworker_b"],
@@ -133,15 +137,96 @@ def build(ctx: AppContext, client: TestClient) -> Matrix:
     # a sealed outbox batch needs the batching schedule: an unknown id (nobody reaches it)
     m.ids["batch_id"] = str(uuid.uuid4())
     m.citizen_cookie = _citizen_cookie(m)
+    _foreign(m)
     return m
+
+
+# -- foreign objects: what a missing scope filter would let through ------------------------
+
+#: Roles whose lists and pages are checked for foreign ids; each role may use the list,
+#: so only the row filter stands between them and another org unit's or tenant's data.
+WEB_ROLES = {"cw_access": "caseworker_a1", "cw_other_tenant": "caseworker_b",
+             "tenant_admin": "admin_a", "admin_other_tenant": "admin_b"}
+
+
+def _upload(m: Matrix, role: str, case_file: Any, *, unfiled: bool = False) -> str:
+    r = m.client.post(f"/api/v1/case-files/{case_file.id}/documents", headers=m.headers[role],
+                      data={"title": unique("Titel")},
+                      files={"file": ("f.pdf", unique_pdf("foreign"), "application/pdf")})
+    assert r.status_code == 201, r.text
+    if unfiled:  # as a citizen upload arrives: in the Posteingang
+        from sqlalchemy import update
+
+        from akte.documents.models import Document
+
+        with session_scope(m.ctx.session_factory) as session:
+            session.execute(update(Document).where(Document.id == uuid.UUID(r.json()["id"]))
+                            .values(filed=False))
+    return r.json()["id"]
+
+
+def _foreign(m: Matrix) -> None:
+    """Data of unit a2 (same tenant, another org unit) and of tenant B, next to own data
+    of the same kinds, so every list below has something it must show and something it
+    must not."""
+    w = m.world
+    # Akte a2 belongs to unit a2 only: cw_granted owns it, cw_access must never see it
+    m.ids["doc_a2"] = _upload(m, "cw_granted", w.case_a2)
+    m.ids["inbox_a1"] = _upload(m, "cw_access", w.case_a1, unfiled=True)
+    m.ids["inbox_a2"] = _upload(m, "cw_granted", w.case_a2, unfiled=True)
+    m.ids["doc_b1"] = _upload(m, "cw_other_tenant", w.case_b1)
+    m.ids["inbox_b1"] = _upload(m, "cw_other_tenant", w.case_b1, unfiled=True)
+    r = m.client.post(f"/api/v1/case-files/{w.case_a2.id}/upload-codes", json={},
+                      headers=m.headers["cw_granted"])
+    assert r.status_code == 201, r.text
+    m.ids["code_a2"], code_a2 = r.json()["id"], r.json()["code"]
+    with session_scope(m.ctx.session_factory) as session:
+        importer_b = make_user(session, w.tenant_b, Role.importer, password_hash=None)
+        m.headers["importer_b"] = api_key_headers(session, importer_b)
+    r = m.client.post("/api/v1/deliveries", headers=m.headers["importer_b"],
+                      **delivery_form(m, {"Y": text_pdf(f"Y {uuid.uuid4()}")}, w.case_b1))
+    assert r.status_code == 201, r.text
+    m.ids["delivery_b"] = r.json()["id"]
+    # a grant the other tenant's admin must not reach (``leak_problems``)
+    with session_scope(m.ctx.session_factory) as session:
+        m.ids["grant_unit"] = str(make_org_unit(session, w.tenant_a).id)
+    # a citizen of Akte a2 uploads: their receipt must stay theirs
+    m.ids["receipt_a2"] = _citizen_receipt(m, _citizen_cookie(m, code_a2))
+    m.web = {}
+    for role, user in WEB_ROLES.items():
+        m.web[role] = browser(m.ctx)
+        login(m.web[role], w.users[user].username)
+
+
+def _audit_tenants(m: Matrix, entry_ids: set[int]) -> set[uuid.UUID | None]:
+    from sqlalchemy import select
+
+    from akte.audit.models import AuditEntry
+
+    with session_scope(m.ctx.session_factory) as session:
+        return set(session.scalars(
+            select(AuditEntry.tenant_id).where(AuditEntry.id.in_(entry_ids)).distinct()))
+
+
+def _citizen_receipt(m: Matrix, cookie: str) -> str:
+    page = m.client.get("/upload/files", headers={"Cookie": cookie})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text
+    r = m.client.post("/upload/files", headers={"Cookie": cookie}, follow_redirects=False,
+                      data={"csrf_token": token.group(1)},
+                      files={"files": ("beleg.pdf", unique_pdf("citizen"), "application/pdf")})
+    assert r.status_code == 303, r.text
+    found = re.search(r"/upload/receipts/([0-9a-f-]{36})", r.headers["location"])
+    assert found, r.headers["location"]
+    return found.group(1)
 
 
 MANIFEST_HEADER = "ID;Aktenzeichen;Dokumentart;Titel;Seitenzahl;SHA256;Dateiname\n"
 ITEM_B = text_pdf("Antrag B (Matrix)")
 
 
-def delivery_form(m: Matrix, items: dict[str, bytes]) -> dict[str, Any]:
-    az = m.world.case_a1.aktenzeichen
+def delivery_form(m: Matrix, items: dict[str, bytes], case_file: Any = None) -> dict[str, Any]:
+    az = (case_file or m.world.case_a1).aktenzeichen
     manifest = MANIFEST_HEADER + "".join(
         f"{key};{az};Antrag;Titel {key};1;{hashlib.sha256(data).hexdigest()};{key}.pdf\n"
         for key, data in items.items()
@@ -169,10 +254,10 @@ def _delivery(m: Matrix) -> None:
     m.ids["external_id"] = "B"
 
 
-def _citizen_cookie(m: Matrix) -> str:
+def _citizen_cookie(m: Matrix, code: str | None = None) -> str:
     """A real citizen session: redeem an upload code through the portal."""
-    code = m.as_cw("POST", f"/api/v1/case-files/{m.ids['case_file_id']}/upload-codes",
-                   json={})["code"]
+    code = code or m.as_cw("POST", f"/api/v1/case-files/{m.ids['case_file_id']}/upload-codes",
+                           json={})["code"]
     with TestClient(m.client.app) as browser:
         page = browser.get("/upload")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -273,3 +358,121 @@ def api_routes(app) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def
             for method in sorted(getattr(route, "methods", None) or []):
                 if method != "HEAD":
                     yield method, path
+
+
+# -- foreign-id checks of lists, lookups and pages ---------------------------------------
+
+
+def leak_problems(m: Matrix) -> list[str]:
+    """Every list and page a role may use, checked for ids it must not contain (another
+    org unit's, another tenant's) and for ids it must contain (so an empty answer cannot
+    pass). A status-only check would not notice a missing row filter; these do."""
+    w, ids = m.world, m.ids
+    a1, a2, b1 = str(w.case_a1.id), str(w.case_a2.id), str(w.case_b1.id)
+    problems: list[str] = []
+
+    def check(what: str, text: str, present: set[str], absent: set[str]) -> None:
+        missing = {i for i in present if i not in text}
+        leaked = {i for i in absent if i in text}
+        if missing:
+            problems.append(f"{what}: own ids missing {sorted(missing)}")
+        if leaked:
+            problems.append(f"{what}: foreign ids shown {sorted(leaked)}")
+
+    def api(role: str, url: str, **params: Any) -> str:
+        r = m.client.get(url, headers=m.headers[role], params={"size": 200, **params})
+        if r.status_code != 200:
+            problems.append(f"GET {url} as {role}: {r.status_code}")
+        return r.text
+
+    def status(role: str, method: str, url: str, **kwargs: Any) -> int:
+        return m.client.request(method, url, headers=m.headers[role], **kwargs).status_code
+
+    def web(role: str, url: str) -> str:
+        r = m.web[role].get(url)
+        if r.status_code != 200:
+            problems.append(f"page {url} as {role}: {r.status_code}")
+        return r.text
+
+    # Akten: org unit and tenant
+    check("case-files as cw_access", api("cw_access", "/api/v1/case-files"), {a1}, {a2, b1})
+    check("case-files as cw_other_tenant", api("cw_other_tenant", "/api/v1/case-files"),
+          {b1}, {a1, a2})
+    check("/app as cw_access", web("cw_access", "/app"),
+          {w.case_a1.aktenzeichen}, {w.case_a2.aktenzeichen, w.case_b1.aktenzeichen})
+    check("/app as cw_other_tenant", web("cw_other_tenant", "/app"),
+          {w.case_b1.aktenzeichen}, {w.case_a1.aktenzeichen, w.case_a2.aktenzeichen})
+    # documents by id: another org unit's document does not exist for the caller
+    for doc in ("doc_a2", "doc_b1"):
+        code = status("cw_access", "GET", f"/api/v1/documents/{ids[doc]}")
+        if code != 404:
+            problems.append(f"document {doc} as cw_access: {code}, not 404")
+        code = m.web["cw_access"].get(f"/app/documents/{ids[doc]}").status_code
+        if code != 404:
+            problems.append(f"page of document {doc} as cw_access: {code}, not 404")
+    # the Posteingang: unfiled documents of the caller's Akten only
+    check("/app/posteingang as cw_access", web("cw_access", "/app/posteingang"),
+          {ids["inbox_a1"]}, {ids["inbox_a2"], ids["inbox_b1"]})
+    check("/app/posteingang as cw_other_tenant", web("cw_other_tenant", "/app/posteingang"),
+          {ids["inbox_b1"]}, {ids["inbox_a1"], ids["inbox_a2"]})
+    # upload codes: another org unit's code can be neither listed nor revoked
+    check("upload codes of a1 as cw_access",
+          api("cw_access", f"/api/v1/case-files/{a1}/upload-codes"),
+          {ids["code_id"]}, {ids["code_a2"]})
+    code = status("cw_access", "POST", f"/api/v1/upload-codes/{ids['code_a2']}/revoke")
+    if code != 404:
+        problems.append(f"revoking unit a2's upload code as cw_access: {code}, not 404")
+    # deliveries: the tenant's own, for the API and the import pages
+    own_delivery, foreign_delivery = ids["delivery_id"], ids["delivery_b"]
+    check("deliveries as admin_other_tenant", api("admin_other_tenant", "/api/v1/deliveries"),
+          {foreign_delivery}, {own_delivery})
+    check("deliveries as tenant_admin", api("tenant_admin", "/api/v1/deliveries"),
+          {own_delivery}, {foreign_delivery})
+    check("/app/imports as admin_other_tenant", web("admin_other_tenant", "/app/imports"),
+          {foreign_delivery}, {own_delivery})
+    check("/app/imports as tenant_admin", web("tenant_admin", "/app/imports"),
+          {own_delivery}, {foreign_delivery})
+    code = m.web["admin_other_tenant"].get(f"/app/imports/{own_delivery}").status_code
+    if code != 404:
+        problems.append(f"import page of tenant A's delivery as admin_other_tenant: {code}")
+    # the audit log and its export: entries of the caller's tenant only (an entry may name
+    # a foreign id: a refused attempt on it is logged in the refused caller's tenant)
+    for role, tenant in (("admin_other_tenant", w.tenant_b), ("tenant_admin", w.tenant_a)):
+        items = m.client.get("/api/v1/audit", headers=m.headers[role],
+                             params={"size": 200}).json().get("items", [])
+        export = api(role, "/api/v1/audit/export.csv").splitlines()[1:]
+        entry_ids = {e["id"] for e in items} | {int(row.split(",", 1)[0]) for row in export}
+        tenants = _audit_tenants(m, entry_ids)
+        if not items or not export or tenants != {tenant.id}:
+            problems.append(f"audit log as {role}: {len(items)} entries, {len(export)} "
+                            f"exported, of tenants {sorted(map(str, tenants))}")
+    # changes: borrowed access and another tenant's admin are refused, whatever the row;
+    # the targets are made afresh, in case an earlier run (a mutant) got through
+    m.as_admin("PUT", f"/api/v1/case-files/{a1}/grants/{ids['grant_unit']}", json={})
+    ids["doc_to_keep"] = _upload(m, "cw_access", w.case_a1)
+    refused = {
+        ("cw_granted", "PATCH", f"/api/v1/case-files/{a1}"): (403, {"json": {"betreff": "x"}}),
+        ("cw_granted", "POST", f"/api/v1/documents/{ids['document_id']}/versions"):
+            (403, {"files": {"file": ("v.pdf", unique_pdf("v"), "application/pdf")}}),
+        ("cw_granted", "POST", f"/api/v1/upload-codes/{ids['code_id']}/revoke"): (403, {}),
+        ("admin_other_tenant", "GET", f"/api/v1/case-files/{a1}/grants"): (404, {}),
+        ("admin_other_tenant", "DELETE", f"/api/v1/case-files/{a1}/grants/{ids['grant_unit']}"):
+            (404, {}),
+        ("admin_other_tenant", "DELETE", f"/api/v1/documents/{ids['doc_to_keep']}"):
+            (404, {"json": {"reason": "fremd"}}),
+        ("tenant_admin", "PUT", f"/api/v1/deliveries/{ids['delivery_id']}/items/B/file"):
+            (403, {"files": {"file": ("B.pdf", ITEM_B, "application/pdf")}}),
+    }
+    for (role, method, url), (expected, kwargs) in refused.items():
+        code = status(role, method, url, **kwargs)
+        if code != expected:
+            problems.append(f"{method} {url} as {role}: {code}, not {expected}")
+    # the citizen portal: one code's Akte and receipts only
+    citizen = {"Cookie": m.citizen_cookie}
+    page = m.client.get("/upload/files", headers=citizen)
+    check("/upload/files as citizen of a1", page.text,
+          {w.case_a1.aktenzeichen}, {w.case_a2.aktenzeichen, ids["receipt_a2"]})
+    code = m.client.get(f"/upload/receipts/{ids['receipt_a2']}", headers=citizen).status_code
+    if code != 404:
+        problems.append(f"receipt of another code as citizen of a1: {code}, not 404")
+    return problems

@@ -1,0 +1,91 @@
+"""Each scope function, with its filter dropped, must make the role matrix fail.
+
+A scope function builds the statement of what a principal may read or change (one per
+aggregate, see docs/ARCHITECTURE.md, "Access control"). Here each one in turn is replaced
+by the unscoped statement (every row of its table; for the clauses of
+:mod:`akte.auth.permissions`, ``true()``), and the foreign-id checks
+(``matrix_setup.leak_problems``) and then, if those stay green, the whole role × endpoint
+matrix run against the app. A mutant that leaves both green "survives": the filter could
+go unnoticed, and the test fails. A new scope function that is not listed here fails too.
+
+The matrix and the checks call the app in-process, so patching the module attribute
+changes what every router, page and service uses (they call ``module.function``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, true
+
+from akte.audit.models import AuditEntry
+from akte.case_files.models import CaseFile
+from akte.documents.models import Document
+from akte.grants.models import CaseFileGrant
+from akte.web.models import UploadCode
+from ingest.deliveries.models import Delivery
+from tests.trust.matrix_setup import build, leak_problems
+from tests.trust.test_role_matrix import matrix_problems
+
+#: (module, function) → what the function returns with its filter dropped.
+SCOPES = {
+    ("akte.auth.permissions", "readable_case_file_clause"): lambda p: true(),
+    ("akte.auth.permissions", "owned_case_file_clause"): lambda p: true(),
+    ("akte.case_files.repository", "readable_statement"): lambda p: select(CaseFile),
+    ("akte.case_files.repository", "writable_statement"): lambda p: select(CaseFile),
+    ("akte.case_files.repository", "administered_statement"): lambda p: select(CaseFile),
+    ("akte.documents.repository", "readable_statement"): lambda p: select(Document),
+    ("akte.documents.repository", "writable_statement"): lambda p: select(Document),
+    ("akte.documents.repository", "retention_statement"): lambda p: select(Document),
+    ("akte.web.inbox", "readable_statement"): lambda p: select(Document),
+    ("akte.web.codes", "readable_statement"): lambda p: select(UploadCode),
+    ("akte.web.codes", "writable_statement"): lambda p: select(UploadCode),
+    ("akte.grants.service", "readable_statement"): lambda p: select(CaseFileGrant),
+    ("ingest.deliveries.repository", "readable_statement"): lambda p: select(Delivery),
+    ("ingest.deliveries.repository", "writable_statement"): lambda p: select(Delivery),
+    ("akte.audit.query", "readable_statement"): lambda p: select(AuditEntry),
+}
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFINITION = re.compile(r"^def (\w+_(?:statement|clause))\(principal: Principal\)", re.M)
+
+#: Access rules live above storage: one backend suffices (the embedded one is quicker).
+EMBEDDED = pytest.mark.parametrize("ctx", ["embedded"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def matrix(ctx, client):
+    return build(ctx, client)
+
+
+def test_every_scope_function_is_mutated():
+    """A scope function added later is mutated here too, or this fails."""
+    found = set()
+    for package in ("akte", "ingest", "outbox", "search"):
+        for path in (ROOT / package).rglob("*.py"):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            found |= {(module, name) for name in DEFINITION.findall(path.read_text())}
+    assert found == set(SCOPES)
+
+
+@EMBEDDED
+def test_unmutated_scopes_pass(matrix):
+    """The baseline: without a mutant, the checks find nothing (so a failure below is the
+    mutant's doing)."""
+    assert leak_problems(matrix) == []
+
+
+@EMBEDDED
+@pytest.mark.parametrize("scope", sorted(SCOPES), ids=lambda s: f"{s[0]}.{s[1]}")
+def test_dropping_a_scope_filter_fails_the_matrix(scope, matrix, ctx, client, monkeypatch):
+    module_name, function = scope
+    module = importlib.import_module(module_name)
+    monkeypatch.setattr(module, function, SCOPES[scope])
+    problems = leak_problems(matrix)
+    if not problems:
+        # the route-level matrix mutates its targets: a fresh world per run
+        problems = matrix_problems(build(ctx, client))
+    assert problems, f"{module_name}.{function} without its filter: every check still passes"
