@@ -42,11 +42,6 @@ from outbox.models import (
 from outbox.schemas import BatchDetail, BatchRead, ManifestEntry
 
 
-def served(session: Session, principal: Principal) -> set[uuid.UUID]:
-    principal.require_role(Role.print_provider)
-    return repository.served_tenants(session, principal.user_id, principal.tenant_id)
-
-
 def batch_status(batch: Batch) -> str:
     if batch.status == BatchStatus.handed_over:
         return "handed_over"
@@ -66,13 +61,16 @@ def to_read(batch: Batch) -> BatchRead:
 
 
 def list_query(session: Session, principal: Principal, status: str | None) -> Select:
-    return repository.batches_query(served(session, principal), status, utcnow())
+    principal.require_role(Role.print_provider)
+    return repository.batches_query(principal, status, utcnow())
 
 
 def get_batch(session: Session, principal: Principal, batch_id: uuid.UUID) -> Batch:
-    tenants = served(session, principal)
-    batch = session.get(Batch, batch_id)
-    if batch is None or batch.tenant_id not in tenants or batch.status == BatchStatus.sealing:
+    principal.require_role(Role.print_provider)
+    batch = session.scalar(
+        repository.provider_batch_statement(principal).where(Batch.id == batch_id)
+    )
+    if batch is None:
         raise NotFound("batch not found")
     return batch
 
@@ -168,9 +166,11 @@ def acknowledge(
 
 
 def letter_for_provider(session: Session, principal: Principal, letter_id: uuid.UUID) -> Letter:
-    tenants = served(session, principal)
-    letter = session.get(Letter, letter_id)
-    if letter is None or letter.tenant_id not in tenants or letter.batch_id is None:
+    principal.require_role(Role.print_provider)
+    letter = session.scalar(
+        repository.provider_letter_statement(principal).where(Letter.id == letter_id)
+    )
+    if letter is None:
         raise NotFound("letter not found")
     return letter
 

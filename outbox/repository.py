@@ -1,4 +1,7 @@
-"""Every query of the outbox. Callers pass the tenant scope explicitly."""
+"""Every query of the outbox. What a principal may see is built here once: letters by
+:func:`readable_letter_statement` (through the Akte), the print provider's batches and
+letters by :func:`provider_batch_statement` and :func:`provider_letter_statement` (the
+tenants it serves). Batching jobs run without a principal and pass their tenant."""
 
 from __future__ import annotations
 
@@ -6,16 +9,54 @@ import uuid
 from collections.abc import Collection, Iterator
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
+from akte.auth.principal import Principal
+from akte.case_files import repository as case_file_scope
 from akte.case_files.models import CaseFile
+from akte.users.models import Role
 from outbox.models import Batch, BatchItem, BatchStatus, Letter, LetterEvent, ProviderAssignment
 
 
-def letters_of_case_file(case_file_id: uuid.UUID) -> Select[tuple[Letter]]:
+def readable_letter_statement(principal: Principal) -> Select[tuple[Letter]]:
+    """Letters the caller may read and cancel: those of Akten they may read (writing and
+    cancelling letters is lent work, see :mod:`akte.auth.permissions`)."""
+    akten = case_file_scope.readable_statement(principal).with_only_columns(CaseFile.id)
+    return select(Letter).where(Letter.case_file_id.in_(akten))
+
+
+def _served_tenants(principal: Principal):  # type: ignore[no-untyped-def]
+    """Subquery: the tenants a print provider serves (assigned, plus its own)."""
+    assigned = select(ProviderAssignment.tenant_id).where(
+        ProviderAssignment.provider_id == principal.user_id
+    )
+    if principal.tenant_id is None:
+        return assigned
+    return union(assigned, select(literal(principal.tenant_id, CaseFile.tenant_id.type)))
+
+
+def provider_batch_statement(principal: Principal) -> Select[tuple[Batch]]:
+    """Sealed batches of the tenants the print provider serves; nothing for anyone else."""
+    if principal.role is not Role.print_provider:
+        return select(Batch).where(false())
+    return select(Batch).where(
+        Batch.tenant_id.in_(_served_tenants(principal)), Batch.status != BatchStatus.sealing
+    )
+
+
+def provider_letter_statement(principal: Principal) -> Select[tuple[Letter]]:
+    """Letters handed to the print provider in a batch, of the tenants it serves."""
+    if principal.role is not Role.print_provider:
+        return select(Letter).where(false())
+    return select(Letter).where(
+        Letter.tenant_id.in_(_served_tenants(principal)), Letter.batch_id.is_not(None)
+    )
+
+
+def letters_of_case_file(principal: Principal, case_file_id: uuid.UUID) -> Select[tuple[Letter]]:
     return (
-        select(Letter)
+        readable_letter_statement(principal)
         .where(Letter.case_file_id == case_file_id)
         .order_by(Letter.created_at.desc(), Letter.id)
     )
@@ -40,23 +81,10 @@ def letter_by_document(session: Session, document_id: uuid.UUID) -> Letter | Non
     return session.scalar(select(Letter).where(Letter.document_id == document_id))
 
 
-def served_tenants(session: Session, provider_id: uuid.UUID, own: uuid.UUID | None) -> set:
-    tenants = set(
-        session.scalars(
-            select(ProviderAssignment.tenant_id).where(ProviderAssignment.provider_id == provider_id)
-        )
-    )
-    if own is not None:
-        tenants.add(own)
-    return tenants
-
-
 def batches_query(
-    tenant_ids: Collection[uuid.UUID], status: str | None, now: datetime
+    principal: Principal, status: str | None, now: datetime
 ) -> Select[tuple[Batch]]:
-    stmt = select(Batch).where(
-        Batch.tenant_id.in_(list(tenant_ids)), Batch.status != BatchStatus.sealing
-    )
+    stmt = provider_batch_statement(principal)
     offered = or_(Batch.offer_expires_at.is_(None), Batch.offer_expires_at <= now)
     if status == "ready":
         stmt = stmt.where(Batch.status == BatchStatus.ready, offered)

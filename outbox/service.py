@@ -23,6 +23,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
+from akte.auth.permissions import CASE_ROLES
 from akte.auth.principal import Principal
 from akte.case_files import service as case_files
 from akte.case_files.models import CaseFile
@@ -189,13 +190,12 @@ def create_letter(
 
 
 def _visible_letter(session: Session, principal: Principal, letter_id: uuid.UUID) -> Letter:
-    letter = session.get(Letter, letter_id)
+    principal.require_role(*CASE_ROLES)
+    letter = session.scalar(
+        repository.readable_letter_statement(principal).where(Letter.id == letter_id)
+    )
     if letter is None:
         raise NotFound("letter not found")
-    try:
-        case_files.get_visible(session, principal, letter.case_file_id)
-    except NotFound as exc:
-        raise NotFound("letter not found") from exc
     return letter
 
 
@@ -213,7 +213,7 @@ def list_query(session: Session, principal: Principal, case_file_id: uuid.UUID):
     case_file = case_files.get_visible(session, principal, case_file_id)
     audit.record(session, principal, "letter.list", object_type="case_file",
                  object_id=case_file.id)
-    return repository.letters_of_case_file(case_file.id)
+    return repository.letters_of_case_file(principal, case_file.id)
 
 
 def list_letters(session: Session, principal: Principal, case_file_id: uuid.UUID) -> list:

@@ -92,6 +92,29 @@ class Matrix:
             session.add(Membership(user_id=user.id, org_unit_id=self.world.unit_a2.id))
             return str(user.id)
 
+    def fresh_headers(self, role: str) -> dict[str, str]:
+        """Credentials of a new identity just like ``role``'s, for routes that end the
+        caller's own sessions (password change, log out everywhere)."""
+        w = self.world
+        like = {"cw_access": (w.tenant_a, Role.caseworker, (w.unit_a1,)),
+                "cw_granted": (w.tenant_a, Role.caseworker, (w.unit_a2,)),
+                "cw_no_grant": (w.tenant_a, Role.caseworker, ()),
+                "cw_other_tenant": (w.tenant_b, Role.caseworker, (w.unit_b1,)),
+                "tenant_admin": (w.tenant_a, Role.tenant_admin, ()),
+                "admin_other_tenant": (w.tenant_b, Role.tenant_admin, ()),
+                "system_admin": (None, Role.system_admin, ()),
+                "importer": (w.tenant_a, Role.importer, ()),
+                "provider": (w.tenant_a, Role.print_provider, ())}
+        if role not in like:
+            return dict(self.headers.get(role, {}))
+        tenant, user_role, units = like[role]
+        with session_scope(self.ctx.session_factory) as session:
+            if user_role in {Role.importer, Role.print_provider}:
+                user = make_user(session, tenant, user_role, password_hash=None)
+                return api_key_headers(session, user)
+            user = make_user(session, tenant, user_role, units)
+            return bearer(self.ctx, user)
+
     def new_rule(self) -> str:
         with session_scope(self.ctx.session_factory) as session:
             rule = RetentionRule(tenant_id=self.world.tenant_a.id, doc_type=unique("art"),
@@ -190,12 +213,42 @@ def _foreign(m: Matrix) -> None:
     # a grant the other tenant's admin must not reach (``leak_problems``)
     with session_scope(m.ctx.session_factory) as session:
         m.ids["grant_unit"] = str(make_org_unit(session, w.tenant_a).id)
+    _outbox(m)
     # a citizen of Akte a2 uploads: their receipt must stay theirs
     m.ids["receipt_a2"] = _citizen_receipt(m, _citizen_cookie(m, code_a2))
     m.web = {}
     for role, user in WEB_ROLES.items():
         m.web[role] = browser(m.ctx)
         login(m.web[role], w.users[user].username)
+
+
+def _outbox(m: Matrix) -> None:
+    """Letters of Akte a2 and of tenant B; a sealed batch per tenant, each holding a letter
+    (rows written directly: sealing needs the batching schedule)."""
+    from sqlalchemy import update
+
+    from akte.core.database import utcnow
+    from outbox.models import Batch, BatchStatus, Letter, LetterStatus
+
+    w = m.world
+    letters = {}
+    for name, role, case_file in (("letter_a2", "cw_granted", w.case_a2),
+                                  ("letter_in_batch_a", "cw_access", w.case_a1),
+                                  ("letter_in_batch_b", "cw_other_tenant", w.case_b1)):
+        r = m.client.post(f"/api/v1/case-files/{case_file.id}/letters", data=LETTER,
+                          headers=m.headers[role])
+        assert r.status_code == 201, r.text
+        letters[name] = m.ids[name] = r.json()["id"]
+    with session_scope(m.ctx.session_factory) as session:
+        for key, tenant in (("batch_a", w.tenant_a), ("batch_b", w.tenant_b)):
+            batch = Batch(tenant_id=tenant.id, product="standard", status=BatchStatus.ready,
+                          letter_count=1, sheet_count=1, sealed_at=utcnow())
+            session.add(batch)
+            session.flush()
+            m.ids[key] = str(batch.id)
+            letter_id = uuid.UUID(letters[f"letter_in_{key}"])
+            session.execute(update(Letter).where(Letter.id == letter_id)
+                            .values(batch_id=batch.id, status=LetterStatus.batched))
 
 
 def _audit_tenants(m: Matrix, entry_ids: set[int]) -> set[uuid.UUID | None]:
@@ -283,6 +336,12 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("POST", "/api/v1/auth/token"): lambda m: {"data": {
         "username": m.world.users["caseworker_a1"].username,
         "password": "correct-horse-battery"}},
+    # these end the caller's own tokens: each role calls them as a new identity of its kind
+    ("POST", "/api/v1/auth/password"): lambda m: {"fresh": True, "json": {
+        "current_password": "correct-horse-battery", "new_password": "a-new-long-password-1"}},
+    ("POST", "/api/v1/auth/logout-everywhere"): lambda m: {"fresh": True},
+    ("POST", "/api/v1/users/{user_id}/logout-everywhere"):
+        lambda m: {"path": {"user_id": m.new_membership_user()}},
     ("POST", "/api/v1/tenants"): lambda m: {"json": {"slug": unique("t"), "name": "JC"}},
     ("POST", "/api/v1/tenants/{tenant_id}/org-units"):
         lambda m: {"json": {"code": unique("OE"), "name": "Team"}},
@@ -446,6 +505,19 @@ def leak_problems(m: Matrix) -> list[str]:
         if not items or not export or tenants != {tenant.id}:
             problems.append(f"audit log as {role}: {len(items)} entries, {len(export)} "
                             f"exported, of tenants {sorted(map(str, tenants))}")
+    # letters: through the Akte for caseworkers, through the served tenants for the provider
+    for role, url, expected in (
+        ("cw_access", f"/api/v1/letters/{ids['letter_a2']}", 404),
+        ("cw_access", f"/api/v1/letters/{ids['letter_in_batch_a']}", 200),
+        ("provider", f"/api/v1/outbox/letters/{ids['letter_in_batch_b']}", 404),
+        ("provider", f"/api/v1/outbox/letters/{ids['letter_in_batch_a']}", 200),
+        ("provider", f"/api/v1/outbox/batches/{ids['batch_b']}", 404),
+    ):
+        code = status(role, "GET", url)
+        if code != expected:
+            problems.append(f"GET {url} as {role}: {code}, not {expected}")
+    check("outbox batches as provider", api("provider", "/api/v1/outbox/batches"),
+          {ids["batch_a"]}, {ids["batch_b"]})
     # changes: borrowed access and another tenant's admin are refused, whatever the row;
     # the targets are made afresh, in case an earlier run (a mutant) got through
     m.as_admin("PUT", f"/api/v1/case-files/{a1}/grants/{ids['grant_unit']}", json={})

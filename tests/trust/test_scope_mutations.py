@@ -27,6 +27,7 @@ from akte.documents.models import Document
 from akte.grants.models import CaseFileGrant
 from akte.web.models import UploadCode
 from ingest.deliveries.models import Delivery
+from outbox.models import Batch, Letter
 from tests.trust.matrix_setup import build, leak_problems
 from tests.trust.test_role_matrix import matrix_problems
 
@@ -47,6 +48,9 @@ SCOPES = {
     ("ingest.deliveries.repository", "readable_statement"): lambda p: select(Delivery),
     ("ingest.deliveries.repository", "writable_statement"): lambda p: select(Delivery),
     ("akte.audit.query", "readable_statement"): lambda p: select(AuditEntry),
+    ("outbox.repository", "readable_letter_statement"): lambda p: select(Letter),
+    ("outbox.repository", "provider_batch_statement"): lambda p: select(Batch),
+    ("outbox.repository", "provider_letter_statement"): lambda p: select(Letter),
 }
 
 ROOT = Path(__file__).resolve().parents[2]
