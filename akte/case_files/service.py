@@ -82,6 +82,12 @@ def get_owned(
     return owned
 
 
+def owns(session: Session, principal: Principal, case_file_id: uuid.UUID) -> bool:
+    """Whether the caller owns the Akte (pages offer owner-only actions only then)."""
+    stmt = repository.writable_statement(principal).where(CaseFile.id == case_file_id)
+    return session.scalar(stmt.with_only_columns(CaseFile.id)) is not None
+
+
 def create(session: Session, principal: Principal, *, case_file_in: CaseFileCreate) -> CaseFile:
     principal.require_role(*CASE_ROLES)
     assert principal.tenant_id is not None

@@ -26,6 +26,7 @@ from akte.auth.principal import Principal
 from akte.case_files import service as case_files
 from akte.case_files.models import CaseFile
 from akte.core.context import AppContext
+from akte.documents import repository as document_scope
 from akte.documents.models import Document, DocumentPage, DocumentVersion
 
 SNIPPET_CHARS = 160
@@ -164,8 +165,6 @@ def _database(
                 snippet=split_highlight(label, q),
             )
         )
-    visible = case_files.list_query(principal, status=None, org_unit_id=None, q=None)
-    visible_ids = visible.with_only_columns(CaseFile.id).order_by(None).scalar_subquery()
     like = f"%{q.strip()}%"
     text_match = (
         select(DocumentPage.text)
@@ -179,10 +178,10 @@ def _database(
         .scalar_subquery()
     )
     stmt = (
-        select(Document, CaseFile, text_match)
+        document_scope.readable_statement(principal)
+        .add_columns(CaseFile, text_match)
         .join(CaseFile, CaseFile.id == Document.case_file_id)
         .where(
-            Document.case_file_id.in_(visible_ids),
             or_(Document.title.ilike(like), Document.doc_type.ilike(like), text_match.is_not(None)),
         )
         .order_by(Document.received_at.desc())

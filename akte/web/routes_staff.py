@@ -87,6 +87,7 @@ def akte(
         "akte.html",
         {
             "case_file": case_file,
+            "owned": case_files.owns(session, principal, case_file.id),
             "documents": documents,
             "rejections": inbox.rejections(session, [d.id for d in documents]),
             "upload_codes": codes.list_for_case_file(session, principal, case_file.id),

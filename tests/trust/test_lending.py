@@ -128,15 +128,21 @@ def test_borrower_is_refused_every_action_that_outlives_the_loan(client, ctx, wo
 
 @pytest.mark.parametrize("how", LOANS)
 def test_web_pages_apply_the_same_rules(client, ctx, world, how):
-    """The workspace calls the same services: a borrower sees the Akte but cannot issue a
-    citizen upload code from the web page either."""
+    """The workspace calls the same services: a borrower sees the Akte but is not offered,
+    and cannot use, the form issuing a citizen upload code; the owner is offered it."""
     _lend(client, ctx, world, how)
     with browser(ctx) as web:
         login(web, world.users[BORROWER].username)
         page = f"/app/akten/{world.case_a1.id}"
-        assert web.get(page).status_code == 200
+        shown = web.get(page)
+        assert shown.status_code == 200
+        assert f"{page}/upload-codes" not in shown.text  # the form is not offered
+        assert "geliehen" in shown.text
         r = post_form(web, page, f"{page}/upload-codes", {"valid_days": "7"})
         assert r.status_code == 403
+    with browser(ctx) as web:
+        login(web, world.users["caseworker_a1"].username)
+        assert f"{page}/upload-codes" in web.get(page).text
 
 
 def test_moving_needs_permanent_membership_of_both_units(client, ctx, world):
