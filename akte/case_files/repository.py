@@ -13,6 +13,7 @@ from akte.auth import permissions
 from akte.auth.principal import Principal
 from akte.case_files.identifiers import normalize_identifier
 from akte.case_files.models import CaseFile
+from akte.users.models import Role
 
 
 def get(session: Session, case_file_id: uuid.UUID) -> CaseFile | None:
@@ -54,7 +55,7 @@ def writable_statement(principal: Principal) -> Select[tuple[CaseFile]]:
 def administered_statement(principal: Principal) -> Select[tuple[CaseFile]]:
     """Every Akte the caller administers (grants): all of their tenant's, for tenant admins.
     Administering is not reading: it opens no documents."""
-    if principal.role != "tenant_admin" or principal.tenant_id is None:
+    if principal.role is not Role.tenant_admin or principal.tenant_id is None:
         return select(CaseFile).where(false())
     return select(CaseFile).where(CaseFile.tenant_id == principal.tenant_id)
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, and_, false, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from akte.auth.principal import Principal
 from akte.case_files import repository as case_files
 from akte.case_files.models import CaseFile
 from akte.documents.models import Document, DocumentPage, DocumentVersion
+from akte.users.models import Role
 
 
 def get(session: Session, document_id: uuid.UUID) -> Document | None:
@@ -36,9 +37,9 @@ def writable_statement(principal: Principal) -> Select[tuple[Document]]:
 
 def retention_statement(principal: Principal) -> Select[tuple[Document]]:
     """Documents a tenant admin may delete early (retention is theirs): their tenant's."""
-    if principal.role != "tenant_admin" or principal.tenant_id is None:
+    if principal.role is not Role.tenant_admin or principal.tenant_id is None:
         return select(Document).where(false())
-    return select(Document).where(and_(Document.tenant_id == principal.tenant_id))
+    return select(Document).where(Document.tenant_id == principal.tenant_id)
 
 
 def versions(session: Session, document_id: uuid.UUID) -> list[DocumentVersion]:
