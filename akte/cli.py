@@ -334,6 +334,8 @@ def _mount_feature_clis() -> None:
 
     for module in feature_modules("cli"):
         app.add_typer(module.app, name=module.name)
+        for extra_name, extra_app in getattr(module, "COMMANDS", {}).items():
+            app.add_typer(extra_app, name=extra_name)
 
 
 def main() -> None:

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     #: How long a job keeps retrying storage or database outages ("not now" errors) before it
     #: is given up as dead; such retries do not use up ``job_max_attempts``.
     job_outage_seconds: int = Field(default=2 * 3600, ge=0)
+    #: Read bandwidth the periodic blob scrub may use, in MB/s (``akte scrub --rate``).
+    scrub_rate_mb_s: float = Field(default=20.0, gt=0)
+    #: Seconds between periodic scrub runs; 0 switches the periodic scrub off.
+    scrub_interval_seconds: float = Field(default=3600.0, ge=0)
+    #: Blobs one periodic run re-hashes (least recently verified first).
+    scrub_blobs_per_run: int = Field(default=500, ge=1)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

@@ -6,8 +6,12 @@ from typing import Annotated
 
 import typer
 
+from akte.operations import scrub_cli
+
 name = "fsck"
 app = typer.Typer(help="Consistency of database, object storage and search index")
+#: Further top-level commands of this package (``akte scrub``), mounted beside ``fsck``.
+COMMANDS = {scrub_cli.name: scrub_cli.app}
 
 
 @app.callback(invoke_without_command=True)
