@@ -23,23 +23,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from minio.error import S3Error
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from akte.core.context import AppContext
-from akte.core.database import session_scope
+from akte.core.database import session_scope, utcnow
 from akte.core.storage import digests as blob_digests
 from akte.core.storage.base import blob_key
-from akte.core.storage.chunks import ChunkHasher
+from akte.core.storage.chunks import ChunkDigests, ChunkHasher
 from akte.core.storage.digests import BlobDigest
 from akte.documents.models import DocumentVersion
 from akte.operations import blobrefs
 
 Progress = Callable[[str], None]
 MB = 1_000_000
+#: Intact blobs whose verification is committed together.
+BATCH = 100
 
 
 class Throttle:
@@ -157,32 +159,47 @@ def _read(ctx: AppContext, sha256: str, throttle: Throttle) -> ChunkHasher | Non
     return hasher
 
 
-def scrub_blob(ctx: AppContext, sha256: str, throttle: Throttle, report: ScrubReport) -> None:
-    hasher = _read(ctx, sha256, throttle)
-    report.checked += 1
-    if hasher is None:
-        report.findings.append(Finding(sha256, "missing", "not in storage"))
+@dataclass(frozen=True)
+class ChunkDigestsRead:
+    """What one read of the blob stored as ``sha256`` found (``whole``: its real hash)."""
+
+    sha256: str
+    whole: str
+    size: int
+    digests: ChunkDigests
+
+
+def _settle(ctx: AppContext, measured: list[ChunkDigestsRead], report: ScrubReport) -> None:
+    """Record what a batch of reads found, in one transaction (a commit per blob would
+    cost more than hashing a small blob)."""
+    if not measured:
         return
-    report.bytes_read += hasher.size
-    measured = hasher.result()
     with session_scope(ctx.session_factory) as session:
-        row = session.get(BlobDigest, sha256)
-        if measured.sha256 != sha256:
-            expected = f"{row.size} bytes expected, " if row is not None and row.chunk_size else ""
-            reason = f"{expected}{measured.size} bytes read that do not hash to the key"
-            blob_digests.mark_damaged(session, sha256, reason)
-            report.findings.append(Finding(sha256, "damaged", reason))
-            return
-        if row is None or row.chunk_size == 0:
-            blob_digests.record(session, measured, verified=True)
-            report.recorded += 1
-        elif row.chunks != measured.digests or row.size != measured.size:
-            # the bytes are right (they hash to the key): the recorded digests are not
-            row.chunks, row.size, row.chunk_size = measured.digests, measured.size, \
-                measured.chunk_size
-        if row is not None and row.damaged_at is not None:
-            report.restored.append(sha256)
-        blob_digests.mark_verified(session, sha256)
+        rows = {r.blob: r for r in session.scalars(
+            select(BlobDigest).where(BlobDigest.blob.in_([m.sha256 for m in measured])))}
+        intact = []
+        for m in measured:
+            sha256, row = m.sha256, rows.get(m.sha256)
+            if m.whole != sha256:
+                expected = f"{row.size} bytes expected, " if row and row.chunk_size else ""
+                reason = f"{expected}{m.size} bytes read that do not hash to the key"
+                blob_digests.mark_damaged(session, sha256, reason)
+                report.findings.append(Finding(sha256, "damaged", reason))
+                continue
+            if row is None or row.chunk_size == 0:
+                blob_digests.record(session, m.digests, verified=True)
+                report.recorded += 1
+            elif row.chunks != m.digests.digests or row.size != m.digests.size:
+                # the bytes are right (they hash to the key): the recorded digests are not
+                row.chunks, row.size = m.digests.digests, m.digests.size
+                row.chunk_size = m.digests.chunk_size
+            if row is not None and row.damaged_at is not None:
+                report.restored.append(sha256)
+            intact.append(sha256)
+        session.flush()
+        if intact:
+            session.execute(update(BlobDigest).where(BlobDigest.blob.in_(intact))
+                            .values(verified_at=utcnow(), damaged_at=None, damage=None))
 
 
 def scrub(
@@ -201,11 +218,26 @@ def scrub(
              + (f" at most {rate_mb_s:g} MB/s" if rate_mb_s else ""))
     throttle = Throttle(rate_mb_s * MB if rate_mb_s else None)
     started = time.monotonic()
+    batch: list[ChunkDigestsRead] = []
+    settled = time.monotonic()
     for n, sha256 in enumerate(todo, 1):
-        scrub_blob(ctx, sha256, throttle, report)
+        hasher = _read(ctx, sha256, throttle)
+        report.checked += 1
+        if hasher is None:
+            report.findings.append(Finding(sha256, "missing", "not in storage"))
+            continue
+        report.bytes_read += hasher.size
+        result = hasher.result()
+        batch.append(ChunkDigestsRead(sha256, result.sha256, result.size,
+                                      replace(result, sha256=sha256)))
+        # damage is recorded at once; intact blobs in batches
+        if result.sha256 != sha256 or len(batch) >= BATCH or time.monotonic() - settled > 2:
+            _settle(ctx, batch, report)
+            batch, settled = [], time.monotonic()
         if n % 200 == 0:
             progress(f"{n}/{len(todo)} blobs, {report.bytes_read / MB:.0f} MB, "
                      f"{len(report.findings)} problem(s)")
+    _settle(ctx, batch, report)
     report.seconds = time.monotonic() - started
     uses = _uses(ctx, [f.sha256 for f in report.findings])
     for finding in report.findings:
