@@ -8,7 +8,9 @@ damaged blob is refused before a response starts (:class:`BlobDamaged`, 503
 the client gets fewer bytes than ``Content-Length`` promised, a broken download, never a
 complete wrong file (:class:`TransferAborted`). A blob that ends early (truncated) is damage as well.
 
-A ``Range`` request reads whole covering chunks (at most two more MiB than asked for).
+A ``Range`` request reads whole covering chunks (at most 2 × 64 KiB more than asked for).
+Verified chunks are sent in pieces of about 1 MiB; the first piece is checked in full
+before the response starts.
 :func:`measure` reads a whole blob once to compute its digests where none are recorded
 (blobs stored before digests existed); it trusts them only if the whole SHA-256 matches
 the blob's key.
@@ -26,6 +28,8 @@ from akte.core.storage.base import BlobStore
 from akte.core.storage.chunks import ChunkDigests, ChunkHasher
 from akte.core.storage.digests import BlobDamaged, damaged_error
 
+#: Verified bytes are sent in pieces of about this size (fewer, larger ASGI messages).
+SEND_SIZE = 1024 * 1024
 #: Called with a reason once damage is found (mark the blob in the database).
 OnDamage = Callable[[str], None]
 
@@ -38,25 +42,31 @@ def measure(storage: BlobStore, sha256: str) -> ChunkDigests:
     return hasher.result()
 
 
-def _chunks(pieces: Iterator[bytes], lengths: list[int]) -> Iterator[bytes]:
-    """Re-cut ``pieces`` into chunks of ``lengths``; a short last chunk means storage ended."""
+def _chunks(pieces: Iterator[bytes], lengths: list[int]) -> Iterator[memoryview]:
+    """Re-cut ``pieces`` into chunks of ``lengths`` (views, not copies, where a piece holds
+    a whole chunk); a short last chunk means storage ended early."""
     buffer = bytearray()
     wanted = iter(lengths)
     want = next(wanted, None)
     for piece in pieces:
+        view = memoryview(piece)
+        while view and want is not None:
+            if not buffer and len(view) >= want:
+                yield view[:want]
+                view = view[want:]
+                want = next(wanted, None)
+                continue
+            take = want - len(buffer)
+            buffer += view[:take]
+            view = view[take:]
+            if len(buffer) == want:
+                yield memoryview(bytes(buffer))
+                buffer.clear()
+                want = next(wanted, None)
         if want is None:
             return
-        if not buffer and len(piece) == want:  # the common case: storage reads whole chunks
-            yield piece
-            want = next(wanted, None)
-            continue
-        buffer += piece
-        while want is not None and len(buffer) >= want:
-            yield bytes(buffer[:want])
-            del buffer[:want]
-            want = next(wanted, None)
     if want is not None:
-        yield bytes(buffer)
+        yield memoryview(bytes(buffer))
 
 
 def _until_out_of_range(raw: Iterator[bytes]) -> Iterator[bytes]:
@@ -119,6 +129,8 @@ def _verify(
 ) -> Iterator[bytes]:
     offset = 0  # of the current chunk, relative to ``read_from``
     index = first
+    out: list[memoryview] = []
+    pending = 0
     try:
         for chunk in _chunks(_until_out_of_range(raw), lengths):
             expected = lengths[index - first]
@@ -132,9 +144,15 @@ def _verify(
                           "match its recorded SHA-256")
                 raise damaged_error(digests.sha256)
             lo, hi = max(skip - offset, 0), min(stop - offset, len(chunk))
-            yield chunk if (lo, hi) == (0, len(chunk)) else chunk[lo:hi]
+            out.append(chunk[lo:hi])
+            pending += hi - lo
             offset += len(chunk)
             index += 1
+            if pending >= SEND_SIZE:  # verified digest chunks leave in 1 MiB pieces
+                yield b"".join(out)
+                out, pending = [], 0
+        if out:
+            yield b"".join(out)
     finally:
         close = getattr(raw, "close", None)
         if close is not None:
