@@ -243,3 +243,39 @@ def test_pieces_of_any_size_are_recut_into_verified_chunks():
     store.data = data[:-1] + bytes([data[-1] ^ 1])
     with pytest.raises(TransferAborted):
         b"".join(open_verified(store, digests))
+
+
+def test_real_client_sees_a_broken_download_not_a_wrong_file(ctx, world):
+    """Through uvicorn on loopback: the body stops short of ``Content-Length``, so an HTTP
+    client reports an incomplete transfer instead of saving a complete wrong file."""
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from akte.app import create_app
+    from tests.infra.ports import free_port, wait_for_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx=ctx, start_worker=False),
+                                           port=port, log_level="critical", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        assert wait_for_port(port, 30)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            headers = world.headers["caseworker_a1"]
+            data = big_pdf(2.5)
+            doc = upload(http, world, data)
+            flip(ctx, doc["sha256"], 2 * MIB + 1)
+            received = bytearray()
+            with pytest.raises(httpx.RemoteProtocolError), \
+                    http.stream("GET", content_url(doc), headers=headers) as response:
+                assert response.status_code == 200
+                assert response.headers["content-length"] == str(len(data))
+                for piece in response.iter_bytes():
+                    received += piece
+            assert len(received) < len(data) and bytes(received) == data[:len(received)]
+    finally:
+        server.should_exit = True
+        thread.join(10)
