@@ -19,6 +19,8 @@ the blob's key.
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from itertools import chain
 
@@ -30,6 +32,8 @@ from akte.core.storage.digests import BlobDamaged, damaged_error
 
 #: Verified bytes are sent in pieces of about this size (fewer, larger ASGI messages).
 SEND_SIZE = 1024 * 1024
+#: Reads at least this long overlap storage reads with hashing (a thread per download).
+READ_AHEAD_FROM = 2 * 1024 * 1024
 #: Called with a reason once damage is found (mark the blob in the database).
 OnDamage = Callable[[str], None]
 
@@ -78,6 +82,57 @@ def _until_out_of_range(raw: Iterator[bytes]) -> Iterator[bytes]:
             raise
 
 
+class _ReadAhead:
+    """Pulls pieces from storage in a thread, at most ``depth`` ahead of the reader, so
+    reading the next piece (network, disk) overlaps with hashing this one (``hashlib``
+    releases the GIL). The source is iterated and closed in that thread only; an error
+    there is raised to the reader; :meth:`close` stops it within ``_POLL`` seconds."""
+
+    _POLL = 0.5
+
+    def __init__(self, source: Iterator[bytes], depth: int = 2) -> None:
+        self._queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        threading.Thread(target=self._run, args=(source,), daemon=True,
+                         name="akte-read-ahead").start()
+
+    def _put(self, item: tuple[str, object]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=self._POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, source: Iterator[bytes]) -> None:
+        last: tuple[str, object] = ("end", None)
+        try:
+            for piece in source:
+                if not self._put(("piece", piece)):
+                    return
+        except Exception as exc:  # re-raised in the reader's thread
+            last = ("error", exc)
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+        self._put(last)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            kind, value = self._queue.get()
+            if kind == "piece":
+                yield value  # type: ignore[misc]
+            elif kind == "error":
+                raise value  # type: ignore[misc]
+            else:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+
+
 def open_verified(
     storage: BlobStore,
     digests: ChunkDigests,
@@ -97,8 +152,11 @@ def open_verified(
     first, last = start // size, end // size
     lengths = [digests.chunk_length(i) for i in range(first, last + 1)]
     read_from, read_to = first * size, first * size + sum(lengths) - 1
+    raw = storage.iter_range(digests.sha256, read_from, read_to)
+    if read_to - read_from >= READ_AHEAD_FROM:
+        raw = _ReadAhead(raw)  # type: ignore[assignment]
     stream = _verify(
-        storage, digests, storage.iter_range(digests.sha256, read_from, read_to),
+        storage, digests, raw,
         first, lengths, start - read_from, end - read_from + 1, on_damage,
     )
     head = next(stream, None)
