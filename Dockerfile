@@ -14,4 +14,4 @@ RUN pip install --no-cache-dir -e . && useradd -r -u 10001 akte && mkdir -p /dat
 USER akte
 ENV AKTE_DATA_DIR=/data OMP_THREAD_LIMIT=1
 EXPOSE 8000
-CMD ["uvicorn", "akte.asgi:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+CMD ["uvicorn", "akte.asgi:app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]

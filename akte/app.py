@@ -19,7 +19,11 @@ from akte import __version__
 from akte.core.context import AppContext
 from akte.core.errors import AkteError
 from akte.core.handlers import install_exception_handlers
-from akte.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from akte.core.middleware import (
+    BodySizeLimitMiddleware,
+    ForwardedHeadersMiddleware,
+    RequestIdMiddleware,
+)
 from akte.core.settings import Settings, get_settings
 from akte.features import feature_modules
 from akte.jobs.worker import BackgroundWorker
@@ -90,6 +94,8 @@ def create_app(
         module.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestIdMiddleware)
+    # outermost: every layer inside sees the client address the trusted proxies name
+    app.add_middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies)
 
     @app.get("/healthz", tags=["Betrieb"])
     def healthz() -> dict[str, str]:

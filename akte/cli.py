@@ -72,7 +72,7 @@ def serve(
 
     setup_logging()
     uvicorn.run(
-        "akte.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_config=None
+        "akte.asgi:app", host=host, port=port, workers=workers, proxy_headers=False, log_config=None
     )
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from akte.core.context import AppContext
+from akte.core.csvsafe import csv_safe
 from akte.core.database import session_scope, utcnow
 from akte.tenants.models import Tenant
 from outbox import repository
@@ -173,7 +174,7 @@ def build_zip(ctx: AppContext, batch_id: uuid.UUID, out_path: str) -> None:
                            "sheets": letter.sheet_count, "sha256": letter.sha256,
                            "size": letter.size}
                     js.write(("" if first else ",\n") + json.dumps(row, ensure_ascii=False))
-                    writer.writerow(row)
+                    writer.writerow({k: csv_safe(v) for k, v in row.items()})
                     first = False
             js.write("\n]}\n")
         for source, arcname in ((json_path, "manifest.json"), (csv_path, "manifest.csv")):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from akte.audit.models import AuditEntry
 from akte.auth.principal import Principal
+from akte.core.csvsafe import csv_safe
 from akte.users.models import Role
 
 CSV_COLUMNS = [
@@ -121,7 +122,7 @@ def csv_rows(
         buf.truncate()
         for e in entries:
             writer.writerow(
-                [
+                csv_safe(cell) for cell in [
                     e.id,
                     e.seq,
                     e.at.isoformat(),

@@ -5,10 +5,12 @@ itself tells nobody which names exist) and per *client address*. Past a free all
 key backs off exponentially (5 s, 10 s, 20 s … at most :data:`MAX_DELAY`) instead of being
 locked; a quiet :data:`DECAY` forgets the count.
 
-A blocked address does not lock out everyone behind it (a shared NAT, a town hall): an
-account that logged in successfully from that address within :data:`KNOWN_FOR` is still
-admitted there. A newcomer behind the same address waits out the back-off, because
-otherwise a blocked guesser could keep spraying passwords over many accounts.
+A blocked address does not lock out everyone behind it (a shared NAT, a town hall), and
+a guesser elsewhere does not lock the owner out of their account: an account that logged
+in successfully from an address within :data:`KNOWN_FOR` (with fewer than
+:data:`ACCOUNT_FREE` failures there since) is still admitted there. A newcomer waits out
+the back-off, because otherwise a blocked guesser could keep spraying passwords over many
+accounts.
 
 Rows live in ``auth_throttle`` so every API process shares the counts. The caller commits
 even when the login fails: the count is the point.
@@ -81,18 +83,30 @@ def _blocked_until(row: AuthThrottle | None, now: datetime) -> datetime | None:
     return row.blocked_until
 
 
+def _is_known(session: Session, username: str, ip: str | None, now: datetime) -> bool:
+    """This account logged in from this address lately, with few failures since."""
+    known = session.get(AuthThrottle, _known(username, ip))
+    return (
+        known is not None
+        and known.last_success_at is not None
+        and known.last_success_at > now - KNOWN_FOR
+        and known.failures < ACCOUNT_FREE
+    )
+
+
 def check(session: Session, *, username: str, ip: str | None) -> None:
-    """Raise :class:`LoginThrottled` if this attempt must wait; otherwise do nothing."""
+    """Raise :class:`LoginThrottled` if this attempt must wait; otherwise do nothing.
+
+    An account backing off, or an address backing off, still admits this account from an
+    address it logged in from lately, unless guesses were made there too."""
     now = utcnow()
     account = _blocked_until(session.get(AuthThrottle, _account(username)), now)
-    if account is not None:
-        raise LoginThrottled(account)
     address = _blocked_until(session.get(AuthThrottle, _address(ip)), now)
-    if address is not None:
-        known = session.get(AuthThrottle, _known(username, ip))
-        if known is None or known.last_success_at is None or \
-                known.last_success_at <= now - KNOWN_FOR:
-            raise LoginThrottled(address)
+    if account is None and address is None:
+        return
+    if _is_known(session, username, ip, now):
+        return
+    raise LoginThrottled(max(t for t in (account, address) if t is not None))
 
 
 def _count(session: Session, key: str, free: int, now: datetime) -> None:
@@ -115,6 +129,9 @@ def record_failure(session: Session, *, username: str, ip: str | None) -> None:
         ))
     _count(session, _account(username), ACCOUNT_FREE, now)
     _count(session, _address(ip), ADDRESS_FREE, now)
+    known = session.get(AuthThrottle, _known(username, ip), with_for_update=True)
+    if known is not None:  # guesses at a known address cost it its exemption
+        known.failures += 1
     session.flush()
 
 
@@ -123,5 +140,5 @@ def record_success(session: Session, *, username: str, ip: str | None) -> None:
     now = utcnow()
     session.execute(delete(AuthThrottle).where(AuthThrottle.key == _account(username)))
     known = _row(session, _known(username, ip))
-    known.last_success_at = now
+    known.last_success_at, known.failures = now, 0
     session.flush()

@@ -8,17 +8,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from akte.core.textsafe import SafeStr
+
 CaseFileStatus = Literal["open", "closed"]
 
 
 class CaseFileCreate(BaseModel):
-    aktenzeichen: str = Field(min_length=1, max_length=64, examples=["AZ-2024-000123"])
+    aktenzeichen: SafeStr = Field(min_length=1, max_length=64, examples=["AZ-2024-000123"])
     org_unit_id: uuid.UUID
-    bg_nummer: str | None = Field(default=None, max_length=64, examples=["12345BG0012345"])
-    kundennummer: str | None = Field(default=None, max_length=64)
-    betreff: str | None = Field(default=None, max_length=500)
-    person_name: str | None = Field(default=None, max_length=200)
-    address_lines: list[str] | None = Field(default=None, max_length=6)
+    bg_nummer: SafeStr | None = Field(default=None, max_length=64, examples=["12345BG0012345"])
+    kundennummer: SafeStr | None = Field(default=None, max_length=64)
+    betreff: SafeStr | None = Field(default=None, max_length=500)
+    person_name: SafeStr | None = Field(default=None, max_length=200)
+    address_lines: list[SafeStr] | None = Field(default=None, max_length=6)
     status: CaseFileStatus = "open"
 
     @field_validator("aktenzeichen")
@@ -31,11 +33,11 @@ class CaseFileCreate(BaseModel):
 
 
 class CaseFileUpdate(BaseModel):
-    bg_nummer: str | None = Field(default=None, max_length=64)
-    kundennummer: str | None = Field(default=None, max_length=64)
-    betreff: str | None = Field(default=None, max_length=500)
-    person_name: str | None = Field(default=None, max_length=200)
-    address_lines: list[str] | None = Field(default=None, max_length=6)
+    bg_nummer: SafeStr | None = Field(default=None, max_length=64)
+    kundennummer: SafeStr | None = Field(default=None, max_length=64)
+    betreff: SafeStr | None = Field(default=None, max_length=500)
+    person_name: SafeStr | None = Field(default=None, max_length=200)
+    address_lines: list[SafeStr] | None = Field(default=None, max_length=6)
     status: CaseFileStatus | None = None
     org_unit_id: uuid.UUID | None = None
 

@@ -16,11 +16,18 @@ from urllib.parse import quote
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
+from akte.core.textsafe import strip_controls
+
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def content_disposition(filename: str, inline: bool = False) -> str:
+    """``attachment``/``inline`` with an ASCII fallback and the UTF-8 name. Control and bidi
+    characters are dropped whatever the name's origin (an old row, an Aktenzeichen in a
+    receipt's name): CR/LF in a header value would break or split the response."""
+    filename = strip_controls(filename) or "download"
     ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    ascii_name = ascii_name.replace("\\", "_")
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 

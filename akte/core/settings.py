@@ -127,6 +127,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_public_url(self) -> Settings:
+        import ipaddress
+
+        for part in self.trusted_proxies.replace(",", " ").split():
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"AKTE_TRUSTED_PROXIES: {part!r} is no address or CIDR") from exc
+        if self.public_url.strip() and not self.public_url.strip().startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError("AKTE_PUBLIC_URL must start with https:// (or http://)")
         if self.env == "production" and not self.public_url.strip():
             raise ValueError(
                 "AKTE_PUBLIC_URL must be set in production (e.g. https://akte.example.org)"

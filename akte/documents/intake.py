@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from akte.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from akte.core.storage import BlobStore
-from akte.documents.mediatypes import SNIFF_BYTES, is_accepted, sniff
+from akte.core.textsafe import has_controls, strip_controls
+from akte.documents.mediatypes import ALIASES, EXTENSIONS, SNIFF_BYTES, is_accepted, sniff
 from akte.documents.models import Document, DocumentSource, DocumentVersion
 from akte.jobs import repository as jobs
 
@@ -65,10 +66,28 @@ def store(storage: BlobStore, fileobj: BinaryIO, scanned: ScannedFile) -> None:
     storage.put_file(fileobj, sha256=scanned.sha256, size=scanned.size)
 
 
+def check_filename(filename: str | None) -> None:
+    """Refuse a client's filename with control characters (422 naming the field)."""
+    if filename and has_controls(filename):
+        raise Unprocessable("filename: must not contain control characters",
+                            code="validation_error")
+
+
 def _clean_filename(filename: str | None, mime: str) -> str:
+    """The name to store: no path, no control characters, and an extension that says what
+    the content is (``poly.html`` that sniffs as PDF is stored as ``poly.pdf``), so no
+    program later trusts the name over the bytes."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    name = "".join(ch for ch in name if ch.isprintable())[:250]
-    return name or f"dokument{'.pdf' if mime == 'application/pdf' else ''}"
+    name = strip_controls("".join(ch for ch in name if ch.isprintable()))[:240].strip()
+    extension = EXTENSIONS.get(mime)
+    if extension is None:
+        return name or "dokument"
+    stem, dot, current = name.rpartition(".")
+    if not dot or not stem:
+        stem = name
+    elif f".{current.lower()}" in ALIASES.get(mime, {extension}):
+        return name
+    return f"{stem or 'dokument'}{extension}"
 
 
 def add_document(

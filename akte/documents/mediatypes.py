@@ -36,13 +36,22 @@ EXTENSIONS = {
     "image/png": ".png",
 }
 
+#: Extensions a stored filename may keep for its detected type (else it gets EXTENSIONS').
+ALIASES = {
+    "application/pdf": {".pdf"},
+    "image/tiff": {".tif", ".tiff"},
+    "image/jpeg": {".jpg", ".jpeg"},
+    "image/png": {".png"},
+}
+
 SNIFF_BYTES = 2048
 
 
 def sniff(head: bytes) -> str:
     """The MIME type of a file from its first bytes (at least :data:`SNIFF_BYTES`)."""
-    # PDF readers accept a header anywhere in the first KiB (some scanners prepend junk).
-    if b"%PDF-" in head[:1024]:
+    # Magic at offset 0 only. PDF readers would accept "%PDF-" anywhere in the first KiB,
+    # but so would an HTML/PDF polyglot: what is stored as a PDF must start as one.
+    if head.startswith(b"%PDF-"):
         return "application/pdf"
     for signature, mime in _SIGNATURES:
         if head.startswith(signature):

@@ -21,8 +21,10 @@ from akte.core.errors import (
     responses,
 )
 from akte.core.pagination import Page, Pagination, paginate
+from akte.core.textsafe import SafeStr
 from akte.documents import service
 from akte.documents.downloads import download_response
+from akte.documents.intake import check_filename
 from akte.documents.schemas import DocumentDetail, DocumentRead, DocumentUpdate, PageRead, Rendition
 
 router = APIRouter(prefix="/api/v1", tags=["Dokumente"])
@@ -42,11 +44,12 @@ def upload_document(
     storage: Storage,
     ctx: Context,
     user: CurrentUser,
-    title: Annotated[str | None, Form(max_length=300)] = None,
-    doc_type: Annotated[str | None, Form(max_length=100)] = None,
+    title: Annotated[SafeStr | None, Form(max_length=300)] = None,
+    doc_type: Annotated[SafeStr | None, Form(max_length=100)] = None,
 ) -> DocumentRead:
     """Upload a document into an Akte. Returns once the bytes are stored; processing
     (text extraction, OCR) follows asynchronously: watch ``status``."""
+    check_filename(file.filename)
     document = service.upload(
         session,
         storage,
@@ -100,6 +103,7 @@ def upload_version(
     user: CurrentUser,
 ) -> DocumentDetail:
     """Upload a new file for a document; earlier versions are kept."""
+    check_filename(file.filename)
     document = service.add_version(
         session,
         storage,

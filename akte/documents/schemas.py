@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from akte.core.textsafe import SafeStr
+
 Rendition = Literal["original", "archive", "thumbnail"]
 
 
@@ -50,8 +52,8 @@ class DocumentDetail(DocumentRead):
 
 
 class DocumentUpdate(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    doc_type: str | None = Field(default=None, max_length=100)
+    title: SafeStr | None = Field(default=None, min_length=1, max_length=300)
+    doc_type: SafeStr | None = Field(default=None, max_length=100)
     document_date: date | None = None
 
     @field_validator("title")

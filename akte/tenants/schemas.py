@@ -7,12 +7,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from akte.core.textsafe import SafeStr
+
 
 class TenantCreate(BaseModel):
     slug: str = Field(
         min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", examples=["jc-musterkreis"]
     )
-    name: str = Field(min_length=1, max_length=200, examples=["Jobcenter Musterkreis"])
+    name: SafeStr = Field(min_length=1, max_length=200, examples=["Jobcenter Musterkreis"])
     options: dict = Field(default_factory=dict)
 
 
@@ -27,8 +29,8 @@ class TenantRead(BaseModel):
 
 
 class OrgUnitCreate(BaseModel):
-    code: str = Field(min_length=1, max_length=64, examples=["LB-1"])
-    name: str = Field(min_length=1, max_length=200, examples=["Leistungsbereich 1"])
+    code: SafeStr = Field(min_length=1, max_length=64, examples=["LB-1"])
+    name: SafeStr = Field(min_length=1, max_length=200, examples=["Leistungsbereich 1"])
 
 
 class OrgUnitRead(BaseModel):

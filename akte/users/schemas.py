@@ -7,12 +7,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from akte.core.textsafe import SafeStr
 from akte.users.models import SERVICE_ROLES, Role
 
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=2, max_length=120, pattern=r"^[A-Za-z0-9._@-]+$")
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: SafeStr = Field(min_length=1, max_length=200)
     role: Role
     password: str | None = Field(default=None, min_length=10, max_length=200)
     org_unit_ids: list[uuid.UUID] = Field(default_factory=list)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from akte.auth.dependencies import CurrentUser
-from akte.core.dependencies import DbSession
+from akte.core.dependencies import DbSession, get_context
 from akte.core.errors import Forbidden, NotAuthenticated, NotFound, responses
 from akte.web import codes
 
@@ -56,7 +56,7 @@ def issue_upload_code(
         session, user, case_file_id, valid_days=(body or UploadCodeCreate()).valid_days
     )
     read = UploadCodeRead.model_validate(issued.code)
-    url = str(request.base_url).rstrip("/") + f"/upload?code={issued.plaintext}"
+    url = codes.upload_link(get_context(request).settings, issued.plaintext)
     return UploadCodeIssued(**read.model_dump(), code=issued.plaintext, upload_url=url)
 
 

@@ -7,7 +7,9 @@ its SHA-256 is stored; the first group stays in clear to rate-limit guesses per 
 
 Redeeming refuses unknown, expired and revoked codes alike with one message, so a guesser
 learns nothing about which codes exist; after too many failures per IP address or per
-prefix the answer is 429 (see :mod:`akte.web.ratelimit`).
+prefix a wrong code is answered 429 (see :mod:`akte.web.ratelimit`), while a valid code
+is still admitted: guessing 78 bits is hopeless, and a citizen behind the same address as
+a guesser must not be locked out.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -29,6 +32,7 @@ from akte.case_files import service as case_files
 from akte.case_files.models import CaseFile
 from akte.core.database import utcnow
 from akte.core.errors import Forbidden, NotFound
+from akte.core.settings import Settings
 from akte.web import ratelimit
 from akte.web.models import UploadCode
 
@@ -155,6 +159,12 @@ def revoke(session: Session, principal: Principal, code_id: uuid.UUID) -> Upload
     return code
 
 
+def upload_link(settings: Settings, plaintext: str) -> str:
+    """The link printed on a letter: always under ``AKTE_PUBLIC_URL``, never the Host header
+    of whoever asked for the code."""
+    return f"{settings.effective_public_url}/upload?code={quote(plaintext, safe='-')}"
+
+
 def is_usable(code: UploadCode) -> bool:
     return code.revoked_at is None and code.expires_at > utcnow()
 
@@ -168,16 +178,18 @@ def redeem(session: Session, raw: str, *, ip: str | None) -> UploadCode:
     normalized = normalize(raw)
     ip_key = f"code-ip:{ip or 'unknown'}"
     prefix_key = f"code-prefix:{normalized[:GROUP_LEN]}"
-    if ratelimit.is_blocked(session, ip_key, limit=IP_LIMIT) or ratelimit.is_blocked(
-        session, prefix_key, limit=PREFIX_LIMIT
-    ):
-        raise CodeRateLimited("too many attempts")
     code = None
     if len(normalized) == GROUPS * GROUP_LEN:
         code = session.scalar(
             select(UploadCode).where(UploadCode.code_hash == code_hash(normalized))
         )
     if code is None or not is_usable(code):
+        # Only wrong codes wait: a valid code (78 bits, not guessable) is admitted from a
+        # blocked address too, so one guesser behind a shared address locks nobody out.
+        if ratelimit.is_blocked(session, ip_key, limit=IP_LIMIT) or ratelimit.is_blocked(
+            session, prefix_key, limit=PREFIX_LIMIT
+        ):
+            raise CodeRateLimited("too many attempts")
         ratelimit.record_failure(session, ip_key)
         ratelimit.record_failure(session, prefix_key)
         audit.record(

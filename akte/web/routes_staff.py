@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from akte.audit import service as audit
 from akte.case_files import service as case_files
-from akte.core.dependencies import Context, DbSession
+from akte.core.dependencies import Context, DbSession, get_context
 from akte.core.pagination import PageParams, paginate
 from akte.documents import repository as document_repo
 from akte.web import codes, finder, inbox, letters
@@ -111,7 +111,7 @@ def issue_code(
     """Show the new code once: it is not stored and cannot be shown again."""
     issued = codes.issue(session, principal, case_file_id, valid_days=valid_days)
     case_file = case_files.get_visible(session, principal, case_file_id)
-    link = str(request.base_url).rstrip("/") + f"/upload?code={issued.plaintext}"
+    link = codes.upload_link(get_context(request).settings, issued.plaintext)
     return page(
         request,
         principal,

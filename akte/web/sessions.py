@@ -33,9 +33,9 @@ def _hash(token: str) -> str:
 
 
 def is_https(request: Request) -> bool:
-    """True behind TLS, also when a proxy terminates it (uvicorn runs with proxy headers)."""
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return request.url.scheme == "https" or forwarded == "https"
+    """True behind TLS, also when a trusted proxy terminates it (the forwarded-headers
+    middleware sets the scheme; an untrusted ``X-Forwarded-Proto`` never gets this far)."""
+    return request.url.scheme == "https"
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
