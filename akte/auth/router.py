@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
@@ -24,6 +24,15 @@ from akte.users.schemas import Me, PasswordChange
 router = APIRouter(prefix="/api/v1/auth", tags=["Anmeldung"])
 
 
+class TokenRequest(BaseModel):
+    """The OAuth2 password grant's form; nothing else is accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=120)
+    password: str = Field(min_length=1, max_length=200)
+
+
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
@@ -32,8 +41,7 @@ class Token(BaseModel):
 
 @router.post("/token", responses=responses(NotAuthenticated, TooManyRequests))
 def issue_token(
-    username: Annotated[str, Form(max_length=120)],
-    password: Annotated[str, Form(max_length=200)],
+    form: Annotated[TokenRequest, Form()],
     request: Request,
     session: DbSession,
     ctx: Context,
@@ -42,7 +50,7 @@ def issue_token(
     accounts use their API key instead. Failed attempts back off per account and address
     (429 with ``Retry-After``)."""
     try:
-        token = login(session, ctx.settings, username=username, password=password,
+        token = login(session, ctx.settings, username=form.username, password=form.password,
                       ip=client_ip(request))
     except (NotAuthenticated, TooManyRequests):
         session.commit()  # the failure count and its audit entry must outlive the refusal
