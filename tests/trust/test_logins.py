@@ -169,6 +169,7 @@ def test_web_logout_everywhere_ends_bearer_tokens_too(ctx, world):
         token = {"Authorization": f"Bearer {_token(api, user.username).json()['access_token']}"}
         login(web, user.username)
         page = web.get("/app")
+        assert 'name="everywhere" value="true"' in page.text  # the "Überall abmelden" button
         r = web.post("/logout", data={"everywhere": "true", "csrf_token": csrf_of(page.text)})
         assert r.status_code == 303
         assert api.get("/api/v1/auth/me", headers=token).status_code == 401
