@@ -341,3 +341,12 @@ def _mount_feature_clis() -> None:
 def main() -> None:
     _mount_feature_clis()
     app()
+
+
+def _register_tenant_commands() -> None:
+    from akte.tenants import cli as tenant_cli
+
+    tenant_cli.register(admin_app)
+
+
+_register_tenant_commands()

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from akte.auth import permissions
 from akte.auth.principal import Principal
-from akte.case_files.identifiers import normalize_identifier
+from akte.case_files.identifiers import canonical_key, normalize_identifier, tenant_pattern
 from akte.case_files.models import CaseFile
+from akte.tenants.models import Tenant
 from akte.users.models import Role
 
 
@@ -20,12 +21,36 @@ def get(session: Session, case_file_id: uuid.UUID) -> CaseFile | None:
     return session.get(CaseFile, case_file_id)
 
 
-def by_aktenzeichen(session: Session, tenant_id: uuid.UUID, aktenzeichen: str) -> CaseFile | None:
-    return session.scalar(
-        select(CaseFile).where(
-            CaseFile.tenant_id == tenant_id, CaseFile.aktenzeichen == aktenzeichen.strip()
-        )
+def aktenzeichen_key(session: Session, tenant_id: uuid.UUID, aktenzeichen: str) -> str | None:
+    """The canonical key of ``aktenzeichen`` under the tenant's pattern."""
+    tenant = session.get(Tenant, tenant_id)
+    return canonical_key(aktenzeichen, tenant_pattern(tenant.options if tenant else None))
+
+
+def matching_aktenzeichen(
+    session: Session, tenant_id: uuid.UUID, aktenzeichen: str, *, exclude: uuid.UUID | None = None
+) -> list[CaseFile]:
+    """Akten whose Aktenzeichen is the same however typed, the exactly typed one first.
+
+    More than one only for Akten that collided when the key was introduced: the younger
+    ones keep no key and are found by their exact spelling.
+    """
+    key = aktenzeichen_key(session, tenant_id, aktenzeichen)
+    stmt = select(CaseFile).where(
+        CaseFile.tenant_id == tenant_id,
+        or_(CaseFile.aktenzeichen_key == key, CaseFile.aktenzeichen == aktenzeichen.strip()),
     )
+    if exclude is not None:
+        stmt = stmt.where(CaseFile.id != exclude)
+    found = list(session.scalars(stmt))
+    found.sort(key=lambda c: c.aktenzeichen != aktenzeichen.strip())
+    return found
+
+
+def by_aktenzeichen(session: Session, tenant_id: uuid.UUID, aktenzeichen: str) -> CaseFile | None:
+    """The Akte this Aktenzeichen names however it is typed (the exact spelling wins)."""
+    found = matching_aktenzeichen(session, tenant_id, aktenzeichen)
+    return found[0] if found else None
 
 
 def by_bg_nummer(session: Session, tenant_id: uuid.UUID, bg_nummer: str) -> list[CaseFile]:
@@ -78,8 +103,10 @@ def filtered(
         stmt = stmt.where(
             or_(
                 CaseFile.aktenzeichen.ilike(like),
+                CaseFile.aktenzeichen_key == norm,
+                CaseFile.aktenzeichen_key.startswith(norm or "\0"),
                 CaseFile.bg_nummer_norm == norm,
-                CaseFile.kundennummer == q.strip(),
+                CaseFile.kundennummer_norm == norm,
                 CaseFile.person_name.ilike(like),
                 CaseFile.betreff.ilike(like),
             )

@@ -33,6 +33,8 @@ class CaseFileCreate(BaseModel):
 
 
 class CaseFileUpdate(BaseModel):
+    #: Correcting an Aktenzeichen keeps it unique however typed (409 otherwise).
+    aktenzeichen: SafeStr | None = Field(default=None, min_length=1, max_length=64)
     bg_nummer: SafeStr | None = Field(default=None, max_length=64)
     kundennummer: SafeStr | None = Field(default=None, max_length=64)
     betreff: SafeStr | None = Field(default=None, max_length=500)
@@ -41,11 +43,15 @@ class CaseFileUpdate(BaseModel):
     status: CaseFileStatus | None = None
     org_unit_id: uuid.UUID | None = None
 
-    @field_validator("status", "org_unit_id")
+    @field_validator("status", "org_unit_id", "aktenzeichen")
     @classmethod
     def _not_null(cls, value: object) -> object:
-        if value is None:  # may be left out, but an Akte always has both
+        if value is None:  # may be left out, but an Akte always has them
             raise ValueError("may be omitted, not null")
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise ValueError("must not be blank")
         return value
 
 

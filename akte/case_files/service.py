@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
@@ -88,15 +89,23 @@ def owns(session: Session, principal: Principal, case_file_id: uuid.UUID) -> boo
     return session.scalar(stmt.with_only_columns(CaseFile.id)) is not None
 
 
+def _check_unique(
+    session: Session, tenant_id: uuid.UUID, aktenzeichen: str, exclude: uuid.UUID | None
+) -> None:
+    """409 when an Akte has this Aktenzeichen however it is typed (its canonical key)."""
+    found = repository.matching_aktenzeichen(session, tenant_id, aktenzeichen, exclude=exclude)
+    if found:
+        raise Conflict(
+            f"Aktenzeichen {aktenzeichen} already exists as {found[0].aktenzeichen}",
+            code="duplicate_aktenzeichen",
+        )
+
+
 def create(session: Session, principal: Principal, *, case_file_in: CaseFileCreate) -> CaseFile:
     principal.require_role(*CASE_ROLES)
     assert principal.tenant_id is not None
     _check_org_unit(session, principal, case_file_in.org_unit_id)
-    if repository.by_aktenzeichen(session, principal.tenant_id, case_file_in.aktenzeichen):
-        raise Conflict(
-            f"Aktenzeichen {case_file_in.aktenzeichen} already exists",
-            code="duplicate_aktenzeichen",
-        )
+    _check_unique(session, principal.tenant_id, case_file_in.aktenzeichen, None)
     data = case_file_in.model_dump(exclude={"address_lines"})
     case_file = CaseFile(
         tenant_id=principal.tenant_id,
@@ -105,8 +114,14 @@ def create(session: Session, principal: Principal, *, case_file_in: CaseFileCrea
         closed_at=utcnow() if case_file_in.status == "closed" else None,
         **data,
     )
-    session.add(case_file)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent create of the same key loses here
+            session.add(case_file)
+    except IntegrityError:
+        raise Conflict(
+            f"Aktenzeichen {case_file_in.aktenzeichen} already exists",
+            code="duplicate_aktenzeichen",
+        ) from None
     audit.record(
         session,
         principal,
@@ -130,6 +145,8 @@ def update(
     moved_from = case_file.org_unit_id if "org_unit_id" in changes else None
     if moved_from is not None:
         _check_owned_unit(session, principal, changes["org_unit_id"])
+    if "aktenzeichen" in changes:
+        _check_unique(session, case_file.tenant_id, changes["aktenzeichen"], case_file.id)
     if "address_lines" in changes:
         changes["address_lines"] = "\n".join(changes["address_lines"] or []) or None
     if "bg_nummer" in changes:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, status
 
 from akte.auth.dependencies import CurrentUser
 from akte.core.dependencies import DbSession
-from akte.core.errors import Conflict, Forbidden, NotAuthenticated, NotFound, responses
+from akte.core.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    Unprocessable,
+    responses,
+)
 from akte.core.pagination import Page, Pagination, paginate
-from akte.tenants import service
+from akte.tenants import options, service
 from akte.tenants.schemas import OrgUnitCreate, OrgUnitRead, TenantCreate, TenantRead
 
 router = APIRouter(prefix="/api/v1/tenants", tags=["Administration"])
@@ -51,3 +59,45 @@ def list_org_units(
     """Org units of a tenant (its admins and caseworkers)."""
     rows, total = paginate(session, service.org_units_query(session, user, tenant_id), pagination)
     return Page.of([OrgUnitRead.model_validate(u) for u in rows], total, pagination)
+
+
+def _options_tenant(session: DbSession, user: CurrentUser, tenant_id: uuid.UUID | None):
+    from akte.tenants.models import Tenant
+
+    tenant = session.get(Tenant, tenant_id or user.tenant_id)
+    if tenant is None or (user.tenant_id is not None and tenant.id != user.tenant_id):
+        raise NotFound("tenant not found")
+    return tenant
+
+
+@router.get("/current/options", responses=COMMON)
+def read_own_options(session: DbSession, user: CurrentUser) -> dict[str, Any]:
+    """The caller's tenant's options (importers see what decides their imports)."""
+    return options.read(session, user, _options_tenant(session, user, None))
+
+
+@router.patch(
+    "/current/options", responses={**COMMON, **responses(Conflict, Unprocessable)}
+)
+def update_own_options(
+    body: dict[str, Any], session: DbSession, user: CurrentUser
+) -> dict[str, Any]:
+    """Set options of the caller's tenant (tenant admins); ``null`` removes one."""
+    return options.update(session, user, _options_tenant(session, user, None), body)
+
+
+@router.get("/{tenant_id}/options", responses=COMMON)
+def read_options(tenant_id: uuid.UUID, session: DbSession, user: CurrentUser) -> dict[str, Any]:
+    """A tenant's options, every known one with its value (``null``: not set)."""
+    return options.read(session, user, _options_tenant(session, user, tenant_id))
+
+
+@router.patch(
+    "/{tenant_id}/options", responses={**COMMON, **responses(Conflict, Unprocessable)}
+)
+def update_options(
+    tenant_id: uuid.UUID, body: dict[str, Any], session: DbSession, user: CurrentUser
+) -> dict[str, Any]:
+    """Set a tenant's options (its admins, system admins): unknown names and bad values
+    are 422; an ``aktenzeichen_pattern`` that would merge two Akten is 409."""
+    return options.update(session, user, _options_tenant(session, user, tenant_id), body)

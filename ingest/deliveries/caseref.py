@@ -7,6 +7,10 @@ The rule is: never file a document into an Akte the row does not clearly name.
   Akte, the row is rejected (``case_file_conflict``).
 * Only a BG-Nummer: exactly one Akte must carry it (else ``ambiguous_bg_nummer``); an
   unknown BG-Nummer alone cannot create an Akte (an Aktenzeichen is required for that).
+* The Aktenzeichen is compared by its canonical key (spacing, hyphens, slashes, dots,
+  case and, with the tenant's ``aktenzeichen_pattern``, leading zeros do not matter): ``AZ
+  2023-004711`` finds ``AZ-2023-004711``. Two old Akten that share a key (collisions kept
+  by the migration) make a row that spells neither exactly ``ambiguous_aktenzeichen``.
 * Nothing found: with the tenant option ``import_creates_case_files`` the Akte is created
   in the org unit named by ``import_org_unit`` (its code; or the tenant's only org unit),
   otherwise the row is rejected (``unknown_case_file``).
@@ -14,7 +18,7 @@ The rule is: never file a document into an Akte the row does not clearly name.
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -34,16 +38,30 @@ def _conflict(message: str) -> Rejection:
     return Rejection("case_file_conflict", message)
 
 
-def resolve(
-    session: Session,
-    tenant: Tenant,
-    principal: Principal | None,
-    *,
-    aktenzeichen: str | None,
-    bg_nummer: str | None,
-) -> CaseFile:
-    """The Akte the row names (found or created), or a :class:`Rejection`."""
-    by_az = case_files.by_aktenzeichen(session, tenant.id, aktenzeichen) if aktenzeichen else None
+def _by_aktenzeichen(session: Session, tenant: Tenant, aktenzeichen: str) -> CaseFile | None:
+    found = case_files.matching_aktenzeichen(session, tenant.id, aktenzeichen)
+    if len(found) > 1 and found[0].aktenzeichen != aktenzeichen.strip():
+        raise Rejection(
+            "ambiguous_aktenzeichen",
+            f"Aktenzeichen {aktenzeichen} matches the Akten "
+            + ", ".join(c.aktenzeichen for c in found[:5]) + "; write it exactly",
+        )
+    return found[0] if found else None
+
+
+@dataclass
+class Plan:
+    """What a row's case reference leads to: an existing Akte, or a new one in a unit."""
+
+    case_file: CaseFile | None = None
+    new_org_unit: OrgUnit | None = None
+
+
+def plan(
+    session: Session, tenant: Tenant, *, aktenzeichen: str | None, bg_nummer: str | None
+) -> Plan:
+    """Where the row would go, without writing anything; a :class:`Rejection` if nowhere."""
+    by_az = _by_aktenzeichen(session, tenant, aktenzeichen) if aktenzeichen else None
     by_bg = case_files.by_bg_nummer(session, tenant.id, bg_nummer) if bg_nummer else []
     bg_norm = normalize_identifier(bg_nummer)
     if by_az is not None:
@@ -56,7 +74,7 @@ def resolve(
                 raise _conflict(
                     f"Akte {aktenzeichen} has BG-Nummer {by_az.bg_nummer}, the row {bg_nummer}"
                 )
-        return by_az
+        return Plan(case_file=by_az)
     if by_bg:
         if aktenzeichen:
             raise _conflict(
@@ -67,7 +85,7 @@ def resolve(
             raise Rejection(
                 "ambiguous_bg_nummer", f"BG-Nummer {bg_nummer} belongs to {len(by_bg)} Akten"
             )
-        return by_bg[0]
+        return Plan(case_file=by_bg[0])
     if not aktenzeichen:
         if bg_nummer:
             raise Rejection(
@@ -78,19 +96,39 @@ def resolve(
     if not (tenant.options or {}).get("import_creates_case_files"):
         raise Rejection(
             "unknown_case_file",
-            f"no Akte {aktenzeichen} exists and this tenant does not create Akten on import",
+            f"no Akte {aktenzeichen} exists and this tenant does not create Akten on import "
+            "(tenant option import_creates_case_files)",
         )
-    return _create(session, tenant, principal, aktenzeichen=aktenzeichen, bg_nummer=bg_nummer)
+    return Plan(new_org_unit=_org_unit(session, tenant))
 
 
-def _org_unit(session: Session, tenant: Tenant) -> uuid.UUID:
+def resolve(
+    session: Session,
+    tenant: Tenant,
+    principal: Principal | None,
+    *,
+    aktenzeichen: str | None,
+    bg_nummer: str | None,
+    person_name: str | None = None,
+    subject: str | None = None,
+) -> CaseFile:
+    """The Akte the row names (found or created), or a :class:`Rejection`."""
+    found = plan(session, tenant, aktenzeichen=aktenzeichen, bg_nummer=bg_nummer)
+    if found.case_file is not None:
+        return found.case_file
+    assert found.new_org_unit is not None and aktenzeichen
+    return _create(session, tenant, principal, found.new_org_unit, aktenzeichen=aktenzeichen,
+                   bg_nummer=bg_nummer, person_name=person_name, subject=subject)
+
+
+def _org_unit(session: Session, tenant: Tenant) -> OrgUnit:
     code = (tenant.options or {}).get("import_org_unit")
-    stmt = select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id)
+    stmt = select(OrgUnit).where(OrgUnit.tenant_id == tenant.id)
     if code:
-        unit_id = session.scalar(stmt.where(OrgUnit.code == code))
-        if unit_id is None:
+        unit = session.scalar(stmt.where(OrgUnit.code == code))
+        if unit is None:
             raise Rejection("unknown_case_file", f"the import org unit {code} does not exist")
-        return unit_id
+        return unit
     units = list(session.scalars(stmt.limit(2)))
     if len(units) != 1:
         raise Rejection(
@@ -104,17 +142,22 @@ def _create(
     session: Session,
     tenant: Tenant,
     principal: Principal | None,
+    unit: OrgUnit,
     *,
     aktenzeichen: str,
     bg_nummer: str | None,
+    person_name: str | None,
+    subject: str | None,
 ) -> CaseFile:
     """A new Akte; a concurrent import that created it first wins and is used instead."""
     case_file = CaseFile(
         tenant_id=tenant.id,
-        org_unit_id=_org_unit(session, tenant),
+        org_unit_id=unit.id,
         aktenzeichen=aktenzeichen.strip(),
         bg_nummer=bg_nummer,
         bg_nummer_norm=normalize_identifier(bg_nummer),
+        person_name=(person_name or "")[:200] or None,
+        betreff=(subject or "")[:500] or None,
     )
     try:
         with session.begin_nested():

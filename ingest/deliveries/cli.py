@@ -3,7 +3,9 @@
 Shows a progress bar, prints the counts and writes the report CSV at the end. Re-running
 after an interruption continues where the last run stopped and imports nothing twice.
 Exit status: 0 when every row was imported, 3 when some rows were rejected or failed,
-1 when the delivery could not be read at all (2 is Click's usage error).
+1 when the delivery could not be read at all (2 is Click's usage error). With ``--check``
+nothing is stored: the plan of every row is written as CSV, exit 3 if a row would be
+rejected or the Transfervermerk is not acceptable.
 """
 
 from __future__ import annotations
@@ -34,12 +36,17 @@ def import_delivery(
     ] = None,
     report: Annotated[Path | None, typer.Option(help="where to write the report CSV")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="dry run: report what each row would do, store nothing")] = False,
 ) -> None:
     """Import the delivery at PATH into tenant T."""
     from akte.core.context import AppContext
     from ingest.deliveries.runner import ImportFailed, run
 
     ctx = AppContext.from_settings(get_settings())
+    if check:
+        _check(ctx, path, tenant, report)
+        return
     columns = (TextColumn("Import"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     try:
         with Progress(*columns, disable=quiet, transient=False) as bar:
@@ -63,4 +70,24 @@ def import_delivery(
     )
     typer.echo(f"report: {result.report_path}")
     if p.rejected or p.failed:
+        raise typer.Exit(3)
+
+
+def _check(ctx, path: Path, tenant: str, report: Path | None) -> None:
+    """The pre-check: counts per outcome, the plan CSV; exit 3 if any row would fail."""
+    from ingest.deliveries.precheck import PrecheckFailed, check_path
+
+    target = report or Path.cwd() / f"vorpruefung-{path.name}.csv"
+    try:
+        counts, tv_error = check_path(ctx, path, tenant, target)
+    except PrecheckFailed as exc:
+        typer.echo(f"check failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        ctx.close()
+    typer.echo("Vorprüfung (nothing stored): " + ", ".join(
+        f"{n} {outcome}" for outcome, n in sorted(counts.items())))
+    typer.echo("Transfervermerk: " + (tv_error or "ok"))
+    typer.echo(f"plan: {target}")
+    if counts.get("rejected") or tv_error:
         raise typer.Exit(3)

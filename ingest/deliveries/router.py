@@ -38,9 +38,10 @@ from akte.core.pagination import Page, Pagination, paginate
 from akte.documents import service as documents
 from akte.tenants.models import Tenant
 from akte.users.models import Role
-from ingest.deliveries import report, repository, service
+from ingest.deliveries import precheck, report, repository, service
+from ingest.deliveries.manifest import ManifestError
 from ingest.deliveries.models import Delivery, Outcome
-from ingest.deliveries.schemas import DeliveryRead, ItemRead, Progress, Provenance
+from ingest.deliveries.schemas import DeliveryRead, ItemRead, PreCheck, Progress, Provenance
 
 router = APIRouter(prefix="/api/v1", tags=["Lieferungen"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
@@ -89,6 +90,38 @@ def create_delivery(
         path.unlink(missing_ok=True)
     body = _read(session, delivery).model_dump(mode="json")
     return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.post("/deliveries/check", responses={**COMMON, **responses(Unprocessable)})
+def check_delivery(
+    session: DbSession,
+    ctx: Context,
+    user: CurrentUser,
+    pagination: Pagination,
+    manifest: Annotated[UploadFile, File(description="manifest, CSV or JSON")],
+    transfervermerk: Annotated[
+        UploadFile | None, File(description="Transfervermerk (JSON), checked if sent")
+    ] = None,
+) -> PreCheck:
+    """Dry run: what importing this manifest would do per row (existing Akte, new Akte in
+    which org unit, already imported, rejected and why), with the tenant options that
+    decide it. Stores nothing; checks that need the files themselves come with the upload."""
+    user.require_role(*service.READ_ROLES)
+    path, _ = service.spool(manifest.file, ctx.settings.data_dir / "tmp" / "deliveries")
+    try:
+        tenant = session.get(Tenant, user.tenant_id)
+        if tenant is None:
+            raise NotFound("tenant not found")
+        tv = transfervermerk.file.read(5 * 1024 * 1024 + 1) if transfervermerk else None
+        try:
+            result = precheck.check(session, tenant, path, transfervermerk_bytes=tv,
+                                    offset=pagination.offset, limit=pagination.size)
+        except ManifestError as exc:
+            raise Unprocessable(str(exc), code="invalid_manifest") from None
+    finally:
+        path.unlink(missing_ok=True)
+    session.rollback()  # a dry run: whatever a check touched is not kept
+    return PreCheck(page=pagination.page, size=pagination.size, **result)
 
 
 @router.get("/deliveries", responses=COMMON)

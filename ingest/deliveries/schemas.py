@@ -100,3 +100,40 @@ class Provenance(BaseModel):
     binding_sha256: str | None
     binding_formula: str = "sha256(transfervermerk_sha256 || document_sha256)"
     transfervermerk: dict[str, Any]
+
+
+class PlanRow(BaseModel):
+    """What the import would do with one manifest row (pre-check)."""
+
+    row_no: int | None
+    external_id: str | None
+    filename: str | None
+    aktenzeichen: str | None
+    bg_nummer: str | None
+    #: existing_case_file, new_case_file, already_imported or rejected
+    outcome: str
+    case_file_id: uuid.UUID | None
+    case_file_aktenzeichen: str | None
+    #: the Akte's org unit, or the one a new Akte would be created in
+    org_unit_code: str | None
+    reason_code: str | None
+    reason: str | None
+
+
+class TransfervermerkCheck(BaseModel):
+    valid: bool
+    error: str | None
+
+
+class PreCheck(BaseModel):
+    """A dry run of a manifest: counts over all rows, one page of rows, and the tenant
+    options that decided them. Nothing was stored."""
+
+    total: int
+    counts: dict[str, int]
+    reasons: dict[str, int]
+    options: dict[str, Any]
+    transfervermerk: TransfervermerkCheck | None
+    page: int
+    size: int
+    rows: list[PlanRow]

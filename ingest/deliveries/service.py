@@ -132,7 +132,7 @@ def create(
     return delivery, True
 
 
-def _item_values(delivery_id: uuid.UUID, row: ManifestRow) -> dict[str, Any]:
+def _item_values(delivery_id: uuid.UUID | None, row: ManifestRow) -> dict[str, Any]:
     return {
         "delivery_id": delivery_id, "key": row.external_id or f"#row{row.row_no}",
         "row_no": row.row_no, "external_id": row.external_id, "filename": row.filename,
@@ -149,12 +149,13 @@ def _item_values(delivery_id: uuid.UUID, row: ManifestRow) -> dict[str, Any]:
     }
 
 
-def _load_items(session: Session, delivery_id: uuid.UUID, rows: Iterator[ManifestRow]) -> int:
-    """Insert the rows in batches; rows that cannot be imported are rejected right away."""
+def classify(
+    delivery_id: uuid.UUID | None, rows: Iterator[ManifestRow]
+) -> Iterator[tuple[ManifestRow, dict[str, Any], tuple[str, str] | None]]:
+    """Each row with its item values and the problem that rejects it before any file is
+    seen (unreadable value, unsafe path, duplicate id or file), or ``None``."""
     seen_ids: dict[str, int] = {}
     seen_files: dict[str, tuple[int, bool]] = {}
-    batch: list[dict[str, Any]] = []
-    count = 0
     for row in rows:
         values = _item_values(delivery_id, row)
         problem: tuple[str, str] | None = None
@@ -183,6 +184,14 @@ def _load_items(session: Session, delivery_id: uuid.UUID, rows: Iterator[Manifes
                 seen_files.setdefault(values["filename"], (row.row_no, split))
         if row.external_id and row.external_id not in seen_ids:
             seen_ids[row.external_id] = row.row_no
+        yield row, values, problem
+
+
+def _load_items(session: Session, delivery_id: uuid.UUID, rows: Iterator[ManifestRow]) -> int:
+    """Insert the rows in batches; rows that cannot be imported are rejected right away."""
+    batch: list[dict[str, Any]] = []
+    count = 0
+    for _row, values, problem in classify(delivery_id, rows):
         if problem is not None:
             values.update(outcome=Outcome.rejected.value, reason_code=problem[0],
                           reason=problem[1])

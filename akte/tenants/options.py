@@ -1,0 +1,174 @@
+"""Tenant options: the switches that decide what an import does, readable and settable.
+
+An import's outcome depends on them (whether unknown Akten are created, in which org unit,
+which barcodes separate documents, how an Aktenzeichen is written), so the importer may
+read them and the tenant admin may change them (API ``/api/v1/tenant-options``, CLI ``akte
+admin tenant-options``, web page *Importe*). Every known option is declared once in
+:data:`KNOWN` with its type and meaning; unknown names are refused (a typo would otherwise
+be silently ignored), ``None`` removes an option.
+
+Changing ``aktenzeichen_pattern`` recomputes the canonical key of every Akte of the tenant;
+if the new pattern would give two Akten the same key the change is refused (409) with the
+colliding Aktenzeichen, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from akte.audit import service as audit
+from akte.auth.principal import Principal
+from akte.case_files.identifiers import PatternError, canonical_key, check_pattern, tenant_pattern
+from akte.case_files.models import CaseFile
+from akte.core.errors import Conflict, Unprocessable
+from akte.tenants.models import OrgUnit, Tenant
+from akte.users.models import Role
+
+READ_ROLES = (Role.tenant_admin, Role.importer, Role.system_admin)
+WRITE_ROLES = (Role.tenant_admin, Role.system_admin)
+
+
+@dataclass(frozen=True)
+class Option:
+    type: str  # "bool", "str" or "list[str]"
+    description: str
+
+
+KNOWN: dict[str, Option] = {
+    "import_creates_case_files": Option(
+        "bool", "Lieferungen legen unbekannte Akten an (sonst: Zeile unknown_case_file)"),
+    "import_org_unit": Option(
+        "str", "Code der Organisationseinheit für beim Import angelegte Akten "
+               "(nötig bei mehr als einer Organisationseinheit)"),
+    "import_separator_codes": Option(
+        "list[str]", "Barcode-Werte, die ein Trennblatt kennzeichnen (Standard: PATCHT)"),
+    "aktenzeichen_pattern": Option(
+        "str", "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
+               "mit führenden Nullen verglichen"),
+}
+
+
+def read(session: Session, principal: Principal | None, tenant: Tenant) -> dict[str, Any]:
+    """Every known option with its value (``None`` when unset)."""
+    if principal is not None:
+        principal.require_role(*READ_ROLES)
+        principal.require_tenant(tenant.id)
+    options = tenant.options or {}
+    return {name: options.get(name) for name in KNOWN}
+
+
+def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
+    option = KNOWN[name]
+    if value is None:
+        return None
+    if option.type == "bool":
+        if isinstance(value, str) and value.lower() in ("true", "false", "ja", "nein", "1", "0"):
+            return value.lower() in ("true", "ja", "1")
+        if not isinstance(value, bool):
+            raise Unprocessable(f"{name} is true or false", code="invalid_option")
+        return value
+    if option.type == "list[str]":
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",")]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise Unprocessable(f"{name} is a list of texts", code="invalid_option")
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise Unprocessable(f"{name} is a text", code="invalid_option")
+    value = value.strip()
+    if name == "import_org_unit" and session.scalar(
+        select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == value)
+    ) is None:
+        raise Unprocessable(f"the tenant has no org unit with code {value}",
+                            code="invalid_option")
+    if name == "aktenzeichen_pattern":
+        try:
+            return check_pattern(value)
+        except PatternError as exc:
+            raise Unprocessable(f"aktenzeichen_pattern: {exc}", code="invalid_option") from None
+    return value
+
+
+def update(
+    session: Session, principal: Principal | None, tenant: Tenant, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Set (or with ``None`` remove) options; 422 for an unknown name or a bad value."""
+    if principal is not None:
+        principal.require_role(*WRITE_ROLES)
+        principal.require_tenant(tenant.id)
+    unknown = sorted(set(changes) - set(KNOWN))
+    if unknown:
+        raise Unprocessable(
+            f"unknown tenant option(s): {', '.join(unknown)}; known: {', '.join(KNOWN)}",
+            code="unknown_option",
+        )
+    options = dict(tenant.options or {})
+    for name, value in changes.items():
+        value = _coerce(session, tenant, name, value)
+        if value is None:
+            options.pop(name, None)
+        else:
+            options[name] = value
+    if options.get("aktenzeichen_pattern") != (tenant.options or {}).get("aktenzeichen_pattern"):
+        _rekey(session, tenant.id, options.get("aktenzeichen_pattern"))
+    tenant.options = options
+    session.flush()
+    audit.record(session, principal, "tenant.options", object_type="tenant",
+                 object_id=tenant.id, tenant_id=tenant.id, detail={"changes": changes})
+    return read(session, None, tenant)
+
+
+def _rekey(session: Session, tenant_id: uuid.UUID, pattern: str | None) -> None:
+    """New keys for every Akte of the tenant under ``pattern``; 409 before any collides."""
+    rows = session.execute(
+        select(CaseFile.id, CaseFile.aktenzeichen, CaseFile.aktenzeichen_key)
+        .where(CaseFile.tenant_id == tenant_id)
+        .order_by(CaseFile.created_at, CaseFile.id)
+    ).all()
+    seen: dict[str, str] = {}
+    new_keys: dict[uuid.UUID, str | None] = {}
+    for case_id, aktenzeichen, old_key in rows:
+        if old_key is None:  # an old collision stays key-less until it is resolved
+            continue
+        key = canonical_key(aktenzeichen, pattern)
+        if key in seen:
+            raise Conflict(
+                f"with this pattern {seen[key]} and {aktenzeichen} would be the same "
+                "Aktenzeichen; rename one of them first",
+                code="aktenzeichen_conflict",
+            )
+        seen[key] = aktenzeichen
+        if key != old_key:
+            new_keys[case_id] = key
+    # Two steps, so a swap of keys between Akten never trips the unique index midway.
+    for case_id in new_keys:
+        session.get(CaseFile, case_id).aktenzeichen_key = None  # type: ignore[union-attr]
+    session.flush()
+    for case_id, key in new_keys.items():
+        session.get(CaseFile, case_id).aktenzeichen_key = key  # type: ignore[union-attr]
+    session.flush()
+
+
+def conflicts(session: Session, tenant_id: uuid.UUID | None = None) -> list[tuple[str, str, str]]:
+    """``(tenant slug, key-less Aktenzeichen, Aktenzeichen holding its key)`` per collision
+    the key migration kept, for the operator to merge or rename."""
+    stmt = (
+        select(CaseFile.tenant_id, CaseFile.aktenzeichen, Tenant.slug, Tenant.options)
+        .join(Tenant, Tenant.id == CaseFile.tenant_id)
+        .where(CaseFile.aktenzeichen_key.is_(None))
+    )
+    if tenant_id is not None:
+        stmt = stmt.where(CaseFile.tenant_id == tenant_id)
+    found = []
+    for tid, aktenzeichen, slug, options in session.execute(stmt):
+        key = canonical_key(aktenzeichen, tenant_pattern(options))
+        holder = session.scalar(select(CaseFile.aktenzeichen).where(
+            CaseFile.tenant_id == tid, CaseFile.aktenzeichen_key == key))
+        if holder is not None:
+            found.append((slug, aktenzeichen, holder))
+    return found
