@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
@@ -24,6 +26,7 @@ from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.core.dependencies import Context, DbSession, Storage
 from akte.core.errors import (
+    AkteError,
     Conflict,
     Forbidden,
     NotAuthenticated,
@@ -41,7 +44,15 @@ from akte.users.models import Role
 from ingest.deliveries import precheck, report, repository, service
 from ingest.deliveries.manifest import ManifestError
 from ingest.deliveries.models import Delivery, Outcome
-from ingest.deliveries.schemas import DeliveryRead, ItemRead, PreCheck, Progress, Provenance
+from ingest.deliveries.resumable import BadRange, PartialFile, Writer, parse_content_range
+from ingest.deliveries.schemas import (
+    DeliveryRead,
+    ItemRead,
+    PreCheck,
+    Progress,
+    Provenance,
+    UploadStatus,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["Lieferungen"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
@@ -168,6 +179,141 @@ def upload_file(
         max_bytes=ctx.settings.max_upload_bytes,
         work_dir=ctx.settings.data_dir / "tmp" / "deliveries",
     )
+    if item.outcome == Outcome.rejected:
+        session.commit()  # the rejection is part of the report
+        raise Unprocessable(item.reason or "rejected", code=item.reason_code or "rejected")
+    body = ItemRead.model_validate(item).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+UPLOAD = "/deliveries/{delivery_id}/items/{external_id}/upload"
+
+
+def _upload_state(
+    session: Session, user: CurrentUser, ctx: AppContext, delivery_id: uuid.UUID,
+    external_id: str,
+) -> tuple[PartialFile, UploadStatus]:
+    delivery = service.get_writable(session, user, delivery_id)
+    item = repository.item_by_key(session, delivery.id, external_id)
+    if item is None:
+        raise NotFound(f"the manifest lists no external id {external_id}", code="not_in_manifest")
+    partial = PartialFile.of(ctx.settings.data_dir, delivery.id, item.id)
+    if item.outcome == Outcome.accepted:
+        size = item.size or 0
+        state = UploadStatus(offset=size, length=size, complete=True, outcome=item.outcome)
+    else:
+        state = UploadStatus(offset=partial.offset, length=partial.length, complete=False,
+                             outcome=item.outcome, reason_code=item.reason_code)
+    return partial, state
+
+
+def _status_headers(state: UploadStatus) -> dict[str, str]:
+    headers = {"Upload-Offset": str(state.offset), "Tus-Resumable": "1.0.0",
+               "Cache-Control": "no-store"}
+    if state.length is not None:
+        headers["Upload-Length"] = str(state.length)
+    return headers
+
+
+@router.head(UPLOAD, responses=COMMON)
+def upload_offset(
+    delivery_id: uuid.UUID, external_id: str, session: DbSession, ctx: Context,
+    user: CurrentUser,
+) -> Response:
+    """How many bytes of this file have arrived (``Upload-Offset``): continue from there."""
+    _, state = _upload_state(session, user, ctx, delivery_id, external_id)
+    return Response(status_code=200, headers=_status_headers(state))
+
+
+@router.get(UPLOAD, responses=COMMON)
+def upload_status(
+    delivery_id: uuid.UUID, external_id: str, session: DbSession, ctx: Context,
+    user: CurrentUser,
+) -> JSONResponse:
+    """The same as ``HEAD``, as JSON."""
+    _, state = _upload_state(session, user, ctx, delivery_id, external_id)
+    return JSONResponse(state.model_dump(mode="json"), headers=_status_headers(state))
+
+
+@router.delete(UPLOAD, status_code=204, responses=COMMON)
+def upload_discard(
+    delivery_id: uuid.UUID, external_id: str, session: DbSession, ctx: Context,
+    user: CurrentUser,
+) -> Response:
+    """Throw away the bytes received so far (to start this file again from 0)."""
+    partial, _ = _upload_state(session, user, ctx, delivery_id, external_id)
+    partial.discard()
+    return Response(status_code=204)
+
+
+@router.api_route(
+    UPLOAD, methods=["PATCH", "PUT"], status_code=201,
+    responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge, BadRange,
+                                     UnsupportedMediaType, ServiceUnavailable),
+               204: {"description": "chunk stored; Upload-Offset says how far"}},
+)
+async def upload_chunk(
+    delivery_id: uuid.UUID, external_id: str, request: Request, session: DbSession,
+    storage: Storage, ctx: Context, user: CurrentUser,
+) -> Response:
+    """Append a chunk: tus-style ``PATCH`` with ``Upload-Offset`` (and ``Upload-Length``
+    once), or ``PUT`` with ``Content-Range: bytes first-last/total``. Bytes are kept as they
+    arrive, so a cut connection loses nothing that came through. The last chunk imports the
+    file (SHA-256 over the whole file): 201 with the item, 422 with the reason."""
+    partial, state = await run_in_threadpool(
+        _upload_state, session, user, ctx, delivery_id, external_id)
+    await run_in_threadpool(session.rollback)  # no transaction stays open while streaming
+    if state.complete:
+        return JSONResponse(state.model_dump(mode="json"), status_code=200,
+                            headers=_status_headers(state))
+    if request.method == "PUT":
+        offset, length = parse_content_range(request.headers.get("content-range"))
+    else:
+        try:
+            offset = int(request.headers["upload-offset"])
+            length = int(request.headers.get("upload-length") or partial.length or -1)
+        except (KeyError, ValueError):
+            raise BadRange("PATCH needs Upload-Offset (and Upload-Length on the first "
+                           "request) as whole numbers") from None
+        if length < 0:
+            raise BadRange("the first PATCH of a file must say its Upload-Length")
+    partial.declare_length(length, ctx.settings.max_upload_bytes)
+    writer = Writer(partial, offset)
+    try:
+        async for chunk in request.stream():
+            writer.write(chunk, length)
+    except ClientDisconnect:
+        return Response(status_code=204)  # nobody listens; the bytes so far are kept
+    finally:
+        writer.close()
+    if writer.written < length:
+        return Response(status_code=204, headers={
+            "Upload-Offset": str(writer.written), "Upload-Length": str(length),
+            "Tus-Resumable": "1.0.0"})
+    return await run_in_threadpool(
+        _finish_upload, session, storage, ctx, user, delivery_id, external_id, partial)
+
+
+def _finish_upload(
+    session: Session, storage: Storage, ctx: AppContext, user: CurrentUser,
+    delivery_id: uuid.UUID, external_id: str, partial: PartialFile,
+) -> JSONResponse:
+    """Hash and import the complete file; the partial file goes once there is an outcome
+    (kept when storage or the database is only unavailable, to finish on the next try)."""
+    delivery = service.get_writable(session, user, delivery_id)
+    item = service.uploadable_item(session, delivery, external_id)
+    try:
+        item, created = service.receive_file(
+            session, storage, user, delivery, item, partial.path, partial.sha256(),
+            max_bytes=ctx.settings.max_upload_bytes,
+            work_dir=ctx.settings.data_dir / "tmp" / "deliveries",
+        )
+    except ServiceUnavailable:
+        raise
+    except AkteError:
+        partial.discard()
+        raise
+    partial.discard()
     if item.outcome == Outcome.rejected:
         session.commit()  # the rejection is part of the report
         raise Unprocessable(item.reason or "rejected", code=item.reason_code or "rejected")

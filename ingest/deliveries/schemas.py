@@ -137,3 +137,13 @@ class PreCheck(BaseModel):
     page: int
     size: int
     rows: list[PlanRow]
+
+
+class UploadStatus(BaseModel):
+    """How far a resumable upload got (also in the ``Upload-Offset`` header)."""
+
+    offset: int
+    length: int | None
+    complete: bool
+    outcome: str
+    reason_code: str | None = None

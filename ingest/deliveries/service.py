@@ -240,37 +240,59 @@ def upload(
     corrected file may be sent again.
     """
     delivery = get_writable(session, principal, delivery_id)
+    item = uploadable_item(session, delivery, external_id)
+    path, sha = spool(fileobj, work_dir)
+    try:
+        return receive_file(session, storage, principal, delivery, item, path, sha,
+                            max_bytes=max_bytes, work_dir=work_dir)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def uploadable_item(session: Session, delivery: Delivery, external_id: str) -> DeliveryItem:
+    """The row ``external_id`` names, locked for this transaction; 404 if not listed."""
     item = repository.item_by_key(session, delivery.id, external_id, for_update=True)
     if item is None:
         raise NotFound(f"the manifest lists no external id {external_id}", code="not_in_manifest")
-    path, sha = spool(fileobj, work_dir)
-    try:
-        group = (
-            [item] if item.part is None
-            else repository.items_of_file(session, delivery.id, item.filename or "")
+    return item
+
+
+def receive_file(
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    delivery: Delivery,
+    item: DeliveryItem,
+    path: Path,
+    sha: str,
+    *,
+    max_bytes: int,
+    work_dir: Path,
+) -> tuple[DeliveryItem, bool]:
+    """Import the complete file at ``path`` (hash ``sha``) for ``item``: see :func:`upload`."""
+    group = (
+        [item] if item.part is None
+        else repository.items_of_file(session, delivery.id, item.filename or "")
+    )
+    received = [i for i in group if i.outcome == Outcome.accepted and i.sha256_actual]
+    if item.outcome == Outcome.accepted or received:
+        known = (item if item.outcome == Outcome.accepted else received[0]).sha256_actual
+        if known == sha:
+            return item, False
+        raise Conflict(
+            f"external id {item.key} was received with SHA-256 {known}; this file has {sha}",
+            code="hash_conflict",
         )
-        received = [i for i in group if i.outcome == Outcome.accepted and i.sha256_actual]
-        if item.outcome == Outcome.accepted or received:
-            known = (item if item.outcome == Outcome.accepted else received[0]).sha256_actual
-            if known == sha:
-                return item, False
-            raise Conflict(
-                f"external id {external_id} was received with SHA-256 {known}; "
-                f"this file has {sha}",
-                code="hash_conflict",
-            )
-        if delivery.status != DeliveryStatus.open:
-            raise Conflict("the delivery is committed; no more files", code="delivery_committed")
-        if item.outcome == Outcome.rejected and item.reason_code not in FILE_CODES:
-            raise Unprocessable(item.reason or "row rejected", code=item.reason_code or "rejected")
-        todo = [i for i in group if i.outcome == Outcome.pending or i.reason_code in FILE_CODES]
-        tenant = session.get(Tenant, delivery.tenant_id)
-        assert tenant is not None
-        rx = Receiver(session, storage, delivery, tenant, principal, max_bytes, work_dir)
-        receive(rx, todo, path)
-        return item, True
-    finally:
-        path.unlink(missing_ok=True)
+    if delivery.status != DeliveryStatus.open:
+        raise Conflict("the delivery is committed; no more files", code="delivery_committed")
+    if item.outcome == Outcome.rejected and item.reason_code not in FILE_CODES:
+        raise Unprocessable(item.reason or "row rejected", code=item.reason_code or "rejected")
+    todo = [i for i in group if i.outcome == Outcome.pending or i.reason_code in FILE_CODES]
+    tenant = session.get(Tenant, delivery.tenant_id)
+    assert tenant is not None
+    rx = Receiver(session, storage, delivery, tenant, principal, max_bytes, work_dir)
+    receive(rx, todo, path)
+    return item, True
 
 
 def commit(session: Session, principal: Principal | None, delivery: Delivery) -> Delivery:
