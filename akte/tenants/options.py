@@ -47,6 +47,9 @@ KNOWN: dict[str, Option] = {
                "(nötig bei mehr als einer Organisationseinheit)"),
     "import_separator_codes": Option(
         "list[str]", "Barcode-Werte, die ein Trennblatt kennzeichnen (Standard: PATCHT)"),
+    "import_signing_keys": Option(
+        "dict[str,str]", "Schlüssel-ID → öffentlicher Ed25519-Schlüssel (Base64), mit dem "
+                         "Dienstleister den Transfervermerk signieren"),
     "aktenzeichen_pattern": Option(
         "str", "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
                "mit führenden Nullen verglichen"),
@@ -72,6 +75,13 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise Unprocessable(f"{name} is true or false", code="invalid_option")
         return value
+    if option.type == "dict[str,str]":
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and k and _is_public_key(v) for k, v in value.items()
+        ):
+            raise Unprocessable(f"{name} maps key ids to base64 Ed25519 public keys "
+                                "(32 bytes)", code="invalid_option")
+        return value
     if option.type == "list[str]":
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",")]
@@ -92,6 +102,16 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
         except PatternError as exc:
             raise Unprocessable(f"aktenzeichen_pattern: {exc}", code="invalid_option") from None
     return value
+
+
+def _is_public_key(value: object) -> bool:
+    import base64
+    import binascii
+
+    try:
+        return isinstance(value, str) and len(base64.b64decode(value, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 def update(

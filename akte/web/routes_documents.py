@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from akte.case_files import service as case_files
 from akte.core.dependencies import Context, DbSession
@@ -19,7 +20,9 @@ from akte.core.errors import AkteError, StorageUnavailable
 from akte.documents import repository as document_repo
 from akte.documents import service as documents
 from akte.documents.downloads import download_response
+from akte.documents.models import Document, DocumentSource
 from akte.documents.schemas import Rendition
+from akte.features import _optional
 from akte.web import inbox, letters
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
@@ -62,8 +65,17 @@ def viewer(
             "rejection": inbox.rejections(session, [document.id]).get(document.id),
             "doc_types": inbox.DOC_TYPES,
             "suggestion": inbox.suggest_doc_type(document.title, texts[0].text if texts else None),
+            "provenance": _provenance(session, document),
         },
     )
+
+
+def _provenance(session: Session, document: Document) -> object | None:
+    """A scan's origin (delivery, box, pages, Transfervermerk, anomalies), if imported."""
+    module = _optional("ingest.deliveries.provenance")
+    if module is None or document.source != DocumentSource.scan_import:
+        return None
+    return module.of_document(session, document.id)
 
 
 @router.get("/documents/{document_id}/content")

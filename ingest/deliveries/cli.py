@@ -5,7 +5,8 @@ after an interruption continues where the last run stopped and imports nothing t
 Exit status: 0 when every row was imported, 3 when some rows were rejected or failed,
 1 when the delivery could not be read at all (2 is Click's usage error). With ``--check``
 nothing is stored: the plan of every row is written as CSV, exit 3 if a row would be
-rejected or the Transfervermerk is not acceptable.
+rejected or the Transfervermerk is not acceptable. With ``--follow`` the command then waits
+until the delivery is searchable (exit 4 if ``--follow-timeout`` passes first).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def import_delivery(
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
     check: Annotated[bool, typer.Option(
         "--check", help="dry run: report what each row would do, store nothing")] = False,
+    follow: Annotated[bool, typer.Option(
+        "--follow", help="then wait until the delivery is searchable, with an ETA")] = False,
+    follow_timeout: Annotated[float | None, typer.Option(
+        help="stop following after this many seconds (exit 4 if not searchable yet)")] = None,
+    follow_interval: Annotated[float, typer.Option(help="seconds between checks")] = 2.0,
 ) -> None:
     """Import the delivery at PATH into tenant T."""
     from akte.core.context import AppContext
@@ -58,10 +64,12 @@ def import_delivery(
             result = run(ctx, path, tenant, delivery_external_id=delivery_id,
                          report_path=report, tick=tick)
     except ImportFailed as exc:
+        ctx.close()
         typer.echo(f"import failed: {exc}", err=True)
         raise typer.Exit(1) from None
-    finally:
+    except BaseException:
         ctx.close()
+        raise
     p = result.progress
     typer.echo(
         f"Lieferung {result.external_id} ({result.delivery_id}): {p.total} rows, "
@@ -69,7 +77,18 @@ def import_delivery(
         f"{p.rejected} rejected, {p.pending} pending"
     )
     typer.echo(f"report: {result.report_path}")
-    if p.rejected or p.failed:
+    try:
+        failed = p.failed
+        if follow:
+            state = _follow(ctx, result.delivery_id, follow_interval, follow_timeout, quiet)
+            if not state.searchable:
+                typer.echo("not yet searchable: " + state.line(), err=True)
+                raise typer.Exit(4)
+            typer.echo(f"searchable: {state.processed} processed, {state.failed} failed")
+            failed = state.failed
+    finally:
+        ctx.close()
+    if p.rejected or failed:
         raise typer.Exit(3)
 
 
@@ -91,3 +110,17 @@ def _check(ctx, path: Path, tenant: str, report: Path | None) -> None:
     typer.echo(f"plan: {target}")
     if counts.get("rejected") or tv_error:
         raise typer.Exit(3)
+
+
+def _follow(ctx, delivery_id, interval: float, timeout: float | None, quiet: bool):
+    """Wait until searchable; a live line with counts, rate and ETA (plain lines if quiet)."""
+    from rich.live import Live
+    from rich.text import Text
+
+    from ingest.deliveries.follow import follow
+
+    if quiet:
+        return follow(ctx, delivery_id, interval=interval, timeout=timeout)
+    with Live(Text("Verarbeitung …"), transient=False, refresh_per_second=2) as live:
+        return follow(ctx, delivery_id, interval=interval, timeout=timeout,
+                      show=lambda state: live.update(Text("Verarbeitung: " + state.line())))

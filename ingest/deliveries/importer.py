@@ -29,7 +29,7 @@ from akte.documents import intake
 from akte.documents.intake import ScannedFile
 from akte.documents.models import DocumentSource
 from akte.tenants.models import Tenant
-from ingest.deliveries import boxes, caseref, checks, repository, separators
+from ingest.deliveries import boxes, caseref, checks, corrections, repository, separators
 from ingest.deliveries.checks import Rejection, reject
 from ingest.deliveries.models import Delivery, DeliveryItem, ImportedDocument, Outcome
 
@@ -96,6 +96,10 @@ def _import_one(
         earlier = session.get(ImportedDocument, ledger_key)
         if earlier is not None:
             item.document_id = earlier.document_id
+            if rx.delivery.corrects_id is not None:  # a correction: this row is done
+                corrections.accept_from_ledger(session, item, rx.delivery, earlier.document_id,
+                                               item.sha256_actual, earlier.delivery_id)
+                return
             raise Rejection(
                 "already_imported",
                 f"external id {item.external_id} with this content was imported before "
@@ -111,6 +115,7 @@ def _import_one(
         case_file = caseref.resolve(
             session, rx.tenant, rx.principal,
             aktenzeichen=item.aktenzeichen, bg_nummer=item.bg_nummer,
+            person_name=item.person_name, subject=item.case_subject,
         )
     except Rejection as rejection:
         reject(item, rejection)

@@ -49,6 +49,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                    "startpage", "pagefrom"),
     "last_page": ("letzteseite", "endseite", "bisseite", "seitebis", "lastpage", "endpage",
                   "pageto"),
+    # a new Akte is created with these (only when the tenant creates Akten on import)
+    "person_name": ("name", "personname", "person", "kundenname", "leistungsberechtigter",
+                    "antragsteller"),
+    "case_subject": ("aktenbetreff", "casesubject", "aktebetreff", "aktentitel"),
 }
 MAX_EXTRA = 50  # unknown columns kept per row; more are a manifest error of their own
 _ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
@@ -81,6 +85,8 @@ class ManifestRow:
     last_page: int | None = None
     #: Columns akte does not know, ``{header as written: value}``, kept as metadata.
     extra: dict[str, str] | None = None
+    person_name: str | None = None
+    case_subject: str | None = None
     error: str | None = None
     error_code: str | None = None
 

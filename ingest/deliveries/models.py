@@ -66,6 +66,10 @@ class Delivery(UUIDPrimaryKey, Timestamps, Base):
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The delivery this one corrects (same tenant); its report shows the final states.
+    corrects_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), index=True
+    )
 
 
 class DeliveryItem(Base):
@@ -130,6 +134,13 @@ class DeliveryItem(Base):
     box_layout: Mapped[str | None] = mapped_column(Text)
     #: Manifest columns akte does not know, kept as ``{header: value}``.
     extra: Mapped[dict | None] = mapped_column(JSON)
+    #: In a correction delivery: the corrected delivery's row with the same external id.
+    corrects_item_id: Mapped[int | None] = mapped_column(
+        BigIntPK, ForeignKey("delivery_items.id", ondelete="SET NULL"), index=True
+    )
+    #: For a new Akte: the person and the subject it is created with.
+    person_name: Mapped[str | None] = mapped_column(String(200))
+    case_subject: Mapped[str | None] = mapped_column(String(500))
 
 
 class ImportedDocument(Base):

@@ -41,7 +41,7 @@ from akte.core.pagination import Page, Pagination, paginate
 from akte.documents import service as documents
 from akte.tenants.models import Tenant
 from akte.users.models import Role
-from ingest.deliveries import precheck, report, repository, service
+from ingest.deliveries import corrections, precheck, provenance, report, repository, service
 from ingest.deliveries.manifest import ManifestError
 from ingest.deliveries.models import Delivery, Outcome
 from ingest.deliveries.resumable import BadRange, PartialFile, Writer, parse_content_range
@@ -56,12 +56,15 @@ from ingest.deliveries.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["Lieferungen"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
-BOX_BINDING = "sha256(transfervermerk_sha256 || box_sha256 || document_sha256)"
 
 
 def _read(session: Session, delivery: Delivery) -> DeliveryRead:
     read = DeliveryRead.model_validate(delivery)
     read.progress = service.progress(session, delivery)
+    if delivery.corrects_id is not None:
+        corrected = repository.get(session, delivery.corrects_id)
+        read.corrects = corrected.external_id if corrected else None
+    read.corrected_by = corrections.corrected_by(session, delivery.id)
     return read
 
 
@@ -79,6 +82,10 @@ def create_delivery(
     external_id: Annotated[str, Form(min_length=1, max_length=200, description="Lieferungs-ID")],
     manifest: Annotated[UploadFile, File(description="manifest, CSV or JSON")],
     transfervermerk: Annotated[UploadFile, File(description="Transfervermerk (JSON)")],
+    corrects: Annotated[str | None, Form(
+        max_length=200, description="id of the delivery this one corrects")] = None,
+    transfervermerk_signature: Annotated[UploadFile | None, File(
+        description="detached Ed25519 signature of the Transfervermerk's bytes")] = None,
 ) -> JSONResponse:
     """Create a delivery from its manifest and Transfervermerk. Sending the same external
     id with the same manifest again returns the existing delivery (200); with a different
@@ -95,7 +102,9 @@ def create_delivery(
             session, storage, tenant=tenant, external_id=external_id, manifest_path=path,
             transfervermerk_bytes=tv_bytes,
             transfervermerk_filename=transfervermerk.filename or "transfervermerk.json",
-            principal=user,
+            principal=user, corrects=corrects,
+            signature_bytes=(transfervermerk_signature.file.read(4096)
+                             if transfervermerk_signature else None),
         )
     finally:
         path.unlink(missing_ok=True)
@@ -363,6 +372,7 @@ def delivery_report(
     service.fold_outcomes(session, rows)
     for row in rows:
         row.fix = report.fix_for(row.reason_code)
+    service.add_final_states(session, delivery.id, items, rows)
     page = Page.of(rows, total, pagination)
     return JSONResponse(page.model_dump(mode="json"))
 
@@ -401,21 +411,12 @@ def get_transfervermerk(
 def document_provenance(
     document_id: uuid.UUID, session: DbSession, user: CurrentUser
 ) -> Provenance:
-    """For an imported scan: its delivery, Transfervermerk and the hash binding them."""
+    """For an imported scan: its delivery, box file, part and pages, the Transfervermerk
+    (with this document's entry and anomalies) and the hash binding them."""
     document = documents.get_visible(session, user, document_id)
-    item = repository.item_of_document(session, document.id)
-    delivery = repository.get(session, item.delivery_id) if item else None
-    if item is None or delivery is None:
+    found = provenance.of_document(session, document.id)
+    if found is None:
         raise NotFound("the document did not come from a delivery", code="no_provenance")
     audit.record(session, user, "document.provenance", object_type="document",
                  object_id=document.id)
-    return Provenance(
-        document_id=document.id, delivery_id=delivery.id,
-        delivery_external_id=delivery.external_id, external_id=item.external_id,
-        filename=item.filename, part=item.part, scan_date=item.scan_date,
-        source_sha256=item.sha256_actual, document_sha256=item.document_sha256,
-        transfervermerk_sha256=delivery.transfervermerk_sha256,
-        binding_sha256=item.binding_sha256, transfervermerk=delivery.transfervermerk,
-        box_sha256=item.box_sha256, page_range=item.page_range, blank_pages=item.blank_pages,
-        **({"binding_formula": BOX_BINDING} if item.box_sha256 else {}),
-    )
+    return found

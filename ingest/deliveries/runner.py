@@ -126,6 +126,7 @@ def _open_delivery(
                     dst.write(chunk)
         with source.open_local(tv_name.removeprefix(source.prefix), work_dir) as local:
             tv_bytes = local.read_bytes()
+        signature = _signature(source, work_dir)
     except EntryError as exc:
         raise ImportFailed(exc.message) from None
     from ingest.deliveries import transfervermerk
@@ -146,11 +147,22 @@ def _open_delivery(
                 session, ctx.storage, tenant=tenant, external_id=external_id,
                 manifest_path=manifest_path, transfervermerk_bytes=tv_bytes,
                 transfervermerk_filename=tv_name.rsplit("/", 1)[-1], principal=None,
-                operator=_operator(),
+                operator=_operator(), signature_bytes=signature,
             )
         except AkteError as exc:
             raise ImportFailed(exc.detail) from None
         return delivery.id
+
+
+def _signature(source: Source, work_dir: Path) -> bytes | None:
+    """The Transfervermerk's detached signature file, if the delivery has one."""
+    from ingest.deliveries.transfervermerk import SIGNATURE_NAMES
+
+    name = find_control_file(source, SIGNATURE_NAMES)
+    if name is None:
+        return None
+    with source.open_local(name.removeprefix(source.prefix), work_dir) as local:
+        return local.read_bytes()[:4096]
 
 
 def _operator() -> str:
@@ -165,7 +177,9 @@ def _record_strays(ctx: AppContext, source: Source, delivery_id: uuid.UUID) -> N
     with session_scope(ctx.session_factory) as session:
         named = set(repository.iter_filenames(session, delivery_id))
         known = repository.keys_with_prefix(session, delivery_id, "#file:")
-        control = {n.lower() for n in MANIFEST_NAMES + TRANSFERVERMERK_NAMES}
+        from ingest.deliveries.transfervermerk import SIGNATURE_NAMES
+
+        control = {n.lower() for n in MANIFEST_NAMES + TRANSFERVERMERK_NAMES + SIGNATURE_NAMES}
         strays: list[tuple[str, str, str]] = [
             (name, "unsafe_path", message) for name, message in source.unsafe_names()
         ]

@@ -37,6 +37,9 @@ class DeliveryRead(BaseModel):
     committed_at: datetime | None
     finished_at: datetime | None
     progress: Progress | None = None
+    #: The delivery this one corrects, and the deliveries correcting this one (ids).
+    corrects: str | None = None
+    corrected_by: list[str] = []
 
 
 class ItemRead(BaseModel):
@@ -75,6 +78,13 @@ class ItemRead(BaseModel):
     box_layout: str | None = None
     extra: dict[str, str] | None = None
     fix: str | None = None
+    person_name: str | None = None
+    case_subject: str | None = None
+    #: Set when a correction delivery handled this row later: its delivery id, and the
+    #: row's outcome there (otherwise ``final_*`` repeat this row's own outcome).
+    corrected_by: str | None = None
+    final_outcome: str | None = None
+    final_reason_code: str | None = None
 
 
 REPORT_COLUMNS = list(ItemRead.model_fields)
@@ -100,6 +110,17 @@ class Provenance(BaseModel):
     binding_sha256: str | None
     binding_formula: str = "sha256(transfervermerk_sha256 || document_sha256)"
     transfervermerk: dict[str, Any]
+    #: pages of this document (its part of the box file when the box was split)
+    pages: int | None = None
+    contractor: str | None = None
+    captured_at: str | None = None
+    protection_level: str | None = None
+    #: the registered key whose signature of the Transfervermerk was verified on import
+    signed_by_key: str | None = None
+    delivery_anomalies: list[str] = []
+    #: from the Transfervermerk's entry for this document (``documents``)
+    document_anomalies: list[str] = []
+    document_remarks: str | None = None
 
 
 class PlanRow(BaseModel):

@@ -32,7 +32,7 @@ from akte.core.storage.base import hash_file
 from akte.documents.models import Document
 from akte.tenants.models import Tenant
 from akte.users.models import Role
-from ingest.deliveries import repository, transfervermerk
+from ingest.deliveries import corrections, repository, transfervermerk
 from ingest.deliveries.checks import FILE_CODES
 from ingest.deliveries.importer import Receiver, receive
 from ingest.deliveries.manifest import ManifestError, ManifestRow, iter_rows, manifest_format
@@ -79,8 +79,15 @@ def create(
     transfervermerk_filename: str,
     principal: Principal | None,
     operator: str | None = None,
+    corrects: str | None = None,
+    signature_bytes: bytes | None = None,
 ) -> tuple[Delivery, bool]:
-    """The delivery with every manifest row as an item; ``False`` if it existed already."""
+    """The delivery with every manifest row as an item; ``False`` if it existed already.
+
+    ``corrects`` (else the Transfervermerk's ``corrects``) names the delivery this one
+    corrects: see :mod:`ingest.deliveries.corrections`. ``signature_bytes`` is the
+    Transfervermerk's detached signature, verified against the tenant's registered keys
+    (required for protection level hoch and sehr hoch)."""
     if principal is not None:
         principal.require_role(Role.importer)
     external_id = external_id.strip()
@@ -97,8 +104,17 @@ def create(
         return existing, False
     try:
         parsed = transfervermerk.parse(transfervermerk_bytes)
+        key_id = transfervermerk.verify_signature(
+            transfervermerk_bytes, parsed, signature_bytes,
+            (tenant.options or {}).get(transfervermerk.KEYS_OPTION))
     except transfervermerk.TransfervermerkError as exc:
-        raise Unprocessable(str(exc), code="invalid_transfervermerk") from None
+        raise Unprocessable(str(exc), code=exc.code) from None
+    if key_id is not None:
+        assert signature_bytes is not None
+        parsed["signature_verified"] = {
+            "key_id": key_id, "sha256": storage.put_bytes(signature_bytes).sha256}
+    corrects = (corrects or str(parsed["fields"].get("corrects") or "")).strip() or None
+    original = corrections.original(session, tenant, corrects) if corrects else None
     tv_info = storage.put_bytes(transfervermerk_bytes)
     delivery = Delivery(
         tenant_id=tenant.id,
@@ -112,6 +128,7 @@ def create(
         transfervermerk_sha256=tv_info.sha256,
         transfervermerk_filename=transfervermerk_filename[:300],
         transfervermerk=parsed,
+        corrects_id=original.id if original else None,
     )
     session.add(delivery)
     session.flush()
@@ -119,6 +136,8 @@ def create(
         delivery.item_count = _load_items(session, delivery.id, iter_rows(manifest_path))
     except ManifestError as exc:
         raise Unprocessable(str(exc), code="invalid_manifest") from None
+    if original is not None:
+        corrections.link(session, delivery, original)
     audit.record(
         session,
         principal,
@@ -127,7 +146,8 @@ def create(
         object_id=delivery.id,
         tenant_id=tenant.id,
         detail={"external_id": external_id, "items": delivery.item_count,
-                "manifest_sha256": manifest_sha, "transfervermerk_sha256": tv_info.sha256},
+                "manifest_sha256": manifest_sha, "transfervermerk_sha256": tv_info.sha256,
+                "corrects": corrects},
     )
     return delivery, True
 
@@ -146,6 +166,8 @@ def _item_values(delivery_id: uuid.UUID | None, row: ManifestRow) -> dict[str, A
         "updated_at": utcnow(),
         "box": (row.box or "")[:100] or None, "first_page": row.first_page,
         "last_page": row.last_page, "extra": row.extra,
+        "person_name": (row.person_name or "")[:200] or None,
+        "case_subject": (row.case_subject or "")[:500] or None,
     }
 
 
@@ -351,6 +373,8 @@ def report_outcome(row: Any) -> tuple[str, str | None, str | None]:
     """An item's outcome as the report shows it (processing results folded in)."""
     if row.outcome == Outcome.accepted:
         if row.document_status == "ready":
+            if row.reason_code == corrections.ALREADY:
+                return Outcome.processed.value, row.reason_code, row.reason
             return Outcome.processed.value, None, None
         if row.document_status == "failed":
             return Outcome.failed.value, "processing_failed", row.document_status_reason
@@ -358,17 +382,41 @@ def report_outcome(row: Any) -> tuple[str, str | None, str | None]:
 
 
 def iter_report(session: Session, delivery_id: uuid.UUID) -> Iterator[dict[str, Any]]:
-    """Every item as a report row, read in keyset batches."""
+    """Every item as a report row, read in keyset batches. For a delivery that was
+    corrected, each row also shows its final state (``corrected_by``, ``final_*``)."""
+    corrected = bool(corrections.corrected_by(session, delivery_id))
     last = 0
     while True:
         rows = repository.report_batch(session, delivery_id, last)
         if not rows:
             return
+        finals = corrections.final_states(session, [row.id for row in rows]) if corrected else {}
         for row in rows:
             last = row.id
             data = dict(row._mapping)
             data["outcome"], data["reason_code"], data["reason"] = report_outcome(row)
+            own = {"final_outcome": data["outcome"], "final_reason_code": data["reason_code"]}
+            data.update({"corrected_by": None, "final_outcome": None, "final_reason_code": None})
+            data.update(finals.get(row.id) or (own if corrected else {}))
             yield data
+
+
+def add_final_states(
+    session: Session, delivery_id: uuid.UUID, items: list[DeliveryItem], reads: list[Any]
+) -> None:
+    """Fill ``corrected_by``/``final_*`` of report rows (``reads``, same order as
+    ``items``, outcomes already folded) when the delivery was corrected."""
+    if not corrections.corrected_by(session, delivery_id):
+        return
+    finals = corrections.final_states(session, [item.id for item in items])
+    for item, read in zip(items, reads, strict=True):
+        final = finals.get(item.id)
+        if final is None:
+            read.final_outcome, read.final_reason_code = read.outcome, read.reason_code
+        else:
+            read.corrected_by = final["corrected_by"]
+            read.final_outcome = final["final_outcome"]
+            read.final_reason_code = final["final_reason_code"]
 
 
 def report_page(delivery_id: uuid.UUID) -> Select[tuple[DeliveryItem]]:

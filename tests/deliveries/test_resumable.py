@@ -59,8 +59,9 @@ def noisy_pdf(seed: int, pages: int = 2) -> bytes:
 
 
 def _cut_patch(url: str, headers: dict[str, str], offset: int, total: int, chunk: bytes,
-               sent: int) -> None:
-    """A PATCH announcing ``len(chunk)`` bytes whose connection dies after ``sent``."""
+               sent: int, partial: PartialFile) -> None:
+    """A PATCH announcing ``len(chunk)`` bytes whose connection dies (reset) after ``sent``
+    bytes, once the server has started storing them (or after 3 s)."""
     parts = urlsplit(url)
     lines = [f"PATCH {parts.path} HTTP/1.1", f"Host: {parts.netloc}",
              f"Upload-Offset: {offset}", f"Upload-Length: {total}",
@@ -68,7 +69,9 @@ def _cut_patch(url: str, headers: dict[str, str], offset: int, total: int, chunk
              f"Content-Length: {len(chunk)}", *(f"{k}: {v}" for k, v in headers.items())]
     with socket.create_connection((parts.hostname, parts.port)) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + chunk[:sent])
-        time.sleep(0.05)
+        deadline = time.monotonic() + 3
+        while partial.offset <= offset and time.monotonic() < deadline:
+            time.sleep(0.01)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 
 
@@ -93,7 +96,7 @@ def _resume_until_done(http, url, headers, data: bytes, rng: random.Random, part
         size = min(rng.randint(64 * 1024, 320 * 1024), total - offset)
         chunk = data[offset:offset + size]
         if rng.random() < 0.5 and size > 1:
-            _cut_patch(url, headers, offset, total, chunk, rng.randint(1, size - 1))
+            _cut_patch(url, headers, offset, total, chunk, rng.randint(1, size - 1), partial)
             cuts, before_cut = cuts + 1, offset if before_cut is None else before_cut
             time.sleep(0.1)
             continue
