@@ -124,3 +124,31 @@ def test_cli_check_and_tenant_options(ctx, world, tmp_path):
                     "--set", "nonsense=1")
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1 and "unknown_option" in err
+
+
+def test_tenant_admin_sets_import_options_on_the_web(ctx, world):
+    from akte.tenants.models import Tenant
+    from tests.web.conftest import browser, login, post_form
+
+    with browser(ctx) as admin:
+        login(admin, world.users["admin_a"].username)
+        page = admin.get("/app/imports").text
+        assert "Import-Einstellungen" in page and world.unit_a2.code in page
+        bad = post_form(admin, "/app/imports", "/app/imports/options",
+                        {"creates": "on", "pattern": "AZ-YYYY"})
+        assert bad.status_code == 422 and "aktenzeichen_pattern" in bad.text
+        ok = post_form(admin, "/app/imports", "/app/imports/options",
+                       {"creates": "on", "org_unit": world.unit_a2.code,
+                        "separator_codes": "PATCHT, TRENN", "pattern": "AZ-9999-999999"})
+        assert ok.status_code == 303
+        assert "Einstellungen gespeichert" in admin.get("/app/imports?saved=1").text
+    with session_scope(ctx.session_factory) as session:
+        options = session.get(Tenant, world.tenant_a.id).options
+    assert options == {"import_creates_case_files": True,
+                       "import_org_unit": world.unit_a2.code,
+                       "import_separator_codes": ["PATCHT", "TRENN"],
+                       "aktenzeichen_pattern": "AZ-9999-999999"}
+    with browser(ctx) as caseworker:
+        login(caseworker, world.users["caseworker_a1"].username)
+        denied = post_form(caseworker, "/app", "/app/imports/options", {"creates": "on"})
+        assert denied.status_code == 403
