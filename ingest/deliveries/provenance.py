@@ -39,7 +39,8 @@ def of_document(session: Session, document_id: uuid.UUID) -> Provenance | None:
         delivery_anomalies=[anomalies] if isinstance(anomalies, str) else list(anomalies),
         document_anomalies=list((entry or {}).get("anomalies") or []),
         document_remarks=(entry or {}).get("remarks"),
-        box_sha256=item.box_sha256, page_range=item.page_range, blank_pages=item.blank_pages,
+        box=item.box, box_sha256=item.box_sha256, page_range=item.page_range,
+        blank_pages=item.blank_pages,
         binding_formula=BOX_BINDING if item.box_sha256 else PLAIN_BINDING,
     )
 

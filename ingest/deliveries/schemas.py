@@ -121,6 +121,8 @@ class Provenance(BaseModel):
     #: from the Transfervermerk's entry for this document (``documents``)
     document_anomalies: list[str] = []
     document_remarks: str | None = None
+    #: the physical box (Karton) the sheets are in
+    box: str | None = None
 
 
 class PlanRow(BaseModel):

@@ -6,21 +6,48 @@ provenance, and ``--follow`` waits until everything is searchable."""
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
 
+import pytest
 import sqlalchemy as sa
 
 from akte.case_files.models import CaseFile
+from akte.core.context import AppContext
 from akte.core.database import session_scope
+from akte.core.migrations import upgrade
 from akte.jobs.worker import run_until_idle
 from ingest.deliveries.models import DeliveryItem
 from ingest.deliveries.provenance import of_document
 from tests.builders import make_case_file, make_org_unit, make_tenant
+from tests.conftest import embedded_settings, production_settings
 from tests.deliveries.conftest import PROJECT, akte_cli
+from tests.infra.postgres import fresh_database
 
 EXAMPLE = PROJECT / "docs" / "examples" / "delivery-tr-resiscan"
 
 
-def test_example_delivery_checks_imports_and_becomes_searchable(ctx, tmp_path):
+@pytest.fixture
+def own_ctx(ctx: AppContext, request, tmp_path) -> Iterator[AppContext]:
+    """A deployment of its own (same pair as ``ctx``): its queue holds only this test's
+    jobs, so following measures this delivery and nothing left over by other tests."""
+    with ExitStack() as stack:
+        (tmp_path / "data").mkdir()
+        if ctx.settings.is_sqlite:
+            settings = embedded_settings(tmp_path / "data")
+        else:
+            url = stack.enter_context(fresh_database(request.getfixturevalue("pg_admin_dsn")))
+            settings = production_settings(tmp_path / "data", url, request.getfixturevalue("s3"),
+                                           f"akte-example-{uuid.uuid4().hex[:8]}")
+        upgrade(settings.effective_database_url)
+        own = AppContext.from_settings(settings)
+        stack.callback(own.close)
+        yield own
+
+
+def test_example_delivery_checks_imports_and_becomes_searchable(own_ctx, tmp_path):
+    ctx = own_ctx
     with session_scope(ctx.session_factory) as session:
         tenant = make_tenant(session)
         team, intake = make_org_unit(session, tenant), make_org_unit(session, tenant)
@@ -36,7 +63,7 @@ def test_example_delivery_checks_imports_and_becomes_searchable(ctx, tmp_path):
     assert "Transfervermerk: ok" in out
 
     proc = akte_cli(ctx, "import", str(EXAMPLE), "--tenant", slug, "--quiet", "--follow",
-                    "--follow-interval", "0.2", "--follow-timeout", "300",
+                    "--follow-interval", "0.2", "--follow-timeout", "120",
                     "--report", str(tmp_path / "report.csv"))
     while proc.poll() is None:  # the worker the deployment would run
         if not run_until_idle(ctx):

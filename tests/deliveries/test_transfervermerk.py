@@ -88,8 +88,9 @@ def test_signed_transfervermerk_and_per_document_anomalies(client, ctx, world, t
     public = base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
     tv = json.dumps(FULL, ensure_ascii=False).encode()
     data = pdf_bytes(2, "Mietvertrag")
-    manifest = MANIFEST_HEADER + (f"TV-A;{world.case_a1.aktenzeichen};Mietvertrag;Mietvertrag;"
-                                  f"2;{sha(data)};karton3/a.pdf\n")
+    manifest = ("ID;Karton;Aktenzeichen;Dokumentart;Titel;Seitenzahl;SHA256;Dateiname\n"
+                f"TV-A;K-03;{world.case_a1.aktenzeichen};Mietvertrag;Mietvertrag;2;{sha(data)};"
+                "karton3/a.pdf\n")
 
     unsigned = _create(client, imp, tv, manifest)
     assert unsigned.status_code == 422 and unsigned.json()["error"] == "signature_required"
@@ -117,7 +118,7 @@ def test_signed_transfervermerk_and_per_document_anomalies(client, ctx, world, t
     assert prov["document_anomalies"] == ["Seite 2 eingerissen"]
     assert prov["delivery_anomalies"] == ["Karton 3 feucht geworden, getrocknet"]
     assert prov["filename"] == "karton3/a.pdf" and prov["pages"] == 2
-    assert prov["signed_by_key"] == "scan-archiv-2026"
+    assert prov["signed_by_key"] == "scan-archiv-2026" and prov["box"] == "K-03"
 
     from tests.web.conftest import browser, login
 
@@ -125,5 +126,5 @@ def test_signed_transfervermerk_and_per_document_anomalies(client, ctx, world, t
         login(web, world.users["caseworker_a1"].username)
         page = web.get(f"/app/documents/{item['document_id']}").text
     assert "Herkunft: Scan-Import" in page and "Seite 2 eingerissen" in page
-    assert "karton3/a.pdf" in page and "scan-archiv-2026" in page
+    assert "Karton K-03, karton3/a.pdf" in page and "scan-archiv-2026" in page
 
