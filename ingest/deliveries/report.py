@@ -24,6 +24,7 @@ COLUMNS = [
     "aktenzeichen", "bg_nummer", "doc_type", "title", "document_date", "scan_date",
     "pages_claimed", "pages_actual", "sha256_claimed", "sha256_actual", "box_sha256",
     "document_sha256", "binding_sha256", "case_file_id", "document_id", "box_layout", "extra",
+    "person_name", "case_subject", "corrected_by", "final_outcome", "final_reason_code",
 ]
 
 FIXES: dict[str, str] = {
@@ -56,6 +57,8 @@ FIXES: dict[str, str] = {
     "already_imported": "nothing to do: the document is in akte already",
     "processing_failed": "the operator runs 'akte reprocess' after the cause is fixed",
     "concurrent_import": "send the file again",
+    "ambiguous_aktenzeichen": "write the Aktenzeichen exactly as the Akte has it, or ask the "
+                              "jobcenter to merge the Akten (akte admin aktenzeichen-conflicts)",
 }
 
 
