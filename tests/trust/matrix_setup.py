@@ -375,6 +375,16 @@ BODIES: dict[tuple[str, str], Prepare] = {
     # sending the same file again is idempotent: one pending item serves every role
     ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/file"):
         lambda m: {"files": {"file": ("B.pdf", ITEM_B, "application/pdf")}},
+    ("POST", "/api/v1/deliveries/check"): lambda m: {"files": {
+        "manifest": ("m.csv", b"ID;Dateiname\nX;x.pdf\n", "text/csv")}},
+    ("PATCH", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"): lambda m: {
+        "content": ITEM_B, "headers": {"Upload-Offset": "0",
+                                       "Upload-Length": str(len(ITEM_B))}},
+    ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"): lambda m: {
+        "content": ITEM_B, "headers": {"Content-Range": f"bytes 0-{len(ITEM_B) - 1}/"
+                                                       f"{len(ITEM_B)}"}},
+    ("PATCH", "/api/v1/tenants/current/options"): lambda m: {"json": {}},
+    ("PATCH", "/api/v1/tenants/{tenant_id}/options"): lambda m: {"json": {}},
     ("GET", "/api/v1/documents/{document_id}/provenance"):
         lambda m: {"path": {"document_id": m.ids["imported_document_id"]}},
     ("POST", "/api/v1/case-files/{case_file_id}/upload-codes"): lambda m: {"json": {}},

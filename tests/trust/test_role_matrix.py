@@ -98,6 +98,20 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/file"):
         frozenset({"importer"}),
     ("POST", "/api/v1/deliveries/{delivery_id}/commit"): frozenset({"importer"}),
+    ("POST", "/api/v1/deliveries/check"): frozenset({"importer"}) | TENANT_ADMINS,
+    ("GET", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"):
+        frozenset({"importer"}),
+    ("PATCH", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"):
+        frozenset({"importer"}),
+    ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"):
+        frozenset({"importer"}),
+    ("DELETE", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"):
+        frozenset({"importer"}),
+    # tenant options: the importer reads what decides its imports, the admin sets them
+    ("GET", "/api/v1/tenants/current/options"): frozenset({"importer"}) | TENANT_ADMINS,
+    ("PATCH", "/api/v1/tenants/current/options"): TENANT_ADMINS,
+    ("GET", "/api/v1/tenants/{tenant_id}/options"): frozenset({"importer"}) | ADMIN | SYSTEM,
+    ("PATCH", "/api/v1/tenants/{tenant_id}/options"): ADMIN | SYSTEM,
     # -- letters (caseworkers) and the print provider's pull API -------------------------
     ("POST", "/api/v1/case-files/{case_file_id}/letters"): READERS,
     ("POST", "/api/v1/case-files/{case_file_id}/letters/preview"): READERS,
@@ -146,6 +160,7 @@ def _call(m: Matrix, role: str, method: str, path: str) -> int:
     url, kwargs = request_for(m, method, path)
     fresh = kwargs.pop("fresh", False)
     headers = m.fresh_headers(role) if fresh else dict(m.headers.get(role, {}))
+    headers.update(kwargs.pop("headers", {}))
     if role == "citizen":
         headers["Cookie"] = m.citizen_cookie
     return m.client.request(method, url, headers=headers, **kwargs).status_code
