@@ -1,35 +1,30 @@
-"""Search benchmark: Whoosh through the HTTP API against PostgreSQL full-text search.
+"""Search benchmark: the Whoosh and the PostgreSQL engine, through the API, in one run.
 
-Builds a corpus in a fresh PostgreSQL database — Akten of 17 tenants (4 org units each),
-German documents of 1–3 pages (names, addresses, IBANs, amounts; ~1–1.5 KB a page) — then:
+For each corpus layout ("mix") a fresh PostgreSQL database gets German documents of 1–3
+pages (names, addresses, IBANs, amounts; ~1–1.5 KB a page), then for each engine:
 
-1. indexes it with ``akte search reindex``'s code path (streamed from the database into a
-   new index generation per tenant): documents/s, index size, peak RSS;
-2. builds the PostgreSQL baseline on the same rows: one ``tsvector`` per document
-   (``german`` configuration: person name, title, page texts) with a GIN index;
-3. runs one fixed, seeded query mix — rare names, fuzzy names, common words, phrases,
-   prefixes, Dokumentart and date filters, Aktenzeichen — as caseworkers of every tenant
-   who each hold one of the four org units (every query is permission-filtered):
-   * through the API (``uvicorn`` on loopback, 2 worker processes, httpx) with 1 and 8
-     concurrent clients; each answer has total, facets and snippets, and is audited; the
-     result cache is off for these figures, and on for one more run of the repeated mix;
-   * in-process: the engine alone (no database), the same engine with Whoosh's own
-     collector instead of :mod:`search.vectorized` (same index, same queries), and the
-     search service (plus snippet texts from the database and the audit entry), 1 client;
-   * directly against PostgreSQL (psycopg): the same filter, ``ts_rank`` top 20, the total
-     and the same four facet counts, with 1 and 8 concurrent connections.
+1. indexing with ``akte search reindex`` (a subprocess, as an operator runs it):
+   documents/s, index size (Whoosh: the folder; PostgreSQL: ``search_documents`` with its
+   indexes), peak RSS of the process tree;
+2. one fixed, seeded query mix — rare names, fuzzy names, full names, common words, two
+   words, phrases, Dokumentart filter, Aktenzeichen, prefix, date range — through the API
+   (``uvicorn`` on loopback, 2 worker processes, result cache off) with 1 and 8 clients;
+   each answer has total, four facets, 20 hits with snippets and is audited. Peak RSS of
+   the API processes is reported too.
 
-Run: ``python -m bench.search --docs 100000`` (default); ``--workdir DIR`` keeps corpus,
-index and baseline for the next run (a million documents take about 45 minutes to build).
-Prints p50/p95/p99 per mode and the ratio Whoosh-API p95 / PostgreSQL p95 measured in the
-same run.
+Mixes: ``current`` — 17 tenants, caseworkers holding one of four org units (each query
+sees 1/68 of the corpus); ``large`` — one tenant (a large jobcenter) with ten org units:
+caseworkers of one unit (10 %) and, as a Poststelle or tenant admin searches, members of
+every unit (tenant-wide), reported separately.
+
+Run: ``python -m bench.search --docs 100000 [--mix current,large]``. Prints p50/p95/p99
+and q/s per engine and mix, and the ratio PostgreSQL / Whoosh of each figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import random
 import shutil
@@ -41,9 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -83,7 +76,8 @@ def _settings(data_dir: Path, url: str):  # type: ignore[no-untyped-def]
                     database_url=url, search_cache_size=0)
 
 
-def build_corpus(url: str, n_docs: int, seed: int = 17) -> Corpus:
+def build_corpus(url: str, n_docs: int, seed: int = 17, tenants: int = TENANTS,
+                 units_per_tenant: int = UNITS_PER_TENANT) -> Corpus:
     """Inserts tenants, org units, Akten, documents, versions and pages in bulk."""
     from sqlalchemy import create_engine, insert
 
@@ -97,11 +91,11 @@ def build_corpus(url: str, n_docs: int, seed: int = 17) -> Corpus:
     engine = create_engine(url)
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        for t in range(TENANTS):
+        for t in range(tenants):
             tid = uuid.uuid4()
             conn.execute(insert(Tenant), [{"id": tid, "slug": f"jc-{t:02d}-{tid.hex[:6]}",
                                            "name": f"Jobcenter {t}", "options": {}}])
-            units = [uuid.uuid4() for _ in range(UNITS_PER_TENANT)]
+            units = [uuid.uuid4() for _ in range(units_per_tenant)]
             conn.execute(insert(OrgUnit), [{"id": u, "tenant_id": tid, "code": f"OE{i}",
                                             "name": f"Team {i}"} for i, u in enumerate(units)])
             corpus.tenants.append(tid)
@@ -119,8 +113,8 @@ def build_corpus(url: str, n_docs: int, seed: int = 17) -> Corpus:
 
     made = 0
     for a in range(n_akten):
-        tid = corpus.tenants[a % TENANTS]
-        unit = corpus.units[tid][(a // TENANTS) % UNITS_PER_TENANT]
+        tid = corpus.tenants[a % tenants]
+        unit = corpus.units[tid][(a // tenants) % units_per_tenant]
         rare = rng.random() < 0.02
         who = person(rng, _rare_surname(rng) if rare else None)
         az = f"AZ-{2015 + a % 10}-{a:07d}"
@@ -166,8 +160,9 @@ def build_corpus(url: str, n_docs: int, seed: int = 17) -> Corpus:
     return corpus
 
 
-def make_caseworkers(url: str, corpus: Corpus) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
-    """One caseworker per tenant and org unit: ``(tenant, unit, bearer token)``."""
+def make_caseworkers(url: str, corpus: Corpus) -> list[tuple]:
+    """Per tenant, one caseworker per org unit and one member of every unit (tenant-wide):
+    ``(tenant, tenant-wide?, bearer token, org units)``."""
     from sqlalchemy import create_engine, insert
 
     from akte.core.security import issue_token
@@ -177,14 +172,15 @@ def make_caseworkers(url: str, corpus: Corpus) -> list[tuple[uuid.UUID, uuid.UUI
     people = []
     with engine.begin() as conn:
         for tid in corpus.tenants:
-            for unit in corpus.units[tid]:
+            for units in [[u] for u in corpus.units[tid]] + [corpus.units[tid]]:
                 uid = uuid.uuid4()
                 conn.execute(insert(User), [{"id": uid, "tenant_id": tid, "role": "caseworker",
                                              "username": f"sb-{uid.hex[:10]}",
                                              "display_name": "SB", "password_hash": None}])
-                conn.execute(insert(Membership), [{"user_id": uid, "org_unit_id": unit}])
+                conn.execute(insert(Membership), [{"user_id": uid, "org_unit_id": u}
+                                                  for u in units])
                 token = issue_token(SECRET, subject=str(uid), ttl_seconds=6 * 3600)
-                people.append((tid, unit, token))
+                people.append((tid, len(units) > 1, token, tuple(units)))
     engine.dispose()
     return people
 
@@ -192,112 +188,48 @@ def make_caseworkers(url: str, corpus: Corpus) -> list[tuple[uuid.UUID, uuid.UUI
 @dataclass
 class Q:
     kind: str
-    text: str  # the Whoosh query language
-    #: PostgreSQL: (tsquery function, its argument, extra SQL condition, its parameters)
-    pg: tuple[str, str, str, tuple]
+    text: str  # the query language of search/README.md
     who: int
 
 
-def query_mix(corpus: Corpus, people: list, n: int, seed: int = 5) -> list[Q]:
+def query_mix(corpus: Corpus, people: list, n: int, wide: bool, seed: int = 5) -> list[Q]:
+    """``n`` queries, each by a unit caseworker (or, ``wide``, a tenant-wide member)."""
     rng = random.Random(seed)
     mix: list[Q] = []
     kinds = ["rare_name", "fuzzy_name", "full_name", "common_word", "two_words", "phrase",
              "art_filter", "aktenzeichen", "prefix", "date_range"]
+    askers = [i for i, p in enumerate(people) if p[1] == wide]
     while len(mix) < n:
         kind = kinds[len(mix) % len(kinds)]
-        who = rng.randrange(len(people))
-        tid, unit, _ = people[who]
-        rare = corpus.rare.get((tid, unit)) or ["Niemand"]
+        who = rng.choice(askers)
+        tid, units = people[who][0], people[who][3]
+        rare = [n for u in units for n in corpus.rare.get((tid, u), [])] or ["Niemand"]
+        azs = [a for u in units for a in corpus.aktenzeichen.get((tid, u), [])]
         if kind == "rare_name":
-            name = rng.choice(rare)
-            q = Q(kind, name, ("plainto_tsquery", name, "", ()), who)
+            text = rng.choice(rare)
         elif kind == "fuzzy_name":
             name = rng.choice(rare)
-            typo = name[:-2] + name[-1]  # one deletion
-            q = Q(kind, f"{typo}~", ("plainto_tsquery", typo, "", ()), who)
+            text = f"{name[:-2] + name[-1]}~"  # one deletion
         elif kind == "full_name":
-            name = f"{rng.choice(['Anna', 'Thomas', 'Fatma'])} {rng.choice(['Müller', 'Weber'])}"
-            q = Q(kind, name, ("plainto_tsquery", name, "", ()), who)
+            text = f"{rng.choice(['Anna', 'Thomas', 'Fatma'])} {rng.choice(['Müller', 'Weber'])}"
         elif kind == "common_word":
-            word = rng.choice(["Miete", "Jobcenter", "Unterlagen", "Konto"])
-            q = Q(kind, word, ("plainto_tsquery", word, "", ()), who)
+            text = rng.choice(["Miete", "Jobcenter", "Unterlagen", "Konto"])
         elif kind == "two_words":
-            words = rng.choice(["Kontoauszug Sparkasse", "Lohnsteuer Auszahlungsbetrag",
-                                "Heizkosten Nachzahlung"])
-            q = Q(kind, words, ("plainto_tsquery", words, "", ()), who)
+            text = rng.choice(["Kontoauszug Sparkasse", "Lohnsteuer Auszahlungsbetrag",
+                               "Heizkosten Nachzahlung"])
         elif kind == "phrase":
-            phrase = rng.choice(["Kosten der Unterkunft", "Sicherung des Lebensunterhalts",
-                                 "Mit freundlichen Grüßen"])
-            q = Q(kind, f'"{phrase}"', ("phraseto_tsquery", phrase, "", ()), who)
+            text = '"' + rng.choice(["Kosten der Unterkunft", "Sicherung des Lebensunterhalts",
+                                     "Mit freundlichen Grüßen"]) + '"'
         elif kind == "art_filter":
-            q = Q(kind, "art:Lohnabrechnung Pflegedienst",
-                  ("plainto_tsquery", "Pflegedienst", "AND doc_type = %s", ("Lohnabrechnung",)),
-                  who)
+            text = "art:Lohnabrechnung Pflegedienst"
         elif kind == "aktenzeichen":
-            az = rng.choice(corpus.aktenzeichen.get((tid, unit)) or ["AZ-0000-0000000"])
-            q = Q(kind, az, ("", "", "AND aktenzeichen = %s", (az,)), who)
+            text = rng.choice(azs or ["AZ-0000-0000000"])
         elif kind == "prefix":
-            q = Q(kind, "Nebenkost*", ("to_tsquery", "nebenkost:*", "", ()), who)
+            text = "Nebenkost*"
         else:
-            q = Q(kind, "Bescheid datum:2018-01-01..2018-06-30",
-                  ("plainto_tsquery", "Bescheid",
-                   "AND document_date BETWEEN %s AND %s", (date(2018, 1, 1), date(2018, 6, 30))),
-                  who)
-        mix.append(q)
+            text = "Bescheid datum:2018-01-01..2018-06-30"
+        mix.append(Q(kind, text, who))
     return mix
-
-
-def build_pg_fts(url: str) -> float:
-    """One tsvector per document (german), GIN index; returns seconds."""
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    start = time.monotonic()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET maintenance_work_mem = '256MB'")
-        conn.execute("DROP TABLE IF EXISTS bench_fts")
-        conn.execute("""
-            CREATE TABLE bench_fts AS
-            SELECT d.id, d.tenant_id, cf.org_unit_id, d.doc_type, d.source, d.document_date,
-                   cf.aktenzeichen, cf.status,
-                   extract(year FROM d.document_date)::int AS year,
-                   setweight(to_tsvector('german', coalesce(cf.person_name, '')), 'A') ||
-                   setweight(to_tsvector('german', d.title), 'B') ||
-                   to_tsvector('german', coalesce(string_agg(p.text, ' ' ORDER BY p.page_no), ''))
-                   AS tsv
-            FROM documents d
-            JOIN case_files cf ON cf.id = d.case_file_id
-            JOIN document_versions v ON v.document_id = d.id AND v.version_no = d.current_version
-            LEFT JOIN document_pages p ON p.version_id = v.id
-            WHERE d.status = 'ready'
-            GROUP BY d.id, cf.id
-        """)
-        conn.execute("CREATE INDEX ON bench_fts USING gin (tsv)")
-        conn.execute("CREATE INDEX ON bench_fts (tenant_id, org_unit_id)")
-        conn.execute("CREATE INDEX ON bench_fts (aktenzeichen)")
-        conn.execute("ANALYZE bench_fts")
-    return time.monotonic() - start
-
-
-def pg_query(conn: psycopg.Connection, q: Q, tid: uuid.UUID, unit: uuid.UUID) -> int:
-    func, arg, extra, params = q.pg
-    if func:
-        match = f"tsv @@ {func}('german', %s)"
-        rank = f"ts_rank(tsv, {func}('german', %s))"
-        match_params: tuple = (arg,)
-    else:
-        match, rank, match_params = "TRUE", "1.0", ()
-    where = f"tenant_id = %s AND org_unit_id = %s AND {match} {extra}"
-    base = (tid, unit, *match_params, *params)
-    # The SQL fragments are constants of this module; every value is a bound parameter.
-    top = conn.execute(
-        f"SELECT id, {rank} AS r FROM bench_fts WHERE {where} ORDER BY r DESC LIMIT 20",  # noqa: S608
-        (*match_params, *base),
-    ).fetchall()
-    facets = conn.execute(
-        f"SELECT doc_type, year, source, status, count(*) FROM bench_fts WHERE {where} "  # noqa: S608
-        "GROUP BY GROUPING SETS ((doc_type), (year), (source), (status), ())",
-        base,
-    ).fetchall()
-    return len(top) + len(facets)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
@@ -336,11 +268,9 @@ def _free_port() -> int:
 
 
 def start_server(data_dir: Path, url: str, workers: int,
-                 cache: int) -> tuple[subprocess.Popen, str]:
+                 engine: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "AKTE_ENV": "test", "AKTE_DATA_DIR": str(data_dir),
-           "AKTE_DATABASE_URL": url, "AKTE_SECRET_KEY": SECRET, "AKTE_INPROCESS_WORKER": "false",
-           "AKTE_SEARCH_CACHE_SIZE": str(cache)}
+    env = _env(data_dir, url, engine)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "akte.asgi:app", "--host", "127.0.0.1", "--port",
          str(port), "--workers", str(workers), "--log-level", "warning"],
@@ -358,177 +288,130 @@ def start_server(data_dir: Path, url: str, workers: int,
     raise RuntimeError("uvicorn did not start")
 
 
+def _env(data_dir: Path, url: str, engine: str) -> dict[str, str]:
+    return {**os.environ, "AKTE_ENV": "test", "AKTE_DATA_DIR": str(data_dir),
+            "AKTE_DATABASE_URL": url, "AKTE_SECRET_KEY": SECRET,
+            "AKTE_INPROCESS_WORKER": "false", "AKTE_SEARCH_CACHE_SIZE": "0",
+            "AKTE_SEARCH_BACKEND": engine}
+
+
+def tree_peak_rss(pid: int) -> int:
+    """Peak RSS (bytes) summed over a process and its children (``VmHWM``)."""
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+def index(url: str, data_dir: Path, engine: str) -> tuple[int, float, int]:
+    """``akte search reindex`` in a subprocess: (documents, seconds, peak RSS bytes of the
+    largest process, as GNU time reports it)."""
+    akte = str(Path(sys.executable).parent / "akte")
+    start = time.monotonic()
+    done = subprocess.run(["/usr/bin/time", "-f", "PEAKRSS %M", akte, "search", "reindex"],
+                          env=_env(data_dir, url, engine), capture_output=True, text=True,
+                          check=False)
+    seconds = time.monotonic() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"reindex failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
+    indexed = int(done.stdout.rsplit("indexed ", 1)[1].split()[0])
+    rss = int(done.stderr.rsplit("PEAKRSS ", 1)[1].split()[0]) * 1024
+    return indexed, seconds, rss
+
+
+def index_size(url: str, data_dir: Path, engine: str) -> int:
+    if engine == "whoosh":
+        return du(data_dir / "index")
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT pg_total_relation_size('search_documents')").fetchone()[0]
+
+
 def du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-@contextmanager
-def _database(admin: str, workdir: Path | None) -> Iterator[str]:
-    """A throw-away database, or with ``--workdir`` one that is kept for the next run."""
-    from tests.infra.postgres import fresh_database
-
-    if workdir is None:
-        with fresh_database(admin) as url:
-            yield url
-        return
-    name = f"akte_bench_{hashlib.sha256(str(workdir.resolve()).encode()).hexdigest()[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    base = admin.rsplit("/", 1)[0]
-    yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
-
-
-def _saved_corpus(workdir: Path | None, docs: int) -> Corpus | None:
-    if workdir is None or not (workdir / "corpus.json").exists():
-        return None
-    saved = json.loads((workdir / "corpus.json").read_text())
-    if saved["docs"] != docs:
-        raise SystemExit(f"{workdir} holds a corpus of {saved['docs']} documents, not {docs}")
-    key = lambda k: tuple(uuid.UUID(x) for x in k.split("/"))  # noqa: E731
-    return Corpus(
-        tenants=[uuid.UUID(t) for t in saved["tenants"]],
-        units={uuid.UUID(t): [uuid.UUID(u) for u in us] for t, us in saved["units"].items()},
-        rare={key(k): v for k, v in saved["rare"].items()},
-        aktenzeichen={key(k): v for k, v in saved["aktenzeichen"].items()},
-        docs=saved["docs"], pages=saved["pages"], text_bytes=saved["text_bytes"],
-    )
-
-
-def _save_corpus(workdir: Path | None, corpus: Corpus) -> None:
-    if workdir is None:
-        return
-    key = lambda k: "/".join(str(x) for x in k)  # noqa: E731
-    (workdir / "corpus.json").write_text(json.dumps({
-        "tenants": [str(t) for t in corpus.tenants],
-        "units": {str(t): [str(u) for u in us] for t, us in corpus.units.items()},
-        "rare": {key(k): v for k, v in corpus.rare.items()},
-        "aktenzeichen": {key(k): v for k, v in corpus.aktenzeichen.items()},
-        "docs": corpus.docs, "pages": corpus.pages, "text_bytes": corpus.text_bytes,
-    }))
+LAYOUTS = {"current": (TENANTS, UNITS_PER_TENANT), "large": (1, 10)}
+ENGINES = ("whoosh", "postgres")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=200, help="size of the query mix")
+    parser.add_argument("--queries", type=int, default=200, help="size of each query mix")
     parser.add_argument("--server-workers", type=int, default=2)
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="keep the corpus database, index and PostgreSQL baseline here and "
-                             "reuse them on the next run (a million documents take an hour)")
-    parser.add_argument("--reindex", action="store_true",
-                        help="with --workdir: rebuild the Whoosh index even if one is there")
+    parser.add_argument("--mix", default="current,large", help="current, large or both")
     args = parser.parse_args()
 
-    from akte.core.context import AppContext
     from akte.core.migrations import upgrade
-    from tests.infra.postgres import postgres_server
+    from tests.infra.postgres import fresh_database, postgres_server
 
-    print(f"search benchmark: {args.docs} documents, {TENANTS} tenants, "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-    workdir = args.workdir.resolve() if args.workdir else None
-    if workdir:
-        workdir.mkdir(parents=True, exist_ok=True)
-    with postgres_server() as admin, _database(admin, workdir) as url:
-        data_dir = workdir / "data" if workdir else Path(tempfile.mkdtemp(prefix="akte-bench-"))
+    print(f"search benchmark: {args.docs} documents, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}")
+    with postgres_server() as admin:
+        for layout in args.mix.split(","):
+            tenants, units = LAYOUTS[layout]
+            with fresh_database(admin) as url:
+                upgrade(url)
+                t0 = time.monotonic()
+                corpus = build_corpus(url, args.docs, tenants=tenants, units_per_tenant=units)
+                print(f"\n== mix {layout}: {tenants} tenant(s) x {units} org units; "
+                      f"{corpus.docs} documents, {corpus.pages} pages, "
+                      f"{corpus.text_bytes / 1e6:.0f} MB text (inserted in "
+                      f"{time.monotonic() - t0:.0f}s)", flush=True)
+                people = make_caseworkers(url, corpus)
+                mixes = {"caseworker": query_mix(corpus, people, args.queries, wide=False)}
+                if layout == "large":
+                    mixes["tenant-wide"] = query_mix(corpus, people, args.queries, wide=True)
+                run_layout(layout, url, corpus, people, mixes, args)
+
+
+def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignore[no-untyped-def]
+    rows: dict[tuple[str, str], dict[str, float]] = {}
+    build: dict[str, dict[str, float]] = {}
+    for engine in ENGINES:
+        data_dir = Path(tempfile.mkdtemp(prefix=f"akte-bench-{engine}-"))
         try:
-            upgrade(url)
-            corpus = _saved_corpus(workdir, args.docs)
-            if corpus is None:
-                t0 = time.monotonic()
-                corpus = build_corpus(url, args.docs)
-                print(f"corpus: inserted in {time.monotonic() - t0:.0f}s")
-                _save_corpus(workdir, corpus)
-            print(f"corpus: {corpus.docs} documents, {corpus.pages} pages, "
-                  f"{corpus.text_bytes / 1e6:.0f} MB text")
-            people = make_caseworkers(url, corpus)
-            mix = query_mix(corpus, people, args.queries)
-
-            settings = _settings(data_dir, url)
-            ctx = AppContext.from_settings(settings)
-            service = ctx.extensions["search"]
-            if args.reindex or not service.backend.healthy() or not workdir:
-                t0 = time.monotonic()
-
-                def progress(msg: str, n: int) -> None:
-                    print(f"  indexed {n:>9} ({n / (time.monotonic() - t0):.0f}/s) {msg}",
-                          flush=True)
-
-                indexed = service.reindex(ctx, progress)
-                t_index = time.monotonic() - t0
-                index_bytes = du(settings.index_dir)
-                workers = settings.search_reindex_workers or os.cpu_count()
-                print(f"whoosh index: {indexed} documents in {t_index:.0f}s = "
-                      f"{indexed / t_index:.0f} docs/s ({workers} processes), "
-                      f"size {index_bytes / 1e6:.0f} MB "
-                      f"({index_bytes / max(corpus.text_bytes, 1):.2f}x text)")
-            else:
-                print(f"whoosh index: reused, size {du(settings.index_dir) / 1e6:.0f} MB")
-            dsn = url.replace("postgresql+psycopg://", "postgresql://")
-            with psycopg.connect(dsn) as conn:
-                have_pg = conn.execute("SELECT to_regclass('bench_fts')").fetchone()[0]
-            if not have_pg or not workdir:
-                t_pg = build_pg_fts(url)
-                print(f"postgres fts: built in {t_pg:.0f}s = {corpus.docs / t_pg:.0f} docs/s")
-            with psycopg.connect(dsn) as conn:
-                pg_size = conn.execute(
-                    "SELECT pg_total_relation_size('bench_fts')").fetchone()[0]
-            print(f"postgres fts: table+GIN {pg_size / 1e6:.0f} MB")
-            measure(ctx, service, people, mix, corpus, data_dir, url, args)
+            indexed, seconds, rss = index(url, data_dir, engine)
+            size = index_size(url, data_dir, engine)
+            build[engine] = {"docs/s": indexed / seconds, "size MB": size / 1e6,
+                             "peak RSS MB": rss / 1e6}
+            print(f"{engine}: indexed {indexed} in {seconds:.0f}s = {indexed / seconds:.0f} "
+                  f"docs/s, {size / 1e6:.0f} MB ({size / max(corpus.text_bytes, 1):.2f}x "
+                  f"text), peak RSS {rss / 1e6:.0f} MB", flush=True)
+            proc, base = start_server(data_dir, url, args.server_workers, engine)
+            try:
+                for name, mix in mixes.items():
+                    measure_api(base, people, mix, args.server_workers * 2)  # warm-up
+                    for clients in (1, 8):
+                        lat, wall = measure_api(base, people, mix, clients)
+                        p50, p95, p99 = percentiles(lat)
+                        rows[(name, f"{engine} {clients}")] = {
+                            "p50": p50, "p95": p95, "p99": p99, "q/s": len(lat) / wall}
+                build[engine]["API peak RSS MB"] = tree_peak_rss(proc.pid) / 1e6
+            finally:
+                proc.terminate()
+                proc.wait(30)
         finally:
-            if workdir:
-                print(f"kept corpus, index and baseline for the next run in {workdir}")
-            else:
-                shutil.rmtree(data_dir, ignore_errors=True)
+            shutil.rmtree(data_dir, ignore_errors=True)
+    report(layout, corpus, rows, build)
 
 
-def measure(ctx, service, people, mix, corpus, data_dir, url, args) -> None:  # type: ignore[no-untyped-def]
-    """Runs the query mix in every mode and prints the table."""
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    results: dict[str, tuple[float, float, float, float]] = {}
-    # -- in-process, no HTTP ----------------------------------------------------
-    from akte.auth.principal import Principal
-    from akte.core.database import session_scope
-    from akte.users.models import Role
-    from search import service as search_service
-
-    def direct(state: dict, q: Q) -> None:
-        tid, unit, _ = people[q.who]
-        principal = Principal(uuid.uuid4(), "bench", Role.caseworker, tid,
-                              frozenset({unit}))
-        with session_scope(ctx.session_factory) as session:
-            search_service.search(ctx, session, principal, q=q.text, size=20)
-
-    from search.backend import QuerySpec, Scope
-
-    def engine(state: dict, q: Q) -> None:
-        tid, unit, _ = people[q.who]
-        service.backend.search(QuerySpec(q.text, Scope(tid, frozenset({unit}))))
-
-    from search.whoosh_backend import WhooshBackend
-
-    collector = WhooshBackend(service.backend.root, cache_size=0, vectorized=False)
-
-    def whoosh_collector(state: dict, q: Q) -> None:
-        tid, unit, _ = people[q.who]
-        collector.search(QuerySpec(q.text, Scope(tid, frozenset({unit}))))
-
-    run_clients(mix, 1, engine)  # warm-up: open searchers, OS page cache
-    lat, wall = run_clients(mix, 1, engine)
-    results["engine only (no DB), 1 client"] = (*percentiles(lat), len(lat) / wall)
-    run_clients(mix[:20], 1, whoosh_collector)
-    lat, wall = run_clients(mix, 1, whoosh_collector)
-    results["engine only, Whoosh's own collector, 1 client"] = (
-        *percentiles(lat), len(lat) / wall)
-    collector.close()
-    lat, wall = run_clients(mix, 1, direct)
-    results["search.service in-process, 1 client"] = (*percentiles(lat), len(lat) / wall)
-    ctx.close()
-
-    # -- through the API ------------------------------------------------------
+def measure_api(base: str, people: list, mix: list[Q], clients: int):  # type: ignore[no-untyped-def]
     def api(state: dict, q: Q) -> None:
         if "client" not in state:
-            state["client"] = httpx.Client(base_url=state_base[0], timeout=60)
+            state["client"] = httpx.Client(base_url=base, timeout=120)
             state["close"] = state["client"].close
         response = state["client"].get(
             "/api/v1/search", params={"q": q.text, "size": 20},
@@ -536,46 +419,39 @@ def measure(ctx, service, people, mix, corpus, data_dir, url, args) -> None:  # 
         if response.status_code != 200:
             raise RuntimeError(f"{q.text}: {response.status_code} {response.text}")
 
-    state_base = [""]
-    for cache, runs in ((0, (1, 8)), (512, (8,))):
-        proc, state_base[0] = start_server(data_dir, url, args.server_workers, cache)
-        try:
-            # warm every worker: searchers open, OS page cache hot (and, with the
-            # result cache on, every query of the mix seen once: "repeated mix")
-            run_clients(mix, args.server_workers * 2, api)
-            for clients in runs:
-                lat, wall = run_clients(mix, clients, api)
-                label = "via API" if not cache else "via API, cache, repeated"
-                results[f"whoosh {label}, {clients} client(s)"] = (
-                    *percentiles(lat), len(lat) / wall)
-        finally:
-            proc.terminate()
-            proc.wait(30)
+    return run_clients(mix, clients, api)
 
-    # -- PostgreSQL full-text search ------------------------------------------
-    def pg(state: dict, q: Q) -> None:
-        if "conn" not in state:
-            state["conn"] = psycopg.connect(dsn, autocommit=True)
-            state["close"] = state["conn"].close
-        tid, unit, _ = people[q.who]
-        pg_query(state["conn"], q, tid, unit)
 
-    run_clients(mix, 2, pg)  # warm the buffer cache
-    for clients in (1, 8):
-        lat, wall = run_clients(mix, clients, pg)
-        results[f"postgres fts direct, {clients} client(s)"] = (
-            *percentiles(lat), len(lat) / wall)
-
-    print(f"\nquery mix: {len(mix)} queries ({len({q.kind for q in mix})} kinds), "
-          "every one filtered to one org unit of one tenant; total + 4 facets + top 20")
-    print(f"{'mode':46s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'q/s':>7s}")
-    for mode, (p50, p95, p99, qps) in results.items():
-        print(f"{mode:46s} {p50:8.1f} {p95:8.1f} {p99:8.1f} {qps:7.1f}")
-    api8 = results["whoosh via API, 8 client(s)"][1]
-    pg8 = results["postgres fts direct, 8 client(s)"][1]
-    print(f"\nratio p95 whoosh-API / postgres-fts (8 clients): {api8 / pg8:.2f}x")
-    print(f"target p95 ≤ 100 ms through the API with 8 clients: "
-          f"{'met' if api8 <= 100 else 'NOT met'} ({api8:.0f} ms at {corpus.docs} docs)")
+def report(layout, corpus, rows, build) -> None:  # type: ignore[no-untyped-def]
+    print(f"\nmix {layout}, {corpus.docs} documents: through the API, total + 4 facets + "
+          "top 20 with snippets; ratio = postgres / whoosh")
+    print(f"{'query mix':12s} {'clients':>7s} {'engine':9s} {'p50 ms':>8s} {'p95 ms':>8s} "
+          f"{'p99 ms':>8s} {'q/s':>7s}")
+    for name in dict.fromkeys(n for n, _ in rows):
+        for clients in (1, 8):
+            w, p = rows[(name, f"whoosh {clients}")], rows[(name, f"postgres {clients}")]
+            for engine, r in (("whoosh", w), ("postgres", p)):
+                print(f"{name:12s} {clients:7d} {engine:9s} {r['p50']:8.1f} {r['p95']:8.1f} "
+                      f"{r['p99']:8.1f} {r['q/s']:7.1f}")
+            print(f"{name:12s} {clients:7d} {'ratio':9s} " + " ".join(
+                f"{p[k] / w[k]:8.2f}" for k in ("p50", "p95", "p99")) +
+                f" {p['q/s'] / w['q/s']:7.2f}")
+            if clients == 8:
+                for engine, r in (("whoosh", w), ("postgres", p)):
+                    verdict = "met" if r["p95"] <= 100 else f"missed by {r['p95'] - 100:.0f} ms"
+                    print(f"  target p95 <= 100 ms, {engine}: {verdict}")
+    print(f"{'':20s} {'indexing docs/s':>16s} {'index MB':>9s} {'index RSS MB':>13s} "
+          f"{'API RSS MB':>11s}")
+    for engine in ENGINES:
+        b = build[engine]
+        print(f"{engine:20s} {b['docs/s']:16.0f} {b['size MB']:9.0f} {b['peak RSS MB']:13.0f} "
+              f"{b.get('API peak RSS MB', 0):11.0f}")
+    w, p = build["whoosh"], build["postgres"]
+    print(f"{'ratio':20s} {p['docs/s'] / w['docs/s']:16.2f} {p['size MB'] / w['size MB']:9.2f} "
+          f"{p['peak RSS MB'] / w['peak RSS MB']:13.2f} "
+          f"{p.get('API peak RSS MB', 0) / max(w.get('API peak RSS MB', 1), 1):11.2f}")
+    verdict = "met" if p["docs/s"] >= 2000 else f"missed ({p['docs/s']:.0f} of 2,000)"
+    print(f"  target postgres indexing >= 2,000 docs/s: {verdict}", flush=True)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ folded in ``names`` for trigram typo tolerance.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,15 +40,30 @@ COLUMNS = (
 )
 
 _stemmer = GermanStemFilter()
+#: word form → index term, and lexeme → its quoted literal; bounded like the stem filter's
+#: own memo (a county's vocabulary is some hundred thousand forms).
+_terms: dict[str, str] = {}
+_quoted: dict[str, str] = {}
+MEMO_SIZE = 300_000
 
 
 def stem(word: str) -> str:
-    return _stemmer.stem(word)
+    term = _terms.get(word)
+    if term is None:
+        if len(_terms) >= MEMO_SIZE:
+            _terms.clear()
+        term = _terms[word] = _stemmer.stem(word)
+    return term
 
 
 def quote(lexeme: str) -> str:
     """A lexeme as tsvector/tsquery literal text."""
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+    quoted = _quoted.get(lexeme)
+    if quoted is None:
+        if len(_quoted) >= MEMO_SIZE:
+            _quoted.clear()
+        quoted = _quoted[lexeme] = "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted
 
 
 def name_words(text: str | None) -> list[str]:
@@ -58,29 +72,60 @@ def name_words(text: str | None) -> list[str]:
 
 
 def text_words(text: str | None) -> list[str]:
-    return [stem(m.group()) for m in WORD_PATTERN.finditer(text or "", 0, MAX_TEXT_CHARS)]
+    if not text:
+        return []
+    memo = _terms
+    return [memo.get(w) or stem(w) for w in WORD_PATTERN.findall(text[:MAX_TEXT_CHARS])]
 
 
 class _Vector:
-    """Collects (lexeme, position, weight) and writes PostgreSQL's tsvector literal."""
+    """Collects lexeme positions and writes PostgreSQL's tsvector literal.
+
+    Positions are plain numbers; each field's weight is known from its position range,
+    and D (the text, by far the most positions) is the literal's default, written bare.
+    """
 
     def __init__(self) -> None:
-        self.positions: dict[str, list[str]] = {}
+        self.positions: dict[str, list[int]] = {}
         self.cursor = 1
+        #: (first position, weight letter) of each field added, in order
+        self.fields: list[tuple[int, str]] = []
 
-    def add(self, words: Iterable[str], weight: str) -> None:
+    def add(self, words: list[str], weight: str) -> None:
         pos = self.cursor
+        self.fields.append((pos, "" if weight == "D" else weight))
+        positions = self.positions
         for word in words:
-            if word and len(word.encode()) <= MAX_LEXEME_BYTES:
-                slots = self.positions.setdefault(word, [])
-                if len(slots) < MAX_POSITIONS and pos <= MAX_POS:
-                    slots.append(f"{pos}{weight}")
+            slots = positions.get(word)
+            if slots is None:
+                if not word or (len(word) * 4 > MAX_LEXEME_BYTES and \
+                        len(word.encode()) > MAX_LEXEME_BYTES):
+                    pos += 1
+                    continue
+                positions[word] = slots = []
+            if len(slots) < MAX_POSITIONS:
+                slots.append(pos if pos < MAX_POS else MAX_POS)
             pos += 1
         self.cursor = min(pos + GAP, MAX_POS)
 
     def literal(self) -> str:
-        return " ".join(f"{quote(w)}:{','.join(p) if p else '16383D'}"
-                        for w, p in self.positions.items())
+        starts = self.fields
+        text_start = next((p for p, w in starts if w == ""), MAX_POS + 1)
+        parts = []
+        for word, slots in self.positions.items():
+            if slots[0] >= text_start and len(starts) and starts[-1][1] == "":
+                body = ",".join(map(str, slots))
+            else:
+                body = ",".join(f"{p}{self._weight(p)}" for p in slots)
+            parts.append(f"{quote(word)}:{body}")
+        return " ".join(parts)
+
+    def _weight(self, pos: int) -> str:
+        weight = ""
+        for start, letter in self.fields:
+            if pos >= start:
+                weight = letter
+        return weight
 
 
 def to_row(doc: IndexDoc) -> dict[str, Any]:

@@ -10,13 +10,18 @@ No journal is needed during a rebuild: index jobs write rows the rebuild keeps (
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import uuid
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from akte.case_files.models import CaseFile
 from akte.core.context import AppContext
-from akte.core.database import make_engine, session_scope
+from akte.core.database import make_engine, make_session_factory, session_scope
 from akte.core.errors import Conflict
+from akte.documents.models import Document, DocumentStatus
 from search import loader
 from search.indexing import IndexService, Progress, _noop
 from search.pg.backend import PostgresBackend
@@ -51,16 +56,36 @@ class PostgresIndexService(IndexService):
         return self.backend.delete(doc_ids)
 
     def reindex(self, ctx: AppContext, progress: Progress = _noop) -> int:
-        """Rewrites every tenant's rows from the database; search keeps answering."""
+        """Rewrites every row from the database, then drops the rows no document wrote
+        (older than the rebuild's start); search keeps answering throughout.
+
+        The work is split by (tenant, org unit) over ``AKTE_SEARCH_REINDEX_WORKERS``
+        processes (default: one per core): analysis is pure Python, and one large tenant
+        must not be built by a single process."""
         with ctx.engine.connect() as lock:
             if not lock.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": REBUILD_LOCK}):
                 raise Conflict("another 'akte search reindex' is running")
             try:
+                started = lock.scalar(text("SELECT clock_timestamp()"))
                 with session_scope(ctx.session_factory) as session:
-                    tenants = loader.tenant_ids(session)
-                total = self._rebuild_here(ctx, tenants, progress)
-                for stale in set(self.backend.tenants()) - set(tenants):
-                    self.backend.drop_tenant(stale)
+                    parts = [tuple(row) for row in session.execute(
+                        select(Document.tenant_id, CaseFile.org_unit_id, func.count())
+                        .join(CaseFile, CaseFile.id == Document.case_file_id)
+                        .where(Document.status == DocumentStatus.ready)
+                        .group_by(Document.tenant_id, CaseFile.org_unit_id)
+                        .order_by(func.count().desc()))]
+                workers = ctx.settings.search_reindex_workers or os.cpu_count() or 1
+                total = 0
+                url = ctx.settings.effective_database_url
+                with ProcessPoolExecutor(max_workers=min(workers, max(len(parts), 1)),
+                                         mp_context=multiprocessing.get_context("spawn")) as pool:
+                    futures = [pool.submit(_rebuild_part, url, t, u) for t, u, _n in parts]
+                    for future in as_completed(futures):
+                        total += future.result()
+                        progress(f"{len(parts)} parts", total)
+                with ctx.engine.begin() as conn:
+                    conn.execute(text("DELETE FROM search_documents WHERE indexed_at < :s"),
+                                 {"s": started})
                 return total
             finally:
                 lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": REBUILD_LOCK})
@@ -68,3 +93,24 @@ class PostgresIndexService(IndexService):
 
     def close(self) -> None:
         self.backend.close()
+
+
+def _rebuild_part(database_url: str, tenant_id: uuid.UUID, org_unit_id: uuid.UUID) -> int:
+    """The rows of one org unit of one tenant, written in a worker process of
+    :meth:`PostgresIndexService.reindex` (streamed in keyset batches, bounded memory)."""
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        backend = PostgresBackend(engine)
+        factory = make_session_factory(engine)
+        stmt = loader._base().where(Document.tenant_id == tenant_id,
+                                    CaseFile.org_unit_id == org_unit_id)
+        count = 0
+        batch = []
+        for doc in loader._in_batches(factory, stmt, loader.BATCH, loader._to_docs):
+            batch.append(doc)
+            if len(batch) >= 1000:
+                count += backend.upsert(batch)
+                batch = []
+        return count + backend.upsert(batch)
+    finally:
+        engine.dispose()

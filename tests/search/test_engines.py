@@ -114,3 +114,20 @@ def test_postgres_row_goes_with_the_document(sctx: AppContext, sclient: TestClie
         assert _search(sclient, world, "Rotkehlchenweg") == set()
     run_until_idle(sctx)
     assert _search(sclient, world, "Rotkehlchenweg") == set()
+
+
+def test_reindex_and_check_on_either_engine(sctx: AppContext, sclient: TestClient,
+                                            world: World) -> None:
+    """A rebuild restores what the database says (a row missing from the index comes
+    back, a row of a vanished document goes) and ``check`` then finds nothing wrong."""
+    with session_scope(sctx.session_factory) as session:
+        doc = add_document(session, world.case_a1, pages=["Wiedehopfgasse"])
+    run_until_idle(sctx)
+    service = sctx.extensions["search"]
+    service.backend.delete([doc.id])
+    assert _search(sclient, world, "Wiedehopfgasse") == set()
+    report = service.check(sctx)
+    assert doc.id in report.missing
+    service.reindex(sctx)
+    assert _search(sclient, world, "Wiedehopfgasse") == {str(doc.id)}
+    assert service.check(sctx).clean

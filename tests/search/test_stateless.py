@@ -40,7 +40,7 @@ def _env(ctx: AppContext, data_dir: Path, **extra: str) -> dict[str, str]:
         "AKTE_S3_ACCESS_KEY": s.s3_access_key, "AKTE_S3_SECRET_KEY": s.s3_secret_key,
         "AKTE_S3_BUCKET": s.s3_bucket, "AKTE_INPROCESS_WORKER": "false",
         "AKTE_SEARCH_BACKEND": "postgres", "AKTE_WORKER_POLL_SECONDS": "0.2",
-        "OMP_THREAD_LIMIT": "1", **extra,
+        "AKTE_PUBLIC_URL": "http://127.0.0.1", "OMP_THREAD_LIMIT": "1", **extra,
     })
     return env
 
