@@ -9,7 +9,7 @@ prints and reads back as written. ``color=False`` renders in pure black.
 Nothing is ever cut: the address is laid out by :func:`address_layout` (10, 9 or 8 pt, so
 up to 9 lines fit the Anschriftzone) and refused naming the line that does not fit;
 letterhead and Informationsblock shrink to fit and are refused only when even 6 pt is too
-wide. After rendering, :mod:`outbox.readback` reads the address window back and the
+wide. After rendering, :mod:`outbox.printcheck_readback` reads the address window back and the
 letter is refused unless it says exactly what was entered.
 """
 
@@ -169,7 +169,7 @@ def render_letter(content: LetterContent) -> bytes:
 
     Fold and hole marks are not drawn: they sat 3–8 mm from the left edge, inside the
     blank margin every print street requires, and its machines fold without them."""
-    from outbox import readback
+    from outbox import printcheck_readback as readback
 
     fonts.register()
     content.recipient_lines = [fonts.normalise(line.strip()) for line in content.recipient_lines

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from outbox import batching
-from outbox.readback import require_address, window_text
+from outbox.printcheck_readback import require_address, window_text
 from outbox.render import LetterContent, render_letter
 from outbox.validation import LetterInvalid
 
