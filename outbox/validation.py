@@ -37,6 +37,7 @@ from pypdf.errors import PdfReadError
 from outbox import geometry as g
 from outbox import printcheck
 from outbox.printcheck_errors import LetterInvalid, fail
+from outbox.profiles import DEFAULT, PrintProfile
 
 __all__ = ["CheckedLetter", "LetterInvalid", "check_letter", "prepare_letter", "require_pdf"]
 
@@ -70,7 +71,9 @@ def prepare_letter(fileobj: BinaryIO) -> BinaryIO:
     return printcheck.prepare(fileobj)
 
 
-def check_letter(fileobj: BinaryIO, *, max_pages: int, color: bool = True) -> CheckedLetter:
+def check_letter(fileobj: BinaryIO, *, max_pages: int, color: bool = True,
+                 profile: PrintProfile = DEFAULT) -> CheckedLetter:
+    """All checks, zones and margins as ``profile`` (:mod:`outbox.profiles`) asks."""
     require_pdf(fileobj)
     try:
         reader = PdfReader(fileobj)
@@ -102,7 +105,7 @@ def check_letter(fileobj: BinaryIO, *, max_pages: int, color: bool = True) -> Ch
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _fail("pdf", f"das PDF ist beschädigt ({type(exc).__name__})") from exc
     fileobj.seek(0)
-    recipient = _check_pages(fileobj, color=color)
+    recipient = _check_pages(fileobj, color=color, profile=profile)
     fileobj.seek(0)
     return CheckedLetter(page_count=len(pages), recipient_lines=recipient)
 
@@ -148,7 +151,7 @@ def _mm(value: float) -> str:
     return f"{value / g.MM:.1f}".replace(".", ",")
 
 
-def _check_pages(fileobj: BinaryIO, *, color: bool) -> list[str]:
+def _check_pages(fileobj: BinaryIO, *, color: bool, profile: PrintProfile) -> list[str]:
     try:
         pdf = pdfplumber.open(fileobj)
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
@@ -158,12 +161,12 @@ def _check_pages(fileobj: BinaryIO, *, color: bool) -> list[str]:
             objects = _objects(page)
             if not color:
                 _check_black_and_white(number, objects)
-            _check_margin(number, page, objects)
+            _check_margin(number, page, objects, profile)
         page = pdf.pages[0]
         if page.rotation % 180:
             raise _fail("a4_portrait", "Seite 1 ist gedreht (quer)")
         _check_upside_down(page)
-        return _check_window(page)
+        return _check_window(page, profile)
 
 
 def _check_black_and_white(number: int, objects: list[dict]) -> None:
@@ -185,19 +188,24 @@ def _check_black_and_white(number: int, objects: list[dict]) -> None:
                         "Farbdruck wählen")
 
 
-def _check_margin(number: int, page, objects: list[dict]) -> None:
+def _check_margin(number: int, page, objects: list[dict], profile: PrintProfile) -> None:
     width, height = float(page.width), float(page.height)
-    margin = g.MARGIN_MM * g.MM
+    m = profile.margins
+    need = {"linken": m.left, "rechten": m.right, "oberen": m.top, "unteren": m.bottom}
     for obj in objects:
         gaps = {"linken": obj["x0"], "rechten": width - obj["x1"],
                 "oberen": obj["top"], "unteren": height - obj["bottom"]}
-        edge, gap = min(gaps.items(), key=lambda item: item[1])
-        if gap < margin - 0.01:
+        edge, gap = min(gaps.items(), key=lambda item: item[1] - need[item[0]] * g.MM)
+        if gap < need[edge] * g.MM - 0.01:
             where = f"{_mm(obj['top'])} mm von oben" if edge in ("linken", "rechten") \
                 else f"{_mm(obj['x0'])} mm von links"
             raise _fail("margin", f"Seite {number}: Inhalt {_mm(max(gap, 0))} mm vom {edge} "
-                        f"Rand ({where}); mindestens {g.MARGIN_MM:g} mm Rand müssen frei "
+                        f"Rand ({where}); mindestens {need[edge]:g} mm Rand müssen frei "
                         "bleiben, dort greift die Druckstraße das Blatt")
+
+
+def _n(value_mm: float) -> str:
+    return f"{value_mm:g}".replace(".", ",")
 
 
 def _check_upside_down(page) -> None:
@@ -213,12 +221,11 @@ def _lines(page) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _check_window(page) -> list[str]:
-    notes = page.crop(
-        g.bbox_pt(g.WINDOW_LEFT_MM, g.WINDOW_TOP_MM, g.WINDOW_RIGHT_MM, g.NOTES_BOTTOM_MM)
-    )
+def _check_window(page, p: PrintProfile) -> list[str]:
+    left, right = p.window_left_mm, p.window_right_mm
+    notes = page.crop(g.bbox_pt(left, p.notes_top_mm, right, p.notes_bottom_mm))
     found = _objects(notes)
-    if found:
+    if found and p.form == "B":
         form_a = page.within_bbox(g.bbox_pt(g.WINDOW_LEFT_MM, g.FORM_A_ADDRESS_TOP_MM,
                                             g.WINDOW_RIGHT_MM, g.FORM_A_ADDRESS_BOTTOM_MM))
         if any(_POSTCODE_CITY.match(line) for line in _lines(form_a)):
@@ -228,28 +235,28 @@ def _check_window(page) -> list[str]:
                 "39,7 … 67 mm von oben); verlangt ist Form B: Anschrift 62,7 … 90 mm von "
                 "oben, die Vermerkzone darüber (45 … 57,7 mm) bleibt frei",
             )
+    if found:
         first = min(found, key=lambda o: o["top"])
         raise _fail(
             "notes_zone",
-            f"die Vermerkzone (45 … 57,7 mm von oben, 20 … 105 mm von links) muss frei "
-            f"bleiben, dort frankiert der Druckdienstleister; gefunden bei "
-            f"{_mm(first['top'])} mm von oben",
+            f"die Vermerkzone ({_n(p.notes_top_mm)} … {_n(p.notes_bottom_mm)} mm von oben, "
+            f"{_n(left)} … {_n(right)} mm von links) muss frei bleiben, dort frankiert der "
+            f"Druckdienstleister; gefunden bei {_mm(first['top'])} mm von oben",
         )
-    return_line = page.crop(
-        g.bbox_pt(g.WINDOW_LEFT_MM, g.NOTES_BOTTOM_MM, g.WINDOW_RIGHT_MM,
-                  g.RETURN_LINE_BOTTOM_MM)
-    )
+    return_line = page.crop(g.bbox_pt(left, p.return_top_mm, right, p.return_bottom_mm))
     if len(_lines(return_line)) > 1 or return_line.images:
-        raise _fail("notes_zone", "über der Anschrift (57,7 … 62,7 mm von oben) ist nur eine "
-                    "Zeile Rücksendeangabe erlaubt")
-    box = g.bbox_pt(g.WINDOW_LEFT_MM, g.ADDRESS_TOP_MM, g.WINDOW_RIGHT_MM, g.ADDRESS_BOTTOM_MM)
+        raise _fail("notes_zone", f"über der Anschrift ({_n(p.return_top_mm)} … "
+                    f"{_n(p.return_bottom_mm)} mm von oben) ist nur eine Zeile "
+                    "Rücksendeangabe erlaubt")
+    box = g.bbox_pt(left, p.address_top_mm, right, p.address_bottom_mm)
     zone = page.crop(box)
     inside = page.within_bbox(box)
     if len(zone.chars) != len(inside.chars):
         cut = next(c for c in zone.chars if c not in inside.chars)
         raise _fail("address_zone", f"Text ragt über den Rand des Sichtfensters (bei "
-                    f"{_mm(cut['top'])} mm von oben, {_mm(cut['x0'])} mm von links); das "
-                    "Anschriftfeld ist 20 … 105 mm von links, 62,7 … 90 mm von oben")
+                    f"{_mm(cut['top'])} mm von oben, {_mm(cut['x0'])} mm von links); die "
+                    f"Anschriftzone ist {_n(left)} … {_n(right)} mm von links, "
+                    f"{_n(p.address_top_mm)} … {_n(p.address_bottom_mm)} mm von oben")
     return _check_address(_lines(inside))
 
 

@@ -13,7 +13,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from outbox import fonts
+from outbox import fonts, profiles
 from outbox import geometry as g
 from outbox.validation import LetterInvalid, check_letter, prepare_letter
 from tests.outbox.conftest import ADDRESS, make_pdf, upload
@@ -200,3 +200,23 @@ def test_permissions_only_encryption_is_rewritten_and_a_password_refused(client,
     refused = upload(client, cw, world.case_a1.id, _letter(_photo))
     assert refused.status_code == 422 and refused.json()["detail"].startswith("color")
     assert upload(client, cw, world.case_a1.id, _letter(_photo), color=True).status_code == 201
+
+
+def test_profiles_move_the_zones_and_margins():
+    form_a = _letter(address_top_mm=g.FORM_A_ADDRESS_TOP_MM + 4)
+    assert check_letter(io.BytesIO(form_a), max_pages=20,
+                        profile=profiles.DIN5008_A).recipient_lines == ADDRESS
+
+    def mark_8mm(pdf):
+        pdf.line(8 * g.MM, H - 150 * g.MM, 10 * g.MM, H - 150 * g.MM)
+
+    letter = _letter(mark_8mm, address_top_mm=70)
+    assert _check(letter).recipient_lines == ADDRESS  # DIN 5008 B: 5 mm
+    with pytest.raises(LetterInvalid) as exc:
+        check_letter(io.BytesIO(letter), max_pages=20, profile=profiles.DEUTSCHE_POST_EPOST)
+    assert "8,0 mm vom linken Rand" in exc.value.detail and "12 mm" in exc.value.detail
+    # the rendered template's return line sits in E-POST's franking zone (53 … 66 mm)
+    with pytest.raises(LetterInvalid) as exc:
+        check_letter(io.BytesIO(make_pdf(return_lines=["Jobcenter · 12345 Musterstadt"])),
+                     max_pages=20, profile=profiles.DEUTSCHE_POST_EPOST)
+    assert exc.value.detail.startswith("notes_zone") and "53 … 66 mm" in exc.value.detail
