@@ -14,10 +14,11 @@ import pypdfium2 as pdfium
 
 from outbox import fonts
 from outbox import geometry as g
+from outbox.profiles import DEFAULT, PrintProfile
 from outbox.validation import LetterInvalid
 
 
-def window_text(pdf: bytes) -> list[str]:
+def window_text(pdf: bytes, profile: PrintProfile = DEFAULT) -> list[str]:
     """The lines inside the Anschriftzone of page 1, as PDFium extracts them."""
     document = pdfium.PdfDocument(pdf)
     try:
@@ -25,8 +26,9 @@ def window_text(pdf: bytes) -> list[str]:
         height = page.get_height()
         textpage = page.get_textpage()
         text = textpage.get_text_bounded(
-            left=g.WINDOW_LEFT_MM * g.MM, right=g.WINDOW_RIGHT_MM * g.MM,
-            top=height - g.ADDRESS_TOP_MM * g.MM, bottom=height - g.ADDRESS_BOTTOM_MM * g.MM,
+            left=profile.window_left_mm * g.MM, right=profile.window_right_mm * g.MM,
+            top=height - profile.address_top_mm * g.MM,
+            bottom=height - profile.address_bottom_mm * g.MM,
         )
         textpage.close()
         page.close()
@@ -35,10 +37,10 @@ def window_text(pdf: bytes) -> list[str]:
     return [fonts.normalise(line.strip()) for line in text.splitlines() if line.strip()]
 
 
-def require_address(pdf: bytes, entered: list[str]) -> None:
+def require_address(pdf: bytes, entered: list[str], profile: PrintProfile = DEFAULT) -> None:
     """Raise :class:`LetterInvalid` (422) with the difference unless the window reads
     back as ``entered``."""
-    read = window_text(pdf)
+    read = window_text(pdf, profile)
     expected = [fonts.normalise(line.strip()) for line in entered if line.strip()]
     if read == expected:
         return

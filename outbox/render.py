@@ -27,15 +27,12 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, 
 
 from outbox import fonts
 from outbox import geometry as g
+from outbox.profiles import DEFAULT, PrintProfile
 from outbox.validation import LetterInvalid
 
 MM = g.MM
 PAGE_H = A4[1]
 ACCENT = Color(0.0, 0.27, 0.55)
-#: The address starts 5 mm inside the window; 1 mm stays free on the right.
-ADDRESS_LEFT_MM = g.WINDOW_LEFT_MM + 5
-ADDRESS_WIDTH_MM = g.WINDOW_RIGHT_MM - 1 - ADDRESS_LEFT_MM
-RETURN_LINE_BASELINE_MM = 61.5
 
 
 @dataclass(frozen=True)
@@ -68,6 +65,8 @@ class LetterContent:
     sender_lines: list[str] = field(default_factory=list)
     return_address: str | None = None
     color: bool = False
+    #: where window, franking zone and return line sit (:mod:`outbox.profiles`)
+    profile: PrintProfile = DEFAULT
 
 
 def _invalid(check: str, why: str) -> LetterInvalid:
@@ -82,7 +81,7 @@ def _require_glyphs(what: str, text: str) -> None:
                        f"{' '.join(missing)}")
 
 
-def address_layout(lines: list[str]) -> AddressLayout:
+def address_layout(lines: list[str], profile: PrintProfile = DEFAULT) -> AddressLayout:
     """The largest layout that fits every line into the window, or a refusal naming the
     line (DIN 5008: at most 9 lines, at least 8 pt)."""
     if len(lines) > g.ADDRESS_MAX_LINES:
@@ -90,21 +89,22 @@ def address_layout(lines: list[str]) -> AddressLayout:
                        f"Sichtfenster passen höchstens {g.ADDRESS_MAX_LINES}")
     for number, line in enumerate(lines, start=1):
         _require_glyphs(f"Anschriftzeile {number}", line)
-    height = g.ADDRESS_BOTTOM_MM - g.ADDRESS_TOP_MM
+    height = profile.address_bottom_mm - profile.address_top_mm
+    width = profile.window_right_mm - 1 - (profile.window_left_mm + 5)
     for layout in _LAYOUTS:
         descent = layout.size * 0.3 / MM
         fits_height = layout.first_mm + (len(lines) - 1) * layout.pitch_mm + descent <= height
-        if fits_height and all(fonts.width_mm(line, layout.size) <= ADDRESS_WIDTH_MM
+        if fits_height and all(fonts.width_mm(line, layout.size) <= width
                                for line in lines):
             return layout
     smallest = _LAYOUTS[-1]
     for number, line in enumerate(lines, start=1):
-        width = fonts.width_mm(line, smallest.size)
-        if width > ADDRESS_WIDTH_MM:
+        wide = fonts.width_mm(line, smallest.size)
+        if wide > width:
             raise _invalid(
                 "address_zone",
                 f"Anschriftzeile {number} „{line}“ ist auch in {smallest.size:g} pt "
-                f"{width:.1f} mm breit; ins Sichtfenster passen {ADDRESS_WIDTH_MM:.0f} mm. "
+                f"{wide:.1f} mm breit; ins Sichtfenster passen {width:.0f} mm. "
                 "Bitte die Zeile kürzen oder auf zwei Zeilen verteilen",
             )
     raise _invalid("address_zone", f"die Anschrift mit {len(lines)} Zeilen passt nicht "
@@ -135,13 +135,15 @@ def _first_page(content: LetterContent, layout: AddressLayout):
         for i, line in enumerate(content.sender_lines):
             _fit(canvas, line, fonts.REGULAR, 8, g.TEXT_LEFT_MM, 26 + i * 3.6,
                  g.INFO_LEFT_MM - 2 - g.TEXT_LEFT_MM, f"Briefkopfzeile {i + 1}")
+        p = content.profile
+        left = p.window_left_mm + 5
         if content.return_address:
-            _fit(canvas, content.return_address, fonts.REGULAR, 6, ADDRESS_LEFT_MM,
-                 RETURN_LINE_BASELINE_MM, ADDRESS_WIDTH_MM, "Die Rücksendeangabe")
+            _fit(canvas, content.return_address, fonts.REGULAR, 6, left,
+                 p.return_bottom_mm - 1.2, p.window_right_mm - 1 - left, "Die Rücksendeangabe")
         canvas.setFont(fonts.REGULAR, layout.size)
         for i, line in enumerate(content.recipient_lines):
-            canvas.drawString(ADDRESS_LEFT_MM * MM,
-                              _y(g.ADDRESS_TOP_MM + layout.first_mm + i * layout.pitch_mm), line)
+            canvas.drawString(left * MM,
+                              _y(p.address_top_mm + layout.first_mm + i * layout.pitch_mm), line)
         info = [
             ("Datum", content.letter_date.strftime("%d.%m.%Y")),
             ("Aktenzeichen", content.aktenzeichen),
@@ -174,7 +176,7 @@ def render_letter(content: LetterContent) -> bytes:
     fonts.register()
     content.recipient_lines = [fonts.normalise(line.strip()) for line in content.recipient_lines
                                if line.strip()]
-    layout = address_layout(content.recipient_lines)
+    layout = address_layout(content.recipient_lines, content.profile)
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
@@ -204,5 +206,5 @@ def render_letter(content: LetterContent) -> bytes:
         story.append(Spacer(1, 4 * MM))
     doc.build(story)
     pdf = buffer.getvalue()
-    readback.require_address(pdf, content.recipient_lines)
+    readback.require_address(pdf, content.recipient_lines, content.profile)
     return pdf

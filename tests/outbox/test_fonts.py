@@ -10,10 +10,10 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from outbox import batching
+from outbox import batching, profiles
 from outbox.printcheck_readback import require_address, window_text
 from outbox.render import LetterContent, render_letter
-from outbox.validation import LetterInvalid
+from outbox.validation import LetterInvalid, check_letter
 
 NAMES = ["Ayşe Yılmaz", "Łukasz Wąsik", "Nguyễn Văn Thắng", "Dvořák", "Ştefan"]
 
@@ -121,3 +121,29 @@ def test_too_wide_address_is_refused_over_http_and_nothing_is_queued(client, ow)
     assert "Anschriftzeile 2" in refused.json()["detail"]
     assert client.get(f"/api/v1/case-files/{world.case_a1.id}/letters",
                       headers=cw).json()["total"] == 0
+
+
+@pytest.mark.parametrize("profile", list(profiles.PROFILES.values()), ids=lambda p: p.key)
+def test_the_template_follows_every_print_profile(profile):
+    lines = ["Ayşe Yılmaz", "Hauptstraße 1", "12345 Musterstadt"]
+    pdf = _render(lines, profile=profile)
+    assert window_text(pdf, profile) == lines
+    checked = check_letter(io.BytesIO(pdf), max_pages=20, color=False, profile=profile)
+    assert checked.recipient_lines == lines
+
+
+def test_a_tenant_profile_moves_the_rendered_address(ctx, client, ow):
+    world = ow.world
+    admin, cw = world.headers["admin_a"], world.headers["caseworker_a1"]
+    values = client.get("/api/v1/outbox/settings", headers=admin).json()
+    assert client.put("/api/v1/outbox/settings", headers=admin,
+                      json={**values, "print_profile": "nope"}).status_code == 422
+    values["print_profile"] = "din5008_a"
+    assert client.put("/api/v1/outbox/settings", headers=admin, json=values).status_code == 200
+    lines = ["Łukasz Wąsik", "Hauptstraße 1", "12345 Musterstadt"]
+    preview = client.post(f"/api/v1/case-files/{world.case_a1.id}/letters/preview", headers=cw,
+                          data={"subject": "Einladung", "body": "Text",
+                                "recipient": "\n".join(lines)})
+    assert preview.status_code == 200 and preview.headers["x-letter-check"] == "ok"
+    assert window_text(preview.content, profiles.DIN5008_A) == lines
+    assert window_text(preview.content, profiles.DIN5008_B) == []
