@@ -132,9 +132,12 @@ def _first_page(content: LetterContent, layout: AddressLayout):
         _fit(canvas, content.sender_name, fonts.BOLD, 14, g.TEXT_LEFT_MM, 20, full,
              "Der Absender")
         canvas.setFillColor(black)
+        # form A's window starts at 27 mm: the letterhead lines move right of it
+        head_left = g.TEXT_LEFT_MM if content.profile.form == "B" else g.INFO_LEFT_MM
+        head_right = g.INFO_LEFT_MM - 2 if content.profile.form == "B" else g.TEXT_RIGHT_MM
         for i, line in enumerate(content.sender_lines):
-            _fit(canvas, line, fonts.REGULAR, 8, g.TEXT_LEFT_MM, 26 + i * 3.6,
-                 g.INFO_LEFT_MM - 2 - g.TEXT_LEFT_MM, f"Briefkopfzeile {i + 1}")
+            _fit(canvas, line, fonts.REGULAR, 8, head_left, 26 + i * 3.6,
+                 head_right - head_left, f"Briefkopfzeile {i + 1}")
         p = content.profile
         left = p.window_left_mm + 5
         if content.return_address:

@@ -126,7 +126,8 @@ def test_too_wide_address_is_refused_over_http_and_nothing_is_queued(client, ow)
 @pytest.mark.parametrize("profile", list(profiles.PROFILES.values()), ids=lambda p: p.key)
 def test_the_template_follows_every_print_profile(profile):
     lines = ["Ayşe Yılmaz", "Hauptstraße 1", "12345 Musterstadt"]
-    pdf = _render(lines, profile=profile)
+    pdf = _render(lines, profile=profile,
+                  sender_lines=["Hauptstraße 1 · 12345 Musterstadt", "Telefon 0123 4567"])
     assert window_text(pdf, profile) == lines
     checked = check_letter(io.BytesIO(pdf), max_pages=20, color=False, profile=profile)
     assert checked.recipient_lines == lines
