@@ -10,6 +10,12 @@ What still grows with the batch (about 0.6 KB per letter): zipfile's central dir
 
 Letters are inserted directly (documents and letter rows in bulk, small distinct PDFs in
 the local blob store): sealing is what is measured. Run: ``python -m bench.outbox``.
+
+The print check (``--printcheck [N]`` runs only this part, on N letters): 1,000 letters rendered from the
+template (distinct names, 1–3 pages), then checked as on upload (``prepare_letter`` +
+``check_letter``); pages per second, against the baseline of merely opening each PDF and
+extracting every page's text with pdfplumber in the same run (the check's floor: it reads
+every page's objects).
 """
 
 from __future__ import annotations
@@ -198,7 +204,61 @@ def cat_seconds(paths: list[Path]) -> float:
     return time.perf_counter() - started
 
 
+PRINTCHECK_LETTERS = 1_000
+NAMES = ("Ayşe Yılmaz", "Łukasz Wąsik", "Nguyễn Văn Thắng", "Jiří Dvořák", "Ştefan Popa")
+
+
+def render_batch(n: int) -> list[bytes]:
+    from datetime import date
+
+    from outbox.render import LetterContent, render_letter
+
+    paragraph = "Sehr geehrte Damen und Herren, bitte reichen Sie die Unterlagen ein. " * 12
+    return [render_letter(LetterContent(
+        sender_name="Jobcenter Musterstadt", aktenzeichen=f"AZ-{i}", subject=f"Brief {i}",
+        recipient_lines=[f"{NAMES[i % len(NAMES)]} {i}", f"Hauptstraße {i % 200 + 1}",
+                         "12345 Musterstadt"],
+        body="\n\n".join([paragraph] * (2 + 4 * (i % 3))), letter_date=date(2026, 11, 30),
+        return_address="Jobcenter Musterstadt · Postfach 1 · 12345 Musterstadt",
+    )) for i in range(n)]
+
+
+def printcheck_bench(n: int = PRINTCHECK_LETTERS) -> None:
+    """Pages per second of the print check against pdfplumber text extraction."""
+    import io
+
+    import pdfplumber
+
+    from outbox.validation import check_letter, prepare_letter
+
+    started = time.perf_counter()
+    pdfs = render_batch(n)
+    render_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    pages = 0
+    for pdf in pdfs:
+        with pdfplumber.open(io.BytesIO(pdf)) as document:
+            for page in document.pages:
+                page.extract_text()
+                pages += 1
+    base = time.perf_counter() - started
+    started = time.perf_counter()
+    for pdf in pdfs:
+        check_letter(prepare_letter(io.BytesIO(pdf)), max_pages=20, color=False)
+    check = time.perf_counter() - started
+    print(f"rendered {n} letters ({pages} pages): {n / render_seconds:6.1f} letters/s "
+          f"(with the address read back)")
+    print(f"print check          : {pages / check:6.1f} pages/s ({check:.1f} s)")
+    print(f"baseline pdfplumber  : {pages / base:6.1f} pages/s ({base:.1f} s), "
+          f"open + extract text of every page")
+    print(f"print check / baseline: {base / check:.2f} of the baseline's speed")
+
+
 def main() -> None:
+    if "--printcheck" in sys.argv[1:]:
+        args = sys.argv[sys.argv.index("--printcheck") + 1:]
+        printcheck_bench(int(args[0]) if args else PRINTCHECK_LETTERS)
+        return
     from akte.core.context import AppContext
     from akte.core.database import session_scope
     from akte.core.migrations import upgrade
@@ -258,6 +318,8 @@ def main() -> None:
               f"(ratio {large / small:.2f}; growth {(rows[0][3] - rows[0][2]) / 2**20:.0f} "
               f"vs {(rows[-1][3] - rows[-1][2]) / 2**20:.0f} MiB)")
         ctx.close()
+    print()
+    printcheck_bench()
 
 
 def _tenant(session, tenant_id):

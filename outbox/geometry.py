@@ -10,7 +10,7 @@
        │ Rücksendeangabe 57.7 … 62.7  │  at most one line: the sender's return address
        │ Anschriftzone 62.7 … 90.0    │  the recipient, at most 9 lines
     90 └──────────────────────────────┘
-       Informationsblock x 125 mm, from 50 mm; Betreff at 98.46 mm; fold marks 105/210 mm.
+       Informationsblock x 125 mm, from 50 mm; Betreff at 98.46 mm; no fold or hole marks (they would sit in the blank margin).
 
 The Vermerkzone plus the Rücksendeangabe line make up DIN 5008's "Zusatz- und Vermerkzone"
 (17.7 mm, 5 lines). We split it because the provider needs the upper four lines blank for
@@ -47,3 +47,9 @@ HOLE_MARK_MM = 148.5
 def bbox_pt(left_mm: float, top_mm: float, right_mm: float, bottom_mm: float) -> tuple:
     """A pdfplumber bounding box (x0, top, x1, bottom) in points."""
     return (left_mm * MM, top_mm * MM, right_mm * MM, bottom_mm * MM)
+
+#: DIN 5008 form A: the Anschriftzone sits 17.7 mm higher (window from 27 mm).
+FORM_A_ADDRESS_TOP_MM = 39.7
+FORM_A_ADDRESS_BOTTOM_MM = 67.0
+#: Blank margin on every edge of every page: the print street grips the sheet there.
+MARGIN_MM = 5.0

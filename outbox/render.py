@@ -3,8 +3,14 @@
 The first page carries the letterhead of the tenant, the return address line and the
 recipient in the window (see :mod:`outbox.geometry`), the Informationsblock (date,
 Aktenzeichen), the subject and the start of the body; the body flows on to further pages.
-Fonts are the PDF base fonts (Helvetica), so the output is small and has a text layer that
-the window check and the search index can read. ``color=False`` renders in pure black.
+Every text is set in DejaVu Sans (:mod:`outbox.fonts`), embedded, so every Latin name
+prints and reads back as written. ``color=False`` renders in pure black.
+
+Nothing is ever cut: the address is laid out by :func:`address_layout` (10, 9 or 8 pt, so
+up to 9 lines fit the Anschriftzone) and refused naming the line that does not fit;
+letterhead and Informationsblock shrink to fit and are refused only when even 6 pt is too
+wide. After rendering, :mod:`outbox.printcheck_readback` reads the address window back and the
+letter is refused unless it says exactly what was entered.
 """
 
 from __future__ import annotations
@@ -19,11 +25,28 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer
 
+from outbox import fonts
 from outbox import geometry as g
+from outbox.profiles import DEFAULT, PrintProfile
+from outbox.validation import LetterInvalid
 
 MM = g.MM
 PAGE_H = A4[1]
 ACCENT = Color(0.0, 0.27, 0.55)
+
+
+@dataclass(frozen=True)
+class AddressLayout:
+    """Font size (pt), line pitch and first baseline below the zone's top (mm)."""
+
+    size: float
+    pitch_mm: float
+    first_mm: float
+
+
+#: Largest first: 10 pt holds 6 lines, 8 pt (DIN 5008's smallest) holds 9.
+_LAYOUTS = (AddressLayout(10, 4.2, 4.0), AddressLayout(9, 3.5, 3.3),
+            AddressLayout(8, 2.95, 2.6))
 
 
 def _y(top_mm: float) -> float:
@@ -42,55 +65,121 @@ class LetterContent:
     sender_lines: list[str] = field(default_factory=list)
     return_address: str | None = None
     color: bool = False
+    #: where window, franking zone and return line sit (:mod:`outbox.profiles`)
+    profile: PrintProfile = DEFAULT
 
 
-def _first_page(content: LetterContent):
+def _invalid(check: str, why: str) -> LetterInvalid:
+    return LetterInvalid(f"{check}: {why}", code="letter_invalid")
+
+
+def _require_glyphs(what: str, text: str) -> None:
+    missing = fonts.missing_glyphs(text)
+    if missing:
+        raise _invalid("address_zone" if what.startswith("Anschrift") else "text",
+                       f"{what} enthält Zeichen, die die Briefschrift nicht drucken kann: "
+                       f"{' '.join(missing)}")
+
+
+def address_layout(lines: list[str], profile: PrintProfile = DEFAULT) -> AddressLayout:
+    """The largest layout that fits every line into the window, or a refusal naming the
+    line (DIN 5008: at most 9 lines, at least 8 pt)."""
+    if len(lines) > g.ADDRESS_MAX_LINES:
+        raise _invalid("address_zone", f"die Anschrift hat {len(lines)} Zeilen; ins "
+                       f"Sichtfenster passen höchstens {g.ADDRESS_MAX_LINES}")
+    for number, line in enumerate(lines, start=1):
+        _require_glyphs(f"Anschriftzeile {number}", line)
+    height = profile.address_bottom_mm - profile.address_top_mm
+    width = profile.window_right_mm - 1 - (profile.window_left_mm + 5)
+    for layout in _LAYOUTS:
+        descent = layout.size * 0.3 / MM
+        fits_height = layout.first_mm + (len(lines) - 1) * layout.pitch_mm + descent <= height
+        if fits_height and all(fonts.width_mm(line, layout.size) <= width
+                               for line in lines):
+            return layout
+    smallest = _LAYOUTS[-1]
+    for number, line in enumerate(lines, start=1):
+        wide = fonts.width_mm(line, smallest.size)
+        if wide > width:
+            raise _invalid(
+                "address_zone",
+                f"Anschriftzeile {number} „{line}“ ist auch in {smallest.size:g} pt "
+                f"{wide:.1f} mm breit; ins Sichtfenster passen {width:.0f} mm. "
+                "Bitte die Zeile kürzen oder auf zwei Zeilen verteilen",
+            )
+    raise _invalid("address_zone", f"die Anschrift mit {len(lines)} Zeilen passt nicht "
+                   "ins Sichtfenster")  # not reached with 9 lines at 8 pt
+
+
+def _fit(canvas, text: str, font: str, size: float, x_mm: float, top_mm: float,
+         max_mm: float, what: str) -> None:
+    """Draw ``text`` in one line, shrinking down to 6 pt; refuse rather than cut."""
+    _require_glyphs(what, text)
+    while fonts.width_mm(text, size, font) > max_mm and size > 6:
+        size = max(6.0, size - 0.5)
+    if fonts.width_mm(text, size, font) > max_mm:
+        raise _invalid("text", f"{what} „{text}“ ist zu lang für eine Zeile "
+                       f"({max_mm:.0f} mm); bitte in den Einstellungen kürzen")
+    canvas.setFont(font, size)
+    canvas.drawString(x_mm * MM, _y(top_mm), text)
+
+
+def _first_page(content: LetterContent, layout: AddressLayout):
     def draw(canvas, _doc) -> None:
         canvas.saveState()
         canvas.setFillColor(ACCENT if content.color else black)
-        canvas.setFont("Helvetica-Bold", 14)
-        canvas.drawString(g.TEXT_LEFT_MM * MM, _y(20), content.sender_name[:70])
+        full = g.TEXT_RIGHT_MM - g.TEXT_LEFT_MM
+        _fit(canvas, content.sender_name, fonts.BOLD, 14, g.TEXT_LEFT_MM, 20, full,
+             "Der Absender")
         canvas.setFillColor(black)
-        canvas.setFont("Helvetica", 8)
-        for i, line in enumerate(content.sender_lines[:4]):
-            canvas.drawString(g.TEXT_LEFT_MM * MM, _y(26 + i * 3.6), line[:100])
+        # form A's window starts at 27 mm: the letterhead lines move right of it
+        head_left = g.TEXT_LEFT_MM if content.profile.form == "B" else g.INFO_LEFT_MM
+        head_right = g.INFO_LEFT_MM - 2 if content.profile.form == "B" else g.TEXT_RIGHT_MM
+        for i, line in enumerate(content.sender_lines):
+            _fit(canvas, line, fonts.REGULAR, 8, head_left, 26 + i * 3.6,
+                 head_right - head_left, f"Briefkopfzeile {i + 1}")
+        p = content.profile
+        left = p.window_left_mm + 5
         if content.return_address:
-            canvas.setFont("Helvetica", 6)
-            canvas.drawString((g.WINDOW_LEFT_MM + 5) * MM, _y(61.5), content.return_address[:90])
-        canvas.setFont("Helvetica", 10)
-        for i, line in enumerate(content.recipient_lines[: g.ADDRESS_MAX_LINES]):
-            canvas.drawString((g.WINDOW_LEFT_MM + 5) * MM, _y(g.ADDRESS_TOP_MM + 4.5 + i * 4.2),
-                              line[:45])
-        canvas.setFont("Helvetica", 9)
+            _fit(canvas, content.return_address, fonts.REGULAR, 6, left,
+                 p.return_bottom_mm - 1.2, p.window_right_mm - 1 - left, "Die Rücksendeangabe")
+        canvas.setFont(fonts.REGULAR, layout.size)
+        for i, line in enumerate(content.recipient_lines):
+            canvas.drawString(left * MM,
+                              _y(p.address_top_mm + layout.first_mm + i * layout.pitch_mm), line)
         info = [
             ("Datum", content.letter_date.strftime("%d.%m.%Y")),
             ("Aktenzeichen", content.aktenzeichen),
         ]
         for i, (label, value) in enumerate(info):
             top = g.INFO_TOP_MM + 4 + i * 4.5
+            canvas.setFont(fonts.REGULAR, 9)
             canvas.drawString(g.INFO_LEFT_MM * MM, _y(top), f"{label}:")
-            canvas.drawString((g.INFO_LEFT_MM + 24) * MM, _y(top), value[:40])
-        _marks(canvas)
+            _fit(canvas, value, fonts.REGULAR, 9, g.INFO_LEFT_MM + 24, top,
+                 g.TEXT_RIGHT_MM - g.INFO_LEFT_MM - 24, label)
         canvas.restoreState()
 
     return draw
 
 
-def _marks(canvas) -> None:
-    canvas.setLineWidth(0.3)
-    for top in (*g.FOLD_MARKS_MM, g.HOLE_MARK_MM):
-        canvas.line(3 * MM, _y(top), (8 if top == g.HOLE_MARK_MM else 6) * MM, _y(top))
-
-
 def _later_page(canvas, doc) -> None:
     canvas.saveState()
-    canvas.setFont("Helvetica", 8)
+    canvas.setFont(fonts.REGULAR, 8)
     canvas.drawRightString(g.TEXT_RIGHT_MM * MM, _y(12), f"Seite {doc.page}")
-    _marks(canvas)
     canvas.restoreState()
 
 
 def render_letter(content: LetterContent) -> bytes:
+    """The letter as PDF; :class:`LetterInvalid` (422) if anything would not print whole.
+
+    Fold and hole marks are not drawn: they sat 3–8 mm from the left edge, inside the
+    blank margin every print street requires, and its machines fold without them."""
+    from outbox import printcheck_readback as readback
+
+    fonts.register()
+    content.recipient_lines = [fonts.normalise(line.strip()) for line in content.recipient_lines
+                               if line.strip()]
+    layout = address_layout(content.recipient_lines, content.profile)
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
@@ -98,21 +187,27 @@ def render_letter(content: LetterContent) -> bytes:
         title=content.subject,
         author=content.sender_name,
         invariant=True,
+        initialFontName=fonts.REGULAR,
     )
     width = (g.TEXT_RIGHT_MM - g.TEXT_LEFT_MM) * MM
     first = Frame(g.TEXT_LEFT_MM * MM, 25 * MM, width,
                   (g.A4_HEIGHT_MM - g.SUBJECT_TOP_MM - 25 + 4) * MM, id="first")
     later = Frame(g.TEXT_LEFT_MM * MM, 25 * MM, width, (g.A4_HEIGHT_MM - 45) * MM, id="later")
     doc.addPageTemplates([
-        PageTemplate(id="First", frames=[first], onPage=_first_page(content),
+        PageTemplate(id="First", frames=[first], onPage=_first_page(content, layout),
                      autoNextPageTemplate="Later"),
         PageTemplate(id="Later", frames=[later], onPage=_later_page),
     ])
-    subject_style = ParagraphStyle("subject", fontName="Helvetica-Bold", fontSize=11, leading=14)
-    body_style = ParagraphStyle("body", fontName="Helvetica", fontSize=11, leading=15)
-    story: list = [Paragraph(escape(content.subject), subject_style), Spacer(1, 8 * MM)]
-    for block in content.body.replace("\r\n", "\n").split("\n\n"):
+    subject_style = ParagraphStyle("subject", fontName=fonts.BOLD, fontSize=11, leading=14)
+    body_style = ParagraphStyle("body", fontName=fonts.REGULAR, fontSize=11, leading=15)
+    _require_glyphs("Der Betreff", content.subject)
+    _require_glyphs("Der Brieftext", content.body)
+    story: list = [Paragraph(escape(fonts.normalise(content.subject)), subject_style),
+                   Spacer(1, 8 * MM)]
+    for block in fonts.normalise(content.body).replace("\r\n", "\n").split("\n\n"):
         story.append(Paragraph(escape(block).replace("\n", "<br/>"), body_style))
         story.append(Spacer(1, 4 * MM))
     doc.build(story)
-    return buffer.getvalue()
+    pdf = buffer.getvalue()
+    readback.require_address(pdf, content.recipient_lines, content.profile)
+    return pdf

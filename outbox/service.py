@@ -37,9 +37,10 @@ from akte.tenants.models import Tenant
 from outbox import lifecycle, repository, schedule
 from outbox import settings as outbox_settings
 from outbox.models import Letter, LetterStatus, Product
+from outbox.profiles import PROFILES
 from outbox.render import LetterContent, render_letter
 from outbox.schemas import LetterEventRead, LetterRead
-from outbox.validation import LetterInvalid, check_letter, require_pdf
+from outbox.validation import LetterInvalid, check_letter, prepare_letter, require_pdf
 
 SEAL_TASK = "outbox.seal"
 
@@ -84,6 +85,7 @@ def _render(session: Session, case_file: CaseFile, template: TemplateInput, colo
             body=template.body,
             letter_date=template.letter_date or date.today(),
             color=color,
+            profile=PROFILES[rules.print_profile],
         )
     )
 
@@ -104,7 +106,8 @@ def preview(
     pdf = _render(session, case_file, template, color)
     rules = outbox_settings.get(session, case_file.tenant_id)
     try:
-        check_letter(io.BytesIO(pdf), max_pages=rules.max_pages)
+        check_letter(io.BytesIO(pdf), max_pages=rules.max_pages, color=color,
+                     profile=PROFILES[rules.print_profile])
     except LetterInvalid as exc:
         return pdf, exc.detail
     return pdf, "ok"
@@ -137,8 +140,10 @@ def create_letter(
             fileobj = spool  # type: ignore[assignment]
             title = template.subject
         require_pdf(fileobj)
+        fileobj = prepare_letter(fileobj)
         scanned = intake.scan_file(fileobj, max_bytes=max_bytes)
-        checked = check_letter(fileobj, max_pages=rules.max_pages)
+        checked = check_letter(fileobj, max_pages=rules.max_pages, color=options.color,
+                               profile=PROFILES[rules.print_profile])
         intake.store(storage, fileobj, scanned)
     document = intake.add_document(
         session,

@@ -32,6 +32,18 @@ class TenantOutboxSettings(BaseModel):
     letterhead_lines: list[str] = Field(default_factory=list)
     #: Regional public holidays (ISO dates) on top of the nationwide ones.
     extra_holidays: list[date] = Field(default_factory=list)
+    #: The print profile (``outbox.profiles.PROFILES``): zones and margins the print
+    #: check and the letter template follow.
+    print_profile: str = "din5008_b"
+
+    @field_validator("print_profile")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        from outbox.profiles import PROFILES
+
+        if value not in PROFILES:
+            raise ValueError(f"unknown print profile; known: {', '.join(PROFILES)}")
+        return value
 
     @field_validator("cutoff_times")
     @classmethod

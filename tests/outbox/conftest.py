@@ -12,6 +12,7 @@ from reportlab.pdfgen import canvas
 from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.users.models import Role
+from outbox import fonts
 from outbox import geometry as g
 from outbox import settings as outbox_settings
 from tests.builders import World, api_key_headers, make_user
@@ -30,22 +31,24 @@ def make_pdf(
     pagesize=A4,
     body: str = "Sehr geehrte Frau Mustermann, dies ist ein Test.",
 ) -> bytes:
-    """A letter with its address lines starting ``address_top_mm`` from the top."""
+    """A letter with its address lines starting ``address_top_mm`` from the top (fonts
+    embedded, as the print check requires)."""
+    fonts.register()
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=pagesize)
+    pdf = canvas.Canvas(buffer, pagesize=pagesize, initialFontName=fonts.REGULAR)
     height = pagesize[1]
     for page in range(pages):
         if page == 0:
-            pdf.setFont("Helvetica", 10)
+            pdf.setFont(fonts.REGULAR, 10)
             for i, line in enumerate(ADDRESS if address is None else address):
                 pdf.drawString(address_left_mm * g.MM, height - (address_top_mm + i * 4.2) * g.MM,
                                line)
             if notes_text:
                 pdf.drawString(25 * g.MM, height - 50 * g.MM, notes_text)
-            pdf.setFont("Helvetica", 6)
+            pdf.setFont(fonts.REGULAR, 6)
             for i, line in enumerate(return_lines):
                 pdf.drawString(25 * g.MM, height - (60 + i * 2.2) * g.MM, line)
-        pdf.setFont("Helvetica", 11)
+        pdf.setFont(fonts.REGULAR, 11)
         pdf.drawString(25 * g.MM, height - 110 * g.MM, f"{body} Seite {page + 1}")
         pdf.showPage()
     pdf.save()

@@ -56,9 +56,9 @@ def test_address_right_of_the_window_is_refused():
 
 
 def test_address_without_postcode_or_street_is_refused():
-    assert "postcode" in _failed_check(make_pdf(["Erika Mustermann", "Hauptstraße 12",
+    assert "Postleitzahl" in _failed_check(make_pdf(["Erika Mustermann", "Hauptstraße 12",
                                                  "Musterstadt"]))
-    assert "street" in _failed_check(make_pdf(["Erika Mustermann", "Hauptstraße",
+    assert "Straße mit" in _failed_check(make_pdf(["Erika Mustermann", "Hauptstraße",
                                                "12345 Musterstadt"]))
 
 
