@@ -88,6 +88,18 @@ def subtract(a: Matches, b: Matches) -> Matches:
     return a.keep(~np.isin(a.ids, b.ids, assume_unique=True))
 
 
+#: Upper bound of all decoded per-segment arrays one process keeps (field lengths, facet
+#: and sort columns, permission scopes), in bytes.
+ARRAY_CACHE_BYTES = 256 * 1024 * 1024
+#: Upper bound of the permission-scope arrays kept per segment (one per distinct caller
+#: scope), in bytes: past it the scopes of that segment are decoded afresh.
+SCOPE_BYTES = 32 * 1024 * 1024
+
+
+def _scopes_nbytes(scopes: dict[object, np.ndarray]) -> int:
+    return sum(a.nbytes for a in scopes.values())
+
+
 class SegmentArrays:
     """What is decoded once per segment: field lengths, facet and sort columns, scope
     arrays. A segment's files never change (only its deletion set does, and that is
@@ -101,13 +113,27 @@ class SegmentArrays:
         #: caller scope → document numbers, deletions not yet applied
         self.scopes: dict[object, np.ndarray] = {}
 
+    def nbytes(self) -> int:
+        """Memory held, in bytes (column value names estimated at 64 bytes each)."""
+        return (sum(a.nbytes for a in self.lengths.values())
+                + sum(codes.nbytes + 64 * len(names) for codes, names in self.columns.values())
+                + sum(a.nbytes for a in self.sorts.values())
+                + _scopes_nbytes(self.scopes))
+
 
 class ArrayCache:
-    """:class:`SegmentArrays` by segment id, for the segments of recently used searchers."""
+    """:class:`SegmentArrays` by segment id, for the segments of recently used searchers.
 
-    def __init__(self, max_segments: int = 256) -> None:
+    Bounded twice: by segment count and by bytes (:meth:`trim`, after each query, drops
+    the least recently used segments until the total fits). Segments that a tenant's new
+    searcher no longer has (merged away, or a replaced generation) are dropped at once
+    (:meth:`forget`): their files are gone, so their arrays can never be used again.
+    """
+
+    def __init__(self, max_segments: int = 256, max_bytes: int = ARRAY_CACHE_BYTES) -> None:
         self._segments: OrderedDict[str, SegmentArrays] = OrderedDict()
         self._max = max_segments
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
 
     def get(self, segment_id: str) -> SegmentArrays:
@@ -121,15 +147,44 @@ class ArrayCache:
                 self._segments.move_to_end(segment_id)
             return found
 
+    def __len__(self) -> int:
+        return len(self._segments)
+
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(arrays.nbytes() for arrays in self._segments.values())
+
+    def trim(self) -> None:
+        """Drops least recently used segments until the cache fits in ``max_bytes``."""
+        with self._lock:
+            sizes = {key: arrays.nbytes() for key, arrays in self._segments.items()}
+            total = sum(sizes.values())
+            while total > self.max_bytes and self._segments:
+                key, _ = self._segments.popitem(last=False)
+                total -= sizes[key]
+
+    def forget(self, segment_ids: set[str]) -> None:
+        with self._lock:
+            for segment_id in segment_ids:
+                self._segments.pop(segment_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._segments.clear()
+
 
 class SegmentView:
     """One segment of one searcher: its postings, and its cached arrays with this
     searcher's deletions applied."""
 
     def __init__(self, leaf: Searcher, offset: int, top: Searcher,
-                 arrays: SegmentArrays | None = None) -> None:
+                 arrays: SegmentArrays | None = None, cache: ArrayCache | None = None) -> None:
         self.leaf = leaf
         self.reader = leaf.reader()
+        #: where :meth:`refresh` finds this segment's arrays again after the cache let
+        #: them go (bounded by bytes: a view must not keep evicted arrays alive)
+        self.cache = cache
+        self.segment_id = self.reader.segment().segment_id()
         self.offset = offset
         self.top = top
         self.size = self.reader.doc_count_all()
@@ -143,6 +198,11 @@ class SegmentView:
         #: Document numbers a query may match at all (set per query from the caller's
         #: scope): posting blocks wholly outside are not decoded.
         self.window: tuple[int, int] = (0, self.size)
+
+    def refresh(self) -> None:
+        """Takes this segment's arrays from the cache (called before each query)."""
+        if self.cache is not None:
+            self.arrays = self.cache.get(self.segment_id)
 
     # -- raw data -------------------------------------------------------------------------
     def postings(self, fieldname: str, btext: bytes,
@@ -222,11 +282,14 @@ class SegmentView:
                                    with_deleted=True)[0] for t in terms]
             parts = [p for p in parts if len(p)]
             raw = np.unique(np.concatenate(parts)) if parts else _EMPTY_IDS
-            if len(self.arrays.scopes) > 256:
+            if len(self.arrays.scopes) >= 256 or _scopes_nbytes(self.arrays.scopes) > SCOPE_BYTES:
                 self.arrays.scopes.clear()
             self.arrays.scopes[key] = raw
         found = raw[self.live[raw]] if self.live is not None and len(raw) else raw
-        self._scopes[key] = found
+        if self.live is not None:  # with deletions: a copy per view, bounded the same way
+            if len(self._scopes) >= 256 or _scopes_nbytes(self._scopes) > SCOPE_BYTES:
+                self._scopes.clear()
+            self._scopes[key] = found
         return found
 
     def _bytes(self, fieldname: str, text: object) -> bytes:
@@ -366,7 +429,7 @@ def views_of(searcher: Searcher, cache: ArrayCache | None = None) -> list[Segmen
     for leaf, offset in searcher.leaf_searchers():
         reader = leaf.reader()
         arrays = cache.get(reader.segment().segment_id()) if cache is not None else None
-        views.append(SegmentView(leaf, offset, searcher, arrays))
+        views.append(SegmentView(leaf, offset, searcher, arrays, cache))
     return views
 
 
@@ -378,6 +441,7 @@ def run(views: list[SegmentView], user_query: qcore.Query, scope_key: object,
     gids, scores, sort_keys = [], [], []
     facet_counts: dict[str, dict[str, int]] = {name: {} for name in facet_fields or {}}
     for view in views:
+        view.refresh()
         view.window = (0, view.size)  # the scope itself is read in full (and cached)
         allowed = view.scope(scope_key, scope_terms)
         if not len(allowed):

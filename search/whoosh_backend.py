@@ -21,6 +21,17 @@ the machine that runs the search API, i.e. the ``search.*`` jobs must run there.
 
 Searchers are kept open per tenant and reopened only when the TOC generation changed,
 which costs one directory listing per query instead of opening every segment again.
+
+Why nothing leaks when documents are indexed one by one for months: every index write
+makes the open searcher out of date, and its replaced segment files are deleted by the
+writer. The replaced searcher is closed at once, under the tenant's lock that every use of
+it holds (so a running query never loses it), and it is referenced from nowhere else (no
+reference cycles: it goes with its last reference, not at the next garbage collection).
+Segments are read through plain file handles, not ``mmap``: Whoosh copies every file of
+a memory-mapped compound segment into a ``BytesIO`` when it opens it, and an ``mmap``
+cannot be closed while such views exist, so each reopen copied the whole index and a
+closed searcher could keep its deleted files open. Caches (results, decoded per-segment
+arrays) are bounded in bytes and drop what belonged to replaced segments.
 """
 
 from __future__ import annotations
@@ -35,11 +46,12 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from whoosh import index, query, sorting
+from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 from akte.core.errors import AkteError
@@ -158,12 +170,54 @@ def _unreadable_as_degraded(tenant_id: uuid.UUID) -> Iterator[None]:
         ) from exc
 
 
+def _open_index(path: Path, schema) -> index.Index:  # type: ignore[no-untyped-def]
+    """An index whose segments are read through file handles (see the module docstring:
+    no ``mmap``, so closing a reader closes its files at once and nothing is copied)."""
+    return FileStorage(str(path), supports_mmap=False).open_index(schema=schema)
+
+
+def _tenant_key(tenant_id: uuid.UUID | str) -> uuid.UUID:
+    """Tenant ids as the folder names use them (dashed), whatever form the caller has."""
+    return tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id))
+
+
 @dataclass
 class _Open:
+    """A tenant's open searcher and what is derived from it (one generation, one TOC)."""
+
     generation: str
-    ix: index.Index
     searcher: Searcher
-    lock: threading.Lock
+    #: :func:`vectorized.views_of` of ``searcher``, built on first use
+    views: list | None = None
+
+    def segment_ids(self) -> set[str]:
+        return {leaf.reader().segment().segment_id()
+                for leaf, _ in self.searcher.leaf_searchers()}
+
+
+@dataclass
+class _Slot:
+    """Per tenant: the lock every use of its searcher holds, and the searcher."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    current: _Open | None = None
+    #: segment ids of the last searcher opened (their cached arrays are dropped once a
+    #: later searcher no longer has them)
+    segments: set[str] = field(default_factory=set)
+
+
+#: Upper bound of the result cache in bytes (estimated; see :func:`_hits_nbytes`).
+RESULT_CACHE_BYTES = 32 * 1024 * 1024
+
+
+def _hits_nbytes(hits: Hits) -> int:
+    """A rough size of a cached answer: enough to bound the cache by memory, not exact."""
+    size = 512 + 96 * len(hits.terms)
+    for hit in hits.hits:
+        size += 400 + sum(len(str(v)) for v in hit.stored.values())
+    for counts in hits.facets.values():
+        size += sum(96 + len(str(k)) for k in counts)
+    return size
 
 
 class WhooshBackend:
@@ -172,13 +226,15 @@ class WhooshBackend:
         #: Answer queries with :mod:`search.vectorized` (False: Whoosh's own collector;
         #: the tests compare the two).
         self.vectorized = vectorized
-        self._cache: OrderedDict[tuple, Hits] = OrderedDict()
+        self._cache: OrderedDict[tuple, tuple[Hits, int]] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_bytes = 0
+        self._cache_max_bytes = RESULT_CACHE_BYTES
         self._cache_lock = threading.Lock()
         self.schema = make_schema()
         self.parser = QueryParser(self.schema)
-        self._open: dict[uuid.UUID, _Open] = {}
-        self._open_lock = threading.Lock()
+        self._slots: dict[uuid.UUID, _Slot] = {}
+        self._slots_lock = threading.Lock()
         self._stemmer = GermanStemFilter()
         self._arrays = ArrayCache()
 
@@ -207,7 +263,7 @@ class WhooshBackend:
         os.replace(tmp, self.format_file)
 
     def _tenant_dir(self, tenant_id: uuid.UUID) -> Path:
-        return self.root / "tenants" / str(tenant_id)
+        return self.root / "tenants" / str(_tenant_key(tenant_id))
 
     def _generation(self, tenant_id: uuid.UUID) -> str | None:
         try:
@@ -236,7 +292,7 @@ class WhooshBackend:
     @contextmanager
     def _tenant_lock(self, tenant_id: uuid.UUID) -> Iterator[None]:
         """Exclusive across processes; released by the kernel if this process dies."""
-        path = self.root / "tenants" / f"{tenant_id}.lock"
+        path = self.root / "tenants" / f"{_tenant_key(tenant_id)}.lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a+") as handle:
             deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
@@ -260,15 +316,15 @@ class WhooshBackend:
             generation = f"g{time.time_ns()}"
             path = self._tenant_dir(tenant_id) / generation
             path.mkdir(parents=True)
-            index.create_in(str(path), self.schema)
+            index.create_in(str(path), self.schema).close()
             self._set_generation(tenant_id, generation)
-        return index.open_dir(str(self._tenant_dir(tenant_id) / generation), schema=self.schema)
+        return _open_index(self._tenant_dir(tenant_id) / generation, self.schema)
 
     # -- writing ------------------------------------------------------------------------
     def upsert(self, docs: Iterable[IndexDoc]) -> int:
         by_tenant: dict[uuid.UUID, list[IndexDoc]] = {}
         for doc in docs:
-            by_tenant.setdefault(doc.tenant_id, []).append(doc)
+            by_tenant.setdefault(_tenant_key(doc.tenant_id), []).append(doc)
         for tenant_id, batch in by_tenant.items():
             with self._tenant_lock(tenant_id):
                 ix = self._writable_index(tenant_id)
@@ -281,6 +337,7 @@ class WhooshBackend:
                     raise
                 writer.commit()
                 ix.close()
+            self._invalidate(tenant_id)
         return sum(len(b) for b in by_tenant.values())
 
     def delete(self, doc_ids: Iterable[uuid.UUID]) -> int:
@@ -290,6 +347,8 @@ class WhooshBackend:
         removed = 0
         for tenant_id in self.tenants():
             with self._searcher(tenant_id) as searcher:
+                if searcher is None:
+                    continue
                 present = [d for d in wanted if searcher.document_number(doc_id=d) is not None]
             if not present:
                 continue
@@ -300,6 +359,7 @@ class WhooshBackend:
                     removed += writer.delete_by_term("doc_id", doc_id)
                 writer.commit()
                 ix.close()
+            self._invalidate(tenant_id)
         return removed
 
     def rebuild(self, tenant_id: uuid.UUID, docs: Iterator[IndexDoc]) -> int:
@@ -312,7 +372,8 @@ class WhooshBackend:
         generation = f"g{time.time_ns()}"
         path = self._tenant_dir(tenant_id) / generation
         path.mkdir(parents=True)
-        ix = index.create_in(str(path), self.schema)
+        index.create_in(str(path), self.schema).close()
+        ix = _open_index(path, self.schema)
         writer = ix.writer(limitmb=128)
         count = 0
         try:
@@ -328,6 +389,7 @@ class WhooshBackend:
         with self._tenant_lock(tenant_id):
             old = self._generation(tenant_id)
             self._set_generation(tenant_id, generation)
+        self._invalidate(tenant_id)
         self._remove_stale_generations(tenant_id, keep={generation, old})
         return count
 
@@ -342,15 +404,32 @@ class WhooshBackend:
     def drop_tenant(self, tenant_id: uuid.UUID) -> None:
         with self._tenant_lock(tenant_id):
             (self._tenant_dir(tenant_id) / "CURRENT").unlink(missing_ok=True)
+        self._invalidate(tenant_id)
 
     # -- reading ------------------------------------------------------------------------
+    def _slot(self, tenant_id: uuid.UUID) -> _Slot:
+        with self._slots_lock:
+            slot = self._slots.get(tenant_id)
+            if slot is None:
+                slot = self._slots[tenant_id] = _Slot()
+            return slot
+
     @contextmanager
     def _searcher(self, tenant_id: uuid.UUID) -> Iterator[Searcher | None]:
+        """The tenant's up-to-date searcher (``None``: no index yet), see :meth:`_lease`."""
+        with self._lease(tenant_id) as opened:
+            yield opened.searcher if opened is not None else None
+
+    @contextmanager
+    def _lease(self, tenant_id: uuid.UUID) -> Iterator[_Open | None]:
         """The tenant's up-to-date searcher, held exclusively while in use.
 
-        Whoosh's ``refresh()`` closes resources of the old searcher, so one searcher is
-        never shared between threads mid-query. Under the GIL a pure-Python engine gains
-        nothing from running two queries of one tenant at once anyway.
+        The slot's lock guards every use of the searcher *and* its replacement: a searcher
+        made stale by a write (or a swapped generation) is closed by the next user, under
+        the same lock, so no running query can lose it, and no replaced searcher stays
+        open. (Whoosh's ``refresh()`` is not used: it reuses segment readers and keeps
+        their old deletion sets, so an updated document would be found twice.) Under the
+        GIL a pure-Python engine gains nothing from two queries of one tenant at once.
         """
         if not self.healthy():
             if self.outdated():
@@ -362,30 +441,50 @@ class WhooshBackend:
                 "the search index is missing or unreadable; an administrator must run "
                 "'akte search reindex'"
             )
+        tenant_id = _tenant_key(tenant_id)
         generation = self._generation(tenant_id)
         if generation is None:
             yield None
             return
-        with self._open_lock:
-            entry = self._open.get(tenant_id)
-            if entry is None or entry.generation != generation:
-                with _unreadable_as_degraded(tenant_id):
-                    ix = index.open_dir(
-                        str(self._tenant_dir(tenant_id) / generation), schema=self.schema
-                    )
-                    opened = ix.searcher()
-                if entry is not None:
-                    entry.searcher.close()
-                entry = _Open(generation, ix, opened, threading.Lock())
-                self._open[tenant_id] = entry
-        with entry.lock:
+        slot = self._slot(tenant_id)
+        with slot.lock:
+            current = slot.current
             with _unreadable_as_degraded(tenant_id):
-                if not entry.searcher.up_to_date():
-                    # Not ``refresh()``: it reuses segment readers and keeps their old
-                    # deletion sets, so an updated document would be found twice.
-                    entry.searcher.close()
-                    entry.searcher = entry.ix.searcher()
-            yield entry.searcher
+                if (current is None or current.generation != generation
+                        or not current.searcher.up_to_date()):
+                    self._retire(slot)
+                    ix = _open_index(self._tenant_dir(tenant_id) / generation, self.schema)
+                    current = slot.current = _Open(generation, ix.searcher())
+                    self._forget_replaced(tenant_id, slot, current)
+            yield current
+
+    def _retire(self, slot: _Slot) -> None:
+        """Closes the slot's searcher (call with ``slot.lock`` held): its files are closed
+        now, not when the garbage collector finds it."""
+        if slot.current is not None:
+            slot.current.views = None
+            slot.current.searcher.close()
+            slot.current = None
+
+    def _forget_replaced(self, tenant_id: uuid.UUID, slot: _Slot, fresh: _Open) -> None:
+        """Drops cached arrays of segments the fresh searcher no longer has and cached
+        answers of earlier index states of the tenant (they could never be hit again)."""
+        segments = fresh.segment_ids()
+        self._arrays.forget(slot.segments - segments)
+        slot.segments = segments
+        state = (fresh.generation, fresh.searcher.reader().generation())
+        with self._cache_lock:
+            stale = [key for key in self._cache
+                     if key[0].tenant_id == tenant_id and key[1:3] != state]
+            for key in stale:
+                self._cache_bytes -= self._cache.pop(key)[1]
+
+    def _invalidate(self, tenant_id: uuid.UUID) -> None:
+        """After this process wrote a tenant's index: close its now stale searcher at once
+        (the write deleted merged segment files; a searcher left open would keep them)."""
+        slot = self._slot(_tenant_key(tenant_id))
+        with slot.lock:
+            self._retire(slot)
 
     def search(self, spec: QuerySpec) -> Hits:
         """Runs ``spec`` within its scope; results of an unchanged index are cached.
@@ -402,11 +501,12 @@ class WhooshBackend:
         allowed = [query.Term("org_unit_id", str(u)) for u in sorted(scope.org_unit_ids)]
         allowed += [query.Term("case_file_id", str(c)) for c in sorted(scope.case_file_ids)]
         filters = [query.Term(FACETS[name], value) for name, value in spec.filters.items()]
-        with self._searcher(scope.tenant_id) as searcher:
-            if searcher is None:
+        with self._lease(scope.tenant_id) as opened:
+            if opened is None:
                 return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
+            searcher = opened.searcher
             key = (
-                scope, self._generation(scope.tenant_id), searcher.reader().generation(),
+                scope, opened.generation, searcher.reader().generation(),
                 spec.text, spec.page, spec.size, spec.sort, tuple(sorted(spec.filters.items())),
                 spec.facets,
             )
@@ -415,7 +515,7 @@ class WhooshBackend:
                 return cached
             with _unreadable_as_degraded(scope.tenant_id):
                 if self.vectorized:
-                    hits = self._run_vectorized(searcher, user_query, scope, allowed, filters,
+                    hits = self._run_vectorized(opened, user_query, scope, allowed, filters,
                                                 spec)
                 else:
                     either = query.Or(allowed) if len(allowed) > 1 else allowed[0]
@@ -427,26 +527,34 @@ class WhooshBackend:
         if not self._cache_size:
             return None
         with self._cache_lock:
-            hits = self._cache.get(key)
-            if hits is not None:
-                self._cache.move_to_end(key)
-            return hits
+            found = self._cache.get(key)
+            if found is None:
+                return None
+            self._cache.move_to_end(key)
+            return found[0]
 
     def _remember(self, key: tuple, hits: Hits) -> None:
+        """Keeps an answer, within ``cache_size`` entries and :data:`RESULT_CACHE_BYTES`."""
         if not self._cache_size:
             return
+        size = _hits_nbytes(hits)
         with self._cache_lock:
-            self._cache[key] = hits
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            previous = self._cache.pop(key, None)
+            if previous is not None:
+                self._cache_bytes -= previous[1]
+            self._cache[key] = (hits, size)
+            self._cache_bytes += size
+            while self._cache and (len(self._cache) > self._cache_size
+                                   or self._cache_bytes > self._cache_max_bytes):
+                self._cache_bytes -= self._cache.popitem(last=False)[1][1]
 
-    def _run_vectorized(self, searcher: Searcher, user_query: query.Query, scope: Scope,
+    def _run_vectorized(self, opened: _Open, user_query: query.Query, scope: Scope,
                         allowed: list[query.Term], filters: list[query.Term],
                         spec: QuerySpec) -> Hits:
-        views = getattr(searcher, "_akte_views", None)
-        if views is None:  # per searcher (its deletions); decoded arrays are per segment
-            views = vectorized.views_of(searcher, self._arrays)
-            searcher._akte_views = views  # type: ignore[attr-defined]
+        searcher = opened.searcher
+        if opened.views is None:  # per searcher (its deletions); decoded arrays per segment
+            opened.views = vectorized.views_of(searcher, self._arrays)
+        views = opened.views
         try:
             result = vectorized.run(
                 views, user_query, (scope.org_unit_ids, scope.case_file_ids), allowed, filters,
@@ -456,6 +564,8 @@ class WhooshBackend:
             )
         except query.QueryError as exc:
             raise InvalidQuery(f"the query cannot be run: {exc}") from exc
+        finally:
+            self._arrays.trim()
         hits = [_hit(searcher.stored_fields(docnum), score) for docnum, score in result.page]
         facets = {name: _facet_counts(counts) for name, counts in result.facets.items()}
         return Hits(total=result.total, hits=hits, facets=facets,
@@ -502,8 +612,17 @@ class WhooshBackend:
             }
 
     def close(self) -> None:
-        with self._open_lock:
-            for entry in self._open.values():
-                entry.searcher.close()
-                entry.ix.close()
-            self._open.clear()
+        """Closes every open searcher (each under its slot's lock)."""
+        with self._slots_lock:
+            slots = list(self._slots.values())
+            self._slots.clear()
+        for slot in slots:
+            with slot.lock:
+                if slot.current is not None:
+                    slot.current.views = None
+                    slot.current.searcher.close()
+                    slot.current = None
+        self._arrays.clear()
+        with self._cache_lock:
+            self._cache.clear()
+            self._cache_bytes = 0

@@ -1,0 +1,109 @@
+"""Indexing documents one by one for months must not cost memory or file descriptors.
+
+Every index write replaces segment files; a searcher that still reads the replaced ones
+keeps deleted files open (and, with memory-mapped segments, their pages in memory). The
+test indexes documents one at a time through the job path in one process, as the
+embedded server's in-process worker does, and searches between the writes, as users do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from akte.core.context import AppContext
+from akte.core.database import session_scope
+from akte.jobs.worker import run_until_idle
+from search.backend import QuerySpec, Scope
+from tests.builders import World
+from tests.search.conftest import add_document
+from tests.search.test_index_lifecycle import found
+
+DOCUMENTS = 300
+WORDS = ["Miete", "Kontoauszug", "Jobcenter", "Bescheid", "Lohn", "Heizkosten", "Nachzahlung", "Widerspruch", "Bedarfsgemeinschaft", "Unterkunft", "Weiterbewilligung", "Einkommen"]
+
+
+def open_descriptors() -> dict[str, str]:
+    """This process's descriptors and what they point at."""
+    found: dict[str, str] = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found[fd] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed between listing and reading
+            continue
+    return found
+
+
+def deleted_index_files(root: Path) -> list[str]:
+    return [target for target in open_descriptors().values()
+            if target.endswith("(deleted)") and str(root) in target]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_indexing_one_by_one_holds_no_deleted_files_and_no_growing_descriptors(
+        sctx: AppContext, sclient: TestClient, world: World) -> None:
+    service = sctx.extensions["search"]
+    scope = Scope(world.tenant_a.id, frozenset({world.unit_a1.id}))
+    descriptors: dict[int, int] = {}
+    rss: dict[int, float] = {}
+    for n in range(1, DOCUMENTS + 1):
+        text = " ".join(WORDS[(n + k) % len(WORDS)] for k in range(400)) + f" Kennwort{n}x"
+        with session_scope(sctx.session_factory) as session:
+            add_document(session, world.case_a1, title=f"Schreiben {n}", pages=[text])
+        run_until_idle(sctx)  # search.index_document, as the worker runs it
+        hits = service.backend.search(QuerySpec(text=f"Kennwort{n}x", scope=scope))
+        assert hits.total == 1, f"document {n} not searchable"
+        service.backend.search(QuerySpec(text="Miete Heizkosten", scope=scope))
+        assert deleted_index_files(service.root) == [], f"after document {n}"
+        if n % 100 == 0:
+            assert len(found(sclient, world, "Widerspruch")) == 20  # a page through the API
+        if n in (100, 200, DOCUMENTS):
+            descriptors[n] = len(open_descriptors())
+            rss[n] = rss_mb()
+
+    # descriptors do not grow with the number of documents (a few for pooled connections)
+    assert descriptors[DOCUMENTS] - descriptors[100] <= 3, descriptors
+    assert descriptors[DOCUMENTS] - descriptors[200] <= 3, descriptors
+    # memory: loosely bounded (the leak this guards against grew by megabytes a document)
+    assert rss[DOCUMENTS] - rss[100] < 40, rss
+    assert service.backend.search(
+        QuerySpec(text="Miete", scope=scope, facets=False)).total == DOCUMENTS
+    # decoded arrays are kept only for segments the live searcher still has
+    with service.backend._searcher(world.tenant_a.id) as searcher:
+        live = {leaf.reader().segment().segment_id() for leaf, _ in searcher.leaf_searchers()}
+    assert set(service.backend._arrays._segments) <= live
+
+
+def test_caches_are_bounded_in_bytes(sctx: AppContext, world: World) -> None:
+    backend = sctx.extensions["search"].backend
+    with session_scope(sctx.session_factory) as session:
+        for n in range(30):
+            add_document(session, world.case_a1, title=f"Bescheid {n}",
+                         pages=[f"Heizkosten Nachzahlung Zeile{n} " * 50])
+    run_until_idle(sctx)
+    scope = Scope(world.tenant_a.id, frozenset({world.unit_a1.id}))
+
+    backend._cache_max_bytes = 40_000  # a few answers of 20 hits
+    for n in range(30):
+        backend.search(QuerySpec(text=f"Heizkosten Zeile{n}", scope=scope))
+        backend.search(QuerySpec(text="Heizkosten", scope=scope, page=1, size=20 + n))
+    assert 0 < backend._cache_bytes <= 40_000
+    assert 1 < len(backend._cache) < 60
+
+    backend._arrays.max_bytes = 1  # every query's arrays are dropped after it ran ...
+    first = backend.search(QuerySpec(text="Nachzahlung", scope=scope, sort="date"))
+    assert backend._arrays.nbytes() == 0
+    backend._arrays.max_bytes = 10 * 1024 * 1024  # ... and decoded again, same answer
+    again = backend.search(QuerySpec(text="Nachzahlung", scope=scope, sort="date", size=19))
+    assert [h.doc_id for h in again.hits] == [h.doc_id for h in first.hits][:19]
+    assert first.total == again.total == 30 and first.facets == again.facets
+    assert 0 < backend._arrays.nbytes() <= 10 * 1024 * 1024
