@@ -3,6 +3,10 @@
 Everything streams in keyset-paginated batches (``id > last ORDER BY id LIMIT n``): a
 rebuild of a million documents holds one batch of rows and page texts in memory at a
 time, works the same on SQLite and PostgreSQL, and never keeps one long transaction open.
+
+Ids leave this module as :class:`uuid.UUID` (see :func:`as_uuid`): the index names its
+tenant folders and scope terms by the dashed form, and a raw value of another form (SQLite
+keeps UUIDs as 32 hex digits) would make a whole tenant's index look stale or unreachable.
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+# The tables that documents and Akten refer to must be mapped too: until they are, the
+# foreign-key columns (tenant_id, org_unit_id) have no type, and SQLite hands back their
+# raw text (an ``akte search`` command imports nothing else).
+import akte.tenants.models  # noqa: F401
 from akte.case_files.models import CaseFile
 from akte.core.database import session_scope
 from akte.documents.models import (
@@ -51,6 +59,12 @@ _COLUMNS = (
 )
 
 
+def as_uuid(value: Any) -> uuid.UUID:
+    """An id as :class:`uuid.UUID`, whether the driver gave a UUID or its text (dashed or
+    32 hex digits)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
 def _base():  # type: ignore[no-untyped-def]
     return (
         select(*_COLUMNS)
@@ -71,7 +85,7 @@ def stamp(row: Any, page_count: int, text_chars: int) -> str:
     ``akte search check`` can compute it in SQL without reading every page)."""
     parts = [
         row.title, row.doc_type, row.source, row.document_date, row.received_at.isoformat(),
-        row.org_unit_id, row.aktenzeichen, row.bg_nummer, row.kundennummer, row.person_name,
+        as_uuid(row.org_unit_id), row.aktenzeichen, row.bg_nummer, row.kundennummer, row.person_name,
         row.status, row.version_id, page_count, text_chars,
     ]
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
@@ -93,10 +107,10 @@ def _to_docs(session: Session, rows: Sequence[Any]) -> list[IndexDoc]:
         page_texts = texts.get(row.version_id, [])
         docs.append(
             IndexDoc(
-                doc_id=row.id,
-                tenant_id=row.tenant_id,
-                org_unit_id=row.org_unit_id,
-                case_file_id=row.case_file_id,
+                doc_id=as_uuid(row.id),
+                tenant_id=as_uuid(row.tenant_id),
+                org_unit_id=as_uuid(row.org_unit_id),
+                case_file_id=as_uuid(row.case_file_id),
                 title=row.title,
                 doc_type=row.doc_type,
                 source=row.source,
@@ -150,11 +164,12 @@ def snippet_texts(session: Session, doc_ids: Sequence[uuid.UUID],
 
 
 def document_ids_of_case_file(session: Session, case_file_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(session.scalars(select(Document.id).where(Document.case_file_id == case_file_id)))
+    return [as_uuid(d) for d in
+            session.scalars(select(Document.id).where(Document.case_file_id == case_file_id))]
 
 
 def tenant_ids(session: Session) -> list[uuid.UUID]:
-    return list(session.scalars(select(Document.tenant_id).distinct()))
+    return sorted({as_uuid(t) for t in session.scalars(select(Document.tenant_id).distinct())})
 
 
 def tenant_sizes(session: Session) -> dict[uuid.UUID, int]:
@@ -164,7 +179,7 @@ def tenant_sizes(session: Session) -> dict[uuid.UUID, int]:
         .where(Document.status == DocumentStatus.ready)
         .group_by(Document.tenant_id)
     )
-    return {tenant_id: int(n) for tenant_id, n in rows}
+    return {as_uuid(tenant_id): int(n) for tenant_id, n in rows}
 
 
 def any_ready(session: Session) -> bool:
@@ -230,7 +245,7 @@ def _stamps(session: Session, rows: Sequence[Any]) -> list[tuple[uuid.UUID, str]
     stamps = []
     for row in rows:
         pages, chars = stats.get(row.version_id, (0, 0))
-        stamps.append((row.id, stamp(row, int(pages), int(chars))))
+        stamps.append((as_uuid(row.id), stamp(row, int(pages), int(chars))))
     return stamps
 
 

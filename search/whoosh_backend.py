@@ -284,9 +284,11 @@ class WhooshBackend:
         for entry in base.iterdir():
             if entry.is_dir() and (entry / "CURRENT").exists():
                 try:
-                    found.append(uuid.UUID(entry.name))
+                    tenant_id = uuid.UUID(entry.name)
                 except ValueError:
                     continue
+                if entry.name == str(tenant_id):  # not a folder of another id spelling
+                    found.append(tenant_id)
         return sorted(found)
 
     @contextmanager
