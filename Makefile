@@ -4,15 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install system-deps lint format bench clean
+.PHONY: run test install system-deps lint format bench clean constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Re-pin every dependency to what the venv has now (after changing pyproject.toml).
+constraints:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	{ echo "# Every package of 'make install' pinned (pip constraints). Refresh: make constraints"; \
+	  $(BIN)/pip freeze --exclude-editable; } > constraints.txt
 
 system-deps:
 	./scripts/install-system-deps.sh

@@ -39,10 +39,14 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import pickle
 import shutil
+import struct
 import threading
 import time
+import traceback
 import uuid
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -51,7 +55,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from whoosh import index, query, sorting
-from whoosh.filedb.filestore import FileStorage
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage, StorageError
+from whoosh.filedb.filetables import FileFormatError
 from whoosh.searching import Searcher
 
 from akte.core.errors import AkteError
@@ -153,16 +159,51 @@ def _highlight_terms(matched: Iterable[tuple[str, str | bytes]]) -> set[tuple[st
     return terms
 
 
+#: What Whoosh's readers raise on a damaged, truncated or missing index file: the OS, the
+#: decompressor, ``struct``/``pickle`` on short or garbled bytes, and Whoosh's own index
+#: and storage errors.
+_DAMAGE: tuple[type[BaseException], ...] = (
+    OSError, EOFError, zlib.error, struct.error, pickle.UnpicklingError, UnicodeDecodeError,
+    whoosh_index.IndexError, StorageError, FileFormatError,
+)
+#: Garbage bytes also decode into impossible numbers (a length past the end, an unknown
+#: code): such errors count as damage only when raised inside Whoosh's file decoding.
+_DECODED_GARBAGE: tuple[type[BaseException], ...] = (
+    ValueError, IndexError, KeyError, OverflowError, MemoryError,
+)
+_DECODER_MODULES = (f"{os.sep}whoosh{os.sep}codec{os.sep}", f"{os.sep}whoosh{os.sep}filedb{os.sep}",
+                    f"{os.sep}whoosh{os.sep}util{os.sep}")
+
+
+def is_index_damage(exc: BaseException) -> bool:
+    """Whether ``exc`` is the decoder's complaint about index files (not a bug)."""
+    if isinstance(exc, _DAMAGE):
+        return True
+    if type(exc) is Exception and str(exc).startswith("Block tag error"):  # whoosh3 codec
+        return True
+    if isinstance(exc, _DECODED_GARBAGE) and exc.__traceback__ is not None:
+        innermost = traceback.extract_tb(exc.__traceback__)[-1].filename
+        return any(part in innermost for part in _DECODER_MODULES)
+    return False
+
+
 @contextmanager
 def _unreadable_as_degraded(tenant_id: uuid.UUID) -> Iterator[None]:
     """Damaged index files surface as whatever the decoder trips over (``zlib.error``,
     ``EOFError``, a ``UnicodeDecodeError`` in a pickle, Whoosh's bare "Block tag error"):
-    the caller gets a 503 that says what to do, the log gets the traceback."""
+    the caller gets a 503 that says what to do, the log gets the traceback.
+
+    Anything else raised by the engine (an ``AttributeError`` after a Whoosh upgrade, a
+    ``TypeError`` in our code) is a bug, not a damaged index: it propagates, and the API
+    logs it with its traceback and answers 500 instead of telling the admin to reindex.
+    """
     try:
         yield
     except AkteError:
         raise
     except Exception as exc:
+        if not is_index_damage(exc):
+            raise
         log.exception("search index of tenant %s unreadable", tenant_id)
         raise SearchDegraded(
             f"the search index cannot be read ({type(exc).__name__}: {exc}); an "

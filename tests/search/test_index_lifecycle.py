@@ -7,6 +7,7 @@ import shutil
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from akte.app import create_app
 from akte.case_files.models import CaseFile
 from akte.core.context import AppContext
 from akte.core.database import session_scope
@@ -186,3 +187,39 @@ def test_reindex_reports_progress_per_tenant(sctx: AppContext, world: World) -> 
     assert {f"tenant {world.tenant_a.id} done", f"tenant {world.tenant_b.id} done"} <= {
         msg for msg, _ in done}
     assert done[-1][1] == total >= 2
+
+
+def test_a_damaged_index_is_503_but_an_engine_bug_is_500(
+        sctx: AppContext, world: World, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Only the decoder's complaint about index files means "reindex"; any other exception
+    in the engine (say, an attribute Whoosh renamed) is a bug: 500, traceback in the log."""
+    from search import vectorized
+
+    with session_scope(sctx.session_factory) as session:
+        add_document(session, world.case_a1, pages=["Ein Brief über Gerstenmalz."])
+    run_until_idle(sctx)
+    with TestClient(create_app(ctx=sctx, start_worker=False),
+                    raise_server_exceptions=False) as client:
+        assert len(found(client, world, "Gerstenmalz")) == 1
+
+        def drifted(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise AttributeError("'W3LeafMatcher' object has no attribute '_data'")
+
+        monkeypatch.setattr(vectorized, "run", drifted)
+        response = client.get("/api/v1/search", params={"q": "Gerstenmalz Hopfen"},
+                              headers=world.headers["caseworker_a1"])
+        assert response.status_code == 500, response.text
+        assert response.json()["error"] != "search_degraded"
+        assert any("W3LeafMatcher" in (r.exc_text or "") for r in caplog.records)
+        monkeypatch.undo()
+
+        backend = sctx.extensions["search"].backend
+        tenant_dir = backend._tenant_dir(world.tenant_a.id)
+        for segment in (tenant_dir / backend._generation(world.tenant_a.id)).glob("*.seg"):
+            segment.write_bytes(segment.read_bytes()[:40])  # truncated by a disk error
+        backend.close()  # a process starting now opens what is on disk
+        response = client.get("/api/v1/search", params={"q": "Gerstenmalz Malz"},
+                              headers=world.headers["caseworker_a1"])
+        assert response.status_code == 503, response.text
+        assert response.json()["error"] == "search_degraded"
+        assert "reindex" in response.json()["detail"]
