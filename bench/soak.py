@@ -1,0 +1,201 @@
+"""Soak: a running server indexes documents one at a time; does it stay flat?
+
+Starts a real ``akte serve`` (embedded default: SQLite, local blobs, in-process worker;
+or ``--database-url`` PostgreSQL with a separate ``akte worker``), then uploads ``--docs``
+small text PDFs one at a time through the upload API, each waited for until it is
+``ready``, with a search every ten documents (as users search while documents arrive).
+At 5 %, 25 %, 50 % and 100 % of the documents (1k, 5k, 10k, 20k of the default 20,000) it
+waits until the last document is found, then prints the resident memory, the open
+descriptors and the descriptors of deleted files of the server (and worker) process,
+and at the end the growth between the first and the last sample.
+
+Last, the job path's own indexing rate: ``search.index_document`` for 300 of the
+documents, one job each, in this process against a fresh index folder (what a worker
+does per document: load from the database, write, commit), as documents per second.
+
+Run: ``python -m bench.soak [--docs 20000] [--database-url postgresql+psycopg://…]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+from reportlab.pdfgen import canvas
+
+from akte.core.migrations import upgrade
+from tests.infra.ports import free_port, wait_for_port
+
+PASSWORD = "bench-password-123"
+WORDS = ["Miete", "Kontoauszug", "Jobcenter", "Bescheid", "Lohn", "Heizkosten", "Nachzahlung", "Widerspruch", "Bedarfsgemeinschaft", "Unterkunft", "Weiterbewilligung", "Einkommen", "Vermieter", "Nebenkosten", "Kindergeld", "Unterhalt", "Sparkasse", "Girokonto", "Abschlag", "Betriebskosten"]
+
+
+def _pdf(n: int) -> bytes:
+    """A one-page text PDF with a word only this document has (``Soakwort<n>x``)."""
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf)
+    page.setFont("Helvetica", 10)
+    for line in range(40):
+        words = [WORDS[(n * 7 + line * 3 + k) % len(WORDS)] for k in range(10)]
+        page.drawString(40, 800 - 18 * line, " ".join(words))
+    page.drawString(40, 60, f"Aktenzeichen AZ-SOAK-{n:06d} Soakwort{n}x")
+    page.save()
+    return buf.getvalue()
+
+
+def _sample(pid: int) -> tuple[float, int, int]:
+    """Resident MB, open descriptors, descriptors of deleted files."""
+    process = psutil.Process(pid)
+    deleted = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            deleted += os.readlink(f"/proc/{pid}/fd/{fd}").endswith("(deleted)")
+    return process.memory_info().rss / 2**20, process.num_fds(), deleted
+
+
+def _seed(akte: str, env: dict[str, str]) -> None:
+    run = lambda *a: subprocess.run([akte, *a], env=env, check=True, capture_output=True)  # noqa: E731
+    run("admin", "create-tenant", "soak", "Soak")
+    run("admin", "create-org-unit", "soak", "LB", "Leistung")
+    run("admin", "create-user", "soak-sb", "caseworker", "--tenant", "soak", "--org-unit", "LB")
+
+
+def _wait_ready(client: httpx.Client, headers: dict, doc_id: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/v1/documents/{doc_id}", headers=headers).json()["status"]
+        if status == "ready":
+            return
+        if status == "failed":
+            raise RuntimeError(f"document {doc_id} failed")
+        time.sleep(0.02)
+    raise RuntimeError(f"document {doc_id} not ready after {timeout}s")
+
+
+def _wait_found(client: httpx.Client, headers: dict, word: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.get("/api/v1/search", params={"q": word},
+                      headers=headers).json().get("total") == 1:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{word} not searchable after {timeout}s")
+
+
+def _job_path_rate(env: dict[str, str], count: int = 300) -> float:
+    """Documents/s of ``search.index_document`` run one by one into a fresh index."""
+    from sqlalchemy import select
+
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.settings import Settings
+    from akte.documents.models import Document
+    from search import tasks
+    from search.indexing import IndexService
+
+    ctx = AppContext.from_settings(Settings())
+    try:
+        with session_scope(ctx.session_factory) as session:
+            ids = list(session.scalars(select(Document.id).where(Document.status == "ready")
+                                       .limit(count)))
+        service = IndexService(Path(tempfile.mkdtemp(prefix="akte-soak-index-")), 0)
+        service.backend.mark_healthy()
+        ctx.extensions["search"] = service
+        started = time.perf_counter()
+        for doc_id in ids:
+            tasks.index_document(ctx, {"document_id": str(doc_id)})
+        elapsed = time.perf_counter() - started
+        service.close()
+        return len(ids) / elapsed
+    finally:
+        ctx.close()
+
+
+def run(docs: int, database_url: str | None) -> None:
+    work = Path(tempfile.mkdtemp(prefix="akte-bench-soak-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
+    env.update(AKTE_DATA_DIR=str(work / "data"), AKTE_NEW_PASSWORD=PASSWORD,
+               AKTE_WORKER_POLL_SECONDS="0.1", OMP_THREAD_LIMIT="1")
+    if database_url:
+        env.update(AKTE_DATABASE_URL=database_url, AKTE_INPROCESS_WORKER="false")
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AKTE_")})
+    (work / "data").mkdir()
+    from akte.core.settings import Settings
+
+    upgrade(Settings().effective_database_url)
+    akte = str(Path(sys.executable).parent / "akte")
+    _seed(akte, env)
+    checkpoints = sorted({max(1, round(docs * f)) for f in (0.05, 0.25, 0.5, 1.0)})
+    port = free_port()
+    procs = {"server": subprocess.Popen([akte, "serve", "--port", str(port)], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)}
+    if database_url:
+        procs["worker"] = subprocess.Popen([akte, "worker", "--processes", "1"], env=env,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    samples: dict[int, dict[str, tuple[float, int, int]]] = {}
+    try:
+        assert wait_for_port(port, 60), "akte serve did not start"
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            token = client.post("/api/v1/auth/token",
+                                data={"username": "soak-sb", "password": PASSWORD}).json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+            unit = client.get("/api/v1/auth/me", headers=headers).json()["org_unit_ids"][0]
+            case_file = client.post("/api/v1/case-files", headers=headers,
+                                    json={"aktenzeichen": "AZ-SOAK-1", "org_unit_id": unit})
+            case_file_id = case_file.json()["id"]
+            print(f"soak: {docs} documents, {'PostgreSQL' if database_url else 'SQLite'}, "
+                  f"checkpoints {checkpoints}", flush=True)
+            header = "  ".join(f"{name:>30}" for name in procs)
+            print(f"{'documents':>9}  {'docs/s':>7}  {header}   (RSS MB, fds, deleted fds)")
+            started = time.perf_counter()
+            for n in range(1, docs + 1):
+                response = client.post(
+                    f"/api/v1/case-files/{case_file_id}/documents", headers=headers,
+                    files={"file": (f"soak-{n}.pdf", _pdf(n), "application/pdf")})
+                response.raise_for_status()
+                _wait_ready(client, headers, response.json()["id"])
+                if n % 10 == 0:
+                    client.get("/api/v1/search", params={"q": WORDS[n % len(WORDS)]},
+                               headers=headers).raise_for_status()
+                if n in checkpoints:
+                    _wait_found(client, headers, f"Soakwort{n}x")
+                    rate = n / (time.perf_counter() - started)
+                    samples[n] = {name: _sample(p.pid) for name, p in procs.items()}
+                    cells = "  ".join(f"{rss:>13.1f} MB {fds:>6} {dead:>6}"
+                                      for rss, fds, dead in samples[n].values())
+                    print(f"{n:>9}  {rate:>7.1f}  {cells}", flush=True)
+    finally:
+        for process in procs.values():
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(30)
+    first, last = checkpoints[0], checkpoints[-1]
+    for name in procs:
+        (rss0, fds0, _), (rss1, fds1, dead1) = samples[first][name], samples[last][name]
+        print(f"{name}: growth {first}→{last} documents: RSS {rss1 - rss0:+.1f} MB, "
+              f"descriptors {fds1 - fds0:+d}, deleted files open at the end {dead1}")
+    rate = _job_path_rate(env)
+    print(f"job path (search.index_document, one document a job, fresh index): "
+          f"{rate:.1f} documents/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=20_000)
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL URL (default: the embedded SQLite default)")
+    args = parser.parse_args()
+    run(args.docs, args.database_url)
+
+
+if __name__ == "__main__":
+    main()
