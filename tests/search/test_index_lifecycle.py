@@ -190,10 +190,14 @@ def test_reindex_reports_progress_per_tenant(sctx: AppContext, world: World) -> 
 
 
 def test_a_damaged_index_is_503_but_an_engine_bug_is_500(
-        sctx: AppContext, world: World, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+        ctx: AppContext, world: World, tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
     """Only the decoder's complaint about index files means "reindex"; any other exception
-    in the engine (say, an attribute Whoosh renamed) is a bug: 500, traceback in the log."""
+    in the engine (say, an attribute Whoosh renamed) is a bug: 500, traceback in the log.
+    (Whoosh's files and decoder: this test is of the Whoosh engine.)"""
     from search import vectorized
+    from tests.search.conftest import search_context
+
+    sctx = search_context(ctx, tmp_path / "index", "whoosh")
 
     with session_scope(sctx.session_factory) as session:
         add_document(session, world.case_a1, pages=["Ein Brief über Gerstenmalz."])
@@ -223,3 +227,4 @@ def test_a_damaged_index_is_503_but_an_engine_bug_is_500(
         assert response.status_code == 503, response.text
         assert response.json()["error"] == "search_degraded"
         assert "reindex" in response.json()["detail"]
+    sctx.extensions["search"].close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from akte.core.context import AppContext
@@ -23,6 +24,12 @@ from tests.search.test_index_lifecycle import found
 
 DOCUMENTS = 300
 WORDS = ["Miete", "Kontoauszug", "Jobcenter", "Bescheid", "Lohn", "Heizkosten", "Nachzahlung", "Widerspruch", "Bedarfsgemeinschaft", "Unterkunft", "Weiterbewilligung", "Einkommen"]
+
+
+@pytest.fixture
+def search_engine() -> str:
+    """Whoosh only: its files and searchers are what could leak (PostgreSQL keeps none)."""
+    return "whoosh"
 
 
 def open_descriptors() -> dict[str, str]:
