@@ -48,6 +48,9 @@ class LetterStatus(enum.StrEnum):
     posted = "posted"
     delivered = "delivered"
     returned = "returned"
+    #: The provider cannot print or post it (damaged PDF, unreadable address): a reason
+    #: code and text are kept, the caseworker must act.
+    rejected = "rejected"
     cancelled = "cancelled"
 
 
@@ -59,7 +62,8 @@ RANK = {
     LetterStatus.printed: 3,
     LetterStatus.posted: 4,
     LetterStatus.delivered: 5,
-    LetterStatus.returned: 5,
+    LetterStatus.returned: 6,  # may follow a delivery (a refused PZU): kept and flagged
+    LetterStatus.rejected: 7,
     LetterStatus.cancelled: 9,
 }
 
@@ -104,6 +108,15 @@ class Letter(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("documents.id", ondelete="SET NULL")
     )
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # --- provider feedback (migration 0795) ---
+    #: Sendungsnummer of an Einschreiben or PZU.
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    rejection_code: Mapped[str | None] = mapped_column(String(64))
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    #: ``returned`` and ``delivered`` were both reported: the caseworker must check which holds.
+    return_after_delivery: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Set when a proof document (Rückschein, PZU) gave the legal delivery date.
+    legal_date_source: Mapped[str | None] = mapped_column(String(16))
 
 
 class LetterEvent(Base):
@@ -141,6 +154,25 @@ class Batch(UUIDPrimaryKey, Timestamps, Base):
     download_count: Mapped[int] = mapped_column(Integer, default=0)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    #: First status report on one of its letters (migration 0795): from then on the provider
+    #: evidently holds the batch, so it is never offered again as new.
+    first_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BatchDownload(Base):
+    """One fetch of a batch ZIP (full or ranged); an ``ack`` needs at least one."""
+
+    __tablename__ = "outbox_batch_downloads"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    batch_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outbox_batches.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    requested_range: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class BatchItem(Base):

@@ -27,11 +27,12 @@ from akte.core.storage import BlobStore
 from akte.documents import intake
 from akte.documents.models import DocumentSource
 from akte.users.models import Role
-from outbox import lifecycle, repository
+from outbox import feedback, lifecycle, repository
 from outbox import settings as outbox_settings
 from outbox.calendar import legal_delivery_date
 from outbox.models import (
     Batch,
+    BatchDownload,
     BatchItem,
     BatchStatus,
     Letter,
@@ -39,12 +40,14 @@ from outbox.models import (
     LetterStatus,
     Product,
 )
-from outbox.schemas import BatchDetail, BatchRead, ManifestEntry
+from outbox.schemas import BatchDetail, BatchRead, ManifestEntry, StatusReport
 
 
 def batch_status(batch: Batch) -> str:
     if batch.status == BatchStatus.handed_over:
         return "handed_over"
+    if batch.first_report_at is not None:
+        return "awaiting_ack"  # letters were reported on: the provider holds it
     if batch.offer_expires_at is not None and batch.offer_expires_at > utcnow():
         return "awaiting_ack"
     return "ready"
@@ -101,9 +104,11 @@ def detail(session: Session, principal: Principal, batch_id: uuid.UUID) -> Batch
 
 
 def start_download(
-    session: Session, storage: BlobStore, principal: Principal, batch_id: uuid.UUID
+    session: Session, storage: BlobStore, principal: Principal, batch_id: uuid.UUID,
+    requested_range: str | None = None,
 ) -> Batch:
-    """A fetch of a ready batch starts (or restarts) its acknowledgement timeout."""
+    """A fetch of a ready batch starts (or restarts) its acknowledgement timeout and is
+    recorded (``outbox_batch_downloads``): an ``ack`` for a batch never fetched is refused."""
     batch = get_batch(session, principal, batch_id)
     if batch.zip_sha256 is None or storage.stat(batch.zip_sha256) is None:
         raise ServiceUnavailable("the batch file is missing; an administrator must run akte fsck")
@@ -111,6 +116,9 @@ def start_download(
         rules = outbox_settings.get(session, batch.tenant_id)
         batch.offer_expires_at = utcnow() + timedelta(seconds=rules.ack_timeout_seconds)
     batch.download_count += 1
+    session.add(BatchDownload(batch_id=batch.id, provider_id=principal.user_id,
+                              requested_range=(requested_range or None) and
+                              requested_range[:100]))
     audit.record(session, principal, "outbox.batch.download", object_type="batch",
                  object_id=batch.id, tenant_id=batch.tenant_id)
     session.flush()
@@ -120,10 +128,20 @@ def start_download(
 def acknowledge(
     session: Session, principal: Principal, batch_id: uuid.UUID, zip_sha256: str | None
 ) -> Batch:
+    """Receipt of a batch: only after it was downloaded, and only with the SHA-256 of the
+    ZIP the provider holds (so a client cannot acknowledge what it never received)."""
     batch = get_batch(session, principal, batch_id)
-    if zip_sha256 and zip_sha256.lower() != batch.zip_sha256:
+    if not zip_sha256:
+        raise Unprocessable("state the SHA-256 of the downloaded ZIP (zip_sha256)",
+                            code="checksum_required")
+    if zip_sha256.lower() != batch.zip_sha256:
         raise Conflict("the checksum does not match the sealed batch: download it again",
                        code="checksum_mismatch")
+    downloaded = session.scalar(select(BatchDownload.id).where(
+        BatchDownload.batch_id == batch.id).limit(1))
+    if downloaded is None:
+        raise Conflict("the batch was never downloaded: download it, then acknowledge",
+                       code="not_downloaded")
     if batch.status == BatchStatus.handed_over:
         return batch
     now = utcnow()
@@ -181,28 +199,33 @@ def report_status(
     principal: Principal,
     letter_id: uuid.UUID,
     *,
-    status: LetterStatus,
-    on: date | None,
-    reason: str | None,
+    report: StatusReport,
     proof: BinaryIO | None,
     proof_filename: str | None,
     max_bytes: int,
 ) -> tuple[Letter, bool]:
-    """Record a report; returns the letter and whether anything changed."""
+    """Record a report; returns the letter and whether anything changed.
+
+    Checks come first (see :mod:`outbox.feedback`), then the life cycle; a repeated report
+    may still add what the first one lacked (a tracking number, the Rückschein scan).
+    """
     letter = letter_for_provider(session, principal, letter_id)
-    if status in {LetterStatus.posted, LetterStatus.delivered} and on is None:
-        raise Unprocessable(f"{status.value} needs the date", code="date_required")
-    if status == LetterStatus.returned and not reason:
-        raise Unprocessable("returned needs a reason", code="reason_required")
-    if on is not None and on > utcnow().date() + timedelta(days=1):
-        raise Unprocessable("the date lies in the future", code="date_in_future")
-    pzu = letter.product == Product.pzu
-    needs_proof = pzu and status == LetterStatus.delivered
-    detail: dict = {"reason": reason} if reason else {}
+    status, on = LetterStatus(report.status), report.on
+    feedback.check_shape(letter, report, proof is not None)
+    batch = session.get(Batch, letter.batch_id)
+    assert batch is not None
+    rules = outbox_settings.get(session, letter.tenant_id)
+    feedback.check_dates(letter, report, batch.sealed_at, rules.timezone, utcnow())
+    product = Product(letter.product)
     duplicate = lifecycle.existing_event(session, letter.id, status.value)
-    if needs_proof and proof is None and duplicate is None:
+    if product == Product.pzu and status == LetterStatus.delivered and proof is None \
+            and letter.proof_document_id is None:
         raise Unprocessable("a PZU delivery needs the Zustellungsurkunde scan (file)",
                             code="proof_required")
+    adds_tracking = feedback.check_tracking(letter, report.tracking_number)
+    detail: dict = {key: value for key, value in (
+        ("reason", report.reason), ("reason_code", report.reason_code),
+        ("tracking_number", report.tracking_number)) if value}
     try:
         with session.begin_nested():
             changed = lifecycle.apply(session, letter, status, occurred_on=on,
@@ -210,52 +233,54 @@ def report_status(
     except IntegrityError:
         session.refresh(letter)
         return letter, False  # the same report arrived twice at the same moment
-    if not changed:
+    if batch.status == BatchStatus.ready and batch.first_report_at is None:
+        batch.first_report_at = utcnow()  # the provider holds it: never offered again
+    adds_proof = proof is not None and letter.proof_document_id is None
+    if not (changed or adds_tracking or adds_proof):
+        session.flush()
         return letter, False
-    if status == LetterStatus.posted:
-        letter.posted_on = on
-    elif status == LetterStatus.delivered:
-        letter.delivered_on = on
-    elif status == LetterStatus.returned:
-        letter.return_reason = reason
-    rules = outbox_settings.get(session, letter.tenant_id)
-    letter.legal_delivery_date = legal_date(letter, rules.extra_holidays)
-    if needs_proof and proof is not None:
-        letter.proof_document_id = _file_proof(session, storage, letter, principal, proof,
-                                               proof_filename, max_bytes)
+    if duplicate is None:
+        if status == LetterStatus.posted:
+            letter.posted_on = on
+        elif status == LetterStatus.delivered:
+            letter.delivered_on = on
+        elif status == LetterStatus.returned:
+            letter.return_reason = report.reason
+        elif status == LetterStatus.rejected:
+            letter.rejection_code, letter.rejection_reason = report.reason_code, report.reason
+    if adds_tracking:
+        letter.tracking_number = report.tracking_number
+    if adds_proof:
+        assert proof is not None
+        letter.proof_document_id = _file_proof(
+            session, storage, letter, principal, proof, proof_filename, max_bytes,
+            feedback.PROOF_DOC_TYPE[product])
+    letter.legal_delivery_date, letter.legal_date_source = legal_date(
+        letter, rules.extra_holidays)
     audit.record(session, principal, "outbox.letter.status", object_type="letter",
                  object_id=letter.id, tenant_id=letter.tenant_id,
-                 detail={"status": status.value, "on": on.isoformat() if on else None})
+                 detail={"status": status.value, "on": on.isoformat() if on else None,
+                         "tracking_number": report.tracking_number,
+                         "proof": adds_proof})
     session.flush()
     return letter, True
 
 
-def legal_date(letter: Letter, extra_holidays: list[date]) -> date | None:
-    """The date the letter counts as received (see :mod:`outbox.calendar`).
-
-    PZU: the delivery date of the Zustellungsurkunde. Otherwise the four-day fiction from
-    the posting date; it does not hold when the letter did not arrive (``returned``: no
-    date) or arrived later than the fiction (the reported later delivery date counts,
-    § 37 Abs. 2 Satz 3 SGB X).
-    """
-    if letter.product == Product.pzu:
-        return letter.delivered_on
-    if letter.status == LetterStatus.returned or letter.posted_on is None:
-        return None
-    fiction = legal_delivery_date(letter.posted_on, extra_holidays)
-    if letter.delivered_on is not None and letter.delivered_on > fiction:
-        return letter.delivered_on
-    return fiction
+def legal_date(letter: Letter, extra_holidays: list[date]) -> tuple[date | None, str | None]:
+    """The date the letter counts as received, and its source (see :mod:`outbox.feedback`)."""
+    fiction = legal_delivery_date(letter.posted_on, extra_holidays) if letter.posted_on else None
+    return feedback.legal_date(letter, fiction)
 
 
 def _file_proof(session: Session, storage: BlobStore, letter: Letter, principal: Principal,
-                proof: BinaryIO, filename: str | None, max_bytes: int) -> uuid.UUID:
+                proof: BinaryIO, filename: str | None, max_bytes: int,
+                doc_type: str) -> uuid.UUID:
     scanned = intake.scan_file(proof, max_bytes=max_bytes)
     intake.store(storage, proof, scanned)
     document = intake.add_document(
         session, tenant_id=letter.tenant_id, case_file_id=letter.case_file_id, scanned=scanned,
-        filename=filename or "zustellungsurkunde.pdf",
-        title=f"Zustellungsurkunde: {letter.subject}"[:300], doc_type="Zustellungsurkunde",
+        filename=filename or "zustellnachweis.pdf",
+        title=f"{doc_type}: {letter.subject}"[:300], doc_type=doc_type,
         source=DocumentSource.letter, created_by_id=principal.user_id,
     )
     return document.id

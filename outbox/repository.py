@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Collection, Iterator
 from datetime import datetime
 
-from sqlalchemy import Select, false, func, literal, or_, select, union
+from sqlalchemy import Select, and_, false, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
 from akte.auth.principal import Principal
@@ -85,11 +85,13 @@ def batches_query(
     principal: Principal, status: str | None, now: datetime
 ) -> Select[tuple[Batch]]:
     stmt = provider_batch_statement(principal)
-    offered = or_(Batch.offer_expires_at.is_(None), Batch.offer_expires_at <= now)
+    # a batch with a reported letter is held by the provider: never offered again as new
+    offered = and_(or_(Batch.offer_expires_at.is_(None), Batch.offer_expires_at <= now),
+                   Batch.first_report_at.is_(None))
     if status == "ready":
         stmt = stmt.where(Batch.status == BatchStatus.ready, offered)
     elif status == "awaiting_ack":
-        stmt = stmt.where(Batch.status == BatchStatus.ready, Batch.offer_expires_at > now)
+        stmt = stmt.where(Batch.status == BatchStatus.ready, ~offered)
     elif status == "handed_over":
         stmt = stmt.where(Batch.status == BatchStatus.handed_over)
     return stmt.order_by(Batch.sealed_at, Batch.id)

@@ -6,8 +6,10 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, Form, Request, Response, UploadFile, status
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from akte.auth.dependencies import CurrentUser
 from akte.core.dependencies import Context, DbSession, Storage
@@ -27,7 +29,7 @@ from akte.core.ranges import ranged_response
 from akte.users.models import Role
 from outbox import provider, repository, service
 from outbox import settings as outbox_settings
-from outbox.models import Letter, LetterStatus, Product
+from outbox.models import Letter, Product
 from outbox.schemas import (
     BatchAck,
     BatchDetail,
@@ -35,7 +37,7 @@ from outbox.schemas import (
     LetterEventRead,
     LetterRead,
     ProviderLetterRead,
-    ReportedStatus,
+    StatusReport,
 )
 from outbox.service import LetterOptions, TemplateInput
 from outbox.settings import TenantOutboxSettings
@@ -187,7 +189,8 @@ def download_batch(batch_id: uuid.UUID, request: Request, session: DbSession,
                    storage: Storage, user: CurrentUser) -> Response:
     """The batch ZIP (``manifest.json``, ``manifest.csv``, ``letters/*.pdf``), streamed.
     Resume with ``Range`` + ``If-Range: <ETag>``; the ETag is the ZIP's SHA-256."""
-    batch = provider.start_download(session, storage, user, batch_id)
+    batch = provider.start_download(session, storage, user, batch_id,
+                                    request.headers.get("range"))
     sha, size = batch.zip_sha256, batch.zip_size
     assert sha is not None and size is not None
     session.commit()
@@ -202,34 +205,68 @@ def download_batch(batch_id: uuid.UUID, request: Request, session: DbSession,
              responses={**COMMON, **responses(Conflict)})
 def ack_batch(batch_id: uuid.UUID, session: DbSession, user: CurrentUser,
               body: Annotated[BatchAck | None, Body()] = None) -> BatchRead:
-    """Confirm receipt (optionally with the ZIP's SHA-256): the letters are handed over.
-    Repeating it changes nothing."""
+    """Confirm receipt with the downloaded ZIP's SHA-256 (``zip_sha256``, required; a
+    mismatch is 409): the letters are handed over. A batch never downloaded cannot be
+    acknowledged (409 ``not_downloaded``). Repeating it changes nothing."""
     batch = provider.acknowledge(session, user, batch_id, body.zip_sha256 if body else None)
     return provider.to_read(batch)
 
 
+async def status_report(request: Request) -> tuple[StatusReport, UploadFile | None]:
+    """The form of a status report, validated strictly: an unknown field is 422, not
+    silently dropped (a misspelt ``tracking_number`` would otherwise be lost)."""
+    form = await request.form()
+    file = None
+    values: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, StarletteUpload):
+            if key != "file" or file is not None:
+                raise Unprocessable(f"unexpected file field: {key}", code="unknown_field")
+            file = value
+        elif key in values:
+            raise Unprocessable(f"field given twice: {key}", code="invalid_report")
+        else:
+            values[key] = value
+    try:
+        report = StatusReport.model_validate(values)
+    except ValidationError as exc:
+        unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+        if unknown:
+            raise Unprocessable(f"unknown field(s): {', '.join(sorted(unknown))}",
+                                code="unknown_field") from None
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                             for e in exc.errors())
+        raise Unprocessable(problems, code="invalid_report") from None
+    return report, file  # type: ignore[return-value]
+
+
 @router.post("/outbox/letters/{letter_id}/status", tags=["Druckdienstleister"],
-             responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge)})
+             responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge)},
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 **StatusReport.model_json_schema(by_alias=True),
+                 "properties": {**StatusReport.model_json_schema(by_alias=True)["properties"],
+                                "file": {"type": "string", "format": "binary"}}}}}}})
 def report_status(
     letter_id: uuid.UUID,
     session: DbSession,
     storage: Storage,
     ctx: Context,
     user: CurrentUser,
-    status: Annotated[ReportedStatus, Form()],
-    date_: Annotated[date | None, Form(alias="date", description="posted/delivered on")] = None,
-    reason: Annotated[str | None, Form(max_length=500)] = None,
-    file: Annotated[UploadFile | None, File(description="Zustellungsurkunde (PZU)")] = None,
+    form: Annotated[tuple[StatusReport, UploadFile | None], Depends(status_report)],
 ) -> ProviderLetterRead:
-    """Report ``printed``, ``posted`` (date), ``delivered`` (date; for a PZU with the
-    Zustellungsurkunde as ``file``) or ``returned`` (reason). Form fields (urlencoded or
-    multipart). A repeated report is a no-op (``changed: false``); a late report of an
-    earlier step is added to the history without moving the status back; contradicting
-    an earlier report is 409."""
+    """Report ``printed``, ``posted`` (``date``; ``tracking_number`` for an Einschreiben or
+    PZU), ``delivered`` (``date``; the Zustellungsurkunde or Rückschein scan as ``file``,
+    whose date then is the legal delivery date), ``returned`` (``reason``; after a delivery
+    it is kept and flagged) or ``rejected`` (``reason_code`` + ``reason``: cannot be
+    printed or posted). Form fields (urlencoded or multipart); unknown fields are 422.
+    Dates must lie between the sealing of the batch and today, and a delivery not before
+    the posting (409 with the reason). A repeated report is a no-op (``changed: false``);
+    a late report of an earlier step is added to the history without moving the status
+    back; contradicting an earlier report is 409."""
+    report, file = form
     letter, changed = provider.report_status(
-        session, storage, user, letter_id, status=LetterStatus(status), on=date_,
-        reason=reason, proof=file.file if file else None,
-        proof_filename=file.filename if file else None,
+        session, storage, user, letter_id, report=report,
+        proof=file.file if file else None, proof_filename=file.filename if file else None,
         max_bytes=ctx.settings.max_upload_bytes,
     )
     return _provider_view(session, letter, changed)
@@ -249,5 +286,9 @@ def _provider_view(session: Session, letter: Letter, changed: bool) -> ProviderL
         id=letter.id, batch_id=letter.batch_id, status=letter.status,
         posted_on=letter.posted_on, legal_delivery_date=letter.legal_delivery_date,
         delivered_on=letter.delivered_on, return_reason=letter.return_reason,
+        tracking_number=letter.tracking_number, rejection_code=letter.rejection_code,
+        rejection_reason=letter.rejection_reason,
+        return_after_delivery=letter.return_after_delivery,
+        proof_received=letter.proof_document_id is not None,
         history=[LetterEventRead.model_validate(e) for e in history], changed=changed,
     )

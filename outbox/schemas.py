@@ -6,9 +6,30 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-ReportedStatus = Literal["printed", "posted", "delivered", "returned"]
+ReportedStatus = Literal["printed", "posted", "delivered", "returned", "rejected"]
+
+
+class StatusReport(BaseModel):
+    """A provider's report on one letter (form fields; the proof scan is the ``file`` part).
+
+    Unknown fields are refused (422), not ignored: a provider sending ``sendungsnummer``
+    instead of ``tracking_number`` must learn it at once, not after the court date.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReportedStatus
+    #: form field ``date``: posted on / delivered on / returned on / rejected on (the
+    #: provider's date, not the arrival of the report)
+    on: date | None = Field(default=None, alias="date")
+    #: ``returned``: why (Empfänger verzogen, Annahme verweigert); ``rejected``: the text.
+    reason: str | None = Field(default=None, max_length=500)
+    #: ``rejected``: machine-readable cause, e.g. ``pdf_damaged``, ``address_unreadable``.
+    reason_code: str | None = Field(default=None, pattern=r"^[a-z0-9_]{2,64}$")
+    #: Sendungsnummer of an Einschreiben or PZU.
+    tracking_number: str | None = Field(default=None, pattern=r"^[A-Za-z0-9 -]{6,40}$")
 
 
 class LetterEventRead(BaseModel):
@@ -43,6 +64,13 @@ class LetterRead(BaseModel):
     return_reason: str | None
     proof_document_id: uuid.UUID | None
     created_at: datetime
+    tracking_number: str | None = None
+    rejection_code: str | None = None
+    rejection_reason: str | None = None
+    return_after_delivery: bool = False
+    #: ``proof`` (Rückschein / Zustellungsurkunde), ``fiction`` (four-day rule) or
+    #: ``delivered`` (a reported later delivery).
+    legal_date_source: str | None = None
     history: list[LetterEventRead] = []
 
 
@@ -83,7 +111,9 @@ class BatchDetail(BatchRead):
 
 
 class BatchAck(BaseModel):
-    """Optional proof the provider received the bytes we sealed."""
+    """Proof the provider received the bytes we sealed: the ZIP's SHA-256 (required)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     zip_sha256: str | None = None
 
@@ -98,6 +128,11 @@ class ProviderLetterRead(BaseModel):
     legal_delivery_date: date | None
     delivered_on: date | None
     return_reason: str | None
+    tracking_number: str | None = None
+    rejection_code: str | None = None
+    rejection_reason: str | None = None
+    return_after_delivery: bool = False
+    proof_received: bool = False
     history: list[LetterEventRead]
     #: ``False`` when the report was a duplicate and nothing changed.
     changed: bool = True

@@ -8,7 +8,7 @@ import io
 import json
 import time
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 
@@ -32,6 +32,19 @@ def _create_rendered(client, headers, case_id, **form):
 
 def _ready(client, headers):
     return client.get(f"{BASE}/batches", params={"status": "ready"}, headers=headers).json()
+
+
+def _backdate(ctx, *batch_ids, to=datetime(2025, 12, 1, 8, tzinfo=UTC)):
+    """Pretend the batches were sealed long ago, so reports may carry past dates."""
+    with session_scope(ctx.session_factory) as session:
+        session.execute(update(Batch).where(Batch.id.in_(list(batch_ids))).values(sealed_at=to))
+
+
+def _ack(client, headers, batch_id):
+    """What an honest provider does: download, then acknowledge with the checksum."""
+    body = client.get(f"{BASE}/batches/{batch_id}/download", headers=headers).content
+    return client.post(f"{BASE}/batches/{batch_id}/ack", headers=headers,
+                       json={"zip_sha256": hashlib.sha256(body).hexdigest()})
 
 
 def _report(client, headers, letter_id, status, **form):
@@ -63,6 +76,7 @@ def test_full_life_cycle(ctx, client, ow):
     assert _ready(client, provider)["total"] == 0
     results = batching.seal(ctx, world.tenant_a.id)
     assert sorted(r.letter_count for r in results) == [1, 3]  # pzu and standardbrief
+    _backdate(ctx, *(r.batch_id for r in results))
     listing = _ready(client, provider)
     assert listing["total"] == 2
     batch = next(b for b in listing["items"] if b["product"] == "standardbrief")
@@ -110,7 +124,8 @@ def test_full_life_cycle(ctx, client, ow):
     ack = client.post(f"{BASE}/batches/{batch['id']}/ack", headers=provider,
                       json={"zip_sha256": batch["zip_sha256"]})
     assert ack.status_code == 200 and ack.json()["status"] == "handed_over"
-    again = client.post(f"{BASE}/batches/{batch['id']}/ack", headers=provider)
+    again = client.post(f"{BASE}/batches/{batch['id']}/ack", headers=provider,
+                        json={"zip_sha256": batch["zip_sha256"]})
     assert again.status_code == 200 and again.json()["acknowledged_at"] == \
         ack.json()["acknowledged_at"]
     state = client.get(f"/api/v1/letters/{plain['id']}", headers=cw).json()
@@ -139,19 +154,22 @@ def test_full_life_cycle(ctx, client, ow):
         "queued", "batched", "handed_over", "posted", "delivered"]
     late_print = _report(client, provider, colour["id"], "printed").json()
     assert late_print["status"] == "delivered"
-    assert _report(client, provider, colour["id"], "returned", reason="x").status_code == 409
+    # returned after delivered (a refused acceptance): kept and flagged, not refused
+    back = _report(client, provider, colour["id"], "returned", reason="Annahme verweigert")
+    assert back.status_code == 200, back.text
+    assert back.json()["status"] == "returned" and back.json()["return_after_delivery"] is True
+    assert back.json()["legal_delivery_date"] == "2025-12-22"  # the delivery stays on record
 
     returned = _report(client, provider, uploaded["id"], "returned",
                        reason="Empfänger unbekannt verzogen").json()
     assert returned["status"] == "returned"
     assert returned["return_reason"] == "Empfänger unbekannt verzogen"
     assert returned["legal_delivery_date"] is None  # not received: no Zugangsfiktion
-    assert _report(client, provider, uploaded["id"], "delivered",
-                   date="2025-12-20").status_code == 409
+    assert returned["return_after_delivery"] is False
 
     # PZU: delivered needs the Zustellungsurkunde, which is filed into the Akte
     pzu_batch = next(b for b in listing["items"] if b["product"] == "pzu")
-    client.post(f"{BASE}/batches/{pzu_batch['id']}/ack", headers=provider)
+    assert _ack(client, provider, pzu_batch["id"]).status_code == 200
     missing = _report(client, provider, pzu["id"], "delivered", date="2025-12-19")
     assert missing.status_code == 422 and missing.json()["error"] == "proof_required"
     proof = make_pdf(["Zustellungsurkunde", "Musterweg 1", "12345 Musterstadt"])
@@ -169,7 +187,7 @@ def test_full_life_cycle(ctx, client, ow):
     # the caseworker sees the whole history on the Akte
     letters = client.get(f"/api/v1/case-files/{case_id}/letters", headers=cw).json()
     states = {item["id"]: item["status"] for item in letters["items"]}
-    assert states == {plain["id"]: "delivered", colour["id"]: "delivered",
+    assert states == {plain["id"]: "delivered", colour["id"]: "returned",
                       uploaded["id"]: "returned", pzu["id"]: "delivered"}
     run_until_idle(ctx)
     doc = client.get(f"/api/v1/documents/{plain['document_id']}", headers=cw).json()
@@ -199,7 +217,8 @@ def test_unacknowledged_batch_is_offered_again(ctx, client, ow):
     assert client.get(f"{BASE}/batches/{batch_id}/download", headers=provider).status_code == 200
     with session_scope(ctx.session_factory) as session:
         assert session.get(Batch, result.batch_id).download_count == 2
-    ack = client.post(f"{BASE}/batches/{batch_id}/ack", headers=provider)
+    ack = client.post(f"{BASE}/batches/{batch_id}/ack", headers=provider,
+                      json={"zip_sha256": result_sha(ctx, result.batch_id)})
     assert ack.json()["status"] == "handed_over"
     assert batch_id not in {b["id"] for b in _ready(client, provider)["items"]}
     with session_scope(ctx.session_factory) as session:  # the timeout no longer applies
@@ -214,7 +233,7 @@ def test_report_before_ack_keeps_a_complete_history(ctx, client, ow):
     (result,) = batching.seal(ctx, world.tenant_a.id)
     provider = world.headers["provider_a"]
     assert _report(client, provider, letter["id"], "printed").json()["status"] == "printed"
-    client.post(f"{BASE}/batches/{result.batch_id}/ack", headers=provider)
+    assert _ack(client, provider, result.batch_id).status_code == 200
     state = client.get(f"/api/v1/letters/{letter['id']}",
                        headers=world.headers["caseworker_a1"]).json()
     assert state["status"] == "printed"
@@ -240,7 +259,8 @@ def test_reports_need_dates_and_reasons(ctx, client, ow):
     assert _report(client, provider, letter["id"], "posted").status_code == 422
     assert _report(client, provider, letter["id"], "returned").status_code == 422
     future = date.today().replace(year=date.today().year + 1).isoformat()
-    assert _report(client, provider, letter["id"], "posted", date=future).status_code == 422
+    answer = _report(client, provider, letter["id"], "posted", date=future)
+    assert answer.status_code == 409 and answer.json()["error"] == "date_in_future"
     assert _report(client, provider, letter["id"], "lost").status_code == 422
 
 
@@ -250,8 +270,9 @@ def test_simultaneous_duplicate_reports_count_once(ctx, client, ow):
     world = ow.world
     letter = _create_rendered(client, world.headers["caseworker_a1"], world.case_a1.id)
     (result,) = batching.seal(ctx, world.tenant_a.id)
+    _backdate(ctx, result.batch_id)
     provider = world.headers["provider_a"]
-    client.post(f"{BASE}/batches/{result.batch_id}/ack", headers=provider)
+    assert _ack(client, provider, result.batch_id).status_code == 200
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(
             lambda _: _report(client, provider, letter["id"], "posted", date="2025-12-15"),
@@ -262,3 +283,8 @@ def test_simultaneous_duplicate_reports_count_once(ctx, client, ow):
                        headers=world.headers["caseworker_a1"]).json()
     assert [e["status"] for e in state["history"]].count("posted") == 1
     assert state["legal_delivery_date"] == "2025-12-19"
+
+
+def result_sha(ctx, batch_id):
+    with session_scope(ctx.session_factory) as session:
+        return session.get(Batch, batch_id).zip_sha256

@@ -367,7 +367,8 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("GET", "/api/v1/documents/{document_id}/letter"):
         lambda m: {"path": {"document_id": m.ids["letter_document_id"]}},
     ("PUT", "/api/v1/outbox/settings"): lambda m: {"json": {}},
-    ("POST", "/api/v1/outbox/batches/{batch_id}/ack"): lambda m: {"json": {}},
+    ("POST", "/api/v1/outbox/batches/{batch_id}/ack"):
+        lambda m: {"json": {"zip_sha256": "0" * 64}},  # a wrong checksum: 409, allowed to try
     ("POST", "/api/v1/outbox/letters/{letter_id}/status"): lambda m: {"data": {
         "status": "printed"}},
     ("POST", "/api/v1/deliveries"):
