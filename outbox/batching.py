@@ -40,18 +40,25 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from akte.core.context import AppContext
-from akte.core.csvsafe import csv_safe
 from akte.core.database import session_scope, utcnow
 from akte.tenants.models import Tenant
-from outbox import repository
+from outbox import manifest, repository
 from outbox import settings as outbox_settings
 from outbox.calendar import last_cutoff
 from outbox.models import Batch, BatchItem, BatchStatus, Letter, LetterEvent, LetterStatus
 
 log = logging.getLogger("akte.outbox")
 
-CSV_FIELDS = ["position", "letter_id", "file", "aktenzeichen", "recipient", "product", "color",
-              "duplex", "pages", "sheets", "sha256", "size"]
+CSV_FIELDS = manifest.CSV_FIELDS
+
+
+def sender_of(session: Session, tenant_id: uuid.UUID) -> manifest.Sender:
+    """The issuing authority of a tenant's letters and its return address (settings)."""
+    tenant = session.get(Tenant, tenant_id)
+    rules = outbox_settings.get(session, tenant_id)
+    return manifest.Sender(authority=tenant.name if tenant else "",
+                           lines=list(rules.letterhead_lines),
+                           return_address=rules.return_address)
 
 
 class BatchCorrupt(Exception):
@@ -146,6 +153,7 @@ def build_zip(ctx: AppContext, batch_id: uuid.UUID, out_path: str) -> None:
         assert batch is not None and batch.sealed_at is not None
         sealed_at, tenant_id, product = batch.sealed_at, batch.tenant_id, batch.product
         count = batch.letter_count
+        sender = sender_of(session, tenant_id)
     with tempfile.TemporaryDirectory() as scratch, \
             zipfile.ZipFile(out_path, "w", allowZip64=True) as zf:
         json_path, csv_path = os.path.join(scratch, "m.json"), os.path.join(scratch, "m.csv")
@@ -167,14 +175,9 @@ def build_zip(ctx: AppContext, batch_id: uuid.UUID, out_path: str) -> None:
                             entry.write(chunk)
                     if digest.hexdigest() != letter.sha256:
                         raise BatchCorrupt(f"stored PDF of letter {letter.id} changed")
-                    row = {"position": position, "letter_id": str(letter.id), "file": name,
-                           "aktenzeichen": letter.aktenzeichen, "recipient": letter.recipient,
-                           "product": letter.product, "color": letter.color,
-                           "duplex": letter.duplex, "pages": letter.page_count,
-                           "sheets": letter.sheet_count, "sha256": letter.sha256,
-                           "size": letter.size}
+                    row = manifest.entry(position, name, letter, sender)
                     js.write(("" if first else ",\n") + json.dumps(row, ensure_ascii=False))
-                    writer.writerow({k: csv_safe(v) for k, v in row.items()})
+                    writer.writerow(manifest.csv_row(row))  # cells through csv_safe
                     first = False
             js.write("\n]}\n")
         for source, arcname in ((json_path, "manifest.json"), (csv_path, "manifest.csv")):

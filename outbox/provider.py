@@ -27,7 +27,7 @@ from akte.core.storage import BlobStore
 from akte.documents import intake
 from akte.documents.models import DocumentSource
 from akte.users.models import Role
-from outbox import feedback, lifecycle, repository
+from outbox import batching, feedback, lifecycle, manifest, repository
 from outbox import settings as outbox_settings
 from outbox.calendar import legal_delivery_date
 from outbox.models import (
@@ -88,16 +88,12 @@ def detail(session: Session, principal: Principal, batch_id: uuid.UUID) -> Batch
     ).all()
     audit.record(session, principal, "outbox.batch.read", object_type="batch",
                  object_id=batch.id, tenant_id=batch.tenant_id)
+    sender = batching.sender_of(session, batch.tenant_id)
     return BatchDetail(
         **to_read(batch).model_dump(),
         letters=[
-            ManifestEntry(
-                position=position, letter_id=letter.id,
-                file=f"letters/{position:05d}_{letter.id}.pdf", aktenzeichen=letter.aktenzeichen,
-                recipient=letter.recipient, product=letter.product, color=letter.color,
-                duplex=letter.duplex, pages=letter.page_count, sheets=letter.sheet_count,
-                sha256=letter.sha256, size=letter.size,
-            )
+            ManifestEntry.model_validate(manifest.entry(
+                position, f"letters/{position:05d}_{letter.id}.pdf", letter, sender))
             for position, letter in rows
         ],
     )

@@ -74,17 +74,51 @@ class LetterRead(BaseModel):
     history: list[LetterEventRead] = []
 
 
+class Address(BaseModel):
+    name_lines: list[str]
+    street: str | None
+    postcode: str | None
+    city: str | None
+    #: ``DE`` or the destination country as printed on the last line
+    country: str
+
+
+class SenderRead(BaseModel):
+    authority: str
+    lines: list[str]
+
+
+class PzuDetails(BaseModel):
+    """What goes onto the Zustellungsurkunde besides the address."""
+
+    aktenzeichen: str
+    issuing_authority: str
+    subject: str
+    notes: str
+
+
 class ManifestEntry(BaseModel):
+    """One letter of a batch (see :mod:`outbox.manifest`)."""
+
     position: int
     letter_id: uuid.UUID
     file: str
     aktenzeichen: str
     recipient: str
+    recipient_address: Address
+    sender: SenderRead
+    return_address: str | None
     product: str
+    #: ``DL`` (folded, window) or ``C4`` (flat)
+    envelope: str
     color: bool
     duplex: bool
     pages: int
     sheets: int
+    weight_grams: int
+    #: ``standardbrief`` ≤ 20 g, ``kompaktbrief`` ≤ 50 g, ``grossbrief`` ≤ 500 g, ``maxibrief``
+    weight_class: str
+    pzu: PzuDetails | None
     sha256: str
     size: int
 

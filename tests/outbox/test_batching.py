@@ -157,3 +157,46 @@ def test_last_cutoff_respects_working_days():
     cut = last_cutoff(monday_morning, ["14:00"], [1, 2, 3, 4, 5], "Europe/Berlin")
     assert cut is not None and cut.date().isoformat() == "2026-11-20" and cut.hour == 14
     assert last_cutoff(friday_evening, ["14:00"], [], "Europe/Berlin") is None
+
+
+def test_manifest_says_what_a_print_street_needs(ctx, client, ow):
+    import csv
+    import io
+    import json
+    import zipfile
+
+    world = ow.world
+    with session_scope(ctx.session_factory) as session:
+        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
+            working_days=[], return_address="Jobcenter Musterstadt, Postfach 1, 12345 Musterstadt",
+            letterhead_lines=["Hauptstraße 1", "12345 Musterstadt"]))
+    cw = world.headers["caseworker_a1"]
+    evil = ["=HYPERLINK(1) Erika Mustermann", "Hauptstraße 12", "12345 Musterstadt"]
+    long_one = upload(client, cw, world.case_a1.id, make_pdf(evil, pages=12), product="pzu",
+                      color=True).json()
+    assert long_one["status"] == "queued", long_one
+    (result,) = batching.seal(ctx, world.tenant_a.id)
+    provider = world.headers["provider_a"]
+    detail = client.get(f"/api/v1/outbox/batches/{result.batch_id}", headers=provider).json()
+    (item,) = detail["letters"]
+    assert item["recipient_address"] == {
+        "name_lines": ["=HYPERLINK(1) Erika Mustermann"], "street": "Hauptstraße 12",
+        "postcode": "12345", "city": "Musterstadt", "country": "DE"}
+    assert item["sender"]["lines"] == ["Hauptstraße 1", "12345 Musterstadt"]
+    assert item["return_address"].startswith("Jobcenter Musterstadt")
+    assert (item["envelope"], item["weight_class"], item["sheets"]) == ("C4", "grossbrief", 12)
+    assert item["color"] is True and item["duplex"] is False
+    assert item["pzu"]["aktenzeichen"] == world.case_a1.aktenzeichen
+    assert item["pzu"]["issuing_authority"] == world.tenant_a.name
+    assert "Zustellungsurkunde" in item["pzu"]["notes"]
+    body = client.get(f"/api/v1/outbox/batches/{result.batch_id}/download",
+                      headers=provider).content
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        in_json = json.loads(zf.read("manifest.json"))["letters"][0]
+        (row,) = csv.DictReader(io.StringIO(zf.read("manifest.csv").decode()))
+    assert in_json["recipient_address"] == item["recipient_address"]
+    assert in_json["pzu"] == item["pzu"]
+    assert row["recipient_name"].startswith("'=HYPERLINK")  # no formula in a spreadsheet
+    assert row["recipient_postcode"] == "12345" and row["recipient_country"] == "DE"
+    assert row["envelope"] == "C4" and row["weight_class"] == "grossbrief"
+    assert row["pzu_aktenzeichen"] == world.case_a1.aktenzeichen
