@@ -44,6 +44,7 @@ STATUS_LABELS = {
     "posted": "eingeliefert",
     "delivered": "zugestellt",
     "returned": "zurückgekommen",
+    "rejected": "vom Druckdienstleister abgelehnt",
     "cancelled": "storniert",
 }
 PRODUCT_LABELS = {

@@ -139,3 +139,34 @@ def test_unknown_fields_are_refused(ctx, client, ow):
     bad = client.post(f"{BASE}/letters/{letter['id']}/status", headers=provider,
                       data={"status": "lost"})
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_report"
+
+
+def test_the_akte_page_shows_what_the_provider_reported(ctx, client, ow):
+    from tests.web.conftest import browser, login
+
+    world = ow.world
+    provider = world.headers["provider_a"]
+    proven = _sealed(ctx, client, world, product="einschreiben_rueckschein")
+    _report(client, provider, proven["id"], "posted", date="2025-12-17",
+            tracking_number="RR123456785DE")
+    scan = make_pdf(["Rückschein", "Erika Mustermann", "12345 Musterstadt"])
+    _report(client, provider, proven["id"], "delivered", date="2025-12-18",
+            files={"file": ("rueckschein.pdf", scan, "application/pdf")})
+    back = _sealed(ctx, client, world)
+    _report(client, provider, back["id"], "posted", date="2025-12-16")
+    _report(client, provider, back["id"], "returned", reason="Empfänger unbekannt verzogen")
+    refused = _sealed(ctx, client, world)
+    _report(client, provider, refused["id"], "rejected", reason_code="address_unreadable",
+            reason="Anschrift im Fenster nicht lesbar")
+    web = browser(ctx)
+    login(web, world.users["caseworker_a1"].username)
+    page = web.get(f"/app/akten/{world.case_a1.id}").text
+    assert "eingeliefert (am 17.12.2025)" in page  # the posting date, not the report's arrival
+    assert "zugestellt (am 18.12.2025)" in page
+    assert "18.12.2025 laut Zustellnachweis" in page
+    assert "RR123456785DE" in page
+    seen = _seen(client, world, proven)
+    assert f'href="/app/documents/{seen["proof_document_id"]}"' in page
+    assert "Empfänger unbekannt verzogen" in page
+    assert "vom Druckdienstleister abgelehnt" in page
+    assert "Anschrift im Fenster nicht lesbar" in page
