@@ -226,7 +226,7 @@ async def status_report(request: Request) -> tuple[StatusReport, UploadFile | No
         elif key in values:
             raise Unprocessable(f"field given twice: {key}", code="invalid_report")
         else:
-            values[key] = value
+            values[key] = value or None  # an empty form field counts as absent
     try:
         report = StatusReport.model_validate(values)
     except ValidationError as exc:

@@ -139,6 +139,8 @@ def test_unknown_fields_are_refused(ctx, client, ow):
     bad = client.post(f"{BASE}/letters/{letter['id']}/status", headers=provider,
                       data={"status": "lost"})
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_report"
+    empty = _report(client, provider, letter["id"], "printed", date="")  # empty = absent
+    assert empty.status_code == 200 and empty.json()["status"] == "printed"
 
 
 def test_the_akte_page_shows_what_the_provider_reported(ctx, client, ow):
