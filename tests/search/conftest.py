@@ -51,11 +51,15 @@ def differs(engine: str, feature: str) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``postgres`` on the SQLite pair is not a configuration akte runs: not collected."""
+    """``postgres`` on the SQLite pair is not a configuration akte runs: not collected.
+    Tests marked ``whoosh_engine`` are about the Whoosh engine's own files (index folder,
+    format file, rebuild marker and journal); they run on the ``whoosh`` engine only."""
     keep, drop = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if params.get("search_engine") == "postgres" and params.get("ctx") == "embedded":
+        engine = params.get("search_engine")
+        if (engine == "postgres" and params.get("ctx") == "embedded") or (
+                engine == "postgres" and item.get_closest_marker("whoosh_engine")):
             drop.append(item)
         else:
             keep.append(item)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -72,6 +73,7 @@ def test_index_follows_the_database(sctx: AppContext, sclient: TestClient, world
     assert found(sclient, world, "Quastenflosser") == set()
 
 
+@pytest.mark.whoosh_engine
 def test_lost_index_is_503_until_reindex(sctx: AppContext, sclient: TestClient,
                                          world: World) -> None:
     with session_scope(sctx.session_factory) as session:
@@ -91,6 +93,7 @@ def test_lost_index_is_503_until_reindex(sctx: AppContext, sclient: TestClient,
     assert found(sclient, world, "Rübenzucker") == {str(doc.id)}
 
 
+@pytest.mark.whoosh_engine
 def test_an_index_of_an_earlier_version_is_rebuilt_by_a_job(
         sctx: AppContext, sclient: TestClient, world: World) -> None:
     with session_scope(sctx.session_factory) as session:
@@ -134,6 +137,7 @@ def test_check_reports_and_repairs(sctx: AppContext, sclient: TestClient, world:
     assert kept.id not in after.stale and lost.id not in after.missing
 
 
+@pytest.mark.whoosh_engine
 def test_changes_during_a_rebuild_are_not_lost(sctx: AppContext, sclient: TestClient,
                                                world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A job that runs while ``reindex`` streams the old state lands in the new index."""
@@ -164,6 +168,7 @@ def test_changes_during_a_rebuild_are_not_lost(sctx: AppContext, sclient: TestCl
     assert found(sclient, world, "Schillerfalter") == {str(doc.id)}
 
 
+@pytest.mark.whoosh_engine
 def test_a_crashed_rebuild_is_forgotten_on_start(sctx: AppContext, world: World) -> None:
     """The marker of a rebuild whose process is gone must not make jobs journal forever."""
     service = sctx.extensions["search"]
@@ -174,6 +179,7 @@ def test_a_crashed_rebuild_is_forgotten_on_start(sctx: AppContext, world: World)
     assert service.reindex(sctx) >= 0  # and a new rebuild can run
 
 
+@pytest.mark.whoosh_engine
 def test_reindex_reports_progress_per_tenant(sctx: AppContext, world: World) -> None:
     """On PostgreSQL tenants are rebuilt in worker processes; the counts they report reach
     the caller (the CLI prints them) and add up to what was indexed."""
