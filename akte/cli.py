@@ -76,6 +76,19 @@ def serve(
     )
 
 
+def _stop_when_orphaned(stop: threading.Event) -> None:
+    """A worker process whose ``akte worker`` parent was killed (SIGKILL, OOM) finishes its
+    current job and exits instead of running on unsupervised."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                stop.set()
+
+    threading.Thread(target=watch, name="akte-orphan-watch", daemon=True).start()
+
+
 def _worker_process(poll: float) -> None:
     from akte.jobs.worker import run_forever
     from akte.operations.logging import setup_logging
@@ -86,6 +99,7 @@ def _worker_process(poll: float) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    _stop_when_orphaned(stop)
     try:
         run_forever(ctx, stop)
     finally:

@@ -73,14 +73,15 @@ def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | No
     with session_scope(ctx.session_factory) as session:
         if error is None:
             repository.complete(session, job_id, worker_id)
-        else:
-            status = repository.fail(session, job_id, worker_id, error, permanent=permanent,
-                                     transient=transient,
-                                     outage_seconds=ctx.settings.job_outage_seconds)
-            log.warning("job %s (%s) failed%s, now %s: %s", job_id, kind,
-                        " (outage)" if transient else "", status, error[:300])
-            if status == "dead":
-                _after_death(session, job_id, kind, payload, error, transient)
+            return True
+        status = repository.fail(session, job_id, worker_id, error, permanent=permanent,
+                                 transient=transient,
+                                 outage_seconds=ctx.settings.job_outage_seconds)
+        if status == "dead":
+            _after_death(session, job_id, kind, payload, error, transient)
+    # logged after the commit: a slow or blocked log stream must never hold the queue's lock
+    log.warning("job %s (%s) failed%s, now %s: %s", job_id, kind,
+                " (outage)" if transient else "", status, error[:300])
     return True
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
 from akte.core.database import session_scope
 from akte.jobs import repository as jobs
@@ -69,6 +70,8 @@ def test_sigterm_lets_the_worker_finish_or_release_its_job(ctx, tmp_path):
     ``done`` (finished) or ``queued`` (released), never stuck ``running``."""
     with session_scope(ctx.session_factory) as session:
         job = jobs.enqueue(session, "trust.sleep", {"seconds": 2}, max_attempts=3)
+        # first in line, ahead of jobs other tests left queued in the shared database
+        job.run_after = datetime(2000, 1, 1, tzinfo=UTC)
         job_id = job.id
     env = {**os.environ, **cli_env(ctx), "PYTHONPATH": os.getcwd()}
     script = (
@@ -80,8 +83,12 @@ def test_sigterm_lets_the_worker_finish_or_release_its_job(ctx, tmp_path):
         "from akte.cli import main\n"
         "import sys; sys.argv=['akte','worker','--processes','1']; main()\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # output to a file, not a pipe: a worker that logs more than a pipe holds before the
+    # test reads it would block mid-transaction and lock the shared database
+    log_path = tmp_path / "worker.log"
+    log_file = log_path.open("wb")
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
+                            stdout=log_file, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -92,10 +99,13 @@ def test_sigterm_lets_the_worker_finish_or_release_its_job(ctx, tmp_path):
         else:
             raise AssertionError("the worker never took the job")
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)  # the worker and its child process
+            proc.wait(10)
+        log_file.close()
+    out = log_path.read_bytes()
     assert proc.returncode == 0, out.decode()[-2000:]
     with session_scope(ctx.session_factory) as session:
         job = session.get(Job, job_id)
