@@ -428,7 +428,10 @@ def views_of(searcher: Searcher, cache: ArrayCache | None = None) -> list[Segmen
     views = []
     for leaf, offset in searcher.leaf_searchers():
         reader = leaf.reader()
-        arrays = cache.get(reader.segment().segment_id()) if cache is not None else None
+        segment = reader.segment()
+        if segment is None:  # an EmptyReader (no segment, no documents): nothing to view
+            continue
+        arrays = cache.get(segment.segment_id()) if cache is not None else None
         views.append(SegmentView(leaf, offset, searcher, arrays, cache))
     return views
 

@@ -232,8 +232,9 @@ class _Open:
     views: list | None = None
 
     def segment_ids(self) -> set[str]:
-        return {leaf.reader().segment().segment_id()
-                for leaf, _ in self.searcher.leaf_searchers()}
+        # an empty index has an EmptyReader, whose segment() is None
+        segments = (leaf.reader().segment() for leaf, _ in self.searcher.leaf_searchers())
+        return {segment.segment_id() for segment in segments if segment is not None}
 
 
 @dataclass
