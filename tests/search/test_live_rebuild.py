@@ -40,7 +40,9 @@ def operator_env(ctx: AppContext, data_dir: Path) -> dict[str, str]:
     env = {**os.environ, "AKTE_ENV": "test", "AKTE_DATA_DIR": str(data_dir),
            "AKTE_SECRET_KEY": s.secret_key, "AKTE_INPROCESS_WORKER": "false",
            "AKTE_DATABASE_URL": s.effective_database_url, "AKTE_WORKER_POLL_SECONDS": "0.2",
-           "AKTE_STORAGE_BACKEND": s.storage_backend, "AKTE_SEARCH_CACHE_SIZE": "0"}
+           "AKTE_STORAGE_BACKEND": s.storage_backend, "AKTE_SEARCH_CACHE_SIZE": "0",
+           # this test's own index folder on the shared database: the processes own it
+           "AKTE_SEARCH_CLAIM_INDEX": "true"}
     if s.storage_backend == "s3":
         env.update(AKTE_S3_ENDPOINT=s.s3_endpoint, AKTE_S3_ACCESS_KEY=s.s3_access_key,
                    AKTE_S3_SECRET_KEY=s.s3_secret_key, AKTE_S3_BUCKET=s.s3_bucket)
