@@ -45,6 +45,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from akte.auth.principal import Principal
 from akte.case_files.models import CaseFile
+from akte.core.errors import Forbidden
 from akte.users.models import Membership, Role
 
 #: Roles that read case data at all (through memberships or grants).
@@ -69,6 +70,15 @@ LENT: frozenset[Action] = frozenset({Action.read, Action.annotate, Action.file})
 
 def is_lent(action: Action) -> bool:
     return action in LENT
+
+
+def lent_access_refused(action: Action) -> Forbidden:
+    """The 403 for a borrower (grant or deputy) who tries an action that needs ownership."""
+    return Forbidden(
+        f"access to this Akte is lent (grant or deputy): {action.value} needs a permanent "
+        "membership of its org unit",
+        code="lent_access",
+    )
 
 
 def readable_case_file_clause(principal: Principal) -> ColumnElement[bool]:

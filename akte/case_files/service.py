@@ -75,11 +75,7 @@ def get_owned(
         repository.writable_statement(principal).where(CaseFile.id == case_file.id)
     )
     if owned is None:
-        raise Forbidden(
-            f"access to this Akte is lent (grant or deputy): {action.value} needs a permanent "
-            "membership of its org unit",
-            code="lent_access",
-        )
+        raise permissions.lent_access_refused(action)
     return owned
 
 

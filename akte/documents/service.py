@@ -19,7 +19,7 @@ from akte.auth import permissions
 from akte.auth.permissions import Action
 from akte.auth.principal import Principal
 from akte.case_files import service as case_files
-from akte.core.errors import Forbidden, NotFound, ServiceUnavailable
+from akte.core.errors import NotFound, ServiceUnavailable
 from akte.core.storage import BlobStore
 from akte.documents import events, intake, pagetexts, repository
 from akte.documents.models import Document, DocumentSource, DocumentVersion
@@ -56,11 +56,7 @@ def get_owned(
         repository.writable_statement(principal).where(Document.id == document.id)
     )
     if owned is None:
-        raise Forbidden(
-            f"access to this Akte is lent (grant or deputy): {action.value} needs a permanent "
-            "membership of its org unit",
-            code="lent_access",
-        )
+        raise permissions.lent_access_refused(action)
     return owned
 
 
