@@ -23,29 +23,26 @@ from typer.testing import CliRunner
 from akte.app import create_app
 from akte.core.context import AppContext
 from akte.core.database import session_scope
-from akte.core.migrations import upgrade
 from akte.core.storage.base import blob_key
 from akte.documents.models import Document, DocumentPage, DocumentVersion
 from akte.jobs.models import Job
 from akte.jobs.worker import run_until_idle
 from tests.builders import make_world
-from tests.conftest import embedded_settings, production_settings
-from tests.infra.postgres import fresh_database
-from tests.trust.helpers import cli_app, cli_env, corrupt_blob, status_of, text_pdf, upload
+from tests.trust.helpers import (
+    cli_app,
+    cli_env,
+    corrupt_blob,
+    isolated_context,
+    status_of,
+    text_pdf,
+    upload,
+)
 
 
 @pytest.fixture(params=["embedded", "production"])
 def fresh(request, tmp_path) -> Iterator[tuple[AppContext, TestClient]]:
     with ExitStack() as stack:
-        if request.param == "embedded":
-            settings = embedded_settings(tmp_path)
-        else:
-            url = stack.enter_context(fresh_database(request.getfixturevalue("pg_admin_dsn")))
-            settings = production_settings(tmp_path, url, request.getfixturevalue("s3"),
-                                           f"akte-fsck-{uuid.uuid4().hex[:12]}")
-        upgrade(settings.effective_database_url)
-        ctx = AppContext.from_settings(settings)
-        stack.callback(ctx.close)
+        ctx = stack.enter_context(isolated_context(request, tmp_path, "akte-fsck"))
         client = stack.enter_context(TestClient(create_app(ctx=ctx, start_worker=False)))
         yield ctx, client
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,16 +15,13 @@ from typer.testing import CliRunner
 from akte.app import create_app
 from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
-from akte.core.migrations import upgrade
 from akte.core.storage.base import blob_key
 from akte.core.storage.digests import BlobDigest
 from akte.jobs.models import Job
 from akte.jobs.worker import run_one
 from akte.operations.scrub import MB, Throttle, scrub
 from akte.operations.tasks import PERIODIC
-from tests.conftest import embedded_settings, production_settings
-from tests.infra.postgres import fresh_database
-from tests.trust.helpers import cli_app, cli_env, corrupt_blob, unique_pdf, upload
+from tests.trust.helpers import cli_app, cli_env, corrupt_blob, isolated_context, unique_pdf, upload
 
 
 @pytest.fixture(params=["embedded", "production"])
@@ -34,16 +29,7 @@ def ctx(request, tmp_path) -> Iterator[AppContext]:
     """A database and storage of this module's own: a scrub walks every blob that rows name,
     so what other tests leave in the shared ones (made-up hashes, deliberate damage) must
     not decide which blobs a bounded scrub picks."""
-    with ExitStack() as stack:
-        if request.param == "embedded":
-            settings = embedded_settings(tmp_path)
-        else:
-            url = stack.enter_context(fresh_database(request.getfixturevalue("pg_admin_dsn")))
-            settings = production_settings(tmp_path, url, request.getfixturevalue("s3"),
-                                           f"akte-scrub-{uuid.uuid4().hex[:12]}")
-        upgrade(settings.effective_database_url)
-        context = AppContext.from_settings(settings)
-        stack.callback(context.close)
+    with isolated_context(request, tmp_path, "akte-scrub") as context:
         yield context
 
 
