@@ -102,7 +102,9 @@ def s3_server() -> Iterator[S3Server]:
         f"-filer.port={free_port()}", f"-filer.port.grpc={free_port()}",
         "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={free_port()}", "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-s3.config={config}", "-master.telemetry=false",
-        "-volume.max=50", "-master.volumeSizeLimitMB=256",
+        # every bucket is a collection with volumes of its own; tests that make a bucket each
+        # ran the slots out at 50 (uploads then got InternalError 500)
+        "-volume.max=1000", "-master.volumeSizeLimitMB=256",
     ]
     server = S3Server(f"127.0.0.1:{s3_port}", ACCESS_KEY, SECRET_KEY, port=s3_port,
                       command=command, workdir=workdir)
