@@ -50,11 +50,24 @@ def operator_env(ctx: AppContext, data_dir: Path) -> dict[str, str]:
 
 
 def akte(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", "from akte.cli import main; main()", *args], env=env,
-        cwd=PROJECT, start_new_session=True, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )
+    """Runs ``akte *args``; its output goes to a log file in the data folder, never to a
+    pipe: a server that logs every request into a pipe nobody reads blocks once the pipe's
+    64 KiB are full, and then every further query times out."""
+    logs = Path(env["AKTE_DATA_DIR"]) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{'-'.join(args[:2])}-{time.monotonic_ns()}.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from akte.cli import main; main()", *args], env=env,
+            cwd=PROJECT, start_new_session=True, stdout=out, stderr=subprocess.STDOUT,
+        )
+    process.log = log  # type: ignore[attr-defined]
+    return process
+
+
+def output(process: subprocess.Popen) -> str:
+    """The last lines the process wrote (for an assertion's message)."""
+    return "\n".join(process.log.read_text(errors="replace").splitlines()[-40:])  # type: ignore[attr-defined]
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -124,7 +137,7 @@ def serving(ctx: AppContext, tmp_path: Path) -> Iterator[tuple[str, dict[str, st
     processes: list[subprocess.Popen] = []
     try:
         reindex = akte(env, "search", "reindex")  # a fresh folder: build the index first
-        assert reindex.wait(timeout=600) == 0, reindex.stdout.read() if reindex.stdout else ""
+        assert reindex.wait(timeout=600) == 0, output(reindex)
         processes.append(akte(env, "serve", "--host", "127.0.0.1", "--port", str(port)))
         processes.append(akte(env, "worker", "--processes", "1"))
         assert wait_for_port(port, 60), "akte serve did not start"
@@ -147,8 +160,7 @@ def run_while_querying(env: dict[str, str], args: list[str], base: str, world: W
                 rebuilding = marker.exists()
                 assert answers(base, world, [key]) == {key: expected[key]}, f"during {args}"
                 during += rebuilding and marker.exists()
-        output = command.stdout.read() if command.stdout else ""
-        assert command.returncode == 0, output
+        assert command.returncode == 0, output(command)
     finally:
         stop(command)
     return during
@@ -159,7 +171,7 @@ def test_reindex_and_repair_while_serving_keep_every_answer(
     base, env = serving
     expected = corpus(ctx, world)
     reindex = akte(env, "search", "reindex")  # the documents above, as after an upgrade
-    assert reindex.wait(timeout=600) == 0, reindex.stdout.read() if reindex.stdout else ""
+    assert reindex.wait(timeout=600) == 0, output(reindex)
     deadline = time.monotonic() + 30
     while answers(base, world, expected) != expected and time.monotonic() < deadline:
         time.sleep(0.5)
