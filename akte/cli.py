@@ -109,13 +109,15 @@ def _worker_process(poll: float) -> None:
 @app.command()
 def worker(
     processes: Annotated[int, typer.Option(help="worker processes (default: one per core)")] = 0,
-    once: Annotated[bool, typer.Option(help="run queued jobs until idle, then exit")] = False,
+    once: Annotated[bool, typer.Option(
+        help="queue due periodic tasks, run queued jobs until idle, then exit")] = False,
 ) -> None:
     """Process queued jobs. Run any number of these on any number of machines."""
     if once:
-        from akte.jobs.worker import run_until_idle
+        from akte.jobs.worker import run_until_idle, tick
 
         ctx = _context()
+        tick(ctx)
         typer.echo(f"ran {run_until_idle(ctx)} jobs")
         ctx.close()
         return
@@ -161,6 +163,29 @@ def jobs(
             error = (job.last_error or "").splitlines()[0][:100] if job.last_error else ""
             typer.echo(f"{job.id:>8} {job.status:8} {job.kind:32} attempts={job.attempts} {error}")
     ctx.close()
+
+
+@app.command()
+def schedule() -> None:
+    """Show the periodic tasks: period, next run, and the state of the last queued run."""
+    from akte.core.database import session_scope
+    from akte.jobs import scheduler
+    from akte.jobs.models import Job
+
+    ctx = _context()
+    try:
+        with session_scope(ctx.session_factory) as session:
+            for task, every, row in scheduler.schedules(session, ctx.settings):
+                if every is None:
+                    typer.echo(f"{task.name:28} off")
+                    continue
+                due = row.next_run_at.isoformat(timespec="seconds") if row else "first tick"
+                last = session.get(Job, row.last_job_id) if row and row.last_job_id else None
+                state = f"last job {last.id} {last.status}" if last else "not run yet"
+                typer.echo(f"{task.name:28} every {every.total_seconds():g} s, "
+                           f"next {due}, {state}")
+    finally:
+        ctx.close()
 
 
 @admin_app.command("create-tenant")

@@ -1,4 +1,5 @@
-"""``akte outbox``: seal now, start the sealing schedule, assign providers to tenants."""
+"""``akte outbox``: seal now, assign providers to tenants (cut-off sealing is periodic: see
+``akte schedule``)."""
 
 from __future__ import annotations
 
@@ -46,21 +47,6 @@ def seal(
             typer.echo(f"{slug}: sealing …")
             for result in batching.seal(ctx, tenant_id, product):
                 typer.echo(f"  batch {result.batch_id}: {result.letter_count} letters")
-    finally:
-        ctx.close()
-
-
-@app.command()
-def schedule() -> None:
-    """Make sure the cut-off sealing job chain runs (idempotent)."""
-    from akte.core.database import session_scope
-    from outbox import schedule as chain
-
-    ctx = _context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            started = chain.ensure_chain(session)
-        typer.echo("schedule started" if started else "schedule already running")
     finally:
         ctx.close()
 

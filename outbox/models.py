@@ -4,9 +4,7 @@ Invariants the schema itself enforces (not only the service code):
 
 * a letter is in at most one batch: ``outbox_batch_items.letter_id`` is unique;
 * a status appears at most once in a letter's history: ``(letter_id, status)`` is unique,
-  which makes duplicate provider reports harmless even when two arrive at once;
-* the ``seal_due`` job chain has one token: the single ``outbox_schedule`` row (see
-  :mod:`outbox.schedule`).
+  which makes duplicate provider reports harmless even when two arrive at once.
 """
 
 from __future__ import annotations
@@ -210,17 +208,6 @@ class ProviderAssignment(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
     )
-
-
-class Schedule(Base):
-    """The token of the one live ``outbox.seal_due`` job chain."""
-
-    __tablename__ = "outbox_schedule"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    token: Mapped[str] = mapped_column(String(64))
-    job_id: Mapped[int | None] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 #: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks): the

@@ -34,7 +34,7 @@ from akte.documents import service as documents
 from akte.documents.models import DocumentSource
 from akte.jobs import repository as jobs
 from akte.tenants.models import Tenant
-from outbox import lifecycle, repository, schedule
+from outbox import lifecycle, repository
 from outbox import settings as outbox_settings
 from outbox.models import Letter, LetterStatus, Product
 from outbox.profiles import PROFILES
@@ -189,7 +189,6 @@ def create_letter(
     if repository.queued_count(session, letter.tenant_id, letter.product) >= rules.max_batch_size:
         jobs.enqueue(session, SEAL_TASK, {"tenant_id": str(letter.tenant_id),
                                           "product": letter.product})
-    schedule.ensure_chain(session)
     session.flush()
     return letter
 

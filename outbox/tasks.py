@@ -1,15 +1,19 @@
 """Jobs of the outbox: seal a tenant's product when it reaches the size limit, and the
-self-renewing ``outbox.seal_due`` chain for cut-off times (see :mod:`outbox.schedule`)."""
+periodic ``outbox.seal_due`` that seals what is past a tenant's cut-off time."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from akte.core.context import AppContext
-from akte.core.database import session_scope
+from akte.core.settings import Settings
+from akte.jobs.periodic import periodic
 from akte.jobs.registry import task
-from outbox import batching, schedule
+from outbox import batching
+
+SEAL_DUE_TASK = "outbox.seal_due"
 
 
 @task("outbox.seal")
@@ -18,13 +22,12 @@ def seal(ctx: AppContext, payload: dict[str, Any]) -> None:
     batching.seal(ctx, uuid.UUID(payload["tenant_id"]), payload.get("product"))
 
 
-@task(schedule.SEAL_DUE_TASK)
+def _interval(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.outbox_cutoff_interval_seconds)
+
+
+@periodic(SEAL_DUE_TASK, every=_interval)
 def seal_due(ctx: AppContext, payload: dict[str, Any]) -> None:
-    """Seal what is past its tenant's cut-off, then enqueue the chain's next run."""
-    token = payload.get("token", "")
-    with session_scope(ctx.session_factory) as session:
-        if not schedule.is_current(session, token):
-            return  # a superseded chain ends here
+    """Seal every tenant's letters that are past its cut-off time (once per period, by the
+    scheduler; sealing is safe under concurrency, so a retried run is harmless)."""
     batching.seal_due(ctx)
-    with session_scope(ctx.session_factory) as session:
-        schedule.continue_chain(session, token)

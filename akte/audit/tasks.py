@@ -1,54 +1,41 @@
 """The periodic seal: entries are appended unchained by requests and chained here.
 
-``audit.seal_periodic`` seals, then queues its own next run, so one queued instance keeps
-the chain at most :data:`INTERVAL_SECONDS` behind without cron; each run also anchors the
-new head outside the database (:mod:`akte.audit.anchors`). :func:`ensure_scheduled`
-starts the cycle (at start-up and from ``akte audit verify``); duplicates are harmless
-because sealing is idempotent and serialised by a lock.
+``audit.seal_periodic`` runs once per ``AKTE_AUDIT_SEAL_INTERVAL_SECONDS`` (60 s) through
+the scheduler (:mod:`akte.jobs.scheduler`): the chain stays at most one period behind
+without cron, and each run also anchors the new head outside the database
+(:mod:`akte.audit.anchors`). Sealing is idempotent and serialised by a lock, so a retried
+run is harmless.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from akte.audit import anchors
 from akte.audit import service as audit_service
 from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.core.errors import ServiceUnavailable
-from akte.jobs import repository as jobs
-from akte.jobs.models import Job
-from akte.jobs.registry import task
+from akte.core.settings import Settings
+from akte.jobs.periodic import periodic
 
 log = logging.getLogger("akte.audit")
 PERIODIC = "audit.seal_periodic"
-INTERVAL_SECONDS = 60
 
 
-def ensure_scheduled(session: Session, delay_seconds: float = 0) -> bool:
-    """Queue the periodic seal unless one is already waiting; ``True`` if queued now."""
-    waiting = session.scalar(
-        select(func.count()).where(Job.kind == PERIODIC, Job.status.in_(["queued", "running"]))
-    )
-    if waiting:
-        return False
-    jobs.enqueue(session, PERIODIC, {}, delay_seconds=delay_seconds)
-    return True
+def _interval(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.audit_seal_interval_seconds)
 
 
-@task(PERIODIC)
+@periodic(PERIODIC, every=_interval)
 def seal_periodically(ctx: AppContext, payload: dict[str, Any]) -> None:
     """Seal and anchor; an unreachable object storage delays the anchor to the next run
-    (the head stays unanchored until then) but never stops the cycle."""
+    (the head stays unanchored until then) but never stops the schedule."""
     with session_scope(ctx.session_factory) as session:
         audit_service.seal(session)
     try:
         anchors.anchor_head(ctx)
     except ServiceUnavailable as exc:
         log.warning("audit anchor not written: %s", exc.detail)
-    with session_scope(ctx.session_factory) as session:
-        jobs.enqueue(session, PERIODIC, {}, delay_seconds=INTERVAL_SECONDS)

@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     scrub_interval_seconds: float = Field(default=3600.0, ge=0)
     #: Blobs one periodic run re-hashes (least recently verified first).
     scrub_blobs_per_run: int = Field(default=500, ge=1)
+    #: Seconds between periodic audit seals (chain new entries, anchor the head).
+    audit_seal_interval_seconds: float = Field(default=60.0, gt=0)
+    #: Seconds between checks for tenants past an outbox cut-off time.
+    outbox_cutoff_interval_seconds: float = Field(default=60.0, gt=0)
+    #: Seconds between runs of the queue pruning (``jobs.prune``); 0 switches it off.
+    job_prune_interval_seconds: float = Field(default=3600.0, ge=0)
+    #: Days a ``done`` job is kept before ``jobs.prune`` deletes it; ``dead`` jobs are kept
+    #: until someone retries them (``akte jobs --retry``) and they finish.
+    job_keep_done_days: float = Field(default=7.0, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akte.core.database import Base, BigIntPK, UTCDateTime, utcnow
@@ -20,7 +20,10 @@ from akte.core.database import Base, BigIntPK, UTCDateTime, utcnow
 
 class Job(Base):
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_claim", "status", "run_after"),)
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "run_after"),
+        Index("ix_jobs_finished", "status", "finished_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(100))
@@ -35,3 +38,23 @@ class Job(Base):
     outage_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JobSchedule(Base):
+    """When a periodic task (:mod:`akte.jobs.periodic`) is next due.
+
+    One row per task name. A worker that finds the row due takes it with ``FOR UPDATE SKIP
+    LOCKED``, queues one job for the current period and moves ``next_run_at`` to the next
+    period boundary in the same transaction, so each period is queued exactly once however
+    many workers look at the same moment.
+    """
+
+    __tablename__ = "job_schedules"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The job queued for the last period; while it is queued or running, a new period is
+    #: skipped rather than stacked behind it.
+    last_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: Start of the last period taken; an earlier or equal one is never queued again.
+    last_period: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,10 +8,10 @@ harmless there too.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from akte.core.database import utcnow
@@ -161,3 +161,23 @@ def list_jobs(session: Session, *, status: str | None = None, kind: str | None =
     if kind:
         stmt = stmt.where(Job.kind == kind)
     return stmt
+
+
+def prune_done(session: Session, *, finished_before: datetime, batch: int) -> int:
+    """Delete up to ``batch`` ``done`` jobs finished before the cut-off; how many went.
+
+    ``dead`` jobs are never pruned: they wait for someone to look at them (retry). Rows are
+    picked by id in index order (``ix_jobs_finished``), so each batch is a short statement
+    and the caller commits between batches.
+    """
+    ids = list(session.scalars(
+        select(Job.id)
+        .where(Job.status == "done", Job.finished_at < finished_before)
+        .order_by(Job.id)
+        .limit(batch)
+    ))
+    if not ids:
+        return 0
+    session.execute(delete(Job).where(Job.id.in_(ids), Job.status == "done")
+                    .execution_options(synchronize_session=False))
+    return len(ids)

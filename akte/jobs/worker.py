@@ -12,6 +12,10 @@ An outage (:func:`akte.jobs.transient.is_transient`) is retried for
 ``AKTE_JOB_OUTAGE_SECONDS`` without using up attempts. When a job is given up as ``dead``,
 its kind's :func:`~akte.jobs.registry.on_dead` hook runs in the same transaction, so the
 document it was processing moves to ``failed`` with a reason instead of waiting for ever.
+
+Between jobs, at most once per ``AKTE_WORKER_POLL_SECONDS``, the loop also ticks the
+scheduler (:mod:`akte.jobs.scheduler`), which queues each periodic task once per period
+however many workers tick.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 
 from sqlalchemy.orm import Session
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
-from akte.jobs import repository
+from akte.jobs import repository, scheduler
 from akte.jobs.models import Job
 from akte.jobs.registry import (
     JobDeath,
@@ -109,11 +114,25 @@ def run_until_idle(ctx: AppContext, max_jobs: int = 100_000) -> int:
     return ran
 
 
+def tick(ctx: AppContext) -> list[scheduler.Queued]:
+    """Queue the periodic tasks that are due (one transaction)."""
+    with session_scope(ctx.session_factory) as session:
+        queued = scheduler.tick(session, ctx.settings)
+    for item in queued:
+        log.info("periodic %s queued for %s%s", item.name, item.period.isoformat(),
+                 "" if item.job_id else " skipped: the previous run is still pending")
+    return queued
+
+
 def run_forever(ctx: AppContext, stop: threading.Event) -> None:
     worker_id = worker_name()
     log.info("worker %s started", worker_id)
+    next_tick = 0.0
     while not stop.is_set():
         try:
+            if time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + ctx.settings.worker_poll_seconds
+                tick(ctx)
             busy = run_one(ctx, worker_id)
         except Exception:  # database briefly unreachable: wait, then try again
             log.exception("worker %s could not reach the queue", worker_id)

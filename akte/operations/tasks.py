@@ -1,41 +1,31 @@
 """The periodic scrub: a bounded slice of the blob store re-hashed every interval.
 
 ``operations.scrub`` re-hashes ``AKTE_SCRUB_BLOBS_PER_RUN`` blobs (least recently verified
-first) at ``AKTE_SCRUB_RATE_MB_S``, logs each finding with what to do, then queues its own
-next run after ``AKTE_SCRUB_INTERVAL_SECONDS``; one queued instance is kept by
-:func:`ensure_scheduled` (at start-up). An interval of 0 switches it off.
+first) at ``AKTE_SCRUB_RATE_MB_S`` and logs each finding with what to do. The scheduler
+(:mod:`akte.jobs.scheduler`) queues it once per ``AKTE_SCRUB_INTERVAL_SECONDS``, the first
+time one interval after the schedule is created, so a first start never begins with a full
+read of the store. An interval of 0 switches it off.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from akte.core.context import AppContext
-from akte.core.database import session_scope
-from akte.jobs import repository as jobs
-from akte.jobs.models import Job
-from akte.jobs.registry import task
+from akte.core.settings import Settings
+from akte.jobs.periodic import periodic
 
 PERIODIC = "operations.scrub"
 log = logging.getLogger("akte.scrub")
 
 
-def ensure_scheduled(session: Session, delay_seconds: float) -> bool:
-    """Queue the periodic scrub unless one is already waiting; ``True`` if queued now."""
-    waiting = session.scalar(
-        select(func.count()).where(Job.kind == PERIODIC, Job.status.in_(["queued", "running"]))
-    )
-    if waiting:
-        return False
-    jobs.enqueue(session, PERIODIC, {}, delay_seconds=delay_seconds)
-    return True
+def _interval(settings: Settings) -> timedelta | None:
+    return timedelta(seconds=settings.scrub_interval_seconds) or None
 
 
-@task(PERIODIC)
+@periodic(PERIODIC, every=_interval, start="next")
 def scrub_periodically(ctx: AppContext, payload: dict[str, Any]) -> None:
     from akte.operations.scrub import scrub
 
@@ -45,6 +35,3 @@ def scrub_periodically(ctx: AppContext, payload: dict[str, Any]) -> None:
              report.bytes_read / 1e6, report.mb_per_second, len(report.findings))
     for finding in report.findings:
         log.error("scrub: %s", finding.advice())
-    if settings.scrub_interval_seconds:
-        with session_scope(ctx.session_factory) as session:
-            jobs.enqueue(session, PERIODIC, {}, delay_seconds=settings.scrub_interval_seconds)

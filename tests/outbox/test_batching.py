@@ -6,16 +6,18 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from akte.core.database import session_scope
-from akte.jobs.models import Job
+from akte.jobs import scheduler
+from akte.jobs.models import Job, JobSchedule
 from akte.jobs.worker import run_one
-from outbox import batching, schedule
+from outbox import batching
 from outbox import settings as outbox_settings
 from outbox.calendar import last_cutoff, legal_delivery_date
-from outbox.models import Batch, BatchItem, Letter, Schedule
+from outbox.models import Batch, BatchItem, Letter
+from outbox.tasks import SEAL_DUE_TASK
 from tests.outbox.conftest import make_pdf, upload
 
 
@@ -109,36 +111,24 @@ def test_cutoff_seals_letters_queued_before_it(ctx, client, ow):
     assert count == 1 and results
 
 
-def test_exactly_one_seal_due_chain(ctx):
+def test_cutoff_sealing_is_queued_once_per_period(ctx):
+    """``outbox.seal_due`` is a periodic task: the scheduler queues it once per period and
+    the run queues no successor of its own."""
+    while run_one(ctx, kinds=[SEAL_DUE_TASK]):  # what earlier tests left queued
+        pass
     with session_scope(ctx.session_factory) as session:
-        schedule.ensure_chain(session)
+        scheduler.tick(session, ctx.settings)
+        session.execute(update(JobSchedule).where(JobSchedule.name == SEAL_DUE_TASK)
+                        .values(next_run_at=datetime.now(UTC)))
     with session_scope(ctx.session_factory) as session:
-        assert schedule.ensure_chain(session) is False  # a live chain exists
-        row = session.get(Schedule, schedule.CHAIN)
-        job = session.get(Job, row.job_id)
-        token = row.token
-        job.run_after = datetime.now(UTC) - timedelta(seconds=1)
-    assert run_one(ctx, kinds=[schedule.SEAL_DUE_TASK])
+        queued = [q for q in scheduler.tick(session, ctx.settings) if q.name == SEAL_DUE_TASK]
+        again = [q for q in scheduler.tick(session, ctx.settings) if q.name == SEAL_DUE_TASK]
+    assert len(queued) == 1 and queued[0].job_id and not again
+    assert run_one(ctx, kinds=[SEAL_DUE_TASK])
     with session_scope(ctx.session_factory) as session:
-        row = session.get(Schedule, schedule.CHAIN)
-        assert row.token != token
-        live = session.scalars(select(Job).where(Job.kind == schedule.SEAL_DUE_TASK,
-                                                 Job.status == "queued")).all()
-        assert [j.id for j in live] == [row.job_id]
-        assert live[0].run_after > datetime.now(UTC)
-        # a job of a superseded chain ends without a successor
-        stale = Job(kind=schedule.SEAL_DUE_TASK, payload={"token": token},
-                    run_after=datetime.now(UTC) - timedelta(seconds=1))
-        session.add(stale)
-    assert run_one(ctx, kinds=[schedule.SEAL_DUE_TASK])
-    with session_scope(ctx.session_factory) as session:
-        live = session.scalars(select(Job).where(Job.kind == schedule.SEAL_DUE_TASK,
-                                                 Job.status == "queued")).all()
-        assert len(live) == 1
-        # a dead chain is restarted by the next ensure_chain
-        live[0].status = "dead"
-        session.flush()
-        assert schedule.ensure_chain(session) is True
+        assert session.get(Job, queued[0].job_id).status == "done"
+        assert not session.scalars(select(Job).where(Job.kind == SEAL_DUE_TASK,
+                                                     Job.status == "queued")).all()
 
 
 def test_legal_delivery_date_four_day_rule():

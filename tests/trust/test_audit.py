@@ -148,24 +148,34 @@ def test_verify_detects_a_removed_entry_and_the_cli_exits_1(ctx, world, monkeypa
     _restore(ctx, snapshot)
 
 
-def test_periodic_seal_chains_new_entries_and_reschedules_itself(ctx, world):
-    from akte.audit.tasks import PERIODIC, ensure_scheduled
-    from akte.jobs.models import Job
-    from akte.jobs.worker import run_until_idle
+def test_periodic_seal_chains_new_entries_once_per_period(ctx, world):
+    from akte.audit.tasks import PERIODIC
+    from akte.core.database import utcnow
+    from akte.jobs import scheduler
+    from akte.jobs.models import Job, JobSchedule
+    from akte.jobs.worker import run_one
 
+    while run_one(ctx, kinds=[PERIODIC]):  # what earlier tests left queued
+        pass
     with session_scope(ctx.session_factory) as session:
+        scheduler.tick(session, ctx.settings)  # the schedule row exists from now on
         audit.record(session, None, "test.periodic", tenant_id=world.tenant_a.id)
-        session.execute(update(Job).where(Job.kind == PERIODIC, Job.status == "queued")
-                        .values(run_after=Job.created_at))
-        ensure_scheduled(session)
-    run_until_idle(ctx)
+        session.execute(update(JobSchedule).where(JobSchedule.name == PERIODIC)
+                        .values(next_run_at=utcnow()))
+    with session_scope(ctx.session_factory) as session:
+        queued = [q for q in scheduler.tick(session, ctx.settings) if q.name == PERIODIC]
+        assert len(queued) == 1 and queued[0].job_id
+        assert not [q for q in scheduler.tick(session, ctx.settings) if q.name == PERIODIC]
+    assert run_one(ctx, kinds=[PERIODIC])
     with session_scope(ctx.session_factory) as session:
         entry = session.scalar(select(AuditEntry).where(
             AuditEntry.tenant_id == world.tenant_a.id, AuditEntry.action == "test.periodic"))
         assert entry.seq is not None and entry.hash
+        assert session.get(Job, queued[0].job_id).status == "done"
         waiting = session.scalars(select(Job).where(Job.kind == PERIODIC,
                                                     Job.status == "queued")).all()
-        assert waiting, "the periodic seal must queue its next run"
+        assert not waiting, "only the scheduler queues the next run"
+        assert session.get(JobSchedule, PERIODIC).next_run_at > utcnow()
 
 
 def test_refused_access_is_on_the_record(client, world):

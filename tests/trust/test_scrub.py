@@ -17,7 +17,8 @@ from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
 from akte.core.storage.base import blob_key
 from akte.core.storage.digests import BlobDigest
-from akte.jobs.models import Job
+from akte.jobs import scheduler
+from akte.jobs.models import Job, JobSchedule
 from akte.jobs.worker import run_one
 from akte.operations.scrub import MB, Throttle, scrub
 from akte.operations.tasks import PERIODIC
@@ -123,21 +124,23 @@ def test_scrub_command_prints_what_to_do_and_exits_1(ctx, client, world):
     assert fine.exit_code == 0 and "restored 1" in fine.output
 
 
-def test_periodic_scrub_runs_and_requeues_itself(ctx, client, world):
+def test_periodic_scrub_runs_once_per_period(ctx, client, world):
     data = unique_pdf("periodic")
     doc = upload(client, world, data)
     corrupt_blob(ctx, doc["sha256"], data[:10])
     _oldest_first(ctx, doc["sha256"])
     with session_scope(ctx.session_factory) as session:
-        queued = session.scalars(select(Job).where(Job.kind == PERIODIC,
-                                                   Job.status == "queued")).all()
-        assert queued, "start-up schedules the periodic scrub"
-        session.execute(update(Job).where(Job.kind == PERIODIC, Job.status == "queued")
-                        .values(run_after=utcnow()))
+        assert not [q for q in scheduler.tick(session, ctx.settings) if q.name == PERIODIC], \
+            "a new schedule waits one interval before the first scrub"
+        session.execute(update(JobSchedule).where(JobSchedule.name == PERIODIC)
+                        .values(next_run_at=utcnow()))
+    with session_scope(ctx.session_factory) as session:
+        [queued] = [q for q in scheduler.tick(session, ctx.settings) if q.name == PERIODIC]
     assert run_one(ctx, kinds=[PERIODIC])
     assert _row(ctx, doc["sha256"]).damaged_at is not None
     with session_scope(ctx.session_factory) as session:
-        [next_run] = session.scalars(select(Job).where(Job.kind == PERIODIC,
-                                                       Job.status == "queued")).all()
-        assert next_run.run_after > utcnow()
+        assert session.get(Job, queued.job_id).status == "done"
+        assert not session.scalars(select(Job).where(Job.kind == PERIODIC,
+                                                     Job.status == "queued")).all()
+        assert session.get(JobSchedule, PERIODIC).next_run_at > utcnow()
     corrupt_blob(ctx, doc["sha256"], data)
