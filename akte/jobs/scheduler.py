@@ -68,6 +68,7 @@ def tick(session: Session, settings: Settings, *, now: datetime | None = None) -
         )))
         .order_by(JobSchedule.name)
         .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)  # the locked row, not a cached copy
     ).all()
     done = []
     for row in due:

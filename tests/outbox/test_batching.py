@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from akte.core.database import session_scope
@@ -117,12 +117,13 @@ def test_cutoff_sealing_is_queued_once_per_period(ctx):
     while run_one(ctx, kinds=[SEAL_DUE_TASK]):  # what earlier tests left queued
         pass
     with session_scope(ctx.session_factory) as session:
-        scheduler.tick(session, ctx.settings)
-        session.execute(update(JobSchedule).where(JobSchedule.name == SEAL_DUE_TASK)
-                        .values(next_run_at=datetime.now(UTC)))
-    with session_scope(ctx.session_factory) as session:
-        queued = [q for q in scheduler.tick(session, ctx.settings) if q.name == SEAL_DUE_TASK]
-        again = [q for q in scheduler.tick(session, ctx.settings) if q.name == SEAL_DUE_TASK]
+        # a period no earlier tick on this shared database has taken
+        row = session.get(JobSchedule, SEAL_DUE_TASK)
+        later = max(datetime.now(UTC), row.next_run_at) if row else datetime.now(UTC)
+        queued = [q for q in scheduler.tick(session, ctx.settings, now=later)
+                  if q.name == SEAL_DUE_TASK]
+        again = [q for q in scheduler.tick(session, ctx.settings, now=later)
+                 if q.name == SEAL_DUE_TASK]
     assert len(queued) == 1 and queued[0].job_id and not again
     assert run_one(ctx, kinds=[SEAL_DUE_TASK])
     with session_scope(ctx.session_factory) as session:
