@@ -23,6 +23,7 @@ the next tick queues one run and moves on.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -51,11 +52,14 @@ class Queued:
     job_id: int | None  # None: skipped, the previous period's job is still pending
 
 
-def tick(session: Session, settings: Settings, *, now: datetime | None = None) -> list[Queued]:
-    """Queue the due periodic tasks in the caller's transaction; what was due, in order."""
+def tick(session: Session, settings: Settings, *, now: datetime | None = None,
+         names: Collection[str] | None = None) -> list[Queued]:
+    """Queue the due periodic tasks (all, or those in ``names``) in the caller's
+    transaction; what was due, in order."""
     now = now or utcnow()
     enabled = {p.name: (p, every) for p in periodic_tasks()
-               if (every := p.interval(settings)) is not None}
+               if (names is None or p.name in names)
+               and (every := p.interval(settings)) is not None}
     if not enabled:
         return []
     _create_missing(session, enabled, now)

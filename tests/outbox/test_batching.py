@@ -120,10 +120,8 @@ def test_cutoff_sealing_is_queued_once_per_period(ctx):
         # a period no earlier tick on this shared database has taken
         row = session.get(JobSchedule, SEAL_DUE_TASK)
         later = max(datetime.now(UTC), row.next_run_at) if row else datetime.now(UTC)
-        queued = [q for q in scheduler.tick(session, ctx.settings, now=later)
-                  if q.name == SEAL_DUE_TASK]
-        again = [q for q in scheduler.tick(session, ctx.settings, now=later)
-                 if q.name == SEAL_DUE_TASK]
+        queued = scheduler.tick(session, ctx.settings, now=later, names=[SEAL_DUE_TASK])
+        again = scheduler.tick(session, ctx.settings, now=later, names=[SEAL_DUE_TASK])
     assert len(queued) == 1 and queued[0].job_id and not again
     assert run_one(ctx, kinds=[SEAL_DUE_TASK])
     with session_scope(ctx.session_factory) as session:

@@ -163,11 +163,9 @@ def test_periodic_seal_chains_new_entries_once_per_period(ctx, world):
         # a period no earlier tick on this shared database has taken
         row = session.get(JobSchedule, PERIODIC)
         later = max(utcnow(), row.next_run_at) if row else utcnow()
-        queued = [q for q in scheduler.tick(session, ctx.settings, now=later)
-                  if q.name == PERIODIC]
+        queued = scheduler.tick(session, ctx.settings, now=later, names=[PERIODIC])
         assert len(queued) == 1 and queued[0].job_id
-        assert not [q for q in scheduler.tick(session, ctx.settings, now=later)
-                    if q.name == PERIODIC]
+        assert scheduler.tick(session, ctx.settings, now=later, names=[PERIODIC]) == []
     assert run_one(ctx, kinds=[PERIODIC])
     with session_scope(ctx.session_factory) as session:
         entry = session.scalar(select(AuditEntry).where(

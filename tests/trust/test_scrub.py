@@ -130,12 +130,12 @@ def test_periodic_scrub_runs_once_per_period(ctx, client, world):
     corrupt_blob(ctx, doc["sha256"], data[:10])
     _oldest_first(ctx, doc["sha256"])
     with session_scope(ctx.session_factory) as session:
-        assert not [q for q in scheduler.tick(session, ctx.settings) if q.name == PERIODIC], \
+        assert scheduler.tick(session, ctx.settings, names=[PERIODIC]) == [], \
             "a new schedule waits one interval before the first scrub"
         session.execute(update(JobSchedule).where(JobSchedule.name == PERIODIC)
                         .values(next_run_at=utcnow()))
     with session_scope(ctx.session_factory) as session:
-        [queued] = [q for q in scheduler.tick(session, ctx.settings) if q.name == PERIODIC]
+        [queued] = scheduler.tick(session, ctx.settings, names=[PERIODIC])
     assert run_one(ctx, kinds=[PERIODIC])
     assert _row(ctx, doc["sha256"]).damaged_at is not None
     with session_scope(ctx.session_factory) as session:
