@@ -3,8 +3,8 @@
 ``operations.scrub`` re-hashes ``AKTE_SCRUB_BLOBS_PER_RUN`` blobs (least recently verified
 first) at ``AKTE_SCRUB_RATE_MB_S`` and logs each finding with what to do. The scheduler
 (:mod:`akte.jobs.scheduler`) queues it once per ``AKTE_SCRUB_INTERVAL_SECONDS``, the first
-time one interval after the schedule is created, so a first start never begins with a full
-read of the store. An interval of 0 switches it off.
+time at the period boundary after the schedule is created, so a first start never begins
+with a read of the store (and, the schedule being a row, neither does a restart). An interval of 0 switches it off.
 """
 
 from __future__ import annotations
