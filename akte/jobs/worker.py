@@ -119,8 +119,11 @@ def tick(ctx: AppContext) -> list[scheduler.Queued]:
     with session_scope(ctx.session_factory) as session:
         queued = scheduler.tick(session, ctx.settings)
     for item in queued:
-        log.info("periodic %s queued for %s%s", item.name, item.period.isoformat(),
-                 "" if item.job_id else " skipped: the previous run is still pending")
+        if item.job_id:
+            log.info("periodic %s queued for %s", item.name, item.period.isoformat())
+        else:
+            log.info("periodic %s: period %s skipped, the previous run is still pending",
+                     item.name, item.period.isoformat())
     return queued
 
 

@@ -167,11 +167,12 @@ def test_pruning_deletes_old_finished_jobs_and_keeps_dead_ones(ctx):
     assert left == {ids["recent"], ids["dead"], ids["queued"]}
 
 
-def _start_worker(env: dict[str, str], cwd: Path) -> subprocess.Popen:
+def _start_worker(env: dict[str, str], cwd: Path, n: int) -> subprocess.Popen:
+    """A worker logging to a file: an unread pipe fills up and then blocks the worker."""
     akte = Path(sys.executable).with_name("akte")
-    return subprocess.Popen([str(akte), "worker", "--processes", "1"], env=env, cwd=cwd,
-                            start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    with open(cwd / f"worker-{n}.log", "wb") as log:
+        return subprocess.Popen([str(akte), "worker", "--processes", "1"], env=env, cwd=cwd,
+                                start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -194,14 +195,15 @@ def test_real_workers_run_each_task_once_per_period(ctx, tmp_path):
            "AKTE_JOB_PRUNE_INTERVAL_SECONDS": str(PERIOD),
            "AKTE_OUTBOX_CUTOFF_INTERVAL_SECONDS": str(PERIOD)}
     started = utcnow()
-    workers = [_start_worker(env, tmp_path) for _ in range(count)]
+    workers = [_start_worker(env, tmp_path, n) for n in range(count)]
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             runs = _runs_since(ctx, started)
             if all(len(runs[kind]) >= 4 for kind in KINDS):
                 break
-            assert all(w.poll() is None for w in workers), workers[0].stderr.read()
+            assert all(w.poll() is None for w in workers), \
+                (tmp_path / "worker-0.log").read_text()[-3000:]
             time.sleep(0.5)
         else:
             pytest.fail(f"periodic runs did not happen: {dict(runs)}")
