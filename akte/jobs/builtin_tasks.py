@@ -49,6 +49,7 @@ def prune(ctx: AppContext, *, batch: int = PRUNE_BATCH) -> int:
         if deleted < batch:
             break
     if total:
-        log.info("pruned %d finished job(s) older than %g day(s)", total,
-                 ctx.settings.job_keep_done_days)
+        log.info(
+            "pruned %d finished job(s) older than %g day(s)", total, ctx.settings.job_keep_done_days
+        )
     return total

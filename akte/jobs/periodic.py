@@ -58,8 +58,11 @@ def periodic(
     def register(fn: TaskHandler) -> TaskHandler:
         def run(ctx: AppContext, payload: dict[str, Any]) -> None:
             if "period" not in payload:
-                log.info("%s job without a period ignored: queued by the old self-"
-                         "rescheduling code, the scheduler queues it now", name)
+                log.info(
+                    "%s job without a period ignored: queued by the old self-"
+                    "rescheduling code, the scheduler queues it now",
+                    name,
+                )
                 return
             fn(ctx, payload)
 

@@ -52,24 +52,35 @@ class Queued:
     job_id: int | None  # None: skipped, the previous period's job is still pending
 
 
-def tick(session: Session, settings: Settings, *, now: datetime | None = None,
-         names: Collection[str] | None = None) -> list[Queued]:
+def tick(
+    session: Session,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    names: Collection[str] | None = None,
+) -> list[Queued]:
     """Queue the due periodic tasks (all, or those in ``names``) in the caller's
     transaction; what was due, in order."""
     now = now or utcnow()
-    enabled = {p.name: (p, every) for p in periodic_tasks()
-               if (names is None or p.name in names)
-               and (every := p.interval(settings)) is not None}
+    enabled = {
+        p.name: (p, every)
+        for p in periodic_tasks()
+        if (names is None or p.name in names) and (every := p.interval(settings)) is not None
+    }
     if not enabled:
         return []
     _create_missing(session, enabled, now)
     due = session.scalars(
         select(JobSchedule)
-        .where(or_(*(
-            (JobSchedule.name == name)
-            & ((JobSchedule.next_run_at <= now) | (JobSchedule.next_run_at > now + every))
-            for name, (_, every) in sorted(enabled.items())
-        )))
+        .where(
+            or_(
+                *(
+                    (JobSchedule.name == name)
+                    & ((JobSchedule.next_run_at <= now) | (JobSchedule.next_run_at > now + every))
+                    for name, (_, every) in sorted(enabled.items())
+                )
+            )
+        )
         .order_by(JobSchedule.name)
         .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)  # the locked row, not a cached copy
@@ -83,24 +94,26 @@ def tick(session: Session, settings: Settings, *, now: datetime | None = None,
     return done
 
 
-def _create_missing(session: Session, enabled: dict[str, tuple[Periodic, timedelta]],
-                    now: datetime) -> None:
-    known = set(session.scalars(select(JobSchedule.name).where(
-        JobSchedule.name.in_(sorted(enabled)))))
+def _create_missing(
+    session: Session, enabled: dict[str, tuple[Periodic, timedelta]], now: datetime
+) -> None:
+    known = set(
+        session.scalars(select(JobSchedule.name).where(JobSchedule.name.in_(sorted(enabled))))
+    )
     missing = [
-        {"name": name, "next_run_at": now if p.start == "now"
-         else period_start(now, every) + every}
-        for name, (p, every) in sorted(enabled.items()) if name not in known
+        {"name": name, "next_run_at": now if p.start == "now" else period_start(now, every) + every}
+        for name, (p, every) in sorted(enabled.items())
+        if name not in known
     ]
     if not missing:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(JobSchedule).values(missing)
-                    .on_conflict_do_nothing(index_elements=["name"]))
+    session.execute(
+        dialect.insert(JobSchedule).values(missing).on_conflict_do_nothing(index_elements=["name"])
+    )
 
 
-def _take(session: Session, row: JobSchedule, every: timedelta,
-          now: datetime) -> Queued | None:
+def _take(session: Session, row: JobSchedule, every: timedelta, now: datetime) -> Queued | None:
     """Move the row to its next boundary and queue the current period, unless taken.
 
     A period at or before ``last_period`` is never queued again, and ``next_run_at`` never
@@ -130,7 +143,9 @@ def _take(session: Session, row: JobSchedule, every: timedelta,
         return Queued(row.name, period, None)
     job = repository.enqueue(session, row.name, {"period": period.isoformat()})
     session.execute(
-        update(JobSchedule).where(JobSchedule.name == row.name).values(last_job_id=job.id)
+        update(JobSchedule)
+        .where(JobSchedule.name == row.name)
+        .values(last_job_id=job.id)
         .execution_options(synchronize_session=False)
     )
     return Queued(row.name, period, job.id)
@@ -143,8 +158,9 @@ def _pending(session: Session, job_id: int | None) -> bool:
     return status in {"queued", "running"}
 
 
-def schedules(session: Session, settings: Settings) -> list[tuple[Periodic, timedelta | None,
-                                                                   JobSchedule | None]]:
+def schedules(
+    session: Session, settings: Settings
+) -> list[tuple[Periodic, timedelta | None, JobSchedule | None]]:
     """Every periodic task with its period here (``None``: off) and its schedule row."""
     rows = {row.name: row for row in session.scalars(select(JobSchedule))}
     return [(p, p.interval(settings), rows.get(p.name)) for p in periodic_tasks()]

@@ -31,7 +31,12 @@ def scrub_periodically(ctx: AppContext, payload: dict[str, Any]) -> None:
 
     settings = ctx.settings
     report = scrub(ctx, rate_mb_s=settings.scrub_rate_mb_s, limit=settings.scrub_blobs_per_run)
-    log.info("scrubbed %d blob(s), %.1f MB at %.1f MB/s, %d problem(s)", report.checked,
-             report.bytes_read / 1e6, report.mb_per_second, len(report.findings))
+    log.info(
+        "scrubbed %d blob(s), %.1f MB at %.1f MB/s, %d problem(s)",
+        report.checked,
+        report.bytes_read / 1e6,
+        report.mb_per_second,
+        len(report.findings),
+    )
     for finding in report.findings:
         log.error("scrub: %s", finding.advice())

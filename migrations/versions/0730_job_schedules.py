@@ -34,8 +34,7 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.create_index("ix_jobs_finished", ["status", "finished_at"], unique=False)
     jobs = sa.table("jobs", sa.column("kind", sa.String), sa.column("status", sa.String))
-    op.execute(sa.delete(jobs).where(jobs.c.kind.in_(SELF_RESCHEDULING),
-                                     jobs.c.status == "queued"))
+    op.execute(sa.delete(jobs).where(jobs.c.kind.in_(SELF_RESCHEDULING), jobs.c.status == "queued"))
 
 
 def downgrade() -> None:

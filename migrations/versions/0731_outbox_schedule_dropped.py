@@ -21,8 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.drop_table("outbox_schedule")
     jobs = sa.table("jobs", sa.column("kind", sa.String), sa.column("status", sa.String))
-    op.execute(sa.delete(jobs).where(jobs.c.kind == "outbox.seal_due",
-                                     jobs.c.status == "queued"))
+    op.execute(sa.delete(jobs).where(jobs.c.kind == "outbox.seal_due", jobs.c.status == "queued"))
 
 
 def downgrade() -> None:

@@ -134,13 +134,19 @@ def test_a_job_left_by_the_old_self_rescheduling_code_ends_the_old_chain(ctx):
 def test_interval_settings_switch_off_and_shorten(ctx):
     now = T0 + timedelta(hours=2, seconds=1)
     with session_scope(ctx.session_factory) as session:
-        session.execute(update(JobSchedule).where(JobSchedule.name == SCRUB)
-                        .values(next_run_at=now - timedelta(seconds=1)))
+        session.execute(
+            update(JobSchedule)
+            .where(JobSchedule.name == SCRUB)
+            .values(next_run_at=now - timedelta(seconds=1))
+        )
     assert SCRUB not in _tick(ctx, now, scrub_interval_seconds=0)  # off: never queued
     # a long wait (an hour) shortened to 10 s: cut to the next 10 s boundary, then it runs
     with session_scope(ctx.session_factory) as session:
-        session.execute(update(JobSchedule).where(JobSchedule.name == SCRUB)
-                        .values(next_run_at=now + timedelta(hours=1)))
+        session.execute(
+            update(JobSchedule)
+            .where(JobSchedule.name == SCRUB)
+            .values(next_run_at=now + timedelta(hours=1))
+        )
     assert SCRUB not in _tick(ctx, now, scrub_interval_seconds=10)
     with ctx.session_factory() as session:
         assert session.get(JobSchedule, SCRUB).next_run_at == now + timedelta(seconds=9)
@@ -154,9 +160,14 @@ def test_pruning_deletes_old_finished_jobs_and_keeps_dead_ones(ctx):
     old = utcnow() - timedelta(days=ctx.settings.job_keep_done_days + 1)
     with session_scope(ctx.session_factory) as session:
         ids = {}
-        for name, status, finished in [("old1", "done", old), ("old2", "done", old),
-                                       ("old3", "done", old), ("recent", "done", utcnow()),
-                                       ("dead", "dead", old), ("queued", "queued", None)]:
+        for name, status, finished in [
+            ("old1", "done", old),
+            ("old2", "done", old),
+            ("old3", "done", old),
+            ("recent", "done", utcnow()),
+            ("dead", "dead", old),
+            ("queued", "queued", None),
+        ]:
             job = repository.enqueue(session, "test.prune_me", {"name": name})
             job.status, job.finished_at = status, finished
             ids[name] = job.id
@@ -171,8 +182,14 @@ def _start_worker(env: dict[str, str], cwd: Path, n: int) -> subprocess.Popen:
     """A worker logging to a file: an unread pipe fills up and then blocks the worker."""
     akte = Path(sys.executable).with_name("akte")
     with open(cwd / f"worker-{n}.log", "wb") as log:
-        return subprocess.Popen([str(akte), "worker", "--processes", "1"], env=env, cwd=cwd,
-                                start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [str(akte), "worker", "--processes", "1"],
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -189,11 +206,15 @@ def test_real_workers_run_each_task_once_per_period(ctx, tmp_path):
     """Three ``akte worker`` processes started together on PostgreSQL (one on SQLite, which
     has a single writer) with two-second periods: every period runs once, never twice."""
     count = 1 if ctx.settings.is_sqlite else 3
-    env = {**os.environ, **cli_env(ctx), "AKTE_WORKER_POLL_SECONDS": "0.2",
-           "AKTE_AUDIT_SEAL_INTERVAL_SECONDS": str(PERIOD),
-           "AKTE_SCRUB_INTERVAL_SECONDS": str(PERIOD),
-           "AKTE_JOB_PRUNE_INTERVAL_SECONDS": str(PERIOD),
-           "AKTE_OUTBOX_CUTOFF_INTERVAL_SECONDS": str(PERIOD)}
+    env = {
+        **os.environ,
+        **cli_env(ctx),
+        "AKTE_WORKER_POLL_SECONDS": "0.2",
+        "AKTE_AUDIT_SEAL_INTERVAL_SECONDS": str(PERIOD),
+        "AKTE_SCRUB_INTERVAL_SECONDS": str(PERIOD),
+        "AKTE_JOB_PRUNE_INTERVAL_SECONDS": str(PERIOD),
+        "AKTE_OUTBOX_CUTOFF_INTERVAL_SECONDS": str(PERIOD),
+    }
     started = utcnow()
     workers = [_start_worker(env, tmp_path, n) for n in range(count)]
     try:
@@ -202,8 +223,9 @@ def test_real_workers_run_each_task_once_per_period(ctx, tmp_path):
             runs = _runs_since(ctx, started)
             if all(len(runs[kind]) >= 4 for kind in KINDS):
                 break
-            assert all(w.poll() is None for w in workers), \
-                (tmp_path / "worker-0.log").read_text()[-3000:]
+            assert all(w.poll() is None for w in workers), (tmp_path / "worker-0.log").read_text()[
+                -3000:
+            ]
             time.sleep(0.5)
         else:
             pytest.fail(f"periodic runs did not happen: {dict(runs)}")
@@ -219,15 +241,21 @@ def test_real_workers_run_each_task_once_per_period(ctx, tmp_path):
         holders = {holder.split(":")[1] for kind in KINDS for _, holder in runs[kind]}
         assert len(holders) >= 2
     with ctx.session_factory() as session:
-        stuck = session.scalar(select(func.count()).where(
-            Job.kind.in_(KINDS), Job.created_at >= started, Job.status == "dead"))
+        stuck = session.scalar(
+            select(func.count()).where(
+                Job.kind.in_(KINDS), Job.created_at >= started, Job.status == "dead"
+            )
+        )
     assert stuck == 0
 
 
 def _runs_since(ctx: AppContext, started: datetime) -> dict[str, list[tuple[str, str]]]:
     with ctx.session_factory() as session:
-        rows = session.execute(select(Job.kind, Job.payload, Job.locked_by).where(
-            Job.kind.in_(KINDS), Job.created_at >= started, Job.status == "done")).all()
+        rows = session.execute(
+            select(Job.kind, Job.payload, Job.locked_by).where(
+                Job.kind.in_(KINDS), Job.created_at >= started, Job.status == "done"
+            )
+        ).all()
     runs: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
     for kind, payload, holder in rows:
         runs[kind].append((payload["period"], holder or ""))
