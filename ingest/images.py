@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -55,8 +56,22 @@ def normalise(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def iter_pages(path: Path, limits: Limits) -> Iterator[tuple[Image.Image, int]]:
-    """Yield each page (frame) decoded, normalised and upright, with its resolution."""
+@dataclass
+class RasterPage:
+    """One frame: decoded (``image``) or, if only this frame is broken or too large, the
+    reason (``problem``); the file's other frames are still read."""
+
+    page_no: int
+    image: Image.Image | None
+    dpi: int
+    problem: str | None = None
+
+
+def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
+    """Yield each page (frame) decoded, normalised and upright, with its resolution.
+
+    A file that cannot be opened at all raises :class:`ProcessingFailed`; a single frame
+    that cannot be decoded, or exceeds the pixel limit, is yielded with its ``problem``."""
     Image.MAX_IMAGE_PIXELS = limits.max_pixels
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -84,13 +99,17 @@ def iter_pages(path: Path, limits: Limits) -> Iterator[tuple[Image.Image, int]]:
                     dpi = _dpi_of(image)
                     page = ImageOps.exif_transpose(image) if index == 0 else image.copy()
                     page = normalise(page)
-                except ProcessingFailed:
-                    raise
+                except ProcessingFailed as exc:
+                    yield RasterPage(page_no, None, DEFAULT_DPI, str(exc))
+                    continue
                 except _DECODE_ERRORS as exc:
-                    raise ProcessingFailed(
-                        _describe(exc, f"page {page_no} of the image could not be read")
-                    ) from exc
-                yield page, dpi
+                    if frames == 1:  # the whole file: say so as for an unopenable one
+                        raise ProcessingFailed(
+                            _describe(exc, "the image file is damaged")) from exc
+                    yield RasterPage(page_no, None, DEFAULT_DPI, _describe(
+                        exc, f"page {page_no} of the image could not be read"))
+                    continue
+                yield RasterPage(page_no, page, dpi)
 
 
 def _describe(exc: BaseException, fallback: str) -> str:

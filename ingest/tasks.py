@@ -149,7 +149,8 @@ def _record_success(ctx: AppContext, document_id: uuid.UUID, version_no: int,
         session.execute(delete(DocumentPage).where(DocumentPage.version_id == version.id))
         session.add_all(
             DocumentPage(version_id=version.id, page_no=page.page_no, text=page.text,
-                         method=page.method, confidence=page.confidence)
+                         method=page.method, confidence=page.confidence,
+                         problem=(page.problem or "")[:500] or None)
             for page in processed.pages
         )
         version.page_count = processed.page_count
@@ -157,7 +158,7 @@ def _record_success(ctx: AppContext, document_id: uuid.UUID, version_no: int,
         version.thumbnail_sha256 = thumbnail_sha256
         if document.current_version == version_no:
             document.status = DocumentStatus.ready
-            document.status_reason = None
+            document.status_reason = processed.summary()  # "ready with problems: page 2 …"
         session.flush()
         events.document_changed(session, document_id)
 
