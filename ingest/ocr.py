@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ingest.images import deskew, rotate
+from ingest.images import deskew, despeckle, rotate
 from ingest.limits import Limits, ProcessingFailed
 
 #: Below this mean word confidence (0–100) or word count, orientation is checked.
@@ -152,7 +152,7 @@ def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
              limits: Limits) -> OcrPage:
     """Recognise one page image; safe to call from several threads at once."""
     base = workdir / f"page-{page_no:05d}"
-    image, skew = deskew(image)
+    image, skew = deskew(despeckle(image))
     text, words, pdf_path = _recognise(image, base, dpi, page_no, limits)
     rotated = 0
     if words.looks_wrong():
