@@ -13,6 +13,8 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from akte.core.context import AppContext
+from akte.core.database import session_scope
+from akte.tenants.models import Tenant
 from ingest import pdf
 from ingest.deliveries.checks import Rejection, count_pages
 from ingest.limits import Limits
@@ -116,3 +118,32 @@ def test_import_and_upload_give_one_verdict_for_a_protected_pdf(
     assert response.status_code == 404
     assert response.json()["error"] == "processing_failed"
     assert "password-protected" in response.json()["detail"]
+
+
+def test_ocr_languages_are_a_tenant_option_of_installed_languages(
+        ctx: AppContext, client: TestClient, world: World) -> None:
+    headers = world.headers["admin_a"]
+    response = client.patch("/api/v1/tenants/current/options", headers=headers,
+                            json={"ocr_languages": ["deu", "klingon"]})
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_option"
+    assert "klingon" in response.json()["detail"] and "deu" in response.json()["detail"]
+    response = client.patch("/api/v1/tenants/current/options", headers=headers,
+                            json={"ocr_languages": ["deu", "eng"]})
+    assert response.status_code == 200, response.text
+    assert response.json()["ocr_languages"] == ["deu", "eng"]
+
+
+def test_a_language_missing_on_the_worker_is_said_not_silently_skipped(
+        ctx: AppContext, world: World) -> None:
+    """Set on a host that has Turkish; this worker has not: read in German, and say so."""
+    with session_scope(ctx.session_factory) as session:
+        tenant = session.get(Tenant, world.tenant_a.id)
+        tenant.options = {**(tenant.options or {}), "ocr_languages": ["deu", "tur"]}
+    document_id = add_document(ctx, world, samples.png_bytes(samples.render_lines(NOTICE)),
+                               "scan.png")
+    process(ctx)
+    document, _, pages = load(ctx, document_id)
+    assert document.status == "ready"
+    assert "tur not installed" in document.status_reason
+    assert cer(" ".join(NOTICE), pages[0].text) < 0.05
