@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,27 @@ def _make_reproducible(path: Path) -> None:
         return whole[:start] + digest + b"><" + digest + whole[end:]
 
     path.write_bytes(_FILE_ID.sub(_stamp, data))
+
+
+def placeholder(page_no: int, problem: str, workdir: Path) -> pdfium.PdfDocument:
+    """An A4 page that stands in the archive for a page that could not be processed, so
+    archive page N is still original page N; it says why and that the original is kept."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    dpi = 100
+    image = Image.new("L", (827, 1169), 255)  # A4 at 100 dpi
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=22)
+    lines = [f"Seite {page_no} konnte nicht verarbeitet werden.", ""]
+    lines += textwrap.wrap(problem, 60)[:12]
+    lines += ["", "Das Original ist unverändert gespeichert und kann", "heruntergeladen werden."]
+    y = 120
+    for line in lines:
+        draw.text((80, y), line, fill=0, font=font)
+        y += 34
+    path = workdir / f"placeholder-{page_no:05d}.pdf"
+    image.save(path, "PDF", resolution=float(dpi))
+    return pdfium.PdfDocument(str(path))
 
 
 def thumbnail(archive_path: Path, width: int) -> bytes:

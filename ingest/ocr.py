@@ -17,6 +17,7 @@ turned result is kept only if it is better, so a wrong guess never makes things 
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 import subprocess
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ingest.images import deskew, rotate
+from ingest.images import deskew, despeckle, rotate
 from ingest.limits import Limits, ProcessingFailed
 
 #: Below this mean word confidence (0–100) or word count, orientation is checked.
@@ -43,6 +44,28 @@ class OcrPage:
     pdf_path: Path
     rotated: int  # quarter turns applied (degrees counter-clockwise)
     skew: float
+
+
+@functools.cache
+def installed_languages() -> frozenset[str]:
+    """The languages Tesseract has traineddata for on this machine (``osd`` excluded)."""
+    try:
+        result = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
+                                timeout=30, check=False, env=_env())
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    lines = (result.stdout + result.stderr).splitlines()
+    return frozenset(line.strip() for line in lines[1:]
+                     if re.fullmatch(r"[a-z]{3}(_[a-z]+)?", line.strip()) and line.strip() != "osd")
+
+
+def choose_languages(wanted: list[str]) -> tuple[str, list[str]]:
+    """The ``-l`` argument for the wanted languages that are installed, and the wanted
+    ones that are not (the document says so instead of being read silently without them).
+    German is the fallback when none of them is installed."""
+    have = installed_languages()
+    usable = [lang for lang in wanted if lang in have] or ["deu"]
+    return "+".join(usable), [lang for lang in wanted if lang not in have]
 
 
 def _env() -> dict[str, str]:
@@ -152,7 +175,7 @@ def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
              limits: Limits) -> OcrPage:
     """Recognise one page image; safe to call from several threads at once."""
     base = workdir / f"page-{page_no:05d}"
-    image, skew = deskew(image)
+    image, skew = deskew(despeckle(image))
     text, words, pdf_path = _recognise(image, base, dpi, page_no, limits)
     rotated = 0
     if words.looks_wrong():

@@ -27,17 +27,31 @@ MIN_TEXT_CHARS = 20
 MIN_CLEAN_RATIO = 0.85
 
 
+#: What a person can do about a PDF that does not open. The same words are used by the
+#: upload's processing and by a contractor's import, so one file gets one verdict.
+PASSWORD_PROTECTED = ("the PDF is password-protected: ask the sender for a copy without "  # noqa: S105
+                      "a password")
+DAMAGED = "the PDF is damaged and cannot be read: ask the sender for a new copy"
+UNREADABLE = "the PDF cannot be opened: ask the sender for a new copy"
+
+
+def describe_open_error(exc: BaseException) -> str:
+    """The reason for a PDF that pdfium refused, in words a person can act on (never the
+    library's own message, which names error codes)."""
+    message = str(exc).lower()
+    if "password" in message:
+        return PASSWORD_PROTECTED
+    if "format" in message or "file" in message or "data" in message:
+        return DAMAGED
+    return UNREADABLE
+
+
 def open_pdf(path: Path) -> pdfium.PdfDocument:
     """Open a PDF or fail with the reason a person can act on."""
     try:
         return pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        message = str(exc).lower()
-        if "password" in message:
-            raise ProcessingFailed("PDF is password-protected") from exc
-        if "format" in message or "file" in message:
-            raise ProcessingFailed("PDF is damaged and cannot be read") from exc
-        raise ProcessingFailed(f"PDF cannot be opened ({exc})") from exc
+        raise ProcessingFailed(describe_open_error(exc)) from exc
 
 
 def page_text(page: pdfium.PdfPage) -> str:
@@ -69,6 +83,12 @@ def usable_text(text: str) -> bool:
         return False
     unclean = sum(len(m) for m in _UNCLEAN.findall(text))
     return (visible - unclean) / visible >= MIN_CLEAN_RATIO
+
+
+def useful_chars(text: str) -> int:
+    """Letters and digits: what a reading contributes to search (the measure by which a
+    short text layer and its OCR reading are compared)."""
+    return sum(1 for c in text if c.isalnum())
 
 
 _SPACE = re.compile(r"\s+")

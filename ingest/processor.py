@@ -33,10 +33,12 @@ from ingest.pdfium_lock import PDFIUM_LOCK
 class PageResult:
     page_no: int
     text: str
-    method: str  # "text-layer" or "ocr"
+    method: str  # "text-layer", "ocr" or "failed"
     confidence: float | None = None
     rotated: int = 0
     skew: float = 0.0
+    #: Why this page could not be processed (``method == "failed"``); the others were.
+    problem: str | None = None
 
 
 @dataclass
@@ -49,6 +51,19 @@ class Processed:
     @property
     def page_count(self) -> int:
         return len(self.pages)
+
+    @property
+    def problems(self) -> list[PageResult]:
+        return [page for page in self.pages if page.method == "failed"]
+
+    def summary(self) -> str | None:
+        """"ready with problems: page 2: …" for the document's status, or ``None``."""
+        failed = self.problems
+        if not failed:
+            return None
+        shown = "; ".join(page.problem or f"page {page.page_no} failed" for page in failed[:5])
+        more = f" (and {len(failed) - 5} more pages)" if len(failed) > 5 else ""
+        return f"ready with problems: {shown}{more}"[:1000]
 
 
 def detect(path: Path) -> str:
@@ -84,18 +99,29 @@ class _OcrPool:
         )
 
     def _raise_failures(self) -> None:
+        """Stops the document for trouble of the machine (disk full, Tesseract missing);
+        a page that cannot be recognised (``ProcessingFailed``) fails only that page."""
         for future in self.futures.values():
-            if future.done() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
+            if future.done():
+                error = future.exception()
+                if error is not None and not isinstance(error, ProcessingFailed):
+                    raise error
 
-    def results(self) -> dict[int, OcrPage]:
-        return {page_no: future.result() for page_no, future in self.futures.items()}
+    def results(self) -> dict[int, OcrPage | ProcessingFailed]:
+        """Each page's reading, or the reason it has none."""
+        wait(list(self.futures.values()))
+        self._raise_failures()
+        return {page_no: future.exception() or future.result()  # type: ignore[misc]
+                for page_no, future in self.futures.items()}
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def process_file(path: Path, workdir: Path, limits: Limits | None = None) -> Processed:
+    """The whole pipeline. A page that cannot be processed is marked failed with its
+    reason and the others go on; only when no page can be processed does the document
+    fail (:class:`ProcessingFailed` with the first pages' reasons)."""
     limits = limits or Limits()
     workdir.mkdir(parents=True, exist_ok=True)
     mime = detect(path)
@@ -113,7 +139,22 @@ def _ocr_result(page: OcrPage) -> PageResult:
     return PageResult(page.page_no, page.text, "ocr", page.confidence, page.rotated, page.skew)
 
 
+def _failed(page_no: int, problem: str) -> PageResult:
+    return PageResult(page_no, "", "failed", problem=problem)
+
+
+def _all_failed(results: list[PageResult]) -> None:
+    """Nothing could be processed: the document fails, with the reason of its pages."""
+    if results and all(page.method == "failed" for page in results):
+        reasons = list(dict.fromkeys(page.problem or "" for page in results))
+        more = f" (and {len(reasons) - 3} more reasons)" if len(reasons) > 3 else ""
+        raise ProcessingFailed("; ".join(reasons[:3]) + more)
+
+
 def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> Processed:
+    """Per page: a usable text layer is kept; every other page is OCR'd. A short or
+    partly unmapped text layer is kept too when OCR reads no more letters and digits
+    from the page than the layer has (a bare "Anlage 3" must not become an empty page)."""
     source = pdf.open_pdf(path)
     opened: list[pdfium.PdfDocument] = []
     try:
@@ -125,32 +166,53 @@ def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> P
                 f"PDF has {count:,} pages, more than the limit of {limits.max_pages:,}"
             )
         text_pages: dict[int, PageResult] = {}
+        layers: dict[int, str] = {}  # short or unclean layers, kept if OCR does no better
+        problems: dict[int, str] = {}
         for index in range(count):
             page_no = index + 1
             try:
                 page = source[index]
-            except pdfium.PdfiumError as exc:
-                raise ProcessingFailed(f"page {page_no} could not be read") from exc
+            except pdfium.PdfiumError:
+                problems[page_no] = f"page {page_no} could not be read (damaged page)"
+                continue
             try:
                 text = pdf.page_text(page)
                 if pdf.usable_text(text):
                     text_pages[page_no] = PageResult(page_no, text.strip(), "text-layer")
-                else:
+                    continue
+                if pdf.useful_chars(text):
+                    layers[page_no] = text.strip()
+                try:
                     dpi = pdf.render_dpi(page, page_no, limits)
                     pool.submit(pdf.render(page, page_no, dpi), page_no, dpi)
+                except ProcessingFailed as exc:
+                    problems[page_no] = str(exc)
             finally:
                 page.close()
         ocr = pool.results()
         sources: list[archive.SourcePage] = []
         results: list[PageResult] = []
         for page_no in range(1, count + 1):
+            reading = ocr.get(page_no)
+            layer = layers.get(page_no)
             if page_no in text_pages:
                 results.append(text_pages[page_no])
-                sources.append(archive.SourcePage(source, page_no - 1))
-            else:
-                results.append(_ocr_result(ocr[page_no]))
-                opened.append(pdfium.PdfDocument(str(ocr[page_no].pdf_path)))
+            elif isinstance(reading, OcrPage) and not (
+                    layer and pdf.useful_chars(layer) >= pdf.useful_chars(reading.text)):
+                results.append(_ocr_result(reading))
+                opened.append(pdfium.PdfDocument(str(reading.pdf_path)))
                 sources.append(archive.SourcePage(opened[-1], 0))
+                continue
+            elif layer:  # OCR read less, or could not run: the layer is the better text
+                results.append(PageResult(page_no, layer, "text-layer"))
+            else:
+                problem = problems.get(page_no) or str(reading)
+                results.append(_failed(page_no, problem))
+                opened.append(archive.placeholder(page_no, problem, workdir))
+                sources.append(archive.SourcePage(opened[-1], 0))
+                continue
+            sources.append(archive.SourcePage(source, page_no - 1))
+        _all_failed(results)
         return _finish("application/pdf", results, sources, workdir, limits)
     finally:
         for doc in opened:
@@ -160,17 +222,31 @@ def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> P
 
 def _process_image(path: Path, mime: str, workdir: Path, limits: Limits,
                    pool: _OcrPool) -> Processed:
+    problems: dict[int, str] = {}
     count = 0
-    for image, dpi in images.iter_pages(path, limits):
-        count += 1
-        pool.submit(image, count, dpi)
+    for raster in images.iter_pages(path, limits):
+        count = raster.page_no
+        if raster.image is None:
+            problems[raster.page_no] = raster.problem or f"page {raster.page_no} failed"
+        else:
+            pool.submit(raster.image, raster.page_no, raster.dpi)
     if count == 0:
         raise ProcessingFailed("the image has no pages")
     ocr = pool.results()
-    opened = [pdfium.PdfDocument(str(ocr[n].pdf_path)) for n in range(1, count + 1)]
+    opened: list[pdfium.PdfDocument] = []
     try:
+        results: list[PageResult] = []
+        for page_no in range(1, count + 1):
+            reading = ocr.get(page_no)
+            if isinstance(reading, OcrPage):
+                results.append(_ocr_result(reading))
+                opened.append(pdfium.PdfDocument(str(reading.pdf_path)))
+            else:
+                problem = problems.get(page_no) or str(reading)
+                results.append(_failed(page_no, problem))
+                opened.append(archive.placeholder(page_no, problem, workdir))
+        _all_failed(results)
         sources = [archive.SourcePage(doc, 0) for doc in opened]
-        results = [_ocr_result(ocr[n]) for n in range(1, count + 1)]
         return _finish(mime, results, sources, workdir, limits)
     finally:
         for doc in opened:

@@ -32,6 +32,7 @@ so no document waits for a job that will never run.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import shutil
@@ -53,8 +54,10 @@ from akte.documents.models import Document, DocumentPage, DocumentStatus
 from akte.jobs.registry import JobDeath, PermanentJobError, on_dead, task
 from akte.jobs.transient import describe_outage, is_transient
 from akte.operations.fsck import original_lost_reason
+from akte.tenants.models import Tenant
 from ingest.lease import kept_alive
 from ingest.limits import Limits, ProcessingFailed
+from ingest.ocr import choose_languages
 from ingest.processor import Processed, process_file
 
 log = logging.getLogger("akte.ingest")
@@ -67,8 +70,23 @@ _TRANSIENT = (ServiceUnavailable, SQLAlchemyError, OSError)
 WORKDIR_FULL_BYTES = 4 * 1024 * 1024
 
 
-def limits_for(ctx: AppContext) -> Limits:
-    return ctx.extensions.get(LIMITS_EXTENSION) or Limits()
+def limits_for(ctx: AppContext, tenant_options: dict[str, Any] | None = None
+               ) -> tuple[Limits, list[str]]:
+    """The limits for one document, with the tenant's OCR languages; also the tenant's
+    languages that this worker has no traineddata for."""
+    limits = ctx.extensions.get(LIMITS_EXTENSION) or Limits()
+    wanted = (tenant_options or {}).get("ocr_languages")
+    if not wanted:
+        return limits, []
+    languages, missing = choose_languages(list(wanted))
+    return dataclasses.replace(limits, languages=languages), missing
+
+
+def _missing_note(missing: list[str], limits: Limits) -> str | None:
+    if not missing:
+        return None
+    return (f"OCR language(s) {', '.join(missing)} not installed on the worker; read with "
+            f"{limits.languages} (install tesseract-ocr-<lang>, then `akte reprocess`)")
 
 
 @task(TASK)
@@ -84,11 +102,13 @@ def process_document(ctx: AppContext, payload: dict[str, Any]) -> None:
             document.status = DocumentStatus.processing
             document.status_reason = None
         sha256 = version.sha256
+        tenant = session.get(Tenant, document.tenant_id)
+        limits, missing = limits_for(ctx, tenant.options if tenant is not None else None)
     with kept_alive(ctx, TASK), tempfile.TemporaryDirectory(prefix="akte-ingest-") as tmp:
         workdir = Path(tmp)
         try:
             original = _fetch_original(ctx, sha256, workdir / "original")
-            processed = process_file(original, workdir / "work", limits_for(ctx))
+            processed = process_file(original, workdir / "work", limits)
             archive = ctx.storage.put_path(processed.archive_path)
             thumbnail = ctx.storage.put_bytes(processed.thumbnail_png)
         except ProcessingFailed as exc:
@@ -108,7 +128,7 @@ def process_document(ctx: AppContext, payload: dict[str, Any]) -> None:
                             f"processing failed unexpectedly ({type(exc).__name__})")
             raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
         _record_success(ctx, document_id, version_no, processed, archive.sha256,
-                        thumbnail.sha256)
+                        thumbnail.sha256, _missing_note(missing, limits))
 
 
 def _disk_full(path: Path) -> bool:
@@ -140,7 +160,8 @@ def _fetch_original(ctx: AppContext, sha256: str, target: Path) -> Path:
 
 
 def _record_success(ctx: AppContext, document_id: uuid.UUID, version_no: int,
-                    processed: Processed, archive_sha256: str, thumbnail_sha256: str) -> None:
+                    processed: Processed, archive_sha256: str, thumbnail_sha256: str,
+                    note: str | None = None) -> None:
     with session_scope(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         version = repository.version(session, document_id, version_no)
@@ -149,7 +170,8 @@ def _record_success(ctx: AppContext, document_id: uuid.UUID, version_no: int,
         session.execute(delete(DocumentPage).where(DocumentPage.version_id == version.id))
         session.add_all(
             DocumentPage(version_id=version.id, page_no=page.page_no, text=page.text,
-                         method=page.method, confidence=page.confidence)
+                         method=page.method, confidence=page.confidence,
+                         problem=(page.problem or "")[:500] or None)
             for page in processed.pages
         )
         version.page_count = processed.page_count
@@ -157,7 +179,10 @@ def _record_success(ctx: AppContext, document_id: uuid.UUID, version_no: int,
         version.thumbnail_sha256 = thumbnail_sha256
         if document.current_version == version_no:
             document.status = DocumentStatus.ready
-            document.status_reason = None
+            problems = processed.summary()  # "ready with problems: page 2 …"
+            if note:
+                problems = f"{problems}; {note}" if problems else f"ready with problems: {note}"
+            document.status_reason = problems
         session.flush()
         events.document_changed(session, document_id)
 

@@ -91,8 +91,10 @@ class DocumentPage(Base):
     )
     page_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     text: Mapped[str] = mapped_column(Text, default="")
-    #: ``text-layer`` or ``ocr``.
+    #: ``text-layer``, ``ocr`` or ``failed`` (this page only; see ``problem``).
     method: Mapped[str] = mapped_column(String(16))
+    #: Why a ``failed`` page could not be processed; the document's other pages were.
+    problem: Mapped[str | None] = mapped_column(String(500))
     confidence: Mapped[float | None] = mapped_column()
     #: :func:`page_digest` of the text, set whenever the text is written through the ORM;
     #: a row whose text no longer matches it is damaged and is not served as if right.

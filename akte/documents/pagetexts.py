@@ -29,13 +29,16 @@ class PageText:
     method: str
     confidence: float | None
     damaged: bool = False
+    #: Why the page could not be processed (``method == "failed"``).
+    problem: str | None = None
 
 
 def verified(pages: Iterable[DocumentPage]) -> list[PageText]:
     result = []
     for page in pages:
         if page.intact:
-            result.append(PageText(page.page_no, page.text, page.method, page.confidence))
+            result.append(PageText(page.page_no, page.text, page.method, page.confidence,
+                                   problem=page.problem))
         else:
             log.error("page %s of version %s does not match its digest: not shown; "
                       "akte fsck --repair re-processes it", page.page_no, page.version_id)

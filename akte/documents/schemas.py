@@ -73,3 +73,5 @@ class PageRead(BaseModel):
     confidence: float | None
     #: The stored text no longer matches its digest: ``text`` is empty, not the altered text.
     damaged: bool = False
+    #: Why this page could not be processed (``method == "failed"``); the others were.
+    problem: str | None = None

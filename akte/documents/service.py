@@ -22,7 +22,7 @@ from akte.case_files import service as case_files
 from akte.core.errors import NotFound, ServiceUnavailable
 from akte.core.storage import BlobStore
 from akte.documents import events, intake, pagetexts, repository
-from akte.documents.models import Document, DocumentSource, DocumentVersion
+from akte.documents.models import Document, DocumentSource, DocumentStatus, DocumentVersion
 from akte.documents.schemas import (
     DocumentDetail,
     DocumentRead,
@@ -213,7 +213,7 @@ def resolve_download(
     version = repository.version(session, document.id, version_no or document.current_version)
     if version is None:
         raise NotFound("version not found")
-    download = _rendition(version, rendition)
+    download = _rendition(version, rendition, document)
     info = storage.stat(download.sha256)
     if info is None:
         raise ServiceUnavailable("the stored file is missing; an administrator must run akte fsck")
@@ -228,7 +228,8 @@ def resolve_download(
     return replace(download, size=info.size)
 
 
-def _rendition(version: DocumentVersion, rendition: Rendition) -> Download:
+def _rendition(version: DocumentVersion, rendition: Rendition,
+               document: Document | None = None) -> Download:
     stem = version.filename.rsplit(".", 1)[0] or "dokument"
     if rendition == "original":
         return Download(version.sha256, version.size, version.mime_type, version.filename)
@@ -236,6 +237,12 @@ def _rendition(version: DocumentVersion, rendition: Rendition) -> Download:
         return Download(version.archive_sha256, 0, "application/pdf", f"{stem}.archiv.pdf")
     if rendition == "thumbnail" and version.thumbnail_sha256:
         return Download(version.thumbnail_sha256, 0, "image/png", f"{stem}.png")
+    if (document is not None and document.status == DocumentStatus.failed
+            and version.version_no == document.current_version):
+        raise NotFound(
+            f"there is no {rendition} file: processing failed "
+            f"({document.status_reason or 'no reason recorded'}); the original is kept "
+            "and can be downloaded", code="processing_failed")
     raise NotFound(f"no {rendition} file yet for this version", code="rendition_not_ready")
 
 

@@ -50,6 +50,9 @@ KNOWN: dict[str, Option] = {
     "import_signing_keys": Option(
         "dict[str,str]", "Schlüssel-ID → öffentlicher Ed25519-Schlüssel (Base64), mit dem "
                          "Dienstleister den Transfervermerk signieren"),
+    "ocr_languages": Option(
+        "list[str]", "Sprachen der Texterkennung als Tesseract-Codes, z. B. deu, eng, tur "
+                     "(Standard: deu; jede weitere kostet Zeit je Seite)"),
     "aktenzeichen_pattern": Option(
         "str", "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
                "mit führenden Nullen verglichen"),
@@ -87,6 +90,8 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
             value = [v.strip() for v in value.split(",")]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise Unprocessable(f"{name} is a list of texts", code="invalid_option")
+        if name == "ocr_languages":
+            return _ocr_languages(value)
         return value
     if not isinstance(value, str) or not value.strip():
         raise Unprocessable(f"{name} is a text", code="invalid_option")
@@ -102,6 +107,20 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
         except PatternError as exc:
             raise Unprocessable(f"aktenzeichen_pattern: {exc}", code="invalid_option") from None
     return value
+
+
+def _ocr_languages(value: list[str]) -> list[str]:
+    """Tesseract codes installed here; another worker missing one says so per document."""
+    from ingest.ocr import installed_languages
+
+    have = installed_languages()
+    codes = [v.strip().lower() for v in value]
+    unknown = [c for c in codes if c not in have]
+    if not codes or unknown:
+        raise Unprocessable(
+            f"ocr_languages: {', '.join(unknown) or 'empty'} not installed; installed: "
+            f"{', '.join(sorted(have))}", code="invalid_option")
+    return list(dict.fromkeys(codes))
 
 
 def _is_public_key(value: object) -> bool:

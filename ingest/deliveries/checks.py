@@ -16,6 +16,7 @@ from akte.core.database import utcnow
 from akte.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from akte.documents.intake import ScannedFile, scan_file
 from ingest.deliveries.models import DeliveryItem, Outcome
+from ingest.pdf import describe_open_error
 from ingest.pdfium_lock import PDFIUM_LOCK
 
 #: Rejections a corrected re-upload of the same external id may replace.
@@ -55,8 +56,11 @@ def count_pages(path: Path, mime: str) -> int:
             with Image.open(path) as image:
                 return int(getattr(image, "n_frames", 1))
         return 1
-    except (pdfium.PdfiumError, UnidentifiedImageError, OSError, ValueError) as exc:
-        raise Rejection("unreadable", f"the file cannot be read as {mime}: {exc}") from None
+    except pdfium.PdfiumError as exc:  # the same words as the upload's processing
+        raise Rejection("unreadable", describe_open_error(exc)) from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise Rejection("unreadable", f"the file cannot be read as {mime}: it is damaged; "
+                                      "ask for a new copy") from None
 
 
 def inspect(path: Path, *, max_bytes: int) -> ScannedFile:

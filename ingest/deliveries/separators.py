@@ -29,6 +29,7 @@ from pypdf.errors import PyPdfError
 
 from ingest.deliveries import blank, patchcodes
 from ingest.deliveries.checks import Rejection
+from ingest.pdf import describe_open_error
 from ingest.pdfium_lock import PDFIUM_LOCK
 
 DEFAULT_CODES = ("PATCHT",)
@@ -104,7 +105,9 @@ def scan(path: Path, mime: str, codes: Iterable[str]) -> list[Page]:
                         for n, (image, dpi) in enumerate(_pdf_pages(path), start=1)]
         return [classify(n, image, dpi, wanted)
                 for n, (image, dpi) in enumerate(_tiff_pages(path), start=1)]
-    except (pdfium.PdfiumError, OSError, ValueError) as exc:
+    except pdfium.PdfiumError as exc:  # the same words as the upload's processing
+        raise Rejection("unreadable", describe_open_error(exc)) from None
+    except (OSError, ValueError) as exc:
         raise Rejection("unreadable", f"the file cannot be split: {exc}") from None
 
 
