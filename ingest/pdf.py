@@ -75,11 +75,11 @@ def usable_text(text: str) -> bool:
 
     Scanners and converters leave empty layers, a page number only, or glyphs without a
     Unicode mapping (which come out as private-use, replacement or control characters); such
-    pages are OCR'd. Everything else is trusted: re-OCRing a born-digital page only loses
+    pages are OCR'd (and the layer is still kept if OCR reads less, see the processor). Everything else is trusted: re-OCRing a born-digital page only loses
     quality. Regular expressions keep this at C speed (``bench/extract``).
     """
     visible = len(text) - sum(len(m) for m in _SPACE.findall(text))
-    if visible < MIN_TEXT_CHARS:
+    if visible < MIN_TEXT_CHARS or _UNMAPPED.search(text):
         return False
     unclean = sum(len(m) for m in _UNCLEAN.findall(text))
     return (visible - unclean) / visible >= MIN_CLEAN_RATIO
@@ -92,6 +92,11 @@ def useful_chars(text: str) -> int:
 
 
 _SPACE = re.compile(r"\s+")
+#: Glyphs pdfium could not map to Unicode come out as control characters (and it drops
+#: some of their neighbours): one of them means the layer is missing text, e.g. every
+#: umlaut of a subset font without a ToUnicode map. (Private-use code points are not
+#: counted here: symbol fonts give them for bullets on perfectly good pages.)
+_UNMAPPED = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\ufffe]")
 _UNCLEAN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffd]+")
 
 

@@ -127,6 +127,23 @@ def many_pages_pdf(count: int) -> bytes:
     return buffer.getvalue()
 
 
+def without_unicode_map(data: bytes) -> bytes:
+    """The PDF with every font's ToUnicode map removed: a subset font's glyph codes then
+    say nothing about the characters (umlauts come out as control characters or vanish)."""
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    for page in writer.pages:
+        fonts = page["/Resources"]["/Font"]
+        for key in fonts:
+            font = fonts[key].get_object()
+            if "/ToUnicode" in font:
+                del font[NameObject("/ToUnicode")]
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def encrypted_pdf(password: str = "geheim") -> bytes:  # noqa: S107
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(text_pdf([LETTER]))))
     writer.encrypt(user_password=password, owner_password=password + "-owner")

@@ -55,6 +55,18 @@ def test_a_short_text_layer_is_kept_when_ocr_reads_no_more(
     assert [(p.method, p.text) for p in pages] == [("text-layer", words)]
 
 
+def test_a_text_layer_with_unmapped_glyphs_is_read_by_ocr(tmp_path: Path) -> None:
+    """No ToUnicode map: pdfium gives "M\x01ller" and drops the ä of "März"; such a page
+    is OCR'd, so "Müller" and "März" can be found."""
+    path = tmp_path / "ohne-unicode.pdf"
+    path.write_bytes(samples.without_unicode_map(samples.text_pdf([LETTER])))
+    processed = process_file(path, tmp_path / "work")
+    [page] = processed.pages
+    assert page.method == "ocr"
+    assert "Müller" in page.text and "März" in page.text
+    assert cer("\n".join(LETTER), page.text) < 0.03
+
+
 def test_one_unprocessable_page_fails_alone(
         ctx: AppContext, client: TestClient, world: World, tmp_path: Path) -> None:
     data = _joined(samples.text_pdf([LETTER]), samples.huge_image_pdf(),
