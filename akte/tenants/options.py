@@ -52,7 +52,7 @@ KNOWN: dict[str, Option] = {
                          "Dienstleister den Transfervermerk signieren"),
     "ocr_languages": Option(
         "list[str]", "Sprachen der Texterkennung als Tesseract-Codes, z. B. deu, eng, tur "
-                     "(Standard: deu; jede weitere kostet Zeit je Seite)"),
+                     "(Standard: deu, eng; jede Sprache kostet Zeit je Seite)"),
     "aktenzeichen_pattern": Option(
         "str", "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
                "mit führenden Nullen verglichen"),
