@@ -32,6 +32,7 @@ run: install system-deps
 test: install
 	./scripts/install-system-deps.sh --test
 	test -f .cache/node/node_modules/axe-core/axe.min.js || npm install --silent --prefix .cache/node axe-core@4
+	test -f .cache/node/node_modules/oidc-provider/package.json || npm install --silent --prefix .cache/node oidc-provider@9
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

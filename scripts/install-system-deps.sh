@@ -6,6 +6,8 @@ set -euo pipefail
 want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-dejavu-core)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(chromium fonts-sil-abyssinica)
+  # the LDAP server the directory-login tests start (tests/infra/ldap.py)
+  want+=(slapd ldap-utils)
   # npm fetches axe-core for the accessibility checks; a Node.js install that bundles npm
   # (e.g. from nodesource) conflicts with Debian's npm package, so only add it when absent.
   command -v npm >/dev/null 2>&1 || want+=(npm)

@@ -23,6 +23,7 @@ from akte.core.security import (
     verify_password,
 )
 from akte.core.settings import Settings
+from akte.tenants.models import Tenant
 from akte.users.models import SERVICE_ROLES, ApiKey, Membership, Role, User
 
 
@@ -88,6 +89,8 @@ def check_password(
         reason = "account disabled"
     elif Role(user.role) in SERVICE_ROLES:
         reason = "service accounts authenticate with API keys"
+    elif not _local_login_allowed(session, user):
+        reason = "local login switched off for this tenant: sign in through the directory"
     if reason is not None or user is None:
         throttle.record_failure(session, username=username, ip=ip)
         audit.record(
@@ -101,7 +104,24 @@ def check_password(
         )
         raise NotAuthenticated("wrong username or password", code="invalid_credentials")
     throttle.record_success(session, username=username, ip=ip)
+    if user.tenant_id is not None and not _tenant_allows_local_login(session, user.tenant_id):
+        audit.record(session, None, f"{channel}.break_glass_login", tenant_id=user.tenant_id,
+                     ip=ip, object_type="user", object_id=user.id,
+                     detail={"user_id": str(user.id), "username": user.username})
     return user
+
+
+def _tenant_allows_local_login(session: Session, tenant_id: uuid.UUID) -> bool:
+    tenant = session.get(Tenant, tenant_id)
+    return tenant is None or (tenant.options or {}).get("local_login") is not False
+
+
+def _local_login_allowed(session: Session, user: User) -> bool:
+    """Local passwords work unless the tenant switched them off (option ``local_login``);
+    its admins keep them then, as break-glass access when the directory is down."""
+    if user.tenant_id is None or Role(user.role) is Role.tenant_admin:
+        return True
+    return _tenant_allows_local_login(session, user.tenant_id)
 
 
 def login(

@@ -53,6 +53,9 @@ KNOWN: dict[str, Option] = {
     "ocr_languages": Option(
         "list[str]", "Sprachen der Texterkennung als Tesseract-Codes, z. B. deu, eng, tur "
                      "(Standard: deu, eng; jede Sprache kostet Zeit je Seite)"),
+    "local_login": Option(
+        "bool", "Anmeldung mit lokalem Passwort (Standard: true); false: nur noch "
+                "Mandanten-Admins als Notzugang, alle anderen über das Verzeichnis (SSO)"),
     "aktenzeichen_pattern": Option(
         "str", "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
                "mit führenden Nullen verglichen"),

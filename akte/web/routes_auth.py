@@ -12,12 +12,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
 from akte.auth.service import check_password, revoke_all_tokens
 from akte.auth.throttle import LoginThrottled
+from akte.core.context import AppContext
 from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import NotAuthenticated, NotFound
+from akte.identity.repository import login_choices
 from akte.users.models import User
 from akte.web import csrf, sessions
 from akte.web.deps import CsrfChecked
@@ -54,9 +57,15 @@ def static(name: str) -> Response:
     )
 
 
+def _login_context(session: Session, next: str | None, **extra: object) -> dict:
+    providers = [{"id": p.id, "name": p.name, "tenant": tenant}
+                 for p, tenant in login_choices(session)]
+    return {"next": _safe_next(next), "providers": providers, **extra}
+
+
 @router.get("/login")
-def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": _safe_next(next)})
+def login_page(request: Request, session: DbSession, next: str | None = None) -> Response:
+    return render(request, "login.html", _login_context(session, next))
 
 
 @router.post("/login", dependencies=[CsrfChecked])
@@ -74,14 +83,22 @@ def login(
                               channel="web")
     except LoginThrottled as exc:
         session.commit()
-        context = {"next": _safe_next(next), "error": "Zu viele Fehlversuche. Bitte warten."}
+        context = _login_context(session, next, error="Zu viele Fehlversuche. Bitte warten.")
         response = render(request, "login.html", context, 429)
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response
     except NotAuthenticated:
         session.commit()  # the failure count and its audit entry are the point
-        context = {"next": _safe_next(next), "error": "Benutzername oder Passwort ist falsch."}
+        context = _login_context(session, next, error="Benutzername oder Passwort ist falsch.")
         return render(request, "login.html", context, 401)
+    return signed_in(request, session, ctx, user, next_path=_safe_next(next), method="password")
+
+
+def signed_in(request: Request, session: Session, ctx: AppContext, user: User, *,
+              next_path: str, method: str) -> Response:
+    """Start the staff session of ``user`` (password or directory login), audited and
+    committed before the browser follows the redirect to ``next_path``."""
+    ip = client_ip(request)
     token = sessions.start_staff_session(
         session, user.id, ttl_seconds=ctx.settings.token_ttl_seconds, ip=ip,
         generation=user.token_generation,
@@ -92,10 +109,10 @@ def login(
         "web.login",
         tenant_id=user.tenant_id,
         ip=ip,
-        detail={"user_id": str(user.id)},
+        detail={"user_id": str(user.id), "method": method},
     )
     session.commit()  # durable before the browser follows the answer
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_safe_next(next_path), status_code=303)
     sessions.set_cookie(
         request, response, sessions.STAFF_COOKIE, token, ctx.settings.token_ttl_seconds
     )

@@ -1,0 +1,85 @@
+"""Identity providers, their group mappings, linked directory identities and pending
+OpenID Connect logins."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from akte.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+
+KINDS = ("oidc", "ldap")
+
+
+class IdentityProvider(UUIDPrimaryKey, Timestamps, Base):
+    """One directory of a tenant: an OpenID Provider (Keycloak, AD FS) or an LDAP server.
+
+    ``config`` holds the kind's settings (see :mod:`akte.identity.schemas`); the OIDC
+    client secret is kept apart in ``client_secret`` and never leaves the server.
+    """
+
+    __tablename__ = "identity_providers"
+    __table_args__ = (UniqueConstraint("tenant_id", "slug"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    config: Mapped[dict] = mapped_column(JSON, default=dict)
+    client_secret: Mapped[str | None] = mapped_column(String(500))
+
+
+class GroupMapping(UUIDPrimaryKey, Base):
+    """A directory group that gives a role, an org-unit membership, or both."""
+
+    __tablename__ = "identity_group_mappings"
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="CASCADE"), index=True
+    )
+    group: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str | None] = mapped_column(String(32))
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("org_units.id", ondelete="CASCADE")
+    )
+
+
+class ExternalIdentity(UUIDPrimaryKey, Timestamps, Base):
+    """The link of a directory subject to an akte user, with the groups of its last login
+    (so a changed mapping can be applied without waiting for the next login)."""
+
+    __tablename__ = "identity_links"
+    __table_args__ = (UniqueConstraint("provider_id", "subject"),)
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="CASCADE")
+    )
+    subject: Mapped[str] = mapped_column(String(500))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    groups: Mapped[list] = mapped_column(JSON, default=list)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OidcLoginState(Base):
+    """An authorization request in flight: the browser holds ``state`` (URL and cookie),
+    the server the nonce and the PKCE verifier. Used once, then deleted."""
+
+    __tablename__ = "identity_login_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="CASCADE")
+    )
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(200))
+    next_path: Mapped[str] = mapped_column(Text, default="/app")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,111 @@
+"""``/api/v1/identity-providers``: a tenant's directories, their group mappings, and bearer
+tokens for directory (LDAP) accounts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+
+from akte.auth.dependencies import CurrentUser
+from akte.auth.router import Token, TokenRequest
+from akte.core.dependencies import Context, DbSession, client_ip
+from akte.core.errors import (
+    AkteError,
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unprocessable,
+    responses,
+)
+from akte.core.pagination import Page, Pagination, paginate
+from akte.core.security import issue_token
+from akte.identity import repository, service, sign_in
+from akte.identity.errors import NoMappedGroup
+from akte.identity.schemas import (
+    MappingRead,
+    MappingsPut,
+    MappingsRead,
+    ProviderCreate,
+    ProviderRead,
+    ProviderUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/identity-providers", tags=["Anmeldung"])
+COMMON = responses(NotAuthenticated, Forbidden, NotFound)
+
+
+def _mappings(rows, changed: int = 0) -> MappingsRead:
+    return MappingsRead(mappings=[MappingRead(id=m.id, group=m.group, role=m.role,
+                                              org_unit_id=m.org_unit_id) for m in rows],
+                        accounts_changed=changed)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED,
+             responses={**COMMON, **responses(Conflict, Unprocessable)})
+def create_provider(body: ProviderCreate, session: DbSession, user: CurrentUser) -> ProviderRead:
+    """Register an OpenID Provider or LDAP server for a tenant (its admins, system admins).
+    The OIDC client is registered at the provider with the redirect URI
+    ``<AKTE_PUBLIC_URL>/sso/callback``."""
+    return service.to_read(service.create(session, user, provider_in=body))
+
+
+@router.get("", responses=COMMON)
+def list_providers(session: DbSession, user: CurrentUser,
+                   pagination: Pagination) -> Page[ProviderRead]:
+    """The providers the caller administers."""
+    user.require_role(*service.ADMIN_ROLES)
+    rows, total = paginate(session, repository.administered_statement(user), pagination)
+    return Page.of([service.to_read(p) for p in rows], total, pagination)
+
+
+@router.get("/{provider_id}", responses=COMMON)
+def read_provider(provider_id: uuid.UUID, session: DbSession, user: CurrentUser) -> ProviderRead:
+    return service.to_read(service.get_administered(session, user, provider_id))
+
+
+@router.patch("/{provider_id}", responses={**COMMON, **responses(Unprocessable)})
+def update_provider(provider_id: uuid.UUID, body: ProviderUpdate, session: DbSession,
+                    user: CurrentUser) -> ProviderRead:
+    """Change name, settings or secret, or switch the provider off (no new logins)."""
+    return service.to_read(service.update(session, user, provider_id, provider_in=body))
+
+
+@router.get("/{provider_id}/mappings", responses=COMMON)
+def read_mappings(provider_id: uuid.UUID, session: DbSession, user: CurrentUser) -> MappingsRead:
+    return _mappings(service.mappings(session, user, provider_id))
+
+
+@router.put("/{provider_id}/mappings", responses={**COMMON, **responses(Unprocessable)})
+def replace_mappings(provider_id: uuid.UUID, body: MappingsPut, session: DbSession,
+                     user: CurrentUser) -> MappingsRead:
+    """Replace the group mapping. It is applied at once to every account that signed in
+    through this provider (from the groups of its last login): who no longer matches loses
+    the role or org unit at their next request; every change is audited."""
+    rows, changed = service.replace_mappings(session, user, provider_id, mappings_in=body)
+    return _mappings(rows, changed)
+
+
+@router.post("/{provider_id}/token",
+             responses={**responses(NotAuthenticated, NoMappedGroup, NotFound, TooManyRequests,
+                                    ServiceUnavailable)})
+def ldap_token(provider_id: uuid.UUID, form: Annotated[TokenRequest, Form()], request: Request,
+               session: DbSession, ctx: Context) -> Token:
+    """A bearer token for a directory account (LDAP providers): username and password are
+    checked by a bind at the directory; the group mapping is applied as at a web login."""
+    provider = sign_in.provider_for_login(session, provider_id, "ldap")
+    try:
+        account = sign_in.ldap_sign_in(session, provider, username=form.username,
+                                       password=form.password, ip=client_ip(request),
+                                       channel="api")
+    except AkteError:
+        session.commit()  # the audit entry and the throttle count outlive the refusal
+        raise
+    token = issue_token(ctx.settings.effective_secret_key, subject=str(account.id),
+                        ttl_seconds=ctx.settings.token_ttl_seconds,
+                        generation=account.token_generation)
+    return Token(access_token=token, expires_in=ctx.settings.token_ttl_seconds)

@@ -1,0 +1,114 @@
+"""A real OpenID Provider for the tests: ``oidc-provider`` from the npm registry on Node.js.
+
+``make test`` installs the package under ``.cache/node`` (as it does axe-core); this module
+installs it there too when it is missing, writes a configuration of clients and users, and
+starts ``tests/infra/oidc_provider.mjs`` on a free loopback port for the session. The users
+live in a JSON file the provider reads on every login, so a test can disable a user or move
+them to another group while the provider runs (:meth:`OidcProvider.set_account`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.infra.ports import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_DIR = ROOT / ".cache" / "node"
+MODULE = NODE_DIR / "node_modules" / "oidc-provider" / "lib" / "index.js"
+SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
+CLIENT_ID = "akte-test"
+CLIENT_SECRET = "akte-test-client-secret-0123456789"
+#: Where akte's callback lives for TestClient requests (``http://testserver``).
+REDIRECT_URI = "http://testserver/sso/callback"
+
+
+@dataclass
+class OidcProvider:
+    issuer: str
+    accounts_file: Path
+    process: subprocess.Popen | None = None
+    accounts: dict[str, dict] = field(default_factory=dict)
+
+    def set_account(self, login: str, *, password: str = "pw",  # noqa: S107
+                    groups: list[str] | None = None,
+                    disabled: bool = False, **claims: object) -> None:
+        """Create or change a user of the provider (takes effect at their next login)."""
+        self.accounts[login] = {
+            "password": password, "disabled": disabled,
+            "claims": {"preferred_username": login, "name": f"Person {login}",
+                       "groups": groups or [], **claims},
+        }
+        tmp = self.accounts_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.accounts))
+        tmp.replace(self.accounts_file)
+
+
+def _ensure_module() -> None:
+    if MODULE.exists():
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        raise RuntimeError("npm not found: ./scripts/install-system-deps.sh --test installs it")
+    subprocess.run([npm, "install", "--silent", "--prefix", str(NODE_DIR), "oidc-provider@9"],
+                   check=True)
+
+
+@contextmanager
+def oidc_provider() -> Iterator[OidcProvider]:
+    _ensure_module()
+    node = shutil.which("node")
+    if not node:
+        raise RuntimeError("node not found: Node.js is needed for the test OpenID Provider")
+    workdir = Path(tempfile.mkdtemp(prefix="akte-oidc-"))
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    provider = OidcProvider(issuer, workdir / "accounts.json")
+    provider.accounts_file.write_text("{}")
+    config = {
+        "port": port, "issuer": issuer, "module": str(MODULE),
+        "accounts_file": str(provider.accounts_file),
+        "clients": [{
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code"],
+            "response_types": ["code"], "token_endpoint_auth_method": "client_secret_basic",
+        }],
+    }
+    (workdir / "config.json").write_text(json.dumps(config))
+    log = (workdir / "oidc.log").open("ab")
+    provider.process = subprocess.Popen([node, str(SCRIPT), str(workdir / "config.json")],
+                                        stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    try:
+        if not wait_for_port(port, 60) or not _ready(issuer):
+            raise RuntimeError(f"OpenID Provider did not start; see {workdir / 'oidc.log'}")
+        yield provider
+    finally:
+        provider.process.terminate()
+        try:
+            provider.process.wait(10)
+        except subprocess.TimeoutExpired:
+            provider.process.kill()
+            provider.process.wait(5)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _ready(issuer: str, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=2).is_success:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False

@@ -1,0 +1,90 @@
+// A real OpenID Provider for the tests: `oidc-provider` (OpenID-certified) with a login page
+// of its own that checks passwords, so the tests sign in the way a browser does.
+//
+// Usage: node oidc_provider.mjs CONFIG.json   (see tests/infra/oidc.py, which writes it)
+// CONFIG: {port, issuer, module, clients: [...], accounts_file}
+// The accounts file is read on every login and token request, so a test can disable a user
+// ({"disabled": true}) or change their groups while the provider runs.
+import fs from 'node:fs';
+import http from 'node:http';
+import { pathToFileURL } from 'node:url';
+
+const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const { default: Provider } = await import(pathToFileURL(config.module).href);
+
+const accounts = () => JSON.parse(fs.readFileSync(config.accounts_file, 'utf8'));
+const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const provider = new Provider(config.issuer, {
+  clients: config.clients,
+  async findAccount(_ctx, id) {
+    const account = accounts()[id];
+    if (!account || account.disabled) return undefined;
+    return { accountId: id, async claims() { return { sub: id, ...account.claims }; } };
+  },
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'preferred_username'],
+    email: ['email'],
+    groups: ['groups'],
+  },
+  // the groups and the username go into the ID token itself, as Keycloak's mappers do
+  conformIdTokenClaims: false,
+  features: { devInteractions: { enabled: false } },
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  // first-party clients: no consent page, every requested scope is granted
+  async loadExistingGrant(ctx) {
+    const grantId = ctx.oidc.result?.consent?.grantId
+      || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+    if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+    const grant = new ctx.oidc.provider.Grant({
+      clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId,
+    });
+    grant.addOIDCScope(ctx.oidc.params.scope || 'openid');
+    await grant.save();
+    return grant;
+  },
+  cookies: { keys: ['akte-test-oidc-cookie-key'] },
+  ttl: { IdToken: config.id_token_ttl || 3600 },
+});
+
+function loginPage(uid, error) {
+  return `<!doctype html><html lang="en"><head><title>Sign-in</title></head><body>
+<h1>Test OP sign-in</h1>${error ? `<p id="error">${escape(error)}</p>` : ''}
+<form method="post" action="/interaction/${escape(uid)}">
+<label>Login <input name="login" id="login"></label>
+<label>Password <input name="password" id="password" type="password"></label>
+<button type="submit">Sign-in</button></form></body></html>`;
+}
+
+async function readForm(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+const callback = provider.callback();
+const server = http.createServer(async (req, res) => {
+  const match = /^\/interaction\/([^/?]+)/.exec(req.url);
+  if (!match) return callback(req, res);
+  try {
+    const details = await provider.interactionDetails(req, res);
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return res.end(loginPage(details.uid));
+    }
+    const form = await readForm(req);
+    const login = form.get('login') || '';
+    const account = accounts()[login];
+    if (!account || account.disabled || account.password !== form.get('password')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return res.end(loginPage(details.uid, 'Invalid login or account disabled'));
+    }
+    return await provider.interactionFinished(req, res, { login: { accountId: login } },
+      { mergeWithLastSubmission: false });
+  } catch (err) {
+    res.writeHead(400, { 'content-type': 'text/plain' });
+    return res.end(`interaction failed: ${err.message}`);
+  }
+});
+server.listen(config.port, '127.0.0.1', () => console.log(`listening ${config.issuer}`));
