@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
+from akte.identity.models import IdentityProvider
 from akte.jobs import repository as jobs
 from akte.retention.models import LegalHold, RetentionRule
 from akte.users.models import Membership, Role
@@ -161,7 +162,20 @@ def build(ctx: AppContext, client: TestClient) -> Matrix:
     m.ids["batch_id"] = str(uuid.uuid4())
     m.citizen_cookie = _citizen_cookie(m)
     _foreign(m)
+    m.ids["provider_id"] = _identity_provider(m)
     return m
+
+
+def _identity_provider(m: Matrix) -> str:
+    """An OpenID Connect provider of tenant A (never contacted: the matrix only checks who
+    may administer it)."""
+    with session_scope(m.ctx.session_factory) as session:
+        provider = IdentityProvider(
+            tenant_id=m.world.tenant_a.id, slug=unique("idp"), name="Matrix-IdP", kind="oidc",
+            config={"issuer": "https://idp.invalid", "client_id": "akte"}, client_secret="x")
+        session.add(provider)
+        session.flush()
+        return str(provider.id)
 
 
 # -- foreign objects: what a missing scope filter would let through ------------------------
@@ -385,6 +399,16 @@ BODIES: dict[tuple[str, str], Prepare] = {
         "content": ITEM_B, "headers": {"Content-Range": f"bytes 0-{len(ITEM_B) - 1}/"
                                                        f"{len(ITEM_B)}"}},
     ("PATCH", "/api/v1/tenants/current/options"): lambda m: {"json": {}},
+    ("POST", "/api/v1/identity-providers"): lambda m: {"json": {
+        "slug": unique("ldap"), "name": "Verzeichnis", "kind": "ldap",
+        "tenant_id": str(m.world.tenant_a.id),
+        "config": {"url": "ldaps://ldap.invalid", "user_dn_template": "uid={username},dc=x",
+                   "group_base": "dc=x"}}},
+    ("PATCH", "/api/v1/identity-providers/{provider_id}"): lambda m: {"json": {"name": "IdP"}},
+    ("PUT", "/api/v1/identity-providers/{provider_id}/mappings"):
+        lambda m: {"json": {"mappings": []}},
+    ("POST", "/api/v1/identity-providers/{provider_id}/token"): lambda m: {"data": {
+        "username": "someone", "password": "secret"}},
     ("PATCH", "/api/v1/tenants/{tenant_id}/options"): lambda m: {"json": {}},
     ("GET", "/api/v1/documents/{document_id}/provenance"):
         lambda m: {"path": {"document_id": m.ids["imported_document_id"]}},
@@ -505,6 +529,11 @@ def leak_problems(m: Matrix) -> list[str]:
     code = m.web["admin_other_tenant"].get(f"/app/imports/{own_delivery}").status_code
     if code != 404:
         problems.append(f"import page of tenant A's delivery as admin_other_tenant: {code}")
+    # identity providers: each tenant admin lists their own tenant's only
+    check("identity providers as admin_other_tenant",
+          api("admin_other_tenant", "/api/v1/identity-providers"), set(), {ids["provider_id"]})
+    check("identity providers as tenant_admin",
+          api("tenant_admin", "/api/v1/identity-providers"), {ids["provider_id"]}, set())
     # the audit log and its export: entries of the caller's tenant only (an entry may name
     # a foreign id: a refused attempt on it is logged in the refused caller's tenant)
     for role, tenant in (("admin_other_tenant", w.tenant_b), ("tenant_admin", w.tenant_a)):

@@ -50,6 +50,16 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/users/{user_id}/memberships/{org_unit_id}"): SYSTEM | ADMIN,
     ("DELETE", "/api/v1/users/{user_id}/memberships/{org_unit_id}"): SYSTEM | ADMIN,
     ("POST", "/api/v1/users/{user_id}/logout-everywhere"): SYSTEM | ADMIN,
+    # directories (OIDC, LDAP) and their group mappings: who administers the tenant
+    ("POST", "/api/v1/identity-providers"): SYSTEM | ADMIN,  # the body names tenant A
+    ("GET", "/api/v1/identity-providers"): SYSTEM | TENANT_ADMINS,  # each their own
+    ("GET", "/api/v1/identity-providers/{provider_id}"): SYSTEM | ADMIN,
+    ("PATCH", "/api/v1/identity-providers/{provider_id}"): SYSTEM | ADMIN,
+    ("GET", "/api/v1/identity-providers/{provider_id}/mappings"): SYSTEM | ADMIN,
+    ("PUT", "/api/v1/identity-providers/{provider_id}/mappings"): SYSTEM | ADMIN,
+    # password tokens come from LDAP providers only; the matrix's provider is OpenID
+    # Connect, so nobody gets one here (LDAP tokens: tests/identity/test_ldap.py)
+    ("POST", "/api/v1/identity-providers/{provider_id}/token"): NOBODY,
     ("GET", "/api/v1/jobs"): SYSTEM,
     ("GET", "/api/v1/jobs/counts"): SYSTEM,
     ("POST", "/api/v1/jobs/{job_id}/retry"): SYSTEM,
