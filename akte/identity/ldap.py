@@ -12,6 +12,7 @@ Outcomes: wrong password → ``SsoRefused``; the server not reachable → ``Prov
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 
 import ldap3
@@ -89,4 +90,6 @@ def authenticate(config: LdapConfig, *, username: str, password: str) -> Directo
         raise ProviderMisconfigured(f"the directory answered unexpectedly "
                                     f"({type(exc).__name__})") from exc
     finally:
-        conn.unbind()
+        with contextlib.suppress(ldap_errors.LDAPException):
+            if not conn.closed:
+                conn.unbind()

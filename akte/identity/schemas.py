@@ -65,7 +65,7 @@ class LdapConfig(BaseModel):
     display_name_attribute: str = Field(default="cn", max_length=100)
     #: Only for a directory on the same host or in tests: no TLS at all.
     allow_plaintext: bool = False
-    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    timeout_seconds: int = Field(default=5, ge=1, le=60)
 
     @model_validator(mode="after")
     def _tls(self) -> LdapConfig:
