@@ -83,3 +83,23 @@ class OidcLoginState(Base):
     next_path: Mapped[str] = mapped_column(Text, default="/app")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class DirectorySession(Base):
+    """A staff web session that an OpenID Provider vouched for, re-checked at the provider
+    every ``session_check_seconds`` with the refresh token kept here (encrypted with a key
+    derived from the secret key; it never reaches the browser)."""
+
+    __tablename__ = "identity_sessions"
+
+    web_session_hash: Mapped[str] = mapped_column(
+        ForeignKey("web_sessions.token_hash", ondelete="CASCADE"), primary_key=True
+    )
+    provider_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: The provider's session id (``sid`` of the ID token), for back-channel logout.
+    sid: Mapped[str | None] = mapped_column(String(200), index=True)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

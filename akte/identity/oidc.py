@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -88,16 +89,23 @@ def discover(config: OidcConfig) -> dict[str, Any]:
     return doc
 
 
-def _token_request(provider: IdentityProvider, config: OidcConfig, token_endpoint: str, *,
-                   code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
-    """The token response for ``code`` (client_secret_basic, RFC 6749 §2.3.1)."""
+@dataclass(frozen=True)
+class OidcResult:
+    person: DirectoryUser
+    #: The provider's session id and refresh token: kept on the server to re-check the
+    #: session (:mod:`akte.identity.directory_sessions`); either may be absent.
+    sid: str | None
+    refresh_token: str | None
+
+
+def _token_request(provider: IdentityProvider, config: OidcConfig, token_endpoint: str,
+                   data: dict[str, str]) -> dict[str, Any]:
+    """The token endpoint's answer to ``data`` (client_secret_basic, RFC 6749 §2.3.1)."""
     try:
         response = httpx.post(
             token_endpoint, timeout=TIMEOUT,
             auth=(quote(config.client_id, safe=""), quote(provider.client_secret or "", safe="")),
-            data={"grant_type": "authorization_code", "code": code,
-                  "redirect_uri": redirect_uri, "code_verifier": verifier},
-            headers={"Accept": "application/json"},
+            data=data, headers={"Accept": "application/json"},
         )
     except httpx.HTTPError as exc:
         raise ProviderUnavailable(f"the provider's token endpoint cannot be reached "
@@ -118,7 +126,7 @@ def _token_request(provider: IdentityProvider, config: OidcConfig, token_endpoin
             "client id and secret"
         )
     if response.status_code != 200:
-        raise SsoRefused(f"the provider refused the code ({str(error)[:100] or response.status_code})")
+        raise SsoRefused(f"the provider refused the grant ({str(error)[:100] or response.status_code})")
     return body
 
 
@@ -160,7 +168,7 @@ def take_state(session: Session, *, state: str | None,
 
 
 def finish(provider: IdentityProvider, pending: OidcLoginState, *, code: str | None,
-           error: str | None, redirect_uri: str) -> DirectoryUser:
+           error: str | None, redirect_uri: str) -> OidcResult:
     """Exchange the code, check the ID token, and say who signed in."""
     if error:
         raise SsoRefused(f"the provider refused the login ({error[:100]})")
@@ -168,8 +176,9 @@ def finish(provider: IdentityProvider, pending: OidcLoginState, *, code: str | N
         raise SsoStateInvalid("the provider's answer has no authorization code")
     config = OidcConfig.model_validate(provider.config)
     doc = discover(config)
-    token = _token_request(provider, config, doc["token_endpoint"], code=code,
-                           verifier=pending.code_verifier, redirect_uri=redirect_uri)
+    token = _token_request(provider, config, doc["token_endpoint"], {
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+        "code_verifier": pending.code_verifier})
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise ProviderMisconfigured("the provider sent no ID token (scope openid missing?)")
@@ -180,11 +189,27 @@ def finish(provider: IdentityProvider, pending: OidcLoginState, *, code: str | N
         raise SsoRefused(f"the ID token has no {config.username_claim!r} claim to name the "
                          "user (check the username claim)")
     display = claims.get(config.display_name_claim)
-    return DirectoryUser(
+    person = DirectoryUser(
         subject=str(claims["sub"]), username=username.strip(),
         display_name=display if isinstance(display, str) else username,
         groups=claims.get(config.groups_claim) or [],
     )
+    refresh_token = token.get("refresh_token")
+    sid = claims.get("sid")
+    return OidcResult(person, sid=sid[:200] if isinstance(sid, str) else None,
+                      refresh_token=refresh_token if isinstance(refresh_token, str) else None)
+
+
+def refresh(provider: IdentityProvider, refresh_token: str) -> str | None:
+    """Ask the provider whether the session still stands: the rotated refresh token (or
+    ``None`` if it keeps the old one valid); ``SsoRefused`` when the provider says no (user
+    disabled or deleted, session ended there)."""
+    config = OidcConfig.model_validate(provider.config)
+    doc = discover(config)
+    token = _token_request(provider, config, doc["token_endpoint"], {
+        "grant_type": "refresh_token", "refresh_token": refresh_token})
+    new = token.get("refresh_token")
+    return new if isinstance(new, str) else None
 
 
 def verify_id_token(id_token: str, *, jwks: dict[str, Any], config: OidcConfig, nonce: str,

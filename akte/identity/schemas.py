@@ -29,6 +29,10 @@ class OidcConfig(BaseModel):
     display_name_claim: str = Field(default="name", max_length=100)
     #: The claim with the directory groups or roles (a list of strings).
     groups_claim: str = Field(default="groups", max_length=100)
+    #: How often a web session is re-checked at the provider (refresh token): a person
+    #: disabled or logged out there loses the akte session at the next check. 0: every
+    #: request.
+    session_check_seconds: int = Field(default=300, ge=0, le=86400)
 
     @field_validator("issuer")
     @classmethod

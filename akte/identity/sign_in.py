@@ -61,18 +61,19 @@ def oidc_start(session: Session, provider_id: uuid.UUID, *, redirect_uri: str, n
 
 def oidc_callback(session: Session, *, state: str | None, cookie_state: str | None,
                   code: str | None, error: str | None, redirect_uri: str,
-                  ip: str | None) -> tuple[User, str]:
-    """The account of whoever the provider vouches for, and where the browser goes next."""
+                  ip: str | None) -> tuple[User, str, IdentityProvider, oidc.OidcResult]:
+    """The account of whoever the provider vouches for, where the browser goes next, and
+    what the provider said (to bind the web session to the provider's session)."""
     provider = None
     try:
         pending = oidc.take_state(session, state=state, cookie_state=cookie_state)
         provider = repository.enabled(session, pending.provider_id)
         if provider is None:
             raise NotFound("this sign-in method is switched off")
-        person = oidc.finish(provider, pending, code=code, error=error,
+        result = oidc.finish(provider, pending, code=code, error=error,
                              redirect_uri=redirect_uri)
-        user = login.complete(session, provider, person, ip=ip, channel="web")
+        user = login.complete(session, provider, result.person, ip=ip, channel="web")
     except AkteError as exc:
         login.refused(session, provider, exc, ip=ip, channel="web")
         raise
-    return user, pending.next_path
+    return user, pending.next_path, provider, result

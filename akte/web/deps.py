@@ -16,6 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from akte.auth.principal import Principal
 from akte.auth.service import principal_for
 from akte.core.dependencies import DbSession, client_ip, get_context
+from akte.identity import directory_sessions
 from akte.users.models import SERVICE_ROLES, User
 from akte.web import codes, csrf, sessions
 from akte.web.models import UploadCode
@@ -23,6 +24,11 @@ from akte.web.models import UploadCode
 
 def _redirect(location: str) -> HTTPException:
     return HTTPException(status_code=303, detail="see other", headers={"Location": location})
+
+
+def _to_login(request: Request) -> HTTPException:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return _redirect(f"/login?next={quote(target, safe='')}")
 
 
 def get_staff(request: Request, session: DbSession) -> Principal:
@@ -34,8 +40,14 @@ def get_staff(request: Request, session: DbSession) -> Principal:
         or user.role in SERVICE_ROLES
         or row.token_generation != user.token_generation
     ):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise _redirect(f"/login?next={quote(target, safe='')}")
+        raise _to_login(request)
+    if not directory_sessions.still_valid(
+        session, web_session_hash=row.token_hash, ip=client_ip(request),
+        secret=get_context(request).settings.effective_secret_key,
+    ):
+        sessions.end_staff_session_by_hash(session, row.token_hash)
+        session.commit()  # the ended session and its audit entry outlive the redirect
+        raise _to_login(request)
     principal = principal_for(session, user, client_ip(request))
     request.state.principal = principal
     request.state.web_db = session  # for PageRoute's rollback on errors

@@ -7,6 +7,7 @@ audited. ``next`` is followed only to a path on this site.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -95,14 +96,18 @@ def login(
 
 
 def signed_in(request: Request, session: Session, ctx: AppContext, user: User, *,
-              next_path: str, method: str) -> Response:
+              next_path: str, method: str,
+              bind: Callable[[str], None] | None = None) -> Response:
     """Start the staff session of ``user`` (password or directory login), audited and
-    committed before the browser follows the redirect to ``next_path``."""
+    committed before the browser follows the redirect to ``next_path``. ``bind`` gets the
+    new session's token hash, to tie the session to what vouched for it."""
     ip = client_ip(request)
     token = sessions.start_staff_session(
         session, user.id, ttl_seconds=ctx.settings.token_ttl_seconds, ip=ip,
         generation=user.token_generation,
     )
+    if bind is not None:
+        bind(sessions.token_hash(token))
     audit.record(
         session,
         None,

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import AkteError
 from akte.core.settings import Settings
-from akte.identity import sign_in
+from akte.identity import directory_sessions, sign_in
 from akte.identity.errors import SsoRefused
 from akte.web import sessions
 from akte.web.deps import CsrfChecked
@@ -45,14 +45,20 @@ def oidc_callback(request: Request, session: DbSession, ctx: Context,
                   error: str | None = None) -> Response:
     request.state.web_db = session
     try:
-        user, next_path = sign_in.oidc_callback(
+        user, next_path, provider, result = sign_in.oidc_callback(
             session, state=state, cookie_state=request.cookies.get(STATE_COOKIE), code=code,
             error=error, redirect_uri=redirect_uri(request, ctx.settings),
             ip=client_ip(request))
     except AkteError:
         session.commit()  # the refusal's audit entry is the point
         raise
-    response = signed_in(request, session, ctx, user, next_path=next_path, method="oidc")
+    secret = ctx.settings.effective_secret_key
+    response = signed_in(
+        request, session, ctx, user, next_path=next_path, method="oidc",
+        bind=lambda web_session_hash: directory_sessions.bind(
+            session, web_session_hash=web_session_hash, provider=provider, user_id=user.id,
+            result=result, secret=secret),
+    )
     response.delete_cookie(STATE_COOKIE, path="/sso")
     return response
 

@@ -28,7 +28,8 @@ CITIZEN_TTL_SECONDS = 2 * 3600
 CITIZEN_KIND = "citizen"
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the table keeps of a session token (its primary key)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -60,7 +61,7 @@ def start_staff_session(
     )
     session.add(
         WebSession(
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             user_id=user_id,
             expires_at=utcnow() + timedelta(seconds=ttl_seconds),
             ip=ip,
@@ -75,7 +76,7 @@ def staff_session(session: Session, token: str | None) -> WebSession | None:
     """The live session of this cookie (its user's token generation still to be checked)."""
     if not token:
         return None
-    row = session.get(WebSession, _hash(token))
+    row = session.get(WebSession, token_hash(token))
     if row is None or row.expires_at <= utcnow():
         return None
     return row
@@ -88,7 +89,7 @@ def staff_user_id(session: Session, token: str | None) -> uuid.UUID | None:
 
 def end_staff_session(session: Session, token: str | None) -> None:
     if token:
-        session.execute(delete(WebSession).where(WebSession.token_hash == _hash(token)))
+        session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
 
 
 def citizen_token(secret: str, code_id: uuid.UUID) -> str:
@@ -105,3 +106,7 @@ def citizen_code_id(secret: str, token: str | None) -> uuid.UUID | None:
         return uuid.UUID(subject) if subject else None
     except ValueError:
         return None
+
+
+def end_staff_session_by_hash(session: Session, web_session_hash: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == web_session_hash))

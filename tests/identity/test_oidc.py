@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select, update
 
 from akte.core.database import session_scope
-from akte.identity.models import ExternalIdentity, OidcLoginState
+from akte.identity.models import DirectorySession, ExternalIdentity, OidcLoginState
 from akte.users.models import Membership, User
 from akte.web import sessions
 from tests.builders import unique
@@ -143,6 +143,32 @@ def test_a_user_disabled_at_the_provider_cannot_sign_in(ctx, client, world, op):
         answer = at_provider(op, start_login(web, provider_id), login)
         assert answer.status_code == 200 and "account disabled" in answer.text
         assert not web.cookies.get(sessions.STAFF_COOKIE)
+
+
+def test_disabled_at_the_provider_the_running_session_ends_at_the_next_check(
+        ctx, client, world, op):
+    provider_id = _team_provider(client, world, op, session_check_seconds=0)
+    login = unique("greta")
+    op.set_account(login, password=PASSWORD, groups=["jc-team-1"])
+    with browser(ctx) as web:
+        assert oidc_login(web, op, provider_id, login).status_code == 303
+        with session_scope(ctx.session_factory) as session:
+            [bound] = session.scalars(select(DirectorySession).where(
+                DirectorySession.provider_id == uuid.UUID(provider_id))).all()
+            assert bound.refresh_token  # kept on the server, encrypted
+            first = bound.refresh_token
+        for _ in range(2):  # each check refreshes (and rotates) the provider's token
+            assert web.get("/app").status_code == 200
+        with session_scope(ctx.session_factory) as session:
+            assert session.get(DirectorySession, bound.web_session_hash).refresh_token != first
+        op.set_account(login, password=PASSWORD, groups=["jc-team-1"], disabled=True)
+        r = web.get("/app")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+        # the session is gone, not only refused once
+        op.set_account(login, password=PASSWORD, groups=["jc-team-1"])
+        assert web.get("/app").status_code == 303
+    [ended] = audit_entries(ctx, "sso.session_ended", provider_id=provider_id)
+    assert ended.tenant_id == world.tenant_a.id and "refused" in ended.detail["reason"]
 
 
 def test_a_misconfigured_provider_gets_a_reason_not_a_500(ctx, client, world, op):

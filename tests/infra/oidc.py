@@ -80,7 +80,7 @@ def oidc_provider() -> Iterator[OidcProvider]:
         "accounts_file": str(provider.accounts_file),
         "clients": [{
             "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-            "redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code"],
+            "redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"], "token_endpoint_auth_method": "client_secret_basic",
         }],
     }

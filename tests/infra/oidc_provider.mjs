@@ -44,6 +44,9 @@ const provider = new Provider(config.issuer, {
     await grant.save();
     return grant;
   },
+  // as Keycloak does: a refresh token for every client allowed the grant (akte re-checks
+  // its sessions with it; disabled accounts and ended sessions make it fail)
+  async issueRefreshToken(_ctx, client) { return client.grantTypeAllowed('refresh_token'); },
   cookies: { keys: ['akte-test-oidc-cookie-key'] },
   ttl: { IdToken: config.id_token_ttl || 3600 },
 });
