@@ -61,6 +61,15 @@ def authenticate(config: LdapConfig, *, username: str, password: str) -> Directo
             who = who.decode()
         if who.startswith("dn:"):
             user_dn = who[3:]
+        if config.user_search_base:
+            found = conn.search(
+                config.user_search_base,
+                config.user_search_filter.format(username=escape_filter_chars(username)),
+                ldap3.SUBTREE, attributes=[], size_limit=2)
+            if not found or len(conn.entries) != 1:
+                raise ProviderMisconfigured("the user was not found exactly once under "
+                                            "user_search_base: check base and filter")
+            user_dn = conn.entries[0].entry_dn
         display = username
         if conn.search(user_dn, "(objectClass=*)", ldap3.BASE,
                        attributes=[config.display_name_attribute]) and conn.entries:

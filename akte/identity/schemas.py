@@ -61,6 +61,10 @@ class LdapConfig(BaseModel):
     ca_file: str | None = Field(default=None, max_length=500)
     #: ``uid={username},ou=people,dc=example,dc=org`` or, for AD, ``{username}@example.org``.
     user_dn_template: str = Field(min_length=3, max_length=500)
+    #: Where to look the user up after the bind when the bind name is no DN (AD's
+    #: ``{username}@example.org``): the entry found gives the DN the groups are matched by.
+    user_search_base: str | None = Field(default=None, max_length=500)
+    user_search_filter: str = Field(default="(userPrincipalName={username})", max_length=500)
     group_base: str = Field(min_length=3, max_length=500)
     group_filter: str = Field(
         default="(&(objectClass=groupOfNames)(member={user_dn}))", max_length=500

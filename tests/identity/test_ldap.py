@@ -10,6 +10,7 @@ from akte.users.models import Membership, User
 from akte.web import sessions
 from tests.builders import unique
 from tests.identity.conftest import PASSWORD, add_provider, audit_entries, ldap_config
+from tests.infra.ldap import BASE_DN
 from tests.web.conftest import browser, csrf_of
 
 
@@ -48,6 +49,25 @@ def test_web_login_binds_as_the_user_and_maps_the_groups(ctx, client, world, dir
         user_id = str(user.id)
     [entry] = audit_entries(ctx, "sso.login", user_id=user_id)
     assert entry.detail["channel"] == "web" and entry.detail["groups"] == ["jc-team-1"]
+
+
+def test_the_user_entry_can_be_searched_for_as_active_directory_needs(
+        ctx, client, world, directory):
+    provider_id = _provider(client, world, directory, user_search_base=f"ou=people,{BASE_DN}",
+                            user_search_filter="(&(objectClass=inetOrgPerson)(uid={username}))")
+    uid = unique("ina")
+    directory.add_person(uid, PASSWORD, groups=("jc-leitung",))
+    r = client.post(f"/api/v1/identity-providers/{provider_id}/token",
+                    data={"username": uid, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    me = client.get("/api/v1/auth/me",
+                    headers={"Authorization": f"Bearer {r.json()['access_token']}"}).json()
+    assert me["role"] == "tenant_admin"
+    lost = _provider(client, world, directory, user_search_base=f"ou=people,{BASE_DN}",
+                     user_search_filter="(uid=nobody-{username})")
+    r = client.post(f"/api/v1/identity-providers/{lost}/token",
+                    data={"username": uid, "password": PASSWORD})
+    assert r.status_code == 503 and "user_search_base" in r.json()["detail"]
 
 
 def test_a_wrong_password_is_refused_audited_and_counted(ctx, client, world, directory):
