@@ -73,6 +73,11 @@ def _get_json(url: str, what: str) -> dict[str, Any]:
     return body
 
 
+def fetch_jwks(doc: dict[str, Any]) -> dict[str, Any]:
+    """The provider's published signing keys."""
+    return _get_json(doc["jwks_uri"], "signing keys")
+
+
 def discover(config: OidcConfig) -> dict[str, Any]:
     """The provider's metadata, checked against the configuration (issuer, endpoints, S256)."""
     doc = _get_json(f"{config.issuer}/.well-known/openid-configuration", "OpenID configuration")
@@ -182,7 +187,7 @@ def finish(provider: IdentityProvider, pending: OidcLoginState, *, code: str | N
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise ProviderMisconfigured("the provider sent no ID token (scope openid missing?)")
-    claims = verify_id_token(id_token, jwks=_get_json(doc["jwks_uri"], "signing keys"),
+    claims = verify_id_token(id_token, jwks=fetch_jwks(doc),
                              config=config, nonce=pending.nonce)
     username = claims.get(config.username_claim)
     if not isinstance(username, str) or not username.strip():

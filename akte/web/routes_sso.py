@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import AkteError
 from akte.core.settings import Settings
-from akte.identity import directory_sessions, sign_in
+from akte.identity import backchannel, directory_sessions, sign_in
 from akte.identity.errors import SsoRefused
 from akte.web import sessions
 from akte.web.deps import CsrfChecked
@@ -61,6 +61,23 @@ def oidc_callback(request: Request, session: DbSession, ctx: Context,
     )
     response.delete_cookie(STATE_COOKIE, path="/sso")
     return response
+
+
+@router.post("/sso/backchannel-logout")
+def backchannel_logout(request: Request, session: DbSession,
+                       logout_token: Annotated[str, Form(max_length=20000)] = "") -> Response:
+    """The provider ends akte sessions of a session that ended there (server to server:
+    no cookie, no CSRF token; the signed logout token is the credential)."""
+    request.state.web_db = session
+    try:
+        hashes = backchannel.logout(session, logout_token, ip=client_ip(request))
+    except AkteError:
+        session.commit()  # the refusal's audit entry
+        raise
+    for web_session_hash in hashes:
+        sessions.end_staff_session_by_hash(session, web_session_hash)
+    session.commit()
+    return Response(status_code=200, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/sso/{provider_id}")

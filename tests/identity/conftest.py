@@ -4,6 +4,7 @@ that walk a browser through the provider's own login page."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -61,10 +62,11 @@ def add_provider(client: TestClient, headers: dict, kind: str, config: dict,
 
 
 def at_provider(op: OidcProvider, authorize_url: str, login: str,
-                password: str = PASSWORD) -> httpx.Response:
+                password: str = PASSWORD, agent: httpx.Client | None = None) -> httpx.Response:
     """A browser at the provider: its login page, the form, back to akte. Returns the
-    provider's last answer (a redirect to akte's callback, or the login page again)."""
-    with httpx.Client(follow_redirects=False, timeout=10) as agent:
+    provider's last answer (a redirect to akte's callback, or the login page again).
+    ``agent`` keeps the provider's cookies for a later visit (logout)."""
+    with contextlib.nullcontext(agent) if agent else provider_browser() as agent:
         r = agent.get(authorize_url)
         assert r.status_code in (302, 303), r.text
         interaction = urljoin(op.issuer, r.headers["location"])
@@ -74,6 +76,10 @@ def at_provider(op: OidcProvider, authorize_url: str, login: str,
         if r.status_code not in (302, 303):
             return r
         return agent.get(urljoin(op.issuer, r.headers["location"]))
+
+
+def provider_browser() -> httpx.Client:
+    return httpx.Client(follow_redirects=False, timeout=10)
 
 
 def start_login(web: TestClient, provider_id: str, next_path: str = "/app") -> str:

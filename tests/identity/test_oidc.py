@@ -3,6 +3,7 @@ page: the account it makes, what the browser holds, and every way it is refused.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy import select, update
@@ -19,6 +20,7 @@ from tests.identity.conftest import (
     audit_entries,
     oidc_config,
     oidc_login,
+    provider_browser,
     start_login,
     state_of,
 )
@@ -155,7 +157,7 @@ def test_disabled_at_the_provider_the_running_session_ends_at_the_next_check(
         with session_scope(ctx.session_factory) as session:
             [bound] = session.scalars(select(DirectorySession).where(
                 DirectorySession.provider_id == uuid.UUID(provider_id))).all()
-            assert bound.refresh_token  # kept on the server, encrypted
+            assert bound.refresh_token and bound.sid  # kept on the server, encrypted
             first = bound.refresh_token
         for _ in range(2):  # each check refreshes (and rotates) the provider's token
             assert web.get("/app").status_code == 200
@@ -169,6 +171,35 @@ def test_disabled_at_the_provider_the_running_session_ends_at_the_next_check(
         assert web.get("/app").status_code == 303
     [ended] = audit_entries(ctx, "sso.session_ended", provider_id=provider_id)
     assert ended.tenant_id == world.tenant_a.id and "refused" in ended.detail["reason"]
+
+
+def test_logout_at_the_provider_ends_the_akte_session(ctx, client, world, op):
+    provider_id = _team_provider(client, world, op)  # no session check: only the logout
+    login = unique("hugo")
+    op.set_account(login, password=PASSWORD, groups=["jc-team-1"])
+    op.logout_tokens()
+    refused_before = len([e for e in audit_entries(ctx, "sso.backchannel_logout")
+                          if e.outcome != "ok"])
+    with browser(ctx) as web, provider_browser() as agent:
+        answer = at_provider(op, start_login(web, provider_id), login, agent=agent)
+        assert web.get(answer.headers["location"]).status_code == 303
+        assert web.get("/app").status_code == 200
+        page = agent.get(f"{op.issuer}/session/end")
+        xsrf = re.search(r'name="xsrf" value="([^"]+)"', page.text).group(1)
+        agent.post(f"{op.issuer}/session/end/confirm", data={"xsrf": xsrf, "logout": "yes"})
+        [token] = op.logout_tokens()
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        r = client.post("/sso/backchannel-logout", data={"logout_token": forged})
+        assert r.status_code == 400
+        assert web.get("/app").status_code == 200  # a forged token ends nothing
+        assert client.post("/sso/backchannel-logout",
+                           data={"logout_token": token}).status_code == 200
+        r = web.get("/app")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    [ended] = audit_entries(ctx, "sso.backchannel_logout", provider_id=provider_id)
+    assert ended.outcome == "ok" and ended.tenant_id == world.tenant_a.id
+    refused = [e for e in audit_entries(ctx, "sso.backchannel_logout") if e.outcome != "ok"]
+    assert len(refused) > refused_before
 
 
 def test_a_misconfigured_provider_gets_a_reason_not_a_500(ctx, client, world, op):

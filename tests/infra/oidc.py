@@ -13,11 +13,14 @@ import json
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -33,12 +36,40 @@ CLIENT_SECRET = "akte-test-client-secret-0123456789"
 REDIRECT_URI = "http://testserver/sso/callback"
 
 
+class _LogoutReceiver(ThreadingHTTPServer):
+    """Where the provider POSTs back-channel logout tokens (akte itself runs in-process in
+    the tests, out of the provider's reach): the test hands them on to akte's endpoint."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                receiver.tokens.extend(parse_qs(body.decode()).get("logout_token", []))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
 @dataclass
 class OidcProvider:
     issuer: str
     accounts_file: Path
     process: subprocess.Popen | None = None
     accounts: dict[str, dict] = field(default_factory=dict)
+    receiver: _LogoutReceiver | None = None
+
+    def logout_tokens(self) -> list[str]:
+        """The back-channel logout tokens the provider sent since the last call."""
+        assert self.receiver is not None
+        tokens, self.receiver.tokens = self.receiver.tokens, []
+        return tokens
 
     def set_account(self, login: str, *, password: str = "pw",  # noqa: S107
                     groups: list[str] | None = None,
@@ -73,7 +104,8 @@ def oidc_provider() -> Iterator[OidcProvider]:
     workdir = Path(tempfile.mkdtemp(prefix="akte-oidc-"))
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    provider = OidcProvider(issuer, workdir / "accounts.json")
+    provider = OidcProvider(issuer, workdir / "accounts.json", receiver=_LogoutReceiver())
+    threading.Thread(target=provider.receiver.serve_forever, daemon=True).start()
     provider.accounts_file.write_text("{}")
     config = {
         "port": port, "issuer": issuer, "module": str(MODULE),
@@ -82,6 +114,9 @@ def oidc_provider() -> Iterator[OidcProvider]:
             "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
             "redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"], "token_endpoint_auth_method": "client_secret_basic",
+            "backchannel_logout_uri":
+                f"http://127.0.0.1:{provider.receiver.server_port}/sso/backchannel-logout",
+            "backchannel_logout_session_required": True,
         }],
     }
     (workdir / "config.json").write_text(json.dumps(config))
@@ -93,6 +128,7 @@ def oidc_provider() -> Iterator[OidcProvider]:
             raise RuntimeError(f"OpenID Provider did not start; see {workdir / 'oidc.log'}")
         yield provider
     finally:
+        provider.receiver.shutdown()
         provider.process.terminate()
         try:
             provider.process.wait(10)

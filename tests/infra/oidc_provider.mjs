@@ -30,7 +30,7 @@ const provider = new Provider(config.issuer, {
   },
   // the groups and the username go into the ID token itself, as Keycloak's mappers do
   conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: false } },
+  features: { devInteractions: { enabled: false }, backchannelLogout: { enabled: true } },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   // first-party clients: no consent page, every requested scope is granted
   async loadExistingGrant(ctx) {
@@ -48,6 +48,9 @@ const provider = new Provider(config.issuer, {
   // its sessions with it; disabled accounts and ended sessions make it fail)
   async issueRefreshToken(_ctx, client) { return client.grantTypeAllowed('refresh_token'); },
   cookies: { keys: ['akte-test-oidc-cookie-key'] },
+  // the relying party lives on loopback here: lift the provider's guard against requests
+  // to special-use addresses (SSRF) for its back-channel logout calls
+  fetch: (url, options) => globalThis.fetch(url, { ...options, dispatcher: undefined }),
   ttl: { IdToken: config.id_token_ttl || 3600 },
 });
 
@@ -66,6 +69,7 @@ async function readForm(req) {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
+provider.on('backchannel.error', (_ctx, err) => console.log(`backchannel logout failed: ${err}`));
 const callback = provider.callback();
 const server = http.createServer(async (req, res) => {
   const match = /^\/interaction\/([^/?]+)/.exec(req.url);
