@@ -25,6 +25,7 @@ from akte.audit.models import AuditEntry
 from akte.case_files.models import CaseFile
 from akte.documents.models import Document
 from akte.grants.models import CaseFileGrant
+from akte.identity.models import IdentityProvider
 from akte.web.models import UploadCode
 from ingest.deliveries.models import Delivery
 from outbox.models import Batch, Letter
@@ -48,6 +49,8 @@ SCOPES = {
     ("ingest.deliveries.repository", "readable_statement"): lambda p: select(Delivery),
     ("ingest.deliveries.repository", "writable_statement"): lambda p: select(Delivery),
     ("akte.audit.query", "readable_statement"): lambda p: select(AuditEntry),
+    ("akte.identity.repository", "administered_statement"):
+        lambda p: select(IdentityProvider),
     ("outbox.repository", "readable_letter_statement"): lambda p: select(Letter),
     ("outbox.repository", "provider_batch_statement"): lambda p: select(Batch),
     ("outbox.repository", "provider_letter_statement"): lambda p: select(Letter),
