@@ -131,14 +131,23 @@ def _as_sql(expr: _Expr, out: Compiled) -> str:
 
 
 def _join(parts: list[Pending | str], is_and: bool, out: Compiled) -> Pending | str:
-    """Tsqueries joined by AND/OR: one query text while all share a configuration."""
+    """Tsqueries joined by AND/OR: the pending words of each configuration as one query
+    text (one analysis, one GIN lookup per word), the rest as SQL tsquery operators."""
     if len(parts) == 1:
         return parts[0]
-    configs = {p[0] for p in parts if not isinstance(p, str)}
-    if len(configs) == 1 and all(not isinstance(p, str) for p in parts):
-        texts = [p[1] for p in parts]  # type: ignore[index]
-        return configs.pop(), "(" + (" & " if is_and else " | ").join(texts) + ")"
-    return "(" + (" && " if is_and else " || ").join(out.tsquery(p) for p in parts) + ")"
+    texts: dict[str, list[str]] = {}
+    joined: list[Pending | str] = []
+    for part in parts:
+        if isinstance(part, str):
+            joined.append(part)
+        else:
+            texts.setdefault(part[0], []).append(part[1])
+    for config, group in texts.items():
+        joined.append((config, group[0] if len(group) == 1 else
+                       "(" + (" & " if is_and else " | ").join(group) + ")"))
+    if len(joined) == 1:
+        return joined[0]
+    return "(" + (" && " if is_and else " || ").join(out.tsquery(p) for p in joined) + ")"
 
 
 class Compiler:

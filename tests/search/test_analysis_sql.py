@@ -20,12 +20,12 @@ from tests.search.corpus import DOC_TYPES, page_texts, person
 GERMAN = ("Müller Mueller Muller MÜLLER Straße Strasse STRASSE Kontoauszüge Kontoauszuege "
           "Bauer Steuer Quelle Öztürk Oeztuerk Grüßen Gruessen Häuser Haeuser Überweisung "
           "Ueberweisung Bescheinigungen Zuständigkeit Nebenkostenabrechnungen aufgefordert "
-          "Weiterbewilligung queue Duell Schäfer Krämer Jäger Böhm").split()
+          "Weiterbewilligung queue Duell Schäfer Krämer Jäger Böhm")
 
 
 def _vocabulary() -> list[str]:
     rng = random.Random(11)
-    words = set(GERMAN)
+    words = set(GERMAN.split())
     for _ in range(300):
         who = person(rng, None)
         for page in page_texts(rng, who, rng.choice(DOC_TYPES), 2, filler=10):
