@@ -72,8 +72,10 @@ $$
 """
 
 #: Characters the Whoosh tokenizer cuts at but PostgreSQL's parser reads as part of a
-#: token (a signed number, a path, an e-mail address, a URL): blanks before parsing.
-_JOINERS = tuple((c, " ") for c in "-/@:+")
+#: token (a signed number, a path, an e-mail address, a URL, and markup: after a "<" the
+#: parser takes everything up to the next ">" for an HTML tag and drops it, "&…;" for an
+#: entity): blanks before parsing.
+_JOINERS = tuple((c, " ") for c in "-/@:+<>&")
 
 WORDS = rf"""
 CREATE FUNCTION akte_words(value text) RETURNS text
