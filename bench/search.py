@@ -19,6 +19,10 @@ every unit (tenant-wide), reported separately.
 
 Run: ``python -m bench.search --docs 100000 [--mix current,large]``. Prints p50/p95/p99
 and q/s per engine and mix, and the ratio PostgreSQL / Whoosh of each figure.
+
+``--engines postgres`` measures one engine only; ``--pg-baseline`` first indexes the same
+rows the way the PostgreSQL engine did before its analysis moved into the database
+(Python analysis, :mod:`bench.pg_python_baseline`) and prints the ratio new / old.
 """
 
 from __future__ import annotations
@@ -330,6 +334,36 @@ def index(url: str, data_dir: Path, engine: str) -> tuple[int, float, int]:
     return indexed, seconds, rss
 
 
+def index_baseline(url: str, limit: float | None) -> tuple[int, float]:
+    """The pre-0840 PostgreSQL indexing (Python analysis) on the same rows, in a
+    subprocess with the same number of processes; empties ``search_documents`` after.
+
+    With ``limit`` (seconds) the run is stopped then and the rows committed so far are
+    counted: at about 100 documents/s a full baseline of a large corpus takes longer than
+    the rest of the benchmark, and the rate is steady after the first batches."""
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.pg_python_baseline", url],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.communicate()
+        seconds = time.monotonic() - start
+        with psycopg.connect(dsn) as conn:
+            done = conn.execute("SELECT count(*) FROM search_documents").fetchone()[0]
+    else:
+        seconds = time.monotonic() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"baseline failed: {out[-2000:]} {err[-2000:]}")
+        done = int(out.rsplit("indexed ", 1)[1].split()[0])
+    with psycopg.connect(dsn) as conn:
+        conn.execute("TRUNCATE search_documents")
+    return done, seconds
+
+
 def index_size(url: str, data_dir: Path, engine: str) -> int:
     if engine == "whoosh":
         return du(data_dir / "index")
@@ -352,6 +386,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="size of each query mix")
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument("--mix", default="current,large", help="current, large or both")
+    parser.add_argument("--engines", default="whoosh,postgres", help="whoosh, postgres or both")
+    parser.add_argument("--pg-baseline", action="store_true",
+                        help="also index with the pre-0840 Python analysis (PostgreSQL)")
+    parser.add_argument("--baseline-seconds", type=float, default=None,
+                        help="stop the baseline after this long and count its rows")
     args = parser.parse_args()
 
     from akte.core.migrations import upgrade
@@ -380,16 +419,24 @@ def main() -> None:
 def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignore[no-untyped-def]
     rows: dict[tuple[str, str], dict[str, float]] = {}
     build: dict[str, dict[str, float]] = {}
-    for engine in ENGINES:
+    engines = [e for e in ENGINES if e in args.engines.split(",")]
+    for engine in engines:
         data_dir = Path(tempfile.mkdtemp(prefix=f"akte-bench-{engine}-"))
         try:
+            if engine == "postgres" and args.pg_baseline:
+                old, old_seconds = index_baseline(url, args.baseline_seconds)
+                build["postgres, Python analysis"] = {"docs/s": old / old_seconds}
+                print(f"postgres, Python analysis (before 0840): indexed {old} in "
+                      f"{old_seconds:.0f}s = {old / old_seconds:.0f} docs/s "
+                      f"(load {os.getloadavg()[0]:.1f})", flush=True)
             indexed, seconds, rss = index(url, data_dir, engine)
             size = index_size(url, data_dir, engine)
             build[engine] = {"docs/s": indexed / seconds, "size MB": size / 1e6,
                              "peak RSS MB": rss / 1e6}
             print(f"{engine}: indexed {indexed} in {seconds:.0f}s = {indexed / seconds:.0f} "
                   f"docs/s, {size / 1e6:.0f} MB ({size / max(corpus.text_bytes, 1):.2f}x "
-                  f"text), peak RSS {rss / 1e6:.0f} MB", flush=True)
+                  f"text), peak RSS {rss / 1e6:.0f} MB (load {os.getloadavg()[0]:.1f})",
+                  flush=True)
             proc, base = start_server(data_dir, url, args.server_workers, engine)
             try:
                 for name, mix in mixes.items():
@@ -423,35 +470,44 @@ def measure_api(base: str, people: list, mix: list[Q], clients: int):  # type: i
 
 
 def report(layout, corpus, rows, build) -> None:  # type: ignore[no-untyped-def]
+    engines = [e for e in ENGINES if e in build]
+    both = len(engines) == 2
     print(f"\nmix {layout}, {corpus.docs} documents: through the API, total + 4 facets + "
-          "top 20 with snippets; ratio = postgres / whoosh")
+          "top 20 with snippets" + ("; ratio = postgres / whoosh" if both else ""))
     print(f"{'query mix':12s} {'clients':>7s} {'engine':9s} {'p50 ms':>8s} {'p95 ms':>8s} "
           f"{'p99 ms':>8s} {'q/s':>7s}")
     for name in dict.fromkeys(n for n, _ in rows):
         for clients in (1, 8):
-            w, p = rows[(name, f"whoosh {clients}")], rows[(name, f"postgres {clients}")]
-            for engine, r in (("whoosh", w), ("postgres", p)):
+            found = {e: rows[(name, f"{e} {clients}")] for e in engines}
+            for engine, r in found.items():
                 print(f"{name:12s} {clients:7d} {engine:9s} {r['p50']:8.1f} {r['p95']:8.1f} "
                       f"{r['p99']:8.1f} {r['q/s']:7.1f}")
-            print(f"{name:12s} {clients:7d} {'ratio':9s} " + " ".join(
-                f"{p[k] / w[k]:8.2f}" for k in ("p50", "p95", "p99")) +
-                f" {p['q/s'] / w['q/s']:7.2f}")
+            if both:
+                w, p = found["whoosh"], found["postgres"]
+                print(f"{name:12s} {clients:7d} {'ratio':9s} " + " ".join(
+                    f"{p[k] / w[k]:8.2f}" for k in ("p50", "p95", "p99")) +
+                    f" {p['q/s'] / w['q/s']:7.2f}")
             if clients == 8:
-                for engine, r in (("whoosh", w), ("postgres", p)):
+                for engine, r in found.items():
                     verdict = "met" if r["p95"] <= 100 else f"missed by {r['p95'] - 100:.0f} ms"
                     print(f"  target p95 <= 100 ms, {engine}: {verdict}")
-    print(f"{'':20s} {'indexing docs/s':>16s} {'index MB':>9s} {'index RSS MB':>13s} "
+    print(f"{'':28s} {'indexing docs/s':>16s} {'index MB':>9s} {'index RSS MB':>13s} "
           f"{'API RSS MB':>11s}")
-    for engine in ENGINES:
-        b = build[engine]
-        print(f"{engine:20s} {b['docs/s']:16.0f} {b['size MB']:9.0f} {b['peak RSS MB']:13.0f} "
-              f"{b.get('API peak RSS MB', 0):11.0f}")
-    w, p = build["whoosh"], build["postgres"]
-    print(f"{'ratio':20s} {p['docs/s'] / w['docs/s']:16.2f} {p['size MB'] / w['size MB']:9.2f} "
-          f"{p['peak RSS MB'] / w['peak RSS MB']:13.2f} "
-          f"{p.get('API peak RSS MB', 0) / max(w.get('API peak RSS MB', 1), 1):11.2f}")
-    verdict = "met" if p["docs/s"] >= 2000 else f"missed ({p['docs/s']:.0f} of 2,000)"
-    print(f"  target postgres indexing >= 2,000 docs/s: {verdict}", flush=True)
+    for engine, b in build.items():
+        print(f"{engine:28s} {b['docs/s']:16.0f} {b.get('size MB', 0):9.0f} "
+              f"{b.get('peak RSS MB', 0):13.0f} {b.get('API peak RSS MB', 0):11.0f}")
+    if both:
+        w, p = build["whoosh"], build["postgres"]
+        print(f"{'ratio postgres / whoosh':28s} {p['docs/s'] / w['docs/s']:16.2f} "
+              f"{p['size MB'] / w['size MB']:9.2f} {p['peak RSS MB'] / w['peak RSS MB']:13.2f} "
+              f"{p.get('API peak RSS MB', 0) / max(w.get('API peak RSS MB', 1), 1):11.2f}")
+    if "postgres, Python analysis" in build and "postgres" in build:
+        ratio = build["postgres"]["docs/s"] / build["postgres, Python analysis"]["docs/s"]
+        print(f"{'ratio SQL / Python analysis':28s} {ratio:16.2f}")
+    if "postgres" in build:
+        p = build["postgres"]
+        verdict = "met" if p["docs/s"] >= 2000 else f"missed ({p['docs/s']:.0f} of 2,000)"
+        print(f"  target postgres indexing >= 2,000 docs/s: {verdict}", flush=True)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,22 @@ def name_analyzer():  # type: ignore[no-untyped-def]
     return RegexTokenizer(r"\w+") | LowercaseFilter() | GermanFoldFilter()
 
 
+def word_analyzer():  # type: ignore[no-untyped-def]
+    """Words cut as :func:`text_analyzer` cuts them, lower-cased and nothing else: the
+    query parser of the PostgreSQL engine, which folds and stems in the database (the
+    ``akte_german`` configuration) with the same chain as the index rows."""
+    return RegexTokenizer(_WORDS) | LowercaseFilter()
+
+
+def word_pair_analyzer():  # type: ignore[no-untyped-def]
+    return RegexTokenizer(_WORDS) | LowercaseFilter() | WordPairFilter()
+
+
+def name_word_analyzer():  # type: ignore[no-untyped-def]
+    """Name words, lower-cased only (see :func:`word_analyzer`)."""
+    return RegexTokenizer(r"\w+") | LowercaseFilter()
+
+
 def ident_analyzer():  # type: ignore[no-untyped-def]
     """One value, one token (``AZ-2024 000123`` typed with a space included)."""
     return IDTokenizer() | IdentifierFilter()

@@ -24,15 +24,22 @@ from search.analysis import (
     ident_analyzer,
     ident_list_analyzer,
     name_analyzer,
+    name_word_analyzer,
     pair_analyzer,
     text_analyzer,
+    word_analyzer,
+    word_pair_analyzer,
 )
 
 SCHEMA_VERSION = "2"
 
 
-def make_schema() -> fields.Schema:
-    text = text_analyzer()
+def make_schema(analysed: bool = True) -> fields.Schema:
+    """The Whoosh index's schema; ``analysed=False`` gives the same fields with words only
+    cut and lower-cased (the PostgreSQL engine parses with it and analyses in SQL)."""
+    text = text_analyzer() if analysed else word_analyzer()
+    pairs = pair_analyzer() if analysed else word_pair_analyzer()
+    names = name_analyzer() if analysed else name_word_analyzer()
     return fields.Schema(
         doc_id=fields.ID(unique=True, stored=True),
         tenant_id=fields.ID,
@@ -41,12 +48,12 @@ def make_schema() -> fields.Schema:
         #: No positions: phrases in the text are matched through ``pairs`` (see
         #: :class:`search.analysis.WordPairFilter`), which keeps the index smaller too.
         content=fields.TEXT(analyzer=text, phrase=False),
-        pairs=fields.TEXT(analyzer=pair_analyzer(), phrase=False),
+        pairs=fields.TEXT(analyzer=pairs, phrase=False),
         title=fields.TEXT(analyzer=text, stored=True, field_boost=2.0),
         doc_type=fields.TEXT(analyzer=text, field_boost=1.5),
-        name=fields.TEXT(analyzer=name_analyzer(), field_boost=3.0),
+        name=fields.TEXT(analyzer=names, field_boost=3.0),
         #: Identifiers as words too, so "az 2024/004711" (typed apart) finds AZ-2024-004711.
-        refs=fields.TEXT(analyzer=name_analyzer()),
+        refs=fields.TEXT(analyzer=names),
         ident=fields.TEXT(analyzer=ident_list_analyzer(), field_boost=5.0),
         aktenzeichen=fields.TEXT(analyzer=ident_analyzer(), field_boost=5.0),
         bg=fields.TEXT(analyzer=ident_analyzer(), field_boost=5.0),

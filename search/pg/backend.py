@@ -26,9 +26,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from search.analysis import GermanStemFilter
 from search.backend import Hit, Hits, IndexDoc, QuerySpec, SearchDegraded
 from search.pg.compile import Compiler
-from search.pg.rows import COLUMNS, stem, to_row
+from search.pg.rows import LOAD_COLUMNS, ROW_COLUMNS, to_row
 from search.query import QueryParser
 from search.schema import FACETS, make_schema
 from search.snippets import make_snippet
@@ -45,11 +46,21 @@ _FACET_COLUMNS = {"doc_type": "coalesce(d.doc_type, '')", "year": "d.year",
                   "source": "d.source", "case_status": "d.case_status"}
 _RESULT = ("d.doc_id, d.case_file_id, d.title, d.doc_type, d.source, d.aktenzeichen, "
            "d.person_name, d.case_status, d.document_date, d.received_at")
-_UPDATE = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "doc_id")
-_UPSERT = (f"INSERT INTO search_documents ({', '.join(COLUMNS)}) "
-           f"SELECT {', '.join(COLUMNS)} FROM search_load l "
+_UPDATE = ", ".join(f"{c} = EXCLUDED.{c}" for c in ROW_COLUMNS if c != "doc_id")
+#: The load table: the raw values of :data:`LOAD_COLUMNS`, per session, emptied at commit.
+_LOAD_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS search_load_raw ("
+               "doc_id uuid, tenant_id uuid, org_unit_id uuid, case_file_id uuid, title text, "
+               "doc_type text, source text, aktenzeichen text, person_name text, "
+               "case_status text, document_date date, received_at timestamptz, "
+               "sort_date timestamp, year integer, az text, bg text, kdnr text, "
+               "idents text[], stamp text, refs text, body text) ON COMMIT DELETE ROWS")
+_UPSERT = (f"INSERT INTO search_documents ({', '.join(ROW_COLUMNS)}) "
+           f"SELECT {', '.join(ROW_COLUMNS.values())} FROM search_load_raw l "
            "WHERE EXISTS (SELECT 1 FROM documents WHERE documents.id = l.doc_id) "
            f"ON CONFLICT (doc_id) DO UPDATE SET {_UPDATE}, indexed_at = clock_timestamp()")
+#: Snippets mark words in Python; its stems equal ``akte_german``'s (the same Snowball
+#: German after the same fold; ``tests/search/test_analysis_sql.py`` compares them).
+_stemmer = GermanStemFilter()
 
 
 class _Marks(frozenset):
@@ -67,7 +78,7 @@ class PostgresBackend:
     def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
         self.engine = engine
         self.read_engine = read_engine or engine
-        self.parser = QueryParser(make_schema())
+        self.parser = QueryParser(make_schema(analysed=False))
         self._extensions: set[str] | None = None
 
     # -- health --------------------------------------------------------------------------
@@ -104,17 +115,17 @@ class PostgresBackend:
             self._copy(conn, rows)
         return len(rows)
 
-    def _copy(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """Rows through a temporary table: ``COPY`` in, then one upserting ``INSERT``
-        (documents deleted meanwhile are skipped; their rows went with them)."""
+    def _copy(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Raw rows through a temporary table: ``COPY`` in, then one upserting ``INSERT``
+        that analyses the texts (``akte_search_vector``); documents deleted meanwhile are
+        skipped, their rows went with them."""
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
-            cur.execute("CREATE TEMP TABLE IF NOT EXISTS search_load "
-                        "(LIKE search_documents INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
-            cur.execute("TRUNCATE search_load")
-            with cur.copy(f"COPY search_load ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            cur.execute(_LOAD_TABLE)
+            cur.execute("TRUNCATE search_load_raw")
+            with cur.copy(f"COPY search_load_raw ({', '.join(LOAD_COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(tuple(row[c] for c in COLUMNS))
+                    copy.write_row(row)
             cur.execute(_UPSERT)
 
     def delete(self, doc_ids: Iterable[uuid.UUID], conn: Connection | None = None) -> int:
@@ -192,6 +203,10 @@ class PostgresBackend:
         with self.read_engine.connect() as conn, conn.begin():
             if out.fuzzy:
                 conn.exec_driver_sql("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
+            analysis = out.analysis()
+            if analysis is not None:  # the query's words, analysed as the rows were
+                sql, texts = analysis
+                params.update(conn.execute(text(sql), texts).one()._mapping)
             total, facets = self._count(conn, clause, params, spec.facets)
             hits = self._page(conn, clause, params, out, spec) if total else []
         marks = _Marks(w for w in out.marks if not w.endswith("*"))
@@ -227,16 +242,15 @@ class PostgresBackend:
     def _page(self, conn: Connection, clause: str, params: dict[str, Any], out: Any,
               spec: QuerySpec) -> list[Hit]:
         score = ["0"]
-        if out.ranked:
-            params["rank"] = " | ".join(out.ranked)
-            score.append(f"ts_rank('{RANK_WEIGHTS}', d.tsv, CAST(:rank AS tsquery), 1)")
+        if out.rank:
+            score.append(f"ts_rank('{RANK_WEIGHTS}', d.tsv, {out.rank}, 1)")
         if out.idents:
             params["idents"] = out.idents
             score.append(f"CASE WHEN d.idents && CAST(:idents AS text[]) THEN {IDENT_BONUS} "
                          "ELSE 0 END")
         for n, word in enumerate(out.fuzzy):
             params[f"fz{n}"] = word
-            score.append(f"{FUZZY_BONUS} * word_similarity(:fz{n}, d.names)"
+            score.append(f"{FUZZY_BONUS} * word_similarity(akte_fold(:fz{n}), d.names)"
                          if "pg_trgm" in self.extensions() else "0")
         order = ("d.sort_date DESC, d.doc_id" if spec.sort == "date"
                  else "score DESC, d.sort_date DESC, d.doc_id")
@@ -257,7 +271,7 @@ class PostgresBackend:
 
     def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:
         marks = next((t for f, t in hits.terms if f == "marks"), frozenset())
-        return make_snippet(text, marks, stem, max_chars)
+        return make_snippet(text, marks, _stemmer.stem, max_chars)
 
     def close(self) -> None:
         if self.read_engine is not self.engine:

@@ -1,8 +1,13 @@
 """A parsed query (:class:`search.query.QueryParser`'s Whoosh tree) as a SQL condition.
 
 Both engines share the parser, so the query language and its 400 ``invalid_query``
-answers are the same by construction. Text terms become one ``tsquery`` where the tree
-allows it (a GIN lookup per distinct word; the field is the lexeme's weight, see
+answers are the same by construction. The PostgreSQL engine parses with words only cut
+and lower-cased (``make_schema(analysed=False)``); folding and stemming happen in the
+database, by the text search configuration that analysed the rows: a word of the text,
+title or Dokumentart becomes ``to_tsquery('akte_german', akte_fold('…'))``, a name or
+identifier word ``to_tsquery('akte_names', …)`` (folded, not stemmed), so index and query
+cannot disagree. Words of one configuration are joined into one ``tsquery`` text where
+the tree allows it (a GIN lookup per distinct word; the field is the lexeme's weight, see
 :mod:`search.pg.rows`); identifiers, facets and dates become plain column conditions.
 
 Where PostgreSQL differs by design (see ``tests/search/conftest.py``): typo tolerance
@@ -22,18 +27,29 @@ from typing import Any
 from whoosh import query
 from whoosh.util.times import long_to_datetime
 
+from search.analysis import GermanStemFilter, fold
 from search.backend import InvalidQuery
 from search.pg.rows import quote
 
 #: Text fields → their weight in the tsvector.
 WEIGHTS = {"content": "D", "pairs": "D", "title": "B", "doc_type": "C", "name": "A",
            "refs": "A"}
+#: Text fields → the text search configuration that analysed them (migration 0840).
+CONFIGS = {"content": "akte_german", "pairs": "akte_german", "title": "akte_german",
+           "doc_type": "akte_german", "name": "akte_names", "refs": "akte_names"}
+#: Prefixes are folded, not stemmed (a stemmed prefix could be cut shorter).
+PREFIX_CONFIG = "akte_names"
 #: Single-value fields → their column (identifiers normalised as in the index).
 COLUMNS = {"aktenzeichen": "d.az", "bg": "d.bg", "kundennummer": "d.kdnr",
            "f_source": "d.source", "f_status": "d.case_status",
            "f_art": "coalesce(d.doc_type, '')"}
 #: Searched for typos: person names (``names`` holds them folded).
 FUZZY_FIELDS = {"name"}
+#: Snippet marks only: the stems ``akte_german`` gives (same fold, same Snowball German).
+_stemmer = GermanStemFilter()
+
+#: A ``tsquery`` still to be analysed: (configuration, query text of raw words).
+Pending = tuple[str, str]
 
 
 @dataclass
@@ -42,25 +58,59 @@ class Compiled:
 
     params: dict[str, Any] = field(default_factory=dict)
     #: positive tsquery parts (ranked with ``ts_rank``)
-    ranked: list[str] = field(default_factory=list)
+    ranked: list[Pending] = field(default_factory=list)
     #: positive identifier values (an exact identifier hit ranks first)
     idents: list[str] = field(default_factory=list)
     #: positive fuzzy name words
     fuzzy: list[str] = field(default_factory=list)
     #: stems of the text to mark in snippets; prefixes end with "*"
     marks: set[str] = field(default_factory=set)
+    #: parameter name → tsquery still to be analysed (see :meth:`analysis`)
+    pending: dict[str, Pending] = field(default_factory=dict)
+    #: the ``ts_rank`` query (a SQL expression), when any word is positive
+    rank: str | None = None
 
     def param(self, value: Any) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f":{name}"
 
+    def tsquery(self, ts: Pending | str) -> str:
+        """A SQL expression of type ``tsquery``. Pending words become a parameter that
+        :meth:`analysis` fills with their analysed form before the search runs: a
+        constant in the statements, so nothing is analysed again per row."""
+        if isinstance(ts, str):
+            return ts
+        name = f"tq{len(self.pending)}"
+        self.pending[name] = ts
+        return f"CAST(:{name} AS tsquery)"
+
+    def rank_query(self) -> str | None:
+        """The positive words as one ``tsquery`` (one per configuration, OR-ed)."""
+        by_config: dict[str, list[str]] = {}
+        for config, text in self.ranked:
+            by_config.setdefault(config, []).append(text)
+        parts = [self.tsquery((config, " | ".join(texts)))
+                 for config, texts in sorted(by_config.items())]
+        return " || ".join(parts) if parts else None
+
+    def analysis(self) -> tuple[str, dict[str, str]] | None:
+        """One statement that analyses every pending ``tsquery`` as the rows were
+        analysed (``akte_fold``, then the field's configuration), and its parameters;
+        each column's text is the value of the parameter of the same name."""
+        if not self.pending:
+            return None
+        columns = ", ".join(f"CAST(to_tsquery('{config}', akte_fold(:{name})) AS text) AS {name}"
+                            for name, (config, _text) in self.pending.items())
+        return f"SELECT {columns}", {name: text for name, (_c, text) in self.pending.items()}
+
 
 @dataclass
 class _Expr:
-    """Either a tsquery text (``ts``) or a SQL boolean (``sql``); ``None`` both: false."""
+    """Either a tsquery (``ts``: pending words of one configuration, or a SQL tsquery
+    expression) or a SQL boolean (``sql``); ``None`` both: false."""
 
-    ts: str | None = None
+    ts: Pending | str | None = None
     sql: str | None = None
 
     @property
@@ -77,7 +127,27 @@ def _as_sql(expr: _Expr, out: Compiled) -> str:
         return expr.sql
     if expr.ts is None:
         return "false"
-    return f"d.tsv @@ CAST({out.param(expr.ts)} AS tsquery)"
+    return f"d.tsv @@ {out.tsquery(expr.ts)}"
+
+
+def _join(parts: list[Pending | str], is_and: bool, out: Compiled) -> Pending | str:
+    """Tsqueries joined by AND/OR: the pending words of each configuration as one query
+    text (one analysis, one GIN lookup per word), the rest as SQL tsquery operators."""
+    if len(parts) == 1:
+        return parts[0]
+    texts: dict[str, list[str]] = {}
+    joined: list[Pending | str] = []
+    for part in parts:
+        if isinstance(part, str):
+            joined.append(part)
+        else:
+            texts.setdefault(part[0], []).append(part[1])
+    for config, group in texts.items():
+        joined.append((config, group[0] if len(group) == 1 else
+                       "(" + (" & " if is_and else " | ").join(group) + ")"))
+    if len(joined) == 1:
+        return joined[0]
+    return "(" + (" && " if is_and else " || ").join(out.tsquery(p) for p in joined) + ")"
 
 
 class Compiler:
@@ -87,7 +157,9 @@ class Compiler:
     def compile(self, tree: query.Query) -> tuple[str, Compiled]:
         out = Compiled()
         expr = self._node(tree, out, positive=True)
-        return _as_sql(expr, out), out
+        condition = _as_sql(expr, out)
+        out.rank = out.rank_query()
+        return condition, out
 
     # -- tree ----------------------------------------------------------------------------
     def _node(self, node: query.Query, out: Compiled, positive: bool) -> _Expr:
@@ -96,7 +168,9 @@ class Compiler:
             if inner.false:
                 return TRUE
             if inner.sql is None:
-                return _Expr(ts=f"!({inner.ts})")
+                if isinstance(inner.ts, tuple):
+                    return _Expr(ts=(inner.ts[0], f"!({inner.ts[1]})"))
+                return _Expr(ts=f"(!! {inner.ts})")
             return _Expr(sql=f"NOT ({_as_sql(inner, out)})")
         if isinstance(node, query.AndNot):
             return self._node(query.And([node.a, query.Not(node.b)]), out, positive)
@@ -125,9 +199,7 @@ class Compiler:
                 return FALSE
         ts = [p.ts for p in parts if p.sql is None]
         sql = [p.sql for p in parts if p.sql is not None]
-        joined_ts = None
-        if ts:
-            joined_ts = ts[0] if len(ts) == 1 else "(" + (" & " if is_and else " | ").join(ts) + ")"
+        joined_ts = _join(ts, is_and, out) if ts else None  # type: ignore[arg-type]
         if not sql:
             return _Expr(ts=joined_ts)
         if joined_ts is not None:
@@ -167,13 +239,14 @@ class Compiler:
             return FALSE
         if fieldname in WEIGHTS:
             weight = WEIGHTS[fieldname]
-            ts = " <-> ".join(f"{quote(w)}:{weight}" for w in words)
+            text = " <-> ".join(f"{quote(w)}:{weight}" for w in words)
             if len(words) > 1:
-                ts = f"({ts})"
+                text = f"({text})"
+            ts = (CONFIGS[fieldname], text)
             if positive:
                 out.ranked.append(ts)
                 if weight == "D":
-                    out.marks.update(words)
+                    out.marks.update(_stemmer.stem(w) for w in words)
             return _Expr(ts=ts)
         value = "".join(words)
         if fieldname == "ident":
@@ -187,11 +260,11 @@ class Compiler:
 
     def _prefix(self, fieldname: str | None, text: str, out: Compiled, positive: bool) -> _Expr:
         if fieldname in WEIGHTS:
-            ts = f"{quote(text)}:*{WEIGHTS[fieldname]}"
+            ts = (PREFIX_CONFIG, f"{quote(text)}:*{WEIGHTS[fieldname]}")
             if positive:
                 out.ranked.append(ts)
                 if WEIGHTS[fieldname] == "D":
-                    out.marks.add(text + "*")
+                    out.marks.add(fold(text) + "*")
             return _Expr(ts=ts)
         pattern = _like_escape(text) + "%"
         if fieldname == "ident":
@@ -213,7 +286,7 @@ class Compiler:
             weight = WEIGHTS[fieldname]
             narrow = self._prefix(fieldname, head, out, positive)
             check = (f"EXISTS (SELECT 1 FROM unnest(d.tsv) AS u WHERE u.lexeme LIKE "
-                     f"{out.param(pattern)} AND {out.param(weight)} = ANY(u.weights))")
+                     f"akte_fold({out.param(pattern)}) AND {out.param(weight)} = ANY(u.weights))")
             return _Expr(sql=f"({_as_sql(narrow, out)} AND {check})")
         if fieldname == "ident":
             return _Expr(sql="EXISTS (SELECT 1 FROM unnest(d.idents) AS i(v) "
@@ -228,14 +301,15 @@ class Compiler:
         word = str(node.text)
         if positive:
             out.fuzzy.append(word)
-        head = word[: max(1, node.prefixlength)]
+        folded = f"akte_fold({out.param(word)})"  # as ``names`` holds the name words
         names = "EXISTS (SELECT 1 FROM unnest(string_to_array(d.names, ' ')) AS n(w) WHERE "
         if not self.fuzzy_available:  # without pg_trgm/fuzzystrmatch: the exact name only
-            return _Expr(sql=f"{names}n.w = {out.param(word)})")
-        check = (f"{names}left(n.w, {len(head)}) = {out.param(head)} "
-                 f"AND levenshtein(n.w, {out.param(word)}) <= {int(node.maxdist)})")
+            return _Expr(sql=f"{names}n.w = {folded})")
+        head = int(max(1, node.prefixlength))
+        check = (f"{names}left(n.w, {head}) = left({folded}, {head}) "
+                 f"AND levenshtein(n.w, {folded}) <= {int(node.maxdist)})")
         # the trigram index narrows to names sharing letters with the word first
-        return _Expr(sql=f"(d.names %> {out.param(word)} AND {check})")
+        return _Expr(sql=f"(d.names %> {folded} AND {check})")
 
     def _range(self, node: query.NumericRange, out: Compiled) -> _Expr:
         if node.fieldname == "jahr":

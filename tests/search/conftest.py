@@ -38,6 +38,10 @@ DIFFERENCES: dict[str, dict[str, str]] = {
         "fuzzy_text": "typo tolerance (~) covers person names only; Whoosh also expands "
                       "misspelt words of the text, titles and Dokumentarten",
         "result_cache": "no per-process result cache: another host may have written",
+        "tokens": "words are cut by PostgreSQL's parser: an amount like 3,50 is the words 3 "
+                  "and 50 (a search for 50 finds it; in Whoosh 3,50 is one word)",
+        "long_phrases": "a text longer than 150 KB keeps word positions for its first "
+                        "75,000 characters only: later words are found, phrases there not",
     },
     "whoosh": {
         "several_hosts": "one host owns the index folder; other hosts are refused in "
