@@ -30,6 +30,7 @@ FEATURE_PACKAGES = [
     "akte.operations",  # fsck, metrics, structured logs
     "akte.audit",  # audit log queries and export (the log itself is core)
     "akte.grants",  # single-Akte grants to org units
+    "akte.casework",  # Vorgänge, Aktenvermerke, Wiedervorlagen inside an Akte
 ]
 
 

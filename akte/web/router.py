@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from akte.web import api, routes_auth, routes_documents, routes_imports, routes_portal, routes_staff
+from akte.web import (
+    api,
+    routes_auth,
+    routes_casework,
+    routes_documents,
+    routes_imports,
+    routes_portal,
+    routes_staff,
+)
 
 router = APIRouter()
-for module in (api, routes_auth, routes_portal, routes_staff, routes_documents, routes_imports):
+for module in (api, routes_auth, routes_portal, routes_staff, routes_documents, routes_imports,
+               routes_casework):
     router.include_router(module.router)

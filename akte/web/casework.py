@@ -1,0 +1,97 @@
+"""The Akte page's casework parts (Vorgänge, Vermerke, Wiedervorlagen) and the page
+"Meine Wiedervorlagen": what the pages show, read through ``akte.casework`` with the same
+scopes as the API. Lists are bounded: an Akte page shows at most :data:`LIMIT` of each."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from akte.auth.principal import Principal
+from akte.casework import followups, repository
+from akte.casework.models import Vorgang
+from akte.core.errors import Unprocessable
+from akte.documents.models import Document
+from akte.tenants.models import OrgUnit
+
+LIMIT = 200
+VORGANGSARTEN = ["Erstantrag", "Weiterbewilligung", "Änderung", "Widerspruch",
+                 "Klage", "Mitwirkung", "Erstattung", "Sanktion"]
+BUCKETS = {"overdue": "Überfällig", "today": "Heute fällig", "week": "Diese Woche",
+           "later": "Später"}
+WHY = {"mine": "mir zugewiesen", "unit": "meiner Organisationseinheit",
+       "deputy": "in Vertretung"}
+FIELD_LABELS = {"title": "Titel", "kind": "Vorgangsart", "body": "Vermerk",
+                "due_on": "Fällig am", "reason": "Grund", "note": "Notiz"}
+
+
+def parse(model: type[BaseModel], **data: Any) -> Any:
+    """A form's values as the API's schema; a refusal names the field in German (422)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else ""
+        label = FIELD_LABELS.get(field, field or "Eingabe")
+        raise Unprocessable(f"{label}: bitte prüfen ({first['msg']})",
+                            code="invalid_form") from None
+
+
+def akte_context(
+    session: Session, principal: Principal, case_file: Any, documents: list[Document]
+) -> dict[str, Any]:
+    """Vorgänge with their documents and notes, documents without one, open follow-ups."""
+    vorgaenge = list(session.scalars(repository.vorgaenge_of(
+        repository.readable_vorgang_statement(principal), case_file.id).limit(LIMIT)))
+    assigned = repository.vorgang_of_documents(session, [d.id for d in documents])
+    notes = list(session.scalars(repository.notes_of(
+        repository.readable_note_statement(principal), case_file.id).limit(LIMIT)))
+    open_follow_ups = list(session.scalars(repository.follow_ups_of(
+        repository.readable_follow_up_statement(principal), case_file.id, "open").limit(LIMIT)))
+    corrected = repository.corrections_of(session, [n.id for n in notes])
+    by_vorgang: dict[uuid.UUID | None, list[Document]] = {}
+    for document in documents:
+        by_vorgang.setdefault(assigned.get(document.id), []).append(document)
+    units = list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(
+        sorted(principal.org_unit_ids | {case_file.org_unit_id}))).order_by(OrgUnit.name)))
+    return {
+        "vorgaenge": vorgaenge,
+        "docs_by_vorgang": by_vorgang,
+        "notes": notes,
+        "notes_by_vorgang": _group(notes, lambda n: n.vorgang_id),
+        "corrected_by": corrected,
+        "follow_ups": open_follow_ups,
+        "vorgangsarten": VORGANGSARTEN,
+        "follow_up_units": [u for u in units if u.tenant_id == case_file.tenant_id],
+        "today": followups.today(),
+        "vorgang_titles": {v.id: v.title for v in vorgaenge},
+        "document_titles": {d.id: d.title for d in documents},
+    }
+
+
+def _group(rows: list, key) -> dict:  # type: ignore[no-untyped-def]
+    grouped: dict = {}
+    for row in rows:
+        grouped.setdefault(key(row), []).append(row)
+    return grouped
+
+
+def my_context(session: Session, principal: Principal) -> dict[str, Any]:
+    """The start of a caseworker's day: open follow-ups due within a week, by urgency, and
+    how many more lie further ahead."""
+    on = followups.today()
+    until = on + timedelta(days=7)
+    rows = list(session.scalars(followups.mine_query(session, principal, until).limit(LIMIT)))
+    items = followups.my_reads(session, principal, rows)
+    sections = {key: [i for i in items if i.bucket == key] for key in BUCKETS}
+    vorgang_ids = {i.vorgang_id for i in items if i.vorgang_id}
+    titles = dict(session.execute(select(Vorgang.id, Vorgang.title).where(
+        Vorgang.id.in_(vorgang_ids))).all()) if vorgang_ids else {}
+    return {"nav": "wiedervorlagen", "sections": sections, "bucket_labels": BUCKETS,
+            "why_labels": WHY, "vorgang_titles": titles, "today": on, "until": until,
+            "limited": len(rows) >= LIMIT}
