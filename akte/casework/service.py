@@ -177,8 +177,8 @@ def assign_document(
             raise Conflict("In einen abgeschlossenen Vorgang kann nichts mehr abgelegt werden",
                            code="vorgang_closed")
     if before == vorgang_id:
-        return before
-    if row is not None and vorgang_id is None:
+        pass  # already there: nothing changes, the attempt is still recorded below
+    elif row is not None and vorgang_id is None:
         session.delete(row)
     elif row is not None:
         row.vorgang_id, row.assigned_at, row.assigned_by_id = vorgang_id, utcnow(), principal.user_id
@@ -190,7 +190,8 @@ def assign_document(
                  object_id=document.id,
                  detail={"case_file_id": str(document.case_file_id),
                          "from_vorgang_id": str(before) if before else None,
-                         "to_vorgang_id": str(vorgang_id) if vorgang_id else None})
+                         "to_vorgang_id": str(vorgang_id) if vorgang_id else None,
+                         "changed": before != vorgang_id})
     return vorgang_id
 
 

@@ -240,7 +240,7 @@ def test_my_follow_ups_by_urgency_with_unit_and_deputy(client, world, ctx):
     assert {seen[mine_due["id"]]["bucket"], seen[overdue["id"]]["bucket"],
             seen[unit["id"]]["bucket"]} == {"today", "overdue", "week"}
     assert seen[unit["id"]]["why"] == "unit" and seen[mine_due["id"]]["why"] == "mine"
-    assert list(seen)[0] == overdue["id"]  # most urgent first
+    assert next(iter(seen)) == overdue["id"]  # most urgent first
     assert seen[overdue["id"]]["aktenzeichen"] == world.case_a1.aktenzeichen
     week = _mine(client, world, "caseworker_a1", until=(today() + timedelta(days=7)).isoformat())
     assert later["id"] in seen and later["id"] not in week
