@@ -16,8 +16,9 @@ from fastapi import APIRouter, status
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
-from akte.casework import followups, repository, service
+from akte.casework import followups, moves, repository, service
 from akte.casework.schemas import (
+    DocumentMove,
     DocumentVorgang,
     DocumentVorgangRead,
     FollowUpCreate,
@@ -41,6 +42,8 @@ from akte.core.errors import (
     responses,
 )
 from akte.core.pagination import Page, Pagination, paginate
+from akte.documents import service as documents
+from akte.documents.schemas import DocumentRead
 
 router = APIRouter(prefix="/api/v1", tags=["Sachbearbeitung"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
@@ -119,6 +122,17 @@ def get_document_vorgang(
     audit.record(session, user, "document.vorgang_read", object_type="document",
                  object_id=document_id)
     return DocumentVorgangRead(document_id=document_id, vorgang_id=vorgang_id)
+
+
+@router.post("/documents/{document_id}/move", responses=CHANGE)
+def move_document(
+    document_id: uuid.UUID, body: DocumentMove, session: DbSession, user: CurrentUser
+) -> DocumentRead:
+    """Correct a misfiling: move the document into another Akte. Needs the source Akte
+    owned and filing rights in the target; both Akten get an Aktenvermerk as a trace."""
+    document = moves.move_document(session, user, document_id,
+                                   target_case_file_id=body.case_file_id, reason=body.reason)
+    return documents.to_read(session, document)
 
 
 # -- Aktenvermerke ---------------------------------------------------------------------------

@@ -66,6 +66,13 @@ class DocumentVorgangRead(BaseModel):
     vorgang_id: uuid.UUID | None
 
 
+class DocumentMove(BaseModel):
+    """Move a misfiled document into another Akte of the tenant."""
+
+    case_file_id: uuid.UUID
+    reason: SafeStr = Field(min_length=1, max_length=500)
+
+
 class NoteCreate(BaseModel):
     body: Text = Field(max_length=20_000)
     vorgang_id: uuid.UUID | None = None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from akte.auth.principal import Principal
 from akte.casework import followups, repository
 from akte.casework.models import Vorgang
-from akte.core.errors import Unprocessable
+from akte.core.errors import NotFound, Unprocessable
 from akte.documents.models import Document
 from akte.tenants.models import OrgUnit
 
@@ -72,6 +72,41 @@ def akte_context(
         "vorgang_titles": {v.id: v.title for v in vorgaenge},
         "document_titles": {d.id: d.title for d in documents},
     }
+
+
+def document_context(session: Session, principal: Principal, document: Document) -> dict[str, Any]:
+    """The document page's casework: its Vorgang (and the ones it may move to) and whether
+    the caller may move it into another Akte (owners only; letters stay)."""
+    from akte.case_files import service as case_files  # the page's own Akte check
+
+    vorgaenge = list(session.scalars(repository.vorgaenge_of(
+        repository.readable_vorgang_statement(principal), document.case_file_id).limit(LIMIT)))
+    current = repository.vorgang_of_documents(session, [document.id]).get(document.id)
+    return {
+        "doc_vorgaenge": [v for v in vorgaenge if v.status == "open" or v.id == current],
+        "doc_vorgang_id": current,
+        "can_move_akte": document.source != "letter"
+        and case_files.owns(session, principal, document.case_file_id),
+    }
+
+
+def target_by_aktenzeichen(session: Session, principal: Principal, aktenzeichen: str) -> Any:
+    """The Akte a caseworker typed, among those they may read (however it is spelled)."""
+    from sqlalchemy import or_
+
+    from akte.case_files import repository as case_file_repo
+    from akte.case_files.models import CaseFile
+
+    typed = aktenzeichen.strip()
+    if not typed or principal.tenant_id is None:
+        raise Unprocessable("Aktenzeichen: bitte angeben", code="invalid_form")
+    key = case_file_repo.aktenzeichen_key(session, principal.tenant_id, typed)
+    found = session.scalar(case_file_repo.readable_statement(principal).where(
+        or_(CaseFile.aktenzeichen == typed, CaseFile.aktenzeichen_key == key)).limit(1))
+    if found is None:
+        raise NotFound(f"Keine Akte mit dem Aktenzeichen {typed} gefunden",
+                       code="case_file_not_found")
+    return found
 
 
 def _group(rows: list, key) -> dict:  # type: ignore[no-untyped-def]

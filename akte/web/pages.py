@@ -35,6 +35,7 @@ MESSAGES = {
     "vorgang_closed": "Vorgang abgeschlossen.",
     "vorgang_reopened": "Vorgang wieder geöffnet.",
     "moved": "Dokument zugeordnet.",
+    "moved_akte": "Dokument in die andere Akte verschoben; beide Akten haben einen Vermerk.",
     "note": "Vermerk gespeichert.",
     "follow_up": "Wiedervorlage gesetzt.",
     "follow_up_done": "Wiedervorlage erledigt.",

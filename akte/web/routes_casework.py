@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from akte.casework import followups, service
+from akte.casework import followups, moves, service
 from akte.casework.schemas import (
+    DocumentMove,
     FollowUpCreate,
     FollowUpDone,
     FollowUpPostpone,
@@ -87,12 +88,29 @@ def move_document(
     session: DbSession,
     principal: Staff,
     vorgang_id: Annotated[str, Form(max_length=40)] = "",
+    back: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
     """One action: into a Vorgang, to another one, or out of any (empty choice)."""
     target = _uuid_or_none(vorgang_id, "Vorgang")
     service.assign_document(session, principal, document_id, target)
     document = documents.get_visible(session, principal, document_id)
-    return _done(session, f"/app/akten/{document.case_file_id}", "moved")
+    return _done(session, _back(back, f"/app/akten/{document.case_file_id}"), "moved")
+
+
+@router.post("/documents/{document_id}/move", dependencies=[CsrfChecked])
+def move_to_akte(
+    document_id: uuid.UUID,
+    session: DbSession,
+    principal: Staff,
+    aktenzeichen: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Correct a misfiling: the document goes to the Akte typed by its Aktenzeichen."""
+    target = casework.target_by_aktenzeichen(session, principal, aktenzeichen)
+    body = casework.parse(DocumentMove, case_file_id=target.id, reason=reason.strip())
+    moves.move_document(session, principal, document_id, target_case_file_id=target.id,
+                        reason=body.reason)
+    return _done(session, f"/app/documents/{document_id}", "moved_akte")
 
 
 @router.post("/akten/{case_file_id}/notes", dependencies=[CsrfChecked])

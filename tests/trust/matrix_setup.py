@@ -206,6 +206,9 @@ def _casework(m: Matrix) -> None:
     m.ids["note_id"] = m.as_cw("POST", f"/api/v1/case-files/{case}/notes",
                                json={"body": "Matrix"})["id"]
     m.ids["follow_up_id"] = m.new_follow_up()
+    # a second Akte of unit a1, where misfiled documents are moved to
+    m.ids["move_target_id"] = m.as_cw("POST", "/api/v1/case-files", json={
+        "aktenzeichen": unique("AZ"), "org_unit_id": str(m.world.unit_a1.id)})["id"]
 
 
 def _foreign_casework(m: Matrix) -> None:
@@ -447,6 +450,9 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("PUT", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"): lambda m: {"json": {}},
     ("POST", "/api/v1/case-files/{case_file_id}/vorgaenge"): lambda m: {"json": {"title": "M"}},
     ("PATCH", "/api/v1/vorgaenge/{vorgang_id}"): lambda m: {"json": {"kind": "Widerspruch"}},
+    ("POST", "/api/v1/documents/{document_id}/move"): lambda m: {
+        "json": {"case_file_id": m.ids["move_target_id"], "reason": "Matrix"},
+        "path": {"document_id": m.new_document()}},
     ("PUT", "/api/v1/documents/{document_id}/vorgang"):
         lambda m: {"json": {"vorgang_id": m.ids["vorgang_id"]}},
     ("POST", "/api/v1/case-files/{case_file_id}/notes"): lambda m: {"json": {"body": "M"}},
@@ -616,6 +622,8 @@ def leak_problems(m: Matrix) -> list[str]:
                                      json={"title": "offen bleiben"})["id"]
     refused = {
         ("cw_granted", "POST", f"/api/v1/vorgaenge/{ids['vorgang_to_keep']}/close"): (403, {}),
+        ("cw_access", "POST", f"/api/v1/documents/{ids['doc_to_keep']}/move"):
+            (404, {"json": {"case_file_id": a2, "reason": "fremd"}}),
         ("cw_granted", "PATCH", f"/api/v1/case-files/{a1}"): (403, {"json": {"betreff": "x"}}),
         ("cw_granted", "POST", f"/api/v1/documents/{ids['document_id']}/versions"):
             (403, {"files": {"file": ("v.pdf", unique_pdf("v"), "application/pdf")}}),

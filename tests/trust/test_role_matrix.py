@@ -128,6 +128,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/vorgaenge/{vorgang_id}/reopen"): OWNERS,
     ("GET", "/api/v1/documents/{document_id}/vorgang"): READERS,
     ("PUT", "/api/v1/documents/{document_id}/vorgang"): READERS,
+    # correcting a misfiling takes the document out of the Akte: owners only
+    ("POST", "/api/v1/documents/{document_id}/move"): OWNERS,
     ("GET", "/api/v1/case-files/{case_file_id}/notes"): READERS,
     ("POST", "/api/v1/case-files/{case_file_id}/notes"): READERS,
     ("GET", "/api/v1/notes/{note_id}"): READERS,
