@@ -36,6 +36,7 @@ from akte.casework.models import FollowUp, FollowUpEvent, FollowUpStatus
 from akte.casework.schemas import (
     FollowUpCreate,
     FollowUpDone,
+    FollowUpEventRead,
     FollowUpPostpone,
     FollowUpRead,
     MyFollowUp,
@@ -79,7 +80,7 @@ def reads(session: Session, rows: list[FollowUp]) -> list[FollowUpRead]:
     out = []
     for row in rows:
         read = FollowUpRead.model_validate(row)
-        read.events = events.get(row.id, [])  # type: ignore[assignment]
+        read.events = [FollowUpEventRead.model_validate(e) for e in events.get(row.id, [])]
         out.append(read)
     return out
 

@@ -118,6 +118,8 @@ def test_a_citizen_session_opens_no_caseworker_page_or_api(ctx, world):
         "document_id": document_id,
         "code_id": str(uuid.uuid4()),
         "delivery_id": str(uuid.uuid4()),
+        "vorgang_id": str(uuid.uuid4()),
+        "follow_up_id": str(uuid.uuid4()),
     }
     token = csrf_of(citizen.get("/upload/files").text)  # valid for the citizen's browser
     routes = staff_routes(citizen.app)
