@@ -111,3 +111,16 @@ def test_lent_akte_page_offers_no_closing_and_foreign_pages_show_nothing(ctx, cl
     assert r.status_code == 404
     assert "fremd" not in client.get(f"/api/v1/case-files/{world.case_a1.id}/notes",
                                      headers=world.headers["caseworker_a1"]).text
+
+
+def test_the_day_starts_with_my_follow_ups(ctx, world):
+    web = browser(ctx)
+    page = web.get("/login")
+    r = web.post("/login", data={"username": world.users["caseworker_a1"].username,
+                                 "password": "correct-horse-battery",
+                                 "csrf_token": csrf_of(page.text)})
+    assert r.headers["location"] == "/app/wiedervorlagen"
+    page = web.get(r.headers["location"])
+    assert page.status_code == 200 and "<h1>Meine Wiedervorlagen</h1>" in page.text
+    assert 'href="/app/wiedervorlagen" aria-current="page"' in page.text
+    assert web.get("/").headers["location"] == "/app/wiedervorlagen"

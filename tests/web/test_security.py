@@ -148,9 +148,9 @@ def test_a_citizen_sees_only_receipts_of_their_own_code(ctx, world):
 def test_login_follows_next_only_within_the_site(ctx, world):
     username = world.users["caseworker_a1"].username
     for target, expected in [
-        ("//evil.example/x", "/app"),
-        ("/\t/evil.example", "/app"),
-        ("https://evil.example", "/app"),
+        ("//evil.example/x", "/app/wiedervorlagen"),
+        ("/\t/evil.example", "/app/wiedervorlagen"),
+        ("https://evil.example", "/app/wiedervorlagen"),
         (f"/app/akten/{world.case_a1.id}", f"/app/akten/{world.case_a1.id}"),
     ]:
         client = browser(ctx)
