@@ -12,12 +12,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from akte.auth.permissions import CASE_ROLES
 from akte.auth.principal import Principal
 from akte.casework import followups, repository
 from akte.casework.models import Vorgang
 from akte.core.errors import NotFound, Unprocessable
 from akte.documents.models import Document
 from akte.tenants.models import OrgUnit
+from akte.users.models import Membership, User
 
 LIMIT = 200
 VORGANGSARTEN = ["Erstantrag", "Weiterbewilligung", "Änderung", "Widerspruch",
@@ -57,8 +59,20 @@ def akte_context(
     by_vorgang: dict[uuid.UUID | None, list[Document]] = {}
     for document in documents:
         by_vorgang.setdefault(assigned.get(document.id), []).append(document)
-    units = list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(
-        sorted(principal.org_unit_ids | {case_file.org_unit_id}))).order_by(OrgUnit.name)))
+    # offered assignees: those who can open this Akte (the service checks again)
+    unit_ids = {case_file.org_unit_id}
+    if case_file.id in principal.granted_case_file_ids:
+        unit_ids |= principal.org_unit_ids
+    units = list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(sorted(unit_ids)))
+                                 .order_by(OrgUnit.name)))
+    people = list(session.execute(
+        select(User.id, User.display_name, User.username)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_unit_id == case_file.org_unit_id, User.is_active.is_(True),
+               User.tenant_id == case_file.tenant_id, User.id != principal.user_id,
+               User.role.in_([r.value for r in CASE_ROLES]))
+        .order_by(User.display_name).limit(LIMIT)
+    ).all())
     return {
         "vorgaenge": vorgaenge,
         "docs_by_vorgang": by_vorgang,
@@ -68,6 +82,7 @@ def akte_context(
         "follow_ups": open_follow_ups,
         "vorgangsarten": VORGANGSARTEN,
         "follow_up_units": [u for u in units if u.tenant_id == case_file.tenant_id],
+        "follow_up_people": people,
         "today": followups.today(),
         "vorgang_titles": {v.id: v.title for v in vorgaenge},
         "document_titles": {d.id: d.title for d in documents},

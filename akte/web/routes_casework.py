@@ -140,10 +140,15 @@ def add_follow_up(
     vorgang_id: Annotated[str, Form(max_length=40)] = "",
     document_id: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """``assignee``: empty (me) or ``unit:<id>`` (an org unit)."""
-    unit = _uuid_or_none(assignee.removeprefix("unit:"), "Zuständig") if assignee else None
+    """``assignee``: empty (me), ``unit:<id>`` (an org unit) or ``user:<id>`` (a person)."""
+    kind, _, value = assignee.partition(":")
+    if assignee and kind not in {"unit", "user"}:
+        raise Unprocessable("Zuständig: unbekannte Auswahl", code="invalid_form")
+    chosen = _uuid_or_none(value, "Zuständig")
     follow_up_in = casework.parse(
-        FollowUpCreate, due_on=due_on or None, reason=reason.strip(), assignee_org_unit_id=unit,
+        FollowUpCreate, due_on=due_on or None, reason=reason.strip(),
+        assignee_org_unit_id=chosen if kind == "unit" else None,
+        assignee_user_id=chosen if kind == "user" else None,
         vorgang_id=_uuid_or_none(vorgang_id, "Vorgang"),
         document_id=_uuid_or_none(document_id, "Dokument"),
     )

@@ -124,3 +124,34 @@ def test_the_day_starts_with_my_follow_ups(ctx, world):
     assert page.status_code == 200 and "<h1>Meine Wiedervorlagen</h1>" in page.text
     assert 'href="/app/wiedervorlagen" aria-current="page"' in page.text
     assert web.get("/").headers["location"] == "/app/wiedervorlagen"
+
+
+def test_a_follow_up_for_a_colleague_lands_on_their_list(ctx, client, world):
+    from akte.core.database import session_scope
+    from akte.users.models import Role
+    from tests.builders import make_user
+
+    with session_scope(ctx.session_factory) as session:
+        colleague = make_user(session, world.tenant_a, Role.caseworker, (world.unit_a1,),
+                              display_name="Kollegin Kaya")
+        colleague_name = colleague.username
+    web = browser(ctx)
+    login(web, world.users["caseworker_a1"].username)
+    akte = f"/app/akten/{world.case_a1.id}"
+    page = web.get(akte).text
+    # offered: the Akte's unit and its people; never a unit or person that cannot open it
+    assert "Kollegin Kaya" in page
+    assert str(world.users["caseworker_a2"].id) not in page
+    assert str(world.users["caseworker_b"].id) not in page
+    assert str(world.unit_a2.id) not in page and str(world.unit_b1.id) not in page
+    value = re.search(r'<option value="(user:[0-9a-f-]{36})">Kollegin Kaya', page).group(1)
+    r = _post(web, akte, f"{akte}/follow-ups",
+              {"due_on": today().isoformat(), "reason": "Vertretung übernehmen", "assignee": value})
+    assert r.status_code == 303, r.text
+    theirs = browser(ctx)
+    login(theirs, colleague_name)
+    assert "Vertretung übernehmen" in theirs.get("/app/wiedervorlagen").text
+    assert "Vertretung übernehmen" not in web.get("/app/wiedervorlagen").text
+    r = _post(web, akte, f"{akte}/follow-ups", {"due_on": today().isoformat(), "reason": "x",
+                                                "assignee": f"user:{world.users['caseworker_b'].id}"})
+    assert r.status_code == 422 and "nicht öffnen" in r.text
