@@ -31,6 +31,7 @@ FEATURE_PACKAGES = [
     "akte.audit",  # audit log queries and export (the log itself is core)
     "akte.grants",  # single-Akte grants to org units
     "akte.identity",  # single sign-on: OpenID Connect and LDAP directories
+    "akte.casework",  # Vorgänge, Aktenvermerke, Wiedervorlagen inside an Akte
 ]
 
 

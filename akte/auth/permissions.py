@@ -15,13 +15,19 @@ action                            borrow   own
 read: open, list, search,         yes      yes
 download, read texts, letters
 annotate: document title,         yes      yes
-Dokumentart, date
+Dokumentart, date; open or rename
+a Vorgang, put a document into
+one; write Aktenvermerke; set,
+postpone, complete Wiedervorlagen
 file: upload a document into      yes      yes
 it, file or reject Posteingang
 items, write or cancel a letter
 change the Akte's metadata        no       yes
 move to another org unit          no       yes, and permanent membership of the target
-close or reopen                   no       yes
+close or reopen (the Akte or      no       yes
+one of its Vorgänge)
+move a document into another      no       yes, and filing rights in the target
+Akte (misfiling)
 delete a document early           no       yes (tenant admins: retention, see below)
 add a version to a document       no       yes
 issue or revoke upload codes      no       yes

@@ -31,6 +31,15 @@ MESSAGES = {
     "uploaded": "Dateien hochgeladen; die Texterkennung läuft.",
     "revoked": "Upload-Code widerrufen.",
     "letter": "Brief in den Postausgang gestellt.",
+    "vorgang": "Vorgang angelegt.",
+    "vorgang_closed": "Vorgang abgeschlossen.",
+    "vorgang_reopened": "Vorgang wieder geöffnet.",
+    "moved": "Dokument zugeordnet.",
+    "moved_akte": "Dokument in die andere Akte verschoben; beide Akten haben einen Vermerk.",
+    "note": "Vermerk gespeichert.",
+    "follow_up": "Wiedervorlage gesetzt.",
+    "follow_up_done": "Wiedervorlage erledigt.",
+    "follow_up_postponed": "Wiedervorlage verschoben.",
 }
 ADMIN_ROLES = (Role.tenant_admin, Role.system_admin)
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from akte.web import (
     api,
     routes_auth,
+    routes_casework,
     routes_documents,
     routes_imports,
     routes_portal,
@@ -20,5 +21,6 @@ from akte.web import (
 )
 
 router = APIRouter()
-for module in (api, routes_auth, routes_sso, routes_portal, routes_staff, routes_documents, routes_imports):
+for module in (api, routes_auth, routes_sso, routes_portal, routes_staff, routes_documents,
+               routes_imports, routes_casework):
     router.include_router(module.router)

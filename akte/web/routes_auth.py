@@ -33,17 +33,21 @@ STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"akte.css": "text/css", "upload.js": "text/javascript"}
 
 
+#: Where staff land after logging in: the day starts with "Meine Wiedervorlagen".
+START = "/app/wiedervorlagen"
+
+
 def _safe_next(target: str | None) -> str:
     # Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil" would be "//evil".
     plain = all(ch.isprintable() and not ch.isspace() and ch != "\\" for ch in target or "")
     if target and plain and target.startswith("/") and not target.startswith("//"):
         return target
-    return "/app"
+    return START
 
 
 @router.get("/")
 def root(request: Request) -> Response:
-    target = "/app" if request.cookies.get(sessions.STAFF_COOKIE) else "/login"
+    target = START if request.cookies.get(sessions.STAFF_COOKIE) else "/login"
     return RedirectResponse(target, status_code=303)
 
 

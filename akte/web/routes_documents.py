@@ -23,7 +23,7 @@ from akte.documents.downloads import download_response
 from akte.documents.models import Document, DocumentSource
 from akte.documents.schemas import Rendition
 from akte.features import _optional
-from akte.web import inbox, letters
+from akte.web import casework, inbox, letters
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
 from akte.web.pages import page
@@ -66,6 +66,7 @@ def viewer(
             "doc_types": inbox.DOC_TYPES,
             "suggestion": inbox.suggest_doc_type(document.title, texts[0].text if texts else None),
             "provenance": _provenance(session, document),
+            **casework.document_context(session, principal, document),
         },
     )
 

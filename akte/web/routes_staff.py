@@ -13,7 +13,7 @@ from akte.case_files import service as case_files
 from akte.core.dependencies import Context, DbSession, get_context
 from akte.core.pagination import PageParams, paginate
 from akte.documents import repository as document_repo
-from akte.web import codes, finder, inbox, letters
+from akte.web import casework, codes, finder, inbox, letters
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
 from akte.web.pages import page
@@ -96,6 +96,7 @@ def akte(
             "letters_available": letters.available(),
             "letter_status": letters.STATUS_LABELS,
             "doc_types": inbox.DOC_TYPES,
+            **casework.akte_context(session, principal, case_file, documents),
         },
     )
 

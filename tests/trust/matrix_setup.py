@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -78,6 +79,14 @@ class Matrix:
     def new_letter(self) -> dict:
         case = self.ids["case_file_id"]
         return self.as_cw("POST", f"/api/v1/case-files/{case}/letters", data=LETTER)
+
+    def new_follow_up(self) -> str:
+        from akte.casework.followups import today
+
+        case = self.ids["case_file_id"]
+        due = (today() + timedelta(days=1)).isoformat()
+        return self.as_cw("POST", f"/api/v1/case-files/{case}/follow-ups",
+                          json={"due_on": due, "reason": "Matrix"})["id"]
 
     def new_grant_unit(self) -> str:
         with session_scope(self.ctx.session_factory) as session:
@@ -150,6 +159,7 @@ def build(ctx: AppContext, client: TestClient) -> Matrix:
     m.ids["rule_id"] = m.new_rule()
     letter = m.new_letter()
     m.ids["letter_id"], m.ids["letter_document_id"] = letter["id"], letter["document_id"]
+    _casework(m)
     with session_scope(ctx.session_factory) as session:
         # a hold on some other Akte: it must not block the routes under test
         hold = LegalHold(tenant_id=world.tenant_a.id, case_file_id=uuid.uuid4(), reason="m")
@@ -202,6 +212,45 @@ def _upload(m: Matrix, role: str, case_file: Any, *, unfiled: bool = False) -> s
     return r.json()["id"]
 
 
+def _casework(m: Matrix) -> None:
+    """A Vorgang, a Vermerk and a Wiedervorlage in Akte a1 (the routes' targets)."""
+    case = m.ids["case_file_id"]
+    m.ids["vorgang_id"] = m.as_cw("POST", f"/api/v1/case-files/{case}/vorgaenge",
+                                  json={"title": "Matrix"})["id"]
+    m.ids["note_id"] = m.as_cw("POST", f"/api/v1/case-files/{case}/notes",
+                               json={"body": "Matrix"})["id"]
+    m.ids["follow_up_id"] = m.new_follow_up()
+    # a second Akte of unit a1, where misfiled documents are moved to
+    m.ids["move_target_id"] = m.as_cw("POST", "/api/v1/case-files", json={
+        "aktenzeichen": unique("AZ"), "org_unit_id": str(m.world.unit_a1.id)})["id"]
+
+
+def _foreign_casework(m: Matrix) -> None:
+    """Vorgänge, Vermerke and Wiedervorlagen of Akte a2 and of tenant B; the Wiedervorlagen
+    are assigned to cw_access's own user and unit (rows written directly: as if access had
+    been lost after they were set), so only the Akte's scope keeps them off their list."""
+    from akte.casework.followups import today
+    from akte.casework.models import FollowUp
+
+    w = m.world
+    for key, role, case_file in (("a2", "cw_granted", w.case_a2),
+                                 ("b1", "cw_other_tenant", w.case_b1)):
+        for kind, body in (("vorgaenge", {"title": "Fremd"}), ("notes", {"body": "Fremd"})):
+            r = m.client.post(f"/api/v1/case-files/{case_file.id}/{kind}", json=body,
+                              headers=m.headers[role])
+            assert r.status_code == 201, r.text
+            m.ids[f"{kind}_{key}"] = r.json()["id"]
+    with session_scope(m.ctx.session_factory) as session:
+        for key, case_file in (("a2", w.case_a2), ("b1", w.case_b1)):
+            for suffix, assignee in (("", {"assignee_user_id": w.users["caseworker_a1"].id}),
+                                     ("_unit", {"assignee_org_unit_id": w.unit_a1.id})):
+                row = FollowUp(tenant_id=case_file.tenant_id, case_file_id=case_file.id,
+                               due_on=today(), reason="Fremd", **assignee)
+                session.add(row)
+                session.flush()
+                m.ids[f"follow_up_{key}{suffix}"] = str(row.id)
+
+
 def _foreign(m: Matrix) -> None:
     """Data of unit a2 (same tenant, another org unit) and of tenant B, next to own data
     of the same kinds, so every list below has something it must show and something it
@@ -228,6 +277,7 @@ def _foreign(m: Matrix) -> None:
     with session_scope(m.ctx.session_factory) as session:
         m.ids["grant_unit"] = str(make_org_unit(session, w.tenant_a).id)
     _outbox(m)
+    _foreign_casework(m)
     # a citizen of Akte a2 uploads: their receipt must stay theirs
     m.ids["receipt_a2"] = _citizen_receipt(m, _citizen_cookie(m, code_a2))
     m.web = {}
@@ -422,9 +472,31 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("POST", "/api/v1/retention/holds"): lambda m: {"json": {
         "case_file_id": str(m.world.case_a2.id), "reason": "Matrix-Test"}},
     ("PUT", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"): lambda m: {"json": {}},
+    ("POST", "/api/v1/case-files/{case_file_id}/vorgaenge"): lambda m: {"json": {"title": "M"}},
+    ("PATCH", "/api/v1/vorgaenge/{vorgang_id}"): lambda m: {"json": {"kind": "Widerspruch"}},
+    ("POST", "/api/v1/documents/{document_id}/move"): lambda m: {
+        "json": {"case_file_id": m.ids["move_target_id"], "reason": "Matrix"},
+        "path": {"document_id": m.new_document()}},
+    ("PUT", "/api/v1/documents/{document_id}/vorgang"):
+        lambda m: {"json": {"vorgang_id": m.ids["vorgang_id"]}},
+    ("POST", "/api/v1/case-files/{case_file_id}/notes"): lambda m: {"json": {"body": "M"}},
+    ("POST", "/api/v1/case-files/{case_file_id}/follow-ups"): lambda m: {"json": {
+        "due_on": _in_days(1), "reason": "Matrix"}},
+    # completing or postponing uses the follow-up up: a fresh one per call
+    ("POST", "/api/v1/follow-ups/{follow_up_id}/done"):
+        lambda m: {"json": {}, "path": {"follow_up_id": m.new_follow_up()}},
+    ("POST", "/api/v1/follow-ups/{follow_up_id}/postpone"): lambda m: {
+        "json": {"due_on": _in_days(5), "note": "Matrix"},
+        "path": {"follow_up_id": m.new_follow_up()}},
     ("DELETE", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"):
         lambda m: {"path": {"org_unit_id": m.new_grant_unit()}},
 }
+
+
+def _in_days(days: int) -> str:
+    from akte.casework.followups import today
+
+    return (today() + timedelta(days=days)).isoformat()
 
 
 def request_for(m: Matrix, method: str, path: str) -> tuple[str, dict[str, Any]]:
@@ -558,11 +630,29 @@ def leak_problems(m: Matrix) -> list[str]:
             problems.append(f"GET {url} as {role}: {code}, not {expected}")
     check("outbox batches as provider", api("provider", "/api/v1/outbox/batches"),
           {ids["batch_a"]}, {ids["batch_b"]})
+    # casework: Vorgänge, Vermerke and Wiedervorlagen of another org unit or tenant
+    for key in ("a2", "b1"):
+        for url in (f"/api/v1/vorgaenge/{ids[f'vorgaenge_{key}']}",
+                    f"/api/v1/notes/{ids[f'notes_{key}']}",
+                    f"/api/v1/follow-ups/{ids[f'follow_up_{key}']}"):
+            code = status("cw_access", "GET", url)
+            if code != 404:
+                problems.append(f"GET {url} as cw_access: {code}, not 404")
+    foreign_follow_ups = {ids[f"follow_up_{k}{u}"] for k in ("a2", "b1") for u in ("", "_unit")}
+    check("follow-ups/mine as cw_access", api("cw_access", "/api/v1/follow-ups/mine"),
+          {ids["follow_up_id"]}, foreign_follow_ups)
+    check("/app/wiedervorlagen as cw_access", web("cw_access", "/app/wiedervorlagen"),
+          {ids["follow_up_id"]}, foreign_follow_ups)
     # changes: borrowed access and another tenant's admin are refused, whatever the row;
     # the targets are made afresh, in case an earlier run (a mutant) got through
     m.as_admin("PUT", f"/api/v1/case-files/{a1}/grants/{ids['grant_unit']}", json={})
     ids["doc_to_keep"] = _upload(m, "cw_access", w.case_a1)
+    ids["vorgang_to_keep"] = m.as_cw("POST", f"/api/v1/case-files/{a1}/vorgaenge",
+                                     json={"title": "offen bleiben"})["id"]
     refused = {
+        ("cw_granted", "POST", f"/api/v1/vorgaenge/{ids['vorgang_to_keep']}/close"): (403, {}),
+        ("cw_access", "POST", f"/api/v1/documents/{ids['doc_to_keep']}/move"):
+            (404, {"json": {"case_file_id": a2, "reason": "fremd"}}),
         ("cw_granted", "PATCH", f"/api/v1/case-files/{a1}"): (403, {"json": {"betreff": "x"}}),
         ("cw_granted", "POST", f"/api/v1/documents/{ids['document_id']}/versions"):
             (403, {"files": {"file": ("v.pdf", unique_pdf("v"), "application/pdf")}}),

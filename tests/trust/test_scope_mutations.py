@@ -23,6 +23,7 @@ from sqlalchemy import select, true
 
 from akte.audit.models import AuditEntry
 from akte.case_files.models import CaseFile
+from akte.casework.models import CaseNote, FollowUp, Vorgang
 from akte.documents.models import Document
 from akte.grants.models import CaseFileGrant
 from akte.identity.models import IdentityProvider
@@ -46,6 +47,10 @@ SCOPES = {
     ("akte.web.codes", "readable_statement"): lambda p: select(UploadCode),
     ("akte.web.codes", "writable_statement"): lambda p: select(UploadCode),
     ("akte.grants.service", "readable_statement"): lambda p: select(CaseFileGrant),
+    ("akte.casework.repository", "readable_vorgang_statement"): lambda p: select(Vorgang),
+    ("akte.casework.repository", "writable_vorgang_statement"): lambda p: select(Vorgang),
+    ("akte.casework.repository", "readable_note_statement"): lambda p: select(CaseNote),
+    ("akte.casework.repository", "readable_follow_up_statement"): lambda p: select(FollowUp),
     ("ingest.deliveries.repository", "readable_statement"): lambda p: select(Delivery),
     ("ingest.deliveries.repository", "writable_statement"): lambda p: select(Delivery),
     ("akte.audit.query", "readable_statement"): lambda p: select(AuditEntry),

@@ -118,6 +118,8 @@ def test_a_citizen_session_opens_no_caseworker_page_or_api(ctx, world):
         "document_id": document_id,
         "code_id": str(uuid.uuid4()),
         "delivery_id": str(uuid.uuid4()),
+        "vorgang_id": str(uuid.uuid4()),
+        "follow_up_id": str(uuid.uuid4()),
     }
     token = csrf_of(citizen.get("/upload/files").text)  # valid for the citizen's browser
     routes = staff_routes(citizen.app)
@@ -146,9 +148,9 @@ def test_a_citizen_sees_only_receipts_of_their_own_code(ctx, world):
 def test_login_follows_next_only_within_the_site(ctx, world):
     username = world.users["caseworker_a1"].username
     for target, expected in [
-        ("//evil.example/x", "/app"),
-        ("/\t/evil.example", "/app"),
-        ("https://evil.example", "/app"),
+        ("//evil.example/x", "/app/wiedervorlagen"),
+        ("/\t/evil.example", "/app/wiedervorlagen"),
+        ("https://evil.example", "/app/wiedervorlagen"),
         (f"/app/akten/{world.case_a1.id}", f"/app/akten/{world.case_a1.id}"),
     ]:
         client = browser(ctx)

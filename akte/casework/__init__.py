@@ -1,0 +1,1 @@
+"""Casework inside an Akte: Vorgänge, Aktenvermerke (notes) and Wiedervorlagen (follow-ups)."""
