@@ -16,6 +16,8 @@ Sealing runs in three steps, each safe to repeat and to run concurrently:
    batch's seal time, so a rebuild after a crash yields the same bytes.
 3. **Publish** (one transaction): the ZIP is stored as a content-addressed blob (its
    SHA-256 is the download's ETag) and the batch becomes ``ready``: immutable from now on.
+   If the tenant has a push provider that offers the product, the batch is marked for it
+   and its upload job written in the same transaction (:mod:`outbox.push`).
 
 A batch left in ``sealing`` by a crash is finished by the next sealing run.
 """
@@ -199,13 +201,18 @@ def finish(ctx: AppContext, batch_id: uuid.UUID) -> None:
         info = ctx.storage.put_path(Path(path))
     finally:
         os.unlink(path)
+    from outbox.push.service import claim_for_push  # the push side imports this module
+
     with session_scope(ctx.session_factory) as session:
-        session.execute(
+        done = session.execute(
             update(Batch)
             .where(Batch.id == batch_id, Batch.status == BatchStatus.sealing)
             .values(status=BatchStatus.ready.value, zip_sha256=info.sha256, zip_size=info.size,
                     updated_at=utcnow())
         )
+        batch = session.get(Batch, batch_id)
+        if done.rowcount == 1 and batch is not None:
+            claim_for_push(session, batch)  # upload job in the same transaction
     log.info("batch %s sealed: %s bytes, sha256 %s", batch_id, info.size, info.sha256)
 
 

@@ -14,11 +14,11 @@ Maxibrief ≤ 1000 g).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from akte.core.csvsafe import csv_safe
+from outbox import addresses
 from outbox.models import Letter, Product
 
 SHEET_GRAMS, ENVELOPE_GRAMS = 5, 5
@@ -28,9 +28,6 @@ DL_MAX_SHEETS = 9
 #: What the Zusteller needs on the Zustellungsurkunde beyond the address.
 PZU_NOTES = ("Zustellung nach § 3 VwZG mit Zustellungsurkunde (§§ 177–182 ZPO); "
              "Ersatzzustellung und Niederlegung zulässig; Aktenzeichen auf der Urkunde angeben.")
-POSTCODE_CITY = re.compile(r"^(?:(?P<country>[A-Z]{1,2})-)?(?P<postcode>[0-9A-Z]{4,5})\s+"
-                           r"(?P<city>.+)$")
-
 
 @dataclass(frozen=True)
 class Sender:
@@ -53,21 +50,12 @@ def envelope(sheets: int) -> str:
     return "DL" if sheets <= DL_MAX_SHEETS else "C4"
 
 
-def structured_address(text: str) -> dict[str, Any]:
-    """Name lines, street, postcode, city and country from the window's address lines.
-    A last line that is a country name (``ÖSTERREICH``) makes it international."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    country = "DE"
-    if lines and lines[-1].isupper() and not any(ch.isdigit() for ch in lines[-1]):
-        country = lines.pop()
-    postcode = city = street = None
-    if lines and (match := POSTCODE_CITY.match(lines[-1])):
-        postcode, city = match["postcode"], match["city"]
-        lines.pop()
-        if lines:
-            street = lines.pop()
-    return {"name_lines": lines, "street": street, "postcode": postcode, "city": city,
-            "country": country}
+def structured_address(letter: Letter) -> dict[str, Any]:
+    """The recipient as stored with the letter; for a letter stored before addresses were
+    kept (migration 0810), read from its window lines as far as they can be read."""
+    if letter.recipient_address:
+        return letter.recipient_address
+    return addresses.lenient(letter.recipient.splitlines())
 
 
 def entry(position: int, file: str, letter: Letter, sender: Sender) -> dict[str, Any]:
@@ -80,10 +68,12 @@ def entry(position: int, file: str, letter: Letter, sender: Sender) -> dict[str,
     return {
         "position": position, "letter_id": str(letter.id), "file": file,
         "aktenzeichen": letter.aktenzeichen, "recipient": letter.recipient,
-        "recipient_address": structured_address(letter.recipient),
-        "sender": {"authority": sender.authority, "lines": sender.lines},
+        "recipient_address": structured_address(letter),
+        "sender": {"authority": sender.authority, "lines": sender.lines,
+                   "address": letter.sender_address},
         "return_address": sender.return_address,
-        "product": letter.product, "envelope": envelope(letter.sheet_count),
+        "product": letter.product, "print_profile": letter.print_profile,
+        "envelope": letter.envelope or envelope(letter.sheet_count),
         "color": letter.color, "duplex": letter.duplex, "pages": letter.page_count,
         "sheets": letter.sheet_count, "weight_grams": grams, "weight_class": weight,
         "pzu": pzu, "sha256": letter.sha256, "size": letter.size,
@@ -92,7 +82,9 @@ def entry(position: int, file: str, letter: Letter, sender: Sender) -> dict[str,
 
 CSV_FIELDS = ["position", "letter_id", "file", "aktenzeichen", "recipient",
               "recipient_name", "recipient_street", "recipient_postcode", "recipient_city",
-              "recipient_country", "sender", "return_address", "product", "envelope", "color",
+              "recipient_country", "sender", "sender_street", "sender_postcode", "sender_city",
+              "sender_country", "return_address", "product", "print_profile", "envelope",
+              "color",
               "duplex", "pages", "sheets", "weight_grams", "weight_class", "pzu_aktenzeichen",
               "pzu_issuing_authority", "pzu_notes", "sha256", "size"]
 
@@ -106,6 +98,8 @@ def csv_row(item: dict[str, Any]) -> dict[str, str]:
         "recipient_street": address["street"], "recipient_postcode": address["postcode"],
         "recipient_city": address["city"], "recipient_country": address["country"],
         "sender": " / ".join([item["sender"]["authority"], *item["sender"]["lines"]]),
+        **{f"sender_{key}": (item["sender"]["address"] or {}).get(key)
+           for key in ("street", "postcode", "city", "country")},
         "pzu_aktenzeichen": pzu.get("aktenzeichen"),
         "pzu_issuing_authority": pzu.get("issuing_authority"), "pzu_notes": pzu.get("notes"),
     }

@@ -87,8 +87,8 @@ class Letter(UUIDPrimaryKey, Timestamps, Base):
     )
     aktenzeichen: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(300))
-    #: The address as read from the window zone, one line per entry.
-    recipient: Mapped[str] = mapped_column(String(500))
+    #: The address as printed in the window zone, one line per entry (never cut).
+    recipient: Mapped[str] = mapped_column(Text)
     product: Mapped[str] = mapped_column(String(32))
     color: Mapped[bool] = mapped_column(Boolean, default=False)
     duplex: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -115,6 +115,15 @@ class Letter(UUIDPrimaryKey, Timestamps, Base):
     return_after_delivery: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Set when a proof document (Rückschein, PZU) gave the legal delivery date.
     legal_date_source: Mapped[str | None] = mapped_column(String(16))
+    # --- addresses and product (migration 0810) ---
+    #: :class:`outbox.addresses.PostalAddress` of the recipient (``None``: stored before
+    #: 0810; read from ``recipient`` then)
+    recipient_address: Mapped[dict | None] = mapped_column(JSON)
+    #: the tenant's sender address when the letter was written (``None``: not configured)
+    sender_address: Mapped[dict | None] = mapped_column(JSON)
+    #: print profile the letter was checked against, and the envelope it chose
+    print_profile: Mapped[str | None] = mapped_column(String(32))
+    envelope: Mapped[str | None] = mapped_column(String(8))
 
 
 class LetterEvent(Base):
@@ -155,6 +164,34 @@ class Batch(UUIDPrimaryKey, Timestamps, Base):
     #: First status report on one of its letters (migration 0795): from then on the provider
     #: evidently holds the batch, so it is never offered again as new.
     first_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set when the batch goes to a push provider (:mod:`outbox.push`): the pull API does
+    #: not offer it (migration 0811).
+    push_provider: Mapped[str | None] = mapped_column(String(32))
+
+
+class PushItem(Base):
+    """A letter uploaded to a push provider: its id there and the last status seen."""
+
+    __tablename__ = "outbox_push_items"
+    __table_args__ = (Index("ix_outbox_push_items_open", "provider", "final", "checked_at"),)
+
+    letter_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outbox_letters.id", ondelete="CASCADE"), primary_key=True
+    )
+    batch_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outbox_batches.id", ondelete="CASCADE"), index=True
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_ref: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: the provider's raw status as last polled (e.g. ``4`` / ``DELIVERED``)
+    provider_status: Mapped[str | None] = mapped_column(String(64))
+    #: nothing more will change: no further polling
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: a report the status model refused (e.g. a contradictory date), for the operator
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class BatchDownload(Base):

@@ -140,17 +140,27 @@ def acknowledge(
                        code="not_downloaded")
     if batch.status == BatchStatus.handed_over:
         return batch
+    hand_over(session, batch, principal)
+    return batch
+
+
+def hand_over(session: Session, batch: Batch, principal: Principal | None,
+              detail: dict | None = None) -> bool:
+    """The batch and its letters become ``handed_over`` (a pull provider's ``ack``, or a
+    push provider's accepted upload: ``principal`` is ``None``). ``False`` when a
+    concurrent hand-over won; same outcome."""
     now = utcnow()
+    actor_id = principal.user_id if principal else None
     done = session.execute(
         update(Batch)
         .where(Batch.id == batch.id, Batch.status == BatchStatus.ready)
         .values(status=BatchStatus.handed_over.value, acknowledged_at=now,
-                acknowledged_by_id=principal.user_id, updated_at=now)
+                acknowledged_by_id=actor_id, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     session.refresh(batch)
     if done.rowcount != 1:
-        return batch  # a concurrent ack won; same outcome
+        return False
     # every letter of the batch gets its handed_over step, also one the provider already
     # reported on before acknowledging (its status stays ahead; only the history fills in)
     recorded = exists().where(LetterEvent.letter_id == Letter.id,
@@ -158,6 +168,7 @@ def acknowledge(
     letter_ids = list(session.scalars(
         select(Letter.id).where(Letter.batch_id == batch.id, ~recorded)
     ))
+    event_detail = {"batch_id": str(batch.id), **(detail or {})}
     for start in range(0, len(letter_ids), 500):
         chunk = letter_ids[start : start + 500]
         session.execute(
@@ -168,15 +179,15 @@ def acknowledge(
         )
         session.execute(insert(LetterEvent), [
             {"letter_id": letter_id, "status": LetterStatus.handed_over.value,
-             "occurred_on": now.date(), "recorded_at": now, "actor_id": principal.user_id,
-             "detail": {"batch_id": str(batch.id)}}
+             "occurred_on": now.date(), "recorded_at": now, "actor_id": actor_id,
+             "detail": event_detail}
             for letter_id in chunk
         ])
     audit.record(session, principal, "outbox.batch.ack", object_type="batch",
                  object_id=batch.id, tenant_id=batch.tenant_id,
-                 detail={"letters": len(letter_ids)})
+                 detail={"letters": len(letter_ids), **(detail or {})})
     session.flush()
-    return batch
+    return True
 
 
 def letter_for_provider(session: Session, principal: Principal, letter_id: uuid.UUID) -> Letter:
@@ -206,6 +217,24 @@ def report_status(
     may still add what the first one lacked (a tracking number, the Rückschein scan).
     """
     letter = letter_for_provider(session, principal, letter_id)
+    return apply_report(session, storage, principal, letter, report=report, proof=proof,
+                        proof_filename=proof_filename, max_bytes=max_bytes)
+
+
+def apply_report(
+    session: Session,
+    storage: BlobStore,
+    principal: Principal | None,
+    letter: Letter,
+    *,
+    report: StatusReport,
+    proof: BinaryIO | None = None,
+    proof_filename: str | None = None,
+    max_bytes: int = 0,
+) -> tuple[Letter, bool]:
+    """The checks and the life cycle for one report on ``letter``, from a pull provider
+    (``principal``) or polled from a push provider (``principal`` ``None``): one status
+    model for both."""
     status, on = LetterStatus(report.status), report.on
     feedback.check_shape(letter, report, proof is not None)
     batch = session.get(Batch, letter.batch_id)
@@ -225,7 +254,8 @@ def report_status(
     try:
         with session.begin_nested():
             changed = lifecycle.apply(session, letter, status, occurred_on=on,
-                                      actor_id=principal.user_id, detail=detail)
+                                      actor_id=principal.user_id if principal else None,
+                                      detail=detail)
     except IntegrityError:
         session.refresh(letter)
         return letter, False  # the same report arrived twice at the same moment
@@ -268,7 +298,8 @@ def legal_date(letter: Letter, extra_holidays: list[date]) -> tuple[date | None,
     return feedback.legal_date(letter, fiction)
 
 
-def _file_proof(session: Session, storage: BlobStore, letter: Letter, principal: Principal,
+def _file_proof(session: Session, storage: BlobStore, letter: Letter,
+                principal: Principal | None,
                 proof: BinaryIO, filename: str | None, max_bytes: int,
                 doc_type: str) -> uuid.UUID:
     scanned = intake.scan_file(proof, max_bytes=max_bytes)
@@ -277,6 +308,6 @@ def _file_proof(session: Session, storage: BlobStore, letter: Letter, principal:
         session, tenant_id=letter.tenant_id, case_file_id=letter.case_file_id, scanned=scanned,
         filename=filename or "zustellnachweis.pdf",
         title=f"{doc_type}: {letter.subject}"[:300], doc_type=doc_type,
-        source=DocumentSource.letter, created_by_id=principal.user_id,
+        source=DocumentSource.letter, created_by_id=principal.user_id if principal else None,
     )
     return document.id

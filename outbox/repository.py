@@ -41,7 +41,8 @@ def provider_batch_statement(principal: Principal) -> Select[tuple[Batch]]:
     if principal.role is not Role.print_provider:
         return select(Batch).where(false())
     return select(Batch).where(
-        Batch.tenant_id.in_(_served_tenants(principal)), Batch.status != BatchStatus.sealing
+        Batch.tenant_id.in_(_served_tenants(principal)), Batch.status != BatchStatus.sealing,
+        Batch.push_provider.is_(None),  # uploaded to a push provider: not offered for pull
     )
 
 
@@ -49,8 +50,10 @@ def provider_letter_statement(principal: Principal) -> Select[tuple[Letter]]:
     """Letters handed to the print provider in a batch, of the tenants it serves."""
     if principal.role is not Role.print_provider:
         return select(Letter).where(false())
+    pushed = select(Batch.id).where(Batch.push_provider.is_not(None))
     return select(Letter).where(
-        Letter.tenant_id.in_(_served_tenants(principal)), Letter.batch_id.is_not(None)
+        Letter.tenant_id.in_(_served_tenants(principal)), Letter.batch_id.is_not(None),
+        Letter.batch_id.not_in(pushed),
     )
 
 

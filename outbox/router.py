@@ -29,6 +29,7 @@ from akte.core.ranges import ranged_response
 from akte.users.models import Role
 from outbox import provider, repository, service
 from outbox import settings as outbox_settings
+from outbox.addresses import PostalAddress
 from outbox.models import Letter, Product
 from outbox.schemas import (
     BatchAck,
@@ -54,6 +55,23 @@ def _recipient(text: str | None) -> list[str] | None:
     return lines or None
 
 
+def _address(text: str | None) -> PostalAddress | None:
+    """The ``recipient_address`` form field: a JSON object (see :class:`PostalAddress`)."""
+    if not text:
+        return None
+    try:
+        return PostalAddress.model_validate_json(text)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'recipient_address'}: "
+                             f"{e['msg']}" for e in exc.errors())
+        raise Unprocessable(f"recipient_address: {problems}", code="invalid_address") from None
+
+
+ADDRESS_HELP = ("the recipient as JSON: {\"name_lines\": [...], \"street\": ..., "
+                "\"postcode\": ..., \"city\": ..., \"country\": \"AT\"}; laid out as the "
+                "destination country expects. Instead of ``recipient`` (lines as printed)")
+
+
 @router.post("/case-files/{case_file_id}/letters", status_code=status.HTTP_201_CREATED,
              responses={**COMMON, **CREATE_ERRORS})
 def create_letter(
@@ -67,6 +85,7 @@ def create_letter(
     body: Annotated[str | None, Form(max_length=100_000)] = None,
     recipient: Annotated[str | None, Form(description="address lines, one per line; "
                                           "default: the Akte's address")] = None,
+    recipient_address: Annotated[str | None, Form(description=ADDRESS_HELP)] = None,
     letter_date: Annotated[date | None, Form()] = None,
     product: Annotated[Product, Form()] = Product.standardbrief,
     color: Annotated[bool, Form()] = False,
@@ -77,8 +96,13 @@ def create_letter(
     address, blank franking zone; a failure is 422 ``letter_invalid`` naming the check),
     filed into the Akte as a document of source ``letter`` and queued for the next batch."""
     template = None
+    address = _address(recipient_address)
+    if file is not None and (address or recipient):
+        raise Unprocessable("an uploaded letter brings its own address (read from the "
+                            "window); send recipient or recipient_address only with the "
+                            "template", code="invalid_address")
     if file is None and subject and body:
-        template = TemplateInput(subject=subject, body=body,
+        template = TemplateInput(subject=subject, body=body, recipient_address=address,
                                  recipient_lines=_recipient(recipient), letter_date=letter_date)
     letter = service.create_letter(
         session, storage, user, case_file_id,
@@ -98,14 +122,19 @@ def preview_letter(
     subject: Annotated[str, Form(max_length=300)],
     body: Annotated[str, Form(max_length=100_000)],
     recipient: Annotated[str | None, Form()] = None,
+    recipient_address: Annotated[str | None, Form(description=ADDRESS_HELP)] = None,
     letter_date: Annotated[date | None, Form()] = None,
+    product: Annotated[Product, Form()] = Product.standardbrief,
     color: Annotated[bool, Form()] = False,
+    duplex: Annotated[bool, Form()] = False,
 ) -> Response:
     """The rendered letter as PDF, nothing stored or queued. ``X-Letter-Check`` says
     whether it would pass validation (``ok``) or which check fails."""
     pdf, check = service.preview(
-        session, user, case_file_id, color=color,
+        session, user, case_file_id,
+        options=LetterOptions(product=product, color=color, duplex=duplex),
         template=TemplateInput(subject=subject, body=body,
+                               recipient_address=_address(recipient_address),
                                recipient_lines=_recipient(recipient), letter_date=letter_date),
     )
     return Response(pdf, media_type="application/pdf",
@@ -146,7 +175,7 @@ def get_settings(session: DbSession, user: CurrentUser) -> TenantOutboxSettings:
     """The tenant's outbox rules (cut-off times, batch size, acknowledgement timeout)."""
     user.require_role(Role.tenant_admin)
     assert user.tenant_id is not None
-    return outbox_settings.get(session, user.tenant_id)
+    return outbox_settings.masked(outbox_settings.get(session, user.tenant_id))
 
 
 @router.put("/outbox/settings", responses=responses(NotAuthenticated, Forbidden))
@@ -156,7 +185,7 @@ def put_settings(values: TenantOutboxSettings, session: DbSession,
     user.require_role(Role.tenant_admin)
     assert user.tenant_id is not None
     outbox_settings.put(session, user.tenant_id, values)
-    return values
+    return outbox_settings.masked(values)
 
 
 # --- the print provider ---------------------------------------------------------------

@@ -32,6 +32,15 @@ class StatusReport(BaseModel):
     tracking_number: str | None = Field(default=None, pattern=r"^[A-Za-z0-9 -]{6,40}$")
 
 
+class Address(BaseModel):
+    name_lines: list[str]
+    street: str | None
+    postcode: str | None
+    city: str | None
+    #: ISO 3166-1 alpha-2 code of the destination (``DE``, ``AT``, ``GB`` …)
+    country: str
+
+
 class LetterEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -71,21 +80,20 @@ class LetterRead(BaseModel):
     #: ``proof`` (Rückschein / Zustellungsurkunde), ``fiction`` (four-day rule) or
     #: ``delivered`` (a reported later delivery).
     legal_date_source: str | None = None
+    #: the recipient's address, structured (name lines, street, postcode, city, country)
+    recipient_address: Address | None = None
+    sender_address: Address | None = None
+    print_profile: str | None = None
+    #: ``DL`` (folded, window) or ``C4`` (flat), as the print profile chose it
+    envelope: str | None = None
     history: list[LetterEventRead] = []
-
-
-class Address(BaseModel):
-    name_lines: list[str]
-    street: str | None
-    postcode: str | None
-    city: str | None
-    #: ``DE`` or the destination country as printed on the last line
-    country: str
 
 
 class SenderRead(BaseModel):
     authority: str
     lines: list[str]
+    #: the issuing authority's postal address, when the tenant configured it
+    address: Address | None = None
 
 
 class PzuDetails(BaseModel):
@@ -109,6 +117,8 @@ class ManifestEntry(BaseModel):
     sender: SenderRead
     return_address: str | None
     product: str
+    #: the print profile the letter was checked against (zones, limits)
+    print_profile: str | None = None
     #: ``DL`` (folded, window) or ``C4`` (flat)
     envelope: str
     color: bool

@@ -36,6 +36,7 @@ from akte.jobs import repository as jobs
 from akte.tenants.models import Tenant
 from outbox import lifecycle, repository
 from outbox import settings as outbox_settings
+from outbox.addresses import PostalAddress, format_lines, return_line
 from outbox.models import Letter, LetterStatus, Product
 from outbox.profiles import PROFILES
 from outbox.render import LetterContent, render_letter
@@ -56,8 +57,11 @@ class LetterOptions:
 class TemplateInput:
     subject: str
     body: str
+    #: lines as printed (the older API form); the structure is read from them
     recipient_lines: list[str] | None = None
     letter_date: date | None = None
+    #: the structured address, laid out as its destination country expects
+    recipient_address: PostalAddress | None = None
 
 
 def default_recipient(case_file: CaseFile) -> list[str]:
@@ -67,18 +71,28 @@ def default_recipient(case_file: CaseFile) -> list[str]:
     return lines
 
 
+def _return_address(rules: outbox_settings.TenantOutboxSettings) -> str | None:
+    if rules.return_address or rules.sender_address is None:
+        return rules.return_address
+    return return_line(rules.sender_address, rules.origin)
+
+
 def _render(session: Session, case_file: CaseFile, template: TemplateInput, color: bool) -> bytes:
     tenant = session.get(Tenant, case_file.tenant_id)
     assert tenant is not None
     rules = outbox_settings.get(session, tenant.id)
-    recipient = template.recipient_lines or default_recipient(case_file)
+    if template.recipient_address is not None:
+        recipient = format_lines(template.recipient_address, rules.origin)
+    else:
+        recipient = template.recipient_lines or default_recipient(case_file)
     if not recipient:
-        raise LetterInvalid("address_zone: the Akte has no address; give recipient lines")
+        raise LetterInvalid("address_zone: die Akte hat keine Anschrift; bitte die Anschrift "
+                            "des Empfängers angeben")
     return render_letter(
         LetterContent(
             sender_name=tenant.name,
             sender_lines=rules.letterhead_lines,
-            return_address=rules.return_address,
+            return_address=_return_address(rules),
             recipient_lines=recipient,
             aktenzeichen=case_file.aktenzeichen,
             subject=template.subject,
@@ -97,20 +111,46 @@ def preview(
     *,
     template: TemplateInput,
     color: bool = False,
+    options: LetterOptions | None = None,
 ) -> tuple[bytes, str]:
     """The rendered PDF, nothing stored or queued (for the web UI's preview), and the
     outcome of the checks queueing would apply (``"ok"`` or the failure)."""
     case_file = case_files.get_visible(session, principal, case_file_id)
     audit.record(session, principal, "letter.preview", object_type="case_file",
                  object_id=case_file.id)
-    pdf = _render(session, case_file, template, color)
+    options = options or LetterOptions(color=color)
+    pdf = _render(session, case_file, template, options.color)
     rules = outbox_settings.get(session, case_file.tenant_id)
     try:
-        check_letter(io.BytesIO(pdf), max_pages=rules.max_pages, color=color,
-                     profile=PROFILES[rules.print_profile])
+        _check(io.BytesIO(pdf), rules, options)
     except LetterInvalid as exc:
         return pdf, exc.detail
     return pdf, "ok"
+
+
+@dataclass(frozen=True)
+class _Checked:
+    pages: int
+    sheets: int
+    envelope: str
+    recipient_lines: list[str]
+    address: PostalAddress
+
+
+def _check(fileobj: BinaryIO, rules: outbox_settings.TenantOutboxSettings,
+           options: LetterOptions) -> _Checked:
+    """The print check plus what the profile allows for the product (pages, sheets,
+    colour, duplex) and the envelope it takes."""
+    profile = PROFILES[rules.print_profile]
+    product = options.product.value
+    profile.rule(product, color=options.color, duplex=options.duplex)
+    checked = check_letter(fileobj, max_pages=rules.max_pages, color=options.color,
+                           profile=profile, origin=rules.origin)
+    pages = checked.page_count
+    sheets = math.ceil(pages / 2) if options.duplex else pages
+    envelope = profile.check_size(product, pages, sheets)
+    assert checked.address is not None
+    return _Checked(pages, sheets, envelope, checked.recipient_lines, checked.address)
 
 
 def create_letter(
@@ -129,6 +169,8 @@ def create_letter(
     """Validate, store and file the PDF, queue the letter. Raises ``LetterInvalid`` (422)."""
     case_file = case_files.get_visible(session, principal, case_file_id)
     rules = outbox_settings.get(session, case_file.tenant_id)
+    PROFILES[rules.print_profile].rule(options.product.value, color=options.color,
+                                       duplex=options.duplex)  # before any rendering
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         if upload is not None:
             fileobj: BinaryIO = upload
@@ -142,8 +184,7 @@ def create_letter(
         require_pdf(fileobj)
         fileobj = prepare_letter(fileobj)
         scanned = intake.scan_file(fileobj, max_bytes=max_bytes)
-        checked = check_letter(fileobj, max_pages=rules.max_pages, color=options.color,
-                               profile=PROFILES[rules.print_profile])
+        checked = _check(fileobj, rules, options)
         intake.store(storage, fileobj, scanned)
     document = intake.add_document(
         session,
@@ -157,19 +198,23 @@ def create_letter(
         document_date=date.today(),
         created_by_id=principal.user_id,
     )
-    pages = checked.page_count
+    pages = checked.pages
     letter = Letter(
         tenant_id=case_file.tenant_id,
         case_file_id=case_file.id,
         document_id=document.id,
         aktenzeichen=case_file.aktenzeichen,
         subject=title[:300],
-        recipient="\n".join(checked.recipient_lines)[:500],
+        recipient="\n".join(checked.recipient_lines),
+        recipient_address=checked.address.model_dump(),
+        sender_address=rules.sender_address.model_dump() if rules.sender_address else None,
+        print_profile=rules.print_profile,
+        envelope=checked.envelope,
         product=options.product.value,
         color=options.color,
         duplex=options.duplex,
         page_count=pages,
-        sheet_count=math.ceil(pages / 2) if options.duplex else pages,
+        sheet_count=checked.sheets,
         sha256=scanned.sha256,
         size=scanned.size,
         status=LetterStatus.queued.value,
@@ -184,7 +229,8 @@ def create_letter(
         "letter.create",
         object_type="letter",
         object_id=letter.id,
-        detail={"case_file_id": str(case_file.id), "product": letter.product, "pages": pages},
+        detail={"case_file_id": str(case_file.id), "product": letter.product, "pages": pages,
+                "envelope": letter.envelope},
     )
     if repository.queued_count(session, letter.tenant_id, letter.product) >= rules.max_batch_size:
         jobs.enqueue(session, SEAL_TASK, {"tenant_id": str(letter.tenant_id),

@@ -12,7 +12,29 @@ from datetime import date
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
+from outbox.addresses import COUNTRIES, PostalAddress
 from outbox.models import OutboxSettings
+
+#: What ``GET /outbox/settings`` shows instead of a stored secret; sent back unchanged
+#: by ``PUT``, it keeps the stored one.
+MASK = "********"
+
+
+class PushProviderSettings(BaseModel):
+    """A push provider the tenant's sealed batches are uploaded to (:mod:`outbox.push`).
+
+    Products the provider does not offer stay with the pull API."""
+
+    kind: str = Field(pattern=r"^(epost)$")
+    base_url: str = Field(default="https://api.epost.docuguide.com", pattern=r"^https?://")
+    vendor_id: str
+    ekp: str
+    secret: str
+    password: str
+    #: the provider's test mode: letters are processed but not printed or posted
+    test_mode: bool = False
+    #: how often open letters are asked for their status
+    poll_seconds: int = Field(default=1800, ge=10, le=86_400)
 
 
 class TenantOutboxSettings(BaseModel):
@@ -35,6 +57,23 @@ class TenantOutboxSettings(BaseModel):
     #: The print profile (``outbox.profiles.PROFILES``): zones and margins the print
     #: check and the letter template follow.
     print_profile: str = "din5008_b"
+    #: The issuing authority's postal address (structured); gives the letters' sender
+    #: country and, without ``return_address``, the Rücksendeangabe.
+    sender_address: PostalAddress | None = None
+    #: Upload sealed batches to this provider instead of waiting for a pull.
+    push_provider: PushProviderSettings | None = None
+
+    @property
+    def origin(self) -> str:
+        """The sender's country: foreign mail is what goes elsewhere."""
+        return self.sender_address.country if self.sender_address else "DE"
+
+    @field_validator("sender_address")
+    @classmethod
+    def _known_country(cls, value: PostalAddress | None) -> PostalAddress | None:
+        if value is not None and value.country not in COUNTRIES:
+            raise ValueError(f"unknown country code {value.country}")
+        return value
 
     @field_validator("print_profile")
     @classmethod
@@ -60,9 +99,21 @@ def get(session: Session, tenant_id: uuid.UUID) -> TenantOutboxSettings:
     return TenantOutboxSettings.model_validate(row.values if row else {})
 
 
+def masked(values: TenantOutboxSettings) -> TenantOutboxSettings:
+    """The settings as a tenant admin sees them: push credentials replaced by :data:`MASK`."""
+    if values.push_provider is None:
+        return values
+    push = values.push_provider.model_copy(update={"secret": MASK, "password": MASK})
+    return values.model_copy(update={"push_provider": push})
+
+
 def put(session: Session, tenant_id: uuid.UUID, values: TenantOutboxSettings) -> None:
     row = session.get(OutboxSettings, tenant_id)
     data = values.model_dump(mode="json")
+    old_push = (row.values if row else {}).get("push_provider") or {}
+    for key in ("secret", "password"):
+        if data.get("push_provider") and data["push_provider"][key] == MASK:
+            data["push_provider"][key] = old_push.get(key, "")
     if row is None:
         session.add(OutboxSettings(tenant_id=tenant_id, values=data))
     else:

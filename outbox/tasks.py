@@ -12,6 +12,7 @@ from akte.core.settings import Settings
 from akte.jobs.periodic import periodic
 from akte.jobs.registry import task
 from outbox import batching
+from outbox.push import service as push
 
 SEAL_DUE_TASK = "outbox.seal_due"
 
@@ -31,3 +32,16 @@ def seal_due(ctx: AppContext, payload: dict[str, Any]) -> None:
     """Seal every tenant's letters that are past its cut-off time (once per period, by the
     scheduler; sealing is safe under concurrency, so a retried run is harmless)."""
     batching.seal_due(ctx)
+
+
+@task(push.PUSH_TASK)
+def push_batch(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """Upload a sealed batch to the tenant's push provider (letters already there are
+    skipped), hand it over and start polling."""
+    push.push_batch(ctx, uuid.UUID(payload["batch_id"]))
+
+
+@task(push.POLL_TASK)
+def push_poll(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """Ask the push provider about a batch's open letters; re-enqueued while any is open."""
+    push.poll_batch(ctx, uuid.UUID(payload["batch_id"]))

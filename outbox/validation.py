@@ -15,9 +15,10 @@
    most one line of text. The provider prints franking and postal notes there. An address
    in the place of DIN 5008 form A is called that;
 8. ``address_zone``: the Anschriftzone (20 … 105 mm × 62.7 … 90 mm on page 1) holds 3 … 9
-   text lines, none crossing the window edge, ending with (optional country after) a line
-   ``NNNNN City`` with a five-digit postcode, preceded by a street line (with a house
-   number, or Postfach) and at least one name line above it.
+   text lines, none crossing the window edge, that :func:`outbox.addresses.parse_lines`
+   reads as a postal address: name lines, street (with a house number, or Postfach, for
+   domestic mail), the destination country's postcode and city line, and for foreign mail
+   the country's name last (``1010 Wien`` / ``ÖSTERREICH``).
 
 "Visible" means what prints: a white rectangle without a coloured stroke is ignored (many
 programs lay one under the whole page). A failure raises :class:`LetterInvalid` (422,
@@ -27,7 +28,7 @@ programs lay one under the whole page). A failure raises :class:`LetterInvalid` 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import pdfplumber
@@ -36,14 +37,13 @@ from pypdf.errors import PdfReadError
 
 from outbox import geometry as g
 from outbox import printcheck
+from outbox.addresses import AddressUnreadable, PostalAddress, parse_lines
 from outbox.printcheck_errors import LetterInvalid, fail
 from outbox.profiles import DEFAULT, PrintProfile
 
 __all__ = ["CheckedLetter", "LetterInvalid", "check_letter", "prepare_letter", "require_pdf"]
 
 _POSTCODE_CITY = re.compile(r"^(D-)?\d{5}\s+\S.*$")
-_STREET = re.compile(r"(\d+\s*[a-zA-Z]?\b|postfach|packstation)", re.IGNORECASE)
-_COUNTRY = re.compile(r"^[A-ZÄÖÜ ]{4,}$")
 _WHITE = {(1.0,), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0, 0.0)}
 
 
@@ -51,6 +51,8 @@ _WHITE = {(1.0,), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0, 0.0)}
 class CheckedLetter:
     page_count: int
     recipient_lines: list[str]
+    #: the window's address read into its structure (name lines, street, postcode, …)
+    address: PostalAddress | None = field(default=None)
 
 
 _fail = fail
@@ -72,8 +74,9 @@ def prepare_letter(fileobj: BinaryIO) -> BinaryIO:
 
 
 def check_letter(fileobj: BinaryIO, *, max_pages: int, color: bool = True,
-                 profile: PrintProfile = DEFAULT) -> CheckedLetter:
-    """All checks, zones and margins as ``profile`` (:mod:`outbox.profiles`) asks."""
+                 profile: PrintProfile = DEFAULT, origin: str = "DE") -> CheckedLetter:
+    """All checks, zones and margins as ``profile`` (:mod:`outbox.profiles`) asks;
+    ``origin`` is the sender's country (mail to another country needs its name last)."""
     require_pdf(fileobj)
     try:
         reader = PdfReader(fileobj)
@@ -107,7 +110,8 @@ def check_letter(fileobj: BinaryIO, *, max_pages: int, color: bool = True,
     fileobj.seek(0)
     recipient = _check_pages(fileobj, color=color, profile=profile)
     fileobj.seek(0)
-    return CheckedLetter(page_count=len(pages), recipient_lines=recipient)
+    return CheckedLetter(page_count=len(pages), recipient_lines=recipient,
+                         address=_check_address(recipient, origin))
 
 
 def _colour(value) -> tuple[float, ...] | None:
@@ -257,23 +261,21 @@ def _check_window(page, p: PrintProfile) -> list[str]:
                     f"{_mm(cut['top'])} mm von oben, {_mm(cut['x0'])} mm von links); die "
                     f"Anschriftzone ist {_n(left)} … {_n(right)} mm von links, "
                     f"{_n(p.address_top_mm)} … {_n(p.address_bottom_mm)} mm von oben")
-    return _check_address(_lines(inside))
+    return _window_lines(_lines(inside))
 
 
-def _check_address(lines: list[str]) -> list[str]:
+def _window_lines(lines: list[str]) -> list[str]:
     if not lines:
         raise _fail("address_zone", "keine Anschrift im Sichtfenster (62,7 … 90 mm von oben, "
                     "20 … 105 mm von links)")
     if len(lines) > g.ADDRESS_MAX_LINES:
         raise _fail("address_zone", f"{len(lines)} Zeilen; ins Sichtfenster passen "
                     f"{g.ADDRESS_MAX_LINES}")
-    body = lines[:-1] if _COUNTRY.match(lines[-1]) and len(lines) > 3 else lines
-    city_at = max((i for i, line in enumerate(body) if _POSTCODE_CITY.match(line)), default=None)
-    if city_at is None:
-        raise _fail("address_zone", "keine Zeile mit fünfstelliger Postleitzahl und Ort")
-    if city_at < 2:
-        raise _fail("address_zone", "über Postleitzahl und Ort fehlen Name und Straße")
-    if not _STREET.search(body[city_at - 1]):
-        raise _fail("address_zone", f"über der Postleitzahl steht keine Straße mit "
-                    f"Hausnummer oder Postfach: „{body[city_at - 1]}“")
     return lines
+
+
+def _check_address(lines: list[str], origin: str) -> PostalAddress:
+    try:
+        return parse_lines(lines, origin)
+    except AddressUnreadable as exc:
+        raise _fail("address_zone", str(exc)) from None
