@@ -30,6 +30,7 @@ check the current Swagger document before going live.
 from __future__ import annotations
 
 import base64
+import threading
 import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -58,6 +59,10 @@ RETURNED = {"RETURNED_TO_SENDER": "Die Sendung wurde dem Absender zugestellt.",
             "CONFIRMED_BY_SENDER": "Der Absender hat die unzustellbare Sendung quittiert.",
             "MARBURG": "Unanbringlich: die Sendung lagert in der Briefermittlung Marburg."}
 BERLIN = ZoneInfo("Europe/Berlin")
+#: Bearer tokens per (API, vendor, EKP), shared by the jobs of one process: a token lives
+#: up to 24 h, and logging in for every poll would be a needless load on the provider.
+_TOKENS: dict[tuple[str, str, str], str] = {}
+_TOKENS_LOCK = threading.Lock()
 
 
 def _day(value: str | None) -> date | None:
@@ -79,7 +84,19 @@ class EPostAdapter:
                        "password": password}
         self._test = test_mode
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
-        self._token: str | None = None
+        self._key = (base_url.rstrip("/"), vendor_id, ekp)
+
+    @property
+    def _token(self) -> str | None:
+        return _TOKENS.get(self._key)
+
+    @_token.setter
+    def _token(self, value: str | None) -> None:
+        with _TOKENS_LOCK:
+            if value is None:
+                _TOKENS.pop(self._key, None)
+            else:
+                _TOKENS[self._key] = value
 
     def close(self) -> None:
         self._client.close()
