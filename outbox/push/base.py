@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from akte.jobs.registry import TransientJobError
 
-class ProviderUnavailable(Exception):
-    """The provider cannot be reached or answers 5xx/429: try again later (job retry)."""
+
+class ProviderUnavailable(TransientJobError):
+    """The provider cannot be reached or answers 5xx/429: an outage, retried by the job
+    queue without using up the job's attempts."""
 
 
 class ProviderRefused(Exception):
