@@ -37,10 +37,11 @@ from akte.tenants.models import Tenant
 from outbox import lifecycle, repository
 from outbox import settings as outbox_settings
 from outbox.addresses import PostalAddress, format_lines, return_line
+from outbox.manifest import structured_address
 from outbox.models import Letter, LetterStatus, Product
 from outbox.profiles import PROFILES
 from outbox.render import LetterContent, render_letter
-from outbox.schemas import LetterEventRead, LetterRead
+from outbox.schemas import Address, LetterEventRead, LetterRead
 from outbox.validation import LetterInvalid, check_letter, prepare_letter, require_pdf
 
 SEAL_TASK = "outbox.seal"
@@ -252,9 +253,11 @@ def _visible_letter(session: Session, principal: Principal, letter_id: uuid.UUID
 def to_read(session: Session, letters: list[Letter]) -> list[LetterRead]:
     events = repository.history(session, [letter.id for letter in letters])
     return [
-        LetterRead.model_validate(letter).model_copy(
-            update={"history": [LetterEventRead.model_validate(e) for e in events[letter.id]]}
-        )
+        LetterRead.model_validate(letter).model_copy(update={
+            "history": [LetterEventRead.model_validate(e) for e in events[letter.id]],
+            # letters stored before 0810: the structure read from their lines
+            "recipient_address": Address.model_validate(structured_address(letter)),
+        })
         for letter in letters
     ]
 

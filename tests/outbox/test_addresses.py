@@ -151,3 +151,21 @@ def test_sender_address_gives_return_line_and_is_kept_with_the_letter(ctx, clien
                         headers=world.headers["provider_a"]).json()
     (item,) = detail["letters"]
     assert item["sender"]["address"]["postcode"] == "12345"
+
+
+def test_a_letter_stored_before_addresses_were_kept_gets_its_structure_from_its_lines(
+        ctx, client, ow):
+    import uuid
+
+    from outbox.models import Letter
+
+    world = ow.world
+    cw, case_id = world.headers["caseworker_a1"], world.case_a1.id
+    letter = client.post(f"/api/v1/case-files/{case_id}/letters", headers=cw, data={
+        "subject": "Bescheid", "body": "Text",
+        "recipient": "Max Huber\nStephansplatz 1\n1010 Wien\nÖSTERREICH"}).json()
+    with session_scope(ctx.session_factory) as session:
+        session.get(Letter, uuid.UUID(letter["id"])).recipient_address = None  # as before 0810
+    read = client.get(f"/api/v1/letters/{letter['id']}", headers=cw).json()
+    assert read["recipient_address"] == {"name_lines": ["Max Huber"], "street": "Stephansplatz 1",
+                                         "postcode": "1010", "city": "Wien", "country": "AT"}
