@@ -139,6 +139,8 @@ class EPostAdapter:
     def refuses(self, letter: PushLetter) -> str | None:
         if len(letter.pdf) > MAX_PDF_BYTES:
             return "das PDF ist größer als 20 MB (Grenze der E-POST)"
+        if not all(letter.recipient.get(key) for key in ("street", "postcode", "city")):
+            return "die Anschrift ist nicht in Straße, Postleitzahl und Ort gegliedert"
         if len(letter.recipient["name_lines"]) > 4:
             return "E-POST nimmt höchstens 4 Namenszeilen über der Straße"
         if letter.recipient["country"] not in COUNTRIES:
