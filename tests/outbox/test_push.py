@@ -199,3 +199,22 @@ def test_push_credentials_are_never_shown_and_survive_a_settings_round_trip(ctx,
         LOGIN["secret"], LOGIN["password"], 120)
     shown["push_provider"]["kind"] = "somewhere"
     assert client.put("/api/v1/outbox/settings", headers=admin, json=shown).status_code == 422
+
+
+def test_a_letter_the_provider_cannot_take_is_rejected_before_upload(ctx, client, ow, standin):
+    world = ow.world
+    cw, case_id = world.headers["caseworker_a1"], world.case_a1.id
+    _configure(ctx, world.tenant_a.id, standin.url)
+    five_names = _letter(client, cw, case_id, recipient_address=json.dumps(
+        {"name_lines": ["Firma Beispiel GmbH", "Abteilung Personal", "z. Hd. Frau Kaya",
+                        "c/o Nachbarn", "Hinterhaus"], "street": "Hauptstraße 12",
+         "postcode": "12345", "city": "Musterstadt", "country": "DE"}))
+    plain = _letter(client, cw, case_id, recipient=RECIPIENT)
+    (result,) = batching.seal(ctx, world.tenant_a.id)
+    assert push.push_batch(ctx, result.batch_id) == 1
+    assert [body["custom1"] for body in standin.letters.values()] == [plain["id"]]
+    refused = client.get(f"/api/v1/letters/{five_names['id']}", headers=cw).json()
+    assert (refused["status"], refused["rejection_code"]) == ("rejected", "push_refused")
+    assert "Namenszeilen" in refused["rejection_reason"]
+    assert client.get(f"/api/v1/letters/{plain['id']}", headers=cw).json()["status"] == \
+        "handed_over"
