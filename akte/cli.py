@@ -26,6 +26,17 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 
 
+def _share_metrics() -> None:
+    """Multiprocess metrics (``AKTE_METRICS_DIR``): must be set before ``prometheus_client``
+    is first imported in this process and its children, so it is the first thing the
+    serving commands do. Stale files of earlier runs are the operator's to clear at boot
+    (the files of running processes must not be removed)."""
+    folder = get_settings().metrics_dir
+    if folder and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+
+
 def _context():
     from akte.core.context import AppContext
 
@@ -51,6 +62,7 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Serve the API (migrations are applied at start)."""
+    _share_metrics()
     import uvicorn
 
     from akte.core.migrations import upgrade
@@ -113,6 +125,7 @@ def worker(
         help="queue due periodic tasks, run queued jobs until idle, then exit")] = False,
 ) -> None:
     """Process queued jobs. Run any number of these on any number of machines."""
+    _share_metrics()
     if once:
         from akte.jobs.worker import run_until_idle, tick
 

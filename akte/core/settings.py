@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     #: until someone retries them (``akte jobs --retry``) and they finish.
     job_keep_done_days: float = Field(default=7.0, ge=0)
 
+    #: Bearer token Prometheus must send to ``GET /metrics``. Empty: ``/metrics`` answers
+    #: without login outside production and is switched off (403) in production.
+    metrics_token: str = ""
+    #: Folder for multiprocess metrics (``PROMETHEUS_MULTIPROC_DIR``): ``akte serve`` and
+    #: ``akte worker`` processes of a host write there, so one scrape returns their sum.
+    #: Empty: each process counts for itself.
+    metrics_dir: Path | None = None
+
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.env == "production":
