@@ -1,6 +1,7 @@
 """The FastAPI application: every router, the error mapping, health checks, the worker.
 
-``create_app()`` reads the settings, applies migrations (unless told not to), opens storage
+``create_app()`` reads the settings, applies migrations on the embedded default (elsewhere
+it checks the schema is not behind: ``akte db upgrade`` runs once per deployment), opens storage
 and, on the embedded default, starts the in-process worker. Tests pass a ready
 :class:`AppContext` instead, so they control the database and storage.
 """
@@ -47,6 +48,22 @@ def _core_routers() -> list:
     ]
 
 
+def prepare_schema(settings: Settings) -> None:
+    """Migrate (embedded default) or refuse to serve on a schema behind this code."""
+    from akte.core.migrations import missing_heads, upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.effective_migrate_on_start:
+        upgrade(settings.effective_database_url)
+        return
+    missing = missing_heads(settings.effective_database_url)
+    if missing:
+        raise RuntimeError(
+            f"the database schema lacks migrations {', '.join(missing)}: run "
+            "'akte db upgrade' (once per deployment) before starting this release"
+        )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -60,10 +77,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_ctx = ctx is None
         if migrate and own_ctx:
-            from akte.core.migrations import upgrade
-
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            upgrade(settings.effective_database_url)
+            prepare_schema(settings)
         context = ctx or AppContext.from_settings(settings)
         app.state.ctx = context
         worker = None
