@@ -27,14 +27,9 @@ app.add_typer(audit_app, name="audit")
 
 
 def _share_metrics() -> None:
-    """Multiprocess metrics (``AKTE_METRICS_DIR``): must be set before ``prometheus_client``
-    is first imported in this process and its children, so it is the first thing the
-    serving commands do. Stale files of earlier runs are the operator's to clear at boot
-    (the files of running processes must not be removed)."""
-    folder = get_settings().metrics_dir
-    if folder and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        folder.mkdir(parents=True, exist_ok=True)
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.resolve())
+    from akte.core.metrics_dir import export
+
+    export(get_settings())
 
 
 def _context():

@@ -10,8 +10,10 @@ Database gauges (all bounded by job kinds and states, never ids):
   stopped renewing (died) and that nobody has taken over yet;
   ``akte_workers_busy``: distinct workers holding a live lease.
 * ``akte_documents{status}``, ``akte_processing_failures``, ``akte_pages{method}``.
-* ``akte_audit_last_anchor_timestamp_seconds``: when the audit head was last anchored (the
-  "seal overdue" signal).
+* ``akte_audit_oldest_unsealed_seconds``: how long the oldest entry waits for the seal (the
+  "seal overdue" signal; a quiet night writes no anchors, so the anchor time is not it);
+  ``akte_audit_last_anchor_timestamp_seconds``.
+* ``akte_health_check{check}``: the ``/readyz`` checks as 1/0.
 * whatever feature packages add in a ``gauges`` module (``collect(session, now)``
   yielding metric families), e.g. the outbox's unacknowledged batches.
 * ``akte_database_up``: 0 when the scrape could not read the database; the scrape still
@@ -95,9 +97,14 @@ def _document_gauges(session: Session) -> Iterator[Metric]:
                  (((m, ), pages.get(m, 0)) for m in ("ocr", "text-layer")))
 
 
-def _audit_gauges(session: Session) -> Iterator[Metric]:
-    from akte.audit.models import AuditAnchor
+def _audit_gauges(session: Session, now) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
+    from akte.audit.models import AuditAnchor, AuditEntry
 
+    oldest = session.scalar(select(AuditEntry.at).where(AuditEntry.seq.is_(None))
+                            .order_by(AuditEntry.id).limit(1))
+    yield _gauge("akte_audit_oldest_unsealed_seconds",
+                 "Age of the oldest audit entry not yet sealed into the chain (0: none).", (),
+                 [((), max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)])
     last = session.scalar(select(AuditAnchor.at).order_by(AuditAnchor.seq.desc()).limit(1))
     if last is not None:
         yield _gauge("akte_audit_last_anchor_timestamp_seconds",
@@ -121,7 +128,7 @@ class DatabaseCollector:
                 now = utcnow()
                 families += _job_gauges(session, now)
                 families += _document_gauges(session)
-                families += _audit_gauges(session)
+                families += _audit_gauges(session, now)
                 for module in feature_modules("gauges"):
                     families += module.collect(session, now)
         except SQLAlchemyError:  # a scrape must answer even when the database is down
@@ -130,6 +137,22 @@ class DatabaseCollector:
         yield from families
         yield _gauge("akte_database_up", "Whether this scrape could read the database.", (),
                      [((), up)])
+
+
+class HealthCollector:
+    """``akte_health_check{check}``: 1 when a ``/readyz`` check is ok, else 0, so alerts
+    can tell search, OCR, outbox, database and storage apart."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def collect(self) -> Iterator[Metric]:
+        from akte.core.health import OK, readiness
+
+        result = readiness(self.ctx)
+        yield _gauge("akte_health_check", "Readiness checks (1 ok, 0 failing or degraded).",
+                     ("check", ), (((name, ), int(value == OK))
+                                   for name, value in sorted(result.checks.items())))
 
 
 class _ProcessCollector:
@@ -146,4 +169,5 @@ def render(ctx: AppContext) -> bytes:
     else:
         registry.register(_ProcessCollector())  # type: ignore[arg-type]
     registry.register(DatabaseCollector(ctx))  # type: ignore[arg-type]
+    registry.register(HealthCollector(ctx))  # type: ignore[arg-type]
     return generate_latest(registry)

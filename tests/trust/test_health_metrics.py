@@ -4,14 +4,18 @@ production, queue age, job outcomes, storage errors, multiprocess sums."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
@@ -202,3 +206,31 @@ def test_one_scrape_sums_every_process_in_multiprocess_mode(ctx, tmp_path):
                                         ("status", "200")))
     assert found[key] == 6
     assert found[("akte_database_up", ())] == 1
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _exported_names(scrape: str) -> set[str]:
+    names = set()
+    for line in scrape.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            names.add(name)
+            if kind == "histogram":
+                names.update({f"{name}_bucket", f"{name}_sum", f"{name}_count"})
+    return names
+
+
+def test_alerts_and_dashboard_use_only_metrics_akte_exports(client):
+    exported = _exported_names(client.get("/metrics").text)
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/akte-alerts.yml").read_text())
+    alerts = [rule for group in rules["groups"] for rule in group["rules"]]
+    dashboard = json.loads((ROOT / "deploy/grafana/akte-dashboard.json").read_text())
+    exprs = [rule["expr"] for rule in alerts] + [
+        target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {name for expr in exprs for name in re.findall(r"\bakte_[a-z_]+", expr)}
+    assert used and used <= exported, used - exported
+    guide = (ROOT / "docs/OPERATIONS.md").read_text()
+    undocumented = [rule["alert"] for rule in alerts if f"`{rule['alert']}`" not in guide]
+    assert not undocumented
