@@ -14,8 +14,10 @@ Order, and why it is consistent while uploads and processing continue:
 3. Then the audit anchors up to the snapshot's sealed head: an anchor newer than the dumped
    chain would make the restored log look truncated.
 
-A blob the snapshot names that is gone by step 2 (deleted by a retention run that started
-after the snapshot) makes the backup fail: run it again. ``manifest.json`` is written last;
+A blob a row of the snapshot *needs* (``fsck``'s required blobs) that is gone by step 2
+(deleted by a retention run that started after the snapshot) makes the backup fail: run it
+again. A hash a row merely names without the bytes ever having arrived (a delivery
+manifest's claim for a file still to come) is not copied and not an error. ``manifest.json`` is written last;
 a folder without one is not a backup.
 
 On the embedded default the data folder's generated ``secret_key`` is copied too: the
@@ -32,11 +34,11 @@ import hmac
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, union
 from sqlalchemy.orm import Session
 
 from akte import __version__
@@ -98,29 +100,32 @@ def create(ctx: AppContext, dest: Path, *, progress: Progress = lambda _m: None)
     (dest / MANIFEST).unlink(missing_ok=True)
     url = ctx.settings.effective_database_url
     progress("database snapshot")
+    copied, skipped, size, missing = 0, 0, 0, []
     with dbdump.snapshot(url, dest) as (session, dump_name):
-        needed = sorted(blobrefs.all_referenced(session))
         head = session.scalar(select(func.max(AuditEntry.seq)))
         migrations = _migrations(session)
-    progress(f"database dumped ({dump_name}); copying {len(needed)} blobs")
-    copied, size, missing = 0, 0, []
-    for n, digest in enumerate(needed, 1):
-        try:
-            wrote, nbytes = _copy_blob(ctx, digest, dest)
-        except FileNotFoundError:
-            missing.append(digest)
-            continue
-        copied += wrote
-        size += nbytes
-        if n % 500 == 0:
-            progress(f"blobs {n}/{len(needed)}")
+        progress(f"database dumped ({dump_name}); copying the blobs it names")
+        # streamed from the snapshot (the database de-duplicates): bounded memory however
+        # many blobs there are; the snapshot stays open while they are copied
+        for n, digest in enumerate(_referenced(session), 1):
+            try:
+                wrote, nbytes = _copy_blob(ctx, digest, dest)
+            except FileNotFoundError:
+                if _required(session, digest):  # else only named, never stored (a claim)
+                    missing.append(digest)
+                continue
+            copied += wrote
+            skipped += 1 - wrote
+            size += nbytes
+            if n % 500 == 0:
+                progress(f"blobs {n} ({copied} new)")
     anchor_count = _copy_anchors(ctx, dest, head)
     secret = _copy_secret(ctx, dest)
     manifest = Manifest(
         format=FORMAT, akte_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(),
         database="sqlite" if ctx.settings.is_sqlite else "postgresql",
-        database_file=dump_name, migrations=migrations, blobs=len(needed) - len(missing),
+        database_file=dump_name, migrations=migrations, blobs=copied + skipped,
         blob_bytes=size, blobs_copied=copied, audit_head_seq=head, anchors=anchor_count,
         anchor_key_fingerprint=key_fingerprint(ctx.settings.effective_audit_anchor_key),
         secret_key_included=secret, missing_blobs=missing,
@@ -132,6 +137,21 @@ def create(ctx: AppContext, dest: Path, *, progress: Progress = lambda _m: None)
         )
     manifest.write(dest)
     return manifest
+
+
+def _referenced(session: Session) -> Iterator[str]:
+    columns = blobrefs.reference_columns()
+    if not columns:
+        return iter(())
+    stmt = union(*[select(c.label("h")).where(c.is_not(None)) for c in columns])
+    return session.execute(stmt.execution_options(yield_per=1000)).scalars()
+
+
+def _required(session: Session, digest: str) -> bool:
+    """Whether a row needs these bytes (what fsck reports missing), not merely names them."""
+    columns = [*blobrefs.REQUIRED_COLUMNS, *blobrefs.feature_required_columns()]
+    return any(session.scalar(select(column).where(column == digest).limit(1))
+               for column in columns)
 
 
 def _migrations(session: Session) -> list[str]:

@@ -32,6 +32,9 @@ from outbox import batching
 from outbox import settings as outbox_settings
 from tests.builders import World, make_world
 from tests.conftest import embedded_settings, production_settings
+from tests.deliveries.conftest import pdf_bytes, sha
+from tests.deliveries.test_api import MANIFEST_HEADER, put
+from tests.deliveries.test_api import create as create_delivery
 from tests.infra.postgres import fresh_database
 from tests.ingest.samples import text_pdf, truncated_pdf
 from tests.outbox.conftest import make_pdf
@@ -124,9 +127,21 @@ def _populate(ctx: AppContext, client: TestClient, world: World) -> dict:
             locked_until=job.run_after.replace(year=job.run_after.year + 1)))
         session.execute(update(Document).where(Document.id == uuid.UUID(processing_id))
                         .values(status="processing"))
+    imp = world.headers["importer_a"]  # an open delivery: one of two files arrived
+    first, second = pdf_bytes(1, _word()), pdf_bytes(1, _word())
+    az = world.case_a1.aktenzeichen
+    manifest = MANIFEST_HEADER + "".join(
+        f"{key};{az};Antrag;{key};1;{sha(data)};{key}.pdf\n"
+        for key, data in (("D1", first), ("D2", second)))
+    delivery = create_delivery(client, imp, f"LIEF-{_word()}", manifest)
+    assert delivery.status_code == 201, delivery.text
+    delivery_id = delivery.json()["id"]
+    assert put(client, imp, delivery_id, "D1", first).status_code == 201
+    progress = client.get(f"/api/v1/deliveries/{delivery_id}", headers=imp).json()["progress"]
     anchors.seal_and_anchor(ctx)
     return {"sent": sent, "words": words, "failed": failed_id, "received": received_id,
-            "processing": processing_id, "batch": (sealed.batch_id, zip_bytes)}
+            "processing": processing_id, "batch": (sealed.batch_id, zip_bytes),
+            "delivery": (delivery_id, progress, second)}
 
 
 def test_restore_drill(installs, source, tmp_path):
@@ -189,6 +204,11 @@ def test_restore_drill(installs, source, tmp_path):
             again = client.get(f"/api/v1/outbox/batches/{batch_id}/download",
                                headers=world.headers["provider_a"])
             assert hashlib.sha256(again.content).digest() == hashlib.sha256(zip_bytes).digest()
+            delivery_id, progress, second = state["delivery"]  # the importer carries on
+            imp = world.headers["importer_a"]
+            again = client.get(f"/api/v1/deliveries/{delivery_id}", headers=imp).json()
+            assert again["progress"] == progress
+            assert put(client, imp, delivery_id, "D2", second).status_code == 201
             run_until_idle(restored)  # the job the old host's worker held runs here
             status = client.get(f"/api/v1/documents/{state['processing']}", headers=cw).json()
             assert status["status"] == "ready"
