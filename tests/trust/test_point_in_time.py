@@ -98,6 +98,10 @@ def test_recovery_to_a_moment_between_two_uploads(tmp_path):
             data.chmod(0o700)
         recovered.start()
         try:
+            deadline = time.monotonic() + 120  # connections are accepted before promotion
+            while _sql(recovered.url, "SELECT pg_is_in_recovery()"):
+                assert time.monotonic() < deadline, "recovery did not reach its target"
+                time.sleep(0.5)
             restored = AppContext.from_settings(embedded_settings(tmp_path,
                                                                   database_url=recovered.url))
             try:
