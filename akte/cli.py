@@ -26,6 +26,12 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 
 
+def _share_metrics() -> None:
+    from akte.core.metrics_dir import export
+
+    export(get_settings())
+
+
 def _context():
     from akte.core.context import AppContext
 
@@ -33,14 +39,39 @@ def _context():
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "heads") -> None:
-    """Apply migrations (every branch head by default)."""
-    from akte.core.migrations import upgrade
+def db_upgrade(
+    revision: str = "heads",
+    sql: Annotated[bool, typer.Option(
+        "--sql", help="print the SQL this upgrade would run (rolled back), change nothing")
+    ] = False,
+) -> None:
+    """Apply migrations (every branch head by default), once per deployment: concurrent
+    runs wait for each other (advisory lock), so replicas never race."""
+    from akte.core.migrations import preview_sql, upgrade
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url, revision)
+    url = settings.effective_database_url
+    if sql:
+        statements = preview_sql(url, revision)
+        for statement in statements:
+            typer.echo(statement.rstrip(";") + ";\n")
+        typer.echo(f"-- {len(statements)} statements; nothing was changed", err=True)
+        return
+    upgrade(url, revision)
     typer.echo(f"database at {revision}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Exit 1 if the schema is behind this release (what the API checks at start)."""
+    from akte.core.migrations import missing_heads
+
+    missing = missing_heads(get_settings().effective_database_url)
+    if missing:
+        typer.echo(f"schema behind: missing {', '.join(missing)}; run akte db upgrade", err=True)
+        raise typer.Exit(1)
+    typer.echo("schema current")
 
 
 @app.command()
@@ -50,14 +81,15 @@ def serve(
     demo: Annotated[bool, typer.Option(help="seed demo data and print the logins")] = False,
     workers: int = 1,
 ) -> None:
-    """Serve the API (migrations are applied at start)."""
+    """Serve the API. The embedded default applies migrations at start; elsewhere run
+    ``akte db upgrade`` once per deployment first (the API refuses a schema behind it)."""
+    _share_metrics()
     import uvicorn
 
-    from akte.core.migrations import upgrade
+    from akte.app import prepare_schema
 
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
+    prepare_schema(settings)
     if demo:
         from akte.demo import seed
 
@@ -113,6 +145,7 @@ def worker(
         help="queue due periodic tasks, run queued jobs until idle, then exit")] = False,
 ) -> None:
     """Process queued jobs. Run any number of these on any number of machines."""
+    _share_metrics()
     if once:
         from akte.jobs.worker import run_until_idle, tick
 

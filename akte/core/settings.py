@@ -72,6 +72,18 @@ class Settings(BaseSettings):
     #: until someone retries them (``akte jobs --retry``) and they finish.
     job_keep_done_days: float = Field(default=7.0, ge=0)
 
+    #: Apply migrations when an API process starts. Default: only on the embedded default
+    #: (SQLite: one command, one host). Elsewhere ``akte db upgrade`` runs once per
+    #: deployment and the API refuses to start on a schema behind its code.
+    migrate_on_start: bool | None = None
+    #: Bearer token Prometheus must send to ``GET /metrics``. Empty: ``/metrics`` answers
+    #: without login outside production and is switched off (403) in production.
+    metrics_token: str = ""
+    #: Folder for multiprocess metrics (``PROMETHEUS_MULTIPROC_DIR``): ``akte serve`` and
+    #: ``akte worker`` processes of a host write there, so one scrape returns their sum.
+    #: Empty: each process counts for itself.
+    metrics_dir: Path | None = None
+
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.env == "production":
@@ -98,6 +110,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def effective_migrate_on_start(self) -> bool:
+        return self.is_sqlite if self.migrate_on_start is None else self.migrate_on_start
 
     @property
     def run_inprocess_worker(self) -> bool:

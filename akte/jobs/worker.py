@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
+from akte.core.metrics import JOB_DURATION, JOBS_FINISHED
 from akte.jobs import repository, scheduler
 from akte.jobs.models import Job
 from akte.jobs.registry import (
@@ -65,6 +66,7 @@ def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | No
     handler = handler_for(kind)
     error: str | None = None
     permanent = transient = False
+    started = time.perf_counter()
     if handler is None:
         error, permanent = f"no handler for job kind {kind!r}", True
     else:
@@ -75,15 +77,19 @@ def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | No
         except Exception as exc:  # a job's failure must never end the worker
             transient = is_transient(exc)
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    JOB_DURATION.labels(kind=kind).observe(time.perf_counter() - started)
     with session_scope(ctx.session_factory) as session:
         if error is None:
             repository.complete(session, job_id, worker_id)
+            JOBS_FINISHED.labels(kind=kind, outcome="done").inc()
             return True
         status = repository.fail(session, job_id, worker_id, error, permanent=permanent,
                                  transient=transient,
                                  outage_seconds=ctx.settings.job_outage_seconds)
         if status == "dead":
             _after_death(session, job_id, kind, payload, error, transient)
+    outcome = {"queued": "outage" if transient else "retry"}.get(status, status)
+    JOBS_FINISHED.labels(kind=kind, outcome=outcome).inc()
     # logged after the commit: a slow or blocked log stream must never hold the queue's lock
     log.warning("job %s (%s) failed%s, now %s: %s", job_id, kind,
                 " (outage)" if transient else "", status, error[:300])

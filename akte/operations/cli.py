@@ -6,12 +6,17 @@ from typing import Annotated
 
 import typer
 
-from akte.operations import scrub_cli
+from akte.operations import backup_cli, scrub_cli
 
 name = "fsck"
 app = typer.Typer(help="Consistency of database, object storage and search index")
-#: Further top-level commands of this package (``akte scrub``), mounted beside ``fsck``.
-COMMANDS = {scrub_cli.name: scrub_cli.app}
+#: Further top-level commands of this package (``akte scrub``, ``akte backup``,
+#: ``akte restore``), mounted beside ``fsck``.
+COMMANDS = {
+    scrub_cli.name: scrub_cli.app,
+    "backup": backup_cli.backup_app,
+    "restore": backup_cli.restore_app,
+}
 
 
 @app.callback(invoke_without_command=True)

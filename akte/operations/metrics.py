@@ -1,137 +1,173 @@
-"""Prometheus metrics without a client library: process-local counters and histograms for
-HTTP, and gauges read from the database when scraped (so every process reports the same
-queue depth, whichever one Prometheus reaches).
+"""Prometheus metrics: the process-local instruments of :mod:`akte.core.metrics` (summed over
+every process of the host in multiprocess mode), plus gauges read from the database when
+scraped, so every process reports the same queue depth whichever one Prometheus reaches.
 
-With several API processes each counts its own requests; scrape each, or sum them.
+Database gauges (all bounded by job kinds and states, never ids):
+
+* ``akte_jobs{kind,status}``: the queue; ``akte_job_oldest_due_seconds{kind}``: how long
+  the oldest job that could run has been waiting (the "queue backing up" signal, which a
+  count alone is not); ``akte_jobs_lease_expired{kind}``: running jobs whose worker
+  stopped renewing (died) and that nobody has taken over yet;
+  ``akte_workers_busy``: distinct workers holding a live lease.
+* ``akte_documents{status}``, ``akte_processing_failures``, ``akte_pages{method}``.
+* ``akte_audit_oldest_unsealed_seconds``: how long the oldest entry waits for the seal (the
+  "seal overdue" signal; a quiet night writes no anchors, so the anchor time is not it);
+  ``akte_audit_last_anchor_timestamp_seconds``.
+* ``akte_health_check{check}``: the ``/readyz`` checks as 1/0.
+* whatever feature packages add in a ``gauges`` module (``collect(session, now)``
+  yielding metric families), e.g. the outbox's unacknowledged batches.
+* ``akte_database_up``: 0 when the scrape could not read the database; the scrape still
+  answers with the process metrics.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
+import logging
+import os
+from collections.abc import Iterable, Iterator
 
-from sqlalchemy import func, select
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from akte.core.context import AppContext
-from akte.core.database import session_scope
+from akte.core.database import session_scope, utcnow
 
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-class HttpMetrics:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.buckets: dict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
-        self.sums: dict[str, float] = defaultdict(float)
-        self.counts: dict[str, int] = defaultdict(int)
-
-    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        with self._lock:
-            self.requests[(method, route, str(status))] += 1
-            counts = self.buckets[route]
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    counts[i] += 1
-            self.sums[route] += seconds
-            self.counts[route] += 1
-
-    def render(self) -> list[str]:
-        lines = [
-            "# HELP akte_http_requests_total HTTP requests by route template and status.",
-            "# TYPE akte_http_requests_total counter",
-        ]
-        with self._lock:
-            for (method, route, status), n in sorted(self.requests.items()):
-                labels = _labels(method=method, route=route, status=status)
-                lines.append(f"akte_http_requests_total{labels} {n}")
-            lines += [
-                "# HELP akte_http_request_duration_seconds Request latency by route template.",
-                "# TYPE akte_http_request_duration_seconds histogram",
-            ]
-            for route, counts in sorted(self.buckets.items()):
-                for bound, n in zip(BUCKETS, counts, strict=True):
-                    labels = _labels(route=route, le=str(bound))
-                    lines.append(f"akte_http_request_duration_seconds_bucket{labels} {n}")
-                inf = _labels(route=route, le="+Inf")
-                lines.append(f"akte_http_request_duration_seconds_bucket{inf} {self.counts[route]}")
-                lines.append(
-                    f"akte_http_request_duration_seconds_sum{_labels(route=route)} "
-                    f"{self.sums[route]:.6f}"
-                )
-                lines.append(
-                    f"akte_http_request_duration_seconds_count{_labels(route=route)} "
-                    f"{self.counts[route]}"
-                )
-        return lines
+log = logging.getLogger("akte.metrics")
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
-HTTP = HttpMetrics()
+def _gauge(name: str, help_text: str, labels: Iterable[str] = (),
+           rows: Iterable[tuple[tuple[str, ...], float]] = ()) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_text, labels=list(labels))
+    for values, value in rows:
+        family.add_metric(list(values), float(value))
+    return family
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def _job_gauges(session: Session, now) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
+    from akte.jobs.models import Job
+
+    by_status = session.execute(
+        select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status))
+    yield _gauge("akte_jobs", "Jobs in the queue by kind and status.", ("kind", "status"),
+                 (((k, s), n) for k, s, n in by_status))
+    oldest = session.execute(
+        select(Job.kind, func.min(Job.run_after))
+        .where(Job.status == "queued", Job.run_after <= now).group_by(Job.kind))
+    yield _gauge("akte_job_oldest_due_seconds",
+                 "Seconds the oldest runnable queued job of each kind has waited.", ("kind",),
+                 (((k, ), max((now - t).total_seconds(), 0.0)) for k, t in oldest))
+    expired = session.execute(
+        select(Job.kind, func.count())
+        .where(Job.status == "running", Job.locked_until < now).group_by(Job.kind))
+    yield _gauge("akte_jobs_lease_expired",
+                 "Running jobs whose lease ran out (their worker died) by kind.", ("kind",),
+                 (((k, ), n) for k, n in expired))
+    busy = session.scalar(select(func.count(distinct(Job.locked_by)))
+                          .where(Job.status == "running", Job.locked_until >= now)) or 0
+    yield _gauge("akte_workers_busy", "Workers holding a live job lease.", (), [((), busy)])
 
 
-def _labels(**labels: str) -> str:
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items()) + "}"
-
-
-def _gauge(name: str, help_text: str, rows: list[tuple[dict[str, str], float]]) -> list[str]:
-    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-    lines += [f"{name}{_labels(**labels) if labels else ''} {value:g}" for labels, value in rows]
-    return lines
-
-
-def database_gauges(ctx: AppContext) -> list[str]:
+def _document_gauges(session: Session) -> Iterator[Metric]:
     from akte.documents.models import Document, DocumentPage
     from akte.jobs.models import Job
 
-    with session_scope(ctx.session_factory) as session:
-        jobs = session.execute(
-            select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
-        )
-        docs = session.execute(select(Document.status, func.count()).group_by(Document.status))
-        ocr = session.scalar(select(func.count()).where(DocumentPage.method == "ocr")) or 0
-        text_layer = (
-            session.scalar(select(func.count()).where(DocumentPage.method == "text-layer")) or 0
-        )
-        dead_processing = (
-            session.scalar(
-                select(func.count()).where(
-                    Job.kind == "ingest.process_document", Job.status == "dead"
-                )
-            )
-            or 0
-        )
-        job_rows = [({"kind": k, "status": s}, n) for k, s, n in jobs]
-        doc_rows = [({"status": s}, n) for s, n in docs]
-    failed = next((n for labels, n in doc_rows if labels["status"] == "failed"), 0)
-    return [
-        *_gauge("akte_jobs", "Jobs in the queue by kind and status.", job_rows),
-        *_gauge("akte_documents", "Documents by processing status.", doc_rows),
-        *_gauge(
-            "akte_processing_failures",
-            "Documents whose processing failed (status failed) plus dead processing jobs.",
-            [({}, failed + dead_processing)],
-        ),
-        *_gauge(
-            "akte_pages",
-            "Recognised pages by method (ocr, text-layer).",
-            [({"method": "ocr"}, ocr), ({"method": "text-layer"}, text_layer)],
-        ),
-    ]
+    docs = dict(session.execute(select(Document.status, func.count())
+                                .group_by(Document.status)).all())
+    yield _gauge("akte_documents", "Documents by processing status.", ("status",),
+                 (((str(s), ), n) for s, n in docs.items()))
+    dead = session.scalar(select(func.count()).where(
+        Job.kind == "ingest.process_document", Job.status == "dead")) or 0
+    failed = next((n for s, n in docs.items() if str(s) == "failed"), 0)
+    yield _gauge("akte_processing_failures",
+                 "Documents whose processing failed plus dead processing jobs.", (),
+                 [((), failed + dead)])
+    pages = dict(session.execute(select(DocumentPage.method, func.count())
+                                 .group_by(DocumentPage.method)).all())
+    yield _gauge("akte_pages", "Recognised pages by method (ocr, text-layer).", ("method",),
+                 (((m, ), pages.get(m, 0)) for m in ("ocr", "text-layer")))
 
 
-def render(ctx: AppContext) -> str:
-    lines = HTTP.render()
-    try:
-        lines += database_gauges(ctx)
-        lines += _gauge(
-            "akte_database_up", "Whether the last scrape reached the database.", [({}, 1)]
-        )
-    except Exception:  # a scrape must answer even when the database is down
-        lines += _gauge(
-            "akte_database_up", "Whether the last scrape reached the database.", [({}, 0)]
-        )
-    return "\n".join(lines) + "\n"
+def _audit_gauges(session: Session, now) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
+    from akte.audit.models import AuditAnchor, AuditEntry
+
+    oldest = session.scalar(select(AuditEntry.at).where(AuditEntry.seq.is_(None))
+                            .order_by(AuditEntry.id).limit(1))
+    yield _gauge("akte_audit_oldest_unsealed_seconds",
+                 "Age of the oldest audit entry not yet sealed into the chain (0: none).", (),
+                 [((), max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)])
+    last = session.scalar(select(AuditAnchor.at).order_by(AuditAnchor.seq.desc()).limit(1))
+    if last is not None:
+        yield _gauge("akte_audit_last_anchor_timestamp_seconds",
+                     "When the audit chain head was last anchored (Unix time).", (),
+                     [((), last.timestamp())])
+
+
+class DatabaseCollector:
+    """Reads the gauges in one short session per scrape."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def collect(self) -> Iterator[Metric]:
+        from akte.features import feature_modules
+
+        families: list[Metric] = []
+        up = 1
+        try:
+            with session_scope(self.ctx.session_factory) as session:
+                now = utcnow()
+                families += _job_gauges(session, now)
+                families += _document_gauges(session)
+                families += _audit_gauges(session, now)
+                for module in feature_modules("gauges"):
+                    families += module.collect(session, now)
+        except SQLAlchemyError:  # a scrape must answer even when the database is down
+            log.warning("metrics: database unreachable", exc_info=True)
+            families, up = [], 0
+        yield from families
+        yield _gauge("akte_database_up", "Whether this scrape could read the database.", (),
+                     [((), up)])
+
+
+class HealthCollector:
+    """``akte_health_check{check}``: 1 when a ``/readyz`` check is ok, else 0, so alerts
+    can tell search, OCR, outbox, database and storage apart."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def collect(self) -> Iterator[Metric]:
+        from akte.core.health import OK, readiness
+
+        result = readiness(self.ctx)
+        yield _gauge("akte_health_check", "Readiness checks (1 ok, 0 failing or degraded).",
+                     ("check", ), (((name, ), int(value == OK))
+                                   for name, value in sorted(result.checks.items())))
+
+
+class _ProcessCollector:
+    """The default registry of this process (when not in multiprocess mode)."""
+
+    def collect(self) -> Iterator[Metric]:
+        return REGISTRY.collect()
+
+
+def render(ctx: AppContext) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_ProcessCollector())  # type: ignore[arg-type]
+    registry.register(DatabaseCollector(ctx))  # type: ignore[arg-type]
+    registry.register(HealthCollector(ctx))  # type: ignore[arg-type]
+    return generate_latest(registry)

@@ -14,8 +14,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from akte.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from akte.operations.logging import request_id_var
-from akte.operations.metrics import HTTP
 
 log = logging.getLogger("akte.request")
 
@@ -45,7 +45,9 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            HTTP.observe(scope["method"], template, status["code"], elapsed)
+            HTTP_REQUESTS.labels(method=scope["method"], route=template,
+                                 status=str(status["code"])).inc()
+            HTTP_LATENCY.labels(route=template).observe(elapsed)
             log.info(
                 "%s %s %s",
                 scope["method"],

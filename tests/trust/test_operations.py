@@ -29,8 +29,8 @@ def test_metrics_in_prometheus_text_format(client, world):
     text = r.text
     assert ('akte_http_requests_total{method="GET",route="/api/v1/documents/{document_id}",'
             'status="404"}') in text
-    assert 'akte_http_request_duration_seconds_bucket{route="/api/v1/documents/{document_id}",' \
-           'le="+Inf"}' in text
+    assert 'akte_http_request_duration_seconds_bucket{le="+Inf",' \
+           'route="/api/v1/documents/{document_id}"}' in text
     assert 'akte_jobs{kind="ingest.process_document",status="queued"}' in text
     assert 'akte_pages{method="ocr"}' in text
     assert "akte_processing_failures " in text

@@ -99,7 +99,16 @@ def translated() -> Iterator[None]:
         outage = classify(exc)
         if outage is None or outage is exc:
             raise
+        count_outage(outage)
         raise outage from exc
+
+
+def count_outage(outage: StorageUnavailable) -> None:
+    """``akte_storage_errors_total``: every outage a backend call met, once."""
+    from akte.core.metrics import STORAGE_ERRORS
+
+    kind = "full" if isinstance(outage, InsufficientStorage) else "unavailable"
+    STORAGE_ERRORS.labels(kind=kind).inc()
 
 
 def translated_iter(chunks: Iterator[bytes]) -> Iterator[bytes]:

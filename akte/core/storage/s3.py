@@ -27,7 +27,7 @@ from akte.core.storage.base import (
     sha256_from_key,
     verify,
 )
-from akte.core.storage.faults import classify, translated, translated_iter
+from akte.core.storage.faults import classify, count_outage, translated, translated_iter
 
 PART_SIZE = 16 * 1024 * 1024
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}
@@ -35,9 +35,11 @@ _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}
 
 def _unavailable(exc: Exception) -> StorageUnavailable:
     """Any error of a probe (stat, bucket check) that is not "missing" is an outage."""
-    return classify(exc) or StorageUnavailable(
+    outage = classify(exc) or StorageUnavailable(
         f"object storage is not usable: {getattr(exc, 'code', None) or type(exc).__name__}"
     )
+    count_outage(outage)
+    return outage
 
 
 class S3BlobStore(BlobStoreBase):

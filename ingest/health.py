@@ -1,0 +1,43 @@
+"""OCR readiness (``/readyz``): degraded when Tesseract or an OCR language is missing.
+
+Scans would then fail processing one by one; the check names what to install instead.
+The answer is cached for a minute: a probe runs ``tesseract --list-langs`` at most that
+often.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+from akte.core.context import AppContext
+from ingest.limits import Limits
+
+CACHE_SECONDS = 60.0
+_cache: tuple[float, str] | None = None
+
+
+def _probe() -> str:
+    tesseract = shutil.which("tesseract")
+    if tesseract is None:
+        return "tesseract not installed: scans cannot be recognised"
+    try:
+        out = subprocess.run([tesseract, "--list-langs"], capture_output=True, text=True,
+                             timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"tesseract does not answer: {type(exc).__name__}"
+    have = {line.strip() for line in out.stdout.splitlines()[1:]}
+    missing = [lang for lang in Limits().languages.split("+") if lang not in have]
+    if missing:
+        return "OCR languages missing: " + ", ".join(missing) + \
+            " (install tesseract-ocr-" + "/".join(missing) + ")"
+    return "ok"
+
+
+def checks(ctx: AppContext) -> dict[str, str]:
+    global _cache
+    now = time.monotonic()
+    if _cache is None or now - _cache[0] > CACHE_SECONDS:
+        _cache = (now, _probe())
+    return {"ocr": _cache[1]}
