@@ -31,6 +31,10 @@ Akte (misfiling)
 delete a document early           no       yes (tenant admins: retention, see below)
 add a version to a document       no       yes
 issue or revoke upload codes      no       yes
+redact (a Schwärzung: a new       no       yes
+rendition of a document)
+export (Akteneinsicht,            no       yes
+Aktenübersendung, xdomea)
 ================================  =======  ========
 
 Why: everything a borrower could do with "own" actions outlives the loan. Moving the Akte
@@ -68,6 +72,9 @@ class Action(enum.StrEnum):
     delete_document = "delete_document"
     version_document = "version_document"
     manage_upload_codes = "manage_upload_codes"
+    #: Schwärzung and letting the Akte out: decisions of the unit responsible for it.
+    redact = "redact"
+    export = "export"
 
 
 #: What borrowed access (grant, deputy membership) allows; everything else needs ownership.

@@ -1,0 +1,1 @@
+"""Akten leaving akte: Schwärzungen, Akteneinsicht/Aktenübersendung exports, xdomea."""

@@ -1,0 +1,97 @@
+"""Tables of ``records``: redacted renditions and exports.
+
+A :class:`Redaction` is a new, labelled rendition of one document version (who, when, why,
+which marks); the original version is never changed. An :class:`Export` is one request to
+let (part of) an Akte out — to a court, for an inspection, or as an xdomea message — with
+its state, progress and the blobs it produced. The documents an export contains are fixed
+when it is requested (what the requester may read then), so the job that builds it later
+never widens the selection.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from akte.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+
+
+class Redaction(UUIDPrimaryKey, Base):
+    __tablename__ = "records_redactions"
+    __table_args__ = (Index("ix_records_redactions_version", "version_id", "created_at"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    case_file_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case_files.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("document_versions.id", ondelete="CASCADE"))
+    #: The rendition that was redacted (the archive PDF of the version).
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    #: The redacted copy.
+    redacted_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    page_count: Mapped[int] = mapped_column(Integer)
+    #: ``[{"page", "x0", "top", "x1", "bottom"}]`` in display points.
+    areas: Mapped[list] = mapped_column(JSON, default=list)
+    terms: Mapped[list] = mapped_column(JSON, default=list)
+    redacted_pages: Mapped[list] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ExportKind(enum.StrEnum):
+    #: Aktenübersendung an ein Gericht.
+    court = "court"
+    #: Akteneinsicht (§ 25 SGB X, Art. 15 DSGVO).
+    inspection = "inspection"
+    #: xdomea Abgabe (0401) to another authority.
+    xdomea_abgabe = "xdomea-abgabe"
+
+
+class ExportStatus(enum.StrEnum):
+    queued = "queued"
+    building = "building"
+    ready = "ready"
+    failed = "failed"
+
+
+class Export(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "records_exports"
+    __table_args__ = (Index("ix_records_exports_case_file", "case_file_id", "created_at"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    case_file_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("case_files.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(300))
+    #: Gerichtliches Aktenzeichen, Anfrage-Nr. or similar, printed on the cover sheet.
+    reference: Mapped[str | None] = mapped_column(String(200))
+    #: The documents, in Akte order, fixed at request time.
+    document_ids: Mapped[list] = mapped_column(JSON, default=list)
+    #: xdomea version of an xdomea export (``3.0.0`` or ``3.1.0``).
+    xdomea_version: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default=ExportStatus.queued)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    #: The one PDF with cover sheet, table of contents and Blattzahlen (court, inspection).
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_size: Mapped[int | None] = mapped_column(BigInteger)
+    #: The package: originals (or redacted copies) + manifest, or the xdomea message ZIP.
+    zip_sha256: Mapped[str | None] = mapped_column(String(64))
+    zip_size: Mapped[int | None] = mapped_column(BigInteger)
+    zip_name: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+#: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks).
+REQUIRED_BLOBS = (Redaction.redacted_sha256, Export.pdf_sha256, Export.zip_sha256)

@@ -1,0 +1,52 @@
+"""What a principal may read of ``records``: written once, here, from the Akte's scopes.
+
+Redactions and exports belong to their Akte: a caller sees them exactly when they may read
+the Akte (:func:`akte.case_files.repository.readable_statement`). Creating them needs
+ownership, checked by the service through ``case_files.service.get_owned``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from akte.auth.principal import Principal
+from akte.case_files import repository as case_files
+from akte.case_files.models import CaseFile
+from akte.documents.models import Document, DocumentStatus
+from records.models import Export, Redaction
+
+
+def _readable_akten(principal: Principal):  # type: ignore[no-untyped-def]
+    return case_files.readable_statement(principal).with_only_columns(CaseFile.id)
+
+
+def readable_redactions(principal: Principal) -> Select[tuple[Redaction]]:
+    return select(Redaction).where(Redaction.case_file_id.in_(_readable_akten(principal)))
+
+
+def readable_exports(principal: Principal) -> Select[tuple[Export]]:
+    return select(Export).where(Export.case_file_id.in_(_readable_akten(principal)))
+
+
+def latest_redaction(session: Session, version_id: uuid.UUID) -> Redaction | None:
+    """The newest redaction of a version: the one exports use (redactions accumulate)."""
+    return session.scalar(
+        select(Redaction)
+        .where(Redaction.version_id == version_id)
+        .order_by(Redaction.created_at.desc(), Redaction.id.desc())
+        .limit(1)
+    )
+
+
+def exportable_documents(stmt: Select[tuple[Document]],
+                         case_file_id: uuid.UUID) -> Select[tuple[Document]]:
+    """Of a scope statement, the filed, processed documents of one Akte in Akte order
+    (received first comes first, as paper is filed)."""
+    return (
+        stmt.where(Document.case_file_id == case_file_id, Document.filed.is_(True),
+                   Document.status == DocumentStatus.ready)
+        .order_by(Document.received_at, Document.id)
+    )

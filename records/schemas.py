@@ -1,0 +1,124 @@
+"""Request and response bodies of ``records``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from akte.core.textsafe import SafeStr
+from records.models import ExportKind
+
+Term = Annotated[SafeStr, Field(min_length=2, max_length=200)]
+XdomeaVersion = Literal["3.0.0", "3.1.0"]
+
+
+class AreaIn(BaseModel):
+    """A rectangle on page ``page`` (1-based) in points of the page as displayed, origin
+    top left (what the viewer draws on a page rendered at 72 dpi)."""
+
+    page: int = Field(ge=1, le=100_000)
+    x0: float = Field(ge=0, le=20_000)
+    top: float = Field(ge=0, le=20_000)
+    x1: float = Field(ge=0, le=20_000)
+    bottom: float = Field(ge=0, le=20_000)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> AreaIn:
+        if self.x1 <= self.x0 or self.bottom <= self.top:
+            raise ValueError("an area needs x1 > x0 and bottom > top")
+        return self
+
+
+class RedactionCreate(BaseModel):
+    areas: list[AreaIn] = Field(default_factory=list, max_length=1000)
+    terms: list[Term] = Field(default_factory=list, max_length=50)
+    reason: Annotated[SafeStr, Field(min_length=3, max_length=500)]
+
+    @model_validator(mode="after")
+    def _something(self) -> RedactionCreate:
+        if not self.areas and not self.terms:
+            raise ValueError("mark at least one area or search term")
+        return self
+
+
+class TermRedactionCreate(BaseModel):
+    """Every hit of ``terms`` in the chosen (or all) documents of an Akte."""
+
+    terms: list[Term] = Field(min_length=1, max_length=50)
+    reason: Annotated[SafeStr, Field(min_length=3, max_length=500)]
+    document_ids: list[uuid.UUID] | None = Field(default=None, max_length=5000)
+
+
+class TermPreview(BaseModel):
+    terms: list[Term] = Field(min_length=1, max_length=50)
+    document_ids: list[uuid.UUID] | None = Field(default=None, max_length=5000)
+
+
+class AreaRead(BaseModel):
+    page: int
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+class HitRead(BaseModel):
+    document_id: uuid.UUID
+    title: str
+    term: str
+    page: int
+    areas: list[AreaRead]
+
+
+class RedactionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    document_id: uuid.UUID
+    version_id: uuid.UUID
+    source_sha256: str
+    redacted_sha256: str
+    size: int
+    page_count: int
+    areas: list[AreaRead]
+    terms: list[str]
+    redacted_pages: list[int]
+    reason: str
+    created_by_id: uuid.UUID | None
+    created_at: datetime
+
+
+class ExportCreate(BaseModel):
+    kind: ExportKind
+    recipient: Annotated[SafeStr, Field(min_length=2, max_length=300)]
+    reference: Annotated[SafeStr | None, Field(max_length=200)] = None
+    #: A selection (kept in Akte order); ``None``: every filed, processed document.
+    document_ids: list[uuid.UUID] | None = Field(default=None, max_length=20_000)
+    #: For ``xdomea-abgabe``; default: the tenant's option ``xdomea_version``, else 3.0.0.
+    xdomea_version: XdomeaVersion | None = None
+
+
+class ExportRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_file_id: uuid.UUID
+    kind: str
+    recipient: str
+    reference: str | None
+    document_ids: list[uuid.UUID]
+    xdomea_version: str | None
+    status: str
+    progress_done: int
+    progress_total: int
+    page_count: int | None
+    pdf_size: int | None
+    zip_size: int | None
+    zip_name: str | None
+    error: str | None
+    created_by_id: uuid.UUID | None
+    created_at: datetime
+    finished_at: datetime | None
