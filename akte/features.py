@@ -32,6 +32,7 @@ FEATURE_PACKAGES = [
     "akte.grants",  # single-Akte grants to org units
     "akte.identity",  # single sign-on: OpenID Connect and LDAP directories
     "akte.casework",  # Vorgänge, Aktenvermerke, Wiedervorlagen inside an Akte
+    "records",  # Schwärzung, Akteneinsicht/Aktenübersendung exports, xdomea
 ]
 
 

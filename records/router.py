@@ -1,0 +1,162 @@
+"""HTTP API of ``records``: Schwärzungen, their preview, exports and their downloads.
+
+Every route checks role, tenant and org unit through the Akte's scopes: reading needs a
+readable Akte (else 404), redacting and exporting need ownership (a borrower gets 403
+``lent_access``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from akte.audit import service as audit
+from akte.auth.dependencies import CurrentUser
+from akte.core.dependencies import DbSession, Storage
+from akte.core.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    ServiceUnavailable,
+    Unprocessable,
+    responses,
+)
+from akte.core.pagination import Page, Pagination, paginate
+from records import exports, redactions
+from records.downloads import blob_response
+from records.models import ExportStatus
+from records.schemas import (
+    AreaRead,
+    ExportCreate,
+    ExportRead,
+    HitRead,
+    RedactionCreate,
+    RedactionRead,
+    TermPreview,
+    TermRedactionCreate,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["Schwärzung und Export"])
+COMMON = responses(NotAuthenticated, Forbidden, NotFound)
+WRITE = responses(Conflict, Unprocessable, ServiceUnavailable)
+
+
+@router.post("/documents/{document_id}/redactions", status_code=status.HTTP_201_CREATED,
+             responses={**COMMON, **WRITE})
+def create_redaction(document_id: uuid.UUID, body: RedactionCreate, session: DbSession,
+                     storage: Storage, user: CurrentUser) -> RedactionRead:
+    """Redact rectangles and/or every hit of search terms in a document. The marked text,
+    pixels and text layer are removed from a new rendition; the original is untouched and
+    exports use the newest redacted copy (marks accumulate)."""
+    row = redactions.apply(session, storage, user, document_id, areas=body.areas,
+                           terms=body.terms, reason=body.reason)
+    return RedactionRead.model_validate(row)
+
+
+@router.get("/documents/{document_id}/redactions", responses=COMMON)
+def list_redactions(document_id: uuid.UUID, session: DbSession,
+                    user: CurrentUser) -> list[RedactionRead]:
+    """The redactions of a document, oldest first (the last one is what exports use)."""
+    return [RedactionRead.model_validate(r)
+            for r in redactions.list_for_document(session, user, document_id)]
+
+
+@router.get("/redactions/{redaction_id}/content", response_class=Response,
+            responses={**COMMON, **responses(ServiceUnavailable)})
+def download_redaction(redaction_id: uuid.UUID, request: Request, session: DbSession,
+                       storage: Storage, user: CurrentUser, inline: bool = False) -> Response:
+    """The redacted PDF."""
+    row = redactions.get_readable(session, user, redaction_id)
+    audit.record(session, user, "records.redaction.download", object_type="document",
+                 object_id=row.document_id, detail={"redaction_id": str(row.id)})
+    return blob_response(request, session, storage, sha256=row.redacted_sha256,
+                         filename=f"geschwaerzt-{row.document_id}.pdf",
+                         media_type="application/pdf", inline=inline)
+
+
+@router.post("/case-files/{case_file_id}/redaction-preview", responses={**COMMON, **WRITE})
+def preview_terms(case_file_id: uuid.UUID, body: TermPreview, session: DbSession,
+                  storage: Storage, user: CurrentUser) -> list[HitRead]:
+    """Where the search terms occur in the Akte's documents, before anything is redacted."""
+    return [
+        HitRead(document_id=document.id, title=document.title, term=hit.term, page=hit.page,
+                areas=[AreaRead(page=a.page, x0=a.x0, top=a.top, x1=a.x1, bottom=a.bottom)
+                       for a in hit.areas])
+        for document, hit in redactions.preview(session, storage, user, case_file_id,
+                                                terms=body.terms,
+                                                document_ids=body.document_ids)
+    ]
+
+
+@router.post("/case-files/{case_file_id}/redactions", status_code=status.HTTP_201_CREATED,
+             responses={**COMMON, **WRITE})
+def redact_terms(case_file_id: uuid.UUID, body: TermRedactionCreate, session: DbSession,
+                 storage: Storage, user: CurrentUser) -> list[RedactionRead]:
+    """Redact every hit of the terms across the Akte: one redaction per document hit."""
+    rows = redactions.apply_terms(session, storage, user, case_file_id, terms=body.terms,
+                                  reason=body.reason, document_ids=body.document_ids)
+    return [RedactionRead.model_validate(r) for r in rows]
+
+
+@router.post("/case-files/{case_file_id}/exports", status_code=status.HTTP_202_ACCEPTED,
+             responses={**COMMON, **WRITE})
+def create_export(case_file_id: uuid.UUID, body: ExportCreate, session: DbSession,
+                  user: CurrentUser) -> ExportRead:
+    """Request an Aktenübersendung (``court``), Akteneinsicht (``inspection``) or xdomea
+    Abgabe (``xdomea-abgabe``). Built by a job: watch ``status`` and ``progress_*``."""
+    export = exports.create(session, user, case_file_id, export_in=body)
+    return ExportRead.model_validate(export)
+
+
+@router.get("/case-files/{case_file_id}/exports", responses=COMMON)
+def list_exports(case_file_id: uuid.UUID, session: DbSession, user: CurrentUser,
+                 pagination: Pagination) -> Page[ExportRead]:
+    """Exports of an Akte, newest first."""
+    rows, total = paginate(session, exports.list_query(session, user, case_file_id), pagination)
+    return Page.of([ExportRead.model_validate(r) for r in rows], total, pagination)
+
+
+@router.get("/exports/{export_id}", responses=COMMON)
+def get_export(export_id: uuid.UUID, session: DbSession, user: CurrentUser) -> ExportRead:
+    return ExportRead.model_validate(exports.get_readable(session, user, export_id))
+
+
+def _ready(session: DbSession, user: CurrentUser, export_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    export = exports.get_readable(session, user, export_id)
+    if export.status != ExportStatus.ready:
+        raise Conflict(f"the export is {export.status}, not ready", code="export_not_ready")
+    return export
+
+
+@router.get("/exports/{export_id}/pdf", response_class=Response,
+            responses={**COMMON, **responses(Conflict, ServiceUnavailable)})
+def download_export_pdf(export_id: uuid.UUID, request: Request, session: DbSession,
+                        storage: Storage, user: CurrentUser, inline: bool = False) -> Response:
+    """The one PDF with cover sheet, table of contents and Blattzahlen."""
+    export = _ready(session, user, export_id)
+    if not export.pdf_sha256:
+        raise NotFound("this export has no PDF (an xdomea message is a package)",
+                       code="no_pdf")
+    audit.record(session, user, "records.export.download", object_type="case_file",
+                 object_id=export.case_file_id, detail={"export_id": str(export.id),
+                                                        "file": "pdf"})
+    name = (export.zip_name or "export.zip").removesuffix(".zip") + ".pdf"
+    return blob_response(request, session, storage, sha256=export.pdf_sha256, filename=name,
+                         media_type="application/pdf", inline=inline)
+
+
+@router.get("/exports/{export_id}/package", response_class=Response,
+            responses={**COMMON, **responses(Conflict, ServiceUnavailable)})
+def download_export_package(export_id: uuid.UUID, request: Request, session: DbSession,
+                            storage: Storage, user: CurrentUser) -> Response:
+    """The ZIP: the PDF, the documents (redacted copies where redacted) and a manifest;
+    or, for xdomea, the message and its primary documents."""
+    export = _ready(session, user, export_id)
+    assert export.zip_sha256 is not None
+    audit.record(session, user, "records.export.download", object_type="case_file",
+                 object_id=export.case_file_id, detail={"export_id": str(export.id),
+                                                        "file": "package"})
+    return blob_response(request, session, storage, sha256=export.zip_sha256,
+                         filename=export.zip_name or "export.zip", media_type="application/zip")
