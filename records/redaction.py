@@ -121,9 +121,9 @@ def redact(source: Path, out: Path, *, areas: Iterable[Area] = (),
                     page_pdf = pdfium.PdfDocument(_rebuild(src[number - 1], marks[number]))
                     rebuilt.append(page_pdf)
                     dst.import_pages(page_pdf, pages=[0])
-                else:
+                else:  # notes go before the copy: a removed one would stay as an orphan
+                    _drop_annotations(src[number - 1])
                     dst.import_pages(src, pages=[number - 1])
-                    _drop_annotations(dst[number - 1])
             dst.save(str(out))
             return Result(count, sorted(marks), hits)
         finally:
