@@ -56,6 +56,9 @@ KNOWN: dict[str, Option] = {
     "local_login": Option(
         "bool", "Anmeldung mit lokalem Passwort (Standard: true); false: nur noch "
                 "Mandanten-Admins als Notzugang, alle anderen über das Verzeichnis (SSO)"),
+    "xdomea_version": Option(
+        "str", "xdomea-Version der Nachrichten an andere Behörden und das Archiv "
+               "(3.0.0 oder 3.1.0; Standard 3.0.0)"),
     "aktenzeichen_pattern": Option(
         "str", "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
                "mit führenden Nullen verglichen"),
@@ -104,6 +107,8 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
     ) is None:
         raise Unprocessable(f"the tenant has no org unit with code {value}",
                             code="invalid_option")
+    if name == "xdomea_version" and value not in ("3.0.0", "3.1.0"):
+        raise Unprocessable("xdomea_version is 3.0.0 or 3.1.0", code="invalid_option")
     if name == "aktenzeichen_pattern":
         try:
             return check_pattern(value)

@@ -201,3 +201,23 @@ def test_bad_export_requests_are_4xx(client, world: World, akte):
     assert empty.status_code == 422 and empty.json()["error"] == "nothing_to_export"
     r = client.get(f"/api/v1/exports/{uuid.uuid4()}/pdf", headers=world.headers["caseworker_a1"])
     assert r.status_code == 404
+
+
+def test_cli_export_as_a_named_user(ctx, world: World, akte, tmp_path):
+    from typer.testing import CliRunner
+
+    from records.cli import export_app
+    from tests.outbox.test_cli import _env
+
+    runner = CliRunner()
+    args = [world.case_a1.aktenzeichen, "--tenant", world.tenant_a.slug, "--recipient",
+            "Sozialgericht", "--out", str(tmp_path)]
+    done = runner.invoke(export_app, [*args, "--user", world.users["caseworker_a1"].username],
+                         env=_env(ctx.settings))
+    assert done.exit_code == 0, done.output
+    pdfs = list(tmp_path.glob("*.pdf"))
+    assert len(pdfs) == 1 and len(plumber_texts(pdfs[0])) == 7
+    assert len(list(tmp_path.glob("*.zip"))) == 1
+    refused = runner.invoke(export_app, [*args, "--user", world.users["caseworker_a2"].username],
+                            env=_env(ctx.settings))
+    assert refused.exit_code == 2 and "refused" in refused.output

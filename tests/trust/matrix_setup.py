@@ -168,6 +168,7 @@ def build(ctx: AppContext, client: TestClient) -> Matrix:
         m.ids["hold_id"] = str(hold.id)
         m.ids["job_id"] = str(jobs.enqueue(session, "trust.matrix", {}, delay_seconds=3600).id)
     _delivery(m)
+    _records(m)
     # a sealed outbox batch needs the batching schedule: an unknown id (nobody reaches it)
     m.ids["batch_id"] = str(uuid.uuid4())
     m.citizen_cookie = _citizen_cookie(m)
@@ -186,6 +187,25 @@ def _identity_provider(m: Matrix) -> str:
         session.add(provider)
         session.flush()
         return str(provider.id)
+
+
+def _records(m: Matrix) -> None:
+    """A processed document with a redaction, and an export (queued: its downloads answer
+    409 to whoever may read it, 404 to everyone else)."""
+    from ingest.tasks import process_document
+
+    document_id = m.ids["document_id"]
+    process_document(m.ctx, {"document_id": document_id, "version_no": 1})
+    case = m.ids["case_file_id"]
+    m.ids["redaction_id"] = m.as_cw("POST", f"/api/v1/documents/{document_id}/redactions",
+                                    json=REDACTION)["id"]
+    m.ids["export_id"] = m.as_cw("POST", f"/api/v1/case-files/{case}/exports",
+                                 json=EXPORT)["id"]
+
+
+REDACTION = {"areas": [{"page": 1, "x0": 10, "top": 10, "x1": 60, "bottom": 40}],
+             "reason": "Matrix-Test"}
+EXPORT = {"kind": "court", "recipient": "Sozialgericht"}
 
 
 # -- foreign objects: what a missing scope filter would let through ------------------------
@@ -490,6 +510,12 @@ BODIES: dict[tuple[str, str], Prepare] = {
         "path": {"follow_up_id": m.new_follow_up()}},
     ("DELETE", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"):
         lambda m: {"path": {"org_unit_id": m.new_grant_unit()}},
+    ("POST", "/api/v1/documents/{document_id}/redactions"): lambda m: {"json": REDACTION},
+    ("POST", "/api/v1/case-files/{case_file_id}/redaction-preview"):
+        lambda m: {"json": {"terms": ["matrix"]}},
+    ("POST", "/api/v1/case-files/{case_file_id}/redactions"):
+        lambda m: {"json": {"terms": ["kommt nicht vor"], "reason": "Matrix-Test"}},
+    ("POST", "/api/v1/case-files/{case_file_id}/exports"): lambda m: {"json": EXPORT},
 }
 
 

@@ -80,6 +80,18 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/documents/{document_id}/provenance"): READERS,
     # early deletion: who owns the Akte, or the tenant admin (retention is theirs)
     ("DELETE", "/api/v1/documents/{document_id}"): OWNERS | ADMIN,
+    # -- Schwärzung and exports: letting an Akte out is the owners' decision -------------
+    ("POST", "/api/v1/documents/{document_id}/redactions"): OWNERS,
+    ("GET", "/api/v1/documents/{document_id}/redactions"): READERS,
+    ("GET", "/api/v1/redactions/{redaction_id}/content"): READERS,
+    ("POST", "/api/v1/case-files/{case_file_id}/redaction-preview"): OWNERS,
+    ("POST", "/api/v1/case-files/{case_file_id}/redactions"): OWNERS,
+    ("POST", "/api/v1/case-files/{case_file_id}/exports"): OWNERS,
+    ("GET", "/api/v1/case-files/{case_file_id}/exports"): READERS,
+    ("GET", "/api/v1/exports/{export_id}"): READERS,
+    # the export is still queued here: readers get 409 (allowed to try), others 404
+    ("GET", "/api/v1/exports/{export_id}/pdf"): READERS,
+    ("GET", "/api/v1/exports/{export_id}/package"): READERS,
     # -- grants, retention, audit: tenant admins of the own tenant -----------------------
     ("GET", "/api/v1/case-files/{case_file_id}/grants"): ADMIN,
     ("PUT", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"): ADMIN,

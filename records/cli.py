@@ -1,0 +1,93 @@
+"""``akte export AKTE``: an Akteneinsicht, Aktenübersendung or xdomea Abgabe from the shell.
+
+The export is requested as a named user (``--user``), with exactly that user's rights (the
+same checks and audit entries as the API), built at once in this process with progress,
+and its files written to ``--out``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+name = "records"
+app = typer.Typer(help="Schwärzung und Export", no_args_is_help=True)
+export_app = typer.Typer(help="Export an Akte (Akteneinsicht, Aktenübersendung, xdomea)")
+COMMANDS = {"export": export_app}
+
+
+@export_app.callback(invoke_without_command=True)
+def export(
+    aktenzeichen: Annotated[str, typer.Argument(help="the Akte's Aktenzeichen")],
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    user: Annotated[str, typer.Option(help="username whose rights the export uses")],
+    recipient: Annotated[str, typer.Option(help="court, lawyer, authority")],
+    kind: Annotated[str, typer.Option(help="court | inspection | xdomea-abgabe")] = "court",
+    reference: Annotated[str | None, typer.Option(help="the recipient's reference")] = None,
+    document: Annotated[list[str] | None, typer.Option(help="only this document id "
+                                                       "(repeatable)")] = None,
+    xdomea_version: Annotated[str | None, typer.Option(help="3.0.0 or 3.1.0")] = None,
+    out: Annotated[Path, typer.Option(help="folder for the files")] = Path("."),
+) -> None:
+    """Request the export, build it here and write its PDF and package to ``--out``."""
+    from pydantic import ValidationError
+    from sqlalchemy import select
+
+    from akte.auth.service import principal_for
+    from akte.case_files import repository as case_files
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.errors import AkteError
+    from akte.core.settings import get_settings
+    from akte.tenants.models import Tenant
+    from akte.users.models import User
+    from records import build, exports
+    from records.models import Export
+    from records.schemas import ExportCreate
+
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with session_scope(ctx.session_factory) as session:
+            tenant_row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
+            if tenant_row is None:
+                raise typer.BadParameter(f"no tenant {tenant!r}")
+            person = session.scalar(select(User).where(User.username == user,
+                                                       User.tenant_id == tenant_row.id))
+            akte = case_files.by_aktenzeichen(session, tenant_row.id, aktenzeichen)
+            if person is None or akte is None:
+                raise typer.BadParameter("no such user or Akte in this tenant")
+            try:
+                body = ExportCreate(kind=kind, recipient=recipient, reference=reference,
+                                    document_ids=document, xdomea_version=xdomea_version)
+                row = exports.create(session, principal_for(session, person), akte.id,
+                                     export_in=body)
+            except (AkteError, ValidationError) as exc:
+                typer.echo(f"refused: {exc}", err=True)
+                raise typer.Exit(2) from None
+            export_id, total = row.id, row.progress_total
+        typer.echo(f"export {export_id}: {total} document(s) …")
+        build.run(ctx, export_id)  # the queued job then finds it finished and does nothing
+        with session_scope(ctx.session_factory) as session:
+            row = session.get(Export, export_id)
+            assert row is not None
+            if row.status != "ready":
+                typer.echo(f"failed: {row.error}", err=True)
+                raise typer.Exit(1)
+            out.mkdir(parents=True, exist_ok=True)
+            files = []
+            if row.pdf_sha256:
+                files.append((row.pdf_sha256, (row.zip_name or "export").removesuffix(".zip")
+                              + ".pdf"))
+            if row.zip_sha256:
+                files.append((row.zip_sha256, row.zip_name or "export.zip"))
+            for sha, filename in files:
+                target = out / filename
+                with target.open("wb") as fh:
+                    for piece in ctx.storage.iter_range(sha):
+                        fh.write(piece)
+                typer.echo(f"  {target}")
+            typer.echo(f"ready: {row.page_count or '–'} page(s)")
+    finally:
+        ctx.close()
