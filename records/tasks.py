@@ -5,13 +5,29 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from akte.core.context import AppContext
-from akte.jobs.registry import task
+from akte.core.database import utcnow
+from akte.jobs.registry import JobDeath, on_dead, task
 from records import build
 from records.exports import BUILD_TASK
+from records.models import Export, ExportStatus
 
 
 @task(BUILD_TASK)
 def build_export(ctx: AppContext, payload: dict[str, Any]) -> None:
     """Build one export's PDF and package (idempotent: a finished export is left alone)."""
     build.run(ctx, uuid.UUID(payload["export_id"]))
+
+
+@on_dead(BUILD_TASK)
+def export_given_up(session: Session, payload: dict[str, Any], death: JobDeath) -> None:
+    """An export whose job is given up is ``failed`` with the reason, never left
+    ``building``; requesting it again is the way forward."""
+    export = session.get(Export, uuid.UUID(payload["export_id"]))
+    if export is None or export.status == ExportStatus.ready:
+        return
+    export.status = ExportStatus.failed
+    export.error = f"gave up after {death.attempts} attempt(s): {death.error}"
+    export.finished_at = utcnow()
