@@ -10,8 +10,8 @@ Layout of the one PDF::
 The table of contents is laid out first (its length depends only on the number of
 documents), so every Blatt number it prints is the number stamped on that page. Pages are
 imported with pdfium one document at a time from a temporary copy that is deleted right
-after, so memory holds the output being assembled, never all sources at once; the stamp is
-a text object added to each page (no re-rendering).
+after, so memory holds the output being assembled, never all sources at once; the stamps
+are added by pypdf as an incremental update (see :func:`assemble`).
 
 Not PDF/A: the stamp uses the standard Helvetica (not embedded) and the sources are the
 archive renditions, which are not declared PDF/A either (see ``ingest/archive.py``).
@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
@@ -145,10 +147,19 @@ def assemble(front: Path, sources: Iterable[Callable[[], Path]], out: Path,
              on_part: Callable[[int], None] | None = None) -> int:
     """Write the export PDF: ``front`` then each source (a callable that fetches the file
     and returns its path; the file is deleted once imported); every source page is
-    stamped with its Blatt. Returns the number of pages."""
+    stamped with its Blatt. Returns the number of pages.
+
+    Two passes, each the fast tool for its job: pdfium imports the pages natively and
+    works out where each page's stamp goes (its displayed top right, whatever its
+    ``/Rotate`` and boxes); pypdf then adds the stamps as an *incremental update* — per
+    page a small content stream and a font entry, the original content wrapped in
+    ``q … Q`` and never parsed. Editing the pages in pdfium instead re-serialises every
+    object of every page (measured ~30 ms per page)."""
+    joined = out.with_suffix(".joined.pdf")
+    anchors: list[tuple[float, ...]] = []
     with PDFIUM_LOCK:
         dst = pdfium.PdfDocument(str(front))
-        font = pdfium_c.FPDFText_LoadStandardFont(dst.raw, b"Helvetica")
+        first = len(dst)
         try:
             for index, fetch in enumerate(sources):
                 path = fetch()
@@ -162,42 +173,81 @@ def assemble(front: Path, sources: Iterable[Callable[[], Path]], out: Path,
                 for page_index in range(start, len(dst)):
                     page = dst[page_index]
                     try:
-                        _stamp_page(dst, font, page, page_index + 1)
+                        anchors.append(_anchor(page))
                     finally:
                         page.close()
                 if on_part is not None:
                     on_part(index + 1)
-            dst.save(str(out))
-            return len(dst)
+            dst.save(str(joined))
+            total = len(dst)
         finally:
             dst.close()
+    _stamp_all(joined, out, first, anchors)
+    joined.unlink(missing_ok=True)
+    return total
 
 
-def _stamp_page(pdf: pdfium.PdfDocument, font: object, page: pdfium.PdfPage,
-                number: int) -> None:
-    """"Blatt N" on a white label at the displayed page's top right, upright whatever the
-    page's ``/Rotate``: placed through pdfium's device→page mapping."""
+def _anchor(page: pdfium.PdfPage) -> tuple[float, ...]:
+    """The stamp's placement in the page's user space: a matrix (a b c d e f) that maps
+    the label's own upright coordinates onto the displayed page's top right corner."""
     width, _height = page.get_size()
-    text = f"Blatt {number}"
-    label_w, label_h = 6 + len(text) * STAMP_SIZE * 0.55, STAMP_SIZE + 5
-    x, y = _device_to_page(page, width - 24 - label_w, 12 + label_h)
-    rotation = page.get_rotation()
-    angle = math.radians(rotation)
-    a, b, c, d = math.cos(angle), math.sin(angle), -math.sin(angle), math.cos(angle)
-    rect = pdfium_c.FPDFPageObj_CreateNewRect(0, 0, label_w, label_h)
-    pdfium_c.FPDFPageObj_SetFillColor(rect, 255, 255, 255, 255)
-    pdfium_c.FPDFPath_SetDrawMode(rect, pdfium_c.FPDF_FILLMODE_WINDING, 0)
-    pdfium_c.FPDFPageObj_Transform(rect, a, b, c, d, x, y)
-    pdfium_c.FPDFPage_InsertObject(page.raw, rect)
-    obj = pdfium_c.FPDFPageObj_CreateTextObj(pdf.raw, font, ctypes.c_float(STAMP_SIZE))
-    encoded = (text + "\0").encode("utf-16-le")
-    buffer = ctypes.create_string_buffer(encoded, len(encoded))
-    pdfium_c.FPDFText_SetText(obj, ctypes.cast(buffer, pdfium_c.FPDF_WIDESTRING))
-    pdfium_c.FPDFPageObj_SetFillColor(obj, 0, 0, 0, 255)
-    pdfium_c.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 3, 4)
-    pdfium_c.FPDFPageObj_Transform(obj, a, b, c, d, x, y)
-    pdfium_c.FPDFPage_InsertObject(page.raw, obj)
-    pdfium_c.FPDFPage_GenerateContent(page.raw)
+    label_w = _label_width(99999)
+    x, y = _device_to_page(page, width - 24 - label_w, 12 + STAMP_SIZE + 5)
+    angle = math.radians(page.get_rotation())
+    return (math.cos(angle), math.sin(angle), -math.sin(angle), math.cos(angle), x, y)
+
+
+def _label_width(number: int) -> float:
+    return 6 + len(f"Blatt {number}") * STAMP_SIZE * 0.55
+
+
+def _stamp_all(joined: Path, out: Path, first: int, anchors: list[tuple[float, ...]]) -> None:
+    writer = PdfWriter(str(joined), incremental=True)
+    font = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+        NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
+    opening = DecodedStreamObject()
+    opening.set_data(b"q\n")
+    opening_ref = writer._add_object(opening)
+    for offset, matrix in enumerate(anchors):
+        number = first + offset + 1
+        page = writer.pages[first + offset]
+        a, b, c, d, e, f = (round(v, 4) for v in matrix)
+        stamp = DecodedStreamObject()
+        stamp.set_data((
+            f"Q\nq {a} {b} {c} {d} {e} {f} cm 1 1 1 rg 0 0 {_label_width(number):.1f} "
+            f"{STAMP_SIZE + 5} re f 0 0 0 rg BT /AkteBlatt {STAMP_SIZE} Tf 3 4 Td "
+            f"(Blatt {number}) Tj ET Q\n").encode())
+        contents = page.get("/Contents")
+        parts = ArrayObject([opening_ref])
+        if contents is not None:
+            resolved = contents.get_object()
+            if isinstance(resolved, ArrayObject):
+                parts.extend(resolved)
+            else:
+                parts.append(contents)
+        parts.append(writer._add_object(stamp))
+        page[NameObject("/Contents")] = parts
+        resources = DictionaryObject(_inherited(page, "/Resources") or {})
+        fonts = resources.get("/Font")
+        fonts = DictionaryObject(fonts.get_object() if fonts is not None else {})
+        fonts[NameObject("/AkteBlatt")] = font
+        resources[NameObject("/Font")] = fonts
+        page[NameObject("/Resources")] = resources
+    with out.open("wb") as fh:
+        writer.write(fh)
+
+
+def _inherited(page: DictionaryObject, key: str) -> DictionaryObject | None:
+    """A page attribute, looked up through ``/Parent`` as PDF inheritance says."""
+    node: DictionaryObject | None = page
+    while node is not None:
+        if key in node:
+            return node[key].get_object()
+        parent = node.get("/Parent")
+        node = parent.get_object() if parent is not None else None
+    return None
 
 
 def _device_to_page(page: pdfium.PdfPage, dx: float, dy: float) -> tuple[float, float]:

@@ -221,3 +221,45 @@ def test_cli_export_as_a_named_user(ctx, world: World, akte, tmp_path):
     refused = runner.invoke(export_app, [*args, "--user", world.users["caseworker_a2"].username],
                             env=_env(ctx.settings))
     assert refused.exit_code == 2 and "refused" in refused.output
+
+
+def test_stamps_on_rotated_pages_read_upright(tmp_path):
+    """A page with /Rotate 90 gets its Blatt at the displayed top right, reading upright."""
+    from datetime import UTC, datetime
+
+    import pypdfium2 as pdfium
+
+    from records import bundle
+    from records.redaction import _to_display
+
+    source = tmp_path / "rotated.pdf"
+    source.write_bytes(text_pdf([["Hochformat"], ["Gedreht"]]))
+    pdf = pdfium.PdfDocument(str(source))
+    pdf[1].set_rotation(90)
+    pdf.save(str(tmp_path / "r.pdf"))
+    pdf.close()
+    parts = [bundle.Part("Gedreht", None, None, datetime.now(UTC), 2, False)]
+    front = tmp_path / "front.pdf"
+    front.write_bytes(bundle.front_matter(bundle.Cover(
+        "Akteneinsicht", "AZ-1", None, "RA", None, "X", datetime.now(UTC), "JC"), parts))
+    out = tmp_path / "out.pdf"
+    assert bundle.assemble(front, [lambda: tmp_path / "r.pdf"], out) == 4
+    done = pdfium.PdfDocument(str(out))
+    try:
+        page = done[3]
+        width, height = page.get_size()  # as displayed: landscape
+        assert width > height
+        textpage = page.get_textpage()
+        found = textpage.search("Blatt 4").get_next()
+        assert found is not None
+        boxes = [_to_display(page, 4, textpage.get_charbox(i))
+                 for i in range(found[0], found[0] + found[1])
+                 if textpage.get_text_range(i, 1).strip()]
+        x0, top = min(b.x0 for b in boxes), min(b.top for b in boxes)
+        x1, bottom = max(b.x1 for b in boxes), max(b.bottom for b in boxes)
+        assert x1 > width - 60 and top < 40, (x0, top, x1, bottom)  # top right
+        assert x1 - x0 > 2 * (bottom - top)  # a horizontal line of text: upright
+        textpage.close()
+        page.close()
+    finally:
+        done.close()

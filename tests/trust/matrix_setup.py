@@ -194,9 +194,11 @@ def _records(m: Matrix) -> None:
     409 to whoever may read it, 404 to everyone else)."""
     from ingest.tasks import process_document
 
-    document_id = m.ids["document_id"]
-    process_document(m.ctx, {"document_id": document_id, "version_no": 1})
     case = m.ids["case_file_id"]
+    document_id = m.as_cw("POST", f"/api/v1/case-files/{case}/documents", files={
+        "file": ("r.pdf", text_pdf(f"Schwärzung {uuid.uuid4()}"), "application/pdf")})["id"]
+    process_document(m.ctx, {"document_id": document_id, "version_no": 1})
+    m.ids["ready_document_id"] = document_id
     m.ids["redaction_id"] = m.as_cw("POST", f"/api/v1/documents/{document_id}/redactions",
                                     json=REDACTION)["id"]
     m.ids["export_id"] = m.as_cw("POST", f"/api/v1/case-files/{case}/exports",
@@ -510,7 +512,8 @@ BODIES: dict[tuple[str, str], Prepare] = {
         "path": {"follow_up_id": m.new_follow_up()}},
     ("DELETE", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"):
         lambda m: {"path": {"org_unit_id": m.new_grant_unit()}},
-    ("POST", "/api/v1/documents/{document_id}/redactions"): lambda m: {"json": REDACTION},
+    ("POST", "/api/v1/documents/{document_id}/redactions"): lambda m: {
+        "json": REDACTION, "path": {"document_id": m.ids["ready_document_id"]}},
     ("POST", "/api/v1/case-files/{case_file_id}/redaction-preview"):
         lambda m: {"json": {"terms": ["matrix"]}},
     ("POST", "/api/v1/case-files/{case_file_id}/redactions"):
