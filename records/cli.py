@@ -14,7 +14,8 @@ import typer
 
 name = "records"
 app = typer.Typer(help="Schwärzung und Export", no_args_is_help=True)
-export_app = typer.Typer(help="Export an Akte (Akteneinsicht, Aktenübersendung, xdomea)")
+export_app = typer.Typer(help="Export an Akte (Akteneinsicht, Aktenübersendung, xdomea)",
+                         context_settings={"allow_interspersed_args": True})
 COMMANDS = {"export": export_app}
 
 
