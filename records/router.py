@@ -59,8 +59,10 @@ def create_redaction(document_id: uuid.UUID, body: RedactionCreate, session: DbS
 def list_redactions(document_id: uuid.UUID, session: DbSession,
                     user: CurrentUser) -> list[RedactionRead]:
     """The redactions of a document, oldest first (the last one is what exports use)."""
-    return [RedactionRead.model_validate(r)
-            for r in redactions.list_for_document(session, user, document_id)]
+    rows = redactions.list_for_document(session, user, document_id)
+    audit.record(session, user, "records.redaction.list", object_type="document",
+                 object_id=document_id, detail={"count": len(rows)})
+    return [RedactionRead.model_validate(r) for r in rows]
 
 
 @router.get("/redactions/{redaction_id}/content", response_class=Response,
@@ -80,7 +82,7 @@ def download_redaction(redaction_id: uuid.UUID, request: Request, session: DbSes
 def preview_terms(case_file_id: uuid.UUID, body: TermPreview, session: DbSession,
                   storage: Storage, user: CurrentUser) -> list[HitRead]:
     """Where the search terms occur in the Akte's documents, before anything is redacted."""
-    return [
+    hits = [
         HitRead(document_id=document.id, title=document.title, term=hit.term, page=hit.page,
                 areas=[AreaRead(page=a.page, x0=a.x0, top=a.top, x1=a.x1, bottom=a.bottom)
                        for a in hit.areas])
@@ -88,6 +90,9 @@ def preview_terms(case_file_id: uuid.UUID, body: TermPreview, session: DbSession
                                                 terms=body.terms,
                                                 document_ids=body.document_ids)
     ]
+    audit.record(session, user, "records.redaction.preview", object_type="case_file",
+                 object_id=case_file_id, detail={"terms": len(body.terms), "hits": len(hits)})
+    return hits
 
 
 @router.post("/case-files/{case_file_id}/redactions", status_code=status.HTTP_201_CREATED,
@@ -97,6 +102,9 @@ def redact_terms(case_file_id: uuid.UUID, body: TermRedactionCreate, session: Db
     """Redact every hit of the terms across the Akte: one redaction per document hit."""
     rows = redactions.apply_terms(session, storage, user, case_file_id, terms=body.terms,
                                   reason=body.reason, document_ids=body.document_ids)
+    audit.record(session, user, "records.redaction.terms", object_type="case_file",
+                 object_id=case_file_id, detail={"terms": len(body.terms),
+                                                 "documents": len(rows), "reason": body.reason})
     return [RedactionRead.model_validate(r) for r in rows]
 
 
@@ -115,12 +123,18 @@ def list_exports(case_file_id: uuid.UUID, session: DbSession, user: CurrentUser,
                  pagination: Pagination) -> Page[ExportRead]:
     """Exports of an Akte, newest first."""
     rows, total = paginate(session, exports.list_query(session, user, case_file_id), pagination)
+    audit.record(session, user, "records.export.list", object_type="case_file",
+                 object_id=case_file_id, detail={"count": len(rows)})
     return Page.of([ExportRead.model_validate(r) for r in rows], total, pagination)
 
 
 @router.get("/exports/{export_id}", responses=COMMON)
 def get_export(export_id: uuid.UUID, session: DbSession, user: CurrentUser) -> ExportRead:
-    return ExportRead.model_validate(exports.get_readable(session, user, export_id))
+    """An export with its state and progress."""
+    export = exports.get_readable(session, user, export_id)
+    audit.record(session, user, "records.export.read", object_type="case_file",
+                 object_id=export.case_file_id, detail={"export_id": str(export.id)})
+    return ExportRead.model_validate(export)
 
 
 def _ready(session: DbSession, user: CurrentUser, export_id: uuid.UUID):  # type: ignore[no-untyped-def]
