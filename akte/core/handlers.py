@@ -9,8 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-from akte.core.errors import AkteError, StorageUnavailable
+from akte.core.errors import AkteError, ErrorBody, MalformedBody, StorageUnavailable, responses
 
 log = logging.getLogger("akte.api")
 
@@ -37,6 +38,21 @@ def _describe(errors: list) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _document_body_errors(schema: dict) -> None:
+    """Every operation that reads a body may answer 400 when the body cannot be parsed at
+    all (FastAPI's "error parsing the body", "Invalid multipart data"); publish that on
+    each of them, routes added later included."""
+    (status, answer), = responses(MalformedBody).items()
+    published = {"description": answer["description"], "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+        "ErrorBody", ErrorBody.model_json_schema())
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault(str(status), published)
+
+
 def _document_validation_errors(app: FastAPI) -> None:
     """Make the published schema of 422 answers what ``_validation`` really sends."""
     generate = app.openapi
@@ -44,6 +60,7 @@ def _document_validation_errors(app: FastAPI) -> None:
     def openapi() -> dict:
         schema = generate()
         components = schema.get("components", {}).get("schemas", {})
+        _document_body_errors(schema)
         if "HTTPValidationError" in components:
             components["HTTPValidationError"] = {
                 "title": "HTTPValidationError",
@@ -54,6 +71,18 @@ def _document_validation_errors(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _allowed_methods(request: Request) -> str:
+    """``Allow`` of a 405: the methods of *every* route on the path. Starlette names only
+    the first route that matched the path, so ``OPTIONS /case-files`` said ``Allow: POST``
+    although ``GET`` works too."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return ", ".join(sorted(methods))
 
 
 def install_exception_handlers(app: FastAPI) -> None:
@@ -79,10 +108,13 @@ def install_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         return JSONResponse(
             {"error": code, "detail": str(exc.detail)},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(OperationalError)

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from pydantic.json_schema import SkipJsonSchema
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
@@ -44,8 +45,8 @@ def upload_document(
     storage: Storage,
     ctx: Context,
     user: CurrentUser,
-    title: Annotated[SafeStr | None, Form(max_length=300)] = None,
-    doc_type: Annotated[SafeStr | None, Form(max_length=100)] = None,
+    title: Annotated[SafeStr | SkipJsonSchema[None], Form(max_length=300)] = None,
+    doc_type: Annotated[SafeStr | SkipJsonSchema[None], Form(max_length=100)] = None,
 ) -> DocumentRead:
     """Upload a document into an Akte. Returns once the bytes are stored; processing
     (text extraction, OCR) follows asynchronously: watch ``status``."""

@@ -74,7 +74,9 @@ def get_administered(session: Session, principal: Principal | None, user_id: uui
 def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.UUID) -> str:
     user = get_administered(session, principal, user_id)
     if Role(user.role) not in SERVICE_ROLES:
-        raise Unprocessable("API keys are for service accounts (importer, print provider)")
+        # the request is well formed; the target user's kind is what refuses it
+        raise Conflict("API keys are for service accounts (importer, print provider)",
+                       code="not_a_service_account")
     key = new_api_key()
     session.add(ApiKey(user_id=user.id, prefix=key.prefix, key_hash=key.key_hash))
     session.flush()

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -82,9 +83,9 @@ def create_delivery(
     external_id: Annotated[str, Form(min_length=1, max_length=200, description="Lieferungs-ID")],
     manifest: Annotated[UploadFile, File(description="manifest, CSV or JSON")],
     transfervermerk: Annotated[UploadFile, File(description="Transfervermerk (JSON)")],
-    corrects: Annotated[str | None, Form(
+    corrects: Annotated[str | SkipJsonSchema[None], Form(
         max_length=200, description="id of the delivery this one corrects")] = None,
-    transfervermerk_signature: Annotated[UploadFile | None, File(
+    transfervermerk_signature: Annotated[UploadFile | SkipJsonSchema[None], File(
         description="detached Ed25519 signature of the Transfervermerk's bytes")] = None,
 ) -> JSONResponse:
     """Create a delivery from its manifest and Transfervermerk. Sending the same external
@@ -119,9 +120,8 @@ def check_delivery(
     user: CurrentUser,
     pagination: Pagination,
     manifest: Annotated[UploadFile, File(description="manifest, CSV or JSON")],
-    transfervermerk: Annotated[
-        UploadFile | None, File(description="Transfervermerk (JSON), checked if sent")
-    ] = None,
+    transfervermerk: Annotated[UploadFile | SkipJsonSchema[None], File(
+        description="Transfervermerk (JSON), checked if sent")] = None,
 ) -> PreCheck:
     """Dry run: what importing this manifest would do per row (existing Akte, new Akte in
     which org unit, already imported, rejected and why), with the tenant options that
