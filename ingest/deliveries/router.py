@@ -255,12 +255,17 @@ def upload_discard(
     return Response(status_code=204)
 
 
-@router.api_route(
-    UPLOAD, methods=["PATCH", "PUT"], status_code=201,
-    responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge, BadRange,
-                                     UnsupportedMediaType, ServiceUnavailable),
-               204: {"description": "chunk stored; Upload-Offset says how far"}},
-)
+CHUNK_RESPONSES = {**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge, BadRange,
+                                          UnsupportedMediaType, ServiceUnavailable),
+                   204: {"description": "chunk stored; Upload-Offset says how far"}}
+
+
+# one handler, two operations: each method gets an operation id of its own (one route for
+# both published the same id twice)
+@router.patch(UPLOAD, status_code=201, responses=CHUNK_RESPONSES,
+              operation_id="upload_chunk_tus_patch")
+@router.put(UPLOAD, status_code=201, responses=CHUNK_RESPONSES,
+            operation_id="upload_chunk_content_range_put")
 async def upload_chunk(
     delivery_id: uuid.UUID, external_id: str, request: Request, session: DbSession,
     storage: Storage, ctx: Context, user: CurrentUser,
