@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from akte.core.errors import AkteError, ErrorBody, MalformedBody, StorageUnavailable, responses
 
@@ -73,16 +73,31 @@ def _document_validation_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _allowed_methods(request: Request) -> str:
-    """``Allow`` of a 405: the methods of *every* route on the path. Starlette names only
-    the first route that matched the path, so ``OPTIONS /case-files`` said ``Allow: POST``
-    although ``GET`` works too."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match is not Match.NONE and getattr(route, "methods", None):
-            methods |= set(route.methods)
-    return ", ".join(sorted(methods))
+def _allowed_methods(request: Request) -> str | None:
+    """``Allow`` of a 405: the methods the published schema lists for the request's path.
+    Starlette names only the methods of the first route that matched the path, so
+    ``OPTIONS /case-files`` said ``Allow: POST`` although ``GET`` works too. Of several
+    matching templates the most literal wins (``/deliveries/check`` over
+    ``/deliveries/{delivery_id}``). ``None`` for paths outside the schema (web pages)."""
+    app = request.app
+    templates = getattr(app.state, "allow_templates", None)
+    if templates is None:
+        templates = []
+        for path, operations in app.openapi().get("paths", {}).items():
+            pattern = re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)))
+            methods = {m.upper() for m in operations if m.upper() in _METHODS}
+            templates.append((path.count("{"), pattern, methods))
+        app.state.allow_templates = templates
+    matches = [(params, methods) for params, pattern, methods in templates
+               if pattern.fullmatch(request.url.path)]
+    if not matches:
+        return None
+    fewest = min(params for params, _ in matches)
+    allowed = set().union(*(methods for params, methods in matches if params == fewest))
+    return ", ".join(sorted(allowed))
+
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 def install_exception_handlers(app: FastAPI) -> None:
@@ -110,7 +125,7 @@ def install_exception_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
-            headers["Allow"] = _allowed_methods(request)
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         return JSONResponse(
             {"error": code, "detail": str(exc.detail)},
             status_code=exc.status_code,

@@ -155,7 +155,9 @@ def list_deliveries(
     return Page.of([DeliveryRead.model_validate(r) for r in rows], total, pagination)
 
 
-@router.get("/deliveries/{delivery_id}", responses=COMMON)
+# ``:uuid``: "check" is not an id, so ``GET /deliveries/check`` is the 405 of the check
+# route (with ``Allow: POST``), not a lookup of a delivery called "check"
+@router.get("/deliveries/{delivery_id:uuid}", responses=COMMON)
 def get_delivery(delivery_id: uuid.UUID, session: DbSession, user: CurrentUser) -> DeliveryRead:
     """A delivery with its Transfervermerk and progress."""
     return _read(session, service.get_visible(session, user, delivery_id))
