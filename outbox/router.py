@@ -292,8 +292,8 @@ async def status_report(request: Request) -> tuple[StatusReport, UploadFile | No
 
 @router.post("/outbox/letters/{letter_id}/status", tags=["Druckdienstleister"],
              responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge)},
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {
-                 "schema": _status_form_schema()}}}})
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "multipart/form-data": {"schema": _status_form_schema()}}}})
 def report_status(
     letter_id: uuid.UUID,
     session: DbSession,

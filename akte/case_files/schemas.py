@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -38,8 +38,8 @@ class CaseFileUpdate(BaseModel):
     #: Correcting an Aktenzeichen keeps it unique however typed (409 otherwise).
     #: ``SkipJsonSchema[None]``: may be left out, but ``null`` is not a value (schema and
     #: validator agree).
-    aktenzeichen: NonBlankSafeStr | SkipJsonSchema[None] = Field(
-        default=None, min_length=1, max_length=64)
+    aktenzeichen: Annotated[NonBlankSafeStr, Field(min_length=1, max_length=64)] | \
+        SkipJsonSchema[None] = None
     bg_nummer: SafeStr | None = Field(default=None, max_length=64)
     kundennummer: SafeStr | None = Field(default=None, max_length=64)
     betreff: SafeStr | None = Field(default=None, max_length=500)

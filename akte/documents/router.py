@@ -33,10 +33,17 @@ COMMON = responses(NotAuthenticated, Forbidden, NotFound)
 UPLOAD_ERRORS = responses(PayloadTooLarge, UnsupportedMediaType, Unprocessable, ServiceUnavailable)
 
 
+#: Published: the file part is one of the accepted types (checked by its first bytes;
+#: anything else is 415).
+FILE_TYPES = {"requestBody": {"content": {"multipart/form-data": {"encoding": {"file": {
+    "contentType": "application/pdf, image/tiff, image/jpeg, image/png"}}}}}}
+
+
 @router.post(
     "/case-files/{case_file_id}/documents",
     status_code=status.HTTP_201_CREATED,
     responses={**COMMON, **UPLOAD_ERRORS},
+    openapi_extra=FILE_TYPES,
 )
 def upload_document(
     case_file_id: uuid.UUID,
@@ -94,6 +101,7 @@ def update_document(
     "/documents/{document_id}/versions",
     status_code=status.HTTP_201_CREATED,
     responses={**COMMON, **UPLOAD_ERRORS},
+    openapi_extra=FILE_TYPES,
 )
 def upload_version(
     document_id: uuid.UUID,

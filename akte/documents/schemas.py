@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -54,7 +54,7 @@ class DocumentDetail(DocumentRead):
 
 class DocumentUpdate(BaseModel):
     #: may be left out, never ``null`` (not in the schema either)
-    title: SafeStr | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=300)
+    title: Annotated[SafeStr, Field(min_length=1, max_length=300)] | SkipJsonSchema[None] = None
     doc_type: SafeStr | None = Field(default=None, max_length=100)
     document_date: date | None = None
 

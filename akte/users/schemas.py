@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -26,7 +27,7 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=2, max_length=120, pattern=r"^[A-Za-z0-9._@-]+$")
     display_name: SafeStr = Field(min_length=1, max_length=200)
     role: Role
-    password: str | SkipJsonSchema[None] = Field(default=None, min_length=10, max_length=200)
+    password: Annotated[str, Field(min_length=10, max_length=200)] | SkipJsonSchema[None] = None
     org_unit_ids: list[uuid.UUID] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ runs last, on its own: it ends the role's token.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -39,6 +40,7 @@ EXAMPLES = 3
 ROLES = ["caseworker_a1", "admin_a", "system_admin", "provider_a"]
 LOGOUT = "^/api/v1/auth/logout-everywhere$"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +75,10 @@ def _schemathesis(url: str, headers: dict[str, str], *selection: str) -> tuple[i
             "--generation-database", "none", "--workers", "1", "--no-color",
             "--wait-for-schema", "60", "--report-dir", reports, *selection,
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900,
-                              check=False)
+        env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.trust.fuzz_hooks",
+               "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800,
+                              check=False, env=env, cwd=ROOT)
     return done.returncode, done.stdout + done.stderr
 
 
