@@ -72,7 +72,7 @@ def _schemathesis(url: str, headers: dict[str, str], *selection: str) -> tuple[i
             str(SCHEMATHESIS), "run", f"{url}/openapi.json", *header,
             "--checks", "all", "--phases", "examples,coverage,fuzzing",
             "--max-examples", str(EXAMPLES), "--generation-deterministic",
-            "--generation-database", "none", "--workers", "1", "--no-color",
+            "--workers", "1", "--no-color",
             "--wait-for-schema", "60", "--report-dir", reports, *selection,
         ]
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.trust.fuzz_hooks",
