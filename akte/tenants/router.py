@@ -68,8 +68,12 @@ def _options_schema() -> dict[str, Any]:
              "list[str]": {"type": "array", "items": {"type": "string", "minLength": 1}},
              "dict[str,str]": {"type": "object", "additionalProperties": {
                  "type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$"}}}
+    from ingest.ocr import installed_languages
+
+    special = {"ocr_languages": {"type": "array", "minItems": 1, "items": {
+        "type": "string", "enum": sorted(installed_languages())}}}  # what is installed here
     return {"type": "object", "additionalProperties": False, "properties": {
-        name: {"anyOf": [kinds[option.type], {"type": "null"}],
+        name: {"anyOf": [special.get(name, kinds[option.type]), {"type": "null"}],
                "description": option.description}
         for name, option in options.KNOWN.items()}}
 
