@@ -78,7 +78,7 @@ def _schemathesis(url: str, headers: dict[str, str], *selection: str) -> tuple[i
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.trust.fuzz_hooks",
                "PYTHONPATH": str(ROOT)}
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800,
-                              check=False, env=env, cwd=ROOT)
+                              check=False, env=env, cwd=reports)  # its cache stays there
     return done.returncode, done.stdout + done.stderr
 
 
