@@ -82,6 +82,7 @@ def _schemathesis(url: str, headers: dict[str, str], *selection: str) -> tuple[i
     return done.returncode, done.stdout + done.stderr
 
 
+@pytest.mark.timeout(1500)  # ~2,500 requests per role; minutes on an idle machine
 @pytest.mark.parametrize("role", ROLES)
 def test_every_operation_passes_every_schemathesis_check(fuzz_server, role):
     url, world = fuzz_server
