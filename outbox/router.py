@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Form, Request, Response, UploadFile, status
 from pydantic import ValidationError
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
@@ -73,20 +74,24 @@ ADDRESS_HELP = ("the recipient as JSON: {\"name_lines\": [...], \"street\": ...,
 
 
 @router.post("/case-files/{case_file_id}/letters", status_code=status.HTTP_201_CREATED,
-             responses={**COMMON, **CREATE_ERRORS})
+             responses={**COMMON, **CREATE_ERRORS},
+             # published: a letter is a PDF or the template's subject and body
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                 "anyOf": [{"required": ["file"]}, {"required": ["subject", "body"]}]}}}}})
 def create_letter(
     case_file_id: uuid.UUID,
     session: DbSession,
     storage: Storage,
     ctx: Context,
     user: CurrentUser,
-    file: Annotated[UploadFile | None, File(description="the finished letter (PDF)")] = None,
-    subject: Annotated[str | None, Form(max_length=300)] = None,
-    body: Annotated[str | None, Form(max_length=100_000)] = None,
-    recipient: Annotated[str | None, Form(description="address lines, one per line; "
+    file: Annotated[UploadFile | SkipJsonSchema[None],
+                    File(description="the finished letter (PDF)")] = None,
+    subject: Annotated[str | SkipJsonSchema[None], Form(min_length=1, max_length=300)] = None,
+    body: Annotated[str | SkipJsonSchema[None], Form(min_length=1, max_length=100_000)] = None,
+    recipient: Annotated[str | SkipJsonSchema[None], Form(description="address lines, one per line; "
                                           "default: the Akte's address")] = None,
     recipient_address: Annotated[str | None, Form(description=ADDRESS_HELP)] = None,
-    letter_date: Annotated[date | None, Form()] = None,
+    letter_date: Annotated[date | SkipJsonSchema[None], Form()] = None,
     product: Annotated[Product, Form()] = Product.standardbrief,
     color: Annotated[bool, Form()] = False,
     duplex: Annotated[bool, Form()] = False,
@@ -119,11 +124,11 @@ def preview_letter(
     case_file_id: uuid.UUID,
     session: DbSession,
     user: CurrentUser,
-    subject: Annotated[str, Form(max_length=300)],
-    body: Annotated[str, Form(max_length=100_000)],
-    recipient: Annotated[str | None, Form()] = None,
+    subject: Annotated[str, Form(min_length=1, max_length=300)],
+    body: Annotated[str, Form(min_length=1, max_length=100_000)],
+    recipient: Annotated[str | SkipJsonSchema[None], Form()] = None,
     recipient_address: Annotated[str | None, Form(description=ADDRESS_HELP)] = None,
-    letter_date: Annotated[date | None, Form()] = None,
+    letter_date: Annotated[date | SkipJsonSchema[None], Form()] = None,
     product: Annotated[Product, Form()] = Product.standardbrief,
     color: Annotated[bool, Form()] = False,
     duplex: Annotated[bool, Form()] = False,
@@ -241,6 +246,22 @@ def ack_batch(batch_id: uuid.UUID, session: DbSession, user: CurrentUser,
     return provider.to_read(batch)
 
 
+def _status_form_schema() -> dict:
+    """The published form of :class:`StatusReport`: a form field is sent or left out, it
+    cannot be ``null`` (a client that sends the text "null" gets a 422), so optional
+    fields are published without the ``null`` alternative."""
+    schema = StatusReport.model_json_schema(by_alias=True)
+    properties = {}
+    for name, prop in schema["properties"].items():
+        options = [o for o in prop.get("anyOf", ()) if o.get("type") != "null"]
+        if len(options) == 1:
+            prop = {**{k: v for k, v in prop.items() if k not in ("anyOf", "default")},
+                    **options[0]}
+        properties[name] = prop
+    properties["file"] = {"type": "string", "format": "binary"}
+    return {**schema, "properties": properties}
+
+
 async def status_report(request: Request) -> tuple[StatusReport, UploadFile | None]:
     """The form of a status report, validated strictly: an unknown field is 422, not
     silently dropped (a misspelt ``tracking_number`` would otherwise be lost)."""
@@ -271,10 +292,8 @@ async def status_report(request: Request) -> tuple[StatusReport, UploadFile | No
 
 @router.post("/outbox/letters/{letter_id}/status", tags=["Druckdienstleister"],
              responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge)},
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
-                 **StatusReport.model_json_schema(by_alias=True),
-                 "properties": {**StatusReport.model_json_schema(by_alias=True)["properties"],
-                                "file": {"type": "string", "format": "binary"}}}}}}})
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "multipart/form-data": {"schema": _status_form_schema()}}}})
 def report_status(
     letter_id: uuid.UUID,
     session: DbSession,

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from outbox.addresses import COUNTRIES, PostalAddress
 from outbox.models import OutboxSettings
+from outbox.profiles import PROFILES
+
+#: ``HH:MM`` (or ``HH:MM:SS``), 24 hours: published and checked alike.
+CUTOFF_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 
 #: What ``GET /outbox/settings`` shows instead of a stored secret; sent back unchanged
 #: by ``PUT``, it keeps the stored one.
@@ -39,7 +44,8 @@ class PushProviderSettings(BaseModel):
 
 class TenantOutboxSettings(BaseModel):
     #: Local times at which queued letters are sealed into batches.
-    cutoff_times: list[str] = Field(default_factory=lambda: ["14:00"])
+    cutoff_times: list[Annotated[str, Field(pattern=CUTOFF_PATTERN)]] = Field(
+        default_factory=lambda: ["14:00"])
     #: ISO weekdays on which the cut-offs apply (1 = Monday).
     working_days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
     timezone: str = "Europe/Berlin"
@@ -56,7 +62,7 @@ class TenantOutboxSettings(BaseModel):
     extra_holidays: list[date] = Field(default_factory=list)
     #: The print profile (``outbox.profiles.PROFILES``): zones and margins the print
     #: check and the letter template follow.
-    print_profile: str = "din5008_b"
+    print_profile: str = Field(default="din5008_b", json_schema_extra={"enum": list(PROFILES)})
     #: The issuing authority's postal address (structured); gives the letters' sender
     #: country and, without ``return_address``, the Rücksendeangabe.
     sender_address: PostalAddress | None = None
@@ -78,8 +84,6 @@ class TenantOutboxSettings(BaseModel):
     @field_validator("print_profile")
     @classmethod
     def _known_profile(cls, value: str) -> str:
-        from outbox.profiles import PROFILES
-
         if value not in PROFILES:
             raise ValueError(f"unknown print profile; known: {', '.join(PROFILES)}")
         return value

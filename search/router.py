@@ -32,7 +32,10 @@ def search(
     ctx: Context,
     session: DbSession,
     principal: CurrentUser,
-    q: Annotated[str, Query(max_length=1000, description="query, see search/README.md")],
+    # the published pattern (something besides white space) is what the service checks
+    # first; its own 400 names the problem better than a pattern mismatch would
+    q: Annotated[str, Query(min_length=1, max_length=1000, json_schema_extra={"pattern": r"\S"},
+                            description="query, see search/README.md")],
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
     sort: SortOrder = "relevance",

@@ -11,12 +11,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
+from akte.auth import permissions
 from akte.auth.principal import Principal
 from akte.core.context import AppContext
 from akte.core.errors import Unprocessable
 from akte.users.models import Role
 from search import indexing, loader
-from search.backend import QuerySpec, Scope
+from search.backend import QuerySpec
 from search.schema import FACETS
 from search.schemas import CaseFileRef, SearchHit, SearchResult, SortOrder
 from search.snippets import SCAN_CHARS
@@ -54,8 +55,7 @@ def search(
         raise Unprocessable(f"unknown filter {sorted(unknown)}; use {sorted(FACETS)}")
     if page * size > MAX_RESULTS:
         raise Unprocessable(f"only the first {MAX_RESULTS} results can be paged through")
-    assert principal.tenant_id is not None  # caseworkers and tenant admins have one
-    scope = Scope(principal.tenant_id, principal.org_unit_ids, principal.granted_case_file_ids)
+    scope = permissions.readable_search_scope(principal)
     service = indexing.get(ctx)
     spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters)
     hits = service.backend.search(spec)

@@ -15,6 +15,7 @@ from akte.audit.schemas import AuditEntryRead
 from akte.auth.dependencies import CurrentUser
 from akte.core.dependencies import Context, DbSession
 from akte.core.errors import Forbidden, NotAuthenticated, responses
+from akte.core.isotime import IsoDateTime
 from akte.core.pagination import Page, Pagination, paginate
 
 router = APIRouter(prefix="/api/v1/audit", tags=["Protokoll"])
@@ -26,8 +27,8 @@ def _filter(
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     actor_id: Annotated[uuid.UUID | None, Query()] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[IsoDateTime | None, Query(alias="from")] = None,
+    until: Annotated[IsoDateTime | None, Query(alias="to")] = None,
     case_file_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> query.AuditFilter:
     return query.AuditFilter(

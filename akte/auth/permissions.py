@@ -50,6 +50,7 @@ who may not read it gets 404 (it does not exist for them).
 from __future__ import annotations
 
 import enum
+import uuid
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
 
@@ -57,9 +58,12 @@ from akte.auth.principal import Principal
 from akte.case_files.models import CaseFile
 from akte.core.errors import Forbidden
 from akte.users.models import Membership, Role
+from search.backend import Scope
 
 #: Roles that read case data at all (through memberships or grants).
 CASE_ROLES = (Role.caseworker, Role.tenant_admin)
+#: The tenant of a search scope that matches nothing (callers without a tenant).
+NO_TENANT = uuid.UUID(int=0)
 
 
 class Action(enum.StrEnum):
@@ -122,3 +126,14 @@ def owned_case_file_clause(principal: Principal) -> ColumnElement[bool]:
         CaseFile.org_unit_id.in_(sorted(principal.org_unit_ids)),
         CaseFile.org_unit_id.in_(owned_org_units(principal)),
     )
+
+
+def readable_search_scope(principal: Principal) -> Scope:
+    """What the index may match for the caller: the same rule as
+    :func:`readable_case_file_clause` (own tenant; org units with an active membership,
+    permanent or deputy; Akten granted to one of them), in the terms the search engines
+    filter by. An empty scope (no role for case data) matches nothing."""
+    if principal.role not in CASE_ROLES or principal.tenant_id is None:
+        return Scope(principal.tenant_id or NO_TENANT, frozenset())
+    return Scope(principal.tenant_id, frozenset(principal.org_unit_ids),
+                 frozenset(principal.granted_case_file_ids))

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from akte.core.textsafe import SafeStr
+from akte.core.textsafe import NonBlankSafeStr, SafeStr
 
 CaseFileStatus = Literal["open", "closed"]
 
 
 class CaseFileCreate(BaseModel):
-    aktenzeichen: SafeStr = Field(min_length=1, max_length=64, examples=["AZ-2024-000123"])
+    aktenzeichen: NonBlankSafeStr = Field(min_length=1, max_length=64,
+                                          examples=["AZ-2024-000123"])
     org_unit_id: uuid.UUID
     bg_nummer: SafeStr | None = Field(default=None, max_length=64, examples=["12345BG0012345"])
     kundennummer: SafeStr | None = Field(default=None, max_length=64)
@@ -34,14 +36,17 @@ class CaseFileCreate(BaseModel):
 
 class CaseFileUpdate(BaseModel):
     #: Correcting an Aktenzeichen keeps it unique however typed (409 otherwise).
-    aktenzeichen: SafeStr | None = Field(default=None, min_length=1, max_length=64)
+    #: ``SkipJsonSchema[None]``: may be left out, but ``null`` is not a value (schema and
+    #: validator agree).
+    aktenzeichen: Annotated[NonBlankSafeStr, Field(min_length=1, max_length=64)] | \
+        SkipJsonSchema[None] = None
     bg_nummer: SafeStr | None = Field(default=None, max_length=64)
     kundennummer: SafeStr | None = Field(default=None, max_length=64)
     betreff: SafeStr | None = Field(default=None, max_length=500)
     person_name: SafeStr | None = Field(default=None, max_length=200)
     address_lines: list[SafeStr] | None = Field(default=None, max_length=6)
-    status: CaseFileStatus | None = None
-    org_unit_id: uuid.UUID | None = None
+    status: CaseFileStatus | SkipJsonSchema[None] = None
+    org_unit_id: uuid.UUID | SkipJsonSchema[None] = None
 
     @field_validator("status", "org_unit_id", "aktenzeichen")
     @classmethod

@@ -3,6 +3,7 @@
 ::
 
     AkteError (400 bad_request)
+    ├── MalformedBody (400)    a body that is not the JSON or form it claims to be
     ├── NotAuthenticated (401)
     ├── Forbidden (403)
     ├── NotFound (404)         also for things of another tenant: they do not exist to you
@@ -21,6 +22,7 @@ The JSON body is always ``{"error": code, "detail": text}``. An error with a
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -45,6 +47,13 @@ class AkteError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.code, "detail": self.detail}
+
+
+class MalformedBody(AkteError):
+    """The request body could not be read at all (not JSON or not a form, though its
+    Content-Type says so)."""
+
+    code = "bad_request"
 
 
 class NotAuthenticated(AkteError):
@@ -112,4 +121,5 @@ class InsufficientStorage(StorageUnavailable):
 
 def responses(*errors: type[AkteError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the expected failures of a route."""
-    return {e.status_code: {"model": ErrorBody, "description": e.__doc__ or e.code} for e in errors}
+    return {e.status_code: {"model": ErrorBody,
+                            "description": inspect.cleandoc(e.__doc__ or e.code)} for e in errors}

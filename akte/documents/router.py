@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from pydantic.json_schema import SkipJsonSchema
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
@@ -32,10 +33,17 @@ COMMON = responses(NotAuthenticated, Forbidden, NotFound)
 UPLOAD_ERRORS = responses(PayloadTooLarge, UnsupportedMediaType, Unprocessable, ServiceUnavailable)
 
 
+#: Published: the file part is one of the accepted types (checked by its first bytes;
+#: anything else is 415).
+FILE_TYPES = {"requestBody": {"content": {"multipart/form-data": {"encoding": {"file": {
+    "contentType": "application/pdf, image/tiff, image/jpeg, image/png"}}}}}}
+
+
 @router.post(
     "/case-files/{case_file_id}/documents",
     status_code=status.HTTP_201_CREATED,
     responses={**COMMON, **UPLOAD_ERRORS},
+    openapi_extra=FILE_TYPES,
 )
 def upload_document(
     case_file_id: uuid.UUID,
@@ -44,8 +52,8 @@ def upload_document(
     storage: Storage,
     ctx: Context,
     user: CurrentUser,
-    title: Annotated[SafeStr | None, Form(max_length=300)] = None,
-    doc_type: Annotated[SafeStr | None, Form(max_length=100)] = None,
+    title: Annotated[SafeStr | SkipJsonSchema[None], Form(max_length=300)] = None,
+    doc_type: Annotated[SafeStr | SkipJsonSchema[None], Form(max_length=100)] = None,
 ) -> DocumentRead:
     """Upload a document into an Akte. Returns once the bytes are stored; processing
     (text extraction, OCR) follows asynchronously: watch ``status``."""
@@ -93,6 +101,7 @@ def update_document(
     "/documents/{document_id}/versions",
     status_code=status.HTTP_201_CREATED,
     responses={**COMMON, **UPLOAD_ERRORS},
+    openapi_extra=FILE_TYPES,
 )
 def upload_version(
     document_id: uuid.UUID,

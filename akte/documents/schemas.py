@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from akte.core.textsafe import SafeStr
 
@@ -52,7 +53,8 @@ class DocumentDetail(DocumentRead):
 
 
 class DocumentUpdate(BaseModel):
-    title: SafeStr | None = Field(default=None, min_length=1, max_length=300)
+    #: may be left out, never ``null`` (not in the schema either)
+    title: Annotated[SafeStr, Field(min_length=1, max_length=300)] | SkipJsonSchema[None] = None
     doc_type: SafeStr | None = Field(default=None, max_length=100)
     document_date: date | None = None
 

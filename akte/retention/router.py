@@ -89,7 +89,7 @@ def list_due(session: DbSession, user: CurrentUser) -> list[DueRead]:
     """Documents of the tenant whose retention period has passed (``akte retention run``
     deletes them)."""
     user.require_role(Role.tenant_admin)
-    due = service.due_documents(session, tenant_id=user.tenant_id)
+    due = service.due_documents(session, principal=user)
     return [DueRead.model_validate(d, from_attributes=True) for d in due]
 
 

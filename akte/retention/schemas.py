@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 
 class RuleWrite(BaseModel):
@@ -23,9 +24,21 @@ class RuleRead(RuleWrite):
 
 
 class HoldCreate(BaseModel):
-    case_file_id: uuid.UUID | None = None
-    document_id: uuid.UUID | None = None
+    """Exactly one of ``case_file_id`` and ``document_id`` (published as ``oneOf``)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["case_file_id"]}, {"required": ["document_id"]}]})
+
+    case_file_id: uuid.UUID | SkipJsonSchema[None] = None
+    document_id: uuid.UUID | SkipJsonSchema[None] = None
     reason: str = Field(min_length=3, max_length=2000)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> HoldCreate:
+        given = {"case_file_id", "document_id"} & self.model_fields_set
+        if len(given) != 1 or (self.case_file_id is None and self.document_id is None):
+            raise ValueError("give exactly one of case_file_id and document_id")
+        return self
 
 
 class HoldRead(BaseModel):

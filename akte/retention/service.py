@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
 from akte.auth.principal import Principal
+from akte.case_files import repository as case_files
 from akte.case_files.models import CaseFile
 from akte.core.database import utcnow
 from akte.core.errors import Conflict, NotFound, Unprocessable
+from akte.documents import repository as documents
 from akte.documents.models import Document
+from akte.retention import repository
 from akte.retention.models import LegalHold, RetentionRule
 from akte.retention.schemas import HoldCreate, RuleWrite
 from akte.users.models import Role
@@ -43,22 +46,16 @@ def add_years(moment: datetime, years: int) -> datetime:
 
 
 def list_rules(session: Session, principal: Principal) -> list[RetentionRule]:
-    tenant_id = _admin(principal)
-    return list(
-        session.scalars(
-            select(RetentionRule)
-            .where(RetentionRule.tenant_id == tenant_id)
-            .order_by(RetentionRule.doc_type)
-        )
-    )
+    _admin(principal)
+    stmt = repository.readable_rule_statement(principal)
+    return list(session.scalars(stmt.order_by(RetentionRule.doc_type)))
 
 
 def put_rule(session: Session, principal: Principal, *, rule_in: RuleWrite) -> RetentionRule:
     """Create or replace the rule for ``doc_type`` (``None``: the tenant's default)."""
     tenant_id = _admin(principal)
     rule = session.scalar(
-        select(RetentionRule).where(
-            RetentionRule.tenant_id == tenant_id,
+        repository.readable_rule_statement(principal).where(
             RetentionRule.doc_type.is_(None)
             if rule_in.doc_type is None
             else RetentionRule.doc_type == rule_in.doc_type,
@@ -81,9 +78,10 @@ def put_rule(session: Session, principal: Principal, *, rule_in: RuleWrite) -> R
 
 
 def delete_rule(session: Session, principal: Principal, rule_id: uuid.UUID) -> None:
-    tenant_id = _admin(principal)
-    rule = session.get(RetentionRule, rule_id)
-    if rule is None or rule.tenant_id != tenant_id:
+    _admin(principal)
+    rule = session.scalar(
+        repository.readable_rule_statement(principal).where(RetentionRule.id == rule_id))
+    if rule is None:
         raise NotFound("rule not found")
     session.delete(rule)
     audit.record(
@@ -99,8 +97,8 @@ def delete_rule(session: Session, principal: Principal, rule_id: uuid.UUID) -> N
 
 
 def list_holds(session: Session, principal: Principal, *, active_only: bool) -> list[LegalHold]:
-    tenant_id = _admin(principal)
-    stmt = select(LegalHold).where(LegalHold.tenant_id == tenant_id)
+    _admin(principal)
+    stmt = repository.readable_hold_statement(principal)
     if active_only:
         stmt = stmt.where(LegalHold.released_at.is_(None))
     return list(session.scalars(stmt.order_by(LegalHold.created_at)))
@@ -111,10 +109,12 @@ def create_hold(session: Session, principal: Principal, *, hold_in: HoldCreate) 
     if (hold_in.case_file_id is None) == (hold_in.document_id is None):
         raise Unprocessable("give exactly one of case_file_id and document_id")
     if hold_in.case_file_id is not None:
-        target = session.get(CaseFile, hold_in.case_file_id)
+        target = session.scalar(case_files.administered_statement(principal).where(
+            CaseFile.id == hold_in.case_file_id))
     else:
-        target = session.get(Document, hold_in.document_id)
-    if target is None or target.tenant_id != tenant_id:
+        target = session.scalar(documents.retention_statement(principal).where(
+            Document.id == hold_in.document_id))
+    if target is None:
         raise NotFound("Akte or document not found")
     hold = LegalHold(
         tenant_id=tenant_id,
@@ -137,9 +137,10 @@ def create_hold(session: Session, principal: Principal, *, hold_in: HoldCreate) 
 
 
 def release_hold(session: Session, principal: Principal, hold_id: uuid.UUID) -> LegalHold:
-    tenant_id = _admin(principal)
-    hold = session.get(LegalHold, hold_id)
-    if hold is None or hold.tenant_id != tenant_id:
+    _admin(principal)
+    hold = session.scalar(
+        repository.readable_hold_statement(principal).where(LegalHold.id == hold_id))
+    if hold is None:
         raise NotFound("hold not found")
     if hold.released_at is None:
         hold.released_at = utcnow()
@@ -188,11 +189,19 @@ class DueDocument:
 
 
 def due_documents(
-    session: Session, *, tenant_id: uuid.UUID | None = None, now: datetime | None = None
+    session: Session,
+    *,
+    principal: Principal | None = None,
+    tenant_id: uuid.UUID | None = None,
+    now: datetime | None = None,
 ) -> list[DueDocument]:
-    """Documents whose retention period has passed and that no active hold protects."""
+    """Documents whose retention period has passed and that no active hold protects.
+
+    ``principal``: within the rules they may read (the API); without one, every tenant's
+    (the retention job) or, for the operator's CLI, ``tenant_id``'s."""
     now = now or utcnow()
-    rules_stmt = select(RetentionRule)
+    rules_stmt = (select(RetentionRule) if principal is None
+                  else repository.readable_rule_statement(principal))
     if tenant_id is not None:
         rules_stmt = rules_stmt.where(RetentionRule.tenant_id == tenant_id)
     rules: dict[tuple[uuid.UUID, str | None], RetentionRule] = {

@@ -61,6 +61,26 @@ def list_org_units(
     return Page.of([OrgUnitRead.model_validate(u) for u in rows], total, pagination)
 
 
+def _options_schema() -> dict[str, Any]:
+    """The published body of an options change: the known names, each with its type,
+    ``null`` to remove it; other names are refused (``additionalProperties: false``)."""
+    kinds = {"bool": {"type": "boolean"}, "str": {"type": "string", "pattern": r"\S"},
+             "list[str]": {"type": "array", "items": {"type": "string", "minLength": 1}},
+             "dict[str,str]": {"type": "object", "additionalProperties": {
+                 "type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$"}}}
+    from ingest.ocr import installed_languages
+
+    special = {"ocr_languages": {"type": "array", "minItems": 1, "items": {
+        "type": "string", "enum": sorted(installed_languages())}}}  # what is installed here
+    return {"type": "object", "additionalProperties": False, "properties": {
+        name: {"anyOf": [special.get(name, kinds[option.type]), {"type": "null"}],
+               "description": option.description}
+        for name, option in options.KNOWN.items()}}
+
+
+OPTIONS_BODY = {"requestBody": {"content": {"application/json": {"schema": _options_schema()}}}}
+
+
 def _options_tenant(session: DbSession, user: CurrentUser, tenant_id: uuid.UUID | None):
     from akte.tenants.models import Tenant
 
@@ -77,7 +97,8 @@ def read_own_options(session: DbSession, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.patch(
-    "/current/options", responses={**COMMON, **responses(Conflict, Unprocessable)}
+    "/current/options", responses={**COMMON, **responses(Conflict, Unprocessable)},
+    openapi_extra=OPTIONS_BODY,
 )
 def update_own_options(
     body: dict[str, Any], session: DbSession, user: CurrentUser
@@ -93,7 +114,8 @@ def read_options(tenant_id: uuid.UUID, session: DbSession, user: CurrentUser) ->
 
 
 @router.patch(
-    "/{tenant_id}/options", responses={**COMMON, **responses(Conflict, Unprocessable)}
+    "/{tenant_id}/options", responses={**COMMON, **responses(Conflict, Unprocessable)},
+    openapi_extra=OPTIONS_BODY,
 )
 def update_options(
     tenant_id: uuid.UUID, body: dict[str, Any], session: DbSession, user: CurrentUser

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from akte.audit import service as audit
 from akte.auth.principal import Principal
 from akte.core.errors import Conflict, NotFound
+from akte.tenants import repository
 from akte.tenants.models import OrgUnit, Tenant
 from akte.tenants.schemas import OrgUnitCreate, TenantCreate
 from akte.users.models import Role
@@ -57,10 +58,7 @@ def by_slug(session: Session, slug: str) -> Tenant:
 
 def list_query(principal: Principal) -> Select[tuple[Tenant]]:
     principal.require_role(Role.system_admin, Role.tenant_admin)
-    stmt = select(Tenant).order_by(Tenant.slug)
-    if principal.role is not Role.system_admin:
-        stmt = stmt.where(Tenant.id == principal.tenant_id)
-    return stmt
+    return repository.readable_tenant_statement(principal).order_by(Tenant.slug)
 
 
 def create_org_unit(
@@ -91,8 +89,14 @@ def create_org_unit(
 
 
 def org_units_query(session: Session, principal: Principal, tenant_id: uuid.UUID) -> Select:
+    """The org units of ``tenant_id`` (refused for another tenant). The scope is
+    :func:`repository.readable_org_unit_statement`'s alone; a system admin, who reads
+    every tenant's, gets the one the path names."""
     if principal.role in {Role.caseworker}:
         principal.require_tenant(tenant_id)
     else:
         get_administered(session, principal, tenant_id)
-    return select(OrgUnit).where(OrgUnit.tenant_id == tenant_id).order_by(OrgUnit.code)
+    stmt = repository.readable_org_unit_statement(principal)
+    if principal.role is Role.system_admin:
+        stmt = stmt.where(OrgUnit.tenant_id == tenant_id)
+    return stmt.order_by(OrgUnit.code)

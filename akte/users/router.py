@@ -57,7 +57,7 @@ def list_users(
 @router.post(
     "/users/{user_id}/api-keys",
     status_code=status.HTTP_201_CREATED,
-    responses={**COMMON, **responses(Unprocessable)},
+    responses={**COMMON, **responses(Conflict)},
 )
 def issue_api_key(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> ApiKeyCreated:
     """Issue another API key for a service account (shown once)."""

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from akte.core.textsafe import SafeStr
 from akte.users.models import SERVICE_ROLES, Role
 
+_SERVICE = sorted(r.value for r in SERVICE_ROLES)
+_PEOPLE = sorted(r.value for r in Role if r not in SERVICE_ROLES)
+
 
 class UserCreate(BaseModel):
+    #: the rule of ``_password_for_people``, published: people give a password, service
+    #: accounts none
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"role": {"enum": _PEOPLE}}, "required": ["password"]},
+        {"properties": {"role": {"enum": _SERVICE}}, "not": {"required": ["password"]}},
+    ]})
+
     username: str = Field(min_length=2, max_length=120, pattern=r"^[A-Za-z0-9._@-]+$")
     display_name: SafeStr = Field(min_length=1, max_length=200)
     role: Role
-    password: str | None = Field(default=None, min_length=10, max_length=200)
+    password: Annotated[str, Field(min_length=10, max_length=200)] | SkipJsonSchema[None] = None
     org_unit_ids: list[uuid.UUID] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _password_for_people(self) -> UserCreate:
         if self.role not in SERVICE_ROLES and not self.password:
             raise ValueError("people need a password (10+ characters)")
-        if self.role in SERVICE_ROLES and self.password:
+        if self.role in SERVICE_ROLES and "password" in self.model_fields_set:
             raise ValueError("service accounts authenticate with API keys; give no password")
         return self
 

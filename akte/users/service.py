@@ -13,6 +13,7 @@ from akte.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from akte.core.security import hash_password, new_api_key
 from akte.tenants import service as tenants
 from akte.tenants.models import OrgUnit
+from akte.users import repository
 from akte.users.models import SERVICE_ROLES, ApiKey, Membership, Role, User
 from akte.users.schemas import MembershipWrite, UserCreate
 
@@ -74,7 +75,9 @@ def get_administered(session: Session, principal: Principal | None, user_id: uui
 def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.UUID) -> str:
     user = get_administered(session, principal, user_id)
     if Role(user.role) not in SERVICE_ROLES:
-        raise Unprocessable("API keys are for service accounts (importer, print provider)")
+        # the request is well formed; the target user's kind is what refuses it
+        raise Conflict("API keys are for service accounts (importer, print provider)",
+                       code="not_a_service_account")
     key = new_api_key()
     session.add(ApiKey(user_id=user.id, prefix=key.prefix, key_hash=key.key_hash))
     session.flush()
@@ -149,8 +152,14 @@ def revoke_membership(
 
 
 def list_query(session: Session, principal: Principal, tenant_id: uuid.UUID) -> Select[tuple[User]]:
+    """The accounts of ``tenant_id`` (404/403 for a tenant the caller does not administer).
+    The scope is :func:`repository.readable_statement`'s alone; a system admin, who reads
+    every tenant's, gets the one the path names."""
     tenants.get_administered(session, principal, tenant_id)
-    return select(User).where(User.tenant_id == tenant_id).order_by(User.username)
+    stmt = repository.readable_statement(principal)
+    if principal.role is Role.system_admin:
+        stmt = stmt.where(User.tenant_id == tenant_id)
+    return stmt.order_by(User.username)
 
 
 def change_password(

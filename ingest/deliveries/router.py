@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -82,9 +83,9 @@ def create_delivery(
     external_id: Annotated[str, Form(min_length=1, max_length=200, description="Lieferungs-ID")],
     manifest: Annotated[UploadFile, File(description="manifest, CSV or JSON")],
     transfervermerk: Annotated[UploadFile, File(description="Transfervermerk (JSON)")],
-    corrects: Annotated[str | None, Form(
+    corrects: Annotated[str | SkipJsonSchema[None], Form(
         max_length=200, description="id of the delivery this one corrects")] = None,
-    transfervermerk_signature: Annotated[UploadFile | None, File(
+    transfervermerk_signature: Annotated[UploadFile | SkipJsonSchema[None], File(
         description="detached Ed25519 signature of the Transfervermerk's bytes")] = None,
 ) -> JSONResponse:
     """Create a delivery from its manifest and Transfervermerk. Sending the same external
@@ -119,9 +120,8 @@ def check_delivery(
     user: CurrentUser,
     pagination: Pagination,
     manifest: Annotated[UploadFile, File(description="manifest, CSV or JSON")],
-    transfervermerk: Annotated[
-        UploadFile | None, File(description="Transfervermerk (JSON), checked if sent")
-    ] = None,
+    transfervermerk: Annotated[UploadFile | SkipJsonSchema[None], File(
+        description="Transfervermerk (JSON), checked if sent")] = None,
 ) -> PreCheck:
     """Dry run: what importing this manifest would do per row (existing Akte, new Akte in
     which org unit, already imported, rejected and why), with the tenant options that
@@ -155,7 +155,9 @@ def list_deliveries(
     return Page.of([DeliveryRead.model_validate(r) for r in rows], total, pagination)
 
 
-@router.get("/deliveries/{delivery_id}", responses=COMMON)
+# ``:uuid``: "check" is not an id, so ``GET /deliveries/check`` is the 405 of the check
+# route (with ``Allow: POST``), not a lookup of a delivery called "check"
+@router.get("/deliveries/{delivery_id:uuid}", responses=COMMON)
 def get_delivery(delivery_id: uuid.UUID, session: DbSession, user: CurrentUser) -> DeliveryRead:
     """A delivery with its Transfervermerk and progress."""
     return _read(session, service.get_visible(session, user, delivery_id))
@@ -255,12 +257,17 @@ def upload_discard(
     return Response(status_code=204)
 
 
-@router.api_route(
-    UPLOAD, methods=["PATCH", "PUT"], status_code=201,
-    responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge, BadRange,
-                                     UnsupportedMediaType, ServiceUnavailable),
-               204: {"description": "chunk stored; Upload-Offset says how far"}},
-)
+CHUNK_RESPONSES = {**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge, BadRange,
+                                          UnsupportedMediaType, ServiceUnavailable),
+                   204: {"description": "chunk stored; Upload-Offset says how far"}}
+
+
+# one handler, two operations: each method gets an operation id of its own (one route for
+# both published the same id twice)
+@router.patch(UPLOAD, status_code=201, responses=CHUNK_RESPONSES,
+              operation_id="upload_chunk_tus_patch")
+@router.put(UPLOAD, status_code=201, responses=CHUNK_RESPONSES,
+            operation_id="upload_chunk_content_range_put")
 async def upload_chunk(
     delivery_id: uuid.UUID, external_id: str, request: Request, session: DbSession,
     storage: Storage, ctx: Context, user: CurrentUser,

@@ -300,12 +300,42 @@ def _foreign(m: Matrix) -> None:
         m.ids["grant_unit"] = str(make_org_unit(session, w.tenant_a).id)
     _outbox(m)
     _foreign_casework(m)
+    _retention_b(m)
+    _indexed(m)
     # a citizen of Akte a2 uploads: their receipt must stay theirs
     m.ids["receipt_a2"] = _citizen_receipt(m, _citizen_cookie(m, code_a2))
     m.web = {}
     for role, user in WEB_ROLES.items():
         m.web[role] = browser(m.ctx)
         login(m.web[role], w.users[user].username)
+
+
+def _retention_b(m: Matrix) -> None:
+    """A retention rule and a legal hold of tenant B, next to tenant A's."""
+    w = m.world
+    with session_scope(m.ctx.session_factory) as session:
+        rule = RetentionRule(tenant_id=w.tenant_b.id, doc_type=unique("art"), years=5,
+                             after="received")
+        hold = LegalHold(tenant_id=w.tenant_b.id, case_file_id=w.case_b1.id, reason="b")
+        session.add_all([rule, hold])
+        session.flush()
+        m.ids["rule_b"], m.ids["hold_b"] = str(rule.id), str(hold.id)
+
+
+def _indexed(m: Matrix) -> None:
+    """One indexed document in each of Akte a1, a2 and b1, all holding the same word, so a
+    search for it shows what the caller's search scope lets through."""
+    from search import indexing
+    from tests.search.conftest import add_document
+
+    w = m.world
+    m.ids["search_word"] = word = "Matrixwort" + uuid.uuid4().hex[:8]
+    with session_scope(m.ctx.session_factory) as session:
+        for key, case_file in (("search_a1", w.case_a1), ("search_a2", w.case_a2),
+                               ("search_b1", w.case_b1)):
+            m.ids[key] = str(add_document(session, case_file, pages=[f"{word} Bescheid"]).id)
+    indexing.get(m.ctx).index_documents(
+        m.ctx, [uuid.UUID(m.ids[k]) for k in ("search_a1", "search_a2", "search_b1")])
 
 
 def _outbox(m: Matrix) -> None:
@@ -335,6 +365,18 @@ def _outbox(m: Matrix) -> None:
             letter_id = uuid.UUID(letters[f"letter_in_{key}"])
             session.execute(update(Letter).where(Letter.id == letter_id)
                             .values(batch_id=batch.id, status=LetterStatus.batched))
+
+
+def _count(m: Matrix, kind: str, tenant: Any) -> int:
+    from sqlalchemy import func, select
+
+    from akte.tenants.models import OrgUnit
+    from akte.users.models import User
+
+    model = {"org_unit": OrgUnit, "user": User}[kind]
+    with session_scope(m.ctx.session_factory) as session:
+        return session.scalar(select(func.count()).select_from(model)
+                              .where(model.tenant_id == tenant.id)) or 0
 
 
 def _audit_tenants(m: Matrix, entry_ids: set[int]) -> set[uuid.UUID | None]:
@@ -548,7 +590,8 @@ def api_routes(app) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def
                 yield route
 
     for route in walk(app.routes):
-        path = getattr(route, "path", "")
+        # as published: without path convertors (``{delivery_id:uuid}``)
+        path = re.sub(r":\w+\}", "}", getattr(route, "path", ""))
         if path.startswith("/api/v1"):
             for method in sorted(getattr(route, "methods", None) or []):
                 if method != "HEAD":
@@ -582,6 +625,14 @@ def leak_problems(m: Matrix) -> list[str]:
 
     def status(role: str, method: str, url: str, **kwargs: Any) -> int:
         return m.client.request(method, url, headers=m.headers[role], **kwargs).status_code
+
+    def total_problem(what: str, text: str, expected: int) -> None:
+        try:
+            total = json.loads(text).get("total")
+        except ValueError:
+            total = None
+        if total != expected:
+            problems.append(f"{what}: total {total}, not {expected}")
 
     def web(role: str, url: str) -> str:
         r = m.web[role].get(url)
@@ -672,6 +723,37 @@ def leak_problems(m: Matrix) -> list[str]:
           {ids["follow_up_id"]}, foreign_follow_ups)
     check("/app/wiedervorlagen as cw_access", web("cw_access", "/app/wiedervorlagen"),
           {ids["follow_up_id"]}, foreign_follow_ups)
+    # administration lists: the caller's tenant only; ``total`` too, since a page of 200
+    # taken from every tenant's rows need not show a foreign id
+    a, b = str(w.tenant_a.id), str(w.tenant_b.id)
+    for role, own, foreign in (("tenant_admin", ids["rule_id"], ids["rule_b"]),
+                               ("admin_other_tenant", ids["rule_b"], ids["rule_id"])):
+        check(f"retention rules as {role}", api(role, "/api/v1/retention/rules"),
+              {own}, {foreign})
+    for role, own, foreign in (("tenant_admin", ids["hold_id"], ids["hold_b"]),
+                               ("admin_other_tenant", ids["hold_b"], ids["hold_id"])):
+        # released ones too: the route matrix releases tenant A's hold
+        check(f"legal holds as {role}",
+              api(role, "/api/v1/retention/holds", include_released="true"), {own}, {foreign})
+    units_b = {str(w.unit_b1.id)}
+    for role in ("tenant_admin", "cw_access"):
+        text = api(role, f"/api/v1/tenants/{a}/org-units")
+        check(f"org units of tenant A as {role}", text, {str(w.unit_a1.id)}, units_b)
+        total_problem(f"org units of tenant A as {role}", text, _count(m, "org_unit", w.tenant_a))
+    text = api("tenant_admin", f"/api/v1/tenants/{a}/users")
+    check("users of tenant A as tenant_admin", text, {str(w.users["admin_a"].id)},
+          {str(w.users["caseworker_b"].id), str(w.users["admin_b"].id)})
+    total_problem("users of tenant A as tenant_admin", text, _count(m, "user", w.tenant_a))
+    text = api("tenant_admin", "/api/v1/tenants")
+    check("tenants as tenant_admin", text, {a}, {b})
+    total_problem("tenants as tenant_admin", text, 1)
+    # search: the caller's org units (and grants) only, whatever the words match
+    word = ids["search_word"]
+    check("search as cw_access", api("cw_access", "/api/v1/search", q=word, size=100),
+          {ids["search_a1"]}, {ids["search_a2"], ids["search_b1"]})
+    check("search as cw_other_tenant",
+          api("cw_other_tenant", "/api/v1/search", q=word, size=100),
+          {ids["search_b1"]}, {ids["search_a1"], ids["search_a2"]})
     # changes: borrowed access and another tenant's admin are refused, whatever the row;
     # the targets are made afresh, in case an earlier run (a mutant) got through
     m.as_admin("PUT", f"/api/v1/case-files/{a1}/grants/{ids['grant_unit']}", json={})

@@ -22,14 +22,22 @@ import pytest
 from sqlalchemy import select, true
 
 from akte.audit.models import AuditEntry
+from akte.auth import permissions
+from akte.auth.principal import Principal
 from akte.case_files.models import CaseFile
 from akte.casework.models import CaseNote, FollowUp, Vorgang
+from akte.core.context import AppContext
+from akte.core.database import session_scope
 from akte.documents.models import Document
 from akte.grants.models import CaseFileGrant
 from akte.identity.models import IdentityProvider
+from akte.retention.models import LegalHold, RetentionRule
+from akte.tenants.models import OrgUnit, Tenant
+from akte.users.models import User
 from akte.web.models import UploadCode
 from ingest.deliveries.models import Delivery
 from outbox.models import Batch, Letter
+from search.backend import Scope
 from tests.trust.matrix_setup import build, leak_problems
 from tests.trust.test_role_matrix import matrix_problems
 
@@ -59,10 +67,30 @@ SCOPES = {
     ("outbox.repository", "readable_letter_statement"): lambda p: select(Letter),
     ("outbox.repository", "provider_batch_statement"): lambda p: select(Batch),
     ("outbox.repository", "provider_letter_statement"): lambda p: select(Letter),
+    ("akte.retention.repository", "readable_rule_statement"): lambda p: select(RetentionRule),
+    ("akte.retention.repository", "readable_hold_statement"): lambda p: select(LegalHold),
+    ("akte.users.repository", "readable_statement"): lambda p: select(User),
+    ("akte.tenants.repository", "readable_tenant_statement"): lambda p: select(Tenant),
+    ("akte.tenants.repository", "readable_org_unit_statement"): lambda p: select(OrgUnit),
+    ("akte.auth.permissions", "readable_search_scope"): lambda p: _every_org_unit(p),
 }
 
+#: The app context of the matrix under test (for the search mutant's database query).
+_CTX: list[AppContext] = []
+
+
+def _every_org_unit(principal: Principal) -> Scope:
+    """The search scope without its org-unit and grant filter: every org unit of the
+    caller's tenant. (The tenant itself cannot be dropped from a search scope: each
+    engine opens one tenant's index, see ``search.backend.Scope``.)"""
+    if principal.tenant_id is None:
+        return permissions.readable_search_scope(principal)
+    with session_scope(_CTX[0].session_factory) as session:
+        units = session.scalars(select(OrgUnit.id).where(OrgUnit.tenant_id == principal.tenant_id))
+        return Scope(principal.tenant_id, frozenset(units))
+
 ROOT = Path(__file__).resolve().parents[2]
-DEFINITION = re.compile(r"^def (\w+_(?:statement|clause))\(principal: Principal\)", re.M)
+DEFINITION = re.compile(r"^def (\w+_(?:statement|clause|scope))\(principal: Principal\)", re.M)
 
 #: Access rules live above storage: one backend suffices (the embedded one is quicker).
 EMBEDDED = pytest.mark.parametrize("ctx", ["embedded"], indirect=True)
@@ -70,6 +98,7 @@ EMBEDDED = pytest.mark.parametrize("ctx", ["embedded"], indirect=True)
 
 @pytest.fixture(scope="module")
 def matrix(ctx, client):
+    _CTX[:] = [ctx]
     return build(ctx, client)
 
 
