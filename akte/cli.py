@@ -296,7 +296,8 @@ def create_user(
                 username=username,
                 display_name=display_name or username,
                 role=role_value,
-                password=password if role_value not in SERVICE_ROLES else None,
+                # a service account gets no password field at all (API keys only)
+                **({} if role_value in SERVICE_ROLES else {"password": password}),
                 org_unit_ids=unit_ids,
             ),
         )
