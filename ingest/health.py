@@ -13,21 +13,19 @@ import time
 
 from akte.core.context import AppContext
 from ingest.limits import Limits
+from ingest.ocr import list_languages
 
 CACHE_SECONDS = 60.0
 _cache: tuple[float, str] | None = None
 
 
 def _probe() -> str:
-    tesseract = shutil.which("tesseract")
-    if tesseract is None:
+    if shutil.which("tesseract") is None:
         return "tesseract not installed: scans cannot be recognised"
     try:
-        out = subprocess.run([tesseract, "--list-langs"], capture_output=True, text=True,
-                             timeout=10, check=False)
+        have = list_languages(timeout=10)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"tesseract does not answer: {type(exc).__name__}"
-    have = {line.strip() for line in out.stdout.splitlines()[1:]}
     missing = [lang for lang in Limits().languages.split("+") if lang not in have]
     if missing:
         return "OCR languages missing: " + ", ".join(missing) + \

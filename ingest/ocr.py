@@ -46,17 +46,24 @@ class OcrPage:
     skew: float
 
 
-@functools.cache
-def installed_languages() -> frozenset[str]:
-    """The languages Tesseract has traineddata for on this machine (``osd`` excluded)."""
-    try:
-        result = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
-                                timeout=30, check=False, env=_env())
-    except (OSError, subprocess.TimeoutExpired):
-        return frozenset()
+def list_languages(timeout: float = 30) -> frozenset[str]:
+    """The languages Tesseract has traineddata for on this machine (``osd`` excluded), as
+    ``tesseract --list-langs`` says (older versions print the list to stderr). Raises
+    ``OSError`` or ``subprocess.TimeoutExpired`` when Tesseract cannot be run."""
+    result = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
+                            timeout=timeout, check=False, env=_env())
     lines = (result.stdout + result.stderr).splitlines()
     return frozenset(line.strip() for line in lines[1:]
                      if re.fullmatch(r"[a-z]{3}(_[a-z]+)?", line.strip()) and line.strip() != "osd")
+
+
+@functools.cache
+def installed_languages() -> frozenset[str]:
+    """:func:`list_languages`, once per process; empty if Tesseract cannot be run."""
+    try:
+        return list_languages()
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
 
 
 def choose_languages(wanted: list[str]) -> tuple[str, list[str]]:
