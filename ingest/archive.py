@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
+from PIL import Image, ImageDraw, ImageFont
 
 from ingest.limits import ProcessingFailed
 
@@ -86,8 +87,6 @@ def _make_reproducible(path: Path) -> None:
 def placeholder(page_no: int, problem: str, workdir: Path) -> pdfium.PdfDocument:
     """An A4 page that stands in the archive for a page that could not be processed, so
     archive page N is still original page N; it says why and that the original is kept."""
-    from PIL import Image, ImageDraw, ImageFont
-
     dpi = 100
     image = Image.new("L", (827, 1169), 255)  # A4 at 100 dpi
     draw = ImageDraw.Draw(image)
