@@ -7,7 +7,8 @@ import base64
 import hashlib
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -116,7 +117,9 @@ def test_batches_are_uploaded_and_provider_states_become_letter_statuses(ctx, cl
     assert read["status"] == "handed_over"
     assert read["history"][-1]["detail"]["push_provider"] == "epost"
 
-    today = date.today().isoformat()
+    # the provider's dates are the tenant's calendar days: between midnight in Berlin and
+    # midnight UTC the machine's date.today() is the day before the batch was sealed
+    today = _tenant_today(ctx, world.tenant_a.id).isoformat()
     standin.set_state(standin.by_custom1(plain["id"]), statusID=4,
                       printFeedbackDate=f"{today}T09:30:00+01:00")
     standin.set_state(standin.by_custom1(austrian["id"]), statusID=99, errorList=[
@@ -148,6 +151,10 @@ def test_batches_are_uploaded_and_provider_states_become_letter_statuses(ctx, cl
         _rules(ctx, world.tenant_a.id)).poll([str(standin.by_custom1(registered["id"]))])) == 0
 
 
+def _tenant_today(ctx, tenant_id):
+    return datetime.now(ZoneInfo(_rules(ctx, tenant_id).timezone)).date()
+
+
 def _rules(ctx, tenant_id):
     with session_scope(ctx.session_factory) as session:
         return outbox_settings.get(session, tenant_id)
@@ -174,7 +181,7 @@ def test_an_outage_uploads_nothing_and_a_contradiction_is_kept_not_applied(ctx, 
         polls = session.scalars(select(Job).where(Job.kind == push.POLL_TASK)).all()
         assert any(job.payload == {"batch_id": str(result.batch_id)} for job in polls)
 
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (_tenant_today(ctx, world.tenant_a.id) + timedelta(days=2)).isoformat()
     standin.set_state(standin.by_custom1(letter["id"]), statusID=4,
                       printFeedbackDate=f"{tomorrow}T09:00:00")
     push.poll_batch(ctx, result.batch_id)
