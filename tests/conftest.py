@@ -20,6 +20,7 @@ from akte.app import create_app
 from akte.core.context import AppContext
 from akte.core.migrations import upgrade
 from akte.core.settings import Settings
+from tests import isolation
 from tests.builders import World, make_world
 from tests.infra.postgres import fresh_database, postgres_server
 from tests.infra.s3 import S3Server, s3_server
@@ -67,7 +68,29 @@ def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         upgrade(settings.effective_database_url)
         context = AppContext.from_settings(settings)
         stack.callback(context.close)
+        isolation.share(context)
+        stack.callback(isolation.forget, context)
         yield context
+
+
+@pytest.fixture(autouse=True)
+def _own_jobs() -> Iterator[None]:
+    """Jobs this test queued and left pending are discarded when it ends, so no later test's
+    ``run_until_idle`` runs them (:mod:`tests.isolation`). Set up after every fixture of wider
+    scope, so jobs of module fixtures stay for the module's other tests."""
+    marks = [(context, isolation.high_water(context)) for context in isolation.shared()]
+    yield
+    for context, mark in marks:
+        if context in isolation.shared():
+            isolation.discard_pending(context, after_id=mark)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Leaving a module: its fixtures' pending jobs go too (:mod:`tests.isolation`)."""
+    if nextitem is None or getattr(nextitem, "module", None) is not getattr(item, "module", None):
+        for context in isolation.shared():
+            isolation.discard_pending(context)
 
 
 @pytest.fixture(scope="session")
