@@ -59,3 +59,20 @@ def test_discarding_keeps_finished_jobs_and_older_pending_ones(ctx, world):
         assert session.get(Job, newer_pending) is None
         assert session.get(Job, newer_dead).status == "dead"
         assert session.get(Job, older).status == "queued"
+
+
+@pytest.fixture(scope="module")
+def module_job(ctx) -> int:
+    """A job a module fixture queues (as a module's shared upload does) for all its tests."""
+    with session_scope(ctx.session_factory) as session:
+        return repository.enqueue(session, "test.isolation_record", {"tenant": "module"}).id
+
+
+def test_a_module_fixtures_job_is_queued(ctx, module_job):
+    with ctx.session_factory() as session:
+        assert session.get(Job, module_job).status == "queued"
+
+
+def test_a_module_fixtures_job_stays_for_the_modules_next_test(ctx, module_job):
+    with ctx.session_factory() as session:
+        assert session.get(Job, module_job).status == "queued"
