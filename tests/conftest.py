@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from akte.app import create_app
+from akte.core.clock import CLOCK, Clock
 from akte.core.context import AppContext
 from akte.core.migrations import upgrade
 from akte.core.settings import Settings
@@ -91,6 +92,14 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if nextitem is None or getattr(nextitem, "module", None) is not getattr(item, "module", None):
         for context in isolation.shared():
             isolation.discard_pending(context)
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """akte's clock (:mod:`akte.core.clock`): ``clock.advance(2)`` instead of ``sleep(2)``;
+    back to the system's time when the test ends."""
+    yield CLOCK
+    CLOCK.reset()
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_e
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from akte.core.clock import CLOCK
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -29,7 +31,8 @@ BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, from the one clock tests can move (:mod:`akte.core.clock`)."""
+    return CLOCK.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

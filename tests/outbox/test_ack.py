@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from akte.core.database import session_scope
 from outbox import batching
 from outbox import settings as outbox_settings
@@ -31,7 +29,7 @@ def test_ack_needs_a_download_and_the_checksum(ctx, client, ow):
     assert done.status_code == 200 and done.json()["status"] == "handed_over"
 
 
-def test_reported_letters_are_never_offered_again(ctx, client, ow):
+def test_reported_letters_are_never_offered_again(ctx, client, ow, clock):
     world = ow.world
     provider = world.headers["provider_a"]
     with session_scope(ctx.session_factory) as session:
@@ -46,7 +44,7 @@ def test_reported_letters_are_never_offered_again(ctx, client, ow):
         client.get(f"{BASE}/batches/{result.batch_id}/download", headers=provider)
     # the provider prints and reports, but its ack gets lost
     assert _report(client, provider, printed["id"], "printed").json()["status"] == "printed"
-    time.sleep(1.2)
+    clock.advance(1.2)  # past the 1 s acknowledgement timeout
     offered = {b["id"] for b in _ready(client, provider)["items"]}
     assert str(silent.batch_id) in offered  # fetched, never heard of again: offered again
     assert str(reported.batch_id) not in offered  # would be printed twice

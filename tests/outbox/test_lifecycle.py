@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 import json
-import time
 import zipfile
 from datetime import UTC, date, datetime
 
@@ -194,7 +193,7 @@ def test_full_life_cycle(ctx, client, ow):
     assert doc["source"] == "letter"
 
 
-def test_unacknowledged_batch_is_offered_again(ctx, client, ow):
+def test_unacknowledged_batch_is_offered_again(ctx, client, ow, clock):
     world = ow.world
     cw, provider = world.headers["caseworker_a1"], world.headers["provider_a"]
     with session_scope(ctx.session_factory) as session:
@@ -210,7 +209,7 @@ def test_unacknowledged_batch_is_offered_again(ctx, client, ow):
                           headers=provider).json()
     assert batch_id in {b["id"] for b in awaiting["items"]}
     assert batch_id not in {b["id"] for b in _ready(client, provider)["items"]}
-    time.sleep(1.2)
+    clock.advance(1.2)  # past the 1 s acknowledgement timeout
     offered = _ready(client, provider)
     assert batch_id in {b["id"] for b in offered["items"]}
     # a second provider run fetches it again and acknowledges

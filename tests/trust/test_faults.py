@@ -13,8 +13,10 @@ import time
 import uuid
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from akte.app import create_app
 from akte.core.database import session_scope
 from akte.jobs import repository as jobs
 from akte.jobs.models import Job
@@ -70,7 +72,7 @@ def _sleep(ctx, payload) -> None:
     time.sleep(float(payload.get("seconds", 0)) if payload.get("in_subprocess") else 0)
 
 
-def test_worker_sigkilled_mid_job_the_job_runs_again(ctx, client, world):
+def test_worker_sigkilled_mid_job_the_job_runs_again(ctx, client, world, clock):
     """The lease of a killed worker's job expires; another worker takes the job over, and
     a document accepted meanwhile is processed all the same."""
     doc = upload(client, world, text_pdf(f"Mietvertrag {uuid.uuid4()}"))
@@ -99,7 +101,7 @@ def test_worker_sigkilled_mid_job_the_job_runs_again(ctx, client, world):
         assert session.get(Job, job_id).status == "running"  # stuck until the lease ends
         session.execute(update(Job).where(Job.id == job_id)
                         .values(payload={"seconds": 0}))
-    time.sleep(1.2)
+    clock.advance(1.2)  # past the dead worker's 1 s lease
     run_until_idle(ctx)
     with session_scope(ctx.session_factory) as session:
         job = session.get(Job, job_id)
@@ -109,25 +111,31 @@ def test_worker_sigkilled_mid_job_the_job_runs_again(ctx, client, world):
     assert_consistent(fsck(ctx, sample=0), [doc["sha256"]], [doc["id"]])
 
 
-def test_search_index_deleted_reports_degraded_and_rebuild_restores(ctx, client, world):
+def test_search_index_deleted_reports_degraded_and_rebuild_restores(ctx, world, tmp_path):
     try:
         from search import indexing
     except ImportError:
         pytest.skip("no search package in this installation")
+    from tests.search.conftest import search_context
+
+    # an index of the test's own: deleting the session's would break every later search test
+    own = search_context(ctx, tmp_path / "index")
     word = f"Heizkosten{uuid.uuid4().hex[:8]}"
-    doc = upload(client, world, text_pdf(f"Nachweis {word}"))
-    run_until_idle(ctx)
-    headers = world.headers["caseworker_a1"]
-    hits = client.get("/api/v1/search", params={"q": word}, headers=headers)
-    assert hits.status_code == 200, hits.text
-    assert hits.json()["total"] == 1
-    service = indexing.get(ctx)
-    service.close()
-    shutil.rmtree(ctx.settings.index_dir)
-    r = client.get("/api/v1/search", params={"q": word}, headers=headers)
-    assert r.status_code == 503 and r.json()["error"] == "search_degraded", r.text
-    service.reindex(ctx)
-    hits = client.get("/api/v1/search", params={"q": word}, headers=headers)
-    assert hits.status_code == 200 and hits.json()["total"] == 1
-    assert copies_of(ctx, doc["sha256"]) == 1
-    assert_consistent(fsck(ctx, sample=0), [doc["sha256"]], [doc["id"]])
+    with TestClient(create_app(ctx=own, start_worker=False)) as client:
+        doc = upload(client, world, text_pdf(f"Nachweis {word}"))
+        run_until_idle(own)
+        headers = world.headers["caseworker_a1"]
+        hits = client.get("/api/v1/search", params={"q": word}, headers=headers)
+        assert hits.status_code == 200, hits.text
+        assert hits.json()["total"] == 1
+        service = indexing.get(own)
+        service.close()
+        shutil.rmtree(tmp_path / "index")
+        r = client.get("/api/v1/search", params={"q": word}, headers=headers)
+        assert r.status_code == 503 and r.json()["error"] == "search_degraded", r.text
+        service.reindex(own)
+        hits = client.get("/api/v1/search", params={"q": word}, headers=headers)
+        assert hits.status_code == 200 and hits.json()["total"] == 1
+        assert copies_of(ctx, doc["sha256"]) == 1
+        assert_consistent(fsck(own, sample=0), [doc["sha256"]], [doc["id"]])
+        service.close()
