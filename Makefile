@@ -36,8 +36,11 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+## ruff, then mypy strict on akte/core ([tool.mypy]), then the formatter's verdict (not yet
+## clean: see docs/ARCHITECTURE.md, "Tests and checks").
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/ruff format --check .
 
 format: install
