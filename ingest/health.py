@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import time
 
+import pytesseract
+from packaging.version import Version
+
 from akte.core.context import AppContext
 from ingest.limits import Limits
 from ingest.ocr import list_languages
@@ -22,6 +25,14 @@ _cache: tuple[float, str] | None = None
 def _probe() -> str:
     if shutil.which("tesseract") is None:
         return "tesseract not installed: scans cannot be recognised"
+    try:
+        version = pytesseract.get_tesseract_version()
+    except OSError as exc:
+        return f"tesseract does not answer: {type(exc).__name__}"
+    except SystemExit:  # pytesseract's answer to a version it cannot parse or below 3.05
+        return "tesseract is too old or unknown: akte reads with the LSTM engine of 4 or newer"
+    if version < Version("4"):
+        return f"tesseract {version} is too old: akte reads with the LSTM engine of 4 or newer"
     try:
         have = list_languages(timeout=10)
     except (OSError, subprocess.TimeoutExpired) as exc:
