@@ -95,6 +95,12 @@ def create_letter(
     product: Annotated[Product, Form()] = Product.standardbrief,
     color: Annotated[bool, Form()] = False,
     duplex: Annotated[bool, Form()] = False,
+    deadline: Annotated[date | SkipJsonSchema[None], Form(
+        description="the date the citizen must answer by: leaves a Wiedervorlage due then "
+                    "for the writer")] = None,
+    upload_code_id: Annotated[uuid.UUID | SkipJsonSchema[None], Form(
+        description="the upload code printed on the letter (of this Akte): an upload with "
+                    "it marks the Wiedervorlage \"Unterlagen eingegangen\"")] = None,
 ) -> LetterRead:
     """Queue a letter: upload a PDF (``file``) or have it rendered from the template
     (``subject`` + ``body``). It is validated (PDF, A4 portrait, page limit, window
@@ -114,6 +120,7 @@ def create_letter(
         options=LetterOptions(product=product, color=color, duplex=duplex),
         upload=file.file if file else None, filename=file.filename if file else None,
         template=template, subject=subject, max_bytes=ctx.settings.max_upload_bytes,
+        deadline=deadline, upload_code_id=upload_code_id,
     )
     return service.to_read(session, [letter])[0]
 

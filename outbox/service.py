@@ -27,7 +27,7 @@ from akte.auth.permissions import CASE_ROLES
 from akte.auth.principal import Principal
 from akte.case_files import service as case_files
 from akte.case_files.models import CaseFile
-from akte.core.errors import Conflict, NotFound
+from akte.core.errors import Conflict, NotFound, Unprocessable
 from akte.core.storage import BlobStore
 from akte.documents import intake
 from akte.documents import service as documents
@@ -166,9 +166,19 @@ def create_letter(
     template: TemplateInput | None = None,
     subject: str | None = None,
     max_bytes: int,
+    deadline: date | None = None,
+    upload_code_id: uuid.UUID | None = None,
 ) -> Letter:
-    """Validate, store and file the PDF, queue the letter. Raises ``LetterInvalid`` (422)."""
+    """Validate, store and file the PDF, queue the letter. Raises ``LetterInvalid`` (422).
+
+    A ``deadline`` (the date by which the citizen must answer, e.g. a Mitwirkung) leaves a
+    Wiedervorlage due that day for the writer, in this transaction
+    (:mod:`akte.casework.deadlines`); ``upload_code_id`` names the code printed on the
+    letter, whose uploads mark that follow-up "Unterlagen eingegangen"."""
     case_file = case_files.get_visible(session, principal, case_file_id)
+    casework = _deadlines() if deadline is not None or upload_code_id is not None else None
+    if casework is not None and deadline is not None:
+        casework.check_deadline(deadline)  # before anything is rendered or stored
     rules = outbox_settings.get(session, case_file.tenant_id)
     PROFILES[rules.print_profile].rule(options.product.value, color=options.color,
                                        duplex=options.duplex)  # before any rendering
@@ -224,6 +234,10 @@ def create_letter(
     session.add(letter)
     session.flush()
     lifecycle.add_event(session, letter, LetterStatus.queued, actor_id=principal.user_id)
+    if casework is not None and deadline is not None:
+        casework.from_letter(session, principal, case_file=case_file, document_id=document.id,
+                             subject=letter.subject, deadline=deadline,
+                             upload_code_id=upload_code_id)
     audit.record(
         session,
         principal,
@@ -238,6 +252,18 @@ def create_letter(
                                           "product": letter.product})
     session.flush()
     return letter
+
+
+def _deadlines():  # type: ignore[no-untyped-def]
+    """The casework feature's deadline follow-ups; without it a deadline is refused rather
+    than silently dropped."""
+    from akte.features import _optional
+
+    module = _optional("akte.casework.deadlines")
+    if module is None:
+        raise Unprocessable("Fristen brauchen die Wiedervorlagen (Sachbearbeitung), die hier "
+                            "nicht installiert sind", code="deadline_unsupported")
+    return module
 
 
 def _visible_letter(session: Session, principal: Principal, letter_id: uuid.UUID) -> Letter:

@@ -9,6 +9,8 @@
   org unit), on the Akte, optionally narrowed to a Vorgang or a document (letters are
   documents). ``follow_up_events`` keeps what happened to each: created, postponed, done,
   each with its note, so a postponement never overwrites the previous date silently.
+  A follow-up set by a letter's deadline (``origin`` ``letter``) is marked when the citizen
+  hands papers in through the upload portal (``papers_received_at``, event ``received``).
 
 Every row carries its Akte's id: access is decided by the Akte (see ``repository``).
 """
@@ -19,7 +21,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akte.core.database import Base, BigIntPK, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -89,6 +91,12 @@ class FollowUpStatus(enum.StrEnum):
     done = "done"
 
 
+class FollowUpOrigin(enum.StrEnum):
+    manual = "manual"
+    #: set by a letter with a deadline (Mitwirkung): reminds when the deadline passes
+    letter = "letter"
+
+
 class FollowUp(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "follow_ups"
     __table_args__ = (
@@ -119,6 +127,14 @@ class FollowUp(UUIDPrimaryKey, Timestamps, Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # --- migration 0890 ---
+    origin: Mapped[str] = mapped_column(String(16), default=FollowUpOrigin.manual,
+                                        server_default=FollowUpOrigin.manual.value)
+    #: the upload code printed on the letter: an upload with it marks the papers received
+    #: (no foreign key: codes belong to the web feature; a deleted code matches nothing)
+    upload_code_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    #: when the citizen first handed papers in for it ("Unterlagen eingegangen")
+    papers_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class FollowUpEvent(Base):
@@ -128,10 +144,23 @@ class FollowUpEvent(Base):
     follow_up_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("follow_ups.id", ondelete="CASCADE"), index=True
     )
-    #: created | postponed | done
+    #: created | postponed | done | received (papers arrived through the upload portal)
     kind: Mapped[str] = mapped_column(String(16))
     due_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     by_name: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Vorgangsart(Base):
+    """One entry of a tenant's list of Vorgangsarten, maintained by its tenant admin. A
+    tenant without rows uses :data:`akte.casework.kinds.DEFAULT_VORGANGSARTEN`."""
+
+    __tablename__ = "vorgangsarten"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

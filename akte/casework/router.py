@@ -3,7 +3,8 @@
 ``/api/v1/case-files/{id}/vorgaenge|notes|follow-ups`` list and create within an Akte;
 ``/api/v1/vorgaenge/{id}``, ``/api/v1/notes/{id}`` and ``/api/v1/follow-ups/{id}`` address
 one; ``PUT /api/v1/documents/{id}/vorgang`` moves a document between Vorgänge;
-``GET /api/v1/follow-ups/mine`` is the caller's Wiedervorlagen list.
+``GET /api/v1/follow-ups/mine`` is the caller's Wiedervorlagen list;
+``/api/v1/vorgangsarten`` the tenant's list of Vorgangsarten (its admin replaces it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi import APIRouter, status
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
-from akte.casework import followups, moves, repository, service
+from akte.casework import followups, kinds, moves, repository, service
 from akte.casework.schemas import (
     DocumentMove,
     DocumentVorgang,
@@ -30,6 +31,7 @@ from akte.casework.schemas import (
     NoteRead,
     VorgangCreate,
     VorgangRead,
+    Vorgangsarten,
     VorgangUpdate,
 )
 from akte.core.dependencies import DbSession
@@ -133,6 +135,20 @@ def move_document(
     document = moves.move_document(session, user, document_id,
                                    target_case_file_id=body.case_file_id, reason=body.reason)
     return documents.to_read(session, document)
+
+
+@router.get("/vorgangsarten", responses=responses(NotAuthenticated, Forbidden))
+def get_vorgangsarten(session: DbSession, user: CurrentUser) -> Vorgangsarten:
+    """The caller's tenant's Vorgangsarten, in the order they are offered."""
+    return Vorgangsarten(names=kinds.read(session, user))
+
+
+@router.put("/vorgangsarten", responses=responses(NotAuthenticated, Forbidden, Unprocessable))
+def put_vorgangsarten(body: Vorgangsarten, session: DbSession, user: CurrentUser
+                      ) -> Vorgangsarten:
+    """Replace the tenant's list (tenant admin). Existing Vorgänge keep their kind; new
+    ones and changes accept only names of the list (422 ``unknown_vorgangsart``)."""
+    return Vorgangsarten(names=kinds.replace(session, user, body.names))
 
 
 # -- Aktenvermerke ---------------------------------------------------------------------------

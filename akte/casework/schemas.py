@@ -37,6 +37,13 @@ class VorgangCreate(BaseModel):
     kind: SafeStr | None = Field(default=None, max_length=100)
 
 
+class Vorgangsarten(BaseModel):
+    """A tenant's Vorgangsarten in the order they are offered; empty: the defaults."""
+
+    names: list[Annotated[SafeStr, Field(min_length=1, max_length=100)]] = Field(
+        max_length=100)
+
+
 class VorgangUpdate(BaseModel):
     title: SafeStr | None = Field(default=None, min_length=1, max_length=300)
     kind: SafeStr | None = Field(default=None, max_length=100)
@@ -146,6 +153,12 @@ class FollowUpRead(BaseModel):
     status: str
     done_at: datetime | None
     created_at: datetime
+    #: manual | letter (set by a letter's deadline)
+    origin: str = "manual"
+    #: the upload code the letter carried, if any
+    upload_code_id: uuid.UUID | None = None
+    #: "Unterlagen eingegangen": the citizen answered through the upload portal
+    papers_received_at: datetime | None = None
     events: list[FollowUpEventRead] = []
 
 

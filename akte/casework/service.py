@@ -8,7 +8,8 @@ Every change and every read is recorded in the audit log in the caller's transac
 
 Errors: ``NotFound`` (Akte, Vorgang, document or note not readable), ``Forbidden``
 (``lent_access``), ``Conflict`` (``vorgang_closed``, ``vorgang_not_closed``),
-``Unprocessable`` (``vorgang_not_in_akte``, ``note_not_in_akte``).
+``Unprocessable`` (``vorgang_not_in_akte``, ``note_not_in_akte``, ``unknown_vorgangsart``:
+the kind is not on the tenant's list, :mod:`akte.casework.kinds`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from akte.auth import permissions
 from akte.auth.permissions import CASE_ROLES, Action
 from akte.auth.principal import Principal
 from akte.case_files import service as case_files
-from akte.casework import repository
+from akte.casework import kinds, repository
 from akte.casework.models import CaseNote, Vorgang, VorgangDocument, VorgangStatus
 from akte.casework.schemas import (
     NoteCreate,
@@ -83,7 +84,7 @@ def create_vorgang(
         tenant_id=case_file.tenant_id,
         case_file_id=case_file.id,
         title=vorgang_in.title.strip(),
-        kind=(vorgang_in.kind or "").strip() or None,
+        kind=kinds.validated(session, case_file.tenant_id, vorgang_in.kind),
         created_by_id=principal.user_id,
     )
     session.add(vorgang)
@@ -103,8 +104,8 @@ def update_vorgang(
     changes = vorgang_in.model_dump(exclude_unset=True)
     if "title" in changes and changes["title"] is not None:
         vorgang.title = changes["title"].strip()
-    if "kind" in changes:
-        vorgang.kind = (changes["kind"] or "").strip() or None
+    if "kind" in changes and (changes["kind"] or "").strip() != (vorgang.kind or ""):
+        vorgang.kind = kinds.validated(session, vorgang.tenant_id, changes["kind"])
     session.flush()
     audit.record(session, principal, "vorgang.update", object_type="vorgang",
                  object_id=vorgang.id,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from akte.auth.permissions import CASE_ROLES
 from akte.auth.principal import Principal
-from akte.casework import followups, repository
+from akte.casework import followups, kinds, repository
 from akte.casework.models import Vorgang
 from akte.core.errors import NotFound, Unprocessable
 from akte.documents.models import Document
@@ -22,8 +22,6 @@ from akte.tenants.models import OrgUnit
 from akte.users.models import Membership, User
 
 LIMIT = 200
-VORGANGSARTEN = ["Erstantrag", "Weiterbewilligung", "Änderung", "Widerspruch",
-                 "Klage", "Mitwirkung", "Erstattung", "Sanktion"]
 BUCKETS = {"overdue": "Überfällig", "today": "Heute fällig", "week": "Diese Woche",
            "later": "Später"}
 WHY = {"mine": "mir zugewiesen", "unit": "meiner Organisationseinheit",
@@ -80,7 +78,7 @@ def akte_context(
         "notes_by_vorgang": _group(notes, lambda n: n.vorgang_id),
         "corrected_by": corrected,
         "follow_ups": open_follow_ups,
-        "vorgangsarten": VORGANGSARTEN,
+        "vorgangsarten": kinds.names(session, case_file.tenant_id),
         "follow_up_units": [u for u in units if u.tenant_id == case_file.tenant_id],
         "follow_up_people": people,
         "today": followups.today(),

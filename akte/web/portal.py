@@ -3,7 +3,9 @@
 Files land in the code's Akte as ``citizen-upload`` documents with ``filed=False``, so they
 wait in the Posteingang until a caseworker checks them. Files that are refused (type, size,
 empty) are reported by name and do not stop the others. The receipt lists exactly what was
-stored, with SHA-256, so the citizen can prove later what they handed in.
+stored, with SHA-256, so the citizen can prove later what they handed in. Open
+Wiedervorlagen set by a letter's deadline are marked "Unterlagen eingegangen"
+(:mod:`akte.casework.deadlines`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
+from akte.casework import deadlines
 from akte.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from akte.core.storage import BlobStore
 from akte.documents import intake
@@ -115,4 +118,6 @@ def upload(
             "sha256": [i["sha256"] for i in items],
         },
     )
+    deadlines.papers_received(session, case_file_id=code.case_file_id, upload_code_id=code.id,
+                              filenames=[i["filename"] for i in items], ip=ip)
     return receipt, refused

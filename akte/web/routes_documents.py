@@ -8,6 +8,7 @@ Downloads reuse the API's service (permission check, audit entry, stat) and stre
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -192,8 +193,10 @@ def letter_send(
     recipient: Annotated[str, Form(max_length=500)] = "",
     product: Annotated[str, Form(max_length=40)] = "standardbrief",
     action: Annotated[str, Form(max_length=20)] = "preview",
+    deadline: Annotated[date | None, Form()] = None,
 ) -> Response:
-    """``action=preview`` answers the rendered PDF inline; ``action=send`` queues it."""
+    """``action=preview`` answers the rendered PDF inline; ``action=send`` queues it. A
+    ``deadline`` leaves a Wiedervorlage due that day (:mod:`akte.casework.deadlines`)."""
     module = letters.service()
     if module is None:
         case_file = case_files.get_visible(session, principal, case_file_id)
@@ -208,6 +211,7 @@ def letter_send(
             options=letters.options(product, False, False),
             template=template,
             max_bytes=ctx.settings.max_upload_bytes,
+            deadline=deadline,
         )
         session.commit()  # durable before the browser follows the answer
         return RedirectResponse(f"/app/akten/{case_file_id}?msg=letter#briefe", status_code=303)

@@ -162,6 +162,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/follow-ups/{follow_up_id}/postpone"): READERS,
     # everyone who reads case data has a list, filtered to the Akten they may read
     ("GET", "/api/v1/follow-ups/mine"): SEARCHERS,
+    # each tenant's Vorgangsarten: read by its case roles, kept by its admin
+    ("GET", "/api/v1/vorgangsarten"): SEARCHERS,
+    ("PUT", "/api/v1/vorgangsarten"): TENANT_ADMINS,
     ("GET", "/api/v1/outbox/settings"): TENANT_ADMINS,
     ("PUT", "/api/v1/outbox/settings"): TENANT_ADMINS,
     ("GET", "/api/v1/outbox/batches"): PROVIDER,
