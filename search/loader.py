@@ -34,7 +34,15 @@ from akte.documents.models import (
 )
 from search.backend import IndexDoc
 
+try:  # Aktenvermerke are indexed beside documents, in the same scope (their Akte's)
+    from akte.casework.models import CaseNote
+except ModuleNotFoundError:  # the casework feature is not installed
+    CaseNote = None  # type: ignore[assignment,misc]
+
 T = TypeVar("T")
+#: ``source`` and Dokumentart of an indexed Aktenvermerk
+NOTE_SOURCE = "note"
+NOTE_TYPE = "Aktenvermerk"
 
 BATCH = 500
 #: Pages a snippet may come from (a match on page 300 is found, but not shown).
@@ -129,11 +137,14 @@ def _to_docs(session: Session, rows: Sequence[Any]) -> list[IndexDoc]:
 
 
 def load(session: Session, doc_ids: Sequence[uuid.UUID]) -> list[IndexDoc]:
-    """The indexable (``ready``) documents among ``doc_ids``; others are simply absent."""
+    """The indexable (``ready``) documents and the Aktenvermerke among ``doc_ids``; others
+    are simply absent."""
     if not doc_ids:
         return []
     rows = session.execute(_base().where(Document.id.in_(list(doc_ids)))).all()
-    return _to_docs(session, rows)
+    docs = _to_docs(session, rows)
+    missing = set(doc_ids) - {d.doc_id for d in docs}
+    return docs + load_notes(session, sorted(missing)) if missing else docs
 
 
 def snippet_texts(session: Session, doc_ids: Sequence[uuid.UUID],
@@ -160,16 +171,26 @@ def snippet_texts(session: Session, doc_ids: Sequence[uuid.UUID],
             text = ""  # altered since it was written: never quoted as if right
         if sum(len(p) for p in parts) < max_chars:
             parts.append((text or "")[:max_chars])
-    return {doc_id: "\n\n".join(parts)[:max_chars] for doc_id, parts in texts.items()}
+    found = {doc_id: "\n\n".join(parts)[:max_chars] for doc_id, parts in texts.items()}
+    missing = [i for i in doc_ids if i not in found]
+    return {**found, **note_texts(session, missing, max_chars)} if missing else found
 
 
 def document_ids_of_case_file(session: Session, case_file_id: uuid.UUID) -> list[uuid.UUID]:
-    return [as_uuid(d) for d in
-            session.scalars(select(Document.id).where(Document.case_file_id == case_file_id))]
+    """Ids of the Akte's documents and Aktenvermerke (both carry its fields in the index)."""
+    ids = [as_uuid(d) for d in
+           session.scalars(select(Document.id).where(Document.case_file_id == case_file_id))]
+    if CaseNote is not None:
+        ids += [as_uuid(n) for n in
+                session.scalars(select(CaseNote.id).where(CaseNote.case_file_id == case_file_id))]
+    return ids
 
 
 def tenant_ids(session: Session) -> list[uuid.UUID]:
-    return sorted({as_uuid(t) for t in session.scalars(select(Document.tenant_id).distinct())})
+    found = {as_uuid(t) for t in session.scalars(select(Document.tenant_id).distinct())}
+    if CaseNote is not None:
+        found |= {as_uuid(t) for t in session.scalars(select(CaseNote.tenant_id).distinct())}
+    return sorted(found)
 
 
 def tenant_sizes(session: Session) -> dict[uuid.UUID, int]:
@@ -190,16 +211,16 @@ def any_ready(session: Session) -> bool:
 
 def _in_batches(
     factory: sessionmaker[Session], stmt: Any, batch: int,
-    convert: Callable[[Session, Sequence[Any]], list[T]],
+    convert: Callable[[Session, Sequence[Any]], list[T]], key: Any = Document.id,
 ) -> Iterator[T]:
-    """``stmt``'s rows in document-id order, ``batch`` at a time, each batch read and
+    """``stmt``'s rows in ``key`` (id) order, ``batch`` at a time, each batch read and
     converted in one short transaction (keyset pagination: ``id > last``)."""
     last: uuid.UUID | None = None
     while True:
         with session_scope(factory) as session:
-            page = stmt.order_by(Document.id)
+            page = stmt.order_by(key)
             if last is not None:
-                page = page.where(Document.id > last)
+                page = page.where(key > last)
             rows = session.execute(page.limit(batch)).all()
             if not rows:
                 return
@@ -226,6 +247,10 @@ def stream(
     for unit in units:
         stmt = _base().where(Document.tenant_id == tenant_id, CaseFile.org_unit_id == unit)
         yield from _in_batches(factory, stmt, batch, _to_docs)
+        if CaseNote is not None:
+            notes = _note_base().where(CaseNote.tenant_id == tenant_id,
+                                       CaseFile.org_unit_id == unit)
+            yield from _in_batches(factory, notes, batch, _notes_to_docs, key=CaseNote.id)
 
 
 def _stamps(session: Session, rows: Sequence[Any]) -> list[tuple[uuid.UUID, str]]:
@@ -252,6 +277,64 @@ def _stamps(session: Session, rows: Sequence[Any]) -> list[tuple[uuid.UUID, str]
 def stream_stamps(
     factory: sessionmaker[Session], tenant_id: uuid.UUID, batch: int = 2000
 ) -> Iterator[tuple[uuid.UUID, str]]:
-    """``(document id, stamp)`` of every ready document, computed without page texts."""
+    """``(document id, stamp)`` of every ready document, computed without page texts, and
+    of every Aktenvermerk."""
     yield from _in_batches(factory, _base().where(Document.tenant_id == tenant_id), batch,
                            _stamps)
+    if CaseNote is not None:
+        yield from _in_batches(
+            factory, _note_base().where(CaseNote.tenant_id == tenant_id), batch,
+            lambda _s, rows: [(as_uuid(r.id), note_stamp(r)) for r in rows], key=CaseNote.id)
+
+
+# -- Aktenvermerke ----------------------------------------------------------------------------
+# A note is indexed like a one-page document of its Akte: the same permission fields (tenant,
+# org unit, Akte), so every query's scope applies to it unchanged; ``source`` "note" tells
+# the result apart. Notes are append-only: only their Akte's fields can change, and
+# re-indexing the Akte (``document_ids_of_case_file``) re-indexes its notes too.
+
+
+def _note_base():  # type: ignore[no-untyped-def]
+    return select(
+        CaseNote.id, CaseNote.tenant_id, CaseNote.case_file_id, CaseNote.body,
+        CaseNote.author_name, CaseNote.created_at, CaseFile.org_unit_id, CaseFile.aktenzeichen,
+        CaseFile.bg_nummer, CaseFile.kundennummer, CaseFile.person_name, CaseFile.status,
+    ).join(CaseFile, CaseFile.id == CaseNote.case_file_id)
+
+
+def note_stamp(row: Any) -> str:
+    parts = [NOTE_SOURCE, row.author_name, row.created_at.isoformat(), as_uuid(row.org_unit_id),
+             row.aktenzeichen, row.bg_nummer, row.kundennummer, row.person_name, row.status,
+             hashlib.sha256(row.body.encode()).hexdigest()]
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+def _notes_to_docs(_session: Session, rows: Sequence[Any]) -> list[IndexDoc]:
+    return [
+        IndexDoc(
+            doc_id=as_uuid(row.id), tenant_id=as_uuid(row.tenant_id),
+            org_unit_id=as_uuid(row.org_unit_id), case_file_id=as_uuid(row.case_file_id),
+            title=f"{NOTE_TYPE} von {row.author_name}", doc_type=NOTE_TYPE, source=NOTE_SOURCE,
+            aktenzeichen=row.aktenzeichen, bg_nummer=row.bg_nummer,
+            kundennummer=row.kundennummer, person_name=row.person_name,
+            case_status=row.status, document_date=row.created_at.date(),
+            received_at=row.created_at, text=row.body, stamp=note_stamp(row),
+        )
+        for row in rows
+    ]
+
+
+def load_notes(session: Session, ids: Sequence[uuid.UUID]) -> list[IndexDoc]:
+    """The Aktenvermerke among ``ids`` (any other id is simply absent)."""
+    if CaseNote is None or not ids:
+        return []
+    return _notes_to_docs(session, session.execute(
+        _note_base().where(CaseNote.id.in_(list(ids)))).all())
+
+
+def note_texts(session: Session, ids: Sequence[uuid.UUID], max_chars: int
+               ) -> dict[uuid.UUID, str]:
+    if CaseNote is None or not ids:
+        return {}
+    rows = session.execute(select(CaseNote.id, CaseNote.body).where(CaseNote.id.in_(list(ids))))
+    return {as_uuid(note_id): body[:max_chars] for note_id, body in rows}

@@ -20,7 +20,10 @@ class CaseFileRef(BaseModel):
 
 
 class SearchHit(BaseModel):
-    document_id: uuid.UUID
+    #: ``note``: an Aktenvermerk of the Akte (``note_id``; ``document_id`` is null)
+    kind: Literal["document", "note"] = "document"
+    document_id: uuid.UUID | None
+    note_id: uuid.UUID | None = None
     title: str
     doc_type: str | None
     source: str

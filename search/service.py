@@ -3,7 +3,9 @@
 Permission filtering happens inside the query: the engine only ever matches documents of
 the caller's tenant in the org units they hold a membership in (or single Akten shared
 with them), so totals and facet counts describe exactly what the caller may open and
-reveal nothing about the rest.
+reveal nothing about the rest. Aktenvermerke are indexed beside the documents with their
+Akte's permission fields (:mod:`search.loader`), so the same scope decides which a caller
+finds; they come back as hits of ``kind`` ``note``.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ def search(
         facets=hits.facets,
         hits=[
             SearchHit(
-                document_id=h.doc_id,
+                kind="note" if h.stored["source"] == loader.NOTE_SOURCE else "document",
+                document_id=None if h.stored["source"] == loader.NOTE_SOURCE else h.doc_id,
+                note_id=h.doc_id if h.stored["source"] == loader.NOTE_SOURCE else None,
                 title=h.stored["title"],
                 doc_type=h.stored.get("doc_type"),
                 source=h.stored["source"],

@@ -28,7 +28,7 @@ from akte.auth.permissions import Action
 from akte.auth.principal import Principal
 from akte.case_files import service as case_files
 from akte.casework.models import CaseNote, FollowUp, VorgangDocument
-from akte.casework.service import display_name
+from akte.casework.service import display_name, index_note
 from akte.core.errors import Conflict, Unprocessable
 from akte.documents import events
 from akte.documents import service as documents
@@ -76,15 +76,20 @@ def move_document(
     )
     author = display_name(session, principal)
     received = document.received_at.strftime("%d.%m.%Y")
+    traces = []
     for case_file, text in (
         (source, f"Dokument „{document.title}“ (eingegangen {received}) wurde in die Akte "
                  f"{target.aktenzeichen} verschoben. Grund: {reason}"),
         (target, f"Dokument „{document.title}“ (eingegangen {received}) wurde aus der Akte "
                  f"{source.aktenzeichen} hierher verschoben. Grund: {reason}"),
     ):
-        session.add(CaseNote(tenant_id=case_file.tenant_id, case_file_id=case_file.id,
-                             body=text, author_id=principal.user_id, author_name=author))
+        trace = CaseNote(tenant_id=case_file.tenant_id, case_file_id=case_file.id,
+                         body=text, author_id=principal.user_id, author_name=author)
+        session.add(trace)
+        traces.append(trace)
     session.flush()
+    for trace in traces:
+        index_note(session, trace.id)
     events.document_changed(session, document.id)
     audit.record(session, principal, "document.move", object_type="document",
                  object_id=document.id,

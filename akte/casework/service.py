@@ -5,6 +5,7 @@ document between Vorgänge and writing a note are *annotating* (lent by a grant 
 deputy period); closing and reopening a Vorgang need the Akte owned (403 ``lent_access``
 otherwise), like closing the Akte. What the caller may not read does not exist (404).
 Every change and every read is recorded in the audit log in the caller's transaction.
+A note is queued for the search index as it is written (:func:`index_note`).
 
 Errors: ``NotFound`` (Akte, Vorgang, document or note not readable), ``Forbidden``
 (``lent_access``), ``Conflict`` (``vorgang_closed``, ``vorgang_not_closed``),
@@ -35,7 +36,9 @@ from akte.casework.schemas import (
 )
 from akte.core.database import utcnow
 from akte.core.errors import Conflict, NotFound, Unprocessable
+from akte.documents import events
 from akte.documents import service as documents
+from akte.jobs import repository as jobs
 from akte.users.models import User
 
 
@@ -199,6 +202,12 @@ def assign_document(
 # -- Aktenvermerke ---------------------------------------------------------------------------
 
 
+def index_note(session: Session, note_id: uuid.UUID) -> None:
+    """Queue the note for the search index in the caller's transaction: the index job takes
+    any id and indexes a note with its Akte's scope (``search.loader``)."""
+    jobs.enqueue(session, events.INDEX_DOCUMENT, {"document_id": str(note_id)})
+
+
 def get_note(session: Session, principal: Principal, note_id: uuid.UUID) -> CaseNote:
     principal.require_role(*CASE_ROLES)
     note = session.scalar(repository.readable_note_statement(principal).where(CaseNote.id == note_id))
@@ -253,6 +262,7 @@ def add_note(
     )
     session.add(note)
     session.flush()
+    index_note(session, note.id)
     audit.record(session, principal, "note.create", object_type="note", object_id=note.id,
                  detail={"case_file_id": str(case_file.id),
                          "vorgang_id": str(vorgang_id) if vorgang_id else None,

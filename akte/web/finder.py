@@ -61,6 +61,8 @@ class Hit:
     doc_type: str | None = None
     source: str | None = None
     snippet: list[tuple[str, bool]] = field(default_factory=list)
+    #: an Aktenvermerk of the Akte (shown on the Akte page at ``#vermerk-<id>``)
+    note_id: uuid.UUID | None = None
 
 
 @dataclass

@@ -17,6 +17,7 @@ SOURCE_LABELS = {
     "citizen-upload": "Bürger-Upload",
     "staff-upload": "Upload Sachbearbeitung",
     "letter": "Brief",
+    "note": "Aktenvermerk",
 }
 STATUS_LABELS = {
     "received": "eingegangen",

@@ -65,6 +65,7 @@ def via_search_service(
                 hit.case_file.aktenzeichen,
                 hit.case_file.person_name,
                 document_id=hit.document_id,
+                note_id=hit.note_id,
                 title=hit.title,
                 doc_type=hit.doc_type,
                 source=hit.source,

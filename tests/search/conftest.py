@@ -42,6 +42,8 @@ DIFFERENCES: dict[str, dict[str, str]] = {
                   "and 50 (a search for 50 finds it; in Whoosh 3,50 is one word)",
         "long_phrases": "a text longer than 150 KB keeps word positions for its first "
                         "75,000 characters only: later words are found, phrases there not",
+        "notes": "Aktenvermerke are not indexed: a search_documents row must name a document "
+                 "(foreign key, so a deleted document takes its row along)",
     },
     "whoosh": {
         "several_hosts": "one host owns the index folder; other hosts are refused in "
