@@ -19,6 +19,7 @@ from akte.audit import service as audit
 from akte.auth.permissions import CASE_ROLES, Action
 from akte.auth.principal import Principal
 from akte.case_files.models import CaseFile
+from akte.casework import posteingang
 from akte.core.errors import Conflict, Unprocessable
 from akte.documents import events
 from akte.documents import repository as document_scope
@@ -78,6 +79,10 @@ class InboxItem:
     suggestion: str | None = None
     #: The processing made a thumbnail: shown so the document can be checked at a glance.
     has_thumbnail: bool = False
+    #: the title offered instead of the file name (``akte.casework.posteingang``)
+    title_suggestion: str | None = None
+    #: other documents the caller may read with the same bytes
+    duplicates: tuple = ()
 
 
 def readable_statement(principal: Principal) -> Select[tuple[Document]]:
@@ -137,16 +142,24 @@ def items(
         if ids
         else set()
     )
-    return [
-        InboxItem(
-            doc,
-            case_file,
-            unit_name,
-            doc.doc_type or suggest_doc_type(doc.title, first_pages.get(doc.id)),
-            doc.id in thumbnails,
-        )
-        for doc, case_file, unit_name in found
-    ]
+    filenames = dict(session.execute(
+        select(DocumentVersion.document_id, DocumentVersion.filename)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .where(DocumentVersion.document_id.in_(ids),
+               DocumentVersion.version_no == Document.current_version)
+    ).all()) if ids else {}
+    same_bytes = posteingang.duplicates(session, principal, ids)
+    out = []
+    for doc, case_file, unit_name in found:
+        text = first_pages.get(doc.id)
+        doc_type = doc.doc_type or suggest_doc_type(doc.title, text)
+        filename = filenames.get(doc.id, doc.title)
+        # a title a person gave stays; one that is still the file name is replaced
+        title = (posteingang.suggest_title(filename, doc_type, text)
+                 if doc.title == filename else doc.title)
+        out.append(InboxItem(doc, case_file, unit_name, doc_type, doc.id in thumbnails,
+                             title, tuple(same_bytes.get(doc.id, ()))))
+    return out
 
 
 def _first_page_texts(session: Session, document_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -186,6 +199,21 @@ def file_document(
         detail={"doc_type": doc_type, "case_file_id": str(document.case_file_id)},
     )
     return document
+
+
+def file_many(
+    session: Session, principal: Principal, chosen: list[tuple[uuid.UUID, str, str]]
+) -> list[Document]:
+    """File several items in one action: ``(document id, Dokumentart, title)`` each, with
+    the checks of :func:`file_document` for every one. All or nothing: one refused item
+    (not readable: 404; rejected: 409; fields missing: 422) fails the action, and the
+    request's transaction files none."""
+    if not chosen:
+        raise Unprocessable("Bitte mindestens ein Dokument auswählen", code="nothing_chosen")
+    if len({document_id for document_id, _, _ in chosen}) != len(chosen):
+        raise Unprocessable("Ein Dokument ist doppelt ausgewählt", code="duplicate_choice")
+    return [file_document(session, principal, document_id, doc_type=doc_type, title=title)
+            for document_id, doc_type, title in chosen]
 
 
 def reject(session: Session, principal: Principal, document_id: uuid.UUID, *, reason: str) -> None:

@@ -28,6 +28,7 @@ STATUS_LABELS = {
 #: Fixed confirmations selected by ``?msg=``: never echo free text from the URL.
 MESSAGES = {
     "filed": "Dokument abgelegt.",
+    "filed_many": "Die ausgewählten Dokumente sind abgelegt.",
     "rejected": "Dokument abgelehnt; es bleibt mit Grund in der Akte.",
     "uploaded": "Dateien hochgeladen; die Texterkennung läuft.",
     "revoked": "Upload-Code widerrufen.",

@@ -7,10 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import Field
 
 from akte.audit import service as audit
 from akte.case_files import service as case_files
 from akte.core.dependencies import Context, DbSession, get_context
+from akte.core.errors import Unprocessable
 from akte.core.pagination import PageParams, paginate
 from akte.documents import repository as document_repo
 from akte.web import casework, codes, finder, inbox, letters
@@ -168,6 +170,31 @@ def file_document(
     inbox.file_document(session, principal, document_id, doc_type=doc_type, title=title)
     session.commit()  # durable before the browser follows the answer
     return RedirectResponse(_back(back, "/app/posteingang") + "?msg=filed", status_code=303)
+
+
+@router.post("/posteingang/ablegen", dependencies=[CsrfChecked])
+def file_chosen(
+    session: DbSession,
+    principal: Staff,
+    item: Annotated[list[uuid.UUID], Form()],
+    doc_type: Annotated[list[Annotated[str, Field(max_length=100)]], Form()],
+    title: Annotated[list[Annotated[str, Field(max_length=300)]], Form()],
+    chosen: Annotated[list[uuid.UUID] | None, Form()] = None,
+    only: Annotated[uuid.UUID | None, Form()] = None,
+) -> Response:
+    """The Posteingang's one form: every item sends its id, Dokumentart and title (in
+    page order); ``only`` files one item (its own button), ``chosen`` the ticked ones."""
+    if not len(item) == len(doc_type) == len(title):
+        raise Unprocessable("Das Formular ist unvollständig", code="invalid_form")
+    fields = {i: (d, t) for i, d, t in zip(item, doc_type, title, strict=True)}
+    wanted = [only] if only else list(chosen or [])
+    unknown = [i for i in wanted if i not in fields]
+    if unknown:
+        raise Unprocessable("Das Formular ist unvollständig", code="invalid_form")
+    filed = inbox.file_many(session, principal, [(i, *fields[i]) for i in wanted])
+    session.commit()  # durable before the browser follows the answer
+    message = "filed" if len(filed) == 1 else "filed_many"
+    return RedirectResponse(f"/app/posteingang?msg={message}", status_code=303)
 
 
 @router.post("/documents/{document_id}/reject", dependencies=[CsrfChecked])
