@@ -29,6 +29,7 @@ STATUS_LABELS = {
 MESSAGES = {
     "filed": "Dokument abgelegt.",
     "filed_many": "Die ausgewählten Dokumente sind abgelegt.",
+    "vorgangsarten_saved": "Die Liste der Vorgangsarten ist gespeichert.",
     "rejected": "Dokument abgelehnt; es bleibt mit Grund in der Akte.",
     "uploaded": "Dateien hochgeladen; die Texterkennung läuft.",
     "revoked": "Upload-Code widerrufen.",
@@ -60,6 +61,7 @@ def page(
     values = {
         "principal": principal,
         "show_imports": principal.role in ADMIN_ROLES and imports_available(),
+        "show_tenant_lists": principal.role == Role.tenant_admin,
         "source_labels": SOURCE_LABELS,
         "status_labels": STATUS_LABELS,
         "flash": [MESSAGES[m] for m in request.query_params.getlist("msg") if m in MESSAGES],

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from akte.casework import followups, moves, service
+from akte.casework import followups, kinds, moves, service
 from akte.casework.schemas import (
     DocumentMove,
     FollowUpCreate,
@@ -21,10 +21,12 @@ from akte.casework.schemas import (
     FollowUpPostpone,
     NoteCreate,
     VorgangCreate,
+    Vorgangsarten,
 )
 from akte.core.dependencies import DbSession
 from akte.core.errors import Unprocessable
 from akte.documents import service as documents
+from akte.users.models import Role
 from akte.web import casework
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
@@ -181,3 +183,22 @@ def postpone_follow_up(
     postpone_in = casework.parse(FollowUpPostpone, due_on=due_on or None, note=note)
     row = followups.postpone(session, principal, follow_up_id, postpone_in=postpone_in)
     return _done(session, _back(back, f"/app/akten/{row.case_file_id}"), "follow_up_postponed")
+
+
+@router.get("/vorgangsarten")
+def vorgangsarten_page(request: Request, session: DbSession, principal: Staff) -> Response:
+    """The tenant admin's list of Vorgangsarten, one per line (others: 403)."""
+    principal.require_role(Role.tenant_admin)
+    return page(request, principal, "vorgangsarten.html",
+                {"nav": "vorgangsarten", "names": kinds.read(session, principal)})
+
+
+@router.post("/vorgangsarten", dependencies=[CsrfChecked])
+def save_vorgangsarten(
+    session: DbSession, principal: Staff,
+    names: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    body = casework.parse(Vorgangsarten,
+                          names=[n.strip() for n in names.splitlines() if n.strip()])
+    kinds.replace(session, principal, body.names)
+    return _done(session, "/app/vorgangsarten", "vorgangsarten_saved")

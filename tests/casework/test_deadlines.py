@@ -123,3 +123,21 @@ def test_the_citizens_upload_with_the_letters_code_marks_papers_received(ctx, cl
     assert answered["events"][0]["due_on"] == due.isoformat()  # the history keeps the date
     untouched = by_letter[elsewhere.json()["document_id"]]
     assert untouched["papers_received_at"] is None and untouched["due_on"] == due.isoformat()
+
+
+def test_the_letter_page_takes_a_deadline(ctx, client, world):
+    from tests.web.conftest import login
+
+    _addressed(ctx, world)
+    web = browser(ctx)
+    login(web, world.users["caseworker_a1"].username)
+    url = f"/app/akten/{world.case_a1.id}/brief"
+    form = web.get(url)
+    assert 'name="deadline" type="date"' in form.text
+    deadline = today() + timedelta(days=5)  # within the week the start page shows
+    sent = web.post(url, data={**FORM, "csrf_token": csrf_of(form.text), "action": "send",
+                               "deadline": deadline.isoformat()})
+    assert sent.status_code == 303, sent.text
+    mine = web.get("/app/wiedervorlagen").text
+    assert "Frist aus Schreiben „Aufforderung zur Mitwirkung“" in mine
+    assert [i["due_on"] for i in _mine(client, world)] == [deadline.isoformat()]

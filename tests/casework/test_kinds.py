@@ -54,3 +54,27 @@ def test_only_the_tenants_own_admin_changes_its_list(client, world):
     r = client.put("/api/v1/vorgangsarten", json={"names": ["Klage", "klage "]},
                    headers=world.headers["admin_a"])
     assert r.status_code == 422 and r.json()["error"] == "duplicate_vorgangsart"
+
+
+def test_the_tenant_admin_keeps_the_list_on_a_page_and_caseworkers_are_offered_it(ctx, world):
+    from tests.web.conftest import browser, csrf_of, login
+
+    admin = browser(ctx)
+    login(admin, world.users["admin_a"].username)
+    page = admin.get("/app/vorgangsarten")
+    assert page.status_code == 200 and "Weiterbewilligung" in page.text
+    saved = admin.post("/app/vorgangsarten", data={
+        "csrf_token": csrf_of(page.text), "names": "Bürgergeld-Antrag\n\nWiderspruch\n"})
+    assert saved.status_code == 303
+    after = admin.get(saved.headers["location"]).text
+    assert "Die Liste der Vorgangsarten ist gespeichert." in after
+    cw = browser(ctx)
+    login(cw, world.users["caseworker_a1"].username)
+    assert cw.get("/app/vorgangsarten").status_code == 403
+    akte = cw.get(f"/app/akten/{world.case_a1.id}").text
+    offered = akte.split('id="vorgang-kind"', 1)[1].split("</select>", 1)[0]
+    assert "<option>Bürgergeld-Antrag</option>" in offered and "Sanktion" not in offered
+    other = browser(ctx)
+    login(other, world.users["caseworker_b"].username)
+    theirs = other.get(f"/app/akten/{world.case_b1.id}").text
+    assert "Bürgergeld-Antrag" not in theirs
