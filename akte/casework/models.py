@@ -21,7 +21,7 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akte.core.database import Base, BigIntPK, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -163,4 +163,20 @@ class Vorgangsart(Base):
         ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
     )
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Dokumentart(Base):
+    """One entry of a tenant's list of Dokumentarten with the words that give it away in a
+    recognised text (the Posteingang's suggestion). A tenant without rows uses
+    :data:`akte.casework.doctypes.DEFAULT_DOKUMENTARTEN`."""
+
+    __tablename__ = "dokumentarten"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: lower-case words; a text containing one suggests this Dokumentart
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,11 +17,13 @@ from fastapi import APIRouter, status
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
-from akte.casework import followups, kinds, moves, repository, service
+from akte.casework import doctypes, followups, kinds, moves, repository, service
 from akte.casework.schemas import (
     DocumentMove,
     DocumentVorgang,
     DocumentVorgangRead,
+    Dokumentarten,
+    DokumentartEntry,
     FollowUpCreate,
     FollowUpDone,
     FollowUpPostpone,
@@ -149,6 +151,26 @@ def put_vorgangsarten(body: Vorgangsarten, session: DbSession, user: CurrentUser
     """Replace the tenant's list (tenant admin). Existing Vorgänge keep their kind; new
     ones and changes accept only names of the list (422 ``unknown_vorgangsart``)."""
     return Vorgangsarten(names=kinds.replace(session, user, body.names))
+
+
+def _dokumentarten(listed: list[doctypes.Entry]) -> Dokumentarten:
+    return Dokumentarten(items=[DokumentartEntry(name=e.name, keywords=list(e.keywords))
+                                for e in listed])
+
+
+@router.get("/dokumentarten", responses=responses(NotAuthenticated, Forbidden))
+def get_dokumentarten(session: DbSession, user: CurrentUser) -> Dokumentarten:
+    """The caller's tenant's Dokumentarten with their keywords, in the order offered."""
+    return _dokumentarten(doctypes.read(session, user))
+
+
+@router.put("/dokumentarten", responses=responses(NotAuthenticated, Forbidden, Unprocessable))
+def put_dokumentarten(body: Dokumentarten, session: DbSession, user: CurrentUser
+                      ) -> Dokumentarten:
+    """Replace the tenant's list (tenant admin). Filing from the Posteingang accepts only
+    listed names (422 ``unknown_dokumentart``); the keywords drive its suggestion."""
+    new = [doctypes.Entry(e.name, tuple(e.keywords)) for e in body.items]
+    return _dokumentarten(doctypes.replace(session, user, new))
 
 
 # -- Aktenvermerke ---------------------------------------------------------------------------

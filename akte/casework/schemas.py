@@ -44,6 +44,19 @@ class Vorgangsarten(BaseModel):
         max_length=100)
 
 
+class DokumentartEntry(BaseModel):
+    name: SafeStr = Field(min_length=1, max_length=100)
+    #: words that suggest it in a recognised text (compared in lower case)
+    keywords: list[Annotated[SafeStr, Field(min_length=1, max_length=60)]] = Field(
+        default=[], max_length=50)
+
+
+class Dokumentarten(BaseModel):
+    """A tenant's Dokumentarten in the order they are offered; empty: the defaults."""
+
+    items: list[DokumentartEntry] = Field(max_length=200)
+
+
 class VorgangUpdate(BaseModel):
     title: SafeStr | None = Field(default=None, min_length=1, max_length=300)
     kind: SafeStr | None = Field(default=None, max_length=100)

@@ -1,6 +1,7 @@
 """The Posteingang: documents not yet filed (citizen uploads first of all), per org unit.
 
-Filing sets Dokumentart and title and marks the document ``filed``; it then appears as a
+Filing sets Dokumentart (one of the tenant's list, ``akte.casework.doctypes``) and title
+and marks the document ``filed``; it then appears as a
 regular document of its Akte and is re-indexed. Rejecting keeps the document and its
 original bytes (what was received must be retained and stays auditable) but takes it out
 of the Posteingang with a reason: a row in ``web_inbox_rejections`` plus an audit entry.
@@ -19,7 +20,7 @@ from akte.audit import service as audit
 from akte.auth.permissions import CASE_ROLES, Action
 from akte.auth.principal import Principal
 from akte.case_files.models import CaseFile
-from akte.casework import posteingang
+from akte.casework import doctypes, posteingang
 from akte.core.errors import Conflict, Unprocessable
 from akte.documents import events
 from akte.documents import repository as document_scope
@@ -28,47 +29,14 @@ from akte.documents.models import Document, DocumentPage, DocumentVersion
 from akte.tenants.models import OrgUnit
 from akte.web.models import InboxRejection
 
-#: Dokumentarten offered when filing; free text is accepted too (the API takes any).
-DOC_TYPES = [
-    "Antrag",
-    "Weiterbewilligungsantrag",
-    "Einkommensnachweis",
-    "Lohnabrechnung",
-    "Kontoauszug",
-    "Mietvertrag",
-    "Nebenkostenabrechnung",
-    "Bescheid",
-    "Widerspruch",
-    "Ärztliche Bescheinigung",
-    "Ausweisdokument",
-    "Schriftverkehr",
-    "Sonstiges",
-]
-
-
-#: Words that give a Dokumentart away, checked in the title and the first page's text.
-#: A suggestion is pre-selected, so filing a recognised document is one click.
-KEYWORDS = [
-    ("lohnabrechnung", "Lohnabrechnung"),
-    ("entgeltabrechnung", "Lohnabrechnung"),
-    ("gehaltsabrechnung", "Lohnabrechnung"),
-    ("kontoauszug", "Kontoauszug"),
-    ("nebenkosten", "Nebenkostenabrechnung"),
-    ("betriebskosten", "Nebenkostenabrechnung"),
-    ("mietvertrag", "Mietvertrag"),
-    ("weiterbewilligung", "Weiterbewilligungsantrag"),
-    ("widerspruch", "Widerspruch"),
-    ("arbeitsunfähigkeit", "Ärztliche Bescheinigung"),
-    ("personalausweis", "Ausweisdokument"),
-    ("reisepass", "Ausweisdokument"),
-    ("bescheid", "Bescheid"),
-    ("antrag", "Antrag"),
-]
+#: The default Dokumentarten and their keywords (a tenant's own list: ``casework.doctypes``).
+DOC_TYPES = [e.name for e in doctypes.DEFAULT_DOKUMENTARTEN]
+KEYWORDS = [(k, e.name) for e in doctypes.DEFAULT_DOKUMENTARTEN for k in e.keywords]
 
 
 def suggest_doc_type(*texts: str | None) -> str | None:
-    haystack = " ".join(t for t in texts if t).lower()
-    return next((doc_type for word, doc_type in KEYWORDS if word in haystack), None)
+    """The default list's suggestion (see :func:`akte.casework.doctypes.suggest`)."""
+    return doctypes.suggest(doctypes.DEFAULT_DOKUMENTARTEN, *texts)
 
 
 @dataclass(frozen=True)
@@ -149,10 +117,11 @@ def items(
                DocumentVersion.version_no == Document.current_version)
     ).all()) if ids else {}
     same_bytes = posteingang.duplicates(session, principal, ids)
+    listed = doctypes.entries(session, principal.tenant_id) if principal.tenant_id else []
     out = []
     for doc, case_file, unit_name in found:
         text = first_pages.get(doc.id)
-        doc_type = doc.doc_type or suggest_doc_type(doc.title, text)
+        doc_type = doc.doc_type or doctypes.suggest(listed, doc.title, text)
         filename = filenames.get(doc.id, doc.title)
         # a title a person gave stays; one that is still the file name is replaced
         title = (posteingang.suggest_title(filename, doc_type, text)
@@ -185,6 +154,7 @@ def file_document(
     doc_type, title = doc_type.strip()[:100], title.strip()[:300]
     if not doc_type or not title:
         raise Unprocessable("Dokumentart und Titel sind nötig", code="missing_fields")
+    doc_type = doctypes.validated(session, document.tenant_id, doc_type)
     if session.get(InboxRejection, document.id) is not None:
         raise Conflict("das Dokument wurde abgelehnt", code="rejected")
     document.doc_type, document.title, document.filed = doc_type, title, True

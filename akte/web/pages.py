@@ -30,6 +30,7 @@ MESSAGES = {
     "filed": "Dokument abgelegt.",
     "filed_many": "Die ausgewählten Dokumente sind abgelegt.",
     "vorgangsarten_saved": "Die Liste der Vorgangsarten ist gespeichert.",
+    "dokumentarten_saved": "Die Liste der Dokumentarten ist gespeichert.",
     "rejected": "Dokument abgelehnt; es bleibt mit Grund in der Akte.",
     "uploaded": "Dateien hochgeladen; die Texterkennung läuft.",
     "revoked": "Upload-Code widerrufen.",

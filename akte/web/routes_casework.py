@@ -13,9 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from akte.casework import followups, kinds, moves, service
+from akte.casework import doctypes, followups, kinds, moves, service
 from akte.casework.schemas import (
     DocumentMove,
+    Dokumentarten,
     FollowUpCreate,
     FollowUpDone,
     FollowUpPostpone,
@@ -202,3 +203,30 @@ def save_vorgangsarten(
                           names=[n.strip() for n in names.splitlines() if n.strip()])
     kinds.replace(session, principal, body.names)
     return _done(session, "/app/vorgangsarten", "vorgangsarten_saved")
+
+
+@router.get("/dokumentarten")
+def dokumentarten_page(request: Request, session: DbSession, principal: Staff) -> Response:
+    """The tenant admin's Dokumentarten, one per line as ``Name: stichwort, stichwort``."""
+    principal.require_role(Role.tenant_admin)
+    lines = [f"{e.name}: {', '.join(e.keywords)}" if e.keywords else e.name
+             for e in doctypes.read(session, principal)]
+    return page(request, principal, "dokumentarten.html",
+                {"nav": "dokumentarten", "lines": lines})
+
+
+@router.post("/dokumentarten", dependencies=[CsrfChecked])
+def save_dokumentarten(
+    session: DbSession, principal: Staff,
+    lines: Annotated[str, Form(max_length=50_000)] = "",
+) -> Response:
+    items = []
+    for line in (raw.strip() for raw in lines.splitlines()):
+        if line:
+            name, _, words = line.partition(":")
+            items.append({"name": name.strip(),
+                          "keywords": [w.strip() for w in words.split(",") if w.strip()]})
+    body = casework.parse(Dokumentarten, items=items)
+    doctypes.replace(session, principal,
+                     [doctypes.Entry(e.name, tuple(e.keywords)) for e in body.items])
+    return _done(session, "/app/dokumentarten", "dokumentarten_saved")

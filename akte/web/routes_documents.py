@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from akte.case_files import service as case_files
+from akte.casework import doctypes
 from akte.core.dependencies import Context, DbSession
 from akte.core.errors import AkteError, StorageUnavailable
 from akte.documents import repository as document_repo
@@ -64,8 +65,9 @@ def viewer(
             "texts": texts,
             "show": show,
             "rejection": inbox.rejections(session, [document.id]).get(document.id),
-            "doc_types": inbox.DOC_TYPES,
-            "suggestion": inbox.suggest_doc_type(document.title, texts[0].text if texts else None),
+            "doc_types": doctypes.names(session, principal.tenant_id),
+            "suggestion": doctypes.suggest(doctypes.entries(session, document.tenant_id),
+                                           document.title, texts[0].text if texts else None),
             "provenance": _provenance(session, document),
             **casework.document_context(session, principal, document),
         },

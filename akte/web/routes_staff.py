@@ -11,6 +11,7 @@ from pydantic import Field
 
 from akte.audit import service as audit
 from akte.case_files import service as case_files
+from akte.casework import doctypes
 from akte.core.dependencies import Context, DbSession, get_context
 from akte.core.errors import Unprocessable
 from akte.core.pagination import PageParams, paginate
@@ -97,7 +98,7 @@ def akte(
             "letters": letters.for_case_file(session, principal, case_file.id),
             "letters_available": letters.available(),
             "letter_status": letters.STATUS_LABELS,
-            "doc_types": inbox.DOC_TYPES,
+            "doc_types": doctypes.names(session, principal.tenant_id),
             **casework.akte_context(session, principal, case_file, documents),
         },
     )
@@ -149,7 +150,7 @@ def posteingang(
             "items": items,
             "units": inbox.org_units(session, principal),
             "org_unit": org_unit,
-            "doc_types": inbox.DOC_TYPES,
+            "doc_types": doctypes.names(session, principal.tenant_id),
         },
     )
 

@@ -165,6 +165,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     # each tenant's Vorgangsarten: read by its case roles, kept by its admin
     ("GET", "/api/v1/vorgangsarten"): SEARCHERS,
     ("PUT", "/api/v1/vorgangsarten"): TENANT_ADMINS,
+    ("GET", "/api/v1/dokumentarten"): SEARCHERS,
+    ("PUT", "/api/v1/dokumentarten"): TENANT_ADMINS,
     ("GET", "/api/v1/outbox/settings"): TENANT_ADMINS,
     ("PUT", "/api/v1/outbox/settings"): TENANT_ADMINS,
     ("GET", "/api/v1/outbox/batches"): PROVIDER,
@@ -296,6 +298,7 @@ NOT_CASE_DATA = {
     ("POST", "/api/v1/auth/logout-everywhere"),
     ("GET", "/api/v1/tenants/{tenant_id}/org-units"),
     ("GET", "/api/v1/vorgangsarten"),  # the tenant's list of names, no Akte
+    ("GET", "/api/v1/dokumentarten"),  # likewise
 }
 #: Known gaps in other packages (reported to their owners); remove an entry once fixed.
 KNOWN_SILENT: set[str] = set()
