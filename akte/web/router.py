@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from akte.web import (
     api,
+    inbox_api,
     routes_auth,
     routes_casework,
     routes_documents,
@@ -21,6 +22,6 @@ from akte.web import (
 )
 
 router = APIRouter()
-for module in (api, routes_auth, routes_sso, routes_portal, routes_staff, routes_documents,
+for module in (api, inbox_api, routes_auth, routes_sso, routes_portal, routes_staff, routes_documents,
                routes_imports, routes_casework):
     router.include_router(module.router)

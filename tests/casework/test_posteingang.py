@@ -117,3 +117,37 @@ def test_the_same_bytes_in_a_visible_akte_are_flagged_and_a_hidden_one_is_not_na
     theirs = other.get("/app/posteingang").text
     assert "anderswo.pdf" in theirs and "Diese Datei liegt schon vor" not in theirs
     assert str(earlier) not in theirs and world.case_a1.aktenzeichen not in theirs
+
+
+def test_the_api_lists_only_ones_own_items_and_files_all_or_nothing(ctx, client, world):
+    twice = _pdf("api-same")
+    mine = _citizen_upload(ctx, world, "caseworker_a1", world.case_a1, "IMG_7.pdf", twice)
+    copy = _citizen_upload(ctx, world, "caseworker_a1", world.case_a1, "kopie.pdf", twice)
+    foreign = _citizen_upload(ctx, world, "caseworker_a2", world.case_a2, "fremd.pdf", twice)
+    h = world.headers["caseworker_a1"]
+    listed = client.get("/api/v1/inbox", headers=h)
+    assert listed.status_code == 200, listed.text
+    by_id = {i["document"]["id"]: i for i in listed.json()}
+    assert set(by_id) == {str(mine), str(copy)}  # never the other org unit's
+    assert by_id[str(mine)]["suggested_title"] == "IMG 7"
+    assert [d["document_id"] for d in by_id[str(mine)]["same_bytes"]] == [str(copy)]
+    for who in ("caseworker_b", "caseworker_none"):
+        seen = {i["document"]["id"] for i in client.get("/api/v1/inbox",
+                                                         headers=world.headers[who]).json()}
+        assert not seen & {str(mine), str(copy), str(foreign)}
+    items = [{"document_id": str(mine), "doc_type": "Kontoauszug", "title": "Kontoauszug"},
+             {"document_id": str(foreign), "doc_type": "Kontoauszug", "title": "Fremd"}]
+    r = client.post("/api/v1/inbox/file", json={"items": items}, headers=h)
+    assert r.status_code == 404
+    with session_scope(ctx.session_factory) as session:
+        assert session.get(Document, mine).filed is False
+    r = client.post("/api/v1/inbox/file", json={"items": items[:1]}, headers=h)
+    assert r.status_code == 200 and r.json()[0]["doc_type"] == "Kontoauszug"
+    assert {i["document"]["id"] for i in client.get("/api/v1/inbox", headers=h).json()} == {
+        str(copy)}
+    theirs = [{"document_id": str(copy), "doc_type": "Sonstiges", "title": "Import"}]
+    r = client.post("/api/v1/inbox/file", json={"items": theirs},
+                    headers=world.headers["importer_a"])
+    assert r.status_code in (403, 404)  # the importer role files nothing
+    with session_scope(ctx.session_factory) as session:
+        assert session.get(Document, copy).filed is False

@@ -540,6 +540,8 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("PATCH", "/api/v1/vorgaenge/{vorgang_id}"): lambda m: {"json": {"kind": "Widerspruch"}},
     ("PUT", "/api/v1/vorgangsarten"): lambda m: {"json": {"names": ["Widerspruch", "Klage"]}},
     ("PUT", "/api/v1/dokumentarten"): lambda m: {"json": {"items": []}},  # the defaults
+    ("POST", "/api/v1/inbox/file"): lambda m: {"json": {"items": [
+        {"document_id": m.new_document(), "doc_type": "Sonstiges", "title": "Matrix"}]}},
     ("POST", "/api/v1/documents/{document_id}/move"): lambda m: {
         "json": {"case_file_id": m.ids["move_target_id"], "reason": "Matrix"},
         "path": {"document_id": m.new_document()}},

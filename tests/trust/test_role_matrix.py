@@ -166,6 +166,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/vorgangsarten"): SEARCHERS,
     ("PUT", "/api/v1/vorgangsarten"): TENANT_ADMINS,
     ("GET", "/api/v1/dokumentarten"): SEARCHERS,
+    # the Posteingang: everyone with case data has one (filtered); filing is lent work
+    ("GET", "/api/v1/inbox"): SEARCHERS,
+    ("POST", "/api/v1/inbox/file"): READERS,
     ("PUT", "/api/v1/dokumentarten"): TENANT_ADMINS,
     ("GET", "/api/v1/outbox/settings"): TENANT_ADMINS,
     ("PUT", "/api/v1/outbox/settings"): TENANT_ADMINS,
