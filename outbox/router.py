@@ -99,8 +99,9 @@ def create_letter(
         description="the date the citizen must answer by: leaves a Wiedervorlage due then "
                     "for the writer")] = None,
     upload_code_id: Annotated[uuid.UUID | SkipJsonSchema[None], Form(
-        description="the upload code printed on the letter (of this Akte): an upload with "
-                    "it marks the Wiedervorlage \"Unterlagen eingegangen\"")] = None,
+        description="the upload code printed on the letter (of this Akte; needs a "
+                    "deadline): an upload with it marks the Wiedervorlage \"Unterlagen "
+                    "eingegangen\"")] = None,
 ) -> LetterRead:
     """Queue a letter: upload a PDF (``file``) or have it rendered from the template
     (``subject`` + ``body``). It is validated (PDF, A4 portrait, page limit, window

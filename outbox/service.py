@@ -176,7 +176,10 @@ def create_letter(
     (:mod:`akte.casework.deadlines`); ``upload_code_id`` names the code printed on the
     letter, whose uploads mark that follow-up "Unterlagen eingegangen"."""
     case_file = case_files.get_visible(session, principal, case_file_id)
-    casework = _deadlines() if deadline is not None or upload_code_id is not None else None
+    if upload_code_id is not None and deadline is None:
+        raise Unprocessable("Ein Upload-Code auf dem Brief braucht eine Frist (deadline)",
+                            code="deadline_missing")
+    casework = _deadlines() if deadline is not None else None
     if casework is not None and deadline is not None:
         casework.check_deadline(deadline)  # before anything is rendered or stored
     rules = outbox_settings.get(session, case_file.tenant_id)

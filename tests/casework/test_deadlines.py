@@ -97,6 +97,9 @@ def test_a_foreign_upload_code_cannot_be_put_on_a_letter(ctx, client, world):
                 upload_code_id=listed[0]["id"])
     assert r.status_code == 422 and r.json()["error"] == "upload_code_not_in_akte"
     assert _mine(client, world) == []
+    own = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
+    r = _letter(client, world, upload_code_id=_code_id(client, world, own))  # no deadline
+    assert r.status_code == 422 and r.json()["error"] == "deadline_missing"
 
 
 def test_the_citizens_upload_with_the_letters_code_marks_papers_received(ctx, client, world):
