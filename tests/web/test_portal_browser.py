@@ -225,3 +225,41 @@ def test_the_session_warns_before_it_ends_and_is_extended(portal, page):
     expect(banner).not_to_have_class(re.compile("warn"))
     cookie = next(c for c in page.context.cookies() if c["name"] == sessions.CITIZEN_COOKIE)
     assert cookie["expires"] - time.time() > sessions.CITIZEN_TTL_SECONDS - 60
+
+
+def test_on_a_phone_the_list_grows_and_every_refusal_is_explained_on_the_receipt(
+    portal, page, tmp_path
+):
+    code = new_code(portal)
+    page.goto(f"{portal.server.url}/upload?lang=de&code={code}")
+    page.get_by_role("button", name="Weiter").click()
+    chooser = page.get_by_label("Dokumente auswählen oder fotografieren")
+    assert chooser.get_attribute("capture") is None  # files and gallery, not only the camera
+    assert chooser.get_attribute("multiple") is not None
+    pdf, jpg = files(tmp_path, "p3")
+    chooser.set_input_files([pdf])
+    docx = tmp_path / "p3-Antrag.docx"
+    docx.write_bytes(b"PK\x03\x04 not a pdf")
+    fake = tmp_path / "p3-Kontoauszug.pdf"  # a PDF by name, text inside: the server refuses
+    fake.write_text("kein PDF")
+    chooser.set_input_files([jpg, str(docx), str(fake)])  # picking again adds, not replaces
+    expect(rows(page)).to_have_count(4)
+    refused_now = rows(page).filter(has_text="p3-Antrag.docx")
+    expect(refused_now.locator(".state")).to_have_text("nur PDF, JPEG oder PNG")
+    expect(refused_now.locator(".advice")).to_contain_text("als PDF")
+    shoot(page, "23-portal-phone-list-de")
+    page.get_by_role("button", name="Hochladen", exact=True).click()
+    expect(page.get_by_role("heading", name="Eingangsbestätigung")).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text("p3-Ausweis.jpg")
+    expect(page.get_by_role("table")).not_to_contain_text("p3-Antrag.docx")
+    refused = page.locator("section", has=page.get_by_role("heading", name=re.compile("NICHT")))
+    expect(refused).to_contain_text("p3-Antrag.docx")
+    expect(refused).to_contain_text("p3-Kontoauszug.pdf")
+    expect(refused.locator("li")).to_have_count(2)
+    expect(refused).to_contain_text("Was Sie tun können")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(page, "24-portal-phone-receipt-de")
+    assert sorted(t for t in stored_titles(portal) if t.startswith("p3-")) == [
+        "p3-Ausweis.jpg",
+        "p3-عقد الإيجار.pdf",
+    ]

@@ -149,3 +149,36 @@ def test_the_session_never_outlives_its_code(ctx, world):
             "/upload/session", headers={**JSON, "X-CSRF-Token": csrf_of(page)}
         )
         assert extended.json()["session_ends"] - time.time() < 31 * 60
+
+
+def test_the_receipt_lists_refused_files_with_reason_and_advice(ctx, world):
+    code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
+    with browser(ctx) as citizen:
+        assert enter(citizen, code).status_code == 303
+        token = csrf_of(citizen.get("/upload/files").text)
+        answer = citizen.post(
+            "/upload/files?lang=en",
+            data={
+                "csrf_token": token,
+                "declined_name": ["Antrag.docx", "<b>x</b>.exe"],
+                "declined_reason": ["bad_type", "made_up"],
+            },
+            files=[
+                ("files", ("ok.pdf", PDF, "application/pdf")),
+                ("files", ("empty.pdf", b"", "application/pdf")),
+                ("files", ("notes.pdf", b"plain text", "application/pdf")),
+            ],
+            headers=JSON,
+        )
+        assert answer.status_code == 201
+        body = answer.json()
+        assert [(r["index"], r["filename"], r["reason"]) for r in body["refused"]] == [
+            (1, "empty.pdf", "empty"),
+            (2, "notes.pdf", "bad_type"),
+        ]
+        receipt = citizen.get(body["redirect"]).text
+        refused = receipt.split('id="refused-h"')[1]
+        assert all(name in refused for name in ("Antrag.docx", "empty.pdf", "notes.pdf"))
+        assert "file is empty" in refused
+        assert "x</b>" not in receipt  # an unknown reason is dropped, never shown raw
+        assert "What you can do" in refused and "Save the document as PDF" in refused
