@@ -15,7 +15,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from akte.audit import service as audit
 from akte.case_files.models import CaseFile
@@ -23,7 +22,7 @@ from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import Forbidden, NotFound
 from akte.core.ranges import content_disposition
 from akte.tenants.models import Tenant
-from akte.web import codes, csrf, i18n, portal, ratelimit, receipt_pdf, sessions
+from akte.web import codes, csrf, i18n, portal, portal_status, ratelimit, receipt_pdf, sessions
 from akte.web.deps import Citizen, wants_json
 from akte.web.errors import PageRoute
 from akte.web.models import UploadCode, UploadReceipt
@@ -135,13 +134,7 @@ def _case_file(session: DbSession, code: UploadCode) -> CaseFile:
 
 
 def _receipts(session: DbSession, code: UploadCode) -> list[UploadReceipt]:
-    return list(
-        session.scalars(
-            select(UploadReceipt)
-            .where(UploadReceipt.upload_code_id == code.id)
-            .order_by(UploadReceipt.created_at.desc())
-        )
-    )
+    return portal_status.receipts_of(session, code)
 
 
 @router.get("/files")
@@ -155,6 +148,19 @@ def files_page(request: Request, session: DbSession, code: Citizen) -> Response:
         code=code,
         receipts=_receipts(session, code),
         session_ends=request.state.citizen_session_ends,
+    )
+
+
+@router.get("/status")
+def status_page(request: Request, session: DbSession, code: Citizen) -> Response:
+    """What was handed in with this code and what became of it; nothing else of the Akte."""
+    return _page(
+        request,
+        "portal_status.html",
+        _lang(request),
+        case_file=_case_file(session, code),
+        code=code,
+        handed_in=portal_status.handed_in(session, code),
     )
 
 
