@@ -320,6 +320,7 @@ MORE: dict[str, dict[str, str]] = {
         "error_heading": "Das hat nicht geklappt",
         "not_found": "Diese Seite gibt es nicht (mehr).",
         "back_start": "Zur Startseite",
+        "unavailable": "Der Dienst ist gerade nicht erreichbar. Ihre Dateien wurden nicht gespeichert. Bitte versuchen Sie es später noch einmal.",
     },
     "en": {
         "accepted": "Accepted",
@@ -367,6 +368,7 @@ MORE: dict[str, dict[str, str]] = {
         "error_heading": "That did not work",
         "not_found": "This page does not exist (any more).",
         "back_start": "Back to the start page",
+        "unavailable": "The service is not available right now. Your files were not stored. Please try again later.",
     },
     "ar": {
         "accepted": "مقبول",
@@ -410,6 +412,7 @@ MORE: dict[str, dict[str, str]] = {
         "error_heading": "لم ينجح ذلك",
         "not_found": "هذه الصفحة غير موجودة (بعد الآن).",
         "back_start": "العودة إلى الصفحة الرئيسية",
+        "unavailable": "الخدمة غير متاحة حاليًا. لم يتم حفظ ملفاتك. يرجى المحاولة مرة أخرى لاحقًا.",
     },
     "fa": {
         "accepted": "پذیرفته شد",
@@ -459,6 +462,7 @@ MORE: dict[str, dict[str, str]] = {
         "error_heading": "این کار انجام نشد",
         "not_found": "این صفحه وجود ندارد (دیگر).",
         "back_start": "بازگشت به صفحه آغاز",
+        "unavailable": "این سرویس در حال حاضر در دسترس نیست. فایل‌های شما ذخیره نشدند. لطفاً بعداً دوباره امتحان کنید.",
     },
     "ti": {
         "accepted": "ተቐቢልናዮ",
@@ -505,6 +509,7 @@ MORE: dict[str, dict[str, str]] = {
         "error_heading": "ኣይሰለጠን",
         "not_found": "እዚ ገጽ የለን።",
         "back_start": "ናብ መእተዊ ገጽ",
+        "unavailable": "እዚ ኣገልግሎት ሕጂ ኣይርከብን። ፋይላትኩም ኣይተዓቀቡን። በጃኹም ደሓር እንደገና ፈትኑ።",
     },
     "ur": {
         "accepted": "قبول کر لی گئی",
@@ -553,6 +558,7 @@ MORE: dict[str, dict[str, str]] = {
         "error_heading": "یہ کام نہیں ہوا",
         "not_found": "یہ صفحہ موجود نہیں ہے۔",
         "back_start": "ابتدائی صفحے پر واپس",
+        "unavailable": "یہ سروس ابھی دستیاب نہیں ہے۔ آپ کی فائلیں محفوظ نہیں ہوئیں۔ براہ کرم بعد میں دوبارہ کوشش کریں۔",
     },
 }
 for _lang, _texts in MORE.items():

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from akte.audit import service as audit
 from akte.case_files.models import CaseFile
 from akte.core.dependencies import Context, DbSession, client_ip
-from akte.core.errors import Forbidden, NotFound
+from akte.core.errors import AkteError, Forbidden, NotFound
 from akte.core.ranges import content_disposition
 from akte.tenants.models import Tenant
 from akte.web import codes, csrf, i18n, portal, portal_status, ratelimit, receipt_pdf, sessions
@@ -28,7 +28,26 @@ from akte.web.errors import PageRoute
 from akte.web.models import UploadCode, UploadReceipt
 from akte.web.templating import render
 
-router = APIRouter(prefix="/upload", include_in_schema=False, route_class=PageRoute)
+
+class PortalRoute(PageRoute):
+    """Failures on portal pages become a portal page in the citizen's language, titled
+    "Fehler" (or its translation), never the staff layout's German page."""
+
+    def error_page(self, request: Request, exc: AkteError) -> Response:
+        language = _lang(request)
+        t = i18n.translator(language)
+        if exc.status_code == 404:
+            detail = t("not_found")
+        elif exc.status_code in (503, 507):
+            detail = t("unavailable")
+        elif exc.status_code == 413:
+            detail = t("too_large")
+        else:
+            detail = exc.detail  # the portal's own errors are already in the language
+        return _page(request, "portal_error.html", language, exc.status_code, detail=detail)
+
+
+router = APIRouter(prefix="/upload", include_in_schema=False, route_class=PortalRoute)
 LANG_COOKIE = i18n.COOKIE
 
 
@@ -67,6 +86,7 @@ def _page(
         "texts": {**i18n.TEXTS[i18n.DEFAULT], **i18n.TEXTS[lang]},
         **values,
     }
+    context["failed"] = status_code >= 400  # the title then starts with "Fehler"
     response = render(request, template, context, status_code)
     if request.query_params.get("lang") in i18n.LANGUAGES:
         sessions.set_cookie(request, response, LANG_COOKIE, lang, max_age=365 * 24 * 3600)

@@ -73,3 +73,43 @@ def test_the_status_needs_a_code_session(ctx, world):
         refused = stranger.get("/upload/status")
         assert refused.status_code == 303 and refused.headers["location"] == "/upload"
         assert stranger.get("/upload/status", headers=JSON).status_code == 401
+
+
+def _title(html: str) -> str:
+    return html.split("<title>")[1].split("</title>")[0]
+
+
+def test_every_step_has_its_own_title_and_errors_say_so_in_the_language(ctx, world):
+    code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
+    with browser(ctx) as citizen:
+        start = citizen.get("/upload?lang=de").text
+        token = csrf_of(start)
+        wrong = citizen.post("/upload", data={"code": "ABCD-EFGH-JKMN-PQRS", "csrf_token": token})
+        assert enter(citizen, code).status_code == 303
+        files = citizen.get("/upload/files").text
+        none_chosen = citizen.post("/upload/files", data={"csrf_token": token})
+        stored = citizen.post(
+            "/upload/files",
+            data={"csrf_token": token},
+            files=[("files", ("a.pdf", PDF, "application/pdf"))],
+        )
+        receipt = citizen.get(stored.headers["location"]).text
+        status = citizen.get("/upload/status").text
+        missing = citizen.get(f"/upload/receipts/{uuid.uuid4()}?lang=ar")
+        forged = citizen.post("/upload/leave?lang=ti", data={"csrf_token": "0" * 64})
+        bye = citizen.post("/upload/leave", data={"csrf_token": token}).text
+    titles = [_title(p) for p in (start, files, receipt, status, bye)]
+    assert len(set(titles)) == len(titles), titles
+    assert all("Fehler" not in t for t in titles)
+    assert _title(start).startswith("Code eingeben")
+    assert wrong.status_code == 400 and _title(wrong.text).startswith("Fehler: Code eingeben")
+    assert none_chosen.status_code == 400
+    assert _title(none_chosen.text).startswith("Fehler: Dateien senden")
+    # A foreign or unknown receipt: the portal's own page, in Arabic, titled "error".
+    assert missing.status_code == 404
+    assert _title(missing.text).startswith("خطأ")
+    assert 'lang="ar"' in missing.text and "هذه الصفحة غير موجودة" in missing.text
+    # A CSRF failure on the Tigrinya portal is explained in Tigrinya, not in English.
+    assert forged.status_code == 403
+    assert _title(forged.text).startswith("ጌጋ")
+    assert "ገጽ ኣረጊቱ" in forged.text and "token" not in forged.text
