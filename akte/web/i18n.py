@@ -270,6 +270,8 @@ TEXTS: dict[str, dict[str, str]] = {
 #: titles. Kept apart from the first set so translators see what was added together.
 MORE: dict[str, dict[str, str]] = {
     "de": {
+        "receipt_number": "Belegnummer",
+        "receipt_checked": "Die Dateien werden geprüft und Ihrer Akte zugeordnet. Diese Bestätigung belegt den Eingang, nicht die Vollständigkeit der Unterlagen.",
         "accepted": "Angenommen",
         "not_sent": "Nicht gesendet",
         "not_confirmed": "Nicht bestätigt – bitte erneut senden",
@@ -323,6 +325,8 @@ MORE: dict[str, dict[str, str]] = {
         "unavailable": "Der Dienst ist gerade nicht erreichbar. Ihre Dateien wurden nicht gespeichert. Bitte versuchen Sie es später noch einmal.",
     },
     "en": {
+        "receipt_number": "Receipt number",
+        "receipt_checked": "The files will be checked and added to your file. This receipt proves that they arrived, not that your documents are complete.",
         "accepted": "Accepted",
         "not_sent": "Not sent",
         "not_confirmed": "Not confirmed – please send again",
@@ -371,6 +375,8 @@ MORE: dict[str, dict[str, str]] = {
         "unavailable": "The service is not available right now. Your files were not stored. Please try again later.",
     },
     "ar": {
+        "receipt_number": "رقم الإشعار",
+        "receipt_checked": "سيتم فحص الملفات وإضافتها إلى ملفك. يثبت هذا الإشعار وصولها، وليس اكتمال مستنداتك.",
         "accepted": "مقبول",
         "not_sent": "لم يُرسل",
         "not_confirmed": "لم يتم التأكيد – يرجى الإرسال مرة أخرى",
@@ -415,6 +421,8 @@ MORE: dict[str, dict[str, str]] = {
         "unavailable": "الخدمة غير متاحة حاليًا. لم يتم حفظ ملفاتك. يرجى المحاولة مرة أخرى لاحقًا.",
     },
     "fa": {
+        "receipt_number": "شماره رسید",
+        "receipt_checked": "فایل‌ها بررسی و به پرونده شما افزوده می‌شوند. این رسید رسیدن آن‌ها را تأیید می‌کند، نه کامل بودن مدارک شما را.",
         "accepted": "پذیرفته شد",
         "not_sent": "ارسال نشد",
         "not_confirmed": "تأیید نشد – لطفاً دوباره ارسال کنید",
@@ -465,6 +473,8 @@ MORE: dict[str, dict[str, str]] = {
         "unavailable": "این سرویس در حال حاضر در دسترس نیست. فایل‌های شما ذخیره نشدند. لطفاً بعداً دوباره امتحان کنید.",
     },
     "ti": {
+        "receipt_number": "ቁጽሪ መረጋገጺ",
+        "receipt_checked": "ፋይላት ክምርመሩን ናብ ፋይልኩም ክውሰኹን እዮም። እዚ መረጋገጺ ምብጻሖም የረጋግጽ፡ ምሉእነት ሰነዳትኩም ግን ኣየረጋግጽን።",
         "accepted": "ተቐቢልናዮ",
         "not_sent": "ኣይተላእከን",
         "not_confirmed": "ኣይተረጋገጸን – በጃኹም እንደገና ስደዱ",
@@ -512,6 +522,8 @@ MORE: dict[str, dict[str, str]] = {
         "unavailable": "እዚ ኣገልግሎት ሕጂ ኣይርከብን። ፋይላትኩም ኣይተዓቀቡን። በጃኹም ደሓር እንደገና ፈትኑ።",
     },
     "ur": {
+        "receipt_number": "رسید نمبر",
+        "receipt_checked": "فائلوں کی جانچ کی جائے گی اور انہیں آپ کی فائل میں شامل کیا جائے گا۔ یہ رسید ان کے پہنچنے کا ثبوت ہے، آپ کی دستاویزات کے مکمل ہونے کا نہیں۔",
         "accepted": "قبول کر لی گئی",
         "not_sent": "نہیں بھیجی گئی",
         "not_confirmed": "تصدیق نہیں ہوئی – براہ کرم دوبارہ بھیجیں",

@@ -324,8 +324,9 @@ def receipt_download(
         ip=client_ip(request),
         detail={"receipt_id": str(receipt.id)},
     )
-    pdf = receipt_pdf.render(receipt, case_file, tenant.name if tenant else "Jobcenter")
-    name = f"Eingangsbestaetigung-{case_file.aktenzeichen}.pdf"
+    language = _lang(request)
+    pdf = receipt_pdf.render(receipt, case_file, tenant.name if tenant else "Jobcenter", language)
+    name = f"{i18n.translator(language)('receipt_title')}-{case_file.aktenzeichen}.pdf"
     return Response(
         pdf,
         media_type="application/pdf",
