@@ -203,6 +203,20 @@ def test_a_lost_connection_or_an_unexpected_answer_is_never_shown_as_done(
     page.get_by_role("button", name="تحميل", exact=True).click()
     expect(page.locator("[data-errors]")).to_contain_text("لم نتمكن من التأكد")
     assert_nothing_accepted(page, "لم يتم التأكيد – يرجى الإرسال مرة أخرى")
+    # Listed by position and id, but with a SHA-256 of other bytes than those sent.
+    def wrong_hash(route):
+        stored = [
+            {"index": n, "document_id": "0" * 8 + "-0000-4000-8000-" + "0" * 12,
+             "filename": "x", "size": 1, "sha256": "f" * 64}
+            for n in range(2)
+        ]
+        route.fulfill(status=201, json={"stored": stored, "refused": [], "redirect": "/upload"})
+
+    page.unroute(re.compile(r".*/upload/files.*"))
+    page.route(re.compile(r".*/upload/files.*"), wrong_hash)
+    page.get_by_role("button", name="تحميل", exact=True).click()
+    expect(page.locator("[data-errors]")).to_contain_text("لم نتمكن من التأكد")
+    assert_nothing_accepted(page, "لم يتم التأكيد – يرجى الإرسال مرة أخرى")
     assert [t for t in stored_titles(portal) if t.startswith("s2-")] == []
     page.unroute(re.compile(r".*/upload/files.*"))
     page.get_by_role("button", name="تحميل", exact=True).click()

@@ -369,9 +369,12 @@
       button.disabled = true;
       showAlert(errors, "");
       sending.forEach(function (row) { setState(row, "sending", t("uploading")); });
-      Promise.all(sending.map(function (row) {
-        return sha256(row.file).then(function (digest) { row.sha256 = digest; });
-      })).then(function () { send(sending); }, function () { send(sending); });
+      /* one file at a time: a phone holds one file's bytes, not all twenty at once */
+      sending.reduce(function (chain, row) {
+        return chain.then(function () {
+          return sha256(row.file).then(function (digest) { row.sha256 = digest; });
+        });
+      }, Promise.resolve()).then(function () { send(sending); }, function () { send(sending); });
     });
   }
 
