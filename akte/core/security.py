@@ -63,6 +63,8 @@ def issue_token(
 class TokenClaims:
     subject: str
     generation: int
+    #: Unix time at which the token stops being accepted.
+    expires_at: int = 0
 
 
 def read_token_claims(secret: str, token: str, *, kind: str = "user") -> TokenClaims | None:
@@ -89,7 +91,7 @@ def read_token_claims(secret: str, token: str, *, kind: str = "user") -> TokenCl
         return None
     if type(exp) is not int or type(generation) is not int or exp < time.time():
         return None
-    return TokenClaims(subject, generation)
+    return TokenClaims(subject, generation, exp)
 
 
 def read_token(secret: str, token: str, *, kind: str = "user") -> str | None:

@@ -16,9 +16,10 @@ from fastapi import Depends, HTTPException, Request
 from akte.auth.principal import Principal
 from akte.auth.service import principal_for
 from akte.core.dependencies import DbSession, client_ip, get_context
+from akte.core.errors import NotAuthenticated
 from akte.identity import directory_sessions
 from akte.users.models import SERVICE_ROLES, User
-from akte.web import codes, csrf, sessions
+from akte.web import codes, csrf, i18n, sessions
 from akte.web.models import UploadCode
 
 
@@ -58,13 +59,31 @@ def get_staff(request: Request, session: DbSession) -> Principal:
 Staff = Annotated[Principal, Depends(get_staff)]
 
 
+class SessionExpired(NotAuthenticated):
+    """The citizen's session ended (time, revoked or expired code) during a script request."""
+
+    code = "session_expired"
+
+
+def wants_json(request: Request) -> bool:
+    """A request from the portal or upload script, which reads JSON and never a redirect."""
+    return "application/json" in request.headers.get("accept", "")
+
+
 def get_citizen(request: Request, session: DbSession) -> UploadCode:
+    """The upload code of the citizen's session. Without one, a page request is sent to the
+    code page; a script request gets JSON 401 ``session_expired``: a script that followed a
+    redirect would read the start page as success and report files as sent that were not."""
     secret = get_context(request).settings.effective_secret_key
-    code_id = sessions.citizen_code_id(secret, request.cookies.get(sessions.CITIZEN_COOKIE))
+    found = sessions.citizen_session(secret, request.cookies.get(sessions.CITIZEN_COOKIE))
     request.state.web_db = session
-    code = session.get(UploadCode, code_id) if code_id else None
-    if code is None or not codes.is_usable(code):
+    code = session.get(UploadCode, found.code_id) if found else None
+    if found is None or code is None or not codes.is_usable(code):
+        if wants_json(request):
+            lang = i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
+            raise SessionExpired(i18n.translator(lang)("session_expired"))
         raise _redirect("/upload")
+    request.state.citizen_session_ends = min(found.expires_at, int(code.expires_at.timestamp()))
     return code
 
 

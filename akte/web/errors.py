@@ -46,14 +46,18 @@ class PageRoute(APIRoute):
                 session = getattr(request.state, "web_db", None)
                 if session is not None:
                     session.rollback()
-                context = {
-                    "principal": getattr(request.state, "principal", None),
-                    "heading": TITLES.get(exc.status_code, "Fehler"),
-                    "detail": exc.detail,
-                }
-                response = render(request, "error.html", context, exc.status_code)
+                response = self.error_page(request, exc)
                 if exc.retry_after is not None:
                     response.headers["Retry-After"] = str(exc.retry_after)
                 return response
 
         return handler
+
+    def error_page(self, request: Request, exc: AkteError) -> Response:
+        """The staff layout's error page, in German; the portal renders its own."""
+        context = {
+            "principal": getattr(request.state, "principal", None),
+            "heading": TITLES.get(exc.status_code, "Fehler"),
+            "detail": exc.detail,
+        }
+        return render(request, "error.html", context, exc.status_code)

@@ -8,6 +8,8 @@ are written right to left: templates set ``dir`` from :data:`RTL`.
 from __future__ import annotations
 
 DEFAULT = "de"
+#: The cookie remembering the citizen's language.
+COOKIE = "akte_lang"
 RTL = frozenset({"ar", "fa", "ur"})
 #: Code → the language's own name, in the order offered on the page.
 LANGUAGES = {
@@ -262,6 +264,317 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_used_up": "اس کوڈ سے پہلے ہی بہت زیادہ فائلیں بھیجی جا چکی ہیں۔ براہ کرم اپنے جاب سینٹر سے رابطہ کریں۔",
     },
 }
+
+
+#: Texts of the upload journey's states, the session banner, the status page and the page
+#: titles. Kept apart from the first set so translators see what was added together.
+MORE: dict[str, dict[str, str]] = {
+    "de": {
+        "receipt_number": "Belegnummer",
+        "receipt_checked": "Die Dateien werden geprüft und Ihrer Akte zugeordnet. Diese Bestätigung belegt den Eingang, nicht die Vollständigkeit der Unterlagen.",
+        "accepted": "Angenommen",
+        "not_sent": "Nicht gesendet",
+        "not_confirmed": "Nicht bestätigt – bitte erneut senden",
+        "session_expired": "Ihre Sitzung ist abgelaufen. Ihre Dateien wurden NICHT gesendet. "
+        "Geben Sie den Code aus Ihrem Schreiben erneut ein und tippen Sie dann noch einmal auf "
+        "„Hochladen“. Die ausgewählten Dateien bleiben in der Liste.",
+        "network_error": "Keine Verbindung zum Jobcenter. Ihre Dateien wurden NICHT gesendet. "
+        "Prüfen Sie Ihre Internetverbindung und tippen Sie noch einmal auf „Hochladen“.",
+        "unexpected_answer": "Wir konnten nicht bestätigen, dass Ihre Dateien angekommen sind. "
+        "Tippen Sie noch einmal auf „Hochladen“. Unter „Stand Ihrer Unterlagen“ sehen Sie, "
+        "was angekommen ist.",
+        "csrf_failed": "Diese Seite ist veraltet. Bitte laden Sie die Seite neu und versuchen "
+        "Sie es noch einmal.",
+        "session_ends": "Ihre Sitzung endet um {time} Uhr.",
+        "session_warning": "Ihre Sitzung endet bald (um {time} Uhr). Verlängern Sie sie, "
+        "bevor Sie weitere Dateien senden.",
+        "session_over": "Ihre Sitzung ist beendet. Geben Sie den Code erneut ein, um "
+        "weiterzumachen.",
+        "extend": "Sitzung verlängern",
+        "extended": "Sitzung verlängert bis {time} Uhr.",
+        "reenter_code": "Code erneut eingeben",
+        "code_ok": "Code angenommen. Tippen Sie jetzt noch einmal auf „Hochladen“.",
+        "advice_bad_type": "Speichern Sie das Dokument als PDF oder fotografieren Sie es "
+        "(JPEG, PNG) und wählen Sie es neu aus.",
+        "advice_too_large": "Fotografieren Sie die Seiten einzeln oder teilen Sie die PDF "
+        "in kleinere Dateien.",
+        "advice_empty": "Die Datei ist leer. Wählen Sie die richtige Datei noch einmal aus.",
+        "no_file_valid": "Keine der ausgewählten Dateien kann gesendet werden. Den Grund "
+        "sehen Sie bei jeder Datei.",
+        "remove": "Entfernen",
+        "add_more": "Sie können weitere Dateien hinzufügen: Die Liste wird länger.",
+        "receipt_refused": "Diese Dateien wurden NICHT angenommen:",
+        "reason": "Grund",
+        "what_to_do": "Was Sie tun können",
+        "status_title": "Stand Ihrer Unterlagen",
+        "status_link": "Stand Ihrer Unterlagen ansehen",
+        "status_empty": "Mit diesem Code wurde noch nichts gesendet.",
+        "state": "Stand",
+        "status_received": "Eingegangen – wird geprüft",
+        "status_filed": "In Ihre Akte aufgenommen",
+        "status_returned": "Zurückgegeben",
+        "status_returned_next": "Bitte senden Sie dieses Dokument noch einmal, gut lesbar "
+        "als PDF oder Foto.",
+        "title_start": "Code eingeben",
+        "title_files": "Dateien senden",
+        "title_bye": "Sitzung beendet",
+        "error": "Fehler",
+        "error_heading": "Das hat nicht geklappt",
+        "not_found": "Diese Seite gibt es nicht (mehr).",
+        "back_start": "Zur Startseite",
+        "unavailable": "Der Dienst ist gerade nicht erreichbar. Ihre Dateien wurden nicht gespeichert. Bitte versuchen Sie es später noch einmal.",
+    },
+    "en": {
+        "receipt_number": "Receipt number",
+        "receipt_checked": "The files will be checked and added to your file. This receipt proves that they arrived, not that your documents are complete.",
+        "accepted": "Accepted",
+        "not_sent": "Not sent",
+        "not_confirmed": "Not confirmed – please send again",
+        "session_expired": "Your session has ended. Your files were NOT sent. Enter the code "
+        "from your letter again, then tap “Upload” once more. The chosen files stay in the list.",
+        "network_error": "No connection to the Jobcenter. Your files were NOT sent. Check your "
+        "internet connection and tap “Upload” again.",
+        "unexpected_answer": "We could not confirm that your files arrived. Tap “Upload” "
+        "again. “Status of your documents” shows what has arrived.",
+        "csrf_failed": "This page is out of date. Please reload the page and try again.",
+        "session_ends": "Your session ends at {time}.",
+        "session_warning": "Your session ends soon (at {time}). Extend it before you send "
+        "more files.",
+        "session_over": "Your session has ended. Enter the code again to continue.",
+        "extend": "Extend session",
+        "extended": "Session extended until {time}.",
+        "reenter_code": "Enter the code again",
+        "code_ok": "Code accepted. Now tap “Upload” again.",
+        "advice_bad_type": "Save the document as PDF or take a photo of it (JPEG, PNG) and "
+        "choose it again.",
+        "advice_too_large": "Photograph the pages one by one or split the PDF into smaller files.",
+        "advice_empty": "The file is empty. Choose the right file again.",
+        "no_file_valid": "None of the chosen files can be sent. The reason is shown next to "
+        "each file.",
+        "remove": "Remove",
+        "add_more": "You can add more files: the list grows.",
+        "receipt_refused": "These files were NOT accepted:",
+        "reason": "Reason",
+        "what_to_do": "What you can do",
+        "status_title": "Status of your documents",
+        "status_link": "See the status of your documents",
+        "status_empty": "Nothing has been sent with this code yet.",
+        "state": "Status",
+        "status_received": "Received – being checked",
+        "status_filed": "Added to your file",
+        "status_returned": "Returned",
+        "status_returned_next": "Please send this document again, clearly readable, as PDF "
+        "or photo.",
+        "title_start": "Enter code",
+        "title_files": "Send files",
+        "title_bye": "Session ended",
+        "error": "Error",
+        "error_heading": "That did not work",
+        "not_found": "This page does not exist (any more).",
+        "back_start": "Back to the start page",
+        "unavailable": "The service is not available right now. Your files were not stored. Please try again later.",
+    },
+    "ar": {
+        "receipt_number": "رقم الإشعار",
+        "receipt_checked": "سيتم فحص الملفات وإضافتها إلى ملفك. يثبت هذا الإشعار وصولها، وليس اكتمال مستنداتك.",
+        "accepted": "مقبول",
+        "not_sent": "لم يُرسل",
+        "not_confirmed": "لم يتم التأكيد – يرجى الإرسال مرة أخرى",
+        "session_expired": "انتهت جلستك. لم يتم إرسال ملفاتك. أدخل الرمز الموجود في رسالتك "
+        "مرة أخرى، ثم اضغط على «تحميل» مرة أخرى. تبقى الملفات المختارة في القائمة.",
+        "network_error": "لا يوجد اتصال بمركز العمل. لم يتم إرسال ملفاتك. تحقق من اتصالك "
+        "بالإنترنت واضغط على «تحميل» مرة أخرى.",
+        "unexpected_answer": "لم نتمكن من التأكد من وصول ملفاتك. اضغط على «تحميل» مرة أخرى. "
+        "تعرض صفحة «حالة مستنداتك» ما وصل.",
+        "csrf_failed": "هذه الصفحة قديمة. يرجى إعادة تحميل الصفحة والمحاولة مرة أخرى.",
+        "session_ends": "تنتهي جلستك في الساعة {time}.",
+        "session_warning": "تنتهي جلستك قريبًا (في الساعة {time}). مدّدها قبل إرسال ملفات أخرى.",
+        "session_over": "انتهت جلستك. أدخل الرمز مرة أخرى للمتابعة.",
+        "extend": "تمديد الجلسة",
+        "extended": "تم تمديد الجلسة حتى الساعة {time}.",
+        "reenter_code": "أدخل الرمز مرة أخرى",
+        "code_ok": "تم قبول الرمز. اضغط الآن على «تحميل» مرة أخرى.",
+        "advice_bad_type": "احفظ المستند بصيغة PDF أو التقط له صورة (JPEG، PNG) واختره من جديد.",
+        "advice_too_large": "صوّر الصفحات واحدة تلو الأخرى أو قسّم ملف PDF إلى ملفات أصغر.",
+        "advice_empty": "الملف فارغ. اختر الملف الصحيح مرة أخرى.",
+        "no_file_valid": "لا يمكن إرسال أي من الملفات المختارة. السبب مذكور بجانب كل ملف.",
+        "remove": "إزالة",
+        "add_more": "يمكنك إضافة ملفات أخرى: تطول القائمة.",
+        "receipt_refused": "لم يتم قبول هذه الملفات:",
+        "reason": "السبب",
+        "what_to_do": "ما يمكنك فعله",
+        "status_title": "حالة مستنداتك",
+        "status_link": "عرض حالة مستنداتك",
+        "status_empty": "لم يتم إرسال أي شيء بهذا الرمز بعد.",
+        "state": "الحالة",
+        "status_received": "تم الاستلام – قيد المراجعة",
+        "status_filed": "أُضيف إلى ملفك",
+        "status_returned": "أُعيد",
+        "status_returned_next": "يرجى إرسال هذا المستند مرة أخرى بشكل واضح، بصيغة PDF أو صورة.",
+        "title_start": "إدخال الرمز",
+        "title_files": "إرسال الملفات",
+        "title_bye": "انتهت الجلسة",
+        "error": "خطأ",
+        "error_heading": "لم ينجح ذلك",
+        "not_found": "هذه الصفحة غير موجودة (بعد الآن).",
+        "back_start": "العودة إلى الصفحة الرئيسية",
+        "unavailable": "الخدمة غير متاحة حاليًا. لم يتم حفظ ملفاتك. يرجى المحاولة مرة أخرى لاحقًا.",
+    },
+    "fa": {
+        "receipt_number": "شماره رسید",
+        "receipt_checked": "فایل‌ها بررسی و به پرونده شما افزوده می‌شوند. این رسید رسیدن آن‌ها را تأیید می‌کند، نه کامل بودن مدارک شما را.",
+        "accepted": "پذیرفته شد",
+        "not_sent": "ارسال نشد",
+        "not_confirmed": "تأیید نشد – لطفاً دوباره ارسال کنید",
+        "session_expired": "نشست شما به پایان رسید. فایل‌های شما ارسال نشدند. کد نامه خود را "
+        "دوباره وارد کنید و سپس دوباره روی «بارگذاری» بزنید. فایل‌های انتخاب‌شده در فهرست "
+        "می‌مانند.",
+        "network_error": "اتصال به جاب‌سنتر برقرار نیست. فایل‌های شما ارسال نشدند. اتصال "
+        "اینترنت خود را بررسی کنید و دوباره روی «بارگذاری» بزنید.",
+        "unexpected_answer": "نتوانستیم رسیدن فایل‌های شما را تأیید کنیم. دوباره روی "
+        "«بارگذاری» بزنید. صفحه «وضعیت مدارک شما» نشان می‌دهد چه چیزی رسیده است.",
+        "csrf_failed": "این صفحه قدیمی است. لطفاً صفحه را دوباره بارگیری کنید و دوباره "
+        "امتحان کنید.",
+        "session_ends": "نشست شما ساعت {time} به پایان می‌رسد.",
+        "session_warning": "نشست شما به‌زودی (ساعت {time}) به پایان می‌رسد. پیش از ارسال "
+        "فایل‌های بیشتر آن را تمدید کنید.",
+        "session_over": "نشست شما به پایان رسید. برای ادامه کد را دوباره وارد کنید.",
+        "extend": "تمدید نشست",
+        "extended": "نشست تا ساعت {time} تمدید شد.",
+        "reenter_code": "کد را دوباره وارد کنید",
+        "code_ok": "کد پذیرفته شد. اکنون دوباره روی «بارگذاری» بزنید.",
+        "advice_bad_type": "مدرک را به صورت PDF ذخیره کنید یا از آن عکس بگیرید (JPEG، PNG) و "
+        "دوباره انتخاب کنید.",
+        "advice_too_large": "از صفحه‌ها یکی‌یکی عکس بگیرید یا PDF را به فایل‌های کوچک‌تر "
+        "تقسیم کنید.",
+        "advice_empty": "فایل خالی است. فایل درست را دوباره انتخاب کنید.",
+        "no_file_valid": "هیچ‌یک از فایل‌های انتخاب‌شده قابل ارسال نیست. دلیل کنار هر فایل "
+        "آمده است.",
+        "remove": "حذف",
+        "add_more": "می‌توانید فایل‌های بیشتری اضافه کنید: فهرست بلندتر می‌شود.",
+        "receipt_refused": "این فایل‌ها پذیرفته نشدند:",
+        "reason": "دلیل",
+        "what_to_do": "چه می‌توانید بکنید",
+        "status_title": "وضعیت مدارک شما",
+        "status_link": "مشاهده وضعیت مدارک شما",
+        "status_empty": "هنوز چیزی با این کد ارسال نشده است.",
+        "state": "وضعیت",
+        "status_received": "دریافت شد – در حال بررسی",
+        "status_filed": "به پرونده شما افزوده شد",
+        "status_returned": "برگشت داده شد",
+        "status_returned_next": "لطفاً این مدرک را دوباره، خوانا، به صورت PDF یا عکس ارسال کنید.",
+        "title_start": "وارد کردن کد",
+        "title_files": "ارسال فایل‌ها",
+        "title_bye": "نشست پایان یافت",
+        "error": "خطا",
+        "error_heading": "این کار انجام نشد",
+        "not_found": "این صفحه وجود ندارد (دیگر).",
+        "back_start": "بازگشت به صفحه آغاز",
+        "unavailable": "این سرویس در حال حاضر در دسترس نیست. فایل‌های شما ذخیره نشدند. لطفاً بعداً دوباره امتحان کنید.",
+    },
+    "ti": {
+        "receipt_number": "ቁጽሪ መረጋገጺ",
+        "receipt_checked": "ፋይላት ክምርመሩን ናብ ፋይልኩም ክውሰኹን እዮም። እዚ መረጋገጺ ምብጻሖም የረጋግጽ፡ ምሉእነት ሰነዳትኩም ግን ኣየረጋግጽን።",
+        "accepted": "ተቐቢልናዮ",
+        "not_sent": "ኣይተላእከን",
+        "not_confirmed": "ኣይተረጋገጸን – በጃኹም እንደገና ስደዱ",
+        "session_expired": "ግዜ ክፍለ-ግዜኹም ተወዲኡ። ፋይላትኩም ኣይተላእኩን። ኣብ ደብዳቤኹም ዘሎ ኮድ "
+        "እንደገና ኣእትዉ፡ ድሕሪኡ «ጽዓኑ» እንደገና ጠውቑ። ዝተመርጹ ፋይላት ኣብ ዝርዝር ይጸንሑ።",
+        "network_error": "ምስ ጆብሰንተር ርክብ የለን። ፋይላትኩም ኣይተላእኩን። ናይ ኢንተርነት ርክብኩም "
+        "ፈትሹ፡ «ጽዓኑ» እንደገና ጠውቑ።",
+        "unexpected_answer": "ፋይላትኩም ከም ዝበጽሑ ከነረጋግጽ ኣይከኣልናን። «ጽዓኑ» እንደገና ጠውቑ። "
+        "«ኩነታት ሰነዳትኩም» እንታይ ከም ዝበጽሐ የርኢ።",
+        "csrf_failed": "እዚ ገጽ ኣረጊቱ ኣሎ። በጃኹም ነቲ ገጽ ደጊምኩም ጽዓንዎ እሞ እንደገና ፈትኑ።",
+        "session_ends": "ክፍለ-ግዜኹም ብ {time} ይውዳእ።",
+        "session_warning": "ክፍለ-ግዜኹም ቀልጢፉ (ብ {time}) ክውዳእ እዩ። ተወሳኺ ፋይላት ቅድሚ "
+        "ምስዳድኩም ኣናውሕዎ።",
+        "session_over": "ክፍለ-ግዜኹም ተወዲኡ። ንምቕጻል ኮድ እንደገና ኣእትዉ።",
+        "extend": "ክፍለ-ግዜ ኣናውሑ",
+        "extended": "ክፍለ-ግዜ ክሳብ {time} ነዊሑ።",
+        "reenter_code": "ኮድ እንደገና ኣእትዉ",
+        "code_ok": "ኮድ ተቐቢልናዮ። ሕጂ «ጽዓኑ» እንደገና ጠውቑ።",
+        "advice_bad_type": "ነቲ ሰነድ ከም PDF ዓቕብዎ ወይ ስእሊ ኣልዕልዎ (JPEG, PNG) እሞ እንደገና ምረጽዎ።",
+        "advice_too_large": "ገጻት ሓደ ብሓደ ስእሊ ኣልዕሉ ወይ ነቲ PDF ናብ ንኣሽቱ ፋይላት ምቐልዎ።",
+        "advice_empty": "እቲ ፋይል ባዶ እዩ። ነቲ ቅኑዕ ፋይል እንደገና ምረጹ።",
+        "no_file_valid": "ካብቶም ዝተመርጹ ፋይላት ሓደ እኳ ክለኣኽ ኣይክእልን። ምኽንያቱ ኣብ ጎኒ ነፍሲ "
+        "ወከፍ ፋይል ተጻሒፉ ኣሎ።",
+        "remove": "ኣውጽእ",
+        "add_more": "ተወሳኺ ፋይላት ክትውስኹ ትኽእሉ ኢኹም፡ እቲ ዝርዝር ይነውሕ።",
+        "receipt_refused": "እዞም ፋይላት ኣይተቐበልናዮምን፡",
+        "reason": "ምኽንያት",
+        "what_to_do": "እንታይ ክትገብሩ ትኽእሉ",
+        "status_title": "ኩነታት ሰነዳትኩም",
+        "status_link": "ኩነታት ሰነዳትኩም ርኣዩ",
+        "status_empty": "ብዚ ኮድ ክሳብ ሕጂ ዝተላእከ የለን።",
+        "state": "ኩነታት",
+        "status_received": "በጺሑ – ይምርመር ኣሎ",
+        "status_filed": "ናብ ፋይልኩም ተወሲኹ",
+        "status_returned": "ተመሊሱ",
+        "status_returned_next": "በጃኹም እዚ ሰነድ ብንጹር ዝንበብ ገይርኩም ከም PDF ወይ ስእሊ "
+        "እንደገና ስደድዎ።",
+        "title_start": "ኮድ ኣእትዉ",
+        "title_files": "ፋይላት ስደዱ",
+        "title_bye": "ክፍለ-ግዜ ተወዲኡ",
+        "error": "ጌጋ",
+        "error_heading": "ኣይሰለጠን",
+        "not_found": "እዚ ገጽ የለን።",
+        "back_start": "ናብ መእተዊ ገጽ",
+        "unavailable": "እዚ ኣገልግሎት ሕጂ ኣይርከብን። ፋይላትኩም ኣይተዓቀቡን። በጃኹም ደሓር እንደገና ፈትኑ።",
+    },
+    "ur": {
+        "receipt_number": "رسید نمبر",
+        "receipt_checked": "فائلوں کی جانچ کی جائے گی اور انہیں آپ کی فائل میں شامل کیا جائے گا۔ یہ رسید ان کے پہنچنے کا ثبوت ہے، آپ کی دستاویزات کے مکمل ہونے کا نہیں۔",
+        "accepted": "قبول کر لی گئی",
+        "not_sent": "نہیں بھیجی گئی",
+        "not_confirmed": "تصدیق نہیں ہوئی – براہ کرم دوبارہ بھیجیں",
+        "session_expired": "آپ کا سیشن ختم ہو گیا ہے۔ آپ کی فائلیں نہیں بھیجی گئیں۔ اپنے خط "
+        "والا کوڈ دوبارہ درج کریں، پھر «اپ لوڈ کریں» دوبارہ دبائیں۔ منتخب فائلیں فہرست میں "
+        "رہتی ہیں۔",
+        "network_error": "جاب سینٹر سے رابطہ نہیں ہو سکا۔ آپ کی فائلیں نہیں بھیجی گئیں۔ اپنا "
+        "انٹرنیٹ کنکشن چیک کریں اور «اپ لوڈ کریں» دوبارہ دبائیں۔",
+        "unexpected_answer": "ہم تصدیق نہیں کر سکے کہ آپ کی فائلیں پہنچ گئیں۔ «اپ لوڈ کریں» "
+        "دوبارہ دبائیں۔ «آپ کی دستاویزات کی صورتحال» میں دیکھیں کہ کیا پہنچا ہے۔",
+        "csrf_failed": "یہ صفحہ پرانا ہو گیا ہے۔ براہ کرم صفحہ دوبارہ لوڈ کریں اور پھر کوشش کریں۔",
+        "session_ends": "آپ کا سیشن {time} بجے ختم ہو گا۔",
+        "session_warning": "آپ کا سیشن جلد ({time} بجے) ختم ہو جائے گا۔ مزید فائلیں بھیجنے سے "
+        "پہلے اسے بڑھا لیں۔",
+        "session_over": "آپ کا سیشن ختم ہو گیا ہے۔ جاری رکھنے کے لیے کوڈ دوبارہ درج کریں۔",
+        "extend": "سیشن بڑھائیں",
+        "extended": "سیشن {time} بجے تک بڑھا دیا گیا۔",
+        "reenter_code": "کوڈ دوبارہ درج کریں",
+        "code_ok": "کوڈ قبول ہو گیا۔ اب «اپ لوڈ کریں» دوبارہ دبائیں۔",
+        "advice_bad_type": "دستاویز کو PDF کے طور پر محفوظ کریں یا اس کی تصویر لیں (JPEG، PNG) "
+        "اور دوبارہ منتخب کریں۔",
+        "advice_too_large": "صفحات کی ایک ایک کر کے تصویر لیں یا PDF کو چھوٹی فائلوں میں تقسیم کریں۔",
+        "advice_empty": "فائل خالی ہے۔ صحیح فائل دوبارہ منتخب کریں۔",
+        "no_file_valid": "منتخب فائلوں میں سے کوئی بھی نہیں بھیجی جا سکتی۔ وجہ ہر فائل کے ساتھ "
+        "لکھی ہے۔",
+        "remove": "ہٹائیں",
+        "add_more": "آپ مزید فائلیں شامل کر سکتے ہیں: فہرست لمبی ہوتی جاتی ہے۔",
+        "receipt_refused": "یہ فائلیں قبول نہیں کی گئیں:",
+        "reason": "وجہ",
+        "what_to_do": "آپ کیا کر سکتے ہیں",
+        "status_title": "آپ کی دستاویزات کی صورتحال",
+        "status_link": "اپنی دستاویزات کی صورتحال دیکھیں",
+        "status_empty": "اس کوڈ سے ابھی تک کچھ نہیں بھیجا گیا۔",
+        "state": "صورتحال",
+        "status_received": "موصول ہو گئی – جانچ جاری ہے",
+        "status_filed": "آپ کی فائل میں شامل کر دی گئی",
+        "status_returned": "واپس کر دی گئی",
+        "status_returned_next": "براہ کرم یہ دستاویز دوبارہ، صاف پڑھنے کے قابل، PDF یا تصویر "
+        "کی صورت میں بھیجیں۔",
+        "title_start": "کوڈ درج کریں",
+        "title_files": "فائلیں بھیجیں",
+        "title_bye": "سیشن ختم ہو گیا",
+        "error": "خرابی",
+        "error_heading": "یہ کام نہیں ہوا",
+        "not_found": "یہ صفحہ موجود نہیں ہے۔",
+        "back_start": "ابتدائی صفحے پر واپس",
+        "unavailable": "یہ سروس ابھی دستیاب نہیں ہے۔ آپ کی فائلیں محفوظ نہیں ہوئیں۔ براہ کرم بعد میں دوبارہ کوشش کریں۔",
+    },
+}
+for _lang, _texts in MORE.items():
+    TEXTS[_lang].update(_texts)
 
 
 def pick(requested: str | None, cookie: str | None = None) -> str:

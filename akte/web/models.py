@@ -48,6 +48,9 @@ class UploadReceipt(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: ``[{"document_id", "filename", "size", "sha256", "mime_type"}]`` in upload order.
     items: Mapped[list] = mapped_column(JSON, default=list)
+    #: ``[{"filename", "reason"}]``: files of the same upload that were not accepted (reason
+    #: an i18n key), so the receipt tells the citizen what is still missing and why.
+    refused: Mapped[list | None] = mapped_column(JSON, default=list)
 
 
 class RateCounter(Base):

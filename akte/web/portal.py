@@ -36,12 +36,44 @@ ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
 class IncomingFile:
     filename: str
     fileobj: BinaryIO
+    #: Position in the request, so the script can tell which of its files an answer is about
+    #: (names repeat: three photos from one phone may all be called ``image.jpg``).
+    index: int = 0
 
 
 @dataclass(frozen=True)
 class Refusal:
     filename: str
     reason: str  # i18n key: bad_type, too_large, empty
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class Stored:
+    index: int
+    item: dict
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What became of each file: the receipt (``None`` when nothing was stored), the stored
+    files with their receipt entries, and the refused ones with their reason."""
+
+    receipt: UploadReceipt | None
+    stored: list[Stored]
+    refused: list[Refusal]
+
+
+REASONS = ("bad_type", "too_large", "empty")
+
+
+def declined_files(names: list[str], reasons: list[str]) -> list[Refusal]:
+    """The page's own refusals as reported with an upload: known reasons only, bounded."""
+    return [
+        Refusal(name[:300], reason)
+        for name, reason in list(zip(names, reasons, strict=False))[:MAX_FILES]
+        if reason in REASONS and name
+    ]
 
 
 def max_bytes(settings_max: int) -> int:
@@ -56,8 +88,11 @@ def upload(
     *,
     limit_bytes: int,
     ip: str | None,
-) -> tuple[UploadReceipt | None, list[Refusal]]:
-    items: list[dict] = []
+    declined: list[Refusal] = (),  # type: ignore[assignment]
+) -> UploadResult:
+    """Store what the portal takes; ``declined`` are files the page refused before sending
+    (type, size), listed on the receipt with the files refused here."""
+    stored: list[Stored] = []
     refused: list[Refusal] = []
     for incoming in files:
         try:
@@ -65,13 +100,13 @@ def upload(
             if scanned.mime_type not in PORTAL_TYPES:
                 raise UnsupportedMediaType(scanned.mime_type)
         except UnsupportedMediaType:
-            refused.append(Refusal(incoming.filename, "bad_type"))
+            refused.append(Refusal(incoming.filename, "bad_type", incoming.index))
             continue
         except PayloadTooLarge:
-            refused.append(Refusal(incoming.filename, "too_large"))
+            refused.append(Refusal(incoming.filename, "too_large", incoming.index))
             continue
         except Unprocessable:
-            refused.append(Refusal(incoming.filename, "empty"))
+            refused.append(Refusal(incoming.filename, "empty", incoming.index))
             continue
         intake.store(storage, incoming.fileobj, scanned)
         document = intake.add_document(
@@ -84,22 +119,23 @@ def upload(
             source=DocumentSource.citizen_upload,
             filed=False,
         )
-        items.append(
-            {
-                "document_id": str(document.id),
-                "filename": document.title,
-                "size": scanned.size,
-                "sha256": scanned.sha256,
-                "mime_type": scanned.mime_type,
-            }
-        )
-    if not items:
-        return None, refused
+        item = {
+            "document_id": str(document.id),
+            "filename": document.title,
+            "size": scanned.size,
+            "sha256": scanned.sha256,
+            "mime_type": scanned.mime_type,
+        }
+        stored.append(Stored(incoming.index, item))
+    if not stored:
+        return UploadResult(None, [], refused)
+    items = [s.item for s in stored]
     receipt = UploadReceipt(
         upload_code_id=code.id,
         tenant_id=code.tenant_id,
         case_file_id=code.case_file_id,
         items=items,
+        refused=[{"filename": r.filename, "reason": r.reason} for r in [*declined, *refused]],
     )
     session.add(receipt)
     code.files_uploaded += len(items)
@@ -120,4 +156,4 @@ def upload(
     )
     deadlines.papers_received(session, case_file_id=code.case_file_id, upload_code_id=code.id,
                               filenames=[i["filename"] for i in items], ip=ip)
-    return receipt, refused
+    return UploadResult(receipt, stored, refused)

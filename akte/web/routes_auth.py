@@ -30,7 +30,11 @@ from akte.web.templating import render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 STATIC = Path(__file__).parent / "static"
-STATIC_FILES = {"akte.css": "text/css", "upload.js": "text/javascript"}
+STATIC_FILES = {
+    "akte.css": "text/css",
+    "upload.js": "text/javascript",
+    "portal.js": "text/javascript",
+}
 
 
 #: Where staff land after logging in: the day starts with "Meine Wiedervorlagen".

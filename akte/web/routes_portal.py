@@ -9,27 +9,61 @@ rate limit.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from akte.audit import service as audit
 from akte.case_files.models import CaseFile
 from akte.core.dependencies import Context, DbSession, client_ip
-from akte.core.errors import NotFound
+from akte.core.errors import AkteError, Forbidden, NotFound
 from akte.core.ranges import content_disposition
 from akte.tenants.models import Tenant
-from akte.web import codes, i18n, portal, ratelimit, receipt_pdf, sessions
-from akte.web.deps import Citizen, CsrfChecked
+from akte.web import codes, csrf, i18n, portal, portal_status, ratelimit, receipt_pdf, sessions
+from akte.web.deps import Citizen, wants_json
 from akte.web.errors import PageRoute
 from akte.web.models import UploadCode, UploadReceipt
 from akte.web.templating import render
 
-router = APIRouter(prefix="/upload", include_in_schema=False, route_class=PageRoute)
-LANG_COOKIE = "akte_lang"
+
+class PortalRoute(PageRoute):
+    """Failures on portal pages become a portal page in the citizen's language, titled
+    "Fehler" (or its translation), never the staff layout's German page."""
+
+    def error_page(self, request: Request, exc: AkteError) -> Response:
+        language = _lang(request)
+        t = i18n.translator(language)
+        if exc.status_code == 404:
+            detail = t("not_found")
+        elif exc.status_code in (503, 507):
+            detail = t("unavailable")
+        elif exc.status_code == 413:
+            detail = t("too_large")
+        else:
+            detail = exc.detail  # the portal's own errors are already in the language
+        return _page(request, "portal_error.html", language, exc.status_code, detail=detail)
+
+
+router = APIRouter(prefix="/upload", include_in_schema=False, route_class=PortalRoute)
+LANG_COOKIE = i18n.COOKIE
+
+
+async def check_csrf(request: Request) -> None:
+    """The shared CSRF check, with the refusal explained in the portal's language."""
+    submitted = request.headers.get(csrf.HEADER)
+    if not submitted:
+        value = (await request.form()).get(csrf.FIELD)
+        submitted = value if isinstance(value, str) else None
+    try:
+        csrf.check(request, request.app.state.ctx.settings.effective_secret_key, submitted)
+    except Forbidden:
+        raise Forbidden(i18n.translator(_lang(request))("csrf_failed"), code="csrf_failed") from None
+
+
+CsrfChecked = Depends(check_csrf)
 
 
 def _lang(request: Request, requested: str | None = None) -> str:
@@ -49,8 +83,10 @@ def _page(
         "max_files": portal.MAX_FILES,
         "max_mb": portal.MAX_FILE_MB,
         "accept": portal.ACCEPT,
+        "texts": {**i18n.TEXTS[i18n.DEFAULT], **i18n.TEXTS[lang]},
         **values,
     }
+    context["failed"] = status_code >= 400  # the title then starts with "Fehler"
     response = render(request, template, context, status_code)
     if request.query_params.get("lang") in i18n.LANGUAGES:
         sessions.set_cookie(request, response, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
@@ -76,20 +112,38 @@ def enter_code(
     try:
         redeemed = codes.redeem(session, code, ip=client_ip(request))
     except codes.CodeRateLimited:
+        if wants_json(request):
+            return _json_error(language, "rate_limited", 429)
         response = _page(
             request, "portal_start.html", language, 429, code=code, error="rate_limited"
         )
         response.headers["Retry-After"] = str(int(ratelimit.WINDOW.total_seconds()))
         return response
     except codes.CodeRefused:
+        if wants_json(request):
+            return _json_error(language, "code_refused", 400)
         return _page(request, "portal_start.html", language, 400, code=code, error="code_refused")
     session.commit()  # durable before the browser follows the answer
-    response = RedirectResponse(f"/upload/files?lang={language}", status_code=303)
-    token = sessions.citizen_token(ctx.settings.effective_secret_key, redeemed.id)
-    sessions.set_cookie(
-        request, response, sessions.CITIZEN_COOKIE, token, sessions.CITIZEN_TTL_SECONDS
-    )
+    token, ttl = _new_session(ctx.settings.effective_secret_key, redeemed)
+    if wants_json(request):  # the code typed again on the upload page, files kept there
+        response: Response = JSONResponse({"session_ends": int(time.time()) + ttl})
+    else:
+        response = RedirectResponse(f"/upload/files?lang={language}", status_code=303)
+    sessions.set_cookie(request, response, sessions.CITIZEN_COOKIE, token, ttl)
     return response
+
+
+def _json_error(language: str, key: str, status_code: int) -> JSONResponse:
+    return JSONResponse(
+        {"error": key, "detail": i18n.translator(language)(key)}, status_code=status_code
+    )
+
+
+def _new_session(secret: str, code: UploadCode) -> tuple[str, int]:
+    """A fresh session token and its lifetime in seconds, never past the code's end."""
+    code_left = int(code.expires_at.timestamp() - time.time())
+    ttl = max(1, min(sessions.CITIZEN_TTL_SECONDS, code_left))
+    return sessions.citizen_token(secret, code.id, ttl_seconds=ttl), ttl
 
 
 def _case_file(session: DbSession, code: UploadCode) -> CaseFile:
@@ -100,13 +154,7 @@ def _case_file(session: DbSession, code: UploadCode) -> CaseFile:
 
 
 def _receipts(session: DbSession, code: UploadCode) -> list[UploadReceipt]:
-    return list(
-        session.scalars(
-            select(UploadReceipt)
-            .where(UploadReceipt.upload_code_id == code.id)
-            .order_by(UploadReceipt.created_at.desc())
-        )
-    )
+    return portal_status.receipts_of(session, code)
 
 
 @router.get("/files")
@@ -119,7 +167,34 @@ def files_page(request: Request, session: DbSession, code: Citizen) -> Response:
         case_file=_case_file(session, code),
         code=code,
         receipts=_receipts(session, code),
+        session_ends=request.state.citizen_session_ends,
     )
+
+
+@router.get("/status")
+def status_page(request: Request, session: DbSession, code: Citizen) -> Response:
+    """What was handed in with this code and what became of it; nothing else of the Akte."""
+    return _page(
+        request,
+        "portal_status.html",
+        _lang(request),
+        case_file=_case_file(session, code),
+        code=code,
+        handed_in=portal_status.handed_in(session, code),
+    )
+
+
+@router.post("/session", dependencies=[CsrfChecked])
+def extend_session(request: Request, ctx: Context, code: Citizen) -> Response:
+    """Another two hours (never past the code's end) for a citizen still at work; the
+    page's banner calls this before the session ends. Without the script: back to the form."""
+    token, ttl = _new_session(ctx.settings.effective_secret_key, code)
+    if wants_json(request):
+        response: Response = JSONResponse({"session_ends": int(time.time()) + ttl})
+    else:
+        response = RedirectResponse(f"/upload/files?lang={_lang(request)}", status_code=303)
+    sessions.set_cookie(request, response, sessions.CITIZEN_COOKIE, token, ttl)
+    return response
 
 
 @router.post("/files", dependencies=[CsrfChecked])
@@ -129,41 +204,38 @@ def upload_files(
     ctx: Context,
     code: Citizen,
     files: Annotated[list[UploadFile] | None, File()] = None,
+    declined_name: Annotated[list[str] | None, Form()] = None,
+    declined_reason: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Store the files; the script gets JSON, a plain form post a redirect or the page."""
     language = _lang(request)
-    wants_json = "application/json" in request.headers.get("accept", "")
-    chosen = [f for f in files or [] if f.filename or f.size]
-    error, refused, receipt = None, [], None
-    if not chosen:
+    indexed = [(i, f) for i, f in enumerate(files or []) if f.filename or f.size]
+    error, result = None, portal.UploadResult(None, [], [])
+    if not indexed:
         error = "no_files"
-    elif len(chosen) > portal.MAX_FILES:
+    elif len(indexed) > portal.MAX_FILES:
         error = "too_many_files"
-    elif code.files_uploaded + len(chosen) > portal.MAX_FILES_PER_CODE:
+    elif code.files_uploaded + len(indexed) > portal.MAX_FILES_PER_CODE:
         error = "code_used_up"
     else:
-        receipt, refused = portal.upload(
+        result = portal.upload(
             session,
             ctx.storage,
             code,
-            [portal.IncomingFile(f.filename or "", f.file) for f in chosen],
+            [portal.IncomingFile(f.filename or "", f.file, i) for i, f in indexed],
             limit_bytes=portal.max_bytes(ctx.settings.max_upload_bytes),
             ip=client_ip(request),
+            declined=portal.declined_files(declined_name or [], declined_reason or []),
         )
+    receipt, refused = result.receipt, result.refused
     t = i18n.translator(language)
     messages = [t("file_refused", name=r.filename, reason=t(r.reason)) for r in refused]
     if error:
         messages.insert(0, t(error, max_files=portal.MAX_FILES))
     status_code = 201 if receipt else (415 if refused else 400)
-    if wants_json:
-        body = {
-            "redirect": f"/upload/receipts/{receipt.id}?lang={language}" if receipt else None,
-            "stored": len(receipt.items) if receipt else 0,
-            "refused": [{"filename": r.filename, "reason": r.reason} for r in refused],
-            "messages": messages,
-        }
-        session.commit()  # durable before the browser follows the answer
-        return JSONResponse(body, status_code=status_code)
+    if wants_json(request):
+        session.commit()  # durable before the browser is told what was stored
+        return JSONResponse(_upload_answer(result, language, error, messages), status_code)
     if receipt and not refused:
         session.commit()  # durable before the browser follows the answer
         return RedirectResponse(f"/upload/receipts/{receipt.id}?lang={language}", status_code=303)
@@ -177,6 +249,41 @@ def upload_files(
         receipt=receipt,
         messages=messages,
     )
+
+
+def _upload_answer(
+    result: portal.UploadResult, language: str, error: str | None, messages: list[str]
+) -> dict:
+    """The script's evidence: a file counts as sent only if it is listed under ``stored``
+    with its document id and SHA-256 (``index`` is its position in the request)."""
+    t = i18n.translator(language)
+    receipt = result.receipt
+    return {
+        "error": error,
+        "receipt_id": str(receipt.id) if receipt else None,
+        "redirect": f"/upload/receipts/{receipt.id}?lang={language}" if receipt else None,
+        "stored": [
+            {
+                "index": s.index,
+                "document_id": s.item["document_id"],
+                "filename": s.item["filename"],
+                "size": s.item["size"],
+                "sha256": s.item["sha256"],
+            }
+            for s in result.stored
+        ],
+        "refused": [
+            {
+                "index": r.index,
+                "filename": r.filename,
+                "reason": r.reason,
+                "message": t(r.reason),
+                "advice": t(f"advice_{r.reason}"),
+            }
+            for r in result.refused
+        ],
+        "messages": messages,
+    }
 
 
 def _receipt(session: DbSession, code: UploadCode, receipt_id: uuid.UUID) -> UploadReceipt:
@@ -217,8 +324,9 @@ def receipt_download(
         ip=client_ip(request),
         detail={"receipt_id": str(receipt.id)},
     )
-    pdf = receipt_pdf.render(receipt, case_file, tenant.name if tenant else "Jobcenter")
-    name = f"Eingangsbestaetigung-{case_file.aktenzeichen}.pdf"
+    language = _lang(request)
+    pdf = receipt_pdf.render(receipt, case_file, tenant.name if tenant else "Jobcenter", language)
+    name = f"{i18n.translator(language)('receipt_title')}-{case_file.aktenzeichen}.pdf"
     return Response(
         pdf,
         media_type="application/pdf",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request, Response
@@ -19,7 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from akte.core.database import utcnow
-from akte.core.security import issue_token, read_token
+from akte.core.security import issue_token, read_token_claims
 from akte.web.models import WebSession
 
 STAFF_COOKIE = "akte_web"
@@ -92,20 +93,31 @@ def end_staff_session(session: Session, token: str | None) -> None:
         session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
 
 
-def citizen_token(secret: str, code_id: uuid.UUID) -> str:
-    return issue_token(
-        secret, subject=str(code_id), ttl_seconds=CITIZEN_TTL_SECONDS, kind=CITIZEN_KIND
-    )
+def citizen_token(secret: str, code_id: uuid.UUID, ttl_seconds: int = CITIZEN_TTL_SECONDS) -> str:
+    return issue_token(secret, subject=str(code_id), ttl_seconds=ttl_seconds, kind=CITIZEN_KIND)
+
+
+@dataclass(frozen=True)
+class CitizenSession:
+    code_id: uuid.UUID
+    #: Unix time the cookie's token ends; the portal warns before it and offers to extend.
+    expires_at: int
+
+
+def citizen_session(secret: str, token: str | None) -> CitizenSession | None:
+    """The code and end of a valid citizen token; ``None`` when absent, forged or expired."""
+    if not token:
+        return None
+    claims = read_token_claims(secret, token, kind=CITIZEN_KIND)
+    try:
+        return CitizenSession(uuid.UUID(claims.subject), claims.expires_at) if claims else None
+    except ValueError:
+        return None
 
 
 def citizen_code_id(secret: str, token: str | None) -> uuid.UUID | None:
-    if not token:
-        return None
-    subject = read_token(secret, token, kind=CITIZEN_KIND)
-    try:
-        return uuid.UUID(subject) if subject else None
-    except ValueError:
-        return None
+    found = citizen_session(secret, token)
+    return found.code_id if found else None
 
 
 def end_staff_session_by_hash(session: Session, web_session_hash: str) -> None:

@@ -43,6 +43,11 @@ def local_time(value: datetime | None, fmt: str = "%d.%m.%Y %H:%M") -> str:
     return value.astimezone(LOCAL_TZ).strftime(fmt)
 
 
+def epoch_time(value: int | None, fmt: str = "%H:%M") -> str:
+    """A Unix time (a session's end) as German local time."""
+    return local_time(datetime.fromtimestamp(value, UTC), fmt) if value else ""
+
+
 def human_size(size: int | None) -> str:
     if size is None:
         return ""
@@ -62,6 +67,7 @@ env = Environment(
 )
 env.filters["local_time"] = local_time
 env.filters["human_size"] = human_size
+env.filters["epoch_time"] = epoch_time
 
 
 def render(

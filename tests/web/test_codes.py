@@ -77,7 +77,8 @@ def test_a_code_opens_the_upload_into_its_akte_and_the_posteingang(ctx, world):
         page = citizen.get("/upload/files")
         assert world.case_a1.aktenzeichen in page.text
         assert 'accept="application/pdf,image/jpeg,image/png' in page.text
-        assert "capture=" in page.text and "multiple" in page.text
+        # files or gallery, not the camera alone; several at once
+        assert "capture=" not in page.text and "multiple" in page.text
         uploaded = citizen.post(
             "/upload/files",
             data={"csrf_token": csrf_of(page.text)},
@@ -90,8 +91,15 @@ def test_a_code_opens_the_upload_into_its_akte_and_the_posteingang(ctx, world):
         )
         assert uploaded.status_code == 201, uploaded.text
         body = uploaded.json()
-        assert body["stored"] == 2
-        assert body["refused"] == [{"filename": "notes.txt", "reason": "bad_type"}]
+        assert [(s["index"], s["filename"]) for s in body["stored"]] == [
+            (0, "Lohnabrechnung Mai.pdf"),
+            (1, "foto.png"),
+        ]
+        assert body["stored"][0]["sha256"] == hashlib.sha256(PDF).hexdigest()
+        assert [(r["index"], r["filename"], r["reason"]) for r in body["refused"]] == [
+            (2, "notes.txt", "bad_type")
+        ]
+        assert "PDF" in body["refused"][0]["advice"]
         listed = citizen.get("/upload/files").text
         assert body["redirect"].split("?")[0] in listed and "2 Datei(en)" in listed
         receipt = citizen.get(body["redirect"])

@@ -3,7 +3,8 @@
    the server checks every file again anyway. Without this script the form
    posts normally; with it, one XHR sends all files and the bytes sent so far are mapped
    onto the files in order (multipart sends them one after another), so each file shows
-   its own progress. The server answers JSON: {redirect, messages}. */
+   its own progress. The server answers JSON: {redirect, messages}; any other answer marks the files failed.
+   (The citizen portal has its own, stricter script: portal.js.) */
 (function () {
   "use strict";
 
@@ -116,8 +117,20 @@
         });
       };
       xhr.onload = function () {
-        var body = {};
-        try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
+        var body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
+        if (!body || typeof body !== "object") {
+          /* not the JSON this script asked for (an ended session's login page): nothing
+             here says the files were stored, so none is shown as done */
+          sending.forEach(function (row) {
+            row.bar.value = 0;
+            row.state.textContent = form.dataset.failed;
+          });
+          errors.textContent = form.dataset.failed;
+          errors.hidden = false;
+          button.disabled = false;
+          return;
+        }
         var refused = (body.refused || []).map(function (r) { return r.filename; });
         sending.forEach(function (row) {
           var bad = xhr.status >= 400 || refused.indexOf(row.file.name) >= 0;
