@@ -15,7 +15,7 @@ from akte.core.database import session_scope
 from akte.users.models import Role
 from tests.builders import PASSWORD, make_case_file, make_org_unit, make_tenant, make_user
 from tests.search.conftest import add_document
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server, shoot
+from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server, shoot, wait_until
 
 pytestmark = pytest.mark.slow
 expect.set_options(timeout=20_000)
@@ -114,3 +114,30 @@ def test_a_big_akte_pages_sorts_filters_and_searches(big, page):
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Altakte gescannt")
     shoot(page, "21-big-akte-search")
+
+
+def test_a_hit_on_page_60_opens_the_document_at_page_60(big, page):
+    _login(page, big)
+
+    def found() -> bool:
+        page.goto(f"{big.server.url}/app/search?q=Mietr%C3%BCckstand")
+        return page.locator(".hits mark").count() > 0
+
+    assert wait_until(found, timeout=90, every=1), "the deep page was not indexed"
+    hit = page.locator(".hits li", has_text="Altakte gescannt")
+    expect(hit.locator(".hit-pages")).to_contain_text("Seite 60")
+    expect(hit.locator(".snippet mark")).to_have_text("Mietrückstand")
+    expect(hit.locator(".snippet")).to_contain_text("Wohnungsbaugenossenschaft")
+    shoot(page, "22-search-hit-page")
+    hit.get_by_role("link", name="Altakte gescannt").click()
+    expect(page).to_have_url(re.compile(r"\?page=60#seite-60$"))
+    expect(page.locator("iframe")).to_have_attribute("src", re.compile(r"#page=60$"))
+    current = page.locator("h3[aria-current=page]")
+    expect(current).to_contain_text("Seite 60")
+    expect(page.locator(".ocr")).to_have_count(20)  # pages 41–60, not all 79
+    expect(page.get_by_text("Seiten 41–60 von 79")).to_be_visible()
+
+    # "in dieser Akte" narrows the search to the hit's Akte, with a pager kept in step
+    page.go_back()
+    hit.get_by_role("link", name=re.compile("in dieser Akte suchen")).click()
+    expect(page.get_by_role("status")).to_contain_text("in Akte AZ-2020-004711")
