@@ -22,9 +22,10 @@ from akte.core.errors import (
     responses,
 )
 from akte.core.pagination import Page, PageParams, paginate
+from akte.core.ranges import content_disposition
 from akte.core.strictquery import StrictQuery, UnknownParameter
 from akte.core.textsafe import SafeStr
-from akte.documents import service
+from akte.documents import pageranges, service
 from akte.documents.downloads import download_response
 from akte.documents.intake import check_filename
 from akte.documents.listing import DocumentListQuery
@@ -202,3 +203,30 @@ def download_document(
         rendition=rendition,
         inline=inline,
     )
+
+
+@router.get(
+    "/documents/{document_id}/archive",
+    responses={**COMMON, **responses(Unprocessable, ServiceUnavailable),
+               200: {"content": {"application/pdf": {}},
+                     "description": "the selected pages as one PDF"}},
+    response_class=Response,
+    dependencies=[StrictQuery],
+)
+def download_pages(
+    document_id: uuid.UUID,
+    session: DbSession,
+    storage: Storage,
+    user: CurrentUser,
+    pages: Annotated[str, Query(pattern=pageranges.PAGES_PATTERN,
+                                description="a page or a range, e.g. 3-7")],
+    inline: bool = False,
+) -> Response:
+    """Pages of the document (its archive PDF, else a PDF original) as one PDF, cut on the
+    server: for printing or sending a few pages of a long scan. Audited."""
+    cut = pageranges.cut(session, storage, user, document_id, pages=pages)
+    session.commit()  # the audit entry is durable before the pages leave
+    return Response(cut.content, media_type="application/pdf", headers={
+        "Content-Disposition": content_disposition(cut.filename, inline),
+        "Cache-Control": "private, no-store",
+    })
