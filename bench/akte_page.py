@@ -36,10 +36,14 @@ def _fill(ctx: AppContext, world, count: int):  # type: ignore[no-untyped-def]
     with session_scope(ctx.session_factory) as session:
         case_file = make_case_file(session, world.tenant_a, world.unit_a1)
         for n in range(count):
-            add_document(session, case_file, title=f"Nachweis {n:05d}",
-                         doc_type=("Bescheid", "Antrag", "Kontoauszug")[n % 3],
-                         pages=[f"Seite eins von Nachweis {n} mit etwas Text"],
-                         status="received")
+            add_document(
+                session,
+                case_file,
+                title=f"Nachweis {n:05d}",
+                doc_type=("Bescheid", "Antrag", "Kontoauszug")[n % 3],
+                pages=[f"Seite eins von Nachweis {n} mit etwas Text"],
+                status="received",
+            )
         return case_file.id
 
 
@@ -73,21 +77,28 @@ def main() -> None:
             rows = []
             for n, akte_id in akten.items():
                 page = f"/app/akten/{akte_id}"
-                t_page, plain = _median(client, page, args.rounds, **{"Accept-Encoding": "identity"})
+                t_page, plain = _median(
+                    client, page, args.rounds, **{"Accept-Encoding": "identity"}
+                )
                 _, packed = _median(client, page, 1, **{"Accept-Encoding": "gzip"})
                 t_sorted, _ = _median(client, f"{page}?sort=title&order=asc&page=2", args.rounds)
                 t_q, _ = _median(client, f"{page}?q=Nachweis+{n // 2}", args.rounds)
-                t_api, _ = _median(client, f"/api/v1/case-files/{akte_id}/documents",
-                                   args.rounds, **api)
+                t_api, _ = _median(
+                    client, f"/api/v1/case-files/{akte_id}/documents", args.rounds, **api
+                )
                 rows.append((n, t_page, plain, packed, t_sorted, t_q, t_api))
         ctx.close()
     base = rows[0]
-    print(f"{'docs':>6} {'page ms':>8} {'ratio':>6} {'bytes':>8} {'gzip':>7} "
-          f"{'sort ms':>8} {'q ms':>8} {'api ms':>7} {'ratio':>6}")
+    print(
+        f"{'docs':>6} {'page ms':>8} {'ratio':>6} {'bytes':>8} {'gzip':>7} "
+        f"{'sort ms':>8} {'q ms':>8} {'api ms':>7} {'ratio':>6}"
+    )
     for n, t_page, plain, packed, t_sorted, t_q, t_api in rows:
-        print(f"{n:>6} {t_page * 1000:8.1f} {t_page / base[1]:6.2f} {plain:8d} {packed:7d} "
-              f"{t_sorted * 1000:8.1f} {t_q * 1000:8.1f} {t_api * 1000:7.1f} "
-              f"{t_api / base[6]:6.2f}")
+        print(
+            f"{n:>6} {t_page * 1000:8.1f} {t_page / base[1]:6.2f} {plain:8d} {packed:7d} "
+            f"{t_sorted * 1000:8.1f} {t_q * 1000:8.1f} {t_api * 1000:7.1f} "
+            f"{t_api / base[6]:6.2f}"
+        )
 
 
 if __name__ == "__main__":

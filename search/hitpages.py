@@ -74,13 +74,24 @@ def locate(
 
 
 def _pages(session: Session, doc_id: uuid.UUID, *, after: int, limit: int) -> list:
-    return list(session.execute(
-        select(DocumentPage.version_id, DocumentPage.page_no, DocumentPage.text,
-               DocumentPage.text_digest)
-        .join(DocumentVersion, DocumentVersion.id == DocumentPage.version_id)
-        .join(Document, and_(Document.id == DocumentVersion.document_id,
-                             DocumentVersion.version_no == Document.current_version))
-        .where(Document.id == doc_id, DocumentPage.page_no > after)
-        .order_by(DocumentPage.page_no)
-        .limit(limit)
-    ).all())
+    return list(
+        session.execute(
+            select(
+                DocumentPage.version_id,
+                DocumentPage.page_no,
+                DocumentPage.text,
+                DocumentPage.text_digest,
+            )
+            .join(DocumentVersion, DocumentVersion.id == DocumentPage.version_id)
+            .join(
+                Document,
+                and_(
+                    Document.id == DocumentVersion.document_id,
+                    DocumentVersion.version_no == Document.current_version,
+                ),
+            )
+            .where(Document.id == doc_id, DocumentPage.page_no > after)
+            .order_by(DocumentPage.page_no)
+            .limit(limit)
+        ).all()
+    )

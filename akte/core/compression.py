@@ -23,16 +23,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MINIMUM_SIZE = 1024
 #: zlib level 6: nearly all of level 9's saving at a fraction of the CPU.
 LEVEL = 6
-NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "image/*",
-                  "application/octet-stream", "application/x-tar")
+NOT_COMPRESSED = (
+    *DEFAULT_EXCLUDED_CONTENT_TYPES,
+    "application/pdf",
+    "image/*",
+    "application/octet-stream",
+    "application/x-tar",
+)
 
 
 class _RangeAwareGZip(GZipResponder):
     """Sends answers that offer byte ranges untouched, whatever their type."""
 
     async def send_with_compression(self, message: Message) -> None:
-        if (message["type"] == "http.response.start"
-                and "accept-ranges" in Headers(raw=message.get("headers", []))):
+        if message["type"] == "http.response.start" and "accept-ranges" in Headers(
+            raw=message.get("headers", [])
+        ):
             self.initial_message = message
             self.content_type_is_excluded = True  # later body messages pass through as sent
             await self.send(message)
@@ -53,6 +59,7 @@ class CompressionMiddleware:
         if "range" in headers or "gzip" not in headers.get("accept-encoding", ""):
             await self.app(scope, receive, send)
             return
-        responder = _RangeAwareGZip(self.app, self.minimum_size, compresslevel=LEVEL,
-                                    exclude_content_types=NOT_COMPRESSED)
+        responder = _RangeAwareGZip(
+            self.app, self.minimum_size, compresslevel=LEVEL, exclude_content_types=NOT_COMPRESSED
+        )
         await responder(scope, receive, send)

@@ -38,8 +38,7 @@ def _declared(dependant: Dependant) -> frozenset[str]:
         for param in current.query_params:
             annotation = param.field_info.annotation
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                names.update(info.alias or name
-                             for name, info in annotation.model_fields.items())
+                names.update(info.alias or name for name, info in annotation.model_fields.items())
             else:
                 names.add(param.alias)
     return frozenset(names)

@@ -41,9 +41,7 @@ NO_VORGANG = "none"
 
 #: The casework feature's assignment table, named rather than imported: the documents core
 #: does not import feature packages (see ``akte/features.py``).
-_vorgang_documents = table(
-    "vorgang_documents", column("document_id"), column("vorgang_id")
-)
+_vorgang_documents = table("vorgang_documents", column("document_id"), column("vorgang_id"))
 
 
 _HEX = "[0-9a-fA-F]"
@@ -58,15 +56,17 @@ class DocumentListQuery(BaseModel):
     sort: SortKey = "received_at"
     order: Literal["asc", "desc"] = "desc"
     doc_type: Annotated[str, Field(max_length=100)] | SkipJsonSchema[None] = Field(
-        default=None, description='exact Dokumentart; "-" for documents without one')
-    vorgang: (
-        Annotated[str, Field(pattern=_VORGANG)] | SkipJsonSchema[None]
-    ) = Field(default=None, description='a Vorgang id, or "none" for documents without one')
+        default=None, description='exact Dokumentart; "-" for documents without one'
+    )
+    vorgang: Annotated[str, Field(pattern=_VORGANG)] | SkipJsonSchema[None] = Field(
+        default=None, description='a Vorgang id, or "none" for documents without one'
+    )
     year: Annotated[int, Field(ge=1900, le=2999)] | SkipJsonSchema[None] = None
     source: DocumentSource | SkipJsonSchema[None] = None
     status: DocumentStatus | SkipJsonSchema[None] = None
     q: Annotated[str, Field(max_length=200)] | SkipJsonSchema[None] = Field(
-        default=None, description="words in title, Dokumentart or recognised text")
+        default=None, description="words in title, Dokumentart or recognised text"
+    )
     page: Annotated[int, Field(ge=1, le=100_000)] = 1
     size: Annotated[int, Field(ge=1, le=200)] = 50
 
@@ -76,8 +76,14 @@ class DocumentListQuery(BaseModel):
 
     def filters(self) -> dict[str, str]:
         """The filters in use, as query parameters (for links that keep them)."""
-        picked = {"doc_type": self.doc_type, "vorgang": self.vorgang, "year": self.year,
-                  "source": self.source, "status": self.status, "q": self.q}
+        picked = {
+            "doc_type": self.doc_type,
+            "vorgang": self.vorgang,
+            "year": self.year,
+            "source": self.source,
+            "status": self.status,
+            "q": self.q,
+        }
         return {k: str(v) for k, v in picked.items() if v not in (None, "")}
 
 
@@ -112,8 +118,11 @@ def _clauses(query: DocumentListQuery) -> list[ColumnElement[bool]]:
         if query.vorgang == NO_VORGANG:
             clauses.append(Document.id.not_in(assigned))
         else:
-            clauses.append(Document.id.in_(assigned.where(
-                _vorgang_documents.c.vorgang_id == uuid.UUID(query.vorgang))))
+            clauses.append(
+                Document.id.in_(
+                    assigned.where(_vorgang_documents.c.vorgang_id == uuid.UUID(query.vorgang))
+                )
+            )
     if query.year is not None:
         clauses.append(_in_year(query.year))
     if query.source:
@@ -129,10 +138,15 @@ def _in_year(year: int) -> ColumnElement[bool]:
     start = datetime(year, 1, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC)
     return or_(
-        and_(Document.document_date >= date(year, 1, 1),
-             Document.document_date < date(year + 1, 1, 1)),
-        and_(Document.document_date.is_(None), Document.received_at >= start,
-             Document.received_at < end),
+        and_(
+            Document.document_date >= date(year, 1, 1),
+            Document.document_date < date(year + 1, 1, 1),
+        ),
+        and_(
+            Document.document_date.is_(None),
+            Document.received_at >= start,
+            Document.received_at < end,
+        ),
     )
 
 
@@ -145,9 +159,12 @@ def _mentions(word: str) -> ColumnElement[bool]:
     in_text = exists(
         select(DocumentPage.page_no)
         .join(DocumentVersion, DocumentVersion.id == DocumentPage.version_id)
-        .where(DocumentVersion.document_id == Document.id,
-               DocumentVersion.version_no == Document.current_version,
-               DocumentPage.text.ilike(like, escape="\\"))
+        .where(
+            DocumentVersion.document_id == Document.id,
+            DocumentVersion.version_no == Document.current_version,
+            DocumentPage.text.ilike(like, escape="\\"),
+        )
     )
-    return or_(Document.title.ilike(like, escape="\\"),
-               Document.doc_type.ilike(like, escape="\\"), in_text)
+    return or_(
+        Document.title.ilike(like, escape="\\"), Document.doc_type.ilike(like, escape="\\"), in_text
+    )

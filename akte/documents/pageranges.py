@@ -64,8 +64,12 @@ def parse(pages: str) -> tuple[int, int]:
 
 
 def cut(
-    session: Session, storage: BlobStore, principal: Principal, document_id: uuid.UUID,
-    *, pages: str,
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    document_id: uuid.UUID,
+    *,
+    pages: str,
 ) -> Cut:
     start, end = parse(pages)
     document = service.get_visible(session, principal, document_id)
@@ -84,8 +88,7 @@ def cut(
             reader = PdfReader(spool)
             total = len(reader.pages)
             if end > total:
-                raise Unprocessable(f"pages: the document has {total} pages",
-                                    code="invalid_pages")
+                raise Unprocessable(f"pages: the document has {total} pages", code="invalid_pages")
             writer = PdfWriter()
             for index in range(start - 1, end):
                 writer.add_page(reader.pages[index])
@@ -93,9 +96,14 @@ def cut(
             writer.write(out)
         except PyPdfError as exc:
             raise Unprocessable(f"the PDF cannot be cut: {exc}", code="unreadable_pdf") from None
-    audit.record(session, principal, "document.download_pages", object_type="document",
-                 object_id=document.id,
-                 detail={"version_no": version.version_no, "pages": f"{start}-{end}"})
+    audit.record(
+        session,
+        principal,
+        "document.download_pages",
+        object_type="document",
+        object_id=document.id,
+        detail={"version_no": version.version_no, "pages": f"{start}-{end}"},
+    )
     stem = version.filename.rsplit(".", 1)[0] or "dokument"
     suffix = f"S{start}" if start == end else f"S{start}-{end}"
     return Cut(out.getvalue(), f"{stem}.{suffix}.pdf", start, end)

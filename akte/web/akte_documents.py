@@ -23,24 +23,41 @@ from akte.documents.listing import DocumentListQuery
 from akte.documents.models import Document
 
 PAGE_SIZE = 50
-SORT_LABELS = {"received_at": "Eingang", "title": "Titel", "doc_type": "Dokumentart",
-               "status": "Status"}
-FIELD_LABELS = {"sort": "Sortierung", "order": "Reihenfolge", "doc_type": "Dokumentart",
-                "vorgang": "Vorgang", "year": "Jahr", "source": "Quelle", "status": "Status",
-                "q": "Suche", "page": "Seite"}
+SORT_LABELS = {
+    "received_at": "Eingang",
+    "title": "Titel",
+    "doc_type": "Dokumentart",
+    "status": "Status",
+}
+FIELD_LABELS = {
+    "sort": "Sortierung",
+    "order": "Reihenfolge",
+    "doc_type": "Dokumentart",
+    "vorgang": "Vorgang",
+    "year": "Jahr",
+    "source": "Quelle",
+    "status": "Status",
+    "q": "Suche",
+    "page": "Seite",
+}
 
 
 def parse(params: Any) -> DocumentListQuery:
     """The known parameters of the page's query string (empty ones as not given)."""
-    known = {name: params[name] for name in DocumentListQuery.model_fields
-             if name != "size" and params.get(name) not in (None, "")}
+    known = {
+        name: params[name]
+        for name in DocumentListQuery.model_fields
+        if name != "size" and params.get(name) not in (None, "")
+    }
     try:
         return DocumentListQuery.model_validate({**known, "size": PAGE_SIZE})
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first.get("loc") else ""
-        raise Unprocessable(f"{FIELD_LABELS.get(field, field)}: bitte prüfen ({first['msg']})",
-                            code="invalid_filter") from None
+        raise Unprocessable(
+            f"{FIELD_LABELS.get(field, field)}: bitte prüfen ({first['msg']})",
+            code="invalid_filter",
+        ) from None
 
 
 @dataclass
@@ -56,12 +73,17 @@ class Table:
 
     def link(self, **changes: Any) -> str:
         """The page's query string with ``changes`` (``None`` drops a parameter)."""
-        values: dict[str, Any] = {**self.query.filters(), "sort": self.query.sort,
-                                  "order": self.query.order, "page": self.query.page}
+        values: dict[str, Any] = {
+            **self.query.filters(),
+            "sort": self.query.sort,
+            "order": self.query.order,
+            "page": self.query.page,
+        }
         values.update(changes)
         defaults = {"sort": "received_at", "order": "desc", "page": 1}
-        kept = {k: v for k, v in values.items()
-                if v is not None and v != "" and defaults.get(k) != v}
+        kept = {
+            k: v for k, v in values.items() if v is not None and v != "" and defaults.get(k) != v
+        }
         return "?" + urlencode(kept) if kept else "?"
 
     def sort_link(self, key: str) -> str:
@@ -84,12 +106,17 @@ class Table:
         return "ascending" if self.query.order == "asc" else "descending"
 
 
-def table(session: Session, principal: Principal, case_file_id: Any,
-          query: DocumentListQuery) -> Table:
+def table(
+    session: Session, principal: Principal, case_file_id: Any, query: DocumentListQuery
+) -> Table:
     """One page of the Akte's documents (access checked and audited by the service)."""
     stmt = documents.list_query(session, principal, case_file_id, query)
     rows, total = paginate(session, stmt, PageParams(query.page, PAGE_SIZE))
-    doc_types = sorted(t for t in session.scalars(
-        select(Document.doc_type).where(Document.case_file_id == case_file_id).distinct())
-        if t)
+    doc_types = sorted(
+        t
+        for t in session.scalars(
+            select(Document.doc_type).where(Document.case_file_id == case_file_id).distinct()
+        )
+        if t
+    )
     return Table(rows, total, query, doc_types)

@@ -37,9 +37,11 @@ def test_small_answers_stay_plain(client, world):
 
 def test_downloads_are_never_gzipped_and_resume_byte_exact(client, world):
     headers = {**world.headers["caseworker_a1"], **GZIP}
-    doc = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                      files={"file": ("big.pdf", PDF, "application/pdf")},
-                      headers=world.headers["caseworker_a1"]).json()
+    doc = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/documents",
+        files={"file": ("big.pdf", PDF, "application/pdf")},
+        headers=world.headers["caseworker_a1"],
+    ).json()
     url = f"/api/v1/documents/{doc['id']}/content"
     whole = client.get(url, headers=headers)
     assert whole.status_code == 200
@@ -48,8 +50,9 @@ def test_downloads_are_never_gzipped_and_resume_byte_exact(client, world):
 
     # a download cut off after 1000 bytes, resumed with Range and If-Range
     first = PDF[:1000]
-    rest = client.get(url, headers={**headers, "Range": "bytes=1000-",
-                                    "If-Range": whole.headers["etag"]})
+    rest = client.get(
+        url, headers={**headers, "Range": "bytes=1000-", "If-Range": whole.headers["etag"]}
+    )
     assert rest.status_code == 206
     assert "content-encoding" not in rest.headers
     assert first + rest.content == PDF

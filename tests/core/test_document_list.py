@@ -19,25 +19,58 @@ def akte(ctx, world: World) -> dict[str, uuid.UUID]:
     """Five documents in Akte A1 (one in a Vorgang) and one in A2 with the same words."""
     with session_scope(ctx.session_factory) as session:
         docs = {
-            "bescheid": add_document(session, world.case_a1, title="Bewilligungsbescheid",
-                                     doc_type="Bescheid", pages=["Leistungen bewilligt"],
-                                     document_date=date(2023, 5, 2)),
-            "antrag": add_document(session, world.case_a1, title="Antrag WBA",
-                                   doc_type="Antrag", source="citizen-upload",
-                                   pages=["Seite eins", "Mietvertrag Wohnung Hauptstraße"],
-                                   document_date=date(2024, 1, 10)),
-            "konto": add_document(session, world.case_a1, title="Kontoauszug",
-                                  doc_type="Kontoauszug", pages=["Saldo"],
-                                  document_date=date(2024, 3, 31), status="failed"),
-            "zeugnis": add_document(session, world.case_a1, title="Zeugnis", pages=["Note 2"],
-                                    document_date=date(2022, 7, 1)),
-            "brief": add_document(session, world.case_a1, title="Anhörung", doc_type="Bescheid",
-                                  pages=["Anhörung Mietvertrag"], document_date=date(2024, 6, 1)),
-            "foreign": add_document(session, world.case_a2, title="Mietvertrag",
-                                    doc_type="Bescheid", pages=["Mietvertrag"]),
+            "bescheid": add_document(
+                session,
+                world.case_a1,
+                title="Bewilligungsbescheid",
+                doc_type="Bescheid",
+                pages=["Leistungen bewilligt"],
+                document_date=date(2023, 5, 2),
+            ),
+            "antrag": add_document(
+                session,
+                world.case_a1,
+                title="Antrag WBA",
+                doc_type="Antrag",
+                source="citizen-upload",
+                pages=["Seite eins", "Mietvertrag Wohnung Hauptstraße"],
+                document_date=date(2024, 1, 10),
+            ),
+            "konto": add_document(
+                session,
+                world.case_a1,
+                title="Kontoauszug",
+                doc_type="Kontoauszug",
+                pages=["Saldo"],
+                document_date=date(2024, 3, 31),
+                status="failed",
+            ),
+            "zeugnis": add_document(
+                session,
+                world.case_a1,
+                title="Zeugnis",
+                pages=["Note 2"],
+                document_date=date(2022, 7, 1),
+            ),
+            "brief": add_document(
+                session,
+                world.case_a1,
+                title="Anhörung",
+                doc_type="Bescheid",
+                pages=["Anhörung Mietvertrag"],
+                document_date=date(2024, 6, 1),
+            ),
+            "foreign": add_document(
+                session,
+                world.case_a2,
+                title="Mietvertrag",
+                doc_type="Bescheid",
+                pages=["Mietvertrag"],
+            ),
         }
-        vorgang = Vorgang(tenant_id=world.tenant_a.id, case_file_id=world.case_a1.id,
-                          title="WBA 2024")
+        vorgang = Vorgang(
+            tenant_id=world.tenant_a.id, case_file_id=world.case_a1.id, title="WBA 2024"
+        )
         session.add(vorgang)
         session.flush()
         session.add(VorgangDocument(document_id=docs["antrag"].id, vorgang_id=vorgang.id))
@@ -47,8 +80,9 @@ def akte(ctx, world: World) -> dict[str, uuid.UUID]:
 
 def _list(client, world: World, who: str = "caseworker_a1", case_file=None, **params):
     case_file = case_file or world.case_a1
-    return client.get(f"/api/v1/case-files/{case_file.id}/documents", params=params,
-                      headers=world.headers[who])
+    return client.get(
+        f"/api/v1/case-files/{case_file.id}/documents", params=params, headers=world.headers[who]
+    )
 
 
 def _titles(response) -> list[str]:
@@ -72,10 +106,15 @@ def test_sort_by_doc_type_and_status(client, world, akte):
 
 def test_filters(client, world, akte):
     assert sorted(_titles(_list(client, world, doc_type="Bescheid"))) == [
-        "Anhörung", "Bewilligungsbescheid"]
+        "Anhörung",
+        "Bewilligungsbescheid",
+    ]
     assert _titles(_list(client, world, doc_type="-")) == ["Zeugnis"]
     assert sorted(_titles(_list(client, world, year=2024))) == [
-        "Anhörung", "Antrag WBA", "Kontoauszug"]
+        "Anhörung",
+        "Antrag WBA",
+        "Kontoauszug",
+    ]
     assert _titles(_list(client, world, source="citizen-upload")) == ["Antrag WBA"]
     assert _titles(_list(client, world, status="failed")) == ["Kontoauszug"]
     assert _titles(_list(client, world, vorgang=str(akte["vorgang"]))) == ["Antrag WBA"]
@@ -102,8 +141,9 @@ def test_pages_do_not_overlap_and_count_the_filtered_total(client, world, akte):
     assert _list(client, world, size=201).status_code == 422
 
 
-@pytest.mark.parametrize("params", [{"sortt": "title"}, {"doc_typ": "Bescheid"},
-                                    {"sort": "title", "limit": "5"}])
+@pytest.mark.parametrize(
+    "params", [{"sortt": "title"}, {"doc_typ": "Bescheid"}, {"sort": "title", "limit": "5"}]
+)
 def test_unknown_parameters_are_refused_not_ignored(client, world, akte, params):
     response = _list(client, world, **params)
     assert response.status_code == 422
@@ -114,8 +154,13 @@ def test_unknown_parameters_are_refused_not_ignored(client, world, akte, params)
 
 
 def test_invalid_values_are_422(client, world, akte):
-    for params in ({"sort": "size"}, {"order": "up"}, {"status": "bereit"},
-                   {"vorgang": "------------------------------------"}, {"year": "20x4"}):
+    for params in (
+        {"sort": "size"},
+        {"order": "up"},
+        {"status": "bereit"},
+        {"vorgang": "------------------------------------"},
+        {"year": "20x4"},
+    ):
         response = _list(client, world, **params)
         assert response.status_code == 422, params
         assert response.json()["error"] == "validation_error"

@@ -8,8 +8,12 @@ from tests.search.conftest import add_document
 
 def _document(ctx, world, pages: int) -> str:
     with session_scope(ctx.session_factory) as session:
-        doc = add_document(session, world.case_a1, title="Altakte",
-                           pages=[f"Text der Seite {n}" for n in range(1, pages + 1)])
+        doc = add_document(
+            session,
+            world.case_a1,
+            title="Altakte",
+            pages=[f"Text der Seite {n}" for n in range(1, pages + 1)],
+        )
         return str(doc.id)
 
 
@@ -42,7 +46,8 @@ def test_pages_come_in_slices_with_a_link_to_the_next(client, ctx, world):
 def test_other_units_cannot_read_a_slice(client, ctx, world):
     doc_id = _document(ctx, world, 3)
     for who in ("caseworker_a2", "caseworker_b"):
-        answer = client.get(f"/api/v1/documents/{doc_id}/pages", params={"start": 2},
-                            headers=world.headers[who])
+        answer = client.get(
+            f"/api/v1/documents/{doc_id}/pages", params={"start": 2}, headers=world.headers[who]
+        )
         assert answer.status_code == 404
         assert "Text der Seite" not in answer.text

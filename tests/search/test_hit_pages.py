@@ -22,11 +22,13 @@ def long_docs(sctx: AppContext, world: World) -> dict[str, str]:
     pages[260] = f"Seite 261: nochmals die {WORD}"
     with session_scope(sctx.session_factory) as session:
         made = {
-            "long": add_document(session, world.case_a1, title="Altakte 300 Seiten",
-                                 pages=pages),
-            "other_akte": add_document(session, make_case_file(session, world.tenant_a,
-                                                               world.unit_a1),
-                                       title="Mietsache", pages=[f"{WORD} Hinweis"]),
+            "long": add_document(session, world.case_a1, title="Altakte 300 Seiten", pages=pages),
+            "other_akte": add_document(
+                session,
+                make_case_file(session, world.tenant_a, world.unit_a1),
+                title="Mietsache",
+                pages=[f"{WORD} Hinweis"],
+            ),
         }
         ids = {k: str(d.id) for k, d in made.items()}
     run_until_idle(sctx)
@@ -34,8 +36,7 @@ def long_docs(sctx: AppContext, world: World) -> dict[str, str]:
 
 
 def _search(client: TestClient, world: World, who: str = "caseworker_a1", **params: object):  # type: ignore[no-untyped-def]
-    return client.get("/api/v1/search", params={"q": WORD, **params},
-                      headers=world.headers[who])
+    return client.get("/api/v1/search", params={"q": WORD, **params}, headers=world.headers[who])
 
 
 def test_the_hit_names_its_pages_and_quotes_the_right_one(sclient, world, long_docs) -> None:  # type: ignore[no-untyped-def]
@@ -55,7 +56,9 @@ def test_search_within_one_akte(sclient, world, long_docs) -> None:  # type: ign
     assert one["total"] == 1 and sum(one["facets"]["year"].values()) == 1
 
 
-def test_an_akte_the_caller_cannot_read_is_404_and_reveals_nothing(sclient, world, long_docs) -> None:  # type: ignore[no-untyped-def]
+def test_an_akte_the_caller_cannot_read_is_404_and_reveals_nothing(
+    sclient, world, long_docs
+) -> None:  # type: ignore[no-untyped-def]
     for who in ("caseworker_a2", "caseworker_b"):
         answer = _search(sclient, world, who=who, case_file_id=str(world.case_a1.id))
         assert answer.status_code == 404, who

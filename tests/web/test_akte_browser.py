@@ -39,15 +39,23 @@ def big(tmp_path_factory) -> Iterator[BigAkte]:
             user = make_user(session, tenant, Role.caseworker, (unit,))
             case_file = make_case_file(session, tenant, unit, aktenzeichen="AZ-2020-004711")
             for n in range(1, DOCUMENTS + 1):
-                add_document(session, case_file, title=f"Nachweis {n:03d}",
-                             doc_type="Bescheid" if n % 10 == 0 else "Nachweis",
-                             document_date=date(2015 + n % 10, 1, 15),
-                             pages=[f"Seite eins von Nachweis {n}"])
+                add_document(
+                    session,
+                    case_file,
+                    title=f"Nachweis {n:03d}",
+                    doc_type="Bescheid" if n % 10 == 0 else "Nachweis",
+                    document_date=date(2015 + n % 10, 1, 15),
+                    pages=[f"Seite eins von Nachweis {n}"],
+                )
             deep = add_document(
-                session, case_file, title="Altakte gescannt", doc_type="Altakte",
+                session,
+                case_file,
+                title="Altakte gescannt",
+                doc_type="Altakte",
                 pages=[f"Seite {p} ohne Besonderheiten" for p in range(1, 60)]
                 + ["Hier steht der Mietrückstand Wohnungsbaugenossenschaft"]
-                + [f"Seite {p}" for p in range(61, 80)])
+                + [f"Seite {p}" for p in range(61, 80)],
+            )
             found = BigAkte(server, user.username, case_file.id, deep.id)
         yield found
 
@@ -102,10 +110,11 @@ def test_a_big_akte_pages_sorts_filters_and_searches(big, page):
     page.get_by_label("Jahr").fill("2015")
     page.get_by_role("button", name="Filtern").click()
     expect(page.locator("[data-doc-count]")).to_contain_text("(gefiltert)")
-    titles = [t.strip() for t in page.locator("table[data-documents] tbody tr td:nth-child(2)")
-              .all_inner_texts()]
-    assert titles == [f"Nachweis {n:03d}" for n in range(10, 121, 10)
-                      if (2015 + n % 10) == 2015]
+    titles = [
+        t.strip()
+        for t in page.locator("table[data-documents] tbody tr td:nth-child(2)").all_inner_texts()
+    ]
+    assert titles == [f"Nachweis {n:03d}" for n in range(10, 121, 10) if (2015 + n % 10) == 2015]
 
     # The search box of this Akte finds words in the recognised text, even on page 60.
     page.get_by_role("link", name="Filter zurücksetzen").click()
