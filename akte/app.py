@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from akte import __version__
+from akte.core.compression import CompressionMiddleware
 from akte.core.context import AppContext
 from akte.core.handlers import install_exception_handlers
 from akte.core.middleware import (
@@ -106,6 +107,7 @@ def create_app(
         module.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(CompressionMiddleware)  # pages and JSON only, never ranged downloads
     # outermost: every layer inside sees the client address the trusted proxies name
     app.add_middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies)
 

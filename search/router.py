@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic.json_schema import SkipJsonSchema
 
 from akte.auth.dependencies import CurrentUser
 from akte.core.dependencies import Context, DbSession
 from akte.core.errors import (
     Forbidden,
     NotAuthenticated,
+    NotFound,
     ServiceUnavailable,
     Unprocessable,
     responses,
@@ -25,7 +28,7 @@ router = APIRouter(prefix="/api/v1/search", tags=["search"])
 @router.get(
     "",
     response_model=SearchResult,
-    responses=responses(InvalidQuery, NotAuthenticated, Forbidden, Unprocessable,
+    responses=responses(InvalidQuery, NotAuthenticated, Forbidden, NotFound, Unprocessable,
                         ServiceUnavailable),
 )
 def search(
@@ -43,6 +46,8 @@ def search(
     year: Annotated[str | None, Query(description="facet filter: year")] = None,
     source: Annotated[str | None, Query(description="facet filter: source")] = None,
     case_status: Annotated[str | None, Query(description="facet filter: Akte status")] = None,
+    case_file_id: Annotated[
+        uuid.UUID | SkipJsonSchema[None], Query(description="only this Akte")] = None,
 ) -> SearchResult:
     """Searches document text, titles, Aktenzeichen, BG-Nummer, Kundennummer, names and
     Dokumentart of the Akten the caller may read.
@@ -51,6 +56,8 @@ def search(
     `name:`, `quelle:`, `status:`, `prefix*`, `Müler~` (fuzzy) and
     `datum:2024-01-01..2024-03-31` / `eingang:` ranges work. A query that cannot be read
     gives 400 `invalid_query` with what to fix; a missing index gives 503 `search_degraded`.
+    `case_file_id` searches one Akte (404 if the caller may not read it). Each hit lists
+    the `pages` where the words occur; its snippet comes from the first of them.
     """
     filters = {
         name: value
@@ -59,4 +66,4 @@ def search(
         if value
     }
     return service.search(ctx, session, principal, q=q, page=page, size=size, sort=sort,
-                          filters=filters)
+                          filters=filters, case_file_id=case_file_id)

@@ -32,6 +32,9 @@ class SearchHit(BaseModel):
     score: float
     #: HTML: the document text escaped, matches wrapped in ``<mark>``…``</mark>``.
     snippet: str
+    #: Pages (1-based) where the searched words occur, at most ten; the snippet is cut from
+    #: the first. Empty when only title, Dokumentart or the Akte's data matched.
+    pages: list[int] = []
     case_file: CaseFileRef
 
 

@@ -10,16 +10,19 @@ finds; they come back as hits of ``kind`` ``note``.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
 from akte.auth import permissions
 from akte.auth.principal import Principal
+from akte.case_files import service as case_files
 from akte.core.context import AppContext
 from akte.core.errors import Unprocessable
 from akte.users.models import Role
-from search import indexing, loader
-from search.backend import QuerySpec
+from search import hitpages, indexing, loader
+from search.backend import QuerySpec, Scope
 from search.schema import FACETS
 from search.schemas import CaseFileRef, SearchHit, SearchResult, SortOrder
 from search.snippets import SCAN_CHARS
@@ -38,13 +41,18 @@ def search(
     size: int = 20,
     sort: SortOrder = "relevance",
     filters: dict[str, str] | None = None,
+    case_file_id: uuid.UUID | None = None,
 ) -> SearchResult:
     """Ranked, permission-filtered, paginated search with snippets and facets.
 
     ``q`` uses the query language of ``search/README.md``. ``filters`` are exact facet
     values the user clicked (``{"doc_type": "Kontoauszug", "year": "2024"}``; keys as in
     ``SearchResult.facets``). ``sort="date"`` orders by document date (received date when
-    the document has none), newest first.
+    the document has none), newest first. ``case_file_id`` narrows the search to one Akte
+    the caller may read (404 if they may not).
+
+    Each hit names the pages where the words occur (``pages``) and its snippet is cut from
+    the first of them, however deep in the document (:mod:`search.hitpages`).
 
     Raises ``Forbidden`` (roles without case-data access), ``InvalidQuery`` (400,
     ``invalid_query``: the detail says what to fix), ``SearchDegraded`` (503: the index
@@ -58,10 +66,18 @@ def search(
     if page * size > MAX_RESULTS:
         raise Unprocessable(f"only the first {MAX_RESULTS} results can be paged through")
     scope = permissions.readable_search_scope(principal)
+    if case_file_id is not None:
+        # only after the Akte is known to be readable: a narrower scope, never a wider one
+        case_files.get_visible(session, principal, case_file_id)
+        scope = Scope(tenant_id=scope.tenant_id, org_unit_ids=frozenset(),
+                      case_file_ids=frozenset({case_file_id}))
     service = indexing.get(ctx)
     spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters)
     hits = service.backend.search(spec)
-    texts = loader.snippet_texts(session, [h.doc_id for h in hits.hits], SCAN_CHARS)
+    located = hitpages.locate(session, [h.doc_id for h in hits.hits],
+                              lambda text: service.backend.snippet(hits, text))
+    texts = loader.snippet_texts(
+        session, [h.doc_id for h in hits.hits if not located[h.doc_id].pages], SCAN_CHARS)
     result = SearchResult(
         query=q,
         total=hits.total,
@@ -80,7 +96,9 @@ def search(
                 document_date=h.stored.get("document_date"),
                 received_at=h.stored["received_at"],
                 score=round(h.score, 4),
-                snippet=service.backend.snippet(hits, texts.get(h.doc_id, "")),
+                snippet=located[h.doc_id].snippet
+                or service.backend.snippet(hits, texts.get(h.doc_id, "")),
+                pages=located[h.doc_id].pages,
                 case_file=CaseFileRef(
                     id=h.case_file_id,
                     aktenzeichen=h.stored["aktenzeichen"],
@@ -96,6 +114,7 @@ def search(
         principal,
         "search.query",
         object_type="search",
-        detail={"q": q[:500], "filters": filters, "page": page, "total": hits.total},
+        detail={"q": q[:500], "filters": filters, "page": page, "total": hits.total,
+                **({"case_file_id": str(case_file_id)} if case_file_id else {})},
     )
     return result

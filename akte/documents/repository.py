@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from akte.auth.principal import Principal
@@ -68,11 +68,22 @@ def in_case_file(session: Session, case_file_id: uuid.UUID) -> Select[tuple[Docu
     )
 
 
-def pages(session: Session, version_id: uuid.UUID) -> list[DocumentPage]:
-    return list(
-        session.scalars(
-            select(DocumentPage)
-            .where(DocumentPage.version_id == version_id)
-            .order_by(DocumentPage.page_no)
-        )
+def pages(
+    session: Session, version_id: uuid.UUID, *, start: int = 1, limit: int | None = None
+) -> list[DocumentPage]:
+    """Page texts of a version in page order, from page ``start``, at most ``limit``."""
+    stmt = (
+        select(DocumentPage)
+        .where(DocumentPage.version_id == version_id, DocumentPage.page_no >= start)
+        .order_by(DocumentPage.page_no)
     )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def page_total(session: Session, version_id: uuid.UUID) -> int:
+    """The highest page number with a text (pages are numbered from 1 without gaps)."""
+    return int(session.scalar(
+        select(func.max(DocumentPage.page_no)).where(DocumentPage.version_id == version_id)
+    ) or 0)

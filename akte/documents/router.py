@@ -21,15 +21,20 @@ from akte.core.errors import (
     UnsupportedMediaType,
     responses,
 )
-from akte.core.pagination import Page, Pagination, paginate
+from akte.core.pagination import Page, PageParams, paginate
+from akte.core.ranges import content_disposition
+from akte.core.strictquery import StrictQuery, UnknownParameter
 from akte.core.textsafe import SafeStr
-from akte.documents import service
+from akte.documents import pageranges, service
 from akte.documents.downloads import download_response
 from akte.documents.intake import check_filename
+from akte.documents.listing import DocumentListQuery
 from akte.documents.schemas import DocumentDetail, DocumentRead, DocumentUpdate, PageRead, Rendition
 
 router = APIRouter(prefix="/api/v1", tags=["Dokumente"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
+#: Page texts per answer at most: a 600-page document's text is megabytes.
+MAX_PAGES = 100
 UPLOAD_ERRORS = responses(PayloadTooLarge, UnsupportedMediaType, Unprocessable, ServiceUnavailable)
 
 
@@ -72,13 +77,25 @@ def upload_document(
     return service.to_read(session, document)
 
 
-@router.get("/case-files/{case_file_id}/documents", responses=COMMON)
+@router.get(
+    "/case-files/{case_file_id}/documents",
+    responses={**COMMON, **responses(UnknownParameter)},
+    dependencies=[StrictQuery],
+)
 def list_documents(
-    case_file_id: uuid.UUID, session: DbSession, user: CurrentUser, pagination: Pagination
+    case_file_id: uuid.UUID,
+    session: DbSession,
+    user: CurrentUser,
+    query: Annotated[DocumentListQuery, Query()],
 ) -> Page[DocumentRead]:
-    """Documents of an Akte, newest first."""
-    rows, total = paginate(session, service.list_query(session, user, case_file_id), pagination)
-    return Page.of([service.to_read(session, d) for d in rows], total, pagination)
+    """Documents of an Akte, newest first unless ``sort``/``order`` say otherwise;
+    filtered by ``doc_type``, ``vorgang``, ``year``, ``source``, ``status`` and ``q``
+    (words in title, Dokumentart or recognised text). Unknown parameters are refused
+    (422 ``unknown_parameter``), never ignored."""
+    params = PageParams(query.page, query.size)
+    rows, total = paginate(session, service.list_query(session, user, case_file_id, query),
+                           params)
+    return Page.of([service.to_read(session, d) for d in rows], total, params)
 
 
 @router.get("/documents/{document_id}", responses=COMMON)
@@ -125,15 +142,32 @@ def upload_version(
     return service.to_detail(session, document)
 
 
-@router.get("/documents/{document_id}/pages", responses=COMMON)
+@router.get(
+    "/documents/{document_id}/pages",
+    responses={**COMMON, **responses(UnknownParameter)},
+    dependencies=[StrictQuery],
+)
 def get_pages(
     document_id: uuid.UUID,
+    request: Request,
+    response: Response,
     session: DbSession,
     user: CurrentUser,
     version: Annotated[int | None, Query(ge=1)] = None,
+    start: Annotated[int, Query(ge=1, le=1_000_000, description="first page number")] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGES, description="pages at most")] = MAX_PAGES,
 ) -> list[PageRead]:
-    """The recognised text of each page (text layer or OCR)."""
-    return [PageRead.model_validate(p) for p in service.pages(session, user, document_id, version)]
+    """The recognised text (text layer or OCR) of at most ``limit`` pages from page
+    ``start`` on. ``X-Total-Pages`` says how many the version has; while more follow, a
+    ``Link: <…>; rel="next"`` header names the next slice."""
+    texts, total = service.page_slice(session, user, document_id, version,
+                                      start=start, limit=limit)
+    response.headers["X-Total-Pages"] = str(total)
+    following = texts[-1].page_no + 1 if texts else None
+    if following is not None and following <= total:
+        url = request.url.include_query_params(start=following, limit=limit)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return [PageRead.model_validate(p) for p in texts]
 
 
 @router.get(
@@ -169,3 +203,30 @@ def download_document(
         rendition=rendition,
         inline=inline,
     )
+
+
+@router.get(
+    "/documents/{document_id}/archive",
+    responses={**COMMON, **responses(Unprocessable, ServiceUnavailable),
+               200: {"content": {"application/pdf": {}},
+                     "description": "the selected pages as one PDF"}},
+    response_class=Response,
+    dependencies=[StrictQuery],
+)
+def download_pages(
+    document_id: uuid.UUID,
+    session: DbSession,
+    storage: Storage,
+    user: CurrentUser,
+    pages: Annotated[str, Query(pattern=pageranges.PAGES_PATTERN,
+                                description="a page or a range, e.g. 3-7")],
+    inline: bool = False,
+) -> Response:
+    """Pages of the document (its archive PDF, else a PDF original) as one PDF, cut on the
+    server: for printing or sending a few pages of a long scan. Audited."""
+    cut = pageranges.cut(session, storage, user, document_id, pages=pages)
+    session.commit()  # the audit entry is durable before the pages leave
+    return Response(cut.content, media_type="application/pdf", headers={
+        "Content-Disposition": content_disposition(cut.filename, inline),
+        "Cache-Control": "private, no-store",
+    })

@@ -21,7 +21,8 @@ from akte.auth.principal import Principal
 from akte.case_files import service as case_files
 from akte.core.errors import NotFound, ServiceUnavailable
 from akte.core.storage import BlobStore
-from akte.documents import events, intake, pagetexts, repository
+from akte.documents import events, intake, listing, pagetexts, repository
+from akte.documents.listing import DocumentListQuery
 from akte.documents.models import Document, DocumentSource, DocumentStatus, DocumentVersion
 from akte.documents.schemas import (
     DocumentDetail,
@@ -180,7 +181,14 @@ def update(
     return document
 
 
-def list_query(session: Session, principal: Principal, case_file_id: uuid.UUID) -> Select:
+def list_query(
+    session: Session,
+    principal: Principal,
+    case_file_id: uuid.UUID,
+    query: DocumentListQuery | None = None,
+) -> Select:
+    """The documents of an Akte the caller may read, filtered and sorted by ``query``
+    (newest first without one); 404 if the Akte is not readable."""
     case_file = case_files.get_visible(session, principal, case_file_id)
     audit.record(
         session,
@@ -189,7 +197,8 @@ def list_query(session: Session, principal: Principal, case_file_id: uuid.UUID) 
         object_type="case_file",
         object_id=case_file.id,
     )
-    return repository.in_case_file(session, case_file.id)
+    return listing.apply(repository.in_case_file(session, case_file.id),
+                         query or DocumentListQuery())
 
 
 @dataclass(frozen=True)
@@ -246,14 +255,24 @@ def _rendition(version: DocumentVersion, rendition: Rendition,
     raise NotFound(f"no {rendition} file yet for this version", code="rendition_not_ready")
 
 
-def pages(
-    session: Session, principal: Principal, document_id: uuid.UUID, version_no: int | None
-) -> list:
+def page_slice(
+    session: Session,
+    principal: Principal,
+    document_id: uuid.UUID,
+    version_no: int | None,
+    *,
+    start: int,
+    limit: int,
+) -> tuple[list, int]:
+    """Page texts ``start`` … ``start + limit - 1`` of a version, and how many pages it has
+    texts for, so a long document is read in slices instead of all at once."""
     document = get_visible(session, principal, document_id)
     version = repository.version(session, document.id, version_no or document.current_version)
     if version is None:
         raise NotFound("version not found")
     audit.record(
-        session, principal, "document.read_text", object_type="document", object_id=document.id
+        session, principal, "document.read_text", object_type="document", object_id=document.id,
+        detail={"start": start, "limit": limit},
     )
-    return pagetexts.verified(repository.pages(session, version.id))
+    rows = repository.pages(session, version.id, start=start, limit=limit)
+    return pagetexts.verified(rows), repository.page_total(session, version.id)

@@ -63,6 +63,8 @@ class Hit:
     snippet: list[tuple[str, bool]] = field(default_factory=list)
     #: an Aktenvermerk of the Akte (shown on the Akte page at ``#vermerk-<id>``)
     note_id: uuid.UUID | None = None
+    #: Pages where the words occur (the snippet is from the first); empty if unknown.
+    pages: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +75,9 @@ class Results:
     engine: str  # "search" or "database"
     #: Why the query could not run (e.g. unbalanced quotes), to show beside the box.
     error: str | None = None
+    page: int = 1
+    #: Pages of documents to page through (``total`` also counts the Akten of page 1).
+    pages: int = 1
 
 
 def split_highlight(text: str, query: str) -> list[tuple[str, bool]]:
@@ -128,19 +133,27 @@ def find(
     *,
     filters: dict[str, str] | None = None,
     limit: int = 50,
+    page: int = 1,
+    case_file_id: uuid.UUID | None = None,
 ) -> Results:
-    """Akten and documents for ``q``; ``filters`` are clicked facet values (:data:`FACETS`)."""
+    """Akten and documents for ``q``; ``filters`` are clicked facet values (:data:`FACETS`);
+    ``page`` counts pages of ``limit`` documents; ``case_file_id`` searches one Akte (the
+    caller must be able to read it, else 404)."""
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
+    if case_file_id is not None:
+        case_files.get_visible(session, principal, case_file_id)
     service = search_service()
     if service is not None and hasattr(service, "search"):
         from akte.web.search_bridge import via_search_service
 
         results = via_search_service(
-            service, session, ctx, principal, q, filters=filters, limit=limit
+            service, session, ctx, principal, q, filters=filters, limit=limit, page=page,
+            case_file_id=case_file_id,
         )
         if results is not None:
             return results
-    return _database(session, principal, q, filters=filters, limit=limit)
+    return _database(session, principal, q, filters=filters, limit=limit, page=page,
+                     case_file_id=case_file_id)
 
 
 def _database(
@@ -150,9 +163,11 @@ def _database(
     *,
     filters: dict[str, str],
     limit: int,
+    page: int = 1,
+    case_file_id: uuid.UUID | None = None,
 ) -> Results:
     hits: list[Hit] = []
-    akten = list(
+    akten = [] if page > 1 or case_file_id else list(
         session.scalars(
             case_files.list_query(principal, status=None, org_unit_id=None, q=q).limit(20)
         )
@@ -189,6 +204,8 @@ def _database(
         .order_by(Document.received_at.desc())
         .limit(500)
     )
+    if case_file_id is not None:
+        stmt = stmt.where(Document.case_file_id == case_file_id)
     doc_hits: list[Hit] = []
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for document, case_file, page_text in session.execute(stmt):
@@ -212,11 +229,14 @@ def _database(
         )
     if filters:
         hits = []
-    hits.extend(doc_hits[: max(limit - len(hits), 0)])
+    start = (page - 1) * limit
+    hits.extend(doc_hits[start : start + limit])
     audit.record(session, principal, "search.query", detail={"q": q, "engine": "database"})
     return Results(
         hits=hits,
-        total=len(hits),
+        total=len(doc_hits) + len(akten),
         facets={name: ordered(name, counts[name].items()) for name in FACETS},
         engine="database",
+        page=page,
+        pages=max((len(doc_hits) + limit - 1) // limit, 1),
     )

@@ -32,22 +32,33 @@ from akte.web.pages import page
 
 router = APIRouter(prefix="/app", include_in_schema=False, route_class=PageRoute)
 BROWSER_IMAGES = {"image/jpeg", "image/png"}
+#: Recognised-text pages shown at once on the document page.
+TEXT_SLICE = 20
 
 
 @router.get("/documents/{document_id}")
 def viewer(
-    document_id: uuid.UUID, request: Request, session: DbSession, principal: Staff
+    document_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    principal: Staff,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    """The archive PDF (or the original PDF or image) inline, the recognised text beside."""
+    """The archive PDF (or the original PDF or image) inline, opened at ``?page=N``, and
+    beside it the recognised text of the :data:`TEXT_SLICE` pages around that page (not
+    all 600 pages of a long document at once; links page through the rest)."""
     document = documents.get_visible(session, principal, document_id)
     case_file = case_files.get_visible(session, principal, document.case_file_id)
     version = document_repo.version(session, document.id, document.current_version)
-    texts = documents.pages(session, principal, document.id, None)
+    first = (page_no - 1) // TEXT_SLICE * TEXT_SLICE + 1
+    texts, text_pages = documents.page_slice(session, principal, document.id, None,
+                                             start=first, limit=TEXT_SLICE)
     base = f"/app/documents/{document.id}/content"
+    at_page = f"#page={page_no}" if page_no > 1 else ""
     if version and version.archive_sha256:
-        show = ("frame", f"{base}?rendition=archive&inline=true")
+        show = ("frame", f"{base}?rendition=archive&inline=true{at_page}")
     elif version and version.mime_type == "application/pdf":
-        show = ("frame", f"{base}?rendition=original&inline=true")
+        show = ("frame", f"{base}?rendition=original&inline=true{at_page}")
     elif version and version.mime_type in BROWSER_IMAGES:
         show = ("image", f"{base}?rendition=original&inline=true")
     elif version and version.thumbnail_sha256:
@@ -63,11 +74,15 @@ def viewer(
             "case_file": case_file,
             "version": version,
             "texts": texts,
+            "text_pages": text_pages,
+            "text_first": first,
+            "text_slice": TEXT_SLICE,
+            "page_no": page_no,
             "show": show,
             "rejection": inbox.rejections(session, [document.id]).get(document.id),
             "doc_types": doctypes.names(session, principal.tenant_id),
             "suggestion": doctypes.suggest(doctypes.entries(session, document.tenant_id),
-                                           document.title, texts[0].text if texts else None),
+                                           document.title, texts[0].text if texts and first == 1 else None),
             "provenance": _provenance(session, document),
             **casework.document_context(session, principal, document),
         },

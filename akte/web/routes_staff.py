@@ -15,14 +15,16 @@ from akte.casework import doctypes
 from akte.core.dependencies import Context, DbSession, get_context
 from akte.core.errors import Unprocessable
 from akte.core.pagination import PageParams, paginate
-from akte.documents import repository as document_repo
-from akte.web import casework, codes, finder, inbox, letters
+from akte.web import akte_documents, casework, codes, finder, inbox, letters
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
 from akte.web.pages import page
 
 router = APIRouter(prefix="/app", include_in_schema=False, route_class=PageRoute)
 PAGE_SIZE = 25
+SEARCH_PAGE_SIZE = 50
+#: The search engine pages through its first 10,000 results.
+SEARCH_PAGES = 10_000 // SEARCH_PAGE_SIZE
 FACET_LABELS = {"doc_type": "Dokumentart", "year": "Jahr", "source": "Quelle"}
 
 
@@ -63,15 +65,22 @@ def search(
     doc_type: Annotated[str | None, Query(max_length=100)] = None,
     year: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
     source: Annotated[str | None, Query(max_length=32)] = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=SEARCH_PAGES)] = 1,
+    akte: uuid.UUID | None = None,
 ) -> Response:
-    """One search box: Akten and documents, facets (Dokumentart, Jahr, Quelle) to narrow."""
+    """One search box: Akten and documents, facets (Dokumentart, Jahr, Quelle) to narrow,
+    ``akte`` to search one Akte, ``page`` to page through the hits (50 a page); each hit
+    links to the page of its document where the words are."""
     filters = {k: v for k, v in (("doc_type", doc_type), ("year", year), ("source", source)) if v}
-    results = finder.find(session, ctx, principal, q, filters=filters) if q.strip() else None
+    results = finder.find(session, ctx, principal, q, filters=filters, limit=SEARCH_PAGE_SIZE,
+                          page=page_no, case_file_id=akte) if q.strip() else None
+    scoped = case_files.get_visible(session, principal, akte) if akte else None
     return page(
         request,
         principal,
         "search.html",
-        {"q": q, "results": results, "filters": filters, "facet_names": FACET_LABELS},
+        {"q": q, "results": results, "filters": filters, "facet_names": FACET_LABELS,
+         "akte": scoped, "keep": {"q": q, **filters, **({"akte": akte} if akte else {})}},
     )
 
 
@@ -79,8 +88,12 @@ def search(
 def akte(
     case_file_id: uuid.UUID, request: Request, session: DbSession, principal: Staff
 ) -> Response:
+    """The Akte: upload at the top, then one page of its documents (sortable, filterable,
+    searchable with the API list's parameters), casework, letters and upload codes."""
     case_file = case_files.get_visible(session, principal, case_file_id)
-    documents = list(session.scalars(document_repo.in_case_file(session, case_file.id)))
+    docs = akte_documents.table(session, principal, case_file.id,
+                                akte_documents.parse(request.query_params))
+    documents = docs.documents
     audit.record(
         session, principal, "case_file.open", object_type="case_file", object_id=case_file.id
     )
@@ -92,6 +105,8 @@ def akte(
             "case_file": case_file,
             "owned": case_files.owns(session, principal, case_file.id),
             "documents": documents,
+            "docs": docs,
+            "sort_labels": akte_documents.SORT_LABELS,
             "rejections": inbox.rejections(session, [d.id for d in documents]),
             "upload_codes": codes.list_for_case_file(session, principal, case_file.id),
             "now_usable": codes.is_usable,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,9 +35,14 @@ def via_search_service(
     *,
     filters: dict[str, str],
     limit: int,
+    page: int = 1,
+    case_file_id: uuid.UUID | None = None,
 ) -> Results | None:
+    """One page of ``limit`` documents; Akten (by Aktenzeichen, name …) lead page 1 of an
+    unfiltered search over all Akten."""
     try:
-        result = service.search(ctx, session, principal, q=q, page=1, size=limit, filters=filters)
+        result = service.search(ctx, session, principal, q=q, page=page, size=limit,
+                                filters=filters, case_file_id=case_file_id)
     except ServiceUnavailable as exc:
         log.warning("search index unavailable, using the database: %s", exc.detail)
         return None
@@ -45,7 +51,7 @@ def via_search_service(
             raise
         return Results(hits=[], total=0, facets={}, engine="search", error=exc.detail)
     hits: list[Hit] = []
-    if not filters:
+    if not filters and page == 1 and case_file_id is None:
         stmt = case_files.list_query(principal, status=None, org_unit_id=None, q=q)
         for case_file in session.scalars(stmt.limit(AKTEN_LIMIT)):
             label = " · ".join(x for x in (case_file.betreff, case_file.bg_nummer) if x)
@@ -70,9 +76,11 @@ def via_search_service(
                 doc_type=hit.doc_type,
                 source=hit.source,
                 snippet=[(html.unescape(text), match) for text, match in parts],
+                pages=list(getattr(hit, "pages", []) or []),
             )
         )
     facets = {name: ordered(name, result.facets.get(name, {}).items()) for name in FACETS}
     return Results(
-        hits=hits, total=result.total + len(hits) - len(result.hits), facets=facets, engine="search"
+        hits=hits, total=result.total + len(hits) - len(result.hits), facets=facets,
+        engine="search", page=page, pages=max((result.total + limit - 1) // limit, 1),
     )

@@ -489,6 +489,8 @@ BODIES: dict[tuple[str, str], Prepare] = {
         lambda m: {"json": {"reason": "Matrix-Test"}, "path": {"document_id": m.new_document()}},
     ("POST", "/api/v1/documents/{document_id}/versions"): _pdf_file,
     ("GET", "/api/v1/search"): lambda m: {"params": {"q": "Lohnabrechnung"}},
+    ("GET", "/api/v1/documents/{document_id}/archive"): lambda m: {
+        "params": {"pages": "1"}, "path": {"document_id": m.ids["ready_document_id"]}},
     ("POST", "/api/v1/case-files/{case_file_id}/letters"): lambda m: {"data": LETTER},
     ("POST", "/api/v1/case-files/{case_file_id}/letters/preview"): lambda m: {"data": LETTER},
     # cancelling twice is a 409 (allowed to try): one letter serves every role

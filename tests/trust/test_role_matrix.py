@@ -76,6 +76,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/api/v1/documents/{document_id}"): READERS,
     ("POST", "/api/v1/documents/{document_id}/versions"): OWNERS,
     ("GET", "/api/v1/documents/{document_id}/pages"): READERS,
+    ("GET", "/api/v1/documents/{document_id}/archive"): READERS,
     ("GET", "/api/v1/documents/{document_id}/content"): READERS,
     ("GET", "/api/v1/documents/{document_id}/provenance"): READERS,
     # early deletion: who owns the Akte, or the tenant admin (retention is theirs)
