@@ -27,7 +27,10 @@ from whoosh import qparser, query
 from whoosh.fields import Schema
 
 from search.backend import InvalidQuery
+from search.folding import latin_fold
 from search.schema import DEFAULT_FIELDS, FIELD_ALIASES
+from search.synonyms import Expander
+from search.synonyms import expander as default_expander
 
 MAX_QUERY_CHARS = 1000
 _FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(\-]))([A-Za-zÄÖÜäöüß_]+):")
@@ -130,8 +133,12 @@ class QueryParser:
         parser.add_plugin(qparser.FieldAliasPlugin(aliases))
         self._parser = parser
 
-    def parse(self, text: str) -> query.Query:
-        cleaned = validate(text)
+    def parse(self, text: str, expander: Expander | None = None) -> query.Query:
+        """The query tree of ``text``; its words are expanded with synonyms and compound
+        parts (:mod:`search.synonyms`; ``expander`` carries a tenant's own groups) and
+        every Latin letter folded (:func:`search.folding.latin_fold`) first."""
+        cleaned = latin_fold(validate(text))
+        cleaned = (expander or default_expander()).expand(cleaned)
         try:
             parsed = self._parser.parse(cleaned)
         # Whoosh raises a bare Exception for an unparseable date ("... is not a parseable
@@ -158,6 +165,8 @@ def _rewrite(node: query.Query) -> query.Query:
         node.maxdist = min(node.maxdist, 2)
     elif isinstance(node, query.Phrase) and node.fieldname == "content":
         return phrase_as_pairs(node.words, node.boost)
+    elif isinstance(node, query.Phrase) and node.fieldname == "parts":
+        return query.NullQuery  # parts have no order: a phrase is the text's business
     return node
 
 

@@ -62,7 +62,7 @@ from whoosh.searching import Searcher
 
 from akte.core.errors import AkteError
 from search import vectorized
-from search.analysis import GermanStemFilter, identifiers_in
+from search.analysis import GermanStemFilter, identifiers_in, parts_text
 from search.backend import (
     Hit,
     Hits,
@@ -101,6 +101,7 @@ def to_fields(doc: IndexDoc) -> dict:
         "case_file_id": str(doc.case_file_id),
         "content": doc.text,
         "pairs": doc.text,
+        "parts": parts_text(doc.text, doc.title, doc.doc_type),
         "title": doc.title,
         "doc_type": doc.doc_type or "",
         "name": doc.person_name or "",
