@@ -46,6 +46,11 @@ def fold(word: str) -> str:
     return _DIGRAPHS.sub(r"\1", word)
 
 
+def fold_letters(word: str) -> str:
+    """:func:`fold` without the ``ae/oe/ue`` rule (compounds are split in this form)."""
+    return latin_fold(word).lower().translate(_UMLAUTS)
+
+
 class GermanFoldFilter(Filter):
     """Folds umlaut spellings so "Strasse" finds "Straße" and "Mueller" finds "Müller"."""
 
@@ -197,7 +202,7 @@ def compound_parts(word: str) -> tuple[str, ...]:
     text that ``akte_german`` stems, see :mod:`search.pg.rows`)."""
     if len(word) < MIN_WORD:
         return ()
-    return decompounder().parts(fold(word))
+    return decompounder().parts(fold_letters(word))
 
 
 def parts_text(*texts: str | None) -> str:

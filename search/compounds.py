@@ -14,7 +14,8 @@ index small. A non-final part may also be a verb stem ("Heiz-" of "heizen", "Mie
 The word list is Debian's ``wngerman`` (``/usr/share/dict/ngerman``, installed by
 ``scripts/install-system-deps.sh``) plus ``search/data/words_de.txt`` (words of the
 trade the general list lacks: Kita, Bürgergeld, Jobcenter …). Words are folded with
-:func:`search.analysis.fold` on both sides. Splits are memoised per word: a county's
+:func:`search.analysis.fold_letters` on both sides (letters only: the ``ae/oe/ue`` rule
+would glue the seam of "Brutto|entgelt"). Splits are memoised per word: a county's
 documents repeat their vocabulary, so indexing pays for a split once per word form.
 """
 
@@ -32,6 +33,8 @@ MIN_WORD = 7
 #: compound) at least :data:`MIN_TAIL` ("-den" of "Schulden" is no head).
 MIN_PART = 3
 MIN_TAIL = 4
+#: Most smallest parts whose adjacent runs are indexed too (runs grow quadratically).
+MAX_LEAVES = 6
 #: Linking elements (Fugenelemente); none first: "Nebenkosten|abrechnung", not
 #: "Nebenkost-en-abrechnung".
 LINKS = ("", "s", "es", "n", "en", "er", "e")
@@ -82,12 +85,18 @@ class Decompounder:
         return self._split(word)
 
     def parts(self, word: str) -> tuple[str, ...]:
-        """Every part of ``word`` on every level of its split (not ``word`` itself):
-        "nebenkostenabrechnung" → nebenkosten, abrechnung, neben, kosten."""
+        """Every part of ``word`` on every level of its split, and every run of adjacent
+        smallest parts (not ``word`` itself): "umzugskostenubernahme" → umzugs,
+        kostenubernahme, kosten, ubernahme, umzugskosten."""
         found = self._cache.get(word)
         if found is None:
             seen: dict[str, None] = {}
             self._collect(word, seen)
+            leaves = self._leaves(word, 0)
+            if 2 < len(leaves) <= MAX_LEAVES:
+                for i in range(len(leaves)):
+                    for j in range(i + 2, len(leaves) + 1):
+                        seen[word[leaves[i][0]:leaves[j - 1][1]]] = None
             seen.pop(word, None)
             found = tuple(seen)
             if len(self._cache) >= self._cachesize:
@@ -104,6 +113,19 @@ class Decompounder:
             if part not in seen:
                 seen[part] = None
                 self._collect(part, seen)
+
+    def _leaves(self, word: str, offset: int) -> list[tuple[int, int]]:
+        """Spans (start, end in the outer word, linking element included) of the
+        smallest parts of ``word``."""
+        pair = self.split(word)
+        if pair is None:
+            return [(offset, offset + len(word))]
+        head, tail = pair
+        cut = len(word) - len(tail)
+        heads = self._leaves(head, offset)
+        # the head's last part keeps its linking element: "umzugs" + "kosten"
+        heads[-1] = (heads[-1][0], offset + cut)
+        return heads + self._leaves(tail, offset + cut)
 
     def _is_stem(self, part: str) -> bool:
         """A non-final part that is a verb stem whose verb is a word ("heiz", "miet")."""
@@ -137,7 +159,7 @@ class Decompounder:
 @lru_cache(maxsize=1)
 def decompounder() -> Decompounder:
     """The process's decompounder (word list read on first use)."""
-    from search.analysis import fold
+    from search.analysis import fold_letters as fold
 
     words: set[str] = set()
     for path in WORDLISTS:

@@ -176,3 +176,22 @@ def phrase_as_pairs(words: list[str], boost: float = 1.0) -> query.Query:
         return query.Term("content", words[0], boost=boost)
     pairs = [query.Term("pairs", f"{a} {b}") for a, b in pairwise(words)]
     return query.And(pairs, boost=boost) if len(pairs) > 1 else pairs[0]
+
+
+#: Plain words a typo is allowed in: letters only, standing alone (not after ``feld:``).
+_TYPO_WORD = re.compile(r"(?:(?<=^)|(?<=[\s(]))([^\W\d_]{5,})(?=$|[\s)])")
+
+
+def typo_tolerant(text: str) -> str | None:
+    """``text`` with each plain word of five letters or more made fuzzy (one edit, two
+    from eight letters; the first letter fixed), for a second try when nothing matched
+    as typed — typo tolerance without syntax. ``None`` when there is nothing to loosen
+    (quotes, ``~`` or operators typed: the user asked for something exact)."""
+    if '"' in text or "~" in text or "*" in text:
+        return None
+    words = [m for m in _TYPO_WORD.finditer(text) if m.group(1) not in ("AND", "OR", "NOT")]
+    if not words:
+        return None
+    return _TYPO_WORD.sub(
+        lambda m: m.group(1) if m.group(1) in ("AND", "OR", "NOT")
+        else f"{m.group(1)}~{1 if len(m.group(1)) < 8 else 2}", text)

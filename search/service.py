@@ -20,6 +20,7 @@ from akte.core.errors import Unprocessable
 from akte.users.models import Role
 from search import indexing, loader
 from search.backend import QuerySpec
+from search.query import typo_tolerant
 from search.schema import FACETS
 from search.schemas import CaseFileRef, SearchHit, SearchResult, SortOrder
 from search.snippets import SCAN_CHARS
@@ -61,6 +62,11 @@ def search(
     service = indexing.get(ctx)
     spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters)
     hits = service.backend.search(spec)
+    retry = typo_tolerant(q) if hits.total == 0 and not filters else None
+    if retry is not None:
+        # nothing matched as typed: the words once more, each allowed a typo or two
+        hits = service.backend.search(QuerySpec(text=retry, scope=scope, page=page,
+                                                size=size, sort=sort, filters=filters))
     texts = loader.snippet_texts(session, [h.doc_id for h in hits.hits], SCAN_CHARS)
     result = SearchResult(
         query=q,

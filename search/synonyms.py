@@ -23,7 +23,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from search.analysis import fold
+from search.analysis import fold, fold_letters
 from search.compounds import MIN_WORD, decompounder
 
 DATA_FILE = Path(__file__).parent / "data" / "synonyms_de.txt"
@@ -95,7 +95,7 @@ class Expander:
     def _word(self, word: str) -> str:
         """One plain word: its synonyms, and its parts if it is a compound."""
         expanded = self._alternatives([word], word)
-        folded = fold(word)
+        folded = fold_letters(word)
         split = decompounder().split(folded) if len(word) >= MIN_WORD else None
         if split is None:
             return expanded
