@@ -10,6 +10,8 @@ finds; they come back as hits of ``kind`` ``note``.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
@@ -60,13 +62,16 @@ def search(
         raise Unprocessable(f"only the first {MAX_RESULTS} results can be paged through")
     scope = permissions.readable_search_scope(principal)
     service = indexing.get(ctx)
-    spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters)
+    synonyms = tenant_synonyms(session, principal.tenant_id)
+    spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters,
+                     synonyms=synonyms)
     hits = service.backend.search(spec)
     retry = typo_tolerant(q) if hits.total == 0 and not filters else None
     if retry is not None:
         # nothing matched as typed: the words once more, each allowed a typo or two
         hits = service.backend.search(QuerySpec(text=retry, scope=scope, page=page,
-                                                size=size, sort=sort, filters=filters))
+                                                size=size, sort=sort, filters=filters,
+                                                synonyms=synonyms))
     texts = loader.snippet_texts(session, [h.doc_id for h in hits.hits], SCAN_CHARS)
     result = SearchResult(
         query=q,
@@ -105,3 +110,14 @@ def search(
         detail={"q": q[:500], "filters": filters, "page": page, "total": hits.total},
     )
     return result
+
+
+def tenant_synonyms(session: Session, tenant_id: uuid.UUID | None) -> tuple[str, ...]:
+    """The tenant's own synonym groups (tenant option ``search_synonyms``, set by its
+    admin), added to the built-in list for its searches."""
+    if tenant_id is None:
+        return ()
+    from akte.tenants.models import Tenant
+
+    tenant = session.get(Tenant, tenant_id)
+    return tuple((tenant.options or {}).get("search_synonyms") or ()) if tenant else ()

@@ -75,6 +75,7 @@ from search.backend import (
 from search.query import QueryParser
 from search.schema import FACETS, SCHEMA_VERSION, make_schema
 from search.snippets import make_snippet
+from search.synonyms import expander
 from search.vectorized import ArrayCache
 
 LOCK_TIMEOUT_SECONDS = 60.0
@@ -539,7 +540,7 @@ class WhooshBackend:
         tenant needs no clause: each tenant has its own index, and org-unit and Akte ids
         belong to exactly one tenant.
         """
-        user_query = self.parser.parse(spec.text)
+        user_query = self.parser.parse(spec.text, expander(spec.synonyms))
         scope = spec.scope
         if scope.empty:
             return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
@@ -553,7 +554,7 @@ class WhooshBackend:
             key = (
                 scope, opened.generation, searcher.reader().generation(),
                 spec.text, spec.page, spec.size, spec.sort, tuple(sorted(spec.filters.items())),
-                spec.facets,
+                spec.facets, spec.synonyms,
             )
             cached = self._cached(key)
             if cached is not None:

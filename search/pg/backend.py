@@ -33,6 +33,7 @@ from search.pg.rows import LOAD_COLUMNS, ROW_COLUMNS, to_row
 from search.query import QueryParser
 from search.schema import FACETS, make_schema
 from search.snippets import make_snippet
+from search.synonyms import expander
 
 #: ts_rank weights for D (compound parts), C (text), B (title, Dokumentart), A (name) —
 #: Whoosh's boosts (parts 0.4 of the text).
@@ -178,7 +179,7 @@ class PostgresBackend:
             return {doc_id: stamp for doc_id, stamp in rows}
 
     def search(self, spec: QuerySpec) -> Hits:
-        tree = self.parser.parse(spec.text)
+        tree = self.parser.parse(spec.text, expander(spec.synonyms))
         empty = Hits(total=0, hits=[], facets={name: {} for name in FACETS})
         scope = spec.scope
         if scope.empty:

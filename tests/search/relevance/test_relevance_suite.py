@@ -131,3 +131,32 @@ def test_whole_word_ranks_above_compound_part(suite: Suite) -> None:
     Nebenkostenabrechnung, which contains it only as a part."""
     ranked = top10(suite, "Nebenkosten")
     assert ranked.index(suite.ids["mb1"]) < ranked.index(suite.ids["nk1"])
+
+
+def test_tenant_admin_adds_synonyms(suite: Suite) -> None:
+    """A tenant admin's own group ("WoGG, Wohngeld") applies to the tenant's searches; a
+    caseworker may not change it, and a group without a comma is refused."""
+    from akte.core.errors import AkteError
+    from akte.tenants import options
+    from akte.tenants.models import Tenant
+
+    tenant_id = suite.principal.tenant_id
+    assert suite.ids["wg1"] not in top10(suite, "WoGG")
+    admin = Principal(uuid.uuid4(), "admin", Role.tenant_admin, tenant_id, frozenset())
+    with session_scope(suite.ctx.session_factory) as session:
+        tenant = session.get(Tenant, tenant_id)
+        with pytest.raises(AkteError) as refused:
+            options.update(session, suite.principal, tenant, {"search_synonyms": ["WoGG, Wohngeld"]})
+        assert refused.value.status_code == 403
+        with pytest.raises(AkteError) as invalid:
+            options.update(session, admin, tenant, {"search_synonyms": ["WoGG Wohngeld"]})
+        assert invalid.value.status_code == 422
+    with session_scope(suite.ctx.session_factory) as session:
+        options.update(session, admin, session.get(Tenant, tenant_id),
+                       {"search_synonyms": ["WoGG, Wohngeld"]})
+    try:
+        assert suite.ids["wg1"] in top10(suite, "WoGG")
+    finally:
+        with session_scope(suite.ctx.session_factory) as session:
+            options.update(session, admin, session.get(Tenant, tenant_id),
+                           {"search_synonyms": None})
