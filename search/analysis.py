@@ -29,7 +29,8 @@ from whoosh.analysis import (
 from whoosh.lang import stemmer_for_language
 
 from akte.case_files.identifiers import normalize_identifier
-from search.compounds import MIN_WORD, decompounder
+from search import compounds
+from search.compounds import MIN_WORD
 from search.folding import latin_fold
 
 _UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "é": "e", "è": "e"})
@@ -202,7 +203,7 @@ def compound_parts(word: str) -> tuple[str, ...]:
     text that ``akte_german`` stems, see :mod:`search.pg.rows`)."""
     if len(word) < MIN_WORD:
         return ()
-    return decompounder().parts(fold_letters(word))
+    return compounds.decompounder().parts(fold_letters(word))
 
 
 def parts_text(*texts: str | None) -> str:

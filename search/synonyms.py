@@ -23,10 +23,13 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from search import compounds
 from search.analysis import fold, fold_letters
-from search.compounds import MIN_WORD, decompounder
+from search.compounds import MIN_WORD
 
 DATA_FILE = Path(__file__).parent / "data" / "synonyms_de.txt"
+#: Boost of the words as typed over their synonyms and parts.
+ORIGINAL_BOOST = 2
 #: Most words a variant may have (longer runs are not looked up).
 MAX_WORDS = 6
 _OPERATORS = {"AND", "OR", "NOT"}
@@ -87,27 +90,33 @@ class Expander:
         words = re.findall(r"[\w]+", variant)
         return words[0] if len(words) == 1 else '"' + " ".join(words) + '"'
 
-    def _alternatives(self, words: list[str], original: str) -> str:
-        terms = [original] + [self._term(v) for v in self.synonyms(words)]
-        terms = list(dict.fromkeys(terms))
-        return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+    def _alternatives(self, words: list[str], original: str, boost: bool = True) -> str:
+        others = [t for t in dict.fromkeys(self._term(v) for v in self.synonyms(words))
+                  if t != original]
+        if not others:
+            return original
+        # what was typed ranks above its synonyms (Whoosh; PostgreSQL ranks them alike)
+        first = f"{original}^{ORIGINAL_BOOST}" if boost else original
+        return "(" + " OR ".join([first, *others]) + ")"
 
     def _word(self, word: str) -> str:
         """One plain word: its synonyms, and its parts if it is a compound."""
         expanded = self._alternatives([word], word)
         folded = fold_letters(word)
-        split = decompounder().split(folded) if len(word) >= MIN_WORD else None
+        split = compounds.decompounder().split(folded) if len(word) >= MIN_WORD else None
         if split is None:
             return expanded
         head, tail = split
         # a dictionary word is searched as itself (and found as a part of longer
         # compounds); its parts only when they have synonyms ("Lohn-" → "Gehalt")
-        if folded in decompounder().words and not (self.synonyms([head])
+        if folded in compounds.decompounder().words and not (self.synonyms([head])
                                                    or self.synonyms([tail])):
             return expanded
-        parts = f"{self._alternatives([head], head)} {self._alternatives([tail], tail)}"
-        inner = expanded[1:-1] if expanded.startswith("(") else expanded
-        return f"({inner} OR ({parts}))"
+        parts = (f"{self._alternatives([head], head, boost=False)} "
+                 f"{self._alternatives([tail], tail, boost=False)}")
+        if expanded.startswith("("):
+            return f"({expanded[1:-1]} OR ({parts}))"
+        return f"({expanded}^{ORIGINAL_BOOST} OR ({parts}))"
 
     def expand(self, text: str) -> str:
         tokens = _TOKEN.findall(text)

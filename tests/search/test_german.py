@@ -76,14 +76,14 @@ def test_expansion_leaves_fields_quotes_operators_and_identifiers_alone() -> Non
     assert e.expand("-Kita") == "-Kita"
     assert e.expand("Kita*") == "Kita*"
     assert e.expand("AZ-2024-000123") == "AZ-2024-000123"
-    assert e.expand("Kita Müller") == "(Kita OR Kindertagesstätte) Müller"
-    assert e.expand("Kosten der Unterkunft") == '("Kosten der Unterkunft" OR KdU)'
-    assert e.expand("kdu") == '(kdu OR "Kosten der Unterkunft")'
+    assert e.expand("Kita Müller") == "(Kita^2 OR Kindertagesstätte) Müller"
+    assert e.expand("Kosten der Unterkunft") == '("Kosten der Unterkunft"^2 OR KdU)'
+    assert e.expand("kdu") == '(kdu^2 OR "Kosten der Unterkunft")'
 
 
 def test_a_compound_query_also_matches_its_parts_with_their_synonyms() -> None:
     e = Expander(parse_groups("Lohn, Gehalt"))
-    assert e.expand("Lohnabrechnung") == "(Lohnabrechnung OR ((lohn OR Gehalt) abrechnung))"
+    assert e.expand("Lohnabrechnung") == "(Lohnabrechnung^2 OR ((lohn OR Gehalt) abrechnung))"
 
 
 def test_typo_retry_loosens_plain_words_only() -> None:

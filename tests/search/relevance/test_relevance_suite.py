@@ -108,6 +108,7 @@ def test_recall_and_ndcg_per_kind(suite: Suite, search_engine: str) -> None:
     recall: dict[str, list[float]] = {k: [] for k in KINDS}
     gains: dict[str, list[float]] = {k: [] for k in KINDS}
     missed: dict[str, list[str]] = {k: [] for k in KINDS}
+    disordered: dict[str, list[str]] = {k: [] for k in KINDS}
     for kind, q, docs in read_tsv("queries.tsv"):
         relevant = {suite.ids[d] for d in docs.split()}
         ranked = top10(suite, q)
@@ -116,11 +117,14 @@ def test_recall_and_ndcg_per_kind(suite: Suite, search_engine: str) -> None:
         gains[kind].append(ndcg(ranked, relevant))
         if found < 1:
             missed[kind].append(q)
+        elif gains[kind][-1] < 1:
+            disordered[kind].append(q)
     print(f"\nrelevance, engine {search_engine}: kind, queries, recall@10, nDCG@10")
     for kind in KINDS:
         n = len(recall[kind])
         print(f"  {kind:13s} {n:4d}  {sum(recall[kind]) / n:.3f}  {sum(gains[kind]) / n:.3f}"
-              f"  missed: {', '.join(missed[kind][:8])}")
+              f"  missed: {', '.join(missed[kind][:8])}"
+              f"  found below others: {', '.join(disordered[kind][:8])}")
     low = {kind: round(sum(recall[kind]) / len(recall[kind]), 3) for kind in KINDS
            if sum(recall[kind]) / len(recall[kind]) < RECALL_FLOOR[search_engine][kind]}
     assert not low, (low, missed)
