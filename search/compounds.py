@@ -133,26 +133,45 @@ class Decompounder:
         return len(part) >= MIN_STEM and any(part + e in words for e in STEM_ENDINGS)
 
     def _split_uncached(self, word: str) -> tuple[str, str] | None:
-        words = self.words
-        # the longest final word first (German compounds are right-headed)
+        # the longest final word first (German compounds are right-headed) ...
         for cut in range(MIN_PART, len(word) - MIN_TAIL + 1):
-            tail = word[cut:]
-            if tail not in words:
+            found = self._split_at(word, cut)
+            if found is None:
                 continue
-            head = word[:cut]
-            stems = [head[: len(head) - len(link)] for link in LINKS
-                     if head.endswith(link) and len(head) - len(link) >= MIN_PART]
-            stems = [s for s in stems if s not in PARTICLES]
-            # a dictionary word first, then a verb stem, then a compound head
-            for stem in stems:
-                if stem in words:
-                    return stem, tail
-            for stem in stems:
-                if self._is_stem(stem):
-                    return stem, tail
-            for stem in stems:
-                if len(stem) >= MIN_WORD and self._split(stem):
-                    return stem, tail
+            # ... unless the final word only swallowed a linking element of a word
+            # before it: "Vertrag-s-konto", not "Vertrag" + "Skonto"
+            if word[cut] == "s":
+                linked = self._split_at(word, cut + 1, linked_word=True)
+                if linked is not None:
+                    return linked
+            return found
+        return None
+
+    def _split_at(self, word: str, cut: int,
+                  linked_word: bool = False) -> tuple[str, str] | None:
+        """The split with the final word ``word[cut:]``; ``linked_word``: only a head that
+        is a dictionary word followed by the linking -s-."""
+        words = self.words
+        tail = word[cut:]
+        if len(tail) < MIN_TAIL or tail not in words:
+            return None
+        head = word[:cut]
+        links = ("s",) if linked_word else LINKS
+        stems = [head[: len(head) - len(link)] for link in links
+                 if head.endswith(link) and len(head) - len(link) >= MIN_PART]
+        stems = [s for s in stems if s not in PARTICLES]
+        # a dictionary word first, then a verb stem, then a compound head
+        for stem in stems:
+            if stem in words:
+                return stem, tail
+        if linked_word:
+            return None
+        for stem in stems:
+            if self._is_stem(stem):
+                return stem, tail
+        for stem in stems:
+            if len(stem) >= MIN_WORD and self._split(stem):
+                return stem, tail
         return None
 
 

@@ -35,6 +35,7 @@ def test_diphthongs_stay() -> None:
     ("Umzugskostenübernahme", {"umzugskosten", "ubernahme", "kosten"}),
     ("Gehaltsabrechnung", {"gehalts", "abrechnung"}),
     ("Bruttoentgelt", {"brutto", "entgelt"}),
+    ("Vertragskonto", {"vertrag", "konto"}),  # not "Vertrag" + "Skonto"
 ])
 def test_compounds_split_into_dictionary_words_with_linking_elements(word: str,
                                                                      parts: set[str]) -> None:
