@@ -21,7 +21,7 @@ Run: ``python -m bench.search --docs 100000 [--mix current,large]``. Prints p50/
 and q/s per engine and mix, and the ratio PostgreSQL / Whoosh of each figure.
 
 ``--analysis`` measures only what understanding German costs the index: ``akte search
-reindex`` per engine without compound parts (:mod:`bench.search_plain`) and with them,
+reindex`` per engine without compound parts (``AKTE_SEARCH_COMPOUNDS=off``) and with them,
 index size and documents/s, and the ratio (synonyms are expanded at query time).
 
 ``--engines postgres`` measures one engine only; ``--pg-baseline`` first indexes the same
@@ -326,12 +326,14 @@ def index(url: str, data_dir: Path, engine: str,
           plain: bool = False) -> tuple[int, float, int]:
     """``akte search reindex`` in a subprocess: (documents, seconds, peak RSS bytes of the
     largest process, as GNU time reports it). ``plain``: without compound parts
-    (:mod:`bench.search_plain`)."""
-    akte = ([sys.executable, "-m", "bench.search_plain"] if plain
-            else [str(Path(sys.executable).parent / "akte")])
+    (``AKTE_SEARCH_COMPOUNDS=off``)."""
+    akte = str(Path(sys.executable).parent / "akte")
+    env = _env(data_dir, url, engine)
+    if plain:
+        env["AKTE_SEARCH_COMPOUNDS"] = "off"
     start = time.monotonic()
-    done = subprocess.run(["/usr/bin/time", "-f", "PEAKRSS %M", *akte, "search", "reindex"],
-                          env=_env(data_dir, url, engine), capture_output=True, text=True,
+    done = subprocess.run(["/usr/bin/time", "-f", "PEAKRSS %M", akte, "search", "reindex"],
+                          env=env, capture_output=True, text=True,
                           check=False)
     seconds = time.monotonic() - start
     if done.returncode != 0:
@@ -440,7 +442,7 @@ def compare_analysis(url: str, args) -> None:  # type: ignore[no-untyped-def]
                 n, seconds, rss = index(url, data_dir, engine, plain=plain)
                 if engine == "postgres":
                     dsn = url.replace("postgresql+psycopg://", "postgresql://")
-                    with psycopg.connect(dsn) as conn:
+                    with psycopg.connect(dsn, autocommit=True) as conn:
                         conn.execute("VACUUM FULL search_documents")
                 size = index_size(url, data_dir, engine)
             figures[plain] = (n / seconds, size, rss)

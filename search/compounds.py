@@ -22,6 +22,7 @@ documents repeat their vocabulary, so indexing pays for a split once per word fo
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -177,8 +178,13 @@ class Decompounder:
 
 @lru_cache(maxsize=1)
 def decompounder() -> Decompounder:
-    """The process's decompounder (word list read on first use)."""
+    """The process's decompounder (word list read on first use). ``AKTE_SEARCH_COMPOUNDS=
+    off`` gives one that splits nothing (``bench.search --analysis`` measures the index
+    without parts that way; every worker process of a reindex inherits it)."""
     from search.analysis import fold_letters as fold
+
+    if os.environ.get("AKTE_SEARCH_COMPOUNDS", "on").lower() in ("off", "false", "0"):
+        return Decompounder(set())
 
     words: set[str] = set()
     for path in WORDLISTS:
