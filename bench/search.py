@@ -20,6 +20,10 @@ every unit (tenant-wide), reported separately.
 Run: ``python -m bench.search --docs 100000 [--mix current,large]``. Prints p50/p95/p99
 and q/s per engine and mix, and the ratio PostgreSQL / Whoosh of each figure.
 
+``--analysis`` measures only what understanding German costs the index: ``akte search
+reindex`` per engine without compound parts (``AKTE_SEARCH_COMPOUNDS=off``) and with them,
+index size and documents/s, and the ratio (synonyms are expanded at query time).
+
 ``--engines postgres`` measures one engine only; ``--pg-baseline`` first indexes the same
 rows the way the PostgreSQL engine did before its analysis moved into the database
 (Python analysis, :mod:`bench.pg_python_baseline`) and prints the ratio new / old.
@@ -318,13 +322,18 @@ def tree_peak_rss(pid: int) -> int:
     return total
 
 
-def index(url: str, data_dir: Path, engine: str) -> tuple[int, float, int]:
+def index(url: str, data_dir: Path, engine: str,
+          plain: bool = False) -> tuple[int, float, int]:
     """``akte search reindex`` in a subprocess: (documents, seconds, peak RSS bytes of the
-    largest process, as GNU time reports it)."""
+    largest process, as GNU time reports it). ``plain``: without compound parts
+    (``AKTE_SEARCH_COMPOUNDS=off``)."""
     akte = str(Path(sys.executable).parent / "akte")
+    env = _env(data_dir, url, engine)
+    if plain:
+        env["AKTE_SEARCH_COMPOUNDS"] = "off"
     start = time.monotonic()
     done = subprocess.run(["/usr/bin/time", "-f", "PEAKRSS %M", akte, "search", "reindex"],
-                          env=_env(data_dir, url, engine), capture_output=True, text=True,
+                          env=env, capture_output=True, text=True,
                           check=False)
     seconds = time.monotonic() - start
     if done.returncode != 0:
@@ -391,6 +400,9 @@ def main() -> None:
                         help="also index with the pre-0840 Python analysis (PostgreSQL)")
     parser.add_argument("--baseline-seconds", type=float, default=None,
                         help="stop the baseline after this long and count its rows")
+    parser.add_argument("--analysis", action="store_true",
+                        help="only: index size and documents/s with and without compound "
+                             "parts, per engine (no API runs)")
     args = parser.parse_args()
 
     from akte.core.migrations import upgrade
@@ -409,11 +421,38 @@ def main() -> None:
                       f"{corpus.docs} documents, {corpus.pages} pages, "
                       f"{corpus.text_bytes / 1e6:.0f} MB text (inserted in "
                       f"{time.monotonic() - t0:.0f}s)", flush=True)
+                if args.analysis:
+                    compare_analysis(url, args)
+                    continue
                 people = make_caseworkers(url, corpus)
                 mixes = {"caseworker": query_mix(corpus, people, args.queries, wide=False)}
                 if layout == "large":
                     mixes["tenant-wide"] = query_mix(corpus, people, args.queries, wide=True)
                 run_layout(layout, url, corpus, people, mixes, args)
+
+
+def compare_analysis(url: str, args) -> None:  # type: ignore[no-untyped-def]
+    """Per engine: ``akte search reindex`` without compound parts, then with them, on the
+    same rows; index size and documents/s of both and the ratio with / without."""
+    for engine in args.engines.split(","):
+        figures = {}
+        for plain in (True, False):
+            with tempfile.TemporaryDirectory(prefix="akte-bench-") as tmp:
+                data_dir = Path(tmp)
+                n, seconds, rss = index(url, data_dir, engine, plain=plain)
+                if engine == "postgres":
+                    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+                    with psycopg.connect(dsn, autocommit=True) as conn:
+                        conn.execute("VACUUM FULL search_documents")
+                size = index_size(url, data_dir, engine)
+            figures[plain] = (n / seconds, size, rss)
+            label = "without parts" if plain else "with parts   "
+            print(f"  {engine:8s} {label}: {n} documents in {seconds:6.1f}s = "
+                  f"{n / seconds:7.0f} docs/s, index {size / 1e6:7.1f} MB, "
+                  f"peak RSS {rss / 1e6:5.0f} MB", flush=True)
+        (rate0, size0, _), (rate1, size1, _) = figures[True], figures[False]
+        print(f"  {engine:8s} with / without: index size {size1 / size0:.2f}x, "
+              f"indexing docs/s {rate1 / rate0:.2f}x", flush=True)
 
 
 def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignore[no-untyped-def]

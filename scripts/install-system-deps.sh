@@ -7,6 +7,8 @@ want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd popple
 # the citizen's receipt PDF (WeasyPrint): Pango lays out and HarfBuzz shapes the text;
 # Noto covers Arabic, Farsi, Urdu (Naskh) and Tigrinya (Ethiopic)
 want+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core)
+# the German word list the search splits compounds with (search/compounds.py)
+want+=(wngerman)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(chromium fonts-sil-abyssinica)
   # the LDAP server the directory-login tests start (tests/infra/ldap.py)

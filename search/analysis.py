@@ -29,6 +29,9 @@ from whoosh.analysis import (
 from whoosh.lang import stemmer_for_language
 
 from akte.case_files.identifiers import normalize_identifier
+from search import compounds
+from search.compounds import MIN_WORD
+from search.folding import latin_fold
 
 _UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "é": "e", "è": "e"})
 #: ``ae/oe/ue`` written for an umlaut; not after a/e/q, where they are diphthongs or "qu"
@@ -37,9 +40,16 @@ _DIGRAPHS = re.compile(r"(?<![aeq])([aou])e")
 
 
 def fold(word: str) -> str:
-    """Lower-case German word with umlauts, their ``ae/oe/ue`` spellings and ß folded."""
-    word = word.lower().translate(_UMLAUTS)
+    """Lower-case German word with umlauts, their ``ae/oe/ue`` spellings and ß folded,
+    and every other Latin letter reduced to its base (:func:`search.folding.latin_fold`:
+    "Şahin" → "sahin", "Łódź" → "lodz")."""
+    word = latin_fold(word).lower().translate(_UMLAUTS)
     return _DIGRAPHS.sub(r"\1", word)
+
+
+def fold_letters(word: str) -> str:
+    """:func:`fold` without the ``ae/oe/ue`` rule (compounds are split in this form)."""
+    return latin_fold(word).lower().translate(_UMLAUTS)
 
 
 class GermanFoldFilter(Filter):
@@ -185,3 +195,25 @@ def identifiers_in(text: str) -> list[str]:
     found = {normalize_identifier(m.group(0)) for m in _IBAN.finditer(text)}
     found |= {normalize_identifier(m.group(0)) for m in _BG.finditer(text)}
     return sorted(v for v in found if v)
+
+
+def compound_parts(word: str) -> tuple[str, ...]:
+    """The parts of ``word`` (as cut by :data:`WORD_PATTERN`) that are indexed, folded
+    and not stemmed; the same for both engines (the PostgreSQL engine sends them as a
+    text that ``akte_german`` stems, see :mod:`search.pg.rows`)."""
+    if len(word) < MIN_WORD:
+        return ()
+    return compounds.decompounder().parts(fold_letters(word))
+
+
+def parts_text(*texts: str | None) -> str:
+    """The compound parts of ``texts`` as one space-separated text (each part once)."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        if not text:
+            continue
+        for word in set(WORD_PATTERN.findall(text)):
+            if len(word) >= MIN_WORD:
+                for part in compound_parts(word):
+                    seen[part] = None
+    return " ".join(seen)

@@ -74,6 +74,8 @@ class QuerySpec:
     #: Exact facet filters chosen in the UI: facet name → value.
     filters: dict[str, str] = field(default_factory=dict)
     facets: bool = True
+    #: The tenant's own synonym groups ("a, b, c" each; tenant option ``search_synonyms``).
+    synonyms: tuple[str, ...] = ()
 
 
 @dataclass

@@ -27,7 +27,10 @@ from whoosh import qparser, query
 from whoosh.fields import Schema
 
 from search.backend import InvalidQuery
+from search.folding import latin_fold
 from search.schema import DEFAULT_FIELDS, FIELD_ALIASES
+from search.synonyms import Expander
+from search.synonyms import expander as default_expander
 
 MAX_QUERY_CHARS = 1000
 _FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(\-]))([A-Za-zÄÖÜäöüß_]+):")
@@ -130,8 +133,12 @@ class QueryParser:
         parser.add_plugin(qparser.FieldAliasPlugin(aliases))
         self._parser = parser
 
-    def parse(self, text: str) -> query.Query:
-        cleaned = validate(text)
+    def parse(self, text: str, expander: Expander | None = None) -> query.Query:
+        """The query tree of ``text``; its words are expanded with synonyms and compound
+        parts (:mod:`search.synonyms`; ``expander`` carries a tenant's own groups) and
+        every Latin letter folded (:func:`search.folding.latin_fold`) first."""
+        cleaned = latin_fold(validate(text))
+        cleaned = (expander or default_expander()).expand(cleaned)
         try:
             parsed = self._parser.parse(cleaned)
         # Whoosh raises a bare Exception for an unparseable date ("... is not a parseable
@@ -158,6 +165,8 @@ def _rewrite(node: query.Query) -> query.Query:
         node.maxdist = min(node.maxdist, 2)
     elif isinstance(node, query.Phrase) and node.fieldname == "content":
         return phrase_as_pairs(node.words, node.boost)
+    elif isinstance(node, query.Phrase) and node.fieldname == "parts":
+        return query.NullQuery  # parts have no order: a phrase is the text's business
     return node
 
 
@@ -167,3 +176,22 @@ def phrase_as_pairs(words: list[str], boost: float = 1.0) -> query.Query:
         return query.Term("content", words[0], boost=boost)
     pairs = [query.Term("pairs", f"{a} {b}") for a, b in pairwise(words)]
     return query.And(pairs, boost=boost) if len(pairs) > 1 else pairs[0]
+
+
+#: Plain words a typo is allowed in: letters only, standing alone (not after ``feld:``).
+_TYPO_WORD = re.compile(r"(?:(?<=^)|(?<=[\s(]))([^\W\d_]{5,})(?=$|[\s)])")
+
+
+def typo_tolerant(text: str) -> str | None:
+    """``text`` with each plain word of five letters or more made fuzzy (one edit, two
+    from eight letters; the first letter fixed), for a second try when nothing matched
+    as typed — typo tolerance without syntax. ``None`` when there is nothing to loosen
+    (quotes, ``~`` or operators typed: the user asked for something exact)."""
+    if '"' in text or "~" in text or "*" in text:
+        return None
+    words = [m for m in _TYPO_WORD.finditer(text) if m.group(1) not in ("AND", "OR", "NOT")]
+    if not words:
+        return None
+    return _TYPO_WORD.sub(
+        lambda m: m.group(1) if m.group(1) in ("AND", "OR", "NOT")
+        else f"{m.group(1)}~{1 if len(m.group(1)) < 8 else 2}", text)

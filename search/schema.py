@@ -31,7 +31,10 @@ from search.analysis import (
     word_pair_analyzer,
 )
 
-SCHEMA_VERSION = "2"
+#: "3": the ``parts`` field, every Latin letter folded.
+SCHEMA_VERSION = "3"
+#: Weight of a compound part relative to the same word standing alone in the text.
+PARTS_BOOST = 0.4
 
 
 def make_schema(analysed: bool = True) -> fields.Schema:
@@ -48,6 +51,10 @@ def make_schema(analysed: bool = True) -> fields.Schema:
         #: No positions: phrases in the text are matched through ``pairs`` (see
         #: :class:`search.analysis.WordPairFilter`), which keeps the index smaller too.
         content=fields.TEXT(analyzer=text, phrase=False),
+        #: Compound parts of the text, title and Dokumentart (:func:`search.analysis.
+        #: parts_text`), boosted below the whole words: "Nebenkosten" finds a
+        #: Nebenkostenabrechnung, after the documents that say "Nebenkosten".
+        parts=fields.TEXT(analyzer=text, phrase=False, field_boost=PARTS_BOOST),
         pairs=fields.TEXT(analyzer=pairs, phrase=False),
         title=fields.TEXT(analyzer=text, stored=True, field_boost=2.0),
         doc_type=fields.TEXT(analyzer=text, field_boost=1.5),
@@ -104,6 +111,6 @@ FIELD_ALIASES: dict[str, str] = {
 #: ``ident`` holds Aktenzeichen, BG-Nummer, Kundennummer and IBANs normalised, so the
 #: single-purpose identifier fields (``az:``, ``bg:``, ``kdnr:``) need not be searched too:
 #: every default field multiplies the work per query word.
-DEFAULT_FIELDS = ["content", "title", "doc_type", "name", "refs", "ident"]
+DEFAULT_FIELDS = ["content", "parts", "title", "doc_type", "name", "refs", "ident"]
 
 FACETS = {"doc_type": "f_art", "year": "f_year", "source": "f_source", "case_status": "f_status"}

@@ -23,6 +23,7 @@ from akte.core.errors import Unprocessable
 from akte.users.models import Role
 from search import hitpages, indexing, loader
 from search.backend import QuerySpec, Scope
+from search.query import typo_tolerant
 from search.schema import FACETS
 from search.schemas import CaseFileRef, SearchHit, SearchResult, SortOrder
 from search.snippets import SCAN_CHARS
@@ -72,8 +73,16 @@ def search(
         scope = Scope(tenant_id=scope.tenant_id, org_unit_ids=frozenset(),
                       case_file_ids=frozenset({case_file_id}))
     service = indexing.get(ctx)
-    spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters)
+    synonyms = tenant_synonyms(session, principal.tenant_id)
+    spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters,
+                     synonyms=synonyms)
     hits = service.backend.search(spec)
+    retry = typo_tolerant(q) if hits.total == 0 and not filters else None
+    if retry is not None:
+        # nothing matched as typed: the words once more, each allowed a typo or two
+        hits = service.backend.search(QuerySpec(text=retry, scope=scope, page=page,
+                                                size=size, sort=sort, filters=filters,
+                                                synonyms=synonyms))
     located = hitpages.locate(session, [h.doc_id for h in hits.hits],
                               lambda text: service.backend.snippet(hits, text))
     texts = loader.snippet_texts(
@@ -118,3 +127,14 @@ def search(
                 **({"case_file_id": str(case_file_id)} if case_file_id else {})},
     )
     return result
+
+
+def tenant_synonyms(session: Session, tenant_id: uuid.UUID | None) -> tuple[str, ...]:
+    """The tenant's own synonym groups (tenant option ``search_synonyms``, set by its
+    admin), added to the built-in list for its searches."""
+    if tenant_id is None:
+        return ()
+    from akte.tenants.models import Tenant
+
+    tenant = session.get(Tenant, tenant_id)
+    return tuple((tenant.options or {}).get("search_synonyms") or ()) if tenant else ()

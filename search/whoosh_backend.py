@@ -62,7 +62,7 @@ from whoosh.searching import Searcher
 
 from akte.core.errors import AkteError
 from search import vectorized
-from search.analysis import GermanStemFilter, identifiers_in
+from search.analysis import GermanStemFilter, identifiers_in, parts_text
 from search.backend import (
     Hit,
     Hits,
@@ -75,6 +75,7 @@ from search.backend import (
 from search.query import QueryParser
 from search.schema import FACETS, SCHEMA_VERSION, make_schema
 from search.snippets import make_snippet
+from search.synonyms import expander
 from search.vectorized import ArrayCache
 
 LOCK_TIMEOUT_SECONDS = 60.0
@@ -101,6 +102,7 @@ def to_fields(doc: IndexDoc) -> dict:
         "case_file_id": str(doc.case_file_id),
         "content": doc.text,
         "pairs": doc.text,
+        "parts": parts_text(doc.text, doc.title, doc.doc_type),
         "title": doc.title,
         "doc_type": doc.doc_type or "",
         "name": doc.person_name or "",
@@ -538,7 +540,7 @@ class WhooshBackend:
         tenant needs no clause: each tenant has its own index, and org-unit and Akte ids
         belong to exactly one tenant.
         """
-        user_query = self.parser.parse(spec.text)
+        user_query = self.parser.parse(spec.text, expander(spec.synonyms))
         scope = spec.scope
         if scope.empty:
             return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
@@ -552,7 +554,7 @@ class WhooshBackend:
             key = (
                 scope, opened.generation, searcher.reader().generation(),
                 spec.text, spec.page, spec.size, spec.sort, tuple(sorted(spec.filters.items())),
-                spec.facets,
+                spec.facets, spec.synonyms,
             )
             cached = self._cached(key)
             if cached is not None:

@@ -59,6 +59,9 @@ KNOWN: dict[str, Option] = {
     "xdomea_version": Option(
         "str", "xdomea-Version der Nachrichten an andere Behörden und das Archiv "
                "(3.0.0 oder 3.1.0; Standard 3.0.0)"),
+    "search_synonyms": Option(
+        "list[str]", "Eigene Synonyme der Volltextsuche, je Eintrag eine Gruppe mit Komma, "
+                     "z. B. \"WoGG, Wohngeld\" (zusätzlich zur eingebauten Liste)"),
     "aktenzeichen_pattern": Option(
         "str", "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
                "mit führenden Nullen verglichen"),
@@ -98,6 +101,10 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
             raise Unprocessable(f"{name} is a list of texts", code="invalid_option")
         if name == "ocr_languages":
             return _ocr_languages(value)
+        if name == "search_synonyms" and not all("," in v and len(v) <= 500 for v in value):
+            raise Unprocessable("search_synonyms: each entry is a group of at least two "
+                                "words separated by commas, e.g. \"WoGG, Wohngeld\"",
+                                code="invalid_option")
         return value
     if not isinstance(value, str) or not value.strip():
         raise Unprocessable(f"{name} is a text", code="invalid_option")

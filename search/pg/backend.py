@@ -33,9 +33,11 @@ from search.pg.rows import LOAD_COLUMNS, ROW_COLUMNS, to_row
 from search.query import QueryParser
 from search.schema import FACETS, make_schema
 from search.snippets import make_snippet
+from search.synonyms import expander
 
-#: ts_rank weights for D (text), C (Dokumentart), B (title), A (name) — Whoosh's boosts.
-RANK_WEIGHTS = "{0.1, 0.15, 0.2, 0.3}"
+#: ts_rank weights for D (compound parts), C (text), B (title, Dokumentart), A (name) —
+#: Whoosh's boosts (parts 0.4 of the text).
+RANK_WEIGHTS = "{0.04, 0.1, 0.2, 0.3}"
 #: An exact identifier hit (Aktenzeichen, BG-Nummer, IBAN) outranks any word match.
 IDENT_BONUS = 1.0
 FUZZY_BONUS = 0.3
@@ -53,7 +55,8 @@ _LOAD_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS search_load_raw ("
                "doc_type text, source text, aktenzeichen text, person_name text, "
                "case_status text, document_date date, received_at timestamptz, "
                "sort_date timestamp, year integer, az text, bg text, kdnr text, "
-               "idents text[], stamp text, refs text, body text) ON COMMIT DELETE ROWS")
+               "idents text[], stamp text, refs text, body text, name_words text, "
+               "title_words text, type_words text, parts text) ON COMMIT DELETE ROWS")
 _UPSERT = (f"INSERT INTO search_documents ({', '.join(ROW_COLUMNS)}) "
            f"SELECT {', '.join(ROW_COLUMNS.values())} FROM search_load_raw l "
            "WHERE EXISTS (SELECT 1 FROM documents WHERE documents.id = l.doc_id) "
@@ -176,7 +179,7 @@ class PostgresBackend:
             return {doc_id: stamp for doc_id, stamp in rows}
 
     def search(self, spec: QuerySpec) -> Hits:
-        tree = self.parser.parse(spec.text)
+        tree = self.parser.parse(spec.text, expander(spec.synonyms))
         empty = Hits(total=0, hits=[], facets={name: {} for name in FACETS})
         scope = spec.scope
         if scope.empty:

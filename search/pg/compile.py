@@ -32,11 +32,14 @@ from search.backend import InvalidQuery
 from search.pg.rows import quote
 
 #: Text fields → their weight in the tsvector.
-WEIGHTS = {"content": "D", "pairs": "D", "title": "B", "doc_type": "C", "name": "A",
-           "refs": "A"}
+WEIGHTS = {"content": "C", "pairs": "C", "parts": "D", "title": "B", "doc_type": "B",
+           "name": "A", "refs": "A"}
 #: Text fields → the text search configuration that analysed them (migration 0840).
-CONFIGS = {"content": "akte_german", "pairs": "akte_german", "title": "akte_german",
+CONFIGS = {"content": "akte_german", "pairs": "akte_german", "parts": "akte_german",
+           "title": "akte_german",
            "doc_type": "akte_german", "name": "akte_names", "refs": "akte_names"}
+#: Fields whose matches are marked in snippets (the page text).
+TEXT_FIELDS = {"content", "pairs"}
 #: Prefixes are folded, not stemmed (a stemmed prefix could be cut shorter).
 PREFIX_CONFIG = "akte_names"
 #: Single-value fields → their column (identifiers normalised as in the index).
@@ -245,7 +248,7 @@ class Compiler:
             ts = (CONFIGS[fieldname], text)
             if positive:
                 out.ranked.append(ts)
-                if weight == "D":
+                if fieldname in TEXT_FIELDS:
                     out.marks.update(_stemmer.stem(w) for w in words)
             return _Expr(ts=ts)
         value = "".join(words)
@@ -263,7 +266,7 @@ class Compiler:
             ts = (PREFIX_CONFIG, f"{quote(text)}:*{WEIGHTS[fieldname]}")
             if positive:
                 out.ranked.append(ts)
-                if WEIGHTS[fieldname] == "D":
+                if fieldname in TEXT_FIELDS:
                     out.marks.add(fold(text) + "*")
             return _Expr(ts=ts)
         pattern = _like_escape(text) + "%"

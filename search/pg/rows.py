@@ -9,9 +9,15 @@ PostgreSQL's C code: fold (``akte_fold`` = :func:`search.analysis.fold`), then S
 German. Doing it in Python cost about 1.1 ms CPU per document, ten times more than
 everything else a row needs.
 
-Fields share one ``tsvector`` and are told apart by weight: **A** person name and the
-words of the Aktenzeichen/BG-Nummer/Kundennummer (``refs``), **B** title, **C**
-Dokumentart, **D** the page text. Identifiers live in ``idents`` (normalised, separators
+The analysis chain is the Whoosh engine's: Python folds every Latin letter beyond the
+German ones (:func:`search.folding.latin_fold`, cheap: most texts have none) and splits
+compounds (:func:`search.analysis.parts_text`, memoised per word); the database folds
+umlauts and stems. ``tests/search/test_analysis_sql.py`` asserts equal tokens.
+
+Fields share one ``tsvector`` and are told apart by weight (migration ``0920``): **A**
+person name and the words of the Aktenzeichen/BG-Nummer/Kundennummer (``refs``), **B**
+title and Dokumentart, **C** the page text, **D** compound parts (ranked lowest, as the
+Whoosh ``parts`` field). Identifiers live in ``idents`` (normalised, separators
 removed), person names folded in ``names`` for trigram typo tolerance.
 """
 
@@ -21,22 +27,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from akte.case_files.identifiers import normalize_identifier
-from search.analysis import identifiers_in
+from search.analysis import identifiers_in, parts_text
 from search.backend import IndexDoc
+from search.folding import latin_fold
 
 #: What Python sends per document (``COPY`` into the load table).
 LOAD_COLUMNS = (
     "doc_id", "tenant_id", "org_unit_id", "case_file_id", "title", "doc_type", "source",
     "aktenzeichen", "person_name", "case_status", "document_date", "received_at",
-    "sort_date", "year", "az", "bg", "kdnr", "idents", "stamp", "refs", "body",
+    "sort_date", "year", "az", "bg", "kdnr", "idents", "stamp", "refs", "body", "name_words",
+    "title_words", "type_words", "parts",
 )
+#: Load columns only the analysis reads (not columns of ``search_documents``).
+ANALYSED_ONLY = ("refs", "body", "name_words", "title_words", "type_words", "parts")
 #: The columns of ``search_documents`` an upsert writes, and the SQL that computes each
 #: from the load table ``l`` (the analysed ones: ``names`` and ``tsv``).
 ROW_COLUMNS = {
-    **{c: f"l.{c}" for c in LOAD_COLUMNS if c not in ("refs", "body")},
+    **{c: f"l.{c}" for c in LOAD_COLUMNS if c not in ANALYSED_ONLY},
     "names": "array_to_string(tsvector_to_array(to_tsvector('akte_names', "
-             "akte_words(coalesce(l.person_name, '')))), ' ')",
-    "tsv": "akte_search_vector(l.person_name, l.refs, l.title, l.doc_type, l.body)",
+             "akte_words(coalesce(l.name_words, '')))), ' ')",
+    "tsv": "akte_search_vector(l.name_words, l.refs, l.title_words, l.type_words, l.body, "
+           "l.parts)",
 }
 
 
@@ -59,5 +70,7 @@ def to_row(doc: IndexDoc) -> tuple[Any, ...]:
         received, sort_date, (doc.document_date or received.date()).year,
         normalize_identifier(doc.aktenzeichen), normalize_identifier(doc.bg_nummer),
         normalize_identifier(doc.kundennummer), idents, doc.stamp,
-        " ".join(i for i in refs if i), doc.text,
+        " ".join(i for i in refs if i), latin_fold(doc.text),
+        latin_fold(doc.person_name or ""), latin_fold(doc.title or ""),
+        latin_fold(doc.doc_type or ""), parts_text(doc.text, doc.title, doc.doc_type),
     )

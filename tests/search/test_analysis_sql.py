@@ -4,6 +4,8 @@ Python (migration 0840), and finds words anywhere in a long document on both eng
 from __future__ import annotations
 
 import random
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +15,11 @@ from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.jobs.worker import run_until_idle
 from search.analysis import WORD_PATTERN, GermanStemFilter, fold
+from search.backend import IndexDoc
+from search.folding import LATIN_TABLE, latin_fold
+from search.pg.rows import LOAD_COLUMNS, to_row
+from search.schema import make_schema
+from search.whoosh_backend import to_fields
 from tests.builders import World
 from tests.search.conftest import add_document
 from tests.search.corpus import DOC_TYPES, page_texts, person
@@ -43,16 +50,64 @@ def test_akte_fold_is_the_whoosh_fold(ctx: AppContext) -> None:
     Quelle), and runs of vowels where a greedy rule would go wrong."""
     _postgres(ctx)
     rng = random.Random(5)
-    letters = "aeoquxäöüßÄÖÜÉéèAEOU "
+    letters = "aeoquxäöüßÄÖÜÉéèAEOU şŞğıİłŁęőřăễøæœđ"
     samples = _vocabulary() + ["".join(rng.choice(letters) for _ in range(rng.randint(1, 9)))
                                for _ in range(3000)]
+    samples += [chr(code) for code in LATIN_TABLE]
     with ctx.engine.connect() as conn:
+        # the engine sends every text through latin_fold first (search.pg.rows, the parser)
         folded = conn.scalar(text("SELECT array_agg(akte_fold(w) ORDER BY n) "
                                   "FROM unnest(CAST(:w AS text[])) WITH ORDINALITY AS u(w, n)"),
-                             {"w": samples})
+                             {"w": [latin_fold(s) for s in samples]})
     wrong = [(s, got, fold(s)) for s, got in zip(samples, folded, strict=True) if got != fold(s)]
     assert not wrong, wrong[:10]
     assert len({fold(w) for w in ("Müller", "Mueller", "Muller")}) == 1
+    assert {fold(w) for w in ("Şahin", "Sahin", "ŞAHİN")} == {"sahin"}
+    assert fold("Łukasz Dvořák Nguyễn Văn Đức Gößweiner") == "lukasz dvorak nguyen van duc gossweiner"
+
+
+def test_both_engines_index_the_same_tokens(ctx: AppContext) -> None:
+    """One analysis chain: for the same document, the Whoosh fields (text, compound parts,
+    title, Dokumentart, name) hold exactly the lexemes of the PostgreSQL row's tsvector,
+    field by field (weights C, D, B, A)."""
+    _postgres(ctx)
+    rng = random.Random(3)
+    pages = [p for _ in range(20) for p in page_texts(rng, person(rng, None),
+                                                      rng.choice(DOC_TYPES), 1, filler=10)]
+    pages += ["Nebenkostenabrechnung und Heizkostenvorauszahlung für Frau Ayşe Yılmaz, "
+              "Kindertagesstättengebühren, Umzugskostenübernahme, Kraftfahrzeughaftpflicht, "
+              "Arbeitsunfähigkeitsbescheinigung von Dr. Łukasz Dvořák, Gehaltsabrechnung"]
+    schema = make_schema()
+    with ctx.engine.connect() as conn:
+        for page in pages:
+            doc = IndexDoc(doc_id=uuid.uuid4(), tenant_id=uuid.uuid4(), org_unit_id=uuid.uuid4(),
+                           case_file_id=uuid.uuid4(), title="Bescheid über Mietkostenübernahme",
+                           doc_type="Lohnabrechnung", source="scan-import",
+                           aktenzeichen="AZ-1", bg_nummer=None, kundennummer=None,
+                           person_name="Şükrü Öztürk-Łęcki", case_status="open",
+                           document_date=None, received_at=datetime.now(UTC), text=page,
+                           stamp="s")
+            fields = to_fields(doc)
+            expected: dict[str, set[str]] = {"A": set(), "B": set(), "C": set(), "D": set()}
+            for name, weight in (("content", "C"), ("parts", "D"), ("title", "B"),
+                                 ("doc_type", "B"), ("name", "A")):
+                expected[weight] |= {t.text for t in schema[name].analyzer(fields[name])}
+            row = dict(zip(LOAD_COLUMNS, to_row(doc), strict=True))
+            got: dict[str, set[str]] = {"A": set(), "B": set(), "C": set(), "D": set()}
+            for weight in got:
+                got[weight] = set(conn.scalar(text(
+                    "SELECT coalesce(array_agg(u.lexeme), '{}') FROM unnest(akte_search_vector("
+                    ":name, '', :title, :type, :body, :parts)) AS u "
+                    "WHERE :w = ANY(u.weights)"),
+                    {"name": row["name_words"], "title": row["title_words"],
+                     "type": row["type_words"], "body": row["body"], "parts": row["parts"],
+                     "w": weight}))
+            # numbers are cut differently by design (conftest.DIFFERENCES "tokens")
+            for weight in got:
+                words = {t for t in expected[weight] | got[weight] if t.isalpha()}
+                assert {t for t in got[weight] if t in words} == \
+                    {t for t in expected[weight] if t in words}, (weight, page[:80])
+    assert "nebenkost" in expected["D"] and {"sukru", "ozturk", "lecki"} <= expected["A"]
 
 
 def test_akte_german_stems_as_the_whoosh_analyzer(ctx: AppContext) -> None:
@@ -65,7 +120,8 @@ def test_akte_german_stems_as_the_whoosh_analyzer(ctx: AppContext) -> None:
         lexemes = conn.scalar(text(
             "SELECT array_agg(array_to_string(tsvector_to_array(to_tsvector("
             "'akte_german', akte_words(w))), ' ') ORDER BY n) "
-            "FROM unnest(CAST(:w AS text[])) WITH ORDINALITY AS u(w, n)"), {"w": words})
+            "FROM unnest(CAST(:w AS text[])) WITH ORDINALITY AS u(w, n)"),
+            {"w": [latin_fold(w) for w in words]})
     wrong = [(w, got, stem(w)) for w, got in zip(words, lexemes, strict=True) if got != stem(w)]
     assert not wrong, wrong[:10]
     assert len(words) > 300

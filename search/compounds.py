@@ -1,0 +1,198 @@
+"""German compounds split into their parts, as Lucene's dictionary decompounder does.
+
+"Nebenkostenabrechnung" is indexed with its parts "Nebenkosten", "Abrechnung", "Neben"
+and "Kosten" (in the ``parts`` field / tsvector weight D, ranked below whole words), so a
+caseworker typing "Nebenkosten" finds it. Like Lucene's ``DictionaryCompoundWordTokenFilter``
+a part must be a dictionary word of at least :data:`MIN_PART` letters, and only words of
+:data:`MIN_WORD` letters or more are split; unlike it, the split is a tree, not every
+dictionary substring: German compounds are right-headed, so the longest dictionary word
+at the end is the head and the rest (minus a linking element -s-, -es-, -n-, -en-, -er-,
+-e-) must be a word or a compound itself. That keeps out the chance substrings a flat
+scan yields ("Rechnung" in "Abrechnung" yes, "Echnung", "Eben" in "Neben" no) and the
+index small. A non-final part may also be a verb stem ("Heiz-" of "heizen", "Miet-").
+
+The word list is Debian's ``wngerman`` (``/usr/share/dict/ngerman``, installed by
+``scripts/install-system-deps.sh``) plus ``search/data/words_de.txt`` (words of the
+trade the general list lacks: Kita, Bürgergeld, Jobcenter …). Words are folded with
+:func:`search.analysis.fold_letters` on both sides (letters only: the ``ae/oe/ue`` rule
+would glue the seam of "Brutto|entgelt"). Splits are memoised per word: a county's
+documents repeat their vocabulary, so indexing pays for a split once per word form.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Words shorter than this are never split.
+MIN_WORD = 7
+#: A part is at least this long ("Tag", "Amt", "Kfz"); the final part (the head of the
+#: compound) at least :data:`MIN_TAIL` ("-den" of "Schulden" is no head).
+MIN_PART = 3
+MIN_TAIL = 4
+#: Most smallest parts whose adjacent runs are indexed too (runs grow quadratically).
+MAX_LEAVES = 6
+#: Linking elements (Fugenelemente); none first: "Nebenkosten|abrechnung", not
+#: "Nebenkost-en-abrechnung".
+LINKS = ("", "s", "es", "n", "en", "er", "e")
+#: Endings that turn a verb stem into a dictionary verb/noun ("heiz" → "heizen").
+STEM_ENDINGS = ("en", "e", "n")
+#: A verb stem is at least this long (shorter ones match chance words: "neb-en").
+MIN_STEM = 4
+#: Prefixes that are words but make lexicalised words, not compounds: "Mitteilung" is
+#: not "mit" + "Teilung", "Überweisung" not "über" + "Weisung".
+PARTICLES = frozenset({
+    "ab", "an", "auf", "aus", "bei", "durch", "ein", "ent", "gegen", "hinter", "mit",
+    "nach", "uber", "um", "unter", "ver", "vor", "wider", "zer", "zu", "zuruck", "gemein",
+    "ge", "be", "er", "miss", "un", "ur", "her", "hin", "dar", "fort", "los", "weg", "voll",
+})
+WORDLISTS = (Path("/usr/share/dict/ngerman"),)
+DATA = Path(__file__).parent / "data"
+SUPPLEMENT = DATA / "words_de.txt"
+#: Words never split (a split would be wrong: "Verbraucher" is not "Verb" + "Raucher").
+KEEP = DATA / "keep_whole_de.txt"
+
+
+def _read(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+class Decompounder:
+    """Splits folded lower-case words; build once (loading the list takes ~1 s)."""
+
+    def __init__(self, words: set[str], keep: set[str] | None = None,
+                 cachesize: int = 200_000) -> None:
+        self.words = frozenset(w for w in words if len(w) >= MIN_PART)
+        self.keep = frozenset(keep or ())
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._cachesize = cachesize
+        self._split = lru_cache(maxsize=cachesize)(self._split_uncached)
+
+    # -- public ------------------------------------------------------------------------
+    def split(self, word: str) -> tuple[str, str] | None:
+        """The top-level split (head part without its linking element, final part), or
+        ``None`` when ``word`` is not a compound of dictionary words."""
+        if len(word) < MIN_WORD or word in self.keep or not word.isalpha():
+            return None
+        return self._split(word)
+
+    def parts(self, word: str) -> tuple[str, ...]:
+        """Every part of ``word`` on every level of its split, and every run of adjacent
+        smallest parts (not ``word`` itself): "umzugskostenubernahme" → umzugs,
+        kostenubernahme, kosten, ubernahme, umzugskosten."""
+        found = self._cache.get(word)
+        if found is None:
+            seen: dict[str, None] = {}
+            self._collect(word, seen)
+            leaves = self._leaves(word, 0)
+            if 2 < len(leaves) <= MAX_LEAVES:
+                for i in range(len(leaves)):
+                    for j in range(i + 2, len(leaves) + 1):
+                        seen[word[leaves[i][0]:leaves[j - 1][1]]] = None
+            seen.pop(word, None)
+            found = tuple(seen)
+            if len(self._cache) >= self._cachesize:
+                self._cache.clear()
+            self._cache[word] = found
+        return found
+
+    # -- internals ---------------------------------------------------------------------
+    def _collect(self, word: str, seen: dict[str, None]) -> None:
+        pair = self.split(word)
+        if pair is None:
+            return
+        for part in pair:
+            if part not in seen:
+                seen[part] = None
+                self._collect(part, seen)
+
+    def _leaves(self, word: str, offset: int) -> list[tuple[int, int]]:
+        """Spans (start, end in the outer word, linking element included) of the
+        smallest parts of ``word``."""
+        pair = self.split(word)
+        if pair is None:
+            return [(offset, offset + len(word))]
+        head, tail = pair
+        cut = len(word) - len(tail)
+        heads = self._leaves(head, offset)
+        # the head's last part keeps its linking element: "umzugs" + "kosten"
+        heads[-1] = (heads[-1][0], offset + cut)
+        return heads + self._leaves(tail, offset + cut)
+
+    def _is_stem(self, part: str) -> bool:
+        """A non-final part that is a verb stem whose verb is a word ("heiz", "miet")."""
+        words = self.words
+        return len(part) >= MIN_STEM and any(part + e in words for e in STEM_ENDINGS)
+
+    def _split_uncached(self, word: str) -> tuple[str, str] | None:
+        # the longest final word first (German compounds are right-headed) ...
+        for cut in range(MIN_PART, len(word) - MIN_TAIL + 1):
+            found = self._split_at(word, cut)
+            if found is None:
+                continue
+            # ... unless the final word only swallowed a linking element of a word
+            # before it: "Vertrag-s-konto", not "Vertrag" + "Skonto"
+            if word[cut] == "s":
+                linked = self._split_at(word, cut + 1, linked_word=True)
+                if linked is not None:
+                    return linked
+            return found
+        return None
+
+    def _split_at(self, word: str, cut: int,
+                  linked_word: bool = False) -> tuple[str, str] | None:
+        """The split with the final word ``word[cut:]``; ``linked_word``: only a head that
+        is a dictionary word followed by the linking -s-."""
+        words = self.words
+        tail = word[cut:]
+        if len(tail) < MIN_TAIL or tail not in words:
+            return None
+        head = word[:cut]
+        links = ("s",) if linked_word else LINKS
+        stems = [head[: len(head) - len(link)] for link in links
+                 if head.endswith(link) and len(head) - len(link) >= MIN_PART]
+        stems = [s for s in stems if s not in PARTICLES]
+        # a dictionary word first, then a verb stem, then a compound head
+        for stem in stems:
+            if stem in words:
+                return stem, tail
+        if linked_word:
+            return None
+        for stem in stems:
+            if self._is_stem(stem):
+                return stem, tail
+        for stem in stems:
+            if len(stem) >= MIN_WORD and self._split(stem):
+                return stem, tail
+        return None
+
+
+@lru_cache(maxsize=1)
+def decompounder() -> Decompounder:
+    """The process's decompounder (word list read on first use). ``AKTE_SEARCH_COMPOUNDS=
+    off`` gives one that splits nothing (``bench.search --analysis`` measures the index
+    without parts that way; every worker process of a reindex inherits it)."""
+    from search.analysis import fold_letters as fold
+
+    if os.environ.get("AKTE_SEARCH_COMPOUNDS", "on").lower() in ("off", "false", "0"):
+        return Decompounder(set())
+
+    words: set[str] = set()
+    for path in WORDLISTS:
+        lines = _read(path)
+        if not lines:
+            log.warning("German word list %s is missing: compounds are split with the "
+                        "supplement only (run scripts/install-system-deps.sh)", path)
+        words.update(fold(w) for w in lines if w.isalpha())
+    words.update(fold(w) for w in _read(SUPPLEMENT))
+    keep = {fold(w) for w in _read(KEEP)}
+    return Decompounder(words, keep)

@@ -1,0 +1,95 @@
+"""The German pieces of the analysis chain on their own: folding, compounds, synonyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.analysis import fold, fold_letters, parts_text
+from search.compounds import decompounder
+from search.query import typo_tolerant
+from search.synonyms import Expander, default_groups, expander, parse_groups
+
+
+@pytest.mark.parametrize(("typed", "written"), [
+    ("Sahin", "Şahin"), ("Yilmaz", "Yılmaz"), ("Ilknur", "İlknur"), ("Lukasz", "Łukasz"),
+    ("Leszczynska", "Leszczyńska"), ("Weslowski", "Węsłowski"), ("Erdos", "Erdős"),
+    ("Dvorak", "Dvořák"), ("Stefanescu", "Ștefănescu"), ("Nguyen", "Nguyễn"), ("Duc", "Đức"),
+    ("Orsted", "Ørsted"), ("Mueller", "Müller"), ("Strasse", "Straße"), ("Goetz", "Götz"),
+])
+def test_every_latin_letter_folds_to_what_a_german_keyboard_types(typed: str,
+                                                                  written: str) -> None:
+    assert fold(typed) == fold(written)
+
+
+def test_diphthongs_stay() -> None:
+    assert fold("Bauer") != fold("Baur") and fold("Steuer") == "steuer"
+
+
+@pytest.mark.parametrize(("word", "parts"), [
+    ("Nebenkostenabrechnung", {"nebenkosten", "abrechnung", "kosten"}),
+    ("Heizkostenvorauszahlung", {"heizkosten", "vorauszahlung", "heiz"}),
+    ("Mietbescheinigung", {"miet", "bescheinigung"}),
+    ("Kindertagesstättengebühren", {"kindertagesstatten", "gebuhren"}),
+    ("Kraftfahrzeughaftpflicht", {"kraftfahrzeug", "haftpflicht", "fahrzeug"}),
+    ("Arbeitsunfähigkeitsbescheinigung", {"arbeitsunfahigkeit", "bescheinigung"}),
+    ("Umzugskostenübernahme", {"umzugskosten", "ubernahme", "kosten"}),
+    ("Gehaltsabrechnung", {"gehalts", "abrechnung"}),
+    ("Bruttoentgelt", {"brutto", "entgelt"}),
+    ("Vertragskonto", {"vertrag", "konto"}),  # not "Vertrag" + "Skonto"
+])
+def test_compounds_split_into_dictionary_words_with_linking_elements(word: str,
+                                                                     parts: set[str]) -> None:
+    found = set(decompounder().parts(fold_letters(word)))
+    assert parts <= found, found
+    assert fold_letters(word) not in found
+
+
+@pytest.mark.parametrize("word", ["Bescheinigung", "Gemeinschaft", "Mitteilung",
+                                  "Überweisung", "Abrechnung", "Wohnung", "Kündigung"])
+def test_words_that_are_no_compounds_stay_whole(word: str) -> None:
+    assert decompounder().parts(fold_letters(word)) == ()
+
+
+def test_parts_text_has_each_part_once() -> None:
+    text = parts_text("Nebenkostenabrechnung, Nebenkostenabrechnung", "Heizkostenabrechnung")
+    assert text.split().count("abrechnung") == 1 and "heizkosten" in text.split()
+
+
+def test_the_synonym_file_has_the_groups_of_the_trade() -> None:
+    e = expander()
+    assert "Betriebskosten" in e.synonyms(["Nebenkosten"])
+    assert {"Gehalt", "Entgelt"} <= set(e.synonyms(["Lohn"]))
+    assert "Kindertagesstätte" in e.synonyms(["Kita"])
+    assert "Kosten der Unterkunft" in e.synonyms(["KdU"])
+    assert {"Bürgergeld", "Grundsicherung", "Arbeitslosengeld II"} <= set(
+        e.synonyms(["ALG", "II"]))
+    assert "Arbeitsunfähigkeitsbescheinigung" in e.synonyms(["AU"])
+    assert "Kraftfahrzeug" in e.synonyms(["Kfz"])
+    assert "Bedarfsgemeinschaft" in e.synonyms(["BG"])
+    assert "Weiterbewilligungsantrag" in e.synonyms(["WBA"])
+    assert "Einkommenserklärung" in e.synonyms(["EKS"])
+    assert len(default_groups()) >= 40
+
+
+def test_expansion_leaves_fields_quotes_operators_and_identifiers_alone() -> None:
+    e = Expander(parse_groups("Kita, Kindertagesstätte\nKdU, Kosten der Unterkunft"))
+    assert e.expand("art:Kita") == "art:Kita"
+    assert e.expand("-Kita") == "-Kita"
+    assert e.expand("Kita*") == "Kita*"
+    assert e.expand("AZ-2024-000123") == "AZ-2024-000123"
+    assert e.expand("Kita Müller") == "(Kita^2 OR Kindertagesstätte) Müller"
+    assert e.expand("Kosten der Unterkunft") == '("Kosten der Unterkunft"^2 OR KdU)'
+    assert e.expand("kdu") == '(kdu^2 OR "Kosten der Unterkunft")'
+
+
+def test_a_compound_query_also_matches_its_parts_with_their_synonyms() -> None:
+    e = Expander(parse_groups("Lohn, Gehalt"))
+    assert e.expand("Lohnabrechnung") == "(Lohnabrechnung^2 OR ((lohn OR Gehalt) abrechnung))"
+
+
+def test_typo_retry_loosens_plain_words_only() -> None:
+    assert typo_tolerant("Kontoauzug Oberhuper") == "Kontoauzug~2 Oberhuper~2"
+    assert typo_tolerant("Miete") == "Miete~1"
+    assert typo_tolerant('"Kosten der Unterkunft"') is None
+    assert typo_tolerant("AZ-2024-000123") is None
+    assert typo_tolerant("art:Kontoauszug Müler") == "art:Kontoauszug Müler~1"
