@@ -11,7 +11,7 @@ and if need be repaired — by pdfium, and importing runs of pages is native cod
 2,000-page document is assembled in about a second).
 
 The assembled file is then rewritten once with qpdf (pikepdf): linearised, compact,
-and byte-reproducible (see :func:`_finish`). It is not declared PDF/A.
+byte-reproducible, and declared PDF/A-2b where its pages allow (see :func:`_finish`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFont
 
+from ingest import pdfa
 from ingest.limits import ProcessingFailed
 
 
@@ -66,6 +67,7 @@ def _finish(path: Path) -> None:
       that page with Range requests, not the whole file.
     - Object streams and compressed streams: pdfium writes every object plain, and the
       small objects of a text layer (a few kB a page) matter next to a 30 kB fax page.
+    - PDF/A-2b where the pages allow it (:mod:`ingest.pdfa`).
     - Same pages in, same bytes out: no dates, and a file id derived from the content, so
       a job that is killed after writing the archive blob and rerun stores the *same*
       content-addressed blob rather than an orphaned near-copy.
@@ -78,6 +80,7 @@ def _finish(path: Path) -> None:
             del pdf.trailer.ID  # pdfium's is random, and qpdf would keep its first half
         _share_glyphless_font(pdf)
         pdf.remove_unreferenced_resources()
+        pdfa.declare(pdf)
         pdf.save(path, linearize=True, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
 

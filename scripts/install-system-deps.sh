@@ -3,7 +3,8 @@
 # PostgreSQL when none runs). Installs only what is missing; needs root (or sudo) for apt-get.
 set -euo pipefail
 
-want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-dejavu-core)
+want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-dejavu-core
+      icc-profiles-free)  # sRGB profile for the PDF/A OutputIntent (ingest/pdfa.py)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(chromium fonts-sil-abyssinica)
   # the LDAP server the directory-login tests start (tests/infra/ldap.py)

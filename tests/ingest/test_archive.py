@@ -12,7 +12,12 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
 
+from ingest import pdfa
 from ingest.processor import Processed, process_file
 from tests.ingest import samples
 from tests.ingest.samples import LETTER, NOTICE
@@ -122,3 +127,40 @@ def test_archives_are_linearised_for_page_by_page_loading(tmp_path: Path) -> Non
         assert pdf.is_linearized
         assert pdf.check_linearization(stream=io.StringIO())
         assert len(pdf.pages) == 2
+
+
+def test_ocr_and_embedded_font_archives_are_declared_pdfa_2b(tmp_path: Path) -> None:
+    pdfmetrics.registerFont(TTFont("DejaVuSerif", str(samples.SERIF)))
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, invariant=True, initialFontName="DejaVuSerif")  # embedded
+    for i, line in enumerate(LETTER[:3]):
+        pdf.drawString(72, 770 - i * 18, line)
+    pdf.showPage()
+    scan = samples.render_lines(NOTICE)
+    pdf.drawImage(ImageReader(scan.convert("RGB")), 0, 0, scan.width * 72 / 300,
+                  scan.height * 72 / 300)
+    pdf.save()
+    mixed = buffer.getvalue()
+    processed = run(tmp_path, mixed, "mixed.pdf")
+    assert [page.method for page in processed.pages] == ["text-layer", "ocr"]
+    assert pdfa.problems(processed.archive_path) == []
+    with pikepdf.open(processed.archive_path) as pdf:
+        meta = pdf.open_metadata()
+        assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == ("2", "B")
+        [intent] = pdf.Root.OutputIntents
+        assert intent.S == pikepdf.Name.GTS_PDFA1
+        assert not pdf.is_encrypted
+
+
+def test_a_page_with_a_font_the_sender_did_not_embed_is_not_declared_pdfa(
+        tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, invariant=True)
+    pdf.setFont("Helvetica", 12)  # one of the 14 standard fonts: never embedded
+    pdf.drawString(72, 770, "Bescheid über Leistungen nach dem SGB II vom 1. März")
+    pdf.save()
+    processed = run(tmp_path, buffer.getvalue(), "helvetica.pdf")
+    assert processed.pages[0].method == "text-layer"
+    found = pdfa.problems(processed.archive_path)
+    assert "page 1: font Helvetica is not embedded" in [f.replace("/", "") for f in found]
+    assert "XMP does not declare PDF/A-2b" in found or "no XMP metadata" in found
