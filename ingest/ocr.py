@@ -3,8 +3,9 @@
 A single Tesseract call per page writes the text, the page's invisible text layer as a
 one-page PDF (``textonly_pdf``) and word confidences (``txt pdf tsv``), so nothing is
 recognised twice; :mod:`ingest.pagepdf` puts the page image under that layer, stored no
-larger than the scan (the scan's own JPEG where the page was not changed). Each call is single-threaded (``OMP_THREAD_LIMIT=1``); parallelism comes
-from running one call per core (see :mod:`ingest.processor`), which is how Tesseract scales.
+larger than the scan (the scan's own JPEG where the page was not changed). Each call is
+single-threaded (``OMP_THREAD_LIMIT=1``); parallelism comes from running one call per
+core (see :mod:`ingest.processor`), which is how Tesseract scales.
 
 Orientation: running orientation detection (``--psm 0``) on every page would cost about half
 as much again as the OCR itself. Upright pages, by far the most common, recognise with high
@@ -201,7 +202,8 @@ def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
                 text, words, pdf_path = alt_text, alt_words, alt_pdf
                 rotated, skew = turn, skew + turned_skew
                 image = turned
-    pdf_path = pagepdf.image_page(pdf_path, image, pdf_path.with_name(pdf_path.stem + "-page.pdf"),
+    page_pdf = pdf_path.with_name(pdf_path.stem + "-page.pdf")
+    pdf_path = pagepdf.image_page(pdf_path, image, page_pdf,
                                   jpeg=jpeg if image is scan else None)
     mean = words.mean
     return OcrPage(page_no, text, round(mean, 1) if mean is not None else None, pdf_path,
