@@ -65,6 +65,8 @@ class RasterPage:
     image: Image.Image | None
     dpi: int
     problem: str | None = None
+    #: The file's bytes when it is a JPEG of exactly these pixels (kept in the archive).
+    jpeg: bytes | None = None
 
 
 def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
@@ -99,6 +101,7 @@ def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
                     dpi = _dpi_of(image)
                     page = ImageOps.exif_transpose(image) if index == 0 else image.copy()
                     page = normalise(page)
+                    jpeg = _own_jpeg(path, image, page, frames)
                 except ProcessingFailed as exc:
                     yield RasterPage(page_no, None, DEFAULT_DPI, str(exc))
                     continue
@@ -109,7 +112,16 @@ def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
                     yield RasterPage(page_no, None, DEFAULT_DPI, _describe(
                         exc, f"page {page_no} of the image could not be read"))
                     continue
-                yield RasterPage(page_no, page, dpi)
+                yield RasterPage(page_no, page, dpi, jpeg=jpeg)
+
+
+def _own_jpeg(path: Path, image: Image.Image, page: Image.Image, frames: int) -> bytes | None:
+    """The file's bytes if it is one JPEG whose pixels are ``page`` as they are: not turned
+    by its EXIF orientation, grey or RGB (not converted)."""
+    if (image.format != "JPEG" or frames != 1 or page.mode != image.mode
+            or image.getexif().get(0x0112, 1) != 1):
+        return None
+    return path.read_bytes()
 
 
 def _describe(exc: BaseException, fallback: str) -> str:

@@ -1,9 +1,11 @@
 """One page through Tesseract: deskew, recognise, and turn upright when needed.
 
-A single Tesseract call per page writes the text, a one-page searchable PDF (the page image
-with an invisible text layer) and word confidences (``txt pdf tsv``), so nothing is
-recognised twice. Each call is single-threaded (``OMP_THREAD_LIMIT=1``); parallelism comes
-from running one call per core (see :mod:`ingest.processor`), which is how Tesseract scales.
+A single Tesseract call per page writes the text, the page's invisible text layer as a
+one-page PDF (``textonly_pdf``) and word confidences (``txt pdf tsv``), so nothing is
+recognised twice; :mod:`ingest.pagepdf` puts the page image under that layer, stored no
+larger than the scan (the scan's own JPEG where the page was not changed). Each call is
+single-threaded (``OMP_THREAD_LIMIT=1``); parallelism comes from running one call per
+core (see :mod:`ingest.processor`), which is how Tesseract scales.
 
 Orientation: running orientation detection (``--psm 0``) on every page would cost about half
 as much again as the OCR itself. Upright pages, by far the most common, recognise with high
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from ingest import pagepdf
 from ingest.images import deskew, despeckle, rotate
 from ingest.limits import Limits, ProcessingFailed
 
@@ -111,7 +114,7 @@ def _recognise(image: Image.Image, base: Path, dpi: int, page_no: int, limits: L
     source = _save_input(image, base, dpi)
     result = _run(
         [str(source), str(base), "-l", limits.languages, "--dpi", str(dpi), "--psm", "3",
-         "txt", "pdf", "tsv"],
+         "-c", "textonly_pdf=1", "txt", "pdf", "tsv"],
         page_no,
         limits,
     )
@@ -179,9 +182,13 @@ def detect_rotation(image: Image.Image, base: Path, dpi: int, page_no: int,
 
 
 def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
-             limits: Limits) -> OcrPage:
-    """Recognise one page image; safe to call from several threads at once."""
+             limits: Limits, jpeg: bytes | None = None) -> OcrPage:
+    """Recognise one page image; safe to call from several threads at once.
+
+    ``jpeg`` are the scan's own JPEG bytes of exactly these pixels: the archive page keeps
+    them as they are if the page needs no turning, straightening or cleaning."""
     base = workdir / f"page-{page_no:05d}"
+    scan = image
     image, skew = deskew(despeckle(image))
     text, words, pdf_path = _recognise(image, base, dpi, page_no, limits)
     rotated = 0
@@ -194,6 +201,10 @@ def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
             if alt_words.score > words.score or (words.tall and not alt_words.tall):
                 text, words, pdf_path = alt_text, alt_words, alt_pdf
                 rotated, skew = turn, skew + turned_skew
+                image = turned
+    page_pdf = pdf_path.with_name(pdf_path.stem + "-page.pdf")
+    pdf_path = pagepdf.image_page(pdf_path, image, page_pdf,
+                                  jpeg=jpeg if image is scan else None)
     mean = words.mean
     return OcrPage(page_no, text, round(mean, 1) if mean is not None else None, pdf_path,
                    rotated, skew)

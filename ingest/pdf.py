@@ -13,6 +13,7 @@ pdfium is not thread-safe: a document is only ever touched by the thread that op
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -143,3 +144,55 @@ def render(page: pdfium.PdfPage, page_no: int, dpi: int, *, grayscale: bool = Tr
         raise ProcessingFailed(f"page {page_no} could not be rendered") from exc
     image.info["dpi"] = (dpi, dpi)
     return image
+
+
+@dataclass(frozen=True)
+class Scan:
+    """How a scanned page was stored, so its archive page can be stored the same way: the
+    resolution of its image (no upscaling to :attr:`Limits.dpi`), bitonal or not, in
+    colour or not, and the image's JPEG bytes when they can be kept as they are."""
+
+    dpi: float
+    bitonal: bool
+    colour: bool
+    jpeg: bytes | None = None
+
+
+def scan_of(page: pdfium.PdfPage) -> Scan | None:
+    """The scan a page consists of: exactly one image, upright, covering the page. Any
+    other page (text, drawings, several images, a stamp over the scan) gives ``None`` and
+    is rendered at the default resolution."""
+    if page.get_rotation() % 360:
+        return None
+    objects = list(page.get_objects(max_depth=3))
+    if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        return None
+    image = objects[0]
+    matrix = image.get_matrix()
+    width_pt, height_pt = page.get_size()
+    if matrix.b or matrix.c or matrix.a <= 0 or matrix.d <= 0:
+        return None  # turned, mirrored or sheared on the page
+    if abs(matrix.a - width_pt) > 2 or abs(matrix.d - height_pt) > 2:
+        return None  # does not cover the page
+    try:
+        px_width, _ = image.get_px_size()
+        meta = image.get_metadata()
+        filters = image.get_filters()
+    except pdfium.PdfiumError:
+        return None
+    dpi = px_width / (width_pt / 72)
+    bitonal = meta.bits_per_pixel == 1
+    colour = meta.bits_per_pixel >= 24
+    jpeg = None
+    if filters == ["DCTDecode"] and meta.colorspace in (
+            pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_DEVICERGB):
+        jpeg = bytes(image.get_data(decode_simple=False))
+    return Scan(dpi, bitonal, colour, jpeg)
+
+
+def scan_dpi(scan: Scan | None, dpi: int, limits: Limits) -> int:
+    """Render a scan at its own resolution (within ``min_dpi``…``dpi``): a 200-dpi scan
+    rendered at 300 dpi only grows the archive and shows nothing more."""
+    if scan is None:
+        return dpi
+    return max(limits.min_dpi, min(dpi, round(scan.dpi)))

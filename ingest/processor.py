@@ -88,14 +88,16 @@ class _OcrPool:
         self.executor = ThreadPoolExecutor(max(1, self.limits.ocr_workers),
                                            thread_name_prefix="akte-ocr")
 
-    def submit(self, image: Image.Image, page_no: int, dpi: int) -> None:
+    def submit(self, image: Image.Image, page_no: int, dpi: int,
+               jpeg: bytes | None = None) -> None:
         """Queue a page; blocks while enough pages are waiting (bounded memory)."""
         self._raise_failures()
         while sum(not f.done() for f in self.futures.values()) >= 2 * self.limits.ocr_workers:
             wait([f for f in self.futures.values() if not f.done()], return_when=FIRST_COMPLETED)
             self._raise_failures()
         self.futures[page_no] = self.executor.submit(
-            ocr_page, image, page_no=page_no, dpi=dpi, workdir=self.workdir, limits=self.limits
+            ocr_page, image, page_no=page_no, dpi=dpi, workdir=self.workdir, limits=self.limits,
+            jpeg=jpeg,
         )
 
     def _raise_failures(self) -> None:
@@ -183,8 +185,7 @@ def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> P
                 if pdf.useful_chars(text):
                     layers[page_no] = text.strip()
                 try:
-                    dpi = pdf.render_dpi(page, page_no, limits)
-                    pool.submit(pdf.render(page, page_no, dpi), page_no, dpi)
+                    _submit_page(pool, page, page_no, limits)
                 except ProcessingFailed as exc:
                     problems[page_no] = str(exc)
             finally:
@@ -220,6 +221,19 @@ def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> P
         source.close()
 
 
+def _submit_page(pool: _OcrPool, page: pdfium.PdfPage, page_no: int, limits: Limits) -> None:
+    """Render a page for OCR. A scanned page is rendered as it was scanned (its own
+    resolution, bitonal or grey or colour) and hands on its JPEG, so the archive page is
+    no larger than the scan; other pages are rendered grey at ``limits.dpi``."""
+    scan = pdf.scan_of(page)
+    dpi = pdf.scan_dpi(scan, pdf.render_dpi(page, page_no, limits), limits)
+    image = pdf.render(page, page_no, dpi, grayscale=not (scan and scan.colour))
+    if scan and scan.bitonal:
+        image = image.convert("L").convert("1", dither=Image.Dither.NONE)
+        image.info["dpi"] = (dpi, dpi)
+    pool.submit(image, page_no, dpi, scan.jpeg if scan else None)
+
+
 def _process_image(path: Path, mime: str, workdir: Path, limits: Limits,
                    pool: _OcrPool) -> Processed:
     problems: dict[int, str] = {}
@@ -229,7 +243,7 @@ def _process_image(path: Path, mime: str, workdir: Path, limits: Limits,
         if raster.image is None:
             problems[raster.page_no] = raster.problem or f"page {raster.page_no} failed"
         else:
-            pool.submit(raster.image, raster.page_no, raster.dpi)
+            pool.submit(raster.image, raster.page_no, raster.dpi, raster.jpeg)
     if count == 0:
         raise ProcessingFailed("the image has no pages")
     ocr = pool.results()

@@ -13,8 +13,8 @@ imported with pdfium one document at a time from a temporary copy that is delete
 after, so memory holds the output being assembled, never all sources at once; the stamps
 are added by pypdf as an incremental update (see :func:`assemble`).
 
-Not PDF/A: the stamp uses the standard Helvetica (not embedded) and the sources are the
-archive renditions, which are not declared PDF/A either (see ``ingest/archive.py``).
+Not PDF/A: the stamp uses the standard Helvetica (not embedded), and the sources (the
+archive renditions) are PDF/A-2b only where their pages allow it (see ``ingest/pdfa.py``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ want=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd popple
 want+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core)
 # the German word list the search splits compounds with (search/compounds.py)
 want+=(wngerman)
+# the sRGB profile for the archive's PDF/A OutputIntent (ingest/pdfa.py)
+want+=(icc-profiles-free)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(chromium fonts-sil-abyssinica)
   # the LDAP server the directory-login tests start (tests/infra/ldap.py)
