@@ -33,26 +33,36 @@ class TokenRequest(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
+class PasswordTokenRequest(TokenRequest):
+    """The password grant of a local account, with the second factor's code (``otp``: six
+    digits from the app, or a recovery code) when the account has one."""
+
+    otp: str | None = Field(default=None, max_length=64)
+
+
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
 
 
-@router.post("/token", responses=responses(NotAuthenticated, TooManyRequests))
+@router.post("/token", responses=responses(NotAuthenticated, Forbidden, TooManyRequests))
 def issue_token(
-    form: Annotated[TokenRequest, Form()],
+    form: Annotated[PasswordTokenRequest, Form()],
     request: Request,
     session: DbSession,
     ctx: Context,
 ) -> Token:
     """OAuth2 password flow (form fields ``username`` and ``password``) for people; service
     accounts use their API key instead. Failed attempts back off per account and address
-    (429 with ``Retry-After``)."""
+    (429 with ``Retry-After``). With a second factor, ``otp`` carries its code: without it
+    the answer is 401 ``second_factor_required``, a wrong one 401 ``second_factor_invalid``
+    (throttled like passwords); 403 ``second_factor_enrolment_required`` when the tenant
+    requires a factor the account has not set up (done at the web login)."""
     try:
         token = login(session, ctx.settings, username=form.username, password=form.password,
-                      ip=client_ip(request))
-    except (NotAuthenticated, TooManyRequests):
+                      ip=client_ip(request), otp=form.otp)
+    except (NotAuthenticated, Forbidden, TooManyRequests):
         session.commit()  # the failure count and its audit entry must outlive the refusal
         raise
     return Token(access_token=token, expires_in=ctx.settings.token_ttl_seconds)

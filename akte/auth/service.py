@@ -125,10 +125,17 @@ def _local_login_allowed(session: Session, user: User) -> bool:
 
 
 def login(
-    session: Session, settings: Settings, *, username: str, password: str, ip: str | None = None
+    session: Session, settings: Settings, *, username: str, password: str, ip: str | None = None,
+    otp: str | None = None,
 ) -> str:
-    """A bearer token for a person's username and password (see :func:`check_password`)."""
+    """A bearer token for a person's username and password (see :func:`check_password`),
+    and the second factor's code when the account has one or its tenant requires one
+    (:mod:`akte.identity.second_factor`)."""
+    from akte.identity import second_factor  # the identity feature builds on this module
+
     user = check_password(session, username=username, password=password, ip=ip, channel="api")
+    second_factor.check_login(session, user, otp, secret_key=settings.effective_secret_key,
+                              ip=ip, channel="api")
     audit.record(session, None, "api.login", tenant_id=user.tenant_id, ip=ip,
                  detail={"user_id": str(user.id)})
     return issue_token(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet
 
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "akte_"
@@ -115,3 +116,11 @@ def new_api_key() -> NewApiKey:
 
 def hash_api_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def sealing_key(secret: str, purpose: str) -> Fernet:
+    """A Fernet key for secrets akte must read back (refresh tokens, TOTP secrets), derived
+    from the secret key and a ``purpose`` so one purpose's ciphertext is useless to another.
+    Rotating the secret key makes all of them unreadable: sessions end, factors re-enrol."""
+    digest = hashlib.sha256(f"{purpose}:{secret}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))

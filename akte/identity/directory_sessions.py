@@ -13,8 +13,6 @@ throw everyone out.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import uuid
 
@@ -24,6 +22,7 @@ from sqlalchemy.orm import Session
 from akte.audit import service as audit
 from akte.core.database import utcnow
 from akte.core.errors import ServiceUnavailable
+from akte.core.security import sealing_key
 from akte.identity import oidc
 from akte.identity.errors import SsoRefused
 from akte.identity.models import DirectorySession, IdentityProvider
@@ -33,8 +32,7 @@ log = logging.getLogger("akte.identity")
 
 
 def _fernet(secret: str) -> Fernet:
-    digest = hashlib.sha256(f"akte.identity.refresh-token:{secret}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    return sealing_key(secret, "akte.identity.refresh-token")
 
 
 def bind(session: Session, *, web_session_hash: str, provider: IdentityProvider,

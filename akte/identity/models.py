@@ -1,12 +1,12 @@
-"""Identity providers, their group mappings, linked directory identities and pending
-OpenID Connect logins."""
+"""Identity providers, their group mappings, linked directory identities, pending
+OpenID Connect logins, and the second factor of local accounts."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akte.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -103,3 +103,32 @@ class DirectorySession(Base):
     sid: Mapped[str | None] = mapped_column(String(200), index=True)
     refresh_token: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SecondFactor(Base):
+    """A local account's TOTP secret (RFC 6238), Fernet-encrypted with a key derived from
+    the secret key. Unconfirmed (``confirmed_at`` empty) until the person typed a code from
+    their app; only a confirmed factor is asked for at login. ``last_step`` is the time
+    step of the last accepted code: a code is accepted once."""
+
+    __tablename__ = "identity_second_factors"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_step: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RecoveryCode(UUIDPrimaryKey, Base):
+    """A one-use code for a lost phone, kept as its SHA-256 (50 random bits, throttled)."""
+
+    __tablename__ = "identity_recovery_codes"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

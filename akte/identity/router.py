@@ -24,7 +24,7 @@ from akte.core.errors import (
 )
 from akte.core.pagination import Page, Pagination, paginate
 from akte.core.security import issue_token
-from akte.identity import repository, service, sign_in
+from akte.identity import account_router, repository, service, sign_in
 from akte.identity.errors import NoMappedGroup
 from akte.identity.schemas import (
     MappingRead,
@@ -109,3 +109,11 @@ def ldap_token(provider_id: uuid.UUID, form: Annotated[TokenRequest, Form()], re
                         ttl_seconds=ctx.settings.token_ttl_seconds,
                         generation=account.token_generation)
     return Token(access_token=token, expires_in=ctx.settings.token_ttl_seconds)
+
+
+# The feature's one ``router``: the providers' routes and the account routes (second
+# factor, sessions), which live under other prefixes.
+_providers = router
+router = APIRouter()
+router.include_router(_providers)
+router.include_router(account_router.router)

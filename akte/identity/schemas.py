@@ -1,4 +1,4 @@
-"""API shapes of identity providers and group mappings.
+"""API shapes of identity providers, group mappings and the second factor.
 
 The settings of each kind are validated here (:class:`OidcConfig`, :class:`LdapConfig`), so
 a provider that is stored can at least be tried; whether it answers as configured is only
@@ -8,6 +8,7 @@ known at login (``identity_provider_misconfigured``).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -163,3 +164,30 @@ class MappingsRead(BaseModel):
     mappings: list[MappingRead]
     #: People whose access the change altered (applied at once, audited one by one).
     accounts_changed: int = 0
+
+
+class SecondFactorStatus(BaseModel):
+    enrolled: bool
+    #: The tenant's option ``second_factor`` asks it of this account.
+    required: bool
+    confirmed_at: datetime | None = None
+    recovery_codes_left: int = 0
+
+
+class SecondFactorEnrolment(BaseModel):
+    """Shown once: the secret for the authenticator app, also as ``otpauth://`` URI."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class SecondFactorConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=6, max_length=16)
+
+
+class RecoveryCodes(BaseModel):
+    """Shown once; each works once instead of a code from the app."""
+
+    recovery_codes: list[str]

@@ -56,6 +56,9 @@ KNOWN: dict[str, Option] = {
     "local_login": Option(
         "bool", "Anmeldung mit lokalem Passwort (Standard: true); false: nur noch "
                 "Mandanten-Admins als Notzugang, alle anderen über das Verzeichnis (SSO)"),
+    "second_factor": Option(
+        "str", "Zweiter Faktor (TOTP) bei der Anmeldung mit lokalem Passwort: admins "
+               "(Mandanten-Admins) oder all (alle Personen); leer: freiwillig"),
     "xdomea_version": Option(
         "str", "xdomea-Version der Nachrichten an andere Behörden und das Archiv "
                "(3.0.0 oder 3.1.0; Standard 3.0.0)"),
@@ -114,6 +117,8 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
     ) is None:
         raise Unprocessable(f"the tenant has no org unit with code {value}",
                             code="invalid_option")
+    if name == "second_factor" and value not in ("admins", "all"):
+        raise Unprocessable("second_factor is admins or all", code="invalid_option")
     if name == "xdomea_version" and value not in ("3.0.0", "3.1.0"):
         raise Unprocessable("xdomea_version is 3.0.0 or 3.1.0", code="invalid_option")
     if name == "aktenzeichen_pattern":

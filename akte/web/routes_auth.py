@@ -2,7 +2,9 @@
 
 Logins go through the same password check and throttle as the API's token endpoint
 (:func:`akte.auth.service.check_password`): back-off per account and address, failures
-audited. ``next`` is followed only to a path on this site.
+audited. An account with a second factor (or whose tenant requires one) continues at
+``/login/code`` (:mod:`akte.web.routes_second_factor`). ``next`` is followed only to a
+path on this site.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -21,6 +24,7 @@ from akte.auth.throttle import LoginThrottled
 from akte.core.context import AppContext
 from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import NotAuthenticated, NotFound
+from akte.identity import second_factor
 from akte.identity.repository import login_choices
 from akte.users.models import User
 from akte.web import csrf, sessions
@@ -100,15 +104,25 @@ def login(
         session.commit()  # the failure count and its audit entry are the point
         context = _login_context(session, next, error="Benutzername oder Passwort ist falsch.")
         return render(request, "login.html", context, 401)
+    if second_factor.needed(session, user):
+        session.commit()  # the throttle's success
+        token = sessions.pending_login_token(ctx.settings.effective_secret_key, user.id,
+                                             user.token_generation)
+        response = RedirectResponse(
+            f"/login/code?next={quote(_safe_next(next), safe='')}", status_code=303)
+        sessions.set_cookie(request, response, sessions.PENDING_COOKIE, token,
+                            sessions.PENDING_TTL_SECONDS)
+        return response
     return signed_in(request, session, ctx, user, next_path=_safe_next(next), method="password")
 
 
 def signed_in(request: Request, session: Session, ctx: AppContext, user: User, *,
               next_path: str, method: str,
-              bind: Callable[[str], None] | None = None) -> Response:
+              bind: Callable[[str], None] | None = None,
+              page: Response | None = None) -> Response:
     """Start the staff session of ``user`` (password or directory login), audited and
-    committed before the browser follows the redirect to ``next_path``. ``bind`` gets the
-    new session's token hash, to tie the session to what vouched for it."""
+    committed before the browser follows the redirect to ``next_path`` (or sees ``page``).
+    ``bind`` gets the new session's token hash, to tie the session to what vouched for it."""
     ip = client_ip(request)
     token = sessions.start_staff_session(
         session, user.id, ttl_seconds=ctx.settings.token_ttl_seconds, ip=ip,
@@ -125,7 +139,8 @@ def signed_in(request: Request, session: Session, ctx: AppContext, user: User, *
         detail={"user_id": str(user.id), "method": method},
     )
     session.commit()  # durable before the browser follows the answer
-    response = RedirectResponse(_safe_next(next_path), status_code=303)
+    response = page or RedirectResponse(_safe_next(next_path), status_code=303)
+    response.delete_cookie(sessions.PENDING_COOKIE, path="/")
     sessions.set_cookie(
         request, response, sessions.STAFF_COOKIE, token, ctx.settings.token_ttl_seconds
     )

@@ -27,6 +27,11 @@ STAFF_COOKIE = "akte_web"
 CITIZEN_COOKIE = "akte_citizen"
 CITIZEN_TTL_SECONDS = 2 * 3600
 CITIZEN_KIND = "citizen"
+#: Between a right password and the second factor's code: a signed token naming the user
+#: (and their token generation), valid for a few minutes, on the ``/login`` paths only.
+PENDING_COOKIE = "akte_2fa"
+PENDING_KIND = "second-factor"
+PENDING_TTL_SECONDS = 300
 
 
 def token_hash(token: str) -> str:
@@ -122,3 +127,17 @@ def citizen_code_id(secret: str, token: str | None) -> uuid.UUID | None:
 
 def end_staff_session_by_hash(session: Session, web_session_hash: str) -> None:
     session.execute(delete(WebSession).where(WebSession.token_hash == web_session_hash))
+
+
+def pending_login_token(secret: str, user_id: uuid.UUID, generation: int) -> str:
+    return issue_token(secret, subject=str(user_id), ttl_seconds=PENDING_TTL_SECONDS,
+                       kind=PENDING_KIND, generation=generation)
+
+
+def pending_login(secret: str, token: str | None) -> tuple[uuid.UUID, int] | None:
+    """The user (and token generation) whose password was right, from the pending cookie."""
+    claims = read_token_claims(secret, token, kind=PENDING_KIND) if token else None
+    try:
+        return (uuid.UUID(claims.subject), claims.generation) if claims else None
+    except ValueError:
+        return None

@@ -1,0 +1,77 @@
+"""A person's own second factor (``/api/v1/auth/second-factor``) and an admin's reset of
+someone else's (``/api/v1/users/{id}/second-factor``)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from akte.auth.dependencies import CurrentUser
+from akte.core.dependencies import Context, DbSession
+from akte.core.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    Unprocessable,
+    responses,
+)
+from akte.identity import second_factor
+from akte.identity.schemas import (
+    RecoveryCodes,
+    SecondFactorConfirm,
+    SecondFactorEnrolment,
+    SecondFactorStatus,
+)
+from akte.users.models import User
+
+router = APIRouter(prefix="/api/v1", tags=["Anmeldung"])
+COMMON = responses(NotAuthenticated, Forbidden)
+
+
+def _person(session, principal) -> User:
+    """The caller's own account; service accounts have API keys and no second factor."""
+    if principal.is_service_account:
+        raise Forbidden("service accounts authenticate with API keys")
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise NotAuthenticated("invalid or expired credentials", code="invalid_token")
+    return user
+
+
+@router.get("/auth/second-factor", responses=COMMON)
+def read_second_factor(session: DbSession, user: CurrentUser) -> SecondFactorStatus:
+    """Whether you have a second factor, whether your tenant requires one, and how many
+    recovery codes are left."""
+    return SecondFactorStatus(**second_factor.status(session, _person(session, user)))
+
+
+@router.post("/auth/second-factor", responses={**COMMON, **responses(Conflict)})
+def begin_second_factor(session: DbSession, user: CurrentUser,
+                        ctx: Context) -> SecondFactorEnrolment:
+    """Start setting up a TOTP app: scan ``otpauth_uri`` (or type ``secret``), then confirm
+    with a code. 409 when one is set up already (an admin resets it)."""
+    secret, uri = second_factor.begin(session, _person(session, user),
+                                      secret_key=ctx.settings.effective_secret_key)
+    return SecondFactorEnrolment(secret=secret, otpauth_uri=uri)
+
+
+@router.post("/auth/second-factor/confirm",
+             responses={**COMMON, **responses(Unprocessable)})
+def confirm_second_factor(body: SecondFactorConfirm, session: DbSession, user: CurrentUser,
+                          ctx: Context) -> RecoveryCodes:
+    """Confirm the set-up with a code from the app; from now on every password login asks
+    for a code. The recovery codes are in the answer, once."""
+    codes = second_factor.confirm(session, _person(session, user), body.code,
+                                  secret_key=ctx.settings.effective_secret_key, ip=user.ip)
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@router.delete("/users/{user_id}/second-factor", status_code=204, response_class=Response,
+               responses={**COMMON, **responses(NotFound)})
+def reset_second_factor(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> Response:
+    """Remove a person's second factor and recovery codes (tenant admins for their tenant,
+    system admins); audited. Their next login sets up a new one if the tenant requires it."""
+    second_factor.reset(session, user, user_id)
+    return Response(status_code=204)
