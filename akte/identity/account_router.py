@@ -1,5 +1,6 @@
-"""A person's own second factor (``/api/v1/auth/second-factor``) and an admin's reset of
-someone else's (``/api/v1/users/{id}/second-factor``)."""
+"""A person's own second factor and web sessions (``/api/v1/auth/second-factor``,
+``/api/v1/auth/sessions``) and an admin's view of someone else's
+(``/api/v1/users/{id}/second-factor``, ``/api/v1/users/{id}/sessions``)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,18 @@ from akte.core.errors import (
     Forbidden,
     NotAuthenticated,
     NotFound,
-    Unprocessable,
     responses,
 )
-from akte.identity import second_factor
+from akte.identity import second_factor, session_list
 from akte.identity.schemas import (
     RecoveryCodes,
     SecondFactorConfirm,
     SecondFactorEnrolment,
     SecondFactorStatus,
+    SessionRead,
+    SessionsEnded,
 )
-from akte.users.models import User
+from akte.users.models import Role, User
 
 router = APIRouter(prefix="/api/v1", tags=["Anmeldung"])
 COMMON = responses(NotAuthenticated, Forbidden)
@@ -58,7 +60,7 @@ def begin_second_factor(session: DbSession, user: CurrentUser,
 
 
 @router.post("/auth/second-factor/confirm",
-             responses={**COMMON, **responses(Unprocessable)})
+             responses={**COMMON, **responses(second_factor.CodeMismatch, Conflict)})
 def confirm_second_factor(body: SecondFactorConfirm, session: DbSession, user: CurrentUser,
                           ctx: Context) -> RecoveryCodes:
     """Confirm the set-up with a code from the app; from now on every password login asks
@@ -75,3 +77,46 @@ def reset_second_factor(user_id: uuid.UUID, session: DbSession, user: CurrentUse
     system admins); audited. Their next login sets up a new one if the tenant requires it."""
     second_factor.reset(session, user, user_id)
     return Response(status_code=204)
+
+
+def _read(rows) -> list[SessionRead]:
+    return [SessionRead(id=session_list.public_id(r), created_at=r.created_at,
+                        last_seen_at=r.last_seen_at, expires_at=r.expires_at, ip=r.ip,
+                        user_agent=r.user_agent) for r in rows]
+
+
+@router.get("/auth/sessions", responses=COMMON)
+def my_sessions(session: DbSession, user: CurrentUser) -> list[SessionRead]:
+    """Your live browser sessions (started, last used, address, browser)."""
+    return _read(session_list.list_sessions(session, user, user.user_id))
+
+
+@router.delete("/auth/sessions/{session_id}", status_code=204, response_class=Response,
+               responses={**COMMON, **responses(NotFound)})
+def end_my_session(session_id: str, session: DbSession, user: CurrentUser) -> Response:
+    """End one of your browser sessions (a computer left signed in)."""
+    session_list.end(session, user, user.user_id, session_id)
+    return Response(status_code=204)
+
+
+@router.delete("/auth/sessions", responses=COMMON)
+def end_my_sessions(session: DbSession, user: CurrentUser) -> SessionsEnded:
+    """End all your browser sessions; bearer tokens stay (``logout-everywhere`` ends
+    those too)."""
+    return SessionsEnded(ended=session_list.end_all(session, user, user.user_id))
+
+
+@router.get("/users/{user_id}/sessions", responses={**COMMON, **responses(NotFound)})
+def user_sessions(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> list[SessionRead]:
+    """A person's live browser sessions (their tenant's admins, system admins)."""
+    user.require_role(Role.tenant_admin, Role.system_admin)
+    return _read(session_list.list_sessions(session, user, user_id))
+
+
+@router.delete("/users/{user_id}/sessions", responses={**COMMON, **responses(NotFound)})
+def end_user_sessions(user_id: uuid.UUID, session: DbSession,
+                      user: CurrentUser) -> SessionsEnded:
+    """End every browser session of a person (their tenant's admins, system admins);
+    audited."""
+    user.require_role(Role.tenant_admin, Role.system_admin)
+    return SessionsEnded(ended=session_list.end_all(session, user, user_id))

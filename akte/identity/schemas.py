@@ -191,3 +191,20 @@ class RecoveryCodes(BaseModel):
     """Shown once; each works once instead of a code from the app."""
 
     recovery_codes: list[str]
+
+
+class SessionRead(BaseModel):
+    """A browser session: where and when it was started and last used."""
+
+    id: str
+    created_at: datetime
+    last_seen_at: datetime | None
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    #: The browser asking (web page only; always false through the API).
+    current: bool = False
+
+
+class SessionsEnded(BaseModel):
+    ended: int

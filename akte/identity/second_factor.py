@@ -27,8 +27,11 @@ affected people need an admin's :func:`reset`.
     Forbidden (403)
     └── EnrolmentRequired (second_factor_enrolment_required)  the tenant requires a factor
                                                         the account has not set up yet
+    AkteError (400)
+    └── CodeMismatch (second_factor_code_mismatch)      the confirming code is wrong
     Conflict (409)
-    └── AlreadyEnrolled (second_factor_enrolled)        reset first
+    ├── AlreadyEnrolled (second_factor_enrolled)        reset first
+    └── NoPendingEnrolment (no_pending_enrolment)       nothing to confirm: start first
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from akte.audit import service as audit
 from akte.auth import throttle
 from akte.auth.principal import Principal
 from akte.core.database import utcnow
-from akte.core.errors import Conflict, Forbidden, NotAuthenticated, Unprocessable
+from akte.core.errors import AkteError, Conflict, Forbidden, NotAuthenticated
 from akte.core.security import sealing_key
 from akte.identity.models import RecoveryCode, SecondFactor
 from akte.tenants.models import Tenant
@@ -73,6 +76,16 @@ class EnrolmentRequired(Forbidden):
 
 class AlreadyEnrolled(Conflict):
     code = "second_factor_enrolled"
+
+
+class NoPendingEnrolment(Conflict):
+    code = "no_pending_enrolment"
+
+
+class CodeMismatch(AkteError):
+    """The caller is signed in; only the code typed from the app is wrong (not a 401)."""
+
+    code = "second_factor_code_mismatch"
 
 
 def required(session: Session, user: User) -> bool:
@@ -170,11 +183,11 @@ def confirm(session: Session, user: User, code: str, *, secret_key: str,
     the recovery codes, in clear this once."""
     row = session.get(SecondFactor, user.id)
     if row is None or row.confirmed_at is not None:
-        raise Unprocessable("no second factor is being set up", code="no_pending_enrolment")
+        raise NoPendingEnrolment("no second factor is being set up: start one first")
     totp = _totp(row.secret, secret_key)
     step = _step(totp, code, 0) if totp else None
     if step is None:
-        raise SecondFactorInvalid("the code does not match: check the app's clock and retry")
+        raise CodeMismatch("the code does not match: check the app's clock and retry")
     row.confirmed_at, row.last_step = utcnow(), step
     codes = _new_recovery_codes(session, user.id)
     audit.record(session, None, "user.second_factor_enrol", object_type="user",

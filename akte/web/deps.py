@@ -49,6 +49,7 @@ def get_staff(request: Request, session: DbSession) -> Principal:
         sessions.end_staff_session_by_hash(session, row.token_hash)
         session.commit()  # the ended session and its audit entry outlive the redirect
         raise _to_login(request)
+    sessions.touch(row, client_ip(request))
     principal = principal_for(session, user, client_ip(request))
     request.state.principal = principal
     request.state.web_db = session  # for PageRoute's rollback on errors

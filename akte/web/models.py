@@ -81,6 +81,10 @@ class WebSession(Base):
     #: The user's token generation at login; a later one (password change, "log out
     #: everywhere") ends this session.
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: For the person's list of their sessions: which browser, and when it was last used
+    #: (updated at most once a minute).
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InboxRejection(Base):

@@ -44,6 +44,8 @@ MESSAGES = {
     "follow_up": "Wiedervorlage gesetzt.",
     "follow_up_done": "Wiedervorlage erledigt.",
     "follow_up_postponed": "Wiedervorlage verschoben.",
+    "session_ended": "Sitzung beendet.",
+    "sessions_ended": "Alle anderen Sitzungen beendet.",
 }
 ADMIN_ROLES = (Role.tenant_admin, Role.system_admin)
 

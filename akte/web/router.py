@@ -18,12 +18,12 @@ from akte.web import (
     routes_imports,
     routes_portal,
     routes_second_factor,
+    routes_sessions,
     routes_sso,
     routes_staff,
 )
 
 router = APIRouter()
 for module in (api, inbox_api, routes_auth, routes_second_factor, routes_sso, routes_portal,
-               routes_staff, routes_documents,
-               routes_imports, routes_casework):
+               routes_staff, routes_documents, routes_imports, routes_casework, routes_sessions):
     router.include_router(module.router)

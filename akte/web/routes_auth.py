@@ -126,7 +126,7 @@ def signed_in(request: Request, session: Session, ctx: AppContext, user: User, *
     ip = client_ip(request)
     token = sessions.start_staff_session(
         session, user.id, ttl_seconds=ctx.settings.token_ttl_seconds, ip=ip,
-        generation=user.token_generation,
+        generation=user.token_generation, user_agent=request.headers.get("user-agent"),
     )
     if bind is not None:
         bind(sessions.token_hash(token))

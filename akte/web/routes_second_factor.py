@@ -74,7 +74,7 @@ def submit_code(request: Request, session: DbSession, ctx: Context,
     if second_factor.needed(session, user) == "enrol":
         try:
             codes = second_factor.confirm(session, user, code, secret_key=secret_key, ip=ip)
-        except NotAuthenticated:
+        except second_factor.CodeMismatch:
             return _page(request, session, ctx, user, next_path, status=401,
                          error="Der Code passt nicht. Bitte die Uhrzeit des Geräts prüfen "
                                "und den aktuellen Code eingeben.")

@@ -32,6 +32,7 @@ CITIZEN_KIND = "citizen"
 PENDING_COOKIE = "akte_2fa"
 PENDING_KIND = "second-factor"
 PENDING_TTL_SECONDS = 300
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 def token_hash(token: str) -> str:
@@ -59,7 +60,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
 
 def start_staff_session(
     session: Session, user_id: uuid.UUID, *, ttl_seconds: int, ip: str | None,
-    generation: int = 0,
+    generation: int = 0, user_agent: str | None = None,
 ) -> str:
     token = secrets.token_urlsafe(32)
     session.execute(
@@ -72,6 +73,8 @@ def start_staff_session(
             expires_at=utcnow() + timedelta(seconds=ttl_seconds),
             ip=ip,
             token_generation=generation,
+            user_agent=(user_agent or "")[:300] or None,
+            last_seen_at=utcnow(),
         )
     )
     session.flush()
@@ -86,6 +89,14 @@ def staff_session(session: Session, token: str | None) -> WebSession | None:
     if row is None or row.expires_at <= utcnow():
         return None
     return row
+
+
+def touch(row: WebSession, ip: str | None) -> None:
+    """Note the session's use for its owner's list, at most once a minute (a page view
+    should not always write)."""
+    now = utcnow()
+    if row.last_seen_at is None or now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at, row.ip = now, ip or row.ip
 
 
 def staff_user_id(session: Session, token: str | None) -> uuid.UUID | None:

@@ -468,6 +468,12 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("POST", "/api/v1/auth/password"): lambda m: {"fresh": True, "json": {
         "current_password": "correct-horse-battery", "new_password": "a-new-long-password-1"}},
     ("POST", "/api/v1/auth/logout-everywhere"): lambda m: {"fresh": True},
+    ("POST", "/api/v1/auth/second-factor"): lambda m: {"fresh": True},
+    # somebody else's (or no) session: not the caller's, so it does not exist for them
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"): lambda m: {"path": {
+        "session_id": "0" * 32}},
+    ("POST", "/api/v1/auth/second-factor/confirm"): lambda m: {"fresh": True,
+                                                                "json": {"code": "000000"}},
     ("POST", "/api/v1/users/{user_id}/logout-everywhere"):
         lambda m: {"path": {"user_id": m.new_membership_user()}},
     ("POST", "/api/v1/tenants"): lambda m: {"json": {"slug": unique("t"), "name": "JC"}},

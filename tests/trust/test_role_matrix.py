@@ -38,6 +38,17 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/auth/logout-everywhere"): LOGGED_IN,
     # service accounts have no password (API keys only)
     ("POST", "/api/v1/auth/password"): LOGGED_IN - {"importer", "provider"},
+    # the own second factor: people only (a wrong confirmation code is 400, allowed to try)
+    ("GET", "/api/v1/auth/second-factor"): LOGGED_IN - {"importer", "provider"},
+    ("POST", "/api/v1/auth/second-factor"): LOGGED_IN - {"importer", "provider"},
+    ("POST", "/api/v1/auth/second-factor/confirm"): LOGGED_IN - {"importer", "provider"},
+    ("DELETE", "/api/v1/users/{user_id}/second-factor"): SYSTEM | ADMIN,
+    # browser sessions: one's own (any identity, its list may be empty), or as their admin
+    ("GET", "/api/v1/auth/sessions"): LOGGED_IN,
+    ("DELETE", "/api/v1/auth/sessions"): LOGGED_IN,
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"): NOBODY,  # not a session of theirs: 404
+    ("GET", "/api/v1/users/{user_id}/sessions"): SYSTEM | ADMIN,
+    ("DELETE", "/api/v1/users/{user_id}/sessions"): SYSTEM | ADMIN,
     # -- administration: system admins make tenants; tenant admins run their own ----------
     ("POST", "/api/v1/tenants"): SYSTEM,
     ("GET", "/api/v1/tenants"): SYSTEM | TENANT_ADMINS,  # a tenant admin sees their own
