@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from akte.auth import scopes
 from akte.auth.principal import Principal
 from akte.auth.service import authenticate
 from akte.core.dependencies import DbSession, client_ip, get_context
@@ -36,6 +37,7 @@ def get_current_user(request: Request, session: DbSession) -> Principal:
     principal = authenticate(
         session, get_context(request).settings, credential, ip=client_ip(request)
     )
+    scopes.require(principal.scopes, request.method, request.url.path)
     request.state.principal = principal
     return principal
 

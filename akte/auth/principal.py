@@ -30,6 +30,8 @@ class Principal:
     #: Single Akten shared with the caller beyond their org units (unexpired grants).
     granted_case_file_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     ip: str | None = None
+    #: The API key's scopes (:mod:`akte.auth.scopes`); ``None``: not limited beyond the role.
+    scopes: frozenset[str] | None = None
 
     @property
     def is_service_account(self) -> bool:

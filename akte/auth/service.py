@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import replace
 from functools import cache
 
 from sqlalchemy import or_, select
@@ -161,6 +162,7 @@ def authenticate(
     refused; service accounts are admitted by API key only.
     """
     user: User | None = None
+    scopes: frozenset[str] | None = None
     if credential.startswith(API_KEY_PREFIX):
         key = session.scalar(
             select(ApiKey).where(
@@ -169,6 +171,7 @@ def authenticate(
         )
         if key is not None:
             user = session.get(User, key.user_id)
+            scopes = frozenset(key.scopes) if key.scopes is not None else None
     else:
         claims = read_token_claims(settings.effective_secret_key, credential)
         if claims:
@@ -182,4 +185,5 @@ def authenticate(
                 user = None
     if user is None or not user.is_active:
         raise NotAuthenticated("invalid or expired credentials", code="invalid_token")
-    return principal_for(session, user, ip)
+    principal = principal_for(session, user, ip)
+    return replace(principal, scopes=scopes) if scopes is not None else principal

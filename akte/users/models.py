@@ -10,7 +10,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akte.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey
@@ -53,6 +53,8 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: ``["outbox:read", …]`` (:mod:`akte.auth.scopes`); ``None``: everything the role may.
+    scopes: Mapped[list | None] = mapped_column(JSON)
 
 
 class Membership(UUIDPrimaryKey, Timestamps, Base):

@@ -19,6 +19,7 @@ from akte.core.errors import (
 from akte.core.pagination import Page, Pagination, paginate
 from akte.users import service
 from akte.users.schemas import (
+    ApiKeyCreate,
     ApiKeyCreated,
     MembershipRead,
     MembershipWrite,
@@ -59,9 +60,15 @@ def list_users(
     status_code=status.HTTP_201_CREATED,
     responses={**COMMON, **responses(Conflict)},
 )
-def issue_api_key(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> ApiKeyCreated:
-    """Issue another API key for a service account (shown once)."""
-    return ApiKeyCreated(id=user_id, api_key=service.issue_api_key(session, user, user_id))
+def issue_api_key(user_id: uuid.UUID, session: DbSession, user: CurrentUser,
+                  body: ApiKeyCreate | None = None) -> ApiKeyCreated:
+    """Issue another API key for a service account (shown once), optionally limited to
+    ``scopes`` such as ``outbox:read`` (``<area>:read`` or ``<area>:write``, the area being
+    the path segment after ``/api/v1/``); a limited key is refused elsewhere (403
+    ``scope_missing``)."""
+    scopes = body.scopes if body else None
+    return ApiKeyCreated(id=user_id, scopes=scopes,
+                         api_key=service.issue_api_key(session, user, user_id, scopes=scopes))
 
 
 @router.put("/users/{user_id}/memberships/{org_unit_id}", responses=COMMON)

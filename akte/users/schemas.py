@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from akte.core.textsafe import SafeStr
@@ -61,9 +61,30 @@ class UserCreated(UserRead):
     api_key: str | None = None
 
 
+class ApiKeyCreate(BaseModel):
+    """Optionally limit the key to named scopes (``outbox:read``, ``deliveries:write``, see
+    :mod:`akte.auth.scopes`); without, it may do what the account's role may."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scopes: list[str] | None = Field(default=None, max_length=50)
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: list[str] | None) -> list[str] | None:
+        from akte.auth.scopes import SCOPE
+
+        if value is None:
+            return None
+        if bad := [s for s in value if not SCOPE.match(s)]:
+            raise ValueError(f"scopes are <area>:read or <area>:write, not {bad}")
+        return sorted(set(value))
+
+
 class ApiKeyCreated(BaseModel):
     id: uuid.UUID
     api_key: str
+    scopes: list[str] | None = None
 
 
 class MembershipWrite(BaseModel):

@@ -72,14 +72,18 @@ def get_administered(session: Session, principal: Principal | None, user_id: uui
     return user
 
 
-def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.UUID) -> str:
+def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.UUID, *,
+                  scopes: list[str] | None = None) -> str:
+    """A new key for a service account (older keys stay valid: rotate, then revoke);
+    ``scopes`` limits it (:mod:`akte.auth.scopes`)."""
     user = get_administered(session, principal, user_id)
     if Role(user.role) not in SERVICE_ROLES:
         # the request is well formed; the target user's kind is what refuses it
         raise Conflict("API keys are for service accounts (importer, print provider)",
                        code="not_a_service_account")
     key = new_api_key()
-    session.add(ApiKey(user_id=user.id, prefix=key.prefix, key_hash=key.key_hash))
+    session.add(ApiKey(user_id=user.id, prefix=key.prefix, key_hash=key.key_hash,
+                       scopes=scopes))
     session.flush()
     audit.record(
         session,
@@ -88,7 +92,7 @@ def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.U
         object_type="user",
         object_id=user.id,
         tenant_id=user.tenant_id,
-        detail={"prefix": key.prefix},
+        detail={"prefix": key.prefix, "scopes": scopes},
     )
     return key.plaintext
 
