@@ -153,13 +153,19 @@ def revoke_all_tokens(session: Session, user: User) -> None:
     session.flush()
 
 
+def _is_provider_token(credential: str) -> bool:
+    """A JWT (an OpenID Provider's access token), not one of akte's ``v1.`` tokens."""
+    return credential.startswith("eyJ") and credential.count(".") == 2
+
+
 def authenticate(
     session: Session, settings: Settings, credential: str, ip: str | None = None
 ) -> Principal:
     """A principal for a bearer token or API key; ``NotAuthenticated`` for anything else.
 
     A token of an earlier token generation (password changed, logged out everywhere) is
-    refused; service accounts are admitted by API key only.
+    refused; service accounts are admitted by API key only. A JWT is an access token of a
+    tenant's OpenID Provider (:mod:`akte.identity.bearer`).
     """
     user: User | None = None
     scopes: frozenset[str] | None = None
@@ -172,6 +178,12 @@ def authenticate(
         if key is not None:
             user = session.get(User, key.user_id)
             scopes = frozenset(key.scopes) if key.scopes is not None else None
+    elif _is_provider_token(credential):
+        from akte.identity import bearer  # the identity feature builds on this module
+
+        user = bearer.user_for(session, credential)
+        if user is not None and Role(user.role) in SERVICE_ROLES:
+            user = None
     else:
         claims = read_token_claims(settings.effective_secret_key, credential)
         if claims:

@@ -34,6 +34,10 @@ class OidcConfig(BaseModel):
     #: disabled or logged out there loses the akte session at the next check. 0: every
     #: request.
     session_check_seconds: int = Field(default=300, ge=0, le=86400)
+    #: The audience (resource indicator) of the provider's access tokens for akte's API:
+    #: such a JWT is accepted as bearer token for the person linked to its ``sub``.
+    #: Empty: the provider's access tokens are not accepted.
+    api_audience: str | None = Field(default=None, min_length=1, max_length=500)
 
     @field_validator("issuer")
     @classmethod

@@ -32,6 +32,12 @@ MODULE = NODE_DIR / "node_modules" / "oidc-provider" / "lib" / "index.js"
 SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
 CLIENT_ID = "akte-test"
 CLIENT_SECRET = "akte-test-client-secret-0123456789"
+#: A client of the same realm that fetches access tokens for akte's API (a command-line
+#: tool, a Fachverfahren acting for a person), and the API's resource indicator.
+API_CLIENT_ID = "akte-cli"
+API_CLIENT_SECRET = "akte-cli-secret-0123456789abcdef"
+API_CLIENT_REDIRECT = "http://127.0.0.1:9/cb"
+API_RESOURCE = "urn:akte:api"
 #: Where akte's callback lives for TestClient requests (``http://testserver``).
 REDIRECT_URI = "http://testserver/sso/callback"
 
@@ -109,8 +115,12 @@ def oidc_provider() -> Iterator[OidcProvider]:
     provider.accounts_file.write_text("{}")
     config = {
         "port": port, "issuer": issuer, "module": str(MODULE),
-        "accounts_file": str(provider.accounts_file),
+        "accounts_file": str(provider.accounts_file), "api_resource": API_RESOURCE,
         "clients": [{
+            "client_id": API_CLIENT_ID, "client_secret": API_CLIENT_SECRET,
+            "redirect_uris": [API_CLIENT_REDIRECT], "grant_types": ["authorization_code"],
+            "response_types": ["code"], "token_endpoint_auth_method": "client_secret_basic",
+        }, {
             "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
             "redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"], "token_endpoint_auth_method": "client_secret_basic",

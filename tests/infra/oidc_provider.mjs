@@ -10,7 +10,7 @@ import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const { default: Provider } = await import(pathToFileURL(config.module).href);
+const { default: Provider, errors } = await import(pathToFileURL(config.module).href);
 
 const accounts = () => JSON.parse(fs.readFileSync(config.accounts_file, 'utf8'));
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -30,7 +30,21 @@ const provider = new Provider(config.issuer, {
   },
   // the groups and the username go into the ID token itself, as Keycloak's mappers do
   conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: false }, backchannelLogout: { enabled: true } },
+  features: {
+    devInteractions: { enabled: false },
+    backchannelLogout: { enabled: true },
+    // access tokens for akte's API (CONFIG.api_resource): JWTs with that audience, as a
+    // Keycloak client scope with an audience mapper gives them
+    resourceIndicators: {
+      enabled: true,
+      useGrantedResource: () => true,
+      async getResourceServerInfo(_ctx, resource) {
+        if (resource !== config.api_resource) throw new errors.InvalidTarget();
+        return { scope: 'api', audience: resource, accessTokenFormat: 'jwt',
+          accessTokenTTL: 600, jwt: { sign: { alg: 'RS256' } } };
+      },
+    },
+  },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   // first-party clients: no consent page, every requested scope is granted
   async loadExistingGrant(ctx) {
@@ -41,6 +55,7 @@ const provider = new Provider(config.issuer, {
       clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId,
     });
     grant.addOIDCScope(ctx.oidc.params.scope || 'openid');
+    if (ctx.oidc.params.resource) grant.addResourceScope(ctx.oidc.params.resource, 'api');
     await grant.save();
     return grant;
   },
