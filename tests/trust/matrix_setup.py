@@ -469,6 +469,10 @@ BODIES: dict[tuple[str, str], Prepare] = {
         "current_password": "correct-horse-battery", "new_password": "a-new-long-password-1"}},
     ("POST", "/api/v1/auth/logout-everywhere"): lambda m: {"fresh": True},
     ("POST", "/api/v1/auth/second-factor"): lambda m: {"fresh": True},
+    # ending one's own or a person's sessions must not end the matrix's page sessions
+    ("DELETE", "/api/v1/auth/sessions"): lambda m: {"fresh": True},
+    ("DELETE", "/api/v1/users/{user_id}/sessions"):
+        lambda m: {"path": {"user_id": m.new_membership_user()}},
     # somebody else's (or no) session: not the caller's, so it does not exist for them
     ("DELETE", "/api/v1/auth/sessions/{session_id}"): lambda m: {"path": {
         "session_id": "0" * 32}},
