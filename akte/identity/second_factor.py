@@ -97,9 +97,11 @@ def required(session: Session, user: User) -> bool:
     return policy == "all" or (policy == "admins" and Role(user.role) is Role.tenant_admin)
 
 
-def factor_of(session: Session, user_id: uuid.UUID) -> SecondFactor | None:
-    """The confirmed factor, or ``None``."""
-    row = session.get(SecondFactor, user_id)
+def factor_of(session: Session, user_id: uuid.UUID, *,
+              lock: bool = False) -> SecondFactor | None:
+    """The confirmed factor, or ``None``; ``lock`` holds the row until commit, so two
+    logins racing with one code cannot both pass."""
+    row = session.get(SecondFactor, user_id, with_for_update=lock or None)
     return row if row is not None and row.confirmed_at is not None else None
 
 
@@ -204,7 +206,7 @@ def verify(session: Session, user: User, code: str | None, *, secret_key: str,
            ip: str | None, channel: str) -> None:
     """Accept a TOTP or recovery code of ``user``'s confirmed factor, or raise. Throttled
     and audited like a password; the caller commits even when this raises."""
-    factor = factor_of(session, user.id)
+    factor = factor_of(session, user.id, lock=True)
     if factor is None:
         return
     if not code or not code.strip():
