@@ -10,7 +10,6 @@ one; ``PUT /api/v1/documents/{id}/vorgang`` moves a document between Vorgänge;
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, status
@@ -45,6 +44,7 @@ from akte.core.errors import (
     Unprocessable,
     responses,
 )
+from akte.core.isotime import IsoDate
 from akte.core.pagination import Page, Pagination, paginate
 from akte.documents import service as documents
 from akte.documents.schemas import DocumentRead
@@ -214,7 +214,7 @@ def get_note(note_id: uuid.UUID, session: DbSession, user: CurrentUser) -> NoteR
 
 @router.get("/follow-ups/mine", responses=COMMON)
 def my_follow_ups(
-    session: DbSession, user: CurrentUser, pagination: Pagination, until: date | None = None
+    session: DbSession, user: CurrentUser, pagination: Pagination, until: IsoDate | None = None
 ) -> Page[MyFollowUp]:
     """Open Wiedervorlagen on the caller's desk (assigned to them, to one of their org
     units, or to a person they stand in for), most urgent first; ``until`` limits the

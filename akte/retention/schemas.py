@@ -13,7 +13,7 @@ from pydantic.json_schema import SkipJsonSchema
 class RuleWrite(BaseModel):
     #: ``None``: the default for every Dokumentart without its own rule.
     doc_type: str | None = Field(default=None, max_length=100)
-    years: int = Field(ge=0, le=200)
+    years: int = Field(ge=0, le=200, strict=True)  # not "5" or false
     after: Literal["closed", "received"] = "closed"
 
 

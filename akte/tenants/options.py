@@ -25,10 +25,11 @@ from akte.audit import service as audit
 from akte.auth.principal import Principal
 from akte.case_files.identifiers import PatternError, canonical_key, check_pattern, tenant_pattern
 from akte.case_files.models import CaseFile
-from akte.core.errors import Conflict, Unprocessable
+from akte.core.errors import Conflict, NotFound, Unprocessable
 from akte.tenants.models import OrgUnit, Tenant
 from akte.users.models import Role
 
+XDOMEA_VERSIONS = ("3.0.0", "3.1.0")
 READ_ROLES = (Role.tenant_admin, Role.importer, Role.system_admin)
 WRITE_ROLES = (Role.tenant_admin, Role.system_admin)
 
@@ -112,9 +113,9 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
     if name == "import_org_unit" and session.scalar(
         select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == value)
     ) is None:
-        raise Unprocessable(f"the tenant has no org unit with code {value}",
-                            code="invalid_option")
-    if name == "xdomea_version" and value not in ("3.0.0", "3.1.0"):
+        raise NotFound(f"the tenant has no org unit with code {value}",
+                       code="unknown_org_unit")
+    if name == "xdomea_version" and value not in XDOMEA_VERSIONS:
         raise Unprocessable("xdomea_version is 3.0.0 or 3.1.0", code="invalid_option")
     if name == "aktenzeichen_pattern":
         try:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from akte.auth.dependencies import CurrentUser
+from akte.case_files.identifiers import PATTERN_SCHEMA
 from akte.core.dependencies import DbSession
 from akte.core.errors import (
     Conflict,
@@ -71,7 +72,9 @@ def _options_schema() -> dict[str, Any]:
     from ingest.ocr import installed_languages
 
     special = {"ocr_languages": {"type": "array", "minItems": 1, "items": {
-        "type": "string", "enum": sorted(installed_languages())}}}  # what is installed here
+        "type": "string", "enum": sorted(installed_languages())}},  # what is installed here
+        "xdomea_version": {"type": "string", "enum": list(options.XDOMEA_VERSIONS)},
+        "aktenzeichen_pattern": {"type": "string", "pattern": PATTERN_SCHEMA}}
     return {"type": "object", "additionalProperties": False, "properties": {
         name: {"anyOf": [special.get(name, kinds[option.type]), {"type": "null"}],
                "description": option.description}
@@ -121,5 +124,6 @@ def update_options(
     tenant_id: uuid.UUID, body: dict[str, Any], session: DbSession, user: CurrentUser
 ) -> dict[str, Any]:
     """Set a tenant's options (its admins, system admins): unknown names and bad values
-    are 422; an ``aktenzeichen_pattern`` that would merge two Akten is 409."""
+    are 422, an ``import_org_unit`` code the tenant does not have is 404; an
+    ``aktenzeichen_pattern`` that would merge two Akten is 409."""
     return options.update(session, user, _options_tenant(session, user, tenant_id), body)
