@@ -1,7 +1,7 @@
 """Per-tenant outbox settings: cut-off times, batch size, acknowledgement timeout, limits.
 
-Numbers and switches are ``strict`` (``"5"`` is no integer, ``0`` no boolean), dates ISO
-text only, as the published schema says.
+Numbers and switches take JSON numbers and booleans only (``JsonInt``, ``strict``: ``"5"``
+is no integer, ``0`` no boolean), dates ISO text only, as the published schema says.
 
 Stored as one JSON row per tenant (``outbox_settings``) so a tenant admin can change them
 at run time without a deployment; missing keys fall back to :data:`DEFAULTS`.
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from akte.core.isotime import IsoDate
+from akte.core.jsontypes import JsonInt
 from outbox.addresses import COUNTRIES, PostalAddress
 from outbox.models import OutboxSettings
 from outbox.profiles import PROFILES
@@ -42,7 +43,7 @@ class PushProviderSettings(BaseModel):
     #: the provider's test mode: letters are processed but not printed or posted
     test_mode: bool = Field(default=False, strict=True)
     #: how often open letters are asked for their status
-    poll_seconds: int = Field(default=1800, ge=10, le=86_400, strict=True)
+    poll_seconds: JsonInt = Field(default=1800, ge=10, le=86_400)
 
 
 class SenderAddress(PostalAddress):
@@ -57,14 +58,14 @@ class TenantOutboxSettings(BaseModel):
     cutoff_times: list[Annotated[str, Field(pattern=CUTOFF_PATTERN)]] = Field(
         default_factory=lambda: ["14:00"])
     #: ISO weekdays on which the cut-offs apply (1 = Monday).
-    working_days: list[Annotated[int, Field(ge=1, le=7, strict=True)]] = Field(
+    working_days: list[Annotated[JsonInt, Field(ge=1, le=7)]] = Field(
         default_factory=lambda: [1, 2, 3, 4, 5])
     timezone: str = "Europe/Berlin"
     #: A batch is sealed as soon as this many letters of one product are queued.
-    max_batch_size: int = Field(default=2000, ge=1, le=100_000, strict=True)
+    max_batch_size: JsonInt = Field(default=2000, ge=1, le=100_000)
     #: A downloaded batch not acknowledged within this time is offered again.
-    ack_timeout_seconds: int = Field(default=4 * 3600, ge=0, strict=True)
-    max_pages: int = Field(default=20, ge=1, le=500, strict=True)
+    ack_timeout_seconds: JsonInt = Field(default=4 * 3600, ge=0)
+    max_pages: JsonInt = Field(default=20, ge=1, le=500)
     #: Rücksendeangabe printed small in the lowest line of the Zusatz- und Vermerkzone.
     return_address: str | None = None
     #: Letterhead lines under the tenant name (address, phone, opening hours).
@@ -84,6 +85,15 @@ class TenantOutboxSettings(BaseModel):
     def origin(self) -> str:
         """The sender's country: foreign mail is what goes elsewhere."""
         return self.sender_address.country if self.sender_address else "DE"
+
+    @field_validator("sender_address", mode="before")
+    @classmethod
+    def _as_sender(cls, value: object) -> object:
+        """A :class:`PostalAddress` built in code is taken as a sender address (and its
+        country checked like one)."""
+        if isinstance(value, PostalAddress) and not isinstance(value, SenderAddress):
+            return value.model_dump()
+        return value
 
     @field_validator("print_profile")
     @classmethod

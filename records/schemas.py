@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from akte.core.jsontypes import JsonInt
 from akte.core.textsafe import SafeStr
 from records.models import ExportKind
 
@@ -19,7 +20,7 @@ class AreaIn(BaseModel):
     """A rectangle on page ``page`` (1-based) in points of the page as displayed, origin
     top left (what the viewer draws on a page rendered at 72 dpi)."""
 
-    page: int = Field(ge=1, le=100_000, strict=True)
+    page: JsonInt = Field(ge=1, le=100_000)
     x0: float = Field(ge=0, le=20_000, strict=True)
     top: float = Field(ge=0, le=20_000, strict=True)
     x1: float = Field(ge=0, le=20_000, strict=True)

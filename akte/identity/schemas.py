@@ -4,7 +4,8 @@ The settings of each kind are validated here (:class:`OidcConfig`, :class:`LdapC
 a provider that is stored can at least be tried; whether it answers as configured is only
 known at login (``identity_provider_misconfigured``). Every rule the validators apply is
 published in the schema too (patterns, the TLS rule as ``anyOf``, the kind as the
-discriminator of the body), so a body the schema allows is not refused with a 422.
+discriminator of the body), so a body the schema allows is not refused with a 422; numbers
+and switches take JSON numbers and booleans only (``JsonInt``, ``strict``), not ``"5"``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import uuid
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-# Numbers and switches are ``strict``: pydantic would otherwise take "5" or 0 for them while
-# the schema says integer or boolean.
 from pydantic.json_schema import SkipJsonSchema
+
+from akte.core.jsontypes import JsonInt
 
 Kind = Literal["oidc", "ldap"]
 MappedRole = Literal["caseworker", "tenant_admin"]
@@ -40,7 +40,7 @@ class OidcConfig(BaseModel):
     #: How often a web session is re-checked at the provider (refresh token): a person
     #: disabled or logged out there loses the akte session at the next check. 0: every
     #: request.
-    session_check_seconds: int = Field(default=300, ge=0, le=86400, strict=True)
+    session_check_seconds: JsonInt = Field(default=300, ge=0, le=86400)
 
     @field_validator("issuer")
     @classmethod
@@ -87,7 +87,7 @@ class LdapConfig(BaseModel):
     display_name_attribute: str = Field(default="cn", max_length=100)
     #: Only for a directory on the same host or in tests: no TLS at all.
     allow_plaintext: bool = Field(default=False, strict=True)
-    timeout_seconds: int = Field(default=5, ge=1, le=60, strict=True)
+    timeout_seconds: JsonInt = Field(default=5, ge=1, le=60)
 
     @model_validator(mode="after")
     def _tls(self) -> LdapConfig:

@@ -78,12 +78,13 @@ def read(session: Session, principal: Principal | None, tenant: Tenant) -> dict[
     return {name: options.get(name) for name in KNOWN}
 
 
-def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
+def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: bool) -> Any:
     option = KNOWN[name]
     if value is None:
         return None
     if option.type == "bool":
-        if isinstance(value, str) and value.lower() in ("true", "false", "ja", "nein", "1", "0"):
+        if from_text and isinstance(value, str) and value.lower() in (
+                "true", "false", "ja", "nein", "1", "0"):
             return value.lower() in ("true", "ja", "1")
         if not isinstance(value, bool):
             raise Unprocessable(f"{name} is true or false", code="invalid_option")
@@ -96,7 +97,7 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
                                 "(32 bytes)", code="invalid_option")
         return value
     if option.type == "list[str]":
-        if isinstance(value, str):
+        if from_text and isinstance(value, str):
             value = [v.strip() for v in value.split(",")]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise Unprocessable(f"{name} is a list of texts", code="invalid_option")
@@ -150,9 +151,14 @@ def _is_public_key(value: object) -> bool:
 
 
 def update(
-    session: Session, principal: Principal | None, tenant: Tenant, changes: dict[str, Any]
+    session: Session, principal: Principal | None, tenant: Tenant, changes: dict[str, Any],
+    *, from_text: bool = False,
 ) -> dict[str, Any]:
-    """Set (or with ``None`` remove) options; 422 for an unknown name or a bad value."""
+    """Set (or with ``None`` remove) options; 422 for an unknown name or a bad value, 404
+    for an ``import_org_unit`` the tenant does not have.
+
+    ``from_text``: the values were typed (web form, command line), so ``"ja"`` is a switch
+    and ``"A, B"`` a list. The API takes JSON as its schema says: a switch is a boolean."""
     if principal is not None:
         principal.require_role(*WRITE_ROLES)
         principal.require_tenant(tenant.id)
@@ -164,7 +170,7 @@ def update(
         )
     options = dict(tenant.options or {})
     for name, value in changes.items():
-        value = _coerce(session, tenant, name, value)
+        value = _coerce(session, tenant, name, value, from_text)
         if value is None:
             options.pop(name, None)
         else:

@@ -121,3 +121,18 @@ def test_the_sender_country_is_one_of_the_published_codes(client, world):
     r = client.put("/api/v1/outbox/settings", headers=admin, json={
         "sender_address": {"name_lines": ["  "], "country": "DE"}})
     assert r.status_code == 422
+
+
+def test_the_options_api_takes_json_types_as_published(client, world):
+    """Typed values ("ja", "A, B") are for the web form and the command line only."""
+    url = f"/api/v1/tenants/{world.tenant_a.id}/options"
+    admin = world.headers["admin_a"]
+    for body in ({"local_login": "ja"}, {"import_separator_codes": "PATCHT, TRENN"},
+                 {"xdomea_version": "2.4"}, {"aktenzeichen_pattern": "AZ-1234"}):
+        r = client.patch(url, headers=admin, json=body)
+        assert r.status_code == 422, (body, r.text)
+    r = client.patch(url, headers=admin, json={"local_login": True,
+                                               "import_separator_codes": ["PATCHT", "TRENN"],
+                                               "aktenzeichen_pattern": "AZ-9999-999999"})
+    assert r.status_code == 200, r.text
+    assert r.json()["import_separator_codes"] == ["PATCHT", "TRENN"]
