@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 from sqlalchemy.orm import Session
 
 from akte.core.isotime import IsoDate
@@ -27,6 +27,12 @@ CUTOFF_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 #: What ``GET /outbox/settings`` shows instead of a stored secret; sent back unchanged
 #: by ``PUT``, it keeps the stored one.
 MASK = "********"
+
+
+#: 1 = Monday … 7 = Sunday. (The schema is spelt out: pydantic publishes the bounds of a
+#: validated list item as ``ge``/``le``, which JSON Schema does not know.)
+IsoWeekday = Annotated[JsonInt, Field(ge=1, le=7),
+                       WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 7})]
 
 
 class PushProviderSettings(BaseModel):
@@ -58,7 +64,7 @@ class TenantOutboxSettings(BaseModel):
     cutoff_times: list[Annotated[str, Field(pattern=CUTOFF_PATTERN)]] = Field(
         default_factory=lambda: ["14:00"])
     #: ISO weekdays on which the cut-offs apply (1 = Monday).
-    working_days: list[Annotated[JsonInt, Field(ge=1, le=7)]] = Field(
+    working_days: list[IsoWeekday] = Field(
         default_factory=lambda: [1, 2, 3, 4, 5])
     timezone: str = "Europe/Berlin"
     #: A batch is sealed as soon as this many letters of one product are queued.

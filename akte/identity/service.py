@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
 from akte.auth.principal import Principal
-from akte.core.errors import Conflict, NotFound, Unprocessable
+from akte.core.errors import Conflict, NotFound
 from akte.identity import mapping, repository
 from akte.identity.models import GroupMapping, IdentityProvider
 from akte.identity.schemas import (
@@ -53,7 +53,9 @@ def create(session: Session, principal: Principal, *,
            provider_in: ProviderCreate) -> IdentityProvider:
     tenant_id = provider_in.tenant_id or principal.tenant_id
     if tenant_id is None:
-        raise Unprocessable("name the tenant (tenant_id)", code="tenant_required")
+        # left out, tenant_id means the caller's own tenant, and a system admin has none
+        raise NotFound("a system administrator has no tenant of their own: name one "
+                       "(tenant_id)", code="tenant_required")
     tenants.get_administered(session, principal, tenant_id)
     taken = session.scalar(select(IdentityProvider.id).where(
         IdentityProvider.tenant_id == tenant_id, IdentityProvider.slug == provider_in.slug))

@@ -67,8 +67,9 @@ def _options_schema() -> dict[str, Any]:
     ``null`` to remove it; other names are refused (``additionalProperties: false``)."""
     kinds = {"bool": {"type": "boolean"}, "str": {"type": "string", "pattern": r"\S"},
              "list[str]": {"type": "array", "items": {"type": "string", "minLength": 1}},
-             "dict[str,str]": {"type": "object", "additionalProperties": {
-                 "type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$"}}}
+             "dict[str,str]": {"type": "object", "propertyNames": {"minLength": 1},
+                               "additionalProperties": {"type": "string",
+                                                        "pattern": "^[A-Za-z0-9+/]{43}=$"}}}
     from ingest.ocr import installed_languages
 
     special = {"ocr_languages": {"type": "array", "minItems": 1, "items": {

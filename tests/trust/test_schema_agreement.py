@@ -136,3 +136,27 @@ def test_the_options_api_takes_json_types_as_published(client, world):
                                                "aktenzeichen_pattern": "AZ-9999-999999"})
     assert r.status_code == 200, r.text
     assert r.json()["import_separator_codes"] == ["PATCHT", "TRENN"]
+
+
+def test_every_published_bound_is_a_json_schema_keyword(client):
+    """Pydantic publishes the bounds of some validated list items as ``ge``/``le``, which
+    JSON Schema ignores: the bound would then hold on the server only."""
+    leaked: list[str] = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("integer", "number", "string", "array"):
+                leaked.extend(f"{where}.{k}" for k in ("ge", "le", "gt", "lt", "min_length",
+                                                        "max_length") if k in node)
+            for key, value in node.items():
+                if key not in ("properties", "example", "examples", "default"):
+                    walk(value, f"{where}.{key}")
+                elif key == "properties":
+                    for name, prop in value.items():
+                        walk(prop, f"{where}.{name}")
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, where)
+
+    walk(_schema(client), "")
+    assert not leaked, leaked
