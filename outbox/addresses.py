@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -87,7 +88,8 @@ class PostalAddress(BaseModel):
     """An address as the caseworker enters it and the letter keeps it."""
 
     #: the recipient: name, and as needed title, c/o, company, department (1 … 5 lines)
-    name_lines: list[str] = Field(min_length=1, max_length=5)
+    name_lines: list[Annotated[str, Field(json_schema_extra={"pattern": r"\S"})]] = Field(
+        min_length=1, max_length=5)
     #: street and house number, or ``Postfach 12 34``
     street: str | None = Field(default=None, max_length=200)
     postcode: str | None = Field(default=None, max_length=16)

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from akte.core.isotime import IsoDate
+
 ReportedStatus = Literal["printed", "posted", "delivered", "returned", "rejected"]
 
 
@@ -23,7 +25,7 @@ class StatusReport(BaseModel):
     status: ReportedStatus
     #: form field ``date``: posted on / delivered on / returned on / rejected on (the
     #: provider's date, not the arrival of the report)
-    on: date | None = Field(default=None, alias="date")
+    on: IsoDate | None = Field(default=None, alias="date")
     #: ``returned``: why (Empfänger verzogen, Annahme verweigert); ``rejected``: the text.
     reason: str | None = Field(default=None, max_length=500)
     #: ``rejected``: machine-readable cause, e.g. ``pdf_damaged``, ``address_unreadable``.

@@ -1,5 +1,8 @@
 """Per-tenant outbox settings: cut-off times, batch size, acknowledgement timeout, limits.
 
+Numbers and switches take JSON numbers and booleans only (``JsonInt``, ``strict``: ``"5"``
+is no integer, ``0`` no boolean), dates ISO text only, as the published schema says.
+
 Stored as one JSON row per tenant (``outbox_settings``) so a tenant admin can change them
 at run time without a deployment; missing keys fall back to :data:`DEFAULTS`.
 """
@@ -7,12 +10,13 @@ at run time without a deployment; missing keys fall back to :data:`DEFAULTS`.
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator
 from sqlalchemy.orm import Session
 
+from akte.core.isotime import IsoDate
+from akte.core.jsontypes import JsonInt
 from outbox.addresses import COUNTRIES, PostalAddress
 from outbox.models import OutboxSettings
 from outbox.profiles import PROFILES
@@ -23,6 +27,12 @@ CUTOFF_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 #: What ``GET /outbox/settings`` shows instead of a stored secret; sent back unchanged
 #: by ``PUT``, it keeps the stored one.
 MASK = "********"
+
+
+#: 1 = Monday … 7 = Sunday. (The schema is spelt out: pydantic publishes the bounds of a
+#: validated list item as ``ge``/``le``, which JSON Schema does not know.)
+IsoWeekday = Annotated[JsonInt, Field(ge=1, le=7),
+                       WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 7})]
 
 
 class PushProviderSettings(BaseModel):
@@ -37,9 +47,16 @@ class PushProviderSettings(BaseModel):
     secret: str
     password: str
     #: the provider's test mode: letters are processed but not printed or posted
-    test_mode: bool = False
+    test_mode: bool = Field(default=False, strict=True)
     #: how often open letters are asked for their status
-    poll_seconds: int = Field(default=1800, ge=10, le=86_400)
+    poll_seconds: JsonInt = Field(default=1800, ge=10, le=86_400)
+
+
+class SenderAddress(PostalAddress):
+    """The issuing authority's address: its country one akte writes letters for (the
+    codes are published, upper case as stored)."""
+
+    country: Literal[tuple(COUNTRIES)] = "DE"  # type: ignore[valid-type]
 
 
 class TenantOutboxSettings(BaseModel):
@@ -47,25 +64,26 @@ class TenantOutboxSettings(BaseModel):
     cutoff_times: list[Annotated[str, Field(pattern=CUTOFF_PATTERN)]] = Field(
         default_factory=lambda: ["14:00"])
     #: ISO weekdays on which the cut-offs apply (1 = Monday).
-    working_days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
+    working_days: list[IsoWeekday] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5])
     timezone: str = "Europe/Berlin"
     #: A batch is sealed as soon as this many letters of one product are queued.
-    max_batch_size: int = Field(default=2000, ge=1, le=100_000)
+    max_batch_size: JsonInt = Field(default=2000, ge=1, le=100_000)
     #: A downloaded batch not acknowledged within this time is offered again.
-    ack_timeout_seconds: int = Field(default=4 * 3600, ge=0)
-    max_pages: int = Field(default=20, ge=1, le=500)
+    ack_timeout_seconds: JsonInt = Field(default=4 * 3600, ge=0)
+    max_pages: JsonInt = Field(default=20, ge=1, le=500)
     #: Rücksendeangabe printed small in the lowest line of the Zusatz- und Vermerkzone.
     return_address: str | None = None
     #: Letterhead lines under the tenant name (address, phone, opening hours).
     letterhead_lines: list[str] = Field(default_factory=list)
     #: Regional public holidays (ISO dates) on top of the nationwide ones.
-    extra_holidays: list[date] = Field(default_factory=list)
+    extra_holidays: list[IsoDate] = Field(default_factory=list)
     #: The print profile (``outbox.profiles.PROFILES``): zones and margins the print
     #: check and the letter template follow.
     print_profile: str = Field(default="din5008_b", json_schema_extra={"enum": list(PROFILES)})
     #: The issuing authority's postal address (structured); gives the letters' sender
     #: country and, without ``return_address``, the Rücksendeangabe.
-    sender_address: PostalAddress | None = None
+    sender_address: SenderAddress | None = None
     #: Upload sealed batches to this provider instead of waiting for a pull.
     push_provider: PushProviderSettings | None = None
 
@@ -74,11 +92,13 @@ class TenantOutboxSettings(BaseModel):
         """The sender's country: foreign mail is what goes elsewhere."""
         return self.sender_address.country if self.sender_address else "DE"
 
-    @field_validator("sender_address")
+    @field_validator("sender_address", mode="before")
     @classmethod
-    def _known_country(cls, value: PostalAddress | None) -> PostalAddress | None:
-        if value is not None and value.country not in COUNTRIES:
-            raise ValueError(f"unknown country code {value.country}")
+    def _as_sender(cls, value: object) -> object:
+        """A :class:`PostalAddress` built in code is taken as a sender address (and its
+        country checked like one)."""
+        if isinstance(value, PostalAddress) and not isinstance(value, SenderAddress):
+            return value.model_dump()
         return value
 
     @field_validator("print_profile")

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from akte.core.jsontypes import JsonInt
 from akte.core.textsafe import SafeStr
 from records.models import ExportKind
 
@@ -19,11 +20,11 @@ class AreaIn(BaseModel):
     """A rectangle on page ``page`` (1-based) in points of the page as displayed, origin
     top left (what the viewer draws on a page rendered at 72 dpi)."""
 
-    page: int = Field(ge=1, le=100_000)
-    x0: float = Field(ge=0, le=20_000)
-    top: float = Field(ge=0, le=20_000)
-    x1: float = Field(ge=0, le=20_000)
-    bottom: float = Field(ge=0, le=20_000)
+    page: JsonInt = Field(ge=1, le=100_000)
+    x0: float = Field(ge=0, le=20_000, strict=True)
+    top: float = Field(ge=0, le=20_000, strict=True)
+    x1: float = Field(ge=0, le=20_000, strict=True)
+    bottom: float = Field(ge=0, le=20_000, strict=True)
 
     @model_validator(mode="after")
     def _not_empty(self) -> AreaIn:
@@ -33,6 +34,12 @@ class AreaIn(BaseModel):
 
 
 class RedactionCreate(BaseModel):
+    #: published: at least one area or one term (the rule of ``_something``)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["areas"], "properties": {"areas": {"minItems": 1}}},
+        {"required": ["terms"], "properties": {"terms": {"minItems": 1}}},
+    ]})
+
     areas: list[AreaIn] = Field(default_factory=list, max_length=1000)
     terms: list[Term] = Field(default_factory=list, max_length=50)
     reason: Annotated[SafeStr, Field(min_length=3, max_length=500)]

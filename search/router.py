@@ -39,8 +39,9 @@ def search(
     # first; its own 400 names the problem better than a pattern mismatch would
     q: Annotated[str, Query(min_length=1, max_length=1000, json_schema_extra={"pattern": r"\S"},
                             description="query, see search/README.md")],
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    # page x size stays within the first MAX_RESULTS results whatever the two are
+    page: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1,
+    size: Annotated[int, Query(ge=1, le=service.MAX_SIZE)] = 20,
     sort: SortOrder = "relevance",
     doc_type: Annotated[str | None, Query(description="facet filter: Dokumentart")] = None,
     year: Annotated[str | None, Query(description="facet filter: year")] = None,

@@ -30,6 +30,10 @@ from search.snippets import SCAN_CHARS
 
 SEARCH_ROLES = (Role.caseworker, Role.tenant_admin)
 MAX_RESULTS = 10_000
+#: The API's page size limit; with :data:`MAX_PAGE` the published schema keeps every
+#: page it allows within the first :data:`MAX_RESULTS` results.
+MAX_SIZE = 100
+MAX_PAGE = MAX_RESULTS // MAX_SIZE
 
 
 def search(

@@ -13,13 +13,16 @@ the back-off, because otherwise a blocked guesser could keep spraying passwords 
 accounts.
 
 Rows live in ``auth_throttle`` so every API process shares the counts. The caller commits
-even when the login fails: the count is the point.
+even when the login fails: the count is the point. Every reading of the time goes through
+:data:`clock`, so a test can hold time still (or move it on) instead of racing the
+back-off.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
@@ -38,6 +41,9 @@ MAX_DELAY = timedelta(minutes=15)
 DECAY = timedelta(minutes=30)
 KNOWN_FOR = timedelta(days=90)
 
+#: The limiter's only source of the current time (UTC, aware).
+clock: Callable[[], datetime] = utcnow
+
 
 class LoginThrottled(TooManyRequests):
     """Too many failed logins for this account or from this address: try again later."""
@@ -45,7 +51,7 @@ class LoginThrottled(TooManyRequests):
     code = "login_throttled"
 
     def __init__(self, retry_after: datetime) -> None:
-        self.retry_after_seconds = max(1, math.ceil((retry_after - utcnow()).total_seconds()))
+        self.retry_after_seconds = max(1, math.ceil((retry_after - clock()).total_seconds()))
         super().__init__(f"too many failed logins; try again in {self.retry_after_seconds} s")
         self.headers = {"Retry-After": str(self.retry_after_seconds)}
 
@@ -99,7 +105,7 @@ def check(session: Session, *, username: str, ip: str | None) -> None:
 
     An account backing off, or an address backing off, still admits this account from an
     address it logged in from lately, unless guesses were made there too."""
-    now = utcnow()
+    now = clock()
     account = _blocked_until(session.get(AuthThrottle, _account(username)), now)
     address = _blocked_until(session.get(AuthThrottle, _address(ip)), now)
     if account is None and address is None:
@@ -122,7 +128,7 @@ def _count(session: Session, key: str, free: int, now: datetime) -> None:
 
 
 def record_failure(session: Session, *, username: str, ip: str | None) -> None:
-    now = utcnow()
+    now = clock()
     if secrets.randbelow(100) == 0:  # now and then, forget counters long quiet
         session.execute(delete(AuthThrottle).where(
             AuthThrottle.last_success_at.is_(None), AuthThrottle.last_failure_at < now - 4 * DECAY
@@ -137,7 +143,7 @@ def record_failure(session: Session, *, username: str, ip: str | None) -> None:
 
 def record_success(session: Session, *, username: str, ip: str | None) -> None:
     """The account's count starts again; the address becomes known for this account."""
-    now = utcnow()
+    now = clock()
     session.execute(delete(AuthThrottle).where(AuthThrottle.key == _account(username)))
     known = _row(session, _known(username, ip))
     known.last_success_at, known.failures = now, 0

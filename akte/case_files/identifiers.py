@@ -24,6 +24,9 @@ _SEPARATORS = re.compile(r"[\s\-/._]+")
 #: Letter runs and digit runs, in order (separators and anything else fall between them).
 _RUNS = re.compile(r"[^\W\d_]+|\d+")
 PATTERN_OPTION = "aktenzeichen_pattern"
+#: What :func:`check_pattern` accepts, published (Python's Unicode classes): letters, ``9``
+#: and separators, with at least one ``9``.
+PATTERN_SCHEMA = r"^(?:[^\W\d]|[\s\-/.9])*9(?:[^\W\d]|[\s\-/.9])*$"
 
 
 def normalize_identifier(value: str | None) -> str | None:
@@ -40,9 +43,9 @@ class PatternError(ValueError):
 def check_pattern(pattern: str) -> str:
     """The pattern, if it is usable: letters, runs of ``9`` and separators only."""
     runs = _RUNS.findall(pattern.upper())
-    if not runs or not any(r.isdigit() for r in runs):
+    if not runs or not any(r.isdecimal() for r in runs):
         raise PatternError("the pattern needs at least one number field written as 9s")
-    if any(r.isdigit() and set(r) != {"9"} for r in runs):
+    if any(r.isdecimal() and set(r) != {"9"} for r in runs):
         raise PatternError("number fields are written as runs of 9, e.g. AZ-9999-999999")
     if normalize_identifier(_RUNS.sub("", pattern)):
         raise PatternError("only letters, 9s and the separators - / . _ space are allowed")

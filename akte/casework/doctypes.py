@@ -10,7 +10,8 @@ is not taken for an "Antrag"), and filing accepts only a listed name (422
 keep a Dokumentart later taken off the list; imports and the document API keep theirs.
 
 Errors: ``Forbidden`` (reading: roles without case work; changing: anyone but the tenant's
-admin), ``Unprocessable`` (``unknown_dokumentart``, ``duplicate_dokumentart``).
+admin), ``Unprocessable`` (``unknown_dokumentart``), ``Conflict`` (``duplicate_dokumentart``: names are
+compared without case).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from akte.audit import service as audit
 from akte.auth.permissions import CASE_ROLES
 from akte.auth.principal import Principal
 from akte.casework.models import Dokumentart
-from akte.core.errors import Forbidden, Unprocessable
+from akte.core.errors import Conflict, Forbidden, Unprocessable
 from akte.users.models import Role
 
 
@@ -96,8 +97,9 @@ def replace(session: Session, principal: Principal, new: list[Entry]) -> list[En
             raise Unprocessable("Eine Dokumentart darf nicht leer sein",
                                 code="unknown_dokumentart")
         if entry.name.casefold() in seen:
-            raise Unprocessable(f"Die Dokumentart „{entry.name}“ steht doppelt in der Liste",
-                                code="duplicate_dokumentart")
+            raise Conflict(f"Die Dokumentart „{entry.name}“ steht doppelt in der Liste "
+                           "(Groß- und Kleinschreibung zählen nicht)",
+                           code="duplicate_dokumentart")
         seen.add(entry.name.casefold())
     before = names(session, tenant_id)
     session.execute(delete(Dokumentart).where(Dokumentart.tenant_id == tenant_id))

@@ -9,7 +9,8 @@ later taken off the list stays on the Vorgänge that carry it: renaming such a V
 not force a new kind.
 
 Errors: ``Forbidden`` (reading: roles without case work; changing: anyone but the tenant's
-admin), ``Unprocessable`` (``unknown_vorgangsart``, ``duplicate_vorgangsart``).
+admin), ``Unprocessable`` (``unknown_vorgangsart``), ``Conflict`` (``duplicate_vorgangsart``: names are
+compared without case).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from akte.audit import service as audit
 from akte.auth.permissions import CASE_ROLES
 from akte.auth.principal import Principal
 from akte.casework.models import Vorgangsart
-from akte.core.errors import Forbidden, Unprocessable
+from akte.core.errors import Conflict, Forbidden, Unprocessable
 from akte.users.models import Role
 
 DEFAULT_VORGANGSARTEN = ["Erstantrag", "Weiterbewilligung", "Änderung", "Widerspruch",
@@ -61,8 +62,9 @@ def replace(session: Session, principal: Principal, new: list[str]) -> list[str]
             raise Unprocessable("Eine Vorgangsart darf nicht leer sein",
                                 code="unknown_vorgangsart")
         if name.casefold() in seen:
-            raise Unprocessable(f"Die Vorgangsart „{name}“ steht doppelt in der Liste",
-                                code="duplicate_vorgangsart")
+            raise Conflict(f"Die Vorgangsart „{name}“ steht doppelt in der Liste "
+                           "(Groß- und Kleinschreibung zählen nicht)",
+                           code="duplicate_vorgangsart")
         seen.add(name.casefold())
     before = names(session, tenant_id)
     session.execute(delete(Vorgangsart).where(Vorgangsart.tenant_id == tenant_id))

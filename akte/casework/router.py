@@ -10,7 +10,6 @@ one; ``PUT /api/v1/documents/{id}/vorgang`` moves a document between Vorgänge;
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, status
@@ -45,6 +44,7 @@ from akte.core.errors import (
     Unprocessable,
     responses,
 )
+from akte.core.isotime import IsoDate
 from akte.core.pagination import Page, Pagination, paginate
 from akte.documents import service as documents
 from akte.documents.schemas import DocumentRead
@@ -145,7 +145,8 @@ def get_vorgangsarten(session: DbSession, user: CurrentUser) -> Vorgangsarten:
     return Vorgangsarten(names=kinds.read(session, user))
 
 
-@router.put("/vorgangsarten", responses=responses(NotAuthenticated, Forbidden, Unprocessable))
+@router.put("/vorgangsarten",
+            responses=responses(NotAuthenticated, Forbidden, Conflict, Unprocessable))
 def put_vorgangsarten(body: Vorgangsarten, session: DbSession, user: CurrentUser
                       ) -> Vorgangsarten:
     """Replace the tenant's list (tenant admin). Existing Vorgänge keep their kind; new
@@ -164,7 +165,8 @@ def get_dokumentarten(session: DbSession, user: CurrentUser) -> Dokumentarten:
     return _dokumentarten(doctypes.read(session, user))
 
 
-@router.put("/dokumentarten", responses=responses(NotAuthenticated, Forbidden, Unprocessable))
+@router.put("/dokumentarten",
+            responses=responses(NotAuthenticated, Forbidden, Conflict, Unprocessable))
 def put_dokumentarten(body: Dokumentarten, session: DbSession, user: CurrentUser
                       ) -> Dokumentarten:
     """Replace the tenant's list (tenant admin). Filing from the Posteingang accepts only
@@ -214,7 +216,7 @@ def get_note(note_id: uuid.UUID, session: DbSession, user: CurrentUser) -> NoteR
 
 @router.get("/follow-ups/mine", responses=COMMON)
 def my_follow_ups(
-    session: DbSession, user: CurrentUser, pagination: Pagination, until: date | None = None
+    session: DbSession, user: CurrentUser, pagination: Pagination, until: IsoDate | None = None
 ) -> Page[MyFollowUp]:
     """Open Wiedervorlagen on the caller's desk (assigned to them, to one of their org
     units, or to a person they stand in for), most urgent first; ``until`` limits the

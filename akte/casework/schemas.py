@@ -9,13 +9,19 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from akte.core.textsafe import SafeStr
+from akte.core.isotime import IsoDate
+from akte.core.textsafe import PublishedPattern, SafeStr
 
 #: Controls other than line break and tab, bidi overrides and separators (as ``SafeStr``).
-_FORBIDDEN_IN_TEXT = re.compile(
-    "[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-    "\u2028\u2029\ufeff]"
+_TEXT_CLASS = (
+    "\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e"
+    "\\u2066-\\u2069\\u2028\\u2029\\ufeff"
 )
+_FORBIDDEN_IN_TEXT = re.compile(f"[{_TEXT_CLASS}]")
+#: The published form of :data:`Text` (ECMA and Python alike): allowed characters or a
+#: CRLF pair, and at least one that is not white space.
+_TEXT_CHAR = f"(?:[^{_TEXT_CLASS}]|\\r\\n)"
+TEXT_PATTERN = f"^{_TEXT_CHAR}*[^\\s{_TEXT_CLASS}]{_TEXT_CHAR}*$"
 
 
 def _multiline(value: str) -> str:
@@ -29,7 +35,7 @@ def _multiline(value: str) -> str:
 
 
 #: Free text of several lines (a Vermerk, the note of a postponement).
-Text = Annotated[str, AfterValidator(_multiline)]
+Text = Annotated[str, AfterValidator(_multiline), PublishedPattern(TEXT_PATTERN)]
 
 
 class VorgangCreate(BaseModel):
@@ -40,12 +46,12 @@ class VorgangCreate(BaseModel):
 class Vorgangsarten(BaseModel):
     """A tenant's Vorgangsarten in the order they are offered; empty: the defaults."""
 
-    names: list[Annotated[SafeStr, Field(min_length=1, max_length=100)]] = Field(
+    names: list[Annotated[SafeStr, Field(min_length=1, max_length=100, pattern=r"\S")]] = Field(
         max_length=100)
 
 
 class DokumentartEntry(BaseModel):
-    name: SafeStr = Field(min_length=1, max_length=100)
+    name: SafeStr = Field(min_length=1, max_length=100, pattern=r"\S")
     #: words that suggest it in a recognised text (compared in lower case)
     keywords: list[Annotated[SafeStr, Field(min_length=1, max_length=60)]] = Field(
         default=[], max_length=50)
@@ -116,7 +122,13 @@ class NoteRead(BaseModel):
 
 
 class FollowUpCreate(BaseModel):
-    due_on: date
+    #: published: not both assignees (the rule of ``_one_assignee``)
+    model_config = ConfigDict(json_schema_extra={"not": {
+        "required": ["assignee_user_id", "assignee_org_unit_id"],
+        "properties": {"assignee_user_id": {"type": "string"},
+                       "assignee_org_unit_id": {"type": "string"}}}})
+
+    due_on: IsoDate
     reason: SafeStr = Field(min_length=1, max_length=500)
     #: a person of the tenant who may read the Akte, or …
     assignee_user_id: uuid.UUID | None = None
@@ -138,7 +150,7 @@ class FollowUpDone(BaseModel):
 
 
 class FollowUpPostpone(BaseModel):
-    due_on: date
+    due_on: IsoDate
     note: Text = Field(max_length=5000)
 
 

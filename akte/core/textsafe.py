@@ -48,7 +48,7 @@ SAFE_PATTERN = f"^[^{_CLASS}]*$"
 NONBLANK_SAFE_PATTERN = f"^[^{_CLASS}]*[^\\s{_CLASS}][^{_CLASS}]*$"
 
 
-class _Pattern:
+class PublishedPattern:
     """Adds a ``pattern`` to the JSON Schema of a field and leaves validation alone (the
     validator's message names the problem better than "should match pattern")."""
 
@@ -64,6 +64,6 @@ class _Pattern:
 
 
 #: A one-line text field: refused (422, naming the field) if it holds control characters.
-SafeStr = Annotated[str, AfterValidator(reject_controls), _Pattern(SAFE_PATTERN)]
+SafeStr = Annotated[str, AfterValidator(reject_controls), PublishedPattern(SAFE_PATTERN)]
 #: A :data:`SafeStr` that must hold more than white space (the validator strips it).
-NonBlankSafeStr = Annotated[str, AfterValidator(reject_controls), _Pattern(NONBLANK_SAFE_PATTERN)]
+NonBlankSafeStr = Annotated[str, AfterValidator(reject_controls), PublishedPattern(NONBLANK_SAFE_PATTERN)]

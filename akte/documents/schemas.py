@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from akte.core.isotime import IsoDate
 from akte.core.textsafe import SafeStr
 
 Rendition = Literal["original", "archive", "thumbnail"]
@@ -56,7 +57,7 @@ class DocumentUpdate(BaseModel):
     #: may be left out, never ``null`` (not in the schema either)
     title: Annotated[SafeStr, Field(min_length=1, max_length=300)] | SkipJsonSchema[None] = None
     doc_type: SafeStr | None = Field(default=None, max_length=100)
-    document_date: date | None = None
+    document_date: IsoDate | None = None
 
     @field_validator("title")
     @classmethod

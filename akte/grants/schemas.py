@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from akte.core.isotime import IsoDateTime
+
 
 class GrantWrite(BaseModel):
     #: When the grant ends by itself; ``None`` = until revoked. Naive times are UTC.
-    valid_until: datetime | None = None
+    valid_until: IsoDateTime | None = None
 
     @field_validator("valid_until")
     @classmethod

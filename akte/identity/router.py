@@ -68,7 +68,7 @@ def read_provider(provider_id: uuid.UUID, session: DbSession, user: CurrentUser)
     return service.to_read(service.get_administered(session, user, provider_id))
 
 
-@router.patch("/{provider_id}", responses={**COMMON, **responses(Unprocessable)})
+@router.patch("/{provider_id}", responses={**COMMON, **responses(Conflict, Unprocessable)})
 def update_provider(provider_id: uuid.UUID, body: ProviderUpdate, session: DbSession,
                     user: CurrentUser) -> ProviderRead:
     """Change name, settings or secret, or switch the provider off (no new logins)."""

@@ -2,16 +2,22 @@
 
 The settings of each kind are validated here (:class:`OidcConfig`, :class:`LdapConfig`), so
 a provider that is stored can at least be tried; whether it answers as configured is only
-known at login (``identity_provider_misconfigured``).
+known at login (``identity_provider_misconfigured``). Every rule the validators apply is
+published in the schema too (patterns, the TLS rule as ``anyOf``, the kind as the
+discriminator of the body), so a body the schema allows is not refused with a 422; numbers
+and switches take JSON numbers and booleans only (``JsonInt``, ``strict``), not ``"5"``.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from akte.core.jsontypes import JsonInt
 
 Kind = Literal["oidc", "ldap"]
 MappedRole = Literal["caseworker", "tenant_admin"]
@@ -22,9 +28,11 @@ class OidcConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    issuer: str = Field(min_length=8, max_length=500)
+    issuer: str = Field(min_length=8, max_length=500,
+                        json_schema_extra={"pattern": "^https?://"})
     client_id: str = Field(min_length=1, max_length=200)
-    scopes: str = Field(default="openid profile email groups", max_length=500)
+    scopes: str = Field(default="openid profile email groups", max_length=500,
+                        json_schema_extra={"pattern": r"(^|\s)openid(\s|$)"})
     #: The claim that names the user in akte (``preferred_username``, ``upn``, ``email``).
     username_claim: str = Field(default="preferred_username", max_length=100)
     display_name_claim: str = Field(default="name", max_length=100)
@@ -33,7 +41,7 @@ class OidcConfig(BaseModel):
     #: How often a web session is re-checked at the provider (refresh token): a person
     #: disabled or logged out there loses the akte session at the next check. 0: every
     #: request.
-    session_check_seconds: int = Field(default=300, ge=0, le=86400)
+    session_check_seconds: JsonInt = Field(default=300, ge=0, le=86400)
     #: The audience (resource indicator) of the provider's access tokens for akte's API:
     #: such a JWT is accepted as bearer token for the person linked to its ``sub``.
     #: Empty: the provider's access tokens are not accepted.
@@ -57,15 +65,21 @@ class OidcConfig(BaseModel):
 class LdapConfig(BaseModel):
     """An LDAP server or Active Directory; akte binds as the user, stores no password."""
 
-    model_config = ConfigDict(extra="forbid")
+    #: ldaps://, or STARTTLS, or plaintext explicitly allowed (the rule of ``_tls``)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"properties": {"url": {"pattern": "^ldaps://"}}},
+        {"properties": {"start_tls": {"const": True}}},
+        {"properties": {"allow_plaintext": {"const": True}}, "required": ["allow_plaintext"]},
+    ]})
 
-    url: str = Field(min_length=8, max_length=500)
-    start_tls: bool = True
+    url: str = Field(min_length=8, max_length=500, json_schema_extra={"pattern": "^ldaps?://"})
+    start_tls: bool = Field(default=True, strict=True)
     #: CA certificates (PEM file on the akte host) the server's certificate must chain to;
     #: empty: the system's.
     ca_file: str | None = Field(default=None, max_length=500)
     #: ``uid={username},ou=people,dc=example,dc=org`` or, for AD, ``{username}@example.org``.
-    user_dn_template: str = Field(min_length=3, max_length=500)
+    user_dn_template: str = Field(min_length=3, max_length=500,
+                                  json_schema_extra={"pattern": r"\{username\}"})
     #: Where to look the user up after the bind when the bind name is no DN (AD's
     #: ``{username}@example.org``): the entry found gives the DN the groups are matched by.
     user_search_base: str | None = Field(default=None, max_length=500)
@@ -77,8 +91,8 @@ class LdapConfig(BaseModel):
     group_name_attribute: str = Field(default="cn", max_length=100)
     display_name_attribute: str = Field(default="cn", max_length=100)
     #: Only for a directory on the same host or in tests: no TLS at all.
-    allow_plaintext: bool = False
-    timeout_seconds: int = Field(default=5, ge=1, le=60)
+    allow_plaintext: bool = Field(default=False, strict=True)
+    timeout_seconds: JsonInt = Field(default=5, ge=1, le=60)
 
     @model_validator(mode="after")
     def _tls(self) -> LdapConfig:
@@ -92,39 +106,56 @@ class LdapConfig(BaseModel):
         return self
 
 
-def validate_config(kind: str, config: dict) -> dict:
-    model = OidcConfig if kind == "oidc" else LdapConfig
-    return model.model_validate(config).model_dump()
+def config_model(kind: str) -> type[OidcConfig] | type[LdapConfig]:
+    return OidcConfig if kind == "oidc" else LdapConfig
 
 
-class ProviderCreate(BaseModel):
+class _ProviderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str = Field(min_length=1, max_length=200)
-    kind: Kind
-    enabled: bool = True
-    config: dict
-    #: The OIDC client secret (write-only; never returned).
-    client_secret: str | None = Field(default=None, max_length=500)
+    enabled: bool = Field(default=True, strict=True)
     #: System administrators name the tenant; a tenant admin's own tenant is used.
     tenant_id: uuid.UUID | None = None
 
-    @model_validator(mode="after")
-    def _config(self) -> ProviderCreate:
-        self.config = validate_config(self.kind, self.config)
-        if self.kind == "oidc" and not self.client_secret:
-            raise ValueError("an OpenID Connect provider needs the client_secret")
-        return self
+
+class OidcProviderCreate(_ProviderCreate):
+    kind: Literal["oidc"]
+    config: OidcConfig
+    #: The OIDC client secret (write-only; never returned).
+    client_secret: str = Field(min_length=1, max_length=500)
+
+
+class LdapProviderCreate(_ProviderCreate):
+    kind: Literal["ldap"]
+    config: LdapConfig
+    #: Not used by LDAP (akte binds as the user); accepted for symmetry, never returned.
+    client_secret: str | None = Field(default=None, max_length=500)
+
+
+#: A new provider; ``kind`` decides which settings ``config`` holds.
+ProviderCreate = Annotated[OidcProviderCreate | LdapProviderCreate, Field(discriminator="kind")]
 
 
 class ProviderUpdate(BaseModel):
+    """Only what is sent changes. ``config`` replaces the settings as a whole and must be
+    of the provider's kind (409 otherwise: the kind is not in the body)."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    enabled: bool | None = None
-    config: dict | None = None
+    enabled: bool | None = Field(default=None, strict=True)
+    #: may be left out, never ``null`` (not in the schema either)
+    config: OidcConfig | LdapConfig | SkipJsonSchema[None] = None
     client_secret: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @field_validator("config")
+    @classmethod
+    def _config_not_null(cls, value: OidcConfig | LdapConfig | None) -> OidcConfig | LdapConfig:
+        if value is None:
+            raise ValueError("config may be omitted, not null")
+        return value
 
 
 class ProviderRead(BaseModel):
@@ -141,7 +172,11 @@ class ProviderRead(BaseModel):
 
 
 class MappingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    #: published: a role, an org unit or both (the rule of ``_something``)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["role"], "properties": {"role": {"type": "string"}}},
+        {"required": ["org_unit_id"], "properties": {"org_unit_id": {"type": "string"}}},
+    ]})
 
     group: str = Field(min_length=1, max_length=500)
     role: MappedRole | None = None

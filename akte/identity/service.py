@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
 from akte.auth.principal import Principal
-from akte.core.errors import Conflict, NotFound, Unprocessable
+from akte.core.errors import Conflict, NotFound
 from akte.identity import mapping, repository
 from akte.identity.models import GroupMapping, IdentityProvider
 from akte.identity.schemas import (
@@ -20,7 +20,7 @@ from akte.identity.schemas import (
     ProviderCreate,
     ProviderRead,
     ProviderUpdate,
-    validate_config,
+    config_model,
 )
 from akte.tenants import service as tenants
 from akte.tenants.models import OrgUnit
@@ -53,7 +53,9 @@ def create(session: Session, principal: Principal, *,
            provider_in: ProviderCreate) -> IdentityProvider:
     tenant_id = provider_in.tenant_id or principal.tenant_id
     if tenant_id is None:
-        raise Unprocessable("name the tenant (tenant_id)", code="tenant_required")
+        # left out, tenant_id means the caller's own tenant, and a system admin has none
+        raise NotFound("a system administrator has no tenant of their own: name one "
+                       "(tenant_id)", code="tenant_required")
     tenants.get_administered(session, principal, tenant_id)
     taken = session.scalar(select(IdentityProvider.id).where(
         IdentityProvider.tenant_id == tenant_id, IdentityProvider.slug == provider_in.slug))
@@ -61,7 +63,8 @@ def create(session: Session, principal: Principal, *,
         raise Conflict(f"the tenant already has a provider {provider_in.slug!r}")
     provider = IdentityProvider(
         tenant_id=tenant_id, slug=provider_in.slug, name=provider_in.name,
-        kind=provider_in.kind, enabled=provider_in.enabled, config=provider_in.config,
+        kind=provider_in.kind, enabled=provider_in.enabled,
+        config=provider_in.config.model_dump(),
         client_secret=provider_in.client_secret,
     )
     session.add(provider)
@@ -77,10 +80,10 @@ def update(session: Session, principal: Principal, provider_id: uuid.UUID, *,
     provider = get_administered(session, principal, provider_id)
     changed = provider_in.model_dump(exclude_unset=True)
     if "config" in changed:
-        try:
-            provider.config = validate_config(provider.kind, changed["config"] or {})
-        except ValueError as exc:
-            raise Unprocessable(f"config: {exc}", code="invalid_config") from exc
+        if not isinstance(provider_in.config, config_model(provider.kind)):
+            raise Conflict(f"this is an {provider.kind} provider: config takes its "
+                           f"{provider.kind} settings", code="config_kind_mismatch")
+        provider.config = provider_in.config.model_dump()  # defaults filled in
     if changed.get("name") is not None:
         provider.name = changed["name"]
     if changed.get("enabled") is not None:
@@ -109,7 +112,7 @@ def replace_mappings(session: Session, principal: Principal, provider_id: uuid.U
         known = set(session.scalars(select(OrgUnit.id).where(
             OrgUnit.id.in_(unit_ids), OrgUnit.tenant_id == provider.tenant_id)))
         if unknown := unit_ids - known:
-            raise Unprocessable(f"no such org unit in this tenant: {sorted(map(str, unknown))}",
+            raise NotFound(f"no such org unit in this tenant: {sorted(map(str, unknown))}",
                                 code="unknown_org_unit")
     before = [_plain(m) for m in mapping.mappings_of(session, provider.id)]
     session.execute(delete(GroupMapping).where(GroupMapping.provider_id == provider.id))

@@ -9,11 +9,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from akte.core.jsontypes import JsonInt
+
 
 class RuleWrite(BaseModel):
     #: ``None``: the default for every Dokumentart without its own rule.
     doc_type: str | None = Field(default=None, max_length=100)
-    years: int = Field(ge=0, le=200)
+    years: JsonInt = Field(ge=0, le=200)  # 5 or 5.0, not "5" or false
     after: Literal["closed", "received"] = "closed"
 
 

@@ -40,7 +40,7 @@ def tenant_options(
     try:
         with session_scope(ctx.session_factory) as session:
             found = service.by_slug(session, tenant)
-            values = (options.update(session, None, found, changes) if changes
+            values = (options.update(session, None, found, changes, from_text=True) if changes
                       else options.read(session, None, found))
     except AkteError as exc:
         typer.echo(f"{exc.code}: {exc.detail}", err=True)

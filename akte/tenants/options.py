@@ -14,6 +14,7 @@ colliding Aktenzeichen, and nothing changes.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +26,11 @@ from akte.audit import service as audit
 from akte.auth.principal import Principal
 from akte.case_files.identifiers import PatternError, canonical_key, check_pattern, tenant_pattern
 from akte.case_files.models import CaseFile
-from akte.core.errors import Conflict, Unprocessable
+from akte.core.errors import Conflict, NotFound, Unprocessable
 from akte.tenants.models import OrgUnit, Tenant
 from akte.users.models import Role
 
+XDOMEA_VERSIONS = ("3.0.0", "3.1.0")
 READ_ROLES = (Role.tenant_admin, Role.importer, Role.system_admin)
 WRITE_ROLES = (Role.tenant_admin, Role.system_admin)
 
@@ -38,6 +40,10 @@ class Option:
     type: str  # "bool", "str" or "list[str]"
     description: str
 
+
+#: a synonym group: at least two non-blank words separated by commas (also the schema's pattern)
+SYNONYM_GROUP = re.compile(r"[^,]*\S[^,]*(,[^,]*\S[^,]*)+")
+SECOND_FACTOR = ("admins", "all")
 
 KNOWN: dict[str, Option] = {
     "import_creates_case_files": Option(
@@ -80,12 +86,13 @@ def read(session: Session, principal: Principal | None, tenant: Tenant) -> dict[
     return {name: options.get(name) for name in KNOWN}
 
 
-def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
+def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: bool) -> Any:
     option = KNOWN[name]
     if value is None:
         return None
     if option.type == "bool":
-        if isinstance(value, str) and value.lower() in ("true", "false", "ja", "nein", "1", "0"):
+        if from_text and isinstance(value, str) and value.lower() in (
+                "true", "false", "ja", "nein", "1", "0"):
             return value.lower() in ("true", "ja", "1")
         if not isinstance(value, bool):
             raise Unprocessable(f"{name} is true or false", code="invalid_option")
@@ -98,13 +105,14 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
                                 "(32 bytes)", code="invalid_option")
         return value
     if option.type == "list[str]":
-        if isinstance(value, str):
+        if from_text and isinstance(value, str):
             value = [v.strip() for v in value.split(",")]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise Unprocessable(f"{name} is a list of texts", code="invalid_option")
         if name == "ocr_languages":
             return _ocr_languages(value)
-        if name == "search_synonyms" and not all("," in v and len(v) <= 500 for v in value):
+        if name == "search_synonyms" and not all(
+                len(v) <= 500 and SYNONYM_GROUP.fullmatch(v) for v in value):
             raise Unprocessable("search_synonyms: each entry is a group of at least two "
                                 "words separated by commas, e.g. \"WoGG, Wohngeld\"",
                                 code="invalid_option")
@@ -115,11 +123,11 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any) -> Any:
     if name == "import_org_unit" and session.scalar(
         select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == value)
     ) is None:
-        raise Unprocessable(f"the tenant has no org unit with code {value}",
-                            code="invalid_option")
-    if name == "second_factor" and value not in ("admins", "all"):
+        raise NotFound(f"the tenant has no org unit with code {value}",
+                       code="unknown_org_unit")
+    if name == "second_factor" and value not in SECOND_FACTOR:
         raise Unprocessable("second_factor is admins or all", code="invalid_option")
-    if name == "xdomea_version" and value not in ("3.0.0", "3.1.0"):
+    if name == "xdomea_version" and value not in XDOMEA_VERSIONS:
         raise Unprocessable("xdomea_version is 3.0.0 or 3.1.0", code="invalid_option")
     if name == "aktenzeichen_pattern":
         try:
@@ -154,9 +162,14 @@ def _is_public_key(value: object) -> bool:
 
 
 def update(
-    session: Session, principal: Principal | None, tenant: Tenant, changes: dict[str, Any]
+    session: Session, principal: Principal | None, tenant: Tenant, changes: dict[str, Any],
+    *, from_text: bool = False,
 ) -> dict[str, Any]:
-    """Set (or with ``None`` remove) options; 422 for an unknown name or a bad value."""
+    """Set (or with ``None`` remove) options; 422 for an unknown name or a bad value, 404
+    for an ``import_org_unit`` the tenant does not have.
+
+    ``from_text``: the values were typed (web form, command line), so ``"ja"`` is a switch
+    and ``"A, B"`` a list. The API takes JSON as its schema says: a switch is a boolean."""
     if principal is not None:
         principal.require_role(*WRITE_ROLES)
         principal.require_tenant(tenant.id)
@@ -168,7 +181,7 @@ def update(
         )
     options = dict(tenant.options or {})
     for name, value in changes.items():
-        value = _coerce(session, tenant, name, value)
+        value = _coerce(session, tenant, name, value, from_text)
         if value is None:
             options.pop(name, None)
         else:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from akte.auth.dependencies import CurrentUser
+from akte.case_files.identifiers import PATTERN_SCHEMA
 from akte.core.dependencies import DbSession
 from akte.core.errors import (
     Conflict,
@@ -66,12 +67,19 @@ def _options_schema() -> dict[str, Any]:
     ``null`` to remove it; other names are refused (``additionalProperties: false``)."""
     kinds = {"bool": {"type": "boolean"}, "str": {"type": "string", "pattern": r"\S"},
              "list[str]": {"type": "array", "items": {"type": "string", "minLength": 1}},
-             "dict[str,str]": {"type": "object", "additionalProperties": {
-                 "type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$"}}}
+             "dict[str,str]": {"type": "object", "propertyNames": {"minLength": 1},
+                               "additionalProperties": {"type": "string",
+                                                        "pattern": "^[A-Za-z0-9+/]{43}=$"}}}
     from ingest.ocr import installed_languages
 
     special = {"ocr_languages": {"type": "array", "minItems": 1, "items": {
-        "type": "string", "enum": sorted(installed_languages())}}}  # what is installed here
+        "type": "string", "enum": sorted(installed_languages())}},  # what is installed here
+        "xdomea_version": {"type": "string", "enum": list(options.XDOMEA_VERSIONS)},
+        "second_factor": {"type": "string", "enum": list(options.SECOND_FACTOR)},
+        "search_synonyms": {"type": "array", "items": {
+            "type": "string", "maxLength": 500,
+            "pattern": "^" + options.SYNONYM_GROUP.pattern + "$"}},
+        "aktenzeichen_pattern": {"type": "string", "pattern": PATTERN_SCHEMA}}
     return {"type": "object", "additionalProperties": False, "properties": {
         name: {"anyOf": [special.get(name, kinds[option.type]), {"type": "null"}],
                "description": option.description}
@@ -121,5 +129,6 @@ def update_options(
     tenant_id: uuid.UUID, body: dict[str, Any], session: DbSession, user: CurrentUser
 ) -> dict[str, Any]:
     """Set a tenant's options (its admins, system admins): unknown names and bad values
-    are 422; an ``aktenzeichen_pattern`` that would merge two Akten is 409."""
+    are 422, an ``import_org_unit`` code the tenant does not have is 404; an
+    ``aktenzeichen_pattern`` that would merge two Akten is 409."""
     return options.update(session, user, _options_tenant(session, user, tenant_id), body)

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from akte.core.isotime import IsoDateTime
 from akte.core.textsafe import SafeStr
 from akte.users.models import SERVICE_ROLES, Role
 
@@ -88,7 +89,7 @@ class ApiKeyCreated(BaseModel):
 
 
 class MembershipWrite(BaseModel):
-    valid_until: datetime | None = None
+    valid_until: IsoDateTime | None = None
 
 
 class MembershipRead(BaseModel):

@@ -59,7 +59,7 @@ def save_options(
                 "import_org_unit": org_unit or None,
                 "import_separator_codes": separator_codes or None,
                 "aktenzeichen_pattern": pattern or None,
-            })
+            }, from_text=True)
     except AkteError as exc:
         return _list_page(request, session, principal, error=exc.detail)
     return RedirectResponse("/app/imports?saved=1", status_code=303)

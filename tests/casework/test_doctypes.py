@@ -36,7 +36,7 @@ def test_only_the_tenants_admin_changes_the_list_and_it_stays_in_its_tenant(clie
     assert [i["name"] for i in b["items"]] == [e.name for e in DEFAULT_DOKUMENTARTEN]
     r = client.put("/api/v1/dokumentarten", headers=world.headers["admin_a"],
                    json={"items": [{"name": "Bescheid"}, {"name": "bescheid "}]})
-    assert r.status_code == 422 and r.json()["error"] == "duplicate_dokumentart"
+    assert r.status_code == 409 and r.json()["error"] == "duplicate_dokumentart"
 
 
 def test_the_posteingang_suggests_and_files_from_the_tenants_list(ctx, client, world):

@@ -53,7 +53,7 @@ def test_only_the_tenants_own_admin_changes_its_list(client, world):
                       headers=world.headers["importer_a"]).status_code == 403
     r = client.put("/api/v1/vorgangsarten", json={"names": ["Klage", "klage "]},
                    headers=world.headers["admin_a"])
-    assert r.status_code == 422 and r.json()["error"] == "duplicate_vorgangsart"
+    assert r.status_code == 409 and r.json()["error"] == "duplicate_vorgangsart"
 
 
 def test_the_tenant_admin_keeps_the_list_on_a_page_and_caseworkers_are_offered_it(ctx, world):

@@ -70,7 +70,9 @@ def test_dry_run_says_per_row_what_would_happen(client, ctx, world):
     assert denied.status_code == 403
     bad = client.patch(f"/api/v1/tenants/{world.tenant_a.id}/options", headers=admin,
                        json={"import_org_unit": "NO-SUCH-UNIT"})
-    assert bad.status_code == 422 and bad.json()["error"] == "invalid_option"
+    # a well-formed code the tenant does not have: a missing reference, not bad syntax
+    assert bad.status_code == 404 and bad.json()["error"] == "unknown_org_unit"
+    assert "NO-SUCH-UNIT" in bad.json()["detail"]
     typo = client.patch(f"/api/v1/tenants/{world.tenant_a.id}/options", headers=admin,
                         json={"import_org_unt": world.unit_a1.code})
     assert typo.status_code == 422 and typo.json()["error"] == "unknown_option"
