@@ -83,8 +83,10 @@ class NoPendingEnrolment(Conflict):
 
 
 class CodeMismatch(AkteError):
-    """The caller is signed in; only the code typed from the app is wrong (not a 401)."""
+    """The caller is signed in; only the code typed from the app does not match the pending
+    factor (409: the request is well formed, the enrolment's state refuses it; not a 401)."""
 
+    status_code = 409
     code = "second_factor_code_mismatch"
 
 
