@@ -12,8 +12,10 @@ The one exception, named with its reason, is in ``schemathesis.toml`` next to th
 letters and delivery manifests, whose file content the server checks.
 
 Bounded and reproducible: :data:`EXAMPLES` generated cases per operation and phase,
-deterministic generation (the same cases every run). ``POST /auth/logout-everywhere``
-runs last, on its own: it ends the role's token.
+deterministic generation (the same cases every run). ``POST /auth/logout-everywhere`` and
+``POST /users/{user_id}/logout-everywhere`` run last, on their own: they end the role's
+token (schemathesis finds the caller's own id), and the test checks the token lived
+through everything before.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 
@@ -41,7 +44,9 @@ from tests.trust.helpers import unique_pdf
 
 EXAMPLES = 2
 ROLES = ["caseworker_a1", "admin_a", "system_admin", "provider_a"]
-LOGOUT = "^/api/v1/auth/logout-everywhere$"
+#: ending the caller's own tokens: ``/auth/logout-everywhere`` and, with the caller's id,
+#: ``/users/{user_id}/logout-everywhere`` (schemathesis finds that id)
+LOGOUT = r"^/api/v1/(auth|users/\{user_id\})/logout-everywhere$"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 ROOT = Path(__file__).resolve().parents[2]
 #: The one named exception (content checks no schema states) and its reason.
@@ -98,6 +103,10 @@ def test_every_operation_passes_every_schemathesis_check(fuzz_server, role):
     assert code == 0, output[-12000:]
     tested = re.search(r"Tested: (\d+)", output)
     assert tested and int(tested.group(1)) > 70, output[-3000:]  # the whole API, not a stub
+    # the role's token lived through the run: otherwise the operations after its end
+    # were only tested for "401 without a valid token"
+    assert httpx.get(f"{url}/api/v1/auth/me", headers=world.headers[role],
+                     timeout=30).status_code == 200
     code, output = _schemathesis(url, world.headers[role], "--include-path-regex", LOGOUT)
     assert code == 0, output[-6000:]
     print(f"{role}: schemathesis clean in {time.monotonic() - started:.0f} s")
