@@ -52,3 +52,7 @@ def setup_logging(level: int = logging.INFO) -> None:
         logger.propagate = True
     # the request log below replaces uvicorn's access log (same facts, plus the id)
     logging.getLogger("uvicorn.access").disabled = True
+    # libraries that narrate their steps at INFO (a line per CSS sheet of every receipt
+    # PDF, one per PDF opened): their warnings and errors still reach the log
+    for name in ("weasyprint", "fontTools", "pikepdf"):
+        logging.getLogger(name).setLevel(logging.WARNING)
