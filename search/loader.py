@@ -275,13 +275,14 @@ def _stamps(session: Session, rows: Sequence[Any]) -> list[tuple[uuid.UUID, str]
 
 
 def stream_stamps(
-    factory: sessionmaker[Session], tenant_id: uuid.UUID, batch: int = 2000
+    factory: sessionmaker[Session], tenant_id: uuid.UUID, batch: int = 2000, *,
+    notes: bool = True,
 ) -> Iterator[tuple[uuid.UUID, str]]:
     """``(document id, stamp)`` of every ready document, computed without page texts, and
-    of every Aktenvermerk."""
+    of every Aktenvermerk (``notes``: for an engine that indexes them)."""
     yield from _in_batches(factory, _base().where(Document.tenant_id == tenant_id), batch,
                            _stamps)
-    if CaseNote is not None:
+    if notes and CaseNote is not None:
         yield from _in_batches(
             factory, _note_base().where(CaseNote.tenant_id == tenant_id), batch,
             lambda _s, rows: [(as_uuid(r.id), note_stamp(r)) for r in rows], key=CaseNote.id)

@@ -31,6 +31,9 @@ REBUILD_LOCK = 0x616B7465_73726368
 
 
 class PostgresIndexService(IndexService):
+    #: its rows must point at a document (see tests/search/conftest.py DIFFERENCES)
+    indexes_notes = False
+
     def __init__(self, ctx: AppContext) -> None:
         url = ctx.settings.search_database_url
         read_engine = make_engine(url) if url else None

@@ -119,9 +119,13 @@ def test_postgres_row_goes_with_the_document(sctx: AppContext, sclient: TestClie
 def test_reindex_and_check_on_either_engine(sctx: AppContext, sclient: TestClient,
                                             world: World) -> None:
     """A rebuild restores what the database says (a row missing from the index comes
-    back, a row of a vanished document goes) and ``check`` then finds nothing wrong."""
+    back, a row of a vanished document goes) and ``check`` then finds nothing wrong, also
+    with an Aktenvermerk in the Akte (which the PostgreSQL engine does not index)."""
     with session_scope(sctx.session_factory) as session:
         doc = add_document(session, world.case_a1, pages=["Wiedehopfgasse"])
+    r = sclient.post(f"/api/v1/case-files/{world.case_a1.id}/notes",
+                     json={"body": "Rückruf vereinbart"}, headers=world.headers["caseworker_a1"])
+    assert r.status_code == 201, r.text
     run_until_idle(sctx)
     service = sctx.extensions["search"]
     service.backend.delete([doc.id])
