@@ -26,7 +26,8 @@ from akte.audit import service as audit
 from akte.auth.permissions import CASE_ROLES
 from akte.auth.principal import Principal
 from akte.casework.models import Dokumentart
-from akte.core.errors import Conflict, Forbidden, Unprocessable
+from akte.casework.tenant_lists import check_names
+from akte.core.errors import Forbidden, Unprocessable
 from akte.users.models import Role
 
 
@@ -91,16 +92,7 @@ def replace(session: Session, principal: Principal, new: list[Entry]) -> list[En
     tenant_id = _tenant(principal)
     cleaned = [Entry(e.name.strip(), tuple(dict.fromkeys(
         k.strip().lower() for k in e.keywords if k.strip()))) for e in new]
-    seen: set[str] = set()
-    for entry in cleaned:
-        if not entry.name:
-            raise Unprocessable("Eine Dokumentart darf nicht leer sein",
-                                code="unknown_dokumentart")
-        if entry.name.casefold() in seen:
-            raise Conflict(f"Die Dokumentart „{entry.name}“ steht doppelt in der Liste "
-                           "(Groß- und Kleinschreibung zählen nicht)",
-                           code="duplicate_dokumentart")
-        seen.add(entry.name.casefold())
+    check_names((e.name for e in cleaned), "Dokumentart", "dokumentart")
     before = names(session, tenant_id)
     session.execute(delete(Dokumentart).where(Dokumentart.tenant_id == tenant_id))
     session.add_all(Dokumentart(tenant_id=tenant_id, name=e.name, keywords=list(e.keywords),

@@ -24,7 +24,8 @@ from akte.audit import service as audit
 from akte.auth.permissions import CASE_ROLES
 from akte.auth.principal import Principal
 from akte.casework.models import Vorgangsart
-from akte.core.errors import Conflict, Forbidden, Unprocessable
+from akte.casework.tenant_lists import check_names
+from akte.core.errors import Forbidden, Unprocessable
 from akte.users.models import Role
 
 DEFAULT_VORGANGSARTEN = ["Erstantrag", "Weiterbewilligung", "Änderung", "Widerspruch",
@@ -56,16 +57,7 @@ def replace(session: Session, principal: Principal, new: list[str]) -> list[str]
     principal.require_role(Role.tenant_admin)
     tenant_id = _tenant(principal)
     cleaned = [n.strip() for n in new]
-    seen: set[str] = set()
-    for name in cleaned:
-        if not name:
-            raise Unprocessable("Eine Vorgangsart darf nicht leer sein",
-                                code="unknown_vorgangsart")
-        if name.casefold() in seen:
-            raise Conflict(f"Die Vorgangsart „{name}“ steht doppelt in der Liste "
-                           "(Groß- und Kleinschreibung zählen nicht)",
-                           code="duplicate_vorgangsart")
-        seen.add(name.casefold())
+    check_names(cleaned, "Vorgangsart", "vorgangsart")
     before = names(session, tenant_id)
     session.execute(delete(Vorgangsart).where(Vorgangsart.tenant_id == tenant_id))
     session.add_all(Vorgangsart(tenant_id=tenant_id, name=name, position=i)
