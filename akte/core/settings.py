@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     #: ``akte worker`` processes of a host write there, so one scrape returns their sum.
     #: Empty: each process counts for itself.
     metrics_dir: Path | None = None
+    #: The ``pdfjs-dist`` package the document viewer serves (``make run``/``make test`` and
+    #: the image install it with npm into ``.cache/node``). Empty: that folder next to the
+    #: ``akte`` package. Missing: pages fall back to the browser's own PDF viewer.
+    pdfjs_dir: Path | None = None
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
