@@ -25,7 +25,7 @@ import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFont
 
-from ingest import pdfa
+from ingest import pagetree, pdfa
 from ingest.limits import ProcessingFailed
 
 
@@ -65,6 +65,8 @@ def _finish(path: Path) -> None:
     - Linearised ("fast web view"): the first page's objects come first and a hint table
       says where each page is, so a viewer shows page 1 of a 200-page scan after fetching
       that page with Range requests, not the whole file.
+    - A balanced page tree (:mod:`ingest.pagetree`), so a viewer reaching page 418
+      fetches a few tree nodes, not a piece of every page before it.
     - Object streams and compressed streams: pdfium writes every object plain, and the
       small objects of a text layer (a few kB a page) matter next to a 30 kB fax page.
     - PDF/A-2b where the pages allow it (:mod:`ingest.pdfa`).
@@ -80,6 +82,7 @@ def _finish(path: Path) -> None:
             del pdf.trailer.ID  # pdfium's is random, and qpdf would keep its first half
         _share_glyphless_font(pdf)
         pdf.remove_unreferenced_resources()
+        pagetree.balance(pdf)
         pdfa.declare(pdf)
         pdf.save(path, linearize=True, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)

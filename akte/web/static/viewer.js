@@ -105,6 +105,7 @@ function setup(root) {
     }
     canvas.setAttribute("aria-label", `Seite ${number} von ${pdf.numPages}`);
     root.dataset.rendered = String(number);
+    performance.mark(`akte-page-${number}`); // for tests and bench.viewer: bytes before it
     status.textContent = "";
     if (pending !== null) {
       const next = pending;
