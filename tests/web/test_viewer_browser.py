@@ -5,11 +5,11 @@ scroll into view, and the search inside the document leading to the page."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pikepdf
 import pytest
