@@ -43,14 +43,29 @@ def available(settings: object) -> bool:
     return all((base / "build" / name).is_file() for name in BUILD_FILES)
 
 
+_LOADED: dict[Path, tuple[float, bytes]] = {}
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes, kept in memory (two files, 1.7 MB) while it is unchanged."""
+    mtime = path.stat().st_mtime
+    cached = _LOADED.get(path)
+    if cached is None or cached[0] != mtime:
+        cached = _LOADED[path] = (mtime, path.read_bytes())
+    return cached[1]
+
+
 @router.get("/static/pdfjs/{name}")
 def build_file(name: str, request: Request) -> Response:
+    """Sent as a plain answer without ``Accept-Ranges``, so the compression middleware
+    gzips it (the worker: 1.4 MB, about a third of that gzipped) for a first open over a
+    slow line; afterwards the browser's cache answers."""
     if name not in BUILD_FILES:
         raise NotFound("no such file")
     path = package_dir(request.app.state.ctx) / "build" / name
     if not path.is_file():
         raise NotFound("PDF.js is not installed")
-    return FileResponse(path, media_type="text/javascript", headers={
+    return Response(_read(path), media_type="text/javascript", headers={
         "Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"})
 
 
