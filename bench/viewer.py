@@ -37,7 +37,10 @@ RECEIVED = """(mark) => {
     const at = performance.getEntriesByName(mark)[0].startTime;
     const parts = performance.getEntriesByType('resource')
         .filter(e => e.name.includes('/content?') && e.responseEnd <= at);
-    return [at, parts.reduce((s, e) => s + e.encodedBodySize, 0), parts.length];
+    const lib = performance.getEntriesByType('resource')
+        .filter(e => e.name.includes('/static/pdfjs/'))
+        .reduce((m, e) => Math.max(m, e.responseEnd), 0);
+    return [at, parts.reduce((s, e) => s + e.encodedBodySize, 0), parts.length, lib];
 }"""
 
 
@@ -96,13 +99,14 @@ def _measure(url: str, username: str, document_id: object, targets: list[int],
         # the first open also fetches PDF.js (cold); later ones find it in the cache (warm)
         for round_no, target in enumerate([targets[0], *targets]):
             label = "cold" if round_no == 0 else "warm"
-            page.goto(f"{url}/app/documents/{document_id}#page={target}")
+            page.goto(f"{url}/app/documents/{document_id}?page={target}")
             page.wait_for_selector(f'#pdfviewer[data-rendered="{target}"]', state="attached")
-            first, received, requests = page.evaluate(RECEIVED, f"akte-page-{target}")
+            first, received, requests, lib = page.evaluate(RECEIVED, f"akte-page-{target}")
             nav = page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd")
             heap = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
             print(f"{label} page {target:>4}: drawn {first / 1000:6.2f} s after navigation "
-                  f"(document HTML at {nav / 1000:.2f} s), {received / 1e6:6.2f} MB in "
+                  f"(HTML at {nav / 1000:.2f} s, PDF.js at {lib / 1000:.2f} s), "
+                  f"{received / 1e6:6.2f} MB in "
                   f"{requests} requests = {received / size:.1%} of the file, "
                   f"JS heap {heap.get('JSHeapUsedSize', 0) / 1e6:.0f} MB")
         whole_ms, whole_bytes = page.evaluate(WHOLE, url + content)
