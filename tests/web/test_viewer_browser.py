@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from akte.core.database import session_scope
 from akte.documents.models import DocumentVersion
 from akte.users.models import Role
+from akte.web import pdfjs
 from ingest import archive
 from tests.builders import PASSWORD, make_case_file, make_org_unit, make_tenant, make_user
 from tests.search.conftest import add_document
@@ -59,6 +60,8 @@ class Scan:
 def scan(tmp_path_factory) -> Iterator[Scan]:
     data = scan_pdf(PAGES, tmp_path_factory.mktemp("scan"))
     with live_server(tmp_path_factory.mktemp("viewer")) as server:
+        if not pdfjs.available(server.ctx.settings):
+            pytest.fail("PDF.js is not installed: run `make pdfjs` (`make test` does)")
         blob = server.ctx.storage.put_bytes(data)
         with session_scope(server.ctx.session_factory) as session:
             tenant = make_tenant(session, name="Jobcenter Fernarbeit")
