@@ -5,9 +5,10 @@ a page, so 200 pages are a 60 MB file): text extraction, archive assembly (pdfiu
 linearising rewrite (qpdf) run over every page, as for a big scan, without OCR time.
 Each measurement runs in a fresh interpreter:
 
-- ``in-process``: ``process_file`` in that interpreter; its peak RSS (``ru_maxrss``).
+- ``in-process``: ``process_file`` in that interpreter; its peak RSS (``VmHWM``, not
+  ``ru_maxrss``, which carries the bench's own peak across ``exec``).
 - ``worker``: ``ingest.isolated.process`` (the worker's path: a capped child per
-  document); the worker's own RSS before and after, which should not grow.
+  document); the worker's own peak and RSS before and after, which should not grow.
 
 Run: ``python -m bench.processing_memory [--pages 20,200]``
 """
@@ -28,14 +29,16 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from ingest.limits import Limits
 mode, path, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-def rss():
+def status(key):
     for line in open('/proc/self/status'):
-        if line.startswith('VmRSS:'):
+        if line.startswith(key + ':'):
             return int(line.split()[1]) * 1024
+def rss():
+    return status('VmRSS')
 before = rss()
 t0 = time.perf_counter()
 if mode == 'in-process':
@@ -48,7 +51,7 @@ else:
     out = isolated.process(path, work, Limits(), 4096)
 print(json.dumps({'pages': out.page_count, 'seconds': time.perf_counter() - t0,
                   'before': before, 'after': rss(),
-                  'peak': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  'peak': status('VmHWM')}))
 """
 
 
