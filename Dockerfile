@@ -1,3 +1,7 @@
+# PDF.js for the document viewer (page-by-page Range loading); version as in the Makefile
+FROM node:20-bookworm-slim AS pdfjs
+RUN npm install --silent --omit=optional --prefix /pdfjs pdfjs-dist@4.10.38
+
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd \
@@ -10,6 +14,9 @@ COPY ingest ./ingest
 COPY search ./search
 COPY outbox ./outbox
 COPY migrations ./migrations
+COPY --from=pdfjs /pdfjs/node_modules/pdfjs-dist/build/pdf.min.mjs /pdfjs/node_modules/pdfjs-dist/build/pdf.worker.min.mjs /opt/pdfjs-dist/build/
+COPY --from=pdfjs /pdfjs/node_modules/pdfjs-dist/standard_fonts /opt/pdfjs-dist/standard_fonts
+ENV AKTE_PDFJS_DIR=/opt/pdfjs-dist
 RUN pip install --no-cache-dir -e . && useradd -r -u 10001 akte && mkdir -p /data && chown akte /data
 USER akte
 ENV AKTE_DATA_DIR=/data OMP_THREAD_LIMIT=1

@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install system-deps lint format bench clean constraints
+.PHONY: run test install system-deps lint format bench clean constraints pdfjs
+## PDF.js for the document viewer (akte/web/pdfjs.py: VERSION must match).
+PDFJS_VERSION := 4.10.38
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,13 +26,22 @@ constraints:
 system-deps:
 	./scripts/install-system-deps.sh
 
+## The viewer's PDF.js, pinned, from npm into .cache/node (without npm the document page
+## falls back to the browser's own PDF viewer, which downloads whole files).
+pdfjs:
+	@if ! grep -qs '"version": "$(PDFJS_VERSION)"' .cache/node/node_modules/pdfjs-dist/package.json; then \
+	  if command -v npm >/dev/null; then \
+	    npm install --silent --omit=optional --prefix .cache/node pdfjs-dist@$(PDFJS_VERSION); \
+	  else echo "npm not found: the viewer uses the browser's PDF viewer (no PDF.js)"; fi; fi
+
 ## Serve akte on http://127.0.0.1:8000 with SQLite, local blobs and demo data.
-run: install system-deps
+run: install system-deps pdfjs
 	$(BIN)/akte serve --demo --host 127.0.0.1 --port 8000
 
 ## Install everything, start what the tests need, run the whole suite.
 test: install
 	./scripts/install-system-deps.sh --test
+	$(MAKE) pdfjs
 	test -f .cache/node/node_modules/axe-core/axe.min.js || npm install --silent --prefix .cache/node axe-core@4
 	test -f .cache/node/node_modules/oidc-provider/package.json || npm install --silent --prefix .cache/node oidc-provider@9
 	$(BIN)/ruff check .

@@ -17,6 +17,7 @@ byte-reproducible, and declared PDF/A-2b where its pages allow (see :func:`_fini
 from __future__ import annotations
 
 import io
+import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFont
 
-from ingest import pdfa
+from ingest import pagetree, pdfa
 from ingest.limits import ProcessingFailed
 
 
@@ -65,6 +66,8 @@ def _finish(path: Path) -> None:
     - Linearised ("fast web view"): the first page's objects come first and a hint table
       says where each page is, so a viewer shows page 1 of a 200-page scan after fetching
       that page with Range requests, not the whole file.
+    - A balanced page tree (:mod:`ingest.pagetree`), so a viewer reaching page 418
+      fetches a few tree nodes, not a piece of every page before it.
     - Object streams and compressed streams: pdfium writes every object plain, and the
       small objects of a text layer (a few kB a page) matter next to a 30 kB fax page.
     - PDF/A-2b where the pages allow it (:mod:`ingest.pdfa`).
@@ -72,7 +75,10 @@ def _finish(path: Path) -> None:
       a job that is killed after writing the archive blob and rerun stores the *same*
       content-addressed blob rather than an orphaned near-copy.
     """
-    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+    # Written next to the input and renamed over it: ``allow_overwriting_input`` would read
+    # the whole file into memory first (90 MB of a 200-page scan on top of qpdf's own).
+    rewritten = path.with_name(path.name + ".qpdf")
+    with pikepdf.open(path) as pdf:
         for key in ("/CreationDate", "/ModDate", "/Producer", "/Creator"):
             if key in pdf.docinfo:
                 del pdf.docinfo[key]
@@ -80,9 +86,11 @@ def _finish(path: Path) -> None:
             del pdf.trailer.ID  # pdfium's is random, and qpdf would keep its first half
         _share_glyphless_font(pdf)
         pdf.remove_unreferenced_resources()
+        pagetree.balance(pdf)
         pdfa.declare(pdf)
-        pdf.save(path, linearize=True, deterministic_id=True, compress_streams=True,
+        pdf.save(rewritten, linearize=True, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    os.replace(rewritten, path)
 
 
 def _share_glyphless_font(pdf: pikepdf.Pdf) -> None:

@@ -55,10 +55,11 @@ from akte.jobs.registry import JobDeath, PermanentJobError, on_dead, task
 from akte.jobs.transient import describe_outage, is_transient
 from akte.operations.fsck import original_lost_reason
 from akte.tenants.models import Tenant
+from ingest import isolated
 from ingest.lease import kept_alive
 from ingest.limits import Limits, ProcessingFailed
 from ingest.ocr import choose_languages
-from ingest.processor import Processed, process_file
+from ingest.processor import Processed
 
 log = logging.getLogger("akte.ingest")
 
@@ -108,7 +109,8 @@ def process_document(ctx: AppContext, payload: dict[str, Any]) -> None:
         workdir = Path(tmp)
         try:
             original = _fetch_original(ctx, sha256, workdir / "original")
-            processed = process_file(original, workdir / "work", limits)
+            processed = isolated.process(original, workdir / "work", limits,
+                                         ctx.settings.processing_memory_mb)
             archive = ctx.storage.put_path(processed.archive_path)
             thumbnail = ctx.storage.put_bytes(processed.thumbnail_png)
         except ProcessingFailed as exc:

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     s3_region: str | None = None
 
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    #: Address-space cap (RLIMIT_AS) of the child process each document is processed in
+    #: (ingest/isolated.py); a document needing more fails with a reason. 0: process in
+    #: the worker itself, uncapped. Virtual size, so well above the resident peak.
+    processing_memory_mb: int = Field(default=4096, ge=0)
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
     inprocess_worker: bool | None = None
     worker_poll_seconds: float = 1.0
@@ -83,6 +87,10 @@ class Settings(BaseSettings):
     #: ``akte worker`` processes of a host write there, so one scrape returns their sum.
     #: Empty: each process counts for itself.
     metrics_dir: Path | None = None
+    #: The ``pdfjs-dist`` package the document viewer serves (``make run``/``make test`` and
+    #: the image install it with npm into ``.cache/node``). Empty: that folder next to the
+    #: ``akte`` package. Missing: pages fall back to the browser's own PDF viewer.
+    pdfjs_dir: Path | None = None
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

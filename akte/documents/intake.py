@@ -27,9 +27,21 @@ from akte.core.textsafe import has_controls, strip_controls
 from akte.documents.mediatypes import ALIASES, EXTENSIONS, SNIFF_BYTES, is_accepted, sniff
 from akte.documents.models import Document, DocumentSource, DocumentVersion
 from akte.jobs import repository as jobs
+from akte.jobs.models import PRIORITY_BULK, PRIORITY_INTERACTIVE
 
 PROCESS_TASK = "ingest.process_document"
 CHUNK = 1024 * 1024
+#: Files up to this size are processed in the interactive lane: a letter, a photo of a
+#: notice, a few scanned pages (seconds of work). Bigger files take minutes (a 200-page
+#: scan) and go to the bulk lane, so they never hold up the small uploads behind them.
+INTERACTIVE_MAX_BYTES = 8 * 1024 * 1024
+
+
+def processing_priority(size: int, source: str) -> int:
+    """The job lane for processing a version: delivery imports and big files are bulk."""
+    if source == DocumentSource.scan_import.value or size > INTERACTIVE_MAX_BYTES:
+        return PRIORITY_BULK
+    return PRIORITY_INTERACTIVE
 
 
 @dataclass(frozen=True)
@@ -168,5 +180,6 @@ def add_version(
             session,
             PROCESS_TASK,
             {"document_id": str(document.id), "version_no": version.version_no},
+            priority=processing_priority(scanned.size, document.source),
         )
     return version

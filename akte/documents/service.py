@@ -276,3 +276,20 @@ def page_slice(
     )
     rows = repository.pages(session, version.id, start=start, limit=limit)
     return pagetexts.verified(rows), repository.page_total(session, version.id)
+
+
+def find_in_document(
+    session: Session, principal: Principal, document: Document, version_no: int, query: str,
+    *, limit: int = 200,
+) -> list[int]:
+    """Pages of a version whose recognised text has every word of ``query`` (audited as a
+    read of the text: the answer says where words occur)."""
+    words = [w for w in query.split() if w][:8]
+    version = repository.version(session, document.id, version_no)
+    if not words or version is None:
+        return []
+    audit.record(
+        session, principal, "document.read_text", object_type="document", object_id=document.id,
+        detail={"find": query[:200]},
+    )
+    return repository.pages_containing(session, version.id, words, limit=limit)

@@ -6,22 +6,39 @@ whose lease expired (its worker died) is claimable again. An outage ("not now": 
 database unreachable, disk full) does not use up attempts: ``outage_since`` records when the
 job first met it, and the job is retried until the outage has lasted longer than
 ``AKTE_JOB_OUTAGE_SECONDS``.
+
+Lanes: every job has a ``priority`` and workers claim the runnable job with the lowest one
+first (then the oldest), so a citizen's one-page upload is not queued behind a 200-page scan
+or a delivery import, and indexing not behind either. Strict order: a bulk job waits while
+interactive work is due (interactive work is short and rare compared with bulk).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akte.core.database import Base, BigIntPK, UTCDateTime, utcnow
+
+#: Periodic tasks (seal, outbox cut-off): due at a fixed time, so first.
+PRIORITY_PERIODIC = 0
+#: Processing of a small upload someone is waiting for (portal, web, API).
+PRIORITY_INTERACTIVE = 10
+#: Search index updates: short, and a document is not findable before them.
+PRIORITY_INDEX = 20
+#: Everything else.
+PRIORITY_DEFAULT = 50
+#: Processing of big files and delivery imports: long, nobody waits at the screen.
+PRIORITY_BULK = 90
 
 
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_claim", "status", "run_after"),
+        Index("ix_jobs_claim_priority", "status", "priority", "run_after"),
         Index("ix_jobs_finished", "status", "finished_at"),
     )
 
@@ -29,6 +46,9 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="queued")
+    #: Lower is claimed first (``PRIORITY_*``).
+    priority: Mapped[int] = mapped_column(SmallInteger, default=PRIORITY_DEFAULT,
+                                          server_default=str(PRIORITY_DEFAULT))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
     run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from akte.core.database import utcnow
-from akte.jobs.models import Job
+from akte.jobs.models import PRIORITY_DEFAULT, Job
 
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 3600
@@ -31,9 +31,11 @@ def enqueue(
     *,
     max_attempts: int = 5,
     delay_seconds: float = 0,
+    priority: int = PRIORITY_DEFAULT,
 ) -> Job:
     job = Job(
         kind=kind,
+        priority=priority,
         payload=payload or {},
         max_attempts=max_attempts,
         run_after=utcnow() + timedelta(seconds=delay_seconds),
@@ -46,13 +48,14 @@ def enqueue(
 def claim(
     session: Session, *, worker_id: str, lease_seconds: int, kinds: list[str] | None = None
 ) -> Job | None:
-    """Take the oldest runnable job (queued and due, or running with an expired lease)."""
+    """Take the runnable job (queued and due, or running with an expired lease) of the
+    lowest priority, the oldest among equals."""
     now = utcnow()
     runnable = or_(
         (Job.status == "queued") & (Job.run_after <= now),
         (Job.status == "running") & (Job.locked_until < now),
     )
-    stmt = select(Job).where(runnable).order_by(Job.run_after, Job.id).limit(1)
+    stmt = select(Job).where(runnable).order_by(Job.priority, Job.run_after, Job.id).limit(1)
     if kinds:
         stmt = stmt.where(Job.kind.in_(kinds))
     job = session.scalar(stmt.with_for_update(skip_locked=True))

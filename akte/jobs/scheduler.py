@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from akte.core.database import utcnow
 from akte.core.settings import Settings
 from akte.jobs import repository
-from akte.jobs.models import Job, JobSchedule
+from akte.jobs.models import PRIORITY_PERIODIC, Job, JobSchedule
 from akte.jobs.periodic import Periodic, periodic_tasks
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -141,7 +141,8 @@ def _take(session: Session, row: JobSchedule, every: timedelta, now: datetime) -
         return None
     if _pending(session, row.last_job_id):
         return Queued(row.name, period, None)
-    job = repository.enqueue(session, row.name, {"period": period.isoformat()})
+    job = repository.enqueue(session, row.name, {"period": period.isoformat()},
+                             priority=PRIORITY_PERIODIC)
     session.execute(
         update(JobSchedule)
         .where(JobSchedule.name == row.name)

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from akte.web import (
     api,
     inbox_api,
+    pdfjs,
     routes_auth,
     routes_casework,
     routes_documents,
@@ -24,6 +25,6 @@ from akte.web import (
 )
 
 router = APIRouter()
-for module in (api, inbox_api, routes_auth, routes_second_factor, routes_sso, routes_portal,
+for module in (api, inbox_api, pdfjs, routes_auth, routes_second_factor, routes_sso, routes_portal,
                routes_staff, routes_documents, routes_imports, routes_casework, routes_sessions):
     router.include_router(module.router)

@@ -38,6 +38,7 @@ STATIC_FILES = {
     "akte.css": "text/css",
     "upload.js": "text/javascript",
     "portal.js": "text/javascript",
+    "viewer.js": "text/javascript",
 }
 
 

@@ -19,13 +19,15 @@ from akte.case_files import service as case_files
 from akte.casework import doctypes
 from akte.core.dependencies import Context, DbSession
 from akte.core.errors import AkteError, StorageUnavailable
+from akte.core.ranges import content_disposition
+from akte.documents import pageranges
 from akte.documents import repository as document_repo
 from akte.documents import service as documents
 from akte.documents.downloads import download_response
 from akte.documents.models import Document, DocumentSource
 from akte.documents.schemas import Rendition
 from akte.features import _optional
-from akte.web import casework, inbox, letters
+from akte.web import casework, inbox, letters, pdfjs
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
 from akte.web.pages import page
@@ -42,11 +44,19 @@ def viewer(
     request: Request,
     session: DbSession,
     principal: Staff,
+    ctx: Context,
     page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    find: Annotated[str | None, Query(alias="q", max_length=200)] = None,
 ) -> Response:
-    """The archive PDF (or the original PDF or image) inline, opened at ``?page=N``, and
-    beside it the recognised text of the :data:`TEXT_SLICE` pages around that page (not
-    all 600 pages of a long document at once; links page through the rest)."""
+    """The archive PDF (or the original PDF or image) opened at ``?page=N``, and beside it
+    the recognised text of the :data:`TEXT_SLICE` pages around that page (not all 600
+    pages of a long document at once; links page through the rest).
+
+    A PDF is shown with PDF.js (``static/viewer.js``), which fetches only the byte ranges
+    of the pages it draws, so page 1 of a 188 MB scan appears without downloading the
+    file; without PDF.js installed, or without script, the browser's own viewer is used.
+    ``?q=`` lists the pages whose recognised text has the words (search in the document).
+    """
     document = documents.get_visible(session, principal, document_id)
     case_file = case_files.get_visible(session, principal, document.case_file_id)
     version = document_repo.version(session, document.id, document.current_version)
@@ -65,6 +75,9 @@ def viewer(
         show = ("image", f"{base}?rendition=thumbnail&inline=true")
     else:
         show = ("none", "")
+    found = (documents.find_in_document(session, principal, document,
+                                        document.current_version, find)
+             if find and find.strip() else None)
     return page(
         request,
         principal,
@@ -79,6 +92,9 @@ def viewer(
             "text_slice": TEXT_SLICE,
             "page_no": page_no,
             "show": show,
+            "pdfjs": show[0] == "frame" and pdfjs.available(ctx.settings),
+            "find": find or "",
+            "found": found,
             "rejection": inbox.rejections(session, [document.id]).get(document.id),
             "doc_types": doctypes.names(session, principal.tenant_id),
             "suggestion": doctypes.suggest(doctypes.entries(session, document.tenant_id),
@@ -112,6 +128,24 @@ def content(
         request, session, ctx.storage, principal, document_id,
         version_no=version, rendition=rendition, inline=inline,
     )
+
+
+@router.get("/documents/{document_id}/auszug")
+def page_range(
+    document_id: uuid.UUID,
+    session: DbSession,
+    ctx: Context,
+    principal: Staff,
+    pages: Annotated[str, Query(pattern=pageranges.PAGES_PATTERN, max_length=13)],
+) -> Response:
+    """Selected pages as one PDF, cut on the server and shown inline, to print or save
+    them without fetching the whole document (the API's ``/archive?pages=``)."""
+    cut = pageranges.cut(session, ctx.storage, principal, document_id, pages=pages)
+    session.commit()  # the audit entry is durable before the pages leave
+    return Response(cut.content, media_type="application/pdf", headers={
+        "Content-Disposition": content_disposition(cut.filename, True),
+        "Cache-Control": "private, no-store",
+    })
 
 
 @router.post("/akten/{case_file_id}/upload", dependencies=[CsrfChecked])

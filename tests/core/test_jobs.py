@@ -122,3 +122,33 @@ def test_jobs_of_unknown_kinds_wait_instead_of_failing(ctx):
     job_id = _enqueue(ctx, "feature.not_installed")
     run_one(ctx)
     assert _job(ctx, job_id).status == "queued"
+
+
+def test_a_small_upload_queued_after_a_big_scan_is_processed_first(client, ctx, world):
+    """Lanes: the 200-page scan (here: a file over the interactive size) was queued first,
+    yet a worker takes the citizen's one-page upload before it; the scan follows."""
+    from akte.documents.intake import INTERACTIVE_MAX_BYTES, PROCESS_TASK
+
+    def upload(data: bytes, name: str) -> str:
+        response = client.post(
+            f"/api/v1/case-files/{world.case_a1.id}/documents",
+            files={"file": (name, data, "application/pdf")},
+            headers=world.headers["caseworker_a1"],
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    body = b"1 0 obj << /Type /Catalog >> endobj\n"
+    big = upload(b"%PDF-1.4\n" + body * (INTERACTIVE_MAX_BYTES // len(body) + 10)
+                 + b"%%EOF\n", "scan-200-seiten.pdf")
+    small = upload(b"%PDF-1.4\n" + body * 20 + uuid.uuid4().hex.encode() + b"\n%%EOF\n",
+                   "bescheid.pdf")
+    taken: list[str] = []
+    worker = f"lane-test-{uuid.uuid4().hex[:6]}"
+    while len({big, small} & set(taken)) < 2:
+        with session_scope(ctx.session_factory) as session:
+            job = repository.claim(session, worker_id=worker, lease_seconds=60,
+                                   kinds=[PROCESS_TASK])
+            assert job is not None, f"the queue ran dry having taken {taken}"
+            taken.append(job.payload["document_id"])
+    assert taken.index(small) < taken.index(big)

@@ -164,3 +164,36 @@ def test_a_page_with_a_font_the_sender_did_not_embed_is_not_declared_pdfa(
     found = pdfa.problems(processed.archive_path)
     assert "page 1: font Helvetica is not embedded" in [f.replace("/", "") for f in found]
     assert "XMP does not declare PDF/A-2b" in found or "no XMP metadata" in found
+
+
+def test_a_long_archive_has_a_balanced_page_tree_in_page_order(tmp_path: Path) -> None:
+    """A viewer looks page 38 up through nodes of at most four kids (a few small fetches
+    over the line) instead of through the 37 pages before it; order and text are kept."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)
+    for number in range(1, 41):
+        pdf.setPageSize((595, 842) if number % 2 else (842, 595))  # landscape pages too
+        pdf.drawString(72, 500, f"Kontoauszug Blatt {number}")
+        pdf.showPage()
+    pdf.save()
+    processed = run(tmp_path, buffer.getvalue(), "auszuege.pdf")
+
+    def widest(node: pikepdf.Dictionary, depth: int = 0) -> tuple[int, int]:
+        kids = [kid for kid in node.Kids if kid.get("/Type") == "/Pages"]
+        below = [widest(kid, depth + 1) for kid in kids]
+        return (max([len(node.Kids)] + [w for w, _ in below]),
+                max([depth] + [d for _, d in below]))
+
+    with pikepdf.open(processed.archive_path) as archive:
+        assert archive.is_linearized
+        assert archive.check_linearization(stream=io.StringIO())
+        assert int(archive.Root.Pages.Count) == 40
+        fanout, depth = widest(archive.Root.Pages)
+        assert fanout <= 4 and depth >= 2
+        sizes = [tuple(round(float(v)) for v in page.mediabox[2:]) for page in archive.pages]
+        assert sizes == [(595, 842) if n % 2 else (842, 595) for n in range(1, 41)]
+    text = pdfium.PdfDocument(str(processed.archive_path))
+    try:
+        assert "Blatt 38" in text[37].get_textpage().get_text_range()
+    finally:
+        text.close()

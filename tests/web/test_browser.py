@@ -205,17 +205,19 @@ def test_caseworker_searches_opens_views_files_and_writes_a_letter(scene, page, 
     shoot(page, "04-akte")
     assert_accessible(page, axe, "Akte")
 
-    # The viewer: archive PDF inline, recognised text beside it, downloads.
+    # The viewer: the archive PDF drawn page by page (PDF.js), recognised text beside it.
     page.get_by_role("link", name="Kontoauszug Juni").click()
-    frame = page.locator("iframe")
-    expect(frame).to_have_attribute("src", re.compile(r"rendition=archive&inline=true"))
+    viewer = page.locator("#pdfviewer")
+    expect(viewer).to_have_attribute("data-src", re.compile(r"rendition=archive&inline=true"))
+    expect(viewer).to_have_attribute("data-rendered", "1")
+    expect(viewer.locator("[data-count]")).to_contain_text("von 1")
     expect(page.locator(".ocr").first).to_contain_text("Wohnungsbau GmbH")
-    response = page.request.get(base + frame.get_attribute("src"))
+    response = page.request.get(base + viewer.get_attribute("data-src"))
     assert response.ok and response.body().startswith(b"%PDF")
+    assert_accessible(page, axe, "viewer")
     with page.expect_download() as download:
         page.get_by_role("link", name="Original herunterladen").click()
     assert download.value.suggested_filename == "kontoauszug.pdf"
-    page.wait_for_timeout(1500)  # let the PDF viewer paint for the screenshot
     shoot(page, "05-viewer")
 
     # Posteingang: set the Dokumentart and file it (select + one click).

@@ -109,6 +109,8 @@ def test_akte_page_viewer_and_downloads(ctx, world):
     assert "<h1>Nicht gefunden</h1>" in hidden.text  # a page in the layout, not JSON
     assert other.get(f"/app/documents/{document_id}").status_code == 404
     assert other.get(f"/app/documents/{document_id}/content").status_code == 404
+    assert other.get(f"/app/documents/{document_id}/auszug?pages=1").status_code == 404
+    assert other.get(f"/app/documents/{document_id}?q=Kontoauszug").status_code == 404
 
 
 def test_posteingang_file_in_one_submit_or_reject_with_reason(ctx, world):
