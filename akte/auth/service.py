@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import or_, select
@@ -158,6 +159,30 @@ def _is_provider_token(credential: str) -> bool:
     return credential.startswith("eyJ") and credential.count(".") == 2
 
 
+class ApiKeyExpired(NotAuthenticated):
+    code = "api_key_expired"
+
+
+EXPIRED_AUDIT_EVERY = timedelta(hours=1)
+
+
+def _refuse_expired(session: Session, key: ApiKey, ip: str | None) -> None:
+    """401 ``api_key_expired``, audited at most hourly per key; the entry is committed by
+    the caller (:func:`akte.auth.dependencies.get_current_user`) before the refusal."""
+    now = utcnow()
+    if key.refused_audited_at is None or now - key.refused_audited_at >= EXPIRED_AUDIT_EVERY:
+        user = session.get(User, key.user_id)
+        key.refused_audited_at = now
+        audit.record(session, None, "api_key.expired_use", outcome="refused", ip=ip,
+                     tenant_id=user.tenant_id if user else None, object_type="user",
+                     object_id=key.user_id,
+                     detail={"prefix": key.prefix, "key_id": str(key.id),
+                             "expired_at": key.expires_at.isoformat()})
+        session.flush()
+    raise ApiKeyExpired(f"this API key (prefix {key.prefix}) expired at "
+                        f"{key.expires_at.isoformat()}; use its successor or ask for a new one")
+
+
 def authenticate(
     session: Session, settings: Settings, credential: str, ip: str | None = None
 ) -> Principal:
@@ -175,6 +200,8 @@ def authenticate(
                 ApiKey.key_hash == hash_api_key(credential), ApiKey.revoked_at.is_(None)
             )
         )
+        if key is not None and key.expires_at is not None and key.expires_at <= utcnow():
+            _refuse_expired(session, key, ip)
         if key is not None:
             user = session.get(User, key.user_id)
             scopes = frozenset(key.scopes) if key.scopes is not None else None

@@ -65,6 +65,10 @@ KNOWN: dict[str, Option] = {
     "second_factor": Option(
         "str", "Zweiter Faktor (TOTP) bei der Anmeldung mit lokalem Passwort: admins "
                "(Mandanten-Admins) oder all (alle Personen); leer: freiwillig"),
+    "directory_second_factor": Option(
+        "str", "Zweiter Faktor bei der Anmeldung über einen OpenID-Connect-Dienst: admins "
+               "(wer Mandanten-Admin wird) oder all (alle); geprüft an acr/amr des ID-Tokens "
+               "nach den Einstellungen des Anmeldedienstes; leer: nicht verlangt"),
     "xdomea_version": Option(
         "str", "xdomea-Version der Nachrichten an andere Behörden und das Archiv "
                "(3.0.0 oder 3.1.0; Standard 3.0.0)"),
@@ -125,8 +129,8 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: 
     ) is None:
         raise NotFound(f"the tenant has no org unit with code {value}",
                        code="unknown_org_unit")
-    if name == "second_factor" and value not in SECOND_FACTOR:
-        raise Unprocessable("second_factor is admins or all", code="invalid_option")
+    if name in ("second_factor", "directory_second_factor") and value not in SECOND_FACTOR:
+        raise Unprocessable(f"{name} is admins or all", code="invalid_option")
     if name == "xdomea_version" and value not in XDOMEA_VERSIONS:
         raise Unprocessable("xdomea_version is 3.0.0 or 3.1.0", code="invalid_option")
     if name == "aktenzeichen_pattern":

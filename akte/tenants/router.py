@@ -76,6 +76,7 @@ def _options_schema() -> dict[str, Any]:
         "type": "string", "enum": sorted(installed_languages())}},  # what is installed here
         "xdomea_version": {"type": "string", "enum": list(options.XDOMEA_VERSIONS)},
         "second_factor": {"type": "string", "enum": list(options.SECOND_FACTOR)},
+        "directory_second_factor": {"type": "string", "enum": list(options.SECOND_FACTOR)},
         "search_synonyms": {"type": "array", "items": {
             "type": "string", "maxLength": 500,
             "pattern": "^" + options.SYNONYM_GROUP.pattern + "$"}},
