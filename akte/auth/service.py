@@ -208,9 +208,11 @@ def authenticate(
     elif _is_provider_token(credential):
         from akte.identity import bearer  # the identity feature builds on this module
 
-        user = bearer.user_for(session, credential)
-        if user is not None and Role(user.role) in SERVICE_ROLES:
-            user = None
+        found = bearer.user_for(session, credential)
+        # a service account only through its own client (client credentials), a person
+        # never through one
+        if found is not None and (Role(found[0].role) in SERVICE_ROLES) == found[1]:
+            user = found[0]
     else:
         claims = read_token_claims(settings.effective_secret_key, credential)
         if claims:

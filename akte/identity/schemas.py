@@ -257,3 +257,19 @@ class SessionRead(BaseModel):
 
 class SessionsEnded(BaseModel):
     ended: int
+
+
+class ServiceClientCreate(BaseModel):
+    """An OAuth client of the provider that acts as a service account of the same tenant
+    (client credentials). The provider needs ``api_audience`` for its tokens to count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(min_length=1, max_length=200)
+    user_id: uuid.UUID
+
+
+class ServiceClientRead(BaseModel):
+    id: uuid.UUID
+    client_id: str
+    user_id: uuid.UUID
