@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
-from akte.auth import throttle
+from akte.auth import throttle, timeouts
 from akte.auth.principal import Principal
 from akte.core.database import utcnow
 from akte.core.errors import NotAuthenticated
@@ -129,8 +129,9 @@ def _local_login_allowed(session: Session, user: User) -> bool:
 def login(
     session: Session, settings: Settings, *, username: str, password: str, ip: str | None = None,
     otp: str | None = None,
-) -> str:
-    """A bearer token for a person's username and password (see :func:`check_password`),
+) -> tuple[str, int]:
+    """A bearer token for a person's username and password (see :func:`check_password`)
+    and its lifetime in seconds (capped by the tenant's ``session_max_hours``),
     and the second factor's code when the account has one or its tenant requires one
     (:mod:`akte.identity.second_factor`)."""
     from akte.identity import second_factor  # the identity feature builds on this module
@@ -140,12 +141,14 @@ def login(
                               ip=ip, channel="api")
     audit.record(session, None, "api.login", tenant_id=user.tenant_id, ip=ip,
                  detail={"user_id": str(user.id)})
-    return issue_token(
+    ttl = timeouts.token_ttl(session, user.tenant_id, settings.token_ttl_seconds)
+    token = issue_token(
         settings.effective_secret_key,
         subject=str(user.id),
-        ttl_seconds=settings.token_ttl_seconds,
+        ttl_seconds=ttl,
         generation=user.token_generation,
     )
+    return token, ttl
 
 
 def revoke_all_tokens(session: Session, user: User) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
 
+from akte.auth import timeouts
 from akte.auth.dependencies import CurrentUser
 from akte.auth.router import Token, TokenRequest
 from akte.core.dependencies import Context, DbSession, client_ip
@@ -136,10 +137,10 @@ def ldap_token(provider_id: uuid.UUID, form: Annotated[TokenRequest, Form()], re
     except AkteError:
         session.commit()  # the audit entry and the throttle count outlive the refusal
         raise
+    ttl = timeouts.token_ttl(session, account.tenant_id, ctx.settings.token_ttl_seconds)
     token = issue_token(ctx.settings.effective_secret_key, subject=str(account.id),
-                        ttl_seconds=ctx.settings.token_ttl_seconds,
-                        generation=account.token_generation)
-    return Token(access_token=token, expires_in=ctx.settings.token_ttl_seconds)
+                        ttl_seconds=ttl, generation=account.token_generation)
+    return Token(access_token=token, expires_in=ttl)
 
 
 # The feature's one ``router``: the providers' routes and the account routes (second
