@@ -8,7 +8,9 @@ provider's settings ``mfa_acr_values`` and ``mfa_amr_values``: one matching valu
 is enough. ``admins`` covers logins whose group mapping makes the person a tenant admin.
 
 The check runs before the account is created or brought up to date, so a refused login
-changes nothing but the audit log (``sso.login``, ``error=second_factor_required``).
+changes nothing but the audit log (``sso.login``, ``error=sso_second_factor_missing``).
+An LDAP bind cannot show a second factor: where the requirement covers the login, it is
+refused (fail closed).
 """
 
 from __future__ import annotations
@@ -53,6 +55,16 @@ def satisfied(config: OidcConfig, acr: str | None, amr: list[str]) -> bool:
     if acr is not None and acr in config.mfa_acr_values:
         return True
     return bool(set(amr) & set(config.mfa_amr_values))
+
+
+def enforce_ldap(session: Session, provider: IdentityProvider, *, groups: list[str]) -> None:
+    """An LDAP bind proves a password only: where the tenant requires a second factor for
+    this login, it is refused (fail closed) rather than let in without one."""
+    if required(session, provider, groups):
+        raise SecondFactorMissing(
+            "Ihre Behörde verlangt für diese Anmeldung einen zweiten Faktor; die Anmeldung "
+            "über LDAP kann keinen nachweisen. Bitte über den OpenID-Connect-Anmeldedienst "
+            "anmelden oder an die Administration wenden.")
 
 
 def enforce(session: Session, provider: IdentityProvider, *, groups: list[str],

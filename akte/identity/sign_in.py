@@ -39,6 +39,7 @@ def ldap_sign_in(session: Session, provider: IdentityProvider, *, username: str,
         throttle.check(session, username=key, ip=ip)
         person = ldap.authenticate(LdapConfig.model_validate(provider.config),
                                    username=username, password=password)
+        assurance.enforce_ldap(session, provider, groups=person.groups)
         user = login.complete(session, provider, person, ip=ip, channel=channel)
     except AkteError as exc:
         if isinstance(exc, SsoRefused):

@@ -120,3 +120,30 @@ def test_the_requirement_is_a_checked_tenant_option(client, world):
     r = client.patch("/api/v1/tenants/current/options", json={"directory_second_factor": "all"},
                      headers=world.headers["caseworker_a1"])
     assert r.status_code == 403
+
+
+def test_an_ldap_login_cannot_show_a_factor_and_is_refused_where_one_is_required(
+        ctx, client, world, directory):
+    from tests.identity.conftest import ldap_config
+    from tests.web.conftest import csrf_of
+
+    provider_id = add_provider(client, world.headers["admin_a"], "ldap", ldap_config(directory), [
+        {"group": "jc-team-1", "org_unit_id": str(world.unit_a1.id)},
+        {"group": "jc-leitung", "role": "tenant_admin"}])
+    staff, boss = unique("ldapsb"), unique("ldapchef")
+    directory.add_person(staff, PASSWORD, groups=("jc-team-1",))
+    directory.add_person(boss, PASSWORD, groups=("jc-leitung",))
+    _require(client, world, "admins")
+    token = f"/api/v1/identity-providers/{provider_id}/token"
+    assert client.post(token, data={"username": staff, "password": PASSWORD}).status_code == 200
+    r = client.post(token, data={"username": boss, "password": PASSWORD})
+    assert r.status_code == 403 and r.json()["error"] == "sso_second_factor_missing"
+    _require(client, world, "all")
+    with browser(ctx) as web:
+        form = web.get(f"/sso/{provider_id}")
+        r = web.post(f"/sso/{provider_id}/ldap", data={
+            "username": staff, "password": PASSWORD, "next": "/app",
+            "csrf_token": csrf_of(form.text)})
+        assert r.status_code == 403 and "zweiten Faktor" in r.text
+        assert not web.cookies.get(sessions.STAFF_COOKIE)
+    assert audit_entries(ctx, "sso.login", error="sso_second_factor_missing", username=staff)
