@@ -321,7 +321,7 @@ def issue_key(username: str) -> None:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise typer.BadParameter(f"unknown user {username}")
-        typer.echo(f"API key (shown once): {service.issue_api_key(session, None, user.id)}")
+        typer.echo(f"API key (shown once): {service.issue_api_key(session, None, user.id)[0]}")
     ctx.close()
 
 

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from akte.auth import scopes
 from akte.auth.principal import Principal
-from akte.auth.service import authenticate
+from akte.auth.service import ApiKeyExpired, authenticate
 from akte.core.dependencies import DbSession, client_ip, get_context
 from akte.core.errors import NotAuthenticated
 
@@ -34,9 +34,13 @@ def get_current_user(request: Request, session: DbSession) -> Principal:
     credential = credential_from(request)
     if credential is None:
         raise NotAuthenticated("log in first: send 'Authorization: Bearer <token>'")
-    principal = authenticate(
-        session, get_context(request).settings, credential, ip=client_ip(request)
-    )
+    try:
+        principal = authenticate(
+            session, get_context(request).settings, credential, ip=client_ip(request)
+        )
+    except ApiKeyExpired:
+        session.commit()  # the audit entry of the refused key outlives the 401
+        raise
     scopes.require(principal.scopes, request.method, request.url.path)
     request.state.principal = principal
     return principal

@@ -60,12 +60,12 @@ def issue_token(
     (throttled like passwords); 403 ``second_factor_enrolment_required`` when the tenant
     requires a factor the account has not set up (done at the web login)."""
     try:
-        token = login(session, ctx.settings, username=form.username, password=form.password,
-                      ip=client_ip(request), otp=form.otp)
+        token, ttl = login(session, ctx.settings, username=form.username,
+                           password=form.password, ip=client_ip(request), otp=form.otp)
     except (NotAuthenticated, Forbidden, TooManyRequests):
         session.commit()  # the failure count and its audit entry must outlive the refusal
         raise
-    return Token(access_token=token, expires_in=ctx.settings.token_ttl_seconds)
+    return Token(access_token=token, expires_in=ttl)
 
 
 @router.post(

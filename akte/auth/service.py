@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
-from akte.auth import throttle
+from akte.auth import throttle, timeouts
 from akte.auth.principal import Principal
 from akte.core.database import utcnow
 from akte.core.errors import NotAuthenticated
@@ -128,8 +129,9 @@ def _local_login_allowed(session: Session, user: User) -> bool:
 def login(
     session: Session, settings: Settings, *, username: str, password: str, ip: str | None = None,
     otp: str | None = None,
-) -> str:
-    """A bearer token for a person's username and password (see :func:`check_password`),
+) -> tuple[str, int]:
+    """A bearer token for a person's username and password (see :func:`check_password`)
+    and its lifetime in seconds (capped by the tenant's ``session_max_hours``),
     and the second factor's code when the account has one or its tenant requires one
     (:mod:`akte.identity.second_factor`)."""
     from akte.identity import second_factor  # the identity feature builds on this module
@@ -139,12 +141,14 @@ def login(
                               ip=ip, channel="api")
     audit.record(session, None, "api.login", tenant_id=user.tenant_id, ip=ip,
                  detail={"user_id": str(user.id)})
-    return issue_token(
+    ttl = timeouts.token_ttl(session, user.tenant_id, settings.token_ttl_seconds)
+    token = issue_token(
         settings.effective_secret_key,
         subject=str(user.id),
-        ttl_seconds=settings.token_ttl_seconds,
+        ttl_seconds=ttl,
         generation=user.token_generation,
     )
+    return token, ttl
 
 
 def revoke_all_tokens(session: Session, user: User) -> None:
@@ -156,6 +160,30 @@ def revoke_all_tokens(session: Session, user: User) -> None:
 def _is_provider_token(credential: str) -> bool:
     """A JWT (an OpenID Provider's access token), not one of akte's ``v1.`` tokens."""
     return credential.startswith("eyJ") and credential.count(".") == 2
+
+
+class ApiKeyExpired(NotAuthenticated):
+    code = "api_key_expired"
+
+
+EXPIRED_AUDIT_EVERY = timedelta(hours=1)
+
+
+def _refuse_expired(session: Session, key: ApiKey, ip: str | None) -> None:
+    """401 ``api_key_expired``, audited at most hourly per key; the entry is committed by
+    the caller (:func:`akte.auth.dependencies.get_current_user`) before the refusal."""
+    now = utcnow()
+    if key.refused_audited_at is None or now - key.refused_audited_at >= EXPIRED_AUDIT_EVERY:
+        user = session.get(User, key.user_id)
+        key.refused_audited_at = now
+        audit.record(session, None, "api_key.expired_use", outcome="refused", ip=ip,
+                     tenant_id=user.tenant_id if user else None, object_type="user",
+                     object_id=key.user_id,
+                     detail={"prefix": key.prefix, "key_id": str(key.id),
+                             "expired_at": key.expires_at.isoformat()})
+        session.flush()
+    raise ApiKeyExpired(f"this API key (prefix {key.prefix}) expired at "
+                        f"{key.expires_at.isoformat()}; use its successor or ask for a new one")
 
 
 def authenticate(
@@ -175,15 +203,19 @@ def authenticate(
                 ApiKey.key_hash == hash_api_key(credential), ApiKey.revoked_at.is_(None)
             )
         )
+        if key is not None and key.expires_at is not None and key.expires_at <= utcnow():
+            _refuse_expired(session, key, ip)
         if key is not None:
             user = session.get(User, key.user_id)
             scopes = frozenset(key.scopes) if key.scopes is not None else None
     elif _is_provider_token(credential):
         from akte.identity import bearer  # the identity feature builds on this module
 
-        user = bearer.user_for(session, credential)
-        if user is not None and Role(user.role) in SERVICE_ROLES:
-            user = None
+        found = bearer.user_for(session, credential)
+        # a service account only through its own client (client credentials), a person
+        # never through one
+        if found is not None and (Role(found[0].role) in SERVICE_ROLES) == found[1]:
+            user = found[0]
     else:
         claims = read_token_claims(settings.effective_secret_key, credential)
         if claims:

@@ -105,3 +105,30 @@ def logout(session: Session, logout_token: str, *, ip: str | None) -> list[str]:
                      object_id=row.user_id, tenant_id=owner.tenant_id, ip=ip,
                      detail={"provider_id": str(owner.id), "sid": row.sid})
     return [row.web_session_hash for row in rows]
+
+
+def frontchannel_logout(session: Session, *, iss: str | None, sid: str | None,
+                        ip: str | None) -> list[str]:
+    """OpenID Connect front-channel logout: the provider's logout page loads
+    ``/sso/frontchannel-logout?iss=…&sid=…`` in a hidden frame. The request is unsigned
+    and the frame carries no akte cookie (``SameSite=Lax``), so what it names is all there
+    is: the web sessions bound to that provider session (``sid`` of the ID token) of the
+    enabled providers of that issuer end. The ``sid`` is the provider's random secret;
+    without ``iss`` and ``sid`` nothing ends (400). Returns the hashes to delete."""
+    if not iss or not sid or len(iss) > 500 or len(sid) > 200:
+        audit.record(session, None, "sso.frontchannel_logout", outcome="refused", ip=ip,
+                     detail={"reason": "iss and sid are required"})
+        raise LogoutTokenInvalid("front-channel logout needs iss and sid")
+    providers = [p for p in session.scalars(select(IdentityProvider).where(
+        IdentityProvider.kind == "oidc", IdentityProvider.enabled.is_(True)).limit(1000))
+        if (p.config or {}).get("issuer") == iss.rstrip("/")]
+    by_id = {p.id: p for p in providers}
+    rows = session.scalars(select(DirectorySession).where(
+        DirectorySession.provider_id.in_(by_id), DirectorySession.sid == sid).limit(1000)).all() \
+        if by_id else []
+    for row in rows:
+        owner = by_id[row.provider_id]
+        audit.record(session, None, "sso.frontchannel_logout", object_type="user",
+                     object_id=row.user_id, tenant_id=owner.tenant_id, ip=ip,
+                     detail={"provider_id": str(owner.id), "sid": row.sid})
+    return [row.web_session_hash for row in rows]

@@ -9,6 +9,14 @@ linked to an akte account through that provider (the person signed in through th
 once, which applied the group mapping). Anything else is simply no credential (401
 ``invalid_token``), like a forged akte token.
 
+A service account authenticates the same way with the client credentials grant: an OAuth
+client registered for it (``/api/v1/identity-providers/{id}/service-clients``) fetches an
+access token for itself, and a token whose ``client_id`` (RFC 9068; ``azp`` where the
+provider sets only that) names such a client speaks for the service account, whatever its
+``sub``. Such a client must be used by that service only: any token issued to it counts as
+the service account's. No registered client: the token speaks for the person of its ``sub``
+as above, never for a service account.
+
 The provider's keys are cached per issuer for :data:`KEYS_TTL` (an API call must not cost a
 round trip to the provider); a token signed with a key not in the cache refetches once, so a
 rotated key works at once.
@@ -30,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from akte.core.errors import AkteError
 from akte.identity import oidc
-from akte.identity.models import ExternalIdentity, IdentityProvider
+from akte.identity.models import ExternalIdentity, IdentityProvider, ServiceClient
 from akte.identity.schemas import OidcConfig
 from akte.users.models import User
 
@@ -96,8 +104,9 @@ def _verify(credential: str, config: OidcConfig) -> dict[str, Any] | None:
     return claims if config.api_audience in (aud if isinstance(aud, list) else [aud]) else None
 
 
-def user_for(session: Session, credential: str) -> User | None:
-    """The akte account a provider's valid access token speaks for, or ``None``."""
+def user_for(session: Session, credential: str) -> tuple[User, bool] | None:
+    """The akte account a provider's valid access token speaks for, and whether it came
+    through a service account's client (client credentials); ``None`` for no account."""
     claims = _unverified(credential)
     if claims is None:
         return None
@@ -108,7 +117,17 @@ def user_for(session: Session, credential: str) -> User | None:
     verified = _verify(credential, config)
     if verified is None:
         return None
+    provider_ids = [p.id for p in providers]
+    client = verified.get("client_id") or verified.get("azp")
+    if isinstance(client, str) and client:
+        service = session.scalar(select(ServiceClient).where(
+            ServiceClient.provider_id.in_(provider_ids),
+            ServiceClient.client_id == client).limit(1))
+        if service is not None:
+            user = session.get(User, service.user_id)
+            return (user, True) if user is not None else None
     link = session.scalar(select(ExternalIdentity).where(
-        ExternalIdentity.provider_id.in_([p.id for p in providers]),
+        ExternalIdentity.provider_id.in_(provider_ids),
         ExternalIdentity.subject == str(verified["sub"])).limit(1))
-    return session.get(User, link.user_id) if link else None
+    user = session.get(User, link.user_id) if link else None
+    return (user, False) if user is not None else None

@@ -132,3 +132,21 @@ class RecoveryCode(UUIDPrimaryKey, Base):
     )
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ServiceClient(UUIDPrimaryKey, Timestamps, Base):
+    """An OAuth client of a tenant's provider that acts as one akte service account: its
+    access tokens (client credentials grant) are accepted as that account's bearer token.
+    Every token the provider issued to this client speaks for the service account, so the
+    client must be one that only the service uses (:mod:`akte.identity.bearer`)."""
+
+    __tablename__ = "identity_service_clients"
+    __table_args__ = (UniqueConstraint("provider_id", "client_id"),)
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )

@@ -101,6 +101,10 @@ class OidcResult:
     #: session (:mod:`akte.identity.directory_sessions`); either may be absent.
     sid: str | None
     refresh_token: str | None
+    #: How the person authenticated at the provider (ID token ``acr``, ``amr``), checked
+    #: against the tenant's second-factor requirement (:mod:`akte.identity.assurance`).
+    acr: str | None = None
+    amr: tuple[str, ...] = ()
 
 
 def _token_request(provider: IdentityProvider, config: OidcConfig, token_endpoint: str,
@@ -136,9 +140,10 @@ def _token_request(provider: IdentityProvider, config: OidcConfig, token_endpoin
 
 
 def begin(session: Session, provider: IdentityProvider, *, redirect_uri: str,
-          next_path: str) -> tuple[str, str]:
+          next_path: str, acr_values: list[str] | None = None) -> tuple[str, str]:
     """The provider's authorization URL to send the browser to, and the ``state`` the
-    browser must bring back (the caller puts it in a cookie)."""
+    browser must bring back (the caller puts it in a cookie). ``acr_values`` asks the
+    provider for that level of authentication (a second factor)."""
     config = OidcConfig.model_validate(provider.config)
     doc = discover(config)
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -152,6 +157,7 @@ def begin(session: Session, provider: IdentityProvider, *, redirect_uri: str,
         doc["authorization_endpoint"], config.client_id, "code", redirect_uri=redirect_uri,
         scope=config.scopes, state=state, nonce=nonce,
         code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256",
+        **({"acr_values": " ".join(acr_values)} if acr_values else {}),
     )
     return url, state
 
@@ -201,8 +207,12 @@ def finish(provider: IdentityProvider, pending: OidcLoginState, *, code: str | N
     )
     refresh_token = token.get("refresh_token")
     sid = claims.get("sid")
+    acr, amr = claims.get("acr"), claims.get("amr")
     return OidcResult(person, sid=sid[:200] if isinstance(sid, str) else None,
-                      refresh_token=refresh_token if isinstance(refresh_token, str) else None)
+                      refresh_token=refresh_token if isinstance(refresh_token, str) else None,
+                      acr=acr[:300] if isinstance(acr, str) else None,
+                      amr=tuple(m[:100] for m in amr[:20] if isinstance(m, str))
+                      if isinstance(amr, list) else ())
 
 
 def refresh(provider: IdentityProvider, refresh_token: str) -> str | None:

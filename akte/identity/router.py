@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Request, Response, status
 
+from akte.auth import timeouts
 from akte.auth.dependencies import CurrentUser
 from akte.auth.router import Token, TokenRequest
 from akte.core.dependencies import Context, DbSession, client_ip
@@ -33,6 +34,8 @@ from akte.identity.schemas import (
     ProviderCreate,
     ProviderRead,
     ProviderUpdate,
+    ServiceClientCreate,
+    ServiceClientRead,
 )
 
 router = APIRouter(prefix="/api/v1/identity-providers", tags=["Anmeldung"])
@@ -90,6 +93,35 @@ def replace_mappings(provider_id: uuid.UUID, body: MappingsPut, session: DbSessi
     return _mappings(rows, changed)
 
 
+def _client(row) -> ServiceClientRead:
+    return ServiceClientRead(id=row.id, client_id=row.client_id, user_id=row.user_id)
+
+
+@router.get("/{provider_id}/service-clients", responses=COMMON)
+def list_service_clients(provider_id: uuid.UUID, session: DbSession,
+                         user: CurrentUser) -> list[ServiceClientRead]:
+    """The provider's OAuth clients that act as service accounts."""
+    return [_client(r) for r in service.service_clients(session, user, provider_id)]
+
+
+@router.post("/{provider_id}/service-clients", status_code=status.HTTP_201_CREATED,
+             responses={**COMMON, **responses(Conflict)})
+def add_service_client(provider_id: uuid.UUID, body: ServiceClientCreate, session: DbSession,
+                       user: CurrentUser) -> ServiceClientRead:
+    """Let an OAuth client of the provider act as a service account (client credentials):
+    an access token the provider issues to ``client_id`` for the provider's
+    ``api_audience`` is then that account's bearer token. Use a client for this only."""
+    return _client(service.add_service_client(session, user, provider_id, client_in=body))
+
+
+@router.delete("/{provider_id}/service-clients/{service_client_id}", status_code=204,
+               responses=COMMON, response_class=Response)
+def remove_service_client(provider_id: uuid.UUID, service_client_id: uuid.UUID,
+                          session: DbSession, user: CurrentUser) -> Response:
+    service.remove_service_client(session, user, provider_id, service_client_id)
+    return Response(status_code=204)
+
+
 @router.post("/{provider_id}/token",
              responses={**responses(NotAuthenticated, NoMappedGroup, NotFound, TooManyRequests,
                                     ServiceUnavailable)})
@@ -105,10 +137,10 @@ def ldap_token(provider_id: uuid.UUID, form: Annotated[TokenRequest, Form()], re
     except AkteError:
         session.commit()  # the audit entry and the throttle count outlive the refusal
         raise
+    ttl = timeouts.token_ttl(session, account.tenant_id, ctx.settings.token_ttl_seconds)
     token = issue_token(ctx.settings.effective_secret_key, subject=str(account.id),
-                        ttl_seconds=ctx.settings.token_ttl_seconds,
-                        generation=account.token_generation)
-    return Token(access_token=token, expires_in=ctx.settings.token_ttl_seconds)
+                        ttl_seconds=ttl, generation=account.token_generation)
+    return Token(access_token=token, expires_in=ttl)
 
 
 # The feature's one ``router``: the providers' routes and the account routes (second

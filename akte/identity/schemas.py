@@ -46,6 +46,16 @@ class OidcConfig(BaseModel):
     #: such a JWT is accepted as bearer token for the person linked to its ``sub``.
     #: Empty: the provider's access tokens are not accepted.
     api_audience: str | None = Field(default=None, min_length=1, max_length=500)
+    #: ``acr`` values (authentication context class) that mean "signed in with a second
+    #: factor" at this provider, e.g. a Keycloak level of assurance or AD FS's
+    #: ``http://schemas.microsoft.com/claims/multipleauthn``; requested as ``acr_values``
+    #: when the tenant requires a second factor (option ``directory_second_factor``).
+    mfa_acr_values: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=20)
+    #: ``amr`` values (RFC 8176) that mean a second factor took part; either list matching
+    #: is enough.
+    mfa_amr_values: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=lambda: ["mfa", "otp", "hwk", "swk"], max_length=20)
 
     @field_validator("issuer")
     @classmethod
@@ -247,3 +257,19 @@ class SessionRead(BaseModel):
 
 class SessionsEnded(BaseModel):
     ended: int
+
+
+class ServiceClientCreate(BaseModel):
+    """An OAuth client of the provider that acts as a service account of the same tenant
+    (client credentials). The provider needs ``api_audience`` for its tokens to count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(min_length=1, max_length=200)
+    user_id: uuid.UUID
+
+
+class ServiceClientRead(BaseModel):
+    id: uuid.UUID
+    client_id: str
+    user_id: uuid.UUID

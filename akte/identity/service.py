@@ -14,17 +14,18 @@ from akte.audit import service as audit
 from akte.auth.principal import Principal
 from akte.core.errors import Conflict, NotFound
 from akte.identity import mapping, repository
-from akte.identity.models import GroupMapping, IdentityProvider
+from akte.identity.models import GroupMapping, IdentityProvider, ServiceClient
 from akte.identity.schemas import (
     MappingsPut,
     ProviderCreate,
     ProviderRead,
     ProviderUpdate,
+    ServiceClientCreate,
     config_model,
 )
 from akte.tenants import service as tenants
 from akte.tenants.models import OrgUnit
-from akte.users.models import Role, User
+from akte.users.models import SERVICE_ROLES, Role, User
 
 RECONCILE_BATCH = 500
 ADMIN_ROLES = (Role.system_admin, Role.tenant_admin)
@@ -149,3 +150,54 @@ def reapply(session: Session, principal: Principal | None, provider: IdentityPro
 def _plain(m: GroupMapping) -> dict:
     return {"group": m.group, "role": m.role,
             "org_unit_id": str(m.org_unit_id) if m.org_unit_id else None}
+
+
+def service_clients(session: Session, principal: Principal,
+                    provider_id: uuid.UUID) -> list[ServiceClient]:
+    provider = get_administered(session, principal, provider_id)
+    return list(session.scalars(select(ServiceClient).where(
+        ServiceClient.provider_id == provider.id).order_by(ServiceClient.client_id)))
+
+
+def add_service_client(session: Session, principal: Principal, provider_id: uuid.UUID, *,
+                       client_in: ServiceClientCreate) -> ServiceClient:
+    """Let the provider's ``client_id`` act as a service account of the provider's tenant:
+    its access tokens are that account's bearer tokens from now on (audited)."""
+    provider = get_administered(session, principal, provider_id)
+    if provider.kind != "oidc":
+        raise Conflict("service clients need an OpenID Connect provider", code="not_oidc")
+    account = session.get(User, client_in.user_id)
+    if account is None or account.tenant_id != provider.tenant_id:
+        raise NotFound("no such account in the provider's tenant", code="user_not_found")
+    if Role(account.role) not in SERVICE_ROLES:
+        raise Conflict("only a service account (importer, print provider) can be a client",
+                       code="not_a_service_account")
+    taken = session.scalar(select(ServiceClient.id).where(
+        ServiceClient.provider_id == provider.id, ServiceClient.client_id == client_in.client_id))
+    if taken:
+        raise Conflict(f"the client {client_in.client_id!r} already acts as a service account",
+                       code="duplicate_client")
+    row = ServiceClient(provider_id=provider.id, client_id=client_in.client_id,
+                        user_id=account.id)
+    session.add(row)
+    session.flush()
+    audit.record(session, principal, "identity.service_client_add",
+                 object_type="identity_provider", object_id=provider.id,
+                 tenant_id=provider.tenant_id,
+                 detail={"client_id": row.client_id, "user_id": str(account.id)})
+    return row
+
+
+def remove_service_client(session: Session, principal: Principal, provider_id: uuid.UUID,
+                          service_client_id: uuid.UUID) -> None:
+    """The client's tokens stop counting at once."""
+    provider = get_administered(session, principal, provider_id)
+    row = session.get(ServiceClient, service_client_id)
+    if row is None or row.provider_id != provider.id:
+        raise NotFound("no such service client of this provider")
+    session.delete(row)
+    session.flush()
+    audit.record(session, principal, "identity.service_client_remove",
+                 object_type="identity_provider", object_id=provider.id,
+                 tenant_id=provider.tenant_id,
+                 detail={"client_id": row.client_id, "user_id": str(row.user_id)})

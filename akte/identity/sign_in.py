@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from akte.auth import throttle
 from akte.core.errors import AkteError, NotFound
-from akte.identity import ldap, login, oidc, repository
+from akte.identity import assurance, ldap, login, oidc, repository
 from akte.identity.errors import SsoRefused
 from akte.identity.models import IdentityProvider
 from akte.identity.schemas import LdapConfig
@@ -39,6 +39,7 @@ def ldap_sign_in(session: Session, provider: IdentityProvider, *, username: str,
         throttle.check(session, username=key, ip=ip)
         person = ldap.authenticate(LdapConfig.model_validate(provider.config),
                                    username=username, password=password)
+        assurance.enforce_ldap(session, provider, groups=person.groups)
         user = login.complete(session, provider, person, ip=ip, channel=channel)
     except AkteError as exc:
         if isinstance(exc, SsoRefused):
@@ -52,8 +53,14 @@ def ldap_sign_in(session: Session, provider: IdentityProvider, *, username: str,
 def oidc_start(session: Session, provider_id: uuid.UUID, *, redirect_uri: str, next_path: str,
                ip: str | None) -> tuple[str, str]:
     provider = provider_for_login(session, provider_id, "oidc")
+    config = provider.config or {}
+    # a tenant that wants a second factor asks the provider for it up front (step-up);
+    # whether it was given is checked on the ID token all the same
+    acr_values = (config.get("mfa_acr_values") or None
+                  if assurance.requirement(session, provider.tenant_id) else None)
     try:
-        return oidc.begin(session, provider, redirect_uri=redirect_uri, next_path=next_path)
+        return oidc.begin(session, provider, redirect_uri=redirect_uri, next_path=next_path,
+                          acr_values=acr_values)
     except AkteError as exc:
         login.refused(session, provider, exc, ip=ip, channel="web")
         raise
@@ -64,7 +71,7 @@ def oidc_callback(session: Session, *, state: str | None, cookie_state: str | No
                   ip: str | None) -> tuple[User, str, IdentityProvider, oidc.OidcResult]:
     """The account of whoever the provider vouches for, where the browser goes next, and
     what the provider said (to bind the web session to the provider's session)."""
-    provider = None
+    provider, who = None, None
     try:
         pending = oidc.take_state(session, state=state, cookie_state=cookie_state)
         provider = repository.enabled(session, pending.provider_id)
@@ -72,8 +79,11 @@ def oidc_callback(session: Session, *, state: str | None, cookie_state: str | No
             raise NotFound("this sign-in method is switched off")
         result = oidc.finish(provider, pending, code=code, error=error,
                              redirect_uri=redirect_uri)
+        who = result.person.username
+        assurance.enforce(session, provider, groups=result.person.groups, acr=result.acr,
+                          amr=list(result.amr))
         user = login.complete(session, provider, result.person, ip=ip, channel="web")
     except AkteError as exc:
-        login.refused(session, provider, exc, ip=ip, channel="web")
+        login.refused(session, provider, exc, ip=ip, channel="web", username=who)
         raise
     return user, pending.next_path, provider, result

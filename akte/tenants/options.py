@@ -37,10 +37,12 @@ WRITE_ROLES = (Role.tenant_admin, Role.system_admin)
 
 @dataclass(frozen=True)
 class Option:
-    type: str  # "bool", "str" or "list[str]"
+    type: str  # "bool", "int", "str", "list[str]" or "dict[str,str]"
     description: str
 
 
+#: the allowed range of each whole-number option
+INT_RANGES = {"session_idle_minutes": (5, 1440), "session_max_hours": (1, 720)}
 #: a synonym group: at least two non-blank words separated by commas (also the schema's pattern)
 SYNONYM_GROUP = re.compile(r"[^,]*\S[^,]*(,[^,]*\S[^,]*)+")
 SECOND_FACTOR = ("admins", "all")
@@ -65,6 +67,16 @@ KNOWN: dict[str, Option] = {
     "second_factor": Option(
         "str", "Zweiter Faktor (TOTP) bei der Anmeldung mit lokalem Passwort: admins "
                "(Mandanten-Admins) oder all (alle Personen); leer: freiwillig"),
+    "directory_second_factor": Option(
+        "str", "Zweiter Faktor bei der Anmeldung über einen OpenID-Connect-Dienst: admins "
+               "(wer Mandanten-Admin wird) oder all (alle); geprüft an acr/amr des ID-Tokens "
+               "nach den Einstellungen des Anmeldedienstes; leer: nicht verlangt"),
+    "session_idle_minutes": Option(
+        "int", "Abmeldung nach so vielen Minuten ohne Nutzung (Browser-Sitzungen; 5 bis "
+               "1440); leer: nur die allgemeine Laufzeit"),
+    "session_max_hours": Option(
+        "int", "Höchstdauer einer Anmeldung in Stunden, danach neu anmelden (Browser-"
+               "Sitzungen und API-Token; 1 bis 720); leer: die allgemeine Laufzeit"),
     "xdomea_version": Option(
         "str", "xdomea-Version der Nachrichten an andere Behörden und das Archiv "
                "(3.0.0 oder 3.1.0; Standard 3.0.0)"),
@@ -97,6 +109,16 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: 
         if not isinstance(value, bool):
             raise Unprocessable(f"{name} is true or false", code="invalid_option")
         return value
+    if option.type == "int":
+        if from_text and isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        low, high = INT_RANGES[name]
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise Unprocessable(f"{name} is a whole number from {low} to {high}",
+                                code="invalid_option")
+        return value
     if option.type == "dict[str,str]":
         if not isinstance(value, dict) or not all(
             isinstance(k, str) and k and _is_public_key(v) for k, v in value.items()
@@ -125,8 +147,8 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: 
     ) is None:
         raise NotFound(f"the tenant has no org unit with code {value}",
                        code="unknown_org_unit")
-    if name == "second_factor" and value not in SECOND_FACTOR:
-        raise Unprocessable("second_factor is admins or all", code="invalid_option")
+    if name in ("second_factor", "directory_second_factor") and value not in SECOND_FACTOR:
+        raise Unprocessable(f"{name} is admins or all", code="invalid_option")
     if name == "xdomea_version" and value not in XDOMEA_VERSIONS:
         raise Unprocessable("xdomea_version is 3.0.0 or 3.1.0", code="invalid_option")
     if name == "aktenzeichen_pattern":

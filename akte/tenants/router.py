@@ -65,7 +65,8 @@ def list_org_units(
 def _options_schema() -> dict[str, Any]:
     """The published body of an options change: the known names, each with its type,
     ``null`` to remove it; other names are refused (``additionalProperties: false``)."""
-    kinds = {"bool": {"type": "boolean"}, "str": {"type": "string", "pattern": r"\S"},
+    kinds = {"bool": {"type": "boolean"}, "int": {"type": "integer"},
+             "str": {"type": "string", "pattern": r"\S"},
              "list[str]": {"type": "array", "items": {"type": "string", "minLength": 1}},
              "dict[str,str]": {"type": "object", "propertyNames": {"minLength": 1},
                                "additionalProperties": {"type": "string",
@@ -75,7 +76,10 @@ def _options_schema() -> dict[str, Any]:
     special = {"ocr_languages": {"type": "array", "minItems": 1, "items": {
         "type": "string", "enum": sorted(installed_languages())}},  # what is installed here
         "xdomea_version": {"type": "string", "enum": list(options.XDOMEA_VERSIONS)},
+        **{name: {"type": "integer", "minimum": low, "maximum": high}
+           for name, (low, high) in options.INT_RANGES.items()},
         "second_factor": {"type": "string", "enum": list(options.SECOND_FACTOR)},
+        "directory_second_factor": {"type": "string", "enum": list(options.SECOND_FACTOR)},
         "search_synonyms": {"type": "array", "items": {
             "type": "string", "maxLength": 500,
             "pattern": "^" + options.SYNONYM_GROUP.pattern + "$"}},

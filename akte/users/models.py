@@ -55,6 +55,12 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: ``["outbox:read", …]`` (:mod:`akte.auth.scopes`); ``None``: everything the role may.
     scopes: Mapped[list | None] = mapped_column(JSON)
+    #: After this the key is refused (401 ``api_key_expired``); ``None``: until revoked.
+    #: Rotation sets it on the old key, so old and new work side by side for a while.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When use of the expired key was last audited (at most hourly: a forgotten cron job
+    #: must not fill the audit log).
+    refused_audited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Membership(UUIDPrimaryKey, Timestamps, Base):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.json_schema import SkipJsonSchema
 
 from akte.core.isotime import IsoDateTime
+from akte.core.jsontypes import JsonInt
 from akte.core.textsafe import SafeStr
 from akte.users.models import SERVICE_ROLES, Role
 
@@ -70,6 +71,14 @@ class ApiKeyCreate(BaseModel):
 
     scopes: list[str] | None = Field(default=None, max_length=50)
 
+    #: When the key stops working (401 ``api_key_expired``); in the future. Left out:
+    #: until revoked.
+    expires_at: IsoDateTime | None = None
+    #: Rotation: the key (id) this one replaces. It keeps working for ``grace_seconds``
+    #: more, so the service can switch over, then expires by itself.
+    replaces: uuid.UUID | None = None
+    grace_seconds: JsonInt = Field(default=86400, ge=0, le=30 * 86400)
+
     @field_validator("scopes")
     @classmethod
     def _scopes(cls, value: list[str] | None) -> list[str] | None:
@@ -83,9 +92,26 @@ class ApiKeyCreate(BaseModel):
 
 
 class ApiKeyCreated(BaseModel):
+    #: the service account's id
     id: uuid.UUID
     api_key: str
     scopes: list[str] | None = None
+    #: the key's own id (to list, rotate or revoke it)
+    key_id: uuid.UUID | None = None
+    expires_at: datetime | None = None
+
+
+class ApiKeyRead(BaseModel):
+    """A key as its account's admins see it: never the key itself, its first group only."""
+
+    id: uuid.UUID
+    prefix: str
+    scopes: list[str] | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    #: ``active``, ``expired`` or ``revoked``
+    state: str
 
 
 class MembershipWrite(BaseModel):

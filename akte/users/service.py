@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
 from akte.auth.principal import Principal
+from akte.core.database import utcnow
 from akte.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from akte.core.security import hash_password, new_api_key
 from akte.tenants import service as tenants
@@ -47,7 +49,8 @@ def create_user(
     session.flush()
     for org_unit_id in user_in.org_unit_ids:
         grant_membership(session, principal, user.id, org_unit_id, membership_in=MembershipWrite())
-    api_key = issue_api_key(session, principal, user.id) if user_in.role in SERVICE_ROLES else None
+    api_key = (issue_api_key(session, principal, user.id)[0]
+               if user_in.role in SERVICE_ROLES else None)
     audit.record(
         session,
         principal,
@@ -73,17 +76,39 @@ def get_administered(session: Session, principal: Principal | None, user_id: uui
 
 
 def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.UUID, *,
-                  scopes: list[str] | None = None) -> str:
-    """A new key for a service account (older keys stay valid: rotate, then revoke);
-    ``scopes`` limits it (:mod:`akte.auth.scopes`)."""
+                  scopes: list[str] | None = None, expires_at: datetime | None = None,
+                  replaces: uuid.UUID | None = None,
+                  grace_seconds: int = 86400) -> tuple[str, ApiKey]:
+    """A new key for a service account, shown once; ``scopes`` limits it
+    (:mod:`akte.auth.scopes`), ``expires_at`` ends it.
+
+    Rotation: older keys stay valid until revoked or expired; ``replaces`` names the key this
+    one takes over from, which then expires ``grace_seconds`` from now (sooner if it was
+    going to anyway), so both work while the service switches over."""
     user = get_administered(session, principal, user_id)
     if Role(user.role) not in SERVICE_ROLES:
         # the request is well formed; the target user's kind is what refuses it
         raise Conflict("API keys are for service accounts (importer, print provider)",
                        code="not_a_service_account")
+    now = utcnow()
+    if expires_at is not None and expires_at <= now:
+        raise Conflict("expires_at lies in the past: a key must be usable when issued",
+                       code="expiry_in_past")
+    old = None
+    if replaces is not None:
+        old = session.get(ApiKey, replaces)
+        if old is None or old.user_id != user.id:
+            raise NotFound("no such API key of this account", code="api_key_not_found")
+        if old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
+            raise Conflict("the key to replace is no longer valid; issue a key without "
+                           "replaces", code="api_key_not_valid")
     key = new_api_key()
-    session.add(ApiKey(user_id=user.id, prefix=key.prefix, key_hash=key.key_hash,
-                       scopes=scopes))
+    row = ApiKey(user_id=user.id, prefix=key.prefix, key_hash=key.key_hash, scopes=scopes,
+                 expires_at=expires_at)
+    session.add(row)
+    if old is not None:
+        until = now + timedelta(seconds=grace_seconds)
+        old.expires_at = min(old.expires_at, until) if old.expires_at else until
     session.flush()
     audit.record(
         session,
@@ -92,9 +117,42 @@ def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.U
         object_type="user",
         object_id=user.id,
         tenant_id=user.tenant_id,
-        detail={"prefix": key.prefix, "scopes": scopes},
+        detail={"prefix": key.prefix, "key_id": str(row.id), "scopes": scopes,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+                "replaces": str(old.id) if old else None,
+                "replaced_expires_at": old.expires_at.isoformat() if old else None},
     )
-    return key.plaintext
+    return key.plaintext, row
+
+
+def key_state(key: ApiKey) -> str:
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= utcnow():
+        return "expired"
+    return "active"
+
+
+def api_keys(session: Session, principal: Principal, user_id: uuid.UUID) -> Select[tuple[ApiKey]]:
+    """The keys of a service account its admins may see (newest first)."""
+    user = get_administered(session, principal, user_id)
+    return select(ApiKey).where(ApiKey.user_id == user.id).order_by(
+        ApiKey.created_at.desc(), ApiKey.id)
+
+
+def revoke_api_key(session: Session, principal: Principal, user_id: uuid.UUID,
+                   key_id: uuid.UUID) -> None:
+    """End a key at once (a leaked key, the end of a rotation). Revoking twice is a no-op."""
+    user = get_administered(session, principal, user_id)
+    key = session.get(ApiKey, key_id)
+    if key is None or key.user_id != user.id:
+        raise NotFound("no such API key of this account", code="api_key_not_found")
+    if key.revoked_at is not None:
+        return
+    key.revoked_at = utcnow()
+    session.flush()
+    audit.record(session, principal, "api_key.revoke", object_type="user", object_id=user.id,
+                 tenant_id=user.tenant_id, detail={"prefix": key.prefix, "key_id": str(key.id)})
 
 
 def grant_membership(

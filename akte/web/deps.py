@@ -12,15 +12,21 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
+from akte.audit import service as audit
+from akte.auth import timeouts
 from akte.auth.principal import Principal
 from akte.auth.service import principal_for
+from akte.core.database import utcnow
 from akte.core.dependencies import DbSession, client_ip, get_context
 from akte.core.errors import NotAuthenticated
 from akte.identity import directory_sessions
+from akte.identity.models import DirectorySession
 from akte.users.models import SERVICE_ROLES, User
 from akte.web import codes, csrf, i18n, sessions
-from akte.web.models import UploadCode
+from akte.web.models import UploadCode, WebSession
 
 
 def _redirect(location: str) -> HTTPException:
@@ -42,6 +48,12 @@ def get_staff(request: Request, session: DbSession) -> Principal:
         or row.token_generation != user.token_generation
     ):
         raise _to_login(request)
+    reason = timeouts.timed_out(timeouts.limits(session, user.tenant_id),
+                                created_at=row.created_at, last_used_at=row.last_seen_at,
+                                now=utcnow())
+    if reason is not None:
+        _end_timed_out(session, row, user, reason, client_ip(request))
+        raise _to_login(request)
     if not directory_sessions.still_valid(
         session, web_session_hash=row.token_hash, ip=client_ip(request),
         secret=get_context(request).settings.effective_secret_key,
@@ -55,6 +67,20 @@ def get_staff(request: Request, session: DbSession) -> Principal:
     request.state.web_db = session  # for PageRoute's rollback on errors
     request.state.display_name = user.display_name
     return principal
+
+
+def _end_timed_out(session: Session, row: WebSession, user: User, reason: str,
+                   ip: str | None) -> None:
+    """End a session past the tenant's idle or absolute limit, and the provider's refresh
+    token kept for it; audited and committed before the redirect to the login page."""
+    session.execute(delete(DirectorySession).where(
+        DirectorySession.web_session_hash == row.token_hash))
+    sessions.end_staff_session_by_hash(session, row.token_hash)
+    audit.record(session, None, "web.session_timeout", tenant_id=user.tenant_id, ip=ip,
+                 object_type="user", object_id=user.id,
+                 detail={"user_id": str(user.id), "reason": reason,
+                         "started_at": row.created_at.isoformat()})
+    session.commit()
 
 
 Staff = Annotated[Principal, Depends(get_staff)]

@@ -13,6 +13,7 @@ from akte.web import (
     api,
     inbox_api,
     pdfjs,
+    routes_account,
     routes_auth,
     routes_casework,
     routes_documents,
@@ -26,5 +27,6 @@ from akte.web import (
 
 router = APIRouter()
 for module in (api, inbox_api, pdfjs, routes_auth, routes_second_factor, routes_sso, routes_portal,
-               routes_staff, routes_documents, routes_imports, routes_casework, routes_sessions):
+               routes_staff, routes_documents, routes_imports, routes_casework, routes_sessions,
+               routes_account):
     router.include_router(module.router)

@@ -80,6 +80,25 @@ def backchannel_logout(request: Request, session: DbSession,
     return Response(status_code=200, headers={"Cache-Control": "no-store"})
 
 
+@router.get("/sso/frontchannel-logout")
+def frontchannel_logout(request: Request, session: DbSession, iss: str | None = None,
+                        sid: str | None = None) -> Response:
+    """The provider's logout page ends the akte sessions of the provider session ``sid``
+    (loaded in a hidden frame; no cookie, no CSRF token: the ``sid`` is the credential)."""
+    request.state.web_db = session
+    try:
+        hashes = backchannel.frontchannel_logout(session, iss=iss, sid=sid,
+                                                 ip=client_ip(request))
+    except AkteError:
+        session.commit()  # the refusal's audit entry
+        raise
+    for web_session_hash in hashes:
+        sessions.end_staff_session_by_hash(session, web_session_hash)
+    session.commit()
+    return Response("<!doctype html><title>Abgemeldet</title>", media_type="text/html",
+                    headers={"Cache-Control": "no-store"})
+
+
 @router.get("/sso/{provider_id}")
 def start(request: Request, provider_id: uuid.UUID, session: DbSession, ctx: Context,
           next: str | None = None) -> Response:

@@ -37,6 +37,10 @@ CLIENT_SECRET = "akte-test-client-secret-0123456789"
 API_CLIENT_ID = "akte-cli"
 API_CLIENT_SECRET = "akte-cli-secret-0123456789abcdef"
 API_CLIENT_REDIRECT = "http://127.0.0.1:9/cb"
+#: A client that fetches access tokens for itself (client credentials): a service account
+#: (an importer, a Fachverfahren) authenticating at the tenant's provider.
+SERVICE_CLIENT_ID = "akte-importer-client"
+SERVICE_CLIENT_SECRET = "akte-importer-client-secret-0123456789"
 API_RESOURCE = "urn:akte:api"
 #: Where akte's callback lives for TestClient requests (``http://testserver``).
 REDIRECT_URI = "http://testserver/sso/callback"
@@ -79,10 +83,13 @@ class OidcProvider:
 
     def set_account(self, login: str, *, password: str = "pw",  # noqa: S107
                     groups: list[str] | None = None,
-                    disabled: bool = False, **claims: object) -> None:
-        """Create or change a user of the provider (takes effect at their next login)."""
+                    disabled: bool = False, acr: str | None = None,
+                    amr: list[str] | None = None, **claims: object) -> None:
+        """Create or change a user of the provider (takes effect at their next login).
+        ``acr``/``amr``: how the provider says the person authenticated (a second factor
+        or not), put into the ID token of their next login."""
         self.accounts[login] = {
-            "password": password, "disabled": disabled,
+            "password": password, "disabled": disabled, "acr": acr, "amr": amr,
             "claims": {"preferred_username": login, "name": f"Person {login}",
                        "groups": groups or [], **claims},
         }
@@ -117,6 +124,10 @@ def oidc_provider() -> Iterator[OidcProvider]:
         "port": port, "issuer": issuer, "module": str(MODULE),
         "accounts_file": str(provider.accounts_file), "api_resource": API_RESOURCE,
         "clients": [{
+            "client_id": SERVICE_CLIENT_ID, "client_secret": SERVICE_CLIENT_SECRET,
+            "redirect_uris": [], "grant_types": ["client_credentials"], "response_types": [],
+            "token_endpoint_auth_method": "client_secret_basic",
+        }, {
             "client_id": API_CLIENT_ID, "client_secret": API_CLIENT_SECRET,
             "redirect_uris": [API_CLIENT_REDIRECT], "grant_types": ["authorization_code"],
             "response_types": ["code"], "token_endpoint_auth_method": "client_secret_basic",

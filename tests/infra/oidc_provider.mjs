@@ -23,16 +23,24 @@ const provider = new Provider(config.issuer, {
     return { accountId: id, async claims() { return { sub: id, ...account.claims }; } };
   },
   claims: {
-    openid: ['sub'],
+    acr: null,
+    amr: null,
+    // acr and amr in every ID token, as Keycloak and AD FS put them there
+    openid: ['sub', 'acr', 'amr'],
     profile: ['name', 'preferred_username'],
     email: ['email'],
     groups: ['groups'],
   },
   // the groups and the username go into the ID token itself, as Keycloak's mappers do
   conformIdTokenClaims: false,
+  // the authentication context of a login: the account record's `acr` and `amr` (a test
+  // makes a person log in "with" a second factor or without one)
+  acrValues: ['urn:akte:test:loa:1', 'urn:akte:test:loa:2'],
   features: {
     devInteractions: { enabled: false },
     backchannelLogout: { enabled: true },
+    // service accounts: a client fetches an access token for akte's API for itself
+    clientCredentials: { enabled: true },
     // access tokens for akte's API (CONFIG.api_resource): JWTs with that audience, as a
     // Keycloak client scope with an audience mapper gives them
     resourceIndicators: {
@@ -102,7 +110,10 @@ const server = http.createServer(async (req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       return res.end(loginPage(details.uid, 'Invalid login or account disabled'));
     }
-    return await provider.interactionFinished(req, res, { login: { accountId: login } },
+    const login_ = { accountId: login };
+    if (account.acr) login_.acr = account.acr;
+    if (account.amr) login_.amr = account.amr;
+    return await provider.interactionFinished(req, res, { login: login_ },
       { mergeWithLastSubmission: false });
   } catch (err) {
     res.writeHead(400, { 'content-type': 'text/plain' });

@@ -533,6 +533,16 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("PATCH", "/api/v1/identity-providers/{provider_id}"): lambda m: {"json": {"name": "IdP"}},
     ("PUT", "/api/v1/identity-providers/{provider_id}/mappings"):
         lambda m: {"json": {"mappings": []}},
+    ("POST", "/api/v1/identity-providers/{provider_id}/service-clients"): lambda m: {"json": {
+        "client_id": unique("client"), "user_id": str(m.world.users["importer_a"].id)}},
+    ("DELETE", "/api/v1/identity-providers/{provider_id}/service-clients/{service_client_id}"):
+        lambda m: {"path": {"service_client_id": m.as_admin(
+            "POST", f"/api/v1/identity-providers/{m.ids['provider_id']}/service-clients",
+            json={"client_id": unique("client"),
+                  "user_id": str(m.world.users["importer_a"].id)})["id"]}},
+    ("DELETE", "/api/v1/users/{user_id}/api-keys/{key_id}"):
+        lambda m: {"path": {"key_id": m.as_admin(
+            "POST", f"/api/v1/users/{m.ids['user_id']}/api-keys", json={})["key_id"]}},
     ("POST", "/api/v1/identity-providers/{provider_id}/token"): lambda m: {"data": {
         "username": "someone", "password": "secret"}},
     ("PATCH", "/api/v1/tenants/{tenant_id}/options"): lambda m: {"json": {}},
@@ -697,6 +707,13 @@ def leak_problems(m: Matrix) -> list[str]:
     code = m.web["admin_other_tenant"].get(f"/app/imports/{own_delivery}").status_code
     if code != 404:
         problems.append(f"import page of tenant A's delivery as admin_other_tenant: {code}")
+    # API keys: an account's list names its own keys only, never another account's
+    own_key = m.as_admin("POST", f"/api/v1/users/{ids['user_id']}/api-keys", json={})["key_id"]
+    other_key = m.as_admin("POST", f"/api/v1/users/{w.users['provider_a'].id}/api-keys",
+                           json={})["key_id"]
+    check("API keys of the importer as tenant_admin",
+          api("tenant_admin", f"/api/v1/users/{ids['user_id']}/api-keys"), {own_key},
+          {other_key})
     # identity providers: each tenant admin lists their own tenant's only
     check("identity providers as admin_other_tenant",
           api("admin_other_tenant", "/api/v1/identity-providers"), set(), {ids["provider_id"]})

@@ -58,6 +58,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/tenants/{tenant_id}/users"): SYSTEM | ADMIN,
     ("GET", "/api/v1/tenants/{tenant_id}/users"): SYSTEM | ADMIN,
     ("POST", "/api/v1/users/{user_id}/api-keys"): SYSTEM | ADMIN,
+    ("GET", "/api/v1/users/{user_id}/api-keys"): SYSTEM | ADMIN,
+    ("DELETE", "/api/v1/users/{user_id}/api-keys/{key_id}"): SYSTEM | ADMIN,
     ("PUT", "/api/v1/users/{user_id}/memberships/{org_unit_id}"): SYSTEM | ADMIN,
     ("DELETE", "/api/v1/users/{user_id}/memberships/{org_unit_id}"): SYSTEM | ADMIN,
     ("POST", "/api/v1/users/{user_id}/logout-everywhere"): SYSTEM | ADMIN,
@@ -68,6 +70,11 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/api/v1/identity-providers/{provider_id}"): SYSTEM | ADMIN,
     ("GET", "/api/v1/identity-providers/{provider_id}/mappings"): SYSTEM | ADMIN,
     ("PUT", "/api/v1/identity-providers/{provider_id}/mappings"): SYSTEM | ADMIN,
+    # OAuth clients acting as service accounts (client credentials)
+    ("GET", "/api/v1/identity-providers/{provider_id}/service-clients"): SYSTEM | ADMIN,
+    ("POST", "/api/v1/identity-providers/{provider_id}/service-clients"): SYSTEM | ADMIN,
+    ("DELETE", "/api/v1/identity-providers/{provider_id}/service-clients/{service_client_id}"):
+        SYSTEM | ADMIN,
     # password tokens come from LDAP providers only; the matrix's provider is OpenID
     # Connect, so nobody gets one here (LDAP tokens: tests/identity/test_ldap.py)
     ("POST", "/api/v1/identity-providers/{provider_id}/token"): NOBODY,
