@@ -228,6 +228,8 @@ def letter_form(
             "body": body,
             "recipient": "\n".join(module.default_recipient(case_file)),
             "products": letters.PRODUCT_LABELS,
+            # the Mitwirkung text points at the portal block at its end
+            "issue_upload_code": vorlage == "mitwirkung",
         },
     )
 
@@ -245,14 +247,20 @@ def letter_send(
     product: Annotated[str, Form(max_length=40)] = "standardbrief",
     action: Annotated[str, Form(max_length=20)] = "preview",
     deadline: Annotated[date | None, Form()] = None,
+    upload_code: Annotated[str, Form(max_length=64)] = "",
+    issue_upload_code: Annotated[bool, Form()] = False,
 ) -> Response:
     """``action=preview`` answers the rendered PDF inline; ``action=send`` queues it. A
-    ``deadline`` leaves a Wiedervorlage due that day (:mod:`akte.casework.deadlines`)."""
+    ``deadline`` leaves a Wiedervorlage due that day (:mod:`akte.casework.deadlines`);
+    ``upload_code`` / ``issue_upload_code`` print the portal, the code and a QR code
+    (:mod:`outbox.portal_code`)."""
     module = letters.service()
     if module is None:
         case_file = case_files.get_visible(session, principal, case_file_id)
         return page(request, principal, "letter_unavailable.html", {"case_file": case_file}, 404)
     template = letters.template_input(subject, body, recipient)
+    code = module.CodeOnLetter(ctx.settings.effective_public_url, upload_code.strip() or None,
+                               issue_upload_code)
     if action == "send":
         module.create_letter(
             session,
@@ -263,10 +271,12 @@ def letter_send(
             template=template,
             max_bytes=ctx.settings.max_upload_bytes,
             deadline=deadline,
+            code=code,
         )
         session.commit()  # durable before the browser follows the answer
         return RedirectResponse(f"/app/akten/{case_file_id}?msg=letter#briefe", status_code=303)
-    rendered = module.preview(session, principal, case_file_id, template=template)
+    rendered = module.preview(session, principal, case_file_id, template=template,
+                              deadline=deadline, code=code)
     pdf, check = rendered if isinstance(rendered, tuple) else (rendered, "ok")
     if check != "ok":
         case_file = case_files.get_visible(session, principal, case_file_id)
@@ -279,6 +289,9 @@ def letter_send(
             "recipient": recipient,
             "products": letters.PRODUCT_LABELS,
             "problem": check,
+            "deadline": deadline,
+            "upload_code": upload_code,
+            "issue_upload_code": issue_upload_code,
         }
         return page(request, principal, "letter.html", context, 422)
     return Response(
