@@ -13,8 +13,6 @@ want+=(wngerman)
 want+=(icc-profiles-free)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(chromium fonts-sil-abyssinica)
-  # decodes the QR code printed on letters (tests/casework/test_letter_code.py)
-  want+=(zbar-tools)
   # the LDAP server the directory-login tests start (tests/infra/ldap.py)
   want+=(slapd ldap-utils)
   # npm fetches axe-core for the accessibility checks; a Node.js install that bundles npm
