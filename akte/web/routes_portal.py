@@ -206,12 +206,18 @@ def upload_files(
     files: Annotated[list[UploadFile] | None, File()] = None,
     declined_name: Annotated[list[str] | None, Form()] = None,
     declined_reason: Annotated[list[str] | None, Form()] = None,
+    bundle: Annotated[list[str] | None, Form(max_length=200)] = None,
 ) -> Response:
-    """Store the files; the script gets JSON, a plain form post a redirect or the page."""
+    """Store the files; the script gets JSON, a plain form post a redirect or the page.
+    Each ``bundle`` ("0,2,1": positions in ``files``, in page order) names photos of one
+    paper, stored as one PDF document (:func:`portal.upload`)."""
     language = _lang(request)
     indexed = [(i, f) for i, f in enumerate(files or []) if f.filename or f.size]
+    bundles = portal.parse_bundles(bundle or [], {i for i, _ in indexed})
     error, result = None, portal.UploadResult(None, [], [])
-    if not indexed:
+    if bundles is None:
+        error = "bad_bundle"
+    elif not indexed:
         error = "no_files"
     elif len(indexed) > portal.MAX_FILES:
         error = "too_many_files"
@@ -226,13 +232,14 @@ def upload_files(
             limit_bytes=portal.max_bytes(ctx.settings.max_upload_bytes),
             ip=client_ip(request),
             declined=portal.declined_files(declined_name or [], declined_reason or []),
+            bundles=bundles,
         )
     receipt, refused = result.receipt, result.refused
     t = i18n.translator(language)
     messages = [t("file_refused", name=r.filename, reason=t(r.reason)) for r in refused]
     if error:
         messages.insert(0, t(error, max_files=portal.MAX_FILES))
-    status_code = 201 if receipt else (415 if refused else 400)
+    status_code = 201 if receipt else (415 if refused else 422 if error == "bad_bundle" else 400)
     if wants_json(request):
         session.commit()  # durable before the browser is told what was stored
         return JSONResponse(_upload_answer(result, language, error, messages), status_code)
