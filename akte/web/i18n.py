@@ -583,6 +583,50 @@ for _lang, _texts in MORE.items():
     TEXTS[_lang].update(_texts)
 
 
+#: Photos of one paper sent as one document (akte/documents/compose.py): the choice on the
+#: upload page and moving a page up the list.
+PAGES: dict[str, dict[str, str]] = {
+    "de": {
+        "pages_label": "Seiten dieses Dokuments (Ihre Fotos, unverändert aufbewahrt)",
+        "together_label": "Die Fotos sind Seiten eines Schriftstücks: als ein Dokument senden, "
+        "Seiten in der Reihenfolge der Liste",
+        "move_up": "Nach oben",
+    },
+    "en": {
+        "pages_label": "Pages of this document (your photos, kept unchanged)",
+        "together_label": "The photos are pages of one paper: send them as one document, "
+        "pages in the order of the list",
+        "move_up": "Move up",
+    },
+    "ar": {
+        "pages_label": "صفحات هذا المستند (صورك، محفوظة دون تغيير)",
+        "together_label": "الصور صفحات من ورقة واحدة: أرسلها كمستند واحد، والصفحات بترتيب "
+        "القائمة",
+        "move_up": "إلى الأعلى",
+    },
+    "fa": {
+        "pages_label": "صفحه‌های این سند (عکس‌های شما، بدون تغییر نگهداری می‌شوند)",
+        "together_label": "عکس‌ها صفحه‌های یک نامه هستند: آن‌ها را به صورت یک سند بفرستید، "
+        "صفحه‌ها به ترتیب فهرست",
+        "move_up": "بالا بردن",
+    },
+    "ti": {
+        "pages_label": "ገጻት ናይዚ ሰነድ (ስእልታትኩም፡ ከይተቐየራ ዝተዓቀባ)",
+        "together_label": "እዘን ስእልታት ገጻት ናይ ሓደ ወረቐት እየን፡ ከም ሓደ ሰነድ ስደድዎ፡ ገጻት ብመስርዕ "
+        "ናይቲ ዝርዝር",
+        "move_up": "ናብ ላዕሊ",
+    },
+    "ur": {
+        "pages_label": "اس دستاویز کے صفحات (آپ کی تصاویر، بغیر تبدیلی کے محفوظ)",
+        "together_label": "یہ تصاویر ایک ہی کاغذ کے صفحات ہیں: انہیں ایک دستاویز کے طور پر "
+        "بھیجیں، صفحات فہرست کی ترتیب میں",
+        "move_up": "اوپر کریں",
+    },
+}
+for _lang, _texts in PAGES.items():
+    TEXTS[_lang].update(_texts)
+
+
 def pick(requested: str | None, cookie: str | None = None) -> str:
     for candidate in (requested, cookie):
         if candidate in LANGUAGES:

@@ -207,12 +207,17 @@ def upload_files(
     declined_name: Annotated[list[str] | None, Form()] = None,
     declined_reason: Annotated[list[str] | None, Form()] = None,
     bundle: Annotated[list[str] | None, Form(max_length=200)] = None,
+    together: Annotated[bool, Form()] = False,
 ) -> Response:
     """Store the files; the script gets JSON, a plain form post a redirect or the page.
     Each ``bundle`` ("0,2,1": positions in ``files``, in page order) names photos of one
-    paper, stored as one PDF document (:func:`portal.upload`)."""
+    paper, stored as one PDF document (:func:`portal.upload`). ``together`` without
+    ``bundle`` (the form posted without the script) makes all photos sent one document,
+    in the order sent."""
     language = _lang(request)
     indexed = [(i, f) for i, f in enumerate(files or []) if f.filename or f.size]
+    if together and not bundle and indexed:
+        bundle = [",".join(str(i) for i, _ in indexed)]
     bundles = portal.parse_bundles(bundle or [], {i for i, _ in indexed})
     error, result = None, portal.UploadResult(None, [], [])
     if bundles is None:

@@ -137,3 +137,31 @@ def test_a_refused_page_is_explained_and_the_others_still_make_one_document(ctx,
     assert {s["index"] for s in answer["stored"]} == {0, 2}
     assert len({s["document_id"] for s in answer["stored"]}) == 1
     assert _documents(ctx, world) == 1
+
+
+def test_without_javascript_the_together_box_makes_one_document_on_the_receipt(ctx, world):
+    """The form posted by the browser itself: ``together`` sends all photos as one document
+    in the order chosen; the receipt page and PDF list every photo with its hash."""
+    import pypdfium2
+
+    code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
+    photos = [("rueckseite.jpg", _jpeg(300, 400, "green"), "image/jpeg"),
+              ("vorderseite.jpg", _jpeg(300, 420, "gray"), "image/jpeg")]
+    with browser(ctx) as citizen:
+        assert enter(citizen, code).status_code == 303
+        token = csrf_of(citizen.get("/upload/files?lang=de").text)
+        r = citizen.post("/upload/files?lang=de", data={"csrf_token": token, "together": "true"},
+                         files=[("files", f) for f in photos])
+        assert r.status_code == 303, r.text
+        page = citizen.get(r.headers["location"])
+        assert "Seiten dieses Dokuments" in page.text
+        for name, data, _ in photos:
+            assert name in page.text and hashlib.sha256(data).hexdigest() in page.text
+        pdf = citizen.get(r.headers["location"].split("?")[0] + "/pdf?lang=de")
+        assert pdf.status_code == 200
+        doc = pypdfium2.PdfDocument(pdf.content)
+        text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+        flat = "".join(text.split())
+        for _, data, _ in photos:
+            assert hashlib.sha256(data).hexdigest() in flat
+    assert _documents(ctx, world) == 1
