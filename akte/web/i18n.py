@@ -584,39 +584,58 @@ for _lang, _texts in MORE.items():
 
 
 #: Photos of one paper sent as one document (akte/documents/compose.py): the choice on the
-#: upload page and moving a page up the list.
+#: upload page and moving a page up the list; the optional address for the notice that the
+#: papers were processed (akte/web/notify.py).
 PAGES: dict[str, dict[str, str]] = {
     "de": {
+        "notify_label": "E-Mail-Adresse für eine Nachricht, wenn Ihre Unterlagen bearbeitet sind (freiwillig)",
+        "notify_hint": "Wir schreiben nur, dass die Unterlagen bearbeitet sind, mit einem Link zur Übersicht. Die Adresse wird danach gelöscht.",
+        "bad_email": "Die E-Mail-Adresse ist ungültig. Bitte prüfen Sie sie oder lassen Sie das Feld leer.",
         "pages_label": "Seiten dieses Dokuments (Ihre Fotos, unverändert aufbewahrt)",
         "together_label": "Die Fotos sind Seiten eines Schriftstücks: als ein Dokument senden, "
         "Seiten in der Reihenfolge der Liste",
         "move_up": "Nach oben",
     },
     "en": {
+        "notify_label": "E-mail address for a message when your papers have been processed (optional)",
+        "notify_hint": "We only write that the papers were processed, with a link to the overview. The address is deleted afterwards.",
+        "bad_email": "The e-mail address is not valid. Please check it or leave the field empty.",
         "pages_label": "Pages of this document (your photos, kept unchanged)",
         "together_label": "The photos are pages of one paper: send them as one document, "
         "pages in the order of the list",
         "move_up": "Move up",
     },
     "ar": {
+        "notify_label": "عنوان البريد الإلكتروني لرسالة عند معالجة مستنداتك (اختياري)",
+        "notify_hint": "نكتب فقط أن المستندات قد عولجت، مع رابط إلى النظرة العامة. يُحذف العنوان بعد ذلك.",
+        "bad_email": "عنوان البريد الإلكتروني غير صالح. يرجى التحقق منه أو ترك الحقل فارغًا.",
         "pages_label": "صفحات هذا المستند (صورك، محفوظة دون تغيير)",
         "together_label": "الصور صفحات من ورقة واحدة: أرسلها كمستند واحد، والصفحات بترتيب "
         "القائمة",
         "move_up": "إلى الأعلى",
     },
     "fa": {
+        "notify_label": "نشانی ایمیل برای پیامی پس از رسیدگی به مدارک شما (اختیاری)",
+        "notify_hint": "فقط می‌نویسیم که به مدارک رسیدگی شد، همراه با پیوندی به فهرست. نشانی پس از آن پاک می‌شود.",
+        "bad_email": "نشانی ایمیل معتبر نیست. لطفاً آن را بررسی کنید یا خالی بگذارید.",
         "pages_label": "صفحه‌های این سند (عکس‌های شما، بدون تغییر نگهداری می‌شوند)",
         "together_label": "عکس‌ها صفحه‌های یک نامه هستند: آن‌ها را به صورت یک سند بفرستید، "
         "صفحه‌ها به ترتیب فهرست",
         "move_up": "بالا بردن",
     },
     "ti": {
+        "notify_label": "ኢመይል ኣድራሻ ሰነዳትኩም ምስ ተሰርሑ መልእኽቲ ንምቕባል (ብድሌት)",
+        "notify_hint": "ሰነዳት ከም ዝተሰርሑ ጥራይ ምስ ሊንክ ንጽሕፍ። ድሕሪኡ እቲ ኣድራሻ ይድምሰስ።",
+        "bad_email": "እቲ ኢመይል ኣድራሻ ቅኑዕ ኣይኮነን። በጃኹም ኣረጋግጹ ወይ ባዶ ግደፍዎ።",
         "pages_label": "ገጻት ናይዚ ሰነድ (ስእልታትኩም፡ ከይተቐየራ ዝተዓቀባ)",
         "together_label": "እዘን ስእልታት ገጻት ናይ ሓደ ወረቐት እየን፡ ከም ሓደ ሰነድ ስደድዎ፡ ገጻት ብመስርዕ "
         "ናይቲ ዝርዝር",
         "move_up": "ናብ ላዕሊ",
     },
     "ur": {
+        "notify_label": "ای میل پتہ، جب آپ کی دستاویزات پر کارروائی ہو جائے تو پیغام کے لیے (اختیاری)",
+        "notify_hint": "ہم صرف یہ لکھتے ہیں کہ دستاویزات پر کارروائی ہو گئی، جائزے کے لنک کے ساتھ۔ اس کے بعد پتہ حذف کر دیا جاتا ہے۔",
+        "bad_email": "ای میل پتہ درست نہیں ہے۔ براہ کرم اسے چیک کریں یا خانہ خالی چھوڑ دیں۔",
         "pages_label": "اس دستاویز کے صفحات (آپ کی تصاویر، بغیر تبدیلی کے محفوظ)",
         "together_label": "یہ تصاویر ایک ہی کاغذ کے صفحات ہیں: انہیں ایک دستاویز کے طور پر "
         "بھیجیں، صفحات فہرست کی ترتیب میں",

@@ -22,7 +22,17 @@ from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import AkteError, Forbidden, NotFound
 from akte.core.ranges import content_disposition
 from akte.tenants.models import Tenant
-from akte.web import codes, csrf, i18n, portal, portal_status, ratelimit, receipt_pdf, sessions
+from akte.web import (
+    codes,
+    csrf,
+    i18n,
+    notify,
+    portal,
+    portal_status,
+    ratelimit,
+    receipt_pdf,
+    sessions,
+)
 from akte.web.deps import Citizen, wants_json
 from akte.web.errors import PageRoute
 from akte.web.models import UploadCode, UploadReceipt
@@ -83,6 +93,7 @@ def _page(
         "max_files": portal.MAX_FILES,
         "max_mb": portal.MAX_FILE_MB,
         "accept": portal.ACCEPT,
+        "notify_enabled": notify.enabled(request.app.state.ctx.settings),
         "texts": {**i18n.TEXTS[i18n.DEFAULT], **i18n.TEXTS[lang]},
         **values,
     }
@@ -208,13 +219,18 @@ def upload_files(
     declined_reason: Annotated[list[str] | None, Form()] = None,
     bundle: Annotated[list[str] | None, Form(max_length=200)] = None,
     together: Annotated[bool, Form()] = False,
+    notify_email: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     """Store the files; the script gets JSON, a plain form post a redirect or the page.
     Each ``bundle`` ("0,2,1": positions in ``files``, in page order) names photos of one
     paper, stored as one PDF document (:func:`portal.upload`). ``together`` without
     ``bundle`` (the form posted without the script) makes all photos sent one document,
-    in the order sent."""
+    in the order sent. ``notify_email`` (only read when a mail server is configured): the
+    citizen is told there when the papers were processed (:mod:`akte.web.notify`)."""
     language = _lang(request)
+    address = None
+    if notify_email.strip() and notify.enabled(ctx.settings):
+        address = notify.valid_address(notify_email)
     indexed = [(i, f) for i, f in enumerate(files or []) if f.filename or f.size]
     if together and not bundle and indexed:
         bundle = [",".join(str(i) for i, _ in indexed)]
@@ -222,6 +238,8 @@ def upload_files(
     error, result = None, portal.UploadResult(None, [], [])
     if bundles is None:
         error = "bad_bundle"
+    elif notify_email.strip() and notify.enabled(ctx.settings) and address is None:
+        error = "bad_email"
     elif not indexed:
         error = "no_files"
     elif len(indexed) > portal.MAX_FILES:
@@ -244,7 +262,10 @@ def upload_files(
     messages = [t("file_refused", name=r.filename, reason=t(r.reason)) for r in refused]
     if error:
         messages.insert(0, t(error, max_files=portal.MAX_FILES))
-    status_code = 201 if receipt else (415 if refused else 422 if error == "bad_bundle" else 400)
+    if receipt is not None and address is not None:
+        notify.remember(session, receipt, address, language)
+    status_code = 201 if receipt else (
+        415 if refused else 422 if error in ("bad_bundle", "bad_email") else 400)
     if wants_json(request):
         session.commit()  # durable before the browser is told what was stored
         return JSONResponse(_upload_answer(result, language, error, messages), status_code)

@@ -330,6 +330,8 @@
       var data = new FormData();
       data.append("csrf_token", csrfToken(form));
       sending.forEach(function (row) { data.append(input.name, row.file, row.file.name); });
+      var mail = form.querySelector("input[name=notify_email]");
+      if (mail && mail.value) data.append("notify_email", mail.value);
       if (together && together.checked) {
         /* photos of one paper: one document, pages in the list's order (positions in
            this request); PDFs among them stay documents of their own */
