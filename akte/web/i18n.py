@@ -588,6 +588,7 @@ for _lang, _texts in MORE.items():
 #: papers were processed (akte/web/notify.py).
 PAGES: dict[str, dict[str, str]] = {
     "de": {
+        "session_ended_nojs": "Ihre Sitzung war abgelaufen. Ihre Dateien wurden NICHT gesendet. Geben Sie den Code aus Ihrem Schreiben erneut ein und wählen Sie die Dateien dann noch einmal aus.",
         "notify_label": "E-Mail-Adresse für eine Nachricht, wenn Ihre Unterlagen bearbeitet sind (freiwillig)",
         "notify_hint": "Wir schreiben nur, dass die Unterlagen bearbeitet sind, mit einem Link zur Übersicht. Die Adresse wird danach gelöscht.",
         "bad_email": "Die E-Mail-Adresse ist ungültig. Bitte prüfen Sie sie oder lassen Sie das Feld leer.",
@@ -597,6 +598,7 @@ PAGES: dict[str, dict[str, str]] = {
         "move_up": "Nach oben",
     },
     "en": {
+        "session_ended_nojs": "Your session had ended. Your files were NOT sent. Enter the code from your letter again, then choose the files once more.",
         "notify_label": "E-mail address for a message when your papers have been processed (optional)",
         "notify_hint": "We only write that the papers were processed, with a link to the overview. The address is deleted afterwards.",
         "bad_email": "The e-mail address is not valid. Please check it or leave the field empty.",
@@ -606,6 +608,7 @@ PAGES: dict[str, dict[str, str]] = {
         "move_up": "Move up",
     },
     "ar": {
+        "session_ended_nojs": "كانت جلستك قد انتهت. لم يتم إرسال ملفاتك. أدخل الرمز من رسالتك مرة أخرى، ثم اختر الملفات من جديد.",
         "notify_label": "عنوان البريد الإلكتروني لرسالة عند معالجة مستنداتك (اختياري)",
         "notify_hint": "نكتب فقط أن المستندات قد عولجت، مع رابط إلى النظرة العامة. يُحذف العنوان بعد ذلك.",
         "bad_email": "عنوان البريد الإلكتروني غير صالح. يرجى التحقق منه أو ترك الحقل فارغًا.",
@@ -615,6 +618,7 @@ PAGES: dict[str, dict[str, str]] = {
         "move_up": "إلى الأعلى",
     },
     "fa": {
+        "session_ended_nojs": "جلسهٔ شما به پایان رسیده بود. فایل‌های شما فرستاده نشد. کد نامهٔ خود را دوباره وارد کنید و سپس فایل‌ها را دوباره انتخاب کنید.",
         "notify_label": "نشانی ایمیل برای پیامی پس از رسیدگی به مدارک شما (اختیاری)",
         "notify_hint": "فقط می‌نویسیم که به مدارک رسیدگی شد، همراه با پیوندی به فهرست. نشانی پس از آن پاک می‌شود.",
         "bad_email": "نشانی ایمیل معتبر نیست. لطفاً آن را بررسی کنید یا خالی بگذارید.",
@@ -624,6 +628,7 @@ PAGES: dict[str, dict[str, str]] = {
         "move_up": "بالا بردن",
     },
     "ti": {
+        "session_ended_nojs": "ግዜ ክፍለ-ግዜኹም ተወዲኡ ነይሩ። ፋይላትኩም ኣይተላእኩን። ነቲ ኣብ ደብዳበኹም ዘሎ ኮድ እንደገና ኣእትዉ፡ ድሕሪኡ ፋይላት እንደገና ምረጹ።",
         "notify_label": "ኢመይል ኣድራሻ ሰነዳትኩም ምስ ተሰርሑ መልእኽቲ ንምቕባል (ብድሌት)",
         "notify_hint": "ሰነዳት ከም ዝተሰርሑ ጥራይ ምስ ሊንክ ንጽሕፍ። ድሕሪኡ እቲ ኣድራሻ ይድምሰስ።",
         "bad_email": "እቲ ኢመይል ኣድራሻ ቅኑዕ ኣይኮነን። በጃኹም ኣረጋግጹ ወይ ባዶ ግደፍዎ።",
@@ -633,6 +638,7 @@ PAGES: dict[str, dict[str, str]] = {
         "move_up": "ናብ ላዕሊ",
     },
     "ur": {
+        "session_ended_nojs": "آپ کا سیشن ختم ہو چکا تھا۔ آپ کی فائلیں نہیں بھیجی گئیں۔ اپنے خط والا کوڈ دوبارہ درج کریں، پھر فائلیں دوبارہ منتخب کریں۔",
         "notify_label": "ای میل پتہ، جب آپ کی دستاویزات پر کارروائی ہو جائے تو پیغام کے لیے (اختیاری)",
         "notify_hint": "ہم صرف یہ لکھتے ہیں کہ دستاویزات پر کارروائی ہو گئی، جائزے کے لنک کے ساتھ۔ اس کے بعد پتہ حذف کر دیا جاتا ہے۔",
         "bad_email": "ای میل پتہ درست نہیں ہے۔ براہ کرم اسے چیک کریں یا خانہ خالی چھوڑ دیں۔",

@@ -97,7 +97,8 @@ def _page(
         "texts": {**i18n.TEXTS[i18n.DEFAULT], **i18n.TEXTS[lang]},
         **values,
     }
-    context["failed"] = status_code >= 400  # the title then starts with "Fehler"
+    # the title then starts with "Fehler" (also on a page that explains a failure)
+    context["failed"] = status_code >= 400 or bool(values.get("error"))
     response = render(request, template, context, status_code)
     if request.query_params.get("lang") in i18n.LANGUAGES:
         sessions.set_cookie(request, response, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
@@ -105,9 +106,14 @@ def _page(
 
 
 @router.get("")
-def start(request: Request, code: str | None = None) -> Response:
-    """The code entry page; ``?code=`` pre-fills the field (link on the letter)."""
+def start(request: Request, code: str | None = None, ended: bool = False) -> Response:
+    """The code entry page; ``?code=`` pre-fills the field (older links; letters put the
+    code in the fragment, see ``static/portal_code.js``). ``?ended=1``: a form was posted
+    after the session ended; the page says the files were not sent."""
     prefill = codes.display(codes.normalize(code)) if code else ""
+    if ended:
+        return _page(request, "portal_start.html", _lang(request), code=prefill,
+                     error="session_ended_nojs")
     return _page(request, "portal_start.html", _lang(request), code=prefill)
 
 

@@ -165,3 +165,22 @@ def test_without_javascript_the_together_box_makes_one_document_on_the_receipt(c
         for _, data, _ in photos:
             assert hashlib.sha256(data).hexdigest() in flat
     assert _documents(ctx, world) == 1
+
+
+def test_a_form_posted_after_the_session_ended_says_nothing_was_sent(ctx, world):
+    """Without the script: the browser posts the files after the session ended; the code
+    page says in the citizen's language that they were not sent, titled as an error."""
+    code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
+    with browser(ctx) as citizen:
+        assert enter(citizen, code).status_code == 303
+        token = csrf_of(citizen.get("/upload/files?lang=en").text)
+        citizen.cookies.delete("akte_citizen")  # the session has ended
+        assert "akte_citizen" not in citizen.cookies
+        r = citizen.post("/upload/files", data={"csrf_token": token},
+                         files=[("files", ("a.jpg", _jpeg(50, 50, "red"), "image/jpeg"))])
+        assert r.status_code == 303 and r.headers["location"] == "/upload?ended=1"
+        page = citizen.get(r.headers["location"])
+        assert page.status_code == 200
+        assert "<title>Error:" in page.text
+        assert "Your files were NOT sent" in page.text and 'role="alert"' in page.text
+    assert _documents(ctx, world) == 0
