@@ -28,6 +28,7 @@ from akte.web import (
     i18n,
     notify,
     portal,
+    portal_pages,
     portal_status,
     ratelimit,
     receipt_pdf,
@@ -172,6 +173,18 @@ def _case_file(session: DbSession, code: UploadCode) -> CaseFile:
 
 def _receipts(session: DbSession, code: UploadCode) -> list[UploadReceipt]:
     return portal_status.receipts_of(session, code)
+
+
+@router.get("/info/{page}")
+def info_page(page: str, request: Request, session: DbSession) -> Response:
+    """Impressum, Datenschutz, Barrierefreiheit: the tenant's texts (:mod:`portal_pages`);
+    open without a code, as the law wants them reachable from every page."""
+    if page not in portal_pages.PAGES:
+        raise NotFound("no such page")
+    text = portal_pages.text_for(request, session, page)
+    return _page(request, "portal_info.html", _lang(request), page=page,
+                 heading=portal_pages.PAGES[page][1], text=text,
+                 schlichtungsstelle=portal_pages.SCHLICHTUNGSSTELLE)
 
 
 @router.get("/files")
