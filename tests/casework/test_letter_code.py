@@ -183,3 +183,23 @@ def test_the_letter_form_issues_and_prints_a_code(ctx, client, world):
         letter = session.scalar(select(Letter).where(Letter.case_file_id == world.case_a1.id))
         document_id = str(letter.document_id)
     assert CODE_RE.search(_text(_pdf(client, world, document_id)))
+
+
+def test_the_letter_form_keeps_its_content_when_the_deadline_is_missing(ctx, world):
+    """The Mitwirkung needs its deadline: the form comes back filled in, saying so, and
+    no code was issued for a letter that was not queued."""
+    _addressed(ctx, world)
+    with browser(ctx) as staff:
+        login(staff, world.users["caseworker_a1"].username)
+        form = staff.get(f"/app/akten/{world.case_a1.id}/brief?vorlage=mitwirkung")
+        body = BODY.replace("- \n", "- Mietvertrag\n")
+        r = staff.post(f"/app/akten/{world.case_a1.id}/brief",
+                       data={"csrf_token": csrf_of(form.text), "subject": SUBJECT,
+                             "body": body, "issue_upload_code": "true", "action": "send"})
+        assert r.status_code == 422
+        assert "Frist" in r.text and "- Mietvertrag" in r.text and 'role="alert"' in r.text
+        assert 'name="issue_upload_code" value="true" checked' in r.text
+    assert _code_count(ctx, world) == 0
+    with session_scope(ctx.session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(Letter).where(
+            Letter.case_file_id == world.case_a1.id)) == 0
