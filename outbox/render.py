@@ -23,10 +23,21 @@ from xml.sax.saxutils import escape
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from outbox import fonts
 from outbox import geometry as g
+from outbox.portal_code import PortalNotice
 from outbox.profiles import DEFAULT, PrintProfile
 from outbox.validation import LetterInvalid
 
@@ -67,6 +78,21 @@ class LetterContent:
     color: bool = False
     #: where window, franking zone and return line sit (:mod:`outbox.profiles`)
     profile: PrintProfile = DEFAULT
+    #: the date the citizen must answer by: in the Informationsblock and for ``{frist}``
+    deadline: date | None = None
+    #: the upload portal, the code and its QR code, printed after the text
+    portal: PortalNotice | None = None
+
+
+#: In a template's text, stands for the deadline (``deadline``), as ``TT.MM.JJJJ``.
+DEADLINE_PLACEHOLDER = "{frist}"
+
+
+def fill_deadline(body: str, deadline: date | None) -> str:
+    """The text with ``{frist}`` replaced; the caller has refused a missing deadline."""
+    if deadline is None:
+        return body
+    return body.replace(DEADLINE_PLACEHOLDER, deadline.strftime("%d.%m.%Y"))
 
 
 def _invalid(check: str, why: str) -> LetterInvalid:
@@ -151,6 +177,8 @@ def _first_page(content: LetterContent, layout: AddressLayout):
             ("Datum", content.letter_date.strftime("%d.%m.%Y")),
             ("Aktenzeichen", content.aktenzeichen),
         ]
+        if content.deadline is not None:
+            info.append(("Frist", content.deadline.strftime("%d.%m.%Y")))
         for i, (label, value) in enumerate(info):
             top = g.INFO_TOP_MM + 4 + i * 4.5
             canvas.setFont(fonts.REGULAR, 9)
@@ -167,6 +195,72 @@ def _later_page(canvas, doc) -> None:
     canvas.setFont(fonts.REGULAR, 8)
     canvas.drawRightString(g.TEXT_RIGHT_MM * MM, _y(12), f"Seite {doc.page}")
     canvas.restoreState()
+
+
+class QrCode(Flowable):
+    """A QR code drawn as black squares (vector, no image, no transparency: it passes the
+    print check and prints sharp at any resolution), with the standard 4-module quiet zone.
+    Error correction M: a crease or a stamp over a corner still reads."""
+
+    def __init__(self, data: str, size_mm: float = 30) -> None:
+        import segno
+
+        super().__init__()
+        self.data = data
+        self.matrix = segno.make(data, error="m", boost_error=False, micro=False).matrix
+        self.size = size_mm * MM
+
+    def wrap(self, _available_width, _available_height):
+        return self.size, self.size
+
+    def draw(self) -> None:
+        quiet = 4
+        count = len(self.matrix) + 2 * quiet
+        module = self.size / count
+        canvas = self.canv
+        canvas.setFillColor(black)
+        for row, line in enumerate(self.matrix):
+            y = self.size - (row + quiet + 1) * module
+            col = 0
+            while col < len(line):  # one rectangle per run of dark modules
+                if not line[col]:
+                    col += 1
+                    continue
+                start = col
+                while col < len(line) and line[col]:
+                    col += 1
+                canvas.rect((start + quiet) * module, y, (col - start) * module, module,
+                            stroke=0, fill=1)
+
+
+def _portal_block(notice: PortalNotice, width: float) -> Flowable:
+    """The box after the text: portal address, the code in large letters, the QR code."""
+    title = ParagraphStyle("portal_title", fontName=fonts.BOLD, fontSize=10, leading=13)
+    text = ParagraphStyle("portal_text", fontName=fonts.REGULAR, fontSize=9, leading=12)
+    code = ParagraphStyle("portal_code", fontName=fonts.BOLD, fontSize=13, leading=17)
+    qr_mm = 30
+    words = [
+        Paragraph("Unterlagen online senden", title),
+        Spacer(1, 1.5 * MM),
+        Paragraph(f"Portal: {escape(notice.portal_url)}", text),
+        Paragraph("Ihr Upload-Code:", text),
+        Paragraph(escape(notice.code), code),
+        Spacer(1, 1.5 * MM),
+        Paragraph("Scannen Sie den QR-Code mit der Kamera Ihres Telefons: das Portal öffnet "
+                  "sich mit Ihrem Code. Oder öffnen Sie die Adresse und geben Sie den Code "
+                  "ein.", text),
+    ]
+    table = Table([[words, QrCode(notice.qr_url, qr_mm)]],
+                  colWidths=[width - (qr_mm + 6) * MM, (qr_mm + 6) * MM])
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),  # the table's default is Helvetica
+        ("BOX", (0, 0), (-1, -1), 0.6, black),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3 * MM),
+        ("TOPPADDING", (0, 0), (-1, -1), 3 * MM),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * MM),
+    ]))
+    return KeepTogether([Spacer(1, 4 * MM), table])
 
 
 def render_letter(content: LetterContent) -> bytes:
@@ -204,9 +298,12 @@ def render_letter(content: LetterContent) -> bytes:
     _require_glyphs("Der Brieftext", content.body)
     story: list = [Paragraph(escape(fonts.normalise(content.subject)), subject_style),
                    Spacer(1, 8 * MM)]
-    for block in fonts.normalise(content.body).replace("\r\n", "\n").split("\n\n"):
+    body = fill_deadline(fonts.normalise(content.body), content.deadline)
+    for block in body.replace("\r\n", "\n").split("\n\n"):
         story.append(Paragraph(escape(block).replace("\n", "<br/>"), body_style))
         story.append(Spacer(1, 4 * MM))
+    if content.portal is not None:
+        story.append(_portal_block(content.portal, width))
     doc.build(story)
     pdf = buffer.getvalue()
     readback.require_address(pdf, content.recipient_lines, content.profile)

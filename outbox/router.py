@@ -68,6 +68,12 @@ def _address(text: str | None) -> PostalAddress | None:
         raise Unprocessable(f"recipient_address: {problems}", code="invalid_address") from None
 
 
+CODE_HELP = ("an upload code of this Akte as shown when issued (ABCD-EFGH-JKMN-PQRS): the "
+             "template letter prints it with the portal address and a QR code that opens "
+             "the portal with the code filled in (in the URL fragment, never sent to the "
+             "server); needs a deadline")
+ISSUE_HELP = ("issue a new upload code for this Akte with the letter and print it (as "
+              "upload_code); its plaintext exists only on the letter")
 ADDRESS_HELP = ("the recipient as JSON: {\"name_lines\": [...], \"street\": ..., "
                 "\"postcode\": ..., \"city\": ..., \"country\": \"AT\"}; laid out as the "
                 "destination country expects. Instead of ``recipient`` (lines as printed)")
@@ -102,6 +108,9 @@ def create_letter(
         description="the upload code printed on the letter (of this Akte; needs a "
                     "deadline): an upload with it marks the Wiedervorlage \"Unterlagen "
                     "eingegangen\"")] = None,
+    upload_code: Annotated[str | SkipJsonSchema[None], Form(
+        max_length=64, description=CODE_HELP)] = None,
+    issue_upload_code: Annotated[bool, Form(description=ISSUE_HELP)] = False,
 ) -> LetterRead:
     """Queue a letter: upload a PDF (``file``) or have it rendered from the template
     (``subject`` + ``body``). It is validated (PDF, A4 portrait, page limit, window
@@ -122,6 +131,8 @@ def create_letter(
         upload=file.file if file else None, filename=file.filename if file else None,
         template=template, subject=subject, max_bytes=ctx.settings.max_upload_bytes,
         deadline=deadline, upload_code_id=upload_code_id,
+        code=service.CodeOnLetter(ctx.settings.effective_public_url, upload_code,
+                                  issue_upload_code),
     )
     return service.to_read(session, [letter])[0]
 
@@ -131,6 +142,7 @@ def create_letter(
 def preview_letter(
     case_file_id: uuid.UUID,
     session: DbSession,
+    ctx: Context,
     user: CurrentUser,
     subject: Annotated[str, Form(min_length=1, max_length=300)],
     body: Annotated[str, Form(min_length=1, max_length=100_000)],
@@ -140,6 +152,12 @@ def preview_letter(
     product: Annotated[Product, Form()] = Product.standardbrief,
     color: Annotated[bool, Form()] = False,
     duplex: Annotated[bool, Form()] = False,
+    deadline: Annotated[date | SkipJsonSchema[None], Form()] = None,
+    upload_code: Annotated[str | SkipJsonSchema[None], Form(
+        max_length=64, description=CODE_HELP)] = None,
+    issue_upload_code: Annotated[bool, Form(
+        description="print XXXX-XXXX-XXXX-XXXX where the code issued on sending will "
+                    "stand; nothing is issued")] = False,
 ) -> Response:
     """The rendered letter as PDF, nothing stored or queued. ``X-Letter-Check`` says
     whether it would pass validation (``ok``) or which check fails."""
@@ -149,6 +167,9 @@ def preview_letter(
         template=TemplateInput(subject=subject, body=body,
                                recipient_address=_address(recipient_address),
                                recipient_lines=_recipient(recipient), letter_date=letter_date),
+        deadline=deadline,
+        code=service.CodeOnLetter(ctx.settings.effective_public_url, upload_code,
+                                  issue_upload_code),
     )
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": 'inline; filename="vorschau.pdf"',

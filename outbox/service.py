@@ -34,13 +34,14 @@ from akte.documents import service as documents
 from akte.documents.models import DocumentSource
 from akte.jobs import repository as jobs
 from akte.tenants.models import Tenant
-from outbox import lifecycle, repository
+from outbox import lifecycle, portal_code, repository
 from outbox import settings as outbox_settings
 from outbox.addresses import PostalAddress, format_lines, return_line
 from outbox.manifest import structured_address
 from outbox.models import Letter, LetterStatus, Product
+from outbox.portal_code import PortalNotice
 from outbox.profiles import PROFILES
-from outbox.render import LetterContent, render_letter
+from outbox.render import DEADLINE_PLACEHOLDER, LetterContent, render_letter
 from outbox.schemas import Address, LetterEventRead, LetterRead
 from outbox.validation import LetterInvalid, check_letter, prepare_letter, require_pdf
 
@@ -78,7 +79,55 @@ def _return_address(rules: outbox_settings.TenantOutboxSettings) -> str | None:
     return return_line(rules.sender_address, rules.origin)
 
 
-def _render(session: Session, case_file: CaseFile, template: TemplateInput, color: bool) -> bytes:
+@dataclass(frozen=True)
+class CodeOnLetter:
+    """An upload code to print on a template letter: ``text`` as it was shown when issued
+    (a usable code of the letter's Akte), or ``issue`` a fresh one with the letter.
+    ``public_url`` is ``AKTE_PUBLIC_URL``, the address printed and put in the QR code."""
+
+    public_url: str
+    text: str | None = None
+    issue: bool = False
+
+
+def _require_deadline(template: TemplateInput | None, deadline: date | None,
+                      code: CodeOnLetter | None, upload_code_id: uuid.UUID | None) -> None:
+    """A code on a letter, or a text that says ``{frist}``, needs the deadline: the
+    citizen must read the date by which to answer, never a blank (§ 66 Abs. 3 SGB I)."""
+    if deadline is not None:
+        return
+    if upload_code_id is not None or (code is not None and (code.text or code.issue)):
+        raise Unprocessable("Ein Upload-Code auf dem Brief braucht eine Frist (deadline)",
+                            code="deadline_missing")
+    if template is not None and DEADLINE_PLACEHOLDER in template.body:
+        raise Unprocessable(f"Der Text nennt die Frist ({DEADLINE_PLACEHOLDER}); bitte das "
+                            "Datum der Frist angeben (deadline)", code="deadline_missing")
+
+
+def _portal_notice(session: Session, principal: Principal, case_file: CaseFile,
+                   code: CodeOnLetter | None, upload_code_id: uuid.UUID | None, *,
+                   preview: bool) -> tuple[PortalNotice | None, uuid.UUID | None]:
+    """What the letter prints about the portal, and the code id its follow-up links to.
+    A preview issues nothing: it prints ``XXXX-…`` where the new code will stand."""
+    if code is None or not (code.text or code.issue):
+        return None, upload_code_id
+    if code.text and code.issue:
+        raise Unprocessable("entweder einen vorhandenen Upload-Code (upload_code) oder einen "
+                            "neuen (issue_upload_code)", code="upload_code_conflict")
+    if code.text:
+        code_id, shown = portal_code.resolve(session, case_file, code.text)
+        if upload_code_id is not None and upload_code_id != code_id:
+            raise Unprocessable("upload_code und upload_code_id nennen verschiedene Codes",
+                                code="upload_code_conflict")
+    elif preview:
+        code_id, shown = upload_code_id, portal_code.PREVIEW_CODE
+    else:
+        code_id, shown = portal_code.issue_for_letter(session, principal, case_file)
+    return portal_code.notice(code.public_url, shown), code_id
+
+
+def _render(session: Session, case_file: CaseFile, template: TemplateInput, color: bool, *,
+            deadline: date | None = None, portal: PortalNotice | None = None) -> bytes:
     tenant = session.get(Tenant, case_file.tenant_id)
     assert tenant is not None
     rules = outbox_settings.get(session, tenant.id)
@@ -101,6 +150,8 @@ def _render(session: Session, case_file: CaseFile, template: TemplateInput, colo
             letter_date=template.letter_date or date.today(),
             color=color,
             profile=PROFILES[rules.print_profile],
+            deadline=deadline,
+            portal=portal,
         )
     )
 
@@ -113,14 +164,19 @@ def preview(
     template: TemplateInput,
     color: bool = False,
     options: LetterOptions | None = None,
+    deadline: date | None = None,
+    code: CodeOnLetter | None = None,
 ) -> tuple[bytes, str]:
     """The rendered PDF, nothing stored or queued (for the web UI's preview), and the
     outcome of the checks queueing would apply (``"ok"`` or the failure)."""
     case_file = case_files.get_visible(session, principal, case_file_id)
+    _require_deadline(template, deadline, code, None)
+    portal, _ = _portal_notice(session, principal, case_file, code, None, preview=True)
     audit.record(session, principal, "letter.preview", object_type="case_file",
                  object_id=case_file.id)
     options = options or LetterOptions(color=color)
-    pdf = _render(session, case_file, template, options.color)
+    pdf = _render(session, case_file, template, options.color, deadline=deadline,
+                  portal=portal)
     rules = outbox_settings.get(session, case_file.tenant_id)
     try:
         _check(io.BytesIO(pdf), rules, options)
@@ -168,23 +224,32 @@ def create_letter(
     max_bytes: int,
     deadline: date | None = None,
     upload_code_id: uuid.UUID | None = None,
+    code: CodeOnLetter | None = None,
 ) -> Letter:
     """Validate, store and file the PDF, queue the letter. Raises ``LetterInvalid`` (422).
 
     A ``deadline`` (the date by which the citizen must answer, e.g. a Mitwirkung) leaves a
     Wiedervorlage due that day for the writer, in this transaction
     (:mod:`akte.casework.deadlines`); ``upload_code_id`` names the code printed on the
-    letter, whose uploads mark that follow-up "Unterlagen eingegangen"."""
+    letter, whose uploads mark that follow-up "Unterlagen eingegangen". ``code`` prints a
+    code on a template letter with the portal address and a QR code
+    (:mod:`outbox.portal_code`); that code is then the one the follow-up is linked to."""
     case_file = case_files.get_visible(session, principal, case_file_id)
-    if upload_code_id is not None and deadline is None:
-        raise Unprocessable("Ein Upload-Code auf dem Brief braucht eine Frist (deadline)",
-                            code="deadline_missing")
+    if code is not None and (code.text or code.issue) and upload is not None:
+        raise Unprocessable("Einen Upload-Code druckt nur die Vorlage (subject und body); "
+                            "ein hochgeladener Brief bringt seinen Text selbst mit",
+                            code="upload_code_needs_template")
+    _require_deadline(template if upload is None else None, deadline, code, upload_code_id)
     casework = _deadlines() if deadline is not None else None
     if casework is not None and deadline is not None:
         casework.check_deadline(deadline)  # before anything is rendered or stored
     rules = outbox_settings.get(session, case_file.tenant_id)
     PROFILES[rules.print_profile].rule(options.product.value, color=options.color,
                                        duplex=options.duplex)  # before any rendering
+    portal = None
+    if upload is None:
+        portal, upload_code_id = _portal_notice(session, principal, case_file, code,
+                                                upload_code_id, preview=False)
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         if upload is not None:
             fileobj: BinaryIO = upload
@@ -192,7 +257,8 @@ def create_letter(
         else:
             if template is None:
                 raise LetterInvalid("pdf: send a PDF file or the template fields subject and body")
-            spool.write(_render(session, case_file, template, options.color))
+            spool.write(_render(session, case_file, template, options.color,
+                                deadline=deadline, portal=portal))
             fileobj = spool  # type: ignore[assignment]
             title = template.subject
         require_pdf(fileobj)

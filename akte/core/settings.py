@@ -157,6 +157,21 @@ class Settings(BaseSettings):
     #: The address citizens and letters use (``https://akte.example.org``); required in
     #: production, since links for outside use are never built from the Host header.
     public_url: str = ""
+    #: The mail server for the citizen's optional notice "your papers were processed"
+    #: (akte/web/notify.py); empty: no notices, and the portal asks for no address.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    #: ``STARTTLS`` after connecting (port 587); implicit TLS (465) is ``smtp_tls``.
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "akte@localhost"
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0)
+    #: Seconds between runs of ``portal.notify``; 0 switches the notices off.
+    portal_notify_interval_seconds: float = Field(default=60.0, ge=0)
+    #: Days after its code expired that an address waiting for a notice is deleted unsent.
+    portal_notify_keep_days: int = Field(default=30, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_public_url(self) -> Settings:

@@ -81,6 +81,27 @@ class DocumentVersion(UUIDPrimaryKey, Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
 
+class VersionSource(UUIDPrimaryKey, Base):
+    """An original file a version was made from, when the version is not itself what was
+    received: several photos of one paper, composed into one PDF (the version) in the
+    order the citizen gave. The photos' bytes stay in blob storage as received (their
+    ``sha256`` is a blob reference like any other, see :mod:`akte.operations.blobrefs`),
+    so composing never loses what the citizen sent; the receipt lists their hashes."""
+
+    __tablename__ = "document_version_sources"
+    __table_args__ = (UniqueConstraint("version_id", "position"),)
+
+    version_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("document_versions.id", ondelete="CASCADE"), index=True
+    )
+    #: 1-based: the page of the composed PDF this file became
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(300))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+
+
 class DocumentPage(Base):
     """The recognised text of one page of one version (text layer or OCR)."""
 

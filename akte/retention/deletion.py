@@ -27,7 +27,7 @@ from akte.auth.principal import Principal
 from akte.core.database import session_scope
 from akte.core.storage import BlobStore
 from akte.documents import events
-from akte.documents.models import Document, DocumentPage, DocumentVersion
+from akte.documents.models import Document, DocumentPage, DocumentVersion, VersionSource
 from akte.jobs import repository as jobs
 from akte.operations import blobrefs
 
@@ -46,6 +46,10 @@ def delete_document_rows(
     digests = {d for v in versions for d in (v.sha256, v.archive_sha256, v.thumbnail_sha256) if d}
     version_ids = [v.id for v in versions]
     if version_ids:
+        # the photos a composed version was made from go with it (akte/documents/compose.py)
+        sources = select(VersionSource.sha256).where(VersionSource.version_id.in_(version_ids))
+        digests.update(session.scalars(sources))
+        session.execute(delete(VersionSource).where(VersionSource.version_id.in_(version_ids)))
         session.execute(delete(DocumentPage).where(DocumentPage.version_id.in_(version_ids)))
         session.execute(delete(DocumentVersion).where(DocumentVersion.id.in_(version_ids)))
     audit.record(

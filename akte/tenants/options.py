@@ -86,7 +86,18 @@ KNOWN: dict[str, Option] = {
     "aktenzeichen_pattern": Option(
         "str", "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
                "mit führenden Nullen verglichen"),
+    # the citizen portal's pages (akte/web/portal_pages.py): plain text, blank lines part
+    "portal_impressum": Option("str", "Impressum des Upload-Portals (Text; Absätze durch "
+                                      "Leerzeilen)"),
+    "portal_privacy": Option("str", "Datenschutzerklärung des Upload-Portals (Text)"),
+    "portal_accessibility": Option(
+        "str", "Erklärung zur Barrierefreiheit (BITV 2.0) des Upload-Portals: Stand, "
+               "bekannte Mängel, Feedback-Kontakt; die Schlichtungsstelle nennt die Seite selbst"),
+    "portal_contact": Option("str", "Hilfe-Kontakt für Bürgerinnen und Bürger, z. B. Telefon "
+                                    "und Zeiten (auf den Informationsseiten des Portals)"),
 }
+#: Longest text of a ``portal_*`` option (a Datenschutzerklärung is long; a novel is not).
+PORTAL_TEXT_MAX = 20_000
 
 
 def read(session: Session, principal: Principal | None, tenant: Tenant) -> dict[str, Any]:
@@ -141,6 +152,9 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: 
         return value
     if not isinstance(value, str) or not value.strip():
         raise Unprocessable(f"{name} is a text", code="invalid_option")
+    if name.startswith("portal_") and len(value) > PORTAL_TEXT_MAX:  # as the schema says
+        raise Unprocessable(f"{name}: at most {PORTAL_TEXT_MAX} characters",
+                            code="invalid_option")
     value = value.strip()
     if name == "import_org_unit" and session.scalar(
         select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == value)

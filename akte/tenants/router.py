@@ -83,7 +83,9 @@ def _options_schema() -> dict[str, Any]:
         "search_synonyms": {"type": "array", "items": {
             "type": "string", "maxLength": 500,
             "pattern": "^" + options.SYNONYM_GROUP.pattern + "$"}},
-        "aktenzeichen_pattern": {"type": "string", "pattern": PATTERN_SCHEMA}}
+        "aktenzeichen_pattern": {"type": "string", "pattern": PATTERN_SCHEMA},
+        **{name: {"type": "string", "pattern": r"\S", "maxLength": options.PORTAL_TEXT_MAX}
+           for name in options.KNOWN if name.startswith("portal_")}}
     return {"type": "object", "additionalProperties": False, "properties": {
         name: {"anyOf": [special.get(name, kinds[option.type]), {"type": "null"}],
                "description": option.description}

@@ -109,7 +109,9 @@ def get_citizen(request: Request, session: DbSession) -> UploadCode:
         if wants_json(request):
             lang = i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
             raise SessionExpired(i18n.translator(lang)("session_expired"))
-        raise _redirect("/upload")
+        # a form posted without the script (files!) is told on the code page that nothing
+        # was sent, never just shown the start page as if all were well
+        raise _redirect("/upload?ended=1" if request.method == "POST" else "/upload")
     request.state.citizen_session_ends = min(found.expires_at, int(code.expires_at.timestamp()))
     return code
 

@@ -49,6 +49,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "Bitte prüfen Sie Ihre Eingabe.",
         "rate_limited": "Zu viele Fehlversuche. Bitte versuchen Sie es in 15 Minuten erneut.",
         "no_files": "Bitte wählen Sie mindestens eine Datei aus.",
+        "bad_bundle": "Die Angabe, welche Fotos zusammengehören, ist ungültig. Bitte wählen Sie die Fotos noch einmal aus.",
         "too_many_files": "Bitte höchstens {max_files} Dateien auf einmal.",
         "file_refused": "Nicht angenommen: {name} – {reason}",
         "bad_type": "nur PDF, JPEG oder PNG",
@@ -89,6 +90,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_refused": "This code is invalid, expired or revoked. Please check what you typed.",
         "rate_limited": "Too many failed attempts. Please try again in 15 minutes.",
         "no_files": "Please choose at least one file.",
+        "bad_bundle": "The choice of which photos belong together is not valid. Please choose the photos again.",
         "too_many_files": "Please send at most {max_files} files at once.",
         "file_refused": "Not accepted: {name} – {reason}",
         "bad_type": "only PDF, JPEG or PNG",
@@ -129,6 +131,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_refused": "هذا الرمز غير صالح أو منتهي الصلاحية أو ملغى. يرجى التحقق مما أدخلته.",
         "rate_limited": "محاولات فاشلة كثيرة. يرجى المحاولة مرة أخرى بعد 15 دقيقة.",
         "no_files": "يرجى اختيار ملف واحد على الأقل.",
+        "bad_bundle": "تحديد الصور التي تنتمي معًا غير صالح. يرجى اختيار الصور مرة أخرى.",
         "too_many_files": "يرجى إرسال {max_files} ملفًا كحد أقصى في المرة الواحدة.",
         "file_refused": "غير مقبول: {name} – {reason}",
         "bad_type": "فقط PDF أو JPEG أو PNG",
@@ -169,6 +172,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_refused": "این کد نامعتبر، منقضی یا لغو شده است. لطفاً ورودی خود را بررسی کنید.",
         "rate_limited": "تلاش‌های ناموفق بیش از حد. لطفاً ۱۵ دقیقه دیگر دوباره امتحان کنید.",
         "no_files": "لطفاً دست‌کم یک فایل انتخاب کنید.",
+        "bad_bundle": "مشخص کردن عکس‌هایی که با هم هستند معتبر نیست. لطفاً عکس‌ها را دوباره انتخاب کنید.",
         "too_many_files": "لطفاً هر بار حداکثر {max_files} فایل بفرستید.",
         "file_refused": "پذیرفته نشد: {name} – {reason}",
         "bad_type": "فقط PDF، JPEG یا PNG",
@@ -209,6 +213,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_refused": "እዚ ኮድ ዘይቅቡል፡ ግዜኡ ዝሓለፈ ወይ ዝተሰረዘ እዩ። በጃኹም ዘእተኹምዎ ፈትሹ።",
         "rate_limited": "ብዙሕ ዘይተዓወተ ፈተነታት። በጃኹም ድሕሪ 15 ደቒቕ ደጊምኩም ፈትኑ።",
         "no_files": "በጃኹም እንተወሓደ ሓደ ፋይል ምረጹ።",
+        "bad_bundle": "ኣየኖት ስእልታት ብሓባር ከም ዝኸዱ ዝተገብረ ምርጫ ቅኑዕ ኣይኮነን። በጃኹም ነቶም ስእልታት እንደገና ምረጹ።",
         "too_many_files": "በጃኹም ብሓደ ግዜ ክሳብ {max_files} ፋይላት ጥራይ ስደዱ።",
         "file_refused": "ኣይተቐበልናዮን፡ {name} – {reason}",
         "bad_type": "PDF, JPEG ወይ PNG ጥራይ",
@@ -249,6 +254,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_refused": "یہ کوڈ غلط، میعاد ختم یا منسوخ شدہ ہے۔ براہ کرم اپنا اندراج چیک کریں۔",
         "rate_limited": "بہت زیادہ ناکام کوششیں۔ براہ کرم 15 منٹ بعد دوبارہ کوشش کریں۔",
         "no_files": "براہ کرم کم از کم ایک فائل منتخب کریں۔",
+        "bad_bundle": "کون سی تصاویر ایک ساتھ ہیں، یہ انتخاب درست نہیں ہے۔ براہ کرم تصاویر دوبارہ منتخب کریں۔",
         "too_many_files": "براہ کرم ایک وقت میں زیادہ سے زیادہ {max_files} فائلیں بھیجیں۔",
         "file_refused": "قبول نہیں: {name} – {reason}",
         "bad_type": "صرف PDF، JPEG یا PNG",
@@ -574,6 +580,117 @@ MORE: dict[str, dict[str, str]] = {
     },
 }
 for _lang, _texts in MORE.items():
+    TEXTS[_lang].update(_texts)
+
+
+#: Photos of one paper sent as one document (akte/documents/compose.py): the choice on the
+#: upload page and moving a page up the list; the optional address for the notice that the
+#: papers were processed (akte/web/notify.py).
+PAGES: dict[str, dict[str, str]] = {
+    "de": {
+        "page_impressum": "Impressum",
+        "page_privacy": "Datenschutz",
+        "page_accessibility": "Barrierefreiheit",
+        "help_contact": "Hilfe und Kontakt",
+        "not_configured": "Ihr Jobcenter hat diesen Text noch nicht hinterlegt.",
+        "after_code": "Die Angaben Ihres Jobcenters sehen Sie hier, nachdem Sie Ihren Code eingegeben haben.",
+        "schlichtung": "Schlichtungsverfahren: Wenn Sie auf Ihre Rückmeldung zur Barrierefreiheit keine zufriedenstellende Antwort erhalten, können Sie sich an die Schlichtungsstelle wenden:",
+        "session_ended_nojs": "Ihre Sitzung war abgelaufen. Ihre Dateien wurden NICHT gesendet. Geben Sie den Code aus Ihrem Schreiben erneut ein und wählen Sie die Dateien dann noch einmal aus.",
+        "notify_label": "E-Mail-Adresse für eine Nachricht, wenn Ihre Unterlagen bearbeitet sind (freiwillig)",
+        "notify_hint": "Wir schreiben nur, dass die Unterlagen bearbeitet sind, mit einem Link zur Übersicht. Die Adresse wird danach gelöscht.",
+        "bad_email": "Die E-Mail-Adresse ist ungültig. Bitte prüfen Sie sie oder lassen Sie das Feld leer.",
+        "pages_label": "Seiten dieses Dokuments (Ihre Fotos, unverändert aufbewahrt)",
+        "together_label": "Die Fotos sind Seiten eines Schriftstücks: als ein Dokument senden, "
+        "Seiten in der Reihenfolge der Liste",
+        "move_up": "Nach oben",
+    },
+    "en": {
+        "page_impressum": "Legal notice",
+        "page_privacy": "Privacy",
+        "page_accessibility": "Accessibility",
+        "help_contact": "Help and contact",
+        "not_configured": "Your office has not provided this text yet.",
+        "after_code": "You will see your office's details here after entering your code.",
+        "schlichtung": "Conciliation: if you get no satisfactory answer to your feedback on accessibility, you can turn to the conciliation body:",
+        "session_ended_nojs": "Your session had ended. Your files were NOT sent. Enter the code from your letter again, then choose the files once more.",
+        "notify_label": "E-mail address for a message when your papers have been processed (optional)",
+        "notify_hint": "We only write that the papers were processed, with a link to the overview. The address is deleted afterwards.",
+        "bad_email": "The e-mail address is not valid. Please check it or leave the field empty.",
+        "pages_label": "Pages of this document (your photos, kept unchanged)",
+        "together_label": "The photos are pages of one paper: send them as one document, "
+        "pages in the order of the list",
+        "move_up": "Move up",
+    },
+    "ar": {
+        "page_impressum": "بيانات الناشر",
+        "page_privacy": "حماية البيانات",
+        "page_accessibility": "إمكانية الوصول",
+        "help_contact": "المساعدة والتواصل",
+        "not_configured": "لم يضع مكتبك هذا النص بعد.",
+        "after_code": "سترى بيانات مكتبك هنا بعد إدخال الرمز.",
+        "schlichtung": "التحكيم: إذا لم تتلقَّ ردًا مُرضيًا على ملاحظاتك حول إمكانية الوصول، يمكنك التوجه إلى هيئة التحكيم:",
+        "session_ended_nojs": "كانت جلستك قد انتهت. لم يتم إرسال ملفاتك. أدخل الرمز من رسالتك مرة أخرى، ثم اختر الملفات من جديد.",
+        "notify_label": "عنوان البريد الإلكتروني لرسالة عند معالجة مستنداتك (اختياري)",
+        "notify_hint": "نكتب فقط أن المستندات قد عولجت، مع رابط إلى النظرة العامة. يُحذف العنوان بعد ذلك.",
+        "bad_email": "عنوان البريد الإلكتروني غير صالح. يرجى التحقق منه أو ترك الحقل فارغًا.",
+        "pages_label": "صفحات هذا المستند (صورك، محفوظة دون تغيير)",
+        "together_label": "الصور صفحات من ورقة واحدة: أرسلها كمستند واحد، والصفحات بترتيب "
+        "القائمة",
+        "move_up": "إلى الأعلى",
+    },
+    "fa": {
+        "page_impressum": "اطلاعات ناشر",
+        "page_privacy": "حریم خصوصی",
+        "page_accessibility": "دسترس‌پذیری",
+        "help_contact": "راهنما و تماس",
+        "not_configured": "ادارهٔ شما هنوز این متن را ثبت نکرده است.",
+        "after_code": "پس از وارد کردن کد، اطلاعات ادارهٔ خود را اینجا می‌بینید.",
+        "schlichtung": "میانجی‌گری: اگر به بازخورد شما دربارهٔ دسترس‌پذیری پاسخ رضایت‌بخشی داده نشد، می‌توانید به نهاد میانجی مراجعه کنید:",
+        "session_ended_nojs": "جلسهٔ شما به پایان رسیده بود. فایل‌های شما فرستاده نشد. کد نامهٔ خود را دوباره وارد کنید و سپس فایل‌ها را دوباره انتخاب کنید.",
+        "notify_label": "نشانی ایمیل برای پیامی پس از رسیدگی به مدارک شما (اختیاری)",
+        "notify_hint": "فقط می‌نویسیم که به مدارک رسیدگی شد، همراه با پیوندی به فهرست. نشانی پس از آن پاک می‌شود.",
+        "bad_email": "نشانی ایمیل معتبر نیست. لطفاً آن را بررسی کنید یا خالی بگذارید.",
+        "pages_label": "صفحه‌های این سند (عکس‌های شما، بدون تغییر نگهداری می‌شوند)",
+        "together_label": "عکس‌ها صفحه‌های یک نامه هستند: آن‌ها را به صورت یک سند بفرستید، "
+        "صفحه‌ها به ترتیب فهرست",
+        "move_up": "بالا بردن",
+    },
+    "ti": {
+        "page_impressum": "ሕጋዊ መግለጺ",
+        "page_privacy": "ምሕላው ውልቃዊ ሓበሬታ",
+        "page_accessibility": "ተበጻሕነት",
+        "help_contact": "ሓገዝን ርክብን",
+        "not_configured": "ቤት ጽሕፈትኩም ነዚ ጽሑፍ ገና ኣየእተዎን።",
+        "after_code": "ድሕሪ ኮድኩም ምእታው ሓበሬታ ቤት ጽሕፈትኩም ኣብዚ ክትርእዩ ኢኹም።",
+        "schlichtung": "ዕርቂ፡ ብዛዕባ ተበጻሕነት ንዝሃብኩምዎ ርእይቶ ዘዕግብ መልሲ እንተዘይረኺብኩም፡ ናብ ኣካል ዕርቂ ክትከዱ ትኽእሉ ኢኹም፡",
+        "session_ended_nojs": "ግዜ ክፍለ-ግዜኹም ተወዲኡ ነይሩ። ፋይላትኩም ኣይተላእኩን። ነቲ ኣብ ደብዳበኹም ዘሎ ኮድ እንደገና ኣእትዉ፡ ድሕሪኡ ፋይላት እንደገና ምረጹ።",
+        "notify_label": "ኢመይል ኣድራሻ ሰነዳትኩም ምስ ተሰርሑ መልእኽቲ ንምቕባል (ብድሌት)",
+        "notify_hint": "ሰነዳት ከም ዝተሰርሑ ጥራይ ምስ ሊንክ ንጽሕፍ። ድሕሪኡ እቲ ኣድራሻ ይድምሰስ።",
+        "bad_email": "እቲ ኢመይል ኣድራሻ ቅኑዕ ኣይኮነን። በጃኹም ኣረጋግጹ ወይ ባዶ ግደፍዎ።",
+        "pages_label": "ገጻት ናይዚ ሰነድ (ስእልታትኩም፡ ከይተቐየራ ዝተዓቀባ)",
+        "together_label": "እዘን ስእልታት ገጻት ናይ ሓደ ወረቐት እየን፡ ከም ሓደ ሰነድ ስደድዎ፡ ገጻት ብመስርዕ "
+        "ናይቲ ዝርዝር",
+        "move_up": "ናብ ላዕሊ",
+    },
+    "ur": {
+        "page_impressum": "قانونی معلومات",
+        "page_privacy": "ڈیٹا کا تحفظ",
+        "page_accessibility": "رسائی",
+        "help_contact": "مدد اور رابطہ",
+        "not_configured": "آپ کے دفتر نے ابھی یہ متن فراہم نہیں کیا ہے۔",
+        "after_code": "اپنا کوڈ درج کرنے کے بعد آپ یہاں اپنے دفتر کی معلومات دیکھیں گے۔",
+        "schlichtung": "ثالثی: اگر رسائی کے بارے میں آپ کی رائے کا تسلی بخش جواب نہ ملے تو آپ ثالثی ادارے سے رجوع کر سکتے ہیں:",
+        "session_ended_nojs": "آپ کا سیشن ختم ہو چکا تھا۔ آپ کی فائلیں نہیں بھیجی گئیں۔ اپنے خط والا کوڈ دوبارہ درج کریں، پھر فائلیں دوبارہ منتخب کریں۔",
+        "notify_label": "ای میل پتہ، جب آپ کی دستاویزات پر کارروائی ہو جائے تو پیغام کے لیے (اختیاری)",
+        "notify_hint": "ہم صرف یہ لکھتے ہیں کہ دستاویزات پر کارروائی ہو گئی، جائزے کے لنک کے ساتھ۔ اس کے بعد پتہ حذف کر دیا جاتا ہے۔",
+        "bad_email": "ای میل پتہ درست نہیں ہے۔ براہ کرم اسے چیک کریں یا خانہ خالی چھوڑ دیں۔",
+        "pages_label": "اس دستاویز کے صفحات (آپ کی تصاویر، بغیر تبدیلی کے محفوظ)",
+        "together_label": "یہ تصاویر ایک ہی کاغذ کے صفحات ہیں: انہیں ایک دستاویز کے طور پر "
+        "بھیجیں، صفحات فہرست کی ترتیب میں",
+        "move_up": "اوپر کریں",
+    },
+}
+for _lang, _texts in PAGES.items():
     TEXTS[_lang].update(_texts)
 
 

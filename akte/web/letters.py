@@ -14,14 +14,30 @@ from sqlalchemy.orm import Session
 from akte.auth.principal import Principal
 from akte.features import _optional
 
-#: Text templates a caseworker starts from; ``{name}`` is the Akte's person.
+#: The Rechtsfolgenbelehrung of a Mitwirkung: benefits may be refused for missing
+#: cooperation only after the person was told so in writing and given a reasonable
+#: deadline (§ 66 Abs. 3 SGB I); ``{frist}`` is filled with the letter's deadline.
+RECHTSFOLGENBELEHRUNG = (
+    "Rechtsfolgenbelehrung: Wenn Sie die Unterlagen nicht bis zum {frist} einreichen und "
+    "dadurch die Aufklärung des Sachverhalts erheblich erschwert wird, können die "
+    "Leistungen ganz oder teilweise versagt oder entzogen werden, bis Sie die Mitwirkung "
+    "nachholen (§§ 60, 66 Abs. 1 und 3 SGB I). Reichen Sie die Unterlagen später ein, kann "
+    "die Leistung nachträglich ganz oder teilweise erbracht werden (§ 67 SGB I). Können Sie "
+    "eine Unterlage nicht beschaffen oder die Frist nicht einhalten, teilen Sie uns das "
+    "bitte vor Ablauf der Frist mit."
+)
+#: Text templates a caseworker starts from; ``{frist}`` stands for the deadline (the form
+#: refuses to queue such a letter without one); ``{name}`` is the Akte's person.
 TEMPLATES: dict[str, tuple[str, str, str]] = {
     "mitwirkung": (
         "Aufforderung zur Mitwirkung",
         "Aufforderung zur Mitwirkung (§§ 60 ff. SGB I)",
         "Sehr geehrte Damen und Herren,\n\nfür die Bearbeitung Ihres Antrags benötigen wir "
-        "noch folgende Unterlagen:\n\n- \n\nBitte reichen Sie diese bis zum  ein. Sie können "
-        "sie auch über unser Upload-Portal senden.\n\nMit freundlichen Grüßen\nIhr Jobcenter",
+        "noch folgende Unterlagen:\n\n- \n\nBitte reichen Sie diese bis zum {frist} ein "
+        "(§ 60 Abs. 1 SGB I). Sie können sie auch über unser Upload-Portal senden: Adresse, "
+        "Upload-Code und QR-Code stehen am Ende dieses Schreibens.\n\n"
+        + RECHTSFOLGENBELEHRUNG
+        + "\n\nMit freundlichen Grüßen\nIhr Jobcenter",
     ),
     "eingang": (
         "Eingangsbestätigung",

@@ -102,3 +102,6 @@ class InboxRejection(Base):
     reason: Mapped[str] = mapped_column(Text)
     rejected_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     rejected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+from akte.web.notify_models import ReceiptNotice  # noqa: E402, F401  (its own module: a table of the portal)

@@ -39,6 +39,7 @@ STATIC_FILES = {
     "upload.js": "text/javascript",
     "portal.js": "text/javascript",
     "viewer.js": "text/javascript",
+    "portal_code.js": "text/javascript",
 }
 
 

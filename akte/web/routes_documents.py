@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from akte.case_files import service as case_files
 from akte.casework import doctypes
 from akte.core.dependencies import Context, DbSession
-from akte.core.errors import AkteError, StorageUnavailable
+from akte.core.errors import AkteError, StorageUnavailable, Unprocessable
 from akte.core.ranges import content_disposition
 from akte.documents import pageranges
 from akte.documents import repository as document_repo
@@ -228,6 +228,8 @@ def letter_form(
             "body": body,
             "recipient": "\n".join(module.default_recipient(case_file)),
             "products": letters.PRODUCT_LABELS,
+            # the Mitwirkung text points at the portal block at its end
+            "issue_upload_code": vorlage == "mitwirkung",
         },
     )
 
@@ -245,30 +247,23 @@ def letter_send(
     product: Annotated[str, Form(max_length=40)] = "standardbrief",
     action: Annotated[str, Form(max_length=20)] = "preview",
     deadline: Annotated[date | None, Form()] = None,
+    upload_code: Annotated[str, Form(max_length=64)] = "",
+    issue_upload_code: Annotated[bool, Form()] = False,
 ) -> Response:
     """``action=preview`` answers the rendered PDF inline; ``action=send`` queues it. A
-    ``deadline`` leaves a Wiedervorlage due that day (:mod:`akte.casework.deadlines`)."""
+    ``deadline`` leaves a Wiedervorlage due that day (:mod:`akte.casework.deadlines`);
+    ``upload_code`` / ``issue_upload_code`` print the portal, the code and a QR code
+    (:mod:`outbox.portal_code`)."""
     module = letters.service()
     if module is None:
         case_file = case_files.get_visible(session, principal, case_file_id)
         return page(request, principal, "letter_unavailable.html", {"case_file": case_file}, 404)
     template = letters.template_input(subject, body, recipient)
-    if action == "send":
-        module.create_letter(
-            session,
-            ctx.storage,
-            principal,
-            case_file_id,
-            options=letters.options(product, False, False),
-            template=template,
-            max_bytes=ctx.settings.max_upload_bytes,
-            deadline=deadline,
-        )
-        session.commit()  # durable before the browser follows the answer
-        return RedirectResponse(f"/app/akten/{case_file_id}?msg=letter#briefe", status_code=303)
-    rendered = module.preview(session, principal, case_file_id, template=template)
-    pdf, check = rendered if isinstance(rendered, tuple) else (rendered, "ok")
-    if check != "ok":
+    code = module.CodeOnLetter(ctx.settings.effective_public_url, upload_code.strip() or None,
+                               issue_upload_code)
+
+    def form_again(problem: str) -> Response:
+        """The form as filled in, with what is wrong: nothing of it is lost."""
         case_file = case_files.get_visible(session, principal, case_file_id)
         context = {
             "case_file": case_file,
@@ -278,9 +273,40 @@ def letter_send(
             "body": body,
             "recipient": recipient,
             "products": letters.PRODUCT_LABELS,
-            "problem": check,
+            "problem": problem,
+            "deadline": deadline,
+            "upload_code": upload_code,
+            "issue_upload_code": issue_upload_code,
         }
         return page(request, principal, "letter.html", context, 422)
+
+    if action == "send":
+        try:
+            module.create_letter(
+                session,
+                ctx.storage,
+                principal,
+                case_file_id,
+                options=letters.options(product, False, False),
+                template=template,
+                max_bytes=ctx.settings.max_upload_bytes,
+                deadline=deadline,
+                code=code,
+            )
+        except Unprocessable as exc:  # also a letter that would not print (LetterInvalid)
+            session.rollback()  # e.g. a code issued before the rendering failed
+            return form_again(exc.detail)
+        session.commit()  # durable before the browser follows the answer
+        return RedirectResponse(f"/app/akten/{case_file_id}?msg=letter#briefe", status_code=303)
+    try:
+        rendered = module.preview(session, principal, case_file_id, template=template,
+                                  deadline=deadline, code=code)
+    except Unprocessable as exc:
+        session.rollback()
+        return form_again(exc.detail)
+    pdf, check = rendered if isinstance(rendered, tuple) else (rendered, "ok")
+    if check != "ok":
+        return form_again(check)
     return Response(
         pdf,
         media_type="application/pdf",

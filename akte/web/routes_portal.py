@@ -22,7 +22,18 @@ from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import AkteError, Forbidden, NotFound
 from akte.core.ranges import content_disposition
 from akte.tenants.models import Tenant
-from akte.web import codes, csrf, i18n, portal, portal_status, ratelimit, receipt_pdf, sessions
+from akte.web import (
+    codes,
+    csrf,
+    i18n,
+    notify,
+    portal,
+    portal_pages,
+    portal_status,
+    ratelimit,
+    receipt_pdf,
+    sessions,
+)
 from akte.web.deps import Citizen, wants_json
 from akte.web.errors import PageRoute
 from akte.web.models import UploadCode, UploadReceipt
@@ -83,10 +94,12 @@ def _page(
         "max_files": portal.MAX_FILES,
         "max_mb": portal.MAX_FILE_MB,
         "accept": portal.ACCEPT,
+        "notify_enabled": notify.enabled(request.app.state.ctx.settings),
         "texts": {**i18n.TEXTS[i18n.DEFAULT], **i18n.TEXTS[lang]},
         **values,
     }
-    context["failed"] = status_code >= 400  # the title then starts with "Fehler"
+    # the title then starts with "Fehler" (also on a page that explains a failure)
+    context["failed"] = status_code >= 400 or bool(values.get("error"))
     response = render(request, template, context, status_code)
     if request.query_params.get("lang") in i18n.LANGUAGES:
         sessions.set_cookie(request, response, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
@@ -94,9 +107,14 @@ def _page(
 
 
 @router.get("")
-def start(request: Request, code: str | None = None) -> Response:
-    """The code entry page; ``?code=`` pre-fills the field (link on the letter)."""
+def start(request: Request, code: str | None = None, ended: bool = False) -> Response:
+    """The code entry page; ``?code=`` pre-fills the field (older links; letters put the
+    code in the fragment, see ``static/portal_code.js``). ``?ended=1``: a form was posted
+    after the session ended; the page says the files were not sent."""
     prefill = codes.display(codes.normalize(code)) if code else ""
+    if ended:
+        return _page(request, "portal_start.html", _lang(request), code=prefill,
+                     error="session_ended_nojs")
     return _page(request, "portal_start.html", _lang(request), code=prefill)
 
 
@@ -157,6 +175,18 @@ def _receipts(session: DbSession, code: UploadCode) -> list[UploadReceipt]:
     return portal_status.receipts_of(session, code)
 
 
+@router.get("/info/{page}")
+def info_page(page: str, request: Request, session: DbSession) -> Response:
+    """Impressum, Datenschutz, Barrierefreiheit: the tenant's texts (:mod:`portal_pages`);
+    open without a code, as the law wants them reachable from every page."""
+    if page not in portal_pages.PAGES:
+        raise NotFound("no such page")
+    text = portal_pages.text_for(request, session, page)
+    return _page(request, "portal_info.html", _lang(request), page=page,
+                 heading=portal_pages.PAGES[page][1], text=text,
+                 schlichtungsstelle=portal_pages.SCHLICHTUNGSSTELLE)
+
+
 @router.get("/files")
 def files_page(request: Request, session: DbSession, code: Citizen) -> Response:
     """The upload form, and the receipts of earlier uploads with this code."""
@@ -206,12 +236,30 @@ def upload_files(
     files: Annotated[list[UploadFile] | None, File()] = None,
     declined_name: Annotated[list[str] | None, Form()] = None,
     declined_reason: Annotated[list[str] | None, Form()] = None,
+    bundle: Annotated[list[str] | None, Form(max_length=200)] = None,
+    together: Annotated[bool, Form()] = False,
+    notify_email: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    """Store the files; the script gets JSON, a plain form post a redirect or the page."""
+    """Store the files; the script gets JSON, a plain form post a redirect or the page.
+    Each ``bundle`` ("0,2,1": positions in ``files``, in page order) names photos of one
+    paper, stored as one PDF document (:func:`portal.upload`). ``together`` without
+    ``bundle`` (the form posted without the script) makes all photos sent one document,
+    in the order sent. ``notify_email`` (only read when a mail server is configured): the
+    citizen is told there when the papers were processed (:mod:`akte.web.notify`)."""
     language = _lang(request)
+    address = None
+    if notify_email.strip() and notify.enabled(ctx.settings):
+        address = notify.valid_address(notify_email)
     indexed = [(i, f) for i, f in enumerate(files or []) if f.filename or f.size]
+    if together and not bundle and indexed:
+        bundle = [",".join(str(i) for i, _ in indexed)]
+    bundles = portal.parse_bundles(bundle or [], {i for i, _ in indexed})
     error, result = None, portal.UploadResult(None, [], [])
-    if not indexed:
+    if bundles is None:
+        error = "bad_bundle"
+    elif notify_email.strip() and notify.enabled(ctx.settings) and address is None:
+        error = "bad_email"
+    elif not indexed:
         error = "no_files"
     elif len(indexed) > portal.MAX_FILES:
         error = "too_many_files"
@@ -226,13 +274,17 @@ def upload_files(
             limit_bytes=portal.max_bytes(ctx.settings.max_upload_bytes),
             ip=client_ip(request),
             declined=portal.declined_files(declined_name or [], declined_reason or []),
+            bundles=bundles,
         )
     receipt, refused = result.receipt, result.refused
     t = i18n.translator(language)
     messages = [t("file_refused", name=r.filename, reason=t(r.reason)) for r in refused]
     if error:
         messages.insert(0, t(error, max_files=portal.MAX_FILES))
-    status_code = 201 if receipt else (415 if refused else 400)
+    if receipt is not None and address is not None:
+        notify.remember(session, receipt, address, language)
+    status_code = 201 if receipt else (
+        415 if refused else 422 if error in ("bad_bundle", "bad_email") else 400)
     if wants_json(request):
         session.commit()  # durable before the browser is told what was stored
         return JSONResponse(_upload_answer(result, language, error, messages), status_code)

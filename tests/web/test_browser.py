@@ -10,7 +10,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -268,6 +268,8 @@ def test_caseworker_searches_opens_views_files_and_writes_a_letter(scene, page, 
         },
     )
     assert preview.ok and preview.body().startswith(b"%PDF")
+    # the Mitwirkung names its deadline (and prints a new upload code with a QR code)
+    page.locator("#deadline").fill((date.today() + timedelta(days=14)).isoformat())
     page.get_by_role("button", name="In den Postausgang").click()
     expect(page.locator("#briefe")).to_be_visible()
     # Queued, or already sealed into a batch by the worker's outbox schedule.

@@ -172,6 +172,7 @@
     var list = form.querySelector("[data-progress]");
     var errors = form.querySelector("[data-errors]");
     var button = form.querySelector("button[type=submit]");
+    var together = form.querySelector("[data-together]");
     var maxBytes = parseInt(form.dataset.maxBytes || "0", 10);
     var types = (form.dataset.types || "").split(",").filter(Boolean);
     var rows = [];
@@ -225,13 +226,28 @@
       remove.className = "link";
       remove.textContent = t("remove");
       remove.setAttribute("aria-label", t("remove") + ": " + file.name);
+      var up = document.createElement("button");
+      up.type = "button";
+      up.className = "link";
+      up.textContent = "↑ " + t("move_up");
+      up.setAttribute("aria-label", t("move_up") + ": " + file.name);
       li.appendChild(name);
       li.appendChild(bar);
       li.appendChild(status);
       li.appendChild(advice);
+      li.appendChild(up);
       li.appendChild(remove);
       list.appendChild(li);
       var row = { file: file, li: li, bar: bar, status: status, advice: advice, remove: remove };
+      /* the page order of photos sent as one document is the order of this list */
+      up.addEventListener("click", function () {
+        var at = rows.indexOf(row);
+        if (at <= 0) return;
+        rows.splice(at, 1);
+        rows.splice(at - 1, 0, row);
+        list.insertBefore(li, rows[at].li);
+        up.focus();
+      });
       remove.addEventListener("click", function () {
         rows = rows.filter(function (r) { return r !== row; });
         list.removeChild(li);
@@ -314,6 +330,19 @@
       var data = new FormData();
       data.append("csrf_token", csrfToken(form));
       sending.forEach(function (row) { data.append(input.name, row.file, row.file.name); });
+      var mail = form.querySelector("input[name=notify_email]");
+      if (mail && mail.value) data.append("notify_email", mail.value);
+      if (together && together.checked) {
+        /* photos of one paper: one document, pages in the list's order (positions in
+           this request); PDFs among them stay documents of their own */
+        var photos = [];
+        sending.forEach(function (row, index) {
+          if (/^image\//.test(row.file.type || "") || /\.(jpe?g|png)$/i.test(row.file.name)) {
+            photos.push(index);
+          }
+        });
+        if (photos.length > 1) data.append("bundle", photos.join(","));
+      }
       rows.filter(function (row) { return row.state === "refused" && !row.reported; })
         .forEach(function (row) {
           data.append("declined_name", row.file.name);
