@@ -1,4 +1,5 @@
-"""``akte export AKTE``: an Akteneinsicht, Aktenübersendung or xdomea Abgabe from the shell.
+"""``akte export AKTE``: an Akteneinsicht, Aktenübersendung or xdomea Abgabe from the shell;
+``akte xdomea import FILE``: record a receiver's answer (0402) to an Abgabe.
 
 The export is requested as a named user (``--user``), with exactly that user's rights (the
 same checks and audit entries as the API), built at once in this process with progress,
@@ -16,7 +17,14 @@ name = "records"
 app = typer.Typer(help="Schwärzung und Export", no_args_is_help=True)
 export_app = typer.Typer(help="Export an Akte (Akteneinsicht, Aktenübersendung, xdomea)",
                          context_settings={"allow_interspersed_args": True})
-COMMANDS = {"export": export_app}
+xdomea_app = typer.Typer(help="xdomea messages from other authorities and archives",
+                         no_args_is_help=True)
+COMMANDS = {"export": export_app, "xdomea": xdomea_app}
+
+
+@xdomea_app.callback()
+def xdomea_group() -> None:
+    """xdomea messages from other authorities and archives."""
 
 
 @export_app.callback(invoke_without_command=True)
@@ -90,5 +98,61 @@ def export(
                         fh.write(piece)
                 typer.echo(f"  {target}")
             typer.echo(f"ready: {row.page_count or '–'} page(s)")
+    finally:
+        ctx.close()
+
+
+@xdomea_app.command("import")
+def import_message(
+    file: Annotated[Path, typer.Argument(help="the message: its XML or its ZIP",
+                                         exists=True, dir_okay=False)],
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    user: Annotated[str, typer.Option(help="username whose rights record it")],
+) -> None:
+    """Record an import confirmation (0402) on the Abgabe it names (its ProzessID), with
+    the user's rights, as ``POST /api/v1/exports/{id}/confirmation`` does. Exit 2 with the
+    reason when the message is refused."""
+    import uuid
+    import zipfile
+
+    from sqlalchemy import select
+
+    from akte.auth.service import principal_for
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.errors import AkteError
+    from akte.core.settings import get_settings
+    from akte.tenants.models import Tenant
+    from akte.users.models import User
+    from records import confirmations, xdomea
+
+    data = file.read_bytes()
+    if zipfile.is_zipfile(file):
+        with zipfile.ZipFile(file) as package:
+            names = [n for n in package.namelist() if n.lower().endswith(".xml")]
+            if len(names) != 1:
+                typer.echo(f"refused: the ZIP holds {len(names)} XML files", err=True)
+                raise typer.Exit(2)
+            data = package.read(names[0])
+    try:
+        process_id = uuid.UUID(xdomea.read_import_confirmation(data).process_id)
+    except (xdomea.InvalidMessage, ValueError) as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from None
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with session_scope(ctx.session_factory) as session:
+            tenant_row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
+            person = tenant_row and session.scalar(select(User).where(
+                User.username == user, User.tenant_id == tenant_row.id))
+            if person is None:
+                raise typer.BadParameter("no such tenant or user")
+            try:
+                row = confirmations.record(session, ctx.storage,
+                                           principal_for(session, person), process_id, data)
+            except AkteError as exc:
+                typer.echo(f"refused: {exc}", err=True)
+                raise typer.Exit(2) from None
+            typer.echo(f"export {row.id}: {row.confirmation_status}")
     finally:
         ctx.close()

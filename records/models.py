@@ -91,7 +91,15 @@ class Export(UUIDPrimaryKey, Timestamps, Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The receiver's import confirmation (xdomea 0402; an Abgabe only): ``confirmed``
+    #: (every object imported), ``partial`` or ``rejected``; the verdict per object; the
+    #: message exactly as received (a blob); when it was recorded.
+    confirmation_status: Mapped[str | None] = mapped_column(String(16))
+    confirmation: Mapped[dict | None] = mapped_column(JSON)
+    confirmation_sha256: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 #: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks).
-REQUIRED_BLOBS = (Redaction.redacted_sha256, Export.pdf_sha256, Export.zip_sha256)
+REQUIRED_BLOBS = (Redaction.redacted_sha256, Export.pdf_sha256, Export.zip_sha256,
+                  Export.confirmation_sha256)

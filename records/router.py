@@ -7,9 +7,12 @@ readable Akte (else 404), redacting and exporting need ownership (a borrower get
 
 from __future__ import annotations
 
+import io
 import uuid
+import zipfile
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
@@ -19,12 +22,14 @@ from akte.core.errors import (
     Forbidden,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     ServiceUnavailable,
     Unprocessable,
+    UnsupportedMediaType,
     responses,
 )
 from akte.core.pagination import Page, Pagination, paginate
-from records import exports, redactions
+from records import confirmations, exports, redactions
 from records.downloads import blob_response
 from records.models import ExportStatus
 from records.schemas import (
@@ -174,3 +179,52 @@ def download_export_package(export_id: uuid.UUID, request: Request, session: DbS
                                                         "file": "package"})
     return blob_response(request, session, storage, sha256=export.zip_sha256,
                          filename=export.zip_name or "export.zip", media_type="application/zip")
+
+
+XML_TYPES = ("application/xml", "text/xml")
+
+
+async def xdomea_message(request: Request) -> bytes:
+    """The request body as one xdomea message: the XML itself, or the message's ZIP as
+    xdomea transmits it (the one ``*.xml`` inside is taken). Read with a size limit."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in (*XML_TYPES, "application/zip"):
+        raise UnsupportedMediaType("send the message as application/xml, or its ZIP as "
+                                   "application/zip", code="unsupported_media_type")
+    limit = confirmations.MAX_BYTES * (4 if media == "application/zip" else 1)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the message is larger than {limit} bytes")
+    if media != "application/zip":
+        return bytes(body)
+    try:
+        with zipfile.ZipFile(io.BytesIO(bytes(body))) as package:
+            names = [n for n in package.namelist() if n.lower().endswith(".xml")]
+            if len(names) != 1:
+                raise Unprocessable(f"the ZIP holds {len(names)} XML files, expected the "
+                                    "one message", code="invalid_xdomea")
+            if package.getinfo(names[0]).file_size > confirmations.MAX_BYTES:
+                raise PayloadTooLarge("the message in the ZIP is too large")
+            return package.read(names[0])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile):
+        raise Unprocessable("not a readable ZIP file", code="invalid_xdomea") from None
+
+
+@router.post("/exports/{export_id}/confirmation",
+             responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge,
+                                              UnsupportedMediaType, ServiceUnavailable)},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 **{t: {"schema": {"type": "string"}} for t in XML_TYPES},
+                 "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
+def record_confirmation(export_id: uuid.UUID, session: DbSession, storage: Storage,
+                        user: CurrentUser,
+                        message: Annotated[bytes, Depends(xdomea_message)]) -> ExportRead:
+    """Record the receiver's import confirmation (xdomea 0402, 3.0.0 or 3.1.0) of an
+    Abgabe: the message as XML or as its ZIP. Validated against the official schema; its
+    ProzessID must be this export's id and it may name only objects that were handed
+    over (422 ``invalid_xdomea``, ``process_mismatch``, ``unknown_object``). The Akte's
+    owner records it; a second, different confirmation is 409 ``already_confirmed``."""
+    export = confirmations.record(session, storage, user, export_id, message)
+    return ExportRead.model_validate(export)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -129,3 +129,10 @@ class ExportRead(BaseModel):
     created_by_id: uuid.UUID | None
     created_at: datetime
     finished_at: datetime | None
+    #: The receiver's import confirmation (xdomea 0402) of an Abgabe: ``confirmed``,
+    #: ``partial``, ``rejected``, or null while none is recorded.
+    confirmation_status: str | None = None
+    #: Per object ``{"id", "imported", "messages"}``, and ``missing``: objects sent but not
+    #: named in the confirmation.
+    confirmation: dict[str, Any] | None = None
+    confirmed_at: datetime | None = None

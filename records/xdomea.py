@@ -89,13 +89,20 @@ def schema(version: str, code: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(path)))
 
 
-def validate(data: bytes, version: str, code: str) -> etree._Element:
-    """Parse and validate a message; :class:`InvalidMessage` with the first errors."""
+def _parse(data: bytes) -> etree._Element:
     try:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-        root = etree.fromstring(data, parser)
+        return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise InvalidMessage(f"not well-formed XML: {exc}") from None
+
+
+def validate(data: bytes, version: str, code: str) -> etree._Element:
+    """Parse and validate a message; :class:`InvalidMessage` with the first errors."""
+    return _check(_parse(data), version, code)
+
+
+def _check(root: etree._Element, version: str, code: str) -> etree._Element:
     checker = schema(version, code)
     if not checker.validate(root):
         errors = "; ".join(f"line {e.line}: {e.message}" for e in list(checker.error_log)[:5])
@@ -198,3 +205,53 @@ def abgabe_0401(*, version: str, process_id: str, created_at: datetime, sender: 
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     validate(data, version, "0401")
     return data
+
+
+@dataclass(frozen=True)
+class ObjectVerdict:
+    """The receiver's verdict on one handed-over Schriftgutobjekt (Akte or Dokument)."""
+
+    id: str
+    imported: bool
+    messages: list[str]
+
+
+@dataclass(frozen=True)
+class ImportConfirmation:
+    version: str
+    process_id: str
+    created_at: str
+    objects: list[ObjectVerdict]
+
+
+#: Root element of each message akte reads, by code.
+ROOTS = {"0402": "Abgabe.ImportBestaetigen.0402"}
+
+
+def read_import_confirmation(data: bytes) -> ImportConfirmation:
+    """Read an Abgabe's import confirmation (0402) in either supported version, validated
+    against that version's schema (:class:`InvalidMessage` with the reason otherwise).
+
+    The version is taken from the root's namespace; the root must be the 0402 element (the
+    schema file also declares 0401 and 0403, which would validate against it too)."""
+    root = _parse(data)
+    qname = etree.QName(root)
+    version = (qname.namespace or "").removeprefix("urn:xoev-de:xdomea:schema:")
+    if version not in VERSIONS:
+        raise InvalidMessage(f"not an xdomea message of a supported version "
+                             f"({', '.join(VERSIONS)}): namespace {qname.namespace!r}")
+    if qname.localname != ROOTS["0402"]:
+        raise InvalidMessage(f"expected an import confirmation {ROOTS['0402']}, "
+                             f"got {qname.localname}")
+    _check(root, version, "0402")
+    ns = {"x": namespace(version)}
+    objects = [
+        ObjectVerdict(
+            id=node.findtext("x:IDSGO", namespaces=ns).strip().lower(),
+            imported=node.findtext("x:Erfolgreich", namespaces=ns).strip() in ("true", "1"),
+            messages=[m.text or "" for m in node.findall("x:Fehlermeldung", namespaces=ns)])
+        for node in root.findall("x:AbgegebenesObjekt", namespaces=ns)]
+    return ImportConfirmation(
+        version=version, process_id=root.findtext("x:Kopf/x:ProzessID", namespaces=ns).strip(),
+        created_at=root.findtext("x:Kopf/x:Erstellungszeitpunkt", namespaces=ns).strip(),
+        objects=objects)

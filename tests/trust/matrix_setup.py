@@ -587,6 +587,8 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("POST", "/api/v1/case-files/{case_file_id}/redactions"):
         lambda m: {"json": {"terms": ["kommt nicht vor"], "reason": "Matrix-Test"}},
     ("POST", "/api/v1/case-files/{case_file_id}/exports"): lambda m: {"json": EXPORT},
+    ("POST", "/api/v1/exports/{export_id}/confirmation"): lambda m: {
+        "content": b"<kein/>", "headers": {"Content-Type": "application/xml"}},
 }
 
 
