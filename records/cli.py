@@ -109,22 +109,19 @@ def import_message(
     tenant: Annotated[str, typer.Option(help="tenant slug")],
     user: Annotated[str, typer.Option(help="username whose rights record it")],
 ) -> None:
-    """Record an import confirmation (0402) on the Abgabe it names (its ProzessID), with
-    the user's rights, as ``POST /api/v1/exports/{id}/confirmation`` does. Exit 2 with the
-    reason when the message is refused."""
+    """Record a message on the process it names (its ProzessID), with the user's rights, as
+    the API does: an import confirmation (0402) on its Abgabe, or the archive's evaluation,
+    import confirmation or receipt (0502, 0506, 0504, 0507) on its Aussonderung. Exit 2
+    with the reason when the message is refused."""
     import uuid
     import zipfile
-
-    from sqlalchemy import select
 
     from akte.auth.service import principal_for
     from akte.core.context import AppContext
     from akte.core.database import session_scope
     from akte.core.errors import AkteError
     from akte.core.settings import get_settings
-    from akte.tenants.models import Tenant
-    from akte.users.models import User
-    from records import confirmations, xdomea
+    from records import aussonderung, confirmations, xdomea
 
     data = file.read_bytes()
     if zipfile.is_zipfile(file):
@@ -135,24 +132,88 @@ def import_message(
                 raise typer.Exit(2)
             data = package.read(names[0])
     try:
-        process_id = uuid.UUID(xdomea.read_import_confirmation(data).process_id)
+        message = xdomea.read_message(data, tuple(xdomea.ROOTS))
+        process_id = uuid.UUID(message.process_id)
     except (xdomea.InvalidMessage, ValueError) as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(2) from None
     ctx = AppContext.from_settings(get_settings())
     try:
         with session_scope(ctx.session_factory) as session:
-            tenant_row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
-            person = tenant_row and session.scalar(select(User).where(
-                User.username == user, User.tenant_id == tenant_row.id))
-            if person is None:
-                raise typer.BadParameter("no such tenant or user")
+            principal = principal_for(session, _person(session, tenant, user))
             try:
-                row = confirmations.record(session, ctx.storage,
-                                           principal_for(session, person), process_id, data)
+                if message.code == "0402":
+                    row = confirmations.record(session, ctx.storage, principal, process_id,
+                                               data)
+                    typer.echo(f"export {row.id}: {row.confirmation_status}")
+                else:
+                    found = aussonderung.receive(session, ctx.storage, principal, process_id,
+                                                 data)
+                    typer.echo(f"Aussonderung {found.id}: {message.code} recorded, "
+                               f"{found.status}")
             except AkteError as exc:
                 typer.echo(f"refused: {exc}", err=True)
                 raise typer.Exit(2) from None
-            typer.echo(f"export {row.id}: {row.confirmation_status}")
+    finally:
+        ctx.close()
+
+
+def _person(session, tenant: str, user: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from akte.tenants.models import Tenant
+    from akte.users.models import User
+
+    tenant_row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
+    person = tenant_row and session.scalar(select(User).where(
+        User.username == user, User.tenant_id == tenant_row.id))
+    if person is None:
+        raise typer.BadParameter("no such tenant or user")
+    return person
+
+
+@xdomea_app.command("offer")
+def offer(
+    aktenzeichen: Annotated[list[str], typer.Argument(help="Aktenzeichen of closed Akten")],
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    user: Annotated[str, typer.Option(help="a tenant admin's username")],
+    recipient: Annotated[str, typer.Option(help="the archive")],
+    out: Annotated[Path, typer.Option(help="folder for the 0501 ZIP")] = Path("."),
+) -> None:
+    """Offer closed Akten to the archive (0501), as ``POST /api/v1/aussonderungen`` does,
+    and write the Anbieteverzeichnis to ``--out`` for the archive's transfer folder."""
+    from pydantic import ValidationError
+
+    from akte.auth.service import principal_for
+    from akte.case_files import repository as case_files
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.errors import AkteError
+    from akte.core.settings import get_settings
+    from records import aussonderung
+    from records.schemas import AussonderungCreate
+
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with session_scope(ctx.session_factory) as session:
+            person = _person(session, tenant, user)
+            ids = []
+            for number in aktenzeichen:
+                akte = case_files.by_aktenzeichen(session, person.tenant_id, number)
+                if akte is None:
+                    raise typer.BadParameter(f"no Akte {number!r} in this tenant")
+                ids.append(akte.id)
+            try:
+                row = aussonderung.offer(session, ctx.storage, principal_for(session, person),
+                                         body=AussonderungCreate(recipient=recipient,
+                                                                 case_file_ids=ids))
+            except (AkteError, ValidationError) as exc:
+                typer.echo(f"refused: {exc}", err=True)
+                raise typer.Exit(2) from None
+            out.mkdir(parents=True, exist_ok=True)
+            target = out / (row.offer_name or "0501.zip")
+            assert row.offer_sha256 is not None
+            target.write_bytes(ctx.storage.read_bytes(row.offer_sha256))
+            typer.echo(f"Aussonderung {row.id}: {len(ids)} Akte(n) offered, {target}")
     finally:
         ctx.close()

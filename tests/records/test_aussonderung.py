@@ -241,3 +241,30 @@ def test_only_the_tenants_admins_see_and_act(client, ctx, world, closed):
         assert offered.status_code in (403, 404), (who, offered.text)
     listing = client.get("/api/v1/aussonderungen", headers=world.headers[ADMIN]).json()
     assert [i["id"] for i in listing["items"]] == [row_id]
+
+
+def test_the_shell_offers_and_records_the_archives_answer(ctx, world, closed, tmp_path):
+    from typer.testing import CliRunner
+
+    from akte.case_files.models import CaseFile
+    from records.cli import xdomea_app
+    from tests.outbox.test_cli import _env
+
+    with session_scope(ctx.session_factory) as session:
+        number = session.get(CaseFile, closed["keep"]).aktenzeichen
+    runner, env = CliRunner(), _env(ctx.settings)
+    admin, caseworker = world.users[ADMIN].username, world.users["caseworker_a1"].username
+    base = ["offer", number, "--tenant", world.tenant_a.slug, "--recipient", "Landesarchiv",
+            "--out", str(tmp_path)]
+    refused = runner.invoke(xdomea_app, [*base, "--user", caseworker], env=env)
+    assert refused.exit_code == 2 and "refused" in refused.output
+    done = runner.invoke(xdomea_app, [*base, "--user", admin], env=env)
+    assert done.exit_code == 0, done.output
+    [offer] = list(tmp_path.glob("*_Aussonderung.Anbieteverzeichnis.0501.zip"))
+    process_id = offer.name.split("_")[0]
+    answer = tmp_path / "0502.xml"
+    answer.write_bytes(evaluation_0502("3.0.0", process_id, [(str(closed["keep"]), "V")]))
+    recorded = runner.invoke(xdomea_app, ["import", str(answer), "--tenant",
+                                          world.tenant_a.slug, "--user", admin], env=env)
+    assert recorded.exit_code == 0 and "0502 recorded, evaluated" in recorded.output
+    assert _holds(ctx, closed["keep"]) == []
