@@ -52,7 +52,13 @@ from akte.retention.models import LegalHold
 from akte.tenants.models import Tenant
 from akte.users.models import Role
 from records import blobs, repository, xdomea
-from records.models import Aussonderung, AussonderungItem, AussonderungStatus, ItemState
+from records.models import (
+    Aussonderung,
+    AussonderungItem,
+    AussonderungMessage,
+    AussonderungStatus,
+    ItemState,
+)
 from records.schemas import AussonderungCreate
 
 log = logging.getLogger("akte.records")
@@ -74,6 +80,13 @@ def items(session: Session, aussonderung_id: uuid.UUID) -> list[AussonderungItem
     return list(session.scalars(select(AussonderungItem)
                                 .where(AussonderungItem.aussonderung_id == aussonderung_id)
                                 .order_by(AussonderungItem.aktenzeichen)))
+
+
+def messages(session: Session, aussonderung_id: uuid.UUID) -> list[AussonderungMessage]:
+    return list(session.scalars(select(AussonderungMessage)
+                                .where(AussonderungMessage.aussonderung_id == aussonderung_id)
+                                .order_by(AussonderungMessage.received_at,
+                                          AussonderungMessage.id)))
 
 
 def _entries(session: Session, case_file: CaseFile) -> tuple[xdomea.AkteEntry,
@@ -129,7 +142,7 @@ def offer(session: Session, storage: BlobStore, principal: Principal, *,
     row = Aussonderung(tenant_id=tenant.id, recipient=body.recipient,
                        xdomea_version=body.xdomea_version or configured
                        or xdomea.DEFAULT_VERSION,
-                       status=AussonderungStatus.offered, messages=[],
+                       status=AussonderungStatus.offered,
                        created_by_id=principal.user_id)
     session.add(row)
     session.flush()
@@ -166,7 +179,7 @@ def receive(session: Session, storage: BlobStore, principal: Principal,
     """Steps 2 and 4 and the receipts: record one message of the archive."""
     row = get(session, principal, aussonderung_id)
     digest = hashlib.sha256(data).hexdigest()
-    if any(m["sha256"] == digest for m in row.messages):
+    if digest in {m.sha256 for m in messages(session, row.id)}:
         return row  # a retried upload of a message already recorded
     if len(data) > MAX_MESSAGE_BYTES:
         raise Unprocessable(f"the message is larger than {MAX_MESSAGE_BYTES} bytes",
@@ -185,8 +198,8 @@ def receive(session: Session, storage: BlobStore, principal: Principal,
     elif message.code == "0506":
         detail = _import_confirmation(session, principal, row, by_id, message)
     stored = storage.put_bytes(data)
-    row.messages = [*row.messages, {"code": message.code, "sha256": stored.sha256,
-                                    "received_at": utcnow().isoformat()}]
+    session.add(AussonderungMessage(aussonderung_id=row.id, code=message.code,
+                                    sha256=stored.sha256))
     session.flush()
     audit.record(session, principal, f"records.aussonderung.message.{message.code}",
                  object_type="aussonderung", object_id=row.id,

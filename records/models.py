@@ -14,7 +14,16 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akte.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -145,8 +154,6 @@ class Aussonderung(UUIDPrimaryKey, Timestamps, Base):
     package_sha256: Mapped[str | None] = mapped_column(String(64))
     package_name: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
-    #: Every message received: ``{"code", "sha256", "received_at"}``, the bytes as blobs.
-    messages: Mapped[list] = mapped_column(JSON, default=list)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -168,4 +175,18 @@ class AussonderungItem(UUIDPrimaryKey, Base):
     remarks: Mapped[list] = mapped_column(JSON, default=list)
 
 
-REQUIRED_BLOBS = (*REQUIRED_BLOBS, Aussonderung.offer_sha256, Aussonderung.package_sha256)
+class AussonderungMessage(UUIDPrimaryKey, Base):
+    """A message received from the archive, kept byte for byte (a blob)."""
+
+    __tablename__ = "records_aussonderung_messages"
+    __table_args__ = (UniqueConstraint("aussonderung_id", "sha256"),)
+
+    aussonderung_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("records_aussonderungen.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(4))
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+REQUIRED_BLOBS = (*REQUIRED_BLOBS, Aussonderung.offer_sha256, Aussonderung.package_sha256,
+                  AussonderungMessage.sha256)

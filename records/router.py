@@ -36,6 +36,7 @@ from records.schemas import (
     AreaRead,
     AussonderungCreate,
     AussonderungItemRead,
+    AussonderungMessageRead,
     AussonderungRead,
     ExportCreate,
     ExportRead,
@@ -242,6 +243,8 @@ def _aussonderung_view(session: DbSession, row: Aussonderung) -> AussonderungRea
     view = AussonderungRead.model_validate(row)
     view.items = [AussonderungItemRead.model_validate(i)
                   for i in aussonderung.items(session, row.id)]
+    view.messages = [AussonderungMessageRead.model_validate(m)
+                     for m in aussonderung.messages(session, row.id)]
     return view
 
 

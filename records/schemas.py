@@ -162,6 +162,14 @@ class AussonderungItemRead(BaseModel):
     remarks: list[str]
 
 
+class AussonderungMessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    sha256: str
+    received_at: datetime
+
+
 class AussonderungRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -173,7 +181,7 @@ class AussonderungRead(BaseModel):
     offer_name: str | None
     package_name: str | None
     error: str | None
-    #: Messages received from the archive: ``{"code", "sha256", "received_at"}``.
-    messages: list[dict[str, str]]
     created_at: datetime
     items: list[AussonderungItemRead] = []
+    #: Messages received from the archive, in order.
+    messages: list[AussonderungMessageRead] = []

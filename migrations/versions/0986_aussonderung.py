@@ -3,8 +3,9 @@
 Revision ID: 0986
 Revises: 0985
 
-One row per Aussonderung (offer, evaluation, transfer, confirmation) and one per offered
-Akte. Items keep the Aktenzeichen and no foreign key to the Akte: an archived or destroyed
+One row per Aussonderung (offer, evaluation, transfer, confirmation), one per offered
+Akte, and one per message received from the archive (its bytes a blob, named by a
+``sha256`` column so fsck, backup and blob clean-up count it). Items keep the Aktenzeichen and no foreign key to the Akte: an archived or destroyed
 Akte is deleted, the record of what happened to it is not.
 """
 
@@ -34,7 +35,6 @@ def upgrade() -> None:
         sa.Column("package_sha256", sa.String(64)),
         sa.Column("package_name", sa.String(200)),
         sa.Column("error", sa.Text()),
-        sa.Column("messages", sa.JSON(), nullable=False),
         sa.Column("created_by_id", sa.Uuid(), sa.ForeignKey("users.id")),
         sa.Column("created_at", ts, nullable=False),
         sa.Column("updated_at", ts, nullable=False),
@@ -53,8 +53,20 @@ def upgrade() -> None:
         sa.Column("archive_ref", sa.String(200)),
         sa.Column("remarks", sa.JSON(), nullable=False),
     )
+    op.create_table(
+        "records_aussonderung_messages",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("aussonderung_id", sa.Uuid(),
+                  sa.ForeignKey("records_aussonderungen.id", ondelete="CASCADE"),
+                  nullable=False, index=True),
+        sa.Column("code", sa.String(4), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("received_at", ts, nullable=False),
+        sa.UniqueConstraint("aussonderung_id", "sha256"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("records_aussonderung_messages")
     op.drop_table("records_aussonderung_items")
     op.drop_table("records_aussonderungen")
