@@ -114,7 +114,6 @@ def import_message(
     import confirmation or receipt (0502, 0506, 0504, 0507) on its Aussonderung. Exit 2
     with the reason when the message is refused."""
     import uuid
-    import zipfile
 
     from akte.auth.service import principal_for
     from akte.core.context import AppContext
@@ -123,15 +122,8 @@ def import_message(
     from akte.core.settings import get_settings
     from records import aussonderung, confirmations, xdomea
 
-    data = file.read_bytes()
-    if zipfile.is_zipfile(file):
-        with zipfile.ZipFile(file) as package:
-            names = [n for n in package.namelist() if n.lower().endswith(".xml")]
-            if len(names) != 1:
-                typer.echo(f"refused: the ZIP holds {len(names)} XML files", err=True)
-                raise typer.Exit(2)
-            data = package.read(names[0])
     try:
+        data = xdomea.unpack(file.read_bytes(), aussonderung.MAX_MESSAGE_BYTES)
         message = xdomea.read_message(data, tuple(xdomea.ROOTS))
         process_id = uuid.UUID(message.process_id)
     except (xdomea.InvalidMessage, ValueError) as exc:

@@ -7,9 +7,7 @@ readable Akte (else 404), redacting and exporting need ownership (a borrower get
 
 from __future__ import annotations
 
-import io
 import uuid
-import zipfile
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -29,7 +27,7 @@ from akte.core.errors import (
     responses,
 )
 from akte.core.pagination import Page, Pagination, paginate
-from records import aussonderung, confirmations, exports, redactions, repository
+from records import aussonderung, confirmations, exports, redactions, repository, xdomea
 from records.downloads import blob_response
 from records.models import Aussonderung, ExportStatus
 from records.schemas import (
@@ -201,19 +199,10 @@ async def xdomea_message(request: Request) -> bytes:
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"the message is larger than {limit} bytes")
-    if media != "application/zip":
-        return bytes(body)
     try:
-        with zipfile.ZipFile(io.BytesIO(bytes(body))) as package:
-            names = [n for n in package.namelist() if n.lower().endswith(".xml")]
-            if len(names) != 1:
-                raise Unprocessable(f"the ZIP holds {len(names)} XML files, expected the "
-                                    "one message", code="invalid_xdomea")
-            if package.getinfo(names[0]).file_size > confirmations.MAX_BYTES:
-                raise PayloadTooLarge("the message in the ZIP is too large")
-            return package.read(names[0])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile):
-        raise Unprocessable("not a readable ZIP file", code="invalid_xdomea") from None
+        return xdomea.unpack(bytes(body), confirmations.MAX_BYTES)
+    except xdomea.InvalidMessage as exc:
+        raise Unprocessable(str(exc), code="invalid_xdomea") from None
 
 
 @router.post("/exports/{export_id}/confirmation",
@@ -265,6 +254,8 @@ def list_aussonderungen(session: DbSession, user: CurrentUser,
     stmt = repository.readable_aussonderungen(user).order_by(Aussonderung.created_at.desc(),
                                                                Aussonderung.id)
     rows, total = paginate(session, stmt, pagination)
+    audit.record(session, user, "records.aussonderung.list", object_type="aussonderung",
+                 detail={"count": len(rows)})
     return Page.of([AussonderungRead.model_validate(r) for r in rows], total, pagination)
 
 
@@ -272,7 +263,10 @@ def list_aussonderungen(session: DbSession, user: CurrentUser,
 def read_aussonderung(aussonderung_id: uuid.UUID, session: DbSession,
                       user: CurrentUser) -> AussonderungRead:
     """One Aussonderung with each Akte's decision, state and the archive's reference."""
-    return _aussonderung_view(session, aussonderung.get(session, user, aussonderung_id))
+    row = aussonderung.get(session, user, aussonderung_id)
+    audit.record(session, user, "records.aussonderung.read", object_type="aussonderung",
+                 object_id=row.id)
+    return _aussonderung_view(session, row)
 
 
 @router.post("/aussonderungen/{aussonderung_id}/messages", tags=ARCHIVE,

@@ -44,6 +44,8 @@ them in line with the list the receiving side uses.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -87,6 +89,25 @@ def schema(version: str, code: str) -> etree.XMLSchema:
         raise InvalidMessage(f"xdomea {version} is not supported ({', '.join(VERSIONS)})")
     path = SCHEMA_DIR / version / MESSAGE_SCHEMAS[code]
     return etree.XMLSchema(etree.parse(str(path)))
+
+
+def unpack(data: bytes, limit: int) -> bytes:
+    """The message itself: ``data`` when it is the XML, or the one ``*.xml`` inside when it
+    is the ZIP xdomea transmits (:class:`InvalidMessage` when there is not exactly one,
+    or it is larger than ``limit`` bytes)."""
+    if data[:2] != b"PK":
+        return data
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            names = [n for n in package.namelist() if n.lower().endswith(".xml")]
+            if len(names) != 1:
+                raise InvalidMessage(f"the ZIP holds {len(names)} XML files, expected the "
+                                     "one message")
+            if package.getinfo(names[0]).file_size > limit:
+                raise InvalidMessage(f"the message in the ZIP is larger than {limit} bytes")
+            return package.read(names[0])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile):
+        raise InvalidMessage("not a readable ZIP file") from None
 
 
 def _parse(data: bytes) -> etree._Element:

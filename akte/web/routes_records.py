@@ -25,7 +25,7 @@ from akte.users.models import Role
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
 from akte.web.pages import page
-from records import aussonderung, exports
+from records import aussonderung, exports, xdomea
 from records.downloads import blob_response
 from records.models import ExportStatus
 from records.schemas import AussonderungCreate, ExportCreate
@@ -94,6 +94,8 @@ def exports_page(case_file_id: uuid.UUID, request: Request, session: DbSession,
     case_file = case_files.get_visible(session, principal, case_file_id)
     rows = list(session.scalars(exports.list_query(session, principal, case_file_id)
                                 .limit(50)))
+    audit.record(session, principal, "records.export.list", object_type="case_file",
+                 object_id=case_file_id, detail={"count": len(rows)})
     return page(request, principal, "exporte.html", {
         "nav": "akten", "case_file": case_file, "exports": rows,
         "may_export": case_files.owns(session, principal, case_file_id),
@@ -152,6 +154,8 @@ def aussonderung_page(request: Request, session: DbSession, principal: Staff) ->
 
     rows = list(session.scalars(readable_aussonderungen(principal)
                                 .order_by(Aussonderung.created_at.desc()).limit(100)))
+    audit.record(session, principal, "records.aussonderung.list", object_type="aussonderung",
+                 detail={"count": len(rows)})
     return page(request, principal, "aussonderung.html", {
         "nav": "aussonderung", "rows": rows, "status_labels_a": AUSSONDERUNG_STATUS})
 
@@ -188,6 +192,8 @@ def offer_to_archive(
 def aussonderung_detail(aussonderung_id: uuid.UUID, request: Request, session: DbSession,
                         principal: Staff) -> Response:
     row = aussonderung.get(session, principal, aussonderung_id)
+    audit.record(session, principal, "records.aussonderung.read", object_type="aussonderung",
+                 object_id=row.id)
     return page(request, principal, "aussonderung_detail.html", {
         "nav": "aussonderung", "row": row, "items": aussonderung.items(session, row.id),
         "messages": aussonderung.messages(session, row.id),
@@ -202,28 +208,15 @@ def archive_message(aussonderung_id: uuid.UUID, session: DbSession, storage: Sto
     if len(data) > MAX_MESSAGE_BYTES:
         raise Unprocessable("Die Datei ist zu groß für eine xdomea-Nachricht.",
                             code="invalid_xdomea")
-    if data[:2] == b"PK":
-        data = _message_from_zip(data)
     with _in_german():
+        try:
+            data = xdomea.unpack(data, MAX_MESSAGE_BYTES)
+        except xdomea.InvalidMessage as exc:
+            raise Unprocessable(str(exc), code="invalid_xdomea") from None
         aussonderung.receive(session, storage, principal, aussonderung_id, data)
     session.commit()
     return RedirectResponse(f"/app/aussonderung/{aussonderung_id}?msg=archive_message",
                             status_code=303)
-
-
-def _message_from_zip(data: bytes) -> bytes:
-    import io
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            names = [n for n in package.namelist() if n.lower().endswith(".xml")]
-            if len(names) != 1 or package.getinfo(names[0]).file_size > MAX_MESSAGE_BYTES:
-                raise Unprocessable("Die ZIP-Datei muss genau eine xdomea-Nachricht enthalten.",
-                                    code="invalid_xdomea")
-            return package.read(names[0])
-    except zipfile.BadZipFile:
-        raise Unprocessable("Die ZIP-Datei ist nicht lesbar.", code="invalid_xdomea") from None
 
 
 @router.get("/aussonderung/{aussonderung_id}/{part}")
