@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
 from akte.core.errors import ServiceUnavailable
@@ -29,3 +30,14 @@ def fetch(storage: BlobStore, sha256: str, path: Path) -> Path:
             "restore it from backup, then try again"
         )
     return path
+
+
+def zip_blob(zf: zipfile.ZipFile, name: str, storage: BlobStore, sha256: str) -> None:
+    """Stream a blob into a ZIP, checking its hash (a damaged file never goes out)."""
+    digest = hashlib.sha256()
+    with zf.open(name, "w", force_zip64=True) as out:
+        for piece in storage.iter_range(sha256):
+            digest.update(piece)
+            out.write(piece)
+    if digest.hexdigest() != sha256:
+        raise BlobMismatch(f"the stored file {sha256} is damaged; restore it from backup")

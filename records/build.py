@@ -10,7 +10,6 @@ up, an invalid xdomea message) marks the export ``failed`` with the reason.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -28,7 +27,6 @@ from akte.case_files.models import CaseFile
 from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
 from akte.core.errors import AkteError, ServiceUnavailable
-from akte.core.storage import BlobStore
 from akte.documents import repository as documents
 from akte.documents.models import Document, DocumentVersion
 from akte.tenants.models import Tenant
@@ -155,17 +153,6 @@ def _safe(text: str, limit: int = 60) -> str:
     return re.sub(r"[^A-Za-z0-9ÄÖÜäöüß._-]+", "_", text).strip("_")[:limit] or "dokument"
 
 
-def _zip_blob(zf: zipfile.ZipFile, name: str, storage: BlobStore, sha256: str) -> None:
-    """Stream a blob into the ZIP, checking its hash (a damaged file never goes out)."""
-    digest = hashlib.sha256()
-    with zf.open(name, "w", force_zip64=True) as out:
-        for piece in storage.iter_range(sha256):
-            digest.update(piece)
-            out.write(piece)
-    if digest.hexdigest() != sha256:
-        raise blobs.BlobMismatch(f"the stored file {sha256} is damaged; restore it from backup")
-
-
 def _build_bundle(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str, object]:
     export, case_file, tenant_name, creator, items = _plan(ctx, export_id)
     kind = ExportKind(export.kind)
@@ -211,7 +198,7 @@ def _build_bundle(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str,
                 suffix = Path(item.version.filename).suffix.lower() or ".bin"
                 name = f"dokumente/{position:04d}_{_safe(item.document.title)}{suffix}"
                 sha = item.version.sha256
-            _zip_blob(zf, name, ctx.storage, sha)
+            blobs.zip_blob(zf, name, ctx.storage, sha)
             manifest["documents"].append({  # type: ignore[union-attr]
                 "position": position, "document_id": str(item.document.id),
                 "title": item.document.title, "doc_type": item.document.doc_type,
@@ -247,7 +234,7 @@ def _build_xdomea(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str,
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(f"{stem}.xml", message)
         for done, (item, entry) in enumerate(zip(items, entries, strict=True), 1):
-            _zip_blob(zf, entry.primary_name, ctx.storage, item.version.sha256)
+            blobs.zip_blob(zf, entry.primary_name, ctx.storage, item.version.sha256)
             report(done)
     package = ctx.storage.put_path(zip_path)
     return {"zip_sha256": package.sha256, "zip_size": package.size, "zip_name": f"{stem}.zip"}

@@ -1,4 +1,5 @@
-"""``akte export AKTE``: an Akteneinsicht, Aktenübersendung or xdomea Abgabe from the shell.
+"""``akte export AKTE``: an Akteneinsicht, Aktenübersendung or xdomea Abgabe from the shell;
+``akte xdomea import FILE``: record a receiver's answer (0402) to an Abgabe.
 
 The export is requested as a named user (``--user``), with exactly that user's rights (the
 same checks and audit entries as the API), built at once in this process with progress,
@@ -16,7 +17,14 @@ name = "records"
 app = typer.Typer(help="Schwärzung und Export", no_args_is_help=True)
 export_app = typer.Typer(help="Export an Akte (Akteneinsicht, Aktenübersendung, xdomea)",
                          context_settings={"allow_interspersed_args": True})
-COMMANDS = {"export": export_app}
+xdomea_app = typer.Typer(help="xdomea messages from other authorities and archives",
+                         no_args_is_help=True)
+COMMANDS = {"export": export_app, "xdomea": xdomea_app}
+
+
+@xdomea_app.callback()
+def xdomea_group() -> None:
+    """xdomea messages from other authorities and archives."""
 
 
 @export_app.callback(invoke_without_command=True)
@@ -90,5 +98,114 @@ def export(
                         fh.write(piece)
                 typer.echo(f"  {target}")
             typer.echo(f"ready: {row.page_count or '–'} page(s)")
+    finally:
+        ctx.close()
+
+
+@xdomea_app.command("import")
+def import_message(
+    file: Annotated[Path, typer.Argument(help="the message: its XML or its ZIP",
+                                         exists=True, dir_okay=False)],
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    user: Annotated[str, typer.Option(help="username whose rights record it")],
+) -> None:
+    """Record a message on the process it names (its ProzessID), with the user's rights, as
+    the API does: an import confirmation (0402) on its Abgabe, or the archive's evaluation,
+    import confirmation or receipt (0502, 0506, 0504, 0507) on its Aussonderung. Exit 2
+    with the reason when the message is refused."""
+    import uuid
+
+    from akte.auth.service import principal_for
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.errors import AkteError
+    from akte.core.settings import get_settings
+    from records import aussonderung, confirmations, xdomea
+
+    try:
+        data = xdomea.unpack(file.read_bytes(), aussonderung.MAX_MESSAGE_BYTES)
+        message = xdomea.read_message(data, tuple(xdomea.ROOTS))
+        process_id = uuid.UUID(message.process_id)
+    except (xdomea.InvalidMessage, ValueError) as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from None
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with session_scope(ctx.session_factory) as session:
+            principal = principal_for(session, _person(session, tenant, user))
+            try:
+                if message.code == "0402":
+                    row = confirmations.record(session, ctx.storage, principal, process_id,
+                                               data)
+                    typer.echo(f"export {row.id}: {row.confirmation_status}")
+                else:
+                    found = aussonderung.receive(session, ctx.storage, principal, process_id,
+                                                 data)
+                    typer.echo(f"Aussonderung {found.id}: {message.code} recorded, "
+                               f"{found.status}")
+            except AkteError as exc:
+                typer.echo(f"refused: {exc}", err=True)
+                raise typer.Exit(2) from None
+    finally:
+        ctx.close()
+
+
+def _person(session, tenant: str, user: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from akte.tenants.models import Tenant
+    from akte.users.models import User
+
+    tenant_row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
+    person = tenant_row and session.scalar(select(User).where(
+        User.username == user, User.tenant_id == tenant_row.id))
+    if person is None:
+        raise typer.BadParameter("no such tenant or user")
+    return person
+
+
+@xdomea_app.command("offer")
+def offer(
+    aktenzeichen: Annotated[list[str], typer.Argument(help="Aktenzeichen of closed Akten")],
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    user: Annotated[str, typer.Option(help="a tenant admin's username")],
+    recipient: Annotated[str, typer.Option(help="the archive")],
+    out: Annotated[Path, typer.Option(help="folder for the 0501 ZIP")] = Path("."),
+) -> None:
+    """Offer closed Akten to the archive (0501), as ``POST /api/v1/aussonderungen`` does,
+    and write the Anbieteverzeichnis to ``--out`` for the archive's transfer folder."""
+    from pydantic import ValidationError
+
+    from akte.auth.service import principal_for
+    from akte.case_files import repository as case_files
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.errors import AkteError
+    from akte.core.settings import get_settings
+    from records import aussonderung
+    from records.schemas import AussonderungCreate
+
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with session_scope(ctx.session_factory) as session:
+            person = _person(session, tenant, user)
+            ids = []
+            for number in aktenzeichen:
+                akte = case_files.by_aktenzeichen(session, person.tenant_id, number)
+                if akte is None:
+                    raise typer.BadParameter(f"no Akte {number!r} in this tenant")
+                ids.append(akte.id)
+            try:
+                row = aussonderung.offer(session, ctx.storage, principal_for(session, person),
+                                         body=AussonderungCreate(recipient=recipient,
+                                                                 case_file_ids=ids))
+            except (AkteError, ValidationError) as exc:
+                typer.echo(f"refused: {exc}", err=True)
+                raise typer.Exit(2) from None
+            out.mkdir(parents=True, exist_ok=True)
+            target = out / (row.offer_name or "0501.zip")
+            assert row.offer_sha256 is not None
+            target.write_bytes(ctx.storage.read_bytes(row.offer_sha256))
+            typer.echo(f"Aussonderung {row.id}: {len(ids)} Akte(n) offered, {target}")
     finally:
         ctx.close()

@@ -14,7 +14,16 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from akte.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -91,7 +100,93 @@ class Export(UUIDPrimaryKey, Timestamps, Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The receiver's import confirmation (xdomea 0402; an Abgabe only): ``confirmed``
+    #: (every object imported), ``partial`` or ``rejected``; the verdict per object; the
+    #: message exactly as received (a blob); when it was recorded.
+    confirmation_status: Mapped[str | None] = mapped_column(String(16))
+    confirmation: Mapped[dict | None] = mapped_column(JSON)
+    confirmation_sha256: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 #: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks).
-REQUIRED_BLOBS = (Redaction.redacted_sha256, Export.pdf_sha256, Export.zip_sha256)
+REQUIRED_BLOBS = (Redaction.redacted_sha256, Export.pdf_sha256, Export.zip_sha256,
+                  Export.confirmation_sha256)
+
+
+class AussonderungStatus(enum.StrEnum):
+    #: 0501 written; the Akten are held (no retention deletes them) until the archive decides.
+    offered = "offered"
+    #: the archive's evaluation (0502) is recorded.
+    evaluated = "evaluated"
+    #: the 0503 with the Akten to archive is being built (a job).
+    building = "building"
+    #: the 0503 is ready to be handed to the archive.
+    transferred = "transferred"
+    #: the archive confirmed the import (0506); nothing is open any more.
+    done = "done"
+    failed = "failed"
+
+
+class ItemState(enum.StrEnum):
+    offered = "offered"  # waiting for the archive's evaluation
+    archive = "archive"  # A: archivwürdig, goes into the 0503
+    destroy = "destroy"  # V: not worth archiving; the hold is released, retention deletes
+    undecided = "undecided"  # B or no verdict: stays held until a person decides
+    archived = "archived"  # the archive confirmed the import; hold released
+    failed = "failed"  # the archive could not import it; stays held
+
+
+class Aussonderung(UUIDPrimaryKey, Timestamps, Base):
+    """One Aussonderung of a tenant's Akten to its archive (xdomea 0501-0507). The Akten
+    are offered (0501), the archive evaluates them (0502), the ones it takes go over in
+    0503, and it confirms the import (0506); 0504 and 0507 acknowledge receipt."""
+
+    __tablename__ = "records_aussonderungen"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(String(300))
+    xdomea_version: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default=AussonderungStatus.offered)
+    offer_sha256: Mapped[str | None] = mapped_column(String(64))
+    offer_name: Mapped[str | None] = mapped_column(String(200))
+    package_sha256: Mapped[str | None] = mapped_column(String(64))
+    package_name: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AussonderungItem(UUIDPrimaryKey, Base):
+    __tablename__ = "records_aussonderung_items"
+
+    aussonderung_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("records_aussonderungen.id", ondelete="CASCADE"), index=True)
+    #: No foreign key: the Akte is deleted once archived or destroyed; this record stays.
+    case_file_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    aktenzeichen: Mapped[str] = mapped_column(String(100))
+    #: The legal hold that keeps retention away while the archive decides.
+    hold_id: Mapped[uuid.UUID | None] = mapped_column()
+    #: The archive's Aussonderungsart as received (A, V, B or a configured value).
+    decision: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16), default=ItemState.offered)
+    #: The archive's own reference (Archivkennung) after the import.
+    archive_ref: Mapped[str | None] = mapped_column(String(200))
+    remarks: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class AussonderungMessage(UUIDPrimaryKey, Base):
+    """A message received from the archive, kept byte for byte (a blob)."""
+
+    __tablename__ = "records_aussonderung_messages"
+    __table_args__ = (UniqueConstraint("aussonderung_id", "sha256"),)
+
+    aussonderung_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("records_aussonderungen.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(4))
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+REQUIRED_BLOBS = (*REQUIRED_BLOBS, Aussonderung.offer_sha256, Aussonderung.package_sha256,
+                  AussonderungMessage.sha256)

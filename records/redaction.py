@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageDraw
@@ -37,13 +38,18 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
+from ingest import pdfa
 from ingest.pdfium_lock import PDFIUM_LOCK
+from outbox import fonts
 
 #: Resolution of a rebuilt page: legible for print and OCR, ~0.3–0.6 MB per A4 page.
 DPI = 200
 #: Marks are widened by this many points, so anti-aliased glyph edges go too.
 PAD = 1.5
-FONT = "Helvetica"
+#: The invisible layer's font: embedded (a subset per rebuilt page), so a redacted copy of a
+#: PDF/A archive can be PDF/A itself, and any Latin letter of a name is kept (Helvetica's
+#: WinAnsi could not encode e.g. "ş").
+FONT = fonts.REGULAR
 
 
 @dataclass(frozen=True)
@@ -125,12 +131,22 @@ def redact(source: Path, out: Path, *, areas: Iterable[Area] = (),
                     _drop_annotations(src[number - 1])
                     dst.import_pages(src, pages=[number - 1])
             dst.save(str(out))
-            return Result(count, sorted(marks), hits)
+            declared = _declared_pdfa(source)
         finally:
             for page_pdf in rebuilt:
                 page_pdf.close()
             dst.close()
             src.close()
+    if declared:
+        with pikepdf.open(out, allow_overwriting_input=True) as pdf:
+            pdfa.declare(pdf)  # only if the rebuilt pages pass the check, too
+            pdf.save(out, deterministic_id=True)
+    return Result(count, sorted(marks), hits)
+
+
+def _declared_pdfa(path: Path) -> bool:
+    with pikepdf.open(path) as pdf:
+        return pdf.open_metadata().pdfa_status in ("2B", "2U", "2A")
 
 
 def _page_hits(page: pdfium.PdfPage, number: int, terms: list[str]) -> Iterator[Hit]:
@@ -197,6 +213,7 @@ def _page_to_device(page: pdfium.PdfPage, x: float, y: float) -> tuple[float, fl
 def _rebuild(page: pdfium.PdfPage, marks: list[Area]) -> bytes:
     """One-page PDF: the page's pixels with the marks blackened, and its surviving text
     as an invisible layer."""
+    fonts.register()
     width, height = page.get_size()
     scale = DPI / 72
     image = page.render(scale=scale, may_draw_forms=True).to_pil().convert("RGB")
@@ -206,7 +223,8 @@ def _rebuild(page: pdfium.PdfPage, marks: list[Area]) -> bytes:
                         mark.x1 * scale, mark.bottom * scale], fill=(0, 0, 0))
     runs = list(_surviving_runs(page, marks))
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=(width, height), pageCompression=1, invariant=1)
+    pdf = canvas.Canvas(buffer, pagesize=(width, height), pageCompression=1, invariant=1,
+                        initialFontName=FONT)
     pdf.drawImage(ImageReader(_jpeg(image)), 0, 0, width=width, height=height)
     for text, x0, top, x1, bottom in runs:
         size = max(bottom - top, 1.0)

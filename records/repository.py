@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from akte.auth.principal import Principal
 from akte.case_files import repository as case_files
 from akte.case_files.models import CaseFile
 from akte.documents.models import Document, DocumentStatus
-from records.models import Export, Redaction
+from akte.users.models import Role
+from records.models import Aussonderung, Export, Redaction
 
 
 def _readable_akten(principal: Principal):  # type: ignore[no-untyped-def]
@@ -50,3 +51,11 @@ def exportable_documents(stmt: Select[tuple[Document]],
                    Document.status == DocumentStatus.ready)
         .order_by(Document.received_at, Document.id)
     )
+
+
+def readable_aussonderungen(principal: Principal) -> Select[tuple[Aussonderung]]:
+    """The Aussonderungen of the caller's tenant, for its tenant admins; none otherwise
+    (handing Akten to the archive is the authority's decision, not a caseworker's)."""
+    if principal.role is not Role.tenant_admin or principal.tenant_id is None:
+        return select(Aussonderung).where(false())
+    return select(Aussonderung).where(Aussonderung.tenant_id == principal.tenant_id)

@@ -8,8 +8,9 @@ readable Akte (else 404), redacting and exporting need ownership (a borrower get
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
@@ -19,16 +20,22 @@ from akte.core.errors import (
     Forbidden,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     ServiceUnavailable,
     Unprocessable,
+    UnsupportedMediaType,
     responses,
 )
 from akte.core.pagination import Page, Pagination, paginate
-from records import exports, redactions
+from records import aussonderung, confirmations, exports, redactions, repository, xdomea
 from records.downloads import blob_response
-from records.models import ExportStatus
+from records.models import Aussonderung, ExportStatus
 from records.schemas import (
     AreaRead,
+    AussonderungCreate,
+    AussonderungItemRead,
+    AussonderungMessageRead,
+    AussonderungRead,
     ExportCreate,
     ExportRead,
     HitRead,
@@ -174,3 +181,135 @@ def download_export_package(export_id: uuid.UUID, request: Request, session: DbS
                                                         "file": "package"})
     return blob_response(request, session, storage, sha256=export.zip_sha256,
                          filename=export.zip_name or "export.zip", media_type="application/zip")
+
+
+XML_TYPES = ("application/xml", "text/xml")
+
+
+async def xdomea_message(request: Request) -> bytes:
+    """The request body as one xdomea message: the XML itself, or the message's ZIP as
+    xdomea transmits it (the one ``*.xml`` inside is taken). Read with a size limit."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in (*XML_TYPES, "application/zip"):
+        raise UnsupportedMediaType("send the message as application/xml, or its ZIP as "
+                                   "application/zip", code="unsupported_media_type")
+    limit = confirmations.MAX_BYTES * (4 if media == "application/zip" else 1)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the message is larger than {limit} bytes")
+    try:
+        return xdomea.unpack(bytes(body), confirmations.MAX_BYTES)
+    except xdomea.InvalidMessage as exc:
+        raise Unprocessable(str(exc), code="invalid_xdomea") from None
+
+
+@router.post("/exports/{export_id}/confirmation",
+             responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge,
+                                              UnsupportedMediaType, ServiceUnavailable)},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 **{t: {"schema": {"type": "string"}} for t in XML_TYPES},
+                 "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
+def record_confirmation(export_id: uuid.UUID, session: DbSession, storage: Storage,
+                        user: CurrentUser,
+                        message: Annotated[bytes, Depends(xdomea_message)]) -> ExportRead:
+    """Record the receiver's import confirmation (xdomea 0402, 3.0.0 or 3.1.0) of an
+    Abgabe: the message as XML or as its ZIP. Validated against the official schema; its
+    ProzessID must be this export's id and it may name only objects that were handed
+    over (422 ``invalid_xdomea``, ``process_mismatch``, ``unknown_object``). The Akte's
+    owner records it; a second, different confirmation is 409 ``already_confirmed``."""
+    export = confirmations.record(session, storage, user, export_id, message)
+    return ExportRead.model_validate(export)
+
+
+# --- Aussonderung to the archive (tenant admins) ------------------------------------------
+
+ARCHIVE = ["Aussonderung"]
+
+
+def _aussonderung_view(session: DbSession, row: Aussonderung) -> AussonderungRead:
+    view = AussonderungRead.model_validate(row)
+    view.items = [AussonderungItemRead.model_validate(i)
+                  for i in aussonderung.items(session, row.id)]
+    view.messages = [AussonderungMessageRead.model_validate(m)
+                     for m in aussonderung.messages(session, row.id)]
+    return view
+
+
+@router.post("/aussonderungen", status_code=status.HTTP_201_CREATED, tags=ARCHIVE,
+             responses={**COMMON, **WRITE})
+def offer_to_archive(body: AussonderungCreate, session: DbSession, storage: Storage,
+                     user: CurrentUser) -> AussonderungRead:
+    """Offer closed Akten to the archive: each is held (retention deletes nothing the
+    archive has not decided on) and the Anbieteverzeichnis (xdomea 0501) is written
+    (``GET …/offer``). Tenant admins; Akten of the own tenant only."""
+    return _aussonderung_view(session, aussonderung.offer(session, storage, user, body=body))
+
+
+@router.get("/aussonderungen", tags=ARCHIVE, responses=COMMON)
+def list_aussonderungen(session: DbSession, user: CurrentUser,
+                        pagination: Pagination) -> Page[AussonderungRead]:
+    """The tenant's Aussonderungen, newest first (without items: read one for them)."""
+    stmt = repository.readable_aussonderungen(user).order_by(Aussonderung.created_at.desc(),
+                                                               Aussonderung.id)
+    rows, total = paginate(session, stmt, pagination)
+    audit.record(session, user, "records.aussonderung.list", object_type="aussonderung",
+                 detail={"count": len(rows)})
+    return Page.of([AussonderungRead.model_validate(r) for r in rows], total, pagination)
+
+
+@router.get("/aussonderungen/{aussonderung_id}", tags=ARCHIVE, responses=COMMON)
+def read_aussonderung(aussonderung_id: uuid.UUID, session: DbSession,
+                      user: CurrentUser) -> AussonderungRead:
+    """One Aussonderung with each Akte's decision, state and the archive's reference."""
+    row = aussonderung.get(session, user, aussonderung_id)
+    audit.record(session, user, "records.aussonderung.read", object_type="aussonderung",
+                 object_id=row.id)
+    return _aussonderung_view(session, row)
+
+
+@router.post("/aussonderungen/{aussonderung_id}/messages", tags=ARCHIVE,
+             responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge,
+                                              UnsupportedMediaType, ServiceUnavailable)},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 **{t: {"schema": {"type": "string"}} for t in XML_TYPES},
+                 "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
+def archive_message(aussonderung_id: uuid.UUID, session: DbSession, storage: Storage,
+                    user: CurrentUser,
+                    message: Annotated[bytes, Depends(xdomea_message)]) -> AussonderungRead:
+    """A message of the archive, as XML or its ZIP: the evaluation (0502: A-Akten go over in
+    a 0503 built at once, V-Akten lose their hold), the import confirmation (0506: imported
+    Akten lose their hold, with the Archivkennung), or a receipt (0504, 0507). Validated
+    against the official schema; 422 ``invalid_xdomea``, ``process_mismatch``,
+    ``unknown_object``; 409 ``wrong_step`` out of turn."""
+    row = aussonderung.receive(session, storage, user, aussonderung_id, message)
+    return _aussonderung_view(session, row)
+
+
+@router.get("/aussonderungen/{aussonderung_id}/offer", response_class=Response, tags=ARCHIVE,
+            responses={**COMMON, **responses(ServiceUnavailable)})
+def download_offer(aussonderung_id: uuid.UUID, request: Request, session: DbSession,
+                   storage: Storage, user: CurrentUser) -> Response:
+    """The Anbieteverzeichnis (0501) as the ZIP xdomea transmits."""
+    row = aussonderung.get(session, user, aussonderung_id)
+    assert row.offer_sha256 is not None
+    audit.record(session, user, "records.aussonderung.download", object_type="aussonderung",
+                 object_id=row.id, detail={"file": "offer"})
+    return blob_response(request, session, storage, sha256=row.offer_sha256,
+                         filename=row.offer_name or "0501.zip", media_type="application/zip")
+
+
+@router.get("/aussonderungen/{aussonderung_id}/package", response_class=Response,
+            tags=ARCHIVE, responses={**COMMON, **responses(Conflict, ServiceUnavailable)})
+def download_aussonderung(aussonderung_id: uuid.UUID, request: Request, session: DbSession,
+                          storage: Storage, user: CurrentUser) -> Response:
+    """The Aussonderung (0503) with the Akten's primary files, once built (else 409)."""
+    row = aussonderung.get(session, user, aussonderung_id)
+    if row.package_sha256 is None:
+        raise Conflict(f"the Aussonderung is {row.status}: no package yet",
+                       code="package_not_ready")
+    audit.record(session, user, "records.aussonderung.download", object_type="aussonderung",
+                 object_id=row.id, detail={"file": "package"})
+    return blob_response(request, session, storage, sha256=row.package_sha256,
+                         filename=row.package_name or "0503.zip", media_type="application/zip")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -129,3 +129,59 @@ class ExportRead(BaseModel):
     created_by_id: uuid.UUID | None
     created_at: datetime
     finished_at: datetime | None
+    #: The receiver's import confirmation (xdomea 0402) of an Abgabe: ``confirmed``,
+    #: ``partial``, ``rejected``, or null while none is recorded.
+    confirmation_status: str | None = None
+    #: Per object ``{"id", "imported", "messages"}``, and ``missing``: objects sent but not
+    #: named in the confirmation.
+    confirmation: dict[str, Any] | None = None
+    confirmed_at: datetime | None = None
+
+
+class AussonderungCreate(BaseModel):
+    """Offer closed Akten to the archive (xdomea 0501)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recipient: SafeStr = Field(min_length=2, max_length=300, pattern=r"\S",
+                               description="the archive, e.g. Landesarchiv Thüringen")
+    case_file_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    xdomea_version: XdomeaVersion | None = None
+
+
+class AussonderungItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    case_file_id: uuid.UUID
+    aktenzeichen: str
+    #: The archive's Aussonderungsart: A, V, B or a configured value; null before 0502.
+    decision: str | None
+    #: offered, archive, destroy, undecided, archived, failed
+    state: str
+    archive_ref: str | None
+    remarks: list[str]
+
+
+class AussonderungMessageRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    sha256: str
+    received_at: datetime
+
+
+class AussonderungRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    recipient: str
+    xdomea_version: str
+    #: offered → evaluated | building → transferred → done (or failed)
+    status: str
+    offer_name: str | None
+    package_name: str | None
+    error: str | None
+    created_at: datetime
+    items: list[AussonderungItemRead] = []
+    #: Messages received from the archive, in order.
+    messages: list[AussonderungMessageRead] = []

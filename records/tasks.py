@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from akte.core.context import AppContext
 from akte.core.database import utcnow
 from akte.jobs.registry import JobDeath, on_dead, task
-from records import build
+from records import aussonderung, build
 from records.exports import BUILD_TASK
-from records.models import Export, ExportStatus
+from records.models import Aussonderung, AussonderungStatus, Export, ExportStatus
 
 
 @task(BUILD_TASK)
@@ -31,3 +31,19 @@ def export_given_up(session: Session, payload: dict[str, Any], death: JobDeath) 
     export.status = ExportStatus.failed
     export.error = f"gave up after {death.attempts} attempt(s): {death.error}"
     export.finished_at = utcnow()
+
+
+@task(aussonderung.BUILD_TASK)
+def build_aussonderung(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """Build an Aussonderung's 0503 package (idempotent: only a ``building`` row)."""
+    aussonderung.build(ctx, uuid.UUID(payload["aussonderung_id"]))
+
+
+@on_dead(aussonderung.BUILD_TASK)
+def aussonderung_given_up(session: Session, payload: dict[str, Any], death: JobDeath) -> None:
+    """Never left ``building``: ``failed`` with the reason (the Akten stay held)."""
+    row = session.get(Aussonderung, uuid.UUID(payload["aussonderung_id"]))
+    if row is None or row.status != AussonderungStatus.building:
+        return
+    row.status = AussonderungStatus.failed
+    row.error = f"gave up after {death.attempts} attempt(s): {death.error}"

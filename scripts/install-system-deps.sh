@@ -11,6 +11,8 @@ want+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core)
 want+=(wngerman)
 # the sRGB profile for the archive's PDF/A OutputIntent (ingest/pdfa.py)
 want+=(icc-profiles-free)
+# qpdf's command line: the baseline of the export bench (bench/export.py)
+want+=(qpdf)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(chromium fonts-sil-abyssinica)
   # the LDAP server the directory-login tests start (tests/infra/ldap.py)

@@ -44,6 +44,9 @@ MESSAGES = {
     "follow_up": "Wiedervorlage gesetzt.",
     "follow_up_done": "Wiedervorlage erledigt.",
     "follow_up_postponed": "Wiedervorlage verschoben.",
+    "export_requested": "Export angefordert; er wird im Hintergrund erstellt.",
+    "offered": "Die Akten sind dem Archiv angeboten; bis zu seiner Entscheidung sind sie gesperrt.",
+    "archive_message": "Nachricht des Archivs eingelesen.",
     "session_ended": "Sitzung beendet.",
     "sessions_ended": "Alle anderen Sitzungen beendet.",
 }

@@ -19,6 +19,7 @@ from akte.web import (
     routes_documents,
     routes_imports,
     routes_portal,
+    routes_records,
     routes_second_factor,
     routes_sessions,
     routes_sso,
@@ -28,5 +29,5 @@ from akte.web import (
 router = APIRouter()
 for module in (api, inbox_api, pdfjs, routes_auth, routes_second_factor, routes_sso, routes_portal,
                routes_staff, routes_documents, routes_imports, routes_casework, routes_sessions,
-               routes_account):
+               routes_account, routes_records):
     router.include_router(module.router)

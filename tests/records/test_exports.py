@@ -263,3 +263,80 @@ def test_stamps_on_rotated_pages_read_upright(tmp_path):
         page.close()
     finally:
         done.close()
+
+
+def _pdfa_source(path: Path, lines: list[str], declare: bool) -> Path:
+    """A born-digital PDF with its font embedded (DejaVu), declared PDF/A-2b if asked."""
+    import pikepdf
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from ingest import pdfa
+    from outbox import fonts
+
+    fonts.register()
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=1, initialFontName=fonts.REGULAR)
+    for line in lines:
+        pdf.setFont(fonts.REGULAR, 12)
+        pdf.drawString(72, 700, line)
+        pdf.showPage()
+    pdf.save()
+    if declare:
+        with pikepdf.open(path, allow_overwriting_input=True) as doc:
+            assert pdfa.declare(doc) == []
+            doc.save(path)
+    return path
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_export_is_pdfa_exactly_when_every_source_is(tmp_path, declared):
+    """The cover, contents and stamps embed their font, so an export of PDF/A archives is
+    PDF/A-2b itself; one source that is not keeps the export undeclared. The stamps stay
+    text: every page's Blatt is extracted by pdftotext."""
+    import subprocess
+    from datetime import UTC, datetime
+
+    import pikepdf
+
+    from ingest import pdfa
+    from records import bundle
+
+    first = _pdfa_source(tmp_path / "a.pdf", ["Bescheid", "Anlage"], declare=True)
+    second = _pdfa_source(tmp_path / "b.pdf", ["Nachweis"], declare=declared)
+    parts = [bundle.Part("Bescheid", None, None, datetime.now(UTC), 2, False),
+             bundle.Part("Nachweis", None, None, datetime.now(UTC), 1, False)]
+    front = tmp_path / "front.pdf"
+    front.write_bytes(bundle.front_matter(bundle.Cover(
+        "Akteneinsicht", "AZ-1", None, "RA", None, "X", datetime.now(UTC), "JC"), parts))
+    out = tmp_path / "out.pdf"
+    assert bundle.assemble(front, [lambda: first, lambda: second], out) == 5
+    assert not first.exists() and not second.exists()  # the fetched copies are removed
+    if declared:
+        assert pdfa.problems(out) == []
+    else:
+        with pikepdf.open(out) as pdf:
+            assert pdf.open_metadata().get("pdfaid:part") is None
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout.split("\f")
+    for number in range(1, 6):
+        assert re.search(rf"\bBlatt {number}\b", text[number - 1]), (number, text[number - 1])
+    assert "Nachweis" in text[4]
+
+
+def test_redacted_copy_of_a_pdfa_archive_stays_pdfa(tmp_path):
+    """A redacted copy replaces its document in exports, so it must not be what keeps an
+    export from being PDF/A: the rebuilt page's invisible layer embeds its font."""
+    import subprocess
+
+    from ingest import pdfa
+    from records import redaction
+
+    source = _pdfa_source(tmp_path / "a.pdf", ["Herr Şahin Mustermann", "Seite zwei"],
+                          declare=True)
+    out = tmp_path / "redacted.pdf"
+    result = redaction.redact(source, out, terms=["Mustermann"])
+    assert result.redacted_pages == [1]
+    assert pdfa.problems(out) == []
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Mustermann" not in text and "Şahin" in text and "Seite zwei" in text

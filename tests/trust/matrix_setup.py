@@ -19,12 +19,21 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from akte.core.context import AppContext
-from akte.core.database import session_scope
+from akte.core.database import session_scope, utcnow
 from akte.identity.models import IdentityProvider
 from akte.jobs import repository as jobs
 from akte.retention.models import LegalHold, RetentionRule
+from akte.tenants.models import OrgUnit, Tenant
 from akte.users.models import Membership, Role
-from tests.builders import api_key_headers, bearer, make_org_unit, make_user, make_world, unique
+from tests.builders import (
+    api_key_headers,
+    bearer,
+    make_case_file,
+    make_org_unit,
+    make_user,
+    make_world,
+    unique,
+)
 from tests.deliveries.conftest import TRANSFERVERMERK
 from tests.trust.helpers import text_pdf, unique_pdf
 from tests.web.conftest import browser, login
@@ -203,6 +212,16 @@ def _records(m: Matrix) -> None:
                                     json=REDACTION)["id"]
     m.ids["export_id"] = m.as_cw("POST", f"/api/v1/case-files/{case}/exports",
                                  json=EXPORT)["id"]
+    # two closed Akten: one offered to the archive (its routes), one left to offer
+    with session_scope(m.ctx.session_factory) as session:
+        tenant, unit = session.get(Tenant, m.world.tenant_a.id), session.get(
+            OrgUnit, m.world.unit_a1.id)
+        offered, free = (make_case_file(session, tenant, unit, status="closed",
+                                        closed_at=utcnow()) for _ in range(2))
+        m.ids["closed_case_file_id"] = str(free.id)
+        offered_id = str(offered.id)
+    m.ids["aussonderung_id"] = m.as_admin("POST", "/api/v1/aussonderungen", json={
+        "recipient": "Landesarchiv", "case_file_ids": [offered_id]})["id"]
 
 
 REDACTION = {"areas": [{"page": 1, "x0": 10, "top": 10, "x1": 60, "bottom": 40}],
@@ -587,7 +606,23 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("POST", "/api/v1/case-files/{case_file_id}/redactions"):
         lambda m: {"json": {"terms": ["kommt nicht vor"], "reason": "Matrix-Test"}},
     ("POST", "/api/v1/case-files/{case_file_id}/exports"): lambda m: {"json": EXPORT},
+    ("POST", "/api/v1/exports/{export_id}/confirmation"): lambda m: {
+        "content": b"<kein/>", "headers": {"Content-Type": "application/xml"}},
+    # offering twice is 409 (allowed to try): the Akte stays offered after the first call
+    ("POST", "/api/v1/aussonderungen"): lambda m: {"json": {
+        "recipient": "Landesarchiv", "case_file_ids": [m.ids["closed_case_file_id"]]}},
+    # a 0504 receipt of the matrix's Aussonderung: recorded (repeats answer the same)
+    ("POST", "/api/v1/aussonderungen/{aussonderung_id}/messages"): lambda m: {
+        "content": _receipt_0504(m.ids["aussonderung_id"]),
+        "headers": {"Content-Type": "application/xml"}},
 }
+
+
+def _receipt_0504(process_id: str) -> bytes:
+    from tests.records.test_aussonderung import archive_message
+
+    return archive_message("3.0.0", "Aussonderung.AnbietungEmpfangBestaetigen.0504", "0504",
+                           process_id)
 
 
 def _in_days(days: int) -> str:

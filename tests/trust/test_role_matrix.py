@@ -111,6 +111,16 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     # the export is still queued here: readers get 409 (allowed to try), others 404
     ("GET", "/api/v1/exports/{export_id}/pdf"): READERS,
     ("GET", "/api/v1/exports/{export_id}/package"): READERS,
+    # the receiver's 0402: the owner records it (the matrix's export is a court export:
+    # the owner gets 409 not_an_abgabe, allowed to try; a borrower 403, others 404)
+    ("POST", "/api/v1/exports/{export_id}/confirmation"): OWNERS,
+    # Aussonderung to the archive: the tenant's admins (the package is not built: 409)
+    ("POST", "/api/v1/aussonderungen"): ADMIN,
+    ("GET", "/api/v1/aussonderungen"): LOGGED_IN,  # others get an empty list
+    ("GET", "/api/v1/aussonderungen/{aussonderung_id}"): ADMIN,
+    ("POST", "/api/v1/aussonderungen/{aussonderung_id}/messages"): ADMIN,
+    ("GET", "/api/v1/aussonderungen/{aussonderung_id}/offer"): ADMIN,
+    ("GET", "/api/v1/aussonderungen/{aussonderung_id}/package"): ADMIN,
     # -- grants, retention, audit: tenant admins of the own tenant -----------------------
     ("GET", "/api/v1/case-files/{case_file_id}/grants"): ADMIN,
     ("PUT", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"): ADMIN,

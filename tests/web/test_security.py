@@ -121,6 +121,9 @@ def test_a_citizen_session_opens_no_caseworker_page_or_api(ctx, world):
         "vorgang_id": str(uuid.uuid4()),
         "follow_up_id": str(uuid.uuid4()),
         "session_id": uuid.uuid4().hex,
+        "export_id": str(uuid.uuid4()),
+        "aussonderung_id": str(uuid.uuid4()),
+        "part": "pdf",
     }
     token = csrf_of(citizen.get("/upload/files").text)  # valid for the citizen's browser
     routes = staff_routes(citizen.app)
