@@ -293,7 +293,11 @@ def issue_codes(seed: Seed, n: int) -> None:
             seed.codes.append(r.json()["code"])
 
 
-MIX = [caseworker] * 8 + [uploader] * 5 + [citizen] * 3 + [importer] + [provider] * 3
+#: 20 users: 8 caseworkers, 5 staff uploading, 3 citizens, 1 importer, 3 print-provider
+#: pollers, interleaved so that fewer users still bring every role.
+MIX = [caseworker, uploader, citizen, provider, importer, caseworker, uploader, caseworker,
+       citizen, caseworker, uploader, provider, caseworker, caseworker, uploader, citizen,
+       caseworker, uploader, provider, caseworker]
 
 
 def run_phase(seed: Seed, users: int, seconds: float,
@@ -475,6 +479,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
                 http.post(f"/api/v1/case-files/{seed.case_file_ids[i % 3]}/documents",
                           files={"file": ("s.pdf", _pdf(f"{seed.words[i % 4]} {i}"),
                                           "application/pdf")}).raise_for_status()
+        wait_for_queue(data_dir)
+        run_roles(seed, list(dict.fromkeys(MIX)), 3)  # warm-up (imports, caches), not counted
         wait_for_queue(data_dir)
         base_stats, base_elapsed = run_baseline(seed, args.baseline_seconds)
         base_rate, base_p95 = report("baseline (one user at a time, each role in turn)",
