@@ -21,7 +21,13 @@ missing column makes PostgreSQL answer ``UndefinedColumn`` and the old API a 500
 old worker a failed job) in the operation that touches the table. A new NOT NULL column
 without a server default breaks the old code's INSERT the same way. The second test shows
 it: a throwaway migration (revision 0979, in a copy of the migrations folder, never in the
-tree) drops ``case_files.betreff`` and the smoke must fail.
+tree) drops ``case_files.betreff`` and the smoke must fail (``create Akte: HTTP 500``).
+
+Releases without ``UNKNOWN_REVISION_MEANS_AHEAD`` in ``akte/core/migrations.py`` took a
+newer revision that replaced one of their heads for "schema behind" and refused to start:
+their API is started through ``create_app(migrate=False)`` (only that start check skipped,
+everything else their own code). Once the previous release has the constant, its real
+entry point ``akte.asgi:app`` is used and the start check is part of the test.
 """
 
 from __future__ import annotations
