@@ -457,6 +457,8 @@ def main() -> int:
                         help="PostgreSQL + S3, several uvicorn workers, a separate akte worker")
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument("--worker-processes", type=int, default=1)
+    parser.add_argument("--drain-timeout", type=float, default=1200,
+                        help="seconds the workers get to finish the queue after the load")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="akte-bench-load-"))
     with contextlib.ExitStack() as stack:
@@ -503,8 +505,13 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
                   f"{name} {seconds:.0f}" for name, seconds in cpu.items())
               + (f", PostgreSQL backends of this database (cumulative) "
                  f"{database_cpu_seconds():.0f}" if PRODUCTION else ""))
-        counts = wait_for_queue(data_dir)
-        print(f"queue after draining: {counts}")
+        drain_started = time.monotonic()
+        counts = wait_for_queue(data_dir, timeout=args.drain_timeout)
+        print(f"queue after draining ({time.monotonic() - drain_started:.0f} s after the load "
+              f"phase; limit {args.drain_timeout:.0f} s): {counts}")
+        if counts.get("queued") or counts.get("running"):
+            print("  NOT DRAINED: the workers did not catch up; the index check below counts "
+                  "the documents still waiting for their index job as missing")
     finally:
         for proc in (server, worker):
             if proc is not None:
