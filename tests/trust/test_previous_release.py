@@ -212,7 +212,8 @@ def seed(url: str, data_dir: Path, s3: S3Server) -> tuple[str, str, str]:
 
 
 def smoke(base: str, username: str, unit_id: str, word: str) -> list[str]:
-    """Login, create an Akte, upload, list, search, download. Returns what went wrong."""
+    """Login, create an Akte, upload, list, search, download. Returns what went wrong.
+    It talks to the *previous* release, so it uses only what /api/v1 promised then."""
     problems: list[str] = []
 
     def expect(step: str, response: httpx.Response, status: int) -> bool:
