@@ -227,6 +227,12 @@ def production_shape(data_dir: Path):  # type: ignore[no-untyped-def]
         try:
             if s3.process is not None:
                 PRODUCTION["weed_pid"] = str(s3.process.pid)
+            # made once before the servers start, as an operator does (two uvicorn workers
+            # creating it at the same moment once got HTTP 500 from a loaded SeaweedFS)
+            from minio import Minio
+
+            Minio(s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key,
+                  secure=False).make_bucket(PRODUCTION["AKTE_S3_BUCKET"])
             yield s3
         finally:
             PRODUCTION.clear()
