@@ -273,21 +273,26 @@ def start_worker(data_dir: Path, processes: int) -> subprocess.Popen:
 
 
 def start_server(data_dir: Path, port: int, workers: int = 1) -> subprocess.Popen:
-    with (data_dir / "server.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "akte.asgi:app", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning", "--no-access-log",
-             "--workers", str(workers)],
-            env=_env(data_dir), stdout=subprocess.DEVNULL, stderr=log,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
+    """The API; started again (three attempts) when it refuses to start, as a supervisor
+    would: a loaded SeaweedFS answered its start-up bucket check with HTTP 500 twice."""
+    for attempt in range(3):
+        with (data_dir / "server.log").open("ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "akte.asgi:app", "--host", "127.0.0.1",
+                 "--port", str(port), "--log-level", "warning", "--no-access-log",
+                 "--workers", str(workers)],
+                env=_env(data_dir), stdout=subprocess.DEVNULL, stderr=log,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        proc.kill()
+        proc.wait(10)
+        print(f"server start {attempt + 1} failed; see {data_dir / 'server.log'}")
     raise RuntimeError(f"server did not start; see {data_dir / 'server.log'}")
 
 
