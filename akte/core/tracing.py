@@ -81,7 +81,7 @@ def instrument_engine(engine: Engine, provider: Any) -> None:
     tracer = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__,
                               tracer_provider=provider)
     usage = metrics.NoOpMeter("akte").create_up_down_counter("db.client.connections.usage")
-    EngineTracer(tracer, engine, usage)
+    EngineTracer(tracer, engine, usage)  # type: ignore[no-untyped-call]
 
 
 def install(app: FastAPI, settings: Settings, provider: Any = None) -> Any | None:
