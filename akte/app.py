@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from akte import __version__
+from akte.core import tracing
 from akte.core.compression import CompressionMiddleware
 from akte.core.context import AppContext
 from akte.core.handlers import install_exception_handlers
@@ -71,7 +73,10 @@ def create_app(
     ctx: AppContext | None = None,
     migrate: bool = True,
     start_worker: bool | None = None,
+    tracer_provider: Any = None,
 ) -> FastAPI:
+    """``tracer_provider``: an OpenTelemetry provider to trace with (tests); without one,
+    tracing follows the settings and is off by default (:mod:`akte.core.tracing`)."""
     settings = ctx.settings if ctx else (settings or get_settings())
 
     @asynccontextmanager
@@ -81,6 +86,8 @@ def create_app(
             prepare_schema(settings)
         context = ctx or AppContext.from_settings(settings)
         app.state.ctx = context
+        if tracer_provider is not None:
+            tracing.instrument_engine(context.engine, tracer_provider)
         worker = None
         run_worker = settings.run_inprocess_worker if start_worker is None else start_worker
         if run_worker:
@@ -93,6 +100,8 @@ def create_app(
                 worker.stop()
             if own_ctx:
                 context.close()
+            if tracer_provider is not None and own_provider:
+                tracer_provider.shutdown()  # sends what is still buffered
 
     app = FastAPI(
         title="akte",
@@ -110,6 +119,9 @@ def create_app(
     app.add_middleware(CompressionMiddleware)  # pages and JSON only, never ranged downloads
     # outermost: every layer inside sees the client address the trusted proxies name
     app.add_middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies)
+    own_provider = tracer_provider is None
+    # None unless an endpoint is set or a provider given
+    tracer_provider = tracing.install(app, settings, tracer_provider)
 
     @app.get("/healthz", tags=["Betrieb"])
     def healthz() -> dict[str, str]:

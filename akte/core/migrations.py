@@ -30,6 +30,9 @@ from sqlalchemy.engine import make_url
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: ``pg_advisory_lock`` key of schema upgrades ("akte" "mig").
 UPGRADE_LOCK = 0x616B7465_006D6967
+#: This release's :func:`missing_heads` takes a revision it does not know for a newer
+#: release's (schema ahead, serve). The previous-release test looks for this name.
+UNKNOWN_REVISION_MEANS_AHEAD = True
 
 
 def alembic_config(url: str) -> Config:
@@ -125,6 +128,13 @@ def missing_heads(url: str) -> list[str]:
     finally:
         engine.dispose()
     known = [rev for rev in current if _known(script, rev)]
+    if len(known) < len(current):
+        # A revision this code does not know was written by a newer release's
+        # ``akte db upgrade``: the schema is ahead. Its ancestry is not in this code's
+        # scripts, so the head it replaced (say 0901 under a new 0902) cannot be found
+        # among the known ones; reporting that head as missing made the previous release
+        # refuse to start in exactly the rolling upgrade it must survive.
+        return []
     reached = {r.revision for r in script.revision_map.iterate_revisions(known, "base")} \
         if known else set()
     return sorted(h for h in script.get_heads() if h not in reached)

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     #: Bearer token Prometheus must send to ``GET /metrics``. Empty: ``/metrics`` answers
     #: without login outside production and is switched off (403) in production.
     metrics_token: str = ""
+    #: OTLP/HTTP traces endpoint; empty (default): no tracing (:mod:`akte.core.tracing`;
+    #: the standard ``OTEL_EXPORTER_OTLP_*`` variables switch it on too).
+    otel_endpoint: str = ""
     #: Folder for multiprocess metrics (``PROMETHEUS_MULTIPROC_DIR``): ``akte serve`` and
     #: ``akte worker`` processes of a host write there, so one scrape returns their sum.
     #: Empty: each process counts for itself.
