@@ -34,7 +34,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ingest import pagepdf
+from ingest import engine, pagepdf
 from ingest.images import deskew, despeckle, rotate
 from ingest.limits import Limits, ProcessingFailed
 
@@ -115,7 +115,19 @@ def _run(args: list[str], page_no: int, limits: Limits) -> subprocess.CompletedP
 
 
 def _recognise(image: Image.Image, base: Path, dpi: int, page_no: int, limits: Limits):
+    """One recognition: text, the text-only page PDF and the word confidences, through
+    the long-lived engine (:mod:`ingest.engine`) when installed, else the program."""
     source = _save_input(image, base, dpi)
+    if engine.available():
+        confidences = engine.recognise(source, base, dpi, limits.languages,
+                                       limits.page_timeout_seconds)
+        source.unlink(missing_ok=True)
+        pdf_path = base.with_suffix(".pdf")
+        if confidences is None or not pdf_path.exists():
+            raise ProcessingFailed(f"page {page_no} could not be recognised within "
+                                   f"{limits.page_timeout_seconds:.0f} s (or Tesseract failed)")
+        text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
+        return text.replace("\f", "").strip(), _Words(confidences), pdf_path
     result = _run(
         [str(source), str(base), "-l", limits.languages, "--dpi", str(dpi), "--psm", "3",
          "-c", "textonly_pdf=1", "txt", "pdf", "tsv"],
@@ -166,6 +178,11 @@ def detect_rotation(image: Image.Image, base: Path, dpi: int, page_no: int,
     """Counter-clockwise degrees (0, 90, 180, 270) that turn the page upright; 0 if OSD is
     unsure (confidence below :data:`MIN_OSD_CONFIDENCE`) or finds too few characters."""
     small, small_dpi = _osd_copy(image, dpi)
+    if engine.available():
+        found = engine.orientation(small, small_dpi)
+        if found is None or found[1] < MIN_OSD_CONFIDENCE:
+            return 0
+        return found[0]
     source = _save_input(small, base.with_name(base.name + "-osd"), small_dpi)
     try:
         result = _run([str(source), "-", "--psm", "0", "--dpi", str(small_dpi)], page_no,

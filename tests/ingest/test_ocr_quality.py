@@ -83,7 +83,9 @@ def shows_upright(processed: Processed, upright: Image.Image) -> bool:
 
 @pytest.fixture
 def tesseract_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Records the page segmentation mode of every Tesseract call (the real program runs)."""
+    """Records the page segmentation mode of every Tesseract call (the real program runs;
+    the long-lived engine is switched off, so every step is a call to count)."""
+    monkeypatch.setenv("AKTE_OCR_ENGINE", "cli")
     log = tmp_path / "tesseract-calls.log"
     shim_dir = tmp_path / "bin"
     shim_dir.mkdir()
