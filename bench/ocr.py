@@ -1,6 +1,8 @@
 """OCR throughput: akte's pipeline versus plain Tesseract on the same scanned pages.
 
     .venv/bin/python -m bench.ocr [--pages 20] [--workers 2]
+    .venv/bin/python -m bench.ocr --e2e [--per-kind 3] [--worker-processes N]  (bench/ocr_e2e.py)
+    .venv/bin/python -m bench.ocr --startup   (what one Tesseract start costs per page)
 
 The pages are generated A4 scans at 300 dpi (German text with umlauts, ß and §, slight
 noise). The baseline is the physical limit on this machine: ``tesseract page.png out -l
@@ -87,12 +89,62 @@ def baseline(paths: list[Path], workers: int, out: Path) -> float:
     return time.perf_counter() - started
 
 
+def startup(rounds: int) -> None:
+    """What a Tesseract process start and model load costs, next to reading one page: the
+    CPU of ``tesseract`` on a blank 50 × 50 image (start, load the models, find nothing)
+    and on a full A4 page, per language set and for OSD (``--psm 0``)."""
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    with tempfile.TemporaryDirectory(prefix="akte-bench-start-") as tmp:
+        root = Path(tmp)
+        blank = root / "blank.png"
+        Image.new("L", (50, 50), 255).save(blank)
+        page = root / "page.png"
+        make_page(1).save(page, dpi=(300, 300))
+        half = root / "half.png"
+        make_page(1).reduce(2).save(half, dpi=(150, 150))
+
+        def cpu_of(args: list[str]) -> float:
+            best = float("inf")
+            for _ in range(rounds):
+                before = cpu_seconds()
+                subprocess.run(["tesseract", *args], capture_output=True, env=env, check=False)
+                best = min(best, cpu_seconds() - before)
+            return best
+
+        for langs in ("deu", "deu+eng"):
+            start = cpu_of([str(blank), str(root / "b"), "-l", langs, "--psm", "3", "txt"])
+            full = cpu_of([str(page), str(root / "p"), "-l", langs, "--psm", "3", "txt"])
+            print(f"-l {langs:8s} start + model load {start:.2f} CPU s; A4 page {full:.2f} "
+                  f"CPU s; start share {start / full * 100:.0f} %")
+        osd_start = cpu_of([str(blank), "-", "--psm", "0"])
+        osd_half = cpu_of([str(half), "-", "--psm", "0", "--dpi", "150"])
+        osd_full = cpu_of([str(page), "-", "--psm", "0", "--dpi", "300"])
+        print(f"OSD (--psm 0): start {osd_start:.2f} CPU s; half-resolution page "
+              f"{osd_half:.2f}; full-resolution page {osd_full:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--e2e", action="store_true",
+                        help="upload → ready → /pages through a real server (bench/ocr_e2e.py)")
+    parser.add_argument("--per-kind", type=int, default=3)
+    parser.add_argument("--worker-processes", type=int, default=0,
+                        help="with --e2e: separate `akte worker --processes N` (0: embedded)")
+    parser.add_argument("--langs", default="deu+eng", help="baseline languages (--e2e)")
+    parser.add_argument("--startup", action="store_true",
+                        help="CPU of one Tesseract start and model load vs one page")
     args = parser.parse_args()
+    if args.e2e:
+        from bench import ocr_e2e
+
+        ocr_e2e.main(args.per_kind, args.rounds, args.worker_processes, args.langs)
+        return
+    if args.startup:
+        startup(args.rounds)
+        return
     with tempfile.TemporaryDirectory(prefix="akte-bench-ocr-") as tmp:
         root = Path(tmp)
         pages = [make_page(seed) for seed in range(args.pages)]

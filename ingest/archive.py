@@ -38,8 +38,9 @@ class SourcePage:
     index: int
 
 
-def build(pages: list[SourcePage], out: Path) -> None:
-    """Write the archive PDF; consecutive pages of one source are imported in one call."""
+def build(pages: list[SourcePage], out: Path) -> list[str]:
+    """Write the archive PDF; consecutive pages of one source are imported in one call.
+    Returns what keeps it from being PDF/A-2b (empty: it is declared PDF/A-2b)."""
     archive = pdfium.PdfDocument.new()
     try:
         run: list[int] = []
@@ -57,10 +58,10 @@ def build(pages: list[SourcePage], out: Path) -> None:
         archive.save(str(out))
     finally:
         archive.close()
-    _finish(out)
+    return _finish(out)
 
 
-def _finish(path: Path) -> None:
+def _finish(path: Path) -> list[str]:
     """Rewrite the assembled file for the line and for keeping, in place.
 
     - Linearised ("fast web view"): the first page's objects come first and a hint table
@@ -87,10 +88,11 @@ def _finish(path: Path) -> None:
         _share_glyphless_font(pdf)
         pdf.remove_unreferenced_resources()
         pagetree.balance(pdf)
-        pdfa.declare(pdf)
+        found = pdfa.declare(pdf)
         pdf.save(rewritten, linearize=True, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
     os.replace(rewritten, path)
+    return found
 
 
 def _share_glyphless_font(pdf: pikepdf.Pdf) -> None:

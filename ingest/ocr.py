@@ -1,19 +1,25 @@
-"""One page through Tesseract: deskew, recognise, and turn upright when needed.
+"""One page through Tesseract: orientation first, then straighten, then recognise once.
 
-A single Tesseract call per page writes the text, the page's invisible text layer as a
-one-page PDF (``textonly_pdf``) and word confidences (``txt pdf tsv``), so nothing is
-recognised twice; :mod:`ingest.pagepdf` puts the page image under that layer, stored no
-larger than the scan (the scan's own JPEG where the page was not changed). Each call is
-single-threaded (``OMP_THREAD_LIMIT=1``); parallelism comes from running one call per
-core (see :mod:`ingest.processor`), which is how Tesseract scales.
+Per page, in this order:
 
-Orientation: running orientation detection (``--psm 0``) on every page would cost about half
-as much again as the OCR itself. Upright pages, by far the most common, recognise with high
-confidence, so detection runs only when the first pass looks wrong: few words, low mean
-confidence (upside-down pages read as garbage), or mostly *tall* word boxes (Tesseract reads
-sideways lines as vertical text, with good confidence, but the page image is still sideways).
-If detection reports a quarter or half turn, the page is turned and recognised again; the
-turned result is kept only if it is better, so a wrong guess never makes things worse.
+1. **Orientation** (Tesseract OSD, ``--psm 0``, on a half-resolution copy of pages of
+   250 dpi and more: OSD judges a few hundred character blobs, which are still clear at
+   150 dpi, and the smaller copy halves its layout analysis). The page is turned by the
+   quarter turn it reports, or not at all if OSD is unsure.
+2. **Despeckle and straighten** the *upright* page (:mod:`ingest.images`): a sideways page
+   has no meaningful small tilt, so straightening comes only after the quarter turn.
+3. **Recognise once**: a single Tesseract call writes the text, the page's invisible text
+   layer as a one-page PDF (``textonly_pdf``) and word confidences (``txt pdf tsv``).
+   There is no second reading and no tie-break between readings.
+
+:mod:`ingest.pagepdf` then puts the page image under that layer. A page whose only
+correction is a quarter turn keeps its scan's image as it is (the JPEG bytes, or the
+bitonal pixels as G4) and is turned by the drawing matrix, never re-encoded.
+
+Each call is single-threaded (``OMP_THREAD_LIMIT=1``); parallelism comes from running one
+call per core (see :mod:`ingest.processor`), which is how Tesseract scales. Each call
+starts a process and loads the model afresh; ``bench/ocr.py --startup`` measures what
+that costs per page.
 """
 
 from __future__ import annotations
@@ -28,15 +34,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from ingest import pagepdf
+from ingest import engine, pagepdf
 from ingest.images import deskew, despeckle, rotate
 from ingest.limits import Limits, ProcessingFailed
 
-#: Below this mean word confidence (0–100) or word count, orientation is checked.
-LOW_CONFIDENCE = 60.0
-FEW_WORDS = 3
-#: Orientation detection results below this confidence are ignored.
-MIN_OSD_CONFIDENCE = 1.0
+#: OSD results below this confidence are ignored (the page is read as it is). Full pages
+#: give 20–30, a four-line strip 10–13, two lines at 150 dpi about 5.
+MIN_OSD_CONFIDENCE = 2.0
 
 
 @dataclass
@@ -111,7 +115,19 @@ def _run(args: list[str], page_no: int, limits: Limits) -> subprocess.CompletedP
 
 
 def _recognise(image: Image.Image, base: Path, dpi: int, page_no: int, limits: Limits):
+    """One recognition: text, the text-only page PDF and the word confidences, through
+    the long-lived engine (:mod:`ingest.engine`) when installed, else the program."""
     source = _save_input(image, base, dpi)
+    if engine.available():
+        confidences = engine.recognise(source, base, dpi, limits.languages,
+                                       limits.page_timeout_seconds)
+        source.unlink(missing_ok=True)
+        pdf_path = base.with_suffix(".pdf")
+        if confidences is None or not pdf_path.exists():
+            raise ProcessingFailed(f"page {page_no} could not be recognised within "
+                                   f"{limits.page_timeout_seconds:.0f} s (or Tesseract failed)")
+        text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
+        return text.replace("\f", "").strip(), _Words(confidences), pdf_path
     result = _run(
         [str(source), str(base), "-l", limits.languages, "--dpi", str(dpi), "--psm", "3",
          "-c", "textonly_pdf=1", "txt", "pdf", "tsv"],
@@ -130,47 +146,47 @@ def _recognise(image: Image.Image, base: Path, dpi: int, page_no: int, limits: L
 @dataclass
 class _Words:
     confidences: list[float]
-    tall: int  # words of 3+ characters whose box is higher than wide: sideways text
 
     @property
     def mean(self) -> float | None:
         return sum(self.confidences) / len(self.confidences) if self.confidences else None
 
-    @property
-    def score(self) -> float:
-        return (self.mean or 0) * len(self.confidences)
-
-    def looks_wrong(self) -> bool:
-        count = len(self.confidences)
-        return count < FEW_WORDS or (self.mean or 0) < LOW_CONFIDENCE or self.tall > count / 3
-
 
 def _words(tsv: Path) -> _Words:
     values: list[float] = []
-    tall = 0
     with tsv.open(encoding="utf-8", errors="replace", newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
             try:
                 conf = float(row.get("conf") or -1)
             except ValueError:
                 continue
-            word = (row.get("text") or "").strip()
-            if row.get("level") == "5" and conf >= 0 and word:
+            if row.get("level") == "5" and conf >= 0 and (row.get("text") or "").strip():
                 values.append(conf)
-                try:
-                    if len(word) >= 3 and int(row["height"]) > int(row["width"]):
-                        tall += 1
-                except (KeyError, TypeError, ValueError):
-                    pass
-    return _Words(values, tall)
+    return _Words(values)
+
+
+def _osd_copy(image: Image.Image, dpi: int) -> tuple[Image.Image, int]:
+    """The image OSD looks at: grey, halved when the page has 250 dpi or more."""
+    grey = image if image.mode == "L" else image.convert("L")
+    if dpi >= 250:
+        return grey.reduce(2), dpi // 2
+    return grey, dpi
 
 
 def detect_rotation(image: Image.Image, base: Path, dpi: int, page_no: int,
                     limits: Limits) -> int:
-    """Counter-clockwise degrees (0, 90, 180, 270) that turn the page upright; 0 if unsure."""
-    source = _save_input(image, base.with_name(base.name + "-osd"), dpi)
+    """Counter-clockwise degrees (0, 90, 180, 270) that turn the page upright; 0 if OSD is
+    unsure (confidence below :data:`MIN_OSD_CONFIDENCE`) or finds too few characters."""
+    small, small_dpi = _osd_copy(image, dpi)
+    if engine.available():
+        found = engine.orientation(small, small_dpi)
+        if found is None or found[1] < MIN_OSD_CONFIDENCE:
+            return 0
+        return found[0]
+    source = _save_input(small, base.with_name(base.name + "-osd"), small_dpi)
     try:
-        result = _run([str(source), "-", "--psm", "0", "--dpi", str(dpi)], page_no, limits)
+        result = _run([str(source), "-", "--psm", "0", "--dpi", str(small_dpi)], page_no,
+                      limits)
     finally:
         source.unlink(missing_ok=True)
     rotate_by = re.search(r"Rotate:\s*(\d+)", result.stdout)
@@ -186,25 +202,20 @@ def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
     """Recognise one page image; safe to call from several threads at once.
 
     ``jpeg`` are the scan's own JPEG bytes of exactly these pixels: the archive page keeps
-    them as they are if the page needs no turning, straightening or cleaning."""
+    them as they are if the page needs at most a quarter turn (no straightening or
+    cleaning)."""
     base = workdir / f"page-{page_no:05d}"
-    scan = image
-    image, skew = deskew(despeckle(image))
-    text, words, pdf_path = _recognise(image, base, dpi, page_no, limits)
-    rotated = 0
-    if words.looks_wrong():
-        turn = detect_rotation(image, base, dpi, page_no, limits)
-        if turn:
-            turned, turned_skew = deskew(rotate(image, turn))
-            alt = workdir / f"page-{page_no:05d}-r{turn}"
-            alt_text, alt_words, alt_pdf = _recognise(turned, alt, dpi, page_no, limits)
-            if alt_words.score > words.score or (words.tall and not alt_words.tall):
-                text, words, pdf_path = alt_text, alt_words, alt_pdf
-                rotated, skew = turn, skew + turned_skew
-                image = turned
+    turn = detect_rotation(image, base, dpi, page_no, limits)
+    cleaned = despeckle(image)
+    upright = rotate(cleaned, turn)
+    straight, skew = deskew(upright)
+    text, words, pdf_path = _recognise(straight, base, dpi, page_no, limits)
     page_pdf = pdf_path.with_name(pdf_path.stem + "-page.pdf")
-    pdf_path = pagepdf.image_page(pdf_path, image, page_pdf,
-                                  jpeg=jpeg if image is scan else None)
+    if straight is upright and cleaned is image:
+        # Only a quarter turn (or nothing): the scan's image as it was, turned on the page.
+        pdf_path = pagepdf.image_page(pdf_path, image, page_pdf, jpeg=jpeg, turn=turn)
+    else:
+        pdf_path = pagepdf.image_page(pdf_path, straight, page_pdf)
     mean = words.mean
     return OcrPage(page_no, text, round(mean, 1) if mean is not None else None, pdf_path,
-                   rotated, skew)
+                   turn, skew)

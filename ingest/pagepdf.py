@@ -7,12 +7,15 @@ layer (``textonly_pdf``) and the image is stored by how the scan was stored:
 
 - **bitonal** (fax, black-and-white scans): CCITT Group 4, lossless and what fax TIFFs
   hold already (Pillow's libtiff encoder; no free JBIG2 encoder is packaged in Debian);
-- **the scan's own JPEG**, byte for byte, when the page was neither turned, straightened
-  nor cleaned (a JPEG file, or the one JPEG of a scanned PDF page): no second compression;
+- **the scan's own JPEG**, byte for byte, when the page was neither straightened nor
+  cleaned (a JPEG file, or the one JPEG of a scanned PDF page): no second compression;
 - any other grey or colour page: JPEG at :data:`JPEG_QUALITY`.
 
 The image is drawn under the text over the whole page, so the text layer (laid out by
-Tesseract for the same pixels) lines up in every viewer.
+Tesseract for the same pixels) lines up in every viewer. A page that was only turned by a
+quarter turn keeps the scan's image unturned and is turned by the matrix that draws it
+(:func:`_turned`): the image stream is the scan's, the page shows upright, and the text
+layer, laid out by Tesseract for the upright pixels, lines up all the same.
 """
 
 from __future__ import annotations
@@ -99,10 +102,26 @@ def image_xobject(pdf: pikepdf.Pdf, image: Image.Image,
     return stream
 
 
+def _turned(turn: int, width: float, height: float, x0: float, y0: float) -> str:
+    """The ``cm`` matrix that draws the unit square of an image, turned ``turn`` degrees
+    counter-clockwise, over the page box (``width`` × ``height`` of the *upright* page).
+
+    With (u, v) the image's own coordinates (v = 1 at its first row): 90° puts its top
+    edge on the left, 180° upside down, 270° its top edge on the right."""
+    a, b, c, d, e, f = {
+        0: (width, 0, 0, height, 0, 0),
+        90: (0, height, -width, 0, width, 0),
+        180: (-width, 0, 0, -height, width, height),
+        270: (0, -height, width, 0, 0, height),
+    }[turn % 360]
+    return f"{a:.4f} {b:.4f} {c:.4f} {d:.4f} {e + x0:.4f} {f + y0:.4f} cm"
+
+
 def image_page(text_pdf: Path, image: Image.Image, out: Path, *,
-               jpeg: bytes | None = None) -> Path:
+               jpeg: bytes | None = None, turn: int = 0) -> Path:
     """Write ``out``: Tesseract's one-page text-only PDF with ``image`` drawn under the
-    text, filling the page."""
+    text, filling the page. ``turn`` (counter-clockwise degrees, a multiple of 90) is the
+    quarter turn that makes ``image`` upright; Tesseract's page is the upright one."""
     with pikepdf.open(text_pdf) as pdf:
         page = pdf.pages[0]
         x0, y0, x1, y1 = (float(v) for v in page.mediabox)
@@ -111,7 +130,7 @@ def image_page(text_pdf: Path, image: Image.Image, out: Path, *,
         if pikepdf.Name.XObject not in page.obj.Resources:
             page.obj.Resources.XObject = pikepdf.Dictionary()
         page.obj.Resources.XObject.Im0 = image_xobject(pdf, image, jpeg)
-        draw = f"q {x1 - x0:.4f} 0 0 {y1 - y0:.4f} {x0:.4f} {y0:.4f} cm /Im0 Do Q\n".encode()
+        draw = f"q {_turned(turn, x1 - x0, y1 - y0, x0, y0)} /Im0 Do Q\n".encode()
         page.contents_add(pikepdf.Stream(pdf, draw), prepend=True)
         pdf.save(out, compress_streams=True, deterministic_id=True)
     return out

@@ -47,7 +47,7 @@ def _font_problem(font: pikepdf.Dictionary) -> str | None:
         font = descendants[0] if len(descendants) else font
     descriptor = font.get(pikepdf.Name.FontDescriptor)
     if descriptor is None or not any(key in descriptor for key in _EMBEDDED):
-        return f"font {font.get(pikepdf.Name.BaseFont, '?')} is not embedded"
+        return f"font {str(font.get(pikepdf.Name.BaseFont, '?')).lstrip('/')} is not embedded"
     return None
 
 

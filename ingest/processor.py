@@ -47,6 +47,12 @@ class Processed:
     pages: list[PageResult]
     archive_path: Path
     thumbnail_png: bytes
+    #: What keeps the archive from being PDF/A-2b, in the order found; empty: declared.
+    pdfa_problems: list[str] = field(default_factory=list)
+
+    @property
+    def pdfa(self) -> bool:
+        return not self.pdfa_problems
 
     @property
     def page_count(self) -> int:
@@ -272,5 +278,5 @@ def _finish(mime: str, results: list[PageResult], sources: list[archive.SourcePa
     out = workdir / "archive.pdf"
     with contextlib.suppress(FileNotFoundError):
         out.unlink()
-    archive.build(sources, out)
-    return Processed(mime, results, out, archive.thumbnail(out, limits.thumbnail_width))
+    found = archive.build(sources, out)
+    return Processed(mime, results, out, archive.thumbnail(out, limits.thumbnail_width), found)

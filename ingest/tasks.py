@@ -179,6 +179,9 @@ def _record_success(ctx: AppContext, document_id: uuid.UUID, version_no: int,
         version.page_count = processed.page_count
         version.archive_sha256 = archive_sha256
         version.thumbnail_sha256 = thumbnail_sha256
+        version.archive_pdfa = processed.pdfa
+        version.archive_pdfa_problem = (processed.pdfa_problems[0][:500]
+                                        if processed.pdfa_problems else None)
         if document.current_version == version_no:
             document.status = DocumentStatus.ready
             problems = processed.summary()  # "ready with problems: page 2 …"

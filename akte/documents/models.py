@@ -77,6 +77,10 @@ class DocumentVersion(UUIDPrimaryKey, Base):
     page_count: Mapped[int | None] = mapped_column(Integer)
     archive_sha256: Mapped[str | None] = mapped_column(String(64))
     thumbnail_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: The archive carries the PDF/A-2b declaration (``None``: built before this was kept).
+    archive_pdfa: Mapped[bool | None] = mapped_column()
+    #: Why it does not: the first thing ``ingest.pdfa`` found against PDF/A-2b.
+    archive_pdfa_problem: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 

@@ -26,6 +26,11 @@ class VersionRead(BaseModel):
     page_count: int | None
     has_archive: bool = False
     has_thumbnail: bool = False
+    #: The archive is declared PDF/A-2b; ``None`` while there is no archive, or for one
+    #: built before this was recorded.
+    archive_pdfa: bool | None = None
+    #: Why the archive is not PDF/A-2b (the first violation found).
+    archive_pdfa_problem: str | None = None
     created_at: datetime
 
 
@@ -47,6 +52,9 @@ class DocumentRead(BaseModel):
     mime_type: str | None = None
     sha256: str | None = None
     page_count: int | None = None
+    #: Of the current version's archive (see :class:`VersionRead`).
+    archive_pdfa: bool | None = None
+    archive_pdfa_problem: str | None = None
 
 
 class DocumentDetail(DocumentRead):

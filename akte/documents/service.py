@@ -80,6 +80,8 @@ def to_read(session: Session, document: Document) -> DocumentRead:
     if current is not None:
         read.size, read.mime_type = current.size, current.mime_type
         read.sha256, read.page_count = current.sha256, current.page_count
+        read.archive_pdfa = current.archive_pdfa
+        read.archive_pdfa_problem = current.archive_pdfa_problem
     return read
 
 

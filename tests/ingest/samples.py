@@ -215,12 +215,14 @@ def bomb_png(side: int = 100_000) -> bytes:
         b"IEND", b"")
 
 
-def fax_tiff(pages: list[Image.Image]) -> bytes:
-    """A multi-page bilevel TIFF with CCITT Group 4 compression, as fax archives hold."""
+def fax_tiff(pages: list[Image.Image], *, one_strip: bool = False) -> bytes:
+    """A multi-page bilevel TIFF with CCITT Group 4 compression, as fax archives hold;
+    ``one_strip``: each page one G4 strip (as many fax programs write it)."""
     frames = [p.convert("1", dither=Image.Dither.NONE) for p in pages]
     buffer = io.BytesIO()
+    extra = {"strip_size": max((f.width + 7) // 8 * f.height for f in frames)} if one_strip else {}
     frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:],
-                   compression="group4", dpi=(300, 300))
+                   compression="group4", dpi=(300, 300), **extra)
     return buffer.getvalue()
 
 

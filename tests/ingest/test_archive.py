@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pikepdf
 import pypdfium2 as pdfium
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from ingest import pdfa
+from ingest.images import rotate
 from ingest.processor import Processed, process_file
 from tests.ingest import samples
 from tests.ingest.samples import LETTER, NOTICE
@@ -107,6 +108,71 @@ def test_a_200_dpi_colour_scan_pdf_keeps_its_jpeg_resolution_and_colour(
     assert processed.archive_path.stat().st_size <= 1.1 * len(scan_pdf)
     [result] = processed.pages
     assert result.method == "ocr" and "Lohnabrechnungen" in result.text
+
+
+def page_sizes(processed: Processed) -> list[tuple[float, float]]:
+    pdf = pdfium.PdfDocument(str(processed.archive_path))
+    try:
+        return [page.get_size() for page in pdf]
+    finally:
+        pdf.close()
+
+
+def g4_strip(tiff_bytes: bytes) -> bytes:
+    """The G4 data of a one-strip, one-page TIFF."""
+    with Image.open(io.BytesIO(tiff_bytes)) as tiff:
+        [offset] = tiff.tag_v2[TiffImagePlugin.STRIPOFFSETS] if isinstance(
+            tiff.tag_v2[TiffImagePlugin.STRIPOFFSETS], tuple) else (
+            tiff.tag_v2[TiffImagePlugin.STRIPOFFSETS],)
+        count = tiff.tag_v2[TiffImagePlugin.STRIPBYTECOUNTS]
+        count = count[0] if isinstance(count, tuple) else count
+    return tiff_bytes[offset:offset + count]
+
+
+def test_a_sideways_jpeg_keeps_its_bytes_and_is_turned_on_the_page(tmp_path: Path) -> None:
+    """A page whose only correction is a quarter turn is not compressed a second time:
+    the archive holds the scan's JPEG, drawn turned, and the page is upright (portrait)."""
+    upright = samples.render_lines(LETTER * 4, width=2000)
+    assert upright.height > upright.width
+    scan = _jpeg(rotate(upright, 90), 300)
+    processed = run(tmp_path, scan, "sideways.jpg")
+    assert processed.pages[0].rotated == 270 and processed.pages[0].skew == 0
+    [image] = images_of(processed)
+    assert image.raw == scan
+    assert image.size == (upright.height, upright.width)  # stored as scanned: landscape
+    [(width, height)] = page_sizes(processed)
+    assert height > width  # shown upright
+    assert "Lohnabrechnungen" in layer_text(processed)
+    assert processed.archive_path.stat().st_size <= 1.1 * len(scan)
+
+
+def test_an_upside_down_scan_pdf_page_keeps_its_jpeg(tmp_path: Path) -> None:
+    upright = samples.render_lines(LETTER * 4, width=2000)
+    buffer = io.BytesIO()
+    rotate(upright, 180).save(buffer, format="PDF", resolution=300.0, quality=85)
+    scan_pdf = buffer.getvalue()
+    with pikepdf.open(io.BytesIO(scan_pdf)) as original:
+        [embedded] = [Image_(i) for i in original.pages[0].get_images().values()]
+    processed = run(tmp_path, scan_pdf, "upside-down.pdf")
+    assert processed.pages[0].rotated == 180
+    [image] = images_of(processed)
+    assert image.raw == embedded.raw
+    assert "Lohnabrechnungen" in layer_text(processed)
+
+
+def test_a_sideways_fax_keeps_its_g4_data(tmp_path: Path) -> None:
+    """The bitonal pixels are stored unturned; G4 of the same pixels in one strip is the
+    same bytes as the fax's own strip."""
+    upright = samples.render_lines(LETTER * 4, width=2000)
+    fax = samples.fax_tiff([rotate(upright, 270)], one_strip=True)
+    processed = run(tmp_path, fax, "sideways.tif")
+    assert processed.pages[0].rotated == 90
+    [image] = images_of(processed)
+    assert image.filter == "/CCITTFaxDecode"
+    assert image.raw == g4_strip(fax)
+    [(width, height)] = page_sizes(processed)
+    assert height > width
+    assert "Lohnabrechnungen" in layer_text(processed)
 
 
 def test_a_straightened_page_is_stored_as_jpeg_and_not_larger(tmp_path: Path) -> None:

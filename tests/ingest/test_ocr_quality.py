@@ -8,11 +8,13 @@ comes out sideways, a searchable PDF that does not find the word.
 from __future__ import annotations
 
 import io
+import os
+import stat
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from ingest.images import rotate
 from ingest.processor import Processed, process_file
@@ -56,18 +58,97 @@ def test_clean_render_has_character_error_rate_under_two_percent(tmp_path: Path)
     assert thumb.width == 300
 
 
+def archive_render(processed: Processed, page_index: int = 0) -> Image.Image:
+    """Archive page as a viewer shows it, grey, at 300 dpi."""
+    pdf = pdfium.PdfDocument(str(processed.archive_path))
+    try:
+        return pdf[page_index].render(scale=300 / 72).to_pil().convert("L")
+    finally:
+        pdf.close()
+
+
+def shows_upright(processed: Processed, upright: Image.Image) -> bool:
+    """Whether the archive page looks like the upright page (not sideways, not upside
+    down): same proportions, and far closer to it than to its half turn."""
+    shown = archive_render(processed)
+    if abs(shown.width - upright.width) > 3 or abs(shown.height - upright.height) > 3:
+        return False
+    shown = shown.resize(upright.size)
+
+    def distance(other: Image.Image) -> float:
+        return ImageStat.Stat(ImageChops.difference(shown, other.convert("L"))).mean[0]
+
+    return distance(upright) < 0.5 * distance(rotate(upright, 180))
+
+
+@pytest.fixture
+def tesseract_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Records the page segmentation mode of every Tesseract call (the real program runs;
+    the long-lived engine is switched off, so every step is a call to count)."""
+    monkeypatch.setenv("AKTE_OCR_ENGINE", "cli")
+    log = tmp_path / "tesseract-calls.log"
+    shim_dir = tmp_path / "bin"
+    shim_dir.mkdir()
+    shim = shim_dir / "tesseract"
+    shim.write_text('#!/bin/sh\necho "$*" >> ' + str(log) + '\nexec /usr/bin/tesseract "$@"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{shim_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def psm_calls(log: Path) -> list[str]:
+    return [line.split("--psm ")[1].split()[0] for line in log.read_text().splitlines()
+            if "--psm " in line]
+
+
 @pytest.mark.parametrize("turn", [90, 180, 270])
-def test_rotated_pages_come_out_upright(tmp_path: Path, turn: int) -> None:
+def test_rotated_pages_come_out_upright_recognised_once(tmp_path: Path, turn: int,
+                                                        tesseract_calls: Path) -> None:
     upright = samples.render_lines(NOTICE, width=1800)
     processed = run(tmp_path, samples.png_bytes(rotate(upright, turn)))
     [result] = processed.pages
     assert (turn + result.rotated) % 360 == 0
     assert cer("\n".join(NOTICE), result.text) < 0.02, result.text
-    # The archive page has the upright page's proportions (wide strip: wider than high),
-    # and Tesseract (which does not turn pages by itself here) read its text layer from it.
+    # Orientation once, recognition once: no second reading of a turned page.
+    assert psm_calls(tesseract_calls) == ["0", "3"]
+    # The archive page is shown upright and its text layer is searchable.
     [(layer, (width, height))] = archive_pages(processed)
     assert width > height
     assert "Lebensunterhalts" in layer
+    assert shows_upright(processed, upright)
+
+
+@pytest.mark.parametrize("turn", [90, 270])
+def test_a_sideways_skewed_page_is_turned_first_then_straightened(tmp_path: Path,
+                                                                  turn: int) -> None:
+    """The tilt is measured on the upright page: 2° counter-clockwise, whichever way the
+    sheet lay on the scanner."""
+    upright = samples.render_lines(NOTICE, width=1800)
+    scan = rotate(rotate(upright, 2.0), turn)
+    processed = run(tmp_path, samples.png_bytes(scan))
+    [result] = processed.pages
+    assert (turn + result.rotated) % 360 == 0
+    assert abs(result.skew + 2.0) <= 0.3
+    assert cer("\n".join(NOTICE), result.text) < 0.02, result.text
+    assert shows_upright(processed, upright)
+
+
+def test_a_sideways_fax_page_turned_270_comes_out_upright(tmp_path: Path) -> None:
+    """The page that stayed sideways in the archive: a bitonal fax turned 270°."""
+    upright = samples.render_lines(NOTICE, width=1800).convert("1", dither=Image.Dither.NONE)
+    processed = run(tmp_path, samples.fax_tiff([rotate(upright, 270)]))
+    [result] = processed.pages
+    assert result.rotated == 90
+    assert cer("\n".join(NOTICE), result.text) < 0.02, result.text
+    assert shows_upright(processed, upright.convert("L"))
+
+
+def test_an_upright_page_is_not_turned(tmp_path: Path, tesseract_calls: Path) -> None:
+    upright = samples.render_lines(LETTER)
+    processed = run(tmp_path, samples.png_bytes(upright))
+    assert processed.pages[0].rotated == 0
+    assert psm_calls(tesseract_calls) == ["0", "3"]
+    assert shows_upright(processed, upright)
 
 
 def test_skewed_noisy_scan_is_deskewed_and_read(tmp_path: Path) -> None:

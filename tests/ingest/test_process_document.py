@@ -197,3 +197,52 @@ def test_a_document_over_the_memory_limit_fails_alone_and_the_worker_goes_on(
     process_document(ctx, payload)
     document, _, pages = load(ctx, document_id)
     assert document.status == "ready" and len(pages) == 2
+
+
+def _letter_pdf(font: str) -> bytes:
+    """A born-digital letter in ``font``: Helvetica is never embedded, DejaVu Serif is."""
+    from reportlab.pdfgen import canvas
+
+    samples._register_font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, invariant=True, initialFontName=font)
+    pdf.setFont(font, 12)
+    pdf.drawString(72, 770, "Bescheid über Leistungen nach dem SGB II vom 1. März")
+    pdf.save()
+    return buffer.getvalue()
+
+
+def test_archive_pdfa_status_is_shown_in_the_api_and_on_the_document_page(
+    ctx: AppContext, client: TestClient, world: World
+) -> None:
+    """Whether the archive is PDF/A-2b, and if not the first reason, is kept per version."""
+    from tests.builders import PASSWORD
+    from tests.web.conftest import browser, login
+
+    headers = world.headers["caseworker_a1"]
+    ids = {}
+    for name, data in [("brief.pdf", _letter_pdf("DejaVuSerif")),
+                       ("helvetica.pdf", _letter_pdf("Helvetica"))]:
+        response = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
+                               files={"file": (name, data, "application/pdf")}, headers=headers)
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+        assert response.json()["archive_pdfa"] is None  # no archive yet
+    process(ctx)
+
+    declared = client.get(f"/api/v1/documents/{ids['brief.pdf']}", headers=headers).json()
+    assert declared["status"] == "ready"
+    assert declared["archive_pdfa"] is True and declared["archive_pdfa_problem"] is None
+    assert declared["versions"][0]["archive_pdfa"] is True
+    refused = client.get(f"/api/v1/documents/{ids['helvetica.pdf']}", headers=headers).json()
+    assert refused["status"] == "ready"
+    assert refused["archive_pdfa"] is False
+    assert refused["archive_pdfa_problem"] == "page 1: font Helvetica is not embedded"
+    assert refused["versions"][0]["archive_pdfa_problem"] == refused["archive_pdfa_problem"]
+
+    with browser(ctx) as web:
+        login(web, world.users["caseworker_a1"].username, PASSWORD)
+        page = web.get(f"/app/documents/{ids['helvetica.pdf']}")
+        assert page.status_code == 200
+        assert "kein PDF/A: page 1: font Helvetica is not embedded" in page.text
+        assert "PDF/A-2b" in web.get(f"/app/documents/{ids['brief.pdf']}").text
