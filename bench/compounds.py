@@ -7,7 +7,11 @@ list the decompounder uses:
   built from ``/usr/share/dict/ngerman`` on every start;
 * ``wordset cold`` — :class:`search.wordset.WordSet` built from the list (first process
   of an installation, or no writable cache folder), cache file written;
-* ``wordset cached`` — the same read from that cache file (every later process).
+* ``wordset cached`` — the same read from that cache file (every later process);
+* ``+ hyphen cold`` / ``+ hyphen cached`` — the cached word set and the German
+  hyphenation patterns (:mod:`search.hyphenation`), which the decompounder loads the
+  first time a word may have a part of two or three letters: parsed by ``pyphen`` and
+  written to their cache file, then read from it.
 
 Then each splits the same 3,000 words (the relevance corpus's long words and generated
 compounds) with a fresh memo, to show what a lookup in the compact set costs.
@@ -43,6 +47,8 @@ if sys.argv[1] == "frozenset":
     d = compounds.Decompounder(set(compounds._folded_words()))
 else:
     d = compounds.Decompounder(compounds.load_words())
+if sys.argv[1] == "wordset+hyphenation":
+    compounds.hyphenation_points("jugendamt")  # the patterns, loaded on first need
 load = time.perf_counter() - t
 after = rss()
 t = time.perf_counter()
@@ -83,7 +89,9 @@ def main() -> None:
     for _ in range(opts.repeat):
         with tempfile.TemporaryDirectory() as cache:
             for name, variant in (("frozenset", "frozenset"), ("wordset cold", "wordset"),
-                                  ("wordset cached", "wordset")):
+                                  ("wordset cached", "wordset"),
+                                  ("+ hyphen cold", "wordset+hyphenation"),
+                                  ("+ hyphen cached", "wordset+hyphenation")):
                 results.setdefault(name, []).append(run(variant, words, cache))
     base = {k: statistics.median(r[k] for r in results["frozenset"])
             for k in ("rss", "load", "split")}

@@ -29,7 +29,7 @@ from collections.abc import Container
 from functools import lru_cache
 from pathlib import Path
 
-from search import wordset
+from search import hyphenation, wordset
 from search.wordset import WordSet
 
 log = logging.getLogger(__name__)
@@ -267,29 +267,13 @@ def _folded_words() -> list[str]:
     return [w for w in words if len(w) >= MIN_PART]
 
 
-@lru_cache(maxsize=1)
-def _hyphenator():  # type: ignore[no-untyped-def]
-    """German hyphenation patterns (``pyphen``'s bundled ``de_DE``, from LibreOffice's
-    dictionaries), loaded on first use only: most processes never need them.
-    ``AKTE_SEARCH_HYPHENATION=off`` turns the fallback off (for measurements)."""
-    if os.environ.get("AKTE_SEARCH_HYPHENATION", "on").lower() in ("off", "false", "0"):
-        return None
-    try:
-        import pyphen
-
-        return pyphen.Pyphen(lang="de_DE")
-    except (ImportError, KeyError, OSError):
-        log.warning("German hyphenation patterns missing (pyphen): compounds with parts "
-                    "of two or three letters are not split")
-        return None
-
-
 def hyphenation_points(word: str) -> frozenset[int]:
-    """Offsets in ``word`` (folded) where German hyphenation may break it."""
-    hyphenator = _hyphenator()
-    if hyphenator is None:
+    """Offsets in ``word`` (folded) where German hyphenation may break it
+    (:mod:`search.hyphenation`). ``AKTE_SEARCH_HYPHENATION=off`` turns the fallback off
+    (for measurements)."""
+    if os.environ.get("AKTE_SEARCH_HYPHENATION", "on").lower() in ("off", "false", "0"):
         return frozenset()
-    return frozenset(int(p) for p in hyphenator.positions(word))
+    return frozenset(hyphenation.positions(word))
 
 
 def load_words() -> WordSet:

@@ -38,8 +38,16 @@ _MAGIC = b"AKTEWS1\n"
 _HEADER = struct.Struct("<8sQQ")  # magic, number of words, blob bytes
 
 
+#: Separates a key from its value in an entry of a map (:meth:`WordSet.get`).
+SEP = "\x00"
+
+
 def _hash(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def _key_hash(entry: bytes) -> int:
+    return _hash(entry.split(b"\x00", 1)[0])
 
 
 class WordSet:
@@ -54,8 +62,9 @@ class WordSet:
 
     @classmethod
     def build(cls, words: Iterable[str]) -> WordSet:
-        encoded = sorted({w.encode("utf-8") for w in words}, key=_hash)
-        hashes = array("Q", (_hash(w) for w in encoded))
+        """From words, or from map entries ``key + SEP + value`` (hashed by the key)."""
+        encoded = sorted({w.encode("utf-8") for w in words}, key=_key_hash)
+        hashes = array("Q", (_key_hash(w) for w in encoded))
         offsets = array("I", [0])
         total = 0
         for word in encoded:
@@ -79,6 +88,21 @@ class WordSet:
                 return True
             i += 1
         return False
+
+    def get(self, key: str) -> str | None:
+        """The value stored with ``key`` (entries ``key + SEP + value``), or ``None``."""
+        data = key.encode("utf-8")
+        h = _hash(data)
+        hashes = self._hashes
+        i = bisect_left(hashes, h)
+        offsets, blob, n = self._offsets, self._blob, len(hashes)
+        prefix = data + b"\x00"
+        while i < n and hashes[i] == h:
+            entry = blob[offsets[i]:offsets[i + 1]]
+            if entry.startswith(prefix):
+                return entry[len(prefix):].decode("utf-8")
+            i += 1
+        return None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         offsets, blob = self._offsets, self._blob

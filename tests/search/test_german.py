@@ -141,3 +141,15 @@ def test_the_word_set_answers_exactly_and_is_read_back_from_its_cache(tmp_path, 
     source.write_text("changed list")  # another size: a new cache file
     wordset.cached("t", [source], "v1", build)
     assert calls == [1, 1]
+
+
+def test_hyphenation_points_are_pyphens() -> None:
+    """The compact cached table gives the points pyphen's own parser gives."""
+    import pyphen
+
+    from search import hyphenation
+
+    reference = pyphen.Pyphen(lang="de_DE")
+    for word in ("jugendamt", "ordnungsamt", "olheizung", "minijobzentrale", "wohnort",
+                 "kindertagesstattengebuhren", "arbeitsunfahigkeitsbescheinigung"):
+        assert hyphenation.positions(word) == tuple(reference.positions(word)), word
