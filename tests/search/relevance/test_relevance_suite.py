@@ -1,8 +1,8 @@
 """Relevance of German search, measured: recall@10 and nDCG@10 per query kind and engine.
 
-``corpus.tsv`` holds 50 short documents of one jobcenter (Bescheide, Kontoauszüge,
+``corpus.tsv`` holds 56 short documents of one jobcenter (Bescheide, Kontoauszüge,
 Lohnabrechnungen, Mietverträge, ärztliche Bescheinigungen, letters of other
-authorities), ``queries.tsv`` 250 queries a caseworker types with the documents each
+authorities), ``queries.tsv`` 262 queries a caseworker types with the documents each
 should find, judged by hand, of six kinds: whole word, compound part, synonym,
 abbreviation, misspelling, foreign name. Documents go through the real path: rows in
 the database, the index jobs' loader and engine, :func:`search.service.search` as the
