@@ -175,11 +175,11 @@ class Decompounder:
         """Cheap check before hyphenating: a short noun at either end."""
         return (self._short(word[-3:]) or self._short(word[:2]) or self._short(word[:3]))
 
-    def _head_ok(self, head: str, short: bool = True) -> str | None:
-        """``head`` without its linking element when it is a dictionary word, a verb stem,
-        a compound, or (``short``, no linking element) a noun of two letters ("Öl"; one of
-        three letters is a part when the dictionary has it: "Gas|heizung")."""
-        if short and len(head) < MIN_PART and self._short(head):
+    def _head_ok(self, head: str) -> str | None:
+        """``head`` without its linking element when it is a dictionary word, a verb stem
+        or a compound, or (no linking element) a short noun of two letters ("Öl"; one of
+        three letters is a first part when the dictionary has it: "Gas|heizung")."""
+        if len(head) < MIN_PART and self._short(head):
             return head
         for link in LINKS:
             if not head.endswith(link) or len(head) - len(link) < MIN_PART:
@@ -206,8 +206,8 @@ class Decompounder:
     def _hyphen_split(self, word: str) -> tuple[str, str] | None:
         """Lucene's hyphenation decompounder, restricted: a cut only at a hyphenation point
         of the German patterns, and only where both sides are known — the final part a
-        dictionary word (a noun of three letters allowed here), the first a word, verb
-        stem or compound with its linking element, or a noun of two or three letters."""
+        dictionary word (a short noun of three letters allowed here), the first a word,
+        verb stem or compound with its linking element, or a short noun of two letters."""
         if not self.short or not self._might_have_short_part(word):
             return None
         for cut in sorted(hyphenation_points(word)):

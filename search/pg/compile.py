@@ -11,8 +11,9 @@ the tree allows it (a GIN lookup per distinct word; the field is the lexeme's we
 :mod:`search.pg.rows`); identifiers, facets and dates become plain column conditions.
 
 Typo tolerance (``~``): person names are compared with the folded ``names`` of each row
-(trigrams, Levenshtein); a word of the text, title or Dokumentart becomes the close words
-of the tenant's vocabulary (:mod:`search.pg.vocabulary`), looked up before compiling.
+(trigrams, Levenshtein); a word of the text, title or Dokumentart becomes the close
+lexemes of the tenant's vocabulary (:mod:`search.pg.vocabulary`), looked up before
+compiling.
 """
 
 # Statements are assembled from fixed fragments; every value from a query is a bound
@@ -161,7 +162,7 @@ class Compiler:
     def __init__(self, fuzzy_available: bool = True,
                  corrections: dict[str, list[str]] | None = None) -> None:
         self.fuzzy_available = fuzzy_available
-        #: folded misspelt word → close words of the tenant's vocabulary
+        #: stem of a misspelt word → close lexemes of the tenant's vocabulary
         #: (:func:`search.pg.vocabulary.close_words`)
         self.corrections = corrections or {}
 
@@ -308,12 +309,18 @@ class Compiler:
 
     def _fuzzy(self, node: query.FuzzyTerm, out: Compiled, positive: bool) -> _Expr:
         if node.fieldname in CORRECTED_FIELDS:
-            # a word of the text: the close words of the tenant's vocabulary, as words
-            close = self.corrections.get(fold(str(node.text)), ())
+            # a word of the text: the close lexemes of the tenant's vocabulary, searched
+            # as they are ('simple': already folded and stemmed)
+            close = self.corrections.get(vocabulary.key(str(node.text)), ())
             if not close:
                 return FALSE
-            return self._node(query.Or([query.Term(node.fieldname, w) for w in close]),
-                              out, positive)
+            weight = WEIGHTS[node.fieldname]
+            ts = ("simple", "(" + " | ".join(f"{quote(w)}:{weight}" for w in close) + ")")
+            if positive:
+                out.ranked.append(ts)
+                if node.fieldname in TEXT_FIELDS:
+                    out.marks.update(close)
+            return _Expr(ts=ts)
         if node.fieldname not in FUZZY_FIELDS:
             return FALSE
         word = str(node.text)
