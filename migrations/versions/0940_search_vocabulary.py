@@ -46,7 +46,7 @@ def upgrade() -> None:
     op.execute(
         """
         CREATE TABLE IF NOT EXISTS search_vocabulary (
-            tenant_id uuid NOT NULL,
+            tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
             word text NOT NULL,
             PRIMARY KEY (tenant_id, word)
         )
