@@ -38,7 +38,7 @@ import uuid
 from sqlalchemy import Connection, text
 from whoosh import query
 
-from search.analysis import GermanStemFilter
+from search.analysis import GermanStemFilter, fold
 
 #: Shortest lexeme kept (the typo retry loosens words of five letters or more, whose
 #: stems have four or more: "miete" → "miet").
@@ -63,13 +63,26 @@ RECORD = (
     "ORDER BY 1, 2 ON CONFLICT DO NOTHING"
 )
 
+#: For each misspelt word (its stem ``s``, its folded form ``f``, the edits ``d``): lexemes
+#: with the same first letter and at most ``d`` edits from the stem, or from the start of
+#: the folded word when the lexeme is a stem cut at least 70 % of its length and at most
+#: five letters short of it ("mietbescheinigng" ~ "mietbeschein", the stem of
+#: "Mietbescheinigung": Snowball cut "igung", the misspelt word keeps its ending).
 _CLOSE = (
-    "SELECT q.w, v.word FROM unnest(CAST(:words AS text[]), CAST(:dists AS int[])) AS q(w, d) "
-    "CROSS JOIN LATERAL (SELECT s.word, levenshtein_less_equal(s.word, q.w, q.d) AS e "
-    "FROM search_vocabulary s WHERE s.tenant_id = :tenant AND s.word % q.w "
-    "AND left(s.word, 1) = left(q.w, 1) "
-    "AND levenshtein_less_equal(s.word, q.w, q.d) <= q.d "
-    "ORDER BY e, similarity(s.word, q.w) DESC, s.word LIMIT :limit) AS v"
+    "SELECT q.s, v.word, v.e FROM unnest(CAST(:stems AS text[]), CAST(:folded AS text[]), "
+    "CAST(:dists AS int[])) AS q(s, f, d) "
+    "CROSS JOIN LATERAL (SELECT s.word, least(levenshtein_less_equal(s.word, q.s, q.d), "
+    "CASE WHEN length(s.word) < length(q.f) "
+    "AND length(s.word) >= greatest(length(q.f) - 5, ceil(0.7 * length(q.f))) "
+    "THEN levenshtein_less_equal(s.word, left(q.f, length(s.word)), q.d) "
+    "ELSE q.d + 1 END) AS e "
+    "FROM search_vocabulary s WHERE s.tenant_id = :tenant AND s.word % q.s "
+    "AND left(s.word, 1) = left(q.s, 1)) AS v "
+    "WHERE v.e <= q.d"
+)
+_ORDERED = (
+    "SELECT s, word FROM (SELECT c.*, row_number() OVER (PARTITION BY c.s ORDER BY c.e, "
+    "c.word) AS n FROM ({close}) AS c) AS r WHERE n <= :limit"
 )
 
 
@@ -81,27 +94,30 @@ def key(word: str) -> str:
     return _stemmer.stem(word)
 
 
-def fuzzy_words(tree: query.Query) -> dict[str, int]:
-    """The stems of the fuzzy terms on text fields in ``tree`` → their most edits."""
-    found: dict[str, int] = {}
+def fuzzy_words(tree: query.Query) -> dict[str, tuple[str, int]]:
+    """The stems of the fuzzy terms on text fields in ``tree`` → (the folded word, its
+    most edits)."""
+    found: dict[str, tuple[str, int]] = {}
     for leaf in tree.leaves():
         if isinstance(leaf, query.FuzzyTerm) and leaf.fieldname in FIELDS:
             stem = key(str(leaf.text))
             if len(stem) >= MIN_LEXEME and stem.isalpha():
-                found[stem] = max(found.get(stem, 0), int(leaf.maxdist))
+                edits = max(found.get(stem, ("", 0))[1], int(leaf.maxdist))
+                found[stem] = (fold(str(leaf.text)), edits)
     return found
 
 
 def close_words(conn: Connection, tenant_id: uuid.UUID,
-                words: dict[str, int]) -> dict[str, list[str]]:
-    """For each stem in ``words`` the lexemes of the tenant's documents at most
-    ``words[stem]`` edits away with the same first letter, closest first (the stem
-    itself, if the tenant has it, included)."""
+                words: dict[str, tuple[str, int]]) -> dict[str, list[str]]:
+    """For each stem in ``words`` (→ folded word, edits) the lexemes of the tenant's
+    documents within the edits (see :data:`_CLOSE`) with the same first letter, closest
+    first (the stem itself, if the tenant has it, included)."""
     if not words:
         return {}
     conn.exec_driver_sql(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY}")
-    rows = conn.execute(text(_CLOSE), {"words": list(words), "dists": list(words.values()),
-                                       "tenant": tenant_id, "limit": MAX_CLOSE})
+    rows = conn.execute(text(_ORDERED.format(close=_CLOSE)), {
+        "stems": list(words), "folded": [f for f, _d in words.values()],
+        "dists": [d for _f, d in words.values()], "tenant": tenant_id, "limit": MAX_CLOSE})
     found: dict[str, list[str]] = {w: [] for w in words}
     for word, close in rows:
         found[word].append(close)

@@ -14,6 +14,7 @@ from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.jobs.worker import run_until_idle
 from akte.tenants.models import OrgUnit, Tenant
+from search.analysis import fold
 from search.pg import vocabulary
 from tests.builders import World, make_case_file
 from tests.search.conftest import add_document
@@ -53,7 +54,7 @@ def _document(sctx: AppContext, tenant_id: uuid.UUID, unit_id: uuid.UUID, page: 
 def _close(sctx: AppContext, tenant_id: uuid.UUID, misspelt: str) -> list[str]:
     stem = vocabulary.key(misspelt)
     with sctx.engine.connect() as conn, conn.begin():
-        return vocabulary.close_words(conn, tenant_id, {stem: 2})[stem]
+        return vocabulary.close_words(conn, tenant_id, {stem: (fold(misspelt), 2)})[stem]
 
 
 def test_a_misspelt_word_is_corrected_from_the_own_tenant_only(
