@@ -16,15 +16,21 @@ The word list is Debian's ``wngerman`` (``/usr/share/dict/ngerman``, installed b
 trade the general list lacks: Kita, Bürgergeld, Jobcenter …). Words are folded with
 :func:`search.analysis.fold_letters` on both sides (letters only: the ``ae/oe/ue`` rule
 would glue the seam of "Brutto|entgelt"). Splits are memoised per word: a county's
-documents repeat their vocabulary, so indexing pays for a split once per word form.
+documents repeat their vocabulary, so indexing pays for a split once per word form. The
+list is held as a compact :class:`search.wordset.WordSet` (about 8 MB, read from a cache
+file in milliseconds), not a ``frozenset`` of ``str`` (about 80 MB, 1-2 s per process).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Container
 from functools import lru_cache
 from pathlib import Path
+
+from search import hyphenation, wordset
+from search.wordset import WordSet
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +56,17 @@ PARTICLES = frozenset({
     "nach", "uber", "um", "unter", "ver", "vor", "wider", "zer", "zu", "zuruck", "gemein",
     "ge", "be", "er", "miss", "un", "ur", "her", "hin", "dar", "fort", "los", "weg", "voll",
 })
+#: The shortest final part (head of the compound) at a hyphenation point; a first part
+#: may have two letters ("Öl|heizung").
+MIN_SHORT_TAIL = 3
 WORDLISTS = (Path("/usr/share/dict/ngerman"),)
 DATA = Path(__file__).parent / "data"
 SUPPLEMENT = DATA / "words_de.txt"
 #: Words never split (a split would be wrong: "Verbraucher" is not "Verb" + "Raucher").
 KEEP = DATA / "keep_whole_de.txt"
+#: Nouns of two or three letters ("Amt", "Ort", "Weg", "Job", "Öl"): parts only at a
+#: hyphenation point (:meth:`Decompounder._hyphen_split`), chosen by hand.
+SHORT_PARTS = DATA / "short_parts_de.txt"
 
 
 def _read(path: Path) -> list[str]:
@@ -69,10 +81,14 @@ def _read(path: Path) -> list[str]:
 class Decompounder:
     """Splits folded lower-case words; build once (loading the list takes ~1 s)."""
 
-    def __init__(self, words: set[str], keep: set[str] | None = None,
-                 cachesize: int = 200_000) -> None:
-        self.words = frozenset(w for w in words if len(w) >= MIN_PART)
+    def __init__(self, words: set[str] | WordSet, keep: set[str] | None = None,
+                 cachesize: int = 200_000, short: set[str] | None = None) -> None:
+        #: anything with ``in``: the process's :class:`WordSet` or a plain set (tests)
+        self.words: Container[str] = (
+            words if isinstance(words, WordSet)
+            else frozenset(w for w in words if len(w) >= MIN_PART))
         self.keep = frozenset(keep or ())
+        self.short = frozenset(short or ())
         self._cache: dict[str, tuple[str, ...]] = {}
         self._cachesize = cachesize
         self._split = lru_cache(maxsize=cachesize)(self._split_uncached)
@@ -142,10 +158,67 @@ class Decompounder:
             # ... unless the final word only swallowed a linking element of a word
             # before it: "Vertrag-s-konto", not "Vertrag" + "Skonto"
             if word[cut] == "s":
-                linked = self._split_at(word, cut + 1, linked_word=True)
+                linked = (self._split_at(word, cut + 1, linked_word=True)
+                          or self._short_tail_split(word, cut + 1))
                 if linked is not None:
                     return linked
             return found
+        # no split of dictionary words of the usual length: one at a hyphenation point
+        # with a short noun ("Jugend|amt", "Öl|heizung", "Mini|job")
+        return self._hyphen_split(word)
+
+    # -- hyphenation fallback ----------------------------------------------------------
+    def _short(self, part: str) -> bool:
+        return part in self.short
+
+    def _might_have_short_part(self, word: str) -> bool:
+        """Cheap check before hyphenating: a short noun at either end."""
+        return (self._short(word[-3:]) or self._short(word[:2]) or self._short(word[:3]))
+
+    def _head_ok(self, head: str) -> str | None:
+        """``head`` without its linking element when it is a dictionary word, a verb stem
+        or a compound, or (no linking element) a short noun of two letters ("Öl"; one of
+        three letters is a first part when the dictionary has it: "Gas|heizung")."""
+        if len(head) < MIN_PART and self._short(head):
+            return head
+        for link in LINKS:
+            if not head.endswith(link) or len(head) - len(link) < MIN_PART:
+                continue
+            stem = head[: len(head) - len(link)]
+            if stem in PARTICLES:
+                continue
+            if (stem in self.words or self._is_stem(stem)
+                    or (len(stem) >= MIN_WORD and self._split(stem))):
+                return stem
+        return None
+
+    def _short_tail_split(self, word: str, cut: int) -> tuple[str, str] | None:
+        """``word[cut:]`` a noun of three letters at a hyphenation point, after a head that
+        is a word with the linking -s- ("Ordnung-s-amt", not "Ordnung" + "Samt")."""
+        tail = word[cut:]
+        if len(tail) != MIN_SHORT_TAIL or not self._short(tail):
+            return None
+        if cut not in hyphenation_points(word):
+            return None
+        stem = word[: cut - 1]
+        return (stem, tail) if stem in self.words and stem not in PARTICLES else None
+
+    def _hyphen_split(self, word: str) -> tuple[str, str] | None:
+        """Lucene's hyphenation decompounder, restricted: a cut only at a hyphenation point
+        of the German patterns, and only where both sides are known — the final part a
+        dictionary word (a short noun of three letters allowed here), the first a word,
+        verb stem or compound with its linking element, or a short noun of two letters."""
+        if not self.short or not self._might_have_short_part(word):
+            return None
+        for cut in sorted(hyphenation_points(word)):
+            tail, head = word[cut:], word[:cut]
+            if len(tail) < MIN_SHORT_TAIL:
+                continue
+            if not (tail in self.words if len(tail) >= MIN_TAIL else self._short(tail)):
+                continue
+            stem = self._head_ok(head)
+            if stem is not None:
+                return stem, tail
         return None
 
     def _split_at(self, word: str, cut: int,
@@ -176,6 +249,41 @@ class Decompounder:
         return None
 
 
+#: Bumped when what the cached word set holds changes (the fold, :data:`MIN_PART`).
+WORDSET_VERSION = f"fold1-min{MIN_PART}"
+
+
+def _folded_words() -> list[str]:
+    """The folded words of the lists (the slow part: reading and folding 356,000 lines)."""
+    from search.analysis import fold_letters as fold
+
+    words: list[str] = []
+    for path in (*WORDLISTS, SUPPLEMENT):
+        lines = _read(path)
+        if not lines and path != SUPPLEMENT:
+            log.warning("German word list %s is missing: compounds are split with the "
+                        "supplement only (run scripts/install-system-deps.sh)", path)
+        words.extend(fold(w) for w in lines if w.isalpha())
+    return [w for w in words if len(w) >= MIN_PART]
+
+
+def hyphenation_points(word: str) -> frozenset[int]:
+    """Offsets in ``word`` (folded) where German hyphenation may break it
+    (:mod:`search.hyphenation`). ``AKTE_SEARCH_HYPHENATION=off`` turns the fallback off
+    (for measurements)."""
+    if os.environ.get("AKTE_SEARCH_HYPHENATION", "on").lower() in ("off", "false", "0"):
+        return frozenset()
+    return frozenset(hyphenation.positions(word))
+
+
+def load_words() -> WordSet:
+    """The folded word list as a compact :class:`~search.wordset.WordSet`, from the cache
+    file under ``AKTE_DATA_DIR/cache`` when the lists have not changed since it was
+    written (a few MB and milliseconds instead of ~80 MB and 1-2 s per process)."""
+    return wordset.cached("words_de", (*WORDLISTS, SUPPLEMENT), WORDSET_VERSION,
+                          _folded_words)
+
+
 @lru_cache(maxsize=1)
 def decompounder() -> Decompounder:
     """The process's decompounder (word list read on first use). ``AKTE_SEARCH_COMPOUNDS=
@@ -185,14 +293,6 @@ def decompounder() -> Decompounder:
 
     if os.environ.get("AKTE_SEARCH_COMPOUNDS", "on").lower() in ("off", "false", "0"):
         return Decompounder(set())
-
-    words: set[str] = set()
-    for path in WORDLISTS:
-        lines = _read(path)
-        if not lines:
-            log.warning("German word list %s is missing: compounds are split with the "
-                        "supplement only (run scripts/install-system-deps.sh)", path)
-        words.update(fold(w) for w in lines if w.isalpha())
-    words.update(fold(w) for w in _read(SUPPLEMENT))
     keep = {fold(w) for w in _read(KEEP)}
-    return Decompounder(words, keep)
+    short = {fold(w) for w in _read(SHORT_PARTS)}
+    return Decompounder(load_words(), keep, short=short)

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, text
 
 from search.analysis import GermanStemFilter
 from search.backend import Hit, Hits, IndexDoc, QuerySpec, SearchDegraded
+from search.pg import vocabulary
 from search.pg.compile import Compiler
 from search.pg.rows import LOAD_COLUMNS, ROW_COLUMNS, to_row
 from search.query import QueryParser
@@ -130,6 +131,7 @@ class PostgresBackend:
                 for row in rows:
                     copy.write_row(row)
             cur.execute(_UPSERT)
+            cur.execute(vocabulary.RECORD)  # the words for typo tolerance, same rows
 
     def delete(self, doc_ids: Iterable[uuid.UUID], conn: Connection | None = None) -> int:
         ids = list(doc_ids)
@@ -166,6 +168,7 @@ class PostgresBackend:
         with self.engine.begin() as conn:
             conn.execute(text("DELETE FROM search_documents WHERE tenant_id = :t"),
                          {"t": tenant_id})
+            vocabulary.drop_tenant(conn, tenant_id)
 
     # -- reading -------------------------------------------------------------------------
     def tenants(self) -> list[uuid.UUID]:
@@ -185,7 +188,13 @@ class PostgresBackend:
         if scope.empty:
             return empty
         available = self.extensions()
-        compiler = Compiler(fuzzy_available={"pg_trgm", "fuzzystrmatch"} <= available)
+        fuzzy_available = {"pg_trgm", "fuzzystrmatch"} <= available
+        corrections: dict[str, list[str]] = {}
+        misspelt = vocabulary.fuzzy_words(tree) if fuzzy_available else {}
+        if misspelt:  # words of the tenant's documents close to the misspelt ones
+            with self.read_engine.connect() as conn, conn.begin():
+                corrections = vocabulary.close_words(conn, scope.tenant_id, misspelt)
+        compiler = Compiler(fuzzy_available=fuzzy_available, corrections=corrections)
         condition, out = compiler.compile(tree)
         params = dict(out.params)
         params.update(tenant=scope.tenant_id, units=sorted(scope.org_unit_ids),

@@ -10,8 +10,10 @@ cannot disagree. Words of one configuration are joined into one ``tsquery`` text
 the tree allows it (a GIN lookup per distinct word; the field is the lexeme's weight, see
 :mod:`search.pg.rows`); identifiers, facets and dates become plain column conditions.
 
-Where PostgreSQL differs by design (see ``tests/search/conftest.py``): typo tolerance
-(``~``) applies to person names only; Whoosh also expands misspelt words of the text.
+Typo tolerance (``~``): person names are compared with the folded ``names`` of each row
+(trigrams, Levenshtein); a word of the text, title or Dokumentart becomes the close
+lexemes of the tenant's vocabulary (:mod:`search.pg.vocabulary`), looked up before
+compiling.
 """
 
 # Statements are assembled from fixed fragments; every value from a query is a bound
@@ -29,6 +31,7 @@ from whoosh.util.times import long_to_datetime
 
 from search.analysis import GermanStemFilter, fold
 from search.backend import InvalidQuery
+from search.pg import vocabulary
 from search.pg.rows import quote
 
 #: Text fields → their weight in the tsvector.
@@ -48,6 +51,8 @@ COLUMNS = {"aktenzeichen": "d.az", "bg": "d.bg", "kundennummer": "d.kdnr",
            "f_art": "coalesce(d.doc_type, '')"}
 #: Searched for typos: person names (``names`` holds them folded).
 FUZZY_FIELDS = {"name"}
+#: Corrected from the tenant's vocabulary (:mod:`search.pg.vocabulary`).
+CORRECTED_FIELDS = vocabulary.FIELDS
 #: Snippet marks only: the stems ``akte_german`` gives (same fold, same Snowball German).
 _stemmer = GermanStemFilter()
 
@@ -154,8 +159,12 @@ def _join(parts: list[Pending | str], is_and: bool, out: Compiled) -> Pending | 
 
 
 class Compiler:
-    def __init__(self, fuzzy_available: bool = True) -> None:
+    def __init__(self, fuzzy_available: bool = True,
+                 corrections: dict[str, list[str]] | None = None) -> None:
         self.fuzzy_available = fuzzy_available
+        #: stem of a misspelt word → close lexemes of the tenant's vocabulary
+        #: (:func:`search.pg.vocabulary.close_words`)
+        self.corrections = corrections or {}
 
     def compile(self, tree: query.Query) -> tuple[str, Compiled]:
         out = Compiled()
@@ -299,6 +308,19 @@ class Compiler:
         raise InvalidQuery(f"the field '{fieldname}' cannot be searched with wildcards")
 
     def _fuzzy(self, node: query.FuzzyTerm, out: Compiled, positive: bool) -> _Expr:
+        if node.fieldname in CORRECTED_FIELDS:
+            # a word of the text: the close lexemes of the tenant's vocabulary, searched
+            # as they are ('simple': already folded and stemmed)
+            close = self.corrections.get(vocabulary.key(str(node.text)), ())
+            if not close:
+                return FALSE
+            weight = WEIGHTS[node.fieldname]
+            ts = ("simple", "(" + " | ".join(f"{quote(w)}:{weight}" for w in close) + ")")
+            if positive:
+                out.ranked.append(ts)
+                if node.fieldname in TEXT_FIELDS:
+                    out.marks.update(close)
+            return _Expr(ts=ts)
         if node.fieldname not in FUZZY_FIELDS:
             return FALSE
         word = str(node.text)

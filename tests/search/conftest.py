@@ -35,8 +35,6 @@ ENGINES = ("whoosh", "postgres")
 #: What one engine does differently from the other, on purpose (engine → feature → why).
 DIFFERENCES: dict[str, dict[str, str]] = {
     "postgres": {
-        "fuzzy_text": "typo tolerance (~) covers person names only; Whoosh also expands "
-                      "misspelt words of the text, titles and Dokumentarten",
         "result_cache": "no per-process result cache: another host may have written",
         "tokens": "words are cut by PostgreSQL's parser: an amount like 3,50 is the words 3 "
                   "and 50 (a search for 50 finds it; in Whoosh 3,50 is one word)",

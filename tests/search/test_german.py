@@ -93,3 +93,63 @@ def test_typo_retry_loosens_plain_words_only() -> None:
     assert typo_tolerant('"Kosten der Unterkunft"') is None
     assert typo_tolerant("AZ-2024-000123") is None
     assert typo_tolerant("art:Kontoauszug Müler") == "art:Kontoauszug Müler~1"
+
+
+@pytest.mark.parametrize(("word", "parts"), [
+    ("Jugendamt", {"jugend", "amt"}),
+    ("Ordnungsamt", {"ordnung", "amt"}),  # not "Ordnung" + "Samt"
+    ("Wohnort", {"wohn", "ort"}),
+    ("Arbeitsweg", {"arbeit", "weg"}),
+    ("Ölheizung", {"ol", "heizung"}),
+    ("Minijobzentrale", {"minijob", "mini", "job", "zentrale"}),
+])
+def test_short_parts_split_at_hyphenation_points(word: str, parts: set[str]) -> None:
+    found = set(decompounder().parts(fold_letters(word)))
+    assert parts <= found, found
+    assert "samt" not in found
+
+
+@pytest.mark.parametrize("word", ["Spiegelbild", "Kameraden", "Generator", "Tabulator",
+                                  "Schulden", "weggehen", "Garnitur"])
+def test_short_words_that_only_end_a_word_do_not_cut_it(word: str) -> None:
+    found = set(decompounder().parts(fold_letters(word)))
+    assert not found & {"gel", "rad", "tor", "den", "tur", "weg"}, found
+
+
+def test_the_word_set_answers_exactly_and_is_read_back_from_its_cache(tmp_path,  # type: ignore[no-untyped-def]
+                                                                       monkeypatch) -> None:
+    from search import wordset
+
+    words = ["miete", "kosten", "übernahme", "şahin", "a" * 40]
+    built = wordset.WordSet.build(words)
+    assert all(w in built for w in words) and len(built) == 5
+    assert "miet" not in built and "mieten" not in built and "" not in built
+    assert set(wordset.WordSet.from_bytes(built.to_bytes())) == set(words)
+
+    monkeypatch.setenv("AKTE_WORDSET_CACHE", str(tmp_path))
+    calls: list[int] = []
+
+    def build() -> list[str]:
+        calls.append(1)
+        return words
+
+    source = tmp_path / "list.txt"
+    source.write_text("x")
+    first = wordset.cached("t", [source], "v1", build)
+    again = wordset.cached("t", [source], "v1", build)
+    assert "kosten" in first and "kosten" in again and calls == [1]
+    source.write_text("changed list")  # another size: a new cache file
+    wordset.cached("t", [source], "v1", build)
+    assert calls == [1, 1]
+
+
+def test_hyphenation_points_are_pyphens() -> None:
+    """The compact cached table gives the points pyphen's own parser gives."""
+    import pyphen
+
+    from search import hyphenation
+
+    reference = pyphen.Pyphen(lang="de_DE")
+    for word in ("jugendamt", "ordnungsamt", "olheizung", "minijobzentrale", "wohnort",
+                 "kindertagesstattengebuhren", "arbeitsunfahigkeitsbescheinigung"):
+        assert hyphenation.positions(word) == tuple(reference.positions(word)), word

@@ -1,8 +1,8 @@
 """Relevance of German search, measured: recall@10 and nDCG@10 per query kind and engine.
 
-``corpus.tsv`` holds 50 short documents of one jobcenter (Bescheide, Kontoauszüge,
+``corpus.tsv`` holds 56 short documents of one jobcenter (Bescheide, Kontoauszüge,
 Lohnabrechnungen, Mietverträge, ärztliche Bescheinigungen, letters of other
-authorities), ``queries.tsv`` 250 queries a caseworker types with the documents each
+authorities), ``queries.tsv`` 262 queries a caseworker types with the documents each
 should find, judged by hand, of six kinds: whole word, compound part, synonym,
 abbreviation, misspelling, foreign name. Documents go through the real path: rows in
 the database, the index jobs' loader and engine, :func:`search.service.search` as the
@@ -34,13 +34,13 @@ HERE = Path(__file__).parent
 KINDS = ("whole", "part", "synonym", "abbreviation", "misspelling", "name")
 #: recall@10 floors per kind and engine (targets of the issue: ≥ 0.95 for compound
 #: parts, synonyms and names).
-#: Misspelt words of the text are corrected by Whoosh only (conftest.DIFFERENCES
-#: "fuzzy_text"); PostgreSQL corrects misspelt names.
+#: PostgreSQL corrects misspelt words of the text from the tenant's vocabulary
+#: (search.pg.vocabulary, since 0940: 0.94; 0.30 before).
 RECALL_FLOOR = {
     "whoosh": {"whole": 0.95, "part": 0.95, "synonym": 0.95, "abbreviation": 0.95,
                "misspelling": 0.85, "name": 0.95},
     "postgres": {"whole": 0.95, "part": 0.95, "synonym": 0.95, "abbreviation": 0.95,
-                 "misspelling": 0.25, "name": 0.95},
+                 "misspelling": 0.90, "name": 0.95},
 }
 
 

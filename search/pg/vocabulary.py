@@ -1,0 +1,128 @@
+"""The terms each tenant's documents contain, for typo tolerance of the PostgreSQL engine.
+
+The Whoosh engine corrects a misspelt word ("Kontoauzug") by walking its term dictionary
+for close terms; a GIN index over ``tsvector``s has no dictionary to walk. So the engine
+keeps one: ``search_vocabulary`` (migration ``0940``), a row per tenant and lexeme of
+four letters or more of its rows' ``tsv`` (the stems of texts, titles, Dokumentarten
+and compound parts, the folded name words), with a trigram index. When nothing matched
+as typed, :func:`close_words` looks up, *within the caller's tenant only*, the lexemes
+at most one (two from eight letters) edits away from the misspelt word's stem with the
+first letter right — the rule of the Whoosh engine's retry — and the query compiler
+searches them as lexemes instead of the misspelt word
+(:meth:`search.pg.compile.Compiler._fuzzy`).
+
+Why lexemes and not the words as written: they are read from the ``tsvector`` the upsert
+has just computed, with no second pass of PostgreSQL's parser over the text (recording
+words parsed again cost as much as the whole row analysis, measured per document), and
+long texts are covered completely.
+
+Why the tenant and not the caller's org units: the vocabulary is not a permission
+filter. A suggested word is only ever *searched*, inside the caller's scope, and never
+shown: a word from another org unit's document finds nothing the caller may not open.
+A word from another tenant is never looked at (the tenant is in the ``WHERE``;
+``tests/search/test_vocabulary.py`` checks it).
+
+Rows are added by the statement after the upsert (the same load table, the same
+transaction: :data:`RECORD`); lexemes are kept when documents go, until the tenant's
+index is dropped. A stale word costs one more term in a retried query; it cannot widen
+what the caller sees.
+"""
+
+# The statements are constants; every value is a bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Connection, text
+from whoosh import query
+
+from search.analysis import GermanStemFilter, fold
+
+#: Shortest lexeme kept (the typo retry loosens words of five letters or more, whose
+#: stems have four or more: "miete" → "miet").
+MIN_LEXEME = 4
+#: Most close words searched per misspelt word (the closest first).
+MAX_CLOSE = 12
+#: Trigram similarity a close word needs at least (narrows through the GIN index first);
+#: one edit in a five-letter word leaves about 0.3.
+SIMILARITY = 0.2
+#: Fields whose fuzzy words are corrected from the vocabulary (names have ``names``).
+FIELDS = frozenset({"content", "parts", "title", "doc_type"})
+
+#: Adds the lexemes of the rows just upserted from the load table ``search_load_raw``
+#: (see :mod:`search.pg.backend`), sorted, so that concurrent index jobs of one tenant
+#: take the row locks in the same order and cannot deadlock.
+RECORD = (
+    "INSERT INTO search_vocabulary (tenant_id, word) "
+    "SELECT DISTINCT d.tenant_id, t.lexeme FROM search_documents d "
+    "JOIN search_load_raw l ON l.doc_id = d.doc_id, "
+    "unnest(tsvector_to_array(d.tsv)) AS t(lexeme) "
+    f"WHERE length(t.lexeme) >= {MIN_LEXEME} AND t.lexeme !~ '[^[:alpha:]]' "
+    "ORDER BY 1, 2 ON CONFLICT DO NOTHING"
+)
+
+#: For each misspelt word (its stem ``s``, its folded form ``f``, the edits ``d``): lexemes
+#: with the same first letter and at most ``d`` edits from the stem, or from the start of
+#: the folded word when the lexeme is a stem cut at least 70 % of its length and at most
+#: five letters short of it ("mietbescheinigng" ~ "mietbeschein", the stem of
+#: "Mietbescheinigung": Snowball cut "igung", the misspelt word keeps its ending).
+_CLOSE = (
+    "SELECT q.s, v.word, v.e FROM unnest(CAST(:stems AS text[]), CAST(:folded AS text[]), "
+    "CAST(:dists AS int[])) AS q(s, f, d) "
+    "CROSS JOIN LATERAL (SELECT s.word, least(levenshtein_less_equal(s.word, q.s, q.d), "
+    "CASE WHEN length(s.word) < length(q.f) "
+    "AND length(s.word) >= greatest(length(q.f) - 5, ceil(0.7 * length(q.f))) "
+    "THEN levenshtein_less_equal(s.word, left(q.f, length(s.word)), q.d) "
+    "ELSE q.d + 1 END) AS e "
+    "FROM search_vocabulary s WHERE s.tenant_id = :tenant AND s.word % q.s "
+    "AND left(s.word, 1) = left(q.s, 1)) AS v "
+    "WHERE v.e <= q.d"
+)
+_ORDERED = (
+    "SELECT s, word FROM (SELECT c.*, row_number() OVER (PARTITION BY c.s ORDER BY c.e, "
+    "c.word) AS n FROM ({close}) AS c) AS r WHERE n <= :limit"
+)
+
+
+_stemmer = GermanStemFilter()
+
+
+def key(word: str) -> str:
+    """The lexeme ``akte_german`` makes of ``word`` (the same fold and Snowball German)."""
+    return _stemmer.stem(word)
+
+
+def fuzzy_words(tree: query.Query) -> dict[str, tuple[str, int]]:
+    """The stems of the fuzzy terms on text fields in ``tree`` → (the folded word, its
+    most edits)."""
+    found: dict[str, tuple[str, int]] = {}
+    for leaf in tree.leaves():
+        if isinstance(leaf, query.FuzzyTerm) and leaf.fieldname in FIELDS:
+            stem = key(str(leaf.text))
+            if len(stem) >= MIN_LEXEME and stem.isalpha():
+                edits = max(found.get(stem, ("", 0))[1], int(leaf.maxdist))
+                found[stem] = (fold(str(leaf.text)), edits)
+    return found
+
+
+def close_words(conn: Connection, tenant_id: uuid.UUID,
+                words: dict[str, tuple[str, int]]) -> dict[str, list[str]]:
+    """For each stem in ``words`` (→ folded word, edits) the lexemes of the tenant's
+    documents within the edits (see :data:`_CLOSE`) with the same first letter, closest
+    first (the stem itself, if the tenant has it, included)."""
+    if not words:
+        return {}
+    conn.exec_driver_sql(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY}")
+    rows = conn.execute(text(_ORDERED.format(close=_CLOSE)), {
+        "stems": list(words), "folded": [f for f, _d in words.values()],
+        "dists": [d for _f, d in words.values()], "tenant": tenant_id, "limit": MAX_CLOSE})
+    found: dict[str, list[str]] = {w: [] for w in words}
+    for word, close in rows:
+        found[word].append(close)
+    return found
+
+
+def drop_tenant(conn: Connection, tenant_id: uuid.UUID) -> None:
+    conn.execute(text("DELETE FROM search_vocabulary WHERE tenant_id = :t"), {"t": tenant_id})
