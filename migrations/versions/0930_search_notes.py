@@ -21,7 +21,6 @@ per row written (``python -m bench.pg_index``). Where lz4 is missing nothing cha
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0930"
@@ -36,12 +35,18 @@ def upgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     # the foreign key was declared inline in 0720: its name is PostgreSQL's default,
-    # looked up rather than assumed
-    for (name,) in bind.exec_driver_sql(
-        "SELECT conname FROM pg_constraint WHERE conrelid = 'search_documents'::regclass "
-        "AND contype = 'f' AND confrelid = 'documents'::regclass"
-    ).all():
-        op.execute(f'ALTER TABLE search_documents DROP CONSTRAINT "{name}"')
+    # looked up rather than assumed (in the database: ``akte db upgrade --sql`` works too)
+    op.execute("""
+        DO $$
+        DECLARE c text;
+        BEGIN
+            FOR c IN SELECT conname FROM pg_constraint
+                     WHERE conrelid = 'search_documents'::regclass AND contype = 'f'
+                       AND confrelid = 'documents'::regclass LOOP
+                EXECUTE 'ALTER TABLE search_documents DROP CONSTRAINT ' || quote_ident(c);
+            END LOOP;
+        END $$
+    """)
     op.execute("ALTER TABLE search_documents "
                "ADD COLUMN document_id uuid REFERENCES documents (id) ON DELETE CASCADE, "
                "ADD COLUMN note_id uuid REFERENCES case_notes (id) ON DELETE CASCADE")
@@ -52,12 +57,15 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_search_documents_document ON search_documents (document_id)")
     op.execute("CREATE INDEX ix_search_documents_note ON search_documents (note_id) "
                "WHERE note_id IS NOT NULL")
-    try:
-        with bind.begin_nested():
-            bind.exec_driver_sql("ALTER TABLE search_documents ALTER COLUMN tsv "
-                                 "SET COMPRESSION lz4")
-    except sa.exc.DBAPIError:
-        pass  # a server without lz4: pglz, as before
+    # a server without lz4 (built without it, or before 14) keeps pglz, as before
+    op.execute("""
+        DO $$
+        BEGIN
+            EXECUTE 'ALTER TABLE search_documents ALTER COLUMN tsv SET COMPRESSION lz4';
+        EXCEPTION WHEN OTHERS THEN
+            NULL;
+        END $$
+    """)
 
 
 def downgrade() -> None:
