@@ -206,14 +206,25 @@ def compound_parts(word: str) -> tuple[str, ...]:
     return compounds.decompounder().parts(fold_letters(word))
 
 
+#: word form → its parts (bounded): a county's vocabulary repeats across documents
+_parts_memo: dict[str, tuple[str, ...]] = {}
+PARTS_MEMO_SIZE = 300_000
+
+
 def parts_text(*texts: str | None) -> str:
     """The compound parts of ``texts`` as one space-separated text (each part once)."""
     seen: dict[str, None] = {}
+    memo = _parts_memo
     for text in texts:
         if not text:
             continue
         for word in set(WORD_PATTERN.findall(text)):
             if len(word) >= MIN_WORD:
-                for part in compound_parts(word):
+                parts = memo.get(word)
+                if parts is None:
+                    if len(memo) >= PARTS_MEMO_SIZE:
+                        memo.clear()
+                    parts = memo[word] = compound_parts(word)
+                for part in parts:
                     seen[part] = None
     return " ".join(seen)

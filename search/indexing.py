@@ -42,9 +42,6 @@ def _noop(_msg: str, _n: int) -> None:
 class IndexService:
     """The per-process index service (``ctx.extensions["search"]``)."""
 
-    #: whether this engine indexes Aktenvermerke (``check`` expects them only then)
-    indexes_notes = True
-
     def __init__(self, root: Path, cache_size: int = 512) -> None:
         self.backend = WhooshBackend(root, cache_size=cache_size)
         self.root = Path(root)
@@ -231,8 +228,7 @@ class IndexService:
             tenants = loader.tenant_ids(session)
         for tenant_id in sorted(set(tenants) | set(self.backend.tenants())):
             indexed = self.backend.stamps(tenant_id)
-            for doc_id, stamp in loader.stream_stamps(ctx.session_factory, tenant_id,
-                                                          notes=self.indexes_notes):
+            for doc_id, stamp in loader.stream_stamps(ctx.session_factory, tenant_id):
                 have = indexed.pop(doc_id, None)
                 if have is None:
                     report.missing.append(doc_id)

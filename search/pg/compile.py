@@ -2,13 +2,13 @@
 
 Both engines share the parser, so the query language and its 400 ``invalid_query``
 answers are the same by construction. The PostgreSQL engine parses with words only cut
-and lower-cased (``make_schema(analysed=False)``); folding and stemming happen in the
-database, by the text search configuration that analysed the rows: a word of the text,
-title or Dokumentart becomes ``to_tsquery('akte_german', akte_fold('…'))``, a name or
-identifier word ``to_tsquery('akte_names', …)`` (folded, not stemmed), so index and query
-cannot disagree. Words of one configuration are joined into one ``tsquery`` text where
-the tree allows it (a GIN lookup per distinct word; the field is the lexeme's weight, see
-:mod:`search.pg.rows`); identifiers, facets and dates become plain column conditions.
+and lower-cased (``make_schema(analysed=False)``) and analyses each word with the
+functions that analysed the rows (:mod:`search.pg.rows`): a word of the text, title or
+Dokumentart is folded and stemmed (:func:`search.pg.rows.stem`), a name or identifier
+word folded only, so index and query cannot disagree. The analysed words of one tree
+node are joined into one ``tsquery`` text, bound as a parameter (a GIN lookup per
+distinct word; the field is the lexeme's weight, see :mod:`search.pg.rows`);
+identifiers, facets and dates become plain column conditions.
 
 Typo tolerance (``~``): person names are compared with the folded ``names`` of each row
 (trigrams, Levenshtein); a word of the text, title or Dokumentart becomes the close
@@ -32,12 +32,14 @@ from whoosh.util.times import long_to_datetime
 from search.analysis import GermanStemFilter, fold
 from search.backend import InvalidQuery
 from search.pg import vocabulary
-from search.pg.rows import quote
+from search.pg.rows import fold_name, quote, stem
 
 #: Text fields → their weight in the tsvector.
 WEIGHTS = {"content": "C", "pairs": "C", "parts": "D", "title": "B", "doc_type": "B",
            "name": "A", "refs": "A"}
-#: Text fields → the text search configuration that analysed them (migration 0840).
+#: Text fields → how their words are analysed: ``akte_german`` folded and stemmed,
+#: ``akte_names`` folded only (the names of migration 0840's configurations, which do
+#: the same in SQL).
 CONFIGS = {"content": "akte_german", "pairs": "akte_german", "parts": "akte_german",
            "title": "akte_german",
            "doc_type": "akte_german", "name": "akte_names", "refs": "akte_names"}
@@ -56,7 +58,7 @@ CORRECTED_FIELDS = vocabulary.FIELDS
 #: Snippet marks only: the stems ``akte_german`` gives (same fold, same Snowball German).
 _stemmer = GermanStemFilter()
 
-#: A ``tsquery`` still to be analysed: (configuration, query text of raw words).
+#: ``tsquery`` text of analysed words: (configuration, query text).
 Pending = tuple[str, str]
 
 
@@ -73,8 +75,6 @@ class Compiled:
     fuzzy: list[str] = field(default_factory=list)
     #: stems of the text to mark in snippets; prefixes end with "*"
     marks: set[str] = field(default_factory=set)
-    #: parameter name → tsquery still to be analysed (see :meth:`analysis`)
-    pending: dict[str, Pending] = field(default_factory=dict)
     #: the ``ts_rank`` query (a SQL expression), when any word is positive
     rank: str | None = None
 
@@ -84,14 +84,11 @@ class Compiled:
         return f":{name}"
 
     def tsquery(self, ts: Pending | str) -> str:
-        """A SQL expression of type ``tsquery``. Pending words become a parameter that
-        :meth:`analysis` fills with their analysed form before the search runs: a
-        constant in the statements, so nothing is analysed again per row."""
+        """A SQL expression of type ``tsquery``: analysed words become a parameter of
+        ``tsquery`` text (a constant in the statements)."""
         if isinstance(ts, str):
             return ts
-        name = f"tq{len(self.pending)}"
-        self.pending[name] = ts
-        return f"CAST(:{name} AS tsquery)"
+        return f"CAST({self.param(ts[1])} AS tsquery)"
 
     def rank_query(self) -> str | None:
         """The positive words as one ``tsquery`` (one per configuration, OR-ed)."""
@@ -102,20 +99,10 @@ class Compiled:
                  for config, texts in sorted(by_config.items())]
         return " || ".join(parts) if parts else None
 
-    def analysis(self) -> tuple[str, dict[str, str]] | None:
-        """One statement that analyses every pending ``tsquery`` as the rows were
-        analysed (``akte_fold``, then the field's configuration), and its parameters;
-        each column's text is the value of the parameter of the same name."""
-        if not self.pending:
-            return None
-        columns = ", ".join(f"CAST(to_tsquery('{config}', akte_fold(:{name})) AS text) AS {name}"
-                            for name, (config, _text) in self.pending.items())
-        return f"SELECT {columns}", {name: text for name, (_c, text) in self.pending.items()}
-
 
 @dataclass
 class _Expr:
-    """Either a tsquery (``ts``: pending words of one configuration, or a SQL tsquery
+    """Either a tsquery (``ts``: analysed words of one configuration, or a SQL tsquery
     expression) or a SQL boolean (``sql``); ``None`` both: false."""
 
     ts: Pending | str | None = None
@@ -139,8 +126,8 @@ def _as_sql(expr: _Expr, out: Compiled) -> str:
 
 
 def _join(parts: list[Pending | str], is_and: bool, out: Compiled) -> Pending | str:
-    """Tsqueries joined by AND/OR: the pending words of each configuration as one query
-    text (one analysis, one GIN lookup per word), the rest as SQL tsquery operators."""
+    """Tsqueries joined by AND/OR: the words of each configuration as one query text (one
+    parameter, one GIN lookup per word), the rest as SQL tsquery operators."""
     if len(parts) == 1:
         return parts[0]
     texts: dict[str, list[str]] = {}
@@ -251,7 +238,8 @@ class Compiler:
             return FALSE
         if fieldname in WEIGHTS:
             weight = WEIGHTS[fieldname]
-            text = " <-> ".join(f"{quote(w)}:{weight}" for w in words)
+            analyse = stem if CONFIGS[fieldname] == "akte_german" else fold_name
+            text = " <-> ".join(f"{quote(analyse(w) or w)}:{weight}" for w in words)
             if len(words) > 1:
                 text = f"({text})"
             ts = (CONFIGS[fieldname], text)
@@ -272,7 +260,7 @@ class Compiler:
 
     def _prefix(self, fieldname: str | None, text: str, out: Compiled, positive: bool) -> _Expr:
         if fieldname in WEIGHTS:
-            ts = (PREFIX_CONFIG, f"{quote(text)}:*{WEIGHTS[fieldname]}")
+            ts = (PREFIX_CONFIG, f"{quote(fold_name(text) or text)}:*{WEIGHTS[fieldname]}")
             if positive:
                 out.ranked.append(ts)
                 if fieldname in TEXT_FIELDS:

@@ -1,76 +1,146 @@
-"""One ``search_documents`` row per document: the raw values, analysed by PostgreSQL.
+"""One ``search_documents`` row per document or Aktenvermerk, analysed in Python.
 
-Python gathers what the row needs from the document (scope, facet and sort columns, the
-result-list fields, normalised identifiers, the stamp) and hands the texts over as they
-are; the ``tsvector`` and the folded person name are computed in the database from them
-(``akte_search_vector`` and the ``akte_german``/``akte_names`` text search
-configurations of migration ``0840``). The analysis is the Whoosh engine's, in
-PostgreSQL's C code: fold (``akte_fold`` = :func:`search.analysis.fold`), then Snowball
-German. Doing it in Python cost about 1.1 ms CPU per document, ten times more than
-everything else a row needs.
+Python gathers what the row needs (scope, facet and sort columns, the result-list fields,
+normalised identifiers, the stamp) and computes the ``tsvector`` itself, as PostgreSQL's
+text literal (``'kost':12C,40C 'miet':3B …``), with the Whoosh engine's own analysis
+chain: words cut by :data:`search.analysis.WORD_PATTERN`, folded and Snowball-stemmed by
+:class:`search.analysis.GermanStemFilter` (memoised per word form). The row goes into
+the table by ``COPY``; PostgreSQL only parses the literal.
 
-The analysis chain is the Whoosh engine's: Python folds every Latin letter beyond the
-German ones (:func:`search.folding.latin_fold`, cheap: most texts have none) and splits
-compounds (:func:`search.analysis.parts_text`, memoised per word); the database folds
-umlauts and stems. ``tests/search/test_analysis_sql.py`` asserts equal tokens.
+Why not in the database (migrations 0840/0920 did that): PostgreSQL's default text
+parser alone cost about 0.36 ms CPU per document of 2 KB, ``akte_search_vector`` 0.55 ms
+in all, more than everything else a row needs; cutting words with one compiled regex and
+looking each form up in a dict costs a fraction of it (``python -m bench.pg_index``
+measures both). And with the same chain on both engines, index and query cannot disagree
+about a word: the query's words are analysed by the same functions
+(:mod:`search.pg.compile`), so "3,50" is one word on both engines.
 
-Fields share one ``tsvector`` and are told apart by weight (migration ``0920``): **A**
-person name and the words of the Aktenzeichen/BG-Nummer/Kundennummer (``refs``), **B**
-title and Dokumentart, **C** the page text, **D** compound parts (ranked lowest, as the
-Whoosh ``parts`` field). Identifiers live in ``idents`` (normalised, separators
+Fields share one ``tsvector`` and are told apart by weight: **A** person name and the
+words of the Aktenzeichen/BG-Nummer/Kundennummer (folded, not stemmed), **B** title and
+Dokumentart, **C** the page text, **D** compound parts (ranked lowest, as the Whoosh
+``parts`` field). Positions run on across the fields in that order (as ``||`` of
+``tsvector``s numbers them). Identifiers live in ``idents`` (normalised, separators
 removed), person names folded in ``names`` for trigram typo tolerance.
+
+PostgreSQL's limits, kept here: a position above 16,383 is stored as 16,383 (words
+beyond are found, phrases there not), at most 256 positions per lexeme, lexemes shorter
+than 2 KB.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from akte.case_files.identifiers import normalize_identifier
-from search.analysis import identifiers_in, parts_text
+from search.analysis import WORD_PATTERN, GermanStemFilter, fold, identifiers_in, parts_text
 from search.backend import IndexDoc
-from search.folding import latin_fold
+from search.loader import NOTE_SOURCE
 
-#: What Python sends per document (``COPY`` into the load table).
-LOAD_COLUMNS = (
-    "doc_id", "tenant_id", "org_unit_id", "case_file_id", "title", "doc_type", "source",
-    "aktenzeichen", "person_name", "case_status", "document_date", "received_at",
-    "sort_date", "year", "az", "bg", "kdnr", "idents", "stamp", "refs", "body", "name_words",
-    "title_words", "type_words", "parts",
+#: The columns of ``search_documents`` an upsert writes, in :func:`to_row` order.
+ROW_COLUMNS = (
+    "doc_id", "document_id", "note_id", "tenant_id", "org_unit_id", "case_file_id", "title",
+    "doc_type", "source", "aktenzeichen", "person_name", "case_status", "document_date",
+    "received_at", "sort_date", "year", "az", "bg", "kdnr", "idents", "names", "tsv", "stamp",
 )
-#: Load columns only the analysis reads (not columns of ``search_documents``).
-ANALYSED_ONLY = ("refs", "body", "name_words", "title_words", "type_words", "parts")
-#: The columns of ``search_documents`` an upsert writes, and the SQL that computes each
-#: from the load table ``l`` (the analysed ones: ``names`` and ``tsv``).
-ROW_COLUMNS = {
-    **{c: f"l.{c}" for c in LOAD_COLUMNS if c not in ANALYSED_ONLY},
-    "names": "array_to_string(tsvector_to_array(to_tsvector('akte_names', "
-             "akte_words(coalesce(l.name_words, '')))), ' ')",
-    "tsv": "akte_search_vector(l.name_words, l.refs, l.title_words, l.type_words, l.body, "
-           "l.parts)",
-}
+MAX_POS = 16383
+MAX_POSITIONS = 256
+MAX_LEXEME_BYTES = 2046
+#: Name and identifier words: as the Whoosh ``name`` analyzer cuts them.
+_NAME_WORDS = re.compile(r"\w+")
+#: word form → lexeme, bounded (a county's vocabulary is some hundred thousand forms)
+_stemmer = GermanStemFilter()
+_folded: dict[str, str] = {}
+MEMO_SIZE = 300_000
+
+
+def stem(word: str) -> str:
+    """The lexeme of a word of the text, title or Dokumentart (fold, then stem)."""
+    return _stemmer._cache.get(word) or _stemmer.stem(word)
+
+
+def fold_name(word: str) -> str:
+    """The lexeme of a name or identifier word (folded, not stemmed)."""
+    folded = _folded.get(word)
+    if folded is None:
+        if len(_folded) >= MEMO_SIZE:
+            _folded.clear()
+        folded = _folded[word] = fold(word)
+    return folded
 
 
 def quote(lexeme: str) -> str:
-    """A word as a quoted ``tsquery`` operand (analysed by PostgreSQL when parsed)."""
+    """A lexeme as a quoted ``tsvector``/``tsquery`` operand."""
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def name_words(text: str | None) -> list[str]:
+    return [fold_name(w) for w in _NAME_WORDS.findall(text or "")]
+
+
+#: weight → position → its literal text ("12C"), made once: the inner loop only indexes
+_POSITION_TEXT = {w: [f"{p}{w}" for p in range(MAX_POS + 1)] for w in "ABCD"}
+_quoted: dict[str, str] = {}
+
+
+def tsvector(fields: list[tuple[str | None, str]]) -> str:
+    """The ``tsvector`` literal of ``(text, weight)`` fields, positions running on from
+    one field to the next. Weight A is cut and folded as names, the others as text."""
+    positions: dict[str, list[str]] = {}
+    pos = 0
+    for text, weight in fields:
+        if not text:
+            continue
+        if weight == "A":
+            words, memo, analyse = _NAME_WORDS.findall(text), _folded, fold_name
+        else:
+            words, memo, analyse = WORD_PATTERN.findall(text), _stemmer._cache, _stemmer.stem
+        table = _POSITION_TEXT[weight]
+        get = positions.get
+        lookup = memo.get
+        for word in words:
+            lexeme = lookup(word) or analyse(word)
+            if pos < MAX_POS:
+                pos += 1
+            slots = get(lexeme)
+            if slots is None:
+                if len(lexeme) > MAX_LEXEME_BYTES // 4 and \
+                        len(lexeme.encode()) > MAX_LEXEME_BYTES:
+                    continue
+                positions[lexeme] = [table[pos]]
+            elif len(slots) < MAX_POSITIONS:
+                slots.append(table[pos])  # PostgreSQL drops repeats of the last position
+    if len(_quoted) >= MEMO_SIZE:
+        _quoted.clear()
+    quoted = _quoted.get
+    return " ".join([f"{quoted(lexeme) or _quoted.setdefault(lexeme, quote(lexeme))}:"
+                     f"{','.join(slots)}" for lexeme, slots in positions.items()])
+
+
+def names_text(person_name: str | None) -> str:
+    """``names``: the folded name words, each once (trigram typo tolerance)."""
+    return " ".join(sorted(set(name_words(person_name)), key=str.encode))
+
+
 def to_row(doc: IndexDoc) -> tuple[Any, ...]:
-    """The load-table row of ``doc``, in :data:`LOAD_COLUMNS` order."""
+    """The row of ``doc``, in :data:`ROW_COLUMNS` order."""
     refs = [doc.aktenzeichen, doc.bg_nummer, doc.kundennummer]
     idents = sorted({v for v in (normalize_identifier(i.replace(" ", ""))
                                  for i in refs if i) if v} | set(identifiers_in(doc.text)))
     received = doc.received_at if doc.received_at.tzinfo else doc.received_at.replace(tzinfo=UTC)
     sort_date = (datetime(doc.document_date.year, doc.document_date.month, doc.document_date.day)
                  if doc.document_date else received.astimezone(UTC).replace(tzinfo=None))
+    parts = parts_text(doc.text, doc.title, doc.doc_type)
+    vector = tsvector([(doc.person_name, "A"), (" ".join(i for i in refs if i), "A"),
+                       (doc.title, "B"), (doc.doc_type, "B"), (doc.text, "C"), (parts, "D")])
+    note = doc.source == NOTE_SOURCE
     return (
-        doc.doc_id, doc.tenant_id, doc.org_unit_id, doc.case_file_id, doc.title, doc.doc_type,
-        doc.source, doc.aktenzeichen, doc.person_name, doc.case_status, doc.document_date,
-        received, sort_date, (doc.document_date or received.date()).year,
+        doc.doc_id, None if note else doc.doc_id, doc.doc_id if note else None, doc.tenant_id,
+        doc.org_unit_id, doc.case_file_id, doc.title, doc.doc_type, doc.source,
+        doc.aktenzeichen, doc.person_name, doc.case_status, doc.document_date, received,
+        sort_date, (doc.document_date or received.date()).year,
         normalize_identifier(doc.aktenzeichen), normalize_identifier(doc.bg_nummer),
-        normalize_identifier(doc.kundennummer), idents, doc.stamp,
-        " ".join(i for i in refs if i), latin_fold(doc.text),
-        latin_fold(doc.person_name or ""), latin_fold(doc.title or ""),
-        latin_fold(doc.doc_type or ""), parts_text(doc.text, doc.title, doc.doc_type),
+        normalize_identifier(doc.kundennummer), idents, names_text(doc.person_name), vector,
+        doc.stamp,
     )

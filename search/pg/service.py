@@ -10,6 +10,7 @@ No journal is needed during a rebuild: index jobs write rows the rebuild keeps (
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import uuid
@@ -31,9 +32,6 @@ REBUILD_LOCK = 0x616B7465_73726368
 
 
 class PostgresIndexService(IndexService):
-    #: its rows must point at a document (see tests/search/conftest.py DIFFERENCES)
-    indexes_notes = False
-
     def __init__(self, ctx: AppContext) -> None:
         url = ctx.settings.search_database_url
         read_engine = make_engine(url) if url else None
@@ -77,6 +75,12 @@ class PostgresIndexService(IndexService):
                         .where(Document.status == DocumentStatus.ready)
                         .group_by(Document.tenant_id, CaseFile.org_unit_id)
                         .order_by(func.count().desc()))]
+                    if loader.CaseNote is not None:  # units with notes but no document
+                        have = {(t, u) for t, u, _n in parts}
+                        parts += [(t, u, 0) for t, u in session.execute(
+                            select(loader.CaseNote.tenant_id, CaseFile.org_unit_id)
+                            .join(CaseFile, CaseFile.id == loader.CaseNote.case_file_id)
+                            .distinct()) if (t, u) not in have]
                 workers = ctx.settings.search_reindex_workers or os.cpu_count() or 1
                 total = 0
                 url = ctx.settings.effective_database_url
@@ -99,7 +103,7 @@ class PostgresIndexService(IndexService):
 
 
 def _rebuild_part(database_url: str, tenant_id: uuid.UUID, org_unit_id: uuid.UUID) -> int:
-    """The rows of one org unit of one tenant, written in a worker process of
+    """The rows of one org unit of one tenant (documents, then Aktenvermerke), written in a worker process of
     :meth:`PostgresIndexService.reindex` (streamed in keyset batches, bounded memory)."""
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     try:
@@ -107,9 +111,15 @@ def _rebuild_part(database_url: str, tenant_id: uuid.UUID, org_unit_id: uuid.UUI
         factory = make_session_factory(engine)
         stmt = loader._base().where(Document.tenant_id == tenant_id,
                                     CaseFile.org_unit_id == org_unit_id)
+        docs = loader._in_batches(factory, stmt, loader.BATCH, loader._to_docs)
+        if loader.CaseNote is not None:
+            notes = loader._note_base().where(loader.CaseNote.tenant_id == tenant_id,
+                                              CaseFile.org_unit_id == org_unit_id)
+            docs = itertools.chain(docs, loader._in_batches(
+                factory, notes, loader.BATCH, loader._notes_to_docs, key=loader.CaseNote.id))
         count = 0
         batch = []
-        for doc in loader._in_batches(factory, stmt, loader.BATCH, loader._to_docs):
+        for doc in docs:
             batch.append(doc)
             if len(batch) >= 1000:
                 count += backend.upsert(batch)

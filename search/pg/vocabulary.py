@@ -51,15 +51,14 @@ SIMILARITY = 0.2
 #: Fields whose fuzzy words are corrected from the vocabulary (names have ``names``).
 FIELDS = frozenset({"content", "parts", "title", "doc_type"})
 
-#: Adds the lexemes of the rows just upserted from the load table ``search_load_raw``
+#: Adds the lexemes of the rows just written (their ids: the one driver parameter)
 #: (see :mod:`search.pg.backend`), sorted, so that concurrent index jobs of one tenant
 #: take the row locks in the same order and cannot deadlock.
 RECORD = (
     "INSERT INTO search_vocabulary (tenant_id, word) "
     "SELECT DISTINCT d.tenant_id, t.lexeme FROM search_documents d "
-    "JOIN search_load_raw l ON l.doc_id = d.doc_id, "
-    "unnest(tsvector_to_array(d.tsv)) AS t(lexeme) "
-    f"WHERE length(t.lexeme) >= {MIN_LEXEME} AND t.lexeme !~ '[^[:alpha:]]' "
+    "CROSS JOIN unnest(tsvector_to_array(d.tsv)) AS t(lexeme) "
+    f"WHERE d.doc_id = ANY(%s) AND length(t.lexeme) >= {MIN_LEXEME} AND t.lexeme !~ '[^[:alpha:]]' "
     "ORDER BY 1, 2 ON CONFLICT DO NOTHING"
 )
 

@@ -36,12 +36,8 @@ ENGINES = ("whoosh", "postgres")
 DIFFERENCES: dict[str, dict[str, str]] = {
     "postgres": {
         "result_cache": "no per-process result cache: another host may have written",
-        "tokens": "words are cut by PostgreSQL's parser: an amount like 3,50 is the words 3 "
-                  "and 50 (a search for 50 finds it; in Whoosh 3,50 is one word)",
-        "long_phrases": "a text longer than 150 KB keeps word positions for its first "
-                        "75,000 characters only: later words are found, phrases there not",
-        "notes": "Aktenvermerke are not indexed: a search_documents row must name a document "
-                 "(foreign key, so a deleted document takes its row along)",
+        "long_phrases": "word positions end at 16,383 (PostgreSQL's limit; about 120 KB of "
+                        "text): later words are found, phrases there not",
     },
     "whoosh": {
         "several_hosts": "one host owns the index folder; other hosts are refused in "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,7 +24,7 @@ def _search(client: TestClient, world: World, q: str) -> set[str]:
     response = client.get("/api/v1/search", params={"q": q},
                           headers=world.headers["caseworker_a1"])
     assert response.status_code == 200, response.text
-    return {hit["document_id"] for hit in response.json()["hits"]}
+    return {hit["document_id"] or hit["note_id"] for hit in response.json()["hits"]}
 
 
 def test_postgres_engine_is_refused_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -119,20 +121,25 @@ def test_postgres_row_goes_with_the_document(sctx: AppContext, sclient: TestClie
 
 def test_reindex_and_check_on_either_engine(sctx: AppContext, sclient: TestClient,
                                             world: World) -> None:
-    """A rebuild restores what the database says (a row missing from the index comes
-    back, a row of a vanished document goes) and ``check`` then finds nothing wrong, also
-    with an Aktenvermerk in the Akte (which the PostgreSQL engine does not index)."""
+    """A rebuild restores what the database says (a document and an Aktenvermerk missing
+    from the index come back) and ``check`` finds both missing before and nothing wrong
+    after, on both engines."""
     with session_scope(sctx.session_factory) as session:
         doc = add_document(session, world.case_a1, pages=["Wiedehopfgasse"])
     r = sclient.post(f"/api/v1/case-files/{world.case_a1.id}/notes",
-                     json={"body": "Rückruf vereinbart"}, headers=world.headers["caseworker_a1"])
+                     json={"body": "Rückruf Zaunkönigstieg vereinbart"},
+                     headers=world.headers["caseworker_a1"])
     assert r.status_code == 201, r.text
+    note_id = uuid.UUID(r.json()["id"])
     run_until_idle(sctx)
+    assert _search(sclient, world, "Zaunkönigstieg") == {str(note_id)}
     service = sctx.extensions["search"]
-    service.backend.delete([doc.id])
+    service.backend.delete([doc.id, note_id])
     assert _search(sclient, world, "Wiedehopfgasse") == set()
+    assert _search(sclient, world, "Zaunkönigstieg") == set()
     report = service.check(sctx)
-    assert doc.id in report.missing
+    assert {doc.id, note_id} <= set(report.missing)
     service.reindex(sctx)
     assert _search(sclient, world, "Wiedehopfgasse") == {str(doc.id)}
+    assert _search(sclient, world, "Zaunkönigstieg") == {str(note_id)}
     assert service.check(sctx).clean
