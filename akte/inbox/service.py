@@ -5,6 +5,8 @@ and marks the document ``filed``; it then appears as a
 regular document of its Akte and is re-indexed. Rejecting keeps the document and its
 original bytes (what was received must be retained and stays auditable) but takes it out
 of the Posteingang with a reason: a row in ``web_inbox_rejections`` plus an audit entry.
+The JSON API (:mod:`akte.inbox.router`) and the pages (:mod:`akte.web.routes_staff`) both
+call these functions.
 The Akte page shows rejected documents with that reason.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
@@ -23,11 +25,11 @@ from akte.case_files.models import CaseFile
 from akte.casework import doctypes, posteingang
 from akte.core.errors import Conflict, Unprocessable
 from akte.documents import events
-from akte.documents import repository as document_scope
 from akte.documents import service as documents
 from akte.documents.models import Document, DocumentPage, DocumentVersion
+from akte.inbox import repository
+from akte.inbox.models import InboxRejection
 from akte.tenants.models import OrgUnit
-from akte.web.models import InboxRejection
 
 #: The default Dokumentarten and their keywords (a tenant's own list: ``casework.doctypes``).
 DOC_TYPES = [e.name for e in doctypes.DEFAULT_DOKUMENTARTEN]
@@ -53,20 +55,10 @@ class InboxItem:
     duplicates: tuple = ()
 
 
-def readable_statement(principal: Principal) -> Select[tuple[Document]]:
-    """Posteingang items the caller sees: unfiled, unrejected documents of the Akten they
-    may read (their org units, deputy periods and grants alike: filing is lent work)."""
-    return (
-        document_scope.readable_statement(principal)
-        .outerjoin(InboxRejection, InboxRejection.document_id == Document.id)
-        .where(Document.filed.is_(False), InboxRejection.document_id.is_(None))
-    )
-
-
 def org_units(session: Session, principal: Principal) -> list[OrgUnit]:
     """The org units of the Akten in the caller's Posteingang, for the filter."""
     units = (
-        readable_statement(principal)
+        repository.readable_statement(principal)
         .join(CaseFile, CaseFile.id == Document.case_file_id)
         .with_only_columns(CaseFile.org_unit_id)
         .distinct()
@@ -84,7 +76,7 @@ def items(
     """Unfiled, unrejected documents of the Akten the caller may read, oldest first."""
     principal.require_role(*CASE_ROLES)
     stmt = (
-        readable_statement(principal)
+        repository.readable_statement(principal)
         .add_columns(CaseFile, OrgUnit.name)
         .join(CaseFile, CaseFile.id == Document.case_file_id)
         .join(OrgUnit, OrgUnit.id == CaseFile.org_unit_id)
@@ -208,12 +200,4 @@ def reject(session: Session, principal: Principal, document_id: uuid.UUID, *, re
     )
 
 
-def rejections(session: Session, document_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not document_ids:
-        return {}
-    rows = session.execute(
-        select(InboxRejection.document_id, InboxRejection.reason).where(
-            InboxRejection.document_id.in_(document_ids)
-        )
-    )
-    return {document_id: reason for document_id, reason in rows}
+rejections = repository.rejections
