@@ -2,7 +2,8 @@
 
 :class:`akte.web.errors.PageRoute` turns the errors of page routes into pages. An unknown
 address (404), a wrong method (405) or an unexpected failure (500) never reaches a page
-route, so the core's handlers would answer the browser with a JSON body in English. The
+route, and neither does a form value refused by the route's own ``Form(max_length=…)``
+(422), so the core's handlers would answer the browser with a JSON body in English. The
 handlers installed here answer a browser's request (``Accept: text/html``, outside
 ``/api/``) with the layout's error page in German instead, and hand every other request
 (API clients, the upload script's JSON calls) on to the core's handlers unchanged.
@@ -13,9 +14,12 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from akte.web import messages
+from akte.web.casework import FIELD_LABELS
 from akte.web.errors import TITLES
 from akte.web.templating import render
 
@@ -31,17 +35,24 @@ DETAILS = {
 TITLES_EXTRA = {405: "Nicht möglich", 500: "Unerwarteter Fehler"}
 
 
+PAGE_PREFIXES = ("/app", "/upload", "/login", "/logout")
+
+
 def wants_page(request: Request) -> bool:
-    """A browser navigating, not an API client or a script asking for JSON."""
-    if request.url.path.startswith("/api/"):
+    """A browser navigating or posting a form, not an API client or a script asking for
+    JSON: ``text/html`` accepted, or a page address (as :class:`PageRoute` decides)."""
+    path = request.url.path
+    if path.startswith("/api/"):
         return False
     accept = request.headers.get("accept", "")
-    return "text/html" in accept and "application/json" not in accept
+    if "application/json" in accept:
+        return False
+    return "text/html" in accept or path.startswith(PAGE_PREFIXES)
 
 
-def error_page(request: Request, status_code: int) -> Response:
+def error_page(request: Request, status_code: int, detail: str | None = None) -> Response:
     heading = TITLES.get(status_code) or TITLES_EXTRA.get(status_code, "Fehler")
-    detail = DETAILS.get(status_code, "Die Anfrage konnte nicht bearbeitet werden.")
+    detail = detail or DETAILS.get(status_code, "Die Anfrage konnte nicht bearbeitet werden.")
     # no route ran, so nobody is signed in as far as this page knows; a staff cookie still
     # points the way back to the workspace instead of the citizens' portal
     home = "/app" if request.cookies.get("akte_web") else "/upload"
@@ -52,6 +63,7 @@ def error_page(request: Request, status_code: int) -> Response:
 def install(app: FastAPI) -> None:
     core_http = app.exception_handlers[StarletteHTTPException]
     core_unexpected = app.exception_handlers[Exception]
+    core_invalid = app.exception_handlers[RequestValidationError]
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -68,5 +80,15 @@ def install(app: FastAPI) -> None:
                 log.exception("error page failed")
         return await core_unexpected(request, exc)
 
+    async def invalid_form(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if wants_page(request):
+            first = exc.errors()[0]
+            loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+            label = FIELD_LABELS.get(loc[0], loc[0]) if loc else "Eingabe"
+            return error_page(request, 422, f"{label}: {messages.form_reason(first)}")
+        return await core_invalid(request, exc)
+
+    app.add_exception_handler(RequestValidationError, invalid_form)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
