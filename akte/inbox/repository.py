@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from akte.auth.principal import Principal
 from akte.documents import repository as document_scope
 from akte.documents.models import Document
-from akte.inbox.models import InboxRejection
 
 
 def readable_statement(principal: Principal) -> Select[tuple[Document]]:
@@ -22,8 +21,7 @@ def readable_statement(principal: Principal) -> Select[tuple[Document]]:
     may read (their org units, deputy periods and grants alike: filing is lent work)."""
     return (
         document_scope.readable_statement(principal)
-        .outerjoin(InboxRejection, InboxRejection.document_id == Document.id)
-        .where(Document.filed.is_(False), InboxRejection.document_id.is_(None))
+        .where(Document.filed.is_(False), Document.rejected_at.is_(None))
     )
 
 
@@ -32,8 +30,8 @@ def rejections(session: Session, document_ids: list[uuid.UUID]) -> dict[uuid.UUI
     if not document_ids:
         return {}
     rows = session.execute(
-        select(InboxRejection.document_id, InboxRejection.reason).where(
-            InboxRejection.document_id.in_(document_ids)
+        select(Document.id, Document.rejection_reason).where(
+            Document.id.in_(document_ids), Document.rejected_at.is_not(None)
         )
     )
-    return {document_id: reason for document_id, reason in rows}
+    return {document_id: reason or "" for document_id, reason in rows}

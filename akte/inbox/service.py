@@ -4,10 +4,11 @@ Filing sets Dokumentart (one of the tenant's list, ``akte.casework.doctypes``) a
 and marks the document ``filed``; it then appears as a
 regular document of its Akte and is re-indexed. Rejecting keeps the document and its
 original bytes (what was received must be retained and stays auditable) but takes it out
-of the Posteingang with a reason: a row in ``web_inbox_rejections`` plus an audit entry.
-The JSON API (:mod:`akte.inbox.router`) and the pages (:mod:`akte.web.routes_staff`) both
-call these functions.
-The Akte page shows rejected documents with that reason.
+of the Posteingang with a reason: a state of the document itself (``rejected_at``,
+``rejection_reason``, shown in ``DocumentRead``) plus an audit entry.
+The Akte page shows rejected documents with that reason. The JSON API
+(:mod:`akte.inbox.router`) and the pages (:mod:`akte.web.routes_staff`) both call these
+functions.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from akte.auth.permissions import CASE_ROLES, Action
 from akte.auth.principal import Principal
 from akte.case_files.models import CaseFile
 from akte.casework import doctypes, posteingang
+from akte.core.database import utcnow
 from akte.core.errors import Conflict, Unprocessable
 from akte.documents import events
 from akte.documents import service as documents
 from akte.documents.models import Document, DocumentPage, DocumentVersion
 from akte.inbox import repository
-from akte.inbox.models import InboxRejection
 from akte.tenants.models import OrgUnit
 
 #: The default Dokumentarten and their keywords (a tenant's own list: ``casework.doctypes``).
@@ -147,7 +148,7 @@ def file_document(
     if not doc_type or not title:
         raise Unprocessable("Dokumentart und Titel sind nötig", code="missing_fields")
     doc_type = doctypes.validated(session, document.tenant_id, doc_type)
-    if session.get(InboxRejection, document.id) is not None:
+    if document.rejected_at is not None:
         raise Conflict("das Dokument wurde abgelehnt", code="rejected")
     document.doc_type, document.title, document.filed = doc_type, title, True
     session.flush()
@@ -185,11 +186,13 @@ def reject(session: Session, principal: Principal, document_id: uuid.UUID, *, re
         raise Unprocessable("ein Grund ist nötig", code="missing_reason")
     if document.filed:
         raise Conflict("das Dokument ist schon abgelegt", code="already_filed")
-    if session.get(InboxRejection, document.id) is None:
-        session.add(
-            InboxRejection(document_id=document.id, reason=reason, rejected_by_id=principal.user_id)
-        )
+    if document.rejected_at is None:
+        document.rejected_at, document.rejection_reason = utcnow(), reason
+        document.rejected_by_id = principal.user_id
         session.flush()
+        # out of the search index now; the index's loader must also skip refused documents
+        # when it (re)indexes, see docs/ARCHITECTURE.md "Posteingang"
+        events.document_removed(session, document.id)
     audit.record(
         session,
         principal,
