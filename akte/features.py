@@ -25,6 +25,8 @@ FEATURE_PACKAGES = [
     "ingest.deliveries",  # bulk import of scanning contractors' deliveries
     "search",  # full-text index
     "outbox",  # letters and the print provider's API
+    "akte.inbox",  # Posteingang: filing and rejecting items not yet in the Akte
+    "akte.uploads",  # upload codes, citizens' uploads and receipts
     "akte.web",  # caseworker pages and the citizen upload portal
     "akte.retention",  # retention rules, legal holds, deletion
     "akte.operations",  # fsck, metrics, structured logs

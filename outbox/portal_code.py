@@ -1,7 +1,7 @@
 """An upload code on a letter: the portal address, the code and a QR code that opens the
 portal with the code filled in.
 
-Only the SHA-256 of a code is stored (:mod:`akte.web.codes`), so a letter can print a code
+Only the SHA-256 of a code is stored (:mod:`akte.uploads.service`), so a letter can print a code
 only when its plaintext is at hand: either the caseworker sends the code as it was shown
 when issued (``upload_code``; it must be a usable code of the letter's Akte), or the letter
 issues a fresh one in its own transaction (``issue_upload_code``), whose plaintext then
@@ -67,8 +67,8 @@ def resolve(session: Session, case_file: CaseFile, code_text: str) -> tuple[uuid
     """The id and display form of the usable code ``code_text`` of ``case_file``; 422
     ``upload_code_not_in_akte`` otherwise. No rate limit: only staff who may write the
     letter get here, and a code of another Akte is refused like an unknown one."""
-    from akte.web import codes  # the portal feature, imported at call time
-    from akte.web.models import UploadCode
+    from akte.uploads import service as codes  # the uploads feature, imported at call time
+    from akte.uploads.models import UploadCode
 
     normalized = codes.normalize(code_text)
     if len(normalized) != codes.GROUPS * codes.GROUP_LEN:
@@ -85,7 +85,7 @@ def issue_for_letter(session: Session, principal: Principal,
                      case_file: CaseFile) -> tuple[uuid.UUID, str]:
     """A fresh code for the letter's Akte (the same permission as issuing one on the code
     page: the Akte's owners); its plaintext is printed on the letter and nowhere else."""
-    from akte.web import codes
+    from akte.uploads import service as codes
 
     issued = codes.issue(session, principal, case_file.id)
     return issued.code.id, issued.plaintext

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from akte.case_files.identifiers import canonical_key, normalize_identifier, tenant_pattern
+from akte.case_files.names import fold_name
 from akte.core.database import Base, Timestamps, UTCDateTime, UUIDPrimaryKey
 from akte.tenants.models import Tenant
 
@@ -39,6 +40,8 @@ class CaseFile(UUIDPrimaryKey, Timestamps, Base):
     kundennummer_norm: Mapped[str | None] = mapped_column(String(64))
     betreff: Mapped[str | None] = mapped_column(String(500))
     person_name: Mapped[str | None] = mapped_column(String(200))
+    #: ``person_name`` folded (:mod:`akte.case_files.names`): what the Akten filter compares.
+    person_name_key: Mapped[str | None] = mapped_column(String(200))
     #: Postal address of the recipient of letters, one line per entry (DIN 5008 window).
     address_lines: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -58,6 +61,7 @@ def _keys_on_insert(_mapper: Mapper, connection: Connection, target: CaseFile) -
     )
     target.bg_nummer_norm = normalize_identifier(target.bg_nummer)
     target.kundennummer_norm = normalize_identifier(target.kundennummer)
+    target.person_name_key = fold_name(target.person_name) or None
 
 
 @event.listens_for(CaseFile, "before_update")
@@ -71,3 +75,5 @@ def _keys_on_update(_mapper: Mapper, connection: Connection, target: CaseFile) -
         target.bg_nummer_norm = normalize_identifier(target.bg_nummer)
     if state.attrs.kundennummer.history.has_changes():
         target.kundennummer_norm = normalize_identifier(target.kundennummer)
+    if state.attrs.person_name.history.has_changes():
+        target.person_name_key = fold_name(target.person_name) or None

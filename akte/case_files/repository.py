@@ -13,6 +13,7 @@ from akte.auth import permissions
 from akte.auth.principal import Principal
 from akte.case_files.identifiers import canonical_key, normalize_identifier, tenant_pattern
 from akte.case_files.models import CaseFile
+from akte.case_files.names import fold_name
 from akte.tenants.models import Tenant
 from akte.users.models import Role
 
@@ -108,6 +109,8 @@ def filtered(
                 CaseFile.bg_nummer_norm == norm,
                 CaseFile.kundennummer_norm == norm,
                 CaseFile.person_name.ilike(like),
+                # "Yilmaz" finds Yılmaz, "Mueller" Müller (akte.case_files.names)
+                CaseFile.person_name_key.contains(fold_name(q) or "\0", autoescape=True),
                 CaseFile.betreff.ilike(like),
             )
         )

@@ -39,7 +39,7 @@ PORTAL = "Upload-Portal"
 
 
 def _check_code(session: Session, case_file: CaseFile, upload_code_id: uuid.UUID) -> None:
-    from akte.web.models import UploadCode  # feature: imported at call time
+    from akte.uploads.models import UploadCode  # feature: imported at call time
 
     code = session.get(UploadCode, upload_code_id)
     if (code is None or code.case_file_id != case_file.id or code.revoked_at is not None

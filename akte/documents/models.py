@@ -62,6 +62,11 @@ class Document(UUIDPrimaryKey, Timestamps, Base):
     filed: Mapped[bool] = mapped_column(default=True)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    #: Set when a caseworker refused the document in the Posteingang (``akte.inbox``): it
+    #: is kept (what was received is retained) but waits no longer, and is not searched.
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    rejected_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
 
 class DocumentVersion(UUIDPrimaryKey, Base):

@@ -47,6 +47,10 @@ class DocumentRead(BaseModel):
     status: str
     status_reason: str | None
     filed: bool
+    #: when and why the Posteingang refused it (``null``: not refused); a refused document
+    #: is neither waiting nor filed
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
     current_version: int
     size: int | None = None
     mime_type: str | None = None

@@ -21,6 +21,7 @@ from akte.core.pagination import PageParams, paginate
 from akte.documents import service as documents
 from akte.documents.listing import DocumentListQuery
 from akte.documents.models import Document
+from akte.web import messages
 
 PAGE_SIZE = 50
 SORT_LABELS = {
@@ -55,7 +56,7 @@ def parse(params: Any) -> DocumentListQuery:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first.get("loc") else ""
         raise Unprocessable(
-            f"{FIELD_LABELS.get(field, field)}: bitte prüfen ({first['msg']})",
+            f"{FIELD_LABELS.get(field, field)}: {messages.form_reason(first)}",
             code="invalid_filter",
         ) from None
 

@@ -20,6 +20,7 @@ from akte.core.errors import NotFound, Unprocessable
 from akte.documents.models import Document
 from akte.tenants.models import OrgUnit
 from akte.users.models import Membership, User
+from akte.web import messages
 
 LIMIT = 200
 BUCKETS = {"overdue": "Überfällig", "today": "Heute fällig", "week": "Diese Woche",
@@ -27,7 +28,11 @@ BUCKETS = {"overdue": "Überfällig", "today": "Heute fällig", "week": "Diese W
 WHY = {"mine": "mir zugewiesen", "unit": "meiner Organisationseinheit",
        "deputy": "in Vertretung"}
 FIELD_LABELS = {"title": "Titel", "kind": "Vorgangsart", "body": "Vermerk",
-                "due_on": "Fällig am", "reason": "Grund", "note": "Notiz"}
+                "due_on": "Fällig am", "reason": "Grund", "note": "Notiz",
+                "names": "Vorgangsarten", "items": "Dokumentarten", "name": "Name",
+                "keywords": "Stichwörter", "doc_type": "Dokumentart",
+                "document_date": "Dokumentdatum", "case_file_id": "Akte",
+                "vorgang_id": "Vorgang", "assignee_user_id": "Zuständig"}
 
 
 def parse(model: type[BaseModel], **data: Any) -> Any:
@@ -38,7 +43,7 @@ def parse(model: type[BaseModel], **data: Any) -> Any:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first.get("loc") else ""
         label = FIELD_LABELS.get(field, field or "Eingabe")
-        raise Unprocessable(f"{label}: bitte prüfen ({first['msg']})",
+        raise Unprocessable(f"{label}: {messages.form_reason(first)}",
                             code="invalid_form") from None
 
 

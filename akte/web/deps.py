@@ -24,9 +24,11 @@ from akte.core.dependencies import DbSession, client_ip, get_context
 from akte.core.errors import NotAuthenticated
 from akte.identity import directory_sessions
 from akte.identity.models import DirectorySession
+from akte.uploads import service as codes
+from akte.uploads.models import UploadCode
 from akte.users.models import SERVICE_ROLES, User
-from akte.web import codes, csrf, i18n, sessions
-from akte.web.models import UploadCode, WebSession
+from akte.web import csrf, i18n, sessions
+from akte.web.models import WebSession
 
 
 def _redirect(location: str) -> HTTPException:

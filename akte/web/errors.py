@@ -16,6 +16,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from akte.core.errors import AkteError
+from akte.web import messages
 from akte.web.templating import render
 
 TITLES = {
@@ -54,10 +55,11 @@ class PageRoute(APIRoute):
         return handler
 
     def error_page(self, request: Request, exc: AkteError) -> Response:
-        """The staff layout's error page, in German; the portal renders its own."""
+        """The staff layout's error page, in German (:mod:`akte.web.messages` words the
+        API's English details); the portal renders its own."""
         context = {
             "principal": getattr(request.state, "principal", None),
             "heading": TITLES.get(exc.status_code, "Fehler"),
-            "detail": exc.detail,
+            "detail": messages.german(exc),
         }
         return render(request, "error.html", context, exc.status_code)

@@ -36,8 +36,8 @@ from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
 from akte.core.settings import Settings
 from akte.documents.models import Document
-from akte.web.inbox import rejections
-from akte.web.models import UploadCode, UploadReceipt
+from akte.inbox.repository import rejections
+from akte.uploads.models import UploadCode, UploadReceipt
 from akte.web.notify_models import ReceiptNotice
 
 log = logging.getLogger("akte.portal")

@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from akte.tenants.models import Tenant
-from akte.web import codes, sessions
-from akte.web.models import UploadCode
+from akte.uploads import service as codes
+from akte.uploads.models import UploadCode
+from akte.web import sessions
 
 #: URL part -> (tenant option, i18n key of the title)
 PAGES = {

@@ -14,8 +14,8 @@ from __future__ import annotations
 from weasyprint import HTML
 
 from akte.case_files.models import CaseFile
+from akte.uploads.models import UploadReceipt
 from akte.web import i18n
-from akte.web.models import UploadReceipt
 from akte.web.templating import env
 
 #: The first font that covers the script; DejaVu Sans for Latin, digits and the rest.

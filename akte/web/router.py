@@ -1,4 +1,5 @@
-"""Every web route: pages for staff and citizens, and the upload-code API.
+"""Every web route: pages for staff and citizens. (The upload-code and Posteingang APIs
+are their packages' own routers: :mod:`akte.uploads.router`, :mod:`akte.inbox.router`.)
 
 State-changing page routes call ``session.commit()`` themselves just before answering: the
 ``DbSession`` dependency commits only after the response has been sent, and a browser
@@ -10,8 +11,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from akte.web import (
-    api,
-    inbox_api,
     pdfjs,
     routes_account,
     routes_auth,
@@ -27,7 +26,7 @@ from akte.web import (
 )
 
 router = APIRouter()
-for module in (api, inbox_api, pdfjs, routes_auth, routes_second_factor, routes_sso, routes_portal,
+for module in (pdfjs, routes_auth, routes_second_factor, routes_sso, routes_portal,
                routes_staff, routes_documents, routes_imports, routes_casework, routes_sessions,
                routes_account, routes_records):
     router.include_router(module.router)

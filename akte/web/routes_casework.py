@@ -25,7 +25,7 @@ from akte.casework.schemas import (
     Vorgangsarten,
 )
 from akte.core.dependencies import DbSession
-from akte.core.errors import Unprocessable
+from akte.core.errors import AkteError, Conflict, Unprocessable
 from akte.documents import service as documents
 from akte.users.models import Role
 from akte.web import casework
@@ -190,19 +190,44 @@ def postpone_follow_up(
 def vorgangsarten_page(request: Request, session: DbSession, principal: Staff) -> Response:
     """The tenant admin's list of Vorgangsarten, one per line (others: 403)."""
     principal.require_role(Role.tenant_admin)
-    return page(request, principal, "vorgangsarten.html",
-                {"nav": "vorgangsarten", "names": kinds.read(session, principal)})
+    return _list_page(request, principal, "vorgangsarten",
+                      "\n".join(kinds.read(session, principal)))
+
+
+def _list_page(request: Request, principal: Staff, name: str, text: str,  # type: ignore[valid-type]
+               error: AkteError | None = None) -> Response:
+    """A tenant list's page; after a refused save, with what was typed and the reason tied
+    to the field (``aria-invalid``, ``aria-describedby``), so nothing has to be retyped."""
+    return page(request, principal, f"{name}.html",
+                {"nav": name, "text": text, "error": error.detail if error else None},
+                error.status_code if error else 200)
+
+
+def _save_list(request: Request, session, principal, name: str, text: str,  # type: ignore[no-untyped-def]
+               save) -> Response:  # type: ignore[no-untyped-def]
+    """Save a tenant list; a refusal (blank or repeated name, too long) re-renders the
+    form instead of an error page."""
+    try:
+        save()
+    except (Unprocessable, Conflict) as exc:
+        session.rollback()
+        return _list_page(request, principal, name, text, exc)
+    return _done(session, f"/app/{name}", f"{name}_saved")
 
 
 @router.post("/vorgangsarten", dependencies=[CsrfChecked])
 def save_vorgangsarten(
-    session: DbSession, principal: Staff,
+    request: Request, session: DbSession, principal: Staff,
     names: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
-    body = casework.parse(Vorgangsarten,
-                          names=[n.strip() for n in names.splitlines() if n.strip()])
-    kinds.replace(session, principal, body.names)
-    return _done(session, "/app/vorgangsarten", "vorgangsarten_saved")
+    principal.require_role(Role.tenant_admin)
+
+    def save() -> None:
+        body = casework.parse(Vorgangsarten,
+                              names=[n.strip() for n in names.splitlines() if n.strip()])
+        kinds.replace(session, principal, body.names)
+
+    return _save_list(request, session, principal, "vorgangsarten", names, save)
 
 
 @router.get("/dokumentarten")
@@ -211,22 +236,25 @@ def dokumentarten_page(request: Request, session: DbSession, principal: Staff) -
     principal.require_role(Role.tenant_admin)
     lines = [f"{e.name}: {', '.join(e.keywords)}" if e.keywords else e.name
              for e in doctypes.read(session, principal)]
-    return page(request, principal, "dokumentarten.html",
-                {"nav": "dokumentarten", "lines": lines})
+    return _list_page(request, principal, "dokumentarten", "\n".join(lines))
 
 
 @router.post("/dokumentarten", dependencies=[CsrfChecked])
 def save_dokumentarten(
-    session: DbSession, principal: Staff,
+    request: Request, session: DbSession, principal: Staff,
     lines: Annotated[str, Form(max_length=50_000)] = "",
 ) -> Response:
-    items = []
-    for line in (raw.strip() for raw in lines.splitlines()):
-        if line:
-            name, _, words = line.partition(":")
-            items.append({"name": name.strip(),
-                          "keywords": [w.strip() for w in words.split(",") if w.strip()]})
-    body = casework.parse(Dokumentarten, items=items)
-    doctypes.replace(session, principal,
-                     [doctypes.Entry(e.name, tuple(e.keywords)) for e in body.items])
-    return _done(session, "/app/dokumentarten", "dokumentarten_saved")
+    principal.require_role(Role.tenant_admin)
+
+    def save() -> None:
+        items = []
+        for line in (raw.strip() for raw in lines.splitlines()):
+            if line:
+                name, _, words = line.partition(":")
+                items.append({"name": name.strip(),
+                              "keywords": [w.strip() for w in words.split(",") if w.strip()]})
+        body = casework.parse(Dokumentarten, items=items)
+        doctypes.replace(session, principal,
+                         [doctypes.Entry(e.name, tuple(e.keywords)) for e in body.items])
+
+    return _save_list(request, session, principal, "dokumentarten", lines, save)

@@ -27,7 +27,8 @@ from akte.documents.downloads import download_response
 from akte.documents.models import Document, DocumentSource
 from akte.documents.schemas import Rendition
 from akte.features import _optional
-from akte.web import casework, inbox, letters, pdfjs
+from akte.inbox import service as inbox
+from akte.web import casework, letters, pdfjs
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
 from akte.web.pages import page

@@ -22,21 +22,14 @@ from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import AkteError, Forbidden, NotFound
 from akte.core.ranges import content_disposition
 from akte.tenants.models import Tenant
-from akte.web import (
-    codes,
-    csrf,
-    i18n,
-    notify,
-    portal,
-    portal_pages,
-    portal_status,
-    ratelimit,
-    receipt_pdf,
-    sessions,
-)
+from akte.uploads import intake as portal
+from akte.uploads import ratelimit
+from akte.uploads import service as codes
+from akte.uploads import status as portal_status
+from akte.uploads.models import UploadCode, UploadReceipt
+from akte.web import csrf, i18n, notify, portal_pages, receipt_pdf, sessions
 from akte.web.deps import Citizen, wants_json
 from akte.web.errors import PageRoute
-from akte.web.models import UploadCode, UploadReceipt
 from akte.web.templating import render
 
 

@@ -15,7 +15,9 @@ from akte.casework import doctypes
 from akte.core.dependencies import Context, DbSession, get_context
 from akte.core.errors import Unprocessable
 from akte.core.pagination import PageParams, paginate
-from akte.web import akte_documents, casework, codes, finder, inbox, letters
+from akte.inbox import service as inbox
+from akte.uploads import service as codes
+from akte.web import akte_documents, casework, finder, letters
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
 from akte.web.pages import page

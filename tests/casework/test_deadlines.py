@@ -33,7 +33,7 @@ def _letter(client, world, who="caseworker_a1", case_file=None, **form):
 def _code_id(client, world, code: str) -> str:
     listed = client.get(f"/api/v1/case-files/{world.case_a1.id}/upload-codes",
                         headers=world.headers["caseworker_a1"]).json()
-    from akte.web import codes
+    from akte.uploads import service as codes
 
     return next(c["id"] for c in listed if c["prefix"] == codes.normalize(code)[:4])
 

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from akte.casework.followups import today
 from akte.core.database import session_scope, utcnow
-from akte.web import codes, letters
-from akte.web.models import UploadCode
+from akte.uploads import service as codes
+from akte.uploads.models import UploadCode
+from akte.web import letters
 from outbox.models import Letter
 from tests.casework.test_deadlines import _addressed, _citizen_uploads, _mine
 from tests.web.conftest import browser, csrf_of, issue_code, login

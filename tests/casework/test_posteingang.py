@@ -151,3 +151,30 @@ def test_the_api_lists_only_ones_own_items_and_files_all_or_nothing(ctx, client,
     assert r.status_code in (403, 404)  # the importer role files nothing
     with session_scope(ctx.session_factory) as session:
         assert session.get(Document, copy).filed is False
+
+
+def test_a_rejection_is_a_state_of_the_document_the_api_shows(ctx, client, world):
+    doc = _citizen_upload(ctx, world, "caseworker_a1", world.case_a1, "IMG_r.pdf", _pdf("r"))
+    cw, other = world.headers["caseworker_a1"], world.headers["caseworker_b"]
+    # refused without a reason, or by someone who cannot see the Akte
+    assert client.post(f"/api/v1/inbox/{doc}/reject", json={"reason": ""},
+                       headers=cw).status_code == 422
+    assert client.post(f"/api/v1/inbox/{doc}/reject", json={"reason": "unleserlich"},
+                       headers=other).status_code == 404
+    r = client.post(f"/api/v1/inbox/{doc}/reject", json={"reason": "Seite 2 unleserlich"},
+                    headers=cw)
+    assert r.status_code == 204, r.text
+    read = client.get(f"/api/v1/documents/{doc}", headers=cw).json()
+    assert read["rejection_reason"] == "Seite 2 unleserlich" and read["rejected_at"]
+    assert read["filed"] is False
+    waiting = [i["document"]["id"] for i in client.get("/api/v1/inbox", headers=cw).json()]
+    assert str(doc) not in waiting
+    r = client.post("/api/v1/inbox/file", headers=cw, json={"items": [
+        {"document_id": str(doc), "doc_type": "Sonstiges", "title": "Doch ablegen"}]})
+    assert r.status_code == 409 and r.json()["error"] == "rejected"
+    # a filed document is no Posteingang item to refuse
+    filed = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents", headers=cw,
+                        files={"file": ("f.pdf", _pdf("filed"), "application/pdf")}).json()
+    r = client.post(f"/api/v1/inbox/{filed['id']}/reject", json={"reason": "x"}, headers=cw)
+    assert r.status_code == 409 and r.json()["error"] == "already_filed"
+    assert filed["rejected_at"] is None and filed["rejection_reason"] is None

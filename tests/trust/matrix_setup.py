@@ -81,6 +81,18 @@ class Matrix:
         return self.as_cw("POST", f"/api/v1/case-files/{case}/documents",
                           files={"file": ("a.pdf", unique_pdf("matrix"), "application/pdf")})["id"]
 
+    def new_inbox_item(self) -> str:
+        """A document of Akte A waiting in the Posteingang, as a citizen upload arrives."""
+        from sqlalchemy import update
+
+        from akte.documents.models import Document
+
+        document_id = self.new_document()
+        with session_scope(self.ctx.session_factory) as session:
+            session.execute(update(Document).where(Document.id == uuid.UUID(document_id))
+                            .values(filed=False))
+        return document_id
+
     def new_code(self) -> str:
         case = self.ids["case_file_id"]
         return self.as_cw("POST", f"/api/v1/case-files/{case}/upload-codes", json={})["id"]
@@ -583,6 +595,8 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("PUT", "/api/v1/dokumentarten"): lambda m: {"json": {"items": []}},  # the defaults
     ("POST", "/api/v1/inbox/file"): lambda m: {"json": {"items": [
         {"document_id": m.new_document(), "doc_type": "Sonstiges", "title": "Matrix"}]}},
+    ("POST", "/api/v1/inbox/{document_id}/reject"): lambda m: {
+        "json": {"reason": "Matrix"}, "path": {"document_id": m.new_inbox_item()}},
     ("POST", "/api/v1/documents/{document_id}/move"): lambda m: {
         "json": {"case_file_id": m.ids["move_target_id"], "reason": "Matrix"},
         "path": {"document_id": m.new_document()}},

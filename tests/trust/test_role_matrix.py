@@ -198,6 +198,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     # the Posteingang: everyone with case data has one (filtered); filing is lent work
     ("GET", "/api/v1/inbox"): SEARCHERS,
     ("POST", "/api/v1/inbox/file"): READERS,
+    ("POST", "/api/v1/inbox/{document_id}/reject"): READERS,
     ("PUT", "/api/v1/dokumentarten"): TENANT_ADMINS,
     ("GET", "/api/v1/outbox/settings"): TENANT_ADMINS,
     ("PUT", "/api/v1/outbox/settings"): TENANT_ADMINS,

@@ -33,8 +33,8 @@ from akte.grants.models import CaseFileGrant
 from akte.identity.models import IdentityProvider
 from akte.retention.models import LegalHold, RetentionRule
 from akte.tenants.models import OrgUnit, Tenant
+from akte.uploads.models import UploadCode
 from akte.users.models import User
-from akte.web.models import UploadCode
 from ingest.deliveries.models import Delivery
 from outbox.models import Batch, Letter
 from search.backend import Scope
@@ -51,9 +51,9 @@ SCOPES = {
     ("akte.documents.repository", "readable_statement"): lambda p: select(Document),
     ("akte.documents.repository", "writable_statement"): lambda p: select(Document),
     ("akte.documents.repository", "retention_statement"): lambda p: select(Document),
-    ("akte.web.inbox", "readable_statement"): lambda p: select(Document),
-    ("akte.web.codes", "readable_statement"): lambda p: select(UploadCode),
-    ("akte.web.codes", "writable_statement"): lambda p: select(UploadCode),
+    ("akte.inbox.repository", "readable_statement"): lambda p: select(Document),
+    ("akte.uploads.repository", "readable_statement"): lambda p: select(UploadCode),
+    ("akte.uploads.repository", "writable_statement"): lambda p: select(UploadCode),
     ("akte.grants.service", "readable_statement"): lambda p: select(CaseFileGrant),
     ("akte.casework.repository", "readable_vorgang_statement"): lambda p: select(Vorgang),
     ("akte.casework.repository", "writable_vorgang_statement"): lambda p: select(Vorgang),

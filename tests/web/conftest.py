@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from akte.app import create_app
 from akte.core.context import AppContext
 from akte.core.database import session_scope
-from akte.web import codes
-from akte.web.models import UploadCode
+from akte.uploads import service as codes
+from akte.uploads.models import UploadCode
 from tests.builders import PASSWORD
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -20,9 +20,9 @@ from akte.auth.service import principal_for
 from akte.core.database import session_scope, utcnow
 from akte.documents import intake
 from akte.documents.models import Document, DocumentSource
+from akte.uploads import service as codes
+from akte.uploads.models import UploadCode
 from akte.users.models import Role
-from akte.web import codes
-from akte.web.models import UploadCode
 from tests.builders import PASSWORD, make_case_file, make_org_unit, make_tenant, make_user
 from tests.ingest.samples import png_bytes, render_lines, text_pdf
 from tests.web.live import (

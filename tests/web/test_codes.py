@@ -15,8 +15,8 @@ from sqlalchemy import select
 from akte.core.database import session_scope, utcnow
 from akte.documents.models import Document
 from akte.jobs.models import Job
-from akte.web import codes
-from akte.web.models import UploadCode
+from akte.uploads import service as codes
+from akte.uploads.models import UploadCode
 from tests.web.conftest import browser, csrf_of, issue_code, login, post_form
 from tests.web.test_security import PDF, principal
 
@@ -192,7 +192,7 @@ def test_caseworker_revokes_a_code_on_the_akte_page(ctx, world):
 
 
 def test_one_code_takes_a_bounded_number_of_files(ctx, world):
-    from akte.web import portal
+    from akte.uploads import intake as portal
 
     code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
     set_code(ctx, code, files_uploaded=portal.MAX_FILES_PER_CODE - 1)

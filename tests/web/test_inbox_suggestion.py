@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from akte.web.inbox import DOC_TYPES, KEYWORDS, suggest_doc_type
+from akte.inbox.service import DOC_TYPES, KEYWORDS, suggest_doc_type
 
 
 def test_suggestion_from_title_or_text_and_none_when_unsure():

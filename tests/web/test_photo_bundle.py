@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from akte.core.database import session_scope
 from akte.documents.models import Document, DocumentVersion, VersionSource
-from akte.web.models import UploadReceipt
+from akte.uploads.models import UploadReceipt
 from tests.web.conftest import browser, csrf_of, issue_code
 from tests.web.test_codes import enter
 from tests.web.test_security import PDF, principal

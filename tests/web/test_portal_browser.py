@@ -17,9 +17,10 @@ from sqlalchemy import select
 from akte.auth.service import principal_for
 from akte.core.database import session_scope
 from akte.documents.models import Document
+from akte.uploads import service as codes
+from akte.uploads.models import UploadCode
 from akte.users.models import Role
-from akte.web import codes, sessions
-from akte.web.models import UploadCode
+from akte.web import sessions
 from tests.builders import make_case_file, make_org_unit, make_tenant, make_user
 from tests.ingest.samples import render_lines, text_pdf
 from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server, shoot

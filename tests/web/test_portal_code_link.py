@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from akte.web import codes
+from akte.uploads import service as codes
 from tests.web.test_portal_browser import browser, new_code, page, portal  # noqa: F401
 
 pytestmark = pytest.mark.slow

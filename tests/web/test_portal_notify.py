@@ -18,7 +18,8 @@ from sqlalchemy.types import String
 
 from akte.audit.models import AuditEntry
 from akte.core.database import session_scope, utcnow
-from akte.web import inbox, notify
+from akte.inbox import service as inbox
+from akte.web import notify
 from akte.web import tasks as portal_tasks
 from akte.web.notify_models import ReceiptNotice
 from tests.web.conftest import browser, csrf_of, issue_code

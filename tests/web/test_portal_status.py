@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from akte.core.database import session_scope
-from akte.web import inbox
+from akte.inbox import service as inbox
 from tests.web.conftest import browser, csrf_of, issue_code
 from tests.web.test_codes import enter
 from tests.web.test_security import PDF, principal

@@ -1,13 +1,12 @@
 """JSON API of the Posteingang: the caller's waiting items with what the page offers
 (suggested Dokumentart and title, documents with the same bytes), and filing several in
-one call. Same services and checks as the page (:mod:`akte.web.inbox`)."""
+one call. Same services and checks as the page (:mod:`akte.inbox.service`)."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Response, status
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
@@ -20,38 +19,12 @@ from akte.core.errors import (
     Unprocessable,
     responses,
 )
-from akte.core.textsafe import SafeStr
 from akte.documents import service as documents
 from akte.documents.schemas import DocumentRead
-from akte.web import inbox
+from akte.inbox import service as inbox
+from akte.inbox.schemas import FileItems, InboxItemRead, RejectItem, SameBytes
 
 router = APIRouter(prefix="/api/v1", tags=["Posteingang"])
-
-
-class SameBytes(BaseModel):
-    document_id: uuid.UUID
-    title: str
-    case_file_id: uuid.UUID
-    aktenzeichen: str
-
-
-class InboxItemRead(BaseModel):
-    document: DocumentRead
-    aktenzeichen: str
-    suggested_doc_type: str | None
-    suggested_title: str | None
-    #: other documents the caller may read that hold the same bytes (SHA-256)
-    same_bytes: list[SameBytes]
-
-
-class FileItem(BaseModel):
-    document_id: uuid.UUID
-    doc_type: SafeStr = Field(min_length=1, max_length=100)
-    title: SafeStr = Field(min_length=1, max_length=300)
-
-
-class FileItems(BaseModel):
-    items: list[FileItem] = Field(min_length=1, max_length=200)
 
 
 @router.get("/inbox", responses=responses(NotAuthenticated, Forbidden))
@@ -82,3 +55,15 @@ def file_items(body: FileItems, session: DbSession, user: CurrentUser) -> list[D
     filed = inbox.file_many(session, user,
                             [(i.document_id, i.doc_type, i.title) for i in body.items])
     return [documents.to_read(session, d) for d in filed]
+
+
+@router.post("/inbox/{document_id}/reject", status_code=status.HTTP_204_NO_CONTENT,
+             responses=responses(NotAuthenticated, Forbidden, NotFound, Conflict, Unprocessable))
+def reject_item(document_id: uuid.UUID, body: RejectItem, session: DbSession,
+                user: CurrentUser) -> Response:
+    """Refuse a waiting item with a reason (unreadable, wrong Akte, …). The document and
+    its bytes stay (what was received is retained); it leaves the Posteingang, the Akte
+    page shows it with the reason, and the citizen's status page says it was returned. An
+    item already filed is 409."""
+    inbox.reject(session, user, document_id, reason=body.reason)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from akte.core.database import utcnow
-from akte.web.models import RateCounter
+from akte.uploads.models import RateCounter
 
 WINDOW = timedelta(minutes=15)
 

@@ -7,7 +7,7 @@ its SHA-256 is stored; the first group stays in clear to rate-limit guesses per 
 
 Redeeming refuses unknown, expired and revoked codes alike with one message, so a guesser
 learns nothing about which codes exist; after too many failures per IP address or per
-prefix a wrong code is answered 429 (see :mod:`akte.web.ratelimit`), while a valid code
+prefix a wrong code is answered 429 (see :mod:`akte.uploads.ratelimit`), while a valid code
 is still admitted: guessing 78 bits is hopeless, and a citizen behind the same address as
 a guesser must not be locked out.
 """
@@ -21,20 +21,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
 from akte.auth.permissions import Action
 from akte.auth.principal import Principal
-from akte.case_files import repository as case_file_scope
 from akte.case_files import service as case_files
-from akte.case_files.models import CaseFile
 from akte.core.database import utcnow
 from akte.core.errors import Forbidden, NotFound
 from akte.core.settings import Settings
-from akte.web import ratelimit
-from akte.web.models import UploadCode
+from akte.uploads import ratelimit, repository
+from akte.uploads.models import UploadCode
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 GROUPS, GROUP_LEN = 4, 4
@@ -73,18 +71,6 @@ def code_hash(normalized: str) -> str:
 
 def _new_plaintext() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(GROUPS * GROUP_LEN))
-
-
-def readable_statement(principal: Principal) -> Select[tuple[UploadCode]]:
-    """Codes the caller may list: those of Akten they may read."""
-    akten = case_file_scope.readable_statement(principal).with_only_columns(CaseFile.id)
-    return select(UploadCode).where(UploadCode.case_file_id.in_(akten))
-
-
-def writable_statement(principal: Principal) -> Select[tuple[UploadCode]]:
-    """Codes the caller may revoke: those of Akten they own (issuing needs the same)."""
-    akten = case_file_scope.writable_statement(principal).with_only_columns(CaseFile.id)
-    return select(UploadCode).where(UploadCode.case_file_id.in_(akten))
 
 
 def issue(
@@ -126,7 +112,7 @@ def list_for_case_file(
                  object_id=case_file.id)
     return list(
         session.scalars(
-            readable_statement(principal)
+            repository.readable_statement(principal)
             .where(UploadCode.case_file_id == case_file.id)
             .order_by(UploadCode.created_at.desc())
         )
@@ -136,9 +122,11 @@ def list_for_case_file(
 def revoke(session: Session, principal: Principal, code_id: uuid.UUID) -> UploadCode:
     """Revoke a code: 404 unless the caller may read its Akte, 403 ``lent_access`` unless
     they own it (as issuing does)."""
-    if session.scalar(readable_statement(principal).where(UploadCode.id == code_id)) is None:
+    readable = repository.readable_statement(principal)
+    if session.scalar(readable.where(UploadCode.id == code_id)) is None:
         raise NotFound("upload code not found")
-    code = session.scalar(writable_statement(principal).where(UploadCode.id == code_id))
+    writable = repository.writable_statement(principal)
+    code = session.scalar(writable.where(UploadCode.id == code_id))
     if code is None:
         raise Forbidden(
             "access to this Akte is lent (grant or deputy): upload codes are managed by "

@@ -4,8 +4,11 @@ Filing sets Dokumentart (one of the tenant's list, ``akte.casework.doctypes``) a
 and marks the document ``filed``; it then appears as a
 regular document of its Akte and is re-indexed. Rejecting keeps the document and its
 original bytes (what was received must be retained and stays auditable) but takes it out
-of the Posteingang with a reason: a row in ``web_inbox_rejections`` plus an audit entry.
-The Akte page shows rejected documents with that reason.
+of the Posteingang with a reason: a state of the document itself (``rejected_at``,
+``rejection_reason``, shown in ``DocumentRead``) plus an audit entry.
+The Akte page shows rejected documents with that reason. The JSON API
+(:mod:`akte.inbox.router`) and the pages (:mod:`akte.web.routes_staff`) both call these
+functions.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from akte.audit import service as audit
@@ -21,13 +24,13 @@ from akte.auth.permissions import CASE_ROLES, Action
 from akte.auth.principal import Principal
 from akte.case_files.models import CaseFile
 from akte.casework import doctypes, posteingang
+from akte.core.database import utcnow
 from akte.core.errors import Conflict, Unprocessable
 from akte.documents import events
-from akte.documents import repository as document_scope
 from akte.documents import service as documents
 from akte.documents.models import Document, DocumentPage, DocumentVersion
+from akte.inbox import repository
 from akte.tenants.models import OrgUnit
-from akte.web.models import InboxRejection
 
 #: The default Dokumentarten and their keywords (a tenant's own list: ``casework.doctypes``).
 DOC_TYPES = [e.name for e in doctypes.DEFAULT_DOKUMENTARTEN]
@@ -53,20 +56,10 @@ class InboxItem:
     duplicates: tuple = ()
 
 
-def readable_statement(principal: Principal) -> Select[tuple[Document]]:
-    """Posteingang items the caller sees: unfiled, unrejected documents of the Akten they
-    may read (their org units, deputy periods and grants alike: filing is lent work)."""
-    return (
-        document_scope.readable_statement(principal)
-        .outerjoin(InboxRejection, InboxRejection.document_id == Document.id)
-        .where(Document.filed.is_(False), InboxRejection.document_id.is_(None))
-    )
-
-
 def org_units(session: Session, principal: Principal) -> list[OrgUnit]:
     """The org units of the Akten in the caller's Posteingang, for the filter."""
     units = (
-        readable_statement(principal)
+        repository.readable_statement(principal)
         .join(CaseFile, CaseFile.id == Document.case_file_id)
         .with_only_columns(CaseFile.org_unit_id)
         .distinct()
@@ -84,7 +77,7 @@ def items(
     """Unfiled, unrejected documents of the Akten the caller may read, oldest first."""
     principal.require_role(*CASE_ROLES)
     stmt = (
-        readable_statement(principal)
+        repository.readable_statement(principal)
         .add_columns(CaseFile, OrgUnit.name)
         .join(CaseFile, CaseFile.id == Document.case_file_id)
         .join(OrgUnit, OrgUnit.id == CaseFile.org_unit_id)
@@ -155,7 +148,7 @@ def file_document(
     if not doc_type or not title:
         raise Unprocessable("Dokumentart und Titel sind nötig", code="missing_fields")
     doc_type = doctypes.validated(session, document.tenant_id, doc_type)
-    if session.get(InboxRejection, document.id) is not None:
+    if document.rejected_at is not None:
         raise Conflict("das Dokument wurde abgelehnt", code="rejected")
     document.doc_type, document.title, document.filed = doc_type, title, True
     session.flush()
@@ -193,11 +186,13 @@ def reject(session: Session, principal: Principal, document_id: uuid.UUID, *, re
         raise Unprocessable("ein Grund ist nötig", code="missing_reason")
     if document.filed:
         raise Conflict("das Dokument ist schon abgelegt", code="already_filed")
-    if session.get(InboxRejection, document.id) is None:
-        session.add(
-            InboxRejection(document_id=document.id, reason=reason, rejected_by_id=principal.user_id)
-        )
+    if document.rejected_at is None:
+        document.rejected_at, document.rejection_reason = utcnow(), reason
+        document.rejected_by_id = principal.user_id
         session.flush()
+        # out of the search index now; the index's loader must also skip refused documents
+        # when it (re)indexes, see docs/ARCHITECTURE.md "Posteingang"
+        events.document_removed(session, document.id)
     audit.record(
         session,
         principal,
@@ -208,12 +203,4 @@ def reject(session: Session, principal: Principal, document_id: uuid.UUID, *, re
     )
 
 
-def rejections(session: Session, document_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not document_ids:
-        return {}
-    rows = session.execute(
-        select(InboxRejection.document_id, InboxRejection.reason).where(
-            InboxRejection.document_id.in_(document_ids)
-        )
-    )
-    return {document_id: reason for document_id, reason in rows}
+rejections = repository.rejections

@@ -21,7 +21,7 @@ from akte.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaTyp
 from akte.core.storage import BlobStore
 from akte.documents import compose, intake
 from akte.documents.models import DocumentSource
-from akte.web.models import UploadCode, UploadReceipt
+from akte.uploads.models import UploadCode, UploadReceipt
 
 #: Citizens send phone photos and scans; what the portal announces up front.
 MAX_FILES = 20

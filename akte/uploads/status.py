@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from akte.documents.models import Document
-from akte.web.inbox import rejections
-from akte.web.models import UploadCode, UploadReceipt
+from akte.inbox.repository import rejections
+from akte.uploads.models import UploadCode, UploadReceipt
 
 RECEIVED, FILED, RETURNED = "received", "filed", "returned"
 

@@ -1,42 +1,21 @@
-"""JSON API for upload codes: issue (the code is in the answer once), list, revoke."""
+"""JSON API for upload codes: issue (the code is in the answer once), list, revoke.
+
+The Akte page (:mod:`akte.web.routes_staff`) calls the same service."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from akte.auth.dependencies import CurrentUser
 from akte.core.dependencies import DbSession, get_context
 from akte.core.errors import Forbidden, NotAuthenticated, NotFound, responses
-from akte.web import codes
+from akte.uploads import service as codes
+from akte.uploads.schemas import UploadCodeCreate, UploadCodeIssued, UploadCodeRead
 
 router = APIRouter(prefix="/api/v1", tags=["Upload-Codes"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
-
-
-class UploadCodeCreate(BaseModel):
-    valid_days: int = Field(default=codes.DEFAULT_VALID_DAYS, ge=1, le=180)
-
-
-class UploadCodeRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    case_file_id: uuid.UUID
-    prefix: str
-    created_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-    files_uploaded: int
-
-
-class UploadCodeIssued(UploadCodeRead):
-    code: str = Field(description="the code itself; shown this once, only its hash is kept")
-    upload_url: str
 
 
 @router.post(

@@ -1,0 +1,97 @@
+"""The staff pages' German texts for errors that services word in English for the API.
+
+The JSON API keeps its English ``detail`` (clients match on the ``error`` code). A page
+shows a person the German text instead: first an exact entry of :data:`EXACT`, then
+"<thing> not found" with the German noun, then, for any other detail that reads as
+English, the German text of its error code (:data:`BY_CODE`) or status. Details already
+written in German (the casework services, the tenant lists) pass unchanged. The tables are
+plain dictionaries keyed by the English source, so a later gettext catalogue can take
+them over as they are.
+"""
+
+from __future__ import annotations
+
+import re
+
+from akte.core.errors import AkteError
+
+EXACT = {
+    "the form's security token is missing or wrong; reload the page":
+        "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es "
+        "noch einmal.",
+    "the current password is wrong": "Das bisherige Passwort stimmt nicht.",
+}
+
+NOUNS = {
+    "Akte": "Akte", "document": "Dokument", "version": "Version", "user": "Person",
+    "org unit": "Organisationseinheit", "tenant": "Mandant", "letter": "Brief",
+    "upload code": "Upload-Code", "receipt": "Eingangsbestätigung", "rule": "Regel",
+    "hold": "Sperre", "grant": "Freigabe", "export": "Export", "delivery": "Lieferung",
+    "redaction": "Schwärzung", "membership": "Mitgliedschaft", "session": "Sitzung",
+    "job": "Auftrag", "batch": "Sendung", "identity provider": "Anmeldedienst",
+}
+
+BY_CODE = {
+    "forbidden": "Das ist mit Ihrer Rolle nicht erlaubt.",
+    "lent_access": "Diese Akte ist Ihnen nur geliehen (Freigabe oder Vertretung). Das dürfen "
+                   "nur ständige Mitglieder ihrer Organisationseinheit.",
+    "not_found": "Nicht gefunden. Vielleicht wurde es gelöscht, verschoben, oder Sie haben "
+                 "keinen Zugriff.",
+    "not_authenticated": "Bitte melden Sie sich an.",
+    "conflict": "Das ist im jetzigen Zustand nicht möglich.",
+    "payload_too_large": "Die Datei ist zu groß.",
+    "unsupported_media_type": "Dieser Dateityp wird nicht unterstützt. Erlaubt sind PDF, "
+                              "JPEG, PNG und TIFF.",
+    "too_many_requests": "Zu viele Versuche. Bitte warten Sie einige Minuten.",
+    "storage_unavailable": "Der Dokumentenspeicher ist gerade nicht erreichbar. Bitte "
+                           "versuchen Sie es in einigen Minuten noch einmal.",
+    "storage_full": "Der Dokumentenspeicher ist voll. Bitte informieren Sie den Betrieb.",
+    "service_unavailable": "Vorübergehend nicht verfügbar. Bitte versuchen Sie es später "
+                           "noch einmal.",
+}
+BY_STATUS = {400: "Die Anfrage ist so nicht möglich.", 422: "Bitte prüfen Sie Ihre Angaben."}
+
+_ENGLISH = re.compile(r"\b(the|not|may|must|is|are|no|this|an|of|to|yet|only|with|has|"
+                      r"cannot|already|missing|invalid)\b", re.I)
+_GERMAN = re.compile(r"[äöüßÄÖÜ]|\b(nicht|der|die|das|ist|bitte|ein|eine|und|kein|keine|"
+                     r"schon|nur|noch)\b", re.I)
+_NOT_FOUND = re.compile(r"(.+) not found")
+
+
+def reads_english(text: str) -> bool:
+    return bool(_ENGLISH.search(text)) and not _GERMAN.search(text)
+
+
+def german(exc: AkteError) -> str:
+    """What a staff page says for ``exc``."""
+    detail = exc.detail
+    if detail in EXACT:
+        return EXACT[detail]
+    found = _NOT_FOUND.fullmatch(detail)
+    if found and found.group(1) in NOUNS:
+        return f"{NOUNS[found.group(1)]} nicht gefunden."
+    if not reads_english(detail):
+        return detail
+    return BY_CODE.get(exc.code) or BY_STATUS.get(exc.status_code) or BY_CODE.get(
+        {403: "forbidden", 404: "not_found", 409: "conflict"}.get(exc.status_code, ""),
+        "Die Anfrage konnte nicht bearbeitet werden.")
+
+
+def form_reason(error: dict) -> str:
+    """Why a form value was refused, in German, from one of Pydantic's errors (whose
+    ``msg`` is English: "String should have at most 300 characters")."""
+    kind, limits = error.get("type", ""), error.get("ctx") or {}
+    if kind in ("string_too_long", "too_long"):
+        unit = "Zeichen" if kind == "string_too_long" else "Einträge"
+        return f"höchstens {limits.get('max_length')} {unit}"
+    if kind in ("string_too_short", "too_short", "missing"):
+        return "darf nicht leer sein"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return "bitte ein gültiges Datum angeben (TT.MM.JJJJ)"
+    if kind.startswith("uuid"):
+        return "unbekannte Auswahl"
+    if kind == "value_error":
+        message = str(limits.get("error") or error.get("msg", ""))
+        if not reads_english(message):
+            return message.removeprefix("Value error, ")
+    return "ungültige Angabe"
