@@ -84,7 +84,9 @@ def _base():  # type: ignore[no-untyped-def]
                 DocumentVersion.version_no == Document.current_version,
             ),
         )
-        .where(Document.status == DocumentStatus.ready)
+        # a document turned back from the Posteingang stays in the Akte with its reason,
+        # but is not searchable: a rebuild must not bring it back
+        .where(Document.status == DocumentStatus.ready, Document.rejected_at.is_(None))
     )
 
 

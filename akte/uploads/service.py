@@ -149,8 +149,10 @@ def revoke(session: Session, principal: Principal, code_id: uuid.UUID) -> Upload
 
 def upload_link(settings: Settings, plaintext: str) -> str:
     """The link printed on a letter: always under ``AKTE_PUBLIC_URL``, never the Host header
-    of whoever asked for the code."""
-    return f"{settings.effective_public_url}/upload?code={quote(plaintext, safe='-')}"
+    of whoever asked for the code. The code rides in the fragment (``#code=``), which
+    browsers never send, so it appears in no access log, proxy log or Referer; the portal's
+    script fills the field from it (``static/portal_code.js``)."""
+    return f"{settings.effective_public_url}/upload#code={quote(plaintext, safe='-')}"
 
 
 def is_usable(code: UploadCode) -> bool:

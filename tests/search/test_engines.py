@@ -143,3 +143,23 @@ def test_reindex_and_check_on_either_engine(sctx: AppContext, sclient: TestClien
     assert _search(sclient, world, "Wiedehopfgasse") == {str(doc.id)}
     assert _search(sclient, world, "Zaunkönigstieg") == {str(note_id)}
     assert service.check(sctx).clean
+
+
+def test_a_rejected_document_stays_out_of_search_after_a_rebuild(
+        sctx: AppContext, sclient: TestClient, world: World) -> None:
+    """Turning a document back from the Posteingang removes it from search; neither a
+    rebuild nor ``check`` brings it back (it stays in the Akte, marked with its reason)."""
+    from akte.core.database import utcnow
+    from akte.documents.models import Document
+
+    with session_scope(sctx.session_factory) as session:
+        doc = add_document(session, world.case_a1, pages=["Eisvogelweiher"])
+    run_until_idle(sctx)
+    assert _search(sclient, world, "Eisvogelweiher") == {str(doc.id)}
+    with session_scope(sctx.session_factory) as session:
+        session.get(Document, doc.id).rejected_at = utcnow()
+    service = sctx.extensions["search"]
+    service.backend.delete([doc.id])  # what rejecting queues (search.remove_document)
+    service.reindex(sctx)
+    assert _search(sclient, world, "Eisvogelweiher") == set()
+    assert service.check(sctx).clean

@@ -77,7 +77,7 @@ def test_upload_code_links_come_from_the_public_url_not_the_host(ctx, world):
                                  "X-Forwarded-Host": "evil.example"})
         assert r.status_code == 201, r.text
         body = r.json()
-        assert body["upload_url"] == f"{PUBLIC}/upload?code={body['code']}"
+        assert body["upload_url"] == f"{PUBLIC}/upload#code={body['code']}"
         from tests.web.conftest import login
 
         login(client, world.users["caseworker_a1"].username)
@@ -87,7 +87,7 @@ def test_upload_code_links_come_from_the_public_url_not_the_host(ctx, world):
                                                              "csrf_token": token},
                            headers={"Host": "evil.example"})
         assert page.status_code == 201
-        assert f'href="{PUBLIC}/upload?code=' in page.text
+        assert f'href="{PUBLIC}/upload#code=' in page.text
         assert "evil.example" not in page.text
 
 

@@ -48,7 +48,7 @@ def test_the_api_shows_a_code_once_and_keeps_only_its_hash(ctx, world):
         body = issued.json()
         code = body["code"]
         assert len(codes.normalize(code)) == 16
-        assert body["upload_url"].endswith(f"/upload?code={code}")
+        assert body["upload_url"].endswith(f"/upload#code={code}")
         listed = client.get(url, headers=headers).json()
         assert [c["id"] for c in listed] == [body["id"]]
         assert "code" not in listed[0]
