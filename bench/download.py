@@ -154,14 +154,15 @@ def run(backend: str, large_mb: int, small: int, rounds: int, scrub_rate: float)
                   [f"/api/v1/documents/{large}/content"], [f"/bench/unverified/{large}"],
                   full, rounds)
             starts = [rng.randrange(0, (large_mb - 2) * MIB) for _ in range(16)]
-            ranged = lambda i: {**headers,  # noqa: E731
-                                "Range": f"bytes={starts[i]}-{starts[i] + MIB - 1}"}
+            def ranged(i: int) -> dict[str, str]:
+                return {**headers, "Range": f"bytes={starts[i]}-{starts[i] + MIB - 1}"}
             _case("large, 16 × 1 MiB unaligned ranges", client,
                   [f"/api/v1/documents/{large}/content"] * 16,
                   [f"/bench/unverified/{large}"] * 16, ranged, rounds)
             small_starts = [rng.randrange(0, (large_mb - 1) * MIB) for _ in range(16)]
-            viewer = lambda i: {**headers,  # noqa: E731  (a PDF viewer's 64 KiB pieces)
-                                "Range": f"bytes={small_starts[i]}-{small_starts[i] + 65535}"}
+            def viewer(i: int) -> dict[str, str]:  # a PDF viewer's 64 KiB pieces
+                return {**headers,
+                        "Range": f"bytes={small_starts[i]}-{small_starts[i] + 65535}"}
             _case("large, 16 × 64 KiB ranges", client,
                   [f"/api/v1/documents/{large}/content"] * 16,
                   [f"/bench/unverified/{large}"] * 16, viewer, rounds)

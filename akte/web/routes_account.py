@@ -38,8 +38,8 @@ def _show(request: Request, session, ctx, principal, *, error: str | None = None
         secret, uri = second_factor.pending(session, user,
                                             secret_key=ctx.settings.effective_secret_key)
         session.commit()  # the same secret on a reload, and at the confirming POST
-        context.update(secret=secret, uri=uri,
-                       qr=Markup(segno.make(uri, error="m").svg_inline(scale=5)))  # noqa: S704 - segno's own SVG
+        qr = Markup(segno.make(uri, error="m").svg_inline(scale=5))  # noqa: S704 - segno's own SVG
+        context.update(secret=secret, uri=uri, qr=qr)
     return page(request, principal, "account_second_factor.html", context, status)
 
 

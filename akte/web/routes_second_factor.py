@@ -48,8 +48,8 @@ def _page(request: Request, session, ctx, user: User, next_path: str, *,
         secret, uri = second_factor.pending(session, user,
                                             secret_key=ctx.settings.effective_secret_key)
         session.commit()  # the same secret on a reload, and at the confirming POST
-        context.update(secret=secret, uri=uri,
-                       qr=Markup(segno.make(uri, error="m").svg_inline(scale=5)))  # noqa: S704 - segno's own SVG
+        qr = Markup(segno.make(uri, error="m").svg_inline(scale=5))  # noqa: S704 - segno's own SVG
+        context.update(secret=secret, uri=uri, qr=qr)
     return render(request, "login_code.html", context, status)
 
 
