@@ -45,10 +45,12 @@ test: install
 	test -f .cache/node/node_modules/axe-core/axe.min.js || npm install --silent --prefix .cache/node axe-core@4
 	test -f .cache/node/node_modules/oidc-provider/package.json || npm install --silent --prefix .cache/node oidc-provider@9
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
-## ruff, then mypy strict on akte/core ([tool.mypy]), then the formatter's verdict (not yet
-## clean: see docs/ARCHITECTURE.md, "Tests and checks").
+## ruff, then mypy strict on akte/core ([tool.mypy]), then the formatter's verdict (all three
+## also run in `make test`).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -128,8 +128,11 @@ def create_app(
         """The process is alive."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["Betrieb"],
-             responses={503: {"description": "cannot serve: database or storage down"}})
+    @app.get(
+        "/readyz",
+        tags=["Betrieb"],
+        responses={503: {"description": "cannot serve: database or storage down"}},
+    )
     def readyz() -> JSONResponse:
         """503 ``unavailable`` when the database or object storage cannot be reached (take
         the instance out); 200 ``degraded`` naming what a person should look at (search
@@ -137,8 +140,9 @@ def create_app(
         from akte.core.health import readiness
 
         result = readiness(app.state.ctx)
-        return JSONResponse(result.body(),
-                            status_code=503 if result.status == "unavailable" else 200)
+        return JSONResponse(
+            result.body(), status_code=503 if result.status == "unavailable" else 200
+        )
 
     for router in _core_routers():
         app.include_router(router)

@@ -41,8 +41,11 @@ def _context():
 @db_app.command("upgrade")
 def db_upgrade(
     revision: str = "heads",
-    sql: Annotated[bool, typer.Option(
-        "--sql", help="print the SQL this upgrade would run (rolled back), change nothing")
+    sql: Annotated[
+        bool,
+        typer.Option(
+            "--sql", help="print the SQL this upgrade would run (rolled back), change nothing"
+        ),
     ] = False,
 ) -> None:
     """Apply migrations (every branch head by default), once per deployment: concurrent
@@ -141,8 +144,9 @@ def _worker_process(poll: float) -> None:
 @app.command()
 def worker(
     processes: Annotated[int, typer.Option(help="worker processes (default: one per core)")] = 0,
-    once: Annotated[bool, typer.Option(
-        help="queue due periodic tasks, run queued jobs until idle, then exit")] = False,
+    once: Annotated[
+        bool, typer.Option(help="queue due periodic tasks, run queued jobs until idle, then exit")
+    ] = False,
 ) -> None:
     """Process queued jobs. Run any number of these on any number of machines."""
     _share_metrics()
@@ -215,8 +219,7 @@ def schedule() -> None:
                 due = row.next_run_at.isoformat(timespec="seconds") if row else "first tick"
                 last = session.get(Job, row.last_job_id) if row and row.last_job_id else None
                 state = f"last job {last.id} {last.status}" if last else "not run yet"
-                typer.echo(f"{task.name:28} every {every.total_seconds():g} s, "
-                           f"next {due}, {state}")
+                typer.echo(f"{task.name:28} every {every.total_seconds():g} s, next {due}, {state}")
     finally:
         ctx.close()
 

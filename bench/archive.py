@@ -38,21 +38,27 @@ from ingest.processor import process_file
 def _scaled(page: Image.Image, dpi: int) -> Image.Image:
     if dpi == 300:
         return page
-    return page.resize((page.width * dpi // 300, page.height * dpi // 300),
-                       Image.Resampling.LANCZOS)
+    return page.resize(
+        (page.width * dpi // 300, page.height * dpi // 300), Image.Resampling.LANCZOS
+    )
 
 
 def _colour(page: Image.Image) -> Image.Image:
-    tinted = Image.merge("RGB", [page.point(lambda v, k=k: v * k // 255)
-                                 for k in (250, 246, 232)])
+    tinted = Image.merge("RGB", [page.point(lambda v, k=k: v * k // 255) for k in (250, 246, 232)])
     ImageDraw.Draw(tinted).ellipse((1500, 2800, 2100, 3300), outline=(40, 60, 200), width=14)
     return tinted
 
 
 def _pdf_of(pages: list[Image.Image], dpi: int, **options: object) -> bytes:
     buffer = io.BytesIO()
-    pages[0].save(buffer, format="PDF", save_all=True, append_images=pages[1:],
-                  resolution=float(dpi), **options)
+    pages[0].save(
+        buffer,
+        format="PDF",
+        save_all=True,
+        append_images=pages[1:],
+        resolution=float(dpi),
+        **options,
+    )
     return buffer.getvalue()
 
 
@@ -77,8 +83,14 @@ def documents(pages: int) -> dict[str, tuple[str, bytes]]:
 
     fax = [_scaled(page, 200).convert("1", dither=Image.Dither.NONE) for page in grey]
     buffer = io.BytesIO()
-    fax[0].save(buffer, format="TIFF", save_all=True, append_images=fax[1:],
-                compression="group4", dpi=(200, 200))
+    fax[0].save(
+        buffer,
+        format="TIFF",
+        save_all=True,
+        append_images=fax[1:],
+        compression="group4",
+        dpi=(200, 200),
+    )
     out["fax G4 TIFF"] = (".tif", buffer.getvalue())
 
     buffer = io.BytesIO()
@@ -92,12 +104,15 @@ def documents(pages: int) -> dict[str, tuple[str, bytes]]:
     grey200 = [_scaled(page, 200) for page in grey]
     out["grey scan PDF"] = (".pdf", _pdf_of(grey200, 200, quality=85))
     out["colour scan PDF"] = (".pdf", _pdf_of([_colour(p) for p in grey200], 200, quality=85))
-    out["bitonal scan PDF"] = (".pdf", _pdf_of(
-        [page.convert("1", dither=Image.Dither.NONE) for page in grey], 300))
+    out["bitonal scan PDF"] = (
+        ".pdf",
+        _pdf_of([page.convert("1", dither=Image.Dither.NONE) for page in grey], 300),
+    )
 
     buffer = io.BytesIO()
     grey[0].rotate(2, resample=Image.Resampling.BICUBIC, fillcolor=255).save(
-        buffer, format="JPEG", quality=85, dpi=(300, 300))
+        buffer, format="JPEG", quality=85, dpi=(300, 300)
+    )
     out["skewed grey JPEG"] = (".jpg", buffer.getvalue())
 
     out["text PDF"] = (".pdf", _text_pdf(pages))
@@ -121,8 +136,10 @@ def main() -> None:
             ratio = archived / len(data)
             if kind != "text PDF":
                 worst = max(worst, ratio)
-            print(f"{kind:18s} {processed.page_count:5d} {len(data):10,d} {archived:10,d} "
-                  f"{ratio:6.2f}")
+            print(
+                f"{kind:18s} {processed.page_count:5d} {len(data):10,d} {archived:10,d} "
+                f"{ratio:6.2f}"
+            )
         print(f"largest ratio of a scan: {worst:.2f} (target ≤ 1.1)")
 
 

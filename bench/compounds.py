@@ -62,21 +62,56 @@ def sample_words() -> list[str]:
     corpus = Path(__file__).parent.parent / "tests/search/relevance/corpus.tsv"
     from search.analysis import WORD_PATTERN
 
-    words = sorted({w for w in WORD_PATTERN.findall(corpus.read_text(encoding="utf-8"))
-                    if len(w) >= 7 and w.isalpha()})
-    heads = ["Miet", "Heizkosten", "Kinder", "Arbeits", "Umzugs", "Strom", "Wohn",
-             "Renten", "Kranken", "Unterhalts", "Gehalts", "Einkommens", "Bewilligungs"]
-    tails = ["bescheinigung", "abrechnung", "vertrag", "antrag", "bescheid", "nachweis",
-             "erklärung", "zahlung", "versicherung", "kosten", "geld", "konto"]
+    words = sorted(
+        {
+            w
+            for w in WORD_PATTERN.findall(corpus.read_text(encoding="utf-8"))
+            if len(w) >= 7 and w.isalpha()
+        }
+    )
+    heads = [
+        "Miet",
+        "Heizkosten",
+        "Kinder",
+        "Arbeits",
+        "Umzugs",
+        "Strom",
+        "Wohn",
+        "Renten",
+        "Kranken",
+        "Unterhalts",
+        "Gehalts",
+        "Einkommens",
+        "Bewilligungs",
+    ]
+    tails = [
+        "bescheinigung",
+        "abrechnung",
+        "vertrag",
+        "antrag",
+        "bescheid",
+        "nachweis",
+        "erklärung",
+        "zahlung",
+        "versicherung",
+        "kosten",
+        "geld",
+        "konto",
+    ]
     words += [h + t for h in heads for t in tails]
     return (words * (3000 // len(words) + 1))[:3000]
 
 
 def run(variant: str, words: list[str], cache: str) -> dict[str, float]:
     env = dict(os.environ, AKTE_WORDSET_CACHE=cache)
-    out = subprocess.run([sys.executable, "-c", _CHILD, variant, json.dumps(words)],
-                         env=env, capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, variant, json.dumps(words)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -88,22 +123,30 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {}
     for _ in range(opts.repeat):
         with tempfile.TemporaryDirectory() as cache:
-            for name, variant in (("frozenset", "frozenset"), ("wordset cold", "wordset"),
-                                  ("wordset cached", "wordset"),
-                                  ("+ hyphen cold", "wordset+hyphenation"),
-                                  ("+ hyphen cached", "wordset+hyphenation")):
+            for name, variant in (
+                ("frozenset", "frozenset"),
+                ("wordset cold", "wordset"),
+                ("wordset cached", "wordset"),
+                ("+ hyphen cold", "wordset+hyphenation"),
+                ("+ hyphen cached", "wordset+hyphenation"),
+            ):
                 results.setdefault(name, []).append(run(variant, words, cache))
-    base = {k: statistics.median(r[k] for r in results["frozenset"])
-            for k in ("rss", "load", "split")}
-    print(f"{len(set(words))} distinct words split ({len(words)} lookups), "
-          f"median of {opts.repeat} runs, each variant in a fresh process")
+    base = {
+        k: statistics.median(r[k] for r in results["frozenset"]) for k in ("rss", "load", "split")
+    }
+    print(
+        f"{len(set(words))} distinct words split ({len(words)} lookups), "
+        f"median of {opts.repeat} runs, each variant in a fresh process"
+    )
     print(f"{'variant':16s} {'RSS +MB':>9s} {'load s':>8s} {'split s':>8s}   ratios to frozenset")
     for name, rows in results.items():
         med = {k: statistics.median(r[k] for r in rows) for k in ("rss", "load", "split")}
         parts = {r["parts"] for r in rows}
-        print(f"{name:16s} {med['rss']:9.1f} {med['load']:8.3f} {med['split']:8.3f}   "
-              f"RSS {med['rss'] / base['rss']:.3f}  load {med['load'] / base['load']:.3f}  "
-              f"split {med['split'] / base['split']:.2f}  (parts {sorted(parts)})")
+        print(
+            f"{name:16s} {med['rss']:9.1f} {med['load']:8.3f} {med['split']:8.3f}   "
+            f"RSS {med['rss'] / base['rss']:.3f}  load {med['load'] / base['load']:.3f}  "
+            f"split {med['split'] / base['split']:.2f}  (parts {sorted(parts)})"
+        )
 
 
 if __name__ == "__main__":

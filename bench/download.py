@@ -55,23 +55,32 @@ def _pdf(size: int) -> bytes:
 
 def _add_unverified_route(app, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
     """The download route as it was before verified reads: the baseline."""
+
     @app.get("/bench/unverified/{document_id}")
-    def unverified(document_id: uuid.UUID, request: Request, session: DbSession,
-                   storage: Storage, user: CurrentUser) -> Response:
-        download = service.resolve_download(session, storage, user, document_id,
-                                            version_no=None, rendition="original")
+    def unverified(
+        document_id: uuid.UUID,
+        request: Request,
+        session: DbSession,
+        storage: Storage,
+        user: CurrentUser,
+    ) -> Response:
+        download = service.resolve_download(
+            session, storage, user, document_id, version_no=None, rendition="original"
+        )
         session.commit()
         return ranged_response(
-            request, size=download.size, etag=download.sha256,
-            media_type=download.mime_type, filename=download.filename,
+            request,
+            size=download.size,
+            etag=download.sha256,
+            media_type=download.mime_type,
+            filename=download.filename,
             open_range=lambda start, end: storage.iter_range(download.sha256, start, end),
         )
 
 
 def _serve(app) -> tuple[uvicorn.Server, threading.Thread, int]:  # type: ignore[no-untyped-def]
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     assert wait_for_port(port, 30)
@@ -106,24 +115,36 @@ def _case(name, client, verified, unverified, headers_for, rounds):  # type: ign
                 total[kind] += got
                 seconds[kind] += took
     va, vb = (total[k] / MIB / seconds[k] for k in ("v", "u"))
-    print(f"  {name:<34} verified {va:8.1f} MB/s  unverified {vb:8.1f} MB/s  "
-          f"ratio {va / vb:.2f} ({'ok' if va / vb >= 0.9 else 'below 0.9'})")
+    print(
+        f"  {name:<34} verified {va:8.1f} MB/s  unverified {vb:8.1f} MB/s  "
+        f"ratio {va / vb:.2f} ({'ok' if va / vb >= 0.9 else 'below 0.9'})"
+    )
 
 
 def run(backend: str, large_mb: int, small: int, rounds: int, scrub_rate: float) -> None:
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="akte-bench-dl-")))
-        options: dict[str, object] = {"env": "test", "data_dir": work, "secret_key": SECRET,
-                                      "inprocess_worker": False, "scrub_interval_seconds": 0}
+        options: dict[str, object] = {
+            "env": "test",
+            "data_dir": work,
+            "secret_key": SECRET,
+            "inprocess_worker": False,
+            "scrub_interval_seconds": 0,
+        }
         if backend == "production":
             from tests.infra.postgres import fresh_database, postgres_server
             from tests.infra.s3 import s3_server
 
             url = stack.enter_context(fresh_database(stack.enter_context(postgres_server())))
             s3 = stack.enter_context(s3_server())
-            options.update(database_url=url, storage_backend="s3", s3_endpoint=s3.endpoint,
-                           s3_access_key=s3.access_key, s3_secret_key=s3.secret_key,
-                           s3_bucket="bench-download")
+            options.update(
+                database_url=url,
+                storage_backend="s3",
+                s3_endpoint=s3.endpoint,
+                s3_access_key=s3.access_key,
+                s3_secret_key=s3.secret_key,
+                s3_bucket="bench-download",
+            )
         settings = Settings(**options)  # type: ignore[arg-type]
         upgrade(settings.effective_database_url)
         ctx = AppContext.from_settings(settings)
@@ -137,42 +158,75 @@ def run(backend: str, large_mb: int, small: int, rounds: int, scrub_rate: float)
         headers = world.headers["caseworker_a1"]
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=600) as client:
+
             def upload(data: bytes) -> str:
                 response = client.post(
                     f"/api/v1/case-files/{world.case_a1.id}/documents",
-                    files={"file": ("f.pdf", data, "application/pdf")}, headers=headers)
+                    files={"file": ("f.pdf", data, "application/pdf")},
+                    headers=headers,
+                )
                 assert response.status_code == 201, response.text
                 return response.json()["id"]
 
             large = upload(_pdf(large_mb * MIB))
             smalls = [upload(_pdf(100 * 1024)) for _ in range(small)]
             rng = random.Random(23)
-            print(f"backend={backend} large={large_mb} MiB small={small}×100 KiB "
-                  f"rounds={rounds} (MB/s over all requests)")
+            print(
+                f"backend={backend} large={large_mb} MiB small={small}×100 KiB "
+                f"rounds={rounds} (MB/s over all requests)"
+            )
             full = lambda i: headers  # noqa: E731
-            _case(f"large full ({large_mb} MiB)", client,
-                  [f"/api/v1/documents/{large}/content"], [f"/bench/unverified/{large}"],
-                  full, rounds)
+            _case(
+                f"large full ({large_mb} MiB)",
+                client,
+                [f"/api/v1/documents/{large}/content"],
+                [f"/bench/unverified/{large}"],
+                full,
+                rounds,
+            )
             starts = [rng.randrange(0, (large_mb - 2) * MIB) for _ in range(16)]
+
             def ranged(i: int) -> dict[str, str]:
                 return {**headers, "Range": f"bytes={starts[i]}-{starts[i] + MIB - 1}"}
-            _case("large, 16 × 1 MiB unaligned ranges", client,
-                  [f"/api/v1/documents/{large}/content"] * 16,
-                  [f"/bench/unverified/{large}"] * 16, ranged, rounds)
+
+            _case(
+                "large, 16 × 1 MiB unaligned ranges",
+                client,
+                [f"/api/v1/documents/{large}/content"] * 16,
+                [f"/bench/unverified/{large}"] * 16,
+                ranged,
+                rounds,
+            )
             small_starts = [rng.randrange(0, (large_mb - 1) * MIB) for _ in range(16)]
+
             def viewer(i: int) -> dict[str, str]:  # a PDF viewer's 64 KiB pieces
-                return {**headers,
-                        "Range": f"bytes={small_starts[i]}-{small_starts[i] + 65535}"}
-            _case("large, 16 × 64 KiB ranges", client,
-                  [f"/api/v1/documents/{large}/content"] * 16,
-                  [f"/bench/unverified/{large}"] * 16, viewer, rounds)
-            _case(f"small full ({small} files)", client,
-                  [f"/api/v1/documents/{d}/content" for d in smalls],
-                  [f"/bench/unverified/{d}" for d in smalls], full, rounds)
+                return {**headers, "Range": f"bytes={small_starts[i]}-{small_starts[i] + 65535}"}
+
+            _case(
+                "large, 16 × 64 KiB ranges",
+                client,
+                [f"/api/v1/documents/{large}/content"] * 16,
+                [f"/bench/unverified/{large}"] * 16,
+                viewer,
+                rounds,
+            )
+            _case(
+                f"small full ({small} files)",
+                client,
+                [f"/api/v1/documents/{d}/content" for d in smalls],
+                [f"/bench/unverified/{d}" for d in smalls],
+                full,
+                rounds,
+            )
             tiny = lambda i: {**headers, "Range": "bytes=5000-9095"}  # noqa: E731
-            _case(f"small, 4 KiB range ({small} files)", client,
-                  [f"/api/v1/documents/{d}/content" for d in smalls],
-                  [f"/bench/unverified/{d}" for d in smalls], tiny, rounds)
+            _case(
+                f"small, 4 KiB range ({small} files)",
+                client,
+                [f"/api/v1/documents/{d}/content" for d in smalls],
+                [f"/bench/unverified/{d}" for d in smalls],
+                tiny,
+                rounds,
+            )
         _scrub_figures(ctx, scrub_rate)
 
 
@@ -189,10 +243,12 @@ def _scrub_figures(ctx: AppContext, rate: float) -> None:
     free = scrub(ctx, rate_mb_s=None)
     bounded = scrub(ctx, rate_mb_s=rate)
     assert free.clean and bounded.clean
-    print(f"  scrub of {free.checked} blobs ({free.bytes_read / 1e6:.0f} MB): unbounded "
-          f"{free.mb_per_second:.1f} MB/s = {free.mb_per_second / io_bound:.2f} × the I/O bound "
-          f"({io_bound:.1f} MB/s raw reads); bounded at {rate:g} MB/s: "
-          f"{bounded.mb_per_second:.1f} MB/s")
+    print(
+        f"  scrub of {free.checked} blobs ({free.bytes_read / 1e6:.0f} MB): unbounded "
+        f"{free.mb_per_second:.1f} MB/s = {free.mb_per_second / io_bound:.2f} × the I/O bound "
+        f"({io_bound:.1f} MB/s raw reads); bounded at {rate:g} MB/s: "
+        f"{bounded.mb_per_second:.1f} MB/s"
+    )
 
 
 def main() -> None:

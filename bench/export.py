@@ -50,8 +50,9 @@ def _make_sources(folder: Path, pages: int) -> list[Path]:
                 pdf.drawImage(ImageReader(io.BytesIO(jpeg)), 0, 0, *A4)
             else:
                 for line in range(40):
-                    pdf.drawString(72, 780 - line * 18, f"Dokument {number} Seite {page} "
-                                                        f"Zeile {line}")
+                    pdf.drawString(
+                        72, 780 - line * 18, f"Dokument {number} Seite {page} Zeile {line}"
+                    )
             pdf.showPage()
         pdf.save()
         paths.append(path)
@@ -67,14 +68,26 @@ def _child(mode: str, folder: Path) -> None:
     out = folder / f"out-{mode}.pdf"
     start = time.perf_counter()
     if mode == "qpdf":
-        subprocess.run(["qpdf", "--empty", "--pages", *map(str, sources), "--", str(out)],
-                       check=True)
+        subprocess.run(
+            ["qpdf", "--empty", "--pages", *map(str, sources), "--", str(out)], check=True
+        )
         seconds = time.perf_counter() - start
         rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        pages = int(subprocess.run(["qpdf", "--show-npages", str(out)], capture_output=True,
-                                   text=True, check=True).stdout)
-        print(json.dumps({"seconds": seconds, "rss_mb": rss_mb, "pages": pages,
-                          "mb": out.stat().st_size / 1e6}))
+        pages = int(
+            subprocess.run(
+                ["qpdf", "--show-npages", str(out)], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        print(
+            json.dumps(
+                {
+                    "seconds": seconds,
+                    "rss_mb": rss_mb,
+                    "pages": pages,
+                    "mb": out.stat().st_size / 1e6,
+                }
+            )
+        )
         return
     if mode == "concat":
         dst = pdfium.PdfDocument.new()
@@ -86,10 +99,13 @@ def _child(mode: str, folder: Path) -> None:
         pages = len(dst)
         dst.close()
     else:
-        parts = [bundle.Part(p.stem, None, None, datetime.now(UTC), PAGES_PER_DOC, False)
-                 for p in sources]
-        cover = bundle.Cover("Aktenübersendung", "AZ-1", None, "SG", None, "Bench",
-                             datetime.now(UTC), "Jobcenter")
+        parts = [
+            bundle.Part(p.stem, None, None, datetime.now(UTC), PAGES_PER_DOC, False)
+            for p in sources
+        ]
+        cover = bundle.Cover(
+            "Aktenübersendung", "AZ-1", None, "SG", None, "Bench", datetime.now(UTC), "Jobcenter"
+        )
         front = folder / "front.pdf"
         front.write_bytes(bundle.front_matter(cover, parts))
 
@@ -98,13 +114,17 @@ def _child(mode: str, folder: Path) -> None:
                 target = folder / f"tmp-{path.name}"
                 shutil.copyfile(path, target)
                 return target
+
             return copy
 
         pages = bundle.assemble(front, [fetch(p) for p in sources], out)
     seconds = time.perf_counter() - start
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rss_mb": rss_mb, "pages": pages,
-                      "mb": out.stat().st_size / 1e6}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "rss_mb": rss_mb, "pages": pages, "mb": out.stat().st_size / 1e6}
+        )
+    )
 
 
 def main() -> None:
@@ -123,16 +143,22 @@ def main() -> None:
             results = {}
             modes = ("qpdf", "concat", "export") if shutil.which("qpdf") else ("concat", "export")
             for mode in modes:
-                run = subprocess.run([sys.executable, "-m", "bench.export", "--child", mode,
-                                      str(folder)], capture_output=True, text=True, check=True)
+                run = subprocess.run(
+                    [sys.executable, "-m", "bench.export", "--child", mode, str(folder)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 results[mode] = json.loads(run.stdout.strip().splitlines()[-1])
             base, ours = results.get("qpdf", results["concat"]), results["export"]
             pdfium = results["concat"]
-            print(f"{pages:5d} pages: {'qpdf' if 'qpdf' in results else 'pdfium'} join "
-                  f"{base['seconds']:.2f} s {base['rss_mb']:.0f} MB | pdfium join "
-                  f"{pdfium['seconds']:.2f} s | export {ours['seconds']:.2f} s "
-                  f"{ours['rss_mb']:.0f} MB ({ours['pages']} pages, {ours['mb']:.1f} MB) | "
-                  f"time ×{ours['seconds'] / base['seconds']:.2f}")
+            print(
+                f"{pages:5d} pages: {'qpdf' if 'qpdf' in results else 'pdfium'} join "
+                f"{base['seconds']:.2f} s {base['rss_mb']:.0f} MB | pdfium join "
+                f"{pdfium['seconds']:.2f} s | export {ours['seconds']:.2f} s "
+                f"{ours['rss_mb']:.0f} MB ({ours['pages']} pages, {ours['mb']:.1f} MB) | "
+                f"time ×{ours['seconds'] / base['seconds']:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -121,15 +121,19 @@ def main() -> None:
         def rate(key: str) -> float:
             return args.pages / min(times[key])
 
-        print(f"{args.pages}-page text PDF ({source.stat().st_size / 1e6:.1f} MB), "
-              f"best of {args.rounds} rounds, pages per CPU second; "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"{args.pages}-page text PDF ({source.stat().st_size / 1e6:.1f} MB), "
+            f"best of {args.rounds} rounds, pages per CPU second; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         print(f"bare pypdfium2 text extraction:        {rate('bare'):9.0f} pages/s")
         print(f"akte extraction (text + usability):    {rate('extract'):9.0f} pages/s")
         print(f"akte pipeline (+ archive + thumbnail): {rate('pipeline'):9.0f} pages/s")
         plumber_rate = args.plumber_pages / plumber_seconds
-        print(f"pdfplumber extract_text ({args.plumber_pages} pages):      "
-              f"{plumber_rate:9.1f} pages/s")
+        print(
+            f"pdfplumber extract_text ({args.plumber_pages} pages):      "
+            f"{plumber_rate:9.1f} pages/s"
+        )
         print(f"ratio akte extraction / bare pypdfium2: {rate('extract') / rate('bare'):.2f}")
         print(f"ratio akte pipeline / bare pypdfium2:   {rate('pipeline') / rate('bare'):.2f}")
         print(f"ratio pdfplumber / bare pypdfium2:      {plumber_rate / rate('bare'):.3f}")

@@ -51,23 +51,33 @@ from akte.core.settings import Settings
 from tests.infra.ports import free_port, wait_for_port
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
-TV = {"lieferung": "BENCH", "dienstleister": "Bench GmbH", "captured_at": "2026-11-02",
-      "qc_result": "bestanden", "scanner_model": "bench", "resolution_dpi": 300}
+TV = {
+    "lieferung": "BENCH",
+    "dienstleister": "Bench GmbH",
+    "captured_at": "2026-11-02",
+    "qc_result": "bestanden",
+    "scanner_model": "bench",
+    "resolution_dpi": 300,
+}
 FIELDS = ["ID", "Aktenzeichen", "Dokumentart", "Titel", "Seitenzahl", "SHA256", "Dateiname"]
 AZ = "AZ-BENCH-1"
 
 
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
-    env.update(AKTE_DATA_DIR=str(data_dir), AKTE_SECRET_KEY=SECRET, AKTE_ENV="test",
-               AKTE_INPROCESS_WORKER="false", OMP_THREAD_LIMIT="1")
+    env.update(
+        AKTE_DATA_DIR=str(data_dir),
+        AKTE_SECRET_KEY=SECRET,
+        AKTE_ENV="test",
+        AKTE_INPROCESS_WORKER="false",
+        OMP_THREAD_LIMIT="1",
+    )
     return env
 
 
 def _akte(env: dict[str, str], *args: str) -> str:
     akte = str(Path(sys.executable).parent / "akte")
-    return subprocess.run([akte, *args], env=env, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run([akte, *args], env=env, check=True, capture_output=True, text=True).stdout
 
 
 def _install(work: Path, name: str) -> tuple[Path, dict[str, str], str | None]:
@@ -95,8 +105,9 @@ def _install(work: Path, name: str) -> tuple[Path, dict[str, str], str | None]:
 
 
 def _ctx(data: Path) -> AppContext:
-    return AppContext.from_settings(Settings(env="test", data_dir=data, secret_key=SECRET,
-                                             inprocess_worker=False))
+    return AppContext.from_settings(
+        Settings(env="test", data_dir=data, secret_key=SECRET, inprocess_worker=False)
+    )
 
 
 def _template_pdf() -> bytes:
@@ -116,8 +127,17 @@ def write_delivery(root: Path, files) -> Path:  # type: ignore[no-untyped-def]
         writer.writerow(FIELDS)
         for n, (name, data, pages) in enumerate(files):
             (root / "scans" / name).write_bytes(data)
-            writer.writerow([f"B-{n:06d}", AZ, "Nachweis", f"Dokument {n}", pages,
-                             hashlib.sha256(data).hexdigest(), f"scans/{name}"])
+            writer.writerow(
+                [
+                    f"B-{n:06d}",
+                    AZ,
+                    "Nachweis",
+                    f"Dokument {n}",
+                    pages,
+                    hashlib.sha256(data).hexdigest(),
+                    f"scans/{name}",
+                ]
+            )
     (root / "transfervermerk.json").write_text(json.dumps(TV))
     return root
 
@@ -134,8 +154,11 @@ def born_digital(count: int):  # type: ignore[no-untyped-def]
         c = canvas.Canvas(buffer, pagesize=A4, invariant=1)
         for page in range(2):
             for line in range(30):
-                c.drawString(60, 780 - line * 22,
-                             f"Dokument {n} Seite {page + 1}: Bewilligungsbescheid Zeile {line}")
+                c.drawString(
+                    60,
+                    780 - line * 22,
+                    f"Dokument {n} Seite {page + 1}: Bewilligungsbescheid Zeile {line}",
+                )
             c.showPage()
         c.save()
         yield f"{n:04d}.pdf", buffer.getvalue(), 2
@@ -150,9 +173,12 @@ def scans(count: int):  # type: ignore[no-untyped-def]
         image = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
         draw = ImageDraw.Draw(image)
         for line in range(25):
-            draw.text((120, 150 + line * 80),
-                      f"Schreiben {n}: Antrag auf Leistungen, Zeile {line} Miete Heizung", fill=0,
-                      font=font)
+            draw.text(
+                (120, 150 + line * 80),
+                f"Schreiben {n}: Antrag auf Leistungen, Zeile {line} Miete Heizung",
+                fill=0,
+                font=font,
+            )
         buffer = io.BytesIO()
         image.convert("1").save(buffer, "TIFF", compression="group4", dpi=(200, 200))
         yield f"{n:04d}.tif", buffer.getvalue(), 1
@@ -162,9 +188,21 @@ def run_cli_import(env: dict[str, str], delivery: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of ``akte import``."""
     akte = str(Path(sys.executable).parent / "akte")
     start = time.perf_counter()
-    proc = subprocess.Popen([akte, "import", str(delivery), "--tenant", "bench", "--quiet",
-                             "--report", str(delivery.parent / f"{delivery.name}.csv")],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            akte,
+            "import",
+            str(delivery),
+            "--tenant",
+            "bench",
+            "--quiet",
+            "--report",
+            str(delivery.parent / f"{delivery.name}.csv"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - start
@@ -181,20 +219,26 @@ def memory(work: Path, sizes: list[int], server: bool) -> None:
         delivery = write_delivery(work / f"delivery-{size}", tiny_pdfs(size))
         seconds, peak = run_cli_import(env, delivery)
         results["cli"].append(peak)
-        print(f"cli    {size:>6} documents: peak RSS {peak:7.1f} MB, "
-              f"{size / seconds:7.1f} documents/s (import only)")
+        print(
+            f"cli    {size:>6} documents: peak RSS {peak:7.1f} MB, "
+            f"{size / seconds:7.1f} documents/s (import only)"
+        )
         if server:
             _data, env, key = _install(work, f"mem-api-{size}")
             peak, seconds = _server_import(env, key, delivery)
             results["server"].append(peak)
-            print(f"server {size:>6} documents: peak RSS {peak:7.1f} MB, "
-                  f"{size / seconds:7.1f} documents/s (uploads over loopback)")
+            print(
+                f"server {size:>6} documents: peak RSS {peak:7.1f} MB, "
+                f"{size / seconds:7.1f} documents/s (uploads over loopback)"
+            )
     for kind, peaks in results.items():
         if len(peaks) >= 2:
             diff = peaks[-1] - peaks[0]
             verdict = "OK" if diff < 50 else "TOO MUCH"
-            print(f"{kind}: {sizes[-1]} vs {sizes[0]} documents: +{diff:.1f} MB "
-                  f"(target < 50 MB) {verdict}")
+            print(
+                f"{kind}: {sizes[-1]} vs {sizes[0]} documents: +{diff:.1f} MB "
+                f"(target < 50 MB) {verdict}"
+            )
 
 
 def _vmhwm(pid: int) -> float:
@@ -207,25 +251,36 @@ def _vmhwm(pid: int) -> float:
 def _server_import(env: dict[str, str], key: str | None, delivery: Path) -> tuple[float, float]:
     port = free_port()
     akte = str(Path(sys.executable).parent / "akte")
-    proc = subprocess.Popen([akte, "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [akte, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, timeout=60)
         headers = {"Authorization": f"Bearer {key}"}
         start = time.perf_counter()
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers,
-                          timeout=120) as client:
-            with (delivery / "manifest.csv").open("rb") as m, \
-                    (delivery / "transfervermerk.json").open("rb") as t:
-                response = client.post("/api/v1/deliveries", data={"external_id": "BENCH"},
-                                       files={"manifest": m, "transfervermerk": t})
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=120
+        ) as client:
+            with (
+                (delivery / "manifest.csv").open("rb") as m,
+                (delivery / "transfervermerk.json").open("rb") as t,
+            ):
+                response = client.post(
+                    "/api/v1/deliveries",
+                    data={"external_id": "BENCH"},
+                    files={"manifest": m, "transfervermerk": t},
+                )
             response.raise_for_status()
             did = response.json()["id"]
             with (delivery / "manifest.csv").open(encoding="utf-8") as fh:
                 for row in csv.DictReader(fh, delimiter=";"):
                     with (delivery / row["Dateiname"]).open("rb") as f:
-                        r = client.put(f"/api/v1/deliveries/{did}/items/{row['ID']}/file",
-                                       files={"file": f})
+                        r = client.put(
+                            f"/api/v1/deliveries/{did}/items/{row['ID']}/file", files={"file": f}
+                        )
                     if r.status_code not in (200, 201):
                         raise SystemExit(f"upload failed: {r.status_code} {r.text}")
             client.post(f"/api/v1/deliveries/{did}/commit").raise_for_status()
@@ -251,8 +306,14 @@ def _settled(ctx: AppContext) -> int:
     from akte.documents.models import Document
 
     with session_scope(ctx.session_factory) as session:
-        return int(session.scalar(select(func.count()).select_from(Document)
-                                  .where(Document.status.in_(("ready", "failed")))) or 0)
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Document)
+                .where(Document.status.in_(("ready", "failed")))
+            )
+            or 0
+        )
 
 
 def throughput(work: Path, label: str, make, count: int) -> None:  # type: ignore[no-untyped-def]
@@ -282,11 +343,13 @@ def throughput(work: Path, label: str, make, count: int) -> None:  # type: ignor
     span = _span(ctx)
     ctx.close()
     base_rate, import_rate, steady_rate = count / base_seconds, count / total, count / span
-    print(f"{label:13} {count:>4} documents: pipeline alone {base_rate:6.2f} docs/s | "
-          f"import end to end {import_rate:6.2f} docs/s, ratio {import_rate / base_rate:.2f} "
-          f"(incl. ~CLI start-up) | from first document received to last processed "
-          f"{steady_rate:6.2f} docs/s, ratio {steady_rate / base_rate:.2f} (target >= 0.9) | "
-          f"import step alone {count / import_seconds:6.1f} docs/s")
+    print(
+        f"{label:13} {count:>4} documents: pipeline alone {base_rate:6.2f} docs/s | "
+        f"import end to end {import_rate:6.2f} docs/s, ratio {import_rate / base_rate:.2f} "
+        f"(incl. ~CLI start-up) | from first document received to last processed "
+        f"{steady_rate:6.2f} docs/s, ratio {steady_rate / base_rate:.2f} (target >= 0.9) | "
+        f"import step alone {count / import_seconds:6.1f} docs/s"
+    )
 
 
 def _span(ctx: AppContext) -> float:
@@ -315,15 +378,22 @@ def _intake_all(ctx: AppContext, delivery: Path) -> None:
 
     with (delivery / "manifest.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh, delimiter=";"):
-            with session_scope(ctx.session_factory) as session, \
-                    (delivery / row["Dateiname"]).open("rb") as f:
+            with (
+                session_scope(ctx.session_factory) as session,
+                (delivery / row["Dateiname"]).open("rb") as f,
+            ):
                 case_file = session.scalar(select(CaseFile).where(CaseFile.aktenzeichen == AZ))
                 scanned = intake.scan_file(f, max_bytes=ctx.settings.max_upload_bytes)
                 intake.store(ctx.storage, f, scanned)
-                intake.add_document(session, tenant_id=case_file.tenant_id,
-                                    case_file_id=case_file.id, scanned=scanned,
-                                    filename=row["Dateiname"], title=row["Titel"],
-                                    source=DocumentSource.scan_import)
+                intake.add_document(
+                    session,
+                    tenant_id=case_file.tenant_id,
+                    case_file_id=case_file.id,
+                    scanned=scanned,
+                    filename=row["Dateiname"],
+                    title=row["Titel"],
+                    source=DocumentSource.scan_import,
+                )
 
 
 def _draw_separator(c: canvas.Canvas, n: int) -> None:
@@ -342,8 +412,9 @@ def _draw_separator(c: canvas.Canvas, n: int) -> None:
 
 def _doc_page(c: canvas.Canvas, box: int, doc: int, page: int) -> None:
     for line in range(20):
-        c.drawString(60, 780 - line * 22,
-                     f"Karton {box} Dokument {doc} Seite {page}: Bescheid Zeile {line}")
+        c.drawString(
+            60, 780 - line * 22, f"Karton {box} Dokument {doc} Seite {page}: Bescheid Zeile {line}"
+        )
     c.showPage()
 
 
@@ -386,8 +457,20 @@ def write_box_delivery(root: Path, boxes, docs: int, pages: int) -> int:  # type
             total += box_pages
             digest = hashlib.sha256(data).hexdigest()
             for part in range(1, docs + 1):
-                writer.writerow([f"K-{n:05d}-{part}", AZ, "Nachweis", f"Karton {n} Teil {part}",
-                                 pages, digest, f"scans/{name}", "patch", part, f"K{n:05d}"])
+                writer.writerow(
+                    [
+                        f"K-{n:05d}-{part}",
+                        AZ,
+                        "Nachweis",
+                        f"Karton {n} Teil {part}",
+                        pages,
+                        digest,
+                        f"scans/{name}",
+                        "patch",
+                        part,
+                        f"K{n:05d}",
+                    ]
+                )
     (root / "transfervermerk.json").write_text(json.dumps(TV))
     return total
 
@@ -399,28 +482,36 @@ def _accepted(report: Path) -> tuple[int, int]:
 
 
 def boxes_bench(work: Path, count: int, docs: int, pages: int) -> None:
-    print(f"\n== boxes: {count} box files x {docs} documents x {pages} pages, separator "
-          "sheets between (akte import, no worker) ==")
+    print(
+        f"\n== boxes: {count} box files x {docs} documents x {pages} pages, separator "
+        "sheets between (akte import, no worker) =="
+    )
     rows = count * docs
     delivery = work / "boxes"
     box_pages = write_box_delivery(delivery, box_files(count, docs, pages), docs, pages)
     _data, env, _key = _install(work, "boxes-install")
     seconds, peak = run_cli_import(env, delivery)
     ok, listed = _accepted(work / "boxes.csv")
-    print(f"boxes    : {rows} rows ({ok}/{listed} accepted), {box_pages} box pages in "
-          f"{seconds:7.1f} s: {rows / seconds:6.2f} rows/s, {box_pages / seconds:6.2f} pages/s, "
-          f"peak RSS {peak:6.1f} MB")
+    print(
+        f"boxes    : {rows} rows ({ok}/{listed} accepted), {box_pages} box pages in "
+        f"{seconds:7.1f} s: {rows / seconds:6.2f} rows/s, {box_pages / seconds:6.2f} pages/s, "
+        f"peak RSS {peak:6.1f} MB"
+    )
     single = work / "singles"
     write_delivery(single, single_files(count, docs, pages))
     _data, env, _key = _install(work, "singles-install")
     base_seconds, base_peak = run_cli_import(env, single)
     ok, listed = _accepted(work / "singles.csv")
     doc_pages = rows * pages
-    print(f"baseline : the same {rows} documents as single files ({ok}/{listed} accepted), "
-          f"{doc_pages} pages in {base_seconds:7.1f} s: {rows / base_seconds:6.2f} rows/s, "
-          f"{doc_pages / base_seconds:6.2f} pages/s, peak RSS {base_peak:6.1f} MB")
-    print(f"ratio    : boxes/baseline rows/s {base_seconds / seconds:.2f}, "
-          f"peak RSS {peak - base_peak:+.1f} MB")
+    print(
+        f"baseline : the same {rows} documents as single files ({ok}/{listed} accepted), "
+        f"{doc_pages} pages in {base_seconds:7.1f} s: {rows / base_seconds:6.2f} rows/s, "
+        f"{doc_pages / base_seconds:6.2f} pages/s, peak RSS {base_peak:6.1f} MB"
+    )
+    print(
+        f"ratio    : boxes/baseline rows/s {base_seconds / seconds:.2f}, "
+        f"peak RSS {peak - base_peak:+.1f} MB"
+    )
 
 
 def main() -> None:

@@ -80,8 +80,12 @@ def baseline(paths: list[Path], workers: int, out: Path) -> float:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
     def one(path: Path) -> None:
-        subprocess.run(["tesseract", str(path), str(out / path.stem), "-l", "deu+eng", "txt"],
-                       check=True, capture_output=True, env=env)
+        subprocess.run(
+            ["tesseract", str(path), str(out / path.stem), "-l", "deu+eng", "txt"],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
 
     started = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
@@ -114,13 +118,17 @@ def startup(rounds: int) -> None:
         for langs in ("deu", "deu+eng"):
             start = cpu_of([str(blank), str(root / "b"), "-l", langs, "--psm", "3", "txt"])
             full = cpu_of([str(page), str(root / "p"), "-l", langs, "--psm", "3", "txt"])
-            print(f"-l {langs:8s} start + model load {start:.2f} CPU s; A4 page {full:.2f} "
-                  f"CPU s; start share {start / full * 100:.0f} %")
+            print(
+                f"-l {langs:8s} start + model load {start:.2f} CPU s; A4 page {full:.2f} "
+                f"CPU s; start share {start / full * 100:.0f} %"
+            )
         osd_start = cpu_of([str(blank), "-", "--psm", "0"])
         osd_half = cpu_of([str(half), "-", "--psm", "0", "--dpi", "150"])
         osd_full = cpu_of([str(page), "-", "--psm", "0", "--dpi", "300"])
-        print(f"OSD (--psm 0): start {osd_start:.2f} CPU s; half-resolution page "
-              f"{osd_half:.2f}; full-resolution page {osd_full:.2f}")
+        print(
+            f"OSD (--psm 0): start {osd_start:.2f} CPU s; half-resolution page "
+            f"{osd_half:.2f}; full-resolution page {osd_full:.2f}"
+        )
 
 
 def main() -> None:
@@ -128,14 +136,24 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--e2e", action="store_true",
-                        help="upload → ready → /pages through a real server (bench/ocr_e2e.py)")
+    parser.add_argument(
+        "--e2e",
+        action="store_true",
+        help="upload → ready → /pages through a real server (bench/ocr_e2e.py)",
+    )
     parser.add_argument("--per-kind", type=int, default=3)
-    parser.add_argument("--worker-processes", type=int, default=0,
-                        help="with --e2e: separate `akte worker --processes N` (0: embedded)")
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=0,
+        help="with --e2e: separate `akte worker --processes N` (0: embedded)",
+    )
     parser.add_argument("--langs", default="deu+eng", help="baseline languages (--e2e)")
-    parser.add_argument("--startup", action="store_true",
-                        help="CPU of one Tesseract start and model load vs one page")
+    parser.add_argument(
+        "--startup",
+        action="store_true",
+        help="CPU of one Tesseract start and model load vs one page",
+    )
     args = parser.parse_args()
     if args.e2e:
         from bench import ocr_e2e
@@ -151,12 +169,19 @@ def main() -> None:
         # TIFF first: Pillow keeps a save's encoder settings on the image object, and its
         # TIFF writer trips over the PDF and PNG writers' leftovers.
         tiff = root / "scan.tif"
-        pages[0].save(tiff, format="TIFF", save_all=True, append_images=pages[1:],
-                      compression="tiff_adobe_deflate", dpi=(300, 300))
+        pages[0].save(
+            tiff,
+            format="TIFF",
+            save_all=True,
+            append_images=pages[1:],
+            compression="tiff_adobe_deflate",
+            dpi=(300, 300),
+        )
         scan = root / "scan.pdf"
         buffer = io.BytesIO()
-        pages[0].save(buffer, format="PDF", save_all=True, append_images=pages[1:],
-                      resolution=300.0)
+        pages[0].save(
+            buffer, format="PDF", save_all=True, append_images=pages[1:], resolution=300.0
+        )
         scan.write_bytes(buffer.getvalue())
         paths = []
         for i, page in enumerate(pages):
@@ -195,19 +220,27 @@ def main() -> None:
             """Pages/min with ``workers`` cores fully ours: cores / CPU seconds per page."""
             return args.workers * 60 * args.pages / min(cpu[key])
 
-        print(f"{args.pages} A4 scans at 300 dpi; {args.workers} parallel Tesseract processes; "
-              f"{os.cpu_count()} cores; best of {args.rounds} alternating rounds")
-        for key, label in [("plain", "plain tesseract CLI (txt only)"),
-                           ("tiff", "akte pipeline, same pages as TIFF"),
-                           ("pdf", "akte pipeline, same pages as scan PDF")]:
+        print(
+            f"{args.pages} A4 scans at 300 dpi; {args.workers} parallel Tesseract processes; "
+            f"{os.cpu_count()} cores; best of {args.rounds} alternating rounds"
+        )
+        for key, label in [
+            ("plain", "plain tesseract CLI (txt only)"),
+            ("tiff", "akte pipeline, same pages as TIFF"),
+            ("pdf", "akte pipeline, same pages as scan PDF"),
+        ]:
             runs = ", ".join(f"{t:.1f}" for t in times[key])
-            print(f"{label:38s} {rate(key):6.1f} pages/min wall (runs: {runs} s); "
-                  f"{min(cpu[key]) / args.pages:.2f} CPU s/page → {cpu_rate(key):5.1f} pages/min "
-                  f"on {args.workers} free cores")
+            print(
+                f"{label:38s} {rate(key):6.1f} pages/min wall (runs: {runs} s); "
+                f"{min(cpu[key]) / args.pages:.2f} CPU s/page → {cpu_rate(key):5.1f} pages/min "
+                f"on {args.workers} free cores"
+            )
         print(f"load average during the run: {os.getloadavg()[0]:.1f} (1 min)")
         for key, label in [("tiff", "akte (TIFF)"), ("pdf", "akte (scan PDF)")]:
-            print(f"ratio {label:16s} / plain tesseract: wall {rate(key) / rate('plain'):.2f}, "
-                  f"CPU-based {cpu_rate(key) / cpu_rate('plain'):.2f}  (target ≥ 0.85)")
+            print(
+                f"ratio {label:16s} / plain tesseract: wall {rate(key) / rate('plain'):.2f}, "
+                f"CPU-based {cpu_rate(key) / cpu_rate('plain'):.2f}  (target ≥ 0.85)"
+            )
 
 
 if __name__ == "__main__":

@@ -72,8 +72,7 @@ def make_file(kind: str, seed: int, folder: Path) -> tuple[Path, str]:
         page = rotate(page, 90)
     path = folder / f"{kind}-{seed}.{'tif' if kind == 'fax' else 'png'}"
     if kind == "fax":
-        page.convert("1", dither=Image.Dither.NONE).save(path, compression="group4",
-                                                         dpi=(300, 300))
+        page.convert("1", dither=Image.Dither.NONE).save(path, compression="group4", dpi=(300, 300))
     else:
         page.save(path, dpi=(300, 300))
     return path, text
@@ -92,15 +91,20 @@ def _own_children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def baseline(files: list[Path], processes: int, langs: str, out: Path) -> tuple[float, float,
-                                                                               dict[Path, str]]:
+def baseline(
+    files: list[Path], processes: int, langs: str, out: Path
+) -> tuple[float, float, dict[Path, str]]:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     texts: dict[Path, str] = {}
 
     def one(path: Path) -> None:
         base = out / path.stem
-        subprocess.run(["tesseract", str(path), str(base), "--psm", "1", "-l", langs, "txt"],
-                       check=True, capture_output=True, env=env)
+        subprocess.run(
+            ["tesseract", str(path), str(base), "--psm", "1", "-l", langs, "txt"],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
         texts[path] = base.with_suffix(".txt").read_text(encoding="utf-8")
 
     before = _own_children_cpu()
@@ -116,33 +120,60 @@ class Akte:
     def __init__(self, work: Path, worker_processes: int) -> None:
         self.stack = contextlib.ExitStack()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
-        env.update(AKTE_DATA_DIR=str(work / "data"), AKTE_NEW_PASSWORD=PASSWORD,
-                   AKTE_INPROCESS_WORKER="false" if worker_processes else "true")
+        env.update(
+            AKTE_DATA_DIR=str(work / "data"),
+            AKTE_NEW_PASSWORD=PASSWORD,
+            AKTE_INPROCESS_WORKER="false" if worker_processes else "true",
+        )
         (work / "data").mkdir()
         os.environ.update({k: v for k, v in env.items() if k.startswith("AKTE_")})
         from akte.core.settings import Settings
 
         upgrade(Settings().effective_database_url)
         akte = str(Path(sys.executable).parent / "akte")
-        for args in (["admin", "create-tenant", "bench", "Bench"],
-                     ["admin", "create-org-unit", "bench", "LB", "Leistung"],
-                     ["admin", "create-user", "bench-sb", "caseworker", "--tenant", "bench",
-                      "--org-unit", "LB"]):
+        for args in (
+            ["admin", "create-tenant", "bench", "Bench"],
+            ["admin", "create-org-unit", "bench", "LB", "Leistung"],
+            [
+                "admin",
+                "create-user",
+                "bench-sb",
+                "caseworker",
+                "--tenant",
+                "bench",
+                "--org-unit",
+                "LB",
+            ],
+        ):
             subprocess.run([akte, *args], env=env, check=True, capture_output=True)
         port = free_port()
-        self.procs = [subprocess.Popen([sys.executable, "-m", "uvicorn", "akte.asgi:app",
-                                        "--port", str(port), "--log-level", "warning"],
-                                       env=env)]
+        self.procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "akte.asgi:app",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+            )
+        ]
         if worker_processes:
-            self.procs.append(subprocess.Popen(
-                [akte, "worker", "--processes", str(worker_processes)], env=env))
+            self.procs.append(
+                subprocess.Popen([akte, "worker", "--processes", str(worker_processes)], env=env)
+            )
         for proc in self.procs:
             self.stack.callback(proc.wait, 30)
             self.stack.callback(proc.terminate)
         assert wait_for_port(port, 90)
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600)
-        token = self.client.post("/api/v1/auth/token", data={"username": "bench-sb",
-                                                             "password": PASSWORD}).json()
+        token = self.client.post(
+            "/api/v1/auth/token", data={"username": "bench-sb", "password": PASSWORD}
+        ).json()
         self.headers = {"Authorization": f"Bearer {token['access_token']}"}
         me = self.client.get("/api/v1/auth/me", headers=self.headers).json()
         self.org_unit = me["org_unit_ids"][0]
@@ -159,22 +190,30 @@ class Akte:
     def run(self, files: list[Path]) -> tuple[float, float, dict[Path, str]]:
         """Upload every file, wait until all are ready; wall and CPU seconds, page texts."""
         self.case_files += 1
-        case_file = self.client.post("/api/v1/case-files", headers=self.headers, json={
-            "aktenzeichen": f"AZ-BENCH-{self.case_files}", "org_unit_id": self.org_unit}).json()
+        case_file = self.client.post(
+            "/api/v1/case-files",
+            headers=self.headers,
+            json={"aktenzeichen": f"AZ-BENCH-{self.case_files}", "org_unit_id": self.org_unit},
+        ).json()
         before = self.cpu()
         started = time.perf_counter()
         ids: dict[str, Path] = {}
         for path in files:
             response = self.client.post(
                 f"/api/v1/case-files/{case_file['id']}/documents",
-                files={"file": (path.name, path.read_bytes())}, headers=self.headers)
+                files={"file": (path.name, path.read_bytes())},
+                headers=self.headers,
+            )
             assert response.status_code == 201, response.text
             ids[response.json()["id"]] = path
         waiting = set(ids)
         while waiting:  # one list request per half second: the poll costs the server little
             time.sleep(0.5)
-            listed = self.client.get(f"/api/v1/case-files/{case_file['id']}/documents",
-                                     params={"size": 100}, headers=self.headers).json()
+            listed = self.client.get(
+                f"/api/v1/case-files/{case_file['id']}/documents",
+                params={"size": 100},
+                headers=self.headers,
+            ).json()
             for item in listed["items"]:
                 if item["id"] in waiting and item["status"] in ("ready", "failed"):
                     assert item["status"] == "ready", (ids[item["id"]], item["status_reason"])
@@ -183,8 +222,9 @@ class Akte:
         cpu = self.cpu() - before
         texts = {}
         for document_id, path in ids.items():
-            pages = self.client.get(f"/api/v1/documents/{document_id}/pages",
-                                    headers=self.headers).json()
+            pages = self.client.get(
+                f"/api/v1/documents/{document_id}/pages", headers=self.headers
+            ).json()
             texts[path] = "\n".join(page["text"] for page in pages)
         return elapsed, cpu, texts
 
@@ -210,30 +250,43 @@ def main(per_kind: int, rounds: int, worker_processes: int, langs: str) -> None:
         try:
             akte.run(files[:1])  # warm the server (imports, first connection)
             results: dict[str, list[tuple[float, float, dict[Path, str]]]] = {
-                "tesseract": [], "akte": []}
+                "tesseract": [],
+                "akte": [],
+            }
             for _ in range(rounds):
                 results["tesseract"].append(baseline(files, cores, langs, work / "base"))
                 results["akte"].append(akte.run(files))
         finally:
             akte.close()
         pages = len(files)
-        best = {key: (min(r[0] for r in runs), min(r[1] for r in runs), runs[-1][2])
-                for key, runs in results.items()}
-        setup = (f"akte worker --processes {worker_processes}" if worker_processes
-                 else "embedded default (worker in the API process)")
-        print(f"{pages} single-page uploads ({per_kind} per kind: {', '.join(KINDS)}), "
-              f"A4 300 dpi; akte: {setup}; bare: tesseract --psm 1 -l {langs}, {cores} "
-              f"processes; {os.cpu_count()} cores; best of {rounds} alternating rounds; "
-              f"load average {os.getloadavg()[0]:.1f}")
+        best = {
+            key: (min(r[0] for r in runs), min(r[1] for r in runs), runs[-1][2])
+            for key, runs in results.items()
+        }
+        setup = (
+            f"akte worker --processes {worker_processes}"
+            if worker_processes
+            else "embedded default (worker in the API process)"
+        )
+        print(
+            f"{pages} single-page uploads ({per_kind} per kind: {', '.join(KINDS)}), "
+            f"A4 300 dpi; akte: {setup}; bare: tesseract --psm 1 -l {langs}, {cores} "
+            f"processes; {os.cpu_count()} cores; best of {rounds} alternating rounds; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         for key in ("tesseract", "akte"):
             wall, cpu, _ = best[key]
             runs = ", ".join(f"{r[0]:.1f}" for r in results[key])
-            print(f"  {key:10s} {pages / wall * 60:6.1f} pages/min wall (runs: {runs} s); "
-                  f"{cpu / pages:.2f} CPU s/page")
+            print(
+                f"  {key:10s} {pages / wall * 60:6.1f} pages/min wall (runs: {runs} s); "
+                f"{cpu / pages:.2f} CPU s/page"
+            )
         wall_ratio = best["tesseract"][0] / best["akte"][0]
         cpu_ratio = best["tesseract"][1] / best["akte"][1]
-        print(f"  ratio akte / bare tesseract (throughput): wall {wall_ratio:.2f}, "
-              f"CPU-based {cpu_ratio:.2f}  (target ≥ 0.85)")
+        print(
+            f"  ratio akte / bare tesseract (throughput): wall {wall_ratio:.2f}, "
+            f"CPU-based {cpu_ratio:.2f}  (target ≥ 0.85)"
+        )
         print("  mean CER per kind     akte    tesseract")
         for kind in KINDS:
             chosen = [f for f in files if f.name.startswith(kind + "-")]
@@ -244,5 +297,3 @@ def main(per_kind: int, rounds: int, worker_processes: int, langs: str) -> None:
             print(f"  {kind:20s} {row[0] * 100:6.2f} %  {row[1] * 100:6.2f} %")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-

@@ -47,11 +47,14 @@ def _settings(data_dir: Path):
 
 def small_pdf(n: int) -> bytes:
     """A valid one-page A4 PDF of ~16 KB with a unique address, built without reportlab."""
-    filler = "".join(f"BT /F1 9 Tf 72 {450 - (i % 40) * 10} Td (Zeile {i} Brief {n}) Tj ET\n"
-                     for i in range(420))
-    content = (f"BT /F1 10 Tf 71 620 Td (Erika Mustermann {n}) Tj ET\n"
-               f"BT /F1 10 Tf 71 608 Td (Hauptstrasse {n % 200 + 1}) Tj ET\n"
-               f"BT /F1 10 Tf 71 596 Td (12345 Musterstadt) Tj ET\n{filler}").encode()
+    filler = "".join(
+        f"BT /F1 9 Tf 72 {450 - (i % 40) * 10} Td (Zeile {i} Brief {n}) Tj ET\n" for i in range(420)
+    )
+    content = (
+        f"BT /F1 10 Tf 71 620 Td (Erika Mustermann {n}) Tj ET\n"
+        f"BT /F1 10 Tf 71 608 Td (Hauptstrasse {n % 200 + 1}) Tj ET\n"
+        f"BT /F1 10 Tf 71 596 Td (12345 Musterstadt) Tj ET\n{filler}"
+    ).encode()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -69,7 +72,9 @@ def small_pdf(n: int) -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)
 
 
@@ -86,8 +91,11 @@ def populate(ctx, n: int) -> tuple[uuid.UUID, list[str]]:
     with session_scope(ctx.session_factory) as session:
         tenant = make_tenant(session)
         case = make_case_file(session, tenant, make_org_unit(session, tenant))
-        outbox_settings.put(session, tenant.id, outbox_settings.TenantOutboxSettings(
-            max_batch_size=100_000, working_days=[]))
+        outbox_settings.put(
+            session,
+            tenant.id,
+            outbox_settings.TenantOutboxSettings(max_batch_size=100_000, working_days=[]),
+        )
         tenant_id, case_id, az = tenant.id, case.id, case.aktenzeichen
     hashes = []
     for start in range(0, n, 1000):
@@ -96,16 +104,33 @@ def populate(ctx, n: int) -> tuple[uuid.UUID, list[str]]:
             info = ctx.storage.put_bytes(small_pdf(i))
             hashes.append(info.sha256)
             doc_id = uuid.uuid4()
-            docs.append({"id": doc_id, "tenant_id": tenant_id, "case_file_id": case_id,
-                         "title": f"Brief {i}", "source": "letter", "status": "ready"})
-            letters.append({
-                "tenant_id": tenant_id, "case_file_id": case_id, "document_id": doc_id,
-                "aktenzeichen": az, "subject": f"Brief {i}",
-                "recipient": f"Erika Mustermann {i}\nHauptstrasse 1\n12345 Musterstadt",
-                "product": "standardbrief", "page_count": 1, "sheet_count": 1,
-                "sha256": info.sha256, "size": info.size, "status": "queued",
-                "created_at": utcnow(),
-            })
+            docs.append(
+                {
+                    "id": doc_id,
+                    "tenant_id": tenant_id,
+                    "case_file_id": case_id,
+                    "title": f"Brief {i}",
+                    "source": "letter",
+                    "status": "ready",
+                }
+            )
+            letters.append(
+                {
+                    "tenant_id": tenant_id,
+                    "case_file_id": case_id,
+                    "document_id": doc_id,
+                    "aktenzeichen": az,
+                    "subject": f"Brief {i}",
+                    "recipient": f"Erika Mustermann {i}\nHauptstrasse 1\n12345 Musterstadt",
+                    "product": "standardbrief",
+                    "page_count": 1,
+                    "sheet_count": 1,
+                    "sha256": info.sha256,
+                    "size": info.size,
+                    "status": "queued",
+                    "created_at": utcnow(),
+                }
+            )
         with session_scope(ctx.session_factory) as session:
             session.execute(insert(Document), docs)
             session.execute(insert(Letter), letters)
@@ -163,10 +188,28 @@ def _free_port() -> int:
 def serve(data_dir: Path) -> tuple[subprocess.Popen, int]:
     """The real API in its own process (uvicorn), as a provider would reach it."""
     port = _free_port()
-    env = {**os.environ, "AKTE_DATA_DIR": str(data_dir), "AKTE_SECRET_KEY": SECRET,
-           "AKTE_ENV": "test", "AKTE_INPROCESS_WORKER": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "akte.asgi:app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+    env = {
+        **os.environ,
+        "AKTE_DATA_DIR": str(data_dir),
+        "AKTE_SECRET_KEY": SECRET,
+        "AKTE_ENV": "test",
+        "AKTE_INPROCESS_WORKER": "false",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "akte.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     for _ in range(200):
         try:
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -200,8 +243,7 @@ def cat_seconds(paths: list[Path]) -> float:
     started = time.perf_counter()
     with open(os.devnull, "wb") as sink:
         for start in range(0, len(paths), 2000):
-            subprocess.run(["cat", *map(str, paths[start : start + 2000])], stdout=sink,
-                           check=True)
+            subprocess.run(["cat", *map(str, paths[start : start + 2000])], stdout=sink, check=True)
     return time.perf_counter() - started
 
 
@@ -215,13 +257,24 @@ def render_batch(n: int) -> list[bytes]:
     from outbox.render import LetterContent, render_letter
 
     paragraph = "Sehr geehrte Damen und Herren, bitte reichen Sie die Unterlagen ein. " * 12
-    return [render_letter(LetterContent(
-        sender_name="Jobcenter Musterstadt", aktenzeichen=f"AZ-{i}", subject=f"Brief {i}",
-        recipient_lines=[f"{NAMES[i % len(NAMES)]} {i}", f"Hauptstraße {i % 200 + 1}",
-                         "12345 Musterstadt"],
-        body="\n\n".join([paragraph] * (2 + 4 * (i % 3))), letter_date=date(2026, 11, 30),
-        return_address="Jobcenter Musterstadt · Postfach 1 · 12345 Musterstadt",
-    )) for i in range(n)]
+    return [
+        render_letter(
+            LetterContent(
+                sender_name="Jobcenter Musterstadt",
+                aktenzeichen=f"AZ-{i}",
+                subject=f"Brief {i}",
+                recipient_lines=[
+                    f"{NAMES[i % len(NAMES)]} {i}",
+                    f"Hauptstraße {i % 200 + 1}",
+                    "12345 Musterstadt",
+                ],
+                body="\n\n".join([paragraph] * (2 + 4 * (i % 3))),
+                letter_date=date(2026, 11, 30),
+                return_address="Jobcenter Musterstadt · Postfach 1 · 12345 Musterstadt",
+            )
+        )
+        for i in range(n)
+    ]
 
 
 def printcheck_bench(n: int = PRINTCHECK_LETTERS) -> None:
@@ -254,20 +307,28 @@ def printcheck_bench(n: int = PRINTCHECK_LETTERS) -> None:
     for pdf in pdfs:
         check_letter(prepare_letter(io.BytesIO(pdf)), max_pages=20, color=False)
     check = time.perf_counter() - started
-    print(f"rendered {n} letters ({pages} pages): {n / render_seconds:6.1f} letters/s "
-          f"(with the address read back)")
+    print(
+        f"rendered {n} letters ({pages} pages): {n / render_seconds:6.1f} letters/s "
+        f"(with the address read back)"
+    )
     print(f"print check          : {pages / check:6.1f} pages/s ({check:.1f} s)")
-    print(f"baseline pdfplumber  : {pages / base:6.1f} pages/s ({base:.1f} s), "
-          f"open + extract text of every page")
-    print(f"baseline bare parsing: {pages / bare:6.1f} pages/s ({bare:.1f} s), "
-          f"pypdf open + decode every page's content stream")
-    print(f"print check / pdfplumber baseline: {base / check:.2f} of its speed; "
-          f"/ bare parsing: {bare / check:.3f} of its speed")
+    print(
+        f"baseline pdfplumber  : {pages / base:6.1f} pages/s ({base:.1f} s), "
+        f"open + extract text of every page"
+    )
+    print(
+        f"baseline bare parsing: {pages / bare:6.1f} pages/s ({bare:.1f} s), "
+        f"pypdf open + decode every page's content stream"
+    )
+    print(
+        f"print check / pdfplumber baseline: {base / check:.2f} of its speed; "
+        f"/ bare parsing: {bare / check:.3f} of its speed"
+    )
 
 
 def main() -> None:
     if "--printcheck" in sys.argv[1:]:
-        args = sys.argv[sys.argv.index("--printcheck") + 1:]
+        args = sys.argv[sys.argv.index("--printcheck") + 1 :]
         printcheck_bench(int(args[0]) if args else PRINTCHECK_LETTERS)
         return
     from akte.core.context import AppContext
@@ -290,16 +351,19 @@ def main() -> None:
             print(f"prepared {n} letters in {time.perf_counter() - started:.1f} s")
             elapsed, batches, before, peak, lifetime = seal_in_child(data_dir, tenant_id)
             rows.append((n, elapsed, before, peak, batches, tenant_id, hashes))
-            print(f"sealed {n:>6} letters: {n / elapsed:8.0f} letters/s ({elapsed:.1f} s); "
-                  f"RSS at start {before / 2**20:.0f} MiB, peak while sealing "
-                  f"{peak / 2**20:.0f} MiB (+{(peak - before) / 2**20:.0f}); "
-                  f"process lifetime peak {lifetime / 2**20:.0f} MiB")
+            print(
+                f"sealed {n:>6} letters: {n / elapsed:8.0f} letters/s ({elapsed:.1f} s); "
+                f"RSS at start {before / 2**20:.0f} MiB, peak while sealing "
+                f"{peak / 2**20:.0f} MiB (+{(peak - before) / 2**20:.0f}); "
+                f"process lifetime peak {lifetime / 2**20:.0f} MiB"
+            )
         n, _, _, _, batches, tenant_id, hashes = rows[-1]
         with session_scope(ctx.session_factory) as session:
             batch = session.get(Batch, uuid.UUID(batches[0]))
             zip_sha, zip_size = batch.zip_sha256, batch.zip_size
-            provider = make_user(session, _tenant(session, tenant_id), Role.print_provider,
-                                 password_hash=None)
+            provider = make_user(
+                session, _tenant(session, tenant_id), Role.print_provider, password_hash=None
+            )
             headers = api_key_headers(session, provider)
         proc, port = serve(data_dir)
         try:
@@ -315,19 +379,25 @@ def main() -> None:
         cat_pdfs = cat_seconds([blob_root / blob_key(h) for h in hashes])
         mb = total / 1e6
         print(f"\nbatch ZIP of {n} letters: {mb:.0f} MB")
-        print(f"download via API, httpx: {mb / seconds:8.0f} MB/s ({seconds:.2f} s)  "
-              f"= {cat_zip / seconds:.0%} of cat of the ZIP, "
-              f"{cat_pdfs / seconds:.0%} of cat of the PDFs")
-        print(f"download via API, curl : {mb / curl_seconds:8.0f} MB/s ({curl_seconds:.2f} s)  "
-              f"= {cat_zip / curl_seconds:.0%} of cat of the ZIP, "
-              f"{cat_pdfs / curl_seconds:.0%} of cat of the PDFs")
+        print(
+            f"download via API, httpx: {mb / seconds:8.0f} MB/s ({seconds:.2f} s)  "
+            f"= {cat_zip / seconds:.0%} of cat of the ZIP, "
+            f"{cat_pdfs / seconds:.0%} of cat of the PDFs"
+        )
+        print(
+            f"download via API, curl : {mb / curl_seconds:8.0f} MB/s ({curl_seconds:.2f} s)  "
+            f"= {cat_zip / curl_seconds:.0%} of cat of the ZIP, "
+            f"{cat_pdfs / curl_seconds:.0%} of cat of the PDFs"
+        )
         print(f"cat of the ZIP file    : {mb / cat_zip:8.0f} MB/s ({cat_zip:.2f} s)")
         print(f"cat of the {n} PDFs  : {mb / cat_pdfs:8.0f} MB/s ({cat_pdfs:.2f} s)")
         small, large = rows[0][3], rows[-1][3]
-        print(f"\npeak RSS while sealing: {small / 2**20:.0f} MiB for {rows[0][0]}, "
-              f"{large / 2**20:.0f} MiB for {rows[-1][0]} letters "
-              f"(ratio {large / small:.2f}; growth {(rows[0][3] - rows[0][2]) / 2**20:.0f} "
-              f"vs {(rows[-1][3] - rows[-1][2]) / 2**20:.0f} MiB)")
+        print(
+            f"\npeak RSS while sealing: {small / 2**20:.0f} MiB for {rows[0][0]}, "
+            f"{large / 2**20:.0f} MiB for {rows[-1][0]} letters "
+            f"(ratio {large / small:.2f}; growth {(rows[0][3] - rows[0][2]) / 2**20:.0f} "
+            f"vs {(rows[-1][3] - rows[-1][2]) / 2**20:.0f} MiB)"
+        )
         ctx.close()
     print()
     printcheck_bench()

@@ -93,7 +93,7 @@ def profile(url: str, n_docs: int) -> None:
             conn.execute(text("CHECKPOINT"))
         batch = 1000
         for start in range(0, n, batch):
-            chunk = docs[start:start + batch]
+            chunk = docs[start : start + batch]
             if variant == "sql-analysis":
                 with meter(f"{variant}: rows"):
                     rows = [pg_sql_baseline.to_row(d) for d in chunk]
@@ -111,16 +111,20 @@ def profile(url: str, n_docs: int) -> None:
     print(f"\n{n} documents; CPU ms per document (Python + PostgreSQL backend), wall ms:")
     totals: dict[str, float] = {}
     for name, (py, pg, wall) in meter.stages.items():
-        print(f"  {name:28s} {1000 * py / n:6.3f} + {1000 * pg / n:6.3f} = "
-              f"{1000 * (py + pg) / n:6.3f} ms   (wall {1000 * wall / n:6.3f} ms)")
+        print(
+            f"  {name:28s} {1000 * py / n:6.3f} + {1000 * pg / n:6.3f} = "
+            f"{1000 * (py + pg) / n:6.3f} ms   (wall {1000 * wall / n:6.3f} ms)"
+        )
         variant = name.split(":")[0]
         if ":" in name:
             totals[variant] = totals.get(variant, 0.0) + py + pg
     load = sum(meter.stages["load"][:2])
     for variant, cpu in totals.items():
         per_doc = (cpu + load) / n
-        print(f"  {variant}: load + rows + write = {1000 * per_doc:.3f} ms CPU/document "
-              f"-> {2 / per_doc:,.0f} documents/s on two idle cores")
+        print(
+            f"  {variant}: load + rows + write = {1000 * per_doc:.3f} ms CPU/document "
+            f"-> {2 / per_doc:,.0f} documents/s on two idle cores"
+        )
     base, new = totals["sql-analysis"] + load, totals["python-tsvector"] + load
     print(f"  ratio CPU per document sql-analysis / python-tsvector: {base / new:.2f}")
     engine.dispose()
@@ -136,11 +140,19 @@ def reindex(url: str) -> None:
             conn.execute("TRUNCATE search_documents")
             conn.execute("CHECKPOINT")
         with tempfile.TemporaryDirectory(prefix="akte-bench-") as tmp:
-            env = {**os.environ, "AKTE_DATA_DIR": tmp, "AKTE_DATABASE_URL": url,
-                   "AKTE_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
-                   "AKTE_SEARCH_BACKEND": "postgres", "AKTE_SEARCH_REINDEX_WORKERS": "2"}
-            cmd = ([sys.executable, "-m", "bench.pg_sql_baseline", url, "2"]
-                   if variant == "sql-analysis" else [akte, "search", "reindex"])
+            env = {
+                **os.environ,
+                "AKTE_DATA_DIR": tmp,
+                "AKTE_DATABASE_URL": url,
+                "AKTE_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
+                "AKTE_SEARCH_BACKEND": "postgres",
+                "AKTE_SEARCH_REINDEX_WORKERS": "2",
+            }
+            cmd = (
+                [sys.executable, "-m", "bench.pg_sql_baseline", url, "2"]
+                if variant == "sql-analysis"
+                else [akte, "search", "reindex"]
+            )
             start = time.monotonic()
             load0 = os.getloadavg()[0]
             done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -149,32 +161,45 @@ def reindex(url: str) -> None:
             raise RuntimeError(f"{variant} failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
         n = int(done.stdout.rsplit("indexed ", 1)[1].split()[0])
         results[variant] = n / seconds
-        print(f"  reindex {variant}: {n} documents in {seconds:.1f}s = {n / seconds:,.0f} "
-              f"docs/s (load {load0:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
-    print(f"  ratio python-tsvector / sql-analysis: "
-          f"{results['python-tsvector'] / results['sql-analysis']:.2f}")
+        print(
+            f"  reindex {variant}: {n} documents in {seconds:.1f}s = {n / seconds:,.0f} "
+            f"docs/s (load {load0:.1f} -> {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+    print(
+        f"  ratio python-tsvector / sql-analysis: "
+        f"{results['python-tsvector'] / results['sql-analysis']:.2f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=5000)
-    parser.add_argument("--reindex", action="store_true",
-                        help="also time 'akte search reindex' against the baseline")
+    parser.add_argument(
+        "--reindex",
+        action="store_true",
+        help="also time 'akte search reindex' against the baseline",
+    )
     args = parser.parse_args()
 
     from akte.core.migrations import upgrade
     from bench.search import build_corpus
     from tests.infra.postgres import fresh_database, postgres_server
 
-    print(f"PostgreSQL indexing profile: {args.docs} documents, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"PostgreSQL indexing profile: {args.docs} documents, {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     with postgres_server() as admin, fresh_database(admin) as url:
         upgrade(url)
         t0 = time.monotonic()
         corpus = build_corpus(url, args.docs, tenants=1, units_per_tenant=10)
-        print(f"  corpus: {corpus.docs} documents, {corpus.pages} pages, "
-              f"{corpus.text_bytes / 1e6:.1f} MB text ({time.monotonic() - t0:.0f}s)",
-              flush=True)
+        print(
+            f"  corpus: {corpus.docs} documents, {corpus.pages} pages, "
+            f"{corpus.text_bytes / 1e6:.1f} MB text ({time.monotonic() - t0:.0f}s)",
+            flush=True,
+        )
         profile(url, corpus.docs)
         if args.reindex:
             reindex(url)

@@ -22,9 +22,17 @@ from pathlib import Path
 
 import psycopg
 
-QUERIES = ["Miete", "Jobcenter", "Kontoauszug Sparkasse", '"Kosten der Unterkunft"',
-           "art:Lohnabrechnung Pflegedienst", "Nebenkost*", "Bescheid datum:2018-01-01..2018-06-30",
-           "Anna Müller", "Weber~"]
+QUERIES = [
+    "Miete",
+    "Jobcenter",
+    "Kontoauszug Sparkasse",
+    '"Kosten der Unterkunft"',
+    "art:Lohnabrechnung Pflegedienst",
+    "Nebenkost*",
+    "Bescheid datum:2018-01-01..2018-06-30",
+    "Anna Müller",
+    "Weber~",
+]
 
 
 def main() -> None:
@@ -48,8 +56,7 @@ def main() -> None:
         base = admin.rsplit("/", 1)[0]
         url = f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
         with psycopg.connect(admin, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                  [name]).fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
         try:
@@ -57,25 +64,38 @@ def main() -> None:
                 upgrade(url)
                 t0 = time.monotonic()
                 corpus = build_corpus(url, args.docs, tenants=1, units_per_tenant=10)
-                print(f"corpus: {corpus.docs} documents ({time.monotonic() - t0:.0f}s)",
-                      flush=True)
+                print(f"corpus: {corpus.docs} documents ({time.monotonic() - t0:.0f}s)", flush=True)
                 with tempfile.TemporaryDirectory() as tmp:
-                    env = {**os.environ, "AKTE_DATA_DIR": tmp, "AKTE_DATABASE_URL": url,
-                           "AKTE_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
-                           "AKTE_SEARCH_BACKEND": "postgres"}
+                    env = {
+                        **os.environ,
+                        "AKTE_DATA_DIR": tmp,
+                        "AKTE_DATABASE_URL": url,
+                        "AKTE_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
+                        "AKTE_SEARCH_BACKEND": "postgres",
+                    }
                     t0 = time.monotonic()
-                    subprocess.run([str(Path(sys.executable).parent / "akte"), "search",
-                                    "reindex"], env=env, check=True, capture_output=True)
-                    print(f"reindex: {corpus.docs / (time.monotonic() - t0):,.0f} docs/s",
-                          flush=True)
+                    subprocess.run(
+                        [str(Path(sys.executable).parent / "akte"), "search", "reindex"],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                    )
+                    print(
+                        f"reindex: {corpus.docs / (time.monotonic() - t0):,.0f} docs/s", flush=True
+                    )
                 with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
                     conn.execute("VACUUM ANALYZE search_documents")
             engine = make_engine(url)
             backend = PostgresBackend(engine)
             with engine.connect() as conn:
-                tenant, = conn.execute(text("SELECT DISTINCT tenant_id FROM search_documents")).one()
-                units = list(conn.scalars(text(
-                    "SELECT DISTINCT org_unit_id FROM search_documents ORDER BY 1")))
+                (tenant,) = conn.execute(
+                    text("SELECT DISTINCT tenant_id FROM search_documents")
+                ).one()
+                units = list(
+                    conn.scalars(
+                        text("SELECT DISTINCT org_unit_id FROM search_documents ORDER BY 1")
+                    )
+                )
             sent: list[tuple[str, object, float]] = []
 
             @event.listens_for(engine, "before_cursor_execute")
@@ -87,8 +107,11 @@ def main() -> None:
                 sent.append((statement, parameters, time.perf_counter() - conn.info["t"]))
 
             for wide in (False, True):
-                scope = Scope(tenant_id=tenant, org_unit_ids=frozenset(units if wide else units[:1]),
-                              case_file_ids=frozenset())
+                scope = Scope(
+                    tenant_id=tenant,
+                    org_unit_ids=frozenset(units if wide else units[:1]),
+                    case_file_ids=frozenset(),
+                )
                 print(f"\n== {'tenant-wide' if wide else 'one org unit (10 %)'}")
                 for q in QUERIES:
                     spec = QuerySpec(text=q, scope=scope, page=1, size=20)
@@ -97,10 +120,16 @@ def main() -> None:
                     t0 = time.perf_counter()
                     hits = backend.search(spec)
                     total_ms = 1000 * (time.perf_counter() - t0)
-                    parts = ", ".join(f"{1000 * s:.1f}" for st, _p, s in sent
-                                      if st.lstrip().upper().startswith("SELECT"))
-                    print(f"  {q:45s} total {hits.total:6d}  {total_ms:7.1f} ms  "
-                          f"(statements {parts})", flush=True)
+                    parts = ", ".join(
+                        f"{1000 * s:.1f}"
+                        for st, _p, s in sent
+                        if st.lstrip().upper().startswith("SELECT")
+                    )
+                    print(
+                        f"  {q:45s} total {hits.total:6d}  {total_ms:7.1f} ms  "
+                        f"(statements {parts})",
+                        flush=True,
+                    )
                     if args.explain:
                         raw = engine.raw_connection()
                         try:

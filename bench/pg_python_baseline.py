@@ -40,9 +40,27 @@ _NAME_WORDS = re.compile(r"\w+")
 GAP = 8
 
 COLUMNS = (
-    "doc_id", "tenant_id", "org_unit_id", "case_file_id", "title", "doc_type", "source",
-    "aktenzeichen", "person_name", "case_status", "document_date", "received_at",
-    "sort_date", "year", "az", "bg", "kdnr", "idents", "names", "tsv", "stamp",
+    "doc_id",
+    "tenant_id",
+    "org_unit_id",
+    "case_file_id",
+    "title",
+    "doc_type",
+    "source",
+    "aktenzeichen",
+    "person_name",
+    "case_status",
+    "document_date",
+    "received_at",
+    "sort_date",
+    "year",
+    "az",
+    "bg",
+    "kdnr",
+    "idents",
+    "names",
+    "tsv",
+    "stamp",
 )
 
 _stemmer = GermanStemFilter()
@@ -104,8 +122,9 @@ class _Vector:
         for word in words:
             slots = positions.get(word)
             if slots is None:
-                if not word or (len(word) * 4 > MAX_LEXEME_BYTES and \
-                        len(word.encode()) > MAX_LEXEME_BYTES):
+                if not word or (
+                    len(word) * 4 > MAX_LEXEME_BYTES and len(word.encode()) > MAX_LEXEME_BYTES
+                ):
                     pos += 1
                     continue
                 positions[word] = slots = []
@@ -137,8 +156,9 @@ class _Vector:
 def to_row(doc: IndexDoc) -> dict[str, Any]:
     """The ``search_documents`` row of ``doc`` (column → value)."""
     idents_raw = [doc.aktenzeichen, doc.bg_nummer, doc.kundennummer, *identifiers_in(doc.text)]
-    idents = sorted({v for v in (normalize_identifier(i.replace(" ", ""))
-                                 for i in idents_raw if i) if v})
+    idents = sorted(
+        {v for v in (normalize_identifier(i.replace(" ", "")) for i in idents_raw if i) if v}
+    )
     vector = _Vector()
     vector.add(name_words(doc.person_name), "A")
     vector.add(name_words(" ".join(i for i in idents_raw[:3] if i)), "A")
@@ -146,8 +166,11 @@ def to_row(doc: IndexDoc) -> dict[str, Any]:
     vector.add(text_words(doc.doc_type), "C")
     vector.add(text_words(doc.text), "D")
     received = doc.received_at if doc.received_at.tzinfo else doc.received_at.replace(tzinfo=UTC)
-    sort_date = (datetime(doc.document_date.year, doc.document_date.month, doc.document_date.day)
-                 if doc.document_date else received.astimezone(UTC).replace(tzinfo=None))
+    sort_date = (
+        datetime(doc.document_date.year, doc.document_date.month, doc.document_date.day)
+        if doc.document_date
+        else received.astimezone(UTC).replace(tzinfo=None)
+    )
     return {
         "doc_id": doc.doc_id,
         "tenant_id": doc.tenant_id,
@@ -172,11 +195,14 @@ def to_row(doc: IndexDoc) -> dict[str, Any]:
         "stamp": doc.stamp,
     }
 
+
 _UPDATE = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "doc_id")
-_UPSERT = (f"INSERT INTO search_documents ({', '.join(COLUMNS)}) "
-           f"SELECT {', '.join(COLUMNS)} FROM search_load l "
-           "WHERE EXISTS (SELECT 1 FROM documents WHERE documents.id = l.doc_id) "
-           f"ON CONFLICT (doc_id) DO UPDATE SET {_UPDATE}, indexed_at = clock_timestamp()")
+_UPSERT = (
+    f"INSERT INTO search_documents ({', '.join(COLUMNS)}) "
+    f"SELECT {', '.join(COLUMNS)} FROM search_load l "
+    "WHERE EXISTS (SELECT 1 FROM documents WHERE documents.id = l.doc_id) "
+    f"ON CONFLICT (doc_id) DO UPDATE SET {_UPDATE}, indexed_at = clock_timestamp()"
+)
 
 
 def upsert(engine: Any, docs: list[IndexDoc]) -> int:
@@ -186,8 +212,10 @@ def upsert(engine: Any, docs: list[IndexDoc]) -> int:
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:
-            cur.execute("CREATE TEMP TABLE IF NOT EXISTS search_load "
-                        "(LIKE search_documents INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS search_load "
+                "(LIKE search_documents INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
             cur.execute("TRUNCATE search_load")
             with cur.copy(f"COPY search_load ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
@@ -205,8 +233,9 @@ def _part(database_url: str, tenant_id: uuid.UUID, org_unit_id: uuid.UUID) -> in
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     try:
         factory = make_session_factory(engine)
-        stmt = loader._base().where(Document.tenant_id == tenant_id,
-                                    CaseFile.org_unit_id == org_unit_id)
+        stmt = loader._base().where(
+            Document.tenant_id == tenant_id, CaseFile.org_unit_id == org_unit_id
+        )
         count = 0
         batch: list[IndexDoc] = []
         for doc in loader._in_batches(factory, stmt, loader.BATCH, loader._to_docs):
@@ -224,15 +253,23 @@ def reindex(database_url: str, workers: int) -> int:
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        parts = conn.execute(text(
-            "SELECT d.tenant_id, c.org_unit_id, count(*) FROM documents d "
-            "JOIN case_files c ON c.id = d.case_file_id WHERE d.status = 'ready' "
-            "GROUP BY 1, 2 ORDER BY 3 DESC")).all()
+        parts = conn.execute(
+            text(
+                "SELECT d.tenant_id, c.org_unit_id, count(*) FROM documents d "
+                "JOIN case_files c ON c.id = d.case_file_id WHERE d.status = 'ready' "
+                "GROUP BY 1, 2 ORDER BY 3 DESC"
+            )
+        ).all()
     engine.dispose()
-    with ProcessPoolExecutor(max_workers=min(workers, max(len(parts), 1)),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        return sum(pool.map(_part, [database_url] * len(parts), [p[0] for p in parts],
-                            [p[1] for p in parts]))
+    with ProcessPoolExecutor(
+        max_workers=min(workers, max(len(parts), 1)),
+        mp_context=multiprocessing.get_context("spawn"),
+    ) as pool:
+        return sum(
+            pool.map(
+                _part, [database_url] * len(parts), [p[0] for p in parts], [p[1] for p in parts]
+            )
+        )
 
 
 if __name__ == "__main__":

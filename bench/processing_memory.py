@@ -82,17 +82,29 @@ def main() -> None:
             size = source.stat().st_size
             for mode in ("in-process", "worker"):
                 out = subprocess.run(
-                    [sys.executable, "-c", CHILD, mode, str(source), str(Path(tmp) / f"w{count}{mode}")],
-                    capture_output=True, text=True, check=True)
+                    [
+                        sys.executable,
+                        "-c",
+                        CHILD,
+                        mode,
+                        str(source),
+                        str(Path(tmp) / f"w{count}{mode}"),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 result = json.loads(out.stdout.strip().splitlines()[-1])
                 rows.append((count, size, mode, result))
     base = {mode: r["peak"] for c, _, mode, r in rows if c == counts[0]}
     for count, size, mode, r in rows:
         mb = 1024 * 1024
-        print(f"{count:>5} pages ({size / mb:6.1f} MB) {mode:>10}: {r['seconds']:6.1f} s, "
-              f"peak RSS {r['peak'] / mb:6.0f} MB (x{r['peak'] / base[mode]:.2f} of "
-              f"{counts[0]} pages), RSS before {r['before'] / mb:.0f} MB after "
-              f"{r['after'] / mb:.0f} MB")
+        print(
+            f"{count:>5} pages ({size / mb:6.1f} MB) {mode:>10}: {r['seconds']:6.1f} s, "
+            f"peak RSS {r['peak'] / mb:6.0f} MB (x{r['peak'] / base[mode]:.2f} of "
+            f"{counts[0]} pages), RSS before {r['before'] / mb:.0f} MB after "
+            f"{r['after'] / mb:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

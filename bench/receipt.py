@@ -56,12 +56,21 @@ def main() -> None:
     args = parser.parse_args()
     pdfmetrics.registerFont(TTFont("DejaVuSans", FONT))
     items = [
-        {"document_id": str(uuid.uuid4()), "filename": f"عقد الإيجار {n}.pdf", "size": 123_456,
-         "sha256": "ab" * 32, "mime_type": "application/pdf"}
+        {
+            "document_id": str(uuid.uuid4()),
+            "filename": f"عقد الإيجار {n}.pdf",
+            "size": 123_456,
+            "sha256": "ab" * 32,
+            "mime_type": "application/pdf",
+        }
         for n in range(args.files)
     ]
-    receipt = SimpleNamespace(id=uuid.uuid4(), created_at=datetime.now(UTC), items=items,
-                              refused=[{"filename": "Antrag.docx", "reason": "bad_type"}])
+    receipt = SimpleNamespace(
+        id=uuid.uuid4(),
+        created_at=datetime.now(UTC),
+        items=items,
+        refused=[{"filename": "Antrag.docx", "reason": "bad_type"}],
+    )
     case_file = SimpleNamespace(aktenzeichen="AZ-2024-000001")
     base = _per_call(lambda: _baseline(receipt, case_file, "Jobcenter"), args.rounds)
     print(f"reportlab baseline: {base * 1000:.1f} ms per receipt")

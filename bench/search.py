@@ -56,7 +56,35 @@ SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 TENANTS = 17
 UNITS_PER_TENANT = 4
 DOCS_PER_AKTE = 3
-SYLLABLES = ["brz", "ko", "wa", "ni", "ecz", "ski", "tre", "mul", "hau", "ber", "sto", "lin", "gra", "fen", "wit", "zek", "pol", "dor", "quan", "vel", "mar", "tus", "ock", "ram", "sel", "ing", "hof"]
+SYLLABLES = [
+    "brz",
+    "ko",
+    "wa",
+    "ni",
+    "ecz",
+    "ski",
+    "tre",
+    "mul",
+    "hau",
+    "ber",
+    "sto",
+    "lin",
+    "gra",
+    "fen",
+    "wit",
+    "zek",
+    "pol",
+    "dor",
+    "quan",
+    "vel",
+    "mar",
+    "tus",
+    "ock",
+    "ram",
+    "sel",
+    "ing",
+    "hof",
+]
 
 
 def _rare_surname(rng: random.Random) -> str:
@@ -80,12 +108,23 @@ class Corpus:
 def _settings(data_dir: Path, url: str):  # type: ignore[no-untyped-def]
     from akte.core.settings import Settings
 
-    return Settings(env="test", data_dir=data_dir, secret_key=SECRET, inprocess_worker=False,
-                    database_url=url, search_cache_size=0)
+    return Settings(
+        env="test",
+        data_dir=data_dir,
+        secret_key=SECRET,
+        inprocess_worker=False,
+        database_url=url,
+        search_cache_size=0,
+    )
 
 
-def build_corpus(url: str, n_docs: int, seed: int = 17, tenants: int = TENANTS,
-                 units_per_tenant: int = UNITS_PER_TENANT) -> Corpus:
+def build_corpus(
+    url: str,
+    n_docs: int,
+    seed: int = 17,
+    tenants: int = TENANTS,
+    units_per_tenant: int = UNITS_PER_TENANT,
+) -> Corpus:
     """Inserts tenants, org units, Akten, documents, versions and pages in bulk."""
     from sqlalchemy import create_engine, insert
 
@@ -101,11 +140,25 @@ def build_corpus(url: str, n_docs: int, seed: int = 17, tenants: int = TENANTS,
     with engine.begin() as conn:
         for t in range(tenants):
             tid = uuid.uuid4()
-            conn.execute(insert(Tenant), [{"id": tid, "slug": f"jc-{t:02d}-{tid.hex[:6]}",
-                                           "name": f"Jobcenter {t}", "options": {}}])
+            conn.execute(
+                insert(Tenant),
+                [
+                    {
+                        "id": tid,
+                        "slug": f"jc-{t:02d}-{tid.hex[:6]}",
+                        "name": f"Jobcenter {t}",
+                        "options": {},
+                    }
+                ],
+            )
             units = [uuid.uuid4() for _ in range(units_per_tenant)]
-            conn.execute(insert(OrgUnit), [{"id": u, "tenant_id": tid, "code": f"OE{i}",
-                                            "name": f"Team {i}"} for i, u in enumerate(units)])
+            conn.execute(
+                insert(OrgUnit),
+                [
+                    {"id": u, "tenant_id": tid, "code": f"OE{i}", "name": f"Team {i}"}
+                    for i, u in enumerate(units)
+                ],
+            )
             corpus.tenants.append(tid)
             corpus.units[tid] = units
     n_akten = max(1, n_docs // DOCS_PER_AKTE)
@@ -113,8 +166,12 @@ def build_corpus(url: str, n_docs: int, seed: int = 17, tenants: int = TENANTS,
 
     def flush() -> None:
         with engine.begin() as conn:
-            for table, rows in ((CaseFile, batch_cf), (Document, batch_doc),
-                                (DocumentVersion, batch_ver), (DocumentPage, batch_page)):
+            for table, rows in (
+                (CaseFile, batch_cf),
+                (Document, batch_doc),
+                (DocumentVersion, batch_ver),
+                (DocumentPage, batch_page),
+            ):
                 if rows:
                     conn.execute(insert(table), rows)
                     rows.clear()
@@ -128,10 +185,21 @@ def build_corpus(url: str, n_docs: int, seed: int = 17, tenants: int = TENANTS,
         az = f"AZ-{2015 + a % 10}-{a:07d}"
         cf_id = uuid.uuid4()
         bg = f"{10000 + a % 90000}BG{a:07d}"
-        batch_cf.append({"id": cf_id, "tenant_id": tid, "org_unit_id": unit, "aktenzeichen": az,
-                         "bg_nummer": bg, "bg_nummer_norm": bg, "kundennummer": f"K{a:08d}",
-                         "person_name": who.name, "status": "open" if a % 5 else "closed",
-                         "created_at": now, "updated_at": now})
+        batch_cf.append(
+            {
+                "id": cf_id,
+                "tenant_id": tid,
+                "org_unit_id": unit,
+                "aktenzeichen": az,
+                "bg_nummer": bg,
+                "bg_nummer_norm": bg,
+                "kundennummer": f"K{a:08d}",
+                "person_name": who.name,
+                "status": "open" if a % 5 else "closed",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         if rare:
             corpus.rare.setdefault((tid, unit), []).append(who.name.split()[-1])
         if a % 50 == 0:
@@ -143,19 +211,46 @@ def build_corpus(url: str, n_docs: int, seed: int = 17, tenants: int = TENANTS,
             doc_id, ver_id = uuid.uuid4(), uuid.uuid4()
             texts = page_texts(rng, who, doc_type, rng.randint(1, 3), filler=rng.randint(8, 16))
             day = date(2015, 1, 1) + timedelta(days=rng.randint(0, 3650))
-            batch_doc.append({"id": doc_id, "tenant_id": tid, "case_file_id": cf_id,
-                              "title": f"{doc_type} {day.year}", "doc_type": doc_type,
-                              "source": rng.choice(SOURCES), "document_date": day,
-                              "received_at": now - timedelta(days=rng.randint(0, 3000)),
-                              "status": "ready", "filed": True, "current_version": 1,
-                              "created_at": now, "updated_at": now})
-            batch_ver.append({"id": ver_id, "document_id": doc_id, "version_no": 1,
-                              "filename": "scan.pdf", "mime_type": "application/pdf",
-                              "size": 50_000, "page_count": len(texts), "created_at": now,
-                              "sha256": hashlib.sha256(doc_id.bytes).hexdigest()})
+            batch_doc.append(
+                {
+                    "id": doc_id,
+                    "tenant_id": tid,
+                    "case_file_id": cf_id,
+                    "title": f"{doc_type} {day.year}",
+                    "doc_type": doc_type,
+                    "source": rng.choice(SOURCES),
+                    "document_date": day,
+                    "received_at": now - timedelta(days=rng.randint(0, 3000)),
+                    "status": "ready",
+                    "filed": True,
+                    "current_version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            batch_ver.append(
+                {
+                    "id": ver_id,
+                    "document_id": doc_id,
+                    "version_no": 1,
+                    "filename": "scan.pdf",
+                    "mime_type": "application/pdf",
+                    "size": 50_000,
+                    "page_count": len(texts),
+                    "created_at": now,
+                    "sha256": hashlib.sha256(doc_id.bytes).hexdigest(),
+                }
+            )
             for p, text in enumerate(texts, 1):
-                batch_page.append({"version_id": ver_id, "page_no": p, "text": text,
-                                   "method": "ocr", "confidence": 0.9})
+                batch_page.append(
+                    {
+                        "version_id": ver_id,
+                        "page_no": p,
+                        "text": text,
+                        "method": "ocr",
+                        "confidence": 0.9,
+                    }
+                )
                 corpus.text_bytes += len(text.encode())
             corpus.pages += len(texts)
             made += 1
@@ -182,11 +277,22 @@ def make_caseworkers(url: str, corpus: Corpus) -> list[tuple]:
         for tid in corpus.tenants:
             for units in [[u] for u in corpus.units[tid]] + [corpus.units[tid]]:
                 uid = uuid.uuid4()
-                conn.execute(insert(User), [{"id": uid, "tenant_id": tid, "role": "caseworker",
-                                             "username": f"sb-{uid.hex[:10]}",
-                                             "display_name": "SB", "password_hash": None}])
-                conn.execute(insert(Membership), [{"user_id": uid, "org_unit_id": u}
-                                                  for u in units])
+                conn.execute(
+                    insert(User),
+                    [
+                        {
+                            "id": uid,
+                            "tenant_id": tid,
+                            "role": "caseworker",
+                            "username": f"sb-{uid.hex[:10]}",
+                            "display_name": "SB",
+                            "password_hash": None,
+                        }
+                    ],
+                )
+                conn.execute(
+                    insert(Membership), [{"user_id": uid, "org_unit_id": u} for u in units]
+                )
                 token = issue_token(SECRET, subject=str(uid), ttl_seconds=6 * 3600)
                 people.append((tid, len(units) > 1, token, tuple(units)))
     engine.dispose()
@@ -204,8 +310,18 @@ def query_mix(corpus: Corpus, people: list, n: int, wide: bool, seed: int = 5) -
     """``n`` queries, each by a unit caseworker (or, ``wide``, a tenant-wide member)."""
     rng = random.Random(seed)
     mix: list[Q] = []
-    kinds = ["rare_name", "fuzzy_name", "full_name", "common_word", "two_words", "phrase",
-             "art_filter", "aktenzeichen", "prefix", "date_range"]
+    kinds = [
+        "rare_name",
+        "fuzzy_name",
+        "full_name",
+        "common_word",
+        "two_words",
+        "phrase",
+        "art_filter",
+        "aktenzeichen",
+        "prefix",
+        "date_range",
+    ]
     askers = [i for i, p in enumerate(people) if p[1] == wide]
     while len(mix) < n:
         kind = kinds[len(mix) % len(kinds)]
@@ -223,11 +339,21 @@ def query_mix(corpus: Corpus, people: list, n: int, wide: bool, seed: int = 5) -
         elif kind == "common_word":
             text = rng.choice(["Miete", "Jobcenter", "Unterlagen", "Konto"])
         elif kind == "two_words":
-            text = rng.choice(["Kontoauszug Sparkasse", "Lohnsteuer Auszahlungsbetrag",
-                               "Heizkosten Nachzahlung"])
+            text = rng.choice(
+                ["Kontoauszug Sparkasse", "Lohnsteuer Auszahlungsbetrag", "Heizkosten Nachzahlung"]
+            )
         elif kind == "phrase":
-            text = '"' + rng.choice(["Kosten der Unterkunft", "Sicherung des Lebensunterhalts",
-                                     "Mit freundlichen Grüßen"]) + '"'
+            text = (
+                '"'
+                + rng.choice(
+                    [
+                        "Kosten der Unterkunft",
+                        "Sicherung des Lebensunterhalts",
+                        "Mit freundlichen Grüßen",
+                    ]
+                )
+                + '"'
+            )
         elif kind == "art_filter":
             text = "art:Lohnabrechnung Pflegedienst"
         elif kind == "aktenzeichen":
@@ -253,7 +379,7 @@ def run_clients(mix: list[Q], clients: int, fn) -> tuple[list[float], float]:  #
     def client(k: int) -> None:
         state: dict = {}
         local = []
-        rotated = mix[k * len(mix) // clients:] + mix[: k * len(mix) // clients]
+        rotated = mix[k * len(mix) // clients :] + mix[: k * len(mix) // clients]
         for q in rotated:
             start = time.perf_counter()
             fn(state, q)
@@ -275,13 +401,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path, url: str, workers: int,
-                 engine: str) -> tuple[subprocess.Popen, str]:
+def start_server(
+    data_dir: Path, url: str, workers: int, engine: str
+) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = _env(data_dir, url, engine)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "akte.asgi:app", "--host", "127.0.0.1", "--port",
-         str(port), "--workers", str(workers), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "akte.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
@@ -297,10 +436,16 @@ def start_server(data_dir: Path, url: str, workers: int,
 
 
 def _env(data_dir: Path, url: str, engine: str) -> dict[str, str]:
-    return {**os.environ, "AKTE_ENV": "test", "AKTE_DATA_DIR": str(data_dir),
-            "AKTE_DATABASE_URL": url, "AKTE_SECRET_KEY": SECRET,
-            "AKTE_INPROCESS_WORKER": "false", "AKTE_SEARCH_CACHE_SIZE": "0",
-            "AKTE_SEARCH_BACKEND": engine}
+    return {
+        **os.environ,
+        "AKTE_ENV": "test",
+        "AKTE_DATA_DIR": str(data_dir),
+        "AKTE_DATABASE_URL": url,
+        "AKTE_SECRET_KEY": SECRET,
+        "AKTE_INPROCESS_WORKER": "false",
+        "AKTE_SEARCH_CACHE_SIZE": "0",
+        "AKTE_SEARCH_BACKEND": engine,
+    }
 
 
 def tree_peak_rss(pid: int) -> int:
@@ -322,8 +467,7 @@ def tree_peak_rss(pid: int) -> int:
     return total
 
 
-def index(url: str, data_dir: Path, engine: str,
-          plain: bool = False) -> tuple[int, float, int]:
+def index(url: str, data_dir: Path, engine: str, plain: bool = False) -> tuple[int, float, int]:
     """``akte search reindex`` in a subprocess: (documents, seconds, peak RSS bytes of the
     largest process, as GNU time reports it). ``plain``: without compound parts
     (``AKTE_SEARCH_COMPOUNDS=off``)."""
@@ -332,9 +476,13 @@ def index(url: str, data_dir: Path, engine: str,
     if plain:
         env["AKTE_SEARCH_COMPOUNDS"] = "off"
     start = time.monotonic()
-    done = subprocess.run(["/usr/bin/time", "-f", "PEAKRSS %M", akte, "search", "reindex"],
-                          env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "PEAKRSS %M", akte, "search", "reindex"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     seconds = time.monotonic() - start
     if done.returncode != 0:
         raise RuntimeError(f"reindex failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
@@ -352,9 +500,13 @@ def index_baseline(url: str, limit: float | None) -> tuple[int, float]:
     the rest of the benchmark, and the rate is steady after the first batches."""
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.pg_python_baseline", url],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.pg_python_baseline", url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
@@ -396,20 +548,32 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument("--mix", default="current,large", help="current, large or both")
     parser.add_argument("--engines", default="whoosh,postgres", help="whoosh, postgres or both")
-    parser.add_argument("--pg-baseline", action="store_true",
-                        help="also index with the pre-0840 Python analysis (PostgreSQL)")
-    parser.add_argument("--baseline-seconds", type=float, default=None,
-                        help="stop the baseline after this long and count its rows")
-    parser.add_argument("--analysis", action="store_true",
-                        help="only: index size and documents/s with and without compound "
-                             "parts, per engine (no API runs)")
+    parser.add_argument(
+        "--pg-baseline",
+        action="store_true",
+        help="also index with the pre-0840 Python analysis (PostgreSQL)",
+    )
+    parser.add_argument(
+        "--baseline-seconds",
+        type=float,
+        default=None,
+        help="stop the baseline after this long and count its rows",
+    )
+    parser.add_argument(
+        "--analysis",
+        action="store_true",
+        help="only: index size and documents/s with and without compound "
+        "parts, per engine (no API runs)",
+    )
     args = parser.parse_args()
 
     from akte.core.migrations import upgrade
     from tests.infra.postgres import fresh_database, postgres_server
 
-    print(f"search benchmark: {args.docs} documents, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(
+        f"search benchmark: {args.docs} documents, {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     with postgres_server() as admin:
         for layout in args.mix.split(","):
             tenants, units = LAYOUTS[layout]
@@ -417,10 +581,13 @@ def main() -> None:
                 upgrade(url)
                 t0 = time.monotonic()
                 corpus = build_corpus(url, args.docs, tenants=tenants, units_per_tenant=units)
-                print(f"\n== mix {layout}: {tenants} tenant(s) x {units} org units; "
-                      f"{corpus.docs} documents, {corpus.pages} pages, "
-                      f"{corpus.text_bytes / 1e6:.0f} MB text (inserted in "
-                      f"{time.monotonic() - t0:.0f}s)", flush=True)
+                print(
+                    f"\n== mix {layout}: {tenants} tenant(s) x {units} org units; "
+                    f"{corpus.docs} documents, {corpus.pages} pages, "
+                    f"{corpus.text_bytes / 1e6:.0f} MB text (inserted in "
+                    f"{time.monotonic() - t0:.0f}s)",
+                    flush=True,
+                )
                 if args.analysis:
                     compare_analysis(url, args)
                     continue
@@ -447,12 +614,18 @@ def compare_analysis(url: str, args) -> None:  # type: ignore[no-untyped-def]
                 size = index_size(url, data_dir, engine)
             figures[plain] = (n / seconds, size, rss)
             label = "without parts" if plain else "with parts   "
-            print(f"  {engine:8s} {label}: {n} documents in {seconds:6.1f}s = "
-                  f"{n / seconds:7.0f} docs/s, index {size / 1e6:7.1f} MB, "
-                  f"peak RSS {rss / 1e6:5.0f} MB", flush=True)
+            print(
+                f"  {engine:8s} {label}: {n} documents in {seconds:6.1f}s = "
+                f"{n / seconds:7.0f} docs/s, index {size / 1e6:7.1f} MB, "
+                f"peak RSS {rss / 1e6:5.0f} MB",
+                flush=True,
+            )
         (rate0, size0, _), (rate1, size1, _) = figures[True], figures[False]
-        print(f"  {engine:8s} with / without: index size {size1 / size0:.2f}x, "
-              f"indexing docs/s {rate1 / rate0:.2f}x", flush=True)
+        print(
+            f"  {engine:8s} with / without: index size {size1 / size0:.2f}x, "
+            f"indexing docs/s {rate1 / rate0:.2f}x",
+            flush=True,
+        )
 
 
 def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignore[no-untyped-def]
@@ -465,17 +638,25 @@ def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignor
             if engine == "postgres" and args.pg_baseline:
                 old, old_seconds = index_baseline(url, args.baseline_seconds)
                 build["postgres, Python analysis"] = {"docs/s": old / old_seconds}
-                print(f"postgres, Python analysis (before 0840): indexed {old} in "
-                      f"{old_seconds:.0f}s = {old / old_seconds:.0f} docs/s "
-                      f"(load {os.getloadavg()[0]:.1f})", flush=True)
+                print(
+                    f"postgres, Python analysis (before 0840): indexed {old} in "
+                    f"{old_seconds:.0f}s = {old / old_seconds:.0f} docs/s "
+                    f"(load {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
             indexed, seconds, rss = index(url, data_dir, engine)
             size = index_size(url, data_dir, engine)
-            build[engine] = {"docs/s": indexed / seconds, "size MB": size / 1e6,
-                             "peak RSS MB": rss / 1e6}
-            print(f"{engine}: indexed {indexed} in {seconds:.0f}s = {indexed / seconds:.0f} "
-                  f"docs/s, {size / 1e6:.0f} MB ({size / max(corpus.text_bytes, 1):.2f}x "
-                  f"text), peak RSS {rss / 1e6:.0f} MB (load {os.getloadavg()[0]:.1f})",
-                  flush=True)
+            build[engine] = {
+                "docs/s": indexed / seconds,
+                "size MB": size / 1e6,
+                "peak RSS MB": rss / 1e6,
+            }
+            print(
+                f"{engine}: indexed {indexed} in {seconds:.0f}s = {indexed / seconds:.0f} "
+                f"docs/s, {size / 1e6:.0f} MB ({size / max(corpus.text_bytes, 1):.2f}x "
+                f"text), peak RSS {rss / 1e6:.0f} MB (load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
             proc, base = start_server(data_dir, url, args.server_workers, engine)
             try:
                 for name, mix in mixes.items():
@@ -484,7 +665,11 @@ def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignor
                         lat, wall = measure_api(base, people, mix, clients)
                         p50, p95, p99 = percentiles(lat)
                         rows[(name, f"{engine} {clients}")] = {
-                            "p50": p50, "p95": p95, "p99": p99, "q/s": len(lat) / wall}
+                            "p50": p50,
+                            "p95": p95,
+                            "p99": p99,
+                            "q/s": len(lat) / wall,
+                        }
                 build[engine]["API peak RSS MB"] = tree_peak_rss(proc.pid) / 1e6
             finally:
                 proc.terminate()
@@ -500,8 +685,10 @@ def measure_api(base: str, people: list, mix: list[Q], clients: int):  # type: i
             state["client"] = httpx.Client(base_url=base, timeout=120)
             state["close"] = state["client"].close
         response = state["client"].get(
-            "/api/v1/search", params={"q": q.text, "size": 20},
-            headers={"Authorization": f"Bearer {people[q.who][2]}"})
+            "/api/v1/search",
+            params={"q": q.text, "size": 20},
+            headers={"Authorization": f"Bearer {people[q.who][2]}"},
+        )
         if response.status_code != 200:
             raise RuntimeError(f"{q.text}: {response.status_code} {response.text}")
 
@@ -511,35 +698,49 @@ def measure_api(base: str, people: list, mix: list[Q], clients: int):  # type: i
 def report(layout, corpus, rows, build) -> None:  # type: ignore[no-untyped-def]
     engines = [e for e in ENGINES if e in build]
     both = len(engines) == 2
-    print(f"\nmix {layout}, {corpus.docs} documents: through the API, total + 4 facets + "
-          "top 20 with snippets" + ("; ratio = postgres / whoosh" if both else ""))
-    print(f"{'query mix':12s} {'clients':>7s} {'engine':9s} {'p50 ms':>8s} {'p95 ms':>8s} "
-          f"{'p99 ms':>8s} {'q/s':>7s}")
+    print(
+        f"\nmix {layout}, {corpus.docs} documents: through the API, total + 4 facets + "
+        "top 20 with snippets" + ("; ratio = postgres / whoosh" if both else "")
+    )
+    print(
+        f"{'query mix':12s} {'clients':>7s} {'engine':9s} {'p50 ms':>8s} {'p95 ms':>8s} "
+        f"{'p99 ms':>8s} {'q/s':>7s}"
+    )
     for name in dict.fromkeys(n for n, _ in rows):
         for clients in (1, 8):
             found = {e: rows[(name, f"{e} {clients}")] for e in engines}
             for engine, r in found.items():
-                print(f"{name:12s} {clients:7d} {engine:9s} {r['p50']:8.1f} {r['p95']:8.1f} "
-                      f"{r['p99']:8.1f} {r['q/s']:7.1f}")
+                print(
+                    f"{name:12s} {clients:7d} {engine:9s} {r['p50']:8.1f} {r['p95']:8.1f} "
+                    f"{r['p99']:8.1f} {r['q/s']:7.1f}"
+                )
             if both:
                 w, p = found["whoosh"], found["postgres"]
-                print(f"{name:12s} {clients:7d} {'ratio':9s} " + " ".join(
-                    f"{p[k] / w[k]:8.2f}" for k in ("p50", "p95", "p99")) +
-                    f" {p['q/s'] / w['q/s']:7.2f}")
+                print(
+                    f"{name:12s} {clients:7d} {'ratio':9s} "
+                    + " ".join(f"{p[k] / w[k]:8.2f}" for k in ("p50", "p95", "p99"))
+                    + f" {p['q/s'] / w['q/s']:7.2f}"
+                )
             if clients == 8:
                 for engine, r in found.items():
                     verdict = "met" if r["p95"] <= 100 else f"missed by {r['p95'] - 100:.0f} ms"
                     print(f"  target p95 <= 100 ms, {engine}: {verdict}")
-    print(f"{'':28s} {'indexing docs/s':>16s} {'index MB':>9s} {'index RSS MB':>13s} "
-          f"{'API RSS MB':>11s}")
+    print(
+        f"{'':28s} {'indexing docs/s':>16s} {'index MB':>9s} {'index RSS MB':>13s} "
+        f"{'API RSS MB':>11s}"
+    )
     for engine, b in build.items():
-        print(f"{engine:28s} {b['docs/s']:16.0f} {b.get('size MB', 0):9.0f} "
-              f"{b.get('peak RSS MB', 0):13.0f} {b.get('API peak RSS MB', 0):11.0f}")
+        print(
+            f"{engine:28s} {b['docs/s']:16.0f} {b.get('size MB', 0):9.0f} "
+            f"{b.get('peak RSS MB', 0):13.0f} {b.get('API peak RSS MB', 0):11.0f}"
+        )
     if both:
         w, p = build["whoosh"], build["postgres"]
-        print(f"{'ratio postgres / whoosh':28s} {p['docs/s'] / w['docs/s']:16.2f} "
-              f"{p['size MB'] / w['size MB']:9.2f} {p['peak RSS MB'] / w['peak RSS MB']:13.2f} "
-              f"{p.get('API peak RSS MB', 0) / max(w.get('API peak RSS MB', 1), 1):11.2f}")
+        print(
+            f"{'ratio postgres / whoosh':28s} {p['docs/s'] / w['docs/s']:16.2f} "
+            f"{p['size MB'] / w['size MB']:9.2f} {p['peak RSS MB'] / w['peak RSS MB']:13.2f} "
+            f"{p.get('API peak RSS MB', 0) / max(w.get('API peak RSS MB', 1), 1):11.2f}"
+        )
     if "postgres, Python analysis" in build and "postgres" in build:
         ratio = build["postgres"]["docs/s"] / build["postgres, Python analysis"]["docs/s"]
         print(f"{'ratio SQL / Python analysis':28s} {ratio:16.2f}")

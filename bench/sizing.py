@@ -27,12 +27,14 @@ from pathlib import Path
 
 import psycopg
 
-TEXT = ("Antrag Bewilligung Bescheid Leistungen Lebensunterhalt Mietvertrag Nebenkosten "
-         "Heizkosten Kontoauszug Einkommen Lohnabrechnung Arbeitgeber Bedarfsgemeinschaft "
-         "Mitwirkungspflicht Widerspruch Eingliederungsvereinbarung Weiterbewilligung "
-         "Unterkunft Krankenversicherung Kindergeld Unterhalt Vermögen Zeitraum Betrag Euro "
-         "Jobcenter Sachbearbeitung Frist Nachweis Unterlagen vorlegen gemäß Sozialgesetzbuch "
-         "zweites Buch Monat Januar Februar März April Mai Juni Juli August")
+TEXT = (
+    "Antrag Bewilligung Bescheid Leistungen Lebensunterhalt Mietvertrag Nebenkosten "
+    "Heizkosten Kontoauszug Einkommen Lohnabrechnung Arbeitgeber Bedarfsgemeinschaft "
+    "Mitwirkungspflicht Widerspruch Eingliederungsvereinbarung Weiterbewilligung "
+    "Unterkunft Krankenversicherung Kindergeld Unterhalt Vermögen Zeitraum Betrag Euro "
+    "Jobcenter Sachbearbeitung Frist Nachweis Unterlagen vorlegen gemäß Sozialgesetzbuch "
+    "zweites Buch Monat Januar Februar März April Mai Juni Juli August"
+)
 WORDS = TEXT.split()
 
 
@@ -42,10 +44,14 @@ def du(path: Path) -> int:
 
 def table_sizes(dsn: str) -> dict[str, int]:
     with psycopg.connect(dsn) as conn:
-        return {name: size for name, size in conn.execute(
-            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind = 'r'")}
+        return {
+            name: size
+            for name, size in conn.execute(
+                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            )
+        }
 
 
 def main() -> int:
@@ -71,11 +77,19 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="akte-bench-sizing-"))
     with postgres_server() as admin, fresh_database(admin) as url, s3_server() as s3:
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
-        settings = Settings(env="test", data_dir=data_dir, inprocess_worker=False,
-                            secret_key="bench-sizing-secret-key-long-enough-0123456789",
-                            database_url=url, storage_backend="s3", s3_endpoint=s3.endpoint,
-                            s3_access_key=s3.access_key, s3_secret_key=s3.secret_key,
-                            s3_bucket="akte-sizing", search_backend=args.search_backend)
+        settings = Settings(
+            env="test",
+            data_dir=data_dir,
+            inprocess_worker=False,
+            secret_key="bench-sizing-secret-key-long-enough-0123456789",
+            database_url=url,
+            storage_backend="s3",
+            s3_endpoint=s3.endpoint,
+            s3_access_key=s3.access_key,
+            s3_secret_key=s3.secret_key,
+            s3_bucket="akte-sizing",
+            search_backend=args.search_backend,
+        )
         upgrade(url)
         ctx = AppContext.from_settings(settings)
         world = make_world(ctx)
@@ -91,21 +105,26 @@ def main() -> int:
                 pages = []
                 for _ in range(args.pages):
                     words = [rng.choice(WORDS) for _ in range(240)]
-                    pages.append([" ".join(words[j:j + 12]) for j in range(0, 240, 12)]
-                                 + [f"Dokument {i} {uuid.uuid4().hex}"])
+                    pages.append(
+                        [" ".join(words[j : j + 12]) for j in range(0, 240, 12)]
+                        + [f"Dokument {i} {uuid.uuid4().hex}"]
+                    )
                 data = text_pdf(pages)
                 uploaded += len(data)
-                r = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                                files={"file": (f"d{i}.pdf", data, "application/pdf")},
-                                headers=headers)
+                r = client.post(
+                    f"/api/v1/case-files/{world.case_a1.id}/documents",
+                    files={"file": (f"d{i}.pdf", data, "application/pdf")},
+                    headers=headers,
+                )
                 r.raise_for_status()
         upload_seconds = time.perf_counter() - started
         started = time.perf_counter()
         jobs = run_until_idle(ctx)
         work_seconds = time.perf_counter() - started
         with psycopg.connect(dsn) as conn:
-            statuses = dict(conn.execute(
-                "SELECT status, count(*) FROM documents GROUP BY status").fetchall())
+            statuses = dict(
+                conn.execute("SELECT status, count(*) FROM documents GROUP BY status").fetchall()
+            )
         tables_after = table_sizes(dsn)
         stored = sum(ctx.storage.stat(d).size for d in ctx.storage.iter_blobs())
         blobs = sum(1 for _ in ctx.storage.iter_blobs())
@@ -116,21 +135,26 @@ def main() -> int:
     n = args.docs
     growth = {t: tables_after.get(t, 0) - tables_before.get(t, 0) for t in tables_after}
     db = sum(growth.values())
-    print(f"{n} documents x {args.pages} pages, search backend {args.search_backend}; "
-          f"statuses {statuses}")
+    print(
+        f"{n} documents x {args.pages} pages, search backend {args.search_backend}; "
+        f"statuses {statuses}"
+    )
     print(f"database: +{db / n / 1024:.1f} KiB per document ({db / 2**20:.1f} MiB total)")
     for table, size in sorted(growth.items(), key=lambda kv: -kv[1])[:8]:
         print(f"  {table:28} +{size / n / 1024:7.1f} KiB per document")
-    print(f"uploaded {uploaded / n / 1024:.1f} KiB per document; stored blobs {blobs} "
-          f"({blobs / n:.1f} per document), {stored / n / 1024:.1f} KiB per document = "
-          f"x{stored / uploaded:.2f} the uploaded bytes; SeaweedFS disk +{weed / n / 1024:.1f} "
-          f"KiB per document")
+    print(
+        f"uploaded {uploaded / n / 1024:.1f} KiB per document; stored blobs {blobs} "
+        f"({blobs / n:.1f} per document), {stored / n / 1024:.1f} KiB per document = "
+        f"x{stored / uploaded:.2f} the uploaded bytes; SeaweedFS disk +{weed / n / 1024:.1f} "
+        f"KiB per document"
+    )
     if args.search_backend == "whoosh":
         print(f"search index (Whoosh folder): +{index / n / 1024:.1f} KiB per document")
-    print(f"upload through the API (in process, one client): {n / upload_seconds:.1f} "
-          f"documents/s")
-    print(f"one worker process: {jobs} jobs in {work_seconds:.1f} s = "
-          f"{n / work_seconds:.2f} documents/s, {n * args.pages / work_seconds:.1f} pages/s")
+    print(f"upload through the API (in process, one client): {n / upload_seconds:.1f} documents/s")
+    print(
+        f"one worker process: {jobs} jobs in {work_seconds:.1f} s = "
+        f"{n / work_seconds:.2f} documents/s, {n * args.pages / work_seconds:.1f} pages/s"
+    )
     return 0
 
 

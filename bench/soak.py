@@ -36,7 +36,28 @@ from akte.core.migrations import upgrade
 from tests.infra.ports import free_port, wait_for_port
 
 PASSWORD = "bench-password-123"
-WORDS = ["Miete", "Kontoauszug", "Jobcenter", "Bescheid", "Lohn", "Heizkosten", "Nachzahlung", "Widerspruch", "Bedarfsgemeinschaft", "Unterkunft", "Weiterbewilligung", "Einkommen", "Vermieter", "Nebenkosten", "Kindergeld", "Unterhalt", "Sparkasse", "Girokonto", "Abschlag", "Betriebskosten"]
+WORDS = [
+    "Miete",
+    "Kontoauszug",
+    "Jobcenter",
+    "Bescheid",
+    "Lohn",
+    "Heizkosten",
+    "Nachzahlung",
+    "Widerspruch",
+    "Bedarfsgemeinschaft",
+    "Unterkunft",
+    "Weiterbewilligung",
+    "Einkommen",
+    "Vermieter",
+    "Nebenkosten",
+    "Kindergeld",
+    "Unterhalt",
+    "Sparkasse",
+    "Girokonto",
+    "Abschlag",
+    "Betriebskosten",
+]
 
 
 def _pdf(n: int) -> bytes:
@@ -84,8 +105,10 @@ def _wait_ready(client: httpx.Client, headers: dict, doc_id: str, timeout: float
 def _wait_found(client: httpx.Client, headers: dict, word: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if client.get("/api/v1/search", params={"q": word},
-                      headers=headers).json().get("total") == 1:
+        if (
+            client.get("/api/v1/search", params={"q": word}, headers=headers).json().get("total")
+            == 1
+        ):
             return
         time.sleep(0.05)
     raise RuntimeError(f"{word} not searchable after {timeout}s")
@@ -105,8 +128,9 @@ def _job_path_rate(env: dict[str, str], count: int = 300) -> float:
     ctx = AppContext.from_settings(Settings())
     try:
         with session_scope(ctx.session_factory) as session:
-            ids = list(session.scalars(select(Document.id).where(Document.status == "ready")
-                                       .limit(count)))
+            ids = list(
+                session.scalars(select(Document.id).where(Document.status == "ready").limit(count))
+            )
         service = IndexService(Path(tempfile.mkdtemp(prefix="akte-soak-index-")), 0)
         service.backend.mark_healthy()
         ctx.extensions["search"] = service
@@ -123,8 +147,12 @@ def _job_path_rate(env: dict[str, str], count: int = 300) -> float:
 def run(docs: int, database_url: str | None) -> None:
     work = Path(tempfile.mkdtemp(prefix="akte-bench-soak-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
-    env.update(AKTE_DATA_DIR=str(work / "data"), AKTE_NEW_PASSWORD=PASSWORD,
-               AKTE_WORKER_POLL_SECONDS="0.1", OMP_THREAD_LIMIT="1")
+    env.update(
+        AKTE_DATA_DIR=str(work / "data"),
+        AKTE_NEW_PASSWORD=PASSWORD,
+        AKTE_WORKER_POLL_SECONDS="0.1",
+        OMP_THREAD_LIMIT="1",
+    )
     if database_url:
         env.update(AKTE_DATABASE_URL=database_url, AKTE_INPROCESS_WORKER="false")
     os.environ.update({k: v for k, v in env.items() if k.startswith("AKTE_")})
@@ -136,42 +164,64 @@ def run(docs: int, database_url: str | None) -> None:
     _seed(akte, env)
     checkpoints = sorted({max(1, round(docs * f)) for f in (0.05, 0.25, 0.5, 1.0)})
     port = free_port()
-    procs = {"server": subprocess.Popen([akte, "serve", "--port", str(port)], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)}
+    procs = {
+        "server": subprocess.Popen(
+            [akte, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    }
     if database_url:
-        procs["worker"] = subprocess.Popen([akte, "worker", "--processes", "1"], env=env,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs["worker"] = subprocess.Popen(
+            [akte, "worker", "--processes", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     samples: dict[int, dict[str, tuple[float, int, int]]] = {}
     try:
         assert wait_for_port(port, 60), "akte serve did not start"
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-            token = client.post("/api/v1/auth/token",
-                                data={"username": "soak-sb", "password": PASSWORD}).json()
+            token = client.post(
+                "/api/v1/auth/token", data={"username": "soak-sb", "password": PASSWORD}
+            ).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
             unit = client.get("/api/v1/auth/me", headers=headers).json()["org_unit_ids"][0]
-            case_file = client.post("/api/v1/case-files", headers=headers,
-                                    json={"aktenzeichen": "AZ-SOAK-1", "org_unit_id": unit})
+            case_file = client.post(
+                "/api/v1/case-files",
+                headers=headers,
+                json={"aktenzeichen": "AZ-SOAK-1", "org_unit_id": unit},
+            )
             case_file_id = case_file.json()["id"]
-            print(f"soak: {docs} documents, {'PostgreSQL' if database_url else 'SQLite'}, "
-                  f"checkpoints {checkpoints}", flush=True)
+            print(
+                f"soak: {docs} documents, {'PostgreSQL' if database_url else 'SQLite'}, "
+                f"checkpoints {checkpoints}",
+                flush=True,
+            )
             header = "  ".join(f"{name:>30}" for name in procs)
             print(f"{'documents':>9}  {'docs/s':>7}  {header}   (RSS MB, fds, deleted fds)")
             started = time.perf_counter()
             for n in range(1, docs + 1):
                 response = client.post(
-                    f"/api/v1/case-files/{case_file_id}/documents", headers=headers,
-                    files={"file": (f"soak-{n}.pdf", _pdf(n), "application/pdf")})
+                    f"/api/v1/case-files/{case_file_id}/documents",
+                    headers=headers,
+                    files={"file": (f"soak-{n}.pdf", _pdf(n), "application/pdf")},
+                )
                 response.raise_for_status()
                 _wait_ready(client, headers, response.json()["id"])
                 if n % 10 == 0:
-                    client.get("/api/v1/search", params={"q": WORDS[n % len(WORDS)]},
-                               headers=headers).raise_for_status()
+                    client.get(
+                        "/api/v1/search", params={"q": WORDS[n % len(WORDS)]}, headers=headers
+                    ).raise_for_status()
                 if n in checkpoints:
                     _wait_found(client, headers, f"Soakwort{n}x")
                     rate = n / (time.perf_counter() - started)
                     samples[n] = {name: _sample(p.pid) for name, p in procs.items()}
-                    cells = "  ".join(f"{rss:>13.1f} MB {fds:>6} {dead:>6}"
-                                      for rss, fds, dead in samples[n].values())
+                    cells = "  ".join(
+                        f"{rss:>13.1f} MB {fds:>6} {dead:>6}"
+                        for rss, fds, dead in samples[n].values()
+                    )
                     print(f"{n:>9}  {rate:>7.1f}  {cells}", flush=True)
     finally:
         for process in procs.values():
@@ -181,18 +231,22 @@ def run(docs: int, database_url: str | None) -> None:
     first, last = checkpoints[0], checkpoints[-1]
     for name in procs:
         (rss0, fds0, _), (rss1, fds1, dead1) = samples[first][name], samples[last][name]
-        print(f"{name}: growth {first}→{last} documents: RSS {rss1 - rss0:+.1f} MB, "
-              f"descriptors {fds1 - fds0:+d}, deleted files open at the end {dead1}")
+        print(
+            f"{name}: growth {first}→{last} documents: RSS {rss1 - rss0:+.1f} MB, "
+            f"descriptors {fds1 - fds0:+d}, deleted files open at the end {dead1}"
+        )
     rate = _job_path_rate(env)
-    print(f"job path (search.index_document, one document a job, fresh index): "
-          f"{rate:.1f} documents/s")
+    print(
+        f"job path (search.index_document, one document a job, fresh index): {rate:.1f} documents/s"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=20_000)
-    parser.add_argument("--database-url", default=None,
-                        help="PostgreSQL URL (default: the embedded SQLite default)")
+    parser.add_argument(
+        "--database-url", default=None, help="PostgreSQL URL (default: the embedded SQLite default)"
+    )
     args = parser.parse_args()
     run(args.docs, args.database_url)
 

@@ -55,8 +55,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-viewer-") as tmp:
         started = time.perf_counter()
         data = scan_pdf(args.pages, Path(tmp))
-        print(f"archive: {args.pages} pages, {len(data) / 1e6:.1f} MB "
-              f"(built in {time.perf_counter() - started:.0f} s)")
+        print(
+            f"archive: {args.pages} pages, {len(data) / 1e6:.1f} MB "
+            f"(built in {time.perf_counter() - started:.0f} s)"
+        )
         (Path(tmp) / "data").mkdir()
         with live_server(Path(tmp) / "data") as server:
             blob = server.ctx.storage.put_bytes(data)
@@ -65,18 +67,27 @@ def main() -> None:
                 unit = make_org_unit(session, tenant)
                 user = make_user(session, tenant, Role.caseworker, (unit,))
                 case_file = make_case_file(session, tenant, unit)
-                document = add_document(session, case_file, title="Scan",
-                                        pages=[f"Seite {n}" for n in range(1, args.pages + 1)])
-                version = session.query(DocumentVersion).filter_by(
-                    document_id=document.id).one()
+                document = add_document(
+                    session,
+                    case_file,
+                    title="Scan",
+                    pages=[f"Seite {n}" for n in range(1, args.pages + 1)],
+                )
+                version = session.query(DocumentVersion).filter_by(document_id=document.id).one()
                 version.sha256 = version.archive_sha256 = blob.sha256
                 version.size = blob.size
                 username, document_id = user.username, document.id
             _measure(server.url, username, document_id, targets, args, len(data))
 
 
-def _measure(url: str, username: str, document_id: object, targets: list[int],
-             args: argparse.Namespace, size: int) -> None:
+def _measure(
+    url: str,
+    username: str,
+    document_id: object,
+    targets: list[int],
+    args: argparse.Namespace,
+    size: int,
+) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1366, "height": 768})
@@ -90,9 +101,15 @@ def _measure(url: str, username: str, document_id: object, targets: list[int],
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         rate = args.mbit * 1e6 / 8
-        cdp.send("Network.emulateNetworkConditions", {
-            "offline": False, "latency": args.latency,
-            "downloadThroughput": rate, "uploadThroughput": rate})
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": args.latency,
+                "downloadThroughput": rate,
+                "uploadThroughput": rate,
+            },
+        )
         cdp.send("Performance.enable")
         content = f"/app/documents/{document_id}/content?rendition=archive&inline=true"
         print(f"line: {args.mbit:g} Mbit/s, {args.latency:g} ms latency")
@@ -104,14 +121,18 @@ def _measure(url: str, username: str, document_id: object, targets: list[int],
             first, received, requests, lib = page.evaluate(RECEIVED, f"akte-page-{target}")
             nav = page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd")
             heap = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-            print(f"{label} page {target:>4}: drawn {first / 1000:6.2f} s after navigation "
-                  f"(HTML at {nav / 1000:.2f} s, PDF.js at {lib / 1000:.2f} s), "
-                  f"{received / 1e6:6.2f} MB in "
-                  f"{requests} requests = {received / size:.1%} of the file, "
-                  f"JS heap {heap.get('JSHeapUsedSize', 0) / 1e6:.0f} MB")
+            print(
+                f"{label} page {target:>4}: drawn {first / 1000:6.2f} s after navigation "
+                f"(HTML at {nav / 1000:.2f} s, PDF.js at {lib / 1000:.2f} s), "
+                f"{received / 1e6:6.2f} MB in "
+                f"{requests} requests = {received / size:.1%} of the file, "
+                f"JS heap {heap.get('JSHeapUsedSize', 0) / 1e6:.0f} MB"
+            )
         whole_ms, whole_bytes = page.evaluate(WHOLE, url + content)
-        print(f"whole file: {whole_bytes / 1e6:.2f} MB in {whole_ms / 1000:.2f} s "
-              "(what the browser's own viewer fetched before page 1)")
+        print(
+            f"whole file: {whole_bytes / 1e6:.2f} MB in {whole_ms / 1000:.2f} s "
+            "(what the browser's own viewer fetched before page 1)"
+        )
         browser.close()
 
 

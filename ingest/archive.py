@@ -89,8 +89,13 @@ def _finish(path: Path) -> list[str]:
         pdf.remove_unreferenced_resources()
         pagetree.balance(pdf)
         found = pdfa.declare(pdf)
-        pdf.save(rewritten, linearize=True, deterministic_id=True, compress_streams=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        pdf.save(
+            rewritten,
+            linearize=True,
+            deterministic_id=True,
+            compress_streams=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        )
     os.replace(rewritten, path)
     return found
 

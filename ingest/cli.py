@@ -58,8 +58,9 @@ def reprocess(
                 try:
                     targets = service.delivery_documents(session, _uuid(delivery, "delivery"))
                 except service.DeliveriesUnavailable:
-                    typer.echo("this installation has no delivery import (ingest.deliveries)",
-                               err=True)
+                    typer.echo(
+                        "this installation has no delivery import (ingest.deliveries)", err=True
+                    )
                     raise typer.Exit(2) from None
             else:
                 targets = [_uuid(value, "document") for value in document_ids or []]
@@ -72,7 +73,9 @@ def reprocess(
                     done, passed = service.requeue(session, batch, already)
                 queued, skipped = queued + done, skipped + passed
                 progress.update(len(batch))
-        typer.echo(f"queued {queued} documents for processing"
-                   + (f", skipped {skipped} (missing or already queued)" if skipped else ""))
+        typer.echo(
+            f"queued {queued} documents for processing"
+            + (f", skipped {skipped} (missing or already queued)" if skipped else "")
+        )
     finally:
         ctx.close()

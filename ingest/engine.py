@@ -37,8 +37,9 @@ _local = threading.local()
 def tessdata() -> str | None:
     """The folder of the installed traineddata, as ``tesseract --list-langs`` names it."""
     try:
-        result = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
-                                timeout=30, check=False)
+        result = subprocess.run(
+            ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     found = re.search(r'"([^"]+)"', result.stdout + result.stderr)
@@ -57,8 +58,7 @@ def _reader(languages: str) -> Any:
     api = engines.get(languages)
     if api is None:
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-        api = tesserocr.PyTessBaseAPI(path=tessdata(), lang=languages,
-                                      psm=tesserocr.PSM.AUTO)
+        api = tesserocr.PyTessBaseAPI(path=tessdata(), lang=languages, psm=tesserocr.PSM.AUTO)
         for name in ("tessedit_create_pdf", "textonly_pdf", "tessedit_create_txt"):
             api.SetVariable(name, "1")
         engines[languages] = api
@@ -69,8 +69,7 @@ def _osd() -> Any:
     api = getattr(_local, "osd", None)
     if api is None:
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-        api = tesserocr.PyTessBaseAPI(path=tessdata(), lang="osd",
-                                      psm=tesserocr.PSM.OSD_ONLY)
+        api = tesserocr.PyTessBaseAPI(path=tessdata(), lang="osd", psm=tesserocr.PSM.OSD_ONLY)
         _local.osd = api
     return api
 
@@ -88,8 +87,9 @@ def orientation(image: Image.Image, dpi: int) -> tuple[int, float] | None:
     return int(result["orient_deg"]) % 360, float(result["orient_conf"])
 
 
-def recognise(source: Path, base: Path, dpi: int, languages: str,
-              timeout_seconds: float) -> list[float] | None:
+def recognise(
+    source: Path, base: Path, dpi: int, languages: str, timeout_seconds: float
+) -> list[float] | None:
     """Read the image file ``source``; write ``base``.txt and the text-only ``base``.pdf
     (``ProcessPages``: the same renderers as the program, a complete one-page PDF); the
     word confidences, or ``None`` if Tesseract gave up (timeout or failure)."""

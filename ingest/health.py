@@ -39,8 +39,13 @@ def _probe() -> str:
         return f"tesseract does not answer: {type(exc).__name__}"
     missing = [lang for lang in Limits().languages.split("+") if lang not in have]
     if missing:
-        return "OCR languages missing: " + ", ".join(missing) + \
-            " (install tesseract-ocr-" + "/".join(missing) + ")"
+        return (
+            "OCR languages missing: "
+            + ", ".join(missing)
+            + " (install tesseract-ocr-"
+            + "/".join(missing)
+            + ")"
+        )
     return "ok"
 
 

@@ -27,8 +27,12 @@ DEFAULT_DPI = 300
 _PLAUSIBLE_DPI = range(70, 1201)
 
 _DECODE_ERRORS = (
-    OSError, SyntaxError, ValueError, EOFError,
-    Image.DecompressionBombError, Image.DecompressionBombWarning,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
 )
 
 
@@ -107,10 +111,13 @@ def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
                     continue
                 except _DECODE_ERRORS as exc:
                     if frames == 1:  # the whole file: say so as for an unopenable one
-                        raise ProcessingFailed(
-                            _describe(exc, "the image file is damaged")) from exc
-                    yield RasterPage(page_no, None, DEFAULT_DPI, _describe(
-                        exc, f"page {page_no} of the image could not be read"))
+                        raise ProcessingFailed(_describe(exc, "the image file is damaged")) from exc
+                    yield RasterPage(
+                        page_no,
+                        None,
+                        DEFAULT_DPI,
+                        _describe(exc, f"page {page_no} of the image could not be read"),
+                    )
                     continue
                 yield RasterPage(page_no, page, dpi, jpeg=jpeg)
 
@@ -118,8 +125,12 @@ def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
 def _own_jpeg(path: Path, image: Image.Image, page: Image.Image, frames: int) -> bytes | None:
     """The file's bytes if it is one JPEG whose pixels are ``page`` as they are: not turned
     by its EXIF orientation, grey or RGB (not converted)."""
-    if (image.format != "JPEG" or frames != 1 or page.mode != image.mode
-            or image.getexif().get(0x0112, 1) != 1):
+    if (
+        image.format != "JPEG"
+        or frames != 1
+        or page.mode != image.mode
+        or image.getexif().get(0x0112, 1) != 1
+    ):
         return None
     return path.read_bytes()
 
@@ -161,8 +172,11 @@ def estimate_skew(image: Image.Image, *, max_angle: float = 5.0) -> float:
 def rotate(image: Image.Image, angle: float) -> Image.Image:
     """Rotate counter-clockwise; quarter turns are lossless, small angles fill with white."""
     if angle % 90 == 0:
-        turns = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
-                 270: Image.Transpose.ROTATE_270}
+        turns = {
+            90: Image.Transpose.ROTATE_90,
+            180: Image.Transpose.ROTATE_180,
+            270: Image.Transpose.ROTATE_270,
+        }
         key = int(angle) % 360
         return image if key == 0 else image.transpose(turns[key])
     bilevel = image.mode == "1"

@@ -43,7 +43,8 @@ def _context() -> BaseContext:
 def _too_big(memory_mb: int) -> ProcessingFailed:
     return ProcessingFailed(
         f"processing needs more than the memory limit of {memory_mb} MB "
-        "(AKTE_PROCESSING_MEMORY_MB); a page may be damaged or far too large")
+        "(AKTE_PROCESSING_MEMORY_MB); a page may be damaged or far too large"
+    )
 
 
 def _run(path: Path, workdir: Path, limits: Limits, memory_mb: int) -> Processed:
@@ -62,8 +63,7 @@ def process(path: Path, workdir: Path, limits: Limits, memory_mb: int) -> Proces
     fails the document with a reason; the worker goes on with the next job."""
     if memory_mb <= 0:
         return process_file(path, workdir, limits)
-    with ProcessPoolExecutor(max_workers=1, mp_context=_context(),
-                             max_tasks_per_child=1) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=_context(), max_tasks_per_child=1) as pool:
         future = pool.submit(_run, path, workdir, limits, memory_mb)
         try:
             return future.result()

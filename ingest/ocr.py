@@ -57,11 +57,20 @@ def list_languages(timeout: float = 30) -> frozenset[str]:
     """The languages Tesseract has traineddata for on this machine (``osd`` excluded), as
     ``tesseract --list-langs`` says (older versions print the list to stderr). Raises
     ``OSError`` or ``subprocess.TimeoutExpired`` when Tesseract cannot be run."""
-    result = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
-                            timeout=timeout, check=False, env=_env())
+    result = subprocess.run(
+        ["tesseract", "--list-langs"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=_env(),
+    )
     lines = (result.stdout + result.stderr).splitlines()
-    return frozenset(line.strip() for line in lines[1:]
-                     if re.fullmatch(r"[a-z]{3}(_[a-z]+)?", line.strip()) and line.strip() != "osd")
+    return frozenset(
+        line.strip()
+        for line in lines[1:]
+        if re.fullmatch(r"[a-z]{3}(_[a-z]+)?", line.strip()) and line.strip() != "osd"
+    )
 
 
 @functools.cache
@@ -119,18 +128,34 @@ def _recognise(image: Image.Image, base: Path, dpi: int, page_no: int, limits: L
     the long-lived engine (:mod:`ingest.engine`) when installed, else the program."""
     source = _save_input(image, base, dpi)
     if engine.available():
-        confidences = engine.recognise(source, base, dpi, limits.languages,
-                                       limits.page_timeout_seconds)
+        confidences = engine.recognise(
+            source, base, dpi, limits.languages, limits.page_timeout_seconds
+        )
         source.unlink(missing_ok=True)
         pdf_path = base.with_suffix(".pdf")
         if confidences is None or not pdf_path.exists():
-            raise ProcessingFailed(f"page {page_no} could not be recognised within "
-                                   f"{limits.page_timeout_seconds:.0f} s (or Tesseract failed)")
+            raise ProcessingFailed(
+                f"page {page_no} could not be recognised within "
+                f"{limits.page_timeout_seconds:.0f} s (or Tesseract failed)"
+            )
         text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
         return text.replace("\f", "").strip(), _Words(confidences), pdf_path
     result = _run(
-        [str(source), str(base), "-l", limits.languages, "--dpi", str(dpi), "--psm", "3",
-         "-c", "textonly_pdf=1", "txt", "pdf", "tsv"],
+        [
+            str(source),
+            str(base),
+            "-l",
+            limits.languages,
+            "--dpi",
+            str(dpi),
+            "--psm",
+            "3",
+            "-c",
+            "textonly_pdf=1",
+            "txt",
+            "pdf",
+            "tsv",
+        ],
         page_no,
         limits,
     )
@@ -173,8 +198,7 @@ def _osd_copy(image: Image.Image, dpi: int) -> tuple[Image.Image, int]:
     return grey, dpi
 
 
-def detect_rotation(image: Image.Image, base: Path, dpi: int, page_no: int,
-                    limits: Limits) -> int:
+def detect_rotation(image: Image.Image, base: Path, dpi: int, page_no: int, limits: Limits) -> int:
     """Counter-clockwise degrees (0, 90, 180, 270) that turn the page upright; 0 if OSD is
     unsure (confidence below :data:`MIN_OSD_CONFIDENCE`) or finds too few characters."""
     small, small_dpi = _osd_copy(image, dpi)
@@ -185,8 +209,7 @@ def detect_rotation(image: Image.Image, base: Path, dpi: int, page_no: int,
         return found[0]
     source = _save_input(small, base.with_name(base.name + "-osd"), small_dpi)
     try:
-        result = _run([str(source), "-", "--psm", "0", "--dpi", str(small_dpi)], page_no,
-                      limits)
+        result = _run([str(source), "-", "--psm", "0", "--dpi", str(small_dpi)], page_no, limits)
     finally:
         source.unlink(missing_ok=True)
     rotate_by = re.search(r"Rotate:\s*(\d+)", result.stdout)
@@ -197,8 +220,15 @@ def detect_rotation(image: Image.Image, base: Path, dpi: int, page_no: int,
     return (360 - int(rotate_by.group(1))) % 360
 
 
-def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
-             limits: Limits, jpeg: bytes | None = None) -> OcrPage:
+def ocr_page(
+    image: Image.Image,
+    *,
+    page_no: int,
+    dpi: int,
+    workdir: Path,
+    limits: Limits,
+    jpeg: bytes | None = None,
+) -> OcrPage:
     """Recognise one page image; safe to call from several threads at once.
 
     ``jpeg`` are the scan's own JPEG bytes of exactly these pixels: the archive page keeps
@@ -217,5 +247,6 @@ def ocr_page(image: Image.Image, *, page_no: int, dpi: int, workdir: Path,
     else:
         pdf_path = pagepdf.image_page(pdf_path, straight, page_pdf)
     mean = words.mean
-    return OcrPage(page_no, text, round(mean, 1) if mean is not None else None, pdf_path,
-                   turn, skew)
+    return OcrPage(
+        page_no, text, round(mean, 1) if mean is not None else None, pdf_path, turn, skew
+    )

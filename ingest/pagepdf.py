@@ -34,8 +34,9 @@ JPEG_QUALITY = 75
 def _g4(image: Image.Image) -> tuple[bytes, pikepdf.Dictionary]:
     """The page as one CCITT G4 strip, cut from a TIFF that libtiff wrote."""
     buffer = io.BytesIO()
-    image.save(buffer, "TIFF", compression="group4",
-               strip_size=(image.width + 7) // 8 * image.height)
+    image.save(
+        buffer, "TIFF", compression="group4", strip_size=(image.width + 7) // 8 * image.height
+    )
     buffer.seek(0)
     with Image.open(buffer) as tiff:
         assert isinstance(tiff, TiffImagePlugin.TiffImageFile)
@@ -48,11 +49,14 @@ def _g4(image: Image.Image) -> tuple[bytes, pikepdf.Dictionary]:
         # libtiff codes the bits as they are, and G4 calls 0 bits "white": Pillow writes
         # mode "1" as min-is-black (0 = black), so the decoded 0 bits must show as black.
         black_is_1 = tiff.tag_v2.get(TiffImagePlugin.PHOTOMETRIC_INTERPRETATION, 0) == 1
-    data = buffer.getvalue()[offsets[0]:offsets[0] + counts[0]]
-    params = pikepdf.Dictionary(K=-1, Columns=image.width, Rows=image.height,
-                                BlackIs1=black_is_1)
-    return data, pikepdf.Dictionary(Filter=pikepdf.Name.CCITTFaxDecode, DecodeParms=params,
-                                    BitsPerComponent=1, ColorSpace=pikepdf.Name.DeviceGray)
+    data = buffer.getvalue()[offsets[0] : offsets[0] + counts[0]]
+    params = pikepdf.Dictionary(K=-1, Columns=image.width, Rows=image.height, BlackIs1=black_is_1)
+    return data, pikepdf.Dictionary(
+        Filter=pikepdf.Name.CCITTFaxDecode,
+        DecodeParms=params,
+        BitsPerComponent=1,
+        ColorSpace=pikepdf.Name.DeviceGray,
+    )
 
 
 def _passable_jpeg(jpeg: bytes) -> tuple[pikepdf.Name, tuple[int, int]] | None:
@@ -74,8 +78,9 @@ def _jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def image_xobject(pdf: pikepdf.Pdf, image: Image.Image,
-                  jpeg: bytes | None = None) -> pikepdf.Stream:
+def image_xobject(
+    pdf: pikepdf.Pdf, image: Image.Image, jpeg: bytes | None = None
+) -> pikepdf.Stream:
     """The image as a PDF image XObject; ``jpeg`` are the scan's own bytes for exactly these
     pixels (passed through when a PDF can show them as they are)."""
     passable = _passable_jpeg(jpeg) if jpeg and image.mode != "1" else None
@@ -84,15 +89,21 @@ def image_xobject(pdf: pikepdf.Pdf, image: Image.Image,
         data, keys = _g4(image)
     elif jpeg and passable is not None:
         colour_space, size = passable
-        data, keys = jpeg, pikepdf.Dictionary(Filter=pikepdf.Name.DCTDecode,
-                                              BitsPerComponent=8, ColorSpace=colour_space)
+        data, keys = (
+            jpeg,
+            pikepdf.Dictionary(
+                Filter=pikepdf.Name.DCTDecode, BitsPerComponent=8, ColorSpace=colour_space
+            ),
+        )
     else:
         if image.mode not in ("L", "RGB"):
             image = image.convert("RGB")
         data = _jpeg(image)
         keys = pikepdf.Dictionary(
-            Filter=pikepdf.Name.DCTDecode, BitsPerComponent=8,
-            ColorSpace=pikepdf.Name.DeviceGray if image.mode == "L" else pikepdf.Name.DeviceRGB)
+            Filter=pikepdf.Name.DCTDecode,
+            BitsPerComponent=8,
+            ColorSpace=pikepdf.Name.DeviceGray if image.mode == "L" else pikepdf.Name.DeviceRGB,
+        )
     stream = pikepdf.Stream(pdf, data)
     stream.Type = pikepdf.Name.XObject
     stream.Subtype = pikepdf.Name.Image
@@ -117,8 +128,9 @@ def _turned(turn: int, width: float, height: float, x0: float, y0: float) -> str
     return f"{a:.4f} {b:.4f} {c:.4f} {d:.4f} {e + x0:.4f} {f + y0:.4f} cm"
 
 
-def image_page(text_pdf: Path, image: Image.Image, out: Path, *,
-               jpeg: bytes | None = None, turn: int = 0) -> Path:
+def image_page(
+    text_pdf: Path, image: Image.Image, out: Path, *, jpeg: bytes | None = None, turn: int = 0
+) -> Path:
     """Write ``out``: Tesseract's one-page text-only PDF with ``image`` drawn under the
     text, filling the page. ``turn`` (counter-clockwise degrees, a multiple of 90) is the
     quarter turn that makes ``image`` upright; Tesseract's page is the upright one."""

@@ -47,11 +47,13 @@ def balance(pdf: pikepdf.Pdf, fanout: int = FANOUT) -> None:
     while len(level) > fanout:
         grouped: list[pikepdf.Object] = []
         for start in range(0, len(level), fanout):
-            kids = level[start:start + fanout]
-            count = sum(int(kid.get("/Count", 1)) if kid.get("/Type") == "/Pages" else 1
-                        for kid in kids)
-            node = pdf.make_indirect(pikepdf.Dictionary(
-                Type=pikepdf.Name.Pages, Kids=pikepdf.Array(kids), Count=count))
+            kids = level[start : start + fanout]
+            count = sum(
+                int(kid.get("/Count", 1)) if kid.get("/Type") == "/Pages" else 1 for kid in kids
+            )
+            node = pdf.make_indirect(
+                pikepdf.Dictionary(Type=pikepdf.Name.Pages, Kids=pikepdf.Array(kids), Count=count)
+            )
             for kid in kids:
                 kid.Parent = node
             grouped.append(node)

@@ -30,8 +30,10 @@ MIN_CLEAN_RATIO = 0.85
 
 #: What a person can do about a PDF that does not open. The same words are used by the
 #: upload's processing and by a contractor's import, so one file gets one verdict.
-PASSWORD_PROTECTED = ("the PDF is password-protected: ask the sender for a copy without "  # noqa: S105
-                      "a password")
+PASSWORD_PROTECTED = (
+    "the PDF is password-protected: ask the sender for a copy without "  # noqa: S105
+    "a password"
+)
 DAMAGED = "the PDF is damaged and cannot be read: ask the sender for a new copy"
 UNREADABLE = "the PDF cannot be opened: ask the sender for a new copy"
 
@@ -185,7 +187,9 @@ def scan_of(page: pdfium.PdfPage) -> Scan | None:
     colour = meta.bits_per_pixel >= 24
     jpeg = None
     if filters == ["DCTDecode"] and meta.colorspace in (
-            pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_DEVICERGB):
+        pdfium_c.FPDF_COLORSPACE_DEVICEGRAY,
+        pdfium_c.FPDF_COLORSPACE_DEVICERGB,
+    ):
         jpeg = bytes(image.get_data(decode_simple=False))
     return Scan(dpi, bitonal, colour, jpeg)
 

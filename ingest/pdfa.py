@@ -24,8 +24,10 @@ from pathlib import Path
 import pikepdf
 
 #: Debian's icc-profiles-free (scripts/install-system-deps.sh): an ICC v2 sRGB profile.
-SRGB_PROFILES = (Path("/usr/share/color/icc/sRGB.icc"),
-                 Path("/usr/share/color/icc/colord/sRGB.icc"))
+SRGB_PROFILES = (
+    Path("/usr/share/color/icc/sRGB.icc"),
+    Path("/usr/share/color/icc/colord/sRGB.icc"),
+)
 SRGB = "sRGB IEC61966-2.1"
 
 _EMBEDDED = (pikepdf.Name.FontFile, pikepdf.Name.FontFile2, pikepdf.Name.FontFile3)
@@ -100,13 +102,16 @@ def content_problems(pdf: pikepdf.Pdf) -> list[str]:
         for annot in page.obj.get(pikepdf.Name.Annots) or []:
             flags = int(annot.get(pikepdf.Name.F, 0))
             if annot.get(pikepdf.Name.Subtype) != pikepdf.Name.Popup and (
-                    not flags & 4 or flags & (1 | 2 | 32)):
+                not flags & 4 or flags & (1 | 2 | 32)
+            ):
                 found.append(f"page {number}: an annotation is hidden or not printable")
             appearance = annot.get(pikepdf.Name.AP) or {}
             normal = appearance.get(pikepdf.Name.N)
             if isinstance(normal, pikepdf.Stream):
-                found += [f"page {number}: {p}" for p in
-                          _resources_problems(normal.get(pikepdf.Name.Resources), seen)]
+                found += [
+                    f"page {number}: {p}"
+                    for p in _resources_problems(normal.get(pikepdf.Name.Resources), seen)
+                ]
     return list(dict.fromkeys(found))
 
 
@@ -121,10 +126,19 @@ def declare(pdf: pikepdf.Pdf) -> list[str]:
         return found
     icc = pikepdf.Stream(pdf, profile)
     icc.N = 3
-    pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
-        Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFA1,
-        OutputConditionIdentifier=SRGB, Info=SRGB, DestOutputProfile=pdf.make_indirect(icc),
-    ))])
+    pdf.Root.OutputIntents = pikepdf.Array(
+        [
+            pdf.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.OutputIntent,
+                    S=pikepdf.Name.GTS_PDFA1,
+                    OutputConditionIdentifier=SRGB,
+                    Info=SRGB,
+                    DestOutputProfile=pdf.make_indirect(icc),
+                )
+            )
+        ]
+    )
     # No editor stamp and no dates: the same pages give the same bytes (see archive).
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=True) as meta:
         meta["pdfaid:part"] = "2"

@@ -63,7 +63,7 @@ class Processed:
         return [page for page in self.pages if page.method == "failed"]
 
     def summary(self) -> str | None:
-        """"ready with problems: page 2: …" for the document's status, or ``None``."""
+        """ "ready with problems: page 2: …" for the document's status, or ``None``."""
         failed = self.problems
         if not failed:
             return None
@@ -91,18 +91,23 @@ class _OcrPool:
     futures: dict[int, Future[OcrPage]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.executor = ThreadPoolExecutor(max(1, self.limits.ocr_workers),
-                                           thread_name_prefix="akte-ocr")
+        self.executor = ThreadPoolExecutor(
+            max(1, self.limits.ocr_workers), thread_name_prefix="akte-ocr"
+        )
 
-    def submit(self, image: Image.Image, page_no: int, dpi: int,
-               jpeg: bytes | None = None) -> None:
+    def submit(self, image: Image.Image, page_no: int, dpi: int, jpeg: bytes | None = None) -> None:
         """Queue a page; blocks while enough pages are waiting (bounded memory)."""
         self._raise_failures()
         while sum(not f.done() for f in self.futures.values()) >= 2 * self.limits.ocr_workers:
             wait([f for f in self.futures.values() if not f.done()], return_when=FIRST_COMPLETED)
             self._raise_failures()
         self.futures[page_no] = self.executor.submit(
-            ocr_page, image, page_no=page_no, dpi=dpi, workdir=self.workdir, limits=self.limits,
+            ocr_page,
+            image,
+            page_no=page_no,
+            dpi=dpi,
+            workdir=self.workdir,
+            limits=self.limits,
             jpeg=jpeg,
         )
 
@@ -119,8 +124,10 @@ class _OcrPool:
         """Each page's reading, or the reason it has none."""
         wait(list(self.futures.values()))
         self._raise_failures()
-        return {page_no: future.exception() or future.result()  # type: ignore[misc]
-                for page_no, future in self.futures.items()}
+        return {
+            page_no: future.exception() or future.result()  # type: ignore[misc]
+            for page_no, future in self.futures.items()
+        }
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
@@ -205,7 +212,8 @@ def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> P
             if page_no in text_pages:
                 results.append(text_pages[page_no])
             elif isinstance(reading, OcrPage) and not (
-                    layer and pdf.useful_chars(layer) >= pdf.useful_chars(reading.text)):
+                layer and pdf.useful_chars(layer) >= pdf.useful_chars(reading.text)
+            ):
                 results.append(_ocr_result(reading))
                 opened.append(pdfium.PdfDocument(str(reading.pdf_path)))
                 sources.append(archive.SourcePage(opened[-1], 0))
@@ -240,8 +248,9 @@ def _submit_page(pool: _OcrPool, page: pdfium.PdfPage, page_no: int, limits: Lim
     pool.submit(image, page_no, dpi, scan.jpeg if scan else None)
 
 
-def _process_image(path: Path, mime: str, workdir: Path, limits: Limits,
-                   pool: _OcrPool) -> Processed:
+def _process_image(
+    path: Path, mime: str, workdir: Path, limits: Limits, pool: _OcrPool
+) -> Processed:
     problems: dict[int, str] = {}
     count = 0
     for raster in images.iter_pages(path, limits):
@@ -273,8 +282,13 @@ def _process_image(path: Path, mime: str, workdir: Path, limits: Limits,
             doc.close()
 
 
-def _finish(mime: str, results: list[PageResult], sources: list[archive.SourcePage],
-            workdir: Path, limits: Limits) -> Processed:
+def _finish(
+    mime: str,
+    results: list[PageResult],
+    sources: list[archive.SourcePage],
+    workdir: Path,
+    limits: Limits,
+) -> Processed:
     out = workdir / "archive.pdf"
     with contextlib.suppress(FileNotFoundError):
         out.unlink()

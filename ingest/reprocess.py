@@ -59,8 +59,9 @@ def queued_documents(session: Session) -> set[str]:
     return document_states.live_processing(session)
 
 
-def requeue(session: Session, document_ids: Iterable[uuid.UUID],
-            already_queued: set[str]) -> tuple[int, int]:
+def requeue(
+    session: Session, document_ids: Iterable[uuid.UUID], already_queued: set[str]
+) -> tuple[int, int]:
     """Queue the current version of each document; returns (queued, skipped)."""
     queued = skipped = 0
     for document_id in document_ids:
@@ -70,8 +71,11 @@ def requeue(session: Session, document_ids: Iterable[uuid.UUID],
             continue
         document.status = DocumentStatus.received
         document.status_reason = None
-        jobs.enqueue(session, PROCESS_TASK,
-                     {"document_id": str(document.id), "version_no": document.current_version})
+        jobs.enqueue(
+            session,
+            PROCESS_TASK,
+            {"document_id": str(document.id), "version_no": document.current_version},
+        )
         already_queued.add(str(document_id))
         queued += 1
     session.flush()

@@ -71,8 +71,9 @@ _TRANSIENT = (ServiceUnavailable, SQLAlchemyError, OSError)
 WORKDIR_FULL_BYTES = 4 * 1024 * 1024
 
 
-def limits_for(ctx: AppContext, tenant_options: dict[str, Any] | None = None
-               ) -> tuple[Limits, list[str]]:
+def limits_for(
+    ctx: AppContext, tenant_options: dict[str, Any] | None = None
+) -> tuple[Limits, list[str]]:
     """The limits for one document, with the tenant's OCR languages; also the tenant's
     languages that this worker has no traineddata for."""
     limits = ctx.extensions.get(LIMITS_EXTENSION) or Limits()
@@ -86,8 +87,10 @@ def limits_for(ctx: AppContext, tenant_options: dict[str, Any] | None = None
 def _missing_note(missing: list[str], limits: Limits) -> str | None:
     if not missing:
         return None
-    return (f"OCR language(s) {', '.join(missing)} not installed on the worker; read with "
-            f"{limits.languages} (install tesseract-ocr-<lang>, then `akte reprocess`)")
+    return (
+        f"OCR language(s) {', '.join(missing)} not installed on the worker; read with "
+        f"{limits.languages} (install tesseract-ocr-<lang>, then `akte reprocess`)"
+    )
 
 
 @task(TASK)
@@ -109,14 +112,16 @@ def process_document(ctx: AppContext, payload: dict[str, Any]) -> None:
         workdir = Path(tmp)
         try:
             original = _fetch_original(ctx, sha256, workdir / "original")
-            processed = isolated.process(original, workdir / "work", limits,
-                                         ctx.settings.processing_memory_mb)
+            processed = isolated.process(
+                original, workdir / "work", limits, ctx.settings.processing_memory_mb
+            )
             archive = ctx.storage.put_path(processed.archive_path)
             thumbnail = ctx.storage.put_bytes(processed.thumbnail_png)
         except ProcessingFailed as exc:
             if _disk_full(workdir):
                 raise InsufficientStorage(
-                    f"the work folder {workdir.parent} is full: {exc}") from exc
+                    f"the work folder {workdir.parent} is full: {exc}"
+                ) from exc
             _record_failure(ctx, document_id, version_no, str(exc))
             return
         except _TRANSIENT:
@@ -124,13 +129,23 @@ def process_document(ctx: AppContext, payload: dict[str, Any]) -> None:
         except Exception as exc:
             if is_transient(exc):
                 raise
-            log.exception("processing document %s v%s failed unexpectedly", document_id,
-                          version_no)
-            _record_failure(ctx, document_id, version_no,
-                            f"processing failed unexpectedly ({type(exc).__name__})")
+            log.exception("processing document %s v%s failed unexpectedly", document_id, version_no)
+            _record_failure(
+                ctx,
+                document_id,
+                version_no,
+                f"processing failed unexpectedly ({type(exc).__name__})",
+            )
             raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
-        _record_success(ctx, document_id, version_no, processed, archive.sha256,
-                        thumbnail.sha256, _missing_note(missing, limits))
+        _record_success(
+            ctx,
+            document_id,
+            version_no,
+            processed,
+            archive.sha256,
+            thumbnail.sha256,
+            _missing_note(missing, limits),
+        )
 
 
 def _disk_full(path: Path) -> bool:
@@ -161,9 +176,15 @@ def _fetch_original(ctx: AppContext, sha256: str, target: Path) -> Path:
     return target
 
 
-def _record_success(ctx: AppContext, document_id: uuid.UUID, version_no: int,
-                    processed: Processed, archive_sha256: str, thumbnail_sha256: str,
-                    note: str | None = None) -> None:
+def _record_success(
+    ctx: AppContext,
+    document_id: uuid.UUID,
+    version_no: int,
+    processed: Processed,
+    archive_sha256: str,
+    thumbnail_sha256: str,
+    note: str | None = None,
+) -> None:
     with session_scope(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         version = repository.version(session, document_id, version_no)
@@ -171,17 +192,23 @@ def _record_success(ctx: AppContext, document_id: uuid.UUID, version_no: int,
             return
         session.execute(delete(DocumentPage).where(DocumentPage.version_id == version.id))
         session.add_all(
-            DocumentPage(version_id=version.id, page_no=page.page_no, text=page.text,
-                         method=page.method, confidence=page.confidence,
-                         problem=(page.problem or "")[:500] or None)
+            DocumentPage(
+                version_id=version.id,
+                page_no=page.page_no,
+                text=page.text,
+                method=page.method,
+                confidence=page.confidence,
+                problem=(page.problem or "")[:500] or None,
+            )
             for page in processed.pages
         )
         version.page_count = processed.page_count
         version.archive_sha256 = archive_sha256
         version.thumbnail_sha256 = thumbnail_sha256
         version.archive_pdfa = processed.pdfa
-        version.archive_pdfa_problem = (processed.pdfa_problems[0][:500]
-                                        if processed.pdfa_problems else None)
+        version.archive_pdfa_problem = (
+            processed.pdfa_problems[0][:500] if processed.pdfa_problems else None
+        )
         if document.current_version == version_no:
             document.status = DocumentStatus.ready
             problems = processed.summary()  # "ready with problems: page 2 …"
@@ -192,8 +219,7 @@ def _record_success(ctx: AppContext, document_id: uuid.UUID, version_no: int,
         events.document_changed(session, document_id)
 
 
-def _record_failure(ctx: AppContext, document_id: uuid.UUID, version_no: int,
-                    reason: str) -> None:
+def _record_failure(ctx: AppContext, document_id: uuid.UUID, version_no: int, reason: str) -> None:
     with session_scope(ctx.session_factory) as session:
         document = session.get(Document, document_id)
         if document is None or document.current_version != version_no:
@@ -212,8 +238,11 @@ def document_given_up(session: Session, payload: dict[str, Any], death: JobDeath
     except (KeyError, ValueError):
         return
     document = session.get(Document, document_id)
-    if (document is None or document.current_version != version_no
-            or document.status not in (DocumentStatus.received, DocumentStatus.processing)):
+    if (
+        document is None
+        or document.current_version != version_no
+        or document.status not in (DocumentStatus.received, DocumentStatus.processing)
+    ):
         return
     document.status = DocumentStatus.failed
     document.status_reason = given_up_reason(death)
@@ -225,9 +254,14 @@ def document_given_up(session: Session, payload: dict[str, Any], death: JobDeath
 def given_up_reason(death: JobDeath) -> str:
     """What happened, and the way forward, in one line for the document's status."""
     if death.outage_seconds is not None:
-        what = "blob storage full" if "InsufficientStorage" in death.error else (
-            "storage unavailable")
-        return (f"processing could not finish: {what} for "
-                f"{describe_outage(death.outage_seconds)} — `akte reprocess` will retry")
-    return (f"processing could not finish after {death.attempts} attempts "
-            f"({death.error[:200]}) — `akte reprocess` will retry")
+        what = (
+            "blob storage full" if "InsufficientStorage" in death.error else ("storage unavailable")
+        )
+        return (
+            f"processing could not finish: {what} for "
+            f"{describe_outage(death.outage_seconds)} — `akte reprocess` will retry"
+        )
+    return (
+        f"processing could not finish after {death.attempts} attempts "
+        f"({death.error[:200]}) — `akte reprocess` will retry"
+    )

@@ -57,8 +57,7 @@ COUNTRIES: dict[str, Country] = {
     "NL": Country("NIEDERLANDE", r"\d{4} ?[A-Z]{2}", "1012 AB", "nl"),
     "PL": Country("POLEN", r"\d{2}-\d{3}", "00-950"),
     "TR": Country("TÜRKEI", r"\d{5}", "06570"),
-    "GB": Country("VEREINIGTES KÖNIGREICH",
-                  r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", "SW1A 1AA", "gb"),
+    "GB": Country("VEREINIGTES KÖNIGREICH", r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", "SW1A 1AA", "gb"),
     "BE": Country("BELGIEN", r"\d{4}", "1000"),
     "LU": Country("LUXEMBURG", r"\d{4}", "1009"),
     "DK": Country("DÄNEMARK", r"\d{4}", "1050"),
@@ -75,11 +74,26 @@ COUNTRIES: dict[str, Country] = {
     "UA": Country("UKRAINE", r"\d{5}", "01001"),
 }
 #: Other spellings a caseworker or an old letter may put on the last line.
-ALIASES = {"GROSSBRITANNIEN": "GB", "GROẞBRITANNIEN": "GB", "UNITED KINGDOM": "GB",
-           "ENGLAND": "GB", "AUSTRIA": "AT", "SWITZERLAND": "CH", "SUISSE": "CH",
-           "FRANCE": "FR", "NETHERLANDS": "NL", "NEDERLAND": "NL", "HOLLAND": "NL",
-           "POLAND": "PL", "POLSKA": "PL", "TURKEY": "TR", "TÜRKIYE": "TR", "TURKIYE": "TR",
-           "GERMANY": "DE", "TSCHECHISCHE REPUBLIK": "CZ"}
+ALIASES = {
+    "GROSSBRITANNIEN": "GB",
+    "GROẞBRITANNIEN": "GB",
+    "UNITED KINGDOM": "GB",
+    "ENGLAND": "GB",
+    "AUSTRIA": "AT",
+    "SWITZERLAND": "CH",
+    "SUISSE": "CH",
+    "FRANCE": "FR",
+    "NETHERLANDS": "NL",
+    "NEDERLAND": "NL",
+    "HOLLAND": "NL",
+    "POLAND": "PL",
+    "POLSKA": "PL",
+    "TURKEY": "TR",
+    "TÜRKIYE": "TR",
+    "TURKIYE": "TR",
+    "GERMANY": "DE",
+    "TSCHECHISCHE REPUBLIK": "CZ",
+}
 _BY_NAME = {c.name: code for code, c in COUNTRIES.items()} | ALIASES
 _STREET = re.compile(r"(\d+\s*[a-zA-Z]?\b|postfach|packstation|postlagernd)", re.IGNORECASE)
 
@@ -89,7 +103,8 @@ class PostalAddress(BaseModel):
 
     #: the recipient: name, and as needed title, c/o, company, department (1 … 5 lines)
     name_lines: list[Annotated[str, Field(json_schema_extra={"pattern": r"\S"})]] = Field(
-        min_length=1, max_length=5)
+        min_length=1, max_length=5
+    )
     #: street and house number, or ``Postfach 12 34``
     street: str | None = Field(default=None, max_length=200)
     postcode: str | None = Field(default=None, max_length=16)
@@ -122,8 +137,11 @@ def _upper(text: str) -> str:
 def _postcode(address: PostalAddress, country: Country) -> str:
     postcode = (address.postcode or "").strip().upper()
     if not re.fullmatch(country.postcode, postcode):
-        raise fail("address_zone", f"die Postleitzahl „{address.postcode or ''}“ passt nicht "
-                   f"zu {country.name.title()} (Beispiel: {country.example})")
+        raise fail(
+            "address_zone",
+            f"die Postleitzahl „{address.postcode or ''}“ passt nicht "
+            f"zu {country.name.title()} (Beispiel: {country.example})",
+        )
     if country.style == "nl":
         postcode = f"{postcode[:4]} {postcode[-2:]}"
     elif country.style == "gb" and " " not in postcode:
@@ -135,8 +153,11 @@ def format_lines(address: PostalAddress, origin: str = "DE") -> list[str]:
     """The window lines for ``address`` posted in ``origin``; 422 naming what is wrong."""
     country = COUNTRIES.get(address.country)
     if country is None:
-        raise fail("address_zone", f"unbekannter Ländercode „{address.country}“; bekannt "
-                   f"sind {', '.join(sorted(COUNTRIES))}")
+        raise fail(
+            "address_zone",
+            f"unbekannter Ländercode „{address.country}“; bekannt "
+            f"sind {', '.join(sorted(COUNTRIES))}",
+        )
     city = (address.city or "").strip()
     if not city:
         raise fail("address_zone", "der Ort fehlt")
@@ -184,27 +205,33 @@ def parse_lines(lines: list[str], origin: str = "DE") -> PostalAddress:
     country = COUNTRIES.get(code) or COUNTRIES["DE"]
     if country.style == "gb":
         if len(lines) < 4 or not re.fullmatch(country.postcode, lines[-1].upper()):
-            raise AddressUnreadable("die Postleitzahl fehlt in der letzten Zeile "
-                                    f"(Beispiel: {country.example})")
+            raise AddressUnreadable(
+                f"die Postleitzahl fehlt in der letzten Zeile (Beispiel: {country.example})"
+            )
         postcode, city, rest = lines[-1].upper(), lines[-2], lines[:-2]
     else:
         city_line = re.compile(rf"^(?:[A-Z]{{1,2}}-)?({country.postcode})\s+(\S.*)$")
         match = city_line.match(lines[-1])
         if match is None:
-            what = ("fünfstelliger Postleitzahl" if code == "DE"
-                    else f"Postleitzahl ({country.example})")
+            what = (
+                "fünfstelliger Postleitzahl"
+                if code == "DE"
+                else f"Postleitzahl ({country.example})"
+            )
             raise AddressUnreadable(f"keine Zeile mit {what} und Ort")
         postcode, city, rest = match[1], match[2].strip(), lines[:-1]
     if len(rest) < 2:
         raise AddressUnreadable("über Postleitzahl und Ort fehlen Name und Straße")
     street = rest[-1]
     if code == origin == "DE" and not _STREET.search(street):
-        raise AddressUnreadable(f"über der Postleitzahl steht keine Straße mit Hausnummer "
-                                f"oder Postfach: „{street}“")
+        raise AddressUnreadable(
+            f"über der Postleitzahl steht keine Straße mit Hausnummer oder Postfach: „{street}“"
+        )
     if len(rest) - 1 > 5:
         raise AddressUnreadable(f"{len(rest) - 1} Namenszeilen; höchstens 5")
-    return PostalAddress(name_lines=rest[:-1], street=street, postcode=postcode, city=city,
-                         country=code)
+    return PostalAddress(
+        name_lines=rest[:-1], street=street, postcode=postcode, city=city, country=code
+    )
 
 
 def lenient(lines: list[str], origin: str = "DE") -> dict:
@@ -213,5 +240,10 @@ def lenient(lines: list[str], origin: str = "DE") -> dict:
     try:
         return parse_lines(lines, origin).model_dump()
     except (AddressUnreadable, ValueError):
-        return {"name_lines": [line for line in lines if line.strip()], "street": None,
-                "postcode": None, "city": None, "country": origin}
+        return {
+            "name_lines": [line for line in lines if line.strip()],
+            "street": None,
+            "postcode": None,
+            "city": None,
+            "country": origin,
+        }

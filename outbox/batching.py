@@ -58,9 +58,11 @@ def sender_of(session: Session, tenant_id: uuid.UUID) -> manifest.Sender:
     """The issuing authority of a tenant's letters and its return address (settings)."""
     tenant = session.get(Tenant, tenant_id)
     rules = outbox_settings.get(session, tenant_id)
-    return manifest.Sender(authority=tenant.name if tenant else "",
-                           lines=list(rules.letterhead_lines),
-                           return_address=rules.return_address)
+    return manifest.Sender(
+        authority=tenant.name if tenant else "",
+        lines=list(rules.letterhead_lines),
+        return_address=rules.return_address,
+    )
 
 
 class BatchCorrupt(Exception):
@@ -86,15 +88,22 @@ def _claim(session: Session, tenant_id: uuid.UUID, product: str, limit: int) -> 
     if not candidates:
         return None
     now = utcnow()
-    batch = Batch(tenant_id=tenant_id, product=product, status=BatchStatus.sealing.value,
-                  sealed_at=now.replace(microsecond=0))
+    batch = Batch(
+        tenant_id=tenant_id,
+        product=product,
+        status=BatchStatus.sealing.value,
+        sealed_at=now.replace(microsecond=0),
+    )
     session.add(batch)
     session.flush()
     for chunk in _chunks(candidates):
         session.execute(
             update(Letter)
-            .where(Letter.id.in_(chunk), Letter.status == LetterStatus.queued,
-                   Letter.batch_id.is_(None))
+            .where(
+                Letter.id.in_(chunk),
+                Letter.status == LetterStatus.queued,
+                Letter.batch_id.is_(None),
+            )
             .values(status=LetterStatus.batched.value, batch_id=batch.id, updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -109,15 +118,25 @@ def _claim(session: Session, tenant_id: uuid.UUID, product: str, limit: int) -> 
         return None
     detail = {"batch_id": str(batch.id)}
     for offset, chunk in enumerate(_chunks(taken)):
-        session.execute(insert(BatchItem), [
-            {"batch_id": batch.id, "position": offset * 500 + i + 1, "letter_id": letter_id}
-            for i, (letter_id, _) in enumerate(chunk)
-        ])
-        session.execute(insert(LetterEvent), [
-            {"letter_id": letter_id, "status": LetterStatus.batched.value, "detail": detail,
-             "recorded_at": now}
-            for letter_id, _ in chunk
-        ])
+        session.execute(
+            insert(BatchItem),
+            [
+                {"batch_id": batch.id, "position": offset * 500 + i + 1, "letter_id": letter_id}
+                for i, (letter_id, _) in enumerate(chunk)
+            ],
+        )
+        session.execute(
+            insert(LetterEvent),
+            [
+                {
+                    "letter_id": letter_id,
+                    "status": LetterStatus.batched.value,
+                    "detail": detail,
+                    "recorded_at": now,
+                }
+                for letter_id, _ in chunk
+            ],
+        )
     batch.letter_count = len(taken)
     batch.sheet_count = sum(sheets for _, sheets in taken)
     session.flush()
@@ -156,15 +175,24 @@ def build_zip(ctx: AppContext, batch_id: uuid.UUID, out_path: str) -> None:
         sealed_at, tenant_id, product = batch.sealed_at, batch.tenant_id, batch.product
         count = batch.letter_count
         sender = sender_of(session, tenant_id)
-    with tempfile.TemporaryDirectory() as scratch, \
-            zipfile.ZipFile(out_path, "w", allowZip64=True) as zf:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        zipfile.ZipFile(out_path, "w", allowZip64=True) as zf,
+    ):
         json_path, csv_path = os.path.join(scratch, "m.json"), os.path.join(scratch, "m.csv")
-        with open(json_path, "w", encoding="utf-8") as js, \
-                open(csv_path, "w", encoding="utf-8", newline="") as cs:
+        with (
+            open(json_path, "w", encoding="utf-8") as js,
+            open(csv_path, "w", encoding="utf-8", newline="") as cs,
+        ):
             writer = csv.DictWriter(cs, fieldnames=CSV_FIELDS)
             writer.writeheader()
-            head = {"batch_id": str(batch_id), "tenant_id": str(tenant_id), "product": product,
-                    "sealed_at": sealed_at.isoformat(), "letter_count": count}
+            head = {
+                "batch_id": str(batch_id),
+                "tenant_id": str(tenant_id),
+                "product": product,
+                "sealed_at": sealed_at.isoformat(),
+                "letter_count": count,
+            }
             js.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "letters": [\n')
             first = True
             with session_scope(ctx.session_factory) as session:
@@ -207,8 +235,12 @@ def finish(ctx: AppContext, batch_id: uuid.UUID) -> None:
         done = session.execute(
             update(Batch)
             .where(Batch.id == batch_id, Batch.status == BatchStatus.sealing)
-            .values(status=BatchStatus.ready.value, zip_sha256=info.sha256, zip_size=info.size,
-                    updated_at=utcnow())
+            .values(
+                status=BatchStatus.ready.value,
+                zip_sha256=info.sha256,
+                zip_size=info.size,
+                updated_at=utcnow(),
+            )
         )
         batch = session.get(Batch, batch_id)
         if done.rowcount == 1 and batch is not None:
@@ -221,12 +253,26 @@ def seal(ctx: AppContext, tenant_id: uuid.UUID, product: str | None = None) -> l
     ``max_batch_size``; also finishes batches a crash left in ``sealing``."""
     with session_scope(ctx.session_factory) as session:
         rules = outbox_settings.get(session, tenant_id)
-        products = [product] if product else sorted(set(session.scalars(
-            select(Letter.product).where(Letter.tenant_id == tenant_id,
-                                         Letter.status == LetterStatus.queued)
-        )))
-        stuck = list(session.scalars(select(Batch.id).where(
-            Batch.tenant_id == tenant_id, Batch.status == BatchStatus.sealing)))
+        products = (
+            [product]
+            if product
+            else sorted(
+                set(
+                    session.scalars(
+                        select(Letter.product).where(
+                            Letter.tenant_id == tenant_id, Letter.status == LetterStatus.queued
+                        )
+                    )
+                )
+            )
+        )
+        stuck = list(
+            session.scalars(
+                select(Batch.id).where(
+                    Batch.tenant_id == tenant_id, Batch.status == BatchStatus.sealing
+                )
+            )
+        )
     for batch_id in stuck:
         finish(ctx, batch_id)
     results = []
@@ -249,8 +295,9 @@ def due_tenants(ctx: AppContext, now: datetime | None = None) -> list[uuid.UUID]
             .where(Letter.status == LetterStatus.queued)
             .group_by(Letter.tenant_id)
         ).all()
-        stuck = set(session.scalars(select(Batch.tenant_id).where(
-            Batch.status == BatchStatus.sealing)))
+        stuck = set(
+            session.scalars(select(Batch.tenant_id).where(Batch.status == BatchStatus.sealing))
+        )
         for tenant_id, created_at in oldest:
             rules = outbox_settings.get(session, tenant_id)
             cutoff = last_cutoff(now, rules.cutoff_times, rules.working_days, rules.timezone)

@@ -9,8 +9,9 @@ import typer
 from sqlalchemy import select
 
 name = "outbox"
-app = typer.Typer(help="Postausgang: letters and batches for the print provider",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Postausgang: letters and batches for the print provider", no_args_is_help=True
+)
 
 
 def _context():
@@ -38,8 +39,9 @@ def seal(
             if tenant:
                 stmt = stmt.where(Tenant.slug == tenant)
             else:
-                stmt = stmt.where(Tenant.id.in_(select(Letter.tenant_id).where(
-                    Letter.status == "queued")))
+                stmt = stmt.where(
+                    Tenant.id.in_(select(Letter.tenant_id).where(Letter.status == "queued"))
+                )
             tenants = session.execute(stmt).all()
         if tenant and not tenants:
             raise typer.BadParameter(f"no tenant {tenant!r}")
@@ -62,8 +64,9 @@ def assign_provider(provider: str, tenant: str) -> None:
     ctx = _context()
     try:
         with session_scope(ctx.session_factory) as session:
-            user = session.scalar(select(User).where(User.username == provider,
-                                                     User.role == "print_provider"))
+            user = session.scalar(
+                select(User).where(User.username == provider, User.role == "print_provider")
+            )
             target = session.scalar(select(Tenant).where(Tenant.slug == tenant))
             if user is None or target is None:
                 raise typer.BadParameter("unknown print provider or tenant")

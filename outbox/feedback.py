@@ -21,8 +21,12 @@ from akte.core.errors import Conflict, Unprocessable
 from outbox.models import Letter, LetterStatus, Product
 from outbox.schemas import StatusReport
 
-TRACKED = {Product.einschreiben_einwurf, Product.einschreiben,
-           Product.einschreiben_rueckschein, Product.pzu}
+TRACKED = {
+    Product.einschreiben_einwurf,
+    Product.einschreiben,
+    Product.einschreiben_rueckschein,
+    Product.pzu,
+}
 #: Proof document per product, as filed into the Akte (doc type).
 PROOF_DOC_TYPE = {
     Product.pzu: "Zustellungsurkunde",
@@ -45,19 +49,23 @@ def check_shape(letter: Letter, report: StatusReport, has_proof: bool) -> None:
     if status == LetterStatus.rejected and not (report.reason_code and report.reason):
         raise Unprocessable("rejected needs reason_code and reason", code="reason_required")
     if report.tracking_number and Product(letter.product) not in TRACKED:
-        raise Unprocessable(f"a {letter.product} has no tracking number",
-                            code="tracking_not_applicable")
+        raise Unprocessable(
+            f"a {letter.product} has no tracking number", code="tracking_not_applicable"
+        )
     if has_proof:
         if status != LetterStatus.delivered:
-            raise Unprocessable("a proof document belongs to the delivered report",
-                                code="proof_not_applicable")
+            raise Unprocessable(
+                "a proof document belongs to the delivered report", code="proof_not_applicable"
+            )
         if Product(letter.product) not in PROOF_DOC_TYPE:
-            raise Unprocessable(f"a {letter.product} has no proof of delivery",
-                                code="proof_not_applicable")
+            raise Unprocessable(
+                f"a {letter.product} has no proof of delivery", code="proof_not_applicable"
+            )
 
 
-def check_dates(letter: Letter, report: StatusReport, sealed_at: datetime | None,
-                timezone: str, now: datetime) -> None:
+def check_dates(
+    letter: Letter, report: StatusReport, sealed_at: datetime | None, timezone: str, now: datetime
+) -> None:
     """409 for a date that cannot be true of this letter."""
     on = report.on
     if on is None:
@@ -66,17 +74,28 @@ def check_dates(letter: Letter, report: StatusReport, sealed_at: datetime | None
     if on > now.astimezone(zone).date():
         raise Conflict(f"the date {on.isoformat()} lies in the future", code="date_in_future")
     if sealed_at is not None and on < sealed_at.astimezone(zone).date():
-        raise Conflict(f"the date {on.isoformat()} lies before the batch was sealed "
-                       f"({sealed_at.astimezone(zone).date().isoformat()})",
-                       code="date_before_sealing")
+        raise Conflict(
+            f"the date {on.isoformat()} lies before the batch was sealed "
+            f"({sealed_at.astimezone(zone).date().isoformat()})",
+            code="date_before_sealing",
+        )
     status = LetterStatus(report.status)
-    if status in {LetterStatus.delivered, LetterStatus.returned} and letter.posted_on \
-            and on < letter.posted_on:
-        raise Conflict(f"{status.value} on {on.isoformat()} lies before the posting date "
-                       f"{letter.posted_on.isoformat()}", code="date_before_posting")
+    if (
+        status in {LetterStatus.delivered, LetterStatus.returned}
+        and letter.posted_on
+        and on < letter.posted_on
+    ):
+        raise Conflict(
+            f"{status.value} on {on.isoformat()} lies before the posting date "
+            f"{letter.posted_on.isoformat()}",
+            code="date_before_posting",
+        )
     if status == LetterStatus.posted and letter.delivered_on and on > letter.delivered_on:
-        raise Conflict(f"posted on {on.isoformat()} lies after the reported delivery "
-                       f"{letter.delivered_on.isoformat()}", code="date_after_delivery")
+        raise Conflict(
+            f"posted on {on.isoformat()} lies after the reported delivery "
+            f"{letter.delivered_on.isoformat()}",
+            code="date_after_delivery",
+        )
 
 
 def check_tracking(letter: Letter, tracking_number: str | None) -> bool:
@@ -84,8 +103,10 @@ def check_tracking(letter: Letter, tracking_number: str | None) -> bool:
     if not tracking_number:
         return False
     if letter.tracking_number and letter.tracking_number != tracking_number:
-        raise Conflict(f"the letter already has tracking number {letter.tracking_number}",
-                       code="tracking_conflict")
+        raise Conflict(
+            f"the letter already has tracking number {letter.tracking_number}",
+            code="tracking_conflict",
+        )
     return letter.tracking_number is None
 
 

@@ -41,8 +41,10 @@ def _find(filename: str) -> Path:
     for folder in _DIRS:
         if folder and (path := Path(folder) / filename).is_file():
             return path
-    raise FontMissing(f"{filename} not found in {[d for d in _DIRS if d]}; "
-                      "install fonts-dejavu-core or set AKTE_FONT_DIR")
+    raise FontMissing(
+        f"{filename} not found in {[d for d in _DIRS if d]}; "
+        "install fonts-dejavu-core or set AKTE_FONT_DIR"
+    )
 
 
 @cache
@@ -67,8 +69,9 @@ def normalise(text: str) -> str:
 def missing_glyphs(text: str, name: str = REGULAR) -> list[str]:
     """The characters of ``text`` the font cannot print (they would come out as boxes)."""
     widths = _face(name).face.charWidths
-    return sorted({ch for ch in normalise(text) if ch.isprintable() and ch != " "
-                   and ord(ch) not in widths})
+    return sorted(
+        {ch for ch in normalise(text) if ch.isprintable() and ch != " " and ord(ch) not in widths}
+    )
 
 
 def width_mm(text: str, size: float, name: str = REGULAR) -> float:

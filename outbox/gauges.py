@@ -20,18 +20,30 @@ from outbox.models import Batch, BatchStatus
 
 
 def collect(session: Session, now: datetime) -> Iterator[Metric]:
-    batches = GaugeMetricFamily("akte_outbox_batches", "Letter batches by status.",
-                                labels=["status"])
+    batches = GaugeMetricFamily(
+        "akte_outbox_batches", "Letter batches by status.", labels=["status"]
+    )
     for status, n in session.execute(select(Batch.status, func.count()).group_by(Batch.status)):
         batches.add_metric([str(status)], n)
     yield batches
-    overdue = session.scalar(select(func.count()).where(
-        Batch.status == BatchStatus.ready, Batch.offer_expires_at < now)) or 0
-    yield GaugeMetricFamily("akte_outbox_batches_ack_overdue",
-                            "Downloaded batches whose acknowledgement is overdue.",
-                            value=overdue)
-    oldest = session.scalar(select(func.min(Batch.sealed_at))
-                            .where(Batch.status == BatchStatus.ready))
-    yield GaugeMetricFamily("akte_outbox_oldest_unacknowledged_seconds",
-                            "Age of the oldest sealed batch not yet handed over.",
-                            value=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
+    overdue = (
+        session.scalar(
+            select(func.count()).where(
+                Batch.status == BatchStatus.ready, Batch.offer_expires_at < now
+            )
+        )
+        or 0
+    )
+    yield GaugeMetricFamily(
+        "akte_outbox_batches_ack_overdue",
+        "Downloaded batches whose acknowledgement is overdue.",
+        value=overdue,
+    )
+    oldest = session.scalar(
+        select(func.min(Batch.sealed_at)).where(Batch.status == BatchStatus.ready)
+    )
+    yield GaugeMetricFamily(
+        "akte_outbox_oldest_unacknowledged_seconds",
+        "Age of the oldest sealed batch not yet handed over.",
+        value=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
+    )

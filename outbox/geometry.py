@@ -48,6 +48,7 @@ def bbox_pt(left_mm: float, top_mm: float, right_mm: float, bottom_mm: float) ->
     """A pdfplumber bounding box (x0, top, x1, bottom) in points."""
     return (left_mm * MM, top_mm * MM, right_mm * MM, bottom_mm * MM)
 
+
 #: DIN 5008 form A: the Anschriftzone sits 17.7 mm higher (window from 27 mm).
 FORM_A_ADDRESS_TOP_MM = 39.7
 FORM_A_ADDRESS_BOTTOM_MM = 67.0

@@ -12,8 +12,14 @@ from outbox.models import Batch, BatchStatus
 
 def checks(ctx: AppContext) -> dict[str, str]:
     with session_scope(ctx.session_factory) as session:
-        overdue = session.scalar(select(func.count()).where(
-            Batch.status == BatchStatus.ready, Batch.offer_expires_at < utcnow())) or 0
+        overdue = (
+            session.scalar(
+                select(func.count()).where(
+                    Batch.status == BatchStatus.ready, Batch.offer_expires_at < utcnow()
+                )
+            )
+            or 0
+        )
     if overdue:
         return {"outbox": f"{overdue} batches downloaded but not acknowledged in time"}
     return {"outbox": "ok"}

@@ -93,10 +93,11 @@ def apply(
         )
     for other in EXCLUSIVE.get(status, ()):
         if existing_event(session, letter.id, other.value):
-            raise Conflict(f"the letter was already reported {other.value}",
-                           code="report_conflict")
-    pair = {LetterStatus.delivered: LetterStatus.returned,
-            LetterStatus.returned: LetterStatus.delivered}
+            raise Conflict(f"the letter was already reported {other.value}", code="report_conflict")
+    pair = {
+        LetterStatus.delivered: LetterStatus.returned,
+        LetterStatus.returned: LetterStatus.delivered,
+    }
     if status in pair and existing_event(session, letter.id, pair[status].value):
         letter.return_after_delivery = True
     add_event(session, letter, status, occurred_on=occurred_on, actor_id=actor_id, detail=detail)

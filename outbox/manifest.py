@@ -22,12 +22,19 @@ from outbox import addresses
 from outbox.models import Letter, Product
 
 SHEET_GRAMS, ENVELOPE_GRAMS = 5, 5
-WEIGHT_CLASSES = ((20, "standardbrief"), (50, "kompaktbrief"), (500, "grossbrief"),
-                  (1000, "maxibrief"))
+WEIGHT_CLASSES = (
+    (20, "standardbrief"),
+    (50, "kompaktbrief"),
+    (500, "grossbrief"),
+    (1000, "maxibrief"),
+)
 DL_MAX_SHEETS = 9
 #: What the Zusteller needs on the Zustellungsurkunde beyond the address.
-PZU_NOTES = ("Zustellung nach § 3 VwZG mit Zustellungsurkunde (§§ 177–182 ZPO); "
-             "Ersatzzustellung und Niederlegung zulässig; Aktenzeichen auf der Urkunde angeben.")
+PZU_NOTES = (
+    "Zustellung nach § 3 VwZG mit Zustellungsurkunde (§§ 177–182 ZPO); "
+    "Ersatzzustellung und Niederlegung zulässig; Aktenzeichen auf der Urkunde angeben."
+)
+
 
 @dataclass(frozen=True)
 class Sender:
@@ -63,30 +70,72 @@ def entry(position: int, file: str, letter: Letter, sender: Sender) -> dict[str,
     grams, weight = weight_class(letter.sheet_count)
     pzu = None
     if letter.product == Product.pzu:
-        pzu = {"aktenzeichen": letter.aktenzeichen, "issuing_authority": sender.authority,
-               "subject": letter.subject, "notes": PZU_NOTES}
+        pzu = {
+            "aktenzeichen": letter.aktenzeichen,
+            "issuing_authority": sender.authority,
+            "subject": letter.subject,
+            "notes": PZU_NOTES,
+        }
     return {
-        "position": position, "letter_id": str(letter.id), "file": file,
-        "aktenzeichen": letter.aktenzeichen, "recipient": letter.recipient,
+        "position": position,
+        "letter_id": str(letter.id),
+        "file": file,
+        "aktenzeichen": letter.aktenzeichen,
+        "recipient": letter.recipient,
         "recipient_address": structured_address(letter),
-        "sender": {"authority": sender.authority, "lines": sender.lines,
-                   "address": letter.sender_address},
+        "sender": {
+            "authority": sender.authority,
+            "lines": sender.lines,
+            "address": letter.sender_address,
+        },
         "return_address": sender.return_address,
-        "product": letter.product, "print_profile": letter.print_profile,
+        "product": letter.product,
+        "print_profile": letter.print_profile,
         "envelope": letter.envelope or envelope(letter.sheet_count),
-        "color": letter.color, "duplex": letter.duplex, "pages": letter.page_count,
-        "sheets": letter.sheet_count, "weight_grams": grams, "weight_class": weight,
-        "pzu": pzu, "sha256": letter.sha256, "size": letter.size,
+        "color": letter.color,
+        "duplex": letter.duplex,
+        "pages": letter.page_count,
+        "sheets": letter.sheet_count,
+        "weight_grams": grams,
+        "weight_class": weight,
+        "pzu": pzu,
+        "sha256": letter.sha256,
+        "size": letter.size,
     }
 
 
-CSV_FIELDS = ["position", "letter_id", "file", "aktenzeichen", "recipient",
-              "recipient_name", "recipient_street", "recipient_postcode", "recipient_city",
-              "recipient_country", "sender", "sender_street", "sender_postcode", "sender_city",
-              "sender_country", "return_address", "product", "print_profile", "envelope",
-              "color",
-              "duplex", "pages", "sheets", "weight_grams", "weight_class", "pzu_aktenzeichen",
-              "pzu_issuing_authority", "pzu_notes", "sha256", "size"]
+CSV_FIELDS = [
+    "position",
+    "letter_id",
+    "file",
+    "aktenzeichen",
+    "recipient",
+    "recipient_name",
+    "recipient_street",
+    "recipient_postcode",
+    "recipient_city",
+    "recipient_country",
+    "sender",
+    "sender_street",
+    "sender_postcode",
+    "sender_city",
+    "sender_country",
+    "return_address",
+    "product",
+    "print_profile",
+    "envelope",
+    "color",
+    "duplex",
+    "pages",
+    "sheets",
+    "weight_grams",
+    "weight_class",
+    "pzu_aktenzeichen",
+    "pzu_issuing_authority",
+    "pzu_notes",
+    "sha256",
+    "size",
+]
 
 
 def csv_row(item: dict[str, Any]) -> dict[str, str]:
@@ -95,12 +144,17 @@ def csv_row(item: dict[str, Any]) -> dict[str, str]:
     flat = {
         **{key: item[key] for key in CSV_FIELDS if key in item},
         "recipient_name": " / ".join(address["name_lines"]),
-        "recipient_street": address["street"], "recipient_postcode": address["postcode"],
-        "recipient_city": address["city"], "recipient_country": address["country"],
+        "recipient_street": address["street"],
+        "recipient_postcode": address["postcode"],
+        "recipient_city": address["city"],
+        "recipient_country": address["country"],
         "sender": " / ".join([item["sender"]["authority"], *item["sender"]["lines"]]),
-        **{f"sender_{key}": (item["sender"]["address"] or {}).get(key)
-           for key in ("street", "postcode", "city", "country")},
+        **{
+            f"sender_{key}": (item["sender"]["address"] or {}).get(key)
+            for key in ("street", "postcode", "city", "country")
+        },
         "pzu_aktenzeichen": pzu.get("aktenzeichen"),
-        "pzu_issuing_authority": pzu.get("issuing_authority"), "pzu_notes": pzu.get("notes"),
+        "pzu_issuing_authority": pzu.get("issuing_authority"),
+        "pzu_notes": pzu.get("notes"),
     }
     return {key: csv_safe(flat.get(key)) for key in CSV_FIELDS}

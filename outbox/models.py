@@ -82,9 +82,7 @@ class Letter(UUIDPrimaryKey, Timestamps, Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     case_file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
-    batch_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("outbox_batches.id"), index=True
-    )
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("outbox_batches.id"), index=True)
     aktenzeichen: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(300))
     #: The address as printed in the window zone, one line per entry (never cut).

@@ -54,13 +54,16 @@ def link_with_code(public_url: str, display_code: str) -> str:
 
 
 def notice(public_url: str, display_code: str) -> PortalNotice:
-    return PortalNotice(portal_url(public_url), display_code,
-                        link_with_code(public_url, display_code))
+    return PortalNotice(
+        portal_url(public_url), display_code, link_with_code(public_url, display_code)
+    )
 
 
 def _refused() -> Unprocessable:
-    return Unprocessable("Der Upload-Code gehört nicht zu dieser Akte oder ist nicht mehr "
-                         "gültig", code="upload_code_not_in_akte")
+    return Unprocessable(
+        "Der Upload-Code gehört nicht zu dieser Akte oder ist nicht mehr gültig",
+        code="upload_code_not_in_akte",
+    )
 
 
 def resolve(session: Session, case_file: CaseFile, code_text: str) -> tuple[uuid.UUID, str]:
@@ -73,16 +76,20 @@ def resolve(session: Session, case_file: CaseFile, code_text: str) -> tuple[uuid
     normalized = codes.normalize(code_text)
     if len(normalized) != codes.GROUPS * codes.GROUP_LEN:
         raise _refused()
-    row = session.scalar(select(UploadCode).where(
-        UploadCode.code_hash == codes.code_hash(normalized),
-        UploadCode.case_file_id == case_file.id))
+    row = session.scalar(
+        select(UploadCode).where(
+            UploadCode.code_hash == codes.code_hash(normalized),
+            UploadCode.case_file_id == case_file.id,
+        )
+    )
     if row is None or not codes.is_usable(row):
         raise _refused()
     return row.id, codes.display(normalized)
 
 
-def issue_for_letter(session: Session, principal: Principal,
-                     case_file: CaseFile) -> tuple[uuid.UUID, str]:
+def issue_for_letter(
+    session: Session, principal: Principal, case_file: CaseFile
+) -> tuple[uuid.UUID, str]:
     """A fresh code for the letter's Akte (the same permission as issuing one on the code
     page: the Akte's owners); its plaintext is printed on the letter and nowhere else."""
     from akte.uploads import service as codes

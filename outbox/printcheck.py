@@ -42,11 +42,16 @@ def prepare(fileobj: BinaryIO) -> BinaryIO:
             try:
                 opened = reader.decrypt("")
             except (DependencyError, NotImplementedError) as exc:
-                raise fail("pdf", "das PDF ist mit einem nicht unterstützten Verfahren "
-                           "verschlüsselt; bitte ohne Verschlüsselung speichern") from exc
+                raise fail(
+                    "pdf",
+                    "das PDF ist mit einem nicht unterstützten Verfahren "
+                    "verschlüsselt; bitte ohne Verschlüsselung speichern",
+                ) from exc
             if opened == PasswordType.NOT_DECRYPTED:
-                raise fail("pdf", "das PDF lässt sich nur mit Kennwort öffnen; bitte ohne "
-                           "Kennwort speichern")
+                raise fail(
+                    "pdf",
+                    "das PDF lässt sich nur mit Kennwort öffnen; bitte ohne Kennwort speichern",
+                )
             rewrite = True
         rewrite = rewrite or any(_safe_annotations(page) for page in reader.pages)
         if not rewrite:
@@ -56,8 +61,11 @@ def prepare(fileobj: BinaryIO) -> BinaryIO:
         writer.append(reader)
         for page in writer.pages:
             if "/Annots" in page:
-                keep = [a for a in page["/Annots"]
-                        if a.get_object().get("/Subtype") not in SAFE_ANNOTATIONS]
+                keep = [
+                    a
+                    for a in page["/Annots"]
+                    if a.get_object().get("/Subtype") not in SAFE_ANNOTATIONS
+                ]
                 if keep:
                     page[NameObject("/Annots")] = ArrayObject(keep)
                 else:
@@ -71,8 +79,9 @@ def prepare(fileobj: BinaryIO) -> BinaryIO:
 
 
 def _safe_annotations(page) -> bool:
-    return any(a.get_object().get("/Subtype") in SAFE_ANNOTATIONS
-               for a in page.get("/Annots") or [])
+    return any(
+        a.get_object().get("/Subtype") in SAFE_ANNOTATIONS for a in page.get("/Annots") or []
+    )
 
 
 def _mm(value: float) -> str:
@@ -84,14 +93,22 @@ def check_structure(reader: PdfReader) -> None:
     root = reader.trailer["/Root"]
     fields = (root.get("/AcroForm") or {}).get("/Fields") if "/AcroForm" in root else None
     if fields:
-        raise fail("forms", f"das PDF enthält {len(fields)} Formularfeld(er); bitte das "
-                   "ausgefüllte Formular als flaches PDF speichern („Drucken als PDF“)")
+        raise fail(
+            "forms",
+            f"das PDF enthält {len(fields)} Formularfeld(er); bitte das "
+            "ausgefüllte Formular als flaches PDF speichern („Drucken als PDF“)",
+        )
     names = root.get("/Names")
     open_action = root.get("/OpenAction")
-    if (names and "/JavaScript" in names.get_object()) or "/AA" in root or (
-            isinstance(open_action, DictionaryObject) and "/JS" in open_action):
-        raise fail("javascript", "das PDF enthält JavaScript; bitte ohne Skripte speichern "
-                   "(z. B. als PDF/A)")
+    if (
+        (names and "/JavaScript" in names.get_object())
+        or "/AA" in root
+        or (isinstance(open_action, DictionaryObject) and "/JS" in open_action)
+    ):
+        raise fail(
+            "javascript",
+            "das PDF enthält JavaScript; bitte ohne Skripte speichern (z. B. als PDF/A)",
+        )
     for number, page in enumerate(reader.pages, start=1):
         _check_page(number, page)
 
@@ -99,29 +116,45 @@ def check_structure(reader: PdfReader) -> None:
 def _check_page(number: int, page) -> None:
     rotate = int(page.get("/Rotate", 0) or 0) % 360
     if rotate == 180:
-        raise fail("a4_portrait", f"Seite {number} ist um 180° gedreht (steht auf dem Kopf); "
-                   "bitte aufrecht speichern")
-    for label, box in (("sichtbare Bereich (CropBox)", page.cropbox),
-                       ("Endformat (TrimBox)", page.trimbox)):
+        raise fail(
+            "a4_portrait",
+            f"Seite {number} ist um 180° gedreht (steht auf dem Kopf); bitte aufrecht speichern",
+        )
+    for label, box in (
+        ("sichtbare Bereich (CropBox)", page.cropbox),
+        ("Endformat (TrimBox)", page.trimbox),
+    ):
         width, height = float(box.width), float(box.height)
         if rotate % 180:
             width, height = height, width
         tol = g.A4_TOLERANCE_MM * g.MM
         if abs(width - g.A4_WIDTH_MM * g.MM) > tol or abs(height - g.A4_HEIGHT_MM * g.MM) > tol:
-            raise fail("a4_portrait", f"Seite {number}: der {label} ist {_mm(width)} × "
-                       f"{_mm(height)} mm; gedruckt wird nur dieser Ausschnitt, er muss die "
-                       "ganze A4-Seite (210 × 297 mm) zeigen")
+            raise fail(
+                "a4_portrait",
+                f"Seite {number}: der {label} ist {_mm(width)} × "
+                f"{_mm(height)} mm; gedruckt wird nur dieser Ausschnitt, er muss die "
+                "ganze A4-Seite (210 × 297 mm) zeigen",
+            )
     for annotation in page.get("/Annots") or []:
         subtype = annotation.get_object().get("/Subtype")
         if subtype == "/Widget":
-            raise fail("forms", f"Seite {number} enthält ein Formularfeld; bitte das "
-                       "ausgefüllte Formular als flaches PDF speichern („Drucken als PDF“)")
-        raise fail("annotations", f"Seite {number} enthält eine Anmerkung ({subtype}); ob "
-                   "sie gedruckt wird, hängt vom Programm ab: bitte Anmerkungen entfernen "
-                   "oder das PDF flach speichern („Drucken als PDF“)")
+            raise fail(
+                "forms",
+                f"Seite {number} enthält ein Formularfeld; bitte das "
+                "ausgefüllte Formular als flaches PDF speichern („Drucken als PDF“)",
+            )
+        raise fail(
+            "annotations",
+            f"Seite {number} enthält eine Anmerkung ({subtype}); ob "
+            "sie gedruckt wird, hängt vom Programm ab: bitte Anmerkungen entfernen "
+            "oder das PDF flach speichern („Drucken als PDF“)",
+        )
     if "/AA" in page:
-        raise fail("javascript", f"Seite {number} enthält Aktionen (JavaScript); bitte "
-                   "ohne Skripte speichern (z. B. als PDF/A)")
+        raise fail(
+            "javascript",
+            f"Seite {number} enthält Aktionen (JavaScript); bitte "
+            "ohne Skripte speichern (z. B. als PDF/A)",
+        )
     group = page.get("/Group")
     if group is not None and group.get_object().get("/S") == "/Transparency":
         raise _transparent(number, "Transparenzgruppe der Seite")
@@ -129,9 +162,12 @@ def _check_page(number: int, page) -> None:
 
 
 def _transparent(number: int, what: str):
-    return fail("transparency", f"Seite {number} enthält Transparenz ({what}); Druckstraßen "
-                "verarbeiten keine Transparenz: bitte reduziert speichern (z. B. PDF/X-1a "
-                "oder „Drucken als PDF“)")
+    return fail(
+        "transparency",
+        f"Seite {number} enthält Transparenz ({what}); Druckstraßen "
+        "verarbeiten keine Transparenz: bitte reduziert speichern (z. B. PDF/X-1a "
+        "oder „Drucken als PDF“)",
+    )
 
 
 def _check_resources(number: int, resources, seen: set[int]) -> None:
@@ -150,8 +186,11 @@ def _check_resources(number: int, resources, seen: set[int]) -> None:
             if key in state and float(state[key]) < 1:
                 raise _transparent(number, f"Deckkraft {float(state[key]):.0%}")
         blend = state.get("/BM")
-        if blend is not None and blend not in _NORMAL_BLEND and not (
-                isinstance(blend, list) and set(blend) <= _NORMAL_BLEND):
+        if (
+            blend is not None
+            and blend not in _NORMAL_BLEND
+            and not (isinstance(blend, list) and set(blend) <= _NORMAL_BLEND)
+        ):
             raise _transparent(number, f"Füllmethode {blend}")
     for xobject in (resources.get("/XObject") or {}).values():
         ref = getattr(xobject, "idnum", None)
@@ -176,6 +215,9 @@ def _check_font(number: int, font) -> None:
     descriptor = described.get("/FontDescriptor")
     if descriptor is None or not any(k in descriptor.get_object() for k in _FONT_FILES):
         name = str(font.get("/BaseFont", "?")).lstrip("/")
-        raise fail("fonts", f"Seite {number}: die Schrift „{name}“ ist nicht eingebettet; die "
-                   "Druckstraße würde eine Ersatzschrift nehmen. Bitte das PDF mit "
-                   "eingebetteten Schriften erzeugen (z. B. als PDF/A)")
+        raise fail(
+            "fonts",
+            f"Seite {number}: die Schrift „{name}“ ist nicht eingebettet; die "
+            "Druckstraße würde eine Ersatzschrift nehmen. Bitte das PDF mit "
+            "eingebetteten Schriften erzeugen (z. B. als PDF/A)",
+        )

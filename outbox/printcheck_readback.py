@@ -26,7 +26,8 @@ def window_text(pdf: bytes, profile: PrintProfile = DEFAULT) -> list[str]:
         height = page.get_height()
         textpage = page.get_textpage()
         text = textpage.get_text_bounded(
-            left=profile.window_left_mm * g.MM, right=profile.window_right_mm * g.MM,
+            left=profile.window_left_mm * g.MM,
+            right=profile.window_right_mm * g.MM,
             top=height - profile.address_top_mm * g.MM,
             bottom=height - profile.address_bottom_mm * g.MM,
         )
@@ -47,8 +48,8 @@ def require_address(pdf: bytes, entered: list[str], profile: PrintProfile = DEFA
     if read == expected:
         return
     diff = "; ".join(
-        line for line in difflib.unified_diff(expected, read, "eingegeben", "gedruckt",
-                                              lineterm="", n=0)
+        line
+        for line in difflib.unified_diff(expected, read, "eingegeben", "gedruckt", lineterm="", n=0)
         if line[:1] in "+-" and not line.startswith(("---", "+++"))
     )
     raise LetterInvalid(

@@ -30,11 +30,20 @@ from dataclasses import dataclass, field
 from outbox import geometry as g
 from outbox.printcheck_errors import fail
 
-ALL_PRODUCTS = ("standardbrief", "einschreiben_einwurf", "einschreiben",
-                "einschreiben_rueckschein", "pzu")
-_PRODUCT_NAMES = {"standardbrief": "Standardbrief", "einschreiben_einwurf": "Einwurf-Einschreiben",
-                  "einschreiben": "Einschreiben", "einschreiben_rueckschein":
-                  "Einschreiben mit Rückschein", "pzu": "Postzustellungsurkunde"}
+ALL_PRODUCTS = (
+    "standardbrief",
+    "einschreiben_einwurf",
+    "einschreiben",
+    "einschreiben_rueckschein",
+    "pzu",
+)
+_PRODUCT_NAMES = {
+    "standardbrief": "Standardbrief",
+    "einschreiben_einwurf": "Einwurf-Einschreiben",
+    "einschreiben": "Einschreiben",
+    "einschreiben_rueckschein": "Einschreiben mit Rückschein",
+    "pzu": "Postzustellungsurkunde",
+}
 
 
 @dataclass(frozen=True)
@@ -86,14 +95,15 @@ class PrintProfile:
         name = _PRODUCT_NAMES.get(product, product)
         if rule is None:
             offered = ", ".join(_PRODUCT_NAMES.get(p, p) for p in self.products)
-            raise fail("product", f"{self.title} bietet „{name}“ nicht an; angeboten: "
-                       f"{offered}")
+            raise fail("product", f"{self.title} bietet „{name}“ nicht an; angeboten: {offered}")
         if color and not rule.color:
-            raise fail("product", f"{self.title}: „{name}“ nur schwarzweiß; bitte ohne "
-                       "Farbdruck bestellen")
+            raise fail(
+                "product", f"{self.title}: „{name}“ nur schwarzweiß; bitte ohne Farbdruck bestellen"
+            )
         if duplex and not rule.duplex:
-            raise fail("product", f"{self.title}: „{name}“ nur einseitig; bitte ohne "
-                       "Duplexdruck bestellen")
+            raise fail(
+                "product", f"{self.title}: „{name}“ nur einseitig; bitte ohne Duplexdruck bestellen"
+            )
         return rule
 
     def check_size(self, product: str, pages: int, sheets: int) -> str:
@@ -101,52 +111,86 @@ class PrintProfile:
         rule = self.rule(product)
         name = _PRODUCT_NAMES.get(product, product)
         if pages > rule.max_pages:
-            raise fail("page_limit", f"{pages} Seiten; {self.title} nimmt als „{name}“ "
-                       f"höchstens {rule.max_pages}")
+            raise fail(
+                "page_limit",
+                f"{pages} Seiten; {self.title} nimmt als „{name}“ höchstens {rule.max_pages}",
+            )
         envelope = rule.envelope(sheets)
         if sheets > rule.max_sheets or envelope is None:
-            raise fail("sheet_limit", f"{sheets} Blatt; {self.title} nimmt als „{name}“ "
-                       f"höchstens {rule.max_sheets} Blatt (beidseitiger Druck spart Blätter)")
+            raise fail(
+                "sheet_limit",
+                f"{sheets} Blatt; {self.title} nimmt als „{name}“ "
+                f"höchstens {rule.max_sheets} Blatt (beidseitiger Druck spart Blätter)",
+            )
         return envelope
 
 
 _GENERIC = {product: ProductRule(max_pages=200, max_sheets=100) for product in ALL_PRODUCTS}
-_EPOST = {product: ProductRule(max_pages=96, max_sheets=96, envelopes=((6, "DL"), (96, "C4")))
-          for product in ALL_PRODUCTS if product != "pzu"}
+_EPOST = {
+    product: ProductRule(max_pages=96, max_sheets=96, envelopes=((6, "DL"), (96, "C4")))
+    for product in ALL_PRODUCTS
+    if product != "pzu"
+}
 _MAILING = {"standardbrief": ProductRule(max_pages=12, max_sheets=6, envelopes=((6, "DL"),))}
 
 
 DIN5008_B = PrintProfile(
-    key="din5008_b", title="DIN 5008 Form B", form="B",
-    window_left_mm=g.WINDOW_LEFT_MM, window_right_mm=g.WINDOW_RIGHT_MM,
-    notes_top_mm=g.WINDOW_TOP_MM, notes_bottom_mm=g.NOTES_BOTTOM_MM,
-    return_top_mm=g.NOTES_BOTTOM_MM, return_bottom_mm=g.RETURN_LINE_BOTTOM_MM,
-    address_top_mm=g.ADDRESS_TOP_MM, address_bottom_mm=g.ADDRESS_BOTTOM_MM,
+    key="din5008_b",
+    title="DIN 5008 Form B",
+    form="B",
+    window_left_mm=g.WINDOW_LEFT_MM,
+    window_right_mm=g.WINDOW_RIGHT_MM,
+    notes_top_mm=g.WINDOW_TOP_MM,
+    notes_bottom_mm=g.NOTES_BOTTOM_MM,
+    return_top_mm=g.NOTES_BOTTOM_MM,
+    return_bottom_mm=g.RETURN_LINE_BOTTOM_MM,
+    address_top_mm=g.ADDRESS_TOP_MM,
+    address_bottom_mm=g.ADDRESS_BOTTOM_MM,
     margins=Margins(g.MARGIN_MM, g.MARGIN_MM, g.MARGIN_MM, g.MARGIN_MM),
     products=_GENERIC,
 )
 DIN5008_A = PrintProfile(
-    key="din5008_a", title="DIN 5008 Form A", form="A",
-    window_left_mm=20, window_right_mm=105,
-    notes_top_mm=27.0, notes_bottom_mm=34.7, return_top_mm=34.7, return_bottom_mm=39.7,
-    address_top_mm=g.FORM_A_ADDRESS_TOP_MM, address_bottom_mm=g.FORM_A_ADDRESS_BOTTOM_MM,
+    key="din5008_a",
+    title="DIN 5008 Form A",
+    form="A",
+    window_left_mm=20,
+    window_right_mm=105,
+    notes_top_mm=27.0,
+    notes_bottom_mm=34.7,
+    return_top_mm=34.7,
+    return_bottom_mm=39.7,
+    address_top_mm=g.FORM_A_ADDRESS_TOP_MM,
+    address_bottom_mm=g.FORM_A_ADDRESS_BOTTOM_MM,
     margins=Margins(g.MARGIN_MM, g.MARGIN_MM, g.MARGIN_MM, g.MARGIN_MM),
     products=_GENERIC,
 )
 DEUTSCHE_POST_EPOST = PrintProfile(
-    key="deutsche_post_epost", title="Deutsche Post E-POST, ohne Deckblatt", form="B",
-    window_left_mm=20, window_right_mm=105,
-    notes_top_mm=53.0, notes_bottom_mm=66.0, return_top_mm=45.0, return_bottom_mm=53.0,
-    address_top_mm=66.0, address_bottom_mm=90.0,
+    key="deutsche_post_epost",
+    title="Deutsche Post E-POST, ohne Deckblatt",
+    form="B",
+    window_left_mm=20,
+    window_right_mm=105,
+    notes_top_mm=53.0,
+    notes_bottom_mm=66.0,
+    return_top_mm=45.0,
+    return_bottom_mm=53.0,
+    address_top_mm=66.0,
+    address_bottom_mm=90.0,
     margins=Margins(top=7, right=2.5, bottom=7, left=12),
     products=_EPOST,
 )
 MAILING_2MM = PrintProfile(
-    key="mailing_2mm", title="Mailing-Dienst, 2 mm Sicherheitsabstand", form="B",
-    window_left_mm=g.WINDOW_LEFT_MM, window_right_mm=g.WINDOW_RIGHT_MM,
-    notes_top_mm=g.WINDOW_TOP_MM, notes_bottom_mm=g.NOTES_BOTTOM_MM,
-    return_top_mm=g.NOTES_BOTTOM_MM, return_bottom_mm=g.RETURN_LINE_BOTTOM_MM,
-    address_top_mm=g.ADDRESS_TOP_MM, address_bottom_mm=g.ADDRESS_BOTTOM_MM,
+    key="mailing_2mm",
+    title="Mailing-Dienst, 2 mm Sicherheitsabstand",
+    form="B",
+    window_left_mm=g.WINDOW_LEFT_MM,
+    window_right_mm=g.WINDOW_RIGHT_MM,
+    notes_top_mm=g.WINDOW_TOP_MM,
+    notes_bottom_mm=g.NOTES_BOTTOM_MM,
+    return_top_mm=g.NOTES_BOTTOM_MM,
+    return_bottom_mm=g.RETURN_LINE_BOTTOM_MM,
+    address_top_mm=g.ADDRESS_TOP_MM,
+    address_bottom_mm=g.ADDRESS_BOTTOM_MM,
     margins=Margins(2, 2, 2, 2),
     products=_MAILING,
 )

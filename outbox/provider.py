@@ -55,11 +55,18 @@ def batch_status(batch: Batch) -> str:
 
 def to_read(batch: Batch) -> BatchRead:
     return BatchRead(
-        id=batch.id, tenant_id=batch.tenant_id, product=batch.product,
-        status=batch_status(batch), letter_count=batch.letter_count,
-        sheet_count=batch.sheet_count, zip_sha256=batch.zip_sha256, zip_size=batch.zip_size,
-        sealed_at=batch.sealed_at, offer_expires_at=batch.offer_expires_at,
-        download_count=batch.download_count, acknowledged_at=batch.acknowledged_at,
+        id=batch.id,
+        tenant_id=batch.tenant_id,
+        product=batch.product,
+        status=batch_status(batch),
+        letter_count=batch.letter_count,
+        sheet_count=batch.sheet_count,
+        zip_sha256=batch.zip_sha256,
+        zip_size=batch.zip_size,
+        sealed_at=batch.sealed_at,
+        offer_expires_at=batch.offer_expires_at,
+        download_count=batch.download_count,
+        acknowledged_at=batch.acknowledged_at,
     )
 
 
@@ -86,21 +93,31 @@ def detail(session: Session, principal: Principal, batch_id: uuid.UUID) -> Batch
         .where(BatchItem.batch_id == batch.id)
         .order_by(BatchItem.position)
     ).all()
-    audit.record(session, principal, "outbox.batch.read", object_type="batch",
-                 object_id=batch.id, tenant_id=batch.tenant_id)
+    audit.record(
+        session,
+        principal,
+        "outbox.batch.read",
+        object_type="batch",
+        object_id=batch.id,
+        tenant_id=batch.tenant_id,
+    )
     sender = batching.sender_of(session, batch.tenant_id)
     return BatchDetail(
         **to_read(batch).model_dump(),
         letters=[
-            ManifestEntry.model_validate(manifest.entry(
-                position, f"letters/{position:05d}_{letter.id}.pdf", letter, sender))
+            ManifestEntry.model_validate(
+                manifest.entry(position, f"letters/{position:05d}_{letter.id}.pdf", letter, sender)
+            )
             for position, letter in rows
         ],
     )
 
 
 def start_download(
-    session: Session, storage: BlobStore, principal: Principal, batch_id: uuid.UUID,
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    batch_id: uuid.UUID,
     requested_range: str | None = None,
 ) -> Batch:
     """A fetch of a ready batch starts (or restarts) its acknowledgement timeout and is
@@ -112,11 +129,21 @@ def start_download(
         rules = outbox_settings.get(session, batch.tenant_id)
         batch.offer_expires_at = utcnow() + timedelta(seconds=rules.ack_timeout_seconds)
     batch.download_count += 1
-    session.add(BatchDownload(batch_id=batch.id, provider_id=principal.user_id,
-                              requested_range=(requested_range or None) and
-                              requested_range[:100]))
-    audit.record(session, principal, "outbox.batch.download", object_type="batch",
-                 object_id=batch.id, tenant_id=batch.tenant_id)
+    session.add(
+        BatchDownload(
+            batch_id=batch.id,
+            provider_id=principal.user_id,
+            requested_range=(requested_range or None) and requested_range[:100],
+        )
+    )
+    audit.record(
+        session,
+        principal,
+        "outbox.batch.download",
+        object_type="batch",
+        object_id=batch.id,
+        tenant_id=batch.tenant_id,
+    )
     session.flush()
     return batch
 
@@ -128,24 +155,30 @@ def acknowledge(
     ZIP the provider holds (so a client cannot acknowledge what it never received)."""
     batch = get_batch(session, principal, batch_id)
     if not zip_sha256:
-        raise Unprocessable("state the SHA-256 of the downloaded ZIP (zip_sha256)",
-                            code="checksum_required")
+        raise Unprocessable(
+            "state the SHA-256 of the downloaded ZIP (zip_sha256)", code="checksum_required"
+        )
     if zip_sha256.lower() != batch.zip_sha256:
-        raise Conflict("the checksum does not match the sealed batch: download it again",
-                       code="checksum_mismatch")
-    downloaded = session.scalar(select(BatchDownload.id).where(
-        BatchDownload.batch_id == batch.id).limit(1))
+        raise Conflict(
+            "the checksum does not match the sealed batch: download it again",
+            code="checksum_mismatch",
+        )
+    downloaded = session.scalar(
+        select(BatchDownload.id).where(BatchDownload.batch_id == batch.id).limit(1)
+    )
     if downloaded is None:
-        raise Conflict("the batch was never downloaded: download it, then acknowledge",
-                       code="not_downloaded")
+        raise Conflict(
+            "the batch was never downloaded: download it, then acknowledge", code="not_downloaded"
+        )
     if batch.status == BatchStatus.handed_over:
         return batch
     hand_over(session, batch, principal)
     return batch
 
 
-def hand_over(session: Session, batch: Batch, principal: Principal | None,
-              detail: dict | None = None) -> bool:
+def hand_over(
+    session: Session, batch: Batch, principal: Principal | None, detail: dict | None = None
+) -> bool:
     """The batch and its letters become ``handed_over`` (a pull provider's ``ack``, or a
     push provider's accepted upload: ``principal`` is ``None``). ``False`` when a
     concurrent hand-over won; same outcome."""
@@ -154,8 +187,12 @@ def hand_over(session: Session, batch: Batch, principal: Principal | None,
     done = session.execute(
         update(Batch)
         .where(Batch.id == batch.id, Batch.status == BatchStatus.ready)
-        .values(status=BatchStatus.handed_over.value, acknowledged_at=now,
-                acknowledged_by_id=actor_id, updated_at=now)
+        .values(
+            status=BatchStatus.handed_over.value,
+            acknowledged_at=now,
+            acknowledged_by_id=actor_id,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     session.refresh(batch)
@@ -163,11 +200,12 @@ def hand_over(session: Session, batch: Batch, principal: Principal | None,
         return False
     # every letter of the batch gets its handed_over step, also one the provider already
     # reported on before acknowledging (its status stays ahead; only the history fills in)
-    recorded = exists().where(LetterEvent.letter_id == Letter.id,
-                              LetterEvent.status == LetterStatus.handed_over.value)
-    letter_ids = list(session.scalars(
-        select(Letter.id).where(Letter.batch_id == batch.id, ~recorded)
-    ))
+    recorded = exists().where(
+        LetterEvent.letter_id == Letter.id, LetterEvent.status == LetterStatus.handed_over.value
+    )
+    letter_ids = list(
+        session.scalars(select(Letter.id).where(Letter.batch_id == batch.id, ~recorded))
+    )
     event_detail = {"batch_id": str(batch.id), **(detail or {})}
     for start in range(0, len(letter_ids), 500):
         chunk = letter_ids[start : start + 500]
@@ -177,15 +215,29 @@ def hand_over(session: Session, batch: Batch, principal: Principal | None,
             .values(status=LetterStatus.handed_over.value, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        session.execute(insert(LetterEvent), [
-            {"letter_id": letter_id, "status": LetterStatus.handed_over.value,
-             "occurred_on": now.date(), "recorded_at": now, "actor_id": actor_id,
-             "detail": event_detail}
-            for letter_id in chunk
-        ])
-    audit.record(session, principal, "outbox.batch.ack", object_type="batch",
-                 object_id=batch.id, tenant_id=batch.tenant_id,
-                 detail={"letters": len(letter_ids), **(detail or {})})
+        session.execute(
+            insert(LetterEvent),
+            [
+                {
+                    "letter_id": letter_id,
+                    "status": LetterStatus.handed_over.value,
+                    "occurred_on": now.date(),
+                    "recorded_at": now,
+                    "actor_id": actor_id,
+                    "detail": event_detail,
+                }
+                for letter_id in chunk
+            ],
+        )
+    audit.record(
+        session,
+        principal,
+        "outbox.batch.ack",
+        object_type="batch",
+        object_id=batch.id,
+        tenant_id=batch.tenant_id,
+        detail={"letters": len(letter_ids), **(detail or {})},
+    )
     session.flush()
     return True
 
@@ -217,8 +269,16 @@ def report_status(
     may still add what the first one lacked (a tracking number, the Rückschein scan).
     """
     letter = letter_for_provider(session, principal, letter_id)
-    return apply_report(session, storage, principal, letter, report=report, proof=proof,
-                        proof_filename=proof_filename, max_bytes=max_bytes)
+    return apply_report(
+        session,
+        storage,
+        principal,
+        letter,
+        report=report,
+        proof=proof,
+        proof_filename=proof_filename,
+        max_bytes=max_bytes,
+    )
 
 
 def apply_report(
@@ -243,19 +303,35 @@ def apply_report(
     feedback.check_dates(letter, report, batch.sealed_at, rules.timezone, utcnow())
     product = Product(letter.product)
     duplicate = lifecycle.existing_event(session, letter.id, status.value)
-    if product == Product.pzu and status == LetterStatus.delivered and proof is None \
-            and letter.proof_document_id is None:
-        raise Unprocessable("a PZU delivery needs the Zustellungsurkunde scan (file)",
-                            code="proof_required")
+    if (
+        product == Product.pzu
+        and status == LetterStatus.delivered
+        and proof is None
+        and letter.proof_document_id is None
+    ):
+        raise Unprocessable(
+            "a PZU delivery needs the Zustellungsurkunde scan (file)", code="proof_required"
+        )
     adds_tracking = feedback.check_tracking(letter, report.tracking_number)
-    detail: dict = {key: value for key, value in (
-        ("reason", report.reason), ("reason_code", report.reason_code),
-        ("tracking_number", report.tracking_number)) if value}
+    detail: dict = {
+        key: value
+        for key, value in (
+            ("reason", report.reason),
+            ("reason_code", report.reason_code),
+            ("tracking_number", report.tracking_number),
+        )
+        if value
+    }
     try:
         with session.begin_nested():
-            changed = lifecycle.apply(session, letter, status, occurred_on=on,
-                                      actor_id=principal.user_id if principal else None,
-                                      detail=detail)
+            changed = lifecycle.apply(
+                session,
+                letter,
+                status,
+                occurred_on=on,
+                actor_id=principal.user_id if principal else None,
+                detail=detail,
+            )
     except IntegrityError:
         session.refresh(letter)
         return letter, False  # the same report arrived twice at the same moment
@@ -279,15 +355,30 @@ def apply_report(
     if adds_proof:
         assert proof is not None
         letter.proof_document_id = _file_proof(
-            session, storage, letter, principal, proof, proof_filename, max_bytes,
-            feedback.PROOF_DOC_TYPE[product])
-    letter.legal_delivery_date, letter.legal_date_source = legal_date(
-        letter, rules.extra_holidays)
-    audit.record(session, principal, "outbox.letter.status", object_type="letter",
-                 object_id=letter.id, tenant_id=letter.tenant_id,
-                 detail={"status": status.value, "on": on.isoformat() if on else None,
-                         "tracking_number": report.tracking_number,
-                         "proof": adds_proof})
+            session,
+            storage,
+            letter,
+            principal,
+            proof,
+            proof_filename,
+            max_bytes,
+            feedback.PROOF_DOC_TYPE[product],
+        )
+    letter.legal_delivery_date, letter.legal_date_source = legal_date(letter, rules.extra_holidays)
+    audit.record(
+        session,
+        principal,
+        "outbox.letter.status",
+        object_type="letter",
+        object_id=letter.id,
+        tenant_id=letter.tenant_id,
+        detail={
+            "status": status.value,
+            "on": on.isoformat() if on else None,
+            "tracking_number": report.tracking_number,
+            "proof": adds_proof,
+        },
+    )
     session.flush()
     return letter, True
 
@@ -298,16 +389,27 @@ def legal_date(letter: Letter, extra_holidays: list[date]) -> tuple[date | None,
     return feedback.legal_date(letter, fiction)
 
 
-def _file_proof(session: Session, storage: BlobStore, letter: Letter,
-                principal: Principal | None,
-                proof: BinaryIO, filename: str | None, max_bytes: int,
-                doc_type: str) -> uuid.UUID:
+def _file_proof(
+    session: Session,
+    storage: BlobStore,
+    letter: Letter,
+    principal: Principal | None,
+    proof: BinaryIO,
+    filename: str | None,
+    max_bytes: int,
+    doc_type: str,
+) -> uuid.UUID:
     scanned = intake.scan_file(proof, max_bytes=max_bytes)
     intake.store(storage, proof, scanned)
     document = intake.add_document(
-        session, tenant_id=letter.tenant_id, case_file_id=letter.case_file_id, scanned=scanned,
+        session,
+        tenant_id=letter.tenant_id,
+        case_file_id=letter.case_file_id,
+        scanned=scanned,
         filename=filename or "zustellnachweis.pdf",
-        title=f"{doc_type}: {letter.subject}"[:300], doc_type=doc_type,
-        source=DocumentSource.letter, created_by_id=principal.user_id if principal else None,
+        title=f"{doc_type}: {letter.subject}"[:300],
+        doc_type=doc_type,
+        source=DocumentSource.letter,
+        created_by_id=principal.user_id if principal else None,
     )
     return document.id

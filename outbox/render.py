@@ -56,8 +56,7 @@ class AddressLayout:
 
 
 #: Largest first: 10 pt holds 6 lines, 8 pt (DIN 5008's smallest) holds 9.
-_LAYOUTS = (AddressLayout(10, 4.2, 4.0), AddressLayout(9, 3.5, 3.3),
-            AddressLayout(8, 2.95, 2.6))
+_LAYOUTS = (AddressLayout(10, 4.2, 4.0), AddressLayout(9, 3.5, 3.3), AddressLayout(8, 2.95, 2.6))
 
 
 def _y(top_mm: float) -> float:
@@ -102,17 +101,21 @@ def _invalid(check: str, why: str) -> LetterInvalid:
 def _require_glyphs(what: str, text: str) -> None:
     missing = fonts.missing_glyphs(text)
     if missing:
-        raise _invalid("address_zone" if what.startswith("Anschrift") else "text",
-                       f"{what} enthält Zeichen, die die Briefschrift nicht drucken kann: "
-                       f"{' '.join(missing)}")
+        raise _invalid(
+            "address_zone" if what.startswith("Anschrift") else "text",
+            f"{what} enthält Zeichen, die die Briefschrift nicht drucken kann: {' '.join(missing)}",
+        )
 
 
 def address_layout(lines: list[str], profile: PrintProfile = DEFAULT) -> AddressLayout:
     """The largest layout that fits every line into the window, or a refusal naming the
     line (DIN 5008: at most 9 lines, at least 8 pt)."""
     if len(lines) > g.ADDRESS_MAX_LINES:
-        raise _invalid("address_zone", f"die Anschrift hat {len(lines)} Zeilen; ins "
-                       f"Sichtfenster passen höchstens {g.ADDRESS_MAX_LINES}")
+        raise _invalid(
+            "address_zone",
+            f"die Anschrift hat {len(lines)} Zeilen; ins "
+            f"Sichtfenster passen höchstens {g.ADDRESS_MAX_LINES}",
+        )
     for number, line in enumerate(lines, start=1):
         _require_glyphs(f"Anschriftzeile {number}", line)
     height = profile.address_bottom_mm - profile.address_top_mm
@@ -120,8 +123,7 @@ def address_layout(lines: list[str], profile: PrintProfile = DEFAULT) -> Address
     for layout in _LAYOUTS:
         descent = layout.size * 0.3 / MM
         fits_height = layout.first_mm + (len(lines) - 1) * layout.pitch_mm + descent <= height
-        if fits_height and all(fonts.width_mm(line, layout.size) <= width
-                               for line in lines):
+        if fits_height and all(fonts.width_mm(line, layout.size) <= width for line in lines):
             return layout
     smallest = _LAYOUTS[-1]
     for number, line in enumerate(lines, start=1):
@@ -133,19 +135,24 @@ def address_layout(lines: list[str], profile: PrintProfile = DEFAULT) -> Address
                 f"{wide:.1f} mm breit; ins Sichtfenster passen {width:.0f} mm. "
                 "Bitte die Zeile kürzen oder auf zwei Zeilen verteilen",
             )
-    raise _invalid("address_zone", f"die Anschrift mit {len(lines)} Zeilen passt nicht "
-                   "ins Sichtfenster")  # not reached with 9 lines at 8 pt
+    raise _invalid(
+        "address_zone", f"die Anschrift mit {len(lines)} Zeilen passt nicht ins Sichtfenster"
+    )  # not reached with 9 lines at 8 pt
 
 
-def _fit(canvas, text: str, font: str, size: float, x_mm: float, top_mm: float,
-         max_mm: float, what: str) -> None:
+def _fit(
+    canvas, text: str, font: str, size: float, x_mm: float, top_mm: float, max_mm: float, what: str
+) -> None:
     """Draw ``text`` in one line, shrinking down to 6 pt; refuse rather than cut."""
     _require_glyphs(what, text)
     while fonts.width_mm(text, size, font) > max_mm and size > 6:
         size = max(6.0, size - 0.5)
     if fonts.width_mm(text, size, font) > max_mm:
-        raise _invalid("text", f"{what} „{text}“ ist zu lang für eine Zeile "
-                       f"({max_mm:.0f} mm); bitte in den Einstellungen kürzen")
+        raise _invalid(
+            "text",
+            f"{what} „{text}“ ist zu lang für eine Zeile "
+            f"({max_mm:.0f} mm); bitte in den Einstellungen kürzen",
+        )
     canvas.setFont(font, size)
     canvas.drawString(x_mm * MM, _y(top_mm), text)
 
@@ -155,24 +162,40 @@ def _first_page(content: LetterContent, layout: AddressLayout):
         canvas.saveState()
         canvas.setFillColor(ACCENT if content.color else black)
         full = g.TEXT_RIGHT_MM - g.TEXT_LEFT_MM
-        _fit(canvas, content.sender_name, fonts.BOLD, 14, g.TEXT_LEFT_MM, 20, full,
-             "Der Absender")
+        _fit(canvas, content.sender_name, fonts.BOLD, 14, g.TEXT_LEFT_MM, 20, full, "Der Absender")
         canvas.setFillColor(black)
         # form A's window starts at 27 mm: the letterhead lines move right of it
         head_left = g.TEXT_LEFT_MM if content.profile.form == "B" else g.INFO_LEFT_MM
         head_right = g.INFO_LEFT_MM - 2 if content.profile.form == "B" else g.TEXT_RIGHT_MM
         for i, line in enumerate(content.sender_lines):
-            _fit(canvas, line, fonts.REGULAR, 8, head_left, 26 + i * 3.6,
-                 head_right - head_left, f"Briefkopfzeile {i + 1}")
+            _fit(
+                canvas,
+                line,
+                fonts.REGULAR,
+                8,
+                head_left,
+                26 + i * 3.6,
+                head_right - head_left,
+                f"Briefkopfzeile {i + 1}",
+            )
         p = content.profile
         left = p.window_left_mm + 5
         if content.return_address:
-            _fit(canvas, content.return_address, fonts.REGULAR, 6, left,
-                 p.return_bottom_mm - 1.2, p.window_right_mm - 1 - left, "Die Rücksendeangabe")
+            _fit(
+                canvas,
+                content.return_address,
+                fonts.REGULAR,
+                6,
+                left,
+                p.return_bottom_mm - 1.2,
+                p.window_right_mm - 1 - left,
+                "Die Rücksendeangabe",
+            )
         canvas.setFont(fonts.REGULAR, layout.size)
         for i, line in enumerate(content.recipient_lines):
-            canvas.drawString(left * MM,
-                              _y(p.address_top_mm + layout.first_mm + i * layout.pitch_mm), line)
+            canvas.drawString(
+                left * MM, _y(p.address_top_mm + layout.first_mm + i * layout.pitch_mm), line
+            )
         info = [
             ("Datum", content.letter_date.strftime("%d.%m.%Y")),
             ("Aktenzeichen", content.aktenzeichen),
@@ -183,8 +206,16 @@ def _first_page(content: LetterContent, layout: AddressLayout):
             top = g.INFO_TOP_MM + 4 + i * 4.5
             canvas.setFont(fonts.REGULAR, 9)
             canvas.drawString(g.INFO_LEFT_MM * MM, _y(top), f"{label}:")
-            _fit(canvas, value, fonts.REGULAR, 9, g.INFO_LEFT_MM + 24, top,
-                 g.TEXT_RIGHT_MM - g.INFO_LEFT_MM - 24, label)
+            _fit(
+                canvas,
+                value,
+                fonts.REGULAR,
+                9,
+                g.INFO_LEFT_MM + 24,
+                top,
+                g.TEXT_RIGHT_MM - g.INFO_LEFT_MM - 24,
+                label,
+            )
         canvas.restoreState()
 
     return draw
@@ -229,8 +260,9 @@ class QrCode(Flowable):
                 start = col
                 while col < len(line) and line[col]:
                     col += 1
-                canvas.rect((start + quiet) * module, y, (col - start) * module, module,
-                            stroke=0, fill=1)
+                canvas.rect(
+                    (start + quiet) * module, y, (col - start) * module, module, stroke=0, fill=1
+                )
 
 
 def _portal_block(notice: PortalNotice, width: float) -> Flowable:
@@ -246,20 +278,29 @@ def _portal_block(notice: PortalNotice, width: float) -> Flowable:
         Paragraph("Ihr Upload-Code:", text),
         Paragraph(escape(notice.code), code),
         Spacer(1, 1.5 * MM),
-        Paragraph("Scannen Sie den QR-Code mit der Kamera Ihres Telefons: das Portal öffnet "
-                  "sich mit Ihrem Code. Oder öffnen Sie die Adresse und geben Sie den Code "
-                  "ein.", text),
+        Paragraph(
+            "Scannen Sie den QR-Code mit der Kamera Ihres Telefons: das Portal öffnet "
+            "sich mit Ihrem Code. Oder öffnen Sie die Adresse und geben Sie den Code "
+            "ein.",
+            text,
+        ),
     ]
-    table = Table([[words, QrCode(notice.qr_url, qr_mm)]],
-                  colWidths=[width - (qr_mm + 6) * MM, (qr_mm + 6) * MM])
-    table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),  # the table's default is Helvetica
-        ("BOX", (0, 0), (-1, -1), 0.6, black),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3 * MM),
-        ("TOPPADDING", (0, 0), (-1, -1), 3 * MM),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * MM),
-    ]))
+    table = Table(
+        [[words, QrCode(notice.qr_url, qr_mm)]],
+        colWidths=[width - (qr_mm + 6) * MM, (qr_mm + 6) * MM],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),  # the table's default is Helvetica
+                ("BOX", (0, 0), (-1, -1), 0.6, black),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3 * MM),
+                ("TOPPADDING", (0, 0), (-1, -1), 3 * MM),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * MM),
+            ]
+        )
+    )
     return KeepTogether([Spacer(1, 4 * MM), table])
 
 
@@ -271,8 +312,9 @@ def render_letter(content: LetterContent) -> bytes:
     from outbox import printcheck_readback as readback
 
     fonts.register()
-    content.recipient_lines = [fonts.normalise(line.strip()) for line in content.recipient_lines
-                               if line.strip()]
+    content.recipient_lines = [
+        fonts.normalise(line.strip()) for line in content.recipient_lines if line.strip()
+    ]
     layout = address_layout(content.recipient_lines, content.profile)
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
@@ -284,20 +326,33 @@ def render_letter(content: LetterContent) -> bytes:
         initialFontName=fonts.REGULAR,
     )
     width = (g.TEXT_RIGHT_MM - g.TEXT_LEFT_MM) * MM
-    first = Frame(g.TEXT_LEFT_MM * MM, 25 * MM, width,
-                  (g.A4_HEIGHT_MM - g.SUBJECT_TOP_MM - 25 + 4) * MM, id="first")
+    first = Frame(
+        g.TEXT_LEFT_MM * MM,
+        25 * MM,
+        width,
+        (g.A4_HEIGHT_MM - g.SUBJECT_TOP_MM - 25 + 4) * MM,
+        id="first",
+    )
     later = Frame(g.TEXT_LEFT_MM * MM, 25 * MM, width, (g.A4_HEIGHT_MM - 45) * MM, id="later")
-    doc.addPageTemplates([
-        PageTemplate(id="First", frames=[first], onPage=_first_page(content, layout),
-                     autoNextPageTemplate="Later"),
-        PageTemplate(id="Later", frames=[later], onPage=_later_page),
-    ])
+    doc.addPageTemplates(
+        [
+            PageTemplate(
+                id="First",
+                frames=[first],
+                onPage=_first_page(content, layout),
+                autoNextPageTemplate="Later",
+            ),
+            PageTemplate(id="Later", frames=[later], onPage=_later_page),
+        ]
+    )
     subject_style = ParagraphStyle("subject", fontName=fonts.BOLD, fontSize=11, leading=14)
     body_style = ParagraphStyle("body", fontName=fonts.REGULAR, fontSize=11, leading=15)
     _require_glyphs("Der Betreff", content.subject)
     _require_glyphs("Der Brieftext", content.body)
-    story: list = [Paragraph(escape(fonts.normalise(content.subject)), subject_style),
-                   Spacer(1, 8 * MM)]
+    story: list = [
+        Paragraph(escape(fonts.normalise(content.subject)), subject_style),
+        Spacer(1, 8 * MM),
+    ]
     body = fill_deadline(fonts.normalise(content.body), content.deadline)
     for block in body.replace("\r\n", "\n").split("\n\n"):
         story.append(Paragraph(escape(block).replace("\n", "<br/>"), body_style))

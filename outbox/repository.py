@@ -41,7 +41,8 @@ def provider_batch_statement(principal: Principal) -> Select[tuple[Batch]]:
     if principal.role is not Role.print_provider:
         return select(Batch).where(false())
     return select(Batch).where(
-        Batch.tenant_id.in_(_served_tenants(principal)), Batch.status != BatchStatus.sealing,
+        Batch.tenant_id.in_(_served_tenants(principal)),
+        Batch.status != BatchStatus.sealing,
         Batch.push_provider.is_(None),  # uploaded to a push provider: not offered for pull
     )
 
@@ -52,7 +53,8 @@ def provider_letter_statement(principal: Principal) -> Select[tuple[Letter]]:
         return select(Letter).where(false())
     pushed = select(Batch.id).where(Batch.push_provider.is_not(None))
     return select(Letter).where(
-        Letter.tenant_id.in_(_served_tenants(principal)), Letter.batch_id.is_not(None),
+        Letter.tenant_id.in_(_served_tenants(principal)),
+        Letter.batch_id.is_not(None),
         Letter.batch_id.not_in(pushed),
     )
 
@@ -84,13 +86,13 @@ def letter_by_document(session: Session, document_id: uuid.UUID) -> Letter | Non
     return session.scalar(select(Letter).where(Letter.document_id == document_id))
 
 
-def batches_query(
-    principal: Principal, status: str | None, now: datetime
-) -> Select[tuple[Batch]]:
+def batches_query(principal: Principal, status: str | None, now: datetime) -> Select[tuple[Batch]]:
     stmt = provider_batch_statement(principal)
     # a batch with a reported letter is held by the provider: never offered again as new
-    offered = and_(or_(Batch.offer_expires_at.is_(None), Batch.offer_expires_at <= now),
-                   Batch.first_report_at.is_(None))
+    offered = and_(
+        or_(Batch.offer_expires_at.is_(None), Batch.offer_expires_at <= now),
+        Batch.first_report_at.is_(None),
+    )
     if status == "ready":
         stmt = stmt.where(Batch.status == BatchStatus.ready, offered)
     elif status == "awaiting_ack":
@@ -115,10 +117,16 @@ def queued_letter_ids(
 
 
 def queued_count(session: Session, tenant_id: uuid.UUID, product: str) -> int:
-    return int(session.scalar(
-        select(func.count()).select_from(Letter).where(
-            Letter.tenant_id == tenant_id, Letter.product == product, Letter.status == "queued")
-    ) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Letter)
+            .where(
+                Letter.tenant_id == tenant_id, Letter.product == product, Letter.status == "queued"
+            )
+        )
+        or 0
+    )
 
 
 def iter_manifest_rows(session: Session, batch_id: uuid.UUID, chunk: int = 500) -> Iterator:

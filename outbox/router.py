@@ -47,8 +47,7 @@ from outbox.validation import LetterInvalid
 
 router = APIRouter(prefix="/api/v1", tags=["Postausgang"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
-CREATE_ERRORS = responses(LetterInvalid, PayloadTooLarge, UnsupportedMediaType,
-                          ServiceUnavailable)
+CREATE_ERRORS = responses(LetterInvalid, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable)
 
 
 def _recipient(text: str | None) -> list[str] | None:
@@ -63,53 +62,83 @@ def _address(text: str | None) -> PostalAddress | None:
     try:
         return PostalAddress.model_validate_json(text)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'recipient_address'}: "
-                             f"{e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'recipient_address'}: {e['msg']}"
+            for e in exc.errors()
+        )
         raise Unprocessable(f"recipient_address: {problems}", code="invalid_address") from None
 
 
-CODE_HELP = ("an upload code of this Akte as shown when issued (ABCD-EFGH-JKMN-PQRS): the "
-             "template letter prints it with the portal address and a QR code that opens "
-             "the portal with the code filled in (in the URL fragment, never sent to the "
-             "server); needs a deadline")
-ISSUE_HELP = ("issue a new upload code for this Akte with the letter and print it (as "
-              "upload_code); its plaintext exists only on the letter")
-ADDRESS_HELP = ("the recipient as JSON: {\"name_lines\": [...], \"street\": ..., "
-                "\"postcode\": ..., \"city\": ..., \"country\": \"AT\"}; laid out as the "
-                "destination country expects. Instead of ``recipient`` (lines as printed)")
+CODE_HELP = (
+    "an upload code of this Akte as shown when issued (ABCD-EFGH-JKMN-PQRS): the "
+    "template letter prints it with the portal address and a QR code that opens "
+    "the portal with the code filled in (in the URL fragment, never sent to the "
+    "server); needs a deadline"
+)
+ISSUE_HELP = (
+    "issue a new upload code for this Akte with the letter and print it (as "
+    "upload_code); its plaintext exists only on the letter"
+)
+ADDRESS_HELP = (
+    'the recipient as JSON: {"name_lines": [...], "street": ..., '
+    '"postcode": ..., "city": ..., "country": "AT"}; laid out as the '
+    "destination country expects. Instead of ``recipient`` (lines as printed)"
+)
 
 
-@router.post("/case-files/{case_file_id}/letters", status_code=status.HTTP_201_CREATED,
-             responses={**COMMON, **CREATE_ERRORS},
-             # published: a letter is a PDF or the template's subject and body
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
-                 "anyOf": [{"required": ["file"]}, {"required": ["subject", "body"]}]}}}}})
+@router.post(
+    "/case-files/{case_file_id}/letters",
+    status_code=status.HTTP_201_CREATED,
+    responses={**COMMON, **CREATE_ERRORS},
+    # published: a letter is a PDF or the template's subject and body
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"anyOf": [{"required": ["file"]}, {"required": ["subject", "body"]}]}
+                }
+            }
+        }
+    },
+)
 def create_letter(
     case_file_id: uuid.UUID,
     session: DbSession,
     storage: Storage,
     ctx: Context,
     user: CurrentUser,
-    file: Annotated[UploadFile | SkipJsonSchema[None],
-                    File(description="the finished letter (PDF)")] = None,
+    file: Annotated[
+        UploadFile | SkipJsonSchema[None], File(description="the finished letter (PDF)")
+    ] = None,
     subject: Annotated[str | SkipJsonSchema[None], Form(min_length=1, max_length=300)] = None,
     body: Annotated[str | SkipJsonSchema[None], Form(min_length=1, max_length=100_000)] = None,
-    recipient: Annotated[str | SkipJsonSchema[None], Form(description="address lines, one per line; "
-                                          "default: the Akte's address")] = None,
+    recipient: Annotated[
+        str | SkipJsonSchema[None],
+        Form(description="address lines, one per line; default: the Akte's address"),
+    ] = None,
     recipient_address: Annotated[str | None, Form(description=ADDRESS_HELP)] = None,
     letter_date: Annotated[date | SkipJsonSchema[None], Form()] = None,
     product: Annotated[Product, Form()] = Product.standardbrief,
     color: Annotated[bool, Form()] = False,
     duplex: Annotated[bool, Form()] = False,
-    deadline: Annotated[date | SkipJsonSchema[None], Form(
-        description="the date the citizen must answer by: leaves a Wiedervorlage due then "
-                    "for the writer")] = None,
-    upload_code_id: Annotated[uuid.UUID | SkipJsonSchema[None], Form(
-        description="the upload code printed on the letter (of this Akte; needs a "
-                    "deadline): an upload with it marks the Wiedervorlage \"Unterlagen "
-                    "eingegangen\"")] = None,
-    upload_code: Annotated[str | SkipJsonSchema[None], Form(
-        max_length=64, description=CODE_HELP)] = None,
+    deadline: Annotated[
+        date | SkipJsonSchema[None],
+        Form(
+            description="the date the citizen must answer by: leaves a Wiedervorlage due then "
+            "for the writer"
+        ),
+    ] = None,
+    upload_code_id: Annotated[
+        uuid.UUID | SkipJsonSchema[None],
+        Form(
+            description="the upload code printed on the letter (of this Akte; needs a "
+            'deadline): an upload with it marks the Wiedervorlage "Unterlagen '
+            'eingegangen"'
+        ),
+    ] = None,
+    upload_code: Annotated[
+        str | SkipJsonSchema[None], Form(max_length=64, description=CODE_HELP)
+    ] = None,
     issue_upload_code: Annotated[bool, Form(description=ISSUE_HELP)] = False,
 ) -> LetterRead:
     """Queue a letter: upload a PDF (``file``) or have it rendered from the template
@@ -119,26 +148,45 @@ def create_letter(
     template = None
     address = _address(recipient_address)
     if file is not None and (address or recipient):
-        raise Unprocessable("an uploaded letter brings its own address (read from the "
-                            "window); send recipient or recipient_address only with the "
-                            "template", code="invalid_address")
+        raise Unprocessable(
+            "an uploaded letter brings its own address (read from the "
+            "window); send recipient or recipient_address only with the "
+            "template",
+            code="invalid_address",
+        )
     if file is None and subject and body:
-        template = TemplateInput(subject=subject, body=body, recipient_address=address,
-                                 recipient_lines=_recipient(recipient), letter_date=letter_date)
+        template = TemplateInput(
+            subject=subject,
+            body=body,
+            recipient_address=address,
+            recipient_lines=_recipient(recipient),
+            letter_date=letter_date,
+        )
     letter = service.create_letter(
-        session, storage, user, case_file_id,
+        session,
+        storage,
+        user,
+        case_file_id,
         options=LetterOptions(product=product, color=color, duplex=duplex),
-        upload=file.file if file else None, filename=file.filename if file else None,
-        template=template, subject=subject, max_bytes=ctx.settings.max_upload_bytes,
-        deadline=deadline, upload_code_id=upload_code_id,
-        code=service.CodeOnLetter(ctx.settings.effective_public_url, upload_code,
-                                  issue_upload_code),
+        upload=file.file if file else None,
+        filename=file.filename if file else None,
+        template=template,
+        subject=subject,
+        max_bytes=ctx.settings.max_upload_bytes,
+        deadline=deadline,
+        upload_code_id=upload_code_id,
+        code=service.CodeOnLetter(
+            ctx.settings.effective_public_url, upload_code, issue_upload_code
+        ),
     )
     return service.to_read(session, [letter])[0]
 
 
-@router.post("/case-files/{case_file_id}/letters/preview", response_class=Response,
-             responses={**COMMON, 200: {"content": {"application/pdf": {}}}})
+@router.post(
+    "/case-files/{case_file_id}/letters/preview",
+    response_class=Response,
+    responses={**COMMON, 200: {"content": {"application/pdf": {}}}},
+)
 def preview_letter(
     case_file_id: uuid.UUID,
     session: DbSession,
@@ -153,32 +201,50 @@ def preview_letter(
     color: Annotated[bool, Form()] = False,
     duplex: Annotated[bool, Form()] = False,
     deadline: Annotated[date | SkipJsonSchema[None], Form()] = None,
-    upload_code: Annotated[str | SkipJsonSchema[None], Form(
-        max_length=64, description=CODE_HELP)] = None,
-    issue_upload_code: Annotated[bool, Form(
-        description="print XXXX-XXXX-XXXX-XXXX where the code issued on sending will "
-                    "stand; nothing is issued")] = False,
+    upload_code: Annotated[
+        str | SkipJsonSchema[None], Form(max_length=64, description=CODE_HELP)
+    ] = None,
+    issue_upload_code: Annotated[
+        bool,
+        Form(
+            description="print XXXX-XXXX-XXXX-XXXX where the code issued on sending will "
+            "stand; nothing is issued"
+        ),
+    ] = False,
 ) -> Response:
     """The rendered letter as PDF, nothing stored or queued. ``X-Letter-Check`` says
     whether it would pass validation (``ok``) or which check fails."""
     pdf, check = service.preview(
-        session, user, case_file_id,
+        session,
+        user,
+        case_file_id,
         options=LetterOptions(product=product, color=color, duplex=duplex),
-        template=TemplateInput(subject=subject, body=body,
-                               recipient_address=_address(recipient_address),
-                               recipient_lines=_recipient(recipient), letter_date=letter_date),
+        template=TemplateInput(
+            subject=subject,
+            body=body,
+            recipient_address=_address(recipient_address),
+            recipient_lines=_recipient(recipient),
+            letter_date=letter_date,
+        ),
         deadline=deadline,
-        code=service.CodeOnLetter(ctx.settings.effective_public_url, upload_code,
-                                  issue_upload_code),
+        code=service.CodeOnLetter(
+            ctx.settings.effective_public_url, upload_code, issue_upload_code
+        ),
     )
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": 'inline; filename="vorschau.pdf"',
-                             "X-Letter-Check": check.encode("ascii", "replace").decode()})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": 'inline; filename="vorschau.pdf"',
+            "X-Letter-Check": check.encode("ascii", "replace").decode(),
+        },
+    )
 
 
 @router.get("/case-files/{case_file_id}/letters", responses=COMMON)
-def list_letters(case_file_id: uuid.UUID, session: DbSession, user: CurrentUser,
-                 pagination: Pagination) -> Page[LetterRead]:
+def list_letters(
+    case_file_id: uuid.UUID, session: DbSession, user: CurrentUser, pagination: Pagination
+) -> Page[LetterRead]:
     """Letters of an Akte with their status history, newest first."""
     rows, total = paginate(session, service.list_query(session, user, case_file_id), pagination)
     return Page.of(service.to_read(session, rows), total, pagination)
@@ -191,8 +257,7 @@ def get_letter(letter_id: uuid.UUID, session: DbSession, user: CurrentUser) -> L
 
 
 @router.get("/documents/{document_id}/letter", responses=COMMON)
-def letter_of_document(document_id: uuid.UUID, session: DbSession,
-                       user: CurrentUser) -> LetterRead:
+def letter_of_document(document_id: uuid.UUID, session: DbSession, user: CurrentUser) -> LetterRead:
     """The letter a document (source ``letter``) was sent as, with its status history."""
     return service.letter_of_document(session, user, document_id)
 
@@ -213,8 +278,9 @@ def get_settings(session: DbSession, user: CurrentUser) -> TenantOutboxSettings:
 
 
 @router.put("/outbox/settings", responses=responses(NotAuthenticated, Forbidden))
-def put_settings(values: TenantOutboxSettings, session: DbSession,
-                 user: CurrentUser) -> TenantOutboxSettings:
+def put_settings(
+    values: TenantOutboxSettings, session: DbSession, user: CurrentUser
+) -> TenantOutboxSettings:
     """Replace the tenant's outbox rules."""
     user.require_role(Role.tenant_admin)
     assert user.tenant_id is not None
@@ -225,10 +291,13 @@ def put_settings(values: TenantOutboxSettings, session: DbSession,
 # --- the print provider ---------------------------------------------------------------
 
 
-@router.get("/outbox/batches", tags=["Druckdienstleister"],
-            responses=responses(NotAuthenticated, Forbidden))
+@router.get(
+    "/outbox/batches", tags=["Druckdienstleister"], responses=responses(NotAuthenticated, Forbidden)
+)
 def list_batches(
-    session: DbSession, user: CurrentUser, pagination: Pagination,
+    session: DbSession,
+    user: CurrentUser,
+    pagination: Pagination,
     status: Literal["ready", "awaiting_ack", "handed_over"] | None = None,
 ) -> Page[BatchRead]:
     """Sealed batches, oldest first. ``ready``: to fetch — new ones, and downloaded ones
@@ -243,31 +312,47 @@ def get_batch(batch_id: uuid.UUID, session: DbSession, user: CurrentUser) -> Bat
     return provider.detail(session, user, batch_id)
 
 
-@router.get("/outbox/batches/{batch_id}/download", tags=["Druckdienstleister"],
-            response_class=Response,
-            responses={**COMMON, **responses(ServiceUnavailable),
-                       206: {"description": "partial content (Range)"},
-                       416: {"description": "range not satisfiable"}})
-def download_batch(batch_id: uuid.UUID, request: Request, session: DbSession,
-                   storage: Storage, user: CurrentUser) -> Response:
+@router.get(
+    "/outbox/batches/{batch_id}/download",
+    tags=["Druckdienstleister"],
+    response_class=Response,
+    responses={
+        **COMMON,
+        **responses(ServiceUnavailable),
+        206: {"description": "partial content (Range)"},
+        416: {"description": "range not satisfiable"},
+    },
+)
+def download_batch(
+    batch_id: uuid.UUID, request: Request, session: DbSession, storage: Storage, user: CurrentUser
+) -> Response:
     """The batch ZIP (``manifest.json``, ``manifest.csv``, ``letters/*.pdf``), streamed.
     Resume with ``Range`` + ``If-Range: <ETag>``; the ETag is the ZIP's SHA-256."""
-    batch = provider.start_download(session, storage, user, batch_id,
-                                    request.headers.get("range"))
+    batch = provider.start_download(session, storage, user, batch_id, request.headers.get("range"))
     sha, size = batch.zip_sha256, batch.zip_size
     assert sha is not None and size is not None
     session.commit()
     return ranged_response(
-        request, size=size, etag=sha, media_type="application/zip",
+        request,
+        size=size,
+        etag=sha,
+        media_type="application/zip",
         filename=f"batch-{batch.id}.zip",
         open_range=lambda start, end: storage.iter_range(sha, start, end),
     )
 
 
-@router.post("/outbox/batches/{batch_id}/ack", tags=["Druckdienstleister"],
-             responses={**COMMON, **responses(Conflict)})
-def ack_batch(batch_id: uuid.UUID, session: DbSession, user: CurrentUser,
-              body: Annotated[BatchAck | None, Body()] = None) -> BatchRead:
+@router.post(
+    "/outbox/batches/{batch_id}/ack",
+    tags=["Druckdienstleister"],
+    responses={**COMMON, **responses(Conflict)},
+)
+def ack_batch(
+    batch_id: uuid.UUID,
+    session: DbSession,
+    user: CurrentUser,
+    body: Annotated[BatchAck | None, Body()] = None,
+) -> BatchRead:
     """Confirm receipt with the downloaded ZIP's SHA-256 (``zip_sha256``, required; a
     mismatch is 409): the letters are handed over. A batch never downloaded cannot be
     acknowledged (409 ``not_downloaded``). Repeating it changes nothing."""
@@ -284,8 +369,10 @@ def _status_form_schema() -> dict:
     for name, prop in schema["properties"].items():
         options = [o for o in prop.get("anyOf", ()) if o.get("type") != "null"]
         if len(options) == 1:
-            prop = {**{k: v for k, v in prop.items() if k not in ("anyOf", "default")},
-                    **options[0]}
+            prop = {
+                **{k: v for k, v in prop.items() if k not in ("anyOf", "default")},
+                **options[0],
+            }
         properties[name] = prop
     properties["file"] = {"type": "string", "format": "binary"}
     return {**schema, "properties": properties}
@@ -311,18 +398,25 @@ async def status_report(request: Request) -> tuple[StatusReport, UploadFile | No
     except ValidationError as exc:
         unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
         if unknown:
-            raise Unprocessable(f"unknown field(s): {', '.join(sorted(unknown))}",
-                                code="unknown_field") from None
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                             for e in exc.errors())
+            raise Unprocessable(
+                f"unknown field(s): {', '.join(sorted(unknown))}", code="unknown_field"
+            ) from None
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise Unprocessable(problems, code="invalid_report") from None
     return report, file  # type: ignore[return-value]
 
 
-@router.post("/outbox/letters/{letter_id}/status", tags=["Druckdienstleister"],
-             responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge)},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "multipart/form-data": {"schema": _status_form_schema()}}}})
+@router.post(
+    "/outbox/letters/{letter_id}/status",
+    tags=["Druckdienstleister"],
+    responses={**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": _status_form_schema()}},
+        }
+    },
+)
 def report_status(
     letter_id: uuid.UUID,
     session: DbSession,
@@ -342,30 +436,43 @@ def report_status(
     back; contradicting an earlier report is 409."""
     report, file = form
     letter, changed = provider.report_status(
-        session, storage, user, letter_id, report=report,
-        proof=file.file if file else None, proof_filename=file.filename if file else None,
+        session,
+        storage,
+        user,
+        letter_id,
+        report=report,
+        proof=file.file if file else None,
+        proof_filename=file.filename if file else None,
         max_bytes=ctx.settings.max_upload_bytes,
     )
     return _provider_view(session, letter, changed)
 
 
 @router.get("/outbox/letters/{letter_id}", tags=["Druckdienstleister"], responses=COMMON)
-def provider_letter(letter_id: uuid.UUID, session: DbSession,
-                    user: CurrentUser) -> ProviderLetterRead:
+def provider_letter(
+    letter_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> ProviderLetterRead:
     """What akte has recorded for a letter (to reconcile after a lost answer)."""
-    return _provider_view(session, provider.letter_for_provider(session, user, letter_id),
-                          changed=False)
+    return _provider_view(
+        session, provider.letter_for_provider(session, user, letter_id), changed=False
+    )
 
 
 def _provider_view(session: Session, letter: Letter, changed: bool) -> ProviderLetterRead:
     history = repository.history(session, [letter.id])[letter.id]
     return ProviderLetterRead(
-        id=letter.id, batch_id=letter.batch_id, status=letter.status,
-        posted_on=letter.posted_on, legal_delivery_date=letter.legal_delivery_date,
-        delivered_on=letter.delivered_on, return_reason=letter.return_reason,
-        tracking_number=letter.tracking_number, rejection_code=letter.rejection_code,
+        id=letter.id,
+        batch_id=letter.batch_id,
+        status=letter.status,
+        posted_on=letter.posted_on,
+        legal_delivery_date=letter.legal_delivery_date,
+        delivered_on=letter.delivered_on,
+        return_reason=letter.return_reason,
+        tracking_number=letter.tracking_number,
+        rejection_code=letter.rejection_code,
         rejection_reason=letter.rejection_reason,
         return_after_delivery=letter.return_after_delivery,
         proof_received=letter.proof_document_id is not None,
-        history=[LetterEventRead.model_validate(e) for e in history], changed=changed,
+        history=[LetterEventRead.model_validate(e) for e in history],
+        changed=changed,
     )

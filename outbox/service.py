@@ -90,35 +90,54 @@ class CodeOnLetter:
     issue: bool = False
 
 
-def _require_deadline(template: TemplateInput | None, deadline: date | None,
-                      code: CodeOnLetter | None, upload_code_id: uuid.UUID | None) -> None:
+def _require_deadline(
+    template: TemplateInput | None,
+    deadline: date | None,
+    code: CodeOnLetter | None,
+    upload_code_id: uuid.UUID | None,
+) -> None:
     """A code on a letter, or a text that says ``{frist}``, needs the deadline: the
     citizen must read the date by which to answer, never a blank (§ 66 Abs. 3 SGB I)."""
     if deadline is not None:
         return
     if upload_code_id is not None or (code is not None and (code.text or code.issue)):
-        raise Unprocessable("Ein Upload-Code auf dem Brief braucht eine Frist (deadline)",
-                            code="deadline_missing")
+        raise Unprocessable(
+            "Ein Upload-Code auf dem Brief braucht eine Frist (deadline)", code="deadline_missing"
+        )
     if template is not None and DEADLINE_PLACEHOLDER in template.body:
-        raise Unprocessable(f"Der Text nennt die Frist ({DEADLINE_PLACEHOLDER}); bitte das "
-                            "Datum der Frist angeben (deadline)", code="deadline_missing")
+        raise Unprocessable(
+            f"Der Text nennt die Frist ({DEADLINE_PLACEHOLDER}); bitte das "
+            "Datum der Frist angeben (deadline)",
+            code="deadline_missing",
+        )
 
 
-def _portal_notice(session: Session, principal: Principal, case_file: CaseFile,
-                   code: CodeOnLetter | None, upload_code_id: uuid.UUID | None, *,
-                   preview: bool) -> tuple[PortalNotice | None, uuid.UUID | None]:
+def _portal_notice(
+    session: Session,
+    principal: Principal,
+    case_file: CaseFile,
+    code: CodeOnLetter | None,
+    upload_code_id: uuid.UUID | None,
+    *,
+    preview: bool,
+) -> tuple[PortalNotice | None, uuid.UUID | None]:
     """What the letter prints about the portal, and the code id its follow-up links to.
     A preview issues nothing: it prints ``XXXX-…`` where the new code will stand."""
     if code is None or not (code.text or code.issue):
         return None, upload_code_id
     if code.text and code.issue:
-        raise Unprocessable("entweder einen vorhandenen Upload-Code (upload_code) oder einen "
-                            "neuen (issue_upload_code)", code="upload_code_conflict")
+        raise Unprocessable(
+            "entweder einen vorhandenen Upload-Code (upload_code) oder einen "
+            "neuen (issue_upload_code)",
+            code="upload_code_conflict",
+        )
     if code.text:
         code_id, shown = portal_code.resolve(session, case_file, code.text)
         if upload_code_id is not None and upload_code_id != code_id:
-            raise Unprocessable("upload_code und upload_code_id nennen verschiedene Codes",
-                                code="upload_code_conflict")
+            raise Unprocessable(
+                "upload_code und upload_code_id nennen verschiedene Codes",
+                code="upload_code_conflict",
+            )
     elif preview:
         code_id, shown = upload_code_id, portal_code.PREVIEW_CODE
     else:
@@ -126,8 +145,15 @@ def _portal_notice(session: Session, principal: Principal, case_file: CaseFile,
     return portal_code.notice(code.public_url, shown), code_id
 
 
-def _render(session: Session, case_file: CaseFile, template: TemplateInput, color: bool, *,
-            deadline: date | None = None, portal: PortalNotice | None = None) -> bytes:
+def _render(
+    session: Session,
+    case_file: CaseFile,
+    template: TemplateInput,
+    color: bool,
+    *,
+    deadline: date | None = None,
+    portal: PortalNotice | None = None,
+) -> bytes:
     tenant = session.get(Tenant, case_file.tenant_id)
     assert tenant is not None
     rules = outbox_settings.get(session, tenant.id)
@@ -136,8 +162,9 @@ def _render(session: Session, case_file: CaseFile, template: TemplateInput, colo
     else:
         recipient = template.recipient_lines or default_recipient(case_file)
     if not recipient:
-        raise LetterInvalid("address_zone: die Akte hat keine Anschrift; bitte die Anschrift "
-                            "des Empfängers angeben")
+        raise LetterInvalid(
+            "address_zone: die Akte hat keine Anschrift; bitte die Anschrift des Empfängers angeben"
+        )
     return render_letter(
         LetterContent(
             sender_name=tenant.name,
@@ -172,11 +199,11 @@ def preview(
     case_file = case_files.get_visible(session, principal, case_file_id)
     _require_deadline(template, deadline, code, None)
     portal, _ = _portal_notice(session, principal, case_file, code, None, preview=True)
-    audit.record(session, principal, "letter.preview", object_type="case_file",
-                 object_id=case_file.id)
+    audit.record(
+        session, principal, "letter.preview", object_type="case_file", object_id=case_file.id
+    )
     options = options or LetterOptions(color=color)
-    pdf = _render(session, case_file, template, options.color, deadline=deadline,
-                  portal=portal)
+    pdf = _render(session, case_file, template, options.color, deadline=deadline, portal=portal)
     rules = outbox_settings.get(session, case_file.tenant_id)
     try:
         _check(io.BytesIO(pdf), rules, options)
@@ -194,15 +221,21 @@ class _Checked:
     address: PostalAddress
 
 
-def _check(fileobj: BinaryIO, rules: outbox_settings.TenantOutboxSettings,
-           options: LetterOptions) -> _Checked:
+def _check(
+    fileobj: BinaryIO, rules: outbox_settings.TenantOutboxSettings, options: LetterOptions
+) -> _Checked:
     """The print check plus what the profile allows for the product (pages, sheets,
     colour, duplex) and the envelope it takes."""
     profile = PROFILES[rules.print_profile]
     product = options.product.value
     profile.rule(product, color=options.color, duplex=options.duplex)
-    checked = check_letter(fileobj, max_pages=rules.max_pages, color=options.color,
-                           profile=profile, origin=rules.origin)
+    checked = check_letter(
+        fileobj,
+        max_pages=rules.max_pages,
+        color=options.color,
+        profile=profile,
+        origin=rules.origin,
+    )
     pages = checked.page_count
     sheets = math.ceil(pages / 2) if options.duplex else pages
     envelope = profile.check_size(product, pages, sheets)
@@ -236,20 +269,24 @@ def create_letter(
     (:mod:`outbox.portal_code`); that code is then the one the follow-up is linked to."""
     case_file = case_files.get_visible(session, principal, case_file_id)
     if code is not None and (code.text or code.issue) and upload is not None:
-        raise Unprocessable("Einen Upload-Code druckt nur die Vorlage (subject und body); "
-                            "ein hochgeladener Brief bringt seinen Text selbst mit",
-                            code="upload_code_needs_template")
+        raise Unprocessable(
+            "Einen Upload-Code druckt nur die Vorlage (subject und body); "
+            "ein hochgeladener Brief bringt seinen Text selbst mit",
+            code="upload_code_needs_template",
+        )
     _require_deadline(template if upload is None else None, deadline, code, upload_code_id)
     casework = _deadlines() if deadline is not None else None
     if casework is not None and deadline is not None:
         casework.check_deadline(deadline)  # before anything is rendered or stored
     rules = outbox_settings.get(session, case_file.tenant_id)
-    PROFILES[rules.print_profile].rule(options.product.value, color=options.color,
-                                       duplex=options.duplex)  # before any rendering
+    PROFILES[rules.print_profile].rule(
+        options.product.value, color=options.color, duplex=options.duplex
+    )  # before any rendering
     portal = None
     if upload is None:
-        portal, upload_code_id = _portal_notice(session, principal, case_file, code,
-                                                upload_code_id, preview=False)
+        portal, upload_code_id = _portal_notice(
+            session, principal, case_file, code, upload_code_id, preview=False
+        )
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         if upload is not None:
             fileobj: BinaryIO = upload
@@ -257,8 +294,11 @@ def create_letter(
         else:
             if template is None:
                 raise LetterInvalid("pdf: send a PDF file or the template fields subject and body")
-            spool.write(_render(session, case_file, template, options.color,
-                                deadline=deadline, portal=portal))
+            spool.write(
+                _render(
+                    session, case_file, template, options.color, deadline=deadline, portal=portal
+                )
+            )
             fileobj = spool  # type: ignore[assignment]
             title = template.subject
         require_pdf(fileobj)
@@ -304,21 +344,32 @@ def create_letter(
     session.flush()
     lifecycle.add_event(session, letter, LetterStatus.queued, actor_id=principal.user_id)
     if casework is not None and deadline is not None:
-        casework.from_letter(session, principal, case_file=case_file, document_id=document.id,
-                             subject=letter.subject, deadline=deadline,
-                             upload_code_id=upload_code_id)
+        casework.from_letter(
+            session,
+            principal,
+            case_file=case_file,
+            document_id=document.id,
+            subject=letter.subject,
+            deadline=deadline,
+            upload_code_id=upload_code_id,
+        )
     audit.record(
         session,
         principal,
         "letter.create",
         object_type="letter",
         object_id=letter.id,
-        detail={"case_file_id": str(case_file.id), "product": letter.product, "pages": pages,
-                "envelope": letter.envelope},
+        detail={
+            "case_file_id": str(case_file.id),
+            "product": letter.product,
+            "pages": pages,
+            "envelope": letter.envelope,
+        },
     )
     if repository.queued_count(session, letter.tenant_id, letter.product) >= rules.max_batch_size:
-        jobs.enqueue(session, SEAL_TASK, {"tenant_id": str(letter.tenant_id),
-                                          "product": letter.product})
+        jobs.enqueue(
+            session, SEAL_TASK, {"tenant_id": str(letter.tenant_id), "product": letter.product}
+        )
     session.flush()
     return letter
 
@@ -330,8 +381,11 @@ def _deadlines():  # type: ignore[no-untyped-def]
 
     module = _optional("akte.casework.deadlines")
     if module is None:
-        raise Unprocessable("Fristen brauchen die Wiedervorlagen (Sachbearbeitung), die hier "
-                            "nicht installiert sind", code="deadline_unsupported")
+        raise Unprocessable(
+            "Fristen brauchen die Wiedervorlagen (Sachbearbeitung), die hier "
+            "nicht installiert sind",
+            code="deadline_unsupported",
+        )
     return module
 
 
@@ -348,19 +402,20 @@ def _visible_letter(session: Session, principal: Principal, letter_id: uuid.UUID
 def to_read(session: Session, letters: list[Letter]) -> list[LetterRead]:
     events = repository.history(session, [letter.id for letter in letters])
     return [
-        LetterRead.model_validate(letter).model_copy(update={
-            "history": [LetterEventRead.model_validate(e) for e in events[letter.id]],
-            # letters stored before 0810: the structure read from their lines
-            "recipient_address": Address.model_validate(structured_address(letter)),
-        })
+        LetterRead.model_validate(letter).model_copy(
+            update={
+                "history": [LetterEventRead.model_validate(e) for e in events[letter.id]],
+                # letters stored before 0810: the structure read from their lines
+                "recipient_address": Address.model_validate(structured_address(letter)),
+            }
+        )
         for letter in letters
     ]
 
 
 def list_query(session: Session, principal: Principal, case_file_id: uuid.UUID):
     case_file = case_files.get_visible(session, principal, case_file_id)
-    audit.record(session, principal, "letter.list", object_type="case_file",
-                 object_id=case_file.id)
+    audit.record(session, principal, "letter.list", object_type="case_file", object_id=case_file.id)
     return repository.letters_of_case_file(principal, case_file.id)
 
 
@@ -393,18 +448,19 @@ def cancel(session: Session, principal: Principal, letter_id: uuid.UUID) -> Lett
         return letter
     done = session.execute(
         update(Letter)
-        .where(Letter.id == letter.id, Letter.status == LetterStatus.queued,
-               Letter.batch_id.is_(None))
+        .where(
+            Letter.id == letter.id, Letter.status == LetterStatus.queued, Letter.batch_id.is_(None)
+        )
         .values(status=LetterStatus.cancelled.value)
         .execution_options(synchronize_session=False)
     )
     session.refresh(letter)
     if done.rowcount != 1:
-        raise Conflict(f"the letter is already {letter.status}; it can no longer be cancelled",
-                       code="letter_not_cancellable")
+        raise Conflict(
+            f"the letter is already {letter.status}; it can no longer be cancelled",
+            code="letter_not_cancellable",
+        )
     lifecycle.add_event(session, letter, LetterStatus.cancelled, actor_id=principal.user_id)
     audit.record(session, principal, "letter.cancel", object_type="letter", object_id=letter.id)
     session.flush()
     return letter
-
-

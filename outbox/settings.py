@@ -31,8 +31,9 @@ MASK = "********"
 
 #: 1 = Monday … 7 = Sunday. (The schema is spelt out: pydantic publishes the bounds of a
 #: validated list item as ``ge``/``le``, which JSON Schema does not know.)
-IsoWeekday = Annotated[JsonInt, Field(ge=1, le=7),
-                       WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 7})]
+IsoWeekday = Annotated[
+    JsonInt, Field(ge=1, le=7), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 7})
+]
 
 
 class PushProviderSettings(BaseModel):
@@ -62,10 +63,10 @@ class SenderAddress(PostalAddress):
 class TenantOutboxSettings(BaseModel):
     #: Local times at which queued letters are sealed into batches.
     cutoff_times: list[Annotated[str, Field(pattern=CUTOFF_PATTERN)]] = Field(
-        default_factory=lambda: ["14:00"])
+        default_factory=lambda: ["14:00"]
+    )
     #: ISO weekdays on which the cut-offs apply (1 = Monday).
-    working_days: list[IsoWeekday] = Field(
-        default_factory=lambda: [1, 2, 3, 4, 5])
+    working_days: list[IsoWeekday] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
     timezone: str = "Europe/Berlin"
     #: A batch is sealed as soon as this many letters of one product are queued.
     max_batch_size: JsonInt = Field(default=2000, ge=1, le=100_000)

@@ -73,8 +73,14 @@ def prepare_letter(fileobj: BinaryIO) -> BinaryIO:
     return printcheck.prepare(fileobj)
 
 
-def check_letter(fileobj: BinaryIO, *, max_pages: int, color: bool = True,
-                 profile: PrintProfile = DEFAULT, origin: str = "DE") -> CheckedLetter:
+def check_letter(
+    fileobj: BinaryIO,
+    *,
+    max_pages: int,
+    color: bool = True,
+    profile: PrintProfile = DEFAULT,
+    origin: str = "DE",
+) -> CheckedLetter:
     """All checks, zones and margins as ``profile`` (:mod:`outbox.profiles`) asks;
     ``origin`` is the sender's country (mail to another country needs its name last)."""
     require_pdf(fileobj)
@@ -110,8 +116,9 @@ def check_letter(fileobj: BinaryIO, *, max_pages: int, color: bool = True,
     fileobj.seek(0)
     recipient = _check_pages(fileobj, color=color, profile=profile)
     fileobj.seek(0)
-    return CheckedLetter(page_count=len(pages), recipient_lines=recipient,
-                         address=_check_address(recipient, origin))
+    return CheckedLetter(
+        page_count=len(pages), recipient_lines=recipient, address=_check_address(recipient, origin)
+    )
 
 
 def _colour(value) -> tuple[float, ...] | None:
@@ -147,8 +154,11 @@ def _visible(obj: dict) -> bool:
 
 
 def _objects(page) -> list[dict]:
-    return [o for o in (*page.chars, *page.images, *page.rects, *page.lines, *page.curves)
-            if _visible(o)]
+    return [
+        o
+        for o in (*page.chars, *page.images, *page.rects, *page.lines, *page.curves)
+        if _visible(o)
+    ]
 
 
 def _mm(value: float) -> str:
@@ -178,18 +188,27 @@ def _check_black_and_white(number: int, objects: list[dict]) -> None:
         kind = obj["object_type"]
         if kind == "image":
             spaces = " ".join(str(s).strip("/'") for s in obj.get("colorspace") or [])
-            if any(token in spaces for token in ("RGB", "CMYK", "Lab", "ICCBased", "Indexed")) \
-                    and "Gray" not in spaces:
-                raise _fail("color", f"Seite {number}: ein farbiges Bild ({spaces}, "
-                            f"{_mm(obj['top'])} mm von oben) in einem schwarzweiß bestellten "
-                            "Brief; bitte das Bild in Graustufen einfügen oder Farbdruck "
-                            "wählen")
+            if (
+                any(token in spaces for token in ("RGB", "CMYK", "Lab", "ICCBased", "Indexed"))
+                and "Gray" not in spaces
+            ):
+                raise _fail(
+                    "color",
+                    f"Seite {number}: ein farbiges Bild ({spaces}, "
+                    f"{_mm(obj['top'])} mm von oben) in einem schwarzweiß bestellten "
+                    "Brief; bitte das Bild in Graustufen einfügen oder Farbdruck "
+                    "wählen",
+                )
         elif _is_coloured(obj.get("non_stroking_color")) or (
-                kind != "char" and obj.get("stroke") and _is_coloured(obj.get("stroking_color"))):
+            kind != "char" and obj.get("stroke") and _is_coloured(obj.get("stroking_color"))
+        ):
             what = "farbige Schrift" if kind == "char" else "farbige Grafik"
-            raise _fail("color", f"Seite {number}: {what} ({_mm(obj['top'])} mm von oben) in "
-                        "einem schwarzweiß bestellten Brief; bitte schwarz setzen oder "
-                        "Farbdruck wählen")
+            raise _fail(
+                "color",
+                f"Seite {number}: {what} ({_mm(obj['top'])} mm von oben) in "
+                "einem schwarzweiß bestellten Brief; bitte schwarz setzen oder "
+                "Farbdruck wählen",
+            )
 
 
 def _check_margin(number: int, page, objects: list[dict], profile: PrintProfile) -> None:
@@ -197,15 +216,25 @@ def _check_margin(number: int, page, objects: list[dict], profile: PrintProfile)
     m = profile.margins
     need = {"linken": m.left, "rechten": m.right, "oberen": m.top, "unteren": m.bottom}
     for obj in objects:
-        gaps = {"linken": obj["x0"], "rechten": width - obj["x1"],
-                "oberen": obj["top"], "unteren": height - obj["bottom"]}
+        gaps = {
+            "linken": obj["x0"],
+            "rechten": width - obj["x1"],
+            "oberen": obj["top"],
+            "unteren": height - obj["bottom"],
+        }
         edge, gap = min(gaps.items(), key=lambda item: item[1] - need[item[0]] * g.MM)
         if gap < need[edge] * g.MM - 0.01:
-            where = f"{_mm(obj['top'])} mm von oben" if edge in ("linken", "rechten") \
+            where = (
+                f"{_mm(obj['top'])} mm von oben"
+                if edge in ("linken", "rechten")
                 else f"{_mm(obj['x0'])} mm von links"
-            raise _fail("margin", f"Seite {number}: Inhalt {_mm(max(gap, 0))} mm vom {edge} "
-                        f"Rand ({where}); mindestens {need[edge]:g} mm Rand müssen frei "
-                        "bleiben, dort greift die Druckstraße das Blatt")
+            )
+            raise _fail(
+                "margin",
+                f"Seite {number}: Inhalt {_mm(max(gap, 0))} mm vom {edge} "
+                f"Rand ({where}); mindestens {need[edge]:g} mm Rand müssen frei "
+                "bleiben, dort greift die Druckstraße das Blatt",
+            )
 
 
 def _n(value_mm: float) -> str:
@@ -216,8 +245,9 @@ def _check_upside_down(page) -> None:
     chars = page.chars
     turned = sum(1 for c in chars if c["matrix"][0] < 0 and c["matrix"][3] < 0)
     if chars and turned * 2 > len(chars):
-        raise _fail("a4_portrait", "Seite 1 steht auf dem Kopf (um 180° gedreht); bitte "
-                    "aufrecht speichern")
+        raise _fail(
+            "a4_portrait", "Seite 1 steht auf dem Kopf (um 180° gedreht); bitte aufrecht speichern"
+        )
 
 
 def _lines(page) -> list[str]:
@@ -230,8 +260,14 @@ def _check_window(page, p: PrintProfile) -> list[str]:
     notes = page.crop(g.bbox_pt(left, p.notes_top_mm, right, p.notes_bottom_mm))
     found = _objects(notes)
     if found and p.form == "B":
-        form_a = page.within_bbox(g.bbox_pt(g.WINDOW_LEFT_MM, g.FORM_A_ADDRESS_TOP_MM,
-                                            g.WINDOW_RIGHT_MM, g.FORM_A_ADDRESS_BOTTOM_MM))
+        form_a = page.within_bbox(
+            g.bbox_pt(
+                g.WINDOW_LEFT_MM,
+                g.FORM_A_ADDRESS_TOP_MM,
+                g.WINDOW_RIGHT_MM,
+                g.FORM_A_ADDRESS_BOTTOM_MM,
+            )
+        )
         if any(_POSTCODE_CITY.match(line) for line in _lines(form_a)):
             raise _fail(
                 "notes_zone",
@@ -249,28 +285,37 @@ def _check_window(page, p: PrintProfile) -> list[str]:
         )
     return_line = page.crop(g.bbox_pt(left, p.return_top_mm, right, p.return_bottom_mm))
     if len(_lines(return_line)) > 1 or return_line.images:
-        raise _fail("notes_zone", f"über der Anschrift ({_n(p.return_top_mm)} … "
-                    f"{_n(p.return_bottom_mm)} mm von oben) ist nur eine Zeile "
-                    "Rücksendeangabe erlaubt")
+        raise _fail(
+            "notes_zone",
+            f"über der Anschrift ({_n(p.return_top_mm)} … "
+            f"{_n(p.return_bottom_mm)} mm von oben) ist nur eine Zeile "
+            "Rücksendeangabe erlaubt",
+        )
     box = g.bbox_pt(left, p.address_top_mm, right, p.address_bottom_mm)
     zone = page.crop(box)
     inside = page.within_bbox(box)
     if len(zone.chars) != len(inside.chars):
         cut = next(c for c in zone.chars if c not in inside.chars)
-        raise _fail("address_zone", f"Text ragt über den Rand des Sichtfensters (bei "
-                    f"{_mm(cut['top'])} mm von oben, {_mm(cut['x0'])} mm von links); die "
-                    f"Anschriftzone ist {_n(left)} … {_n(right)} mm von links, "
-                    f"{_n(p.address_top_mm)} … {_n(p.address_bottom_mm)} mm von oben")
+        raise _fail(
+            "address_zone",
+            f"Text ragt über den Rand des Sichtfensters (bei "
+            f"{_mm(cut['top'])} mm von oben, {_mm(cut['x0'])} mm von links); die "
+            f"Anschriftzone ist {_n(left)} … {_n(right)} mm von links, "
+            f"{_n(p.address_top_mm)} … {_n(p.address_bottom_mm)} mm von oben",
+        )
     return _window_lines(_lines(inside))
 
 
 def _window_lines(lines: list[str]) -> list[str]:
     if not lines:
-        raise _fail("address_zone", "keine Anschrift im Sichtfenster (62,7 … 90 mm von oben, "
-                    "20 … 105 mm von links)")
+        raise _fail(
+            "address_zone",
+            "keine Anschrift im Sichtfenster (62,7 … 90 mm von oben, 20 … 105 mm von links)",
+        )
     if len(lines) > g.ADDRESS_MAX_LINES:
-        raise _fail("address_zone", f"{len(lines)} Zeilen; ins Sichtfenster passen "
-                    f"{g.ADDRESS_MAX_LINES}")
+        raise _fail(
+            "address_zone", f"{len(lines)} Zeilen; ins Sichtfenster passen {g.ADDRESS_MAX_LINES}"
+        )
     return lines
 
 

@@ -79,10 +79,20 @@ def run(ctx: AppContext, export_id: uuid.UUID) -> None:
         export.status = ExportStatus.ready
         export.progress_done = export.progress_total
         export.finished_at = utcnow()
-        audit.record(session, None, "records.export.ready", tenant_id=export.tenant_id,
-                     object_type="case_file", object_id=export.case_file_id,
-                     detail={"export_id": str(export.id), "pages": export.page_count,
-                             "zip_sha256": export.zip_sha256, "pdf_sha256": export.pdf_sha256})
+        audit.record(
+            session,
+            None,
+            "records.export.ready",
+            tenant_id=export.tenant_id,
+            object_type="case_file",
+            object_id=export.case_file_id,
+            detail={
+                "export_id": str(export.id),
+                "pages": export.page_count,
+                "zip_sha256": export.zip_sha256,
+                "pdf_sha256": export.pdf_sha256,
+            },
+        )
 
 
 def _kind(ctx: AppContext, export_id: uuid.UUID) -> ExportKind:
@@ -101,9 +111,16 @@ def _fail(ctx: AppContext, export_id: uuid.UUID, reason: str) -> None:
         export.status = ExportStatus.failed
         export.error = reason
         export.finished_at = utcnow()
-        audit.record(session, None, "records.export.failed", tenant_id=export.tenant_id,
-                     object_type="case_file", object_id=export.case_file_id, outcome="error",
-                     detail={"export_id": str(export.id), "reason": reason[:500]})
+        audit.record(
+            session,
+            None,
+            "records.export.failed",
+            tenant_id=export.tenant_id,
+            object_type="case_file",
+            object_id=export.case_file_id,
+            outcome="error",
+            detail={"export_id": str(export.id), "reason": reason[:500]},
+        )
 
 
 def _progress(ctx: AppContext, export_id: uuid.UUID) -> Callable[[int], None]:
@@ -114,6 +131,7 @@ def _progress(ctx: AppContext, export_id: uuid.UUID) -> Callable[[int], None]:
             export = session.get(Export, export_id)
             if export is not None:
                 export.progress_done = done
+
     return report
 
 
@@ -138,12 +156,15 @@ def _plan(ctx: AppContext, export_id: uuid.UUID) -> tuple[Export, CaseFile, str,
             if version is None or not version.archive_sha256:
                 raise ValueError(f"document {document.title!r} has no archive PDF any more")
             redaction = repository.latest_redaction(session, version.id)
-            items.append(Item(
-                document, version,
-                redaction.redacted_sha256 if redaction else version.archive_sha256,
-                redaction.page_count if redaction else (version.page_count or 0),
-                redaction.id if redaction else None,
-            ))
+            items.append(
+                Item(
+                    document,
+                    version,
+                    redaction.redacted_sha256 if redaction else version.archive_sha256,
+                    redaction.page_count if redaction else (version.page_count or 0),
+                    redaction.id if redaction else None,
+                )
+            )
         session.expunge_all()
         name = creator.display_name if creator else "–"
         return export, case_file, tenant.name, name, items
@@ -156,12 +177,27 @@ def _safe(text: str, limit: int = 60) -> str:
 def _build_bundle(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str, object]:
     export, case_file, tenant_name, creator, items = _plan(ctx, export_id)
     kind = ExportKind(export.kind)
-    parts = [bundle.Part(i.document.title, i.document.doc_type, i.document.document_date,
-                         i.document.received_at, i.page_count, i.redaction_id is not None)
-             for i in items]
-    cover = bundle.Cover(HEADINGS[kind], case_file.aktenzeichen, case_file.betreff,
-                         export.recipient, export.reference, creator, export.created_at,
-                         tenant_name)
+    parts = [
+        bundle.Part(
+            i.document.title,
+            i.document.doc_type,
+            i.document.document_date,
+            i.document.received_at,
+            i.page_count,
+            i.redaction_id is not None,
+        )
+        for i in items
+    ]
+    cover = bundle.Cover(
+        HEADINGS[kind],
+        case_file.aktenzeichen,
+        case_file.betreff,
+        export.recipient,
+        export.reference,
+        creator,
+        export.created_at,
+        tenant_name,
+    )
     front = tmp / "front.pdf"
     front.write_bytes(bundle.front_matter(cover, parts))
 
@@ -169,21 +205,32 @@ def _build_bundle(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str,
         return lambda: blobs.fetch(ctx.storage, item.shown_sha256, tmp / f"part-{index}.pdf")
 
     pdf_path = tmp / "export.pdf"
-    pages = bundle.assemble(front, [fetcher(n, i) for n, i in enumerate(items)], pdf_path,
-                            on_part=_progress(ctx, export_id))
+    pages = bundle.assemble(
+        front,
+        [fetcher(n, i) for n, i in enumerate(items)],
+        pdf_path,
+        on_part=_progress(ctx, export_id),
+    )
     ranges = bundle.blatt_ranges(parts)
     expected = ranges[-1][1] if ranges else 1 + bundle.toc_pages(len(parts))
     if pages != expected:
-        raise ValueError(f"the export has {pages} pages, its table of contents counts "
-                         f"{expected}: a document's page count is out of date (reprocess it)")
+        raise ValueError(
+            f"the export has {pages} pages, its table of contents counts "
+            f"{expected}: a document's page count is out of date (reprocess it)"
+        )
     pdf = ctx.storage.put_path(pdf_path)
     stem = f"{_safe(case_file.aktenzeichen)}_{_safe(HEADINGS[kind])}"
     zip_path = tmp / "package.zip"
     manifest: dict[str, object] = {
-        "export_id": str(export.id), "kind": export.kind, "aktenzeichen": case_file.aktenzeichen,
-        "recipient": export.recipient, "reference": export.reference,
-        "created_at": export.created_at.isoformat(), "created_by": creator,
-        "pdf": {"name": f"{stem}.pdf", "sha256": pdf.sha256, "pages": pages}, "documents": [],
+        "export_id": str(export.id),
+        "kind": export.kind,
+        "aktenzeichen": case_file.aktenzeichen,
+        "recipient": export.recipient,
+        "reference": export.reference,
+        "created_at": export.created_at.isoformat(),
+        "created_by": creator,
+        "pdf": {"name": f"{stem}.pdf", "sha256": pdf.sha256, "pages": pages},
+        "documents": [],
     }
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED) as zf:
         with zf.open(f"{stem}.pdf", "w", force_zip64=True) as out, pdf_path.open("rb") as src:
@@ -199,35 +246,61 @@ def _build_bundle(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str,
                 name = f"dokumente/{position:04d}_{_safe(item.document.title)}{suffix}"
                 sha = item.version.sha256
             blobs.zip_blob(zf, name, ctx.storage, sha)
-            manifest["documents"].append({  # type: ignore[union-attr]
-                "position": position, "document_id": str(item.document.id),
-                "title": item.document.title, "doc_type": item.document.doc_type,
-                "blatt_from": first, "blatt_to": last, "file": name, "sha256": sha,
-                "redacted": redacted,
-                "redaction_id": str(item.redaction_id) if redacted else None,
-            })
+            manifest["documents"].append(
+                {  # type: ignore[union-attr]
+                    "position": position,
+                    "document_id": str(item.document.id),
+                    "title": item.document.title,
+                    "doc_type": item.document.doc_type,
+                    "blatt_from": first,
+                    "blatt_to": last,
+                    "file": name,
+                    "sha256": sha,
+                    "redacted": redacted,
+                    "redaction_id": str(item.redaction_id) if redacted else None,
+                }
+            )
         zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     package = ctx.storage.put_path(zip_path)
-    return {"pdf_sha256": pdf.sha256, "pdf_size": pdf.size, "page_count": pages,
-            "zip_sha256": package.sha256, "zip_size": package.size,
-            "zip_name": f"{stem}.zip"}
+    return {
+        "pdf_sha256": pdf.sha256,
+        "pdf_size": pdf.size,
+        "page_count": pages,
+        "zip_sha256": package.sha256,
+        "zip_size": package.size,
+        "zip_name": f"{stem}.zip",
+    }
 
 
 def _build_xdomea(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str, object]:
     export, case_file, tenant_name, _creator, items = _plan(ctx, export_id)
     process_id = str(export.id)
-    entries = [xdomea.DocumentEntry(
-        id=str(i.document.id), title=i.document.title, doc_type=i.document.doc_type,
-        received_at=i.document.received_at, document_date=i.document.document_date,
-        version_no=i.version.version_no, version_id=str(i.version.id),
-        filename=i.version.filename, mime_type=i.version.mime_type,
-        stored_at=i.version.created_at) for i in items]
+    entries = [
+        xdomea.DocumentEntry(
+            id=str(i.document.id),
+            title=i.document.title,
+            doc_type=i.document.doc_type,
+            received_at=i.document.received_at,
+            document_date=i.document.document_date,
+            version_no=i.version.version_no,
+            version_id=str(i.version.id),
+            filename=i.version.filename,
+            mime_type=i.version.mime_type,
+            stored_at=i.version.created_at,
+        )
+        for i in items
+    ]
     message = xdomea.abgabe_0401(
-        version=export.xdomea_version or xdomea.DEFAULT_VERSION, process_id=process_id,
-        created_at=utcnow(), sender=tenant_name, recipient=export.recipient,
-        akte=xdomea.AkteEntry(str(case_file.id), case_file.aktenzeichen,
-                              case_file.betreff, case_file.closed_at),
-        documents=entries)
+        version=export.xdomea_version or xdomea.DEFAULT_VERSION,
+        process_id=process_id,
+        created_at=utcnow(),
+        sender=tenant_name,
+        recipient=export.recipient,
+        akte=xdomea.AkteEntry(
+            str(case_file.id), case_file.aktenzeichen, case_file.betreff, case_file.closed_at
+        ),
+        documents=entries,
+    )
     stem = xdomea.message_name(process_id, "0401")
     zip_path = tmp / f"{stem}.zip"
     report = _progress(ctx, export_id)

@@ -106,8 +106,9 @@ def front_matter(cover: Cover, parts: list[Part]) -> bytes:
         pdf.drawString(72, y, fonts.normalise(label))
         pdf.drawString(230, y, fonts.normalise(value)[:70])
         y -= 20
-    pdf.drawString(72, y - 20, "Geschwärzte Stellen sind in den Kopien entfernt, "
-                               "nicht nur abgedeckt.")
+    pdf.drawString(
+        72, y - 20, "Geschwärzte Stellen sind in den Kopien entfernt, nicht nur abgedeckt."
+    )
     _stamp_canvas(pdf, 1)
     pdf.showPage()
     for page_index in range(toc_pages(len(parts))):
@@ -115,8 +116,9 @@ def front_matter(cover: Cover, parts: list[Part]) -> bytes:
         pdf.drawString(72, height - 80, "Inhaltsverzeichnis")
         pdf.setFont(fonts.REGULAR, 9)
         y = height - 110
-        chunk = range(page_index * TOC_LINES_PER_PAGE,
-                      min(len(parts), (page_index + 1) * TOC_LINES_PER_PAGE))
+        chunk = range(
+            page_index * TOC_LINES_PER_PAGE, min(len(parts), (page_index + 1) * TOC_LINES_PER_PAGE)
+        )
         for index in chunk:
             part, (first, last) = parts[index], ranges[index]
             day = part.document_date or part.received_at.date()
@@ -124,8 +126,9 @@ def front_matter(cover: Cover, parts: list[Part]) -> bytes:
             flag = " [geschwärzt]" if part.redacted else ""
             pdf.drawString(72, y, blatt)
             pdf.drawString(160, y, day.strftime("%d.%m.%Y"))
-            title = fonts.normalise(f"{part.title} ({part.doc_type})" if part.doc_type
-                                    else part.title)
+            title = fonts.normalise(
+                f"{part.title} ({part.doc_type})" if part.doc_type else part.title
+            )
             pdf.drawString(220, y, (title[:60] + flag))
             y -= 18
         _stamp_canvas(pdf, 2 + page_index)
@@ -140,8 +143,12 @@ def _stamp_canvas(pdf: canvas.Canvas, number: int) -> None:
     pdf.drawRightString(width - 28, height - 24, f"Blatt {number}")
 
 
-def assemble(front: Path, sources: Iterable[Callable[[], Path]], out: Path,
-             on_part: Callable[[int], None] | None = None) -> int:
+def assemble(
+    front: Path,
+    sources: Iterable[Callable[[], Path]],
+    out: Path,
+    on_part: Callable[[int], None] | None = None,
+) -> int:
     """Write the export PDF: ``front`` then each source (a callable that fetches the file
     and returns its path); every source page is stamped with its Blatt. Returns the number
     of pages. The fetched files are deleted once the output is written.
@@ -172,9 +179,12 @@ def assemble(front: Path, sources: Iterable[Callable[[], Path]], out: Path,
             total = len(dst.pages)
             if _sources_pdfa(opened):
                 pdfa.declare(dst)  # checks the joined pages itself; declares only if clean
-            dst.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none,
-                     object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                     deterministic_id=True)
+            dst.save(
+                out,
+                stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                deterministic_id=True,
+            )
     finally:
         for src in opened:
             src.close()
@@ -189,13 +199,16 @@ def _sources_pdfa(sources: list[pikepdf.Pdf]) -> bool:
     return all(src.open_metadata().pdfa_status in ("2B", "2U", "2A") for src in sources)
 
 
-def _stamp(dst: pikepdf.Pdf, page: pikepdf.Page, number: int, font: pikepdf.Object,
-           opening: pikepdf.Stream) -> None:
+def _stamp(
+    dst: pikepdf.Pdf, page: pikepdf.Page, number: int, font: pikepdf.Object, opening: pikepdf.Stream
+) -> None:
     a, b, c, d, e, f = (round(v, 4) for v in _anchor(page))
     label = f"Blatt {number}"
-    stamp = (f"Q\nq {a} {b} {c} {d} {e} {f} cm 1 1 1 rg 0 0 {_label_width(number):.1f} "
-             f"{STAMP_SIZE + 5} re f 0 0 0 rg BT /AkteBlatt {STAMP_SIZE} Tf 3 4 Td "
-             f"({label}) Tj ET Q\n").encode()
+    stamp = (
+        f"Q\nq {a} {b} {c} {d} {e} {f} cm 1 1 1 rg 0 0 {_label_width(number):.1f} "
+        f"{STAMP_SIZE + 5} re f 0 0 0 rg BT /AkteBlatt {STAMP_SIZE} Tf 3 4 Td "
+        f"({label}) Tj ET Q\n"
+    ).encode()
     page.contents_add(opening, prepend=True)
     page.contents_add(dst.make_stream(stamp), prepend=False)
     resources = page.obj.get(pikepdf.Name.Resources)
@@ -219,8 +232,12 @@ def _anchor(page: pikepdf.Page) -> tuple[float, ...]:
     rotation = int(page.obj.get(pikepdf.Name.Rotate, 0)) % 360 // 90 * 90
     width = x1 - x0 if rotation in (0, 180) else y1 - y0
     dx, dy = width - 24 - _label_width(99999), 12 + STAMP_SIZE + 5  # displayed, from top left
-    x, y = {0: (x0 + dx, y1 - dy), 90: (x0 + dy, y0 + dx),
-            180: (x1 - dx, y0 + dy), 270: (x1 - dy, y1 - dx)}[rotation]
+    x, y = {
+        0: (x0 + dx, y1 - dy),
+        90: (x0 + dy, y0 + dx),
+        180: (x1 - dx, y0 + dy),
+        270: (x1 - dy, y1 - dx),
+    }[rotation]
     angle = math.radians(rotation)
     return (math.cos(angle), math.sin(angle), -math.sin(angle), math.cos(angle), x, y)
 
@@ -252,12 +269,13 @@ def _font_program() -> tuple[bytes, dict[int, int], dict[str, float]]:
     subsetter.subset(font)
     scale = 1000 / font["head"].unitsPerEm
     cmap = font.getBestCmap()
-    widths = {ord(ch): round(font["hmtx"][cmap[ord(ch)]][0] * scale)
-              for ch in set(STAMP_CHARS)}
+    widths = {ord(ch): round(font["hmtx"][cmap[ord(ch)]][0] * scale) for ch in set(STAMP_CHARS)}
     head, hhea = font["head"], font["hhea"]
-    metrics = {"bbox": [head.xMin * scale, head.yMin * scale, head.xMax * scale,
-                        head.yMax * scale],
-               "ascent": hhea.ascent * scale, "descent": hhea.descent * scale}
+    metrics = {
+        "bbox": [head.xMin * scale, head.yMin * scale, head.xMax * scale, head.yMax * scale],
+        "ascent": hhea.ascent * scale,
+        "descent": hhea.descent * scale,
+    }
     buffer = io.BytesIO()
     font.save(buffer)
     return buffer.getvalue(), widths, metrics
@@ -269,12 +287,24 @@ def _stamp_font(dst: pikepdf.Pdf) -> pikepdf.Dictionary:
     program, widths, metrics = _font_program()
     first, last = min(widths), max(widths)
     descriptor = pikepdf.Dictionary(
-        Type=pikepdf.Name.FontDescriptor, FontName=pikepdf.Name("/AKTEBL+DejaVuSans"),
-        Flags=32, FontBBox=metrics["bbox"], ItalicAngle=0, Ascent=metrics["ascent"],
-        Descent=metrics["descent"], CapHeight=metrics["ascent"], StemV=80,
-        FontFile2=dst.make_stream(program, Length1=len(program)))
+        Type=pikepdf.Name.FontDescriptor,
+        FontName=pikepdf.Name("/AKTEBL+DejaVuSans"),
+        Flags=32,
+        FontBBox=metrics["bbox"],
+        ItalicAngle=0,
+        Ascent=metrics["ascent"],
+        Descent=metrics["descent"],
+        CapHeight=metrics["ascent"],
+        StemV=80,
+        FontFile2=dst.make_stream(program, Length1=len(program)),
+    )
     return pikepdf.Dictionary(
-        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.TrueType,
-        BaseFont=pikepdf.Name("/AKTEBL+DejaVuSans"), FirstChar=first, LastChar=last,
+        Type=pikepdf.Name.Font,
+        Subtype=pikepdf.Name.TrueType,
+        BaseFont=pikepdf.Name("/AKTEBL+DejaVuSans"),
+        FirstChar=first,
+        LastChar=last,
         Widths=[widths.get(code, 0) for code in range(first, last + 1)],
-        Encoding=pikepdf.Name.WinAnsiEncoding, FontDescriptor=dst.make_indirect(descriptor))
+        Encoding=pikepdf.Name.WinAnsiEncoding,
+        FontDescriptor=dst.make_indirect(descriptor),
+    )

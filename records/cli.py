@@ -15,10 +15,13 @@ import typer
 
 name = "records"
 app = typer.Typer(help="Schwärzung und Export", no_args_is_help=True)
-export_app = typer.Typer(help="Export an Akte (Akteneinsicht, Aktenübersendung, xdomea)",
-                         context_settings={"allow_interspersed_args": True})
-xdomea_app = typer.Typer(help="xdomea messages from other authorities and archives",
-                         no_args_is_help=True)
+export_app = typer.Typer(
+    help="Export an Akte (Akteneinsicht, Aktenübersendung, xdomea)",
+    context_settings={"allow_interspersed_args": True},
+)
+xdomea_app = typer.Typer(
+    help="xdomea messages from other authorities and archives", no_args_is_help=True
+)
 COMMANDS = {"export": export_app, "xdomea": xdomea_app}
 
 
@@ -35,8 +38,9 @@ def export(
     recipient: Annotated[str, typer.Option(help="court, lawyer, authority")],
     kind: Annotated[str, typer.Option(help="court | inspection | xdomea-abgabe")] = "court",
     reference: Annotated[str | None, typer.Option(help="the recipient's reference")] = None,
-    document: Annotated[list[str] | None, typer.Option(help="only this document id "
-                                                       "(repeatable)")] = None,
+    document: Annotated[
+        list[str] | None, typer.Option(help="only this document id (repeatable)")
+    ] = None,
     xdomea_version: Annotated[str | None, typer.Option(help="3.0.0 or 3.1.0")] = None,
     out: Annotated[Path, typer.Option(help="folder for the files")] = Path("."),
 ) -> None:
@@ -62,16 +66,23 @@ def export(
             tenant_row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
             if tenant_row is None:
                 raise typer.BadParameter(f"no tenant {tenant!r}")
-            person = session.scalar(select(User).where(User.username == user,
-                                                       User.tenant_id == tenant_row.id))
+            person = session.scalar(
+                select(User).where(User.username == user, User.tenant_id == tenant_row.id)
+            )
             akte = case_files.by_aktenzeichen(session, tenant_row.id, aktenzeichen)
             if person is None or akte is None:
                 raise typer.BadParameter("no such user or Akte in this tenant")
             try:
-                body = ExportCreate(kind=kind, recipient=recipient, reference=reference,
-                                    document_ids=document, xdomea_version=xdomea_version)
-                row = exports.create(session, principal_for(session, person), akte.id,
-                                     export_in=body)
+                body = ExportCreate(
+                    kind=kind,
+                    recipient=recipient,
+                    reference=reference,
+                    document_ids=document,
+                    xdomea_version=xdomea_version,
+                )
+                row = exports.create(
+                    session, principal_for(session, person), akte.id, export_in=body
+                )
             except (AkteError, ValidationError) as exc:
                 typer.echo(f"refused: {exc}", err=True)
                 raise typer.Exit(2) from None
@@ -87,8 +98,9 @@ def export(
             out.mkdir(parents=True, exist_ok=True)
             files = []
             if row.pdf_sha256:
-                files.append((row.pdf_sha256, (row.zip_name or "export").removesuffix(".zip")
-                              + ".pdf"))
+                files.append(
+                    (row.pdf_sha256, (row.zip_name or "export").removesuffix(".zip") + ".pdf")
+                )
             if row.zip_sha256:
                 files.append((row.zip_sha256, row.zip_name or "export.zip"))
             for sha, filename in files:
@@ -104,8 +116,9 @@ def export(
 
 @xdomea_app.command("import")
 def import_message(
-    file: Annotated[Path, typer.Argument(help="the message: its XML or its ZIP",
-                                         exists=True, dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(help="the message: its XML or its ZIP", exists=True, dir_okay=False)
+    ],
     tenant: Annotated[str, typer.Option(help="tenant slug")],
     user: Annotated[str, typer.Option(help="username whose rights record it")],
 ) -> None:
@@ -135,14 +148,11 @@ def import_message(
             principal = principal_for(session, _person(session, tenant, user))
             try:
                 if message.code == "0402":
-                    row = confirmations.record(session, ctx.storage, principal, process_id,
-                                               data)
+                    row = confirmations.record(session, ctx.storage, principal, process_id, data)
                     typer.echo(f"export {row.id}: {row.confirmation_status}")
                 else:
-                    found = aussonderung.receive(session, ctx.storage, principal, process_id,
-                                                 data)
-                    typer.echo(f"Aussonderung {found.id}: {message.code} recorded, "
-                               f"{found.status}")
+                    found = aussonderung.receive(session, ctx.storage, principal, process_id, data)
+                    typer.echo(f"Aussonderung {found.id}: {message.code} recorded, {found.status}")
             except AkteError as exc:
                 typer.echo(f"refused: {exc}", err=True)
                 raise typer.Exit(2) from None
@@ -157,8 +167,9 @@ def _person(session, tenant: str, user: str):  # type: ignore[no-untyped-def]
     from akte.users.models import User
 
     tenant_row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
-    person = tenant_row and session.scalar(select(User).where(
-        User.username == user, User.tenant_id == tenant_row.id))
+    person = tenant_row and session.scalar(
+        select(User).where(User.username == user, User.tenant_id == tenant_row.id)
+    )
     if person is None:
         raise typer.BadParameter("no such tenant or user")
     return person
@@ -196,9 +207,12 @@ def offer(
                     raise typer.BadParameter(f"no Akte {number!r} in this tenant")
                 ids.append(akte.id)
             try:
-                row = aussonderung.offer(session, ctx.storage, principal_for(session, person),
-                                         body=AussonderungCreate(recipient=recipient,
-                                                                 case_file_ids=ids))
+                row = aussonderung.offer(
+                    session,
+                    ctx.storage,
+                    principal_for(session, person),
+                    body=AussonderungCreate(recipient=recipient, case_file_ids=ids),
+                )
             except (AkteError, ValidationError) as exc:
                 typer.echo(f"refused: {exc}", err=True)
                 raise typer.Exit(2) from None

@@ -37,37 +37,40 @@ class ConfirmationStatus:
     rejected = "rejected"  # none was
 
 
-def record(session: Session, storage: BlobStore, principal: Principal, export_id: uuid.UUID,
-           data: bytes) -> Export:
+def record(
+    session: Session, storage: BlobStore, principal: Principal, export_id: uuid.UUID, data: bytes
+) -> Export:
     export = exports.get_readable(session, principal, export_id)
     case_files.get_owned(session, principal, export.case_file_id, Action.export)
     if export.kind != ExportKind.xdomea_abgabe:
-        raise Conflict("only an xdomea Abgabe is confirmed by the receiver",
-                       code="not_an_abgabe")
+        raise Conflict("only an xdomea Abgabe is confirmed by the receiver", code="not_an_abgabe")
     if export.status != ExportStatus.ready:
-        raise Conflict(f"the Abgabe is {export.status}: it was never sent",
-                       code="export_not_ready")
+        raise Conflict(f"the Abgabe is {export.status}: it was never sent", code="export_not_ready")
     digest = hashlib.sha256(data).hexdigest()
     if export.confirmation_sha256 is not None:
         if export.confirmation_sha256 == digest:
             return export
-        raise Conflict("an import confirmation is already recorded for this Abgabe",
-                       code="already_confirmed")
+        raise Conflict(
+            "an import confirmation is already recorded for this Abgabe", code="already_confirmed"
+        )
     if len(data) > MAX_BYTES:
-        raise Unprocessable(f"the message is larger than {MAX_BYTES} bytes",
-                            code="invalid_xdomea")
+        raise Unprocessable(f"the message is larger than {MAX_BYTES} bytes", code="invalid_xdomea")
     try:
         message = xdomea.read_import_confirmation(data)
     except xdomea.InvalidMessage as exc:
         raise Unprocessable(str(exc), code="invalid_xdomea") from None
     if message.process_id.lower() != str(export.id):
-        raise Unprocessable(f"the message confirms process {message.process_id}, not this "
-                            f"Abgabe ({export.id})", code="process_mismatch")
+        raise Unprocessable(
+            f"the message confirms process {message.process_id}, not this Abgabe ({export.id})",
+            code="process_mismatch",
+        )
     sent = {str(export.case_file_id), *export.document_ids}
     unknown = sorted({o.id for o in message.objects} - sent)
     if unknown:
-        raise Unprocessable(f"the message names objects that were not in this Abgabe: "
-                            f"{', '.join(unknown[:5])}", code="unknown_object")
+        raise Unprocessable(
+            f"the message names objects that were not in this Abgabe: {', '.join(unknown[:5])}",
+            code="unknown_object",
+        )
     imported = [o for o in message.objects if o.imported]
     if len(imported) == len(message.objects):
         status = ConfirmationStatus.confirmed
@@ -77,16 +80,27 @@ def record(session: Session, storage: BlobStore, principal: Principal, export_id
     export.confirmation_sha256 = stored.sha256
     export.confirmation_status = status
     export.confirmation = {
-        "version": message.version, "created_at": message.created_at,
-        "objects": [{"id": o.id, "imported": o.imported, "messages": o.messages}
-                    for o in message.objects],
+        "version": message.version,
+        "created_at": message.created_at,
+        "objects": [
+            {"id": o.id, "imported": o.imported, "messages": o.messages} for o in message.objects
+        ],
         "missing": sorted(sent - {o.id for o in message.objects}),
     }
     export.confirmed_at = utcnow()
     session.flush()
-    audit.record(session, principal, "records.export.confirmation", object_type="case_file",
-                 object_id=export.case_file_id,
-                 detail={"export_id": str(export.id), "status": status,
-                         "objects": len(message.objects), "imported": len(imported),
-                         "sha256": stored.sha256})
+    audit.record(
+        session,
+        principal,
+        "records.export.confirmation",
+        object_type="case_file",
+        object_id=export.case_file_id,
+        detail={
+            "export_id": str(export.id),
+            "status": status,
+            "objects": len(message.objects),
+            "imported": len(imported),
+            "sha256": stored.sha256,
+        },
+    )
     return export

@@ -17,8 +17,16 @@ from akte.core.storage.verified import open_verified
 from akte.documents.downloads import _digests_on_first_read, _mark_damaged
 
 
-def blob_response(request: Request, session: Session, storage: BlobStore, *, sha256: str,
-                  filename: str, media_type: str, inline: bool = False) -> Response:
+def blob_response(
+    request: Request,
+    session: Session,
+    storage: BlobStore,
+    *,
+    sha256: str,
+    filename: str,
+    media_type: str,
+    inline: bool = False,
+) -> Response:
     """Commit the caller's transaction (with its audit entry), then stream the blob."""
     recorded = blob_digests.get(session, sha256)
     session.commit()
@@ -29,8 +37,13 @@ def blob_response(request: Request, session: Session, storage: BlobStore, *, sha
         _mark_damaged(sessions, sha256, reason)
 
     return ranged_response(
-        request, size=digests.size, etag=sha256, media_type=media_type, filename=filename,
-        open_range=lambda start, end: open_verified(storage, digests, start, end,
-                                                    on_damage=on_damage),
+        request,
+        size=digests.size,
+        etag=sha256,
+        media_type=media_type,
+        filename=filename,
+        open_range=lambda start, end: open_verified(
+            storage, digests, start, end, on_damage=on_damage
+        ),
         inline=inline,
     )

@@ -32,51 +32,74 @@ from records.schemas import ExportCreate
 BUILD_TASK = "records.build_export"
 
 
-def create(session: Session, principal: Principal, case_file_id: uuid.UUID, *,
-           export_in: ExportCreate) -> Export:
+def create(
+    session: Session, principal: Principal, case_file_id: uuid.UUID, *, export_in: ExportCreate
+) -> Export:
     case_file = case_files.get_owned(session, principal, case_file_id, Action.export)
-    stmt = repository.exportable_documents(documents.readable_statement(principal),
-                                           case_file.id).with_only_columns(Document.id)
+    stmt = repository.exportable_documents(
+        documents.readable_statement(principal), case_file.id
+    ).with_only_columns(Document.id)
     if export_in.document_ids is not None:
         wanted = set(export_in.document_ids)
         stmt = stmt.where(Document.id.in_(sorted(wanted)))
         chosen = list(session.scalars(stmt))
         if set(chosen) != wanted:
-            raise NotFound("a selected document is not in this Akte, not processed yet, or "
-                           "not readable for you", code="unknown_document")
+            raise NotFound(
+                "a selected document is not in this Akte, not processed yet, or "
+                "not readable for you",
+                code="unknown_document",
+            )
     else:
         chosen = list(session.scalars(stmt))
     if not chosen:
-        raise Unprocessable("the Akte has no filed, processed documents to export",
-                            code="nothing_to_export")
+        raise Unprocessable(
+            "the Akte has no filed, processed documents to export", code="nothing_to_export"
+        )
     version = None
     if export_in.kind is ExportKind.xdomea_abgabe:
         tenant = session.get(Tenant, case_file.tenant_id)
         configured = (tenant.options or {}).get("xdomea_version") if tenant else None
         version = export_in.xdomea_version or configured or xdomea.DEFAULT_VERSION
     export = Export(
-        tenant_id=case_file.tenant_id, case_file_id=case_file.id, kind=export_in.kind,
-        recipient=export_in.recipient, reference=export_in.reference,
-        document_ids=[str(i) for i in chosen], xdomea_version=version,
-        progress_total=len(chosen), created_by_id=principal.user_id,
+        tenant_id=case_file.tenant_id,
+        case_file_id=case_file.id,
+        kind=export_in.kind,
+        recipient=export_in.recipient,
+        reference=export_in.reference,
+        document_ids=[str(i) for i in chosen],
+        xdomea_version=version,
+        progress_total=len(chosen),
+        created_by_id=principal.user_id,
     )
     session.add(export)
     session.flush()
     enqueue(session, BUILD_TASK, {"export_id": str(export.id)}, max_attempts=3)
-    audit.record(session, principal, "records.export.create", object_type="case_file",
-                 object_id=case_file.id,
-                 detail={"export_id": str(export.id), "kind": export.kind,
-                         "recipient": export.recipient, "documents": len(chosen),
-                         "selection": export_in.document_ids is not None})
+    audit.record(
+        session,
+        principal,
+        "records.export.create",
+        object_type="case_file",
+        object_id=case_file.id,
+        detail={
+            "export_id": str(export.id),
+            "kind": export.kind,
+            "recipient": export.recipient,
+            "documents": len(chosen),
+            "selection": export_in.document_ids is not None,
+        },
+    )
     return export
 
 
-def list_query(session: Session, principal: Principal,
-               case_file_id: uuid.UUID) -> Select[tuple[Export]]:
+def list_query(
+    session: Session, principal: Principal, case_file_id: uuid.UUID
+) -> Select[tuple[Export]]:
     case_files.get_visible(session, principal, case_file_id)
-    return (repository.readable_exports(principal)
-            .where(Export.case_file_id == case_file_id)
-            .order_by(Export.created_at.desc(), Export.id))
+    return (
+        repository.readable_exports(principal)
+        .where(Export.case_file_id == case_file_id)
+        .order_by(Export.created_at.desc(), Export.id)
+    )
 
 
 def get_readable(session: Session, principal: Principal, export_id: uuid.UUID) -> Export:

@@ -35,11 +35,14 @@ class Redaction(UUIDPrimaryKey, Base):
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     case_file_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("case_files.id", ondelete="CASCADE"), index=True)
+        ForeignKey("case_files.id", ondelete="CASCADE"), index=True
+    )
     document_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
     version_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("document_versions.id", ondelete="CASCADE"))
+        ForeignKey("document_versions.id", ondelete="CASCADE")
+    )
     #: The rendition that was redacted (the archive PDF of the version).
     source_sha256: Mapped[str] = mapped_column(String(64))
     #: The redacted copy.
@@ -76,8 +79,7 @@ class Export(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (Index("ix_records_exports_case_file", "case_file_id", "created_at"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    case_file_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("case_files.id", ondelete="CASCADE"))
+    case_file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(300))
     #: Gerichtliches Aktenzeichen, Anfrage-Nr. or similar, printed on the cover sheet.
@@ -110,8 +112,12 @@ class Export(UUIDPrimaryKey, Timestamps, Base):
 
 
 #: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks).
-REQUIRED_BLOBS = (Redaction.redacted_sha256, Export.pdf_sha256, Export.zip_sha256,
-                  Export.confirmation_sha256)
+REQUIRED_BLOBS = (
+    Redaction.redacted_sha256,
+    Export.pdf_sha256,
+    Export.zip_sha256,
+    Export.confirmation_sha256,
+)
 
 
 class AussonderungStatus(enum.StrEnum):
@@ -145,7 +151,8 @@ class Aussonderung(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "records_aussonderungen"
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
     recipient: Mapped[str] = mapped_column(String(300))
     xdomea_version: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default=AussonderungStatus.offered)
@@ -161,7 +168,8 @@ class AussonderungItem(UUIDPrimaryKey, Base):
     __tablename__ = "records_aussonderung_items"
 
     aussonderung_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("records_aussonderungen.id", ondelete="CASCADE"), index=True)
+        ForeignKey("records_aussonderungen.id", ondelete="CASCADE"), index=True
+    )
     #: No foreign key: the Akte is deleted once archived or destroyed; this record stays.
     case_file_id: Mapped[uuid.UUID] = mapped_column(index=True)
     aktenzeichen: Mapped[str] = mapped_column(String(100))
@@ -182,11 +190,16 @@ class AussonderungMessage(UUIDPrimaryKey, Base):
     __table_args__ = (UniqueConstraint("aussonderung_id", "sha256"),)
 
     aussonderung_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("records_aussonderungen.id", ondelete="CASCADE"), index=True)
+        ForeignKey("records_aussonderungen.id", ondelete="CASCADE"), index=True
+    )
     code: Mapped[str] = mapped_column(String(4))
     sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-REQUIRED_BLOBS = (*REQUIRED_BLOBS, Aussonderung.offer_sha256, Aussonderung.package_sha256,
-                  AussonderungMessage.sha256)
+REQUIRED_BLOBS = (
+    *REQUIRED_BLOBS,
+    Aussonderung.offer_sha256,
+    Aussonderung.package_sha256,
+    AussonderungMessage.sha256,
+)

@@ -105,8 +105,9 @@ def find_terms(path: Path, terms: Iterable[str]) -> list[Hit]:
             pdf.close()
 
 
-def redact(source: Path, out: Path, *, areas: Iterable[Area] = (),
-           terms: Iterable[str] = ()) -> Result:
+def redact(
+    source: Path, out: Path, *, areas: Iterable[Area] = (), terms: Iterable[str] = ()
+) -> Result:
     """Write to ``out`` a copy of ``source`` with ``areas`` and every hit of ``terms``
     removed (see the module docstring). ``source`` is never changed."""
     hits = find_terms(source, terms)
@@ -157,16 +158,18 @@ def _page_hits(page: pdfium.PdfPage, number: int, terms: list[str]) -> Iterator[
             try:
                 while (found := searcher.get_next()) is not None:
                     start, length = found
-                    yield Hit(term, number, tuple(_hit_lines(textpage, page, number,
-                                                             start, length)))
+                    yield Hit(
+                        term, number, tuple(_hit_lines(textpage, page, number, start, length))
+                    )
             finally:
                 searcher.close()
     finally:
         textpage.close()
 
 
-def _hit_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, number: int,
-               start: int, length: int) -> Iterator[Area]:
+def _hit_lines(
+    textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, number: int, start: int, length: int
+) -> Iterator[Area]:
     """The areas of one hit, one per line it spans. *Loose* character boxes (the font's
     full ascent and descent, not the glyph's ink) are used: an OCR layer's word box is
     the scanned word's box, and the ink of the pixels reaches beyond a tight glyph box."""
@@ -179,15 +182,22 @@ def _hit_lines(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, number: int,
         if line is not None and (area.bottom < line.top or area.top > line.bottom):
             yield line
             line = None
-        line = area if line is None else Area(
-            number, min(line.x0, area.x0), min(line.top, area.top),
-            max(line.x1, area.x1), max(line.bottom, area.bottom))
+        line = (
+            area
+            if line is None
+            else Area(
+                number,
+                min(line.x0, area.x0),
+                min(line.top, area.top),
+                max(line.x1, area.x1),
+                max(line.bottom, area.bottom),
+            )
+        )
     if line is not None:
         yield line
 
 
-def _to_display(page: pdfium.PdfPage, number: int,
-                box: tuple[float, float, float, float]) -> Area:
+def _to_display(page: pdfium.PdfPage, number: int, box: tuple[float, float, float, float]) -> Area:
     """A box in PDF user space (left, bottom, right, top) → display points, top left."""
     left, bottom, right, top = box
     xs, ys = [], []
@@ -204,9 +214,18 @@ def _page_to_device(page: pdfium.PdfPage, x: float, y: float) -> tuple[float, fl
     width, height = page.get_size()
     k = 100.0
     dx, dy = ctypes.c_int(), ctypes.c_int()
-    pdfium_c.FPDF_PageToDevice(page.raw, 0, 0, int(width * k), int(height * k), 0,
-                               ctypes.c_double(x), ctypes.c_double(y),
-                               ctypes.byref(dx), ctypes.byref(dy))
+    pdfium_c.FPDF_PageToDevice(
+        page.raw,
+        0,
+        0,
+        int(width * k),
+        int(height * k),
+        0,
+        ctypes.c_double(x),
+        ctypes.c_double(y),
+        ctypes.byref(dx),
+        ctypes.byref(dy),
+    )
     return dx.value / k, dy.value / k
 
 
@@ -219,12 +238,15 @@ def _rebuild(page: pdfium.PdfPage, marks: list[Area]) -> bytes:
     image = page.render(scale=scale, may_draw_forms=True).to_pil().convert("RGB")
     draw = ImageDraw.Draw(image)
     for mark in marks:
-        draw.rectangle([mark.x0 * scale, mark.top * scale,
-                        mark.x1 * scale, mark.bottom * scale], fill=(0, 0, 0))
+        draw.rectangle(
+            [mark.x0 * scale, mark.top * scale, mark.x1 * scale, mark.bottom * scale],
+            fill=(0, 0, 0),
+        )
     runs = list(_surviving_runs(page, marks))
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=(width, height), pageCompression=1, invariant=1,
-                        initialFontName=FONT)
+    pdf = canvas.Canvas(
+        buffer, pagesize=(width, height), pageCompression=1, invariant=1, initialFontName=FONT
+    )
     pdf.drawImage(ImageReader(_jpeg(image)), 0, 0, width=width, height=height)
     for text, x0, top, x1, bottom in runs:
         size = max(bottom - top, 1.0)
@@ -249,8 +271,9 @@ def _jpeg(image: Image.Image) -> io.BytesIO:
     return out
 
 
-def _surviving_runs(page: pdfium.PdfPage,
-                    marks: list[Area]) -> Iterator[tuple[str, float, float, float, float]]:
+def _surviving_runs(
+    page: pdfium.PdfPage, marks: list[Area]
+) -> Iterator[tuple[str, float, float, float, float]]:
     """The page's characters that no mark touches, grouped into runs on one line
     (text, x0, top, x1, bottom in display points). A run ends at a dropped character, a
     line break or a jump in position, so nothing is written over a blackened area."""
@@ -276,16 +299,21 @@ def _surviving_runs(page: pdfium.PdfPage,
                     yield "".join(run).rstrip(), *box
                 run, box = [], None
                 continue
-            if box is not None and (area.bottom < box[1] or area.top > box[3]
-                                    or area.x0 < box[2] - 1):
+            if box is not None and (
+                area.bottom < box[1] or area.top > box[3] or area.x0 < box[2] - 1
+            ):
                 if run:
                     yield "".join(run).rstrip(), *box
                 run, box = [], None
             if box is None:
                 box = [area.x0, area.top, area.x1, area.bottom]
             else:
-                box = [box[0], min(box[1], area.top), max(box[2], area.x1),
-                       max(box[3], area.bottom)]
+                box = [
+                    box[0],
+                    min(box[1], area.top),
+                    max(box[2], area.x1),
+                    max(box[3], area.bottom),
+                ]
             run.append(char)
         if run and box:
             yield "".join(run).rstrip(), *box

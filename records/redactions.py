@@ -30,10 +30,10 @@ from records.models import Redaction
 from records.schemas import AreaIn
 
 
-def _readable_document(session: Session, principal: Principal,
-                       document_id: uuid.UUID) -> Document:
+def _readable_document(session: Session, principal: Principal, document_id: uuid.UUID) -> Document:
     document = session.scalar(
-        documents.readable_statement(principal).where(Document.id == document_id))
+        documents.readable_statement(principal).where(Document.id == document_id)
+    )
     if document is None:
         raise NotFound("document not found")
     return document
@@ -55,8 +55,16 @@ def _source(session: Session, current: DocumentVersion) -> str:
     return latest.redacted_sha256 if latest else current.archive_sha256
 
 
-def apply(session: Session, storage: BlobStore, principal: Principal, document_id: uuid.UUID,
-          *, areas: list[AreaIn], terms: list[str], reason: str) -> Redaction:
+def apply(
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    document_id: uuid.UUID,
+    *,
+    areas: list[AreaIn],
+    terms: list[str],
+    reason: str,
+) -> Redaction:
     """Redact one document; 404 if unreadable, 403 ``lent_access`` for a borrower."""
     document = _readable_document(session, principal, document_id)
     case_files.get_owned(session, principal, document.case_file_id, Action.redact)
@@ -71,42 +79,72 @@ def apply(session: Session, storage: BlobStore, principal: Principal, document_i
         except ValueError as exc:
             raise Unprocessable(str(exc), code="invalid_area") from None
         if not result.redacted_pages:
-            raise Unprocessable("none of the search terms occurs in the document",
-                                code="nothing_to_redact")
+            raise Unprocessable(
+                "none of the search terms occurs in the document", code="nothing_to_redact"
+            )
         stored = storage.put_path(out)
     row = Redaction(
-        tenant_id=document.tenant_id, case_file_id=document.case_file_id,
-        document_id=document.id, version_id=current.id, source_sha256=source_sha,
-        redacted_sha256=stored.sha256, size=stored.size, page_count=result.page_count,
-        areas=[a.model_dump() for a in areas], terms=list(terms),
-        redacted_pages=result.redacted_pages, reason=reason, created_by_id=principal.user_id,
+        tenant_id=document.tenant_id,
+        case_file_id=document.case_file_id,
+        document_id=document.id,
+        version_id=current.id,
+        source_sha256=source_sha,
+        redacted_sha256=stored.sha256,
+        size=stored.size,
+        page_count=result.page_count,
+        areas=[a.model_dump() for a in areas],
+        terms=list(terms),
+        redacted_pages=result.redacted_pages,
+        reason=reason,
+        created_by_id=principal.user_id,
     )
     session.add(row)
     session.flush()
-    audit.record(session, principal, "records.redaction.create", object_type="document",
-                 object_id=document.id,
-                 detail={"redaction_id": str(row.id), "pages": result.redacted_pages,
-                         "areas": len(areas), "terms": len(terms), "reason": reason,
-                         "hits": len(result.hits)})
+    audit.record(
+        session,
+        principal,
+        "records.redaction.create",
+        object_type="document",
+        object_id=document.id,
+        detail={
+            "redaction_id": str(row.id),
+            "pages": result.redacted_pages,
+            "areas": len(areas),
+            "terms": len(terms),
+            "reason": reason,
+            "hits": len(result.hits),
+        },
+    )
     return row
 
 
-def _akte_documents(session: Session, principal: Principal, case_file_id: uuid.UUID,
-                    document_ids: list[uuid.UUID] | None) -> list[Document]:
+def _akte_documents(
+    session: Session,
+    principal: Principal,
+    case_file_id: uuid.UUID,
+    document_ids: list[uuid.UUID] | None,
+) -> list[Document]:
     case_files.get_owned(session, principal, case_file_id, Action.redact)
     stmt = repository.exportable_documents(documents.readable_statement(principal), case_file_id)
     if document_ids is not None:
         stmt = stmt.where(Document.id.in_(document_ids))
     found = list(session.scalars(stmt))
     if document_ids is not None and len(found) != len(set(document_ids)):
-        raise NotFound("a selected document is not in this Akte (or not processed)",
-                       code="unknown_document")
+        raise NotFound(
+            "a selected document is not in this Akte (or not processed)", code="unknown_document"
+        )
     return found
 
 
-def preview(session: Session, storage: BlobStore, principal: Principal,
-            case_file_id: uuid.UUID, *, terms: list[str],
-            document_ids: list[uuid.UUID] | None) -> Iterator[tuple[Document, redaction.Hit]]:
+def preview(
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    case_file_id: uuid.UUID,
+    *,
+    terms: list[str],
+    document_ids: list[uuid.UUID] | None,
+) -> Iterator[tuple[Document, redaction.Hit]]:
     """Every hit of ``terms`` in the Akte's documents (their newest copy), nothing written."""
     for document in _akte_documents(session, principal, case_file_id, document_ids):
         current = _current_version(session, document)
@@ -116,28 +154,46 @@ def preview(session: Session, storage: BlobStore, principal: Principal,
                 yield document, hit
 
 
-def apply_terms(session: Session, storage: BlobStore, principal: Principal,
-                case_file_id: uuid.UUID, *, terms: list[str], reason: str,
-                document_ids: list[uuid.UUID] | None) -> list[Redaction]:
+def apply_terms(
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    case_file_id: uuid.UUID,
+    *,
+    terms: list[str],
+    reason: str,
+    document_ids: list[uuid.UUID] | None,
+) -> list[Redaction]:
     """Redact every hit of ``terms`` across the Akte: one redaction per document hit."""
-    hit_documents = {d.id for d, _hit in preview(
-        session, storage, principal, case_file_id, terms=terms, document_ids=document_ids)}
-    return [apply(session, storage, principal, document_id, areas=[], terms=terms, reason=reason)
-            for document_id in sorted(hit_documents)]
+    hit_documents = {
+        d.id
+        for d, _hit in preview(
+            session, storage, principal, case_file_id, terms=terms, document_ids=document_ids
+        )
+    }
+    return [
+        apply(session, storage, principal, document_id, areas=[], terms=terms, reason=reason)
+        for document_id in sorted(hit_documents)
+    ]
 
 
-def list_for_document(session: Session, principal: Principal,
-                      document_id: uuid.UUID) -> list[Redaction]:
+def list_for_document(
+    session: Session, principal: Principal, document_id: uuid.UUID
+) -> list[Redaction]:
     _readable_document(session, principal, document_id)
-    return list(session.scalars(
-        repository.readable_redactions(principal)
-        .where(Redaction.document_id == document_id)
-        .order_by(Redaction.created_at, Redaction.id)))
+    return list(
+        session.scalars(
+            repository.readable_redactions(principal)
+            .where(Redaction.document_id == document_id)
+            .order_by(Redaction.created_at, Redaction.id)
+        )
+    )
 
 
 def get_readable(session: Session, principal: Principal, redaction_id: uuid.UUID) -> Redaction:
     found = session.scalar(
-        repository.readable_redactions(principal).where(Redaction.id == redaction_id))
+        repository.readable_redactions(principal).where(Redaction.id == redaction_id)
+    )
     if found is None:
         raise NotFound("redaction not found")
     return found

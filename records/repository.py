@@ -42,15 +42,16 @@ def latest_redaction(session: Session, version_id: uuid.UUID) -> Redaction | Non
     )
 
 
-def exportable_documents(stmt: Select[tuple[Document]],
-                         case_file_id: uuid.UUID) -> Select[tuple[Document]]:
+def exportable_documents(
+    stmt: Select[tuple[Document]], case_file_id: uuid.UUID
+) -> Select[tuple[Document]]:
     """Of a scope statement, the filed, processed documents of one Akte in Akte order
     (received first comes first, as paper is filed)."""
-    return (
-        stmt.where(Document.case_file_id == case_file_id, Document.filed.is_(True),
-                   Document.status == DocumentStatus.ready)
-        .order_by(Document.received_at, Document.id)
-    )
+    return stmt.where(
+        Document.case_file_id == case_file_id,
+        Document.filed.is_(True),
+        Document.status == DocumentStatus.ready,
+    ).order_by(Document.received_at, Document.id)
 
 
 def readable_aussonderungen(principal: Principal) -> Select[tuple[Aussonderung]]:

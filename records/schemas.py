@@ -35,10 +35,14 @@ class AreaIn(BaseModel):
 
 class RedactionCreate(BaseModel):
     #: published: at least one area or one term (the rule of ``_something``)
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": ["areas"], "properties": {"areas": {"minItems": 1}}},
-        {"required": ["terms"], "properties": {"terms": {"minItems": 1}}},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["areas"], "properties": {"areas": {"minItems": 1}}},
+                {"required": ["terms"], "properties": {"terms": {"minItems": 1}}},
+            ]
+        }
+    )
 
     areas: list[AreaIn] = Field(default_factory=list, max_length=1000)
     terms: list[Term] = Field(default_factory=list, max_length=50)
@@ -143,8 +147,12 @@ class AussonderungCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    recipient: SafeStr = Field(min_length=2, max_length=300, pattern=r"\S",
-                               description="the archive, e.g. Landesarchiv Thüringen")
+    recipient: SafeStr = Field(
+        min_length=2,
+        max_length=300,
+        pattern=r"\S",
+        description="the archive, e.g. Landesarchiv Thüringen",
+    )
     case_file_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     xdomea_version: XdomeaVersion | None = None
 

@@ -101,8 +101,9 @@ def unpack(data: bytes, limit: int) -> bytes:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             names = [n for n in package.namelist() if n.lower().endswith(".xml")]
             if len(names) != 1:
-                raise InvalidMessage(f"the ZIP holds {len(names)} XML files, expected the "
-                                     "one message")
+                raise InvalidMessage(
+                    f"the ZIP holds {len(names)} XML files, expected the one message"
+                )
             if package.getinfo(names[0]).file_size > limit:
                 raise InvalidMessage(f"the message in the ZIP is larger than {limit} bytes")
             return package.read(names[0])
@@ -160,8 +161,11 @@ class AkteEntry:
 
 
 def message_name(process_id: str, code: str = "0401") -> str:
-    names = {"0401": "Abgabe.Abgabe.0401", "0501": "Aussonderung.Anbieteverzeichnis.0501",
-             "0503": "Aussonderung.Aussonderung.0503"}
+    names = {
+        "0401": "Abgabe.Abgabe.0401",
+        "0501": "Aussonderung.Anbieteverzeichnis.0501",
+        "0503": "Aussonderung.Aussonderung.0503",
+    }
     return f"{process_id}_{names[code]}"
 
 
@@ -172,34 +176,51 @@ class _Writer:
     def __init__(self, version: str) -> None:
         self.ns = namespace(version)
 
-    def el(self, parent: etree._Element, name: str, text: str | None = None,
-           **attrs: str) -> etree._Element:
+    def el(
+        self, parent: etree._Element, name: str, text: str | None = None, **attrs: str
+    ) -> etree._Element:
         node = etree.SubElement(parent, f"{{{self.ns}}}{name}", **attrs)
         if text is not None:
             node.text = text
         return node
 
-    def code(self, parent: etree._Element, name: str, value: str, list_uri: str,
-             list_version: str) -> None:
+    def code(
+        self, parent: etree._Element, name: str, value: str, list_uri: str, list_version: str
+    ) -> None:
         node = self.el(parent, name, listURI=list_uri, listVersionID=list_version)
         etree.SubElement(node, "code").text = value
 
     def root(self, element: str) -> etree._Element:
         return etree.Element(f"{{{self.ns}}}{element}", nsmap={"xdomea": self.ns})
 
-    def head(self, root: etree._Element, *, process_id: str, code: str,
-             created_at: datetime, sender: str, recipient: str) -> etree._Element:
+    def head(
+        self,
+        root: etree._Element,
+        *,
+        process_id: str,
+        code: str,
+        created_at: datetime,
+        sender: str,
+        recipient: str,
+    ) -> etree._Element:
         head = self.el(root, "Kopf")
         self.el(head, "ProzessID", process_id)
-        self.code(head, "Nachrichtentyp", code, "urn:xoev-de:xdomea:codeliste:nachrichtentyp",
-                  "2.0")
+        self.code(
+            head, "Nachrichtentyp", code, "urn:xoev-de:xdomea:codeliste:nachrichtentyp", "2.0"
+        )
         self.el(head, "Erstellungszeitpunkt", created_at.replace(microsecond=0).isoformat())
         self.el(self.el(self.el(head, "Absender"), "Institution"), "Name", sender)
         self.el(self.el(self.el(head, "Empfaenger"), "Institution"), "Name", recipient)
         return head
 
-    def akte(self, parent: etree._Element, akte: AkteEntry,
-             documents: list[DocumentEntry], *, files: bool) -> None:
+    def akte(
+        self,
+        parent: etree._Element,
+        akte: AkteEntry,
+        documents: list[DocumentEntry],
+        *,
+        files: bool,
+    ) -> None:
         """A ``Schriftgutobjekt/Akte`` with its documents: with their versions and primary
         files (``files``: 0401, 0503), or their metadata only (the offer, 0501)."""
         el = self.el
@@ -227,10 +248,12 @@ class _Writer:
             version_node = el(node, "Version")
             el(version_node, "Nummer", str(doc.version_no))
             fmt = el(version_node, "Format")
-            fcode, _fname, fversion = FORMAT_CODES.get(doc.mime_type,
-                                                       ("Sonstiges", "", "unbekannt"))
-            self.code(fmt, "Name", fcode, "urn:xoev-de:xdomea:codeliste:dateiformat",
-                      FORMAT_LIST_VERSION)
+            fcode, _fname, fversion = FORMAT_CODES.get(
+                doc.mime_type, ("Sonstiges", "", "unbekannt")
+            )
+            self.code(
+                fmt, "Name", fcode, "urn:xoev-de:xdomea:codeliste:dateiformat", FORMAT_LIST_VERSION
+            )
             if doc.mime_type not in FORMAT_CODES:
                 el(fmt, "SonstigerName", doc.mime_type)
             el(fmt, "Version", fversion)
@@ -249,44 +272,82 @@ def _finish(root: etree._Element, version: str, code: str) -> bytes:
     return data
 
 
-def abgabe_0401(*, version: str, process_id: str, created_at: datetime, sender: str,
-                recipient: str, akte: AkteEntry, documents: list[DocumentEntry]) -> bytes:
+def abgabe_0401(
+    *,
+    version: str,
+    process_id: str,
+    created_at: datetime,
+    sender: str,
+    recipient: str,
+    akte: AkteEntry,
+    documents: list[DocumentEntry],
+) -> bytes:
     """The Abgabe message (0401) of one Akte, validated (:class:`InvalidMessage`)."""
     w = _Writer(version)
     root = w.root("Abgabe.Abgabe.0401")
-    head = w.head(root, process_id=process_id, code="0401", created_at=created_at,
-                  sender=sender, recipient=recipient)
+    head = w.head(
+        root,
+        process_id=process_id,
+        code="0401",
+        created_at=created_at,
+        sender=sender,
+        recipient=recipient,
+    )
     w.el(head, "Importbestaetigung", "1")  # fixed by the schema
     w.el(head, "Empfangsbestaetigung", "1")
     w.akte(root, akte, documents, files=True)
     return _finish(root, version, "0401")
 
 
-def anbieteverzeichnis_0501(*, version: str, process_id: str, created_at: datetime,
-                            sender: str, recipient: str,
-                            akten: list[tuple[AkteEntry, list[DocumentEntry]]]) -> bytes:
+def anbieteverzeichnis_0501(
+    *,
+    version: str,
+    process_id: str,
+    created_at: datetime,
+    sender: str,
+    recipient: str,
+    akten: list[tuple[AkteEntry, list[DocumentEntry]]],
+) -> bytes:
     """The offer (0501): the Akten whose retention has run out, with their documents'
     metadata, for the archive to evaluate. Asks for a receipt (0504)."""
     w = _Writer(version)
     root = w.root("Aussonderung.Anbieteverzeichnis.0501")
-    head = w.head(root, process_id=process_id, code="0501", created_at=created_at,
-                  sender=sender, recipient=recipient)
+    head = w.head(
+        root,
+        process_id=process_id,
+        code="0501",
+        created_at=created_at,
+        sender=sender,
+        recipient=recipient,
+    )
     w.el(head, "Empfangsbestaetigung", "1")
     for akte, documents in akten:
         w.akte(root, akte, documents, files=False)
     return _finish(root, version, "0501")
 
 
-def aussonderung_0503(*, version: str, process_id: str, created_at: datetime, sender: str,
-                      recipient: str,
-                      akten: list[tuple[AkteEntry, list[DocumentEntry]]]) -> bytes:
+def aussonderung_0503(
+    *,
+    version: str,
+    process_id: str,
+    created_at: datetime,
+    sender: str,
+    recipient: str,
+    akten: list[tuple[AkteEntry, list[DocumentEntry]]],
+) -> bytes:
     """The Aussonderung (0503): the Akten the archive evaluated as worth archiving, with
     their primary files. Asks for the import confirmation (0506) with the archive's
     references and for a receipt (0507)."""
     w = _Writer(version)
     root = w.root("Aussonderung.Aussonderung.0503")
-    head = w.head(root, process_id=process_id, code="0503", created_at=created_at,
-                  sender=sender, recipient=recipient)
+    head = w.head(
+        root,
+        process_id=process_id,
+        code="0503",
+        created_at=created_at,
+        sender=sender,
+        recipient=recipient,
+    )
     w.el(head, "Importbestaetigung", "1")
     w.el(head, "RueckmeldungArchivkennung", "1")
     w.el(head, "Empfangsbestaetigung", "1")
@@ -351,18 +412,24 @@ def read_message(data: bytes, codes: tuple[str, ...]) -> Incoming:
     qname = etree.QName(root)
     version = (qname.namespace or "").removeprefix("urn:xoev-de:xdomea:schema:")
     if version not in VERSIONS:
-        raise InvalidMessage(f"not an xdomea message of a supported version "
-                             f"({', '.join(VERSIONS)}): namespace {qname.namespace!r}")
+        raise InvalidMessage(
+            f"not an xdomea message of a supported version "
+            f"({', '.join(VERSIONS)}): namespace {qname.namespace!r}"
+        )
     code = next((c for c in codes if ROOTS[c] == qname.localname), None)
     if code is None:
-        raise InvalidMessage(f"expected {' or '.join(ROOTS[c] for c in codes)}, "
-                             f"got {qname.localname}")
+        raise InvalidMessage(
+            f"expected {' or '.join(ROOTS[c] for c in codes)}, got {qname.localname}"
+        )
     _check(root, version, code)
     ns = {"x": namespace(version)}
-    return Incoming(version, code,
-                    (root.findtext("x:Kopf/x:ProzessID", namespaces=ns) or "").strip(),
-                    (root.findtext("x:Kopf/x:Erstellungszeitpunkt", namespaces=ns) or "").strip(),
-                    root)
+    return Incoming(
+        version,
+        code,
+        (root.findtext("x:Kopf/x:ProzessID", namespaces=ns) or "").strip(),
+        (root.findtext("x:Kopf/x:Erstellungszeitpunkt", namespaces=ns) or "").strip(),
+        root,
+    )
 
 
 def read_import_confirmation(data: bytes) -> ImportConfirmation:
@@ -372,11 +439,21 @@ def read_import_confirmation(data: bytes) -> ImportConfirmation:
         ObjectVerdict(
             id=message.text(node, "x:IDSGO").lower(),
             imported=message.text(node, "x:Erfolgreich") in ("true", "1"),
-            messages=[m.text or "" for m in node.findall(
-                "x:Fehlermeldung", namespaces={"x": namespace(message.version)})])
-        for node in message.find("x:AbgegebenesObjekt")]
-    return ImportConfirmation(version=message.version, process_id=message.process_id,
-                              created_at=message.created_at, objects=objects)
+            messages=[
+                m.text or ""
+                for m in node.findall(
+                    "x:Fehlermeldung", namespaces={"x": namespace(message.version)}
+                )
+            ],
+        )
+        for node in message.find("x:AbgegebenesObjekt")
+    ]
+    return ImportConfirmation(
+        version=message.version,
+        process_id=message.process_id,
+        created_at=message.created_at,
+        objects=objects,
+    )
 
 
 @dataclass(frozen=True)
@@ -390,8 +467,9 @@ class Evaluation:
 def evaluations(message: Incoming) -> list[Evaluation]:
     found = []
     for node in message.find("x:BewertetesObjekt"):
-        decision = (message.text(node, "x:Aussonderungsart/x:Aussonderungsart/code")
-                    or message.text(node, "x:Aussonderungsart/x:AussonderungsartKonfigurierbar"))
+        decision = message.text(node, "x:Aussonderungsart/x:Aussonderungsart/code") or message.text(
+            node, "x:Aussonderungsart/x:AussonderungsartKonfigurierbar"
+        )
         found.append(Evaluation(message.text(node, "x:ID").lower(), decision))
     return found
 
@@ -407,9 +485,12 @@ class ArchiveVerdict:
 
 
 def archive_verdicts(message: Incoming) -> list[ArchiveVerdict]:
-    return [ArchiveVerdict(
-        id=message.text(node, "x:IDSGO").lower(),
-        imported=message.text(node, "x:Erfolgreich") in ("true", "1"),
-        messages=[t for t in [message.text(node, "x:Fehlermeldung")] if t],
-        archive_ref=message.text(node, "x:Archivkennung") or None)
-        for node in message.find("x:AusgesondertesSGO")]
+    return [
+        ArchiveVerdict(
+            id=message.text(node, "x:IDSGO").lower(),
+            imported=message.text(node, "x:Erfolgreich") in ("true", "1"),
+            messages=[t for t in [message.text(node, "x:Fehlermeldung")] if t],
+            archive_ref=message.text(node, "x:Archivkennung") or None,
+        )
+        for node in message.find("x:AusgesondertesSGO")
+    ]

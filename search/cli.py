@@ -51,14 +51,16 @@ def check(
 
     ctx = _context()
     try:
-        report = indexing.get(ctx).check(ctx, repair=repair,
-                                         progress=_progress(time.monotonic()))
+        report = indexing.get(ctx).check(ctx, repair=repair, progress=_progress(time.monotonic()))
         typer.echo(
             f"checked {report.checked}: missing {len(report.missing)}, "
             f"stale {len(report.stale)}, orphaned {len(report.orphaned)}"
         )
-        for label, ids in (("missing", report.missing), ("stale", report.stale),
-                           ("orphaned", report.orphaned)):
+        for label, ids in (
+            ("missing", report.missing),
+            ("stale", report.stale),
+            ("orphaned", report.orphaned),
+        ):
             for doc_id in ids[:20]:
                 typer.echo(f"  {label:8} {doc_id}")
         if report.repaired:

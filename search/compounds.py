@@ -51,11 +51,45 @@ STEM_ENDINGS = ("en", "e", "n")
 MIN_STEM = 4
 #: Prefixes that are words but make lexicalised words, not compounds: "Mitteilung" is
 #: not "mit" + "Teilung", "Überweisung" not "über" + "Weisung".
-PARTICLES = frozenset({
-    "ab", "an", "auf", "aus", "bei", "durch", "ein", "ent", "gegen", "hinter", "mit",
-    "nach", "uber", "um", "unter", "ver", "vor", "wider", "zer", "zu", "zuruck", "gemein",
-    "ge", "be", "er", "miss", "un", "ur", "her", "hin", "dar", "fort", "los", "weg", "voll",
-})
+PARTICLES = frozenset(
+    {
+        "ab",
+        "an",
+        "auf",
+        "aus",
+        "bei",
+        "durch",
+        "ein",
+        "ent",
+        "gegen",
+        "hinter",
+        "mit",
+        "nach",
+        "uber",
+        "um",
+        "unter",
+        "ver",
+        "vor",
+        "wider",
+        "zer",
+        "zu",
+        "zuruck",
+        "gemein",
+        "ge",
+        "be",
+        "er",
+        "miss",
+        "un",
+        "ur",
+        "her",
+        "hin",
+        "dar",
+        "fort",
+        "los",
+        "weg",
+        "voll",
+    }
+)
 #: The shortest final part (head of the compound) at a hyphenation point; a first part
 #: may have two letters ("Öl|heizung").
 MIN_SHORT_TAIL = 3
@@ -74,19 +108,25 @@ def _read(path: Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except OSError:
         return []
-    return [line.strip() for line in text.splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
 class Decompounder:
     """Splits folded lower-case words; build once (loading the list takes ~1 s)."""
 
-    def __init__(self, words: set[str] | WordSet, keep: set[str] | None = None,
-                 cachesize: int = 200_000, short: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        words: set[str] | WordSet,
+        keep: set[str] | None = None,
+        cachesize: int = 200_000,
+        short: set[str] | None = None,
+    ) -> None:
         #: anything with ``in``: the process's :class:`WordSet` or a plain set (tests)
         self.words: Container[str] = (
-            words if isinstance(words, WordSet)
-            else frozenset(w for w in words if len(w) >= MIN_PART))
+            words
+            if isinstance(words, WordSet)
+            else frozenset(w for w in words if len(w) >= MIN_PART)
+        )
         self.keep = frozenset(keep or ())
         self.short = frozenset(short or ())
         self._cache: dict[str, tuple[str, ...]] = {}
@@ -113,7 +153,7 @@ class Decompounder:
             if 2 < len(leaves) <= MAX_LEAVES:
                 for i in range(len(leaves)):
                     for j in range(i + 2, len(leaves) + 1):
-                        seen[word[leaves[i][0]:leaves[j - 1][1]]] = None
+                        seen[word[leaves[i][0] : leaves[j - 1][1]]] = None
             seen.pop(word, None)
             found = tuple(seen)
             if len(self._cache) >= self._cachesize:
@@ -158,8 +198,9 @@ class Decompounder:
             # ... unless the final word only swallowed a linking element of a word
             # before it: "Vertrag-s-konto", not "Vertrag" + "Skonto"
             if word[cut] == "s":
-                linked = (self._split_at(word, cut + 1, linked_word=True)
-                          or self._short_tail_split(word, cut + 1))
+                linked = self._split_at(word, cut + 1, linked_word=True) or self._short_tail_split(
+                    word, cut + 1
+                )
                 if linked is not None:
                     return linked
             return found
@@ -173,7 +214,7 @@ class Decompounder:
 
     def _might_have_short_part(self, word: str) -> bool:
         """Cheap check before hyphenating: a short noun at either end."""
-        return (self._short(word[-3:]) or self._short(word[:2]) or self._short(word[:3]))
+        return self._short(word[-3:]) or self._short(word[:2]) or self._short(word[:3])
 
     def _head_ok(self, head: str) -> str | None:
         """``head`` without its linking element when it is a dictionary word, a verb stem
@@ -187,8 +228,11 @@ class Decompounder:
             stem = head[: len(head) - len(link)]
             if stem in PARTICLES:
                 continue
-            if (stem in self.words or self._is_stem(stem)
-                    or (len(stem) >= MIN_WORD and self._split(stem))):
+            if (
+                stem in self.words
+                or self._is_stem(stem)
+                or (len(stem) >= MIN_WORD and self._split(stem))
+            ):
                 return stem
         return None
 
@@ -221,8 +265,7 @@ class Decompounder:
                 return stem, tail
         return None
 
-    def _split_at(self, word: str, cut: int,
-                  linked_word: bool = False) -> tuple[str, str] | None:
+    def _split_at(self, word: str, cut: int, linked_word: bool = False) -> tuple[str, str] | None:
         """The split with the final word ``word[cut:]``; ``linked_word``: only a head that
         is a dictionary word followed by the linking -s-."""
         words = self.words
@@ -231,8 +274,11 @@ class Decompounder:
             return None
         head = word[:cut]
         links = ("s",) if linked_word else LINKS
-        stems = [head[: len(head) - len(link)] for link in links
-                 if head.endswith(link) and len(head) - len(link) >= MIN_PART]
+        stems = [
+            head[: len(head) - len(link)]
+            for link in links
+            if head.endswith(link) and len(head) - len(link) >= MIN_PART
+        ]
         stems = [s for s in stems if s not in PARTICLES]
         # a dictionary word first, then a verb stem, then a compound head
         for stem in stems:
@@ -261,8 +307,11 @@ def _folded_words() -> list[str]:
     for path in (*WORDLISTS, SUPPLEMENT):
         lines = _read(path)
         if not lines and path != SUPPLEMENT:
-            log.warning("German word list %s is missing: compounds are split with the "
-                        "supplement only (run scripts/install-system-deps.sh)", path)
+            log.warning(
+                "German word list %s is missing: compounds are split with the "
+                "supplement only (run scripts/install-system-deps.sh)",
+                path,
+            )
         words.extend(fold(w) for w in lines if w.isalpha())
     return [w for w in words if len(w) >= MIN_PART]
 
@@ -280,8 +329,7 @@ def load_words() -> WordSet:
     """The folded word list as a compact :class:`~search.wordset.WordSet`, from the cache
     file under ``AKTE_DATA_DIR/cache`` when the lists have not changed since it was
     written (a few MB and milliseconds instead of ~80 MB and 1-2 s per process)."""
-    return wordset.cached("words_de", (*WORDLISTS, SUPPLEMENT), WORDSET_VERSION,
-                          _folded_words)
+    return wordset.cached("words_de", (*WORDLISTS, SUPPLEMENT), WORDSET_VERSION, _folded_words)
 
 
 @lru_cache(maxsize=1)

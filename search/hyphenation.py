@@ -42,8 +42,10 @@ def _entries(path: Path) -> list[str]:
     import pyphen
 
     patterns = pyphen.HyphDict(path).patterns
-    entries = [f"{key}{SEP}{chr(48 + start)}{''.join(chr(48 + int(v)) for v in values)}"
-               for key, (start, values) in patterns.items()]
+    entries = [
+        f"{key}{SEP}{chr(48 + start)}{''.join(chr(48 + int(v)) for v in values)}"
+        for key, (start, values) in patterns.items()
+    ]
     entries.append(f"{_MAXLEN}{SEP}{max(len(k) for k in patterns)}")
     return entries
 
@@ -52,8 +54,10 @@ def _entries(path: Path) -> list[str]:
 def _table() -> tuple[WordSet, int] | None:
     path = _dictionary()
     if path is None:
-        log.warning("German hyphenation patterns missing (pyphen): compounds with parts "
-                    "of two or three letters are not split")
+        log.warning(
+            "German hyphenation patterns missing (pyphen): compounds with parts "
+            "of two or three letters are not split"
+        )
         return None
     table = wordset.cached("hyph_de", [path], "liang1", lambda: _entries(path))
     maxlen = table.get(_MAXLEN)
@@ -80,5 +84,4 @@ def positions(word: str) -> tuple[int, ...]:
                 if value > refs[start + k]:
                     refs[start + k] = value
     right = len(word) - RIGHT
-    return tuple(i - 1 for i, ref in enumerate(refs)
-                 if ref % 2 and LEFT <= i - 1 <= right)
+    return tuple(i - 1 for i, ref in enumerate(refs) if ref % 2 and LEFT <= i - 1 <= right)

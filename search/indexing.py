@@ -77,8 +77,9 @@ class IndexService:
 
         with session_scope(ctx.session_factory) as session:
             waiting = session.scalar(
-                select(Job.id).where(Job.kind == "search.reindex",
-                                     Job.status.in_(("queued", "running"))).limit(1)
+                select(Job.id)
+                .where(Job.kind == "search.reindex", Job.status.in_(("queued", "running")))
+                .limit(1)
             )
             if waiting is None:
                 jobs.enqueue(session, "search.reindex", {"reason": "index format changed"})
@@ -164,8 +165,7 @@ class IndexService:
         self._replay(ctx)
         return total
 
-    def _rebuild_here(self, ctx: AppContext, tenants: list[uuid.UUID],
-                      progress: Progress) -> int:
+    def _rebuild_here(self, ctx: AppContext, tenants: list[uuid.UUID], progress: Progress) -> int:
         total = 0
         for tenant_id in tenants:
 
@@ -179,8 +179,9 @@ class IndexService:
             progress(f"tenant {tenant_id} done", total)
         return total
 
-    def _rebuild_in_processes(self, ctx: AppContext, tenants: list[uuid.UUID], workers: int,
-                              progress: Progress) -> int:
+    def _rebuild_in_processes(
+        self, ctx: AppContext, tenants: list[uuid.UUID], workers: int, progress: Progress
+    ) -> int:
         """Tenants are independent indexes, so they are built side by side, one process
         per core (analysis is pure Python: threads would share one core under the GIL).
         Largest tenants first, so the last process to finish is not the only one busy."""
@@ -190,17 +191,21 @@ class IndexService:
         total = 0
         spawn = multiprocessing.get_context("spawn")  # no inherited connections or locks
         streamed = spawn.Value("q", 0)  # documents handed to Whoosh, across the processes
-        with ProcessPoolExecutor(min(workers, len(tenants)), mp_context=spawn,
-                                 initializer=_count_into, initargs=(streamed,)) as pool:
+        with ProcessPoolExecutor(
+            min(workers, len(tenants)),
+            mp_context=spawn,
+            initializer=_count_into,
+            initargs=(streamed,),
+        ) as pool:
             futures = {
-                pool.submit(_rebuild_tenant, str(self.root),
-                            ctx.settings.effective_database_url, t): t
+                pool.submit(
+                    _rebuild_tenant, str(self.root), ctx.settings.effective_database_url, t
+                ): t
                 for t in ordered
             }
             pending = set(futures)
             while pending:
-                done, pending = wait(pending, timeout=PROGRESS_SECONDS,
-                                     return_when=FIRST_COMPLETED)
+                done, pending = wait(pending, timeout=PROGRESS_SECONDS, return_when=FIRST_COMPLETED)
                 for future in done:
                     total += future.result()
                     progress(f"tenant {futures[future]} done", streamed.value)
@@ -220,8 +225,9 @@ class IndexService:
             self.index_documents(ctx, ids[start : start + loader.BATCH])
         tmp.unlink(missing_ok=True)
 
-    def check(self, ctx: AppContext, *, repair: bool = False,
-              progress: Progress = _noop) -> CheckReport:
+    def check(
+        self, ctx: AppContext, *, repair: bool = False, progress: Progress = _noop
+    ) -> CheckReport:
         """Compares the index with the database: missing, stale and orphaned documents."""
         report = CheckReport()
         with session_scope(ctx.session_factory) as session:

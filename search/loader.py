@@ -94,9 +94,20 @@ def stamp(row: Any, page_count: int, text_chars: int) -> str:
     """A digest of everything indexed about a document (texts by count and length, so
     ``akte search check`` can compute it in SQL without reading every page)."""
     parts = [
-        row.title, row.doc_type, row.source, row.document_date, row.received_at.isoformat(),
-        as_uuid(row.org_unit_id), row.aktenzeichen, row.bg_nummer, row.kundennummer, row.person_name,
-        row.status, row.version_id, page_count, text_chars,
+        row.title,
+        row.doc_type,
+        row.source,
+        row.document_date,
+        row.received_at.isoformat(),
+        as_uuid(row.org_unit_id),
+        row.aktenzeichen,
+        row.bg_nummer,
+        row.kundennummer,
+        row.person_name,
+        row.status,
+        row.version_id,
+        page_count,
+        text_chars,
     ]
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
 
@@ -149,18 +160,29 @@ def load(session: Session, doc_ids: Sequence[uuid.UUID]) -> list[IndexDoc]:
     return docs + load_notes(session, sorted(missing)) if missing else docs
 
 
-def snippet_texts(session: Session, doc_ids: Sequence[uuid.UUID],
-                  max_chars: int) -> dict[uuid.UUID, str]:
+def snippet_texts(
+    session: Session, doc_ids: Sequence[uuid.UUID], max_chars: int
+) -> dict[uuid.UUID, str]:
     """The current text of each document, at most ``max_chars`` of it (what a snippet
     can be cut from), in one query; pages beyond that are not read. A page whose text
     does not match its digest contributes nothing (the whole page is read to check it)."""
     if not doc_ids:
         return {}
     rows = session.execute(
-        select(Document.id, DocumentPage.text, DocumentPage.version_id, DocumentPage.page_no,
-               DocumentPage.text_digest)
-        .join(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
-                                    DocumentVersion.version_no == Document.current_version))
+        select(
+            Document.id,
+            DocumentPage.text,
+            DocumentPage.version_id,
+            DocumentPage.page_no,
+            DocumentPage.text_digest,
+        )
+        .join(
+            DocumentVersion,
+            and_(
+                DocumentVersion.document_id == Document.id,
+                DocumentVersion.version_no == Document.current_version,
+            ),
+        )
         .join(DocumentPage, DocumentPage.version_id == DocumentVersion.id)
         .where(Document.id.in_(list(doc_ids)))
         .where(DocumentPage.page_no <= SNIPPET_PAGES)
@@ -180,11 +202,17 @@ def snippet_texts(session: Session, doc_ids: Sequence[uuid.UUID],
 
 def document_ids_of_case_file(session: Session, case_file_id: uuid.UUID) -> list[uuid.UUID]:
     """Ids of the Akte's documents and Aktenvermerke (both carry its fields in the index)."""
-    ids = [as_uuid(d) for d in
-           session.scalars(select(Document.id).where(Document.case_file_id == case_file_id))]
+    ids = [
+        as_uuid(d)
+        for d in session.scalars(select(Document.id).where(Document.case_file_id == case_file_id))
+    ]
     if CaseNote is not None:
-        ids += [as_uuid(n) for n in
-                session.scalars(select(CaseNote.id).where(CaseNote.case_file_id == case_file_id))]
+        ids += [
+            as_uuid(n)
+            for n in session.scalars(
+                select(CaseNote.id).where(CaseNote.case_file_id == case_file_id)
+            )
+        ]
     return ids
 
 
@@ -206,14 +234,18 @@ def tenant_sizes(session: Session) -> dict[uuid.UUID, int]:
 
 
 def any_ready(session: Session) -> bool:
-    return session.scalar(
-        select(Document.id).where(Document.status == DocumentStatus.ready).limit(1)
-    ) is not None
+    return (
+        session.scalar(select(Document.id).where(Document.status == DocumentStatus.ready).limit(1))
+        is not None
+    )
 
 
 def _in_batches(
-    factory: sessionmaker[Session], stmt: Any, batch: int,
-    convert: Callable[[Session, Sequence[Any]], list[T]], key: Any = Document.id,
+    factory: sessionmaker[Session],
+    stmt: Any,
+    batch: int,
+    convert: Callable[[Session, Sequence[Any]], list[T]],
+    key: Any = Document.id,
 ) -> Iterator[T]:
     """``stmt``'s rows in ``key`` (id) order, ``batch`` at a time, each batch read and
     converted in one short transaction (keyset pagination: ``id > last``)."""
@@ -242,33 +274,42 @@ def stream(
     blocks of their units (see :mod:`search.vectorized`).
     """
     with session_scope(factory) as session:
-        units = list(session.scalars(
-            select(CaseFile.org_unit_id).where(CaseFile.tenant_id == tenant_id).distinct()
-            .order_by(CaseFile.org_unit_id)
-        ))
+        units = list(
+            session.scalars(
+                select(CaseFile.org_unit_id)
+                .where(CaseFile.tenant_id == tenant_id)
+                .distinct()
+                .order_by(CaseFile.org_unit_id)
+            )
+        )
     for unit in units:
         stmt = _base().where(Document.tenant_id == tenant_id, CaseFile.org_unit_id == unit)
         yield from _in_batches(factory, stmt, batch, _to_docs)
         if CaseNote is not None:
-            notes = _note_base().where(CaseNote.tenant_id == tenant_id,
-                                       CaseFile.org_unit_id == unit)
+            notes = _note_base().where(
+                CaseNote.tenant_id == tenant_id, CaseFile.org_unit_id == unit
+            )
             yield from _in_batches(factory, notes, batch, _notes_to_docs, key=CaseNote.id)
 
 
 def _stamps(session: Session, rows: Sequence[Any]) -> list[tuple[uuid.UUID, str]]:
     version_ids = [r.version_id for r in rows if r.version_id is not None]
-    stats = {
-        version_id: (pages, chars)
-        for version_id, pages, chars in session.execute(
-            select(
-                DocumentPage.version_id,
-                func.count(),
-                func.coalesce(func.sum(func.length(DocumentPage.text)), 0),
+    stats = (
+        {
+            version_id: (pages, chars)
+            for version_id, pages, chars in session.execute(
+                select(
+                    DocumentPage.version_id,
+                    func.count(),
+                    func.coalesce(func.sum(func.length(DocumentPage.text)), 0),
+                )
+                .where(DocumentPage.version_id.in_(version_ids))
+                .group_by(DocumentPage.version_id)
             )
-            .where(DocumentPage.version_id.in_(version_ids))
-            .group_by(DocumentPage.version_id)
-        )
-    } if version_ids else {}
+        }
+        if version_ids
+        else {}
+    )
     stamps = []
     for row in rows:
         pages, chars = stats.get(row.version_id, (0, 0))
@@ -277,17 +318,23 @@ def _stamps(session: Session, rows: Sequence[Any]) -> list[tuple[uuid.UUID, str]
 
 
 def stream_stamps(
-    factory: sessionmaker[Session], tenant_id: uuid.UUID, batch: int = 2000, *,
+    factory: sessionmaker[Session],
+    tenant_id: uuid.UUID,
+    batch: int = 2000,
+    *,
     notes: bool = True,
 ) -> Iterator[tuple[uuid.UUID, str]]:
     """``(document id, stamp)`` of every ready document, computed without page texts, and
     of every Aktenvermerk (``notes``: for an engine that indexes them)."""
-    yield from _in_batches(factory, _base().where(Document.tenant_id == tenant_id), batch,
-                           _stamps)
+    yield from _in_batches(factory, _base().where(Document.tenant_id == tenant_id), batch, _stamps)
     if notes and CaseNote is not None:
         yield from _in_batches(
-            factory, _note_base().where(CaseNote.tenant_id == tenant_id), batch,
-            lambda _s, rows: [(as_uuid(r.id), note_stamp(r)) for r in rows], key=CaseNote.id)
+            factory,
+            _note_base().where(CaseNote.tenant_id == tenant_id),
+            batch,
+            lambda _s, rows: [(as_uuid(r.id), note_stamp(r)) for r in rows],
+            key=CaseNote.id,
+        )
 
 
 # -- Aktenvermerke ----------------------------------------------------------------------------
@@ -299,29 +346,56 @@ def stream_stamps(
 
 def _note_base():  # type: ignore[no-untyped-def]
     return select(
-        CaseNote.id, CaseNote.tenant_id, CaseNote.case_file_id, CaseNote.body,
-        CaseNote.author_name, CaseNote.created_at, CaseFile.org_unit_id, CaseFile.aktenzeichen,
-        CaseFile.bg_nummer, CaseFile.kundennummer, CaseFile.person_name, CaseFile.status,
+        CaseNote.id,
+        CaseNote.tenant_id,
+        CaseNote.case_file_id,
+        CaseNote.body,
+        CaseNote.author_name,
+        CaseNote.created_at,
+        CaseFile.org_unit_id,
+        CaseFile.aktenzeichen,
+        CaseFile.bg_nummer,
+        CaseFile.kundennummer,
+        CaseFile.person_name,
+        CaseFile.status,
     ).join(CaseFile, CaseFile.id == CaseNote.case_file_id)
 
 
 def note_stamp(row: Any) -> str:
-    parts = [NOTE_SOURCE, row.author_name, row.created_at.isoformat(), as_uuid(row.org_unit_id),
-             row.aktenzeichen, row.bg_nummer, row.kundennummer, row.person_name, row.status,
-             hashlib.sha256(row.body.encode()).hexdigest()]
+    parts = [
+        NOTE_SOURCE,
+        row.author_name,
+        row.created_at.isoformat(),
+        as_uuid(row.org_unit_id),
+        row.aktenzeichen,
+        row.bg_nummer,
+        row.kundennummer,
+        row.person_name,
+        row.status,
+        hashlib.sha256(row.body.encode()).hexdigest(),
+    ]
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
 
 
 def _notes_to_docs(_session: Session, rows: Sequence[Any]) -> list[IndexDoc]:
     return [
         IndexDoc(
-            doc_id=as_uuid(row.id), tenant_id=as_uuid(row.tenant_id),
-            org_unit_id=as_uuid(row.org_unit_id), case_file_id=as_uuid(row.case_file_id),
-            title=f"{NOTE_TYPE} von {row.author_name}", doc_type=NOTE_TYPE, source=NOTE_SOURCE,
-            aktenzeichen=row.aktenzeichen, bg_nummer=row.bg_nummer,
-            kundennummer=row.kundennummer, person_name=row.person_name,
-            case_status=row.status, document_date=row.created_at.date(),
-            received_at=row.created_at, text=row.body, stamp=note_stamp(row),
+            doc_id=as_uuid(row.id),
+            tenant_id=as_uuid(row.tenant_id),
+            org_unit_id=as_uuid(row.org_unit_id),
+            case_file_id=as_uuid(row.case_file_id),
+            title=f"{NOTE_TYPE} von {row.author_name}",
+            doc_type=NOTE_TYPE,
+            source=NOTE_SOURCE,
+            aktenzeichen=row.aktenzeichen,
+            bg_nummer=row.bg_nummer,
+            kundennummer=row.kundennummer,
+            person_name=row.person_name,
+            case_status=row.status,
+            document_date=row.created_at.date(),
+            received_at=row.created_at,
+            text=row.body,
+            stamp=note_stamp(row),
         )
         for row in rows
     ]
@@ -331,12 +405,12 @@ def load_notes(session: Session, ids: Sequence[uuid.UUID]) -> list[IndexDoc]:
     """The Aktenvermerke among ``ids`` (any other id is simply absent)."""
     if CaseNote is None or not ids:
         return []
-    return _notes_to_docs(session, session.execute(
-        _note_base().where(CaseNote.id.in_(list(ids)))).all())
+    return _notes_to_docs(
+        session, session.execute(_note_base().where(CaseNote.id.in_(list(ids)))).all()
+    )
 
 
-def note_texts(session: Session, ids: Sequence[uuid.UUID], max_chars: int
-               ) -> dict[uuid.UUID, str]:
+def note_texts(session: Session, ids: Sequence[uuid.UUID], max_chars: int) -> dict[uuid.UUID, str]:
     if CaseNote is None or not ids:
         return {}
     rows = session.execute(select(CaseNote.id, CaseNote.body).where(CaseNote.id.in_(list(ids))))

@@ -24,7 +24,8 @@ from akte.core.database import session_scope
 log = logging.getLogger("akte.search")
 
 owner_table = Table(
-    "search_index_owner", MetaData(),
+    "search_index_owner",
+    MetaData(),
     Column("id", Integer, primary_key=True),
     Column("host", String(255), nullable=False),
     Column("index_dir", String(1000), nullable=False),
@@ -68,8 +69,9 @@ def _claim(ctx: AppContext, here: tuple[str, str], *, force: bool) -> tuple[str,
     """The recorded owner, recording ``here`` if there is none (or ``force``)."""
     values = {"host": here[0], "index_dir": here[1], "claimed_at": datetime.now(UTC)}
     with session_scope(ctx.session_factory) as session:
-        row = session.execute(select(owner_table.c.host, owner_table.c.index_dir)
-                              .where(owner_table.c.id == 1)).first()
+        row = session.execute(
+            select(owner_table.c.host, owner_table.c.index_dir).where(owner_table.c.id == 1)
+        ).first()
         if row is not None and force and tuple(row) != here:
             session.execute(update(owner_table).where(owner_table.c.id == 1).values(**values))
             return here

@@ -101,8 +101,24 @@ def validate(text: str) -> str:
     for match in _FIELD_PREFIX.finditer(bare):
         name = match.group(1)
         if name.lower() not in FIELD_ALIASES:
-            known = ", ".join(sorted({"art", "az", "bg", "name", "quelle", "status", "datum",
-                                      "eingang", "jahr", "titel", "kdnr", "iban"}))
+            known = ", ".join(
+                sorted(
+                    {
+                        "art",
+                        "az",
+                        "bg",
+                        "name",
+                        "quelle",
+                        "status",
+                        "datum",
+                        "eingang",
+                        "jahr",
+                        "titel",
+                        "kdnr",
+                        "iban",
+                    }
+                )
+            )
             raise InvalidQuery(
                 f"unknown field '{name}:'; known fields: {known}. "
                 f'To search for the text itself, put it in quotes: "{name}:…"'
@@ -193,5 +209,10 @@ def typo_tolerant(text: str) -> str | None:
     if not words:
         return None
     return _TYPO_WORD.sub(
-        lambda m: m.group(1) if m.group(1) in ("AND", "OR", "NOT")
-        else f"{m.group(1)}~{1 if len(m.group(1)) < 8 else 2}", text)
+        lambda m: (
+            m.group(1)
+            if m.group(1) in ("AND", "OR", "NOT")
+            else f"{m.group(1)}~{1 if len(m.group(1)) < 8 else 2}"
+        ),
+        text,
+    )

@@ -28,8 +28,9 @@ router = APIRouter(prefix="/api/v1/search", tags=["search"])
 @router.get(
     "",
     response_model=SearchResult,
-    responses=responses(InvalidQuery, NotAuthenticated, Forbidden, NotFound, Unprocessable,
-                        ServiceUnavailable),
+    responses=responses(
+        InvalidQuery, NotAuthenticated, Forbidden, NotFound, Unprocessable, ServiceUnavailable
+    ),
 )
 def search(
     ctx: Context,
@@ -37,8 +38,15 @@ def search(
     principal: CurrentUser,
     # the published pattern (something besides white space) is what the service checks
     # first; its own 400 names the problem better than a pattern mismatch would
-    q: Annotated[str, Query(min_length=1, max_length=1000, json_schema_extra={"pattern": r"\S"},
-                            description="query, see search/README.md")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=1000,
+            json_schema_extra={"pattern": r"\S"},
+            description="query, see search/README.md",
+        ),
+    ],
     # page x size stays within the first MAX_RESULTS results whatever the two are
     page: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1,
     size: Annotated[int, Query(ge=1, le=service.MAX_SIZE)] = 20,
@@ -48,7 +56,8 @@ def search(
     source: Annotated[str | None, Query(description="facet filter: source")] = None,
     case_status: Annotated[str | None, Query(description="facet filter: Akte status")] = None,
     case_file_id: Annotated[
-        uuid.UUID | SkipJsonSchema[None], Query(description="only this Akte")] = None,
+        uuid.UUID | SkipJsonSchema[None], Query(description="only this Akte")
+    ] = None,
 ) -> SearchResult:
     """Searches document text, titles, Aktenzeichen, BG-Nummer, Kundennummer, names and
     Dokumentart of the Akten the caller may read.
@@ -62,9 +71,22 @@ def search(
     """
     filters = {
         name: value
-        for name, value in (("doc_type", doc_type), ("year", year), ("source", source),
-                            ("case_status", case_status))
+        for name, value in (
+            ("doc_type", doc_type),
+            ("year", year),
+            ("source", source),
+            ("case_status", case_status),
+        )
         if value
     }
-    return service.search(ctx, session, principal, q=q, page=page, size=size, sort=sort,
-                          filters=filters, case_file_id=case_file_id)
+    return service.search(
+        ctx,
+        session,
+        principal,
+        q=q,
+        page=page,
+        size=size,
+        sort=sort,
+        filters=filters,
+        case_file_id=case_file_id,
+    )

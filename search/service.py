@@ -74,23 +74,37 @@ def search(
     if case_file_id is not None:
         # only after the Akte is known to be readable: a narrower scope, never a wider one
         case_files.get_visible(session, principal, case_file_id)
-        scope = Scope(tenant_id=scope.tenant_id, org_unit_ids=frozenset(),
-                      case_file_ids=frozenset({case_file_id}))
+        scope = Scope(
+            tenant_id=scope.tenant_id,
+            org_unit_ids=frozenset(),
+            case_file_ids=frozenset({case_file_id}),
+        )
     service = indexing.get(ctx)
     synonyms = tenant_synonyms(session, principal.tenant_id)
-    spec = QuerySpec(text=q, scope=scope, page=page, size=size, sort=sort, filters=filters,
-                     synonyms=synonyms)
+    spec = QuerySpec(
+        text=q, scope=scope, page=page, size=size, sort=sort, filters=filters, synonyms=synonyms
+    )
     hits = service.backend.search(spec)
     retry = typo_tolerant(q) if hits.total == 0 and not filters else None
     if retry is not None:
         # nothing matched as typed: the words once more, each allowed a typo or two
-        hits = service.backend.search(QuerySpec(text=retry, scope=scope, page=page,
-                                                size=size, sort=sort, filters=filters,
-                                                synonyms=synonyms))
-    located = hitpages.locate(session, [h.doc_id for h in hits.hits],
-                              lambda text: service.backend.snippet(hits, text))
+        hits = service.backend.search(
+            QuerySpec(
+                text=retry,
+                scope=scope,
+                page=page,
+                size=size,
+                sort=sort,
+                filters=filters,
+                synonyms=synonyms,
+            )
+        )
+    located = hitpages.locate(
+        session, [h.doc_id for h in hits.hits], lambda text: service.backend.snippet(hits, text)
+    )
     texts = loader.snippet_texts(
-        session, [h.doc_id for h in hits.hits if not located[h.doc_id].pages], SCAN_CHARS)
+        session, [h.doc_id for h in hits.hits if not located[h.doc_id].pages], SCAN_CHARS
+    )
     result = SearchResult(
         query=q,
         total=hits.total,
@@ -127,8 +141,13 @@ def search(
         principal,
         "search.query",
         object_type="search",
-        detail={"q": q[:500], "filters": filters, "page": page, "total": hits.total,
-                **({"case_file_id": str(case_file_id)} if case_file_id else {})},
+        detail={
+            "q": q[:500],
+            "filters": filters,
+            "page": page,
+            "total": hits.total,
+            **({"case_file_id": str(case_file_id)} if case_file_id else {}),
+        },
     )
     return result
 

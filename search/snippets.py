@@ -27,16 +27,18 @@ def _plain(text: str) -> str:
     return html.escape(_SPACE.sub(" ", text), quote=False)
 
 
-def make_snippet(text: str, words: set[str] | frozenset[str], stem: Callable[[str], str],
-                 max_chars: int = 300) -> str:
+def make_snippet(
+    text: str, words: set[str] | frozenset[str], stem: Callable[[str], str], max_chars: int = 300
+) -> str:
     """The best passage of ``text`` (at most ``max_chars``) for the index terms ``words``;
     the beginning of the text when no word occurs."""
     if not text:
         return ""
     spans: list[tuple[int, int]] = []
     if words:
-        spans = [m.span() for m in WORD_PATTERN.finditer(text, 0, SCAN_CHARS)
-                 if stem(m.group()) in words]
+        spans = [
+            m.span() for m in WORD_PATTERN.finditer(text, 0, SCAN_CHARS) if stem(m.group()) in words
+        ]
     if not spans:
         return _plain(_SPACE.sub(" ", text[: max_chars * 2]).strip()[:max_chars])
     # the window (of max_chars minus the lead) that starts at a match and holds the most

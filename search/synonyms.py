@@ -91,8 +91,9 @@ class Expander:
         return words[0] if len(words) == 1 else '"' + " ".join(words) + '"'
 
     def _alternatives(self, words: list[str], original: str, boost: bool = True) -> str:
-        others = [t for t in dict.fromkeys(self._term(v) for v in self.synonyms(words))
-                  if t != original]
+        others = [
+            t for t in dict.fromkeys(self._term(v) for v in self.synonyms(words)) if t != original
+        ]
         if not others:
             return original
         # what was typed ranks above its synonyms (Whoosh; PostgreSQL ranks them alike)
@@ -109,11 +110,14 @@ class Expander:
         head, tail = split
         # a dictionary word is searched as itself (and found as a part of longer
         # compounds); its parts only when they have synonyms ("Lohn-" → "Gehalt")
-        if folded in compounds.decompounder().words and not (self.synonyms([head])
-                                                   or self.synonyms([tail])):
+        if folded in compounds.decompounder().words and not (
+            self.synonyms([head]) or self.synonyms([tail])
+        ):
             return expanded
-        parts = (f"{self._alternatives([head], head, boost=False)} "
-                 f"{self._alternatives([tail], tail, boost=False)}")
+        parts = (
+            f"{self._alternatives([head], head, boost=False)} "
+            f"{self._alternatives([tail], tail, boost=False)}"
+        )
         if expanded.startswith("("):
             return f"({expanded[1:-1]} OR ({parts}))"
         return f"({expanded}^{ORIGINAL_BOOST} OR ({parts}))"
@@ -125,8 +129,9 @@ class Expander:
         while i < len(tokens):
             token = tokens[i]
             previous = tokens[i - 1] if i else ""
-            plain = (_PLAIN.match(token) is not None and token not in _OPERATORS
-                     and previous != "NOT")
+            plain = (
+                _PLAIN.match(token) is not None and token not in _OPERATORS and previous != "NOT"
+            )
             if token.startswith('"') and token.endswith('"') and len(token) > 1:
                 words = re.findall(r"[\w]+", token)
                 out.append(self._alternatives(words, token) if self.synonyms(words) else token)
@@ -139,9 +144,14 @@ class Expander:
             # the longest run of plain words (a numeral may end it: "ALG II") that is a variant
             run = []
             j = i
-            while j < len(tokens) and len(run) < MAX_WORDS and (
+            while (
+                j < len(tokens)
+                and len(run) < MAX_WORDS
+                and (
                     (_PLAIN.match(tokens[j]) and tokens[j] not in _OPERATORS)
-                    or (run and _NUMERALS.match(tokens[j].lower()))):
+                    or (run and _NUMERALS.match(tokens[j].lower()))
+                )
+            ):
                 run.append(tokens[j])
                 j += 1
             for size in range(len(run), 1, -1):

@@ -115,10 +115,12 @@ class SegmentArrays:
 
     def nbytes(self) -> int:
         """Memory held, in bytes (column value names estimated at 64 bytes each)."""
-        return (sum(a.nbytes for a in self.lengths.values())
-                + sum(codes.nbytes + 64 * len(names) for codes, names in self.columns.values())
-                + sum(a.nbytes for a in self.sorts.values())
-                + _scopes_nbytes(self.scopes))
+        return (
+            sum(a.nbytes for a in self.lengths.values())
+            + sum(codes.nbytes + 64 * len(names) for codes, names in self.columns.values())
+            + sum(a.nbytes for a in self.sorts.values())
+            + _scopes_nbytes(self.scopes)
+        )
 
 
 class ArrayCache:
@@ -177,8 +179,14 @@ class SegmentView:
     """One segment of one searcher: its postings, and its cached arrays with this
     searcher's deletions applied."""
 
-    def __init__(self, leaf: Searcher, offset: int, top: Searcher,
-                 arrays: SegmentArrays | None = None, cache: ArrayCache | None = None) -> None:
+    def __init__(
+        self,
+        leaf: Searcher,
+        offset: int,
+        top: Searcher,
+        arrays: SegmentArrays | None = None,
+        cache: ArrayCache | None = None,
+    ) -> None:
         self.leaf = leaf
         self.reader = leaf.reader()
         #: where :meth:`refresh` finds this segment's arrays again after the cache let
@@ -205,8 +213,9 @@ class SegmentView:
             self.arrays = self.cache.get(self.segment_id)
 
     # -- raw data -------------------------------------------------------------------------
-    def postings(self, fieldname: str, btext: bytes,
-                 with_deleted: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def postings(
+        self, fieldname: str, btext: bytes, with_deleted: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and weights of one term (deleted documents left out)."""
         reader = self.reader
         if (fieldname, btext) not in reader:
@@ -252,7 +261,8 @@ class SegmentView:
             reader = self.reader.column_reader(fieldname, translate=False)
             values: dict[object, int] = {}
             codes = np.fromiter(
-                (values.setdefault(v, len(values)) for v in reader), dtype=np.int32,
+                (values.setdefault(v, len(values)) for v in reader),
+                dtype=np.int32,
                 count=self.size,
             )
             names = [fieldobj.from_column_value(v) for v in values]
@@ -265,8 +275,7 @@ class SegmentView:
         found = self.arrays.sorts.get(fieldname)
         if found is None:
             reader = self.reader.column_reader(fieldname, translate=False)
-            found = np.fromiter((int(v or 0) for v in reader), dtype=np.float64,
-                                count=self.size)
+            found = np.fromiter((int(v or 0) for v in reader), dtype=np.float64, count=self.size)
             self.arrays.sorts[fieldname] = found
         return found
 
@@ -278,8 +287,10 @@ class SegmentView:
             return found
         raw = self.arrays.scopes.get(key)
         if raw is None:
-            parts = [self.postings(t.fieldname, self._bytes(t.fieldname, t.text),
-                                   with_deleted=True)[0] for t in terms]
+            parts = [
+                self.postings(t.fieldname, self._bytes(t.fieldname, t.text), with_deleted=True)[0]
+                for t in terms
+            ]
             parts = [p for p in parts if len(p)]
             raw = np.unique(np.concatenate(parts)) if parts else _EMPTY_IDS
             if len(self.arrays.scopes) >= 256 or _scopes_nbytes(self.arrays.scopes) > SCOPE_BYTES:
@@ -326,9 +337,11 @@ class SegmentView:
             return Matches()
         if isinstance(node, query.And):
             return self._and(node, terms)
-        if isinstance(node, query.Or) and not getattr(node, "scale", None) and (
-            getattr(node, "minmatch", 0) or 0
-        ) <= 1:
+        if (
+            isinstance(node, query.Or)
+            and not getattr(node, "scale", None)
+            and (getattr(node, "minmatch", 0) or 0) <= 1
+        ):
             return union([self.evaluate(c, terms) for c in node.subqueries]).scaled(node.boost)
         if isinstance(node, query.AndNot):
             return subtract(self.evaluate(node.a, terms), self.evaluate(node.b))
@@ -337,8 +350,7 @@ class SegmentView:
             optional = intersect(required, self.evaluate(node.b, terms))
             return union([required, optional])
         if isinstance(node, query.Require):
-            return intersect(self.evaluate(node.a, terms), self.evaluate(node.b),
-                             add_scores=False)
+            return intersect(self.evaluate(node.a, terms), self.evaluate(node.b), add_scores=False)
         if isinstance(node, query.NumericRange) and isinstance(
             self.reader.schema[node.fieldname], NUMERIC
         ):
@@ -377,8 +389,9 @@ class SegmentView:
             scores.append(matcher.score())
             matcher.next()
         order = np.argsort(np.array(ids, dtype=np.int64), kind="stable")
-        return Matches(np.array(ids, dtype=np.int64)[order],
-                       np.array(scores, dtype=np.float64)[order])
+        return Matches(
+            np.array(ids, dtype=np.int64)[order], np.array(scores, dtype=np.float64)[order]
+        )
 
 
 def _read_blocks(matcher: W3LeafMatcher, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
@@ -436,9 +449,18 @@ def views_of(searcher: Searcher, cache: ArrayCache | None = None) -> list[Segmen
     return views
 
 
-def run(views: list[SegmentView], user_query: qcore.Query, scope_key: object,
-        scope_terms: list[query.Term], filters: list[query.Term], *, page: int, size: int,
-        sort_field: str | None, facet_fields: dict[str, str] | None) -> Result:
+def run(
+    views: list[SegmentView],
+    user_query: qcore.Query,
+    scope_key: object,
+    scope_terms: list[query.Term],
+    filters: list[query.Term],
+    *,
+    page: int,
+    size: int,
+    sort_field: str | None,
+    facet_fields: dict[str, str] | None,
+) -> Result:
     """Total, one page of hits and facet counts of ``user_query`` within the scope."""
     terms: set[tuple[str, str]] = set()
     gids, scores, sort_keys = [], [], []
@@ -486,6 +508,7 @@ def run(views: list[SegmentView], user_query: qcore.Query, scope_key: object,
     else:
         candidates = np.arange(total)
     order = candidates[np.lexsort((all_ids[candidates], primary[candidates]))]
-    chosen = order[(page - 1) * size: page * size]
-    return Result(total, [(int(all_ids[i]), float(all_scores[i])) for i in chosen],
-                  facet_counts, terms)
+    chosen = order[(page - 1) * size : page * size]
+    return Result(
+        total, [(int(all_ids[i]), float(all_scores[i])) for i in chosen], facet_counts, terms
+    )

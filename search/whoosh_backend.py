@@ -137,8 +137,12 @@ def to_fields(doc: IndexDoc) -> dict:
 
 def _hit(fields: dict, score: float) -> Hit:
     """A result row from a document's stored fields."""
-    return Hit(doc_id=uuid.UUID(fields["doc_id"]), case_file_id=uuid.UUID(fields["case_file_id"]),
-               score=score, stored=dict(fields["stored"]))
+    return Hit(
+        doc_id=uuid.UUID(fields["doc_id"]),
+        case_file_id=uuid.UUID(fields["case_file_id"]),
+        score=score,
+        stored=dict(fields["stored"]),
+    )
 
 
 def _facet_counts(counts: dict) -> dict[str, int]:
@@ -165,16 +169,30 @@ def _highlight_terms(matched: Iterable[tuple[str, str | bytes]]) -> set[tuple[st
 #: decompressor, ``struct``/``pickle`` on short or garbled bytes, and Whoosh's own index
 #: and storage errors.
 _DAMAGE: tuple[type[BaseException], ...] = (
-    OSError, EOFError, zlib.error, struct.error, pickle.UnpicklingError, UnicodeDecodeError,
-    whoosh_index.IndexError, StorageError, FileFormatError,
+    OSError,
+    EOFError,
+    zlib.error,
+    struct.error,
+    pickle.UnpicklingError,
+    UnicodeDecodeError,
+    whoosh_index.IndexError,
+    StorageError,
+    FileFormatError,
 )
 #: Garbage bytes also decode into impossible numbers (a length past the end, an unknown
 #: code): such errors count as damage only when raised inside Whoosh's file decoding.
 _DECODED_GARBAGE: tuple[type[BaseException], ...] = (
-    ValueError, IndexError, KeyError, OverflowError, MemoryError,
+    ValueError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    MemoryError,
 )
-_DECODER_MODULES = (f"{os.sep}whoosh{os.sep}codec{os.sep}", f"{os.sep}whoosh{os.sep}filedb{os.sep}",
-                    f"{os.sep}whoosh{os.sep}util{os.sep}")
+_DECODER_MODULES = (
+    f"{os.sep}whoosh{os.sep}codec{os.sep}",
+    f"{os.sep}whoosh{os.sep}filedb{os.sep}",
+    f"{os.sep}whoosh{os.sep}util{os.sep}",
+)
 
 
 def is_index_damage(exc: BaseException) -> bool:
@@ -496,8 +514,11 @@ class WhooshBackend:
         with slot.lock:
             current = slot.current
             with _unreadable_as_degraded(tenant_id):
-                if (current is None or current.generation != generation
-                        or not current.searcher.up_to_date()):
+                if (
+                    current is None
+                    or current.generation != generation
+                    or not current.searcher.up_to_date()
+                ):
                     self._retire(slot)
                     ix = _open_index(self._tenant_dir(tenant_id) / generation, self.schema)
                     current = slot.current = _Open(generation, ix.searcher())
@@ -520,8 +541,9 @@ class WhooshBackend:
         slot.segments = segments
         state = (fresh.generation, fresh.searcher.reader().generation())
         with self._cache_lock:
-            stale = [key for key in self._cache
-                     if key[0].tenant_id == tenant_id and key[1:3] != state]
+            stale = [
+                key for key in self._cache if key[0].tenant_id == tenant_id and key[1:3] != state
+            ]
             for key in stale:
                 self._cache_bytes -= self._cache.pop(key)[1]
 
@@ -552,17 +574,23 @@ class WhooshBackend:
                 return Hits(total=0, hits=[], facets={name: {} for name in FACETS})
             searcher = opened.searcher
             key = (
-                scope, opened.generation, searcher.reader().generation(),
-                spec.text, spec.page, spec.size, spec.sort, tuple(sorted(spec.filters.items())),
-                spec.facets, spec.synonyms,
+                scope,
+                opened.generation,
+                searcher.reader().generation(),
+                spec.text,
+                spec.page,
+                spec.size,
+                spec.sort,
+                tuple(sorted(spec.filters.items())),
+                spec.facets,
+                spec.synonyms,
             )
             cached = self._cached(key)
             if cached is not None:
                 return cached
             with _unreadable_as_degraded(scope.tenant_id):
                 if self.vectorized:
-                    hits = self._run_vectorized(opened, user_query, scope, allowed, filters,
-                                                spec)
+                    hits = self._run_vectorized(opened, user_query, scope, allowed, filters, spec)
                 else:
                     either = query.Or(allowed) if len(allowed) > 1 else allowed[0]
                     hits = self._run(searcher, query.And([user_query, either, *filters]), spec)
@@ -590,21 +618,33 @@ class WhooshBackend:
                 self._cache_bytes -= previous[1]
             self._cache[key] = (hits, size)
             self._cache_bytes += size
-            while self._cache and (len(self._cache) > self._cache_size
-                                   or self._cache_bytes > self._cache_max_bytes):
+            while self._cache and (
+                len(self._cache) > self._cache_size or self._cache_bytes > self._cache_max_bytes
+            ):
                 self._cache_bytes -= self._cache.popitem(last=False)[1][1]
 
-    def _run_vectorized(self, opened: _Open, user_query: query.Query, scope: Scope,
-                        allowed: list[query.Term], filters: list[query.Term],
-                        spec: QuerySpec) -> Hits:
+    def _run_vectorized(
+        self,
+        opened: _Open,
+        user_query: query.Query,
+        scope: Scope,
+        allowed: list[query.Term],
+        filters: list[query.Term],
+        spec: QuerySpec,
+    ) -> Hits:
         searcher = opened.searcher
         if opened.views is None:  # per searcher (its deletions); decoded arrays per segment
             opened.views = vectorized.views_of(searcher, self._arrays)
         views = opened.views
         try:
             result = vectorized.run(
-                views, user_query, (scope.org_unit_ids, scope.case_file_ids), allowed, filters,
-                page=spec.page, size=spec.size,
+                views,
+                user_query,
+                (scope.org_unit_ids, scope.case_file_ids),
+                allowed,
+                filters,
+                page=spec.page,
+                size=spec.size,
                 sort_field="sort_date" if spec.sort == "date" else None,
                 facet_fields=FACETS if spec.facets else None,
             )
@@ -614,23 +654,28 @@ class WhooshBackend:
             self._arrays.trim()
         hits = [_hit(searcher.stored_fields(docnum), score) for docnum, score in result.page]
         facets = {name: _facet_counts(counts) for name, counts in result.facets.items()}
-        return Hits(total=result.total, hits=hits, facets=facets,
-                    terms=_highlight_terms(result.terms))
+        return Hits(
+            total=result.total, hits=hits, facets=facets, terms=_highlight_terms(result.terms)
+        )
 
     def _run(self, searcher: Searcher, final: query.Query, spec: QuerySpec) -> Hits:
-        sortedby = (
-            sorting.FieldFacet("sort_date", reverse=True) if spec.sort == "date" else None
-        )
+        sortedby = sorting.FieldFacet("sort_date", reverse=True) if spec.sort == "date" else None
         groupedby = (
-            {name: sorting.FieldFacet(field, maptype=sorting.Count)
-             for name, field in FACETS.items()}
+            {
+                name: sorting.FieldFacet(field, maptype=sorting.Count)
+                for name, field in FACETS.items()
+            }
             if spec.facets
             else None
         )
         try:
             page = searcher.search_page(
-                final, spec.page, pagelen=spec.size, sortedby=sortedby,
-                groupedby=groupedby, terms=True,
+                final,
+                spec.page,
+                pagelen=spec.size,
+                sortedby=sortedby,
+                groupedby=groupedby,
+                terms=True,
             )
         except query.QueryError as exc:  # e.g. a phrase on a field without positions
             raise InvalidQuery(f"the query cannot be run: {exc}") from exc
@@ -640,8 +685,7 @@ class WhooshBackend:
             {name: _facet_counts(results.groups(name)) for name in FACETS} if spec.facets else {}
         )
         matched = results.matched_terms() if results.has_matched_terms() else ()
-        return Hits(total=page.total, hits=hits, facets=facets,
-                    terms=_highlight_terms(matched))
+        return Hits(total=page.total, hits=hits, facets=facets, terms=_highlight_terms(matched))
 
     def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:
         """An HTML snippet: the text is escaped, only the ``<mark>`` tags are markup."""

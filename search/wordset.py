@@ -84,7 +84,7 @@ class WordSet:
         i = bisect_left(hashes, key)
         offsets, blob, n = self._offsets, self._blob, len(hashes)
         while i < n and hashes[i] == key:  # equal hashes: compare the words themselves
-            if blob[offsets[i]:offsets[i + 1]] == data:
+            if blob[offsets[i] : offsets[i + 1]] == data:
                 return True
             i += 1
         return False
@@ -98,27 +98,36 @@ class WordSet:
         offsets, blob, n = self._offsets, self._blob, len(hashes)
         prefix = data + b"\x00"
         while i < n and hashes[i] == h:
-            entry = blob[offsets[i]:offsets[i + 1]]
+            entry = blob[offsets[i] : offsets[i + 1]]
             if entry.startswith(prefix):
-                return entry[len(prefix):].decode("utf-8")
+                return entry[len(prefix) :].decode("utf-8")
             i += 1
         return None
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         offsets, blob = self._offsets, self._blob
         for i in range(len(self._hashes)):
-            yield blob[offsets[i]:offsets[i + 1]].decode("utf-8")
+            yield blob[offsets[i] : offsets[i + 1]].decode("utf-8")
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the three buffers."""
-        return (len(self._blob) + self._hashes.itemsize * len(self._hashes)
-                + self._offsets.itemsize * len(self._offsets))
+        return (
+            len(self._blob)
+            + self._hashes.itemsize * len(self._hashes)
+            + self._offsets.itemsize * len(self._offsets)
+        )
 
     # -- file ----------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
-        return b"".join((_HEADER.pack(_MAGIC, len(self._hashes), len(self._blob)),
-                         self._hashes.tobytes(), self._offsets.tobytes(), self._blob))
+        return b"".join(
+            (
+                _HEADER.pack(_MAGIC, len(self._hashes), len(self._blob)),
+                self._hashes.tobytes(),
+                self._offsets.tobytes(),
+                self._blob,
+            )
+        )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> WordSet:
@@ -127,12 +136,12 @@ class WordSet:
             raise ValueError("not a word set file")
         pos = _HEADER.size
         hashes = array("Q")
-        hashes.frombytes(data[pos:pos + 8 * count])
+        hashes.frombytes(data[pos : pos + 8 * count])
         pos += 8 * count
         offsets = array("I")
-        offsets.frombytes(data[pos:pos + 4 * (count + 1)])
+        offsets.frombytes(data[pos : pos + 4 * (count + 1)])
         pos += 4 * (count + 1)
-        blob = data[pos:pos + size]
+        blob = data[pos : pos + size]
         if len(hashes) != count or len(offsets) != count + 1 or len(blob) != size:
             raise ValueError("truncated word set file")
         return cls(hashes, offsets, blob)
@@ -147,8 +156,9 @@ def cache_dir() -> Path | None:
     return Path(os.environ.get("AKTE_DATA_DIR", "var")) / "cache"
 
 
-def cached(name: str, sources: Iterable[Path], version: str,
-           build: Callable[[], Iterable[str]]) -> WordSet:
+def cached(
+    name: str, sources: Iterable[Path], version: str, build: Callable[[], Iterable[str]]
+) -> WordSet:
     """The word set ``build()`` makes, read from the cache file for these ``sources``
     (their sizes and modification times) and ``version`` when one exists, else built
     and written there (atomically: concurrent processes write their own temporary file

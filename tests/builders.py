@@ -40,13 +40,23 @@ def make_org_unit(session: Session, tenant: Tenant, **overrides: object) -> OrgU
     return unit
 
 
-def make_user(session: Session, tenant: Tenant | None, role: Role,
-              org_units: tuple[OrgUnit, ...] = (), **overrides: object) -> User:
-    user = User(**{
-        "tenant_id": tenant.id if tenant else None, "username": unique(role.value),
-        "display_name": "Test Person", "role": role.value, "password_hash": _PASSWORD_HASH,
-        **overrides,
-    })
+def make_user(
+    session: Session,
+    tenant: Tenant | None,
+    role: Role,
+    org_units: tuple[OrgUnit, ...] = (),
+    **overrides: object,
+) -> User:
+    user = User(
+        **{
+            "tenant_id": tenant.id if tenant else None,
+            "username": unique(role.value),
+            "display_name": "Test Person",
+            "role": role.value,
+            "password_hash": _PASSWORD_HASH,
+            **overrides,
+        }
+    )
     session.add(user)
     session.flush()
     for unit in org_units:
@@ -55,9 +65,17 @@ def make_user(session: Session, tenant: Tenant | None, role: Role,
     return user
 
 
-def make_case_file(session: Session, tenant: Tenant, unit: OrgUnit, **overrides: object) -> CaseFile:
-    case_file = CaseFile(**{"tenant_id": tenant.id, "org_unit_id": unit.id,
-                            "aktenzeichen": unique("AZ"), **overrides})
+def make_case_file(
+    session: Session, tenant: Tenant, unit: OrgUnit, **overrides: object
+) -> CaseFile:
+    case_file = CaseFile(
+        **{
+            "tenant_id": tenant.id,
+            "org_unit_id": unit.id,
+            "aktenzeichen": unique("AZ"),
+            **overrides,
+        }
+    )
     session.add(case_file)
     session.flush()
     return case_file
@@ -97,8 +115,16 @@ def make_world(ctx: AppContext) -> World:
     with session_scope(ctx.session_factory) as session:
         a, b = make_tenant(session), make_tenant(session)
         a1, a2, b1 = make_org_unit(session, a), make_org_unit(session, a), make_org_unit(session, b)
-        world = World(a, b, a1, a2, b1, make_case_file(session, a, a1),
-                      make_case_file(session, a, a2), make_case_file(session, b, b1))
+        world = World(
+            a,
+            b,
+            a1,
+            a2,
+            b1,
+            make_case_file(session, a, a1),
+            make_case_file(session, a, a2),
+            make_case_file(session, b, b1),
+        )
         people = {
             "caseworker_a1": make_user(session, a, Role.caseworker, (a1,)),
             "caseworker_a2": make_user(session, a, Role.caseworker, (a2,)),

@@ -43,20 +43,33 @@ def s3() -> Iterator[S3Server]:
 
 
 def embedded_settings(data_dir, **overrides: object) -> Settings:
-    return Settings(env="test", data_dir=data_dir, secret_key=TEST_SECRET,
-                    inprocess_worker=False, **overrides)
+    return Settings(
+        env="test", data_dir=data_dir, secret_key=TEST_SECRET, inprocess_worker=False, **overrides
+    )
 
 
-def production_settings(data_dir, database_url: str, s3: S3Server, bucket: str,
-                        **overrides: object) -> Settings:
-    return Settings(env="test", data_dir=data_dir, secret_key=TEST_SECRET, inprocess_worker=False,
-                    database_url=database_url, storage_backend="s3", s3_endpoint=s3.endpoint,
-                    s3_access_key=s3.access_key, s3_secret_key=s3.secret_key, s3_bucket=bucket,
-                    **overrides)
+def production_settings(
+    data_dir, database_url: str, s3: S3Server, bucket: str, **overrides: object
+) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=data_dir,
+        secret_key=TEST_SECRET,
+        inprocess_worker=False,
+        database_url=database_url,
+        storage_backend="s3",
+        s3_endpoint=s3.endpoint,
+        s3_access_key=s3.access_key,
+        s3_secret_key=s3.secret_key,
+        s3_bucket=bucket,
+        **overrides,
+    )
 
 
 @pytest.fixture(scope="session", params=["embedded", "production"])
-def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
+def ctx(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppContext]:
     """An application context on a freshly migrated database with empty storage."""
     with ExitStack() as stack:
         data_dir = tmp_path_factory.mktemp(request.param)
@@ -64,8 +77,12 @@ def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             settings = embedded_settings(data_dir)
         else:
             url = stack.enter_context(fresh_database(request.getfixturevalue("pg_admin_dsn")))
-            settings = production_settings(data_dir, url, request.getfixturevalue("s3"),
-                                           f"akte-{data_dir.name.lower().replace('_', '-')}")
+            settings = production_settings(
+                data_dir,
+                url,
+                request.getfixturevalue("s3"),
+                f"akte-{data_dir.name.lower().replace('_', '-')}",
+            )
         upgrade(settings.effective_database_url)
         context = AppContext.from_settings(settings)
         stack.callback(context.close)

@@ -53,7 +53,8 @@ def discard_pending(ctx: AppContext, *, after_id: int = 0) -> int:
     """Delete the ``queued`` and ``running`` jobs newer than ``after_id``; how many went."""
     with session_scope(ctx.session_factory) as session:
         result = session.execute(
-            delete(Job).where(Job.status.in_(PENDING), Job.id > after_id)
+            delete(Job)
+            .where(Job.status.in_(PENDING), Job.id > after_id)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)

@@ -55,8 +55,9 @@ class Anchor:
 
     @staticmethod
     def message(seq: int, hash_: str, at: dt.datetime) -> bytes:
-        return json.dumps({"seq": seq, "hash": hash_, "at": at.isoformat()},
-                          sort_keys=True, separators=(",", ":")).encode()
+        return json.dumps(
+            {"seq": seq, "hash": hash_, "at": at.isoformat()}, sort_keys=True, separators=(",", ":")
+        ).encode()
 
     @classmethod
     def sign(cls, key: bytes, seq: int, hash_: str, at: dt.datetime) -> Anchor:
@@ -68,14 +69,20 @@ class Anchor:
         return hmac.compare_digest(expected.hexdigest(), self.mac)
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"seq": self.seq, "hash": self.hash, "at": self.at.isoformat(),
-                           "mac": self.mac}, sort_keys=True).encode()
+        return json.dumps(
+            {"seq": self.seq, "hash": self.hash, "at": self.at.isoformat(), "mac": self.mac},
+            sort_keys=True,
+        ).encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Anchor:
         data = json.loads(raw)
-        return cls(int(data["seq"]), str(data["hash"]), dt.datetime.fromisoformat(data["at"]),
-                   str(data["mac"]))
+        return cls(
+            int(data["seq"]),
+            str(data["hash"]),
+            dt.datetime.fromisoformat(data["at"]),
+            str(data["mac"]),
+        )
 
 
 def _name(seq: int) -> str:
@@ -160,23 +167,33 @@ class S3Anchors:
             until = utcnow() + dt.timedelta(days=self.retention_days)
             retention = Retention(COMPLIANCE, until)
         try:
-            self.client.put_object(self.bucket, _name(anchor.seq), io.BytesIO(data), len(data),
-                                   content_type="application/json", retention=retention)
+            self.client.put_object(
+                self.bucket,
+                _name(anchor.seq),
+                io.BytesIO(data),
+                len(data),
+                content_type="application/json",
+                retention=retention,
+            )
         except OSError as exc:
             raise ServiceUnavailable(f"object storage is not reachable: {exc}") from exc
         return f"s3://{self.bucket}/{_name(anchor.seq)}"
 
     def read_all(self) -> Iterator[tuple[str, bytes]]:
-        objects = self.client.list_objects(self.bucket, prefix=PREFIX, recursive=True,
-                                           include_version=True)
+        objects = self.client.list_objects(
+            self.bucket, prefix=PREFIX, recursive=True, include_version=True
+        )
         for obj in objects:
             if obj.is_delete_marker:
                 continue
-            response = self.client.get_object(self.bucket, obj.object_name,
-                                              version_id=obj.version_id)
+            response = self.client.get_object(
+                self.bucket, obj.object_name, version_id=obj.version_id
+            )
             try:
-                yield f"s3://{self.bucket}/{obj.object_name}?versionId={obj.version_id}", \
-                    response.read()
+                yield (
+                    f"s3://{self.bucket}/{obj.object_name}?versionId={obj.version_id}",
+                    response.read(),
+                )
             finally:
                 response.close()
                 response.release_conn()
@@ -205,14 +222,21 @@ def anchor_head(ctx: AppContext, sink: AnchorSink | None = None) -> Anchor | Non
     key = ctx.settings.effective_audit_anchor_key
     with session_scope(ctx.session_factory) as session:
         _lock(session)
-        head = session.scalar(select(AuditEntry).where(AuditEntry.seq.is_not(None))
-                              .order_by(AuditEntry.seq.desc()).limit(1))
+        head = session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.seq.is_not(None))
+            .order_by(AuditEntry.seq.desc())
+            .limit(1)
+        )
         if head is None or head.hash is None or session.get(AuditAnchor, head.seq):
             return None
         anchor = Anchor.sign(key, head.seq, head.hash, utcnow())
         location = sink.write(anchor)
-        session.add(AuditAnchor(seq=anchor.seq, hash=anchor.hash, at=anchor.at,
-                                mac=anchor.mac, location=location))
+        session.add(
+            AuditAnchor(
+                seq=anchor.seq, hash=anchor.hash, at=anchor.at, mac=anchor.mac, location=location
+            )
+        )
     return anchor
 
 

@@ -122,7 +122,8 @@ def csv_rows(
         buf.truncate()
         for e in entries:
             writer.writerow(
-                csv_safe(cell) for cell in [
+                csv_safe(cell)
+                for cell in [
                     e.id,
                     e.seq,
                     e.at.isoformat(),

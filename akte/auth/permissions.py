@@ -135,5 +135,8 @@ def readable_search_scope(principal: Principal) -> Scope:
     filter by. An empty scope (no role for case data) matches nothing."""
     if principal.role not in CASE_ROLES or principal.tenant_id is None:
         return Scope(principal.tenant_id or NO_TENANT, frozenset())
-    return Scope(principal.tenant_id, frozenset(principal.org_unit_ids),
-                 frozenset(principal.granted_case_file_ids))
+    return Scope(
+        principal.tenant_id,
+        frozenset(principal.org_unit_ids),
+        frozenset(principal.granted_case_file_ids),
+    )

@@ -60,8 +60,14 @@ def issue_token(
     (throttled like passwords); 403 ``second_factor_enrolment_required`` when the tenant
     requires a factor the account has not set up (done at the web login)."""
     try:
-        token, ttl = login(session, ctx.settings, username=form.username,
-                           password=form.password, ip=client_ip(request), otp=form.otp)
+        token, ttl = login(
+            session,
+            ctx.settings,
+            username=form.username,
+            password=form.password,
+            ip=client_ip(request),
+            otp=form.otp,
+        )
     except (NotAuthenticated, Forbidden, TooManyRequests):
         session.commit()  # the failure count and its audit entry must outlive the refusal
         raise
@@ -77,8 +83,9 @@ def issue_token(
 def change_password(body: PasswordChange, user: CurrentUser, session: DbSession) -> Response:
     """Change your own password. Every token and web session you hold ends, this one too:
     log in again."""
-    users.change_password(session, user, current_password=body.current_password,
-                          new_password=body.new_password)
+    users.change_password(
+        session, user, current_password=body.current_password, new_password=body.new_password
+    )
     return Response(status_code=204)
 
 

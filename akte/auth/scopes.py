@@ -24,7 +24,7 @@ class ScopeMissing(Forbidden):
 
 
 def area_of(path: str) -> str:
-    rest = path[len(PREFIX):] if path.startswith(PREFIX) else path.lstrip("/")
+    rest = path[len(PREFIX) :] if path.startswith(PREFIX) else path.lstrip("/")
     return rest.split("/", 1)[0]
 
 
@@ -40,5 +40,7 @@ def require(scopes: frozenset[str] | None, method: str, path: str) -> None:
     if scopes is None or allows(scopes, method, path):
         return
     needed = f"{area_of(path)}:{'read' if method.upper() in READ_METHODS else 'write'}"
-    raise ScopeMissing(f"this API key is limited to {', '.join(sorted(scopes)) or 'nothing'}; "
-                       f"this call needs {needed}")
+    raise ScopeMissing(
+        f"this API key is limited to {', '.join(sorted(scopes)) or 'nothing'}; "
+        f"this call needs {needed}"
+    )

@@ -75,8 +75,14 @@ def check_password(
     try:
         throttle.check(session, username=username, ip=ip)
     except throttle.LoginThrottled:
-        audit.record(session, None, f"{channel}.login", outcome="throttled", ip=ip,
-                     detail={"username": username[:120]})
+        audit.record(
+            session,
+            None,
+            f"{channel}.login",
+            outcome="throttled",
+            ip=ip,
+            detail={"username": username[:120]},
+        )
         raise
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.password_hash:
@@ -107,9 +113,16 @@ def check_password(
         raise NotAuthenticated("wrong username or password", code="invalid_credentials")
     throttle.record_success(session, username=username, ip=ip)
     if user.tenant_id is not None and not _tenant_allows_local_login(session, user.tenant_id):
-        audit.record(session, None, f"{channel}.break_glass_login", tenant_id=user.tenant_id,
-                     ip=ip, object_type="user", object_id=user.id,
-                     detail={"user_id": str(user.id), "username": user.username})
+        audit.record(
+            session,
+            None,
+            f"{channel}.break_glass_login",
+            tenant_id=user.tenant_id,
+            ip=ip,
+            object_type="user",
+            object_id=user.id,
+            detail={"user_id": str(user.id), "username": user.username},
+        )
     return user
 
 
@@ -127,7 +140,12 @@ def _local_login_allowed(session: Session, user: User) -> bool:
 
 
 def login(
-    session: Session, settings: Settings, *, username: str, password: str, ip: str | None = None,
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    ip: str | None = None,
     otp: str | None = None,
 ) -> tuple[str, int]:
     """A bearer token for a person's username and password (see :func:`check_password`)
@@ -137,10 +155,17 @@ def login(
     from akte.identity import second_factor  # the identity feature builds on this module
 
     user = check_password(session, username=username, password=password, ip=ip, channel="api")
-    second_factor.check_login(session, user, otp, secret_key=settings.effective_secret_key,
-                              ip=ip, channel="api")
-    audit.record(session, None, "api.login", tenant_id=user.tenant_id, ip=ip,
-                 detail={"user_id": str(user.id)})
+    second_factor.check_login(
+        session, user, otp, secret_key=settings.effective_secret_key, ip=ip, channel="api"
+    )
+    audit.record(
+        session,
+        None,
+        "api.login",
+        tenant_id=user.tenant_id,
+        ip=ip,
+        detail={"user_id": str(user.id)},
+    )
     ttl = timeouts.token_ttl(session, user.tenant_id, settings.token_ttl_seconds)
     token = issue_token(
         settings.effective_secret_key,
@@ -176,14 +201,26 @@ def _refuse_expired(session: Session, key: ApiKey, ip: str | None) -> None:
     if key.refused_audited_at is None or now - key.refused_audited_at >= EXPIRED_AUDIT_EVERY:
         user = session.get(User, key.user_id)
         key.refused_audited_at = now
-        audit.record(session, None, "api_key.expired_use", outcome="refused", ip=ip,
-                     tenant_id=user.tenant_id if user else None, object_type="user",
-                     object_id=key.user_id,
-                     detail={"prefix": key.prefix, "key_id": str(key.id),
-                             "expired_at": key.expires_at.isoformat()})
+        audit.record(
+            session,
+            None,
+            "api_key.expired_use",
+            outcome="refused",
+            ip=ip,
+            tenant_id=user.tenant_id if user else None,
+            object_type="user",
+            object_id=key.user_id,
+            detail={
+                "prefix": key.prefix,
+                "key_id": str(key.id),
+                "expired_at": key.expires_at.isoformat(),
+            },
+        )
         session.flush()
-    raise ApiKeyExpired(f"this API key (prefix {key.prefix}) expired at "
-                        f"{key.expires_at.isoformat()}; use its successor or ask for a new one")
+    raise ApiKeyExpired(
+        f"this API key (prefix {key.prefix}) expired at "
+        f"{key.expires_at.isoformat()}; use its successor or ask for a new one"
+    )
 
 
 def authenticate(

@@ -130,9 +130,12 @@ def _count(session: Session, key: str, free: int, now: datetime) -> None:
 def record_failure(session: Session, *, username: str, ip: str | None) -> None:
     now = clock()
     if secrets.randbelow(100) == 0:  # now and then, forget counters long quiet
-        session.execute(delete(AuthThrottle).where(
-            AuthThrottle.last_success_at.is_(None), AuthThrottle.last_failure_at < now - 4 * DECAY
-        ))
+        session.execute(
+            delete(AuthThrottle).where(
+                AuthThrottle.last_success_at.is_(None),
+                AuthThrottle.last_failure_at < now - 4 * DECAY,
+            )
+        )
     _count(session, _account(username), ACCOUNT_FREE, now)
     _count(session, _address(ip), ADDRESS_FREE, now)
     known = session.get(AuthThrottle, _known(username, ip), with_for_update=True)

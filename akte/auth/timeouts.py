@@ -32,12 +32,15 @@ def limits(session: Session, tenant_id: uuid.UUID | None) -> Limits:
     tenant = session.get(Tenant, tenant_id) if tenant_id is not None else None
     options = (tenant.options or {}) if tenant else {}
     idle, hours = options.get("session_idle_minutes"), options.get("session_max_hours")
-    return Limits(idle=timedelta(minutes=idle) if isinstance(idle, int) else None,
-                  absolute=timedelta(hours=hours) if isinstance(hours, int) else None)
+    return Limits(
+        idle=timedelta(minutes=idle) if isinstance(idle, int) else None,
+        absolute=timedelta(hours=hours) if isinstance(hours, int) else None,
+    )
 
 
-def timed_out(found: Limits, *, created_at: datetime, last_used_at: datetime | None,
-              now: datetime) -> str | None:
+def timed_out(
+    found: Limits, *, created_at: datetime, last_used_at: datetime | None, now: datetime
+) -> str | None:
     """``"idle"`` or ``"absolute"`` when a session started at ``created_at`` and last used
     at ``last_used_at`` has to end now; ``None`` while it may go on."""
     if found.absolute is not None and now - created_at >= found.absolute:

@@ -21,8 +21,9 @@ class CaseFile(UUIDPrimaryKey, Timestamps, Base):
         UniqueConstraint("tenant_id", "aktenzeichen"),
         Index("ix_case_files_tenant_bg", "tenant_id", "bg_nummer_norm"),
         Index("ix_case_files_tenant_org_unit", "tenant_id", "org_unit_id"),
-        Index("uq_case_files_tenant_aktenzeichen_key", "tenant_id", "aktenzeichen_key",
-              unique=True),
+        Index(
+            "uq_case_files_tenant_aktenzeichen_key", "tenant_id", "aktenzeichen_key", unique=True
+        ),
         Index("ix_case_files_tenant_kundennummer", "tenant_id", "kundennummer_norm"),
     )
 

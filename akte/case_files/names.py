@@ -21,10 +21,24 @@ import re
 import unicodedata
 
 #: Letters without a decomposition to a base letter.
-_SPECIAL = str.maketrans({
-    "ł": "l", "ı": "i", "đ": "d", "ð": "d", "ø": "o", "æ": "ae", "œ": "oe", "þ": "th",
-    "ħ": "h", "ŧ": "t", "ŋ": "n", "ß": "ss", "ẞ": "ss", "ə": "e",
-})
+_SPECIAL = str.maketrans(
+    {
+        "ł": "l",
+        "ı": "i",
+        "đ": "d",
+        "ð": "d",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "þ": "th",
+        "ħ": "h",
+        "ŧ": "t",
+        "ŋ": "n",
+        "ß": "ss",
+        "ẞ": "ss",
+        "ə": "e",
+    }
+)
 _GERMAN = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
 _DIGRAPHS = re.compile(r"(?<=[a-z])(ae|oe|ue)")
 _DOUBLED = re.compile(r"([a-z])\1+")
@@ -37,8 +51,9 @@ def fold_name(text: str | None) -> str:
     if not text:
         return ""
     lowered = text.replace("İ", "I").lower().translate(_GERMAN).translate(_SPECIAL)
-    plain = "".join(c for c in unicodedata.normalize("NFKD", lowered)
-                    if not unicodedata.combining(c))
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c)
+    )
     plain = _DIGRAPHS.sub(lambda m: m.group(1)[0], plain)
     plain = plain.replace("ou", "u").replace("ph", "f")
     plain = _DOUBLED.sub(r"\1", plain)

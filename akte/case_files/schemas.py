@@ -15,8 +15,7 @@ CaseFileStatus = Literal["open", "closed"]
 
 
 class CaseFileCreate(BaseModel):
-    aktenzeichen: NonBlankSafeStr = Field(min_length=1, max_length=64,
-                                          examples=["AZ-2024-000123"])
+    aktenzeichen: NonBlankSafeStr = Field(min_length=1, max_length=64, examples=["AZ-2024-000123"])
     org_unit_id: uuid.UUID
     bg_nummer: SafeStr | None = Field(default=None, max_length=64, examples=["12345BG0012345"])
     kundennummer: SafeStr | None = Field(default=None, max_length=64)
@@ -38,8 +37,9 @@ class CaseFileUpdate(BaseModel):
     #: Correcting an Aktenzeichen keeps it unique however typed (409 otherwise).
     #: ``SkipJsonSchema[None]``: may be left out, but ``null`` is not a value (schema and
     #: validator agree).
-    aktenzeichen: Annotated[NonBlankSafeStr, Field(min_length=1, max_length=64)] | \
-        SkipJsonSchema[None] = None
+    aktenzeichen: (
+        Annotated[NonBlankSafeStr, Field(min_length=1, max_length=64)] | SkipJsonSchema[None]
+    ) = None
     bg_nummer: SafeStr | None = Field(default=None, max_length=64)
     kundennummer: SafeStr | None = Field(default=None, max_length=64)
     betreff: SafeStr | None = Field(default=None, max_length=500)

@@ -30,8 +30,10 @@ from akte.users.models import Membership
 
 def _check_org_unit(session: Session, principal: Principal, org_unit_id: uuid.UUID) -> None:
     unit = session.get(OrgUnit, org_unit_id)
-    if unit is None or unit.tenant_id != principal.tenant_id or (
-        org_unit_id not in principal.org_unit_ids
+    if (
+        unit is None
+        or unit.tenant_id != principal.tenant_id
+        or (org_unit_id not in principal.org_unit_ids)
     ):
         raise NotFound("org unit not found", code="unknown_org_unit")
 
@@ -40,9 +42,7 @@ def _check_owned_unit(session: Session, principal: Principal, org_unit_id: uuid.
     """A move's target: the caller must hold it permanently, as they hold the source."""
     _check_org_unit(session, principal, org_unit_id)
     owned = session.scalar(
-        permissions.owned_org_units(principal).where(
-            Membership.org_unit_id == org_unit_id
-        )
+        permissions.owned_org_units(principal).where(Membership.org_unit_id == org_unit_id)
     )
     if owned is None:
         raise Forbidden(

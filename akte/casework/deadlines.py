@@ -42,10 +42,16 @@ def _check_code(session: Session, case_file: CaseFile, upload_code_id: uuid.UUID
     from akte.uploads.models import UploadCode  # feature: imported at call time
 
     code = session.get(UploadCode, upload_code_id)
-    if (code is None or code.case_file_id != case_file.id or code.revoked_at is not None
-            or code.expires_at <= utcnow()):
-        raise Unprocessable("Der Upload-Code gehört nicht zu dieser Akte oder ist nicht mehr "
-                            "gültig", code="upload_code_not_in_akte")
+    if (
+        code is None
+        or code.case_file_id != case_file.id
+        or code.revoked_at is not None
+        or code.expires_at <= utcnow()
+    ):
+        raise Unprocessable(
+            "Der Upload-Code gehört nicht zu dieser Akte oder ist nicht mehr gültig",
+            code="upload_code_not_in_akte",
+        )
 
 
 def check_deadline(deadline: date) -> None:
@@ -70,21 +76,41 @@ def from_letter(
     if upload_code_id is not None:
         _check_code(session, case_file, upload_code_id)
     row = FollowUp(
-        tenant_id=case_file.tenant_id, case_file_id=case_file.id, document_id=document_id,
-        due_on=deadline, reason=f"Frist aus Schreiben „{subject}“"[:500],
-        assignee_user_id=principal.user_id, created_by_id=principal.user_id,
-        origin=FollowUpOrigin.letter, upload_code_id=upload_code_id,
+        tenant_id=case_file.tenant_id,
+        case_file_id=case_file.id,
+        document_id=document_id,
+        due_on=deadline,
+        reason=f"Frist aus Schreiben „{subject}“"[:500],
+        assignee_user_id=principal.user_id,
+        created_by_id=principal.user_id,
+        origin=FollowUpOrigin.letter,
+        upload_code_id=upload_code_id,
     )
     session.add(row)
     session.flush()
-    session.add(FollowUpEvent(follow_up_id=row.id, kind="created", due_on=deadline,
-                              by_id=principal.user_id,
-                              by_name=display_name(session, principal)))
-    audit.record(session, principal, "follow_up.create", object_type="follow_up",
-                 object_id=row.id,
-                 detail={"case_file_id": str(case_file.id), "due_on": deadline.isoformat(),
-                         "origin": "letter", "document_id": str(document_id),
-                         "assignee_user_id": str(principal.user_id)})
+    session.add(
+        FollowUpEvent(
+            follow_up_id=row.id,
+            kind="created",
+            due_on=deadline,
+            by_id=principal.user_id,
+            by_name=display_name(session, principal),
+        )
+    )
+    audit.record(
+        session,
+        principal,
+        "follow_up.create",
+        object_type="follow_up",
+        object_id=row.id,
+        detail={
+            "case_file_id": str(case_file.id),
+            "due_on": deadline.isoformat(),
+            "origin": "letter",
+            "document_id": str(document_id),
+            "assignee_user_id": str(principal.user_id),
+        },
+    )
     session.flush()
     return row
 
@@ -99,14 +125,19 @@ def papers_received(
 ) -> list[FollowUp]:
     """Mark the Akte's open letter follow-ups that this upload answers (see the module
     docstring); returns them. Called in the upload's transaction."""
-    rows = list(session.scalars(
-        select(FollowUp).where(
-            FollowUp.case_file_id == case_file_id,
-            FollowUp.status == FollowUpStatus.open,
-            FollowUp.origin == FollowUpOrigin.letter,
-            or_(FollowUp.upload_code_id == upload_code_id, FollowUp.upload_code_id.is_(None)),
-        ).order_by(FollowUp.due_on, FollowUp.id).with_for_update()
-    ))
+    rows = list(
+        session.scalars(
+            select(FollowUp)
+            .where(
+                FollowUp.case_file_id == case_file_id,
+                FollowUp.status == FollowUpStatus.open,
+                FollowUp.origin == FollowUpOrigin.letter,
+                or_(FollowUp.upload_code_id == upload_code_id, FollowUp.upload_code_id.is_(None)),
+            )
+            .order_by(FollowUp.due_on, FollowUp.id)
+            .with_for_update()
+        )
+    )
     on = today()
     shown = ", ".join(filenames[:10]) + (" …" if len(filenames) > 10 else "")
     note = f"Unterlagen eingegangen: {len(filenames)} Datei(en) ({shown})"
@@ -115,11 +146,28 @@ def papers_received(
             row.papers_received_at = utcnow()
         if row.due_on > on:
             row.due_on = on
-        session.add(FollowUpEvent(follow_up_id=row.id, kind="received", due_on=row.due_on,
-                                  note=note[:5000], by_name=PORTAL))
-        audit.record(session, None, "follow_up.papers_received", tenant_id=row.tenant_id,
-                     object_type="follow_up", object_id=row.id, ip=ip,
-                     detail={"case_file_id": str(case_file_id),
-                             "upload_code_id": str(upload_code_id), "files": len(filenames)})
+        session.add(
+            FollowUpEvent(
+                follow_up_id=row.id,
+                kind="received",
+                due_on=row.due_on,
+                note=note[:5000],
+                by_name=PORTAL,
+            )
+        )
+        audit.record(
+            session,
+            None,
+            "follow_up.papers_received",
+            tenant_id=row.tenant_id,
+            object_type="follow_up",
+            object_id=row.id,
+            ip=ip,
+            detail={
+                "case_file_id": str(case_file_id),
+                "upload_code_id": str(upload_code_id),
+                "files": len(filenames),
+            },
+        )
     session.flush()
     return rows

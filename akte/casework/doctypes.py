@@ -61,9 +61,13 @@ def _tenant(principal: Principal) -> uuid.UUID:
 
 
 def entries(session: Session, tenant_id: uuid.UUID) -> list[Entry]:
-    rows = list(session.scalars(
-        select(Dokumentart).where(Dokumentart.tenant_id == tenant_id)
-        .order_by(Dokumentart.position, Dokumentart.name)))
+    rows = list(
+        session.scalars(
+            select(Dokumentart)
+            .where(Dokumentart.tenant_id == tenant_id)
+            .order_by(Dokumentart.position, Dokumentart.name)
+        )
+    )
     if not rows:
         return list(DEFAULT_DOKUMENTARTEN)
     return [Entry(r.name, tuple(r.keywords or ())) for r in rows]
@@ -76,8 +80,12 @@ def names(session: Session, tenant_id: uuid.UUID) -> list[str]:
 def suggest(listed: list[Entry], *texts: str | None) -> str | None:
     """The Dokumentart whose keyword occurs in the texts; the longest keyword wins."""
     haystack = " ".join(t for t in texts if t).lower()
-    found = [(len(k), -i, e.name) for i, e in enumerate(listed) for k in e.keywords
-             if k and k in haystack]
+    found = [
+        (len(k), -i, e.name)
+        for i, e in enumerate(listed)
+        for k in e.keywords
+        if k and k in haystack
+    ]
     return max(found)[2] if found else None
 
 
@@ -90,17 +98,28 @@ def replace(session: Session, principal: Principal, new: list[Entry]) -> list[En
     """Replace the tenant's list (tenant admin only); audited with before and after."""
     principal.require_role(Role.tenant_admin)
     tenant_id = _tenant(principal)
-    cleaned = [Entry(e.name.strip(), tuple(dict.fromkeys(
-        k.strip().lower() for k in e.keywords if k.strip()))) for e in new]
+    cleaned = [
+        Entry(
+            e.name.strip(), tuple(dict.fromkeys(k.strip().lower() for k in e.keywords if k.strip()))
+        )
+        for e in new
+    ]
     check_names((e.name for e in cleaned), "Dokumentart", "dokumentart")
     before = names(session, tenant_id)
     session.execute(delete(Dokumentart).where(Dokumentart.tenant_id == tenant_id))
-    session.add_all(Dokumentart(tenant_id=tenant_id, name=e.name, keywords=list(e.keywords),
-                                position=i) for i, e in enumerate(cleaned))
+    session.add_all(
+        Dokumentart(tenant_id=tenant_id, name=e.name, keywords=list(e.keywords), position=i)
+        for i, e in enumerate(cleaned)
+    )
     session.flush()
-    audit.record(session, principal, "dokumentart.replace", object_type="tenant",
-                 object_id=tenant_id,
-                 detail={"before": before, "after": [e.name for e in cleaned]})
+    audit.record(
+        session,
+        principal,
+        "dokumentart.replace",
+        object_type="tenant",
+        object_id=tenant_id,
+        detail={"before": before, "after": [e.name for e in cleaned]},
+    )
     return entries(session, tenant_id)
 
 
@@ -109,6 +128,8 @@ def validated(session: Session, tenant_id: uuid.UUID, doc_type: str) -> str:
     allowed = names(session, tenant_id)
     found = next((n for n in allowed if n.casefold() == doc_type.strip().casefold()), None)
     if found is None:
-        raise Unprocessable(f"Dokumentart „{doc_type.strip()}“ ist nicht in der Liste des "
-                            f"Mandanten", code="unknown_dokumentart")
+        raise Unprocessable(
+            f"Dokumentart „{doc_type.strip()}“ ist nicht in der Liste des Mandanten",
+            code="unknown_dokumentart",
+        )
     return found

@@ -89,8 +89,9 @@ def list_for_case_file(
     session: Session, principal: Principal, case_file_id: uuid.UUID, status: str | None = None
 ) -> Select[tuple[FollowUp]]:
     case_file = case_files.get_visible(session, principal, case_file_id)
-    audit.record(session, principal, "follow_up.list", object_type="case_file",
-                 object_id=case_file.id)
+    audit.record(
+        session, principal, "follow_up.list", object_type="case_file", object_id=case_file.id
+    )
     return repository.follow_ups_of(
         repository.readable_follow_up_statement(principal), case_file.id, status
     )
@@ -101,8 +102,12 @@ def mine_query(
 ) -> Select[tuple[FollowUp]]:
     principal.require_role(*CASE_ROLES)
     deputy_units = repository.deputy_org_unit_ids(session, principal.user_id)
-    audit.record(session, principal, "follow_up.list_mine",
-                 detail={"until": until.isoformat() if until else None})
+    audit.record(
+        session,
+        principal,
+        "follow_up.list_mine",
+        detail={"until": until.isoformat() if until else None},
+    )
     return repository.mine(
         repository.readable_follow_up_statement(principal), principal, deputy_units, until
     )
@@ -110,10 +115,17 @@ def mine_query(
 
 def my_reads(session: Session, principal: Principal, rows: list[FollowUp]) -> list[MyFollowUp]:
     """The page's rows with Aktenzeichen, urgency and why each is the caller's."""
-    akten = dict(session.execute(
-        select(CaseFile.id, CaseFile.aktenzeichen).where(
-            CaseFile.id.in_({r.case_file_id for r in rows}))
-    ).all()) if rows else {}
+    akten = (
+        dict(
+            session.execute(
+                select(CaseFile.id, CaseFile.aktenzeichen).where(
+                    CaseFile.id.in_({r.case_file_id for r in rows})
+                )
+            ).all()
+        )
+        if rows
+        else {}
+    )
     on = today()
     out = []
     for read, row in zip(reads(session, rows), rows, strict=True):
@@ -123,20 +135,26 @@ def my_reads(session: Session, principal: Principal, rows: list[FollowUp]) -> li
             why = "unit"
         else:
             why = "deputy"
-        out.append(MyFollowUp(**read.model_dump(), aktenzeichen=akten.get(row.case_file_id, ""),
-                              bucket=bucket(row.due_on, on), why=why))
+        out.append(
+            MyFollowUp(
+                **read.model_dump(),
+                aktenzeichen=akten.get(row.case_file_id, ""),
+                bucket=bucket(row.due_on, on),
+                why=why,
+            )
+        )
     return out
 
 
-def _check_assignee(
-    session: Session, case_file: CaseFile, follow_up_in: FollowUpCreate
-) -> None:
+def _check_assignee(session: Session, case_file: CaseFile, follow_up_in: FollowUpCreate) -> None:
     """The assignee must be able to open the Akte, or the follow-up would reach nobody."""
     from akte.auth.service import principal_for
     from akte.grants.service import granted_case_file_ids  # feature: imported at call time
 
-    refused = Unprocessable("Die zugewiesene Person oder Organisationseinheit kann diese "
-                            "Akte nicht öffnen", code="assignee_cannot_read")
+    refused = Unprocessable(
+        "Die zugewiesene Person oder Organisationseinheit kann diese Akte nicht öffnen",
+        code="assignee_cannot_read",
+    )
     if follow_up_in.assignee_user_id is not None:
         user = session.get(User, follow_up_in.assignee_user_id)
         if user is None or user.tenant_id != case_file.tenant_id or not user.is_active:
@@ -155,48 +173,72 @@ def _check_assignee(
 
 
 def create(
-    session: Session, principal: Principal, case_file_id: uuid.UUID, *,
+    session: Session,
+    principal: Principal,
+    case_file_id: uuid.UUID,
+    *,
     follow_up_in: FollowUpCreate,
 ) -> FollowUp:
     case_file = case_files.get_owned(session, principal, case_file_id, Action.annotate)
     if follow_up_in.due_on < today():
-        raise Unprocessable("Das Fälligkeitsdatum liegt in der Vergangenheit",
-                            code="due_in_past")
+        raise Unprocessable("Das Fälligkeitsdatum liegt in der Vergangenheit", code="due_in_past")
     if follow_up_in.vorgang_id is not None:
         _vorgang_in(session, principal, follow_up_in.vorgang_id, case_file.id)
     if follow_up_in.document_id is not None:
         document = documents.get_visible(session, principal, follow_up_in.document_id)
         if document.case_file_id != case_file.id:
-            raise Unprocessable("Das Dokument gehört zu einer anderen Akte",
-                                code="document_not_in_akte")
+            raise Unprocessable(
+                "Das Dokument gehört zu einer anderen Akte", code="document_not_in_akte"
+            )
     _check_assignee(session, case_file, follow_up_in)
     assignee_user = follow_up_in.assignee_user_id
     if assignee_user is None and follow_up_in.assignee_org_unit_id is None:
         assignee_user = principal.user_id
     row = FollowUp(
-        tenant_id=case_file.tenant_id, case_file_id=case_file.id,
-        vorgang_id=follow_up_in.vorgang_id, document_id=follow_up_in.document_id,
-        due_on=follow_up_in.due_on, reason=follow_up_in.reason.strip(),
-        assignee_user_id=assignee_user, assignee_org_unit_id=follow_up_in.assignee_org_unit_id,
+        tenant_id=case_file.tenant_id,
+        case_file_id=case_file.id,
+        vorgang_id=follow_up_in.vorgang_id,
+        document_id=follow_up_in.document_id,
+        due_on=follow_up_in.due_on,
+        reason=follow_up_in.reason.strip(),
+        assignee_user_id=assignee_user,
+        assignee_org_unit_id=follow_up_in.assignee_org_unit_id,
         created_by_id=principal.user_id,
     )
     session.add(row)
     session.flush()
     _event(session, principal, row, "created", None)
-    audit.record(session, principal, "follow_up.create", object_type="follow_up",
-                 object_id=row.id,
-                 detail={"case_file_id": str(case_file.id), "due_on": row.due_on.isoformat(),
-                         "assignee_user_id": str(assignee_user) if assignee_user else None,
-                         "assignee_org_unit_id": str(row.assignee_org_unit_id)
-                         if row.assignee_org_unit_id else None})
+    audit.record(
+        session,
+        principal,
+        "follow_up.create",
+        object_type="follow_up",
+        object_id=row.id,
+        detail={
+            "case_file_id": str(case_file.id),
+            "due_on": row.due_on.isoformat(),
+            "assignee_user_id": str(assignee_user) if assignee_user else None,
+            "assignee_org_unit_id": str(row.assignee_org_unit_id)
+            if row.assignee_org_unit_id
+            else None,
+        },
+    )
     return row
 
 
 def _event(
     session: Session, principal: Principal, row: FollowUp, kind: str, note: str | None
 ) -> None:
-    session.add(FollowUpEvent(follow_up_id=row.id, kind=kind, due_on=row.due_on, note=note,
-                              by_id=principal.user_id, by_name=display_name(session, principal)))
+    session.add(
+        FollowUpEvent(
+            follow_up_id=row.id,
+            kind=kind,
+            due_on=row.due_on,
+            note=note,
+            by_id=principal.user_id,
+            by_name=display_name(session, principal),
+        )
+    )
     session.flush()
 
 
@@ -213,13 +255,22 @@ def complete(
     row = _open(session, principal, follow_up_id)
     row.status, row.done_at, row.done_by_id = FollowUpStatus.done, utcnow(), principal.user_id
     _event(session, principal, row, "done", done_in.note)
-    audit.record(session, principal, "follow_up.done", object_type="follow_up",
-                 object_id=row.id, detail={"case_file_id": str(row.case_file_id)})
+    audit.record(
+        session,
+        principal,
+        "follow_up.done",
+        object_type="follow_up",
+        object_id=row.id,
+        detail={"case_file_id": str(row.case_file_id)},
+    )
     return row
 
 
 def postpone(
-    session: Session, principal: Principal, follow_up_id: uuid.UUID, *,
+    session: Session,
+    principal: Principal,
+    follow_up_id: uuid.UUID,
+    *,
     postpone_in: FollowUpPostpone,
 ) -> FollowUp:
     row = _open(session, principal, follow_up_id)
@@ -230,8 +281,16 @@ def postpone(
     before = row.due_on
     row.due_on = postpone_in.due_on
     _event(session, principal, row, "postponed", postpone_in.note)
-    audit.record(session, principal, "follow_up.postpone", object_type="follow_up",
-                 object_id=row.id,
-                 detail={"case_file_id": str(row.case_file_id), "from": before.isoformat(),
-                         "to": row.due_on.isoformat()})
+    audit.record(
+        session,
+        principal,
+        "follow_up.postpone",
+        object_type="follow_up",
+        object_id=row.id,
+        detail={
+            "case_file_id": str(row.case_file_id),
+            "from": before.isoformat(),
+            "to": row.due_on.isoformat(),
+        },
+    )
     return row

@@ -28,8 +28,16 @@ from akte.casework.tenant_lists import check_names
 from akte.core.errors import Forbidden, Unprocessable
 from akte.users.models import Role
 
-DEFAULT_VORGANGSARTEN = ["Erstantrag", "Weiterbewilligung", "Änderung", "Widerspruch",
-                         "Klage", "Mitwirkung", "Erstattung", "Sanktion"]
+DEFAULT_VORGANGSARTEN = [
+    "Erstantrag",
+    "Weiterbewilligung",
+    "Änderung",
+    "Widerspruch",
+    "Klage",
+    "Mitwirkung",
+    "Erstattung",
+    "Sanktion",
+]
 
 
 def _tenant(principal: Principal) -> uuid.UUID:
@@ -40,10 +48,13 @@ def _tenant(principal: Principal) -> uuid.UUID:
 
 def names(session: Session, tenant_id: uuid.UUID) -> list[str]:
     """The tenant's list in its order (the defaults when it has none)."""
-    rows = list(session.scalars(
-        select(Vorgangsart.name).where(Vorgangsart.tenant_id == tenant_id)
-        .order_by(Vorgangsart.position, Vorgangsart.name)
-    ))
+    rows = list(
+        session.scalars(
+            select(Vorgangsart.name)
+            .where(Vorgangsart.tenant_id == tenant_id)
+            .order_by(Vorgangsart.position, Vorgangsart.name)
+        )
+    )
     return rows or list(DEFAULT_VORGANGSARTEN)
 
 
@@ -60,11 +71,18 @@ def replace(session: Session, principal: Principal, new: list[str]) -> list[str]
     check_names(cleaned, "Vorgangsart", "vorgangsart")
     before = names(session, tenant_id)
     session.execute(delete(Vorgangsart).where(Vorgangsart.tenant_id == tenant_id))
-    session.add_all(Vorgangsart(tenant_id=tenant_id, name=name, position=i)
-                    for i, name in enumerate(cleaned))
+    session.add_all(
+        Vorgangsart(tenant_id=tenant_id, name=name, position=i) for i, name in enumerate(cleaned)
+    )
     session.flush()
-    audit.record(session, principal, "vorgangsart.replace", object_type="tenant",
-                 object_id=tenant_id, detail={"before": before, "after": cleaned})
+    audit.record(
+        session,
+        principal,
+        "vorgangsart.replace",
+        object_type="tenant",
+        object_id=tenant_id,
+        detail={"before": before, "after": cleaned},
+    )
     return names(session, tenant_id)
 
 
@@ -75,6 +93,9 @@ def validated(session: Session, tenant_id: uuid.UUID, kind: str | None) -> str |
     allowed = names(session, tenant_id)
     found = next((n for n in allowed if n.casefold() == kind.strip().casefold()), None)
     if found is None:
-        raise Unprocessable(f"Vorgangsart „{kind.strip()}“ ist nicht in der Liste des "
-                            f"Mandanten ({', '.join(allowed)})", code="unknown_vorgangsart")
+        raise Unprocessable(
+            f"Vorgangsart „{kind.strip()}“ ist nicht in der Liste des "
+            f"Mandanten ({', '.join(allowed)})",
+            code="unknown_vorgangsart",
+        )
     return found

@@ -123,13 +123,16 @@ class FollowUp(UUIDPrimaryKey, Timestamps, Base):
     )
     status: Mapped[str] = mapped_column(String(16), default=FollowUpStatus.open)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    done_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    done_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
     # --- migration 0890 ---
-    origin: Mapped[str] = mapped_column(String(16), default=FollowUpOrigin.manual,
-                                        server_default=FollowUpOrigin.manual.value)
+    origin: Mapped[str] = mapped_column(
+        String(16), default=FollowUpOrigin.manual, server_default=FollowUpOrigin.manual.value
+    )
     #: the upload code printed on the letter: an upload with it marks the papers received
     #: (no foreign key: codes belong to the web feature; a deleted code matches nothing)
     upload_code_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)

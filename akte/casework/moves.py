@@ -40,11 +40,14 @@ def _held(session: Session, case_file_id: uuid.UUID) -> bool:
         from akte.retention.models import LegalHold  # feature: imported at call time
     except ModuleNotFoundError:
         return False
-    return session.scalar(
-        select(LegalHold.id).where(
-            LegalHold.case_file_id == case_file_id, LegalHold.released_at.is_(None)
-        ).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(LegalHold.id)
+            .where(LegalHold.case_file_id == case_file_id, LegalHold.released_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def move_document(
@@ -61,11 +64,15 @@ def move_document(
     if target.id == source.id:
         raise Unprocessable("Das Dokument liegt bereits in dieser Akte", code="same_akte")
     if document.source == DocumentSource.letter:
-        raise Conflict("Briefe bleiben in der Akte, in der sie geschrieben wurden",
-                       code="letter_not_movable")
+        raise Conflict(
+            "Briefe bleiben in der Akte, in der sie geschrieben wurden", code="letter_not_movable"
+        )
     if _held(session, source.id):
-        raise Conflict("Für diese Akte gilt eine Aufbewahrungssperre (Legal Hold); "
-                       "Dokumente können nicht verschoben werden", code="legal_hold")
+        raise Conflict(
+            "Für diese Akte gilt eine Aufbewahrungssperre (Legal Hold); "
+            "Dokumente können nicht verschoben werden",
+            code="legal_hold",
+        )
     document.case_file_id = target.id
     document.tenant_id = target.tenant_id
     session.execute(delete(VorgangDocument).where(VorgangDocument.document_id == document.id))
@@ -78,22 +85,40 @@ def move_document(
     received = document.received_at.strftime("%d.%m.%Y")
     traces = []
     for case_file, text in (
-        (source, f"Dokument „{document.title}“ (eingegangen {received}) wurde in die Akte "
-                 f"{target.aktenzeichen} verschoben. Grund: {reason}"),
-        (target, f"Dokument „{document.title}“ (eingegangen {received}) wurde aus der Akte "
-                 f"{source.aktenzeichen} hierher verschoben. Grund: {reason}"),
+        (
+            source,
+            f"Dokument „{document.title}“ (eingegangen {received}) wurde in die Akte "
+            f"{target.aktenzeichen} verschoben. Grund: {reason}",
+        ),
+        (
+            target,
+            f"Dokument „{document.title}“ (eingegangen {received}) wurde aus der Akte "
+            f"{source.aktenzeichen} hierher verschoben. Grund: {reason}",
+        ),
     ):
-        trace = CaseNote(tenant_id=case_file.tenant_id, case_file_id=case_file.id,
-                         body=text, author_id=principal.user_id, author_name=author)
+        trace = CaseNote(
+            tenant_id=case_file.tenant_id,
+            case_file_id=case_file.id,
+            body=text,
+            author_id=principal.user_id,
+            author_name=author,
+        )
         session.add(trace)
         traces.append(trace)
     session.flush()
     for trace in traces:
         index_note(session, trace.id)
     events.document_changed(session, document.id)
-    audit.record(session, principal, "document.move", object_type="document",
-                 object_id=document.id,
-                 detail={"from_case_file_id": str(source.id), "to_case_file_id": str(target.id),
-                         "reason": reason})
+    audit.record(
+        session,
+        principal,
+        "document.move",
+        object_type="document",
+        object_id=document.id,
+        detail={
+            "from_case_file_id": str(source.id),
+            "to_case_file_id": str(target.id),
+            "reason": reason,
+        },
+    )
     return document
-

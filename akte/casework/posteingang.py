@@ -27,18 +27,32 @@ from akte.case_files.models import CaseFile
 from akte.documents import repository as document_scope
 from akte.documents.models import Document, DocumentVersion
 
-MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-          "September", "Oktober", "November", "Dezember"]
+MONTHS = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+]
 _MONTH_YEAR = re.compile(
     r"\b(Januar|Februar|März|Maerz|April|Mai|Juni|Juli|August|September|Oktober|November|"
-    r"Dezember)\s+(20\d\d|19\d\d)\b", re.IGNORECASE)
+    r"Dezember)\s+(20\d\d|19\d\d)\b",
+    re.IGNORECASE,
+)
 _NUMERIC_MONTH = re.compile(r"\b(0?[1-9]|1[0-2])[./](20\d\d)\b")
 _LETTERS = re.compile(r"[A-Za-zÄÖÜäöüß]")
 _FILE_NOISE = re.compile(r"[_]+")
 
 
 def _period(text: str) -> str | None:
-    """"Mai 2025" from the first month named with a year ("Mai 2025", "05/2025")."""
+    """ "Mai 2025" from the first month named with a year ("Mai 2025", "05/2025")."""
     found = _MONTH_YEAR.search(text)
     if found:
         name = found.group(1).capitalize().replace("Maerz", "März")
@@ -54,8 +68,12 @@ def _heading(text: str) -> str | None:
     longer than a title (letterheads of addresses and numbers are skipped by that)."""
     for line in text.splitlines()[:15]:
         line = " ".join(line.split())
-        if len(line.split()) >= 2 and len(_LETTERS.findall(line)) >= 8 and len(line) <= 80 \
-                and len(_LETTERS.findall(line)) >= len(line) // 2:
+        if (
+            len(line.split()) >= 2
+            and len(_LETTERS.findall(line)) >= 8
+            and len(line) <= 80
+            and len(_LETTERS.findall(line)) >= len(line) // 2
+        ):
             return line
     return None
 
@@ -88,8 +106,9 @@ def duplicates(
     if not document_ids:
         return {}
     own = session.execute(
-        select(DocumentVersion.document_id, DocumentVersion.sha256)
-        .where(DocumentVersion.document_id.in_(list(document_ids)))
+        select(DocumentVersion.document_id, DocumentVersion.sha256).where(
+            DocumentVersion.document_id.in_(list(document_ids))
+        )
     ).all()
     by_hash: dict[str, set[uuid.UUID]] = {}
     for document_id, sha256 in own:
@@ -98,8 +117,9 @@ def duplicates(
         return {}
     readable = document_scope.readable_statement(principal).with_only_columns(Document.id)
     rows = session.execute(
-        select(DocumentVersion.sha256, Document.id, Document.title, CaseFile.id,
-               CaseFile.aktenzeichen)
+        select(
+            DocumentVersion.sha256, Document.id, Document.title, CaseFile.id, CaseFile.aktenzeichen
+        )
         .join(Document, Document.id == DocumentVersion.document_id)
         .join(CaseFile, CaseFile.id == Document.case_file_id)
         .where(DocumentVersion.sha256.in_(sorted(by_hash)), Document.id.in_(readable))
@@ -108,8 +128,10 @@ def duplicates(
     found: dict[uuid.UUID, list[Duplicate]] = {}
     for sha256, other_id, title, case_file_id, aktenzeichen in rows:
         for document_id in by_hash[sha256]:
-            if other_id != document_id and all(d.document_id != other_id
-                                               for d in found.get(document_id, [])):
+            if other_id != document_id and all(
+                d.document_id != other_id for d in found.get(document_id, [])
+            ):
                 found.setdefault(document_id, []).append(
-                    Duplicate(other_id, title, case_file_id, aktenzeichen))
+                    Duplicate(other_id, title, case_file_id, aktenzeichen)
+                )
     return found

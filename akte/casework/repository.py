@@ -161,9 +161,7 @@ def deputy_org_unit_ids(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]
     )
 
 
-def mine_clause(
-    principal: Principal, deputy_units: Collection[uuid.UUID]
-) -> ColumnElement[bool]:
+def mine_clause(principal: Principal, deputy_units: Collection[uuid.UUID]) -> ColumnElement[bool]:
     """Follow-ups on the caller's desk: assigned to them, to one of their org units, or,
     for a deputy, to a person of a unit they stand in for (their principal's)."""
     clauses = [FollowUp.assignee_user_id == principal.user_id]
@@ -171,8 +169,9 @@ def mine_clause(
         clauses.append(FollowUp.assignee_org_unit_id.in_(sorted(principal.org_unit_ids)))
     if deputy_units:
         akten = select(CaseFile.id).where(CaseFile.org_unit_id.in_(sorted(deputy_units)))
-        clauses.append(and_(FollowUp.assignee_user_id.is_not(None),
-                            FollowUp.case_file_id.in_(akten)))
+        clauses.append(
+            and_(FollowUp.assignee_user_id.is_not(None), FollowUp.case_file_id.in_(akten))
+        )
     return or_(*clauses) if clauses else false()
 
 

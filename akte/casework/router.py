@@ -62,15 +62,15 @@ def list_vorgaenge(
     case_file_id: uuid.UUID, session: DbSession, user: CurrentUser, pagination: Pagination
 ) -> Page[VorgangRead]:
     """The Akte's Vorgänge, open ones first, each with its number of documents."""
-    rows, total = paginate(session, service.list_vorgaenge(session, user, case_file_id),
-                           pagination)
+    rows, total = paginate(session, service.list_vorgaenge(session, user, case_file_id), pagination)
     counts = repository.document_counts(session, [r.id for r in rows])
     items = [service.to_read(session, r, counts.get(r.id, 0)) for r in rows]
     return Page.of(items, total, pagination)
 
 
-@router.post("/case-files/{case_file_id}/vorgaenge", status_code=status.HTTP_201_CREATED,
-             responses=CHANGE)
+@router.post(
+    "/case-files/{case_file_id}/vorgaenge", status_code=status.HTTP_201_CREATED, responses=CHANGE
+)
 def create_vorgang(
     case_file_id: uuid.UUID, body: VorgangCreate, session: DbSession, user: CurrentUser
 ) -> VorgangRead:
@@ -82,8 +82,14 @@ def create_vorgang(
 @router.get("/vorgaenge/{vorgang_id}", responses=COMMON)
 def get_vorgang(vorgang_id: uuid.UUID, session: DbSession, user: CurrentUser) -> VorgangRead:
     vorgang = service.get_vorgang(session, user, vorgang_id)
-    audit.record(session, user, "vorgang.read", object_type="vorgang", object_id=vorgang.id,
-                 detail={"case_file_id": str(vorgang.case_file_id)})
+    audit.record(
+        session,
+        user,
+        "vorgang.read",
+        object_type="vorgang",
+        object_id=vorgang.id,
+        detail={"case_file_id": str(vorgang.case_file_id)},
+    )
     return service.to_read(session, vorgang)
 
 
@@ -92,8 +98,9 @@ def update_vorgang(
     vorgang_id: uuid.UUID, body: VorgangUpdate, session: DbSession, user: CurrentUser
 ) -> VorgangRead:
     """Change title or Vorgangsart."""
-    return service.to_read(session, service.update_vorgang(session, user, vorgang_id,
-                                                           vorgang_in=body))
+    return service.to_read(
+        session, service.update_vorgang(session, user, vorgang_id, vorgang_in=body)
+    )
 
 
 @router.post("/vorgaenge/{vorgang_id}/close", responses=CHANGE)
@@ -123,8 +130,9 @@ def get_document_vorgang(
     document_id: uuid.UUID, session: DbSession, user: CurrentUser
 ) -> DocumentVorgangRead:
     vorgang_id = service.document_vorgang(session, user, document_id)
-    audit.record(session, user, "document.vorgang_read", object_type="document",
-                 object_id=document_id)
+    audit.record(
+        session, user, "document.vorgang_read", object_type="document", object_id=document_id
+    )
     return DocumentVorgangRead(document_id=document_id, vorgang_id=vorgang_id)
 
 
@@ -134,8 +142,9 @@ def move_document(
 ) -> DocumentRead:
     """Correct a misfiling: move the document into another Akte. Needs the source Akte
     owned and filing rights in the target; both Akten get an Aktenvermerk as a trace."""
-    document = moves.move_document(session, user, document_id,
-                                   target_case_file_id=body.case_file_id, reason=body.reason)
+    document = moves.move_document(
+        session, user, document_id, target_case_file_id=body.case_file_id, reason=body.reason
+    )
     return documents.to_read(session, document)
 
 
@@ -145,18 +154,19 @@ def get_vorgangsarten(session: DbSession, user: CurrentUser) -> Vorgangsarten:
     return Vorgangsarten(names=kinds.read(session, user))
 
 
-@router.put("/vorgangsarten",
-            responses=responses(NotAuthenticated, Forbidden, Conflict, Unprocessable))
-def put_vorgangsarten(body: Vorgangsarten, session: DbSession, user: CurrentUser
-                      ) -> Vorgangsarten:
+@router.put(
+    "/vorgangsarten", responses=responses(NotAuthenticated, Forbidden, Conflict, Unprocessable)
+)
+def put_vorgangsarten(body: Vorgangsarten, session: DbSession, user: CurrentUser) -> Vorgangsarten:
     """Replace the tenant's list (tenant admin). Existing Vorgänge keep their kind; new
     ones and changes accept only names of the list (422 ``unknown_vorgangsart``)."""
     return Vorgangsarten(names=kinds.replace(session, user, body.names))
 
 
 def _dokumentarten(listed: list[doctypes.Entry]) -> Dokumentarten:
-    return Dokumentarten(items=[DokumentartEntry(name=e.name, keywords=list(e.keywords))
-                                for e in listed])
+    return Dokumentarten(
+        items=[DokumentartEntry(name=e.name, keywords=list(e.keywords)) for e in listed]
+    )
 
 
 @router.get("/dokumentarten", responses=responses(NotAuthenticated, Forbidden))
@@ -165,10 +175,10 @@ def get_dokumentarten(session: DbSession, user: CurrentUser) -> Dokumentarten:
     return _dokumentarten(doctypes.read(session, user))
 
 
-@router.put("/dokumentarten",
-            responses=responses(NotAuthenticated, Forbidden, Conflict, Unprocessable))
-def put_dokumentarten(body: Dokumentarten, session: DbSession, user: CurrentUser
-                      ) -> Dokumentarten:
+@router.put(
+    "/dokumentarten", responses=responses(NotAuthenticated, Forbidden, Conflict, Unprocessable)
+)
+def put_dokumentarten(body: Dokumentarten, session: DbSession, user: CurrentUser) -> Dokumentarten:
     """Replace the tenant's list (tenant admin). Filing from the Posteingang accepts only
     listed names (422 ``unknown_dokumentart``); the keywords drive its suggestion."""
     new = [doctypes.Entry(e.name, tuple(e.keywords)) for e in body.items]
@@ -187,27 +197,36 @@ def list_notes(
     vorgang_id: uuid.UUID | None = None,
 ) -> Page[NoteRead]:
     """The Akte's Vermerke in writing order; each names the later notes correcting it."""
-    rows, total = paginate(session, service.list_notes(session, user, case_file_id, vorgang_id),
-                           pagination)
+    rows, total = paginate(
+        session, service.list_notes(session, user, case_file_id, vorgang_id), pagination
+    )
     return Page.of(service.note_reads(session, rows), total, pagination)
 
 
-@router.post("/case-files/{case_file_id}/notes", status_code=status.HTTP_201_CREATED,
-             responses=CHANGE)
+@router.post(
+    "/case-files/{case_file_id}/notes", status_code=status.HTTP_201_CREATED, responses=CHANGE
+)
 def create_note(
     case_file_id: uuid.UUID, body: NoteCreate, session: DbSession, user: CurrentUser
 ) -> NoteRead:
     """Append a Vermerk (append-only: there is no edit or delete; to correct one, write a
     new note with ``corrects_id``)."""
-    return service.note_reads(session, [service.add_note(session, user, case_file_id,
-                                                         note_in=body)])[0]
+    return service.note_reads(
+        session, [service.add_note(session, user, case_file_id, note_in=body)]
+    )[0]
 
 
 @router.get("/notes/{note_id}", responses=COMMON)
 def get_note(note_id: uuid.UUID, session: DbSession, user: CurrentUser) -> NoteRead:
     note = service.get_note(session, user, note_id)
-    audit.record(session, user, "note.read", object_type="note", object_id=note.id,
-                 detail={"case_file_id": str(note.case_file_id)})
+    audit.record(
+        session,
+        user,
+        "note.read",
+        object_type="note",
+        object_id=note.id,
+        detail={"case_file_id": str(note.case_file_id)},
+    )
     return service.note_reads(session, [note])[0]
 
 
@@ -239,8 +258,9 @@ def list_follow_ups(
     return Page.of(followups.reads(session, rows), total, pagination)
 
 
-@router.post("/case-files/{case_file_id}/follow-ups", status_code=status.HTTP_201_CREATED,
-             responses=CHANGE)
+@router.post(
+    "/case-files/{case_file_id}/follow-ups", status_code=status.HTTP_201_CREATED, responses=CHANGE
+)
 def create_follow_up(
     case_file_id: uuid.UUID, body: FollowUpCreate, session: DbSession, user: CurrentUser
 ) -> FollowUpRead:
@@ -253,8 +273,14 @@ def create_follow_up(
 @router.get("/follow-ups/{follow_up_id}", responses=COMMON)
 def get_follow_up(follow_up_id: uuid.UUID, session: DbSession, user: CurrentUser) -> FollowUpRead:
     row = followups.get(session, user, follow_up_id)
-    audit.record(session, user, "follow_up.read", object_type="follow_up", object_id=row.id,
-                 detail={"case_file_id": str(row.case_file_id)})
+    audit.record(
+        session,
+        user,
+        "follow_up.read",
+        object_type="follow_up",
+        object_id=row.id,
+        detail={"case_file_id": str(row.case_file_id)},
+    )
     return followups.reads(session, [row])[0]
 
 

@@ -47,14 +47,16 @@ class Vorgangsarten(BaseModel):
     """A tenant's Vorgangsarten in the order they are offered; empty: the defaults."""
 
     names: list[Annotated[SafeStr, Field(min_length=1, max_length=100, pattern=r"\S")]] = Field(
-        max_length=100)
+        max_length=100
+    )
 
 
 class DokumentartEntry(BaseModel):
     name: SafeStr = Field(min_length=1, max_length=100, pattern=r"\S")
     #: words that suggest it in a recognised text (compared in lower case)
     keywords: list[Annotated[SafeStr, Field(min_length=1, max_length=60)]] = Field(
-        default=[], max_length=50)
+        default=[], max_length=50
+    )
 
 
 class Dokumentarten(BaseModel):
@@ -123,10 +125,17 @@ class NoteRead(BaseModel):
 
 class FollowUpCreate(BaseModel):
     #: published: not both assignees (the rule of ``_one_assignee``)
-    model_config = ConfigDict(json_schema_extra={"not": {
-        "required": ["assignee_user_id", "assignee_org_unit_id"],
-        "properties": {"assignee_user_id": {"type": "string"},
-                       "assignee_org_unit_id": {"type": "string"}}}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "required": ["assignee_user_id", "assignee_org_unit_id"],
+                "properties": {
+                    "assignee_user_id": {"type": "string"},
+                    "assignee_org_unit_id": {"type": "string"},
+                },
+            }
+        }
+    )
 
     due_on: IsoDate
     reason: SafeStr = Field(min_length=1, max_length=500)

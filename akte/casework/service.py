@@ -74,8 +74,9 @@ def list_vorgaenge(
 ) -> Select[tuple[Vorgang]]:
     """The Akte's Vorgänge (open first); 404 if the caller may not read the Akte."""
     case_file = case_files.get_visible(session, principal, case_file_id)
-    audit.record(session, principal, "vorgang.list", object_type="case_file",
-                 object_id=case_file.id)
+    audit.record(
+        session, principal, "vorgang.list", object_type="case_file", object_id=case_file.id
+    )
     return repository.vorgaenge_of(repository.readable_vorgang_statement(principal), case_file.id)
 
 
@@ -92,10 +93,14 @@ def create_vorgang(
     )
     session.add(vorgang)
     session.flush()
-    audit.record(session, principal, "vorgang.create", object_type="vorgang",
-                 object_id=vorgang.id,
-                 detail={"case_file_id": str(case_file.id), "title": vorgang.title,
-                         "kind": vorgang.kind})
+    audit.record(
+        session,
+        principal,
+        "vorgang.create",
+        object_type="vorgang",
+        object_id=vorgang.id,
+        detail={"case_file_id": str(case_file.id), "title": vorgang.title, "kind": vorgang.kind},
+    )
     return vorgang
 
 
@@ -110,9 +115,14 @@ def update_vorgang(
     if "kind" in changes and (changes["kind"] or "").strip() != (vorgang.kind or ""):
         vorgang.kind = kinds.validated(session, vorgang.tenant_id, changes["kind"])
     session.flush()
-    audit.record(session, principal, "vorgang.update", object_type="vorgang",
-                 object_id=vorgang.id,
-                 detail={"case_file_id": str(vorgang.case_file_id), "fields": sorted(changes)})
+    audit.record(
+        session,
+        principal,
+        "vorgang.update",
+        object_type="vorgang",
+        object_id=vorgang.id,
+        detail={"case_file_id": str(vorgang.case_file_id), "fields": sorted(changes)},
+    )
     return vorgang
 
 
@@ -134,8 +144,14 @@ def close_vorgang(session: Session, principal: Principal, vorgang_id: uuid.UUID)
         raise Conflict("Der Vorgang ist bereits abgeschlossen", code="vorgang_closed")
     vorgang.status, vorgang.closed_at = VorgangStatus.closed, utcnow()
     session.flush()
-    audit.record(session, principal, "vorgang.close", object_type="vorgang",
-                 object_id=vorgang.id, detail={"case_file_id": str(vorgang.case_file_id)})
+    audit.record(
+        session,
+        principal,
+        "vorgang.close",
+        object_type="vorgang",
+        object_id=vorgang.id,
+        detail={"case_file_id": str(vorgang.case_file_id)},
+    )
     return vorgang
 
 
@@ -145,8 +161,14 @@ def reopen_vorgang(session: Session, principal: Principal, vorgang_id: uuid.UUID
         raise Conflict("Der Vorgang ist nicht abgeschlossen", code="vorgang_not_closed")
     vorgang.status, vorgang.closed_at = VorgangStatus.open, None
     session.flush()
-    audit.record(session, principal, "vorgang.reopen", object_type="vorgang",
-                 object_id=vorgang.id, detail={"case_file_id": str(vorgang.case_file_id)})
+    audit.record(
+        session,
+        principal,
+        "vorgang.reopen",
+        object_type="vorgang",
+        object_id=vorgang.id,
+        detail={"case_file_id": str(vorgang.case_file_id)},
+    )
     return vorgang
 
 
@@ -156,13 +178,13 @@ def _vorgang_in(
     """A Vorgang the caller may read that belongs to ``case_file_id`` (422 otherwise)."""
     vorgang = get_vorgang(session, principal, vorgang_id)
     if vorgang.case_file_id != case_file_id:
-        raise Unprocessable("Der Vorgang gehört zu einer anderen Akte",
-                            code="vorgang_not_in_akte")
+        raise Unprocessable("Der Vorgang gehört zu einer anderen Akte", code="vorgang_not_in_akte")
     return vorgang
 
 
-def document_vorgang(session: Session, principal: Principal, document_id: uuid.UUID
-                     ) -> uuid.UUID | None:
+def document_vorgang(
+    session: Session, principal: Principal, document_id: uuid.UUID
+) -> uuid.UUID | None:
     document = documents.get_visible(session, principal, document_id)
     return repository.vorgang_of_documents(session, [document.id]).get(document.id)
 
@@ -178,24 +200,40 @@ def assign_document(
     if vorgang_id is not None:
         vorgang = _vorgang_in(session, principal, vorgang_id, document.case_file_id)
         if vorgang.status == VorgangStatus.closed and before != vorgang.id:
-            raise Conflict("In einen abgeschlossenen Vorgang kann nichts mehr abgelegt werden",
-                           code="vorgang_closed")
+            raise Conflict(
+                "In einen abgeschlossenen Vorgang kann nichts mehr abgelegt werden",
+                code="vorgang_closed",
+            )
     if before == vorgang_id:
         pass  # already there: nothing changes, the attempt is still recorded below
     elif row is not None and vorgang_id is None:
         session.delete(row)
     elif row is not None:
-        row.vorgang_id, row.assigned_at, row.assigned_by_id = vorgang_id, utcnow(), principal.user_id
+        row.vorgang_id, row.assigned_at, row.assigned_by_id = (
+            vorgang_id,
+            utcnow(),
+            principal.user_id,
+        )
     else:
-        session.add(VorgangDocument(document_id=document.id, vorgang_id=vorgang_id,
-                                    assigned_by_id=principal.user_id))
+        session.add(
+            VorgangDocument(
+                document_id=document.id, vorgang_id=vorgang_id, assigned_by_id=principal.user_id
+            )
+        )
     session.flush()
-    audit.record(session, principal, "document.vorgang", object_type="document",
-                 object_id=document.id,
-                 detail={"case_file_id": str(document.case_file_id),
-                         "from_vorgang_id": str(before) if before else None,
-                         "to_vorgang_id": str(vorgang_id) if vorgang_id else None,
-                         "changed": before != vorgang_id})
+    audit.record(
+        session,
+        principal,
+        "document.vorgang",
+        object_type="document",
+        object_id=document.id,
+        detail={
+            "case_file_id": str(document.case_file_id),
+            "from_vorgang_id": str(before) if before else None,
+            "to_vorgang_id": str(vorgang_id) if vorgang_id else None,
+            "changed": before != vorgang_id,
+        },
+    )
     return vorgang_id
 
 
@@ -210,7 +248,9 @@ def index_note(session: Session, note_id: uuid.UUID) -> None:
 
 def get_note(session: Session, principal: Principal, note_id: uuid.UUID) -> CaseNote:
     principal.require_role(*CASE_ROLES)
-    note = session.scalar(repository.readable_note_statement(principal).where(CaseNote.id == note_id))
+    note = session.scalar(
+        repository.readable_note_statement(principal).where(CaseNote.id == note_id)
+    )
     if note is None:
         raise NotFound("Vermerk nicht gefunden", code="note_not_found")
     return note
@@ -227,13 +267,16 @@ def note_reads(session: Session, notes: list[CaseNote]) -> list[NoteRead]:
 
 
 def list_notes(
-    session: Session, principal: Principal, case_file_id: uuid.UUID,
+    session: Session,
+    principal: Principal,
+    case_file_id: uuid.UUID,
     vorgang_id: uuid.UUID | None = None,
 ) -> Select[tuple[CaseNote]]:
     case_file = case_files.get_visible(session, principal, case_file_id)
     audit.record(session, principal, "note.list", object_type="case_file", object_id=case_file.id)
-    return repository.notes_of(repository.readable_note_statement(principal), case_file.id,
-                               vorgang_id)
+    return repository.notes_of(
+        repository.readable_note_statement(principal), case_file.id, vorgang_id
+    )
 
 
 def add_note(
@@ -248,8 +291,9 @@ def add_note(
     if note_in.corrects_id is not None:
         corrected = get_note(session, principal, note_in.corrects_id)
         if corrected.case_file_id != case_file.id:
-            raise Unprocessable("Der berichtigte Vermerk gehört zu einer anderen Akte",
-                                code="note_not_in_akte")
+            raise Unprocessable(
+                "Der berichtigte Vermerk gehört zu einer anderen Akte", code="note_not_in_akte"
+            )
         vorgang_id = vorgang_id or corrected.vorgang_id
     note = CaseNote(
         tenant_id=case_file.tenant_id,
@@ -263,8 +307,16 @@ def add_note(
     session.add(note)
     session.flush()
     index_note(session, note.id)
-    audit.record(session, principal, "note.create", object_type="note", object_id=note.id,
-                 detail={"case_file_id": str(case_file.id),
-                         "vorgang_id": str(vorgang_id) if vorgang_id else None,
-                         "corrects_id": str(note.corrects_id) if note.corrects_id else None})
+    audit.record(
+        session,
+        principal,
+        "note.create",
+        object_type="note",
+        object_id=note.id,
+        detail={
+            "case_file_id": str(case_file.id),
+            "vorgang_id": str(vorgang_id) if vorgang_id else None,
+            "corrects_id": str(note.corrects_id) if note.corrects_id else None,
+        },
+    )
     return note

@@ -16,6 +16,9 @@ def check_names(names: Iterable[str], label: str, kind: str) -> None:
         if not name:
             raise Unprocessable(f"Eine {label} darf nicht leer sein", code=f"unknown_{kind}")
         if name.casefold() in seen:
-            raise Conflict(f"Die {label} „{name}“ steht doppelt in der Liste "
-                           "(Groß- und Kleinschreibung zählen nicht)", code=f"duplicate_{kind}")
+            raise Conflict(
+                f"Die {label} „{name}“ steht doppelt in der Liste "
+                "(Groß- und Kleinschreibung zählen nicht)",
+                code=f"duplicate_{kind}",
+            )
         seen.add(name.casefold())

@@ -121,5 +121,7 @@ class InsufficientStorage(StorageUnavailable):
 
 def responses(*errors: type[AkteError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the expected failures of a route."""
-    return {e.status_code: {"model": ErrorBody,
-                            "description": inspect.cleandoc(e.__doc__ or e.code)} for e in errors}
+    return {
+        e.status_code: {"model": ErrorBody, "description": inspect.cleandoc(e.__doc__ or e.code)}
+        for e in errors
+    }

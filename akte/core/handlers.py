@@ -42,11 +42,14 @@ def _document_body_errors(schema: dict) -> None:
     """Every operation that reads a body may answer 400 when the body cannot be parsed at
     all (FastAPI's "error parsing the body", "Invalid multipart data"); publish that on
     each of them, routes added later included."""
-    (status, answer), = responses(MalformedBody).items()
-    published = {"description": answer["description"], "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    ((status, answer),) = responses(MalformedBody).items()
+    published = {
+        "description": answer["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
     schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
-        "ErrorBody", ErrorBody.model_json_schema())
+        "ErrorBody", ErrorBody.model_json_schema()
+    )
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             if isinstance(operation, dict) and "requestBody" in operation:
@@ -88,8 +91,11 @@ def _allowed_methods(request: Request) -> str | None:
             methods = {m.upper() for m in operations if m.upper() in _METHODS}
             templates.append((path.count("{"), pattern, methods))
         app.state.allow_templates = templates
-    matches = [(params, methods) for params, pattern, methods in templates
-               if pattern.fullmatch(request.url.path)]
+    matches = [
+        (params, methods)
+        for params, pattern, methods in templates
+        if pattern.fullmatch(request.url.path)
+    ]
     if not matches:
         return None
     fewest = min(params for params, _ in matches)
@@ -110,8 +116,7 @@ def install_exception_handlers(app: FastAPI) -> None:
         if exc.retry_after is not None:
             headers.setdefault("Retry-After", str(exc.retry_after))
         if isinstance(exc, StorageUnavailable):
-            log.warning("storage fault on %s %s: %s", request.method, request.url.path,
-                        exc.detail)
+            log.warning("storage fault on %s %s: %s", request.method, request.url.path, exc.detail)
         return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)

@@ -41,8 +41,9 @@ class Readiness:
         return {
             "status": self.status,
             "checks": self.checks,
-            "degraded": sorted(k for k, v in self.checks.items()
-                               if v != OK and k not in self.critical),
+            "degraded": sorted(
+                k for k, v in self.checks.items() if v != OK and k not in self.critical
+            ),
         }
 
 

@@ -42,6 +42,7 @@ def _iso_date_only(value: object) -> object:
 
 #: A ``date`` that accepts ``YYYY-MM-DD`` text only (no Unix timestamps, no date-times).
 IsoDate = Annotated[
-    date, BeforeValidator(_iso_date_only),
+    date,
+    BeforeValidator(_iso_date_only),
     WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
 ]

@@ -20,12 +20,15 @@ HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.5, 5.0, 10
 JOB_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 
 HTTP_REQUESTS = Counter(
-    "akte_http_requests_total", "HTTP requests by method, route template and status.",
+    "akte_http_requests_total",
+    "HTTP requests by method, route template and status.",
     ["method", "route", "status"],
 )
 HTTP_LATENCY = Histogram(
-    "akte_http_request_duration_seconds", "HTTP request latency by route template.",
-    ["route"], buckets=HTTP_BUCKETS,
+    "akte_http_request_duration_seconds",
+    "HTTP request latency by route template.",
+    ["route"],
+    buckets=HTTP_BUCKETS,
 )
 JOBS_FINISHED = Counter(
     "akte_jobs_finished_total",
@@ -33,7 +36,9 @@ JOBS_FINISHED = Counter(
     ["kind", "outcome"],
 )
 JOB_DURATION = Histogram(
-    "akte_job_duration_seconds", "Run time of a job's handler by kind.", ["kind"],
+    "akte_job_duration_seconds",
+    "Run time of a job's handler by kind.",
+    ["kind"],
     buckets=JOB_BUCKETS,
 )
 STORAGE_ERRORS = Counter(

@@ -135,8 +135,11 @@ def missing_heads(url: str) -> list[str]:
         # among the known ones; reporting that head as missing made the previous release
         # refuse to start in exactly the rolling upgrade it must survive.
         return []
-    reached = {r.revision for r in script.revision_map.iterate_revisions(known, "base")} \
-        if known else set()
+    reached = (
+        {r.revision for r in script.revision_map.iterate_revisions(known, "base")}
+        if known
+        else set()
+    )
     return sorted(h for h in script.get_heads() if h not in reached)
 
 

@@ -202,8 +202,9 @@ class Settings(BaseSettings):
         import hashlib
         import hmac
 
-        return hmac.new(self.effective_secret_key.encode(), b"akte-audit-anchor",
-                        hashlib.sha256).digest()
+        return hmac.new(
+            self.effective_secret_key.encode(), b"akte-audit-anchor", hashlib.sha256
+        ).digest()
 
     @property
     def effective_public_url(self) -> str:

@@ -18,8 +18,9 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 #: Bidi embeddings/overrides/isolates and marks, line/paragraph separators, BOM.
-_INVISIBLE = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" \
-    "\u2028\u2029\ufeff"
+_INVISIBLE = (
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029\ufeff"
+)
 _FORBIDDEN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_INVISIBLE}]")
 
 
@@ -35,8 +36,9 @@ def strip_controls(value: str) -> str:
 
 def reject_controls(value: str) -> str:
     if has_controls(value):
-        raise ValueError("must not contain control characters (line breaks, tabs, NUL, "
-                         "bidi overrides)")
+        raise ValueError(
+            "must not contain control characters (line breaks, tabs, NUL, bidi overrides)"
+        )
     return value
 
 
@@ -66,4 +68,6 @@ class PublishedPattern:
 #: A one-line text field: refused (422, naming the field) if it holds control characters.
 SafeStr = Annotated[str, AfterValidator(reject_controls), PublishedPattern(SAFE_PATTERN)]
 #: A :data:`SafeStr` that must hold more than white space (the validator strips it).
-NonBlankSafeStr = Annotated[str, AfterValidator(reject_controls), PublishedPattern(NONBLANK_SAFE_PATTERN)]
+NonBlankSafeStr = Annotated[
+    str, AfterValidator(reject_controls), PublishedPattern(NONBLANK_SAFE_PATTERN)
+]

@@ -51,12 +51,17 @@ def provider_for(url: str) -> Any:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError as exc:
-        raise RuntimeError("tracing is configured (AKTE_OTEL_ENDPOINT/OTEL_EXPORTER_OTLP_*) "
-                           "but the packages are missing: pip install 'akte[otel]'") from exc
+        raise RuntimeError(
+            "tracing is configured (AKTE_OTEL_ENDPOINT/OTEL_EXPORTER_OTLP_*) "
+            "but the packages are missing: pip install 'akte[otel]'"
+        ) from exc
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "akte")})
     provider = TracerProvider(resource=resource)
-    exporter = (OTLPSpanExporter(endpoint=url) if url.rstrip("/").endswith("/v1/traces")
-                else OTLPSpanExporter(endpoint=url.rstrip("/") + "/v1/traces"))
+    exporter = (
+        OTLPSpanExporter(endpoint=url)
+        if url.rstrip("/").endswith("/v1/traces")
+        else OTLPSpanExporter(endpoint=url.rstrip("/") + "/v1/traces")
+    )
     provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
 
@@ -66,8 +71,9 @@ def instrument_app(app: FastAPI, provider: Any) -> None:
     Health and metrics probes are left out: they would drown the requests people make."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider,
-                                       excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
+    )
 
 
 def instrument_engine(engine: Engine, provider: Any) -> None:
@@ -78,8 +84,9 @@ def instrument_engine(engine: Engine, provider: Any) -> None:
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.instrumentation.sqlalchemy.version import __version__
 
-    tracer = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__,
-                              tracer_provider=provider)
+    tracer = trace.get_tracer(
+        "opentelemetry.instrumentation.sqlalchemy", __version__, tracer_provider=provider
+    )
     usage = metrics.NoOpMeter("akte").create_up_down_counter("db.client.connections.usage")
     EngineTracer(tracer, engine, usage)  # type: ignore[no-untyped-call]
 

@@ -70,16 +70,25 @@ def images_to_pdf(parts: list[Part], *, title: str) -> bytes:
 
     for part in parts:
         if part.scanned.mime_type not in IMAGE_TYPES:
-            raise Unprocessable(f"{part.filename}: only photos (JPEG, PNG) can be pages of "
-                                "one document", code="not_an_image")
+            raise Unprocessable(
+                f"{part.filename}: only photos (JPEG, PNG) can be pages of one document",
+                code="not_an_image",
+            )
     layout = img2pdf.get_layout_fun(A4_PT, fit=img2pdf.FitMode.into, auto_orient=True)
     try:
-        return img2pdf.convert([_page_source(p) for p in parts], layout_fun=layout,
-                               rotation=img2pdf.Rotation.ifvalid, title=title,
-                               creator="akte", producer="akte", nodate=True)
+        return img2pdf.convert(
+            [_page_source(p) for p in parts],
+            layout_fun=layout,
+            rotation=img2pdf.Rotation.ifvalid,
+            title=title,
+            creator="akte",
+            producer="akte",
+            nodate=True,
+        )
     except Exception as exc:  # img2pdf raises plain exceptions for undecodable images
-        raise Unprocessable(f"a photo could not be read as an image: {exc}",
-                            code="unreadable_image") from None
+        raise Unprocessable(
+            f"a photo could not be read as an image: {exc}", code="unreadable_image"
+        ) from None
 
 
 def add_composed_document(
@@ -107,18 +116,31 @@ def add_composed_document(
         intake.store(storage, spool, scanned)
     stem = title.rsplit(".", 1)[0] or "dokument"
     document = intake.add_document(
-        session, tenant_id=tenant_id, case_file_id=case_file_id, scanned=scanned,
-        filename=f"{stem}.pdf", title=stem, source=source, filed=filed,
+        session,
+        tenant_id=tenant_id,
+        case_file_id=case_file_id,
+        scanned=scanned,
+        filename=f"{stem}.pdf",
+        title=stem,
+        source=source,
+        filed=filed,
         created_by_id=created_by_id,
     )
-    version_id = session.scalar(select(DocumentVersion.id).where(
-        DocumentVersion.document_id == document.id, DocumentVersion.version_no == 1))
+    version_id = session.scalar(
+        select(DocumentVersion.id).where(
+            DocumentVersion.document_id == document.id, DocumentVersion.version_no == 1
+        )
+    )
     for position, part in enumerate(parts, start=1):
-        session.add(VersionSource(
-            version_id=version_id, position=position,
-            filename=intake._clean_filename(part.filename, part.scanned.mime_type),
-            mime_type=part.scanned.mime_type, size=part.scanned.size,
-            sha256=part.scanned.sha256,
-        ))
+        session.add(
+            VersionSource(
+                version_id=version_id,
+                position=position,
+                filename=intake._clean_filename(part.filename, part.scanned.mime_type),
+                mime_type=part.scanned.mime_type,
+                size=part.scanned.size,
+                sha256=part.scanned.sha256,
+            )
+        )
     session.flush()
     return document, scanned

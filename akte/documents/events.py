@@ -21,16 +21,19 @@ REMOVE_DOCUMENT = "search.remove_document"
 
 def document_changed(session: Session, document_id: uuid.UUID) -> None:
     """A document became ready or its metadata changed: (re-)index it."""
-    jobs.enqueue(session, INDEX_DOCUMENT, {"document_id": str(document_id)},
-                 priority=PRIORITY_INDEX)
+    jobs.enqueue(
+        session, INDEX_DOCUMENT, {"document_id": str(document_id)}, priority=PRIORITY_INDEX
+    )
 
 
 def case_file_changed(session: Session, case_file_id: uuid.UUID) -> None:
     """An Akte's metadata (Aktenzeichen, names, status, org unit) changed: re-index it."""
-    jobs.enqueue(session, INDEX_CASE_FILE, {"case_file_id": str(case_file_id)},
-                 priority=PRIORITY_INDEX)
+    jobs.enqueue(
+        session, INDEX_CASE_FILE, {"case_file_id": str(case_file_id)}, priority=PRIORITY_INDEX
+    )
 
 
 def document_removed(session: Session, document_id: uuid.UUID) -> None:
-    jobs.enqueue(session, REMOVE_DOCUMENT, {"document_id": str(document_id)},
-                 priority=PRIORITY_INDEX)
+    jobs.enqueue(
+        session, REMOVE_DOCUMENT, {"document_id": str(document_id)}, priority=PRIORITY_INDEX
+    )

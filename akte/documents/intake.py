@@ -81,8 +81,9 @@ def store(storage: BlobStore, fileobj: BinaryIO, scanned: ScannedFile) -> None:
 def check_filename(filename: str | None) -> None:
     """Refuse a client's filename with control characters (422 naming the field)."""
     if filename and has_controls(filename):
-        raise Unprocessable("filename: must not contain control characters",
-                            code="validation_error")
+        raise Unprocessable(
+            "filename: must not contain control characters", code="validation_error"
+        )
 
 
 def _clean_filename(filename: str | None, mime: str) -> str:

@@ -37,10 +37,17 @@ def verified(pages: Iterable[DocumentPage]) -> list[PageText]:
     result = []
     for page in pages:
         if page.intact:
-            result.append(PageText(page.page_no, page.text, page.method, page.confidence,
-                                   problem=page.problem))
+            result.append(
+                PageText(
+                    page.page_no, page.text, page.method, page.confidence, problem=page.problem
+                )
+            )
         else:
-            log.error("page %s of version %s does not match its digest: not shown; "
-                      "akte fsck --repair re-processes it", page.page_no, page.version_id)
+            log.error(
+                "page %s of version %s does not match its digest: not shown; "
+                "akte fsck --repair re-processes it",
+                page.page_no,
+                page.version_id,
+            )
             result.append(PageText(page.page_no, "", page.method, page.confidence, True))
     return result

@@ -84,9 +84,12 @@ def pages(
 
 def page_total(session: Session, version_id: uuid.UUID) -> int:
     """The highest page number with a text (pages are numbered from 1 without gaps)."""
-    return int(session.scalar(
-        select(func.max(DocumentPage.page_no)).where(DocumentPage.version_id == version_id)
-    ) or 0)
+    return int(
+        session.scalar(
+            select(func.max(DocumentPage.page_no)).where(DocumentPage.version_id == version_id)
+        )
+        or 0
+    )
 
 
 def pages_containing(

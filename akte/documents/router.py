@@ -40,8 +40,17 @@ UPLOAD_ERRORS = responses(PayloadTooLarge, UnsupportedMediaType, Unprocessable, 
 
 #: Published: the file part is one of the accepted types (checked by its first bytes;
 #: anything else is 415).
-FILE_TYPES = {"requestBody": {"content": {"multipart/form-data": {"encoding": {"file": {
-    "contentType": "application/pdf, image/tiff, image/jpeg, image/png"}}}}}}
+FILE_TYPES = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "encoding": {
+                    "file": {"contentType": "application/pdf, image/tiff, image/jpeg, image/png"}
+                }
+            }
+        }
+    }
+}
 
 
 @router.post(
@@ -93,8 +102,7 @@ def list_documents(
     (words in title, Dokumentart or recognised text). Unknown parameters are refused
     (422 ``unknown_parameter``), never ignored."""
     params = PageParams(query.page, query.size)
-    rows, total = paginate(session, service.list_query(session, user, case_file_id, query),
-                           params)
+    rows, total = paginate(session, service.list_query(session, user, case_file_id, query), params)
     return Page.of([service.to_read(session, d) for d in rows], total, params)
 
 
@@ -160,8 +168,7 @@ def get_pages(
     """The recognised text (text layer or OCR) of at most ``limit`` pages from page
     ``start`` on. ``X-Total-Pages`` says how many the version has; while more follow, a
     ``Link: <…>; rel="next"`` header names the next slice."""
-    texts, total = service.page_slice(session, user, document_id, version,
-                                      start=start, limit=limit)
+    texts, total = service.page_slice(session, user, document_id, version, start=start, limit=limit)
     response.headers["X-Total-Pages"] = str(total)
     following = texts[-1].page_no + 1 if texts else None
     if following is not None and following <= total:
@@ -207,9 +214,11 @@ def download_document(
 
 @router.get(
     "/documents/{document_id}/archive",
-    responses={**COMMON, **responses(Unprocessable, ServiceUnavailable),
-               200: {"content": {"application/pdf": {}},
-                     "description": "the selected pages as one PDF"}},
+    responses={
+        **COMMON,
+        **responses(Unprocessable, ServiceUnavailable),
+        200: {"content": {"application/pdf": {}}, "description": "the selected pages as one PDF"},
+    },
     response_class=Response,
     dependencies=[StrictQuery],
 )
@@ -218,15 +227,20 @@ def download_pages(
     session: DbSession,
     storage: Storage,
     user: CurrentUser,
-    pages: Annotated[str, Query(pattern=pageranges.PAGES_PATTERN,
-                                description="a page or a range, e.g. 3-7")],
+    pages: Annotated[
+        str, Query(pattern=pageranges.PAGES_PATTERN, description="a page or a range, e.g. 3-7")
+    ],
     inline: bool = False,
 ) -> Response:
     """Pages of the document (its archive PDF, else a PDF original) as one PDF, cut on the
     server: for printing or sending a few pages of a long scan. Audited."""
     cut = pageranges.cut(session, storage, user, document_id, pages=pages)
     session.commit()  # the audit entry is durable before the pages leave
-    return Response(cut.content, media_type="application/pdf", headers={
-        "Content-Disposition": content_disposition(cut.filename, inline),
-        "Cache-Control": "private, no-store",
-    })
+    return Response(
+        cut.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": content_disposition(cut.filename, inline),
+            "Cache-Control": "private, no-store",
+        },
+    )

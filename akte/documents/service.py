@@ -199,8 +199,9 @@ def list_query(
         object_type="case_file",
         object_id=case_file.id,
     )
-    return listing.apply(repository.in_case_file(session, case_file.id),
-                         query or DocumentListQuery())
+    return listing.apply(
+        repository.in_case_file(session, case_file.id), query or DocumentListQuery()
+    )
 
 
 @dataclass(frozen=True)
@@ -239,8 +240,9 @@ def resolve_download(
     return replace(download, size=info.size)
 
 
-def _rendition(version: DocumentVersion, rendition: Rendition,
-               document: Document | None = None) -> Download:
+def _rendition(
+    version: DocumentVersion, rendition: Rendition, document: Document | None = None
+) -> Download:
     stem = version.filename.rsplit(".", 1)[0] or "dokument"
     if rendition == "original":
         return Download(version.sha256, version.size, version.mime_type, version.filename)
@@ -248,12 +250,17 @@ def _rendition(version: DocumentVersion, rendition: Rendition,
         return Download(version.archive_sha256, 0, "application/pdf", f"{stem}.archiv.pdf")
     if rendition == "thumbnail" and version.thumbnail_sha256:
         return Download(version.thumbnail_sha256, 0, "image/png", f"{stem}.png")
-    if (document is not None and document.status == DocumentStatus.failed
-            and version.version_no == document.current_version):
+    if (
+        document is not None
+        and document.status == DocumentStatus.failed
+        and version.version_no == document.current_version
+    ):
         raise NotFound(
             f"there is no {rendition} file: processing failed "
             f"({document.status_reason or 'no reason recorded'}); the original is kept "
-            "and can be downloaded", code="processing_failed")
+            "and can be downloaded",
+            code="processing_failed",
+        )
     raise NotFound(f"no {rendition} file yet for this version", code="rendition_not_ready")
 
 
@@ -273,7 +280,11 @@ def page_slice(
     if version is None:
         raise NotFound("version not found")
     audit.record(
-        session, principal, "document.read_text", object_type="document", object_id=document.id,
+        session,
+        principal,
+        "document.read_text",
+        object_type="document",
+        object_id=document.id,
         detail={"start": start, "limit": limit},
     )
     rows = repository.pages(session, version.id, start=start, limit=limit)
@@ -281,8 +292,13 @@ def page_slice(
 
 
 def find_in_document(
-    session: Session, principal: Principal, document: Document, version_no: int, query: str,
-    *, limit: int = 200,
+    session: Session,
+    principal: Principal,
+    document: Document,
+    version_no: int,
+    query: str,
+    *,
+    limit: int = 200,
 ) -> list[int]:
     """Pages of a version whose recognised text has every word of ``query`` (audited as a
     read of the text: the answer says where words occur)."""
@@ -291,7 +307,11 @@ def find_in_document(
     if not words or version is None:
         return []
     audit.record(
-        session, principal, "document.read_text", object_type="document", object_id=document.id,
+        session,
+        principal,
+        "document.read_text",
+        object_type="document",
+        object_id=document.id,
         detail={"find": query[:200]},
     )
     return repository.pages_containing(session, version.id, words, limit=limit)

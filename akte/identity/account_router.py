@@ -50,28 +50,42 @@ def read_second_factor(session: DbSession, user: CurrentUser) -> SecondFactorSta
 
 
 @router.post("/auth/second-factor", responses={**COMMON, **responses(Conflict)})
-def begin_second_factor(session: DbSession, user: CurrentUser,
-                        ctx: Context) -> SecondFactorEnrolment:
+def begin_second_factor(
+    session: DbSession, user: CurrentUser, ctx: Context
+) -> SecondFactorEnrolment:
     """Start setting up a TOTP app: scan ``otpauth_uri`` (or type ``secret``), then confirm
     with a code. 409 when one is set up already (an admin resets it)."""
-    secret, uri = second_factor.begin(session, _person(session, user),
-                                      secret_key=ctx.settings.effective_secret_key)
+    secret, uri = second_factor.begin(
+        session, _person(session, user), secret_key=ctx.settings.effective_secret_key
+    )
     return SecondFactorEnrolment(secret=secret, otpauth_uri=uri)
 
 
-@router.post("/auth/second-factor/confirm",
-             responses={**COMMON, **responses(second_factor.CodeMismatch, Conflict)})
-def confirm_second_factor(body: SecondFactorConfirm, session: DbSession, user: CurrentUser,
-                          ctx: Context) -> RecoveryCodes:
+@router.post(
+    "/auth/second-factor/confirm",
+    responses={**COMMON, **responses(second_factor.CodeMismatch, Conflict)},
+)
+def confirm_second_factor(
+    body: SecondFactorConfirm, session: DbSession, user: CurrentUser, ctx: Context
+) -> RecoveryCodes:
     """Confirm the set-up with a code from the app; from now on every password login asks
     for a code. The recovery codes are in the answer, once."""
-    codes = second_factor.confirm(session, _person(session, user), body.code,
-                                  secret_key=ctx.settings.effective_secret_key, ip=user.ip)
+    codes = second_factor.confirm(
+        session,
+        _person(session, user),
+        body.code,
+        secret_key=ctx.settings.effective_secret_key,
+        ip=user.ip,
+    )
     return RecoveryCodes(recovery_codes=codes)
 
 
-@router.delete("/users/{user_id}/second-factor", status_code=204, response_class=Response,
-               responses={**COMMON, **responses(NotFound)})
+@router.delete(
+    "/users/{user_id}/second-factor",
+    status_code=204,
+    response_class=Response,
+    responses={**COMMON, **responses(NotFound)},
+)
 def reset_second_factor(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> Response:
     """Remove a person's second factor and recovery codes (tenant admins for their tenant,
     system admins); audited. Their next login sets up a new one if the tenant requires it."""
@@ -80,9 +94,17 @@ def reset_second_factor(user_id: uuid.UUID, session: DbSession, user: CurrentUse
 
 
 def _read(rows) -> list[SessionRead]:
-    return [SessionRead(id=session_list.public_id(r), created_at=r.created_at,
-                        last_seen_at=r.last_seen_at, expires_at=r.expires_at, ip=r.ip,
-                        user_agent=r.user_agent) for r in rows]
+    return [
+        SessionRead(
+            id=session_list.public_id(r),
+            created_at=r.created_at,
+            last_seen_at=r.last_seen_at,
+            expires_at=r.expires_at,
+            ip=r.ip,
+            user_agent=r.user_agent,
+        )
+        for r in rows
+    ]
 
 
 @router.get("/auth/sessions", responses=COMMON)
@@ -91,8 +113,12 @@ def my_sessions(session: DbSession, user: CurrentUser) -> list[SessionRead]:
     return _read(session_list.list_sessions(session, user, user.user_id))
 
 
-@router.delete("/auth/sessions/{session_id}", status_code=204, response_class=Response,
-               responses={**COMMON, **responses(NotFound)})
+@router.delete(
+    "/auth/sessions/{session_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**COMMON, **responses(NotFound)},
+)
 def end_my_session(session_id: str, session: DbSession, user: CurrentUser) -> Response:
     """End one of your browser sessions (a computer left signed in)."""
     session_list.end(session, user, user.user_id, session_id)
@@ -114,8 +140,7 @@ def user_sessions(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> 
 
 
 @router.delete("/users/{user_id}/sessions", responses={**COMMON, **responses(NotFound)})
-def end_user_sessions(user_id: uuid.UUID, session: DbSession,
-                      user: CurrentUser) -> SessionsEnded:
+def end_user_sessions(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> SessionsEnded:
     """End every browser session of a person (their tenant's admins, system admins);
     audited."""
     user.require_role(Role.tenant_admin, Role.system_admin)

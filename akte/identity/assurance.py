@@ -44,8 +44,9 @@ def required(session: Session, provider: IdentityProvider, groups: list[str]) ->
     if wanted == "all":
         return True
     if wanted == "admins":
-        access = mapping.resolve(mapping.mappings_of(session, provider.id),
-                                 mapping.clean_groups(groups))
+        access = mapping.resolve(
+            mapping.mappings_of(session, provider.id), mapping.clean_groups(groups)
+        )
         return access is not None and access.role is Role.tenant_admin
     return False
 
@@ -64,11 +65,18 @@ def enforce_ldap(session: Session, provider: IdentityProvider, *, groups: list[s
         raise SecondFactorMissing(
             "Ihre Behörde verlangt für diese Anmeldung einen zweiten Faktor; die Anmeldung "
             "über LDAP kann keinen nachweisen. Bitte über den OpenID-Connect-Anmeldedienst "
-            "anmelden oder an die Administration wenden.")
+            "anmelden oder an die Administration wenden."
+        )
 
 
-def enforce(session: Session, provider: IdentityProvider, *, groups: list[str],
-            acr: str | None, amr: list[str]) -> None:
+def enforce(
+    session: Session,
+    provider: IdentityProvider,
+    *,
+    groups: list[str],
+    acr: str | None,
+    amr: list[str],
+) -> None:
     """Refuse (``SecondFactorMissing``) a login the tenant requires a second factor for
     and the ID token does not show one."""
     if not required(session, provider, groups):
@@ -81,4 +89,5 @@ def enforce(session: Session, provider: IdentityProvider, *, groups: list[str],
     raise SecondFactorMissing(
         "Ihre Behörde verlangt für diese Anmeldung einen zweiten Faktor; der Anmeldedienst "
         f"hat keinen bestätigt ({shown}). Bitte dort mit zweitem Faktor (z. B. "
-        "Authenticator-App) erneut anmelden oder an die Administration wenden.")
+        "Authenticator-App) erneut anmelden oder an die Administration wenden."
+    )

@@ -48,10 +48,17 @@ def _providers(session: Session, claims: dict) -> list[IdentityProvider]:
     realm and client)."""
     audiences = claims.get("aud")
     audiences = audiences if isinstance(audiences, list) else [audiences]
-    candidates = session.scalars(select(IdentityProvider).where(
-        IdentityProvider.kind == "oidc", IdentityProvider.enabled.is_(True)).limit(1000))
-    found = [p for p in candidates if (p.config or {}).get("issuer") == claims.get("iss")
-             and (p.config or {}).get("client_id") in audiences]
+    candidates = session.scalars(
+        select(IdentityProvider)
+        .where(IdentityProvider.kind == "oidc", IdentityProvider.enabled.is_(True))
+        .limit(1000)
+    )
+    found = [
+        p
+        for p in candidates
+        if (p.config or {}).get("issuer") == claims.get("iss")
+        and (p.config or {}).get("client_id") in audiences
+    ]
     if not found:
         raise LogoutTokenInvalid("the logout token's issuer and audience name no provider here")
     return found
@@ -69,15 +76,18 @@ def logout(session: Session, logout_token: str, *, ip: str | None) -> list[str]:
         doc = oidc.discover(config)
         jwks = oidc.fetch_jwks(doc)
         try:
-            token = jwt.decode(logout_token, KeySet.import_key_set(jwks),
-                               algorithms=oidc.ALGORITHMS)
+            token = jwt.decode(
+                logout_token, KeySet.import_key_set(jwks), algorithms=oidc.ALGORITHMS
+            )
             jwt.JWTClaimsRegistry(
-                leeway=oidc.LEEWAY_SECONDS, iss={"essential": True, "value": config.issuer},
+                leeway=oidc.LEEWAY_SECONDS,
+                iss={"essential": True, "value": config.issuer},
                 iat={"essential": True},
             ).validate(token.claims)
         except (JoseError, ValueError) as exc:
-            raise LogoutTokenInvalid(f"the logout token is not valid ({type(exc).__name__})") \
-                from exc
+            raise LogoutTokenInvalid(
+                f"the logout token is not valid ({type(exc).__name__})"
+            ) from exc
         claims = dict(token.claims)
         events = claims.get("events")
         if not isinstance(events, dict) or LOGOUT_EVENT not in events or "nonce" in claims:
@@ -86,29 +96,50 @@ def logout(session: Session, logout_token: str, *, ip: str | None) -> list[str]:
         if not sid and not sub:
             raise LogoutTokenInvalid("the logout token names neither sid nor sub")
     except AkteError as exc:
-        audit.record(session, None, "sso.backchannel_logout", outcome="refused", ip=ip,
-                     tenant_id=provider.tenant_id if provider else None,
-                     detail={"provider_id": str(provider.id) if provider else None,
-                             "reason": exc.detail[:300]})
+        audit.record(
+            session,
+            None,
+            "sso.backchannel_logout",
+            outcome="refused",
+            ip=ip,
+            tenant_id=provider.tenant_id if provider else None,
+            detail={
+                "provider_id": str(provider.id) if provider else None,
+                "reason": exc.detail[:300],
+            },
+        )
         raise
     by_id = {p.id: p for p in providers}
     stmt = select(DirectorySession).where(DirectorySession.provider_id.in_(by_id))
     if sid:
         stmt = stmt.where(DirectorySession.sid == str(sid))
     else:
-        stmt = stmt.where(DirectorySession.user_id.in_(select(ExternalIdentity.user_id).where(
-            ExternalIdentity.provider_id.in_(by_id), ExternalIdentity.subject == str(sub))))
+        stmt = stmt.where(
+            DirectorySession.user_id.in_(
+                select(ExternalIdentity.user_id).where(
+                    ExternalIdentity.provider_id.in_(by_id), ExternalIdentity.subject == str(sub)
+                )
+            )
+        )
     rows = session.scalars(stmt.limit(1000)).all()
     for row in rows:
         owner = by_id[row.provider_id]
-        audit.record(session, None, "sso.backchannel_logout", object_type="user",
-                     object_id=row.user_id, tenant_id=owner.tenant_id, ip=ip,
-                     detail={"provider_id": str(owner.id), "sid": row.sid})
+        audit.record(
+            session,
+            None,
+            "sso.backchannel_logout",
+            object_type="user",
+            object_id=row.user_id,
+            tenant_id=owner.tenant_id,
+            ip=ip,
+            detail={"provider_id": str(owner.id), "sid": row.sid},
+        )
     return [row.web_session_hash for row in rows]
 
 
-def frontchannel_logout(session: Session, *, iss: str | None, sid: str | None,
-                        ip: str | None) -> list[str]:
+def frontchannel_logout(
+    session: Session, *, iss: str | None, sid: str | None, ip: str | None
+) -> list[str]:
     """OpenID Connect front-channel logout: the provider's logout page loads
     ``/sso/frontchannel-logout?iss=…&sid=…`` in a hidden frame. The request is unsigned
     and the frame carries no akte cookie (``SameSite=Lax``), so what it names is all there
@@ -116,19 +147,44 @@ def frontchannel_logout(session: Session, *, iss: str | None, sid: str | None,
     enabled providers of that issuer end. The ``sid`` is the provider's random secret;
     without ``iss`` and ``sid`` nothing ends (400). Returns the hashes to delete."""
     if not iss or not sid or len(iss) > 500 or len(sid) > 200:
-        audit.record(session, None, "sso.frontchannel_logout", outcome="refused", ip=ip,
-                     detail={"reason": "iss and sid are required"})
+        audit.record(
+            session,
+            None,
+            "sso.frontchannel_logout",
+            outcome="refused",
+            ip=ip,
+            detail={"reason": "iss and sid are required"},
+        )
         raise LogoutTokenInvalid("front-channel logout needs iss and sid")
-    providers = [p for p in session.scalars(select(IdentityProvider).where(
-        IdentityProvider.kind == "oidc", IdentityProvider.enabled.is_(True)).limit(1000))
-        if (p.config or {}).get("issuer") == iss.rstrip("/")]
+    providers = [
+        p
+        for p in session.scalars(
+            select(IdentityProvider)
+            .where(IdentityProvider.kind == "oidc", IdentityProvider.enabled.is_(True))
+            .limit(1000)
+        )
+        if (p.config or {}).get("issuer") == iss.rstrip("/")
+    ]
     by_id = {p.id: p for p in providers}
-    rows = session.scalars(select(DirectorySession).where(
-        DirectorySession.provider_id.in_(by_id), DirectorySession.sid == sid).limit(1000)).all() \
-        if by_id else []
+    rows = (
+        session.scalars(
+            select(DirectorySession)
+            .where(DirectorySession.provider_id.in_(by_id), DirectorySession.sid == sid)
+            .limit(1000)
+        ).all()
+        if by_id
+        else []
+    )
     for row in rows:
         owner = by_id[row.provider_id]
-        audit.record(session, None, "sso.frontchannel_logout", object_type="user",
-                     object_id=row.user_id, tenant_id=owner.tenant_id, ip=ip,
-                     detail={"provider_id": str(owner.id), "sid": row.sid})
+        audit.record(
+            session,
+            None,
+            "sso.frontchannel_logout",
+            object_type="user",
+            object_id=row.user_id,
+            tenant_id=owner.tenant_id,
+            ip=ip,
+            detail={"provider_id": str(owner.id), "sid": row.sid},
+        )
     return [row.web_session_hash for row in rows]

@@ -62,10 +62,17 @@ def _unverified(credential: str) -> dict[str, Any] | None:
 def _providers(session: Session, claims: dict[str, Any]) -> list[IdentityProvider]:
     aud = claims.get("aud")
     audiences = aud if isinstance(aud, list) else [aud]
-    rows = session.scalars(select(IdentityProvider).where(
-        IdentityProvider.kind == "oidc", IdentityProvider.enabled.is_(True)).limit(1000))
-    return [p for p in rows if (p.config or {}).get("issuer") == claims.get("iss")
-            and (p.config or {}).get("api_audience") in audiences]
+    rows = session.scalars(
+        select(IdentityProvider)
+        .where(IdentityProvider.kind == "oidc", IdentityProvider.enabled.is_(True))
+        .limit(1000)
+    )
+    return [
+        p
+        for p in rows
+        if (p.config or {}).get("issuer") == claims.get("iss")
+        and (p.config or {}).get("api_audience") in audiences
+    ]
 
 
 def _key_set(config: OidcConfig, *, fresh: bool) -> KeySet:
@@ -83,8 +90,9 @@ def _key_set(config: OidcConfig, *, fresh: bool) -> KeySet:
 def _verify(credential: str, config: OidcConfig) -> dict[str, Any] | None:
     for fresh in (False, True):
         try:
-            token = jwt.decode(credential, _key_set(config, fresh=fresh),
-                               algorithms=oidc.ALGORITHMS)
+            token = jwt.decode(
+                credential, _key_set(config, fresh=fresh), algorithms=oidc.ALGORITHMS
+            )
             break
         except (JoseError, ValueError):
             continue
@@ -95,8 +103,10 @@ def _verify(credential: str, config: OidcConfig) -> dict[str, Any] | None:
     claims = dict(token.claims)
     try:
         jwt.JWTClaimsRegistry(
-            leeway=oidc.LEEWAY_SECONDS, iss={"essential": True, "value": config.issuer},
-            sub={"essential": True}, exp={"essential": True},
+            leeway=oidc.LEEWAY_SECONDS,
+            iss={"essential": True, "value": config.issuer},
+            sub={"essential": True},
+            exp={"essential": True},
         ).validate(claims)
     except JoseError:
         return None
@@ -120,14 +130,21 @@ def user_for(session: Session, credential: str) -> tuple[User, bool] | None:
     provider_ids = [p.id for p in providers]
     client = verified.get("client_id") or verified.get("azp")
     if isinstance(client, str) and client:
-        service = session.scalar(select(ServiceClient).where(
-            ServiceClient.provider_id.in_(provider_ids),
-            ServiceClient.client_id == client).limit(1))
+        service = session.scalar(
+            select(ServiceClient)
+            .where(ServiceClient.provider_id.in_(provider_ids), ServiceClient.client_id == client)
+            .limit(1)
+        )
         if service is not None:
             user = session.get(User, service.user_id)
             return (user, True) if user is not None else None
-    link = session.scalar(select(ExternalIdentity).where(
-        ExternalIdentity.provider_id.in_(provider_ids),
-        ExternalIdentity.subject == str(verified["sub"])).limit(1))
+    link = session.scalar(
+        select(ExternalIdentity)
+        .where(
+            ExternalIdentity.provider_id.in_(provider_ids),
+            ExternalIdentity.subject == str(verified["sub"]),
+        )
+        .limit(1)
+    )
     user = session.get(User, link.user_id) if link else None
     return (user, False) if user is not None else None

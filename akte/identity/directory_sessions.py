@@ -35,28 +35,50 @@ def _fernet(secret: str) -> Fernet:
     return sealing_key(secret, "akte.identity.refresh-token")
 
 
-def bind(session: Session, *, web_session_hash: str, provider: IdentityProvider,
-         user_id: uuid.UUID, result: oidc.OidcResult, secret: str) -> None:
+def bind(
+    session: Session,
+    *,
+    web_session_hash: str,
+    provider: IdentityProvider,
+    user_id: uuid.UUID,
+    result: oidc.OidcResult,
+    secret: str,
+) -> None:
     token = result.refresh_token
-    session.add(DirectorySession(
-        web_session_hash=web_session_hash, provider_id=provider.id, user_id=user_id,
-        sid=result.sid,
-        refresh_token=_fernet(secret).encrypt(token.encode()).decode() if token else None,
-    ))
+    session.add(
+        DirectorySession(
+            web_session_hash=web_session_hash,
+            provider_id=provider.id,
+            user_id=user_id,
+            sid=result.sid,
+            refresh_token=_fernet(secret).encrypt(token.encode()).decode() if token else None,
+        )
+    )
     session.flush()
 
 
-def _end(session: Session, row: DirectorySession, provider: IdentityProvider | None,
-         reason: str, ip: str | None) -> None:
+def _end(
+    session: Session,
+    row: DirectorySession,
+    provider: IdentityProvider | None,
+    reason: str,
+    ip: str | None,
+) -> None:
     session.delete(row)
-    audit.record(session, None, "sso.session_ended", object_type="user", object_id=row.user_id,
-                 tenant_id=provider.tenant_id if provider else None, ip=ip,
-                 detail={"provider_id": str(row.provider_id), "reason": reason[:300]})
+    audit.record(
+        session,
+        None,
+        "sso.session_ended",
+        object_type="user",
+        object_id=row.user_id,
+        tenant_id=provider.tenant_id if provider else None,
+        ip=ip,
+        detail={"provider_id": str(row.provider_id), "reason": reason[:300]},
+    )
     session.flush()
 
 
-def still_valid(session: Session, *, web_session_hash: str, secret: str,
-                ip: str | None) -> bool:
+def still_valid(session: Session, *, web_session_hash: str, secret: str, ip: str | None) -> bool:
     """False when the provider no longer vouches for the session: the binding is gone and
     the refusal audited; the caller ends the web session, commits, and sends the browser
     to the login page."""

@@ -36,31 +36,52 @@ class DirectoryUser:
     groups: list[str] = field(default_factory=list)
 
 
-def refused(session: Session, provider: IdentityProvider | None, exc: AkteError, *,
-            ip: str | None, channel: str, username: str | None = None) -> None:
+def refused(
+    session: Session,
+    provider: IdentityProvider | None,
+    exc: AkteError,
+    *,
+    ip: str | None,
+    channel: str,
+    username: str | None = None,
+) -> None:
     """Audit a failed directory login (the caller commits, then raises ``exc``)."""
     audit.record(
-        session, None, "sso.login",
+        session,
+        None,
+        "sso.login",
         tenant_id=provider.tenant_id if provider else None,
-        outcome="refused", ip=ip,
-        detail={"provider_id": str(provider.id) if provider else None, "channel": channel,
-                "error": exc.code, "reason": exc.detail[:300],
-                "username": (username or "")[:120] or None},
+        outcome="refused",
+        ip=ip,
+        detail={
+            "provider_id": str(provider.id) if provider else None,
+            "channel": channel,
+            "error": exc.code,
+            "reason": exc.detail[:300],
+            "username": (username or "")[:120] or None,
+        },
     )
 
 
 def _take_over(session: Session, provider: IdentityProvider, person: DirectoryUser) -> User:
     user = session.scalar(select(User).where(User.username == person.username))
     if user is None:
-        user = User(tenant_id=provider.tenant_id, username=person.username,
-                    display_name=person.display_name or person.username,
-                    role=Role.caseworker.value, password_hash=None)
+        user = User(
+            tenant_id=provider.tenant_id,
+            username=person.username,
+            display_name=person.display_name or person.username,
+            role=Role.caseworker.value,
+            password_hash=None,
+        )
         session.add(user)
         session.flush()
         return user
     linked = session.scalar(select(ExternalIdentity.id).where(ExternalIdentity.user_id == user.id))
-    if (user.tenant_id != provider.tenant_id or user.role != Role.caseworker.value
-            or linked is not None):
+    if (
+        user.tenant_id != provider.tenant_id
+        or user.role != Role.caseworker.value
+        or linked is not None
+    ):
         raise AccountConflict(
             f"the username {person.username!r} belongs to another akte account; an "
             "administrator must rename or remove it first"
@@ -69,8 +90,14 @@ def _take_over(session: Session, provider: IdentityProvider, person: DirectoryUs
     return user
 
 
-def complete(session: Session, provider: IdentityProvider, person: DirectoryUser, *,
-             ip: str | None, channel: str) -> User:
+def complete(
+    session: Session,
+    provider: IdentityProvider,
+    person: DirectoryUser,
+    *,
+    ip: str | None,
+    channel: str,
+) -> User:
     """The akte account for ``person``, with role and memberships from the mapping.
 
     Raises ``NoMappedGroup`` (and ends an existing account's access) when no group maps,
@@ -79,28 +106,39 @@ def complete(session: Session, provider: IdentityProvider, person: DirectoryUser
     username = person.username.strip()
     if not username or len(username) > 120:
         raise SsoRefused("the provider sent no usable username (check the username claim)")
-    person = DirectoryUser(person.subject, username, person.display_name[:200],
-                           mapping.clean_groups(person.groups))
+    person = DirectoryUser(
+        person.subject, username, person.display_name[:200], mapping.clean_groups(person.groups)
+    )
     access = mapping.resolve(mapping.mappings_of(session, provider.id), person.groups)
-    link = session.scalar(select(ExternalIdentity).where(
-        ExternalIdentity.provider_id == provider.id, ExternalIdentity.subject == person.subject
-    ))
+    link = session.scalar(
+        select(ExternalIdentity).where(
+            ExternalIdentity.provider_id == provider.id, ExternalIdentity.subject == person.subject
+        )
+    )
     if access is None:
         if link is not None:
             user = session.get(User, link.user_id)
             link.groups = person.groups
             changes = mapping.apply(session, user, None) if user else None
             if changes:
-                audit.record(session, None, "identity.access_changed", object_type="user",
-                             object_id=link.user_id, tenant_id=provider.tenant_id, ip=ip,
-                             detail={"provider_id": str(provider.id), **changes})
+                audit.record(
+                    session,
+                    None,
+                    "identity.access_changed",
+                    object_type="user",
+                    object_id=link.user_id,
+                    tenant_id=provider.tenant_id,
+                    ip=ip,
+                    detail={"provider_id": str(provider.id), **changes},
+                )
         raise NoMappedGroup(
             "none of your directory groups gives access to akte; ask your administrator"
         )
     if link is None:
         user = _take_over(session, provider, person)
-        link = ExternalIdentity(provider_id=provider.id, subject=person.subject,
-                                user_id=user.id, groups=[])
+        link = ExternalIdentity(
+            provider_id=provider.id, subject=person.subject, user_id=user.id, groups=[]
+        )
         session.add(link)
     else:
         user = session.get(User, link.user_id)
@@ -114,12 +152,30 @@ def complete(session: Session, provider: IdentityProvider, person: DirectoryUser
     session.flush()
     changes = mapping.apply(session, user, access)
     if changes:
-        audit.record(session, None, "identity.access_changed", object_type="user",
-                     object_id=user.id, tenant_id=provider.tenant_id, ip=ip,
-                     detail={"provider_id": str(provider.id), "at": "login", **changes})
-    audit.record(session, None, "sso.login", tenant_id=provider.tenant_id, ip=ip,
-                 object_type="user", object_id=user.id,
-                 detail={"provider_id": str(provider.id), "channel": channel,
-                         "user_id": str(user.id), "subject": person.subject[:200],
-                         "groups": person.groups[:50]})
+        audit.record(
+            session,
+            None,
+            "identity.access_changed",
+            object_type="user",
+            object_id=user.id,
+            tenant_id=provider.tenant_id,
+            ip=ip,
+            detail={"provider_id": str(provider.id), "at": "login", **changes},
+        )
+    audit.record(
+        session,
+        None,
+        "sso.login",
+        tenant_id=provider.tenant_id,
+        ip=ip,
+        object_type="user",
+        object_id=user.id,
+        detail={
+            "provider_id": str(provider.id),
+            "channel": channel,
+            "user_id": str(user.id),
+            "subject": person.subject[:200],
+            "groups": person.groups[:50],
+        },
+    )
     return user

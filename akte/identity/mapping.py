@@ -62,24 +62,30 @@ def resolve(mappings: Iterable[GroupMapping], groups: Iterable[str]) -> Access |
 def apply(session: Session, user: User, access: Access | None) -> dict | None:
     """Make ``user``'s role and permanent memberships what ``access`` says; the changes
     (for the audit log) or ``None`` when nothing changed."""
-    permanent = set(session.scalars(
-        select(Membership.org_unit_id).where(
-            Membership.user_id == user.id, Membership.valid_until.is_(None)
+    permanent = set(
+        session.scalars(
+            select(Membership.org_unit_id).where(
+                Membership.user_id == user.id, Membership.valid_until.is_(None)
+            )
         )
-    ))
+    )
     wanted = access.org_unit_ids if access else frozenset()
     removed, added = permanent - wanted, wanted - permanent
     changes: dict = {}
     if removed:
-        session.execute(delete(Membership).where(
-            Membership.user_id == user.id, Membership.org_unit_id.in_(removed)
-        ))
+        session.execute(
+            delete(Membership).where(
+                Membership.user_id == user.id, Membership.org_unit_id.in_(removed)
+            )
+        )
         changes["org_units_removed"] = sorted(str(u) for u in removed)
     if added:
         # a time-limited membership in a unit the directory now gives becomes permanent
-        session.execute(delete(Membership).where(
-            Membership.user_id == user.id, Membership.org_unit_id.in_(added)
-        ))
+        session.execute(
+            delete(Membership).where(
+                Membership.user_id == user.id, Membership.org_unit_id.in_(added)
+            )
+        )
         session.add_all(Membership(user_id=user.id, org_unit_id=u) for u in added)
         changes["org_units_added"] = sorted(str(u) for u in added)
     if access is not None and user.role != access.role.value:

@@ -55,15 +55,16 @@ def _get_json(url: str, what: str) -> dict[str, Any]:
         response = httpx.get(url, timeout=TIMEOUT, follow_redirects=False)
     except httpx.HTTPError as exc:
         raise ProviderUnavailable(
-            f"the OpenID Provider cannot be reached for its {what} ({type(exc).__name__}: "
-            f"{url})"
+            f"the OpenID Provider cannot be reached for its {what} ({type(exc).__name__}: {url})"
         ) from exc
     if response.status_code >= 500:
-        raise ProviderUnavailable(f"the OpenID Provider answered HTTP {response.status_code} "
-                                  f"for its {what} ({url})")
+        raise ProviderUnavailable(
+            f"the OpenID Provider answered HTTP {response.status_code} for its {what} ({url})"
+        )
     if response.status_code != 200:
-        raise ProviderMisconfigured(f"no {what} at {url} (HTTP {response.status_code}): "
-                                    "check the configured issuer")
+        raise ProviderMisconfigured(
+            f"no {what} at {url} (HTTP {response.status_code}): check the configured issuer"
+        )
     try:
         body = response.json()
     except ValueError as exc:
@@ -107,21 +108,26 @@ class OidcResult:
     amr: tuple[str, ...] = ()
 
 
-def _token_request(provider: IdentityProvider, config: OidcConfig, token_endpoint: str,
-                   data: dict[str, str]) -> dict[str, Any]:
+def _token_request(
+    provider: IdentityProvider, config: OidcConfig, token_endpoint: str, data: dict[str, str]
+) -> dict[str, Any]:
     """The token endpoint's answer to ``data`` (client_secret_basic, RFC 6749 §2.3.1)."""
     try:
         response = httpx.post(
-            token_endpoint, timeout=TIMEOUT,
+            token_endpoint,
+            timeout=TIMEOUT,
             auth=(quote(config.client_id, safe=""), quote(provider.client_secret or "", safe="")),
-            data=data, headers={"Accept": "application/json"},
+            data=data,
+            headers={"Accept": "application/json"},
         )
     except httpx.HTTPError as exc:
-        raise ProviderUnavailable(f"the provider's token endpoint cannot be reached "
-                                  f"({type(exc).__name__})") from exc
+        raise ProviderUnavailable(
+            f"the provider's token endpoint cannot be reached ({type(exc).__name__})"
+        ) from exc
     if response.status_code >= 500:
-        raise ProviderUnavailable(f"the provider's token endpoint answered HTTP "
-                                  f"{response.status_code}")
+        raise ProviderUnavailable(
+            f"the provider's token endpoint answered HTTP {response.status_code}"
+        )
     try:
         body = response.json()
     except ValueError:
@@ -135,12 +141,20 @@ def _token_request(provider: IdentityProvider, config: OidcConfig, token_endpoin
             "client id and secret"
         )
     if response.status_code != 200:
-        raise SsoRefused(f"the provider refused the grant ({str(error)[:100] or response.status_code})")
+        raise SsoRefused(
+            f"the provider refused the grant ({str(error)[:100] or response.status_code})"
+        )
     return body
 
 
-def begin(session: Session, provider: IdentityProvider, *, redirect_uri: str,
-          next_path: str, acr_values: list[str] | None = None) -> tuple[str, str]:
+def begin(
+    session: Session,
+    provider: IdentityProvider,
+    *,
+    redirect_uri: str,
+    next_path: str,
+    acr_values: list[str] | None = None,
+) -> tuple[str, str]:
     """The provider's authorization URL to send the browser to, and the ``state`` the
     browser must bring back (the caller puts it in a cookie). ``acr_values`` asks the
     provider for that level of authentication (a second factor)."""
@@ -149,25 +163,39 @@ def begin(session: Session, provider: IdentityProvider, *, redirect_uri: str,
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
     session.execute(delete(OidcLoginState).where(OidcLoginState.expires_at <= utcnow()))
-    session.add(OidcLoginState(state_hash=_hash(state), provider_id=provider.id, nonce=nonce,
-                               code_verifier=verifier, next_path=next_path,
-                               expires_at=utcnow() + STATE_TTL))
+    session.add(
+        OidcLoginState(
+            state_hash=_hash(state),
+            provider_id=provider.id,
+            nonce=nonce,
+            code_verifier=verifier,
+            next_path=next_path,
+            expires_at=utcnow() + STATE_TTL,
+        )
+    )
     session.flush()
     url = prepare_grant_uri(
-        doc["authorization_endpoint"], config.client_id, "code", redirect_uri=redirect_uri,
-        scope=config.scopes, state=state, nonce=nonce,
-        code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256",
+        doc["authorization_endpoint"],
+        config.client_id,
+        "code",
+        redirect_uri=redirect_uri,
+        scope=config.scopes,
+        state=state,
+        nonce=nonce,
+        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge_method="S256",
         **({"acr_values": " ".join(acr_values)} if acr_values else {}),
     )
     return url, state
 
 
-def take_state(session: Session, *, state: str | None,
-               cookie_state: str | None) -> OidcLoginState:
+def take_state(session: Session, *, state: str | None, cookie_state: str | None) -> OidcLoginState:
     """The pending login of this callback, removed so it cannot be used twice."""
     if not state or not cookie_state or not secrets.compare_digest(state, cookie_state):
-        raise SsoStateInvalid("this login answer does not belong to a login started in this "
-                              "browser; start the login again")
+        raise SsoStateInvalid(
+            "this login answer does not belong to a login started in this "
+            "browser; start the login again"
+        )
     row = session.get(OidcLoginState, _hash(state))
     if row is None:
         raise SsoStateInvalid("this login was already completed or is unknown; start again")
@@ -178,8 +206,14 @@ def take_state(session: Session, *, state: str | None,
     return row
 
 
-def finish(provider: IdentityProvider, pending: OidcLoginState, *, code: str | None,
-           error: str | None, redirect_uri: str) -> OidcResult:
+def finish(
+    provider: IdentityProvider,
+    pending: OidcLoginState,
+    *,
+    code: str | None,
+    error: str | None,
+    redirect_uri: str,
+) -> OidcResult:
     """Exchange the code, check the ID token, and say who signed in."""
     if error:
         raise SsoRefused(f"the provider refused the login ({error[:100]})")
@@ -187,32 +221,44 @@ def finish(provider: IdentityProvider, pending: OidcLoginState, *, code: str | N
         raise SsoStateInvalid("the provider's answer has no authorization code")
     config = OidcConfig.model_validate(provider.config)
     doc = discover(config)
-    token = _token_request(provider, config, doc["token_endpoint"], {
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-        "code_verifier": pending.code_verifier})
+    token = _token_request(
+        provider,
+        config,
+        doc["token_endpoint"],
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": pending.code_verifier,
+        },
+    )
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise ProviderMisconfigured("the provider sent no ID token (scope openid missing?)")
-    claims = verify_id_token(id_token, jwks=fetch_jwks(doc),
-                             config=config, nonce=pending.nonce)
+    claims = verify_id_token(id_token, jwks=fetch_jwks(doc), config=config, nonce=pending.nonce)
     username = claims.get(config.username_claim)
     if not isinstance(username, str) or not username.strip():
-        raise SsoRefused(f"the ID token has no {config.username_claim!r} claim to name the "
-                         "user (check the username claim)")
+        raise SsoRefused(
+            f"the ID token has no {config.username_claim!r} claim to name the "
+            "user (check the username claim)"
+        )
     display = claims.get(config.display_name_claim)
     person = DirectoryUser(
-        subject=str(claims["sub"]), username=username.strip(),
+        subject=str(claims["sub"]),
+        username=username.strip(),
         display_name=display if isinstance(display, str) else username,
         groups=claims.get(config.groups_claim) or [],
     )
     refresh_token = token.get("refresh_token")
     sid = claims.get("sid")
     acr, amr = claims.get("acr"), claims.get("amr")
-    return OidcResult(person, sid=sid[:200] if isinstance(sid, str) else None,
-                      refresh_token=refresh_token if isinstance(refresh_token, str) else None,
-                      acr=acr[:300] if isinstance(acr, str) else None,
-                      amr=tuple(m[:100] for m in amr[:20] if isinstance(m, str))
-                      if isinstance(amr, list) else ())
+    return OidcResult(
+        person,
+        sid=sid[:200] if isinstance(sid, str) else None,
+        refresh_token=refresh_token if isinstance(refresh_token, str) else None,
+        acr=acr[:300] if isinstance(acr, str) else None,
+        amr=tuple(m[:100] for m in amr[:20] if isinstance(m, str)) if isinstance(amr, list) else (),
+    )
 
 
 def refresh(provider: IdentityProvider, refresh_token: str) -> str | None:
@@ -221,14 +267,19 @@ def refresh(provider: IdentityProvider, refresh_token: str) -> str | None:
     disabled or deleted, session ended there)."""
     config = OidcConfig.model_validate(provider.config)
     doc = discover(config)
-    token = _token_request(provider, config, doc["token_endpoint"], {
-        "grant_type": "refresh_token", "refresh_token": refresh_token})
+    token = _token_request(
+        provider,
+        config,
+        doc["token_endpoint"],
+        {"grant_type": "refresh_token", "refresh_token": refresh_token},
+    )
     new = token.get("refresh_token")
     return new if isinstance(new, str) else None
 
 
-def verify_id_token(id_token: str, *, jwks: dict[str, Any], config: OidcConfig, nonce: str,
-                    now: int | None = None) -> dict[str, Any]:
+def verify_id_token(
+    id_token: str, *, jwks: dict[str, Any], config: OidcConfig, nonce: str, now: int | None = None
+) -> dict[str, Any]:
     """The claims of a valid ID token for this client and login; ``SsoRefused`` naming the
     first check that fails."""
     try:
@@ -238,11 +289,13 @@ def verify_id_token(id_token: str, *, jwks: dict[str, Any], config: OidcConfig, 
     try:
         token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
     except (JoseError, ValueError) as exc:
-        raise SsoRefused(f"the ID token is not validly signed by the provider "
-                         f"({type(exc).__name__})") from exc
+        raise SsoRefused(
+            f"the ID token is not validly signed by the provider ({type(exc).__name__})"
+        ) from exc
     claims = dict(token.claims)
     registry = jwt.JWTClaimsRegistry(
-        now=now, leeway=LEEWAY_SECONDS,
+        now=now,
+        leeway=LEEWAY_SECONDS,
         iss={"essential": True, "value": config.issuer},
         sub={"essential": True},
         exp={"essential": True},
@@ -252,8 +305,9 @@ def verify_id_token(id_token: str, *, jwks: dict[str, Any], config: OidcConfig, 
     try:
         registry.validate(claims)
     except JoseError as exc:
-        raise SsoRefused(f"the ID token is not valid for this login ({exc.error}: "
-                         f"{exc.description})") from exc
+        raise SsoRefused(
+            f"the ID token is not valid for this login ({exc.error}: {exc.description})"
+        ) from exc
     audience = claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]
     if config.client_id not in audiences:

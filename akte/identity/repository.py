@@ -43,8 +43,9 @@ def login_choices(session: Session, limit: int = 50) -> list[tuple[IdentityProvi
     return [(provider, tenant_name) for provider, tenant_name in rows]
 
 
-def links_after(session: Session, provider_id: uuid.UUID, after: uuid.UUID | None,
-                batch: int) -> list[ExternalIdentity]:
+def links_after(
+    session: Session, provider_id: uuid.UUID, after: uuid.UUID | None, batch: int
+) -> list[ExternalIdentity]:
     """One keyset page of a provider's linked accounts (for re-applying a mapping)."""
     stmt = select(ExternalIdentity).where(ExternalIdentity.provider_id == provider_id)
     if after is not None:

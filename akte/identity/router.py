@@ -43,13 +43,20 @@ COMMON = responses(NotAuthenticated, Forbidden, NotFound)
 
 
 def _mappings(rows, changed: int = 0) -> MappingsRead:
-    return MappingsRead(mappings=[MappingRead(id=m.id, group=m.group, role=m.role,
-                                              org_unit_id=m.org_unit_id) for m in rows],
-                        accounts_changed=changed)
+    return MappingsRead(
+        mappings=[
+            MappingRead(id=m.id, group=m.group, role=m.role, org_unit_id=m.org_unit_id)
+            for m in rows
+        ],
+        accounts_changed=changed,
+    )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED,
-             responses={**COMMON, **responses(Conflict, Unprocessable)})
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={**COMMON, **responses(Conflict, Unprocessable)},
+)
 def create_provider(body: ProviderCreate, session: DbSession, user: CurrentUser) -> ProviderRead:
     """Register an OpenID Provider or LDAP server for a tenant (its admins, system admins).
     The OIDC client is registered at the provider with the redirect URI
@@ -58,8 +65,9 @@ def create_provider(body: ProviderCreate, session: DbSession, user: CurrentUser)
 
 
 @router.get("", responses=COMMON)
-def list_providers(session: DbSession, user: CurrentUser,
-                   pagination: Pagination) -> Page[ProviderRead]:
+def list_providers(
+    session: DbSession, user: CurrentUser, pagination: Pagination
+) -> Page[ProviderRead]:
     """The providers the caller administers."""
     user.require_role(*service.ADMIN_ROLES)
     rows, total = paginate(session, repository.administered_statement(user), pagination)
@@ -72,8 +80,9 @@ def read_provider(provider_id: uuid.UUID, session: DbSession, user: CurrentUser)
 
 
 @router.patch("/{provider_id}", responses={**COMMON, **responses(Conflict, Unprocessable)})
-def update_provider(provider_id: uuid.UUID, body: ProviderUpdate, session: DbSession,
-                    user: CurrentUser) -> ProviderRead:
+def update_provider(
+    provider_id: uuid.UUID, body: ProviderUpdate, session: DbSession, user: CurrentUser
+) -> ProviderRead:
     """Change name, settings or secret, or switch the provider off (no new logins)."""
     return service.to_read(service.update(session, user, provider_id, provider_in=body))
 
@@ -84,8 +93,9 @@ def read_mappings(provider_id: uuid.UUID, session: DbSession, user: CurrentUser)
 
 
 @router.put("/{provider_id}/mappings", responses={**COMMON, **responses(Unprocessable)})
-def replace_mappings(provider_id: uuid.UUID, body: MappingsPut, session: DbSession,
-                     user: CurrentUser) -> MappingsRead:
+def replace_mappings(
+    provider_id: uuid.UUID, body: MappingsPut, session: DbSession, user: CurrentUser
+) -> MappingsRead:
     """Replace the group mapping. It is applied at once to every account that signed in
     through this provider (from the groups of its last login): who no longer matches loses
     the role or org unit at their next request; every change is audited."""
@@ -98,48 +108,75 @@ def _client(row) -> ServiceClientRead:
 
 
 @router.get("/{provider_id}/service-clients", responses=COMMON)
-def list_service_clients(provider_id: uuid.UUID, session: DbSession,
-                         user: CurrentUser) -> list[ServiceClientRead]:
+def list_service_clients(
+    provider_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> list[ServiceClientRead]:
     """The provider's OAuth clients that act as service accounts."""
     return [_client(r) for r in service.service_clients(session, user, provider_id)]
 
 
-@router.post("/{provider_id}/service-clients", status_code=status.HTTP_201_CREATED,
-             responses={**COMMON, **responses(Conflict)})
-def add_service_client(provider_id: uuid.UUID, body: ServiceClientCreate, session: DbSession,
-                       user: CurrentUser) -> ServiceClientRead:
+@router.post(
+    "/{provider_id}/service-clients",
+    status_code=status.HTTP_201_CREATED,
+    responses={**COMMON, **responses(Conflict)},
+)
+def add_service_client(
+    provider_id: uuid.UUID, body: ServiceClientCreate, session: DbSession, user: CurrentUser
+) -> ServiceClientRead:
     """Let an OAuth client of the provider act as a service account (client credentials):
     an access token the provider issues to ``client_id`` for the provider's
     ``api_audience`` is then that account's bearer token. Use a client for this only."""
     return _client(service.add_service_client(session, user, provider_id, client_in=body))
 
 
-@router.delete("/{provider_id}/service-clients/{service_client_id}", status_code=204,
-               responses=COMMON, response_class=Response)
-def remove_service_client(provider_id: uuid.UUID, service_client_id: uuid.UUID,
-                          session: DbSession, user: CurrentUser) -> Response:
+@router.delete(
+    "/{provider_id}/service-clients/{service_client_id}",
+    status_code=204,
+    responses=COMMON,
+    response_class=Response,
+)
+def remove_service_client(
+    provider_id: uuid.UUID, service_client_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> Response:
     service.remove_service_client(session, user, provider_id, service_client_id)
     return Response(status_code=204)
 
 
-@router.post("/{provider_id}/token",
-             responses={**responses(NotAuthenticated, NoMappedGroup, NotFound, TooManyRequests,
-                                    ServiceUnavailable)})
-def ldap_token(provider_id: uuid.UUID, form: Annotated[TokenRequest, Form()], request: Request,
-               session: DbSession, ctx: Context) -> Token:
+@router.post(
+    "/{provider_id}/token",
+    responses={
+        **responses(NotAuthenticated, NoMappedGroup, NotFound, TooManyRequests, ServiceUnavailable)
+    },
+)
+def ldap_token(
+    provider_id: uuid.UUID,
+    form: Annotated[TokenRequest, Form()],
+    request: Request,
+    session: DbSession,
+    ctx: Context,
+) -> Token:
     """A bearer token for a directory account (LDAP providers): username and password are
     checked by a bind at the directory; the group mapping is applied as at a web login."""
     provider = sign_in.provider_for_login(session, provider_id, "ldap")
     try:
-        account = sign_in.ldap_sign_in(session, provider, username=form.username,
-                                       password=form.password, ip=client_ip(request),
-                                       channel="api")
+        account = sign_in.ldap_sign_in(
+            session,
+            provider,
+            username=form.username,
+            password=form.password,
+            ip=client_ip(request),
+            channel="api",
+        )
     except AkteError:
         session.commit()  # the audit entry and the throttle count outlive the refusal
         raise
     ttl = timeouts.token_ttl(session, account.tenant_id, ctx.settings.token_ttl_seconds)
-    token = issue_token(ctx.settings.effective_secret_key, subject=str(account.id),
-                        ttl_seconds=ttl, generation=account.token_generation)
+    token = issue_token(
+        ctx.settings.effective_secret_key,
+        subject=str(account.id),
+        ttl_seconds=ttl,
+        generation=account.token_generation,
+    )
     return Token(access_token=token, expires_in=ttl)
 
 

@@ -28,11 +28,13 @@ class OidcConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    issuer: str = Field(min_length=8, max_length=500,
-                        json_schema_extra={"pattern": "^https?://"})
+    issuer: str = Field(min_length=8, max_length=500, json_schema_extra={"pattern": "^https?://"})
     client_id: str = Field(min_length=1, max_length=200)
-    scopes: str = Field(default="openid profile email groups", max_length=500,
-                        json_schema_extra={"pattern": r"(^|\s)openid(\s|$)"})
+    scopes: str = Field(
+        default="openid profile email groups",
+        max_length=500,
+        json_schema_extra={"pattern": r"(^|\s)openid(\s|$)"},
+    )
     #: The claim that names the user in akte (``preferred_username``, ``upn``, ``email``).
     username_claim: str = Field(default="preferred_username", max_length=100)
     display_name_claim: str = Field(default="name", max_length=100)
@@ -51,11 +53,13 @@ class OidcConfig(BaseModel):
     #: ``http://schemas.microsoft.com/claims/multipleauthn``; requested as ``acr_values``
     #: when the tenant requires a second factor (option ``directory_second_factor``).
     mfa_acr_values: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
-        default_factory=list, max_length=20)
+        default_factory=list, max_length=20
+    )
     #: ``amr`` values (RFC 8176) that mean a second factor took part; either list matching
     #: is enough.
     mfa_amr_values: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=lambda: ["mfa", "otp", "hwk", "swk"], max_length=20)
+        default_factory=lambda: ["mfa", "otp", "hwk", "swk"], max_length=20
+    )
 
     @field_validator("issuer")
     @classmethod
@@ -76,11 +80,19 @@ class LdapConfig(BaseModel):
     """An LDAP server or Active Directory; akte binds as the user, stores no password."""
 
     #: ldaps://, or STARTTLS, or plaintext explicitly allowed (the rule of ``_tls``)
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
-        {"properties": {"url": {"pattern": "^ldaps://"}}},
-        {"properties": {"start_tls": {"const": True}}},
-        {"properties": {"allow_plaintext": {"const": True}}, "required": ["allow_plaintext"]},
-    ]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"url": {"pattern": "^ldaps://"}}},
+                {"properties": {"start_tls": {"const": True}}},
+                {
+                    "properties": {"allow_plaintext": {"const": True}},
+                    "required": ["allow_plaintext"],
+                },
+            ]
+        },
+    )
 
     url: str = Field(min_length=8, max_length=500, json_schema_extra={"pattern": "^ldaps?://"})
     start_tls: bool = Field(default=True, strict=True)
@@ -88,8 +100,9 @@ class LdapConfig(BaseModel):
     #: empty: the system's.
     ca_file: str | None = Field(default=None, max_length=500)
     #: ``uid={username},ou=people,dc=example,dc=org`` or, for AD, ``{username}@example.org``.
-    user_dn_template: str = Field(min_length=3, max_length=500,
-                                  json_schema_extra={"pattern": r"\{username\}"})
+    user_dn_template: str = Field(
+        min_length=3, max_length=500, json_schema_extra={"pattern": r"\{username\}"}
+    )
     #: Where to look the user up after the bind when the bind name is no DN (AD's
     #: ``{username}@example.org``): the entry found gives the DN the groups are matched by.
     user_search_base: str | None = Field(default=None, max_length=500)
@@ -183,10 +196,15 @@ class ProviderRead(BaseModel):
 
 class MappingIn(BaseModel):
     #: published: a role, an org unit or both (the rule of ``_something``)
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
-        {"required": ["role"], "properties": {"role": {"type": "string"}}},
-        {"required": ["org_unit_id"], "properties": {"org_unit_id": {"type": "string"}}},
-    ]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["role"], "properties": {"role": {"type": "string"}}},
+                {"required": ["org_unit_id"], "properties": {"org_unit_id": {"type": "string"}}},
+            ]
+        },
+    )
 
     group: str = Field(min_length=1, max_length=500)
     role: MappedRole | None = None

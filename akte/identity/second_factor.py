@@ -99,8 +99,7 @@ def required(session: Session, user: User) -> bool:
     return policy == "all" or (policy == "admins" and Role(user.role) is Role.tenant_admin)
 
 
-def factor_of(session: Session, user_id: uuid.UUID, *,
-              lock: bool = False) -> SecondFactor | None:
+def factor_of(session: Session, user_id: uuid.UUID, *, lock: bool = False) -> SecondFactor | None:
     """The confirmed factor, or ``None``; ``lock`` holds the row until commit, so two
     logins racing with one code cannot both pass."""
     row = session.get(SecondFactor, user_id, with_for_update=lock or None)
@@ -181,8 +180,9 @@ def _new_recovery_codes(session: Session, user_id: uuid.UUID) -> list[str]:
     return codes
 
 
-def confirm(session: Session, user: User, code: str, *, secret_key: str,
-            ip: str | None = None) -> list[str]:
+def confirm(
+    session: Session, user: User, code: str, *, secret_key: str, ip: str | None = None
+) -> list[str]:
     """Make the pending factor count (a code from the app proves it was scanned); returns
     the recovery codes, in clear this once."""
     row = session.get(SecondFactor, user.id)
@@ -194,9 +194,16 @@ def confirm(session: Session, user: User, code: str, *, secret_key: str,
         raise CodeMismatch("the code does not match: check the app's clock and retry")
     row.confirmed_at, row.last_step = utcnow(), step
     codes = _new_recovery_codes(session, user.id)
-    audit.record(session, None, "user.second_factor_enrol", object_type="user",
-                 object_id=user.id, tenant_id=user.tenant_id, ip=ip,
-                 detail={"user_id": str(user.id)})
+    audit.record(
+        session,
+        None,
+        "user.second_factor_enrol",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=user.tenant_id,
+        ip=ip,
+        detail={"user_id": str(user.id)},
+    )
     return codes
 
 
@@ -204,8 +211,9 @@ def _throttle_key(user: User) -> str:
     return f"second-factor:{user.username}"
 
 
-def verify(session: Session, user: User, code: str | None, *, secret_key: str,
-           ip: str | None, channel: str) -> None:
+def verify(
+    session: Session, user: User, code: str | None, *, secret_key: str, ip: str | None, channel: str
+) -> None:
     """Accept a TOTP or recovery code of ``user``'s confirmed factor, or raise. Throttled
     and audited like a password; the caller commits even when this raises."""
     factor = factor_of(session, user.id, lock=True)
@@ -217,8 +225,15 @@ def verify(session: Session, user: User, code: str | None, *, secret_key: str,
     try:
         throttle.check(session, username=key, ip=ip)
     except throttle.LoginThrottled:
-        audit.record(session, None, f"{channel}.second_factor", outcome="throttled", ip=ip,
-                     tenant_id=user.tenant_id, detail={"user_id": str(user.id)})
+        audit.record(
+            session,
+            None,
+            f"{channel}.second_factor",
+            outcome="throttled",
+            ip=ip,
+            tenant_id=user.tenant_id,
+            detail={"user_id": str(user.id)},
+        )
         raise
     totp = _totp(factor.secret, secret_key)
     step = _step(totp, code, factor.last_step) if totp else None
@@ -226,47 +241,84 @@ def verify(session: Session, user: User, code: str | None, *, secret_key: str,
     if step is not None:
         factor.last_step = step
     else:
-        recovery = session.scalar(select(RecoveryCode).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code),
-            RecoveryCode.used_at.is_(None)).with_for_update())
+        recovery = session.scalar(
+            select(RecoveryCode)
+            .where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.code_hash == _hash(code),
+                RecoveryCode.used_at.is_(None),
+            )
+            .with_for_update()
+        )
         if recovery is None:
             throttle.record_failure(session, username=key, ip=ip)
-            audit.record(session, None, f"{channel}.second_factor", outcome="refused", ip=ip,
-                         tenant_id=user.tenant_id, detail={"user_id": str(user.id)})
+            audit.record(
+                session,
+                None,
+                f"{channel}.second_factor",
+                outcome="refused",
+                ip=ip,
+                tenant_id=user.tenant_id,
+                detail={"user_id": str(user.id)},
+            )
             raise SecondFactorInvalid("wrong or already used code")
         recovery.used_at = utcnow()
     throttle.record_success(session, username=key, ip=ip)
     if used_recovery:
-        left = session.scalar(select(RecoveryCode.id).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)).limit(1))
-        audit.record(session, None, f"{channel}.recovery_code_used", object_type="user",
-                     object_id=user.id, tenant_id=user.tenant_id, ip=ip,
-                     detail={"user_id": str(user.id), "codes_left": left is not None})
+        left = session.scalar(
+            select(RecoveryCode.id)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+            .limit(1)
+        )
+        audit.record(
+            session,
+            None,
+            f"{channel}.recovery_code_used",
+            object_type="user",
+            object_id=user.id,
+            tenant_id=user.tenant_id,
+            ip=ip,
+            detail={"user_id": str(user.id), "codes_left": left is not None},
+        )
     session.flush()
 
 
-def check_login(session: Session, user: User, code: str | None, *, secret_key: str,
-                ip: str | None, channel: str) -> None:
+def check_login(
+    session: Session, user: User, code: str | None, *, secret_key: str, ip: str | None, channel: str
+) -> None:
     """After a right password: the code when enrolled; 403 when the tenant requires a
     factor not set up yet (set up at the web login)."""
     state = needed(session, user)
     if state == "enrol":
-        audit.record(session, None, f"{channel}.login", outcome="refused", ip=ip,
-                     tenant_id=user.tenant_id,
-                     detail={"user_id": str(user.id), "reason": "second factor not set up"})
-        raise EnrolmentRequired("your tenant requires a second factor: set it up at the "
-                                "web login first")
+        audit.record(
+            session,
+            None,
+            f"{channel}.login",
+            outcome="refused",
+            ip=ip,
+            tenant_id=user.tenant_id,
+            detail={"user_id": str(user.id), "reason": "second factor not set up"},
+        )
+        raise EnrolmentRequired(
+            "your tenant requires a second factor: set it up at the web login first"
+        )
     if state == "code":
         verify(session, user, code, secret_key=secret_key, ip=ip, channel=channel)
 
 
 def status(session: Session, user: User) -> dict:
     factor = factor_of(session, user.id)
-    left = session.scalars(select(RecoveryCode.id).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all()
-    return {"enrolled": factor is not None, "required": required(session, user),
-            "confirmed_at": factor.confirmed_at if factor else None,
-            "recovery_codes_left": len(left) if factor else 0}
+    left = session.scalars(
+        select(RecoveryCode.id).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+        )
+    ).all()
+    return {
+        "enrolled": factor is not None,
+        "required": required(session, user),
+        "confirmed_at": factor.confirmed_at if factor else None,
+        "recovery_codes_left": len(left) if factor else 0,
+    }
 
 
 def reset(session: Session, principal: Principal, user_id: uuid.UUID) -> None:
@@ -281,6 +333,12 @@ def reset(session: Session, principal: Principal, user_id: uuid.UUID) -> None:
     session.execute(delete(SecondFactor).where(SecondFactor.user_id == user.id))
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.flush()
-    audit.record(session, principal, "user.second_factor_reset", object_type="user",
-                 object_id=user.id, tenant_id=user.tenant_id,
-                 detail={"user_id": str(user.id), "had_factor": had})
+    audit.record(
+        session,
+        principal,
+        "user.second_factor_reset",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=user.tenant_id,
+        detail={"user_id": str(user.id), "had_factor": had},
+    )

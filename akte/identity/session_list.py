@@ -48,10 +48,14 @@ def _owner(session: Session, principal: Principal, user_id: uuid.UUID) -> User:
 def live(session: Session, user: User) -> list[WebSession]:
     """The user's working sessions, the most recently used first."""
     rows = session.scalars(
-        select(WebSession).where(
-            WebSession.user_id == user.id, WebSession.expires_at > utcnow(),
-            WebSession.token_generation == user.token_generation)
-        .order_by(WebSession.created_at.desc()).limit(LIMIT)
+        select(WebSession)
+        .where(
+            WebSession.user_id == user.id,
+            WebSession.expires_at > utcnow(),
+            WebSession.token_generation == user.token_generation,
+        )
+        .order_by(WebSession.created_at.desc())
+        .limit(LIMIT)
     )
     return sorted(rows, key=lambda r: r.last_seen_at or r.created_at, reverse=True)
 
@@ -68,22 +72,38 @@ def end(session: Session, principal: Principal, user_id: uuid.UUID, session_id: 
         raise NotFound("session not found")
     session.delete(row)
     session.flush()
-    audit.record(session, principal, "user.session_end", object_type="user", object_id=user.id,
-                 tenant_id=user.tenant_id, detail={"user_id": str(user.id),
-                                                   "session": session_id})
+    audit.record(
+        session,
+        principal,
+        "user.session_end",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=user.tenant_id,
+        detail={"user_id": str(user.id), "session": session_id},
+    )
 
 
-def end_all(session: Session, principal: Principal, user_id: uuid.UUID, *,
-            keep_hash: str | None = None) -> int:
+def end_all(
+    session: Session, principal: Principal, user_id: uuid.UUID, *, keep_hash: str | None = None
+) -> int:
     """End every session of ``user_id`` but the one of ``keep_hash`` (the caller's own
     browser, for "end all others"); returns how many ended."""
     user = _owner(session, principal, user_id)
-    rows = [r for r in session.scalars(select(WebSession).where(WebSession.user_id == user.id))
-            if r.token_hash != keep_hash]
+    rows = [
+        r
+        for r in session.scalars(select(WebSession).where(WebSession.user_id == user.id))
+        if r.token_hash != keep_hash
+    ]
     for row in rows:
         session.delete(row)
     session.flush()
-    audit.record(session, principal, "user.sessions_end", object_type="user", object_id=user.id,
-                 tenant_id=user.tenant_id, detail={"user_id": str(user.id), "ended": len(rows),
-                                                   "kept_current": keep_hash is not None})
+    audit.record(
+        session,
+        principal,
+        "user.sessions_end",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=user.tenant_id,
+        detail={"user_id": str(user.id), "ended": len(rows), "kept_current": keep_hash is not None},
+    )
     return len(rows)

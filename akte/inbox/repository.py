@@ -19,9 +19,8 @@ from akte.documents.models import Document
 def readable_statement(principal: Principal) -> Select[tuple[Document]]:
     """Posteingang items the caller sees: unfiled, unrejected documents of the Akten they
     may read (their org units, deputy periods and grants alike: filing is lent work)."""
-    return (
-        document_scope.readable_statement(principal)
-        .where(Document.filed.is_(False), Document.rejected_at.is_(None))
+    return document_scope.readable_statement(principal).where(
+        Document.filed.is_(False), Document.rejected_at.is_(None)
     )
 
 

@@ -28,8 +28,9 @@ router = APIRouter(prefix="/api/v1", tags=["Posteingang"])
 
 
 @router.get("/inbox", responses=responses(NotAuthenticated, Forbidden))
-def list_inbox(session: DbSession, user: CurrentUser,
-               org_unit_id: uuid.UUID | None = None) -> list[InboxItemRead]:
+def list_inbox(
+    session: DbSession, user: CurrentUser, org_unit_id: uuid.UUID | None = None
+) -> list[InboxItemRead]:
     """Unfiled, unrejected documents of the Akten the caller may read, oldest first (at
     most 200)."""
     items = inbox.items(session, user, org_unit_id=org_unit_id)
@@ -46,21 +47,28 @@ def list_inbox(session: DbSession, user: CurrentUser,
     ]
 
 
-@router.post("/inbox/file",
-             responses=responses(NotAuthenticated, Forbidden, NotFound, Conflict, Unprocessable))
+@router.post(
+    "/inbox/file",
+    responses=responses(NotAuthenticated, Forbidden, NotFound, Conflict, Unprocessable),
+)
 def file_items(body: FileItems, session: DbSession, user: CurrentUser) -> list[DocumentRead]:
     """File several items at once, each with its Dokumentart (one of the tenant's list)
     and title. All or nothing: an item the caller may not file (404), a rejected one
     (409) or an unlisted Dokumentart (422) files none."""
-    filed = inbox.file_many(session, user,
-                            [(i.document_id, i.doc_type, i.title) for i in body.items])
+    filed = inbox.file_many(
+        session, user, [(i.document_id, i.doc_type, i.title) for i in body.items]
+    )
     return [documents.to_read(session, d) for d in filed]
 
 
-@router.post("/inbox/{document_id}/reject", status_code=status.HTTP_204_NO_CONTENT,
-             responses=responses(NotAuthenticated, Forbidden, NotFound, Conflict, Unprocessable))
-def reject_item(document_id: uuid.UUID, body: RejectItem, session: DbSession,
-                user: CurrentUser) -> Response:
+@router.post(
+    "/inbox/{document_id}/reject",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(NotAuthenticated, Forbidden, NotFound, Conflict, Unprocessable),
+)
+def reject_item(
+    document_id: uuid.UUID, body: RejectItem, session: DbSession, user: CurrentUser
+) -> Response:
     """Refuse a waiting item with a reason (unreadable, wrong Akte, …). The document and
     its bytes stay (what was received is retained); it leaves the Posteingang, the Akte
     page shows it with the reason, and the citizen's status page says it was returned. An

@@ -64,7 +64,9 @@ def org_units(session: Session, principal: Principal) -> list[OrgUnit]:
         .with_only_columns(CaseFile.org_unit_id)
         .distinct()
     )
-    return list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(units)).order_by(OrgUnit.name)))
+    return list(
+        session.scalars(select(OrgUnit).where(OrgUnit.id.in_(units)).order_by(OrgUnit.name))
+    )
 
 
 def items(
@@ -103,12 +105,20 @@ def items(
         if ids
         else set()
     )
-    filenames = dict(session.execute(
-        select(DocumentVersion.document_id, DocumentVersion.filename)
-        .join(Document, Document.id == DocumentVersion.document_id)
-        .where(DocumentVersion.document_id.in_(ids),
-               DocumentVersion.version_no == Document.current_version)
-    ).all()) if ids else {}
+    filenames = (
+        dict(
+            session.execute(
+                select(DocumentVersion.document_id, DocumentVersion.filename)
+                .join(Document, Document.id == DocumentVersion.document_id)
+                .where(
+                    DocumentVersion.document_id.in_(ids),
+                    DocumentVersion.version_no == Document.current_version,
+                )
+            ).all()
+        )
+        if ids
+        else {}
+    )
     same_bytes = posteingang.duplicates(session, principal, ids)
     listed = doctypes.entries(session, principal.tenant_id) if principal.tenant_id else []
     out = []
@@ -117,10 +127,22 @@ def items(
         doc_type = doc.doc_type or doctypes.suggest(listed, doc.title, text)
         filename = filenames.get(doc.id, doc.title)
         # a title a person gave stays; one that is still the file name is replaced
-        title = (posteingang.suggest_title(filename, doc_type, text)
-                 if doc.title == filename else doc.title)
-        out.append(InboxItem(doc, case_file, unit_name, doc_type, doc.id in thumbnails,
-                             title, tuple(same_bytes.get(doc.id, ()))))
+        title = (
+            posteingang.suggest_title(filename, doc_type, text)
+            if doc.title == filename
+            else doc.title
+        )
+        out.append(
+            InboxItem(
+                doc,
+                case_file,
+                unit_name,
+                doc_type,
+                doc.id in thumbnails,
+                title,
+                tuple(same_bytes.get(doc.id, ())),
+            )
+        )
     return out
 
 
@@ -175,8 +197,10 @@ def file_many(
         raise Unprocessable("Bitte mindestens ein Dokument auswählen", code="nothing_chosen")
     if len({document_id for document_id, _, _ in chosen}) != len(chosen):
         raise Unprocessable("Ein Dokument ist doppelt ausgewählt", code="duplicate_choice")
-    return [file_document(session, principal, document_id, doc_type=doc_type, title=title)
-            for document_id, doc_type, title in chosen]
+    return [
+        file_document(session, principal, document_id, doc_type=doc_type, title=title)
+        for document_id, doc_type, title in chosen
+    ]
 
 
 def reject(session: Session, principal: Principal, document_id: uuid.UUID, *, reason: str) -> None:

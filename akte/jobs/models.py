@@ -47,8 +47,9 @@ class Job(Base):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     #: Lower is claimed first (``PRIORITY_*``).
-    priority: Mapped[int] = mapped_column(SmallInteger, default=PRIORITY_DEFAULT,
-                                          server_default=str(PRIORITY_DEFAULT))
+    priority: Mapped[int] = mapped_column(
+        SmallInteger, default=PRIORITY_DEFAULT, server_default=str(PRIORITY_DEFAULT)
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
     run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -82,8 +82,13 @@ def complete(session: Session, job_id: int, worker_id: str) -> None:
     session.execute(
         update(Job)
         .where(Job.id == job_id, Job.locked_by == worker_id)
-        .values(status="done", finished_at=utcnow(), locked_until=None, last_error=None,
-                outage_since=None)
+        .values(
+            status="done",
+            finished_at=utcnow(),
+            locked_until=None,
+            last_error=None,
+            outage_since=None,
+        )
     )
 
 
@@ -173,14 +178,19 @@ def prune_done(session: Session, *, finished_before: datetime, batch: int) -> in
     picked by id in index order (``ix_jobs_finished``), so each batch is a short statement
     and the caller commits between batches.
     """
-    ids = list(session.scalars(
-        select(Job.id)
-        .where(Job.status == "done", Job.finished_at < finished_before)
-        .order_by(Job.id)
-        .limit(batch)
-    ))
+    ids = list(
+        session.scalars(
+            select(Job.id)
+            .where(Job.status == "done", Job.finished_at < finished_before)
+            .order_by(Job.id)
+            .limit(batch)
+        )
+    )
     if not ids:
         return 0
-    session.execute(delete(Job).where(Job.id.in_(ids), Job.status == "done")
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        delete(Job)
+        .where(Job.id.in_(ids), Job.status == "done")
+        .execution_options(synchronize_session=False)
+    )
     return len(ids)

@@ -141,8 +141,9 @@ def _take(session: Session, row: JobSchedule, every: timedelta, now: datetime) -
         return None
     if _pending(session, row.last_job_id):
         return Queued(row.name, period, None)
-    job = repository.enqueue(session, row.name, {"period": period.isoformat()},
-                             priority=PRIORITY_PERIODIC)
+    job = repository.enqueue(
+        session, row.name, {"period": period.isoformat()}, priority=PRIORITY_PERIODIC
+    )
     session.execute(
         update(JobSchedule)
         .where(JobSchedule.name == row.name)

@@ -17,8 +17,10 @@ from akte.jobs.registry import TransientJobError
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (TransientJobError, ServiceUnavailable, OperationalError,
-                        DisconnectionError, PoolTimeout)):
+    if isinstance(
+        exc,
+        (TransientJobError, ServiceUnavailable, OperationalError, DisconnectionError, PoolTimeout),
+    ):
         return True
     return classify(exc) is not None
 

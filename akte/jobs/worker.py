@@ -83,28 +83,45 @@ def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | No
             repository.complete(session, job_id, worker_id)
             JOBS_FINISHED.labels(kind=kind, outcome="done").inc()
             return True
-        status = repository.fail(session, job_id, worker_id, error, permanent=permanent,
-                                 transient=transient,
-                                 outage_seconds=ctx.settings.job_outage_seconds)
+        status = repository.fail(
+            session,
+            job_id,
+            worker_id,
+            error,
+            permanent=permanent,
+            transient=transient,
+            outage_seconds=ctx.settings.job_outage_seconds,
+        )
         if status == "dead":
             _after_death(session, job_id, kind, payload, error, transient)
     outcome = {"queued": "outage" if transient else "retry"}.get(status, status)
     JOBS_FINISHED.labels(kind=kind, outcome=outcome).inc()
     # logged after the commit: a slow or blocked log stream must never hold the queue's lock
-    log.warning("job %s (%s) failed%s, now %s: %s", job_id, kind,
-                " (outage)" if transient else "", status, error[:300])
+    log.warning(
+        "job %s (%s) failed%s, now %s: %s",
+        job_id,
+        kind,
+        " (outage)" if transient else "",
+        status,
+        error[:300],
+    )
     return True
 
 
-def _after_death(session: Session, job_id: int, kind: str, payload: dict, error: str,
-                 transient: bool) -> None:
+def _after_death(
+    session: Session, job_id: int, kind: str, payload: dict, error: str, transient: bool
+) -> None:
     """Run the kind's dead-job hook; a failing hook never undoes the job's ``dead``."""
     hook = dead_hook_for(kind)
     job = session.get(Job, job_id)
     if hook is None or job is None:
         return
-    death = JobDeath(kind=kind, error=error.split("\n", 1)[0], attempts=job.attempts,
-                     outage_seconds=repository.outage_seconds_of(job) if transient else None)
+    death = JobDeath(
+        kind=kind,
+        error=error.split("\n", 1)[0],
+        attempts=job.attempts,
+        outage_seconds=repository.outage_seconds_of(job) if transient else None,
+    )
     try:
         with session.begin_nested():
             hook(session, payload, death)
@@ -128,8 +145,11 @@ def tick(ctx: AppContext) -> list[scheduler.Queued]:
         if item.job_id:
             log.info("periodic %s queued for %s", item.name, item.period.isoformat())
         else:
-            log.info("periodic %s: period %s skipped, the previous run is still pending",
-                     item.name, item.period.isoformat())
+            log.info(
+                "periodic %s: period %s skipped, the previous run is still pending",
+                item.name,
+                item.period.isoformat(),
+            )
     return queued
 
 

@@ -122,13 +122,20 @@ def create(ctx: AppContext, dest: Path, *, progress: Progress = lambda _m: None)
     anchor_count = _copy_anchors(ctx, dest, head)
     secret = _copy_secret(ctx, dest)
     manifest = Manifest(
-        format=FORMAT, akte_version=__version__,
+        format=FORMAT,
+        akte_version=__version__,
         created_at=dt.datetime.now(dt.UTC).isoformat(),
         database="sqlite" if ctx.settings.is_sqlite else "postgresql",
-        database_file=dump_name, migrations=migrations, blobs=copied + skipped,
-        blob_bytes=size, blobs_copied=copied, audit_head_seq=head, anchors=anchor_count,
+        database_file=dump_name,
+        migrations=migrations,
+        blobs=copied + skipped,
+        blob_bytes=size,
+        blobs_copied=copied,
+        audit_head_seq=head,
+        anchors=anchor_count,
         anchor_key_fingerprint=key_fingerprint(ctx.settings.effective_audit_anchor_key),
-        secret_key_included=secret, missing_blobs=missing,
+        secret_key_included=secret,
+        missing_blobs=missing,
     )
     if missing:
         raise BackupFailed(
@@ -150,8 +157,9 @@ def _referenced(session: Session) -> Iterator[str]:
 def _required(session: Session, digest: str) -> bool:
     """Whether a row needs these bytes (what fsck reports missing), not merely names them."""
     columns = [*blobrefs.REQUIRED_COLUMNS, *blobrefs.feature_required_columns()]
-    return any(session.scalar(select(column).where(column == digest).limit(1))
-               for column in columns)
+    return any(
+        session.scalar(select(column).where(column == digest).limit(1)) for column in columns
+    )
 
 
 def _migrations(session: Session) -> list[str]:

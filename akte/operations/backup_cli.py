@@ -13,7 +13,9 @@ restore_app = typer.Typer(help="Restore a backup into a fresh installation, then
 
 @backup_app.callback(invoke_without_command=True)
 def backup(
-    dest: Annotated[Path, typer.Argument(help="backup folder (re-using one copies only new blobs)")],
+    dest: Annotated[
+        Path, typer.Argument(help="backup folder (re-using one copies only new blobs)")
+    ],
 ) -> None:
     """One database snapshot, the blobs it names (re-hashed) and the audit anchors up to
     its head; manifest.json last. Safe while akte serves uploads. Exit 1 on failure."""
@@ -53,13 +55,16 @@ def restore(
     except AkteError as exc:
         typer.echo(f"RESTORE FAILED: {exc.detail}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"restored {report.blobs} blobs, {report.anchors} audit anchors; "
-               f"indexed {report.indexed} documents")
+    typer.echo(
+        f"restored {report.blobs} blobs, {report.anchors} audit anchors; "
+        f"indexed {report.indexed} documents"
+    )
     typer.echo("fsck: " + ("consistent" if report.fsck_clean else "INCONSISTENT"))
     for problem in report.fsck_problems[:50]:
         typer.echo(f"  {problem}")
-    typer.echo("audit log: " + ("intact" if report.audit_ok else "BROKEN") +
-               f" ({report.audit_detail})")
+    typer.echo(
+        "audit log: " + ("intact" if report.audit_ok else "BROKEN") + f" ({report.audit_detail})"
+    )
     if not report.ok:
         raise typer.Exit(1)
     typer.echo("restore verified")

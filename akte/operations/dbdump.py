@@ -88,8 +88,18 @@ def snapshot(url: str, dest: Path) -> Iterator[tuple[Session, str]]:
             conn.execute(text("SET TRANSACTION READ ONLY"))
             snapshot_id = conn.scalar(text("SELECT pg_export_snapshot()"))
             target = dest / PG_FILE
-            _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                  f"--snapshot={snapshot_id}", f"--file={target}", libpq_dsn(url)], "pg_dump")
+            _run(
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot_id}",
+                    f"--file={target}",
+                    libpq_dsn(url),
+                ],
+                "pg_dump",
+            )
             with Session(bind=conn) as session:
                 yield session, PG_FILE
             conn.rollback()
@@ -132,5 +142,14 @@ def restore(url: str, source: Path, name: str) -> None:
         return
     if url.startswith("sqlite"):
         raise BackupFailed("this backup holds a PostgreSQL dump; restore it into PostgreSQL")
-    _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-          f"--dbname={libpq_dsn(url)}", str(source / name)], "pg_restore")
+    _run(
+        [
+            "pg_restore",
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            f"--dbname={libpq_dsn(url)}",
+            str(source / name),
+        ],
+        "pg_restore",
+    )

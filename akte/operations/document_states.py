@@ -35,8 +35,9 @@ def live_processing(session: Session) -> set[str]:
     return {str(p.get("document_id")) for p in payloads if isinstance(p, dict)}
 
 
-def _tenant_filter(stmt: Select[tuple[uuid.UUID]],
-                   tenant_id: uuid.UUID | None) -> Select[tuple[uuid.UUID]]:
+def _tenant_filter(
+    stmt: Select[tuple[uuid.UUID]], tenant_id: uuid.UUID | None
+) -> Select[tuple[uuid.UUID]]:
     return stmt if tenant_id is None else stmt.where(Document.tenant_id == tenant_id)
 
 
@@ -52,9 +53,13 @@ def stuck(session: Session, *, tenant_id: uuid.UUID | None = None) -> list[tuple
         return []
     now: dict[uuid.UUID, str] = {}
     for start in range(0, len(waiting), 500):
-        now.update(session.execute(
-            select(Document.id, Document.status).where(Document.id.in_(waiting[start:start + 500]))
-        ).all())
+        now.update(
+            session.execute(
+                select(Document.id, Document.status).where(
+                    Document.id.in_(waiting[start : start + 500])
+                )
+            ).all()
+        )
     return [(d, now[d]) for d in waiting if now.get(d) in WAITING]
 
 
@@ -64,10 +69,15 @@ def incomplete(session: Session) -> list[uuid.UUID]:
     no_pages = ~exists().where(DocumentPage.version_id == DocumentVersion.id)
     stmt = (
         select(Document.id)
-        .join(DocumentVersion, (DocumentVersion.document_id == Document.id)
-              & (DocumentVersion.version_no == Document.current_version))
-        .where(Document.status == DocumentStatus.ready,
-               DocumentVersion.archive_sha256.is_(None) | no_pages)
+        .join(
+            DocumentVersion,
+            (DocumentVersion.document_id == Document.id)
+            & (DocumentVersion.version_no == Document.current_version),
+        )
+        .where(
+            Document.status == DocumentStatus.ready,
+            DocumentVersion.archive_sha256.is_(None) | no_pages,
+        )
         .order_by(Document.id)
     )
     found = list(session.scalars(stmt))
@@ -85,6 +95,9 @@ def requeue(session: Session, document_id: uuid.UUID) -> bool:
         return False
     document.status = DocumentStatus.received
     document.status_reason = None
-    jobs.enqueue(session, PROCESS_TASK,
-                 {"document_id": str(document.id), "version_no": document.current_version})
+    jobs.enqueue(
+        session,
+        PROCESS_TASK,
+        {"document_id": str(document.id), "version_no": document.current_version},
+    )
     return True

@@ -70,8 +70,7 @@ RESTORE_HINT = "aus der Sicherung wiederherstellen"
 def original_lost_reason(sha256: str, *, missing: bool) -> str:
     """The status reason of a document whose original cannot be read (and what to do)."""
     state = "fehlt" if missing else "ist beschädigt"
-    return (f"Original {blob_key(sha256)} {state}: {RESTORE_HINT}, "
-            "dann `akte fsck --repair`")
+    return f"Original {blob_key(sha256)} {state}: {RESTORE_HINT}, dann `akte fsck --repair`"
 
 
 def restore_action(sha256: str) -> str:
@@ -94,8 +93,9 @@ class Finding:
 
 
 class Check(Protocol):
-    def __call__(self, ctx: AppContext, report: FsckReport, *, repair: bool,
-                 progress: Progress) -> None: ...
+    def __call__(
+        self, ctx: AppContext, report: FsckReport, *, repair: bool, progress: Progress
+    ) -> None: ...
 
 
 @dataclass
@@ -129,10 +129,20 @@ class FsckReport:
 
     @property
     def clean(self) -> bool:
-        return (not (self.orphaned or self.missing or self.missing_elsewhere or self.corrupt
-                     or self.stuck or self.incomplete or self.restored or self.findings
-                     or self.damaged_texts)
-                and self.index_clean)
+        return (
+            not (
+                self.orphaned
+                or self.missing
+                or self.missing_elsewhere
+                or self.corrupt
+                or self.stuck
+                or self.incomplete
+                or self.restored
+                or self.findings
+                or self.damaged_texts
+            )
+            and self.index_clean
+        )
 
     @property
     def lost_originals(self) -> list[str]:
@@ -145,12 +155,19 @@ class FsckReport:
     @property
     def needs_person(self) -> list[tuple[str, str]]:
         """``(problem, what to do)`` for everything ``--repair`` cannot fix."""
-        todo = [(f"original {blob_key(d)} missing or damaged", restore_action(d))
-                for d in self.lost_originals]
-        todo += [(f"{what} of {row}: blob {blob_key(d)} missing", restore_action(d))
-                 for d, what, row in self.missing_elsewhere]
-        todo += [(f"{f.check} {f.subject}: {f.problem}", f.action)
-                 for f in self.findings if f.needs_person]
+        todo = [
+            (f"original {blob_key(d)} missing or damaged", restore_action(d))
+            for d in self.lost_originals
+        ]
+        todo += [
+            (f"{what} of {row}: blob {blob_key(d)} missing", restore_action(d))
+            for d, what, row in self.missing_elsewhere
+        ]
+        todo += [
+            (f"{f.check} {f.subject}: {f.problem}", f.action)
+            for f in self.findings
+            if f.needs_person
+        ]
         if self.index and self.index.get("unreadable"):
             todo.append(("search index unreadable", "run `akte search reindex`"))
         return todo
@@ -167,8 +184,7 @@ def register_check(check: Check) -> Check:
 
 
 @register_check
-def _page_texts(ctx: AppContext, report: FsckReport, *, repair: bool,
-                progress: Progress) -> None:
+def _page_texts(ctx: AppContext, report: FsckReport, *, repair: bool, progress: Progress) -> None:
     from akte.operations import pagecheck
 
     report.damaged_texts = pagecheck.check(ctx, progress=progress)
@@ -207,8 +223,9 @@ def check(
     return report
 
 
-def _check_blobs(ctx: AppContext, report: FsckReport, *, sample: int | None,
-                 progress: Progress) -> None:
+def _check_blobs(
+    ctx: AppContext, report: FsckReport, *, sample: int | None, progress: Progress
+) -> None:
     stored = set(ctx.storage.iter_blobs())
     report.blobs = len(stored)
     progress(f"{len(stored)} blobs in storage")
@@ -236,21 +253,29 @@ def _check_states(ctx: AppContext, report: FsckReport) -> None:
     lost = set(report.lost_originals)
     with session_scope(ctx.session_factory) as session:
         lost_docs = _documents_with_original(session, lost)
-        report.stuck = [(str(d), s) for d, s in document_states.stuck(session)
-                        if d not in lost_docs]
-        report.incomplete = [str(d) for d in document_states.incomplete(session)
-                             if d not in lost_docs]
+        report.stuck = [
+            (str(d), s) for d, s in document_states.stuck(session) if d not in lost_docs
+        ]
+        report.incomplete = [
+            str(d) for d in document_states.incomplete(session) if d not in lost_docs
+        ]
         failed_for_original = session.execute(
             select(Document.id, DocumentVersion.sha256)
-            .join(DocumentVersion, (DocumentVersion.document_id == Document.id)
-                  & (DocumentVersion.version_no == Document.current_version))
-            .where(Document.status == DocumentStatus.failed,
-                   Document.status_reason.contains(RESTORE_HINT))
+            .join(
+                DocumentVersion,
+                (DocumentVersion.document_id == Document.id)
+                & (DocumentVersion.version_no == Document.current_version),
+            )
+            .where(
+                Document.status == DocumentStatus.failed,
+                Document.status_reason.contains(RESTORE_HINT),
+            )
         ).all()
     # re-hashed whatever the sample: re-queueing a still damaged original would only fail
     # it again, and the next run would re-queue it again
     report.restored = sorted(
-        str(doc_id) for doc_id, sha in failed_for_original
+        str(doc_id)
+        for doc_id, sha in failed_for_original
         if sha not in lost and ctx.storage.stat(sha) is not None and _rehash(ctx, sha)
     )
 
@@ -260,17 +285,23 @@ def _documents_with_original(session: Session, digests: set[str]) -> set[uuid.UU
     found: set[uuid.UUID] = set()
     wanted = sorted(digests)
     for start in range(0, len(wanted), 500):
-        found.update(session.scalars(
-            select(Document.id)
-            .join(DocumentVersion, (DocumentVersion.document_id == Document.id)
-                  & (DocumentVersion.version_no == Document.current_version))
-            .where(DocumentVersion.sha256.in_(wanted[start:start + 500]))
-        ))
+        found.update(
+            session.scalars(
+                select(Document.id)
+                .join(
+                    DocumentVersion,
+                    (DocumentVersion.document_id == Document.id)
+                    & (DocumentVersion.version_no == Document.current_version),
+                )
+                .where(DocumentVersion.sha256.in_(wanted[start : start + 500]))
+            )
+        )
     return found
 
 
-def _check_index(ctx: AppContext, report: FsckReport, *,
-                 repair: bool) -> dict[str, list[str]] | None:
+def _check_index(
+    ctx: AppContext, report: FsckReport, *, repair: bool
+) -> dict[str, list[str]] | None:
     """The search package's own check, through its engine-neutral interface: with
     ``repair`` it indexes what is missing or stale and removes what is not ``ready``
     (failed, deleted) from whichever engine is configured."""
@@ -285,7 +316,8 @@ def _check_index(ctx: AppContext, report: FsckReport, *,
     if repair and not result.clean:
         report.repaired.append(
             f"search index: indexed {len(result.missing) + len(result.stale)}, "
-            f"removed {len(result.orphaned)} (failed or deleted documents)")
+            f"removed {len(result.orphaned)} (failed or deleted documents)"
+        )
     return {
         "missing": [str(i) for i in result.missing],
         "stale": [str(i) for i in result.stale],
@@ -307,14 +339,14 @@ def _repair_blobs(ctx: AppContext, report: FsckReport, *, grace_seconds: float) 
     derived = [u for u in uses if u[1] != "sha256" and u[0] not in originals]
     for digest in {d for d, _c, _v in derived}:
         ctx.storage.delete(digest)
-    lost = [(d, "sha256", v) for d, column, v in [*report.missing, *uses]
-            if column == "sha256"]
+    lost = [(d, "sha256", v) for d, column, v in [*report.missing, *uses] if column == "sha256"]
     for digest, column, version_id in [*report.missing, *derived]:
         if column != "sha256":
             _forget_derived(ctx, digest, column, uuid.UUID(version_id), report)
     for digest, _column, version_id in lost:
-        _fail_for_lost_original(ctx, digest, uuid.UUID(version_id), report,
-                                missing=digest not in report.corrupt)
+        _fail_for_lost_original(
+            ctx, digest, uuid.UUID(version_id), report, missing=digest not in report.corrupt
+        )
 
 
 def _uses(ctx: AppContext, digests: set[str]) -> list[tuple[str, str, str]]:
@@ -324,8 +356,9 @@ def _uses(ctx: AppContext, digests: set[str]) -> list[tuple[str, str, str]]:
         return [r for r in blobrefs.required(session) if r[0] in digests]
 
 
-def _forget_derived(ctx: AppContext, digest: str, column: str, version_id: uuid.UUID,
-                    report: FsckReport) -> None:
+def _forget_derived(
+    ctx: AppContext, digest: str, column: str, version_id: uuid.UUID, report: FsckReport
+) -> None:
     with session_scope(ctx.session_factory) as session:
         version = session.get(DocumentVersion, version_id)
         if version is None:
@@ -338,20 +371,21 @@ def _forget_derived(ctx: AppContext, digest: str, column: str, version_id: uuid.
             PROCESS_TASK,
             {"document_id": str(version.document_id), "version_no": version.version_no},
         )
-        report.repaired.append(
-            f"re-queued processing of {version.document_id} ({column} {digest})")
+        report.repaired.append(f"re-queued processing of {version.document_id} ({column} {digest})")
 
 
-def _fail_for_lost_original(ctx: AppContext, digest: str, version_id: uuid.UUID,
-                            report: FsckReport, *, missing: bool) -> None:
+def _fail_for_lost_original(
+    ctx: AppContext, digest: str, version_id: uuid.UUID, report: FsckReport, *, missing: bool
+) -> None:
     """Mark the document ``failed`` with what to do, unless it already says so."""
     with session_scope(ctx.session_factory) as session:
         version = session.get(DocumentVersion, version_id)
         document = version and session.get(Document, version.document_id)
         if document is None or document.current_version != version.version_no:
             return
-        if (document.status == DocumentStatus.failed
-                and RESTORE_HINT in (document.status_reason or "")):
+        if document.status == DocumentStatus.failed and RESTORE_HINT in (
+            document.status_reason or ""
+        ):
             return  # done by an earlier run: nothing new
         document.status = DocumentStatus.failed
         document.status_reason = original_lost_reason(digest, missing=missing)

@@ -45,8 +45,12 @@ log = logging.getLogger("akte.metrics")
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
-def _gauge(name: str, help_text: str, labels: Iterable[str] = (),
-           rows: Iterable[tuple[tuple[str, ...], float]] = ()) -> GaugeMetricFamily:
+def _gauge(
+    name: str,
+    help_text: str,
+    labels: Iterable[str] = (),
+    rows: Iterable[tuple[tuple[str, ...], float]] = (),
+) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, help_text, labels=list(labels))
     for values, value in rows:
         family.add_metric(list(values), float(value))
@@ -57,23 +61,44 @@ def _job_gauges(session: Session, now) -> Iterator[Metric]:  # type: ignore[no-u
     from akte.jobs.models import Job
 
     by_status = session.execute(
-        select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status))
-    yield _gauge("akte_jobs", "Jobs in the queue by kind and status.", ("kind", "status"),
-                 (((k, s), n) for k, s, n in by_status))
+        select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
+    )
+    yield _gauge(
+        "akte_jobs",
+        "Jobs in the queue by kind and status.",
+        ("kind", "status"),
+        (((k, s), n) for k, s, n in by_status),
+    )
     oldest = session.execute(
         select(Job.kind, func.min(Job.run_after))
-        .where(Job.status == "queued", Job.run_after <= now).group_by(Job.kind))
-    yield _gauge("akte_job_oldest_due_seconds",
-                 "Seconds the oldest runnable queued job of each kind has waited.", ("kind",),
-                 (((k, ), max((now - t).total_seconds(), 0.0)) for k, t in oldest))
+        .where(Job.status == "queued", Job.run_after <= now)
+        .group_by(Job.kind)
+    )
+    yield _gauge(
+        "akte_job_oldest_due_seconds",
+        "Seconds the oldest runnable queued job of each kind has waited.",
+        ("kind",),
+        (((k,), max((now - t).total_seconds(), 0.0)) for k, t in oldest),
+    )
     expired = session.execute(
         select(Job.kind, func.count())
-        .where(Job.status == "running", Job.locked_until < now).group_by(Job.kind))
-    yield _gauge("akte_jobs_lease_expired",
-                 "Running jobs whose lease ran out (their worker died) by kind.", ("kind",),
-                 (((k, ), n) for k, n in expired))
-    busy = session.scalar(select(func.count(distinct(Job.locked_by)))
-                          .where(Job.status == "running", Job.locked_until >= now)) or 0
+        .where(Job.status == "running", Job.locked_until < now)
+        .group_by(Job.kind)
+    )
+    yield _gauge(
+        "akte_jobs_lease_expired",
+        "Running jobs whose lease ran out (their worker died) by kind.",
+        ("kind",),
+        (((k,), n) for k, n in expired),
+    )
+    busy = (
+        session.scalar(
+            select(func.count(distinct(Job.locked_by))).where(
+                Job.status == "running", Job.locked_until >= now
+            )
+        )
+        or 0
+    )
     yield _gauge("akte_workers_busy", "Workers holding a live job lease.", (), [((), busy)])
 
 
@@ -81,35 +106,61 @@ def _document_gauges(session: Session) -> Iterator[Metric]:
     from akte.documents.models import Document, DocumentPage
     from akte.jobs.models import Job
 
-    docs = dict(session.execute(select(Document.status, func.count())
-                                .group_by(Document.status)).all())
-    yield _gauge("akte_documents", "Documents by processing status.", ("status",),
-                 (((str(s), ), n) for s, n in docs.items()))
-    dead = session.scalar(select(func.count()).where(
-        Job.kind == "ingest.process_document", Job.status == "dead")) or 0
+    docs = dict(
+        session.execute(select(Document.status, func.count()).group_by(Document.status)).all()
+    )
+    yield _gauge(
+        "akte_documents",
+        "Documents by processing status.",
+        ("status",),
+        (((str(s),), n) for s, n in docs.items()),
+    )
+    dead = (
+        session.scalar(
+            select(func.count()).where(Job.kind == "ingest.process_document", Job.status == "dead")
+        )
+        or 0
+    )
     failed = next((n for s, n in docs.items() if str(s) == "failed"), 0)
-    yield _gauge("akte_processing_failures",
-                 "Documents whose processing failed plus dead processing jobs.", (),
-                 [((), failed + dead)])
-    pages = dict(session.execute(select(DocumentPage.method, func.count())
-                                 .group_by(DocumentPage.method)).all())
-    yield _gauge("akte_pages", "Recognised pages by method (ocr, text-layer).", ("method",),
-                 (((m, ), pages.get(m, 0)) for m in ("ocr", "text-layer")))
+    yield _gauge(
+        "akte_processing_failures",
+        "Documents whose processing failed plus dead processing jobs.",
+        (),
+        [((), failed + dead)],
+    )
+    pages = dict(
+        session.execute(
+            select(DocumentPage.method, func.count()).group_by(DocumentPage.method)
+        ).all()
+    )
+    yield _gauge(
+        "akte_pages",
+        "Recognised pages by method (ocr, text-layer).",
+        ("method",),
+        (((m,), pages.get(m, 0)) for m in ("ocr", "text-layer")),
+    )
 
 
 def _audit_gauges(session: Session, now) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
     from akte.audit.models import AuditAnchor, AuditEntry
 
-    oldest = session.scalar(select(AuditEntry.at).where(AuditEntry.seq.is_(None))
-                            .order_by(AuditEntry.id).limit(1))
-    yield _gauge("akte_audit_oldest_unsealed_seconds",
-                 "Age of the oldest audit entry not yet sealed into the chain (0: none).", (),
-                 [((), max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)])
+    oldest = session.scalar(
+        select(AuditEntry.at).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id).limit(1)
+    )
+    yield _gauge(
+        "akte_audit_oldest_unsealed_seconds",
+        "Age of the oldest audit entry not yet sealed into the chain (0: none).",
+        (),
+        [((), max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)],
+    )
     last = session.scalar(select(AuditAnchor.at).order_by(AuditAnchor.seq.desc()).limit(1))
     if last is not None:
-        yield _gauge("akte_audit_last_anchor_timestamp_seconds",
-                     "When the audit chain head was last anchored (Unix time).", (),
-                     [((), last.timestamp())])
+        yield _gauge(
+            "akte_audit_last_anchor_timestamp_seconds",
+            "When the audit chain head was last anchored (Unix time).",
+            (),
+            [((), last.timestamp())],
+        )
 
 
 class DatabaseCollector:
@@ -135,8 +186,9 @@ class DatabaseCollector:
             log.warning("metrics: database unreachable", exc_info=True)
             families, up = [], 0
         yield from families
-        yield _gauge("akte_database_up", "Whether this scrape could read the database.", (),
-                     [((), up)])
+        yield _gauge(
+            "akte_database_up", "Whether this scrape could read the database.", (), [((), up)]
+        )
 
 
 class HealthCollector:
@@ -150,9 +202,12 @@ class HealthCollector:
         from akte.core.health import OK, readiness
 
         result = readiness(self.ctx)
-        yield _gauge("akte_health_check", "Readiness checks (1 ok, 0 failing or degraded).",
-                     ("check", ), (((name, ), int(value == OK))
-                                   for name, value in sorted(result.checks.items())))
+        yield _gauge(
+            "akte_health_check",
+            "Readiness checks (1 ok, 0 failing or degraded).",
+            ("check",),
+            (((name,), int(value == OK)) for name, value in sorted(result.checks.items())),
+        )
 
 
 class _ProcessCollector:

@@ -45,8 +45,9 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            HTTP_REQUESTS.labels(method=scope["method"], route=template,
-                                 status=str(status["code"])).inc()
+            HTTP_REQUESTS.labels(
+                method=scope["method"], route=template, status=str(status["code"])
+            ).inc()
             HTTP_LATENCY.labels(route=template).observe(elapsed)
             log.info(
                 "%s %s %s",

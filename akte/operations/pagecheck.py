@@ -38,15 +38,20 @@ class DamagedText:
         return f"document {self.document_id} v{self.version_no}: page text(s) {pages}"
 
 
-def check(ctx: AppContext, *, progress: Callable[[str], None] = lambda _m: None
-          ) -> list[DamagedText]:
+def check(
+    ctx: AppContext, *, progress: Callable[[str], None] = lambda _m: None
+) -> list[DamagedText]:
     """Every version with at least one page text that does not match its digest."""
     bad: dict[uuid.UUID, list[int]] = {}
     checked = 0
     with session_scope(ctx.session_factory) as session:
         rows = session.execute(
-            select(DocumentPage.version_id, DocumentPage.page_no, DocumentPage.text,
-                   DocumentPage.text_digest).execution_options(yield_per=BATCH)
+            select(
+                DocumentPage.version_id,
+                DocumentPage.page_no,
+                DocumentPage.text,
+                DocumentPage.text_digest,
+            ).execution_options(yield_per=BATCH)
         )
         for version_id, page_no, text, digest in rows:
             checked += 1
@@ -56,8 +61,9 @@ def check(ctx: AppContext, *, progress: Callable[[str], None] = lambda _m: None
         if not bad:
             return []
         versions = session.execute(
-            select(DocumentVersion.id, DocumentVersion.document_id, DocumentVersion.version_no)
-            .where(DocumentVersion.id.in_(list(bad)))
+            select(
+                DocumentVersion.id, DocumentVersion.document_id, DocumentVersion.version_no
+            ).where(DocumentVersion.id.in_(list(bad)))
         ).all()
     return sorted(
         DamagedText(str(doc_id), version_no, tuple(sorted(bad[version_id])))
@@ -80,8 +86,13 @@ def repair(ctx: AppContext, damaged: list[DamagedText]) -> list[str]:
         for item in damaged:
             if (item.document_id, item.version_no) in pending:
                 continue
-            jobs.enqueue(session, PROCESS_TASK,
-                         {"document_id": item.document_id, "version_no": item.version_no})
-            done.append(f"re-queued processing of {item.document_id} v{item.version_no} "
-                        f"(damaged page text {', '.join(map(str, item.pages))})")
+            jobs.enqueue(
+                session,
+                PROCESS_TASK,
+                {"document_id": item.document_id, "version_no": item.version_no},
+            )
+            done.append(
+                f"re-queued processing of {item.document_id} v{item.version_no} "
+                f"(damaged page text {', '.join(map(str, item.pages))})"
+            )
     return done

@@ -55,8 +55,9 @@ class RestoreReport:
         return self.fsck_clean and self.audit_ok
 
 
-def restore(settings: Settings, source: Path, *,
-            progress: Progress = lambda _m: None) -> RestoreReport:
+def restore(
+    settings: Settings, source: Path, *, progress: Progress = lambda _m: None
+) -> RestoreReport:
     manifest = Manifest.read(source)
     url = settings.effective_database_url
     dbdump.ensure_empty(url)
@@ -109,8 +110,7 @@ def _restore_blobs(settings: Settings, source: Path, progress: Progress) -> int:
                 try:  # put_file re-hashes and refuses bytes that do not match the name
                     store.put_file(fh, sha256=digest, size=path.stat().st_size)
                 except ValueError as exc:
-                    raise BackupFailed(f"the backup's copy of {digest} is damaged: {exc}") \
-                        from exc
+                    raise BackupFailed(f"the backup's copy of {digest} is damaged: {exc}") from exc
         count += 1
         if count % 500 == 0:
             progress(f"blobs {count}")
@@ -129,7 +129,8 @@ def _release_running_jobs(ctx: AppContext) -> int:
 
     with session_scope(ctx.session_factory) as session:
         released = session.execute(
-            update(Job).where(Job.status == "running")
+            update(Job)
+            .where(Job.status == "running")
             .values(status="queued", locked_by=None, locked_until=None)
         )
         return released.rowcount or 0
@@ -170,4 +171,5 @@ def _verify(ctx: AppContext, report: RestoreReport, progress: Progress) -> None:
     result = audit_anchors.verify(ctx)
     report.audit_ok = result.ok
     report.audit_detail = f"checked {result.checked}" + (
-        f": {result.problem}" if result.problem else "")
+        f": {result.problem}" if result.problem else ""
+    )

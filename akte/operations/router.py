@@ -31,8 +31,7 @@ def _authorise(request: Request, token: str, production: bool) -> None:
         raise NotAuthenticated("send the metrics token: Authorization: Bearer <token>")
 
 
-@router.get("/metrics", include_in_schema=False,
-            responses=responses(NotAuthenticated, Forbidden))
+@router.get("/metrics", include_in_schema=False, responses=responses(NotAuthenticated, Forbidden))
 def prometheus_metrics(request: Request, ctx: Context) -> Response:
     settings = ctx.settings
     _authorise(request, settings.metrics_token, settings.env == "production")

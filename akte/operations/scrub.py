@@ -93,15 +93,17 @@ class ScrubReport:
 
 def advice(finding: Finding) -> str:
     key = blob_key(finding.sha256)
-    derived = finding.uses and all(
-        u.startswith(("archive", "thumbnail")) for u in finding.uses
-    )
+    derived = finding.uses and all(u.startswith(("archive", "thumbnail")) for u in finding.uses)
     if derived:
-        return (f"{key} ({', '.join(finding.uses)}) is {finding.problem}: run "
-                "`akte fsck --repair` to re-make it from the original")
+        return (
+            f"{key} ({', '.join(finding.uses)}) is {finding.problem}: run "
+            "`akte fsck --repair` to re-make it from the original"
+        )
     used = f" ({', '.join(finding.uses)})" if finding.uses else ""
-    return (f"{key}{used} is {finding.problem} ({finding.reason}): restore it from backup, "
-            f"then confirm with `akte scrub --blob {finding.sha256}`")
+    return (
+        f"{key}{used} is {finding.problem} ({finding.reason}): restore it from backup, "
+        f"then confirm with `akte scrub --blob {finding.sha256}`"
+    )
 
 
 def _candidates(ctx: AppContext, limit: int | None) -> list[str]:
@@ -130,8 +132,9 @@ def _uses(ctx: AppContext, digests: Iterable[str]) -> dict[str, list[str]]:
     with session_scope(ctx.session_factory) as session:
         for column in blobrefs.REQUIRED_COLUMNS:
             rows = session.execute(
-                select(column, DocumentVersion.document_id, DocumentVersion.version_no)
-                .where(column.in_(sorted(wanted)))
+                select(column, DocumentVersion.document_id, DocumentVersion.version_no).where(
+                    column.in_(sorted(wanted))
+                )
             )
             for sha, document_id, version_no in rows:
                 found[sha].append(f"{names[column.key]} of document {document_id} v{version_no}")
@@ -175,8 +178,12 @@ def _settle(ctx: AppContext, measured: list[ChunkDigestsRead], report: ScrubRepo
     if not measured:
         return
     with session_scope(ctx.session_factory) as session:
-        rows = {r.blob: r for r in session.scalars(
-            select(BlobDigest).where(BlobDigest.blob.in_([m.sha256 for m in measured])))}
+        rows = {
+            r.blob: r
+            for r in session.scalars(
+                select(BlobDigest).where(BlobDigest.blob.in_([m.sha256 for m in measured]))
+            )
+        }
         intact = []
         for m in measured:
             sha256, row = m.sha256, rows.get(m.sha256)
@@ -198,8 +205,11 @@ def _settle(ctx: AppContext, measured: list[ChunkDigestsRead], report: ScrubRepo
             intact.append(sha256)
         session.flush()
         if intact:
-            session.execute(update(BlobDigest).where(BlobDigest.blob.in_(intact))
-                            .values(verified_at=utcnow(), damaged_at=None, damage=None))
+            session.execute(
+                update(BlobDigest)
+                .where(BlobDigest.blob.in_(intact))
+                .values(verified_at=utcnow(), damaged_at=None, damage=None)
+            )
 
 
 def scrub(
@@ -214,8 +224,9 @@ def scrub(
     ``blobs`` names exactly which (e.g. to confirm a restore)."""
     report = ScrubReport()
     todo = list(blobs) if blobs is not None else _candidates(ctx, limit)
-    progress(f"scrubbing {len(todo)} blob(s)"
-             + (f" at most {rate_mb_s:g} MB/s" if rate_mb_s else ""))
+    progress(
+        f"scrubbing {len(todo)} blob(s)" + (f" at most {rate_mb_s:g} MB/s" if rate_mb_s else "")
+    )
     throttle = Throttle(rate_mb_s * MB if rate_mb_s else None)
     started = time.monotonic()
     batch: list[ChunkDigestsRead] = []
@@ -228,15 +239,18 @@ def scrub(
             continue
         report.bytes_read += hasher.size
         result = hasher.result()
-        batch.append(ChunkDigestsRead(sha256, result.sha256, result.size,
-                                      replace(result, sha256=sha256)))
+        batch.append(
+            ChunkDigestsRead(sha256, result.sha256, result.size, replace(result, sha256=sha256))
+        )
         # damage is recorded at once; intact blobs in batches
         if result.sha256 != sha256 or len(batch) >= BATCH or time.monotonic() - settled > 2:
             _settle(ctx, batch, report)
             batch, settled = [], time.monotonic()
         if n % 200 == 0:
-            progress(f"{n}/{len(todo)} blobs, {report.bytes_read / MB:.0f} MB, "
-                     f"{len(report.findings)} problem(s)")
+            progress(
+                f"{n}/{len(todo)} blobs, {report.bytes_read / MB:.0f} MB, "
+                f"{len(report.findings)} problem(s)"
+            )
     _settle(ctx, batch, report)
     report.seconds = time.monotonic() - started
     uses = _uses(ctx, [f.sha256 for f in report.findings])

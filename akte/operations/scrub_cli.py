@@ -31,8 +31,13 @@ def scrub(
     settings = get_settings()
     ctx = AppContext.from_settings(settings)
     try:
-        report = run(ctx, rate_mb_s=rate or settings.scrub_rate_mb_s, limit=limit,
-                     blobs=blob or None, progress=typer.echo)
+        report = run(
+            ctx,
+            rate_mb_s=rate or settings.scrub_rate_mb_s,
+            limit=limit,
+            blobs=blob or None,
+            progress=typer.echo,
+        )
     finally:
         ctx.close()
     typer.echo(

@@ -28,8 +28,9 @@ class RuleRead(RuleWrite):
 class HoldCreate(BaseModel):
     """Exactly one of ``case_file_id`` and ``document_id`` (published as ``oneOf``)."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [
-        {"required": ["case_file_id"]}, {"required": ["document_id"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["case_file_id"]}, {"required": ["document_id"]}]}
+    )
 
     case_file_id: uuid.UUID | SkipJsonSchema[None] = None
     document_id: uuid.UUID | SkipJsonSchema[None] = None

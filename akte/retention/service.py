@@ -80,7 +80,8 @@ def put_rule(session: Session, principal: Principal, *, rule_in: RuleWrite) -> R
 def delete_rule(session: Session, principal: Principal, rule_id: uuid.UUID) -> None:
     _admin(principal)
     rule = session.scalar(
-        repository.readable_rule_statement(principal).where(RetentionRule.id == rule_id))
+        repository.readable_rule_statement(principal).where(RetentionRule.id == rule_id)
+    )
     if rule is None:
         raise NotFound("rule not found")
     session.delete(rule)
@@ -109,11 +110,13 @@ def create_hold(session: Session, principal: Principal, *, hold_in: HoldCreate) 
     if (hold_in.case_file_id is None) == (hold_in.document_id is None):
         raise Unprocessable("give exactly one of case_file_id and document_id")
     if hold_in.case_file_id is not None:
-        target = session.scalar(case_files.administered_statement(principal).where(
-            CaseFile.id == hold_in.case_file_id))
+        target = session.scalar(
+            case_files.administered_statement(principal).where(CaseFile.id == hold_in.case_file_id)
+        )
     else:
-        target = session.scalar(documents.retention_statement(principal).where(
-            Document.id == hold_in.document_id))
+        target = session.scalar(
+            documents.retention_statement(principal).where(Document.id == hold_in.document_id)
+        )
     if target is None:
         raise NotFound("Akte or document not found")
     hold = LegalHold(
@@ -139,7 +142,8 @@ def create_hold(session: Session, principal: Principal, *, hold_in: HoldCreate) 
 def release_hold(session: Session, principal: Principal, hold_id: uuid.UUID) -> LegalHold:
     _admin(principal)
     hold = session.scalar(
-        repository.readable_hold_statement(principal).where(LegalHold.id == hold_id))
+        repository.readable_hold_statement(principal).where(LegalHold.id == hold_id)
+    )
     if hold is None:
         raise NotFound("hold not found")
     if hold.released_at is None:
@@ -200,8 +204,11 @@ def due_documents(
     ``principal``: within the rules they may read (the API); without one, every tenant's
     (the retention job) or, for the operator's CLI, ``tenant_id``'s."""
     now = now or utcnow()
-    rules_stmt = (select(RetentionRule) if principal is None
-                  else repository.readable_rule_statement(principal))
+    rules_stmt = (
+        select(RetentionRule)
+        if principal is None
+        else repository.readable_rule_statement(principal)
+    )
     if tenant_id is not None:
         rules_stmt = rules_stmt.where(RetentionRule.tenant_id == tenant_id)
     rules: dict[tuple[uuid.UUID, str | None], RetentionRule] = {

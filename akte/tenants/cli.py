@@ -15,8 +15,10 @@ import typer
 
 def tenant_options(
     tenant: Annotated[str, typer.Argument(help="tenant slug")],
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="NAME=VALUE (JSON or plain text; lists comma-separated)")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="NAME=VALUE (JSON or plain text; lists comma-separated)"),
+    ] = None,
     unset: Annotated[list[str] | None, typer.Option(help="NAME to remove")] = None,
 ) -> None:
     """Show, set or remove a tenant's options (import_org_unit, aktenzeichen_pattern, …)."""
@@ -40,8 +42,11 @@ def tenant_options(
     try:
         with session_scope(ctx.session_factory) as session:
             found = service.by_slug(session, tenant)
-            values = (options.update(session, None, found, changes, from_text=True) if changes
-                      else options.read(session, None, found))
+            values = (
+                options.update(session, None, found, changes, from_text=True)
+                if changes
+                else options.read(session, None, found)
+            )
     except AkteError as exc:
         typer.echo(f"{exc.code}: {exc.detail}", err=True)
         raise typer.Exit(1) from None

@@ -49,52 +49,82 @@ SECOND_FACTOR = ("admins", "all")
 
 KNOWN: dict[str, Option] = {
     "import_creates_case_files": Option(
-        "bool", "Lieferungen legen unbekannte Akten an (sonst: Zeile unknown_case_file)"),
+        "bool", "Lieferungen legen unbekannte Akten an (sonst: Zeile unknown_case_file)"
+    ),
     "import_org_unit": Option(
-        "str", "Code der Organisationseinheit für beim Import angelegte Akten "
-               "(nötig bei mehr als einer Organisationseinheit)"),
+        "str",
+        "Code der Organisationseinheit für beim Import angelegte Akten "
+        "(nötig bei mehr als einer Organisationseinheit)",
+    ),
     "import_separator_codes": Option(
-        "list[str]", "Barcode-Werte, die ein Trennblatt kennzeichnen (Standard: PATCHT)"),
+        "list[str]", "Barcode-Werte, die ein Trennblatt kennzeichnen (Standard: PATCHT)"
+    ),
     "import_signing_keys": Option(
-        "dict[str,str]", "Schlüssel-ID → öffentlicher Ed25519-Schlüssel (Base64), mit dem "
-                         "Dienstleister den Transfervermerk signieren"),
+        "dict[str,str]",
+        "Schlüssel-ID → öffentlicher Ed25519-Schlüssel (Base64), mit dem "
+        "Dienstleister den Transfervermerk signieren",
+    ),
     "ocr_languages": Option(
-        "list[str]", "Sprachen der Texterkennung als Tesseract-Codes, z. B. deu, eng, tur "
-                     "(Standard: deu, eng; jede Sprache kostet Zeit je Seite)"),
+        "list[str]",
+        "Sprachen der Texterkennung als Tesseract-Codes, z. B. deu, eng, tur "
+        "(Standard: deu, eng; jede Sprache kostet Zeit je Seite)",
+    ),
     "local_login": Option(
-        "bool", "Anmeldung mit lokalem Passwort (Standard: true); false: nur noch "
-                "Mandanten-Admins als Notzugang, alle anderen über das Verzeichnis (SSO)"),
+        "bool",
+        "Anmeldung mit lokalem Passwort (Standard: true); false: nur noch "
+        "Mandanten-Admins als Notzugang, alle anderen über das Verzeichnis (SSO)",
+    ),
     "second_factor": Option(
-        "str", "Zweiter Faktor (TOTP) bei der Anmeldung mit lokalem Passwort: admins "
-               "(Mandanten-Admins) oder all (alle Personen); leer: freiwillig"),
+        "str",
+        "Zweiter Faktor (TOTP) bei der Anmeldung mit lokalem Passwort: admins "
+        "(Mandanten-Admins) oder all (alle Personen); leer: freiwillig",
+    ),
     "directory_second_factor": Option(
-        "str", "Zweiter Faktor bei der Anmeldung über einen OpenID-Connect-Dienst: admins "
-               "(wer Mandanten-Admin wird) oder all (alle); geprüft an acr/amr des ID-Tokens "
-               "nach den Einstellungen des Anmeldedienstes; leer: nicht verlangt"),
+        "str",
+        "Zweiter Faktor bei der Anmeldung über einen OpenID-Connect-Dienst: admins "
+        "(wer Mandanten-Admin wird) oder all (alle); geprüft an acr/amr des ID-Tokens "
+        "nach den Einstellungen des Anmeldedienstes; leer: nicht verlangt",
+    ),
     "session_idle_minutes": Option(
-        "int", "Abmeldung nach so vielen Minuten ohne Nutzung (Browser-Sitzungen; 5 bis "
-               "1440); leer: nur die allgemeine Laufzeit"),
+        "int",
+        "Abmeldung nach so vielen Minuten ohne Nutzung (Browser-Sitzungen; 5 bis "
+        "1440); leer: nur die allgemeine Laufzeit",
+    ),
     "session_max_hours": Option(
-        "int", "Höchstdauer einer Anmeldung in Stunden, danach neu anmelden (Browser-"
-               "Sitzungen und API-Token; 1 bis 720); leer: die allgemeine Laufzeit"),
+        "int",
+        "Höchstdauer einer Anmeldung in Stunden, danach neu anmelden (Browser-"
+        "Sitzungen und API-Token; 1 bis 720); leer: die allgemeine Laufzeit",
+    ),
     "xdomea_version": Option(
-        "str", "xdomea-Version der Nachrichten an andere Behörden und das Archiv "
-               "(3.0.0 oder 3.1.0; Standard 3.0.0)"),
+        "str",
+        "xdomea-Version der Nachrichten an andere Behörden und das Archiv "
+        "(3.0.0 oder 3.1.0; Standard 3.0.0)",
+    ),
     "search_synonyms": Option(
-        "list[str]", "Eigene Synonyme der Volltextsuche, je Eintrag eine Gruppe mit Komma, "
-                     "z. B. \"WoGG, Wohngeld\" (zusätzlich zur eingebauten Liste)"),
+        "list[str]",
+        "Eigene Synonyme der Volltextsuche, je Eintrag eine Gruppe mit Komma, "
+        'z. B. "WoGG, Wohngeld" (zusätzlich zur eingebauten Liste)',
+    ),
     "aktenzeichen_pattern": Option(
-        "str", "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
-               "mit führenden Nullen verglichen"),
+        "str",
+        "Schreibweise des Aktenzeichens, z. B. AZ-9999-999999: Ziffernfelder werden "
+        "mit führenden Nullen verglichen",
+    ),
     # the citizen portal's pages (akte/web/portal_pages.py): plain text, blank lines part
-    "portal_impressum": Option("str", "Impressum des Upload-Portals (Text; Absätze durch "
-                                      "Leerzeilen)"),
+    "portal_impressum": Option(
+        "str", "Impressum des Upload-Portals (Text; Absätze durch Leerzeilen)"
+    ),
     "portal_privacy": Option("str", "Datenschutzerklärung des Upload-Portals (Text)"),
     "portal_accessibility": Option(
-        "str", "Erklärung zur Barrierefreiheit (BITV 2.0) des Upload-Portals: Stand, "
-               "bekannte Mängel, Feedback-Kontakt; die Schlichtungsstelle nennt die Seite selbst"),
-    "portal_contact": Option("str", "Hilfe-Kontakt für Bürgerinnen und Bürger, z. B. Telefon "
-                                    "und Zeiten (auf den Informationsseiten des Portals)"),
+        "str",
+        "Erklärung zur Barrierefreiheit (BITV 2.0) des Upload-Portals: Stand, "
+        "bekannte Mängel, Feedback-Kontakt; die Schlichtungsstelle nennt die Seite selbst",
+    ),
+    "portal_contact": Option(
+        "str",
+        "Hilfe-Kontakt für Bürgerinnen und Bürger, z. B. Telefon "
+        "und Zeiten (auf den Informationsseiten des Portals)",
+    ),
 }
 #: Longest text of a ``portal_*`` option (a Datenschutzerklärung is long; a novel is not).
 PORTAL_TEXT_MAX = 20_000
@@ -114,8 +144,11 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: 
     if value is None:
         return None
     if option.type == "bool":
-        if from_text and isinstance(value, str) and value.lower() in (
-                "true", "false", "ja", "nein", "1", "0"):
+        if (
+            from_text
+            and isinstance(value, str)
+            and value.lower() in ("true", "false", "ja", "nein", "1", "0")
+        ):
             return value.lower() in ("true", "ja", "1")
         if not isinstance(value, bool):
             raise Unprocessable(f"{name} is true or false", code="invalid_option")
@@ -127,15 +160,18 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: 
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise Unprocessable(f"{name} is a whole number from {low} to {high}",
-                                code="invalid_option")
+            raise Unprocessable(
+                f"{name} is a whole number from {low} to {high}", code="invalid_option"
+            )
         return value
     if option.type == "dict[str,str]":
         if not isinstance(value, dict) or not all(
             isinstance(k, str) and k and _is_public_key(v) for k, v in value.items()
         ):
-            raise Unprocessable(f"{name} maps key ids to base64 Ed25519 public keys "
-                                "(32 bytes)", code="invalid_option")
+            raise Unprocessable(
+                f"{name} maps key ids to base64 Ed25519 public keys (32 bytes)",
+                code="invalid_option",
+            )
         return value
     if option.type == "list[str]":
         if from_text and isinstance(value, str):
@@ -145,22 +181,27 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: 
         if name == "ocr_languages":
             return _ocr_languages(value)
         if name == "search_synonyms" and not all(
-                len(v) <= 500 and SYNONYM_GROUP.fullmatch(v) for v in value):
-            raise Unprocessable("search_synonyms: each entry is a group of at least two "
-                                "words separated by commas, e.g. \"WoGG, Wohngeld\"",
-                                code="invalid_option")
+            len(v) <= 500 and SYNONYM_GROUP.fullmatch(v) for v in value
+        ):
+            raise Unprocessable(
+                "search_synonyms: each entry is a group of at least two "
+                'words separated by commas, e.g. "WoGG, Wohngeld"',
+                code="invalid_option",
+            )
         return value
     if not isinstance(value, str) or not value.strip():
         raise Unprocessable(f"{name} is a text", code="invalid_option")
     if name.startswith("portal_") and len(value) > PORTAL_TEXT_MAX:  # as the schema says
-        raise Unprocessable(f"{name}: at most {PORTAL_TEXT_MAX} characters",
-                            code="invalid_option")
+        raise Unprocessable(f"{name}: at most {PORTAL_TEXT_MAX} characters", code="invalid_option")
     value = value.strip()
-    if name == "import_org_unit" and session.scalar(
-        select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == value)
-    ) is None:
-        raise NotFound(f"the tenant has no org unit with code {value}",
-                       code="unknown_org_unit")
+    if (
+        name == "import_org_unit"
+        and session.scalar(
+            select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.code == value)
+        )
+        is None
+    ):
+        raise NotFound(f"the tenant has no org unit with code {value}", code="unknown_org_unit")
     if name in ("second_factor", "directory_second_factor") and value not in SECOND_FACTOR:
         raise Unprocessable(f"{name} is admins or all", code="invalid_option")
     if name == "xdomea_version" and value not in XDOMEA_VERSIONS:
@@ -183,7 +224,9 @@ def _ocr_languages(value: list[str]) -> list[str]:
     if not codes or unknown:
         raise Unprocessable(
             f"ocr_languages: {', '.join(unknown) or 'empty'} not installed; installed: "
-            f"{', '.join(sorted(have))}", code="invalid_option")
+            f"{', '.join(sorted(have))}",
+            code="invalid_option",
+        )
     return list(dict.fromkeys(codes))
 
 
@@ -198,8 +241,12 @@ def _is_public_key(value: object) -> bool:
 
 
 def update(
-    session: Session, principal: Principal | None, tenant: Tenant, changes: dict[str, Any],
-    *, from_text: bool = False,
+    session: Session,
+    principal: Principal | None,
+    tenant: Tenant,
+    changes: dict[str, Any],
+    *,
+    from_text: bool = False,
 ) -> dict[str, Any]:
     """Set (or with ``None`` remove) options; 422 for an unknown name or a bad value, 404
     for an ``import_org_unit`` the tenant does not have.
@@ -226,8 +273,15 @@ def update(
         _rekey(session, tenant.id, options.get("aktenzeichen_pattern"))
     tenant.options = options
     session.flush()
-    audit.record(session, principal, "tenant.options", object_type="tenant",
-                 object_id=tenant.id, tenant_id=tenant.id, detail={"changes": changes})
+    audit.record(
+        session,
+        principal,
+        "tenant.options",
+        object_type="tenant",
+        object_id=tenant.id,
+        tenant_id=tenant.id,
+        detail={"changes": changes},
+    )
     return read(session, None, tenant)
 
 
@@ -275,8 +329,11 @@ def conflicts(session: Session, tenant_id: uuid.UUID | None = None) -> list[tupl
     found = []
     for tid, aktenzeichen, slug, options in session.execute(stmt):
         key = canonical_key(aktenzeichen, tenant_pattern(options))
-        holder = session.scalar(select(CaseFile.aktenzeichen).where(
-            CaseFile.tenant_id == tid, CaseFile.aktenzeichen_key == key))
+        holder = session.scalar(
+            select(CaseFile.aktenzeichen).where(
+                CaseFile.tenant_id == tid, CaseFile.aktenzeichen_key == key
+            )
+        )
         if holder is not None:
             found.append((slug, aktenzeichen, holder))
     return found

@@ -65,31 +65,58 @@ def list_org_units(
 def _options_schema() -> dict[str, Any]:
     """The published body of an options change: the known names, each with its type,
     ``null`` to remove it; other names are refused (``additionalProperties: false``)."""
-    kinds = {"bool": {"type": "boolean"}, "int": {"type": "integer"},
-             "str": {"type": "string", "pattern": r"\S"},
-             "list[str]": {"type": "array", "items": {"type": "string", "minLength": 1}},
-             "dict[str,str]": {"type": "object", "propertyNames": {"minLength": 1},
-                               "additionalProperties": {"type": "string",
-                                                        "pattern": "^[A-Za-z0-9+/]{43}=$"}}}
+    kinds = {
+        "bool": {"type": "boolean"},
+        "int": {"type": "integer"},
+        "str": {"type": "string", "pattern": r"\S"},
+        "list[str]": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "dict[str,str]": {
+            "type": "object",
+            "propertyNames": {"minLength": 1},
+            "additionalProperties": {"type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$"},
+        },
+    }
     from ingest.ocr import installed_languages
 
-    special = {"ocr_languages": {"type": "array", "minItems": 1, "items": {
-        "type": "string", "enum": sorted(installed_languages())}},  # what is installed here
+    special = {
+        "ocr_languages": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "enum": sorted(installed_languages())},
+        },  # what is installed here
         "xdomea_version": {"type": "string", "enum": list(options.XDOMEA_VERSIONS)},
-        **{name: {"type": "integer", "minimum": low, "maximum": high}
-           for name, (low, high) in options.INT_RANGES.items()},
+        **{
+            name: {"type": "integer", "minimum": low, "maximum": high}
+            for name, (low, high) in options.INT_RANGES.items()
+        },
         "second_factor": {"type": "string", "enum": list(options.SECOND_FACTOR)},
         "directory_second_factor": {"type": "string", "enum": list(options.SECOND_FACTOR)},
-        "search_synonyms": {"type": "array", "items": {
-            "type": "string", "maxLength": 500,
-            "pattern": "^" + options.SYNONYM_GROUP.pattern + "$"}},
+        "search_synonyms": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "maxLength": 500,
+                "pattern": "^" + options.SYNONYM_GROUP.pattern + "$",
+            },
+        },
         "aktenzeichen_pattern": {"type": "string", "pattern": PATTERN_SCHEMA},
-        **{name: {"type": "string", "pattern": r"\S", "maxLength": options.PORTAL_TEXT_MAX}
-           for name in options.KNOWN if name.startswith("portal_")}}
-    return {"type": "object", "additionalProperties": False, "properties": {
-        name: {"anyOf": [special.get(name, kinds[option.type]), {"type": "null"}],
-               "description": option.description}
-        for name, option in options.KNOWN.items()}}
+        **{
+            name: {"type": "string", "pattern": r"\S", "maxLength": options.PORTAL_TEXT_MAX}
+            for name in options.KNOWN
+            if name.startswith("portal_")
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            name: {
+                "anyOf": [special.get(name, kinds[option.type]), {"type": "null"}],
+                "description": option.description,
+            }
+            for name, option in options.KNOWN.items()
+        },
+    }
 
 
 OPTIONS_BODY = {"requestBody": {"content": {"application/json": {"schema": _options_schema()}}}}
@@ -111,7 +138,8 @@ def read_own_options(session: DbSession, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.patch(
-    "/current/options", responses={**COMMON, **responses(Conflict, Unprocessable)},
+    "/current/options",
+    responses={**COMMON, **responses(Conflict, Unprocessable)},
     openapi_extra=OPTIONS_BODY,
 )
 def update_own_options(
@@ -128,7 +156,8 @@ def read_options(tenant_id: uuid.UUID, session: DbSession, user: CurrentUser) ->
 
 
 @router.patch(
-    "/{tenant_id}/options", responses={**COMMON, **responses(Conflict, Unprocessable)},
+    "/{tenant_id}/options",
+    responses={**COMMON, **responses(Conflict, Unprocessable)},
     openapi_extra=OPTIONS_BODY,
 )
 def update_options(

@@ -148,8 +148,9 @@ def upload(
         accepted[incoming.index] = (incoming, scanned)
     pages_of: dict[int, list[int]] = {}  # first photo's position -> the bundle's photos
     for bundle in bundles:
-        photos = [i for i in bundle if i in accepted
-                  and accepted[i][1].mime_type in compose.IMAGE_TYPES]
+        photos = [
+            i for i in bundle if i in accepted and accepted[i][1].mime_type in compose.IMAGE_TYPES
+        ]
         if len(photos) >= 2:
             pages_of[photos[0]] = photos
     in_bundle = {i for photos in pages_of.values() for i in photos}
@@ -158,17 +159,28 @@ def upload(
             photos = [accepted[i] for i in pages_of[index]]
             stem = incoming.filename.rsplit(".", 1)[0].strip() or "Fotos"
             document, pdf = compose.add_composed_document(
-                session, storage, tenant_id=code.tenant_id, case_file_id=code.case_file_id,
+                session,
+                storage,
+                tenant_id=code.tenant_id,
+                case_file_id=code.case_file_id,
                 parts=[compose.Part(f.filename, f.fileobj, sc) for f, sc in photos],
-                title=f"{stem} ({len(photos)} Seiten)", source=DocumentSource.citizen_upload,
+                title=f"{stem} ({len(photos)} Seiten)",
+                source=DocumentSource.citizen_upload,
                 filed=False,
             )
             item = _stored_item(document.id, f"{stem}.pdf", pdf)
-            item["pages"] = [{k: v for k, v in _stored_item(document.id, f.filename, sc).items()
-                              if k != "document_id"} for f, sc in photos]
+            item["pages"] = [
+                {
+                    k: v
+                    for k, v in _stored_item(document.id, f.filename, sc).items()
+                    if k != "document_id"
+                }
+                for f, sc in photos
+            ]
             items.append(item)
-            stored += [Stored(f.index, _stored_item(document.id, f.filename, sc))
-                       for f, sc in photos]
+            stored += [
+                Stored(f.index, _stored_item(document.id, f.filename, sc)) for f, sc in photos
+            ]
             continue
         if index in in_bundle:
             continue  # a later page of a bundle: stored with its first
@@ -214,6 +226,11 @@ def upload(
             "photo_sha256": [p["sha256"] for i in items for p in i.get("pages", ())],
         },
     )
-    deadlines.papers_received(session, case_file_id=code.case_file_id, upload_code_id=code.id,
-                              filenames=[i["filename"] for i in items], ip=ip)
+    deadlines.papers_received(
+        session,
+        case_file_id=code.case_file_id,
+        upload_code_id=code.id,
+        filenames=[i["filename"] for i in items],
+        ip=ip,
+    )
     return UploadResult(receipt, stored, refused)

@@ -108,8 +108,9 @@ def list_for_case_file(
     session: Session, principal: Principal, case_file_id: uuid.UUID
 ) -> list[UploadCode]:
     case_file = case_files.get_visible(session, principal, case_file_id)
-    audit.record(session, principal, "upload_code.list", object_type="case_file",
-                 object_id=case_file.id)
+    audit.record(
+        session, principal, "upload_code.list", object_type="case_file", object_id=case_file.id
+    )
     return list(
         session.scalars(
             repository.readable_statement(principal)

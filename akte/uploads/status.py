@@ -56,16 +56,20 @@ def handed_in(session: Session, code: UploadCode) -> list[HandedIn]:
             except (KeyError, ValueError):
                 continue
     ids = [document_id for _, document_id, _ in wanted]
-    documents = {
-        d.id: d
-        for d in session.scalars(
-            select(Document).where(
-                Document.id.in_(ids),
-                Document.tenant_id == code.tenant_id,
-                Document.case_file_id == code.case_file_id,
+    documents = (
+        {
+            d.id: d
+            for d in session.scalars(
+                select(Document).where(
+                    Document.id.in_(ids),
+                    Document.tenant_id == code.tenant_id,
+                    Document.case_file_id == code.case_file_id,
+                )
             )
-        )
-    } if ids else {}
+        }
+        if ids
+        else {}
+    )
     returned = rejections(session, list(documents))
     result = []
     for receipt, document_id, filename in wanted:

@@ -61,8 +61,9 @@ def list_users(
     status_code=status.HTTP_201_CREATED,
     responses={**COMMON, **responses(Conflict)},
 )
-def issue_api_key(user_id: uuid.UUID, session: DbSession, user: CurrentUser,
-                  body: ApiKeyCreate | None = None) -> ApiKeyCreated:
+def issue_api_key(
+    user_id: uuid.UUID, session: DbSession, user: CurrentUser, body: ApiKeyCreate | None = None
+) -> ApiKeyCreated:
     """Issue another API key for a service account (shown once), optionally limited to
     ``scopes`` such as ``outbox:read`` (``<area>:read`` or ``<area>:write``, the area being
     the path segment after ``/api/v1/``; a limited key is refused elsewhere, 403
@@ -70,22 +71,42 @@ def issue_api_key(user_id: uuid.UUID, session: DbSession, user: CurrentUser,
     Rotation: ``replaces`` names the old key, which keeps working ``grace_seconds`` more."""
     body = body or ApiKeyCreate()
     plaintext, key = service.issue_api_key(
-        session, user, user_id, scopes=body.scopes, expires_at=body.expires_at,
-        replaces=body.replaces, grace_seconds=body.grace_seconds)
-    return ApiKeyCreated(id=user_id, scopes=body.scopes, api_key=plaintext, key_id=key.id,
-                         expires_at=key.expires_at)
+        session,
+        user,
+        user_id,
+        scopes=body.scopes,
+        expires_at=body.expires_at,
+        replaces=body.replaces,
+        grace_seconds=body.grace_seconds,
+    )
+    return ApiKeyCreated(
+        id=user_id, scopes=body.scopes, api_key=plaintext, key_id=key.id, expires_at=key.expires_at
+    )
 
 
 @router.get("/users/{user_id}/api-keys", responses=COMMON)
-def list_api_keys(user_id: uuid.UUID, session: DbSession, user: CurrentUser,
-                  pagination: Pagination) -> Page[ApiKeyRead]:
+def list_api_keys(
+    user_id: uuid.UUID, session: DbSession, user: CurrentUser, pagination: Pagination
+) -> Page[ApiKeyRead]:
     """A service account's keys with their state (active, expired, revoked); never the keys
     themselves."""
     rows, total = paginate(session, service.api_keys(session, user, user_id), pagination)
-    return Page.of([ApiKeyRead(id=k.id, prefix=k.prefix, scopes=k.scopes,
-                               created_at=k.created_at, expires_at=k.expires_at,
-                               revoked_at=k.revoked_at, state=service.key_state(k))
-                    for k in rows], total, pagination)
+    return Page.of(
+        [
+            ApiKeyRead(
+                id=k.id,
+                prefix=k.prefix,
+                scopes=k.scopes,
+                created_at=k.created_at,
+                expires_at=k.expires_at,
+                revoked_at=k.revoked_at,
+                state=service.key_state(k),
+            )
+            for k in rows
+        ],
+        total,
+        pagination,
+    )
 
 
 @router.delete(
@@ -94,8 +115,9 @@ def list_api_keys(user_id: uuid.UUID, session: DbSession, user: CurrentUser,
     responses=COMMON,
     response_class=Response,
 )
-def revoke_api_key(user_id: uuid.UUID, key_id: uuid.UUID, session: DbSession,
-                   user: CurrentUser) -> Response:
+def revoke_api_key(
+    user_id: uuid.UUID, key_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> Response:
     """End a key at once (leaked, or the end of a rotation)."""
     service.revoke_api_key(session, user, user_id, key_id)
     return Response(status_code=204)

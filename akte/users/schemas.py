@@ -21,10 +21,14 @@ _PEOPLE = sorted(r.value for r in Role if r not in SERVICE_ROLES)
 class UserCreate(BaseModel):
     #: the rule of ``_password_for_people``, published: people give a password, service
     #: accounts none
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"properties": {"role": {"enum": _PEOPLE}}, "required": ["password"]},
-        {"properties": {"role": {"enum": _SERVICE}}, "not": {"required": ["password"]}},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"role": {"enum": _PEOPLE}}, "required": ["password"]},
+                {"properties": {"role": {"enum": _SERVICE}}, "not": {"required": ["password"]}},
+            ]
+        }
+    )
 
     username: str = Field(min_length=2, max_length=120, pattern=r"^[A-Za-z0-9._@-]+$")
     display_name: SafeStr = Field(min_length=1, max_length=200)

@@ -49,8 +49,9 @@ def create_user(
     session.flush()
     for org_unit_id in user_in.org_unit_ids:
         grant_membership(session, principal, user.id, org_unit_id, membership_in=MembershipWrite())
-    api_key = (issue_api_key(session, principal, user.id)[0]
-               if user_in.role in SERVICE_ROLES else None)
+    api_key = (
+        issue_api_key(session, principal, user.id)[0] if user_in.role in SERVICE_ROLES else None
+    )
     audit.record(
         session,
         principal,
@@ -75,10 +76,16 @@ def get_administered(session: Session, principal: Principal | None, user_id: uui
     return user
 
 
-def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.UUID, *,
-                  scopes: list[str] | None = None, expires_at: datetime | None = None,
-                  replaces: uuid.UUID | None = None,
-                  grace_seconds: int = 86400) -> tuple[str, ApiKey]:
+def issue_api_key(
+    session: Session,
+    principal: Principal | None,
+    user_id: uuid.UUID,
+    *,
+    scopes: list[str] | None = None,
+    expires_at: datetime | None = None,
+    replaces: uuid.UUID | None = None,
+    grace_seconds: int = 86400,
+) -> tuple[str, ApiKey]:
     """A new key for a service account, shown once; ``scopes`` limits it
     (:mod:`akte.auth.scopes`), ``expires_at`` ends it.
 
@@ -88,23 +95,33 @@ def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.U
     user = get_administered(session, principal, user_id)
     if Role(user.role) not in SERVICE_ROLES:
         # the request is well formed; the target user's kind is what refuses it
-        raise Conflict("API keys are for service accounts (importer, print provider)",
-                       code="not_a_service_account")
+        raise Conflict(
+            "API keys are for service accounts (importer, print provider)",
+            code="not_a_service_account",
+        )
     now = utcnow()
     if expires_at is not None and expires_at <= now:
-        raise Conflict("expires_at lies in the past: a key must be usable when issued",
-                       code="expiry_in_past")
+        raise Conflict(
+            "expires_at lies in the past: a key must be usable when issued", code="expiry_in_past"
+        )
     old = None
     if replaces is not None:
         old = session.get(ApiKey, replaces)
         if old is None or old.user_id != user.id:
             raise NotFound("no such API key of this account", code="api_key_not_found")
         if old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
-            raise Conflict("the key to replace is no longer valid; issue a key without "
-                           "replaces", code="api_key_not_valid")
+            raise Conflict(
+                "the key to replace is no longer valid; issue a key without replaces",
+                code="api_key_not_valid",
+            )
     key = new_api_key()
-    row = ApiKey(user_id=user.id, prefix=key.prefix, key_hash=key.key_hash, scopes=scopes,
-                 expires_at=expires_at)
+    row = ApiKey(
+        user_id=user.id,
+        prefix=key.prefix,
+        key_hash=key.key_hash,
+        scopes=scopes,
+        expires_at=expires_at,
+    )
     session.add(row)
     if old is not None:
         until = now + timedelta(seconds=grace_seconds)
@@ -117,10 +134,14 @@ def issue_api_key(session: Session, principal: Principal | None, user_id: uuid.U
         object_type="user",
         object_id=user.id,
         tenant_id=user.tenant_id,
-        detail={"prefix": key.prefix, "key_id": str(row.id), "scopes": scopes,
-                "expires_at": expires_at.isoformat() if expires_at else None,
-                "replaces": str(old.id) if old else None,
-                "replaced_expires_at": old.expires_at.isoformat() if old else None},
+        detail={
+            "prefix": key.prefix,
+            "key_id": str(row.id),
+            "scopes": scopes,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "replaces": str(old.id) if old else None,
+            "replaced_expires_at": old.expires_at.isoformat() if old else None,
+        },
     )
     return key.plaintext, row
 
@@ -136,12 +157,16 @@ def key_state(key: ApiKey) -> str:
 def api_keys(session: Session, principal: Principal, user_id: uuid.UUID) -> Select[tuple[ApiKey]]:
     """The keys of a service account its admins may see (newest first)."""
     user = get_administered(session, principal, user_id)
-    return select(ApiKey).where(ApiKey.user_id == user.id).order_by(
-        ApiKey.created_at.desc(), ApiKey.id)
+    return (
+        select(ApiKey)
+        .where(ApiKey.user_id == user.id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+    )
 
 
-def revoke_api_key(session: Session, principal: Principal, user_id: uuid.UUID,
-                   key_id: uuid.UUID) -> None:
+def revoke_api_key(
+    session: Session, principal: Principal, user_id: uuid.UUID, key_id: uuid.UUID
+) -> None:
     """End a key at once (a leaked key, the end of a rotation). Revoking twice is a no-op."""
     user = get_administered(session, principal, user_id)
     key = session.get(ApiKey, key_id)
@@ -151,8 +176,15 @@ def revoke_api_key(session: Session, principal: Principal, user_id: uuid.UUID,
         return
     key.revoked_at = utcnow()
     session.flush()
-    audit.record(session, principal, "api_key.revoke", object_type="user", object_id=user.id,
-                 tenant_id=user.tenant_id, detail={"prefix": key.prefix, "key_id": str(key.id)})
+    audit.record(
+        session,
+        principal,
+        "api_key.revoke",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=user.tenant_id,
+        detail={"prefix": key.prefix, "key_id": str(key.id)},
+    )
 
 
 def grant_membership(
@@ -238,18 +270,33 @@ def change_password(
         raise Unprocessable("the new password must differ from the current one")
     user.password_hash = hash_password(new_password)
     revoke_all_tokens(session, user)
-    audit.record(session, principal, "user.password_change", object_type="user",
-                 object_id=user.id, tenant_id=user.tenant_id)
+    audit.record(
+        session,
+        principal,
+        "user.password_change",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=user.tenant_id,
+    )
 
 
 def log_out_everywhere(session: Session, principal: Principal | None, user_id: uuid.UUID) -> None:
     """End every bearer token and web session of a user: their own wish, or an admin's."""
     from akte.auth.service import revoke_all_tokens
 
-    user = session.get(User, user_id) if principal and principal.user_id == user_id else \
-        get_administered(session, principal, user_id)
+    user = (
+        session.get(User, user_id)
+        if principal and principal.user_id == user_id
+        else get_administered(session, principal, user_id)
+    )
     if user is None:
         raise NotFound("user not found")
     revoke_all_tokens(session, user)
-    audit.record(session, principal, "user.logout_everywhere", object_type="user",
-                 object_id=user.id, tenant_id=user.tenant_id)
+    audit.record(
+        session,
+        principal,
+        "user.logout_everywhere",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=user.tenant_id,
+    )

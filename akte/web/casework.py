@@ -23,16 +23,30 @@ from akte.users.models import Membership, User
 from akte.web import messages
 
 LIMIT = 200
-BUCKETS = {"overdue": "Überfällig", "today": "Heute fällig", "week": "Diese Woche",
-           "later": "Später"}
-WHY = {"mine": "mir zugewiesen", "unit": "meiner Organisationseinheit",
-       "deputy": "in Vertretung"}
-FIELD_LABELS = {"title": "Titel", "kind": "Vorgangsart", "body": "Vermerk",
-                "due_on": "Fällig am", "reason": "Grund", "note": "Notiz",
-                "names": "Vorgangsarten", "items": "Dokumentarten", "name": "Name",
-                "keywords": "Stichwörter", "doc_type": "Dokumentart",
-                "document_date": "Dokumentdatum", "case_file_id": "Akte",
-                "vorgang_id": "Vorgang", "assignee_user_id": "Zuständig"}
+BUCKETS = {
+    "overdue": "Überfällig",
+    "today": "Heute fällig",
+    "week": "Diese Woche",
+    "later": "Später",
+}
+WHY = {"mine": "mir zugewiesen", "unit": "meiner Organisationseinheit", "deputy": "in Vertretung"}
+FIELD_LABELS = {
+    "title": "Titel",
+    "kind": "Vorgangsart",
+    "body": "Vermerk",
+    "due_on": "Fällig am",
+    "reason": "Grund",
+    "note": "Notiz",
+    "names": "Vorgangsarten",
+    "items": "Dokumentarten",
+    "name": "Name",
+    "keywords": "Stichwörter",
+    "doc_type": "Dokumentart",
+    "document_date": "Dokumentdatum",
+    "case_file_id": "Akte",
+    "vorgang_id": "Vorgang",
+    "assignee_user_id": "Zuständig",
+}
 
 
 def parse(model: type[BaseModel], **data: Any) -> Any:
@@ -43,21 +57,37 @@ def parse(model: type[BaseModel], **data: Any) -> Any:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first.get("loc") else ""
         label = FIELD_LABELS.get(field, field or "Eingabe")
-        raise Unprocessable(f"{label}: {messages.form_reason(first)}",
-                            code="invalid_form") from None
+        raise Unprocessable(
+            f"{label}: {messages.form_reason(first)}", code="invalid_form"
+        ) from None
 
 
 def akte_context(
     session: Session, principal: Principal, case_file: Any, documents: list[Document]
 ) -> dict[str, Any]:
     """Vorgänge with their documents and notes, documents without one, open follow-ups."""
-    vorgaenge = list(session.scalars(repository.vorgaenge_of(
-        repository.readable_vorgang_statement(principal), case_file.id).limit(LIMIT)))
+    vorgaenge = list(
+        session.scalars(
+            repository.vorgaenge_of(
+                repository.readable_vorgang_statement(principal), case_file.id
+            ).limit(LIMIT)
+        )
+    )
     assigned = repository.vorgang_of_documents(session, [d.id for d in documents])
-    notes = list(session.scalars(repository.notes_of(
-        repository.readable_note_statement(principal), case_file.id).limit(LIMIT)))
-    open_follow_ups = list(session.scalars(repository.follow_ups_of(
-        repository.readable_follow_up_statement(principal), case_file.id, "open").limit(LIMIT)))
+    notes = list(
+        session.scalars(
+            repository.notes_of(repository.readable_note_statement(principal), case_file.id).limit(
+                LIMIT
+            )
+        )
+    )
+    open_follow_ups = list(
+        session.scalars(
+            repository.follow_ups_of(
+                repository.readable_follow_up_statement(principal), case_file.id, "open"
+            ).limit(LIMIT)
+        )
+    )
     corrected = repository.corrections_of(session, [n.id for n in notes])
     by_vorgang: dict[uuid.UUID | None, list[Document]] = {}
     for document in documents:
@@ -66,16 +96,26 @@ def akte_context(
     unit_ids = {case_file.org_unit_id}
     if case_file.id in principal.granted_case_file_ids:
         unit_ids |= principal.org_unit_ids
-    units = list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(sorted(unit_ids)))
-                                 .order_by(OrgUnit.name)))
-    people = list(session.execute(
-        select(User.id, User.display_name, User.username)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.org_unit_id == case_file.org_unit_id, User.is_active.is_(True),
-               User.tenant_id == case_file.tenant_id, User.id != principal.user_id,
-               User.role.in_([r.value for r in CASE_ROLES]))
-        .order_by(User.display_name).limit(LIMIT)
-    ).all())
+    units = list(
+        session.scalars(
+            select(OrgUnit).where(OrgUnit.id.in_(sorted(unit_ids))).order_by(OrgUnit.name)
+        )
+    )
+    people = list(
+        session.execute(
+            select(User.id, User.display_name, User.username)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.org_unit_id == case_file.org_unit_id,
+                User.is_active.is_(True),
+                User.tenant_id == case_file.tenant_id,
+                User.id != principal.user_id,
+                User.role.in_([r.value for r in CASE_ROLES]),
+            )
+            .order_by(User.display_name)
+            .limit(LIMIT)
+        ).all()
+    )
     return {
         "vorgaenge": vorgaenge,
         "docs_by_vorgang": by_vorgang,
@@ -97,8 +137,13 @@ def document_context(session: Session, principal: Principal, document: Document)
     the caller may move it into another Akte (owners only; letters stay)."""
     from akte.case_files import service as case_files  # the page's own Akte check
 
-    vorgaenge = list(session.scalars(repository.vorgaenge_of(
-        repository.readable_vorgang_statement(principal), document.case_file_id).limit(LIMIT)))
+    vorgaenge = list(
+        session.scalars(
+            repository.vorgaenge_of(
+                repository.readable_vorgang_statement(principal), document.case_file_id
+            ).limit(LIMIT)
+        )
+    )
     current = repository.vorgang_of_documents(session, [document.id]).get(document.id)
     return {
         "doc_vorgaenge": [v for v in vorgaenge if v.status == "open" or v.id == current],
@@ -119,11 +164,15 @@ def target_by_aktenzeichen(session: Session, principal: Principal, aktenzeichen:
     if not typed or principal.tenant_id is None:
         raise Unprocessable("Aktenzeichen: bitte angeben", code="invalid_form")
     key = case_file_repo.aktenzeichen_key(session, principal.tenant_id, typed)
-    found = session.scalar(case_file_repo.readable_statement(principal).where(
-        or_(CaseFile.aktenzeichen == typed, CaseFile.aktenzeichen_key == key)).limit(1))
+    found = session.scalar(
+        case_file_repo.readable_statement(principal)
+        .where(or_(CaseFile.aktenzeichen == typed, CaseFile.aktenzeichen_key == key))
+        .limit(1)
+    )
     if found is None:
-        raise NotFound(f"Keine Akte mit dem Aktenzeichen {typed} gefunden",
-                       code="case_file_not_found")
+        raise NotFound(
+            f"Keine Akte mit dem Aktenzeichen {typed} gefunden", code="case_file_not_found"
+        )
     return found
 
 
@@ -143,8 +192,22 @@ def my_context(session: Session, principal: Principal) -> dict[str, Any]:
     items = followups.my_reads(session, principal, rows)
     sections = {key: [i for i in items if i.bucket == key] for key in BUCKETS}
     vorgang_ids = {i.vorgang_id for i in items if i.vorgang_id}
-    titles = dict(session.execute(select(Vorgang.id, Vorgang.title).where(
-        Vorgang.id.in_(vorgang_ids))).all()) if vorgang_ids else {}
-    return {"nav": "wiedervorlagen", "sections": sections, "bucket_labels": BUCKETS,
-            "why_labels": WHY, "vorgang_titles": titles, "today": on, "until": until,
-            "limited": len(rows) >= LIMIT}
+    titles = (
+        dict(
+            session.execute(
+                select(Vorgang.id, Vorgang.title).where(Vorgang.id.in_(vorgang_ids))
+            ).all()
+        )
+        if vorgang_ids
+        else {}
+    )
+    return {
+        "nav": "wiedervorlagen",
+        "sections": sections,
+        "bucket_labels": BUCKETS,
+        "why_labels": WHY,
+        "vorgang_titles": titles,
+        "today": on,
+        "until": until,
+        "limited": len(rows) >= LIMIT,
+    }

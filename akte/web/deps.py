@@ -50,14 +50,19 @@ def get_staff(request: Request, session: DbSession) -> Principal:
         or row.token_generation != user.token_generation
     ):
         raise _to_login(request)
-    reason = timeouts.timed_out(timeouts.limits(session, user.tenant_id),
-                                created_at=row.created_at, last_used_at=row.last_seen_at,
-                                now=utcnow())
+    reason = timeouts.timed_out(
+        timeouts.limits(session, user.tenant_id),
+        created_at=row.created_at,
+        last_used_at=row.last_seen_at,
+        now=utcnow(),
+    )
     if reason is not None:
         _end_timed_out(session, row, user, reason, client_ip(request))
         raise _to_login(request)
     if not directory_sessions.still_valid(
-        session, web_session_hash=row.token_hash, ip=client_ip(request),
+        session,
+        web_session_hash=row.token_hash,
+        ip=client_ip(request),
         secret=get_context(request).settings.effective_secret_key,
     ):
         sessions.end_staff_session_by_hash(session, row.token_hash)
@@ -71,17 +76,29 @@ def get_staff(request: Request, session: DbSession) -> Principal:
     return principal
 
 
-def _end_timed_out(session: Session, row: WebSession, user: User, reason: str,
-                   ip: str | None) -> None:
+def _end_timed_out(
+    session: Session, row: WebSession, user: User, reason: str, ip: str | None
+) -> None:
     """End a session past the tenant's idle or absolute limit, and the provider's refresh
     token kept for it; audited and committed before the redirect to the login page."""
-    session.execute(delete(DirectorySession).where(
-        DirectorySession.web_session_hash == row.token_hash))
+    session.execute(
+        delete(DirectorySession).where(DirectorySession.web_session_hash == row.token_hash)
+    )
     sessions.end_staff_session_by_hash(session, row.token_hash)
-    audit.record(session, None, "web.session_timeout", tenant_id=user.tenant_id, ip=ip,
-                 object_type="user", object_id=user.id,
-                 detail={"user_id": str(user.id), "reason": reason,
-                         "started_at": row.created_at.isoformat()})
+    audit.record(
+        session,
+        None,
+        "web.session_timeout",
+        tenant_id=user.tenant_id,
+        ip=ip,
+        object_type="user",
+        object_id=user.id,
+        detail={
+            "user_id": str(user.id),
+            "reason": reason,
+            "started_at": row.created_at.isoformat(),
+        },
+    )
     session.commit()
 
 

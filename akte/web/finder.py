@@ -147,13 +147,21 @@ def find(
         from akte.web.search_bridge import via_search_service
 
         results = via_search_service(
-            service, session, ctx, principal, q, filters=filters, limit=limit, page=page,
+            service,
+            session,
+            ctx,
+            principal,
+            q,
+            filters=filters,
+            limit=limit,
+            page=page,
             case_file_id=case_file_id,
         )
         if results is not None:
             return results
-    return _database(session, principal, q, filters=filters, limit=limit, page=page,
-                     case_file_id=case_file_id)
+    return _database(
+        session, principal, q, filters=filters, limit=limit, page=page, case_file_id=case_file_id
+    )
 
 
 def _database(
@@ -167,9 +175,13 @@ def _database(
     case_file_id: uuid.UUID | None = None,
 ) -> Results:
     hits: list[Hit] = []
-    akten = [] if page > 1 or case_file_id else list(
-        session.scalars(
-            case_files.list_query(principal, status=None, org_unit_id=None, q=q).limit(20)
+    akten = (
+        []
+        if page > 1 or case_file_id
+        else list(
+            session.scalars(
+                case_files.list_query(principal, status=None, org_unit_id=None, q=q).limit(20)
+            )
         )
     )
     for case_file in akten:

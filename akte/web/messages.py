@@ -16,45 +16,64 @@ import re
 from akte.core.errors import AkteError
 
 EXACT = {
-    "the form's security token is missing or wrong; reload the page":
-        "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es "
-        "noch einmal.",
+    "the form's security token is missing or wrong; reload the page": "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es "
+    "noch einmal.",
     "the current password is wrong": "Das bisherige Passwort stimmt nicht.",
 }
 
 NOUNS = {
-    "Akte": "Akte", "document": "Dokument", "version": "Version", "user": "Person",
-    "org unit": "Organisationseinheit", "tenant": "Mandant", "letter": "Brief",
-    "upload code": "Upload-Code", "receipt": "Eingangsbestätigung", "rule": "Regel",
-    "hold": "Sperre", "grant": "Freigabe", "export": "Export", "delivery": "Lieferung",
-    "redaction": "Schwärzung", "membership": "Mitgliedschaft", "session": "Sitzung",
-    "job": "Auftrag", "batch": "Sendung", "identity provider": "Anmeldedienst",
+    "Akte": "Akte",
+    "document": "Dokument",
+    "version": "Version",
+    "user": "Person",
+    "org unit": "Organisationseinheit",
+    "tenant": "Mandant",
+    "letter": "Brief",
+    "upload code": "Upload-Code",
+    "receipt": "Eingangsbestätigung",
+    "rule": "Regel",
+    "hold": "Sperre",
+    "grant": "Freigabe",
+    "export": "Export",
+    "delivery": "Lieferung",
+    "redaction": "Schwärzung",
+    "membership": "Mitgliedschaft",
+    "session": "Sitzung",
+    "job": "Auftrag",
+    "batch": "Sendung",
+    "identity provider": "Anmeldedienst",
 }
 
 BY_CODE = {
     "forbidden": "Das ist mit Ihrer Rolle nicht erlaubt.",
     "lent_access": "Diese Akte ist Ihnen nur geliehen (Freigabe oder Vertretung). Das dürfen "
-                   "nur ständige Mitglieder ihrer Organisationseinheit.",
+    "nur ständige Mitglieder ihrer Organisationseinheit.",
     "not_found": "Nicht gefunden. Vielleicht wurde es gelöscht, verschoben, oder Sie haben "
-                 "keinen Zugriff.",
+    "keinen Zugriff.",
     "not_authenticated": "Bitte melden Sie sich an.",
     "conflict": "Das ist im jetzigen Zustand nicht möglich.",
     "payload_too_large": "Die Datei ist zu groß.",
     "unsupported_media_type": "Dieser Dateityp wird nicht unterstützt. Erlaubt sind PDF, "
-                              "JPEG, PNG und TIFF.",
+    "JPEG, PNG und TIFF.",
     "too_many_requests": "Zu viele Versuche. Bitte warten Sie einige Minuten.",
     "storage_unavailable": "Der Dokumentenspeicher ist gerade nicht erreichbar. Bitte "
-                           "versuchen Sie es in einigen Minuten noch einmal.",
+    "versuchen Sie es in einigen Minuten noch einmal.",
     "storage_full": "Der Dokumentenspeicher ist voll. Bitte informieren Sie den Betrieb.",
     "service_unavailable": "Vorübergehend nicht verfügbar. Bitte versuchen Sie es später "
-                           "noch einmal.",
+    "noch einmal.",
 }
 BY_STATUS = {400: "Die Anfrage ist so nicht möglich.", 422: "Bitte prüfen Sie Ihre Angaben."}
 
-_ENGLISH = re.compile(r"\b(the|not|may|must|is|are|no|this|an|of|to|yet|only|with|has|"
-                      r"cannot|already|missing|invalid)\b", re.I)
-_GERMAN = re.compile(r"[äöüßÄÖÜ]|\b(nicht|der|die|das|ist|bitte|ein|eine|und|kein|keine|"
-                     r"schon|nur|noch)\b", re.I)
+_ENGLISH = re.compile(
+    r"\b(the|not|may|must|is|are|no|this|an|of|to|yet|only|with|has|"
+    r"cannot|already|missing|invalid)\b",
+    re.I,
+)
+_GERMAN = re.compile(
+    r"[äöüßÄÖÜ]|\b(nicht|der|die|das|ist|bitte|ein|eine|und|kein|keine|"
+    r"schon|nur|noch)\b",
+    re.I,
+)
 _NOT_FOUND = re.compile(r"(.+) not found")
 
 
@@ -72,9 +91,14 @@ def german(exc: AkteError) -> str:
         return f"{NOUNS[found.group(1)]} nicht gefunden."
     if not reads_english(detail):
         return detail
-    return BY_CODE.get(exc.code) or BY_STATUS.get(exc.status_code) or BY_CODE.get(
-        {403: "forbidden", 404: "not_found", 409: "conflict"}.get(exc.status_code, ""),
-        "Die Anfrage konnte nicht bearbeitet werden.")
+    return (
+        BY_CODE.get(exc.code)
+        or BY_STATUS.get(exc.status_code)
+        or BY_CODE.get(
+            {403: "forbidden", 404: "not_found", 409: "conflict"}.get(exc.status_code, ""),
+            "Die Anfrage konnte nicht bearbeitet werden.",
+        )
+    )
 
 
 def form_reason(error: dict) -> str:

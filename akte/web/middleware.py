@@ -30,7 +30,7 @@ DETAILS = {
     404: "Diese Seite gibt es nicht. Vielleicht ist der Link veraltet oder unvollständig.",
     405: "Diese Seite lässt sich so nicht aufrufen. Bitte gehen Sie über die Startseite.",
     500: "Ein unerwarteter Fehler ist aufgetreten. Er wurde protokolliert; bitte versuchen "
-         "Sie es später noch einmal.",
+    "Sie es später noch einmal.",
 }
 TITLES_EXTRA = {405: "Nicht möglich", 500: "Unerwarteter Fehler"}
 

@@ -46,7 +46,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 FILED, RETURNED = "filed", "returned"
 #: No whitespace or control characters anywhere (no header injection), one ``@``, a dot in
 #: the domain. Whether the mailbox exists only the mail server can tell.
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+$")
+_ADDRESS = re.compile(
+    r"^[^@\s<>()\[\],;:\"\\]{1,64}@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+$"
+)
 
 #: The notice in the portal's six languages: the date, the status link, nothing else.
 TEXTS: dict[str, dict[str, str]] = {
@@ -120,8 +122,15 @@ def valid_address(text: str) -> str | None:
 
 def remember(session: Session, receipt: UploadReceipt, address: str, language: str) -> None:
     """Keep the address for this receipt's notice, in the upload's transaction."""
-    session.add(ReceiptNotice(receipt_id=receipt.id, tenant_id=receipt.tenant_id,
-                              email=address, language=language, attempts=0))
+    session.add(
+        ReceiptNotice(
+            receipt_id=receipt.id,
+            tenant_id=receipt.tenant_id,
+            email=address,
+            language=language,
+            attempts=0,
+        )
+    )
     session.flush()
 
 
@@ -134,8 +143,17 @@ def outcome(session: Session, receipt: UploadReceipt) -> str | None:
             ids.append(uuid.UUID(item["document_id"]))
         except (KeyError, ValueError):
             continue
-    documents = list(session.scalars(select(Document).where(
-        Document.id.in_(ids), Document.case_file_id == receipt.case_file_id))) if ids else []
+    documents = (
+        list(
+            session.scalars(
+                select(Document).where(
+                    Document.id.in_(ids), Document.case_file_id == receipt.case_file_id
+                )
+            )
+        )
+        if ids
+        else []
+    )
     if not documents:
         return None
     returned = rejections(session, [d.id for d in documents])
@@ -144,8 +162,9 @@ def outcome(session: Session, receipt: UploadReceipt) -> str | None:
     return RETURNED if returned else FILED
 
 
-def message(settings: Settings, to: str, language: str, state: str,
-            receipt: UploadReceipt) -> EmailMessage:
+def message(
+    settings: Settings, to: str, language: str, state: str, receipt: UploadReceipt
+) -> EmailMessage:
     texts = TEXTS.get(language) or TEXTS["de"]
     day = receipt.created_at.astimezone(BERLIN).strftime("%d.%m.%Y")
     link = f"{settings.effective_public_url}/upload/status?lang={language}"
@@ -156,8 +175,9 @@ def message(settings: Settings, to: str, language: str, state: str,
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office answers
-    mail.set_content(f"{texts[state].format(date=day)}\n\n{texts['link']}\n{link}\n\n"
-                     f"{texts['auto']}\n")
+    mail.set_content(
+        f"{texts[state].format(date=day)}\n\n{texts['link']}\n{link}\n\n{texts['auto']}\n"
+    )
     mail["Content-Language"] = language  # after set_content, which clears Content-* headers
     return mail
 
@@ -165,9 +185,12 @@ def message(settings: Settings, to: str, language: str, state: str,
 def _deliver(settings: Settings, mail: EmailMessage) -> None:
     timeout = settings.smtp_timeout_seconds
     if settings.smtp_tls:
-        server: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port,
-                                               timeout=timeout,
-                                               context=ssl.create_default_context())
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.smtp_host,
+            settings.smtp_port,
+            timeout=timeout,
+            context=ssl.create_default_context(),
+        )
     else:
         server = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
     with server:
@@ -195,8 +218,11 @@ def send_due(ctx: AppContext, *, limit: int = 200) -> RunResult:
         return RunResult()
     sent = waiting = failed = dropped = 0
     with session_scope(ctx.session_factory) as session:
-        ids = list(session.scalars(select(ReceiptNotice.id).order_by(ReceiptNotice.created_at)
-                                   .limit(limit)))
+        ids = list(
+            session.scalars(
+                select(ReceiptNotice.id).order_by(ReceiptNotice.created_at).limit(limit)
+            )
+        )
     for notice_id in ids:
         with session_scope(ctx.session_factory) as session:
             row = session.get(ReceiptNotice, notice_id)
@@ -217,9 +243,10 @@ def send_due(ctx: AppContext, *, limit: int = 200) -> RunResult:
                 _deliver(settings, message(settings, row.email, row.language, state, receipt))
             except (OSError, smtplib.SMTPException) as exc:
                 row.attempts += 1
-                row.last_error = f"{type(exc).__name__}: {exc}".replace(row.email, "<address>")[:1000]
-                log.warning("portal notice for receipt %s not sent: %s", receipt.id,
-                            row.last_error)
+                row.last_error = f"{type(exc).__name__}: {exc}".replace(row.email, "<address>")[
+                    :1000
+                ]
+                log.warning("portal notice for receipt %s not sent: %s", receipt.id, row.last_error)
                 failed += 1
                 continue
             _forget(session, row, "portal.notice_sent", state=state)
@@ -229,7 +256,14 @@ def send_due(ctx: AppContext, *, limit: int = 200) -> RunResult:
 
 def _forget(session: Session, row: ReceiptNotice, action: str, **detail: str) -> None:
     """Delete the row (the address with it); the audit entry names the receipt only."""
-    audit.record(session, None, action, tenant_id=row.tenant_id, object_type="upload_receipt",
-                 object_id=row.receipt_id, detail={"attempts": row.attempts, **detail})
+    audit.record(
+        session,
+        None,
+        action,
+        tenant_id=row.tenant_id,
+        object_type="upload_receipt",
+        object_id=row.receipt_id,
+        detail={"attempts": row.attempts, **detail},
+    )
     session.execute(delete(ReceiptNotice).where(ReceiptNotice.id == row.id))
     session.flush()

@@ -65,8 +65,11 @@ def build_file(name: str, request: Request) -> Response:
     path = package_dir(request.app.state.ctx) / "build" / name
     if not path.is_file():
         raise NotFound("PDF.js is not installed")
-    return Response(_read(path), media_type="text/javascript", headers={
-        "Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"})
+    return Response(
+        _read(path),
+        media_type="text/javascript",
+        headers={"Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/static/pdfjs/standard_fonts/{name}")
@@ -75,5 +78,8 @@ def standard_font(name: str, request: Request) -> Response:
     path = package_dir(request.app.state.ctx) / "standard_fonts" / name
     if not _FONT.match(name) or not path.is_file():
         raise NotFound("no such font")
-    return FileResponse(path, media_type="application/octet-stream", headers={
-        "Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        headers={"Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"},
+    )

@@ -29,8 +29,10 @@ PAGES = {
     "datenschutz": ("portal_privacy", "page_privacy"),
     "barrierefreiheit": ("portal_accessibility", "page_accessibility"),
 }
-SCHLICHTUNGSSTELLE = ("Schlichtungsstelle nach § 16 Behindertengleichstellungsgesetz (BGG), "
-                      "Mauerstraße 53, 10117 Berlin, www.schlichtungsstelle-bgg.de")
+SCHLICHTUNGSSTELLE = (
+    "Schlichtungsstelle nach § 16 Behindertengleichstellungsgesetz (BGG), "
+    "Mauerstraße 53, 10117 Berlin, www.schlichtungsstelle-bgg.de"
+)
 
 
 @dataclass(frozen=True)
@@ -60,5 +62,8 @@ def text_for(request: Request, session: Session, page: str) -> PageText:
     tenant = _tenant(request, session)
     options = (tenant.options or {}) if tenant else {}
     option, _ = PAGES[page]
-    return PageText(_paragraphs(options.get(option)), _paragraphs(options.get("portal_contact")),
-                    tenant is not None)
+    return PageText(
+        _paragraphs(options.get(option)),
+        _paragraphs(options.get("portal_contact")),
+        tenant is not None,
+    )

@@ -26,7 +26,18 @@ from akte.web import (
 )
 
 router = APIRouter()
-for module in (pdfjs, routes_auth, routes_second_factor, routes_sso, routes_portal,
-               routes_staff, routes_documents, routes_imports, routes_casework, routes_sessions,
-               routes_account, routes_records):
+for module in (
+    pdfjs,
+    routes_auth,
+    routes_second_factor,
+    routes_sso,
+    routes_portal,
+    routes_staff,
+    routes_documents,
+    routes_imports,
+    routes_casework,
+    routes_sessions,
+    routes_account,
+    routes_records,
+):
     router.include_router(module.router)

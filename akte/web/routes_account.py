@@ -28,15 +28,21 @@ from akte.web.pages import page
 router = APIRouter(prefix="/app/konto", include_in_schema=False, route_class=PageRoute)
 
 
-def _show(request: Request, session, ctx, principal, *, error: str | None = None,
-          status: int = 200) -> Response:
+def _show(
+    request: Request, session, ctx, principal, *, error: str | None = None, status: int = 200
+) -> Response:
     user = session.get(User, principal.user_id)
     state = second_factor.status(session, user)
-    context: dict = {"nav": "konto", "status": state, "error": error,
-                     "directory": not user.password_hash}
+    context: dict = {
+        "nav": "konto",
+        "status": state,
+        "error": error,
+        "directory": not user.password_hash,
+    }
     if not state["enrolled"] and user.password_hash:
-        secret, uri = second_factor.pending(session, user,
-                                            secret_key=ctx.settings.effective_secret_key)
+        secret, uri = second_factor.pending(
+            session, user, secret_key=ctx.settings.effective_secret_key
+        )
         session.commit()  # the same secret on a reload, and at the confirming POST
         qr = Markup(segno.make(uri, error="m").svg_inline(scale=5))  # noqa: S704 - segno's own SVG
         context.update(secret=secret, uri=uri, qr=qr)
@@ -44,26 +50,41 @@ def _show(request: Request, session, ctx, principal, *, error: str | None = None
 
 
 @router.get("/zweiter-faktor")
-def second_factor_page(request: Request, session: DbSession, ctx: Context,
-                       principal: Staff) -> Response:
+def second_factor_page(
+    request: Request, session: DbSession, ctx: Context, principal: Staff
+) -> Response:
     return _show(request, session, ctx, principal)
 
 
 @router.post("/zweiter-faktor", dependencies=[CsrfChecked])
-def confirm_second_factor(request: Request, session: DbSession, ctx: Context,
-                          principal: Staff,
-                          code: Annotated[str, Form(max_length=64)] = "") -> Response:
+def confirm_second_factor(
+    request: Request,
+    session: DbSession,
+    ctx: Context,
+    principal: Staff,
+    code: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
     user = session.get(User, principal.user_id)
     if not user.password_hash or second_factor.factor_of(session, user.id) is not None:
         return _show(request, session, ctx, principal)  # nothing to set up here
     try:
-        codes = second_factor.confirm(session, user, code,
-                                      secret_key=ctx.settings.effective_secret_key,
-                                      ip=client_ip(request))
+        codes = second_factor.confirm(
+            session, user, code, secret_key=ctx.settings.effective_secret_key, ip=client_ip(request)
+        )
     except second_factor.CodeMismatch:
-        return _show(request, session, ctx, principal, status=400,
-                     error="Der Code passt nicht. Bitte die Uhrzeit des Geräts prüfen und "
-                           "den aktuellen Code eingeben.")
+        return _show(
+            request,
+            session,
+            ctx,
+            principal,
+            status=400,
+            error="Der Code passt nicht. Bitte die Uhrzeit des Geräts prüfen und "
+            "den aktuellen Code eingeben.",
+        )
     session.commit()  # the factor counts from now on, before the codes are shown
-    return page(request, principal, "login_recovery.html",
-                {"nav": "konto", "codes": codes, "next": "/app/konto/zweiter-faktor"})
+    return page(
+        request,
+        principal,
+        "login_recovery.html",
+        {"nav": "konto", "codes": codes, "next": "/app/konto/zweiter-faktor"},
+    )

@@ -73,8 +73,9 @@ def static(name: str) -> Response:
 
 
 def _login_context(session: Session, next: str | None, **extra: object) -> dict:
-    providers = [{"id": p.id, "name": p.name, "tenant": tenant}
-                 for p, tenant in login_choices(session)]
+    providers = [
+        {"id": p.id, "name": p.name, "tenant": tenant} for p, tenant in login_choices(session)
+    ]
     return {"next": _safe_next(next), "providers": providers, **extra}
 
 
@@ -94,8 +95,7 @@ def login(
 ) -> Response:
     ip = client_ip(request)
     try:
-        user = check_password(session, username=username, password=password, ip=ip,
-                              channel="web")
+        user = check_password(session, username=username, password=password, ip=ip, channel="web")
     except LoginThrottled as exc:
         session.commit()
         context = _login_context(session, next, error="Zu viele Fehlversuche. Bitte warten.")
@@ -108,27 +108,41 @@ def login(
         return render(request, "login.html", context, 401)
     if second_factor.needed(session, user):
         session.commit()  # the throttle's success
-        token = sessions.pending_login_token(ctx.settings.effective_secret_key, user.id,
-                                             user.token_generation)
+        token = sessions.pending_login_token(
+            ctx.settings.effective_secret_key, user.id, user.token_generation
+        )
         response = RedirectResponse(
-            f"/login/code?next={quote(_safe_next(next), safe='')}", status_code=303)
-        sessions.set_cookie(request, response, sessions.PENDING_COOKIE, token,
-                            sessions.PENDING_TTL_SECONDS)
+            f"/login/code?next={quote(_safe_next(next), safe='')}", status_code=303
+        )
+        sessions.set_cookie(
+            request, response, sessions.PENDING_COOKIE, token, sessions.PENDING_TTL_SECONDS
+        )
         return response
     return signed_in(request, session, ctx, user, next_path=_safe_next(next), method="password")
 
 
-def signed_in(request: Request, session: Session, ctx: AppContext, user: User, *,
-              next_path: str, method: str,
-              bind: Callable[[str], None] | None = None,
-              page: Response | None = None) -> Response:
+def signed_in(
+    request: Request,
+    session: Session,
+    ctx: AppContext,
+    user: User,
+    *,
+    next_path: str,
+    method: str,
+    bind: Callable[[str], None] | None = None,
+    page: Response | None = None,
+) -> Response:
     """Start the staff session of ``user`` (password or directory login), audited and
     committed before the browser follows the redirect to ``next_path`` (or sees ``page``).
     ``bind`` gets the new session's token hash, to tie the session to what vouched for it."""
     ip = client_ip(request)
     token = sessions.start_staff_session(
-        session, user.id, ttl_seconds=ctx.settings.token_ttl_seconds, ip=ip,
-        generation=user.token_generation, user_agent=request.headers.get("user-agent"),
+        session,
+        user.id,
+        ttl_seconds=ctx.settings.token_ttl_seconds,
+        ip=ip,
+        generation=user.token_generation,
+        user_agent=request.headers.get("user-agent"),
     )
     if bind is not None:
         bind(sessions.token_hash(token))
@@ -165,8 +179,15 @@ def logout(
         user = session.get(User, user_id) if user_id else None
         if user is not None:
             revoke_all_tokens(session, user)
-            audit.record(session, None, "user.logout_everywhere", object_type="user",
-                         object_id=user.id, tenant_id=user.tenant_id, ip=client_ip(request))
+            audit.record(
+                session,
+                None,
+                "user.logout_everywhere",
+                object_type="user",
+                object_id=user.id,
+                tenant_id=user.tenant_id,
+                ip=client_ip(request),
+            )
     sessions.end_staff_session(session, token)
     session.commit()  # durable before the browser follows the answer
     response = RedirectResponse("/login", status_code=303)

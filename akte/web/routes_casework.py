@@ -111,8 +111,9 @@ def move_to_akte(
     """Correct a misfiling: the document goes to the Akte typed by its Aktenzeichen."""
     target = casework.target_by_aktenzeichen(session, principal, aktenzeichen)
     body = casework.parse(DocumentMove, case_file_id=target.id, reason=reason.strip())
-    moves.move_document(session, principal, document_id, target_case_file_id=target.id,
-                        reason=body.reason)
+    moves.move_document(
+        session, principal, document_id, target_case_file_id=target.id, reason=body.reason
+    )
     return _done(session, f"/app/documents/{document_id}", "moved_akte")
 
 
@@ -125,9 +126,12 @@ def add_note(
     vorgang_id: Annotated[str, Form(max_length=40)] = "",
     corrects_id: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    note_in = casework.parse(NoteCreate, body=body,
-                             vorgang_id=_uuid_or_none(vorgang_id, "Vorgang"),
-                             corrects_id=_uuid_or_none(corrects_id, "Berichtigter Vermerk"))
+    note_in = casework.parse(
+        NoteCreate,
+        body=body,
+        vorgang_id=_uuid_or_none(vorgang_id, "Vorgang"),
+        corrects_id=_uuid_or_none(corrects_id, "Berichtigter Vermerk"),
+    )
     service.add_note(session, principal, case_file_id, note_in=note_in)
     return _done(session, f"/app/akten/{case_file_id}", "note")
 
@@ -149,7 +153,9 @@ def add_follow_up(
         raise Unprocessable("Zuständig: unbekannte Auswahl", code="invalid_form")
     chosen = _uuid_or_none(value, "Zuständig")
     follow_up_in = casework.parse(
-        FollowUpCreate, due_on=due_on or None, reason=reason.strip(),
+        FollowUpCreate,
+        due_on=due_on or None,
+        reason=reason.strip(),
         assignee_org_unit_id=chosen if kind == "unit" else None,
         assignee_user_id=chosen if kind == "user" else None,
         vorgang_id=_uuid_or_none(vorgang_id, "Vorgang"),
@@ -190,21 +196,37 @@ def postpone_follow_up(
 def vorgangsarten_page(request: Request, session: DbSession, principal: Staff) -> Response:
     """The tenant admin's list of Vorgangsarten, one per line (others: 403)."""
     principal.require_role(Role.tenant_admin)
-    return _list_page(request, principal, "vorgangsarten",
-                      "\n".join(kinds.read(session, principal)))
+    return _list_page(
+        request, principal, "vorgangsarten", "\n".join(kinds.read(session, principal))
+    )
 
 
-def _list_page(request: Request, principal: Staff, name: str, text: str,  # type: ignore[valid-type]
-               error: AkteError | None = None) -> Response:
+def _list_page(
+    request: Request,
+    principal: Staff,
+    name: str,
+    text: str,  # type: ignore[valid-type]
+    error: AkteError | None = None,
+) -> Response:
     """A tenant list's page; after a refused save, with what was typed and the reason tied
     to the field (``aria-invalid``, ``aria-describedby``), so nothing has to be retyped."""
-    return page(request, principal, f"{name}.html",
-                {"nav": name, "text": text, "error": error.detail if error else None},
-                error.status_code if error else 200)
+    return page(
+        request,
+        principal,
+        f"{name}.html",
+        {"nav": name, "text": text, "error": error.detail if error else None},
+        error.status_code if error else 200,
+    )
 
 
-def _save_list(request: Request, session, principal, name: str, text: str,  # type: ignore[no-untyped-def]
-               save) -> Response:  # type: ignore[no-untyped-def]
+def _save_list(
+    request: Request,
+    session,
+    principal,
+    name: str,
+    text: str,  # type: ignore[no-untyped-def]
+    save,
+) -> Response:  # type: ignore[no-untyped-def]
     """Save a tenant list; a refusal (blank or repeated name, too long) re-renders the
     form instead of an error page."""
     try:
@@ -217,14 +239,17 @@ def _save_list(request: Request, session, principal, name: str, text: str,  # ty
 
 @router.post("/vorgangsarten", dependencies=[CsrfChecked])
 def save_vorgangsarten(
-    request: Request, session: DbSession, principal: Staff,
+    request: Request,
+    session: DbSession,
+    principal: Staff,
     names: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     principal.require_role(Role.tenant_admin)
 
     def save() -> None:
-        body = casework.parse(Vorgangsarten,
-                              names=[n.strip() for n in names.splitlines() if n.strip()])
+        body = casework.parse(
+            Vorgangsarten, names=[n.strip() for n in names.splitlines() if n.strip()]
+        )
         kinds.replace(session, principal, body.names)
 
     return _save_list(request, session, principal, "vorgangsarten", names, save)
@@ -234,14 +259,18 @@ def save_vorgangsarten(
 def dokumentarten_page(request: Request, session: DbSession, principal: Staff) -> Response:
     """The tenant admin's Dokumentarten, one per line as ``Name: stichwort, stichwort``."""
     principal.require_role(Role.tenant_admin)
-    lines = [f"{e.name}: {', '.join(e.keywords)}" if e.keywords else e.name
-             for e in doctypes.read(session, principal)]
+    lines = [
+        f"{e.name}: {', '.join(e.keywords)}" if e.keywords else e.name
+        for e in doctypes.read(session, principal)
+    ]
     return _list_page(request, principal, "dokumentarten", "\n".join(lines))
 
 
 @router.post("/dokumentarten", dependencies=[CsrfChecked])
 def save_dokumentarten(
-    request: Request, session: DbSession, principal: Staff,
+    request: Request,
+    session: DbSession,
+    principal: Staff,
     lines: Annotated[str, Form(max_length=50_000)] = "",
 ) -> Response:
     principal.require_role(Role.tenant_admin)
@@ -251,10 +280,15 @@ def save_dokumentarten(
         for line in (raw.strip() for raw in lines.splitlines()):
             if line:
                 name, _, words = line.partition(":")
-                items.append({"name": name.strip(),
-                              "keywords": [w.strip() for w in words.split(",") if w.strip()]})
+                items.append(
+                    {
+                        "name": name.strip(),
+                        "keywords": [w.strip() for w in words.split(",") if w.strip()],
+                    }
+                )
         body = casework.parse(Dokumentarten, items=items)
-        doctypes.replace(session, principal,
-                         [doctypes.Entry(e.name, tuple(e.keywords)) for e in body.items])
+        doctypes.replace(
+            session, principal, [doctypes.Entry(e.name, tuple(e.keywords)) for e in body.items]
+        )
 
     return _save_list(request, session, principal, "dokumentarten", lines, save)

@@ -62,8 +62,9 @@ def viewer(
     case_file = case_files.get_visible(session, principal, document.case_file_id)
     version = document_repo.version(session, document.id, document.current_version)
     first = (page_no - 1) // TEXT_SLICE * TEXT_SLICE + 1
-    texts, text_pages = documents.page_slice(session, principal, document.id, None,
-                                             start=first, limit=TEXT_SLICE)
+    texts, text_pages = documents.page_slice(
+        session, principal, document.id, None, start=first, limit=TEXT_SLICE
+    )
     base = f"/app/documents/{document.id}/content"
     at_page = f"#page={page_no}" if page_no > 1 else ""
     if version and version.archive_sha256:
@@ -76,9 +77,11 @@ def viewer(
         show = ("image", f"{base}?rendition=thumbnail&inline=true")
     else:
         show = ("none", "")
-    found = (documents.find_in_document(session, principal, document,
-                                        document.current_version, find)
-             if find and find.strip() else None)
+    found = (
+        documents.find_in_document(session, principal, document, document.current_version, find)
+        if find and find.strip()
+        else None
+    )
     return page(
         request,
         principal,
@@ -98,8 +101,11 @@ def viewer(
             "found": found,
             "rejection": inbox.rejections(session, [document.id]).get(document.id),
             "doc_types": doctypes.names(session, principal.tenant_id),
-            "suggestion": doctypes.suggest(doctypes.entries(session, document.tenant_id),
-                                           document.title, texts[0].text if texts and first == 1 else None),
+            "suggestion": doctypes.suggest(
+                doctypes.entries(session, document.tenant_id),
+                document.title,
+                texts[0].text if texts and first == 1 else None,
+            ),
             "provenance": _provenance(session, document),
             **casework.document_context(session, principal, document),
         },
@@ -126,8 +132,14 @@ def content(
     inline: bool = False,
 ) -> Response:
     return download_response(
-        request, session, ctx.storage, principal, document_id,
-        version_no=version, rendition=rendition, inline=inline,
+        request,
+        session,
+        ctx.storage,
+        principal,
+        document_id,
+        version_no=version,
+        rendition=rendition,
+        inline=inline,
     )
 
 
@@ -143,10 +155,14 @@ def page_range(
     them without fetching the whole document (the API's ``/archive?pages=``)."""
     cut = pageranges.cut(session, ctx.storage, principal, document_id, pages=pages)
     session.commit()  # the audit entry is durable before the pages leave
-    return Response(cut.content, media_type="application/pdf", headers={
-        "Content-Disposition": content_disposition(cut.filename, True),
-        "Cache-Control": "private, no-store",
-    })
+    return Response(
+        cut.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": content_disposition(cut.filename, True),
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.post("/akten/{case_file_id}/upload", dependencies=[CsrfChecked])
@@ -260,8 +276,9 @@ def letter_send(
         case_file = case_files.get_visible(session, principal, case_file_id)
         return page(request, principal, "letter_unavailable.html", {"case_file": case_file}, 404)
     template = letters.template_input(subject, body, recipient)
-    code = module.CodeOnLetter(ctx.settings.effective_public_url, upload_code.strip() or None,
-                               issue_upload_code)
+    code = module.CodeOnLetter(
+        ctx.settings.effective_public_url, upload_code.strip() or None, issue_upload_code
+    )
 
     def form_again(problem: str) -> Response:
         """The form as filled in, with what is wrong: nothing of it is lost."""
@@ -300,8 +317,9 @@ def letter_send(
         session.commit()  # durable before the browser follows the answer
         return RedirectResponse(f"/app/akten/{case_file_id}?msg=letter#briefe", status_code=303)
     try:
-        rendered = module.preview(session, principal, case_file_id, template=template,
-                                  deadline=deadline, code=code)
+        rendered = module.preview(
+            session, principal, case_file_id, template=template, deadline=deadline, code=code
+        )
     except Unprocessable as exc:
         session.rollback()
         return form_again(exc.detail)

@@ -35,8 +35,11 @@ def _options_form(session: DbSession, principal: Staff) -> dict:
     units = session.scalars(
         select(OrgUnit.code).where(OrgUnit.tenant_id == principal.tenant_id).order_by(OrgUnit.code)
     )
-    return {"options": options.read(session, principal, tenant), "unit_codes": list(units),
-            "known_options": options.KNOWN}
+    return {
+        "options": options.read(session, principal, tenant),
+        "unit_codes": list(units),
+        "known_options": options.KNOWN,
+    }
 
 
 @router.post("/options", dependencies=[CsrfChecked])
@@ -54,12 +57,18 @@ def save_options(
     tenant = session.get(Tenant, principal.tenant_id)
     try:
         with session.begin_nested():
-            options.update(session, principal, tenant, {
-                "import_creates_case_files": creates == "on",
-                "import_org_unit": org_unit or None,
-                "import_separator_codes": separator_codes or None,
-                "aktenzeichen_pattern": pattern or None,
-            }, from_text=True)
+            options.update(
+                session,
+                principal,
+                tenant,
+                {
+                    "import_creates_case_files": creates == "on",
+                    "import_org_unit": org_unit or None,
+                    "import_separator_codes": separator_codes or None,
+                    "aktenzeichen_pattern": pattern or None,
+                },
+                from_text=True,
+            )
     except AkteError as exc:
         return _list_page(request, session, principal, error=exc.detail)
     return RedirectResponse("/app/imports?saved=1", status_code=303)
@@ -87,9 +96,14 @@ def _list_page(
         request,
         principal,
         "imports.html",
-        {"nav": "imports", "rows": rows, "available": service is not None,
-         "options_error": error, "saved": request.query_params.get("saved") == "1",
-         **_options_form(session, principal)},
+        {
+            "nav": "imports",
+            "rows": rows,
+            "available": service is not None,
+            "options_error": error,
+            "saved": request.query_params.get("saved") == "1",
+            **_options_form(session, principal),
+        },
         status_code=422 if error else 200,
     )
 

@@ -64,7 +64,9 @@ async def check_csrf(request: Request) -> None:
     try:
         csrf.check(request, request.app.state.ctx.settings.effective_secret_key, submitted)
     except Forbidden:
-        raise Forbidden(i18n.translator(_lang(request))("csrf_failed"), code="csrf_failed") from None
+        raise Forbidden(
+            i18n.translator(_lang(request))("csrf_failed"), code="csrf_failed"
+        ) from None
 
 
 CsrfChecked = Depends(check_csrf)
@@ -106,8 +108,9 @@ def start(request: Request, code: str | None = None, ended: bool = False) -> Res
     after the session ended; the page says the files were not sent."""
     prefill = codes.display(codes.normalize(code)) if code else ""
     if ended:
-        return _page(request, "portal_start.html", _lang(request), code=prefill,
-                     error="session_ended_nojs")
+        return _page(
+            request, "portal_start.html", _lang(request), code=prefill, error="session_ended_nojs"
+        )
     return _page(request, "portal_start.html", _lang(request), code=prefill)
 
 
@@ -175,9 +178,15 @@ def info_page(page: str, request: Request, session: DbSession) -> Response:
     if page not in portal_pages.PAGES:
         raise NotFound("no such page")
     text = portal_pages.text_for(request, session, page)
-    return _page(request, "portal_info.html", _lang(request), page=page,
-                 heading=portal_pages.PAGES[page][1], text=text,
-                 schlichtungsstelle=portal_pages.SCHLICHTUNGSSTELLE)
+    return _page(
+        request,
+        "portal_info.html",
+        _lang(request),
+        page=page,
+        heading=portal_pages.PAGES[page][1],
+        text=text,
+        schlichtungsstelle=portal_pages.SCHLICHTUNGSSTELLE,
+    )
 
 
 @router.get("/files")
@@ -276,8 +285,11 @@ def upload_files(
         messages.insert(0, t(error, max_files=portal.MAX_FILES))
     if receipt is not None and address is not None:
         notify.remember(session, receipt, address, language)
-    status_code = 201 if receipt else (
-        415 if refused else 422 if error in ("bad_bundle", "bad_email") else 400)
+    status_code = (
+        201
+        if receipt
+        else (415 if refused else 422 if error in ("bad_bundle", "bad_email") else 400)
+    )
     if wants_json(request):
         session.commit()  # durable before the browser is told what was stored
         return JSONResponse(_upload_answer(result, language, error, messages), status_code)

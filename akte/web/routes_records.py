@@ -32,16 +32,33 @@ from records.schemas import AussonderungCreate, ExportCreate
 
 router = APIRouter(prefix="/app", include_in_schema=False, route_class=PageRoute)
 
-KIND_LABELS = {"court": "Aktenübersendung (Gericht)", "inspection": "Akteneinsicht",
-               "xdomea-abgabe": "xdomea-Abgabe"}
-EXPORT_STATUS = {"queued": "wartet", "building": "wird erstellt", "ready": "fertig",
-                 "failed": "fehlgeschlagen"}
-AUSSONDERUNG_STATUS = {"offered": "angeboten", "evaluated": "bewertet",
-                       "building": "Abgabe wird erstellt", "transferred": "übergeben",
-                       "done": "abgeschlossen", "failed": "fehlgeschlagen"}
-ITEM_STATE = {"offered": "angeboten", "archive": "archivwürdig (A)",
-              "destroy": "zu vernichten (V)", "undecided": "offen",
-              "archived": "vom Archiv übernommen", "failed": "Übernahme fehlgeschlagen"}
+KIND_LABELS = {
+    "court": "Aktenübersendung (Gericht)",
+    "inspection": "Akteneinsicht",
+    "xdomea-abgabe": "xdomea-Abgabe",
+}
+EXPORT_STATUS = {
+    "queued": "wartet",
+    "building": "wird erstellt",
+    "ready": "fertig",
+    "failed": "fehlgeschlagen",
+}
+AUSSONDERUNG_STATUS = {
+    "offered": "angeboten",
+    "evaluated": "bewertet",
+    "building": "Abgabe wird erstellt",
+    "transferred": "übergeben",
+    "done": "abgeschlossen",
+    "failed": "fehlgeschlagen",
+}
+ITEM_STATE = {
+    "offered": "angeboten",
+    "archive": "archivwürdig (A)",
+    "destroy": "zu vernichten (V)",
+    "undecided": "offen",
+    "archived": "vom Archiv übernommen",
+    "failed": "Übernahme fehlgeschlagen",
+}
 #: A message of the archive: generous for an 0502 of many Akten, bounded for the form.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
@@ -49,18 +66,17 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 #: The services answer in English (the API's language); the pages say it in German.
 GERMAN = {
     "nothing_to_export": "Die Akte hat keine abgelegten, verarbeiteten Dokumente, die "
-                         "exportiert werden könnten.",
+    "exportiert werden könnten.",
     "lent_access": "Exporte fordert die zuständige Stelle der Akte an; Sie haben die Akte "
-                   "nur geliehen.",
+    "nur geliehen.",
     "akte_not_closed": "Dem Archiv werden nur geschlossene Akten (zdA) angeboten.",
     "already_offered": "Eine der Akten ist schon angeboten und noch nicht entschieden.",
     "unknown_case_file": "Eine der Akten gehört nicht zu Ihrem Mandanten.",
-    "process_mismatch": "Die Nachricht gehört zu einer anderen Aussonderung "
-                        "(andere Prozess-ID).",
+    "process_mismatch": "Die Nachricht gehört zu einer anderen Aussonderung (andere Prozess-ID).",
     "unknown_object": "Die Nachricht nennt Akten, die in dieser Aussonderung nicht "
-                      "angeboten oder abgegeben wurden.",
+    "angeboten oder abgegeben wurden.",
     "wrong_step": "Diese Nachricht passt nicht zum Stand der Aussonderung (z. B. eine "
-                  "Importbestätigung vor der Abgabe).",
+    "Importbestätigung vor der Abgabe).",
 }
 
 
@@ -80,51 +96,75 @@ def _in_german() -> Iterator[None]:
 
 def _invalid(exc: ValidationError) -> Unprocessable:
     first = exc.errors()[0]
-    return Unprocessable(f"{'.'.join(map(str, first['loc']))}: {first['msg']}",
-                         code="invalid_form")
+    return Unprocessable(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", code="invalid_form")
 
 
 # --- Akteneinsicht / Aktenübersendung -------------------------------------------------------
 
 
 @router.get("/akten/{case_file_id}/exporte")
-def exports_page(case_file_id: uuid.UUID, request: Request, session: DbSession,
-                 principal: Staff) -> Response:
+def exports_page(
+    case_file_id: uuid.UUID, request: Request, session: DbSession, principal: Staff
+) -> Response:
     """The Akte's exports with their state, and the form to request one (owners)."""
     case_file = case_files.get_visible(session, principal, case_file_id)
-    rows = list(session.scalars(exports.list_query(session, principal, case_file_id)
-                                .limit(50)))
-    audit.record(session, principal, "records.export.list", object_type="case_file",
-                 object_id=case_file_id, detail={"count": len(rows)})
-    return page(request, principal, "exporte.html", {
-        "nav": "akten", "case_file": case_file, "exports": rows,
-        "may_export": case_files.owns(session, principal, case_file_id),
-        "kind_labels": KIND_LABELS, "export_status": EXPORT_STATUS,
-        "busy": any(r.status in (ExportStatus.queued, ExportStatus.building) for r in rows)})
+    rows = list(session.scalars(exports.list_query(session, principal, case_file_id).limit(50)))
+    audit.record(
+        session,
+        principal,
+        "records.export.list",
+        object_type="case_file",
+        object_id=case_file_id,
+        detail={"count": len(rows)},
+    )
+    return page(
+        request,
+        principal,
+        "exporte.html",
+        {
+            "nav": "akten",
+            "case_file": case_file,
+            "exports": rows,
+            "may_export": case_files.owns(session, principal, case_file_id),
+            "kind_labels": KIND_LABELS,
+            "export_status": EXPORT_STATUS,
+            "busy": any(r.status in (ExportStatus.queued, ExportStatus.building) for r in rows),
+        },
+    )
 
 
 @router.post("/akten/{case_file_id}/exporte", dependencies=[CsrfChecked])
 def request_export(
-    case_file_id: uuid.UUID, session: DbSession, principal: Staff,
+    case_file_id: uuid.UUID,
+    session: DbSession,
+    principal: Staff,
     kind: Annotated[str, Form(max_length=20)],
     recipient: Annotated[str, Form(max_length=300)] = "",
     reference: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
-        body = ExportCreate(kind=kind, recipient=recipient.strip(),
-                            reference=reference.strip() or None)
+        body = ExportCreate(
+            kind=kind, recipient=recipient.strip(), reference=reference.strip() or None
+        )
     except ValidationError as exc:
         raise _invalid(exc) from None
     with _in_german():
         exports.create(session, principal, case_file_id, export_in=body)
     session.commit()  # durable before the browser follows the answer
-    return RedirectResponse(f"/app/akten/{case_file_id}/exporte?msg=export_requested",
-                            status_code=303)
+    return RedirectResponse(
+        f"/app/akten/{case_file_id}/exporte?msg=export_requested", status_code=303
+    )
 
 
 @router.get("/exporte/{export_id}/{part}")
-def download_export(export_id: uuid.UUID, part: str, request: Request, session: DbSession,
-                    storage: Storage, principal: Staff) -> Response:
+def download_export(
+    export_id: uuid.UUID,
+    part: str,
+    request: Request,
+    session: DbSession,
+    storage: Storage,
+    principal: Staff,
+) -> Response:
     """``pdf``: the one PDF with Blattzahlen; ``paket``: the ZIP with the documents."""
     export = exports.get_readable(session, principal, export_id)
     if part not in ("pdf", "paket"):
@@ -134,13 +174,23 @@ def download_export(export_id: uuid.UUID, part: str, request: Request, session: 
     sha = export.pdf_sha256 if part == "pdf" else export.zip_sha256
     if sha is None:
         raise NotFound("Dieser Export hat keine PDF-Datei (xdomea ist ein Paket).")
-    audit.record(session, principal, "records.export.download", object_type="case_file",
-                 object_id=export.case_file_id,
-                 detail={"export_id": str(export.id), "file": part})
+    audit.record(
+        session,
+        principal,
+        "records.export.download",
+        object_type="case_file",
+        object_id=export.case_file_id,
+        detail={"export_id": str(export.id), "file": part},
+    )
     stem = (export.zip_name or "export.zip").removesuffix(".zip")
-    return blob_response(request, session, storage, sha256=sha,
-                         filename=f"{stem}.pdf" if part == "pdf" else f"{stem}.zip",
-                         media_type="application/pdf" if part == "pdf" else "application/zip")
+    return blob_response(
+        request,
+        session,
+        storage,
+        sha256=sha,
+        filename=f"{stem}.pdf" if part == "pdf" else f"{stem}.zip",
+        media_type="application/pdf" if part == "pdf" else "application/zip",
+    )
 
 
 # --- Aussonderung (tenant admins) ----------------------------------------------------------
@@ -152,17 +202,31 @@ def aussonderung_page(request: Request, session: DbSession, principal: Staff) ->
     from records.models import Aussonderung
     from records.repository import readable_aussonderungen
 
-    rows = list(session.scalars(readable_aussonderungen(principal)
-                                .order_by(Aussonderung.created_at.desc()).limit(100)))
-    audit.record(session, principal, "records.aussonderung.list", object_type="aussonderung",
-                 detail={"count": len(rows)})
-    return page(request, principal, "aussonderung.html", {
-        "nav": "aussonderung", "rows": rows, "status_labels_a": AUSSONDERUNG_STATUS})
+    rows = list(
+        session.scalars(
+            readable_aussonderungen(principal).order_by(Aussonderung.created_at.desc()).limit(100)
+        )
+    )
+    audit.record(
+        session,
+        principal,
+        "records.aussonderung.list",
+        object_type="aussonderung",
+        detail={"count": len(rows)},
+    )
+    return page(
+        request,
+        principal,
+        "aussonderung.html",
+        {"nav": "aussonderung", "rows": rows, "status_labels_a": AUSSONDERUNG_STATUS},
+    )
 
 
 @router.post("/aussonderung", dependencies=[CsrfChecked])
 def offer_to_archive(
-    session: DbSession, storage: Storage, principal: Staff,
+    session: DbSession,
+    storage: Storage,
+    principal: Staff,
     recipient: Annotated[str, Form(max_length=300)] = "",
     aktenzeichen: Annotated[str, Form(max_length=50_000)] = "",
 ) -> Response:
@@ -176,8 +240,9 @@ def offer_to_archive(
         akte = case_file_rows.by_aktenzeichen(session, principal.tenant_id, number)
         (ids.append(akte.id) if akte is not None else unknown.append(number))
     if unknown:
-        raise Unprocessable(f"Unbekanntes Aktenzeichen: {', '.join(unknown[:5])}",
-                            code="unknown_case_file")
+        raise Unprocessable(
+            f"Unbekanntes Aktenzeichen: {', '.join(unknown[:5])}", code="unknown_case_file"
+        )
     try:
         body = AussonderungCreate(recipient=recipient.strip(), case_file_ids=ids)
     except ValidationError as exc:
@@ -189,25 +254,46 @@ def offer_to_archive(
 
 
 @router.get("/aussonderung/{aussonderung_id}")
-def aussonderung_detail(aussonderung_id: uuid.UUID, request: Request, session: DbSession,
-                        principal: Staff) -> Response:
+def aussonderung_detail(
+    aussonderung_id: uuid.UUID, request: Request, session: DbSession, principal: Staff
+) -> Response:
     row = aussonderung.get(session, principal, aussonderung_id)
-    audit.record(session, principal, "records.aussonderung.read", object_type="aussonderung",
-                 object_id=row.id)
-    return page(request, principal, "aussonderung_detail.html", {
-        "nav": "aussonderung", "row": row, "items": aussonderung.items(session, row.id),
-        "messages": aussonderung.messages(session, row.id),
-        "status_labels_a": AUSSONDERUNG_STATUS, "item_state": ITEM_STATE})
+    audit.record(
+        session,
+        principal,
+        "records.aussonderung.read",
+        object_type="aussonderung",
+        object_id=row.id,
+    )
+    return page(
+        request,
+        principal,
+        "aussonderung_detail.html",
+        {
+            "nav": "aussonderung",
+            "row": row,
+            "items": aussonderung.items(session, row.id),
+            "messages": aussonderung.messages(session, row.id),
+            "status_labels_a": AUSSONDERUNG_STATUS,
+            "item_state": ITEM_STATE,
+        },
+    )
 
 
 @router.post("/aussonderung/{aussonderung_id}/nachricht", dependencies=[CsrfChecked])
-def archive_message(aussonderung_id: uuid.UUID, session: DbSession, storage: Storage,
-                    principal: Staff, file: Annotated[UploadFile, File()]) -> Response:
+def archive_message(
+    aussonderung_id: uuid.UUID,
+    session: DbSession,
+    storage: Storage,
+    principal: Staff,
+    file: Annotated[UploadFile, File()],
+) -> Response:
     """A message of the archive (0502, 0504, 0506, 0507) as its XML or ZIP file."""
     data = file.file.read(MAX_MESSAGE_BYTES + 1)
     if len(data) > MAX_MESSAGE_BYTES:
-        raise Unprocessable("Die Datei ist zu groß für eine xdomea-Nachricht.",
-                            code="invalid_xdomea")
+        raise Unprocessable(
+            "Die Datei ist zu groß für eine xdomea-Nachricht.", code="invalid_xdomea"
+        )
     with _in_german():
         try:
             data = xdomea.unpack(data, MAX_MESSAGE_BYTES)
@@ -215,21 +301,41 @@ def archive_message(aussonderung_id: uuid.UUID, session: DbSession, storage: Sto
             raise Unprocessable(str(exc), code="invalid_xdomea") from None
         aussonderung.receive(session, storage, principal, aussonderung_id, data)
     session.commit()
-    return RedirectResponse(f"/app/aussonderung/{aussonderung_id}?msg=archive_message",
-                            status_code=303)
+    return RedirectResponse(
+        f"/app/aussonderung/{aussonderung_id}?msg=archive_message", status_code=303
+    )
 
 
 @router.get("/aussonderung/{aussonderung_id}/{part}")
-def aussonderung_download(aussonderung_id: uuid.UUID, part: str, request: Request,
-                          session: DbSession, storage: Storage, principal: Staff) -> Response:
+def aussonderung_download(
+    aussonderung_id: uuid.UUID,
+    part: str,
+    request: Request,
+    session: DbSession,
+    storage: Storage,
+    principal: Staff,
+) -> Response:
     """``angebot``: the 0501 ZIP; ``abgabe``: the 0503 ZIP with the files."""
     row = aussonderung.get(session, principal, aussonderung_id)
-    found = {"angebot": (row.offer_sha256, row.offer_name),
-             "abgabe": (row.package_sha256, row.package_name)}.get(part)
+    found = {
+        "angebot": (row.offer_sha256, row.offer_name),
+        "abgabe": (row.package_sha256, row.package_name),
+    }.get(part)
     if found is None or found[0] is None:
         raise NotFound("Diese Datei gibt es (noch) nicht.")
-    audit.record(session, principal, "records.aussonderung.download",
-                 object_type="aussonderung", object_id=row.id, detail={"file": part})
-    return blob_response(request, session, storage, sha256=found[0],
-                         filename=found[1] or f"{part}.zip", media_type="application/zip")
-
+    audit.record(
+        session,
+        principal,
+        "records.aussonderung.download",
+        object_type="aussonderung",
+        object_id=row.id,
+        detail={"file": part},
+    )
+    return blob_response(
+        request,
+        session,
+        storage,
+        sha256=found[0],
+        filename=found[1] or f"{part}.zip",
+        media_type="application/zip",
+    )

@@ -28,8 +28,10 @@ def _current_hash(request: Request) -> str | None:
 def list_page(request: Request, session: DbSession, principal: Staff) -> Response:
     current = _current_hash(request)
     rows = session_list.list_sessions(session, principal, principal.user_id)
-    items = [{"id": session_list.public_id(r), "row": r, "current": r.token_hash == current}
-             for r in rows]
+    items = [
+        {"id": session_list.public_id(r), "row": r, "current": r.token_hash == current}
+        for r in rows
+    ]
     return page(request, principal, "sessions.html", {"nav": "sitzungen", "items": items})
 
 
@@ -41,8 +43,7 @@ def end_others(request: Request, session: DbSession, principal: Staff) -> Respon
 
 
 @router.post("/{session_id}/beenden", dependencies=[CsrfChecked])
-def end_one(session_id: str, request: Request, session: DbSession,
-            principal: Staff) -> Response:
+def end_one(session_id: str, request: Request, session: DbSession, principal: Staff) -> Response:
     session_list.end(session, principal, principal.user_id, session_id[:64])
     session.commit()  # before the browser reloads the list
     return RedirectResponse("/app/sitzungen?msg=session_ended", status_code=303)

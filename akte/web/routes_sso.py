@@ -40,32 +40,53 @@ def redirect_uri(request: Request, settings: Settings) -> str:
 
 
 @router.get("/sso/callback")
-def oidc_callback(request: Request, session: DbSession, ctx: Context,
-                  state: str | None = None, code: str | None = None,
-                  error: str | None = None) -> Response:
+def oidc_callback(
+    request: Request,
+    session: DbSession,
+    ctx: Context,
+    state: str | None = None,
+    code: str | None = None,
+    error: str | None = None,
+) -> Response:
     request.state.web_db = session
     try:
         user, next_path, provider, result = sign_in.oidc_callback(
-            session, state=state, cookie_state=request.cookies.get(STATE_COOKIE), code=code,
-            error=error, redirect_uri=redirect_uri(request, ctx.settings),
-            ip=client_ip(request))
+            session,
+            state=state,
+            cookie_state=request.cookies.get(STATE_COOKIE),
+            code=code,
+            error=error,
+            redirect_uri=redirect_uri(request, ctx.settings),
+            ip=client_ip(request),
+        )
     except AkteError:
         session.commit()  # the refusal's audit entry is the point
         raise
     secret = ctx.settings.effective_secret_key
     response = signed_in(
-        request, session, ctx, user, next_path=next_path, method="oidc",
+        request,
+        session,
+        ctx,
+        user,
+        next_path=next_path,
+        method="oidc",
         bind=lambda web_session_hash: directory_sessions.bind(
-            session, web_session_hash=web_session_hash, provider=provider, user_id=user.id,
-            result=result, secret=secret),
+            session,
+            web_session_hash=web_session_hash,
+            provider=provider,
+            user_id=user.id,
+            result=result,
+            secret=secret,
+        ),
     )
     response.delete_cookie(STATE_COOKIE, path="/sso")
     return response
 
 
 @router.post("/sso/backchannel-logout")
-def backchannel_logout(request: Request, session: DbSession,
-                       logout_token: Annotated[str, Form(max_length=20000)] = "") -> Response:
+def backchannel_logout(
+    request: Request, session: DbSession, logout_token: Annotated[str, Form(max_length=20000)] = ""
+) -> Response:
     """The provider ends akte sessions of a session that ended there (server to server:
     no cookie, no CSRF token; the signed logout token is the credential)."""
     request.state.web_db = session
@@ -81,63 +102,95 @@ def backchannel_logout(request: Request, session: DbSession,
 
 
 @router.get("/sso/frontchannel-logout")
-def frontchannel_logout(request: Request, session: DbSession, iss: str | None = None,
-                        sid: str | None = None) -> Response:
+def frontchannel_logout(
+    request: Request, session: DbSession, iss: str | None = None, sid: str | None = None
+) -> Response:
     """The provider's logout page ends the akte sessions of the provider session ``sid``
     (loaded in a hidden frame; no cookie, no CSRF token: the ``sid`` is the credential)."""
     request.state.web_db = session
     try:
-        hashes = backchannel.frontchannel_logout(session, iss=iss, sid=sid,
-                                                 ip=client_ip(request))
+        hashes = backchannel.frontchannel_logout(session, iss=iss, sid=sid, ip=client_ip(request))
     except AkteError:
         session.commit()  # the refusal's audit entry
         raise
     for web_session_hash in hashes:
         sessions.end_staff_session_by_hash(session, web_session_hash)
     session.commit()
-    return Response("<!doctype html><title>Abgemeldet</title>", media_type="text/html",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        "<!doctype html><title>Abgemeldet</title>",
+        media_type="text/html",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/sso/{provider_id}")
-def start(request: Request, provider_id: uuid.UUID, session: DbSession, ctx: Context,
-          next: str | None = None) -> Response:
+def start(
+    request: Request,
+    provider_id: uuid.UUID,
+    session: DbSession,
+    ctx: Context,
+    next: str | None = None,
+) -> Response:
     """OpenID Connect: off to the provider's login page. LDAP: the password form."""
     request.state.web_db = session
     provider = sign_in.provider_for_login(session, provider_id)
     if provider.kind == "ldap":
         return render(request, "sso_ldap.html", {"provider": provider, "next": _safe_next(next)})
     try:
-        url, state = sign_in.oidc_start(session, provider.id,
-                                        redirect_uri=redirect_uri(request, ctx.settings),
-                                        next_path=_safe_next(next), ip=client_ip(request))
+        url, state = sign_in.oidc_start(
+            session,
+            provider.id,
+            redirect_uri=redirect_uri(request, ctx.settings),
+            next_path=_safe_next(next),
+            ip=client_ip(request),
+        )
     except AkteError:
         session.commit()
         raise
     session.commit()  # the pending login must exist before the provider sends the browser back
     response = RedirectResponse(url, status_code=303)
-    response.set_cookie(STATE_COOKIE, state, max_age=STATE_MAX_AGE, httponly=True,
-                        samesite="lax", secure=sessions.is_https(request), path="/sso")
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        max_age=STATE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=sessions.is_https(request),
+        path="/sso",
+    )
     return response
 
 
 @router.post("/sso/{provider_id}/ldap", dependencies=[CsrfChecked])
-def ldap_login(request: Request, provider_id: uuid.UUID, session: DbSession, ctx: Context,
-               username: Annotated[str, Form(max_length=120)] = "",
-               password: Annotated[str, Form(max_length=200)] = "",
-               next: Annotated[str | None, Form(max_length=500)] = None) -> Response:
+def ldap_login(
+    request: Request,
+    provider_id: uuid.UUID,
+    session: DbSession,
+    ctx: Context,
+    username: Annotated[str, Form(max_length=120)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str | None, Form(max_length=500)] = None,
+) -> Response:
     request.state.web_db = session
     provider = sign_in.provider_for_login(session, provider_id, "ldap")
     try:
-        user = sign_in.ldap_sign_in(session, provider, username=username, password=password,
-                                    ip=client_ip(request), channel="web")
+        user = sign_in.ldap_sign_in(
+            session,
+            provider,
+            username=username,
+            password=password,
+            ip=client_ip(request),
+            channel="web",
+        )
     except SsoRefused:
         session.commit()
-        context = {"provider": provider, "next": _safe_next(next),
-                   "error": "Benutzername oder Passwort ist falsch."}
+        context = {
+            "provider": provider,
+            "next": _safe_next(next),
+            "error": "Benutzername oder Passwort ist falsch.",
+        }
         return render(request, "sso_ldap.html", context, 401)
     except AkteError:
         session.commit()
         raise
     return signed_in(request, session, ctx, user, next_path=_safe_next(next), method="ldap")
-

@@ -74,15 +74,33 @@ def search(
     ``akte`` to search one Akte, ``page`` to page through the hits (50 a page); each hit
     links to the page of its document where the words are."""
     filters = {k: v for k, v in (("doc_type", doc_type), ("year", year), ("source", source)) if v}
-    results = finder.find(session, ctx, principal, q, filters=filters, limit=SEARCH_PAGE_SIZE,
-                          page=page_no, case_file_id=akte) if q.strip() else None
+    results = (
+        finder.find(
+            session,
+            ctx,
+            principal,
+            q,
+            filters=filters,
+            limit=SEARCH_PAGE_SIZE,
+            page=page_no,
+            case_file_id=akte,
+        )
+        if q.strip()
+        else None
+    )
     scoped = case_files.get_visible(session, principal, akte) if akte else None
     return page(
         request,
         principal,
         "search.html",
-        {"q": q, "results": results, "filters": filters, "facet_names": FACET_LABELS,
-         "akte": scoped, "keep": {"q": q, **filters, **({"akte": akte} if akte else {})}},
+        {
+            "q": q,
+            "results": results,
+            "filters": filters,
+            "facet_names": FACET_LABELS,
+            "akte": scoped,
+            "keep": {"q": q, **filters, **({"akte": akte} if akte else {})},
+        },
     )
 
 
@@ -93,8 +111,9 @@ def akte(
     """The Akte: upload at the top, then one page of its documents (sortable, filterable,
     searchable with the API list's parameters), casework, letters and upload codes."""
     case_file = case_files.get_visible(session, principal, case_file_id)
-    docs = akte_documents.table(session, principal, case_file.id,
-                                akte_documents.parse(request.query_params))
+    docs = akte_documents.table(
+        session, principal, case_file.id, akte_documents.parse(request.query_params)
+    )
     documents = docs.documents
     audit.record(
         session, principal, "case_file.open", object_type="case_file", object_id=case_file.id

@@ -41,8 +41,16 @@ def via_search_service(
     """One page of ``limit`` documents; Akten (by Aktenzeichen, name …) lead page 1 of an
     unfiltered search over all Akten."""
     try:
-        result = service.search(ctx, session, principal, q=q, page=page, size=limit,
-                                filters=filters, case_file_id=case_file_id)
+        result = service.search(
+            ctx,
+            session,
+            principal,
+            q=q,
+            page=page,
+            size=limit,
+            filters=filters,
+            case_file_id=case_file_id,
+        )
     except ServiceUnavailable as exc:
         log.warning("search index unavailable, using the database: %s", exc.detail)
         return None
@@ -81,6 +89,10 @@ def via_search_service(
         )
     facets = {name: ordered(name, result.facets.get(name, {}).items()) for name in FACETS}
     return Results(
-        hits=hits, total=result.total + len(hits) - len(result.hits), facets=facets,
-        engine="search", page=page, pages=max((result.total + limit - 1) // limit, 1),
+        hits=hits,
+        total=result.total + len(hits) - len(result.hits),
+        facets=facets,
+        engine="search",
+        page=page,
+        pages=max((result.total + limit - 1) // limit, 1),
     )

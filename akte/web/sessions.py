@@ -59,8 +59,13 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
 
 
 def start_staff_session(
-    session: Session, user_id: uuid.UUID, *, ttl_seconds: int, ip: str | None,
-    generation: int = 0, user_agent: str | None = None,
+    session: Session,
+    user_id: uuid.UUID,
+    *,
+    ttl_seconds: int,
+    ip: str | None,
+    generation: int = 0,
+    user_agent: str | None = None,
 ) -> str:
     token = secrets.token_urlsafe(32)
     session.execute(
@@ -141,8 +146,13 @@ def end_staff_session_by_hash(session: Session, web_session_hash: str) -> None:
 
 
 def pending_login_token(secret: str, user_id: uuid.UUID, generation: int) -> str:
-    return issue_token(secret, subject=str(user_id), ttl_seconds=PENDING_TTL_SECONDS,
-                       kind=PENDING_KIND, generation=generation)
+    return issue_token(
+        secret,
+        subject=str(user_id),
+        ttl_seconds=PENDING_TTL_SECONDS,
+        kind=PENDING_KIND,
+        generation=generation,
+    )
 
 
 def pending_login(secret: str, token: str | None) -> tuple[uuid.UUID, int] | None:

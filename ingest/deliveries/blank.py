@@ -37,7 +37,7 @@ def _ink(image: Image.Image, dpi: float) -> np.ndarray:
     ink = np.asarray(gray) < 128
     h, w = ink.shape
     dy, dx = int(h * MARGIN), int(w * MARGIN)
-    return ink[dy:h - dy, dx:w - dx]
+    return ink[dy : h - dy, dx : w - dx]
 
 
 def _denoise(ink: np.ndarray) -> np.ndarray:
@@ -45,8 +45,10 @@ def _denoise(ink: np.ndarray) -> np.ndarray:
     padded = np.pad(ink, 1).astype(np.uint8)
     h, w = ink.shape
     neighbours = sum(
-        padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w]
-        for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx
+        padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+        if dy or dx
     )
     return ink & (neighbours >= 2)
 

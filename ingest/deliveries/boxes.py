@@ -78,13 +78,15 @@ def describe(name: str, pages: list[Page], parts: list[list[int]] | None) -> str
     text = f"{name}: {len(pages)} page(s)"
     seps = [p for p in pages if p.separator]
     text += "; separator sheets: " + (
-        ", ".join(f"{p.number} ({p.mark})" for p in seps) if seps else "none")
+        ", ".join(f"{p.number} ({p.mark})" for p in seps) if seps else "none"
+    )
     blanks = [p.number for p in pages if p.blank]
     if blanks:
         text += f"; blank: {ranges_text(blanks)}"
     if parts is not None:
         text += f"; {len(parts)} part(s) found: " + " | ".join(
-            f"{n}: pages {ranges_text(run)}" for n, run in enumerate(parts, start=1))
+            f"{n}: pages {ranges_text(run)}" for n, run in enumerate(parts, start=1)
+        )
     return text
 
 
@@ -115,8 +117,9 @@ def _by_ranges(rows: list[DeliveryItem], pages: list[Page]) -> dict[int, list[in
             raise BoxMismatch(f"the range {first}-{last} overlaps another row's pages")
         seps = [p.number for p in pages if p.number in inside and p.separator]
         if seps:
-            raise BoxMismatch(f"the range {first}-{last} contains separator sheet(s) "
-                              f"{ranges_text(seps)}")
+            raise BoxMismatch(
+                f"the range {first}-{last} contains separator sheet(s) {ranges_text(seps)}"
+            )
         covered |= inside
     gaps = [p.number for p in pages if p.number not in covered and not p.separator]
     if gaps:
@@ -152,8 +155,9 @@ def _blank_plan(run: list[int], pages: list[Page], mode: str) -> tuple[list[int]
     return (kept or run), blanks
 
 
-def receive_box(rx: Receiver, items: list[DeliveryItem], path: Path, scanned: ScannedFile,
-                import_one: ImportOne) -> None:
+def receive_box(
+    rx: Receiver, items: list[DeliveryItem], path: Path, scanned: ScannedFile, import_one: ImportOne
+) -> None:
     """Cut the box at ``path`` into the documents of ``items`` (see the module docstring)."""
     name = items[0].filename or "box"
     rows = repository.items_of_file(rx.session, rx.delivery.id, name)
@@ -184,7 +188,8 @@ def receive_box(rx: Receiver, items: list[DeliveryItem], path: Path, scanned: Sc
             _record_blanks(item, blanks, kept, mode)
             try:
                 part_path = separators.write_part(
-                    path, scanned.mime_type, kept, Path(tmp) / f"part-{item.part}.pdf")
+                    path, scanned.mime_type, kept, Path(tmp) / f"part-{item.part}.pdf"
+                )
                 part_scan = checks.inspect(part_path, max_bytes=rx.max_bytes)
             except Rejection as rejection:
                 reject(item, rejection)
@@ -198,8 +203,9 @@ def _record_blanks(item: DeliveryItem, blanks: list[int], kept: list[int], mode:
         item.blank_action = "removed" if any(n not in kept for n in blanks) else "flagged"
 
 
-def receive_single(rx: Receiver, item: DeliveryItem, path: Path, scanned: ScannedFile,
-                   import_one: ImportOne) -> None:
+def receive_single(
+    rx: Receiver, item: DeliveryItem, path: Path, scanned: ScannedFile, import_one: ImportOne
+) -> None:
     """One file, one document: blank pages flagged, or removed (the file kept as scanned)."""
     if scanned.mime_type not in separators.SPLITTABLE:
         import_one(rx, item, path, scanned, part=0)
@@ -233,4 +239,3 @@ def receive_single(rx: Receiver, item: DeliveryItem, path: Path, scanned: Scanne
             reject(item, rejection)
             return
         import_one(rx, item, cut, cut_scan, part=0)
-

@@ -44,7 +44,8 @@ def _by_aktenzeichen(session: Session, tenant: Tenant, aktenzeichen: str) -> Cas
         raise Rejection(
             "ambiguous_aktenzeichen",
             f"Aktenzeichen {aktenzeichen} matches the Akten "
-            + ", ".join(c.aktenzeichen for c in found[:5]) + "; write it exactly",
+            + ", ".join(c.aktenzeichen for c in found[:5])
+            + "; write it exactly",
         )
     return found[0] if found else None
 
@@ -117,8 +118,16 @@ def resolve(
     if found.case_file is not None:
         return found.case_file
     assert found.new_org_unit is not None and aktenzeichen
-    return _create(session, tenant, principal, found.new_org_unit, aktenzeichen=aktenzeichen,
-                   bg_nummer=bg_nummer, person_name=person_name, subject=subject)
+    return _create(
+        session,
+        tenant,
+        principal,
+        found.new_org_unit,
+        aktenzeichen=aktenzeichen,
+        bg_nummer=bg_nummer,
+        person_name=person_name,
+        subject=subject,
+    )
 
 
 def _org_unit(session: Session, tenant: Tenant) -> OrgUnit:

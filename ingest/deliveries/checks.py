@@ -21,8 +21,16 @@ from ingest.pdfium_lock import PDFIUM_LOCK
 
 #: Rejections a corrected re-upload of the same external id may replace.
 FILE_CODES = frozenset(
-    {"checksum_mismatch", "page_count_mismatch", "empty_file", "unsupported_type",
-     "unreadable", "too_large", "zip_bomb", "box_split_mismatch"}
+    {
+        "checksum_mismatch",
+        "page_count_mismatch",
+        "empty_file",
+        "unsupported_type",
+        "unreadable",
+        "too_large",
+        "zip_bomb",
+        "box_split_mismatch",
+    }
 )
 
 
@@ -59,8 +67,9 @@ def count_pages(path: Path, mime: str) -> int:
     except pdfium.PdfiumError as exc:  # the same words as the upload's processing
         raise Rejection("unreadable", describe_open_error(exc)) from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise Rejection("unreadable", f"the file cannot be read as {mime}: it is damaged; "
-                                      "ask for a new copy") from None
+        raise Rejection(
+            "unreadable", f"the file cannot be read as {mime}: it is damaged; ask for a new copy"
+        ) from None
 
 
 def inspect(path: Path, *, max_bytes: int) -> ScannedFile:

@@ -37,12 +37,17 @@ def import_delivery(
     ] = None,
     report: Annotated[Path | None, typer.Option(help="where to write the report CSV")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
-    check: Annotated[bool, typer.Option(
-        "--check", help="dry run: report what each row would do, store nothing")] = False,
-    follow: Annotated[bool, typer.Option(
-        "--follow", help="then wait until the delivery is searchable, with an ETA")] = False,
-    follow_timeout: Annotated[float | None, typer.Option(
-        help="stop following after this many seconds (exit 4 if not searchable yet)")] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="dry run: report what each row would do, store nothing")
+    ] = False,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", help="then wait until the delivery is searchable, with an ETA"),
+    ] = False,
+    follow_timeout: Annotated[
+        float | None,
+        typer.Option(help="stop following after this many seconds (exit 4 if not searchable yet)"),
+    ] = None,
     follow_interval: Annotated[float, typer.Option(help="seconds between checks")] = 2.0,
 ) -> None:
     """Import the delivery at PATH into tenant T."""
@@ -61,8 +66,9 @@ def import_delivery(
             def tick(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = run(ctx, path, tenant, delivery_external_id=delivery_id,
-                         report_path=report, tick=tick)
+            result = run(
+                ctx, path, tenant, delivery_external_id=delivery_id, report_path=report, tick=tick
+            )
     except ImportFailed as exc:
         ctx.close()
         typer.echo(f"import failed: {exc}", err=True)
@@ -104,8 +110,10 @@ def _check(ctx, path: Path, tenant: str, report: Path | None) -> None:
         raise typer.Exit(1) from None
     finally:
         ctx.close()
-    typer.echo("Vorprüfung (nothing stored): " + ", ".join(
-        f"{n} {outcome}" for outcome, n in sorted(counts.items())))
+    typer.echo(
+        "Vorprüfung (nothing stored): "
+        + ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    )
     typer.echo("Transfervermerk: " + (tv_error or "ok"))
     typer.echo(f"plan: {target}")
     if counts.get("rejected") or tv_error:
@@ -122,5 +130,10 @@ def _follow(ctx, delivery_id, interval: float, timeout: float | None, quiet: boo
     if quiet:
         return follow(ctx, delivery_id, interval=interval, timeout=timeout)
     with Live(Text("Verarbeitung …"), transient=False, refresh_per_second=2) as live:
-        return follow(ctx, delivery_id, interval=interval, timeout=timeout,
-                      show=lambda state: live.update(Text("Verarbeitung: " + state.line())))
+        return follow(
+            ctx,
+            delivery_id,
+            interval=interval,
+            timeout=timeout,
+            show=lambda state: live.update(Text("Verarbeitung: " + state.line())),
+        )

@@ -37,14 +37,21 @@ def original(session: Session, tenant: Tenant, external_id: str) -> Delivery:
     """The delivery of the same tenant being corrected; 422 if there is none."""
     found = repository.by_external_id(session, tenant.id, external_id)
     if found is None:
-        raise Unprocessable(f"there is no delivery {external_id} to correct",
-                            code="unknown_delivery")
+        raise Unprocessable(
+            f"there is no delivery {external_id} to correct", code="unknown_delivery"
+        )
     return found
 
 
 def accept_as_imported(
-    item: DeliveryItem, *, document_id: uuid.UUID | None, case_file_id: uuid.UUID | None,
-    sha256: str | None, document_sha256: str | None, binding_sha256: str | None, source: str,
+    item: DeliveryItem,
+    *,
+    document_id: uuid.UUID | None,
+    case_file_id: uuid.UUID | None,
+    sha256: str | None,
+    document_sha256: str | None,
+    binding_sha256: str | None,
+    source: str,
 ) -> None:
     """Mark ``item`` a success that names the document imported before (and the binding
     it was imported with: the document is bound to the protocol it was scanned under)."""
@@ -78,8 +85,11 @@ def link(session: Session, delivery: Delivery, corrected: Delivery) -> None:
             same = item.sha256_claimed in (None, before.sha256_actual)
             if item.outcome == Outcome.pending and before.outcome == Outcome.accepted and same:
                 accept_as_imported(
-                    item, document_id=before.document_id, case_file_id=before.case_file_id,
-                    sha256=before.sha256_actual, document_sha256=before.document_sha256,
+                    item,
+                    document_id=before.document_id,
+                    case_file_id=before.case_file_id,
+                    sha256=before.sha256_actual,
+                    document_sha256=before.document_sha256,
                     binding_sha256=before.binding_sha256,
                     source=f"delivery {corrected.external_id} (row {before.row_no})",
                 )
@@ -87,16 +97,22 @@ def link(session: Session, delivery: Delivery, corrected: Delivery) -> None:
 
 
 def accept_from_ledger(
-    session: Session, item: DeliveryItem, delivery: Delivery, document_id: uuid.UUID | None,
-    sha256: str, source_delivery: uuid.UUID,
+    session: Session,
+    item: DeliveryItem,
+    delivery: Delivery,
+    document_id: uuid.UUID | None,
+    sha256: str,
+    source_delivery: uuid.UUID,
 ) -> None:
     """In a correction: a row the ledger knows is a success, not a rejection."""
     document = session.get(Document, document_id) if document_id else None
     earlier = session.get(Delivery, source_delivery)
     first = repository.item_of_document(session, document_id) if document_id else None
     accept_as_imported(
-        item, document_id=document_id,
-        case_file_id=document.case_file_id if document else None, sha256=sha256,
+        item,
+        document_id=document_id,
+        case_file_id=document.case_file_id if document else None,
+        sha256=sha256,
         document_sha256=item.document_sha256,
         binding_sha256=first.binding_sha256 if first else None,
         source=f"delivery {earlier.external_id if earlier else source_delivery}",
@@ -109,8 +125,14 @@ def final_states(session: Session, item_ids: list[int]) -> dict[int, dict[str, A
     if not item_ids:
         return {}
     rows = session.execute(
-        select(DeliveryItem.corrects_item_id, DeliveryItem.id, DeliveryItem.outcome,
-               DeliveryItem.reason_code, Delivery.external_id, Document.status)
+        select(
+            DeliveryItem.corrects_item_id,
+            DeliveryItem.id,
+            DeliveryItem.outcome,
+            DeliveryItem.reason_code,
+            Delivery.external_id,
+            Document.status,
+        )
         .join(Delivery, Delivery.id == DeliveryItem.delivery_id)
         .outerjoin(Document, Document.id == DeliveryItem.document_id)
         .where(DeliveryItem.corrects_item_id.in_(item_ids))
@@ -137,7 +159,10 @@ def fold(outcome: str, document_status: str | None) -> str:
 
 def corrected_by(session: Session, delivery_id: uuid.UUID) -> list[str]:
     """External ids of the deliveries that correct this one, oldest first."""
-    return list(session.scalars(
-        select(Delivery.external_id).where(Delivery.corrects_id == delivery_id)
-        .order_by(Delivery.created_at)
-    ))
+    return list(
+        session.scalars(
+            select(Delivery.external_id)
+            .where(Delivery.corrects_id == delivery_id)
+            .order_by(Delivery.created_at)
+        )
+    )

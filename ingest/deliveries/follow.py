@@ -50,9 +50,11 @@ class State:
         eta = self.eta_seconds
         when = "?" if eta is None else f"{int(eta // 60)}:{int(eta % 60):02d}"
         rate = "–" if self.rate is None else f"{self.rate:.1f}/s"
-        return (f"{self.processed + self.failed}/{self.received} verarbeitet "
-                f"({self.failed} fehlgeschlagen), Index: {self.index_waiting} ausstehend, "
-                f"{rate}, noch ~{when}")
+        return (
+            f"{self.processed + self.failed}/{self.received} verarbeitet "
+            f"({self.failed} fehlgeschlagen), Index: {self.index_waiting} ausstehend, "
+            f"{rate}, noch ~{when}"
+        )
 
 
 def snapshot(ctx: AppContext, delivery_id: uuid.UUID) -> State:
@@ -61,13 +63,17 @@ def snapshot(ctx: AppContext, delivery_id: uuid.UUID) -> State:
         assert delivery is not None
         counts = service.progress(session, delivery)
         waiting = session.scalar(
-            select(func.count()).select_from(Job).where(
-                Job.kind == INDEX_DOCUMENT, Job.status.in_(("queued", "running")),
+            select(func.count())
+            .select_from(Job)
+            .where(
+                Job.kind == INDEX_DOCUMENT,
+                Job.status.in_(("queued", "running")),
                 Job.created_at >= delivery.created_at,
             )
         )
-    return State(counts.received, counts.processed, counts.failed, counts.processing,
-                 int(waiting or 0))
+    return State(
+        counts.received, counts.processed, counts.failed, counts.processing, int(waiting or 0)
+    )
 
 
 def follow(

@@ -97,8 +97,14 @@ def _import_one(
         if earlier is not None:
             item.document_id = earlier.document_id
             if rx.delivery.corrects_id is not None:  # a correction: this row is done
-                corrections.accept_from_ledger(session, item, rx.delivery, earlier.document_id,
-                                               item.sha256_actual, earlier.delivery_id)
+                corrections.accept_from_ledger(
+                    session,
+                    item,
+                    rx.delivery,
+                    earlier.document_id,
+                    item.sha256_actual,
+                    earlier.delivery_id,
+                )
                 return
             raise Rejection(
                 "already_imported",
@@ -113,9 +119,13 @@ def _import_one(
                 "of this delivery",
             )
         case_file = caseref.resolve(
-            session, rx.tenant, rx.principal,
-            aktenzeichen=item.aktenzeichen, bg_nummer=item.bg_nummer,
-            person_name=item.person_name, subject=item.case_subject,
+            session,
+            rx.tenant,
+            rx.principal,
+            aktenzeichen=item.aktenzeichen,
+            bg_nummer=item.bg_nummer,
+            person_name=item.person_name,
+            subject=item.case_subject,
         )
     except Rejection as rejection:
         reject(item, rejection)
@@ -136,11 +146,17 @@ def _import_one(
     )
     try:
         with session.begin_nested():
-            session.add(ImportedDocument(
-                tenant_id=rx.tenant.id, external_id=item.external_id,
-                sha256=item.sha256_actual, part=part, delivery_id=rx.delivery.id,
-                document_id=document.id, imported_at=utcnow(),
-            ))
+            session.add(
+                ImportedDocument(
+                    tenant_id=rx.tenant.id,
+                    external_id=item.external_id,
+                    sha256=item.sha256_actual,
+                    part=part,
+                    delivery_id=rx.delivery.id,
+                    document_id=document.id,
+                    imported_at=utcnow(),
+                )
+            )
     except IntegrityError:
         # A concurrent upload of the same file won the race. Fail this transaction as a
         # whole (the winner's item and document stand); a retry is answered 200.
@@ -153,7 +169,8 @@ def _import_one(
     item.case_file_id = case_file.id
     item.document_id = document.id
     item.binding_sha256 = boxes.binding(
-        rx.delivery.transfervermerk_sha256, item.box_sha256, scanned.sha256)
+        rx.delivery.transfervermerk_sha256, item.box_sha256, scanned.sha256
+    )
     item.updated_at = utcnow()
     audit.record(
         session,

@@ -31,8 +31,16 @@ from typing import Any
 
 #: Field name → accepted header spellings (normalised: lower case, no space/-/_).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "external_id": ("externalid", "externeid", "id", "dokumentid", "documentid", "docid",
-                    "barcode", "belegnummer"),
+    "external_id": (
+        "externalid",
+        "externeid",
+        "id",
+        "dokumentid",
+        "documentid",
+        "docid",
+        "barcode",
+        "belegnummer",
+    ),
     "aktenzeichen": ("aktenzeichen", "az", "filereference", "casefile", "casefilereference"),
     "bg_nummer": ("bgnummer", "bgnr", "bg", "bgnumber", "bedarfsgemeinschaft"),
     "doc_type": ("dokumentart", "dokumenttyp", "doctype", "documenttype", "art", "type"),
@@ -45,13 +53,33 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "split": ("trennblatt", "trennung", "split", "separator"),
     "part": ("teil", "part", "teilnummer", "partnumber"),
     "box": ("karton", "kartonnummer", "kartonnr", "box", "boxnumber", "boxnr", "boxid"),
-    "first_page": ("ersteseite", "startseite", "vonseite", "seitevon", "firstpage",
-                   "startpage", "pagefrom"),
-    "last_page": ("letzteseite", "endseite", "bisseite", "seitebis", "lastpage", "endpage",
-                  "pageto"),
+    "first_page": (
+        "ersteseite",
+        "startseite",
+        "vonseite",
+        "seitevon",
+        "firstpage",
+        "startpage",
+        "pagefrom",
+    ),
+    "last_page": (
+        "letzteseite",
+        "endseite",
+        "bisseite",
+        "seitebis",
+        "lastpage",
+        "endpage",
+        "pageto",
+    ),
     # a new Akte is created with these (only when the tenant creates Akten on import)
-    "person_name": ("name", "personname", "person", "kundenname", "leistungsberechtigter",
-                    "antragsteller"),
+    "person_name": (
+        "name",
+        "personname",
+        "person",
+        "kundenname",
+        "leistungsberechtigter",
+        "antragsteller",
+    ),
     "case_subject": ("aktenbetreff", "casesubject", "aktebetreff", "aktentitel"),
 }
 MAX_EXTRA = 50  # unknown columns kept per row; more are a manifest error of their own
@@ -144,8 +172,9 @@ def build_row(row_no: int, values: dict[str, Any]) -> ManifestRow:
         problems.append("the row names no file")
     if (row.first_page is None) != (row.last_page is None):
         problems.append("a page range needs both the first and the last page")
-    elif row.first_page is not None and row.last_page is not None \
-            and row.last_page < row.first_page:
+    elif (
+        row.first_page is not None and row.last_page is not None and row.last_page < row.first_page
+    ):
         problems.append(f"the page range {row.first_page}-{row.last_page} runs backwards")
     if problems:
         row.error, row.error_code = "; ".join(problems), "invalid_row"

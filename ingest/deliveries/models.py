@@ -83,9 +83,7 @@ class DeliveryItem(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    delivery_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("deliveries.id", ondelete="CASCADE")
-    )
+    delivery_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
     #: The external id, or ``#row<n>`` / ``#file:<name>`` for rows that cannot own one.
     key: Mapped[str] = mapped_column(String(320))
     row_no: Mapped[int | None] = mapped_column(Integer)
@@ -155,9 +153,7 @@ class ImportedDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     #: Split parts of one file share the file's hash; the part keeps them apart.
     part: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
-    delivery_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("deliveries.id", ondelete="CASCADE")
-    )
+    delivery_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
     document_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("documents.id", ondelete="SET NULL")
     )

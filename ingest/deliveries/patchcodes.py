@@ -132,7 +132,7 @@ def _bars(upright: np.ndarray) -> list[tuple[int, int, int, int]]:
 def _decode(bars: list[tuple[int, int, int, int]]) -> str | None:
     """The code of four neighbouring bars, or ``None`` if they are not a patch code."""
     for first in range(len(bars) - 3):
-        group = bars[first:first + 4]
+        group = bars[first : first + 4]
         if first > 0 and group[0][0] - bars[first - 1][1] < QUIET_MM * MM:
             continue
         if first + 4 < len(bars) and bars[first + 4][0] - group[3][1] < QUIET_MM * MM:

@@ -34,11 +34,18 @@ from ingest.deliveries.service import classify
 
 def _row(values: dict[str, Any], outcome: str, **extra: Any) -> dict[str, Any]:
     return {
-        "row_no": values["row_no"], "external_id": values["external_id"],
-        "filename": values["filename"], "aktenzeichen": values["aktenzeichen"],
-        "bg_nummer": values["bg_nummer"], "outcome": outcome, "case_file_id": None,
-        "case_file_aktenzeichen": None, "org_unit_code": None, "reason_code": None,
-        "reason": None, **extra,
+        "row_no": values["row_no"],
+        "external_id": values["external_id"],
+        "filename": values["filename"],
+        "aktenzeichen": values["aktenzeichen"],
+        "bg_nummer": values["bg_nummer"],
+        "outcome": outcome,
+        "case_file_id": None,
+        "case_file_aktenzeichen": None,
+        "org_unit_code": None,
+        "reason_code": None,
+        "reason": None,
+        **extra,
     }
 
 
@@ -53,15 +60,23 @@ def iter_plan(
         if problem is not None:
             yield _row(values, "rejected", reason_code=problem[0], reason=problem[1])
             continue
-        ledger_key = (tenant.id, values["external_id"], values["sha256_claimed"],
-                      values["part"] or 0)
+        ledger_key = (
+            tenant.id,
+            values["external_id"],
+            values["sha256_claimed"],
+            values["part"] or 0,
+        )
         if values["sha256_claimed"] and session.get(ImportedDocument, ledger_key) is not None:
-            yield _row(values, "already_imported",
-                       reason="this external id with this content was imported before")
+            yield _row(
+                values,
+                "already_imported",
+                reason="this external id with this content was imported before",
+            )
             continue
         try:
-            found = caseref.plan(session, tenant, aktenzeichen=values["aktenzeichen"],
-                                 bg_nummer=values["bg_nummer"])
+            found = caseref.plan(
+                session, tenant, aktenzeichen=values["aktenzeichen"], bg_nummer=values["bg_nummer"]
+            )
         except Rejection as rejection:
             yield _row(values, "rejected", reason_code=rejection.code, reason=rejection.message)
             continue
@@ -70,9 +85,13 @@ def iter_plan(
             if unit_id not in units:
                 unit = session.get(OrgUnit, unit_id)
                 units[unit_id] = unit.code if unit else ""
-            yield _row(values, "existing_case_file", case_file_id=found.case_file.id,
-                       case_file_aktenzeichen=found.case_file.aktenzeichen,
-                       org_unit_code=units[unit_id])
+            yield _row(
+                values,
+                "existing_case_file",
+                case_file_id=found.case_file.id,
+                case_file_aktenzeichen=found.case_file.aktenzeichen,
+                org_unit_code=units[unit_id],
+            )
         else:
             assert found.new_org_unit is not None
             yield _row(values, "new_case_file", org_unit_code=found.new_org_unit.code)
@@ -102,8 +121,11 @@ def check(
     if not counts:
         raise ManifestError("the manifest lists no documents")
     result: dict[str, Any] = {
-        "total": sum(counts.values()), "counts": dict(counts), "reasons": dict(reasons),
-        "options": tenant_options.read(session, None, tenant), "rows": rows,
+        "total": sum(counts.values()),
+        "counts": dict(counts),
+        "reasons": dict(reasons),
+        "options": tenant_options.read(session, None, tenant),
+        "rows": rows,
         "transfervermerk": None,
     }
     if transfervermerk_bytes is not None:
@@ -115,8 +137,18 @@ def check(
     return result
 
 
-PLAN_COLUMNS = ["row_no", "external_id", "filename", "aktenzeichen", "bg_nummer", "outcome",
-                "case_file_aktenzeichen", "org_unit_code", "reason_code", "reason"]
+PLAN_COLUMNS = [
+    "row_no",
+    "external_id",
+    "filename",
+    "aktenzeichen",
+    "bg_nummer",
+    "outcome",
+    "case_file_aktenzeichen",
+    "org_unit_code",
+    "reason_code",
+    "reason",
+]
 
 
 def check_path(
@@ -155,11 +187,12 @@ def check_path(
         manifest_name = find_control_file(source, MANIFEST_NAMES)
         tv_name = find_control_file(source, TRANSFERVERMERK_NAMES)
         if manifest_name is None:
-            raise PrecheckFailed(
-                "the delivery has no manifest (" + ", ".join(MANIFEST_NAMES) + ")")
+            raise PrecheckFailed("the delivery has no manifest (" + ", ".join(MANIFEST_NAMES) + ")")
         source.prefix = manifest_name.rpartition("/")[0] + "/" if "/" in manifest_name else ""
-        with tempfile.TemporaryDirectory(dir=work_root) as tmp, \
-                session_scope(ctx.session_factory) as session:
+        with (
+            tempfile.TemporaryDirectory(dir=work_root) as tmp,
+            session_scope(ctx.session_factory) as session,
+        ):
             work = Path(tmp)
             with source.open_local(manifest_name.removeprefix(source.prefix), work) as local:
                 manifest_path = work / "manifest"
@@ -172,19 +205,22 @@ def check_path(
             with report_path.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh, delimiter=";")
                 writer.writerow(PLAN_COLUMNS)
-                for row in iter_plan(session, tenant, manifest_path,
-                                     file_names=set(source.names())):
+                for row in iter_plan(
+                    session, tenant, manifest_path, file_names=set(source.names())
+                ):
                     counts[row["outcome"]] += 1
                     writer.writerow(["" if row[c] is None else row[c] for c in PLAN_COLUMNS])
             session.rollback()
     except (EntryError, SourceError, ManifestError, AkteError) as exc:
-        raise PrecheckFailed(getattr(exc, "detail", None) or getattr(exc, "message", None)
-                             or str(exc)) from None
+        raise PrecheckFailed(
+            getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
+        ) from None
     finally:
         source.close()
     if tv is None:
         return counts, "the delivery has no Transfervermerk (" + ", ".join(
-            TRANSFERVERMERK_NAMES) + ")"
+            TRANSFERVERMERK_NAMES
+        ) + ")"
     try:
         transfervermerk.parse(tv)
     except transfervermerk.TransfervermerkError as exc:

@@ -72,16 +72,17 @@ class PartialFile:
     def declare_length(self, length: int, max_bytes: int) -> None:
         """Fix the total length on the first request; later requests must agree."""
         if length > max_bytes:
-            raise PayloadTooLarge(f"the file is larger than {max_bytes} bytes",
-                                  code="too_large")
+            raise PayloadTooLarge(f"the file is larger than {max_bytes} bytes", code="too_large")
         known = self.length
         if known is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.length_path.write_text(str(length))
         elif known != length:
-            raise Conflict(f"this upload was started with length {known}, not {length}; "
-                           "send it with the first length or discard it (DELETE)",
-                           code="length_mismatch")
+            raise Conflict(
+                f"this upload was started with length {known}, not {length}; "
+                "send it with the first length or discard it (DELETE)",
+                code="length_mismatch",
+            )
 
     def sha256(self) -> str:
         digest = hashlib.sha256()
@@ -117,14 +118,16 @@ class Writer:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise Conflict("another request is uploading this file right now",
-                           code="upload_in_progress") from None
+            raise Conflict(
+                "another request is uploading this file right now", code="upload_in_progress"
+            ) from None
         self.fd = fd
         current = os.fstat(fd).st_size
         if offset != current:
             self.close()
-            raise Conflict(f"the upload continues at offset {current}, not {offset}",
-                           code="offset_mismatch")
+            raise Conflict(
+                f"the upload continues at offset {current}, not {offset}", code="offset_mismatch"
+            )
         self.written = current
 
     def write(self, data: bytes, limit: int) -> None:

@@ -72,8 +72,11 @@ def _read(session: Session, delivery: Delivery) -> DeliveryRead:
 @router.post(
     "/deliveries",
     status_code=status.HTTP_201_CREATED,
-    responses={**COMMON, **responses(Conflict, Unprocessable, ServiceUnavailable),
-               200: {"model": DeliveryRead, "description": "the delivery existed already"}},
+    responses={
+        **COMMON,
+        **responses(Conflict, Unprocessable, ServiceUnavailable),
+        200: {"model": DeliveryRead, "description": "the delivery existed already"},
+    },
 )
 def create_delivery(
     session: DbSession,
@@ -83,10 +86,14 @@ def create_delivery(
     external_id: Annotated[str, Form(min_length=1, max_length=200, description="Lieferungs-ID")],
     manifest: Annotated[UploadFile, File(description="manifest, CSV or JSON")],
     transfervermerk: Annotated[UploadFile, File(description="Transfervermerk (JSON)")],
-    corrects: Annotated[str | SkipJsonSchema[None], Form(
-        max_length=200, description="id of the delivery this one corrects")] = None,
-    transfervermerk_signature: Annotated[UploadFile | SkipJsonSchema[None], File(
-        description="detached Ed25519 signature of the Transfervermerk's bytes")] = None,
+    corrects: Annotated[
+        str | SkipJsonSchema[None],
+        Form(max_length=200, description="id of the delivery this one corrects"),
+    ] = None,
+    transfervermerk_signature: Annotated[
+        UploadFile | SkipJsonSchema[None],
+        File(description="detached Ed25519 signature of the Transfervermerk's bytes"),
+    ] = None,
 ) -> JSONResponse:
     """Create a delivery from its manifest and Transfervermerk. Sending the same external
     id with the same manifest again returns the existing delivery (200); with a different
@@ -100,12 +107,18 @@ def create_delivery(
             raise NotFound("tenant not found")
         tv_bytes = transfervermerk.file.read(5 * 1024 * 1024 + 1)
         delivery, created = service.create(
-            session, storage, tenant=tenant, external_id=external_id, manifest_path=path,
+            session,
+            storage,
+            tenant=tenant,
+            external_id=external_id,
+            manifest_path=path,
             transfervermerk_bytes=tv_bytes,
             transfervermerk_filename=transfervermerk.filename or "transfervermerk.json",
-            principal=user, corrects=corrects,
-            signature_bytes=(transfervermerk_signature.file.read(4096)
-                             if transfervermerk_signature else None),
+            principal=user,
+            corrects=corrects,
+            signature_bytes=(
+                transfervermerk_signature.file.read(4096) if transfervermerk_signature else None
+            ),
         )
     finally:
         path.unlink(missing_ok=True)
@@ -120,8 +133,10 @@ def check_delivery(
     user: CurrentUser,
     pagination: Pagination,
     manifest: Annotated[UploadFile, File(description="manifest, CSV or JSON")],
-    transfervermerk: Annotated[UploadFile | SkipJsonSchema[None], File(
-        description="Transfervermerk (JSON), checked if sent")] = None,
+    transfervermerk: Annotated[
+        UploadFile | SkipJsonSchema[None],
+        File(description="Transfervermerk (JSON), checked if sent"),
+    ] = None,
 ) -> PreCheck:
     """Dry run: what importing this manifest would do per row (existing Akte, new Akte in
     which org unit, already imported, rejected and why), with the tenant options that
@@ -134,8 +149,14 @@ def check_delivery(
             raise NotFound("tenant not found")
         tv = transfervermerk.file.read(5 * 1024 * 1024 + 1) if transfervermerk else None
         try:
-            result = precheck.check(session, tenant, path, transfervermerk_bytes=tv,
-                                    offset=pagination.offset, limit=pagination.size)
+            result = precheck.check(
+                session,
+                tenant,
+                path,
+                transfervermerk_bytes=tv,
+                offset=pagination.offset,
+                limit=pagination.size,
+            )
         except ManifestError as exc:
             raise Unprocessable(str(exc), code="invalid_manifest") from None
     finally:
@@ -168,8 +189,9 @@ def get_delivery(delivery_id: uuid.UUID, session: DbSession, user: CurrentUser) 
     status_code=status.HTTP_201_CREATED,
     responses={
         **COMMON,
-        **responses(Conflict, Unprocessable, PayloadTooLarge, UnsupportedMediaType,
-                    ServiceUnavailable),
+        **responses(
+            Conflict, Unprocessable, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable
+        ),
         200: {"model": ItemRead, "description": "this file was received before"},
     },
 )
@@ -186,7 +208,12 @@ def upload_file(
     with the item; a different file for an accepted row is 409. A file that fails a check
     (checksum, page count, type, empty) is 422 with the reason; a corrected file may follow."""
     item, created = service.upload(
-        session, storage, user, delivery_id, external_id, fileobj=file.file,
+        session,
+        storage,
+        user,
+        delivery_id,
+        external_id,
+        fileobj=file.file,
         max_bytes=ctx.settings.max_upload_bytes,
         work_dir=ctx.settings.data_dir / "tmp" / "deliveries",
     )
@@ -201,7 +228,10 @@ UPLOAD = "/deliveries/{delivery_id}/items/{external_id}/upload"
 
 
 def _upload_state(
-    session: Session, user: CurrentUser, ctx: AppContext, delivery_id: uuid.UUID,
+    session: Session,
+    user: CurrentUser,
+    ctx: AppContext,
+    delivery_id: uuid.UUID,
     external_id: str,
 ) -> tuple[PartialFile, UploadStatus]:
     delivery = service.get_writable(session, user, delivery_id)
@@ -213,14 +243,22 @@ def _upload_state(
         size = item.size or 0
         state = UploadStatus(offset=size, length=size, complete=True, outcome=item.outcome)
     else:
-        state = UploadStatus(offset=partial.offset, length=partial.length, complete=False,
-                             outcome=item.outcome, reason_code=item.reason_code)
+        state = UploadStatus(
+            offset=partial.offset,
+            length=partial.length,
+            complete=False,
+            outcome=item.outcome,
+            reason_code=item.reason_code,
+        )
     return partial, state
 
 
 def _status_headers(state: UploadStatus) -> dict[str, str]:
-    headers = {"Upload-Offset": str(state.offset), "Tus-Resumable": "1.0.0",
-               "Cache-Control": "no-store"}
+    headers = {
+        "Upload-Offset": str(state.offset),
+        "Tus-Resumable": "1.0.0",
+        "Cache-Control": "no-store",
+    }
     if state.length is not None:
         headers["Upload-Length"] = str(state.length)
     return headers
@@ -228,7 +266,10 @@ def _status_headers(state: UploadStatus) -> dict[str, str]:
 
 @router.head(UPLOAD, responses=COMMON)
 def upload_offset(
-    delivery_id: uuid.UUID, external_id: str, session: DbSession, ctx: Context,
+    delivery_id: uuid.UUID,
+    external_id: str,
+    session: DbSession,
+    ctx: Context,
     user: CurrentUser,
 ) -> Response:
     """How many bytes of this file have arrived (``Upload-Offset``): continue from there."""
@@ -238,7 +279,10 @@ def upload_offset(
 
 @router.get(UPLOAD, responses=COMMON)
 def upload_status(
-    delivery_id: uuid.UUID, external_id: str, session: DbSession, ctx: Context,
+    delivery_id: uuid.UUID,
+    external_id: str,
+    session: DbSession,
+    ctx: Context,
     user: CurrentUser,
 ) -> JSONResponse:
     """The same as ``HEAD``, as JSON."""
@@ -248,7 +292,10 @@ def upload_status(
 
 @router.delete(UPLOAD, status_code=204, responses=COMMON)
 def upload_discard(
-    delivery_id: uuid.UUID, external_id: str, session: DbSession, ctx: Context,
+    delivery_id: uuid.UUID,
+    external_id: str,
+    session: DbSession,
+    ctx: Context,
     user: CurrentUser,
 ) -> Response:
     """Throw away the bytes received so far (to start this file again from 0)."""
@@ -257,31 +304,47 @@ def upload_discard(
     return Response(status_code=204)
 
 
-CHUNK_RESPONSES = {**COMMON, **responses(Conflict, Unprocessable, PayloadTooLarge, BadRange,
-                                          UnsupportedMediaType, ServiceUnavailable),
-                   204: {"description": "chunk stored; Upload-Offset says how far"}}
+CHUNK_RESPONSES = {
+    **COMMON,
+    **responses(
+        Conflict, Unprocessable, PayloadTooLarge, BadRange, UnsupportedMediaType, ServiceUnavailable
+    ),
+    204: {"description": "chunk stored; Upload-Offset says how far"},
+}
 
 
 # one handler, two operations: each method gets an operation id of its own (one route for
 # both published the same id twice)
-@router.patch(UPLOAD, status_code=201, responses=CHUNK_RESPONSES,
-              operation_id="upload_chunk_tus_patch")
-@router.put(UPLOAD, status_code=201, responses=CHUNK_RESPONSES,
-            operation_id="upload_chunk_content_range_put")
+@router.patch(
+    UPLOAD, status_code=201, responses=CHUNK_RESPONSES, operation_id="upload_chunk_tus_patch"
+)
+@router.put(
+    UPLOAD,
+    status_code=201,
+    responses=CHUNK_RESPONSES,
+    operation_id="upload_chunk_content_range_put",
+)
 async def upload_chunk(
-    delivery_id: uuid.UUID, external_id: str, request: Request, session: DbSession,
-    storage: Storage, ctx: Context, user: CurrentUser,
+    delivery_id: uuid.UUID,
+    external_id: str,
+    request: Request,
+    session: DbSession,
+    storage: Storage,
+    ctx: Context,
+    user: CurrentUser,
 ) -> Response:
     """Append a chunk: tus-style ``PATCH`` with ``Upload-Offset`` (and ``Upload-Length``
     once), or ``PUT`` with ``Content-Range: bytes first-last/total``. Bytes are kept as they
     arrive, so a cut connection loses nothing that came through. The last chunk imports the
     file (SHA-256 over the whole file): 201 with the item, 422 with the reason."""
     partial, state = await run_in_threadpool(
-        _upload_state, session, user, ctx, delivery_id, external_id)
+        _upload_state, session, user, ctx, delivery_id, external_id
+    )
     await run_in_threadpool(session.rollback)  # no transaction stays open while streaming
     if state.complete:
-        return JSONResponse(state.model_dump(mode="json"), status_code=200,
-                            headers=_status_headers(state))
+        return JSONResponse(
+            state.model_dump(mode="json"), status_code=200, headers=_status_headers(state)
+        )
     if request.method == "PUT":
         offset, length = parse_content_range(request.headers.get("content-range"))
     else:
@@ -289,8 +352,10 @@ async def upload_chunk(
             offset = int(request.headers["upload-offset"])
             length = int(request.headers.get("upload-length") or partial.length or -1)
         except (KeyError, ValueError):
-            raise BadRange("PATCH needs Upload-Offset (and Upload-Length on the first "
-                           "request) as whole numbers") from None
+            raise BadRange(
+                "PATCH needs Upload-Offset (and Upload-Length on the first "
+                "request) as whole numbers"
+            ) from None
         if length < 0:
             raise BadRange("the first PATCH of a file must say its Upload-Length")
     partial.declare_length(length, ctx.settings.max_upload_bytes)
@@ -303,16 +368,27 @@ async def upload_chunk(
     finally:
         writer.close()
     if writer.written < length:
-        return Response(status_code=204, headers={
-            "Upload-Offset": str(writer.written), "Upload-Length": str(length),
-            "Tus-Resumable": "1.0.0"})
+        return Response(
+            status_code=204,
+            headers={
+                "Upload-Offset": str(writer.written),
+                "Upload-Length": str(length),
+                "Tus-Resumable": "1.0.0",
+            },
+        )
     return await run_in_threadpool(
-        _finish_upload, session, storage, ctx, user, delivery_id, external_id, partial)
+        _finish_upload, session, storage, ctx, user, delivery_id, external_id, partial
+    )
 
 
 def _finish_upload(
-    session: Session, storage: Storage, ctx: AppContext, user: CurrentUser,
-    delivery_id: uuid.UUID, external_id: str, partial: PartialFile,
+    session: Session,
+    storage: Storage,
+    ctx: AppContext,
+    user: CurrentUser,
+    delivery_id: uuid.UUID,
+    external_id: str,
+    partial: PartialFile,
 ) -> JSONResponse:
     """Hash and import the complete file; the partial file goes once there is an outcome
     (kept when storage or the database is only unavailable, to finish on the next try)."""
@@ -320,7 +396,13 @@ def _finish_upload(
     item = service.uploadable_item(session, delivery, external_id)
     try:
         item, created = service.receive_file(
-            session, storage, user, delivery, item, partial.path, partial.sha256(),
+            session,
+            storage,
+            user,
+            delivery,
+            item,
+            partial.path,
+            partial.sha256(),
             max_bytes=ctx.settings.max_upload_bytes,
             work_dir=ctx.settings.data_dir / "tmp" / "deliveries",
         )
@@ -338,9 +420,7 @@ def _finish_upload(
 
 
 @router.post("/deliveries/{delivery_id}/commit", responses=COMMON)
-def commit_delivery(
-    delivery_id: uuid.UUID, session: DbSession, user: CurrentUser
-) -> DeliveryRead:
+def commit_delivery(delivery_id: uuid.UUID, session: DbSession, user: CurrentUser) -> DeliveryRead:
     """No more files will come: rows without a received file are rejected as missing."""
     delivery = service.get_writable(session, user, delivery_id)
     return _read(session, service.commit(session, user, delivery))
@@ -371,7 +451,8 @@ def delivery_report(
     if format == "csv":
         session.commit()
         return StreamingResponse(
-            _csv_stream(ctx, delivery.id), media_type="text/csv; charset=utf-8",
+            _csv_stream(ctx, delivery.id),
+            media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="lieferung-{delivery.id}.csv"'},
         )
     items, total = paginate(session, service.report_page(delivery.id), pagination)
@@ -410,8 +491,9 @@ def get_transfervermerk(
 ) -> Response:
     """The Transfervermerk as it was delivered (its bytes hash to ``transfervermerk_sha256``)."""
     delivery = service.get_visible(session, user, delivery_id)
-    return Response(storage.read_bytes(delivery.transfervermerk_sha256),
-                    media_type="application/json")
+    return Response(
+        storage.read_bytes(delivery.transfervermerk_sha256), media_type="application/json"
+    )
 
 
 @router.get("/documents/{document_id}/provenance", responses=COMMON, tags=["Dokumente"])
@@ -424,6 +506,7 @@ def document_provenance(
     found = provenance.of_document(session, document.id)
     if found is None:
         raise NotFound("the document did not come from a delivery", code="no_provenance")
-    audit.record(session, user, "document.provenance", object_type="document",
-                 object_id=document.id)
+    audit.record(
+        session, user, "document.provenance", object_type="document", object_id=document.id
+    )
     return found

@@ -144,10 +144,16 @@ def _open_delivery(
         try:
             tenant = tenants.by_slug(session, tenant_slug)
             delivery, _ = service.create(
-                session, ctx.storage, tenant=tenant, external_id=external_id,
-                manifest_path=manifest_path, transfervermerk_bytes=tv_bytes,
-                transfervermerk_filename=tv_name.rsplit("/", 1)[-1], principal=None,
-                operator=_operator(), signature_bytes=signature,
+                session,
+                ctx.storage,
+                tenant=tenant,
+                external_id=external_id,
+                manifest_path=manifest_path,
+                transfervermerk_bytes=tv_bytes,
+                transfervermerk_filename=tv_name.rsplit("/", 1)[-1],
+                principal=None,
+                operator=_operator(),
+                signature_bytes=signature,
             )
         except AkteError as exc:
             raise ImportFailed(exc.detail) from None
@@ -195,10 +201,16 @@ def _record_strays(ctx: AppContext, source: Source, delivery_id: uuid.UUID) -> N
             if key in known:
                 continue
             known.add(key)
-            session.add(DeliveryItem(
-                delivery_id=delivery_id, key=key, filename=name[:500],
-                outcome=Outcome.rejected, reason_code=code, reason=message,
-            ))
+            session.add(
+                DeliveryItem(
+                    delivery_id=delivery_id,
+                    key=key,
+                    filename=name[:500],
+                    outcome=Outcome.rejected,
+                    reason_code=code,
+                    reason=message,
+                )
+            )
 
 
 def _import_pending(
@@ -235,17 +247,28 @@ def _import_item(
         if item is None or item.outcome != Outcome.pending:
             return 0
         items = (
-            [item] if part is None
-            else [i for i in repository.items_of_file(session, delivery_id, filename or "")
-                  if i.outcome == Outcome.pending]
+            [item]
+            if part is None
+            else [
+                i
+                for i in repository.items_of_file(session, delivery_id, filename or "")
+                if i.outcome == Outcome.pending
+            ]
         )
         delivery = session.get(Delivery, delivery_id)
         tenant = session.get(Tenant, delivery.tenant_id) if delivery else None
         assert delivery is not None and tenant is not None
         try:
             with source.open_local(filename or "", work_dir) as local:
-                rx = Receiver(session, ctx.storage, delivery, tenant, None,
-                              ctx.settings.max_upload_bytes, work_dir)
+                rx = Receiver(
+                    session,
+                    ctx.storage,
+                    delivery,
+                    tenant,
+                    None,
+                    ctx.settings.max_upload_bytes,
+                    work_dir,
+                )
                 receive(rx, items, local)
         except EntryError as exc:
             for i in items:
@@ -263,8 +286,11 @@ def write_report(ctx: AppContext, delivery_id: uuid.UUID, target: Path) -> None:
             with target.open("w", encoding="utf-8") as fh:
                 fh.write('{"delivery_id": ' + json.dumps(str(delivery_id)) + ', "items": [')
                 for n, row in enumerate(rows):
-                    fh.write(("," if n else "") + "\n" + json.dumps(
-                        report.json_row(row), ensure_ascii=False))
+                    fh.write(
+                        ("," if n else "")
+                        + "\n"
+                        + json.dumps(report.json_row(row), ensure_ascii=False)
+                    )
                 fh.write("\n]}\n")
             return
         with target.open("w", encoding="utf-8-sig", newline="") as fh:

@@ -101,10 +101,14 @@ def scan(path: Path, mime: str, codes: Iterable[str]) -> list[Page]:
     try:
         if mime == "application/pdf":
             with PDFIUM_LOCK:
-                return [classify(n, image, dpi, wanted)
-                        for n, (image, dpi) in enumerate(_pdf_pages(path), start=1)]
-        return [classify(n, image, dpi, wanted)
-                for n, (image, dpi) in enumerate(_tiff_pages(path), start=1)]
+                return [
+                    classify(n, image, dpi, wanted)
+                    for n, (image, dpi) in enumerate(_pdf_pages(path), start=1)
+                ]
+        return [
+            classify(n, image, dpi, wanted)
+            for n, (image, dpi) in enumerate(_tiff_pages(path), start=1)
+        ]
     except pdfium.PdfiumError as exc:  # the same words as the upload's processing
         raise Rejection("unreadable", describe_open_error(exc)) from None
     except (OSError, ValueError) as exc:
@@ -148,8 +152,10 @@ def write_part(path: Path, mime: str, pages: list[int], target: Path) -> Path:
 
 def split(path: Path, mime: str, codes: Iterable[str], out_dir: Path) -> list[Path]:
     """The parts of ``path`` as PDF files in ``out_dir`` (one part if no separator found)."""
-    return [write_part(path, mime, run, out_dir / f"part-{n}.pdf")
-            for n, run in enumerate(runs(scan(path, mime, codes)), start=1)]
+    return [
+        write_part(path, mime, run, out_dir / f"part-{n}.pdf")
+        for n, run in enumerate(runs(scan(path, mime, codes)), start=1)
+    ]
 
 
 def ranges_text(numbers: Iterable[int]) -> str:

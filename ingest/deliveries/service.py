@@ -105,14 +105,19 @@ def create(
     try:
         parsed = transfervermerk.parse(transfervermerk_bytes)
         key_id = transfervermerk.verify_signature(
-            transfervermerk_bytes, parsed, signature_bytes,
-            (tenant.options or {}).get(transfervermerk.KEYS_OPTION))
+            transfervermerk_bytes,
+            parsed,
+            signature_bytes,
+            (tenant.options or {}).get(transfervermerk.KEYS_OPTION),
+        )
     except transfervermerk.TransfervermerkError as exc:
         raise Unprocessable(str(exc), code=exc.code) from None
     if key_id is not None:
         assert signature_bytes is not None
         parsed["signature_verified"] = {
-            "key_id": key_id, "sha256": storage.put_bytes(signature_bytes).sha256}
+            "key_id": key_id,
+            "sha256": storage.put_bytes(signature_bytes).sha256,
+        }
     corrects = (corrects or str(parsed["fields"].get("corrects") or "")).strip() or None
     original = corrections.original(session, tenant, corrects) if corrects else None
     tv_info = storage.put_bytes(transfervermerk_bytes)
@@ -145,27 +150,41 @@ def create(
         object_type="delivery",
         object_id=delivery.id,
         tenant_id=tenant.id,
-        detail={"external_id": external_id, "items": delivery.item_count,
-                "manifest_sha256": manifest_sha, "transfervermerk_sha256": tv_info.sha256,
-                "corrects": corrects},
+        detail={
+            "external_id": external_id,
+            "items": delivery.item_count,
+            "manifest_sha256": manifest_sha,
+            "transfervermerk_sha256": tv_info.sha256,
+            "corrects": corrects,
+        },
     )
     return delivery, True
 
 
 def _item_values(delivery_id: uuid.UUID | None, row: ManifestRow) -> dict[str, Any]:
     return {
-        "delivery_id": delivery_id, "key": row.external_id or f"#row{row.row_no}",
-        "row_no": row.row_no, "external_id": row.external_id, "filename": row.filename,
+        "delivery_id": delivery_id,
+        "key": row.external_id or f"#row{row.row_no}",
+        "row_no": row.row_no,
+        "external_id": row.external_id,
+        "filename": row.filename,
         "part": row.part if (row.split or row.part) else row.first_page,
         "aktenzeichen": (row.aktenzeichen or "")[:64] or None,
         "bg_nummer": (row.bg_nummer or "")[:64] or None,
-        "doc_type": (row.doc_type or "")[:100] or None, "title": row.title,
-        "document_date": row.document_date, "scan_date": row.scan_date,
-        "sha256_claimed": row.sha256, "pages_claimed": row.page_count,
-        "outcome": Outcome.pending.value, "reason_code": None, "reason": None,
+        "doc_type": (row.doc_type or "")[:100] or None,
+        "title": row.title,
+        "document_date": row.document_date,
+        "scan_date": row.scan_date,
+        "sha256_claimed": row.sha256,
+        "pages_claimed": row.page_count,
+        "outcome": Outcome.pending.value,
+        "reason_code": None,
+        "reason": None,
         "updated_at": utcnow(),
-        "box": (row.box or "")[:100] or None, "first_page": row.first_page,
-        "last_page": row.last_page, "extra": row.extra,
+        "box": (row.box or "")[:100] or None,
+        "first_page": row.first_page,
+        "last_page": row.last_page,
+        "extra": row.extra,
         "person_name": (row.person_name or "")[:200] or None,
         "case_subject": (row.case_subject or "")[:500] or None,
     }
@@ -191,17 +210,23 @@ def classify(
                 problem = (exc.code, exc.message)
         if row.external_id and row.external_id in seen_ids:
             values["key"] = f"#row{row.row_no}"
-            problem = ("duplicate_external_id",
-                       f"external id {row.external_id} is used by row {seen_ids[row.external_id]}")
+            problem = (
+                "duplicate_external_id",
+                f"external id {row.external_id} is used by row {seen_ids[row.external_id]}",
+            )
         elif problem is None and row.split and row.part is None and row.first_page is None:
-            problem = ("invalid_row",
-                       "a row of a separator-split file needs a part number or a page range")
+            problem = (
+                "invalid_row",
+                "a row of a separator-split file needs a part number or a page range",
+            )
         if problem is None:
             split = values["part"] is not None
             earlier = seen_files.get(values["filename"])
             if earlier is not None and (not split or not earlier[1]):
-                problem = ("duplicate_file",
-                           f"the file {row.filename} is named by row {earlier[0]} already")
+                problem = (
+                    "duplicate_file",
+                    f"the file {row.filename} is named by row {earlier[0]} already",
+                )
             else:
                 seen_files.setdefault(values["filename"], (row.row_no, split))
         if row.external_id and row.external_id not in seen_ids:
@@ -215,8 +240,7 @@ def _load_items(session: Session, delivery_id: uuid.UUID, rows: Iterator[Manifes
     count = 0
     for _row, values, problem in classify(delivery_id, rows):
         if problem is not None:
-            values.update(outcome=Outcome.rejected.value, reason_code=problem[0],
-                          reason=problem[1])
+            values.update(outcome=Outcome.rejected.value, reason_code=problem[0], reason=problem[1])
         batch.append(values)
         count += 1
         if len(batch) >= INSERT_BATCH:
@@ -265,8 +289,17 @@ def upload(
     item = uploadable_item(session, delivery, external_id)
     path, sha = spool(fileobj, work_dir)
     try:
-        return receive_file(session, storage, principal, delivery, item, path, sha,
-                            max_bytes=max_bytes, work_dir=work_dir)
+        return receive_file(
+            session,
+            storage,
+            principal,
+            delivery,
+            item,
+            path,
+            sha,
+            max_bytes=max_bytes,
+            work_dir=work_dir,
+        )
     finally:
         path.unlink(missing_ok=True)
 
@@ -293,7 +326,8 @@ def receive_file(
 ) -> tuple[DeliveryItem, bool]:
     """Import the complete file at ``path`` (hash ``sha``) for ``item``: see :func:`upload`."""
     group = (
-        [item] if item.part is None
+        [item]
+        if item.part is None
         else repository.items_of_file(session, delivery.id, item.filename or "")
     )
     received = [i for i in group if i.outcome == Outcome.accepted and i.sha256_actual]
@@ -336,8 +370,14 @@ def commit(session: Session, principal: Principal | None, delivery: Delivery) ->
     delivery.status = DeliveryStatus.committed
     delivery.committed_at = utcnow()
     session.flush()
-    audit.record(session, principal, "delivery.commit", object_type="delivery",
-                 object_id=delivery.id, tenant_id=delivery.tenant_id)
+    audit.record(
+        session,
+        principal,
+        "delivery.commit",
+        object_type="delivery",
+        object_id=delivery.id,
+        tenant_id=delivery.tenant_id,
+    )
     progress(session, delivery)
     return delivery
 
@@ -436,9 +476,7 @@ def fold_outcomes(session: Session, rows: list[Any]) -> None:
     states = {
         doc_id: (st, reason)
         for doc_id, st, reason in session.execute(
-            select(Document.id, Document.status, Document.status_reason).where(
-                Document.id.in_(ids)
-            )
+            select(Document.id, Document.status, Document.status_reason).where(Document.id.in_(ids))
         )
     }
     for row in rows:
@@ -448,5 +486,7 @@ def fold_outcomes(session: Session, rows: list[Any]) -> None:
                 row.outcome = Outcome.processed.value
             elif st == "failed":
                 row.outcome, row.reason_code, row.reason = (
-                    Outcome.failed.value, "processing_failed", reason,
+                    Outcome.failed.value,
+                    "processing_failed",
+                    reason,
                 )

@@ -90,7 +90,7 @@ class FolderSource:
             for filename in sorted(filenames):
                 name = (Path(dirpath) / filename).relative_to(self.root).as_posix()
                 if name.startswith(self.prefix):
-                    yield name[len(self.prefix):]
+                    yield name[len(self.prefix) :]
 
     def unsafe_names(self) -> Iterator[tuple[str, str]]:
         return iter(())
@@ -151,7 +151,7 @@ class ZipSource:
     def names(self) -> Iterator[str]:
         for name in self._by_name:
             if name.startswith(self.prefix):
-                yield name[len(self.prefix):]
+                yield name[len(self.prefix) :]
 
     def unsafe_names(self) -> Iterator[tuple[str, str]]:
         return iter(self._unsafe)
@@ -232,8 +232,10 @@ def find_control_file(source: Source, candidates: tuple[str, ...]) -> str | None
     best: str | None = None
     for name in source.names():
         parts = name.split("/")
-        if parts[-1].lower() in lowered and len(parts) <= 2 and (
-            best is None or len(parts) < len(best.split("/"))
+        if (
+            parts[-1].lower() in lowered
+            and len(parts) <= 2
+            and (best is None or len(parts) < len(best.split("/")))
         ):
             best = name
     return best

@@ -35,31 +35,75 @@ from ingest.deliveries.manifest import normalize_header
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "delivery_id": ("deliveryid", "lieferung", "lieferungsid", "liefernummer", "lieferid"),
-    "contractor": ("contractor", "dienstleister", "auftragnehmer", "scandienstleister",
-                   "scanningorganisation", "scanstelle"),
-    "responsible_person": ("responsibleperson", "verantwortlich", "verantwortlicheperson",
-                           "verantwortlicher"),
+    "contractor": (
+        "contractor",
+        "dienstleister",
+        "auftragnehmer",
+        "scandienstleister",
+        "scanningorganisation",
+        "scanstelle",
+    ),
+    "responsible_person": (
+        "responsibleperson",
+        "verantwortlich",
+        "verantwortlicheperson",
+        "verantwortlicher",
+    ),
     "scan_operator": ("scanoperator", "operator", "bearbeiter", "scanbearbeiter", "erfasser"),
     "scanner_model": ("scannermodel", "scanner", "scannermodell", "geraet", "gerät"),
     "scanner_settings": ("scannersettings", "settings", "scannereinstellungen", "einstellungen"),
     "resolution_dpi": ("resolutiondpi", "resolution", "dpi", "aufloesung", "auflösung"),
-    "captured_at": ("capturedat", "timeofcapture", "scanzeitpunkt", "erfassungszeitpunkt",
-                    "scanzeitraum", "zeitpunkt", "scandatum"),
+    "captured_at": (
+        "capturedat",
+        "timeofcapture",
+        "scanzeitpunkt",
+        "erfassungszeitpunkt",
+        "scanzeitraum",
+        "zeitpunkt",
+        "scandatum",
+    ),
     "protection_level": ("protectionlevel", "schutzbedarf", "schutzbedarfsstufe"),
-    "process_documentation": ("processdocumentation", "verfahrensdokumentation",
-                              "verfahrensanweisung"),
-    "qc_result": ("qcresult", "qualitycontrolresult", "qualitycheck", "qualitaetskontrolle",
-                  "qualitätskontrolle", "qsergebnis", "pruefergebnis", "prüfergebnis"),
+    "process_documentation": (
+        "processdocumentation",
+        "verfahrensdokumentation",
+        "verfahrensanweisung",
+    ),
+    "qc_result": (
+        "qcresult",
+        "qualitycontrolresult",
+        "qualitycheck",
+        "qualitaetskontrolle",
+        "qualitätskontrolle",
+        "qsergebnis",
+        "pruefergebnis",
+        "prüfergebnis",
+    ),
     "qc_sample_rate": ("qcsamplerate", "samplerate", "stichprobenquote", "stichprobe"),
-    "conformity_statement": ("conformitystatement", "konformitaetserklaerung",
-                             "konformitätserklärung", "uebereinstimmung", "übereinstimmung"),
-    "paper_disposition": ("paperdisposition", "papierverbleib", "verbleibpapier",
-                          "verbleibderoriginale", "originale"),
+    "conformity_statement": (
+        "conformitystatement",
+        "konformitaetserklaerung",
+        "konformitätserklärung",
+        "uebereinstimmung",
+        "übereinstimmung",
+    ),
+    "paper_disposition": (
+        "paperdisposition",
+        "papierverbleib",
+        "verbleibpapier",
+        "verbleibderoriginale",
+        "originale",
+    ),
     "signature": ("signature", "signatur", "siegel", "seal"),
     "anomalies": ("anomalies", "besonderheiten", "auffaelligkeiten", "auffälligkeiten"),
     "documents": ("documents", "dokumente", "einzelvermerke"),
-    "corrects": ("corrects", "correctsdelivery", "korrekturzu", "korrekturvon",
-                 "korrigiertlieferung", "berichtigtlieferung"),
+    "corrects": (
+        "corrects",
+        "correctsdelivery",
+        "korrekturzu",
+        "korrekturvon",
+        "korrigiertlieferung",
+        "berichtigtlieferung",
+    ),
 }
 _DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "external_id": ("externalid", "externeid", "id", "dokumentid", "documentid", "barcode"),
@@ -74,8 +118,12 @@ SIGNED_LEVELS = ("hoch", "sehr hoch")
 REQUIRED = ("contractor", "captured_at", "qc_result")
 KEYS_OPTION = "import_signing_keys"
 #: Where a delivery folder or ZIP carries the detached signature (next to the protocol).
-SIGNATURE_NAMES = ("transfervermerk.sig", "transfervermerk.json.sig", "transfer.json.sig",
-                   "scanprotokoll.json.sig")
+SIGNATURE_NAMES = (
+    "transfervermerk.sig",
+    "transfervermerk.json.sig",
+    "transfer.json.sig",
+    "scanprotokoll.json.sig",
+)
 
 
 class TransfervermerkError(Exception):
@@ -142,19 +190,24 @@ class Transfervermerk(BaseModel):
     scanner_settings: str | dict[str, Any] | None = None
     resolution_dpi: int | None = Field(default=None, ge=50, le=2400)
     captured_at: str = Field(min_length=1, description="time or period of capture")
-    protection_level: ProtectionLevel = Field(default=ProtectionLevel.normal,
-                                              description="Schutzbedarf")
+    protection_level: ProtectionLevel = Field(
+        default=ProtectionLevel.normal, description="Schutzbedarf"
+    )
     process_documentation: str | None = Field(
-        default=None, description="reference to the process documentation "
-                                  "(Verfahrensdokumentation) followed")
+        default=None,
+        description="reference to the process documentation (Verfahrensdokumentation) followed",
+    )
     qc_result: str | dict[str, Any] = Field(description="result of the quality check")
     qc_sample_rate: float | None = Field(default=None, ge=0, le=1)
     conformity_statement: str | bool | None = Field(
-        default=None, description="image and content match the original (bildliche und "
-                                  "inhaltliche Übereinstimmung)")
+        default=None,
+        description="image and content match the original (bildliche und "
+        "inhaltliche Übereinstimmung)",
+    )
     paper_disposition: PaperDisposition | None = None
     signature: Signature | None = Field(
-        default=None, description="required for protection level hoch and sehr hoch")
+        default=None, description="required for protection level hoch and sehr hoch"
+    )
     anomalies: list[str] | str | None = None
     documents: list[DocumentEntry] | None = None
     corrects: str | None = Field(default=None, description="id of the corrected delivery")
@@ -162,8 +215,9 @@ class Transfervermerk(BaseModel):
     @model_validator(mode="after")
     def _signed_when_high(self) -> Transfervermerk:
         if self.protection_level in SIGNED_LEVELS and self.signature is None:
-            raise ValueError(f"signature: required for protection level "
-                             f"{self.protection_level.value}")
+            raise ValueError(
+                f"signature: required for protection level {self.protection_level.value}"
+            )
         if self.conformity_statement is False:
             raise ValueError("conformity_statement: the scan must match the original")
         return self
@@ -172,19 +226,25 @@ class Transfervermerk(BaseModel):
 def json_schema() -> dict[str, Any]:
     """The published schema (``docs/transfervermerk.schema.json``)."""
     schema = Transfervermerk.model_json_schema()
-    schema["allOf"] = [{
-        "if": {"properties": {"protection_level": {"enum": list(SIGNED_LEVELS)}},
-               "required": ["protection_level"]},
-        "then": {"required": ["signature"], "properties": {"signature": {"type": "object"}}},
-    }]
+    schema["allOf"] = [
+        {
+            "if": {
+                "properties": {"protection_level": {"enum": list(SIGNED_LEVELS)}},
+                "required": ["protection_level"],
+            },
+            "then": {"required": ["signature"], "properties": {"signature": {"type": "object"}}},
+        }
+    ]
     schema["properties"]["conformity_statement"]["not"] = {"const": False}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://akte.example/schemas/transfervermerk.schema.json",
         **schema,
-        "x-akte-aliases": {"note": "akte also accepts these key spellings (case, spaces, "
-                                   "-, _ and . ignored) and maps them to the names above",
-                           **{k: list(v) for k, v in FIELDS.items()}},
+        "x-akte-aliases": {
+            "note": "akte also accepts these key spellings (case, spaces, "
+            "-, _ and . ignored) and maps them to the names above",
+            **{k: list(v) for k, v in FIELDS.items()},
+        },
     }
 
 
@@ -220,8 +280,9 @@ def parse(data: bytes) -> dict[str, Any]:
         raise TransfervermerkError("the Transfervermerk must be a JSON object")
     fields = _canonical(raw, _ALIASES)
     if isinstance(fields.get("documents"), list):
-        fields["documents"] = [_canonical(d, _DOC_ALIASES) if isinstance(d, dict) else d
-                               for d in fields["documents"]]
+        fields["documents"] = [
+            _canonical(d, _DOC_ALIASES) if isinstance(d, dict) else d for d in fields["documents"]
+        ]
     missing = [n for n in REQUIRED if fields.get(n) in (None, "")]
     if missing:
         raise TransfervermerkError(
@@ -248,30 +309,38 @@ def verify_signature(
             raise TransfervermerkError(
                 "signature: protection level {} needs the detached signature "
                 "(transfervermerk.sig)".format(fields["protection_level"]),
-                code="signature_required")
+                code="signature_required",
+            )
         return None
     key_id = declared.get("key_id")
     if not key_id:
-        raise TransfervermerkError("signature.key_id: a signed Transfervermerk names its key",
-                                   code="invalid_signature")
+        raise TransfervermerkError(
+            "signature.key_id: a signed Transfervermerk names its key", code="invalid_signature"
+        )
     if declared.get("method", "ed25519").lower() != "ed25519":
-        raise TransfervermerkError("signature.method: only ed25519 signatures are verified",
-                                   code="invalid_signature")
+        raise TransfervermerkError(
+            "signature.method: only ed25519 signatures are verified", code="invalid_signature"
+        )
     encoded = (keys or {}).get(key_id)
     if not encoded:
-        raise TransfervermerkError(f"signature.key_id: the tenant registered no key {key_id}",
-                                   code="unknown_signing_key")
+        raise TransfervermerkError(
+            f"signature.key_id: the tenant registered no key {key_id}", code="unknown_signing_key"
+        )
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     try:
-        raw_sig = signature if len(signature) == 64 else base64.b64decode(signature.strip(),
-                                                                          validate=True)
+        raw_sig = (
+            signature
+            if len(signature) == 64
+            else base64.b64decode(signature.strip(), validate=True)
+        )
         Ed25519PublicKey.from_public_bytes(base64.b64decode(encoded)).verify(raw_sig, data)
     except (InvalidSignature, ValueError, binascii.Error):
         raise TransfervermerkError(
             f"signature: does not verify with key {key_id} over the Transfervermerk's bytes",
-            code="invalid_signature") from None
+            code="invalid_signature",
+        ) from None
     return key_id
 
 

@@ -39,7 +39,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_deliveries_tenant_id_tenants"),
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_deliveries_tenant_id_tenants"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
@@ -77,16 +79,22 @@ def upgrade() -> None:
         sa.Column("binding_sha256", sa.String(64), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["delivery_id"], ["deliveries.id"],
-            name=op.f("fk_delivery_items_delivery_id_deliveries"), ondelete="CASCADE",
+            ["delivery_id"],
+            ["deliveries.id"],
+            name=op.f("fk_delivery_items_delivery_id_deliveries"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["case_file_id"], ["case_files.id"],
-            name=op.f("fk_delivery_items_case_file_id_case_files"), ondelete="SET NULL",
+            ["case_file_id"],
+            ["case_files.id"],
+            name=op.f("fk_delivery_items_case_file_id_case_files"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["document_id"], ["documents.id"],
-            name=op.f("fk_delivery_items_document_id_documents"), ondelete="SET NULL",
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_delivery_items_document_id_documents"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_items")),
         sa.UniqueConstraint("delivery_id", "key", name=op.f("uq_delivery_items_delivery_id")),
@@ -106,16 +114,22 @@ def upgrade() -> None:
         sa.Column("document_id", sa.Uuid(), nullable=True),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name=op.f("fk_delivery_imports_tenant_id_tenants"),
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_delivery_imports_tenant_id_tenants"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["delivery_id"], ["deliveries.id"],
-            name=op.f("fk_delivery_imports_delivery_id_deliveries"), ondelete="CASCADE",
+            ["delivery_id"],
+            ["deliveries.id"],
+            name=op.f("fk_delivery_imports_delivery_id_deliveries"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["document_id"], ["documents.id"],
-            name=op.f("fk_delivery_imports_document_id_documents"), ondelete="SET NULL",
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_delivery_imports_document_id_documents"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint(
             "tenant_id", "external_id", "sha256", "part", name=op.f("pk_delivery_imports")

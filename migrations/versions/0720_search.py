@@ -80,14 +80,18 @@ def upgrade() -> None:
         """
     )
     op.execute("CREATE INDEX ix_search_documents_tsv ON search_documents USING gin (tsv)")
-    op.execute("CREATE INDEX ix_search_documents_scope ON search_documents "
-               "(tenant_id, org_unit_id, sort_date)")
+    op.execute(
+        "CREATE INDEX ix_search_documents_scope ON search_documents "
+        "(tenant_id, org_unit_id, sort_date)"
+    )
     op.execute("CREATE INDEX ix_search_documents_case_file ON search_documents (case_file_id)")
     op.execute("CREATE INDEX ix_search_documents_idents ON search_documents USING gin (idents)")
     op.execute("CREATE INDEX ix_search_documents_az ON search_documents (tenant_id, az)")
     if "pg_trgm" in available:
-        op.execute("CREATE INDEX ix_search_documents_names ON search_documents "
-                   "USING gin (names gin_trgm_ops)")
+        op.execute(
+            "CREATE INDEX ix_search_documents_names ON search_documents "
+            "USING gin (names gin_trgm_ops)"
+        )
 
 
 def downgrade() -> None:

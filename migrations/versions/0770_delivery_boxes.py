@@ -33,7 +33,8 @@ def upgrade() -> None:
         for name, type_ in COLUMNS:
             batch.add_column(sa.Column(name, type_, nullable=True))
     op.create_index(
-        "ix_delivery_items_delivery_document_sha256", "delivery_items",
+        "ix_delivery_items_delivery_document_sha256",
+        "delivery_items",
         ["delivery_id", "document_sha256"],
     )
     op.create_index("ix_delivery_items_box_sha256", "delivery_items", ["box_sha256"])

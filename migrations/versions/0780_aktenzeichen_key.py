@@ -34,25 +34,35 @@ def upgrade() -> None:
         batch.add_column(sa.Column("aktenzeichen_key", sa.String(64), nullable=True))
         batch.add_column(sa.Column("kundennummer_norm", sa.String(64), nullable=True))
     _backfill(op.get_bind())
-    op.create_index("uq_case_files_tenant_aktenzeichen_key", "case_files",
-                    ["tenant_id", "aktenzeichen_key"], unique=True)
-    op.create_index("ix_case_files_tenant_kundennummer", "case_files",
-                    ["tenant_id", "kundennummer_norm"])
+    op.create_index(
+        "uq_case_files_tenant_aktenzeichen_key",
+        "case_files",
+        ["tenant_id", "aktenzeichen_key"],
+        unique=True,
+    )
+    op.create_index(
+        "ix_case_files_tenant_kundennummer", "case_files", ["tenant_id", "kundennummer_norm"]
+    )
 
 
 def _backfill(bind: sa.engine.Connection) -> None:
     tenants = sa.table("tenants", sa.column("id", sa.Uuid()), sa.column("options", sa.JSON()))
     cases = sa.table(
-        "case_files", sa.column("id", sa.Uuid()), sa.column("tenant_id", sa.Uuid()),
-        sa.column("aktenzeichen", sa.String()), sa.column("kundennummer", sa.String()),
+        "case_files",
+        sa.column("id", sa.Uuid()),
+        sa.column("tenant_id", sa.Uuid()),
+        sa.column("aktenzeichen", sa.String()),
+        sa.column("kundennummer", sa.String()),
         sa.column("created_at", sa.DateTime(timezone=True)),
-        sa.column("aktenzeichen_key", sa.String()), sa.column("kundennummer_norm", sa.String()),
+        sa.column("aktenzeichen_key", sa.String()),
+        sa.column("kundennummer_norm", sa.String()),
     )
     patterns = {tid: tenant_pattern(opts) for tid, opts in bind.execute(sa.select(tenants))}
     seen: dict[tuple, str] = {}
     rows = bind.execute(
-        sa.select(cases.c.id, cases.c.tenant_id, cases.c.aktenzeichen, cases.c.kundennummer)
-        .order_by(cases.c.tenant_id, cases.c.created_at, cases.c.id)
+        sa.select(
+            cases.c.id, cases.c.tenant_id, cases.c.aktenzeichen, cases.c.kundennummer
+        ).order_by(cases.c.tenant_id, cases.c.created_at, cases.c.id)
     ).all()
     updates: list[dict] = []
     for case_id, tenant_id, aktenzeichen, kundennummer in rows:
@@ -61,20 +71,23 @@ def _backfill(bind: sa.engine.Connection) -> None:
             log.warning(
                 "Aktenzeichen conflict in tenant %s: %r (Akte %s) has the key %s of %r; "
                 "kept without key, see `akte admin aktenzeichen-conflicts`",
-                tenant_id, aktenzeichen, case_id, key, seen[(tenant_id, key)],
+                tenant_id,
+                aktenzeichen,
+                case_id,
+                key,
+                seen[(tenant_id, key)],
             )
             key = None
         elif key is not None:
             seen[(tenant_id, key)] = aktenzeichen
-        updates.append({"b_id": case_id, "b_key": key,
-                        "b_kn": normalize_identifier(kundennummer)})
+        updates.append({"b_id": case_id, "b_key": key, "b_kn": normalize_identifier(kundennummer)})
     stmt = (
-        sa.update(cases).where(cases.c.id == sa.bindparam("b_id"))
-        .values(aktenzeichen_key=sa.bindparam("b_key"),
-                kundennummer_norm=sa.bindparam("b_kn"))
+        sa.update(cases)
+        .where(cases.c.id == sa.bindparam("b_id"))
+        .values(aktenzeichen_key=sa.bindparam("b_key"), kundennummer_norm=sa.bindparam("b_kn"))
     )
     for start in range(0, len(updates), BATCH):
-        bind.execute(stmt, updates[start:start + BATCH])
+        bind.execute(stmt, updates[start : start + BATCH])
 
 
 def downgrade() -> None:

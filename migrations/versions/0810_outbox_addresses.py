@@ -20,8 +20,12 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("outbox_letters") as batch:
-        batch.alter_column("recipient", existing_type=sa.String(length=500), type_=sa.Text(),
-                           existing_nullable=False)
+        batch.alter_column(
+            "recipient",
+            existing_type=sa.String(length=500),
+            type_=sa.Text(),
+            existing_nullable=False,
+        )
         batch.add_column(sa.Column("recipient_address", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("sender_address", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("print_profile", sa.String(length=32), nullable=True))
@@ -32,5 +36,9 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox_letters") as batch:
         for column in ("envelope", "print_profile", "sender_address", "recipient_address"):
             batch.drop_column(column)
-        batch.alter_column("recipient", existing_type=sa.Text(), type_=sa.String(length=500),
-                           existing_nullable=False)
+        batch.alter_column(
+            "recipient",
+            existing_type=sa.Text(),
+            type_=sa.String(length=500),
+            existing_nullable=False,
+        )

@@ -30,20 +30,30 @@ def upgrade() -> None:
         sa.Column("final", sa.Boolean(), nullable=False),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["letter_id"], ["outbox_letters.id"],
-                                name=op.f("fk_outbox_push_items_letter_id_outbox_letters"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["batch_id"], ["outbox_batches.id"],
-                                name=op.f("fk_outbox_push_items_batch_id_outbox_batches"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"],
-                                name=op.f("fk_outbox_push_items_tenant_id_tenants"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["letter_id"],
+            ["outbox_letters.id"],
+            name=op.f("fk_outbox_push_items_letter_id_outbox_letters"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["outbox_batches.id"],
+            name=op.f("fk_outbox_push_items_batch_id_outbox_batches"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_outbox_push_items_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("letter_id", name=op.f("pk_outbox_push_items")),
     )
     op.create_index(op.f("ix_outbox_push_items_batch_id"), "outbox_push_items", ["batch_id"])
-    op.create_index("ix_outbox_push_items_open", "outbox_push_items",
-                    ["provider", "final", "checked_at"])
+    op.create_index(
+        "ix_outbox_push_items_open", "outbox_push_items", ["provider", "final", "checked_at"]
+    )
 
 
 def downgrade() -> None:

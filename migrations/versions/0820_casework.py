@@ -109,10 +109,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_follow_ups"),
     )
     op.create_index("ix_follow_ups_case_file", "follow_ups", ["case_file_id", "due_on"])
-    op.create_index("ix_follow_ups_assignee_user", "follow_ups",
-                    ["assignee_user_id", "status", "due_on"])
-    op.create_index("ix_follow_ups_assignee_unit", "follow_ups",
-                    ["assignee_org_unit_id", "status", "due_on"])
+    op.create_index(
+        "ix_follow_ups_assignee_user", "follow_ups", ["assignee_user_id", "status", "due_on"]
+    )
+    op.create_index(
+        "ix_follow_ups_assignee_unit", "follow_ups", ["assignee_org_unit_id", "status", "due_on"]
+    )
 
     op.create_table(
         "follow_up_events",

@@ -28,13 +28,16 @@ def upgrade() -> None:
         sa.Column("client_secret", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_providers_tenant_id_tenants")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_providers_tenant_id_tenants"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_providers")),
         sa.UniqueConstraint("tenant_id", "slug", name=op.f("uq_identity_providers_tenant_id")),
     )
-    op.create_index(op.f("ix_identity_providers_tenant_id"), "identity_providers",
-                    ["tenant_id"])
+    op.create_index(op.f("ix_identity_providers_tenant_id"), "identity_providers", ["tenant_id"])
     op.create_table(
         "identity_group_mappings",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -42,14 +45,23 @@ def upgrade() -> None:
         sa.Column("group", sa.String(length=500), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=True),
         sa.Column("org_unit_id", sa.Uuid(), nullable=True),
-        sa.ForeignKeyConstraint(["provider_id"], ["identity_providers.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_group_mappings_provider_id_identity_providers")),
-        sa.ForeignKeyConstraint(["org_unit_id"], ["org_units.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_group_mappings_org_unit_id_org_units")),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["identity_providers.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_group_mappings_provider_id_identity_providers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_unit_id"],
+            ["org_units.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_group_mappings_org_unit_id_org_units"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_group_mappings")),
     )
-    op.create_index(op.f("ix_identity_group_mappings_provider_id"), "identity_group_mappings",
-                    ["provider_id"])
+    op.create_index(
+        op.f("ix_identity_group_mappings_provider_id"), "identity_group_mappings", ["provider_id"]
+    )
     op.create_table(
         "identity_links",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -60,10 +72,18 @@ def upgrade() -> None:
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["provider_id"], ["identity_providers.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_links_provider_id_identity_providers")),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_links_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["identity_providers.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_links_provider_id_identity_providers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_links_user_id_users"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_links")),
         sa.UniqueConstraint("provider_id", "subject", name=op.f("uq_identity_links_provider_id")),
         sa.UniqueConstraint("user_id", name=op.f("uq_identity_links_user_id")),
@@ -77,12 +97,17 @@ def upgrade() -> None:
         sa.Column("next_path", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["provider_id"], ["identity_providers.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_login_states_provider_id_identity_providers")),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["identity_providers.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_login_states_provider_id_identity_providers"),
+        ),
         sa.PrimaryKeyConstraint("state_hash", name=op.f("pk_identity_login_states")),
     )
-    op.create_index(op.f("ix_identity_login_states_expires_at"), "identity_login_states",
-                    ["expires_at"])
+    op.create_index(
+        op.f("ix_identity_login_states_expires_at"), "identity_login_states", ["expires_at"]
+    )
 
 
 def downgrade() -> None:

@@ -24,17 +24,27 @@ def upgrade() -> None:
         sa.Column("sid", sa.String(length=200), nullable=True),
         sa.Column("refresh_token", sa.Text(), nullable=True),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["web_session_hash"], ["web_sessions.token_hash"],
-                                ondelete="CASCADE",
-                                name=op.f("fk_identity_sessions_web_session_hash_web_sessions")),
-        sa.ForeignKeyConstraint(["provider_id"], ["identity_providers.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_sessions_provider_id_identity_providers")),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_sessions_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["web_session_hash"],
+            ["web_sessions.token_hash"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_sessions_web_session_hash_web_sessions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["identity_providers.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_sessions_provider_id_identity_providers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_sessions_user_id_users"),
+        ),
         sa.PrimaryKeyConstraint("web_session_hash", name=op.f("pk_identity_sessions")),
     )
-    op.create_index(op.f("ix_identity_sessions_provider_id"), "identity_sessions",
-                    ["provider_id"])
+    op.create_index(op.f("ix_identity_sessions_provider_id"), "identity_sessions", ["provider_id"])
     op.create_index(op.f("ix_identity_sessions_sid"), "identity_sessions", ["sid"])
 
 

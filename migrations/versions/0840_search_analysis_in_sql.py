@@ -42,16 +42,29 @@ depends_on: str | Sequence[str] | None = None
 
 #: Parser token types that are words (stemmed) and those that are not (kept whole).
 WORD_TOKENS = "asciiword, word, hword_asciipart, hword_part"
-OTHER_TOKENS = ("numword, hword_numpart, email, url, host, url_path, file, sfloat, float, "
-                "int, uint, version")
+OTHER_TOKENS = (
+    "numword, hword_numpart, email, url, host, url_path, file, sfloat, float, int, uint, version"
+)
 #: A document's text up to this many bytes is analysed with positions in one piece
 #: (its tsvector cannot pass PostgreSQL's 1 MB limit); beyond it, the remaining words are
 #: added once each at the last position (found as words, not as phrases).
 WHOLE_BYTES = 150_000
 
 #: ``replace`` per letter: ``translate`` walks multibyte text several times slower.
-_UMLAUTS = (("ä", "a"), ("ö", "o"), ("ü", "u"), ("ß", "ss"), ("é", "e"), ("è", "e"),
-            ("Ä", "a"), ("Ö", "o"), ("Ü", "u"), ("ẞ", "ss"), ("É", "e"), ("È", "e"))
+_UMLAUTS = (
+    ("ä", "a"),
+    ("ö", "o"),
+    ("ü", "u"),
+    ("ß", "ss"),
+    ("é", "e"),
+    ("è", "e"),
+    ("Ä", "a"),
+    ("Ö", "o"),
+    ("Ü", "u"),
+    ("ẞ", "ss"),
+    ("É", "e"),
+    ("È", "e"),
+)
 
 
 def _replaced(expression: str, pairs) -> str:  # type: ignore[no-untyped-def]
@@ -122,16 +135,22 @@ $$
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("CREATE TEXT SEARCH DICTIONARY akte_german_stem "
-               "(TEMPLATE = snowball, Language = german)")
+    op.execute(
+        "CREATE TEXT SEARCH DICTIONARY akte_german_stem (TEMPLATE = snowball, Language = german)"
+    )
     op.execute("CREATE TEXT SEARCH CONFIGURATION akte_german (PARSER = default)")
-    op.execute(f"ALTER TEXT SEARCH CONFIGURATION akte_german ADD MAPPING FOR {WORD_TOKENS} "
-               "WITH akte_german_stem")
-    op.execute(f"ALTER TEXT SEARCH CONFIGURATION akte_german ADD MAPPING FOR {OTHER_TOKENS} "
-               "WITH simple")
+    op.execute(
+        f"ALTER TEXT SEARCH CONFIGURATION akte_german ADD MAPPING FOR {WORD_TOKENS} "
+        "WITH akte_german_stem"
+    )
+    op.execute(
+        f"ALTER TEXT SEARCH CONFIGURATION akte_german ADD MAPPING FOR {OTHER_TOKENS} WITH simple"
+    )
     op.execute("CREATE TEXT SEARCH CONFIGURATION akte_names (PARSER = default)")
-    op.execute(f"ALTER TEXT SEARCH CONFIGURATION akte_names ADD MAPPING FOR {WORD_TOKENS}, "
-               f"{OTHER_TOKENS} WITH simple")
+    op.execute(
+        f"ALTER TEXT SEARCH CONFIGURATION akte_names ADD MAPPING FOR {WORD_TOKENS}, "
+        f"{OTHER_TOKENS} WITH simple"
+    )
     # the driver's own call: SQLAlchemy would read the ':16383' in VECTOR as a parameter
     bind = op.get_bind()
     for statement in (FOLD, WORDS, VECTOR):

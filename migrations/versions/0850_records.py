@@ -16,8 +16,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _fk(table: str, column: str, target: str, ondelete: str | None = "CASCADE"):
-    return sa.ForeignKeyConstraint([column], [f"{target}.id"],
-                                   name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete)
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
+    )
 
 
 def upgrade() -> None:
@@ -46,12 +47,15 @@ def upgrade() -> None:
         _fk("records_redactions", "created_by_id", "users", None),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_records_redactions")),
     )
-    op.create_index("ix_records_redactions_version", "records_redactions",
-                    ["version_id", "created_at"])
-    op.create_index(op.f("ix_records_redactions_case_file_id"), "records_redactions",
-                    ["case_file_id"])
-    op.create_index(op.f("ix_records_redactions_document_id"), "records_redactions",
-                    ["document_id"])
+    op.create_index(
+        "ix_records_redactions_version", "records_redactions", ["version_id", "created_at"]
+    )
+    op.create_index(
+        op.f("ix_records_redactions_case_file_id"), "records_redactions", ["case_file_id"]
+    )
+    op.create_index(
+        op.f("ix_records_redactions_document_id"), "records_redactions", ["document_id"]
+    )
     op.create_table(
         "records_exports",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -81,8 +85,9 @@ def upgrade() -> None:
         _fk("records_exports", "created_by_id", "users", None),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_records_exports")),
     )
-    op.create_index("ix_records_exports_case_file", "records_exports",
-                    ["case_file_id", "created_at"])
+    op.create_index(
+        "ix_records_exports_case_file", "records_exports", ["case_file_id", "created_at"]
+    )
 
 
 def downgrade() -> None:

@@ -17,11 +17,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("follow_ups") as batch:
-        batch.add_column(sa.Column("origin", sa.String(16), nullable=False,
-                                   server_default="manual"))
+        batch.add_column(
+            sa.Column("origin", sa.String(16), nullable=False, server_default="manual")
+        )
         batch.add_column(sa.Column("upload_code_id", sa.Uuid(), nullable=True))
-        batch.add_column(sa.Column("papers_received_at", sa.DateTime(timezone=True),
-                                   nullable=True))
+        batch.add_column(sa.Column("papers_received_at", sa.DateTime(timezone=True), nullable=True))
         batch.create_index("ix_follow_ups_upload_code_id", ["upload_code_id"])
 
 

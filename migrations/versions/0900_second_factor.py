@@ -23,8 +23,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_step", sa.Integer(), nullable=False, server_default="0"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_second_factors_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_second_factors_user_id_users"),
+        ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_identity_second_factors")),
     )
     op.create_table(
@@ -33,12 +37,17 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_identity_recovery_codes_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_identity_recovery_codes_user_id_users"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_recovery_codes")),
     )
-    op.create_index(op.f("ix_identity_recovery_codes_user_id"), "identity_recovery_codes",
-                    ["user_id"])
+    op.create_index(
+        op.f("ix_identity_recovery_codes_user_id"), "identity_recovery_codes", ["user_id"]
+    )
 
 
 def downgrade() -> None:

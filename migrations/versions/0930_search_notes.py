@@ -47,16 +47,22 @@ def upgrade() -> None:
             END LOOP;
         END $$
     """)
-    op.execute("ALTER TABLE search_documents "
-               "ADD COLUMN document_id uuid REFERENCES documents (id) ON DELETE CASCADE, "
-               "ADD COLUMN note_id uuid REFERENCES case_notes (id) ON DELETE CASCADE")
+    op.execute(
+        "ALTER TABLE search_documents "
+        "ADD COLUMN document_id uuid REFERENCES documents (id) ON DELETE CASCADE, "
+        "ADD COLUMN note_id uuid REFERENCES case_notes (id) ON DELETE CASCADE"
+    )
     op.execute("UPDATE search_documents SET document_id = doc_id")
-    op.execute("ALTER TABLE search_documents ADD CONSTRAINT ck_search_documents_target "
-               "CHECK (num_nonnulls(document_id, note_id) = 1)")
+    op.execute(
+        "ALTER TABLE search_documents ADD CONSTRAINT ck_search_documents_target "
+        "CHECK (num_nonnulls(document_id, note_id) = 1)"
+    )
     # the cascades look rows up by these (doc_id's primary key served before)
     op.execute("CREATE INDEX ix_search_documents_document ON search_documents (document_id)")
-    op.execute("CREATE INDEX ix_search_documents_note ON search_documents (note_id) "
-               "WHERE note_id IS NOT NULL")
+    op.execute(
+        "CREATE INDEX ix_search_documents_note ON search_documents (note_id) "
+        "WHERE note_id IS NOT NULL"
+    )
     # a server without lz4 (built without it, or before 14) keeps pglz, as before
     op.execute("""
         DO $$
@@ -73,7 +79,11 @@ def downgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     op.execute("DELETE FROM search_documents WHERE note_id IS NOT NULL")
-    op.execute("ALTER TABLE search_documents DROP CONSTRAINT ck_search_documents_target, "
-               "DROP COLUMN note_id, DROP COLUMN document_id")
-    op.execute("ALTER TABLE search_documents ADD FOREIGN KEY (doc_id) REFERENCES documents (id) "
-               "ON DELETE CASCADE")
+    op.execute(
+        "ALTER TABLE search_documents DROP CONSTRAINT ck_search_documents_target, "
+        "DROP COLUMN note_id, DROP COLUMN document_id"
+    )
+    op.execute(
+        "ALTER TABLE search_documents ADD FOREIGN KEY (doc_id) REFERENCES documents (id) "
+        "ON DELETE CASCADE"
+    )

@@ -54,11 +54,15 @@ def upgrade() -> None:
     )
     extensions = set(bind.exec_driver_sql("SELECT extname FROM pg_extension").scalars())
     if {"pg_trgm", "btree_gin"} <= extensions:
-        op.execute("CREATE INDEX IF NOT EXISTS ix_search_vocabulary_trgm ON search_vocabulary "
-                   "USING gin (tenant_id, word gin_trgm_ops)")
+        op.execute(
+            "CREATE INDEX IF NOT EXISTS ix_search_vocabulary_trgm ON search_vocabulary "
+            "USING gin (tenant_id, word gin_trgm_ops)"
+        )
     elif "pg_trgm" in extensions:
-        op.execute("CREATE INDEX IF NOT EXISTS ix_search_vocabulary_trgm ON search_vocabulary "
-                   "USING gin (word gin_trgm_ops)")
+        op.execute(
+            "CREATE INDEX IF NOT EXISTS ix_search_vocabulary_trgm ON search_vocabulary "
+            "USING gin (word gin_trgm_ops)"
+        )
     # the words of what is indexed now: current pages and titles of indexed documents
     op.execute(BACKFILL)
 

@@ -38,8 +38,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("rejected_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("rejection_reason", sa.Text(), nullable=True))
         batch.add_column(sa.Column("rejected_by_id", sa.Uuid(), nullable=True))
-        batch.create_foreign_key(op.f("fk_documents_rejected_by_id_users"), "users",
-                                 ["rejected_by_id"], ["id"])
+        batch.create_foreign_key(
+            op.f("fk_documents_rejected_by_id_users"), "users", ["rejected_by_id"], ["id"]
+        )
     op.execute(_MOVE)
     op.drop_table("web_inbox_rejections")
 
@@ -51,12 +52,18 @@ def downgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("rejected_by_id", sa.Uuid(), nullable=True),
         sa.Column("rejected_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["document_id"], ["documents.id"],
-                                name=op.f("fk_web_inbox_rejections_document_id_documents"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["rejected_by_id"], ["users.id"],
-                                name=op.f("fk_web_inbox_rejections_rejected_by_id_users"),
-                                ondelete=None),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["documents.id"],
+            name=op.f("fk_web_inbox_rejections_document_id_documents"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["rejected_by_id"],
+            ["users.id"],
+            name=op.f("fk_web_inbox_rejections_rejected_by_id_users"),
+            ondelete=None,
+        ),
         sa.PrimaryKeyConstraint("document_id", name=op.f("pk_web_inbox_rejections")),
     )
     op.execute(_BACK)

@@ -24,22 +24,31 @@ def upgrade() -> None:
     with op.batch_alter_table("case_files") as batch:
         batch.add_column(sa.Column("person_name_key", sa.String(200), nullable=True))
     bind = op.get_bind()
-    case_files = sa.table("case_files", sa.column("id", sa.Uuid()),
-                          sa.column("person_name", sa.String()),
-                          sa.column("person_name_key", sa.String()))
+    case_files = sa.table(
+        "case_files",
+        sa.column("id", sa.Uuid()),
+        sa.column("person_name", sa.String()),
+        sa.column("person_name_key", sa.String()),
+    )
     last = None
     while True:
-        stmt = (sa.select(case_files.c.id, case_files.c.person_name)
-                .where(case_files.c.person_name.is_not(None))
-                .order_by(case_files.c.id).limit(BATCH))
+        stmt = (
+            sa.select(case_files.c.id, case_files.c.person_name)
+            .where(case_files.c.person_name.is_not(None))
+            .order_by(case_files.c.id)
+            .limit(BATCH)
+        )
         if last is not None:
             stmt = stmt.where(case_files.c.id > last)
         rows = bind.execute(stmt).all()
         if not rows:
             break
         for case_file_id, name in rows:
-            bind.execute(sa.update(case_files).where(case_files.c.id == case_file_id)
-                         .values(person_name_key=fold_name(name) or None))
+            bind.execute(
+                sa.update(case_files)
+                .where(case_files.c.id == case_file_id)
+                .values(person_name_key=fold_name(name) or None)
+            )
         last = rows[-1][0]
 
 

@@ -19,8 +19,12 @@ def upgrade() -> None:
     op.create_table(
         "document_version_sources",
         sa.Column("id", sa.Uuid(), primary_key=True),
-        sa.Column("version_id", sa.Uuid(),
-                  sa.ForeignKey("document_versions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "version_id",
+            sa.Uuid(),
+            sa.ForeignKey("document_versions.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("filename", sa.String(300), nullable=False),
         sa.Column("mime_type", sa.String(100), nullable=False),
@@ -28,10 +32,10 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.UniqueConstraint("version_id", "position"),
     )
-    op.create_index("ix_document_version_sources_version_id", "document_version_sources",
-                    ["version_id"])
-    op.create_index("ix_document_version_sources_sha256", "document_version_sources",
-                    ["sha256"])
+    op.create_index(
+        "ix_document_version_sources_version_id", "document_version_sources", ["version_id"]
+    )
+    op.create_index("ix_document_version_sources_sha256", "document_version_sources", ["sha256"])
 
 
 def downgrade() -> None:

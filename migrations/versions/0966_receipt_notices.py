@@ -19,11 +19,16 @@ def upgrade() -> None:
     op.create_table(
         "web_receipt_notices",
         sa.Column("id", sa.Uuid(), primary_key=True),
-        sa.Column("receipt_id", sa.Uuid(),
-                  sa.ForeignKey("web_upload_receipts.id", ondelete="CASCADE"), nullable=False,
-                  unique=True),
-        sa.Column("tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "receipt_id",
+            sa.Uuid(),
+            sa.ForeignKey("web_upload_receipts.id", ondelete="CASCADE"),
+            nullable=False,
+            unique=True,
+        ),
+        sa.Column(
+            "tenant_id", sa.Uuid(), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("email", sa.String(254), nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -21,8 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
-        batch.add_column(sa.Column("priority", sa.SmallInteger(), nullable=False,
-                                   server_default="50"))
+        batch.add_column(
+            sa.Column("priority", sa.SmallInteger(), nullable=False, server_default="50")
+        )
     op.create_index("ix_jobs_claim_priority", "jobs", ["status", "priority", "run_after"])
 
 

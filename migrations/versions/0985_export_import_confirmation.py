@@ -29,6 +29,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("records_exports") as batch:
-        for name in ("confirmed_at", "confirmation_sha256", "confirmation",
-                     "confirmation_status"):
+        for name in ("confirmed_at", "confirmation_sha256", "confirmation", "confirmation_status"):
             batch.drop_column(name)

@@ -50,14 +50,25 @@ MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_REQUEST_BYTES = 300 * 1024 * 1024
 #: Letters per upload request (well under the 300 MB limit at 20 MB each … mostly).
 CHUNK = 10
-REGISTERED = {"einschreiben_einwurf": "Einwurf Einschreiben", "einschreiben": "Einschreiben",
-              "einschreiben_rueckschein": "Einschreiben Rückschein"}
+REGISTERED = {
+    "einschreiben_einwurf": "Einwurf Einschreiben",
+    "einschreiben": "Einschreiben",
+    "einschreiben_rueckschein": "Einschreiben Rückschein",
+}
 OFFERED = {"standardbrief", *REGISTERED}
-DELIVERED = {"DELIVERED", "FETCHED", "FETCHED_NOTIFIED", "FETCHED_PACKSTATION",
-             "DELIVERED_PO_BOX", "CONFIRMED"}
-RETURNED = {"RETURNED_TO_SENDER": "Die Sendung wurde dem Absender zugestellt.",
-            "CONFIRMED_BY_SENDER": "Der Absender hat die unzustellbare Sendung quittiert.",
-            "MARBURG": "Unanbringlich: die Sendung lagert in der Briefermittlung Marburg."}
+DELIVERED = {
+    "DELIVERED",
+    "FETCHED",
+    "FETCHED_NOTIFIED",
+    "FETCHED_PACKSTATION",
+    "DELIVERED_PO_BOX",
+    "CONFIRMED",
+}
+RETURNED = {
+    "RETURNED_TO_SENDER": "Die Sendung wurde dem Absender zugestellt.",
+    "CONFIRMED_BY_SENDER": "Der Absender hat die unzustellbare Sendung quittiert.",
+    "MARBURG": "Unanbringlich: die Sendung lagert in der Briefermittlung Marburg.",
+}
 BERLIN = ZoneInfo("Europe/Berlin")
 #: Bearer tokens per (API, vendor, EKP), shared by the jobs of one process: a token lives
 #: up to 24 h, and logging in for every poll would be a needless load on the provider.
@@ -78,10 +89,18 @@ def _day(value: str | None) -> date | None:
 class EPostAdapter:
     key = "epost"
 
-    def __init__(self, *, base_url: str, vendor_id: str, ekp: str, secret: str, password: str,
-                 test_mode: bool = False, timeout: float = 60.0) -> None:
-        self._login = {"vendorID": vendor_id, "ekp": ekp, "secret": secret,
-                       "password": password}
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        vendor_id: str,
+        ekp: str,
+        secret: str,
+        password: str,
+        test_mode: bool = False,
+        timeout: float = 60.0,
+    ) -> None:
+        self._login = {"vendorID": vendor_id, "ekp": ekp, "secret": secret, "password": password}
         self._test = test_mode
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
         self._key = (base_url.rstrip("/"), vendor_id, ekp)
@@ -126,8 +145,9 @@ class EPostAdapter:
             if response.status_code == 429 or response.status_code >= 500:
                 raise ProviderUnavailable(f"E-POST answered {response.status_code}")
             if response.status_code >= 400:
-                raise ProviderRefused(f"E-POST refused {path} ({response.status_code}): "
-                                      f"{_error(response)}")
+                raise ProviderRefused(
+                    f"E-POST refused {path} ({response.status_code}): {_error(response)}"
+                )
             return response
         raise ProviderRefused("E-POST login not accepted")
 
@@ -154,9 +174,12 @@ class EPostAdapter:
             "fileName": f"{letter.letter_id}.pdf",
             "data": base64.b64encode(letter.pdf).decode("ascii"),
             **{f"addressLine{i}": line for i, line in enumerate(lines, start=1)},
-            "zipCode": address["postcode"], "city": address["city"],
-            "isColor": letter.color, "isDuplex": letter.duplex,
-            "testFlag": self._test, "activateDuplicateFailsafe": True,
+            "zipCode": address["postcode"],
+            "city": address["city"],
+            "isColor": letter.color,
+            "isDuplex": letter.duplex,
+            "testFlag": self._test,
+            "activateDuplicateFailsafe": True,
             "custom1": str(letter.letter_id),
         }
         if address["country"] != "DE":
@@ -164,10 +187,12 @@ class EPostAdapter:
         if letter.product in REGISTERED:
             body["registeredLetter"] = REGISTERED[letter.product]
         if letter.sender:
-            body |= {"senderAdressLine1": " ".join(letter.sender["name_lines"]),
-                     "senderStreet": letter.sender["street"],
-                     "senderZipCode": letter.sender["postcode"],
-                     "senderCity": letter.sender["city"]}
+            body |= {
+                "senderAdressLine1": " ".join(letter.sender["name_lines"]),
+                "senderStreet": letter.sender["street"],
+                "senderZipCode": letter.sender["postcode"],
+                "senderCity": letter.sender["city"],
+            }
         return body
 
     def submit(self, letters: list[PushLetter]) -> dict[uuid.UUID, str]:
@@ -202,21 +227,29 @@ def translate(item: dict) -> ProviderState:
         errors = item.get("errorList") or []
         code = (errors[0].get("code") if errors else "") or "error"
         text = "; ".join(e.get("description", "") for e in errors) or "Fehler bei der E-POST"
-        report = ProviderReport("rejected", reason_code=f"epost_{code.lower()}"[:64],
-                                reason=text[:500])
+        report = ProviderReport(
+            "rejected", reason_code=f"epost_{code.lower()}"[:64], reason=text[:500]
+        )
         return ProviderState(ref, raw, [report], final=True)
     if status_id != 4:
         return ProviderState(ref, raw)
     posted_on = _day(item.get("printFeedbackDate"))
-    reports = [ProviderReport("printed", on=posted_on),
-               ProviderReport("posted", on=posted_on, tracking_number=tracking)]
+    reports = [
+        ProviderReport("printed", on=posted_on),
+        ProviderReport("posted", on=posted_on, tracking_number=tracking),
+    ]
     final = tracking is None
     if registered in DELIVERED:
         reports.append(ProviderReport("delivered", on=_day(item.get("registeredLetterStatusDate"))))
         final = True
     elif registered in RETURNED:
-        reports.append(ProviderReport("returned", reason=RETURNED[registered],
-                                      on=_day(item.get("registeredLetterStatusDate"))))
+        reports.append(
+            ProviderReport(
+                "returned",
+                reason=RETURNED[registered],
+                on=_day(item.get("registeredLetterStatusDate")),
+            )
+        )
         final = True
     return ProviderState(ref, raw, reports, final=final)
 

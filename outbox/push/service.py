@@ -45,9 +45,14 @@ CHUNK = 20
 
 #: Builds an adapter from the tenant's settings; tests and other providers add theirs.
 FACTORIES: dict[str, Callable[[outbox_settings.PushProviderSettings], PushAdapter]] = {
-    "epost": lambda s: EPostAdapter(base_url=s.base_url, vendor_id=s.vendor_id, ekp=s.ekp,
-                                    secret=s.secret, password=s.password,
-                                    test_mode=s.test_mode),
+    "epost": lambda s: EPostAdapter(
+        base_url=s.base_url,
+        vendor_id=s.vendor_id,
+        ekp=s.ekp,
+        secret=s.secret,
+        password=s.password,
+        test_mode=s.test_mode,
+    ),
 }
 
 
@@ -83,9 +88,16 @@ def claim_for_push(session: Session, batch: Batch) -> bool:
 
 def _pending(session: Session, batch_id: uuid.UUID, after: uuid.UUID | None) -> list[Letter]:
     pushed = select(PushItem.letter_id).where(PushItem.batch_id == batch_id)
-    stmt = (select(Letter).where(Letter.batch_id == batch_id, Letter.id.not_in(pushed),
-                                 Letter.status != LetterStatus.rejected)
-            .order_by(Letter.id).limit(CHUNK))
+    stmt = (
+        select(Letter)
+        .where(
+            Letter.batch_id == batch_id,
+            Letter.id.not_in(pushed),
+            Letter.status != LetterStatus.rejected,
+        )
+        .order_by(Letter.id)
+        .limit(CHUNK)
+    )
     if after is not None:
         stmt = stmt.where(Letter.id > after)
     return list(session.scalars(stmt))
@@ -99,9 +111,15 @@ def _push_letter(ctx: AppContext, letter: Letter) -> PushLetter:
         parts.append(part)
     if digest.hexdigest() != letter.sha256:
         raise RuntimeError(f"stored PDF of letter {letter.id} changed")
-    return PushLetter(letter_id=letter.id, pdf=b"".join(parts),
-                      recipient=structured_address(letter), sender=letter.sender_address,
-                      product=letter.product, color=letter.color, duplex=letter.duplex)
+    return PushLetter(
+        letter_id=letter.id,
+        pdf=b"".join(parts),
+        recipient=structured_address(letter),
+        sender=letter.sender_address,
+        product=letter.product,
+        color=letter.color,
+        duplex=letter.duplex,
+    )
 
 
 def push_batch(ctx: AppContext, batch_id: uuid.UUID) -> int:
@@ -115,8 +133,10 @@ def push_batch(ctx: AppContext, batch_id: uuid.UUID) -> int:
         tenant_id, kind = batch.tenant_id, batch.push_provider
     adapter = adapter_for(rules)
     if adapter is None or adapter.key != kind:
-        raise RuntimeError(f"batch {batch_id} is for push provider {kind}, which the tenant "
-                           "no longer has configured")
+        raise RuntimeError(
+            f"batch {batch_id} is for push provider {kind}, which the tenant "
+            "no longer has configured"
+        )
     uploaded, after = 0, None
     try:
         while True:
@@ -130,8 +150,15 @@ def push_batch(ctx: AppContext, batch_id: uuid.UUID) -> int:
             accepted = adapter.submit([x for x in chunk if x.letter_id not in refused])
             with session_scope(ctx.session_factory) as session:
                 for letter_id, ref in accepted.items():
-                    session.add(PushItem(letter_id=letter_id, batch_id=batch_id,
-                                         tenant_id=tenant_id, provider=kind, provider_ref=ref))
+                    session.add(
+                        PushItem(
+                            letter_id=letter_id,
+                            batch_id=batch_id,
+                            tenant_id=tenant_id,
+                            provider=kind,
+                            provider_ref=ref,
+                        )
+                    )
                 for letter_id, why in refused.items():
                     _reject(ctx, session, letter_id, why)
             uploaded += len(accepted)
@@ -142,8 +169,12 @@ def push_batch(ctx: AppContext, batch_id: uuid.UUID) -> int:
         assert batch is not None
         if batch.status == BatchStatus.ready:
             provider.hand_over(session, batch, None, {"push_provider": kind})
-            jobs.enqueue(session, POLL_TASK, {"batch_id": str(batch_id)},
-                         delay_seconds=rules.push_provider.poll_seconds)  # type: ignore[union-attr]
+            jobs.enqueue(
+                session,
+                POLL_TASK,
+                {"batch_id": str(batch_id)},
+                delay_seconds=rules.push_provider.poll_seconds,
+            )  # type: ignore[union-attr]
     log.info("batch %s: %s letters uploaded to %s", batch_id, uploaded, kind)
     return uploaded
 
@@ -152,8 +183,9 @@ def _reject(ctx: AppContext, session: Session, letter_id: uuid.UUID, why: str) -
     letter = session.get(Letter, letter_id)
     if letter is None:
         return
-    report = StatusReport.model_validate({"status": "rejected", "reason_code": "push_refused",
-                                          "reason": why[:500]})
+    report = StatusReport.model_validate(
+        {"status": "rejected", "reason_code": "push_refused", "reason": why[:500]}
+    )
     provider.apply_report(session, ctx.storage, None, letter, report=report)
 
 
@@ -164,8 +196,11 @@ def apply_states(ctx: AppContext, kind: str, states: list[ProviderState]) -> int
     changed = 0
     for state in states:
         with session_scope(ctx.session_factory) as session:
-            item = session.scalar(select(PushItem).where(
-                PushItem.provider == kind, PushItem.provider_ref == state.provider_ref))
+            item = session.scalar(
+                select(PushItem).where(
+                    PushItem.provider == kind, PushItem.provider_ref == state.provider_ref
+                )
+            )
             if item is None:
                 log.warning("%s reported unknown letter %s", kind, state.provider_ref)
                 continue
@@ -174,15 +209,24 @@ def apply_states(ctx: AppContext, kind: str, states: list[ProviderState]) -> int
                 continue
             error = None
             for report in state.reports:
-                values = {"status": report.status, "date": report.on, "reason": report.reason,
-                          "reason_code": report.reason_code,
-                          "tracking_number": report.tracking_number}
+                values = {
+                    "status": report.status,
+                    "date": report.on,
+                    "reason": report.reason,
+                    "reason_code": report.reason_code,
+                    "tracking_number": report.tracking_number,
+                }
                 try:
                     with session.begin_nested():
                         _, did = provider.apply_report(
-                            session, ctx.storage, None, letter,
+                            session,
+                            ctx.storage,
+                            None,
+                            letter,
                             report=StatusReport.model_validate(
-                                {k: v for k, v in values.items() if v is not None}))
+                                {k: v for k, v in values.items() if v is not None}
+                            ),
+                        )
                     changed += did
                 except AkteError as exc:
                     session.refresh(letter)
@@ -202,8 +246,13 @@ def poll_batch(ctx: AppContext, batch_id: uuid.UUID) -> bool:
             return False
         rules = outbox_settings.get(session, batch.tenant_id)
         kind = batch.push_provider
-        refs = list(session.scalars(select(PushItem.provider_ref).where(
-            PushItem.batch_id == batch_id, PushItem.final.is_(False))))
+        refs = list(
+            session.scalars(
+                select(PushItem.provider_ref).where(
+                    PushItem.batch_id == batch_id, PushItem.final.is_(False)
+                )
+            )
+        )
     if not refs:
         return False
     adapter = adapter_for(rules)
@@ -215,9 +264,19 @@ def poll_batch(ctx: AppContext, batch_id: uuid.UUID) -> bool:
         _close(adapter)
     apply_states(ctx, kind, states)
     with session_scope(ctx.session_factory) as session:
-        still_open = session.scalar(select(PushItem.letter_id).where(
-            PushItem.batch_id == batch_id, PushItem.final.is_(False)).limit(1)) is not None
+        still_open = (
+            session.scalar(
+                select(PushItem.letter_id)
+                .where(PushItem.batch_id == batch_id, PushItem.final.is_(False))
+                .limit(1)
+            )
+            is not None
+        )
         if still_open:
-            jobs.enqueue(session, POLL_TASK, {"batch_id": str(batch_id)},
-                         delay_seconds=rules.push_provider.poll_seconds)  # type: ignore[union-attr]
+            jobs.enqueue(
+                session,
+                POLL_TASK,
+                {"batch_id": str(batch_id)},
+                delay_seconds=rules.push_provider.poll_seconds,
+            )  # type: ignore[union-attr]
     return still_open

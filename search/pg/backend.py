@@ -46,19 +46,29 @@ FUZZY_BONUS = 0.3
 #: Rows written per COPY batch in a rebuild.
 COPY_BATCH = 2000
 _FACET_BITS = {"doc_type": 7, "year": 11, "source": 13, "case_status": 14}
-_FACET_COLUMNS = {"doc_type": "coalesce(d.doc_type, '')", "year": "d.year",
-                  "source": "d.source", "case_status": "d.case_status"}
-_RESULT = ("d.doc_id, d.case_file_id, d.title, d.doc_type, d.source, d.aktenzeichen, "
-           "d.person_name, d.case_status, d.document_date, d.received_at")
+_FACET_COLUMNS = {
+    "doc_type": "coalesce(d.doc_type, '')",
+    "year": "d.year",
+    "source": "d.source",
+    "case_status": "d.case_status",
+}
+_RESULT = (
+    "d.doc_id, d.case_file_id, d.title, d.doc_type, d.source, d.aktenzeichen, "
+    "d.person_name, d.case_status, d.document_date, d.received_at"
+)
 _UPDATE = ", ".join(f"{c} = EXCLUDED.{c}" for c in ROW_COLUMNS if c != "doc_id")
 #: The load table, per session, emptied at commit: ``COPY`` cannot skip conflicting rows.
-_LOAD_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS search_load "
-               "(LIKE search_documents INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
-_UPSERT = (f"INSERT INTO search_documents ({', '.join(ROW_COLUMNS)}) "
-           f"SELECT {', '.join(ROW_COLUMNS)} FROM search_load l "
-           "WHERE EXISTS (SELECT 1 FROM documents WHERE documents.id = l.document_id) "
-           "OR EXISTS (SELECT 1 FROM case_notes WHERE case_notes.id = l.note_id) "
-           f"ON CONFLICT (doc_id) DO UPDATE SET {_UPDATE}, indexed_at = clock_timestamp()")
+_LOAD_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS search_load "
+    "(LIKE search_documents INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+_UPSERT = (
+    f"INSERT INTO search_documents ({', '.join(ROW_COLUMNS)}) "
+    f"SELECT {', '.join(ROW_COLUMNS)} FROM search_load l "
+    "WHERE EXISTS (SELECT 1 FROM documents WHERE documents.id = l.document_id) "
+    "OR EXISTS (SELECT 1 FROM case_notes WHERE case_notes.id = l.note_id) "
+    f"ON CONFLICT (doc_id) DO UPDATE SET {_UPDATE}, indexed_at = clock_timestamp()"
+)
 #: Snippets mark words in Python; its stems equal ``akte_german``'s (the same Snowball
 #: German after the same fold; ``tests/search/test_analysis_sql.py`` compares them).
 _stemmer = GermanStemFilter()
@@ -88,8 +98,9 @@ class PostgresBackend:
             with self.read_engine.connect() as conn:
                 table = conn.scalar(text("SELECT to_regclass('search_documents')"))
                 if table is None:
-                    raise SearchDegraded("the search table is missing; an administrator must "
-                                         "run 'akte db upgrade'")
+                    raise SearchDegraded(
+                        "the search table is missing; an administrator must run 'akte db upgrade'"
+                    )
                 self._extensions = set(conn.scalars(text("SELECT extname FROM pg_extension")))
         return self._extensions
 
@@ -128,8 +139,9 @@ class PostgresBackend:
         raw = conn.connection.driver_connection
         columns = ", ".join(ROW_COLUMNS)
         with raw.cursor() as cur:
-            cur.execute("DELETE FROM search_documents WHERE doc_id = ANY(%s)",
-                        [[row[0] for row in rows]])
+            cur.execute(
+                "DELETE FROM search_documents WHERE doc_id = ANY(%s)", [[row[0] for row in rows]]
+            )
             cur.execute("SAVEPOINT search_copy")
             try:
                 with cur.copy(f"COPY search_documents ({columns}) FROM STDIN") as copy:
@@ -155,8 +167,9 @@ class PostgresBackend:
         if conn is None:
             with self.engine.begin() as own:
                 return self.delete(ids, own)
-        result = conn.execute(text("DELETE FROM search_documents WHERE doc_id = ANY(:ids)"),
-                              {"ids": ids})
+        result = conn.execute(
+            text("DELETE FROM search_documents WHERE doc_id = ANY(:ids)"), {"ids": ids}
+        )
         return int(result.rowcount or 0)
 
     def rebuild(self, tenant_id: uuid.UUID, docs: Iterator[IndexDoc]) -> int:
@@ -175,14 +188,17 @@ class PostgresBackend:
                 batch = []
         count += self.upsert(batch)
         with self.engine.begin() as conn:
-            conn.execute(text("DELETE FROM search_documents WHERE tenant_id = :t "
-                              "AND indexed_at < :started"), {"t": tenant_id, "started": started})
+            conn.execute(
+                text("DELETE FROM search_documents WHERE tenant_id = :t AND indexed_at < :started"),
+                {"t": tenant_id, "started": started},
+            )
         return count
 
     def drop_tenant(self, tenant_id: uuid.UUID) -> None:
         with self.engine.begin() as conn:
-            conn.execute(text("DELETE FROM search_documents WHERE tenant_id = :t"),
-                         {"t": tenant_id})
+            conn.execute(
+                text("DELETE FROM search_documents WHERE tenant_id = :t"), {"t": tenant_id}
+            )
             vocabulary.drop_tenant(conn, tenant_id)
 
     # -- reading -------------------------------------------------------------------------
@@ -192,8 +208,10 @@ class PostgresBackend:
 
     def stamps(self, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
         with self.read_engine.connect() as conn:
-            rows = conn.execute(text("SELECT doc_id, stamp FROM search_documents "
-                                     "WHERE tenant_id = :t"), {"t": tenant_id})
+            rows = conn.execute(
+                text("SELECT doc_id, stamp FROM search_documents WHERE tenant_id = :t"),
+                {"t": tenant_id},
+            )
             return {doc_id: stamp for doc_id, stamp in rows}
 
     def search(self, spec: QuerySpec) -> Hits:
@@ -212,12 +230,17 @@ class PostgresBackend:
         compiler = Compiler(fuzzy_available=fuzzy_available, corrections=corrections)
         condition, out = compiler.compile(tree)
         params = dict(out.params)
-        params.update(tenant=scope.tenant_id, units=sorted(scope.org_unit_ids),
-                      cases=sorted(scope.case_file_ids))
-        where = ["d.tenant_id = :tenant",
-                 "(d.org_unit_id = ANY(CAST(:units AS uuid[])) "
-                 "OR d.case_file_id = ANY(CAST(:cases AS uuid[])))",
-                 condition]
+        params.update(
+            tenant=scope.tenant_id,
+            units=sorted(scope.org_unit_ids),
+            cases=sorted(scope.case_file_ids),
+        )
+        where = [
+            "d.tenant_id = :tenant",
+            "(d.org_unit_id = ANY(CAST(:units AS uuid[])) "
+            "OR d.case_file_id = ANY(CAST(:cases AS uuid[])))",
+            condition,
+        ]
         for n, (name, value) in enumerate(sorted(spec.filters.items())):
             if name == "year":
                 if not value.isdigit():
@@ -234,19 +257,27 @@ class PostgresBackend:
             hits = self._page(conn, clause, params, out, spec) if total else []
         marks = _Marks(w for w in out.marks if not w.endswith("*"))
         marks.prefixes = tuple(w[:-1] for w in out.marks if w.endswith("*"))
-        return Hits(total=total, hits=hits, facets=facets,
-                    terms={("content", w) for w in out.marks} | {("marks", marks)})  # type: ignore[arg-type]
+        return Hits(
+            total=total,
+            hits=hits,
+            facets=facets,
+            terms={("content", w) for w in out.marks} | {("marks", marks)},
+        )  # type: ignore[arg-type]
 
-    def _count(self, conn: Connection, clause: str, params: dict[str, Any],
-               with_facets: bool) -> tuple[int, dict[str, dict[str, int]]]:
+    def _count(
+        self, conn: Connection, clause: str, params: dict[str, Any], with_facets: bool
+    ) -> tuple[int, dict[str, dict[str, int]]]:
         if not with_facets:
-            total = conn.scalar(text(f"SELECT count(*) FROM search_documents d WHERE {clause}"),
-                                params)
+            total = conn.scalar(
+                text(f"SELECT count(*) FROM search_documents d WHERE {clause}"), params
+            )
             return int(total or 0), {}
-        sql = ("SELECT GROUPING(coalesce(d.doc_type, ''), d.year, d.source, d.case_status), "
-               "coalesce(d.doc_type, ''), d.year, d.source, d.case_status, count(*) "
-               f"FROM search_documents d WHERE {clause} GROUP BY GROUPING SETS "
-               "((coalesce(d.doc_type, '')), (d.year), (d.source), (d.case_status), ())")
+        sql = (
+            "SELECT GROUPING(coalesce(d.doc_type, ''), d.year, d.source, d.case_status), "
+            "coalesce(d.doc_type, ''), d.year, d.source, d.case_status, count(*) "
+            f"FROM search_documents d WHERE {clause} GROUP BY GROUPING SETS "
+            "((coalesce(d.doc_type, '')), (d.year), (d.source), (d.case_status), ())"
+        )
         counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         total = 0
         for bits, doc_type, year, source, status, n in conn.execute(text(sql), params):
@@ -254,42 +285,64 @@ class PostgresBackend:
                 total = int(n)
                 continue
             name = next(k for k, v in _FACET_BITS.items() if v == bits)
-            value = {"doc_type": doc_type, "year": year, "source": source,
-                     "case_status": status}[name]
+            value = {"doc_type": doc_type, "year": year, "source": source, "case_status": status}[
+                name
+            ]
             if value not in (None, ""):
                 counts[name][str(value)] = int(n)
-        facets = {name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
-                  for name, c in counts.items()}
+        facets = {
+            name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+            for name, c in counts.items()
+        }
         return total, facets
 
-    def _page(self, conn: Connection, clause: str, params: dict[str, Any], out: Any,
-              spec: QuerySpec) -> list[Hit]:
+    def _page(
+        self, conn: Connection, clause: str, params: dict[str, Any], out: Any, spec: QuerySpec
+    ) -> list[Hit]:
         score = ["0"]
         if out.rank:
             score.append(f"ts_rank('{RANK_WEIGHTS}', d.tsv, {out.rank}, 1)")
         if out.idents:
             params["idents"] = out.idents
-            score.append(f"CASE WHEN d.idents && CAST(:idents AS text[]) THEN {IDENT_BONUS} "
-                         "ELSE 0 END")
+            score.append(
+                f"CASE WHEN d.idents && CAST(:idents AS text[]) THEN {IDENT_BONUS} ELSE 0 END"
+            )
         for n, word in enumerate(out.fuzzy):
             params[f"fz{n}"] = word
-            score.append(f"{FUZZY_BONUS} * word_similarity(akte_fold(:fz{n}), d.names)"
-                         if "pg_trgm" in self.extensions() else "0")
-        order = ("d.sort_date DESC, d.doc_id" if spec.sort == "date"
-                 else "score DESC, d.sort_date DESC, d.doc_id")
+            score.append(
+                f"{FUZZY_BONUS} * word_similarity(akte_fold(:fz{n}), d.names)"
+                if "pg_trgm" in self.extensions()
+                else "0"
+            )
+        order = (
+            "d.sort_date DESC, d.doc_id"
+            if spec.sort == "date"
+            else "score DESC, d.sort_date DESC, d.doc_id"
+        )
         params.update(limit=spec.size, offset=(spec.page - 1) * spec.size)
-        sql = (f"SELECT {_RESULT}, ({' + '.join(score)}) AS score FROM search_documents d "
-               f"WHERE {clause} ORDER BY {order} LIMIT :limit OFFSET :offset")
+        sql = (
+            f"SELECT {_RESULT}, ({' + '.join(score)}) AS score FROM search_documents d "
+            f"WHERE {clause} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
         hits = []
         for row in conn.execute(text(sql), params):
-            hits.append(Hit(doc_id=row.doc_id, case_file_id=row.case_file_id,
-                            score=float(row.score), stored={
-                                "title": row.title, "doc_type": row.doc_type,
-                                "source": row.source, "aktenzeichen": row.aktenzeichen,
-                                "person_name": row.person_name,
-                                "case_status": row.case_status,
-                                "document_date": row.document_date,
-                                "received_at": row.received_at}))
+            hits.append(
+                Hit(
+                    doc_id=row.doc_id,
+                    case_file_id=row.case_file_id,
+                    score=float(row.score),
+                    stored={
+                        "title": row.title,
+                        "doc_type": row.doc_type,
+                        "source": row.source,
+                        "aktenzeichen": row.aktenzeichen,
+                        "person_name": row.person_name,
+                        "case_status": row.case_status,
+                        "document_date": row.document_date,
+                        "received_at": row.received_at,
+                    },
+                )
+            )
         return hits
 
     def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:

@@ -35,22 +35,40 @@ from search.pg import vocabulary
 from search.pg.rows import fold_name, quote, stem
 
 #: Text fields → their weight in the tsvector.
-WEIGHTS = {"content": "C", "pairs": "C", "parts": "D", "title": "B", "doc_type": "B",
-           "name": "A", "refs": "A"}
+WEIGHTS = {
+    "content": "C",
+    "pairs": "C",
+    "parts": "D",
+    "title": "B",
+    "doc_type": "B",
+    "name": "A",
+    "refs": "A",
+}
 #: Text fields → how their words are analysed: ``akte_german`` folded and stemmed,
 #: ``akte_names`` folded only (the names of migration 0840's configurations, which do
 #: the same in SQL).
-CONFIGS = {"content": "akte_german", "pairs": "akte_german", "parts": "akte_german",
-           "title": "akte_german",
-           "doc_type": "akte_german", "name": "akte_names", "refs": "akte_names"}
+CONFIGS = {
+    "content": "akte_german",
+    "pairs": "akte_german",
+    "parts": "akte_german",
+    "title": "akte_german",
+    "doc_type": "akte_german",
+    "name": "akte_names",
+    "refs": "akte_names",
+}
 #: Fields whose matches are marked in snippets (the page text).
 TEXT_FIELDS = {"content", "pairs"}
 #: Prefixes are folded, not stemmed (a stemmed prefix could be cut shorter).
 PREFIX_CONFIG = "akte_names"
 #: Single-value fields → their column (identifiers normalised as in the index).
-COLUMNS = {"aktenzeichen": "d.az", "bg": "d.bg", "kundennummer": "d.kdnr",
-           "f_source": "d.source", "f_status": "d.case_status",
-           "f_art": "coalesce(d.doc_type, '')"}
+COLUMNS = {
+    "aktenzeichen": "d.az",
+    "bg": "d.bg",
+    "kundennummer": "d.kdnr",
+    "f_source": "d.source",
+    "f_status": "d.case_status",
+    "f_art": "coalesce(d.doc_type, '')",
+}
 #: Searched for typos: person names (``names`` holds them folded).
 FUZZY_FIELDS = {"name"}
 #: Corrected from the tenant's vocabulary (:mod:`search.pg.vocabulary`).
@@ -95,8 +113,9 @@ class Compiled:
         by_config: dict[str, list[str]] = {}
         for config, text in self.ranked:
             by_config.setdefault(config, []).append(text)
-        parts = [self.tsquery((config, " | ".join(texts)))
-                 for config, texts in sorted(by_config.items())]
+        parts = [
+            self.tsquery((config, " | ".join(texts))) for config, texts in sorted(by_config.items())
+        ]
         return " || ".join(parts) if parts else None
 
 
@@ -138,16 +157,23 @@ def _join(parts: list[Pending | str], is_and: bool, out: Compiled) -> Pending | 
         else:
             texts.setdefault(part[0], []).append(part[1])
     for config, group in texts.items():
-        joined.append((config, group[0] if len(group) == 1 else
-                       "(" + (" & " if is_and else " | ").join(group) + ")"))
+        joined.append(
+            (
+                config,
+                group[0]
+                if len(group) == 1
+                else "(" + (" & " if is_and else " | ").join(group) + ")",
+            )
+        )
     if len(joined) == 1:
         return joined[0]
     return "(" + (" && " if is_and else " || ").join(out.tsquery(p) for p in joined) + ")"
 
 
 class Compiler:
-    def __init__(self, fuzzy_available: bool = True,
-                 corrections: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, fuzzy_available: bool = True, corrections: dict[str, list[str]] | None = None
+    ) -> None:
         self.fuzzy_available = fuzzy_available
         #: stem of a misspelt word → close lexemes of the tenant's vocabulary
         #: (:func:`search.pg.vocabulary.close_words`)
@@ -231,8 +257,9 @@ class Compiler:
             return self._words(fieldname, [text], out, positive)
         raise InvalidQuery(f"the query cannot be run: {type(node).__name__} is not supported")
 
-    def _words(self, fieldname: str | None, words: list[str], out: Compiled,
-               positive: bool) -> _Expr:
+    def _words(
+        self, fieldname: str | None, words: list[str], out: Compiled, positive: bool
+    ) -> _Expr:
         words = [w for w in words if w]
         if not words:
             return FALSE
@@ -268,14 +295,15 @@ class Compiler:
             return _Expr(ts=ts)
         pattern = _like_escape(text) + "%"
         if fieldname == "ident":
-            return _Expr(sql="EXISTS (SELECT 1 FROM unnest(d.idents) AS i(v) "
-                             f"WHERE i.v LIKE {out.param(pattern)})")
+            return _Expr(
+                sql="EXISTS (SELECT 1 FROM unnest(d.idents) AS i(v) "
+                f"WHERE i.v LIKE {out.param(pattern)})"
+            )
         if fieldname in COLUMNS:
             return _Expr(sql=f"coalesce({COLUMNS[fieldname]} LIKE {out.param(pattern)}, false)")
         raise InvalidQuery(f"the field '{fieldname}' cannot be searched by prefix")
 
-    def _wildcard(self, fieldname: str | None, text: str, out: Compiled,
-                  positive: bool) -> _Expr:
+    def _wildcard(self, fieldname: str | None, text: str, out: Compiled, positive: bool) -> _Expr:
         """``Lohn?bre*``: the GIN index narrows by the part before the first wildcard, the
         lexemes of the remaining documents are compared with ``LIKE``."""
         head = text
@@ -285,12 +313,16 @@ class Compiler:
         if fieldname in WEIGHTS:
             weight = WEIGHTS[fieldname]
             narrow = self._prefix(fieldname, head, out, positive)
-            check = (f"EXISTS (SELECT 1 FROM unnest(d.tsv) AS u WHERE u.lexeme LIKE "
-                     f"akte_fold({out.param(pattern)}) AND {out.param(weight)} = ANY(u.weights))")
+            check = (
+                f"EXISTS (SELECT 1 FROM unnest(d.tsv) AS u WHERE u.lexeme LIKE "
+                f"akte_fold({out.param(pattern)}) AND {out.param(weight)} = ANY(u.weights))"
+            )
             return _Expr(sql=f"({_as_sql(narrow, out)} AND {check})")
         if fieldname == "ident":
-            return _Expr(sql="EXISTS (SELECT 1 FROM unnest(d.idents) AS i(v) "
-                             f"WHERE i.v LIKE {out.param(pattern)})")
+            return _Expr(
+                sql="EXISTS (SELECT 1 FROM unnest(d.idents) AS i(v) "
+                f"WHERE i.v LIKE {out.param(pattern)})"
+            )
         if fieldname in COLUMNS:
             return _Expr(sql=f"coalesce({COLUMNS[fieldname]} LIKE {out.param(pattern)}, false)")
         raise InvalidQuery(f"the field '{fieldname}' cannot be searched with wildcards")
@@ -319,8 +351,10 @@ class Compiler:
         if not self.fuzzy_available:  # without pg_trgm/fuzzystrmatch: the exact name only
             return _Expr(sql=f"{names}n.w = {folded})")
         head = int(max(1, node.prefixlength))
-        check = (f"{names}left(n.w, {head}) = left({folded}, {head}) "
-                 f"AND levenshtein(n.w, {folded}) <= {int(node.maxdist)})")
+        check = (
+            f"{names}left(n.w, {head}) = left({folded}, {head}) "
+            f"AND levenshtein(n.w, {folded}) <= {int(node.maxdist)})"
+        )
         # the trigram index narrows to names sharing letters with the word first
         return _Expr(sql=f"(d.names %> {folded} AND {check})")
 

@@ -40,9 +40,29 @@ from search.loader import NOTE_SOURCE
 
 #: The columns of ``search_documents`` an upsert writes, in :func:`to_row` order.
 ROW_COLUMNS = (
-    "doc_id", "document_id", "note_id", "tenant_id", "org_unit_id", "case_file_id", "title",
-    "doc_type", "source", "aktenzeichen", "person_name", "case_status", "document_date",
-    "received_at", "sort_date", "year", "az", "bg", "kdnr", "idents", "names", "tsv", "stamp",
+    "doc_id",
+    "document_id",
+    "note_id",
+    "tenant_id",
+    "org_unit_id",
+    "case_file_id",
+    "title",
+    "doc_type",
+    "source",
+    "aktenzeichen",
+    "person_name",
+    "case_status",
+    "document_date",
+    "received_at",
+    "sort_date",
+    "year",
+    "az",
+    "bg",
+    "kdnr",
+    "idents",
+    "names",
+    "tsv",
+    "stamp",
 )
 MAX_POS = 16383
 MAX_POSITIONS = 256
@@ -105,8 +125,7 @@ def tsvector(fields: list[tuple[str | None, str]]) -> str:
                 pos += 1
             slots = get(lexeme)
             if slots is None:
-                if len(lexeme) > MAX_LEXEME_BYTES // 4 and \
-                        len(lexeme.encode()) > MAX_LEXEME_BYTES:
+                if len(lexeme) > MAX_LEXEME_BYTES // 4 and len(lexeme.encode()) > MAX_LEXEME_BYTES:
                     continue
                 positions[lexeme] = [table[pos]]
             elif len(slots) < MAX_POSITIONS:
@@ -114,8 +133,12 @@ def tsvector(fields: list[tuple[str | None, str]]) -> str:
     if len(_quoted) >= MEMO_SIZE:
         _quoted.clear()
     quoted = _quoted.get
-    return " ".join([f"{quoted(lexeme) or _quoted.setdefault(lexeme, quote(lexeme))}:"
-                     f"{','.join(slots)}" for lexeme, slots in positions.items()])
+    return " ".join(
+        [
+            f"{quoted(lexeme) or _quoted.setdefault(lexeme, quote(lexeme))}:{','.join(slots)}"
+            for lexeme, slots in positions.items()
+        ]
+    )
 
 
 def names_text(person_name: str | None) -> str:
@@ -126,21 +149,50 @@ def names_text(person_name: str | None) -> str:
 def to_row(doc: IndexDoc) -> tuple[Any, ...]:
     """The row of ``doc``, in :data:`ROW_COLUMNS` order."""
     refs = [doc.aktenzeichen, doc.bg_nummer, doc.kundennummer]
-    idents = sorted({v for v in (normalize_identifier(i.replace(" ", ""))
-                                 for i in refs if i) if v} | set(identifiers_in(doc.text)))
+    idents = sorted(
+        {v for v in (normalize_identifier(i.replace(" ", "")) for i in refs if i) if v}
+        | set(identifiers_in(doc.text))
+    )
     received = doc.received_at if doc.received_at.tzinfo else doc.received_at.replace(tzinfo=UTC)
-    sort_date = (datetime(doc.document_date.year, doc.document_date.month, doc.document_date.day)
-                 if doc.document_date else received.astimezone(UTC).replace(tzinfo=None))
+    sort_date = (
+        datetime(doc.document_date.year, doc.document_date.month, doc.document_date.day)
+        if doc.document_date
+        else received.astimezone(UTC).replace(tzinfo=None)
+    )
     parts = parts_text(doc.text, doc.title, doc.doc_type)
-    vector = tsvector([(doc.person_name, "A"), (" ".join(i for i in refs if i), "A"),
-                       (doc.title, "B"), (doc.doc_type, "B"), (doc.text, "C"), (parts, "D")])
+    vector = tsvector(
+        [
+            (doc.person_name, "A"),
+            (" ".join(i for i in refs if i), "A"),
+            (doc.title, "B"),
+            (doc.doc_type, "B"),
+            (doc.text, "C"),
+            (parts, "D"),
+        ]
+    )
     note = doc.source == NOTE_SOURCE
     return (
-        doc.doc_id, None if note else doc.doc_id, doc.doc_id if note else None, doc.tenant_id,
-        doc.org_unit_id, doc.case_file_id, doc.title, doc.doc_type, doc.source,
-        doc.aktenzeichen, doc.person_name, doc.case_status, doc.document_date, received,
-        sort_date, (doc.document_date or received.date()).year,
-        normalize_identifier(doc.aktenzeichen), normalize_identifier(doc.bg_nummer),
-        normalize_identifier(doc.kundennummer), idents, names_text(doc.person_name), vector,
+        doc.doc_id,
+        None if note else doc.doc_id,
+        doc.doc_id if note else None,
+        doc.tenant_id,
+        doc.org_unit_id,
+        doc.case_file_id,
+        doc.title,
+        doc.doc_type,
+        doc.source,
+        doc.aktenzeichen,
+        doc.person_name,
+        doc.case_status,
+        doc.document_date,
+        received,
+        sort_date,
+        (doc.document_date or received.date()).year,
+        normalize_identifier(doc.aktenzeichen),
+        normalize_identifier(doc.bg_nummer),
+        normalize_identifier(doc.kundennummer),
+        idents,
+        names_text(doc.person_name),
+        vector,
         doc.stamp,
     )

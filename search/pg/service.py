@@ -69,30 +69,42 @@ class PostgresIndexService(IndexService):
             try:
                 started = lock.scalar(text("SELECT clock_timestamp()"))
                 with session_scope(ctx.session_factory) as session:
-                    parts = [tuple(row) for row in session.execute(
-                        select(Document.tenant_id, CaseFile.org_unit_id, func.count())
-                        .join(CaseFile, CaseFile.id == Document.case_file_id)
-                        .where(Document.status == DocumentStatus.ready)
-                        .group_by(Document.tenant_id, CaseFile.org_unit_id)
-                        .order_by(func.count().desc()))]
+                    parts = [
+                        tuple(row)
+                        for row in session.execute(
+                            select(Document.tenant_id, CaseFile.org_unit_id, func.count())
+                            .join(CaseFile, CaseFile.id == Document.case_file_id)
+                            .where(Document.status == DocumentStatus.ready)
+                            .group_by(Document.tenant_id, CaseFile.org_unit_id)
+                            .order_by(func.count().desc())
+                        )
+                    ]
                     if loader.CaseNote is not None:  # units with notes but no document
                         have = {(t, u) for t, u, _n in parts}
-                        parts += [(t, u, 0) for t, u in session.execute(
-                            select(loader.CaseNote.tenant_id, CaseFile.org_unit_id)
-                            .join(CaseFile, CaseFile.id == loader.CaseNote.case_file_id)
-                            .distinct()) if (t, u) not in have]
+                        parts += [
+                            (t, u, 0)
+                            for t, u in session.execute(
+                                select(loader.CaseNote.tenant_id, CaseFile.org_unit_id)
+                                .join(CaseFile, CaseFile.id == loader.CaseNote.case_file_id)
+                                .distinct()
+                            )
+                            if (t, u) not in have
+                        ]
                 workers = ctx.settings.search_reindex_workers or os.cpu_count() or 1
                 total = 0
                 url = ctx.settings.effective_database_url
-                with ProcessPoolExecutor(max_workers=min(workers, max(len(parts), 1)),
-                                         mp_context=multiprocessing.get_context("spawn")) as pool:
+                with ProcessPoolExecutor(
+                    max_workers=min(workers, max(len(parts), 1)),
+                    mp_context=multiprocessing.get_context("spawn"),
+                ) as pool:
                     futures = [pool.submit(_rebuild_part, url, t, u) for t, u, _n in parts]
                     for future in as_completed(futures):
                         total += future.result()
                         progress(f"{len(parts)} parts", total)
                 with ctx.engine.begin() as conn:
-                    conn.execute(text("DELETE FROM search_documents WHERE indexed_at < :s"),
-                                 {"s": started})
+                    conn.execute(
+                        text("DELETE FROM search_documents WHERE indexed_at < :s"), {"s": started}
+                    )
                 return total
             finally:
                 lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": REBUILD_LOCK})
@@ -109,14 +121,20 @@ def _rebuild_part(database_url: str, tenant_id: uuid.UUID, org_unit_id: uuid.UUI
     try:
         backend = PostgresBackend(engine)
         factory = make_session_factory(engine)
-        stmt = loader._base().where(Document.tenant_id == tenant_id,
-                                    CaseFile.org_unit_id == org_unit_id)
+        stmt = loader._base().where(
+            Document.tenant_id == tenant_id, CaseFile.org_unit_id == org_unit_id
+        )
         docs = loader._in_batches(factory, stmt, loader.BATCH, loader._to_docs)
         if loader.CaseNote is not None:
-            notes = loader._note_base().where(loader.CaseNote.tenant_id == tenant_id,
-                                              CaseFile.org_unit_id == org_unit_id)
-            docs = itertools.chain(docs, loader._in_batches(
-                factory, notes, loader.BATCH, loader._notes_to_docs, key=loader.CaseNote.id))
+            notes = loader._note_base().where(
+                loader.CaseNote.tenant_id == tenant_id, CaseFile.org_unit_id == org_unit_id
+            )
+            docs = itertools.chain(
+                docs,
+                loader._in_batches(
+                    factory, notes, loader.BATCH, loader._notes_to_docs, key=loader.CaseNote.id
+                ),
+            )
         count = 0
         batch = []
         for doc in docs:

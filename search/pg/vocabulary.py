@@ -106,17 +106,25 @@ def fuzzy_words(tree: query.Query) -> dict[str, tuple[str, int]]:
     return found
 
 
-def close_words(conn: Connection, tenant_id: uuid.UUID,
-                words: dict[str, tuple[str, int]]) -> dict[str, list[str]]:
+def close_words(
+    conn: Connection, tenant_id: uuid.UUID, words: dict[str, tuple[str, int]]
+) -> dict[str, list[str]]:
     """For each stem in ``words`` (→ folded word, edits) the lexemes of the tenant's
     documents within the edits (see :data:`_CLOSE`) with the same first letter, closest
     first (the stem itself, if the tenant has it, included)."""
     if not words:
         return {}
     conn.exec_driver_sql(f"SET LOCAL pg_trgm.similarity_threshold = {SIMILARITY}")
-    rows = conn.execute(text(_ORDERED.format(close=_CLOSE)), {
-        "stems": list(words), "folded": [f for f, _d in words.values()],
-        "dists": [d for _f, d in words.values()], "tenant": tenant_id, "limit": MAX_CLOSE})
+    rows = conn.execute(
+        text(_ORDERED.format(close=_CLOSE)),
+        {
+            "stems": list(words),
+            "folded": [f for f, _d in words.values()],
+            "dists": [d for _f, d in words.values()],
+            "tenant": tenant_id,
+            "limit": MAX_CLOSE,
+        },
+    )
     found: dict[str, list[str]] = {w: [] for w in words}
     for word, close in rows:
         found[word].append(close)

@@ -47,21 +47,31 @@ def admin_scene(tmp_path_factory) -> Iterator[AdminScene]:
         with session_scope(ctx.session_factory) as session:
             tenant = make_tenant(session, name="Jobcenter Musterstadt")
             unit = make_org_unit(session, tenant, name="Leistungsbereich 1")
-            admin = make_user(session, tenant, Role.tenant_admin, (unit,),
-                              display_name="Petra Verwaltung")
-            caseworker = make_user(session, tenant, Role.caseworker, (unit,),
-                                   display_name="Sabine Beispiel")
-            case_file = make_case_file(session, tenant, unit, aktenzeichen="AZ-2024-000901",
-                                       person_name="Erika Mustermann")
+            admin = make_user(
+                session, tenant, Role.tenant_admin, (unit,), display_name="Petra Verwaltung"
+            )
+            caseworker = make_user(
+                session, tenant, Role.caseworker, (unit,), display_name="Sabine Beispiel"
+            )
+            case_file = make_case_file(
+                session, tenant, unit, aktenzeichen="AZ-2024-000901", person_name="Erika Mustermann"
+            )
             data = text_pdf([["Bewilligungsbescheid vom 3. Mai 2024", "Leistungen SGB II"]])
             scanned = intake.scan_file(io.BytesIO(data), max_bytes=10_000_000)
             intake.store(ctx.storage, io.BytesIO(data), scanned)
             document = intake.add_document(
-                session, tenant_id=tenant.id, case_file_id=case_file.id, scanned=scanned,
-                filename="bescheid.pdf", title="Bescheid Mai", doc_type="Bescheid",
-                source=DocumentSource.staff_upload)
-            scene = AdminScene(server, admin.username, caseworker.username, case_file.id,
-                               document.id)
+                session,
+                tenant_id=tenant.id,
+                case_file_id=case_file.id,
+                scanned=scanned,
+                filename="bescheid.pdf",
+                title="Bescheid Mai",
+                doc_type="Bescheid",
+                source=DocumentSource.staff_upload,
+            )
+            scene = AdminScene(
+                server, admin.username, caseworker.username, case_file.id, document.id
+            )
 
         def processed() -> bool:
             with session_scope(ctx.session_factory) as session:
@@ -115,9 +125,12 @@ def test_the_tenant_admin_keeps_both_lists_by_keyboard(admin_scene, page, axe): 
         page.keyboard.press("Backspace")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("Die Liste der Vorgangsarten ist gespeichert.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Die Liste der Vorgangsarten ist gespeichert."
+    )
     expect(page.get_by_label("Eine Vorgangsart je Zeile")).to_have_value(
-        "Weiterbewilligung 2027\nWiderspruch")
+        "Weiterbewilligung 2027\nWiderspruch"
+    )
 
     nav = page.get_by_role("navigation", name="Hauptnavigation")
     nav.get_by_role("link", name="Dokumentarten").click()
@@ -128,7 +141,9 @@ def test_the_tenant_admin_keeps_both_lists_by_keyboard(admin_scene, page, axe): 
     field.fill("Bescheid: bescheid, bewilligung\nKita-Nachweis: kita\nSonstiges")
     field.press("Tab")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("Die Liste der Dokumentarten ist gespeichert.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Die Liste der Dokumentarten ist gespeichert."
+    )
     assert_accessible(page, axe, "Dokumentarten saved")
 
 

@@ -63,7 +63,8 @@ def test_a_caseworkers_day_with_vorgang_vermerk_and_wiedervorlage(scene, page, a
     assert_accessible(page, axe, "Akte with Vorgang, Vermerk, Wiedervorlage")
 
     page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
-        "link", name="Wiedervorlagen").click()
+        "link", name="Wiedervorlagen"
+    ).click()
     due_today = page.get_by_role("region", name=re.compile("^Heute fällig"))
     expect(due_today).to_contain_text("Kontoauszüge Juli prüfen")
     expect(due_today).to_contain_text(scene.aktenzeichen)

@@ -26,13 +26,18 @@ def _addressed(ctx, world) -> None:
 
 def _letter(client, world, who="caseworker_a1", case_file=None, **form):
     case_file = case_file or world.case_a1
-    return client.post(f"/api/v1/case-files/{case_file.id}/letters",
-                       headers=world.headers[who], data={**FORM, **form})
+    return client.post(
+        f"/api/v1/case-files/{case_file.id}/letters",
+        headers=world.headers[who],
+        data={**FORM, **form},
+    )
 
 
 def _code_id(client, world, code: str) -> str:
-    listed = client.get(f"/api/v1/case-files/{world.case_a1.id}/upload-codes",
-                        headers=world.headers["caseworker_a1"]).json()
+    listed = client.get(
+        f"/api/v1/case-files/{world.case_a1.id}/upload-codes",
+        headers=world.headers["caseworker_a1"],
+    ).json()
     from akte.uploads import service as codes
 
     return next(c["id"] for c in listed if c["prefix"] == codes.normalize(code)[:4])
@@ -41,12 +46,19 @@ def _code_id(client, world, code: str) -> str:
 def _citizen_uploads(ctx, code: str, name: str = "Kontoauszug.pdf") -> None:
     with browser(ctx) as citizen:
         start = citizen.get("/upload")
-        assert citizen.post("/upload", data={"code": code,
-                                             "csrf_token": csrf_of(start.text)}).status_code == 303
+        assert (
+            citizen.post(
+                "/upload", data={"code": code, "csrf_token": csrf_of(start.text)}
+            ).status_code
+            == 303
+        )
         page = citizen.get("/upload/files")
-        r = citizen.post("/upload/files", data={"csrf_token": csrf_of(page.text)},
-                         files=[("files", (name, PDF, "application/pdf"))],
-                         headers={"Accept": "application/json"})
+        r = citizen.post(
+            "/upload/files",
+            data={"csrf_token": csrf_of(page.text)},
+            files=[("files", (name, PDF, "application/pdf"))],
+            headers={"Accept": "application/json"},
+        )
         assert r.status_code == 201, r.text
 
 
@@ -73,8 +85,10 @@ def test_a_letter_with_a_deadline_leaves_a_follow_up_for_its_writer(ctx, client,
     # nobody of another org unit or tenant sees it
     for who in ("caseworker_a2", "caseworker_b"):
         assert item["id"] not in {i["id"] for i in _mine(client, world, who)}
-        assert client.get(f"/api/v1/follow-ups/{item['id']}",
-                          headers=world.headers[who]).status_code == 404
+        assert (
+            client.get(f"/api/v1/follow-ups/{item['id']}", headers=world.headers[who]).status_code
+            == 404
+        )
 
 
 def test_a_deadline_in_the_past_is_refused_before_anything_is_filed(ctx, client, world):
@@ -82,19 +96,31 @@ def test_a_deadline_in_the_past_is_refused_before_anything_is_filed(ctx, client,
     r = _letter(client, world, deadline=(today() - timedelta(days=1)).isoformat())
     assert r.status_code == 422 and r.json()["error"] == "due_in_past"
     with session_scope(ctx.session_factory) as session:
-        assert session.scalar(select(func.count()).select_from(Letter).where(
-            Letter.case_file_id == world.case_a1.id)) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Letter)
+                .where(Letter.case_file_id == world.case_a1.id)
+            )
+            == 0
+        )
     assert _mine(client, world) == []
 
 
 def test_a_foreign_upload_code_cannot_be_put_on_a_letter(ctx, client, world):
     _addressed(ctx, world)
     foreign = issue_code(ctx, principal(ctx, world.users["caseworker_a2"]), world.case_a2.id)
-    listed = client.get(f"/api/v1/case-files/{world.case_a2.id}/upload-codes",
-                        headers=world.headers["caseworker_a2"]).json()
+    listed = client.get(
+        f"/api/v1/case-files/{world.case_a2.id}/upload-codes",
+        headers=world.headers["caseworker_a2"],
+    ).json()
     assert len(listed) == 1 and foreign
-    r = _letter(client, world, deadline=(today() + timedelta(days=7)).isoformat(),
-                upload_code_id=listed[0]["id"])
+    r = _letter(
+        client,
+        world,
+        deadline=(today() + timedelta(days=7)).isoformat(),
+        upload_code_id=listed[0]["id"],
+    )
     assert r.status_code == 422 and r.json()["error"] == "upload_code_not_in_akte"
     assert _mine(client, world) == []
     own = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
@@ -107,11 +133,17 @@ def test_the_citizens_upload_with_the_letters_code_marks_papers_received(ctx, cl
     code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
     other = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
     due = today() + timedelta(days=14)
-    linked = _letter(client, world, deadline=due.isoformat(),
-                     upload_code_id=_code_id(client, world, code))
+    linked = _letter(
+        client, world, deadline=due.isoformat(), upload_code_id=_code_id(client, world, code)
+    )
     assert linked.status_code == 201, linked.text
-    elsewhere = _letter(client, world, subject="Zweite Aufforderung", deadline=due.isoformat(),
-                        upload_code_id=_code_id(client, world, other))
+    elsewhere = _letter(
+        client,
+        world,
+        subject="Zweite Aufforderung",
+        deadline=due.isoformat(),
+        upload_code_id=_code_id(client, world, other),
+    )
     assert elsewhere.status_code == 201, elsewhere.text
 
     _citizen_uploads(ctx, code)
@@ -138,8 +170,15 @@ def test_the_letter_page_takes_a_deadline(ctx, client, world):
     form = web.get(url)
     assert 'name="deadline" type="date"' in form.text
     deadline = today() + timedelta(days=5)  # within the week the start page shows
-    sent = web.post(url, data={**FORM, "csrf_token": csrf_of(form.text), "action": "send",
-                               "deadline": deadline.isoformat()})
+    sent = web.post(
+        url,
+        data={
+            **FORM,
+            "csrf_token": csrf_of(form.text),
+            "action": "send",
+            "deadline": deadline.isoformat(),
+        },
+    )
     assert sent.status_code == 303, sent.text
     mine = web.get("/app/wiedervorlagen").text
     assert "Frist aus Schreiben „Aufforderung zur Mitwirkung“" in mine

@@ -11,12 +11,23 @@ from tests.builders import unique
 from tests.web.conftest import browser, login
 
 
-@pytest.mark.parametrize(("typed", "stored"), [
-    ("Yilmaz", "Ayşe Yılmaz"), ("Mueller", "Jürgen Müller"), ("Muller", "Müller"),
-    ("Strasse", "Anna Straße"), ("Lukasz", "Łukasz Wiśniewski"), ("Sahin", "Şahin"),
-    ("Mohamed", "Mohammed Ali"), ("Ilknur", "İlknur Kaya"), ("Goetz", "Götz"),
-    ("Zolkiewski", "Żółkiewski"), ("Youssef", "Yousef"), ("Cakir", "Çakır"),
-])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Yilmaz", "Ayşe Yılmaz"),
+        ("Mueller", "Jürgen Müller"),
+        ("Muller", "Müller"),
+        ("Strasse", "Anna Straße"),
+        ("Lukasz", "Łukasz Wiśniewski"),
+        ("Sahin", "Şahin"),
+        ("Mohamed", "Mohammed Ali"),
+        ("Ilknur", "İlknur Kaya"),
+        ("Goetz", "Götz"),
+        ("Zolkiewski", "Żółkiewski"),
+        ("Youssef", "Yousef"),
+        ("Cakir", "Çakır"),
+    ],
+)
 def test_the_spellings_of_one_name_fold_together(typed, stored):
     assert fold_name(typed) in fold_name(stored)
 
@@ -27,8 +38,11 @@ def test_unrelated_names_stay_apart():
 
 
 def _akte(client, world, who: str, unit, name: str) -> str:
-    r = client.post("/api/v1/case-files", headers=world.headers[who], json={
-        "aktenzeichen": unique("AZ-2025"), "org_unit_id": str(unit.id), "person_name": name})
+    r = client.post(
+        "/api/v1/case-files",
+        headers=world.headers[who],
+        json={"aktenzeichen": unique("AZ-2025"), "org_unit_id": str(unit.id), "person_name": name},
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -51,8 +65,9 @@ def test_the_akten_filter_folds_names_and_keeps_to_what_one_may_read(client, wor
     assert found(f"Mueller{tag}") == {muller}
     assert foreign not in found(f"Yilmaz{tag}")
     # the renaming keeps the folded name in step
-    r = client.patch(f"/api/v1/case-files/{muller}", headers=cw,
-                     json={"person_name": f"Jürgen Schäfer{tag}"})
+    r = client.patch(
+        f"/api/v1/case-files/{muller}", headers=cw, json={"person_name": f"Jürgen Schäfer{tag}"}
+    )
     assert r.status_code == 200, r.text
     assert found(f"Mueller{tag}") == set() and found(f"Schaefer{tag}") == {muller}
     # the start page's filter is the same query

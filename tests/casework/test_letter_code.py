@@ -27,15 +27,23 @@ CODE_RE = re.compile(r"\b[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[
 
 
 def _letter(client, world, who="caseworker_a1", files=None, **form):
-    data = {"subject": SUBJECT, "body": BODY.replace("- \n", "- Kontoauszüge der letzten "
-                                                              "drei Monate\n"), **form}
-    return client.post(f"/api/v1/case-files/{world.case_a1.id}/letters",
-                       headers=world.headers[who], data=data, files=files)
+    data = {
+        "subject": SUBJECT,
+        "body": BODY.replace("- \n", "- Kontoauszüge der letzten drei Monate\n"),
+        **form,
+    }
+    return client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/letters",
+        headers=world.headers[who],
+        data=data,
+        files=files,
+    )
 
 
 def _pdf(client, world, document_id: str) -> bytes:
-    r = client.get(f"/api/v1/documents/{document_id}/content",
-                   headers=world.headers["caseworker_a1"])
+    r = client.get(
+        f"/api/v1/documents/{document_id}/content", headers=world.headers["caseworker_a1"]
+    )
     assert r.status_code == 200, r.text
     return r.content
 
@@ -52,18 +60,24 @@ def _qr_codes(pdf: bytes) -> list[str]:
     doc = pypdfium2.PdfDocument(pdf)
     for i in range(len(doc)):
         image = doc[i].render(scale=150 / 72, grayscale=True).to_pil()
-        found += [b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+        found += [
+            b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+        ]
     return found
 
 
 def _code_count(ctx, world) -> int:
     with session_scope(ctx.session_factory) as session:
-        return session.scalar(select(func.count()).select_from(UploadCode).where(
-            UploadCode.case_file_id == world.case_a1.id))
+        return session.scalar(
+            select(func.count())
+            .select_from(UploadCode)
+            .where(UploadCode.case_file_id == world.case_a1.id)
+        )
 
 
 def test_a_mitwirkung_with_a_new_code_prints_portal_code_qr_deadline_and_legal_notice(
-        ctx, client, world):
+    ctx, client, world
+):
     _addressed(ctx, world)
     due = today() + timedelta(days=14)
     r = _letter(client, world, deadline=due.isoformat(), issue_upload_code="true")
@@ -95,8 +109,9 @@ def test_an_existing_code_of_the_akte_is_printed_as_issued(ctx, client, world):
     _addressed(ctx, world)
     code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
     typed = codes.normalize(code).lower()  # as a caseworker might paste it
-    r = _letter(client, world, deadline=(today() + timedelta(days=7)).isoformat(),
-                upload_code=typed)
+    r = _letter(
+        client, world, deadline=(today() + timedelta(days=7)).isoformat(), upload_code=typed
+    )
     assert r.status_code == 201, r.text
     pdf = _pdf(client, world, r.json()["document_id"])
     assert code in _text(pdf)
@@ -115,27 +130,38 @@ def test_codes_that_cannot_be_printed_are_refused_before_anything_is_filed(ctx, 
         ({"upload_code": own}, "deadline_missing"),
         ({"issue_upload_code": "true"}, "deadline_missing"),
         ({}, "deadline_missing"),  # the Mitwirkung text says {frist}
-        ({"deadline": due, "upload_code": own, "issue_upload_code": "true"},
-         "upload_code_conflict"),
+        (
+            {"deadline": due, "upload_code": own, "issue_upload_code": "true"},
+            "upload_code_conflict",
+        ),
     ]
     for form, error in refusals:
         r = _letter(client, world, **form)
         assert r.status_code == 422 and r.json()["error"] == error, (form, r.text)
-    r = client.post(f"/api/v1/case-files/{world.case_a1.id}/letters",
-                    headers=world.headers["caseworker_a1"],
-                    data={"deadline": due, "issue_upload_code": "true"},
-                    files={"file": ("brief.pdf", PDF, "application/pdf")})
+    r = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/letters",
+        headers=world.headers["caseworker_a1"],
+        data={"deadline": due, "issue_upload_code": "true"},
+        files={"file": ("brief.pdf", PDF, "application/pdf")},
+    )
     assert r.status_code == 422 and r.json()["error"] == "upload_code_needs_template"
     # a revoked code of the Akte is refused too
     with session_scope(ctx.session_factory) as session:
-        row = session.scalar(select(UploadCode).where(
-            UploadCode.code_hash == codes.code_hash(codes.normalize(own))))
+        row = session.scalar(
+            select(UploadCode).where(UploadCode.code_hash == codes.code_hash(codes.normalize(own)))
+        )
         row.revoked_at = utcnow()
     r = _letter(client, world, deadline=due, upload_code=own)
     assert r.status_code == 422 and r.json()["error"] == "upload_code_not_in_akte"
     with session_scope(ctx.session_factory) as session:
-        assert session.scalar(select(func.count()).select_from(Letter).where(
-            Letter.case_file_id == world.case_a1.id)) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Letter)
+                .where(Letter.case_file_id == world.case_a1.id)
+            )
+            == 0
+        )
     assert _code_count(ctx, world) == 1  # the one issued above, none by refused letters
     assert _mine(client, world) == []
 
@@ -144,22 +170,34 @@ def test_issuing_a_code_with_a_letter_needs_the_akte_s_owner(ctx, client, world)
     """Who may only read the Akte (another org unit's caseworker sees nothing at all)
     cannot issue a code through a letter."""
     _addressed(ctx, world)
-    r = _letter(client, world, who="caseworker_a2", deadline=(today() + timedelta(
-        days=7)).isoformat(), issue_upload_code="true")
+    r = _letter(
+        client,
+        world,
+        who="caseworker_a2",
+        deadline=(today() + timedelta(days=7)).isoformat(),
+        issue_upload_code="true",
+    )
     assert r.status_code == 404, r.text
     assert _code_count(ctx, world) == 0
 
 
 def test_the_preview_prints_a_placeholder_and_issues_nothing(ctx, client, world):
     _addressed(ctx, world)
-    r = client.post(f"/api/v1/case-files/{world.case_a1.id}/letters/preview",
-                    headers=world.headers["caseworker_a1"],
-                    data={"subject": SUBJECT, "body": BODY, "issue_upload_code": "true",
-                          "deadline": (today() + timedelta(days=7)).isoformat()})
+    r = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/letters/preview",
+        headers=world.headers["caseworker_a1"],
+        data={
+            "subject": SUBJECT,
+            "body": BODY,
+            "issue_upload_code": "true",
+            "deadline": (today() + timedelta(days=7)).isoformat(),
+        },
+    )
     assert r.status_code == 200 and r.headers["X-Letter-Check"] == "ok", r.headers
     assert "XXXX-XXXX-XXXX-XXXX" in _text(r.content)
     assert _qr_codes(r.content) == [
-        f"{ctx.settings.effective_public_url}/upload#code=XXXX-XXXX-XXXX-XXXX"]
+        f"{ctx.settings.effective_public_url}/upload#code=XXXX-XXXX-XXXX-XXXX"
+    ]
     assert _code_count(ctx, world) == 0
 
 
@@ -174,10 +212,17 @@ def test_the_letter_form_issues_and_prints_a_code(ctx, client, world):
         assert 'name="issue_upload_code" value="true" checked' in form.text
         assert "{frist}" in form.text and "Rechtsfolgenbelehrung" in form.text
         due = (today() + timedelta(days=10)).isoformat()
-        r = staff.post(f"/app/akten/{world.case_a1.id}/brief",
-                       data={"csrf_token": csrf_of(form.text), "subject": SUBJECT,
-                             "body": BODY, "deadline": due, "issue_upload_code": "true",
-                             "action": "send"})
+        r = staff.post(
+            f"/app/akten/{world.case_a1.id}/brief",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "subject": SUBJECT,
+                "body": BODY,
+                "deadline": due,
+                "issue_upload_code": "true",
+                "action": "send",
+            },
+        )
         assert r.status_code == 303, r.text
     assert _code_count(ctx, world) == 1
     with session_scope(ctx.session_factory) as session:
@@ -194,13 +239,26 @@ def test_the_letter_form_keeps_its_content_when_the_deadline_is_missing(ctx, wor
         login(staff, world.users["caseworker_a1"].username)
         form = staff.get(f"/app/akten/{world.case_a1.id}/brief?vorlage=mitwirkung")
         body = BODY.replace("- \n", "- Mietvertrag\n")
-        r = staff.post(f"/app/akten/{world.case_a1.id}/brief",
-                       data={"csrf_token": csrf_of(form.text), "subject": SUBJECT,
-                             "body": body, "issue_upload_code": "true", "action": "send"})
+        r = staff.post(
+            f"/app/akten/{world.case_a1.id}/brief",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "subject": SUBJECT,
+                "body": body,
+                "issue_upload_code": "true",
+                "action": "send",
+            },
+        )
         assert r.status_code == 422
         assert "Frist" in r.text and "- Mietvertrag" in r.text and 'role="alert"' in r.text
         assert 'name="issue_upload_code" value="true" checked' in r.text
     assert _code_count(ctx, world) == 0
     with session_scope(ctx.session_factory) as session:
-        assert session.scalar(select(func.count()).select_from(Letter).where(
-            Letter.case_file_id == world.case_a1.id)) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Letter)
+                .where(Letter.case_file_id == world.case_a1.id)
+            )
+            == 0
+        )

@@ -24,17 +24,20 @@ def _second_akte(ctx, world):
 
 
 def _move(client, world, doc, target, who="caseworker_a1", reason="falsche BG-Nummer"):
-    return client.post(f"/api/v1/documents/{doc}/move",
-                       json={"case_file_id": str(target.id), "reason": reason},
-                       headers=world.headers[who])
+    return client.post(
+        f"/api/v1/documents/{doc}/move",
+        json={"case_file_id": str(target.id), "reason": reason},
+        headers=world.headers[who],
+    )
 
 
 def test_a_misfiled_document_moves_and_both_akten_keep_a_note(client, world, ctx):
     h = world.headers["caseworker_a1"]
     right = _second_akte(ctx, world)
     doc = upload(client, world, title="Lohnabrechnung Mai")["id"]
-    v = client.post(f"/api/v1/case-files/{world.case_a1.id}/vorgaenge", json={"title": "WBA"},
-                    headers=h).json()
+    v = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/vorgaenge", json={"title": "WBA"}, headers=h
+    ).json()
     client.put(f"/api/v1/documents/{doc}/vorgang", json={"vorgang_id": v["id"]}, headers=h)
     r = _move(client, world, doc, right)
     assert r.status_code == 200, r.text
@@ -45,14 +48,21 @@ def test_a_misfiled_document_moves_and_both_akten_keep_a_note(client, world, ctx
     # the trace: a Vermerk in each Akte naming the other and the reason
     old_notes = client.get(f"/api/v1/case-files/{world.case_a1.id}/notes", headers=h).json()
     new_notes = client.get(f"/api/v1/case-files/{right.id}/notes", headers=h).json()
-    assert any("Lohnabrechnung Mai" in n["body"] and right.aktenzeichen in n["body"]
-               and "falsche BG-Nummer" in n["body"] for n in old_notes["items"])
+    assert any(
+        "Lohnabrechnung Mai" in n["body"]
+        and right.aktenzeichen in n["body"]
+        and "falsche BG-Nummer" in n["body"]
+        for n in old_notes["items"]
+    )
     assert any(world.case_a1.aktenzeichen in n["body"] for n in new_notes["items"])
     # it left its Vorgang (which stays in the old Akte)
     assert client.get(f"/api/v1/documents/{doc}/vorgang", headers=h).json()["vorgang_id"] is None
     with session_scope(ctx.session_factory) as session:
-        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "document.move",
-                                                        AuditEntry.object_id == doc))
+        entry = session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "document.move", AuditEntry.object_id == doc
+            )
+        )
         assert entry.detail["from_case_file_id"] == str(world.case_a1.id)
         assert entry.detail["to_case_file_id"] == str(right.id)
         assert entry.actor_id == str(world.users["caseworker_a1"].id)
@@ -64,8 +74,11 @@ def test_moving_needs_the_source_owned_and_the_target_visible(client, world, ctx
     assert _move(client, world, doc, world.case_a2).status_code == 404
     assert _move(client, world, doc, world.case_b1).status_code == 404
     # a borrower (grant on a1) may read and file, not take documents out
-    r = client.put(f"/api/v1/case-files/{world.case_a1.id}/grants/{world.unit_a2.id}",
-                   json={}, headers=world.headers["admin_a"])
+    r = client.put(
+        f"/api/v1/case-files/{world.case_a1.id}/grants/{world.unit_a2.id}",
+        json={},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 200
     r = _move(client, world, doc, world.case_a2, who="caseworker_a2")
     assert r.status_code == 403 and r.json()["error"] == "lent_access"
@@ -75,25 +88,32 @@ def test_moving_needs_the_source_owned_and_the_target_visible(client, world, ctx
     assert _move(client, world, doc, world.case_a1).json()["error"] == "same_akte"
     # nothing moved
     h = world.headers["caseworker_a1"]
-    assert client.get(f"/api/v1/documents/{doc}", headers=h).json()["case_file_id"] == \
-        str(world.case_a1.id)
+    assert client.get(f"/api/v1/documents/{doc}", headers=h).json()["case_file_id"] == str(
+        world.case_a1.id
+    )
 
 
 def test_a_held_akte_and_letters_keep_their_documents(client, world, ctx):
     right = _second_akte(ctx, world)
     doc = upload(client, world)["id"]
     with session_scope(ctx.session_factory) as session:
-        session.add(LegalHold(tenant_id=world.tenant_a.id, case_file_id=world.case_a1.id,
-                              reason="Klage"))
+        session.add(
+            LegalHold(tenant_id=world.tenant_a.id, case_file_id=world.case_a1.id, reason="Klage")
+        )
     r = _move(client, world, doc, right)
     assert r.status_code == 409 and r.json()["error"] == "legal_hold"
     with session_scope(ctx.session_factory) as session:
         hold = session.scalar(select(LegalHold).where(LegalHold.case_file_id == world.case_a1.id))
         session.delete(hold)
-    letter = client.post(f"/api/v1/case-files/{world.case_a1.id}/letters",
-                         data={"subject": "Einladung", "body": "Bitte kommen Sie.",
-                               "recipient": "Max Mustermann\nHauptstr. 1\n12345 Musterstadt"},
-                         headers=world.headers["caseworker_a1"])
+    letter = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/letters",
+        data={
+            "subject": "Einladung",
+            "body": "Bitte kommen Sie.",
+            "recipient": "Max Mustermann\nHauptstr. 1\n12345 Musterstadt",
+        },
+        headers=world.headers["caseworker_a1"],
+    )
     assert letter.status_code == 201, letter.text
     r = _move(client, world, letter.json()["document_id"], right)
     assert r.status_code == 409 and r.json()["error"] == "letter_not_movable"
@@ -108,12 +128,19 @@ def test_moving_from_the_document_page_by_aktenzeichen(client, world, ctx):
     assert "In andere Akte verschieben" in page.text
     token = csrf_of(page.text)
     # another tenant's Aktenzeichen is not found, and says so in German
-    r = web.post(f"/app/documents/{doc}/move", data={
-        "aktenzeichen": world.case_b1.aktenzeichen, "reason": "x", "csrf_token": token})
+    r = web.post(
+        f"/app/documents/{doc}/move",
+        data={"aktenzeichen": world.case_b1.aktenzeichen, "reason": "x", "csrf_token": token},
+    )
     assert r.status_code == 404 and "Keine Akte mit dem Aktenzeichen" in r.text
-    r = web.post(f"/app/documents/{doc}/move", data={
-        "aktenzeichen": right.aktenzeichen.lower(), "reason": "Name verwechselt",
-        "csrf_token": token})
+    r = web.post(
+        f"/app/documents/{doc}/move",
+        data={
+            "aktenzeichen": right.aktenzeichen.lower(),
+            "reason": "Name verwechselt",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 303, r.text
     page = web.get(r.headers["location"])
     assert "in die andere Akte verschoben" in page.text and right.aktenzeichen in page.text
@@ -121,8 +148,11 @@ def test_moving_from_the_document_page_by_aktenzeichen(client, world, ctx):
     assert "Mietvertrag" in old and "Name verwechselt" in old  # the Vermerk, not the document
     assert f"/app/documents/{doc}" not in old
     # a borrower's document page offers no move
-    client.put(f"/api/v1/case-files/{right.id}/grants/{world.unit_a2.id}", json={},
-               headers=world.headers["admin_a"])
+    client.put(
+        f"/api/v1/case-files/{right.id}/grants/{world.unit_a2.id}",
+        json={},
+        headers=world.headers["admin_a"],
+    )
     borrower = browser(ctx)
     login(borrower, world.users["caseworker_a2"].username)
     page = borrower.get(f"/app/documents/{doc}")

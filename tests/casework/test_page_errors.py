@@ -12,14 +12,26 @@ EMBEDDED = pytest.mark.parametrize("ctx", ["embedded"], indirect=True)
 
 
 @EMBEDDED
-@pytest.mark.parametrize(("path", "field", "typed", "says"), [
-    ("/app/vorgangsarten", "names", "Widerspruch\nKlage\nwiderspruch",
-     "Die Vorgangsart „widerspruch“ steht doppelt in der Liste"),
-    ("/app/dokumentarten", "lines", "Bescheid: bescheid\nSonstiges\nBESCHEID",
-     "Die Dokumentart „BESCHEID“ steht doppelt in der Liste"),
-])
+@pytest.mark.parametrize(
+    ("path", "field", "typed", "says"),
+    [
+        (
+            "/app/vorgangsarten",
+            "names",
+            "Widerspruch\nKlage\nwiderspruch",
+            "Die Vorgangsart „widerspruch“ steht doppelt in der Liste",
+        ),
+        (
+            "/app/dokumentarten",
+            "lines",
+            "Bescheid: bescheid\nSonstiges\nBESCHEID",
+            "Die Dokumentart „BESCHEID“ steht doppelt in der Liste",
+        ),
+    ],
+)
 def test_a_refused_list_keeps_what_was_typed_and_ties_the_reason_to_the_field(
-        ctx, world, path, field, typed, says):
+    ctx, world, path, field, typed, says
+):
     admin = browser(ctx)
     login(admin, world.users["admin_a"].username)
     page = admin.get(path)
@@ -59,7 +71,9 @@ def test_a_too_long_vorgang_title_says_how_long_it_may_be(ctx, world):
     login(cw, world.users["caseworker_a1"].username)
     akte = f"/app/akten/{world.case_a1.id}"
     token = csrf_of(cw.get(akte).text)
-    r = cw.post(f"{akte}/vorgaenge", data={"csrf_token": token, "title": "x" * 301,
-                                          "kind": "Weiterbewilligung"})
+    r = cw.post(
+        f"{akte}/vorgaenge",
+        data={"csrf_token": token, "title": "x" * 301, "kind": "Weiterbewilligung"},
+    )
     assert r.status_code == 422
     assert "Titel: höchstens 300 Zeichen" in r.text and "String should" not in r.text

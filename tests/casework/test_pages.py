@@ -26,25 +26,45 @@ def test_a_caseworkers_day_on_the_akte_page(ctx, client, world):
     web = browser(ctx)
     login(web, world.users["caseworker_a1"].username)
     akte = f"/app/akten/{world.case_a1.id}"
-    page = _follow(web, _post(web, akte, f"{akte}/vorgaenge",
-                              {"title": "Weiterbewilligung 2027", "kind": "Weiterbewilligung"}))
+    page = _follow(
+        web,
+        _post(
+            web,
+            akte,
+            f"{akte}/vorgaenge",
+            {"title": "Weiterbewilligung 2027", "kind": "Weiterbewilligung"},
+        ),
+    )
     assert "Vorgang angelegt." in page.text and "Weiterbewilligung 2027" in page.text
     vorgang_id = re.search(r'id="vorgang-([0-9a-f-]{36})"', page.text).group(1)
     # one action moves the document into the Vorgang; the page then groups it there
-    page = _follow(web, _post(web, akte, f"/app/documents/{doc}/vorgang",
-                              {"vorgang_id": vorgang_id}))
+    page = _follow(
+        web, _post(web, akte, f"/app/documents/{doc}/vorgang", {"vorgang_id": vorgang_id})
+    )
     assert "Dokument zugeordnet." in page.text
     section = page.text.split(f'id="vorgang-{vorgang_id}"', 1)[1].split("</section>", 1)[0]
     assert f"/app/documents/{doc}" in section
     # a Vermerk over several lines, and a Wiedervorlage for the Vorgang
-    page = _follow(web, _post(web, akte, f"{akte}/notes",
-                              {"body": "Anruf: Unterlagen\nfolgen bis Freitag",
-                               "vorgang_id": vorgang_id}))
+    page = _follow(
+        web,
+        _post(
+            web,
+            akte,
+            f"{akte}/notes",
+            {"body": "Anruf: Unterlagen\nfolgen bis Freitag", "vorgang_id": vorgang_id},
+        ),
+    )
     assert "Vermerk gespeichert." in page.text and "Unterlagen\nfolgen bis Freitag" in page.text
     due = today().isoformat()
-    page = _follow(web, _post(web, akte, f"{akte}/follow-ups",
-                              {"due_on": due, "reason": "Mitwirkung prüfen",
-                               "vorgang_id": vorgang_id}))
+    page = _follow(
+        web,
+        _post(
+            web,
+            akte,
+            f"{akte}/follow-ups",
+            {"due_on": due, "reason": "Mitwirkung prüfen", "vorgang_id": vorgang_id},
+        ),
+    )
     assert "Wiedervorlage gesetzt." in page.text
     follow_up = re.search(r'id="wv-([0-9a-f-]{36})"', page.text).group(1)
     # "Meine Wiedervorlagen": due today, done from there
@@ -52,8 +72,12 @@ def test_a_caseworkers_day_on_the_akte_page(ctx, client, world):
     assert mine.status_code == 200
     today_section = mine.text.split('id="wv-today-h"', 1)[1].split("</section>", 1)[0]
     assert "Mitwirkung prüfen" in today_section and world.case_a1.aktenzeichen in today_section
-    r = _post(web, "/app/wiedervorlagen", f"/app/follow-ups/{follow_up}/done",
-              {"back": "/app/wiedervorlagen"})
+    r = _post(
+        web,
+        "/app/wiedervorlagen",
+        f"/app/follow-ups/{follow_up}/done",
+        {"back": "/app/wiedervorlagen"},
+    )
     assert r.headers["location"] == "/app/wiedervorlagen?msg=follow_up_done"
     assert "Mitwirkung prüfen" not in web.get("/app/wiedervorlagen").text
     # closing the Vorgang (the Akte's own unit may)
@@ -70,26 +94,39 @@ def test_postponing_needs_a_reason_and_a_date_and_says_so_in_german(ctx, client,
     follow_up = re.search(r'id="wv-([0-9a-f-]{36})"', page.text).group(1)
     r = _post(web, akte, f"/app/follow-ups/{follow_up}/postpone", {"due_on": due, "note": ""})
     assert r.status_code == 422 and "Notiz" in r.text and "<html" in r.text
-    r = _post(web, akte, f"/app/follow-ups/{follow_up}/postpone",
-              {"due_on": "morgen", "note": "Urlaub"})
+    r = _post(
+        web, akte, f"/app/follow-ups/{follow_up}/postpone", {"due_on": "morgen", "note": "Urlaub"}
+    )
     assert r.status_code == 422 and "Fällig am" in r.text
-    r = _post(web, akte, f"/app/follow-ups/{follow_up}/postpone",
-              {"due_on": (today() + timedelta(days=9)).isoformat(), "note": "Urlaub"})
+    r = _post(
+        web,
+        akte,
+        f"/app/follow-ups/{follow_up}/postpone",
+        {"due_on": (today() + timedelta(days=9)).isoformat(), "note": "Urlaub"},
+    )
     assert "Wiedervorlage verschoben." in _follow(web, r).text
     r = _post(web, akte, f"{akte}/notes", {"body": "  "})
     assert r.status_code == 422 and "Vermerk" in r.text
 
 
 def test_lent_akte_page_offers_no_closing_and_foreign_pages_show_nothing(ctx, client, world):
-    r = client.put(f"/api/v1/case-files/{world.case_a1.id}/grants/{world.unit_a2.id}",
-                   json={}, headers=world.headers["admin_a"])
+    r = client.put(
+        f"/api/v1/case-files/{world.case_a1.id}/grants/{world.unit_a2.id}",
+        json={},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 200
-    r = client.post(f"/api/v1/case-files/{world.case_a1.id}/vorgaenge",
-                    json={"title": "Widerspruch vom 3.5."}, headers=world.headers["caseworker_a1"])
+    r = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/vorgaenge",
+        json={"title": "Widerspruch vom 3.5."},
+        headers=world.headers["caseworker_a1"],
+    )
     vorgang_id = r.json()["id"]
-    r = client.post(f"/api/v1/case-files/{world.case_a1.id}/follow-ups",
-                    json={"due_on": today().isoformat(), "reason": "Geheimgrund a1"},
-                    headers=world.headers["caseworker_a1"])
+    r = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/follow-ups",
+        json={"due_on": today().isoformat(), "reason": "Geheimgrund a1"},
+        headers=world.headers["caseworker_a1"],
+    )
     follow_up = r.json()["id"]
     borrower = browser(ctx)
     login(borrower, world.users["caseworker_a2"].username)
@@ -109,16 +146,25 @@ def test_lent_akte_page_offers_no_closing_and_foreign_pages_show_nothing(ctx, cl
     assert r.status_code == 404
     r = _post(outsider, "/app/wiedervorlagen", f"{akte}/notes", {"body": "fremd"})
     assert r.status_code == 404
-    assert "fremd" not in client.get(f"/api/v1/case-files/{world.case_a1.id}/notes",
-                                     headers=world.headers["caseworker_a1"]).text
+    assert (
+        "fremd"
+        not in client.get(
+            f"/api/v1/case-files/{world.case_a1.id}/notes", headers=world.headers["caseworker_a1"]
+        ).text
+    )
 
 
 def test_the_day_starts_with_my_follow_ups(ctx, world):
     web = browser(ctx)
     page = web.get("/login")
-    r = web.post("/login", data={"username": world.users["caseworker_a1"].username,
-                                 "password": "correct-horse-battery",
-                                 "csrf_token": csrf_of(page.text)})
+    r = web.post(
+        "/login",
+        data={
+            "username": world.users["caseworker_a1"].username,
+            "password": "correct-horse-battery",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
     assert r.headers["location"] == "/app/wiedervorlagen"
     page = web.get(r.headers["location"])
     assert page.status_code == 200 and "<h1>Meine Wiedervorlagen</h1>" in page.text
@@ -132,8 +178,9 @@ def test_a_follow_up_for_a_colleague_lands_on_their_list(ctx, client, world):
     from tests.builders import make_user
 
     with session_scope(ctx.session_factory) as session:
-        colleague = make_user(session, world.tenant_a, Role.caseworker, (world.unit_a1,),
-                              display_name="Kollegin Kaya")
+        colleague = make_user(
+            session, world.tenant_a, Role.caseworker, (world.unit_a1,), display_name="Kollegin Kaya"
+        )
         colleague_name = colleague.username
     web = browser(ctx)
     login(web, world.users["caseworker_a1"].username)
@@ -145,13 +192,25 @@ def test_a_follow_up_for_a_colleague_lands_on_their_list(ctx, client, world):
     assert str(world.users["caseworker_b"].id) not in page
     assert str(world.unit_a2.id) not in page and str(world.unit_b1.id) not in page
     value = re.search(r'<option value="(user:[0-9a-f-]{36})">Kollegin Kaya', page).group(1)
-    r = _post(web, akte, f"{akte}/follow-ups",
-              {"due_on": today().isoformat(), "reason": "Vertretung übernehmen", "assignee": value})
+    r = _post(
+        web,
+        akte,
+        f"{akte}/follow-ups",
+        {"due_on": today().isoformat(), "reason": "Vertretung übernehmen", "assignee": value},
+    )
     assert r.status_code == 303, r.text
     theirs = browser(ctx)
     login(theirs, colleague_name)
     assert "Vertretung übernehmen" in theirs.get("/app/wiedervorlagen").text
     assert "Vertretung übernehmen" not in web.get("/app/wiedervorlagen").text
-    r = _post(web, akte, f"{akte}/follow-ups", {"due_on": today().isoformat(), "reason": "x",
-                                                "assignee": f"user:{world.users['caseworker_b'].id}"})
+    r = _post(
+        web,
+        akte,
+        f"{akte}/follow-ups",
+        {
+            "due_on": today().isoformat(),
+            "reason": "x",
+            "assignee": f"user:{world.users['caseworker_b'].id}",
+        },
+    )
     assert r.status_code == 422 and "nicht öffnen" in r.text

@@ -139,16 +139,20 @@ def test_a_small_upload_queued_after_a_big_scan_is_processed_first(client, ctx, 
         return response.json()["id"]
 
     body = b"1 0 obj << /Type /Catalog >> endobj\n"
-    big = upload(b"%PDF-1.4\n" + body * (INTERACTIVE_MAX_BYTES // len(body) + 10)
-                 + b"%%EOF\n", "scan-200-seiten.pdf")
-    small = upload(b"%PDF-1.4\n" + body * 20 + uuid.uuid4().hex.encode() + b"\n%%EOF\n",
-                   "bescheid.pdf")
+    big = upload(
+        b"%PDF-1.4\n" + body * (INTERACTIVE_MAX_BYTES // len(body) + 10) + b"%%EOF\n",
+        "scan-200-seiten.pdf",
+    )
+    small = upload(
+        b"%PDF-1.4\n" + body * 20 + uuid.uuid4().hex.encode() + b"\n%%EOF\n", "bescheid.pdf"
+    )
     taken: list[str] = []
     worker = f"lane-test-{uuid.uuid4().hex[:6]}"
     while len({big, small} & set(taken)) < 2:
         with session_scope(ctx.session_factory) as session:
-            job = repository.claim(session, worker_id=worker, lease_seconds=60,
-                                   kinds=[PROCESS_TASK])
+            job = repository.claim(
+                session, worker_id=worker, lease_seconds=60, kinds=[PROCESS_TASK]
+            )
             assert job is not None, f"the queue ran dry having taken {taken}"
             taken.append(job.payload["document_id"])
     assert taken.index(small) < taken.index(big)

@@ -23,16 +23,24 @@ AKTE = str(Path(sys.executable).parent / "akte")
 
 def _env(tmp_path: Path, url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
-    env.update({"AKTE_DATA_DIR": str(tmp_path), "AKTE_DATABASE_URL": url,
-                "AKTE_SECRET_KEY": TEST_SECRET})
+    env.update(
+        {"AKTE_DATA_DIR": str(tmp_path), "AKTE_DATABASE_URL": url, "AKTE_SECRET_KEY": TEST_SECRET}
+    )
     return env
 
 
 def test_concurrent_upgrades_wait_for_each_other(pg_admin_dsn, tmp_path):
     with fresh_database(pg_admin_dsn) as url:
-        runs = [subprocess.Popen([AKTE, "db", "upgrade"], env=_env(tmp_path, url),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for _ in range(3)]
+        runs = [
+            subprocess.Popen(
+                [AKTE, "db", "upgrade"],
+                env=_env(tmp_path, url),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
         results = [(p.wait(300), p.stderr.read()) for p in runs]
         assert [code for code, _err in results] == [0, 0, 0], results
         assert missing_heads(url) == []
@@ -53,22 +61,31 @@ def test_upgrade_sql_prints_the_pending_statements_and_changes_nothing(database_
     pending = set(missing_heads(database_url))
     assert pending == {"0731", "0811"}  # the outbox branch: schedule dropped, push providers
     env = _env(tmp_path, database_url)
-    done = subprocess.run([AKTE, "db", "upgrade", "--sql"], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [AKTE, "db", "upgrade", "--sql"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert "outbox_batch_downloads" in done.stdout and "CREATE TABLE" in done.stdout
     assert "tracking_number" in done.stdout
     assert set(missing_heads(database_url)) == pending  # rolled back, not applied
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        tables = {row[0] for row in conn.execute(text(
-            "SELECT name FROM sqlite_master WHERE type='table'" if database_url.startswith(
-                "sqlite") else "SELECT tablename FROM pg_tables WHERE schemaname='public'"))}
+        tables = {
+            row[0]
+            for row in conn.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                    if database_url.startswith("sqlite")
+                    else "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+                )
+            )
+        }
     engine.dispose()
     assert "outbox_batch_downloads" not in tables
     upgrade(database_url)
-    again = subprocess.run([AKTE, "db", "upgrade", "--sql"], env=env, capture_output=True,
-                           text=True, timeout=300)
+    again = subprocess.run(
+        [AKTE, "db", "upgrade", "--sql"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert again.stdout.strip() == "" and "0 statements" in again.stderr
 
 
@@ -78,8 +95,7 @@ def test_api_refuses_a_schema_behind_it_and_serves_one_ahead(pg_admin_dsn, tmp_p
         assert settings.effective_migrate_on_start is False
         upgrade(url)
         downgrade(url, "0300")
-        with pytest.raises(RuntimeError, match="akte db upgrade"), \
-                TestClient(create_app(settings)):
+        with pytest.raises(RuntimeError, match="akte db upgrade"), TestClient(create_app(settings)):
             pass
         upgrade(url)
         engine = create_engine(url)
@@ -92,11 +108,14 @@ def test_api_refuses_a_schema_behind_it_and_serves_one_ahead(pg_admin_dsn, tmp_p
         engine = create_engine(url)
         with engine.begin() as conn:  # the usual case: the next release's migration follows
             # one of ours on its chain, so it *replaces* that head in alembic_version
-            head = conn.scalar(text("SELECT max(version_num) FROM alembic_version "
-                                    "WHERE version_num <> '9990'"))
+            head = conn.scalar(
+                text("SELECT max(version_num) FROM alembic_version WHERE version_num <> '9990'")
+            )
             conn.execute(text("DELETE FROM alembic_version WHERE version_num = '9990'"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '9991' "
-                              "WHERE version_num = :h"), {"h": head})
+            conn.execute(
+                text("UPDATE alembic_version SET version_num = '9991' WHERE version_num = :h"),
+                {"h": head},
+            )
         engine.dispose()
         assert missing_heads(url) == []
         with TestClient(create_app(settings)) as client:

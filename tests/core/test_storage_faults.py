@@ -28,16 +28,23 @@ def _count(ctx, case_file_id) -> int:
 
 
 def _post(client, world, data: bytes):
-    return client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                       files={"file": ("a.pdf", data)}, headers=world.headers["caseworker_a1"])
+    return client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/documents",
+        files={"file": ("a.pdf", data)},
+        headers=world.headers["caseworker_a1"],
+    )
 
 
 def _letter(client, world):
     """A letter uploaded into the outbox: the same intake path, another feature's route."""
     from tests.outbox.conftest import make_pdf, upload
 
-    return upload(client, world.headers["caseworker_a1"], world.case_a1.id,
-                  make_pdf(body=f"Bescheid {os.urandom(8).hex()}"))
+    return upload(
+        client,
+        world.headers["caseworker_a1"],
+        world.case_a1.id,
+        make_pdf(body=f"Bescheid {os.urandom(8).hex()}"),
+    )
 
 
 def _open_delivery(client, world) -> tuple[str, bytes]:
@@ -46,10 +53,10 @@ def _open_delivery(client, world) -> tuple[str, bytes]:
     from tests.deliveries.test_api import MANIFEST_HEADER, create
 
     data = pdf_bytes(1, f"Lieferung {os.urandom(6).hex()}")
-    manifest = (MANIFEST_HEADER
-                + f"X1;{world.case_a1.aktenzeichen};Antrag;Titel;1;{sha(data)};x1.pdf\n")
-    created = create(client, world.headers["importer_a"], f"FAULT-{os.urandom(6).hex()}",
-                     manifest)
+    manifest = (
+        MANIFEST_HEADER + f"X1;{world.case_a1.aktenzeichen};Antrag;Titel;1;{sha(data)};x1.pdf\n"
+    )
+    created = create(client, world.headers["importer_a"], f"FAULT-{os.urandom(6).hex()}", manifest)
     assert created.status_code == 201, created.text
     return created.json()["id"], data
 
@@ -62,8 +69,12 @@ def _send_item(client, world, delivery_id: str, data: bytes):
 
 def proxied_store(ctx, proxy) -> S3BlobStore:
     s = ctx.settings
-    return S3BlobStore(endpoint=proxy.endpoint, access_key=s.s3_access_key,
-                       secret_key=s.s3_secret_key, bucket=s.s3_bucket)
+    return S3BlobStore(
+        endpoint=proxy.endpoint,
+        access_key=s.s3_access_key,
+        secret_key=s.s3_secret_key,
+        bucket=s.s3_bucket,
+    )
 
 
 @pytest.mark.parametrize("ctx", ["production"], indirect=True)
@@ -85,15 +96,17 @@ def test_upload_while_s3_is_down_is_503_and_leaves_no_row(ctx, client, world, s3
     again = _post(client, world, data)
     assert again.status_code == 201, again.text
     assert _count(ctx, world.case_a1.id) == before + 1
-    download = client.get(f"/api/v1/documents/{again.json()['id']}/content",
-                          headers=world.headers["caseworker_a1"])
+    download = client.get(
+        f"/api/v1/documents/{again.json()['id']}/content", headers=world.headers["caseworker_a1"]
+    )
     assert download.content == data
 
 
 @pytest.mark.parametrize("ctx", ["production"], indirect=True)
 @pytest.mark.parametrize("status", [500, 503])
-def test_s3_answering_5xx_is_an_outage_for_uploads_and_downloads(ctx, client, world, s3,
-                                                                 monkeypatch, status):
+def test_s3_answering_5xx_is_an_outage_for_uploads_and_downloads(
+    ctx, client, world, s3, monkeypatch, status
+):
     """HTTP 500 (a server shutting down) and 503 SlowDown give 503 with Retry-After, not 500;
     the same requests succeed once the server answers again."""
     headers = world.headers["caseworker_a1"]
@@ -154,6 +167,8 @@ def test_full_blob_folder_is_507_storage_full_and_recovers(ctx, client, world, m
         assert again.status_code == 201, again.text
         item = _send_item(client, world, delivery_id, scan)
         assert item.status_code == 201 and item.json()["outcome"] == "accepted", item.text
-        got = client.get(f"/api/v1/documents/{again.json()['id']}/content",
-                         headers=world.headers["caseworker_a1"])
+        got = client.get(
+            f"/api/v1/documents/{again.json()['id']}/content",
+            headers=world.headers["caseworker_a1"],
+        )
         assert got.content == data

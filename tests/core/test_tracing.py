@@ -16,8 +16,11 @@ ROUTE = "/api/v1/case-files/{case_file_id}"
 
 
 def _route_spans(exporter: InMemorySpanExporter) -> list:  # type: ignore[type-arg]
-    return [s for s in exporter.get_finished_spans()
-            if s.attributes.get("http.route") == ROUTE and s.kind.name == "SERVER"]
+    return [
+        s
+        for s in exporter.get_finished_spans()
+        if s.attributes.get("http.route") == ROUTE and s.kind.name == "SERVER"
+    ]
 
 
 def test_a_request_leaves_a_span_with_its_route_and_status(ctx, world):
@@ -27,29 +30,43 @@ def test_a_request_leaves_a_span_with_its_route_and_status(ctx, world):
     app = create_app(ctx=ctx, start_worker=False, tracer_provider=provider)
     with TestClient(app) as client:
         headers = world.headers["caseworker_a1"]
-        assert client.get(f"/api/v1/case-files/{world.case_a1.id}",
-                          headers=headers).status_code == 200
+        assert (
+            client.get(f"/api/v1/case-files/{world.case_a1.id}", headers=headers).status_code == 200
+        )
         # another unit's Akte: refused, and the span says so
-        assert client.get(f"/api/v1/case-files/{world.case_a2.id}",
-                          headers=headers).status_code in (403, 404)
+        assert client.get(
+            f"/api/v1/case-files/{world.case_a2.id}", headers=headers
+        ).status_code in (403, 404)
         assert client.get("/healthz").status_code == 200
     spans = _route_spans(exporter)
-    statuses = [s.attributes.get("http.response.status_code",
-                                 s.attributes.get("http.status_code")) for s in spans]
+    statuses = [
+        s.attributes.get("http.response.status_code", s.attributes.get("http.status_code"))
+        for s in spans
+    ]
     assert statuses[0] == 200 and statuses[1] in (403, 404), statuses
     assert all(ROUTE in s.name for s in spans)
     trace_id = spans[0].context.trace_id
-    sql = [s for s in exporter.get_finished_spans() if s.context.trace_id == trace_id
-           and ({"db.statement", "db.query.text"} & set(s.attributes))]
+    sql = [
+        s
+        for s in exporter.get_finished_spans()
+        if s.context.trace_id == trace_id
+        and ({"db.statement", "db.query.text"} & set(s.attributes))
+    ]
     assert sql, "the request's SQL is traced under the request"
-    assert not [s for s in exporter.get_finished_spans()  # probes are left out
-                if any("/healthz" in str(v) for v in [s.name, *s.attributes.values()])]
+    assert not [
+        s
+        for s in exporter.get_finished_spans()  # probes are left out
+        if any("/healthz" in str(v) for v in [s.name, *s.attributes.values()])
+    ]
 
 
-def test_tracing_is_off_by_default_and_switched_on_by_the_standard_variables(
-        tmp_path, monkeypatch):
-    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-                 "OTEL_SDK_DISABLED", "AKTE_OTEL_ENDPOINT"):
+def test_tracing_is_off_by_default_and_switched_on_by_the_standard_variables(tmp_path, monkeypatch):
+    for name in (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_SDK_DISABLED",
+        "AKTE_OTEL_ENDPOINT",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = embedded_settings(tmp_path)
     assert tracing.endpoint(settings) is None

@@ -74,8 +74,14 @@ def tiff_bytes(pages: int = 1, separators: tuple[int, ...] = ()) -> bytes:
             ImageDraw.Draw(image).text((80, 80), f"Seite {page}", fill=0)
         frames.append(image.convert("1"))
     buffer = io.BytesIO()
-    frames[0].save(buffer, "TIFF", save_all=True, append_images=frames[1:],
-                   compression="group4", dpi=(100, 100))
+    frames[0].save(
+        buffer,
+        "TIFF",
+        save_all=True,
+        append_images=frames[1:],
+        compression="group4",
+        dpi=(100, 100),
+    )
     return buffer.getvalue()
 
 
@@ -83,8 +89,20 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-FIELDS = ["external_id", "aktenzeichen", "bg_nummer", "dokumentart", "titel", "dokumentdatum",
-          "scandatum", "seitenzahl", "sha256", "dateiname", "trennblatt", "teil"]
+FIELDS = [
+    "external_id",
+    "aktenzeichen",
+    "bg_nummer",
+    "dokumentart",
+    "titel",
+    "dokumentdatum",
+    "scandatum",
+    "seitenzahl",
+    "sha256",
+    "dateiname",
+    "trennblatt",
+    "teil",
+]
 
 
 def write_delivery(
@@ -114,12 +132,21 @@ def write_delivery(
     return root
 
 
-def row_for(external_id: str, filename: str, data: bytes, pages: int, aktenzeichen: str,
-            **extra: Any) -> dict[str, Any]:
-    return {"external_id": external_id, "aktenzeichen": aktenzeichen, "dokumentart": "Antrag",
-            "titel": f"Titel {external_id}", "dokumentdatum": "01.03.2019",
-            "scandatum": "2026-11-02", "seitenzahl": pages, "sha256": sha(data),
-            "dateiname": filename, **extra}
+def row_for(
+    external_id: str, filename: str, data: bytes, pages: int, aktenzeichen: str, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "external_id": external_id,
+        "aktenzeichen": aktenzeichen,
+        "dokumentart": "Antrag",
+        "titel": f"Titel {external_id}",
+        "dokumentdatum": "01.03.2019",
+        "scandatum": "2026-11-02",
+        "seitenzahl": pages,
+        "sha256": sha(data),
+        "dateiname": filename,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -128,27 +155,41 @@ def tenant_env(ctx: AppContext):
     with session_scope(ctx.session_factory) as session:
         tenant = make_tenant(session)
         unit = make_org_unit(session, tenant)
-        case_file = make_case_file(session, tenant, unit, bg_nummer="11111BG0000001",
-                                   bg_nummer_norm="11111BG0000001")
+        case_file = make_case_file(
+            session, tenant, unit, bg_nummer="11111BG0000001", bg_nummer_norm="11111BG0000001"
+        )
         return tenant.slug, tenant.id, unit, case_file
 
 
 def cli_env(ctx: AppContext) -> dict[str, str]:
     """Environment for a subprocess ``akte`` on the same database and storage as ``ctx``."""
     s = ctx.settings
-    env = {**os.environ, "AKTE_ENV": "test", "AKTE_DATA_DIR": str(s.data_dir),
-           "AKTE_SECRET_KEY": s.secret_key, "AKTE_INPROCESS_WORKER": "false",
-           "AKTE_DATABASE_URL": s.effective_database_url,
-           "AKTE_STORAGE_BACKEND": s.storage_backend}
+    env = {
+        **os.environ,
+        "AKTE_ENV": "test",
+        "AKTE_DATA_DIR": str(s.data_dir),
+        "AKTE_SECRET_KEY": s.secret_key,
+        "AKTE_INPROCESS_WORKER": "false",
+        "AKTE_DATABASE_URL": s.effective_database_url,
+        "AKTE_STORAGE_BACKEND": s.storage_backend,
+    }
     if s.storage_backend == "s3":
-        env.update(AKTE_S3_ENDPOINT=s.s3_endpoint, AKTE_S3_ACCESS_KEY=s.s3_access_key,
-                   AKTE_S3_SECRET_KEY=s.s3_secret_key, AKTE_S3_BUCKET=s.s3_bucket)
+        env.update(
+            AKTE_S3_ENDPOINT=s.s3_endpoint,
+            AKTE_S3_ACCESS_KEY=s.s3_access_key,
+            AKTE_S3_SECRET_KEY=s.s3_secret_key,
+            AKTE_S3_BUCKET=s.s3_bucket,
+        )
     return env
 
 
 def akte_cli(ctx: AppContext, *args: str, **kwargs: Any) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", "from akte.cli import main; main()", *args],
-        env=cli_env(ctx), cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, **kwargs,
+        env=cli_env(ctx),
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
     )

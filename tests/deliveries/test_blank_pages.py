@@ -72,12 +72,14 @@ def test_pages_with_content_are_not_blank():
 def _items(ctx, delivery_id):
     with session_scope(ctx.session_factory) as session:
         items = {}
-        for item in session.scalars(select(DeliveryItem).where(
-                DeliveryItem.delivery_id == delivery_id)):
+        for item in session.scalars(
+            select(DeliveryItem).where(DeliveryItem.delivery_id == delivery_id)
+        ):
             texts = None
             if item.document_id:
-                version = session.scalar(select(DocumentVersion).where(
-                    DocumentVersion.document_id == item.document_id))
+                version = session.scalar(
+                    select(DocumentVersion).where(DocumentVersion.document_id == item.document_id)
+                )
                 texts = page_texts(ctx.storage.read_bytes(version.sha256))
             session.expunge(item)
             items[item.external_id or item.filename] = (item, texts)
@@ -89,21 +91,28 @@ BLANK = Sheet("blank")
 
 @pytest.mark.parametrize("declared", [None, "entfernen"])
 def test_blank_pages_are_flagged_by_default_and_removed_when_declared(
-        ctx, tenant_env, tmp_path, declared):
+    ctx, tenant_env, tmp_path, declared
+):
     slug, _, _, akte = tenant_env
     az = akte.aktenzeichen
     box = box_pdf([text("A1"), BLANK, text("A2"), patch("T"), text("B1"), BLANK])
     single = box_pdf([text("E1"), BLANK, text("E2")])
     only_blank = box_pdf([BLANK])
-    rows = [row_for("A", "box.pdf", box, 3, az, trennblatt="patch", teil=1),
-            row_for("B", "box.pdf", box, 2, az, trennblatt="patch", teil=2),
-            row_for("E", "einzel.pdf", single, 3, az),
-            row_for("L", "leer.pdf", only_blank, 1, az)]
+    rows = [
+        row_for("A", "box.pdf", box, 3, az, trennblatt="patch", teil=1),
+        row_for("B", "box.pdf", box, 2, az, trennblatt="patch", teil=2),
+        row_for("E", "einzel.pdf", single, 3, az),
+        row_for("L", "leer.pdf", only_blank, 1, az),
+    ]
     tv = dict(TRANSFERVERMERK, lieferung=f"L-BLANK-{declared}-{tmp_path.name}")
     if declared:
         tv["leerseiten"] = declared
-    folder = write_delivery(tmp_path / "l", rows, {"box.pdf": box, "einzel.pdf": single,
-                                                   "leer.pdf": only_blank}, transfervermerk=tv)
+    folder = write_delivery(
+        tmp_path / "l",
+        rows,
+        {"box.pdf": box, "einzel.pdf": single, "leer.pdf": only_blank},
+        transfervermerk=tv,
+    )
     result = run(ctx, folder, slug, report_path=tmp_path / "r.csv")
     got = _items(ctx, result.delivery_id)
     a, b, e, empty = got["A"][0], got["B"][0], got["E"][0], got["L"][0]
@@ -113,8 +122,7 @@ def test_blank_pages_are_flagged_by_default_and_removed_when_declared(
     texts = {k: [t.splitlines()[0] if t else "" for t in got[k][1]] for k in "ABEL"}
     if declared is None:
         assert {x.blank_action for x in (a, b, e, empty)} == {"flagged"}
-        assert texts == {"A": ["A1", "", "A2"], "B": ["B1", ""], "E": ["E1", "", "E2"],
-                         "L": [""]}
+        assert texts == {"A": ["A1", "", "A2"], "B": ["B1", ""], "E": ["E1", "", "E2"], "L": [""]}
         assert e.box_sha256 is None  # nothing cut: the file is the document
     else:
         assert [x.blank_action for x in (a, b, e)] == ["removed"] * 3
@@ -128,14 +136,22 @@ def test_identical_content_in_two_rows_is_refused_for_the_second(ctx, tenant_env
     slug, _, _, akte = tenant_env
     az = akte.aktenzeichen
     same = pdf_bytes(1, "Lohnabrechnung")
-    rows = [row_for("P-1", "a/lohn.pdf", same, 1, az),
-            row_for("P-2", "b/lohn-kopie.pdf", same, 1, az)]
-    result = run(ctx, write_delivery(tmp_path / "l", rows, {"a/lohn.pdf": same,
-                                                            "b/lohn-kopie.pdf": same}),
-                 slug, report_path=tmp_path / "r.csv")
+    rows = [
+        row_for("P-1", "a/lohn.pdf", same, 1, az),
+        row_for("P-2", "b/lohn-kopie.pdf", same, 1, az),
+    ]
+    result = run(
+        ctx,
+        write_delivery(tmp_path / "l", rows, {"a/lohn.pdf": same, "b/lohn-kopie.pdf": same}),
+        slug,
+        report_path=tmp_path / "r.csv",
+    )
     got = _items(ctx, result.delivery_id)
     first, second = got["P-1"][0], got["P-2"][0]
     assert first.outcome == "accepted" and first.document_id is not None
     assert (second.outcome, second.reason_code, second.document_id) == (
-        "rejected", "duplicate_content", None)
+        "rejected",
+        "duplicate_content",
+        None,
+    )
     assert "row 1 (P-1)" in second.reason

@@ -20,25 +20,32 @@ from tests.deliveries.conftest import row_for, write_delivery
 def _akten(ctx, tenant_id, unit, n):
     with session_scope(ctx.session_factory) as session:
         tenant = session.get(Tenant, tenant_id)
-        return [(c.id, c.aktenzeichen) for c in
-                (make_case_file(session, tenant, unit) for _ in range(n))]
+        return [
+            (c.id, c.aktenzeichen)
+            for c in (make_case_file(session, tenant, unit) for _ in range(n))
+        ]
 
 
 def _imported(ctx, delivery_id):
     """``{external id: (item, case file id, page texts of the stored document)}``."""
     out = {}
     with session_scope(ctx.session_factory) as session:
-        items = session.scalars(select(DeliveryItem).where(
-            DeliveryItem.delivery_id == delivery_id, DeliveryItem.external_id.is_not(None)))
+        items = session.scalars(
+            select(DeliveryItem).where(
+                DeliveryItem.delivery_id == delivery_id, DeliveryItem.external_id.is_not(None)
+            )
+        )
         for item in items:
             texts, case_file_id = None, None
             if item.document_id is not None:
                 doc = session.get(Document, item.document_id)
-                version = session.scalar(select(DocumentVersion).where(
-                    DocumentVersion.document_id == doc.id))
+                version = session.scalar(
+                    select(DocumentVersion).where(DocumentVersion.document_id == doc.id)
+                )
                 case_file_id = doc.case_file_id
-                texts = [t.splitlines()[0] for t in
-                         page_texts(ctx.storage.read_bytes(version.sha256))]
+                texts = [
+                    t.splitlines()[0] for t in page_texts(ctx.storage.read_bytes(version.sha256))
+                ]
             session.expunge(item)
             out[item.external_id] = (item, case_file_id, texts)
     return out
@@ -79,12 +86,12 @@ def test_no_page_ends_up_in_an_akte_other_than_its_rows(ctx, tenant_env, tmp_pat
         name = f"karton{box_no}.pdf"
         files[name] = box_pdf(sheets)
         for ext, pages, (_, az), part in box_rows:
-            rows.append(row_for(ext, name, files[name], pages, az, trennblatt="patch",
-                                teil=part))
+            rows.append(row_for(ext, name, files[name], pages, az, trennblatt="patch", teil=part))
         expected.update(box_expected)
         boxes[name] = [r[0] for r in box_rows]
-    result = run(ctx, write_delivery(tmp_path / "l", rows, files), slug,
-                 report_path=tmp_path / "r.csv")
+    result = run(
+        ctx, write_delivery(tmp_path / "l", rows, files), slug, report_path=tmp_path / "r.csv"
+    )
     got = _imported(ctx, result.delivery_id)
     accepted_boxes = rejected_boxes = 0
     for name, exts in boxes.items():
@@ -105,44 +112,69 @@ def test_no_page_ends_up_in_an_akte_other_than_its_rows(ctx, tenant_env, tmp_pat
     assert accepted_boxes >= 1 and rejected_boxes >= 1  # both paths were exercised
 
 
-def test_page_ranges_are_authoritative_and_separators_may_sit_between(
-        ctx, tenant_env, tmp_path):
+def test_page_ranges_are_authoritative_and_separators_may_sit_between(ctx, tenant_env, tmp_path):
     slug, tenant_id, unit, _ = tenant_env
     (a_id, a_az), (b_id, b_az) = _akten(ctx, tenant_id, unit, 2)
     # no separator between 1-2 and 3; a patch sheet (page 4) before 5-6
-    sheets = [text("R1 P1"), text("R1 P2"), text("R2 P1"), patch("T"), text("R3 P1"),
-              text("R3 P2")]
+    sheets = [text("R1 P1"), text("R1 P2"), text("R2 P1"), patch("T"), text("R3 P1"), text("R3 P2")]
     box = box_pdf(sheets)
-    rows = [row_for("R1", "box.pdf", box, 2, a_az, erste_seite=1, letzte_seite=2),
-            row_for("R2", "box.pdf", box, 1, b_az, erste_seite=3, letzte_seite=3),
-            row_for("R3", "box.pdf", box, 2, a_az, erste_seite=5, letzte_seite=6)]
-    result = run(ctx, write_delivery(tmp_path / "l", rows, {"box.pdf": box},
-                                     fields_extra=("erste_seite", "letzte_seite")),
-                 slug, report_path=tmp_path / "r.csv")
+    rows = [
+        row_for("R1", "box.pdf", box, 2, a_az, erste_seite=1, letzte_seite=2),
+        row_for("R2", "box.pdf", box, 1, b_az, erste_seite=3, letzte_seite=3),
+        row_for("R3", "box.pdf", box, 2, a_az, erste_seite=5, letzte_seite=6),
+    ]
+    result = run(
+        ctx,
+        write_delivery(
+            tmp_path / "l", rows, {"box.pdf": box}, fields_extra=("erste_seite", "letzte_seite")
+        ),
+        slug,
+        report_path=tmp_path / "r.csv",
+    )
     got = _imported(ctx, result.delivery_id)
     assert {k: (v[1], v[2]) for k, v in got.items()} == {
-        "R1": (a_id, ["R1 P1", "R1 P2"]), "R2": (b_id, ["R2 P1"]),
-        "R3": (a_id, ["R3 P1", "R3 P2"])}
+        "R1": (a_id, ["R1 P1", "R1 P2"]),
+        "R2": (b_id, ["R2 P1"]),
+        "R3": (a_id, ["R3 P1", "R3 P2"]),
+    }
     assert [got[k][0].page_range for k in ("R1", "R2", "R3")] == ["1-2", "3", "5-6"]
 
 
 def test_page_ranges_that_do_not_fit_the_box_refuse_it_whole(ctx, tenant_env, tmp_path):
     slug, tenant_id, unit, _ = tenant_env
-    (_, az), = _akten(ctx, tenant_id, unit, 1)
+    ((_, az),) = _akten(ctx, tenant_id, unit, 1)
     with_sep = box_pdf([text("S1"), barcode(), text("S3"), text("S4")])
-    files = {f"{k}.pdf": box_pdf([text(f"{k} S{n}") for n in range(1, 5)])
-             for k in ("overlap", "gap", "beyond")}
+    files = {
+        f"{k}.pdf": box_pdf([text(f"{k} S{n}") for n in range(1, 5)])
+        for k in ("overlap", "gap", "beyond")
+    }
     files["sep.pdf"] = with_sep
-    cases = {"overlap": [(1, 2), (2, 4)], "gap": [(1, 1), (3, 4)], "beyond": [(1, 2), (3, 5)],
-             "sep": [(1, 2), (3, 4)]}
+    cases = {
+        "overlap": [(1, 2), (2, 4)],
+        "gap": [(1, 1), (3, 4)],
+        "beyond": [(1, 2), (3, 5)],
+        "sep": [(1, 2), (3, 4)],
+    }
     rows = []
     for name, spans in cases.items():
         for n, (first, last) in enumerate(spans, start=1):
-            rows.append(row_for(f"{name}-{n}", f"{name}.pdf", files[f"{name}.pdf"],
-                                last - first + 1, az, erste_seite=first, letzte_seite=last))
-    result = run(ctx, write_delivery(tmp_path / "l", rows, files,
-                                     fields_extra=("erste_seite", "letzte_seite")),
-                 slug, report_path=tmp_path / "r.csv")
+            rows.append(
+                row_for(
+                    f"{name}-{n}",
+                    f"{name}.pdf",
+                    files[f"{name}.pdf"],
+                    last - first + 1,
+                    az,
+                    erste_seite=first,
+                    letzte_seite=last,
+                )
+            )
+    result = run(
+        ctx,
+        write_delivery(tmp_path / "l", rows, files, fields_extra=("erste_seite", "letzte_seite")),
+        slug,
+        report_path=tmp_path / "r.csv",
+    )
     got = _imported(ctx, result.delivery_id)
     reasons = {k: v[0].reason for k, v in got.items()}
     assert {v[0].reason_code for v in got.values()} == {"box_split_mismatch"}
@@ -154,28 +186,42 @@ def test_page_ranges_that_do_not_fit_the_box_refuse_it_whole(ctx, tenant_env, tm
 
 
 def test_a_page_count_that_disagrees_refuses_the_box_and_a_good_box_binds_it(
-        ctx, tenant_env, tmp_path):
+    ctx, tenant_env, tmp_path
+):
     """Right number of parts, but a row's page count is off (a separator in the wrong
     place): nothing is filed. A box that fits is kept as the scan product."""
     slug, tenant_id, unit, _ = tenant_env
-    (_, az), = _akten(ctx, tenant_id, unit, 1)
+    ((_, az),) = _akten(ctx, tenant_id, unit, 1)
     shifted = box_pdf([text("A1"), barcode(), text("A2"), text("B1")])
     good = box_pdf([text("G1"), patch("T"), text("H1"), text("H2")])
-    rows = [row_for("S-1", "shifted.pdf", shifted, 2, az, trennblatt="patch", teil=1),
-            row_for("S-2", "shifted.pdf", shifted, 1, az, trennblatt="patch", teil=2),
-            row_for("G-1", "good.pdf", good, 1, az, trennblatt="patch", teil=1, karton="K-17"),
-            row_for("G-2", "good.pdf", good, 2, az, trennblatt="patch", teil=2, karton="K-17")]
-    result = run(ctx, write_delivery(tmp_path / "l", rows, {"shifted.pdf": shifted,
-                                                            "good.pdf": good},
-                                     fields_extra=("karton",)),
-                 slug, report_path=tmp_path / "r.csv")
+    rows = [
+        row_for("S-1", "shifted.pdf", shifted, 2, az, trennblatt="patch", teil=1),
+        row_for("S-2", "shifted.pdf", shifted, 1, az, trennblatt="patch", teil=2),
+        row_for("G-1", "good.pdf", good, 1, az, trennblatt="patch", teil=1, karton="K-17"),
+        row_for("G-2", "good.pdf", good, 2, az, trennblatt="patch", teil=2, karton="K-17"),
+    ]
+    result = run(
+        ctx,
+        write_delivery(
+            tmp_path / "l",
+            rows,
+            {"shifted.pdf": shifted, "good.pdf": good},
+            fields_extra=("karton",),
+        ),
+        slug,
+        report_path=tmp_path / "r.csv",
+    )
     got = _imported(ctx, result.delivery_id)
     for ext in ("S-1", "S-2"):
         assert (got[ext][0].reason_code, got[ext][0].document_id) == ("box_split_mismatch", None)
     assert "gives 2 page(s), its part has 1" in got["S-1"][0].reason
     g1, g2 = got["G-1"][0], got["G-2"][0]
-    assert (g1.outcome, g2.outcome, g1.box, g2.page_range) == ("accepted", "accepted",
-                                                               "K-17", "3-4")
+    assert (g1.outcome, g2.outcome, g1.box, g2.page_range) == (
+        "accepted",
+        "accepted",
+        "K-17",
+        "3-4",
+    )
     assert "patch code" in g1.box_layout and "2 (patch code 2/T)" in g1.box_layout
     assert g1.box_sha256 == g1.sha256_actual and ctx.storage.exists(g1.box_sha256)
     with session_scope(ctx.session_factory) as session:
@@ -189,8 +235,18 @@ def test_sheet_builder_marks_are_what_the_tests_think(tmp_path):
     from ingest.deliveries import separators
 
     path = tmp_path / "b.pdf"
-    path.write_bytes(box_pdf([barcode(), barcode(False), patch("T"), patch("T", False),
-                              patch("3"), Sheet("text", "x")]))
+    path.write_bytes(
+        box_pdf(
+            [
+                barcode(),
+                barcode(False),
+                patch("T"),
+                patch("T", False),
+                patch("3"),
+                Sheet("text", "x"),
+            ]
+        )
+    )
     pages = separators.scan(path, "application/pdf", ["PATCHT"])
     assert [p.separator for p in pages] == [True, False, True, False, False, False]
 
@@ -204,8 +260,10 @@ def test_a_refused_box_can_be_sent_again_over_the_api(client, world):
     az = world.case_a1.aktenzeichen
     lost = box_pdf([text("A1"), text("B1"), text("B2")])
     fixed = box_pdf([text("A1"), patch("T"), text("B1"), text("B2")])
-    manifest = ("ID;Aktenzeichen;Seitenzahl;Dateiname;Trennblatt;Teil\n"
-                f"A;{az};1;box.pdf;patch;1\nB;{az};2;box.pdf;patch;2\n")
+    manifest = (
+        "ID;Aktenzeichen;Seitenzahl;Dateiname;Trennblatt;Teil\n"
+        f"A;{az};1;box.pdf;patch;1\nB;{az};2;box.pdf;patch;2\n"
+    )
     did = create(client, imp, "API-BOX-AGAIN", manifest).json()["id"]
     refused = put(client, imp, did, "A", lost)
     assert refused.status_code == 422 and refused.json()["error"] == "box_split_mismatch"
@@ -213,5 +271,7 @@ def test_a_refused_box_can_be_sent_again_over_the_api(client, world):
     assert [(i["outcome"], i["document_id"]) for i in report] == [("rejected", None)] * 2
     assert put(client, imp, did, "B", fixed).status_code == 201
     report = client.get(f"/api/v1/deliveries/{did}/report", headers=imp).json()["items"]
-    assert [(i["outcome"], i["page_range"]) for i in report] == [("accepted", "1"),
-                                                                  ("accepted", "3-4")]
+    assert [(i["outcome"], i["page_range"]) for i in report] == [
+        ("accepted", "1"),
+        ("accepted", "3-4"),
+    ]

@@ -17,8 +17,17 @@ from tests.builders import make_case_file, unique
 from tests.deliveries.conftest import pdf_bytes, row_for, write_delivery
 
 
-@pytest.mark.parametrize("typed", ["AZ 2023-004711", "az-2023-004711", "AZ/2023/004711",
-                                   "AZ.2023.004711", " AZ2023004711 ", "AZ_2023 004711"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "AZ 2023-004711",
+        "az-2023-004711",
+        "AZ/2023/004711",
+        "AZ.2023.004711",
+        " AZ2023004711 ",
+        "AZ_2023 004711",
+    ],
+)
 def test_spellings_share_a_key(typed):
     assert canonical_key(typed) == canonical_key("AZ-2023-004711") == "AZ2023004711"
 
@@ -47,13 +56,18 @@ def test_api_create_and_patch_refuse_a_second_spelling(client, world):
     dup = client.post("/api/v1/case-files", json={**body, "aktenzeichen": typed}, headers=admin)
     assert dup.status_code == 409
     assert dup.json()["error"] == "duplicate_aktenzeichen" and az in dup.json()["detail"]
-    other = client.post("/api/v1/case-files", headers=admin,
-                        json={**body, "aktenzeichen": az + "9"}).json()
-    renamed = client.patch(f"/api/v1/case-files/{other['id']}", headers=admin,
-                           json={"aktenzeichen": az.replace("-", "/")})
+    other = client.post(
+        "/api/v1/case-files", headers=admin, json={**body, "aktenzeichen": az + "9"}
+    ).json()
+    renamed = client.patch(
+        f"/api/v1/case-files/{other['id']}",
+        headers=admin,
+        json={"aktenzeichen": az.replace("-", "/")},
+    )
     assert renamed.status_code == 409
-    ok = client.patch(f"/api/v1/case-files/{other['id']}", headers=admin,
-                      json={"aktenzeichen": az + "8"})
+    ok = client.patch(
+        f"/api/v1/case-files/{other['id']}", headers=admin, json={"aktenzeichen": az + "8"}
+    )
     assert ok.status_code == 200 and ok.json()["aktenzeichen"] == az + "8"
     found = client.get("/api/v1/case-files", params={"q": typed}, headers=admin).json()
     assert az in [c["aktenzeichen"] for c in found["items"]]
@@ -65,26 +79,44 @@ def test_import_files_into_the_existing_akte(ctx, world, tmp_path):
         from akte.tenants.models import Tenant
 
         tenant = session.get(Tenant, world.tenant_a.id)
-        tenant.options = {"import_creates_case_files": True,
-                          "import_org_unit": world.unit_a2.code,
-                          "aktenzeichen_pattern": f"AZ-{'9' * len(seed)}-999999"}
-        existing = make_case_file(session, tenant, world.unit_a1,
-                                  aktenzeichen=f"AZ-{seed}-004711").id
+        tenant.options = {
+            "import_creates_case_files": True,
+            "import_org_unit": world.unit_a2.code,
+            "aktenzeichen_pattern": f"AZ-{'9' * len(seed)}-999999",
+        }
+        existing = make_case_file(
+            session, tenant, world.unit_a1, aktenzeichen=f"AZ-{seed}-004711"
+        ).id
     data = pdf_bytes(1, "Lohnabrechnung")
     for n, typed in enumerate([f"AZ {seed}-004711", f"az {seed}/4711"]):
-        root = write_delivery(tmp_path / f"d{n}", [row_for(f"E{n}-{seed}", "a.pdf", data, 1,
-                                                          typed)], {"a.pdf": data})
-        result = run(ctx, root, world.tenant_a.slug, delivery_external_id=unique("L"),
-                     report_path=tmp_path / f"r{n}.csv")
+        root = write_delivery(
+            tmp_path / f"d{n}", [row_for(f"E{n}-{seed}", "a.pdf", data, 1, typed)], {"a.pdf": data}
+        )
+        result = run(
+            ctx,
+            root,
+            world.tenant_a.slug,
+            delivery_external_id=unique("L"),
+            report_path=tmp_path / f"r{n}.csv",
+        )
         assert result.progress.received == 1, (tmp_path / f"r{n}.csv").read_text()
     with session_scope(ctx.session_factory) as session:
         from ingest.deliveries.models import DeliveryItem
 
-        filed = session.scalars(sa.select(DeliveryItem.case_file_id).where(
-            DeliveryItem.external_id.in_([f"E0-{seed}", f"E1-{seed}"]))).all()
+        filed = session.scalars(
+            sa.select(DeliveryItem.case_file_id).where(
+                DeliveryItem.external_id.in_([f"E0-{seed}", f"E1-{seed}"])
+            )
+        ).all()
         assert filed == [existing, existing]  # no new Akte in the import org unit
-        count = session.scalar(sa.select(sa.func.count()).select_from(CaseFile).where(
-            CaseFile.tenant_id == world.tenant_a.id, CaseFile.aktenzeichen_key.like(f"AZ{seed}%")))
+        count = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(CaseFile)
+            .where(
+                CaseFile.tenant_id == world.tenant_a.id,
+                CaseFile.aktenzeichen_key.like(f"AZ{seed}%"),
+            )
+        )
         assert count == 1
 
 
@@ -108,30 +140,48 @@ def test_migration_keeps_colliding_akten_and_reports_them(private_db, tmp_path):
     downgrade(url, "0001")
     engine = sa.create_engine(url)
     tid, uid = uuid.uuid4(), uuid.uuid4()
-    ids = {"i": str(tid), "u": str(uid)} if "postgresql" in url else {"i": tid.hex,
-                                                                        "u": uid.hex}
+    ids = {"i": str(tid), "u": str(uid)} if "postgresql" in url else {"i": tid.hex, "u": uid.hex}
     with engine.begin() as conn:
         now = "2026-01-01 00:00:00+00:00"
-        conn.execute(sa.text("INSERT INTO tenants (id, slug, name, options, created_at, "
-                             "updated_at) VALUES (:i, :s, 'T', '{}', :n, :n)"),
-                     {"i": ids["i"], "s": unique("t"), "n": now})
-        conn.execute(sa.text("INSERT INTO org_units (id, tenant_id, code, name, created_at, "
-                             "updated_at) VALUES (:i, :t, 'OE', 'OE', :n, :n)"),
-                     {"i": ids["u"], "t": ids["i"], "n": now})
+        conn.execute(
+            sa.text(
+                "INSERT INTO tenants (id, slug, name, options, created_at, "
+                "updated_at) VALUES (:i, :s, 'T', '{}', :n, :n)"
+            ),
+            {"i": ids["i"], "s": unique("t"), "n": now},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO org_units (id, tenant_id, code, name, created_at, "
+                "updated_at) VALUES (:i, :t, 'OE', 'OE', :n, :n)"
+            ),
+            {"i": ids["u"], "t": ids["i"], "n": now},
+        )
         for n, az in enumerate(["AZ-2023-004711", "AZ 2023 004711"]):
             case_id = uuid.uuid4()
-            conn.execute(sa.text(
-                "INSERT INTO case_files (id, tenant_id, org_unit_id, aktenzeichen, status, "
-                "created_at, updated_at) VALUES (:i, :t, :u, :a, 'open', :c, :c)"),
-                {"i": str(case_id) if "postgresql" in url else case_id.hex, "t": ids["i"],
-                 "u": ids["u"], "a": az, "c": f"2026-01-0{n + 1} 00:00:00+00:00"})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO case_files (id, tenant_id, org_unit_id, aktenzeichen, status, "
+                    "created_at, updated_at) VALUES (:i, :t, :u, :a, 'open', :c, :c)"
+                ),
+                {
+                    "i": str(case_id) if "postgresql" in url else case_id.hex,
+                    "t": ids["i"],
+                    "u": ids["u"],
+                    "a": az,
+                    "c": f"2026-01-0{n + 1} 00:00:00+00:00",
+                },
+            )
     upgrade(url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT aktenzeichen, aktenzeichen_key FROM case_files "
-                                    "ORDER BY created_at")).all()
+        rows = conn.execute(
+            sa.text("SELECT aktenzeichen, aktenzeichen_key FROM case_files ORDER BY created_at")
+        ).all()
     engine.dispose()
-    assert [tuple(r) for r in rows] == [("AZ-2023-004711", "AZ2023004711"),
-                                        ("AZ 2023 004711", None)]
+    assert [tuple(r) for r in rows] == [
+        ("AZ-2023-004711", "AZ2023004711"),
+        ("AZ 2023 004711", None),
+    ]
     from akte.core.database import make_engine, make_session_factory
     from akte.tenants import options
 
@@ -139,6 +189,7 @@ def test_migration_keeps_colliding_akten_and_reports_them(private_db, tmp_path):
     try:
         with session_scope(make_session_factory(engine)) as session:
             assert [c[1:] for c in options.conflicts(session)] == [
-                ("AZ 2023 004711", "AZ-2023-004711")]
+                ("AZ 2023 004711", "AZ-2023-004711")
+            ]
     finally:
         engine.dispose()

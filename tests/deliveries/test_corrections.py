@@ -33,28 +33,58 @@ def test_cli_correction_retries_rejected_rows(ctx, client, world, tmp_path):
     az, seed = world.case_a1.aktenzeichen, unique("K")
     a, b, c = pdf_bytes(1, "A"), pdf_bytes(2, "B"), pdf_bytes(1, "C")
     first_id, second_id = f"{seed}-1", f"{seed}-2"
-    rows = [row_for(f"{seed}A", "a.pdf", a, 1, az),
-            {**row_for(f"{seed}B", "b.pdf", b, 2, az), "sha256": sha(c)},  # wrong checksum
-            row_for(f"{seed}C", "c.pdf", c, 1, "AZ-UNBEKANNT-" + seed)]    # unknown Akte
-    first = write_delivery(tmp_path / "1", rows, {"a.pdf": a, "b.pdf": b, "c.pdf": c},
-                           transfervermerk={**TRANSFERVERMERK, "lieferung": first_id})
-    proc = akte_cli(ctx, "import", str(first), "--tenant", world.tenant_a.slug, "--report",
-                    str(tmp_path / "r1.csv"))
+    rows = [
+        row_for(f"{seed}A", "a.pdf", a, 1, az),
+        {**row_for(f"{seed}B", "b.pdf", b, 2, az), "sha256": sha(c)},  # wrong checksum
+        row_for(f"{seed}C", "c.pdf", c, 1, "AZ-UNBEKANNT-" + seed),
+    ]  # unknown Akte
+    first = write_delivery(
+        tmp_path / "1",
+        rows,
+        {"a.pdf": a, "b.pdf": b, "c.pdf": c},
+        transfervermerk={**TRANSFERVERMERK, "lieferung": first_id},
+    )
+    proc = akte_cli(
+        ctx,
+        "import",
+        str(first),
+        "--tenant",
+        world.tenant_a.slug,
+        "--report",
+        str(tmp_path / "r1.csv"),
+    )
     proc.communicate(timeout=180)
     assert proc.returncode == 3
 
-    fixed = [rows[0], row_for(f"{seed}B", "b.pdf", b, 2, az),
-             row_for(f"{seed}C", "c.pdf", c, 1, az.lower().replace("-", " "))]
-    second = write_delivery(tmp_path / "2", fixed, {"a.pdf": a, "b.pdf": b, "c.pdf": c},
-                            transfervermerk={**TRANSFERVERMERK, "lieferung": second_id,
-                                             "korrektur_zu": first_id})
-    proc = akte_cli(ctx, "import", str(second), "--tenant", world.tenant_a.slug, "--report",
-                    str(tmp_path / "r2.csv"))
+    fixed = [
+        rows[0],
+        row_for(f"{seed}B", "b.pdf", b, 2, az),
+        row_for(f"{seed}C", "c.pdf", c, 1, az.lower().replace("-", " ")),
+    ]
+    second = write_delivery(
+        tmp_path / "2",
+        fixed,
+        {"a.pdf": a, "b.pdf": b, "c.pdf": c},
+        transfervermerk={**TRANSFERVERMERK, "lieferung": second_id, "korrektur_zu": first_id},
+    )
+    proc = akte_cli(
+        ctx,
+        "import",
+        str(second),
+        "--tenant",
+        world.tenant_a.slug,
+        "--report",
+        str(tmp_path / "r2.csv"),
+    )
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, out + err
     assert "3 accepted" in out and "0 rejected" in out
-    report2 = {r["external_id"]: r for r in csv.DictReader(
-        io.StringIO((tmp_path / "r2.csv").read_text(encoding="utf-8-sig")), delimiter=";")}
+    report2 = {
+        r["external_id"]: r
+        for r in csv.DictReader(
+            io.StringIO((tmp_path / "r2.csv").read_text(encoding="utf-8-sig")), delimiter=";"
+        )
+    }
     assert report2[f"{seed}A"]["reason_code"] == "already_imported"
     assert report2[f"{seed}A"]["outcome"] == "accepted"
 
@@ -71,8 +101,9 @@ def test_cli_correction_retries_rejected_rows(ctx, client, world, tmp_path):
     assert info["corrected_by"] == [second_id]
     d2 = _delivery_id(client, admin, second_id)
     assert client.get(f"/api/v1/deliveries/{d2}", headers=admin).json()["corrects"] == first_id
-    csv_text = client.get(f"/api/v1/deliveries/{d1}/report", params={"format": "csv"},
-                          headers=admin).text
+    csv_text = client.get(
+        f"/api/v1/deliveries/{d1}/report", params={"format": "csv"}, headers=admin
+    ).text
     assert "final_outcome" in csv_text and second_id in csv_text
 
 
@@ -81,26 +112,41 @@ def test_api_correction_needs_no_resend_of_accepted_rows(client, world):
     az, seed = world.case_a1.aktenzeichen, unique("KA")
     a, b = pdf_bytes(1, "A2"), pdf_bytes(1, "B2")
     manifest = MANIFEST_HEADER + "".join(
-        f"{seed}{k};{az};Antrag;T;1;{sha(d)};{k}.pdf\n" for k, d in (("A", a), ("B", b)))
+        f"{seed}{k};{az};Antrag;T;1;{sha(d)};{k}.pdf\n" for k, d in (("A", a), ("B", b))
+    )
     first = create(client, imp, f"{seed}-1", manifest).json()["id"]
     assert put(client, imp, first, f"{seed}A", a).status_code == 201
     assert client.post(f"/api/v1/deliveries/{first}/commit", headers=imp).status_code == 200
 
-    unknown = client.post("/api/v1/deliveries", headers=imp, data={
-        "external_id": f"{seed}-x", "corrects": "NO-SUCH-DELIVERY"}, files={
-        "manifest": ("m.csv", manifest.encode(), "text/csv"),
-        "transfervermerk": ("t.json", b'{"dienstleister": "X", "scanzeitpunkt": "2026-01-01",'
-                                      b' "qualitaetskontrolle": "ok"}', "application/json")})
+    unknown = client.post(
+        "/api/v1/deliveries",
+        headers=imp,
+        data={"external_id": f"{seed}-x", "corrects": "NO-SUCH-DELIVERY"},
+        files={
+            "manifest": ("m.csv", manifest.encode(), "text/csv"),
+            "transfervermerk": (
+                "t.json",
+                b'{"dienstleister": "X", "scanzeitpunkt": "2026-01-01",'
+                b' "qualitaetskontrolle": "ok"}',
+                "application/json",
+            ),
+        },
+    )
     assert unknown.status_code == 422 and unknown.json()["error"] == "unknown_delivery"
     again = create(client, imp, f"{seed}-1", manifest)
     assert again.status_code == 200  # the same delivery id is the same delivery, not a fix
 
     import json
 
-    second = client.post("/api/v1/deliveries", headers=imp, data={
-        "external_id": f"{seed}-2", "corrects": f"{seed}-1"}, files={
-        "manifest": ("m.csv", manifest.encode(), "text/csv"),
-        "transfervermerk": ("t.json", json.dumps(TRANSFERVERMERK).encode(), "application/json")})
+    second = client.post(
+        "/api/v1/deliveries",
+        headers=imp,
+        data={"external_id": f"{seed}-2", "corrects": f"{seed}-1"},
+        files={
+            "manifest": ("m.csv", manifest.encode(), "text/csv"),
+            "transfervermerk": ("t.json", json.dumps(TRANSFERVERMERK).encode(), "application/json"),
+        },
+    )
     assert second.status_code == 201, second.text
     assert second.json()["corrects"] == f"{seed}-1"
     sid = second.json()["id"]

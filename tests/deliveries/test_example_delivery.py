@@ -38,8 +38,12 @@ def own_ctx(ctx: AppContext, request, tmp_path) -> Iterator[AppContext]:
             settings = embedded_settings(tmp_path / "data")
         else:
             url = stack.enter_context(fresh_database(request.getfixturevalue("pg_admin_dsn")))
-            settings = production_settings(tmp_path / "data", url, request.getfixturevalue("s3"),
-                                           f"akte-example-{uuid.uuid4().hex[:8]}")
+            settings = production_settings(
+                tmp_path / "data",
+                url,
+                request.getfixturevalue("s3"),
+                f"akte-example-{uuid.uuid4().hex[:8]}",
+            )
         upgrade(settings.effective_database_url)
         own = AppContext.from_settings(settings)
         stack.callback(own.close)
@@ -55,16 +59,36 @@ def test_example_delivery_checks_imports_and_becomes_searchable(own_ctx, tmp_pat
         tenant.options = {"import_creates_case_files": True, "import_org_unit": intake.code}
         slug, tenant_id, intake_id = tenant.slug, tenant.id, intake.id
 
-    check = akte_cli(ctx, "import", str(EXAMPLE), "--tenant", slug, "--check",
-                     "--report", str(tmp_path / "plan.csv"))
+    check = akte_cli(
+        ctx,
+        "import",
+        str(EXAMPLE),
+        "--tenant",
+        slug,
+        "--check",
+        "--report",
+        str(tmp_path / "plan.csv"),
+    )
     out, err = check.communicate(timeout=120)
     assert check.returncode == 0, out + err
     assert "1 existing_case_file" in out and "2 new_case_file" in out
     assert "Transfervermerk: ok" in out
 
-    proc = akte_cli(ctx, "import", str(EXAMPLE), "--tenant", slug, "--quiet", "--follow",
-                    "--follow-interval", "0.2", "--follow-timeout", "120",
-                    "--report", str(tmp_path / "report.csv"))
+    proc = akte_cli(
+        ctx,
+        "import",
+        str(EXAMPLE),
+        "--tenant",
+        slug,
+        "--quiet",
+        "--follow",
+        "--follow-interval",
+        "0.2",
+        "--follow-timeout",
+        "120",
+        "--report",
+        str(tmp_path / "report.csv"),
+    )
     while proc.poll() is None:  # the worker the deployment would run
         if not run_until_idle(ctx):
             time.sleep(0.2)
@@ -73,9 +97,14 @@ def test_example_delivery_checks_imports_and_becomes_searchable(own_ctx, tmp_pat
     assert "3 accepted" in out and "searchable: 3 processed, 0 failed" in out
 
     with session_scope(ctx.session_factory) as session:
-        items = {i.external_id: i for i in session.scalars(
-            sa.select(DeliveryItem).join(CaseFile, CaseFile.id == DeliveryItem.case_file_id)
-            .where(CaseFile.tenant_id == tenant_id))}
+        items = {
+            i.external_id: i
+            for i in session.scalars(
+                sa.select(DeliveryItem)
+                .join(CaseFile, CaseFile.id == DeliveryItem.case_file_id)
+                .where(CaseFile.tenant_id == tenant_id)
+            )
+        }
         assert items["TR-2020-0001"].case_file_id == existing
         new = session.get(CaseFile, items["TR-2020-0002"].case_file_id)
         assert new.aktenzeichen == "AZ-2020-000778" and new.org_unit_id == intake_id
@@ -83,8 +112,7 @@ def test_example_delivery_checks_imports_and_becomes_searchable(own_ctx, tmp_pat
         assert new.betreff == "Leistungen nach dem SGB II"
         assert items["TR-2020-0003"].case_file_id == new.id  # "AZ 2020 000778": same Akte
         prov = of_document(session, items["TR-2020-0002"].document_id)
-        assert prov.document_anomalies == [
-            "Seite 2 am Rand eingerissen, Text vollständig lesbar"]
+        assert prov.document_anomalies == ["Seite 2 am Rand eingerissen, Text vollständig lesbar"]
         assert prov.protection_level == "normal"
         assert prov.transfervermerk["fields"]["paper_disposition"]["action"] == "rueckgabe"
 

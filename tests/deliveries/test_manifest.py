@@ -23,12 +23,18 @@ def test_delimiter_is_sniffed(tmp_path, delimiter):
     text += delimiter.join(["D1", "AZ-1", "a.pdf", "2"]) + "\r\n"
     (row,) = rows_of(tmp_path, text.encode())
     assert (row.external_id, row.aktenzeichen, row.filename, row.page_count) == (
-        "D1", "AZ-1", "a.pdf", 2)
+        "D1",
+        "AZ-1",
+        "a.pdf",
+        2,
+    )
     assert row.error is None
 
 
 def test_bom_and_english_headers(tmp_path):
-    data = "\ufeffexternal_id,file_name,document_date,SHA-256,page_count\nD1,a.pdf,2024-03-01,{},3\n"
+    data = (
+        "\ufeffexternal_id,file_name,document_date,SHA-256,page_count\nD1,a.pdf,2024-03-01,{},3\n"
+    )
     (row,) = rows_of(tmp_path, data.format(SHA).encode("utf-8"))
     assert row.external_id == "D1" and row.document_date == date(2024, 3, 1)
     assert row.sha256 == SHA and row.page_count == 3
@@ -73,8 +79,10 @@ def test_manifest_without_usable_header_is_refused(tmp_path):
 
 def test_json_manifest(tmp_path):
     path = tmp_path / "manifest.json"
-    path.write_text('{"documents": [{"externe_id": "D1", "Dateiname": "a.pdf", '
-                    '"Aktenzeichen": "AZ-1", "Seitenzahl": 2, "teil": 1, "trennblatt": "patch"}, 5]}')
+    path.write_text(
+        '{"documents": [{"externe_id": "D1", "Dateiname": "a.pdf", '
+        '"Aktenzeichen": "AZ-1", "Seitenzahl": 2, "teil": 1, "trennblatt": "patch"}, 5]}'
+    )
     first, second = iter_rows(path)
     assert (first.external_id, first.part, first.split, first.page_count) == ("D1", 1, "patch", 2)
     assert second.error_code == "invalid_row"

@@ -18,8 +18,15 @@ from tests.deliveries.conftest import PROJECT, barcode_image, pdf_bytes, tiff_by
 SAMPLES = PROJECT / "docs" / "examples" / "delivery" / "scans"
 
 
-def patch_sheet(code: str, dpi: int, *, angle: float = 0.0, noise: float = 0.0,
-                across: bool = False, seed: int = 0) -> Image.Image:
+def patch_sheet(
+    code: str,
+    dpi: int,
+    *,
+    angle: float = 0.0,
+    noise: float = 0.0,
+    across: bool = False,
+    seed: int = 0,
+) -> Image.Image:
     """An A4 patch sheet: four bars 0.08 in / 0.20 in wide, 0.20 in apart, 3 in long, a
     printed label; optionally turned 90° (bars across), rotated by ``angle`` and speckled."""
     w, h = int(8.27 * dpi), int(11.69 * dpi)
@@ -50,10 +57,19 @@ def mirror(code: str) -> str:
 
 
 @pytest.mark.parametrize("code", sorted(set(PATTERNS.values())))
-@pytest.mark.parametrize(("dpi", "angle", "across", "noise"), [
-    (200, 0, False, 0.0), (300, 3, False, 0.0), (200, -7, False, 0.01), (300, 12, False, 0.0),
-    (200, -12, True, 0.02), (300, 5, True, 0.0), (200, 183, False, 0.01), (200, 270, False, 0.0),
-])
+@pytest.mark.parametrize(
+    ("dpi", "angle", "across", "noise"),
+    [
+        (200, 0, False, 0.0),
+        (300, 3, False, 0.0),
+        (200, -7, False, 0.01),
+        (300, 12, False, 0.0),
+        (200, -12, True, 0.02),
+        (300, 5, True, 0.0),
+        (200, 183, False, 0.01),
+        (200, 270, False, 0.0),
+    ],
+)
 def test_each_code_is_found_skewed_turned_and_noisy(code, dpi, angle, across, noise):
     found = detect(patch_sheet(code, dpi, angle=angle, across=across, noise=noise), dpi)
     assert f"PATCH{code}" in found
@@ -116,8 +132,9 @@ def test_ordinary_pages_are_never_patch_codes():
     ]
     for n, data in enumerate((pdf_bytes(3, "Seite"), pdf_bytes(2, "Akte", separators=(2,)))):
         pdf = pdfium.PdfDocument(data)
-        pages += [(f"pdf{n}:{i}", pdf[i].render(scale=100 / 72).to_pil(), 100)
-                  for i in range(len(pdf))]
+        pages += [
+            (f"pdf{n}:{i}", pdf[i].render(scale=100 / 72).to_pil(), 100) for i in range(len(pdf))
+        ]
     with Image.open(io.BytesIO(tiff_bytes(3, separators=(2,)))) as tif:
         for i in range(3):
             tif.seek(i)
@@ -145,12 +162,19 @@ def test_a_tiff_box_with_skewed_patch_sheets_is_split_at_them(tmp_path: Path):
     def fit(image: Image.Image) -> Image.Image:
         return image.crop((0, 0, 1654, 2339)) if image.size != (1654, 2339) else image
 
-    frames = [page("A1"), page("A2"), fit(patch_sheet("T", 200, angle=8)), page("B1"),
-              fit(patch_sheet("2", 200, angle=180)), page("C1")]
+    frames = [
+        page("A1"),
+        page("A2"),
+        fit(patch_sheet("T", 200, angle=8)),
+        page("B1"),
+        fit(patch_sheet("2", 200, angle=180)),
+        page("C1"),
+    ]
     path = tmp_path / "box.tif"
     bitonal = [f.convert("1") for f in frames]
-    bitonal[0].save(path, "TIFF", save_all=True, append_images=bitonal[1:],
-                    compression="group4", dpi=(200, 200))
+    bitonal[0].save(
+        path, "TIFF", save_all=True, append_images=bitonal[1:], compression="group4", dpi=(200, 200)
+    )
     assert [p.number for p in scan(path, "image/tiff", ["PATCHT"]) if p.separator] == [3, 5]
     parts = split(path, "image/tiff", ["PATCHT"], tmp_path)
     assert [len(pdfium.PdfDocument(str(p))) for p in parts] == [2, 1, 1]

@@ -35,8 +35,14 @@ from tests.infra.ports import free_port, wait_for_port
 def server_url(ctx: AppContext) -> Iterator[str]:
     """The app served by uvicorn on loopback, so connections can really be cut."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx=ctx, start_worker=False),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ctx=ctx, start_worker=False),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     assert wait_for_port(port, 30)
@@ -58,15 +64,27 @@ def noisy_pdf(seed: int, pages: int = 2) -> bytes:
     return buffer.getvalue()
 
 
-def _cut_patch(url: str, headers: dict[str, str], offset: int, total: int, chunk: bytes,
-               sent: int, partial: PartialFile) -> None:
+def _cut_patch(
+    url: str,
+    headers: dict[str, str],
+    offset: int,
+    total: int,
+    chunk: bytes,
+    sent: int,
+    partial: PartialFile,
+) -> None:
     """A PATCH announcing ``len(chunk)`` bytes whose connection dies (reset) after ``sent``
     bytes, once the server has started storing them (or after 3 s)."""
     parts = urlsplit(url)
-    lines = [f"PATCH {parts.path} HTTP/1.1", f"Host: {parts.netloc}",
-             f"Upload-Offset: {offset}", f"Upload-Length: {total}",
-             "Content-Type: application/offset+octet-stream",
-             f"Content-Length: {len(chunk)}", *(f"{k}: {v}" for k, v in headers.items())]
+    lines = [
+        f"PATCH {parts.path} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        f"Upload-Offset: {offset}",
+        f"Upload-Length: {total}",
+        "Content-Type: application/offset+octet-stream",
+        f"Content-Length: {len(chunk)}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
     with socket.create_connection((parts.hostname, parts.port)) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + chunk[:sent])
         deadline = time.monotonic() + 3
@@ -94,17 +112,26 @@ def _resume_until_done(http, url, headers, data: bytes, rng: random.Random, part
             kept, before_cut = kept + 1, None
         last = offset
         size = min(rng.randint(64 * 1024, 320 * 1024), total - offset)
-        chunk = data[offset:offset + size]
+        chunk = data[offset : offset + size]
         if rng.random() < 0.5 and size > 1:
             _cut_patch(url, headers, offset, total, chunk, rng.randint(1, size - 1), partial)
             cuts, before_cut = cuts + 1, offset if before_cut is None else before_cut
             time.sleep(0.1)
             continue
-        response = http.patch(url, content=chunk, headers={
-            **headers, "Upload-Offset": str(offset), "Upload-Length": str(total),
-            "Content-Type": "application/offset+octet-stream"})
+        response = http.patch(
+            url,
+            content=chunk,
+            headers={
+                **headers,
+                "Upload-Offset": str(offset),
+                "Upload-Length": str(total),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
         if response.status_code == 409 and response.json()["error"] in (
-                "upload_in_progress", "offset_mismatch"):
+            "upload_in_progress",
+            "offset_mismatch",
+        ):
             time.sleep(0.05)  # the cut request is still being wound up: ask again
             continue
         before_cut = None
@@ -120,8 +147,9 @@ def test_cut_transfers_resume_to_a_checked_import(server_url, ctx, world, seed):
     imp = world.headers["importer_a"]
     data = noisy_pdf(seed)
     digest = hashlib.sha256(data).hexdigest()
-    manifest = MANIFEST_HEADER + (f"K1;{world.case_a1.aktenzeichen};Antrag;Karton;2;{digest};"
-                                  "karton.pdf\n")
+    manifest = MANIFEST_HEADER + (
+        f"K1;{world.case_a1.aktenzeichen};Antrag;Karton;2;{digest};karton.pdf\n"
+    )
     with httpx.Client(base_url=server_url, timeout=60) as http:
         created = create(http, imp, unique("RES"), manifest)
         assert created.status_code == 201, created.text
@@ -139,8 +167,13 @@ def test_cut_transfers_resume_to_a_checked_import(server_url, ctx, world, seed):
         assert item["outcome"] == "accepted" and item["sha256_actual"] == digest
         assert not partial.path.exists()  # the partial file is gone once imported
         status = http.get(url, headers=imp).json()
-        assert status == {"offset": len(data), "length": len(data), "complete": True,
-                          "outcome": "accepted", "reason_code": None}
+        assert status == {
+            "offset": len(data),
+            "length": len(data),
+            "complete": True,
+            "outcome": "accepted",
+            "reason_code": None,
+        }
         again = http.patch(url, content=b"", headers={**imp, "Upload-Offset": "0"})
         assert again.status_code == 200  # a late retry is answered, nothing imported twice
 
@@ -156,22 +189,34 @@ def test_content_range_puts_and_a_corrupted_byte(server_url, world):
         total, half = len(data), len(data) // 2
         bad = bytearray(data)
         bad[half + 10] ^= 0xFF
-        r = http.put(url, content=bytes(bad[:half]), headers={
-            **imp, "Content-Range": f"bytes 0-{half - 1}/{total}"})
+        r = http.put(
+            url,
+            content=bytes(bad[:half]),
+            headers={**imp, "Content-Range": f"bytes 0-{half - 1}/{total}"},
+        )
         assert r.status_code == 204 and r.headers["Upload-Offset"] == str(half)
-        skip = http.put(url, content=data[half + 5:], headers={
-            **imp, "Content-Range": f"bytes {half + 5}-{total - 1}/{total}"})
+        skip = http.put(
+            url,
+            content=data[half + 5 :],
+            headers={**imp, "Content-Range": f"bytes {half + 5}-{total - 1}/{total}"},
+        )
         assert skip.status_code == 409 and skip.json()["error"] == "offset_mismatch"
         other = http.put(url, content=b"x", headers={**imp, "Content-Range": "bytes 0-0/5"})
         assert other.status_code == 409 and other.json()["error"] == "length_mismatch"
-        assert http.put(url, content=b"x", headers={**imp, "Content-Range": "nonsense"}
-                        ).status_code == 400
-        wrong = http.put(url, content=bytes(bad[half:]), headers={
-            **imp, "Content-Range": f"bytes {half}-{total - 1}/{total}"})
+        assert (
+            http.put(url, content=b"x", headers={**imp, "Content-Range": "nonsense"}).status_code
+            == 400
+        )
+        wrong = http.put(
+            url,
+            content=bytes(bad[half:]),
+            headers={**imp, "Content-Range": f"bytes {half}-{total - 1}/{total}"},
+        )
         assert wrong.status_code == 422 and wrong.json()["error"] == "checksum_mismatch"
         assert http.head(url, headers=imp).headers["Upload-Offset"] == "0"  # start again
-        ok = http.put(url, content=data, headers={
-            **imp, "Content-Range": f"bytes 0-{total - 1}/{total}"})
+        ok = http.put(
+            url, content=data, headers={**imp, "Content-Range": f"bytes 0-{total - 1}/{total}"}
+        )
         assert ok.status_code == 201 and ok.json()["sha256_actual"] == digest
         caseworker = world.headers["caseworker_a1"]
         assert http.head(url, headers=caseworker).status_code == 403

@@ -24,7 +24,9 @@ def test_pdf_is_split_and_separator_pages_dropped(tmp_path):
     source.write_bytes(pdf_bytes(7, "Akte", separators=(1, 4, 5)))
     parts = split(source, "application/pdf", ["PATCHT"], tmp_path)
     assert [_pages(p) for p in parts] == [
-        ["Akte Seite 2", "Akte Seite 3"], ["Akte Seite 6", "Akte Seite 7"]]
+        ["Akte Seite 2", "Akte Seite 3"],
+        ["Akte Seite 6", "Akte Seite 7"],
+    ]
 
 
 def test_tiff_is_split_into_pdfs(tmp_path):

@@ -9,8 +9,9 @@ import pytest
 from ingest.deliveries.sources import EntryError, Limits, SourceError, ZipSource, safe_name
 
 
-@pytest.mark.parametrize("name", ["../evil.pdf", "a/../../evil.pdf", "/etc/passwd",
-                                  "C:\\Windows\\x.pdf", "..\\x.pdf"])
+@pytest.mark.parametrize(
+    "name", ["../evil.pdf", "a/../../evil.pdf", "/etc/passwd", "C:\\Windows\\x.pdf", "..\\x.pdf"]
+)
 def test_escaping_paths_are_refused(name):
     with pytest.raises(EntryError) as info:
         safe_name(name)
@@ -29,16 +30,19 @@ def _zip(path, entries):
 
 
 def test_unsafe_entries_are_listed_not_served(tmp_path):
-    source = ZipSource(_zip(tmp_path / "d.zip", {"../up.pdf": b"x", "/abs.pdf": b"y",
-                                                 "ok.pdf": b"z"}), Limits())
+    source = ZipSource(
+        _zip(tmp_path / "d.zip", {"../up.pdf": b"x", "/abs.pdf": b"y", "ok.pdf": b"z"}), Limits()
+    )
     assert list(source.names()) == ["ok.pdf"]
     assert sorted(n for n, _ in source.unsafe_names()) == ["../up.pdf", "/abs.pdf"]
 
 
 def test_compression_ratio_is_checked_while_streaming(tmp_path):
     bomb = b"\0" * (8 * 1024 * 1024)  # deflates ~1000:1
-    source = ZipSource(_zip(tmp_path / "b.zip", {"bomb.pdf": bomb, "ok.pdf": b"%PDF-1.4"}),
-                       Limits(max_ratio=50, ratio_floor_bytes=1024 * 1024))
+    source = ZipSource(
+        _zip(tmp_path / "b.zip", {"bomb.pdf": bomb, "ok.pdf": b"%PDF-1.4"}),
+        Limits(max_ratio=50, ratio_floor_bytes=1024 * 1024),
+    )
     with pytest.raises(EntryError) as info, source.open_local("bomb.pdf", tmp_path):
         pass
     assert info.value.code == "zip_bomb"

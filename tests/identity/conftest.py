@@ -40,29 +40,52 @@ def oidc_config(op: OidcProvider, **overrides: object) -> dict:
 
 
 def ldap_config(directory: LdapServer, **overrides: object) -> dict:
-    return {"url": directory.url, "start_tls": True, "ca_file": str(directory.ca_file),
-            "user_dn_template": f"uid={{username}},ou=people,{BASE_DN}",
-            "group_base": f"ou=groups,{BASE_DN}", **overrides}
+    return {
+        "url": directory.url,
+        "start_tls": True,
+        "ca_file": str(directory.ca_file),
+        "user_dn_template": f"uid={{username}},ou=people,{BASE_DN}",
+        "group_base": f"ou=groups,{BASE_DN}",
+        **overrides,
+    }
 
 
-def add_provider(client: TestClient, headers: dict, kind: str, config: dict,
-                 mappings: list[dict], secret: str | None = CLIENT_SECRET) -> str:
+def add_provider(
+    client: TestClient,
+    headers: dict,
+    kind: str,
+    config: dict,
+    mappings: list[dict],
+    secret: str | None = CLIENT_SECRET,
+) -> str:
     """A provider made through the API by a tenant admin, with its group mapping."""
-    body = {"slug": f"idp-{uuid.uuid4().hex[:8]}", "name": f"Verzeichnis {kind}", "kind": kind,
-            "config": config}
+    body = {
+        "slug": f"idp-{uuid.uuid4().hex[:8]}",
+        "name": f"Verzeichnis {kind}",
+        "kind": kind,
+        "config": config,
+    }
     if kind == "oidc":
         body["client_secret"] = secret
     r = client.post("/api/v1/identity-providers", json=body, headers=headers)
     assert r.status_code == 201, r.text
     provider_id = r.json()["id"]
-    r = client.put(f"/api/v1/identity-providers/{provider_id}/mappings",
-                   json={"mappings": mappings}, headers=headers)
+    r = client.put(
+        f"/api/v1/identity-providers/{provider_id}/mappings",
+        json={"mappings": mappings},
+        headers=headers,
+    )
     assert r.status_code == 200, r.text
     return provider_id
 
 
-def at_provider(op: OidcProvider, authorize_url: str, login: str,
-                password: str = PASSWORD, agent: httpx.Client | None = None) -> httpx.Response:
+def at_provider(
+    op: OidcProvider,
+    authorize_url: str,
+    login: str,
+    password: str = PASSWORD,
+    agent: httpx.Client | None = None,
+) -> httpx.Response:
     """A browser at the provider: its login page, the form, back to akte. Returns the
     provider's last answer (a redirect to akte's callback, or the login page again).
     ``agent`` keeps the provider's cookies for a later visit (logout)."""
@@ -88,8 +111,9 @@ def start_login(web: TestClient, provider_id: str, next_path: str = "/app") -> s
     return r.headers["location"]
 
 
-def oidc_login(web: TestClient, op: OidcProvider, provider_id: str, login: str,
-               next_path: str = "/app") -> httpx.Response:
+def oidc_login(
+    web: TestClient, op: OidcProvider, provider_id: str, login: str, next_path: str = "/app"
+) -> httpx.Response:
     """The whole browser journey; returns akte's answer to the callback."""
     answer = at_provider(op, start_login(web, provider_id, next_path), login)
     assert answer.status_code in (302, 303), answer.text
@@ -104,7 +128,11 @@ def state_of(url: str) -> str:
 
 def audit_entries(ctx: AppContext, action: str, **detail: str) -> list[AuditEntry]:
     with session_scope(ctx.session_factory) as session:
-        rows = session.scalars(select(AuditEntry).where(AuditEntry.action == action)
-                               .order_by(AuditEntry.id.desc()).limit(500)).all()
+        rows = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == action)
+            .order_by(AuditEntry.id.desc())
+            .limit(500)
+        ).all()
         session.expunge_all()
     return [r for r in rows if all(str(r.detail.get(k)) == v for k, v in detail.items())]

@@ -16,8 +16,9 @@ def _bearer(key: str) -> dict:
 
 
 def _issue(client, world, body=None, who: str = "admin_a", user: str = "importer_a"):
-    return client.post(f"/api/v1/users/{world.users[user].id}/api-keys", json=body,
-                       headers=world.headers[who])
+    return client.post(
+        f"/api/v1/users/{world.users[user].id}/api-keys", json=body, headers=world.headers[who]
+    )
 
 
 def _later(seconds: int) -> str:
@@ -53,8 +54,9 @@ def test_rotation_keeps_both_keys_valid_then_the_old_one_expires(ctx, client, wo
     # during the change both work
     assert client.get(ME, headers=_bearer(old["api_key"])).status_code == 200
     assert client.get(ME, headers=_bearer(new["api_key"])).status_code == 200
-    listed = client.get(f"/api/v1/users/{world.users['importer_a'].id}/api-keys",
-                        headers=world.headers["admin_a"]).json()["items"]
+    listed = client.get(
+        f"/api/v1/users/{world.users['importer_a'].id}/api-keys", headers=world.headers["admin_a"]
+    ).json()["items"]
     states = {k["id"]: k for k in listed}
     assert states[old["key_id"]]["state"] == "active"
     assert states[old["key_id"]]["expires_at"] is not None
@@ -64,8 +66,9 @@ def test_rotation_keeps_both_keys_valid_then_the_old_one_expires(ctx, client, wo
     r = client.get(ME, headers=_bearer(old["api_key"]))
     assert r.status_code == 401 and r.json()["error"] == "api_key_expired"
     assert client.get(ME, headers=_bearer(new["api_key"])).status_code == 200
-    listed = client.get(f"/api/v1/users/{world.users['importer_a'].id}/api-keys",
-                        headers=world.headers["admin_a"]).json()["items"]
+    listed = client.get(
+        f"/api/v1/users/{world.users['importer_a'].id}/api-keys", headers=world.headers["admin_a"]
+    ).json()["items"]
     assert {k["id"]: k["state"] for k in listed}[old["key_id"]] == "expired"
     [entry] = audit_entries(ctx, "api_key.issue", key_id=new["key_id"])
     assert entry.detail["replaces"] == old["key_id"]
@@ -93,8 +96,10 @@ def test_bad_expiry_and_foreign_keys_are_refused(client, world):
     other = _issue(client, world, user="provider_a").json()
     r = _issue(client, world, {"replaces": other["key_id"]})
     assert r.status_code == 404 and r.json()["error"] == "api_key_not_found"
-    r = client.delete(f"/api/v1/users/{world.users['importer_a'].id}/api-keys/{other['key_id']}",
-                      headers=world.headers["admin_a"])
+    r = client.delete(
+        f"/api/v1/users/{world.users['importer_a'].id}/api-keys/{other['key_id']}",
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 404
     assert client.get(ME, headers=_bearer(other["api_key"])).status_code == 200
 
@@ -104,9 +109,12 @@ def test_only_the_accounts_admins_see_and_manage_its_keys(client, world):
     base = f"/api/v1/users/{world.users['importer_a'].id}/api-keys"
     for who in ("caseworker_a1", "importer_a", "caseworker_b"):
         assert client.get(base, headers=world.headers[who]).status_code == 403
-        assert client.delete(f"{base}/{issued['key_id']}",
-                             headers=world.headers[who]).status_code == 403
-    mine = client.get(f"/api/v1/users/{world.users['importer_a'].id}/api-keys",
-                      headers=world.headers["admin_a"]).json()["items"]
+        assert (
+            client.delete(f"{base}/{issued['key_id']}", headers=world.headers[who]).status_code
+            == 403
+        )
+    mine = client.get(
+        f"/api/v1/users/{world.users['importer_a'].id}/api-keys", headers=world.headers["admin_a"]
+    ).json()["items"]
     theirs = _issue(client, world, user="provider_a").json()
     assert theirs["key_id"] not in {k["id"] for k in mine}

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 def _key(client, world, scopes, who: str = "admin_a", user: str = "provider_a"):
     body = {"scopes": scopes} if scopes is not None else None
-    return client.post(f"/api/v1/users/{world.users[user].id}/api-keys", json=body,
-                       headers=world.headers[who])
+    return client.post(
+        f"/api/v1/users/{world.users[user].id}/api-keys", json=body, headers=world.headers[who]
+    )
 
 
 def _bearer(key: str) -> dict:
@@ -20,9 +21,11 @@ def test_a_scoped_key_reaches_its_scope_only(client, world):
     assert r.json()["scopes"] == ["outbox:read"]
     reader = _bearer(r.json()["api_key"])
     assert client.get("/api/v1/outbox/batches", headers=reader).status_code == 200
-    for method, path in (("POST", "/api/v1/outbox/letters/00000000-0000-0000-0000-000000000000"
-                                  "/status"),
-                         ("GET", "/api/v1/auth/me"), ("GET", "/api/v1/case-files")):
+    for method, path in (
+        ("POST", "/api/v1/outbox/letters/00000000-0000-0000-0000-000000000000/status"),
+        ("GET", "/api/v1/auth/me"),
+        ("GET", "/api/v1/case-files"),
+    ):
         r = client.request(method, path, headers=reader, data={"status": "printed"})
         assert r.status_code == 403 and r.json()["error"] == "scope_missing", (path, r.text)
 

@@ -18,28 +18,48 @@ from tests.infra.oidc import (
 ME = "/api/v1/auth/me"
 
 
-def client_token(op, client_id: str = SERVICE_CLIENT_ID,
-                 secret: str = SERVICE_CLIENT_SECRET) -> str:
+def client_token(
+    op, client_id: str = SERVICE_CLIENT_ID, secret: str = SERVICE_CLIENT_SECRET
+) -> str:
     doc = httpx.get(f"{op.issuer}/.well-known/openid-configuration").json()
-    r = httpx.post(doc["token_endpoint"], auth=(client_id, secret),
-                   data={"grant_type": "client_credentials", "resource": API_RESOURCE})
+    r = httpx.post(
+        doc["token_endpoint"],
+        auth=(client_id, secret),
+        data={"grant_type": "client_credentials", "resource": API_RESOURCE},
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
 
 def _provider(client, world, op) -> str:
-    r = client.post("/api/v1/identity-providers", headers=world.headers["admin_a"], json={
-        "slug": "idp-cc", "name": "Verzeichnis", "kind": "oidc", "client_secret": CLIENT_SECRET,
-        "config": oidc_config(op, api_audience=API_RESOURCE)})
+    r = client.post(
+        "/api/v1/identity-providers",
+        headers=world.headers["admin_a"],
+        json={
+            "slug": "idp-cc",
+            "name": "Verzeichnis",
+            "kind": "oidc",
+            "client_secret": CLIENT_SECRET,
+            "config": oidc_config(op, api_audience=API_RESOURCE),
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
-def _register(client, world, provider_id: str, user: str = "importer_a",
-              client_id: str = SERVICE_CLIENT_ID, who: str = "admin_a"):
-    return client.post(f"/api/v1/identity-providers/{provider_id}/service-clients",
-                       json={"client_id": client_id, "user_id": str(world.users[user].id)},
-                       headers=world.headers[who])
+def _register(
+    client,
+    world,
+    provider_id: str,
+    user: str = "importer_a",
+    client_id: str = SERVICE_CLIENT_ID,
+    who: str = "admin_a",
+):
+    return client.post(
+        f"/api/v1/identity-providers/{provider_id}/service-clients",
+        json={"client_id": client_id, "user_id": str(world.users[user].id)},
+        headers=world.headers[who],
+    )
 
 
 def _bearer(token: str) -> dict:
@@ -61,23 +81,27 @@ def test_a_registered_clients_token_acts_as_the_service_account(ctx, client, wor
     assert me.json()["username"] == world.users["importer_a"].username
     assert me.json()["role"] == "importer"
     # the importer's rights, no more: its tenant's options yes, case files no
-    assert client.get("/api/v1/tenants/current/options",
-                      headers=_bearer(token)).status_code == 200
+    assert client.get("/api/v1/tenants/current/options", headers=_bearer(token)).status_code == 200
     assert client.get("/api/v1/case-files", headers=_bearer(token)).status_code == 403
     [entry] = audit_entries(ctx, "identity.service_client_add", client_id=SERVICE_CLIENT_ID)
     assert entry.tenant_id == world.tenant_a.id
 
-    listed = client.get(f"/api/v1/identity-providers/{provider_id}/service-clients",
-                        headers=world.headers["admin_a"]).json()
+    listed = client.get(
+        f"/api/v1/identity-providers/{provider_id}/service-clients",
+        headers=world.headers["admin_a"],
+    ).json()
     assert [c["client_id"] for c in listed] == [SERVICE_CLIENT_ID]
 
     # removed: the same token stops working at once
-    r = client.delete(f"/api/v1/identity-providers/{provider_id}/service-clients/"
-                      f"{registered['id']}", headers=world.headers["admin_a"])
+    r = client.delete(
+        f"/api/v1/identity-providers/{provider_id}/service-clients/{registered['id']}",
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 204
     assert client.get(ME, headers=_bearer(token)).status_code == 401
-    assert len(audit_entries(ctx, "identity.service_client_remove",
-                             client_id=SERVICE_CLIENT_ID)) == 1
+    assert (
+        len(audit_entries(ctx, "identity.service_client_remove", client_id=SERVICE_CLIENT_ID)) == 1
+    )
 
 
 def test_a_disabled_service_account_or_provider_ends_the_tokens(ctx, client, world, op):
@@ -85,8 +109,11 @@ def test_a_disabled_service_account_or_provider_ends_the_tokens(ctx, client, wor
     assert _register(client, world, provider_id, user="provider_a").status_code == 201
     token = client_token(op)
     assert client.get(ME, headers=_bearer(token)).json()["role"] == "print_provider"
-    r = client.patch(f"/api/v1/identity-providers/{provider_id}", json={"enabled": False},
-                     headers=world.headers["admin_a"])
+    r = client.patch(
+        f"/api/v1/identity-providers/{provider_id}",
+        json={"enabled": False},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 200
     assert client.get(ME, headers=_bearer(token)).status_code == 401
 
@@ -112,8 +139,11 @@ def test_a_persons_token_through_another_client_stays_the_persons(ctx, client, w
     from tests.web.conftest import browser
 
     provider_id = _provider(client, world, op)
-    client.put(f"/api/v1/identity-providers/{provider_id}/mappings", json={"mappings": [
-        {"group": "jc-team-1", "role": "caseworker"}]}, headers=world.headers["admin_a"])
+    client.put(
+        f"/api/v1/identity-providers/{provider_id}/mappings",
+        json={"mappings": [{"group": "jc-team-1", "role": "caseworker"}]},
+        headers=world.headers["admin_a"],
+    )
     assert _register(client, world, provider_id).status_code == 201
     login = unique("erika")
     op.set_account(login, password=PASSWORD, groups=["jc-team-1"])

@@ -22,8 +22,13 @@ def _sid(ctx, web) -> str:
 
 
 def test_the_named_provider_session_ends_others_do_not(ctx, client, world, op):
-    provider_id = add_provider(client, world.headers["admin_a"], "oidc", oidc_config(op), [
-        {"group": "jc-team-1", "role": "caseworker", "org_unit_id": str(world.unit_a1.id)}])
+    provider_id = add_provider(
+        client,
+        world.headers["admin_a"],
+        "oidc",
+        oidc_config(op),
+        [{"group": "jc-team-1", "role": "caseworker", "org_unit_id": str(world.unit_a1.id)}],
+    )
     leaving, staying = unique("lena"), unique("stan")
     for login in (leaving, staying):
         op.set_account(login, password=PASSWORD, groups=["jc-team-1"])
@@ -34,11 +39,13 @@ def test_the_named_provider_session_ends_others_do_not(ctx, client, world, op):
         assert sid != _sid(ctx, other)
 
         # another issuer, or no sid: nothing ends
-        r = frame.get("/sso/frontchannel-logout", params={"iss": "https://idp.invalid",
-                                                         "sid": sid})
+        r = frame.get("/sso/frontchannel-logout", params={"iss": "https://idp.invalid", "sid": sid})
         assert r.status_code == 200 and web.get("/app").status_code == 200
-        r = frame.get("/sso/frontchannel-logout", params={"iss": op.issuer},
-                      headers={"Accept": "application/json"})
+        r = frame.get(
+            "/sso/frontchannel-logout",
+            params={"iss": op.issuer},
+            headers={"Accept": "application/json"},
+        )
         assert r.status_code == 400
         assert web.get("/app").status_code == 200
 

@@ -15,19 +15,30 @@ from tests.web.conftest import browser, csrf_of
 
 
 def _provider(client, world, directory, **config) -> str:
-    return add_provider(client, world.headers["admin_a"], "ldap",
-                        ldap_config(directory, **config), [
-                            {"group": "jc-team-1", "org_unit_id": str(world.unit_a1.id)},
-                            {"group": "jc-leitung", "role": "tenant_admin"},
-                        ])
+    return add_provider(
+        client,
+        world.headers["admin_a"],
+        "ldap",
+        ldap_config(directory, **config),
+        [
+            {"group": "jc-team-1", "org_unit_id": str(world.unit_a1.id)},
+            {"group": "jc-leitung", "role": "tenant_admin"},
+        ],
+    )
 
 
 def _web_login(web, provider_id: str, username: str, password: str):
     form = web.get(f"/sso/{provider_id}")
     assert form.status_code == 200 and 'name="password"' in form.text
-    return web.post(f"/sso/{provider_id}/ldap", data={
-        "username": username, "password": password, "next": "/app",
-        "csrf_token": csrf_of(form.text)})
+    return web.post(
+        f"/sso/{provider_id}/ldap",
+        data={
+            "username": username,
+            "password": password,
+            "next": "/app",
+            "csrf_token": csrf_of(form.text),
+        },
+    )
 
 
 def test_web_login_binds_as_the_user_and_maps_the_groups(ctx, client, world, directory):
@@ -44,29 +55,45 @@ def test_web_login_binds_as_the_user_and_maps_the_groups(ctx, client, world, dir
         user = session.scalar(select(User).where(User.username == uid))
         assert user.password_hash is None and user.role == "caseworker"
         assert user.display_name == f"Person {uid}"
-        assert set(session.scalars(select(Membership.org_unit_id).where(
-            Membership.user_id == user.id))) == {world.unit_a1.id}
+        assert set(
+            session.scalars(select(Membership.org_unit_id).where(Membership.user_id == user.id))
+        ) == {world.unit_a1.id}
         user_id = str(user.id)
     [entry] = audit_entries(ctx, "sso.login", user_id=user_id)
     assert entry.detail["channel"] == "web" and entry.detail["groups"] == ["jc-team-1"]
 
 
 def test_the_user_entry_can_be_searched_for_as_active_directory_needs(
-        ctx, client, world, directory):
-    provider_id = _provider(client, world, directory, user_search_base=f"ou=people,{BASE_DN}",
-                            user_search_filter="(&(objectClass=inetOrgPerson)(uid={username}))")
+    ctx, client, world, directory
+):
+    provider_id = _provider(
+        client,
+        world,
+        directory,
+        user_search_base=f"ou=people,{BASE_DN}",
+        user_search_filter="(&(objectClass=inetOrgPerson)(uid={username}))",
+    )
     uid = unique("ina")
     directory.add_person(uid, PASSWORD, groups=("jc-leitung",))
-    r = client.post(f"/api/v1/identity-providers/{provider_id}/token",
-                    data={"username": uid, "password": PASSWORD})
+    r = client.post(
+        f"/api/v1/identity-providers/{provider_id}/token",
+        data={"username": uid, "password": PASSWORD},
+    )
     assert r.status_code == 200, r.text
-    me = client.get("/api/v1/auth/me",
-                    headers={"Authorization": f"Bearer {r.json()['access_token']}"}).json()
+    me = client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+    ).json()
     assert me["role"] == "tenant_admin"
-    lost = _provider(client, world, directory, user_search_base=f"ou=people,{BASE_DN}",
-                     user_search_filter="(uid=nobody-{username})")
-    r = client.post(f"/api/v1/identity-providers/{lost}/token",
-                    data={"username": uid, "password": PASSWORD})
+    lost = _provider(
+        client,
+        world,
+        directory,
+        user_search_base=f"ou=people,{BASE_DN}",
+        user_search_filter="(uid=nobody-{username})",
+    )
+    r = client.post(
+        f"/api/v1/identity-providers/{lost}/token", data={"username": uid, "password": PASSWORD}
+    )
     assert r.status_code == 503 and "user_search_base" in r.json()["detail"]
 
 
@@ -89,15 +116,20 @@ def test_an_api_token_for_a_directory_account(ctx, client, world, directory):
     provider_id = _provider(client, world, directory)
     uid = unique("kai")
     directory.add_person(uid, PASSWORD, groups=("jc-leitung", "jc-team-1"))
-    r = client.post(f"/api/v1/identity-providers/{provider_id}/token",
-                    data={"username": uid, "password": PASSWORD})
+    r = client.post(
+        f"/api/v1/identity-providers/{provider_id}/token",
+        data={"username": uid, "password": PASSWORD},
+    )
     assert r.status_code == 200, r.text
-    me = client.get("/api/v1/auth/me",
-                    headers={"Authorization": f"Bearer {r.json()['access_token']}"}).json()
+    me = client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+    ).json()
     assert me["username"] == uid and me["role"] == "tenant_admin"
     assert me["org_unit_ids"] == [str(world.unit_a1.id)]
-    wrong = client.post(f"/api/v1/identity-providers/{provider_id}/token",
-                        data={"username": uid, "password": "nope"})
+    wrong = client.post(
+        f"/api/v1/identity-providers/{provider_id}/token",
+        data={"username": uid, "password": "nope"},
+    )
     assert wrong.status_code == 401 and wrong.json()["error"] == "sso_refused"
 
 
@@ -107,8 +139,10 @@ def test_a_directory_that_is_down_answers_503_and_starts_nothing(ctx, client, wo
     directory.add_person(uid, PASSWORD, groups=("jc-team-1",))
     directory.stop()
     try:
-        r = client.post(f"/api/v1/identity-providers/{provider_id}/token",
-                        data={"username": uid, "password": PASSWORD})
+        r = client.post(
+            f"/api/v1/identity-providers/{provider_id}/token",
+            data={"username": uid, "password": PASSWORD},
+        )
         assert r.status_code == 503 and r.json()["error"] == "identity_provider_unavailable"
         assert "cannot be reached" in r.json()["detail"] and "Retry-After" in r.headers
         with browser(ctx) as web:
@@ -117,10 +151,13 @@ def test_a_directory_that_is_down_answers_503_and_starts_nothing(ctx, client, wo
             assert not web.cookies.get(sessions.STAFF_COOKIE)
     finally:
         directory.start()
-    assert audit_entries(ctx, "sso.login", provider_id=provider_id,
-                         error="identity_provider_unavailable")
-    r = client.post(f"/api/v1/identity-providers/{provider_id}/token",
-                    data={"username": uid, "password": PASSWORD})
+    assert audit_entries(
+        ctx, "sso.login", provider_id=provider_id, error="identity_provider_unavailable"
+    )
+    r = client.post(
+        f"/api/v1/identity-providers/{provider_id}/token",
+        data={"username": uid, "password": PASSWORD},
+    )
     assert r.status_code == 200
 
 
@@ -128,8 +165,10 @@ def test_an_untrusted_certificate_is_a_configuration_error(ctx, client, world, d
     provider_id = _provider(client, world, directory, ca_file=None)  # the system's CAs only
     uid = unique("max")
     directory.add_person(uid, PASSWORD, groups=("jc-team-1",))
-    r = client.post(f"/api/v1/identity-providers/{provider_id}/token",
-                    data={"username": uid, "password": PASSWORD})
+    r = client.post(
+        f"/api/v1/identity-providers/{provider_id}/token",
+        data={"username": uid, "password": PASSWORD},
+    )
     assert r.status_code == 503 and r.json()["error"] == "identity_provider_misconfigured"
     assert "TLS" in r.json()["detail"]
 

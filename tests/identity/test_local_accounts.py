@@ -17,14 +17,19 @@ def test_local_login_off_leaves_only_the_tenant_admins_in(ctx, client, world):
     admin = world.users["admin_a"].username
     other_tenant = world.users["caseworker_b"].username
     assert _token(client, caseworker).status_code == 200
-    r = client.patch("/api/v1/tenants/current/options", json={"local_login": False},
-                     headers=world.headers["admin_a"])
+    r = client.patch(
+        "/api/v1/tenants/current/options",
+        json={"local_login": False},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 200, r.text
     assert _token(client, caseworker).status_code == 401
     with browser(ctx) as web:
         page = web.get("/login")
-        r = web.post("/login", data={"username": caseworker, "password": PASSWORD,
-                                     "csrf_token": csrf_of(page.text)})
+        r = web.post(
+            "/login",
+            data={"username": caseworker, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
         assert r.status_code == 401
     assert _token(client, other_tenant).status_code == 200  # another tenant: unchanged
     assert _token(client, admin).status_code == 200

@@ -29,18 +29,29 @@ from tests.web.conftest import browser
 
 
 def _team_provider(client, world, op, **config) -> str:
-    return add_provider(client, world.headers["admin_a"], "oidc", oidc_config(op, **config), [
-        {"group": "JC-Team-1", "role": "caseworker", "org_unit_id": str(world.unit_a1.id)},
-        {"group": "jc-team-2", "org_unit_id": str(world.unit_a2.id)},
-        {"group": "jc-admins", "role": "tenant_admin"},
-    ])
+    return add_provider(
+        client,
+        world.headers["admin_a"],
+        "oidc",
+        oidc_config(op, **config),
+        [
+            {"group": "JC-Team-1", "role": "caseworker", "org_unit_id": str(world.unit_a1.id)},
+            {"group": "jc-team-2", "org_unit_id": str(world.unit_a2.id)},
+            {"group": "jc-admins", "role": "tenant_admin"},
+        ],
+    )
 
 
 def _account(ctx, username: str) -> tuple[User, set[uuid.UUID]]:
     with session_scope(ctx.session_factory) as session:
         user = session.scalar(select(User).where(User.username == username))
-        units = set(session.scalars(select(Membership.org_unit_id).where(
-            Membership.user_id == user.id))) if user else set()
+        units = (
+            set(
+                session.scalars(select(Membership.org_unit_id).where(Membership.user_id == user.id))
+            )
+            if user
+            else set()
+        )
         session.expunge_all()
     return user, units
 
@@ -112,8 +123,11 @@ def test_an_id_token_with_another_nonce_is_refused(ctx, client, world, op):
         authorize = start_login(web, provider_id)
         # the pending login now expects another nonce than the one the provider signs
         with session_scope(ctx.session_factory) as session:
-            session.execute(update(OidcLoginState).where(
-                OidcLoginState.provider_id == uuid.UUID(provider_id)).values(nonce="other"))
+            session.execute(
+                update(OidcLoginState)
+                .where(OidcLoginState.provider_id == uuid.UUID(provider_id))
+                .values(nonce="other")
+            )
         callback = at_provider(op, authorize, login).headers["location"]
         r = web.get(callback, headers={"Accept": "application/json"})
         assert r.status_code == 401 and r.json()["error"] == "sso_refused"
@@ -148,15 +162,19 @@ def test_a_user_disabled_at_the_provider_cannot_sign_in(ctx, client, world, op):
 
 
 def test_disabled_at_the_provider_the_running_session_ends_at_the_next_check(
-        ctx, client, world, op):
+    ctx, client, world, op
+):
     provider_id = _team_provider(client, world, op, session_check_seconds=0)
     login = unique("greta")
     op.set_account(login, password=PASSWORD, groups=["jc-team-1"])
     with browser(ctx) as web:
         assert oidc_login(web, op, provider_id, login).status_code == 303
         with session_scope(ctx.session_factory) as session:
-            [bound] = session.scalars(select(DirectorySession).where(
-                DirectorySession.provider_id == uuid.UUID(provider_id))).all()
+            [bound] = session.scalars(
+                select(DirectorySession).where(
+                    DirectorySession.provider_id == uuid.UUID(provider_id)
+                )
+            ).all()
             assert bound.refresh_token and bound.sid  # kept on the server, encrypted
             first = bound.refresh_token
         for _ in range(2):  # each check refreshes (and rotates) the provider's token
@@ -178,8 +196,9 @@ def test_logout_at_the_provider_ends_the_akte_session(ctx, client, world, op):
     login = unique("hugo")
     op.set_account(login, password=PASSWORD, groups=["jc-team-1"])
     op.logout_tokens()
-    refused_before = len([e for e in audit_entries(ctx, "sso.backchannel_logout")
-                          if e.outcome != "ok"])
+    refused_before = len(
+        [e for e in audit_entries(ctx, "sso.backchannel_logout") if e.outcome != "ok"]
+    )
     with browser(ctx) as web, provider_browser() as agent:
         answer = at_provider(op, start_login(web, provider_id), login, agent=agent)
         assert web.get(answer.headers["location"]).status_code == 303
@@ -192,8 +211,9 @@ def test_logout_at_the_provider_ends_the_akte_session(ctx, client, world, op):
         r = client.post("/sso/backchannel-logout", data={"logout_token": forged})
         assert r.status_code == 400
         assert web.get("/app").status_code == 200  # a forged token ends nothing
-        assert client.post("/sso/backchannel-logout",
-                           data={"logout_token": token}).status_code == 200
+        assert (
+            client.post("/sso/backchannel-logout", data={"logout_token": token}).status_code == 200
+        )
         r = web.get("/app")
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
     [ended] = audit_entries(ctx, "sso.backchannel_logout", provider_id=provider_id)
@@ -205,14 +225,28 @@ def test_logout_at_the_provider_ends_the_akte_session(ctx, client, world, op):
 def test_a_misconfigured_provider_gets_a_reason_not_a_500(ctx, client, world, op):
     closed = f"http://127.0.0.1:{_closed_port()}"
     cases = [
-        (oidc_config(op, issuer=closed), CLIENT_SECRET, "identity_provider_unavailable",
-         "cannot be reached"),
-        (oidc_config(op, issuer=op.issuer.replace("127.0.0.1", "localhost")), CLIENT_SECRET,
-         "identity_provider_misconfigured", "names itself"),
+        (
+            oidc_config(op, issuer=closed),
+            CLIENT_SECRET,
+            "identity_provider_unavailable",
+            "cannot be reached",
+        ),
+        (
+            oidc_config(op, issuer=op.issuer.replace("127.0.0.1", "localhost")),
+            CLIENT_SECRET,
+            "identity_provider_misconfigured",
+            "names itself",
+        ),
     ]
     for config, secret, error, reason in cases:
-        provider_id = add_provider(client, world.headers["admin_a"], "oidc", config, [
-            {"group": "jc-team-1", "org_unit_id": str(world.unit_a1.id)}], secret=secret)
+        provider_id = add_provider(
+            client,
+            world.headers["admin_a"],
+            "oidc",
+            config,
+            [{"group": "jc-team-1", "org_unit_id": str(world.unit_a1.id)}],
+            secret=secret,
+        )
         with browser(ctx) as web:
             r = web.get(f"/sso/{provider_id}", headers={"Accept": "application/json"})
             assert r.status_code == 503, r.text
@@ -221,8 +255,14 @@ def test_a_misconfigured_provider_gets_a_reason_not_a_500(ctx, client, world, op
             assert page.status_code == 503 and reason in page.text
         assert audit_entries(ctx, "sso.login", provider_id=provider_id, error=error)
     # a wrong client secret shows only when the code is exchanged
-    provider_id = add_provider(client, world.headers["admin_a"], "oidc", oidc_config(op), [
-        {"group": "jc-team-1", "org_unit_id": str(world.unit_a1.id)}], secret="wrong-secret")
+    provider_id = add_provider(
+        client,
+        world.headers["admin_a"],
+        "oidc",
+        oidc_config(op),
+        [{"group": "jc-team-1", "org_unit_id": str(world.unit_a1.id)}],
+        secret="wrong-secret",
+    )
     login = unique("gerd")
     op.set_account(login, password=PASSWORD, groups=["jc-team-1"])
     with browser(ctx) as web:
@@ -235,8 +275,11 @@ def test_a_misconfigured_provider_gets_a_reason_not_a_500(ctx, client, world, op
 
 def test_a_switched_off_provider_starts_no_login(ctx, client, world, op):
     provider_id = _team_provider(client, world, op)
-    r = client.patch(f"/api/v1/identity-providers/{provider_id}", json={"enabled": False},
-                     headers=world.headers["admin_a"])
+    r = client.patch(
+        f"/api/v1/identity-providers/{provider_id}",
+        json={"enabled": False},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 200 and r.json()["enabled"] is False
     with browser(ctx) as web:
         assert f"/sso/{provider_id}" not in web.get("/login").text
@@ -251,15 +294,20 @@ def test_a_changed_mapping_takes_access_away_at_the_next_request(ctx, client, wo
     with browser(ctx) as web:
         assert oidc_login(web, op, provider_id, login).status_code == 303
         assert web.get(f"/app/akten/{world.case_a1.id}").status_code == 200
-        r = client.put(f"/api/v1/identity-providers/{provider_id}/mappings", headers=admin,
-                       json={"mappings": [{"group": "jc-team-1",
-                                           "org_unit_id": str(world.unit_a2.id)}]})
+        r = client.put(
+            f"/api/v1/identity-providers/{provider_id}/mappings",
+            headers=admin,
+            json={"mappings": [{"group": "jc-team-1", "org_unit_id": str(world.unit_a2.id)}]},
+        )
         assert r.status_code == 200 and r.json()["accounts_changed"] == 1
         assert web.get(f"/app/akten/{world.case_a1.id}").status_code == 404
         assert web.get(f"/app/akten/{world.case_a2.id}").status_code == 200
         # no group maps any more: every session of the account ends
-        r = client.put(f"/api/v1/identity-providers/{provider_id}/mappings", headers=admin,
-                       json={"mappings": [{"group": "jc-admins", "role": "tenant_admin"}]})
+        r = client.put(
+            f"/api/v1/identity-providers/{provider_id}/mappings",
+            headers=admin,
+            json={"mappings": [{"group": "jc-admins", "role": "tenant_admin"}]},
+        )
         assert r.json()["accounts_changed"] == 1
         r = web.get("/app")
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
@@ -273,7 +321,8 @@ def test_a_changed_mapping_takes_access_away_at_the_next_request(ctx, client, wo
 
 
 def test_a_local_caseworker_account_follows_the_directory_but_an_admin_is_not_taken(
-        ctx, client, world, op):
+    ctx, client, world, op
+):
     provider_id = _team_provider(client, world, op)
     local = world.users["caseworker_none"].username
     op.set_account(local, password=PASSWORD, groups=["jc-team-1"])
@@ -283,8 +332,7 @@ def test_a_local_caseworker_account_follows_the_directory_but_an_admin_is_not_ta
     assert user.id == world.users["caseworker_none"].id
     assert user.password_hash is None and units == {world.unit_a1.id}
     with session_scope(ctx.session_factory) as session:
-        link = session.scalar(select(ExternalIdentity).where(
-            ExternalIdentity.user_id == user.id))
+        link = session.scalar(select(ExternalIdentity).where(ExternalIdentity.user_id == user.id))
         assert link.groups == ["jc-team-1"]
     admin = world.users["admin_a"].username
     op.set_account(admin, password=PASSWORD, groups=["jc-admins"])

@@ -35,8 +35,9 @@ def enrol(client, headers: dict) -> tuple[pyotp.TOTP, list[str]]:
     body = r.json()
     assert body["otpauth_uri"].startswith("otpauth://totp/")
     totp = pyotp.TOTP(body["secret"])
-    r = client.post("/api/v1/auth/second-factor/confirm", json={"code": totp.now()},
-                    headers=headers)
+    r = client.post(
+        "/api/v1/auth/second-factor/confirm", json={"code": totp.now()}, headers=headers
+    )
     assert r.status_code == 200, r.text
     codes = r.json()["recovery_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -45,8 +46,11 @@ def enrol(client, headers: dict) -> tuple[pyotp.TOTP, list[str]]:
 
 def test_required_factor_is_set_up_at_the_web_login_then_asked_everywhere(ctx, client, world):
     caseworker = world.users["caseworker_a1"].username
-    r = client.patch("/api/v1/tenants/current/options", json={"second_factor": "all"},
-                     headers=world.headers["admin_a"])
+    r = client.patch(
+        "/api/v1/tenants/current/options",
+        json={"second_factor": "all"},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 200, r.text
     r = _token(client, caseworker)
     assert r.status_code == 403 and r.json()["error"] == "second_factor_enrolment_required"
@@ -54,8 +58,15 @@ def test_required_factor_is_set_up_at_the_web_login_then_asked_everywhere(ctx, c
 
     with browser(ctx) as web:
         page = web.get("/login")
-        r = web.post("/login", data={"username": caseworker, "password": PASSWORD,
-                                     "next": "/app", "csrf_token": csrf_of(page.text)})
+        r = web.post(
+            "/login",
+            data={
+                "username": caseworker,
+                "password": PASSWORD,
+                "next": "/app",
+                "csrf_token": csrf_of(page.text),
+            },
+        )
         assert r.status_code == 303 and r.headers["location"].startswith("/login/code")
         assert web.get("/app").status_code == 303  # no session yet
         page = web.get(r.headers["location"])
@@ -63,11 +74,19 @@ def test_required_factor_is_set_up_at_the_web_login_then_asked_everywhere(ctx, c
         secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text).group(1)
         assert web.get("/login/code").text.count(secret) == 1  # a reload shows the same secret
         totp = pyotp.TOTP(secret)
-        r = web.post("/login/code", data={"code": "000000" if totp.now() != "000000" else "1",
-                                          "next": "/app", "csrf_token": csrf_of(page.text)})
+        r = web.post(
+            "/login/code",
+            data={
+                "code": "000000" if totp.now() != "000000" else "1",
+                "next": "/app",
+                "csrf_token": csrf_of(page.text),
+            },
+        )
         assert r.status_code == 401
-        r = web.post("/login/code", data={"code": totp.now(), "next": "/app",
-                                          "csrf_token": csrf_of(page.text)})
+        r = web.post(
+            "/login/code",
+            data={"code": totp.now(), "next": "/app", "csrf_token": csrf_of(page.text)},
+        )
         assert r.status_code == 200
         codes = re.findall(r"<li><code>([A-Z2-7]{5}-[A-Z2-7]{5})</code></li>", r.text)
         assert len(codes) == 10
@@ -78,8 +97,10 @@ def test_required_factor_is_set_up_at_the_web_login_then_asked_everywhere(ctx, c
     assert _token(client, caseworker, _next_code(totp)).status_code == 200
     with browser(ctx) as web:  # the web login asks for the code now, no set-up
         page = web.get("/login")
-        r = web.post("/login", data={"username": caseworker, "password": PASSWORD,
-                                     "csrf_token": csrf_of(page.text)})
+        r = web.post(
+            "/login",
+            data={"username": caseworker, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
         page = web.get(r.headers["location"])
         assert "<svg" not in page.text and secret not in page.text
         r = web.post("/login/code", data={"code": codes[0], "csrf_token": csrf_of(page.text)})
@@ -124,8 +145,11 @@ def test_the_secret_is_encrypted_at_rest(ctx, world):
     with browser(ctx) as api:
         totp, _codes = enrol(api, world.headers["caseworker_a1"])
     with session_scope(ctx.session_factory) as session:
-        stored = session.scalar(select(SecondFactor.secret).where(
-            SecondFactor.user_id == world.users["caseworker_a1"].id))
+        stored = session.scalar(
+            select(SecondFactor.secret).where(
+                SecondFactor.user_id == world.users["caseworker_a1"].id
+            )
+        )
     assert stored and totp.secret not in stored
 
 
@@ -134,16 +158,17 @@ def test_an_admin_resets_a_factor_of_their_own_tenant_only(ctx, world):
     with browser(ctx) as api:
         enrol(api, world.headers["caseworker_a1"])
         enrol(api, world.headers["caseworker_b"])
-        r = api.delete(f"/api/v1/users/{foreign.id}/second-factor",
-                       headers=world.headers["admin_a"])
+        r = api.delete(
+            f"/api/v1/users/{foreign.id}/second-factor", headers=world.headers["admin_a"]
+        )
         assert r.status_code == 404
         assert _token(api, foreign.username).json()["error"] == "second_factor_required"
-        r = api.delete(f"/api/v1/users/{target.id}/second-factor",
-                       headers=world.headers["caseworker_a2"])
+        r = api.delete(
+            f"/api/v1/users/{target.id}/second-factor", headers=world.headers["caseworker_a2"]
+        )
         assert r.status_code == 403
         assert _token(api, target.username).status_code == 401
-        r = api.delete(f"/api/v1/users/{target.id}/second-factor",
-                       headers=world.headers["admin_a"])
+        r = api.delete(f"/api/v1/users/{target.id}/second-factor", headers=world.headers["admin_a"])
         assert r.status_code == 204
         assert _token(api, target.username).status_code == 200  # not required: password alone
     [entry] = audit_entries(ctx, "user.second_factor_reset", user_id=str(target.id))
@@ -154,6 +179,9 @@ def test_an_admin_resets_a_factor_of_their_own_tenant_only(ctx, world):
 def test_service_accounts_and_option_values(client, world):
     r = client.post("/api/v1/auth/second-factor", headers=world.headers["importer_a"])
     assert r.status_code == 403
-    r = client.patch("/api/v1/tenants/current/options", json={"second_factor": "sometimes"},
-                     headers=world.headers["admin_a"])
+    r = client.patch(
+        "/api/v1/tenants/current/options",
+        json={"second_factor": "sometimes"},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 422

@@ -17,8 +17,9 @@ from tests.web.conftest import browser, login
 
 
 def _options(client, world, **values) -> None:
-    r = client.patch("/api/v1/tenants/current/options", json=values,
-                     headers=world.headers["admin_a"])
+    r = client.patch(
+        "/api/v1/tenants/current/options", json=values, headers=world.headers["admin_a"]
+    )
     assert r.status_code == 200, r.text
 
 
@@ -28,8 +29,9 @@ def _signed_in(web) -> bool:
 
 def _sessions_of(ctx, user_id) -> int:
     with session_scope(ctx.session_factory) as session:
-        return session.scalar(select(func.count()).select_from(WebSession)
-                              .where(WebSession.user_id == user_id))
+        return session.scalar(
+            select(func.count()).select_from(WebSession).where(WebSession.user_id == user_id)
+        )
 
 
 def test_an_idle_session_ends_an_active_one_does_not(ctx, client, world, clock):
@@ -77,8 +79,13 @@ def test_other_tenants_and_unset_options_keep_their_sessions(ctx, client, world,
 
 
 def test_a_directory_session_loses_the_refresh_token_with_it(ctx, client, world, op, clock):
-    provider_id = add_provider(client, world.headers["admin_a"], "oidc", oidc_config(op), [
-        {"group": "jc-team-1", "role": "caseworker", "org_unit_id": str(world.unit_a1.id)}])
+    provider_id = add_provider(
+        client,
+        world.headers["admin_a"],
+        "oidc",
+        oidc_config(op),
+        [{"group": "jc-team-1", "role": "caseworker", "org_unit_id": str(world.unit_a1.id)}],
+    )
     _options(client, world, session_idle_minutes=10)
     person = unique("ida")
     op.set_account(person, password=PASSWORD, groups=["jc-team-1"])
@@ -97,18 +104,25 @@ def test_a_directory_session_loses_the_refresh_token_with_it(ctx, client, world,
 
 def test_bearer_tokens_live_no_longer_than_the_absolute_limit(ctx, client, world):
     user = world.users["caseworker_a1"]
-    r = client.post("/api/v1/auth/token", data={"username": user.username,
-                                                      "password": LOCAL_PASSWORD})
+    r = client.post(
+        "/api/v1/auth/token", data={"username": user.username, "password": LOCAL_PASSWORD}
+    )
     assert r.status_code == 200 and r.json()["expires_in"] == ctx.settings.token_ttl_seconds
     _options(client, world, session_max_hours=1)
-    r = client.post("/api/v1/auth/token", data={"username": user.username,
-                                                      "password": LOCAL_PASSWORD})
+    r = client.post(
+        "/api/v1/auth/token", data={"username": user.username, "password": LOCAL_PASSWORD}
+    )
     assert r.status_code == 200 and r.json()["expires_in"] == 3600
 
 
 def test_the_options_are_checked_whole_numbers(client, world):
-    for bad in ({"session_idle_minutes": 1}, {"session_max_hours": 1000},
-                {"session_idle_minutes": "ten"}, {"session_max_hours": True}):
-        r = client.patch("/api/v1/tenants/current/options", json=bad,
-                         headers=world.headers["admin_a"])
+    for bad in (
+        {"session_idle_minutes": 1},
+        {"session_max_hours": 1000},
+        {"session_idle_minutes": "ten"},
+        {"session_max_hours": True},
+    ):
+        r = client.patch(
+            "/api/v1/tenants/current/options", json=bad, headers=world.headers["admin_a"]
+        )
         assert r.status_code == 422 and r.json()["error"] == "invalid_option", bad

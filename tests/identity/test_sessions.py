@@ -43,8 +43,7 @@ def test_a_person_lists_and_ends_their_own_sessions_only(ctx, client, world):
     assert r.status_code == 204
     assert home.get("/app").status_code == 303  # back to the login page
     assert office.get("/app").status_code == 200
-    assert list(_ids(client, world.headers["caseworker_a1"])) == [
-        i for i in mine if i != home_id]
+    assert list(_ids(client, world.headers["caseworker_a1"])) == [i for i in mine if i != home_id]
     for web in (office, home, colleague):
         web.close()
 

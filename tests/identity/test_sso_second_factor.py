@@ -25,15 +25,24 @@ LOA2 = "urn:akte:test:loa:2"
 
 
 def _provider(client, world, op, **config) -> str:
-    return add_provider(client, world.headers["admin_a"], "oidc", oidc_config(op, **config), [
-        {"group": "jc-team-1", "role": "caseworker", "org_unit_id": str(world.unit_a1.id)},
-        {"group": "jc-admins", "role": "tenant_admin"},
-    ])
+    return add_provider(
+        client,
+        world.headers["admin_a"],
+        "oidc",
+        oidc_config(op, **config),
+        [
+            {"group": "jc-team-1", "role": "caseworker", "org_unit_id": str(world.unit_a1.id)},
+            {"group": "jc-admins", "role": "tenant_admin"},
+        ],
+    )
 
 
 def _require(client, world, value: str | None) -> None:
-    r = client.patch("/api/v1/tenants/current/options",
-                     json={"directory_second_factor": value}, headers=world.headers["admin_a"])
+    r = client.patch(
+        "/api/v1/tenants/current/options",
+        json={"directory_second_factor": value},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 200, r.text
 
 
@@ -46,8 +55,9 @@ def test_without_a_second_factor_the_login_is_refused_with_a_german_page(ctx, cl
     provider_id = _provider(client, world, op, mfa_acr_values=[LOA2])
     _require(client, world, "all")
     login = unique("ohne2fa")
-    op.set_account(login, password=PASSWORD, groups=["jc-team-1"],
-                   acr="urn:akte:test:loa:1", amr=["pwd"])
+    op.set_account(
+        login, password=PASSWORD, groups=["jc-team-1"], acr="urn:akte:test:loa:1", amr=["pwd"]
+    )
     with browser(ctx) as web:
         r = oidc_login(web, op, provider_id, login)
         assert r.status_code == 403
@@ -113,23 +123,36 @@ def test_admins_only_covers_who_becomes_a_tenant_admin(ctx, client, world, op):
 
 
 def test_the_requirement_is_a_checked_tenant_option(client, world):
-    r = client.patch("/api/v1/tenants/current/options",
-                     json={"directory_second_factor": "sometimes"},
-                     headers=world.headers["admin_a"])
+    r = client.patch(
+        "/api/v1/tenants/current/options",
+        json={"directory_second_factor": "sometimes"},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 422 and r.json()["error"] == "invalid_option"
-    r = client.patch("/api/v1/tenants/current/options", json={"directory_second_factor": "all"},
-                     headers=world.headers["caseworker_a1"])
+    r = client.patch(
+        "/api/v1/tenants/current/options",
+        json={"directory_second_factor": "all"},
+        headers=world.headers["caseworker_a1"],
+    )
     assert r.status_code == 403
 
 
 def test_an_ldap_login_cannot_show_a_factor_and_is_refused_where_one_is_required(
-        ctx, client, world, directory):
+    ctx, client, world, directory
+):
     from tests.identity.conftest import ldap_config
     from tests.web.conftest import csrf_of
 
-    provider_id = add_provider(client, world.headers["admin_a"], "ldap", ldap_config(directory), [
-        {"group": "jc-team-1", "org_unit_id": str(world.unit_a1.id)},
-        {"group": "jc-leitung", "role": "tenant_admin"}])
+    provider_id = add_provider(
+        client,
+        world.headers["admin_a"],
+        "ldap",
+        ldap_config(directory),
+        [
+            {"group": "jc-team-1", "org_unit_id": str(world.unit_a1.id)},
+            {"group": "jc-leitung", "role": "tenant_admin"},
+        ],
+    )
     staff, boss = unique("ldapsb"), unique("ldapchef")
     directory.add_person(staff, PASSWORD, groups=("jc-team-1",))
     directory.add_person(boss, PASSWORD, groups=("jc-leitung",))
@@ -141,9 +164,15 @@ def test_an_ldap_login_cannot_show_a_factor_and_is_refused_where_one_is_required
     _require(client, world, "all")
     with browser(ctx) as web:
         form = web.get(f"/sso/{provider_id}")
-        r = web.post(f"/sso/{provider_id}/ldap", data={
-            "username": staff, "password": PASSWORD, "next": "/app",
-            "csrf_token": csrf_of(form.text)})
+        r = web.post(
+            f"/sso/{provider_id}/ldap",
+            data={
+                "username": staff,
+                "password": PASSWORD,
+                "next": "/app",
+                "csrf_token": csrf_of(form.text),
+            },
+        )
         assert r.status_code == 403 and "zweiten Faktor" in r.text
         assert not web.cookies.get(sessions.STAFF_COOKIE)
     assert audit_entries(ctx, "sso.login", error="sso_second_factor_missing", username=staff)

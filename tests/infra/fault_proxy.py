@@ -21,10 +21,18 @@ from pathlib import Path
 
 from tests.infra.ports import free_port
 
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
-               "proxy-connection", "upgrade"}
-SLOWDOWN = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
-            b"<Message>Please reduce your request rate.</Message></Error>")
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "proxy-connection",
+    "upgrade",
+}
+SLOWDOWN = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
+    b"<Message>Please reduce your request rate.</Message></Error>"
+)
 
 
 class FaultyS3Proxy:
@@ -65,8 +73,9 @@ class FaultyS3Proxy:
                     return
                 conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
                 try:
-                    headers = {k: v for k, v in self.headers.items()
-                               if k.lower() not in _HOP_BY_HOP}
+                    headers = {
+                        k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP
+                    }
                     headers["Content-Length"] = str(len(body))
                     conn.request(self.command, self.path, body=body, headers=headers)
                     answer = conn.getresponse()
@@ -110,8 +119,10 @@ def faulty_s3(upstream: str) -> Iterator[FaultyS3Proxy]:
 def full_disk(size_kb: int) -> Iterator[Path]:
     """A folder on a fresh tmpfs of ``size_kb`` KiB, unmounted afterwards."""
     mountpoint = Path(tempfile.mkdtemp(prefix="akte-fulldisk-"))
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0755", "tmpfs",
-                    str(mountpoint)], check=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0755", "tmpfs", str(mountpoint)],
+        check=True,
+    )
     try:
         yield mountpoint
     finally:

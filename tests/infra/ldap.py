@@ -37,8 +37,9 @@ class LdapServer:
 
     def start(self) -> None:
         log = (self.workdir / "slapd.log").open("ab")
-        self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
-                                        cwd=self.workdir)
+        self.process = subprocess.Popen(
+            self.command, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
+        )
         if not wait_for_port(self.port, 30):
             raise RuntimeError(f"slapd did not start; see {self.workdir / 'slapd.log'}")
 
@@ -66,8 +67,9 @@ class LdapServer:
         dn = f"uid={uid},ou=people,{BASE_DN}"
         conn = self.admin()
         try:
-            conn.add(dn, ["inetOrgPerson"], {"cn": f"Person {uid}", "sn": uid,
-                                             "userPassword": password})
+            conn.add(
+                dn, ["inetOrgPerson"], {"cn": f"Person {uid}", "sn": uid, "userPassword": password}
+            )
             for group in groups:
                 self.add_member(group, dn, conn)
         finally:
@@ -103,8 +105,9 @@ def _certificate(workdir: Path) -> tuple[Path, Path, Path]:
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(issuer_name or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                                                      subject)]))
+            .issuer_name(
+                issuer_name or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+            )
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -112,9 +115,12 @@ def _certificate(workdir: Path) -> tuple[Path, Path, Path]:
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         )
         if not ca:
-            builder = builder.add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
-                critical=False)
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                ),
+                critical=False,
+            )
         return builder.sign(issuer_key or key, hashes.SHA256())
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -125,8 +131,9 @@ def _certificate(workdir: Path) -> tuple[Path, Path, Path]:
     paths = workdir / "ca.pem", workdir / "server.pem", workdir / "server.key"
     paths[0].write_bytes(ca_cert.public_bytes(pem))
     paths[1].write_bytes(cert.public_bytes(pem))
-    paths[2].write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    paths[2].write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return paths
 
 
@@ -160,8 +167,9 @@ def ldap_server() -> Iterator[LdapServer]:
     workdir = Path(tempfile.mkdtemp(prefix="akte-ldap-"))
     (workdir / "db").mkdir()
     ca, cert, key = _certificate(workdir)
-    admin_hash = subprocess.run(["slappasswd", "-s", ADMIN_PASSWORD], check=True,
-                                capture_output=True, text=True).stdout.strip()
+    admin_hash = subprocess.run(
+        ["slappasswd", "-s", ADMIN_PASSWORD], check=True, capture_output=True, text=True
+    ).stdout.strip()
     conf = workdir / "slapd.conf"
     conf.write_text(f"""
 include /etc/ldap/schema/core.schema
@@ -182,8 +190,13 @@ rootdn "{ADMIN_DN}"
 rootpw {admin_hash}
 directory {workdir}/db
 """)
-    subprocess.run([shutil.which("slapadd") or "/usr/sbin/slapadd", "-f", str(conf)],
-                   input=SEED, text=True, check=True, capture_output=True)
+    subprocess.run(
+        [shutil.which("slapadd") or "/usr/sbin/slapadd", "-f", str(conf)],
+        input=SEED,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     url = f"ldap://127.0.0.1:{port}"
     command = [slapd, "-d", "0", "-f", str(conf), "-h", url]

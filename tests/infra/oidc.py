@@ -81,17 +81,31 @@ class OidcProvider:
         tokens, self.receiver.tokens = self.receiver.tokens, []
         return tokens
 
-    def set_account(self, login: str, *, password: str = "pw",  # noqa: S107
-                    groups: list[str] | None = None,
-                    disabled: bool = False, acr: str | None = None,
-                    amr: list[str] | None = None, **claims: object) -> None:
+    def set_account(
+        self,
+        login: str,
+        *,
+        password: str = "pw",  # noqa: S107
+        groups: list[str] | None = None,
+        disabled: bool = False,
+        acr: str | None = None,
+        amr: list[str] | None = None,
+        **claims: object,
+    ) -> None:
         """Create or change a user of the provider (takes effect at their next login).
         ``acr``/``amr``: how the provider says the person authenticated (a second factor
         or not), put into the ID token of their next login."""
         self.accounts[login] = {
-            "password": password, "disabled": disabled, "acr": acr, "amr": amr,
-            "claims": {"preferred_username": login, "name": f"Person {login}",
-                       "groups": groups or [], **claims},
+            "password": password,
+            "disabled": disabled,
+            "acr": acr,
+            "amr": amr,
+            "claims": {
+                "preferred_username": login,
+                "name": f"Person {login}",
+                "groups": groups or [],
+                **claims,
+            },
         }
         tmp = self.accounts_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.accounts))
@@ -104,8 +118,9 @@ def _ensure_module() -> None:
     npm = shutil.which("npm")
     if not npm:
         raise RuntimeError("npm not found: ./scripts/install-system-deps.sh --test installs it")
-    subprocess.run([npm, "install", "--silent", "--prefix", str(NODE_DIR), "oidc-provider@9"],
-                   check=True)
+    subprocess.run(
+        [npm, "install", "--silent", "--prefix", str(NODE_DIR), "oidc-provider@9"], check=True
+    )
 
 
 @contextmanager
@@ -121,29 +136,48 @@ def oidc_provider() -> Iterator[OidcProvider]:
     threading.Thread(target=provider.receiver.serve_forever, daemon=True).start()
     provider.accounts_file.write_text("{}")
     config = {
-        "port": port, "issuer": issuer, "module": str(MODULE),
-        "accounts_file": str(provider.accounts_file), "api_resource": API_RESOURCE,
-        "clients": [{
-            "client_id": SERVICE_CLIENT_ID, "client_secret": SERVICE_CLIENT_SECRET,
-            "redirect_uris": [], "grant_types": ["client_credentials"], "response_types": [],
-            "token_endpoint_auth_method": "client_secret_basic",
-        }, {
-            "client_id": API_CLIENT_ID, "client_secret": API_CLIENT_SECRET,
-            "redirect_uris": [API_CLIENT_REDIRECT], "grant_types": ["authorization_code"],
-            "response_types": ["code"], "token_endpoint_auth_method": "client_secret_basic",
-        }, {
-            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-            "redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"], "token_endpoint_auth_method": "client_secret_basic",
-            "backchannel_logout_uri":
-                f"http://127.0.0.1:{provider.receiver.server_port}/sso/backchannel-logout",
-            "backchannel_logout_session_required": True,
-        }],
+        "port": port,
+        "issuer": issuer,
+        "module": str(MODULE),
+        "accounts_file": str(provider.accounts_file),
+        "api_resource": API_RESOURCE,
+        "clients": [
+            {
+                "client_id": SERVICE_CLIENT_ID,
+                "client_secret": SERVICE_CLIENT_SECRET,
+                "redirect_uris": [],
+                "grant_types": ["client_credentials"],
+                "response_types": [],
+                "token_endpoint_auth_method": "client_secret_basic",
+            },
+            {
+                "client_id": API_CLIENT_ID,
+                "client_secret": API_CLIENT_SECRET,
+                "redirect_uris": [API_CLIENT_REDIRECT],
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "client_secret_basic",
+            },
+            {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "redirect_uris": [REDIRECT_URI],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "client_secret_basic",
+                "backchannel_logout_uri": f"http://127.0.0.1:{provider.receiver.server_port}/sso/backchannel-logout",
+                "backchannel_logout_session_required": True,
+            },
+        ],
     }
     (workdir / "config.json").write_text(json.dumps(config))
     log = (workdir / "oidc.log").open("ab")
-    provider.process = subprocess.Popen([node, str(SCRIPT), str(workdir / "config.json")],
-                                        stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    provider.process = subprocess.Popen(
+        [node, str(SCRIPT), str(workdir / "config.json")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=workdir,
+    )
     try:
         if not wait_for_port(port, 60) or not _ready(issuer):
             raise RuntimeError(f"OpenID Provider did not start; see {workdir / 'oidc.log'}")

@@ -50,17 +50,46 @@ def _own_cluster() -> Iterator[str]:
         subprocess.run(["useradd", "-M", "-r", "aktepg"], check=False, capture_output=True)
         shutil.chown(workdir, "aktepg")
         run_as = ["runuser", "-u", "aktepg", "--"]
-    subprocess.run([*run_as, _pg_binary("initdb"), "-D", str(data), "-U", "postgres",
-                    "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
-    subprocess.run([*run_as, _pg_binary("pg_ctl"), "-D", str(data), "-l", str(workdir / "log"),
-                    "-o", f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1", "-w", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            *run_as,
+            _pg_binary("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            _pg_binary("pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(workdir / "log"),
+            "-o",
+            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1",
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         wait_for_port(port)
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*run_as, _pg_binary("pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       check=False, capture_output=True)
+        subprocess.run(
+            [*run_as, _pg_binary("pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(workdir, ignore_errors=True)
 
 

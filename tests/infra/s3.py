@@ -49,8 +49,9 @@ class S3Server:
     def start(self) -> None:
         assert self.command is not None and self.workdir is not None
         log = (self.workdir / "weed.log").open("ab")
-        self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
-                                        cwd=self.workdir)
+        self.process = subprocess.Popen(
+            self.command, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
+        )
         if not wait_for_port(self.port, 60) or not _s3_ready(self):
             raise RuntimeError(f"S3 server did not start; see {self.workdir / 'weed.log'}")
 
@@ -68,8 +69,9 @@ def _weed_binary() -> str:
 def _s3_ready(server: S3Server, timeout: float = 60) -> bool:
     from minio import Minio
 
-    client = Minio(server.endpoint, access_key=server.access_key,
-                   secret_key=server.secret_key, secure=False)
+    client = Minio(
+        server.endpoint, access_key=server.access_key, secret_key=server.secret_key, secure=False
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -86,28 +88,60 @@ def _s3_ready(server: S3Server, timeout: float = 60) -> bool:
 def s3_server() -> Iterator[S3Server]:
     endpoint = os.environ.get("AKTE_TEST_S3_ENDPOINT")
     if endpoint:
-        yield S3Server(endpoint, os.environ.get("AKTE_TEST_S3_ACCESS_KEY", ACCESS_KEY),
-                       os.environ.get("AKTE_TEST_S3_SECRET_KEY", SECRET_KEY))
+        yield S3Server(
+            endpoint,
+            os.environ.get("AKTE_TEST_S3_ACCESS_KEY", ACCESS_KEY),
+            os.environ.get("AKTE_TEST_S3_SECRET_KEY", SECRET_KEY),
+        )
         return
     workdir = Path(tempfile.mkdtemp(prefix="akte-s3-"))
     config = workdir / "s3.json"
-    config.write_text(json.dumps({"identities": [{
-        "name": "akte", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "akte",
+                        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
     s3_port = free_port()
     command = [
-        _weed_binary(), "server", f"-dir={workdir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-master.port={free_port()}", f"-master.port.grpc={free_port()}",
-        f"-volume.port={free_port()}", f"-volume.port.grpc={free_port()}",
-        f"-filer.port={free_port()}", f"-filer.port.grpc={free_port()}",
-        "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={free_port()}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-        f"-s3.config={config}", "-master.telemetry=false",
+        _weed_binary(),
+        "server",
+        f"-dir={workdir}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-master.port={free_port()}",
+        f"-master.port.grpc={free_port()}",
+        f"-volume.port={free_port()}",
+        f"-volume.port.grpc={free_port()}",
+        f"-filer.port={free_port()}",
+        f"-filer.port.grpc={free_port()}",
+        "-s3",
+        f"-s3.port={s3_port}",
+        f"-s3.port.grpc={free_port()}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        f"-s3.config={config}",
+        "-master.telemetry=false",
         # every bucket is a collection with volumes of its own; tests that make a bucket each
         # ran the slots out at 50 (uploads then got InternalError 500)
-        "-volume.max=1000", "-master.volumeSizeLimitMB=256",
+        "-volume.max=1000",
+        "-master.volumeSizeLimitMB=256",
     ]
-    server = S3Server(f"127.0.0.1:{s3_port}", ACCESS_KEY, SECRET_KEY, port=s3_port,
-                      command=command, workdir=workdir)
+    server = S3Server(
+        f"127.0.0.1:{s3_port}",
+        ACCESS_KEY,
+        SECRET_KEY,
+        port=s3_port,
+        command=command,
+        workdir=workdir,
+    )
     server.start()
     try:
         yield server

@@ -16,8 +16,14 @@ from akte.jobs.worker import run_until_idle
 from tests.builders import World
 
 
-def add_document(ctx: AppContext, world: World, data: bytes, filename: str = "scan.pdf",
-                 *, mime: str | None = None) -> uuid.UUID:
+def add_document(
+    ctx: AppContext,
+    world: World,
+    data: bytes,
+    filename: str = "scan.pdf",
+    *,
+    mime: str | None = None,
+) -> uuid.UUID:
     """Store ``data`` and queue processing as an upload would.
 
     With ``mime`` the upload's sniffing is bypassed (as for a file whose stored bytes are
@@ -31,8 +37,12 @@ def add_document(ctx: AppContext, world: World, data: bytes, filename: str = "sc
     ctx.storage.put_bytes(data)
     with session_scope(ctx.session_factory) as session:
         document = intake.add_document(
-            session, tenant_id=world.tenant_a.id, case_file_id=world.case_a1.id,
-            scanned=scanned, filename=filename, title=None,
+            session,
+            tenant_id=world.tenant_a.id,
+            case_file_id=world.case_a1.id,
+            scanned=scanned,
+            filename=filename,
+            title=None,
             source=DocumentSource.staff_upload,
         )
         return document.id
@@ -56,18 +66,20 @@ def worker_env(ctx: AppContext, lease_seconds: int = 600) -> dict[str, str]:
     storage; no ``.env`` is read when it runs in a temporary folder."""
     settings = ctx.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
-    env.update({
-        "AKTE_ENV": "test",
-        "AKTE_DATA_DIR": str(settings.data_dir.resolve()),
-        "AKTE_DATABASE_URL": settings.effective_database_url,
-        "AKTE_SECRET_KEY": settings.effective_secret_key,
-        "AKTE_STORAGE_BACKEND": settings.storage_backend,
-        "AKTE_S3_ENDPOINT": settings.s3_endpoint,
-        "AKTE_S3_ACCESS_KEY": settings.s3_access_key,
-        "AKTE_S3_SECRET_KEY": settings.s3_secret_key,
-        "AKTE_S3_BUCKET": settings.s3_bucket,
-        "AKTE_JOB_LEASE_SECONDS": str(lease_seconds),
-        "AKTE_WORKER_POLL_SECONDS": "0.2",
-        "AKTE_INPROCESS_WORKER": "false",
-    })
+    env.update(
+        {
+            "AKTE_ENV": "test",
+            "AKTE_DATA_DIR": str(settings.data_dir.resolve()),
+            "AKTE_DATABASE_URL": settings.effective_database_url,
+            "AKTE_SECRET_KEY": settings.effective_secret_key,
+            "AKTE_STORAGE_BACKEND": settings.storage_backend,
+            "AKTE_S3_ENDPOINT": settings.s3_endpoint,
+            "AKTE_S3_ACCESS_KEY": settings.s3_access_key,
+            "AKTE_S3_SECRET_KEY": settings.s3_secret_key,
+            "AKTE_S3_BUCKET": settings.s3_bucket,
+            "AKTE_JOB_LEASE_SECONDS": str(lease_seconds),
+            "AKTE_WORKER_POLL_SECONDS": "0.2",
+            "AKTE_INPROCESS_WORKER": "false",
+        }
+    )
     return env

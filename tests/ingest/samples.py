@@ -41,8 +41,14 @@ NOTICE = [
 ]
 
 
-def render_lines(lines: list[str], *, width: int = 2480, font_size: int = 44,
-                 font: Path = SERIF, margin: int = 180) -> Image.Image:
+def render_lines(
+    lines: list[str],
+    *,
+    width: int = 2480,
+    font_size: int = 44,
+    font: Path = SERIF,
+    margin: int = 180,
+) -> Image.Image:
     """A white 300 dpi page strip with the lines in black (about 12 pt text)."""
     face = ImageFont.truetype(str(font), font_size)
     line_height = int(font_size * 1.6)
@@ -182,9 +188,10 @@ def huge_image_pdf(side: int = 35_000) -> bytes:
         b"/Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>",
         b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
         b"/BitsPerComponent 1 /Filter /FlateDecode /DecodeParms << /Predictor 15 /Columns %d "
-        b"/Colors 1 /BitsPerComponent 1 >> /Length %d >>\nstream\n" % (side, side, side,
-                                                                        len(stream))
-        + stream + b"\nendstream",
+        b"/Colors 1 /BitsPerComponent 1 >> /Length %d >>\nstream\n"
+        % (side, side, side, len(stream))
+        + stream
+        + b"\nendstream",
     ]
     content = b"q 595 0 0 842 0 0 cm /Im0 Do Q"
     objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
@@ -198,21 +205,24 @@ def huge_image_pdf(side: int = 35_000) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
     return out.getvalue()
 
 
 def bomb_png(side: int = 100_000) -> bytes:
     """A valid PNG header claiming ``side`` × ``side`` pixels (10 gigapixels), tiny file."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1024)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(
-        b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
 
 
 def fax_tiff(pages: list[Image.Image], *, one_strip: bool = False) -> bytes:
@@ -221,8 +231,15 @@ def fax_tiff(pages: list[Image.Image], *, one_strip: bool = False) -> bytes:
     frames = [p.convert("1", dither=Image.Dither.NONE) for p in pages]
     buffer = io.BytesIO()
     extra = {"strip_size": max((f.width + 7) // 8 * f.height for f in frames)} if one_strip else {}
-    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:],
-                   compression="group4", dpi=(300, 300), **extra)
+    frames[0].save(
+        buffer,
+        format="TIFF",
+        save_all=True,
+        append_images=frames[1:],
+        compression="group4",
+        dpi=(300, 300),
+        **extra,
+    )
     return buffer.getvalue()
 
 
@@ -234,9 +251,11 @@ def broken_ifd_tiff() -> bytes:
 
 def jpeg_with_orientation(image: Image.Image, orientation: int) -> bytes:
     """A JPEG stored turned, with the EXIF tag telling viewers how to turn it back."""
-    stored = {6: image.transpose(Image.Transpose.ROTATE_90),
-              3: image.transpose(Image.Transpose.ROTATE_180),
-              8: image.transpose(Image.Transpose.ROTATE_270)}[orientation]
+    stored = {
+        6: image.transpose(Image.Transpose.ROTATE_90),
+        3: image.transpose(Image.Transpose.ROTATE_180),
+        8: image.transpose(Image.Transpose.ROTATE_270),
+    }[orientation]
     exif = Image.Exif()
     exif[0x0112] = orientation
     buffer = io.BytesIO()
@@ -265,7 +284,6 @@ def cer(expected: str, actual: str) -> float:
     for i, ca in enumerate(a, start=1):
         current = [i]
         for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1] / max(len(a), 1)

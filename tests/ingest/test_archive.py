@@ -64,8 +64,7 @@ def _jpeg(image: Image.Image, dpi: int, quality: int = 85) -> bytes:
     return buffer.getvalue()
 
 
-def test_fax_pages_stay_bitonal_g4_and_the_archive_no_larger_than_the_fax(
-        tmp_path: Path) -> None:
+def test_fax_pages_stay_bitonal_g4_and_the_archive_no_larger_than_the_fax(tmp_path: Path) -> None:
     # two full A4 pages with a little line noise, as faxes come (G4: some 40 kB each);
     # the archive adds a fixed ~3.5 kB (sRGB profile, XMP) and the text layer
     page = samples.add_noise(samples.render_lines(LETTER * 4), amount=0.002)
@@ -88,8 +87,7 @@ def test_an_upright_grey_jpeg_is_kept_byte_for_byte(tmp_path: Path) -> None:
     assert "Lohnabrechnungen" in layer_text(processed)
 
 
-def test_a_200_dpi_colour_scan_pdf_keeps_its_jpeg_resolution_and_colour(
-        tmp_path: Path) -> None:
+def test_a_200_dpi_colour_scan_pdf_keeps_its_jpeg_resolution_and_colour(tmp_path: Path) -> None:
     page = samples.render_lines(LETTER)
     page = page.resize((page.width * 2 // 3, page.height * 2 // 3))
     colour = Image.merge("RGB", [page, page, page.point(lambda v: v * 200 // 255)])
@@ -121,12 +119,14 @@ def page_sizes(processed: Processed) -> list[tuple[float, float]]:
 def g4_strip(tiff_bytes: bytes) -> bytes:
     """The G4 data of a one-strip, one-page TIFF."""
     with Image.open(io.BytesIO(tiff_bytes)) as tiff:
-        [offset] = tiff.tag_v2[TiffImagePlugin.STRIPOFFSETS] if isinstance(
-            tiff.tag_v2[TiffImagePlugin.STRIPOFFSETS], tuple) else (
-            tiff.tag_v2[TiffImagePlugin.STRIPOFFSETS],)
+        [offset] = (
+            tiff.tag_v2[TiffImagePlugin.STRIPOFFSETS]
+            if isinstance(tiff.tag_v2[TiffImagePlugin.STRIPOFFSETS], tuple)
+            else (tiff.tag_v2[TiffImagePlugin.STRIPOFFSETS],)
+        )
         count = tiff.tag_v2[TiffImagePlugin.STRIPBYTECOUNTS]
         count = count[0] if isinstance(count, tuple) else count
-    return tiff_bytes[offset:offset + count]
+    return tiff_bytes[offset : offset + count]
 
 
 def test_a_sideways_jpeg_keeps_its_bytes_and_is_turned_on_the_page(tmp_path: Path) -> None:
@@ -176,8 +176,9 @@ def test_a_sideways_fax_keeps_its_g4_data(tmp_path: Path) -> None:
 
 
 def test_a_straightened_page_is_stored_as_jpeg_and_not_larger(tmp_path: Path) -> None:
-    skewed = samples.render_lines(LETTER).rotate(2, resample=Image.Resampling.BICUBIC,
-                                                 fillcolor=255)
+    skewed = samples.render_lines(LETTER).rotate(
+        2, resample=Image.Resampling.BICUBIC, fillcolor=255
+    )
     png = samples.png_bytes(skewed)
     processed = run(tmp_path, png, "skewed.png")
     [image] = images_of(processed)
@@ -203,8 +204,9 @@ def test_ocr_and_embedded_font_archives_are_declared_pdfa_2b(tmp_path: Path) -> 
         pdf.drawString(72, 770 - i * 18, line)
     pdf.showPage()
     scan = samples.render_lines(NOTICE)
-    pdf.drawImage(ImageReader(scan.convert("RGB")), 0, 0, scan.width * 72 / 300,
-                  scan.height * 72 / 300)
+    pdf.drawImage(
+        ImageReader(scan.convert("RGB")), 0, 0, scan.width * 72 / 300, scan.height * 72 / 300
+    )
     pdf.save()
     mixed = buffer.getvalue()
     processed = run(tmp_path, mixed, "mixed.pdf")
@@ -218,8 +220,7 @@ def test_ocr_and_embedded_font_archives_are_declared_pdfa_2b(tmp_path: Path) -> 
         assert not pdf.is_encrypted
 
 
-def test_a_page_with_a_font_the_sender_did_not_embed_is_not_declared_pdfa(
-        tmp_path: Path) -> None:
+def test_a_page_with_a_font_the_sender_did_not_embed_is_not_declared_pdfa(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, invariant=True)
     pdf.setFont("Helvetica", 12)  # one of the 14 standard fonts: never embedded
@@ -247,8 +248,7 @@ def test_a_long_archive_has_a_balanced_page_tree_in_page_order(tmp_path: Path) -
     def widest(node: pikepdf.Dictionary, depth: int = 0) -> tuple[int, int]:
         kids = [kid for kid in node.Kids if kid.get("/Type") == "/Pages"]
         below = [widest(kid, depth + 1) for kid in kids]
-        return (max([len(node.Kids)] + [w for w, _ in below]),
-                max([depth] + [d for _, d in below]))
+        return (max([len(node.Kids)] + [w for w, _ in below]), max([depth] + [d for _, d in below]))
 
     with pikepdf.open(processed.archive_path) as archive:
         assert archive.is_linearized

@@ -36,8 +36,9 @@ def wait_for_heartbeat(ctx: AppContext, job_id: int, timeout: float = 10) -> Non
     raise AssertionError("the lease was not extended")
 
 
-def test_a_long_job_keeps_its_lease_and_loses_it_when_it_stops(ctx: AppContext,
-                                                                clock: Clock) -> None:
+def test_a_long_job_keeps_its_lease_and_loses_it_when_it_stops(
+    ctx: AppContext, clock: Clock
+) -> None:
     kind = f"ingest.test-lease-{uuid.uuid4().hex[:8]}"
     with session_scope(ctx.session_factory) as session:
         job_id = jobs.enqueue(session, kind, {}).id

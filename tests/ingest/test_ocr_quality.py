@@ -97,13 +97,17 @@ def tesseract_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def psm_calls(log: Path) -> list[str]:
-    return [line.split("--psm ")[1].split()[0] for line in log.read_text().splitlines()
-            if "--psm " in line]
+    return [
+        line.split("--psm ")[1].split()[0]
+        for line in log.read_text().splitlines()
+        if "--psm " in line
+    ]
 
 
 @pytest.mark.parametrize("turn", [90, 180, 270])
-def test_rotated_pages_come_out_upright_recognised_once(tmp_path: Path, turn: int,
-                                                        tesseract_calls: Path) -> None:
+def test_rotated_pages_come_out_upright_recognised_once(
+    tmp_path: Path, turn: int, tesseract_calls: Path
+) -> None:
     upright = samples.render_lines(NOTICE, width=1800)
     processed = run(tmp_path, samples.png_bytes(rotate(upright, turn)))
     [result] = processed.pages
@@ -119,8 +123,9 @@ def test_rotated_pages_come_out_upright_recognised_once(tmp_path: Path, turn: in
 
 
 @pytest.mark.parametrize("turn", [90, 270])
-def test_a_sideways_skewed_page_is_turned_first_then_straightened(tmp_path: Path,
-                                                                  turn: int) -> None:
+def test_a_sideways_skewed_page_is_turned_first_then_straightened(
+    tmp_path: Path, turn: int
+) -> None:
     """The tilt is measured on the upright page: 2° counter-clockwise, whichever way the
     sheet lay on the scanner."""
     upright = samples.render_lines(NOTICE, width=1800)
@@ -160,8 +165,7 @@ def test_skewed_noisy_scan_is_deskewed_and_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("amount", [0.01, 0.03])
-def test_speckled_grey_scan_is_read_as_well_as_a_clean_one(tmp_path: Path,
-                                                            amount: float) -> None:
+def test_speckled_grey_scan_is_read_as_well_as_a_clean_one(tmp_path: Path, amount: float) -> None:
     """Salt-and-pepper noise (a dusty glass, a worn scanner) on a skewed grey page: the
     specks are removed before the page is straightened, so they do not grow into blobs."""
     page = samples.add_noise(rotate(samples.render_lines(LETTER), -3.0), amount=amount)

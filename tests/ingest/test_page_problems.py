@@ -47,7 +47,8 @@ def _archive_texts(ctx: AppContext, sha256: str, tmp_path: Path) -> list[str]:
 
 @pytest.mark.parametrize("words", ["Dummy PDF file", "Anlage 3"])
 def test_a_short_text_layer_is_kept_when_ocr_reads_no_more(
-        ctx: AppContext, world: World, words: str) -> None:
+    ctx: AppContext, world: World, words: str
+) -> None:
     document_id = add_document(ctx, world, samples.text_pdf([[words]]))
     process(ctx)
     document, _, pages = load(ctx, document_id)
@@ -68,9 +69,13 @@ def test_a_text_layer_with_unmapped_glyphs_is_read_by_ocr(tmp_path: Path) -> Non
 
 
 def test_one_unprocessable_page_fails_alone(
-        ctx: AppContext, client: TestClient, world: World, tmp_path: Path) -> None:
-    data = _joined(samples.text_pdf([LETTER]), samples.huge_image_pdf(),
-                   samples.image_pdf([samples.render_lines(NOTICE)]))
+    ctx: AppContext, client: TestClient, world: World, tmp_path: Path
+) -> None:
+    data = _joined(
+        samples.text_pdf([LETTER]),
+        samples.huge_image_pdf(),
+        samples.image_pdf([samples.render_lines(NOTICE)]),
+    )
     document_id = add_document(ctx, world, data, "akte.pdf")
     process(ctx)
     document, version, pages = load(ctx, document_id)
@@ -83,8 +88,9 @@ def test_one_unprocessable_page_fails_alone(
     texts = _archive_texts(ctx, version.archive_sha256, tmp_path)
     assert len(texts) == 3
     assert "Seite 2" not in texts[0] and LETTER[0] in texts[0]
-    response = client.get(f"/api/v1/documents/{document_id}/pages",
-                          headers=world.headers["caseworker_a1"])
+    response = client.get(
+        f"/api/v1/documents/{document_id}/pages", headers=world.headers["caseworker_a1"]
+    )
     assert response.status_code == 200
     assert response.json()[1]["method"] == "failed"
     assert "megapixels" in response.json()[1]["problem"]
@@ -112,7 +118,8 @@ def test_a_document_whose_every_page_fails_is_failed(tmp_path: Path) -> None:
 
 
 def test_import_and_upload_give_one_verdict_for_a_protected_pdf(
-        ctx: AppContext, client: TestClient, world: World, tmp_path: Path) -> None:
+    ctx: AppContext, client: TestClient, world: World, tmp_path: Path
+) -> None:
     data = samples.encrypted_pdf()
     path = tmp_path / "geschuetzt.pdf"
     path.write_bytes(data)
@@ -125,35 +132,44 @@ def test_import_and_upload_give_one_verdict_for_a_protected_pdf(
     assert document.status_reason == refused.value.message == pdf.PASSWORD_PROTECTED
     assert "PDFium" not in document.status_reason
     # the archive route says it failed and why, not "not yet"
-    response = client.get(f"/api/v1/documents/{document_id}/content?rendition=archive",
-                          headers=world.headers["caseworker_a1"])
+    response = client.get(
+        f"/api/v1/documents/{document_id}/content?rendition=archive",
+        headers=world.headers["caseworker_a1"],
+    )
     assert response.status_code == 404
     assert response.json()["error"] == "processing_failed"
     assert "password-protected" in response.json()["detail"]
 
 
 def test_ocr_languages_are_a_tenant_option_of_installed_languages(
-        ctx: AppContext, client: TestClient, world: World) -> None:
+    ctx: AppContext, client: TestClient, world: World
+) -> None:
     headers = world.headers["admin_a"]
-    response = client.patch("/api/v1/tenants/current/options", headers=headers,
-                            json={"ocr_languages": ["deu", "klingon"]})
+    response = client.patch(
+        "/api/v1/tenants/current/options",
+        headers=headers,
+        json={"ocr_languages": ["deu", "klingon"]},
+    )
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_option"
     assert "klingon" in response.json()["detail"] and "deu" in response.json()["detail"]
-    response = client.patch("/api/v1/tenants/current/options", headers=headers,
-                            json={"ocr_languages": ["deu", "eng"]})
+    response = client.patch(
+        "/api/v1/tenants/current/options", headers=headers, json={"ocr_languages": ["deu", "eng"]}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["ocr_languages"] == ["deu", "eng"]
 
 
 def test_a_language_missing_on_the_worker_is_said_not_silently_skipped(
-        ctx: AppContext, world: World) -> None:
+    ctx: AppContext, world: World
+) -> None:
     """Set on a host that has Turkish; this worker has not: read in German, and say so."""
     with session_scope(ctx.session_factory) as session:
         tenant = session.get(Tenant, world.tenant_a.id)
         tenant.options = {**(tenant.options or {}), "ocr_languages": ["deu", "tur"]}
-    document_id = add_document(ctx, world, samples.png_bytes(samples.render_lines(NOTICE)),
-                               "scan.png")
+    document_id = add_document(
+        ctx, world, samples.png_bytes(samples.render_lines(NOTICE)), "scan.png"
+    )
     process(ctx)
     document, _, pages = load(ctx, document_id)
     assert document.status == "ready"

@@ -85,8 +85,9 @@ def test_running_the_job_again_changes_nothing(ctx: AppContext, world: World) ->
     process(ctx)
     _, first, first_pages = load(ctx, document_id)
     with session_scope(ctx.session_factory) as session:
-        jobs.enqueue(session, "ingest.process_document",
-                     {"document_id": str(document_id), "version_no": 1})
+        jobs.enqueue(
+            session, "ingest.process_document", {"document_id": str(document_id), "version_no": 1}
+        )
     process(ctx)
     document, again, again_pages = load(ctx, document_id)
     assert document.status == "ready"
@@ -114,8 +115,11 @@ BAD_INPUTS = {
     "truncated": (samples.truncated_pdf, "application/pdf", "PDF is damaged"),
     "encrypted": (samples.encrypted_pdf, "application/pdf", "PDF is password-protected"),
     "huge page": (samples.huge_page_pdf, "application/pdf", "page 1 is too large to render"),
-    "huge image in PDF": (samples.huge_image_pdf, "application/pdf",
-                          "page 1 contains an image of 1,225 megapixels"),
+    "huge image in PDF": (
+        samples.huge_image_pdf,
+        "application/pdf",
+        "page 1 contains an image of 1,225 megapixels",
+    ),
     "decompression bomb": (samples.bomb_png, "image/png", "larger than the pixel limit"),
     "empty": (lambda: b"", "application/pdf", "the file is empty (0 bytes)"),
     "broken IFD": (samples.broken_ifd_tiff, "image/tiff", "the image file is damaged"),
@@ -140,7 +144,8 @@ def test_bad_inputs_fail_with_a_reason_and_the_next_job_still_runs(
     with session_scope(ctx.session_factory) as session:
         payloads = session.execute(
             select(Job.payload, Job.status, Job.attempts).where(
-                Job.kind == "ingest.process_document")
+                Job.kind == "ingest.process_document"
+            )
         ).all()
     outcome = {p["document_id"]: (status, attempts) for p, status, attempts in payloads}
     for document_id in failing.values():
@@ -151,11 +156,11 @@ def test_bad_inputs_fail_with_a_reason_and_the_next_job_still_runs(
 def test_empty_and_foreign_files_are_refused_at_upload(client: TestClient, world: World) -> None:
     url = f"/api/v1/case-files/{world.case_a1.id}/documents"
     headers = world.headers["caseworker_a1"]
-    empty = client.post(url, files={"file": ("leer.pdf", b"", "application/pdf")},
-                        headers=headers)
+    empty = client.post(url, files={"file": ("leer.pdf", b"", "application/pdf")}, headers=headers)
     assert empty.status_code == 422
-    zipped = client.post(url, files={"file": ("a.pdf", samples.zip_bytes(), "application/pdf")},
-                         headers=headers)
+    zipped = client.post(
+        url, files={"file": ("a.pdf", samples.zip_bytes(), "application/pdf")}, headers=headers
+    )
     assert zipped.status_code == 415
     assert "application/zip" in zipped.json()["detail"]
 
@@ -188,7 +193,8 @@ def test_a_document_over_the_memory_limit_fails_alone_and_the_worker_goes_on(
     document_id = add_document(ctx, world, samples.text_pdf([LETTER, NOTICE]))
     payload = {"document_id": str(document_id), "version_no": 1}
     starved = dataclasses.replace(
-        ctx, settings=ctx.settings.model_copy(update={"processing_memory_mb": 48}))
+        ctx, settings=ctx.settings.model_copy(update={"processing_memory_mb": 48})
+    )
     process_document(starved, payload)
     document, _, pages = load(ctx, document_id)
     assert document.status == "failed"
@@ -221,10 +227,15 @@ def test_archive_pdfa_status_is_shown_in_the_api_and_on_the_document_page(
 
     headers = world.headers["caseworker_a1"]
     ids = {}
-    for name, data in [("brief.pdf", _letter_pdf("DejaVuSerif")),
-                       ("helvetica.pdf", _letter_pdf("Helvetica"))]:
-        response = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                               files={"file": (name, data, "application/pdf")}, headers=headers)
+    for name, data in [
+        ("brief.pdf", _letter_pdf("DejaVuSerif")),
+        ("helvetica.pdf", _letter_pdf("Helvetica")),
+    ]:
+        response = client.post(
+            f"/api/v1/case-files/{world.case_a1.id}/documents",
+            files={"file": (name, data, "application/pdf")},
+            headers=headers,
+        )
         assert response.status_code == 201, response.text
         ids[name] = response.json()["id"]
         assert response.json()["archive_pdfa"] is None  # no archive yet

@@ -29,13 +29,12 @@ def reprocess(ctx: AppContext, *args: str):
 def queued_jobs_for(ctx: AppContext, document_id: uuid.UUID) -> int:
     with session_scope(ctx.session_factory) as session:
         payloads = session.scalars(
-            select(Job.payload).where(Job.kind == "ingest.process_document",
-                                      Job.status == "queued"))
+            select(Job.payload).where(Job.kind == "ingest.process_document", Job.status == "queued")
+        )
         return sum(1 for p in payloads if p.get("document_id") == str(document_id))
 
 
-def test_failed_documents_are_processed_again_after_a_fix(ctx: AppContext,
-                                                          world: World) -> None:
+def test_failed_documents_are_processed_again_after_a_fix(ctx: AppContext, world: World) -> None:
     ctx.extensions[LIMITS_EXTENSION] = Limits(max_pages=1)
     try:
         document_id = add_document(ctx, world, samples.text_pdf([samples.LETTER] * 2))
@@ -75,13 +74,24 @@ def test_documents_of_a_delivery(ctx: AppContext, world: World) -> None:
     delivery_id = uuid.uuid4()
     digest = hashlib.sha256(b"manifest").hexdigest()
     with session_scope(ctx.session_factory) as session:
-        session.add(models.Delivery(
-            id=delivery_id, tenant_id=world.tenant_a.id, external_id=f"L-{delivery_id.hex[:8]}",
-            channel="cli", manifest_sha256=digest, manifest_format="csv",
-            transfervermerk_sha256=digest, transfervermerk_filename="tv.json"))
+        session.add(
+            models.Delivery(
+                id=delivery_id,
+                tenant_id=world.tenant_a.id,
+                external_id=f"L-{delivery_id.hex[:8]}",
+                channel="cli",
+                manifest_sha256=digest,
+                manifest_format="csv",
+                transfervermerk_sha256=digest,
+                transfervermerk_filename="tv.json",
+            )
+        )
         session.flush()
-        session.add(models.DeliveryItem(delivery_id=delivery_id, key="A-1",
-                                        document_id=document_id, outcome="processed"))
+        session.add(
+            models.DeliveryItem(
+                delivery_id=delivery_id, key="A-1", document_id=document_id, outcome="processed"
+            )
+        )
     result = reprocess(ctx, "--delivery", str(delivery_id))
     assert result.exit_code == 0, result.output
     assert "queued 1 documents" in result.output
@@ -106,12 +116,12 @@ def test_failed_includes_documents_stuck_without_a_job(ctx: AppContext, world: W
     stuck = add_document(ctx, world, samples.text_pdf([samples.NOTICE]))
     waiting = add_document(ctx, world, samples.text_pdf([samples.LETTER]))
     with session_scope(ctx.session_factory) as session:
-        for job in session.scalars(select(Job).where(Job.kind == "ingest.process_document",
-                                                     Job.status == "queued")):
+        for job in session.scalars(
+            select(Job).where(Job.kind == "ingest.process_document", Job.status == "queued")
+        ):
             if job.payload.get("document_id") == str(stuck):
                 job.status, job.last_error = "dead", "killed"
-        session.execute(update(Document).where(Document.id == stuck)
-                        .values(status="processing"))
+        session.execute(update(Document).where(Document.id == stuck).values(status="processing"))
     result = reprocess(ctx, "--failed", "--tenant", world.tenant_a.slug)
     assert result.exit_code == 0, result.output
     assert queued_jobs_for(ctx, stuck) == 1 and queued_jobs_for(ctx, waiting) == 1

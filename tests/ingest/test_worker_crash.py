@@ -36,8 +36,11 @@ def start_worker(ctx: AppContext, cwd: Path) -> subprocess.Popen:
     akte = Path(sys.executable).with_name("akte")
     return subprocess.Popen(
         [str(akte), "worker", "--processes", "1"],
-        env=worker_env(ctx, LEASE_SECONDS), cwd=cwd, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=worker_env(ctx, LEASE_SECONDS),
+        cwd=cwd,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -68,8 +71,11 @@ def test_sigkilled_worker_leaves_the_job_to_the_next_one(
     first = start_worker(ctx, tmp_path)
     try:
         # Other tests' queued jobs may come first: wait for *this* document's OCR.
-        wait_for(lambda: load(ctx, document_id)[0].status == "processing"
-                 and tesseract_running(first), 120, "the first worker to start OCR")
+        wait_for(
+            lambda: load(ctx, document_id)[0].status == "processing" and tesseract_running(first),
+            120,
+            "the first worker to start OCR",
+        )
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
@@ -79,8 +85,11 @@ def test_sigkilled_worker_leaves_the_job_to_the_next_one(
 
     second = start_worker(ctx, tmp_path)
     try:
-        wait_for(lambda: load(ctx, document_id)[0].status in ("ready", "failed"), 120,
-                 "the second worker to finish the document")
+        wait_for(
+            lambda: load(ctx, document_id)[0].status in ("ready", "failed"),
+            120,
+            "the second worker to finish the document",
+        )
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         try:
@@ -96,15 +105,25 @@ def test_sigkilled_worker_leaves_the_job_to_the_next_one(
     assert all("Lohnabrechnungen" in p.text for p in pages)
     assert ctx.storage.stat(current.archive_sha256) is not None
     with session_scope(ctx.session_factory) as session:
-        assert session.scalar(
-            select(func.count()).select_from(Document).where(
-                Document.case_file_id == world.case_a1.id)
-        ) == 1
-        assert session.scalar(
-            select(func.count()).select_from(DocumentPage).where(
-                DocumentPage.version_id == current.id)
-        ) == PAGES
-        job = next(j for j in session.scalars(
-            select(Job).where(Job.kind == "ingest.process_document"))
-            if j.payload.get("document_id") == str(document_id))
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Document)
+                .where(Document.case_file_id == world.case_a1.id)
+            )
+            == 1
+        )
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(DocumentPage)
+                .where(DocumentPage.version_id == current.id)
+            )
+            == PAGES
+        )
+        job = next(
+            j
+            for j in session.scalars(select(Job).where(Job.kind == "ingest.process_document"))
+            if j.payload.get("document_id") == str(document_id)
+        )
         assert job.status == "done" and job.attempts == 2

@@ -41,8 +41,9 @@ def make_pdf(
         if page == 0:
             pdf.setFont(fonts.REGULAR, 10)
             for i, line in enumerate(ADDRESS if address is None else address):
-                pdf.drawString(address_left_mm * g.MM, height - (address_top_mm + i * 4.2) * g.MM,
-                               line)
+                pdf.drawString(
+                    address_left_mm * g.MM, height - (address_top_mm + i * 4.2) * g.MM, line
+                )
             if notes_text:
                 pdf.drawString(25 * g.MM, height - 50 * g.MM, notes_text)
             pdf.setFont(fonts.REGULAR, 6)
@@ -69,16 +70,28 @@ class OutboxWorld:
 def ow(ctx: AppContext, world: World) -> OutboxWorld:
     """The world plus a provider for tenant B, and no surprise sealing by cut-off for A/B."""
     with session_scope(ctx.session_factory) as session:
-        provider_b = api_key_headers(session, make_user(session, world.tenant_b,
-                                                        Role.print_provider, password_hash=None))
+        provider_b = api_key_headers(
+            session, make_user(session, world.tenant_b, Role.print_provider, password_hash=None)
+        )
         for tenant in (world.tenant_a, world.tenant_b):
-            outbox_settings.put(session, tenant.id, outbox_settings.TenantOutboxSettings(
-                cutoff_times=["14:00"], working_days=[], ack_timeout_seconds=3600))
+            outbox_settings.put(
+                session,
+                tenant.id,
+                outbox_settings.TenantOutboxSettings(
+                    cutoff_times=["14:00"], working_days=[], ack_timeout_seconds=3600
+                ),
+            )
     return OutboxWorld(world, provider_b)
 
 
 def upload(client, headers, case_file_id, pdf: bytes, **form) -> object:
-    data = {"subject": "Bescheid", **{k: str(v).lower() if isinstance(v, bool) else v
-                                      for k, v in form.items()}}
-    return client.post(f"/api/v1/case-files/{case_file_id}/letters", headers=headers,
-                       files={"file": ("brief.pdf", pdf, "application/pdf")}, data=data)
+    data = {
+        "subject": "Bescheid",
+        **{k: str(v).lower() if isinstance(v, bool) else v for k, v in form.items()},
+    }
+    return client.post(
+        f"/api/v1/case-files/{case_file_id}/letters",
+        headers=headers,
+        files={"file": ("brief.pdf", pdf, "application/pdf")},
+        data=data,
+    )

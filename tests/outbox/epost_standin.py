@@ -56,15 +56,21 @@ class EPostStandIn:
         self.states[letter_id].update(fields)
 
     def by_custom1(self, akte_letter_id) -> int:
-        return next(i for i, body in self.letters.items()
-                    if body.get("custom1") == str(akte_letter_id))
+        return next(
+            i for i, body in self.letters.items() if body.get("custom1") == str(akte_letter_id)
+        )
 
     # --- the API ------------------------------------------------------------------
 
     def _status(self, letter_id: int) -> dict:
         body = self.letters[letter_id]
-        return {"letterID": letter_id, "fileName": body["fileName"], "statusID": 1,
-                "custom1": body.get("custom1"), **self.states[letter_id]}
+        return {
+            "letterID": letter_id,
+            "fileName": body["fileName"],
+            "statusID": 1,
+            "custom1": body.get("custom1"),
+            **self.states[letter_id],
+        }
 
     def _upload(self, items) -> tuple[int, object]:
         if not isinstance(items, list) or not items:
@@ -133,8 +139,9 @@ class EPostStandIn:
                 if self.path == "/api/Letter":
                     return self._answer(*standin._upload(body))
                 if self.path == "/api/Letter/StatusQuery":
-                    return self._answer(200, [standin._status(int(i)) for i in body
-                                              if int(i) in standin.letters])
+                    return self._answer(
+                        200, [standin._status(int(i)) for i in body if int(i) in standin.letters]
+                    )
                 return self._answer(404, _error("E404", "unbekannt"))
 
             def do_GET(self) -> None:
@@ -142,8 +149,8 @@ class EPostStandIn:
                 if not self._authorised():
                     return self._answer(401, _error("E002", "Token ungültig"))
                 prefix = "/api/Letter/"
-                if self.path.startswith(prefix) and self.path[len(prefix):].isdigit():
-                    letter_id = int(self.path[len(prefix):])
+                if self.path.startswith(prefix) and self.path[len(prefix) :].isdigit():
+                    letter_id = int(self.path[len(prefix) :])
                     if letter_id in standin.letters:
                         return self._answer(200, standin._status(letter_id))
                 return self._answer(404, _error("E404", "unbekannt"))

@@ -22,8 +22,9 @@ def test_ack_needs_a_download_and_the_checksum(ctx, client, ow):
     assert blind.status_code == 422 and blind.json()["error"] == "checksum_required"
     extra = client.post(url, headers=provider, json={"zip_sha256": sha, "force": True})
     assert extra.status_code == 422
-    state = client.get(f"/api/v1/letters/{letter['id']}",
-                       headers=world.headers["caseworker_a1"]).json()
+    state = client.get(
+        f"/api/v1/letters/{letter['id']}", headers=world.headers["caseworker_a1"]
+    ).json()
     assert state["status"] == "batched"  # none of the refused acks handed anything over
     done = client.post(url, headers=provider, json={"zip_sha256": sha.upper()})
     assert done.status_code == 200 and done.json()["status"] == "handed_over"
@@ -33,8 +34,11 @@ def test_reported_letters_are_never_offered_again(ctx, client, ow, clock):
     world = ow.world
     provider = world.headers["provider_a"]
     with session_scope(ctx.session_factory) as session:
-        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
-            working_days=[], ack_timeout_seconds=1))
+        outbox_settings.put(
+            session,
+            world.tenant_a.id,
+            outbox_settings.TenantOutboxSettings(working_days=[], ack_timeout_seconds=1),
+        )
     cw = world.headers["caseworker_a1"]
     printed = _create_rendered(client, cw, world.case_a1.id)
     (reported,) = batching.seal(ctx, world.tenant_a.id)

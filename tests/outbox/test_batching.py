@@ -22,8 +22,10 @@ from tests.outbox.conftest import make_pdf, upload
 
 
 def _letters(client, world, n, **form):
-    return [upload(client, world.headers["caseworker_a1"], world.case_a1.id, make_pdf(),
-                   **form).json() for _ in range(n)]
+    return [
+        upload(client, world.headers["caseworker_a1"], world.case_a1.id, make_pdf(), **form).json()
+        for _ in range(n)
+    ]
 
 
 def test_cancelled_letter_never_goes_out(ctx, client, ow):
@@ -33,8 +35,9 @@ def test_cancelled_letter_never_goes_out(ctx, client, ow):
     cancelled = client.post(f"/api/v1/letters/{drop['id']}/cancel", headers=cw)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     (result,) = batching.seal(ctx, world.tenant_a.id)
-    detail = client.get(f"/api/v1/outbox/batches/{result.batch_id}",
-                        headers=world.headers["provider_a"]).json()
+    detail = client.get(
+        f"/api/v1/outbox/batches/{result.batch_id}", headers=world.headers["provider_a"]
+    ).json()
     assert [e["letter_id"] for e in detail["letters"]] == [keep["id"]]
     late = client.post(f"/api/v1/letters/{keep['id']}/cancel", headers=cw)
     assert late.status_code == 409 and late.json()["error"] == "letter_not_cancellable"
@@ -45,8 +48,11 @@ def test_concurrent_sealers_never_share_a_letter(ctx, client, ow):
     world = ow.world
     letters = _letters(client, world, 12)
     with session_scope(ctx.session_factory) as session:
-        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
-            working_days=[], max_batch_size=5))
+        outbox_settings.put(
+            session,
+            world.tenant_a.id,
+            outbox_settings.TenantOutboxSettings(working_days=[], max_batch_size=5),
+        )
     errors: list[BaseException] = []
 
     def sealer() -> None:
@@ -63,12 +69,15 @@ def test_concurrent_sealers_never_share_a_letter(ctx, client, ow):
     assert not errors
     with session_scope(ctx.session_factory) as session:
         ids = [letter["id"] for letter in letters]
-        items = session.execute(select(BatchItem.letter_id, BatchItem.batch_id).join(
-            Batch, Batch.id == BatchItem.batch_id).where(Batch.tenant_id == world.tenant_a.id)
+        items = session.execute(
+            select(BatchItem.letter_id, BatchItem.batch_id)
+            .join(Batch, Batch.id == BatchItem.batch_id)
+            .where(Batch.tenant_id == world.tenant_a.id)
         ).all()
         assert sorted(str(i) for i, _ in items) == sorted(ids)  # each exactly once
-        sizes = session.execute(select(Batch.letter_count, Batch.status).where(
-            Batch.tenant_id == world.tenant_a.id)).all()
+        sizes = session.execute(
+            select(Batch.letter_count, Batch.status).where(Batch.tenant_id == world.tenant_a.id)
+        ).all()
         assert all(n <= 5 and status == "ready" for n, status in sizes)
         assert sum(n for n, _ in sizes) == 12
         # the database itself refuses a second batch for a letter
@@ -81,8 +90,11 @@ def test_concurrent_sealers_never_share_a_letter(ctx, client, ow):
 def test_size_limit_seals_without_waiting_for_the_cutoff(ctx, client, ow):
     world = ow.world
     with session_scope(ctx.session_factory) as session:
-        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
-            working_days=[], max_batch_size=2))
+        outbox_settings.put(
+            session,
+            world.tenant_a.id,
+            outbox_settings.TenantOutboxSettings(working_days=[], max_batch_size=2),
+        )
     _letters(client, world, 2, product="einschreiben")
     with session_scope(ctx.session_factory) as session:
         jobs = session.scalars(select(Job).where(Job.kind == "outbox.seal")).all()
@@ -97,8 +109,13 @@ def test_size_limit_seals_without_waiting_for_the_cutoff(ctx, client, ow):
 def test_cutoff_seals_letters_queued_before_it(ctx, client, ow):
     world = ow.world
     with session_scope(ctx.session_factory) as session:
-        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
-            cutoff_times=["09:00", "14:00"], working_days=[1, 2, 3, 4, 5]))
+        outbox_settings.put(
+            session,
+            world.tenant_a.id,
+            outbox_settings.TenantOutboxSettings(
+                cutoff_times=["09:00", "14:00"], working_days=[1, 2, 3, 4, 5]
+            ),
+        )
     _letters(client, world, 1)
     now = datetime.now(UTC)
     assert world.tenant_a.id not in batching.due_tenants(ctx, now)
@@ -106,8 +123,11 @@ def test_cutoff_seals_letters_queued_before_it(ctx, client, ow):
     assert world.tenant_a.id in batching.due_tenants(ctx, next_week)
     results = [r for r in batching.seal_due(ctx, next_week)]
     with session_scope(ctx.session_factory) as session:
-        count = session.scalar(select(func.count()).select_from(Letter).where(
-            Letter.tenant_id == world.tenant_a.id, Letter.status == "batched"))
+        count = session.scalar(
+            select(func.count())
+            .select_from(Letter)
+            .where(Letter.tenant_id == world.tenant_a.id, Letter.status == "batched")
+        )
     assert count == 1 and results
 
 
@@ -126,8 +146,9 @@ def test_cutoff_sealing_is_queued_once_per_period(ctx):
     assert run_one(ctx, kinds=[SEAL_DUE_TASK])
     with session_scope(ctx.session_factory) as session:
         assert session.get(Job, queued[0].job_id).status == "done"
-        assert not session.scalars(select(Job).where(Job.kind == SEAL_DUE_TASK,
-                                                     Job.status == "queued")).all()
+        assert not session.scalars(
+            select(Job).where(Job.kind == SEAL_DUE_TASK, Job.status == "queued")
+        ).all()
 
 
 def test_legal_delivery_date_four_day_rule():
@@ -156,21 +177,32 @@ def test_manifest_says_what_a_print_street_needs(ctx, client, ow):
 
     world = ow.world
     with session_scope(ctx.session_factory) as session:
-        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
-            working_days=[], return_address="Jobcenter Musterstadt, Postfach 1, 12345 Musterstadt",
-            letterhead_lines=["Hauptstraße 1", "12345 Musterstadt"]))
+        outbox_settings.put(
+            session,
+            world.tenant_a.id,
+            outbox_settings.TenantOutboxSettings(
+                working_days=[],
+                return_address="Jobcenter Musterstadt, Postfach 1, 12345 Musterstadt",
+                letterhead_lines=["Hauptstraße 1", "12345 Musterstadt"],
+            ),
+        )
     cw = world.headers["caseworker_a1"]
     evil = ["=HYPERLINK(1) Erika Mustermann", "Hauptstraße 12", "12345 Musterstadt"]
-    long_one = upload(client, cw, world.case_a1.id, make_pdf(evil, pages=12), product="pzu",
-                      color=True).json()
+    long_one = upload(
+        client, cw, world.case_a1.id, make_pdf(evil, pages=12), product="pzu", color=True
+    ).json()
     assert long_one["status"] == "queued", long_one
     (result,) = batching.seal(ctx, world.tenant_a.id)
     provider = world.headers["provider_a"]
     detail = client.get(f"/api/v1/outbox/batches/{result.batch_id}", headers=provider).json()
     (item,) = detail["letters"]
     assert item["recipient_address"] == {
-        "name_lines": ["=HYPERLINK(1) Erika Mustermann"], "street": "Hauptstraße 12",
-        "postcode": "12345", "city": "Musterstadt", "country": "DE"}
+        "name_lines": ["=HYPERLINK(1) Erika Mustermann"],
+        "street": "Hauptstraße 12",
+        "postcode": "12345",
+        "city": "Musterstadt",
+        "country": "DE",
+    }
     assert item["sender"]["lines"] == ["Hauptstraße 1", "12345 Musterstadt"]
     assert item["return_address"].startswith("Jobcenter Musterstadt")
     assert (item["envelope"], item["weight_class"], item["sheets"]) == ("C4", "grossbrief", 12)
@@ -178,8 +210,9 @@ def test_manifest_says_what_a_print_street_needs(ctx, client, ow):
     assert item["pzu"]["aktenzeichen"] == world.case_a1.aktenzeichen
     assert item["pzu"]["issuing_authority"] == world.tenant_a.name
     assert "Zustellungsurkunde" in item["pzu"]["notes"]
-    body = client.get(f"/api/v1/outbox/batches/{result.batch_id}/download",
-                      headers=provider).content
+    body = client.get(
+        f"/api/v1/outbox/batches/{result.batch_id}/download", headers=provider
+    ).content
     with zipfile.ZipFile(io.BytesIO(body)) as zf:
         in_json = json.loads(zf.read("manifest.json"))["letters"][0]
         (row,) = csv.DictReader(io.StringIO(zf.read("manifest.csv").decode()))

@@ -15,14 +15,22 @@ from tests.outbox.conftest import make_pdf, upload
 
 
 def _env(settings) -> dict[str, str]:
-    env = {"AKTE_DATA_DIR": str(settings.data_dir), "AKTE_SECRET_KEY": settings.secret_key,
-           "AKTE_ENV": "test", "AKTE_DATABASE_URL": settings.effective_database_url,
-           "AKTE_STORAGE_BACKEND": settings.storage_backend}
+    env = {
+        "AKTE_DATA_DIR": str(settings.data_dir),
+        "AKTE_SECRET_KEY": settings.secret_key,
+        "AKTE_ENV": "test",
+        "AKTE_DATABASE_URL": settings.effective_database_url,
+        "AKTE_STORAGE_BACKEND": settings.storage_backend,
+    }
     if settings.storage_backend == "s3":
-        env.update({"AKTE_S3_ENDPOINT": settings.s3_endpoint,
-                    "AKTE_S3_ACCESS_KEY": settings.s3_access_key,
-                    "AKTE_S3_SECRET_KEY": settings.s3_secret_key,
-                    "AKTE_S3_BUCKET": settings.s3_bucket})
+        env.update(
+            {
+                "AKTE_S3_ENDPOINT": settings.s3_endpoint,
+                "AKTE_S3_ACCESS_KEY": settings.s3_access_key,
+                "AKTE_S3_SECRET_KEY": settings.s3_secret_key,
+                "AKTE_S3_BUCKET": settings.s3_bucket,
+            }
+        )
     return env
 
 

@@ -12,8 +12,9 @@ from tests.outbox.test_lifecycle import BASE, _ack, _backdate, _create_rendered,
 
 def _sealed(ctx, client, world, product="standardbrief", backdate=True):
     """One letter of ``product``, sealed, downloaded and acknowledged."""
-    letter = _create_rendered(client, world.headers["caseworker_a1"], world.case_a1.id,
-                              product=product)
+    letter = _create_rendered(
+        client, world.headers["caseworker_a1"], world.case_a1.id, product=product
+    )
     (result,) = batching.seal(ctx, world.tenant_a.id)
     if backdate:
         _backdate(ctx, result.batch_id)
@@ -22,8 +23,9 @@ def _sealed(ctx, client, world, product="standardbrief", backdate=True):
 
 
 def _seen(client, world, letter):
-    return client.get(f"/api/v1/letters/{letter['id']}",
-                      headers=world.headers["caseworker_a1"]).json()
+    return client.get(
+        f"/api/v1/letters/{letter['id']}", headers=world.headers["caseworker_a1"]
+    ).json()
 
 
 def test_rejected_letter_leaves_handed_over_with_its_reason(ctx, client, ow):
@@ -32,8 +34,14 @@ def test_rejected_letter_leaves_handed_over_with_its_reason(ctx, client, ow):
     letter = _sealed(ctx, client, world)
     no_code = _report(client, provider, letter["id"], "rejected", reason="PDF beschädigt")
     assert no_code.status_code == 422 and no_code.json()["error"] == "reason_required"
-    answer = _report(client, provider, letter["id"], "rejected", reason_code="pdf_damaged",
-                     reason="Seite 2 lässt sich nicht rastern")
+    answer = _report(
+        client,
+        provider,
+        letter["id"],
+        "rejected",
+        reason_code="pdf_damaged",
+        reason="Seite 2 lässt sich nicht rastern",
+    )
     assert answer.status_code == 200, answer.text
     seen = _seen(client, world, letter)
     assert seen["status"] == "rejected"
@@ -43,8 +51,14 @@ def test_rejected_letter_leaves_handed_over_with_its_reason(ctx, client, ow):
     # a rejected letter was never posted: a later "posted" contradicts it
     posted = _report(client, provider, letter["id"], "posted", date="2025-12-02")
     assert posted.status_code == 409 and posted.json()["error"] == "report_conflict"
-    again = _report(client, provider, letter["id"], "rejected", reason_code="pdf_damaged",
-                    reason="Seite 2 lässt sich nicht rastern")
+    again = _report(
+        client,
+        provider,
+        letter["id"],
+        "rejected",
+        reason_code="pdf_damaged",
+        reason="Seite 2 lässt sich nicht rastern",
+    )
     assert again.status_code == 200 and again.json()["changed"] is False
 
 
@@ -66,16 +80,29 @@ def test_tracking_number_for_einschreiben_only(ctx, client, ow):
     world = ow.world
     provider = world.headers["provider_a"]
     registered = _sealed(ctx, client, world, product="einschreiben")
-    posted = _report(client, provider, registered["id"], "posted", date="2025-12-17",
-                     tracking_number="RR123456785DE")
+    posted = _report(
+        client,
+        provider,
+        registered["id"],
+        "posted",
+        date="2025-12-17",
+        tracking_number="RR123456785DE",
+    )
     assert posted.status_code == 200 and posted.json()["tracking_number"] == "RR123456785DE"
     assert _seen(client, world, registered)["tracking_number"] == "RR123456785DE"
-    other = _report(client, provider, registered["id"], "posted", date="2025-12-17",
-                    tracking_number="RR999999995DE")
+    other = _report(
+        client,
+        provider,
+        registered["id"],
+        "posted",
+        date="2025-12-17",
+        tracking_number="RR999999995DE",
+    )
     assert other.status_code == 409 and other.json()["error"] == "tracking_conflict"
     plain = _sealed(ctx, client, world)
-    refused = _report(client, provider, plain["id"], "posted", date="2025-12-17",
-                      tracking_number="RR123456785DE")
+    refused = _report(
+        client, provider, plain["id"], "posted", date="2025-12-17", tracking_number="RR123456785DE"
+    )
     assert refused.status_code == 422 and refused.json()["error"] == "tracking_not_applicable"
 
 
@@ -89,19 +116,32 @@ def test_rueckschein_sets_the_legal_delivery_date(ctx, client, ow):
     early = _report(client, provider, letter["id"], "delivered", date="2025-12-18").json()
     assert early["legal_delivery_date"] == "2025-12-22" and early["proof_received"] is False
     scan = make_pdf(["Rückschein", "Erika Mustermann", "12345 Musterstadt"])
-    proven = _report(client, provider, letter["id"], "delivered", date="2025-12-18",
-                     files={"file": ("rueckschein.pdf", scan, "application/pdf")})
+    proven = _report(
+        client,
+        provider,
+        letter["id"],
+        "delivered",
+        date="2025-12-18",
+        files={"file": ("rueckschein.pdf", scan, "application/pdf")},
+    )
     assert proven.status_code == 200 and proven.json()["changed"] is True
     seen = _seen(client, world, letter)
     assert seen["legal_delivery_date"] == "2025-12-18"  # the Rückschein's date, not 4 days
     assert seen["legal_date_source"] == "proof"
-    proof = client.get(f"/api/v1/documents/{seen['proof_document_id']}",
-                       headers=world.headers["caseworker_a1"]).json()
+    proof = client.get(
+        f"/api/v1/documents/{seen['proof_document_id']}", headers=world.headers["caseworker_a1"]
+    ).json()
     assert proof["doc_type"] == "Rückschein"
     plain = _sealed(ctx, client, world)
     _report(client, provider, plain["id"], "posted", date="2025-12-17")
-    refused = _report(client, provider, plain["id"], "delivered", date="2025-12-18",
-                      files={"file": ("x.pdf", scan, "application/pdf")})
+    refused = _report(
+        client,
+        provider,
+        plain["id"],
+        "delivered",
+        date="2025-12-18",
+        files={"file": ("x.pdf", scan, "application/pdf")},
+    )
     assert refused.status_code == 422 and refused.json()["error"] == "proof_not_applicable"
 
 
@@ -131,13 +171,15 @@ def test_unknown_fields_are_refused(ctx, client, ow):
     world = ow.world
     provider = world.headers["provider_a"]
     letter = _sealed(ctx, client, world, product="einschreiben")
-    answer = _report(client, provider, letter["id"], "posted", date="2025-12-17",
-                     sendungsnummer="RR123456785DE")
+    answer = _report(
+        client, provider, letter["id"], "posted", date="2025-12-17", sendungsnummer="RR123456785DE"
+    )
     assert answer.status_code == 422 and answer.json()["error"] == "unknown_field"
     assert "sendungsnummer" in answer.json()["detail"]
     assert _seen(client, world, letter)["status"] == "handed_over"  # nothing recorded
-    bad = client.post(f"{BASE}/letters/{letter['id']}/status", headers=provider,
-                      data={"status": "lost"})
+    bad = client.post(
+        f"{BASE}/letters/{letter['id']}/status", headers=provider, data={"status": "lost"}
+    )
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_report"
     empty = _report(client, provider, letter["id"], "printed", date="")  # empty = absent
     assert empty.status_code == 200 and empty.json()["status"] == "printed"
@@ -149,17 +191,30 @@ def test_the_akte_page_shows_what_the_provider_reported(ctx, client, ow):
     world = ow.world
     provider = world.headers["provider_a"]
     proven = _sealed(ctx, client, world, product="einschreiben_rueckschein")
-    _report(client, provider, proven["id"], "posted", date="2025-12-17",
-            tracking_number="RR123456785DE")
+    _report(
+        client, provider, proven["id"], "posted", date="2025-12-17", tracking_number="RR123456785DE"
+    )
     scan = make_pdf(["Rückschein", "Erika Mustermann", "12345 Musterstadt"])
-    _report(client, provider, proven["id"], "delivered", date="2025-12-18",
-            files={"file": ("rueckschein.pdf", scan, "application/pdf")})
+    _report(
+        client,
+        provider,
+        proven["id"],
+        "delivered",
+        date="2025-12-18",
+        files={"file": ("rueckschein.pdf", scan, "application/pdf")},
+    )
     back = _sealed(ctx, client, world)
     _report(client, provider, back["id"], "posted", date="2025-12-16")
     _report(client, provider, back["id"], "returned", reason="Empfänger unbekannt verzogen")
     refused = _sealed(ctx, client, world)
-    _report(client, provider, refused["id"], "rejected", reason_code="address_unreadable",
-            reason="Anschrift im Fenster nicht lesbar")
+    _report(
+        client,
+        provider,
+        refused["id"],
+        "rejected",
+        reason_code="address_unreadable",
+        reason="Anschrift im Fenster nicht lesbar",
+    )
     web = browser(ctx)
     login(web, world.users["caseworker_a1"].username)
     page = web.get(f"/app/akten/{world.case_a1.id}").text

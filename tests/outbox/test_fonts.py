@@ -19,10 +19,18 @@ NAMES = ["Ayşe Yılmaz", "Łukasz Wąsik", "Nguyễn Văn Thắng", "Dvořák",
 
 
 def _render(lines: list[str], **extra) -> bytes:
-    return render_letter(LetterContent(
-        sender_name="Jobcenter Musterstadt", recipient_lines=lines, aktenzeichen="AZ-1",
-        subject="Einladung", body="Sehr geehrte Damen und Herren,", letter_date=date.today(),
-        return_address="Jobcenter Musterstadt · Postfach 1 · 12345 Musterstadt", **extra))
+    return render_letter(
+        LetterContent(
+            sender_name="Jobcenter Musterstadt",
+            recipient_lines=lines,
+            aktenzeichen="AZ-1",
+            subject="Einladung",
+            body="Sehr geehrte Damen und Herren,",
+            letter_date=date.today(),
+            return_address="Jobcenter Musterstadt · Postfach 1 · 12345 Musterstadt",
+            **extra,
+        )
+    )
 
 
 def _fonts(pdf: bytes) -> dict[str, bool]:
@@ -31,12 +39,17 @@ def _fonts(pdf: bytes) -> dict[str, bool]:
     for page in PdfReader(io.BytesIO(pdf)).pages:
         for font in page["/Resources"]["/Font"].values():
             font = font.get_object()
-            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font \
-                else font
+            descendant = (
+                font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            )
             descriptor = descendant.get("/FontDescriptor")
-            found[str(font["/BaseFont"])] = bool(descriptor and any(
-                key in descriptor.get_object() for key in ("/FontFile", "/FontFile2",
-                                                           "/FontFile3")))
+            found[str(font["/BaseFont"])] = bool(
+                descriptor
+                and any(
+                    key in descriptor.get_object()
+                    for key in ("/FontFile", "/FontFile2", "/FontFile3")
+                )
+            )
     return found
 
 
@@ -53,14 +66,24 @@ def test_names_print_with_an_embedded_font_and_read_back_as_written(name):
 
 
 def test_decomposed_input_is_printed_composed():
-    pdf = _render(["Nguye\u0302\u0303n Va\u0306n Tha\u0306\u0301ng", "Hauptstraße 1",
-                   "12345 Musterstadt"])
+    pdf = _render(
+        ["Nguye\u0302\u0303n Va\u0306n Tha\u0306\u0301ng", "Hauptstraße 1", "12345 Musterstadt"]
+    )
     assert window_text(pdf)[0] == "Nguyễn Văn Thắng"
 
 
 def test_nine_lines_fit_the_window_and_a_tenth_is_refused():
-    nine = ["Herrn", "Max Mustermann-Schulze", "c/o Dvořák", "Wohngruppe 3", "Hinterhaus",
-            "3. OG links", "Lindenweg 3b", "54321 Beispielort", "DEUTSCHLAND"]
+    nine = [
+        "Herrn",
+        "Max Mustermann-Schulze",
+        "c/o Dvořák",
+        "Wohngruppe 3",
+        "Hinterhaus",
+        "3. OG links",
+        "Lindenweg 3b",
+        "54321 Beispielort",
+        "DEUTSCHLAND",
+    ]
     assert window_text(_render(nine)) == nine
     with pytest.raises(LetterInvalid) as exc:
         _render([*nine, "Zeile 10"])
@@ -96,8 +119,11 @@ def test_letter_and_manifest_carry_the_names_unchanged(ctx, client, ow):
     world = ow.world
     cw = world.headers["caseworker_a1"]
     recipient = "\n".join([*NAMES, "Hauptstraße 1", "12345 Musterstadt"])
-    created = client.post(f"/api/v1/case-files/{world.case_a1.id}/letters", headers=cw,
-                          data={"subject": "Einladung", "body": "Text", "recipient": recipient})
+    created = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/letters",
+        headers=cw,
+        data={"subject": "Einladung", "body": "Text", "recipient": recipient},
+    )
     assert created.status_code == 201, created.text
     assert created.json()["recipient"] == recipient
     (result,) = batching.seal(ctx, world.tenant_a.id)
@@ -114,20 +140,28 @@ def test_too_wide_address_is_refused_over_http_and_nothing_is_queued(client, ow)
     world = ow.world
     cw = world.headers["caseworker_a1"]
     recipient = "Herrn\n" + "Mustermann-" * 8 + "Schulze\nHauptstraße 1\n12345 Musterstadt"
-    refused = client.post(f"/api/v1/case-files/{world.case_a1.id}/letters", headers=cw,
-                          data={"subject": "Einladung", "body": "Text", "recipient": recipient})
+    refused = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/letters",
+        headers=cw,
+        data={"subject": "Einladung", "body": "Text", "recipient": recipient},
+    )
     assert refused.status_code == 422
     assert refused.json()["error"] == "letter_invalid"
     assert "Anschriftzeile 2" in refused.json()["detail"]
-    assert client.get(f"/api/v1/case-files/{world.case_a1.id}/letters",
-                      headers=cw).json()["total"] == 0
+    assert (
+        client.get(f"/api/v1/case-files/{world.case_a1.id}/letters", headers=cw).json()["total"]
+        == 0
+    )
 
 
 @pytest.mark.parametrize("profile", list(profiles.PROFILES.values()), ids=lambda p: p.key)
 def test_the_template_follows_every_print_profile(profile):
     lines = ["Ayşe Yılmaz", "Hauptstraße 1", "12345 Musterstadt"]
-    pdf = _render(lines, profile=profile,
-                  sender_lines=["Hauptstraße 1 · 12345 Musterstadt", "Telefon 0123 4567"])
+    pdf = _render(
+        lines,
+        profile=profile,
+        sender_lines=["Hauptstraße 1 · 12345 Musterstadt", "Telefon 0123 4567"],
+    )
     assert window_text(pdf, profile) == lines
     checked = check_letter(io.BytesIO(pdf), max_pages=20, color=False, profile=profile)
     assert checked.recipient_lines == lines
@@ -137,14 +171,20 @@ def test_a_tenant_profile_moves_the_rendered_address(ctx, client, ow):
     world = ow.world
     admin, cw = world.headers["admin_a"], world.headers["caseworker_a1"]
     values = client.get("/api/v1/outbox/settings", headers=admin).json()
-    assert client.put("/api/v1/outbox/settings", headers=admin,
-                      json={**values, "print_profile": "nope"}).status_code == 422
+    assert (
+        client.put(
+            "/api/v1/outbox/settings", headers=admin, json={**values, "print_profile": "nope"}
+        ).status_code
+        == 422
+    )
     values["print_profile"] = "din5008_a"
     assert client.put("/api/v1/outbox/settings", headers=admin, json=values).status_code == 200
     lines = ["Łukasz Wąsik", "Hauptstraße 1", "12345 Musterstadt"]
-    preview = client.post(f"/api/v1/case-files/{world.case_a1.id}/letters/preview", headers=cw,
-                          data={"subject": "Einladung", "body": "Text",
-                                "recipient": "\n".join(lines)})
+    preview = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/letters/preview",
+        headers=cw,
+        data={"subject": "Einladung", "body": "Text", "recipient": "\n".join(lines)},
+    )
     assert preview.status_code == 200 and preview.headers["x-letter-check"] == "ok"
     assert window_text(preview.content, profiles.DIN5008_A) == lines
     assert window_text(preview.content, profiles.DIN5008_B) == []

@@ -20,8 +20,11 @@ def test_rendered_letter_defaults_to_the_akte_address_and_preview_stores_nothing
     assert preview.status_code == 200 and preview.content.startswith(b"%PDF")
     assert preview.headers["x-letter-check"] == "ok"
     assert client.get(f"/api/v1/case-files/{case_id}/letters", headers=cw).json()["total"] == 0
-    created = client.post(f"/api/v1/case-files/{case_id}/letters", headers=cw,
-                          data={**form, "product": "einschreiben_rueckschein"})
+    created = client.post(
+        f"/api/v1/case-files/{case_id}/letters",
+        headers=cw,
+        data={**form, "product": "einschreiben_rueckschein"},
+    )
     assert created.status_code == 201, created.text
     letter = created.json()
     assert letter["recipient"] == "Jürgen Öztürk\nAm Markt 7\n99999 Neustadt"
@@ -38,9 +41,13 @@ def test_settings_are_per_tenant_and_admin_only(client, ow):
     values = client.get("/api/v1/outbox/settings", headers=admin).json()
     values["cutoff_times"] = ["10:30", "15:00"]
     assert client.put("/api/v1/outbox/settings", headers=admin, json=values).status_code == 200
-    assert client.get("/api/v1/outbox/settings",
-                      headers=admin).json()["cutoff_times"] == ["10:30", "15:00"]
+    assert client.get("/api/v1/outbox/settings", headers=admin).json()["cutoff_times"] == [
+        "10:30",
+        "15:00",
+    ]
     values["cutoff_times"] = ["25:99"]
     assert client.put("/api/v1/outbox/settings", headers=admin, json=values).status_code == 422
-    assert client.get("/api/v1/outbox/settings",
-                      headers=world.headers["caseworker_a1"]).status_code == 403
+    assert (
+        client.get("/api/v1/outbox/settings", headers=world.headers["caseworker_a1"]).status_code
+        == 403
+    )

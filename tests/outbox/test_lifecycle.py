@@ -22,8 +22,12 @@ BASE = "/api/v1/outbox"
 
 
 def _create_rendered(client, headers, case_id, **form):
-    data = {"subject": "Bewilligungsbescheid", "body": "Sehr geehrte Frau Mustermann,\n\nText.",
-            "recipient": "Erika Mustermann\nHauptstraße 12\n12345 Musterstadt", **form}
+    data = {
+        "subject": "Bewilligungsbescheid",
+        "body": "Sehr geehrte Frau Mustermann,\n\nText.",
+        "recipient": "Erika Mustermann\nHauptstraße 12\n12345 Musterstadt",
+        **form,
+    }
     response = client.post(f"/api/v1/case-files/{case_id}/letters", headers=headers, data=data)
     assert response.status_code == 201, response.text
     return response.json()
@@ -42,14 +46,21 @@ def _backdate(ctx, *batch_ids, to=datetime(2025, 12, 1, 8, tzinfo=UTC)):
 def _ack(client, headers, batch_id):
     """What an honest provider does: download, then acknowledge with the checksum."""
     body = client.get(f"{BASE}/batches/{batch_id}/download", headers=headers).content
-    return client.post(f"{BASE}/batches/{batch_id}/ack", headers=headers,
-                       json={"zip_sha256": hashlib.sha256(body).hexdigest()})
+    return client.post(
+        f"{BASE}/batches/{batch_id}/ack",
+        headers=headers,
+        json={"zip_sha256": hashlib.sha256(body).hexdigest()},
+    )
 
 
 def _report(client, headers, letter_id, status, **form):
     files = form.pop("files", None)
-    return client.post(f"{BASE}/letters/{letter_id}/status", headers=headers,
-                       data={"status": status, **form}, files=files)
+    return client.post(
+        f"{BASE}/letters/{letter_id}/status",
+        headers=headers,
+        data={"status": status, **form},
+        files=files,
+    )
 
 
 def test_full_life_cycle(ctx, client, ow):
@@ -97,8 +108,7 @@ def test_full_life_cycle(ctx, client, ow):
             if len(first) >= size // 2:
                 break
     first = first[: size // 2]
-    rest = client.get(url, headers={**provider, "Range": f"bytes={len(first)}-",
-                                    "If-Range": etag})
+    rest = client.get(url, headers={**provider, "Range": f"bytes={len(first)}-", "If-Range": etag})
     assert rest.status_code == 206
     assert rest.headers["content-range"] == f"bytes {len(first)}-{size - 1}/{size}"
     body = first + rest.content
@@ -113,20 +123,31 @@ def test_full_life_cycle(ctx, client, ow):
         assert manifest["letter_count"] == 3 and len(rows) == 3
         for entry in manifest["letters"]:
             pdf = zf.read(entry["file"])
-            assert hashlib.sha256(pdf).hexdigest() == entry["sha256"] == by_id[
-                entry["letter_id"]]["sha256"]
+            assert (
+                hashlib.sha256(pdf).hexdigest()
+                == entry["sha256"]
+                == by_id[entry["letter_id"]]["sha256"]
+            )
             assert pdf.startswith(b"%PDF")
         assert {r["letter_id"] for r in rows} == set(by_id)
 
     # downloaded: awaiting acknowledgement, not offered again before the timeout
     assert batch["id"] not in {b["id"] for b in _ready(client, provider)["items"]}
-    ack = client.post(f"{BASE}/batches/{batch['id']}/ack", headers=provider,
-                      json={"zip_sha256": batch["zip_sha256"]})
+    ack = client.post(
+        f"{BASE}/batches/{batch['id']}/ack",
+        headers=provider,
+        json={"zip_sha256": batch["zip_sha256"]},
+    )
     assert ack.status_code == 200 and ack.json()["status"] == "handed_over"
-    again = client.post(f"{BASE}/batches/{batch['id']}/ack", headers=provider,
-                        json={"zip_sha256": batch["zip_sha256"]})
-    assert again.status_code == 200 and again.json()["acknowledged_at"] == \
-        ack.json()["acknowledged_at"]
+    again = client.post(
+        f"{BASE}/batches/{batch['id']}/ack",
+        headers=provider,
+        json={"zip_sha256": batch["zip_sha256"]},
+    )
+    assert (
+        again.status_code == 200
+        and again.json()["acknowledged_at"] == ack.json()["acknowledged_at"]
+    )
     state = client.get(f"/api/v1/letters/{plain['id']}", headers=cw).json()
     assert state["status"] == "handed_over"
 
@@ -150,7 +171,12 @@ def test_full_life_cycle(ctx, client, ow):
     late = _report(client, provider, colour["id"], "posted", date="2025-12-16").json()
     assert late["status"] == "delivered" and late["legal_delivery_date"] == "2025-12-22"
     assert [e["status"] for e in late["history"]] == [
-        "queued", "batched", "handed_over", "posted", "delivered"]
+        "queued",
+        "batched",
+        "handed_over",
+        "posted",
+        "delivered",
+    ]
     late_print = _report(client, provider, colour["id"], "printed").json()
     assert late_print["status"] == "delivered"
     # returned after delivered (a refused acceptance): kept and flagged, not refused
@@ -159,8 +185,9 @@ def test_full_life_cycle(ctx, client, ow):
     assert back.json()["status"] == "returned" and back.json()["return_after_delivery"] is True
     assert back.json()["legal_delivery_date"] == "2025-12-22"  # the delivery stays on record
 
-    returned = _report(client, provider, uploaded["id"], "returned",
-                       reason="Empfänger unbekannt verzogen").json()
+    returned = _report(
+        client, provider, uploaded["id"], "returned", reason="Empfänger unbekannt verzogen"
+    ).json()
     assert returned["status"] == "returned"
     assert returned["return_reason"] == "Empfänger unbekannt verzogen"
     assert returned["legal_delivery_date"] is None  # not received: no Zugangsfiktion
@@ -173,21 +200,27 @@ def test_full_life_cycle(ctx, client, ow):
     assert missing.status_code == 422 and missing.json()["error"] == "proof_required"
     proof = make_pdf(["Zustellungsurkunde", "Musterweg 1", "12345 Musterstadt"])
     files = {"file": ("pzu.pdf", proof, "application/pdf")}
-    delivered = _report(client, provider, pzu["id"], "delivered", date="2025-12-19",
-                        files=files).json()
+    delivered = _report(
+        client, provider, pzu["id"], "delivered", date="2025-12-19", files=files
+    ).json()
     assert delivered["status"] == "delivered" and delivered["legal_delivery_date"] == "2025-12-19"
     again = _report(client, provider, pzu["id"], "delivered", date="2025-12-19", files=files)
     assert again.json()["changed"] is False
     letter = client.get(f"/api/v1/letters/{pzu['id']}", headers=cw).json()
     proof_doc = client.get(f"/api/v1/documents/{letter['proof_document_id']}", headers=cw).json()
     assert proof_doc["doc_type"] == "Zustellungsurkunde" and proof_doc["case_file_id"] == str(
-        case_id)
+        case_id
+    )
 
     # the caseworker sees the whole history on the Akte
     letters = client.get(f"/api/v1/case-files/{case_id}/letters", headers=cw).json()
     states = {item["id"]: item["status"] for item in letters["items"]}
-    assert states == {plain["id"]: "delivered", colour["id"]: "returned",
-                      uploaded["id"]: "returned", pzu["id"]: "delivered"}
+    assert states == {
+        plain["id"]: "delivered",
+        colour["id"]: "returned",
+        uploaded["id"]: "returned",
+        pzu["id"]: "delivered",
+    }
     run_until_idle(ctx)
     doc = client.get(f"/api/v1/documents/{plain['document_id']}", headers=cw).json()
     assert doc["source"] == "letter"
@@ -197,16 +230,20 @@ def test_unacknowledged_batch_is_offered_again(ctx, client, ow, clock):
     world = ow.world
     cw, provider = world.headers["caseworker_a1"], world.headers["provider_a"]
     with session_scope(ctx.session_factory) as session:
-        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
-            working_days=[], ack_timeout_seconds=1))
+        outbox_settings.put(
+            session,
+            world.tenant_a.id,
+            outbox_settings.TenantOutboxSettings(working_days=[], ack_timeout_seconds=1),
+        )
     _create_rendered(client, cw, world.case_a1.id)
     (result,) = batching.seal(ctx, world.tenant_a.id)
     batch_id = str(result.batch_id)
     assert batch_id in {b["id"] for b in _ready(client, provider)["items"]}
     # a failed attempt (network error on the provider's side) still counts as a fetch
     assert client.get(f"{BASE}/batches/{batch_id}/download", headers=provider).status_code == 200
-    awaiting = client.get(f"{BASE}/batches", params={"status": "awaiting_ack"},
-                          headers=provider).json()
+    awaiting = client.get(
+        f"{BASE}/batches", params={"status": "awaiting_ack"}, headers=provider
+    ).json()
     assert batch_id in {b["id"] for b in awaiting["items"]}
     assert batch_id not in {b["id"] for b in _ready(client, provider)["items"]}
     clock.advance(1.2)  # past the 1 s acknowledgement timeout
@@ -216,13 +253,17 @@ def test_unacknowledged_batch_is_offered_again(ctx, client, ow, clock):
     assert client.get(f"{BASE}/batches/{batch_id}/download", headers=provider).status_code == 200
     with session_scope(ctx.session_factory) as session:
         assert session.get(Batch, result.batch_id).download_count == 2
-    ack = client.post(f"{BASE}/batches/{batch_id}/ack", headers=provider,
-                      json={"zip_sha256": result_sha(ctx, result.batch_id)})
+    ack = client.post(
+        f"{BASE}/batches/{batch_id}/ack",
+        headers=provider,
+        json={"zip_sha256": result_sha(ctx, result.batch_id)},
+    )
     assert ack.json()["status"] == "handed_over"
     assert batch_id not in {b["id"] for b in _ready(client, provider)["items"]}
     with session_scope(ctx.session_factory) as session:  # the timeout no longer applies
-        session.execute(update(Batch).where(Batch.id == result.batch_id)
-                        .values(offer_expires_at=None))
+        session.execute(
+            update(Batch).where(Batch.id == result.batch_id).values(offer_expires_at=None)
+        )
     assert batch_id not in {b["id"] for b in _ready(client, provider)["items"]}
 
 
@@ -233,19 +274,27 @@ def test_report_before_ack_keeps_a_complete_history(ctx, client, ow):
     provider = world.headers["provider_a"]
     assert _report(client, provider, letter["id"], "printed").json()["status"] == "printed"
     assert _ack(client, provider, result.batch_id).status_code == 200
-    state = client.get(f"/api/v1/letters/{letter['id']}",
-                       headers=world.headers["caseworker_a1"]).json()
+    state = client.get(
+        f"/api/v1/letters/{letter['id']}", headers=world.headers["caseworker_a1"]
+    ).json()
     assert state["status"] == "printed"
     assert [e["status"] for e in state["history"]] == [
-        "queued", "batched", "handed_over", "printed"]
+        "queued",
+        "batched",
+        "handed_over",
+        "printed",
+    ]
 
 
 def test_wrong_checksum_on_ack_is_refused(ctx, client, ow):
     world = ow.world
     _create_rendered(client, world.headers["caseworker_a1"], world.case_a1.id)
     (result,) = batching.seal(ctx, world.tenant_a.id)
-    response = client.post(f"{BASE}/batches/{result.batch_id}/ack",
-                           headers=world.headers["provider_a"], json={"zip_sha256": "0" * 64})
+    response = client.post(
+        f"{BASE}/batches/{result.batch_id}/ack",
+        headers=world.headers["provider_a"],
+        json={"zip_sha256": "0" * 64},
+    )
     assert response.status_code == 409 and response.json()["error"] == "checksum_mismatch"
 
 
@@ -273,13 +322,17 @@ def test_simultaneous_duplicate_reports_count_once(ctx, client, ow):
     provider = world.headers["provider_a"]
     assert _ack(client, provider, result.batch_id).status_code == 200
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(
-            lambda _: _report(client, provider, letter["id"], "posted", date="2025-12-15"),
-            range(4)))
+        answers = list(
+            pool.map(
+                lambda _: _report(client, provider, letter["id"], "posted", date="2025-12-15"),
+                range(4),
+            )
+        )
     assert [a.status_code for a in answers] == [200] * 4
     assert sum(a.json()["changed"] for a in answers) == 1
-    state = client.get(f"/api/v1/letters/{letter['id']}",
-                       headers=world.headers["caseworker_a1"]).json()
+    state = client.get(
+        f"/api/v1/letters/{letter['id']}", headers=world.headers["caseworker_a1"]
+    ).json()
     assert [e["status"] for e in state["history"]].count("posted") == 1
     assert state["legal_delivery_date"] == "2025-12-19"
 

@@ -21,8 +21,9 @@ from tests.outbox.conftest import ADDRESS, make_pdf, upload
 W, H = A4
 
 
-def _letter(draw=None, *, address_top_mm: float = g.ADDRESS_TOP_MM + 5,
-            font: str | None = None) -> bytes:
+def _letter(
+    draw=None, *, address_top_mm: float = g.ADDRESS_TOP_MM + 5, font: str | None = None
+) -> bytes:
     """A valid one-page letter; ``draw(canvas)`` adds the defect under test."""
     fonts.register()
     buffer = io.BytesIO()
@@ -88,8 +89,7 @@ def test_font_not_embedded_is_refused_by_name():
         for font in writer.pages[0]["/Resources"]["/Font"].values():
             font.get_object()[NameObject("/BaseFont")] = NameObject("/Arial")
 
-    assert "„Arial“ ist nicht eingebettet" in _refusal(_rewrite(_letter(font="Helvetica"),
-                                                                 arial))
+    assert "„Arial“ ist nicht eingebettet" in _refusal(_rewrite(_letter(font="Helvetica"), arial))
 
 
 def test_form_fields_javascript_and_annotations_are_refused():
@@ -97,10 +97,14 @@ def test_form_fields_javascript_and_annotations_are_refused():
         pdf.acroForm.textfield(name="name", x=25 * g.MM, y=100 * g.MM, width=200, height=20)
 
     assert _refusal(_letter(field)).startswith("forms")
+
     def script(writer):
-        writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
-            NameObject("/S"): NameObject("/JavaScript"),
-            NameObject("/JS"): TextStringObject("app.alert('x');")})
+        writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject("app.alert('x');"),
+            }
+        )
 
     assert _refusal(_rewrite(_letter(), script)).startswith("javascript")
 
@@ -180,8 +184,15 @@ def test_a_page_turned_by_180_degrees_is_reported_as_such():
 
 
 def _encrypt(pdf: bytes, user: str) -> bytes:
-    return _rewrite(pdf, lambda w: w.encrypt(user_password=user, owner_password="geheim",
-                                             permissions_flag=0b1100, algorithm="AES-128"))
+    return _rewrite(
+        pdf,
+        lambda w: w.encrypt(
+            user_password=user,
+            owner_password="geheim",
+            permissions_flag=0b1100,
+            algorithm="AES-128",
+        ),
+    )
 
 
 def test_permissions_only_encryption_is_rewritten_and_a_password_refused(client, ow):
@@ -204,8 +215,10 @@ def test_permissions_only_encryption_is_rewritten_and_a_password_refused(client,
 
 def test_profiles_move_the_zones_and_margins():
     form_a = _letter(address_top_mm=g.FORM_A_ADDRESS_TOP_MM + 4)
-    assert check_letter(io.BytesIO(form_a), max_pages=20,
-                        profile=profiles.DIN5008_A).recipient_lines == ADDRESS
+    assert (
+        check_letter(io.BytesIO(form_a), max_pages=20, profile=profiles.DIN5008_A).recipient_lines
+        == ADDRESS
+    )
 
     def mark_8mm(pdf):
         pdf.line(8 * g.MM, H - 150 * g.MM, 10 * g.MM, H - 150 * g.MM)
@@ -217,6 +230,9 @@ def test_profiles_move_the_zones_and_margins():
     assert "8,0 mm vom linken Rand" in exc.value.detail and "12 mm" in exc.value.detail
     # the rendered template's return line sits in E-POST's franking zone (53 … 66 mm)
     with pytest.raises(LetterInvalid) as exc:
-        check_letter(io.BytesIO(make_pdf(return_lines=["Jobcenter · 12345 Musterstadt"])),
-                     max_pages=20, profile=profiles.DEUTSCHE_POST_EPOST)
+        check_letter(
+            io.BytesIO(make_pdf(return_lines=["Jobcenter · 12345 Musterstadt"])),
+            max_pages=20,
+            profile=profiles.DEUTSCHE_POST_EPOST,
+        )
     assert exc.value.detail.startswith("notes_zone") and "53 … 66 mm" in exc.value.detail

@@ -23,12 +23,17 @@ def _failed_check(pdf: bytes, max_pages: int = 20) -> str:
 
 
 def test_rendered_letter_passes_and_address_is_read_from_the_window():
-    pdf = render_letter(LetterContent(
-        sender_name="Jobcenter Musterstadt", recipient_lines=["Herrn", "Max Müller",
-                                                              "Lindenweg 3b", "54321 Beispielort"],
-        aktenzeichen="AZ-1", subject="Einladung", body="Text " * 400, letter_date=date.today(),
-        return_address="Jobcenter Musterstadt · Postfach 1 · 12345 Musterstadt",
-    ))
+    pdf = render_letter(
+        LetterContent(
+            sender_name="Jobcenter Musterstadt",
+            recipient_lines=["Herrn", "Max Müller", "Lindenweg 3b", "54321 Beispielort"],
+            aktenzeichen="AZ-1",
+            subject="Einladung",
+            body="Text " * 400,
+            letter_date=date.today(),
+            return_address="Jobcenter Musterstadt · Postfach 1 · 12345 Musterstadt",
+        )
+    )
     checked = _check(pdf)
     assert checked.recipient_lines == ["Herrn", "Max Müller", "Lindenweg 3b", "54321 Beispielort"]
     assert checked.page_count >= 1
@@ -56,10 +61,12 @@ def test_address_right_of_the_window_is_refused():
 
 
 def test_address_without_postcode_or_street_is_refused():
-    assert "Postleitzahl" in _failed_check(make_pdf(["Erika Mustermann", "Hauptstraße 12",
-                                                 "Musterstadt"]))
-    assert "Straße mit" in _failed_check(make_pdf(["Erika Mustermann", "Hauptstraße",
-                                               "12345 Musterstadt"]))
+    assert "Postleitzahl" in _failed_check(
+        make_pdf(["Erika Mustermann", "Hauptstraße 12", "Musterstadt"])
+    )
+    assert "Straße mit" in _failed_check(
+        make_pdf(["Erika Mustermann", "Hauptstraße", "12345 Musterstadt"])
+    )
 
 
 def test_notes_zone_must_be_blank_but_one_return_line_is_allowed():
@@ -83,5 +90,4 @@ def test_http_refusal_names_the_check(client, ow):
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
     response = upload(client, headers, case_id, png)
     assert response.status_code == 422 and response.json()["detail"].startswith("pdf")
-    assert client.get(f"/api/v1/case-files/{case_id}/letters",
-                      headers=headers).json()["total"] == 0
+    assert client.get(f"/api/v1/case-files/{case_id}/letters", headers=headers).json()["total"] == 0

@@ -19,15 +19,22 @@ from akte.documents.models import Document, DocumentSource
 from akte.jobs.worker import run_until_idle
 
 
-def add_processed(ctx: AppContext, tenant_id: uuid.UUID, case_file_id: uuid.UUID,
-                  data: bytes, title: str) -> uuid.UUID:
+def add_processed(
+    ctx: AppContext, tenant_id: uuid.UUID, case_file_id: uuid.UUID, data: bytes, title: str
+) -> uuid.UUID:
     """Store ``data`` as an upload would and run processing (text layer, archive PDF)."""
     scanned = intake.scan_file(io.BytesIO(data), max_bytes=ctx.settings.max_upload_bytes)
     ctx.storage.put_bytes(data)
     with session_scope(ctx.session_factory) as session:
         document = intake.add_document(
-            session, tenant_id=tenant_id, case_file_id=case_file_id, scanned=scanned,
-            filename=f"{title}.pdf", title=title, source=DocumentSource.staff_upload)
+            session,
+            tenant_id=tenant_id,
+            case_file_id=case_file_id,
+            scanned=scanned,
+            filename=f"{title}.pdf",
+            title=title,
+            source=DocumentSource.staff_upload,
+        )
         document_id = document.id
     run_until_idle(ctx)
     with session_scope(ctx.session_factory) as session:
@@ -37,8 +44,9 @@ def add_processed(ctx: AppContext, tenant_id: uuid.UUID, case_file_id: uuid.UUID
 
 
 def pdftotext(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def plumber_texts(path: Path) -> list[str]:
@@ -50,8 +58,22 @@ def render(path: Path, page: int, tmp: Path, dpi: int = 72) -> Image.Image:
     """Page ``page`` (1-based) as pixels, by poppler (another engine than the one that
     redacted); at 72 dpi a pixel is a point."""
     prefix = tmp / f"render-{path.stem}-{page}"
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png",
-                    "-singlefile", str(path), str(prefix)], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-png",
+            "-singlefile",
+            str(path),
+            str(prefix),
+        ],
+        check=True,
+    )
     return Image.open(f"{prefix}.png").convert("RGB")
 
 

@@ -40,8 +40,9 @@ def _scanned_words(pdf: canvas.Canvas, words: list[tuple[str, tuple[float, ...]]
     """Each word as an image with the OCR layer's invisible word exactly over it (what
     Tesseract's PDF output does per word)."""
     for word, (x0, top, x1, bottom) in words:
-        pdf.drawImage(ImageReader(scanned_word(word)), x0, HEIGHT - bottom, width=x1 - x0,
-                      height=bottom - top)
+        pdf.drawImage(
+            ImageReader(scanned_word(word)), x0, HEIGHT - bottom, width=x1 - x0, height=bottom - top
+        )
         text = pdf.beginText()
         text.setTextRenderMode(3)
         size = bottom - top

@@ -33,17 +33,24 @@ REASON = "Daten Dritter"
 def akte(ctx, world: World) -> dict[str, uuid.UUID]:
     """Akte a1 with a redacted document and a plain one; a2 with a document of its own."""
     secret = add_processed(ctx, world.tenant_a.id, world.case_a1.id, secret_pdf(), "Antrag")
-    plain = add_processed(ctx, world.tenant_a.id, world.case_a1.id,
-                          text_pdf([["Lohnabrechnung Januar"], ["Seite zwei"]]), "Lohn")
-    foreign = add_processed(ctx, world.tenant_a.id, world.case_a2.id,
-                            text_pdf([["Fremde Akte"]]), "Fremd")
+    plain = add_processed(
+        ctx,
+        world.tenant_a.id,
+        world.case_a1.id,
+        text_pdf([["Lohnabrechnung Januar"], ["Seite zwei"]]),
+        "Lohn",
+    )
+    foreign = add_processed(
+        ctx, world.tenant_a.id, world.case_a2.id, text_pdf([["Fremde Akte"]]), "Fremd"
+    )
     return {"secret": secret, "plain": plain, "foreign": foreign}
 
 
 def _export(client, world, body, who="caseworker_a1", case=None):
     case = case or world.case_a1
-    return client.post(f"/api/v1/case-files/{case.id}/exports", json=body,
-                       headers=world.headers[who])
+    return client.post(
+        f"/api/v1/case-files/{case.id}/exports", json=body, headers=world.headers[who]
+    )
 
 
 def _built(client, ctx, world, export_id) -> dict:
@@ -56,12 +63,18 @@ def _built(client, ctx, world, export_id) -> dict:
 
 def test_court_export_pdf_and_package(client, ctx, world: World, akte, tmp_path):
     headers = world.headers["caseworker_a1"]
-    r = client.post(f"/api/v1/documents/{akte['secret']}/redactions", headers=headers,
-                    json={"terms": ["Mustermann", "Musterfrau"], "reason": REASON})
+    r = client.post(
+        f"/api/v1/documents/{akte['secret']}/redactions",
+        headers=headers,
+        json={"terms": ["Mustermann", "Musterfrau"], "reason": REASON},
+    )
     assert r.status_code == 201
     redacted_sha = r.json()["redacted_sha256"]
-    r = _export(client, world, {"kind": "court", "recipient": "Sozialgericht Gotha",
-                                "reference": "S 12 AS 345/24"})
+    r = _export(
+        client,
+        world,
+        {"kind": "court", "recipient": "Sozialgericht Gotha", "reference": "S 12 AS 345/24"},
+    )
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "queued" and r.json()["progress_total"] == 2
     export = _built(client, ctx, world, r.json()["id"])
@@ -94,24 +107,40 @@ def test_court_export_pdf_and_package(client, ctx, world: World, akte, tmp_path)
     assert (docs[0]["blatt_from"], docs[0]["blatt_to"], docs[0]["redacted"]) == (3, 5, True)
     assert docs[0]["sha256"] == redacted_sha == sha256(zf.read(docs[0]["file"]))
     hashes = {sha256(zf.read(name)) for name in zf.namelist()}
-    original_sha = client.get(f"/api/v1/documents/{akte['secret']}",
-                              headers=headers).json()["versions"][0]["sha256"]
+    original_sha = client.get(f"/api/v1/documents/{akte['secret']}", headers=headers).json()[
+        "versions"
+    ][0]["sha256"]
     assert original_sha not in hashes  # the unredacted original never leaves
     assert str(akte["foreign"]) not in json.dumps(manifest)
     with session_scope(ctx.session_factory) as session:
-        actions = [e.action for e in session.scalars(select(AuditEntry).where(
-            AuditEntry.object_id == str(world.case_a1.id)))]
-    assert {"records.export.create", "records.export.ready",
-            "records.export.download"} <= set(actions)
+        actions = [
+            e.action
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.object_id == str(world.case_a1.id))
+            )
+        ]
+    assert {"records.export.create", "records.export.ready", "records.export.download"} <= set(
+        actions
+    )
 
 
 def test_selection_keeps_akte_order(client, ctx, world: World, akte):
-    r = _export(client, world, {"kind": "inspection", "recipient": "RA Beispiel",
-                                "document_ids": [str(akte["plain"]), str(akte["secret"])]})
+    r = _export(
+        client,
+        world,
+        {
+            "kind": "inspection",
+            "recipient": "RA Beispiel",
+            "document_ids": [str(akte["plain"]), str(akte["secret"])],
+        },
+    )
     assert r.status_code == 202, r.text
     assert r.json()["document_ids"] == [str(akte["secret"]), str(akte["plain"])]
-    one = _export(client, world, {"kind": "inspection", "recipient": "RA Beispiel",
-                                  "document_ids": [str(akte["plain"])]})
+    one = _export(
+        client,
+        world,
+        {"kind": "inspection", "recipient": "RA Beispiel", "document_ids": [str(akte["plain"])]},
+    )
     export = _built(client, ctx, world, one.json()["id"])
     assert export["page_count"] == 1 + 1 + 2
 
@@ -133,36 +162,46 @@ def test_foreign_callers_are_refused(client, ctx, world: World, akte):
         r = _export(client, world, body, who=who)
         assert r.status_code in (403, 404) and own_id not in r.text
     # a document the caller cannot read (another unit's Akte) cannot be smuggled in
-    r = _export(client, world, {**body, "document_ids": [str(akte["secret"]),
-                                                         str(akte["foreign"])]})
+    r = _export(
+        client, world, {**body, "document_ids": [str(akte["secret"]), str(akte["foreign"])]}
+    )
     assert r.status_code == 404 and r.json()["error"] == "unknown_document"
     # a2's own exports list shows nothing of a1
     r = _export(client, world, body, who="caseworker_a2", case=world.case_a2)
     assert r.status_code == 202
-    listed = client.get(f"/api/v1/case-files/{world.case_a2.id}/exports",
-                        headers=world.headers["caseworker_a2"]).json()
+    listed = client.get(
+        f"/api/v1/case-files/{world.case_a2.id}/exports", headers=world.headers["caseworker_a2"]
+    ).json()
     assert own_id not in json.dumps(listed) and listed["items"]
     # a borrower (grant) reads the Akte but may not let it out
-    client.put(f"/api/v1/case-files/{world.case_a1.id}/grants/{world.unit_a2.id}",
-               json={}, headers=world.headers["admin_a"])
+    client.put(
+        f"/api/v1/case-files/{world.case_a1.id}/grants/{world.unit_a2.id}",
+        json={},
+        headers=world.headers["admin_a"],
+    )
     r = _export(client, world, body, who="caseworker_a2")
     assert r.status_code == 403 and r.json()["error"] == "lent_access"
 
 
 def _official_schema(version: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(
-        str(OFFICIAL / version / "xdomea-Nachrichten-AbgabeDurchfuehren.xsd")))
+    return etree.XMLSchema(
+        etree.parse(str(OFFICIAL / version / "xdomea-Nachrichten-AbgabeDurchfuehren.xsd"))
+    )
 
 
 @pytest.mark.parametrize("version", ["3.0.0", "3.1.0"])
 def test_xdomea_abgabe_validates(client, ctx, world: World, akte, version):
-    r = _export(client, world, {"kind": "xdomea-abgabe", "recipient": "Jobcenter Nachbarkreis",
-                                "xdomea_version": version})
+    r = _export(
+        client,
+        world,
+        {"kind": "xdomea-abgabe", "recipient": "Jobcenter Nachbarkreis", "xdomea_version": version},
+    )
     assert r.status_code == 202, r.text
     export = _built(client, ctx, world, r.json()["id"])
     assert export["zip_name"] == f"{export['id']}_Abgabe.Abgabe.0401.zip"
-    package = client.get(f"/api/v1/exports/{export['id']}/package",
-                         headers=world.headers["caseworker_a1"])
+    package = client.get(
+        f"/api/v1/exports/{export['id']}/package", headers=world.headers["caseworker_a1"]
+    )
     zf = zipfile.ZipFile(io.BytesIO(package.content))
     xml = zf.read(f"{export['id']}_Abgabe.Abgabe.0401.xml")
     root = etree.fromstring(xml)
@@ -170,8 +209,10 @@ def test_xdomea_abgabe_validates(client, ctx, world: World, akte, version):
     assert schema.validate(root), schema.error_log
     ns = {"x": f"urn:xoev-de:xdomea:schema:{version}"}
     assert root.findtext("x:Kopf/x:ProzessID", namespaces=ns) == export["id"]
-    assert root.findtext(".//x:Akte/x:AllgemeineMetadaten/x:Kennzeichen",
-                         namespaces=ns) == world.case_a1.aktenzeichen
+    assert (
+        root.findtext(".//x:Akte/x:AllgemeineMetadaten/x:Kennzeichen", namespaces=ns)
+        == world.case_a1.aktenzeichen
+    )
     ids = root.xpath(".//x:Dokument/x:Identifikation/x:ID/text()", namespaces=ns)
     assert ids == [str(akte["secret"]), str(akte["plain"])]
     for name in root.xpath(".//x:Primaerdokument/x:Dateiname/text()", namespaces=ns):
@@ -192,12 +233,16 @@ def test_xdomea_version_from_the_tenant_option(client, ctx, world: World, akte):
 
 
 def test_bad_export_requests_are_4xx(client, world: World, akte):
-    for body in ({"kind": "fax", "recipient": "x y"}, {"kind": "court"},
-                 {"kind": "xdomea-abgabe", "recipient": "JC", "xdomea_version": "2.4.0"}):
+    for body in (
+        {"kind": "fax", "recipient": "x y"},
+        {"kind": "court"},
+        {"kind": "xdomea-abgabe", "recipient": "JC", "xdomea_version": "2.4.0"},
+    ):
         r = _export(client, world, body)
         assert r.status_code == 422 and r.json()["error"], r.text
-    empty = _export(client, world, {"kind": "court", "recipient": "SG"},
-                    case=world.case_b1, who="caseworker_b")
+    empty = _export(
+        client, world, {"kind": "court", "recipient": "SG"}, case=world.case_b1, who="caseworker_b"
+    )
     assert empty.status_code == 422 and empty.json()["error"] == "nothing_to_export"
     r = client.get(f"/api/v1/exports/{uuid.uuid4()}/pdf", headers=world.headers["caseworker_a1"])
     assert r.status_code == 404
@@ -210,16 +255,25 @@ def test_cli_export_as_a_named_user(ctx, world: World, akte, tmp_path):
     from tests.outbox.test_cli import _env
 
     runner = CliRunner()
-    args = [world.case_a1.aktenzeichen, "--tenant", world.tenant_a.slug, "--recipient",
-            "Sozialgericht", "--out", str(tmp_path)]
-    done = runner.invoke(export_app, [*args, "--user", world.users["caseworker_a1"].username],
-                         env=_env(ctx.settings))
+    args = [
+        world.case_a1.aktenzeichen,
+        "--tenant",
+        world.tenant_a.slug,
+        "--recipient",
+        "Sozialgericht",
+        "--out",
+        str(tmp_path),
+    ]
+    done = runner.invoke(
+        export_app, [*args, "--user", world.users["caseworker_a1"].username], env=_env(ctx.settings)
+    )
     assert done.exit_code == 0, done.output
     pdfs = list(tmp_path.glob("*.pdf"))
     assert len(pdfs) == 1 and len(plumber_texts(pdfs[0])) == 7
     assert len(list(tmp_path.glob("*.zip"))) == 1
-    refused = runner.invoke(export_app, [*args, "--user", world.users["caseworker_a2"].username],
-                            env=_env(ctx.settings))
+    refused = runner.invoke(
+        export_app, [*args, "--user", world.users["caseworker_a2"].username], env=_env(ctx.settings)
+    )
     assert refused.exit_code == 2 and "refused" in refused.output
 
 
@@ -240,8 +294,12 @@ def test_stamps_on_rotated_pages_read_upright(tmp_path):
     pdf.close()
     parts = [bundle.Part("Gedreht", None, None, datetime.now(UTC), 2, False)]
     front = tmp_path / "front.pdf"
-    front.write_bytes(bundle.front_matter(bundle.Cover(
-        "Akteneinsicht", "AZ-1", None, "RA", None, "X", datetime.now(UTC), "JC"), parts))
+    front.write_bytes(
+        bundle.front_matter(
+            bundle.Cover("Akteneinsicht", "AZ-1", None, "RA", None, "X", datetime.now(UTC), "JC"),
+            parts,
+        )
+    )
     out = tmp_path / "out.pdf"
     assert bundle.assemble(front, [lambda: tmp_path / "r.pdf"], out) == 4
     done = pdfium.PdfDocument(str(out))
@@ -252,9 +310,11 @@ def test_stamps_on_rotated_pages_read_upright(tmp_path):
         textpage = page.get_textpage()
         found = textpage.search("Blatt 4").get_next()
         assert found is not None
-        boxes = [_to_display(page, 4, textpage.get_charbox(i))
-                 for i in range(found[0], found[0] + found[1])
-                 if textpage.get_text_range(i, 1).strip()]
+        boxes = [
+            _to_display(page, 4, textpage.get_charbox(i))
+            for i in range(found[0], found[0] + found[1])
+            if textpage.get_text_range(i, 1).strip()
+        ]
         x0, top = min(b.x0 for b in boxes), min(b.top for b in boxes)
         x1, bottom = max(b.x1 for b in boxes), max(b.bottom for b in boxes)
         assert x1 > width - 60 and top < 40, (x0, top, x1, bottom)  # top right
@@ -303,11 +363,17 @@ def test_export_is_pdfa_exactly_when_every_source_is(tmp_path, declared):
 
     first = _pdfa_source(tmp_path / "a.pdf", ["Bescheid", "Anlage"], declare=True)
     second = _pdfa_source(tmp_path / "b.pdf", ["Nachweis"], declare=declared)
-    parts = [bundle.Part("Bescheid", None, None, datetime.now(UTC), 2, False),
-             bundle.Part("Nachweis", None, None, datetime.now(UTC), 1, False)]
+    parts = [
+        bundle.Part("Bescheid", None, None, datetime.now(UTC), 2, False),
+        bundle.Part("Nachweis", None, None, datetime.now(UTC), 1, False),
+    ]
     front = tmp_path / "front.pdf"
-    front.write_bytes(bundle.front_matter(bundle.Cover(
-        "Akteneinsicht", "AZ-1", None, "RA", None, "X", datetime.now(UTC), "JC"), parts))
+    front.write_bytes(
+        bundle.front_matter(
+            bundle.Cover("Akteneinsicht", "AZ-1", None, "RA", None, "X", datetime.now(UTC), "JC"),
+            parts,
+        )
+    )
     out = tmp_path / "out.pdf"
     assert bundle.assemble(front, [lambda: first, lambda: second], out) == 5
     assert not first.exists() and not second.exists()  # the fetched copies are removed
@@ -316,8 +382,9 @@ def test_export_is_pdfa_exactly_when_every_source_is(tmp_path, declared):
     else:
         with pikepdf.open(out) as pdf:
             assert pdf.open_metadata().get("pdfaid:part") is None
-    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
-                          text=True, check=True).stdout.split("\f")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
     for number in range(1, 6):
         assert re.search(rf"\bBlatt {number}\b", text[number - 1]), (number, text[number - 1])
     assert "Nachweis" in text[4]
@@ -331,12 +398,12 @@ def test_redacted_copy_of_a_pdfa_archive_stays_pdfa(tmp_path):
     from ingest import pdfa
     from records import redaction
 
-    source = _pdfa_source(tmp_path / "a.pdf", ["Herr Şahin Mustermann", "Seite zwei"],
-                          declare=True)
+    source = _pdfa_source(tmp_path / "a.pdf", ["Herr Şahin Mustermann", "Seite zwei"], declare=True)
     out = tmp_path / "redacted.pdf"
     result = redaction.redact(source, out, terms=["Mustermann"])
     assert result.redacted_pages == [1]
     assert pdfa.problems(out) == []
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Mustermann" not in text and "Şahin" in text and "Seite zwei" in text

@@ -38,14 +38,30 @@ def office(tmp_path_factory):  # type: ignore[no-untyped-def]
             worker = make_user(session, tenant, Role.caseworker, (unit,))
             admin = make_user(session, tenant, Role.tenant_admin)
             akte = make_case_file(session, tenant, unit, aktenzeichen="AZ-2025-000100")
-            old = make_case_file(session, tenant, unit, aktenzeichen="AZ-2010-000001",
-                                 status="closed",
-                                 closed_at=datetime.now(UTC) - timedelta(days=4000))
+            old = make_case_file(
+                session,
+                tenant,
+                unit,
+                aktenzeichen="AZ-2010-000001",
+                status="closed",
+                closed_at=datetime.now(UTC) - timedelta(days=4000),
+            )
             for case, title in ((akte, "Weiterbewilligungsantrag"), (old, "Bescheid 2010")):
-                _store(session, ctx, case, text_pdf([[title, "Seite eins"], ["Seite zwei"]]),
-                       f"{title}.pdf", title=title, source=DocumentSource.staff_upload)
-            names = {"worker": worker.username, "admin": admin.username,
-                     "akte": str(akte.id), "old": str(old.id)}
+                _store(
+                    session,
+                    ctx,
+                    case,
+                    text_pdf([[title, "Seite eins"], ["Seite zwei"]]),
+                    f"{title}.pdf",
+                    title=title,
+                    source=DocumentSource.staff_upload,
+                )
+            names = {
+                "worker": worker.username,
+                "admin": admin.username,
+                "akte": str(akte.id),
+                "old": str(old.id),
+            }
 
         def processed() -> bool:
             with session_scope(ctx.session_factory) as session:
@@ -97,7 +113,8 @@ def test_a_tenant_admin_offers_a_closed_akte_to_the_archive(office, page, axe, t
     _login(page, base, names["admin"])
     page.goto(f"{base}/app")
     page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
-        "link", name="Aussonderung").click()
+        "link", name="Aussonderung"
+    ).click()
     expect(page.get_by_role("heading", name="Aussonderung an das Archiv")).to_be_visible()
     assert_accessible(page, axe, "Aussonderung")
     page.get_by_label("Archiv").fill("Landesarchiv Thüringen")

@@ -15,9 +15,13 @@ def _closed_akte(ctx, world: World):  # type: ignore[no-untyped-def]
     from akte.tenants.models import OrgUnit, Tenant
 
     with session_scope(ctx.session_factory) as session:
-        return make_case_file(session, session.get(Tenant, world.tenant_a.id),
-                              session.get(OrgUnit, world.unit_a1.id), status="closed",
-                              closed_at=datetime.now(UTC)).aktenzeichen
+        return make_case_file(
+            session,
+            session.get(Tenant, world.tenant_a.id),
+            session.get(OrgUnit, world.unit_a1.id),
+            status="closed",
+            closed_at=datetime.now(UTC),
+        ).aktenzeichen
 
 
 def test_only_the_tenants_admins_work_the_aussonderung(ctx, world: World):
@@ -26,16 +30,26 @@ def test_only_the_tenants_admins_work_the_aussonderung(ctx, world: World):
     login(admin, world.users["admin_a"].username)
     page = admin.get("/app/aussonderung")
     assert page.status_code == 200 and "Aussonderung an das Archiv" in page.text
-    done = admin.post("/app/aussonderung", data={
-        "recipient": "Landesarchiv", "aktenzeichen": f"{number}\n",
-        "csrf_token": csrf_of(page.text)})
+    done = admin.post(
+        "/app/aussonderung",
+        data={
+            "recipient": "Landesarchiv",
+            "aktenzeichen": f"{number}\n",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
     assert done.status_code == 303, done.text
     detail_url = done.headers["location"].split("?")[0]
     detail = admin.get(detail_url)
     assert number in detail.text and "angeboten" in detail.text
-    unknown = admin.post("/app/aussonderung", data={
-        "recipient": "Landesarchiv", "aktenzeichen": "AZ-GIBT-ES-NICHT",
-        "csrf_token": csrf_of(page.text)})
+    unknown = admin.post(
+        "/app/aussonderung",
+        data={
+            "recipient": "Landesarchiv",
+            "aktenzeichen": "AZ-GIBT-ES-NICHT",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
     assert unknown.status_code == 422 and "Unbekanntes Aktenzeichen" in unknown.text
 
     worker = browser(ctx)
@@ -55,8 +69,14 @@ def test_exports_page_shows_readers_and_lets_only_owners_request(ctx, world: Wor
     url = f"/app/akten/{world.case_a1.id}/exporte"
     page = owner.get(url)
     assert page.status_code == 200 and "Export anfordern" in page.text
-    sent = owner.post(url, data={"kind": "court", "recipient": "Sozialgericht Gotha",
-                                 "csrf_token": csrf_of(page.text)})
+    sent = owner.post(
+        url,
+        data={
+            "kind": "court",
+            "recipient": "Sozialgericht Gotha",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
     # the Akte has no processed documents: refused with the reason, in the page layout
     assert sent.status_code == 422 and "Dokumente" in sent.text
     stranger = browser(ctx)

@@ -42,17 +42,36 @@ def _inner(area: dict, inset: float = 1.0) -> tuple[float, float, float, float]:
 
 def test_redacted_copy_has_nothing_of_the_marks(client, world: World, secret_doc, tmp_path):
     headers = world.headers["caseworker_a1"]
-    preview = client.post(f"/api/v1/case-files/{world.case_a1.id}/redaction-preview",
-                          json={"terms": TERMS}, headers=headers)
+    preview = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/redaction-preview",
+        json={"terms": TERMS},
+        headers=headers,
+    )
     assert preview.status_code == 200, preview.text
     hits = [h for h in preview.json() if h["document_id"] == str(secret_doc)]
     assert {(h["term"], h["page"]) for h in hits} == {
-        ("Mustermann", 1), ("DE02 1203 0000 0000 2020 51", 1), ("Musterfrau", 2)}
+        ("Mustermann", 1),
+        ("DE02 1203 0000 0000 2020 51", 1),
+        ("Musterfrau", 2),
+    }
 
-    r = client.post(f"/api/v1/documents/{secret_doc}/redactions", headers=headers, json={
-        "areas": [{"page": 1, "x0": RED_BOX[0], "top": RED_BOX[1], "x1": RED_BOX[2],
-                   "bottom": RED_BOX[3]}],
-        "terms": TERMS, "reason": REASON})
+    r = client.post(
+        f"/api/v1/documents/{secret_doc}/redactions",
+        headers=headers,
+        json={
+            "areas": [
+                {
+                    "page": 1,
+                    "x0": RED_BOX[0],
+                    "top": RED_BOX[1],
+                    "x1": RED_BOX[2],
+                    "bottom": RED_BOX[3],
+                }
+            ],
+            "terms": TERMS,
+            "reason": REASON,
+        },
+    )
     assert r.status_code == 201, r.text
     redaction = r.json()
     assert redaction["redacted_pages"] == [1, 2]
@@ -63,8 +82,7 @@ def test_redacted_copy_has_nothing_of_the_marks(client, world: World, secret_doc
     assert got.status_code == 200
     redacted.write_bytes(got.content)
     original = tmp_path / "original.pdf"
-    got = client.get(f"/api/v1/documents/{secret_doc}/content?rendition=archive",
-                     headers=headers)
+    got = client.get(f"/api/v1/documents/{secret_doc}/content?rendition=archive", headers=headers)
     original.write_bytes(got.content)
 
     # text: pdftotext and pdfplumber, visible text and the invisible OCR layer
@@ -94,38 +112,52 @@ def test_redacted_copy_has_nothing_of_the_marks(client, world: World, secret_doc
     assert light > 0
 
 
-def test_marks_accumulate_and_the_original_stays(client, ctx, world: World, secret_doc,
-                                                 tmp_path):
+def test_marks_accumulate_and_the_original_stays(client, ctx, world: World, secret_doc, tmp_path):
     headers = world.headers["caseworker_a1"]
-    first = client.post(f"/api/v1/documents/{secret_doc}/redactions", headers=headers,
-                        json={"terms": ["Mustermann"], "reason": REASON})
-    second = client.post(f"/api/v1/documents/{secret_doc}/redactions", headers=headers,
-                         json={"terms": ["Musterfrau"], "reason": REASON})
+    first = client.post(
+        f"/api/v1/documents/{secret_doc}/redactions",
+        headers=headers,
+        json={"terms": ["Mustermann"], "reason": REASON},
+    )
+    second = client.post(
+        f"/api/v1/documents/{secret_doc}/redactions",
+        headers=headers,
+        json={"terms": ["Musterfrau"], "reason": REASON},
+    )
     assert first.status_code == second.status_code == 201
     assert second.json()["source_sha256"] == first.json()["redacted_sha256"]
     path = tmp_path / "second.pdf"
-    path.write_bytes(client.get(f"/api/v1/redactions/{second.json()['id']}/content",
-                                headers=headers).content)
+    path.write_bytes(
+        client.get(f"/api/v1/redactions/{second.json()['id']}/content", headers=headers).content
+    )
     text = pdftotext(path)
     assert "Mustermann" not in text and "Musterfrau" not in text
     original = tmp_path / "original.pdf"
-    original.write_bytes(client.get(f"/api/v1/documents/{secret_doc}/content",
-                                    headers=headers).content)
+    original.write_bytes(
+        client.get(f"/api/v1/documents/{secret_doc}/content", headers=headers).content
+    )
     assert "Mustermann" in pdftotext(original) and "Musterfrau" in pdftotext(original)
     listed = client.get(f"/api/v1/documents/{secret_doc}/redactions", headers=headers).json()
     assert [r["id"] for r in listed] == [first.json()["id"], second.json()["id"]]
     with session_scope(ctx.session_factory) as session:
-        actions = {e.action for e in session.query(AuditEntry).filter(
-            AuditEntry.object_id == str(secret_doc))}
+        actions = {
+            e.action
+            for e in session.query(AuditEntry).filter(AuditEntry.object_id == str(secret_doc))
+        }
     assert {"records.redaction.create", "records.redaction.download"} <= actions
 
 
 def test_term_redaction_across_the_akte(client, ctx, world: World, secret_doc):
     other = add_processed(ctx, world.tenant_a.id, world.case_a1.id, secret_pdf(), "Anlage")
-    r = client.post(f"/api/v1/case-files/{world.case_a1.id}/redactions",
-                    json={"terms": ["Musterfrau"], "reason": REASON,
-                          "document_ids": [str(secret_doc), str(other)]},
-                    headers=world.headers["caseworker_a1"])
+    r = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/redactions",
+        json={
+            "terms": ["Musterfrau"],
+            "reason": REASON,
+            "document_ids": [str(secret_doc), str(other)],
+        },
+        headers=world.headers["caseworker_a1"],
+    )
     assert r.status_code == 201, r.text
     assert sorted(x["document_id"] for x in r.json()) == sorted([str(secret_doc), str(other)])
 
@@ -146,36 +178,53 @@ def test_bad_marks_are_4xx(client, world: World, secret_doc):
 
 
 def test_foreign_callers_cannot_redact_or_see_redactions(client, world: World, secret_doc):
-    own = client.post(f"/api/v1/documents/{secret_doc}/redactions",
-                      json={"terms": ["Mustermann"], "reason": REASON},
-                      headers=world.headers["caseworker_a1"])
+    own = client.post(
+        f"/api/v1/documents/{secret_doc}/redactions",
+        json={"terms": ["Mustermann"], "reason": REASON},
+        headers=world.headers["caseworker_a1"],
+    )
     assert own.status_code == 201
     redaction_id = own.json()["id"]
     for who in ("caseworker_a2", "caseworker_b", "caseworker_none"):
         h = world.headers[who]
-        r = client.post(f"/api/v1/documents/{secret_doc}/redactions",
-                        json={"terms": ["Musterfrau"], "reason": REASON}, headers=h)
+        r = client.post(
+            f"/api/v1/documents/{secret_doc}/redactions",
+            json={"terms": ["Musterfrau"], "reason": REASON},
+            headers=h,
+        )
         assert r.status_code == 404, (who, r.text)
-        assert client.get(f"/api/v1/documents/{secret_doc}/redactions",
-                          headers=h).status_code == 404
-        assert client.get(f"/api/v1/redactions/{redaction_id}/content",
-                          headers=h).status_code == 404
-        r = client.post(f"/api/v1/case-files/{world.case_a1.id}/redaction-preview",
-                        json={"terms": ["Musterfrau"]}, headers=h)
+        assert (
+            client.get(f"/api/v1/documents/{secret_doc}/redactions", headers=h).status_code == 404
+        )
+        assert (
+            client.get(f"/api/v1/redactions/{redaction_id}/content", headers=h).status_code == 404
+        )
+        r = client.post(
+            f"/api/v1/case-files/{world.case_a1.id}/redaction-preview",
+            json={"terms": ["Musterfrau"]},
+            headers=h,
+        )
         assert r.status_code == 404 and "Musterfrau" not in r.text
     for who in ("importer_a", "provider_a"):
-        r = client.post(f"/api/v1/documents/{secret_doc}/redactions",
-                        json={"terms": ["Musterfrau"], "reason": REASON},
-                        headers=world.headers[who])
+        r = client.post(
+            f"/api/v1/documents/{secret_doc}/redactions",
+            json={"terms": ["Musterfrau"], "reason": REASON},
+            headers=world.headers[who],
+        )
         assert r.status_code in (403, 404), (who, r.text)
         assert redaction_id not in r.text
 
 
 def test_a_borrower_may_read_but_not_redact(client, world: World, secret_doc):
-    r = client.put(f"/api/v1/case-files/{world.case_a1.id}/grants/{world.unit_a2.id}",
-                   json={}, headers=world.headers["admin_a"])
+    r = client.put(
+        f"/api/v1/case-files/{world.case_a1.id}/grants/{world.unit_a2.id}",
+        json={},
+        headers=world.headers["admin_a"],
+    )
     assert r.status_code == 200, r.text
-    r = client.post(f"/api/v1/documents/{secret_doc}/redactions",
-                    json={"terms": ["Musterfrau"], "reason": REASON},
-                    headers=world.headers["caseworker_a2"])
+    r = client.post(
+        f"/api/v1/documents/{secret_doc}/redactions",
+        json={"terms": ["Musterfrau"], "reason": REASON},
+        headers=world.headers["caseworker_a2"],
+    )
     assert r.status_code == 403 and r.json()["error"] == "lent_access"

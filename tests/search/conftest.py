@@ -37,11 +37,11 @@ DIFFERENCES: dict[str, dict[str, str]] = {
     "postgres": {
         "result_cache": "no per-process result cache: another host may have written",
         "long_phrases": "word positions end at 16,383 (PostgreSQL's limit; about 120 KB of "
-                        "text): later words are found, phrases there not",
+        "text): later words are found, phrases there not",
     },
     "whoosh": {
         "several_hosts": "one host owns the index folder; other hosts are refused in "
-                         "production (search.placement)",
+        "production (search.placement)",
     },
 }
 
@@ -59,7 +59,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         params = getattr(getattr(item, "callspec", None), "params", {})
         engine = params.get("search_engine")
         if (engine == "postgres" and params.get("ctx") == "embedded") or (
-                engine == "postgres" and item.get_closest_marker("whoosh_engine")):
+            engine == "postgres" and item.get_closest_marker("whoosh_engine")
+        ):
             drop.append(item)
         else:
             keep.append(item)
@@ -79,18 +80,26 @@ def search_context(ctx: AppContext, index_dir, engine: str = "whoosh") -> AppCon
         from search.pg.service import PostgresIndexService
 
         settings = ctx.settings.model_copy(update={"search_backend": "postgres"})
-        base = AppContext(settings=settings, engine=ctx.engine,
-                          session_factory=ctx.session_factory, storage=ctx.storage)
+        base = AppContext(
+            settings=settings,
+            engine=ctx.engine,
+            session_factory=ctx.session_factory,
+            storage=ctx.storage,
+        )
         service = PostgresIndexService(base)
     else:
         settings = ctx.settings
         service = IndexService(index_dir)
         service.backend.mark_healthy()
-    return AppContext(settings=settings, engine=ctx.engine,
-                      session_factory=ctx.session_factory, storage=ctx.storage,
-                      # other features' per-process services stay: jobs of other tests that
-                      # run_until_idle picks up on this context must find what they need
-                      extensions={**ctx.extensions, "search": service})
+    return AppContext(
+        settings=settings,
+        engine=ctx.engine,
+        session_factory=ctx.session_factory,
+        storage=ctx.storage,
+        # other features' per-process services stay: jobs of other tests that
+        # run_until_idle picks up on this context must find what they need
+        extensions={**ctx.extensions, "search": service},
+    )
 
 
 @pytest.fixture
@@ -118,15 +127,28 @@ def add_document(
     status: str = "ready",
 ) -> Document:
     """A document as ingest leaves it (pages recognised, status set), queued for indexing."""
-    document = Document(tenant_id=case_file.tenant_id, case_file_id=case_file.id, title=title,
-                        doc_type=doc_type, source=source, document_date=document_date,
-                        status=status, current_version=1)
+    document = Document(
+        tenant_id=case_file.tenant_id,
+        case_file_id=case_file.id,
+        title=title,
+        doc_type=doc_type,
+        source=source,
+        document_date=document_date,
+        status=status,
+        current_version=1,
+    )
     session.add(document)
     session.flush()
     digest = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
-    version = DocumentVersion(document_id=document.id, version_no=1, filename="scan.pdf",
-                              mime_type="application/pdf", size=1000, sha256=digest,
-                              page_count=len(pages))
+    version = DocumentVersion(
+        document_id=document.id,
+        version_no=1,
+        filename="scan.pdf",
+        mime_type="application/pdf",
+        size=1000,
+        sha256=digest,
+        page_count=len(pages),
+    )
     session.add(version)
     session.flush()
     for number, text in enumerate(pages, 1):

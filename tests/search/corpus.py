@@ -35,10 +35,25 @@ STREETS = _words(
     "Bergstraße Mühlenweg Goethestraße Schillerstraße Birkenweg Marktplatz Feldstraße"
 )
 CITIES = _words("Musterstadt Neudorf Altenburg Bergheim Waldkirchen Lindau Rheinfelden")
-EMPLOYERS = ["Bäckerei Sonnenschein GmbH", "Pflegedienst Lebensfreude", "Logistik Nord AG",
-             "Gebäudereinigung Blitzblank", "Stadtwerke Musterstadt", "Gasthaus zur Linde"]
-DOC_TYPES = ["Kontoauszug", "Lohnabrechnung", "Mietvertrag", "Bescheid", "Antrag",
-             "Widerspruch", "Nebenkostenabrechnung", "Arbeitsvertrag", "Krankmeldung"]
+EMPLOYERS = [
+    "Bäckerei Sonnenschein GmbH",
+    "Pflegedienst Lebensfreude",
+    "Logistik Nord AG",
+    "Gebäudereinigung Blitzblank",
+    "Stadtwerke Musterstadt",
+    "Gasthaus zur Linde",
+]
+DOC_TYPES = [
+    "Kontoauszug",
+    "Lohnabrechnung",
+    "Mietvertrag",
+    "Bescheid",
+    "Antrag",
+    "Widerspruch",
+    "Nebenkostenabrechnung",
+    "Arbeitsvertrag",
+    "Krankmeldung",
+]
 SOURCES = ["scan-import", "citizen-upload", "staff-upload", "letter"]
 
 PHRASES = {
@@ -106,8 +121,9 @@ FILLER = [
     "Sie haben das Recht, Ihre Unterlagen jederzeit einzusehen.",
     "Der Antrag gilt ab dem Ersten des Monats der Antragstellung.",
 ]
-MONTHS = _words("Januar Februar März April Mai Juni Juli August September Oktober November "
-                "Dezember")
+MONTHS = _words(
+    "Januar Februar März April Mai Juni Juli August September Oktober November Dezember"
+)
 
 
 @dataclass
@@ -137,18 +153,29 @@ def _money(rng: random.Random, low: int, high: int) -> str:
     return f"{rng.randint(low, high)},{rng.randint(0, 99):02d}"
 
 
-def page_texts(rng: random.Random, who: Person, doc_type: str, pages: int,
-               filler: int = 3) -> list[str]:
+def page_texts(
+    rng: random.Random, who: Person, doc_type: str, pages: int, filler: int = 3
+) -> list[str]:
     """Pages of plausible text for one document of ``doc_type`` (``filler`` sentences of
     boilerplate each; the benchmark uses 8–16, about 1–1.5 KB a page, like a letter)."""
     day = date(2019, 1, 1) + timedelta(days=rng.randint(0, 2000))
     values = {
-        "name": who.name, "street": who.street, "no": who.no, "zip": who.zip,
-        "city": who.city, "iban": who.iban, "n": rng.randint(1, 60),
-        "amount": _money(rng, 200, 2500), "amount2": _money(rng, 10, 1500),
-        "amount3": _money(rng, 20, 300), "rent": _money(rng, 300, 900),
-        "employer": rng.choice(EMPLOYERS), "month": rng.choice(MONTHS), "year": day.year,
-        "date": day.strftime("%d.%m.%Y"), "rooms": rng.randint(1, 5),
+        "name": who.name,
+        "street": who.street,
+        "no": who.no,
+        "zip": who.zip,
+        "city": who.city,
+        "iban": who.iban,
+        "n": rng.randint(1, 60),
+        "amount": _money(rng, 200, 2500),
+        "amount2": _money(rng, 10, 1500),
+        "amount3": _money(rng, 20, 300),
+        "rent": _money(rng, 300, 900),
+        "employer": rng.choice(EMPLOYERS),
+        "month": rng.choice(MONTHS),
+        "year": day.year,
+        "date": day.strftime("%d.%m.%Y"),
+        "rooms": rng.randint(1, 5),
         "hours": rng.choice([15, 20, 30, 39]),
     }
     texts = []

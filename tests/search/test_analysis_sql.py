@@ -26,10 +26,12 @@ from tests.builders import World
 from tests.search.conftest import add_document
 from tests.search.corpus import DOC_TYPES, page_texts, person
 
-GERMAN = ("Müller Mueller Muller MÜLLER Straße Strasse STRASSE Kontoauszüge Kontoauszuege "
-          "Bauer Steuer Quelle Öztürk Oeztuerk Grüßen Gruessen Häuser Haeuser Überweisung "
-          "Ueberweisung Bescheinigungen Zuständigkeit Nebenkostenabrechnungen aufgefordert "
-          "Weiterbewilligung queue Duell Schäfer Krämer Jäger Böhm")
+GERMAN = (
+    "Müller Mueller Muller MÜLLER Straße Strasse STRASSE Kontoauszüge Kontoauszuege "
+    "Bauer Steuer Quelle Öztürk Oeztuerk Grüßen Gruessen Häuser Haeuser Überweisung "
+    "Ueberweisung Bescheinigungen Zuständigkeit Nebenkostenabrechnungen aufgefordert "
+    "Weiterbewilligung queue Duell Schäfer Krämer Jäger Böhm"
+)
 
 
 def _vocabulary() -> list[str]:
@@ -53,19 +55,26 @@ def test_akte_fold_is_the_whoosh_fold(ctx: AppContext) -> None:
     _postgres(ctx)
     rng = random.Random(5)
     letters = "aeoquxäöüßÄÖÜÉéèAEOU şŞğıİłŁęőřăễøæœđ"
-    samples = _vocabulary() + ["".join(rng.choice(letters) for _ in range(rng.randint(1, 9)))
-                               for _ in range(3000)]
+    samples = _vocabulary() + [
+        "".join(rng.choice(letters) for _ in range(rng.randint(1, 9))) for _ in range(3000)
+    ]
     samples += [chr(code) for code in LATIN_TABLE]
     with ctx.engine.connect() as conn:
         # the engine sends every text through latin_fold first (search.pg.rows, the parser)
-        folded = conn.scalar(text("SELECT array_agg(akte_fold(w) ORDER BY n) "
-                                  "FROM unnest(CAST(:w AS text[])) WITH ORDINALITY AS u(w, n)"),
-                             {"w": [latin_fold(s) for s in samples]})
+        folded = conn.scalar(
+            text(
+                "SELECT array_agg(akte_fold(w) ORDER BY n) "
+                "FROM unnest(CAST(:w AS text[])) WITH ORDINALITY AS u(w, n)"
+            ),
+            {"w": [latin_fold(s) for s in samples]},
+        )
     wrong = [(s, got, fold(s)) for s, got in zip(samples, folded, strict=True) if got != fold(s)]
     assert not wrong, wrong[:10]
     assert len({fold(w) for w in ("Müller", "Mueller", "Muller")}) == 1
     assert {fold(w) for w in ("Şahin", "Sahin", "ŞAHİN")} == {"sahin"}
-    assert fold("Łukasz Dvořák Nguyễn Văn Đức Gößweiner") == "lukasz dvorak nguyen van duc gossweiner"
+    assert (
+        fold("Łukasz Dvořák Nguyễn Văn Đức Gößweiner") == "lukasz dvorak nguyen van duc gossweiner"
+    )
 
 
 def test_both_engines_index_the_same_tokens(ctx: AppContext) -> None:
@@ -74,33 +83,60 @@ def test_both_engines_index_the_same_tokens(ctx: AppContext) -> None:
     (computed in Python, read back by PostgreSQL), field by field (weights C, D, B, A)."""
     _postgres(ctx)
     rng = random.Random(3)
-    pages = [p for _ in range(20) for p in page_texts(rng, person(rng, None),
-                                                      rng.choice(DOC_TYPES), 1, filler=10)]
-    pages += ["Nebenkostenabrechnung und Heizkostenvorauszahlung für Frau Ayşe Yılmaz, "
-              "Kindertagesstättengebühren, Umzugskostenübernahme, Kraftfahrzeughaftpflicht, "
-              "Arbeitsunfähigkeitsbescheinigung von Dr. Łukasz Dvořák, Gehaltsabrechnung"]
+    pages = [
+        p
+        for _ in range(20)
+        for p in page_texts(rng, person(rng, None), rng.choice(DOC_TYPES), 1, filler=10)
+    ]
+    pages += [
+        "Nebenkostenabrechnung und Heizkostenvorauszahlung für Frau Ayşe Yılmaz, "
+        "Kindertagesstättengebühren, Umzugskostenübernahme, Kraftfahrzeughaftpflicht, "
+        "Arbeitsunfähigkeitsbescheinigung von Dr. Łukasz Dvořák, Gehaltsabrechnung"
+    ]
     schema = make_schema()
     with ctx.engine.connect() as conn:
         for page in pages:
-            doc = IndexDoc(doc_id=uuid.uuid4(), tenant_id=uuid.uuid4(), org_unit_id=uuid.uuid4(),
-                           case_file_id=uuid.uuid4(), title="Bescheid über Mietkostenübernahme",
-                           doc_type="Lohnabrechnung", source="scan-import",
-                           aktenzeichen="AZ-1", bg_nummer=None, kundennummer=None,
-                           person_name="Şükrü Öztürk-Łęcki", case_status="open",
-                           document_date=None, received_at=datetime.now(UTC), text=page,
-                           stamp="s")
+            doc = IndexDoc(
+                doc_id=uuid.uuid4(),
+                tenant_id=uuid.uuid4(),
+                org_unit_id=uuid.uuid4(),
+                case_file_id=uuid.uuid4(),
+                title="Bescheid über Mietkostenübernahme",
+                doc_type="Lohnabrechnung",
+                source="scan-import",
+                aktenzeichen="AZ-1",
+                bg_nummer=None,
+                kundennummer=None,
+                person_name="Şükrü Öztürk-Łęcki",
+                case_status="open",
+                document_date=None,
+                received_at=datetime.now(UTC),
+                text=page,
+                stamp="s",
+            )
             fields = to_fields(doc)
             expected: dict[str, set[str]] = {"A": set(), "B": set(), "C": set(), "D": set()}
-            for name, weight in (("content", "C"), ("parts", "D"), ("title", "B"),
-                                 ("doc_type", "B"), ("name", "A"), ("refs", "A")):
+            for name, weight in (
+                ("content", "C"),
+                ("parts", "D"),
+                ("title", "B"),
+                ("doc_type", "B"),
+                ("name", "A"),
+                ("refs", "A"),
+            ):
                 expected[weight] |= {t.text for t in schema[name].analyzer(fields[name])}
             row = dict(zip(ROW_COLUMNS, to_row(doc), strict=True))
             got: dict[str, set[str]] = {"A": set(), "B": set(), "C": set(), "D": set()}
             for weight in got:
-                got[weight] = set(conn.scalar(text(
-                    "SELECT coalesce(array_agg(u.lexeme), '{}') FROM "
-                    "unnest(CAST(:tsv AS tsvector)) AS u WHERE :w = ANY(u.weights)"),
-                    {"tsv": row["tsv"], "w": weight}))
+                got[weight] = set(
+                    conn.scalar(
+                        text(
+                            "SELECT coalesce(array_agg(u.lexeme), '{}') FROM "
+                            "unnest(CAST(:tsv AS tsvector)) AS u WHERE :w = ANY(u.weights)"
+                        ),
+                        {"tsv": row["tsv"], "w": weight},
+                    )
+                )
             for weight in got:  # numbers too: one chain, so "3,50" is one word on both
                 assert got[weight] == expected[weight], (weight, page[:80])
     assert "nebenkost" in expected["D"] and {"sukru", "ozturk", "lecki"} <= expected["A"]
@@ -113,28 +149,37 @@ def test_akte_german_stems_as_the_whoosh_analyzer(ctx: AppContext) -> None:
     words = _vocabulary()
     stem = GermanStemFilter().stem
     with ctx.engine.connect() as conn:
-        lexemes = conn.scalar(text(
-            "SELECT array_agg(array_to_string(tsvector_to_array(to_tsvector("
-            "'akte_german', akte_words(w))), ' ') ORDER BY n) "
-            "FROM unnest(CAST(:w AS text[])) WITH ORDINALITY AS u(w, n)"),
-            {"w": [latin_fold(w) for w in words]})
+        lexemes = conn.scalar(
+            text(
+                "SELECT array_agg(array_to_string(tsvector_to_array(to_tsvector("
+                "'akte_german', akte_words(w))), ' ') ORDER BY n) "
+                "FROM unnest(CAST(:w AS text[])) WITH ORDINALITY AS u(w, n)"
+            ),
+            {"w": [latin_fold(w) for w in words]},
+        )
     wrong = [(w, got, stem(w)) for w, got in zip(words, lexemes, strict=True) if got != stem(w)]
     assert not wrong, wrong[:10]
     assert len(words) > 300
 
 
-def test_a_word_at_the_end_of_a_long_document_is_found(sctx: AppContext, sclient: TestClient,
-                                                        world: World) -> None:
+def test_a_word_at_the_end_of_a_long_document_is_found(
+    sctx: AppContext, sclient: TestClient, world: World
+) -> None:
     """A 200-page scan (about 600 KB of text, beyond the part PostgreSQL indexes with
     word positions): its last word is found, as a word of a short document is."""
     filler = "Seite mit Fließtext über Leistungen nach dem SGB II und weitere Angaben. " * 40
     with session_scope(sctx.session_factory) as session:
-        doc = add_document(session, world.case_a1, title="Sammelscan",
-                           pages=[filler] * 199 + [filler + " Abschlussvermerk Zwölfling"])
+        doc = add_document(
+            session,
+            world.case_a1,
+            title="Sammelscan",
+            pages=[filler] * 199 + [filler + " Abschlussvermerk Zwölfling"],
+        )
         doc_id = str(doc.id)
     run_until_idle(sctx)
     for q in ("Zwölfling", "Zwoelfling", "abschlussvermerk"):
-        response = sclient.get("/api/v1/search", params={"q": q},
-                               headers=world.headers["caseworker_a1"])
+        response = sclient.get(
+            "/api/v1/search", params={"q": q}, headers=world.headers["caseworker_a1"]
+        )
         assert response.status_code == 200, response.text
         assert [h["document_id"] for h in response.json()["hits"]] == [doc_id], q

@@ -30,10 +30,16 @@ def docs(sctx: AppContext, world: World) -> dict[str, str]:
             ("b1", world.case_b1, "Rechnung", "scan-import", date(2024, 3, 1)),
         ]:
             doc = add_document(
-                session, case_file, title=f"Beleg {key}", doc_type=doc_type, source=source,
+                session,
+                case_file,
+                title=f"Beleg {key}",
+                doc_type=doc_type,
+                source=source,
                 document_date=day,
-                pages=[f"{WORD} Praxis Dr. Wurzel über 120 EUR <script>alert(1)</script>",
-                       "Seite zwei: Kieferorthopädie und Füllungen"],
+                pages=[
+                    f"{WORD} Praxis Dr. Wurzel über 120 EUR <script>alert(1)</script>",
+                    "Seite zwei: Kieferorthopädie und Füllungen",
+                ],
             )
             made[key] = str(doc.id)
     run_until_idle(sctx)
@@ -68,10 +74,12 @@ def test_no_grants_reveals_nothing(sclient: TestClient, world: World, docs) -> N
         assert all(counts == {} for counts in body["facets"].values()), body["facets"]
 
 
-@pytest.mark.parametrize(("who", "status"), [("importer_a", 403), ("provider_a", 403),
-                                             ("system_admin", 403)])
-def test_roles_without_case_data_are_refused(sclient: TestClient, world: World, who: str,
-                                             status: int) -> None:
+@pytest.mark.parametrize(
+    ("who", "status"), [("importer_a", 403), ("provider_a", 403), ("system_admin", 403)]
+)
+def test_roles_without_case_data_are_refused(
+    sclient: TestClient, world: World, who: str, status: int
+) -> None:
     assert search(sclient, world, who, WORD).status_code == status
 
 
@@ -95,8 +103,9 @@ def test_anonymous_is_401(sclient: TestClient) -> None:
         ("a*", "two letters"),
     ],
 )
-def test_syntax_errors_are_400_with_a_hint(sclient: TestClient, world: World, q: str,
-                                           hint: str) -> None:
+def test_syntax_errors_are_400_with_a_hint(
+    sclient: TestClient, world: World, q: str, hint: str
+) -> None:
     response = search(sclient, world, "caseworker_a1", q)
     assert response.status_code == 400, response.text
     body = response.json()
@@ -145,27 +154,35 @@ def test_results_carry_akte_snippet_and_sort(sclient: TestClient, world: World, 
     assert {h["document_id"] for h in filtered["hits"]} == {docs["a1_old"]}
 
 
-def test_each_search_is_audited(sctx: AppContext, sclient: TestClient, world: World,
-                                docs) -> None:  # type: ignore[no-untyped-def]
+def test_each_search_is_audited(sctx: AppContext, sclient: TestClient, world: World, docs) -> None:  # type: ignore[no-untyped-def]
     search(sclient, world, "caseworker_a1", f"{WORD} audit-probe")
     with session_scope(sctx.session_factory) as session:
         entries = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "search.query",
-                                     AuditEntry.actor_id == str(world.users["caseworker_a1"].id))
+            select(AuditEntry).where(
+                AuditEntry.action == "search.query",
+                AuditEntry.actor_id == str(world.users["caseworker_a1"].id),
+            )
         ).all()
         assert any("audit-probe" in e.detail["q"] for e in entries)
 
 
-def test_single_akte_grant_widens_scope_by_that_akte_only(sctx: AppContext, world: World,
-                                                          docs) -> None:  # type: ignore[no-untyped-def]
+def test_single_akte_grant_widens_scope_by_that_akte_only(
+    sctx: AppContext, world: World, docs
+) -> None:  # type: ignore[no-untyped-def]
     import uuid
 
     from akte.auth.principal import Principal
     from akte.users.models import Role
     from search import service
 
-    principal = Principal(uuid.uuid4(), "sb", Role.caseworker, world.tenant_a.id,
-                          frozenset({world.unit_a1.id}), frozenset({world.case_a2.id}))
+    principal = Principal(
+        uuid.uuid4(),
+        "sb",
+        Role.caseworker,
+        world.tenant_a.id,
+        frozenset({world.unit_a1.id}),
+        frozenset({world.case_a2.id}),
+    )
     with session_scope(sctx.session_factory) as session:
         result = service.search(sctx, session, principal, q=WORD)
     assert {str(h.document_id) for h in result.hits} == {docs["a1"], docs["a1_old"], docs["a2"]}

@@ -20,11 +20,18 @@ from tests.search.test_index_lifecycle import found
 def operator_env(ctx: AppContext, tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """The environment of an operator's shell: same database and storage, own data dir."""
     s = ctx.settings
-    env = {"AKTE_ENV": "test", "AKTE_DATA_DIR": str(tmp_path), "AKTE_SECRET_KEY": s.secret_key,
-           "AKTE_DATABASE_URL": s.effective_database_url, "AKTE_STORAGE_BACKEND": s.storage_backend,
-           "AKTE_S3_ENDPOINT": s.s3_endpoint, "AKTE_S3_ACCESS_KEY": s.s3_access_key,
-           "AKTE_S3_SECRET_KEY": s.s3_secret_key, "AKTE_S3_BUCKET": s.s3_bucket,
-           "AKTE_INPROCESS_WORKER": "false"}
+    env = {
+        "AKTE_ENV": "test",
+        "AKTE_DATA_DIR": str(tmp_path),
+        "AKTE_SECRET_KEY": s.secret_key,
+        "AKTE_DATABASE_URL": s.effective_database_url,
+        "AKTE_STORAGE_BACKEND": s.storage_backend,
+        "AKTE_S3_ENDPOINT": s.s3_endpoint,
+        "AKTE_S3_ACCESS_KEY": s.s3_access_key,
+        "AKTE_S3_SECRET_KEY": s.s3_secret_key,
+        "AKTE_S3_BUCKET": s.s3_bucket,
+        "AKTE_INPROCESS_WORKER": "false",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return tmp_path
@@ -51,8 +58,9 @@ def test_reindex_then_check_then_repair(ctx: AppContext, world: World, operator_
             assert "missing 0, stale 0" in result.output
 
             with session_scope(ctx.session_factory) as session:  # changed behind our back
-                session.execute(update(Document).where(Document.id == doc.id)
-                                .values(title="Neu Wasseramsel"))
+                session.execute(
+                    update(Document).where(Document.id == doc.id).values(title="Neu Wasseramsel")
+                )
             result = runner.invoke(app, ["check"])
             assert result.exit_code == 1 and "stale 1" in result.output, result.output
             result = runner.invoke(app, ["check", "--repair"])

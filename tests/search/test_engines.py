@@ -21,8 +21,7 @@ from tests.search.conftest import add_document
 
 
 def _search(client: TestClient, world: World, q: str) -> set[str]:
-    response = client.get("/api/v1/search", params={"q": q},
-                          headers=world.headers["caseworker_a1"])
+    response = client.get("/api/v1/search", params={"q": q}, headers=world.headers["caseworker_a1"])
     assert response.status_code == 200, response.text
     return {hit["document_id"] or hit["note_id"] for hit in response.json()["hits"]}
 
@@ -33,8 +32,7 @@ def test_postgres_engine_is_refused_on_sqlite(tmp_path) -> None:  # type: ignore
         AppContext.from_settings(settings)
 
 
-def test_whoosh_on_postgres_refuses_a_second_index_in_production(ctx: AppContext,
-                                                                  tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_whoosh_on_postgres_refuses_a_second_index_in_production(ctx: AppContext, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The session's context owns the Whoosh index; a production process with another
     data folder would search a different copy: it must not start, and must say what to
     change. Claiming the index moves ownership explicitly."""
@@ -52,31 +50,44 @@ def test_whoosh_on_postgres_refuses_a_second_index_in_production(ctx: AppContext
         claimed.close()
         with session_scope(ctx.session_factory) as session:
             assert session.execute(owner_table.select()).one().index_dir == str(
-                (tmp_path / "index").resolve())
+                (tmp_path / "index").resolve()
+            )
     finally:
         with session_scope(ctx.session_factory) as session:
-            session.execute(owner_table.update().values(host=before.host,
-                                                        index_dir=before.index_dir))
+            session.execute(
+                owner_table.update().values(host=before.host, index_dir=before.index_dir)
+            )
 
 
-def test_postgres_engine_without_its_table_answers_503(ctx: AppContext, world: World,
-                                                       pg_admin_dsn: str) -> None:
+def test_postgres_engine_without_its_table_answers_503(
+    ctx: AppContext, world: World, pg_admin_dsn: str
+) -> None:
     """A read replica that was never migrated: search says so instead of answering 0."""
     if ctx.settings.is_sqlite:
         pytest.skip("the postgres engine needs PostgreSQL")
     with fresh_database(pg_admin_dsn) as empty_url:
-        settings = ctx.settings.model_copy(update={"search_backend": "postgres",
-                                                   "search_database_url": empty_url})
-        base = AppContext(settings=settings, engine=ctx.engine,
-                          session_factory=ctx.session_factory, storage=ctx.storage)
+        settings = ctx.settings.model_copy(
+            update={"search_backend": "postgres", "search_database_url": empty_url}
+        )
+        base = AppContext(
+            settings=settings,
+            engine=ctx.engine,
+            session_factory=ctx.session_factory,
+            storage=ctx.storage,
+        )
         service = PostgresIndexService(base)
-        sctx = AppContext(settings=settings, engine=ctx.engine,
-                          session_factory=ctx.session_factory, storage=ctx.storage,
-                          extensions={**ctx.extensions, "search": service})
+        sctx = AppContext(
+            settings=settings,
+            engine=ctx.engine,
+            session_factory=ctx.session_factory,
+            storage=ctx.storage,
+            extensions={**ctx.extensions, "search": service},
+        )
         try:
             with TestClient(create_app(ctx=sctx, start_worker=False)) as client:
-                response = client.get("/api/v1/search", params={"q": "Miete"},
-                                      headers=world.headers["caseworker_a1"])
+                response = client.get(
+                    "/api/v1/search", params={"q": "Miete"}, headers=world.headers["caseworker_a1"]
+                )
             assert response.status_code == 503, response.text
             assert response.json()["error"] == "search_degraded"
             assert "akte db upgrade" in response.json()["detail"]
@@ -84,16 +95,18 @@ def test_postgres_engine_without_its_table_answers_503(ctx: AppContext, world: W
             service.close()
 
 
-def test_misspelt_text_word_per_engine(sctx: AppContext, sclient: TestClient, world: World,
-                                       search_engine: str) -> None:
+def test_misspelt_text_word_per_engine(
+    sctx: AppContext, sclient: TestClient, world: World, search_engine: str
+) -> None:
     """Typo tolerance works on both, for names and for words of the text (PostgreSQL:
     from the tenant's vocabulary, :mod:`search.pg.vocabulary`)."""
     with session_scope(sctx.session_factory) as session:
         tenant = session.get(Tenant, world.tenant_a.id)
         unit = session.get(OrgUnit, world.unit_a1.id)
         case_file = make_case_file(session, tenant, unit, person_name="Jadwiga Wroblewska")
-        doc = add_document(session, case_file, title="Bescheid",
-                           pages=["Die Kieferorthopädie wird übernommen."])
+        doc = add_document(
+            session, case_file, title="Bescheid", pages=["Die Kieferorthopädie wird übernommen."]
+        )
     run_until_idle(sctx)
     assert _search(sclient, world, "Wroblewka~") == {str(doc.id)}
     assert _search(sclient, world, "Kieferorthopädie") == {str(doc.id)}
@@ -101,17 +114,21 @@ def test_misspelt_text_word_per_engine(sctx: AppContext, sclient: TestClient, wo
     assert _search(sclient, world, "Kieferortopädie") == {str(doc.id)}  # the retry
 
 
-def test_postgres_row_goes_with_the_document(sctx: AppContext, sclient: TestClient,
-                                             world: World, search_engine: str) -> None:
+def test_postgres_row_goes_with_the_document(
+    sctx: AppContext, sclient: TestClient, world: World, search_engine: str
+) -> None:
     """On PostgreSQL a deleted document leaves search in the deleting transaction, before
     any job has run; Whoosh waits for the ``search.remove_document`` job."""
     with session_scope(sctx.session_factory) as session:
         doc = add_document(session, world.case_a1, pages=["Rotkehlchenweg"])
     run_until_idle(sctx)
     assert _search(sclient, world, "Rotkehlchenweg") == {str(doc.id)}
-    response = sclient.request("DELETE", f"/api/v1/documents/{doc.id}",
-                               json={"reason": "Ausweiskopie"},
-                               headers=world.headers["caseworker_a1"])
+    response = sclient.request(
+        "DELETE",
+        f"/api/v1/documents/{doc.id}",
+        json={"reason": "Ausweiskopie"},
+        headers=world.headers["caseworker_a1"],
+    )
     assert response.status_code == 204, response.text
     if search_engine == "postgres":
         assert _search(sclient, world, "Rotkehlchenweg") == set()
@@ -119,16 +136,19 @@ def test_postgres_row_goes_with_the_document(sctx: AppContext, sclient: TestClie
     assert _search(sclient, world, "Rotkehlchenweg") == set()
 
 
-def test_reindex_and_check_on_either_engine(sctx: AppContext, sclient: TestClient,
-                                            world: World) -> None:
+def test_reindex_and_check_on_either_engine(
+    sctx: AppContext, sclient: TestClient, world: World
+) -> None:
     """A rebuild restores what the database says (a document and an Aktenvermerk missing
     from the index come back) and ``check`` finds both missing before and nothing wrong
     after, on both engines."""
     with session_scope(sctx.session_factory) as session:
         doc = add_document(session, world.case_a1, pages=["Wiedehopfgasse"])
-    r = sclient.post(f"/api/v1/case-files/{world.case_a1.id}/notes",
-                     json={"body": "Rückruf Zaunkönigstieg vereinbart"},
-                     headers=world.headers["caseworker_a1"])
+    r = sclient.post(
+        f"/api/v1/case-files/{world.case_a1.id}/notes",
+        json={"body": "Rückruf Zaunkönigstieg vereinbart"},
+        headers=world.headers["caseworker_a1"],
+    )
     assert r.status_code == 201, r.text
     note_id = uuid.UUID(r.json()["id"])
     run_until_idle(sctx)
@@ -146,7 +166,8 @@ def test_reindex_and_check_on_either_engine(sctx: AppContext, sclient: TestClien
 
 
 def test_a_rejected_document_stays_out_of_search_after_a_rebuild(
-        sctx: AppContext, sclient: TestClient, world: World) -> None:
+    sctx: AppContext, sclient: TestClient, world: World
+) -> None:
     """Turning a document back from the Posteingang removes it from search; neither a
     rebuild nor ``check`` brings it back (it stays in the Akte, marked with its reason)."""
     from akte.core.database import utcnow

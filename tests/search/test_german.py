@@ -10,14 +10,27 @@ from search.query import typo_tolerant
 from search.synonyms import Expander, default_groups, expander, parse_groups
 
 
-@pytest.mark.parametrize(("typed", "written"), [
-    ("Sahin", "Şahin"), ("Yilmaz", "Yılmaz"), ("Ilknur", "İlknur"), ("Lukasz", "Łukasz"),
-    ("Leszczynska", "Leszczyńska"), ("Weslowski", "Węsłowski"), ("Erdos", "Erdős"),
-    ("Dvorak", "Dvořák"), ("Stefanescu", "Ștefănescu"), ("Nguyen", "Nguyễn"), ("Duc", "Đức"),
-    ("Orsted", "Ørsted"), ("Mueller", "Müller"), ("Strasse", "Straße"), ("Goetz", "Götz"),
-])
-def test_every_latin_letter_folds_to_what_a_german_keyboard_types(typed: str,
-                                                                  written: str) -> None:
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("Sahin", "Şahin"),
+        ("Yilmaz", "Yılmaz"),
+        ("Ilknur", "İlknur"),
+        ("Lukasz", "Łukasz"),
+        ("Leszczynska", "Leszczyńska"),
+        ("Weslowski", "Węsłowski"),
+        ("Erdos", "Erdős"),
+        ("Dvorak", "Dvořák"),
+        ("Stefanescu", "Ștefănescu"),
+        ("Nguyen", "Nguyễn"),
+        ("Duc", "Đức"),
+        ("Orsted", "Ørsted"),
+        ("Mueller", "Müller"),
+        ("Strasse", "Straße"),
+        ("Goetz", "Götz"),
+    ],
+)
+def test_every_latin_letter_folds_to_what_a_german_keyboard_types(typed: str, written: str) -> None:
     assert fold(typed) == fold(written)
 
 
@@ -25,27 +38,41 @@ def test_diphthongs_stay() -> None:
     assert fold("Bauer") != fold("Baur") and fold("Steuer") == "steuer"
 
 
-@pytest.mark.parametrize(("word", "parts"), [
-    ("Nebenkostenabrechnung", {"nebenkosten", "abrechnung", "kosten"}),
-    ("Heizkostenvorauszahlung", {"heizkosten", "vorauszahlung", "heiz"}),
-    ("Mietbescheinigung", {"miet", "bescheinigung"}),
-    ("Kindertagesstättengebühren", {"kindertagesstatten", "gebuhren"}),
-    ("Kraftfahrzeughaftpflicht", {"kraftfahrzeug", "haftpflicht", "fahrzeug"}),
-    ("Arbeitsunfähigkeitsbescheinigung", {"arbeitsunfahigkeit", "bescheinigung"}),
-    ("Umzugskostenübernahme", {"umzugskosten", "ubernahme", "kosten"}),
-    ("Gehaltsabrechnung", {"gehalts", "abrechnung"}),
-    ("Bruttoentgelt", {"brutto", "entgelt"}),
-    ("Vertragskonto", {"vertrag", "konto"}),  # not "Vertrag" + "Skonto"
-])
-def test_compounds_split_into_dictionary_words_with_linking_elements(word: str,
-                                                                     parts: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("word", "parts"),
+    [
+        ("Nebenkostenabrechnung", {"nebenkosten", "abrechnung", "kosten"}),
+        ("Heizkostenvorauszahlung", {"heizkosten", "vorauszahlung", "heiz"}),
+        ("Mietbescheinigung", {"miet", "bescheinigung"}),
+        ("Kindertagesstättengebühren", {"kindertagesstatten", "gebuhren"}),
+        ("Kraftfahrzeughaftpflicht", {"kraftfahrzeug", "haftpflicht", "fahrzeug"}),
+        ("Arbeitsunfähigkeitsbescheinigung", {"arbeitsunfahigkeit", "bescheinigung"}),
+        ("Umzugskostenübernahme", {"umzugskosten", "ubernahme", "kosten"}),
+        ("Gehaltsabrechnung", {"gehalts", "abrechnung"}),
+        ("Bruttoentgelt", {"brutto", "entgelt"}),
+        ("Vertragskonto", {"vertrag", "konto"}),  # not "Vertrag" + "Skonto"
+    ],
+)
+def test_compounds_split_into_dictionary_words_with_linking_elements(
+    word: str, parts: set[str]
+) -> None:
     found = set(decompounder().parts(fold_letters(word)))
     assert parts <= found, found
     assert fold_letters(word) not in found
 
 
-@pytest.mark.parametrize("word", ["Bescheinigung", "Gemeinschaft", "Mitteilung",
-                                  "Überweisung", "Abrechnung", "Wohnung", "Kündigung"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "Bescheinigung",
+        "Gemeinschaft",
+        "Mitteilung",
+        "Überweisung",
+        "Abrechnung",
+        "Wohnung",
+        "Kündigung",
+    ],
+)
 def test_words_that_are_no_compounds_stay_whole(word: str) -> None:
     assert decompounder().parts(fold_letters(word)) == ()
 
@@ -61,8 +88,7 @@ def test_the_synonym_file_has_the_groups_of_the_trade() -> None:
     assert {"Gehalt", "Entgelt"} <= set(e.synonyms(["Lohn"]))
     assert "Kindertagesstätte" in e.synonyms(["Kita"])
     assert "Kosten der Unterkunft" in e.synonyms(["KdU"])
-    assert {"Bürgergeld", "Grundsicherung", "Arbeitslosengeld II"} <= set(
-        e.synonyms(["ALG", "II"]))
+    assert {"Bürgergeld", "Grundsicherung", "Arbeitslosengeld II"} <= set(e.synonyms(["ALG", "II"]))
     assert "Arbeitsunfähigkeitsbescheinigung" in e.synonyms(["AU"])
     assert "Kraftfahrzeug" in e.synonyms(["Kfz"])
     assert "Bedarfsgemeinschaft" in e.synonyms(["BG"])
@@ -95,29 +121,36 @@ def test_typo_retry_loosens_plain_words_only() -> None:
     assert typo_tolerant("art:Kontoauszug Müler") == "art:Kontoauszug Müler~1"
 
 
-@pytest.mark.parametrize(("word", "parts"), [
-    ("Jugendamt", {"jugend", "amt"}),
-    ("Ordnungsamt", {"ordnung", "amt"}),  # not "Ordnung" + "Samt"
-    ("Wohnort", {"wohn", "ort"}),
-    ("Arbeitsweg", {"arbeit", "weg"}),
-    ("Ölheizung", {"ol", "heizung"}),
-    ("Minijobzentrale", {"minijob", "mini", "job", "zentrale"}),
-])
+@pytest.mark.parametrize(
+    ("word", "parts"),
+    [
+        ("Jugendamt", {"jugend", "amt"}),
+        ("Ordnungsamt", {"ordnung", "amt"}),  # not "Ordnung" + "Samt"
+        ("Wohnort", {"wohn", "ort"}),
+        ("Arbeitsweg", {"arbeit", "weg"}),
+        ("Ölheizung", {"ol", "heizung"}),
+        ("Minijobzentrale", {"minijob", "mini", "job", "zentrale"}),
+    ],
+)
 def test_short_parts_split_at_hyphenation_points(word: str, parts: set[str]) -> None:
     found = set(decompounder().parts(fold_letters(word)))
     assert parts <= found, found
     assert "samt" not in found
 
 
-@pytest.mark.parametrize("word", ["Spiegelbild", "Kameraden", "Generator", "Tabulator",
-                                  "Schulden", "weggehen", "Garnitur"])
+@pytest.mark.parametrize(
+    "word",
+    ["Spiegelbild", "Kameraden", "Generator", "Tabulator", "Schulden", "weggehen", "Garnitur"],
+)
 def test_short_words_that_only_end_a_word_do_not_cut_it(word: str) -> None:
     found = set(decompounder().parts(fold_letters(word)))
     assert not found & {"gel", "rad", "tor", "den", "tur", "weg"}, found
 
 
-def test_the_word_set_answers_exactly_and_is_read_back_from_its_cache(tmp_path,  # type: ignore[no-untyped-def]
-                                                                       monkeypatch) -> None:
+def test_the_word_set_answers_exactly_and_is_read_back_from_its_cache(
+    tmp_path,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     from search import wordset
 
     words = ["miete", "kosten", "übernahme", "şahin", "a" * 40]
@@ -150,6 +183,13 @@ def test_hyphenation_points_are_pyphens() -> None:
     from search import hyphenation
 
     reference = pyphen.Pyphen(lang="de_DE")
-    for word in ("jugendamt", "ordnungsamt", "olheizung", "minijobzentrale", "wohnort",
-                 "kindertagesstattengebuhren", "arbeitsunfahigkeitsbescheinigung"):
+    for word in (
+        "jugendamt",
+        "ordnungsamt",
+        "olheizung",
+        "minijobzentrale",
+        "wohnort",
+        "kindertagesstattengebuhren",
+        "arbeitsunfahigkeitsbescheinigung",
+    ):
         assert hyphenation.positions(word) == tuple(reference.positions(word)), word

@@ -28,9 +28,13 @@ def found(client: TestClient, world: World, q: str, who: str = "caseworker_a1") 
 
 def test_index_follows_the_database(sctx: AppContext, sclient: TestClient, world: World) -> None:
     with session_scope(sctx.session_factory) as session:
-        doc = add_document(session, world.case_a1, title="Mietbescheinigung",
-                           pages=["Vermieterin Quastenflosser bestätigt die Miete."],
-                           status="processing")
+        doc = add_document(
+            session,
+            world.case_a1,
+            title="Mietbescheinigung",
+            pages=["Vermieterin Quastenflosser bestätigt die Miete."],
+            status="processing",
+        )
         doc_id = str(doc.id)
     run_until_idle(sctx)
     assert found(sclient, world, "Quastenflosser") == set(), "not ready: not searchable"
@@ -42,16 +46,21 @@ def test_index_follows_the_database(sctx: AppContext, sclient: TestClient, world
     assert found(sclient, world, "Quastenflosser") == {doc_id}
 
     # Akte metadata change (through the API): the document is found under the new name
-    patch = sclient.patch(f"/api/v1/case-files/{world.case_a1.id}",
-                          json={"person_name": "Wilhelmine Zwackelmann"},
-                          headers=world.headers["caseworker_a1"])
+    patch = sclient.patch(
+        f"/api/v1/case-files/{world.case_a1.id}",
+        json={"person_name": "Wilhelmine Zwackelmann"},
+        headers=world.headers["caseworker_a1"],
+    )
     assert patch.status_code == 200, patch.text
     run_until_idle(sctx)
     assert found(sclient, world, "name:Zwackelmann") == {doc_id}
 
     # document metadata change (through the API)
-    patch = sclient.patch(f"/api/v1/documents/{doc_id}", json={"title": "Untermietvertrag"},
-                          headers=world.headers["caseworker_a1"])
+    patch = sclient.patch(
+        f"/api/v1/documents/{doc_id}",
+        json={"title": "Untermietvertrag"},
+        headers=world.headers["caseworker_a1"],
+    )
     assert patch.status_code == 200, patch.text
     run_until_idle(sctx)
     assert found(sclient, world, "titel:Untermietvertrag") == {doc_id}
@@ -74,8 +83,9 @@ def test_index_follows_the_database(sctx: AppContext, sclient: TestClient, world
 
 
 @pytest.mark.whoosh_engine
-def test_lost_index_is_503_until_reindex(sctx: AppContext, sclient: TestClient,
-                                         world: World) -> None:
+def test_lost_index_is_503_until_reindex(
+    sctx: AppContext, sclient: TestClient, world: World
+) -> None:
     with session_scope(sctx.session_factory) as session:
         doc = add_document(session, world.case_a1, pages=["Ein Brief über Rübenzucker."])
     run_until_idle(sctx)
@@ -83,8 +93,9 @@ def test_lost_index_is_503_until_reindex(sctx: AppContext, sclient: TestClient,
 
     service = sctx.extensions["search"]
     shutil.rmtree(service.root)
-    response = sclient.get("/api/v1/search", params={"q": "Rübenzucker"},
-                           headers=world.headers["caseworker_a1"])
+    response = sclient.get(
+        "/api/v1/search", params={"q": "Rübenzucker"}, headers=world.headers["caseworker_a1"]
+    )
     assert response.status_code == 503
     assert response.json()["error"] == "search_degraded"
     assert "reindex" in response.json()["detail"]
@@ -95,7 +106,8 @@ def test_lost_index_is_503_until_reindex(sctx: AppContext, sclient: TestClient,
 
 @pytest.mark.whoosh_engine
 def test_an_index_of_an_earlier_version_is_rebuilt_by_a_job(
-        sctx: AppContext, sclient: TestClient, world: World) -> None:
+    sctx: AppContext, sclient: TestClient, world: World
+) -> None:
     with session_scope(sctx.session_factory) as session:
         doc = add_document(session, world.case_a1, pages=["Ein Brief über Kandiszucker."])
     run_until_idle(sctx)
@@ -104,11 +116,13 @@ def test_an_index_of_an_earlier_version_is_rebuilt_by_a_job(
     service.bootstrap(sctx)
     service.bootstrap(sctx)  # a second process starting: still one job
     with session_scope(sctx.session_factory) as session:
-        queued = session.scalars(select(Job).where(Job.kind == "search.reindex",
-                                                   Job.status == "queued")).all()
+        queued = session.scalars(
+            select(Job).where(Job.kind == "search.reindex", Job.status == "queued")
+        ).all()
         assert len(queued) == 1
-    response = sclient.get("/api/v1/search", params={"q": "Kandiszucker"},
-                           headers=world.headers["caseworker_a1"])
+    response = sclient.get(
+        "/api/v1/search", params={"q": "Kandiszucker"}, headers=world.headers["caseworker_a1"]
+    )
     assert response.status_code == 503
     assert "being rebuilt" in response.json()["detail"]
     run_until_idle(sctx)
@@ -123,8 +137,9 @@ def test_check_reports_and_repairs(sctx: AppContext, sclient: TestClient, world:
     service = sctx.extensions["search"]
     service.backend.delete([lost.id])  # as if a job had been lost
     with session_scope(sctx.session_factory) as session:  # a change without an event
-        session.execute(update(Document).where(Document.id == kept.id)
-                        .values(title="Neu Kranichfeder"))
+        session.execute(
+            update(Document).where(Document.id == kept.id).values(title="Neu Kranichfeder")
+        )
 
     report = service.check(sctx)
     assert lost.id in report.missing and kept.id in report.stale
@@ -138,8 +153,9 @@ def test_check_reports_and_repairs(sctx: AppContext, sclient: TestClient, world:
 
 
 @pytest.mark.whoosh_engine
-def test_changes_during_a_rebuild_are_not_lost(sctx: AppContext, sclient: TestClient,
-                                               world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_changes_during_a_rebuild_are_not_lost(
+    sctx: AppContext, sclient: TestClient, world: World, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """A job that runs while ``reindex`` streams the old state lands in the new index."""
     service = sctx.extensions["search"]
     # in this process, so the edit can be slipped in between reading and swapping
@@ -191,12 +207,14 @@ def test_reindex_reports_progress_per_tenant(sctx: AppContext, world: World) -> 
     total = sctx.extensions["search"].reindex(sctx, lambda msg, n: reported.append((msg, n)))
     done = [(msg, n) for msg, n in reported if msg.endswith("done")]
     assert {f"tenant {world.tenant_a.id} done", f"tenant {world.tenant_b.id} done"} <= {
-        msg for msg, _ in done}
+        msg for msg, _ in done
+    }
     assert done[-1][1] == total >= 2
 
 
 def test_a_damaged_index_is_503_but_an_engine_bug_is_500(
-        ctx: AppContext, world: World, tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    ctx: AppContext, world: World, tmp_path, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
     """Only the decoder's complaint about index files means "reindex"; any other exception
     in the engine (say, an attribute Whoosh renamed) is a bug: 500, traceback in the log.
     (Whoosh's files and decoder: this test is of the Whoosh engine.)"""
@@ -208,16 +226,20 @@ def test_a_damaged_index_is_503_but_an_engine_bug_is_500(
     with session_scope(sctx.session_factory) as session:
         add_document(session, world.case_a1, pages=["Ein Brief über Gerstenmalz."])
     run_until_idle(sctx)
-    with TestClient(create_app(ctx=sctx, start_worker=False),
-                    raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(ctx=sctx, start_worker=False), raise_server_exceptions=False
+    ) as client:
         assert len(found(client, world, "Gerstenmalz")) == 1
 
         def drifted(*args, **kwargs):  # type: ignore[no-untyped-def]
             raise AttributeError("'W3LeafMatcher' object has no attribute '_data'")
 
         monkeypatch.setattr(vectorized, "run", drifted)
-        response = client.get("/api/v1/search", params={"q": "Gerstenmalz Hopfen"},
-                              headers=world.headers["caseworker_a1"])
+        response = client.get(
+            "/api/v1/search",
+            params={"q": "Gerstenmalz Hopfen"},
+            headers=world.headers["caseworker_a1"],
+        )
         assert response.status_code == 500, response.text
         assert response.json()["error"] != "search_degraded"
         assert any("W3LeafMatcher" in (r.exc_text or "") for r in caplog.records)
@@ -228,8 +250,11 @@ def test_a_damaged_index_is_503_but_an_engine_bug_is_500(
         for segment in (tenant_dir / backend._generation(world.tenant_a.id)).glob("*.seg"):
             segment.write_bytes(segment.read_bytes()[:40])  # truncated by a disk error
         backend.close()  # a process starting now opens what is on disk
-        response = client.get("/api/v1/search", params={"q": "Gerstenmalz Malz"},
-                              headers=world.headers["caseworker_a1"])
+        response = client.get(
+            "/api/v1/search",
+            params={"q": "Gerstenmalz Malz"},
+            headers=world.headers["caseworker_a1"],
+        )
         assert response.status_code == 503, response.text
         assert response.json()["error"] == "search_degraded"
         assert "reindex" in response.json()["detail"]

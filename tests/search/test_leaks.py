@@ -23,7 +23,20 @@ from tests.search.conftest import add_document
 from tests.search.test_index_lifecycle import found
 
 DOCUMENTS = 300
-WORDS = ["Miete", "Kontoauszug", "Jobcenter", "Bescheid", "Lohn", "Heizkosten", "Nachzahlung", "Widerspruch", "Bedarfsgemeinschaft", "Unterkunft", "Weiterbewilligung", "Einkommen"]
+WORDS = [
+    "Miete",
+    "Kontoauszug",
+    "Jobcenter",
+    "Bescheid",
+    "Lohn",
+    "Heizkosten",
+    "Nachzahlung",
+    "Widerspruch",
+    "Bedarfsgemeinschaft",
+    "Unterkunft",
+    "Weiterbewilligung",
+    "Einkommen",
+]
 
 
 @pytest.fixture
@@ -44,8 +57,11 @@ def open_descriptors() -> dict[str, str]:
 
 
 def deleted_index_files(root: Path) -> list[str]:
-    return [target for target in open_descriptors().values()
-            if target.endswith("(deleted)") and str(root) in target]
+    return [
+        target
+        for target in open_descriptors().values()
+        if target.endswith("(deleted)") and str(root) in target
+    ]
 
 
 def rss_mb() -> float:
@@ -57,7 +73,8 @@ def rss_mb() -> float:
 
 
 def test_indexing_one_by_one_holds_no_deleted_files_and_no_growing_descriptors(
-        sctx: AppContext, sclient: TestClient, world: World) -> None:
+    sctx: AppContext, sclient: TestClient, world: World
+) -> None:
     service = sctx.extensions["search"]
     scope = Scope(world.tenant_a.id, frozenset({world.unit_a1.id}))
     descriptors: dict[int, int] = {}
@@ -82,8 +99,10 @@ def test_indexing_one_by_one_holds_no_deleted_files_and_no_growing_descriptors(
     assert descriptors[DOCUMENTS] - descriptors[200] <= 3, descriptors
     # memory: loosely bounded (the leak this guards against grew by megabytes a document)
     assert rss[DOCUMENTS] - rss[100] < 40, rss
-    assert service.backend.search(
-        QuerySpec(text="Miete", scope=scope, facets=False)).total == DOCUMENTS
+    assert (
+        service.backend.search(QuerySpec(text="Miete", scope=scope, facets=False)).total
+        == DOCUMENTS
+    )
     # decoded arrays are kept only for segments the live searcher still has
     with service.backend._searcher(world.tenant_a.id) as searcher:
         live = {leaf.reader().segment().segment_id() for leaf, _ in searcher.leaf_searchers()}
@@ -94,8 +113,12 @@ def test_caches_are_bounded_in_bytes(sctx: AppContext, world: World) -> None:
     backend = sctx.extensions["search"].backend
     with session_scope(sctx.session_factory) as session:
         for n in range(30):
-            add_document(session, world.case_a1, title=f"Bescheid {n}",
-                         pages=[f"Heizkosten Nachzahlung Zeile{n} " * 50])
+            add_document(
+                session,
+                world.case_a1,
+                title=f"Bescheid {n}",
+                pages=[f"Heizkosten Nachzahlung Zeile{n} " * 50],
+            )
     run_until_idle(sctx)
     scope = Scope(world.tenant_a.id, frozenset({world.unit_a1.id}))
 

@@ -37,15 +37,26 @@ PROJECT = Path(__file__).resolve().parents[2]
 def operator_env(ctx: AppContext, data_dir: Path) -> dict[str, str]:
     """Same database and storage as ``ctx``; the index lives in ``data_dir``."""
     s = ctx.settings
-    env = {**os.environ, "AKTE_ENV": "test", "AKTE_DATA_DIR": str(data_dir),
-           "AKTE_SECRET_KEY": s.secret_key, "AKTE_INPROCESS_WORKER": "false",
-           "AKTE_DATABASE_URL": s.effective_database_url, "AKTE_WORKER_POLL_SECONDS": "0.2",
-           "AKTE_STORAGE_BACKEND": s.storage_backend, "AKTE_SEARCH_CACHE_SIZE": "0",
-           # this test's own index folder on the shared database: the processes own it
-           "AKTE_SEARCH_CLAIM_INDEX": "true"}
+    env = {
+        **os.environ,
+        "AKTE_ENV": "test",
+        "AKTE_DATA_DIR": str(data_dir),
+        "AKTE_SECRET_KEY": s.secret_key,
+        "AKTE_INPROCESS_WORKER": "false",
+        "AKTE_DATABASE_URL": s.effective_database_url,
+        "AKTE_WORKER_POLL_SECONDS": "0.2",
+        "AKTE_STORAGE_BACKEND": s.storage_backend,
+        "AKTE_SEARCH_CACHE_SIZE": "0",
+        # this test's own index folder on the shared database: the processes own it
+        "AKTE_SEARCH_CLAIM_INDEX": "true",
+    }
     if s.storage_backend == "s3":
-        env.update(AKTE_S3_ENDPOINT=s.s3_endpoint, AKTE_S3_ACCESS_KEY=s.s3_access_key,
-                   AKTE_S3_SECRET_KEY=s.s3_secret_key, AKTE_S3_BUCKET=s.s3_bucket)
+        env.update(
+            AKTE_S3_ENDPOINT=s.s3_endpoint,
+            AKTE_S3_ACCESS_KEY=s.s3_access_key,
+            AKTE_S3_SECRET_KEY=s.s3_secret_key,
+            AKTE_S3_BUCKET=s.s3_bucket,
+        )
     return env
 
 
@@ -58,8 +69,12 @@ def akte(env: dict[str, str], *args: str) -> subprocess.Popen:
     log = logs / f"{'-'.join(args[:2])}-{time.monotonic_ns()}.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-c", "from akte.cli import main; main()", *args], env=env,
-            cwd=PROJECT, start_new_session=True, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-c", "from akte.cli import main; main()", *args],
+            env=env,
+            cwd=PROJECT,
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     process.log = log  # type: ignore[attr-defined]
     return process
@@ -84,12 +99,18 @@ def corpus(ctx: AppContext, world: World) -> dict[tuple[str, str], set[str]]:
     """Documents in three Akten (two tenants); returns the expected hits per (caseworker,
     query). Made ready without index jobs: the first ``reindex`` indexes them."""
     expected: dict[tuple[str, str], set[str]] = {}
-    owners = [("caseworker_a1", world.case_a1), ("caseworker_a2", world.case_a2),
-              ("caseworker_b", world.case_b1)]
-    queries = {"Zaunkönig": lambda i: i % 25 == 0, "Kontoauszug": lambda i: i % 13 == 0,
-               '"Kosten der Unterkunft"': lambda i: i % 17 == 0,
-               "art:Mietvertrag": lambda i: i % 19 == 1,
-               "Sparkasse -Zaunkoenig": lambda i: i % 10 == 0 and i % 25 != 0}
+    owners = [
+        ("caseworker_a1", world.case_a1),
+        ("caseworker_a2", world.case_a2),
+        ("caseworker_b", world.case_b1),
+    ]
+    queries = {
+        "Zaunkönig": lambda i: i % 25 == 0,
+        "Kontoauszug": lambda i: i % 13 == 0,
+        '"Kosten der Unterkunft"': lambda i: i % 17 == 0,
+        "art:Mietvertrag": lambda i: i % 19 == 1,
+        "Sparkasse -Zaunkoenig": lambda i: i % 10 == 0 and i % 25 != 0,
+    }
     ids = []
     with session_scope(ctx.session_factory) as session:
         for i in range(DOCUMENTS):
@@ -103,9 +124,14 @@ def corpus(ctx: AppContext, world: World) -> dict[tuple[str, str], set[str]]:
                 words.append("Der Zaunkönig singt.")
             if i % 17 == 0:
                 words.append("Bescheid über die Kosten der Unterkunft.")
-            doc = add_document(session, case_file, title=f"Schreiben {i}", pages=words,
-                               doc_type="Mietvertrag" if i % 19 == 1 else "Lohnabrechnung",
-                               status="processing")
+            doc = add_document(
+                session,
+                case_file,
+                title=f"Schreiben {i}",
+                pages=words,
+                doc_type="Mietvertrag" if i % 19 == 1 else "Lohnabrechnung",
+                status="processing",
+            )
             ids.append(doc.id)
             for q, matches in queries.items():
                 hits = expected.setdefault((who, q), set())
@@ -118,8 +144,12 @@ def corpus(ctx: AppContext, world: World) -> dict[tuple[str, str], set[str]]:
 def answers(base: str, world: World, queries) -> dict[tuple[str, str], set[str]]:  # type: ignore[no-untyped-def]
     found = {}
     for who, q in queries:
-        response = httpx.get(f"{base}/api/v1/search", params={"q": q, "size": 100},
-                             headers=world.headers[who], timeout=30)
+        response = httpx.get(
+            f"{base}/api/v1/search",
+            params={"q": q, "size": 100},
+            headers=world.headers[who],
+            timeout=30,
+        )
         assert response.status_code == 200, (who, q, response.status_code, response.text)
         body = response.json()
         ids = {hit["document_id"] for hit in body["hits"]}
@@ -147,8 +177,14 @@ def serving(ctx: AppContext, tmp_path: Path) -> Iterator[tuple[str, dict[str, st
             stop(process)
 
 
-def run_while_querying(env: dict[str, str], args: list[str], base: str, world: World,
-                       expected: dict[tuple[str, str], set[str]], marker: Path) -> int:
+def run_while_querying(
+    env: dict[str, str],
+    args: list[str],
+    base: str,
+    world: World,
+    expected: dict[tuple[str, str], set[str]],
+    marker: Path,
+) -> int:
     """Runs an ``akte search`` command and queries, one query after the other, until it
     has finished; every answer must equal ``expected``. Returns how many answers came
     while ``marker`` existed (a rebuild in progress)."""
@@ -167,7 +203,8 @@ def run_while_querying(env: dict[str, str], args: list[str], base: str, world: W
 
 
 def test_reindex_and_repair_while_serving_keep_every_answer(
-        ctx: AppContext, world: World, serving, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ctx: AppContext, world: World, serving, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     base, env = serving
     expected = corpus(ctx, world)
     reindex = akte(env, "search", "reindex")  # the documents above, as after an upgrade
@@ -179,18 +216,23 @@ def test_reindex_and_repair_while_serving_keep_every_answer(
     assert all(expected.values()), "every query finds something"
 
     index = tmp_path / "index"
-    during = run_while_querying(env, ["search", "reindex"], base, world, expected,
-                                index / "REBUILDING")
+    during = run_while_querying(
+        env, ["search", "reindex"], base, world, expected, index / "REBUILDING"
+    )
     assert answers(base, world, expected) == expected, "after reindex"
     folders = [p.name for p in (index / "tenants").iterdir() if p.is_dir()]
     assert folders and all(name == str(uuid.UUID(name)) for name in folders), folders
 
     # an Akte's change behind the index's back, then check --repair while serving
     with session_scope(ctx.session_factory) as session:
-        session.execute(update(CaseFile).where(CaseFile.id == world.case_a1.id)
-                        .values(person_name="Wilhelmine Zwackelmann"))
-    run_while_querying(env, ["search", "check", "--repair"], base, world, expected,
-                       index / "REBUILDING")
+        session.execute(
+            update(CaseFile)
+            .where(CaseFile.id == world.case_a1.id)
+            .values(person_name="Wilhelmine Zwackelmann")
+        )
+    run_while_querying(
+        env, ["search", "check", "--repair"], base, world, expected, index / "REBUILDING"
+    )
     assert answers(base, world, expected) == expected, "after check --repair"
     renamed = ("caseworker_a1", "name:Zwackelmann Zaunkönig")  # repaired: found by the name
     assert answers(base, world, [renamed]) == {renamed: expected[("caseworker_a1", "Zaunkönig")]}

@@ -28,25 +28,46 @@ class Corpus:
 
 TARGETS = {
     # key: (person name, Aktenzeichen, BG-Nummer, doc type, title, page text)
-    "przybylski": ("Tomasz Przybylski", "AZ-2024-004711", "12345BG0047110", "Antrag",
-                   "Weiterbewilligungsantrag",
-                   "Antrag von Tomasz Przybylski auf Weiterbewilligung. Keine Änderungen."),
-    "weissmueller": ("Gisela Weißmüller", "AZ-2023-000815", "12345BG0000815", "Mietvertrag",
-                     "Mietvertrag Wohnung",
-                     "Mieterin Gisela Weißmüller, Lerchenstraße 12, 12345 Musterstadt."),
-    "oberhuber": ("Franz Oberhuber", "AZ-2022-001234", "12345BG0001234", "Kontoauszug",
-                  "Kontoauszug Oktober",
-                  "Kontoauszug der Sparkasse. Kontoinhaber Franz Oberhuber. Gutschrift Lohn. "
-                  "IBAN DE44 5001 0517 5407 3249 31."),
-    "gruenewald": ("Heike Grünewald", "AZ-2021-000042", "12345BG0000042", "Nebenkostenabrechnung",
-                   "Betriebskosten",
-                   "Abrechnung für Heike Grünewald: Heizkostennachzahlungen in Höhe von 312 EUR."),
+    "przybylski": (
+        "Tomasz Przybylski",
+        "AZ-2024-004711",
+        "12345BG0047110",
+        "Antrag",
+        "Weiterbewilligungsantrag",
+        "Antrag von Tomasz Przybylski auf Weiterbewilligung. Keine Änderungen.",
+    ),
+    "weissmueller": (
+        "Gisela Weißmüller",
+        "AZ-2023-000815",
+        "12345BG0000815",
+        "Mietvertrag",
+        "Mietvertrag Wohnung",
+        "Mieterin Gisela Weißmüller, Lerchenstraße 12, 12345 Musterstadt.",
+    ),
+    "oberhuber": (
+        "Franz Oberhuber",
+        "AZ-2022-001234",
+        "12345BG0001234",
+        "Kontoauszug",
+        "Kontoauszug Oktober",
+        "Kontoauszug der Sparkasse. Kontoinhaber Franz Oberhuber. Gutschrift Lohn. "
+        "IBAN DE44 5001 0517 5407 3249 31.",
+    ),
+    "gruenewald": (
+        "Heike Grünewald",
+        "AZ-2021-000042",
+        "12345BG0000042",
+        "Nebenkostenabrechnung",
+        "Betriebskosten",
+        "Abrechnung für Heike Grünewald: Heizkostennachzahlungen in Höhe von 312 EUR.",
+    ),
 }
 
 
 @pytest.fixture(scope="module")
-def corpus(ctx: AppContext, search_engine: str,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
+def corpus(
+    ctx: AppContext, search_engine: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Corpus]:
     sctx = search_context(ctx, tmp_path_factory.mktemp("relevance") / "index", search_engine)
     rng = random.Random(5)
     ids: list[uuid.UUID] = []
@@ -56,24 +77,46 @@ def corpus(ctx: AppContext, search_engine: str,
         unit = make_org_unit(session, tenant)
         for n in range(60):
             who = person(rng)
-            case_file = make_case_file(session, tenant, unit, person_name=who.name,
-                                       aktenzeichen=f"AZ-2020-{n:06d}",
-                                       bg_nummer=f"54321BG{n:07d}", status="open")
+            case_file = make_case_file(
+                session,
+                tenant,
+                unit,
+                person_name=who.name,
+                aktenzeichen=f"AZ-2020-{n:06d}",
+                bg_nummer=f"54321BG{n:07d}",
+                status="open",
+            )
             for _ in range(rng.randint(1, 3)):
                 doc_type = rng.choice(DOC_TYPES)
-                doc = add_document(session, case_file, title=doc_type, doc_type=doc_type,
-                                   source=rng.choice(SOURCES),
-                                   pages=page_texts(rng, who, doc_type, rng.randint(1, 3)))
+                doc = add_document(
+                    session,
+                    case_file,
+                    title=doc_type,
+                    doc_type=doc_type,
+                    source=rng.choice(SOURCES),
+                    pages=page_texts(rng, who, doc_type, rng.randint(1, 3)),
+                )
                 ids.append(doc.id)
         for key, (name, az, bg, doc_type, title, text) in TARGETS.items():
-            case_file = make_case_file(session, tenant, unit, person_name=name,
-                                       aktenzeichen=az, bg_nummer=bg, status="open")
-            doc = add_document(session, case_file, title=title, doc_type=doc_type,
-                               pages=[text, page_texts(rng, person(rng), doc_type, 1)[0]])
+            case_file = make_case_file(
+                session,
+                tenant,
+                unit,
+                person_name=name,
+                aktenzeichen=az,
+                bg_nummer=bg,
+                status="open",
+            )
+            doc = add_document(
+                session,
+                case_file,
+                title=title,
+                doc_type=doc_type,
+                pages=[text, page_texts(rng, person(rng), doc_type, 1)[0]],
+            )
             targets[key] = doc.id
             ids.append(doc.id)
-        principal = Principal(uuid.uuid4(), "sb", Role.caseworker, tenant.id,
-                              frozenset({unit.id}))
+        principal = Principal(uuid.uuid4(), "sb", Role.caseworker, tenant.id, frozenset({unit.id}))
     sctx.extensions["search"].index_documents(sctx, ids)
     yield Corpus(sctx, principal, targets)
     sctx.extensions["search"].close()

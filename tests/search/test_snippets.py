@@ -15,8 +15,10 @@ def words(*plain: str) -> set[str]:
 
 
 def test_marks_every_form_of_the_word_in_the_best_passage() -> None:
-    text = ("Einleitung ohne Treffer. " * 30 + "Die Kontoauszüge vom Mai und der Kontoauszug "
-            "vom Juni liegen vor. " + "Schluss ohne Treffer. " * 30)
+    text = (
+        "Einleitung ohne Treffer. " * 30 + "Die Kontoauszüge vom Mai und der Kontoauszug "
+        "vom Juni liegen vor. " + "Schluss ohne Treffer. " * 30
+    )
     snippet = make_snippet(text, words("Kontoauszug"), STEM)
     assert "<mark>Kontoauszüge</mark>" in snippet and "<mark>Kontoauszug</mark>" in snippet
     assert snippet.startswith("… ") and snippet.endswith(" …")

@@ -33,15 +33,25 @@ WORD = "Schwanzmeisenweg"
 def _env(ctx: AppContext, data_dir: Path, **extra: str) -> dict[str, str]:
     s = ctx.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
-    env.update({
-        "AKTE_ENV": "production", "AKTE_DATA_DIR": str(data_dir),
-        "AKTE_SECRET_KEY": s.secret_key, "AKTE_DATABASE_URL": s.effective_database_url,
-        "AKTE_STORAGE_BACKEND": "s3", "AKTE_S3_ENDPOINT": s.s3_endpoint,
-        "AKTE_S3_ACCESS_KEY": s.s3_access_key, "AKTE_S3_SECRET_KEY": s.s3_secret_key,
-        "AKTE_S3_BUCKET": s.s3_bucket, "AKTE_INPROCESS_WORKER": "false",
-        "AKTE_SEARCH_BACKEND": "postgres", "AKTE_WORKER_POLL_SECONDS": "0.2",
-        "AKTE_PUBLIC_URL": "http://127.0.0.1", "OMP_THREAD_LIMIT": "1", **extra,
-    })
+    env.update(
+        {
+            "AKTE_ENV": "production",
+            "AKTE_DATA_DIR": str(data_dir),
+            "AKTE_SECRET_KEY": s.secret_key,
+            "AKTE_DATABASE_URL": s.effective_database_url,
+            "AKTE_STORAGE_BACKEND": "s3",
+            "AKTE_S3_ENDPOINT": s.s3_endpoint,
+            "AKTE_S3_ACCESS_KEY": s.s3_access_key,
+            "AKTE_S3_SECRET_KEY": s.s3_secret_key,
+            "AKTE_S3_BUCKET": s.s3_bucket,
+            "AKTE_INPROCESS_WORKER": "false",
+            "AKTE_SEARCH_BACKEND": "postgres",
+            "AKTE_WORKER_POLL_SECONDS": "0.2",
+            "AKTE_PUBLIC_URL": "http://127.0.0.1",
+            "OMP_THREAD_LIMIT": "1",
+            **extra,
+        }
+    )
     return env
 
 
@@ -64,8 +74,21 @@ def _start(stack: ExitStack, args: list[str], env: dict[str, str], log: Path) ->
 
 def _api(stack: ExitStack, env: dict[str, str], log: Path) -> str:
     port = free_port()
-    _start(stack, [sys.executable, "-m", "uvicorn", "akte.asgi:app", "--host", "127.0.0.1",
-                   "--port", str(port)], env, log)
+    _start(
+        stack,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "akte.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env,
+        log,
+    )
     if not wait_for_port(port, 60):
         raise AssertionError(f"API did not start: {log.read_text()[-2000:]}")
     return f"http://127.0.0.1:{port}"
@@ -91,20 +114,25 @@ def hosts(ctx: AppContext, tmp_path: Path) -> Iterator[tuple[str, str]]:
             urls.append(_api(stack, env, tmp_path / f"api-{name}.log"))
         for name in ("1", "2"):
             env = _env(ctx, tmp_path / f"worker-{name}")
-            _start(stack, [AKTE, "worker", "--processes", "1"], env,
-                   tmp_path / f"worker-{name}.log")
+            _start(
+                stack, [AKTE, "worker", "--processes", "1"], env, tmp_path / f"worker-{name}.log"
+            )
         yield urls[0], urls[1]
 
 
-def test_found_through_the_other_api_and_deleted_everywhere(hosts: tuple[str, str],
-                                                            world: World) -> None:
+def test_found_through_the_other_api_and_deleted_everywhere(
+    hosts: tuple[str, str], world: World
+) -> None:
     api_a, api_b = hosts
     headers = world.headers["caseworker_a1"]
     with httpx.Client(timeout=30) as http:
         pdf = text_pdf([[f"Mieterin wohnt im {WORD} 7", "Miete 480 EUR"]])
-        uploaded = http.post(f"{api_a}/api/v1/case-files/{world.case_a1.id}/documents",
-                             files={"file": ("miete.pdf", pdf, "application/pdf")},
-                             data={"title": "Mietvertrag"}, headers=headers)
+        uploaded = http.post(
+            f"{api_a}/api/v1/case-files/{world.case_a1.id}/documents",
+            files={"file": ("miete.pdf", pdf, "application/pdf")},
+            data={"title": "Mietvertrag"},
+            headers=headers,
+        )
         assert uploaded.status_code == 201, uploaded.text
         doc_id = uploaded.json()["id"]
 
@@ -117,12 +145,17 @@ def test_found_through_the_other_api_and_deleted_everywhere(hosts: tuple[str, st
         assert _eventually(lambda: found(api_b) == {doc_id}, 60), "never found through B"
         assert time.monotonic() - started < 60
         assert found(api_a) == {doc_id}
-        other = http.get(f"{api_b}/api/v1/search", params={"q": WORD},
-                         headers=world.headers["caseworker_b"])
+        other = http.get(
+            f"{api_b}/api/v1/search", params={"q": WORD}, headers=world.headers["caseworker_b"]
+        )
         assert other.json()["total"] == 0, "another tenant's caseworker must not see it"
 
-        deleted = http.request("DELETE", f"{api_b}/api/v1/documents/{doc_id}",
-                               json={"reason": "Dublette"}, headers=headers)
+        deleted = http.request(
+            "DELETE",
+            f"{api_b}/api/v1/documents/{doc_id}",
+            json={"reason": "Dublette"},
+            headers=headers,
+        )
         assert deleted.status_code == 204, deleted.text
         assert _eventually(lambda: found(api_a) == set(), 10), "still found through A"
 
@@ -133,13 +166,27 @@ def test_whoosh_on_a_second_host_is_refused_at_start(ctx: AppContext, tmp_path: 
     if ctx.settings.is_sqlite:
         pytest.skip("one SQLite file is one host")
     env = _env(ctx, tmp_path / "elsewhere", AKTE_SEARCH_BACKEND="whoosh")
-    worker = subprocess.run([AKTE, "worker", "--once"], env=env, capture_output=True,
-                            text=True, timeout=120)
+    worker = subprocess.run(
+        [AKTE, "worker", "--once"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert worker.returncode != 0
     assert "AKTE_SEARCH_BACKEND=postgres" in worker.stderr + worker.stdout
     port = free_port()
-    api = subprocess.run([sys.executable, "-m", "uvicorn", "akte.asgi:app", "--host",
-                          "127.0.0.1", "--port", str(port)], env=env, capture_output=True,
-                         text=True, timeout=120)
+    api = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "akte.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert api.returncode != 0
     assert "AKTE_SEARCH_BACKEND=postgres" in api.stderr + api.stdout

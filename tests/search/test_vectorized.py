@@ -21,16 +21,42 @@ from search.whoosh_backend import WhooshBackend
 from tests.search.corpus import DOC_TYPES, SOURCES, page_texts, person
 
 QUERIES = [
-    "Miete", "Jobcenter", "Unterlagen Konto", "Kontoauszug Sparkasse", "Müller", "Mueller",
-    "Muller~", "Schmidt~1", "Nebenkost*", "Kontoausz*", '"Kosten der Unterkunft"',
-    '"Mit freundlichen Grüßen"', '"Sicherung des Lebensunterhalts" Bescheid',
-    "Miete OR Heizkosten", "Bescheid -Widerspruch", "Bescheid NOT Widerspruch",
-    "art:Lohnabrechnung", "art:Kontoauszug Gutschrift", "quelle:scan-import Antrag",
-    "status:closed", "datum:2019-01-01..2020-06-30", "Antrag datum:2021..",
-    "eingang:..2025-01-01 Miete", "jahr:2020", "jahr:2019..2021 Lohnsteuer",
-    "titel:Bescheid", 'titel:"Bescheid 2020"', '"Anna Müller"', "name:Anna",
-    "az:AZ-2020-000007", "AZ2020000011", "bg:54321BG0000003", "Pflegedienst Lebensfreude",
-    "(Miete OR Lohn) Musterstadt", "Girokonto -Sparkasse", "Wohnung Zimmern",
+    "Miete",
+    "Jobcenter",
+    "Unterlagen Konto",
+    "Kontoauszug Sparkasse",
+    "Müller",
+    "Mueller",
+    "Muller~",
+    "Schmidt~1",
+    "Nebenkost*",
+    "Kontoausz*",
+    '"Kosten der Unterkunft"',
+    '"Mit freundlichen Grüßen"',
+    '"Sicherung des Lebensunterhalts" Bescheid',
+    "Miete OR Heizkosten",
+    "Bescheid -Widerspruch",
+    "Bescheid NOT Widerspruch",
+    "art:Lohnabrechnung",
+    "art:Kontoauszug Gutschrift",
+    "quelle:scan-import Antrag",
+    "status:closed",
+    "datum:2019-01-01..2020-06-30",
+    "Antrag datum:2021..",
+    "eingang:..2025-01-01 Miete",
+    "jahr:2020",
+    "jahr:2019..2021 Lohnsteuer",
+    "titel:Bescheid",
+    'titel:"Bescheid 2020"',
+    '"Anna Müller"',
+    "name:Anna",
+    "az:AZ-2020-000007",
+    "AZ2020000011",
+    "bg:54321BG0000003",
+    "Pflegedienst Lebensfreude",
+    "(Miete OR Lohn) Musterstadt",
+    "Girokonto -Sparkasse",
+    "Wohnung Zimmern",
 ]
 
 
@@ -43,8 +69,9 @@ class Setup:
     granted: uuid.UUID
 
 
-def _docs(rng: random.Random, tenant: uuid.UUID, units: list[uuid.UUID],
-          n_akten: int) -> list[IndexDoc]:
+def _docs(
+    rng: random.Random, tenant: uuid.UUID, units: list[uuid.UUID], n_akten: int
+) -> list[IndexDoc]:
     docs = []
     for n in range(n_akten):
         who = person(rng)
@@ -53,17 +80,27 @@ def _docs(rng: random.Random, tenant: uuid.UUID, units: list[uuid.UUID],
         for _ in range(rng.randint(1, 4)):
             doc_type = rng.choice(DOC_TYPES)
             day = date(2018, 1, 1) + timedelta(days=rng.randint(0, 2200))
-            docs.append(IndexDoc(
-                doc_id=uuid.uuid4(), tenant_id=tenant, org_unit_id=unit,
-                case_file_id=case_file, title=f"{doc_type} {day.year}", doc_type=doc_type,
-                source=rng.choice(SOURCES), aktenzeichen=f"AZ-2020-{n:06d}",
-                bg_nummer=f"54321BG{n:07d}", kundennummer=f"K{n:08d}", person_name=who.name,
-                case_status="closed" if n % 4 == 0 else "open",
-                document_date=day if rng.random() < 0.9 else None,
-                received_at=datetime(2025, 1, 1, tzinfo=UTC) - timedelta(days=rng.randint(0, 900)),
-                text="\n\n".join(page_texts(rng, who, doc_type, rng.randint(1, 3), filler=4)),
-                stamp="x",
-            ))
+            docs.append(
+                IndexDoc(
+                    doc_id=uuid.uuid4(),
+                    tenant_id=tenant,
+                    org_unit_id=unit,
+                    case_file_id=case_file,
+                    title=f"{doc_type} {day.year}",
+                    doc_type=doc_type,
+                    source=rng.choice(SOURCES),
+                    aktenzeichen=f"AZ-2020-{n:06d}",
+                    bg_nummer=f"54321BG{n:07d}",
+                    kundennummer=f"K{n:08d}",
+                    person_name=who.name,
+                    case_status="closed" if n % 4 == 0 else "open",
+                    document_date=day if rng.random() < 0.9 else None,
+                    received_at=datetime(2025, 1, 1, tzinfo=UTC)
+                    - timedelta(days=rng.randint(0, 900)),
+                    text="\n\n".join(page_texts(rng, who, doc_type, rng.randint(1, 3), filler=4)),
+                    stamp="x",
+                )
+            )
     return docs
 
 
@@ -100,8 +137,10 @@ def _same(setup: Setup, spec: QuerySpec) -> None:
     assert fast.total == slow.total, spec.text
     assert fast.facets == slow.facets, spec.text
     if spec.sort == "date":  # Whoosh reports the sort key as the score: compare dates
+
         def dates(hits):  # type: ignore[no-untyped-def]
             return [h.stored["document_date"] or h.stored["received_at"][:10] for h in hits]
+
         assert dates(fast.hits) == dates(slow.hits), spec.text
         assert dates(fast.hits) == sorted(dates(fast.hits), reverse=True), spec.text
         return
@@ -110,6 +149,7 @@ def _same(setup: Setup, spec: QuerySpec) -> None:
     # score; the executor filters without scoring. Rankings agree when the gaps do.
     def gaps(hits):  # type: ignore[no-untyped-def]
         return [h.score - hits[0].score for h in hits]
+
     assert gaps(fast.hits) == pytest.approx(gaps(slow.hits), abs=1e-6), spec.text
 
     def groups(hits):  # type: ignore[no-untyped-def]  # equal scores come in either order
@@ -117,6 +157,7 @@ def _same(setup: Setup, spec: QuerySpec) -> None:
         for hit in hits:
             by_score.setdefault(round(hit.score - hits[0].score, 5), set()).add(hit.doc_id)
         return by_score
+
     assert groups(fast.hits) == groups(slow.hits), spec.text
 
 
@@ -130,8 +171,9 @@ def test_the_index_has_several_segments_and_deletions(setup: Setup) -> None:
 @pytest.mark.parametrize("text", QUERIES)
 def test_same_answer_as_whoosh(setup: Setup, text: str) -> None:
     one_unit = Scope(setup.tenant, frozenset({setup.units[0]}))
-    two_units_and_a_grant = Scope(setup.tenant, frozenset(setup.units[:2]),
-                                  frozenset({setup.granted}))
+    two_units_and_a_grant = Scope(
+        setup.tenant, frozenset(setup.units[:2]), frozenset({setup.granted})
+    )
     for scope in (one_unit, two_units_and_a_grant):
         _same(setup, QuerySpec(text, scope, size=100))
     _same(setup, QuerySpec(text, two_units_and_a_grant, size=100, filters={"year": "2020"}))
@@ -163,7 +205,8 @@ def test_nothing_outside_the_scope_is_counted(setup: Setup) -> None:
 
 
 def test_a_caseworker_query_decodes_only_their_units_blocks(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """In a rebuilt index each org unit is one run of document numbers; a query of one
     unit's caseworker leaves the other units' posting blocks compressed."""
     from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -176,8 +219,9 @@ def test_a_caseworker_query_decodes_only_their_units_blocks(
     backend.rebuild(tenant, iter(docs))
     decoded = []
     real = W3LeafMatcher._read_data
-    monkeypatch.setattr(W3LeafMatcher, "_read_data",
-                        lambda self: (decoded.append(1), real(self))[1])
+    monkeypatch.setattr(
+        W3LeafMatcher, "_read_data", lambda self: (decoded.append(1), real(self))[1]
+    )
 
     def blocks(scope: Scope) -> int:
         decoded.clear()
@@ -235,8 +279,18 @@ def test_a_damaged_index_file_gives_503_not_500(tmp_path: Path) -> None:
     segment.write_bytes(bytes(data))
     scope = Scope(tenant, frozenset(units))
     degraded = []
-    for word in ("Jobcenter", "Miete", "Unterlagen", "Konto", '"Kosten der Unterkunft"',
-                 "Bescheid", "Antrag", "Sparkasse", "Lohnsteuer", "Nebenkost*"):
+    for word in (
+        "Jobcenter",
+        "Miete",
+        "Unterlagen",
+        "Konto",
+        '"Kosten der Unterkunft"',
+        "Bescheid",
+        "Antrag",
+        "Sparkasse",
+        "Lohnsteuer",
+        "Nebenkost*",
+    ):
         try:  # anything but SearchDegraded fails the test
             backend.search(QuerySpec(word, scope))
         except SearchDegraded as exc:

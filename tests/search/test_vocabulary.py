@@ -19,8 +19,7 @@ from search.pg import vocabulary
 from tests.builders import World, make_case_file
 from tests.search.conftest import add_document
 
-MIGRATION = (Path(__file__).parents[2] / "migrations" / "versions"
-             / "0940_search_vocabulary.py")
+MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0940_search_vocabulary.py"
 
 
 @pytest.fixture
@@ -44,8 +43,12 @@ def _search(client: TestClient, world: World, who: str, q: str) -> set[str]:
 
 def _document(sctx: AppContext, tenant_id: uuid.UUID, unit_id: uuid.UUID, page: str) -> str:
     with session_scope(sctx.session_factory) as session:
-        case_file = make_case_file(session, session.get(Tenant, tenant_id),
-                                   session.get(OrgUnit, unit_id), person_name="Rosa Stein")
+        case_file = make_case_file(
+            session,
+            session.get(Tenant, tenant_id),
+            session.get(OrgUnit, unit_id),
+            person_name="Rosa Stein",
+        )
         doc = add_document(session, case_file, title="Kostenplan", pages=[page])
     run_until_idle(sctx)
     return str(doc.id)
@@ -58,7 +61,8 @@ def _close(sctx: AppContext, tenant_id: uuid.UUID, misspelt: str) -> list[str]:
 
 
 def test_a_misspelt_word_is_corrected_from_the_own_tenant_only(
-        pg_only: None, sctx: AppContext, sclient: TestClient, world: World) -> None:
+    pg_only: None, sctx: AppContext, sclient: TestClient, world: World
+) -> None:
     """Tenant B's document has the word; tenant A's caseworker misspells it: A gets no
     correction from B's words (nothing found, B's word not among A's close words). Once
     A's own document has the word, indexing puts it into A's vocabulary and the misspelt
@@ -77,23 +81,28 @@ def test_a_misspelt_word_is_corrected_from_the_own_tenant_only(
 
 
 def test_a_word_of_another_org_unit_finds_nothing_outside_the_scope(
-        pg_only: None, sctx: AppContext, sclient: TestClient, world: World) -> None:
+    pg_only: None, sctx: AppContext, sclient: TestClient, world: World
+) -> None:
     """The vocabulary is per tenant, the search per scope: a caseworker of unit a2 whose
     misspelling is corrected to a word of unit a1's document still sees none of a1."""
     word, misspelt = _word()
     _document(sctx, world.tenant_a.id, world.unit_a1.id, f"Der Plan zur {word}.")
-    response = sclient.get("/api/v1/search", params={"q": misspelt},
-                           headers=world.headers["caseworker_a2"])
+    response = sclient.get(
+        "/api/v1/search", params={"q": misspelt}, headers=world.headers["caseworker_a2"]
+    )
     assert response.status_code == 200
     assert response.json()["total"] == 0 and response.json()["hits"] == []
 
 
 def test_the_migration_backfills_the_words_of_indexed_documents(
-        pg_only: None, sctx: AppContext, world: World) -> None:
+    pg_only: None, sctx: AppContext, world: World
+) -> None:
     word, misspelt = _word()
     _document(sctx, world.tenant_b.id, world.unit_b1.id, f"Bescheid zur {word}.")
     with sctx.engine.begin() as conn:
-        conn.execute(text("DELETE FROM search_vocabulary WHERE word = :w"), {"w": vocabulary.key(word)})
+        conn.execute(
+            text("DELETE FROM search_vocabulary WHERE word = :w"), {"w": vocabulary.key(word)}
+        )
     assert _close(sctx, world.tenant_b.id, misspelt) == []
     spec = importlib.util.spec_from_file_location("m0940", MIGRATION)
     assert spec is not None and spec.loader is not None

@@ -18,11 +18,24 @@ from tests.builders import World
 def unique_pdf(label: str = "") -> bytes:
     """A small PDF whose bytes (and so its blob) belong to this call alone."""
     marker = f"{label}-{uuid.uuid4().hex}".encode()
-    return b"%PDF-1.4\n% " + marker + b"\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 20 + b"%%EOF\n"
+    return (
+        b"%PDF-1.4\n% "
+        + marker
+        + b"\n"
+        + b"1 0 obj << /Type /Catalog >> endobj\n" * 20
+        + b"%%EOF\n"
+    )
 
 
-def upload(client, world: World, data: bytes | None = None, *, who: str = "caseworker_a1",
-           case_file=None, **form) -> dict:
+def upload(
+    client,
+    world: World,
+    data: bytes | None = None,
+    *,
+    who: str = "caseworker_a1",
+    case_file=None,
+    **form,
+) -> dict:
     case_file = case_file or world.case_a1
     response = client.post(
         f"/api/v1/case-files/{case_file.id}/documents",
@@ -36,21 +49,31 @@ def upload(client, world: World, data: bytes | None = None, *, who: str = "casew
 
 def document_count(ctx: AppContext, case_file_id: uuid.UUID) -> int:
     with session_scope(ctx.session_factory) as session:
-        return int(session.scalar(
-            select(func.count()).where(Document.case_file_id == case_file_id)
-        ))
+        return int(
+            session.scalar(select(func.count()).where(Document.case_file_id == case_file_id))
+        )
 
 
 def cli_env(ctx: AppContext) -> dict[str, str]:
     """``AKTE_*`` variables that point a CLI command or subprocess at the test's backend."""
     s = ctx.settings
-    env = {"AKTE_ENV": "test", "AKTE_DATA_DIR": str(s.data_dir),
-           "AKTE_SECRET_KEY": s.effective_secret_key, "AKTE_INPROCESS_WORKER": "false",
-           "AKTE_DATABASE_URL": s.effective_database_url}
+    env = {
+        "AKTE_ENV": "test",
+        "AKTE_DATA_DIR": str(s.data_dir),
+        "AKTE_SECRET_KEY": s.effective_secret_key,
+        "AKTE_INPROCESS_WORKER": "false",
+        "AKTE_DATABASE_URL": s.effective_database_url,
+    }
     if not s.is_sqlite:
-        env.update({"AKTE_STORAGE_BACKEND": "s3", "AKTE_S3_ENDPOINT": s.s3_endpoint,
-                    "AKTE_S3_ACCESS_KEY": s.s3_access_key, "AKTE_S3_SECRET_KEY": s.s3_secret_key,
-                    "AKTE_S3_BUCKET": s.s3_bucket})
+        env.update(
+            {
+                "AKTE_STORAGE_BACKEND": "s3",
+                "AKTE_S3_ENDPOINT": s.s3_endpoint,
+                "AKTE_S3_ACCESS_KEY": s.s3_access_key,
+                "AKTE_S3_SECRET_KEY": s.s3_secret_key,
+                "AKTE_S3_BUCKET": s.s3_bucket,
+            }
+        )
     return env
 
 
@@ -129,9 +152,7 @@ def copies_of(ctx: AppContext, sha256: str) -> int:
     from akte.documents.models import DocumentVersion
 
     with session_scope(ctx.session_factory) as session:
-        return int(session.scalar(
-            select(func.count()).where(DocumentVersion.sha256 == sha256)
-        ))
+        return int(session.scalar(select(func.count()).where(DocumentVersion.sha256 == sha256)))
 
 
 def status_of(ctx: AppContext, document_id) -> str:
@@ -152,8 +173,12 @@ def isolated_context(request, tmp_path, bucket_prefix: str) -> Iterator[AppConte
             settings = embedded_settings(tmp_path)
         else:
             url = stack.enter_context(fresh_database(request.getfixturevalue("pg_admin_dsn")))
-            settings = production_settings(tmp_path, url, request.getfixturevalue("s3"),
-                                           f"{bucket_prefix}-{uuid.uuid4().hex[:12]}")
+            settings = production_settings(
+                tmp_path,
+                url,
+                request.getfixturevalue("s3"),
+                f"{bucket_prefix}-{uuid.uuid4().hex[:12]}",
+            )
         upgrade(settings.effective_database_url)
         context = AppContext.from_settings(settings)
         stack.callback(context.close)

@@ -24,8 +24,9 @@ from tests.infra.fault_proxy import FaultyS3Proxy, faulty_s3, fill, full_disk
 class StorageFault:
     """Switch a real storage fault on and off."""
 
-    def __init__(self, proxy: FaultyS3Proxy | None = None, volume: Path | None = None,
-                 status: int = 500) -> None:
+    def __init__(
+        self, proxy: FaultyS3Proxy | None = None, volume: Path | None = None, status: int = 500
+    ) -> None:
         self._proxy, self._volume, self._status = proxy, volume, status
         self._ballast: Path | None = None
 
@@ -54,9 +55,16 @@ def storage_fault(ctx, monkeypatch, s3=None, status: int = 500) -> Iterator[Stor
         return
     with faulty_s3(s3.endpoint) as proxy:
         s = ctx.settings
-        monkeypatch.setattr(ctx, "storage", S3BlobStore(
-            endpoint=proxy.endpoint, access_key=s.s3_access_key, secret_key=s.s3_secret_key,
-            bucket=s.s3_bucket))
+        monkeypatch.setattr(
+            ctx,
+            "storage",
+            S3BlobStore(
+                endpoint=proxy.endpoint,
+                access_key=s.s3_access_key,
+                secret_key=s.s3_secret_key,
+                bucket=s.s3_bucket,
+            ),
+        )
         yield StorageFault(proxy=proxy, status=status)
 
 
@@ -64,8 +72,9 @@ def process_jobs(ctx, document_ids) -> list[Job]:
     """The processing jobs of these documents (any state), oldest first."""
     ids = {str(d) for d in document_ids}
     with session_scope(ctx.session_factory) as session:
-        jobs = session.scalars(select(Job).where(Job.kind == "ingest.process_document")
-                               .order_by(Job.id)).all()
+        jobs = session.scalars(
+            select(Job).where(Job.kind == "ingest.process_document").order_by(Job.id)
+        ).all()
         found = [j for j in jobs if str(j.payload.get("document_id")) in ids]
         session.expunge_all()
         return found
@@ -75,5 +84,8 @@ def outage_lasted(ctx, document_ids, seconds: float) -> None:
     """Time passes: the documents' queued jobs met the outage ``seconds`` ago and are due."""
     ids = [j.id for j in process_jobs(ctx, document_ids) if j.status == "queued"]
     with session_scope(ctx.session_factory) as session:
-        session.execute(update(Job).where(Job.id.in_(ids)).values(
-            outage_since=utcnow() - timedelta(seconds=seconds), run_after=utcnow()))
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(ids))
+            .values(outage_since=utcnow() - timedelta(seconds=seconds), run_after=utcnow())
+        )

@@ -30,13 +30,21 @@ class Cluster:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _ctl(self, *args: str) -> None:
-        subprocess.run([*self.run_as, _pg_binary("pg_ctl"), "-D", str(self.workdir / "data"),
-                        *args], check=True, capture_output=True)
+        subprocess.run(
+            [*self.run_as, _pg_binary("pg_ctl"), "-D", str(self.workdir / "data"), *args],
+            check=True,
+            capture_output=True,
+        )
 
     def start(self) -> None:
-        self._ctl("-l", str(self.workdir / "log"), "-o",
-                  f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1", "-w",
-                  "start")
+        self._ctl(
+            "-l",
+            str(self.workdir / "log"),
+            "-o",
+            f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1",
+            "-w",
+            "start",
+        )
         wait_for_port(self.port)
 
     def stop(self) -> None:
@@ -51,13 +59,29 @@ def own_cluster() -> Iterator[Cluster]:
         subprocess.run(["useradd", "-M", "-r", "aktepg"], check=False, capture_output=True)
         shutil.chown(workdir, "aktepg")
         run_as = ["runuser", "-u", "aktepg", "--"]
-    subprocess.run([*run_as, _pg_binary("initdb"), "-D", str(workdir / "data"), "-U",
-                    "postgres", "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *run_as,
+            _pg_binary("initdb"),
+            "-D",
+            str(workdir / "data"),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
     cluster = Cluster(workdir, free_port(), run_as)
     cluster.start()
     try:
         yield cluster
     finally:
-        subprocess.run([*run_as, _pg_binary("pg_ctl"), "-D", str(workdir / "data"), "-m",
-                        "immediate", "stop"], check=False, capture_output=True)
+        subprocess.run(
+            [*run_as, _pg_binary("pg_ctl"), "-D", str(workdir / "data"), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(workdir, ignore_errors=True)

@@ -35,8 +35,11 @@ def test_other_tenants_entries_are_invisible(client, world):
     r = client.get("/api/v1/audit", params={"size": 200}, headers=world.headers["admin_a"])
     tenant_a = str(world.tenant_a.id)
     assert all(e["tenant_id"] == tenant_a for e in r.json()["items"])
-    r = client.get("/api/v1/audit", params={"actor_id": str(world.users["caseworker_b"].id)},
-                   headers=world.headers["admin_a"])
+    r = client.get(
+        "/api/v1/audit",
+        params={"actor_id": str(world.users["caseworker_b"].id)},
+        headers=world.headers["admin_a"],
+    )
     assert r.json()["total"] == 0
 
 
@@ -49,8 +52,9 @@ def test_only_tenant_admins_read_the_log(client, world, who):
 def test_period_filter_and_csv_export(client, world):
     doc = upload(client, world)
     admin = world.headers["admin_a"]
-    r = client.get("/api/v1/audit", params={"object_id": doc["id"], "to": "2000-01-01T00:00:00"},
-                   headers=admin)
+    r = client.get(
+        "/api/v1/audit", params={"object_id": doc["id"], "to": "2000-01-01T00:00:00"}, headers=admin
+    )
     assert r.json()["total"] == 0
     r = client.get("/api/v1/audit/export.csv", params={"object_id": doc["id"]}, headers=admin)
     assert r.status_code == 200
@@ -66,14 +70,13 @@ def test_period_filter_and_csv_export(client, world):
 def _sealed_entries(ctx, world, n: int = 3) -> list[int]:
     with session_scope(ctx.session_factory) as session:
         for i in range(n):
-            audit.record(session, None, "test.entry", tenant_id=world.tenant_a.id,
-                         detail={"i": i})
+            audit.record(session, None, "test.entry", tenant_id=world.tenant_a.id, detail={"i": i})
     with session_scope(ctx.session_factory) as session:
         audit.seal(session)
     with session_scope(ctx.session_factory) as session:
         ids = session.scalars(
-            select(AuditEntry.id).where(AuditEntry.tenant_id == world.tenant_a.id,
-                                        AuditEntry.action == "test.entry")
+            select(AuditEntry.id)
+            .where(AuditEntry.tenant_id == world.tenant_a.id, AuditEntry.action == "test.entry")
             .order_by(AuditEntry.seq)
         )
         return list(ids)
@@ -105,8 +108,9 @@ def test_verify_detects_a_changed_entry(ctx, world):
     assert _verify(ctx).ok
     snapshot = _snapshot(ctx, ids)
     with session_scope(ctx.session_factory) as session:
-        session.execute(update(AuditEntry).where(AuditEntry.id == ids[1])
-                        .values(action="test.harmless"))
+        session.execute(
+            update(AuditEntry).where(AuditEntry.id == ids[1]).values(action="test.harmless")
+        )
     result = _verify(ctx)
     assert not result.ok and f"id {ids[1]}" in result.problem
     _restore(ctx, snapshot)
@@ -118,10 +122,8 @@ def test_verify_detects_reordered_entries(ctx, world):
     seqs = {r["id"]: r["seq"] for r in snapshot}
     with session_scope(ctx.session_factory) as session:  # swap the places of two entries
         session.execute(update(AuditEntry).where(AuditEntry.id == ids[0]).values(seq=-1))
-        session.execute(update(AuditEntry).where(AuditEntry.id == ids[1])
-                        .values(seq=seqs[ids[0]]))
-        session.execute(update(AuditEntry).where(AuditEntry.id == ids[0])
-                        .values(seq=seqs[ids[1]]))
+        session.execute(update(AuditEntry).where(AuditEntry.id == ids[1]).values(seq=seqs[ids[0]]))
+        session.execute(update(AuditEntry).where(AuditEntry.id == ids[0]).values(seq=seqs[ids[1]]))
     assert not _verify(ctx).ok
     _restore(ctx, snapshot)
 
@@ -143,8 +145,9 @@ def test_verify_detects_a_removed_entry_and_the_cli_exits_1(ctx, world, monkeypa
     assert out.exit_code == 1, out.output
     assert "BROKEN" in out.output
     with session_scope(ctx.session_factory) as session:
-        session.execute(AuditEntry.__table__.insert().values(
-            **next(r for r in snapshot if r["id"] == ids[1])))
+        session.execute(
+            AuditEntry.__table__.insert().values(**next(r for r in snapshot if r["id"] == ids[1]))
+        )
     _restore(ctx, snapshot)
 
 
@@ -168,43 +171,58 @@ def test_periodic_seal_chains_new_entries_once_per_period(ctx, world):
         assert scheduler.tick(session, ctx.settings, now=later, names=[PERIODIC]) == []
     assert run_one(ctx, kinds=[PERIODIC])
     with session_scope(ctx.session_factory) as session:
-        entry = session.scalar(select(AuditEntry).where(
-            AuditEntry.tenant_id == world.tenant_a.id, AuditEntry.action == "test.periodic"))
+        entry = session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.tenant_id == world.tenant_a.id, AuditEntry.action == "test.periodic"
+            )
+        )
         assert entry.seq is not None and entry.hash
         assert session.get(Job, queued[0].job_id).status == "done"
-        waiting = session.scalars(select(Job).where(Job.kind == PERIODIC,
-                                                    Job.status == "queued")).all()
+        waiting = session.scalars(
+            select(Job).where(Job.kind == PERIODIC, Job.status == "queued")
+        ).all()
         assert not waiting, "only the scheduler queues the next run"
         assert session.get(JobSchedule, PERIODIC).next_run_at > later
 
 
 def test_refused_access_is_on_the_record(client, world):
     """Who tried to open an Akte they may not see is logged, with the outcome."""
-    r = client.get(f"/api/v1/case-files/{world.case_a1.id}",
-                   headers=world.headers["caseworker_a2"])
+    r = client.get(f"/api/v1/case-files/{world.case_a1.id}", headers=world.headers["caseworker_a2"])
     assert r.status_code == 404
     r = client.get("/api/v1/audit", headers=world.headers["caseworker_a2"])
     assert r.status_code == 403
-    log = client.get("/api/v1/audit", params={"actor_id": str(world.users["caseworker_a2"].id)},
-                     headers=world.headers["admin_a"]).json()["items"]
+    log = client.get(
+        "/api/v1/audit",
+        params={"actor_id": str(world.users["caseworker_a2"].id)},
+        headers=world.headers["admin_a"],
+    ).json()["items"]
     outcomes = {(e["action"], e["object_id"], e["outcome"]) for e in log}
-    assert ("GET /api/v1/case-files/{case_file_id}", str(world.case_a1.id),
-            "not_found") in outcomes
+    assert ("GET /api/v1/case-files/{case_file_id}", str(world.case_a1.id), "not_found") in outcomes
     assert ("GET /api/v1/audit", None, "denied") in outcomes
 
 
 def test_log_of_an_akte_includes_its_documents(client, world):
     doc = upload(client, world)
     client.get(f"/api/v1/documents/{doc['id']}/content", headers=world.headers["caseworker_a1"])
-    client.patch(f"/api/v1/case-files/{world.case_a1.id}", json={"betreff": "neu"},
-                 headers=world.headers["caseworker_a1"])
+    client.patch(
+        f"/api/v1/case-files/{world.case_a1.id}",
+        json={"betreff": "neu"},
+        headers=world.headers["caseworker_a1"],
+    )
     params = {"case_file_id": str(world.case_a1.id), "size": 200}
-    items = client.get("/api/v1/audit", params=params,
-                       headers=world.headers["admin_a"]).json()["items"]
+    items = client.get("/api/v1/audit", params=params, headers=world.headers["admin_a"]).json()[
+        "items"
+    ]
     seen = {(e["action"], e["object_id"]) for e in items}
-    assert {("document.upload", doc["id"]), ("document.download", doc["id"]),
-            ("case_file.update", str(world.case_a1.id))} <= seen
+    assert {
+        ("document.upload", doc["id"]),
+        ("document.download", doc["id"]),
+        ("case_file.update", str(world.case_a1.id)),
+    } <= seen
     assert all(e["object_id"] in {doc["id"], str(world.case_a1.id)} for e in items)
-    rows = client.get("/api/v1/audit/export.csv", params={"case_file_id": str(world.case_a1.id)},
-                      headers=world.headers["admin_a"]).text.splitlines()
+    rows = client.get(
+        "/api/v1/audit/export.csv",
+        params={"case_file_id": str(world.case_a1.id)},
+        headers=world.headers["admin_a"],
+    ).text.splitlines()
     assert len(rows) - 1 == len(items)

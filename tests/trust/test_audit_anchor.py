@@ -20,15 +20,18 @@ from tests.trust.helpers import cli_app, cli_env
 def _sealed_and_anchored(ctx, world, n: int = 4) -> list[int]:
     with session_scope(ctx.session_factory) as session:
         for i in range(n):
-            audit.record(session, None, "test.anchor", tenant_id=world.tenant_a.id,
-                         detail={"i": i})
+            audit.record(session, None, "test.anchor", tenant_id=world.tenant_a.id, detail={"i": i})
     _, anchor = anchors.seal_and_anchor(ctx)
     assert anchor is not None
     with session_scope(ctx.session_factory) as session:
-        ids = list(session.scalars(
-            select(AuditEntry.id).where(AuditEntry.action == "test.anchor",
-                                        AuditEntry.seq.is_not(None))
-            .order_by(AuditEntry.seq.desc()).limit(n)))
+        ids = list(
+            session.scalars(
+                select(AuditEntry.id)
+                .where(AuditEntry.action == "test.anchor", AuditEntry.seq.is_not(None))
+                .order_by(AuditEntry.seq.desc())
+                .limit(n)
+            )
+        )
     assert anchor.seq == _seq_of(ctx, ids[0])
     return sorted(ids)
 
@@ -85,8 +88,9 @@ def test_an_edited_row_is_detected(ctx, world):
     snapshot = _snapshot(ctx, ids[0])
     try:
         with session_scope(ctx.session_factory) as session:
-            session.execute(update(AuditEntry).where(AuditEntry.id == ids[1])
-                            .values(outcome="refused"))
+            session.execute(
+                update(AuditEntry).where(AuditEntry.id == ids[1]).values(outcome="refused")
+            )
         result = anchors.verify(ctx)
         assert not result.ok and f"id {ids[1]}" in result.problem
     finally:
@@ -100,8 +104,10 @@ def test_a_row_deleted_in_the_middle_is_detected(ctx, world):
         with session_scope(ctx.session_factory) as session:
             session.execute(delete(AuditEntry).where(AuditEntry.id == ids[1]))
         result = anchors.verify(ctx)
-        assert not result.ok and f"seq {_seq_of_snapshot(snapshot, ids[1])} is missing" in \
-            result.problem
+        assert (
+            not result.ok
+            and f"seq {_seq_of_snapshot(snapshot, ids[1])} is missing" in result.problem
+        )
     finally:
         _restore(ctx, snapshot)
 
@@ -132,8 +138,9 @@ def _recompute_from(ctx, entry_id: int) -> None:
         entry = session.get(AuditEntry, entry_id)
         entry.detail = {"i": "rewritten"}
         session.flush()
-        later = session.scalars(select(AuditEntry).where(AuditEntry.seq >= entry.seq)
-                                .order_by(AuditEntry.seq)).all()
+        later = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq >= entry.seq).order_by(AuditEntry.seq)
+        ).all()
         prev_hash = entry.prev_hash
         for row in later:
             row.prev_hash = prev_hash
@@ -153,16 +160,18 @@ def test_a_chain_recomputed_after_an_edit_is_detected(ctx, world):
         # moving the database's copy of the anchor along does not help without the key
         with session_scope(ctx.session_factory) as session:
             head = session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
-            session.execute(update(AuditAnchor).where(AuditAnchor.seq == head.seq)
-                            .values(hash=head.hash))
+            session.execute(
+                update(AuditAnchor).where(AuditAnchor.seq == head.seq).values(hash=head.hash)
+            )
         result = anchors.verify(ctx)
         assert not result.ok and "not authentic" in result.problem
     finally:
         with session_scope(ctx.session_factory) as session:
             head_seq = max(r["seq"] for r in snapshot)
             head_hash = next(r["hash"] for r in snapshot if r["seq"] == head_seq)
-            session.execute(update(AuditAnchor).where(AuditAnchor.seq == head_seq)
-                            .values(hash=head_hash))
+            session.execute(
+                update(AuditAnchor).where(AuditAnchor.seq == head_seq).values(hash=head_hash)
+            )
         _restore(ctx, snapshot)
 
 

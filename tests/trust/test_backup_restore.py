@@ -54,8 +54,12 @@ class Installations:
         if self.request.param == "embedded":
             return embedded_settings(data_dir)
         url = self.stack.enter_context(fresh_database(self.request.getfixturevalue("pg_admin_dsn")))
-        return production_settings(data_dir, url, self.request.getfixturevalue("s3"),
-                                   f"akte-drill-{name}-{uuid.uuid4().hex[:10]}")
+        return production_settings(
+            data_dir,
+            url,
+            self.request.getfixturevalue("s3"),
+            f"akte-drill-{name}-{uuid.uuid4().hex[:10]}",
+        )
 
 
 @pytest.fixture(params=["embedded", "production"])
@@ -74,9 +78,11 @@ def source(installs: Installations) -> Iterator[AppContext]:
 
 
 def _upload(client: TestClient, world: World, data: bytes, who: str = "caseworker_a1") -> str:
-    r = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                    files={"file": ("scan.pdf", data, "application/pdf")},
-                    headers=world.headers[who])
+    r = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/documents",
+        files={"file": ("scan.pdf", data, "application/pdf")},
+        headers=world.headers[who],
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -104,14 +110,20 @@ def _populate(ctx: AppContext, client: TestClient, world: World) -> dict:
     failed_id = _upload(client, world, broken)
     sent[failed_id] = broken
     with session_scope(ctx.session_factory) as session:
-        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
-            cutoff_times=["14:00"], working_days=[], ack_timeout_seconds=3600))
+        outbox_settings.put(
+            session,
+            world.tenant_a.id,
+            outbox_settings.TenantOutboxSettings(
+                cutoff_times=["14:00"], working_days=[], ack_timeout_seconds=3600
+            ),
+        )
     letter = upload_letter(client, world.headers["caseworker_a1"], world.case_a1.id, make_pdf())
     assert letter.status_code == 201, letter.text
     run_until_idle(ctx)
     (sealed,) = batching.seal(ctx, world.tenant_a.id)
-    zip_bytes = client.get(f"/api/v1/outbox/batches/{sealed.batch_id}/download",
-                           headers=world.headers["provider_a"]).content
+    zip_bytes = client.get(
+        f"/api/v1/outbox/batches/{sealed.batch_id}/download", headers=world.headers["provider_a"]
+    ).content
     received = text_pdf([[f"Mietvertrag {_word()}"]])
     received_id = _upload(client, world, received)  # stays received: no worker runs
     sent[received_id] = received
@@ -119,37 +131,61 @@ def _populate(ctx: AppContext, client: TestClient, world: World) -> dict:
     processing_id = _upload(client, world, processing)
     sent[processing_id] = processing
     with session_scope(ctx.session_factory) as session:  # a worker mid-job at the snapshot
-        job = session.scalar(select(Job).where(Job.kind == "ingest.process_document",
-                                               Job.payload["document_id"].as_string()
-                                               == processing_id))
-        session.execute(update(Job).where(Job.id == job.id).values(
-            status="running", locked_by="worker-of-the-old-host", attempts=1,
-            locked_until=job.run_after.replace(year=job.run_after.year + 1)))
-        session.execute(update(Document).where(Document.id == uuid.UUID(processing_id))
-                        .values(status="processing"))
+        job = session.scalar(
+            select(Job).where(
+                Job.kind == "ingest.process_document",
+                Job.payload["document_id"].as_string() == processing_id,
+            )
+        )
+        session.execute(
+            update(Job)
+            .where(Job.id == job.id)
+            .values(
+                status="running",
+                locked_by="worker-of-the-old-host",
+                attempts=1,
+                locked_until=job.run_after.replace(year=job.run_after.year + 1),
+            )
+        )
+        session.execute(
+            update(Document)
+            .where(Document.id == uuid.UUID(processing_id))
+            .values(status="processing")
+        )
     imp = world.headers["importer_a"]  # an open delivery: one of two files arrived
     first, second = pdf_bytes(1, _word()), pdf_bytes(1, _word())
     az = world.case_a1.aktenzeichen
     manifest = MANIFEST_HEADER + "".join(
         f"{key};{az};Antrag;{key};1;{sha(data)};{key}.pdf\n"
-        for key, data in (("D1", first), ("D2", second)))
+        for key, data in (("D1", first), ("D2", second))
+    )
     delivery = create_delivery(client, imp, f"LIEF-{_word()}", manifest)
     assert delivery.status_code == 201, delivery.text
     delivery_id = delivery.json()["id"]
     assert put(client, imp, delivery_id, "D1", first).status_code == 201
     progress = client.get(f"/api/v1/deliveries/{delivery_id}", headers=imp).json()["progress"]
     anchors.seal_and_anchor(ctx)
-    return {"sent": sent, "words": words, "failed": failed_id, "received": received_id,
-            "processing": processing_id, "batch": (sealed.batch_id, zip_bytes),
-            "delivery": (delivery_id, progress, second)}
+    return {
+        "sent": sent,
+        "words": words,
+        "failed": failed_id,
+        "received": received_id,
+        "processing": processing_id,
+        "batch": (sealed.batch_id, zip_bytes),
+        "delivery": (delivery_id, progress, second),
+    }
 
 
 def test_restore_drill(installs, source, tmp_path):
     world = make_world(source)
     with TestClient(create_app(ctx=source, start_worker=False)) as client:
         state = _populate(source, client, world)
-        statuses = {i: client.get(f"/api/v1/documents/{i}", headers=world.headers[
-            "caseworker_a1"]).json()["status"] for i in state["sent"]}
+        statuses = {
+            i: client.get(f"/api/v1/documents/{i}", headers=world.headers["caseworker_a1"]).json()[
+                "status"
+            ]
+            for i in state["sent"]
+        }
         assert statuses[state["failed"]] == "failed"
         assert statuses[state["received"]] == "received"
         assert statuses[state["processing"]] == "processing"
@@ -193,16 +229,22 @@ def test_restore_drill(installs, source, tmp_path):
             for word, doc_id in state["words"].items():
                 assert _search(client, world, word) == {doc_id}
             with session_scope(restored.session_factory) as session:
-                present = {str(i) for i in session.scalars(
-                    select(Document.id).where(Document.id.in_(
-                        [uuid.UUID(i) for i in [*during, late]])))}
+                present = {
+                    str(i)
+                    for i in session.scalars(
+                        select(Document.id).where(
+                            Document.id.in_([uuid.UUID(i) for i in [*during, late]])
+                        )
+                    )
+                }
             assert late not in present
             for doc_id in present:  # uploads during the backup: all or nothing, never torn
                 r = client.get(f"/api/v1/documents/{doc_id}/content", headers=cw)
                 assert r.status_code == 200 and r.content == during[doc_id]
             batch_id, zip_bytes = state["batch"]
-            again = client.get(f"/api/v1/outbox/batches/{batch_id}/download",
-                               headers=world.headers["provider_a"])
+            again = client.get(
+                f"/api/v1/outbox/batches/{batch_id}/download", headers=world.headers["provider_a"]
+            )
             assert hashlib.sha256(again.content).digest() == hashlib.sha256(zip_bytes).digest()
             delivery_id, progress, second = state["delivery"]  # the importer carries on
             imp = world.headers["importer_a"]

@@ -21,8 +21,9 @@ def test_postgres_restart_gives_503_then_recovers(tmp_path):
     with own_cluster() as cluster:
         # a job whose outcome could not be written during the outage stays ``running``
         # until its lease ends, then any worker takes it again: keep the lease short here
-        settings = embedded_settings(tmp_path, database_url=cluster.url,
-                                     worker_poll_seconds=0.2, job_lease_seconds=3)
+        settings = embedded_settings(
+            tmp_path, database_url=cluster.url, worker_poll_seconds=0.2, job_lease_seconds=3
+        )
         upgrade(settings.effective_database_url)
         ctx = AppContext.from_settings(settings)
         try:
@@ -35,9 +36,11 @@ def test_postgres_restart_gives_503_then_recovers(tmp_path):
 
 
 def _post(client, world, data: bytes):
-    return client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                       files={"file": ("a.pdf", data, "application/pdf")},
-                       headers=world.headers["caseworker_a1"])
+    return client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/documents",
+        files={"file": ("a.pdf", data, "application/pdf")},
+        headers=world.headers["caseworker_a1"],
+    )
 
 
 def _scenario(ctx, client, world, cluster) -> None:

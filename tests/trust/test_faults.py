@@ -44,16 +44,17 @@ def test_s3_stopped_during_upload_and_processing(ctx, client, world, s3):
     before = document_count(ctx, world.case_a1.id)
     s3.stop()
     try:
-        r = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                        files={"file": ("k.pdf", second_bytes, "application/pdf")},
-                        headers=world.headers["caseworker_a1"])
+        r = client.post(
+            f"/api/v1/case-files/{world.case_a1.id}/documents",
+            files={"file": ("k.pdf", second_bytes, "application/pdf")},
+            headers=world.headers["caseworker_a1"],
+        )
         assert r.status_code == 503, r.text
         assert document_count(ctx, world.case_a1.id) == before
         run_until_idle(ctx)  # processing the first document cannot fetch it: retried later
         assert status_of(ctx, first["id"]) != "ready"
         with session_scope(ctx.session_factory) as session:
-            job = session.scalars(
-                jobs.list_jobs(session, kind="ingest.process_document")).first()
+            job = session.scalars(jobs.list_jobs(session, kind="ingest.process_document")).first()
             assert job is not None
     finally:
         s3.start()
@@ -78,13 +79,19 @@ def test_worker_sigkilled_mid_job_the_job_runs_again(ctx, client, world, clock):
     doc = upload(client, world, text_pdf(f"Mietvertrag {uuid.uuid4()}"))
     with session_scope(ctx.session_factory) as session:
         job_id = jobs.enqueue(session, "trust.sleep", {"seconds": 30, "in_subprocess": True}).id
-    env = {**os.environ, **cli_env(ctx), "AKTE_JOB_LEASE_SECONDS": "1",
-           "PYTHONPATH": os.getcwd()}
-    script = ("import tests.trust.test_faults\n"
-              "from akte.cli import main\n"
-              "import sys; sys.argv=['akte','worker','--processes','1']; main()\n")
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, **cli_env(ctx), "AKTE_JOB_LEASE_SECONDS": "1", "PYTHONPATH": os.getcwd()}
+    script = (
+        "import tests.trust.test_faults\n"
+        "from akte.cli import main\n"
+        "import sys; sys.argv=['akte','worker','--processes','1']; main()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -99,8 +106,7 @@ def test_worker_sigkilled_mid_job_the_job_runs_again(ctx, client, world, clock):
         proc.wait(10)
     with session_scope(ctx.session_factory) as session:
         assert session.get(Job, job_id).status == "running"  # stuck until the lease ends
-        session.execute(update(Job).where(Job.id == job_id)
-                        .values(payload={"seconds": 0}))
+        session.execute(update(Job).where(Job.id == job_id).values(payload={"seconds": 0}))
     clock.advance(1.2)  # past the dead worker's 1 s lease
     run_until_idle(ctx)
     with session_scope(ctx.session_factory) as session:

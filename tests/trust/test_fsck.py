@@ -44,18 +44,22 @@ def test_missing_derived_file_is_reprocessed(ctx, client, world):
     doc = upload(client, world)
     ghost = "ab" * 32
     with session_scope(ctx.session_factory) as session:
-        session.execute(update(DocumentVersion)
-                        .where(DocumentVersion.document_id == uuid.UUID(doc["id"]))
-                        .values(thumbnail_sha256=ghost))
+        session.execute(
+            update(DocumentVersion)
+            .where(DocumentVersion.document_id == uuid.UUID(doc["id"]))
+            .values(thumbnail_sha256=ghost)
+        )
     report = fsck(ctx, check_index=False, sample=0)
     assert (ghost, "thumbnail_sha256") in {(d, c) for d, c, _v in report.missing}
     fsck(ctx, repair=True, check_index=False, sample=0)
     with session_scope(ctx.session_factory) as session:
-        version = session.scalar(select(DocumentVersion).where(
-            DocumentVersion.document_id == uuid.UUID(doc["id"])))
+        version = session.scalar(
+            select(DocumentVersion).where(DocumentVersion.document_id == uuid.UUID(doc["id"]))
+        )
         assert version.thumbnail_sha256 is None
-        queued = session.scalars(select(Job).where(Job.kind == "ingest.process_document",
-                                                   Job.status == "queued")).all()
+        queued = session.scalars(
+            select(Job).where(Job.kind == "ingest.process_document", Job.status == "queued")
+        ).all()
         assert doc["id"] in {j.payload["document_id"] for j in queued}
 
 
@@ -73,8 +77,9 @@ def test_checksum_mismatch_is_found_by_rehashing(ctx, client, world):
 def test_index_drift_is_reported_and_repaired(ctx, client, world):
     doc = upload(client, world)
     with session_scope(ctx.session_factory) as session:  # ready, but the index never heard
-        session.execute(update(Document).where(Document.id == uuid.UUID(doc["id"]))
-                        .values(status="ready"))
+        session.execute(
+            update(Document).where(Document.id == uuid.UUID(doc["id"])).values(status="ready")
+        )
     report = fsck(ctx, sample=0)
     if report.index is None:
         return  # no search package in this installation: fsck says "not checked"
@@ -91,8 +96,9 @@ def test_cli_exit_code_and_output(ctx, monkeypatch):
 
     out = CliRunner().invoke(cli_app(), ["fsck", "--sample", "0"])
     assert out.exit_code == 1 and orphan in out.output
-    out = CliRunner().invoke(cli_app(), ["fsck", "--repair", "--grace-seconds", "0",
-                                         "--sample", "0"])
+    out = CliRunner().invoke(
+        cli_app(), ["fsck", "--repair", "--grace-seconds", "0", "--sample", "0"]
+    )
     assert f"deleted orphaned blob {orphan}" in out.output
     # other tests of this session leave lost originals behind: only a person can fix those
     assert out.exit_code == (1 if "needs a person" in out.output else 0), out.output

@@ -62,20 +62,27 @@ def _search(client, world, word: str) -> int:
 def test_documents_waiting_for_nothing_are_requeued_once(fresh, monkeypatch):
     ctx, client = fresh
     world = make_world(ctx)
-    stuck, no_archive, no_pages = (upload(client, world, text_pdf(f"Bescheid {uuid.uuid4()}"))
-                                   for _ in range(3))
+    stuck, no_archive, no_pages = (
+        upload(client, world, text_pdf(f"Bescheid {uuid.uuid4()}")) for _ in range(3)
+    )
     run_until_idle(ctx)
     with session_scope(ctx.session_factory) as session:
         # what a job that died before dead-job hooks existed left behind
-        session.execute(update(Document).where(Document.id == uuid.UUID(stuck["id"]))
-                        .values(status="processing"))
-        session.execute(update(DocumentVersion)
-                        .where(DocumentVersion.document_id == uuid.UUID(no_archive["id"]))
-                        .values(archive_sha256=None))
-        version_id = session.scalar(DocumentVersion.__table__.select()
-                                    .with_only_columns(DocumentVersion.id)
-                                    .where(DocumentVersion.document_id
-                                           == uuid.UUID(no_pages["id"])))
+        session.execute(
+            update(Document)
+            .where(Document.id == uuid.UUID(stuck["id"]))
+            .values(status="processing")
+        )
+        session.execute(
+            update(DocumentVersion)
+            .where(DocumentVersion.document_id == uuid.UUID(no_archive["id"]))
+            .values(archive_sha256=None)
+        )
+        version_id = session.scalar(
+            DocumentVersion.__table__.select()
+            .with_only_columns(DocumentVersion.id)
+            .where(DocumentVersion.document_id == uuid.UUID(no_pages["id"]))
+        )
         session.execute(delete(DocumentPage).where(DocumentPage.version_id == version_id))
 
     out = fsck_cli(ctx, monkeypatch, "--sample", "0")
@@ -142,12 +149,20 @@ def test_failed_and_deleted_documents_leave_the_index(fresh, monkeypatch):
     run_until_idle(ctx)
     assert _search(client, world, word) == 2
     with session_scope(ctx.session_factory) as session:  # index jobs of both changes lost
-        session.execute(update(Document).where(Document.id == uuid.UUID(failed["id"]))
-                        .values(status="failed", status_reason="Testfall"))
+        session.execute(
+            update(Document)
+            .where(Document.id == uuid.UUID(failed["id"]))
+            .values(status="failed", status_reason="Testfall")
+        )
         doc_id = uuid.UUID(deleted["id"])
-        versions = [v for v in session.scalars(
-            DocumentVersion.__table__.select().with_only_columns(DocumentVersion.id)
-            .where(DocumentVersion.document_id == doc_id))]
+        versions = [
+            v
+            for v in session.scalars(
+                DocumentVersion.__table__.select()
+                .with_only_columns(DocumentVersion.id)
+                .where(DocumentVersion.document_id == doc_id)
+            )
+        ]
         session.execute(delete(DocumentPage).where(DocumentPage.version_id.in_(versions)))
         session.execute(delete(DocumentVersion).where(DocumentVersion.document_id == doc_id))
         session.execute(delete(Document).where(Document.id == doc_id))

@@ -60,8 +60,11 @@ def fuzz_server(tmp_path_factory) -> Iterator[tuple[str, World]]:
     ctx = AppContext.from_settings(settings_)
     world = make_world(ctx)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx=ctx, start_worker=False),
-                                           host="127.0.0.1", port=port, log_level="error"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ctx=ctx, start_worker=False), host="127.0.0.1", port=port, log_level="error"
+        )
+    )
     thread = threading.Thread(target=server.run, name="akte-fuzz", daemon=True)
     thread.start()
     try:
@@ -79,18 +82,36 @@ def _schemathesis(url: str, headers: dict[str, str], *selection: str) -> tuple[i
         header += ["-H", f"{name}: {value}"]
     with tempfile.TemporaryDirectory() as reports:
         command = [
-            str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
+            str(SCHEMATHESIS),
+            "--config-file",
+            str(CONFIG),
+            "run",
+            f"{url}/openapi.json",
             *header,
-            "--checks", "all",
-            "--phases", "examples,coverage,fuzzing",
-            "--max-examples", str(EXAMPLES), "--generation-deterministic",
-            "--workers", "1", "--no-color",
-            "--wait-for-schema", "60", "--report-dir", reports, *selection,
+            "--checks",
+            "all",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            str(EXAMPLES),
+            "--generation-deterministic",
+            "--workers",
+            "1",
+            "--no-color",
+            "--wait-for-schema",
+            "60",
+            "--report-dir",
+            reports,
+            *selection,
         ]
-        env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.trust.fuzz_hooks",
-               "PYTHONPATH": str(ROOT)}
-        done = subprocess.run(command, capture_output=True, text=True, timeout=1800,
-                              check=False, env=env, cwd=reports)  # its cache stays there
+        env = {
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "tests.trust.fuzz_hooks",
+            "PYTHONPATH": str(ROOT),
+        }
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=1800, check=False, env=env, cwd=reports
+        )  # its cache stays there
     return done.returncode, done.stdout + done.stderr
 
 
@@ -105,24 +126,32 @@ def test_every_operation_passes_every_schemathesis_check(fuzz_server, role):
     assert tested and int(tested.group(1)) > 70, output[-3000:]  # the whole API, not a stub
     # the role's token lived through the run: otherwise the operations after its end
     # were only tested for "401 without a valid token"
-    assert httpx.get(f"{url}/api/v1/auth/me", headers=world.headers[role],
-                     timeout=30).status_code == 200
+    assert (
+        httpx.get(f"{url}/api/v1/auth/me", headers=world.headers[role], timeout=30).status_code
+        == 200
+    )
     code, output = _schemathesis(url, world.headers[role], "--include-path-regex", LOGOUT)
     assert code == 0, output[-6000:]
     print(f"{role}: schemathesis clean in {time.monotonic() - started:.0f} s")
 
 
 @pytest.mark.parametrize("ctx", ["embedded"], indirect=True)
-@pytest.mark.parametrize(("path", "body"), [
-    ("/api/v1/documents/{doc}", {"title": None}),
-    ("/api/v1/case-files/{case}", {"status": None}),
-    ("/api/v1/case-files/{case}", {"org_unit_id": None}),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/documents/{doc}", {"title": None}),
+        ("/api/v1/case-files/{case}", {"status": None}),
+        ("/api/v1/case-files/{case}", {"org_unit_id": None}),
+    ],
+)
 def test_null_for_a_required_field_is_422_not_500(client, world, path, body):
     """Found by the fuzzer: an explicit null reached a NOT NULL column (500)."""
     headers = world.headers["caseworker_a1"]
-    doc = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents", headers=headers,
-                      files={"file": ("a.pdf", unique_pdf(), "application/pdf")}).json()
+    doc = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/documents",
+        headers=headers,
+        files={"file": ("a.pdf", unique_pdf(), "application/pdf")},
+    ).json()
     url = path.format(doc=doc["id"], case=world.case_a1.id)
     r = client.patch(url, json=body, headers=headers)
     assert r.status_code == 422, r.text

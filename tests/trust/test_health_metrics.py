@@ -112,18 +112,27 @@ def test_lost_search_index_is_degraded_not_down(ctx, client):
 def _overdue_batch(ctx, client) -> uuid.UUID:
     world = make_world(ctx)
     with session_scope(ctx.session_factory) as session:
-        outbox_settings.put(session, world.tenant_a.id, outbox_settings.TenantOutboxSettings(
-            cutoff_times=["14:00"], working_days=[], ack_timeout_seconds=60))
+        outbox_settings.put(
+            session,
+            world.tenant_a.id,
+            outbox_settings.TenantOutboxSettings(
+                cutoff_times=["14:00"], working_days=[], ack_timeout_seconds=60
+            ),
+        )
     letter = upload_letter(client, world.headers["caseworker_a1"], world.case_a1.id, make_pdf())
     assert letter.status_code == 201, letter.text
     run_until_idle(ctx)
     (sealed,) = batching.seal(ctx, world.tenant_a.id)
-    fetched = client.get(f"/api/v1/outbox/batches/{sealed.batch_id}/download",
-                         headers=world.headers["provider_a"])
+    fetched = client.get(
+        f"/api/v1/outbox/batches/{sealed.batch_id}/download", headers=world.headers["provider_a"]
+    )
     assert fetched.status_code == 200
     with session_scope(ctx.session_factory) as session:  # the timeout passed unacknowledged
-        session.execute(update(Batch).where(Batch.id == sealed.batch_id).values(
-            offer_expires_at=utcnow() - timedelta(minutes=5)))
+        session.execute(
+            update(Batch)
+            .where(Batch.id == sealed.batch_id)
+            .values(offer_expires_at=utcnow() - timedelta(minutes=5))
+        )
     return sealed.batch_id
 
 
@@ -142,8 +151,7 @@ def test_metrics_token_is_required_when_set(ctx, client, monkeypatch):
     assert refused.status_code == 401 and refused.json()["error"] == "not_authenticated"
     wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401 and "akte_jobs" not in wrong.text
-    ok = client.get("/metrics",
-                    headers={"Authorization": f"Bearer {ctx.settings.metrics_token}"})
+    ok = client.get("/metrics", headers={"Authorization": f"Bearer {ctx.settings.metrics_token}"})
     assert ok.status_code == 200 and "akte_database_up 1.0" in ok.text
 
 
@@ -158,26 +166,31 @@ def test_queue_age_job_outcomes_and_storage_errors(ctx, client, monkeypatch, s3,
     before = samples(client.get("/metrics").text)
     with session_scope(ctx.session_factory) as session:
         jobs.enqueue(session, "test.never_handled", {})
-        session.execute(update(Job).where(Job.kind == "test.never_handled")
-                        .values(run_after=utcnow() - timedelta(minutes=10)))
+        session.execute(
+            update(Job)
+            .where(Job.kind == "test.never_handled")
+            .values(run_after=utcnow() - timedelta(minutes=10))
+        )
     upload(client, world)
     run_until_idle(ctx)
     with storage_fault(ctx, monkeypatch, s3) as fault:
         fault.start()
-        failed = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                             files={"file": ("a.pdf", b"%PDF-1.4\n" + uuid.uuid4().bytes * 400,
-                                             "application/pdf")},
-                             headers=world.headers["caseworker_a1"])
+        failed = client.post(
+            f"/api/v1/case-files/{world.case_a1.id}/documents",
+            files={"file": ("a.pdf", b"%PDF-1.4\n" + uuid.uuid4().bytes * 400, "application/pdf")},
+            headers=world.headers["caseworker_a1"],
+        )
         assert failed.status_code in (503, 507)
     after = samples(client.get("/metrics").text)
     assert after[("akte_job_oldest_due_seconds", (("kind", "test.never_handled"),))] >= 590
-    done = ("akte_jobs_finished_total", (("kind", "ingest.process_document"),
-                                         ("outcome", "done")))
+    done = ("akte_jobs_finished_total", (("kind", "ingest.process_document"), ("outcome", "done")))
     assert after[done] >= before.get(done, 0) + 1
-    errors = sum(v for (name, _labels), v in after.items()
-                 if name == "akte_storage_errors_total")
-    assert errors >= sum(v for (name, _labels), v in before.items()
-                         if name == "akte_storage_errors_total") + 1
+    errors = sum(v for (name, _labels), v in after.items() if name == "akte_storage_errors_total")
+    assert (
+        errors
+        >= sum(v for (name, _labels), v in before.items() if name == "akte_storage_errors_total")
+        + 1
+    )
 
 
 RECORD = """
@@ -199,11 +212,16 @@ def test_one_scrape_sums_every_process_in_multiprocess_mode(ctx, tmp_path):
     (tmp_path / "prom").mkdir()
     for _ in range(2):  # two uvicorn workers (or worker processes) that each served 3
         subprocess.run([sys.executable, "-c", RECORD], env=env, check=True, timeout=60)
-    out = subprocess.run([sys.executable, "-c", SCRAPE], env=env, check=True, timeout=120,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", SCRAPE],
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    ).stdout
     found = samples(out)
-    key = ("akte_http_requests_total", (("method", "GET"), ("route", "/probe"),
-                                        ("status", "200")))
+    key = ("akte_http_requests_total", (("method", "GET"), ("route", "/probe"), ("status", "200")))
     assert found[key] == 6
     assert found[("akte_database_up", ())] == 1
 
@@ -228,7 +246,8 @@ def test_alerts_and_dashboard_use_only_metrics_akte_exports(client):
     alerts = [rule for group in rules["groups"] for rule in group["rules"]]
     dashboard = json.loads((ROOT / "deploy/grafana/akte-dashboard.json").read_text())
     exprs = [rule["expr"] for rule in alerts] + [
-        target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+        target["expr"] for panel in dashboard["panels"] for target in panel["targets"]
+    ]
     used = {name for expr in exprs for name in re.findall(r"\bakte_[a-z_]+", expr)}
     assert used and used <= exported, used - exported
     guide = (ROOT / "docs/OPERATIONS.md").read_text()

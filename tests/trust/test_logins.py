@@ -59,17 +59,24 @@ def test_token_endpoint_backs_off_per_account_and_audits_failures(ctx, world, cl
         clock.now += throttle.FIRST_DELAY  # the back-off is over
         r = _token(client, username)
         assert r.status_code == 200, r.text
-        me = client.get("/api/v1/auth/me",
-                        headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+        me = client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+        )
         assert me.json()["username"] == username
     with session_scope(ctx.session_factory) as session:
-        refused = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "api.login", AuditEntry.outcome == "refused")).all()
+        refused = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "api.login", AuditEntry.outcome == "refused"
+            )
+        ).all()
         mine = [e for e in refused if e.detail.get("username") == username]
         assert len(mine) == throttle.ACCOUNT_FREE
         assert all(e.tenant_id == world.tenant_a.id and e.ip for e in mine)
-        throttled = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "api.login", AuditEntry.outcome == "throttled")).all()
+        throttled = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "api.login", AuditEntry.outcome == "throttled"
+            )
+        ).all()
         assert len([e for e in throttled if e.detail.get("username") == username]) == 2
 
 
@@ -102,24 +109,33 @@ def test_web_login_and_token_endpoint_share_one_throttle(ctx, world, clock):
     delay = int(throttle.FIRST_DELAY.total_seconds())
     with browser(ctx) as web:
         page = web.get("/login")
-        r = web.post("/login", data={"username": username, "password": PASSWORD,
-                                     "csrf_token": csrf_of(page.text)})
+        r = web.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
         assert r.status_code == 429 and "Zu viele Fehlversuche" in r.text
         assert int(r.headers["Retry-After"]) == delay  # the API's failures set the back-off
         clock.now += throttle.FIRST_DELAY - timedelta(seconds=1)
         page = web.get("/login")
-        r = web.post("/login", data={"username": username, "password": PASSWORD,
-                                     "csrf_token": csrf_of(page.text)})
+        r = web.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
         assert r.status_code == 429 and int(r.headers["Retry-After"]) == 1
         clock.now += timedelta(seconds=1)  # the back-off is over: the right password works
         login(web, username)
         page = web.get("/login")
-        r = web.post("/login", data={"username": username, "password": "nope",
-                                     "csrf_token": csrf_of(page.text)})
+        r = web.post(
+            "/login",
+            data={"username": username, "password": "nope", "csrf_token": csrf_of(page.text)},
+        )
         assert r.status_code == 401
     with session_scope(ctx.session_factory) as session:
-        refused = session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "web.login", AuditEntry.outcome == "refused")).all()
+        refused = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "web.login", AuditEntry.outcome == "refused"
+            )
+        ).all()
         assert any(e.detail.get("username") == username for e in refused)
 
 
@@ -144,19 +160,27 @@ def test_password_change_ends_every_token_and_web_session(ctx, world):
         old = {"Authorization": f"Bearer {token}"}
         login(web, user.username)
         assert web.get("/app").status_code == 200
-        r = api.post("/api/v1/auth/password", headers=old,
-                     json={"current_password": "wrong", "new_password": "another-password-1"})
+        r = api.post(
+            "/api/v1/auth/password",
+            headers=old,
+            json={"current_password": "wrong", "new_password": "another-password-1"},
+        )
         assert r.status_code == 403
         new_password = "another-password-1"
-        r = api.post("/api/v1/auth/password", headers=old,
-                     json={"current_password": PASSWORD, "new_password": new_password})
+        r = api.post(
+            "/api/v1/auth/password",
+            headers=old,
+            json={"current_password": PASSWORD, "new_password": new_password},
+        )
         assert r.status_code == 204, r.text
         assert api.get("/api/v1/auth/me", headers=old).status_code == 401
         assert web.get("/app").status_code == 303  # back to the login page
         assert _token(api, user.username).status_code == 401
         fresh = _token(api, user.username, new_password).json()["access_token"]
-        assert api.get("/api/v1/auth/me",
-                       headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+        assert (
+            api.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {fresh}"}).status_code
+            == 200
+        )
 
 
 def test_log_out_everywhere_by_the_user_and_by_their_admin(ctx, world):
@@ -171,13 +195,13 @@ def test_log_out_everywhere_by_the_user_and_by_their_admin(ctx, world):
         assert web.get("/app").status_code == 303
         third = {"Authorization": f"Bearer {_token(api, user.username).json()['access_token']}"}
         login(web, user.username)
-        r = api.post(f"/api/v1/users/{user.id}/logout-everywhere",
-                     headers=world.headers["admin_a"])
+        r = api.post(f"/api/v1/users/{user.id}/logout-everywhere", headers=world.headers["admin_a"])
         assert r.status_code == 204
         assert api.get("/api/v1/auth/me", headers=third).status_code == 401
         assert web.get("/app").status_code == 303
-        other_tenant = api.post(f"/api/v1/users/{user.id}/logout-everywhere",
-                                headers=world.headers["caseworker_b"])
+        other_tenant = api.post(
+            f"/api/v1/users/{user.id}/logout-everywhere", headers=world.headers["caseworker_b"]
+        )
         assert other_tenant.status_code in {403, 404}
 
 
@@ -200,9 +224,16 @@ def test_service_accounts_authenticate_with_api_keys_only(ctx, world, client):
     with browser(ctx) as api:
         r = _token(api, username)
         assert r.status_code == 401 and r.json()["error"] == "invalid_credentials"
-    r = client.post(f"/api/v1/tenants/{world.tenant_a.id}/users", headers=world.headers["admin_a"],
-                    json={"username": f"imp-{uuid.uuid4().hex[:8]}", "display_name": "Scan GmbH",
-                          "role": "importer", "password": "a-password-for-a-robot"})
+    r = client.post(
+        f"/api/v1/tenants/{world.tenant_a.id}/users",
+        headers=world.headers["admin_a"],
+        json={
+            "username": f"imp-{uuid.uuid4().hex[:8]}",
+            "display_name": "Scan GmbH",
+            "role": "importer",
+            "password": "a-password-for-a-robot",
+        },
+    )
     assert r.status_code == 422 and "API key" in r.json()["detail"]
     # a token signed for a service account (e.g. issued before this rule) is refused too
     from tests.builders import bearer
@@ -213,17 +244,29 @@ def test_service_accounts_authenticate_with_api_keys_only(ctx, world, client):
 
 def _signed(secret: str, payload: bytes) -> str:
     body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
-    sig = base64.urlsafe_b64encode(
-        hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+    sig = (
+        base64.urlsafe_b64encode(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
+        .rstrip(b"=")
+        .decode()
+    )
     return f"v1.{body}.{sig}"
 
 
-@pytest.mark.parametrize("payload", [
-    b"[]", b'"text"', b"42", b"null", b"\xff\xfe", b'{"sub": 5, "exp": 9999999999, "k": "user"}',
-    b'{"sub": "x", "exp": "soon", "k": "user"}', b'{"sub": "x", "exp": 1e400, "k": "user"}',
-    b'{"sub": "not-a-uuid", "exp": 9999999999, "k": "user"}',
-    b'{"sub": "00000000-0000-0000-0000-000000000000", "exp": 9999999999, "k": "user", "g": "0"}',
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[]",
+        b'"text"',
+        b"42",
+        b"null",
+        b"\xff\xfe",
+        b'{"sub": 5, "exp": 9999999999, "k": "user"}',
+        b'{"sub": "x", "exp": "soon", "k": "user"}',
+        b'{"sub": "x", "exp": 1e400, "k": "user"}',
+        b'{"sub": "not-a-uuid", "exp": 9999999999, "k": "user"}',
+        b'{"sub": "00000000-0000-0000-0000-000000000000", "exp": 9999999999, "k": "user", "g": "0"}',
+    ],
+)
 def test_a_correctly_signed_token_with_a_malformed_payload_is_401(ctx, client, payload):
     token = _signed(ctx.settings.effective_secret_key, payload)
     r = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
@@ -232,20 +275,28 @@ def test_a_correctly_signed_token_with_a_malformed_payload_is_401(ctx, client, p
 
 
 def test_a_token_with_a_non_ascii_signature_is_401(client):
-    r = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer v1.e30.ä".encode("latin-1")})
+    r = client.get(
+        "/api/v1/auth/me", headers={"Authorization": "Bearer v1.e30.ä".encode("latin-1")}
+    )
     assert r.status_code == 401
 
 
 def test_a_forged_generation_cannot_revive_a_token(ctx, world, client):
     user = world.users["caseworker_none"]
     with session_scope(ctx.session_factory) as session:
-        session.execute(update(type(user)).where(type(user).id == user.id)
-                        .values(token_generation=3))
-    payload = json.dumps({"sub": str(user.id), "exp": int(time.time()) + 60, "k": "user",
-                          "g": 2}).encode()
+        session.execute(
+            update(type(user)).where(type(user).id == user.id).values(token_generation=3)
+        )
+    payload = json.dumps(
+        {"sub": str(user.id), "exp": int(time.time()) + 60, "k": "user", "g": 2}
+    ).encode()
     forged = _signed("not-the-secret-key-of-this-installation", payload)
-    assert client.get("/api/v1/auth/me",
-                      headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {forged}"}).status_code
+        == 401
+    )
     stale = _signed(ctx.settings.effective_secret_key, payload)
-    assert client.get("/api/v1/auth/me",
-                      headers={"Authorization": f"Bearer {stale}"}).status_code == 401
+    assert (
+        client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {stale}"}).status_code
+        == 401
+    )

@@ -27,10 +27,14 @@ def test_metrics_in_prometheus_text_format(client, world):
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
     text = r.text
-    assert ('akte_http_requests_total{method="GET",route="/api/v1/documents/{document_id}",'
-            'status="404"}') in text
-    assert 'akte_http_request_duration_seconds_bucket{le="+Inf",' \
-           'route="/api/v1/documents/{document_id}"}' in text
+    assert (
+        'akte_http_requests_total{method="GET",route="/api/v1/documents/{document_id}",'
+        'status="404"}'
+    ) in text
+    assert (
+        'akte_http_request_duration_seconds_bucket{le="+Inf",'
+        'route="/api/v1/documents/{document_id}"}' in text
+    )
     assert 'akte_jobs{kind="ingest.process_document",status="queued"}' in text
     assert 'akte_pages{method="ocr"}' in text
     assert "akte_processing_failures " in text
@@ -42,8 +46,10 @@ def test_metrics_in_prometheus_text_format(client, world):
 
 def test_json_log_lines_carry_the_request_id(client, world, caplog):
     caplog.set_level(logging.INFO, logger="akte.request")
-    r = client.get("/api/v1/case-files", headers={**world.headers["caseworker_a1"],
-                                                   "X-Request-ID": "trace-me-42"})
+    r = client.get(
+        "/api/v1/case-files",
+        headers={**world.headers["caseworker_a1"], "X-Request-ID": "trace-me-42"},
+    )
     assert r.headers["x-request-id"] == "trace-me-42"
     records = [rec for rec in caplog.records if rec.name == "akte.request"]
     # the formatter runs where the record was made, so read the id the middleware saw
@@ -57,8 +63,15 @@ def test_request_id_reaches_log_lines_written_during_the_request():
 
     token = request_id_var.set("abc123")
     try:
-        record = logging.makeLogRecord({"name": "akte.x", "msg": "hello %s", "args": ("w",),
-                                        "levelno": 20, "levelname": "INFO"})
+        record = logging.makeLogRecord(
+            {
+                "name": "akte.x",
+                "msg": "hello %s",
+                "args": ("w",),
+                "levelno": 20,
+                "levelname": "INFO",
+            }
+        )
         line = json.loads(JsonFormatter().format(record))
     finally:
         request_id_var.reset(token)
@@ -87,8 +100,13 @@ def test_sigterm_lets_the_worker_finish_or_release_its_job(ctx, tmp_path):
     # test reads it would block mid-transaction and lock the shared database
     log_path = tmp_path / "worker.log"
     log_file = log_path.open("wb")
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
-                            stdout=log_file, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=env,
+        start_new_session=True,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -136,11 +154,19 @@ def test_sigterm_lets_the_api_finish_a_running_download(tmp_path):
     doc = ctx.storage.put_bytes(big)
     ctx.close()
     port = free_port()
-    env = {**os.environ, "AKTE_ENV": "test", "AKTE_DATA_DIR": str(tmp_path),
-           "AKTE_SECRET_KEY": settings.effective_secret_key, "AKTE_INPROCESS_WORKER": "false"}
-    proc = subprocess.Popen([sys.executable, "-c", "from akte.cli import main; main()", "serve",
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "AKTE_ENV": "test",
+        "AKTE_DATA_DIR": str(tmp_path),
+        "AKTE_SECRET_KEY": settings.effective_secret_key,
+        "AKTE_INPROCESS_WORKER": "false",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from akte.cli import main; main()", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -150,13 +176,17 @@ def test_sigterm_lets_the_api_finish_a_running_download(tmp_path):
             except httpx.HTTPError:
                 time.sleep(0.2)
         headers = world.headers["caseworker_a1"]
-        r = httpx.post(f"{base}/api/v1/case-files/{world.case_a1.id}/documents",
-                       headers=headers, files={"file": ("big.pdf", big, "application/pdf")},
-                       timeout=120)
+        r = httpx.post(
+            f"{base}/api/v1/case-files/{world.case_a1.id}/documents",
+            headers=headers,
+            files={"file": ("big.pdf", big, "application/pdf")},
+            timeout=120,
+        )
         assert r.status_code == 201, r.text
         digest, received = hashlib.sha256(), 0
-        with httpx.stream("GET", f"{base}/api/v1/documents/{r.json()['id']}/content",
-                          headers=headers, timeout=60) as response:
+        with httpx.stream(
+            "GET", f"{base}/api/v1/documents/{r.json()['id']}/content", headers=headers, timeout=60
+        ) as response:
             for n, chunk in enumerate(response.iter_bytes(64 * 1024)):
                 if n == 2:
                     proc.send_signal(signal.SIGTERM)

@@ -21,22 +21,29 @@ ALTERED = "Zahlbetrag 99999 Euro an Konto DE00 fremd"
 
 def _alter_first_page(ctx, document_id: str) -> str:
     with session_scope(ctx.session_factory) as session:
-        version_id = session.scalar(select(DocumentVersion.id).where(
-            DocumentVersion.document_id == uuid.UUID(document_id)))
+        version_id = session.scalar(
+            select(DocumentVersion.id).where(DocumentVersion.document_id == uuid.UUID(document_id))
+        )
         page = session.get(DocumentPage, (version_id, 1))
         original = page.text
-        session.execute(update(DocumentPage.__table__)
-                        .where(DocumentPage.__table__.c.version_id == version_id,
-                               DocumentPage.__table__.c.page_no == 1)
-                        .values(text=ALTERED))
+        session.execute(
+            update(DocumentPage.__table__)
+            .where(
+                DocumentPage.__table__.c.version_id == version_id,
+                DocumentPage.__table__.c.page_no == 1,
+            )
+            .values(text=ALTERED)
+        )
     return original
 
 
 def _queued_processing(ctx, document_id: str) -> int:
     with session_scope(ctx.session_factory) as session:
         return sum(
-            1 for job in session.scalars(select(Job).where(
-                Job.kind == "ingest.process_document", Job.status == "queued"))
+            1
+            for job in session.scalars(
+                select(Job).where(Job.kind == "ingest.process_document", Job.status == "queued")
+            )
             if job.payload.get("document_id") == document_id
         )
 
@@ -46,8 +53,11 @@ def test_processing_writes_page_digests(ctx, client, world):
     doc = upload(client, world, text_pdf(f"Bescheid {word} vom Jobcenter"))
     process(ctx)
     with session_scope(ctx.session_factory) as session:
-        [page] = session.scalars(select(DocumentPage).join(DocumentVersion).where(
-            DocumentVersion.document_id == uuid.UUID(doc["id"]))).all()
+        [page] = session.scalars(
+            select(DocumentPage)
+            .join(DocumentVersion)
+            .where(DocumentVersion.document_id == uuid.UUID(doc["id"]))
+        ).all()
         assert page.text_digest == page_digest(page.version_id, 1, page.text)
         assert word in page.text
 
@@ -65,8 +75,11 @@ def test_altered_page_text_is_not_served_and_fsck_reprocesses_it(ctx, client, wo
 
     hits = client.get("/api/v1/search", params={"q": word}, headers=headers)
     assert hits.status_code == 200, hits.text  # found by its indexed words, but the
-    snippets = [h.get("snippet") or "" for h in hits.json()["hits"]  # altered text is
-                if h["document_id"] == doc["id"]]  # never quoted
+    snippets = [
+        h.get("snippet") or ""
+        for h in hits.json()["hits"]  # altered text is
+        if h["document_id"] == doc["id"]
+    ]  # never quoted
     assert snippets and all("99999" not in s for s in snippets)
 
     report = fsck(ctx, check_index=False, sample=0)

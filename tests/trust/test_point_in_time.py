@@ -33,9 +33,11 @@ def _as_postgres(cluster: Cluster, *args: str) -> None:
 
 
 def _upload(client, world, data: bytes) -> str:
-    r = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                    files={"file": ("scan.pdf", data, "application/pdf")},
-                    headers=world.headers["caseworker_a1"])
+    r = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/documents",
+        files={"file": ("scan.pdf", data, "application/pdf")},
+        headers=world.headers["caseworker_a1"],
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
@@ -57,14 +59,28 @@ def test_recovery_to_a_moment_between_two_uploads(tmp_path):
             shutil.chown(wal, "aktepg")
         cluster.stop()
         with (cluster.workdir / "data" / "postgresql.conf").open("a") as conf:
-            conf.write(f"\nwal_level = replica\narchive_mode = on\n"
-                       f"archive_command = 'cp %p {wal}/%f'\narchive_timeout = 0\n")
+            conf.write(
+                f"\nwal_level = replica\narchive_mode = on\n"
+                f"archive_command = 'cp %p {wal}/%f'\narchive_timeout = 0\n"
+            )
         cluster.start()
         settings = embedded_settings(tmp_path, database_url=cluster.url)
         upgrade(settings.effective_database_url)
         base = cluster.workdir / "base"
-        _as_postgres(cluster, _pg_binary("pg_basebackup"), "-h", "127.0.0.1", "-p",
-                     str(cluster.port), "-U", "postgres", "-D", str(base), "-X", "stream")
+        _as_postgres(
+            cluster,
+            _pg_binary("pg_basebackup"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cluster.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(base),
+            "-X",
+            "stream",
+        )
 
         ctx = AppContext.from_settings(settings)
         try:
@@ -84,14 +100,17 @@ def test_recovery_to_a_moment_between_two_uploads(tmp_path):
             ctx.close()
         cluster.stop()
 
-        recovered = Cluster(Path(tempfile.mkdtemp(prefix="akte-pitr-")), free_port(),
-                            cluster.run_as)
+        recovered = Cluster(
+            Path(tempfile.mkdtemp(prefix="akte-pitr-")), free_port(), cluster.run_as
+        )
         shutil.copytree(base, recovered.workdir / "data", symlinks=True)
         data = recovered.workdir / "data"
         with (data / "postgresql.conf").open("a") as conf:
-            conf.write(f"\narchive_mode = off\nrestore_command = 'cp {wal}/%f %p'\n"
-                       f"recovery_target_time = '{target}'\n"
-                       "recovery_target_action = 'promote'\n")
+            conf.write(
+                f"\narchive_mode = off\nrestore_command = 'cp {wal}/%f %p'\n"
+                f"recovery_target_time = '{target}'\n"
+                "recovery_target_action = 'promote'\n"
+            )
         (data / "recovery.signal").touch()
         if cluster.run_as:
             subprocess.run(["chown", "-R", "aktepg", str(recovered.workdir)], check=True)
@@ -102,8 +121,9 @@ def test_recovery_to_a_moment_between_two_uploads(tmp_path):
             while _sql(recovered.url, "SELECT pg_is_in_recovery()"):
                 assert time.monotonic() < deadline, "recovery did not reach its target"
                 time.sleep(0.5)
-            restored = AppContext.from_settings(embedded_settings(tmp_path,
-                                                                  database_url=recovered.url))
+            restored = AppContext.from_settings(
+                embedded_settings(tmp_path, database_url=recovered.url)
+            )
             try:
                 with TestClient(create_app(ctx=restored, start_worker=False)) as client:
                     cw = world.headers["caseworker_a1"]
@@ -118,7 +138,9 @@ def test_recovery_to_a_moment_between_two_uploads(tmp_path):
             finally:
                 restored.close()
         finally:
-            subprocess.run([*cluster.run_as, _pg_binary("pg_ctl"), "-D", str(data), "-m",
-                            "immediate", "stop"], check=False, capture_output=True)
+            subprocess.run(
+                [*cluster.run_as, _pg_binary("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                check=False,
+                capture_output=True,
+            )
             shutil.rmtree(recovered.workdir, ignore_errors=True)
-

@@ -63,8 +63,13 @@ MIGRATIONS = "migrations/versions"
 
 
 def _git(*args: str) -> str:
-    return subprocess.run(["git", "-C", str(PROJECT_ROOT), *args], check=True,
-                          capture_output=True, text=True, timeout=300).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout.strip()
 
 
 def previous_release() -> str:
@@ -99,8 +104,12 @@ def extract(commit: str, into: Path) -> Path:
     into.mkdir(parents=True)
     archive = into.parent / f"{commit[:12]}.tar"
     with archive.open("wb") as out:
-        subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar", commit],
-                       stdout=out, check=True, timeout=300)
+        subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar", commit],
+            stdout=out,
+            check=True,
+            timeout=300,
+        )
     with tarfile.open(archive) as tar:
         tar.extractall(into, filter="data")
     archive.unlink()
@@ -113,20 +122,31 @@ def old_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tree = extract(commit, tmp_path_factory.mktemp("previous-release") / commit[:12])
     head_revisions = {p.name for p in (PROJECT_ROOT / MIGRATIONS).glob("*.py")}
     old_revisions = {p.name for p in (tree / MIGRATIONS).glob("*.py")}
-    print(f"previous release {commit[:12]}; migrations new since then: "
-          f"{sorted(head_revisions - old_revisions) or 'none'}")
+    print(
+        f"previous release {commit[:12]}; migrations new since then: "
+        f"{sorted(head_revisions - old_revisions) or 'none'}"
+    )
     return tree
 
 
 def _old_env(tree: Path, data_dir: Path, url: str, s3: S3Server, bucket: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AKTE_", "PYTHONPATH"))}
-    env.update({
-        "PYTHONPATH": str(tree),  # before site-packages: the old ``akte`` wins over ours
-        "AKTE_ENV": "test", "AKTE_DATA_DIR": str(data_dir), "AKTE_SECRET_KEY": TEST_SECRET,
-        "AKTE_DATABASE_URL": url, "AKTE_STORAGE_BACKEND": "s3", "AKTE_S3_ENDPOINT": s3.endpoint,
-        "AKTE_S3_ACCESS_KEY": s3.access_key, "AKTE_S3_SECRET_KEY": s3.secret_key,
-        "AKTE_S3_BUCKET": bucket, "AKTE_INPROCESS_WORKER": "false", "OMP_THREAD_LIMIT": "1",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(tree),  # before site-packages: the old ``akte`` wins over ours
+            "AKTE_ENV": "test",
+            "AKTE_DATA_DIR": str(data_dir),
+            "AKTE_SECRET_KEY": TEST_SECRET,
+            "AKTE_DATABASE_URL": url,
+            "AKTE_STORAGE_BACKEND": "s3",
+            "AKTE_S3_ENDPOINT": s3.endpoint,
+            "AKTE_S3_ACCESS_KEY": s3.access_key,
+            "AKTE_S3_SECRET_KEY": s3.secret_key,
+            "AKTE_S3_BUCKET": bucket,
+            "AKTE_INPROCESS_WORKER": "false",
+            "OMP_THREAD_LIMIT": "1",
+        }
+    )
     return env
 
 
@@ -134,8 +154,14 @@ def _old_env(tree: Path, data_dir: Path, url: str, s3: S3Server, bucket: str) ->
 def old_release_running(tree: Path, url: str, s3: S3Server, data_dir: Path) -> Iterator[str]:
     """The old release's API and worker on ``url``; yields the API's base URL."""
     env = _old_env(tree, data_dir, url, s3, f"akte-prev-{uuid.uuid4().hex[:10]}")
-    where = subprocess.run([sys.executable, "-c", "import akte; print(akte.__file__)"],
-                           env=env, cwd=tree, capture_output=True, text=True, check=True)
+    where = subprocess.run(
+        [sys.executable, "-c", "import akte; print(akte.__file__)"],
+        env=env,
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert where.stdout.strip().startswith(str(tree)), where.stdout  # really the old code
     entry = ["akte.asgi:app"]
     if "UNKNOWN_REVISION_MEANS_AHEAD" not in (tree / "akte/core/migrations.py").read_text():
@@ -147,26 +173,48 @@ def old_release_running(tree: Path, url: str, s3: S3Server, data_dir: Path) -> I
         (data_dir / "_previous_release_app.py").write_text(
             "def build():\n"
             "    from akte.app import create_app\n"
-            "    return create_app(migrate=False)\n")
+            "    return create_app(migrate=False)\n"
+        )
         env["PYTHONPATH"] = f"{tree}{os.pathsep}{data_dir}"
     port = free_port()
     log = (data_dir / "old-api.log").open("wb")
     worker_log = (data_dir / "old-worker.log").open("wb")
-    api = subprocess.Popen([sys.executable, "-m", "uvicorn", *entry, "--host",
-                            "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                           env=env, cwd=tree, stdout=log, stderr=subprocess.STDOUT,
-                           start_new_session=True)
-    worker = subprocess.Popen([sys.executable, "-c", "from akte.cli import main; main()",
-                               "worker", "--processes", "1"], env=env, cwd=tree,
-                              stdout=worker_log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *entry,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=tree,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from akte.cli import main; main()", "worker", "--processes", "1"],
+        env=env,
+        cwd=tree,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while True:
             if api.poll() is not None:
-                raise AssertionError("the previous release's API did not start on the new "
-                                     f"schema:\n{(data_dir / 'old-api.log').read_text()[-3000:]}")
+                raise AssertionError(
+                    "the previous release's API did not start on the new "
+                    f"schema:\n{(data_dir / 'old-api.log').read_text()[-3000:]}"
+                )
             try:
                 if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
                     break
@@ -198,8 +246,13 @@ def seed(url: str, data_dir: Path, s3: S3Server) -> tuple[str, str, str]:
     from akte.users.models import Role
     from tests.builders import make_org_unit, make_tenant, make_user
 
-    settings = Settings(env="test", data_dir=data_dir, secret_key=TEST_SECRET,
-                        inprocess_worker=False, database_url=url)
+    settings = Settings(
+        env="test",
+        data_dir=data_dir,
+        secret_key=TEST_SECRET,
+        inprocess_worker=False,
+        database_url=url,
+    )
     ctx = AppContext.from_settings(settings)
     try:
         with session_scope(ctx.session_factory) as session:
@@ -228,13 +281,17 @@ def smoke(base: str, username: str, unit_id: str, word: str) -> list[str]:
         if not expect("login", r, 200):
             return problems
         http.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
-        r = http.post("/api/v1/case-files", json={"aktenzeichen": f"AZ-{word}",
-                                                  "org_unit_id": unit_id, "betreff": word})
+        r = http.post(
+            "/api/v1/case-files",
+            json={"aktenzeichen": f"AZ-{word}", "org_unit_id": unit_id, "betreff": word},
+        )
         if not expect("create Akte", r, 201):
             return problems
         case_id = r.json()["id"]
-        r = http.post(f"/api/v1/case-files/{case_id}/documents",
-                      files={"file": ("miete.pdf", data, "application/pdf")})
+        r = http.post(
+            f"/api/v1/case-files/{case_id}/documents",
+            files={"file": ("miete.pdf", data, "application/pdf")},
+        )
         if not expect("upload", r, 201):
             return problems
         document_id = r.json()["id"]
@@ -247,21 +304,26 @@ def smoke(base: str, username: str, unit_id: str, word: str) -> list[str]:
                 break
             time.sleep(0.5)
         if r.json()["status"] != "ready":
-            problems.append(f"processing: status {r.json()['status']} "
-                            f"({r.json().get('status_reason')})")
+            problems.append(
+                f"processing: status {r.json()['status']} ({r.json().get('status_reason')})"
+            )
         r = http.get(f"/api/v1/case-files/{case_id}/documents")
-        if expect("list documents", r, 200) and \
-                document_id not in [d["id"] for d in r.json()["items"]]:
+        if expect("list documents", r, 200) and document_id not in [
+            d["id"] for d in r.json()["items"]
+        ]:
             problems.append("list documents: the upload is not listed")
         r = http.get("/api/v1/case-files", params={"q": word})
         expect("list Akten", r, 200)
         r = http.get("/api/v1/search", params={"q": word})
-        if expect("search", r, 200) and \
-                document_id not in [h["document_id"] for h in r.json()["hits"]]:
+        if expect("search", r, 200) and document_id not in [
+            h["document_id"] for h in r.json()["hits"]
+        ]:
             problems.append("search: the upload is not found")
         r = http.get(f"/api/v1/documents/{document_id}/content")
-        if expect("download", r, 200) and \
-                hashlib.sha256(r.content).digest() != hashlib.sha256(data).digest():
+        if (
+            expect("download", r, 200)
+            and hashlib.sha256(r.content).digest() != hashlib.sha256(data).digest()
+        ):
             problems.append("download: other bytes than uploaded")
     return problems
 
@@ -285,8 +347,9 @@ def test_previous_release_serves_on_this_releases_schema(old_tree, pg_admin_dsn,
         username, unit_id, word = seed(url, tmp_path, s3)
         with old_release_running(old_tree, url, s3, tmp_path) as base:
             problems = smoke(base, username, unit_id, word)
-        assert problems == [], "\n".join(problems) + "\n" + \
-            (tmp_path / "old-api.log").read_text()[-3000:]
+        assert problems == [], (
+            "\n".join(problems) + "\n" + (tmp_path / "old-api.log").read_text()[-3000:]
+        )
 
 
 DROP_COLUMN = '''"""Throwaway: breaks the expand-then-contract rule on purpose (test only)."""
@@ -308,14 +371,16 @@ def downgrade() -> None:
 
 
 def test_a_migration_dropping_a_column_the_previous_release_uses_fails_the_smoke(
-        old_tree, pg_admin_dsn, s3, tmp_path):
+    old_tree, pg_admin_dsn, s3, tmp_path
+):
     """The check can fail: this tree's migrations plus one that drops a column the old code
     maps. The smoke must report the operations that touch ``case_files``."""
     from alembic.script import ScriptDirectory
 
     migrations = tmp_path / "migrations"
-    shutil.copytree(PROJECT_ROOT / "migrations", migrations,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        PROJECT_ROOT / "migrations", migrations, ignore=shutil.ignore_patterns("__pycache__")
+    )
     heads = tuple(ScriptDirectory(str(migrations)).get_heads())
     (migrations / "versions" / "0979_drop_betreff.py").write_text(DROP_COLUMN.format(heads=heads))
     with fresh_database(pg_admin_dsn) as url:

@@ -24,19 +24,22 @@ PUBLIC = "https://akte.example.org"
 def _client(ctx, peer: str, **settings: object) -> TestClient:
     """The app as a given peer address sees it, under these settings."""
     changed = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update=settings))
-    return TestClient(create_app(ctx=changed, start_worker=False), client=(peer, 40000),
-                      follow_redirects=False)
+    return TestClient(
+        create_app(ctx=changed, start_worker=False), client=(peer, 40000), follow_redirects=False
+    )
 
 
 def _refused_login_ip(ctx, client: TestClient, headers: dict[str, str]) -> str:
     """Fail a login and return the client address the audit entry names."""
     name = f"probe-{uuid.uuid4().hex}"
-    r = client.post("/api/v1/auth/token", data={"username": name, "password": "x"},
-                    headers=headers)
+    r = client.post("/api/v1/auth/token", data={"username": name, "password": "x"}, headers=headers)
     assert r.status_code == 401
     with session_scope(ctx.session_factory) as session:
-        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "api.login",
-                                                           AuditEntry.outcome == "refused"))
+        entries = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "api.login", AuditEntry.outcome == "refused"
+            )
+        )
         return next(e.ip for e in entries if e.detail.get("username") == name)
 
 
@@ -46,12 +49,17 @@ def test_forwarded_headers_from_an_untrusted_peer_are_ignored(ctx):
         assert _refused_login_ip(ctx, client, {"X-Forwarded-For": "203.0.113.9"}) == peer
         # rotating X-Forwarded-For does not escape the per-address back-off
         for i in range(throttle.ADDRESS_FREE - 1):
-            r = client.post("/api/v1/auth/token",
-                            data={"username": f"spray-{uuid.uuid4().hex}", "password": "x"},
-                            headers={"X-Forwarded-For": f"198.51.100.{i + 1}"})
+            r = client.post(
+                "/api/v1/auth/token",
+                data={"username": f"spray-{uuid.uuid4().hex}", "password": "x"},
+                headers={"X-Forwarded-For": f"198.51.100.{i + 1}"},
+            )
             assert r.status_code == 401
-        r = client.post("/api/v1/auth/token", data={"username": "spray-last", "password": "x"},
-                        headers={"X-Forwarded-For": "198.51.100.250"})
+        r = client.post(
+            "/api/v1/auth/token",
+            data={"username": "spray-last", "password": "x"},
+            headers={"X-Forwarded-For": "198.51.100.250"},
+        )
         assert r.status_code == 429
         page = client.get("/login", headers={"X-Forwarded-Proto": "https"})
         assert "Secure" not in page.headers["set-cookie"]
@@ -66,15 +74,19 @@ def test_forwarded_headers_from_a_trusted_proxy_name_the_client(ctx):
         page = client.get("/login", headers={"X-Forwarded-Proto": "https"})
         assert "Secure" in page.headers["set-cookie"]
     with _client(ctx, "10.10.0.1", trusted_proxies="10.9.0.0/16") as outside:
-        assert _refused_login_ip(ctx, outside, {"X-Forwarded-For": "198.51.100.7"}) == \
-            "10.10.0.1"
+        assert _refused_login_ip(ctx, outside, {"X-Forwarded-For": "198.51.100.7"}) == "10.10.0.1"
 
 
 def test_upload_code_links_come_from_the_public_url_not_the_host(ctx, world):
     with _client(ctx, "10.11.0.1", public_url=PUBLIC) as client:
-        r = client.post(f"/api/v1/case-files/{world.case_a1.id}/upload-codes",
-                        headers={**world.headers["caseworker_a1"], "Host": "evil.example",
-                                 "X-Forwarded-Host": "evil.example"})
+        r = client.post(
+            f"/api/v1/case-files/{world.case_a1.id}/upload-codes",
+            headers={
+                **world.headers["caseworker_a1"],
+                "Host": "evil.example",
+                "X-Forwarded-Host": "evil.example",
+            },
+        )
         assert r.status_code == 201, r.text
         body = r.json()
         assert body["upload_url"] == f"{PUBLIC}/upload#code={body['code']}"
@@ -83,9 +95,11 @@ def test_upload_code_links_come_from_the_public_url_not_the_host(ctx, world):
         login(client, world.users["caseworker_a1"].username)
         case_url = f"/app/akten/{world.case_a1.id}"
         token = csrf_of(client.get(case_url).text)
-        page = client.post(f"{case_url}/upload-codes", data={"valid_days": "2",
-                                                             "csrf_token": token},
-                           headers={"Host": "evil.example"})
+        page = client.post(
+            f"{case_url}/upload-codes",
+            data={"valid_days": "2", "csrf_token": token},
+            headers={"Host": "evil.example"},
+        )
         assert page.status_code == 201
         assert f'href="{PUBLIC}/upload#code=' in page.text
         assert "evil.example" not in page.text

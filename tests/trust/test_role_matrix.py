@@ -73,8 +73,10 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     # OAuth clients acting as service accounts (client credentials)
     ("GET", "/api/v1/identity-providers/{provider_id}/service-clients"): SYSTEM | ADMIN,
     ("POST", "/api/v1/identity-providers/{provider_id}/service-clients"): SYSTEM | ADMIN,
-    ("DELETE", "/api/v1/identity-providers/{provider_id}/service-clients/{service_client_id}"):
-        SYSTEM | ADMIN,
+    (
+        "DELETE",
+        "/api/v1/identity-providers/{provider_id}/service-clients/{service_client_id}",
+    ): SYSTEM | ADMIN,
     # password tokens come from LDAP providers only; the matrix's provider is OpenID
     # Connect, so nobody gets one here (LDAP tokens: tests/identity/test_ldap.py)
     ("POST", "/api/v1/identity-providers/{provider_id}/token"): NOBODY,
@@ -144,20 +146,18 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/deliveries/{delivery_id}"): frozenset({"importer"}) | ADMIN,
     ("GET", "/api/v1/deliveries/{delivery_id}/progress"): frozenset({"importer"}) | ADMIN,
     ("GET", "/api/v1/deliveries/{delivery_id}/report"): frozenset({"importer"}) | ADMIN,
-    ("GET", "/api/v1/deliveries/{delivery_id}/transfervermerk"):
-        frozenset({"importer"}) | ADMIN,
-    ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/file"):
-        frozenset({"importer"}),
+    ("GET", "/api/v1/deliveries/{delivery_id}/transfervermerk"): frozenset({"importer"}) | ADMIN,
+    ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/file"): frozenset({"importer"}),
     ("POST", "/api/v1/deliveries/{delivery_id}/commit"): frozenset({"importer"}),
     ("POST", "/api/v1/deliveries/check"): frozenset({"importer"}) | TENANT_ADMINS,
-    ("GET", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"):
-        frozenset({"importer"}),
-    ("PATCH", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"):
-        frozenset({"importer"}),
-    ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"):
-        frozenset({"importer"}),
-    ("DELETE", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"):
-        frozenset({"importer"}),
+    ("GET", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"): frozenset({"importer"}),
+    ("PATCH", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"): frozenset(
+        {"importer"}
+    ),
+    ("PUT", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"): frozenset({"importer"}),
+    ("DELETE", "/api/v1/deliveries/{delivery_id}/items/{external_id}/upload"): frozenset(
+        {"importer"}
+    ),
     # tenant options: the importer reads what decides its imports, the admin sets them
     ("GET", "/api/v1/tenants/current/options"): frozenset({"importer"}) | TENANT_ADMINS,
     ("PATCH", "/api/v1/tenants/current/options"): TENANT_ADMINS,
@@ -263,8 +263,11 @@ def matrix_problems(matrix: Matrix, discover: bool = False) -> list[str]:
     for method, path in sorted(set(api_routes(matrix.client.app))):
         statuses = {role: _call(matrix, role, method, path) for role in ROLES}
         allowed = frozenset(r for r, s in statuses.items() if s not in DENIED)
-        errors = {r: s for r, s in statuses.items()
-                  if s >= 500 or (s in {400, 422} and r in POLICY.get((method, path), ()))}
+        errors = {
+            r: s
+            for r, s in statuses.items()
+            if s >= 500 or (s in {400, 422} and r in POLICY.get((method, path), ()))
+        }
         if discover:
             print(f"{method:6} {path:62} {sorted(allowed)}  {statuses}")
             continue
@@ -282,8 +285,10 @@ def matrix_problems(matrix: Matrix, discover: bool = False) -> list[str]:
         if gate is not None:
             past_role_check = frozenset(r for r, code in statuses.items() if code == 404)
             if past_role_check != gate:
-                problems.append(f"{method} {path}: 404 for {sorted(past_role_check)}, "
-                                f"expected {sorted(gate)} ({statuses})")
+                problems.append(
+                    f"{method} {path}: 404 for {sorted(past_role_check)}, "
+                    f"expected {sorted(gate)} ({statuses})"
+                )
         for other, own in COUNTERPART.items():
             if "{" in path and own in expected and statuses[other] != 404:
                 problems.append(f"{method} {path}: {other} got {statuses[other]}, not 404")

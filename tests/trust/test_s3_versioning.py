@@ -37,8 +37,11 @@ def restore_from_versions(s3: Minio, bucket: str, sha256: str) -> str:
     """The procedure of docs/OPERATIONS.md for one key fsck names: the newest version whose
     bytes hash to the key's name is copied back as the current version. Returns its id."""
     key = blob_key(sha256)
-    versions = [v for v in s3.list_objects(bucket, prefix=key, include_version=True)
-                if v.object_name == key and not v.is_delete_marker]
+    versions = [
+        v
+        for v in s3.list_objects(bucket, prefix=key, include_version=True)
+        if v.object_name == key and not v.is_delete_marker
+    ]
     for version in sorted(versions, key=lambda v: v.last_modified, reverse=True):
         body = s3.get_object(bucket, key, version_id=version.version_id)
         try:
@@ -77,14 +80,17 @@ def test_an_overwritten_and_a_deleted_blob_come_back_from_bucket_versions(versio
     with TestClient(create_app(ctx=ctx, start_worker=False)) as client:
         for word in ("Mietvertrag", "Kontoauszug"):
             data = text_pdf([[f"{word} {uuid.uuid4().hex[:8]}"]])
-            r = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                            files={"file": ("scan.pdf", data, "application/pdf")},
-                            headers=world.headers["caseworker_a1"])
+            r = client.post(
+                f"/api/v1/case-files/{world.case_a1.id}/documents",
+                files={"file": ("scan.pdf", data, "application/pdf")},
+                headers=world.headers["caseworker_a1"],
+            )
             assert r.status_code == 201, r.text
             originals[r.json()["id"]] = data
         run_until_idle(ctx)
         (_overwritten, kept), (deleted, gone) = (
-            (d, hashlib.sha256(b).hexdigest()) for d, b in originals.items())
+            (d, hashlib.sha256(b).hexdigest()) for d, b in originals.items()
+        )
         assert check(ctx, grace_seconds=0).clean
 
         # the accidents: someone writes other bytes over one blob and deletes another
@@ -96,8 +102,9 @@ def test_an_overwritten_and_a_deleted_blob_come_back_from_bucket_versions(versio
         assert [m[0] for m in report.missing] == [gone]
         assert sorted(report.lost_originals) == sorted([kept, gone])
         headers = world.headers["caseworker_a1"]
-        assert client.get(f"/api/v1/documents/{deleted}/content",
-                          headers=headers).status_code != 200
+        assert (
+            client.get(f"/api/v1/documents/{deleted}/content", headers=headers).status_code != 200
+        )
 
         # the procedure: every key fsck names, from its newest good version
         for sha256 in report.lost_originals:

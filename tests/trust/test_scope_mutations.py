@@ -62,8 +62,7 @@ SCOPES = {
     ("ingest.deliveries.repository", "readable_statement"): lambda p: select(Delivery),
     ("ingest.deliveries.repository", "writable_statement"): lambda p: select(Delivery),
     ("akte.audit.query", "readable_statement"): lambda p: select(AuditEntry),
-    ("akte.identity.repository", "administered_statement"):
-        lambda p: select(IdentityProvider),
+    ("akte.identity.repository", "administered_statement"): lambda p: select(IdentityProvider),
     ("outbox.repository", "readable_letter_statement"): lambda p: select(Letter),
     ("outbox.repository", "provider_batch_statement"): lambda p: select(Batch),
     ("outbox.repository", "provider_letter_statement"): lambda p: select(Letter),
@@ -88,6 +87,7 @@ def _every_org_unit(principal: Principal) -> Scope:
     with session_scope(_CTX[0].session_factory) as session:
         units = session.scalars(select(OrgUnit.id).where(OrgUnit.tenant_id == principal.tenant_id))
         return Scope(principal.tenant_id, frozenset(units))
+
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITION = re.compile(r"^def (\w+_(?:statement|clause|scope))\(principal: Principal\)", re.M)

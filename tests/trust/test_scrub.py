@@ -52,8 +52,9 @@ def _oldest_first(ctx, *digests: str) -> None:
     """Make these blobs the first a bounded scrub picks: every other one was just verified."""
     with session_scope(ctx.session_factory) as session:
         session.execute(update(BlobDigest).values(verified_at=utcnow()))
-        session.execute(update(BlobDigest).where(BlobDigest.blob.in_(digests))
-                        .values(verified_at=None))
+        session.execute(
+            update(BlobDigest).where(BlobDigest.blob.in_(digests)).values(verified_at=None)
+        )
 
 
 def test_scrub_finds_damage_marks_it_and_notices_the_restore(ctx, client, world):
@@ -71,8 +72,9 @@ def test_scrub_finds_damage_marks_it_and_notices_the_restore(ctx, client, world)
     assert "restore it from backup" in finding.advice()
     assert _row(ctx, bad["sha256"]).damaged_at is not None
     assert _row(ctx, good["sha256"]).verified_at is not None
-    download = client.get(f"/api/v1/documents/{bad['id']}/content",
-                          headers=world.headers["caseworker_a1"])
+    download = client.get(
+        f"/api/v1/documents/{bad['id']}/content", headers=world.headers["caseworker_a1"]
+    )
     assert download.status_code == 503 and download.json()["error"] == "blob_damaged"
 
     corrupt_blob(ctx, bad["sha256"], bad_bytes)  # restored from backup
@@ -114,8 +116,9 @@ def test_scrub_command_prints_what_to_do_and_exits_1(ctx, client, world):
     doc = upload(client, world, data)
     corrupt_blob(ctx, doc["sha256"], os.urandom(len(data)))
     _oldest_first(ctx, doc["sha256"])
-    result = CliRunner().invoke(cli_app(), ["scrub", "--limit", "1", "--rate", "50"],
-                                env=cli_env(ctx))
+    result = CliRunner().invoke(
+        cli_app(), ["scrub", "--limit", "1", "--rate", "50"], env=cli_env(ctx)
+    )
     assert result.exit_code == 1, result.output
     assert blob_key(doc["sha256"]) in result.output
     assert "restore it from backup" in result.output and "DAMAGE: 1 blob(s)" in result.output
@@ -130,17 +133,20 @@ def test_periodic_scrub_runs_once_per_period(ctx, client, world):
     corrupt_blob(ctx, doc["sha256"], data[:10])
     _oldest_first(ctx, doc["sha256"])
     with session_scope(ctx.session_factory) as session:
-        assert scheduler.tick(session, ctx.settings, names=[PERIODIC]) == [], \
+        assert scheduler.tick(session, ctx.settings, names=[PERIODIC]) == [], (
             "a new schedule waits one interval before the first scrub"
-        session.execute(update(JobSchedule).where(JobSchedule.name == PERIODIC)
-                        .values(next_run_at=utcnow()))
+        )
+        session.execute(
+            update(JobSchedule).where(JobSchedule.name == PERIODIC).values(next_run_at=utcnow())
+        )
     with session_scope(ctx.session_factory) as session:
         [queued] = scheduler.tick(session, ctx.settings, names=[PERIODIC])
     assert run_one(ctx, kinds=[PERIODIC])
     assert _row(ctx, doc["sha256"]).damaged_at is not None
     with session_scope(ctx.session_factory) as session:
         assert session.get(Job, queued.job_id).status == "done"
-        assert not session.scalars(select(Job).where(Job.kind == PERIODIC,
-                                                     Job.status == "queued")).all()
+        assert not session.scalars(
+            select(Job).where(Job.kind == PERIODIC, Job.status == "queued")
+        ).all()
         assert session.get(JobSchedule, PERIODIC).next_run_at > utcnow()
     corrupt_blob(ctx, doc["sha256"], data)

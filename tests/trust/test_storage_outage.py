@@ -29,8 +29,7 @@ def _reason(ctx, document_id) -> str:
         return session.get(Document, uuid.UUID(str(document_id))).status_reason or ""
 
 
-def test_outage_of_an_hour_is_waited_out_without_failing(ctx, client, world, monkeypatch,
-                                                         request):
+def test_outage_of_an_hour_is_waited_out_without_failing(ctx, client, world, monkeypatch, request):
     s3 = request.getfixturevalue("s3") if not ctx.settings.is_sqlite else None
     with storage_fault(ctx, monkeypatch, s3) as fault:
         doc = upload(client, world, text_pdf(f"Lohnabrechnung {uuid.uuid4()}"))
@@ -57,7 +56,8 @@ def test_outage_of_an_hour_is_waited_out_without_failing(ctx, client, world, mon
 
 
 def test_outage_longer_than_the_budget_fails_the_document_with_a_way_forward(
-        ctx, client, world, monkeypatch, request):
+    ctx, client, world, monkeypatch, request
+):
     s3 = request.getfixturevalue("s3") if not ctx.settings.is_sqlite else None
     with storage_fault(ctx, monkeypatch, s3) as fault:
         doc = upload(client, world, text_pdf(f"Kontoauszug {uuid.uuid4()}"))
@@ -71,12 +71,17 @@ def test_outage_longer_than_the_budget_fails_the_document_with_a_way_forward(
             assert status_of(ctx, doc["id"]) == "failed"  # not "processing" for ever
             reason = _reason(ctx, doc["id"])
             what = "blob storage full" if ctx.settings.is_sqlite else "storage unavailable"
-            assert reason == (f"processing could not finish: {what} for 2 h — "
-                              "`akte reprocess` will retry"), reason
+            assert reason == (
+                f"processing could not finish: {what} for 2 h — `akte reprocess` will retry"
+            ), reason
         finally:
             fault.end()
-        out = CliRunner().invoke(reprocess_app, ["--failed", "--tenant", world.tenant_a.slug],
-                                 env=worker_env(ctx), catch_exceptions=False)
+        out = CliRunner().invoke(
+            reprocess_app,
+            ["--failed", "--tenant", world.tenant_a.slug],
+            env=worker_env(ctx),
+            catch_exceptions=False,
+        )
         assert out.exit_code == 0, out.output
         assert status_of(ctx, doc["id"]) == "received"
         run_until_idle(ctx)
@@ -101,8 +106,7 @@ def test_s3_slowdown_is_retried_like_any_outage(ctx, client, world, monkeypatch,
         assert status_of(ctx, doc["id"]) == "ready"
 
 
-def test_job_that_dies_of_an_ordinary_error_fails_its_document(ctx, client, world,
-                                                               monkeypatch):
+def test_job_that_dies_of_an_ordinary_error_fails_its_document(ctx, client, world, monkeypatch):
     """Not an outage (Tesseract is missing): the attempts run out, the job is dead, and
     the document says so instead of staying ``processing``."""
     from sqlalchemy import update
@@ -112,9 +116,11 @@ def test_job_that_dies_of_an_ordinary_error_fails_its_document(ctx, client, worl
     from tests.ingest import samples
 
     scan = samples.png_bytes(samples.render_lines(["Bewilligungsbescheid"]))
-    r = client.post(f"/api/v1/case-files/{world.case_a1.id}/documents",
-                    files={"file": ("scan.png", scan, "image/png")},
-                    headers=world.headers["caseworker_a1"])
+    r = client.post(
+        f"/api/v1/case-files/{world.case_a1.id}/documents",
+        files={"file": ("scan.png", scan, "image/png")},
+        headers=world.headers["caseworker_a1"],
+    )
     assert r.status_code == 201, r.text
     doc = r.json()
     [job] = process_jobs(ctx, [doc["id"]])
@@ -131,15 +137,17 @@ def test_job_that_dies_of_an_ordinary_error_fails_its_document(ctx, client, worl
     assert reason.startswith("processing could not finish after 2 attempts ("), reason
     assert reason.endswith("— `akte reprocess` will retry")
     monkeypatch.undo()
-    out = CliRunner().invoke(reprocess_app, [doc["id"]], env=worker_env(ctx),
-                             catch_exceptions=False)
+    out = CliRunner().invoke(
+        reprocess_app, [doc["id"]], env=worker_env(ctx), catch_exceptions=False
+    )
     assert "queued 1 documents" in out.output
     run_until_idle(ctx)
     assert status_of(ctx, doc["id"]) == "ready"
 
 
-def test_web_and_portal_uploads_answer_the_outage_and_store_nothing(ctx, world, monkeypatch,
-                                                                    request):
+def test_web_and_portal_uploads_answer_the_outage_and_store_nothing(
+    ctx, world, monkeypatch, request
+):
     """The caseworker's multi-file upload and the citizen portal refuse the whole request
     with 503/507 and Retry-After (not "400, file refused"), and work once storage does."""
     from tests.web.conftest import browser, csrf_of, login
@@ -156,23 +164,29 @@ def test_web_and_portal_uploads_answer_the_outage_and_store_nothing(ctx, world, 
         try:
             data = text_pdf(f"Bescheinigung {uuid.uuid4()}")
             name = f"ausfall-{uuid.uuid4().hex[:8]}.pdf"
-            refused = staff.post(f"{case_url}/upload",
-                                 data={"csrf_token": csrf_of(staff.get(case_url).text)},
-                                 files=[("files", (name, data, "application/pdf"))])
+            refused = staff.post(
+                f"{case_url}/upload",
+                data={"csrf_token": csrf_of(staff.get(case_url).text)},
+                files=[("files", (name, data, "application/pdf"))],
+            )
             assert refused.status_code == expected, refused.text
             assert "Retry-After" in refused.headers
-            portal = citizen.post("/upload/files",
-                                  data={"csrf_token": csrf_of(citizen.get("/upload/files").text)},
-                                  files=[("files", ("c.pdf", data, "application/pdf"))])
+            portal = citizen.post(
+                "/upload/files",
+                data={"csrf_token": csrf_of(citizen.get("/upload/files").text)},
+                files=[("files", ("c.pdf", data, "application/pdf"))],
+            )
             assert portal.status_code == expected, portal.text
             assert "Retry-After" in portal.headers
             assert name not in staff.get(case_url).text
         finally:
             fault.end()
-        stored = staff.post(f"{case_url}/upload",
-                            data={"csrf_token": csrf_of(staff.get(case_url).text)},
-                            files=[("files", (name, data, "application/pdf"))],
-                            headers={"Accept": "application/json"})
+        stored = staff.post(
+            f"{case_url}/upload",
+            data={"csrf_token": csrf_of(staff.get(case_url).text)},
+            files=[("files", (name, data, "application/pdf"))],
+            headers={"Accept": "application/json"},
+        )
         assert stored.status_code == 201 and stored.json()["stored"] == 1, stored.text
 
 

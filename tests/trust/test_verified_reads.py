@@ -81,8 +81,9 @@ def test_flipped_byte_in_the_first_chunk_is_refused_before_any_byte(ctx, client,
     assert blob_key(doc["sha256"]) in body["detail"]
     row = digest_row(ctx, doc["sha256"])
     assert row.damaged_at is not None and "SHA-256" in row.damage
-    ranged = client.get(content_url(doc), headers={**world.headers["caseworker_a1"],
-                                                   "Range": "bytes=10-30"})
+    ranged = client.get(
+        content_url(doc), headers={**world.headers["caseworker_a1"], "Range": "bytes=10-30"}
+    )
     assert ranged.status_code == 503 and ranged.json()["error"] == "blob_damaged"
 
 
@@ -94,13 +95,17 @@ def test_damage_after_the_first_chunk_aborts_the_transfer(ctx, client, world):
         client.get(content_url(doc), headers=world.headers["caseworker_a1"])
     assert digest_row(ctx, doc["sha256"]).damaged_at is not None
     # the intact first chunk can still be fetched by range, byte-identical ...
-    head = client.get(content_url(doc), headers={**world.headers["caseworker_a1"],
-                                                 "Range": f"bytes=100-{MIB + 99}"})
-    assert head.status_code == 206 and head.content == data[100:MIB + 100]
+    head = client.get(
+        content_url(doc),
+        headers={**world.headers["caseworker_a1"], "Range": f"bytes=100-{MIB + 99}"},
+    )
+    assert head.status_code == 206 and head.content == data[100 : MIB + 100]
     assert head.headers["content-range"] == f"bytes 100-{MIB + 99}/{len(data)}"
     # ... a range inside the damaged chunk is refused before its first byte
-    tail = client.get(content_url(doc), headers={**world.headers["caseworker_a1"],
-                                                 "Range": f"bytes={2 * MIB}-{2 * MIB + 9}"})
+    tail = client.get(
+        content_url(doc),
+        headers={**world.headers["caseworker_a1"], "Range": f"bytes={2 * MIB}-{2 * MIB + 9}"},
+    )
     assert tail.status_code == 503 and tail.json()["error"] == "blob_damaged"
 
 
@@ -117,8 +122,9 @@ def test_truncated_original_is_not_served_with_the_storage_size(ctx, client, wor
     corrupt_blob(ctx, big["sha256"], data[:-10])
     with pytest.raises(TransferAborted):
         client.get(content_url(big), headers=world.headers["caseworker_a1"])
-    tail = client.get(content_url(big), headers={**world.headers["caseworker_a1"],
-                                                 "Range": "bytes=-5"})
+    tail = client.get(
+        content_url(big), headers={**world.headers["caseworker_a1"], "Range": "bytes=-5"}
+    )
     assert tail.status_code == 503
 
 
@@ -127,9 +133,10 @@ def test_range_requests_are_verified_and_sliced_exactly(ctx, client, world):
     doc = upload(client, world, data)
     headers = world.headers["caseworker_a1"]
     for first, last in [(0, 0), (MIB - 1, MIB), (MIB, 2 * MIB - 1), (123_456, 3 * MIB + 7)]:
-        response = client.get(content_url(doc), headers={**headers,
-                                                         "Range": f"bytes={first}-{last}"})
-        assert response.status_code == 206 and response.content == data[first:last + 1]
+        response = client.get(
+            content_url(doc), headers={**headers, "Range": f"bytes={first}-{last}"}
+        )
+        assert response.status_code == 206 and response.content == data[first : last + 1]
         assert response.headers["content-length"] == str(last - first + 1)
     suffix = client.get(content_url(doc), headers={**headers, "Range": "bytes=-1000"})
     assert suffix.content == data[-1000:]
@@ -140,8 +147,9 @@ def _attach_archive(ctx, doc: dict, archive: bytes) -> str:
     row's flush records its digests)."""
     sha = ctx.storage.put_bytes(archive).sha256
     with session_scope(ctx.session_factory) as session:
-        version = session.scalar(select(DocumentVersion).where(
-            DocumentVersion.document_id == uuid.UUID(doc["id"])))
+        version = session.scalar(
+            select(DocumentVersion).where(DocumentVersion.document_id == uuid.UUID(doc["id"]))
+        )
         version.archive_sha256 = sha
         version.thumbnail_sha256 = sha
     return sha
@@ -219,12 +227,12 @@ class _Irregular:
         self.data = data
 
     def iter_range(self, sha256, start=0, end=None):
-        part = self.data[start:None if end is None else end + 1]
+        part = self.data[start : None if end is None else end + 1]
         sizes = [1, 70_000, 3, 200_000, 65_536]
         at, n = 0, 0
         while at < len(part):
             step = sizes[n % len(sizes)]
-            yield part[at:at + step]
+            yield part[at : at + step]
             at, n = at + step, n + 1
 
 
@@ -239,7 +247,7 @@ def test_pieces_of_any_size_are_recut_into_verified_chunks():
     store = _Irregular(data)
     for start, end in [(0, None), (1, 2), (65_535, 65_536), (MIB - 7, 3 * MIB + 12_000)]:
         got = b"".join(open_verified(store, digests, start, end))
-        assert got == data[start:None if end is None else end + 1]
+        assert got == data[start : None if end is None else end + 1]
     store.data = data[:-1] + bytes([data[-1] ^ 1])
     with pytest.raises(TransferAborted):
         b"".join(open_verified(store, digests))
@@ -257,8 +265,11 @@ def test_real_client_sees_a_broken_download_not_a_wrong_file(ctx, world):
     from tests.infra.ports import free_port, wait_for_port
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx=ctx, start_worker=False),
-                                           port=port, log_level="critical", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ctx=ctx, start_worker=False), port=port, log_level="critical", lifespan="off"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -269,13 +280,15 @@ def test_real_client_sees_a_broken_download_not_a_wrong_file(ctx, world):
             doc = upload(http, world, data)
             flip(ctx, doc["sha256"], 2 * MIB + 1)
             received = bytearray()
-            with pytest.raises(httpx.RemoteProtocolError), \
-                    http.stream("GET", content_url(doc), headers=headers) as response:
+            with (
+                pytest.raises(httpx.RemoteProtocolError),
+                http.stream("GET", content_url(doc), headers=headers) as response,
+            ):
                 assert response.status_code == 200
                 assert response.headers["content-length"] == str(len(data))
                 for piece in response.iter_bytes():
                     received += piece
-            assert len(received) < len(data) and bytes(received) == data[:len(received)]
+            assert len(received) < len(data) and bytes(received) == data[: len(received)]
     finally:
         server.should_exit = True
         thread.join(10)

@@ -35,14 +35,21 @@ def _png_with_alpha(width: int, height: int) -> bytes:
 
 def _send(citizen, files, bundles):
     token = csrf_of(citizen.get("/upload/files").text)
-    return citizen.post("/upload/files", data={"csrf_token": token, "bundle": bundles},
-                        files=[("files", f) for f in files], headers=JSON)
+    return citizen.post(
+        "/upload/files",
+        data={"csrf_token": token, "bundle": bundles},
+        files=[("files", f) for f in files],
+        headers=JSON,
+    )
 
 
 def _documents(ctx, world) -> int:
     with session_scope(ctx.session_factory) as session:
-        return session.scalar(select(func.count()).select_from(Document).where(
-            Document.case_file_id == world.case_a1.id))
+        return session.scalar(
+            select(func.count())
+            .select_from(Document)
+            .where(Document.case_file_id == world.case_a1.id)
+        )
 
 
 def test_photos_of_one_paper_become_one_pdf_and_every_photo_is_kept(ctx, client, world):
@@ -72,8 +79,7 @@ def test_photos_of_one_paper_become_one_pdf_and_every_photo_is_kept(ctx, client,
     assert _documents(ctx, world) == 2
 
     # the staff see one PDF with three A4 pages in the citizen's order
-    r = client.get(f"/api/v1/documents/{bundle_id}/content",
-                   headers=world.headers["caseworker_a1"])
+    r = client.get(f"/api/v1/documents/{bundle_id}/content", headers=world.headers["caseworker_a1"])
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     with pikepdf.open(io.BytesIO(r.content)) as pdf:
         assert len(pdf.pages) == 3
@@ -83,24 +89,31 @@ def test_photos_of_one_paper_become_one_pdf_and_every_photo_is_kept(ctx, client,
             sizes.append((int(image.Width), int(image.Height)))
             box = [float(v) for v in page.mediabox]
             sizes[-1] += ("landscape" if box[2] > box[3] else "portrait",)
-        assert sizes == [(600, 800, "portrait"), (800, 600, "landscape"),
-                         (500, 700, "portrait")]
+        assert sizes == [(600, 800, "portrait"), (800, 600, "landscape"), (500, 700, "portrait")]
         # a JPEG is embedded as it was sent: no re-encoding, no loss
         [first] = pdf.pages[0].get_images().values()
         assert first.read_raw_bytes() == page1
 
     with session_scope(ctx.session_factory) as session:
-        version = session.scalar(select(DocumentVersion).where(
-            DocumentVersion.document_id == uuid.UUID(bundle_id)))
+        version = session.scalar(
+            select(DocumentVersion).where(DocumentVersion.document_id == uuid.UUID(bundle_id))
+        )
         assert version.mime_type == "application/pdf"
-        sources = list(session.scalars(select(VersionSource).where(
-            VersionSource.version_id == version.id).order_by(VersionSource.position)))
+        sources = list(
+            session.scalars(
+                select(VersionSource)
+                .where(VersionSource.version_id == version.id)
+                .order_by(VersionSource.position)
+            )
+        )
         assert [s.filename for s in sources] == ["seite-1.jpg", "seite-2.jpg", "seite-3.png"]
-        receipt = session.scalar(select(UploadReceipt).where(
-            UploadReceipt.case_file_id == world.case_a1.id))
+        receipt = session.scalar(
+            select(UploadReceipt).where(UploadReceipt.case_file_id == world.case_a1.id)
+        )
         [composed] = [i for i in receipt.items if i["document_id"] == bundle_id]
         assert [p["sha256"] for p in composed["pages"]] == [
-            hashlib.sha256(d).hexdigest() for d in (page1, page2, page3)]
+            hashlib.sha256(d).hexdigest() for d in (page1, page2, page3)
+        ]
     # the originals are in storage byte for byte (the transparent PNG too)
     for source, data in zip(sources, (page1, page2, page3), strict=True):
         assert ctx.storage.read_bytes(source.sha256) == data
@@ -108,8 +121,10 @@ def test_photos_of_one_paper_become_one_pdf_and_every_photo_is_kept(ctx, client,
 
 def test_a_bundle_that_names_no_file_or_one_twice_stores_nothing(ctx, world):
     code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
-    files = [("a.jpg", _jpeg(100, 100, "red"), "image/jpeg"),
-             ("b.jpg", _jpeg(100, 120, "blue"), "image/jpeg")]
+    files = [
+        ("a.jpg", _jpeg(100, 100, "red"), "image/jpeg"),
+        ("b.jpg", _jpeg(100, 120, "blue"), "image/jpeg"),
+    ]
     with browser(ctx) as citizen:
         assert enter(citizen, code).status_code == 303
         for bundles in (["0,0"], ["0,1", "1"], ["0,5"], ["zwei"]):
@@ -125,9 +140,11 @@ def test_a_bundle_that_names_no_file_or_one_twice_stores_nothing(ctx, world):
 
 def test_a_refused_page_is_explained_and_the_others_still_make_one_document(ctx, world):
     code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
-    files = [("a.jpg", _jpeg(100, 100, "red"), "image/jpeg"),
-             ("notiz.docx", b"PK\x03\x04 not a photo", "application/octet-stream"),
-             ("b.jpg", _jpeg(100, 120, "blue"), "image/jpeg")]
+    files = [
+        ("a.jpg", _jpeg(100, 100, "red"), "image/jpeg"),
+        ("notiz.docx", b"PK\x03\x04 not a photo", "application/octet-stream"),
+        ("b.jpg", _jpeg(100, 120, "blue"), "image/jpeg"),
+    ]
     with browser(ctx) as citizen:
         assert enter(citizen, code).status_code == 303
         r = _send(citizen, files, ["0,1,2"])
@@ -145,13 +162,18 @@ def test_without_javascript_the_together_box_makes_one_document_on_the_receipt(c
     import pypdfium2
 
     code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
-    photos = [("rueckseite.jpg", _jpeg(300, 400, "green"), "image/jpeg"),
-              ("vorderseite.jpg", _jpeg(300, 420, "gray"), "image/jpeg")]
+    photos = [
+        ("rueckseite.jpg", _jpeg(300, 400, "green"), "image/jpeg"),
+        ("vorderseite.jpg", _jpeg(300, 420, "gray"), "image/jpeg"),
+    ]
     with browser(ctx) as citizen:
         assert enter(citizen, code).status_code == 303
         token = csrf_of(citizen.get("/upload/files?lang=de").text)
-        r = citizen.post("/upload/files?lang=de", data={"csrf_token": token, "together": "true"},
-                         files=[("files", f) for f in photos])
+        r = citizen.post(
+            "/upload/files?lang=de",
+            data={"csrf_token": token, "together": "true"},
+            files=[("files", f) for f in photos],
+        )
         assert r.status_code == 303, r.text
         page = citizen.get(r.headers["location"])
         assert "Seiten dieses Dokuments" in page.text
@@ -176,8 +198,11 @@ def test_a_form_posted_after_the_session_ended_says_nothing_was_sent(ctx, world)
         token = csrf_of(citizen.get("/upload/files?lang=en").text)
         citizen.cookies.delete("akte_citizen")  # the session has ended
         assert "akte_citizen" not in citizen.cookies
-        r = citizen.post("/upload/files", data={"csrf_token": token},
-                         files=[("files", ("a.jpg", _jpeg(50, 50, "red"), "image/jpeg"))])
+        r = citizen.post(
+            "/upload/files",
+            data={"csrf_token": token},
+            files=[("files", ("a.jpg", _jpeg(50, 50, "red"), "image/jpeg"))],
+        )
         assert r.status_code == 303 and r.headers["location"] == "/upload?ended=1"
         page = citizen.get(r.headers["location"])
         assert page.status_code == 200

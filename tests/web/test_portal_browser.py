@@ -167,9 +167,7 @@ def test_an_ended_session_shows_no_false_done_and_the_retry_stores_the_files(
     shoot(page, "21-portal-retry-receipt-ar")
 
 
-def test_a_lost_connection_or_an_unexpected_answer_is_never_shown_as_done(
-    portal, page, tmp_path
-):
+def test_a_lost_connection_or_an_unexpected_answer_is_never_shown_as_done(portal, page, tmp_path):
     code = new_code(portal)
     enter_code(page, portal, code)
     page.get_by_label("اختر المستندات أو صوّرها").set_input_files(files(tmp_path, "s2"))
@@ -204,11 +202,17 @@ def test_a_lost_connection_or_an_unexpected_answer_is_never_shown_as_done(
     page.get_by_role("button", name="تحميل", exact=True).click()
     expect(page.locator("[data-errors]")).to_contain_text("لم نتمكن من التأكد")
     assert_nothing_accepted(page, "لم يتم التأكيد – يرجى الإرسال مرة أخرى")
+
     # Listed by position and id, but with a SHA-256 of other bytes than those sent.
     def wrong_hash(route):
         stored = [
-            {"index": n, "document_id": "0" * 8 + "-0000-4000-8000-" + "0" * 12,
-             "filename": "x", "size": 1, "sha256": "f" * 64}
+            {
+                "index": n,
+                "document_id": "0" * 8 + "-0000-4000-8000-" + "0" * 12,
+                "filename": "x",
+                "size": 1,
+                "sha256": "f" * 64,
+            }
             for n in range(2)
         ]
         route.fulfill(status=201, json={"stored": stored, "refused": [], "redirect": "/upload"})

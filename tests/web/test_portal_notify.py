@@ -35,8 +35,9 @@ class Mailbox:
         self.messages: list = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
-                                                                    policy=policy.default)))
+        self.messages.append(
+            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
+        )
         return "250 OK"
 
 
@@ -58,16 +59,25 @@ def smtp() -> Iterator[tuple[int, Mailbox]]:
 
 
 def _with_mail(ctx, port: int):
-    settings = ctx.settings.model_copy(update={
-        "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_from": "portal@jobcenter.example",
-        "public_url": "https://akte.example.org"})
+    settings = ctx.settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_from": "portal@jobcenter.example",
+            "public_url": "https://akte.example.org",
+        }
+    )
     return dataclasses.replace(ctx, settings=settings)
 
 
 def _upload(citizen, files, **form):
     token = csrf_of(citizen.get("/upload/files").text)
-    return citizen.post("/upload/files", data={"csrf_token": token, **form},
-                        files=[("files", f) for f in files], headers=JSON)
+    return citizen.post(
+        "/upload/files",
+        data={"csrf_token": token, **form},
+        files=[("files", f) for f in files],
+        headers=JSON,
+    )
 
 
 def _notices(ctx) -> list[ReceiptNotice]:
@@ -83,15 +93,21 @@ def _upload_with_address(ctx, world, language="ar") -> list[str]:
         assert enter(citizen, code).status_code == 303
         page = citizen.get(f"/upload/files?lang={language}")
         assert 'name="notify_email"' in page.text
-        r = _upload(citizen, [("Kontoauszug-Mai.pdf", PDF + b"1", "application/pdf"),
-                              ("Mietvertrag.pdf", PDF + b"2", "application/pdf")],
-                    notify_email=f"  {ADDRESS} ")
+        r = _upload(
+            citizen,
+            [
+                ("Kontoauszug-Mai.pdf", PDF + b"1", "application/pdf"),
+                ("Mietvertrag.pdf", PDF + b"2", "application/pdf"),
+            ],
+            notify_email=f"  {ADDRESS} ",
+        )
         assert r.status_code == 201, r.text
     return [s["document_id"] for s in r.json()["stored"]]
 
 
 def test_the_notice_goes_out_once_all_papers_are_processed_and_the_address_is_gone(
-        ctx, world, smtp):
+    ctx, world, smtp
+):
     port, mailbox = smtp
     mailing = _with_mail(ctx, port)
     kept, returned = _upload_with_address(mailing, world)
@@ -102,8 +118,9 @@ def test_the_notice_goes_out_once_all_papers_are_processed_and_the_address_is_go
     assert notify.send_due(mailing) == notify.RunResult(waiting=1)
     caseworker = principal(ctx, world.users["caseworker_a1"])
     with session_scope(ctx.session_factory) as session:
-        inbox.file_document(session, caseworker, uuid.UUID(kept), doc_type="Kontoauszug",
-                            title="Kontoauszug Mai")
+        inbox.file_document(
+            session, caseworker, uuid.UUID(kept), doc_type="Kontoauszug", title="Kontoauszug Mai"
+        )
     assert notify.send_due(mailing) == notify.RunResult(waiting=1)  # one still in the inbox
     assert mailbox.messages == []
     with session_scope(ctx.session_factory) as session:
@@ -122,8 +139,13 @@ def test_the_notice_goes_out_once_all_papers_are_processed_and_the_address_is_go
         from akte.tenants.models import Tenant
 
         case_file = session.get(CaseFile, world.case_a1.id)
-        secrets = ["Kontoauszug", "Mietvertrag", "unleserlich", case_file.aktenzeichen,
-                   session.get(Tenant, case_file.tenant_id).name]
+        secrets = [
+            "Kontoauszug",
+            "Mietvertrag",
+            "unleserlich",
+            case_file.aktenzeichen,
+            session.get(Tenant, case_file.tenant_id).name,
+        ]
         if case_file.person_name:
             secrets.append(case_file.person_name)
     whole = mail.as_string()
@@ -132,10 +154,22 @@ def test_the_notice_goes_out_once_all_papers_are_processed_and_the_address_is_go
     # the address is deleted, and no audit entry ever held it
     assert _notices(ctx) == []
     with session_scope(ctx.session_factory) as session:
-        assert session.scalar(select(func.count()).select_from(AuditEntry).where(
-            cast(AuditEntry.detail, String).contains(ADDRESS))) == 0
-        assert session.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "portal.notice_sent")) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(cast(AuditEntry.detail, String).contains(ADDRESS))
+            )
+            == 0
+        )
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "portal.notice_sent")
+            )
+            == 1
+        )
     assert notify.send_due(mailing) == notify.RunResult()  # sent once, not again
 
 
@@ -146,8 +180,9 @@ def test_all_filed_says_so_in_german(ctx, world, smtp):
     caseworker = principal(ctx, world.users["caseworker_a1"])
     with session_scope(ctx.session_factory) as session:
         for document_id in documents:
-            inbox.file_document(session, caseworker, uuid.UUID(document_id),
-                                doc_type="Kontoauszug", title="Auszug")
+            inbox.file_document(
+                session, caseworker, uuid.UUID(document_id), doc_type="Kontoauszug", title="Auszug"
+            )
     assert notify.send_due(mailing).sent == 1
     [(_, mail)] = mailbox.messages
     assert mail["Subject"].startswith("Ihre Unterlagen vom ")
@@ -161,8 +196,9 @@ def test_an_unreachable_server_keeps_the_address_for_the_next_run(ctx, world, sm
     caseworker = principal(ctx, world.users["caseworker_a1"])
     with session_scope(ctx.session_factory) as session:
         for document_id in documents:
-            inbox.file_document(session, caseworker, uuid.UUID(document_id),
-                                doc_type="Kontoauszug", title="Auszug")
+            inbox.file_document(
+                session, caseworker, uuid.UUID(document_id), doc_type="Kontoauszug", title="Auszug"
+            )
     assert notify.send_due(down) == notify.RunResult(failed=1)
     [row] = _notices(ctx)
     assert row.attempts == 1 and row.last_error and ADDRESS not in row.last_error
@@ -184,16 +220,19 @@ def test_an_address_is_not_kept_long_after_the_code_expired(ctx, world, smtp):
     assert _notices(ctx) == [] and mailbox.messages == []
 
 
-def test_a_bad_address_stores_nothing_and_without_a_mail_server_none_is_asked(
-        ctx, world, smtp):
+def test_a_bad_address_stores_nothing_and_without_a_mail_server_none_is_asked(ctx, world, smtp):
     port, _ = smtp
     mailing = _with_mail(ctx, port)
     code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
     with browser(mailing) as citizen:
         assert enter(citizen, code).status_code == 303
         citizen.cookies.set("akte_lang", "en")
-        for bad in ("no-at-sign", "a@b", "x@example.org\r\nBcc: all@example.org",
-                    "two@@example.org"):
+        for bad in (
+            "no-at-sign",
+            "a@b",
+            "x@example.org\r\nBcc: all@example.org",
+            "two@@example.org",
+        ):
             r = _upload(citizen, [("a.pdf", PDF, "application/pdf")], notify_email=bad)
             assert r.status_code == 422 and r.json()["error"] == "bad_email", (bad, r.text)
             assert r.json()["stored"] == [] and "e-mail address is not valid" in r.text

@@ -104,9 +104,7 @@ def test_the_page_shows_when_the_session_ends_and_it_can_be_extended(ctx, world)
         assert "Ihre Sitzung endet um" in page and "Sitzung verlängern" in page
         ends = int(page.split('data-ends="')[1].split('"')[0])
         assert abs(ends - (time.time() + 300)) < 5
-        extended = citizen.post(
-            "/upload/session", headers={**JSON, "X-CSRF-Token": csrf_of(page)}
-        )
+        extended = citizen.post("/upload/session", headers={**JSON, "X-CSRF-Token": csrf_of(page)})
         assert extended.status_code == 200
         new_end = extended.json()["session_ends"]
         assert new_end - time.time() > sessions.CITIZEN_TTL_SECONDS - 10
@@ -145,9 +143,7 @@ def test_the_session_never_outlives_its_code(ctx, world):
     with browser(ctx) as citizen:
         assert enter(citizen, code).status_code == 303
         page = citizen.get("/upload/files").text
-        extended = citizen.post(
-            "/upload/session", headers={**JSON, "X-CSRF-Token": csrf_of(page)}
-        )
+        extended = citizen.post("/upload/session", headers={**JSON, "X-CSRF-Token": csrf_of(page)})
         assert extended.json()["session_ends"] - time.time() < 31 * 60
 
 

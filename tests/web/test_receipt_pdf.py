@@ -21,7 +21,11 @@ def _receipt_pdf(ctx, world, lang: str, filename: str) -> bytes:
         token = csrf_of(citizen.get(f"/upload/files?lang={lang}").text)
         stored = citizen.post(
             f"/upload/files?lang={lang}",
-            data={"csrf_token": token, "declined_name": "Antrag.docx", "declined_reason": "bad_type"},
+            data={
+                "csrf_token": token,
+                "declined_name": "Antrag.docx",
+                "declined_reason": "bad_type",
+            },
             files=[("files", (filename, PDF, "application/pdf"))],
         )
         assert stored.status_code == 303, stored.text

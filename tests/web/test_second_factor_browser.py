@@ -35,10 +35,12 @@ def scene(tmp_path_factory) -> Iterator[Scene]:
             strict = make_tenant(session, name="Jobcenter Streng")
             strict.options = {"second_factor": "all"}
             relaxed = make_tenant(session, name="Jobcenter Frei")
-            required = make_user(session, strict, Role.caseworker,
-                                 (make_org_unit(session, strict),))
-            voluntary = make_user(session, relaxed, Role.caseworker,
-                                  (make_org_unit(session, relaxed),))
+            required = make_user(
+                session, strict, Role.caseworker, (make_org_unit(session, strict),)
+            )
+            voluntary = make_user(
+                session, relaxed, Role.caseworker, (make_org_unit(session, relaxed),)
+            )
             names = required.username, voluntary.username
         with session_scope(server.ctx.session_factory) as session:
             assert session.get(Tenant, strict.id).options["second_factor"] == "all"

@@ -42,8 +42,7 @@ def scan_pdf(pages: int, tmp: Path, seed: int = 25) -> bytes:
         ImageDraw.Draw(image).text((60, 60), f"Seite {n}", fill=0, font_size=72)
         images.append(image)
     path = tmp / "scan.pdf"
-    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=75,
-                   quality=60)
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=75, quality=60)
     archive._finish(path)
     return path.read_bytes()
 
@@ -162,7 +161,8 @@ def test_search_in_the_document_leads_to_the_page(scan, page):
 
 def test_selected_pages_open_as_their_own_pdf(scan, page):
     response = page.request.get(
-        f"{scan.server.url}/app/documents/{scan.document_id}/auszug?pages=3-4")
+        f"{scan.server.url}/app/documents/{scan.document_id}/auszug?pages=3-4"
+    )
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
     with pikepdf.open(io.BytesIO(response.body())) as cut:

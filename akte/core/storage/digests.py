@@ -114,11 +114,10 @@ def record(session: Session, digests: ChunkDigests, *, verified: bool = False) -
 def mark_damaged(session: Session, sha256: str, reason: str) -> None:
     """Flag the blob; a blob without digests gets a damage-only row (``chunk_size`` 0)."""
     values = {"damaged_at": utcnow(), "damage": reason[:2000]}
-    stmt = _insert(session).values(blob=sha256, size=0, chunk_size=0, chunks=b"",
-                                   created_at=utcnow(), **values)
-    session.connection().execute(
-        stmt.on_conflict_do_update(index_elements=["blob"], set_=values)
+    stmt = _insert(session).values(
+        blob=sha256, size=0, chunk_size=0, chunks=b"", created_at=utcnow(), **values
     )
+    session.connection().execute(stmt.on_conflict_do_update(index_elements=["blob"], set_=values))
 
 
 def mark_verified(session: Session, sha256: str) -> None:
@@ -130,9 +129,7 @@ def mark_verified(session: Session, sha256: str) -> None:
 
 
 def damaged(session: Session) -> list[BlobDigest]:
-    return list(
-        session.scalars(select(BlobDigest).where(BlobDigest.damaged_at.is_not(None)))
-    )
+    return list(session.scalars(select(BlobDigest).where(BlobDigest.damaged_at.is_not(None))))
 
 
 _HASH_KEYS: dict[object, tuple[str, ...]] = {}

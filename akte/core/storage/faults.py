@@ -31,16 +31,36 @@ from akte.core.errors import InsufficientStorage, StorageUnavailable
 #: errno values that mean the disk is full: an operator must free or add space.
 FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 #: errno values of a disk or network file system that is failing for now.
-FLAKY = frozenset({
-    errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ENOTCONN, errno.ESTALE,
-    errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
-    errno.ENETUNREACH, errno.EROFS,
-})
+FLAKY = frozenset(
+    {
+        errno.EIO,
+        errno.EAGAIN,
+        errno.EBUSY,
+        errno.ETIMEDOUT,
+        errno.ENOTCONN,
+        errno.ESTALE,
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.EROFS,
+    }
+)
 #: S3 error codes that say "try again later" (AWS, MinIO, SeaweedFS spellings).
-S3_TRANSIENT_CODES = frozenset({
-    "SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed",
-    "XMinioServerNotInitialized", "XMinioReadQuorum", "XMinioWriteQuorum", "OperationAborted",
-})
+S3_TRANSIENT_CODES = frozenset(
+    {
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "RequestTimeout",
+        "RequestTimeTooSkewed",
+        "XMinioServerNotInitialized",
+        "XMinioReadQuorum",
+        "XMinioWriteQuorum",
+        "OperationAborted",
+    }
+)
 S3_FULL_CODES = frozenset({"XMinioStorageFull", "XAmzStorageFull", "QuotaExceeded"})
 
 FULL_DETAIL = (
@@ -51,8 +71,11 @@ FULL_DETAIL = (
 
 def _where(exc: BaseException) -> str:
     filename = getattr(exc, "filename", None)
-    return f"{exc.strerror or 'no space left'} at {filename}" if filename else (
-        getattr(exc, "strerror", None) or "no space left on device")
+    return (
+        f"{exc.strerror or 'no space left'} at {filename}"
+        if filename
+        else (getattr(exc, "strerror", None) or "no space left on device")
+    )
 
 
 def classify(exc: BaseException) -> StorageUnavailable | None:
@@ -94,8 +117,13 @@ def translated() -> Iterator[None]:
     (missing blobs, hash mismatches, bugs) pass unchanged."""
     try:
         yield
-    except (OSError, urllib3.exceptions.HTTPError, S3Error, ServerError,
-            InvalidResponseError) as exc:
+    except (
+        OSError,
+        urllib3.exceptions.HTTPError,
+        S3Error,
+        ServerError,
+        InvalidResponseError,
+    ) as exc:
         outage = classify(exc)
         if outage is None or outage is exc:
             raise

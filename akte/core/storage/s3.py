@@ -114,8 +114,7 @@ class S3BlobStore(BlobStoreBase):
             if exc.code in _NOT_FOUND:
                 return None
             raise _unavailable(exc) from exc
-        except (urllib3.exceptions.HTTPError, OSError, ServerError,
-                InvalidResponseError) as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ServerError, InvalidResponseError) as exc:
             raise _unavailable(exc) from exc
         return BlobInfo(sha256, int(obj.size or 0))
 
@@ -150,6 +149,11 @@ class S3BlobStore(BlobStoreBase):
     def check(self) -> None:
         try:
             self.client.bucket_exists(self.bucket)
-        except (S3Error, ServerError, InvalidResponseError, urllib3.exceptions.HTTPError,
-                OSError) as exc:
+        except (
+            S3Error,
+            ServerError,
+            InvalidResponseError,
+            urllib3.exceptions.HTTPError,
+            OSError,
+        ) as exc:
             raise _unavailable(exc) from exc

@@ -93,8 +93,9 @@ class _ReadAhead:
     def __init__(self, source: Iterator[bytes], depth: int = 2) -> None:
         self._queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        threading.Thread(target=self._run, args=(source,), daemon=True,
-                         name="akte-read-ahead").start()
+        threading.Thread(
+            target=self._run, args=(source,), daemon=True, name="akte-read-ahead"
+        ).start()
 
     def _put(self, item: tuple[str, object]) -> bool:
         while not self._stop.is_set():
@@ -156,8 +157,14 @@ def open_verified(
     if read_to - read_from >= READ_AHEAD_FROM:
         raw = _ReadAhead(raw)  # type: ignore[assignment]
     stream = _verify(
-        storage, digests, raw,
-        first, lengths, start - read_from, end - read_from + 1, on_damage,
+        storage,
+        digests,
+        raw,
+        first,
+        lengths,
+        start - read_from,
+        end - read_from + 1,
+        on_damage,
     )
     head = next(stream, None)
     return iter(()) if head is None else chain((head,), _abort_on_damage(stream))
@@ -193,13 +200,17 @@ def _verify(
         for chunk in _chunks(_until_out_of_range(raw), lengths):
             expected = lengths[index - first]
             if len(chunk) != expected:
-                reason = (f"truncated: chunk {index} has {len(chunk)} of {expected} bytes "
-                          f"(the file should be {digests.size} bytes)")
+                reason = (
+                    f"truncated: chunk {index} has {len(chunk)} of {expected} bytes "
+                    f"(the file should be {digests.size} bytes)"
+                )
                 on_damage(reason)
                 raise damaged_error(digests.sha256)
             if hashlib.sha256(chunk).digest() != digests.digest(index):
-                on_damage(f"chunk {index} (bytes {index * digests.chunk_size}…) does not "
-                          "match its recorded SHA-256")
+                on_damage(
+                    f"chunk {index} (bytes {index * digests.chunk_size}…) does not "
+                    "match its recorded SHA-256"
+                )
                 raise damaged_error(digests.sha256)
             lo, hi = max(skip - offset, 0), min(stop - offset, len(chunk))
             out.append(chunk[lo:hi])

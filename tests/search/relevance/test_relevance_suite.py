@@ -37,10 +37,22 @@ KINDS = ("whole", "part", "synonym", "abbreviation", "misspelling", "name")
 #: PostgreSQL corrects misspelt words of the text from the tenant's vocabulary
 #: (search.pg.vocabulary, since 0940: 0.94; 0.30 before).
 RECALL_FLOOR = {
-    "whoosh": {"whole": 0.95, "part": 0.95, "synonym": 0.95, "abbreviation": 0.95,
-               "misspelling": 0.85, "name": 0.95},
-    "postgres": {"whole": 0.95, "part": 0.95, "synonym": 0.95, "abbreviation": 0.95,
-                 "misspelling": 0.90, "name": 0.95},
+    "whoosh": {
+        "whole": 0.95,
+        "part": 0.95,
+        "synonym": 0.95,
+        "abbreviation": 0.95,
+        "misspelling": 0.85,
+        "name": 0.95,
+    },
+    "postgres": {
+        "whole": 0.95,
+        "part": 0.95,
+        "synonym": 0.95,
+        "abbreviation": 0.95,
+        "misspelling": 0.90,
+        "name": 0.95,
+    },
 }
 
 
@@ -57,8 +69,9 @@ class Suite:
 
 
 @pytest.fixture(scope="module")
-def suite(ctx: AppContext, search_engine: str,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+def suite(
+    ctx: AppContext, search_engine: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Suite]:
     sctx = search_context(ctx, tmp_path_factory.mktemp("relevance22") / "index", search_engine)
     ids: dict[str, uuid.UUID] = {}
     with session_scope(ctx.session_factory) as session:
@@ -68,15 +81,20 @@ def suite(ctx: AppContext, search_engine: str,
         for n, (key, person, text) in enumerate(read_tsv("corpus.tsv")):
             if person not in case_files:
                 case_files[person] = make_case_file(
-                    session, tenant, unit, person_name=person,
+                    session,
+                    tenant,
+                    unit,
+                    person_name=person,
                     aktenzeichen=f"AZ-2024-{len(case_files):06d}",
-                    bg_nummer=f"77777BG{len(case_files):07d}", status="open")
-            doc = add_document(session, case_files[person], title="Posteingang",
-                               doc_type=None, pages=[text])
+                    bg_nummer=f"77777BG{len(case_files):07d}",
+                    status="open",
+                )
+            doc = add_document(
+                session, case_files[person], title="Posteingang", doc_type=None, pages=[text]
+            )
             ids[key] = doc.id
             assert n < 100
-        principal = Principal(uuid.uuid4(), "sb", Role.caseworker, tenant.id,
-                              frozenset({unit.id}))
+        principal = Principal(uuid.uuid4(), "sb", Role.caseworker, tenant.id, frozenset({unit.id}))
     sctx.extensions["search"].index_documents(sctx, list(ids.values()))
     yield Suite(sctx, principal, ids)
     sctx.extensions["search"].close()
@@ -122,16 +140,21 @@ def test_recall_and_ndcg_per_kind(suite: Suite, search_engine: str) -> None:
     print(f"\nrelevance, engine {search_engine}: kind, queries, recall@10, nDCG@10")
     for kind in KINDS:
         n = len(recall[kind])
-        print(f"  {kind:13s} {n:4d}  {sum(recall[kind]) / n:.3f}  {sum(gains[kind]) / n:.3f}"
-              f"  missed: {', '.join(missed[kind][:8])}"
-              f"  found below others: {', '.join(disordered[kind][:8])}")
-    low = {kind: round(sum(recall[kind]) / len(recall[kind]), 3) for kind in KINDS
-           if sum(recall[kind]) / len(recall[kind]) < RECALL_FLOOR[search_engine][kind]}
+        print(
+            f"  {kind:13s} {n:4d}  {sum(recall[kind]) / n:.3f}  {sum(gains[kind]) / n:.3f}"
+            f"  missed: {', '.join(missed[kind][:8])}"
+            f"  found below others: {', '.join(disordered[kind][:8])}"
+        )
+    low = {
+        kind: round(sum(recall[kind]) / len(recall[kind]), 3)
+        for kind in KINDS
+        if sum(recall[kind]) / len(recall[kind]) < RECALL_FLOOR[search_engine][kind]
+    }
     assert not low, (low, missed)
 
 
 def test_whole_word_ranks_above_compound_part(suite: Suite) -> None:
-    """"Nebenkosten": the Mietbescheinigung that says "Nebenkosten" comes before the
+    """ "Nebenkosten": the Mietbescheinigung that says "Nebenkosten" comes before the
     Nebenkostenabrechnung, which contains it only as a part."""
     ranked = top10(suite, "Nebenkosten")
     assert ranked.index(suite.ids["mb1"]) < ranked.index(suite.ids["nk1"])
@@ -150,17 +173,21 @@ def test_tenant_admin_adds_synonyms(suite: Suite) -> None:
     with session_scope(suite.ctx.session_factory) as session:
         tenant = session.get(Tenant, tenant_id)
         with pytest.raises(AkteError) as refused:
-            options.update(session, suite.principal, tenant, {"search_synonyms": ["WoGG, Wohngeld"]})
+            options.update(
+                session, suite.principal, tenant, {"search_synonyms": ["WoGG, Wohngeld"]}
+            )
         assert refused.value.status_code == 403
         with pytest.raises(AkteError) as invalid:
             options.update(session, admin, tenant, {"search_synonyms": ["WoGG Wohngeld"]})
         assert invalid.value.status_code == 422
     with session_scope(suite.ctx.session_factory) as session:
-        options.update(session, admin, session.get(Tenant, tenant_id),
-                       {"search_synonyms": ["WoGG, Wohngeld"]})
+        options.update(
+            session, admin, session.get(Tenant, tenant_id), {"search_synonyms": ["WoGG, Wohngeld"]}
+        )
     try:
         assert suite.ids["wg1"] in top10(suite, "WoGG")
     finally:
         with session_scope(suite.ctx.session_factory) as session:
-            options.update(session, admin, session.get(Tenant, tenant_id),
-                           {"search_synonyms": None})
+            options.update(
+                session, admin, session.get(Tenant, tenant_id), {"search_synonyms": None}
+            )
