@@ -53,6 +53,23 @@ def upgrade() -> None:
         "ADD COLUMN note_id uuid REFERENCES case_notes (id) ON DELETE CASCADE"
     )
     op.execute("UPDATE search_documents SET document_id = doc_id")
+    # A previous release still running during a rolling upgrade writes rows that name only
+    # ``doc_id`` (always a document's): fill ``document_id`` for it, so its indexing keeps
+    # working and its rows still go with their document (expand; docs/OPERATIONS.md).
+    op.execute("""
+        CREATE OR REPLACE FUNCTION akte_search_documents_target() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.document_id IS NULL AND NEW.note_id IS NULL THEN
+                NEW.document_id := NEW.doc_id;
+            END IF;
+            RETURN NEW;
+        END $$
+    """)
+    op.execute(
+        "CREATE TRIGGER search_documents_target BEFORE INSERT OR UPDATE ON search_documents "
+        "FOR EACH ROW EXECUTE FUNCTION akte_search_documents_target()"
+    )
     op.execute(
         "ALTER TABLE search_documents ADD CONSTRAINT ck_search_documents_target "
         "CHECK (num_nonnulls(document_id, note_id) = 1)"
@@ -79,6 +96,8 @@ def downgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     op.execute("DELETE FROM search_documents WHERE note_id IS NOT NULL")
+    op.execute("DROP TRIGGER IF EXISTS search_documents_target ON search_documents")
+    op.execute("DROP FUNCTION IF EXISTS akte_search_documents_target()")
     op.execute(
         "ALTER TABLE search_documents DROP CONSTRAINT ck_search_documents_target, "
         "DROP COLUMN note_id, DROP COLUMN document_id"

@@ -33,6 +33,15 @@ FROM documents WHERE rejected_at IS NOT NULL
 """
 
 
+#: Rejections made by this release, back into the table the older code reads.
+_BACK_NEW = """
+INSERT INTO web_inbox_rejections (document_id, reason, rejected_by_id, rejected_at)
+SELECT id, COALESCE(rejection_reason, ''), rejected_by_id, rejected_at
+FROM documents WHERE rejected_at IS NOT NULL
+AND id NOT IN (SELECT document_id FROM web_inbox_rejections)
+"""
+
+
 def upgrade() -> None:
     with op.batch_alter_table("documents") as batch:
         batch.add_column(sa.Column("rejected_at", sa.DateTime(timezone=True), nullable=True))
@@ -42,10 +51,24 @@ def upgrade() -> None:
             op.f("fk_documents_rejected_by_id_users"), "users", ["rejected_by_id"], ["id"]
         )
     op.execute(_MOVE)
-    op.drop_table("web_inbox_rejections")
+    # ``web_inbox_rejections`` stays (expand, docs/OPERATIONS.md): a previous release still
+    # running during a rolling upgrade lists its Posteingang through it. A later release
+    # drops it (contract) once no code of this one's predecessor runs.
 
 
 def downgrade() -> None:
+    if sa.inspect(op.get_bind()).has_table("web_inbox_rejections"):
+        op.execute(_BACK_NEW)
+    else:
+        _recreate()
+    with op.batch_alter_table("documents") as batch:
+        batch.drop_constraint(op.f("fk_documents_rejected_by_id_users"), type_="foreignkey")
+        batch.drop_column("rejected_by_id")
+        batch.drop_column("rejection_reason")
+        batch.drop_column("rejected_at")
+
+
+def _recreate() -> None:
     op.create_table(
         "web_inbox_rejections",
         sa.Column("document_id", sa.Uuid(), nullable=False),
@@ -67,8 +90,3 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint("document_id", name=op.f("pk_web_inbox_rejections")),
     )
     op.execute(_BACK)
-    with op.batch_alter_table("documents") as batch:
-        batch.drop_constraint(op.f("fk_documents_rejected_by_id_users"), type_="foreignkey")
-        batch.drop_column("rejected_by_id")
-        batch.drop_column("rejection_reason")
-        batch.drop_column("rejected_at")

@@ -144,6 +144,9 @@ def _old_env(tree: Path, data_dir: Path, url: str, s3: S3Server, bucket: str) ->
             "AKTE_S3_SECRET_KEY": s3.secret_key,
             "AKTE_S3_BUCKET": bucket,
             "AKTE_INPROCESS_WORKER": "false",
+            # the production shape: search in the database, so the old code's index writes
+            # meet the new schema too (a row shape the old code cannot write would fail)
+            "AKTE_SEARCH_BACKEND": "postgres",
             "OMP_THREAD_LIMIT": "1",
         }
     )
