@@ -62,6 +62,26 @@ BY_CODE = {
     "service_unavailable": "Vorübergehend nicht verfügbar. Bitte versuchen Sie es später "
     "noch einmal.",
 }
+# sign-in: the person must learn what to do (start again, ask the administration, wait)
+BY_CODE.update(
+    {
+        "sso_refused": "Der Anmeldedienst hat die Anmeldung abgelehnt. Bitte melden Sie sich "
+        "noch einmal an.",
+        "sso_state_invalid": "Diese Anmeldung ist schon abgeschlossen oder unbekannt. Bitte "
+        "beginnen Sie die Anmeldung neu.",
+        "no_mapped_group": "Keine Ihrer Verzeichnisgruppen gibt Zugang zu akte. Bitte wenden Sie "
+        "sich an Ihre Administration.",
+        "account_conflict": "Ihr Benutzername gehört schon zu einem anderen akte-Konto. Bitte "
+        "wenden Sie sich an Ihre Administration.",
+        "identity_provider_unavailable": "Der Anmeldedienst ist gerade nicht erreichbar. Bitte "
+        "versuchen Sie es in einigen Minuten noch einmal.",
+        "identity_provider_misconfigured": "Der Anmeldedienst ist falsch eingerichtet. Bitte "
+        "informieren Sie Ihre Administration.",
+    }
+)
+#: Codes whose English detail names what an administrator must fix (a host, an issuer):
+#: the page keeps it after the German text, marked as the technical reason.
+WITH_DETAIL = frozenset({"identity_provider_unavailable", "identity_provider_misconfigured"})
 BY_STATUS = {400: "Die Anfrage ist so nicht möglich.", 422: "Bitte prüfen Sie Ihre Angaben."}
 
 _ENGLISH = re.compile(
@@ -91,6 +111,8 @@ def german(exc: AkteError) -> str:
         return f"{NOUNS[found.group(1)]} nicht gefunden."
     if not reads_english(detail):
         return detail
+    if exc.code in WITH_DETAIL:
+        return f"{BY_CODE[exc.code]} (Technische Angabe: {detail})"
     return (
         BY_CODE.get(exc.code)
         or BY_STATUS.get(exc.status_code)

@@ -110,7 +110,7 @@ def test_a_replayed_or_foreign_callback_starts_no_session(ctx, client, world, op
         web.cookies.delete(sessions.STAFF_COOKIE)
         web.cookies.set("akte_sso", state_of(callback), path="/sso")
         replay = web.get(callback)
-        assert replay.status_code == 400 and "already completed" in replay.text
+        assert replay.status_code == 400 and "schon abgeschlossen" in replay.text
         assert not web.cookies.get(sessions.STAFF_COOKIE)
     assert len(audit_entries(ctx, "sso.login", error="sso_state_invalid")) >= before + 2
 
@@ -144,7 +144,7 @@ def test_nobody_without_a_mapped_group_gets_in(ctx, client, world, op):
     with browser(ctx) as web:
         r = oidc_login(web, op, provider_id, login)
         assert r.status_code == 403 and "Verzeichnis" not in r.headers.get("location", "")
-        assert "none of your directory groups" in r.text
+        assert "Keine Ihrer Verzeichnisgruppen" in r.text
         assert not web.cookies.get(sessions.STAFF_COOKIE)
     assert _account(ctx, login)[0] is None
     [entry] = audit_entries(ctx, "sso.login", provider_id=provider_id, error="no_mapped_group")
@@ -252,7 +252,9 @@ def test_a_misconfigured_provider_gets_a_reason_not_a_500(ctx, client, world, op
             assert r.status_code == 503, r.text
             assert r.json()["error"] == error and reason in r.json()["detail"]
             page = web.get(f"/sso/{provider_id}")
-            assert page.status_code == 503 and reason in page.text
+            # the German text for the person, the technical reason for the administrator
+            assert page.status_code == 503 and "Anmeldedienst" in page.text
+            assert reason in page.text
         assert audit_entries(ctx, "sso.login", provider_id=provider_id, error=error)
     # a wrong client secret shows only when the code is exchanged
     provider_id = add_provider(
@@ -338,7 +340,7 @@ def test_a_local_caseworker_account_follows_the_directory_but_an_admin_is_not_ta
     op.set_account(admin, password=PASSWORD, groups=["jc-admins"])
     with browser(ctx) as web:
         r = oidc_login(web, op, provider_id, admin)
-        assert r.status_code == 409 and "another akte account" in r.text
+        assert r.status_code == 409 and "anderen akte-Konto" in r.text
         assert not web.cookies.get(sessions.STAFF_COOKIE)
 
 

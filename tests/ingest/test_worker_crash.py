@@ -44,12 +44,21 @@ def start_worker(ctx: AppContext, cwd: Path) -> subprocess.Popen:
     )
 
 
-def tesseract_running(worker: subprocess.Popen) -> bool:
+def ocr_running(worker: subprocess.Popen) -> bool:
+    """Whether the worker has a process working for it: a ``tesseract`` child (the command
+    line engine) or the child that processes the document (``ingest/isolated.py``), in
+    which the long-lived engine reads pages in-process and no ``tesseract`` appears."""
     try:
         children = psutil.Process(worker.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return False
-    return any(child.name() == "tesseract" for child in children)
+    for child in children:
+        try:
+            if child.name() == "tesseract" or child.cpu_times().user > 0.5:
+                return True
+        except psutil.Error:  # it ended between the listing and the look
+            continue
+    return False
 
 
 def wait_for(condition, timeout: float, what: str) -> None:
@@ -72,7 +81,7 @@ def test_sigkilled_worker_leaves_the_job_to_the_next_one(
     try:
         # Other tests' queued jobs may come first: wait for *this* document's OCR.
         wait_for(
-            lambda: load(ctx, document_id)[0].status == "processing" and tesseract_running(first),
+            lambda: load(ctx, document_id)[0].status == "processing" and ocr_running(first),
             120,
             "the first worker to start OCR",
         )
