@@ -77,11 +77,17 @@ BY_CODE.update(
         "versuchen Sie es in einigen Minuten noch einmal.",
         "identity_provider_misconfigured": "Der Anmeldedienst ist falsch eingerichtet. Bitte "
         "informieren Sie Ihre Administration.",
+        # a stored file failed its checksum: nothing a person can retry; the operators
+        # restore it (the English detail names the file's hash for them)
+        "blob_damaged": "Die gespeicherte Datei ist beschädigt: ihre Bytes passen nicht mehr "
+        "zu ihrer Prüfsumme. Der Betrieb muss sie aus der Sicherung wiederherstellen.",
     }
 )
 #: Codes whose English detail names what an administrator must fix (a host, an issuer):
 #: the page keeps it after the German text, marked as the technical reason.
-WITH_DETAIL = frozenset({"identity_provider_unavailable", "identity_provider_misconfigured"})
+WITH_DETAIL = frozenset(
+    {"identity_provider_unavailable", "identity_provider_misconfigured", "blob_damaged"}
+)
 BY_STATUS = {400: "Die Anfrage ist so nicht möglich.", 422: "Bitte prüfen Sie Ihre Angaben."}
 
 _ENGLISH = re.compile(

@@ -126,7 +126,14 @@ def test_job_that_dies_of_an_ordinary_error_fails_its_document(ctx, client, worl
     [job] = process_jobs(ctx, [doc["id"]])
     with session_scope(ctx.session_factory) as session:
         session.execute(update(Job).where(Job.id == job.id).values(max_attempts=2))
-    monkeypatch.setenv("PATH", "/nonexistent")  # no tesseract on this worker
+    # no tesseract on this worker: what starting it raised before the long-lived engine,
+    # which reads pages without the program, so the missing program is simulated here
+    from ingest import isolated
+
+    def no_tesseract(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise FileNotFoundError(2, "No such file or directory", "tesseract")
+
+    monkeypatch.setattr(isolated, "process", no_tesseract)
     for _ in range(2):
         make_jobs_due(ctx, [doc["id"]])
         run_until_idle(ctx)

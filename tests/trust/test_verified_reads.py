@@ -188,7 +188,9 @@ def test_web_download_route_is_verified(ctx, world):
         response = web.get(url)
         assert response.status_code == 503, response.text
         assert doc_bytes not in response.content
-        assert "restore it from backup" in response.text  # the error page says what to do
+        # the error page says what to do, in German, and keeps the operators' detail
+        assert "aus der Sicherung wiederherstellen" in response.text
+        assert "restore it from backup" in response.text
 
 
 def test_blob_stored_before_digests_gets_them_on_first_read(ctx, client, world):
