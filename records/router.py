@@ -334,23 +334,26 @@ async def xdomea_message(request: Request) -> bytes:
         raise Unprocessable(str(exc), code="invalid_xdomea") from None
 
 
+#: The two routes that take an xdomea message (:func:`xdomea_message`): answers and body.
+MESSAGE_RESPONSES = {
+    **COMMON,
+    **responses(Conflict, Unprocessable, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable),
+}
+MESSAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            **{t: {"schema": {"type": "string"}} for t in XML_TYPES},
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
 @router.post(
     "/exports/{export_id}/confirmation",
-    responses={
-        **COMMON,
-        **responses(
-            Conflict, Unprocessable, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable
-        ),
-    },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                **{t: {"schema": {"type": "string"}} for t in XML_TYPES},
-                "application/zip": {"schema": {"type": "string", "format": "binary"}},
-            },
-        }
-    },
+    responses=MESSAGE_RESPONSES,
+    openapi_extra=MESSAGE_BODY,
 )
 def record_confirmation(
     export_id: uuid.UUID,
@@ -433,21 +436,8 @@ def read_aussonderung(
 @router.post(
     "/aussonderungen/{aussonderung_id}/messages",
     tags=ARCHIVE,
-    responses={
-        **COMMON,
-        **responses(
-            Conflict, Unprocessable, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable
-        ),
-    },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                **{t: {"schema": {"type": "string"}} for t in XML_TYPES},
-                "application/zip": {"schema": {"type": "string", "format": "binary"}},
-            },
-        }
-    },
+    responses=MESSAGE_RESPONSES,
+    openapi_extra=MESSAGE_BODY,
 )
 def archive_message(
     aussonderung_id: uuid.UUID,
