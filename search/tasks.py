@@ -7,12 +7,19 @@ writing) raises ``TimeoutError``: an ordinary failure, retried with backoff.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from akte.core.context import AppContext
+from akte.core.settings import Settings
+from akte.jobs.periodic import periodic
 from akte.jobs.registry import PermanentJobError, task
 from search import indexing
+
+log = logging.getLogger("akte.worker")
+VOCABULARY_PRUNE = "search.vocabulary_prune"
 
 
 def _id(payload: dict[str, Any], key: str) -> uuid.UUID:
@@ -43,3 +50,23 @@ def reindex(ctx: AppContext, payload: dict[str, Any]) -> None:
     service = indexing.get(ctx)
     if not service.backend.healthy():
         service.reindex(ctx)
+
+
+def _vocabulary_interval(settings: Settings) -> timedelta | None:
+    if settings.search_backend != "postgres":
+        return None
+    return timedelta(seconds=settings.search_vocabulary_prune_interval_seconds) or None
+
+
+@periodic(VOCABULARY_PRUNE, every=_vocabulary_interval, start="next")
+def prune_vocabulary(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """Sweep the PostgreSQL engine's typo-tolerance words that no document of their tenant
+    has any more (deleted, moved, re-recognised), so the vocabulary follows the index."""
+    from search.pg import vocabulary
+
+    engine = ctx.engine
+    total = 0
+    for tenant_id in vocabulary.vocabulary_tenants(engine):
+        total += vocabulary.prune(engine, tenant_id)
+    if total:
+        log.info("pruned %d word(s) no document has any more from the search vocabulary", total)

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     outbox_cutoff_interval_seconds: float = Field(default=60.0, gt=0)
     #: Seconds between runs of the queue pruning (``jobs.prune``); 0 switches it off.
     job_prune_interval_seconds: float = Field(default=3600.0, ge=0)
+    #: Seconds between sweeps of the PostgreSQL engine's typo-tolerance vocabulary for words
+    #: no document has any more (``search.vocabulary_prune``); 0 switches it off.
+    search_vocabulary_prune_interval_seconds: float = Field(default=86400.0, ge=0)
     #: Days a ``done`` job is kept before ``jobs.prune`` deletes it; ``dead`` jobs are kept
     #: until someone retries them (``akte jobs --retry``) and they finish.
     job_keep_done_days: float = Field(default=7.0, ge=0)

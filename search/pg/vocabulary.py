@@ -23,9 +23,12 @@ A word from another tenant is never looked at (the tenant is in the ``WHERE``;
 ``tests/search/test_vocabulary.py`` checks it).
 
 Rows are added by the statement after the upsert (the same load table, the same
-transaction: :data:`RECORD`); lexemes are kept when documents go, until the tenant's
-index is dropped. A stale word costs one more term in a retried query; it cannot widen
-what the caller sees.
+transaction: :data:`RECORD`). Deleting a document leaves its words behind (a delete would
+have to know which words no other row of the tenant still has); a stale word costs one
+more term in a retried query and cannot widen what the caller sees, but a tenant that
+deletes for years would keep every word it ever had. :func:`prune` sweeps them out: the
+periodic task ``search.vocabulary_prune`` (:mod:`search.tasks`, daily by default) walks a
+tenant's words in batches and deletes those no row of the tenant contains any more.
 """
 
 # The statements are constants; every value is a bound parameter.
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from whoosh import query
 
 from search.analysis import GermanStemFilter, fold
@@ -129,6 +132,57 @@ def close_words(
     for word, close in rows:
         found[word].append(close)
     return found
+
+
+#: Words one pruning transaction checks (each a GIN lookup; the batch holds the table lock
+#: below, so index jobs wait at most that long).
+PRUNE_BATCH = 500
+
+#: The next batch of a tenant's words after ``:after`` (keyset paging: no offset rescans).
+_NEXT_WORDS = (
+    "SELECT word FROM search_vocabulary WHERE tenant_id = :t AND word > :after "
+    "ORDER BY word LIMIT :n"
+)
+#: Of those words, the ones no row of the tenant contains (a lexeme as a one-word
+#: ``tsquery`` matches it under any weight, through the GIN index on ``tsv``).
+_DELETE_UNUSED = (
+    "DELETE FROM search_vocabulary v WHERE v.tenant_id = :t AND v.word = ANY(:words) "
+    "AND NOT EXISTS (SELECT 1 FROM search_documents d WHERE d.tenant_id = :t "
+    "AND d.tsv @@ CAST(quote_literal(v.word) AS tsquery))"
+)
+#: Taken before each batch's delete: it conflicts with the row lock every ``INSERT`` takes,
+#: so it waits until index transactions that already recorded their words have committed,
+#: and the delete's snapshot (taken after the lock) sees their rows. Without it, a word
+#: recorded by an uncommitted index job (``ON CONFLICT DO NOTHING`` against the existing
+#: row) could be deleted for good while the job's document has it.
+_LOCK = "LOCK TABLE search_vocabulary IN SHARE ROW EXCLUSIVE MODE"
+
+
+def vocabulary_tenants(engine: Engine) -> list[uuid.UUID]:
+    """The tenants that have words (a tenant whose documents all went still has some)."""
+    with engine.connect() as conn:
+        return list(conn.scalars(text("SELECT DISTINCT tenant_id FROM search_vocabulary")))
+
+
+def prune(engine: Engine, tenant_id: uuid.UUID, *, batch: int = PRUNE_BATCH) -> int:
+    """Delete the tenant's words that none of its rows contains any more; how many.
+
+    One short transaction per batch, so index jobs of every tenant are held back for one
+    batch at a time, never for the whole sweep."""
+    deleted = 0
+    after = ""
+    while True:
+        with engine.connect() as conn:
+            words = list(
+                conn.scalars(text(_NEXT_WORDS), {"t": tenant_id, "after": after, "n": batch})
+            )
+        if not words:
+            return deleted
+        with engine.begin() as conn:
+            conn.execute(text(_LOCK))
+            result = conn.execute(text(_DELETE_UNUSED), {"t": tenant_id, "words": words})
+            deleted += int(result.rowcount or 0)
+        after = words[-1]
 
 
 def drop_tenant(conn: Connection, tenant_id: uuid.UUID) -> None:

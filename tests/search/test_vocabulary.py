@@ -111,3 +111,81 @@ def test_the_migration_backfills_the_words_of_indexed_documents(
     with sctx.engine.begin() as conn:
         conn.exec_driver_sql(migration.BACKFILL)
     assert _close(sctx, world.tenant_b.id, misspelt) == [vocabulary.key(word)]
+
+
+def _words(sctx: AppContext, tenant_id: uuid.UUID, *words: str) -> set[str]:
+    keys = [vocabulary.key(w) for w in words]
+    with sctx.engine.connect() as conn:
+        return set(
+            conn.scalars(
+                text("SELECT word FROM search_vocabulary WHERE tenant_id = :t AND word = ANY(:w)"),
+                {"t": tenant_id, "w": keys},
+            )
+        )
+
+
+def test_pruning_drops_the_words_no_document_has_any_more(
+    pg_only: None, sctx: AppContext, sclient: TestClient, world: World
+) -> None:
+    """A deleted document's own word leaves the vocabulary at the next sweep; a word
+    another document of the tenant still has stays, and so does the same word in
+    another tenant whose document remains."""
+    gone, misspelt = _word()
+    kept, _ = _word()
+    doc_a = _document(sctx, world.tenant_a.id, world.unit_a1.id, f"Plan zur {gone} und {kept}.")
+    _document(sctx, world.tenant_a.id, world.unit_a1.id, f"Antrag zur {kept}.")
+    _document(sctx, world.tenant_b.id, world.unit_b1.id, f"Bescheid zur {gone}.")
+    with sctx.engine.begin() as conn:
+        conn.execute(text("DELETE FROM search_documents WHERE doc_id = :d"), {"d": doc_a})
+    assert _words(sctx, world.tenant_a.id, gone, kept) == {
+        vocabulary.key(gone),
+        vocabulary.key(kept),
+    }
+
+    # batches of 7 words: the keyset paging crosses many batches of the tenant's words
+    assert vocabulary.prune(sctx.engine, world.tenant_a.id, batch=7) >= 1
+    assert _words(sctx, world.tenant_a.id, gone, kept) == {vocabulary.key(kept)}
+    assert _close(sctx, world.tenant_a.id, misspelt) == []
+    assert _words(sctx, world.tenant_b.id, gone) == {vocabulary.key(gone)}
+    assert vocabulary.prune(sctx.engine, world.tenant_a.id) == 0
+
+
+def test_pruning_waits_for_an_index_job_that_has_recorded_its_words(
+    pg_only: None, sctx: AppContext, world: World
+) -> None:
+    """An index transaction has written a row and recorded its words (one of which the
+    vocabulary already had from a deleted document) but not committed: the sweep waits
+    for it and then keeps the word, instead of deleting what the new row needs."""
+    import threading
+
+    word, misspelt = _word()
+    doc = _document(sctx, world.tenant_a.id, world.unit_a1.id, f"Plan zur {word}.")
+    with sctx.engine.connect() as conn:
+        row = (
+            conn.execute(text("SELECT * FROM search_documents WHERE doc_id = :d"), {"d": doc})
+            .mappings()
+            .one()
+        )
+    with sctx.engine.begin() as conn:
+        conn.execute(text("DELETE FROM search_documents WHERE doc_id = :d"), {"d": doc})
+
+    pruned: list[int] = []
+    with sctx.engine.connect() as writer:
+        tx = writer.begin()
+        # the columns are the table's own (read above), the values bound parameters
+        columns = ", ".join(row)
+        values = ", ".join(f":{c}" for c in row)
+        insert = f"INSERT INTO search_documents ({columns}) VALUES ({values})"  # noqa: S608
+        writer.execute(text(insert), dict(row))
+        writer.exec_driver_sql(vocabulary.RECORD, ([uuid.UUID(doc)],))
+        sweep = threading.Thread(
+            target=lambda: pruned.append(vocabulary.prune(sctx.engine, world.tenant_a.id))
+        )
+        sweep.start()
+        sweep.join(timeout=2)
+        assert sweep.is_alive(), "the sweep must wait for the uncommitted index transaction"
+        tx.commit()
+    sweep.join(timeout=30)
+    assert not sweep.is_alive()
+    assert _words(sctx, world.tenant_a.id, word) == {vocabulary.key(word)}
+    assert _close(sctx, world.tenant_a.id, misspelt) == [vocabulary.key(word)]
