@@ -20,9 +20,12 @@ every unit (tenant-wide), reported separately.
 Run: ``python -m bench.search --docs 100000 [--mix current,large]``. Prints p50/p95/p99
 and q/s per engine and mix, and the ratio PostgreSQL / Whoosh of each figure.
 
-``--analysis`` measures only what understanding German costs the index: ``akte search
-reindex`` per engine without compound parts (``AKTE_SEARCH_COMPOUNDS=off``) and with them,
-index size and documents/s, and the ratio (synonyms are expanded at query time).
+``--analysis`` measures what understanding German costs: per engine ``akte search
+reindex`` without compound parts (``AKTE_SEARCH_COMPOUNDS=off``) and with them — index
+size and documents/s —, then the same query mix through the API on each index, the
+"without" server also without synonyms and query-side splitting
+(``AKTE_SEARCH_SYNONYMS=off``): p50/p95/p99 with 1 and 8 clients and the ratios
+with / without.
 
 ``--engines postgres`` measures one engine only; ``--pg-baseline`` first indexes the same
 rows the way the PostgreSQL engine did before its analysis moved into the database
@@ -402,10 +405,10 @@ def _free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, url: str, workers: int, engine: str
+    data_dir: Path, url: str, workers: int, engine: str, extra: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = _env(data_dir, url, engine)
+    env = {**_env(data_dir, url, engine), **(extra or {})}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -562,9 +565,10 @@ def main() -> None:
     parser.add_argument(
         "--analysis",
         action="store_true",
-        help="only: index size and documents/s with and without compound "
-        "parts, per engine (no API runs)",
+        help="only: index size, documents/s and query p95 with and without compound "
+        "parts and synonyms, per engine",
     )
+    parser.add_argument("--no-api", action="store_true", help="with --analysis: index figures only")
     args = parser.parse_args()
 
     from akte.core.migrations import upgrade
@@ -588,21 +592,28 @@ def main() -> None:
                     f"{time.monotonic() - t0:.0f}s)",
                     flush=True,
                 )
-                if args.analysis:
-                    compare_analysis(url, args)
-                    continue
                 people = make_caseworkers(url, corpus)
                 mixes = {"caseworker": query_mix(corpus, people, args.queries, wide=False)}
                 if layout == "large":
                     mixes["tenant-wide"] = query_mix(corpus, people, args.queries, wide=True)
+                if args.analysis:
+                    compare_analysis(url, args, people, mixes)
+                    continue
                 run_layout(layout, url, corpus, people, mixes, args)
 
 
-def compare_analysis(url: str, args) -> None:  # type: ignore[no-untyped-def]
+#: The "without" side of ``--analysis``: no compound parts in the index or the query, no
+#: synonyms.
+PLAIN_ENV = {"AKTE_SEARCH_COMPOUNDS": "off", "AKTE_SEARCH_SYNONYMS": "off"}
+
+
+def compare_analysis(url: str, args, people: list, mixes: dict[str, list[Q]]) -> None:  # type: ignore[no-untyped-def]
     """Per engine: ``akte search reindex`` without compound parts, then with them, on the
-    same rows; index size and documents/s of both and the ratio with / without."""
+    same rows (index size, documents/s), and after each the query mixes through the API
+    (the "without" server also without synonyms); the ratios with / without."""
     for engine in args.engines.split(","):
         figures = {}
+        latency: dict[tuple[bool, str, int], tuple[float, float, float]] = {}
         for plain in (True, False):
             with tempfile.TemporaryDirectory(prefix="akte-bench-") as tmp:
                 data_dir = Path(tmp)
@@ -612,20 +623,51 @@ def compare_analysis(url: str, args) -> None:  # type: ignore[no-untyped-def]
                     with psycopg.connect(dsn, autocommit=True) as conn:
                         conn.execute("VACUUM FULL search_documents")
                 size = index_size(url, data_dir, engine)
-            figures[plain] = (n / seconds, size, rss)
-            label = "without parts" if plain else "with parts   "
-            print(
-                f"  {engine:8s} {label}: {n} documents in {seconds:6.1f}s = "
-                f"{n / seconds:7.0f} docs/s, index {size / 1e6:7.1f} MB, "
-                f"peak RSS {rss / 1e6:5.0f} MB",
-                flush=True,
-            )
+                label = "without" if plain else "with   "
+                print(
+                    f"  {engine:8s} {label}: {n} documents in {seconds:6.1f}s = "
+                    f"{n / seconds:7.0f} docs/s, index {size / 1e6:7.1f} MB, "
+                    f"peak RSS {rss / 1e6:5.0f} MB (load {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
+                figures[plain] = (n / seconds, size, rss)
+                if args.no_api:
+                    continue
+                proc, base = start_server(
+                    data_dir, url, args.server_workers, engine, PLAIN_ENV if plain else None
+                )
+                try:
+                    for name, mix in mixes.items():
+                        measure_api(base, people, mix, args.server_workers * 2)  # warm-up
+                        for clients in (1, 8):
+                            lat, _wall = measure_api(base, people, mix, clients)
+                            latency[(plain, name, clients)] = percentiles(lat)
+                            p50, p95, p99 = latency[(plain, name, clients)]
+                            print(
+                                f"  {engine:8s} {label}: {name:11s} {clients} client(s) "
+                                f"p50/p95/p99 {p50:7.1f} /{p95:7.1f} /{p99:7.1f} ms "
+                                f"(load {os.getloadavg()[0]:.1f})",
+                                flush=True,
+                            )
+                finally:
+                    proc.terminate()
+                    proc.wait(30)
         (rate0, size0, _), (rate1, size1, _) = figures[True], figures[False]
         print(
             f"  {engine:8s} with / without: index size {size1 / size0:.2f}x, "
             f"indexing docs/s {rate1 / rate0:.2f}x",
             flush=True,
         )
+        for name in mixes:
+            for clients in (1, 8):
+                if (True, name, clients) in latency:
+                    p95_0 = latency[(True, name, clients)][1]
+                    p95_1 = latency[(False, name, clients)][1]
+                    print(
+                        f"  {engine:8s} with / without: {name} p95, {clients} client(s) "
+                        f"{p95_1 / p95_0:.2f}x",
+                        flush=True,
+                    )
 
 
 def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ every document at once.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -168,5 +169,11 @@ class Expander:
 
 @lru_cache(maxsize=64)
 def expander(extra: tuple[str, ...] = ()) -> Expander:
-    """The expander of the built-in groups plus ``extra`` lines (a tenant's own)."""
+    """The expander of the built-in groups plus ``extra`` lines (a tenant's own).
+
+    ``AKTE_SEARCH_SYNONYMS=off`` gives one without any groups (``bench.search --analysis``
+    measures queries without synonyms that way, together with ``AKTE_SEARCH_COMPOUNDS=off``;
+    not a setting for installations)."""
+    if os.environ.get("AKTE_SEARCH_SYNONYMS", "on").lower() in ("off", "false", "0"):
+        return Expander(())
     return Expander(default_groups() + parse_groups(list(extra)))

@@ -145,3 +145,50 @@ def test_search_index_deleted_reports_degraded_and_rebuild_restores(ctx, world, 
         assert copies_of(ctx, doc["sha256"]) == 1
         assert_consistent(fsck(own, sample=0), [doc["sha256"]], [doc["id"]])
         service.close()
+
+
+def test_a_process_starting_while_s3_restarts_waits_for_it(s3):
+    """The object store is down when a process starts (compose brings both up at once,
+    or S3 restarts): creating the bucket waits for it instead of failing the start,
+    within a bound; a store that stays down still fails the start with an outage."""
+    import threading
+
+    from akte.core.errors import StorageUnavailable
+    from akte.core.storage.s3 import S3BlobStore
+
+    if s3.process is None:
+        pytest.fail("the test S3 server is external; cannot stop it")
+    bucket = f"akte-start-{uuid.uuid4().hex[:12]}"
+    store = S3BlobStore(
+        endpoint=s3.endpoint,
+        access_key=s3.access_key,
+        secret_key=s3.secret_key,
+        bucket=bucket,
+        secure=False,
+        region="us-east-1",
+    )
+    s3.stop()
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailable):
+            store.ensure_bucket(wait_seconds=1.5)
+        assert time.monotonic() - started >= 1.0, "asked again before giving up"
+
+        outcome: list[BaseException | None] = []
+
+        def start_process() -> None:
+            try:
+                store.ensure_bucket(wait_seconds=90)
+                outcome.append(None)
+            except BaseException as exc:  # reported by the assertion below
+                outcome.append(exc)
+
+        starting = threading.Thread(target=start_process)
+        starting.start()
+        time.sleep(2)
+        assert starting.is_alive() and not outcome, "still waiting for the store"
+    finally:
+        s3.start()
+    starting.join(120)
+    assert outcome == [None]
+    assert store.client.bucket_exists(bucket)

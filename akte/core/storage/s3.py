@@ -10,6 +10,7 @@ retry, so an outage fails fast instead of hanging requests (see :mod:`.faults`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -30,6 +31,8 @@ from akte.core.storage.base import (
 from akte.core.storage.faults import classify, count_outage, translated, translated_iter
 
 PART_SIZE = 16 * 1024 * 1024
+#: How long a starting process waits for an object store that answers "not now".
+START_WAIT_SECONDS = 20.0
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}
 
 
@@ -68,14 +71,28 @@ class S3BlobStore(BlobStoreBase):
             http_client=http,
         )
 
-    def ensure_bucket(self) -> None:
-        try:
-            with translated():
-                if not self.client.bucket_exists(self.bucket):
-                    self.client.make_bucket(self.bucket)
-        except S3Error as exc:
-            if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                raise
+    def ensure_bucket(self, *, wait_seconds: float = START_WAIT_SECONDS) -> None:
+        """Create the bucket if it is missing. A server that answers "not now" (HTTP 5xx,
+        no connection) is asked again for up to ``wait_seconds``: processes often start
+        together with the object store (compose, a restart after an outage), and one
+        busy moment must not keep them from starting."""
+        deadline = time.monotonic() + wait_seconds
+        pause = 0.25
+        while True:
+            try:
+                with translated():
+                    if not self.client.bucket_exists(self.bucket):
+                        self.client.make_bucket(self.bucket)
+                return
+            except S3Error as exc:
+                if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise
+                return
+            except StorageUnavailable:
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 4.0)
 
     def put_file(self, fileobj: BinaryIO, *, sha256: str, size: int) -> bool:
         key = blob_key(sha256)
