@@ -633,9 +633,9 @@ def compare_analysis(url: str, args, people: list, mixes: dict[str, list[Q]]) ->
                 figures[plain] = (n / seconds, size, rss)
                 if args.no_api:
                     continue
-                proc, base = start_server(
-                    data_dir, url, args.server_workers, engine, PLAIN_ENV if plain else None
-                )
+                # the second index of the run lives in another folder: this server owns it
+                extra = {"AKTE_SEARCH_CLAIM_INDEX": "true", **(PLAIN_ENV if plain else {})}
+                proc, base = start_server(data_dir, url, args.server_workers, engine, extra)
                 try:
                     for name, mix in mixes.items():
                         measure_api(base, people, mix, args.server_workers * 2)  # warm-up

@@ -3,7 +3,8 @@
 Starts a real ``akte serve`` (embedded default: SQLite, local blobs, in-process worker;
 or ``--database-url`` PostgreSQL with a separate ``akte worker``), then uploads ``--docs``
 small text PDFs one at a time through the upload API, each waited for until it is
-``ready``, with a search every ten documents (as users search while documents arrive).
+``ready`` (``--in-flight N``: up to N uploads wait at a time, each still its own document
+and index job), with a search every ten documents (as users search while documents arrive).
 At 5 %, 25 %, 50 % and 100 % of the documents (1k, 5k, 10k, 20k of the default 20,000) it
 waits until the last document is found, then prints the resident memory, the open
 descriptors and the descriptors of deleted files of the server (and worker) process,
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 import httpx
@@ -144,7 +146,7 @@ def _job_path_rate(env: dict[str, str], count: int = 300) -> float:
         ctx.close()
 
 
-def run(docs: int, database_url: str | None) -> None:
+def run(docs: int, database_url: str | None, in_flight: int = 1) -> None:
     work = Path(tempfile.mkdtemp(prefix="akte-bench-soak-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
     env.update(
@@ -202,6 +204,7 @@ def run(docs: int, database_url: str | None) -> None:
             header = "  ".join(f"{name:>30}" for name in procs)
             print(f"{'documents':>9}  {'docs/s':>7}  {header}   (RSS MB, fds, deleted fds)")
             started = time.perf_counter()
+            pending: deque[str] = deque()
             for n in range(1, docs + 1):
                 response = client.post(
                     f"/api/v1/case-files/{case_file_id}/documents",
@@ -209,7 +212,9 @@ def run(docs: int, database_url: str | None) -> None:
                     files={"file": (f"soak-{n}.pdf", _pdf(n), "application/pdf")},
                 )
                 response.raise_for_status()
-                _wait_ready(client, headers, response.json()["id"])
+                pending.append(response.json()["id"])
+                while len(pending) >= in_flight or (n in checkpoints and pending):
+                    _wait_ready(client, headers, pending.popleft())
                 if n % 10 == 0:
                     client.get(
                         "/api/v1/search", params={"q": WORDS[n % len(WORDS)]}, headers=headers
@@ -247,8 +252,15 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL URL (default: the embedded SQLite default)"
     )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=1,
+        help="uploads waiting to be ready at a time (each is still its own document and "
+        "index job; more than 1 keeps the worker busy while the client polls)",
+    )
     args = parser.parse_args()
-    run(args.docs, args.database_url)
+    run(args.docs, args.database_url, args.in_flight)
 
 
 if __name__ == "__main__":
