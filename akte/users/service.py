@@ -300,3 +300,57 @@ def log_out_everywhere(session: Session, principal: Principal | None, user_id: u
         object_id=user.id,
         tenant_id=user.tenant_id,
     )
+
+
+def deactivate(session: Session, principal: Principal, user_id: uuid.UUID) -> User:
+    """Take a person's or service account's access away at once: the account can no longer
+    sign in, and every token and web session it holds ends with its next request. The row
+    stays (the audit log and authored documents name it). An admin cannot lock themself out."""
+    from akte.auth.service import revoke_all_tokens
+
+    user = get_administered(session, principal, user_id)
+    if user.id == principal.user_id:
+        raise Conflict("you cannot deactivate your own account", code="own_account")
+    if user.is_active:
+        user.is_active = False
+        revoke_all_tokens(session, user)
+        audit.record(
+            session,
+            principal,
+            "user.deactivate",
+            object_type="user",
+            object_id=user.id,
+            tenant_id=user.tenant_id,
+        )
+    return user
+
+
+#: A reset code is a password: long enough to stand alone, short enough to read out once.
+RESET_CODE_BYTES = 12
+
+
+def reset_password(session: Session, principal: Principal, user_id: uuid.UUID) -> str:
+    """Replace a person's password by a one-time code, returned once and stored only as a
+    hash, which the admin hands over; the person signs in with it and changes it
+    (``POST /api/v1/auth/password``). Every session the old password opened ends."""
+    import secrets
+
+    from akte.auth.service import revoke_all_tokens
+
+    user = get_administered(session, principal, user_id)
+    if Role(user.role) in SERVICE_ROLES:
+        raise Conflict("service accounts have API keys, not passwords", code="not_a_person_account")
+    if not user.is_active:
+        raise Conflict("the account is deactivated", code="account_inactive")
+    code = secrets.token_urlsafe(RESET_CODE_BYTES)
+    user.password_hash = hash_password(code)
+    revoke_all_tokens(session, user)
+    audit.record(
+        session,
+        principal,
+        "user.password_reset",
+        object_type="user",
+        object_id=user.id,
+        tenant_id=user.tenant_id,
+    )
+    return code

@@ -46,6 +46,14 @@ FIELD_LABELS = {
     "case_file_id": "Akte",
     "vorgang_id": "Vorgang",
     "assignee_user_id": "Zuständig",
+    # administration (akte.web.routes_admin)
+    "username": "Benutzername",
+    "display_name": "Anzeigename",
+    "role": "Rolle",
+    "code": "Kürzel",
+    "slug": "Kurzname",
+    "years": "Jahre",
+    "after": "Frist beginnt",
 }
 
 

@@ -83,6 +83,22 @@ BY_CODE.update(
         "zu ihrer Prüfsumme. Der Betrieb muss sie aus der Sicherung wiederherstellen.",
     }
 )
+# administration pages (akte.web.routes_admin)
+BY_CODE.update(
+    {
+        "duplicate_username": "Dieser Benutzername ist schon vergeben.",
+        "duplicate_org_unit": "Eine Organisationseinheit mit diesem Kürzel gibt es schon.",
+        "duplicate_tenant": "Einen Mandanten mit diesem Kurznamen gibt es schon.",
+        "own_account": "Ihr eigenes Konto können Sie nicht deaktivieren.",
+        "not_a_person_account": "Dienstkonten haben kein Passwort, sondern API-Schlüssel.",
+        "not_a_service_account": "API-Schlüssel gibt es nur für Dienstkonten (Import, Druck).",
+        "account_inactive": "Das Konto ist deaktiviert.",
+        "api_key_not_found": "Diesen API-Schlüssel gibt es bei diesem Konto nicht.",
+    }
+)
+#: Codes whose English detail is little more than a name ("tenant jc-x exists"), which
+#: :func:`reads_english` cannot recognise: always the German text.
+NAMED_ONLY = frozenset({"duplicate_username", "duplicate_org_unit", "duplicate_tenant"})
 #: Codes whose English detail names what an administrator must fix (a host, an issuer):
 #: the page keeps it after the German text, marked as the technical reason.
 WITH_DETAIL = frozenset(
@@ -115,6 +131,8 @@ def german(exc: AkteError) -> str:
     found = _NOT_FOUND.fullmatch(detail)
     if found and found.group(1) in NOUNS:
         return f"{NOUNS[found.group(1)]} nicht gefunden."
+    if exc.code in NAMED_ONLY:
+        return BY_CODE[exc.code]
     if not reads_english(detail):
         return detail
     if exc.code in WITH_DETAIL:

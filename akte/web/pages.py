@@ -49,6 +49,18 @@ MESSAGES = {
     "archive_message": "Nachricht des Archivs eingelesen.",
     "session_ended": "Sitzung beendet.",
     "sessions_ended": "Alle anderen Sitzungen beendet.",
+    "user_deactivated": "Konto deaktiviert; alle seine Sitzungen sind beendet.",
+    "membership_saved": "Mitgliedschaft gespeichert.",
+    "membership_removed": "Mitgliedschaft entfernt.",
+    "key_revoked": "API-Schlüssel widerrufen.",
+    "org_unit_created": "Organisationseinheit angelegt.",
+    "grant_saved": "Freigabe gespeichert.",
+    "grant_removed": "Freigabe entfernt.",
+    "hold_created": "Sperre gesetzt: aus dieser Akte wird nichts gelöscht.",
+    "hold_released": "Sperre aufgehoben.",
+    "rule_saved": "Aufbewahrungsregel gespeichert.",
+    "rule_deleted": "Aufbewahrungsregel gelöscht.",
+    "tenant_created": "Mandant angelegt.",
 }
 ADMIN_ROLES = (Role.tenant_admin, Role.system_admin)
 
@@ -68,6 +80,7 @@ def page(
         "principal": principal,
         "show_imports": principal.role in ADMIN_ROLES and imports_available(),
         "show_tenant_lists": principal.role == Role.tenant_admin,
+        "show_admin": principal.role in ADMIN_ROLES,
         "source_labels": SOURCE_LABELS,
         "status_labels": STATUS_LABELS,
         "flash": [MESSAGES[m] for m in request.query_params.getlist("msg") if m in MESSAGES],

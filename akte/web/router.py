@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from akte.web import (
     pdfjs,
     routes_account,
+    routes_admin,
     routes_auth,
     routes_casework,
     routes_documents,
@@ -39,5 +40,6 @@ for module in (
     routes_sessions,
     routes_account,
     routes_records,
+    routes_admin,
 ):
     router.include_router(module.router)

@@ -123,6 +123,11 @@ def test_a_citizen_session_opens_no_caseworker_page_or_api(ctx, world):
         "session_id": uuid.uuid4().hex,
         "export_id": str(uuid.uuid4()),
         "aussonderung_id": str(uuid.uuid4()),
+        "user_id": str(uuid.uuid4()),
+        "org_unit_id": str(uuid.uuid4()),
+        "key_id": str(uuid.uuid4()),
+        "rule_id": str(uuid.uuid4()),
+        "hold_id": str(uuid.uuid4()),
         "part": "pdf",
     }
     token = csrf_of(citizen.get("/upload/files").text)  # valid for the citizen's browser
