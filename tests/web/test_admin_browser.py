@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -173,6 +174,6 @@ def test_grant_with_end_date_audit_filter_and_csv(scene, page, axe):  # noqa: F8
     _reflows(page, "Protokoll")
     with page.expect_download() as info:
         page.get_by_role("link", name="Als CSV herunterladen").click()
-    text = open(info.value.path(), encoding="utf-8").read()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
     assert text.startswith("id,seq,at,actor_id")
     assert "case_file.open" in text and "grant.create" not in text
