@@ -20,7 +20,7 @@ from akte.jobs.worker import run_until_idle
 from akte.retention.models import LegalHold
 from akte.users.models import Role
 from records.models import Transfer
-from tests.builders import World, bearer, make_user
+from tests.builders import World, bearer, make_tenant, make_user
 from tests.ingest.samples import text_pdf
 from tests.records.conftest import add_processed, sha256
 from tests.search.conftest import search_context
@@ -195,6 +195,24 @@ def test_refusals(
     with session_scope(ctx.session_factory) as session:
         row = session.get(Transfer, uuid.UUID(tid))
         assert row is not None and row.status == "requested"
+    # lists: a transfer between two other tenants never shows; one's own does
+    with session_scope(ctx.session_factory) as session:
+        third = make_tenant(session)
+        foreign = Transfer(
+            case_file_id=world.case_b1.id,
+            aktenzeichen=world.case_b1.aktenzeichen,
+            from_tenant_id=world.tenant_b.id,
+            to_tenant_id=third.id,
+            reason="fremd",
+        )
+        session.add(foreign)
+        session.flush()
+        foreign_id = str(foreign.id)
+    listed = client.get("/api/v1/transfers", headers=world.headers["admin_a"]).json()
+    assert tid in {t["id"] for t in listed["items"]}
+    assert foreign_id not in {t["id"] for t in listed["items"]}
+    r = client.get(f"/api/v1/transfers/{foreign_id}", headers=world.headers["admin_a"])
+    assert r.status_code == 404
     # the receiver refuses; both logs say so
     r = client.post(f"/api/v1/transfers/{tid}/refuse", headers=admin_b)
     assert r.json()["status"] == "refused"
