@@ -63,7 +63,6 @@ from records.schemas import AussonderungCreate
 
 log = logging.getLogger("akte.records")
 BUILD_TASK = "records.build_aussonderung"
-MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 #: Items still waiting for someone: the Akte is held for them.
 OPEN_STATES = (ItemState.offered, ItemState.archive, ItemState.undecided, ItemState.failed)
 
@@ -248,9 +247,9 @@ def receive(
     digest = hashlib.sha256(data).hexdigest()
     if digest in {m.sha256 for m in messages(session, row.id)}:
         return row  # a retried upload of a message already recorded
-    if len(data) > MAX_MESSAGE_BYTES:
+    if len(data) > xdomea.MAX_MESSAGE_BYTES:
         raise Unprocessable(
-            f"the message is larger than {MAX_MESSAGE_BYTES} bytes", code="invalid_xdomea"
+            f"the message is larger than {xdomea.MAX_MESSAGE_BYTES} bytes", code="invalid_xdomea"
         )
     try:
         message = xdomea.read_message(data, ("0502", "0504", "0506", "0507"))

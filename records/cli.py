@@ -1,4 +1,6 @@
-"""``akte export AKTE``: an Akteneinsicht, Aktenübersendung or xdomea Abgabe from the shell;
+"""``akte transfer AKTE --to TENANT``: a Zuständigkeitswechsel (request, and with
+``--accept-by`` also acceptance and the move);
+``akte export AKTE``: an Akteneinsicht, Aktenübersendung or xdomea Abgabe from the shell;
 ``akte xdomea import FILE``: record a receiver's answer (0402) to an Abgabe.
 
 The export is requested as a named user (``--user``), with exactly that user's rights (the
@@ -22,7 +24,11 @@ export_app = typer.Typer(
 xdomea_app = typer.Typer(
     help="xdomea messages from other authorities and archives", no_args_is_help=True
 )
-COMMANDS = {"export": export_app, "xdomea": xdomea_app}
+transfer_app = typer.Typer(
+    help="Zuständigkeitswechsel: an Akte to another tenant of this installation",
+    context_settings={"allow_interspersed_args": True},
+)
+COMMANDS = {"export": export_app, "xdomea": xdomea_app, "transfer": transfer_app}
 
 
 @xdomea_app.callback()
@@ -136,7 +142,7 @@ def import_message(
     from records import aussonderung, confirmations, xdomea
 
     try:
-        data = xdomea.unpack(file.read_bytes(), aussonderung.MAX_MESSAGE_BYTES)
+        data = xdomea.unpack(file.read_bytes())
         message = xdomea.read_message(data, tuple(xdomea.ROOTS))
         process_id = uuid.UUID(message.process_id)
     except (xdomea.InvalidMessage, ValueError) as exc:
@@ -221,5 +227,89 @@ def offer(
             assert row.offer_sha256 is not None
             target.write_bytes(ctx.storage.read_bytes(row.offer_sha256))
             typer.echo(f"Aussonderung {row.id}: {len(ids)} Akte(n) offered, {target}")
+    finally:
+        ctx.close()
+
+
+@transfer_app.callback(invoke_without_command=True)
+def transfer(
+    aktenzeichen: Annotated[str, typer.Argument(help="the Akte's Aktenzeichen")],
+    to: Annotated[str, typer.Option(help="receiving tenant (slug)")],
+    tenant: Annotated[str, typer.Option(help="sending tenant (slug)")],
+    user: Annotated[str, typer.Option(help="tenant admin of the sending tenant")],
+    reason: Annotated[str, typer.Option(help="why (e.g. Umzug der BG)")] = "Zuständigkeitswechsel",
+    accept_by: Annotated[
+        str | None, typer.Option(help="tenant admin of the receiving tenant: accept at once")
+    ] = None,
+    org_unit: Annotated[
+        str | None, typer.Option(help="receiving org unit (code), with --accept-by")
+    ] = None,
+) -> None:
+    """Request the transfer as ``--user`` (the same checks and audit entries as the API);
+    with ``--accept-by`` and ``--org-unit`` accept it as that receiving admin and move the
+    Akte here. Exit 2 with the reason when refused."""
+    from sqlalchemy import select
+
+    from akte.auth.service import principal_for
+    from akte.case_files import repository as case_files
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.errors import AkteError
+    from akte.core.settings import get_settings
+    from akte.tenants.models import OrgUnit, Tenant
+    from akte.users.models import User
+    from records import transfers
+    from records.models import Transfer
+
+    if (accept_by is None) != (org_unit is None):
+        raise typer.BadParameter("--accept-by and --org-unit go together")
+    ctx = AppContext.from_settings(get_settings())
+
+    def admin(session, slug: str, username: str):  # type: ignore[no-untyped-def]
+        row = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        person = row and session.scalar(
+            select(User).where(User.username == username, User.tenant_id == row.id)
+        )
+        if not person:
+            raise typer.BadParameter(f"no user {username!r} in tenant {slug!r}")
+        return row, principal_for(session, person)
+
+    try:
+        with session_scope(ctx.session_factory) as session:
+            sender, principal = admin(session, tenant, user)
+            akte = case_files.by_aktenzeichen(session, sender.id, aktenzeichen)
+            if akte is None:
+                raise typer.BadParameter(f"no Akte {aktenzeichen!r} in tenant {tenant!r}")
+            try:
+                row = transfers.request(
+                    session, principal, case_file_id=akte.id, to_tenant=to, reason=reason
+                )
+                if accept_by is not None:
+                    receiver, accepting = admin(session, to, accept_by)
+                    unit = session.scalar(
+                        select(OrgUnit).where(
+                            OrgUnit.tenant_id == receiver.id, OrgUnit.code == org_unit
+                        )
+                    )
+                    if unit is None:
+                        raise typer.BadParameter(f"no org unit {org_unit!r} in {to!r}")
+                    transfers.accept(session, accepting, row.id, org_unit_id=unit.id)
+            except AkteError as exc:
+                typer.echo(f"refused: {exc}", err=True)
+                raise typer.Exit(2) from None
+            transfer_id = row.id
+        typer.echo(f"transfer {transfer_id}: {aktenzeichen} → {to} requested")
+        if accept_by is None:
+            typer.echo("waiting for the receiving tenant's admin to accept it")
+            return
+        with session_scope(ctx.session_factory) as session:
+            transfers.move(session, ctx.storage, transfer_id)
+        with session_scope(ctx.session_factory) as session:
+            done = session.get(Transfer, transfer_id)
+            assert done is not None
+            if done.status != "done":
+                typer.echo(f"failed: {done.error}", err=True)
+                raise typer.Exit(1)
+            typer.echo(f"moved: {done.document_count} document(s); search follows by job")
     finally:
         ctx.close()

@@ -27,9 +27,6 @@ from akte.core.storage import BlobStore
 from records import exports, xdomea
 from records.models import Export, ExportKind, ExportStatus
 
-#: An 0402 lists a verdict per object; 1 MiB holds tens of thousands of them.
-MAX_BYTES = 1024 * 1024
-
 
 class ConfirmationStatus:
     confirmed = "confirmed"  # every object imported
@@ -53,8 +50,10 @@ def record(
         raise Conflict(
             "an import confirmation is already recorded for this Abgabe", code="already_confirmed"
         )
-    if len(data) > MAX_BYTES:
-        raise Unprocessable(f"the message is larger than {MAX_BYTES} bytes", code="invalid_xdomea")
+    if len(data) > xdomea.MAX_MESSAGE_BYTES:
+        raise Unprocessable(
+            f"the message is larger than {xdomea.MAX_MESSAGE_BYTES} bytes", code="invalid_xdomea"
+        )
     try:
         message = xdomea.read_import_confirmation(data)
     except xdomea.InvalidMessage as exc:

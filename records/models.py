@@ -203,3 +203,58 @@ REQUIRED_BLOBS = (
     Aussonderung.package_sha256,
     AussonderungMessage.sha256,
 )
+
+
+class TransferStatus(enum.StrEnum):
+    #: the sending tenant's admin asked for it; the receiving tenant's admin decides.
+    requested = "requested"
+    #: accepted into an org unit; the move job is queued.
+    accepted = "accepted"
+    #: the Akte belongs to the receiving tenant; the sender keeps this row as its trace.
+    done = "done"
+    #: refused by the receiving tenant or withdrawn by the sender.
+    refused = "refused"
+    cancelled = "cancelled"
+    #: the move found a reason not to happen (legal hold, Aktenzeichen taken meanwhile).
+    failed = "failed"
+
+
+class Transfer(UUIDPrimaryKey, Timestamps, Base):
+    """A Zuständigkeitswechsel of one Akte to another tenant of the same installation.
+
+    After the move this row is all the sending tenant keeps: when, which Aktenzeichen, to
+    whom — no document content. No foreign key to the Akte: it may later be deleted by the
+    receiver's retention, the trace stays."""
+
+    __tablename__ = "records_transfers"
+    __table_args__ = (
+        Index("ix_records_transfers_from", "from_tenant_id", "created_at"),
+        Index("ix_records_transfers_to", "to_tenant_id", "created_at"),
+    )
+
+    case_file_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    aktenzeichen: Mapped[str] = mapped_column(String(64))
+    from_tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    to_tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    #: the receiving org unit, chosen by the receiver's admin on acceptance.
+    to_org_unit_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("org_units.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default=TransferStatus.requested)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    document_count: Mapped[int | None] = mapped_column(Integer)
+    #: The Akte's audit entries of the sending tenant up to the move, as JSON (a blob):
+    #: the trail travels with the Akte; the sender's own entries stay in its chain.
+    audit_trail_sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+REQUIRED_BLOBS = (*REQUIRED_BLOBS, Transfer.audit_trail_sha256)

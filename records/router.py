@@ -322,14 +322,14 @@ async def xdomea_message(request: Request) -> bytes:
             "send the message as application/xml, or its ZIP as application/zip",
             code="unsupported_media_type",
         )
-    limit = confirmations.MAX_BYTES * (4 if media == "application/zip" else 1)
+    limit = xdomea.MAX_MESSAGE_BYTES
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"the message is larger than {limit} bytes")
     try:
-        return xdomea.unpack(bytes(body), confirmations.MAX_BYTES)
+        return xdomea.unpack(bytes(body))
     except xdomea.InvalidMessage as exc:
         raise Unprocessable(str(exc), code="invalid_xdomea") from None
 
@@ -524,3 +524,8 @@ def download_aussonderung(
         filename=row.package_name or "0503.zip",
         media_type="application/zip",
     )
+
+
+from records import transfer_router  # noqa: E402  (its routes share this prefix)
+
+router.include_router(transfer_router.router)

@@ -193,3 +193,37 @@ class AussonderungRead(BaseModel):
     items: list[AussonderungItemRead] = []
     #: Messages received from the archive, in order.
     messages: list[AussonderungMessageRead] = []
+
+
+class TransferCreate(BaseModel):
+    """Ask another tenant of this installation to take over an Akte."""
+
+    case_file_id: uuid.UUID
+    #: the receiving tenant's short name (slug)
+    to_tenant: Annotated[SafeStr, Field(min_length=1, max_length=64)]
+    reason: Annotated[SafeStr, Field(min_length=3, max_length=2000)]
+
+
+class TransferAccept(BaseModel):
+    """Take the Akte into one of the receiving tenant's org units."""
+
+    org_unit_id: uuid.UUID
+
+
+class TransferRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_file_id: uuid.UUID
+    aktenzeichen: str
+    from_tenant_id: uuid.UUID
+    to_tenant_id: uuid.UUID
+    to_org_unit_id: uuid.UUID | None
+    #: requested → accepted → done; or refused, cancelled, failed
+    status: str
+    reason: str
+    decided_at: datetime | None
+    finished_at: datetime | None
+    document_count: int | None
+    error: str | None
+    created_at: datetime

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from akte.core.context import AppContext
-from akte.core.database import utcnow
+from akte.core.database import session_scope, utcnow
 from akte.jobs.registry import JobDeath, on_dead, task
-from records import aussonderung, build
+from records import aussonderung, build, transfers
 from records.exports import BUILD_TASK
 from records.models import Aussonderung, AussonderungStatus, Export, ExportStatus
 
@@ -47,3 +47,10 @@ def aussonderung_given_up(session: Session, payload: dict[str, Any], death: JobD
         return
     row.status = AussonderungStatus.failed
     row.error = f"gave up after {death.attempts} attempt(s): {death.error}"
+
+
+@task(transfers.MOVE_TASK)
+def move_transfer(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """Move an accepted transfer's Akte to the receiving tenant, in one transaction."""
+    with session_scope(ctx.session_factory) as session:
+        transfers.move(session, ctx.storage, uuid.UUID(payload["transfer_id"]))

@@ -75,6 +75,12 @@ FORMAT_CODES = {
 FORMAT_LIST_VERSION = "2.0"
 
 
+#: The one size limit of a message akte receives (0402, 0502, 0504–0507), for the XML and
+#: for the ZIP that carries it, on every way in: API, web page, CLI and the inbox folder.
+#: 4 MiB holds an 0502 with a verdict for tens of thousands of Akten.
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+
 class InvalidMessage(ValueError):
     """A message does not validate against its xdomea schema (first errors in the text)."""
 
@@ -91,10 +97,12 @@ def schema(version: str, code: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(path)))
 
 
-def unpack(data: bytes, limit: int) -> bytes:
+def unpack(data: bytes, limit: int = MAX_MESSAGE_BYTES) -> bytes:
     """The message itself: ``data`` when it is the XML, or the one ``*.xml`` inside when it
     is the ZIP xdomea transmits (:class:`InvalidMessage` when there is not exactly one,
-    or it is larger than ``limit`` bytes)."""
+    or either is larger than ``limit`` bytes)."""
+    if len(data) > limit:
+        raise InvalidMessage(f"the message is larger than {limit} bytes")
     if data[:2] != b"PK":
         return data
     try:

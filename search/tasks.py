@@ -13,10 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from akte.core.context import AppContext
+from akte.core.database import session_scope
 from akte.core.settings import Settings
 from akte.jobs.periodic import periodic
 from akte.jobs.registry import PermanentJobError, task
-from search import indexing
+from search import indexing, loader
 
 log = logging.getLogger("akte.worker")
 VOCABULARY_PRUNE = "search.vocabulary_prune"
@@ -37,6 +38,20 @@ def index_document(ctx: AppContext, payload: dict[str, Any]) -> None:
 @task("search.index_case_file")
 def index_case_file(ctx: AppContext, payload: dict[str, Any]) -> None:
     indexing.get(ctx).index_case_file(ctx, _id(payload, "case_file_id"))
+
+
+@task("search.move_case_file")
+def move_case_file(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """The Akte changed tenant: its documents and notes leave every tenant's index (Whoosh
+    keeps one per tenant) before they are indexed under the new one, in this order in one
+    job so no parallel job can remove them from the receiver's index afterwards."""
+    service = indexing.get(ctx)
+    case_file_id = _id(payload, "case_file_id")
+    with session_scope(ctx.session_factory) as session:
+        ids = loader.document_ids_of_case_file(session, case_file_id)
+    for start in range(0, len(ids), loader.BATCH):
+        service.remove_documents(ids[start : start + loader.BATCH])
+    service.index_case_file(ctx, case_file_id)
 
 
 @task("search.remove_document")

@@ -17,6 +17,7 @@ from akte.jobs.models import PRIORITY_INDEX
 INDEX_DOCUMENT = "search.index_document"
 INDEX_CASE_FILE = "search.index_case_file"
 REMOVE_DOCUMENT = "search.remove_document"
+MOVE_CASE_FILE = "search.move_case_file"
 
 
 def document_changed(session: Session, document_id: uuid.UUID) -> None:
@@ -36,4 +37,11 @@ def case_file_changed(session: Session, case_file_id: uuid.UUID) -> None:
 def document_removed(session: Session, document_id: uuid.UUID) -> None:
     jobs.enqueue(
         session, REMOVE_DOCUMENT, {"document_id": str(document_id)}, priority=PRIORITY_INDEX
+    )
+
+
+def case_file_moved(session: Session, case_file_id: uuid.UUID) -> None:
+    """An Akte went to another tenant: out of every index, into the receiver's."""
+    jobs.enqueue(
+        session, MOVE_CASE_FILE, {"case_file_id": str(case_file_id)}, priority=PRIORITY_INDEX
     )

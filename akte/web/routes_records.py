@@ -59,8 +59,6 @@ ITEM_STATE = {
     "archived": "vom Archiv übernommen",
     "failed": "Übernahme fehlgeschlagen",
 }
-#: A message of the archive: generous for an 0502 of many Akten, bounded for the form.
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 #: The services answer in English (the API's language); the pages say it in German.
@@ -289,14 +287,14 @@ def archive_message(
     file: Annotated[UploadFile, File()],
 ) -> Response:
     """A message of the archive (0502, 0504, 0506, 0507) as its XML or ZIP file."""
-    data = file.file.read(MAX_MESSAGE_BYTES + 1)
-    if len(data) > MAX_MESSAGE_BYTES:
+    data = file.file.read(xdomea.MAX_MESSAGE_BYTES + 1)
+    if len(data) > xdomea.MAX_MESSAGE_BYTES:
         raise Unprocessable(
             "Die Datei ist zu groß für eine xdomea-Nachricht.", code="invalid_xdomea"
         )
     with _in_german():
         try:
-            data = xdomea.unpack(data, MAX_MESSAGE_BYTES)
+            data = xdomea.unpack(data)
         except xdomea.InvalidMessage as exc:
             raise Unprocessable(str(exc), code="invalid_xdomea") from None
         aussonderung.receive(session, storage, principal, aussonderung_id, data)

@@ -265,10 +265,21 @@ def _records(m: Matrix) -> None:
         )
         m.ids["closed_case_file_id"] = str(free.id)
         offered_id = str(offered.id)
+        m.ids["transfer_case_file_id"] = str(make_case_file(session, tenant, unit).id)
     m.ids["aussonderung_id"] = m.as_admin(
         "POST",
         "/api/v1/aussonderungen",
         json={"recipient": "Landesarchiv", "case_file_ids": [offered_id]},
+    )["id"]
+
+    m.ids["transfer_id"] = m.as_admin(
+        "POST",
+        "/api/v1/transfers",
+        json={
+            "case_file_id": m.ids["transfer_case_file_id"],
+            "to_tenant": m.world.tenant_b.slug,
+            "reason": "Matrix-Test",
+        },
     )["id"]
 
 
@@ -815,6 +826,17 @@ BODIES: dict[tuple[str, str], Prepare] = {
     # offering twice is 409 (allowed to try): the Akte stays offered after the first call
     ("POST", "/api/v1/aussonderungen"): lambda m: {
         "json": {"recipient": "Landesarchiv", "case_file_ids": [m.ids["closed_case_file_id"]]}
+    },
+    # the spare Akte again: 409 transfer_open for its admin, 404 for every other tenant
+    ("POST", "/api/v1/transfers"): lambda m: {
+        "json": {
+            "case_file_id": m.ids["transfer_case_file_id"],
+            "to_tenant": m.world.tenant_b.slug,
+            "reason": "Matrix-Test",
+        }
+    },
+    ("POST", "/api/v1/transfers/{transfer_id}/accept"): lambda m: {
+        "json": {"org_unit_id": str(m.world.unit_b1.id)}
     },
     # a 0504 receipt of the matrix's Aussonderung: recorded (repeats answer the same)
     ("POST", "/api/v1/aussonderungen/{aussonderung_id}/messages"): lambda m: {
