@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install system-deps lint format bench clean constraints pdfjs
+.PHONY: run test install system-deps lint format bench clean constraints pdfjs i18n-extract i18n-update i18n-compile
 ## PDF.js for the document viewer (akte/web/pdfjs.py: VERSION must match).
 PDFJS_VERSION := 4.10.38
 
@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+	$(BIN)/pybabel -q compile -d akte/locale -D akte
 
 ## Re-pin every dependency to what the venv has now (after changing pyproject.toml).
 constraints:
@@ -66,3 +67,17 @@ bench: install system-deps
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache
+
+## Translations (gettext, Babel; see babel.cfg and akte/web/catalogues.py). German is the
+## source language. extract: collect the German texts into akte/locale/akte.pot; update:
+## merge it into every language's .po (new texts appear untranslated, changed ones fuzzy);
+## compile: build the .mo files (`make install` does; without them the .po files are read).
+LOCALES := akte/locale
+i18n-extract: install
+	$(BIN)/pybabel extract -F babel.cfg -o $(LOCALES)/akte.pot --no-location --omit-header --sort-output -w 100 .
+
+i18n-update: install
+	$(BIN)/pybabel update -i $(LOCALES)/akte.pot -d $(LOCALES) -D akte --no-location --omit-header -w 100 --ignore-obsolete
+
+i18n-compile: install
+	$(BIN)/pybabel compile -d $(LOCALES) -D akte --statistics

@@ -1,11 +1,21 @@
-"""The citizen portal's texts in German (default), English, Arabic, Farsi, Tigrinya and Urdu.
+"""The citizen portal's texts: German (default), English, Arabic, Farsi, Tigrinya and Urdu.
 
-The language is chosen on the page (``?lang=``) and remembered in a cookie. Missing
-entries fall back to German, so a new text never shows a raw key. Arabic, Farsi and Urdu
+The German texts below are the source: each has a key (what templates and code ask for)
+and is the ``msgid`` of the gettext catalogues in ``akte/locale/<lang>/LC_MESSAGES/akte.po``
+with the key as ``msgctxt`` (:mod:`akte.web.catalogues`). Translations live only there, where
+a translator's tool (Poedit, Weblate, Lokalize) opens them: add a German text here, run
+``make i18n-extract i18n-update`` and translate the new entries in the ``.po`` files.
+
+The language is chosen on the page (``?lang=``) and remembered in a cookie. A text a
+catalogue lacks (or whose German changed since it was translated) shows in German, so a new
+text never shows a raw key. A translation still written into these dicts for another
+language (older branches did) is used where the catalogue has none. Arabic, Farsi and Urdu
 are written right to left: templates set ``dir`` from :data:`RTL`.
 """
 
 from __future__ import annotations
+
+from akte.web import catalogues
 
 DEFAULT = "de"
 #: The cookie remembering the citizen's language.
@@ -64,212 +74,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "files_count": "{n} Datei(en)",
         "code_used_up": "Mit diesem Code wurden schon zu viele Dateien gesendet. Bitte wenden Sie sich an Ihr Jobcenter.",
     },
-    "en": {
-        "title": "Send documents to the Jobcenter",
-        "intro": "Enter the upload code from your letter.",
-        "code_label": "Upload code",
-        "code_hint": "16 characters, e.g. ABCD-EFGH-JKMN-PQRS",
-        "continue": "Continue",
-        "language": "Language",
-        "choose_files": "Choose or photograph documents",
-        "limits": "Allowed: PDF, JPEG, PNG. Up to {max_files} files, at most {max_mb} MB each.",
-        "upload": "Upload",
-        "uploading": "Uploading …",
-        "done": "Done",
-        "failed": "Failed",
-        "case_ref": "File reference",
-        "receipt_title": "Receipt",
-        "receipt_intro": "We have received these files:",
-        "received_at": "Received on",
-        "file_name": "File name",
-        "size": "Size",
-        "checksum": "Checksum (SHA-256)",
-        "download_receipt": "Download the receipt as PDF",
-        "more": "Upload more files",
-        "finish": "Finish",
-        "code_refused": "This code is invalid, expired or revoked. Please check what you typed.",
-        "rate_limited": "Too many failed attempts. Please try again in 15 minutes.",
-        "no_files": "Please choose at least one file.",
-        "bad_bundle": "The choice of which photos belong together is not valid. Please choose the photos again.",
-        "too_many_files": "Please send at most {max_files} files at once.",
-        "file_refused": "Not accepted: {name} – {reason}",
-        "bad_type": "only PDF, JPEG or PNG",
-        "too_large": "file is too large",
-        "empty": "file is empty",
-        "skip": "Skip to content",
-        "privacy": "Your files go only to your Jobcenter, into your file.",
-        "valid_until": "Code valid until",
-        "session_ended": "Thank you. You can close this window now.",
-        "selected": "Selected files",
-        "receipts": "Your receipts",
-        "files_count": "{n} file(s)",
-        "code_used_up": "Too many files have already been sent with this code. Please contact your Jobcenter.",
-    },
-    "ar": {
-        "title": "إرسال المستندات إلى مركز العمل (Jobcenter)",
-        "intro": "أدخل رمز التحميل الموجود في رسالتك.",
-        "code_label": "رمز التحميل",
-        "code_hint": "16 حرفًا، مثال: ABCD-EFGH-JKMN-PQRS",
-        "continue": "متابعة",
-        "language": "اللغة",
-        "choose_files": "اختر المستندات أو صوّرها",
-        "limits": "المسموح: PDF و JPEG و PNG. حتى {max_files} ملفًا، كل ملف {max_mb} ميغابايت كحد أقصى.",
-        "upload": "تحميل",
-        "uploading": "جارٍ التحميل …",
-        "done": "تم",
-        "failed": "فشل",
-        "case_ref": "رقم الملف",
-        "receipt_title": "إشعار الاستلام",
-        "receipt_intro": "لقد استلمنا هذه الملفات:",
-        "received_at": "تاريخ الاستلام",
-        "file_name": "اسم الملف",
-        "size": "الحجم",
-        "checksum": "المجموع الاختباري (SHA-256)",
-        "download_receipt": "تنزيل إشعار الاستلام بصيغة PDF",
-        "more": "تحميل ملفات أخرى",
-        "finish": "إنهاء",
-        "code_refused": "هذا الرمز غير صالح أو منتهي الصلاحية أو ملغى. يرجى التحقق مما أدخلته.",
-        "rate_limited": "محاولات فاشلة كثيرة. يرجى المحاولة مرة أخرى بعد 15 دقيقة.",
-        "no_files": "يرجى اختيار ملف واحد على الأقل.",
-        "bad_bundle": "تحديد الصور التي تنتمي معًا غير صالح. يرجى اختيار الصور مرة أخرى.",
-        "too_many_files": "يرجى إرسال {max_files} ملفًا كحد أقصى في المرة الواحدة.",
-        "file_refused": "غير مقبول: {name} – {reason}",
-        "bad_type": "فقط PDF أو JPEG أو PNG",
-        "too_large": "الملف كبير جدًا",
-        "empty": "الملف فارغ",
-        "skip": "انتقل إلى المحتوى",
-        "privacy": "تُرسل ملفاتك إلى مركز العمل الخاص بك فقط، إلى ملفك.",
-        "valid_until": "الرمز صالح حتى",
-        "session_ended": "شكرًا لك. يمكنك إغلاق هذه النافذة الآن.",
-        "selected": "الملفات المختارة",
-        "receipts": "إشعارات الاستلام الخاصة بك",
-        "files_count": "{n} ملف (ملفات)",
-        "code_used_up": "تم إرسال عدد كبير جدًا من الملفات بهذا الرمز. يرجى التواصل مع مركز العمل الخاص بك.",
-    },
-    "fa": {
-        "title": "ارسال مدارک به جاب‌سنتر (Jobcenter)",
-        "intro": "کد بارگذاری را از نامه خود وارد کنید.",
-        "code_label": "کد بارگذاری",
-        "code_hint": "۱۶ نویسه، مثلاً ABCD-EFGH-JKMN-PQRS",
-        "continue": "ادامه",
-        "language": "زبان",
-        "choose_files": "مدارک را انتخاب کنید یا از آن‌ها عکس بگیرید",
-        "limits": "مجاز: PDF، JPEG، PNG. حداکثر {max_files} فایل، هر کدام حداکثر {max_mb} مگابایت.",
-        "upload": "بارگذاری",
-        "uploading": "در حال بارگذاری …",
-        "done": "انجام شد",
-        "failed": "ناموفق",
-        "case_ref": "شماره پرونده",
-        "receipt_title": "رسید دریافت",
-        "receipt_intro": "این فایل‌ها را دریافت کرده‌ایم:",
-        "received_at": "تاریخ دریافت",
-        "file_name": "نام فایل",
-        "size": "اندازه",
-        "checksum": "چک‌سام (SHA-256)",
-        "download_receipt": "دریافت رسید به صورت PDF",
-        "more": "بارگذاری فایل‌های بیشتر",
-        "finish": "پایان",
-        "code_refused": "این کد نامعتبر، منقضی یا لغو شده است. لطفاً ورودی خود را بررسی کنید.",
-        "rate_limited": "تلاش‌های ناموفق بیش از حد. لطفاً ۱۵ دقیقه دیگر دوباره امتحان کنید.",
-        "no_files": "لطفاً دست‌کم یک فایل انتخاب کنید.",
-        "bad_bundle": "مشخص کردن عکس‌هایی که با هم هستند معتبر نیست. لطفاً عکس‌ها را دوباره انتخاب کنید.",
-        "too_many_files": "لطفاً هر بار حداکثر {max_files} فایل بفرستید.",
-        "file_refused": "پذیرفته نشد: {name} – {reason}",
-        "bad_type": "فقط PDF، JPEG یا PNG",
-        "too_large": "فایل بیش از حد بزرگ است",
-        "empty": "فایل خالی است",
-        "skip": "رفتن به محتوا",
-        "privacy": "فایل‌های شما فقط به جاب‌سنتر شما و در پرونده شما می‌رود.",
-        "valid_until": "کد معتبر تا",
-        "session_ended": "سپاس. اکنون می‌توانید این پنجره را ببندید.",
-        "selected": "فایل‌های انتخاب‌شده",
-        "receipts": "رسیدهای شما",
-        "files_count": "{n} فایل",
-        "code_used_up": "با این کد بیش از حد فایل ارسال شده است. لطفاً با جاب‌سنتر خود تماس بگیرید.",
-    },
-    "ti": {
-        "title": "ሰነዳት ናብ ጆብሰንተር (Jobcenter) ስደዱ",
-        "intro": "ኣብ ደብዳቤኹም ዘሎ ናይ ምጽዓን ኮድ ኣእትዉ።",
-        "code_label": "ናይ ምጽዓን ኮድ",
-        "code_hint": "16 ፊደላት፡ ንኣብነት ABCD-EFGH-JKMN-PQRS",
-        "continue": "ቀጽሉ",
-        "language": "ቋንቋ",
-        "choose_files": "ሰነዳት ምረጹ ወይ ስእሊ ኣልዕሉ",
-        "limits": "ዝፍቀድ፡ PDF, JPEG, PNG። ክሳብ {max_files} ፋይላት፡ ነፍሲ ወከፍ ክሳብ {max_mb} MB።",
-        "upload": "ጽዓኑ",
-        "uploading": "ይጽዓን ኣሎ …",
-        "done": "ተወዲኡ",
-        "failed": "ኣይተዓወተን",
-        "case_ref": "ቁጽሪ ፋይል",
-        "receipt_title": "ምርካብ መረጋገጺ",
-        "receipt_intro": "እዞም ፋይላት ተቐቢልናዮም፡",
-        "received_at": "ዝተቐበልናሉ ዕለት",
-        "file_name": "ስም ፋይል",
-        "size": "ዓቐን",
-        "checksum": "መረጋገጺ ድምር (SHA-256)",
-        "download_receipt": "መረጋገጺ ብPDF ኣውርዱ",
-        "more": "ተወሳኺ ፋይላት ጽዓኑ",
-        "finish": "ወድኡ",
-        "code_refused": "እዚ ኮድ ዘይቅቡል፡ ግዜኡ ዝሓለፈ ወይ ዝተሰረዘ እዩ። በጃኹም ዘእተኹምዎ ፈትሹ።",
-        "rate_limited": "ብዙሕ ዘይተዓወተ ፈተነታት። በጃኹም ድሕሪ 15 ደቒቕ ደጊምኩም ፈትኑ።",
-        "no_files": "በጃኹም እንተወሓደ ሓደ ፋይል ምረጹ።",
-        "bad_bundle": "ኣየኖት ስእልታት ብሓባር ከም ዝኸዱ ዝተገብረ ምርጫ ቅኑዕ ኣይኮነን። በጃኹም ነቶም ስእልታት እንደገና ምረጹ።",
-        "too_many_files": "በጃኹም ብሓደ ግዜ ክሳብ {max_files} ፋይላት ጥራይ ስደዱ።",
-        "file_refused": "ኣይተቐበልናዮን፡ {name} – {reason}",
-        "bad_type": "PDF, JPEG ወይ PNG ጥራይ",
-        "too_large": "ፋይል ኣዝዩ ዓቢ እዩ",
-        "empty": "ፋይል ባዶ እዩ",
-        "skip": "ናብ ትሕዝቶ ሕለፉ",
-        "privacy": "ፋይላትኩም ናብ ጆብሰንተርኩም ጥራይ፡ ናብ ፋይልኩም ይኸዱ።",
-        "valid_until": "ኮድ ክሳብ",
-        "session_ended": "የቐንየልና። ሕጂ እዚ መስኮት ክትዓጽውዎ ትኽእሉ ኢኹም።",
-        "selected": "ዝተመርጹ ፋይላት",
-        "receipts": "ናይ ምርካብ መረጋገጺታትኩም",
-        "files_count": "{n} ፋይል(ታት)",
-        "code_used_up": "ብዚ ኮድ ብዙሕ ፋይላት ተሰዲዶም ኣለዉ። በጃኹም ንጆብሰንተርኩም ተወከሱ።",
-    },
-    "ur": {
-        "title": "جاب سینٹر (Jobcenter) کو دستاویزات بھیجیں",
-        "intro": "اپنے خط میں دیا گیا اپ لوڈ کوڈ درج کریں۔",
-        "code_label": "اپ لوڈ کوڈ",
-        "code_hint": "16 حروف، مثلاً ABCD-EFGH-JKMN-PQRS",
-        "continue": "جاری رکھیں",
-        "language": "زبان",
-        "choose_files": "دستاویزات منتخب کریں یا ان کی تصویر لیں",
-        "limits": "اجازت ہے: PDF، JPEG، PNG۔ زیادہ سے زیادہ {max_files} فائلیں، ہر ایک زیادہ سے زیادہ {max_mb} MB۔",
-        "upload": "اپ لوڈ کریں",
-        "uploading": "اپ لوڈ ہو رہا ہے …",
-        "done": "مکمل",
-        "failed": "ناکام",
-        "case_ref": "فائل نمبر",
-        "receipt_title": "رسید",
-        "receipt_intro": "ہمیں یہ فائلیں موصول ہو گئی ہیں:",
-        "received_at": "موصول ہونے کی تاریخ",
-        "file_name": "فائل کا نام",
-        "size": "سائز",
-        "checksum": "چیک سم (SHA-256)",
-        "download_receipt": "رسید PDF کے طور پر ڈاؤن لوڈ کریں",
-        "more": "مزید فائلیں اپ لوڈ کریں",
-        "finish": "ختم کریں",
-        "code_refused": "یہ کوڈ غلط، میعاد ختم یا منسوخ شدہ ہے۔ براہ کرم اپنا اندراج چیک کریں۔",
-        "rate_limited": "بہت زیادہ ناکام کوششیں۔ براہ کرم 15 منٹ بعد دوبارہ کوشش کریں۔",
-        "no_files": "براہ کرم کم از کم ایک فائل منتخب کریں۔",
-        "bad_bundle": "کون سی تصاویر ایک ساتھ ہیں، یہ انتخاب درست نہیں ہے۔ براہ کرم تصاویر دوبارہ منتخب کریں۔",
-        "too_many_files": "براہ کرم ایک وقت میں زیادہ سے زیادہ {max_files} فائلیں بھیجیں۔",
-        "file_refused": "قبول نہیں: {name} – {reason}",
-        "bad_type": "صرف PDF، JPEG یا PNG",
-        "too_large": "فائل بہت بڑی ہے",
-        "empty": "فائل خالی ہے",
-        "skip": "مواد پر جائیں",
-        "privacy": "آپ کی فائلیں صرف آپ کے جاب سینٹر، آپ کی فائل میں جاتی ہیں۔",
-        "valid_until": "کوڈ کی میعاد",
-        "session_ended": "شکریہ۔ اب آپ یہ ونڈو بند کر سکتے ہیں۔",
-        "selected": "منتخب فائلیں",
-        "receipts": "آپ کی رسیدیں",
-        "files_count": "{n} فائل(یں)",
-        "code_used_up": "اس کوڈ سے پہلے ہی بہت زیادہ فائلیں بھیجی جا چکی ہیں۔ براہ کرم اپنے جاب سینٹر سے رابطہ کریں۔",
-    },
 }
+
+
+for _code in LANGUAGES:
+    TEXTS.setdefault(_code, {})
 
 
 #: Texts of the upload journey's states, the session banner, the status page and the page
@@ -330,250 +139,9 @@ MORE: dict[str, dict[str, str]] = {
         "back_start": "Zur Startseite",
         "unavailable": "Der Dienst ist gerade nicht erreichbar. Ihre Dateien wurden nicht gespeichert. Bitte versuchen Sie es später noch einmal.",
     },
-    "en": {
-        "receipt_number": "Receipt number",
-        "receipt_checked": "The files will be checked and added to your file. This receipt proves that they arrived, not that your documents are complete.",
-        "accepted": "Accepted",
-        "not_sent": "Not sent",
-        "not_confirmed": "Not confirmed – please send again",
-        "session_expired": "Your session has ended. Your files were NOT sent. Enter the code "
-        "from your letter again, then tap “Upload” once more. The chosen files stay in the list.",
-        "network_error": "No connection to the Jobcenter. Your files were NOT sent. Check your "
-        "internet connection and tap “Upload” again.",
-        "unexpected_answer": "We could not confirm that your files arrived. Tap “Upload” "
-        "again. “Status of your documents” shows what has arrived.",
-        "csrf_failed": "This page is out of date. Please reload the page and try again.",
-        "session_ends": "Your session ends at {time}.",
-        "session_warning": "Your session ends soon (at {time}). Extend it before you send "
-        "more files.",
-        "session_over": "Your session has ended. Enter the code again to continue.",
-        "extend": "Extend session",
-        "extended": "Session extended until {time}.",
-        "reenter_code": "Enter the code again",
-        "code_ok": "Code accepted. Now tap “Upload” again.",
-        "advice_bad_type": "Save the document as PDF or take a photo of it (JPEG, PNG) and "
-        "choose it again.",
-        "advice_too_large": "Photograph the pages one by one or split the PDF into smaller files.",
-        "advice_empty": "The file is empty. Choose the right file again.",
-        "no_file_valid": "None of the chosen files can be sent. The reason is shown next to "
-        "each file.",
-        "remove": "Remove",
-        "add_more": "You can add more files: the list grows.",
-        "receipt_refused": "These files were NOT accepted:",
-        "reason": "Reason",
-        "what_to_do": "What you can do",
-        "status_title": "Status of your documents",
-        "status_link": "See the status of your documents",
-        "status_empty": "Nothing has been sent with this code yet.",
-        "state": "Status",
-        "status_received": "Received – being checked",
-        "status_filed": "Added to your file",
-        "status_returned": "Returned",
-        "status_returned_next": "Please send this document again, clearly readable, as PDF "
-        "or photo.",
-        "title_start": "Enter code",
-        "title_files": "Send files",
-        "title_bye": "Session ended",
-        "error": "Error",
-        "error_heading": "That did not work",
-        "not_found": "This page does not exist (any more).",
-        "back_start": "Back to the start page",
-        "unavailable": "The service is not available right now. Your files were not stored. Please try again later.",
-    },
-    "ar": {
-        "receipt_number": "رقم الإشعار",
-        "receipt_checked": "سيتم فحص الملفات وإضافتها إلى ملفك. يثبت هذا الإشعار وصولها، وليس اكتمال مستنداتك.",
-        "accepted": "مقبول",
-        "not_sent": "لم يُرسل",
-        "not_confirmed": "لم يتم التأكيد – يرجى الإرسال مرة أخرى",
-        "session_expired": "انتهت جلستك. لم يتم إرسال ملفاتك. أدخل الرمز الموجود في رسالتك "
-        "مرة أخرى، ثم اضغط على «تحميل» مرة أخرى. تبقى الملفات المختارة في القائمة.",
-        "network_error": "لا يوجد اتصال بمركز العمل. لم يتم إرسال ملفاتك. تحقق من اتصالك "
-        "بالإنترنت واضغط على «تحميل» مرة أخرى.",
-        "unexpected_answer": "لم نتمكن من التأكد من وصول ملفاتك. اضغط على «تحميل» مرة أخرى. "
-        "تعرض صفحة «حالة مستنداتك» ما وصل.",
-        "csrf_failed": "هذه الصفحة قديمة. يرجى إعادة تحميل الصفحة والمحاولة مرة أخرى.",
-        "session_ends": "تنتهي جلستك في الساعة {time}.",
-        "session_warning": "تنتهي جلستك قريبًا (في الساعة {time}). مدّدها قبل إرسال ملفات أخرى.",
-        "session_over": "انتهت جلستك. أدخل الرمز مرة أخرى للمتابعة.",
-        "extend": "تمديد الجلسة",
-        "extended": "تم تمديد الجلسة حتى الساعة {time}.",
-        "reenter_code": "أدخل الرمز مرة أخرى",
-        "code_ok": "تم قبول الرمز. اضغط الآن على «تحميل» مرة أخرى.",
-        "advice_bad_type": "احفظ المستند بصيغة PDF أو التقط له صورة (JPEG، PNG) واختره من جديد.",
-        "advice_too_large": "صوّر الصفحات واحدة تلو الأخرى أو قسّم ملف PDF إلى ملفات أصغر.",
-        "advice_empty": "الملف فارغ. اختر الملف الصحيح مرة أخرى.",
-        "no_file_valid": "لا يمكن إرسال أي من الملفات المختارة. السبب مذكور بجانب كل ملف.",
-        "remove": "إزالة",
-        "add_more": "يمكنك إضافة ملفات أخرى: تطول القائمة.",
-        "receipt_refused": "لم يتم قبول هذه الملفات:",
-        "reason": "السبب",
-        "what_to_do": "ما يمكنك فعله",
-        "status_title": "حالة مستنداتك",
-        "status_link": "عرض حالة مستنداتك",
-        "status_empty": "لم يتم إرسال أي شيء بهذا الرمز بعد.",
-        "state": "الحالة",
-        "status_received": "تم الاستلام – قيد المراجعة",
-        "status_filed": "أُضيف إلى ملفك",
-        "status_returned": "أُعيد",
-        "status_returned_next": "يرجى إرسال هذا المستند مرة أخرى بشكل واضح، بصيغة PDF أو صورة.",
-        "title_start": "إدخال الرمز",
-        "title_files": "إرسال الملفات",
-        "title_bye": "انتهت الجلسة",
-        "error": "خطأ",
-        "error_heading": "لم ينجح ذلك",
-        "not_found": "هذه الصفحة غير موجودة (بعد الآن).",
-        "back_start": "العودة إلى الصفحة الرئيسية",
-        "unavailable": "الخدمة غير متاحة حاليًا. لم يتم حفظ ملفاتك. يرجى المحاولة مرة أخرى لاحقًا.",
-    },
-    "fa": {
-        "receipt_number": "شماره رسید",
-        "receipt_checked": "فایل‌ها بررسی و به پرونده شما افزوده می‌شوند. این رسید رسیدن آن‌ها را تأیید می‌کند، نه کامل بودن مدارک شما را.",
-        "accepted": "پذیرفته شد",
-        "not_sent": "ارسال نشد",
-        "not_confirmed": "تأیید نشد – لطفاً دوباره ارسال کنید",
-        "session_expired": "نشست شما به پایان رسید. فایل‌های شما ارسال نشدند. کد نامه خود را "
-        "دوباره وارد کنید و سپس دوباره روی «بارگذاری» بزنید. فایل‌های انتخاب‌شده در فهرست "
-        "می‌مانند.",
-        "network_error": "اتصال به جاب‌سنتر برقرار نیست. فایل‌های شما ارسال نشدند. اتصال "
-        "اینترنت خود را بررسی کنید و دوباره روی «بارگذاری» بزنید.",
-        "unexpected_answer": "نتوانستیم رسیدن فایل‌های شما را تأیید کنیم. دوباره روی "
-        "«بارگذاری» بزنید. صفحه «وضعیت مدارک شما» نشان می‌دهد چه چیزی رسیده است.",
-        "csrf_failed": "این صفحه قدیمی است. لطفاً صفحه را دوباره بارگیری کنید و دوباره امتحان کنید.",
-        "session_ends": "نشست شما ساعت {time} به پایان می‌رسد.",
-        "session_warning": "نشست شما به‌زودی (ساعت {time}) به پایان می‌رسد. پیش از ارسال "
-        "فایل‌های بیشتر آن را تمدید کنید.",
-        "session_over": "نشست شما به پایان رسید. برای ادامه کد را دوباره وارد کنید.",
-        "extend": "تمدید نشست",
-        "extended": "نشست تا ساعت {time} تمدید شد.",
-        "reenter_code": "کد را دوباره وارد کنید",
-        "code_ok": "کد پذیرفته شد. اکنون دوباره روی «بارگذاری» بزنید.",
-        "advice_bad_type": "مدرک را به صورت PDF ذخیره کنید یا از آن عکس بگیرید (JPEG، PNG) و "
-        "دوباره انتخاب کنید.",
-        "advice_too_large": "از صفحه‌ها یکی‌یکی عکس بگیرید یا PDF را به فایل‌های کوچک‌تر تقسیم کنید.",
-        "advice_empty": "فایل خالی است. فایل درست را دوباره انتخاب کنید.",
-        "no_file_valid": "هیچ‌یک از فایل‌های انتخاب‌شده قابل ارسال نیست. دلیل کنار هر فایل آمده است.",
-        "remove": "حذف",
-        "add_more": "می‌توانید فایل‌های بیشتری اضافه کنید: فهرست بلندتر می‌شود.",
-        "receipt_refused": "این فایل‌ها پذیرفته نشدند:",
-        "reason": "دلیل",
-        "what_to_do": "چه می‌توانید بکنید",
-        "status_title": "وضعیت مدارک شما",
-        "status_link": "مشاهده وضعیت مدارک شما",
-        "status_empty": "هنوز چیزی با این کد ارسال نشده است.",
-        "state": "وضعیت",
-        "status_received": "دریافت شد – در حال بررسی",
-        "status_filed": "به پرونده شما افزوده شد",
-        "status_returned": "برگشت داده شد",
-        "status_returned_next": "لطفاً این مدرک را دوباره، خوانا، به صورت PDF یا عکس ارسال کنید.",
-        "title_start": "وارد کردن کد",
-        "title_files": "ارسال فایل‌ها",
-        "title_bye": "نشست پایان یافت",
-        "error": "خطا",
-        "error_heading": "این کار انجام نشد",
-        "not_found": "این صفحه وجود ندارد (دیگر).",
-        "back_start": "بازگشت به صفحه آغاز",
-        "unavailable": "این سرویس در حال حاضر در دسترس نیست. فایل‌های شما ذخیره نشدند. لطفاً بعداً دوباره امتحان کنید.",
-    },
-    "ti": {
-        "receipt_number": "ቁጽሪ መረጋገጺ",
-        "receipt_checked": "ፋይላት ክምርመሩን ናብ ፋይልኩም ክውሰኹን እዮም። እዚ መረጋገጺ ምብጻሖም የረጋግጽ፡ ምሉእነት ሰነዳትኩም ግን ኣየረጋግጽን።",
-        "accepted": "ተቐቢልናዮ",
-        "not_sent": "ኣይተላእከን",
-        "not_confirmed": "ኣይተረጋገጸን – በጃኹም እንደገና ስደዱ",
-        "session_expired": "ግዜ ክፍለ-ግዜኹም ተወዲኡ። ፋይላትኩም ኣይተላእኩን። ኣብ ደብዳቤኹም ዘሎ ኮድ "
-        "እንደገና ኣእትዉ፡ ድሕሪኡ «ጽዓኑ» እንደገና ጠውቑ። ዝተመርጹ ፋይላት ኣብ ዝርዝር ይጸንሑ።",
-        "network_error": "ምስ ጆብሰንተር ርክብ የለን። ፋይላትኩም ኣይተላእኩን። ናይ ኢንተርነት ርክብኩም ፈትሹ፡ «ጽዓኑ» እንደገና ጠውቑ።",
-        "unexpected_answer": "ፋይላትኩም ከም ዝበጽሑ ከነረጋግጽ ኣይከኣልናን። «ጽዓኑ» እንደገና ጠውቑ። "
-        "«ኩነታት ሰነዳትኩም» እንታይ ከም ዝበጽሐ የርኢ።",
-        "csrf_failed": "እዚ ገጽ ኣረጊቱ ኣሎ። በጃኹም ነቲ ገጽ ደጊምኩም ጽዓንዎ እሞ እንደገና ፈትኑ።",
-        "session_ends": "ክፍለ-ግዜኹም ብ {time} ይውዳእ።",
-        "session_warning": "ክፍለ-ግዜኹም ቀልጢፉ (ብ {time}) ክውዳእ እዩ። ተወሳኺ ፋይላት ቅድሚ ምስዳድኩም ኣናውሕዎ።",
-        "session_over": "ክፍለ-ግዜኹም ተወዲኡ። ንምቕጻል ኮድ እንደገና ኣእትዉ።",
-        "extend": "ክፍለ-ግዜ ኣናውሑ",
-        "extended": "ክፍለ-ግዜ ክሳብ {time} ነዊሑ።",
-        "reenter_code": "ኮድ እንደገና ኣእትዉ",
-        "code_ok": "ኮድ ተቐቢልናዮ። ሕጂ «ጽዓኑ» እንደገና ጠውቑ።",
-        "advice_bad_type": "ነቲ ሰነድ ከም PDF ዓቕብዎ ወይ ስእሊ ኣልዕልዎ (JPEG, PNG) እሞ እንደገና ምረጽዎ።",
-        "advice_too_large": "ገጻት ሓደ ብሓደ ስእሊ ኣልዕሉ ወይ ነቲ PDF ናብ ንኣሽቱ ፋይላት ምቐልዎ።",
-        "advice_empty": "እቲ ፋይል ባዶ እዩ። ነቲ ቅኑዕ ፋይል እንደገና ምረጹ።",
-        "no_file_valid": "ካብቶም ዝተመርጹ ፋይላት ሓደ እኳ ክለኣኽ ኣይክእልን። ምኽንያቱ ኣብ ጎኒ ነፍሲ ወከፍ ፋይል ተጻሒፉ ኣሎ።",
-        "remove": "ኣውጽእ",
-        "add_more": "ተወሳኺ ፋይላት ክትውስኹ ትኽእሉ ኢኹም፡ እቲ ዝርዝር ይነውሕ።",
-        "receipt_refused": "እዞም ፋይላት ኣይተቐበልናዮምን፡",
-        "reason": "ምኽንያት",
-        "what_to_do": "እንታይ ክትገብሩ ትኽእሉ",
-        "status_title": "ኩነታት ሰነዳትኩም",
-        "status_link": "ኩነታት ሰነዳትኩም ርኣዩ",
-        "status_empty": "ብዚ ኮድ ክሳብ ሕጂ ዝተላእከ የለን።",
-        "state": "ኩነታት",
-        "status_received": "በጺሑ – ይምርመር ኣሎ",
-        "status_filed": "ናብ ፋይልኩም ተወሲኹ",
-        "status_returned": "ተመሊሱ",
-        "status_returned_next": "በጃኹም እዚ ሰነድ ብንጹር ዝንበብ ገይርኩም ከም PDF ወይ ስእሊ እንደገና ስደድዎ።",
-        "title_start": "ኮድ ኣእትዉ",
-        "title_files": "ፋይላት ስደዱ",
-        "title_bye": "ክፍለ-ግዜ ተወዲኡ",
-        "error": "ጌጋ",
-        "error_heading": "ኣይሰለጠን",
-        "not_found": "እዚ ገጽ የለን።",
-        "back_start": "ናብ መእተዊ ገጽ",
-        "unavailable": "እዚ ኣገልግሎት ሕጂ ኣይርከብን። ፋይላትኩም ኣይተዓቀቡን። በጃኹም ደሓር እንደገና ፈትኑ።",
-    },
-    "ur": {
-        "receipt_number": "رسید نمبر",
-        "receipt_checked": "فائلوں کی جانچ کی جائے گی اور انہیں آپ کی فائل میں شامل کیا جائے گا۔ یہ رسید ان کے پہنچنے کا ثبوت ہے، آپ کی دستاویزات کے مکمل ہونے کا نہیں۔",
-        "accepted": "قبول کر لی گئی",
-        "not_sent": "نہیں بھیجی گئی",
-        "not_confirmed": "تصدیق نہیں ہوئی – براہ کرم دوبارہ بھیجیں",
-        "session_expired": "آپ کا سیشن ختم ہو گیا ہے۔ آپ کی فائلیں نہیں بھیجی گئیں۔ اپنے خط "
-        "والا کوڈ دوبارہ درج کریں، پھر «اپ لوڈ کریں» دوبارہ دبائیں۔ منتخب فائلیں فہرست میں "
-        "رہتی ہیں۔",
-        "network_error": "جاب سینٹر سے رابطہ نہیں ہو سکا۔ آپ کی فائلیں نہیں بھیجی گئیں۔ اپنا "
-        "انٹرنیٹ کنکشن چیک کریں اور «اپ لوڈ کریں» دوبارہ دبائیں۔",
-        "unexpected_answer": "ہم تصدیق نہیں کر سکے کہ آپ کی فائلیں پہنچ گئیں۔ «اپ لوڈ کریں» "
-        "دوبارہ دبائیں۔ «آپ کی دستاویزات کی صورتحال» میں دیکھیں کہ کیا پہنچا ہے۔",
-        "csrf_failed": "یہ صفحہ پرانا ہو گیا ہے۔ براہ کرم صفحہ دوبارہ لوڈ کریں اور پھر کوشش کریں۔",
-        "session_ends": "آپ کا سیشن {time} بجے ختم ہو گا۔",
-        "session_warning": "آپ کا سیشن جلد ({time} بجے) ختم ہو جائے گا۔ مزید فائلیں بھیجنے سے "
-        "پہلے اسے بڑھا لیں۔",
-        "session_over": "آپ کا سیشن ختم ہو گیا ہے۔ جاری رکھنے کے لیے کوڈ دوبارہ درج کریں۔",
-        "extend": "سیشن بڑھائیں",
-        "extended": "سیشن {time} بجے تک بڑھا دیا گیا۔",
-        "reenter_code": "کوڈ دوبارہ درج کریں",
-        "code_ok": "کوڈ قبول ہو گیا۔ اب «اپ لوڈ کریں» دوبارہ دبائیں۔",
-        "advice_bad_type": "دستاویز کو PDF کے طور پر محفوظ کریں یا اس کی تصویر لیں (JPEG، PNG) "
-        "اور دوبارہ منتخب کریں۔",
-        "advice_too_large": "صفحات کی ایک ایک کر کے تصویر لیں یا PDF کو چھوٹی فائلوں میں تقسیم کریں۔",
-        "advice_empty": "فائل خالی ہے۔ صحیح فائل دوبارہ منتخب کریں۔",
-        "no_file_valid": "منتخب فائلوں میں سے کوئی بھی نہیں بھیجی جا سکتی۔ وجہ ہر فائل کے ساتھ "
-        "لکھی ہے۔",
-        "remove": "ہٹائیں",
-        "add_more": "آپ مزید فائلیں شامل کر سکتے ہیں: فہرست لمبی ہوتی جاتی ہے۔",
-        "receipt_refused": "یہ فائلیں قبول نہیں کی گئیں:",
-        "reason": "وجہ",
-        "what_to_do": "آپ کیا کر سکتے ہیں",
-        "status_title": "آپ کی دستاویزات کی صورتحال",
-        "status_link": "اپنی دستاویزات کی صورتحال دیکھیں",
-        "status_empty": "اس کوڈ سے ابھی تک کچھ نہیں بھیجا گیا۔",
-        "state": "صورتحال",
-        "status_received": "موصول ہو گئی – جانچ جاری ہے",
-        "status_filed": "آپ کی فائل میں شامل کر دی گئی",
-        "status_returned": "واپس کر دی گئی",
-        "status_returned_next": "براہ کرم یہ دستاویز دوبارہ، صاف پڑھنے کے قابل، PDF یا تصویر "
-        "کی صورت میں بھیجیں۔",
-        "title_start": "کوڈ درج کریں",
-        "title_files": "فائلیں بھیجیں",
-        "title_bye": "سیشن ختم ہو گیا",
-        "error": "خرابی",
-        "error_heading": "یہ کام نہیں ہوا",
-        "not_found": "یہ صفحہ موجود نہیں ہے۔",
-        "back_start": "ابتدائی صفحے پر واپس",
-        "unavailable": "یہ سروس ابھی دستیاب نہیں ہے۔ آپ کی فائلیں محفوظ نہیں ہوئیں۔ براہ کرم بعد میں دوبارہ کوشش کریں۔",
-    },
 }
 for _lang, _texts in MORE.items():
-    TEXTS[_lang].update(_texts)
+    TEXTS.setdefault(_lang, {}).update(_texts)
 
 
 #: Photos of one paper sent as one document (akte/documents/compose.py): the choice on the
@@ -597,92 +165,9 @@ PAGES: dict[str, dict[str, str]] = {
         "Seiten in der Reihenfolge der Liste",
         "move_up": "Nach oben",
     },
-    "en": {
-        "page_impressum": "Legal notice",
-        "page_privacy": "Privacy",
-        "page_accessibility": "Accessibility",
-        "help_contact": "Help and contact",
-        "not_configured": "Your office has not provided this text yet.",
-        "after_code": "You will see your office's details here after entering your code.",
-        "schlichtung": "Conciliation: if you get no satisfactory answer to your feedback on accessibility, you can turn to the conciliation body:",
-        "session_ended_nojs": "Your session had ended. Your files were NOT sent. Enter the code from your letter again, then choose the files once more.",
-        "notify_label": "E-mail address for a message when your papers have been processed (optional)",
-        "notify_hint": "We only write that the papers were processed, with a link to the overview. The address is deleted afterwards.",
-        "bad_email": "The e-mail address is not valid. Please check it or leave the field empty.",
-        "pages_label": "Pages of this document (your photos, kept unchanged)",
-        "together_label": "The photos are pages of one paper: send them as one document, "
-        "pages in the order of the list",
-        "move_up": "Move up",
-    },
-    "ar": {
-        "page_impressum": "بيانات الناشر",
-        "page_privacy": "حماية البيانات",
-        "page_accessibility": "إمكانية الوصول",
-        "help_contact": "المساعدة والتواصل",
-        "not_configured": "لم يضع مكتبك هذا النص بعد.",
-        "after_code": "سترى بيانات مكتبك هنا بعد إدخال الرمز.",
-        "schlichtung": "التحكيم: إذا لم تتلقَّ ردًا مُرضيًا على ملاحظاتك حول إمكانية الوصول، يمكنك التوجه إلى هيئة التحكيم:",
-        "session_ended_nojs": "كانت جلستك قد انتهت. لم يتم إرسال ملفاتك. أدخل الرمز من رسالتك مرة أخرى، ثم اختر الملفات من جديد.",
-        "notify_label": "عنوان البريد الإلكتروني لرسالة عند معالجة مستنداتك (اختياري)",
-        "notify_hint": "نكتب فقط أن المستندات قد عولجت، مع رابط إلى النظرة العامة. يُحذف العنوان بعد ذلك.",
-        "bad_email": "عنوان البريد الإلكتروني غير صالح. يرجى التحقق منه أو ترك الحقل فارغًا.",
-        "pages_label": "صفحات هذا المستند (صورك، محفوظة دون تغيير)",
-        "together_label": "الصور صفحات من ورقة واحدة: أرسلها كمستند واحد، والصفحات بترتيب القائمة",
-        "move_up": "إلى الأعلى",
-    },
-    "fa": {
-        "page_impressum": "اطلاعات ناشر",
-        "page_privacy": "حریم خصوصی",
-        "page_accessibility": "دسترس‌پذیری",
-        "help_contact": "راهنما و تماس",
-        "not_configured": "ادارهٔ شما هنوز این متن را ثبت نکرده است.",
-        "after_code": "پس از وارد کردن کد، اطلاعات ادارهٔ خود را اینجا می‌بینید.",
-        "schlichtung": "میانجی‌گری: اگر به بازخورد شما دربارهٔ دسترس‌پذیری پاسخ رضایت‌بخشی داده نشد، می‌توانید به نهاد میانجی مراجعه کنید:",
-        "session_ended_nojs": "جلسهٔ شما به پایان رسیده بود. فایل‌های شما فرستاده نشد. کد نامهٔ خود را دوباره وارد کنید و سپس فایل‌ها را دوباره انتخاب کنید.",
-        "notify_label": "نشانی ایمیل برای پیامی پس از رسیدگی به مدارک شما (اختیاری)",
-        "notify_hint": "فقط می‌نویسیم که به مدارک رسیدگی شد، همراه با پیوندی به فهرست. نشانی پس از آن پاک می‌شود.",
-        "bad_email": "نشانی ایمیل معتبر نیست. لطفاً آن را بررسی کنید یا خالی بگذارید.",
-        "pages_label": "صفحه‌های این سند (عکس‌های شما، بدون تغییر نگهداری می‌شوند)",
-        "together_label": "عکس‌ها صفحه‌های یک نامه هستند: آن‌ها را به صورت یک سند بفرستید، "
-        "صفحه‌ها به ترتیب فهرست",
-        "move_up": "بالا بردن",
-    },
-    "ti": {
-        "page_impressum": "ሕጋዊ መግለጺ",
-        "page_privacy": "ምሕላው ውልቃዊ ሓበሬታ",
-        "page_accessibility": "ተበጻሕነት",
-        "help_contact": "ሓገዝን ርክብን",
-        "not_configured": "ቤት ጽሕፈትኩም ነዚ ጽሑፍ ገና ኣየእተዎን።",
-        "after_code": "ድሕሪ ኮድኩም ምእታው ሓበሬታ ቤት ጽሕፈትኩም ኣብዚ ክትርእዩ ኢኹም።",
-        "schlichtung": "ዕርቂ፡ ብዛዕባ ተበጻሕነት ንዝሃብኩምዎ ርእይቶ ዘዕግብ መልሲ እንተዘይረኺብኩም፡ ናብ ኣካል ዕርቂ ክትከዱ ትኽእሉ ኢኹም፡",
-        "session_ended_nojs": "ግዜ ክፍለ-ግዜኹም ተወዲኡ ነይሩ። ፋይላትኩም ኣይተላእኩን። ነቲ ኣብ ደብዳበኹም ዘሎ ኮድ እንደገና ኣእትዉ፡ ድሕሪኡ ፋይላት እንደገና ምረጹ።",
-        "notify_label": "ኢመይል ኣድራሻ ሰነዳትኩም ምስ ተሰርሑ መልእኽቲ ንምቕባል (ብድሌት)",
-        "notify_hint": "ሰነዳት ከም ዝተሰርሑ ጥራይ ምስ ሊንክ ንጽሕፍ። ድሕሪኡ እቲ ኣድራሻ ይድምሰስ።",
-        "bad_email": "እቲ ኢመይል ኣድራሻ ቅኑዕ ኣይኮነን። በጃኹም ኣረጋግጹ ወይ ባዶ ግደፍዎ።",
-        "pages_label": "ገጻት ናይዚ ሰነድ (ስእልታትኩም፡ ከይተቐየራ ዝተዓቀባ)",
-        "together_label": "እዘን ስእልታት ገጻት ናይ ሓደ ወረቐት እየን፡ ከም ሓደ ሰነድ ስደድዎ፡ ገጻት ብመስርዕ ናይቲ ዝርዝር",
-        "move_up": "ናብ ላዕሊ",
-    },
-    "ur": {
-        "page_impressum": "قانونی معلومات",
-        "page_privacy": "ڈیٹا کا تحفظ",
-        "page_accessibility": "رسائی",
-        "help_contact": "مدد اور رابطہ",
-        "not_configured": "آپ کے دفتر نے ابھی یہ متن فراہم نہیں کیا ہے۔",
-        "after_code": "اپنا کوڈ درج کرنے کے بعد آپ یہاں اپنے دفتر کی معلومات دیکھیں گے۔",
-        "schlichtung": "ثالثی: اگر رسائی کے بارے میں آپ کی رائے کا تسلی بخش جواب نہ ملے تو آپ ثالثی ادارے سے رجوع کر سکتے ہیں:",
-        "session_ended_nojs": "آپ کا سیشن ختم ہو چکا تھا۔ آپ کی فائلیں نہیں بھیجی گئیں۔ اپنے خط والا کوڈ دوبارہ درج کریں، پھر فائلیں دوبارہ منتخب کریں۔",
-        "notify_label": "ای میل پتہ، جب آپ کی دستاویزات پر کارروائی ہو جائے تو پیغام کے لیے (اختیاری)",
-        "notify_hint": "ہم صرف یہ لکھتے ہیں کہ دستاویزات پر کارروائی ہو گئی، جائزے کے لنک کے ساتھ۔ اس کے بعد پتہ حذف کر دیا جاتا ہے۔",
-        "bad_email": "ای میل پتہ درست نہیں ہے۔ براہ کرم اسے چیک کریں یا خانہ خالی چھوڑ دیں۔",
-        "pages_label": "اس دستاویز کے صفحات (آپ کی تصاویر، بغیر تبدیلی کے محفوظ)",
-        "together_label": "یہ تصاویر ایک ہی کاغذ کے صفحات ہیں: انہیں ایک دستاویز کے طور پر "
-        "بھیجیں، صفحات فہرست کی ترتیب میں",
-        "move_up": "اوپر کریں",
-    },
 }
 for _lang, _texts in PAGES.items():
-    TEXTS[_lang].update(_texts)
+    TEXTS.setdefault(_lang, {}).update(_texts)
 
 
 def pick(requested: str | None, cookie: str | None = None) -> str:
@@ -692,12 +177,39 @@ def pick(requested: str | None, cookie: str | None = None) -> str:
     return DEFAULT
 
 
+def text(lang: str, key: str) -> str:
+    """The text of ``key`` in ``lang``: the catalogue's translation of its German source,
+    else one still kept in Python, else the German, else the key itself."""
+    german = TEXTS[DEFAULT].get(key)
+    if german is None:
+        return TEXTS.get(lang, {}).get(key) or key
+    if lang != DEFAULT and catalogues.has(lang, key, german):
+        return catalogues.pgettext(lang, key, german)
+    return TEXTS.get(lang, {}).get(key) or german
+
+
 def translator(lang: str):  # type: ignore[no-untyped-def]
     """``t("key", name=value)``: the text in ``lang``, German when missing."""
-    table, fallback = TEXTS.get(lang, TEXTS[DEFAULT]), TEXTS[DEFAULT]
 
     def t(key: str, **values: object) -> str:
-        text = table.get(key) or fallback.get(key) or key
-        return text.format(**values) if values else text
+        found = text(lang, key)
+        return found.format(**values) if values else found
 
     return t
+
+
+def table(lang: str) -> dict[str, str]:
+    """Every portal text in ``lang`` (German where untranslated): what the page's script
+    shows."""
+    return {key: text(lang, key) for key in TEXTS[DEFAULT]}
+
+
+for _code in LANGUAGES:
+    if _code != DEFAULT:
+        TEXTS[_code].update(
+            {
+                key: catalogues.pgettext(_code, key, german)
+                for key, german in TEXTS[DEFAULT].items()
+                if catalogues.has(_code, key, german)
+            }
+        )

@@ -5,8 +5,11 @@ shows a person the German text instead: first an exact entry of :data:`EXACT`, t
 "<thing> not found" with the German noun, then, for any other detail that reads as
 English, the German text of its error code (:data:`BY_CODE`) or status. Details already
 written in German (the casework services, the tenant lists) pass unchanged. The tables are
-plain dictionaries keyed by the English source, so a later gettext catalogue can take
-them over as they are.
+plain dictionaries keyed by the English source; their German values are the msgids of
+the gettext catalogue (``akte/locale``, extracted by ``make i18n-extract`` through
+``babel.cfg``), so every text returned here passes through :func:`_` and a translated staff
+catalogue takes effect without changing this module. A German text the catalogue lacks is
+shown as it is.
 """
 
 from __future__ import annotations
@@ -14,6 +17,18 @@ from __future__ import annotations
 import re
 
 from akte.core.errors import AkteError
+from akte.web import catalogues
+
+#: The staff pages' language: German, the catalogues' source language.
+STAFF_LANGUAGE = catalogues.SOURCE_LANGUAGE
+
+
+def _(message: str) -> str:
+    """``message`` (German) from the staff catalogue; itself where it has no entry."""
+    if STAFF_LANGUAGE == catalogues.SOURCE_LANGUAGE:
+        return message
+    return catalogues.translation(STAFF_LANGUAGE).gettext(message)
+
 
 EXACT = {
     "the form's security token is missing or wrong; reload the page": "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es "
@@ -127,17 +142,19 @@ def german(exc: AkteError) -> str:
     """What a staff page says for ``exc``."""
     detail = exc.detail
     if detail in EXACT:
-        return EXACT[detail]
+        return _(EXACT[detail])
     found = _NOT_FOUND.fullmatch(detail)
     if found and found.group(1) in NOUNS:
-        return f"{NOUNS[found.group(1)]} nicht gefunden."
+        return _("{thing} nicht gefunden.").format(thing=_(NOUNS[found.group(1)]))
     if exc.code in NAMED_ONLY:
-        return BY_CODE[exc.code]
+        return _(BY_CODE[exc.code])
     if not reads_english(detail):
         return detail
     if exc.code in WITH_DETAIL:
-        return f"{BY_CODE[exc.code]} (Technische Angabe: {detail})"
-    return (
+        return _("{text} (Technische Angabe: {detail})").format(
+            text=_(BY_CODE[exc.code]), detail=detail
+        )
+    return _(
         BY_CODE.get(exc.code)
         or BY_STATUS.get(exc.status_code)
         or BY_CODE.get(
@@ -152,16 +169,17 @@ def form_reason(error: dict) -> str:
     ``msg`` is English: "String should have at most 300 characters")."""
     kind, limits = error.get("type", ""), error.get("ctx") or {}
     if kind in ("string_too_long", "too_long"):
-        unit = "Zeichen" if kind == "string_too_long" else "Einträge"
-        return f"höchstens {limits.get('max_length')} {unit}"
+        if kind == "string_too_long":
+            return _("höchstens {n} Zeichen").format(n=limits.get("max_length"))
+        return _("höchstens {n} Einträge").format(n=limits.get("max_length"))
     if kind in ("string_too_short", "too_short", "missing"):
-        return "darf nicht leer sein"
+        return _("darf nicht leer sein")
     if kind.startswith("date") or kind.startswith("datetime"):
-        return "bitte ein gültiges Datum angeben (TT.MM.JJJJ)"
+        return _("bitte ein gültiges Datum angeben (TT.MM.JJJJ)")
     if kind.startswith("uuid"):
-        return "unbekannte Auswahl"
+        return _("unbekannte Auswahl")
     if kind == "value_error":
         message = str(limits.get("error") or error.get("msg", ""))
         if not reads_english(message):
             return message.removeprefix("Value error, ")
-    return "ungültige Angabe"
+    return _("ungültige Angabe")

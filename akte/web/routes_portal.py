@@ -90,7 +90,7 @@ def _page(
         "max_mb": portal.MAX_FILE_MB,
         "accept": portal.ACCEPT,
         "notify_enabled": notify.enabled(request.app.state.ctx.settings),
-        "texts": {**i18n.TEXTS[i18n.DEFAULT], **i18n.TEXTS[lang]},
+        "texts": i18n.table(lang),
         **values,
     }
     # the title then starts with "Fehler" (also on a page that explains a failure)

@@ -3,6 +3,10 @@
 Autoescape is on for every template, so a file name, title or search query containing
 markup is shown as text. The Content-Security-Policy allows scripts, styles and frames from
 this origin only (no inline script), which makes an escaping slip much harder to exploit.
+
+The Jinja2 i18n extension is on: ``{% trans %}`` and ``_("…")`` in a template translate
+German source text through the gettext catalogue (:mod:`akte.web.catalogues`) of the
+page's ``lang`` (the portal passes the citizen's; staff pages are German).
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
-from akte.web import csrf
+from akte.web import catalogues, csrf
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOCAL_TZ = ZoneInfo("Europe/Berlin")
@@ -64,6 +69,37 @@ env = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+
+
+def _language(context: Context) -> str:
+    lang = context.get("lang")
+    return lang if isinstance(lang, str) else catalogues.SOURCE_LANGUAGE
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return catalogues.translation(_language(context)).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return catalogues.translation(_language(context)).ngettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context: Context, ctx: str, message: str) -> str:
+    return catalogues.pgettext(_language(context), ctx, message)
+
+
+@pass_context
+def _npgettext(context: Context, ctx: str, singular: str, plural: str, n: int) -> str:
+    return catalogues.translation(_language(context)).npgettext(ctx, singular, plural, n)
+
+
+env.install_gettext_callables(  # type: ignore[attr-defined]
+    _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
 )
 env.filters["local_time"] = local_time
 env.filters["human_size"] = human_size
