@@ -77,7 +77,7 @@ i18n-extract: install
 	$(BIN)/pybabel extract -F babel.cfg -o $(LOCALES)/akte.pot --no-location --omit-header --sort-output -w 100 .
 
 i18n-update: install
-	$(BIN)/pybabel update -i $(LOCALES)/akte.pot -d $(LOCALES) -D akte --no-location --omit-header -w 100 --ignore-obsolete
+	$(BIN)/pybabel update -i $(LOCALES)/akte.pot -d $(LOCALES) -D akte -w 100 --ignore-obsolete
 
 i18n-compile: install
 	$(BIN)/pybabel compile -d $(LOCALES) -D akte --statistics

@@ -11,6 +11,9 @@ want+=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core)
 want+=(wngerman)
 # the sRGB profile for the archive's PDF/A OutputIntent (ingest/pdfa.py)
 want+=(icc-profiles-free)
+# the portal's read-aloud audio for browsers without a voice (akte/web/speech.py): German,
+# English, Arabic, Farsi, Urdu (espeak-ng has no Tigrinya voice)
+want+=(espeak-ng)
 # qpdf's command line: the baseline of the export bench (bench/export.py)
 want+=(qpdf)
 if [[ "${1:-}" == "--test" ]]; then

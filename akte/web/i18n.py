@@ -164,6 +164,8 @@ PAGES: dict[str, dict[str, str]] = {
         "together_label": "Die Fotos sind Seiten eines Schriftstücks: als ein Dokument senden, "
         "Seiten in der Reihenfolge der Liste",
         "move_up": "Nach oben",
+        "read_aloud": "Vorlesen",
+        "stop_reading": "Vorlesen beenden",
     },
 }
 for _lang, _texts in PAGES.items():
@@ -196,6 +198,54 @@ def translator(lang: str):  # type: ignore[no-untyped-def]
         return found.format(**values) if values else found
 
     return t
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    def __missing__(self, name: str) -> str:
+        return ""
+
+
+def spoken_text(lang: str, key: str) -> str:
+    """The text of ``key`` as read aloud: the portal's limits filled in, any other value
+    (a file name, a time) left out, since only the portal's own words are spoken."""
+    from akte.uploads import intake
+
+    values = _Blank(max_files=intake.MAX_FILES, max_mb=intake.MAX_FILE_MB)
+    return text(lang, key).format_map(values)
+
+
+#: Texts of the page frame that the read-aloud button skips (it reads the page's content).
+FRAME = frozenset({"skip", "language", "read_aloud", "stop_reading"})
+
+
+class Spoken:
+    """The page's translator that remembers which texts the page shows from ``begin()``
+    (the start of ``<main>``) on, in order: what the read-aloud button reads."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._t = translator(lang)
+        self._keys: list[tuple[str, str]] = []
+        self._start = 0
+
+    def t(self, key: str, **values: object) -> str:
+        shown = self._t(key, **values)
+        self._keys.append((key, shown))
+        return shown
+
+    def begin(self) -> str:
+        self._start = len(self._keys)
+        return ""
+
+    def items(self) -> list[dict[str, str]]:
+        seen: set[str] = set()
+        out = []
+        for key, shown in self._keys[self._start :]:
+            if key in FRAME or key in seen or key not in TEXTS[DEFAULT]:
+                continue
+            seen.add(key)
+            out.append({"key": key, "text": shown})
+        return out
 
 
 def table(lang: str) -> dict[str, str]:

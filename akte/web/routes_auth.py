@@ -40,6 +40,7 @@ STATIC_FILES = {
     "portal.js": "text/javascript",
     "viewer.js": "text/javascript",
     "portal_code.js": "text/javascript",
+    "portal_speech.js": "text/javascript",
 }
 
 

@@ -27,7 +27,7 @@ from akte.uploads import ratelimit
 from akte.uploads import service as codes
 from akte.uploads import status as portal_status
 from akte.uploads.models import UploadCode, UploadReceipt
-from akte.web import csrf, i18n, notify, portal_pages, receipt_pdf, sessions
+from akte.web import csrf, i18n, notify, portal_pages, receipt_pdf, sessions, speech
 from akte.web.deps import Citizen, wants_json
 from akte.web.errors import PageRoute
 from akte.web.templating import render
@@ -81,10 +81,13 @@ def _lang(request: Request, requested: str | None = None) -> str:
 def _page(
     request: Request, template: str, lang: str, status_code: int = 200, **values: object
 ) -> Response:
+    spoken = i18n.Spoken(lang)
     context = {
         "lang": lang,
         "dir": "rtl" if lang in i18n.RTL else "ltr",
-        "t": i18n.translator(lang),
+        "t": spoken.t,
+        "speak": spoken,
+        "server_voice": speech.voice(lang) is not None,
         "languages": i18n.LANGUAGES,
         "max_files": portal.MAX_FILES,
         "max_mb": portal.MAX_FILE_MB,
@@ -187,6 +190,20 @@ def info_page(page: str, request: Request, session: DbSession) -> Response:
         text=text,
         schlichtungsstelle=portal_pages.SCHLICHTUNGSSTELLE,
     )
+
+
+@router.get("/speech/{lang}/{key}")
+def speech_audio(lang: str, key: str, ctx: Context) -> Response:
+    """One portal text spoken by espeak-ng (WAV), for a page whose browser has no voice for
+    its language (``static/portal_speech.js``). Only the portal's own texts, by key: 404
+    for an unknown key or a language the server cannot speak."""
+    if lang not in i18n.LANGUAGES or key not in i18n.TEXTS[i18n.DEFAULT]:
+        raise NotFound("no such text")
+    try:
+        wav = speech.audio(ctx.settings.data_dir, lang, i18n.spoken_text(lang, key))
+    except speech.SpeechUnavailable:
+        raise NotFound("no voice for this language") from None
+    return Response(wav, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/files")
