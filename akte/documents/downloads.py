@@ -42,9 +42,16 @@ def download_response(
     version_no: int | None,
     rendition: Rendition,
     inline: bool,
+    source: int | None = None,
 ) -> Response:
     download = service.resolve_download(
-        session, storage, principal, document_id, version_no=version_no, rendition=rendition
+        session,
+        storage,
+        principal,
+        document_id,
+        version_no=version_no,
+        rendition=rendition,
+        source=source,
     )
     recorded = blob_digests.get(session, download.sha256)
     session.commit()

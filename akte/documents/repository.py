@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from akte.auth.principal import Principal
 from akte.case_files import repository as case_files
 from akte.case_files.models import CaseFile
-from akte.documents.models import Document, DocumentPage, DocumentVersion
+from akte.documents.models import Document, DocumentPage, DocumentVersion, VersionSource
 from akte.users.models import Role
 
 
@@ -56,6 +56,27 @@ def version(session: Session, document_id: uuid.UUID, version_no: int) -> Docume
     return session.scalar(
         select(DocumentVersion).where(
             DocumentVersion.document_id == document_id, DocumentVersion.version_no == version_no
+        )
+    )
+
+
+def sources(session: Session, version_ids: list[uuid.UUID]) -> list[VersionSource]:
+    """The files the versions were made from, in page order."""
+    if not version_ids:
+        return []
+    return list(
+        session.scalars(
+            select(VersionSource)
+            .where(VersionSource.version_id.in_(version_ids))
+            .order_by(VersionSource.version_id, VersionSource.position)
+        )
+    )
+
+
+def source(session: Session, version_id: uuid.UUID, position: int) -> VersionSource | None:
+    return session.scalar(
+        select(VersionSource).where(
+            VersionSource.version_id == version_id, VersionSource.position == position
         )
     )
 

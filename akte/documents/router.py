@@ -197,9 +197,12 @@ def download_document(
     version: Annotated[int | None, Query(ge=1)] = None,
     rendition: Rendition = "original",
     inline: bool = False,
+    source: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> Response:
     """Download a document's bytes, byte-identical to what was received (``original``), or
-    its searchable archive PDF or thumbnail. Supports ``Range`` for large scans."""
+    its searchable archive PDF or thumbnail. Supports ``Range`` for large scans.
+    ``source=N``: the N-th file the version was made from (``versions[].sources``: the
+    photos of a paper as the citizen sent them, a form's answers as JSON)."""
     return download_response(
         request,
         session,
@@ -209,6 +212,7 @@ def download_document(
         version_no=version,
         rendition=rendition,
         inline=inline,
+        source=source,
     )
 
 

@@ -15,6 +15,19 @@ from akte.core.textsafe import SafeStr
 Rendition = Literal["original", "archive", "thumbnail"]
 
 
+class SourceRead(BaseModel):
+    """A file a version was made from (photos composed into one PDF, a form's answers):
+    kept as received, downloaded with ``content?version=N&source=position``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    position: int
+    filename: str
+    mime_type: str
+    size: int
+    sha256: str
+
+
 class VersionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -32,6 +45,8 @@ class VersionRead(BaseModel):
     #: Why the archive is not PDF/A-2b (the first violation found).
     archive_pdfa_problem: str | None = None
     created_at: datetime
+    #: What the version was made from, when it is not itself what was received.
+    sources: list[SourceRead] = []
 
 
 class DocumentRead(BaseModel):

@@ -29,6 +29,7 @@ from akte.documents.schemas import (
     DocumentRead,
     DocumentUpdate,
     Rendition,
+    SourceRead,
     VersionRead,
 )
 from akte.users.models import Role
@@ -87,14 +88,19 @@ def to_read(session: Session, document: Document) -> DocumentRead:
 
 def to_detail(session: Session, document: Document) -> DocumentDetail:
     base = to_read(session, document)
+    rows = repository.versions(session, document.id)
+    kept: dict[uuid.UUID, list[SourceRead]] = {}
+    for source in repository.sources(session, [v.id for v in rows]):
+        kept.setdefault(source.version_id, []).append(SourceRead.model_validate(source))
     versions = [
         VersionRead.model_validate(v).model_copy(
             update={
                 "has_archive": bool(v.archive_sha256),
                 "has_thumbnail": bool(v.thumbnail_sha256),
+                "sources": kept.get(v.id, []),
             }
         )
-        for v in repository.versions(session, document.id)
+        for v in rows
     ]
     return DocumentDetail(**base.model_dump(), versions=versions)
 
@@ -220,12 +226,22 @@ def resolve_download(
     *,
     version_no: int | None,
     rendition: Rendition,
+    source: int | None = None,
 ) -> Download:
+    """What to send for a download the principal may make (audited). ``source``: the file
+    at that position among those the version was made from (a photo as the citizen sent
+    it, a form's answers), instead of a rendition of the version."""
     document = get_visible(session, principal, document_id)
     version = repository.version(session, document.id, version_no or document.current_version)
     if version is None:
         raise NotFound("version not found")
-    download = _rendition(version, rendition, document)
+    if source is not None:
+        row = repository.source(session, version.id, source)
+        if row is None:
+            raise NotFound("source file not found")
+        download = Download(row.sha256, row.size, row.mime_type, row.filename)
+    else:
+        download = _rendition(version, rendition, document)
     info = storage.stat(download.sha256)
     if info is None:
         raise ServiceUnavailable("the stored file is missing; an administrator must run akte fsck")
@@ -235,7 +251,8 @@ def resolve_download(
         "document.download",
         object_type="document",
         object_id=document.id,
-        detail={"version_no": version.version_no, "rendition": rendition},
+        detail={"version_no": version.version_no, "rendition": rendition}
+        | ({"source": source} if source is not None else {}),
     )
     return replace(download, size=info.size)
 

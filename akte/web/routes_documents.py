@@ -107,6 +107,8 @@ def viewer(
                 texts[0].text if texts and first == 1 else None,
             ),
             "provenance": _provenance(session, document),
+            # photos composed into this PDF, a form's answers: kept as received
+            "sources": document_repo.sources(session, [version.id]) if version else [],
             **casework.document_context(session, principal, document),
         },
     )
@@ -130,6 +132,7 @@ def content(
     version: Annotated[int | None, Query(ge=1)] = None,
     rendition: Rendition = "original",
     inline: bool = False,
+    source: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> Response:
     return download_response(
         request,
@@ -140,6 +143,7 @@ def content(
         version_no=version,
         rendition=rendition,
         inline=inline,
+        source=source,
     )
 
 

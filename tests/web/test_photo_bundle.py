@@ -209,3 +209,61 @@ def test_a_form_posted_after_the_session_ended_says_nothing_was_sent(ctx, world)
         assert "<title>Error:" in page.text
         assert "Your files were NOT sent" in page.text and 'role="alert"' in page.text
     assert _documents(ctx, world) == 0
+
+
+def test_staff_see_the_photos_as_sent_next_to_the_composed_pdf(ctx, client, world):
+    """The document page links every photo the PDF was made of, byte for byte, to those who
+    may read the document, and to nobody else (API and page, other tenant and no grant)."""
+    from akte.audit.models import AuditEntry
+    from tests.web.conftest import login
+
+    code = issue_code(ctx, principal(ctx, world.users["caseworker_a1"]), world.case_a1.id)
+    page1, page2 = _jpeg(600, 800, "white"), _jpeg(800, 600, "yellow")
+    with browser(ctx) as citizen:
+        assert enter(citizen, code).status_code == 303
+        r = _send(
+            citizen,
+            [("seite-1.jpg", page1, "image/jpeg"), ("seite-2.jpg", page2, "image/jpeg")],
+            ["0,1"],
+        )
+    assert r.status_code == 201, r.text
+    document_id = r.json()["stored"][0]["document_id"]
+
+    owner = world.headers["caseworker_a1"]
+    detail = client.get(f"/api/v1/documents/{document_id}", headers=owner).json()
+    [version] = detail["versions"]
+    assert [(s["position"], s["filename"]) for s in version["sources"]] == [
+        (1, "seite-1.jpg"),
+        (2, "seite-2.jpg"),
+    ]
+    assert version["sources"][1]["sha256"] == hashlib.sha256(page2).hexdigest()
+    api = f"/api/v1/documents/{document_id}/content"
+    r = client.get(f"{api}?source=2", headers=owner)
+    assert r.status_code == 200 and r.content == page2
+    assert (
+        r.headers["content-type"] == "image/jpeg"
+        and "seite-2.jpg" in r.headers["content-disposition"]
+    )
+    assert client.get(f"{api}?source=3", headers=owner).status_code == 404
+    for outsider in ("caseworker_b", "caseworker_none"):
+        assert client.get(f"{api}?source=1", headers=world.headers[outsider]).status_code == 404
+
+    with browser(ctx) as staff:
+        login(staff, world.users["caseworker_a1"].username)
+        page = staff.get(f"/app/documents/{document_id}").text
+        link = f"/app/documents/{document_id}/content?version=1&amp;source=1"
+        assert link in page and "seite-1.jpg" in page and "seite-2.jpg" in page
+        shown = staff.get(link.replace("&amp;", "&"))
+        assert shown.status_code == 200 and shown.content == page1
+    with browser(ctx) as other:
+        login(other, world.users["caseworker_b"].username)
+        refused = other.get(f"/app/documents/{document_id}/content?version=1&source=1")
+        assert refused.status_code == 404 and page1 not in refused.content
+    with session_scope(ctx.session_factory) as session:
+        audited = session.scalars(
+            select(AuditEntry.detail).where(
+                AuditEntry.action == "document.download",
+                AuditEntry.object_id == document_id,
+            )
+        ).all()
+        assert {"version_no": 1, "rendition": "original", "source": 2} in audited
