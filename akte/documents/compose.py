@@ -15,6 +15,7 @@ PNG with transparency is flattened onto white first (PDF/A forbids transparency)
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tempfile
 import uuid
@@ -140,6 +141,60 @@ def add_composed_document(
                 mime_type=part.scanned.mime_type,
                 size=part.scanned.size,
                 sha256=part.scanned.sha256,
+            )
+        )
+    session.flush()
+    return document, scanned
+
+
+def add_rendered_document(
+    session: Session,
+    storage: BlobStore,
+    *,
+    tenant_id: uuid.UUID,
+    case_file_id: uuid.UUID,
+    pdf: bytes,
+    title: str,
+    doc_type: str | None,
+    source: DocumentSource,
+    sources: list[tuple[str, str, bytes]],
+    filed: bool = True,
+) -> tuple[Document, intake.ScannedFile]:
+    """A document whose version is a PDF rendered by akte (a citizen's form) and whose
+    sources are what was really received (``(filename, mime type, bytes)``, e.g. the
+    answers as JSON): kept byte for byte beside the rendering, in the caller's
+    transaction."""
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        spool.write(pdf)
+        scanned = intake.scan_file(spool, max_bytes=len(pdf) + 1)
+        intake.store(storage, spool, scanned)
+    document = intake.add_document(
+        session,
+        tenant_id=tenant_id,
+        case_file_id=case_file_id,
+        scanned=scanned,
+        filename=f"{title}.pdf",
+        title=title,
+        doc_type=doc_type,
+        source=source,
+        filed=filed,
+    )
+    version_id = session.scalar(
+        select(DocumentVersion.id).where(
+            DocumentVersion.document_id == document.id, DocumentVersion.version_no == 1
+        )
+    )
+    for position, (filename, mime_type, data) in enumerate(sources, start=1):
+        kept = intake.ScannedFile(hashlib.sha256(data).hexdigest(), len(data), mime_type)
+        intake.store(storage, io.BytesIO(data), kept)
+        session.add(
+            VersionSource(
+                version_id=version_id,
+                position=position,
+                filename=filename,
+                mime_type=mime_type,
+                size=kept.size,
+                sha256=kept.sha256,
             )
         )
     session.flush()

@@ -120,12 +120,20 @@ KNOWN: dict[str, Option] = {
         "Erklärung zur Barrierefreiheit (BITV 2.0) des Upload-Portals: Stand, "
         "bekannte Mängel, Feedback-Kontakt; die Schlichtungsstelle nennt die Seite selbst",
     ),
+    "portal_forms": Option(
+        "list[str]",
+        "Formulare im Upload-Portal, z. B. veraenderungsmitteilung (Umzug, Einkommen, "
+        "Haushalt, Bankverbindung); leer: keine",
+    ),
     "portal_contact": Option(
         "str",
         "Hilfe-Kontakt für Bürgerinnen und Bürger, z. B. Telefon "
         "und Zeiten (auf den Informationsseiten des Portals)",
     ),
 }
+#: The portal's forms a tenant can switch on (``akte.uploads.forms.FORMS``; named here, as
+#: the options must not import a feature).
+PORTAL_FORMS = ("veraenderungsmitteilung",)
 #: Longest text of a ``portal_*`` option (a Datenschutzerklärung is long; a novel is not).
 PORTAL_TEXT_MAX = 20_000
 
@@ -180,6 +188,10 @@ def _coerce(session: Session, tenant: Tenant, name: str, value: Any, from_text: 
             raise Unprocessable(f"{name} is a list of texts", code="invalid_option")
         if name == "ocr_languages":
             return _ocr_languages(value)
+        if name == "portal_forms" and not set(value) <= set(PORTAL_FORMS):
+            raise Unprocessable(
+                f"portal_forms: known forms are {', '.join(PORTAL_FORMS)}", code="invalid_option"
+            )
         if name == "search_synonyms" and not all(
             len(v) <= 500 and SYNONYM_GROUP.fullmatch(v) for v in value
         ):

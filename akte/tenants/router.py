@@ -103,7 +103,11 @@ def _options_schema() -> dict[str, Any]:
         **{
             name: {"type": "string", "pattern": r"\S", "maxLength": options.PORTAL_TEXT_MAX}
             for name in options.KNOWN
-            if name.startswith("portal_")
+            if name.startswith("portal_") and options.KNOWN[name].type == "str"
+        },
+        "portal_forms": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(options.PORTAL_FORMS)},
         },
     }
     return {

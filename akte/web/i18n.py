@@ -254,6 +254,46 @@ def table(lang: str) -> dict[str, str]:
     return {key: text(lang, key) for key in TEXTS[DEFAULT]}
 
 
+#: The Veränderungsmitteilung (akte/uploads/forms.py): labels, hints and the reasons a
+#: value is refused, shown at its field.
+FORMS: dict[str, dict[str, str]] = {
+    "de": {
+        "form_title": "Veränderungsmitteilung",
+        "form_link": "Eine Veränderung mitteilen (Umzug, Einkommen, Haushalt, Bankverbindung)",
+        "form_intro": "Teilen Sie Ihrem Jobcenter mit, was sich geändert hat. Wählen Sie aus, "
+        "was zutrifft, und füllen Sie nur diese Teile aus.",
+        "form_what": "Was hat sich geändert?",
+        "form_address": "Adresse (Umzug)",
+        "form_income": "Einkommen",
+        "form_household": "Haushalt (wer bei Ihnen wohnt)",
+        "form_bank": "Bankverbindung",
+        "form_street": "Straße und Hausnummer",
+        "form_postcode": "Postleitzahl",
+        "form_city": "Ort",
+        "form_moved_on": "Datum des Umzugs",
+        "form_income_what": "Welches Einkommen (z. B. neue Arbeit, Name des Arbeitgebers)",
+        "form_income_amount": "Betrag brutto im Monat, in Euro",
+        "form_since": "Seit wann",
+        "form_household_what": "Was hat sich geändert (wer ist ein- oder ausgezogen, Geburt)",
+        "form_iban": "IBAN",
+        "form_holder": "Name der Kontoinhaberin oder des Kontoinhabers",
+        "form_remarks": "Weitere Hinweise (freiwillig)",
+        "form_send": "Mitteilung senden",
+        "form_errors": "Bitte korrigieren Sie die markierten Angaben.",
+        "err_choose": "Bitte wählen Sie mindestens eine Veränderung aus.",
+        "err_required": "Bitte füllen Sie dieses Feld aus.",
+        "err_too_long": "Dieser Text ist zu lang.",
+        "err_postcode": "Bitte geben Sie eine Postleitzahl mit 5 Ziffern ein.",
+        "err_date": "Bitte geben Sie ein gültiges Datum ein, z. B. 31.01.2026.",
+        "err_amount": "Bitte geben Sie einen Betrag in Euro ein, z. B. 1250,00.",
+        "err_iban": "Diese IBAN ist nicht gültig. Bitte prüfen Sie sie.",
+    },
+}
+for _lang, _texts in FORMS.items():
+    TEXTS.setdefault(_lang, {}).update(_texts)
+
+
+# keep last: every language's table from the catalogues (for the pages' scripts and tests)
 for _code in LANGUAGES:
     if _code != DEFAULT:
         TEXTS[_code].update(

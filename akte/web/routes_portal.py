@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from akte.audit import service as audit
@@ -22,12 +24,12 @@ from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import AkteError, Forbidden, NotFound
 from akte.core.ranges import content_disposition
 from akte.tenants.models import Tenant
+from akte.uploads import forms, ratelimit
 from akte.uploads import intake as portal
-from akte.uploads import ratelimit
 from akte.uploads import service as codes
 from akte.uploads import status as portal_status
 from akte.uploads.models import UploadCode, UploadReceipt
-from akte.web import csrf, i18n, notify, portal_pages, receipt_pdf, sessions, speech
+from akte.web import csrf, form_pdf, i18n, notify, portal_pages, receipt_pdf, sessions, speech
 from akte.web.deps import Citizen, wants_json
 from akte.web.errors import PageRoute
 from akte.web.templating import render
@@ -217,7 +219,101 @@ def files_page(request: Request, session: DbSession, code: Citizen) -> Response:
         code=code,
         receipts=_receipts(session, code),
         session_ends=request.state.citizen_session_ends,
+        forms=forms.enabled(session.get(Tenant, code.tenant_id)),
     )
+
+
+def _offered(session: DbSession, code: UploadCode, name: str) -> None:
+    if name not in forms.enabled(session.get(Tenant, code.tenant_id)):
+        raise NotFound("no such form")
+
+
+def _form_page(
+    request: Request,
+    session: DbSession,
+    code: UploadCode,
+    status_code: int = 200,
+    *,
+    values: dict[str, str] | None = None,
+    chosen: list[str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    return _page(
+        request,
+        "portal_form.html",
+        _lang(request),
+        status_code,
+        case_file=_case_file(session, code),
+        code=code,
+        changes=forms.CHANGES,
+        labels=form_pdf.LABELS,
+        values=values or {},
+        chosen=chosen or [],
+        errors=errors or {},
+        error="form_errors" if errors else None,
+    )
+
+
+@router.get("/forms/{name}")
+def form_page(name: str, request: Request, session: DbSession, code: Citizen) -> Response:
+    """A form the tenant offers (``portal_forms``), in the citizen's language; it works
+    without the script: the server checks it and shows each problem at its field."""
+    _offered(session, code, name)
+    return _form_page(request, session, code)
+
+
+@router.post("/forms/{name}", dependencies=[CsrfChecked])
+async def form_submit(
+    name: str, request: Request, session: DbSession, ctx: Context, code: Citizen
+) -> Response:
+    """Store the form as a Posteingang document: a German PDF and the answers as JSON
+    (:mod:`akte.uploads.forms`); then the receipt. Refused values: the form again, 422,
+    with the reasons at their fields in the citizen's language."""
+    submitted = await request.form()
+    values = {
+        key: value[:4000]
+        for key, value in submitted.items()
+        if isinstance(value, str) and key not in ("changes", csrf.FIELD)
+    }
+    chosen = [v for v in submitted.getlist("changes") if isinstance(v, str)][:10]
+    # the database and the PDF renderer block: off the event loop
+    return await run_in_threadpool(_submit_form, request, session, ctx, code, name, values, chosen)
+
+
+def _submit_form(
+    request: Request,
+    session: DbSession,
+    ctx: Context,
+    code: UploadCode,
+    name: str,
+    values: dict[str, str],
+    chosen: list[str],
+) -> Response:
+    _offered(session, code, name)
+    checked = forms.check(values, chosen)
+    if checked.errors:
+        return _form_page(
+            request, session, code, 422, values=values, chosen=chosen, errors=checked.errors
+        )
+    language = _lang(request)
+    case_file = _case_file(session, code)
+    tenant = session.get(Tenant, code.tenant_id)
+    at = datetime.now(UTC)
+    answers = forms.answers_document(
+        checked.answers, lang=language, aktenzeichen=case_file.aktenzeichen, at=at
+    )
+    pdf = form_pdf.render(
+        answers,
+        lang=language,
+        aktenzeichen=case_file.aktenzeichen,
+        tenant_name=tenant.name if tenant else "Jobcenter",
+        at=at,
+    )
+    _, receipt = forms.submit(
+        session, ctx.storage, code, answers=answers, pdf=pdf, ip=client_ip(request)
+    )
+    session.commit()  # durable before the browser follows the answer
+    return RedirectResponse(f"/upload/receipts/{receipt.id}?lang={language}", status_code=303)
 
 
 @router.get("/status")
