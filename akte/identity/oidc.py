@@ -235,7 +235,13 @@ def finish(
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise ProviderMisconfigured("the provider sent no ID token (scope openid missing?)")
-    claims = verify_id_token(id_token, jwks=fetch_jwks(doc), config=config, nonce=pending.nonce)
+    claims = verify_id_token(
+        id_token,
+        jwks=fetch_jwks(doc),
+        config=config,
+        nonce=pending.nonce,
+        now=int(utcnow().timestamp()),
+    )
     username = claims.get(config.username_claim)
     if not isinstance(username, str) or not username.strip():
         raise SsoRefused(
