@@ -50,8 +50,8 @@ test: install
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-## ruff, then mypy strict on akte/core ([tool.mypy]), then the formatter's verdict (all three
-## also run in `make test`).
+## ruff, then mypy strict on akte/core, akte/auth and akte/identity ([tool.mypy]), then the
+## formatter's verdict (all three also run in `make test`).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy

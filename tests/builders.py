@@ -82,7 +82,9 @@ def make_case_file(
 
 
 def bearer(ctx: AppContext, user: User) -> dict[str, str]:
-    token = issue_token(ctx.settings.effective_secret_key, subject=str(user.id), ttl_seconds=3600)
+    """Headers with a bearer token of ``user``; it lives a day of akte's clock, which a test
+    may move forward by hours (session timeouts) while it still acts as an admin."""
+    token = issue_token(ctx.settings.effective_secret_key, subject=str(user.id), ttl_seconds=86400)
     return {"Authorization": f"Bearer {token}"}
 
 

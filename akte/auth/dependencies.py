@@ -1,7 +1,8 @@
 """``CurrentUser``: the authenticated caller of a request.
 
-Credentials come from ``Authorization: Bearer …`` (a token or an API key) or, for the web
-pages, the session cookie set by the login form.
+Credentials come from ``Authorization: Bearer …`` (a token or an API key) or ``X-API-Key``.
+The web pages have their own session cookie (:mod:`akte.web.sessions`) and dependencies
+(:mod:`akte.web.deps`); the API never reads a cookie, so it needs no CSRF defence.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from akte.auth.principal import Principal
 from akte.auth.service import ApiKeyExpired, authenticate
 from akte.core.dependencies import DbSession, client_ip, get_context
 from akte.core.errors import NotAuthenticated
-
-SESSION_COOKIE = "akte_session"
 
 
 def credential_from(request: Request) -> str | None:

@@ -103,7 +103,7 @@ def readable_case_file_clause(principal: Principal) -> ColumnElement[bool]:
     Akte's org unit, or an unexpired grant on the Akte."""
     if principal.role not in CASE_ROLES or principal.tenant_id is None:
         return false()
-    visible = CaseFile.org_unit_id.in_(sorted(principal.org_unit_ids))
+    visible: ColumnElement[bool] = CaseFile.org_unit_id.in_(sorted(principal.org_unit_ids))
     if principal.granted_case_file_ids:
         visible = or_(visible, CaseFile.id.in_(sorted(principal.granted_case_file_ids)))
     return and_(CaseFile.tenant_id == principal.tenant_id, visible)

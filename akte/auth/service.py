@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import or_, select
@@ -91,7 +91,7 @@ def check_password(
     else:
         valid = verify_password(user.password_hash, password)
     reason = None
-    if not valid:
+    if not valid or user is None:
         reason = "wrong username or password"
     elif not user.is_active:
         reason = "account disabled"
@@ -194,7 +194,7 @@ class ApiKeyExpired(NotAuthenticated):
 EXPIRED_AUDIT_EVERY = timedelta(hours=1)
 
 
-def _refuse_expired(session: Session, key: ApiKey, ip: str | None) -> None:
+def _refuse_expired(session: Session, key: ApiKey, expired_at: datetime, ip: str | None) -> None:
     """401 ``api_key_expired``, audited at most hourly per key; the entry is committed by
     the caller (:func:`akte.auth.dependencies.get_current_user`) before the refusal."""
     now = utcnow()
@@ -213,13 +213,13 @@ def _refuse_expired(session: Session, key: ApiKey, ip: str | None) -> None:
             detail={
                 "prefix": key.prefix,
                 "key_id": str(key.id),
-                "expired_at": key.expires_at.isoformat(),
+                "expired_at": expired_at.isoformat(),
             },
         )
         session.flush()
     raise ApiKeyExpired(
         f"this API key (prefix {key.prefix}) expired at "
-        f"{key.expires_at.isoformat()}; use its successor or ask for a new one"
+        f"{expired_at.isoformat()}; use its successor or ask for a new one"
     )
 
 
@@ -241,7 +241,7 @@ def authenticate(
             )
         )
         if key is not None and key.expires_at is not None and key.expires_at <= utcnow():
-            _refuse_expired(session, key, ip)
+            _refuse_expired(session, key, key.expires_at, ip)
         if key is not None:
             user = session.get(User, key.user_id)
             scopes = frozenset(key.scopes) if key.scopes is not None else None

@@ -2,11 +2,11 @@
 
 Every deadline akte keeps in its tables (job ``run_after`` and leases, acknowledgement
 timeouts, upload codes, sessions, grants) is computed from
-:func:`akte.core.database.utcnow`, which reads :data:`CLOCK` (signed tokens still read
-``time.time()``). In production the clock is the system's; a test calls
-:meth:`Clock.advance` to let a lease lapse or a timeout pass at once. The clock moves by an
-offset rather than standing still, so threads that wait in real time (a lease's heartbeat)
-still see time pass.
+:func:`akte.core.database.utcnow`, which reads :data:`CLOCK`, and so is the expiry of
+akte's signed tokens (:mod:`akte.core.security`) and of OpenID Connect ID tokens. In
+production the clock is the system's; a test calls :meth:`Clock.advance` to let a lease
+lapse or a timeout pass at once. The clock moves by an offset rather than standing still,
+so threads that wait in real time (a lease's heartbeat) still see time pass.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Password hashing (argon2), signed bearer tokens and API keys.
 
-Bearer tokens are ``v1.<payload>.<signature>`` with an HMAC-SHA256 over the payload; they
-carry the user id and expiry only, so a disabled user or a removed membership takes effect
-on the next request (the user is reloaded every time). API keys are 256-bit random values
+Bearer tokens (and the citizen's and the second-factor step's cookies) are ``v2.`` and a
+JWT signed with HMAC-SHA256 by ``joserfc``, the JOSE library the OpenID Connect login uses
+too; they carry the user id, kind, token generation and expiry only, so a disabled user or
+a removed membership takes effect on the next request (the user is reloaded every time).
+Expiry is read from akte's clock (:mod:`akte.core.clock`). API keys are 256-bit random values
 shown once and stored as their SHA-256: a slow hash adds nothing to a key that cannot be
 guessed, and lookups stay O(1).
 """
@@ -11,15 +13,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import json
 import secrets
-import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+from akte.core import legacy_tokens
+from akte.core.clock import CLOCK
 
 _hasher = PasswordHasher()
 API_KEY_PREFIX = "akte_"
@@ -38,26 +43,34 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+TOKEN_PREFIX = "v2."  # noqa: S105 (a format marker, not a secret)
+#: Only HMAC-SHA256: a token header naming another algorithm (``none``, RS256 with the
+#: secret as a "public key") is refused before any signature is checked.
+TOKEN_ALGORITHMS = ["HS256"]
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _token_key(secret: str) -> OctKey:
+    """The signing key of akte's own tokens, derived from the secret key for this one
+    purpose (as :func:`sealing_key` is), so a token's MAC is never also another value's."""
+    return OctKey.import_key(hashlib.sha256(f"token:{secret}".encode()).digest())
+
+
+def _now() -> int:
+    return int(CLOCK.now().timestamp())
 
 
 def issue_token(
     secret: str, *, subject: str, ttl_seconds: int, kind: str = "user", generation: int = 0
 ) -> str:
     """A signed token for ``subject``; ``generation`` is the user's token generation at
-    issue, so raising it (password change, "log out everywhere") revokes the token."""
-    payload = _b64(
-        json.dumps(
-            {"sub": subject, "exp": int(time.time()) + ttl_seconds, "k": kind, "g": generation}
-        ).encode()
-    )
-    signature = _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
-    return f"v1.{payload}.{signature}"
+    issue, so raising it (password change, "log out everywhere") revokes the token.
+
+    ``v2.`` and a JWT (RFC 7519, HS256, signed with ``joserfc``): the prefix tells akte's
+    tokens from an OpenID Provider's JWT access tokens (:mod:`akte.identity.bearer`) without
+    parsing, and ``kind`` keeps a citizen's portal token from ever being a staff token."""
+    now = _now()
+    claims = {"sub": subject, "iat": now, "exp": now + ttl_seconds, "kind": kind, "gen": generation}
+    return TOKEN_PREFIX + jwt.encode({"alg": "HS256"}, claims, _token_key(secret))
 
 
 @dataclass(frozen=True)
@@ -68,29 +81,34 @@ class TokenClaims:
     expires_at: int = 0
 
 
+_REGISTRY = jwt.JWTClaimsRegistry(
+    now=_now, leeway=0, sub={"essential": True}, exp={"essential": True}
+)
+
+
 def read_token_claims(secret: str, token: str, *, kind: str = "user") -> TokenClaims | None:
     """The claims of a valid token; ``None`` when it is malformed, forged, expired or of
     another kind. A correctly signed payload of the wrong shape is malformed too: the
-    signing key may have signed something else, and a caller gets 401, never 500."""
+    signing key may have signed something else, and a caller gets 401, never 500.
+
+    Tokens of the previous release (``v1.``) are read until they expire
+    (:mod:`akte.core.legacy_tokens`); none is issued any more."""
+    if token.startswith(legacy_tokens.PREFIX):
+        legacy = legacy_tokens.read(secret, token, kind=kind, now=_now())
+        return TokenClaims(*legacy) if legacy else None
+    if not token.startswith(TOKEN_PREFIX):
+        return None
     try:
-        version, payload, signature = token.split(".")
-    except ValueError:
+        claims = jwt.decode(
+            token[len(TOKEN_PREFIX) :], _token_key(secret), algorithms=TOKEN_ALGORITHMS
+        ).claims
+        _REGISTRY.validate(claims)
+    except (JoseError, ValueError, TypeError, UnicodeError):
         return None
-    if version != "v1":
+    subject, exp, generation = claims.get("sub"), claims.get("exp"), claims.get("gen", 0)
+    if claims.get("kind") != kind or not isinstance(subject, str):
         return None
-    expected = _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
-        return None
-    try:
-        data = json.loads(_unb64(payload))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    subject, exp, generation = data.get("sub"), data.get("exp"), data.get("g", 0)
-    if data.get("k") != kind or not isinstance(subject, str):
-        return None
-    if type(exp) is not int or type(generation) is not int or exp < time.time():
+    if type(exp) is not int or type(generation) is not int:
         return None
     return TokenClaims(subject, generation, exp)
 

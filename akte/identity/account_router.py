@@ -7,8 +7,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
 from akte.auth.dependencies import CurrentUser
+from akte.auth.principal import Principal
 from akte.core.dependencies import Context, DbSession
 from akte.core.errors import (
     Conflict,
@@ -27,12 +29,13 @@ from akte.identity.schemas import (
     SessionsEnded,
 )
 from akte.users.models import Role, User
+from akte.web.models import WebSession
 
 router = APIRouter(prefix="/api/v1", tags=["Anmeldung"])
 COMMON = responses(NotAuthenticated, Forbidden)
 
 
-def _person(session, principal) -> User:
+def _person(session: Session, principal: Principal) -> User:
     """The caller's own account; service accounts have API keys and no second factor."""
     if principal.is_service_account:
         raise Forbidden("service accounts authenticate with API keys")
@@ -93,7 +96,7 @@ def reset_second_factor(user_id: uuid.UUID, session: DbSession, user: CurrentUse
     return Response(status_code=204)
 
 
-def _read(rows) -> list[SessionRead]:
+def _read(rows: list[WebSession]) -> list[SessionRead]:
     return [
         SessionRead(
             id=session_list.public_id(r),

@@ -15,6 +15,8 @@ refused (fail closed).
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.orm import Session
 
 from akte.core.errors import Forbidden
@@ -32,7 +34,7 @@ class SecondFactorMissing(Forbidden):
     code = "sso_second_factor_missing"
 
 
-def requirement(session: Session, tenant_id) -> str | None:
+def requirement(session: Session, tenant_id: uuid.UUID) -> str | None:
     """The tenant's ``directory_second_factor`` (``admins``, ``all``) or ``None``."""
     tenant = session.get(Tenant, tenant_id)
     return (tenant.options or {}).get("directory_second_factor") if tenant else None

@@ -12,6 +12,7 @@ ends at once. A token for a session akte does not know is accepted and ends noth
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -33,7 +34,7 @@ class LogoutTokenInvalid(AkteError):
     code = "invalid_request"  # the error code RFC-style back-channel receivers answer with
 
 
-def _unverified_claims(token: str) -> dict:
+def _unverified_claims(token: str) -> dict[str, Any]:
     try:
         claims = json.loads(extract_compact(token.encode()).payload)
     except (JoseError, ValueError, TypeError) as exc:
@@ -43,7 +44,7 @@ def _unverified_claims(token: str) -> dict:
     return claims
 
 
-def _providers(session: Session, claims: dict) -> list[IdentityProvider]:
+def _providers(session: Session, claims: dict[str, Any]) -> list[IdentityProvider]:
     """The enabled providers of that issuer and client (several tenants may share one
     realm and client)."""
     audiences = claims.get("aud")

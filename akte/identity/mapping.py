@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -59,7 +60,7 @@ def resolve(mappings: Iterable[GroupMapping], groups: Iterable[str]) -> Access |
     return Access(role, frozenset(m.org_unit_id for m in matched if m.org_unit_id))
 
 
-def apply(session: Session, user: User, access: Access | None) -> dict | None:
+def apply(session: Session, user: User, access: Access | None) -> dict[str, Any] | None:
     """Make ``user``'s role and permanent memberships what ``access`` says; the changes
     (for the audit log) or ``None`` when nothing changed."""
     permanent = set(
@@ -71,7 +72,7 @@ def apply(session: Session, user: User, access: Access | None) -> dict | None:
     )
     wanted = access.org_unit_ids if access else frozenset()
     removed, added = permanent - wanted, wanted - permanent
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     if removed:
         session.execute(
             delete(Membership).where(

@@ -17,7 +17,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
@@ -25,7 +25,7 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -74,9 +74,10 @@ def _get_json(url: str, what: str) -> dict[str, Any]:
     return body
 
 
-def fetch_jwks(doc: dict[str, Any]) -> dict[str, Any]:
-    """The provider's published signing keys."""
-    return _get_json(doc["jwks_uri"], "signing keys")
+def fetch_jwks(doc: dict[str, Any]) -> KeySetSerialization:
+    """The provider's published signing keys (JSON as sent: ``KeySet.import_key_set``
+    checks its shape, and a set it cannot read is the provider's misconfiguration)."""
+    return cast("KeySetSerialization", _get_json(doc["jwks_uri"], "signing keys"))
 
 
 def discover(config: OidcConfig) -> dict[str, Any]:
@@ -182,7 +183,7 @@ def begin(
         scope=config.scopes,
         state=state,
         nonce=nonce,
-        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge=create_s256_code_challenge(verifier),  # type: ignore[no-untyped-call]  # types-Authlib leaves it unannotated
         code_challenge_method="S256",
         **({"acr_values": " ".join(acr_values)} if acr_values else {}),
     )
@@ -235,7 +236,13 @@ def finish(
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise ProviderMisconfigured("the provider sent no ID token (scope openid missing?)")
-    claims = verify_id_token(id_token, jwks=fetch_jwks(doc), config=config, nonce=pending.nonce)
+    claims = verify_id_token(
+        id_token,
+        jwks=fetch_jwks(doc),
+        config=config,
+        nonce=pending.nonce,
+        now=int(utcnow().timestamp()),
+    )
     username = claims.get(config.username_claim)
     if not isinstance(username, str) or not username.strip():
         raise SsoRefused(
@@ -278,7 +285,12 @@ def refresh(provider: IdentityProvider, refresh_token: str) -> str | None:
 
 
 def verify_id_token(
-    id_token: str, *, jwks: dict[str, Any], config: OidcConfig, nonce: str, now: int | None = None
+    id_token: str,
+    *,
+    jwks: KeySetSerialization,
+    config: OidcConfig,
+    nonce: str,
+    now: int | None = None,
 ) -> dict[str, Any]:
     """The claims of a valid ID token for this client and login; ``SsoRefused`` naming the
     first check that fails."""

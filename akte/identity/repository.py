@@ -14,7 +14,7 @@ from akte.tenants.models import Tenant
 from akte.users.models import Role
 
 
-def administered_statement(principal: Principal) -> Select[tuple[IdentityProvider]]:
+def administered_statement(principal: Principal) -> Select[IdentityProvider]:
     """Providers the caller administers: all for system admins, their tenant's for tenant
     admins, none for anyone else."""
     stmt = select(IdentityProvider).order_by(IdentityProvider.slug, IdentityProvider.id)

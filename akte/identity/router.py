@@ -4,7 +4,7 @@ tokens for directory (LDAP) accounts."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Form, Request, Response, status
 
@@ -27,7 +27,9 @@ from akte.core.pagination import Page, Pagination, paginate
 from akte.core.security import issue_token
 from akte.identity import account_router, repository, service, sign_in
 from akte.identity.errors import NoMappedGroup
+from akte.identity.models import GroupMapping, ServiceClient
 from akte.identity.schemas import (
+    MappedRole,
     MappingRead,
     MappingsPut,
     MappingsRead,
@@ -42,10 +44,15 @@ router = APIRouter(prefix="/api/v1/identity-providers", tags=["Anmeldung"])
 COMMON = responses(NotAuthenticated, Forbidden, NotFound)
 
 
-def _mappings(rows, changed: int = 0) -> MappingsRead:
+def _mappings(rows: list[GroupMapping], changed: int = 0) -> MappingsRead:
     return MappingsRead(
         mappings=[
-            MappingRead(id=m.id, group=m.group, role=m.role, org_unit_id=m.org_unit_id)
+            MappingRead(
+                id=m.id,
+                group=m.group,
+                role=cast("MappedRole | None", m.role),  # pydantic checks the value itself
+                org_unit_id=m.org_unit_id,
+            )
             for m in rows
         ],
         accounts_changed=changed,
@@ -103,7 +110,7 @@ def replace_mappings(
     return _mappings(rows, changed)
 
 
-def _client(row) -> ServiceClientRead:
+def _client(row: ServiceClient) -> ServiceClientRead:
     return ServiceClientRead(id=row.id, client_id=row.client_id, user_id=row.user_id)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -188,7 +188,7 @@ class ProviderRead(BaseModel):
     name: str
     kind: Kind
     enabled: bool
-    config: dict
+    config: dict[str, Any]
     has_client_secret: bool
     #: Where a browser starts a login with this provider.
     login_path: str

@@ -40,6 +40,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from typing import Any
 
 import pyotp
 from cryptography.fernet import InvalidToken
@@ -306,7 +307,7 @@ def check_login(
         verify(session, user, code, secret_key=secret_key, ip=ip, channel=channel)
 
 
-def status(session: Session, user: User) -> dict:
+def status(session: Session, user: User) -> dict[str, Any]:
     factor = factor_of(session, user.id)
     left = session.scalars(
         select(RecoveryCode.id).where(

@@ -6,6 +6,7 @@ beyond their next request."""
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from akte.core.errors import Conflict, NotFound
 from akte.identity import mapping, repository
 from akte.identity.models import GroupMapping, IdentityProvider, ServiceClient
 from akte.identity.schemas import (
+    Kind,
     MappingsPut,
     ProviderCreate,
     ProviderRead,
@@ -37,7 +39,7 @@ def to_read(provider: IdentityProvider) -> ProviderRead:
         tenant_id=provider.tenant_id,
         slug=provider.slug,
         name=provider.name,
-        kind=provider.kind,
+        kind=cast("Kind", provider.kind),  # pydantic checks the value itself
         enabled=provider.enabled,
         config=provider.config,
         has_client_secret=bool(provider.client_secret),
@@ -199,7 +201,7 @@ def reapply(session: Session, principal: Principal | None, provider: IdentityPro
     return changed
 
 
-def _plain(m: GroupMapping) -> dict:
+def _plain(m: GroupMapping) -> dict[str, Any]:
     return {
         "group": m.group,
         "role": m.role,

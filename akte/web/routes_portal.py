@@ -9,7 +9,6 @@ rate limit.
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -20,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from akte.audit import service as audit
 from akte.case_files.models import CaseFile
+from akte.core.database import utcnow
 from akte.core.dependencies import Context, DbSession, client_ip
 from akte.core.errors import AkteError, Forbidden, NotFound
 from akte.core.ranges import content_disposition
@@ -145,7 +145,7 @@ def enter_code(
     session.commit()  # durable before the browser follows the answer
     token, ttl = _new_session(ctx.settings.effective_secret_key, redeemed)
     if wants_json(request):  # the code typed again on the upload page, files kept there
-        response: Response = JSONResponse({"session_ends": int(time.time()) + ttl})
+        response: Response = JSONResponse({"session_ends": int(utcnow().timestamp()) + ttl})
     else:
         response = RedirectResponse(f"/upload/files?lang={language}", status_code=303)
     sessions.set_cookie(request, response, sessions.CITIZEN_COOKIE, token, ttl)
@@ -160,7 +160,7 @@ def _json_error(language: str, key: str, status_code: int) -> JSONResponse:
 
 def _new_session(secret: str, code: UploadCode) -> tuple[str, int]:
     """A fresh session token and its lifetime in seconds, never past the code's end."""
-    code_left = int(code.expires_at.timestamp() - time.time())
+    code_left = int(code.expires_at.timestamp() - utcnow().timestamp())
     ttl = max(1, min(sessions.CITIZEN_TTL_SECONDS, code_left))
     return sessions.citizen_token(secret, code.id, ttl_seconds=ttl), ttl
 
@@ -335,7 +335,7 @@ def extend_session(request: Request, ctx: Context, code: Citizen) -> Response:
     page's banner calls this before the session ends. Without the script: back to the form."""
     token, ttl = _new_session(ctx.settings.effective_secret_key, code)
     if wants_json(request):
-        response: Response = JSONResponse({"session_ends": int(time.time()) + ttl})
+        response: Response = JSONResponse({"session_ends": int(utcnow().timestamp()) + ttl})
     else:
         response = RedirectResponse(f"/upload/files?lang={_lang(request)}", status_code=303)
     sessions.set_cookie(request, response, sessions.CITIZEN_COOKIE, token, ttl)

@@ -111,15 +111,22 @@ def start_login(web: TestClient, provider_id: str, next_path: str = "/app") -> s
     return r.headers["location"]
 
 
-def oidc_login(
+def oidc_login_callback(
     web: TestClient, op: OidcProvider, provider_id: str, login: str, next_path: str = "/app"
-) -> httpx.Response:
-    """The whole browser journey; returns akte's answer to the callback."""
+) -> str:
+    """The browser journey up to the provider's redirect back: akte's callback URL."""
     answer = at_provider(op, start_login(web, provider_id, next_path), login)
     assert answer.status_code in (302, 303), answer.text
     callback = answer.headers["location"]
     assert callback.startswith("http://testserver/sso/callback?"), callback
-    return web.get(callback)
+    return callback
+
+
+def oidc_login(
+    web: TestClient, op: OidcProvider, provider_id: str, login: str, next_path: str = "/app"
+) -> httpx.Response:
+    """The whole browser journey; returns akte's answer to the callback."""
+    return web.get(oidc_login_callback(web, op, provider_id, login, next_path))
 
 
 def state_of(url: str) -> str:

@@ -9,7 +9,12 @@ import uuid
 from sqlalchemy import select, update
 
 from akte.core.database import session_scope
-from akte.identity.models import DirectorySession, ExternalIdentity, OidcLoginState
+from akte.identity.models import (
+    DirectorySession,
+    ExternalIdentity,
+    IdentityProvider,
+    OidcLoginState,
+)
 from akte.users.models import Membership, User
 from akte.web import sessions
 from tests.builders import unique
@@ -20,11 +25,18 @@ from tests.identity.conftest import (
     audit_entries,
     oidc_config,
     oidc_login,
+    oidc_login_callback,
     provider_browser,
     start_login,
     state_of,
 )
-from tests.infra.oidc import CLIENT_SECRET
+from tests.infra.oidc import (
+    API_CLIENT_ID,
+    BRIEF_CLIENT_ID,
+    BRIEF_ID_TOKEN_SECONDS,
+    CLIENT_SECRET,
+    MISADDRESSED_CLIENT_ID,
+)
 from tests.web.conftest import browser
 
 
@@ -135,6 +147,58 @@ def test_an_id_token_with_another_nonce_is_refused(ctx, client, world, op):
         assert not web.cookies.get(sessions.STAFF_COOKIE)
     assert _account(ctx, login)[0] is None
     assert audit_entries(ctx, "sso.login", provider_id=provider_id, error="sso_refused")
+
+
+def _refused_login(ctx, web, provider_id: str, login: str, callback: str, reason: str) -> None:
+    """The callback is refused as JSON and as a German page, audited with ``reason``, and
+    leaves no session and no account behind."""
+    r = web.get(callback, headers={"Accept": "application/json"})
+    assert r.status_code == 401 and r.json()["error"] == "sso_refused", r.text
+    assert reason in r.json()["detail"]
+    assert not web.cookies.get(sessions.STAFF_COOKIE)
+    assert _account(ctx, login)[0] is None
+    [entry] = audit_entries(ctx, "sso.login", provider_id=provider_id, error="sso_refused")
+    assert entry.outcome == "refused" and entry.tenant_id == world_tenant(ctx, provider_id)
+    assert reason in entry.detail["reason"]
+
+
+def world_tenant(ctx, provider_id: str) -> uuid.UUID:
+    with session_scope(ctx.session_factory) as session:
+        return session.get(IdentityProvider, uuid.UUID(provider_id)).tenant_id
+
+
+def test_an_id_token_issued_to_another_application_is_refused(ctx, client, world, op):
+    """The provider signs the ID token, with its own keys, for another client
+    (``akte-cli``) than the one akte is registered as: nobody gets in."""
+    provider_id = _team_provider(client, world, op, client_id=MISADDRESSED_CLIENT_ID)
+    login = unique("ida")
+    op.set_account(login, password=PASSWORD, groups=["jc-team-1"])
+    with browser(ctx) as web:
+        callback = oidc_login_callback(web, op, provider_id, login)
+        _refused_login(ctx, web, provider_id, login, callback, f"issued to '{API_CLIENT_ID}'")
+    # the browser that follows the redirect gets the page, in German
+    with browser(ctx) as web:
+        page = web.get(oidc_login_callback(web, op, provider_id, login))
+        assert page.status_code == 401 and "text/html" in page.headers["content-type"]
+        assert "Der Anmeldedienst hat die Anmeldung abgelehnt" in page.text
+        assert not web.cookies.get(sessions.STAFF_COOKIE)
+
+
+def test_an_expired_id_token_is_refused(ctx, client, world, op, clock):
+    """The provider's ID tokens live 5 seconds; the code reaches akte after they expired
+    (akte's clock moved past the 60 seconds of leeway, the login itself still fresh)."""
+    provider_id = _team_provider(client, world, op, client_id=BRIEF_CLIENT_ID)
+    login = unique("jan")
+    op.set_account(login, password=PASSWORD, groups=["jc-team-1"])
+    with browser(ctx) as web:
+        callback = oidc_login_callback(web, op, provider_id, login)
+        clock.advance(BRIEF_ID_TOKEN_SECONDS + 60 + 10)
+        _refused_login(ctx, web, provider_id, login, callback, "expired")
+    clock.reset()
+    # the same provider's ID token in time: the account is made
+    with browser(ctx) as web:
+        assert oidc_login(web, op, provider_id, login).status_code == 303
+    assert _account(ctx, login)[0] is not None
 
 
 def test_nobody_without_a_mapped_group_gets_in(ctx, client, world, op):

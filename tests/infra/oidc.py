@@ -44,6 +44,12 @@ SERVICE_CLIENT_SECRET = "akte-importer-client-secret-0123456789"
 API_RESOURCE = "urn:akte:api"
 #: Where akte's callback lives for TestClient requests (``http://testserver``).
 REDIRECT_URI = "http://testserver/sso/callback"
+#: Clients whose ID tokens the provider makes unacceptable, each in one way a real provider
+#: can: ID tokens that live 5 seconds (a test moves akte's clock past them), and ID tokens
+#: issued to another application (``API_CLIENT_ID``) than the client that asked.
+BRIEF_CLIENT_ID = "akte-brief-id-tokens"
+MISADDRESSED_CLIENT_ID = "akte-misaddressed-id-tokens"
+BRIEF_ID_TOKEN_SECONDS = 5
 
 
 class _LogoutReceiver(ThreadingHTTPServer):
@@ -123,8 +129,22 @@ def _ensure_module() -> None:
     )
 
 
+def _login_client(client_id: str, redirect_uris: list[str], **extra: object) -> dict:
+    return {
+        "client_id": client_id,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uris": redirect_uris,
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        **extra,
+    }
+
+
 @contextmanager
-def oidc_provider() -> Iterator[OidcProvider]:
+def oidc_provider(redirect_uris: tuple[str, ...] = ()) -> Iterator[OidcProvider]:
+    """The provider, its clients registered for akte's callback at ``http://testserver``
+    and at ``redirect_uris`` (a live server's)."""
     _ensure_module()
     node = shutil.which("node")
     if not node:
@@ -158,16 +178,14 @@ def oidc_provider() -> Iterator[OidcProvider]:
                 "response_types": ["code"],
                 "token_endpoint_auth_method": "client_secret_basic",
             },
-            {
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "redirect_uris": [REDIRECT_URI],
-                "grant_types": ["authorization_code", "refresh_token"],
-                "response_types": ["code"],
-                "token_endpoint_auth_method": "client_secret_basic",
-                "backchannel_logout_uri": f"http://127.0.0.1:{provider.receiver.server_port}/sso/backchannel-logout",
-                "backchannel_logout_session_required": True,
-            },
+            _login_client(
+                CLIENT_ID,
+                [REDIRECT_URI, *redirect_uris],
+                backchannel_logout_uri=f"http://127.0.0.1:{provider.receiver.server_port}/sso/backchannel-logout",
+                backchannel_logout_session_required=True,
+            ),
+            _login_client(BRIEF_CLIENT_ID, [REDIRECT_URI], id_token_ttl=BRIEF_ID_TOKEN_SECONDS),
+            _login_client(MISADDRESSED_CLIENT_ID, [REDIRECT_URI], id_token_audience=API_CLIENT_ID),
         ],
     }
     (workdir / "config.json").write_text(json.dumps(config))

@@ -74,8 +74,26 @@ const provider = new Provider(config.issuer, {
   // the relying party lives on loopback here: lift the provider's guard against requests
   // to special-use addresses (SSRF) for its back-channel logout calls
   fetch: (url, options) => globalThis.fetch(url, { ...options, dispatcher: undefined }),
-  ttl: { IdToken: config.id_token_ttl || 3600 },
+  // per client, how long its ID tokens live (`id_token_ttl`, seconds) and whom they are
+  // issued to (`id_token_audience`: as a provider whose client or audience mapper names
+  // another application does); see the wrapper of IdToken.issue below
+  extraClientMetadata: { properties: ['id_token_ttl', 'id_token_audience'] },
+  ttl: { IdToken: (_ctx, _token, client) => client?.id_token_ttl || config.id_token_ttl || 3600 },
 });
+
+// ID tokens of a client with `id_token_audience` are signed, by the provider's own keys and
+// code, for that audience instead of the client (oidc-provider always uses the client id)
+const issueIdToken = provider.IdToken.prototype.issue;
+provider.IdToken.prototype.issue = function issue(options) {
+  const audience = this.client?.id_token_audience;
+  if (options?.use === 'idtoken' && audience) {
+    const client = this.client;
+    this.client = new Proxy(client, {
+      get: (target, key) => (key === 'clientId' ? audience : Reflect.get(target, key, target)),
+    });
+  }
+  return issueIdToken.call(this, options);
+};
 
 function loginPage(uid, error) {
   return `<!doctype html><html lang="en"><head><title>Sign-in</title></head><body>

@@ -49,12 +49,14 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(data_dir: Path) -> Iterator[LiveServer]:
+def live_server(data_dir: Path, port: int | None = None) -> Iterator[LiveServer]:
+    """``port``: known in advance where another server must be told the address (an
+    OpenID Provider's registered redirect URI); a free one otherwise."""
     settings = embedded_settings(data_dir, worker_poll_seconds=0.2)
     upgrade(settings.effective_database_url)
     ctx = AppContext.from_settings(settings)
     app = create_app(ctx=ctx, start_worker=True)
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
