@@ -1,4 +1,4 @@
-"""The archive PDF (Archivfassung) and the thumbnail, assembled with pdfium.
+"""The archive PDF (Archivfassung) and the thumbnail, assembled with qpdf (pikepdf).
 
 Pages keep their order. A page with a usable text layer is copied from the original
 unchanged (re-rendering a born-digital page would only lose quality and size); an OCR'd
@@ -6,18 +6,26 @@ page is built by :mod:`ingest.pagepdf`: the upright page image, stored no larger
 scan, under an invisible text layer in Tesseract's embedded GlyphLessFont, so selecting
 and searching works in any viewer.
 
-pdfium (``FPDF_ImportPages``) is used rather than pypdf: the original was already opened —
-and if need be repaired — by pdfium, and importing runs of pages is native code (a
-2,000-page document is assembled in about a second).
+Memory flat per page: the pages are put together by the ``qpdf`` command (``--empty
+--pages``), which copies a page's objects (dictionaries, a few kB) but streams images and
+content from the source files while it writes. Assembling in pdfium (``FPDF_ImportPages``),
+as before, held every copied stream in memory until the save, and so does pikepdf's
+``pages.append`` (it copies foreign streams immediately): the processing child's peak grew
+with the file (``bench.processing_memory``). A source that qpdf cannot read (pdfium repairs
+more) is still assembled with pdfium.
 
-The assembled file is then rewritten once with qpdf (pikepdf): linearised, compact,
-byte-reproducible, and declared PDF/A-2b where its pages allow (see :func:`_finish`).
+The assembled file is then rewritten once with pikepdf: linearised, compact,
+byte-reproducible, and declared PDF/A-2b where its pages allow (see :func:`_finish`); that
+pass reads one file and streams its data as well.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
+import shutil
+import subprocess
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,36 +37,104 @@ from PIL import Image, ImageDraw, ImageFont
 from ingest import pagetree, pdfa
 from ingest.limits import ProcessingFailed
 
+log = logging.getLogger("akte.ingest")
+#: ``False`` assembles in pdfium as before (``bench.processing_memory``'s baseline).
+QPDF = True
+#: Debian's ``qpdf`` (scripts/install-system-deps.sh, the Dockerfile).
+QPDF_COMMAND = "qpdf"
+
 
 @dataclass(frozen=True)
 class SourcePage:
-    """Where an archive page comes from: page ``index`` of ``pdf`` (original or OCR)."""
+    """Where an archive page comes from: page ``index`` (0-based) of the PDF at ``path``
+    (the original, an OCR page, a placeholder)."""
 
-    pdf: pdfium.PdfDocument
+    path: Path
     index: int
 
 
 def build(pages: list[SourcePage], out: Path) -> list[str]:
-    """Write the archive PDF; consecutive pages of one source are imported in one call.
-    Returns what keeps it from being PDF/A-2b (empty: it is declared PDF/A-2b)."""
+    """Write the archive PDF. Returns what keeps it from being PDF/A-2b (empty: it is
+    declared PDF/A-2b)."""
+    if not pages:
+        raise ProcessingFailed("the archive PDF could not be assembled")
+    assembled = False
+    if QPDF and shutil.which(QPDF_COMMAND):
+        assembled = _assemble_qpdf(pages, out)
+    if not assembled:
+        _assemble_pdfium(pages, out)
+    return _finish(out)
+
+
+def _runs(pages: list[SourcePage]) -> list[tuple[Path, list[int]]]:
+    """Consecutive pages of one file, as (file, 0-based page indexes)."""
+    runs: list[tuple[Path, list[int]]] = []
+    for page in pages:
+        if runs and runs[-1][0] == page.path:
+            runs[-1][1].append(page.index)
+        else:
+            runs.append((page.path, [page.index]))
+    return runs
+
+
+def _ranges(indexes: list[int]) -> str:
+    """``[0, 1, 2, 5]`` → ``"1-3,6"`` (qpdf's 1-based page ranges)."""
+    parts: list[str] = []
+    begin = prev = indexes[0]
+    for index in [*indexes[1:], None]:
+        if index is not None and index == prev + 1:
+            prev = index
+            continue
+        parts.append(f"{begin + 1}-{prev + 1}" if prev > begin else f"{begin + 1}")
+        if index is not None:
+            begin = prev = index
+    return ",".join(parts)
+
+
+def _assemble_qpdf(pages: list[SourcePage], out: Path) -> bool:
+    """``qpdf --empty --pages …``: pages copied by reference, stream data streamed from
+    the sources while the file is written (qpdf opens at most a few hundred sources at a
+    time). ``False`` when qpdf cannot read a source (pdfium then assembles)."""
+    args = ["--empty", "--pages"]
+    for path, indexes in _runs(pages):
+        args += [str(path), _ranges(indexes)]
+    args += ["--", str(out)]
+    argfile = out.with_name(out.name + ".args")
+    argfile.write_text("\n".join(args) + "\n", encoding="utf-8")
+    try:
+        done = subprocess.run(
+            [QPDF_COMMAND, f"@{argfile}"], capture_output=True, text=True, check=False
+        )
+    finally:
+        argfile.unlink(missing_ok=True)
+    if done.returncode not in (0, 3):  # 3: done, with warnings about damaged input
+        log.warning(
+            "qpdf cannot assemble the archive (%s); pdfium assembles it",
+            (done.stderr or "").strip()[:500],
+        )
+        out.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _assemble_pdfium(pages: list[SourcePage], out: Path) -> None:
+    """Consecutive pages of one source imported in one call. Holds every imported stream
+    in memory until saved, so only for what qpdf cannot read (pdfium repairs more)."""
+    opened: dict[Path, pdfium.PdfDocument] = {}
     archive = pdfium.PdfDocument.new()
     try:
-        run: list[int] = []
-        run_pdf: pdfium.PdfDocument | None = None
-        for page in pages:
-            if run_pdf is not None and page.pdf is not run_pdf:
-                archive.import_pages(run_pdf, pages=run)
-                run = []
-            run_pdf = page.pdf
-            run.append(page.index)
-        if run_pdf is not None and run:
-            archive.import_pages(run_pdf, pages=run)
+        for path, indexes in _runs(pages):
+            source = opened.get(path)
+            if source is None:
+                source = opened[path] = pdfium.PdfDocument(str(path))
+            archive.import_pages(source, pages=indexes)
         if len(archive) != len(pages):
             raise ProcessingFailed("the archive PDF could not be assembled")
         archive.save(str(out))
     finally:
         archive.close()
-    return _finish(out)
+        for source in opened.values():
+            source.close()
 
 
 def _finish(path: Path) -> list[str]:
@@ -80,24 +156,34 @@ def _finish(path: Path) -> list[str]:
     # the whole file into memory first (90 MB of a 200-page scan on top of qpdf's own).
     rewritten = path.with_name(path.name + ".qpdf")
     with pikepdf.open(path) as pdf:
-        for key in ("/CreationDate", "/ModDate", "/Producer", "/Creator"):
-            if key in pdf.docinfo:
-                del pdf.docinfo[key]
-        if pikepdf.Name.ID in pdf.trailer:
-            del pdf.trailer.ID  # pdfium's is random, and qpdf would keep its first half
-        _share_glyphless_font(pdf)
-        pdf.remove_unreferenced_resources()
-        pagetree.balance(pdf)
-        found = pdfa.declare(pdf)
-        pdf.save(
-            rewritten,
-            linearize=True,
-            deterministic_id=True,
-            compress_streams=True,
-            object_stream_mode=pikepdf.ObjectStreamMode.generate,
-        )
+        found = _prepare(pdf)
+        _save(pdf, rewritten)
     os.replace(rewritten, path)
     return found
+
+
+def _prepare(pdf: pikepdf.Pdf) -> list[str]:
+    """Everything of :func:`_finish` but the writing; returns the PDF/A problems."""
+    for key in ("/CreationDate", "/ModDate", "/Producer", "/Creator"):
+        if key in pdf.docinfo:
+            del pdf.docinfo[key]
+    if pikepdf.Name.ID in pdf.trailer:
+        del pdf.trailer.ID  # pdfium's is random, and qpdf would keep its first half
+    _share_glyphless_font(pdf)
+    pdf.remove_unreferenced_resources()
+    pagetree.balance(pdf)
+    return pdfa.declare(pdf)
+
+
+def _save(pdf: pikepdf.Pdf, out: Path) -> None:
+    pdf.save(
+        out,
+        linearize=True,
+        deterministic_id=True,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        min_version="1.7",  # PDF/A-2 is based on PDF 1.7 (a new file would say 1.3)
+    )
 
 
 def _share_glyphless_font(pdf: pikepdf.Pdf) -> None:
@@ -115,7 +201,7 @@ def _share_glyphless_font(pdf: pikepdf.Pdf) -> None:
                 fonts[name] = shared
 
 
-def placeholder(page_no: int, problem: str, workdir: Path) -> pdfium.PdfDocument:
+def placeholder(page_no: int, problem: str, workdir: Path) -> SourcePage:
     """An A4 page that stands in the archive for a page that could not be processed, so
     archive page N is still original page N; it says why and that the original is kept."""
     dpi = 100
@@ -131,7 +217,7 @@ def placeholder(page_no: int, problem: str, workdir: Path) -> pdfium.PdfDocument
         y += 34
     path = workdir / f"placeholder-{page_no:05d}.pdf"
     image.save(path, "PDF", resolution=float(dpi))
-    return pdfium.PdfDocument(str(path))
+    return SourcePage(path, 0)
 
 
 def thumbnail(archive_path: Path, width: int) -> bytes:

@@ -166,12 +166,17 @@ def _all_failed(results: list[PageResult]) -> None:
         raise ProcessingFailed("; ".join(reasons[:3]) + more)
 
 
+#: The source PDF is closed and opened again after so many pages: pdfium keeps what it
+#: parsed (content streams, images, fonts) until the document is closed, about 0.5 MB a
+#: page, so a 2,000-page file would otherwise grow the process by a gigabyte.
+RECYCLE_PAGES = 25
+
+
 def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> Processed:
     """Per page: a usable text layer is kept; every other page is OCR'd. A short or
     partly unmapped text layer is kept too when OCR reads no more letters and digits
     from the page than the layer has (a bare "Anlage 3" must not become an empty page)."""
     source = pdf.open_pdf(path)
-    opened: list[pdfium.PdfDocument] = []
     try:
         count = len(source)
         if count == 0:
@@ -185,6 +190,9 @@ def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> P
         problems: dict[int, str] = {}
         for index in range(count):
             page_no = index + 1
+            if index and index % RECYCLE_PAGES == 0:
+                source.close()
+                source = pdf.open_pdf(path)
             try:
                 page = source[index]
             except pdfium.PdfiumError:
@@ -203,36 +211,32 @@ def _process_pdf(path: Path, workdir: Path, limits: Limits, pool: _OcrPool) -> P
                     problems[page_no] = str(exc)
             finally:
                 page.close()
-        ocr = pool.results()
-        sources: list[archive.SourcePage] = []
-        results: list[PageResult] = []
-        for page_no in range(1, count + 1):
-            reading = ocr.get(page_no)
-            layer = layers.get(page_no)
-            if page_no in text_pages:
-                results.append(text_pages[page_no])
-            elif isinstance(reading, OcrPage) and not (
-                layer and pdf.useful_chars(layer) >= pdf.useful_chars(reading.text)
-            ):
-                results.append(_ocr_result(reading))
-                opened.append(pdfium.PdfDocument(str(reading.pdf_path)))
-                sources.append(archive.SourcePage(opened[-1], 0))
-                continue
-            elif layer:  # OCR read less, or could not run: the layer is the better text
-                results.append(PageResult(page_no, layer, "text-layer"))
-            else:
-                problem = problems.get(page_no) or str(reading)
-                results.append(_failed(page_no, problem))
-                opened.append(archive.placeholder(page_no, problem, workdir))
-                sources.append(archive.SourcePage(opened[-1], 0))
-                continue
-            sources.append(archive.SourcePage(source, page_no - 1))
-        _all_failed(results)
-        return _finish("application/pdf", results, sources, workdir, limits)
     finally:
-        for doc in opened:
-            doc.close()
         source.close()
+    ocr = pool.results()
+    sources: list[archive.SourcePage] = []
+    results: list[PageResult] = []
+    for page_no in range(1, count + 1):
+        reading = ocr.get(page_no)
+        layer = layers.get(page_no)
+        if page_no in text_pages:
+            results.append(text_pages[page_no])
+        elif isinstance(reading, OcrPage) and not (
+            layer and pdf.useful_chars(layer) >= pdf.useful_chars(reading.text)
+        ):
+            results.append(_ocr_result(reading))
+            sources.append(archive.SourcePage(reading.pdf_path, 0))
+            continue
+        elif layer:  # OCR read less, or could not run: the layer is the better text
+            results.append(PageResult(page_no, layer, "text-layer"))
+        else:
+            problem = problems.get(page_no) or str(reading)
+            results.append(_failed(page_no, problem))
+            sources.append(archive.placeholder(page_no, problem, workdir))
+            continue
+        sources.append(archive.SourcePage(path, page_no - 1))
+    _all_failed(results)
+    return _finish("application/pdf", results, sources, workdir, limits)
 
 
 def _submit_page(pool: _OcrPool, page: pdfium.PdfPage, page_no: int, limits: Limits) -> None:
@@ -262,24 +266,19 @@ def _process_image(
     if count == 0:
         raise ProcessingFailed("the image has no pages")
     ocr = pool.results()
-    opened: list[pdfium.PdfDocument] = []
-    try:
-        results: list[PageResult] = []
-        for page_no in range(1, count + 1):
-            reading = ocr.get(page_no)
-            if isinstance(reading, OcrPage):
-                results.append(_ocr_result(reading))
-                opened.append(pdfium.PdfDocument(str(reading.pdf_path)))
-            else:
-                problem = problems.get(page_no) or str(reading)
-                results.append(_failed(page_no, problem))
-                opened.append(archive.placeholder(page_no, problem, workdir))
-        _all_failed(results)
-        sources = [archive.SourcePage(doc, 0) for doc in opened]
-        return _finish(mime, results, sources, workdir, limits)
-    finally:
-        for doc in opened:
-            doc.close()
+    results: list[PageResult] = []
+    sources: list[archive.SourcePage] = []
+    for page_no in range(1, count + 1):
+        reading = ocr.get(page_no)
+        if isinstance(reading, OcrPage):
+            results.append(_ocr_result(reading))
+            sources.append(archive.SourcePage(reading.pdf_path, 0))
+        else:
+            problem = problems.get(page_no) or str(reading)
+            results.append(_failed(page_no, problem))
+            sources.append(archive.placeholder(page_no, problem, workdir))
+    _all_failed(results)
+    return _finish(mime, results, sources, workdir, limits)
 
 
 def _finish(
