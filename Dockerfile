@@ -5,7 +5,7 @@ RUN npm install --silent --omit=optional --prefix /pdfjs pdfjs-dist@4.10.38
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd \
-    poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core wngerman icc-profiles-free curl \
+    poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core wngerman icc-profiles-free qpdf curl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./

@@ -14,7 +14,9 @@ want+=(icc-profiles-free)
 # the portal's read-aloud audio for browsers without a voice (akte/web/speech.py): German,
 # English, Arabic, Farsi, Urdu (espeak-ng has no Tigrinya voice)
 want+=(espeak-ng)
-# qpdf's command line: the baseline of the export bench (bench/export.py)
+# qpdf's command line: assembles the archive PDF page by page with flat memory
+# (ingest/archive.py; without it pdfium assembles, holding the file in memory), and the
+# baseline of the export bench (bench/export.py)
 want+=(qpdf)
 if [[ "${1:-}" == "--test" ]]; then
   want+=(chromium fonts-sil-abyssinica)
