@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -48,6 +49,35 @@ def record(
             detail=detail or {},
         )
     )
+
+
+def recent_details(
+    session: Session,
+    principal: Principal,
+    action: str,
+    *,
+    object_type: str,
+    object_id: uuid.UUID,
+    since: datetime,
+    limit: int = 20,
+) -> list[dict[str, Any]]:
+    """The details of the principal's own newest entries of ``action`` on one object since
+    ``since`` (at most ``limit``): for a caller that records one entry per session of use
+    rather than one per request (the viewer's Range requests)."""
+    rows = session.scalars(
+        select(AuditEntry.detail)
+        .where(
+            AuditEntry.tenant_id == principal.tenant_id,
+            AuditEntry.object_type == object_type,
+            AuditEntry.object_id == str(object_id),
+            AuditEntry.actor_id == str(principal.user_id),
+            AuditEntry.action == action,
+            AuditEntry.at >= since,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return [dict(detail or {}) for detail in rows]
 
 
 def _canonical(entry: AuditEntry) -> bytes:

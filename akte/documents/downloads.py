@@ -43,7 +43,10 @@ def download_response(
     rendition: Rendition,
     inline: bool,
     source: int | None = None,
+    viewer: bool = False,
 ) -> Response:
+    """``viewer``: the web viewer's route, whose Range requests belong to a viewing
+    recorded when the viewer page opened (see ``service.resolve_download``)."""
     download = service.resolve_download(
         session,
         storage,
@@ -52,6 +55,7 @@ def download_response(
         version_no=version_no,
         rendition=rendition,
         source=source,
+        ranged=viewer and source is None and "range" in request.headers,
     )
     recorded = blob_digests.get(session, download.sha256)
     session.commit()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import BinaryIO
 
 from sqlalchemy import Select
@@ -19,6 +20,7 @@ from akte.auth import permissions
 from akte.auth.permissions import Action
 from akte.auth.principal import Principal
 from akte.case_files import service as case_files
+from akte.core.database import utcnow
 from akte.core.errors import NotFound, ServiceUnavailable
 from akte.core.storage import BlobStore
 from akte.documents import events, intake, listing, pagetexts, repository
@@ -218,6 +220,48 @@ class Download:
     filename: str
 
 
+#: How long after the viewer page opened its byte-range requests count as that viewing.
+VIEW_WINDOW = timedelta(hours=8)
+
+
+def record_view(
+    session: Session,
+    principal: Principal,
+    document: Document,
+    *,
+    version_no: int,
+    rendition: Rendition,
+) -> None:
+    """One audit entry ``document.view`` when the viewer opens a document: who, which
+    document and file, when. The viewer then fetches the file in dozens of Range requests
+    (64 KiB each); :func:`resolve_download` does not record those again as downloads."""
+    audit.record(
+        session,
+        principal,
+        "document.view",
+        object_type="document",
+        object_id=document.id,
+        detail={"version_no": version_no, "rendition": rendition},
+    )
+
+
+def _viewing(
+    session: Session, principal: Principal, document_id: uuid.UUID, version_no: int, rendition: str
+) -> bool:
+    """Whether this person opened this file in the viewer within :data:`VIEW_WINDOW`."""
+    details = audit.recent_details(
+        session,
+        principal,
+        "document.view",
+        object_type="document",
+        object_id=document_id,
+        since=utcnow() - VIEW_WINDOW,
+    )
+    return any(
+        d.get("version_no") == version_no and d.get("rendition") == rendition for d in details
+    )
+
+
 def resolve_download(
     session: Session,
     storage: BlobStore,
@@ -227,10 +271,16 @@ def resolve_download(
     version_no: int | None,
     rendition: Rendition,
     source: int | None = None,
+    ranged: bool = False,
 ) -> Download:
-    """What to send for a download the principal may make (audited). ``source``: the file
-    at that position among those the version was made from (a photo as the citizen sent
-    it, a form's answers), instead of a rendition of the version."""
+    """What to send for a download the principal may make, after the access check.
+    ``source``: the file at that position among those the version was made from (a photo
+    as the citizen sent it, a form's answers), instead of a rendition of the version.
+
+    Audited as ``document.download``, except a byte range (``ranged``) of a file this
+    person has open in the viewer (:func:`record_view`): a viewing is one audit entry, not
+    one per Range request. A whole-file download, and any range without a recorded
+    viewing, is always recorded."""
     document = get_visible(session, principal, document_id)
     version = repository.version(session, document.id, version_no or document.current_version)
     if version is None:
@@ -245,15 +295,16 @@ def resolve_download(
     info = storage.stat(download.sha256)
     if info is None:
         raise ServiceUnavailable("the stored file is missing; an administrator must run akte fsck")
-    audit.record(
-        session,
-        principal,
-        "document.download",
-        object_type="document",
-        object_id=document.id,
-        detail={"version_no": version.version_no, "rendition": rendition}
-        | ({"source": source} if source is not None else {}),
-    )
+    if not (ranged and _viewing(session, principal, document.id, version.version_no, rendition)):
+        audit.record(
+            session,
+            principal,
+            "document.download",
+            object_type="document",
+            object_id=document.id,
+            detail={"version_no": version.version_no, "rendition": rendition}
+            | ({"source": source} if source is not None else {}),
+        )
     return replace(download, size=info.size)
 
 

@@ -32,6 +32,7 @@ from akte.web import casework, letters, pdfjs
 from akte.web.deps import CsrfChecked, Staff
 from akte.web.errors import PageRoute
 from akte.web.pages import page
+from search import highlight
 
 router = APIRouter(prefix="/app", include_in_schema=False, route_class=PageRoute)
 BROWSER_IMAGES = {"image/jpeg", "image/png"}
@@ -61,10 +62,6 @@ def viewer(
     document = documents.get_visible(session, principal, document_id)
     case_file = case_files.get_visible(session, principal, document.case_file_id)
     version = document_repo.version(session, document.id, document.current_version)
-    first = (page_no - 1) // TEXT_SLICE * TEXT_SLICE + 1
-    texts, text_pages = documents.page_slice(
-        session, principal, document.id, None, start=first, limit=TEXT_SLICE
-    )
     base = f"/app/documents/{document.id}/content"
     at_page = f"#page={page_no}" if page_no > 1 else ""
     if version and version.archive_sha256:
@@ -77,6 +74,19 @@ def viewer(
         show = ("image", f"{base}?rendition=thumbnail&inline=true")
     else:
         show = ("none", "")
+    with_pdfjs = show[0] == "frame" and pdfjs.available(ctx.settings)
+    # beside PDF.js the page in view only (the script loads the others as the viewer pages)
+    first, size = (
+        (page_no, 1) if with_pdfjs else ((page_no - 1) // TEXT_SLICE * TEXT_SLICE + 1, TEXT_SLICE)
+    )
+    texts, text_pages = documents.page_slice(
+        session, principal, document.id, None, start=first, limit=size
+    )
+    if with_pdfjs and version:
+        rendition = "archive" if version.archive_sha256 else "original"
+        documents.record_view(
+            session, principal, document, version_no=version.version_no, rendition=rendition
+        )
     found = (
         documents.find_in_document(session, principal, document, document.current_version, find)
         if find and find.strip()
@@ -96,7 +106,7 @@ def viewer(
             "text_slice": TEXT_SLICE,
             "page_no": page_no,
             "show": show,
-            "pdfjs": show[0] == "frame" and pdfjs.available(ctx.settings),
+            "pdfjs": with_pdfjs,
             "find": find or "",
             "found": found,
             "rejection": inbox.rejections(session, [document.id]).get(document.id),
@@ -122,6 +132,36 @@ def _provenance(session: Session, document: Document) -> object | None:
     return module.of_document(session, document.id)
 
 
+@router.get("/documents/{document_id}/text")
+def page_text(
+    document_id: uuid.UUID,
+    session: DbSession,
+    principal: Staff,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    find: Annotated[str | None, Query(alias="q", max_length=200)] = None,
+) -> Response:
+    """One page's recognised text for the panel beside the viewer, fetched as the viewer
+    pages (``static/viewer.js``), and with ``?q=`` the word forms on that page that the
+    search's own analysis matches (stems, folded umlauts), which the viewer highlights in
+    the drawn page's text layer. Audited as a read of the text, like the API's ``/pages``."""
+    texts, total = documents.page_slice(
+        session, principal, document_id, None, start=page_no, limit=1
+    )
+    text = texts[0] if texts and texts[0].page_no == page_no else None
+    body = {
+        "page": page_no,
+        "pages": total,
+        "method": text.method if text else None,
+        "damaged": bool(text and text.damaged),
+        "text": text.text if text and not text.damaged else "",
+        "forms": (
+            highlight.matching_forms(find, text.text) if find and text and not text.damaged else []
+        ),
+    }
+    session.commit()  # the audit entry
+    return JSONResponse(body, headers={"Cache-Control": "private, no-store"})
+
+
 @router.get("/documents/{document_id}/content")
 def content(
     document_id: uuid.UUID,
@@ -144,6 +184,7 @@ def content(
         rendition=rendition,
         inline=inline,
         source=source,
+        viewer=True,
     )
 
 

@@ -139,14 +139,15 @@ def test_a_hit_on_page_60_opens_the_document_at_page_60(big, page):
     expect(hit.locator(".snippet")).to_contain_text("Wohnungsbaugenossenschaft")
     shoot(page, "22-search-hit-page")
     hit.get_by_role("link", name="Altakte gescannt").click()
-    expect(page).to_have_url(re.compile(r"\?page=60#seite-60$"))
+    expect(page).to_have_url(re.compile(r"\?page=60&q=Mietr%C3%BCckstand#seite-60$"))
     # the viewer (PDF.js) starts at that page; its page field says so
     expect(page.locator("#pdfviewer")).to_have_attribute("data-page", "60")
     expect(page.locator("#pv-page")).to_have_value("60")
-    current = page.locator("h3[aria-current=page]")
-    expect(current).to_contain_text("Seite 60")
-    expect(page.locator(".ocr")).to_have_count(20)  # pages 41–60, not all 79
-    expect(page.get_by_text("Seiten 41–60 von 79")).to_be_visible()
+    # beside it the recognised text of that page alone, the searched word marked
+    panel = page.locator("[data-text-panel]")
+    expect(panel.locator("h3")).to_contain_text("Seite 60")
+    expect(panel.locator(".ocr")).to_have_count(1)  # page 60, not all 79
+    expect(panel.locator("[data-text-position]")).to_have_text("Seite 60 von 79")
 
     # "in dieser Akte" narrows the search to the hit's Akte, with a pager kept in step
     page.go_back()

@@ -7,9 +7,17 @@
    is linearised, so page 1 lies at the front.
 
    Markup (document.html): #pdfviewer with data-src (the download URL), data-page (the
-   page to open; #page=N in the address wins), data-lib/data-worker/data-fonts (PDF.js).
+   page to open; #page=N in the address wins), data-lib/data-worker/data-fonts (PDF.js),
+   data-text (one page's recognised text as JSON) and data-find (the words searched for).
    Without script, or when PDF.js fails to load, the <noscript>/fallback link opens the PDF
-   in the browser's viewer. */
+   in the browser's viewer.
+
+   Each drawn page gets a PDF.js text layer (selectable, invisible text over the image).
+   With data-find, the words are highlighted in it: the server answers, per page, the word
+   forms of that page's recognised text that the search's own analysis matches (stems,
+   folded umlauts: "Kontoauszüge" for "kontoauszug"), and the script marks those forms.
+   The same answer fills the recognised-text panel beside the viewer ([data-text-panel]),
+   so the panel always shows the page in view, one page per request. */
 const CHUNK = 65536;
 const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
 
@@ -58,11 +66,126 @@ async function open(root) {
   } else {
     params.data = first.data; // a small file came whole
   }
-  return pdfjs.getDocument(params).promise;
+  return [pdfjs, await pdfjs.getDocument(params).promise];
+}
+
+const WORD = "[\\p{L}\\p{N}_]";
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/* The occurrences of the word forms in text, as a regex (whole words only), or null. */
+function formsPattern(forms) {
+  if (!forms || !forms.length) return null;
+  const sorted = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  return new RegExp(`(?<!${WORD})(?:${sorted.join("|")})(?!${WORD})`, "gu");
+}
+
+/* Wrap each match of pattern in the element's text nodes in <mark>. */
+function markIn(element, pattern, className) {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  while (walker.nextNode()) nodes.push(walker.currentNode);
+  let count = 0;
+  for (const node of nodes) {
+    const text = node.nodeValue;
+    pattern.lastIndex = 0;
+    let match = pattern.exec(text);
+    if (!match) continue;
+    const parts = document.createDocumentFragment();
+    let at = 0;
+    while (match) {
+      parts.append(text.slice(at, match.index));
+      const mark = document.createElement("mark");
+      mark.className = className;
+      mark.textContent = match[0];
+      parts.append(mark);
+      count += 1;
+      at = match.index + match[0].length;
+      match = pattern.exec(text);
+    }
+    parts.append(text.slice(at));
+    node.replaceWith(parts);
+  }
+  return count;
+}
+
+/* The recognised-text panel, one page at a time, following the viewer. */
+function textPanel(root) {
+  const panel = document.querySelector("[data-text-panel]");
+  const url = root.dataset.text;
+  const find = root.dataset.find || "";
+  let asked = 0;
+  const cache = new Map(); // page -> answer, the last few only
+  async function load(number) {
+    if (cache.has(number)) return cache.get(number);
+    const query = new URLSearchParams({ page: String(number) });
+    if (find.trim()) query.set("q", find);
+    const response = await fetch(`${url}?${query}`, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const answer = await response.json();
+    cache.set(number, answer);
+    if (cache.size > 8) cache.delete(cache.keys().next().value);
+    return answer;
+  }
+  function show(answer) {
+    if (!panel) return;
+    const position = panel.querySelector("[data-text-position]");
+    if (position) position.textContent = `Seite ${answer.page} von ${answer.pages}`;
+    for (const step of panel.querySelectorAll("[data-text-step]")) {
+      const target = answer.page + parseInt(step.dataset.textStep, 10);
+      step.closest("li").hidden = target < 1 || target > answer.pages;
+      step.href = `?page=${target}#text-h`;
+    }
+    const box = panel.querySelector("[data-text-pages]");
+    if (!box) return;
+    const heading = document.createElement("h3");
+    heading.id = `seite-${answer.page}`;
+    heading.textContent = `Seite ${answer.page} `;
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = answer.method === "ocr" ? "(Texterkennung)" : "(Textebene)";
+    heading.append(meta);
+    const body = document.createElement("div");
+    body.className = "ocr";
+    body.tabIndex = 0;
+    body.setAttribute("role", "region");
+    body.setAttribute("aria-label", `Text Seite ${answer.page}`);
+    body.dataset.textBody = "";
+    if (answer.damaged) {
+      body.textContent = "Der gespeicherte Text dieser Seite ist beschädigt und wird nicht angezeigt.";
+    } else if (answer.method === null) {
+      body.textContent = "Für diese Seite ist kein Text erkannt.";
+    } else {
+      body.textContent = answer.text;
+      const pattern = formsPattern(answer.forms);
+      if (pattern) markIn(body, pattern, "hit");
+    }
+    box.replaceChildren(heading, body);
+    panel.dataset.textPage = String(answer.page);
+  }
+  return {
+    /* The page's answer (for the highlights), shown in the panel unless the viewer has
+       moved on meanwhile. */
+    async follow(number) {
+      asked = number;
+      try {
+        const answer = await load(number);
+        if (asked === number) show(answer);
+        return answer;
+      } catch (error) {
+        return null;
+      }
+    },
+    panel,
+  };
 }
 
 function setup(root) {
   const canvas = root.querySelector("[data-canvas]");
+  const textLayer = root.querySelector("[data-textlayer]");
+  const texts = textPanel(root);
   const pageInput = root.querySelector("[data-page-input]");
   const count = root.querySelector("[data-count]");
   const zoomOut = root.querySelector("[data-zoom-value]");
@@ -70,6 +193,7 @@ function setup(root) {
   const thumbs = root.querySelector("[data-thumbs]");
   const stage = root.querySelector("[data-stage]");
   let pdf = null;
+  let pdfjs = null;
   let current = pageFromHash() || parseInt(root.dataset.page || "1", 10) || 1;
   let zoom = 2; // index into ZOOMS: 1 = fit width
   let task = null;
@@ -84,8 +208,28 @@ function setup(root) {
     return (width / page.getViewport({ scale: 1 }).width) * ZOOMS[zoom];
   }
 
+  /* The page's text layer, and the searched words marked in it. */
+  async function drawText(page, number, scale, words) {
+    textLayer.replaceChildren();
+    textLayer.style.setProperty("--scale-factor", String(scale));
+    const layer = new pdfjs.TextLayer({
+      textContentSource: page.streamTextContent(),
+      container: textLayer,
+      viewport: page.getViewport({ scale }),
+    });
+    await layer.render();
+    const answer = await words;
+    const pattern = answer && formsPattern(answer.forms);
+    const marked = pattern ? markIn(textLayer, pattern, "pv-hit") : 0;
+    root.dataset.textPage = String(number);
+    root.dataset.hits = String(marked);
+    const first = textLayer.querySelector("mark.pv-hit");
+    if (first) first.scrollIntoView({ block: "center", inline: "nearest" });
+  }
+
   async function render(number) {
     if (task) { pending = number; return; }
+    const words = texts.follow(number); // the panel and the highlights, side by side
     const page = await pdf.getPage(number);
     const scale = fitScale(page);
     const ratio = window.devicePixelRatio || 1;
@@ -94,9 +238,11 @@ function setup(root) {
     canvas.height = Math.floor(viewport.height);
     canvas.style.width = `${Math.floor(viewport.width / ratio)}px`;
     canvas.style.height = `${Math.floor(viewport.height / ratio)}px`;
+    textLayer.replaceChildren();
     task = page.render({ canvasContext: canvas.getContext("2d"), viewport });
     try {
       await task.promise;
+      await drawText(page, number, scale, words).catch(() => {}); // the image counts
     } catch (error) {
       if (error && error.name !== "RenderingCancelledException") throw error;
     } finally {
@@ -211,6 +357,15 @@ function setup(root) {
       root.scrollIntoView({ block: "start" });
     });
   }
+  if (texts.panel) {
+    for (const step of texts.panel.querySelectorAll("[data-text-step]")) {
+      step.addEventListener("click", (event) => {
+        if (!pdf) return;
+        event.preventDefault();
+        go(current + parseInt(step.dataset.textStep, 10));
+      });
+    }
+  }
   window.addEventListener("hashchange", () => {
     const number = pageFromHash();
     if (number && number !== current) go(number);
@@ -221,7 +376,8 @@ function setup(root) {
   });
 
   status.textContent = "Lädt …";
-  open(root).then((loaded) => {
+  open(root).then(([library, loaded]) => {
+    pdfjs = library;
     pdf = loaded;
     count.textContent = `von ${pdf.numPages}`;
     pageInput.max = String(pdf.numPages);
