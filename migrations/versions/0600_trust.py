@@ -11,7 +11,7 @@ from alembic import op
 
 revision: str = "0600"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("trust",)
+branch_labels: str | Sequence[str] | None = ("grants", "retention")  # akte/grants, akte/retention (legal holds)
 depends_on: str | Sequence[str] | None = None
 
 

@@ -11,7 +11,7 @@ from alembic import op
 
 revision: str = "0740"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("auth",)
+branch_labels: str | Sequence[str] | None = ("auth", "audit")  # akte/auth: login throttle; akte/audit: anchors
 depends_on: str | Sequence[str] | None = None
 
 

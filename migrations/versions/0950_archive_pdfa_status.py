@@ -16,7 +16,7 @@ from alembic import op
 
 revision: str = "0950"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("archive_pdfa",)
+branch_labels: str | Sequence[str] | None = None  # a second documents branch (a label names one branch only)
 depends_on: str | Sequence[str] | None = None
 
 
