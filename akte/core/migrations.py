@@ -39,9 +39,13 @@ UNKNOWN_REVISION_MEANS_AHEAD = True
 def migrations_dir() -> Path:
     """The Alembic scripts: the top-level ``migrations`` package, installed with akte (a
     wheel carries it like ``akte`` itself), so no source checkout or ``alembic.ini`` is
-    needed to upgrade a database."""
-    import migrations
-
+    needed to upgrade a database. An editable install made before ``migrations`` became a
+    package does not map it; then the checkout's folder is used (``make install`` renews
+    such an install)."""
+    try:
+        import migrations
+    except ModuleNotFoundError:
+        return PROJECT_ROOT / "migrations"
     return Path(migrations.__file__).resolve().parent
 
 
