@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install system-deps lint format bench clean constraints pdfjs i18n-extract i18n-update i18n-compile
+.PHONY: run test test-parallel test-fast test-deps checks install system-deps lint format bench clean constraints pdfjs i18n-extract i18n-update i18n-compile
 ## PDF.js for the document viewer (akte/web/pdfjs.py: VERSION must match).
 PDFJS_VERSION := 4.10.38
 
@@ -39,16 +39,38 @@ pdfjs:
 run: install system-deps pdfjs
 	$(BIN)/akte serve --demo --host 127.0.0.1 --port 8000
 
-## Install everything, start what the tests need, run the whole suite.
-test: install
+## pytest-xdist: one worker per core; a test file stays on one worker (its module fixtures,
+## live servers and browsers are built once). Each worker has its own database (a copy of
+## a migrated template), bucket, folders and servers (tests/conftest.py, tests/infra/).
+PARALLEL := -n auto --dist loadfile
+## What `make test-fast` leaves out (markers set in tests/conftest.py).
+SLOW_KINDS := browser or ocr or fuzz
+
+## Install everything, start what the tests need, run the whole suite (the 15 slowest
+## tests are printed at the end: --durations in pyproject.toml).
+test: install test-deps checks
+	$(BIN)/pytest
+
+## The whole suite on all cores.
+test-parallel: install test-deps checks
+	$(BIN)/pytest $(PARALLEL)
+
+## Everything but the browser, OCR and fuzz tests, on all cores.
+test-fast: install test-deps
+	$(BIN)/pytest $(PARALLEL) -m "not ($(SLOW_KINDS))"
+
+## What the tests need beside the venv: system packages, PDF.js, axe-core, oidc-provider.
+test-deps:
 	./scripts/install-system-deps.sh --test
 	$(MAKE) pdfjs
 	test -f .cache/node/node_modules/axe-core/axe.min.js || npm install --silent --prefix .cache/node axe-core@4
 	test -f .cache/node/node_modules/oidc-provider/package.json || npm install --silent --prefix .cache/node oidc-provider@9
+
+## ruff, the formatter's verdict, mypy strict ([tool.mypy]).
+checks: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
 
 ## ruff, then mypy strict on akte/core, akte/auth and akte/identity ([tool.mypy]), then the
 ## formatter's verdict (all three also run in `make test`).

@@ -10,6 +10,7 @@ want of one. Schemas are built by the real Alembic migrations, never ``create_al
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -19,15 +20,20 @@ from fastapi.testclient import TestClient
 from akte.app import create_app
 from akte.core.clock import CLOCK, Clock
 from akte.core.context import AppContext
-from akte.core.migrations import upgrade
 from akte.core.settings import Settings
 from tests import isolation
 from tests.builders import World, make_world
-from tests.infra.postgres import fresh_database, postgres_server
+from tests.infra.postgres import postgres_server
 from tests.infra.s3 import S3Server, s3_server
+from tests.infra.templates import migrated_postgres, migrated_sqlite
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """``gw0``, ``gw1`` … under pytest-xdist; ``main`` in a serial run."""
+    return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
 
 
 @pytest.fixture(scope="session")
@@ -70,20 +76,24 @@ def production_settings(
 def ctx(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AppContext]:
-    """An application context on a freshly migrated database with empty storage."""
+    """An application context on a freshly migrated database with empty storage, one per
+    pytest-xdist worker: the database is a copy of the migrated template
+    (:mod:`tests.infra.templates`), blobs and the index live in the worker's own temporary
+    folder or bucket, so ``run_until_idle`` only ever sees this worker's jobs."""
     with ExitStack() as stack:
         data_dir = tmp_path_factory.mktemp(request.param)
         if request.param == "embedded":
+            migrated_sqlite(data_dir)
             settings = embedded_settings(data_dir)
         else:
-            url = stack.enter_context(fresh_database(request.getfixturevalue("pg_admin_dsn")))
+            url = stack.enter_context(migrated_postgres(request.getfixturevalue("pg_admin_dsn")))
             settings = production_settings(
                 data_dir,
                 url,
                 request.getfixturevalue("s3"),
-                f"akte-{data_dir.name.lower().replace('_', '-')}",
+                # one bucket per worker, also on a shared S3 server (AKTE_TEST_S3_ENDPOINT)
+                f"akte-{worker_id(request)}-{uuid.uuid4().hex[:12]}",
             )
-        upgrade(settings.effective_database_url)
         context = AppContext.from_settings(settings)
         stack.callback(context.close)
         isolation.share(context)
@@ -135,3 +145,58 @@ def client(ctx: AppContext) -> Iterator[TestClient]:
 @pytest.fixture
 def world(ctx: AppContext) -> World:
     return make_world(ctx)
+
+
+#: What the sample builders of :mod:`tests.ingest.samples` hand to Tesseract: a module that
+#: uses one of them (or the whole module) runs OCR.
+_OCR_SAMPLES = (
+    "LETTER",
+    "NOTICE",
+    "add_noise",
+    "fax_tiff",
+    "image_pdf",
+    "jpeg_with_orientation",
+    "mixed_pdf",
+    "render_lines",
+)
+
+
+def _kinds(module: object) -> set[str]:
+    """The markers a test module earns by what it uses (see ``pytest_collection_modifyitems``)."""
+    from tests.ingest import samples
+
+    names = vars(module)
+    kinds: set[str] = set()
+    if any(
+        getattr(value, "__module__", getattr(value, "__name__", "")).startswith("playwright")
+        for value in names.values()
+    ):
+        kinds.add("browser")
+    if any(value is samples for value in names.values()) or any(
+        names.get(name) is getattr(samples, name) for name in _OCR_SAMPLES
+    ):
+        kinds.add("ocr")
+    if "fuzz" in getattr(module, "__name__", "").rsplit(".", 1)[-1] or any(
+        getattr(value, "__name__", "").startswith(("hypothesis", "schemathesis"))
+        for value in names.values()
+    ):
+        kinds.add("fuzz")
+    return kinds
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark browser, OCR and fuzz tests by what their module uses, so no test file has to
+    say it (``make test-fast`` deselects them): ``browser`` for modules that drive Chromium
+    through Playwright, ``ocr`` for modules that build scans for Tesseract, ``fuzz`` for
+    Hypothesis and Schemathesis. A test may also carry one of the marks itself."""
+    seen: dict[object, set[str]] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is None:
+            continue
+        if module not in seen:
+            seen[module] = _kinds(module)
+        for kind in seen[module]:
+            item.add_marker(kind)
+        if getattr(getattr(item, "function", None), "is_hypothesis_test", False):
+            item.add_marker("fuzz")

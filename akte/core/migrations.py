@@ -27,6 +27,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, pool, text
 from sqlalchemy.engine import make_url
 
+#: The source checkout (tests run git in it); an installed akte does not need it.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: ``pg_advisory_lock`` key of schema upgrades ("akte" "mig").
 UPGRADE_LOCK = 0x616B7465_006D6967
@@ -35,9 +36,25 @@ UPGRADE_LOCK = 0x616B7465_006D6967
 UNKNOWN_REVISION_MEANS_AHEAD = True
 
 
+def migrations_dir() -> Path:
+    """The Alembic scripts: the top-level ``migrations`` package, installed with akte (a
+    wheel carries it like ``akte`` itself), so no source checkout or ``alembic.ini`` is
+    needed to upgrade a database. An editable install made before ``migrations`` became a
+    package does not map it; then the checkout's folder is used (``make install`` renews
+    such an install)."""
+    try:
+        import migrations
+    except ModuleNotFoundError:
+        return PROJECT_ROOT / "migrations"
+    return Path(migrations.__file__).resolve().parent
+
+
 def alembic_config(url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    """Alembic's configuration built in code (``alembic.ini`` is only for the ``alembic``
+    command line in a checkout)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("path_separator", "os")
     config.attributes["url"] = url
     return config
 

@@ -53,7 +53,7 @@ class InboxItem:
     #: the title offered instead of the file name (``akte.casework.posteingang``)
     title_suggestion: str | None = None
     #: other documents the caller may read with the same bytes
-    duplicates: tuple = ()
+    duplicates: tuple[posteingang.Duplicate, ...] = ()
 
 
 def org_units(session: Session, principal: Principal) -> list[OrgUnit]:

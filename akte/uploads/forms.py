@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -72,7 +73,7 @@ class Checked:
     """The answers as they will be stored, and per form field (``address.postcode``) the
     key of the text that says what is wrong."""
 
-    answers: dict = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -155,7 +156,9 @@ def check(form: dict[str, str], changes: list[str]) -> Checked:
     return result
 
 
-def answers_document(answers: dict, *, lang: str, aktenzeichen: str, at: datetime) -> dict:
+def answers_document(
+    answers: dict[str, Any], *, lang: str, aktenzeichen: str, at: datetime
+) -> dict[str, Any]:
     """The JSON a Fachverfahren reads (module docstring)."""
     return {
         "form": VERAENDERUNG,
@@ -172,7 +175,7 @@ def submit(
     storage: BlobStore,
     code: UploadCode,
     *,
-    answers: dict,
+    answers: dict[str, Any],
     pdf: bytes,
     ip: str | None,
 ) -> tuple[Document, UploadReceipt]:

@@ -11,7 +11,7 @@ Wiedervorlagen set by a letter's deadline are marked "Unterlagen eingegangen"
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -51,7 +51,7 @@ class Refusal:
 @dataclass(frozen=True)
 class Stored:
     index: int
-    item: dict
+    item: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def parse_bundles(values: list[str], indices: set[int]) -> list[list[int]] | Non
     return bundles
 
 
-def _stored_item(document_id: object, filename: str, scanned: intake.ScannedFile) -> dict:
+def _stored_item(document_id: object, filename: str, scanned: intake.ScannedFile) -> dict[str, Any]:
     return {
         "document_id": str(document_id),
         "filename": filename,
@@ -129,7 +129,7 @@ def upload(
     every file sent, each with the document it went into and its own SHA-256."""
     stored: list[Stored] = []
     refused: list[Refusal] = []
-    items: list[dict] = []
+    items: list[dict[str, Any]] = []
     accepted: dict[int, tuple[IncomingFile, intake.ScannedFile]] = {}
     for incoming in files:
         try:
@@ -156,15 +156,15 @@ def upload(
     in_bundle = {i for photos in pages_of.values() for i in photos}
     for index, (incoming, scanned) in accepted.items():
         if index in pages_of:
-            photos = [accepted[i] for i in pages_of[index]]
+            parts = [accepted[i] for i in pages_of[index]]
             stem = incoming.filename.rsplit(".", 1)[0].strip() or "Fotos"
             document, pdf = compose.add_composed_document(
                 session,
                 storage,
                 tenant_id=code.tenant_id,
                 case_file_id=code.case_file_id,
-                parts=[compose.Part(f.filename, f.fileobj, sc) for f, sc in photos],
-                title=f"{stem} ({len(photos)} Seiten)",
+                parts=[compose.Part(f.filename, f.fileobj, sc) for f, sc in parts],
+                title=f"{stem} ({len(parts)} Seiten)",
                 source=DocumentSource.citizen_upload,
                 filed=False,
             )
@@ -175,11 +175,11 @@ def upload(
                     for k, v in _stored_item(document.id, f.filename, sc).items()
                     if k != "document_id"
                 }
-                for f, sc in photos
+                for f, sc in parts
             ]
             items.append(item)
             stored += [
-                Stored(f.index, _stored_item(document.id, f.filename, sc)) for f, sc in photos
+                Stored(f.index, _stored_item(document.id, f.filename, sc)) for f, sc in parts
             ]
             continue
         if index in in_bundle:

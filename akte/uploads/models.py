@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,10 +50,10 @@ class UploadReceipt(UUIDPrimaryKey, Base):
     case_file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_files.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: ``[{"document_id", "filename", "size", "sha256", "mime_type"}]`` in upload order.
-    items: Mapped[list] = mapped_column(JSON, default=list)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     #: ``[{"filename", "reason"}]``: files of the same upload that were not accepted (reason
     #: an i18n key), so the receipt tells the citizen what is still missing and why.
-    refused: Mapped[list | None] = mapped_column(JSON, default=list)
+    refused: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
 
 
 class RateCounter(Base):

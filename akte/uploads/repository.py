@@ -14,13 +14,13 @@ from akte.case_files.models import CaseFile
 from akte.uploads.models import UploadCode
 
 
-def readable_statement(principal: Principal) -> Select[tuple[UploadCode]]:
+def readable_statement(principal: Principal) -> Select[UploadCode]:
     """Codes the caller may list: those of Akten they may read."""
     akten = case_file_scope.readable_statement(principal).with_only_columns(CaseFile.id)
     return select(UploadCode).where(UploadCode.case_file_id.in_(akten))
 
 
-def writable_statement(principal: Principal) -> Select[tuple[UploadCode]]:
+def writable_statement(principal: Principal) -> Select[UploadCode]:
     """Codes the caller may revoke: those of Akten they own (issuing needs the same)."""
     akten = case_file_scope.writable_statement(principal).with_only_columns(CaseFile.id)
     return select(UploadCode).where(UploadCode.case_file_id.in_(akten))

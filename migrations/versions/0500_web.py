@@ -11,7 +11,8 @@ from alembic import op
 
 revision: str = "0500"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("web",)
+# akte/uploads: codes, receipts, rate counters; akte/web: sessions
+branch_labels: str | Sequence[str] | None = ("uploads", "web")
 depends_on: str | Sequence[str] | None = None
 
 

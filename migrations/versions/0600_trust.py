@@ -11,7 +11,8 @@ from alembic import op
 
 revision: str = "0600"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("trust",)
+# akte/grants, akte/retention (legal holds)
+branch_labels: str | Sequence[str] | None = ("grants", "retention")
 depends_on: str | Sequence[str] | None = None
 
 

@@ -11,7 +11,8 @@ from alembic import op
 
 revision: str = "0740"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("auth",)
+# akte/auth: login throttle; akte/audit: anchors
+branch_labels: str | Sequence[str] | None = ("auth", "audit")
 depends_on: str | Sequence[str] | None = None
 
 

@@ -16,7 +16,7 @@ from alembic import op
 
 revision: str = "0750"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("integrity_reads",)
+branch_labels: str | Sequence[str] | None = ("storage",)  # akte/core/storage: blob_digests
 depends_on: str | Sequence[str] | None = None
 
 BATCH = 2000

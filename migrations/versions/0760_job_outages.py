@@ -11,7 +11,7 @@ from alembic import op
 
 revision: str = "0760"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("job_outages",)
+branch_labels: str | Sequence[str] | None = ("jobs",)
 depends_on: str | Sequence[str] | None = None
 
 

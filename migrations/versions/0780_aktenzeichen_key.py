@@ -22,7 +22,7 @@ from akte.case_files.identifiers import canonical_key, normalize_identifier, ten
 
 revision: str = "0780"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("aktenzeichen_key",)
+branch_labels: str | Sequence[str] | None = ("case_files",)
 depends_on: str | Sequence[str] | None = None
 
 log = logging.getLogger("alembic.runtime.migration")

@@ -11,7 +11,7 @@ from alembic import op
 
 revision: str = "0795"
 down_revision: str | Sequence[str] | None = "0300"
-branch_labels: str | Sequence[str] | None = ("outbox_feedback",)
+branch_labels: str | Sequence[str] | None = None  # on the outbox branch (0300)
 depends_on: str | Sequence[str] | None = None
 
 

@@ -11,7 +11,7 @@ from alembic import op
 
 revision: str = "0830"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("identity",)
 depends_on: str | Sequence[str] | None = None
 
 

@@ -11,7 +11,7 @@ from alembic import op
 
 revision: str = "0870"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("page_problems",)
+branch_labels: str | Sequence[str] | None = ("documents",)
 depends_on: str | Sequence[str] | None = None
 
 

@@ -11,7 +11,7 @@ from alembic import op
 
 revision: str = "0880"
 down_revision: str | Sequence[str] | None = "0500"
-branch_labels: str | Sequence[str] | None = ("receipt_refusals",)
+branch_labels: str | Sequence[str] | None = None  # on the uploads branch (0500)
 depends_on: str | Sequence[str] | None = None
 
 

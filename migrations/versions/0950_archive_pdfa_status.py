@@ -16,7 +16,8 @@ from alembic import op
 
 revision: str = "0950"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = ("archive_pdfa",)
+# a second documents branch (a label names one branch only)
+branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 

@@ -15,7 +15,7 @@ from alembic import op
 
 revision: str = "0980"
 down_revision: str | Sequence[str] | None = "0760"
-branch_labels: str | Sequence[str] | None = ("job_priorities",)
+branch_labels: str | Sequence[str] | None = None  # on the jobs branch (0760)
 depends_on: str | Sequence[str] | None = None
 
 
