@@ -39,3 +39,6 @@ class Limits:
     #: and paragraph citations are what caseworkers search for; ``deu+eng`` read it right.
     languages: str = "deu+eng"
     thumbnail_width: int = 300
+    #: Strongly coloured ink (stamps, ballpoint notes) is left out of what OCR reads
+    #: (:func:`ingest.images.for_reading`); the archive keeps it.
+    colour_dropout: bool = True

@@ -35,7 +35,7 @@ from pathlib import Path
 from PIL import Image
 
 from ingest import engine, pagepdf
-from ingest.images import deskew, despeckle, rotate
+from ingest.images import deskew, despeckle, for_reading, rotate
 from ingest.limits import Limits, ProcessingFailed
 
 #: OSD results below this confidence are ignored (the page is read as it is). Full pages
@@ -239,7 +239,8 @@ def ocr_page(
     cleaned = despeckle(image)
     upright = rotate(cleaned, turn)
     straight, skew = deskew(upright)
-    text, words, pdf_path = _recognise(straight, base, dpi, page_no, limits)
+    reading = for_reading(straight, drop_colour=limits.colour_dropout)
+    text, words, pdf_path = _recognise(reading, base, dpi, page_no, limits)
     page_pdf = pdf_path.with_name(pdf_path.stem + "-page.pdf")
     if straight is upright and cleaned is image:
         # Only a quarter turn (or nothing): the scan's image as it was, turned on the page.

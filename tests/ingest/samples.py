@@ -8,12 +8,13 @@ Tesseract's share of the test run small.
 from __future__ import annotations
 
 import io
+import math
 import random
 import struct
 import zlib
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -287,3 +288,99 @@ def cer(expected: str, actual: str) -> float:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1] / max(len(a), 1)
+
+
+# --- Degraded scans, one generator per kind (deterministic: fixed seeds) -------------------
+
+
+def tilted(image: Image.Image, angle: float) -> Image.Image:
+    """The page turned ``angle`` degrees counter-clockwise on a larger white sheet (nothing
+    cut off), as a sheet laid crooked on the scanner glass."""
+    grey = image.convert("L")
+    out = grey.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    out.info["dpi"] = image.info.get("dpi", (300, 300))
+    return out
+
+
+def jpeg_artefacts(image: Image.Image, *, quality: int = 12) -> bytes:
+    """The page as a heavily compressed grey JPEG (quality 10–20: blocks and ringing)."""
+    buffer = io.BytesIO()
+    image.convert("L").save(buffer, format="JPEG", quality=quality, dpi=(300, 300))
+    return buffer.getvalue()
+
+
+def bleed_through(image: Image.Image, back: list[str], *, shade: int = 170) -> Image.Image:
+    """The reverse side's text shining through thin paper: ``back`` rendered, mirrored,
+    slightly blurred and faint (grey ``shade``), under the front's text."""
+    reverse = render_lines(back, width=image.width, font=SANS, font_size=46, margin=200)
+    reverse = reverse.resize(image.size).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    faint = reverse.point(lambda v: 255 - (255 - v) * (255 - shade) // 255)
+    faint = faint.filter(ImageFilter.GaussianBlur(1.2))
+    out = ImageChops.darker(image.convert("L"), faint)
+    out.info["dpi"] = (300, 300)
+    return out
+
+
+def stamped(
+    image: Image.Image, *, colour: tuple[int, int, int] = (200, 30, 40), seed: int = 3
+) -> Image.Image:
+    """A round receipt stamp ("EINGEGANGEN" and a date) in ink ``colour`` pressed over the
+    text, as the post office of a jobcenter does it. Grey ink gives a grey page."""
+    rng = random.Random(seed)
+    page = image.convert("RGB")
+    size = min(page.height - 20, 520)
+    ink = Image.new("RGB", page.size, (255, 255, 255))
+    draw = ImageDraw.Draw(ink)
+    cx = page.width // 2 + rng.randrange(-200, 200)
+    cy = page.height // 2
+    r = size // 2
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=colour, width=10)
+    draw.ellipse((cx - r + 26, cy - r + 26, cx + r - 26, cy + r - 26), outline=colour, width=4)
+    face = ImageFont.truetype(str(SANS), 54)
+    for text, dy in (("EINGEGANGEN", -60), ("12. MRZ. 2024", 20), ("Jobcenter", 100)):
+        width = draw.textlength(text, font=face)
+        draw.text((cx - width / 2, cy + dy - 27), text, font=face, fill=colour)
+    ink = ink.rotate(rng.uniform(-20, 20), center=(cx, cy), fillcolor=(255, 255, 255))
+    out = ImageChops.multiply(page, ink)
+    if colour[0] == colour[1] == colour[2]:
+        out = out.convert("L")
+    out.info["dpi"] = (300, 300)
+    return out
+
+
+def margin_scribbles(image: Image.Image, *, seed: int = 5) -> Image.Image:
+    """Handwriting-like strokes in the margins (a caseworker's ticks, loops and a note
+    scrawled beside the text) in blue ballpoint, plus one stroke under (and through) a
+    line of text; the ink darkens the print it crosses."""
+    rng = random.Random(seed)
+    base = image.convert("RGB")
+    page = Image.new("RGB", base.size, (255, 255, 255))  # the ink, pressed over the print
+    draw = ImageDraw.Draw(page)
+    blue = (30, 40, 150)
+
+    def scrawl(x0: int, y0: int, length: int) -> None:
+        x, y = float(x0), float(y0)
+        points = [(x, y)]
+        for step in range(length):
+            x += rng.uniform(4, 12)
+            y = y0 + 22 * math.sin(step / rng.uniform(1.5, 2.5)) + rng.uniform(-4, 4)
+            points.append((x, y))
+        draw.line(points, fill=blue, width=4, joint="curve")
+
+    left = max(20, page.width // 60)
+    for y in range(60, page.height - 60, 140):  # loops in the left margin
+        if rng.random() < 0.7:
+            scrawl(left, y, 12)
+    for y in range(80, page.height - 60, 180):  # a note in the right margin
+        scrawl(page.width - 150, y, 12)
+    # a tick mark and an underline
+    draw.line([(left + 10, 40), (left + 40, 80), (left + 110, 10)], fill=blue, width=6)
+    y = page.height // 2 + 40
+    draw.line(
+        [(260, y), (page.width // 2, y + rng.randrange(-6, 6)), (page.width - 400, y + 4)],
+        fill=blue,
+        width=5,
+    )
+    out = ImageChops.multiply(base, page)
+    out.info["dpi"] = (300, 300)
+    return out
