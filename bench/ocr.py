@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.ocr [--pages 20] [--workers 2]
     .venv/bin/python -m bench.ocr --e2e [--per-kind 3] [--worker-processes N]  (bench/ocr_e2e.py)
-    .venv/bin/python -m bench.ocr --startup   (what one Tesseract start costs per page)
+    .venv/bin/python -m bench.ocr --startup   (what one Tesseract start costs per page, and
+        what a document's processing child pays for its engines)
 
 The pages are generated A4 scans at 300 dpi (German text with umlauts, ß and §, slight
 noise). The baseline is the physical limit on this machine: ``tesseract page.png out -l
@@ -128,6 +129,48 @@ def startup(rounds: int) -> None:
         print(
             f"OSD (--psm 0): start {osd_start:.2f} CPU s; half-resolution page "
             f"{osd_half:.2f}; full-resolution page {osd_full:.2f}"
+        )
+        engines(rounds)
+
+
+def _engine_cpu_in_child(languages: str) -> tuple[int, float]:
+    """In a processing child: engines found loaded, CPU s to have one of each ready."""
+    from ingest import engine
+
+    found = len(engine._idle.get(languages, [])) + len(engine._idle.get("osd", []))
+    started = time.process_time()
+    with engine._engine(languages), engine._engine("osd"):
+        pass
+    return found, time.process_time() - started
+
+
+def engines(rounds: int) -> None:
+    """The long-lived engine: what loading it costs (tesserocr, in this process), and what
+    a document's processing child pays for it when forked from the warm forkserver
+    (:mod:`ingest.warm`) — the price every single-page upload paid before."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ingest import engine, isolated
+    from ingest.limits import Limits
+
+    if not engine.available():
+        print("tesserocr not installed: no long-lived engine")
+        return
+    languages = Limits().languages
+    for key in (languages, "osd"):
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.process_time()
+            engine._create(key).End()
+            best = min(best, time.process_time() - started)
+        print(f"engine load through tesserocr, {key:8s}: {best:.2f} CPU s (once per process)")
+    context = isolated._context()
+    for _ in range(rounds):
+        with ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=1) as pool:
+            found, cpu = pool.submit(_engine_cpu_in_child, languages).result()
+        print(
+            f"a document's child (forkserver, preloaded): {found} engines already loaded; "
+            f"{cpu:.3f} CPU s to have a {languages} and an OSD engine ready"
         )
 
 

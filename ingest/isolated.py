@@ -16,28 +16,40 @@ the web server with it) down.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import Any
 
+from ingest import engine
 from ingest.limits import Limits, ProcessingFailed
 from ingest.processor import Processed, process_file
 
 MB = 1024 * 1024
 _CONTEXT: BaseContext | None = None
+_SLOTS: Any = None
 
 
 def _context() -> BaseContext:
     """The forkserver: children forked from a single-threaded process (not from a server
-    with threads and open connections), with the processing modules already imported."""
-    global _CONTEXT
+    with threads and open connections), with the processing modules already imported and
+    the default languages' Tesseract engines loaded (:mod:`ingest.warm`)."""
+    global _CONTEXT, _SLOTS
     if _CONTEXT is None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["ingest.processor"])
+        context.set_forkserver_preload(["ingest.processor", "ingest.warm"])
+        # One Tesseract per core across all documents this process has in children at
+        # once (the embedded default runs several): shared by every child.
+        _SLOTS = context.BoundedSemaphore(os.cpu_count() or 1)
         _CONTEXT = context
     return _CONTEXT
+
+
+def _start_child(slots: Any) -> None:
+    engine.use_slots(slots)
 
 
 def _too_big(memory_mb: int) -> ProcessingFailed:
@@ -63,9 +75,25 @@ def process(path: Path, workdir: Path, limits: Limits, memory_mb: int) -> Proces
     fails the document with a reason; the worker goes on with the next job."""
     if memory_mb <= 0:
         return process_file(path, workdir, limits)
-    with ProcessPoolExecutor(max_workers=1, mp_context=_context(), max_tasks_per_child=1) as pool:
+    context = _context()
+    with ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=context,
+        max_tasks_per_child=1,
+        initializer=_start_child,
+        initargs=(_SLOTS,),
+    ) as pool:
         future = pool.submit(_run, path, workdir, limits, memory_mb)
         try:
             return future.result()
         except BrokenProcessPool:
+            _renew_slots()
             raise _too_big(memory_mb) from None
+
+
+def _renew_slots() -> None:
+    """A child that died may have held Tesseract slots it can no longer give back: later
+    children get a fresh set (those still running release into the old one)."""
+    global _SLOTS
+    if _CONTEXT is not None:
+        _SLOTS = _CONTEXT.BoundedSemaphore(os.cpu_count() or 1)

@@ -108,14 +108,15 @@ def _save_input(image: Image.Image, base: Path, dpi: int) -> Path:
 
 def _run(args: list[str], page_no: int, limits: Limits) -> subprocess.CompletedProcess[str]:
     try:
-        result = subprocess.run(
-            ["tesseract", *args],
-            capture_output=True,
-            text=True,
-            env=_env(),
-            timeout=limits.page_timeout_seconds,
-            check=False,
-        )
+        with engine.slot():
+            result = subprocess.run(
+                ["tesseract", *args],
+                capture_output=True,
+                text=True,
+                env=_env(),
+                timeout=limits.page_timeout_seconds,
+                check=False,
+            )
     except subprocess.TimeoutExpired as exc:
         raise ProcessingFailed(
             f"page {page_no} could not be recognised within {limits.page_timeout_seconds:.0f} s"

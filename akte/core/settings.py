@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     processing_memory_mb: int = Field(default=4096, ge=0)
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
     inprocess_worker: bool | None = None
+    #: Jobs the embedded default's in-process worker runs at once (0: one per core), so
+    #: documents are processed side by side; their Tesseract calls share one slot per core.
+    inprocess_worker_threads: int = Field(default=0, ge=0)
     worker_poll_seconds: float = 1.0
     job_max_attempts: int = 5
     job_lease_seconds: int = 600

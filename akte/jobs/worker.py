@@ -172,18 +172,28 @@ def run_forever(ctx: AppContext, stop: threading.Event) -> None:
 
 
 class BackgroundWorker:
-    """The embedded default's in-process worker thread."""
+    """The embedded default's in-process worker: ``AKTE_INPROCESS_WORKER_THREADS`` loops
+    (default one per core), so a second document does not wait for the first one's last
+    page. Each document is processed in its own child process (:mod:`ingest.isolated`);
+    the threads only wait for them and write the results."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, threads: int | None = None) -> None:
         self._ctx = ctx
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=run_forever, args=(ctx, self._stop), name="akte-worker", daemon=True
-        )
+        count = threads or ctx.settings.inprocess_worker_threads or os.cpu_count() or 1
+        self._threads = [
+            threading.Thread(
+                target=run_forever, args=(ctx, self._stop), name=f"akte-worker-{i}", daemon=True
+            )
+            for i in range(count)
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 30) -> None:
         self._stop.set()
-        self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))

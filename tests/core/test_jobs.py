@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from akte.core.database import session_scope, utcnow
 from akte.jobs import repository
 from akte.jobs.models import Job
 from akte.jobs.registry import PermanentJobError, task
-from akte.jobs.worker import run_one
+from akte.jobs.worker import BackgroundWorker, run_one
 
 CALLS: dict[str, list] = {}
 
@@ -29,6 +30,15 @@ def _flaky(ctx, payload):
 @task("test.bad_input")
 def _bad_input(ctx, payload):
     raise PermanentJobError("PDF is password-protected")
+
+
+TOGETHER = threading.Barrier(2, timeout=30)
+
+
+@task("test.together")
+def _together(ctx, payload):
+    TOGETHER.wait()  # returns only when a second job is running at the same time
+    CALLS.setdefault(payload["key"], []).append(threading.current_thread().name)
 
 
 def _enqueue(ctx, kind: str, **payload) -> int:
@@ -156,3 +166,24 @@ def test_a_small_upload_queued_after_a_big_scan_is_processed_first(client, ctx, 
             assert job is not None, f"the queue ran dry having taken {taken}"
             taken.append(job.payload["document_id"])
     assert taken.index(small) < taken.index(big)
+
+
+def test_the_embedded_worker_runs_two_documents_side_by_side(ctx):
+    """The in-process worker of ``akte serve`` takes a second job while the first one is
+    still running (one loop per core, ``AKTE_INPROCESS_WORKER_THREADS``): each job here
+    waits until another one runs beside it, so one loop alone would fail both."""
+    TOGETHER.reset()
+    key = uuid.uuid4().hex
+    job_ids = [_enqueue(ctx, "test.together", key=key) for _ in range(2)]
+    worker = BackgroundWorker(ctx, threads=2)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(
+            _job(ctx, job_id).status != "done" for job_id in job_ids
+        ):
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+    assert [_job(ctx, job_id).status for job_id in job_ids] == ["done", "done"]
+    assert len(set(CALLS[key])) == 2
