@@ -229,9 +229,12 @@ def deskew(image: Image.Image) -> tuple[Image.Image, float]:
 
 
 #: Saturation (0–255, HSV) above which a pixel is coloured ink: a stamp, a ballpoint note,
-#: a highlighter. Black and grey print, and coloured ink pressed over black print, stay
-#: far below it (scanner colour noise reaches about 30).
-INK_SATURATION = 60
+#: a highlighter (red stamp ink about 215, blue ballpoint about 200). Grey print, tinted
+#: paper (a yellowish page about 55) and scanner colour noise stay below it.
+INK_SATURATION = 100
+#: … and brightness (HSV value) above which it is dropped: the dark pixels of black print,
+#: even with the colour fringes of a JPEG's subsampled chroma, are always kept.
+INK_VALUE = 100
 
 
 def _otsu(histogram: list[int]) -> int:
@@ -257,8 +260,8 @@ def _otsu(histogram: list[int]) -> int:
 def for_reading(image: Image.Image, *, drop_colour: bool = True) -> Image.Image:
     """The copy of a page Tesseract reads (the archive keeps the page as scanned):
 
-    - colour dropout: strongly coloured pixels (a red receipt stamp over the text, blue
-      ballpoint ticks and notes in the margin, a highlighter) become paper, so their
+    - colour dropout: strongly coloured, not dark pixels (a red receipt stamp over the
+      text, blue ballpoint ticks and notes in the margin, a highlighter) become paper, so their
       strokes neither break the letters under them nor are read as characters; black
       print under coloured ink stays. Generated pages with a red stamp over three lines:
       CER 42 % → 0.4 %. The price: text *printed* in a strong colour (a red letterhead)
@@ -275,8 +278,11 @@ def for_reading(image: Image.Image, *, drop_colour: bool = True) -> Image.Image:
     if image.mode == "RGB":
         grey = image.convert("L")
         if drop_colour:
-            saturation = image.convert("HSV").getchannel("S")
-            coloured = saturation.point(lambda s: 255 if s > INK_SATURATION else 0)
+            _, saturation, value = image.convert("HSV").split()
+            coloured = ImageChops.multiply(
+                saturation.point(lambda s: 255 if s > INK_SATURATION else 0),
+                value.point(lambda v: 255 if v > INK_VALUE else 0),
+            )
             if coloured.getbbox() is not None:
                 grey = Image.composite(Image.new("L", grey.size, 255), grey, coloured)
     else:
