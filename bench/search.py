@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import pickle
 import random
 import shutil
 import socket
@@ -47,7 +48,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -569,10 +572,17 @@ def main() -> None:
         "parts and synonyms, per engine",
     )
     parser.add_argument("--no-api", action="store_true", help="with --analysis: index figures only")
+    parser.add_argument(
+        "--keep",
+        default=None,
+        help="database name prefix: build each mix's corpus once, keep it (and its "
+        "caseworkers, in /tmp/<name>-<mix>.pickle) and reuse it in the next run, so "
+        "two versions of the engine are measured on the same rows",
+    )
     args = parser.parse_args()
 
     from akte.core.migrations import upgrade
-    from tests.infra.postgres import fresh_database, postgres_server
+    from tests.infra.postgres import postgres_server
 
     print(
         f"search benchmark: {args.docs} documents, {os.cpu_count()} cores, "
@@ -581,18 +591,23 @@ def main() -> None:
     with postgres_server() as admin:
         for layout in args.mix.split(","):
             tenants, units = LAYOUTS[layout]
-            with fresh_database(admin) as url:
+            with _database(admin, args.keep and f"{args.keep}_{layout}") as (url, kept):
                 upgrade(url)
                 t0 = time.monotonic()
-                corpus = build_corpus(url, args.docs, tenants=tenants, units_per_tenant=units)
+                if kept and kept.exists():
+                    corpus, people = pickle.loads(kept.read_bytes())  # noqa: S301 (our own file)
+                else:
+                    corpus = build_corpus(url, args.docs, tenants=tenants, units_per_tenant=units)
+                    people = make_caseworkers(url, corpus)
+                    if kept:
+                        kept.write_bytes(pickle.dumps((corpus, people)))
                 print(
                     f"\n== mix {layout}: {tenants} tenant(s) x {units} org units; "
                     f"{corpus.docs} documents, {corpus.pages} pages, "
-                    f"{corpus.text_bytes / 1e6:.0f} MB text (inserted in "
+                    f"{corpus.text_bytes / 1e6:.0f} MB text (ready in "
                     f"{time.monotonic() - t0:.0f}s)",
                     flush=True,
                 )
-                people = make_caseworkers(url, corpus)
                 mixes = {"caseworker": query_mix(corpus, people, args.queries, wide=False)}
                 if layout == "large":
                     mixes["tenant-wide"] = query_mix(corpus, people, args.queries, wide=True)
@@ -600,6 +615,27 @@ def main() -> None:
                     compare_analysis(url, args, people, mixes)
                     continue
                 run_layout(layout, url, corpus, people, mixes, args)
+
+
+@contextmanager
+def _database(admin: str, keep: str | None) -> Iterator[tuple[str, Path | None]]:
+    """A fresh database dropped afterwards, or (``keep``) one kept across runs with the
+    file that holds its corpus description and caseworkers' tokens."""
+    from tests.infra.postgres import fresh_database
+
+    if not keep:
+        with fresh_database(admin) as url:
+            yield url, None
+        return
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [keep]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{keep}"')
+    kept = Path(tempfile.gettempdir()) / f"{keep}.pickle"
+    if not exists:
+        kept.unlink(missing_ok=True)
+    base = admin.rsplit("/", 1)[0]
+    yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{keep}", kept
 
 
 #: The "without" side of ``--analysis``: no compound parts in the index or the query, no

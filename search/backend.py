@@ -93,6 +93,9 @@ class Hits:
     facets: dict[str, dict[str, int]]
     #: Analysed query terms, for highlighting snippets cut from the database's page texts.
     terms: set[tuple[str, str]] = field(default_factory=set)
+    #: More than ``total`` match: the engine stopped counting there (PostgreSQL, a large
+    #: result); the facets then count the first ``total`` matches only.
+    total_is_estimate: bool = False
 
 
 class SearchBackend(Protocol):

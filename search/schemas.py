@@ -41,6 +41,11 @@ class SearchHit(BaseModel):
 class SearchResult(BaseModel):
     query: str
     total: int = Field(description="matches the caller may see (nothing else is counted)")
+    total_is_estimate: bool = Field(
+        default=False,
+        description="true: more than `total` match (the engine stopped counting there; "
+        "facets count those first matches only)",
+    )
     page: int
     size: int
     sort: SortOrder

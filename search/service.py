@@ -108,6 +108,7 @@ def search(
     result = SearchResult(
         query=q,
         total=hits.total,
+        total_is_estimate=hits.total_is_estimate,
         page=page,
         size=size,
         sort=sort,

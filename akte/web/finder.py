@@ -78,6 +78,8 @@ class Results:
     page: int = 1
     #: Pages of documents to page through (``total`` also counts the Akten of page 1).
     pages: int = 1
+    #: More than ``total`` match (the search engine stopped counting): "mehr als …".
+    total_is_estimate: bool = False
 
 
 def split_highlight(text: str, query: str) -> list[tuple[str, bool]]:

@@ -95,4 +95,5 @@ def via_search_service(
         engine="search",
         page=page,
         pages=max((result.total + limit - 1) // limit, 1),
+        total_is_estimate=result.total_is_estimate,
     )

@@ -20,6 +20,7 @@ Exceptions: :class:`~search.backend.InvalidQuery` for queries the parser rejects
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -43,6 +44,18 @@ RANK_WEIGHTS = "{0.04, 0.1, 0.2, 0.3}"
 #: An exact identifier hit (Aktenzeichen, BG-Nummer, IBAN) outranks any word match.
 IDENT_BONUS = 1.0
 FUZZY_BONUS = 0.3
+#: Matches counted exactly; beyond, the answer says "more than" (``total_is_estimate``)
+#: and the facets count these first matches. Counting reads each match's small columns
+#: from the heap, so an exact count of a common word in a tenant of a million documents
+#: would cost the full match list.
+COUNT_LIMIT = 10_000
+#: Above this many matches a relevance page is ranked from candidates, not from every
+#: match: the rows whose ``head`` (name, identifiers, title, Dokumentart; migration 0941)
+#: has a searched word, newest first, plus the newest matches — each up to this many.
+#: ``ts_rank`` reads a row's whole ``tsv`` (TOAST, decompressed); at or below the bound
+#: every match is ranked, as before.
+RANK_CANDIDATES = 500
+_UNWEIGHT = re.compile(r"('(?:[^']|'')*'):(\*?)[A-D]+")
 #: Rows written per COPY batch in a rebuild.
 COPY_BATCH = 2000
 _FACET_BITS = {"doc_type": 7, "year": 11, "source": 13, "case_status": 14}
@@ -254,42 +267,57 @@ class PostgresBackend:
             if out.fuzzy:
                 conn.exec_driver_sql("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
             total, facets = self._count(conn, clause, params, spec.facets)
-            hits = self._page(conn, clause, params, out, spec) if total else []
+            hits = self._page(conn, clause, params, out, spec, total) if total else []
         marks = _Marks(w for w in out.marks if not w.endswith("*"))
         marks.prefixes = tuple(w[:-1] for w in out.marks if w.endswith("*"))
         return Hits(
-            total=total,
+            total=min(total, COUNT_LIMIT),
             hits=hits,
             facets=facets,
-            terms={("content", w) for w in out.marks} | {("marks", marks)},
-        )  # type: ignore[arg-type]
+            terms={("content", w) for w in out.marks} | {("marks", marks)},  # type: ignore[arg-type]
+            total_is_estimate=total > COUNT_LIMIT,
+        )
 
     def _count(
         self, conn: Connection, clause: str, params: dict[str, Any], with_facets: bool
     ) -> tuple[int, dict[str, dict[str, int]]]:
+        """Total and facets over at most ``COUNT_LIMIT + 1`` matches (a total above
+        ``COUNT_LIMIT`` means "more than"). The matches come from a bitmap of the GIN
+        and scope indexes: an ordered index scan would test the words on each row's
+        ``tsv`` (decompressed) where the bitmap needs no test of words sent without
+        weights."""
+        params = {**params, "count_limit": COUNT_LIMIT + 1, "counted": COUNT_LIMIT}
+        conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
+        matches = (
+            "SELECT d.doc_type, d.year, d.source, d.case_status, "
+            "row_number() OVER () AS n FROM search_documents d "
+            f"WHERE {clause} LIMIT :count_limit"
+        )
         if not with_facets:
-            total = conn.scalar(
-                text(f"SELECT count(*) FROM search_documents d WHERE {clause}"), params
-            )
+            total = conn.scalar(text(f"SELECT count(*) FROM ({matches}) d"), params)
+            conn.exec_driver_sql("SET LOCAL enable_indexscan = on")
             return int(total or 0), {}
         sql = (
             "SELECT GROUPING(coalesce(d.doc_type, ''), d.year, d.source, d.case_status), "
-            "coalesce(d.doc_type, ''), d.year, d.source, d.case_status, count(*) "
-            f"FROM search_documents d WHERE {clause} GROUP BY GROUPING SETS "
+            "coalesce(d.doc_type, ''), d.year, d.source, d.case_status, count(*), "
+            "count(*) FILTER (WHERE d.n <= :counted) "
+            f"FROM ({matches}) d GROUP BY GROUPING SETS "
             "((coalesce(d.doc_type, '')), (d.year), (d.source), (d.case_status), ())"
         )
         counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         total = 0
-        for bits, doc_type, year, source, status, n in conn.execute(text(sql), params):
+        for bits, doc_type, year, source, status, n, counted in conn.execute(text(sql), params):
             if bits == 15:
                 total = int(n)
                 continue
+            n = counted  # a facet counts the first COUNT_LIMIT matches only
             name = next(k for k, v in _FACET_BITS.items() if v == bits)
             value = {"doc_type": doc_type, "year": year, "source": source, "case_status": status}[
                 name
             ]
-            if value not in (None, ""):
+            if value not in (None, "") and n:
                 counts[name][str(value)] = int(n)
+        conn.exec_driver_sql("SET LOCAL enable_indexscan = on")
         facets = {
             name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
             for name, c in counts.items()
@@ -297,7 +325,13 @@ class PostgresBackend:
         return total, facets
 
     def _page(
-        self, conn: Connection, clause: str, params: dict[str, Any], out: Any, spec: QuerySpec
+        self,
+        conn: Connection,
+        clause: str,
+        params: dict[str, Any],
+        out: Any,
+        spec: QuerySpec,
+        total: int,
     ) -> list[Hit]:
         score = ["0"]
         if out.rank:
@@ -320,9 +354,12 @@ class PostgresBackend:
             else "score DESC, d.sort_date DESC, d.doc_id"
         )
         params.update(limit=spec.size, offset=(spec.page - 1) * spec.size)
+        rows = f"search_documents d WHERE {clause}"
+        if spec.sort != "date" and out.rank and total > RANK_CANDIDATES:
+            rows = self._candidates(clause, params, out)
         sql = (
-            f"SELECT {_RESULT}, ({' + '.join(score)}) AS score FROM search_documents d "
-            f"WHERE {clause} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            f"SELECT {_RESULT}, ({' + '.join(score)}) AS score FROM {rows} "
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
         hits = []
         for row in conn.execute(text(sql), params):
@@ -345,6 +382,28 @@ class PostgresBackend:
             )
         return hits
 
+    def _candidates(self, clause: str, params: dict[str, Any], out: Any) -> str:
+        """The rows a large result's relevance page is ranked from (``FROM`` text): the
+        newest matches with a searched word in ``head`` (title, Dokumentart, name,
+        identifiers: weights A and B, which rank highest) and the newest matches of all,
+        each up to ``RANK_CANDIDATES``. Rows written by the previous release before
+        migration 0941 filled ``head`` have it; a ``NULL`` head only drops the row
+        from the first set."""
+        head = " | ".join(
+            "(" + _UNWEIGHT.sub(lambda m: m.group(1) + (":*" if m.group(2) else ""), value) + ")"
+            for key, value in params.items()
+            if key in _rank_params(out.rank)
+        )
+        params.update(head=head, candidates=RANK_CANDIDATES)
+        return (
+            "search_documents d WHERE d.doc_id IN ("
+            f"(SELECT d.doc_id FROM search_documents d WHERE {clause} "
+            "AND d.head @@ CAST(:head AS tsquery) ORDER BY d.sort_date DESC LIMIT :candidates) "
+            "UNION ALL "
+            f"(SELECT d.doc_id FROM search_documents d WHERE {clause} "
+            "ORDER BY d.sort_date DESC LIMIT :candidates))"
+        )
+
     def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:
         marks = next((t for f, t in hits.terms if f == "marks"), frozenset())
         return make_snippet(text, marks, _stemmer.stem, max_chars)
@@ -352,3 +411,8 @@ class PostgresBackend:
     def close(self) -> None:
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+def _rank_params(rank: str) -> set[str]:
+    """The parameter names in the ``ts_rank`` query expression (``:p4``, ``:p5``)."""
+    return set(re.findall(r":(p\d+)", rank))

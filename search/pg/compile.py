@@ -209,7 +209,11 @@ class Compiler:
 
     def _compound(self, node: query.And | query.Or, out: Compiled, positive: bool) -> _Expr:
         is_and = isinstance(node, query.And)
-        parts = [self._node(child, out, positive) for child in node.subqueries]
+        children = list(node.subqueries)
+        parts: list[_Expr] = []
+        if not is_and:
+            children, parts = self._all_fields(children, out, positive)
+        parts += [self._node(child, out, positive) for child in children]
         if is_and:
             if any(p.false for p in parts):
                 return FALSE
@@ -230,6 +234,40 @@ class Compiler:
         if joined_ts is not None:
             sql.insert(0, _as_sql(_Expr(ts=joined_ts), out))
         return _Expr(sql="(" + (" AND " if is_and else " OR ").join(sql) + ")")
+
+    def _all_fields(
+        self, children: list[query.Query], out: Compiled, positive: bool
+    ) -> tuple[list[query.Query], list[_Expr]]:
+        """A word (or prefix) the parser spread over every text field becomes one
+        *unweighted* lexeme test: ``'miet' | 'miete'`` instead of ``'miet':BCD |
+        'miete':A``. PostgreSQL's GIN index does not store weights, so a weighted test
+        makes it re-read every candidate row's ``tsv`` (TOAST, decompressed); without
+        weights the index answers alone. The stem and the folded form are both looked for
+        in every field; that a name word equals another word's stem (or the reverse) is
+        the only difference, and it only adds a match. Ranking still uses the weights
+        (:meth:`_words` records them). Returns the children left and the merged tests."""
+        words: dict[tuple[str, str], set[str]] = {}
+        for child in children:
+            kind = _spread_kind(child)
+            if kind:
+                words.setdefault((kind, _text(child)), set()).add(child.fieldname)  # type: ignore[attr-defined]
+        whole = {key for key, fields in words.items() if ALL_FIELDS <= fields}
+        if not whole:
+            return children, []
+        rest, merged = [], []
+        for child in children:
+            kind = _spread_kind(child)
+            if kind and (kind, _text(child)) in whole:
+                self._node(child, out, positive)  # ranking and snippet marks
+            else:
+                rest.append(child)
+        for kind, word in sorted(whole):
+            if kind == "prefix":
+                lexemes = {f"{quote(fold_name(word) or word)}:*"}
+            else:
+                lexemes = {quote(stem(word) or word), quote(fold_name(word) or word)}
+            merged.append(_Expr(ts=("akte_german", "(" + " | ".join(sorted(lexemes)) + ")")))
+        return rest, merged
 
     # -- leaves --------------------------------------------------------------------------
     def _leaf(self, node: query.Query, out: Compiled, positive: bool) -> _Expr:
@@ -375,6 +413,26 @@ class Compiler:
         if not conds:
             return _Expr(sql=f"({column} IS NOT NULL)")
         return _Expr(sql=f"coalesce({' AND '.join(conds)}, false)")
+
+
+#: The fields a word without ``feld:`` is searched in (the parser's default fields).
+ALL_FIELDS = {"content", "parts", "title", "doc_type", "name", "refs"}
+
+
+def _spread_kind(node: query.Query) -> str | None:
+    """``term``/``prefix`` for a one-word leaf of a weighted text field, else ``None``."""
+    if getattr(node, "fieldname", None) not in ALL_FIELDS or node.boost != 1.0:
+        return None
+    if isinstance(node, query.Prefix) and not isinstance(node, query.Wildcard):
+        return "prefix"
+    if type(node) is query.Term:
+        return "term"
+    return None
+
+
+def _text(node: query.Query) -> str:
+    text = node.text  # type: ignore[attr-defined]
+    return text.decode() if isinstance(text, bytes) else str(text)
 
 
 def _when(value: int | None, fieldname: str) -> date | datetime | None:

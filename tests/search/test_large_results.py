@@ -1,0 +1,106 @@
+"""A result larger than the PostgreSQL engine counts or ranks in full.
+
+Above ``COUNT_LIMIT`` matches the PostgreSQL engine stops counting and says so
+(``total_is_estimate``; the web page says "Mehr als …"); above ``RANK_CANDIDATES`` it
+ranks a page from the newest matches with a searched word in title, Dokumentart, name or
+identifiers, plus the newest matches. The bounds are lowered here so that a handful of
+documents is "large"; the Whoosh engine counts every match (``DIFFERENCES``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from akte.core.context import AppContext
+from akte.core.database import session_scope
+from akte.jobs.worker import run_until_idle
+from search.pg import backend as pg_backend
+from tests.builders import World
+from tests.search.conftest import add_document, differs
+
+WORD = "Kieferorthopaede"
+
+
+@pytest.fixture
+def many(sctx: AppContext, world: World) -> dict[str, str]:
+    """Six body matches in org unit a1 (newest last), one older title match there, and
+    the newest title matches in org unit a2, which caseworker_a1 may not open."""
+    made = {}
+    with session_scope(sctx.session_factory) as session:
+        made["title_old"] = str(
+            add_document(
+                session,
+                world.case_a1,
+                title=f"{WORD} Bescheid",
+                document_date=date(2015, 1, 1),
+                pages=["Bescheid über die Übernahme"],
+            ).id
+        )
+        for n in range(6):
+            made[f"body{n}"] = str(
+                add_document(
+                    session,
+                    world.case_a1,
+                    title=f"Schreiben {n}",
+                    document_date=date(2020, 1, 1 + n),
+                    pages=[f"Die Rechnung der {WORD} Praxis, Schreiben {n}"],
+                ).id
+            )
+        for n in range(3):
+            made[f"foreign{n}"] = str(
+                add_document(
+                    session,
+                    world.case_a2,
+                    title=f"{WORD} {WORD} Antrag",
+                    document_date=date(2024, 1, 1 + n),
+                    pages=[f"{WORD} {WORD}"],
+                ).id
+            )
+    run_until_idle(sctx)
+    return made
+
+
+def test_large_result_is_bounded_and_stays_in_scope(
+    sclient: TestClient,
+    world: World,
+    many: dict[str, str],
+    search_engine: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pg_backend, "COUNT_LIMIT", 4)
+    monkeypatch.setattr(pg_backend, "RANK_CANDIDATES", 2)
+    response = sclient.get(
+        "/api/v1/search", params={"q": WORD, "size": 3}, headers=world.headers["caseworker_a1"]
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    hits = [h["document_id"] for h in body["hits"]]
+    mine = {v for k, v in many.items() if not k.startswith("foreign")}
+    assert set(hits) <= mine  # the other org unit's newer title matches never show
+    # the title match ranks first although five body matches are newer than it
+    assert hits[0] == many["title_old"]
+    if differs(search_engine, "bounded_counts"):
+        assert body["total"] == 4 and body["total_is_estimate"] is True
+        assert sum(body["facets"]["year"].values()) == 4
+        # ranked from the candidates: the title match and the two newest body matches
+        assert hits[1:] == [many["body5"], many["body4"]]
+    else:
+        assert body["total"] == 7 and body["total_is_estimate"] is False
+        assert sum(body["facets"]["year"].values()) == 7
+
+
+def test_small_result_is_exact(
+    sclient: TestClient,
+    world: World,
+    many: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pg_backend, "COUNT_LIMIT", 7)
+    body = sclient.get(
+        "/api/v1/search", params={"q": WORD}, headers=world.headers["caseworker_a1"]
+    ).json()
+    assert body["total"] == 7 and body["total_is_estimate"] is False
+    assert body["facets"]["year"] == {"2015": 1, "2020": 6}
