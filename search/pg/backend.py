@@ -267,6 +267,7 @@ class PostgresBackend:
             if out.fuzzy:
                 conn.exec_driver_sql("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
             total, facets = self._count(conn, clause, params, spec.facets)
+
             hits = self._page(conn, clause, params, out, spec, total) if total else []
         marks = _Marks(w for w in out.marks if not w.endswith("*"))
         marks.prefixes = tuple(w[:-1] for w in out.marks if w.endswith("*"))

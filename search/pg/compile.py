@@ -251,7 +251,7 @@ class Compiler:
             kind = _spread_kind(child)
             if kind:
                 words.setdefault((kind, _text(child)), set()).add(child.fieldname)  # type: ignore[attr-defined]
-        whole = {key for key, fields in words.items() if ALL_FIELDS <= fields}
+        whole = {key for key, fields in words.items() if fields >= ALL_FIELDS}
         if not whole:
             return children, []
         rest, merged = [], []
