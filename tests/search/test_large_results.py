@@ -20,6 +20,7 @@ from akte.jobs.worker import run_until_idle
 from search.pg import backend as pg_backend
 from tests.builders import World
 from tests.search.conftest import add_document, differs
+from tests.web.conftest import browser, login
 
 WORD = "Kieferorthopaede"
 
@@ -104,3 +105,21 @@ def test_small_result_is_exact(
     ).json()
     assert body["total"] == 7 and body["total_is_estimate"] is False
     assert body["facets"]["year"] == {"2015": 1, "2020": 6}
+
+
+def test_web_page_says_more_than(
+    sctx: AppContext,
+    world: World,
+    many: dict[str, str],
+    search_engine: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pg_backend, "COUNT_LIMIT", 4)
+    client = browser(sctx)
+    login(client, world.users["caseworker_a1"].username)
+    page = client.get("/app/search", params={"q": WORD})
+    assert page.status_code == 200
+    if differs(search_engine, "bounded_counts"):
+        assert "Mehr als 4 Treffer" in page.text
+    else:
+        assert "7 Treffer" in page.text and "Mehr als" not in page.text
