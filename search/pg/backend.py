@@ -399,7 +399,10 @@ class PostgresBackend:
         return (
             "search_documents d WHERE d.doc_id IN ("
             f"(SELECT d.doc_id FROM search_documents d WHERE {clause} "
-            "AND d.head @@ CAST(:head AS tsquery) ORDER BY d.sort_date DESC LIMIT :candidates) "
+            "AND d.head @@ CAST(:head AS tsquery) "
+            # not the scope index's order: walking it would test each row's tsv until
+            # enough head matches turned up; the head's GIN bitmap finds them directly
+            "ORDER BY d.sort_date + interval '0 s' DESC LIMIT :candidates) "
             "UNION ALL "
             f"(SELECT d.doc_id FROM search_documents d WHERE {clause} "
             "ORDER BY d.sort_date DESC LIMIT :candidates))"
