@@ -119,12 +119,15 @@ def poll_inbox(ctx: AppContext) -> InboxResult:
         folder = open_folder(location, ctx.settings, slug)
         for name in folder.names():
             try:
-                fresh = _import(ctx, tenant_id, folder, name)
-            except _Rejected as exc:
-                _reject(ctx, tenant_id, folder, name, str(exc))
-                result.rejected[name] = str(exc)
-                continue
-            folder.move(name, DONE)
+                try:
+                    fresh = _import(ctx, tenant_id, folder, name)
+                except _Rejected as exc:
+                    _reject(ctx, tenant_id, folder, name, str(exc))
+                    result.rejected[name] = str(exc)
+                    continue
+                folder.move(name, DONE)
+            except FileNotFoundError:
+                continue  # a run that overran its period took the file meanwhile
             (result.imported if fresh else result.duplicates).append(name)
     return result
 
