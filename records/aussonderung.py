@@ -44,6 +44,7 @@ from akte.case_files.models import CaseFile
 from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
 from akte.core.errors import Conflict, NotFound, Unprocessable
+from akte.core.settings import Settings
 from akte.core.storage import BlobStore
 from akte.documents import repository as documents
 from akte.documents.models import Document
@@ -139,9 +140,15 @@ def _zip(name: str, message: bytes) -> bytes:
 
 
 def offer(
-    session: Session, storage: BlobStore, principal: Principal, *, body: AussonderungCreate
+    session: Session,
+    storage: BlobStore,
+    principal: Principal,
+    *,
+    body: AussonderungCreate,
+    settings: Settings,
 ) -> Aussonderung:
-    """Step 1: hold the Akten and write the Anbieteverzeichnis (0501)."""
+    """Step 1: hold the Akten and write the Anbieteverzeichnis (0501); its copy into the
+    hand-over outbox (when configured) is queued in the same transaction."""
     principal.require_role(Role.tenant_admin)
     tenant = session.get(Tenant, principal.tenant_id)
     assert tenant is not None
@@ -220,6 +227,11 @@ def offer(
     stored = storage.put_bytes(_zip(name, message))
     row.offer_sha256, row.offer_name = stored.sha256, f"{name}.zip"
     session.flush()
+    from records import handover
+
+    handover.queue_outbox(
+        session, settings, tenant_id=tenant.id, name=row.offer_name, sha256=stored.sha256
+    )
     audit.record(
         session,
         principal,
@@ -244,6 +256,18 @@ def receive(
 ) -> Aussonderung:
     """Steps 2 and 4 and the receipts: record one message of the archive."""
     row = get(session, principal, aussonderung_id)
+    return receive_for(session, storage, principal, row, data)
+
+
+def receive_for(
+    session: Session,
+    storage: BlobStore,
+    principal: Principal | None,
+    row: Aussonderung,
+    data: bytes,
+) -> Aussonderung:
+    """Record a message on ``row`` once the caller has been checked (``principal``
+    ``None``: read from the hand-over inbox, :mod:`records.handover`)."""
     digest = hashlib.sha256(data).hexdigest()
     if digest in {m.sha256 for m in messages(session, row.id)}:
         return row  # a retried upload of a message already recorded
@@ -276,6 +300,7 @@ def receive(
         session,
         principal,
         f"records.aussonderung.message.{message.code}",
+        tenant_id=row.tenant_id,
         object_type="aussonderung",
         object_id=row.id,
         detail={"sha256": stored.sha256, **detail},
@@ -298,7 +323,7 @@ def _release(session: Session, item: AussonderungItem) -> None:
 
 def _evaluation(
     session: Session,
-    principal: Principal,
+    principal: Principal | None,
     row: Aussonderung,
     by_id: dict[str, AussonderungItem],
     message: xdomea.Incoming,
@@ -336,7 +361,7 @@ def _evaluation(
 
 def _import_confirmation(
     session: Session,
-    principal: Principal,
+    principal: Principal | None,
     row: Aussonderung,
     by_id: dict[str, AussonderungItem],
     message: xdomea.Incoming,
@@ -421,6 +446,15 @@ def build(ctx: AppContext, aussonderung_id: uuid.UUID) -> None:
             return
         row.package_sha256, row.package_name = package.sha256, f"{name}.zip"
         row.status = AussonderungStatus.transferred
+        from records import handover
+
+        handover.queue_outbox(
+            session,
+            ctx.settings,
+            tenant_id=row.tenant_id,
+            name=row.package_name,
+            sha256=package.sha256,
+        )
         audit.record(
             session,
             None,

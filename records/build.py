@@ -31,7 +31,7 @@ from akte.documents import repository as documents
 from akte.documents.models import Document, DocumentVersion
 from akte.tenants.models import Tenant
 from akte.users.models import User
-from records import blobs, bundle, repository, xdomea
+from records import blobs, bundle, handover, repository, xdomea
 from records.models import Export, ExportKind, ExportStatus
 
 log = logging.getLogger("akte.records")
@@ -79,6 +79,14 @@ def run(ctx: AppContext, export_id: uuid.UUID) -> None:
         export.status = ExportStatus.ready
         export.progress_done = export.progress_total
         export.finished_at = utcnow()
+        if export.kind == ExportKind.xdomea_abgabe and export.zip_sha256 and export.zip_name:
+            handover.queue_outbox(
+                session,
+                ctx.settings,
+                tenant_id=export.tenant_id,
+                name=export.zip_name,
+                sha256=export.zip_sha256,
+            )
         audit.record(
             session,
             None,

@@ -218,6 +218,7 @@ def offer(
                     ctx.storage,
                     principal_for(session, person),
                     body=AussonderungCreate(recipient=recipient, case_file_ids=ids),
+                    settings=ctx.settings,
                 )
             except (AkteError, ValidationError) as exc:
                 typer.echo(f"refused: {exc}", err=True)

@@ -39,6 +39,14 @@ def record(
 ) -> Export:
     export = exports.get_readable(session, principal, export_id)
     case_files.get_owned(session, principal, export.case_file_id, Action.export)
+    return apply(session, storage, principal, export, data)
+
+
+def apply(
+    session: Session, storage: BlobStore, actor: Principal | None, export: Export, data: bytes
+) -> Export:
+    """Record ``data`` on ``export`` once the caller has been checked (``actor`` ``None``:
+    read from the hand-over inbox, :mod:`records.handover`)."""
     if export.kind != ExportKind.xdomea_abgabe:
         raise Conflict("only an xdomea Abgabe is confirmed by the receiver", code="not_an_abgabe")
     if export.status != ExportStatus.ready:
@@ -90,8 +98,9 @@ def record(
     session.flush()
     audit.record(
         session,
-        principal,
+        actor,
         "records.export.confirmation",
+        tenant_id=export.tenant_id,
         object_type="case_file",
         object_id=export.case_file_id,
         detail={

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
-from akte.core.dependencies import DbSession, Storage
+from akte.core.dependencies import Context, DbSession, Storage
 from akte.core.errors import (
     Conflict,
     Forbidden,
@@ -394,12 +394,18 @@ def _aussonderung_view(session: DbSession, row: Aussonderung) -> AussonderungRea
     responses={**COMMON, **WRITE},
 )
 def offer_to_archive(
-    body: AussonderungCreate, session: DbSession, storage: Storage, user: CurrentUser
+    body: AussonderungCreate,
+    session: DbSession,
+    storage: Storage,
+    user: CurrentUser,
+    ctx: Context,
 ) -> AussonderungRead:
     """Offer closed Akten to the archive: each is held (retention deletes nothing the
     archive has not decided on) and the Anbieteverzeichnis (xdomea 0501) is written
     (``GET …/offer``). Tenant admins; Akten of the own tenant only."""
-    return _aussonderung_view(session, aussonderung.offer(session, storage, user, body=body))
+    return _aussonderung_view(
+        session, aussonderung.offer(session, storage, user, body=body, settings=ctx.settings)
+    )
 
 
 @router.get("/aussonderungen", tags=ARCHIVE, responses=COMMON)

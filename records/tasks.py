@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
+from akte.core.settings import Settings
+from akte.jobs.periodic import periodic
 from akte.jobs.registry import JobDeath, on_dead, task
-from records import aussonderung, build, transfers
+from records import aussonderung, build, handover, transfers
 from records.exports import BUILD_TASK
 from records.models import Aussonderung, AussonderungStatus, Export, ExportStatus
 
@@ -54,3 +57,21 @@ def move_transfer(ctx: AppContext, payload: dict[str, Any]) -> None:
     """Move an accepted transfer's Akte to the receiving tenant, in one transaction."""
     with session_scope(ctx.session_factory) as session:
         transfers.move(session, ctx.storage, uuid.UUID(payload["transfer_id"]))
+
+
+@task(handover.OUTBOX_TASK)
+def write_outbox(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """Copy one xdomea package into the tenant's hand-over folder (atomically)."""
+    handover.put_outbox(ctx, uuid.UUID(payload["tenant_id"]), payload["name"], payload["sha256"])
+
+
+def _inbox_interval(settings: Settings) -> timedelta | None:
+    if not settings.xdomea_inbox:
+        return None
+    return timedelta(seconds=settings.xdomea_inbox_interval_seconds)
+
+
+@periodic(handover.INBOX_TASK, every=_inbox_interval)
+def read_inbox(ctx: AppContext, payload: dict[str, Any]) -> None:
+    """Import the archives' answers dropped into the hand-over inbox."""
+    handover.poll_inbox(ctx)

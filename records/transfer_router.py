@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import Response
 
 from akte.audit import service as audit
 from akte.auth.dependencies import CurrentUser
-from akte.core.dependencies import DbSession
+from akte.core.dependencies import DbSession, Storage
 from akte.core.errors import (
     Conflict,
     Forbidden,
@@ -25,6 +26,7 @@ from akte.core.errors import (
 )
 from akte.core.pagination import Page, Pagination, paginate
 from records import transfers
+from records.downloads import blob_response
 from records.schemas import TransferAccept, TransferCreate, TransferRead
 
 router = APIRouter(tags=["Zuständigkeitswechsel"])
@@ -80,3 +82,39 @@ def accept_transfer(
 def refuse_transfer(transfer_id: uuid.UUID, session: DbSession, user: CurrentUser) -> TransferRead:
     """The receiver declines an open request, or the sender withdraws it."""
     return TransferRead.model_validate(transfers.refuse(session, user, transfer_id))
+
+
+@router.get(
+    "/transfers/{transfer_id}/audit-trail",
+    response_class=Response,
+    responses={**COMMON, **responses(Conflict)},
+)
+def travelled_audit_trail(
+    transfer_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    storage: Storage,
+    user: CurrentUser,
+) -> Response:
+    """The sending tenant's audit entries about the Akte and its documents, as they
+    travelled with it (JSON; its SHA-256 is named in the receiver's
+    ``records.transfer.received`` entry and checked while streaming). The receiving
+    tenant's admins only; every download is audited."""
+    row = transfers.travelled_trail(session, user, transfer_id)
+    assert row.audit_trail_sha256 is not None
+    audit.record(
+        session,
+        user,
+        "records.transfer.audit_trail",
+        object_type="case_file",
+        object_id=row.case_file_id,
+        detail={"transfer_id": str(row.id), "sha256": row.audit_trail_sha256},
+    )
+    return blob_response(
+        request,
+        session,
+        storage,
+        sha256=row.audit_trail_sha256,
+        filename=f"protokoll-{row.aktenzeichen}-{row.id}.json",
+        media_type="application/json",
+    )

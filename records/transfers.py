@@ -94,6 +94,24 @@ def list_statement(principal: Principal, direction: str | None = None) -> Select
     return stmt.order_by(Transfer.created_at.desc(), Transfer.id)
 
 
+def travelled_trail(session: Session, principal: Principal, transfer_id: uuid.UUID) -> Transfer:
+    """A received transfer whose audit trail the caller may read: the receiving tenant's
+    admins only (the sender has its own entries; 403 ``not_receiver``), once the Akte has
+    moved (409 ``no_audit_trail`` before)."""
+    tenant_id = _require_admin(principal)
+    row = get(session, principal, transfer_id)
+    if row.to_tenant_id != tenant_id:
+        raise Forbidden(
+            "only the receiving tenant reads the travelled audit trail", code="not_receiver"
+        )
+    if row.status != TransferStatus.done or row.audit_trail_sha256 is None:
+        raise Conflict(
+            f"the transfer is {row.status}: no audit trail has travelled yet",
+            code="no_audit_trail",
+        )
+    return row
+
+
 def _blockers(session: Session, case_file: CaseFile) -> str | None:
     """Why the Akte cannot move now (``None``: it can)."""
     doc_ids = select(Document.id).where(Document.case_file_id == case_file.id)

@@ -181,6 +181,15 @@ class Settings(BaseSettings):
     portal_notify_interval_seconds: float = Field(default=60.0, ge=0)
     #: Days after its code expired that an address waiting for a notice is deleted unsent.
     portal_notify_keep_days: int = Field(default=30, ge=0)
+    #: Hand-over folder the archive's transfer tool polls (records/handover.py): a local
+    #: folder or ``s3://bucket/prefix`` (on the S3 server of ``AKTE_S3_*``); each tenant
+    #: writes under its short name. Empty: packages are only downloaded in the browser.
+    xdomea_outbox: str = ""
+    #: Folder the archive's answers (0402, 0502, 0504, 0506, 0507) are dropped into, same
+    #: forms; imported by ``records.xdomea_inbox``, then moved to ``done/`` or ``rejected/``.
+    xdomea_inbox: str = ""
+    #: Seconds between runs of ``records.xdomea_inbox`` (when an inbox is set); 0: off.
+    xdomea_inbox_interval_seconds: float = Field(default=300.0, ge=0)
 
     @model_validator(mode="after")
     def _production_needs_public_url(self) -> Settings:

@@ -111,9 +111,29 @@ BY_CODE.update(
         "api_key_not_found": "Diesen API-Schlüssel gibt es bei diesem Konto nicht.",
     }
 )
+# Zuständigkeitswechsel (akte.web.routes_transfers)
+BY_CODE.update(
+    {
+        "unknown_tenant": "Einen Mandanten mit diesem Kurznamen gibt es nicht.",
+        "same_tenant": "Die Akte gehört schon zu diesem Mandanten.",
+        "legal_hold": "Die Akte oder eines ihrer Dokumente ist gesperrt (Löschstopp oder dem "
+        "Archiv angeboten); sie kann erst nach Aufheben der Sperre wechseln.",
+        "letters_pending": "Ein Brief dieser Akte ist noch nicht beim Druckdienstleister; die "
+        "Akte kann danach wechseln.",
+        "aktenzeichen_taken": "Das neue Jobcenter hat schon eine Akte mit diesem Aktenzeichen.",
+        "transfer_open": "Für diese Akte ist schon ein Wechsel beantragt.",
+        "transfer_not_open": "Über diesen Wechsel ist schon entschieden.",
+        "not_receiver": "Annehmen kann nur das neue Jobcenter.",
+        "wrong_side": "Das kann nur die andere Seite dieses Wechsels.",
+        "unknown_org_unit": "Diese Organisationseinheit gehört nicht zu Ihrem Mandanten.",
+        "case_file_gone": "Die Akte gehört nicht mehr dem abgebenden Jobcenter.",
+    }
+)
 #: Codes whose English detail is little more than a name ("tenant jc-x exists"), which
 #: :func:`reads_english` cannot recognise: always the German text.
-NAMED_ONLY = frozenset({"duplicate_username", "duplicate_org_unit", "duplicate_tenant"})
+NAMED_ONLY = frozenset(
+    {"duplicate_username", "duplicate_org_unit", "duplicate_tenant", "unknown_tenant"}
+)
 #: Codes whose English detail names what an administrator must fix (a host, an issuer):
 #: the page keeps it after the German text, marked as the technical reason.
 WITH_DETAIL = frozenset(

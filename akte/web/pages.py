@@ -61,6 +61,10 @@ MESSAGES = {
     "rule_saved": "Aufbewahrungsregel gespeichert.",
     "rule_deleted": "Aufbewahrungsregel gelöscht.",
     "tenant_created": "Mandant angelegt.",
+    "transfer_requested": "Wechsel beantragt; das neue Jobcenter entscheidet.",
+    "transfer_accepted": "Akte angenommen; sie wird jetzt übertragen.",
+    "transfer_refused": "Wechsel abgelehnt; die Akte bleibt beim bisherigen Jobcenter.",
+    "transfer_withdrawn": "Wechsel zurückgezogen.",
 }
 ADMIN_ROLES = (Role.tenant_admin, Role.system_admin)
 

@@ -24,6 +24,7 @@ from akte.web import (
     routes_sessions,
     routes_sso,
     routes_staff,
+    routes_transfers,
 )
 
 router = APIRouter()
@@ -40,6 +41,7 @@ for module in (
     routes_sessions,
     routes_account,
     routes_records,
+    routes_transfers,
     routes_admin,
 ):
     router.include_router(module.router)

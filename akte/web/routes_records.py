@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from akte.audit import service as audit
 from akte.case_files import service as case_files
-from akte.core.dependencies import DbSession, Storage
+from akte.core.dependencies import DbSession, Storage, get_context
 from akte.core.errors import AkteError, Conflict, NotFound, Unprocessable
 from akte.users.models import Role
 from akte.web.deps import CsrfChecked, Staff
@@ -222,6 +222,7 @@ def aussonderung_page(request: Request, session: DbSession, principal: Staff) ->
 
 @router.post("/aussonderung", dependencies=[CsrfChecked])
 def offer_to_archive(
+    request: Request,
     session: DbSession,
     storage: Storage,
     principal: Staff,
@@ -246,7 +247,9 @@ def offer_to_archive(
     except ValidationError as exc:
         raise _invalid(exc) from None
     with _in_german():
-        row = aussonderung.offer(session, storage, principal, body=body)
+        row = aussonderung.offer(
+            session, storage, principal, body=body, settings=get_context(request).settings
+        )
     session.commit()
     return RedirectResponse(f"/app/aussonderung/{row.id}?msg=offered", status_code=303)
 

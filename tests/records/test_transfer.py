@@ -104,6 +104,9 @@ def test_akte_moves_with_everything_and_old_tenant_keeps_only_the_trace(
     assert transfer["status"] == "requested"
     incoming = tclient.get("/api/v1/transfers?direction=incoming", headers=admin_b).json()
     assert [t["id"] for t in incoming["items"]] == [transfer["id"]]
+    trail_url = f"/api/v1/transfers/{transfer['id']}/audit-trail"
+    early = tclient.get(trail_url, headers=admin_b)
+    assert (early.status_code, early.json()["error"]) == (409, "no_audit_trail")
     r = tclient.post(
         f"/api/v1/transfers/{transfer['id']}/accept",
         json={"org_unit_id": str(world.unit_b1.id)},
@@ -143,6 +146,14 @@ def test_akte_moves_with_everything_and_old_tenant_keeps_only_the_trace(
     trail = json.loads(tctx.storage.read_bytes(received[0].detail["audit_trail_sha256"]))
     actions = {(e["action"], e["object_id"]) for e in trail["entries"]}
     assert any(obj == doc and "download" in act for act, obj in actions), actions
+    # the receiver's admin downloads that trail (audited); the sender's admin may not
+    download = tclient.get(trail_url, headers=admin_b)
+    assert download.status_code == 200
+    assert sha256(download.content) == received[0].detail["audit_trail_sha256"]
+    assert len(_audit(tctx, world.tenant_b.id, "records.transfer.audit_trail")) == 1
+    refused = tclient.get(trail_url, headers=world.headers["admin_a"])
+    assert (refused.status_code, refused.json()["error"]) == (403, "not_receiver")
+    assert tclient.get(trail_url, headers=b).status_code == 403  # a caseworker
 
     # the sender keeps the trace: when, which Aktenzeichen, to whom, no content
     trace = tclient.get(f"/api/v1/transfers/{transfer['id']}", headers=world.headers["admin_a"])

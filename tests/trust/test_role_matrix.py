@@ -130,6 +130,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/transfers/{transfer_id}"): TENANT_ADMINS,
     ("POST", "/api/v1/transfers/{transfer_id}/accept"): frozenset({"admin_other_tenant"}),
     ("POST", "/api/v1/transfers/{transfer_id}/refuse"): TENANT_ADMINS,
+    # the audit trail that travelled: the receiver's admins (not moved yet here: 409,
+    # allowed to try); the sender's admin 403 not_receiver, everyone else 404
+    ("GET", "/api/v1/transfers/{transfer_id}/audit-trail"): frozenset({"admin_other_tenant"}),
     # -- grants, retention, audit: tenant admins of the own tenant -----------------------
     ("GET", "/api/v1/case-files/{case_file_id}/grants"): ADMIN,
     ("PUT", "/api/v1/case-files/{case_file_id}/grants/{org_unit_id}"): ADMIN,

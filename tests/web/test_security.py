@@ -128,6 +128,7 @@ def test_a_citizen_session_opens_no_caseworker_page_or_api(ctx, world):
         "key_id": str(uuid.uuid4()),
         "rule_id": str(uuid.uuid4()),
         "hold_id": str(uuid.uuid4()),
+        "transfer_id": str(uuid.uuid4()),
         "part": "pdf",
     }
     token = csrf_of(citizen.get("/upload/files").text)  # valid for the citizen's browser
