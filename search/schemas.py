@@ -52,3 +52,14 @@ class SearchResult(BaseModel):
     hits: list[SearchHit]
     #: facet name → value → count, over all matches the caller may see.
     facets: dict[str, dict[str, int]]
+    typo_tolerance: bool = Field(
+        default=False,
+        description="nothing matched as typed: these are the matches of the query with "
+        "a typo or two allowed in each word of five letters or more",
+    )
+    corrected_query: str | None = Field(
+        default=None,
+        description="with typo_tolerance: the query with each loosened word replaced by "
+        "the word the hits contain (as written in them), when every one is known; "
+        "otherwise null",
+    )

@@ -21,7 +21,7 @@ from akte.case_files import service as case_files
 from akte.core.context import AppContext
 from akte.core.errors import Unprocessable
 from akte.users.models import Role
-from search import hitpages, indexing, loader
+from search import corrections, hitpages, indexing, loader
 from search.backend import QuerySpec, Scope
 from search.query import typo_tolerant
 from search.schema import FACETS
@@ -137,6 +137,10 @@ def search(
             for h in hits.hits
         ],
     )
+    if retry is not None and result.total:
+        # say so: the user sees matches for words they did not type
+        result.typo_tolerance = True
+        result.corrected_query = corrections.corrected_query(q, (h.snippet for h in result.hits))
     audit.record(
         session,
         principal,
@@ -147,6 +151,7 @@ def search(
             "filters": filters,
             "page": page,
             "total": hits.total,
+            **({"typo_tolerance": True} if result.typo_tolerance else {}),
             **({"case_file_id": str(case_file_id)} if case_file_id else {}),
         },
     )

@@ -50,6 +50,26 @@ def timed_out(
     return None
 
 
+def seconds_left(
+    found: Limits, *, created_at: datetime, last_used_at: datetime | None, now: datetime
+) -> tuple[int | None, int | None]:
+    """Seconds until the idle and until the absolute limit ends the session (``None``
+    where the tenant sets none), for the page that warns before it happens."""
+    idle = (
+        int(((last_used_at or created_at) + found.idle - now).total_seconds())
+        if found.idle is not None
+        else None
+    )
+    absolute = (
+        int((created_at + found.absolute - now).total_seconds())
+        if found.absolute is not None
+        else None
+    )
+    return (max(idle, 0) if idle is not None else None), (
+        max(absolute, 0) if absolute is not None else None
+    )
+
+
 def token_ttl(session: Session, tenant_id: uuid.UUID | None, default_seconds: int) -> int:
     """A bearer token's lifetime: the configured one, capped at the absolute limit."""
     absolute = limits(session, tenant_id).absolute

@@ -24,6 +24,7 @@ from akte.users.schemas import (
     ApiKeyRead,
     MembershipRead,
     MembershipWrite,
+    PasswordResetIssued,
     UserCreate,
     UserCreated,
     UserRead,
@@ -161,3 +162,28 @@ def log_out_everywhere(user_id: uuid.UUID, session: DbSession, user: CurrentUser
     """End every bearer token and web session of a user (their own, or as their admin)."""
     service.log_out_everywhere(session, user, user_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    responses={**COMMON, **responses(Conflict)},
+)
+def deactivate(user_id: uuid.UUID, session: DbSession, user: CurrentUser) -> UserRead:
+    """Take an account's access away at once (its admin: the tenant's or a system admin).
+    It can no longer sign in; its tokens and web sessions end. The row stays for the audit
+    log. Idempotent; 409 ``own_account`` for one's own account; another tenant's: 404."""
+    return UserRead.model_validate(service.deactivate(session, user, user_id))
+
+
+@router.post(
+    "/users/{user_id}/password-reset",
+    responses={**COMMON, **responses(Conflict)},
+)
+def reset_password(
+    user_id: uuid.UUID, session: DbSession, user: CurrentUser
+) -> PasswordResetIssued:
+    """Replace a person's password by a one-time password, answered this once. Every
+    session of the old password ends. 409 for service accounts (``not_a_person_account``)
+    and deactivated accounts (``account_inactive``); another tenant's: 404."""
+    code = service.reset_password(session, user, user_id)
+    return PasswordResetIssued(user_id=user_id, one_time_password=code)

@@ -62,6 +62,14 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
+class PasswordResetIssued(BaseModel):
+    """A one-time password replacing the person's password: shown this once, stored only
+    as a hash. The admin hands it over; the person signs in with it and sets their own."""
+
+    user_id: uuid.UUID
+    one_time_password: str
+
+
 class UserCreated(UserRead):
     #: Service accounts only: the API key, shown this once and never again.
     api_key: str | None = None

@@ -36,8 +36,14 @@ def _redirect(location: str) -> HTTPException:
 
 
 def _to_login(request: Request) -> HTTPException:
+    """To the login page and back here afterwards. A browser that still sent a session
+    cookie had one that ended: the login page says so, and for a form sent with it that
+    what was sent has not been saved (``ended=post``) — never a silent loss."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return _redirect(f"/login?next={quote(target, safe='')}")
+    ended = ""
+    if request.cookies.get(sessions.STAFF_COOKIE):
+        ended = "&ended=post" if request.method == "POST" else "&ended=1"
+    return _redirect(f"/login?next={quote(target, safe='')}{ended}")
 
 
 def get_staff(request: Request, session: DbSession) -> Principal:
@@ -50,11 +56,9 @@ def get_staff(request: Request, session: DbSession) -> Principal:
         or row.token_generation != user.token_generation
     ):
         raise _to_login(request)
+    found = timeouts.limits(session, user.tenant_id)
     reason = timeouts.timed_out(
-        timeouts.limits(session, user.tenant_id),
-        created_at=row.created_at,
-        last_used_at=row.last_seen_at,
-        now=utcnow(),
+        found, created_at=row.created_at, last_used_at=row.last_seen_at, now=utcnow()
     )
     if reason is not None:
         _end_timed_out(session, row, user, reason, client_ip(request))
@@ -69,6 +73,17 @@ def get_staff(request: Request, session: DbSession) -> Principal:
         session.commit()  # the ended session and its audit entry outlive the redirect
         raise _to_login(request)
     sessions.touch(row, client_ip(request))
+    # what the page's session warning counts down from (akte/web/static/session.js)
+    now = utcnow()
+    idle_left, absolute_left = timeouts.seconds_left(
+        found, created_at=row.created_at, last_used_at=row.last_seen_at, now=now
+    )
+    # the session row's own end (the web session lifetime) is an absolute limit too
+    row_left = max(int((row.expires_at - now).total_seconds()), 0)
+    absolute_left = row_left if absolute_left is None else min(absolute_left, row_left)
+    request.state.session_left = (idle_left, absolute_left)
+    request.state.session_idle_period = int(found.idle.total_seconds()) if found.idle else None
+    request.state.web_session = row
     principal = principal_for(session, user, client_ip(request))
     request.state.principal = principal
     request.state.web_db = session  # for PageRoute's rollback on errors

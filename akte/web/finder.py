@@ -80,6 +80,10 @@ class Results:
     pages: int = 1
     #: More than ``total`` match (the search engine stopped counting): "mehr als …".
     total_is_estimate: bool = False
+    #: Nothing matched as typed; these hits allow a typo or two per word
+    #: (``SearchResult.typo_tolerance``), and the words they contain, when known.
+    typo_tolerance: bool = False
+    corrected_query: str | None = None
 
 
 def split_highlight(text: str, query: str) -> list[tuple[str, bool]]:

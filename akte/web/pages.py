@@ -87,6 +87,8 @@ def page(
         "show_admin": principal.role in ADMIN_ROLES,
         "source_labels": SOURCE_LABELS,
         "status_labels": STATUS_LABELS,
+        # seconds to the idle and the absolute end of the session (None: no limit)
+        "session_left": getattr(request.state, "session_left", (None, None)),
         "flash": [MESSAGES[m] for m in request.query_params.getlist("msg") if m in MESSAGES],
         **(context or {}),
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ STATIC_FILES = {
     "viewer.js": "text/javascript",
     "portal_code.js": "text/javascript",
     "portal_speech.js": "text/javascript",
+    "session.js": "text/javascript",
 }
 
 
@@ -80,9 +81,25 @@ def _login_context(session: Session, next: str | None, **extra: object) -> dict:
     return {"next": _safe_next(next), "providers": providers, **extra}
 
 
+#: What the login page says to someone whose session ended (``ended``, set by
+#: :func:`akte.web.deps._to_login` when the browser still sent an ended session's cookie).
+ENDED_NOTICES = {
+    "1": "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.",
+    "post": "Ihre Sitzung war abgelaufen, als Sie das Formular abgeschickt haben: Ihre "
+    "Eingaben wurden nicht gespeichert. Bitte melden Sie sich erneut an und geben Sie "
+    "sie noch einmal ein.",
+}
+
+
 @router.get("/login")
-def login_page(request: Request, session: DbSession, next: str | None = None) -> Response:
-    return render(request, "login.html", _login_context(session, next))
+def login_page(
+    request: Request,
+    session: DbSession,
+    next: str | None = None,
+    ended: Annotated[str | None, Query(max_length=8)] = None,
+) -> Response:
+    notice = ENDED_NOTICES.get(ended or "")
+    return render(request, "login.html", _login_context(session, next, notice=notice))
 
 
 @router.post("/login", dependencies=[CsrfChecked])

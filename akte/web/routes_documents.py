@@ -296,6 +296,16 @@ def letter_form(
     )
 
 
+#: The letter form's field a refusal is about (by error code); others name the whole form.
+LETTER_FIELD_OF = {
+    "deadline_missing": "deadline",
+    "due_in_past": "deadline",
+    "upload_code_conflict": "upload_code",
+    "upload_code_not_in_akte": "upload_code",
+    "invalid_address": "recipient",
+}
+
+
 @router.post("/akten/{case_file_id}/brief", dependencies=[CsrfChecked])
 def letter_send(
     case_file_id: uuid.UUID,
@@ -325,8 +335,9 @@ def letter_send(
         ctx.settings.effective_public_url, upload_code.strip() or None, issue_upload_code
     )
 
-    def form_again(problem: str) -> Response:
-        """The form as filled in, with what is wrong: nothing of it is lost."""
+    def form_again(problem: str, code: str | None = None) -> Response:
+        """The form as filled in, with what is wrong, tied to the field it is about
+        (``aria-invalid``, ``aria-describedby``): nothing of it is lost."""
         case_file = case_files.get_visible(session, principal, case_file_id)
         context = {
             "case_file": case_file,
@@ -337,6 +348,7 @@ def letter_send(
             "recipient": recipient,
             "products": letters.PRODUCT_LABELS,
             "problem": problem,
+            "problem_field": LETTER_FIELD_OF.get(code or ""),
             "deadline": deadline,
             "upload_code": upload_code,
             "issue_upload_code": issue_upload_code,
@@ -358,7 +370,7 @@ def letter_send(
             )
         except Unprocessable as exc:  # also a letter that would not print (LetterInvalid)
             session.rollback()  # e.g. a code issued before the rendering failed
-            return form_again(exc.detail)
+            return form_again(exc.detail, exc.code)
         session.commit()  # durable before the browser follows the answer
         return RedirectResponse(f"/app/akten/{case_file_id}?msg=letter#briefe", status_code=303)
     try:
@@ -367,7 +379,7 @@ def letter_send(
         )
     except Unprocessable as exc:
         session.rollback()
-        return form_again(exc.detail)
+        return form_again(exc.detail, exc.code)
     pdf, check = rendered if isinstance(rendered, tuple) else (rendered, "ok")
     if check != "ok":
         return form_again(check)

@@ -7,8 +7,9 @@ are listed or ended here (admins end other people's through the API).
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from akte.core.database import utcnow
 from akte.core.dependencies import DbSession
 from akte.identity import session_list
 from akte.web import sessions
@@ -33,6 +34,21 @@ def list_page(request: Request, session: DbSession, principal: Staff) -> Respons
         for r in rows
     ]
     return page(request, principal, "sessions.html", {"nav": "sitzungen", "items": items})
+
+
+@router.post("/verlaengern", dependencies=[CsrfChecked])
+def extend(request: Request, session: DbSession, principal: Staff) -> Response:
+    """Extend the current session's idle time from now (the page's warning dialog calls
+    this without reloading, so nothing typed is lost). The absolute limit stays: the answer
+    says how long is left of both. An ended session is redirected to the login page like
+    any request; the script reads that as "ended"."""
+    row = request.state.web_session
+    row.last_seen_at = utcnow()
+    session.commit()  # before the page counts down from the new end
+    _, absolute = request.state.session_left
+    period = request.state.session_idle_period
+    idle = None if period is None else (period if absolute is None else min(period, absolute))
+    return JSONResponse({"idle_left": idle, "absolute_left": absolute})
 
 
 @router.post("/andere-beenden", dependencies=[CsrfChecked])

@@ -175,6 +175,23 @@ def posteingang(
     principal: Staff,
     org_unit: uuid.UUID | None = None,
 ) -> Response:
+    return _inbox_page(request, session, principal, org_unit)
+
+
+def _inbox_page(
+    request: Request,
+    session: DbSession,
+    principal: Staff,
+    org_unit: uuid.UUID | None = None,
+    *,
+    error: str | None = None,
+    problems: dict[uuid.UUID, dict[str, str]] | None = None,
+    typed: dict[uuid.UUID, tuple[str, str]] | None = None,
+    chosen: list[uuid.UUID] | None = None,
+) -> Response:
+    """The Posteingang; after a refused filing (422) with what was typed and ticked, the
+    refusal on top and each field in error marked and described (``problems``: item →
+    field → message)."""
     items = inbox.items(session, principal, org_unit_id=org_unit)
     audit.record(session, principal, "inbox.list", detail={"count": len(items)})
     return page(
@@ -187,7 +204,12 @@ def posteingang(
             "units": inbox.org_units(session, principal),
             "org_unit": org_unit,
             "doc_types": doctypes.names(session, principal.tenant_id),
+            "error": error,
+            "problems": problems or {},
+            "typed": typed or {},
+            "chosen": set(chosen or ()),
         },
+        422 if error else 200,
     )
 
 
@@ -211,6 +233,7 @@ def file_document(
 
 @router.post("/posteingang/ablegen", dependencies=[CsrfChecked])
 def file_chosen(
+    request: Request,
     session: DbSession,
     principal: Staff,
     item: Annotated[list[uuid.UUID], Form()],
@@ -228,10 +251,43 @@ def file_chosen(
     unknown = [i for i in wanted if i not in fields]
     if unknown:
         raise Unprocessable("Das Formular ist unvollständig", code="invalid_form")
+    problems = _filing_problems(session, principal, {i: fields[i] for i in wanted})
+    if problems or not wanted:
+        error = (
+            f"Nicht abgelegt: bei {len(problems)} Dokument(en) fehlt eine Angabe oder sie "
+            "ist ungültig. Die Felder sind markiert."
+            if problems
+            else "Bitte mindestens ein Dokument auswählen."
+        )
+        return _inbox_page(
+            request, session, principal, error=error, problems=problems, typed=fields, chosen=wanted
+        )
     filed = inbox.file_many(session, principal, [(i, *fields[i]) for i in wanted])
     session.commit()  # durable before the browser follows the answer
     message = "filed" if len(filed) == 1 else "filed_many"
     return RedirectResponse(f"/app/posteingang?msg={message}", status_code=303)
+
+
+def _filing_problems(
+    session: DbSession, principal: Staff, wanted: dict[uuid.UUID, tuple[str, str]]
+) -> dict[uuid.UUID, dict[str, str]]:
+    """What keeps each chosen item from being filed, by field, before anything is filed:
+    the page marks exactly those fields (the service checks all of it again)."""
+    problems: dict[uuid.UUID, dict[str, str]] = {}
+    for item_id, (doc_type, title) in wanted.items():
+        found: dict[str, str] = {}
+        if not doc_type.strip():
+            found["doc_type"] = "Bitte eine Dokumentart wählen."
+        else:
+            try:
+                doctypes.validated(session, principal.tenant_id, doc_type)  # type: ignore[arg-type]
+            except Unprocessable as exc:
+                found["doc_type"] = exc.detail
+        if not title.strip():
+            found["title"] = "Bitte einen Titel angeben."
+        if found:
+            problems[item_id] = found
+    return problems
 
 
 @router.post("/documents/{document_id}/reject", dependencies=[CsrfChecked])

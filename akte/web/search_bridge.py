@@ -96,4 +96,6 @@ def via_search_service(
         page=page,
         pages=max((result.total + limit - 1) // limit, 1),
         total_is_estimate=result.total_is_estimate,
+        typo_tolerance=result.typo_tolerance,
+        corrected_query=result.corrected_query,
     )

@@ -187,3 +187,20 @@ def test_single_akte_grant_widens_scope_by_that_akte_only(
         result = service.search(sctx, session, principal, q=WORD)
     assert {str(h.document_id) for h in result.hits} == {docs["a1"], docs["a1_old"], docs["a2"]}
     assert result.total == 3 and result.facets["doc_type"] == {"Rechnung": 2, "Kontoauszug": 1}
+
+
+def test_a_typo_is_retried_and_the_result_says_so(sclient: TestClient, world: World, docs) -> None:  # type: ignore[no-untyped-def]
+    """ "Zahnarztrechnug" matches nothing as typed; the retry finds the Zahnarztrechnung and
+    the result names the word as the documents write it, on either engine."""
+    exact = search(sclient, world, "caseworker_a1", WORD).json()
+    assert exact["typo_tolerance"] is False and exact["corrected_query"] is None
+    body = search(sclient, world, "caseworker_a1", "Zahnarztrechnug").json()
+    assert {h["document_id"] for h in body["hits"]} == {docs["a1"], docs["a1_old"]}
+    assert body["typo_tolerance"] is True
+    assert body["corrected_query"] == WORD
+    assert body["query"] == "Zahnarztrechnug"
+    nothing = search(sclient, world, "caseworker_a1", "Qwertzuiopü").json()
+    assert nothing["total"] == 0 and nothing["typo_tolerance"] is False
+    # the retry stays in the caller's scope: nothing they may see, nothing corrected
+    blind = search(sclient, world, "caseworker_none", "Zahnarztrechnug").json()
+    assert blind["total"] == 0 and blind["corrected_query"] is None

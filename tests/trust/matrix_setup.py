@@ -644,6 +644,13 @@ BODIES: dict[tuple[str, str], Prepare] = {
     ("POST", "/api/v1/users/{user_id}/logout-everywhere"): lambda m: {
         "path": {"user_id": m.new_membership_user()}
     },
+    # a new person each time: deactivating or resetting the matrix's own would lock it out
+    ("POST", "/api/v1/users/{user_id}/deactivate"): lambda m: {
+        "path": {"user_id": m.new_membership_user()}
+    },
+    ("POST", "/api/v1/users/{user_id}/password-reset"): lambda m: {
+        "path": {"user_id": m.new_membership_user()}
+    },
     ("POST", "/api/v1/tenants"): lambda m: {"json": {"slug": unique("t"), "name": "JC"}},
     ("POST", "/api/v1/tenants/{tenant_id}/org-units"): lambda m: {
         "json": {"code": unique("OE"), "name": "Team"}

@@ -205,6 +205,43 @@ def test_log_out_everywhere_by_the_user_and_by_their_admin(ctx, world):
         assert other_tenant.status_code in {403, 404}
 
 
+def test_deactivate_and_password_reset_by_the_api_only_for_the_admin(ctx, world):
+    """Another tenant's admin does not find the person (404), a caseworker may not (403);
+    neither changes anything. The tenant's admin resets (the one-time password signs in,
+    the old one no longer) and deactivates (no sign-in at all)."""
+    user = world.users["caseworker_a2"]
+    with session_scope(ctx.session_factory) as session:
+        admin_b = make_user(session, world.tenant_b, Role.tenant_admin)
+    with browser(ctx) as api:
+        token = _token(api, admin_b.username).json()["access_token"]
+        foreign = {"Authorization": f"Bearer {token}"}
+        for action in ("deactivate", "password-reset"):
+            url = f"/api/v1/users/{user.id}/{action}"
+            r = api.post(url, headers=foreign)
+            assert r.status_code == 404 and r.json()["error"] == "not_found", r.text
+            r = api.post(url, headers=world.headers["caseworker_a1"])
+            assert r.status_code == 403 and r.json()["error"] == "forbidden", r.text
+        assert _token(api, user.username).status_code == 200  # untouched by those
+
+        r = api.post(f"/api/v1/users/{user.id}/password-reset", headers=world.headers["admin_a"])
+        assert r.status_code == 200, r.text
+        one_time = r.json()["one_time_password"]
+        assert r.json()["user_id"] == str(user.id) and len(one_time) >= 16
+        assert _token(api, user.username).status_code == 401
+        assert _token(api, user.username, one_time).status_code == 200
+
+        r = api.post(f"/api/v1/users/{user.id}/deactivate", headers=world.headers["admin_a"])
+        assert r.status_code == 200 and r.json()["is_active"] is False, r.text
+        assert _token(api, user.username, one_time).status_code == 401
+        again = api.post(
+            f"/api/v1/users/{user.id}/password-reset", headers=world.headers["admin_a"]
+        )
+        assert again.status_code == 409 and again.json()["error"] == "account_inactive"
+        own = world.users["admin_a"].id
+        r = api.post(f"/api/v1/users/{own}/deactivate", headers=world.headers["admin_a"])
+        assert r.status_code == 409 and r.json()["error"] == "own_account"
+
+
 def test_web_logout_everywhere_ends_bearer_tokens_too(ctx, world):
     user = world.users["admin_a"]
     with browser(ctx) as api, browser(ctx) as web:

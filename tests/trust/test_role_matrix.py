@@ -63,6 +63,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/users/{user_id}/memberships/{org_unit_id}"): SYSTEM | ADMIN,
     ("DELETE", "/api/v1/users/{user_id}/memberships/{org_unit_id}"): SYSTEM | ADMIN,
     ("POST", "/api/v1/users/{user_id}/logout-everywhere"): SYSTEM | ADMIN,
+    ("POST", "/api/v1/users/{user_id}/deactivate"): SYSTEM | ADMIN,
+    ("POST", "/api/v1/users/{user_id}/password-reset"): SYSTEM | ADMIN,
     # directories (OIDC, LDAP) and their group mappings: who administers the tenant
     ("POST", "/api/v1/identity-providers"): SYSTEM | ADMIN,  # the body names tenant A
     ("GET", "/api/v1/identity-providers"): SYSTEM | TENANT_ADMINS,  # each their own

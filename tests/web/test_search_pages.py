@@ -44,3 +44,33 @@ def test_pager_reaches_every_hit_and_the_akte_filter_narrows(ctx, world):
     foreign = client.get("/app/search", params={"q": WORD, "akte": str(world.case_a2.id)})
     assert foreign.status_code == 404
     assert "Fremd" not in foreign.text
+
+
+def test_a_typo_finds_the_word_and_the_page_says_which(ctx, world):
+    """ "Lohnabrechnug" (the issue's example: stemming drops "-ung", so a `~` did not help)
+    finds the Lohnabrechnung without the user typing `~`, in all Akten and in one Akte, and
+    the page says what it searched for instead."""
+    with session_scope(ctx.session_factory) as session:
+        doc = add_document(
+            session, world.case_a1, title="Beleg Mai", pages=["Lohnabrechnung Mai 2024"]
+        )
+    run_until_idle(ctx)
+    client = browser(ctx)
+    login(client, world.users["caseworker_a1"].username)
+
+    exact = client.get("/app/search", params={"q": "Lohnabrechnung"}).text
+    assert "Tippfehler" not in exact and "Ergebnisse für" not in exact
+    typo = client.get("/app/search", params={"q": "Lohnabrechnug"})
+    assert typo.status_code == 200
+    assert str(doc.id) in _hits(typo.text)
+    status = re.search(r'<p role="status">(.*?)</p>', typo.text, re.DOTALL)
+    assert status is not None
+    said = re.sub(r"<[^>]+>", "", status.group(1))
+    assert "Keine Treffer für „Lohnabrechnug“" in said
+    assert "Ergebnisse für „Lohnabrechnung“" in said
+
+    in_akte = client.get(
+        "/app/search", params={"q": "Lohnabrechnug", "akte": str(world.case_a1.id)}
+    )
+    assert str(doc.id) in _hits(in_akte.text)
+    assert "Ergebnisse für „<strong" in in_akte.text and "in Akte " in in_akte.text

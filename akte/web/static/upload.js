@@ -21,6 +21,22 @@
     var dropzone = form.querySelector("[data-dropzone]");
     var picked = null;
     var rows = [];
+    if (!errors.id) errors.id = (input.id || "upload") + "-errors";
+
+    /* the message beside the form, and tied to the file field (aria-invalid,
+       aria-describedby) so a screen reader reads it with the field */
+    function fail(message) {
+      errors.textContent = message;
+      errors.hidden = false;
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", errors.id);
+    }
+
+    function clear() {
+      errors.hidden = true;
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    }
 
     var maxBytes = parseInt(form.dataset.maxBytes || "0", 10);
     var types = (form.dataset.types || "").split(",").filter(Boolean);
@@ -60,6 +76,7 @@
 
     input.addEventListener("change", function () {
       picked = null;
+      clear();
       show();
     });
 
@@ -90,8 +107,7 @@
       var sending = rows.filter(function (row) { return !row.bad; });
       var chosen = sending.map(function (row) { return row.file; });
       if (!chosen.length) {
-        errors.textContent = form.dataset.failed;
-        errors.hidden = false;
+        fail(form.dataset.failed);
         return;
       }
       var data = new FormData();
@@ -102,7 +118,7 @@
       var total = chosen.reduce(function (sum, f) { return sum + f.size; }, 0) || 1;
       var button = form.querySelector("button[type=submit]");
       button.disabled = true;
-      errors.hidden = true;
+      clear();
       sending.forEach(function (row) { row.state.textContent = form.dataset.uploading; });
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
@@ -126,8 +142,7 @@
             row.bar.value = 0;
             row.state.textContent = form.dataset.failed;
           });
-          errors.textContent = form.dataset.failed;
-          errors.hidden = false;
+          fail(form.dataset.failed);
           button.disabled = false;
           return;
         }
@@ -138,18 +153,15 @@
           row.state.textContent = bad ? form.dataset.failed : form.dataset.done;
         });
         if (body.messages && body.messages.length) {
-          errors.textContent = body.messages.join(" · ");
-          errors.hidden = false;
+          fail(body.messages.join(" · "));
         } else if (xhr.status >= 400) {
-          errors.textContent = body.detail || form.dataset.failed;
-          errors.hidden = false;
+          fail(body.detail || form.dataset.failed);
         }
         button.disabled = false;
         if (body.redirect) window.location.assign(body.redirect);
       };
       xhr.onerror = function () {
-        errors.textContent = form.dataset.failed;
-        errors.hidden = false;
+        fail(form.dataset.failed);
         button.disabled = false;
       };
       xhr.send(data);
