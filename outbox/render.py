@@ -310,6 +310,7 @@ def render_letter(content: LetterContent) -> bytes:
     Fold and hole marks are not drawn: they sat 3–8 mm from the left edge, inside the
     blank margin every print street requires, and its machines fold without them."""
     from outbox import printcheck_readback as readback
+    from outbox import tagging
 
     fonts.register()
     content.recipient_lines = [
@@ -360,6 +361,6 @@ def render_letter(content: LetterContent) -> bytes:
     if content.portal is not None:
         story.append(_portal_block(content.portal, width))
     doc.build(story)
-    pdf = buffer.getvalue()
+    pdf = tagging.tag_letter(buffer.getvalue())
     readback.require_address(pdf, content.recipient_lines, content.profile)
     return pdf
