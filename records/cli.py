@@ -1,7 +1,9 @@
 """``akte transfer AKTE --to TENANT``: a Zuständigkeitswechsel (request, and with
 ``--accept-by`` also acceptance and the move);
 ``akte export AKTE``: an Akteneinsicht, Aktenübersendung or xdomea Abgabe from the shell;
-``akte xdomea import FILE``: record a receiver's answer (0402) to an Abgabe.
+``akte xdomea import FILE``: record a receiver's answer (0402) to an Abgabe;
+``akte xdomea offer AKTE…``: offer closed Akten to the archive (0501);
+``akte xdomea send PACKAGE``: hand a package to the archive's transfer folder again.
 
 The export is requested as a named user (``--user``), with exactly that user's rights (the
 same checks and audit entries as the API), built at once in this process with progress,
@@ -228,6 +230,95 @@ def offer(
             assert row.offer_sha256 is not None
             target.write_bytes(ctx.storage.read_bytes(row.offer_sha256))
             typer.echo(f"Aussonderung {row.id}: {len(ids)} Akte(n) offered, {target}")
+    finally:
+        ctx.close()
+
+
+@xdomea_app.command("send")
+def send(
+    package: Annotated[str, typer.Argument(help="the package's name, e.g. <ProzessID>_0503.zip")],
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    user: Annotated[str, typer.Option(help="a tenant admin's username")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="write it here instead of the configured AKTE_XDOMEA_OUTBOX"),
+    ] = None,
+) -> None:
+    """Hand a message package akte has written (0401 Abgabe, 0501 Anbietung, 0503
+    Aussonderung) to the archive's transfer folder again: the configured outbox
+    (``AKTE_XDOMEA_OUTBOX``, local or S3) or ``--out``. For an archive that lost a package
+    or polls a folder that was set up after the package was made. Audited."""
+    import os
+    import tempfile
+
+    from sqlalchemy import or_, select
+
+    from akte.audit import service as audit
+    from akte.core.context import AppContext
+    from akte.core.database import session_scope
+    from akte.core.settings import get_settings
+    from akte.users.models import Role
+    from records import blobs, handover
+    from records.models import Aussonderung, Export
+
+    ctx = AppContext.from_settings(get_settings())
+    try:
+        with session_scope(ctx.session_factory) as session:
+            person = _person(session, tenant, user)
+            if person.role != Role.tenant_admin or not person.is_active:
+                raise typer.BadParameter(f"{user} is not an active tenant admin of {tenant}")
+            tenant_id, person_id = person.tenant_id, person.id
+            sha256 = session.scalar(
+                select(Export.zip_sha256).where(
+                    Export.tenant_id == tenant_id, Export.zip_name == package
+                )
+            )
+            if sha256 is None:
+                row = session.scalar(
+                    select(Aussonderung).where(
+                        Aussonderung.tenant_id == tenant_id,
+                        or_(
+                            Aussonderung.offer_name == package, Aussonderung.package_name == package
+                        ),
+                    )
+                )
+                if row is not None:
+                    sha256 = row.offer_sha256 if row.offer_name == package else row.package_sha256
+        if sha256 is None:
+            typer.echo(f"refused: no package {package!r} in tenant {tenant}", err=True)
+            raise typer.Exit(2)
+        if out is None:
+            if not ctx.settings.xdomea_outbox:
+                typer.echo(
+                    "refused: AKTE_XDOMEA_OUTBOX is not set; name a folder with --out", err=True
+                )
+                raise typer.Exit(2)
+            handover.put_outbox(ctx, tenant_id, package, sha256)
+            typer.echo(f"{package} written to the outbox {ctx.settings.xdomea_outbox}")
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        # a hidden name while writing, then a rename: the archive never reads half a file
+        fd, partial = tempfile.mkstemp(prefix=f".{package}.partial-", dir=out)
+        os.close(fd)
+        try:
+            blobs.fetch(ctx.storage, sha256, Path(partial))
+            os.replace(partial, out / package)
+        finally:
+            Path(partial).unlink(missing_ok=True)
+        with session_scope(ctx.session_factory) as session:
+            audit.record(
+                session,
+                None,
+                "records.xdomea.outbox",
+                tenant_id=tenant_id,
+                detail={
+                    "name": package,
+                    "sha256": sha256,
+                    "folder": str(out),
+                    "by": str(person_id),
+                },
+            )
+        typer.echo(f"{package} written to {out}")
     finally:
         ctx.close()
 

@@ -329,6 +329,34 @@ def test_the_shell_offers_and_records_the_archives_answer(ctx, world, closed, tm
     assert done.exit_code == 0, done.output
     [offer] = list(tmp_path.glob("*_Aussonderung.Anbieteverzeichnis.0501.zip"))
     process_id = offer.name.split("_")[0]
+
+    # handed to the archive's transfer folder again: the same bytes, by a tenant admin only
+    archive = tmp_path / "archiv"
+    send = ["send", offer.name, "--out", str(archive)]
+    sent = runner.invoke(
+        xdomea_app, [*send, "--tenant", world.tenant_a.slug, "--user", admin], env=env
+    )
+    assert sent.exit_code == 0, sent.output
+    assert (archive / offer.name).read_bytes() == offer.read_bytes()
+    assert [p.name for p in archive.iterdir()] == [offer.name], "no partial file left"
+    for tenant, user in ((world.tenant_a.slug, caseworker), (world.tenant_b.slug, admin)):
+        denied = runner.invoke(xdomea_app, [*send, "--tenant", tenant, "--user", user], env=env)
+        assert denied.exit_code == 2, (tenant, user, denied.output)
+    unknown = runner.invoke(
+        xdomea_app,
+        [
+            "send",
+            "x_0501.zip",
+            "--out",
+            str(archive),
+            "--tenant",
+            world.tenant_a.slug,
+            "--user",
+            admin,
+        ],
+        env=env,
+    )
+    assert unknown.exit_code == 2 and "no package" in unknown.output
     answer = tmp_path / "0502.xml"
     answer.write_bytes(evaluation_0502("3.0.0", process_id, [(str(closed["keep"]), "V")]))
     recorded = runner.invoke(
