@@ -5,8 +5,8 @@ Processing a 395 MB PDF took the server process (embedded default, in-process wo
 into the allocator, not to the system. Here each document is processed in a fresh child
 (forked from a small forkserver that has the processing modules preloaded, so the cost is
 a fork, not an interpreter start), and the child's address space is capped with
-``RLIMIT_AS`` (``AKTE_PROCESSING_MEMORY_MB``; Tesseract, started by the child, inherits
-the cap). When the child exits, all of its memory goes back to the system, so the worker's
+``RLIMIT_AS`` at its starting size plus ``AKTE_PROCESSING_MEMORY_MB`` (Tesseract, when
+started as a program by the child, inherits the cap). When the child exits, all of its memory goes back to the system, so the worker's
 own size does not follow the files it has processed. A document that needs more than the
 cap (a pathological page) ends as ``failed`` with a reason, raised as
 :class:`ProcessingFailed` here, instead of the kernel's OOM killer taking the worker (and
@@ -15,6 +15,7 @@ the web server with it) down.
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import resource
@@ -59,14 +60,40 @@ def _too_big(memory_mb: int) -> ProcessingFailed:
     )
 
 
+def _address_space() -> int:
+    """This process's address space now (``VmSize``), in bytes."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def _run(path: Path, workdir: Path, limits: Limits, memory_mb: int) -> Processed:
-    """In the child: cap the address space, then process."""
-    cap = memory_mb * MB
+    """In the child: cap the address space at what it starts with plus ``memory_mb``,
+    then process.
+
+    The child starts with the forkserver's modules and preloaded Tesseract engines mapped
+    (about 220 MB of address space on two cores, more with more cores and languages). A
+    cap on the total would count those against the document — an installation setting
+    256 MB would fail every scan — and one below the starting size does not even fail:
+    the child lives on in the heap it inherited. So ``AKTE_PROCESSING_MEMORY_MB`` is what
+    one document may map on top."""
+    cap = _address_space() + memory_mb * MB
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
         return process_file(path, workdir, limits)
     except MemoryError:
         raise _too_big(memory_mb) from None
+    except OSError as exc:
+        if exc.errno == errno.ENOMEM:
+            raise _too_big(memory_mb) from None
+        raise
+    except RuntimeError as exc:
+        # a thread's stack is a mapping too: at the cap, starting one fails like this
+        if "can't start new thread" in str(exc):
+            raise _too_big(memory_mb) from None
+        raise
 
 
 def process(path: Path, workdir: Path, limits: Limits, memory_mb: int) -> Processed:

@@ -36,9 +36,10 @@ class Settings(BaseSettings):
     s3_region: str | None = None
 
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
-    #: Address-space cap (RLIMIT_AS) of the child process each document is processed in
-    #: (ingest/isolated.py); a document needing more fails with a reason. 0: process in
-    #: the worker itself, uncapped. Virtual size, so well above the resident peak.
+    #: Address space (RLIMIT_AS) the child process each document is processed in may map
+    #: on top of what it starts with (preloaded code and engines; ingest/isolated.py); a
+    #: document needing more fails with a reason. 0: process in the worker itself,
+    #: uncapped. Virtual size, so well above the resident peak.
     processing_memory_mb: int = Field(default=4096, ge=0)
     token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
     inprocess_worker: bool | None = None
