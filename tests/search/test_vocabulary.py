@@ -31,7 +31,9 @@ def pg_only(search_engine: str) -> None:
 def _word() -> tuple[str, str]:
     """A word no other test wrote ("Kieferorthopädie…") and the same word misspelt (one
     letter missing, one wrong)."""
-    tail = "".join(chr(97 + int(c, 16) % 26) for c in uuid.uuid4().hex[:6])
+    # the tail starts with a consonant: "…ädia" + "e…" would fold "ae" to "a" (as "ä"),
+    # a third edit, and the misspelling would rightly find nothing (1 run in 15)
+    tail = "z" + "".join(chr(97 + int(c, 16) % 26) for c in uuid.uuid4().hex[:5])
     return f"Kieferorthopädie{tail}", f"Kieferortopädia{tail}"
 
 
