@@ -317,10 +317,17 @@ def smoke(base: str, username: str, unit_id: str, word: str) -> list[str]:
             problems.append("list documents: the upload is not listed")
         r = http.get("/api/v1/case-files", params={"q": word})
         expect("list Akten", r, 200)
-        r = http.get("/api/v1/search", params={"q": word})
-        if expect("search", r, 200) and document_id not in [
-            h["document_id"] for h in r.json()["hits"]
-        ]:
+        # indexing is its own job after processing: the hit may come a moment after "ready"
+        deadline = time.monotonic() + 60
+        while True:
+            r = http.get("/api/v1/search", params={"q": word})
+            found = r.status_code == 200 and document_id in [
+                h["document_id"] for h in r.json()["hits"]
+            ]
+            if found or r.status_code != 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        if expect("search", r, 200) and not found:
             problems.append("search: the upload is not found")
         r = http.get(f"/api/v1/documents/{document_id}/content")
         if (
