@@ -248,7 +248,6 @@ def send(
     Aussonderung) to the archive's transfer folder again: the configured outbox
     (``AKTE_XDOMEA_OUTBOX``, local or S3) or ``--out``. For an archive that lost a package
     or polls a folder that was set up after the package was made. Audited."""
-    import os
     import tempfile
 
     from sqlalchemy import or_, select
@@ -259,6 +258,7 @@ def send(
     from akte.core.settings import get_settings
     from akte.users.models import Role
     from records import blobs, handover
+    from records.folders import LocalFolder
     from records.models import Aussonderung, Export
 
     ctx = AppContext.from_settings(get_settings())
@@ -296,15 +296,10 @@ def send(
             handover.put_outbox(ctx, tenant_id, package, sha256)
             typer.echo(f"{package} written to the outbox {ctx.settings.xdomea_outbox}")
             return
-        out.mkdir(parents=True, exist_ok=True)
-        # a hidden name while writing, then a rename: the archive never reads half a file
-        fd, partial = tempfile.mkstemp(prefix=f".{package}.partial-", dir=out)
-        os.close(fd)
-        try:
-            blobs.fetch(ctx.storage, sha256, Path(partial))
-            os.replace(partial, out / package)
-        finally:
-            Path(partial).unlink(missing_ok=True)
+        # the outbox's own writer: a hidden name while writing, then a rename
+        with tempfile.TemporaryDirectory(prefix="akte-send-") as tmp:
+            path = blobs.fetch(ctx.storage, sha256, Path(tmp) / "package.zip")
+            LocalFolder(out).put(package, path)
         with session_scope(ctx.session_factory) as session:
             audit.record(
                 session,
