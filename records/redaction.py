@@ -27,6 +27,7 @@ from __future__ import annotations
 import ctypes
 import io
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ import pikepdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageDraw
+from reportlab import rl_config
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
@@ -46,6 +48,9 @@ from outbox import fonts
 DPI = 200
 #: Marks are widened by this many points, so anti-aliased glyph edges go too.
 PAD = 1.5
+#: Height of the horizontal bands that index a page's marks (points): a character is tested
+#: only against the marks of the bands it overlaps, not against every mark of the page.
+BAND = 24.0
 #: The invisible layer's font: embedded (a subset per rebuilt page), so a redacted copy of a
 #: PDF/A archive can be PDF/A itself, and any Latin letter of a name is kept (Helvetica's
 #: WinAnsi could not encode e.g. "ş").
@@ -67,6 +72,24 @@ class Area:
 
     def touches(self, x0: float, top: float, x1: float, bottom: float) -> bool:
         return x0 < self.x1 and x1 > self.x0 and top < self.bottom and bottom > self.top
+
+
+class MarkIndex:
+    """A page's marks by horizontal band: with a thousand marks on a page, testing each
+    character against all of them took seconds of the request; a band holds a few."""
+
+    def __init__(self, marks: Iterable[Area], band: float = BAND) -> None:
+        self._band = band
+        self._bands: dict[int, list[Area]] = {}
+        for mark in marks:
+            for key in range(int(mark.top // band), int(mark.bottom // band) + 1):
+                self._bands.setdefault(key, []).append(mark)
+
+    def touches(self, x0: float, top: float, x1: float, bottom: float) -> bool:
+        for key in range(int(top // self._band), int(bottom // self._band) + 1):
+            if any(m.touches(x0, top, x1, bottom) for m in self._bands.get(key, ())):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -174,11 +197,12 @@ def _hit_lines(
     full ascent and descent, not the glyph's ink) are used: an OCR layer's word box is
     the scanned word's box, and the ink of the pixels reaches beyond a tight glyph box."""
     line: Area | None = None
+    display = DisplayMap(page)
     for index in range(start, start + length):
         box = textpage.get_charbox(index, loose=True)
         if box[2] - box[0] <= 0 and box[3] - box[1] <= 0:
             continue
-        area = _to_display(page, number, box)
+        area = display.area(number, box)
         if line is not None and (area.bottom < line.top or area.top > line.bottom):
             yield line
             line = None
@@ -197,15 +221,34 @@ def _hit_lines(
         yield line
 
 
-def _to_display(page: pdfium.PdfPage, number: int, box: tuple[float, float, float, float]) -> Area:
-    """A box in PDF user space (left, bottom, right, top) → display points, top left."""
-    left, bottom, right, top = box
-    xs, ys = [], []
-    for x, y in ((left, bottom), (right, top), (left, top), (right, bottom)):
-        dx, dy = _page_to_device(page, x, y)
-        xs.append(dx)
-        ys.append(dy)
-    return Area(number, min(xs), min(ys), max(xs), max(ys))
+class DisplayMap:
+    """PDF user space → display points (top left origin, ``/Rotate`` and crop box applied),
+    as pdfium maps it. The mapping is affine, so it is read off pdfium once per page (three
+    points) instead of four calls per character."""
+
+    #: Distance of the reference points: pdfium answers in whole device pixels.
+    SPAN = 10_000.0
+
+    def __init__(self, page: pdfium.PdfPage) -> None:
+        self._x0, self._y0 = _page_to_device(page, 0.0, 0.0)
+        x1, y1 = _page_to_device(page, self.SPAN, 0.0)
+        x2, y2 = _page_to_device(page, 0.0, self.SPAN)
+        self._ax, self._ay = (x1 - self._x0) / self.SPAN, (y1 - self._y0) / self.SPAN
+        self._bx, self._by = (x2 - self._x0) / self.SPAN, (y2 - self._y0) / self.SPAN
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        return self._x0 + self._ax * x + self._bx * y, self._y0 + self._ay * x + self._by * y
+
+    def area(self, number: int, box: tuple[float, float, float, float]) -> Area:
+        """A box in PDF user space (left, bottom, right, top) → display points."""
+        left, bottom, right, top = box
+        corners = [
+            self.point(x, y)
+            for x, y in ((left, bottom), (right, top), (left, top), (right, bottom))
+        ]
+        xs = [c[0] for c in corners]
+        ys = [c[1] for c in corners]
+        return Area(number, min(xs), min(ys), max(xs), max(ys))
 
 
 def _page_to_device(page: pdfium.PdfPage, x: float, y: float) -> tuple[float, float]:
@@ -213,20 +256,22 @@ def _page_to_device(page: pdfium.PdfPage, x: float, y: float) -> tuple[float, fl
     displayed size at 1 point per unit; kept in floating point by a large device."""
     width, height = page.get_size()
     k = 100.0
+    device_width, device_height = int(width * k), int(height * k)
     dx, dy = ctypes.c_int(), ctypes.c_int()
     pdfium_c.FPDF_PageToDevice(
         page.raw,
         0,
         0,
-        int(width * k),
-        int(height * k),
+        device_width,
+        device_height,
         0,
         ctypes.c_double(x),
         ctypes.c_double(y),
         ctypes.byref(dx),
         ctypes.byref(dy),
     )
-    return dx.value / k, dy.value / k
+    # the device is a whole number of pixels: scale back by its true size, not by k
+    return dx.value * width / device_width, dy.value * height / device_height
 
 
 def _rebuild(page: pdfium.PdfPage, marks: list[Area]) -> bytes:
@@ -247,7 +292,8 @@ def _rebuild(page: pdfium.PdfPage, marks: list[Area]) -> bytes:
     pdf = canvas.Canvas(
         buffer, pagesize=(width, height), pageCompression=1, invariant=1, initialFontName=FONT
     )
-    pdf.drawImage(ImageReader(_jpeg(image)), 0, 0, width=width, height=height)
+    with _binary_image_streams():
+        pdf.drawImage(ImageReader(_jpeg(image)), 0, 0, width=width, height=height)
     for text, x0, top, x1, bottom in runs:
         size = max(bottom - top, 1.0)
         obj = pdf.beginText()
@@ -264,6 +310,19 @@ def _rebuild(page: pdfium.PdfPage, marks: list[Area]) -> bytes:
     return buffer.getvalue()
 
 
+@contextmanager
+def _binary_image_streams() -> Iterator[None]:
+    """Embed the JPEG as it is: reportlab wraps image streams in ASCII85 by default, a
+    quarter larger and, without its C accelerator, encoded in pure Python (seconds per
+    page). The setting is read while the image is loaded, inside ``drawImage``."""
+    before = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = before
+
+
 def _jpeg(image: Image.Image) -> io.BytesIO:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)
@@ -278,6 +337,8 @@ def _surviving_runs(
     (text, x0, top, x1, bottom in display points). A run ends at a dropped character, a
     line break or a jump in position, so nothing is written over a blackened area."""
     number = marks[0].page
+    marked = MarkIndex(marks)
+    display = DisplayMap(page)
     textpage = page.get_textpage()
     try:
         run: list[str] = []
@@ -293,8 +354,8 @@ def _surviving_runs(
                     yield "".join(run).rstrip(), *box
                 run, box = [], None
                 continue
-            area = _to_display(page, number, (left, bottom, right, top))
-            if any(m.touches(area.x0, area.top, area.x1, area.bottom) for m in marks):
+            area = display.area(number, (left, bottom, right, top))
+            if marked.touches(area.x0, area.top, area.x1, area.bottom):
                 if run and box:
                     yield "".join(run).rstrip(), *box
                 run, box = [], None
