@@ -77,7 +77,7 @@ def profile(url: str, n_docs: int) -> None:
 
     engine = make_engine(url, pool_size=1, max_overflow=0)
     factory = make_session_factory(engine)
-    backend = PostgresBackend(engine)
+    backend = PostgresBackend(engine, rebuild=True)  # as akte search reindex writes
     with engine.connect() as conn:
         pid = conn.scalar(text("SELECT pg_backend_pid()"))
     meter = Meter(pid)
@@ -100,10 +100,11 @@ def profile(url: str, n_docs: int) -> None:
                 with meter(f"{variant}: write"), engine.begin() as conn:
                     pg_sql_baseline.copy(conn, rows)
             else:
+                words: dict = {}
                 with meter(f"{variant}: rows"):
-                    rows = [to_row(d) for d in chunk]
+                    rows = [to_row(d, words.setdefault(d.tenant_id, set())) for d in chunk]
                 with meter(f"{variant}: write"), engine.begin() as conn:
-                    backend._copy(conn, rows)
+                    backend._copy(conn, rows, words)
         with engine.connect() as conn:
             size = conn.scalar(text("SELECT pg_total_relation_size('search_documents')"))
         print(f"  {variant}: search_documents {size / 1e6:.1f} MB", flush=True)

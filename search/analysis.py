@@ -211,14 +211,16 @@ _parts_memo: dict[str, tuple[str, ...]] = {}
 PARTS_MEMO_SIZE = 300_000
 
 
-def parts_text(*texts: str | None) -> str:
-    """The compound parts of ``texts`` as one space-separated text (each part once)."""
+def parts_text(*texts: str | list[str] | None) -> str:
+    """The compound parts of ``texts`` as one space-separated text (each part once). A
+    text may come already cut into words (:data:`WORD_PATTERN`), so a caller that needs
+    the words anyway does not cut a long text twice."""
     seen: dict[str, None] = {}
     memo = _parts_memo
     for text in texts:
         if not text:
             continue
-        for word in set(WORD_PATTERN.findall(text)):
+        for word in set(WORD_PATTERN.findall(text) if isinstance(text, str) else text):
             if len(word) >= MIN_WORD:
                 parts = memo.get(word)
                 if parts is None:

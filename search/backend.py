@@ -25,6 +25,13 @@ class SearchDegraded(ServiceUnavailable):
     code = "search_degraded"
 
 
+class SearchTimeout(ServiceUnavailable):
+    """A search statement ran past the engine's time limit and was stopped (PostgreSQL's
+    ``statement_timeout``): the query was too broad for the moment's load, not wrong."""
+
+    code = "search_timeout"
+
+
 class InvalidQuery(AkteError):
     status_code = 400
     code = "invalid_query"

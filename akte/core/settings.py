@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     #: The search engine: ``whoosh`` (an index folder under ``AKTE_DATA_DIR``: one host) or
     #: ``postgres`` (full-text search in akte's PostgreSQL database: any number of hosts).
     search_backend: Literal["whoosh", "postgres"] = "whoosh"
+    #: ``postgres`` backend: a search statement running longer is stopped and the API
+    #: answers 503 ``search_timeout`` (narrow the query); 0 lifts the limit.
+    search_statement_timeout_ms: int = Field(default=10_000, ge=0)
     #: Optional PostgreSQL replica that search queries read from (``postgres`` backend).
     search_database_url: str | None = None
     #: Whoosh on PostgreSQL: make this host the owner of the search index (after moving it).

@@ -27,9 +27,10 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from search.analysis import GermanStemFilter
-from search.backend import Hit, Hits, IndexDoc, QuerySpec, SearchDegraded
+from search.backend import Hit, Hits, IndexDoc, QuerySpec, SearchDegraded, SearchTimeout
 from search.pg import vocabulary
 from search.pg.compile import Compiler
 from search.pg.rows import ROW_COLUMNS, to_row
@@ -44,11 +45,18 @@ RANK_WEIGHTS = "{0.04, 0.1, 0.2, 0.3}"
 #: An exact identifier hit (Aktenzeichen, BG-Nummer, IBAN) outranks any word match.
 IDENT_BONUS = 1.0
 FUZZY_BONUS = 0.3
-#: Matches counted exactly; beyond, the answer says "more than" (``total_is_estimate``)
-#: and the facets count these first matches. Counting reads each match's small columns
-#: from the heap, so an exact count of a common word in a tenant of a million documents
-#: would cost the full match list.
-COUNT_LIMIT = 10_000
+#: Matches counted exactly; beyond, the answer says "more than" (``total_is_estimate``;
+#: the web page: "Mehr als 1.000 Treffer") and the facets count these first matches.
+#: Counting reads each match's row and, for a word most rows of the scope contain, tests
+#: its ``tsv`` (TOAST, decompressed), so the count's cost grows with this bound: 10,000
+#: cost 50-90 ms for a common word in one org unit of a 100,000-document tenant. 1,000 is
+#: twenty pages of the web's result list; a caseworker narrows long before that (a word,
+#: a Dokumentart, a year), and a narrowed query is counted exactly again.
+COUNT_LIMIT = 1_000
+#: Memory of a search statement's bitmaps and sorts (``SET LOCAL``): with the server's
+#: default (4 MB) the bitmap of a common word over a million rows can turn lossy, and
+#: every row of a lossy page is then tested again (not yet measured at that size).
+WORK_MEM = "32MB"
 #: Above this many matches a relevance page is ranked from candidates, not from every
 #: match: the rows whose ``head`` (name, identifiers, title, Dokumentart; migration 0941)
 #: has a searched word, newest first, plus the newest matches — each up to this many.
@@ -99,9 +107,23 @@ class _Marks(frozenset):
 
 
 class PostgresBackend:
-    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        read_engine: Engine | None = None,
+        timeout_ms: int = 10_000,
+        *,
+        rebuild: bool = False,
+    ) -> None:
         self.engine = engine
         self.read_engine = read_engine or engine
+        #: ``rebuild``: the words this process has already recorded per tenant (a rebuild
+        #: of a tenant repeats most of its words in every batch; sent once), and batches
+        #: committed without waiting for the WAL flush (a crash loses the last batches of
+        #: a rebuild that must be run again anyway; their old rows are still there)
+        self._recorded: dict[uuid.UUID, set[str]] | None = {} if rebuild else None
+        #: ``statement_timeout`` of every search statement (0: none)
+        self.timeout_ms = timeout_ms
         self.parser = QueryParser(make_schema(analysed=False))
         self._extensions: set[str] | None = None
 
@@ -135,12 +157,15 @@ class PostgresBackend:
         if conn is None:
             with self.engine.begin() as own:
                 return self.upsert(docs, own)
-        rows = [to_row(doc) for doc in docs]
+        words: dict[uuid.UUID, set[str]] = {}
+        rows = [to_row(doc, words.setdefault(doc.tenant_id, set())) for doc in docs]
         if rows:
-            self._copy(conn, rows)
+            self._copy(conn, rows, words)
         return len(rows)
 
-    def _copy(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    def _copy(
+        self, conn: Connection, rows: Sequence[tuple[Any, ...]], words: dict[uuid.UUID, set[str]]
+    ) -> None:
         """Analysed rows (the ``tsvector`` as literal text) straight into the table: the
         batch's old rows deleted, the new ones ``COPY``-ed in, in the caller's
         transaction (a search sees the old rows or the new ones).
@@ -152,6 +177,8 @@ class PostgresBackend:
         raw = conn.connection.driver_connection
         columns = ", ".join(ROW_COLUMNS)
         with raw.cursor() as cur:
+            if self._recorded is not None:
+                cur.execute("SET LOCAL synchronous_commit = off")
             cur.execute(
                 "DELETE FROM search_documents WHERE doc_id = ANY(%s)", [[row[0] for row in rows]]
             )
@@ -170,8 +197,18 @@ class PostgresBackend:
                 cur.execute(_UPSERT)
             else:
                 cur.execute("RELEASE SAVEPOINT search_copy")
-            # the words for typo tolerance, same rows
-            cur.execute(vocabulary.RECORD, [[row[0] for row in rows]])
+            # the words for typo tolerance, same transaction
+            for tenant_id, tenant_words in sorted(words.items()):
+                known = (
+                    self._recorded.setdefault(tenant_id, set())
+                    if self._recorded is not None
+                    else set()
+                )
+                new = sorted(tenant_words - known)
+                if new:
+                    cur.execute(vocabulary.RECORD_WORDS, [tenant_id, new])
+                    if self._recorded is not None:
+                        known.update(new)
 
     def delete(self, doc_ids: Iterable[uuid.UUID], conn: Connection | None = None) -> int:
         ids = list(doc_ids)
@@ -263,12 +300,24 @@ class PostgresBackend:
                 params[f"f{n}"] = value
             where.append(f"{_FACET_COLUMNS[name]} = :f{n}")
         clause = " AND ".join(where)
-        with self.read_engine.connect() as conn, conn.begin():
-            if out.fuzzy:
-                conn.exec_driver_sql("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
-            total, facets = self._count(conn, clause, params, spec.facets)
-
-            hits = self._page(conn, clause, params, out, spec, total) if total else []
+        try:
+            with self.read_engine.connect() as conn, conn.begin():
+                conn.exec_driver_sql(
+                    "SELECT set_config('work_mem', %s, true), "
+                    "set_config('statement_timeout', %s, true)",
+                    (WORK_MEM, str(self.timeout_ms)),
+                )
+                if out.fuzzy:
+                    conn.exec_driver_sql("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
+                total, facets = self._count(conn, clause, params, spec.facets)
+                hits = self._page(conn, clause, params, out, spec, total) if total else []
+        except DBAPIError as exc:
+            if not isinstance(exc.orig, psycopg.errors.QueryCanceled):
+                raise
+            raise SearchTimeout(
+                f"the search took longer than {self.timeout_ms / 1000:g} s and was stopped; "
+                "add a word or a filter (Dokumentart, year) and search again"
+            ) from exc
         marks = _Marks(w for w in out.marks if not w.endswith("*"))
         marks.prefixes = tuple(w[:-1] for w in out.marks if w.endswith("*"))
         return Hits(
@@ -286,7 +335,10 @@ class PostgresBackend:
         ``COUNT_LIMIT`` means "more than"). The matches come from a bitmap of the GIN
         and scope indexes: an ordered index scan would test the words on each row's
         ``tsv`` (decompressed) where the bitmap needs no test of words sent without
-        weights."""
+        weights. With the bound this small the planner takes a sequential scan for a
+        word most rows contain (it stops after the first 1,001 matches); for a word
+        narrowed by a date it may misjudge how soon the matches come (see
+        search/README.md), which is bounded by the statement timeout."""
         params = {**params, "count_limit": COUNT_LIMIT + 1, "counted": COUNT_LIMIT}
         conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
         matches = (

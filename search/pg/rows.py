@@ -67,6 +67,8 @@ ROW_COLUMNS = (
 MAX_POS = 16383
 MAX_POSITIONS = 256
 MAX_LEXEME_BYTES = 2046
+#: Shortest lexeme the vocabulary keeps (:data:`search.pg.vocabulary.MIN_LEXEME`).
+MIN_VOCABULARY_WORD = 4
 #: Name and identifier words: as the Whoosh ``name`` analyzer cuts them.
 _NAME_WORDS = re.compile(r"\w+")
 #: word form → lexeme, bounded (a county's vocabulary is some hundred thousand forms)
@@ -104,32 +106,44 @@ _POSITION_TEXT = {w: [f"{p}{w}" for p in range(MAX_POS + 1)] for w in "ABCD"}
 _quoted: dict[str, str] = {}
 
 
-def tsvector(fields: list[tuple[str | None, str]]) -> str:
+def tsvector(
+    fields: list[tuple[str | list[str] | None, str]], words: set[str] | None = None
+) -> str:
     """The ``tsvector`` literal of ``(text, weight)`` fields, positions running on from
-    one field to the next. Weight A is cut and folded as names, the others as text."""
+    one field to the next. Weight A is cut and folded as names, the others as text (a
+    text may come already cut by :data:`WORD_PATTERN`). ``words``, if given, receives
+    the lexemes the tenant's vocabulary keeps (:func:`vocabulary_word`)."""
     positions: dict[str, list[str]] = {}
     pos = 0
     for text, weight in fields:
         if not text:
             continue
         if weight == "A":
-            words, memo, analyse = _NAME_WORDS.findall(text), _folded, fold_name
+            cut, memo, analyse = _NAME_WORDS.findall, _folded, fold_name
         else:
-            words, memo, analyse = WORD_PATTERN.findall(text), _stemmer._cache, _stemmer.stem
+            cut, memo, analyse = WORD_PATTERN.findall, _stemmer._cache, _stemmer.stem
+        cut_words = cut(text) if isinstance(text, str) else text
+        lookup = memo.get
+        # the lexemes in one comprehension, the positions as a range: the loop below
+        # only files each position under its lexeme
+        lexemes = [lookup(w) or analyse(w) for w in cut_words]
+        end = pos + len(lexemes)
+        numbers: range | list[int] = range(pos + 1, end + 1)
+        if end > MAX_POS:  # PostgreSQL stores every later position as the last one
+            numbers = [min(p, MAX_POS) for p in numbers]
+        pos = min(end, MAX_POS)
         table = _POSITION_TEXT[weight]
         get = positions.get
-        lookup = memo.get
-        for word in words:
-            lexeme = lookup(word) or analyse(word)
-            if pos < MAX_POS:
-                pos += 1
+        for lexeme, number in zip(lexemes, numbers, strict=True):
             slots = get(lexeme)
             if slots is None:
                 if len(lexeme) > MAX_LEXEME_BYTES // 4 and len(lexeme.encode()) > MAX_LEXEME_BYTES:
                     continue
-                positions[lexeme] = [table[pos]]
+                positions[lexeme] = [table[number]]
             elif len(slots) < MAX_POSITIONS:
-                slots.append(table[pos])  # PostgreSQL drops repeats of the last position
+                slots.append(table[number])  # PostgreSQL drops repeats of the last position
+    if words is not None:
+        words.update(filter(vocabulary_word, positions))
     if len(_quoted) >= MEMO_SIZE:
         _quoted.clear()
     quoted = _quoted.get
@@ -141,13 +155,20 @@ def tsvector(fields: list[tuple[str | None, str]]) -> str:
     )
 
 
+def vocabulary_word(lexeme: str) -> bool:
+    """Whether the tenant's vocabulary keeps ``lexeme`` (:mod:`search.pg.vocabulary`):
+    four letters or more, letters only."""
+    return len(lexeme) >= MIN_VOCABULARY_WORD and lexeme.isalpha()
+
+
 def names_text(person_name: str | None) -> str:
     """``names``: the folded name words, each once (trigram typo tolerance)."""
     return " ".join(sorted(set(name_words(person_name)), key=str.encode))
 
 
-def to_row(doc: IndexDoc) -> tuple[Any, ...]:
-    """The row of ``doc``, in :data:`ROW_COLUMNS` order."""
+def to_row(doc: IndexDoc, words: set[str] | None = None) -> tuple[Any, ...]:
+    """The row of ``doc``, in :data:`ROW_COLUMNS` order; ``words`` receives its
+    vocabulary words (see :func:`tsvector`)."""
     refs = [doc.aktenzeichen, doc.bg_nummer, doc.kundennummer]
     idents = sorted(
         {v for v in (normalize_identifier(i.replace(" ", "")) for i in refs if i) if v}
@@ -159,16 +180,18 @@ def to_row(doc: IndexDoc) -> tuple[Any, ...]:
         if doc.document_date
         else received.astimezone(UTC).replace(tzinfo=None)
     )
-    parts = parts_text(doc.text, doc.title, doc.doc_type)
+    text_words = WORD_PATTERN.findall(doc.text)  # cut once for the vector and the parts
+    parts = parts_text(text_words, doc.title, doc.doc_type)
     vector = tsvector(
         [
             (doc.person_name, "A"),
             (" ".join(i for i in refs if i), "A"),
             (doc.title, "B"),
             (doc.doc_type, "B"),
-            (doc.text, "C"),
+            (text_words, "C"),
             (parts, "D"),
-        ]
+        ],
+        words,
     )
     note = doc.source == NOTE_SOURCE
     return (

@@ -35,7 +35,9 @@ class PostgresIndexService(IndexService):
     def __init__(self, ctx: AppContext) -> None:
         url = ctx.settings.search_database_url
         read_engine = make_engine(url) if url else None
-        self.backend = PostgresBackend(ctx.engine, read_engine)  # type: ignore[assignment]
+        self.backend = PostgresBackend(  # type: ignore[assignment]
+            ctx.engine, read_engine, timeout_ms=ctx.settings.search_statement_timeout_ms
+        )
         self.root = ctx.settings.index_dir
 
     def bootstrap(self, ctx: AppContext) -> None:
@@ -119,7 +121,7 @@ def _rebuild_part(database_url: str, tenant_id: uuid.UUID, org_unit_id: uuid.UUI
     :meth:`PostgresIndexService.reindex` (streamed in keyset batches, bounded memory)."""
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     try:
-        backend = PostgresBackend(engine)
+        backend = PostgresBackend(engine, rebuild=True)
         factory = make_session_factory(engine)
         stmt = loader._base().where(
             Document.tenant_id == tenant_id, CaseFile.org_unit_id == org_unit_id

@@ -36,9 +36,11 @@ ENGINES = ("whoosh", "postgres")
 DIFFERENCES: dict[str, dict[str, str]] = {
     "postgres": {
         "result_cache": "no per-process result cache: another host may have written",
-        "bounded_counts": "above 10,000 matches the total says 'more than' "
+        "bounded_counts": "above 1,000 matches the total says 'more than' "
         "(total_is_estimate) and facets count those first matches; above 500 a relevance "
         "page is ranked from the newest title/name matches and the newest matches",
+        "statement_timeout": "a search statement running past "
+        "AKTE_SEARCH_STATEMENT_TIMEOUT_MS is stopped: 503 search_timeout",
         "long_phrases": "word positions end at 16,383 (PostgreSQL's limit; about 120 KB of "
         "text): later words are found, phrases there not",
     },

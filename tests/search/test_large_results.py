@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -123,3 +124,32 @@ def test_web_page_says_more_than(
         assert "Mehr als 4 Treffer" in page.text
     else:
         assert "7 Treffer" in page.text and "Mehr als" not in page.text
+
+
+def test_search_past_the_time_limit_says_so(
+    sctx: AppContext,
+    sclient: TestClient,
+    world: World,
+    many: dict[str, str],
+    search_engine: str,
+) -> None:
+    """A statement that runs past the limit (here: it waits for a lock another session
+    holds on the table) is stopped; the answer is a 503 that says what to do, not a hang
+    or a 500. Afterwards the same search answers as usual."""
+    if not differs(search_engine, "statement_timeout"):
+        pytest.skip("the Whoosh engine has no statement to stop")
+    backend = sctx.extensions["search"].backend
+    backend.timeout_ms = 300
+    dsn = sctx.settings.effective_database_url.replace("postgresql+psycopg://", "postgresql://")
+    params = {"q": WORD}
+    headers = world.headers["caseworker_a1"]
+    with psycopg.connect(dsn) as blocker:
+        blocker.execute("LOCK TABLE search_documents IN ACCESS EXCLUSIVE MODE")
+        response = sclient.get("/api/v1/search", params=params, headers=headers)
+        blocker.rollback()
+    assert response.status_code == 503, response.text
+    body = response.json()
+    assert body["error"] == "search_timeout"
+    assert "0.3 s" in body["detail"] and "filter" in body["detail"]
+    response = sclient.get("/api/v1/search", params=params, headers=headers)
+    assert response.status_code == 200 and response.json()["total"] == 7

@@ -179,7 +179,7 @@ def test_pruning_waits_for_an_index_job_that_has_recorded_its_words(
         values = ", ".join(f":{c}" for c in row)
         insert = f"INSERT INTO search_documents ({columns}) VALUES ({values})"  # noqa: S608
         writer.execute(text(insert), dict(row))
-        writer.exec_driver_sql(vocabulary.RECORD, ([uuid.UUID(doc)],))
+        writer.exec_driver_sql(vocabulary.RECORD_WORDS, (world.tenant_a.id, [vocabulary.key(word)]))
         sweep = threading.Thread(
             target=lambda: pruned.append(vocabulary.prune(sctx.engine, world.tenant_a.id))
         )
