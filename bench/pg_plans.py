@@ -123,7 +123,7 @@ def main() -> None:
                     parts = ", ".join(
                         f"{1000 * s:.1f}"
                         for st, _p, s in sent
-                        if st.lstrip().upper().startswith("SELECT")
+                        if st.lstrip().upper().startswith("SELECT") and "set_config(" not in st
                     )
                     print(
                         f"  {q:45s} total {hits.total:6d}  {total_ms:7.1f} ms  "
@@ -134,11 +134,18 @@ def main() -> None:
                         raw = engine.raw_connection()
                         try:
                             with raw.cursor() as cur:
+                                # in one transaction, with the engine's own SET LOCALs
+                                # (work_mem, enable_indexscan) replayed where they were
                                 for st, params, _s in list(sent):
-                                    if not st.lstrip().upper().startswith("SELECT"):
+                                    head = st.lstrip().upper()
+                                    if head.startswith("SET") or "SET_CONFIG(" in head:
+                                        cur.execute(st, params)
+                                        continue
+                                    if not head.startswith("SELECT"):
                                         continue
                                     cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + st, params)
                                     print("    " + "\n    ".join(r[0] for r in cur.fetchall()))
+                            raw.rollback()
                         finally:
                             raw.close()
             engine.dispose()

@@ -573,6 +573,17 @@ def main() -> None:
     )
     parser.add_argument("--no-api", action="store_true", help="with --analysis: index figures only")
     parser.add_argument(
+        "--reuse-index",
+        action="store_true",
+        help="with --keep, PostgreSQL: query the rows a previous run indexed (no reindex; "
+        "indexing docs/s not measured)",
+    )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="with --keep: build (or find) the kept corpus and stop, to measure later",
+    )
+    parser.add_argument(
         "--keep",
         default=None,
         help="database name prefix: build each mix's corpus once, keep it (and its "
@@ -601,6 +612,8 @@ def main() -> None:
                     people = make_caseworkers(url, corpus)
                     if kept:
                         kept.write_bytes(pickle.dumps((corpus, people)))
+                        with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as c:
+                            c.execute("VACUUM ANALYZE")
                 print(
                     f"\n== mix {layout}: {tenants} tenant(s) x {units} org units; "
                     f"{corpus.docs} documents, {corpus.pages} pages, "
@@ -608,6 +621,8 @@ def main() -> None:
                     f"{time.monotonic() - t0:.0f}s)",
                     flush=True,
                 )
+                if args.build_only:
+                    continue
                 mixes = {"caseworker": query_mix(corpus, people, args.queries, wide=False)}
                 if layout == "large":
                     mixes["tenant-wide"] = query_mix(corpus, people, args.queries, wide=True)
@@ -627,11 +642,14 @@ def _database(admin: str, keep: str | None) -> Iterator[tuple[str, Path | None]]
         with fresh_database(admin) as url:
             yield url, None
         return
+    kept = Path(tempfile.gettempdir()) / f"{keep}.pickle"
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [keep]).fetchone()
+        if exists and not kept.exists():  # a build that did not finish: start again
+            conn.execute(f'DROP DATABASE "{keep}" WITH (FORCE)')
+            exists = None
         if not exists:
             conn.execute(f'CREATE DATABASE "{keep}"')
-    kept = Path(tempfile.gettempdir()) / f"{keep}.pickle"
     if not exists:
         kept.unlink(missing_ok=True)
     base = admin.rsplit("/", 1)[0]
@@ -722,7 +740,13 @@ def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignor
                     f"(load {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
-            indexed, seconds, rss = index(url, data_dir, engine)
+            if args.reuse_index and engine == "postgres":
+                dsn = url.replace("postgresql+psycopg://", "postgresql://")
+                with psycopg.connect(dsn) as conn:
+                    indexed = conn.execute("SELECT count(*) FROM search_documents").fetchone()[0]
+                seconds, rss = float("nan"), 0
+            else:
+                indexed, seconds, rss = index(url, data_dir, engine)
             size = index_size(url, data_dir, engine)
             build[engine] = {
                 "docs/s": indexed / seconds,
@@ -742,6 +766,12 @@ def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignor
                     for clients in (1, 8):
                         lat, wall = measure_api(base, people, mix, clients)
                         p50, p95, p99 = percentiles(lat)
+                        print(
+                            f"  {name} {clients} client(s): p50/p95/p99 {p50:.0f} / {p95:.0f} "
+                            f"/ {p99:.0f} ms, {len(lat) / wall:.1f} q/s "
+                            f"(load {os.getloadavg()[0]:.1f})",
+                            flush=True,
+                        )
                         rows[(name, f"{engine} {clients}")] = {
                             "p50": p50,
                             "p95": p95,
@@ -822,7 +852,7 @@ def report(layout, corpus, rows, build) -> None:  # type: ignore[no-untyped-def]
     if "postgres, Python analysis" in build and "postgres" in build:
         ratio = build["postgres"]["docs/s"] / build["postgres, Python analysis"]["docs/s"]
         print(f"{'ratio SQL / Python analysis':28s} {ratio:16.2f}")
-    if "postgres" in build:
+    if "postgres" in build and build["postgres"]["docs/s"] == build["postgres"]["docs/s"]:
         p = build["postgres"]
         verdict = "met" if p["docs/s"] >= 2000 else f"missed ({p['docs/s']:.0f} of 2,000)"
         print(f"  target postgres indexing >= 2,000 docs/s: {verdict}", flush=True)
