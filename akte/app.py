@@ -29,6 +29,7 @@ from akte.core.middleware import (
 from akte.core.settings import Settings, get_settings
 from akte.features import feature_modules
 from akte.jobs.worker import BackgroundWorker
+from search import warm as search_warm
 
 log = logging.getLogger("akte")
 
@@ -86,6 +87,8 @@ def create_app(
             prepare_schema(settings)
         context = ctx or AppContext.from_settings(settings)
         app.state.ctx = context
+        if own_ctx:  # a server process (in-process test apps share the test's loaders)
+            search_warm.start()
         if tracer_provider is not None:
             tracing.instrument_engine(context.engine, tracer_provider)
         worker = None

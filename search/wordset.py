@@ -27,6 +27,7 @@ import logging
 import os
 import struct
 import tempfile
+import threading
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
@@ -156,6 +157,18 @@ def cache_dir() -> Path | None:
     return Path(os.environ.get("AKTE_DATA_DIR", "var")) / "cache"
 
 
+#: One build at a time per word set in a process: a search that comes while the start-up
+#: thread (:mod:`search.warm`) builds the set waits for it and then reads its file,
+#: instead of building the same set a second time beside it.
+_build_locks: dict[str, threading.Lock] = {}
+_build_locks_guard = threading.Lock()
+
+
+def _build_lock(name: str) -> threading.Lock:
+    with _build_locks_guard:
+        return _build_locks.setdefault(name, threading.Lock())
+
+
 def cached(
     name: str, sources: Iterable[Path], version: str, build: Callable[[], Iterable[str]]
 ) -> WordSet:
@@ -163,6 +176,13 @@ def cached(
     (their sizes and modification times) and ``version`` when one exists, else built
     and written there (atomically: concurrent processes write their own temporary file
     and the last rename wins; all of them hold the same words)."""
+    with _build_lock(name):
+        return _cached(name, sources, version, build)
+
+
+def _cached(
+    name: str, sources: Iterable[Path], version: str, build: Callable[[], Iterable[str]]
+) -> WordSet:
     key = hashlib.sha256(version.encode())
     for path in sources:
         try:

@@ -193,3 +193,49 @@ def test_hyphenation_points_are_pyphens() -> None:
         "arbeitsunfahigkeitsbescheinigung",
     ):
         assert hyphenation.positions(word) == tuple(reference.positions(word)), word
+
+
+def test_a_word_set_is_built_once_when_two_threads_ask_at_once(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The API's start-up thread (search.warm) and a first search may ask for the word
+    list together: the second waits for the first's build and reads its file."""
+    import threading
+    import time
+
+    from search import wordset
+
+    monkeypatch.setenv("AKTE_WORDSET_CACHE", str(tmp_path))
+    calls: list[int] = []
+
+    def slow_build() -> list[str]:
+        calls.append(1)
+        time.sleep(0.5)
+        return ["nebenkosten", "abrechnung"]
+
+    source = tmp_path / "list.txt"
+    source.write_text("x")
+    results: list[object] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(wordset.cached("w", [source], "v1", slow_build))
+        )
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert calls == [1]
+    assert len(results) == 3 and all("abrechnung" in r for r in results)  # type: ignore[operator]
+
+
+def test_the_warm_up_thread_writes_the_word_list_before_any_search(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from search import compounds, warm
+
+    monkeypatch.setenv("AKTE_WORDSET_CACHE", str(tmp_path))
+    compounds.decompounder.cache_clear()
+    try:
+        warm.start().join(120)
+        assert list(tmp_path.glob("words_de-*.bin")), "the word list's cache file was not written"
+        assert compounds.decompounder.cache_info().currsize == 1
+    finally:
+        compounds.decompounder.cache_clear()
