@@ -124,8 +124,11 @@ def process(path: Path, workdir: Path, limits: Limits, memory_mb: int) -> Proces
     fails the document with a reason; the worker goes on with the next job."""
     if memory_mb <= 0:
         return process_file(path, workdir, limits)
-    pool = _pool()
-    future = pool.submit(_run, path, workdir, limits, memory_mb)
+    try:
+        future = _pool().submit(_run, path, workdir, limits, memory_mb)
+    except BrokenProcessPool:  # the waiting child died (killed while idle): start another
+        _drop_pool()
+        future = _pool().submit(_run, path, workdir, limits, memory_mb)
     try:
         return future.result()
     except BrokenProcessPool:
