@@ -113,7 +113,7 @@ def _wait_ready(
     raise RuntimeError(f"document {doc_id} not ready after {timeout}s")
 
 
-def _wait_found(client: httpx.Client, headers: dict, word: str, timeout: float = 120) -> None:
+def _wait_found(client: httpx.Client, headers: dict, word: str, timeout: float = 3600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (
