@@ -8,13 +8,20 @@ and index job), with a search every ten documents (as users search while documen
 At 5 %, 25 %, 50 % and 100 % of the documents (1k, 5k, 10k, 20k of the default 20,000) it
 waits until the last document is found, then prints the resident memory, the open
 descriptors and the descriptors of deleted files of the server (and worker) process,
-and at the end the growth between the first and the last sample.
+the CPU seconds per document since the previous sample (server and worker; the
+processing children are the forkserver's, not counted) and the load average, and at the
+end the growth between the first and the last sample.
+
+Index jobs (priority 20) wait while uploads' processing jobs (10) are queued, so with
+``--in-flight`` above 1 the index falls behind during the run and a checkpoint first
+waits for that backlog (up to an hour).
 
 Last, the job path's own indexing rate: ``search.index_document`` for 300 of the
 documents, one job each, in this process against a fresh index folder (what a worker
 does per document: load from the database, write, commit), as documents per second.
 
-Run: ``python -m bench.soak [--docs 20000] [--database-url postgresql+psycopg://…]``.
+Run: ``python -m bench.soak [--docs 20000] [--in-flight 8] [--database-url
+postgresql+psycopg://…]``.
 """
 
 from __future__ import annotations

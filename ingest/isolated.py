@@ -146,7 +146,8 @@ def _pool() -> ProcessPoolExecutor:
     context = _context()
     held = getattr(_LOCAL, "pool", None)
     if held is not None and held[1] is _SLOTS:
-        return held[0]
+        warm: ProcessPoolExecutor = held[0]
+        return warm
     _drop_pool()
     pool = ProcessPoolExecutor(
         max_workers=1,
