@@ -8,13 +8,20 @@ and index job), with a search every ten documents (as users search while documen
 At 5 %, 25 %, 50 % and 100 % of the documents (1k, 5k, 10k, 20k of the default 20,000) it
 waits until the last document is found, then prints the resident memory, the open
 descriptors and the descriptors of deleted files of the server (and worker) process,
-and at the end the growth between the first and the last sample.
+the CPU seconds per document since the previous sample (server and worker; the
+processing children are the forkserver's, not counted) and the load average, and at the
+end the growth between the first and the last sample.
+
+Index jobs (priority 20) wait while uploads' processing jobs (10) are queued, so with
+``--in-flight`` above 1 the index falls behind during the run and a checkpoint first
+waits for that backlog (up to an hour).
 
 Last, the job path's own indexing rate: ``search.index_document`` for 300 of the
 documents, one job each, in this process against a fresh index folder (what a worker
 does per document: load from the database, write, commit), as documents per second.
 
-Run: ``python -m bench.soak [--docs 20000] [--database-url postgresql+psycopg://…]``.
+Run: ``python -m bench.soak [--docs 20000] [--in-flight 8] [--database-url
+postgresql+psycopg://…]``.
 """
 
 from __future__ import annotations
@@ -92,7 +99,16 @@ def _seed(akte: str, env: dict[str, str]) -> None:
     run("admin", "create-user", "soak-sb", "caseworker", "--tenant", "soak", "--org-unit", "LB")
 
 
-def _wait_ready(client: httpx.Client, headers: dict, doc_id: str, timeout: float = 120) -> None:
+def _cpu(pid: int) -> float:
+    """CPU seconds of a process and of its children that have exited (the processing
+    children of one document each)."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def _wait_ready(
+    client: httpx.Client, headers: dict, doc_id: str, poll: float, timeout: float = 600
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = client.get(f"/api/v1/documents/{doc_id}", headers=headers).json()["status"]
@@ -100,11 +116,11 @@ def _wait_ready(client: httpx.Client, headers: dict, doc_id: str, timeout: float
             return
         if status == "failed":
             raise RuntimeError(f"document {doc_id} failed")
-        time.sleep(0.02)
+        time.sleep(poll)
     raise RuntimeError(f"document {doc_id} not ready after {timeout}s")
 
 
-def _wait_found(client: httpx.Client, headers: dict, word: str, timeout: float = 120) -> None:
+def _wait_found(client: httpx.Client, headers: dict, word: str, timeout: float = 3600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (
@@ -202,8 +218,15 @@ def run(docs: int, database_url: str | None, in_flight: int = 1) -> None:
                 flush=True,
             )
             header = "  ".join(f"{name:>30}" for name in procs)
-            print(f"{'documents':>9}  {'docs/s':>7}  {header}   (RSS MB, fds, deleted fds)")
+            print(
+                f"{'documents':>9}  {'docs/s':>7}  {'CPU s/doc':>9}  {header}   "
+                "(RSS MB, fds, deleted fds)  load average"
+            )
             started = time.perf_counter()
+            # one waiting upload: poll often (its latency is the rate); several: the
+            # worker stays busy anyway, and every poll is a request the server serves
+            poll = 0.02 if in_flight == 1 else 0.2
+            cpu_before, docs_before = sum(_cpu(p.pid) for p in procs.values()), 0
             pending: deque[str] = deque()
             for n in range(1, docs + 1):
                 response = client.post(
@@ -214,7 +237,7 @@ def run(docs: int, database_url: str | None, in_flight: int = 1) -> None:
                 response.raise_for_status()
                 pending.append(response.json()["id"])
                 while len(pending) >= in_flight or (n in checkpoints and pending):
-                    _wait_ready(client, headers, pending.popleft())
+                    _wait_ready(client, headers, pending.popleft(), poll)
                 if n % 10 == 0:
                     client.get(
                         "/api/v1/search", params={"q": WORDS[n % len(WORDS)]}, headers=headers
@@ -223,11 +246,15 @@ def run(docs: int, database_url: str | None, in_flight: int = 1) -> None:
                     _wait_found(client, headers, f"Soakwort{n}x")
                     rate = n / (time.perf_counter() - started)
                     samples[n] = {name: _sample(p.pid) for name, p in procs.items()}
+                    cpu = sum(_cpu(p.pid) for p in procs.values())
+                    per_doc = (cpu - cpu_before) / (n - docs_before)
+                    cpu_before, docs_before = cpu, n
                     cells = "  ".join(
                         f"{rss:>13.1f} MB {fds:>6} {dead:>6}"
                         for rss, fds, dead in samples[n].values()
                     )
-                    print(f"{n:>9}  {rate:>7.1f}  {cells}", flush=True)
+                    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+                    print(f"{n:>9}  {rate:>7.1f}  {per_doc:>9.3f}  {cells}  {load}", flush=True)
     finally:
         for process in procs.values():
             process.terminate()

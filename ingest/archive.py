@@ -221,7 +221,12 @@ def placeholder(page_no: int, problem: str, workdir: Path) -> SourcePage:
 
 
 def thumbnail(archive_path: Path, width: int) -> bytes:
-    """A PNG of page 1 of the archive (already upright), ``width`` pixels wide."""
+    """A PNG of page 1 of the archive (already upright), ``width`` pixels wide.
+
+    zlib level 1, not Pillow's ``optimize`` (level 9): on a 300 px text page 17 ms and
+    60.6 kB against 111 ms and 66.2 kB, on a noisy scan 38 ms and 117.6 kB against 789 ms
+    and 118.4 kB — anti-aliased and noisy pixels do not compress better at level 9, and
+    every upload paid for it."""
     pdf = pdfium.PdfDocument(str(archive_path))
     try:
         page = pdf[0]
@@ -229,7 +234,7 @@ def thumbnail(archive_path: Path, width: int) -> bytes:
         bitmap = page.render(scale=width / max(page_width, 1.0))
         image = bitmap.to_pil().convert("RGB")
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=True)
+        image.save(buffer, format="PNG", compress_level=1)
         return buffer.getvalue()
     finally:
         pdf.close()
