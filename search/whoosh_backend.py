@@ -73,12 +73,15 @@ from search.backend import (
     SearchDegraded,
 )
 from search.query import QueryParser
+from search.rebuild_writer import RebuildWriter
 from search.schema import FACETS, SCHEMA_VERSION, make_schema
 from search.snippets import make_snippet
 from search.synonyms import expander
 from search.vectorized import ArrayCache
 
 LOCK_TIMEOUT_SECONDS = 60.0
+#: Postings a tenant's rebuild buffers before it spills a sorted run (estimated bytes).
+REBUILD_POOL_MB = 256
 log = logging.getLogger("akte.search")
 
 
@@ -438,7 +441,8 @@ class WhooshBackend:
         path.mkdir(parents=True)
         index.create_in(str(path), self.schema).close()
         ix = _open_index(path, self.schema)
-        writer = ix.writer(limitmb=128)
+        # the same segment as ``ix.writer()`` writes, postings sorted term by term
+        writer = RebuildWriter(ix, limitmb=REBUILD_POOL_MB)
         count = 0
         try:
             for doc in docs:
