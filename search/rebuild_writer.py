@@ -27,12 +27,19 @@ import contextlib
 import heapq
 import marshal
 from array import array
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
+from itertools import pairwise
 from typing import Any
 
+from whoosh import formats
+from whoosh.analysis import CompositeAnalyzer, RegexTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
+
+from search.analysis import WORD_PATTERN, GermanStemFilter, WordPairFilter
 
 #: A term's postings: document numbers, weights and encoded values, in document order.
 Postings = tuple[list[int], list[float], list[bytes]]
@@ -191,6 +198,48 @@ def _fill_block(
         writer._maxlength = max(found)
 
 
+Indexer = Callable[[str], Iterator[tuple[bytes, int, float, bytes]]]
+
+
+def german_text_indexer(fieldobj: Any) -> Indexer | None:
+    """``fieldobj.index`` without Whoosh's token stream, for the German text fields.
+
+    ``Frequency.word_values`` runs every word through a chain of generators (tokenizer,
+    stem filter, pair filter) and adds up each token's boost; for the text analyzers of
+    :mod:`search.analysis` (words cut by :data:`WORD_PATTERN`, stemmed, optionally
+    paired, every boost 1.0) the same terms, frequencies, weights and encoded values come
+    from one ``findall``, the stem memo and a ``Counter``. ``None`` for any other field.
+    """
+    fmt, analyzer = fieldobj.format, getattr(fieldobj, "analyzer", None)
+    if type(fmt) is not formats.Frequency or not isinstance(analyzer, CompositeAnalyzer):
+        return None
+    items = list(analyzer.items)
+    if not (
+        len(items) in (2, 3)
+        and type(items[0]) is RegexTokenizer
+        and items[0].expression.pattern == WORD_PATTERN.pattern
+        and not items[0].gaps
+        and type(items[1]) is GermanStemFilter
+        and (len(items) == 2 or type(items[2]) is WordPairFilter)
+    ):
+        return None
+    stem, pairs, boost, findall = (
+        items[1].stem,
+        len(items) == 3,
+        fmt.field_boost,
+        WORD_PATTERN.findall,
+    )
+
+    def index(value: str) -> Iterator[tuple[bytes, int, float, bytes]]:
+        words = [stem(w) for w in findall(value)]
+        if pairs:
+            words = [f"{a} {b}" for a, b in pairwise(words)]
+        for word, freq in Counter(words).items():
+            yield word.encode("utf-8"), freq, float(freq) * boost, pack_uint(freq)
+
+    return index
+
+
 class RebuildWriter(SegmentWriter):
     """A ``SegmentWriter`` for a new, empty index whose documents come in order."""
 
@@ -198,6 +247,75 @@ class RebuildWriter(SegmentWriter):
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool.cleanup()
         self.pool = TermPool(self._tempstorage, limitmb)
+        self._indexers: dict[str, Indexer] = {}
+        for name, fieldobj in self.schema.items():
+            indexer = german_text_indexer(fieldobj)
+            if indexer is not None:
+                self._indexers[name] = indexer
+        #: the short ``add_document`` below knows no spelling or vector fields
+        self._plain = not any(f.separate_spelling() or f.vector for _name, f in self.schema.items())
+
+    def add_document(self, **fields: Any) -> None:
+        """``SegmentWriter.add_document`` for a schema without spelling or vector
+        fields, with the German text fields indexed by :func:`german_text_indexer`."""
+        if not self._plain:
+            super().add_document(**fields)
+            return
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        pool = self.pool
+        terms = pool.terms
+        added = 0
+        indexers = self._indexers
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields.get(fieldname)
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    indexer = indexers.get(fieldname)
+                    items = indexer(value) if indexer is not None else field.index(value)
+                    scorable = field.scorable
+                    # TermPool.add inlined (about 380 postings a document)
+                    for tbytes, freq, weight, vbytes in items:
+                        if scorable:
+                            length += freq
+                        postings = terms.get((fieldname, tbytes))
+                        if postings is None:
+                            postings = terms[(fieldname, tbytes)] = ([], [], [])
+                            pool.size += TERM_BYTES + len(tbytes)
+                            pool.fieldnames.add(fieldname)
+                        postings[0].append(docnum)
+                        postings[1].append(weight * fieldboost)
+                        postings[2].append(vbytes or b"")
+                        added += 1
+                customval = fields.get(f"_stored_{fieldname}", value)
+                perdocwriter.add_field(
+                    fieldname, field, customval if field.stored else None, length
+                )
+                column = field.column_type
+                if column and customval is not None:
+                    perdocwriter.add_column_value(
+                        fieldname, column, field.to_column_value(customval)
+                    )
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+        pool.size += POSTING_BYTES * added
+        if pool.size > pool.limit:
+            pool.save()  # between documents: a run holds whole documents
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
