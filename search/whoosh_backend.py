@@ -81,7 +81,7 @@ from search.vectorized import ArrayCache
 
 LOCK_TIMEOUT_SECONDS = 60.0
 #: Postings a tenant's rebuild buffers before it spills a sorted run (estimated bytes).
-REBUILD_POOL_MB = 256
+REBUILD_POOL_MB = 192
 log = logging.getLogger("akte.search")
 
 
@@ -433,8 +433,8 @@ class WhooshBackend:
         """Builds a new generation beside the live one, then swaps it in atomically.
 
         Searches keep using the live generation during the build; the swap is one
-        ``os.replace`` of ``CURRENT``. Memory stays bounded: Whoosh spills postings to
-        disk beyond ``limitmb`` and ``docs`` is a stream.
+        ``os.replace`` of ``CURRENT``. Memory stays bounded: the writer spills sorted runs
+        of postings beyond :data:`REBUILD_POOL_MB` and ``docs`` is a stream.
         """
         generation = f"g{time.time_ns()}"
         path = self._tenant_dir(tenant_id) / generation
