@@ -584,6 +584,12 @@ def main() -> None:
         help="with --keep: build (or find) the kept corpus and stop, to measure later",
     )
     parser.add_argument(
+        "--lock",
+        default=None,
+        help="a file to hold an exclusive flock on while queries are measured (not while "
+        "indexing), so two benchmarks' latency phases never overlap on a shared machine",
+    )
+    parser.add_argument(
         "--keep",
         default=None,
         help="database name prefix: build each mix's corpus once, keep it (and its "
@@ -689,23 +695,24 @@ def compare_analysis(url: str, args, people: list, mixes: dict[str, list[Q]]) ->
                     continue
                 # the second index of the run lives in another folder: this server owns it
                 extra = {"AKTE_SEARCH_CLAIM_INDEX": "true", **(PLAIN_ENV if plain else {})}
-                proc, base = start_server(data_dir, url, args.server_workers, engine, extra)
-                try:
-                    for name, mix in mixes.items():
-                        measure_api(base, people, mix, args.server_workers * 2)  # warm-up
-                        for clients in (1, 8):
-                            lat, _wall = measure_api(base, people, mix, clients)
-                            latency[(plain, name, clients)] = percentiles(lat)
-                            p50, p95, p99 = latency[(plain, name, clients)]
-                            print(
-                                f"  {engine:8s} {label}: {name:11s} {clients} client(s) "
-                                f"p50/p95/p99 {p50:7.1f} /{p95:7.1f} /{p99:7.1f} ms "
-                                f"(load {os.getloadavg()[0]:.1f})",
-                                flush=True,
-                            )
-                finally:
-                    proc.terminate()
-                    proc.wait(30)
+                with latency_phase(args.lock):
+                    proc, base = start_server(data_dir, url, args.server_workers, engine, extra)
+                    try:
+                        for name, mix in mixes.items():
+                            measure_api(base, people, mix, args.server_workers * 2)  # warm-up
+                            for clients in (1, 8):
+                                lat, _wall = measure_api(base, people, mix, clients)
+                                latency[(plain, name, clients)] = percentiles(lat)
+                                p50, p95, p99 = latency[(plain, name, clients)]
+                                print(
+                                    f"  {engine:8s} {label}: {name:11s} {clients} client(s) "
+                                    f"p50/p95/p99 {p50:7.1f} /{p95:7.1f} /{p99:7.1f} ms "
+                                    f"(load {os.getloadavg()[0]:.1f})",
+                                    flush=True,
+                                )
+                    finally:
+                        proc.terminate()
+                        proc.wait(30)
         (rate0, size0, _), (rate1, size1, _) = figures[True], figures[False]
         print(
             f"  {engine:8s} with / without: index size {size1 / size0:.2f}x, "
@@ -759,32 +766,55 @@ def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignor
                 f"text), peak RSS {rss / 1e6:.0f} MB (load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
-            proc, base = start_server(data_dir, url, args.server_workers, engine)
-            try:
-                for name, mix in mixes.items():
-                    measure_api(base, people, mix, args.server_workers * 2)  # warm-up
-                    for clients in (1, 8):
-                        lat, wall = measure_api(base, people, mix, clients)
-                        p50, p95, p99 = percentiles(lat)
-                        print(
-                            f"  {name} {clients} client(s): p50/p95/p99 {p50:.0f} / {p95:.0f} "
-                            f"/ {p99:.0f} ms, {len(lat) / wall:.1f} q/s "
-                            f"(load {os.getloadavg()[0]:.1f})",
-                            flush=True,
-                        )
-                        rows[(name, f"{engine} {clients}")] = {
-                            "p50": p50,
-                            "p95": p95,
-                            "p99": p99,
-                            "q/s": len(lat) / wall,
-                        }
-                build[engine]["API peak RSS MB"] = tree_peak_rss(proc.pid) / 1e6
-            finally:
-                proc.terminate()
-                proc.wait(30)
+            with latency_phase(args.lock):
+                proc, base = start_server(data_dir, url, args.server_workers, engine)
+                try:
+                    for name, mix in mixes.items():
+                        measure_api(base, people, mix, args.server_workers * 2)  # warm-up
+                        for clients in (1, 8):
+                            lat, wall = measure_api(base, people, mix, clients)
+                            p50, p95, p99 = percentiles(lat)
+                            print(
+                                f"  {name} {clients} client(s): p50/p95/p99 {p50:.0f} / {p95:.0f} "
+                                f"/ {p99:.0f} ms, {len(lat) / wall:.1f} q/s "
+                                f"(load {os.getloadavg()[0]:.1f})",
+                                flush=True,
+                            )
+                            rows[(name, f"{engine} {clients}")] = {
+                                "p50": p50,
+                                "p95": p95,
+                                "p99": p99,
+                                "q/s": len(lat) / wall,
+                            }
+                    build[engine]["API peak RSS MB"] = tree_peak_rss(proc.pid) / 1e6
+                finally:
+                    proc.terminate()
+                    proc.wait(30)
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
     report(layout, corpus, rows, build)
+
+
+@contextmanager
+def latency_phase(lock: str | None) -> Iterator[None]:
+    """Holds ``lock`` (``flock``) while latency is measured; prints the wait and load."""
+    if not lock:
+        yield
+        return
+    import fcntl
+
+    waited = time.monotonic()
+    with open(lock, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        print(
+            f"  (latency lock after {time.monotonic() - waited:.0f}s wait, "
+            f"load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def measure_api(base: str, people: list, mix: list[Q], clients: int):  # type: ignore[no-untyped-def]

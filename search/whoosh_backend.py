@@ -73,12 +73,15 @@ from search.backend import (
     SearchDegraded,
 )
 from search.query import QueryParser
+from search.rebuild_writer import RebuildWriter
 from search.schema import FACETS, SCHEMA_VERSION, make_schema
 from search.snippets import make_snippet
 from search.synonyms import expander
 from search.vectorized import ArrayCache
 
 LOCK_TIMEOUT_SECONDS = 60.0
+#: Postings a tenant's rebuild buffers before it spills a sorted run (estimated bytes).
+REBUILD_POOL_MB = 192
 log = logging.getLogger("akte.search")
 
 
@@ -430,15 +433,16 @@ class WhooshBackend:
         """Builds a new generation beside the live one, then swaps it in atomically.
 
         Searches keep using the live generation during the build; the swap is one
-        ``os.replace`` of ``CURRENT``. Memory stays bounded: Whoosh spills postings to
-        disk beyond ``limitmb`` and ``docs`` is a stream.
+        ``os.replace`` of ``CURRENT``. Memory stays bounded: the writer spills sorted runs
+        of postings beyond :data:`REBUILD_POOL_MB` and ``docs`` is a stream.
         """
         generation = f"g{time.time_ns()}"
         path = self._tenant_dir(tenant_id) / generation
         path.mkdir(parents=True)
         index.create_in(str(path), self.schema).close()
         ix = _open_index(path, self.schema)
-        writer = ix.writer(limitmb=128)
+        # the same segment as ``ix.writer()`` writes, postings sorted term by term
+        writer = RebuildWriter(ix, limitmb=REBUILD_POOL_MB)
         count = 0
         try:
             for doc in docs:
