@@ -187,3 +187,37 @@ def test_the_embedded_worker_runs_two_documents_side_by_side(ctx):
         worker.stop()
     assert [_job(ctx, job_id).status for job_id in job_ids] == ["done", "done"]
     assert len(set(CALLS[key])) == 2
+
+
+def test_a_processed_document_is_indexed_before_the_next_upload_is_processed(client, ctx, world):
+    """Uploads arriving faster than they are processed must not keep the ones already
+    ``ready`` out of search: the index job of a processed document is taken before the
+    processing of uploads queued earlier."""
+    from akte.documents import events
+    from akte.documents.intake import PROCESS_TASK
+
+    queued = []
+    for n in range(3):
+        response = client.post(
+            f"/api/v1/case-files/{world.case_a1.id}/documents",
+            files={"file": (f"brief-{n}.pdf", _small_pdf(), "application/pdf")},
+            headers=world.headers["caseworker_a1"],
+        )
+        assert response.status_code == 201, response.text
+        queued.append(response.json()["id"])
+    with session_scope(ctx.session_factory) as session:  # what processing the first does
+        events.document_changed(session, uuid.UUID(queued[0]))
+    with session_scope(ctx.session_factory) as session:
+        job = repository.claim(
+            session,
+            worker_id=f"lane-{uuid.uuid4().hex[:6]}",
+            lease_seconds=60,
+            kinds=[PROCESS_TASK, events.INDEX_DOCUMENT],
+        )
+        assert job is not None
+        assert (job.kind, job.payload["document_id"]) == (events.INDEX_DOCUMENT, queued[0])
+
+
+def _small_pdf() -> bytes:
+    body = b"1 0 obj << /Type /Catalog >> endobj\n"
+    return b"%PDF-1.4\n" + body * 20 + uuid.uuid4().hex.encode() + b"\n%%EOF\n"
