@@ -16,14 +16,13 @@ import sqlalchemy as sa
 from akte.case_files.models import CaseFile
 from akte.core.context import AppContext
 from akte.core.database import session_scope
-from akte.core.migrations import upgrade
 from akte.jobs.worker import run_until_idle
 from ingest.deliveries.models import DeliveryItem
 from ingest.deliveries.provenance import of_document
 from tests.builders import make_case_file, make_org_unit, make_tenant
 from tests.conftest import embedded_settings, production_settings
 from tests.deliveries.conftest import PROJECT, akte_cli
-from tests.infra.postgres import fresh_database
+from tests.infra.templates import migrated_postgres, migrated_sqlite
 
 EXAMPLE = PROJECT / "docs" / "examples" / "delivery-tr-resiscan"
 
@@ -35,16 +34,16 @@ def own_ctx(ctx: AppContext, request, tmp_path) -> Iterator[AppContext]:
     with ExitStack() as stack:
         (tmp_path / "data").mkdir()
         if ctx.settings.is_sqlite:
+            migrated_sqlite(tmp_path / "data")
             settings = embedded_settings(tmp_path / "data")
         else:
-            url = stack.enter_context(fresh_database(request.getfixturevalue("pg_admin_dsn")))
+            url = stack.enter_context(migrated_postgres(request.getfixturevalue("pg_admin_dsn")))
             settings = production_settings(
                 tmp_path / "data",
                 url,
                 request.getfixturevalue("s3"),
                 f"akte-example-{uuid.uuid4().hex[:8]}",
             )
-        upgrade(settings.effective_database_url)
         own = AppContext.from_settings(settings)
         stack.callback(own.close)
         yield own

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
-from akte.core.migrations import upgrade
 from akte.documents.models import Document
 from tests.builders import World
 
@@ -164,22 +163,23 @@ def status_of(ctx: AppContext, document_id) -> str:
 def isolated_context(request, tmp_path, bucket_prefix: str) -> Iterator[AppContext]:  # type: ignore[no-untyped-def]
     """A freshly migrated database and empty storage of the test's own, for the pair named
     by ``request.param`` (``embedded`` or ``production``): for checks that walk every row
-    or blob, whose outcome must not depend on what other tests left in the shared ones."""
+    or blob, whose outcome must not depend on what other tests left in the shared ones.
+    The database is a copy of the migrated template (:mod:`tests.infra.templates`)."""
     from tests.conftest import embedded_settings, production_settings
-    from tests.infra.postgres import fresh_database
+    from tests.infra.templates import migrated_postgres, migrated_sqlite
 
     with ExitStack() as stack:
         if request.param == "embedded":
+            migrated_sqlite(tmp_path)
             settings = embedded_settings(tmp_path)
         else:
-            url = stack.enter_context(fresh_database(request.getfixturevalue("pg_admin_dsn")))
+            url = stack.enter_context(migrated_postgres(request.getfixturevalue("pg_admin_dsn")))
             settings = production_settings(
                 tmp_path,
                 url,
                 request.getfixturevalue("s3"),
                 f"{bucket_prefix}-{uuid.uuid4().hex[:12]}",
             )
-        upgrade(settings.effective_database_url)
         context = AppContext.from_settings(settings)
         stack.callback(context.close)
         yield context

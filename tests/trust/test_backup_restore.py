@@ -21,7 +21,6 @@ from akte.app import create_app
 from akte.audit import anchors
 from akte.core.context import AppContext
 from akte.core.database import session_scope
-from akte.core.migrations import upgrade
 from akte.core.settings import Settings
 from akte.documents.models import Document
 from akte.jobs.models import Job
@@ -36,6 +35,7 @@ from tests.deliveries.conftest import pdf_bytes, sha
 from tests.deliveries.test_api import MANIFEST_HEADER, put
 from tests.deliveries.test_api import create as create_delivery
 from tests.infra.postgres import fresh_database
+from tests.infra.templates import migrated_postgres, migrated_sqlite
 from tests.ingest.samples import text_pdf, truncated_pdf
 from tests.outbox.conftest import make_pdf
 from tests.outbox.conftest import upload as upload_letter
@@ -43,17 +43,23 @@ from tests.trust.helpers import cli_app, cli_env
 
 
 class Installations:
-    """Fresh, empty installations of one deployment pair (a database and storage each)."""
+    """Fresh installations of one deployment pair (a database and storage each)."""
 
     def __init__(self, request: pytest.FixtureRequest, tmp_path: Path, stack: ExitStack) -> None:
         self.request, self.tmp_path, self.stack = request, tmp_path, stack
 
-    def settings(self, name: str) -> Settings:
+    def settings(self, name: str, *, migrated: bool = False) -> Settings:
+        """``migrated``: a copy of the migrated template (:mod:`tests.infra.templates`), an
+        installation in use; otherwise an empty database, what a restore starts from."""
         data_dir = self.tmp_path / name
         data_dir.mkdir(parents=True, exist_ok=True)
         if self.request.param == "embedded":
+            if migrated:
+                migrated_sqlite(data_dir)
             return embedded_settings(data_dir)
-        url = self.stack.enter_context(fresh_database(self.request.getfixturevalue("pg_admin_dsn")))
+        admin_dsn = self.request.getfixturevalue("pg_admin_dsn")
+        database = migrated_postgres(admin_dsn) if migrated else fresh_database(admin_dsn)
+        url = self.stack.enter_context(database)
         return production_settings(
             data_dir,
             url,
@@ -70,8 +76,7 @@ def installs(request, tmp_path) -> Iterator[Installations]:
 
 @pytest.fixture
 def source(installs: Installations) -> Iterator[AppContext]:
-    settings = installs.settings("source")
-    upgrade(settings.effective_database_url)
+    settings = installs.settings("source", migrated=True)
     ctx = AppContext.from_settings(settings)
     yield ctx
     ctx.close()

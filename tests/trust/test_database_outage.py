@@ -24,6 +24,7 @@ def test_postgres_restart_gives_503_then_recovers(tmp_path):
         settings = embedded_settings(
             tmp_path, database_url=cluster.url, worker_poll_seconds=0.2, job_lease_seconds=3
         )
+        # a cluster of its own, made for this test: no template there to copy
         upgrade(settings.effective_database_url)
         ctx = AppContext.from_settings(settings)
         try:

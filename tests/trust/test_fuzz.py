@@ -36,10 +36,10 @@ import uvicorn
 
 from akte.app import create_app
 from akte.core.context import AppContext
-from akte.core.migrations import upgrade
 from tests.builders import World, make_world
 from tests.conftest import embedded_settings
 from tests.infra.ports import free_port, wait_for_port
+from tests.infra.templates import migrated_sqlite
 from tests.trust.helpers import unique_pdf
 
 EXAMPLES = 2
@@ -55,8 +55,9 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory) -> Iterator[tuple[str, World]]:
-    settings_ = embedded_settings(tmp_path_factory.mktemp("fuzz"))
-    upgrade(settings_.effective_database_url)
+    data_dir = tmp_path_factory.mktemp("fuzz")
+    migrated_sqlite(data_dir)
+    settings_ = embedded_settings(data_dir)
     ctx = AppContext.from_settings(settings_)
     world = make_world(ctx)
     port = free_port()

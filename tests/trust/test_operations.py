@@ -141,13 +141,13 @@ def test_sigterm_lets_the_api_finish_a_running_download(tmp_path):
     import httpx
 
     from akte.core.context import AppContext
-    from akte.core.migrations import upgrade
     from tests.builders import make_world
     from tests.conftest import embedded_settings
     from tests.infra.ports import free_port
+    from tests.infra.templates import migrated_sqlite
 
+    migrated_sqlite(tmp_path)
     settings = embedded_settings(tmp_path)
-    upgrade(settings.effective_database_url)
     ctx = AppContext.from_settings(settings)
     world = make_world(ctx)
     big = b"%PDF-1.4\n" + os.urandom(24 * 1024 * 1024)

@@ -65,6 +65,7 @@ def test_recovery_to_a_moment_between_two_uploads(tmp_path):
             )
         cluster.start()
         settings = embedded_settings(tmp_path, database_url=cluster.url)
+        # a cluster of its own, made for this test: no template there to copy
         upgrade(settings.effective_database_url)
         base = cluster.workdir / "base"
         _as_postgres(

@@ -23,13 +23,12 @@ from minio.versioningconfig import VersioningConfig
 
 from akte.app import create_app
 from akte.core.context import AppContext
-from akte.core.migrations import upgrade
 from akte.core.storage.base import blob_key
 from akte.jobs.worker import run_until_idle
 from akte.operations.fsck import check
 from tests.builders import make_world
 from tests.conftest import production_settings
-from tests.infra.postgres import fresh_database
+from tests.infra.templates import migrated_postgres
 from tests.ingest.samples import text_pdf
 
 
@@ -62,9 +61,8 @@ def versioned(pg_admin_dsn, s3, tmp_path) -> Iterator[tuple[AppContext, Minio]]:
     admin.make_bucket(bucket)
     admin.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
     assert admin.get_bucket_versioning(bucket).status == ENABLED
-    with fresh_database(pg_admin_dsn) as url:
+    with migrated_postgres(pg_admin_dsn) as url:
         settings = production_settings(tmp_path, url, s3, bucket)
-        upgrade(url)
         ctx = AppContext.from_settings(settings)
         try:
             yield ctx, admin

@@ -26,6 +26,7 @@ from akte.core.context import AppContext
 from akte.core.migrations import upgrade
 from tests.conftest import embedded_settings
 from tests.infra.ports import free_port, wait_for_port
+from tests.infra.templates import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -53,7 +54,10 @@ def live_server(data_dir: Path, port: int | None = None) -> Iterator[LiveServer]
     """``port``: known in advance where another server must be told the address (an
     OpenID Provider's registered redirect URI); a free one otherwise."""
     settings = embedded_settings(data_dir, worker_poll_seconds=0.2)
-    upgrade(settings.effective_database_url)
+    if (data_dir / "akte.db").exists():
+        upgrade(settings.effective_database_url)  # a data folder used before: keep its data
+    else:
+        migrated_sqlite(data_dir)  # a copy of the migrated template (tests/infra/templates.py)
     ctx = AppContext.from_settings(settings)
     app = create_app(ctx=ctx, start_worker=True)
     port = port or free_port()
