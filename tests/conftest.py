@@ -25,7 +25,7 @@ from tests import isolation
 from tests.builders import World, make_world
 from tests.infra.postgres import postgres_server
 from tests.infra.s3 import S3Server, s3_server
-from tests.infra.templates import migrated_postgres, migrated_sqlite
+from tests.infra.templates import drop_leftovers, migrated_postgres, migrated_sqlite
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -38,7 +38,10 @@ def worker_id(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def pg_admin_dsn() -> Iterator[str]:
+    """The server's admin DSN; first the databases killed runs left there are dropped (only
+    those whose owner is gone: other checkouts test on the same server at the same time)."""
     with postgres_server() as dsn:
+        drop_leftovers(dsn)
         yield dsn
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg
 
+from tests.infra.leftovers import mark_owned
 from tests.infra.ports import free_port, wait_for_port
 
 
@@ -114,6 +115,9 @@ def fresh_database(admin_dsn: str) -> Iterator[str]:
     name = f"akte_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        mark_owned(
+            conn, name
+        )  # a killed run's database is dropped later (tests/infra/leftovers.py)
     base = admin_dsn.rsplit("/", 1)[0]
     try:
         yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
