@@ -33,6 +33,7 @@ import logging
 import tempfile
 import uuid
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import select
@@ -286,7 +287,7 @@ def receive_for(
             code="process_mismatch",
         )
     by_id = {str(i.case_file_id): i for i in items(session, row.id)}
-    detail: dict[str, object] = {}
+    detail: Mapping[str, object] = {}
     if message.code == "0502":
         detail = _evaluation(session, principal, row, by_id, message)
     elif message.code == "0506":
@@ -327,7 +328,9 @@ def _evaluation(
     row: Aussonderung,
     by_id: dict[str, AussonderungItem],
     message: xdomea.Incoming,
-) -> dict[str, object]:
+) -> dict[str, int]:
+    """Record the archive's verdicts; how many Akten it keeps (A), lets go (V) or left
+    undecided."""
     _require(row, AussonderungStatus.offered, "Bewertungsverzeichnis (0502)")
     verdicts = xdomea.evaluations(message)
     unknown = sorted({v.id for v in verdicts} - set(by_id))

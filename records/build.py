@@ -229,6 +229,7 @@ def _build_bundle(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str,
     pdf = ctx.storage.put_path(pdf_path)
     stem = f"{_safe(case_file.aktenzeichen)}_{_safe(HEADINGS[kind])}"
     zip_path = tmp / "package.zip"
+    documents: list[dict[str, object]] = []
     manifest: dict[str, object] = {
         "export_id": str(export.id),
         "kind": export.kind,
@@ -238,7 +239,7 @@ def _build_bundle(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str,
         "created_at": export.created_at.isoformat(),
         "created_by": creator,
         "pdf": {"name": f"{stem}.pdf", "sha256": pdf.sha256, "pages": pages},
-        "documents": [],
+        "documents": documents,
     }
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED) as zf:
         with zf.open(f"{stem}.pdf", "w", force_zip64=True) as out, pdf_path.open("rb") as src:
@@ -254,8 +255,8 @@ def _build_bundle(ctx: AppContext, export_id: uuid.UUID, tmp: Path) -> dict[str,
                 name = f"dokumente/{position:04d}_{_safe(item.document.title)}{suffix}"
                 sha = item.version.sha256
             blobs.zip_blob(zf, name, ctx.storage, sha)
-            manifest["documents"].append(
-                {  # type: ignore[union-attr]
+            documents.append(
+                {
                     "position": position,
                     "document_id": str(item.document.id),
                     "title": item.document.title,

@@ -82,7 +82,12 @@ def front_matter(cover: Cover, parts: list[Part]) -> bytes:
     ranges = blatt_ranges(parts)
     total = ranges[-1][1] if ranges else 1 + toc_pages(len(parts))
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, initialFontName=fonts.REGULAR)
+    pdf = canvas.Canvas(
+        buffer,
+        pagesize=A4,
+        invariant=1,
+        initialFontName=fonts.REGULAR,  # type: ignore[arg-type]  # types-reportlab says float: a stub bug
+    )
     pdf.setTitle(f"{cover.heading} {cover.aktenzeichen}")
     _width, height = A4
     y = height - 90

@@ -12,10 +12,18 @@ and its files written to ``--out``.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:  # imported where used: the command line starts without the app
+    from sqlalchemy.orm import Session
+
+    from akte.auth.principal import Principal
+    from akte.tenants.models import Tenant
+    from akte.users.models import User
 
 name = "records"
 app = typer.Typer(help="Schwärzung und Export", no_args_is_help=True)
@@ -81,12 +89,14 @@ def export(
             if person is None or akte is None:
                 raise typer.BadParameter("no such user or Akte in this tenant")
             try:
-                body = ExportCreate(
-                    kind=kind,
-                    recipient=recipient,
-                    reference=reference,
-                    document_ids=document,
-                    xdomea_version=xdomea_version,
+                body = ExportCreate.model_validate(  # the command line's strings, checked
+                    {
+                        "kind": kind,
+                        "recipient": recipient,
+                        "reference": reference,
+                        "document_ids": document,
+                        "xdomea_version": xdomea_version,
+                    }
                 )
                 row = exports.create(
                     session, principal_for(session, person), akte.id, export_in=body
@@ -98,26 +108,26 @@ def export(
         typer.echo(f"export {export_id}: {total} document(s) …")
         build.run(ctx, export_id)  # the queued job then finds it finished and does nothing
         with session_scope(ctx.session_factory) as session:
-            row = session.get(Export, export_id)
-            assert row is not None
-            if row.status != "ready":
-                typer.echo(f"failed: {row.error}", err=True)
+            built = session.get(Export, export_id)
+            assert built is not None
+            if built.status != "ready":
+                typer.echo(f"failed: {built.error}", err=True)
                 raise typer.Exit(1)
             out.mkdir(parents=True, exist_ok=True)
             files = []
-            if row.pdf_sha256:
+            if built.pdf_sha256:
                 files.append(
-                    (row.pdf_sha256, (row.zip_name or "export").removesuffix(".zip") + ".pdf")
+                    (built.pdf_sha256, (built.zip_name or "export").removesuffix(".zip") + ".pdf")
                 )
-            if row.zip_sha256:
-                files.append((row.zip_sha256, row.zip_name or "export.zip"))
+            if built.zip_sha256:
+                files.append((built.zip_sha256, built.zip_name or "export.zip"))
             for sha, filename in files:
                 target = out / filename
                 with target.open("wb") as fh:
                     for piece in ctx.storage.iter_range(sha):
                         fh.write(piece)
                 typer.echo(f"  {target}")
-            typer.echo(f"ready: {row.page_count or '–'} page(s)")
+            typer.echo(f"ready: {built.page_count or '–'} page(s)")
     finally:
         ctx.close()
 
@@ -153,7 +163,7 @@ def import_message(
     ctx = AppContext.from_settings(get_settings())
     try:
         with session_scope(ctx.session_factory) as session:
-            principal = principal_for(session, _person(session, tenant, user))
+            principal = principal_for(session, _person(session, tenant, user)[1])
             try:
                 if message.code == "0402":
                     row = confirmations.record(session, ctx.storage, principal, process_id, data)
@@ -168,19 +178,24 @@ def import_message(
         ctx.close()
 
 
-def _person(session, tenant: str, user: str):  # type: ignore[no-untyped-def]
+def _person(session: Session, tenant: str, user: str) -> tuple[uuid.UUID, User]:
+    """The tenant's id and its user ``user`` (a bad parameter when either is unknown)."""
     from sqlalchemy import select
 
     from akte.tenants.models import Tenant
     from akte.users.models import User
 
     tenant_row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
-    person = tenant_row and session.scalar(
-        select(User).where(User.username == user, User.tenant_id == tenant_row.id)
+    person = (
+        None
+        if tenant_row is None
+        else session.scalar(
+            select(User).where(User.username == user, User.tenant_id == tenant_row.id)
+        )
     )
-    if person is None:
+    if tenant_row is None or person is None:
         raise typer.BadParameter("no such tenant or user")
-    return person
+    return tenant_row.id, person
 
 
 @xdomea_app.command("offer")
@@ -207,10 +222,10 @@ def offer(
     ctx = AppContext.from_settings(get_settings())
     try:
         with session_scope(ctx.session_factory) as session:
-            person = _person(session, tenant, user)
+            tenant_id, person = _person(session, tenant, user)
             ids = []
             for number in aktenzeichen:
-                akte = case_files.by_aktenzeichen(session, person.tenant_id, number)
+                akte = case_files.by_aktenzeichen(session, tenant_id, number)
                 if akte is None:
                     raise typer.BadParameter(f"no Akte {number!r} in this tenant")
                 ids.append(akte.id)
@@ -264,10 +279,10 @@ def send(
     ctx = AppContext.from_settings(get_settings())
     try:
         with session_scope(ctx.session_factory) as session:
-            person = _person(session, tenant, user)
+            tenant_id, person = _person(session, tenant, user)
             if person.role != Role.tenant_admin or not person.is_active:
                 raise typer.BadParameter(f"{user} is not an active tenant admin of {tenant}")
-            tenant_id, person_id = person.tenant_id, person.id
+            person_id = person.id
             sha256 = session.scalar(
                 select(Export.zip_sha256).where(
                     Export.tenant_id == tenant_id, Export.zip_name == package
@@ -352,12 +367,16 @@ def transfer(
         raise typer.BadParameter("--accept-by and --org-unit go together")
     ctx = AppContext.from_settings(get_settings())
 
-    def admin(session, slug: str, username: str):  # type: ignore[no-untyped-def]
+    def admin(session: Session, slug: str, username: str) -> tuple[Tenant, Principal]:
         row = session.scalar(select(Tenant).where(Tenant.slug == slug))
-        person = row and session.scalar(
-            select(User).where(User.username == username, User.tenant_id == row.id)
+        person = (
+            None
+            if row is None
+            else session.scalar(
+                select(User).where(User.username == username, User.tenant_id == row.id)
+            )
         )
-        if not person:
+        if row is None or person is None:
             raise typer.BadParameter(f"no user {username!r} in tenant {slug!r}")
         return row, principal_for(session, person)
 

@@ -91,9 +91,7 @@ def create(
     return export
 
 
-def list_query(
-    session: Session, principal: Principal, case_file_id: uuid.UUID
-) -> Select[tuple[Export]]:
+def list_query(session: Session, principal: Principal, case_file_id: uuid.UUID) -> Select[Export]:
     case_files.get_visible(session, principal, case_file_id)
     return (
         repository.readable_exports(principal)

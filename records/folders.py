@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -57,7 +58,7 @@ class LocalFolder:
         self.root = root
         self.location = str(root)
 
-    def _atomic(self, target: Path, write_into) -> None:  # type: ignore[no-untyped-def]
+    def _atomic(self, target: Path, write_into: Callable[[BinaryIO], object]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.parent / f".{target.name}.partial-{uuid.uuid4().hex}"
         try:
@@ -71,7 +72,7 @@ class LocalFolder:
             raise FolderUnavailable(f"cannot write {target}: {exc.strerror}") from exc
 
     def put(self, name: str, source: Path) -> None:
-        def copy(out) -> None:  # type: ignore[no-untyped-def]
+        def copy(out: BinaryIO) -> None:
             with source.open("rb") as src:
                 while chunk := src.read(1 << 20):
                     out.write(chunk)

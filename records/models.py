@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -50,9 +51,9 @@ class Redaction(UUIDPrimaryKey, Base):
     size: Mapped[int] = mapped_column(BigInteger)
     page_count: Mapped[int] = mapped_column(Integer)
     #: ``[{"page", "x0", "top", "x1", "bottom"}]`` in display points.
-    areas: Mapped[list] = mapped_column(JSON, default=list)
-    terms: Mapped[list] = mapped_column(JSON, default=list)
-    redacted_pages: Mapped[list] = mapped_column(JSON, default=list)
+    areas: Mapped[list[dict[str, float]]] = mapped_column(JSON, default=list)
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    redacted_pages: Mapped[list[int]] = mapped_column(JSON, default=list)
     reason: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -85,7 +86,7 @@ class Export(UUIDPrimaryKey, Timestamps, Base):
     #: Gerichtliches Aktenzeichen, Anfrage-Nr. or similar, printed on the cover sheet.
     reference: Mapped[str | None] = mapped_column(String(200))
     #: The documents, in Akte order, fixed at request time.
-    document_ids: Mapped[list] = mapped_column(JSON, default=list)
+    document_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: xdomea version of an xdomea export (``3.0.0`` or ``3.1.0``).
     xdomea_version: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default=ExportStatus.queued)
@@ -106,18 +107,9 @@ class Export(UUIDPrimaryKey, Timestamps, Base):
     #: (every object imported), ``partial`` or ``rejected``; the verdict per object; the
     #: message exactly as received (a blob); when it was recorded.
     confirmation_status: Mapped[str | None] = mapped_column(String(16))
-    confirmation: Mapped[dict | None] = mapped_column(JSON)
+    confirmation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     confirmation_sha256: Mapped[str | None] = mapped_column(String(64))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-#: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks).
-REQUIRED_BLOBS = (
-    Redaction.redacted_sha256,
-    Export.pdf_sha256,
-    Export.zip_sha256,
-    Export.confirmation_sha256,
-)
 
 
 class AussonderungStatus(enum.StrEnum):
@@ -180,7 +172,7 @@ class AussonderungItem(UUIDPrimaryKey, Base):
     state: Mapped[str] = mapped_column(String(16), default=ItemState.offered)
     #: The archive's own reference (Archivkennung) after the import.
     archive_ref: Mapped[str | None] = mapped_column(String(200))
-    remarks: Mapped[list] = mapped_column(JSON, default=list)
+    remarks: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class AussonderungMessage(UUIDPrimaryKey, Base):
@@ -195,14 +187,6 @@ class AussonderungMessage(UUIDPrimaryKey, Base):
     code: Mapped[str] = mapped_column(String(4))
     sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-REQUIRED_BLOBS = (
-    *REQUIRED_BLOBS,
-    Aussonderung.offer_sha256,
-    Aussonderung.package_sha256,
-    AussonderungMessage.sha256,
-)
 
 
 class TransferStatus(enum.StrEnum):
@@ -257,4 +241,14 @@ class Transfer(UUIDPrimaryKey, Timestamps, Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-REQUIRED_BLOBS = (*REQUIRED_BLOBS, Transfer.audit_trail_sha256)
+#: Blobs these rows cannot do without (``akte fsck`` reports one that storage lacks).
+REQUIRED_BLOBS = (
+    Redaction.redacted_sha256,
+    Export.pdf_sha256,
+    Export.zip_sha256,
+    Export.confirmation_sha256,
+    Aussonderung.offer_sha256,
+    Aussonderung.package_sha256,
+    AussonderungMessage.sha256,
+    Transfer.audit_trail_sha256,
+)

@@ -290,7 +290,11 @@ def _rebuild(page: pdfium.PdfPage, marks: list[Area]) -> bytes:
     runs = list(_surviving_runs(page, marks))
     buffer = io.BytesIO()
     pdf = canvas.Canvas(
-        buffer, pagesize=(width, height), pageCompression=1, invariant=1, initialFontName=FONT
+        buffer,
+        pagesize=(width, height),
+        pageCompression=1,
+        invariant=1,
+        initialFontName=FONT,  # type: ignore[arg-type]  # types-reportlab says float: a stub bug
     )
     with _binary_image_streams():
         pdf.drawImage(ImageReader(_jpeg(image)), 0, 0, width=width, height=height)
@@ -342,7 +346,7 @@ def _surviving_runs(
     textpage = page.get_textpage()
     try:
         run: list[str] = []
-        box: list[float] | None = None
+        box: tuple[float, float, float, float] | None = None
         for index in range(textpage.count_chars()):
             char = textpage.get_text_range(index, 1)
             left, bottom, right, top = textpage.get_charbox(index)
@@ -367,14 +371,14 @@ def _surviving_runs(
                     yield "".join(run).rstrip(), *box
                 run, box = [], None
             if box is None:
-                box = [area.x0, area.top, area.x1, area.bottom]
+                box = (area.x0, area.top, area.x1, area.bottom)
             else:
-                box = [
+                box = (
                     box[0],
                     min(box[1], area.top),
                     max(box[2], area.x1),
                     max(box[3], area.bottom),
-                ]
+                )
             run.append(char)
         if run and box:
             yield "".join(run).rstrip(), *box

@@ -20,15 +20,15 @@ from akte.users.models import Role
 from records.models import Aussonderung, Export, Redaction
 
 
-def _readable_akten(principal: Principal):  # type: ignore[no-untyped-def]
+def _readable_akten(principal: Principal) -> Select[uuid.UUID]:
     return case_files.readable_statement(principal).with_only_columns(CaseFile.id)
 
 
-def readable_redactions(principal: Principal) -> Select[tuple[Redaction]]:
+def readable_redactions(principal: Principal) -> Select[Redaction]:
     return select(Redaction).where(Redaction.case_file_id.in_(_readable_akten(principal)))
 
 
-def readable_exports(principal: Principal) -> Select[tuple[Export]]:
+def readable_exports(principal: Principal) -> Select[Export]:
     return select(Export).where(Export.case_file_id.in_(_readable_akten(principal)))
 
 
@@ -42,9 +42,7 @@ def latest_redaction(session: Session, version_id: uuid.UUID) -> Redaction | Non
     )
 
 
-def exportable_documents(
-    stmt: Select[tuple[Document]], case_file_id: uuid.UUID
-) -> Select[tuple[Document]]:
+def exportable_documents(stmt: Select[Document], case_file_id: uuid.UUID) -> Select[Document]:
     """Of a scope statement, the filed, processed documents of one Akte in Akte order
     (received first comes first, as paper is filed)."""
     return stmt.where(
@@ -54,7 +52,7 @@ def exportable_documents(
     ).order_by(Document.received_at, Document.id)
 
 
-def readable_aussonderungen(principal: Principal) -> Select[tuple[Aussonderung]]:
+def readable_aussonderungen(principal: Principal) -> Select[Aussonderung]:
     """The Aussonderungen of the caller's tenant, for its tenant admins; none otherwise
     (handing Akten to the archive is the authority's decision, not a caseworker's)."""
     if principal.role is not Role.tenant_admin or principal.tenant_id is None:

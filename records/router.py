@@ -8,6 +8,7 @@ readable Akte (else 404), redacting and exporting need ownership (a borrower get
 from __future__ import annotations
 
 import uuid
+from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -29,7 +30,7 @@ from akte.core.errors import (
 from akte.core.pagination import Page, Pagination, paginate
 from records import aussonderung, confirmations, exports, redactions, repository, xdomea
 from records.downloads import blob_response
-from records.models import Aussonderung, ExportStatus
+from records.models import Aussonderung, Export, ExportStatus
 from records.schemas import (
     AreaRead,
     AussonderungCreate,
@@ -236,7 +237,7 @@ def get_export(export_id: uuid.UUID, session: DbSession, user: CurrentUser) -> E
     return ExportRead.model_validate(export)
 
 
-def _ready(session: DbSession, user: CurrentUser, export_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def _ready(session: DbSession, user: CurrentUser, export_id: uuid.UUID) -> Export:
     export = exports.get_readable(session, user, export_id)
     if export.status != ExportStatus.ready:
         raise Conflict(f"the export is {export.status}, not ready", code="export_not_ready")
@@ -373,7 +374,7 @@ def record_confirmation(
 
 # --- Aussonderung to the archive (tenant admins) ------------------------------------------
 
-ARCHIVE = ["Aussonderung"]
+ARCHIVE: list[str | Enum] = ["Aussonderung"]  # FastAPI takes tags as str or Enum
 
 
 def _aussonderung_view(session: DbSession, row: Aussonderung) -> AussonderungRead:

@@ -64,7 +64,7 @@ def _require_admin(principal: Principal) -> uuid.UUID:
     return principal.tenant_id
 
 
-def readable_statement(principal: Principal) -> Select[tuple[Transfer]]:
+def readable_statement(principal: Principal) -> Select[Transfer]:
     """The transfers of the caller's tenant, sent or received, for its tenant admins."""
     if principal.role is not Role.tenant_admin or principal.tenant_id is None:
         return select(Transfer).where(false())
@@ -84,7 +84,7 @@ def get(session: Session, principal: Principal, transfer_id: uuid.UUID) -> Trans
     return row
 
 
-def list_statement(principal: Principal, direction: str | None = None) -> Select[tuple[Transfer]]:
+def list_statement(principal: Principal, direction: str | None = None) -> Select[Transfer]:
     _require_admin(principal)
     stmt = readable_statement(principal)
     if direction == "outgoing":
@@ -377,7 +377,7 @@ def move(session: Session, storage: BlobStore, transfer_id: uuid.UUID) -> None:
     for model in (Document, Vorgang, CaseNote, Redaction, Export, UploadCode, UploadReceipt):
         session.execute(
             update(model)
-            .where(model.case_file_id == of_akte, model.tenant_id == old)  # type: ignore[attr-defined]
+            .where(model.case_file_id == of_akte, model.tenant_id == old)
             .values(tenant_id=new)
             .execution_options(synchronize_session=False)
         )

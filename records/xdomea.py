@@ -187,7 +187,7 @@ class _Writer:
     def el(
         self, parent: etree._Element, name: str, text: str | None = None, **attrs: str
     ) -> etree._Element:
-        node = etree.SubElement(parent, f"{{{self.ns}}}{name}", **attrs)
+        node = etree.SubElement(parent, f"{{{self.ns}}}{name}", attrib=attrs)
         if text is not None:
             node.text = text
         return node

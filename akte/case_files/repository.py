@@ -65,20 +65,20 @@ def by_bg_nummer(session: Session, tenant_id: uuid.UUID, bg_nummer: str) -> list
     )
 
 
-def readable_statement(principal: Principal) -> Select[tuple[CaseFile]]:
+def readable_statement(principal: Principal) -> Select[CaseFile]:
     """Every Akte the caller may read (see :mod:`akte.auth.permissions`). The one place
     the Akte's read scope is written: lists, lookups by id, the web pages, the database
     search and the scopes of documents, letters and upload codes all start from it."""
     return select(CaseFile).where(permissions.readable_case_file_clause(principal))
 
 
-def writable_statement(principal: Principal) -> Select[tuple[CaseFile]]:
+def writable_statement(principal: Principal) -> Select[CaseFile]:
     """Every Akte the caller owns: may move, close, change, delete or version documents in,
     and issue upload codes for. Borrowed access (grant, deputy) is not enough."""
     return select(CaseFile).where(permissions.owned_case_file_clause(principal))
 
 
-def administered_statement(principal: Principal) -> Select[tuple[CaseFile]]:
+def administered_statement(principal: Principal) -> Select[CaseFile]:
     """Every Akte the caller administers (grants): all of their tenant's, for tenant admins.
     Administering is not reading: it opens no documents."""
     if principal.role is not Role.tenant_admin or principal.tenant_id is None:
@@ -87,12 +87,12 @@ def administered_statement(principal: Principal) -> Select[tuple[CaseFile]]:
 
 
 def filtered(
-    stmt: Select[tuple[CaseFile]],
+    stmt: Select[CaseFile],
     *,
     status: str | None = None,
     org_unit_id: uuid.UUID | None = None,
     q: str | None = None,
-) -> Select[tuple[CaseFile]]:
+) -> Select[CaseFile]:
     """A scope statement narrowed by what the user asked for, newest first."""
     if status:
         stmt = stmt.where(CaseFile.status == status)

@@ -185,7 +185,7 @@ def _audit_action(changes: dict[str, object]) -> str:
 
 def list_query(
     principal: Principal, *, status: str | None, org_unit_id: uuid.UUID | None, q: str | None
-) -> Select[tuple[CaseFile]]:
+) -> Select[CaseFile]:
     principal.require_role(*CASE_ROLES)
     return repository.filtered(
         repository.readable_statement(principal), status=status, org_unit_id=org_unit_id, q=q

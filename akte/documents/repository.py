@@ -23,19 +23,19 @@ def get(session: Session, document_id: uuid.UUID) -> Document | None:
     return session.get(Document, document_id)
 
 
-def readable_statement(principal: Principal) -> Select[tuple[Document]]:
+def readable_statement(principal: Principal) -> Select[Document]:
     """Documents the caller may read: those filed in an Akte they may read."""
     akten = case_files.readable_statement(principal).with_only_columns(CaseFile.id)
     return select(Document).where(Document.case_file_id.in_(akten))
 
 
-def writable_statement(principal: Principal) -> Select[tuple[Document]]:
+def writable_statement(principal: Principal) -> Select[Document]:
     """Documents the caller may delete or add versions to: those of Akten they own."""
     akten = case_files.writable_statement(principal).with_only_columns(CaseFile.id)
     return select(Document).where(Document.case_file_id.in_(akten))
 
 
-def retention_statement(principal: Principal) -> Select[tuple[Document]]:
+def retention_statement(principal: Principal) -> Select[Document]:
     """Documents a tenant admin may delete early (retention is theirs): their tenant's."""
     if principal.role is not Role.tenant_admin or principal.tenant_id is None:
         return select(Document).where(false())
@@ -81,7 +81,7 @@ def source(session: Session, version_id: uuid.UUID, position: int) -> VersionSou
     )
 
 
-def in_case_file(session: Session, case_file_id: uuid.UUID) -> Select[tuple[Document]]:
+def in_case_file(session: Session, case_file_id: uuid.UUID) -> Select[Document]:
     return (
         select(Document)
         .where(Document.case_file_id == case_file_id)

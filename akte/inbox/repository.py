@@ -16,7 +16,7 @@ from akte.documents import repository as document_scope
 from akte.documents.models import Document
 
 
-def readable_statement(principal: Principal) -> Select[tuple[Document]]:
+def readable_statement(principal: Principal) -> Select[Document]:
     """Posteingang items the caller sees: unfiled, unrejected documents of the Akten they
     may read (their org units, deputy periods and grants alike: filing is lent work)."""
     return document_scope.readable_statement(principal).where(
