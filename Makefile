@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-parallel test-fast test-deps checks install system-deps lint format bench clean constraints pdfjs i18n-extract i18n-update i18n-compile
+.PHONY: run test test-serial test-parallel test-fast test-deps checks install system-deps lint format bench clean constraints pdfjs i18n-extract i18n-update i18n-compile
 ## PDF.js for the document viewer (akte/web/pdfjs.py: VERSION must match).
 PDFJS_VERSION := 4.10.38
 
@@ -46,14 +46,17 @@ PARALLEL := -n auto --dist loadfile
 ## What `make test-fast` leaves out (markers set in tests/conftest.py).
 SLOW_KINDS := browser or ocr or fuzz
 
-## Install everything, start what the tests need, run the whole suite (the 15 slowest
-## tests are printed at the end: --durations in pyproject.toml).
+## Install everything, start what the tests need, run the whole suite on all cores (the
+## 15 slowest tests are printed at the end: --durations in pyproject.toml).
 test: install test-deps checks
-	$(BIN)/pytest
-
-## The whole suite on all cores.
-test-parallel: install test-deps checks
 	$(BIN)/pytest $(PARALLEL)
+
+## The same, by its older name.
+test-parallel: test
+
+## The whole suite in one process, in file order (one readable log; slower).
+test-serial: install test-deps checks
+	$(BIN)/pytest
 
 ## Everything but the browser, OCR and fuzz tests, on all cores.
 test-fast: install test-deps
