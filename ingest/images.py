@@ -72,6 +72,9 @@ class RasterPage:
     problem: str | None = None
     #: The file's bytes when it is a JPEG of exactly these pixels (kept in the archive).
     jpeg: bytes | None = None
+    #: The file stores these pixels without loss (PNG, an uncompressed/LZW/Deflate TIFF
+    #: frame): the archive keeps them lossless too, not as a JPEG of them.
+    lossless: bool = False
 
 
 def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
@@ -107,6 +110,10 @@ def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
                     page = ImageOps.exif_transpose(image) if index == 0 else image.copy()
                     page = normalise(page)
                     jpeg = _own_jpeg(path, image, page, frames)
+                    lossless = image.format == "PNG" or (
+                        image.format == "TIFF"
+                        and image.info.get("compression") not in ("jpeg", "tiff_jpeg")
+                    )
                 except ProcessingFailed as exc:
                     yield RasterPage(page_no, None, DEFAULT_DPI, str(exc))
                     continue
@@ -120,7 +127,7 @@ def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
                         _describe(exc, f"page {page_no} of the image could not be read"),
                     )
                     continue
-                yield RasterPage(page_no, page, dpi, jpeg=jpeg)
+                yield RasterPage(page_no, page, dpi, jpeg=jpeg, lossless=lossless)
 
 
 def _own_jpeg(path: Path, image: Image.Image, page: Image.Image, frames: int) -> bytes | None:

@@ -239,12 +239,14 @@ def ocr_page(
     workdir: Path,
     limits: Limits,
     jpeg: bytes | None = None,
+    lossless: bool = False,
 ) -> OcrPage:
     """Recognise one page image; safe to call from several threads at once.
 
     ``jpeg`` are the scan's own JPEG bytes of exactly these pixels: the archive page keeps
     them as they are if the page needs at most a quarter turn (no straightening or
-    cleaning).
+    cleaning); ``lossless``: the scan stored these pixels without loss (PNG, TIFF), and
+    an archive page that shows them unchanged keeps them lossless.
 
     Orientation: the projection profile (:func:`ingest.images.layout`) tells lines lying
     across from lines running up and down. A page whose lines lie across is read as it
@@ -268,7 +270,9 @@ def ocr_page(
     page_pdf = pdf_path.with_name(pdf_path.stem + "-page.pdf")
     if skew == 0.0 and cleaned is image:
         # Only a quarter turn (or nothing): the scan's image as it was, turned on the page.
-        pdf_path = pagepdf.image_page(pdf_path, image, page_pdf, jpeg=jpeg, turn=turn)
+        pdf_path = pagepdf.image_page(
+            pdf_path, image, page_pdf, jpeg=jpeg, turn=turn, lossless=lossless
+        )
     else:
         pdf_path = pagepdf.image_page(pdf_path, straight, page_pdf)
     return OcrPage(
