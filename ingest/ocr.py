@@ -261,12 +261,19 @@ def ocr_page(
     straight, skew, text, words, pdf_path = _read(cleaned, shape, turn, base, dpi, page_no, limits)
     mean = words.mean
     if not shape.sideways and mean is not None and mean < DOUBTFUL_CONFIDENCE:
-        turn = detect_rotation(image, base, dpi, page_no, limits)
-        if turn:
-            straight, skew, text, words, pdf_path = _read(
-                cleaned, shape, turn, base, dpi, page_no, limits
+        turned = detect_rotation(image, base, dpi, page_no, limits)
+        if turned:
+            # OSD can be wrong on a poor page: the turned reading is kept only if it is
+            # the more confident one (an upside-down page turned reads 93–95).
+            first = (straight, skew, text, words, pdf_path)
+            second = _read(
+                cleaned, shape, turned, base.with_name(base.name + "-turned"), dpi, page_no, limits
             )
-            mean = words.mean
+            if (second[3].mean or 0.0) > mean:
+                straight, skew, text, words, pdf_path = second
+                turn, mean = turned, second[3].mean
+            else:
+                straight, skew, text, words, pdf_path = first
     page_pdf = pdf_path.with_name(pdf_path.stem + "-page.pdf")
     if skew == 0.0 and cleaned is image:
         # Only a quarter turn (or nothing): the scan's image as it was, turned on the page.
