@@ -267,11 +267,15 @@ class Akte:
                 f"/api/v1/documents/{document_id}/pages", headers=self.headers
             ).json()
             texts[path] = "\n".join(page["text"] for page in pages)
+            # The whole archive file is the content route's ``archive`` rendition
+            # (``/documents/{id}/archive`` cuts pages out of it and needs ``pages``).
             archive = self.client.get(
-                f"/api/v1/documents/{document_id}/archive", headers=self.headers
+                f"/api/v1/documents/{document_id}/content",
+                params={"rendition": "archive"},
+                headers=self.headers,
             )
-            if archive.status_code == 200:
-                self.archive_ratio[path] = len(archive.content) / path.stat().st_size
+            assert archive.status_code == 200, (path, archive.status_code, archive.text[:200])
+            self.archive_ratio[path] = len(archive.content) / path.stat().st_size
         return elapsed, cpu, texts
 
     def close(self) -> None:

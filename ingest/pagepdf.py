@@ -9,7 +9,10 @@ layer (``textonly_pdf``) and the image is stored by how the scan was stored:
   hold already (Pillow's libtiff encoder; no free JBIG2 encoder is packaged in Debian);
 - **the scan's own JPEG**, byte for byte, when the page was neither straightened nor
   cleaned (a JPEG file, or the one JPEG of a scanned PDF page): no second compression;
-- any other grey or colour page: JPEG at :data:`JPEG_QUALITY`.
+- a grey or colour page of a lossless scan (PNG, TIFF) shown as scanned (at most turned
+  a quarter): lossless, Flate with PNG predictors (about the size of the PNG);
+- any other grey or colour page (straightened or cleaned, so resampled): JPEG at
+  :data:`JPEG_QUALITY`.
 
 The image is drawn under the text over the whole page, so the text layer (laid out by
 Tesseract for the same pixels) lines up in every viewer. A page that was only turned by a
@@ -78,11 +81,37 @@ def _jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def _flate(image: Image.Image) -> tuple[bytes, pikepdf.Dictionary]:
+    """The page lossless: Pillow's PNG encoding (zlib with PNG row filters), whose image
+    data a PDF reads as it is with ``FlateDecode`` and PNG predictors — about the size of
+    the scan's PNG file, where a JPEG of a clean text page is 2–3× larger (and lossy)."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    png = buffer.getvalue()
+    chunks, at = [], 8
+    while at < len(png):
+        length = int.from_bytes(png[at : at + 4], "big")
+        if png[at + 4 : at + 8] == b"IDAT":
+            chunks.append(png[at + 8 : at + 8 + length])
+        at += 12 + length
+    colours = 1 if image.mode == "L" else 3
+    params = pikepdf.Dictionary(
+        Predictor=15, Colors=colours, BitsPerComponent=8, Columns=image.width
+    )
+    return b"".join(chunks), pikepdf.Dictionary(
+        Filter=pikepdf.Name.FlateDecode,
+        DecodeParms=params,
+        BitsPerComponent=8,
+        ColorSpace=pikepdf.Name.DeviceGray if colours == 1 else pikepdf.Name.DeviceRGB,
+    )
+
+
 def image_xobject(
-    pdf: pikepdf.Pdf, image: Image.Image, jpeg: bytes | None = None
+    pdf: pikepdf.Pdf, image: Image.Image, jpeg: bytes | None = None, *, lossless: bool = False
 ) -> pikepdf.Stream:
     """The image as a PDF image XObject; ``jpeg`` are the scan's own bytes for exactly these
-    pixels (passed through when a PDF can show them as they are)."""
+    pixels (passed through when a PDF can show them as they are); ``lossless``: the scan
+    held these pixels without loss, so they are stored without loss (Flate)."""
     passable = _passable_jpeg(jpeg) if jpeg and image.mode != "1" else None
     size = image.size
     if image.mode == "1":
@@ -95,6 +124,8 @@ def image_xobject(
                 Filter=pikepdf.Name.DCTDecode, BitsPerComponent=8, ColorSpace=colour_space
             ),
         )
+    elif lossless and image.mode in ("L", "RGB"):
+        data, keys = _flate(image)
     else:
         if image.mode not in ("L", "RGB"):
             image = image.convert("RGB")
@@ -129,7 +160,13 @@ def _turned(turn: int, width: float, height: float, x0: float, y0: float) -> str
 
 
 def image_page(
-    text_pdf: Path, image: Image.Image, out: Path, *, jpeg: bytes | None = None, turn: int = 0
+    text_pdf: Path,
+    image: Image.Image,
+    out: Path,
+    *,
+    jpeg: bytes | None = None,
+    turn: int = 0,
+    lossless: bool = False,
 ) -> Path:
     """Write ``out``: Tesseract's one-page text-only PDF with ``image`` drawn under the
     text, filling the page. ``turn`` (counter-clockwise degrees, a multiple of 90) is the
@@ -141,7 +178,7 @@ def image_page(
             page.obj.Resources = pikepdf.Dictionary()
         if pikepdf.Name.XObject not in page.obj.Resources:
             page.obj.Resources.XObject = pikepdf.Dictionary()
-        page.obj.Resources.XObject.Im0 = image_xobject(pdf, image, jpeg)
+        page.obj.Resources.XObject.Im0 = image_xobject(pdf, image, jpeg, lossless=lossless)
         draw = f"q {_turned(turn, x1 - x0, y1 - y0, x0, y0)} /Im0 Do Q\n".encode()
         page.contents_add(pikepdf.Stream(pdf, draw), prepend=True)
         pdf.save(out, compress_streams=True, deterministic_id=True)

@@ -95,7 +95,15 @@ class _OcrPool:
             max(1, self.limits.ocr_workers), thread_name_prefix="akte-ocr"
         )
 
-    def submit(self, image: Image.Image, page_no: int, dpi: int, jpeg: bytes | None = None) -> None:
+    def submit(
+        self,
+        image: Image.Image,
+        page_no: int,
+        dpi: int,
+        jpeg: bytes | None = None,
+        *,
+        lossless: bool = False,
+    ) -> None:
         """Queue a page; blocks while enough pages are waiting (bounded memory)."""
         self._raise_failures()
         while sum(not f.done() for f in self.futures.values()) >= 2 * self.limits.ocr_workers:
@@ -109,6 +117,7 @@ class _OcrPool:
             workdir=self.workdir,
             limits=self.limits,
             jpeg=jpeg,
+            lossless=lossless,
         )
 
     def _raise_failures(self) -> None:
@@ -262,7 +271,9 @@ def _process_image(
         if raster.image is None:
             problems[raster.page_no] = raster.problem or f"page {raster.page_no} failed"
         else:
-            pool.submit(raster.image, raster.page_no, raster.dpi, raster.jpeg)
+            pool.submit(
+                raster.image, raster.page_no, raster.dpi, raster.jpeg, lossless=raster.lossless
+            )
     if count == 0:
         raise ProcessingFailed("the image has no pages")
     ocr = pool.results()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pikepdf
 import pypdfium2 as pdfium
-from PIL import Image, TiffImagePlugin
+import pytest
+from PIL import Image, ImageChops, TiffImagePlugin
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -173,6 +174,25 @@ def test_a_sideways_fax_keeps_its_g4_data(tmp_path: Path) -> None:
     [(width, height)] = page_sizes(processed)
     assert height > width
     assert "Lohnabrechnungen" in layer_text(processed)
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_a_png_scan_is_kept_lossless_and_no_larger(tmp_path: Path, colour: bool) -> None:
+    """A PNG holds its pixels without loss: the archive keeps them so (Flate, the same
+    pixels), at about the PNG's size; a JPEG of a clean page was 2–3× the PNG."""
+    # A full page: the fixed costs (sRGB profile, XMP, some 4 kB) would dominate a strip.
+    text = samples.render_lines(LETTER * 6)
+    page = samples.stamped(text) if colour else text
+    scan = samples.png_bytes(page)
+    processed = run(tmp_path, scan, "scan.png")
+    [image] = images_of(processed)
+    assert image.filter == "/FlateDecode"
+    with pikepdf.open(processed.archive_path) as pdf:
+        [stream] = list(pdf.pages[0].get_images().values())
+        stored = pikepdf.PdfImage(stream).as_pil_image()
+    assert stored.mode == page.mode
+    assert ImageChops.difference(stored, page).getbbox() is None
+    assert processed.archive_path.stat().st_size <= 1.1 * len(scan)
 
 
 def test_a_straightened_page_is_stored_as_jpeg_and_not_larger(tmp_path: Path) -> None:
