@@ -1,4 +1,4 @@
-"""Schemathesis hooks for ``test_fuzz.py`` (loaded through ``SCHEMATHESIS_HOOKS``).
+"""Schemathesis hooks for ``fuzzing.py`` (loaded through ``SCHEMATHESIS_HOOKS``).
 
 The upload routes publish which file types they take (``encoding.contentType``); akte
 checks the first bytes, so the fuzzer must send real files of those types, not random

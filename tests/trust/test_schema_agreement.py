@@ -1,5 +1,5 @@
 """What the published schema allows the server accepts, and what it refuses the server
-refuses: the cases the fuzzer found, pinned one by one (the fuzz run in ``test_fuzz.py``
+refuses: the cases the fuzzer found, pinned one by one (the fuzz run in ``fuzzing.py``
 covers the whole API, but a regression should name its field)."""
 
 from __future__ import annotations
