@@ -12,6 +12,7 @@ import math
 import random
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
@@ -384,3 +385,42 @@ def margin_scribbles(image: Image.Image, *, seed: int = 5) -> Image.Image:
     out = ImageChops.multiply(base, page)
     out.info["dpi"] = (300, 300)
     return out
+
+
+LETTERHEAD = "Jobcenter Musterstadt"
+
+
+def letterhead(
+    image: Image.Image, *, colour: tuple[int, int, int] = (200, 30, 40), text: str = LETTERHEAD
+) -> Image.Image:
+    """The page under a letterhead printed in a strong colour (the sender's name in red,
+    as jobcenters and municipalities print it), standing alone above the text."""
+    face = ImageFont.truetype(str(SANS), 64)
+    band = 150
+    page = Image.new("RGB", (image.width, image.height + band), (255, 255, 255))
+    page.paste(image.convert("RGB"), (0, band))
+    draw = ImageDraw.Draw(page)
+    draw.text((180, 110), text, font=face, fill=colour)
+    page.info["dpi"] = (300, 300)
+    return page
+
+
+#: The noisy-scan set: one generator per kind of damage, from a clean page to the bytes
+#: of a scan file (the tests keep a CER threshold per kind; ``bench.ocr_kinds`` measures).
+NOISY_SCANS: dict[str, Callable[[Image.Image], bytes]] = {
+    "jpeg quality 10": lambda page: jpeg_artefacts(page, quality=10),
+    "jpeg quality 20": lambda page: jpeg_artefacts(page, quality=20),
+    "bleed-through": lambda page: png_bytes(bleed_through(page, NOTICE)),
+    "red stamp": lambda page: png_bytes(stamped(page)),
+    "grey stamp": lambda page: png_bytes(stamped(page, colour=(110, 110, 110))),
+    "red letterhead": lambda page: png_bytes(letterhead(page)),
+    "margin scribbles": lambda page: png_bytes(margin_scribbles(page)),
+    "salt-and-pepper 3 %": lambda page: png_bytes(add_noise(page, amount=0.03)),
+}
+
+
+def noisy_scan_truth(kind: str) -> str:
+    """What a reader sees on the ``kind`` page of the set: the letter, and the letterhead
+    where there is one (a stamp's words are not part of the text)."""
+    body = "\n".join(LETTER)
+    return f"{LETTERHEAD}\n{body}" if kind == "red letterhead" else body
