@@ -326,15 +326,116 @@ def _otsu(histogram: list[int]) -> int:
     return best_level
 
 
-def for_reading(image: Image.Image, *, drop_colour: bool = True) -> Image.Image:
+#: A page's mid-grey ink is a stamp when one 16-level window of the grey levels between
+#: the text's black and the ink/paper split holds this many times the median window: a
+#: flat grey stamp ink piles up at one level (15× on the generated grey stamp), while
+#: the anti-aliased edges of print, JPEG ringing and bleed-through spread evenly (≤ 2.5×).
+GREY_INK_PEAK = 4.0
+
+
+def _grey_ink(histogram: list[int], split: int) -> int | None:
+    """The level above which dark pixels may be a grey stamp's ink rather than print:
+    Otsu's split of the dark part of the page (text black ÷ stamp grey), but only if
+    that part has a distinct grey peak; ``None`` when it has none."""
+    windows = [sum(histogram[i : i + 16]) for i in range(32, split - 15, 16)]
+    if len(windows) < 3:
+        return None
+    ordered = sorted(windows)
+    median = max(ordered[len(ordered) // 2], 1)
+    if max(windows) < GREY_INK_PEAK * median or max(windows) < sum(histogram) // 1000:
+        return None
+    return _otsu(histogram[:split] + [0] * (256 - split))
+
+
+def _cells(mask: Image.Image, factor: int) -> np.ndarray:
+    """Whether any pixel of each ``factor`` × ``factor`` cell of the 0/255 ``mask`` is set
+    (Pillow's box reduction: numpy's reductions over a full page cost ten times more)."""
+    return np.asarray(mask.reduce(factor) if factor > 1 else mask) > 0
+
+
+def _components(cells: np.ndarray) -> list[list[tuple[int, int]]]:
+    """8-connected groups of set cells (a plain flood fill: the grid is small)."""
+    todo = set(zip(*(axis.tolist() for axis in np.nonzero(cells)), strict=True))
+    groups = []
+    while todo:
+        stack = [todo.pop()]
+        group = []
+        while stack:
+            y, x = stack.pop()
+            group.append((y, x))
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    neighbour = (y + dy, x + dx)
+                    if neighbour in todo:
+                        todo.remove(neighbour)
+                        stack.append(neighbour)
+        groups.append(group)
+    return groups
+
+
+#: A group of marks is a line of text when it is at least this many times as wide as high
+#: ("Jobcenter" alone in 64 px letters: 5; a ballpoint loop or note in the margin: 2).
+LINE_SHAPE = 4
+
+
+def standalone_lines(marks: Image.Image, ink: Image.Image, dpi: int) -> Image.Image:
+    """The part of ``marks`` (stamp or coloured pixels) that forms lines of text of their
+    own: groups (on a grid of ~1/37 in cells, letters of a line joined across their
+    gaps) that touch no ``ink`` (black print) and are :data:`LINE_SHAPE` times as wide
+    as high, 1/12 in to 1 in high. A stamp pressed over the text touches it; a
+    letterhead stands alone above it; margin ticks and loops are not that wide. Masks
+    are 0/255 grey images; the result is the kept part of ``marks``."""
+    factor = max(1, round(dpi / 37.5))
+    cells = _cells(marks, factor)
+    if not cells.any():
+        return Image.new("L", marks.size, 0)
+    inked = _cells(ink, factor)
+    near_ink = inked.copy()
+    near_ink[1:] |= inked[:-1]
+    near_ink[:-1] |= inked[1:]
+    near_ink[:, 1:] |= near_ink[:, :-1].copy()
+    near_ink[:, :-1] |= near_ink[:, 1:].copy()
+    joined = cells.copy()
+    for shift in (1, 2):  # join the letters and words of a line
+        joined[:, shift:] |= cells[:, :-shift]
+        joined[:, :-shift] |= cells[:, shift:]
+    keep = np.zeros_like(cells)
+    low, high = dpi / 12 / factor, dpi / factor
+    for group in _components(joined):
+        ys, xs = np.array(group).T
+        if near_ink[ys, xs].any():
+            continue
+        own = cells[ys, xs]  # the extent of the marks, not of the joining
+        ys, xs = ys[own], xs[own]
+        height, width = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+        if low <= height <= high and width >= LINE_SHAPE * height:
+            keep[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] |= cells[
+                ys.min() : ys.max() + 1, xs.min() : xs.max() + 1
+            ]
+    if not keep.any():
+        return Image.new("L", marks.size, 0)
+    cover = Image.fromarray(keep.astype(np.uint8) * 255).resize(
+        (keep.shape[1] * factor, keep.shape[0] * factor), Image.Resampling.NEAREST
+    )
+    return ImageChops.multiply(marks, cover.crop((0, 0, *marks.size)))
+
+
+def for_reading(
+    image: Image.Image, *, drop_colour: bool = True, dpi: int = DEFAULT_DPI
+) -> Image.Image:
     """The copy of a page Tesseract reads (the archive keeps the page as scanned):
 
     - colour dropout: strongly coloured, not dark pixels (a red receipt stamp over the
       text, blue ballpoint ticks and notes in the margin, a highlighter) become paper, so their
       strokes neither break the letters under them nor are read as characters; black
       print under coloured ink stays. Generated pages with a red stamp over three lines:
-      CER 42 % → 0.4 %. The price: text *printed* in a strong colour (a red letterhead)
-      is not recognised either; ``Limits.colour_dropout`` switches it off.
+      CER 42 % → 0.4 %. Coloured pixels that form lines of their own
+      (:func:`standalone_lines`: a red letterhead) stay, as dark as their darkest
+      channel, so the sender's name is read and found; ``Limits.colour_dropout``
+      switches dropout off.
+    - grey stamps: when the dark part of the page has a flat mid-grey peak
+      (:func:`_grey_ink`), its grey pixels that touch the black print become paper (a
+      stamp lies over the text); grey lines of their own stay (grey print).
     - paper whitening: everything lighter than the ink/paper split (Otsu) becomes white
       and the ink is stretched to full contrast, so faint grey marks — text of the back
       shining through thin paper, a grey scanner background — are not read. Tesseract's
@@ -353,10 +454,25 @@ def for_reading(image: Image.Image, *, drop_colour: bool = True) -> Image.Image:
                 value.point(lambda v: 255 if v > INK_VALUE else 0),
             )
             if coloured.getbbox() is not None:
+                # Red ink is dark in grey too: black print is what is dark and not coloured.
+                dark = grey.point(lambda v: 255 if v < INK_VALUE else 0)
+                lines = standalone_lines(coloured, ImageChops.subtract(dark, coloured), dpi)
                 grey = Image.composite(Image.new("L", grey.size, 255), grey, coloured)
+                if lines.getbbox() is not None:
+                    # Coloured print as dark as its darkest channel (red: its green).
+                    red, green, blue = image.split()
+                    darkest = ImageChops.darker(ImageChops.darker(red, green), blue)
+                    grey = Image.composite(darkest, grey, lines)
     else:
         grey = image
-    split = max(1, _otsu(grey.histogram()))
+    histogram = grey.histogram()
+    split = max(1, _otsu(histogram))
+    stamp = _grey_ink(histogram, split)
+    if stamp is not None:
+        marks = grey.point([255 if stamp <= v < split else 0 for v in range(256)])
+        ink = grey.point([255 if v < stamp else 0 for v in range(256)])
+        drop = ImageChops.subtract(marks, standalone_lines(marks, ink, dpi))
+        grey = Image.composite(Image.new("L", grey.size, 255), grey, drop)
     out = grey.point([255 if v >= split else v * 255 // split for v in range(256)])
     out.info = dict(image.info)
     return out

@@ -298,6 +298,6 @@ def _read(
 ) -> tuple[Image.Image, float, str, _Words, Path]:
     """Turn, level and recognise the page: the levelled page, its tilt and the reading."""
     straight, skew = deskew(rotate(cleaned, turn), shape.skew_after(turn))
-    reading = for_reading(straight, drop_colour=limits.colour_dropout)
+    reading = for_reading(straight, drop_colour=limits.colour_dropout, dpi=dpi)
     text, words, pdf_path = _recognise(reading, base, dpi, page_no, limits)
     return straight, skew, text, words, pdf_path
