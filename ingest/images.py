@@ -326,23 +326,33 @@ def _otsu(histogram: list[int]) -> int:
     return best_level
 
 
-#: A page's mid-grey ink is a stamp when one 16-level window of the grey levels between
-#: the text's black and the ink/paper split holds this many times the median window: a
-#: flat grey stamp ink piles up at one level (15× on the generated grey stamp), while
-#: the anti-aliased edges of print, JPEG ringing and bleed-through spread evenly (≤ 2.5×).
+#: A page's mid-grey ink is a stamp when, of the 16-level windows of grey levels below
+#: the ink/paper split, one lighter than the print's own (the fullest window, at least
+#: two windows away) holds this many times the median window above the print, with a
+#: valley between: a flat grey stamp ink piles up at one level (15× on the generated grey
+#: stamp), while the anti-aliased edges of print, JPEG ringing and bleed-through spread
+#: evenly (≤ 2.5×), and print that is itself grey (light toner at 40–110) is the fullest
+#: window, not a second peak.
 GREY_INK_PEAK = 4.0
 
 
 def _grey_ink(histogram: list[int], split: int) -> int | None:
     """The level above which dark pixels may be a grey stamp's ink rather than print:
-    Otsu's split of the dark part of the page (text black ÷ stamp grey), but only if
-    that part has a distinct grey peak; ``None`` when it has none."""
-    windows = [sum(histogram[i : i + 16]) for i in range(32, split - 15, 16)]
-    if len(windows) < 3:
+    Otsu's split of the dark part of the page (print ÷ stamp grey), but only if that
+    part has a distinct grey peak lighter than the print; ``None`` when it has none."""
+    windows = [sum(histogram[i : i + 16]) for i in range(0, split - 15, 16)]
+    print_at = windows.index(max(windows)) if windows else 0
+    above = windows[print_at + 1 :]
+    if len(above) < 3:
         return None
-    ordered = sorted(windows)
-    median = max(ordered[len(ordered) // 2], 1)
-    if max(windows) < GREY_INK_PEAK * median or max(windows) < sum(histogram) // 1000:
+    median = max(sorted(above)[len(above) // 2], 1)
+    peak_at = max(range(print_at + 2, len(windows)), key=windows.__getitem__)
+    peak = windows[peak_at]
+    if (
+        peak < GREY_INK_PEAK * median
+        or peak < sum(histogram) // 1000
+        or min(windows[print_at + 1 : peak_at]) > peak // 2
+    ):
         return None
     return _otsu(histogram[:split] + [0] * (256 - split))
 

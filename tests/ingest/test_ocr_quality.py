@@ -301,6 +301,20 @@ def test_grey_print_stays_when_a_grey_stamp_is_looked_past() -> None:
     assert ink(reading) <= 1.03 * ink(plain)  # the stamp's ring and words are gone
 
 
+@pytest.mark.parametrize("level", [40, 70, 90, 110])
+def test_print_that_is_itself_grey_is_not_taken_for_a_stamp(level: int) -> None:
+    """Light toner or grey print (ink at grey 40–110, no stamp): the grey-stamp step must
+    not split the print's own ink and thin its letters (it took 15 % of their pixels
+    before it looked for a peak apart from the print's)."""
+    page = samples.render_lines(LETTER)
+    light = page.point(lambda v: level + v * (255 - level) // 255)
+
+    def ink(image: Image.Image) -> int:
+        return sum(image.histogram()[:230])
+
+    assert ink(for_reading(light)) >= 0.95 * ink(for_reading(page))
+
+
 def test_a_stamp_stays_in_the_archive_though_ocr_looks_past_it(tmp_path: Path) -> None:
     """Colour dropout is for reading only: the archive page shows the red stamp."""
     page = samples.stamped(samples.render_lines(LETTER))
