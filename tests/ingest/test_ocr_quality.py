@@ -269,11 +269,14 @@ def test_noisy_scan_kinds_are_read(tmp_path: Path, kind: str) -> None:
     assert cer(samples.noisy_scan_truth(kind), result.text) < NOISY_THRESHOLDS[kind], result.text
 
 
-def test_a_red_letterhead_is_read_and_searchable(tmp_path: Path) -> None:
+@pytest.mark.parametrize("colour", [(200, 30, 40), (20, 60, 170)], ids=["red", "blue"])
+def test_a_coloured_letterhead_is_read_and_searchable(
+    tmp_path: Path, colour: tuple[int, int, int]
+) -> None:
     """Colour dropout keeps coloured print that stands alone: the sender's name printed
-    in red is in the page text and in the archive's text layer, while a red stamp over
-    the text is still looked past (the "red stamp" kind)."""
-    page = samples.letterhead(samples.render_lines(LETTER))
+    in red or blue is in the page text and in the archive's text layer, while a red
+    stamp over the text is still looked past (the "red stamp" kind)."""
+    page = samples.letterhead(samples.render_lines(LETTER), colour=colour)
     processed = run(tmp_path, samples.png_bytes(page))
     [result] = processed.pages
     assert "Jobcenter Musterstadt" in result.text
