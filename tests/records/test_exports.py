@@ -284,7 +284,7 @@ def test_stamps_on_rotated_pages_read_upright(tmp_path):
     import pypdfium2 as pdfium
 
     from records import bundle
-    from records.redaction import _to_display
+    from records.redaction import DisplayMap
 
     source = tmp_path / "rotated.pdf"
     source.write_bytes(text_pdf([["Hochformat"], ["Gedreht"]]))
@@ -310,8 +310,9 @@ def test_stamps_on_rotated_pages_read_upright(tmp_path):
         textpage = page.get_textpage()
         found = textpage.search("Blatt 4").get_next()
         assert found is not None
+        display = DisplayMap(page)
         boxes = [
-            _to_display(page, 4, textpage.get_charbox(i))
+            display.area(4, textpage.get_charbox(i))
             for i in range(found[0], found[0] + found[1])
             if textpage.get_text_range(i, 1).strip()
         ]
