@@ -180,22 +180,27 @@ def import_message(
 
 def _person(session: Session, tenant: str, user: str) -> tuple[uuid.UUID, User]:
     """The tenant's id and its user ``user`` (a bad parameter when either is unknown)."""
+    row, person = _tenant_user(session, tenant, user)
+    return row.id, person
+
+
+def _tenant_user(session: Session, slug: str, username: str) -> tuple[Tenant, User]:
+    """The tenant ``slug`` and its user ``username``; a bad parameter naming both when
+    either is unknown."""
     from sqlalchemy import select
 
     from akte.tenants.models import Tenant
     from akte.users.models import User
 
-    tenant_row = session.scalar(select(Tenant).where(Tenant.slug == tenant))
+    row = session.scalar(select(Tenant).where(Tenant.slug == slug))
     person = (
         None
-        if tenant_row is None
-        else session.scalar(
-            select(User).where(User.username == user, User.tenant_id == tenant_row.id)
-        )
+        if row is None
+        else session.scalar(select(User).where(User.username == username, User.tenant_id == row.id))
     )
-    if tenant_row is None or person is None:
-        raise typer.BadParameter("no such tenant or user")
-    return tenant_row.id, person
+    if row is None or person is None:
+        raise typer.BadParameter(f"no user {username!r} in tenant {slug!r}")
+    return row, person
 
 
 @xdomea_app.command("offer")
@@ -358,8 +363,7 @@ def transfer(
     from akte.core.database import session_scope
     from akte.core.errors import AkteError
     from akte.core.settings import get_settings
-    from akte.tenants.models import OrgUnit, Tenant
-    from akte.users.models import User
+    from akte.tenants.models import OrgUnit
     from records import transfers
     from records.models import Transfer
 
@@ -368,16 +372,7 @@ def transfer(
     ctx = AppContext.from_settings(get_settings())
 
     def admin(session: Session, slug: str, username: str) -> tuple[Tenant, Principal]:
-        row = session.scalar(select(Tenant).where(Tenant.slug == slug))
-        person = (
-            None
-            if row is None
-            else session.scalar(
-                select(User).where(User.username == username, User.tenant_id == row.id)
-            )
-        )
-        if row is None or person is None:
-            raise typer.BadParameter(f"no user {username!r} in tenant {slug!r}")
+        row, person = _tenant_user(session, slug, username)
         return row, principal_for(session, person)
 
     try:
