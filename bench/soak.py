@@ -5,16 +5,16 @@ or ``--database-url`` PostgreSQL with a separate ``akte worker``), then uploads 
 small text PDFs one at a time through the upload API, each waited for until it is
 ``ready`` (``--in-flight N``: up to N uploads wait at a time, each still its own document
 and index job), with a search every ten documents (as users search while documents arrive).
-At 5 %, 25 %, 50 % and 100 % of the documents (1k, 5k, 10k, 20k of the default 20,000) it
-waits until the last document is found, then prints the resident memory, the open
+At 5, 10, 25, 50, 75 and 100 % of the documents (1k, 2k, 5k, 10k, 15k, 20k of the default
+20,000) it waits until the last document is found, then prints the resident memory (and
+how much of it is anonymous, i.e. heap rather than mapped index files), the open
 descriptors and the descriptors of deleted files of the server (and worker) process,
 the CPU seconds per document since the previous sample (server and worker; the
 processing children are the forkserver's, not counted) and the load average, and at the
 end the growth between the first and the last sample.
 
-Index jobs (priority 20) wait while uploads' processing jobs (10) are queued, so with
-``--in-flight`` above 1 the index falls behind during the run and a checkpoint first
-waits for that backlog (up to an hour).
+Index jobs (priority 5) run before uploads' processing jobs (10), so the index keeps up
+with the uploads even with ``--in-flight`` above 1.
 
 Last, the job path's own indexing rate: ``search.index_document`` for 300 of the
 documents, one job each, in this process against a fresh index folder (what a worker
@@ -82,14 +82,20 @@ def _pdf(n: int) -> bytes:
     return buf.getvalue()
 
 
-def _sample(pid: int) -> tuple[float, int, int]:
-    """Resident MB, open descriptors, descriptors of deleted files."""
+def _sample(pid: int) -> tuple[float, float, int, int]:
+    """Resident MB, of it anonymous MB (heap; the rest is mapped files such as index
+    segments, which the kernel can drop), open descriptors, descriptors of deleted files."""
     process = psutil.Process(pid)
     deleted = 0
     for fd in os.listdir(f"/proc/{pid}/fd"):
         with contextlib.suppress(OSError):
             deleted += os.readlink(f"/proc/{pid}/fd/{fd}").endswith("(deleted)")
-    return process.memory_info().rss / 2**20, process.num_fds(), deleted
+    anon = 0.0
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                anon = int(line.split()[1]) / 1024
+    return process.memory_info().rss / 2**20, anon, process.num_fds(), deleted
 
 
 def _seed(akte: str, env: dict[str, str]) -> None:
@@ -180,7 +186,7 @@ def run(docs: int, database_url: str | None, in_flight: int = 1) -> None:
     upgrade(Settings().effective_database_url)
     akte = str(Path(sys.executable).parent / "akte")
     _seed(akte, env)
-    checkpoints = sorted({max(1, round(docs * f)) for f in (0.05, 0.25, 0.5, 1.0)})
+    checkpoints = sorted({max(1, round(docs * f)) for f in (0.05, 0.1, 0.25, 0.5, 0.75, 1.0)})
     port = free_port()
     procs = {
         "server": subprocess.Popen(
@@ -197,7 +203,7 @@ def run(docs: int, database_url: str | None, in_flight: int = 1) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-    samples: dict[int, dict[str, tuple[float, int, int]]] = {}
+    samples: dict[int, dict[str, tuple[float, float, int, int]]] = {}
     try:
         assert wait_for_port(port, 60), "akte serve did not start"
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
@@ -217,10 +223,10 @@ def run(docs: int, database_url: str | None, in_flight: int = 1) -> None:
                 f"checkpoints {checkpoints}",
                 flush=True,
             )
-            header = "  ".join(f"{name:>30}" for name in procs)
+            header = "  ".join(f"{name:>40}" for name in procs)
             print(
                 f"{'documents':>9}  {'docs/s':>7}  {'CPU s/doc':>9}  {header}   "
-                "(RSS MB, fds, deleted fds)  load average"
+                "(RSS MB, of it anonymous MB, fds, deleted fds)  load average"
             )
             started = time.perf_counter()
             # one waiting upload: poll often (its latency is the rate); several: the
@@ -250,8 +256,8 @@ def run(docs: int, database_url: str | None, in_flight: int = 1) -> None:
                     per_doc = (cpu - cpu_before) / (n - docs_before)
                     cpu_before, docs_before = cpu, n
                     cells = "  ".join(
-                        f"{rss:>13.1f} MB {fds:>6} {dead:>6}"
-                        for rss, fds, dead in samples[n].values()
+                        f"{rss:>10.1f} MB {anon:>10.1f} MB {fds:>6} {dead:>6}"
+                        for rss, anon, fds, dead in samples[n].values()
                     )
                     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
                     print(f"{n:>9}  {rate:>7.1f}  {per_doc:>9.3f}  {cells}  {load}", flush=True)
@@ -262,10 +268,12 @@ def run(docs: int, database_url: str | None, in_flight: int = 1) -> None:
                 process.wait(30)
     first, last = checkpoints[0], checkpoints[-1]
     for name in procs:
-        (rss0, fds0, _), (rss1, fds1, dead1) = samples[first][name], samples[last][name]
+        (rss0, anon0, fds0, _) = samples[first][name]
+        (rss1, anon1, fds1, dead1) = samples[last][name]
         print(
-            f"{name}: growth {first}→{last} documents: RSS {rss1 - rss0:+.1f} MB, "
-            f"descriptors {fds1 - fds0:+d}, deleted files open at the end {dead1}"
+            f"{name}: growth {first}→{last} documents: RSS {rss1 - rss0:+.1f} MB "
+            f"(anonymous {anon1 - anon0:+.1f} MB), descriptors {fds1 - fds0:+d}, "
+            f"deleted files open at the end {dead1}"
         )
     rate = _job_path_rate(env)
     print(
