@@ -23,7 +23,7 @@ compiling.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from whoosh import query
@@ -281,7 +281,7 @@ class Compiler:
         if isinstance(node, query.Prefix):
             return self._prefix(fieldname, str(node.text), out, positive)
         if isinstance(node, query.NumericRange):
-            return self._range(node, out)
+            return self._range(node, out, positive)
         if isinstance(node, query.Term):
             text = node.text
             if fieldname == "jahr":
@@ -396,7 +396,14 @@ class Compiler:
         # the trigram index narrows to names sharing letters with the word first
         return _Expr(sql=f"(d.names %> {folded} AND {check})")
 
-    def _range(self, node: query.NumericRange, out: Compiled) -> _Expr:
+    def _range(self, node: query.NumericRange, out: Compiled, positive: bool) -> _Expr:
+        """A date or year range as column conditions. Outside a ``NOT`` (``positive``) a
+        NULL date already fails the ``WHERE``, so the conditions stand bare, where the
+        planner can estimate them; a ``datum:`` range also bounds ``sort_date`` (the
+        document date at midnight whenever there is one, see :mod:`search.pg.rows`), so
+        the newest matches are read from the range's end of the recency index instead
+        of from today backwards (2018 in a 1,000,000-document tenant: 673,073 rows
+        tested, 1.3 s)."""
         if node.fieldname == "jahr":
             column, start, end = "d.year", node.start, node.end
         elif node.fieldname in ("datum", "eingang"):
@@ -412,7 +419,16 @@ class Compiler:
             conds.append(f"{column} {'<' if node.endexcl else '<='} {out.param(end)}")
         if not conds:
             return _Expr(sql=f"({column} IS NOT NULL)")
-        return _Expr(sql=f"coalesce({' AND '.join(conds)}, false)")
+        if not positive:
+            return _Expr(sql=f"coalesce({' AND '.join(conds)}, false)")
+        if node.fieldname == "datum":
+            if isinstance(start, date):
+                midnight = datetime(start.year, start.month, start.day)
+                conds.append(f"d.sort_date >= {out.param(midnight)}")
+            if isinstance(end, date):
+                after = datetime(end.year, end.month, end.day) + timedelta(days=1)
+                conds.append(f"d.sort_date < {out.param(after)}")
+        return _Expr(sql="(" + " AND ".join(conds) + ")")
 
 
 #: The fields a word without ``feld:`` is searched in (the parser's default fields).

@@ -107,6 +107,14 @@ class PostgresIndexService(IndexService):
                     conn.execute(
                         text("DELETE FROM search_documents WHERE indexed_at < :s"), {"s": started}
                     )
+                # The planner's row estimates must see the rebuilt table at once: a rebuild
+                # into an empty or much smaller table left it planning with the old
+                # statistics until autovacuum got round to it, and at 1,000,000 rows that
+                # chose a row-by-row test of every row of the caller's scope (Miete in one
+                # org unit: 337 ms, after ANALYZE 11 ms).
+                with ctx.engine.connect() as conn:
+                    conn.execute(text("ANALYZE search_documents"))
+                    conn.commit()
                 return total
             finally:
                 lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": REBUILD_LOCK})

@@ -128,6 +128,9 @@ def test_syntax_errors_are_400_with_a_hint(
         (f"{WORD} datum:2024-01-01..2024-03-31", {"a1"}),
         (f"{WORD} datum:..2022-12-31", {"a1_old"}),
         (f"{WORD} datum:[2021-01-01 TO 2021-12-31]", {"a1_old"}),
+        # one day, its both ends (the PostgreSQL engine also bounds sort_date by it)
+        (f"{WORD} datum:[2024-02-10 TO 2024-02-10]", {"a1"}),
+        (f"{WORD} NOT datum:2024-01-01..2024-03-31", {"a1_old"}),
         (f"{WORD} jahr:2024", {"a1"}),
         (f"{WORD} quelle:scan-import", {"a1_old"}),
         (f"{WORD} status:open", {"a1", "a1_old"}),
