@@ -103,6 +103,17 @@ def _sample(pid: int) -> tuple[float, float, int, int]:
     return process.memory_info().rss / 2**20, anon, process.num_fds(), deleted
 
 
+def _working(pid: int) -> int:
+    """The process that runs the jobs: ``akte serve`` itself, but for ``akte worker`` the
+    worker process it started (the command only waits for its workers)."""
+    for child in psutil.Process(pid).children():
+        with contextlib.suppress(psutil.Error):
+            command = " ".join(child.cmdline())
+            if "worker" in command and "multiprocessing" not in command:
+                return child.pid
+    return pid
+
+
 def _seed(akte: str, env: dict[str, str]) -> None:
     run = lambda *a: subprocess.run([akte, *a], env=env, check=True, capture_output=True)  # noqa: E731
     run("admin", "create-tenant", "soak", "Soak")
@@ -253,7 +264,7 @@ def run(
             # one waiting upload: poll often (its latency is the rate); several: the
             # worker stays busy anyway, and every poll is a request the server serves
             poll = 0.02 if in_flight == 1 else 0.2
-            cpu_before, docs_before = sum(_cpu(p.pid) for p in procs.values()), 0
+            cpu_before, docs_before = sum(_cpu(_working(p.pid)) for p in procs.values()), 0
             pending: deque[str] = deque()
             for n in range(1, docs + 1):
                 response = client.post(
@@ -272,8 +283,8 @@ def run(
                 if n in checkpoints:
                     _wait_found(client, headers, f"Soakwort{n}x")
                     rate = n / (time.perf_counter() - started)
-                    samples[n] = {name: _sample(p.pid) for name, p in procs.items()}
-                    cpu = sum(_cpu(p.pid) for p in procs.values())
+                    samples[n] = {name: _sample(_working(p.pid)) for name, p in procs.items()}
+                    cpu = sum(_cpu(_working(p.pid)) for p in procs.values())
                     per_doc = (cpu - cpu_before) / (n - docs_before)
                     cpu_before, docs_before = cpu, n
                     cells = "  ".join(
