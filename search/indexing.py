@@ -33,6 +33,12 @@ Progress = Callable[[str, int], None]
 #: A parallel rebuild reports every this many seconds (and whenever a tenant is done).
 PROGRESS_SECONDS = 10.0
 PROGRESS_EVERY = 1000
+#: A tenant of at least twice this many documents is rebuilt in parts by several
+#: processes, each part at least this large: below it, a process's start (imports, word
+#: list) costs more than the second core saves.
+PART_MIN_DOCS = 5000
+#: A tenant and its parts (``None``: the whole tenant) as ``akte search reindex`` writes them.
+Plan = tuple[uuid.UUID, list[list[loader.Piece] | None]]
 
 
 def _noop(_msg: str, _n: int) -> None:
@@ -152,8 +158,9 @@ class IndexService:
             with session_scope(ctx.session_factory) as session:
                 tenants = loader.tenant_ids(session)
             workers = ctx.settings.search_reindex_workers or os.cpu_count() or 1
-            if workers > 1 and len(tenants) > 1 and not _is_sqlite(ctx):
-                total = self._rebuild_in_processes(ctx, tenants, workers, progress)
+            plan = self._plan(ctx, tenants, workers) if workers > 1 and not _is_sqlite(ctx) else []
+            if sum(len(parts) for _tenant, parts in plan) > 1:
+                total = self._rebuild_in_processes(ctx, plan, workers, progress)
             else:
                 total = self._rebuild_here(ctx, tenants, progress)
             for stale in set(self.backend.tenants()) - set(tenants):
@@ -179,38 +186,67 @@ class IndexService:
             progress(f"tenant {tenant_id} done", total)
         return total
 
-    def _rebuild_in_processes(
-        self, ctx: AppContext, tenants: list[uuid.UUID], workers: int, progress: Progress
-    ) -> int:
-        """Tenants are independent indexes, so they are built side by side, one process
-        per core (analysis is pure Python: threads would share one core under the GIL).
-        Largest tenants first, so the last process to finish is not the only one busy."""
+    def _plan(self, ctx: AppContext, tenants: list[uuid.UUID], workers: int) -> list[Plan]:
+        """Each tenant's parts, largest tenants first (so the last process to finish is
+        not the only one busy). A tenant of at least ``2 × PART_MIN_DOCS`` documents is
+        cut into up to ``workers`` parts (:func:`loader.split`), each written as one
+        segment by a process of its own: one large tenant then uses every core."""
         with session_scope(ctx.session_factory) as session:
             sizes = loader.tenant_sizes(session)
-        ordered = sorted(tenants, key=lambda t: -sizes.get(t, 0))
+            plan: list[Plan] = []
+            for tenant_id in sorted(tenants, key=lambda t: -sizes.get(t, 0)):
+                k = min(workers, sizes.get(tenant_id, 0) // PART_MIN_DOCS)
+                parts = loader.split(session, tenant_id, k) if k > 1 else [None]
+                plan.append((tenant_id, parts))
+        return plan
+
+    def _rebuild_in_processes(
+        self, ctx: AppContext, plan: list[Plan], workers: int, progress: Progress
+    ) -> int:
+        """Tenants are independent indexes, and a large tenant's parts are consecutive
+        segments of one: every part is written side by side, one process per core
+        (analysis is pure Python: threads would share one core under the GIL). A tenant's
+        new generation is committed, its segments in the parts' order, and swapped in
+        as soon as its last part is written."""
+        tasks = [(t, i, part) for t, parts in plan for i, part in enumerate(parts)]
+        generations = {t: self.backend.new_generation(t) for t, _parts in plan}
+        segments: dict[uuid.UUID, list[object | None]] = {t: [None] * len(p) for t, p in plan}
+        waiting = {t: len(parts) for t, parts in plan}
         total = 0
         spawn = multiprocessing.get_context("spawn")  # no inherited connections or locks
         streamed = spawn.Value("q", 0)  # documents handed to Whoosh, across the processes
-        with ProcessPoolExecutor(
-            min(workers, len(tenants)),
-            mp_context=spawn,
-            initializer=_count_into,
-            initargs=(streamed,),
-        ) as pool:
-            futures = {
-                pool.submit(
-                    _rebuild_tenant, str(self.root), ctx.settings.effective_database_url, t
-                ): t
-                for t in ordered
-            }
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=PROGRESS_SECONDS, return_when=FIRST_COMPLETED)
-                for future in done:
-                    total += future.result()
-                    progress(f"tenant {futures[future]} done", streamed.value)
-                if not done:
-                    progress(f"{len(pending)} tenants to go", streamed.value)
+        url = ctx.settings.effective_database_url
+        try:
+            with ProcessPoolExecutor(
+                min(workers, len(tasks)),
+                mp_context=spawn,
+                initializer=_count_into,
+                initargs=(streamed,),
+            ) as pool:
+                futures = {
+                    pool.submit(_write_part, str(self.root), url, t, generations[t], part): (t, i)
+                    for t, i, part in tasks
+                }
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(
+                        pending, timeout=PROGRESS_SECONDS, return_when=FIRST_COMPLETED
+                    )
+                    for future in done:
+                        tenant_id, i = futures[future]
+                        segments[tenant_id][i], count = future.result()
+                        total += count
+                        waiting[tenant_id] -= 1
+                        if not waiting[tenant_id]:
+                            self.backend.swap_in(
+                                tenant_id, generations.pop(tenant_id), segments[tenant_id]
+                            )
+                            progress(f"tenant {tenant_id} done", streamed.value)
+                    if not done:
+                        progress(f"{len(pending)} parts to go", streamed.value)
+        finally:
+            for tenant_id, generation in generations.items():  # not swapped in: failed
+                self.backend.abandon_generation(tenant_id, generation)
         return total
 
     def _replay(self, ctx: AppContext) -> None:
@@ -274,13 +310,20 @@ _streamed: Any = None
 
 
 def _count_into(counter: Any) -> None:
-    """Worker-process initializer: where :func:`_rebuild_tenant` reports progress."""
+    """Worker-process initializer: where :func:`_write_part` reports progress."""
     global _streamed
     _streamed = counter
 
 
-def _rebuild_tenant(root: str, database_url: str, tenant_id: uuid.UUID) -> int:
-    """One tenant's new generation, built in a worker process of :meth:`_reindex`."""
+def _write_part(
+    root: str,
+    database_url: str,
+    tenant_id: uuid.UUID,
+    generation: str,
+    part: list[loader.Piece] | None,
+) -> tuple[object | None, int]:
+    """One part of a tenant's new generation (``None``: all of it), written as one
+    segment in a worker process of :meth:`IndexService._rebuild_in_processes`."""
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
 
     def counted(docs: Iterator[IndexDoc]) -> Iterator[IndexDoc]:
@@ -298,8 +341,8 @@ def _rebuild_tenant(root: str, database_url: str, tenant_id: uuid.UUID) -> int:
 
     try:
         backend = WhooshBackend(Path(root), cache_size=0)
-        stream = loader.stream(make_session_factory(engine), tenant_id)
-        return backend.rebuild(tenant_id, counted(stream))
+        stream = loader.stream(make_session_factory(engine), tenant_id, part=part)
+        return backend.write_part(tenant_id, generation, counted(stream))
     finally:
         engine.dispose()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, select
@@ -73,9 +74,11 @@ def as_uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _base():  # type: ignore[no-untyped-def]
+def _base(*columns: Any):  # type: ignore[no-untyped-def]
+    """Ready documents with ``columns`` (else the indexed ones)."""
     return (
-        select(*_COLUMNS)
+        select(*(columns or _COLUMNS))
+        .select_from(Document)
         .join(CaseFile, CaseFile.id == Document.case_file_id)
         .outerjoin(
             DocumentVersion,
@@ -246,10 +249,12 @@ def _in_batches(
     batch: int,
     convert: Callable[[Session, Sequence[Any]], list[T]],
     key: Any = Document.id,
+    after: uuid.UUID | None = None,
 ) -> Iterator[T]:
     """``stmt``'s rows in ``key`` (id) order, ``batch`` at a time, each batch read and
-    converted in one short transaction (keyset pagination: ``id > last``)."""
-    last: uuid.UUID | None = None
+    converted in one short transaction (keyset pagination: ``id > last``), starting
+    after the id ``after``."""
+    last = after
     while True:
         with session_scope(factory) as session:
             page = stmt.order_by(key)
@@ -263,33 +268,117 @@ def _in_batches(
         yield from converted
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A run of a tenant's rebuild stream: one org unit's documents (or, ``notes``, its
+    Aktenvermerke) with ids in ``(after, upto]`` (``None``: unbounded), in id order."""
+
+    unit: uuid.UUID
+    notes: bool = False
+    after: uuid.UUID | None = None
+    upto: uuid.UUID | None = None
+
+
+def _units(session: Session, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        session.scalars(
+            select(CaseFile.org_unit_id)
+            .where(CaseFile.tenant_id == tenant_id)
+            .distinct()
+            .order_by(CaseFile.org_unit_id)
+        )
+    )
+
+
+def _piece_stmt(tenant_id: uuid.UUID, piece: Piece, *columns: Any) -> tuple[Any, Any]:
+    """The rows of ``piece`` up to ``upto`` (with ``columns``, else the indexed ones) and
+    their id column (``after`` is left to the caller: keyset pagination starts there)."""
+    if piece.notes:
+        stmt = _note_base(*columns).where(
+            CaseNote.tenant_id == tenant_id, CaseFile.org_unit_id == piece.unit
+        )
+        key = CaseNote.id
+    else:
+        stmt = _base(*columns).where(
+            Document.tenant_id == tenant_id, CaseFile.org_unit_id == piece.unit
+        )
+        key = Document.id
+    if piece.upto is not None:
+        stmt = stmt.where(key <= piece.upto)
+    return stmt, key
+
+
+def pieces(session: Session, tenant_id: uuid.UUID) -> list[Piece]:
+    """A tenant's whole rebuild stream: org unit by org unit, documents then notes."""
+    kinds = (False, True) if CaseNote is not None else (False,)
+    return [Piece(unit, notes) for unit in _units(session, tenant_id) for notes in kinds]
+
+
+def split(session: Session, tenant_id: uuid.UUID, parts: int) -> list[list[Piece]]:
+    """A tenant's rebuild stream cut into ``parts`` consecutive parts of about equal
+    size (fewer if there are fewer rows), so that part 1, then part 2, … streams exactly
+    what :func:`stream` streams, in the same order.
+
+    A cut may fall inside an org unit (at a document id): the unit then continues in the
+    next part, and since the parts become consecutive segments of one index its
+    documents are still one run of document numbers. The pieces of a unit cut at an id
+    together cover every id (the first open below, the last above), so a row added
+    while the rebuild runs is streamed by exactly one part, as by :func:`stream`.
+    Costs a count per unit and one ``OFFSET`` query per cut inside a unit.
+    """
+    whole = pieces(session, tenant_id)
+    counts: list[int] = []
+    for piece in whole:
+        stmt, _key = _piece_stmt(tenant_id, piece, func.count())
+        counts.append(int(session.scalar(stmt) or 0))
+    total = sum(counts)
+    parts = max(1, min(parts, total))
+    cuts = [total * k // parts for k in range(1, parts)]  # rows before each cut
+    out: list[list[Piece]] = [[]]
+    seen = 0
+    for piece, count in zip(whole, counts, strict=True):
+        current = piece
+        while cuts and cuts[0] < seen + count:
+            offset = cuts.pop(0) - seen  # rows of this piece that stay in this part
+            if offset == 0:
+                out.append([])
+                continue
+            stmt, key = _piece_stmt(
+                tenant_id, current, CaseNote.id if current.notes else Document.id
+            )
+            if current.after is not None:
+                stmt = stmt.where(key > current.after)
+            boundary = as_uuid(session.scalar(stmt.order_by(key).offset(offset - 1).limit(1)))
+            out[-1].append(Piece(current.unit, current.notes, current.after, boundary))
+            out.append([])
+            current = Piece(current.unit, current.notes, boundary, current.upto)
+            seen += offset
+            count -= offset
+        out[-1].append(current)
+        seen += count
+    return out
+
+
 def stream(
-    factory: sessionmaker[Session], tenant_id: uuid.UUID, batch: int = BATCH
+    factory: sessionmaker[Session],
+    tenant_id: uuid.UUID,
+    batch: int = BATCH,
+    part: Sequence[Piece] | None = None,
 ) -> Iterator[IndexDoc]:
     """Every ready document of a tenant, org unit by org unit, one short transaction per
-    batch.
+    batch (``part``: only those pieces of it, see :func:`split`).
 
     Grouping by org unit makes each unit's documents one contiguous run of document
     numbers in the rebuilt index; a caseworker's query then decodes only the posting
     blocks of their units (see :mod:`search.vectorized`).
     """
-    with session_scope(factory) as session:
-        units = list(
-            session.scalars(
-                select(CaseFile.org_unit_id)
-                .where(CaseFile.tenant_id == tenant_id)
-                .distinct()
-                .order_by(CaseFile.org_unit_id)
-            )
-        )
-    for unit in units:
-        stmt = _base().where(Document.tenant_id == tenant_id, CaseFile.org_unit_id == unit)
-        yield from _in_batches(factory, stmt, batch, _to_docs)
-        if CaseNote is not None:
-            notes = _note_base().where(
-                CaseNote.tenant_id == tenant_id, CaseFile.org_unit_id == unit
-            )
-            yield from _in_batches(factory, notes, batch, _notes_to_docs, key=CaseNote.id)
+    if part is None:
+        with session_scope(factory) as session:
+            part = pieces(session, tenant_id)
+    for piece in part:
+        stmt, key = _piece_stmt(tenant_id, piece)
+        convert = _notes_to_docs if piece.notes else _to_docs
+        yield from _in_batches(factory, stmt, batch, convert, key=key, after=piece.after)
 
 
 def _stamps(session: Session, rows: Sequence[Any]) -> list[tuple[uuid.UUID, str]]:
@@ -344,21 +433,26 @@ def stream_stamps(
 # re-indexing the Akte (``document_ids_of_case_file``) re-indexes its notes too.
 
 
-def _note_base():  # type: ignore[no-untyped-def]
-    return select(
-        CaseNote.id,
-        CaseNote.tenant_id,
-        CaseNote.case_file_id,
-        CaseNote.body,
-        CaseNote.author_name,
-        CaseNote.created_at,
-        CaseFile.org_unit_id,
-        CaseFile.aktenzeichen,
-        CaseFile.bg_nummer,
-        CaseFile.kundennummer,
-        CaseFile.person_name,
-        CaseFile.status,
-    ).join(CaseFile, CaseFile.id == CaseNote.case_file_id)
+def _note_base(*columns: Any):  # type: ignore[no-untyped-def]
+    """Aktenvermerke with ``columns`` (else the indexed ones)."""
+    if not columns:
+        columns = (
+            CaseNote.id,
+            CaseNote.tenant_id,
+            CaseNote.case_file_id,
+            CaseNote.body,
+            CaseNote.author_name,
+            CaseNote.created_at,
+            CaseFile.org_unit_id,
+            CaseFile.aktenzeichen,
+            CaseFile.bg_nummer,
+            CaseFile.kundennummer,
+            CaseFile.person_name,
+            CaseFile.status,
+        )
+    return (
+        select(*columns).select_from(CaseNote).join(CaseFile, CaseFile.id == CaseNote.case_file_id)
+    )
 
 
 def note_stamp(row: Any) -> str:

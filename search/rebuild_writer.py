@@ -35,6 +35,7 @@ from typing import Any
 from whoosh import formats
 from whoosh.analysis import CompositeAnalyzer, RegexTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.index import TOC, clean_files
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
@@ -269,6 +270,11 @@ class RebuildWriter(SegmentWriter):
     def __init__(self, ix: Any, limitmb: int = 256, **kwargs: Any) -> None:
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool.cleanup()
+        # a temporary folder of its own (Whoosh names it after the index): the writers of
+        # a rebuild in parts write one index at once, each its own segment
+        self._tempstorage = self.storage.temp_storage(
+            f"{self.indexname}.{self.newsegment.segid}.tmp"
+        )
         self.pool = TermPool(self._tempstorage, limitmb)
         self._indexers: dict[str, Indexer] = {}
         for name, fieldobj in self.schema.items():
@@ -340,6 +346,15 @@ class RebuildWriter(SegmentWriter):
         if pool.size > pool.limit:
             pool.save()  # between documents: a run holds whole documents
 
+    def finish_segment(self) -> Any:
+        """Writes the segment and returns it without committing a TOC: one part of a
+        rebuild in parts, whose segments are then committed in order together
+        (``commit_segments``), as Whoosh's ``MpWriter(multisegment=True)`` does."""
+        self._check_state()
+        segment = self._finalize_segment()
+        self._finish()
+        return segment
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         perdoc = self.per_document_reader()
@@ -354,3 +369,13 @@ class RebuildWriter(SegmentWriter):
         finally:
             perdoc.close()
         self.fieldwriter.close()
+
+
+def commit_segments(ix: Any, segments: list[Any]) -> None:
+    """Commits ``segments``, in this order, as the next generation of the empty index
+    ``ix`` (what ``SegmentWriter.commit`` does with its one new segment): the index's
+    document numbers run through the segments in order, so a rebuild written in K parts
+    numbers its documents as one writer would have."""
+    generation = ix.latest_generation() + 1
+    TOC(ix.schema, segments, generation).write(ix.storage, ix.indexname)
+    clean_files(ix.storage, ix.indexname, generation, segments)

@@ -73,7 +73,7 @@ from search.backend import (
     SearchDegraded,
 )
 from search.query import QueryParser
-from search.rebuild_writer import RebuildWriter
+from search.rebuild_writer import RebuildWriter, commit_segments
 from search.schema import FACETS, SCHEMA_VERSION, make_schema
 from search.snippets import make_snippet
 from search.synonyms import expander
@@ -436,30 +436,70 @@ class WhooshBackend:
         ``os.replace`` of ``CURRENT``. Memory stays bounded: the writer spills sorted runs
         of postings beyond :data:`REBUILD_POOL_MB` and ``docs`` is a stream.
         """
+        generation = self.new_generation(tenant_id)
+        try:
+            segment, count = self.write_part(tenant_id, generation, docs)
+        except BaseException:
+            self.abandon_generation(tenant_id, generation)
+            raise
+        self.swap_in(tenant_id, generation, [segment])
+        return count
+
+    # A rebuild in parts (``search.indexing``): one new generation, each part's documents
+    # written as a segment of it by a process of its own, then all segments committed in
+    # the parts' order and the generation swapped in, as :meth:`rebuild` does with one.
+    def new_generation(self, tenant_id: uuid.UUID) -> str:
+        """An empty index beside the live one (not searched until :meth:`swap_in`)."""
         generation = f"g{time.time_ns()}"
         path = self._tenant_dir(tenant_id) / generation
         path.mkdir(parents=True)
         index.create_in(str(path), self.schema).close()
-        ix = _open_index(path, self.schema)
-        # the same segment as ``ix.writer()`` writes, postings sorted term by term
-        writer = RebuildWriter(ix, limitmb=REBUILD_POOL_MB)
+        return generation
+
+    def write_part(
+        self, tenant_id: uuid.UUID, generation: str, docs: Iterator[IndexDoc]
+    ) -> tuple[object | None, int]:
+        """Writes ``docs`` as one segment of ``generation``, uncommitted (several
+        processes may write parts of one generation at once): the segment (``None``
+        without documents) and the number of documents."""
+        ix = _open_index(self._tenant_dir(tenant_id) / generation, self.schema)
+        # the same segment as ``ix.writer()`` writes, postings sorted term by term; no
+        # write lock: the generation is this rebuild's own until it is swapped in
+        writer = RebuildWriter(ix, limitmb=REBUILD_POOL_MB, _lk=False)
         count = 0
         try:
             for doc in docs:
                 writer.add_document(**to_fields(doc))
                 count += 1
+            if not count:
+                writer.cancel()
+                return None, 0
+            return writer.finish_segment(), count
         except BaseException:
-            writer.cancel()
-            shutil.rmtree(path, ignore_errors=True)
+            if not writer.is_closed:
+                writer.cancel()
             raise
-        writer.commit()
-        ix.close()
+        finally:
+            ix.close()
+
+    def abandon_generation(self, tenant_id: uuid.UUID, generation: str) -> None:
+        shutil.rmtree(self._tenant_dir(tenant_id) / generation, ignore_errors=True)
+
+    def swap_in(self, tenant_id: uuid.UUID, generation: str, segments: list[object | None]) -> None:
+        """Commits the parts' segments in order and makes ``generation`` the live one."""
+        path = self._tenant_dir(tenant_id) / generation
+        ix = _open_index(path, self.schema)
+        try:
+            commit_segments(ix, [s for s in segments if s is not None])
+        finally:
+            ix.close()
+        # the folder Whoosh's writer makes for its temporary files (each part had its own)
+        shutil.rmtree(path / f"{whoosh_index._DEF_INDEX_NAME}.tmp", ignore_errors=True)
         with self._tenant_lock(tenant_id):
             old = self._generation(tenant_id)
             self._set_generation(tenant_id, generation)
         self._invalidate(tenant_id)
         self._remove_stale_generations(tenant_id, keep={generation, old})
-        return count
 
     def _remove_stale_generations(self, tenant_id: uuid.UUID, keep: set[str | None]) -> None:
         """Drops generations left by earlier swaps or crashed rebuilds (the one just
