@@ -40,7 +40,7 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from search.analysis import WORD_PATTERN, GermanStemFilter, WordPairFilter
+from search.analysis import WORD_PATTERN, GermanStemFilter, WordPairFilter, words_of
 
 #: A term's postings: document numbers, weights and encoded values, in document order.
 Postings = tuple[list[int], list[float], list[bytes]]
@@ -216,7 +216,7 @@ def _fill_block(
     writer._values = [v for v in values if v]
     top = max(weights)
     writer._maxweight = top if top > 0 else 0
-    found = [n for n in (lengths[d] for d in ids) if n]
+    found = [n for n in map(lengths.__getitem__, ids) if n]
     if found:
         writer._minlength = min(found)
         writer._maxlength = max(found)
@@ -225,7 +225,34 @@ def _fill_block(
 Indexer = Callable[[str], Iterator[tuple[bytes, int, float, bytes]]]
 
 
-def german_text_indexer(fieldobj: Any) -> Indexer | None:
+class _StemmedText:
+    """The stemmed words of the last text asked for (the same object): ``content`` and
+    ``pairs`` index the same text, so each document's words are stemmed once."""
+
+    def __init__(self, stemmer: GermanStemFilter) -> None:
+        self.stemmer = stemmer
+        self.text: str | None = None
+        self.words: list[str] = []
+
+    def __call__(self, text: str) -> list[str]:
+        if text is not self.text:
+            memo, stem = self.stemmer._cache, self.stemmer.stem
+            # the memo's lookup inlined (a call per word saved); ``stem`` fills it
+            self.words = [memo.get(w) or stem(w) for w in words_of(text)]
+            self.text = text
+        return self.words
+
+
+def _stem_filter(schema: Any) -> GermanStemFilter:
+    """The schema's first ``GermanStemFilter`` (its memo lives as long as the schema)."""
+    for _name, fieldobj in schema.items():
+        for item in getattr(getattr(fieldobj, "analyzer", None), "items", ()):
+            if type(item) is GermanStemFilter:
+                return item
+    return GermanStemFilter()
+
+
+def german_text_indexer(fieldobj: Any, stemmed: _StemmedText | None = None) -> Indexer | None:
     """``fieldobj.index`` without Whoosh's token stream, for the German text fields.
 
     ``Frequency.word_values`` runs every word through a chain of generators (tokenizer,
@@ -233,6 +260,8 @@ def german_text_indexer(fieldobj: Any) -> Indexer | None:
     :mod:`search.analysis` (words cut by :data:`WORD_PATTERN`, stemmed, optionally
     paired, every boost 1.0) the same terms, frequencies, weights and encoded values come
     from one ``findall``, the stem memo and a ``Counter``. ``None`` for any other field.
+    ``stemmed`` is shared by the fields of one writer (every ``GermanStemFilter`` stems
+    alike): a text indexed by two fields is cut and stemmed once.
     """
     fmt, analyzer = fieldobj.format, getattr(fieldobj, "analyzer", None)
     if type(fmt) is not formats.Frequency or not isinstance(analyzer, CompositeAnalyzer):
@@ -247,15 +276,11 @@ def german_text_indexer(fieldobj: Any) -> Indexer | None:
         and (len(items) == 2 or type(items[2]) is WordPairFilter)
     ):
         return None
-    stem, pairs, boost, findall = (
-        items[1].stem,
-        len(items) == 3,
-        fmt.field_boost,
-        WORD_PATTERN.findall,
-    )
+    words_in = stemmed or _StemmedText(items[1])
+    pairs, boost = len(items) == 3, fmt.field_boost
 
     def index(value: str) -> Iterator[tuple[bytes, int, float, bytes]]:
-        words = [stem(w) for w in findall(value)]
+        words = words_in(value)
         if pairs:
             words = [f"{a} {b}" for a, b in pairwise(words)]
         for word, freq in Counter(words).items():
@@ -277,8 +302,9 @@ class RebuildWriter(SegmentWriter):
         )
         self.pool = TermPool(self._tempstorage, limitmb)
         self._indexers: dict[str, Indexer] = {}
+        stemmed = _StemmedText(_stem_filter(self.schema))
         for name, fieldobj in self.schema.items():
-            indexer = german_text_indexer(fieldobj)
+            indexer = german_text_indexer(fieldobj, stemmed)
             if indexer is not None:
                 self._indexers[name] = indexer
         #: the short ``add_document`` below knows no spelling or vector fields
