@@ -13,9 +13,13 @@ alternating the variants in each round:
   export of main), its default workers.
 
 Per run: documents, wall seconds and documents/s, CPU seconds of the reindex process and
-every process it started (user + system, from ``getrusage``; PostgreSQL's own CPU is not
-in it) per document, and the load average before and after. On a shared machine compare
-CPU per document; wall clock says what the other load let through.
+every process it started (user + system, from ``getrusage``) per document, the cores
+that CPU filled on average (CPU ÷ wall), the CPU of the PostgreSQL backends serving
+the database (sampled from ``/proc`` every 0.2 s: a backend's command line names its
+database; what a backend spends after its last sample is missed), and the load average
+before and after. On a shared machine compare CPU per document; wall clock says what
+the other load let through. ``(reindex CPU + backend CPU) ÷ cores`` per document is what
+an idle machine would need.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +41,37 @@ from bench.search import _env
 def _cpu_of_children() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends of one database while it runs (a thread)."""
+
+    def __init__(self, database: str) -> None:
+        self.marker = f" {database} ".encode()
+        self.seen: dict[int, float] = {}
+        self.running = True
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while self.running:
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    if self.marker not in (entry / "cmdline").read_bytes():
+                        continue
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                self.seen[int(entry.name)] = (int(fields[11]) + int(fields[12])) / self.tick
+            time.sleep(0.2)
+
+    def stop(self) -> float:
+        self.running = False
+        self.thread.join()
+        return sum(self.seen.values())
 
 
 def run(url: str, variant: str, before: Path | None, wordsets: Path) -> str:
@@ -50,12 +86,14 @@ def run(url: str, variant: str, before: Path | None, wordsets: Path) -> str:
         env["AKTE_SEARCH_REINDEX_WORKERS"] = "1" if variant == "one" else "2"
     command = [sys.executable, "-c", "from akte.cli import main; main()", "search", "reindex"]
     load = os.getloadavg()[0]
+    backends = BackendCpu(url.rsplit("/", 1)[1])
     cpu, wall = _cpu_of_children(), time.monotonic()
     try:
         done = subprocess.run(
             command, env=env, cwd=cwd, capture_output=True, text=True, check=False
         )
         wall, cpu = time.monotonic() - wall, _cpu_of_children() - cpu
+        db_cpu = backends.stop()
         if done.returncode != 0:
             raise RuntimeError(f"reindex failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
         docs = int(done.stdout.rsplit("indexed ", 1)[1].split()[0])
@@ -64,8 +102,9 @@ def run(url: str, variant: str, before: Path | None, wordsets: Path) -> str:
         shutil.rmtree(data_dir, ignore_errors=True)
     return (
         f"{variant:>6}: {docs} documents, {segments} segment(s), wall {wall:.1f}s "
-        f"({docs / wall:.0f} docs/s), CPU {cpu:.1f}s ({1000 * cpu / docs:.2f} ms a document), "
-        f"load {load:.1f} → {os.getloadavg()[0]:.1f}"
+        f"({docs / wall:.0f} docs/s), CPU {cpu:.1f}s ({1000 * cpu / docs:.2f} ms a document, "
+        f"{cpu / wall:.2f} cores), PostgreSQL backends {db_cpu:.1f}s "
+        f"({1000 * db_cpu / docs:.2f} ms a document), load {load:.1f} → {os.getloadavg()[0]:.1f}"
     )
 
 
