@@ -76,19 +76,23 @@ _WORDS = r"\w+(?:[.,]\w+)*"
 #: How the text analyzer cuts words (snippets cut the same way to find the matches).
 WORD_PATTERN = re.compile(_WORDS)
 _findall = WORD_PATTERN.findall
-#: The last text :func:`words_of` cut, and its words (replaced as one tuple: thread-safe).
-_last_cut: tuple[str | None, list[str]] = (None, [])
+#: The last texts :func:`words_of` cut, with their words (newest first; replaced as one
+#: tuple, so threads never see half an update).
+_last_cuts: tuple[tuple[str, list[str]], ...] = ()
 
 
 def words_of(text: str) -> list[str]:
-    """``WORD_PATTERN.findall(text)``, remembered for the last text (the same object): a
-    rebuild cuts each document's text for three fields (``parts``, ``content``, ``pairs``),
-    and cutting a letter is about a tenth of its analysis. The list must not be changed."""
-    global _last_cut
-    last, words = _last_cut
-    if text is not last:
-        words = _findall(text)
-        _last_cut = (text, words)
+    """``WORD_PATTERN.findall(text)``, remembered for the last three texts (the same
+    objects): a rebuild cuts each document's text for three fields (``parts`` with the
+    title and Dokumentart, then ``content`` and ``pairs``), and cutting a letter is
+    about a tenth of its analysis. The list must not be changed."""
+    global _last_cuts
+    cuts = _last_cuts
+    for last, words in cuts:
+        if text is last:
+            return words
+    words = _findall(text)
+    _last_cuts = ((text, words), *cuts[:2])
     return words
 
 
