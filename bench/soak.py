@@ -23,10 +23,21 @@ documents, one job each, in this process against a fresh index folder (what a wo
 does per document: load from the database, write, commit), as documents per second.
 
 Run: ``python -m bench.soak [--docs 20000] [--in-flight 8] [--database-url
-postgresql+psycopg://… | --postgres] [--s3] [--search-backend postgres]``: ``--postgres``
+postgresql+psycopg://… | --postgres] [--s3] [--search-backend postgres] [--trace DIR]``: ``--postgres``
 makes a fresh database on the local server, ``--s3`` keeps the blobs on a local S3 server
 (``weed``, as the tests start it) — with both and ``--search-backend postgres`` the soak
 runs the stateless production shape (API and a separate worker, no local state).
+
+``--trace DIR`` (to find what grows; slows the server several times): the server starts
+with a ``sitecustomize.py`` on its ``PYTHONPATH`` (:data:`TRACE_SITE`, this bench only;
+the server's own code knows nothing of it) that runs ``tracemalloc`` with 25 frames and,
+on ``SIGUSR1``, writes a snapshot and the counts of objects by type the garbage
+collector tracks into ``DIR`` (``<n>.snapshot``, ``<n>.json``). The bench asks for one at
+every checkpoint and prints, after the run, what grew between the first and the last:
+the 25 largest differences by traceback and by type. The forkserver and its children
+are not traced (the variable that turns tracing on is taken out of the environment
+before they start). Compare two snapshots again later with ``python -m bench.soak
+--compare DIR/1000.snapshot DIR/3000.snapshot``.
 """
 
 from __future__ import annotations
@@ -34,7 +45,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,6 +65,37 @@ from tests.infra.postgres import fresh_database, postgres_server
 from tests.infra.s3 import S3Server, s3_server
 
 PASSWORD = "bench-password-123"
+#: The server's ``sitecustomize.py`` with ``--trace`` (see the module docstring).
+TRACE_SITE = """
+import os
+
+_DIR = os.environ.pop("AKTE_SOAK_TRACE_DIR", None)
+if _DIR:
+    import collections, gc, json, signal, tracemalloc
+
+    tracemalloc.start(25)
+
+    def _dump(signum, frame):
+        try:
+            _write()
+        except Exception as exc:  # never stop the server (uvloop would)
+            with open(os.path.join(_DIR, "error"), "a") as out:
+                out.write(repr(exc) + "\\n")
+
+    def _write():
+        name = open(os.path.join(_DIR, "request")).read().strip()
+        tracemalloc.take_snapshot().dump(os.path.join(_DIR, name + ".snapshot"))
+        types = collections.Counter()
+        for o in gc.get_objects():
+            t = type(o)
+            types[f"{getattr(t, '__module__', '?')}.{getattr(t, '__qualname__', '?')}"] += 1
+        traced, peak = tracemalloc.get_traced_memory()
+        with open(os.path.join(_DIR, name + ".json.tmp"), "w") as out:
+            json.dump({"traced": traced, "peak": peak, "types": types}, out)
+        os.replace(os.path.join(_DIR, name + ".json.tmp"), os.path.join(_DIR, name + ".json"))
+
+    signal.signal(signal.SIGUSR1, _dump)
+"""
 WORDS = [
     "Miete",
     "Kontoauszug",
@@ -186,12 +230,57 @@ def _job_path_rate(env: dict[str, str], count: int = 300) -> float:
         ctx.close()
 
 
+def _snapshot(pid: int, trace: Path, n: int) -> dict:
+    """Asks the traced server for a snapshot at ``n`` documents; its figures once written."""
+    (trace / "request").write_text(str(n))
+    os.kill(pid, signal.SIGUSR1)
+    done = trace / f"{n}.json"
+    deadline = time.monotonic() + 600
+    while not done.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server wrote no snapshot (started with --trace?)")
+        time.sleep(0.2)
+    return json.loads(done.read_text())
+
+
+def compare(first: Path, last: Path, top: int = 25) -> None:
+    """Prints what grew between two snapshots: by traceback, then by object type."""
+    import tracemalloc
+
+    old, new = (
+        tracemalloc.Snapshot.load(str(p)).filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)]
+        )
+        for p in (first, last)
+    )
+    print(f"traced: {_total(old) / 2**20:.1f} MB → {_total(new) / 2**20:.1f} MB")
+    for stat in new.compare_to(old, "traceback")[:top]:
+        print(
+            f"\n{stat.size_diff / 2**20:+.2f} MB ({stat.size / 2**20:.2f} MB), "
+            f"{stat.count_diff:+d} blocks"
+        )
+        for line in stat.traceback.format(limit=12, most_recent_first=True):
+            print("   ", line)
+    counts = [json.loads(p.with_suffix(".json").read_text())["types"] for p in (first, last)]
+    if all(counts):
+        grown = sorted(((n - counts[0].get(t, 0), t) for t, n in counts[1].items()), reverse=True)
+        print("\nobjects the collector tracks, by type:")
+        for diff, name in grown[:top]:
+            print(f"  {diff:+8d}  {name} ({counts[1][name]})")
+
+
+def _total(snapshot: object) -> int:
+    return sum(stat.size for stat in snapshot.statistics("filename"))  # type: ignore[attr-defined]
+
+
 def run(
     docs: int,
     database_url: str | None,
     in_flight: int = 1,
     s3: S3Server | None = None,
     search_backend: str = "whoosh",
+    trace: Path | None = None,
+    at: list[int] | None = None,
 ) -> None:
     work = Path(tempfile.mkdtemp(prefix="akte-bench-soak-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
@@ -219,12 +308,25 @@ def run(
     upgrade(Settings().effective_database_url)
     akte = str(Path(sys.executable).parent / "akte")
     _seed(akte, env)
-    checkpoints = sorted({max(1, round(docs * f)) for f in (0.05, 0.1, 0.25, 0.5, 0.75, 1.0)})
+    fractions = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0)
+    checkpoints = sorted(
+        {n for n in at if 0 < n < docs} | {docs}
+        if at
+        else {max(1, round(docs * f)) for f in fractions}
+    )
     port = free_port()
+    server_env = dict(env)
+    if trace is not None:
+        trace.mkdir(parents=True, exist_ok=True)
+        (trace / "sitecustomize.py").write_text(TRACE_SITE)
+        server_env["AKTE_SOAK_TRACE_DIR"] = str(trace)
+        server_env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(trace), env.get("PYTHONPATH")])
+        )
     procs = {
         "server": subprocess.Popen(
             [akte, "serve", "--port", str(port)],
-            env=env,
+            env=server_env,
             stdout=(work / "server.log").open("ab"),
             stderr=subprocess.STDOUT,
         )
@@ -238,7 +340,7 @@ def run(
         )
     samples: dict[int, dict[str, tuple[float, float, int, int]]] = {}
     try:
-        assert wait_for_port(port, 60), "akte serve did not start"
+        assert wait_for_port(port, 600 if trace else 60), "akte serve did not start"
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
             token = client.post(
                 "/api/v1/auth/token", data={"username": "soak-sb", "password": PASSWORD}
@@ -299,6 +401,9 @@ def run(
                     )
                     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
                     print(f"{n:>9}  {rate:>7.1f}  {per_doc:>9.3f}  {cells}  {load}", flush=True)
+                    if trace is not None:
+                        traced = _snapshot(procs["server"].pid, trace, n)["traced"]
+                        print(f"{'':>9}  server: {traced / 2**20:.1f} MB traced", flush=True)
     finally:
         for process in procs.values():
             process.terminate()
@@ -314,7 +419,9 @@ def run(
             f"(anonymous {anon1 - anon0:+.1f} MB), descriptors {fds1 - fds0:+d}, "
             f"deleted files open at the end {dead1}"
         )
-    if search_backend == "whoosh":
+    if trace is not None:
+        compare(trace / f"{first}.snapshot", trace / f"{last}.snapshot")
+    elif search_backend == "whoosh":  # the job path's rate: not traced
         rate = _job_path_rate(env)
         print(
             "job path (search.index_document, one document a job, fresh index): "
@@ -342,13 +449,31 @@ def main() -> None:
         help="uploads waiting to be ready at a time (each is still its own document and "
         "index job; more than 1 keeps the worker busy while the client polls)",
     )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        help="folder for the server's tracemalloc snapshots at each checkpoint",
+    )
+    parser.add_argument(
+        "--compare", nargs=2, type=Path, default=None, help="two snapshots to compare; no run"
+    )
+    parser.add_argument(
+        "--at",
+        default="",
+        help="checkpoints instead of 5/10/25/50/75/100 %% (comma-separated document counts)",
+    )
     args = parser.parse_args()
+    if args.compare:
+        compare(*args.compare)
+        return
+    at = [int(n) for n in args.at.split(",") if n]
     with contextlib.ExitStack() as stack:
         url = args.database_url
         if args.postgres:
             url = stack.enter_context(fresh_database(stack.enter_context(postgres_server())))
         s3 = stack.enter_context(s3_server()) if args.s3 else None
-        run(args.docs, url, args.in_flight, s3, args.search_backend)
+        run(args.docs, url, args.in_flight, s3, args.search_backend, args.trace, at)
 
 
 if __name__ == "__main__":

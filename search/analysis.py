@@ -32,6 +32,12 @@ from akte.case_files.identifiers import normalize_identifier
 from search import compounds
 from search.compounds import MIN_WORD
 from search.folding import latin_fold
+from search.memo import Memo
+
+#: Bound of the shared stem memo (:class:`GermanStemFilter`): about 70,000 word forms.
+STEM_MEMO_BYTES = 16 * 1024 * 1024
+#: Bound of the word → compound parts memo (:func:`parts_text`).
+PARTS_MEMO_BYTES = 8 * 1024 * 1024
 
 _UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "é": "e", "è": "e"})
 #: ``ae/oe/ue`` written for an umlaut; not after a/e/q, where they are diphthongs or "qu"
@@ -102,20 +108,24 @@ class GermanStemFilter(Filter):
     A county's documents use a vocabulary of some hundred thousand word forms; looking a
     form up in a dict is several times cheaper than lower-casing, folding (two string
     passes and a regex) and stemming it again — indexing spends most of its time here.
+    Every instance computes the same, so they share one memo per process (:attr:`memo`,
+    bounded by bytes, :mod:`search.memo`); a process has several instances (the schema's
+    text and pair analyzers, the snippets' …), and each had a memo of its own.
     """
 
-    def __init__(self, cachesize: int = 200_000) -> None:
+    #: the process's word form → stem memo, shared by every instance
+    memo: Memo[str, str] = Memo(STEM_MEMO_BYTES)
+
+    def __init__(self) -> None:
         self._stem = stemmer_for_language("de")
-        self._cache: dict[str, str] = {}
-        self._cachesize = cachesize
 
     def __getstate__(self) -> dict:
         # Whoosh pickles the schema (with its analyzers) into every index TOC: the memo
-        # must not travel along, or each commit would write megabytes of word forms.
-        return {"_cachesize": self._cachesize}
+        # must not travel along. The state is what earlier versions read back.
+        return {"_cachesize": 200_000}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["_cachesize"])  # type: ignore[misc]
+        self.__init__()  # type: ignore[misc]
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
@@ -125,12 +135,10 @@ class GermanStemFilter(Filter):
 
     def stem(self, word: str) -> str:
         """The index term of one word as the tokenizer cut it (memoised)."""
-        stemmed = self._cache.get(word)
+        memo = self.memo
+        stemmed = memo.young.get(word) or memo.get(word)
         if stemmed is None:
-            stemmed = self._stem(fold(word))
-            if len(self._cache) >= self._cachesize:
-                self._cache.clear()
-            self._cache[word] = stemmed
+            stemmed = memo.put(word, self._stem(fold(word)))
         return stemmed
 
     def __call__(self, tokens):  # type: ignore[no-untyped-def]
@@ -225,9 +233,8 @@ def compound_parts(word: str) -> tuple[str, ...]:
     return compounds.decompounder().parts(fold_letters(word))
 
 
-#: word form → its parts (bounded): a county's vocabulary repeats across documents
-_parts_memo: dict[str, tuple[str, ...]] = {}
-PARTS_MEMO_SIZE = 300_000
+#: word form → its parts: a county's vocabulary repeats across documents
+_parts_memo: Memo[str, tuple[str, ...]] = Memo(PARTS_MEMO_BYTES)
 
 
 def parts_text(*texts: str | list[str] | None) -> str:
@@ -243,9 +250,7 @@ def parts_text(*texts: str | list[str] | None) -> str:
             if len(word) >= MIN_WORD:
                 parts = memo.get(word)
                 if parts is None:
-                    if len(memo) >= PARTS_MEMO_SIZE:
-                        memo.clear()
-                    parts = memo[word] = compound_parts(word)
+                    parts = memo.put(word, compound_parts(word))
                 for part in parts:
                     seen[part] = None
     return " ".join(seen)

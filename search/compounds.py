@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search import hyphenation, wordset
+from search.memo import Memo
 from search.wordset import WordSet
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,11 @@ def _read(path: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
+#: Bound of each of a :class:`Decompounder`'s two memos (parts, splits), in bytes.
+MEMO_BYTES = 4 * 1024 * 1024
+_NO_SPLIT = ("",)
+
+
 class Decompounder:
     """Splits folded lower-case words; build once (loading the list takes ~1 s)."""
 
@@ -118,7 +124,7 @@ class Decompounder:
         self,
         words: set[str] | WordSet,
         keep: set[str] | None = None,
-        cachesize: int = 200_000,
+        memo_bytes: int = MEMO_BYTES,
         short: set[str] | None = None,
     ) -> None:
         #: anything with ``in``: the process's :class:`WordSet` or a plain set (tests)
@@ -129,9 +135,9 @@ class Decompounder:
         )
         self.keep = frozenset(keep or ())
         self.short = frozenset(short or ())
-        self._cache: dict[str, tuple[str, ...]] = {}
-        self._cachesize = cachesize
-        self._split = lru_cache(maxsize=cachesize)(self._split_uncached)
+        # bounded by bytes (search.memo): every new word form would stay otherwise
+        self._cache: Memo[str, tuple[str, ...]] = Memo(memo_bytes)
+        self._splits: Memo[str, tuple[str, str] | None] = Memo(memo_bytes)
 
     # -- public ------------------------------------------------------------------------
     def split(self, word: str) -> tuple[str, str] | None:
@@ -155,10 +161,15 @@ class Decompounder:
                     for j in range(i + 2, len(leaves) + 1):
                         seen[word[leaves[i][0] : leaves[j - 1][1]]] = None
             seen.pop(word, None)
-            found = tuple(seen)
-            if len(self._cache) >= self._cachesize:
-                self._cache.clear()
-            self._cache[word] = found
+            found = self._cache.put(word, tuple(seen))
+        return found
+
+    def _split(self, word: str) -> tuple[str, str] | None:
+        """:meth:`_split_uncached`, memoised (a head is split again for every compound
+        that has it)."""
+        found = self._splits.get(word, _NO_SPLIT)
+        if found is _NO_SPLIT:
+            found = self._splits.put(word, self._split_uncached(word))
         return found
 
     # -- internals ---------------------------------------------------------------------

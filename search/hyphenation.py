@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search import wordset
+from search.memo import Memo
 from search.wordset import SEP, WordSet
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,19 @@ def _table() -> tuple[WordSet, int] | None:
     return table, int(maxlen or 0)
 
 
-@lru_cache(maxsize=50_000)
+#: word → its hyphenation points (bounded by bytes, :mod:`search.memo`)
+_positions: Memo[str, tuple[int, ...]] = Memo(2 * 1024 * 1024)
+
+
 def positions(word: str) -> tuple[int, ...]:
-    """Offsets in ``word`` where it may be hyphenated ("jugendamt" → 2, 6)."""
+    """Offsets in ``word`` where it may be hyphenated ("jugendamt" → 2, 6), memoised."""
+    found = _positions.get(word)
+    if found is None:
+        found = _positions.put(word, _positions_uncached(word))
+    return found
+
+
+def _positions_uncached(word: str) -> tuple[int, ...]:
     loaded = _table()
     if loaded is None:
         return ()

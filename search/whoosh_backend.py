@@ -240,6 +240,28 @@ def _open_index(path: Path, schema) -> index.Index:  # type: ignore[no-untyped-d
     return FileStorage(str(path), supports_mmap=False).open_index(schema=schema)
 
 
+#: Times a reader opens the index when a file vanished while it opened it (see below).
+OPEN_ATTEMPTS = 5
+
+
+def _open_searcher(path: Path, schema) -> Searcher:  # type: ignore[no-untyped-def]
+    """The searcher of the index at ``path``, its newest state.
+
+    Readers take no lock: a job that commits while a search opens the index replaces the
+    TOC the reader just found (``_MAIN_<n>.toc`` by ``_MAIN_<n+1>.toc``) and deletes the
+    segment files it merged, so the open can miss a file that was there a moment before
+    — seen as a 503 "unreadable" in the soak. The newer state is complete by then, so the
+    open is tried again; a file missing every time is damage (the caller's 503)."""
+    for attempt in range(1, OPEN_ATTEMPTS + 1):
+        try:
+            return _open_index(path, schema).searcher()
+        except FileNotFoundError:
+            if attempt == OPEN_ATTEMPTS:
+                raise
+            time.sleep(0.02 * attempt)
+    raise AssertionError("unreachable")
+
+
 def _tenant_key(tenant_id: uuid.UUID | str) -> uuid.UUID:
     """Tenant ids as the folder names use them (dashed), whatever form the caller has."""
     return tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id))
@@ -564,8 +586,8 @@ class WhooshBackend:
                     or not current.searcher.up_to_date()
                 ):
                     self._retire(slot)
-                    ix = _open_index(self._tenant_dir(tenant_id) / generation, self.schema)
-                    current = slot.current = _Open(generation, ix.searcher())
+                    searcher = _open_searcher(self._tenant_dir(tenant_id) / generation, self.schema)
+                    current = slot.current = _Open(generation, searcher)
                     self._forget_replaced(tenant_id, slot, current)
             yield current
 

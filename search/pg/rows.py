@@ -37,6 +37,7 @@ from akte.case_files.identifiers import normalize_identifier
 from search.analysis import WORD_PATTERN, GermanStemFilter, fold, identifiers_in, parts_text
 from search.backend import IndexDoc
 from search.loader import NOTE_SOURCE
+from search.memo import Memo
 
 #: The columns of ``search_documents`` an upsert writes, in :func:`to_row` order.
 ROW_COLUMNS = (
@@ -71,24 +72,21 @@ MAX_LEXEME_BYTES = 2046
 MIN_VOCABULARY_WORD = 4
 #: Name and identifier words: as the Whoosh ``name`` analyzer cuts them.
 _NAME_WORDS = re.compile(r"\w+")
-#: word form → lexeme, bounded (a county's vocabulary is some hundred thousand forms)
+#: word form → lexeme, bounded by bytes (:mod:`search.memo`; the stems' memo is shared)
 _stemmer = GermanStemFilter()
-_folded: dict[str, str] = {}
-MEMO_SIZE = 300_000
+_folded: Memo[str, str] = Memo(8 * 1024 * 1024)
 
 
 def stem(word: str) -> str:
     """The lexeme of a word of the text, title or Dokumentart (fold, then stem)."""
-    return _stemmer._cache.get(word) or _stemmer.stem(word)
+    return _stemmer.memo.young.get(word) or _stemmer.stem(word)
 
 
 def fold_name(word: str) -> str:
     """The lexeme of a name or identifier word (folded, not stemmed)."""
-    folded = _folded.get(word)
+    folded = _folded.young.get(word) or _folded.get(word)
     if folded is None:
-        if len(_folded) >= MEMO_SIZE:
-            _folded.clear()
-        folded = _folded[word] = fold(word)
+        folded = _folded.put(word, fold(word))
     return folded
 
 
@@ -103,7 +101,7 @@ def name_words(text: str | None) -> list[str]:
 
 #: weight → position → its literal text ("12C"), made once: the inner loop only indexes
 _POSITION_TEXT = {w: [f"{p}{w}" for p in range(MAX_POS + 1)] for w in "ABCD"}
-_quoted: dict[str, str] = {}
+_quoted: Memo[str, str] = Memo(8 * 1024 * 1024)
 
 
 def tsvector(
@@ -119,9 +117,9 @@ def tsvector(
         if not text:
             continue
         if weight == "A":
-            cut, memo, analyse = _NAME_WORDS.findall, _folded, fold_name
+            cut, memo, analyse = _NAME_WORDS.findall, _folded.young, fold_name
         else:
-            cut, memo, analyse = WORD_PATTERN.findall, _stemmer._cache, _stemmer.stem
+            cut, memo, analyse = WORD_PATTERN.findall, _stemmer.memo.young, _stemmer.stem
         cut_words = cut(text) if isinstance(text, str) else text
         lookup = memo.get
         # the lexemes in one comprehension, the positions as a range: the loop below
@@ -144,12 +142,11 @@ def tsvector(
                 slots.append(table[number])  # PostgreSQL drops repeats of the last position
     if words is not None:
         words.update(filter(vocabulary_word, positions))
-    if len(_quoted) >= MEMO_SIZE:
-        _quoted.clear()
-    quoted = _quoted.get
+    quoted = _quoted.young.get
     return " ".join(
         [
-            f"{quoted(lexeme) or _quoted.setdefault(lexeme, quote(lexeme))}:{','.join(slots)}"
+            f"{quoted(lexeme) or _quoted.get(lexeme) or _quoted.put(lexeme, quote(lexeme))}"
+            f":{','.join(slots)}"
             for lexeme, slots in positions.items()
         ]
     )

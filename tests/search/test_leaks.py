@@ -8,16 +8,21 @@ embedded server's in-process worker does, and searches between the writes, as us
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from whoosh.searching import Searcher
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.jobs.worker import run_until_idle
+from search import analysis, compounds, hyphenation
+from search.analysis import GermanStemFilter
 from search.backend import QuerySpec, Scope
+from search.memo import Memo
 from tests.builders import World
 from tests.search.conftest import add_document
 from tests.search.test_index_lifecycle import found
@@ -137,3 +142,53 @@ def test_caches_are_bounded_in_bytes(sctx: AppContext, world: World) -> None:
     assert [h.doc_id for h in again.hits] == [h.doc_id for h in first.hits][:19]
     assert first.total == again.total == 30 and first.facets == again.facets
     assert 0 < backend._arrays.nbytes() <= 10 * 1024 * 1024
+
+
+def searchers_of(root: Path) -> int:
+    """Whoosh searchers alive in this process that read the index under ``root``."""
+    gc.collect()
+    return sum(
+        1
+        for obj in gc.get_objects()
+        if isinstance(obj, Searcher)
+        and str(getattr(getattr(obj._ix, "storage", None), "folder", "")).startswith(str(root))
+    )
+
+
+def test_indexing_one_by_one_keeps_only_the_live_searcher(
+    sctx: AppContext, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After documents indexed one by one through the job path, each with word forms no
+    other has and searched between the writes, the process holds one searcher with one
+    reader per live segment — nothing of the index states the writes replaced — and the
+    word memos are within their bytes (here small, so they turn over many times)."""
+    small = 16 * 1024
+    decompounder = compounds.decompounder()
+    memos = [Memo(small) for _ in range(5)]
+    monkeypatch.setattr(GermanStemFilter, "memo", memos[0])
+    monkeypatch.setattr(analysis, "_parts_memo", memos[1])
+    monkeypatch.setattr(hyphenation, "_positions", memos[2])
+    monkeypatch.setattr(decompounder, "_cache", memos[3])
+    monkeypatch.setattr(decompounder, "_splits", memos[4])
+    backend = sctx.extensions["search"].backend
+    scope = Scope(world.tenant_a.id, frozenset({world.unit_a1.id}))
+    for n in range(1, 121):
+        text = " ".join(WORDS[(n + k) % len(WORDS)] for k in range(150))
+        letters = "".join(chr(97 + int(d)) for d in str(n))  # a new compound each
+        with session_scope(sctx.session_factory) as session:
+            add_document(
+                session,
+                world.case_a1,
+                title=f"Schreiben {n} vom {n % 28 + 1}.03.2025",
+                pages=[f"{text} Kennwort{n}x Mietvertrag{letters}abrechnung AZ-{n:06d}"],
+            )
+        run_until_idle(sctx)
+        assert backend.search(QuerySpec(text=f"Kennwort{n}x", scope=scope)).total == 1
+        backend.search(QuerySpec(text=WORDS[n % len(WORDS)], scope=scope))
+
+    with backend._searcher(world.tenant_a.id) as searcher:
+        segments = len(searcher.leaf_searchers())
+    # the live one and its one per segment; none of the 240 states the writes replaced
+    assert searchers_of(backend.root) == 1 + (segments if segments > 1 else 0)
+    # the memos kept a few of the 600 word forms the documents brought, not all
+    assert all(0 < len(memo) < 300 for memo in memos[:2]), [len(m) for m in memos]

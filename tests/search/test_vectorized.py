@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from search import whoosh_backend
 from search.backend import IndexDoc, QuerySpec, Scope, SearchDegraded
 from search.whoosh_backend import WhooshBackend
 from tests.search.corpus import DOC_TYPES, SOURCES, page_texts, person
@@ -299,4 +300,36 @@ def test_a_damaged_index_file_gives_503_not_500(tmp_path: Path) -> None:
     assert degraded  # what hit the damage says so (what did not is still answered)
     backend.rebuild(tenant, iter(docs))
     assert backend.search(QuerySpec("Jobcenter", scope)).total > 0
+    backend.close()
+
+
+def test_a_commit_while_a_search_opens_the_index_is_no_503(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job commits while a search opens the index: the TOC file the reader found is
+    replaced and gone (``FileNotFoundError``). The search opens the newer state instead
+    of answering 503; a file missing every time is still the damage it is."""
+    rng = random.Random(7)
+    tenant, units = uuid.uuid4(), [uuid.uuid4()]
+    backend = WhooshBackend(tmp_path, cache_size=0)
+    backend.mark_healthy()
+    backend.upsert(_docs(rng, tenant, units, 10))
+    real = whoosh_backend._open_index
+    vanished = [2]  # the next two opens meet a file a commit just deleted
+
+    def racing(path: Path, schema):  # type: ignore[no-untyped-def]
+        if vanished[0]:
+            vanished[0] -= 1
+            raise FileNotFoundError(2, "No such file or directory", str(path / "_MAIN_4.toc"))
+        return real(path, schema)
+
+    monkeypatch.setattr(whoosh_backend, "_open_index", racing)
+    scope = Scope(tenant, frozenset(units))
+    assert backend.search(QuerySpec("Jobcenter OR Miete OR Antrag", scope)).total > 0
+    assert vanished == [0]
+
+    backend.upsert(_docs(rng, tenant, units, 1))  # the open searcher is stale now
+    vanished[0] = whoosh_backend.OPEN_ATTEMPTS
+    with pytest.raises(SearchDegraded):
+        backend.search(QuerySpec("Jobcenter", scope))
     backend.close()

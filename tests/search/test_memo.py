@@ -1,0 +1,103 @@
+"""The analysis memos stay within their bytes however many word forms they see.
+
+Every document brings word forms no earlier one had (numbers, names, Aktenzeichen): a memo
+bounded by entries grew with each of them for hundreds of thousands of words (the soak,
+``python -m bench.soak``). Measured here with ``tracemalloc``: what the memo holds after
+it has seen many times its bound in distinct words.
+"""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from search import analysis, compounds, hyphenation
+from search.analysis import GermanStemFilter, pair_analyzer, parts_text, text_analyzer
+from search.memo import Memo
+from search.schema import make_schema
+
+BOUND = 1024 * 1024
+
+
+def held_after(fill: Callable[[], object]) -> int:
+    """Bytes still allocated once ``fill`` returned and its garbage is gone: what the
+    objects it filled keep."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        fill()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def words(count: int, start: int = 0) -> Iterator[str]:
+    """Distinct word forms as documents bring them (one of a kind each)."""
+    return (f"Kennwort{n}x" for n in range(start, start + count))
+
+
+@pytest.mark.parametrize(
+    "value", [lambda w: w.lower(), lambda w: (w[:4], w[4:]), lambda w: (w[:3], w[3:6], w[6:])]
+)
+def test_a_memo_holds_at_most_its_bytes(value: Callable[[str], object]) -> None:
+    memo: Memo[str, object] = Memo(BOUND)
+
+    def fill() -> None:
+        for word in words(100_000):  # about ten times what fits
+            memo.put(word, value(word))
+
+    held = held_after(fill)
+    assert BOUND / 4 < held <= BOUND, held
+    assert "Kennwort99999x" in memo and "Kennwort0x" not in memo
+
+
+def test_a_word_in_use_survives_the_turnover() -> None:
+    memo: Memo[str, str] = Memo(BOUND)
+    memo.put("miete", "miet")
+    for word in words(100_000):
+        memo.put(word, word)
+        assert memo.get("miete") == "miet"  # used all the time: moved along
+
+
+def test_the_stem_filters_share_one_memo_within_its_bound(monkeypatch) -> None:
+    """The schema's analyzers, the snippets' and the PostgreSQL rows' stemmers are all
+    :class:`GermanStemFilter`: one memo for the process, not one each."""
+    monkeypatch.setattr(GermanStemFilter, "memo", Memo(BOUND))
+    analyzers = [text_analyzer(), pair_analyzer(), make_schema()["content"].analyzer]
+
+    def fill() -> None:
+        for n, word in enumerate(words(30_000)):
+            list(analyzers[n % 3](word))
+
+    held = held_after(fill)
+    assert held <= BOUND, held
+    assert GermanStemFilter().stem("Kennwort29999x") == "kennwort29999x"
+    assert "Kennwort29999x" in GermanStemFilter.memo
+
+
+def test_the_compound_memos_stay_within_their_bounds(monkeypatch) -> None:
+    bound = BOUND // 4
+    monkeypatch.setattr(analysis, "_parts_memo", Memo(bound))
+    monkeypatch.setattr(hyphenation, "_positions", Memo(bound))
+    decompounder = compounds.decompounder()
+    monkeypatch.setattr(decompounder, "_cache", Memo(bound))
+    monkeypatch.setattr(decompounder, "_splits", Memo(bound))
+    parts_text("Nebenkostenabrechnung Jugendamt")  # the word list and patterns loaded
+
+    def fill() -> None:
+        # words of dictionary words, each new: every memo on the way sees them
+        for n in range(2_000):
+            letters = "".join(chr(97 + int(d)) for d in str(n))
+            parts_text(f"Heizkosten{letters}abrechnung Mietvertrag{letters}amt")
+
+    held = held_after(fill)
+    assert held <= 4 * bound, held
+    assert 0 < len(analysis._parts_memo) < 4_000  # turned over
+    assert parts_text("Nebenkostenabrechnung").split() == [
+        *compounds.decompounder().parts("nebenkostenabrechnung")
+    ]
