@@ -236,9 +236,10 @@ class _StemmedText:
 
     def __call__(self, text: str) -> list[str]:
         if text is not self.text:
-            memo, stem = self.stemmer._cache, self.stemmer.stem
-            # the memo's lookup inlined (a call per word saved); ``stem`` fills it
-            self.words = [memo.get(w) or stem(w) for w in words_of(text)]
+            young, stem = self.stemmer.memo.young, self.stemmer.stem
+            # the memo's newer generation looked up inline (a call per word saved);
+            # ``stem`` looks in both generations and fills the memo
+            self.words = [young.get(w) or stem(w) for w in words_of(text)]
             self.text = text
         return self.words
 
