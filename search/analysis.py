@@ -220,7 +220,9 @@ def parts_text(*texts: str | list[str] | None) -> str:
     for text in texts:
         if not text:
             continue
-        for word in set(WORD_PATTERN.findall(text) if isinstance(text, str) else text):
+        # in order of first occurrence, not a set's (hash-seeded) order: the parts' positions
+        # in a PostgreSQL row are then the same in every process
+        for word in dict.fromkeys(WORD_PATTERN.findall(text) if isinstance(text, str) else text):
             if len(word) >= MIN_WORD:
                 parts = memo.get(word)
                 if parts is None:
