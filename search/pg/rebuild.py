@@ -33,6 +33,7 @@ drops the leftovers (:func:`prepare`).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -48,6 +49,8 @@ from search.backend import IndexDoc
 from search.loader import as_uuid, stamp
 from search.pg import vocabulary
 from search.pg.rows import REBUILD_COLUMNS, to_row, vocabulary_word
+
+log = logging.getLogger(__name__)
 
 TABLE = "search_documents"
 NEXT = "search_documents_next"
@@ -320,8 +323,10 @@ def swap(engine: Engine, started: datetime, *, before_swap: Any = None) -> None:
         before_swap()
     for attempt in range(SWAP_ATTEMPTS):
         try:
+            begun = time.monotonic()
             with engine.begin() as conn:
                 _swap(conn, started)
+            log.info("search rebuild swapped in; writers waited %.3f s", time.monotonic() - begun)
             break
         except Exception as exc:
             if attempt + 1 == SWAP_ATTEMPTS or not isinstance(getattr(exc, "orig", None), _RETRY):
@@ -340,12 +345,15 @@ def swap(engine: Engine, started: datetime, *, before_swap: Any = None) -> None:
                         "AND contype = 'f' AND NOT convalidated"
                     ),
                     {"t": TABLE},
-                ):
+                ).all():
                     conn.execute(text(f'ALTER TABLE {TABLE} VALIDATE CONSTRAINT "{constraint}"'))
             return
         except Exception as exc:
-            if attempt + 1 == SWAP_ATTEMPTS or not isinstance(getattr(exc, "orig", None), _RETRY):
+            if not isinstance(getattr(exc, "orig", None), _RETRY):
                 raise
+            if attempt + 1 == SWAP_ATTEMPTS:  # the new table is live; the next rebuild drops it
+                log.warning("the rebuild's old table %s was not dropped: %s", OLD, exc)
+                return
             time.sleep(1)
 
 
