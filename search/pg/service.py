@@ -26,7 +26,7 @@ from akte.core.context import AppContext
 from akte.core.database import make_engine, make_session_factory, session_scope
 from akte.core.errors import Conflict
 from akte.documents.models import Document, DocumentStatus
-from search import loader
+from search import loader, warm
 from search.backend import IndexDoc
 from search.indexing import IndexService, Progress, _noop
 from search.pg import rebuild
@@ -122,6 +122,10 @@ class PostgresIndexService(IndexService):
                     )
                     if (t, u) not in have
                 ]
+        # the word list and hyphenation patterns, built here once into the cache folder if
+        # it is empty (a new container: seconds of CPU) so the workers read the file
+        # instead of each building them
+        warm.load_analysis()
         workers = ctx.settings.search_reindex_workers or os.cpu_count() or 1
         total = 0
         url = ctx.settings.effective_database_url
