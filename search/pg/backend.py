@@ -33,7 +33,7 @@ from search.analysis import GermanStemFilter
 from search.backend import Hit, Hits, IndexDoc, QuerySpec, SearchDegraded, SearchTimeout
 from search.pg import vocabulary
 from search.pg.compile import Compiler
-from search.pg.rows import ROW_COLUMNS, to_row
+from search.pg.rows import ROW_COLUMNS, to_row, vocabulary_word
 from search.query import QueryParser
 from search.schema import FACETS, make_schema
 from search.snippets import make_snippet
@@ -204,11 +204,12 @@ class PostgresBackend:
                     if self._recorded is not None
                     else set()
                 )
-                new = sorted(tenant_words - known)
+                fresh = tenant_words - known
+                new = sorted(filter(vocabulary_word, fresh))
                 if new:
                     cur.execute(vocabulary.RECORD_WORDS, [tenant_id, new])
-                    if self._recorded is not None:
-                        known.update(new)
+                if self._recorded is not None:
+                    known.update(fresh)
 
     def delete(self, doc_ids: Iterable[uuid.UUID], conn: Connection | None = None) -> int:
         ids = list(doc_ids)

@@ -65,6 +65,10 @@ ROW_COLUMNS = (
     "tsv",
     "stamp",
 )
+#: A rebuild's columns (:mod:`search.pg.rebuild`): ``head`` too, which the live table's
+#: trigger computes on every other write (``ts_filter(tsv, '{a,b}')``, migration 0941)
+#: and the rebuild's table, filled before it has triggers, gets from Python.
+REBUILD_COLUMNS = (*ROW_COLUMNS, "head")
 MAX_POS = 16383
 MAX_POSITIONS = 256
 MAX_LEXEME_BYTES = 2046
@@ -105,15 +109,23 @@ _quoted: Memo[str, str] = Memo(8 * 1024 * 1024)
 
 
 def tsvector(
-    fields: list[tuple[str | list[str] | None, str]], words: set[str] | None = None
+    fields: list[tuple[str | list[str] | None, str]],
+    words: set[str] | None = None,
+    head: list[str] | None = None,
 ) -> str:
     """The ``tsvector`` literal of ``(text, weight)`` fields, positions running on from
     one field to the next. Weight A is cut and folded as names, the others as text (a
     text may come already cut by :data:`WORD_PATTERN`). ``words``, if given, receives
-    the lexemes the tenant's vocabulary keeps (:func:`vocabulary_word`)."""
+    every lexeme (the writer keeps those :func:`vocabulary_word` accepts, once per
+    batch or per rebuild process, not once per row). ``head``, if
+    given, receives the literal of the A and B positions alone — what
+    ``ts_filter(tsv, '{a,b}')`` makes of the vector — for which the A and B fields
+    must come first."""
     positions: dict[str, list[str]] = {}
     pos = 0
     for text, weight in fields:
+        if head is not None and not head and weight in "CD":
+            head.append(_literal(positions))  # so far: the A and B positions only
         if not text:
             continue
         if weight == "A":
@@ -141,8 +153,14 @@ def tsvector(
             elif len(slots) < MAX_POSITIONS:
                 slots.append(table[number])  # PostgreSQL drops repeats of the last position
     if words is not None:
-        words.update(filter(vocabulary_word, positions))
-    quoted = _quoted.young.get
+        words.update(positions)  # every lexeme; the writer keeps the vocabulary's
+    if head is not None and not head:
+        head.append(_literal(positions))
+    return _literal(positions)
+
+
+def _literal(positions: dict[str, list[str]]) -> str:
+    quoted = _quoted.young.get  # lexeme → "'lexeme'" (the memo's newer generation first)
     return " ".join(
         [
             f"{quoted(lexeme) or _quoted.get(lexeme) or _quoted.put(lexeme, quote(lexeme))}"
@@ -163,9 +181,9 @@ def names_text(person_name: str | None) -> str:
     return " ".join(sorted(set(name_words(person_name)), key=str.encode))
 
 
-def to_row(doc: IndexDoc, words: set[str] | None = None) -> tuple[Any, ...]:
-    """The row of ``doc``, in :data:`ROW_COLUMNS` order; ``words`` receives its
-    vocabulary words (see :func:`tsvector`)."""
+def to_row(doc: IndexDoc, words: set[str] | None = None, *, head: bool = False) -> tuple[Any, ...]:
+    """The row of ``doc``, in :data:`ROW_COLUMNS` order (:data:`REBUILD_COLUMNS` with
+    ``head``); ``words`` receives its vocabulary words (see :func:`tsvector`)."""
     refs = [doc.aktenzeichen, doc.bg_nummer, doc.kundennummer]
     idents = sorted(
         {v for v in (normalize_identifier(i.replace(" ", "")) for i in refs if i) if v}
@@ -179,6 +197,7 @@ def to_row(doc: IndexDoc, words: set[str] | None = None) -> tuple[Any, ...]:
     )
     text_words = WORD_PATTERN.findall(doc.text)  # cut once for the vector and the parts
     parts = parts_text(text_words, doc.title, doc.doc_type)
+    heads: list[str] | None = [] if head else None
     vector = tsvector(
         [
             (doc.person_name, "A"),
@@ -189,9 +208,10 @@ def to_row(doc: IndexDoc, words: set[str] | None = None) -> tuple[Any, ...]:
             (parts, "D"),
         ],
         words,
+        heads,
     )
     note = doc.source == NOTE_SOURCE
-    return (
+    row = (
         doc.doc_id,
         None if note else doc.doc_id,
         doc.doc_id if note else None,
@@ -216,3 +236,4 @@ def to_row(doc: IndexDoc, words: set[str] | None = None) -> tuple[Any, ...]:
         vector,
         doc.stamp,
     )
+    return (*row, heads[0]) if heads else row

@@ -155,6 +155,10 @@ _DELETE_UNUSED = (
 #: recorded by an uncommitted index job (``ON CONFLICT DO NOTHING`` against the existing
 #: row) could be deleted for good while the job's document has it.
 _LOCK = "LOCK TABLE search_vocabulary IN SHARE ROW EXCLUSIVE MODE"
+#: Whether ``akte search reindex`` is filling its new table (``search.pg.rebuild``): its
+#: words are recorded already, its rows not yet in ``search_documents``; the sweep waits
+#: for its next run (checked after the lock, which the rebuild's recording conflicts with).
+_REBUILDING = "SELECT to_regclass('search_documents_next')"
 
 
 def vocabulary_tenants(engine: Engine) -> list[uuid.UUID]:
@@ -179,6 +183,8 @@ def prune(engine: Engine, tenant_id: uuid.UUID, *, batch: int = PRUNE_BATCH) -> 
             return deleted
         with engine.begin() as conn:
             conn.execute(text(_LOCK))
+            if conn.scalar(text(_REBUILDING)) is not None:
+                return deleted  # the rebuild's table may hold words the live one lacks
             result = conn.execute(text(_DELETE_UNUSED), {"t": tenant_id, "words": words})
             deleted += int(result.rowcount or 0)
         after = words[-1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.analysis import fold, fold_letters, parts_text
+from search.analysis import fold, fold_letters, identifiers_in, parts_text
 from search.compounds import decompounder
 from search.query import typo_tolerant
 from search.synonyms import Expander, default_groups, expander, parse_groups
@@ -80,6 +80,32 @@ def test_words_that_are_no_compounds_stay_whole(word: str) -> None:
 def test_parts_text_has_each_part_once() -> None:
     text = parts_text("Nebenkostenabrechnung, Nebenkostenabrechnung", "Heizkostenabrechnung")
     assert text.split().count("abrechnung") == 1 and "heizkosten" in text.split()
+
+
+def test_parts_keep_the_order_of_the_text() -> None:
+    """Not a set's order, which depends on the process's hash seed: a PostgreSQL row's
+    part positions must not differ between the process that wrote it and the next."""
+    assert parts_text("Umzugskostenübernahme Jugendamt").startswith("umzugs ")
+    assert parts_text("Jugendamt Umzugskostenübernahme").startswith("jugend amt ")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("IBAN DE89 3704 0044 0532 0130 00.", ["DE89370400440532013000"]),
+        ("DE89370400440532013000", ["DE89370400440532013000"]),
+        ("xDE89 3704 0044 0532 0130 00", []),  # no word boundary before it
+        ("ÄDE89370400440532013000", []),
+        # the match ends at the last word boundary it can reach
+        ("DE89 3704 0044 0532 0130 00x", ["DE893704004405320130"]),
+        ("BG 12345BG1234567, (12345 BG\n1234567)", ["12345BG1234567"]),
+        ("a12345BG1234567 _12345BG1234567 1234512345BG1234567", []),
+    ],
+)
+def test_identifiers_in_a_text_need_a_word_boundary_on_both_sides(
+    text: str, found: list[str]
+) -> None:
+    assert identifiers_in(text) == found
 
 
 def test_the_synonym_file_has_the_groups_of_the_trade() -> None:
