@@ -49,6 +49,15 @@ BATCH = 500
 #: Pages a snippet may come from (a match on page 300 is found, but not shown).
 SNIPPET_PAGES = 20
 
+#: What a document or Aktenvermerk takes from its Akte (scope and the Akte's own fields).
+_AKTE_COLUMNS = (
+    CaseFile.org_unit_id,
+    CaseFile.aktenzeichen,
+    CaseFile.bg_nummer,
+    CaseFile.kundennummer,
+    CaseFile.person_name,
+    CaseFile.status,
+)
 _COLUMNS = (
     Document.id,
     Document.tenant_id,
@@ -58,12 +67,7 @@ _COLUMNS = (
     Document.source,
     Document.document_date,
     Document.received_at,
-    CaseFile.org_unit_id,
-    CaseFile.aktenzeichen,
-    CaseFile.bg_nummer,
-    CaseFile.kundennummer,
-    CaseFile.person_name,
-    CaseFile.status,
+    *_AKTE_COLUMNS,
     DocumentVersion.id.label("version_id"),
 )
 
@@ -443,12 +447,7 @@ def _note_base(*columns: Any):  # type: ignore[no-untyped-def]
             CaseNote.body,
             CaseNote.author_name,
             CaseNote.created_at,
-            CaseFile.org_unit_id,
-            CaseFile.aktenzeichen,
-            CaseFile.bg_nummer,
-            CaseFile.kundennummer,
-            CaseFile.person_name,
-            CaseFile.status,
+            *_AKTE_COLUMNS,
         )
     return (
         select(*columns).select_from(CaseNote).join(CaseFile, CaseFile.id == CaseNote.case_file_id)
