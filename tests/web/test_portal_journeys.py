@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FileChooser, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from akte.web import i18n, speech
 from tests.ingest.samples import text_pdf
@@ -107,6 +108,23 @@ def tab_to(page: Page, selector: str, limit: int = 40) -> None:
     raise AssertionError(f"{selector} cannot be reached with the Tab key")
 
 
+def choose_with_space(page: Page) -> FileChooser:
+    """Space on the focused file field opens the file chooser. Once, in a loaded full run,
+    Chromium let the first press go by (no chooser in 20 s; the same run's other language
+    and every earlier run opened it): a keyboard user presses again, and so does this. A
+    field that never opens still fails, on the second press."""
+    for attempt in (1, 2):
+        try:
+            with page.expect_file_chooser(timeout=10_000) as chooser:
+                page.keyboard.press("Space")
+            return chooser.value
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            assert page.evaluate("() => document.activeElement.id") == "files"
+    raise AssertionError("unreachable")
+
+
 @pytest.mark.parametrize("lang", ["de", "ar"])
 def test_the_journey_with_the_keyboard_only(portal, chromium, axe, tmp_path, lang):  # noqa: F811
     t = i18n.translator(lang)
@@ -119,9 +137,7 @@ def test_the_journey_with_the_keyboard_only(portal, chromium, axe, tmp_path, lan
         expect(page.get_by_role("heading", level=1)).to_have_text(t("choose_files"))
 
         tab_to(page, "#files")
-        with page.expect_file_chooser() as chooser:
-            page.keyboard.press("Space")
-        chooser.value.set_files([paper(tmp_path, f"keyboard-{lang}")])
+        choose_with_space(page).set_files([paper(tmp_path, f"keyboard-{lang}")])
         expect(page.locator(".progress-list li")).to_have_count(1)
         tab_to(page, "form[data-portal-upload] button[type=submit]")
         page.keyboard.press("Enter")
