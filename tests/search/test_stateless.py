@@ -10,7 +10,9 @@ searching a different index.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -57,15 +59,20 @@ def _env(ctx: AppContext, data_dir: Path, **extra: str) -> dict[str, str]:
 
 def _start(stack: ExitStack, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     out = log.open("wb")
-    proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+    # a session of its own: ``akte worker`` runs its jobs in a child process, which a kill of
+    # the command alone left running after the test (one orphaned worker per full run)
+    proc = subprocess.Popen(
+        args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
     def stop() -> None:
-        proc.terminate()
-        try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
+        proc.wait(5)
         out.close()
 
     stack.callback(stop)
