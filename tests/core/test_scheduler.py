@@ -8,7 +8,6 @@ task), and these tests move time forward with an explicit ``now``.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from akte.jobs.models import Job, JobSchedule
 from akte.jobs.worker import run_one
 from akte.operations.tasks import PERIODIC as SCRUB
 from outbox.tasks import SEAL_DUE_TASK
+from tests.infra.processes import stop_group
 from tests.trust.helpers import cli_env, isolated_context
 
 SEAL = "audit.seal_periodic"
@@ -193,13 +193,7 @@ def _start_worker(env: dict[str, str], cwd: Path, n: int) -> subprocess.Popen:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+    stop_group(proc, timeout=30)
 
 
 def test_real_workers_run_each_task_once_per_period(ctx, tmp_path):

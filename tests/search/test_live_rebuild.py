@@ -10,7 +10,6 @@ the server's feet, and the server must notice the swap and read the new one.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from akte.core.database import session_scope
 from akte.documents.models import Document
 from tests.builders import World
 from tests.infra.ports import free_port, wait_for_port
+from tests.infra.processes import stop_group
 from tests.search.conftest import add_document
 
 DOCUMENTS = 1200
@@ -86,13 +86,7 @@ def output(process: subprocess.Popen) -> str:
 
 
 def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    stop_group(process, timeout=20)
 
 
 def corpus(ctx: AppContext, world: World) -> dict[tuple[str, str], set[str]]:

@@ -10,9 +10,7 @@ searching a different index.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ import pytest
 from akte.core.context import AppContext
 from tests.builders import World
 from tests.infra.ports import free_port, wait_for_port
+from tests.infra.processes import stop_group
 from tests.ingest.samples import text_pdf
 
 AKTE = str(Path(sys.executable).parent / "akte")
@@ -59,20 +58,13 @@ def _env(ctx: AppContext, data_dir: Path, **extra: str) -> dict[str, str]:
 
 def _start(stack: ExitStack, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     out = log.open("wb")
-    # a session of its own: ``akte worker`` runs its jobs in a child process, which a kill of
-    # the command alone left running after the test (one orphaned worker per full run)
+    # a session of its own, stopped as a group (``stop_group``)
     proc = subprocess.Popen(
         args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
 
     def stop() -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(20)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
-        proc.wait(5)
+        stop_group(proc)
         out.close()
 
     stack.callback(stop)
