@@ -50,7 +50,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -586,7 +586,7 @@ def main() -> None:
     parser.add_argument(
         "--lock",
         default=None,
-        help="a file to hold an exclusive flock on while queries are measured (not while "
+        help="files (comma-separated) to hold exclusive flocks on while queries are measured (not while "
         "indexing), so two benchmarks' latency phases never overlap on a shared machine",
     )
     parser.add_argument(
@@ -797,24 +797,28 @@ def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignor
 
 @contextmanager
 def latency_phase(lock: str | None) -> Iterator[None]:
-    """Holds ``lock`` (``flock``) while latency is measured; prints the wait and load."""
+    """Holds ``lock`` (``flock``) while latency is measured; prints the wait and load.
+
+    ``lock`` may name several files, comma-separated, locked exclusively in that order:
+    a gate first (so no new shared holder comes in while we wait) and then the lock other
+    benchmarks hold shared while they run.
+    """
     if not lock:
         yield
         return
     import fcntl
 
     waited = time.monotonic()
-    with open(lock, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
+    with ExitStack() as files:
+        for path in lock.split(","):
+            f = files.enter_context(open(path, "a"))
+            fcntl.flock(f, fcntl.LOCK_EX)
         print(
             f"  (latency lock after {time.monotonic() - waited:.0f}s wait, "
             f"load {os.getloadavg()[0]:.1f})",
             flush=True,
         )
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+        yield
 
 
 def measure_api(base: str, people: list, mix: list[Q], clients: int):  # type: ignore[no-untyped-def]
