@@ -26,18 +26,23 @@ from __future__ import annotations
 import contextlib
 import heapq
 import marshal
+import struct
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
-from itertools import islice, pairwise
+from hashlib import md5
+from itertools import chain, islice, pairwise
+from operator import sub
+from pickle import dumps
 from typing import Any
 
 from whoosh import formats
 from whoosh.analysis import CompositeAnalyzer, RegexTokenizer
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_uint
-from whoosh.util.numeric import byte_to_length
+from whoosh.system import pack_int, pack_uint, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from search.analysis import WORD_PATTERN, GermanStemFilter, WordPairFilter, words_of
@@ -56,6 +61,7 @@ TERM_BYTES = 400
 MAX_RUNS = 64
 
 _LENGTH_OF_BYTE = [0] + [byte_to_length(b) for b in range(1, 256)]
+_HEADER = WHOOSH3_HEADER_MAGIC
 
 
 class TermPool:
@@ -168,58 +174,204 @@ class TermPool:
         self.terms = {}
 
 
-def _lengths(perdoc: Any, fieldname: str, count: int) -> list[int]:
-    """Per-document length of ``fieldname`` as ``doc_field_length`` decodes it."""
-    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is None:
-        return [0] * count
-    table = _LENGTH_OF_BYTE
-    return [table[b] for b in column]
-
-
 def write_postings(fieldwriter: Any, schema: Any, perdoc: Any, terms: Any, count: int) -> None:
     """What ``FieldWriter.add_postings`` does for a stream of single postings, for whole
-    posting lists: blocks of the codec's size, each filled at once."""
+    posting lists, one :class:`FieldEncoder` per field."""
     lastfn: str | None = None
-    lengths: list[int] = []
-    for (fieldname, btext), (ids, weights, values) in terms:
+    encoder: FieldEncoder | None = None
+    add = None
+    for (fieldname, btext), postings in terms:
         if fieldname != lastfn:
-            if lastfn is not None:
-                fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
-            lengths = _lengths(perdoc, fieldname, count)
+            if encoder is not None:
+                encoder.finish()
+            encoder = FieldEncoder(fieldwriter, fieldname, schema[fieldname], perdoc)
+            add = encoder.add
             lastfn = fieldname
-        fieldwriter.start_term(btext)
-        writer = fieldwriter._postwriter
-        limit = writer._blocklimit
-        for start in range(0, len(ids), limit):
-            if start:
-                writer._write_block()
-            _fill_block(
-                writer,
-                ids[start : start + limit],
-                weights[start : start + limit],
-                values[start : start + limit],
-                lengths,
+        add(btext, postings)  # type: ignore[misc]
+    if encoder is not None:
+        encoder.finish()
+
+
+#: ``(field id, term)`` → term info row: ``W3TermInfo``'s struct, then the posting list's
+#: offset (``pack_long``) and length (``pack_int``), as ``W3TermInfo.to_bytes`` packs them
+#: for a posting list that is not inlined (``!`` packs without padding, so one struct is
+#: the three concatenated).
+_TERMINFO = struct.Struct("!BfIBBfIIqi")
+_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # filetables.HashWriter.add
+#: ``length_to_byte`` of every length the length column can decode to (and of ``None``).
+_BYTE_OF_LENGTH: dict[int | None, int] = {n: length_to_byte(n) for n in _LENGTH_OF_BYTE}
+_BYTE_OF_LENGTH[None] = length_to_byte(None)
+#: Buffered bytes of posting and term files written at once.
+FLUSH_BYTES = 1 << 20
+
+
+class FieldEncoder:
+    """Writes one field's posting lists and term table rows, the same bytes as
+    ``W3FieldWriter``/``W3PostingsWriter``/``W3TermInfo``/``OrderedHashWriter`` write
+    posting by posting, with one Python call a term instead of some forty.
+
+    A block (up to the codec's 128 postings) is, as ``W3PostingsWriter._write_block``
+    makes it: the block length (negative for the term's last block), the pickled block
+    info (count, last id, maximum weight, compression, minimum and maximum length
+    byte) and the ``zlib``-compressed pickle of (delta-coded ids, weights as
+    ``array("f")`` minified, values minified); a term's first block is preceded by
+    ``WHOOSH3_HEADER_MAGIC``. The term's statistics add up block by block as
+    ``W3TermInfo.add_block`` adds them (the same float sums, in the same order). Both
+    files are written in chunks; their positions are counted here.
+    """
+
+    def __init__(self, fieldwriter: Any, fieldname: str, fieldobj: Any, perdoc: Any) -> None:
+        fieldwriter.start_field(fieldname, fieldobj)
+        self.fieldwriter = fieldwriter
+        postwriter = fieldwriter._postwriter
+        if postwriter._inlinelimit > 1 or postwriter._byteids:
+            raise ValueError("FieldEncoder writes neither inlined postings nor byte ids")
+        self.limit = postwriter._blocklimit
+        self.compression = postwriter._compression
+        self.fixedsize = fieldobj.format.fixed_value_size()
+        self.prefix = pack_ushort(fieldwriter._fieldid)
+        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        #: document number → field length as ``doc_field_length`` decodes it (or ``None``:
+        #: a field without lengths, every block's minimum ``None`` and maximum 0)
+        self.lengths: list[int] | None = (
+            None if column is None else [_LENGTH_OF_BYTE[b] for b in column]
+        )
+        self.postfile = fieldwriter._postfile
+        self.postpos = self.postfile.tell()
+        self.posts: list[bytes] = []
+        self.postsize = 0
+        tindex = fieldwriter._tindex
+        self.tindex = tindex
+        self.termfile = tindex.dbfile
+        self.termpos = self.termfile.tell()
+        self.rows: list[bytes] = []
+        self.rowsize = 0
+        self.positions: list[int] = []
+        self.buckets = tindex.buckets
+        self.hashfn = _md5_low32 if tindex.hashtype == 0 else tindex.hashfn
+        self.lastkey = tindex.lastkey
+
+    def add(self, btext: bytes, postings: Postings) -> None:
+        """Writes one term's posting list (document order) and its term table row."""
+        ids, weights, values = postings
+        n = len(ids)
+        limit = self.limit
+        comp = self.compression
+        lengths = self.lengths
+        fixedsize = self.fixedsize
+        start = self.postpos + self.postsize
+        posts = self.posts
+        size = len(_HEADER)
+        posts.append(_HEADER)
+        total: float = 0
+        minlength: int | None = None
+        maxlength = 0
+        maxweight: float = 0
+        for first in range(0, n, limit):
+            if n <= limit:
+                bids, bweights, bvalues = ids, weights, values
+            else:
+                bids = ids[first : first + limit]
+                bweights = weights[first : first + limit]
+                bvalues = values[first : first + limit]
+            inblock = len(bids)
+            floats = array("f", bweights)
+            total += sum(floats)
+            top = max(bweights)
+            bmaxweight = top if top > 0 else 0
+            if lengths is None:
+                bmin, bmax = None, 0
+            else:
+                found = list(map(lengths.__getitem__, bids))
+                bmax = max(found)  # the minimum of the lengths that are not 0:
+                bmin = (min(found) or min(filter(None, found))) if bmax else None
+            minlength = bmin if minlength is None else min(minlength, bmin)  # type: ignore[type-var]
+            maxlength = max(maxlength, bmax)
+            maxweight = max(maxweight, bmaxweight)
+            # W3PostingsWriter._mini_ids / _mini_weights / _mini_values
+            mini_ids = (bids[0],) if inblock == 1 else tuple(map(sub, bids, chain((0,), bids)))
+            one = floats[0]
+            if floats.count(one) == inblock:
+                mini_weights: Any = None if one == 1.0 else one
+            else:
+                mini_weights = tuple(floats)
+            if fixedsize == 0:
+                mini_values: Any = None
+            elif fixedsize is None or fixedsize < 0:
+                mini_values = tuple([v for v in bvalues if v])
+            else:
+                mini_values = b"".join(bvalues)
+            data = dumps((mini_ids, mini_weights, mini_values), 2)
+            if comp:
+                data = zlib.compress(data, comp)
+            info = dumps(
+                (
+                    inblock,
+                    bids[-1],
+                    bmaxweight,
+                    comp,
+                    _BYTE_OF_LENGTH[bmin],
+                    _BYTE_OF_LENGTH[bmax],
+                ),
+                2,
             )
-        fieldwriter.finish_term()
-    if lastfn is not None:
-        fieldwriter.finish_field()
+            blocklength = len(info) + len(data)
+            if first + limit >= n:
+                blocklength = -blocklength  # the term's last block
+            posts += (pack_int(blocklength), info, data)
+            size += 4 + len(info) + len(data)
+        self.postsize += size
+        key = self.prefix + btext
+        if key <= self.lastkey:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
+        self.lastkey = key
+        row = _TERMINFO.pack(
+            0,
+            total,
+            n,
+            0 if minlength is None else _BYTE_OF_LENGTH[minlength],
+            _BYTE_OF_LENGTH[maxlength],
+            maxweight,
+            ids[0],
+            ids[-1],
+            start,
+            size,
+        )
+        position = self.termpos + self.rowsize
+        self.positions.append(position)
+        h = self.hashfn(key)
+        self.buckets[h & 255].append((h, position))
+        self.rows += (_KEY_VALUE_LENGTHS.pack(len(key), len(row)), key, row)
+        self.rowsize += 8 + len(key) + len(row)
+        if self.postsize > FLUSH_BYTES or self.rowsize > FLUSH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.posts:
+            self.postfile.write(b"".join(self.posts))
+            self.postpos += self.postsize
+            self.posts, self.postsize = [], 0
+        if self.rows:
+            self.termfile.write(b"".join(self.rows))
+            self.termpos += self.rowsize
+            self.rows, self.rowsize = [], 0
+        if self.positions:
+            index = self.tindex.index  # GrowableArray: widens its type when a value overflows
+            try:
+                index.array.fromlist(self.positions)  # unchanged on OverflowError
+            except (OverflowError, AttributeError):
+                index.extend(self.positions)
+            self.positions = []
+
+    def finish(self) -> None:
+        self._flush()
+        self.tindex.lastkey = self.lastkey
+        self.fieldwriter.finish_field()
 
 
-def _fill_block(
-    writer: Any, ids: list[int], weights: list[float], values: list[bytes], lengths: list[int]
-) -> None:
-    """The block buffer as ``add_posting`` leaves it after adding these postings."""
-    writer._ids = array("I", ids)
-    writer._weights = array("f", weights)
-    writer._values = [v for v in values if v]
-    top = max(weights)
-    writer._maxweight = top if top > 0 else 0
-    found = [n for n in map(lengths.__getitem__, ids) if n]
-    if found:
-        writer._minlength = min(found)
-        writer._maxlength = max(found)
+def _md5_low32(key: bytes) -> int:
+    """``filetables.md5_hash``: the digest's low 32 bits (its last four bytes)."""
+    return int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
 
 
 Indexer = Callable[[str], Iterator[tuple[bytes, int, float, bytes]]]
