@@ -29,10 +29,10 @@ import marshal
 import struct
 import zlib
 from array import array
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from hashlib import md5
-from itertools import chain, islice, pairwise
+from itertools import chain, islice, pairwise, repeat
 from operator import sub
 from pickle import dumps
 from typing import Any
@@ -47,8 +47,9 @@ from whoosh.writing import SegmentWriter
 
 from search.analysis import WORD_PATTERN, GermanStemFilter, WordPairFilter, words_of
 
-#: A term's postings: document numbers, weights and encoded values, in document order.
-Postings = tuple[list[int], list[float], list[bytes]]
+#: A term's postings, flat and in document order: ``[docnum, weight, value, docnum, …]``
+#: (one ``list.extend`` a posting, made in C by :meth:`RebuildWriter.add_document`).
+Postings = list[Any]
 #: Terms written to a run file per ``marshal`` call (bounds what a merge holds per run).
 RUN_CHUNK = 4096
 #: Bytes one buffered posting costs (three list slots, a float, a small bytes), measured
@@ -64,8 +65,26 @@ _LENGTH_OF_BYTE = [0] + [byte_to_length(b) for b in range(1, 256)]
 _HEADER = WHOOSH3_HEADER_MAGIC
 
 
+class FieldTerms(dict[bytes, Postings]):
+    """One field's terms → their postings; a term not seen yet gets an empty list (in C,
+    through ``__getitem__``: only a new term costs a Python call) and is counted in the
+    pool's size."""
+
+    __slots__ = ("pool",)
+
+    def __init__(self, pool: TermPool) -> None:
+        super().__init__()
+        self.pool = pool
+
+    def __missing__(self, tbytes: bytes) -> Postings:
+        postings: Postings = []
+        self[tbytes] = postings
+        self.pool.size += TERM_BYTES + len(tbytes)
+        return postings
+
+
 class TermPool:
-    """Postings grouped by ``(field, term)``, spilled to sorted runs beyond ``limitmb``.
+    """Postings grouped by field and term, spilled to sorted runs beyond ``limitmb``.
 
     Replaces the writer's ``PostingPool``; documents must be added in document-number
     order (a rebuild's writer adds nothing else).
@@ -75,42 +94,46 @@ class TermPool:
         self.tempstore = tempstore
         self.limit = limitmb * 1024 * 1024
         self.size = 0
-        self.terms: dict[tuple[str, bytes], Postings] = {}
+        self.fields: dict[str, FieldTerms] = {}
         self.runs: list[str] = []
         self._made = 0
         self.fieldnames: set[str] = set()
+
+    def terms_of(self, fieldname: str) -> FieldTerms:
+        """The buffered terms of ``fieldname`` (until the next :meth:`save`)."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = FieldTerms(self)
+            self.fieldnames.add(fieldname)
+        return terms
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
         if docnum < 0:
             return  # Whoosh's marker for spelling words; no field of ours has them
-        key = (fieldname, tbytes)
-        postings = self.terms.get(key)
-        if postings is None:
-            postings = self.terms[key] = ([], [], [])
-            self.size += TERM_BYTES + len(tbytes)
-            self.fieldnames.add(fieldname)
-        postings[0].append(docnum)
-        postings[1].append(weight)
-        if vbytes:
-            postings[2].append(vbytes)
-        else:
-            postings[2].append(b"")
+        self.terms_of(fieldname)[tbytes].extend((docnum, weight, vbytes or b""))
         self.size += POSTING_BYTES
         if self.size > self.limit:
             self.save()
 
+    def _sorted(self) -> Iterator[tuple[tuple[str, bytes], Postings]]:
+        """The buffered terms in (field, term) order."""
+        for fieldname in sorted(self.fields):
+            terms = self.fields[fieldname]
+            for tbytes in sorted(terms):
+                yield (fieldname, tbytes), terms[tbytes]
+
     def save(self) -> None:
         """Writes the buffered terms, sorted, as one run file."""
-        if not self.terms:
+        if not self.fields:
             return
         name = self._run_name()
-        items = sorted(self.terms.items())
+        items = self._sorted()
         with self.tempstore.create_file(name).raw_file() as f:
-            for start in range(0, len(items), RUN_CHUNK):
-                marshal.dump(items[start : start + RUN_CHUNK], f)
+            while chunk := list(islice(items, RUN_CHUNK)):
+                marshal.dump(chunk, f)
         self.runs.append(name)
-        self.terms = {}
+        self.fields = {}
         self.size = 0
         if len(self.runs) >= MAX_RUNS:
             self._compact()
@@ -143,7 +166,7 @@ class TermPool:
         """Every term with all its postings, in (field, term) order; the runs are in
         document order, so a term's lists from successive runs are concatenated."""
         if not self.runs:
-            yield from sorted(self.terms.items())
+            yield from self._sorted()
             return
         self.save()
         yield from self._merged(self.runs)
@@ -151,27 +174,23 @@ class TermPool:
     def _merged(self, runs: list[str]) -> Iterator[tuple[tuple[str, bytes], Postings]]:
         merged = heapq.merge(*(self._read_run(r) for r in runs), key=lambda t: t[0])
         current: tuple[str, bytes] | None = None
-        ids: list[int] = []
-        weights: list[float] = []
-        values: list[bytes] = []
-        for key, (i, w, v) in merged:
+        postings: Postings = []
+        for key, more in merged:
             if key != current:
                 if current is not None:
-                    yield current, (ids, weights, values)
-                current, ids, weights, values = key, i, w, v
+                    yield current, postings
+                current, postings = key, more
             else:
-                ids += i
-                weights += w
-                values += v
+                postings += more
         if current is not None:
-            yield current, (ids, weights, values)
+            yield current, postings
 
     def cleanup(self) -> None:
         for name in self.runs:
             with contextlib.suppress(OSError):
                 self.tempstore.delete_file(name)
         self.runs = []
-        self.terms = {}
+        self.fields = {}
 
 
 def write_postings(fieldwriter: Any, schema: Any, perdoc: Any, terms: Any, count: int) -> None:
@@ -253,7 +272,7 @@ class FieldEncoder:
 
     def add(self, btext: bytes, postings: Postings) -> None:
         """Writes one term's posting list (document order) and its term table row."""
-        ids, weights, values = postings
+        ids, weights, values = postings[0::3], postings[1::3], postings[2::3]
         n = len(ids)
         limit = self.limit
         comp = self.compression
@@ -374,7 +393,24 @@ def _md5_low32(key: bytes) -> int:
     return int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
 
 
-Indexer = Callable[[str], Iterator[tuple[bytes, int, float, bytes]]]
+#: A field value's terms, frequencies, weights and encoded values (parallel lists).
+Indexed = tuple[list[bytes], list[int], list[float], list[bytes]]
+Indexer = Callable[[str], Indexed]
+
+
+class FreqTable(dict[int, Any]):
+    """``make(freq)`` by frequency, computed once: the weights and encoded values of a
+    field's postings are a few shared objects (looked up in C by ``map``)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[int], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, freq: int) -> Any:
+        made = self[freq] = self.make(freq)
+        return made
 
 
 class _StemmedText:
@@ -412,7 +448,9 @@ def german_text_indexer(fieldobj: Any, stemmed: _StemmedText | None = None) -> I
     stem filter, pair filter) and adds up each token's boost; for the text analyzers of
     :mod:`search.analysis` (words cut by :data:`WORD_PATTERN`, stemmed, optionally
     paired, every boost 1.0) the same terms, frequencies, weights and encoded values come
-    from one ``findall``, the stem memo and a ``Counter``. ``None`` for any other field.
+    from one ``findall``, the stem memo and a ``Counter``, as four parallel lists made
+    by ``map`` (a field's weights and encoded values are shared objects, one for each
+    frequency: the pool holds pointers). ``None`` for any other field.
     ``stemmed`` is shared by the fields of one writer (every ``GermanStemFilter`` stems
     alike): a text indexed by two fields is cut and stemmed once.
     """
@@ -431,13 +469,21 @@ def german_text_indexer(fieldobj: Any, stemmed: _StemmedText | None = None) -> I
         return None
     words_in = stemmed or _StemmedText(items[1])
     pairs, boost = len(items) == 3, fmt.field_boost
+    weight_of = FreqTable(lambda freq: float(freq) * boost).__getitem__
+    value_of = FreqTable(pack_uint).__getitem__
 
-    def index(value: str) -> Iterator[tuple[bytes, int, float, bytes]]:
+    def index(value: str) -> Indexed:
         words = words_in(value)
         if pairs:
-            words = [f"{a} {b}" for a, b in pairwise(words)]
-        for word, freq in Counter(words).items():
-            yield word.encode("utf-8"), freq, float(freq) * boost, pack_uint(freq)
+            words = list(map(" ".join, pairwise(words)))  # f"{a} {b}"
+        counts = Counter(words)
+        freqs = list(counts.values())
+        return (
+            list(map(str.encode, counts)),  # UTF-8
+            freqs,
+            list(map(weight_of, freqs)),
+            list(map(value_of, freqs)),
+        )
 
     return index
 
@@ -474,7 +520,6 @@ class RebuildWriter(SegmentWriter):
         schema = self.schema
         docnum = self.docnum
         pool = self.pool
-        terms = pool.terms
         added = 0
         indexers = self._indexers
         docboost = self._doc_boost(fields)
@@ -491,21 +536,26 @@ class RebuildWriter(SegmentWriter):
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
                     indexer = indexers.get(fieldname)
-                    items = indexer(value) if indexer is not None else field.index(value)
-                    scorable = field.scorable
-                    # TermPool.add inlined (about 380 postings a document)
-                    for tbytes, freq, weight, vbytes in items:
-                        if scorable:
-                            length += freq
-                        postings = terms.get((fieldname, tbytes))
-                        if postings is None:
-                            postings = terms[(fieldname, tbytes)] = ([], [], [])
-                            pool.size += TERM_BYTES + len(tbytes)
-                            pool.fieldnames.add(fieldname)
-                        postings[0].append(docnum)
-                        postings[1].append(weight * fieldboost)
-                        postings[2].append(vbytes or b"")
-                        added += 1
+                    if indexer is not None:
+                        tbytes, freqs, weights, values = indexer(value)
+                    else:
+                        tbytes, freqs, weights, values = _transposed(field.index(value))
+                    if tbytes:
+                        if field.scorable:
+                            length = sum(freqs)
+                        if fieldboost != 1.0:
+                            weights = [weight * fieldboost for weight in weights]
+                        # TermPool.add for every posting, in C: each term's list (new
+                        # ones made by FieldTerms.__missing__) extended by its posting
+                        deque(
+                            map(
+                                list.extend,
+                                map(pool.terms_of(fieldname).__getitem__, tbytes),
+                                zip(repeat(docnum), weights, values),
+                            ),
+                            0,
+                        )
+                        added += len(tbytes)
                 customval = fields.get(f"_stored_{fieldname}", value)
                 perdocwriter.add_field(
                     fieldname, field, customval if field.stored else None, length
@@ -548,6 +598,17 @@ class RebuildWriter(SegmentWriter):
         finally:
             perdoc.close()
         self.fieldwriter.close()
+
+
+def _transposed(items: Iterator[tuple[bytes, int, float, bytes | None]]) -> Indexed:
+    """``field.index``'s postings as the four lists of an :data:`Indexer`."""
+    columns = list(zip(*items, strict=True))
+    if not columns:
+        return [], [], [], []
+    tbytes, freqs, weights, values = columns
+    if None in values:
+        values = tuple(v or b"" for v in values)
+    return tbytes, freqs, weights, values  # type: ignore[return-value]
 
 
 def commit_segments(ix: Any, segments: list[Any]) -> None:

@@ -82,7 +82,7 @@ def test_same_files_as_whoosh(tmp_path: Path, limitmb: int, monkeypatch) -> None
     save = TermPool.save
 
     def counting_save(pool: TermPool) -> None:
-        spilled.append(len(pool.terms))
+        spilled.append(len(pool.fields))
         save(pool)
 
     monkeypatch.setattr(TermPool, "save", counting_save)
