@@ -37,11 +37,11 @@ from operator import sub
 from pickle import dumps
 from typing import Any
 
-from whoosh import formats
-from whoosh.analysis import CompositeAnalyzer, RegexTokenizer
+from whoosh import fields, formats
+from whoosh.analysis import CompositeAnalyzer, IDTokenizer, RegexTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_int, pack_uint, pack_ushort
+from whoosh.system import pack_byte, pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -488,6 +488,51 @@ def german_text_indexer(fieldobj: Any, stemmed: _StemmedText | None = None) -> I
     return index
 
 
+def id_indexer(fieldobj: Any) -> Indexer | None:
+    """``fieldobj.index`` of an ``ID`` field (the whole value one term, weight the field
+    boost, no value bytes: ``Existence.word_values`` of ``IDTokenizer``'s one token)
+    without the token stream; ``None`` for any other field."""
+    fmt = fieldobj.format
+    if not (
+        type(fieldobj) is fields.ID
+        and type(fmt) is formats.Existence
+        and type(fieldobj.analyzer) is IDTokenizer
+    ):
+        return None
+    freqs, weights, values = [1], [fmt.field_boost], [b""]
+
+    def index(value: Any) -> Indexed:
+        if type(value) is not str:
+            return _transposed(fieldobj.index(value))
+        return [value.encode("utf-8")], freqs, weights, values
+
+    return index
+
+
+def numeric_indexer(fieldobj: Any) -> Indexer | None:
+    """``fieldobj.index`` of a ``NUMERIC`` or ``DATETIME`` field: the value's sortable
+    number encoded once (``to_bytes(value, 0)``), its terms at the other shifts packed
+    from it as ``sortable_to_bytes`` packs them, instead of every shift encoding the
+    value again; ``None`` for any other field."""
+    step = getattr(fieldobj, "shift_step", 0)
+    if type(fieldobj) not in (fields.NUMERIC, fields.DATETIME) or not step:
+        return None
+    shifts = [(pack_byte(shift), shift) for shift in range(step, fieldobj.bits, step)]
+    number = fieldobj._struct
+    count = len(shifts) + 1
+    freqs, weights, values = [1] * count, [1.0] * count, [b""] * count
+
+    def index(value: Any) -> Indexed:
+        if value is None or isinstance(value, (bytes, list, tuple)):
+            return _transposed(fieldobj.index(value))  # Whoosh's special cases
+        first = fieldobj.to_bytes(value, 0)
+        x = number.unpack(first[1:])[0]
+        terms = [first, *[prefix + number.pack(x >> shift) for prefix, shift in shifts]]
+        return terms, freqs, weights, values
+
+    return index
+
+
 class RebuildWriter(SegmentWriter):
     """A ``SegmentWriter`` for a new, empty index whose documents come in order."""
 
@@ -503,7 +548,11 @@ class RebuildWriter(SegmentWriter):
         self._indexers: dict[str, Indexer] = {}
         stemmed = _StemmedText(_stem_filter(self.schema))
         for name, fieldobj in self.schema.items():
-            indexer = german_text_indexer(fieldobj, stemmed)
+            indexer = (
+                german_text_indexer(fieldobj, stemmed)
+                or id_indexer(fieldobj)
+                or numeric_indexer(fieldobj)
+            )
             if indexer is not None:
                 self._indexers[name] = indexer
         #: the short ``add_document`` below knows no spelling or vector fields
