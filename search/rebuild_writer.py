@@ -562,7 +562,8 @@ class RebuildWriter(SegmentWriter):
 
     def add_document(self, **fields: Any) -> None:
         """``SegmentWriter.add_document`` for a schema without spelling or vector
-        fields, with the German text fields indexed by :func:`german_text_indexer`."""
+        fields, the German text, ID and number fields indexed by the indexers above
+        (:func:`german_text_indexer`, :func:`id_indexer`, :func:`numeric_indexer`)."""
         if not self._plain:
             super().add_document(**fields)
             return
