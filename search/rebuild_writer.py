@@ -26,40 +26,67 @@ from __future__ import annotations
 import contextlib
 import heapq
 import marshal
+import struct
+import zlib
 from array import array
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from itertools import islice, pairwise
+from hashlib import md5
+from itertools import chain, islice, pairwise, repeat
+from operator import sub
+from pickle import dumps
 from typing import Any
 
-from whoosh import formats
-from whoosh.analysis import CompositeAnalyzer, RegexTokenizer
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh import fields, formats
+from whoosh.analysis import CompositeAnalyzer, IDTokenizer, RegexTokenizer
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_uint
-from whoosh.util.numeric import byte_to_length
+from whoosh.system import pack_byte, pack_int, pack_uint, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from search.analysis import WORD_PATTERN, GermanStemFilter, WordPairFilter, words_of
 
-#: A term's postings: document numbers, weights and encoded values, in document order.
-Postings = tuple[list[int], list[float], list[bytes]]
+#: A term's postings, flat and in document order: ``[docnum, weight, value, docnum, …]``
+#: (one ``list.extend`` a posting, made in C by :meth:`RebuildWriter.add_document`).
+Postings = list[Any]
 #: Terms written to a run file per ``marshal`` call (bounds what a merge holds per run).
 RUN_CHUNK = 4096
-#: Bytes one buffered posting costs (three list slots, a float, a small bytes), measured
-#: with ``tracemalloc`` on generated letters.
-POSTING_BYTES = 88
-#: Bytes one buffered term costs beyond its postings (key tuple, three lists, dict slot).
-TERM_BYTES = 400
+#: Bytes one buffered posting costs: three list slots (the document number, weight and
+#: value objects are shared, except the ``Positions`` fields' fresh value bytes).
+POSTING_BYTES = 32
+#: Bytes one buffered term costs beyond its postings (key bytes, a list, dict slot).
+#: Both measured with ``tracemalloc`` on generated letters: 1,146,712 postings of
+#: 63,381 terms took 43.1 MB, these figures estimate 49.4 MB.
+TERM_BYTES = 200
 #: Run files open at once in a merge; beyond it the runs are first merged into one (a
 #: tenant of a million documents spills about 200 runs at the default budget).
 MAX_RUNS = 64
 
 _LENGTH_OF_BYTE = [0] + [byte_to_length(b) for b in range(1, 256)]
+_HEADER = WHOOSH3_HEADER_MAGIC
+
+
+class FieldTerms(dict[bytes, Postings]):
+    """One field's terms → their postings; a term not seen yet gets an empty list (in C,
+    through ``__getitem__``: only a new term costs a Python call) and is counted in the
+    pool's size."""
+
+    __slots__ = ("pool",)
+
+    def __init__(self, pool: TermPool) -> None:
+        super().__init__()
+        self.pool = pool
+
+    def __missing__(self, tbytes: bytes) -> Postings:
+        postings: Postings = []
+        self[tbytes] = postings
+        self.pool.size += TERM_BYTES + len(tbytes)
+        return postings
 
 
 class TermPool:
-    """Postings grouped by ``(field, term)``, spilled to sorted runs beyond ``limitmb``.
+    """Postings grouped by field and term, spilled to sorted runs beyond ``limitmb``.
 
     Replaces the writer's ``PostingPool``; documents must be added in document-number
     order (a rebuild's writer adds nothing else).
@@ -69,42 +96,46 @@ class TermPool:
         self.tempstore = tempstore
         self.limit = limitmb * 1024 * 1024
         self.size = 0
-        self.terms: dict[tuple[str, bytes], Postings] = {}
+        self.fields: dict[str, FieldTerms] = {}
         self.runs: list[str] = []
         self._made = 0
         self.fieldnames: set[str] = set()
+
+    def terms_of(self, fieldname: str) -> FieldTerms:
+        """The buffered terms of ``fieldname`` (until the next :meth:`save`)."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = FieldTerms(self)
+            self.fieldnames.add(fieldname)
+        return terms
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         fieldname, tbytes, docnum, weight, vbytes = item
         if docnum < 0:
             return  # Whoosh's marker for spelling words; no field of ours has them
-        key = (fieldname, tbytes)
-        postings = self.terms.get(key)
-        if postings is None:
-            postings = self.terms[key] = ([], [], [])
-            self.size += TERM_BYTES + len(tbytes)
-            self.fieldnames.add(fieldname)
-        postings[0].append(docnum)
-        postings[1].append(weight)
-        if vbytes:
-            postings[2].append(vbytes)
-        else:
-            postings[2].append(b"")
+        self.terms_of(fieldname)[tbytes].extend((docnum, weight, vbytes or b""))
         self.size += POSTING_BYTES
         if self.size > self.limit:
             self.save()
 
+    def _sorted(self) -> Iterator[tuple[tuple[str, bytes], Postings]]:
+        """The buffered terms in (field, term) order."""
+        for fieldname in sorted(self.fields):
+            terms = self.fields[fieldname]
+            for tbytes in sorted(terms):
+                yield (fieldname, tbytes), terms[tbytes]
+
     def save(self) -> None:
         """Writes the buffered terms, sorted, as one run file."""
-        if not self.terms:
+        if not self.fields:
             return
         name = self._run_name()
-        items = sorted(self.terms.items())
+        items = self._sorted()
         with self.tempstore.create_file(name).raw_file() as f:
-            for start in range(0, len(items), RUN_CHUNK):
-                marshal.dump(items[start : start + RUN_CHUNK], f)
+            while chunk := list(islice(items, RUN_CHUNK)):
+                marshal.dump(chunk, f)
         self.runs.append(name)
-        self.terms = {}
+        self.fields = {}
         self.size = 0
         if len(self.runs) >= MAX_RUNS:
             self._compact()
@@ -137,7 +168,7 @@ class TermPool:
         """Every term with all its postings, in (field, term) order; the runs are in
         document order, so a term's lists from successive runs are concatenated."""
         if not self.runs:
-            yield from sorted(self.terms.items())
+            yield from self._sorted()
             return
         self.save()
         yield from self._merged(self.runs)
@@ -145,84 +176,243 @@ class TermPool:
     def _merged(self, runs: list[str]) -> Iterator[tuple[tuple[str, bytes], Postings]]:
         merged = heapq.merge(*(self._read_run(r) for r in runs), key=lambda t: t[0])
         current: tuple[str, bytes] | None = None
-        ids: list[int] = []
-        weights: list[float] = []
-        values: list[bytes] = []
-        for key, (i, w, v) in merged:
+        postings: Postings = []
+        for key, more in merged:
             if key != current:
                 if current is not None:
-                    yield current, (ids, weights, values)
-                current, ids, weights, values = key, i, w, v
+                    yield current, postings
+                current, postings = key, more
             else:
-                ids += i
-                weights += w
-                values += v
+                postings += more
         if current is not None:
-            yield current, (ids, weights, values)
+            yield current, postings
 
     def cleanup(self) -> None:
         for name in self.runs:
             with contextlib.suppress(OSError):
                 self.tempstore.delete_file(name)
         self.runs = []
-        self.terms = {}
-
-
-def _lengths(perdoc: Any, fieldname: str, count: int) -> list[int]:
-    """Per-document length of ``fieldname`` as ``doc_field_length`` decodes it."""
-    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is None:
-        return [0] * count
-    table = _LENGTH_OF_BYTE
-    return [table[b] for b in column]
+        self.fields = {}
 
 
 def write_postings(fieldwriter: Any, schema: Any, perdoc: Any, terms: Any, count: int) -> None:
     """What ``FieldWriter.add_postings`` does for a stream of single postings, for whole
-    posting lists: blocks of the codec's size, each filled at once."""
+    posting lists, one :class:`FieldEncoder` per field."""
     lastfn: str | None = None
-    lengths: list[int] = []
-    for (fieldname, btext), (ids, weights, values) in terms:
+    encoder: FieldEncoder | None = None
+    add = None
+    for (fieldname, btext), postings in terms:
         if fieldname != lastfn:
-            if lastfn is not None:
-                fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
-            lengths = _lengths(perdoc, fieldname, count)
+            if encoder is not None:
+                encoder.finish()
+            encoder = FieldEncoder(fieldwriter, fieldname, schema[fieldname], perdoc)
+            add = encoder.add
             lastfn = fieldname
-        fieldwriter.start_term(btext)
-        writer = fieldwriter._postwriter
-        limit = writer._blocklimit
-        for start in range(0, len(ids), limit):
-            if start:
-                writer._write_block()
-            _fill_block(
-                writer,
-                ids[start : start + limit],
-                weights[start : start + limit],
-                values[start : start + limit],
-                lengths,
+        add(btext, postings)  # type: ignore[misc]
+    if encoder is not None:
+        encoder.finish()
+
+
+#: ``(field id, term)`` → term info row: ``W3TermInfo``'s struct, then the posting list's
+#: offset (``pack_long``) and length (``pack_int``), as ``W3TermInfo.to_bytes`` packs them
+#: for a posting list that is not inlined (``!`` packs without padding, so one struct is
+#: the three concatenated).
+_TERMINFO = struct.Struct("!BfIBBfIIqi")
+_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # filetables.HashWriter.add
+#: ``length_to_byte`` of every length the length column can decode to (and of ``None``).
+_BYTE_OF_LENGTH: dict[int | None, int] = {n: length_to_byte(n) for n in _LENGTH_OF_BYTE}
+_BYTE_OF_LENGTH[None] = length_to_byte(None)
+#: Buffered bytes of posting and term files written at once.
+FLUSH_BYTES = 1 << 20
+
+
+class FieldEncoder:
+    """Writes one field's posting lists and term table rows, the same bytes as
+    ``W3FieldWriter``/``W3PostingsWriter``/``W3TermInfo``/``OrderedHashWriter`` write
+    posting by posting, with one Python call a term instead of some forty.
+
+    A block (up to the codec's 128 postings) is, as ``W3PostingsWriter._write_block``
+    makes it: the block length (negative for the term's last block), the pickled block
+    info (count, last id, maximum weight, compression, minimum and maximum length
+    byte) and the ``zlib``-compressed pickle of (delta-coded ids, weights as
+    ``array("f")`` minified, values minified); a term's first block is preceded by
+    ``WHOOSH3_HEADER_MAGIC``. The term's statistics add up block by block as
+    ``W3TermInfo.add_block`` adds them (the same float sums, in the same order). Both
+    files are written in chunks; their positions are counted here.
+    """
+
+    def __init__(self, fieldwriter: Any, fieldname: str, fieldobj: Any, perdoc: Any) -> None:
+        fieldwriter.start_field(fieldname, fieldobj)
+        self.fieldwriter = fieldwriter
+        postwriter = fieldwriter._postwriter
+        if postwriter._inlinelimit > 1 or postwriter._byteids:
+            raise ValueError("FieldEncoder writes neither inlined postings nor byte ids")
+        self.limit = postwriter._blocklimit
+        self.compression = postwriter._compression
+        self.fixedsize = fieldobj.format.fixed_value_size()
+        self.prefix = pack_ushort(fieldwriter._fieldid)
+        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        #: document number → field length as ``doc_field_length`` decodes it (or ``None``:
+        #: a field without lengths, every block's minimum ``None`` and maximum 0)
+        self.lengths: list[int] | None = (
+            None if column is None else [_LENGTH_OF_BYTE[b] for b in column]
+        )
+        self.postfile = fieldwriter._postfile
+        self.postpos = self.postfile.tell()
+        self.posts: list[bytes] = []
+        self.postsize = 0
+        tindex = fieldwriter._tindex
+        self.tindex = tindex
+        self.termfile = tindex.dbfile
+        self.termpos = self.termfile.tell()
+        self.rows: list[bytes] = []
+        self.rowsize = 0
+        self.positions: list[int] = []
+        self.buckets = tindex.buckets
+        self.hashfn = _md5_low32 if tindex.hashtype == 0 else tindex.hashfn
+        self.lastkey = tindex.lastkey
+
+    def add(self, btext: bytes, postings: Postings) -> None:
+        """Writes one term's posting list (document order) and its term table row."""
+        ids, weights, values = postings[0::3], postings[1::3], postings[2::3]
+        n = len(ids)
+        limit = self.limit
+        comp = self.compression
+        lengths = self.lengths
+        fixedsize = self.fixedsize
+        start = self.postpos + self.postsize
+        posts = self.posts
+        size = len(_HEADER)
+        posts.append(_HEADER)
+        total: float = 0
+        minlength: int | None = None
+        maxlength = 0
+        maxweight: float = 0
+        for first in range(0, n, limit):
+            if n <= limit:
+                bids, bweights, bvalues = ids, weights, values
+            else:
+                bids = ids[first : first + limit]
+                bweights = weights[first : first + limit]
+                bvalues = values[first : first + limit]
+            inblock = len(bids)
+            floats = array("f", bweights)
+            total += sum(floats)
+            top = max(bweights)
+            bmaxweight = top if top > 0 else 0
+            if lengths is None:
+                bmin, bmax = None, 0
+            else:
+                found = list(map(lengths.__getitem__, bids))
+                bmax = max(found)  # the minimum of the lengths that are not 0:
+                bmin = (min(found) or min(filter(None, found))) if bmax else None
+            minlength = bmin if minlength is None else min(minlength, bmin)  # type: ignore[type-var]
+            maxlength = max(maxlength, bmax)
+            maxweight = max(maxweight, bmaxweight)
+            # W3PostingsWriter._mini_ids / _mini_weights / _mini_values
+            mini_ids = (bids[0],) if inblock == 1 else tuple(map(sub, bids, chain((0,), bids)))
+            one = floats[0]
+            if floats.count(one) == inblock:
+                mini_weights: Any = None if one == 1.0 else one
+            else:
+                mini_weights = tuple(floats)
+            if fixedsize == 0:
+                mini_values: Any = None
+            elif fixedsize is None or fixedsize < 0:
+                mini_values = tuple([v for v in bvalues if v])
+            else:
+                mini_values = b"".join(bvalues)
+            data = dumps((mini_ids, mini_weights, mini_values), 2)
+            if comp:
+                data = zlib.compress(data, comp)
+            info = dumps(
+                (
+                    inblock,
+                    bids[-1],
+                    bmaxweight,
+                    comp,
+                    _BYTE_OF_LENGTH[bmin],
+                    _BYTE_OF_LENGTH[bmax],
+                ),
+                2,
             )
-        fieldwriter.finish_term()
-    if lastfn is not None:
-        fieldwriter.finish_field()
+            blocklength = len(info) + len(data)
+            if first + limit >= n:
+                blocklength = -blocklength  # the term's last block
+            posts += (pack_int(blocklength), info, data)
+            size += 4 + len(info) + len(data)
+        self.postsize += size
+        key = self.prefix + btext
+        if key <= self.lastkey:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
+        self.lastkey = key
+        row = _TERMINFO.pack(
+            0,
+            total,
+            n,
+            0 if minlength is None else _BYTE_OF_LENGTH[minlength],
+            _BYTE_OF_LENGTH[maxlength],
+            maxweight,
+            ids[0],
+            ids[-1],
+            start,
+            size,
+        )
+        position = self.termpos + self.rowsize
+        self.positions.append(position)
+        h = self.hashfn(key)
+        self.buckets[h & 255].append((h, position))
+        self.rows += (_KEY_VALUE_LENGTHS.pack(len(key), len(row)), key, row)
+        self.rowsize += 8 + len(key) + len(row)
+        if self.postsize > FLUSH_BYTES or self.rowsize > FLUSH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.posts:
+            self.postfile.write(b"".join(self.posts))
+            self.postpos += self.postsize
+            self.posts, self.postsize = [], 0
+        if self.rows:
+            self.termfile.write(b"".join(self.rows))
+            self.termpos += self.rowsize
+            self.rows, self.rowsize = [], 0
+        if self.positions:
+            index = self.tindex.index  # GrowableArray: widens its type when a value overflows
+            try:
+                index.array.fromlist(self.positions)  # unchanged on OverflowError
+            except (OverflowError, AttributeError):
+                index.extend(self.positions)
+            self.positions = []
+
+    def finish(self) -> None:
+        self._flush()
+        self.tindex.lastkey = self.lastkey
+        self.fieldwriter.finish_field()
 
 
-def _fill_block(
-    writer: Any, ids: list[int], weights: list[float], values: list[bytes], lengths: list[int]
-) -> None:
-    """The block buffer as ``add_posting`` leaves it after adding these postings."""
-    writer._ids = array("I", ids)
-    writer._weights = array("f", weights)
-    writer._values = [v for v in values if v]
-    top = max(weights)
-    writer._maxweight = top if top > 0 else 0
-    found = [n for n in map(lengths.__getitem__, ids) if n]
-    if found:
-        writer._minlength = min(found)
-        writer._maxlength = max(found)
+def _md5_low32(key: bytes) -> int:
+    """``filetables.md5_hash``: the digest's low 32 bits (its last four bytes)."""
+    return int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
 
 
-Indexer = Callable[[str], Iterator[tuple[bytes, int, float, bytes]]]
+#: A field value's terms, frequencies, weights and encoded values (parallel lists).
+Indexed = tuple[list[bytes], list[int], list[float], list[bytes]]
+Indexer = Callable[[str], Indexed]
+
+
+class FreqTable(dict[int, Any]):
+    """``make(freq)`` by frequency, computed once: the weights and encoded values of a
+    field's postings are a few shared objects (looked up in C by ``map``)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[int], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, freq: int) -> Any:
+        made = self[freq] = self.make(freq)
+        return made
 
 
 class _StemmedText:
@@ -260,7 +450,9 @@ def german_text_indexer(fieldobj: Any, stemmed: _StemmedText | None = None) -> I
     stem filter, pair filter) and adds up each token's boost; for the text analyzers of
     :mod:`search.analysis` (words cut by :data:`WORD_PATTERN`, stemmed, optionally
     paired, every boost 1.0) the same terms, frequencies, weights and encoded values come
-    from one ``findall``, the stem memo and a ``Counter``. ``None`` for any other field.
+    from one ``findall``, the stem memo and a ``Counter``, as four parallel lists made
+    by ``map`` (a field's weights and encoded values are shared objects, one for each
+    frequency: the pool holds pointers). ``None`` for any other field.
     ``stemmed`` is shared by the fields of one writer (every ``GermanStemFilter`` stems
     alike): a text indexed by two fields is cut and stemmed once.
     """
@@ -279,13 +471,66 @@ def german_text_indexer(fieldobj: Any, stemmed: _StemmedText | None = None) -> I
         return None
     words_in = stemmed or _StemmedText(items[1])
     pairs, boost = len(items) == 3, fmt.field_boost
+    weight_of = FreqTable(lambda freq: float(freq) * boost).__getitem__
+    value_of = FreqTable(pack_uint).__getitem__
 
-    def index(value: str) -> Iterator[tuple[bytes, int, float, bytes]]:
+    def index(value: str) -> Indexed:
         words = words_in(value)
         if pairs:
-            words = [f"{a} {b}" for a, b in pairwise(words)]
-        for word, freq in Counter(words).items():
-            yield word.encode("utf-8"), freq, float(freq) * boost, pack_uint(freq)
+            words = list(map(" ".join, pairwise(words)))  # f"{a} {b}"
+        counts = Counter(words)
+        freqs = list(counts.values())
+        return (
+            list(map(str.encode, counts)),  # UTF-8
+            freqs,
+            list(map(weight_of, freqs)),
+            list(map(value_of, freqs)),
+        )
+
+    return index
+
+
+def id_indexer(fieldobj: Any) -> Indexer | None:
+    """``fieldobj.index`` of an ``ID`` field (the whole value one term, weight the field
+    boost, no value bytes: ``Existence.word_values`` of ``IDTokenizer``'s one token)
+    without the token stream; ``None`` for any other field."""
+    fmt = fieldobj.format
+    if not (
+        type(fieldobj) is fields.ID
+        and type(fmt) is formats.Existence
+        and type(fieldobj.analyzer) is IDTokenizer
+    ):
+        return None
+    freqs, weights, values = [1], [fmt.field_boost], [b""]
+
+    def index(value: Any) -> Indexed:
+        if type(value) is not str:
+            return _transposed(fieldobj.index(value))
+        return [value.encode("utf-8")], freqs, weights, values
+
+    return index
+
+
+def numeric_indexer(fieldobj: Any) -> Indexer | None:
+    """``fieldobj.index`` of a ``NUMERIC`` or ``DATETIME`` field: the value's sortable
+    number encoded once (``to_bytes(value, 0)``), its terms at the other shifts packed
+    from it as ``sortable_to_bytes`` packs them, instead of every shift encoding the
+    value again; ``None`` for any other field."""
+    step = getattr(fieldobj, "shift_step", 0)
+    if type(fieldobj) not in (fields.NUMERIC, fields.DATETIME) or not step:
+        return None
+    shifts = [(pack_byte(shift), shift) for shift in range(step, fieldobj.bits, step)]
+    number = fieldobj._struct
+    count = len(shifts) + 1
+    freqs, weights, values = [1] * count, [1.0] * count, [b""] * count
+
+    def index(value: Any) -> Indexed:
+        if value is None or isinstance(value, (bytes, list, tuple)):
+            return _transposed(fieldobj.index(value))  # Whoosh's special cases
+        first = fieldobj.to_bytes(value, 0)
+        x = number.unpack(first[1:])[0]
+        terms = [first, *[prefix + number.pack(x >> shift) for prefix, shift in shifts]]
+        return terms, freqs, weights, values
 
     return index
 
@@ -305,7 +550,11 @@ class RebuildWriter(SegmentWriter):
         self._indexers: dict[str, Indexer] = {}
         stemmed = _StemmedText(_stem_filter(self.schema))
         for name, fieldobj in self.schema.items():
-            indexer = german_text_indexer(fieldobj, stemmed)
+            indexer = (
+                german_text_indexer(fieldobj, stemmed)
+                or id_indexer(fieldobj)
+                or numeric_indexer(fieldobj)
+            )
             if indexer is not None:
                 self._indexers[name] = indexer
         #: the short ``add_document`` below knows no spelling or vector fields
@@ -313,7 +562,8 @@ class RebuildWriter(SegmentWriter):
 
     def add_document(self, **fields: Any) -> None:
         """``SegmentWriter.add_document`` for a schema without spelling or vector
-        fields, with the German text fields indexed by :func:`german_text_indexer`."""
+        fields, the German text, ID and number fields indexed by the indexers above
+        (:func:`german_text_indexer`, :func:`id_indexer`, :func:`numeric_indexer`)."""
         if not self._plain:
             super().add_document(**fields)
             return
@@ -322,7 +572,6 @@ class RebuildWriter(SegmentWriter):
         schema = self.schema
         docnum = self.docnum
         pool = self.pool
-        terms = pool.terms
         added = 0
         indexers = self._indexers
         docboost = self._doc_boost(fields)
@@ -339,21 +588,26 @@ class RebuildWriter(SegmentWriter):
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
                     indexer = indexers.get(fieldname)
-                    items = indexer(value) if indexer is not None else field.index(value)
-                    scorable = field.scorable
-                    # TermPool.add inlined (about 380 postings a document)
-                    for tbytes, freq, weight, vbytes in items:
-                        if scorable:
-                            length += freq
-                        postings = terms.get((fieldname, tbytes))
-                        if postings is None:
-                            postings = terms[(fieldname, tbytes)] = ([], [], [])
-                            pool.size += TERM_BYTES + len(tbytes)
-                            pool.fieldnames.add(fieldname)
-                        postings[0].append(docnum)
-                        postings[1].append(weight * fieldboost)
-                        postings[2].append(vbytes or b"")
-                        added += 1
+                    if indexer is not None:
+                        tbytes, freqs, weights, values = indexer(value)
+                    else:
+                        tbytes, freqs, weights, values = _transposed(field.index(value))
+                    if tbytes:
+                        if field.scorable:
+                            length = sum(freqs)
+                        if fieldboost != 1.0:
+                            weights = [weight * fieldboost for weight in weights]
+                        # TermPool.add for every posting, in C: each term's list (new
+                        # ones made by FieldTerms.__missing__) extended by its posting
+                        deque(
+                            map(
+                                list.extend,
+                                map(pool.terms_of(fieldname).__getitem__, tbytes),
+                                zip(repeat(docnum), weights, values),
+                            ),
+                            0,
+                        )
+                        added += len(tbytes)
                 customval = fields.get(f"_stored_{fieldname}", value)
                 perdocwriter.add_field(
                     fieldname, field, customval if field.stored else None, length
@@ -396,6 +650,17 @@ class RebuildWriter(SegmentWriter):
         finally:
             perdoc.close()
         self.fieldwriter.close()
+
+
+def _transposed(items: Iterator[tuple[bytes, int, float, bytes | None]]) -> Indexed:
+    """``field.index``'s postings as the four lists of an :data:`Indexer`."""
+    columns = list(zip(*items, strict=True))
+    if not columns:
+        return [], [], [], []
+    tbytes, freqs, weights, values = columns
+    if None in values:
+        values = tuple(v or b"" for v in values)
+    return tbytes, freqs, weights, values  # type: ignore[return-value]
 
 
 def commit_segments(ix: Any, segments: list[Any]) -> None:

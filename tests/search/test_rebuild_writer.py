@@ -82,7 +82,7 @@ def test_same_files_as_whoosh(tmp_path: Path, limitmb: int, monkeypatch) -> None
     save = TermPool.save
 
     def counting_save(pool: TermPool) -> None:
-        spilled.append(len(pool.terms))
+        spilled.append(len(pool.fields))
         save(pool)
 
     monkeypatch.setattr(TermPool, "save", counting_save)
@@ -97,3 +97,23 @@ def test_same_files_as_whoosh(tmp_path: Path, limitmb: int, monkeypatch) -> None
         assert len(spilled) >= 3  # the merge of several runs was exercised
     else:
         assert not spilled
+
+
+@pytest.mark.parametrize(
+    ("fieldname", "values"),
+    [
+        ("doc_id", ["7f3c0e3a-0000-4000-8000-000000000001", "", "Ünïcode x"]),
+        ("jahr", [2015, 0, -5, 2**31 - 1, "2020"]),
+        ("datum", [datetime(2020, 1, 2, 3, 4, 5, 678), datetime(1970, 1, 1), "20201130"]),
+    ],
+)
+def test_short_indexers_give_whooshs_postings(fieldname: str, values: list) -> None:
+    """The ID and number fields' indexers: the terms, frequencies, weights and value
+    bytes of ``field.index``, in its order (every shift of a number)."""
+    field = make_schema()[fieldname]
+    index = rebuild_writer.id_indexer(field) or rebuild_writer.numeric_indexer(field)
+    assert index is not None
+    for value in values:
+        ours = list(zip(*index(value), strict=True))
+        assert ours == list(field.index(value)), value
+        assert [type(w) for _t, _f, w, _v in ours] == [float] * len(ours)
