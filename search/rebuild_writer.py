@@ -30,9 +30,9 @@ import struct
 import zlib
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from hashlib import md5
-from itertools import chain, islice, pairwise, repeat
+from itertools import chain, pairwise, repeat
 from operator import sub
 from pickle import dumps
 from typing import Any
@@ -50,8 +50,14 @@ from search.analysis import WORD_PATTERN, GermanStemFilter, WordPairFilter, word
 #: A term's postings, flat and in document order: ``[docnum, weight, value, docnum, …]``
 #: (one ``list.extend`` a posting, made in C by :meth:`RebuildWriter.add_document`).
 Postings = list[Any]
-#: Terms written to a run file per ``marshal`` call (bounds what a merge holds per run).
+#: Terms written to a run file per ``marshal`` call at most.
 RUN_CHUNK = 4096
+#: Postings written to a run file per ``marshal`` call at most; a longer list is cut into
+#: pieces of the same term, which the merge joins again. A merge holds one chunk of every
+#: run it reads (up to ``MAX_RUNS``), so this bounds its memory: bounded by terms alone, a
+#: chunk that held a few words of every letter ("der", "die", "und") carried millions of
+#: postings, and the rebuild of a million-document tenant reached 4–6 GB a process.
+CHUNK_POSTINGS = 16_384
 #: Bytes one buffered posting costs: three list slots (the document number, weight and
 #: value objects are shared, except the ``Positions`` fields' fresh value bytes).
 POSTING_BYTES = 32
@@ -132,7 +138,7 @@ class TermPool:
         name = self._run_name()
         items = self._sorted()
         with self.tempstore.create_file(name).raw_file() as f:
-            while chunk := list(islice(items, RUN_CHUNK)):
+            for chunk in _chunks(items):
                 marshal.dump(chunk, f)
         self.runs.append(name)
         self.fields = {}
@@ -145,7 +151,7 @@ class TermPool:
         name = self._run_name()
         merged = self._merged(self.runs)
         with self.tempstore.create_file(name).raw_file() as f:
-            while chunk := list(islice(merged, RUN_CHUNK)):
+            for chunk in _chunks(merged):
                 marshal.dump(chunk, f)
         for old in self.runs:
             self.tempstore.delete_file(old)
@@ -193,6 +199,27 @@ class TermPool:
                 self.tempstore.delete_file(name)
         self.runs = []
         self.fields = {}
+
+
+def _chunks(
+    items: Iterable[tuple[tuple[str, bytes], Postings]],
+) -> Iterator[list[tuple[tuple[str, bytes], Postings]]]:
+    """``items`` in chunks of at most ``RUN_CHUNK`` terms and ``CHUNK_POSTINGS`` postings,
+    a term's longer list cut into consecutive pieces (document order kept: the merge
+    takes equal keys of one run in the order they were written)."""
+    limit = CHUNK_POSTINGS * 3  # a posting is three list entries
+    chunk: list[tuple[tuple[str, bytes], Postings]] = []
+    held = 0
+    for key, postings in items:
+        for start in range(0, max(len(postings), 1), limit):
+            piece = postings if len(postings) <= limit else postings[start : start + limit]
+            chunk.append((key, piece))
+            held += len(piece)
+            if held >= limit or len(chunk) >= RUN_CHUNK:
+                yield chunk
+                chunk, held = [], 0
+    if chunk:
+        yield chunk
 
 
 def write_postings(fieldwriter: Any, schema: Any, perdoc: Any, terms: Any, count: int) -> None:

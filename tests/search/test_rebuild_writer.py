@@ -87,6 +87,8 @@ def test_same_files_as_whoosh(tmp_path: Path, limitmb: int, monkeypatch) -> None
 
     monkeypatch.setattr(TermPool, "save", counting_save)
     monkeypatch.setattr(rebuild_writer, "MAX_RUNS", 3)  # runs merged into one on the way
+    # common words' lists cut into pieces in the runs and joined again by the merge
+    monkeypatch.setattr(rebuild_writer, "CHUNK_POSTINGS", 5)
     theirs = _build(tmp_path / "whoosh", docs, fast=False, limitmb=256)
     ours = _build(tmp_path / "rebuild", docs, fast=True, limitmb=limitmb)
     assert sorted(ours) == sorted(theirs)
@@ -97,6 +99,25 @@ def test_same_files_as_whoosh(tmp_path: Path, limitmb: int, monkeypatch) -> None
         assert len(spilled) >= 3  # the merge of several runs was exercised
     else:
         assert not spilled
+
+
+def test_run_chunks_bound_the_postings_a_merge_holds() -> None:
+    """A run file's chunks hold at most ``CHUNK_POSTINGS`` postings (what a merge holds
+    per run), a long list cut into pieces of its term in document order, and a chunk of
+    many short lists stops at ``RUN_CHUNK`` terms."""
+    limit = rebuild_writer.CHUNK_POSTINGS
+    common = [v for n in range(2 * limit + 7) for v in (n, 1.0, b"")]
+    rare = [[v for v in (n, 1.0, b"")] for n in range(rebuild_writer.RUN_CHUNK + 3)]
+    items = [(("content", b"der"), common)] + [
+        (("content", f"z{n:05d}".encode()), postings) for n, postings in enumerate(rare)
+    ]
+    chunks = list(rebuild_writer._chunks(items))
+    assert all(sum(len(p) for _, p in chunk) <= 3 * limit for chunk in chunks)
+    assert all(len(chunk) <= rebuild_writer.RUN_CHUNK for chunk in chunks)
+    pieces = [p for chunk in chunks for key, p in chunk if key == ("content", b"der")]
+    assert len(pieces) == 3
+    assert [v for p in pieces for v in p] == common
+    assert [p for chunk in chunks for key, p in chunk if key != ("content", b"der")] == rare
 
 
 @pytest.mark.parametrize(
