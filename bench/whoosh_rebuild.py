@@ -18,6 +18,7 @@ import pstats
 import random
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -65,12 +66,53 @@ def documents(n: int, seed: int = 17) -> list[IndexDoc]:
     return out[:n]
 
 
+class PeakRss:
+    """The process's resident set sampled every 20 ms while the block runs: ``growth`` is
+    its peak above the size at the start (the documents are already in memory then)."""
+
+    def __init__(self) -> None:
+        self.start = self.peak = _rss()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, _rss())
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.start
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=3000)
     parser.add_argument("--writer", choices=("rebuild", "whoosh"), default="rebuild")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--pool-mb",
+        type=int,
+        default=None,
+        help="the postings pool's budget (default: the rebuild's own); small values make "
+        "the rebuild spill and merge runs, as a large tenant does",
+    )
     args = parser.parse_args()
+    if args.pool_mb is not None:
+        wb.REBUILD_POOL_MB = args.pool_mb
     docs = documents(args.docs)
     compounds.decompounder()  # the word list is loaded once per process, not per rebuild
     if args.writer == "whoosh":
@@ -82,7 +124,8 @@ def main() -> None:
         wall, cpu = time.perf_counter(), time.process_time()
         if profile:
             profile.enable()
-        backend.rebuild(uuid.UUID(int=1), iter(docs))
+        with PeakRss() as peak:
+            backend.rebuild(uuid.UUID(int=1), iter(docs))
         if profile:
             profile.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -91,6 +134,7 @@ def main() -> None:
             f"{args.writer}: {args.docs} documents, wall {wall:.1f}s ({args.docs / wall:.0f} "
             f"docs/s), CPU {cpu:.1f}s ({1000 * cpu / args.docs:.2f} ms a document, "
             f"{args.docs / cpu:.0f} docs per CPU-second), index {size / 1e6:.1f} MB, "
+            f"RSS +{peak.growth / 1e6:.0f} MB at its peak during the rebuild, "
             f"load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
