@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from search.analysis import GermanStemFilter
 from search.backend import Hit, Hits, IndexDoc, QuerySpec, SearchDegraded, SearchTimeout
 from search.pg import vocabulary
-from search.pg.compile import Compiler
+from search.pg.compile import Compiler, unweight
 from search.pg.rows import ROW_COLUMNS, to_row, vocabulary_word
 from search.query import QueryParser
 from search.schema import FACETS, make_schema
@@ -63,7 +63,22 @@ WORK_MEM = "32MB"
 #: ``ts_rank`` reads a row's whole ``tsv`` (TOAST, decompressed); at or below the bound
 #: every match is ranked, as before.
 RANK_CANDIDATES = 500
-_UNWEIGHT = re.compile(r"('(?:[^']|'')*'):(\*?)[A-D]+")
+#: ``cpu_operator_cost`` while counting (the server's default: 0.0025). The planner
+#: prices a test of ``tsv @@`` like any operator, while each one reads the row's vector
+#: from TOAST and decompresses it; so it counted two words of 11 % of the rows each
+#: (``Kontoauszug Sparkasse``) by testing 9,327 rows in a sequential scan instead of
+#: ANDing the two words' index bitmaps (200,000 documents: 55 → 11 ms). Ten times the
+#: default turns that over; a word most rows contain (``Miete``) is still counted from
+#: the first rows of a sequential scan, where building its bitmap costs more.
+COUNT_OPERATOR_COST = "0.025"
+_PLANNER_DEFAULTS = "SET LOCAL enable_indexscan = on; SET LOCAL cpu_operator_cost = DEFAULT"
+#: Title matches are walked for, newest first, in at most this many of the caller's
+#: newest rows, ``head`` (in the row) tested on each; fewer than ``RANK_CANDIDATES``
+#: found in them and the head's GIN bitmap is read after all
+#: (:meth:`PostgresBackend._candidates`).
+WALK_ROWS = 10_000
+#: The caller's newest rows a walk is tried on first (:meth:`PostgresBackend._walk`).
+PROBE_ROWS = 1_000
 #: Rows written per COPY batch in a rebuild.
 COPY_BATCH = 2000
 _FACET_BITS = {"doc_type": 7, "year": 11, "source": 13, "case_status": 14}
@@ -286,12 +301,7 @@ class PostgresBackend:
             units=sorted(scope.org_unit_ids),
             cases=sorted(scope.case_file_ids),
         )
-        where = [
-            "d.tenant_id = :tenant",
-            "(d.org_unit_id = ANY(CAST(:units AS uuid[])) "
-            "OR d.case_file_id = ANY(CAST(:cases AS uuid[])))",
-            condition,
-        ]
+        where = ["d.tenant_id = :tenant", _scope(scope.org_unit_ids, scope.case_file_ids, params)]
         for n, (name, value) in enumerate(sorted(spec.filters.items())):
             if name == "year":
                 if not value.isdigit():
@@ -300,18 +310,28 @@ class PostgresBackend:
             else:
                 params[f"f{n}"] = value
             where.append(f"{_FACET_COLUMNS[name]} = :f{n}")
-        clause = " AND ".join(where)
+        rows = " AND ".join(where)  # the rows the caller may see and filtered for
+        clause = f"{rows} AND {condition}"
+        head = _head_query(params, out.rank) if out.rank else None
+        if head is not None:
+            params["head"] = head
         try:
             with self.read_engine.connect() as conn, conn.begin():
+                # no parallel workers: many searches run at once on few cores, and
+                # starting workers for a bitmap of a few title matches took 70 of the 95
+                # ms of a tenant-wide page ("Kosten der Unterkunft", 1,000,000 documents)
                 conn.exec_driver_sql(
                     "SELECT set_config('work_mem', %s, true), "
-                    "set_config('statement_timeout', %s, true)",
+                    "set_config('statement_timeout', %s, true), "
+                    "set_config('max_parallel_workers_per_gather', '0', true)",
                     (WORK_MEM, str(self.timeout_ms)),
                 )
                 if out.fuzzy:
                     conn.exec_driver_sql("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
-                total, facets = self._count(conn, clause, params, spec.facets)
-                hits = self._page(conn, clause, params, out, spec, total) if total else []
+                total, heads, facets = self._count(conn, clause, params, spec.facets, head)
+                hits = (
+                    self._page(conn, clause, rows, params, out, spec, total, heads) if total else []
+                )
         except DBAPIError as exc:
             if not isinstance(exc.orig, psycopg.errors.QueryCanceled):
                 raise
@@ -330,39 +350,57 @@ class PostgresBackend:
         )
 
     def _count(
-        self, conn: Connection, clause: str, params: dict[str, Any], with_facets: bool
-    ) -> tuple[int, dict[str, dict[str, int]]]:
-        """Total and facets over at most ``COUNT_LIMIT + 1`` matches (a total above
+        self,
+        conn: Connection,
+        clause: str,
+        params: dict[str, Any],
+        with_facets: bool,
+        head: str | None,
+    ) -> tuple[int, int, dict[str, dict[str, int]]]:
+        """Total, facets and how many of the counted matches have a searched word in
+        ``head``, over at most ``COUNT_LIMIT + 1`` matches (a total above
         ``COUNT_LIMIT`` means "more than"). The matches come from a bitmap of the GIN
         and scope indexes: an ordered index scan would test the words on each row's
         ``tsv`` (decompressed) where the bitmap needs no test of words sent without
         weights. With the bound this small the planner takes a sequential scan for a
         word most rows contain (it stops after the first 1,001 matches); for a word
         narrowed by a date it may misjudge how soon the matches come (see
-        search/README.md), which is bounded by the statement timeout."""
+        search/README.md), which is bounded by the statement timeout. The ``head``
+        share (``head`` is in the row, a few dozen bytes) tells :meth:`_candidates`
+        whether the title matches are common enough to be found walking newest first."""
         params = {**params, "count_limit": COUNT_LIMIT + 1, "counted": COUNT_LIMIT}
-        conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
+        conn.exec_driver_sql(
+            "SELECT set_config('enable_indexscan', 'off', true), "
+            "set_config('cpu_operator_cost', %s, true)",
+            (COUNT_OPERATOR_COST,),
+        )
+        has_head = "d.head @@ CAST(:head AS tsquery)" if head is not None else "false"
         matches = (
             "SELECT d.doc_type, d.year, d.source, d.case_status, "
-            "row_number() OVER () AS n FROM search_documents d "
+            f"row_number() OVER () AS n, {has_head} AS h FROM search_documents d "
             f"WHERE {clause} LIMIT :count_limit"
         )
+        heads = "count(*) FILTER (WHERE d.h AND d.n <= :counted)"
         if not with_facets:
-            total = conn.scalar(text(f"SELECT count(*) FROM ({matches}) d"), params)
-            conn.exec_driver_sql("SET LOCAL enable_indexscan = on")
-            return int(total or 0), {}
+            total, head_count = conn.execute(
+                text(f"SELECT count(*), {heads} FROM ({matches}) d"), params
+            ).one()
+            conn.exec_driver_sql(_PLANNER_DEFAULTS)
+            return int(total or 0), int(head_count or 0), {}
         sql = (
             "SELECT GROUPING(coalesce(d.doc_type, ''), d.year, d.source, d.case_status), "
             "coalesce(d.doc_type, ''), d.year, d.source, d.case_status, count(*), "
-            "count(*) FILTER (WHERE d.n <= :counted) "
+            f"count(*) FILTER (WHERE d.n <= :counted), {heads} "
             f"FROM ({matches}) d GROUP BY GROUPING SETS "
             "((coalesce(d.doc_type, '')), (d.year), (d.source), (d.case_status), ())"
         )
         counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-        total = 0
-        for bits, doc_type, year, source, status, n, counted in conn.execute(text(sql), params):
+        total = head_count = 0
+        for bits, doc_type, year, source, status, n, counted, with_head in conn.execute(
+            text(sql), params
+        ):
             if bits == 15:
-                total = int(n)
+                total, head_count = int(n), int(with_head)
                 continue
             n = counted  # a facet counts the first COUNT_LIMIT matches only
             name = next(k for k, v in _FACET_BITS.items() if v == bits)
@@ -371,21 +409,23 @@ class PostgresBackend:
             ]
             if value not in (None, "") and n:
                 counts[name][str(value)] = int(n)
-        conn.exec_driver_sql("SET LOCAL enable_indexscan = on")
+        conn.exec_driver_sql(_PLANNER_DEFAULTS)
         facets = {
             name: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
             for name, c in counts.items()
         }
-        return total, facets
+        return total, head_count, facets
 
     def _page(
         self,
         conn: Connection,
         clause: str,
+        rows: str,
         params: dict[str, Any],
         out: Any,
         spec: QuerySpec,
         total: int,
+        heads: int,
     ) -> list[Hit]:
         score = ["0"]
         if out.rank:
@@ -408,11 +448,12 @@ class PostgresBackend:
             else "score DESC, d.sort_date DESC, d.doc_id"
         )
         params.update(limit=spec.size, offset=(spec.page - 1) * spec.size)
-        rows = f"search_documents d WHERE {clause}"
+        source = f"search_documents d WHERE {clause}"
         if spec.sort != "date" and out.rank and total > RANK_CANDIDATES:
-            rows = self._candidates(clause, params, out)
+            walk = self._walk(conn, clause, rows, params, total, heads)
+            source = self._candidates(clause, rows, params, walk)
         sql = (
-            f"SELECT {_RESULT}, ({' + '.join(score)}) AS score FROM {rows} "
+            f"SELECT {_RESULT}, ({' + '.join(score)}) AS score FROM {source} "
             f"ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
         hits = []
@@ -436,29 +477,80 @@ class PostgresBackend:
             )
         return hits
 
-    def _candidates(self, clause: str, params: dict[str, Any], out: Any) -> str:
+    def _walk(
+        self,
+        conn: Connection,
+        clause: str,
+        rows: str,
+        params: dict[str, Any],
+        total: int,
+        heads: int,
+    ) -> bool:
+        """Whether the newest title matches are dense enough among the caller's newest
+        rows to be walked for (:meth:`_candidates`): at least ``RANK_CANDIDATES`` in
+        ``WALK_ROWS``. First from the count (the share of counted matches with the word
+        in ``head``: the density cannot be higher), then from the newest
+        ``PROBE_ROWS`` rows themselves (``head`` tested first, the query only where it
+        holds): a Dokumentart whose every match has a rare second word
+        (``art:Lohnabrechnung Pflegedienst``, 1.8 % of the rows) walked 10,000 rows for
+        205 and then read the bitmap anyway."""
+        if heads * WALK_ROWS < RANK_CANDIDATES * min(total, COUNT_LIMIT):
+            return False
+        found = conn.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT * FROM search_documents d "
+                f"WHERE {rows} ORDER BY d.sort_date DESC LIMIT :probe_rows) d "
+                f"WHERE d.head @@ CAST(:head AS tsquery) AND {clause}"
+            ),
+            {**params, "probe_rows": PROBE_ROWS},
+        )
+        return int(found or 0) * WALK_ROWS >= RANK_CANDIDATES * PROBE_ROWS
+
+    def _candidates(self, clause: str, rows: str, params: dict[str, Any], walk: bool) -> str:
         """The rows a large result's relevance page is ranked from (``FROM`` text): the
         newest matches with a searched word in ``head`` (title, Dokumentart, name,
         identifiers: weights A and B, which rank highest) and the newest matches of all,
         each up to ``RANK_CANDIDATES``. Rows written by the previous release before
         migration 0941 filled ``head`` have it; a ``NULL`` head only drops the row
-        from the first set."""
-        head = " | ".join(
-            "(" + _UNWEIGHT.sub(lambda m: m.group(1) + (":*" if m.group(2) else ""), value) + ")"
-            for key, value in params.items()
-            if key in _rank_params(out.rank)
-        )
-        params.update(head=head, candidates=RANK_CANDIDATES)
-        return (
-            "search_documents d WHERE d.doc_id IN ("
-            f"(SELECT d.doc_id FROM search_documents d WHERE {clause} "
+        from the first set.
+
+        The first set is found one of two ways, the same rows either way. ``walk`` (many
+        of the counted matches have the word in ``head``, e.g. ``Nebenkost*``: every
+        Nebenkostenabrechnung): the caller's newest ``WALK_ROWS`` rows, newest first,
+        ``head`` tested on each (in the row) before the query (``tsv``, decompressed),
+        until enough are found; only if the walk ends short are they taken from the
+        head's GIN bitmap after all. Otherwise the bitmap at once: a rare title word
+        would walk the whole scope (``Miete`` tenant-wide at 1,000,000 documents: 3.8
+        s), while the bitmap sorted every one of 111,121 title matches of
+        ``Nebenkost*`` and tested the query on each (777 ms)."""
+        params.update(candidates=RANK_CANDIDATES, walk_rows=WALK_ROWS)
+        bitmap = (
+            f"SELECT d.doc_id FROM search_documents d WHERE {clause} "
             "AND d.head @@ CAST(:head AS tsquery) "
             # not the scope index's order: walking it would test each row's tsv until
             # enough head matches turned up; the head's GIN bitmap finds them directly
-            "ORDER BY d.sort_date + interval '0 s' DESC LIMIT :candidates) "
-            "UNION ALL "
-            f"(SELECT d.doc_id FROM search_documents d WHERE {clause} "
-            "ORDER BY d.sort_date DESC LIMIT :candidates))"
+            "ORDER BY d.sort_date + interval '0 s' DESC LIMIT :candidates"
+        )
+        newest = (
+            f"SELECT d.doc_id FROM search_documents d WHERE {clause} "
+            "ORDER BY d.sort_date DESC LIMIT :candidates"
+        )
+        if not walk:
+            return f"search_documents d WHERE d.doc_id IN (({bitmap}) UNION ALL ({newest}))"
+        walked = (
+            "SELECT d.doc_id, d.sort_date FROM (SELECT * FROM search_documents d "
+            f"WHERE {rows} ORDER BY d.sort_date DESC LIMIT :walk_rows) d "
+            # head first: PostgreSQL keeps the order of equally cheap conditions
+            f"WHERE d.head @@ CAST(:head AS tsquery) AND {clause} "
+            "ORDER BY d.sort_date DESC LIMIT :candidates"
+        )
+        return (
+            "search_documents d WHERE d.doc_id IN ("
+            f"WITH walked AS MATERIALIZED ({walked}) "
+            "SELECT doc_id FROM walked UNION ALL "
+            f"(SELECT b.doc_id FROM ({bitmap}) b "
+            "WHERE (SELECT count(*) FROM walked) < :candidates) "
+            f"UNION ALL ({newest}))"
         )
 
     def snippet(self, hits: Hits, text: str, max_chars: int = 300) -> str:
@@ -468,6 +560,32 @@ class PostgresBackend:
     def close(self) -> None:
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+def _scope(units: frozenset[uuid.UUID], cases: frozenset[uuid.UUID], params: dict[str, Any]) -> str:
+    """The caller's rows beside the tenant: org units or granted Akten. One org unit
+    is an equality, so the scope index ``(tenant_id, org_unit_id, sort_date)`` gives
+    its rows newest first; an ``OR`` with an empty list of Akten made the newest
+    matches of one unit a walk through the whole tenant's rows (ten times as many)."""
+    if len(units) == 1 and not cases:
+        params["unit"] = next(iter(units))
+        return "d.org_unit_id = :unit"
+    if not cases:
+        return "d.org_unit_id = ANY(CAST(:units AS uuid[]))"
+    if not units:
+        return "d.case_file_id = ANY(CAST(:cases AS uuid[]))"
+    return (
+        "(d.org_unit_id = ANY(CAST(:units AS uuid[])) "
+        "OR d.case_file_id = ANY(CAST(:cases AS uuid[])))"
+    )
+
+
+def _head_query(params: dict[str, Any], rank: str) -> str:
+    """The searched words (the ``ts_rank`` query's parameters) without weights, OR-ed:
+    the test of ``head`` for the candidates' first set."""
+    return " | ".join(
+        "(" + unweight(value) + ")" for key, value in params.items() if key in _rank_params(rank)
+    )
 
 
 def _rank_params(rank: str) -> set[str]:
