@@ -1,7 +1,16 @@
 """``akte search reindex`` and ``akte search check`` as an operator runs them (the Typer
-app that ``akte`` mounts under ``search``)."""
+app that ``akte`` mounts under ``search``).
+
+Both commands walk every document of the installation, so the test has a database and
+storage of its own (:func:`tests.trust.helpers.isolated_context`, a copy of the migrated
+template): on the worker's shared database they walked whatever every earlier test on
+that worker had left there, so their cost grew with what ran before (72 s on the
+production pair in one loaded run of tests/search, against 3.6 s on the embedded pair).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import update
@@ -14,6 +23,14 @@ from search.cli import app
 from tests.builders import World
 from tests.search.conftest import add_document, search_context
 from tests.search.test_index_lifecycle import found
+from tests.trust.helpers import isolated_context
+
+
+@pytest.fixture(params=["embedded", "production"])
+def ctx(request: pytest.FixtureRequest, tmp_path) -> Iterator[AppContext]:  # type: ignore[no-untyped-def]
+    """A deployment of the test's own, on either pair (see the module's docstring)."""
+    with isolated_context(request, tmp_path / "deployment", "akte-search-cli") as context:
+        yield context
 
 
 @pytest.fixture
@@ -22,7 +39,7 @@ def operator_env(ctx: AppContext, tmp_path, monkeypatch: pytest.MonkeyPatch):  #
     s = ctx.settings
     env = {
         "AKTE_ENV": "test",
-        "AKTE_DATA_DIR": str(tmp_path),
+        "AKTE_DATA_DIR": str(tmp_path / "operator"),
         "AKTE_SECRET_KEY": s.secret_key,
         "AKTE_DATABASE_URL": s.effective_database_url,
         "AKTE_STORAGE_BACKEND": s.storage_backend,
@@ -49,7 +66,7 @@ def test_reindex_then_check_then_repair(ctx: AppContext, world: World, operator_
     assert result.exit_code == 0, result.output
     assert "indexed" in result.output
 
-    sctx = search_context(ctx, operator_env / "index")
+    sctx = search_context(ctx, operator_env / "operator" / "index")
     try:
         with TestClient(create_app(ctx=sctx, start_worker=False)) as client:
             assert found(client, world, "Seidenschwanz") == {str(doc.id)}

@@ -19,7 +19,16 @@ from search.analysis import GermanStemFilter, pair_analyzer, parts_text, text_an
 from search.memo import Memo
 from search.schema import make_schema
 
-BOUND = 1024 * 1024
+#: The memos' bound in these tests. What is tested is the ratio — many times the bound in
+#: distinct words, the memo within it, the same number of turn-overs — so the bound is
+#: small: the fills run under ``tracemalloc``, which traces every allocation. At 1 MiB
+#: (100,000 words a fill, 2,000 compound pairs) the module took 297 s, at 256 KiB 73 s
+#: (both in one loaded run, load average 11-13; docs/ARCHITECTURE.md, "Tests and checks").
+BOUND = 256 * 1024
+#: Distinct words per fill: about ten times what fits in ``BOUND``.
+SEEN = 25_000
+#: Pairs of new compounds in the compound memos' fill (bound ``BOUND // 4``).
+COMPOUNDS = 500
 
 
 def held_after(fill: Callable[[], object]) -> int:
@@ -48,18 +57,18 @@ def test_a_memo_holds_at_most_its_bytes(value: Callable[[str], object]) -> None:
     memo: Memo[str, object] = Memo(BOUND)
 
     def fill() -> None:
-        for word in words(100_000):  # about ten times what fits
+        for word in words(SEEN):  # about ten times what fits
             memo.put(word, value(word))
 
     held = held_after(fill)
     assert BOUND / 4 < held <= BOUND, held
-    assert "Kennwort99999x" in memo and "Kennwort0x" not in memo
+    assert f"Kennwort{SEEN - 1}x" in memo and "Kennwort0x" not in memo
 
 
 def test_a_word_in_use_survives_the_turnover() -> None:
     memo: Memo[str, str] = Memo(BOUND)
     memo.put("miete", "miet")
-    for word in words(100_000):
+    for word in words(SEEN):
         memo.put(word, word)
         assert memo.get("miete") == "miet"  # used all the time: moved along
 
@@ -71,13 +80,14 @@ def test_the_stem_filters_share_one_memo_within_its_bound(monkeypatch) -> None:
     analyzers = [text_analyzer(), pair_analyzer(), make_schema()["content"].analyzer]
 
     def fill() -> None:
-        for n, word in enumerate(words(30_000)):
+        for n, word in enumerate(words(SEEN * 3 // 10)):
             list(analyzers[n % 3](word))
 
     held = held_after(fill)
     assert held <= BOUND, held
-    assert GermanStemFilter().stem("Kennwort29999x") == "kennwort29999x"
-    assert "Kennwort29999x" in GermanStemFilter.memo
+    last = f"Kennwort{SEEN * 3 // 10 - 1}x"
+    assert GermanStemFilter().stem(last) == last.lower()
+    assert last in GermanStemFilter.memo
 
 
 def test_the_compound_memos_stay_within_their_bounds(monkeypatch) -> None:
@@ -91,13 +101,13 @@ def test_the_compound_memos_stay_within_their_bounds(monkeypatch) -> None:
 
     def fill() -> None:
         # words of dictionary words, each new: every memo on the way sees them
-        for n in range(2_000):
+        for n in range(COMPOUNDS):
             letters = "".join(chr(97 + int(d)) for d in str(n))
             parts_text(f"Heizkosten{letters}abrechnung Mietvertrag{letters}amt")
 
     held = held_after(fill)
     assert held <= 4 * bound, held
-    assert 0 < len(analysis._parts_memo) < 4_000  # turned over
+    assert 0 < len(analysis._parts_memo) < 2 * COMPOUNDS  # turned over
     assert parts_text("Nebenkostenabrechnung").split() == [
         *compounds.decompounder().parts("nebenkostenabrechnung")
     ]

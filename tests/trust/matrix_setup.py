@@ -7,6 +7,7 @@ single-Akte grant. Routes that destroy or use up their target get a fresh one pe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -898,13 +899,42 @@ def api_routes(app) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def
 # -- foreign-id checks of lists, lookups and pages ---------------------------------------
 
 
-def leak_problems(m: Matrix) -> list[str]:
+class _Found(Exception):
+    """The first problem, where one is all the caller wants (see :func:`leak_problems`)."""
+
+
+class _Problems(list[str]):
+    """The problems found so far; with ``stop``, appending the first ends the checks."""
+
+    def __init__(self, *, stop: bool) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def append(self, problem: str) -> None:
+        super().append(problem)
+        if self.stop:
+            raise _Found
+
+
+def leak_problems(m: Matrix, *, first: bool = False) -> list[str]:
     """Every list and page a role may use, checked for ids it must not contain (another
     org unit's, another tenant's) and for ids it must contain (so an empty answer cannot
-    pass). A status-only check would not notice a missing row filter; these do."""
+    pass). A status-only check would not notice a missing row filter; these do.
+
+    ``first``: stop at the first problem. A scope mutant (``test_scope_mutations.py``) is
+    caught by one, and most mutants show theirs early, so the rest of the about 140
+    requests need not be made for each of the 29 mutants; without it, every check runs
+    and every problem is listed (the baseline and ``test_role_matrix.py``)."""
+    problems = _Problems(stop=first)
+    with contextlib.suppress(_Found):
+        _leak_checks(m, problems)
+    return list(problems)
+
+
+def _leak_checks(m: Matrix, problems: list[str]) -> None:
+    """The checks of :func:`leak_problems`, each problem appended to ``problems``."""
     w, ids = m.world, m.ids
     a1, a2, b1 = str(w.case_a1.id), str(w.case_a2.id), str(w.case_b1.id)
-    problems: list[str] = []
 
     def check(what: str, text: str, present: set[str], absent: set[str]) -> None:
         missing = {i for i in present if i not in text}
@@ -1195,4 +1225,3 @@ def leak_problems(m: Matrix) -> list[str]:
     code = m.client.get(f"/upload/receipts/{ids['receipt_a2']}", headers=citizen).status_code
     if code != 404:
         problems.append(f"receipt of another code as citizen of a1: {code}, not 404")
-    return problems
