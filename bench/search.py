@@ -372,6 +372,17 @@ def query_mix(corpus: Corpus, people: list, n: int, wide: bool, seed: int = 5) -
     return mix
 
 
+def per_kind(mix: list[Q], latencies: list[float]) -> str:
+    """Median ms per kind of query, from one client's run (its latencies are in mix
+    order): which kind a p95 comes from."""
+    by_kind: dict[str, list[float]] = {}
+    for q, seconds in zip(mix, latencies, strict=True):
+        by_kind.setdefault(q.kind, []).append(seconds * 1000)
+    return "median ms per kind: " + ", ".join(
+        f"{kind} {statistics.median(ms):.0f}" for kind, ms in sorted(by_kind.items())
+    )
+
+
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
     qs = statistics.quantiles(samples, n=100, method="inclusive")
     return qs[49] * 1000, qs[94] * 1000, qs[98] * 1000
@@ -702,6 +713,8 @@ def compare_analysis(url: str, args, people: list, mixes: dict[str, list[Q]]) ->
                             measure_api(base, people, mix, args.server_workers * 2)  # warm-up
                             for clients in (1, 8):
                                 lat, _wall = measure_api(base, people, mix, clients)
+                                if clients == 1:
+                                    print(f"  {engine:8s} {label}: {name} {per_kind(mix, lat)}")
                                 latency[(plain, name, clients)] = percentiles(lat)
                                 p50, p95, p99 = latency[(plain, name, clients)]
                                 print(
@@ -773,6 +786,8 @@ def run_layout(layout, url, corpus, people, mixes, args) -> None:  # type: ignor
                         measure_api(base, people, mix, args.server_workers * 2)  # warm-up
                         for clients in (1, 8):
                             lat, wall = measure_api(base, people, mix, clients)
+                            if clients == 1:
+                                print(f"  {name} {per_kind(mix, lat)}", flush=True)
                             p50, p95, p99 = percentiles(lat)
                             print(
                                 f"  {name} {clients} client(s): p50/p95/p99 {p50:.0f} / {p95:.0f} "
