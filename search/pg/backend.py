@@ -497,11 +497,7 @@ class PostgresBackend:
         if heads * WALK_ROWS < RANK_CANDIDATES * min(total, COUNT_LIMIT):
             return False
         found = conn.scalar(
-            text(
-                "SELECT count(*) FROM (SELECT * FROM search_documents d "
-                f"WHERE {rows} ORDER BY d.sort_date DESC LIMIT :probe_rows) d "
-                f"WHERE d.head @@ CAST(:head AS tsquery) AND {clause}"
-            ),
+            text(f"SELECT count(*) FROM {_newest_head_matches(rows, clause, 'probe_rows')}"),
             {**params, "probe_rows": PROBE_ROWS},
         )
         return int(found or 0) * WALK_ROWS >= RANK_CANDIDATES * PROBE_ROWS
@@ -538,10 +534,7 @@ class PostgresBackend:
         if not walk:
             return f"search_documents d WHERE d.doc_id IN (({bitmap}) UNION ALL ({newest}))"
         walked = (
-            "SELECT d.doc_id, d.sort_date FROM (SELECT * FROM search_documents d "
-            f"WHERE {rows} ORDER BY d.sort_date DESC LIMIT :walk_rows) d "
-            # head first: PostgreSQL keeps the order of equally cheap conditions
-            f"WHERE d.head @@ CAST(:head AS tsquery) AND {clause} "
+            f"SELECT d.doc_id, d.sort_date FROM {_newest_head_matches(rows, clause, 'walk_rows')} "
             "ORDER BY d.sort_date DESC LIMIT :candidates"
         )
         return (
@@ -577,6 +570,18 @@ def _scope(units: frozenset[uuid.UUID], cases: frozenset[uuid.UUID], params: dic
     return (
         "(d.org_unit_id = ANY(CAST(:units AS uuid[])) "
         "OR d.case_file_id = ANY(CAST(:cases AS uuid[])))"
+    )
+
+
+def _newest_head_matches(rows: str, clause: str, limit: str) -> str:
+    """``FROM`` text: the matches with a searched word in ``head`` among the caller's
+    newest ``:limit`` rows — one definition for the walk and the probe that decides on
+    it, so the probe measures the density the walk will meet."""
+    return (
+        "(SELECT * FROM search_documents d "
+        f"WHERE {rows} ORDER BY d.sort_date DESC LIMIT :{limit}) d "
+        # head first: PostgreSQL keeps the order of equally cheap conditions
+        f"WHERE d.head @@ CAST(:head AS tsquery) AND {clause}"
     )
 
 

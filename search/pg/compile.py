@@ -154,11 +154,12 @@ def _as_sql(expr: _Expr, out: Compiled) -> str:
     return f"d.tsv @@ {out.tsquery(expr.ts)}"
 
 
-#: A lexeme of a ``tsquery`` text and its weights (``'lohnabrechn':B``, ``'weber':*A``).
-_LEXEME = re.compile(r"'(?:[^']|'')*'(?::\*?([A-D]*))?")
-
-
-_WEIGHTS = re.compile(r"('(?:[^']|'')*'):(\*?)[A-D]+")
+#: A quoted lexeme of a ``tsquery`` text (``''`` is a quote inside it).
+_QUOTED = r"'(?:[^']|'')*'"
+#: A lexeme and its weights (``'lohnabrechn':B``, ``'weber':*A``).
+_LEXEME = re.compile(_QUOTED + r"(?::\*?([A-D]*))?")
+#: A weighted lexeme: the lexeme, the prefix mark, the weights.
+_WEIGHTS = re.compile(f"({_QUOTED}):(\\*?)[A-D]+")
 
 
 def unweight(text: str) -> str:
