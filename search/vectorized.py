@@ -23,7 +23,11 @@ Whoosh's own matcher for that node, so every query still runs and gives Whoosh's
 
 from __future__ import annotations
 
+import io
+import pickle
+import struct
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -43,6 +47,10 @@ K1 = 1.2
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+#: A posting block's length (negative for the last block of a list), as Whoosh writes it.
+_BLOCK_LENGTH = struct.Struct("!i")
+#: The weights of a block whose postings all weigh 1 (Whoosh stores ``None`` for them).
+_ONES = [1.0] * 1024
 #: Text fields whose matched words are highlighted in snippets.
 _SNIPPET_FIELDS = ("content", "pairs")
 
@@ -64,13 +72,35 @@ class Matches:
         return Matches(self.ids[mask], self.scores[mask])
 
 
+def _found_in(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted unique ``needles``: which occur in sorted unique ``haystack``, and where.
+
+    A binary search of the shorter list in the longer one: no sort of their concatenation
+    (``np.intersect1d``), which dominated an ``And`` whose first list is long."""
+    if not len(haystack):
+        return np.zeros(len(needles), dtype=bool), np.zeros(len(needles), dtype=np.int64)
+    where = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return haystack[where] == needles, where
+
+
 def intersect(a: Matches, b: Matches, add_scores: bool = True) -> Matches:
-    common, ia, ib = np.intersect1d(a.ids, b.ids, assume_unique=True, return_indices=True)
+    if not len(a) or not len(b):
+        return Matches()
+    if len(a) <= len(b):
+        hit, where = _found_in(b.ids, a.ids)
+        ia, ib = np.flatnonzero(hit), where[hit]
+    else:
+        hit, where = _found_in(a.ids, b.ids)
+        ia, ib = where[hit], np.flatnonzero(hit)
     scores = a.scores[ia] + b.scores[ib] if add_scores else a.scores[ia]
-    return Matches(common, scores)
+    return Matches(a.ids[ia], scores)
 
 
-def union(parts: list[Matches]) -> Matches:
+def union(parts: list[Matches], size: int | None = None) -> Matches:
+    """Matches of any part, scores summed. With ``size`` (the segment's document count)
+    and lists that together cover a good share of it, counted per document number
+    (``bincount``, linear) instead of sorted (``np.unique``): the union of a word's
+    synonyms and compound parts over a whole tenant is hundreds of thousands of ids."""
     parts = [p for p in parts if len(p)]
     if not parts:
         return Matches()
@@ -78,6 +108,9 @@ def union(parts: list[Matches]) -> Matches:
         return parts[0]
     ids = np.concatenate([p.ids for p in parts])
     scores = np.concatenate([p.scores for p in parts])
+    if size is not None and len(ids) * 16 >= size:
+        present = np.flatnonzero(np.bincount(ids, minlength=size))
+        return Matches(present, np.bincount(ids, weights=scores, minlength=size)[present])
     unique, inverse = np.unique(ids, return_inverse=True)
     return Matches(unique, np.bincount(inverse, weights=scores, minlength=len(unique)))
 
@@ -85,7 +118,7 @@ def union(parts: list[Matches]) -> Matches:
 def subtract(a: Matches, b: Matches) -> Matches:
     if not len(a) or not len(b):
         return a
-    return a.keep(~np.isin(a.ids, b.ids, assume_unique=True))
+    return a.keep(~_found_in(b.ids, a.ids)[0])
 
 
 #: Upper bound of all decoded per-segment arrays one process keeps (field lengths, facet
@@ -206,6 +239,12 @@ class SegmentView:
         #: Document numbers a query may match at all (set per query from the caller's
         #: scope): posting blocks wholly outside are not decoded.
         self.window: tuple[int, int] = (0, self.size)
+        #: Which document numbers a term may still contribute (``None``: any in the
+        #: window): the caller's scope for the whole query, narrowed inside an ``And`` to
+        #: what its rarer children matched. A term's postings are cut to it before they
+        #: are scored and merged, so the cost of a query follows the caller's share of the
+        #: tenant and the rarest word, not the most common synonym or compound part.
+        self.mask: np.ndarray | None = None
 
     def refresh(self) -> None:
         """Takes this segment's arrays from the cache (called before each query)."""
@@ -319,6 +358,11 @@ class SegmentView:
             return Matches()
         if terms is not None and fieldname in _SNIPPET_FIELDS:
             terms.add((fieldname, btext.decode("utf-8")))
+        if self.mask is not None:
+            keep = self.mask[ids]
+            ids, weights = ids[keep], weights[keep]
+            if not len(ids):
+                return Matches()
         fieldobj = self.reader.schema[fieldname]
         if fieldobj.scorable:
             idf = self.top.idf(fieldname, btext)
@@ -342,7 +386,8 @@ class SegmentView:
             and not getattr(node, "scale", None)
             and (getattr(node, "minmatch", 0) or 0) <= 1
         ):
-            return union([self.evaluate(c, terms) for c in node.subqueries]).scaled(node.boost)
+            parts = [self.evaluate(c, terms) for c in node.subqueries]
+            return union(parts, self.size).scaled(node.boost)
         if isinstance(node, query.AndNot):
             return subtract(self.evaluate(node.a, terms), self.evaluate(node.b))
         if isinstance(node, query.AndMaybe):
@@ -361,7 +406,7 @@ class SegmentView:
         if isinstance(node, query.MultiTerm) and not isinstance(node, query.NumericRange):
             # terms as stored bytes (tiered numeric terms of a range have no text form)
             expanded = [query.Term(node.field(), t) for t in node._btexts(self.reader) if t]
-            return union([self.term(t, terms) for t in expanded]).scaled(node.boost)
+            return union([self.term(t, terms) for t in expanded], self.size).scaled(node.boost)
         return self._by_whoosh(node)
 
     def _and(self, node: query.And, terms: set[tuple[str, str]] | None) -> Matches:
@@ -369,15 +414,46 @@ class SegmentView:
         negative = [c.query for c in node.subqueries if isinstance(c, query.Not)]
         if not positive:
             return self._by_whoosh(node)
-        parts = sorted((self.evaluate(c, terms) for c in positive), key=len)
-        found = parts[0]
-        for part in parts[1:]:
-            if not len(found):
-                break
-            found = intersect(found, part)
-        for excluded in negative:
-            found = subtract(found, self.evaluate(excluded))
+        ordered = sorted(positive, key=self._estimate)
+        found = self.evaluate(ordered[0], terms)
+        saved = self.mask, self.window
+        try:
+            for child in ordered[1:]:
+                if not len(found):
+                    break
+                self._narrow(found.ids)
+                found = intersect(found, self.evaluate(child, terms))
+            for excluded in negative:
+                if not len(found):
+                    break
+                self._narrow(found.ids)
+                found = subtract(found, self.evaluate(excluded))
+        finally:
+            self.mask, self.window = saved
         return found.scaled(node.boost)
+
+    def _narrow(self, ids: np.ndarray) -> None:
+        """Lets the next terms contribute only ``ids`` (what an ``And`` still holds)."""
+        mask = np.zeros(self.size, dtype=bool)
+        mask[ids] = True
+        self.mask = mask
+        self.window = (max(self.window[0], int(ids[0])), min(self.window[1], int(ids[-1])))
+
+    def _estimate(self, node: qcore.Query) -> int:
+        """About how many documents ``node`` matches, from the term index alone (deleted
+        documents included): the order in which an ``And`` evaluates its children."""
+        if isinstance(node, query.Term):
+            if node.fieldname not in self.reader.schema:
+                return 0
+            try:
+                return int(self.reader.doc_frequency(node.fieldname, node.text))
+            except (KeyError, TermNotFound, TypeError, ValueError):
+                return 0
+        if isinstance(node, query.And):
+            return min((self._estimate(c) for c in node.subqueries), default=self.size)
+        if isinstance(node, query.Or):
+            return min(self.size, sum(self._estimate(c) for c in node.subqueries))
+        return self.size
 
     def _by_whoosh(self, node: qcore.Query) -> Matches:
         """Whoosh's own matcher for a node without an array form (e.g. a phrase in a
@@ -394,38 +470,64 @@ class SegmentView:
         )
 
 
+def _block_data(raw: memoryview, compression: int) -> tuple:
+    """A posting block's (delta-coded ids, weights, values), as Whoosh pickles them."""
+    # the index's own blocks, read with the trust Whoosh's matcher gives them
+    return pickle.loads(zlib.decompress(raw) if compression else raw)  # noqa: S301
+
+
 def _read_blocks(matcher: W3LeafMatcher, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
     """The blocks of an on-disk posting list that can hold ids in ``[low, high]``: ids
-    (delta-coded per block) and weights. A block's last id is in its small header, so
-    blocks before the window are passed over without being decompressed, and reading
+    (delta-coded per block) and weights.
+
+    The whole list is read with one call and its blocks are parsed in memory. Whoosh's
+    matcher reads a block's length and its pickled header through its file object, about
+    twenty small ``read`` calls in Python per block of 128 postings; for the common words
+    of a large tenant that was most of a query's time. A block's last id is in its header,
+    so blocks before the window are passed over without being decompressed, and parsing
     stops after the block that reaches past it."""
-    id_parts, weight_parts = [], []
-    while True:
-        if matcher._maxid < low:
-            if matcher._lastblock:
+    start = matcher._baseoffset
+    extent = matcher._length  # Whoosh's term info unpacks it as a 1-tuple
+    length = extent[0] if isinstance(extent, tuple) else extent
+    buf = matcher._postfile.get(start, matcher._startoffset + length - start)
+    view = memoryview(buf)
+    # gathered as Python numbers and converted once: per block, only what must be
+    deltas: list[int] = []
+    weights: list[float] = []
+    counts: list[int] = []
+    pos, end = 0, len(buf)
+    while pos < end:
+        size = _BLOCK_LENGTH.unpack_from(buf, pos)[0]
+        last = size < 0
+        block_start = pos + 4
+        pos = block_start + abs(size)
+        header = io.BytesIO(view[block_start:pos])
+        count, maxid, _maxweight, compression, _minlen, _maxlen = pickle.load(header)  # noqa: S301
+        if maxid >= low:
+            block = _block_data(view[block_start + header.tell() : pos], compression)
+            deltas += block[0]
+            raw_weights = block[1]
+            if raw_weights is None:
+                weights += _ONES[:count] if count <= len(_ONES) else [1.0] * count
+            elif isinstance(raw_weights, float):
+                weights += [raw_weights] * count
+            else:
+                weights += raw_weights
+            counts.append(count)
+            if maxid >= high:
                 break
-            matcher._next_block()
-            continue
-        if matcher._data is None:
-            matcher._read_data()
-        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
-        ids = np.cumsum(np.asarray(raw_ids, dtype=np.int64))
-        if raw_weights is None:
-            weights = np.ones(len(ids), dtype=np.float64)
-        elif isinstance(raw_weights, float):
-            weights = np.full(len(ids), raw_weights, dtype=np.float64)
-        else:
-            weights = np.asarray(raw_weights, dtype=np.float64)
-        id_parts.append(ids)
-        weight_parts.append(weights)
-        if matcher._lastblock or matcher._maxid >= high:
+        if last:
             break
-        matcher._next_block()
-    if not id_parts:
+    if not counts:
         return _EMPTY_IDS, _EMPTY_SCORES
-    if len(id_parts) == 1:
-        return id_parts[0], weight_parts[0]
-    return np.concatenate(id_parts), np.concatenate(weight_parts)
+    # ids are delta-coded within each block (a block's first id from 0): one running sum,
+    # less what the blocks before each block added up to
+    running = np.cumsum(np.array(deltas, dtype=np.int64))
+    if len(counts) > 1:
+        ends = np.cumsum(counts)
+        before = np.concatenate(([0], running[ends[:-1] - 1]))
+        running -= np.repeat(before, counts)
+    return running, np.array(weights, dtype=np.float64)
 
 
 @dataclass
@@ -471,13 +573,20 @@ def run(
         allowed = view.scope(scope_key, scope_terms)
         if not len(allowed):
             continue
-        view.window = (int(allowed[0]), int(allowed[-1]))
-        found = view.evaluate(user_query, terms)
-        if not len(found):
+        for clause in filters:  # exact facet choices narrow the scope before any word
+            chosen = view.term(clause, None).ids
+            allowed = allowed[_found_in(chosen, allowed)[0]]
+        if not len(allowed):
             continue
-        found = found.keep(np.isin(found.ids, allowed, assume_unique=True))
-        for clause in filters:
-            found = intersect(found, view.term(clause, None), add_scores=False)
+        view.window = (int(allowed[0]), int(allowed[-1]))
+        view.mask = np.zeros(view.size, dtype=bool)
+        view.mask[allowed] = True
+        try:
+            found = view.evaluate(user_query, terms)
+            # nodes answered by Whoosh's own matcher know nothing of the mask
+            found = found.keep(view.mask[found.ids])
+        finally:
+            view.mask = None
         if not len(found):
             continue
         gids.append(found.ids + view.offset)

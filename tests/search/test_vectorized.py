@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from search import whoosh_backend
+from search import vectorized, whoosh_backend
 from search.backend import IndexDoc, QuerySpec, Scope, SearchDegraded
 from search.whoosh_backend import WhooshBackend
 from tests.search.corpus import DOC_TYPES, SOURCES, page_texts, person
@@ -58,6 +59,11 @@ QUERIES = [
     "(Miete OR Lohn) Musterstadt",
     "Girokonto -Sparkasse",
     "Wohnung Zimmern",
+    # words expanded into OR groups (synonyms, compound parts), then intersected: the
+    # rarer group narrows what the commoner one may contribute
+    "Lohnsteuer Auszahlungsbetrag",
+    "Heizkosten Nachzahlung Miete",
+    "Miete Jobcenter -Nebenkosten",
 ]
 
 
@@ -210,8 +216,6 @@ def test_a_caseworker_query_decodes_only_their_units_blocks(
 ) -> None:
     """In a rebuilt index each org unit is one run of document numbers; a query of one
     unit's caseworker leaves the other units' posting blocks compressed."""
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-
     rng = random.Random(3)
     tenant, units = uuid.uuid4(), [uuid.uuid4() for _ in range(4)]
     docs = sorted(_docs(rng, tenant, units, 400), key=lambda d: units.index(d.org_unit_id))
@@ -219,9 +223,9 @@ def test_a_caseworker_query_decodes_only_their_units_blocks(
     backend.mark_healthy()
     backend.rebuild(tenant, iter(docs))
     decoded = []
-    real = W3LeafMatcher._read_data
+    real = vectorized._block_data
     monkeypatch.setattr(
-        W3LeafMatcher, "_read_data", lambda self: (decoded.append(1), real(self))[1]
+        vectorized, "_block_data", lambda *args: (decoded.append(1), real(*args))[1]
     )
 
     def blocks(scope: Scope) -> int:
@@ -333,3 +337,34 @@ def test_a_commit_while_a_search_opens_the_index_is_no_503(
     with pytest.raises(SearchDegraded):
         backend.search(QuerySpec("Jobcenter", scope))
     backend.close()
+
+
+def test_union_and_intersection_agree_with_numpys_sorting_forms() -> None:
+    """The linear forms (counting per document number, binary search) give the sorted
+    forms' answer, scores summed in the same order, whichever is used for a size."""
+    rng = np.random.default_rng(3)
+
+    def matches(n: int, size: int) -> vectorized.Matches:
+        ids = np.sort(rng.choice(size, n, replace=False)).astype(np.int64)
+        return vectorized.Matches(ids, rng.random(n))
+
+    for size, n in ((50, 30), (10_000, 40), (10_000, 4_000)):
+        parts = [matches(n, size), matches(n // 2, size), matches(3, size)]
+        # sorted always; with the segment size: counted when the lists cover enough of it
+        by_sorting, by_size = vectorized.union(parts), vectorized.union(parts, size)
+        ids = np.concatenate([p.ids for p in parts])
+        unique, inverse = np.unique(ids, return_inverse=True)
+        expected = np.bincount(inverse, weights=np.concatenate([p.scores for p in parts]))
+        for found in (by_sorting, by_size):
+            assert np.array_equal(found.ids, unique)
+            assert np.array_equal(found.scores, expected)
+        a, b = parts[0], parts[1]
+        common, ia, ib = np.intersect1d(a.ids, b.ids, assume_unique=True, return_indices=True)
+        for x, y, scores in (
+            (a, b, a.scores[ia] + b.scores[ib]),
+            (b, a, b.scores[ib] + a.scores[ia]),
+        ):
+            both = vectorized.intersect(x, y)
+            assert np.array_equal(both.ids, common) and np.array_equal(both.scores, scores)
+        rest = vectorized.subtract(a, b)
+        assert np.array_equal(rest.ids, np.setdiff1d(a.ids, b.ids))
