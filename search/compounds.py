@@ -207,8 +207,10 @@ class Decompounder:
             if found is None:
                 continue
             # ... unless the final word only swallowed a linking element of a word
-            # before it: "Vertrag-s-konto", not "Vertrag" + "Skonto"
-            if word[cut] == "s":
+            # before it: "Vertrag-s-konto", not "Vertrag" + "Skonto"; where hyphenation
+            # puts the seam before the "s" and not after it, the "s" starts the final
+            # word: "Lohn|steuer", not "Lohn-s-teuer"
+            if word[cut] == "s" and not self._seam_before_s(word, cut):
                 linked = self._split_at(word, cut + 1, linked_word=True) or self._short_tail_split(
                     word, cut + 1
                 )
@@ -218,6 +220,14 @@ class Decompounder:
         # no split of dictionary words of the usual length: one at a hyphenation point
         # with a short noun ("Jugend|amt", "Öl|heizung", "Mini|job")
         return self._hyphen_split(word)
+
+    def _seam_before_s(self, word: str, cut: int) -> bool:
+        """Whether German hyphenation breaks ``word`` before its ``s`` at ``cut`` and not
+        after it (``lohn-steu-er``, ``ver-trags-kon-to``): the patterns know the seams
+        of compounds, and every "-steuer" (Lohn-, Kirchen-, Einkommensteuer) would
+        otherwise be split as "-s-" + "teuer"."""
+        points = hyphenation_points(word)
+        return cut in points and cut + 1 not in points
 
     # -- hyphenation fallback ----------------------------------------------------------
     def _short(self, part: str) -> bool:

@@ -51,6 +51,10 @@ def test_diphthongs_stay() -> None:
         ("Gehaltsabrechnung", {"gehalts", "abrechnung"}),
         ("Bruttoentgelt", {"brutto", "entgelt"}),
         ("Vertragskonto", {"vertrag", "konto"}),  # not "Vertrag" + "Skonto"
+        # the seam before the "s" (hyphenation): not "Lohn" + "-s-" + "teuer"
+        ("Lohnsteuer", {"lohn", "steuer"}),
+        ("Kirchensteuer", {"kirchen", "steuer"}),
+        ("Einkommensteuererklärung", {"einkommensteuer", "erklarung", "steuer"}),
     ],
 )
 def test_compounds_split_into_dictionary_words_with_linking_elements(
