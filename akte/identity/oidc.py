@@ -20,7 +20,6 @@ from datetime import timedelta
 from typing import Any, cast
 from urllib.parse import quote
 
-import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
@@ -41,7 +40,7 @@ from akte.identity.models import IdentityProvider, OidcLoginState
 from akte.identity.schemas import OidcConfig
 
 STATE_TTL = timedelta(minutes=10)
-TIMEOUT = httpx.Timeout(10.0)
+TIMEOUT = 10.0  # seconds, for connecting, reading, writing and the pool alike
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 LEEWAY_SECONDS = 60
 
@@ -51,6 +50,8 @@ def _hash(value: str) -> str:
 
 
 def _get_json(url: str, what: str) -> dict[str, Any]:
+    import httpx  # here: only sign-ins need it, and it costs every app process 0.15 s
+
     try:
         response = httpx.get(url, timeout=TIMEOUT, follow_redirects=False)
     except httpx.HTTPError as exc:
@@ -113,6 +114,8 @@ def _token_request(
     provider: IdentityProvider, config: OidcConfig, token_endpoint: str, data: dict[str, str]
 ) -> dict[str, Any]:
     """The token endpoint's answer to ``data`` (client_secret_basic, RFC 6749 §2.3.1)."""
+    import httpx
+
     try:
         response = httpx.post(
             token_endpoint,

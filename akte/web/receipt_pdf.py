@@ -11,8 +11,6 @@ reads the same in every language.
 
 from __future__ import annotations
 
-from weasyprint import HTML
-
 from akte.case_files.models import CaseFile
 from akte.uploads.models import UploadReceipt
 from akte.web import i18n
@@ -41,4 +39,8 @@ def render(
         case_file=case_file,
         tenant_name=tenant_name,
     )
+    # imported here: WeasyPrint (with Pango and fontTools) costs every process
+    # that builds the app about 0.8 s, and only these PDFs need it
+    from weasyprint import HTML
+
     return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")

@@ -33,9 +33,8 @@ import base64
 import threading
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import httpx
 
 from outbox.addresses import COUNTRIES
 from outbox.push.base import (
@@ -45,6 +44,9 @@ from outbox.push.base import (
     ProviderUnavailable,
     PushLetter,
 )
+
+if TYPE_CHECKING:  # imported where a client is made: httpx costs a process 0.15 s
+    import httpx
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_REQUEST_BYTES = 300 * 1024 * 1024
@@ -102,6 +104,8 @@ class EPostAdapter:
     ) -> None:
         self._login = {"vendorID": vendor_id, "ekp": ekp, "secret": secret, "password": password}
         self._test = test_mode
+        import httpx
+
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
         self._key = (base_url.rstrip("/"), vendor_id, ekp)
 
@@ -131,6 +135,8 @@ class EPostAdapter:
         return token
 
     def _send(self, method: str, path: str, body, *, auth: bool = True) -> httpx.Response:
+        import httpx
+
         for attempt in range(2):
             headers = {}
             if auth:
