@@ -39,6 +39,11 @@ pdfjs:
 run: install system-deps pdfjs
 	$(BIN)/akte serve --demo --host 127.0.0.1 --port 8000
 
+## Compiled bytecode is kept between processes: with PYTHONDONTWRITEBYTECODE set (some
+## shells and images set it), every test worker and every `akte serve`/`akte worker` a
+## test starts compiled akte from source again (about 1 CPU-second each).
+unexport PYTHONDONTWRITEBYTECODE
+
 ## pytest-xdist: one worker per core; a test file stays on one worker (its module fixtures,
 ## live servers and browsers are built once). Each worker has its own database (a copy of
 ## a migrated template), bucket, folders and servers (tests/conftest.py, tests/infra/).
