@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh import query
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.fields import NUMERIC
+from whoosh.filedb.structfile import StructFile
 from whoosh.query import qcore
 from whoosh.query.wrappers import ConstantScoreQuery
 from whoosh.reading import TermNotFound
@@ -49,8 +50,8 @@ _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 #: A posting block's length (negative for the last block of a list), as Whoosh writes it.
 _BLOCK_LENGTH = struct.Struct("!i")
-#: The weights of a block whose postings all weigh 1 (Whoosh stores ``None`` for them).
-_ONES = [1.0] * 1024
+#: Length of the tag that starts every posting list (``WHOOSH3_HEADER_MAGIC``).
+_TAG = len(WHOOSH3_HEADER_MAGIC)
 #: Text fields whose matched words are highlighted in snippets.
 _SNIPPET_FIELDS = ("content", "pairs")
 
@@ -257,15 +258,18 @@ class SegmentView:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and weights of one term (deleted documents left out)."""
         reader = self.reader
-        if (fieldname, btext) not in reader:
-            return _EMPTY_IDS, _EMPTY_SCORES
+        terms = reader._terms
         try:
-            matcher = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+            info = terms.term_info(fieldname, btext)
         except (KeyError, TermNotFound):
             return _EMPTY_IDS, _EMPTY_SCORES
-        if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
-            ids, weights = _read_blocks(matcher, *self.window)
+        if not info.is_inlined():
+            # straight from the postings file: a matcher would read the first block's
+            # header through the file object before the list is read whole
+            offset, extent = info.extent()
+            ids, weights = _read_blocks(terms._postfile, offset, extent, *self.window)
         else:  # short posting lists stored inline in the term index
+            matcher = terms.matcher(fieldname, btext, reader.schema[fieldname].format)
             id_list, weight_list = [], []
             while matcher.is_active():
                 id_list.append(matcher.id())
@@ -421,19 +425,20 @@ class SegmentView:
             for child in ordered[1:]:
                 if not len(found):
                     break
-                self._narrow(found.ids)
+                self.narrow(found.ids)
                 found = intersect(found, self.evaluate(child, terms))
             for excluded in negative:
                 if not len(found):
                     break
-                self._narrow(found.ids)
+                self.narrow(found.ids)
                 found = subtract(found, self.evaluate(excluded))
         finally:
             self.mask, self.window = saved
         return found.scaled(node.boost)
 
-    def _narrow(self, ids: np.ndarray) -> None:
-        """Lets the next terms contribute only ``ids`` (what an ``And`` still holds)."""
+    def narrow(self, ids: np.ndarray) -> None:
+        """Lets the next terms contribute only ``ids`` (sorted, not empty): the caller's
+        scope for a query, what an ``And`` still holds inside it."""
         mask = np.zeros(self.size, dtype=bool)
         mask[ids] = True
         self.mask = mask
@@ -470,15 +475,37 @@ class SegmentView:
         )
 
 
+class PostingsDamaged(Exception):
+    """A posting list the executor cannot decode: a damaged index file (the search
+    answers 503 and asks for a reindex), never a bug of the query."""
+
+
+#: What decoding garbage raises: a damaged block can unpickle to anything.
+_GARBAGE = (
+    pickle.UnpicklingError,
+    zlib.error,
+    struct.error,
+    EOFError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    OverflowError,
+)
+
+
 def _block_data(raw: memoryview, compression: int) -> tuple:
     """A posting block's (delta-coded ids, weights, values), as Whoosh pickles them."""
     # the index's own blocks, read with the trust Whoosh's matcher gives them
     return pickle.loads(zlib.decompress(raw) if compression else raw)  # noqa: S301
 
 
-def _read_blocks(matcher: W3LeafMatcher, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
-    """The blocks of an on-disk posting list that can hold ids in ``[low, high]``: ids
-    (delta-coded per block) and weights.
+def _read_blocks(
+    postfile: StructFile, offset: int, extent: int | tuple[int], low: int, high: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The blocks of the on-disk posting list at ``offset`` (``extent`` bytes, its header
+    tag included) that can hold ids in ``[low, high]``: ids (delta-coded per block) and
+    weights.
 
     The whole list is read with one call and its blocks are parsed in memory. Whoosh's
     matcher reads a block's length and its pickled header through its file object, about
@@ -486,16 +513,24 @@ def _read_blocks(matcher: W3LeafMatcher, low: int, high: int) -> tuple[np.ndarra
     of a large tenant that was most of a query's time. A block's last id is in its header,
     so blocks before the window are passed over without being decompressed, and parsing
     stops after the block that reaches past it."""
-    start = matcher._baseoffset
-    extent = matcher._length  # Whoosh's term info unpacks it as a 1-tuple
-    length = extent[0] if isinstance(extent, tuple) else extent
-    buf = matcher._postfile.get(start, matcher._startoffset + length - start)
+    length = extent[0] if isinstance(extent, tuple) else extent  # Whoosh: a 1-tuple
+    buf = postfile.get(offset, length)
+    if buf[:_TAG] != WHOOSH3_HEADER_MAGIC:  # what Whoosh's matcher checks first
+        raise PostingsDamaged(f"posting list at {offset}: no block tag {buf[:_TAG]!r}")
+    try:
+        return _parse_blocks(buf, low, high)
+    except _GARBAGE as exc:
+        raise PostingsDamaged(f"posting list at {offset}: {exc!r}") from exc
+
+
+def _parse_blocks(buf: bytes, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_read_blocks` after the tag: the blocks of ``buf`` in ``[low, high]``."""
     view = memoryview(buf)
     # gathered as Python numbers and converted once: per block, only what must be
     deltas: list[int] = []
     weights: list[float] = []
     counts: list[int] = []
-    pos, end = 0, len(buf)
+    pos, end = _TAG, len(buf)
     while pos < end:
         size = _BLOCK_LENGTH.unpack_from(buf, pos)[0]
         last = size < 0
@@ -506,11 +541,9 @@ def _read_blocks(matcher: W3LeafMatcher, low: int, high: int) -> tuple[np.ndarra
         if maxid >= low:
             block = _block_data(view[block_start + header.tell() : pos], compression)
             deltas += block[0]
-            raw_weights = block[1]
-            if raw_weights is None:
-                weights += _ONES[:count] if count <= len(_ONES) else [1.0] * count
-            elif isinstance(raw_weights, float):
-                weights += [raw_weights] * count
+            raw_weights = block[1]  # None: all weigh 1; a float: all weigh that
+            if raw_weights is None or isinstance(raw_weights, float):
+                weights += [1.0 if raw_weights is None else raw_weights] * count
             else:
                 weights += raw_weights
             counts.append(count)
@@ -578,9 +611,7 @@ def run(
             allowed = allowed[_found_in(chosen, allowed)[0]]
         if not len(allowed):
             continue
-        view.window = (int(allowed[0]), int(allowed[-1]))
-        view.mask = np.zeros(view.size, dtype=bool)
-        view.mask[allowed] = True
+        view.narrow(allowed)
         try:
             found = view.evaluate(user_query, terms)
             # nodes answered by Whoosh's own matcher know nothing of the mask

@@ -77,7 +77,7 @@ from search.rebuild_writer import RebuildWriter, commit_segments
 from search.schema import FACETS, SCHEMA_VERSION, make_schema
 from search.snippets import make_snippet
 from search.synonyms import expander
-from search.vectorized import ArrayCache
+from search.vectorized import ArrayCache, PostingsDamaged
 
 LOCK_TIMEOUT_SECONDS = 60.0
 #: Postings a tenant's rebuild buffers before it spills a sorted run (estimated bytes).
@@ -172,6 +172,7 @@ def _highlight_terms(matched: Iterable[tuple[str, str | bytes]]) -> set[tuple[st
 #: decompressor, ``struct``/``pickle`` on short or garbled bytes, and Whoosh's own index
 #: and storage errors.
 _DAMAGE: tuple[type[BaseException], ...] = (
+    PostingsDamaged,
     OSError,
     EOFError,
     zlib.error,

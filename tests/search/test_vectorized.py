@@ -7,6 +7,7 @@ Akten, facet filters, date sorting and paging.
 
 from __future__ import annotations
 
+import pickle
 import random
 import uuid
 from collections.abc import Iterator
@@ -368,3 +369,27 @@ def test_union_and_intersection_agree_with_numpys_sorting_forms() -> None:
             assert np.array_equal(both.ids, common) and np.array_equal(both.scores, scores)
         rest = vectorized.subtract(a, b)
         assert np.array_equal(rest.ids, np.setdiff1d(a.ids, b.ids))
+
+
+def test_a_posting_list_that_cannot_be_decoded_is_index_damage() -> None:
+    """Bytes the executor's own block reader trips over (a wrong tag, a block that is no
+    pickle) are damage the search reports as 503 with "reindex", not a 500."""
+    import io
+    import struct
+
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+    from whoosh.filedb.structfile import StructFile
+
+    from search.whoosh_backend import is_index_damage
+
+    header = pickle.dumps((2, 7, 1.0, 0, 1, 1), 2)
+    garbage = b"\x80\x02garbage, no pickle"
+    good_header_bad_data = struct.pack("!i", -(len(header) + len(garbage))) + header + garbage
+    for buf in (b"XXXX" + good_header_bad_data, WHOOSH3_HEADER_MAGIC + good_header_bad_data):
+        with pytest.raises(vectorized.PostingsDamaged) as raised:
+            vectorized._read_blocks(StructFile(io.BytesIO(buf)), 0, len(buf), 0, 10)
+        assert is_index_damage(raised.value)
+    data = pickle.dumps(((3, 4), (1.0, 2.0), None), 2)
+    sound = WHOOSH3_HEADER_MAGIC + struct.pack("!i", -(len(header) + len(data))) + header + data
+    ids, weights = vectorized._read_blocks(StructFile(io.BytesIO(sound)), 0, len(sound), 0, 10)
+    assert ids.tolist() == [3, 7] and weights.tolist() == [1.0, 2.0]
