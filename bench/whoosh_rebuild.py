@@ -116,7 +116,7 @@ def main() -> None:
     docs = documents(args.docs)
     compounds.decompounder()  # the word list is loaded once per process, not per rebuild
     if args.writer == "whoosh":
-        wb.RebuildWriter = lambda ix, limitmb: ix.writer(limitmb=128)  # type: ignore[assignment,misc]
+        wb.RebuildWriter = lambda ix, limitmb, **kw: ix.writer(limitmb=128, **kw)  # type: ignore[assignment,misc]
     root = Path(tempfile.mkdtemp(prefix="akte-bench-rebuild-"))
     try:
         backend = wb.WhooshBackend(root, cache_size=0)

@@ -258,7 +258,8 @@ class FieldEncoder:
     ``W3FieldWriter``/``W3PostingsWriter``/``W3TermInfo``/``OrderedHashWriter`` write
     posting by posting, with one Python call a term instead of some forty.
 
-    A block (up to the codec's 128 postings) is, as ``W3PostingsWriter._write_block``
+    A block (up to the codec's ``blocklimit`` postings,
+    :data:`search.schema.POSTINGS_PER_BLOCK`) is, as ``W3PostingsWriter._write_block``
     makes it: the block length (negative for the term's last block), the pickled block
     info (count, last id, maximum weight, compression, minimum and maximum length
     byte) and the ``zlib``-compressed pickle of (delta-coded ids, weights as

@@ -74,7 +74,7 @@ from search.backend import (
 )
 from search.query import QueryParser
 from search.rebuild_writer import RebuildWriter, commit_segments
-from search.schema import FACETS, SCHEMA_VERSION, make_schema
+from search.schema import FACETS, SCHEMA_VERSION, make_codec, make_schema
 from search.snippets import make_snippet
 from search.synonyms import expander
 from search.vectorized import ArrayCache, PostingsDamaged
@@ -418,7 +418,7 @@ class WhooshBackend:
         for tenant_id, batch in by_tenant.items():
             with self._tenant_lock(tenant_id):
                 ix = self._writable_index(tenant_id)
-                writer = ix.writer()
+                writer = ix.writer(codec=make_codec())
                 try:
                     for doc in batch:
                         writer.update_document(**to_fields(doc))
@@ -444,7 +444,7 @@ class WhooshBackend:
                 continue
             with self._tenant_lock(tenant_id):
                 ix = self._writable_index(tenant_id)
-                writer = ix.writer()
+                writer = ix.writer(codec=make_codec())
                 for doc_id in present:
                     removed += writer.delete_by_term("doc_id", doc_id)
                 writer.commit()
@@ -488,7 +488,7 @@ class WhooshBackend:
         ix = _open_index(self._tenant_dir(tenant_id) / generation, self.schema)
         # the same segment as ``ix.writer()`` writes, postings sorted term by term; no
         # write lock: the generation is this rebuild's own until it is swapped in
-        writer = RebuildWriter(ix, limitmb=REBUILD_POOL_MB, _lk=False)
+        writer = RebuildWriter(ix, limitmb=REBUILD_POOL_MB, codec=make_codec(), _lk=False)
         count = 0
         try:
             for doc in docs:

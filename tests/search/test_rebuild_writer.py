@@ -20,7 +20,7 @@ from whoosh.writing import SegmentWriter
 from search import rebuild_writer
 from search.backend import IndexDoc
 from search.rebuild_writer import RebuildWriter, TermPool
-from search.schema import make_schema
+from search.schema import make_codec, make_schema
 from search.whoosh_backend import to_fields
 from tests.search.corpus import DOC_TYPES, SOURCES, page_texts, person
 
@@ -63,7 +63,7 @@ def _build(path: Path, docs: list[IndexDoc], fast: bool, limitmb: int) -> dict[s
     path.mkdir()
     ix = index.create_in(str(path), make_schema())
     writer_class = RebuildWriter if fast else SegmentWriter
-    writer = writer_class(ix, limitmb=limitmb, compound=False)
+    writer = writer_class(ix, limitmb=limitmb, codec=make_codec(), compound=False)
     for doc in docs:
         writer.add_document(**to_fields(doc))
     writer.commit()

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search import vectorized, whoosh_backend
+from search import schema, vectorized, whoosh_backend
 from search.backend import IndexDoc, QuerySpec, Scope, SearchDegraded
 from search.whoosh_backend import WhooshBackend
 from tests.search.corpus import DOC_TYPES, SOURCES, page_texts, person
@@ -216,7 +216,9 @@ def test_a_caseworker_query_decodes_only_their_units_blocks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In a rebuilt index each org unit is one run of document numbers; a query of one
-    unit's caseworker leaves the other units' posting blocks compressed."""
+    unit's caseworker leaves the other units' posting blocks compressed (blocks of 32
+    postings here, so that 400 documents make several)."""
+    monkeypatch.setattr(schema, "POSTINGS_PER_BLOCK", 32)
     rng = random.Random(3)
     tenant, units = uuid.uuid4(), [uuid.uuid4() for _ in range(4)]
     docs = sorted(_docs(rng, tenant, units, 400), key=lambda d: units.index(d.org_unit_id))
@@ -242,6 +244,46 @@ def test_a_caseworker_query_decodes_only_their_units_blocks(
     mine, all_units = blocks(one), blocks(everyone)
     assert mine * 2 < all_units
     backend.close()
+
+
+def _block_sizes(backend: WhooshBackend, tenant: uuid.UUID) -> list[int]:
+    """Postings per block of the list of ``tenant_id`` (every document), as Whoosh's own
+    matcher reads it."""
+    with backend._searcher(tenant) as searcher:
+        (leaf,) = [leaf for leaf, _offset in searcher.leaf_searchers()]
+        matcher = leaf.reader().postings("tenant_id", str(tenant))
+        sizes: list[int] = []
+        last = None
+        while matcher.is_active():
+            if matcher.block_max_id() != last:
+                last = matcher.block_max_id()
+                sizes.append(0)
+            sizes[-1] += 1
+            matcher.next()
+    return sizes
+
+
+@pytest.mark.parametrize("how", ["rebuild", "upsert"])
+def test_posting_lists_are_written_in_blocks_of_512(tmp_path: Path, how: str) -> None:
+    """Every writer (a rebuild, documents added by the job path) writes blocks of
+    :data:`search.schema.POSTINGS_PER_BLOCK`, and both executors read them."""
+    rng = random.Random(11)
+    tenant, units = uuid.uuid4(), [uuid.uuid4()]
+    docs = _docs(rng, tenant, units, 500)[:1100]
+    fast = WhooshBackend(tmp_path, cache_size=0)
+    fast.mark_healthy()
+    if how == "rebuild":
+        fast.rebuild(tenant, iter(docs))
+    else:
+        fast.upsert(docs)
+    assert len(docs) == 1100
+    assert _block_sizes(fast, tenant) == [512, 512, 76]
+    slow = WhooshBackend(tmp_path, cache_size=0, vectorized=False)
+    setup = Setup(fast, slow, tenant, units, docs[0].case_file_id)
+    for text in ("Jobcenter", "Miete OR Antrag", "Jobcenter -Miete"):
+        _same(setup, QuerySpec(text, Scope(tenant, frozenset(units)), size=20))
+    fast.close()
+    slow.close()
 
 
 def test_cached_segment_arrays_follow_later_writes(tmp_path: Path) -> None:
