@@ -129,7 +129,9 @@ OPTIONS_BODY = {"requestBody": {"content": {"application/json": {"schema": _opti
 def _options_tenant(session: DbSession, user: CurrentUser, tenant_id: uuid.UUID | None):
     from akte.tenants.models import Tenant
 
-    tenant = session.get(Tenant, tenant_id or user.tenant_id)
+    wanted = tenant_id or user.tenant_id
+    # a system admin has no tenant of their own: nothing to look up ("current" is none)
+    tenant = session.get(Tenant, wanted) if wanted is not None else None
     if tenant is None or (user.tenant_id is not None and tenant.id != user.tenant_id):
         raise NotFound("tenant not found")
     return tenant

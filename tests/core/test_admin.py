@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
+from sqlalchemy.exc import SAWarning
+
 from tests.builders import PASSWORD, unique
 
 
@@ -119,3 +123,17 @@ def test_expired_membership_no_longer_opens_akten(client, world):
     assert client.get(akte, headers=world.headers["caseworker_none"]).status_code == 200
     client.put(url, json={"valid_until": "2001-01-01T00:00:00Z"}, headers=admin)
     assert client.get(akte, headers=world.headers["caseworker_none"]).status_code == 404
+
+
+def test_system_admin_has_no_current_tenant_options(client, world):
+    """A system admin belongs to no tenant: "current" options are a clear 404, not a
+    lookup of a null key (which SQLAlchemy only warns about today and may refuse later,
+    a 500); a tenant's own options stay reachable by its id."""
+    root = world.headers["system_admin"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SAWarning)
+        response = client.get("/api/v1/tenants/current/options", headers=root)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"] == "not_found"
+    own = client.get("/api/v1/tenants/current/options", headers=world.headers["admin_a"])
+    assert own.status_code == 200, own.text
