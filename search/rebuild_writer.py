@@ -10,7 +10,8 @@ documents this took about three quarters of the CPU time, analysis the rest.
 A rebuild adds its documents in document-number order, so a term's postings arrive
 already sorted. :class:`TermPool` therefore groups them by term as they come (three
 lists per term, no per-posting tuple kept), spills a whole sorted run with one
-``marshal`` call per chunk of terms, and merges runs term by term, concatenating each
+``marshal`` call per chunk of terms (each chunk prefixed by its length, so that the
+merge reads it with one ``read`` and ``marshal.loads``), and merges runs term by term, concatenating each
 term's lists in run order. :class:`RebuildWriter` then writes each term's posting list
 block by block through Whoosh's own W3 postings writer (the same block statistics,
 minification, pickling and compression), with the field lengths decoded once per field
@@ -138,8 +139,7 @@ class TermPool:
         name = self._run_name()
         items = self._sorted()
         with self.tempstore.create_file(name).raw_file() as f:
-            for chunk in _chunks(items):
-                marshal.dump(chunk, f)
+            _write_run(f, _chunks(items))
         self.runs.append(name)
         self.fields = {}
         self.size = 0
@@ -151,8 +151,7 @@ class TermPool:
         name = self._run_name()
         merged = self._merged(self.runs)
         with self.tempstore.create_file(name).raw_file() as f:
-            for chunk in _chunks(merged):
-                marshal.dump(chunk, f)
+            _write_run(f, _chunks(merged))
         for old in self.runs:
             self.tempstore.delete_file(old)
         self.runs = [name]
@@ -164,10 +163,12 @@ class TermPool:
     def _read_run(self, name: str) -> Iterator[tuple[tuple[str, bytes], Postings]]:
         with self.tempstore.open_file(name).raw_file() as f:
             while True:
-                try:
-                    chunk = marshal.load(f)  # noqa: S302 (our own run file, just written)
-                except EOFError:
+                head = f.read(_CHUNK_LENGTH.size)
+                if not head:
                     return
+                # the bytes are not kept while the chunk's terms are handed out: a merge
+                # holds one chunk of each of up to ``MAX_RUNS`` runs
+                chunk = marshal.loads(f.read(_CHUNK_LENGTH.unpack(head)[0]))  # noqa: S302 (our own run file, just written)
                 yield from chunk
 
     def terms_in_order(self) -> Iterator[tuple[tuple[str, bytes], Postings]]:
@@ -199,6 +200,20 @@ class TermPool:
                 self.tempstore.delete_file(name)
         self.runs = []
         self.fields = {}
+
+
+#: A run file is a sequence of chunks, each its byte length and then its ``marshal``
+#: bytes. ``marshal.load`` on a file object reads value by value through the file's
+#: ``readinto`` (about 30x the time of ``marshal.loads`` on the same bytes, measured on a
+#: buffered file); one read a chunk, then ``loads``, keeps the merge's reading in C.
+_CHUNK_LENGTH = struct.Struct("<Q")
+
+
+def _write_run(f: Any, chunks: Iterable[list[tuple[tuple[str, bytes], Postings]]]) -> None:
+    for chunk in chunks:
+        data = marshal.dumps(chunk)
+        f.write(_CHUNK_LENGTH.pack(len(data)))
+        f.write(data)
 
 
 def _chunks(
