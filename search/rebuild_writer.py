@@ -11,8 +11,8 @@ A rebuild adds its documents in document-number order, so a term's postings arri
 already sorted. :class:`TermPool` therefore groups them by term as they come (three
 lists per term, no per-posting tuple kept), spills a whole sorted run with one
 ``marshal`` call per chunk of terms (each chunk prefixed by its length, so that the
-merge reads it with one ``read`` and ``marshal.loads``), and merges runs term by term, concatenating each
-term's lists in run order. :class:`RebuildWriter` then writes each term's posting list
+merge reads it with one ``read`` and ``marshal.loads``), and merges runs term by term,
+concatenating each term's lists in run order. :class:`RebuildWriter` then writes each term's posting list
 block by block through Whoosh's own W3 postings writer (the same block statistics,
 minification, pickling and compression), with the field lengths decoded once per field
 instead of read per posting. The files are the same bytes as Whoosh's own writer makes
@@ -168,7 +168,8 @@ class TermPool:
                     return
                 # the bytes are not kept while the chunk's terms are handed out: a merge
                 # holds one chunk of each of up to ``MAX_RUNS`` runs
-                chunk = marshal.loads(f.read(_CHUNK_LENGTH.unpack(head)[0]))  # noqa: S302 (our own run file, just written)
+                size = _CHUNK_LENGTH.unpack(head)[0]
+                chunk = marshal.loads(f.read(size))  # noqa: S302 (our own run file, just written)
                 yield from chunk
 
     def terms_in_order(self) -> Iterator[tuple[tuple[str, bytes], Postings]]:

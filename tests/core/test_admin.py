@@ -128,7 +128,7 @@ def test_expired_membership_no_longer_opens_akten(client, world):
 def test_system_admin_has_no_current_tenant_options(client, world):
     """A system admin belongs to no tenant: "current" options are a clear 404, not a
     lookup of a null key (which SQLAlchemy only warns about today and may refuse later,
-    a 500); a tenant's own options stay reachable by its id."""
+    a 500); a tenant admin's "current" options still answer."""
     root = world.headers["system_admin"]
     with warnings.catch_warnings():
         warnings.simplefilter("error", SAWarning)
