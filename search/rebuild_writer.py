@@ -47,6 +47,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from search.analysis import WORD_PATTERN, GermanStemFilter, WordPairFilter, words_of
+from search.schema import COMPRESS_FROM_BYTES, AktePostingsWriter
 
 #: A term's postings, flat and in document order: ``[docnum, weight, value, docnum, …]``
 #: (one ``list.extend`` a posting, made in C by :meth:`RebuildWriter.add_document`).
@@ -279,7 +280,8 @@ class FieldEncoder:
     makes it: the block length (negative for the term's last block), the pickled block
     info (count, last id, maximum weight, compression, minimum and maximum length
     byte) and the ``zlib``-compressed pickle of (delta-coded ids, weights as
-    ``array("f")`` minified, values minified); a term's first block is preceded by
+    ``array("f")`` minified, values minified), left uncompressed when it is short with
+    akte's codec (:class:`search.schema.AktePostingsWriter`); a term's first block is preceded by
     ``WHOOSH3_HEADER_MAGIC``. The term's statistics add up block by block as
     ``W3TermInfo.add_block`` adds them (the same float sums, in the same order). Both
     files are written in chunks; their positions are counted here.
@@ -293,6 +295,9 @@ class FieldEncoder:
             raise ValueError("FieldEncoder writes neither inlined postings nor byte ids")
         self.limit = postwriter._blocklimit
         self.compression = postwriter._compression
+        #: akte's codec leaves short blocks uncompressed (Whoosh's own compresses all)
+        akte = isinstance(postwriter, AktePostingsWriter)
+        self.compress_from = COMPRESS_FROM_BYTES if akte else 0
         self.fixedsize = fieldobj.format.fixed_value_size()
         self.prefix = pack_ushort(fieldwriter._fieldid)
         column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
@@ -322,6 +327,7 @@ class FieldEncoder:
         n = len(ids)
         limit = self.limit
         comp = self.compression
+        compress_from = self.compress_from
         lengths = self.lengths
         fixedsize = self.fixedsize
         start = self.postpos + self.postsize
@@ -367,14 +373,15 @@ class FieldEncoder:
             else:
                 mini_values = b"".join(bvalues)
             data = dumps((mini_ids, mini_weights, mini_values), 2)
-            if comp:
-                data = zlib.compress(data, comp)
+            bcomp = comp if len(data) >= compress_from else 0
+            if bcomp:
+                data = zlib.compress(data, bcomp)
             info = dumps(
                 (
                     inblock,
                     bids[-1],
                     bmaxweight,
-                    comp,
+                    bcomp,
                     _BYTE_OF_LENGTH[bmin],
                     _BYTE_OF_LENGTH[bmax],
                 ),

@@ -18,8 +18,11 @@ the hits on the page being shown. That keeps the index about half the size.
 
 from __future__ import annotations
 
+from pickle import dumps
+from typing import Any
+
 from whoosh import fields
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 
 from search.analysis import (
     ident_analyzer,
@@ -45,10 +48,49 @@ SCHEMA_VERSION = "3"
 POSTINGS_PER_BLOCK = 512
 
 
+#: Blocks whose pickled postings are shorter than this many bytes are written without
+#: ``zlib``: a stream's header and checksum make them longer, not shorter (half the
+#: blocks of a tenant are a rare word's one or two postings, 1.0-1.6x their size when
+#: compressed), and each ``compress`` call costs 10-20 microseconds of setting up its
+#: state. Whoosh meant to do the same below 20 bytes (``W3PostingsWriter._write_block``
+#: sets ``comp = 0``, then overwrites it). A block's header says whether it is
+#: compressed, so every reader reads both kinds, and older segments keep working.
+COMPRESS_FROM_BYTES = 64
+
+
+class AktePostingsWriter(W3PostingsWriter):
+    """Whoosh's postings writer that leaves short blocks uncompressed
+    (:data:`COMPRESS_FROM_BYTES`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._level = self._compression
+
+    def _write_block(self, last: bool = False) -> None:
+        if self._level:
+            data = (self._mini_ids(), self._mini_weights(), self._mini_values())
+            short = len(dumps(data, 2)) < COMPRESS_FROM_BYTES
+            self._compression = 0 if short else self._level
+        super()._write_block(last)
+
+
+class AkteCodec(W3Codec):
+    """W3 with akte's block size and :class:`AktePostingsWriter`."""
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
+        return AktePostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+
 def make_codec() -> W3Codec:
-    """Whoosh's W3 codec with akte's block size: every writer of an index uses it
-    (adding documents, merging segments, a rebuild)."""
-    return W3Codec(blocklimit=POSTINGS_PER_BLOCK)
+    """The codec every writer of an index uses (adding documents, merging segments, a
+    rebuild): Whoosh's W3 format with akte's block size, short blocks uncompressed."""
+    return AkteCodec(blocklimit=POSTINGS_PER_BLOCK)
 
 
 #: Weight of a compound part relative to the same word standing alone in the text.
