@@ -31,11 +31,11 @@ from search.schema import make_schema
 #: (100,000 words a fill, 2,000 compound pairs) the module took 297 s, at 256 KiB 73 s
 #: (both in one loaded run, load average 11-13; docs/ARCHITECTURE.md, "Tests and checks").
 BOUND = 256 * 1024
-#: Distinct words per fill of a plain memo. Unbounded, a memo of them holds 2.2 times
-#: ``BOUND`` (lower-cased values) to 4.7 times (three-part tuples), as ``tracemalloc``
+#: Distinct words per fill of a plain memo. Unbounded, a memo of them holds 2.3 times
+#: ``BOUND`` (lower-cased values) to 4.8 times (three-part tuples), as ``tracemalloc``
 #: counts it; ten times (25,000 words) proved no more and took five times as long.
 SEEN = 4_000
-#: Words through the three analyzers sharing the stem memo: unbounded, it holds about 2.1
+#: Words through the three analyzers sharing the stem memo: unbounded, it holds about 2.2
 #: times ``BOUND`` (each word brings its stem and the analyzers' own garbage).
 STEMMED = 3_600
 #: The compound memos' bound and their fill: 125 pairs of new compounds leave about 1.4
