@@ -81,6 +81,10 @@ def test_recovery_to_a_moment_between_two_uploads(tmp_path):
             str(base),
             "-X",
             "stream",
+            # an immediate checkpoint: the default "spread" one paces its writes over
+            # minutes (checkpoint_timeout) and took 25-50 s of this test; what is drilled
+            # is the recovery from the backup, not how gently it was taken
+            "--checkpoint=fast",
         )
 
         ctx = AppContext.from_settings(settings)
@@ -91,12 +95,18 @@ def test_recovery_to_a_moment_between_two_uploads(tmp_path):
             with TestClient(create_app(ctx=ctx, start_worker=False)) as client:
                 kept = _upload(client, world, before)
                 anchors.seal_and_anchor(ctx)
-                time.sleep(1.0)
+                # the target lies strictly between the two uploads' commits (timestamps
+                # of the same server clock, in microseconds); a tenth of a second apart
+                # on either side is ample
+                time.sleep(0.1)
                 target = _sql(cluster.url, "SELECT now()::text")
-                time.sleep(1.0)
+                time.sleep(0.1)
                 lost = _upload(client, world, after)
-            _sql(cluster.url, "SELECT pg_switch_wal()::text")
-            time.sleep(1.0)  # the archiver copies the finished segment
+            segment = _sql(cluster.url, "SELECT pg_walfile_name(pg_switch_wal())")
+            deadline = time.monotonic() + 60
+            while not (wal / segment).exists():  # the archiver copies the finished segment
+                assert time.monotonic() < deadline, f"WAL segment {segment} was not archived"
+                time.sleep(0.05)
         finally:
             ctx.close()
         cluster.stop()
@@ -121,7 +131,7 @@ def test_recovery_to_a_moment_between_two_uploads(tmp_path):
             deadline = time.monotonic() + 120  # connections are accepted before promotion
             while _sql(recovered.url, "SELECT pg_is_in_recovery()"):
                 assert time.monotonic() < deadline, "recovery did not reach its target"
-                time.sleep(0.5)
+                time.sleep(0.05)
             restored = AppContext.from_settings(
                 embedded_settings(tmp_path, database_url=recovered.url)
             )
