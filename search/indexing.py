@@ -325,7 +325,9 @@ def _write_part(
 ) -> tuple[object | None, int]:
     """One part of a tenant's new generation (``None``: all of it), written as one
     segment in a worker process of :meth:`IndexService._rebuild_in_processes`."""
-    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    engine = make_engine(
+        database_url, pool_size=1, max_overflow=0, connect_args=loader.REBUILD_CONNECT_ARGS
+    )
 
     def counted(docs: Iterator[IndexDoc]) -> Iterator[IndexDoc]:
         unreported = 0

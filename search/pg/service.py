@@ -150,7 +150,9 @@ def _rebuild_part(database_url: str, tenant_id: uuid.UUID, org_unit_id: uuid.UUI
     :meth:`PostgresIndexService.reindex` (streamed in keyset batches, bounded memory)."""
     # three connections: the writer's (raw, autocommit), the rows' and the notes' session;
     # rows and notes are read in a thread, a batch ahead of the writer (read_ahead)
-    engine = make_engine(database_url, pool_size=3, max_overflow=0)
+    engine = make_engine(
+        database_url, pool_size=3, max_overflow=0, connect_args=loader.REBUILD_CONNECT_ARGS
+    )
     try:
         with engine.connect() as conn, engine.connect() as reading:
             raw = cast(psycopg.Connection[Any], conn.connection.driver_connection)
