@@ -27,7 +27,6 @@ from akte.core.database import make_engine, make_session_factory, session_scope
 from akte.core.errors import Conflict
 from search import loader
 from search.backend import IndexDoc
-from search.read_ahead import read_ahead
 from search.whoosh_backend import WhooshBackend
 
 Progress = Callable[[str, int], None]
@@ -344,8 +343,7 @@ def _write_part(
 
     try:
         backend = WhooshBackend(Path(root), cache_size=0)
-        # the next batch is read while this one is analysed (the part ran at ~86 % CPU)
-        stream = read_ahead(loader.stream(make_session_factory(engine), tenant_id, part=part))
+        stream = loader.stream(make_session_factory(engine), tenant_id, part=part)
         return backend.write_part(tenant_id, generation, counted(stream))
     finally:
         engine.dispose()

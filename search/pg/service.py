@@ -31,7 +31,6 @@ from search.backend import IndexDoc
 from search.indexing import IndexService, Progress, _noop
 from search.pg import rebuild
 from search.pg.backend import PostgresBackend
-from search.read_ahead import read_ahead
 
 #: ``pg_try_advisory_lock`` key of ``akte search reindex`` ("akte-search" as a number).
 REBUILD_LOCK = 0x616B7465_73726368
@@ -148,18 +147,15 @@ def _rebuild_part(database_url: str, tenant_id: uuid.UUID, org_unit_id: uuid.UUI
     """The rows of one org unit of one tenant (documents, then Aktenvermerke) into the
     rebuild's table (:mod:`search.pg.rebuild`), in a worker process of
     :meth:`PostgresIndexService.reindex` (streamed in keyset batches, bounded memory)."""
-    # three connections: the writer's (raw, autocommit), the rows' and the notes' session;
-    # rows and notes are read in a thread, a batch ahead of the writer (read_ahead)
+    # two connections: the rows' (raw, autocommit) and the notes' session
     engine = make_engine(
-        database_url, pool_size=3, max_overflow=0, connect_args=loader.REBUILD_CONNECT_ARGS
+        database_url, pool_size=2, max_overflow=0, connect_args=loader.REBUILD_CONNECT_ARGS
     )
     try:
-        with engine.connect() as conn, engine.connect() as reading:
+        with engine.connect() as conn:
             raw = cast(psycopg.Connection[Any], conn.connection.driver_connection)
             raw.autocommit = True
-            source = cast(psycopg.Connection[Any], reading.connection.driver_connection)
-            source.autocommit = True
-            docs: Iterator[IndexDoc] = rebuild.load_documents(source, tenant_id, org_unit_id)
+            docs: Iterator[IndexDoc] = rebuild.load_documents(raw, tenant_id, org_unit_id)
             if loader.CaseNote is not None:
                 notes = loader._note_base().where(
                     loader.CaseNote.tenant_id == tenant_id, CaseFile.org_unit_id == org_unit_id
@@ -174,12 +170,11 @@ def _rebuild_part(database_url: str, tenant_id: uuid.UUID, org_unit_id: uuid.UUI
                         key=loader.CaseNote.id,
                     ),
                 )
-            docs = read_ahead(docs, batch=rebuild.LOAD_BATCH)
             writer = rebuild.Writer(raw)
             count = 0
             while batch := list(itertools.islice(docs, rebuild.LOAD_BATCH)):
                 count += writer.write(batch)
-            raw.autocommit = source.autocommit = False
+            raw.autocommit = False
             return count
     finally:
         engine.dispose()
