@@ -264,6 +264,18 @@ def _block_sizes(backend: WhooshBackend, tenant: uuid.UUID) -> list[int]:
     return sizes
 
 
+def _written(path: Path, tenant: uuid.UUID, docs: list[IndexDoc], how: str) -> WhooshBackend:
+    """A backend over ``path`` with ``docs`` written by a rebuild or by the job path's
+    ``upsert`` (``how``)."""
+    backend = WhooshBackend(path, cache_size=0)
+    backend.mark_healthy()
+    if how == "rebuild":
+        backend.rebuild(tenant, iter(docs))
+    else:
+        backend.upsert(docs)
+    return backend
+
+
 @pytest.mark.parametrize("how", ["rebuild", "upsert"])
 def test_posting_lists_are_written_in_blocks_of_512(tmp_path: Path, how: str) -> None:
     """Every writer (a rebuild, documents added by the job path) writes blocks of
@@ -271,12 +283,7 @@ def test_posting_lists_are_written_in_blocks_of_512(tmp_path: Path, how: str) ->
     rng = random.Random(11)
     tenant, units = uuid.uuid4(), [uuid.uuid4()]
     docs = _docs(rng, tenant, units, 500)[:1100]
-    fast = WhooshBackend(tmp_path, cache_size=0)
-    fast.mark_healthy()
-    if how == "rebuild":
-        fast.rebuild(tenant, iter(docs))
-    else:
-        fast.upsert(docs)
+    fast = _written(tmp_path, tenant, docs, how)
     assert len(docs) == 1100
     assert _block_sizes(fast, tenant) == [512, 512, 76]
     slow = WhooshBackend(tmp_path, cache_size=0, vectorized=False)
@@ -302,12 +309,7 @@ def test_short_blocks_are_written_without_zlib(tmp_path: Path, how: str) -> None
     rng = random.Random(12)
     tenant, units = uuid.uuid4(), [uuid.uuid4()]
     docs = _docs(rng, tenant, units, 200)
-    fast = WhooshBackend(tmp_path, cache_size=0)
-    fast.mark_healthy()
-    if how == "rebuild":
-        fast.rebuild(tenant, iter(docs))
-    else:
-        fast.upsert(docs)
+    fast = _written(tmp_path, tenant, docs, how)
     assert _block_compression(fast, tenant, "doc_id", str(docs[7].doc_id)) == 0
     assert _block_compression(fast, tenant, "tenant_id", str(tenant)) == 3
     slow = WhooshBackend(tmp_path, cache_size=0, vectorized=False)
