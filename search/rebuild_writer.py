@@ -12,10 +12,10 @@ already sorted. :class:`TermPool` therefore groups them by term as they come (th
 lists per term, no per-posting tuple kept), spills a whole sorted run with one
 ``marshal`` call per chunk of terms (each chunk prefixed by its length, so that the
 merge reads it with one ``read`` and ``marshal.loads``), and merges runs term by term,
-concatenating each term's lists in run order. :class:`RebuildWriter` then writes each term's posting list
-block by block through Whoosh's own W3 postings writer (the same block statistics,
-minification, pickling and compression), with the field lengths decoded once per field
-instead of read per posting. The files are the same bytes as Whoosh's own writer makes
+concatenating each term's lists in run order. :class:`RebuildWriter` then writes each
+term's posting list block by block through Whoosh's own W3 postings writer (the same
+block statistics, minification, pickling and compression), with the field lengths
+decoded once per field instead of read per posting. The files are the same bytes as Whoosh's own writer makes
 (``tests/search/test_rebuild_writer.py`` compares them); only the path there is cheaper.
 
 It uses a few private names of the W3 postings writer (block buffers and
@@ -281,8 +281,8 @@ class FieldEncoder:
     info (count, last id, maximum weight, compression, minimum and maximum length
     byte) and the ``zlib``-compressed pickle of (delta-coded ids, weights as
     ``array("f")`` minified, values minified), left uncompressed when it is short with
-    akte's codec (:class:`search.schema.AktePostingsWriter`); a term's first block is preceded by
-    ``WHOOSH3_HEADER_MAGIC``. The term's statistics add up block by block as
+    akte's codec (:class:`search.schema.AktePostingsWriter`); a term's first block is
+    preceded by ``WHOOSH3_HEADER_MAGIC``. The term's statistics add up block by block as
     ``W3TermInfo.add_block`` adds them (the same float sums, in the same order). Both
     files are written in chunks; their positions are counted here.
     """
