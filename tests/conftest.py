@@ -118,10 +118,25 @@ def _own_jobs() -> Iterator[None]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Leaving a module: its fixtures' pending jobs go too (:mod:`tests.isolation`)."""
+    """Leaving a module: its fixtures' pending jobs go too, and its apps are let go
+    (:mod:`tests.isolation`)."""
     if nextitem is None or getattr(nextitem, "module", None) is not getattr(item, "module", None):
         for context in isolation.shared():
             isolation.discard_pending(context)
+        isolation.release_apps()
+
+
+_modules_begun: set[object] = set()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Entering a module: what outlived the modules before it is set aside from the
+    garbage collector (:func:`tests.isolation.freeze_survivors`)."""
+    module = getattr(item, "module", None)
+    if module is not None and module not in _modules_begun:
+        _modules_begun.add(module)
+        isolation.freeze_survivors()
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from akte.audit.models import AuditEntry
 from akte.auth import throttle
 from akte.auth.models import AuthThrottle
 from akte.core.database import session_scope, utcnow
-from akte.users.models import Role
+from akte.core.security import hash_password
+from akte.users.models import Role, User
 from tests.builders import PASSWORD, make_user
 from tests.web.conftest import browser, csrf_of, login
 
@@ -141,6 +142,8 @@ def test_web_login_and_token_endpoint_share_one_throttle(ctx, world, clock):
 
 def test_unknown_usernames_take_as_long_as_known_ones(ctx, world):
     known = world.users["caseworker_b"].username
+    with session_scope(ctx.session_factory) as session:  # akte's own hash, not the builders'
+        session.get(User, world.users["caseworker_b"].id).password_hash = hash_password(PASSWORD)
     timings: dict[str, list[float]] = {"known": [], "unknown": []}
     with browser(ctx) as client:
         _token(client, f"warm-{uuid.uuid4().hex}", "x")  # first call builds the dummy hash
