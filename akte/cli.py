@@ -6,6 +6,7 @@ Feature packages add their own sub-commands through a ``cli`` module exposing ``
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -134,6 +135,9 @@ def _worker_process(poll: float) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # `kill -USR1 <pid>`: every thread's stack to stderr, the worker runs on. A worker that
+    # finishes its job before it stops and does not stop shows where it waits.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     _stop_when_orphaned(stop)
     try:
         run_forever(ctx, stop)
@@ -158,6 +162,7 @@ def worker(
         typer.echo(f"ran {run_until_idle(ctx)} jobs")
         ctx.close()
         return
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # as in each worker process
     count = processes or os.cpu_count() or 1
     procs = [
         multiprocessing.Process(target=_worker_process, args=(1.0,), daemon=False)

@@ -12,6 +12,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+import psutil
+
 from akte.core.database import session_scope
 from akte.jobs import repository as jobs
 from akte.jobs.models import Job
@@ -80,9 +82,11 @@ def test_request_id_reaches_log_lines_written_during_the_request():
 
 def test_sigterm_lets_the_worker_finish_or_release_its_job(ctx, tmp_path):
     """A ``akte worker`` process gets SIGTERM while a slow job runs: the job must end
-    ``done`` (finished) or ``queued`` (released), never stuck ``running``."""
+    ``done`` (finished) or ``queued`` (released), never stuck ``running``. Before that,
+    SIGUSR1 writes where each of its processes is (the job's own frame among them) and
+    stops nothing."""
     with session_scope(ctx.session_factory) as session:
-        job = jobs.enqueue(session, "trust.sleep", {"seconds": 2}, max_attempts=3)
+        job = jobs.enqueue(session, "trust.sleep", {"seconds": 3}, max_attempts=3)
         # first in line, ahead of jobs other tests left queued in the shared database
         job.run_after = datetime(2000, 1, 1, tzinfo=UTC)
         job_id = job.id
@@ -116,6 +120,13 @@ def test_sigterm_lets_the_worker_finish_or_release_its_job(ctx, tmp_path):
             time.sleep(0.1)
         else:
             raise AssertionError("the worker never took the job")
+        (worker,) = psutil.Process(proc.pid).children()  # the process running the job
+        worker.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while b"in _sleep" not in log_path.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert b"in _sleep" in log_path.read_bytes(), log_path.read_text()[-2000:]
+        assert proc.poll() is None  # a stack dump ends nothing
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     finally:
