@@ -126,15 +126,14 @@ def _stop_when_orphaned(stop: threading.Event) -> None:
 
 
 def _worker_process(poll: float) -> None:
-    from akte.jobs.worker import run_forever
+    from akte.jobs.worker import run_forever, stop_on_signals
     from akte.operations.logging import setup_logging
 
     setup_logging()
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     ctx = _context()
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop_on_signals(stop)
     # `kill -USR1 <pid>`: every thread's stack to stderr, the worker runs on. A worker that
     # finishes its job before it stops and does not stop shows where it waits.
     faulthandler.register(signal.SIGUSR1, all_threads=True)

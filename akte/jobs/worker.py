@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -151,6 +152,24 @@ def tick(ctx: AppContext) -> list[scheduler.Queued]:
                 item.period.isoformat(),
             )
     return queued
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set ``stop``: the loop finishes its current job, then ends.
+
+    The handler hands ``stop.set()`` to a thread of its own. A handler runs in the main
+    thread between two bytecodes, so a second signal that came while the first handler's
+    ``set()`` held the event's lock ran ``set()`` again in that thread, which then waited
+    for its own lock forever. Two SIGTERMs at once are the rule: ``akte worker`` passes the
+    one it gets on to its processes, and a signal to the process group reaches them too.
+    Such a worker hung until SIGKILL; its stack dump showed the two nested ``set`` calls.
+    """
+
+    def handle(_signum: int, _frame: object) -> None:
+        threading.Thread(target=stop.set, name="akte-stop", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
 
 
 def run_forever(ctx: AppContext, stop: threading.Event) -> None:

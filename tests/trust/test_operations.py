@@ -220,3 +220,42 @@ def test_sigterm_lets_the_api_finish_a_running_download(tmp_path):
     request_lines = [line for line in lines if line["logger"] == "akte.request"]
     assert request_lines and all(line.get("request_id") for line in request_lines)
     assert {"route", "status", "duration_ms"} <= set(request_lines[0])
+
+
+#: A second SIGTERM delivered while the first one's handler is inside ``stop.set()``
+#: (holding the event's lock), as ``akte worker`` forwarding a group's SIGTERM does by chance.
+_SECOND_SIGTERM_INSIDE_SET = """
+import os, signal, threading
+from akte.jobs.worker import stop_on_signals
+
+stop = threading.Event()
+stop_on_signals(stop)
+notify_all = stop._cond.notify_all
+
+sent = []
+
+def notify_all_with_a_second_sigterm():
+    if not sent:
+        sent.append(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(10_000):  # the main thread runs pending handlers at a loop's jump
+            pass
+    notify_all()
+
+stop._cond.notify_all = notify_all_with_a_second_sigterm
+os.kill(os.getpid(), signal.SIGTERM)
+print("stopped" if stop.wait(20) else "never stopped", flush=True)
+"""
+
+
+def test_a_second_sigterm_inside_the_first_ones_handler_does_not_hang_the_worker():
+    """Before, the handler called ``stop.set()`` itself, and a worker whose second SIGTERM
+    came while the first handler held the event's lock waited for that lock forever."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SECOND_SIGTERM_INSIDE_SET],
+        capture_output=True,
+        text=True,
+        timeout=30,  # the old handler hung here for good
+        check=False,
+    )
+    assert done.stdout.strip() == "stopped", (done.returncode, done.stdout, done.stderr[-2000:])
