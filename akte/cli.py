@@ -134,8 +134,8 @@ def _worker_process(poll: float) -> None:
     ctx = _context()
     stop = threading.Event()
     stop_on_signals(stop)
-    # `kill -USR1 <pid>`: every thread's stack to stderr, the worker runs on. A worker that
-    # finishes its job before it stops and does not stop shows where it waits.
+    # `kill -USR1 <pid>`: every thread's stack to stderr, and the worker runs on; shows
+    # where a worker that seems stuck, or does not stop after SIGTERM, is waiting
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     _stop_when_orphaned(stop)
     try:
