@@ -126,7 +126,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         isolation.release_apps()
 
 
-_modules_begun: set[object] = set()
+_previous_module: list[object] = [None]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -134,8 +134,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Entering a module: what outlived the modules before it is set aside from the
     garbage collector (:func:`tests.isolation.freeze_survivors`)."""
     module = getattr(item, "module", None)
-    if module is not None and module not in _modules_begun:
-        _modules_begun.add(module)
+    if module is not _previous_module[0]:
+        _previous_module[0] = module
         isolation.freeze_survivors()
 
 
