@@ -10,6 +10,7 @@ want of one. Schemas are built by the real Alembic migrations, never ``create_al
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -28,6 +29,14 @@ from tests.infra.s3 import S3Server, s3_server
 from tests.infra.templates import drop_leftovers, migrated_postgres, migrated_sqlite
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+#: The word sets search builds from the dictionaries (:mod:`search.wordset`) are kept under
+#: the data folder by default, and every test makes fresh data folders: each ``akte``
+#: process a test started built them again (1.2 CPU-seconds each). One folder for every
+#: process of every run; a set's file is named after its sources' sizes and times, so a
+#: changed dictionary is built anew. The tests of the cache itself set their own folder.
+os.environ.setdefault(
+    "AKTE_WORDSET_CACHE", os.path.join(tempfile.gettempdir(), f"akte-test-wordsets-{os.getuid()}")
+)
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
