@@ -168,6 +168,21 @@ def test_skewed_noisy_scan_is_deskewed_and_read(tmp_path: Path) -> None:
     assert cer(EXPECTED_LETTER, result.text) < 0.05, result.text
 
 
+@pytest.mark.parametrize("line", ["Anlage 3", "Seite 1 von 2"])
+def test_a_straight_page_with_one_short_line_is_not_tilted(tmp_path: Path, line: str) -> None:
+    """A short line cannot show a tilt below a degree: its profile's best angle there is
+    noise, and such scans (a cover sheet, a page of a letter's tail) came out of the
+    archive tilted by up to a degree."""
+    page = Image.new("L", (2480, 3508), 255)
+    page.paste(samples.render_lines([line], width=2000), (0, 1400))
+    page.info["dpi"] = (300, 300)
+    processed = run(tmp_path, samples.png_bytes(page))
+    [result] = processed.pages
+    assert result.method == "ocr"
+    assert result.skew == 0.0
+    assert line in result.text
+
+
 @pytest.mark.parametrize("amount", [0.01, 0.03])
 def test_speckled_grey_scan_is_read_as_well_as_a_clean_one(tmp_path: Path, amount: float) -> None:
     """Salt-and-pepper noise (a dusty glass, a worn scanner) on a skewed grey page: the
