@@ -37,11 +37,11 @@ def akte(ctx, world: World) -> dict[str, uuid.UUID]:
         ctx,
         world.tenant_a.id,
         world.case_a1.id,
-        text_pdf([["Lohnabrechnung Januar"], ["Seite zwei"]]),
+        text_pdf([["Lohnabrechnung Januar"], ["Seite zwei der Lohnabrechnung"]]),
         "Lohn",
     )
     foreign = add_processed(
-        ctx, world.tenant_a.id, world.case_a2.id, text_pdf([["Fremde Akte"]]), "Fremd"
+        ctx, world.tenant_a.id, world.case_a2.id, text_pdf([["Fremde Akte eines anderen Falls"]]), "Fremd"
     )
     return {"secret": secret, "plain": plain, "foreign": foreign}
 

@@ -51,7 +51,7 @@ def office(tmp_path_factory):  # type: ignore[no-untyped-def]
                     session,
                     ctx,
                     case,
-                    text_pdf([[title, "Seite eins"], ["Seite zwei"]]),
+                    text_pdf([[title, "Seite eins"], ["Seite zwei des Schreibens"]]),
                     f"{title}.pdf",
                     title=title,
                     source=DocumentSource.staff_upload,

@@ -79,7 +79,7 @@ def _audit(ctx: AppContext, tenant_id: uuid.UUID, action: str) -> list[AuditEntr
 def test_akte_moves_with_everything_and_old_tenant_keeps_only_the_trace(
     tctx: AppContext, tclient: TestClient, world: World, admin_b: dict[str, str]
 ) -> None:
-    original = text_pdf([[f"Antrag auf {WORD}"], ["Seite zwei"]])
+    original = text_pdf([[f"Antrag auf {WORD}"], ["Seite zwei des Antrags"]])
     doc = str(add_processed(tctx, world.tenant_a.id, world.case_a1.id, original, "Antrag"))
     a1, b = world.headers["caseworker_a1"], world.headers["caseworker_b"]
     note = tclient.post(
