@@ -342,5 +342,7 @@ def test_a_stamp_stays_in_the_archive_though_ocr_looks_past_it(tmp_path: Path) -
         shown = pdf[0].render(scale=300 / 72).to_pil().convert("RGB")
     finally:
         pdf.close()
-    red = [p for p in shown.reduce(4).get_flattened_data() if p[0] > 150 and p[1] < 110 and p[2] < 110]
+    red = [
+        p for p in shown.reduce(4).get_flattened_data() if p[0] > 150 and p[1] < 110 and p[2] < 110
+    ]
     assert len(red) > 500

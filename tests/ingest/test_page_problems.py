@@ -106,7 +106,7 @@ def test_a_broken_frame_of_a_fax_fails_alone(tmp_path: Path) -> None:
     processed = process_file(path, tmp_path / "work", limits)
     assert [p.method for p in processed.pages] == ["ocr", "failed", "ocr"]
     # the file's limit held for its pages only: the process's other images keep theirs
-    assert Image.MAX_IMAGE_PIXELS == guard
+    assert guard == Image.MAX_IMAGE_PIXELS
     assert "page 2 is" in processed.pages[1].problem
     assert processed.summary().startswith("ready with problems: page 2 is")
     assert cer(" ".join(NOTICE[:3]), processed.pages[2].text) < 0.05

@@ -113,7 +113,11 @@ def closed(ctx, world: World) -> dict:
         ctx, world.tenant_a.id, ids["keep"], text_pdf([["Bewilligungsbescheid 2014"]]), "Bescheid"
     )
     ids["doc_destroy"] = add_processed(
-        ctx, world.tenant_a.id, ids["destroy"], text_pdf([["Kontoauszug der Sparkasse"]]), "Kontoauszug"
+        ctx,
+        world.tenant_a.id,
+        ids["destroy"],
+        text_pdf([["Kontoauszug der Sparkasse"]]),
+        "Kontoauszug",
     )
     return ids
 

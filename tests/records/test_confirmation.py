@@ -61,7 +61,11 @@ def confirmation_0402(
 def abgabe(client, ctx, world: World) -> dict:
     """A built xdomea Abgabe of Akte a1 with two documents."""
     first = add_processed(
-        ctx, world.tenant_a.id, world.case_a1.id, text_pdf([["Antrag auf Bürgergeld vom Mai"]]), "Antrag"
+        ctx,
+        world.tenant_a.id,
+        world.case_a1.id,
+        text_pdf([["Antrag auf Bürgergeld vom Mai"]]),
+        "Antrag",
     )
     second = add_processed(
         ctx, world.tenant_a.id, world.case_a1.id, text_pdf([["Lohnabrechnung für den Mai"]]), "Lohn"

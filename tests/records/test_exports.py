@@ -41,7 +41,11 @@ def akte(ctx, world: World) -> dict[str, uuid.UUID]:
         "Lohn",
     )
     foreign = add_processed(
-        ctx, world.tenant_a.id, world.case_a2.id, text_pdf([["Fremde Akte eines anderen Falls"]]), "Fremd"
+        ctx,
+        world.tenant_a.id,
+        world.case_a2.id,
+        text_pdf([["Fremde Akte eines anderen Falls"]]),
+        "Fremd",
     )
     return {"secret": secret, "plain": plain, "foreign": foreign}
 
