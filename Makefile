@@ -47,7 +47,9 @@ unexport PYTHONDONTWRITEBYTECODE
 ## pytest-xdist: one worker per core; a test file stays on one worker (its module fixtures,
 ## live servers and browsers are built once). Each worker has its own database (a copy of
 ## a migrated template), bucket, folders and servers (tests/conftest.py, tests/infra/).
-PARALLEL := -n auto --dist loadfile
+## Files go out in the order tests/conftest.py sorts them, the longest first (xdist's own
+## order, by number of tests, is turned off).
+PARALLEL := -n auto --dist loadfile --no-loadscope-reorder
 ## What `make test-fast` leaves out (markers set in tests/conftest.py).
 SLOW_KINDS := browser or ocr or fuzz
 

@@ -227,3 +227,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(kind)
         if getattr(getattr(item, "function", None), "is_hypothesis_test", False):
             item.add_marker("fuzz")
+    # The longest files first: xdist hands out files in this order (``make test`` turns its
+    # own ordering off, ``--no-loadscope-reorder``: it sorts by the number of tests, which
+    # put the four schemathesis runs, one test of 20-40 s each, last, and one of them kept
+    # a worker busy alone at the end). Then, as xdist would, the files with most tests.
+    sizes: dict[object, int] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        sizes[module] = sizes.get(module, 0) + 1
+    items.sort(
+        key=lambda item: (
+            not _runs_schemathesis(item),
+            -sizes[getattr(item, "module", None)],
+        )
+    )
+
+
+def _runs_schemathesis(item: pytest.Item) -> bool:
+    """A test module that fuzzes the whole API as one role (:mod:`tests.trust.fuzzing`)."""
+    from tests.trust.fuzzing import check_role
+
+    return getattr(getattr(item, "module", None), "check_role", None) is check_role
