@@ -12,6 +12,7 @@ orientation first.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Iterator
@@ -82,57 +83,61 @@ def iter_pages(path: Path, limits: Limits) -> Iterator[RasterPage]:
 
     A file that cannot be opened at all raises :class:`ProcessingFailed`; a single frame
     that cannot be decoded, or exceeds the pixel limit, is yielded with its ``problem``."""
-    # set for these pages only: the process's other images (a redaction's render, a
-    # portal photo) keep Pillow's guard as it was
-    previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, limits.max_pixels
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            try:
-                image = Image.open(path)
-            except _DECODE_ERRORS as exc:
-                raise ProcessingFailed(_describe(exc, "the image file is damaged")) from exc
-            with image:
-                frames = getattr(image, "n_frames", 1)
-                if frames > limits.max_pages:
-                    raise ProcessingFailed(
-                        f"the image has {frames:,} pages, more than the limit of {limits.max_pages:,}"
+    with _pixel_guard(limits.max_pixels), warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(path)
+        except _DECODE_ERRORS as exc:
+            raise ProcessingFailed(_describe(exc, "the image file is damaged")) from exc
+        with image:
+            frames = getattr(image, "n_frames", 1)
+            if frames > limits.max_pages:
+                raise ProcessingFailed(
+                    f"the image has {frames:,} pages, more than the limit of {limits.max_pages:,}"
+                )
+            for index in range(frames):
+                page_no = index + 1
+                try:
+                    image.seek(index)
+                    width, height = image.size
+                    if width * height > limits.max_pixels:
+                        raise ProcessingFailed(
+                            f"page {page_no} is {width:,} × {height:,} pixels, more than the "
+                            f"limit of {limits.max_pixels / 1e6:,.0f} megapixels"
+                        )
+                    image.load()
+                    dpi = _dpi_of(image)
+                    page = ImageOps.exif_transpose(image) if index == 0 else image.copy()
+                    page = normalise(page)
+                    jpeg = _own_jpeg(path, image, page, frames)
+                    lossless = image.format == "PNG" or (
+                        image.format == "TIFF"
+                        and image.info.get("compression") not in ("jpeg", "tiff_jpeg")
                     )
-                for index in range(frames):
-                    page_no = index + 1
-                    try:
-                        image.seek(index)
-                        width, height = image.size
-                        if width * height > limits.max_pixels:
-                            raise ProcessingFailed(
-                                f"page {page_no} is {width:,} × {height:,} pixels, more than the "
-                                f"limit of {limits.max_pixels / 1e6:,.0f} megapixels"
-                            )
-                        image.load()
-                        dpi = _dpi_of(image)
-                        page = ImageOps.exif_transpose(image) if index == 0 else image.copy()
-                        page = normalise(page)
-                        jpeg = _own_jpeg(path, image, page, frames)
-                        lossless = image.format == "PNG" or (
-                            image.format == "TIFF"
-                            and image.info.get("compression") not in ("jpeg", "tiff_jpeg")
-                        )
-                    except ProcessingFailed as exc:
-                        yield RasterPage(page_no, None, DEFAULT_DPI, str(exc))
-                        continue
-                    except _DECODE_ERRORS as exc:
-                        if frames == 1:  # the whole file: say so as for an unopenable one
-                            raise ProcessingFailed(
-                                _describe(exc, "the image file is damaged")
-                            ) from exc
-                        yield RasterPage(
-                            page_no,
-                            None,
-                            DEFAULT_DPI,
-                            _describe(exc, f"page {page_no} of the image could not be read"),
-                        )
-                        continue
-                    yield RasterPage(page_no, page, dpi, jpeg=jpeg, lossless=lossless)
+                except ProcessingFailed as exc:
+                    yield RasterPage(page_no, None, DEFAULT_DPI, str(exc))
+                    continue
+                except _DECODE_ERRORS as exc:
+                    if frames == 1:  # the whole file: say so as for an unopenable one
+                        raise ProcessingFailed(_describe(exc, "the image file is damaged")) from exc
+                    yield RasterPage(
+                        page_no,
+                        None,
+                        DEFAULT_DPI,
+                        _describe(exc, f"page {page_no} of the image could not be read"),
+                    )
+                    continue
+                yield RasterPage(page_no, page, dpi, jpeg=jpeg, lossless=lossless)
+
+
+@contextlib.contextmanager
+def _pixel_guard(max_pixels: int) -> Iterator[None]:
+    """Pillow's process-wide ``MAX_IMAGE_PIXELS`` at ``max_pixels`` for one file's pages,
+    then as it was: the process's other images (a redaction's render, a portal photo)
+    keep their own bound."""
+    previous, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, max_pixels
+    try:
+        yield
     finally:
         Image.MAX_IMAGE_PIXELS = previous
 
