@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -231,20 +232,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # own ordering off, ``--no-loadscope-reorder``: it sorts by the number of tests, which
     # put the four schemathesis runs, one test of 20-40 s each, last, and one of them kept
     # a worker busy alone at the end). Then, as xdist would, the files with most tests.
-    sizes: dict[object, int] = {}
-    for item in items:
+    from tests.trust.fuzzing import check_role  # what a module that fuzzes one role calls
+
+    sizes = Counter(getattr(item, "module", None) for item in items)
+
+    def order(item: pytest.Item) -> tuple[bool, int]:
         module = getattr(item, "module", None)
-        sizes[module] = sizes.get(module, 0) + 1
-    items.sort(
-        key=lambda item: (
-            not _runs_schemathesis(item),
-            -sizes[getattr(item, "module", None)],
-        )
-    )
+        return getattr(module, "check_role", None) is not check_role, -sizes[module]
 
-
-def _runs_schemathesis(item: pytest.Item) -> bool:
-    """A test module that fuzzes the whole API as one role (:mod:`tests.trust.fuzzing`)."""
-    from tests.trust.fuzzing import check_role
-
-    return getattr(getattr(item, "module", None), "check_role", None) is check_role
+    items.sort(key=order)
