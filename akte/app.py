@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute
 
 from akte import __version__
 from akte.core import tracing
@@ -54,7 +55,7 @@ def _core_routers() -> list:
 
 
 @functools.cache
-def _shared_routes() -> tuple[Any, ...]:
+def _shared_routes() -> tuple[BaseRoute, ...]:
     """The core's and every feature's routes, included once per process and shared by
     every app the process makes.
 
