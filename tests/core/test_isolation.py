@@ -8,6 +8,7 @@ The apps a module built must not outlive it either.
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 
 import pytest
@@ -86,10 +87,17 @@ def test_a_module_fixtures_job_stays_for_the_modules_next_test(ctx, module_job):
 
 def _an_app_that_served(ctx) -> weakref.ref:
     """A weak reference to an app that answered ``/readyz`` (whose dependency closes over
-    it) and was then dropped, as a module's app is when pytest leaves the module."""
+    it) and was then dropped, as a module's app is when pytest leaves the module.
+
+    Waits for the threads the client started to end: an AnyIO worker thread keeps the call
+    it ran last (``readyz``, and so the app) in its frame until its shutdown item arrives,
+    and on a busy machine that can come after the collection below."""
+    before = set(threading.enumerate())
     app = create_app(ctx=ctx, start_worker=False)
     with TestClient(app) as client:
         assert client.get("/readyz").status_code == 200
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=10)
     return weakref.ref(app)
 
 
