@@ -194,6 +194,8 @@ _DECODED_GARBAGE: tuple[type[BaseException], ...] = (
 )
 _DECODER_MODULES = (
     f"{os.sep}whoosh{os.sep}codec{os.sep}",
+    # per-document columns (sort keys, facets): a garbled type code is a ``UnicodeError``
+    f"{os.sep}whoosh{os.sep}columns.py",
     f"{os.sep}whoosh{os.sep}filedb{os.sep}",
     f"{os.sep}whoosh{os.sep}util{os.sep}",
 )

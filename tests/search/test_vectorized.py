@@ -478,6 +478,22 @@ def test_union_and_intersection_agree_with_numpys_sorting_forms() -> None:
         assert np.array_equal(rest.ids, np.setdiff1d(a.ids, b.ids))
 
 
+def test_a_column_with_a_garbled_type_code_is_index_damage() -> None:
+    """A damaged byte where a column file keeps its type code (a full run overwrote a
+    quarter of a segment, ``test_a_damaged_index_file_gives_503_not_500``, and hit one):
+    Whoosh's column reader fails with a ``UnicodeEncodeError`` from ``struct``, which is
+    damage to report as 503 with "reindex", not a 500."""
+    from whoosh import columns
+    from whoosh.filedb.structfile import BufferFile
+
+    from search.whoosh_backend import is_index_damage
+
+    data = bytes(16) + b"\x8d"  # the last byte says which array type the lengths are
+    with pytest.raises(UnicodeEncodeError) as raised:
+        columns.VarBytesColumn().reader(BufferFile(memoryview(data)), 0, len(data), 4)
+    assert is_index_damage(raised.value)
+
+
 def test_a_posting_list_that_cannot_be_decoded_is_index_damage() -> None:
     """Bytes the executor's own block reader trips over (a wrong tag, a block that is no
     pickle) are damage the search reports as 503 with "reindex", not a 500."""
