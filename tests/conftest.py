@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from fastapi.testclient import TestClient
 
 from akte.app import create_app
 from akte.core.clock import CLOCK, Clock
@@ -25,6 +24,7 @@ from akte.core.context import AppContext
 from akte.core.settings import Settings
 from tests import isolation
 from tests.builders import World, make_world
+from tests.client import TestClient
 from tests.infra.postgres import postgres_server
 from tests.infra.s3 import S3Server, s3_server
 from tests.infra.templates import drop_leftovers, migrated_postgres, migrated_sqlite

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
 from akte.app import create_app
 from akte.core.context import AppContext
 from tests.builders import make_world
+from tests.client import TestClient
 from tests.conftest import embedded_settings
 from tests.infra.templates import migrated_sqlite
 

@@ -9,12 +9,12 @@ import uuid
 import zipfile
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from akte.app import create_app
 from akte.documents.models import Document
 from tests.builders import World
+from tests.client import TestClient
 
 PDF = b"%PDF-1.4\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 200 + b"%%EOF\n"
 

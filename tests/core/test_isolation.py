@@ -12,7 +12,6 @@ import threading
 import weakref
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from akte.app import create_app
@@ -22,6 +21,7 @@ from akte.jobs.models import Job
 from akte.jobs.registry import task
 from akte.jobs.worker import run_until_idle
 from tests import isolation
+from tests.client import TestClient
 
 ran_for: list[str] = []
 #: backend → the tenant whose job the first test left queued

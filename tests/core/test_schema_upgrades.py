@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from akte.app import create_app
 from akte.core.migrations import downgrade, missing_heads, upgrade
+from tests.client import TestClient
 from tests.conftest import TEST_SECRET, embedded_settings
 from tests.infra.postgres import fresh_database
 

@@ -3,13 +3,13 @@ route with the HTTP status, and its SQL statements as child spans of the same tr
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from akte.app import create_app
 from akte.core import tracing
+from tests.client import TestClient
 from tests.conftest import embedded_settings
 
 ROUTE = "/api/v1/case-files/{case_file_id}"

@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from akte.audit.models import AuditEntry
 from akte.core.context import AppContext
 from akte.core.database import session_scope
+from tests.client import TestClient
 from tests.infra.ldap import BASE_DN, LdapServer, ldap_server
 from tests.infra.oidc import CLIENT_ID, CLIENT_SECRET, OidcProvider, oidc_provider
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
@@ -20,6 +19,7 @@ from ingest.deliveries.checks import Rejection, count_pages
 from ingest.limits import Limits, ProcessingFailed
 from ingest.processor import process_file
 from tests.builders import World
+from tests.client import TestClient
 from tests.ingest import samples
 from tests.ingest.conftest import add_document, load, process
 from tests.ingest.samples import LETTER, NOTICE, cer

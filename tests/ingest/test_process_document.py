@@ -7,7 +7,6 @@ import io
 
 import pypdfium2 as pdfium
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import delete, func, select
 
@@ -17,6 +16,7 @@ from akte.documents.models import Document
 from akte.jobs import repository as jobs
 from akte.jobs.models import Job
 from tests.builders import World
+from tests.client import TestClient
 from tests.ingest import samples
 from tests.ingest.conftest import add_document, load, process
 from tests.ingest.samples import LETTER, NOTICE, cer

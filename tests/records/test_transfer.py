@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from akte.app import create_app
@@ -21,6 +20,7 @@ from akte.retention.models import LegalHold
 from akte.users.models import Role
 from records.models import Transfer
 from tests.builders import World, bearer, make_tenant, make_user
+from tests.client import TestClient
 from tests.ingest.samples import text_pdf
 from tests.records.conftest import add_processed, sha256
 from tests.search.conftest import search_context

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from akte.app import create_app
@@ -29,6 +28,7 @@ from akte.core.context import AppContext
 from akte.documents import events
 from akte.documents.models import Document, DocumentPage, DocumentVersion
 from search.indexing import IndexService
+from tests.client import TestClient
 
 ENGINES = ("whoosh", "postgres")
 

@@ -10,7 +10,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from akte.core.context import AppContext
@@ -23,6 +22,7 @@ from search.pg.rows import ROW_COLUMNS, to_row
 from search.schema import make_schema
 from search.whoosh_backend import to_fields
 from tests.builders import World
+from tests.client import TestClient
 from tests.search.conftest import add_document
 from tests.search.corpus import DOC_TYPES, page_texts, person
 

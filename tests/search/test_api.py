@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from akte.audit.models import AuditEntry
@@ -13,6 +12,7 @@ from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.jobs.worker import run_until_idle
 from tests.builders import World
+from tests.client import TestClient
 from tests.search.conftest import add_document
 
 WORD = "Zahnarztrechnung"

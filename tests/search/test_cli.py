@@ -55,9 +55,8 @@ def operator_env(ctx: AppContext, tmp_path, monkeypatch: pytest.MonkeyPatch):  #
 
 
 def test_reindex_then_check_then_repair(ctx: AppContext, world: World, operator_env) -> None:  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
     from akte.app import create_app
+    from tests.client import TestClient
 
     with session_scope(ctx.session_factory) as session:
         doc = add_document(session, world.case_a1, title="Alt", pages=["Seidenschwanz"])

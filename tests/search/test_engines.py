@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 
 from akte.app import create_app
 from akte.core.context import AppContext
@@ -15,6 +14,7 @@ from akte.tenants.models import OrgUnit, Tenant
 from search.pg.service import PostgresIndexService
 from search.placement import SearchPlacementError, owner_table
 from tests.builders import World, make_case_file
+from tests.client import TestClient
 from tests.conftest import embedded_settings
 from tests.infra.postgres import fresh_database
 from tests.search.conftest import add_document

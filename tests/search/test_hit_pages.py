@@ -4,12 +4,12 @@ snippet cut from that page with the words marked, and a search within one Akte."
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.jobs.worker import run_until_idle
 from tests.builders import World, make_case_file
+from tests.client import TestClient
 from tests.search.conftest import add_document
 
 WORD = "Nebenkostennachzahlung"

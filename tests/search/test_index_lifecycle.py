@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from akte.app import create_app
@@ -17,6 +16,7 @@ from akte.documents.models import Document
 from akte.jobs.models import Job
 from akte.jobs.worker import run_until_idle
 from tests.builders import World
+from tests.client import TestClient
 from tests.search.conftest import add_document
 
 

@@ -13,13 +13,13 @@ from datetime import date
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.jobs.worker import run_until_idle
 from search.pg import backend as pg_backend
 from tests.builders import World
+from tests.client import TestClient
 from tests.search.conftest import add_document, differs
 from tests.web.conftest import browser, login
 

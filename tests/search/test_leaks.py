@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from whoosh.searching import Searcher
 
 from akte.core.context import AppContext
@@ -24,6 +23,7 @@ from search.analysis import GermanStemFilter
 from search.backend import QuerySpec, Scope
 from search.memo import Memo
 from tests.builders import World
+from tests.client import TestClient
 from tests.search.conftest import add_document
 from tests.search.test_index_lifecycle import found
 

@@ -4,11 +4,11 @@ org unit's or tenant's Akte never appears, not in the hits and not in the counts
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from akte.core.context import AppContext
 from akte.jobs.worker import run_until_idle
 from tests.builders import World
+from tests.client import TestClient
 from tests.search.conftest import differs
 
 WORD = "Zahnprothesenzuschuss"

@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from akte.core.context import AppContext
@@ -21,6 +20,7 @@ from akte.jobs.worker import run_until_idle
 from search import loader
 from search.pg import rebuild
 from tests.builders import World
+from tests.client import TestClient
 from tests.infra.ports import free_port, wait_for_port
 from tests.search.conftest import add_document
 from tests.search.test_live_rebuild import (

@@ -7,7 +7,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from akte.core.context import AppContext
@@ -17,6 +16,7 @@ from akte.tenants.models import OrgUnit, Tenant
 from search.analysis import fold
 from search.pg import vocabulary
 from tests.builders import World, make_case_file
+from tests.client import TestClient
 from tests.search.conftest import add_document
 
 MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0940_search_vocabulary.py"

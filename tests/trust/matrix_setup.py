@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from fastapi.testclient import TestClient
-
 from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
 from akte.identity.models import IdentityProvider
@@ -35,6 +33,7 @@ from tests.builders import (
     make_world,
     unique,
 )
+from tests.client import TestClient
 from tests.deliveries.conftest import TRANSFERVERMERK
 from tests.trust.helpers import text_pdf, unique_pdf
 from tests.web.conftest import browser, login

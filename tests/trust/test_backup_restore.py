@@ -13,7 +13,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -30,6 +29,7 @@ from akte.operations.backup import blob_path
 from outbox import batching
 from outbox import settings as outbox_settings
 from tests.builders import World, make_world
+from tests.client import TestClient
 from tests.conftest import embedded_settings, production_settings
 from tests.deliveries.conftest import pdf_bytes, sha
 from tests.deliveries.test_api import MANIFEST_HEADER, put

@@ -6,12 +6,11 @@ from __future__ import annotations
 import time
 import uuid
 
-from fastapi.testclient import TestClient
-
 from akte.app import create_app
 from akte.core.context import AppContext
 from akte.core.migrations import upgrade
 from tests.builders import make_world
+from tests.client import TestClient
 from tests.conftest import embedded_settings
 from tests.trust.helpers import assert_consistent, copies_of, fsck, status_of, text_pdf
 from tests.trust.pgcluster import own_cluster

@@ -13,7 +13,6 @@ import time
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from akte.app import create_app
@@ -22,6 +21,7 @@ from akte.jobs import repository as jobs
 from akte.jobs.models import Job
 from akte.jobs.registry import task
 from akte.jobs.worker import run_until_idle
+from tests.client import TestClient
 from tests.trust.helpers import (
     assert_consistent,
     cli_env,

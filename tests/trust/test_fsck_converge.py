@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import delete, update
 from typer.testing import CliRunner
 
@@ -28,6 +27,7 @@ from akte.documents.models import Document, DocumentPage, DocumentVersion
 from akte.jobs.models import Job
 from akte.jobs.worker import run_until_idle
 from tests.builders import make_world
+from tests.client import TestClient
 from tests.trust.helpers import (
     cli_app,
     cli_env,

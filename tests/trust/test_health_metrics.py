@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
@@ -31,6 +30,7 @@ from outbox import batching
 from outbox import settings as outbox_settings
 from outbox.models import Batch
 from tests.builders import make_world
+from tests.client import TestClient
 from tests.infra.ports import free_port
 from tests.outbox.conftest import make_pdf
 from tests.outbox.conftest import upload as upload_letter

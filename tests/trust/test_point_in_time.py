@@ -12,7 +12,6 @@ import time
 import uuid
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from akte.app import create_app
@@ -21,6 +20,7 @@ from akte.core.context import AppContext
 from akte.core.migrations import upgrade
 from akte.operations.fsck import check
 from tests.builders import make_world
+from tests.client import TestClient
 from tests.conftest import embedded_settings
 from tests.infra.ports import free_port
 from tests.infra.postgres import _pg_binary

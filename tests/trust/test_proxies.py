@@ -7,7 +7,6 @@ import dataclasses
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -16,6 +15,7 @@ from akte.audit.models import AuditEntry
 from akte.auth import throttle
 from akte.core.database import session_scope
 from akte.core.settings import Settings
+from tests.client import TestClient
 from tests.web.conftest import csrf_of
 
 PUBLIC = "https://akte.example.org"

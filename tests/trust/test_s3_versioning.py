@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 from minio import Minio
 from minio.commonconfig import ENABLED, CopySource
 from minio.versioningconfig import VersioningConfig
@@ -27,6 +26,7 @@ from akte.core.storage.base import blob_key
 from akte.jobs.worker import run_until_idle
 from akte.operations.fsck import check
 from tests.builders import make_world
+from tests.client import TestClient
 from tests.conftest import production_settings
 from tests.infra.templates import migrated_postgres
 from tests.ingest.samples import text_pdf

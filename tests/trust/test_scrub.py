@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
@@ -22,6 +21,7 @@ from akte.jobs.models import Job, JobSchedule
 from akte.jobs.worker import run_one
 from akte.operations.scrub import MB, Throttle, scrub
 from akte.operations.tasks import PERIODIC
+from tests.client import TestClient
 from tests.trust.helpers import cli_app, cli_env, corrupt_blob, isolated_context, unique_pdf, upload
 
 

@@ -178,7 +178,7 @@ def test_web_download_route_is_verified(ctx, world):
     doc_bytes = unique_pdf("web")
     with browser(ctx) as web:
         login(web, world.users["caseworker_a1"].username, PASSWORD)
-        from fastapi.testclient import TestClient
+        from tests.client import TestClient
 
         api = TestClient(web.app)
         doc = upload(api, world, doc_bytes)

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 
 from akte.app import create_app
 from akte.core.context import AppContext
@@ -15,6 +14,7 @@ from akte.core.database import session_scope
 from akte.uploads import service as codes
 from akte.uploads.models import UploadCode
 from tests.builders import PASSWORD
+from tests.client import TestClient
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 

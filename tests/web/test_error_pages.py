@@ -4,9 +4,9 @@ wrong method, an unexpected failure. German, in the layout; API clients keep JSO
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from akte.app import create_app
+from tests.client import TestClient
 from tests.web.conftest import browser, login
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
