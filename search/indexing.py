@@ -35,7 +35,9 @@ PROGRESS_SECONDS = 10.0
 PROGRESS_EVERY = 1000
 #: A tenant of at least twice this many documents is rebuilt in parts by several
 #: processes, each part at least this large: below it, a process's start (imports, word
-#: list) costs more than the second core saves.
+#: list) costs more than the second core saves. The same holds for the whole index:
+#: tenants are rebuilt in processes of their own only when they hold at least twice this
+#: many documents together, and one after the other in this process below that.
 PART_MIN_DOCS = 5000
 #: A tenant and its parts (``None``: the whole tenant) as ``akte search reindex`` writes them.
 Plan = tuple[uuid.UUID, list[list[loader.Piece] | None]]
@@ -190,9 +192,16 @@ class IndexService:
         """Each tenant's parts, largest tenants first (so the last process to finish is
         not the only one busy). A tenant of at least ``2 × PART_MIN_DOCS`` documents is
         cut into up to ``workers`` parts (:func:`loader.split`), each written as one
-        segment by a process of its own: one large tenant then uses every core."""
+        segment by a process of its own: one large tenant then uses every core.
+
+        No plan (a rebuild in this process) when all tenants together hold fewer than
+        ``2 × PART_MIN_DOCS`` documents: each process of the pool imports akte and loads
+        the word lists before its first document (about a CPU-second), more than two
+        small tenants side by side save."""
         with session_scope(ctx.session_factory) as session:
             sizes = loader.tenant_sizes(session)
+            if sum(sizes.get(tenant_id, 0) for tenant_id in tenants) < 2 * PART_MIN_DOCS:
+                return []
             plan: list[Plan] = []
             for tenant_id in sorted(tenants, key=lambda t: -sizes.get(t, 0)):
                 k = min(workers, sizes.get(tenant_id, 0) // PART_MIN_DOCS)
