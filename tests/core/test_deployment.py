@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import yaml
 
 from akte.core.migrations import downgrade, upgrade
 from tests.infra.ports import free_port, wait_for_port
+from tests.infra.processes import inherited_env
 
 ROOT = Path(__file__).resolve().parents[2]
 AKTE = str(Path(sys.executable).parent / "akte")
@@ -56,7 +56,7 @@ def test_migrations_on_postgresql_go_down_and_up(pg_admin_dsn):
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
+    env = inherited_env()
     env["AKTE_DATA_DIR"] = str(tmp_path / "data")
     return env
 

@@ -4,7 +4,6 @@ default refuses a schema behind its code but serves one ahead of it (rolling upg
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,12 +16,13 @@ from akte.core.migrations import downgrade, missing_heads, upgrade
 from tests.client import TestClient
 from tests.conftest import TEST_SECRET, embedded_settings
 from tests.infra.postgres import fresh_database
+from tests.infra.processes import inherited_env
 
 AKTE = str(Path(sys.executable).parent / "akte")
 
 
 def _env(tmp_path: Path, url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
+    env = inherited_env()
     env.update(
         {"AKTE_DATA_DIR": str(tmp_path), "AKTE_DATABASE_URL": url, "AKTE_SECRET_KEY": TEST_SECRET}
     )

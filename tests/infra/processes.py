@@ -1,4 +1,5 @@
-"""Stopping a server or worker the tests started in a session of its own."""
+"""The environment of an ``akte`` process a test starts, and stopping it again (a server or
+worker started in a session of its own)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,23 @@ import subprocess
 import time
 
 import psutil
+
+#: ``AKTE_*`` variables a test's process keeps although its settings are the test's own:
+#: the word sets' cache (tests/conftest.py), without which each process built them again
+#: from the dictionaries (about a CPU-second, 42 s of a full run's processes).
+KEPT_AKTE_VARIABLES = ("AKTE_WORDSET_CACHE",)
+
+
+def inherited_env(*dropped: str) -> dict[str, str]:
+    """This process's environment without ``AKTE_*`` settings and the variables named by
+    the prefixes in ``dropped``: the base a test puts its process's own settings on (no
+    setting of the shell that runs the tests leaks in)."""
+    prefixes = ("AKTE_", *dropped)
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name in KEPT_AKTE_VARIABLES or not name.startswith(prefixes)
+    }
 
 
 def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import uuid
 
 from akte.core.context import AppContext
@@ -14,6 +13,7 @@ from akte.documents.models import Document, DocumentSource, DocumentVersion
 from akte.documents.repository import pages, version
 from akte.jobs.worker import run_until_idle
 from tests.builders import World
+from tests.infra.processes import inherited_env
 
 
 def add_document(
@@ -65,7 +65,7 @@ def worker_env(ctx: AppContext, lease_seconds: int = 600) -> dict[str, str]:
     """Environment for a separate akte process (worker, CLI) on the test's database and
     storage; no ``.env`` is read when it runs in a temporary folder."""
     settings = ctx.settings
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
+    env = inherited_env()
     env.update(
         {
             "AKTE_ENV": "test",

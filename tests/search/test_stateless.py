@@ -10,7 +10,6 @@ searching a different index.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ import pytest
 from akte.core.context import AppContext
 from tests.builders import World
 from tests.infra.ports import free_port, wait_for_port
-from tests.infra.processes import stop_group
+from tests.infra.processes import inherited_env, stop_group
 from tests.ingest.samples import text_pdf
 
 AKTE = str(Path(sys.executable).parent / "akte")
@@ -33,7 +32,7 @@ WORD = "Schwanzmeisenweg"
 
 def _env(ctx: AppContext, data_dir: Path, **extra: str) -> dict[str, str]:
     s = ctx.settings
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKTE_")}
+    env = inherited_env()
     env.update(
         {
             "AKTE_ENV": "production",
