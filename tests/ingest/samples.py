@@ -7,6 +7,7 @@ Tesseract's share of the test run small.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import random
@@ -177,6 +178,7 @@ def huge_page_pdf(points: float = 35_000) -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache  # 153 MB of rows through zlib: 1.3 CPU-seconds a call for the same bytes
 def huge_image_pdf(side: int = 35_000) -> bytes:
     """An A4 page showing one ``side`` × ``side`` pixel bilevel image (1.2 gigapixels; the
     Flate stream of white pixels is only ~200 KB): a bomb for whoever decodes it."""
