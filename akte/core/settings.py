@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     job_lease_seconds: int = 600
     #: Search results kept per process (per tenant index generation); 0 disables the cache.
     search_cache_size: int = Field(default=512, ge=0)
-    #: Processes ``akte search reindex`` builds tenant indexes in (0: one per core).
+    #: Processes ``akte search reindex`` builds tenant indexes in (0: one per core), once
+    #: the tenants hold 10,000 documents together (``search.indexing.PART_MIN_DOCS``).
     #: PostgreSQL only; on SQLite every reader would queue for the write lock.
     search_reindex_workers: int = Field(default=0, ge=0)
     #: The search engine: ``whoosh`` (an index folder under ``AKTE_DATA_DIR``: one host) or
