@@ -154,7 +154,7 @@ def test_sigterm_lets_the_api_finish_a_running_download(tmp_path):
     from akte.core.context import AppContext
     from tests.builders import make_world
     from tests.conftest import embedded_settings
-    from tests.infra.ports import free_port
+    from tests.infra.ports import free_port, wait_for_health
     from tests.infra.templates import migrated_sqlite
 
     migrated_sqlite(tmp_path)
@@ -180,15 +180,7 @@ def test_sigterm_lets_the_api_finish_a_running_download(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(
-            timeout=1
-        ) as poll:  # one client: each new one loads the CA file (32 CPU-ms)
-            for _ in range(100):
-                try:
-                    if poll.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+        wait_for_health(base, proc, timeout=60)
         headers = world.headers["caseworker_a1"]
         r = httpx.post(
             f"{base}/api/v1/case-files/{world.case_a1.id}/documents",

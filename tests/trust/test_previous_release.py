@@ -50,7 +50,7 @@ import pytest
 from akte.core.migrations import PROJECT_ROOT, alembic_config
 from tests.builders import PASSWORD
 from tests.conftest import TEST_SECRET
-from tests.infra.ports import free_port
+from tests.infra.ports import free_port, wait_for_health
 from tests.infra.postgres import fresh_database
 from tests.infra.processes import inherited_env
 from tests.infra.s3 import S3Server
@@ -212,24 +212,7 @@ def old_release_running(tree: Path, url: str, s3: S3Server, data_dir: Path) -> I
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        with httpx.Client(
-            timeout=2
-        ) as poll:  # one client: each new one loads the CA file (32 CPU-ms)
-            while True:
-                if api.poll() is not None:
-                    raise AssertionError(
-                        "the previous release's API did not start on the new "
-                        f"schema:\n{(data_dir / 'old-api.log').read_text()[-3000:]}"
-                    )
-                try:
-                    if poll.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError("the previous release's API did not answer in 90 s")
-                time.sleep(0.3)
+        wait_for_health(base, api, log=data_dir / "old-api.log")
         yield base
     finally:
         for proc in (api, worker):
