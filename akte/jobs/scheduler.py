@@ -1,7 +1,8 @@
 """Queue each periodic task once per period, whichever and however many workers run.
 
 Every worker calls :func:`tick` between jobs (``akte worker``, the embedded in-process
-worker, ``akte worker --once``). In one transaction it
+worker, ``akte worker --once``) when :func:`next_due` said a task is due. In one
+transaction it
 
 1. creates the ``job_schedules`` row of a task that has none (``INSERT … ON CONFLICT DO
    NOTHING``: workers starting together create it once);
@@ -27,7 +28,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -62,11 +63,7 @@ def tick(
     """Queue the due periodic tasks (all, or those in ``names``) in the caller's
     transaction; what was due, in order."""
     now = now or utcnow()
-    enabled = {
-        p.name: (p, every)
-        for p in periodic_tasks()
-        if (names is None or p.name in names) and (every := p.interval(settings)) is not None
-    }
+    enabled = _enabled(settings, names)
     if not enabled:
         return []
     _create_missing(session, enabled, now)
@@ -92,6 +89,34 @@ def tick(
         if queued is not None:
             done.append(queued)
     return done
+
+
+def next_due(session: Session, settings: Settings) -> datetime | None:
+    """When the earliest periodic task enabled in ``settings`` is next due; ``None``: none
+    is enabled or none has its row yet.
+
+    A worker ticks again only then (:func:`akte.jobs.worker.run_forever`): a row's
+    ``next_run_at`` only ever moves forward, so nothing can fall due earlier. Read in the
+    tick's transaction, after its own moves; a row another worker holds locked reads as
+    still due, and the worker merely ticks again after its poll interval."""
+    enabled = _enabled(settings, None)
+    if not enabled:
+        return None
+    return session.scalar(
+        select(func.min(JobSchedule.next_run_at)).where(JobSchedule.name.in_(sorted(enabled)))
+    )
+
+
+def _enabled(
+    settings: Settings, names: Collection[str] | None
+) -> dict[str, tuple[Periodic, timedelta]]:
+    """The periodic tasks the settings switch on (all, or those in ``names``), by name,
+    each with its interval."""
+    return {
+        p.name: (p, every)
+        for p in periodic_tasks()
+        if (names is None or p.name in names) and (every := p.interval(settings)) is not None
+    }
 
 
 def _create_missing(

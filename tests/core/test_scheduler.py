@@ -7,6 +7,7 @@ task), and these tests move time forward with an explicit ``now``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -22,10 +23,12 @@ from sqlalchemy import func, select, update
 
 from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
+from akte.core.settings import Settings
 from akte.jobs import repository, scheduler
 from akte.jobs.builtin_tasks import PRUNE, prune
 from akte.jobs.models import Job, JobSchedule
-from akte.jobs.worker import run_one
+from akte.jobs.worker import TICK_MAX_WAIT_SECONDS, run_forever, run_one
+from akte.jobs.worker import _tick as _tick_and_wait
 from akte.operations.tasks import PERIODIC as SCRUB
 from outbox.tasks import SEAL_DUE_TASK
 from tests.infra.processes import stop_group
@@ -154,6 +157,68 @@ def test_interval_settings_switch_off_and_shorten(ctx):
     _run_all(ctx, SCRUB)
     assert _jobs(ctx, SCRUB)[-1].status == "done"
     _drain(ctx)
+
+
+@pytest.fixture(params=["embedded", "production"])
+def quiet(request, tmp_path) -> Iterator[AppContext]:
+    """A database of the test's own with no schedule rows yet (the module's database has
+    rows the other tests moved to 2021), a worker poll of 50 ms and daily periods (a row
+    due in an hour is then not taken as a period shortened in the settings)."""
+    daily = {name: 86400.0 for name in Settings.model_fields if name.endswith("_interval_seconds")}
+    with isolated_context(request, tmp_path, "akte-tick") as c:
+        yield dataclasses.replace(
+            c, settings=c.settings.model_copy(update={**daily, "worker_poll_seconds": 0.05})
+        )
+
+
+def _all_due_in(ctx: AppContext, delay: timedelta) -> None:
+    with session_scope(ctx.session_factory) as session:
+        session.execute(update(JobSchedule).values(next_run_at=utcnow() + delay))
+
+
+def test_an_idle_worker_reads_the_schedule_when_a_task_is_due_not_at_every_poll(quiet, monkeypatch):
+    """One second of an idle worker loop polling every 50 ms, every task due in an hour:
+    the schedule is read once, not twenty times."""
+    _tick_and_wait(quiet)  # creates the rows
+    _all_due_in(quiet, timedelta(hours=1))
+    ticks: list[datetime] = []
+    real_tick = scheduler.tick
+
+    def counted(session, settings, **kwargs):  # type: ignore[no-untyped-def]
+        ticks.append(utcnow())
+        return real_tick(session, settings, **kwargs)
+
+    monkeypatch.setattr(scheduler, "tick", counted)
+    stop = threading.Event()
+    loop = threading.Thread(target=run_forever, args=(quiet, stop))
+    loop.start()
+    time.sleep(1.0)
+    stop.set()
+    loop.join(10)
+    assert len(ticks) == 1, ticks
+
+
+def test_the_wait_until_the_next_tick_follows_the_earliest_due_task(quiet):
+    _tick_and_wait(quiet)  # creates the rows
+    _all_due_in(quiet, timedelta(hours=1))
+    assert _tick_and_wait(quiet) == ([], TICK_MAX_WAIT_SECONDS)
+    with session_scope(quiet.session_factory) as session:
+        session.execute(
+            update(JobSchedule)
+            .where(JobSchedule.name == SCRUB)
+            .values(next_run_at=utcnow() + timedelta(seconds=5))
+        )
+    queued, wait = _tick_and_wait(quiet)
+    assert queued == [] and 3 < wait <= 5
+    with session_scope(quiet.session_factory) as session:
+        session.execute(
+            update(JobSchedule)
+            .where(JobSchedule.name == SCRUB)
+            .values(next_run_at=utcnow() - timedelta(seconds=1))
+        )
+    queued, wait = _tick_and_wait(quiet)
+    assert [q.name for q in queued] == [SCRUB]
+    assert wait > quiet.settings.worker_poll_seconds  # taken: its next period is later
 
 
 def test_pruning_deletes_old_finished_jobs_and_keeps_dead_ones(ctx):
