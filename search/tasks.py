@@ -16,7 +16,7 @@ from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.core.settings import Settings
 from akte.jobs.periodic import periodic
-from akte.jobs.registry import PermanentJobError, task
+from akte.jobs.registry import PermanentJobError, batch_task, task
 from search import indexing, loader
 
 log = logging.getLogger("akte.worker")
@@ -30,9 +30,19 @@ def _id(payload: dict[str, Any], key: str) -> uuid.UUID:
         raise PermanentJobError(f"payload needs a valid {key}: {payload!r}") from exc
 
 
-@task("search.index_document")
-def index_document(ctx: AppContext, payload: dict[str, Any]) -> None:
-    indexing.get(ctx).index_documents(ctx, [_id(payload, "document_id")])
+#: Index jobs a worker takes together: one index write (a Whoosh commit, a PostgreSQL
+#: transaction) for up to this many documents. A document becomes findable when its batch
+#: is written, so the batch stays small enough to write in a second or two.
+INDEX_BATCH = 100
+
+
+@batch_task("search.index_document", size=INDEX_BATCH)
+def index_documents(ctx: AppContext, payloads: list[dict[str, Any]]) -> None:
+    """Bulk work (an import, an Akte's documents changed together) queues one job per
+    document; taken together, they cost one commit instead of one each: a Whoosh commit
+    writes a segment and merges small ones, whether it holds one document or a hundred."""
+    ids = list(dict.fromkeys(_id(payload, "document_id") for payload in payloads))
+    indexing.get(ctx).index_documents(ctx, ids)
 
 
 @task("search.index_case_file")
@@ -54,9 +64,11 @@ def move_case_file(ctx: AppContext, payload: dict[str, Any]) -> None:
     service.index_case_file(ctx, case_file_id)
 
 
-@task("search.remove_document")
-def remove_document(ctx: AppContext, payload: dict[str, Any]) -> None:
-    indexing.get(ctx).remove_documents([_id(payload, "document_id")])
+@batch_task("search.remove_document", size=INDEX_BATCH)
+def remove_documents(ctx: AppContext, payloads: list[dict[str, Any]]) -> None:
+    """Deletions (retention, a purged Akte) come in bulk too."""
+    ids = list(dict.fromkeys(_id(payload, "document_id") for payload in payloads))
+    indexing.get(ctx).remove_documents(ids)
 
 
 @task("search.reindex")

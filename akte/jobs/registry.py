@@ -16,6 +16,16 @@ from sqlalchemy.orm import Session
 from akte.core.context import AppContext
 
 TaskHandler = Callable[[AppContext, dict[str, Any]], None]
+#: Takes the payloads of several jobs of one kind in one call (:func:`batch_task`).
+BatchHandler = Callable[[AppContext, list[dict[str, Any]]], None]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """How a kind's jobs run together: the handler and the most jobs per call."""
+
+    handler: BatchHandler
+    size: int
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ DeadJobHook = Callable[[Session, dict[str, Any], JobDeath], None]
 
 _HANDLERS: dict[str, TaskHandler] = {}
 _DEAD_HOOKS: dict[str, DeadJobHook] = {}
+_BATCHES: dict[str, Batch] = {}
 #: Whether every feature's ``tasks`` module was imported (one imported early is not enough).
 _LOADED = False
 
@@ -54,6 +65,33 @@ def task(name: str) -> Callable[[TaskHandler], TaskHandler]:
         return fn
 
     return register
+
+
+def batch_task(name: str, size: int) -> Callable[[BatchHandler], BatchHandler]:
+    """Register a handler for jobs of kind ``name`` that takes up to ``size`` payloads.
+
+    For work whose cost is mostly per call, not per job: a search index commit writes a
+    segment (and merges) whether it holds one document or a hundred. The worker claims the
+    kind's pending jobs together (:func:`akte.jobs.repository.claim_more`) and completes
+    them together; if the call fails, each job runs alone, so one bad job fails only
+    itself. Alone, a job runs the same handler with its one payload."""
+
+    def register(fn: BatchHandler) -> BatchHandler:
+        _BATCHES[name] = Batch(fn, size)
+
+        def one(ctx: AppContext, payload: dict[str, Any]) -> None:
+            fn(ctx, [payload])
+
+        task(name)(one)
+        return fn
+
+    return register
+
+
+def batch_for(name: str) -> Batch | None:
+    if not _LOADED:
+        load_task_modules()
+    return _BATCHES.get(name)
 
 
 def on_dead(name: str) -> Callable[[DeadJobHook], DeadJobHook]:

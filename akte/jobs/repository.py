@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from akte.core.database import utcnow
@@ -45,17 +45,25 @@ def enqueue(
     return job
 
 
+#: The order jobs are claimed in: the lowest priority first, the oldest among equals.
+CLAIM_ORDER = (Job.priority, Job.run_after, Job.id)
+
+
+def _runnable(now: datetime) -> ColumnElement[bool]:
+    """Queued and due, or running with an expired lease (its worker died)."""
+    return or_(
+        (Job.status == "queued") & (Job.run_after <= now),
+        (Job.status == "running") & (Job.locked_until < now),
+    )
+
+
 def claim(
     session: Session, *, worker_id: str, lease_seconds: int, kinds: list[str] | None = None
 ) -> Job | None:
     """Take the runnable job (queued and due, or running with an expired lease) of the
     lowest priority, the oldest among equals."""
     now = utcnow()
-    runnable = or_(
-        (Job.status == "queued") & (Job.run_after <= now),
-        (Job.status == "running") & (Job.locked_until < now),
-    )
-    stmt = select(Job).where(runnable).order_by(Job.priority, Job.run_after, Job.id).limit(1)
+    stmt = select(Job).where(_runnable(now)).order_by(*CLAIM_ORDER).limit(1)
     if kinds:
         stmt = stmt.where(Job.kind.in_(kinds))
     job = session.scalar(stmt.with_for_update(skip_locked=True))
@@ -78,10 +86,54 @@ def claim(
     return job
 
 
-def complete(session: Session, job_id: int, worker_id: str) -> None:
+def claim_more(
+    session: Session, job: Job, *, worker_id: str, lease_seconds: int, limit: int
+) -> list[Job]:
+    """Take up to ``limit`` more runnable jobs of ``job``'s kind, in claim order, in the
+    transaction that claimed ``job`` (for a kind whose handler takes a batch).
+
+    Rows another worker holds are skipped (``SKIP LOCKED``; SQLite's ``BEGIN IMMEDIATE``
+    keeps others out of the whole transaction). Each taken job uses up an attempt and gets
+    the lease, exactly as if it had been claimed alone."""
+    now = utcnow()
+    ids = list(
+        session.scalars(
+            select(Job.id)
+            .where(_runnable(now), Job.kind == job.kind, Job.id != job.id)
+            .order_by(*CLAIM_ORDER)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not ids:
+        return []
+    until = now + timedelta(seconds=lease_seconds)
     session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.locked_by == worker_id)
+        .where(Job.id.in_(ids), _runnable(now))
+        .values(
+            status="running",
+            attempts=Job.attempts + 1,
+            locked_by=worker_id,
+            locked_until=until,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.id.in_(ids), Job.locked_by == worker_id, Job.locked_until == until)
+            .order_by(*CLAIM_ORDER)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def complete_all(session: Session, job_ids: list[int], worker_id: str) -> None:
+    """Mark the jobs this worker holds ``done`` (one job, or one batch in one statement)."""
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.locked_by == worker_id)
         .values(
             status="done",
             finished_at=utcnow(),
@@ -89,7 +141,13 @@ def complete(session: Session, job_id: int, worker_id: str) -> None:
             last_error=None,
             outage_since=None,
         )
+        .execution_options(synchronize_session=False)
     )
+
+
+def complete(session: Session, job_id: int, worker_id: str) -> None:
+    """Mark the job ``done`` if this worker still holds it."""
+    complete_all(session, [job_id], worker_id)
 
 
 def fail(

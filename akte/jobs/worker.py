@@ -30,6 +30,7 @@ import socket
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -39,8 +40,10 @@ from akte.core.metrics import JOB_DURATION, JOBS_FINISHED
 from akte.jobs import repository, scheduler
 from akte.jobs.models import Job
 from akte.jobs.registry import (
+    Batch,
     JobDeath,
     PermanentJobError,
+    batch_for,
     dead_hook_for,
     handler_for,
     registered_kinds,
@@ -59,7 +62,14 @@ def worker_name() -> str:
 
 
 def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | None = None) -> bool:
-    """Claim and run one job; ``False`` when none was runnable."""
+    """Claim and run one job (with others of its kind, for a kind that runs in batches);
+    ``False`` when none was runnable."""
+    return run_next(ctx, worker_id, kinds) > 0
+
+
+def run_next(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | None = None) -> int:
+    """Claim and run the next job, and for a :func:`~akte.jobs.registry.batch_task` kind
+    the other pending jobs of that kind with it; how many jobs ran (0: none was runnable)."""
     worker_id = worker_id or worker_name()
     with session_scope(ctx.session_factory) as session:
         job = repository.claim(
@@ -69,8 +79,56 @@ def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | No
             kinds=kinds or registered_kinds(),
         )
         if job is None:
-            return False
-        job_id, kind, payload = job.id, job.kind, dict(job.payload)
+            return 0
+        batch = batch_for(job.kind)
+        claimed = [job]
+        if batch is not None and batch.size > 1:
+            claimed += repository.claim_more(
+                session,
+                job,
+                worker_id=worker_id,
+                lease_seconds=ctx.settings.job_lease_seconds,
+                limit=batch.size - 1,
+            )
+        taken = [Claimed(j.id, j.kind, dict(j.payload)) for j in claimed]
+    if batch is not None and len(taken) > 1 and _run_batch(ctx, worker_id, batch, taken):
+        return len(taken)
+    for one in taken:
+        _run_alone(ctx, worker_id, one)
+    return len(taken)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A job this worker holds, read before its claim's transaction ended."""
+
+    id: int
+    kind: str
+    payload: dict
+
+
+def _run_batch(ctx: AppContext, worker_id: str, batch: Batch, jobs: list[Claimed]) -> bool:
+    """Run the jobs in one call and complete them together; ``False`` if the call failed
+    (nothing is recorded then: the caller runs each job alone, with its own outcome)."""
+    kind = jobs[0].kind
+    started = time.perf_counter()
+    try:
+        batch.handler(ctx, [job.payload for job in jobs])
+    except Exception as exc:  # each job then runs alone: only the bad one fails
+        log.info("batch of %d %s jobs failed, each runs alone: %s", len(jobs), kind, exc)
+        return False
+    share = (time.perf_counter() - started) / len(jobs)
+    with session_scope(ctx.session_factory) as session:
+        repository.complete_all(session, [job.id for job in jobs], worker_id)
+    for _job in jobs:
+        JOB_DURATION.labels(kind=kind).observe(share)
+    JOBS_FINISHED.labels(kind=kind, outcome="done").inc(len(jobs))
+    return True
+
+
+def _run_alone(ctx: AppContext, worker_id: str, job: Claimed) -> None:
+    """Run one held job's handler outside any transaction and record the outcome."""
+    job_id, kind, payload = job.id, job.kind, job.payload
     handler = handler_for(kind)
     error: str | None = None
     permanent = transient = False
@@ -90,7 +148,7 @@ def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | No
         if error is None:
             repository.complete(session, job_id, worker_id)
             JOBS_FINISHED.labels(kind=kind, outcome="done").inc()
-            return True
+            return
         status = repository.fail(
             session,
             job_id,
@@ -113,7 +171,6 @@ def run_one(ctx: AppContext, worker_id: str | None = None, kinds: list[str] | No
         status,
         error[:300],
     )
-    return True
 
 
 def _after_death(
@@ -140,8 +197,8 @@ def _after_death(
 def run_until_idle(ctx: AppContext, max_jobs: int = 100_000) -> int:
     """Run jobs until none is runnable now; returns how many ran (used by tests and CLI)."""
     ran = 0
-    while ran < max_jobs and run_one(ctx):
-        ran += 1
+    while ran < max_jobs and (n := run_next(ctx)):
+        ran += n
     return ran
 
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 from akte.core.database import session_scope, utcnow
 from akte.jobs import repository
 from akte.jobs.models import Job
-from akte.jobs.registry import PermanentJobError, task
-from akte.jobs.worker import BackgroundWorker, run_one
+from akte.jobs.registry import PermanentJobError, batch_task, task
+from akte.jobs.worker import BackgroundWorker, run_next, run_one
 
 CALLS: dict[str, list] = {}
 
@@ -39,6 +39,17 @@ TOGETHER = threading.Barrier(2, timeout=30)
 def _together(ctx, payload):
     TOGETHER.wait()  # returns only when a second job is running at the same time
     CALLS.setdefault(payload["key"], []).append(threading.current_thread().name)
+
+
+#: The keys each call of the batch handler got, in order.
+BATCHES: list[list[str]] = []
+
+
+@batch_task("test.batched", size=4)
+def _batched(ctx, payloads):
+    BATCHES.append([p["key"] for p in payloads])
+    if any(p.get("bad") for p in payloads):
+        raise PermanentJobError("one payload is bad")
 
 
 def _enqueue(ctx, kind: str, **payload) -> int:
@@ -221,3 +232,52 @@ def test_a_processed_document_is_indexed_before_the_next_upload_is_processed(cli
 def _small_pdf() -> bytes:
     body = b"1 0 obj << /Type /Catalog >> endobj\n"
     return b"%PDF-1.4\n" + body * 20 + uuid.uuid4().hex.encode() + b"\n%%EOF\n"
+
+
+def test_pending_jobs_of_a_batch_kind_run_in_one_call_up_to_the_batch_size(ctx):
+    keys = [uuid.uuid4().hex for _ in range(6)]
+    ids = [_enqueue(ctx, "test.batched", key=k) for k in keys]
+    assert run_next(ctx, kinds=["test.batched"]) == 4
+    assert run_next(ctx, kinds=["test.batched"]) == 2
+    assert run_next(ctx, kinds=["test.batched"]) == 0
+    assert BATCHES[-2:] == [keys[:4], keys[4:]]
+    for job_id in ids:
+        job = _job(ctx, job_id)
+        assert (job.status, job.attempts, job.locked_until) == ("done", 1, None)
+
+
+def test_a_failing_batch_runs_each_job_alone_and_only_the_bad_one_fails(ctx):
+    keys = [uuid.uuid4().hex for _ in range(4)]
+    ids = [_enqueue(ctx, "test.batched", key=k, bad=(n == 1)) for n, k in enumerate(keys)]
+    assert run_next(ctx, kinds=["test.batched"]) == 4
+    assert BATCHES[-5:] == [keys, *([k] for k in keys)]  # the batch, then each alone
+    assert [_job(ctx, i).status for i in ids] == ["done", "dead", "done", "done"]
+    assert "one payload is bad" in _job(ctx, ids[1]).last_error
+    assert [_job(ctx, i).attempts for i in ids] == [1, 1, 1, 1]
+
+
+def test_a_batch_takes_only_due_jobs_of_its_kind_that_no_other_worker_holds(ctx):
+    held = _enqueue(ctx, "test.batched", key=uuid.uuid4().hex)
+    with session_scope(ctx.session_factory) as session:
+        claimed = repository.claim(
+            session, worker_id="elsewhere", lease_seconds=600, kinds=["test.batched"]
+        )
+        assert claimed is not None and claimed.id == held
+    due = _enqueue(ctx, "test.batched", key=uuid.uuid4().hex)
+    with session_scope(ctx.session_factory) as session:
+        later = repository.enqueue(
+            session, "test.batched", {"key": uuid.uuid4().hex}, delay_seconds=3600
+        ).id
+    other = _enqueue(ctx, "test.record", key=uuid.uuid4().hex)
+    try:
+        assert run_next(ctx, kinds=["test.batched", "test.record"]) == 1
+        assert _job(ctx, due).status == "done"
+        assert _job(ctx, held).locked_by == "elsewhere" and _job(ctx, held).status == "running"
+        assert _job(ctx, later).status == "queued"
+        assert _job(ctx, other).status == "queued"
+    finally:
+        with session_scope(ctx.session_factory) as session:
+            repository.complete(session, held, "elsewhere")
+            session.get(Job, later).run_after = utcnow()
+        while _run_only(ctx, "test.batched") or _run_only(ctx, "test.record"):
+            pass

@@ -26,6 +26,36 @@ def found(client: TestClient, world: World, q: str, who: str = "caseworker_a1") 
     return {hit["document_id"] for hit in response.json()["hits"]}
 
 
+def test_documents_ready_together_are_indexed_in_one_write(
+    sctx: AppContext, sclient: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thirty documents of an import became ready in one go: their index jobs run as one
+    batch, one index write (a Whoosh commit, a PostgreSQL transaction), and every document
+    is findable afterwards."""
+    backend = sctx.extensions["search"].backend
+    writes: list[int] = []
+    upsert = backend.upsert
+
+    def counted(docs, *args):  # type: ignore[no-untyped-def]
+        docs = list(docs)
+        writes.append(len(docs))
+        return upsert(docs, *args)
+
+    monkeypatch.setattr(backend, "upsert", counted)
+    with session_scope(sctx.session_factory) as session:
+        for n in range(30):
+            add_document(
+                session, world.case_a1, title=f"Sammelbescheid {n}", pages=[f"Stapelwort Nr{n}x"]
+            )
+    run_until_idle(sctx)
+    assert writes == [30]
+    response = sclient.get(
+        "/api/v1/search", params={"q": "Stapelwort"}, headers=world.headers["caseworker_a1"]
+    )
+    assert response.json()["total"] == 30
+    assert len(found(sclient, world, "Nr17x")) == 1
+
+
 def test_index_follows_the_database(sctx: AppContext, sclient: TestClient, world: World) -> None:
     with session_scope(sctx.session_factory) as session:
         doc = add_document(
