@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from minio.error import S3Error
 from sqlalchemy import select, update
 
 from akte.core.context import AppContext
@@ -35,6 +34,7 @@ from akte.core.storage import digests as blob_digests
 from akte.core.storage.base import blob_key
 from akte.core.storage.chunks import ChunkDigests, ChunkHasher
 from akte.core.storage.digests import BlobDigest
+from akte.core.storage.faults import s3_error_code
 from akte.documents.models import DocumentVersion
 from akte.operations import blobrefs
 
@@ -155,8 +155,8 @@ def _read(ctx: AppContext, sha256: str, throttle: Throttle) -> ChunkHasher | Non
             hasher.update(piece)
     except FileNotFoundError:
         return None
-    except S3Error as exc:
-        if exc.code in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+    except Exception as exc:
+        if s3_error_code(exc) in {"NoSuchKey", "NoSuchObject", "NotFound"}:
             return None
         raise
     return hasher

@@ -172,3 +172,42 @@ def test_full_blob_folder_is_507_storage_full_and_recovers(ctx, client, world, m
             headers=world.headers["caseworker_a1"],
         )
         assert got.content == data
+
+
+def test_a_process_on_the_embedded_storage_never_loads_the_s3_client(tmp_path):
+    """The S3 client (``minio``, 230 ms of imports) is loaded only where S3 is used: an
+    ``akte`` command on the embedded storage stores, reads and misses a blob, and its fault
+    translation still works without it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import TEST_SECRET
+    from tests.infra.processes import inherited_env
+    from tests.infra.templates import migrated_sqlite
+
+    migrated_sqlite(tmp_path)
+    script = (
+        "import sys\n"
+        "from akte.core.context import AppContext\n"
+        "from akte.core.settings import get_settings\n"
+        "ctx = AppContext.from_settings(get_settings())\n"
+        "info = ctx.storage.put_bytes(b'Bescheid')\n"
+        "assert ctx.storage.read_bytes(info.sha256) == b'Bescheid'\n"
+        "try:\n"
+        "    ctx.storage.read_bytes('0' * 64)\n"
+        "except FileNotFoundError:\n"
+        "    pass\n"
+        "ctx.close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('minio', 'urllib3')))\n"
+    )
+    env = {
+        **inherited_env(),
+        "AKTE_ENV": "test",
+        "AKTE_DATA_DIR": str(tmp_path),
+        "AKTE_SECRET_KEY": TEST_SECRET,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"

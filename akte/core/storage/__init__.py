@@ -21,7 +21,21 @@ from akte.core.storage import digests  # noqa: F401  (records chunk digests on f
 from akte.core.storage.base import BlobInfo, BlobStore, blob_key, hash_file
 from akte.core.storage.factory import make_blob_store
 from akte.core.storage.local import LocalBlobStore
-from akte.core.storage.s3 import S3BlobStore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from akte.core.storage.s3 import S3BlobStore
+
+
+def __getattr__(name: str) -> object:
+    """``S3BlobStore`` is imported on first use: it brings the ``minio`` client (230 ms),
+    which a process on the embedded storage never needs."""
+    if name == "S3BlobStore":
+        from akte.core.storage.s3 import S3BlobStore
+
+        return S3BlobStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BlobInfo",

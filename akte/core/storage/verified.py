@@ -24,11 +24,10 @@ import threading
 from collections.abc import Callable, Iterator
 from itertools import chain
 
-from minio.error import S3Error
-
 from akte.core.storage.base import BlobStore
 from akte.core.storage.chunks import ChunkDigests, ChunkHasher
 from akte.core.storage.digests import BlobDamaged, damaged_error
+from akte.core.storage.faults import s3_error_code
 
 #: Verified bytes are sent in pieces of about this size (fewer, larger ASGI messages).
 SEND_SIZE = 1024 * 1024
@@ -77,8 +76,8 @@ def _until_out_of_range(raw: Iterator[bytes]) -> Iterator[bytes]:
     """A range that starts beyond a (truncated) object's end is no bytes, not an error."""
     try:
         yield from raw
-    except S3Error as exc:
-        if exc.code != "InvalidRange":
+    except Exception as exc:
+        if s3_error_code(exc) != "InvalidRange":
             raise
 
 
