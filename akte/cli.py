@@ -115,12 +115,14 @@ def serve(
 def _stop_when_orphaned(stop: threading.Event) -> None:
     """A worker process whose ``akte worker`` parent was killed (SIGKILL, OOM) finishes its
     current job and exits instead of running on unsupervised."""
+    from akte.jobs.worker import stop_loops
+
     parent = os.getppid()
 
     def watch() -> None:
         while not stop.wait(1.0):
             if os.getppid() != parent:
-                stop.set()
+                stop_loops(stop)
 
     threading.Thread(target=watch, name="akte-orphan-watch", daemon=True).start()
 

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from akte.core.database import utcnow
+from akte.jobs import wakeup
 from akte.jobs.models import PRIORITY_DEFAULT, Job
 
 BACKOFF_BASE_SECONDS = 5
@@ -42,6 +43,7 @@ def enqueue(
     )
     session.add(job)
     session.flush()
+    wakeup.note_queued(session)  # this process's idle workers take it at the commit
     return job
 
 

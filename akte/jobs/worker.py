@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from akte.core.context import AppContext
 from akte.core.database import session_scope, utcnow
 from akte.core.metrics import JOB_DURATION, JOBS_FINISHED
-from akte.jobs import repository, scheduler
+from akte.jobs import repository, scheduler, wakeup
 from akte.jobs.models import Job
 from akte.jobs.registry import (
     Batch,
@@ -244,17 +244,21 @@ def stop_on_signals(stop: threading.Event) -> None:
     """
 
     def handle(_signum: int, _frame: object) -> None:
-        threading.Thread(target=stop.set, name="akte-stop", daemon=True).start()
+        threading.Thread(target=stop_loops, args=(stop,), name="akte-stop", daemon=True).start()
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
 
 
 def run_forever(ctx: AppContext, stop: threading.Event) -> None:
+    """Run jobs until ``stop`` is set. Idle, the loop waits for the poll interval or until
+    this process commits a job (:mod:`akte.jobs.wakeup`). Whoever sets ``stop`` rings the
+    bell too (:func:`stop_loops`), or the loop ends after its current wait."""
     worker_id = worker_name()
     log.info("worker %s started", worker_id)
     next_tick = 0.0
     while not stop.is_set():
+        seen = wakeup.rings()
         try:
             if time.monotonic() >= next_tick:
                 # a tick that fails (database unreachable) is tried again after the poll
@@ -264,9 +268,15 @@ def run_forever(ctx: AppContext, stop: threading.Event) -> None:
         except Exception:  # database briefly unreachable: wait, then try again
             log.exception("worker %s could not reach the queue", worker_id)
             busy = False
-        if not busy:
-            stop.wait(ctx.settings.worker_poll_seconds)
+        if not busy and not stop.is_set():
+            wakeup.wait(seen, ctx.settings.worker_poll_seconds)
     log.info("worker %s stopped", worker_id)
+
+
+def stop_loops(stop: threading.Event) -> None:
+    """Set ``stop`` and wake the loops waiting for work, so they end now."""
+    stop.set()
+    wakeup.ring()
 
 
 class BackgroundWorker:
@@ -291,7 +301,7 @@ class BackgroundWorker:
             thread.start()
 
     def stop(self, timeout: float = 30) -> None:
-        self._stop.set()
+        stop_loops(self._stop)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))

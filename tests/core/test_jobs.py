@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -281,3 +282,28 @@ def test_a_batch_takes_only_due_jobs_of_its_kind_that_no_other_worker_holds(ctx)
             session.get(Job, later).run_after = utcnow()
         while _run_only(ctx, "test.batched") or _run_only(ctx, "test.record"):
             pass
+
+
+def test_an_idle_embedded_worker_takes_a_job_the_moment_its_transaction_commits(ctx):
+    """The in-process worker polls every 30 s here. A job this process commits (an upload
+    on the embedded default) is taken at once, not at the next poll; and stopping the
+    worker does not wait for the poll either."""
+    slow = dataclasses.replace(
+        ctx, settings=ctx.settings.model_copy(update={"worker_poll_seconds": 30.0})
+    )
+    worker = BackgroundWorker(slow, threads=1)
+    worker.start()
+    try:
+        time.sleep(1.0)  # the loop has looked for work and waits
+        key = uuid.uuid4().hex
+        job_id = _enqueue(ctx, "test.record", key=key)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _job(ctx, job_id).status != "done":
+            time.sleep(0.05)
+        assert _job(ctx, job_id).status == "done"
+        assert len(CALLS[key]) == 1
+    finally:
+        started = time.monotonic()
+        worker.stop()
+        stopped_in = time.monotonic() - started
+    assert stopped_in < 5

@@ -53,7 +53,9 @@ class LiveServer:
 def live_server(data_dir: Path, port: int | None = None) -> Iterator[LiveServer]:
     """``port``: known in advance where another server must be told the address (an
     OpenID Provider's registered redirect URI); a free one otherwise."""
-    settings = embedded_settings(data_dir, worker_poll_seconds=0.2)
+    # the default poll: the in-process worker takes what this process queues at once
+    # (akte.jobs.wakeup); a 0.2-s poll of two loops claimed ten times a second for nothing
+    settings = embedded_settings(data_dir)
     if (data_dir / "akte.db").exists():
         upgrade(settings.effective_database_url)  # a data folder used before: keep its data
     else:
