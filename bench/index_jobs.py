@@ -34,6 +34,7 @@ from akte.core.context import AppContext
 from akte.core.database import session_scope
 from akte.core.migrations import upgrade
 from akte.core.settings import Settings
+from akte.jobs.registry import batch_task
 from akte.jobs.worker import run_until_idle
 from search import tasks
 from tests.builders import make_world
@@ -76,9 +77,7 @@ def installation(production: bool) -> Iterator[AppContext]:
 
 def one_round(docs: int, batch: int, production: bool) -> tuple[float, int]:
     """Documents per second through the worker, and the index's segments afterwards."""
-    tasks.INDEX_BATCH = batch
-    registered = tasks.batch_task("search.index_document", size=batch)
-    registered(tasks.index_documents)
+    batch_task("search.index_document", size=batch)(tasks.index_documents)  # this round's size
     with installation(production) as ctx:
         world = make_world(ctx)
         run_until_idle(ctx)  # the world's own jobs
